@@ -1,0 +1,48 @@
+# Thin wrapper over CMake: the README's two commands (`make demo`, `make test`) start here.
+# `deps` installs what the build, tests and demo need (Debian 12), only when missing.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+
+DEB_PACKAGES = build-essential cmake pkg-config openssl zstd \
+               libssl-dev librocksdb-dev libzstd-dev zlib1g-dev check libsubunit-dev \
+               libarchive-dev libcurl4-openssl-dev libmicrohttpd-dev libfyaml-dev libjansson-dev
+
+.PHONY: all deps build test test-plain test-asan demo bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The plain build and a build under AddressSanitizer + UndefinedBehaviorSanitizer both pass.
+test: test-plain test-asan
+
+test-plain: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKURA_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	./demo/run.sh $(BUILD)/kura
+
+bench: build
+	@echo "benchmarks are not written yet (issue: Benchmarks)"
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) demo-store

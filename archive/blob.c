@@ -1,0 +1,265 @@
+/* Blob records: compressing a document into a segment and reading it back with
+ * every check (record CRC, zstd frame checksum, SHA-256). See blob.h for the body
+ * layout. Reading never trusts the index alone: the blob's own tail must agree. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zstd.h>
+
+#include "archive/blob.h"
+
+#define CODEC_ZSTD 1
+
+struct kura_blob_writer {
+	ZSTD_CCtx *cctx;
+	unsigned char *out;
+	size_t outsz;
+	kura_segment_writer *w;
+	kura_record_writer rec;
+};
+
+int kura_blob_writer_new(kura_blob_writer **out, int level, kura_error *err)
+{
+	kura_blob_writer *bw = calloc(1, sizeof *bw);
+	if (!bw)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	bw->cctx = ZSTD_createCCtx();
+	bw->outsz = ZSTD_CStreamOutSize();
+	bw->out = malloc(bw->outsz);
+	if (!bw->cctx || !bw->out || ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_compressionLevel, level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_checksumFlag, 1))) {
+		kura_blob_writer_free(bw);
+		return kura_error_set(err, KURA_EINTERNAL, "cannot set up zstd compression (level %d)", level);
+	}
+	*out = bw;
+	return 0;
+}
+
+void kura_blob_writer_free(kura_blob_writer *bw)
+{
+	if (!bw)
+		return;
+	ZSTD_freeCCtx(bw->cctx);
+	free(bw->out);
+	free(bw);
+}
+
+uint64_t kura_blob_start(const kura_blob_writer *bw) { return bw->rec.start; }
+
+int kura_blob_begin(kura_blob_writer *bw, kura_segment_writer *w, kura_error *err)
+{
+	unsigned char prefix[KURA_BLOB_PREFIX] = {CODEC_ZSTD};
+	bw->w = w;
+	ZSTD_CCtx_reset(bw->cctx, ZSTD_reset_session_only);
+	int rc = kura_record_begin(w, &bw->rec, KURA_RECORD_BLOB, err);
+	if (rc == 0)
+		rc = kura_record_append(w, &bw->rec, prefix, sizeof prefix, err);
+	return rc;
+}
+
+static int compress(kura_blob_writer *bw, const void *p, size_t n, ZSTD_EndDirective mode, kura_error *err)
+{
+	ZSTD_inBuffer in = {p, n, 0};
+	for (;;) {
+		ZSTD_outBuffer o = {bw->out, bw->outsz, 0};
+		size_t left = ZSTD_compressStream2(bw->cctx, &o, &in, mode);
+		if (ZSTD_isError(left))
+			return kura_error_set(err, KURA_EINTERNAL, "zstd: %s", ZSTD_getErrorName(left));
+		if (o.pos && kura_record_append(bw->w, &bw->rec, bw->out, o.pos, err) != 0)
+			return err ? err->code : KURA_EIO;
+		if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
+			return 0;
+	}
+}
+
+int kura_blob_update(kura_blob_writer *bw, const void *p, size_t n, kura_error *err)
+{
+	return compress(bw, p, n, ZSTD_e_continue, err);
+}
+
+int kura_blob_finish(kura_blob_writer *bw, uint64_t size, const unsigned char sha256[32], kura_error *err)
+{
+	unsigned char tail[KURA_BLOB_TAIL];
+	for (int i = 0; i < 8; i++)
+		tail[i] = (unsigned char)(size >> (8 * i));
+	memcpy(tail + 8, sha256, 32);
+	int rc = compress(bw, NULL, 0, ZSTD_e_end, err);
+	if (rc == 0)
+		rc = kura_record_append(bw->w, &bw->rec, tail, sizeof tail, err);
+	if (rc == 0)
+		rc = kura_record_finish(bw->w, &bw->rec, err);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- checking */
+
+struct kura_blob_checker {
+	ZSTD_DCtx *dctx;
+	EVP_MD_CTX *md;
+	unsigned char *out;
+	size_t outsz;
+	uint64_t body_len;
+	uint64_t produced;
+	unsigned char prefix[KURA_BLOB_PREFIX];
+	unsigned char tail[KURA_BLOB_TAIL];
+	size_t frame_left; /* 0 once a frame ended exactly */
+	kura_blob_out_fn sink;
+	void *sink_ud;
+};
+
+int kura_blob_checker_new(kura_blob_checker **out, kura_error *err)
+{
+	kura_blob_checker *c = calloc(1, sizeof *c);
+	if (!c)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	c->dctx = ZSTD_createDCtx();
+	c->md = EVP_MD_CTX_new();
+	c->outsz = ZSTD_DStreamOutSize();
+	c->out = malloc(c->outsz);
+	if (!c->dctx || !c->md || !c->out) {
+		kura_blob_checker_free(c);
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	*out = c;
+	return 0;
+}
+
+void kura_blob_checker_free(kura_blob_checker *c)
+{
+	if (!c)
+		return;
+	ZSTD_freeDCtx(c->dctx);
+	EVP_MD_CTX_free(c->md);
+	free(c->out);
+	free(c);
+}
+
+void kura_blob_checker_reset(kura_blob_checker *c, uint64_t body_len, kura_blob_out_fn out, void *ud)
+{
+	ZSTD_DCtx_reset(c->dctx, ZSTD_reset_session_only);
+	EVP_DigestInit_ex(c->md, EVP_sha256(), NULL);
+	c->body_len = body_len;
+	c->produced = 0;
+	c->frame_left = 1;
+	c->sink = out;
+	c->sink_ud = ud;
+	memset(c->prefix, 0xff, sizeof c->prefix);
+	memset(c->tail, 0, sizeof c->tail);
+}
+
+static int decompress(kura_blob_checker *c, const unsigned char *p, size_t n, kura_error *err)
+{
+	ZSTD_inBuffer in = {p, n, 0};
+	while (in.pos < in.size) {
+		ZSTD_outBuffer o = {c->out, c->outsz, 0};
+		size_t left = ZSTD_decompressStream(c->dctx, &o, &in);
+		if (ZSTD_isError(left))
+			return kura_error_set(err, KURA_EVERIFY, "compressed data damaged (zstd: %s)",
+					      ZSTD_getErrorName(left));
+		c->frame_left = left;
+		if (o.pos) {
+			EVP_DigestUpdate(c->md, c->out, o.pos);
+			c->produced += o.pos;
+			if (c->sink) {
+				int rc = c->sink(c->sink_ud, c->out, o.pos, err);
+				if (rc != 0)
+					return rc;
+			}
+		}
+		if (left == 0 && in.pos < in.size)
+			return kura_error_set(err, KURA_EVERIFY, "compressed data damaged (bytes after the frame)");
+	}
+	return 0;
+}
+
+int kura_blob_checker_feed(kura_blob_checker *c, uint64_t off, const unsigned char *p, size_t n, kura_error *err)
+{
+	if (c->body_len < KURA_BLOB_PREFIX + KURA_BLOB_TAIL)
+		return kura_error_set(err, KURA_EVERIFY, "blob record too short");
+	uint64_t data_end = c->body_len - KURA_BLOB_TAIL;
+	for (size_t i = 0; i < n;) {
+		uint64_t at = off + i;
+		if (at < KURA_BLOB_PREFIX) {
+			c->prefix[at] = p[i++];
+		} else if (at < data_end) {
+			size_t take = (size_t)(data_end - at) < n - i ? (size_t)(data_end - at) : n - i;
+			int rc = decompress(c, p + i, take, err);
+			if (rc != 0)
+				return rc;
+			i += take;
+		} else {
+			c->tail[at - data_end] = p[i++];
+		}
+	}
+	return 0;
+}
+
+int kura_blob_checker_done(kura_blob_checker *c, uint64_t *size, unsigned char sha256[32], kura_error *err)
+{
+	unsigned char got[32];
+	unsigned int n;
+	uint64_t stated = 0;
+	for (int i = 0; i < 8; i++)
+		stated |= (uint64_t)c->tail[i] << (8 * i);
+	*size = stated;
+	memcpy(sha256, c->tail + 8, 32);
+	if (c->prefix[0] != CODEC_ZSTD)
+		return kura_error_set(err, KURA_EVERIFY, "unknown blob codec %u", c->prefix[0]);
+	if (c->frame_left != 0)
+		return kura_error_set(err, KURA_EVERIFY, "compressed data cut short");
+	EVP_DigestFinal_ex(c->md, got, &n);
+	if (c->produced != stated || memcmp(got, c->tail + 8, 32) != 0)
+		return kura_error_set(err, KURA_EVERIFY, "content does not match its SHA-256 (stored bytes damaged)");
+	return 0;
+}
+
+struct read_ctx {
+	kura_blob_checker *c;
+};
+
+static int feed(void *ud, uint64_t off, const unsigned char *p, size_t n, kura_error *err)
+{
+	return kura_blob_checker_feed(((struct read_ctx *)ud)->c, off, p, n, err);
+}
+
+int kura_blob_read(const char *segdir, uint32_t segno, uint64_t offset, const unsigned char expected[32],
+		   kura_blob_out_fn out, void *ud, kura_error *err)
+{
+	char path[4096];
+	if (kura_segment_path(path, sizeof path, segdir, segno) != 0)
+		return kura_error_set(err, KURA_EINPUT, "store path too long");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
+	kura_blob_checker *c = NULL;
+	kura_record_info info;
+	struct stat st;
+	int rc = fstat(fd, &st) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path) : 0;
+	if (rc == 0)
+		rc = kura_record_read_header(&info, fd, segno, offset, (uint64_t)st.st_size, err);
+	if (rc == 0 && info.type != KURA_RECORD_BLOB)
+		rc = kura_error_set(err, KURA_EVERIFY, "the index points at a record that is not a blob");
+	if (rc == 0)
+		rc = kura_blob_checker_new(&c, err);
+	if (rc == 0) {
+		struct read_ctx ctx = {c};
+		kura_blob_checker_reset(c, info.body_len, out, ud);
+		rc = kura_record_read_body(fd, &info, feed, &ctx, err);
+	}
+	if (rc == 0) {
+		uint64_t size;
+		unsigned char sha[32];
+		rc = kura_blob_checker_done(c, &size, sha, err);
+		if (rc == 0 && memcmp(sha, expected, 32) != 0)
+			rc = kura_error_set(err, KURA_EVERIFY, "the blob holds other content than the object's SHA-256");
+	}
+	if (rc == KURA_EVERIFY)
+		kura_error_wrap(err, "segment %08u offset %llu", segno, (unsigned long long)offset);
+	kura_blob_checker_free(c);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* Blob records: one document's bytes, zstd-compressed, in a segment record.
+ *
+ * Body layout: u8 codec (1 = zstd) | 7 reserved zero bytes | zstd frame
+ *              | u64 uncompressed size | 32-byte SHA-256 of the uncompressed bytes.
+ * The digest sits at the end so a blob can be streamed without knowing it first. */
+#ifndef KURA_BLOB_H
+#define KURA_BLOB_H
+
+#include <stdint.h>
+
+#include "archive/segment.h"
+#include "kura/error.h"
+
+#define KURA_BLOB_PREFIX 8
+#define KURA_BLOB_TAIL 40
+
+typedef struct kura_blob_writer kura_blob_writer;
+
+int kura_blob_writer_new(kura_blob_writer **out, int level, kura_error *err);
+void kura_blob_writer_free(kura_blob_writer *bw);
+
+/* Starts a blob record at the segment's end; then update with the document's
+ * bytes in any pieces, and finish with its size and SHA-256. */
+int kura_blob_begin(kura_blob_writer *bw, kura_segment_writer *w, kura_error *err);
+int kura_blob_update(kura_blob_writer *bw, const void *p, size_t n, kura_error *err);
+int kura_blob_finish(kura_blob_writer *bw, uint64_t size, const unsigned char sha256[32], kura_error *err);
+/* Offset of the record begun last. */
+uint64_t kura_blob_start(const kura_blob_writer *bw);
+
+/* Streams the document's bytes to out, checking the record's CRC, the zstd frame
+ * and the SHA-256 against expected (and the blob's own tail). KURA_EVERIFY on any
+ * mismatch: by then out has seen bytes that must not be trusted. */
+typedef int (*kura_blob_out_fn)(void *ud, const unsigned char *p, size_t n, kura_error *err);
+int kura_blob_read(const char *segdir, uint32_t segno, uint64_t offset, const unsigned char expected[32],
+		   kura_blob_out_fn out, void *ud, kura_error *err);
+
+/* A blob body consumer for scans: feed it the body pieces of one record, then
+ * ask whether the content matched the digest in the tail. */
+typedef struct kura_blob_checker kura_blob_checker;
+int kura_blob_checker_new(kura_blob_checker **out, kura_error *err);
+void kura_blob_checker_free(kura_blob_checker *c);
+void kura_blob_checker_reset(kura_blob_checker *c, uint64_t body_len, kura_blob_out_fn out, void *ud);
+int kura_blob_checker_feed(kura_blob_checker *c, uint64_t body_off, const unsigned char *p, size_t n,
+			   kura_error *err);
+/* After the last piece: KURA_EVERIFY if the content does not match; size and
+ * sha256 are the ones the tail states. */
+int kura_blob_checker_done(kura_blob_checker *c, uint64_t *size, unsigned char sha256[32], kura_error *err);
+
+#endif

@@ -1,0 +1,311 @@
+/* Ingest: documents into blob and object records, committed in batches.
+ *
+ * INVARIANTS
+ * - done() is called for an object only after kura_store_commit() returned, i.e.
+ *   after the segment's fdatasync and the synced index write: a printed ID
+ *   survives kill -9 and power loss.
+ * - Content is stored once: a document whose SHA-256 is in the index or earlier
+ *   in this batch gets only an object record. Small documents are hashed before
+ *   anything is written; a large one is streamed into a blob record at once and
+ *   the record is cut off again if its content turns out to be known.
+ * - Memory is bounded by one read buffer and the zstd window, whatever the size
+ *   of the document.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/blob.h"
+#include "archive/store_impl.h"
+#include "kura/clock.h"
+#include "common/fsutil.h"
+#include "common/hash.h"
+#include "common/hex.h"
+#include "common/id.h"
+#include "kura/ingest.h"
+
+#define READ_CHUNK (1u << 20)
+#define BATCH_OBJECTS 1024
+#define BATCH_BYTES (64u << 20)
+#define MAX_META_KEY 128
+#define MAX_META_VALUE 65536
+
+struct done_entry {
+	char id[KURA_ID_CHARS + 1];
+	char sha256_hex[65];
+	char *path;
+};
+
+struct new_blob {
+	unsigned char sha256[32];
+	kura_index_blob loc;
+};
+
+struct kura_ingest {
+	kura_store *st;
+	kura_segment_writer *w;
+	kura_blob_writer *bw;
+	kura_hasher *hasher;
+	kura_index_batch *batch;
+	unsigned char *buf;
+	kura_ingest_done_fn done;
+	void *ud;
+	struct done_entry pending[BATCH_OBJECTS];
+	size_t npending;
+	struct new_blob blobs[BATCH_OBJECTS];
+	size_t nblobs;
+	uint64_t pending_bytes;
+};
+
+int kura_ingest_new(kura_ingest **out, kura_store *st, kura_ingest_done_fn done, void *ud, kura_error *err)
+{
+	if (!kura_store_writer(st))
+		return kura_error_set(err, KURA_EINTERNAL, "ingest needs a store opened for writing");
+	kura_ingest *in = calloc(1, sizeof *in);
+	if (!in)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	in->st = st;
+	in->w = kura_store_writer(st);
+	in->done = done;
+	in->ud = ud;
+	int rc = (in->buf = malloc(READ_CHUNK)) ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = kura_blob_writer_new(&in->bw, kura_store_zstd_level(st), err);
+	if (rc == 0)
+		rc = kura_hasher_new(&in->hasher, kura_store_hash(st), err);
+	if (rc == 0)
+		rc = kura_index_batch_new(&in->batch, err);
+	if (rc != 0) {
+		kura_ingest_free(in);
+		return rc;
+	}
+	*out = in;
+	return 0;
+}
+
+static void drop_pending(kura_ingest *in)
+{
+	for (size_t i = 0; i < in->npending; i++)
+		free(in->pending[i].path);
+	in->npending = 0;
+	in->nblobs = 0;
+	in->pending_bytes = 0;
+	kura_index_batch_clear(in->batch);
+}
+
+void kura_ingest_free(kura_ingest *in)
+{
+	if (!in)
+		return;
+	if (in->npending)
+		kura_store_rollback(in->st, NULL);
+	drop_pending(in);
+	kura_blob_writer_free(in->bw);
+	kura_hasher_free(in->hasher);
+	kura_index_batch_free(in->batch);
+	free(in->buf);
+	free(in);
+}
+
+int kura_ingest_commit(kura_ingest *in, kura_error *err)
+{
+	if (in->npending == 0)
+		return 0;
+	int rc = kura_store_commit(in->st, in->batch, err);
+	if (rc != 0) {
+		kura_store_rollback(in->st, NULL);
+		drop_pending(in);
+		return rc;
+	}
+	for (size_t i = 0; i < in->npending; i++)
+		if (in->done)
+			in->done(in->ud, in->pending[i].id, in->pending[i].sha256_hex, in->pending[i].path);
+	drop_pending(in);
+	return 0;
+}
+
+int kura_ingest_check_meta(const kura_meta *m, kura_error *err)
+{
+	size_t n = strlen(m->key);
+	if (n == 0 || n > MAX_META_KEY || strspn(m->key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						  "0123456789_-.:") != n)
+		return kura_error_set(err, KURA_EINPUT,
+				      "metadata key '%s' is not allowed: use 1 to %d letters, digits, '_', '-', '.' or ':'",
+				      m->key, MAX_META_KEY);
+	if (strlen(m->value) > MAX_META_VALUE)
+		return kura_error_set(err, KURA_EINPUT, "metadata value of '%s' is longer than %d bytes", m->key,
+				      MAX_META_VALUE);
+	json_t *probe = json_string(m->value);
+	if (!probe)
+		return kura_error_set(err, KURA_EINPUT, "metadata value of '%s' is not valid UTF-8", m->key);
+	json_decref(probe);
+	return 0;
+}
+
+/* Where the content with this digest is stored already, if it is. */
+static int known_blob(kura_ingest *in, const unsigned char sha[32], kura_index_blob *loc, kura_error *err)
+{
+	for (size_t i = 0; i < in->nblobs; i++)
+		if (memcmp(in->blobs[i].sha256, sha, 32) == 0) {
+			*loc = in->blobs[i].loc;
+			return 1;
+		}
+	int rc = kura_index_get_blob(kura_store_index(in->st), sha, loc, err);
+	if (rc == 0)
+		return 1;
+	return rc == KURA_ENOTFOUND ? 0 : rc;
+}
+
+static int read_chunk(int fd, unsigned char *buf, size_t *got, const char *path, kura_error *err)
+{
+	if (kura_fs_read_full(fd, buf, READ_CHUNK, got) != 0)
+		return kura_error_sys(err, KURA_EIO, "reading %s", path);
+	return 0;
+}
+
+/* Stores the document's content (unless known) and sets its digests and size. */
+static int store_content(kura_ingest *in, int fd, const char *path, unsigned char sha[32],
+			 unsigned char extra[KURA_HASH_MAX], size_t *extra_len, uint64_t *size, kura_error *err)
+{
+	size_t got;
+	int rc = kura_hasher_reset(in->hasher, err);
+	if (rc == 0)
+		rc = read_chunk(fd, in->buf, &got, path, err);
+	if (rc != 0)
+		return rc;
+	kura_index_blob loc;
+	uint64_t start = kura_segment_writer_tell(in->w);
+	*size = got;
+	if (got < READ_CHUNK) { /* the whole document is in memory: hash before writing */
+		if ((rc = kura_hasher_update(in->hasher, in->buf, got, err)) != 0 ||
+		    (rc = kura_hasher_final(in->hasher, sha, extra, extra_len, err)) != 0)
+			return rc;
+		if ((rc = known_blob(in, sha, &loc, err)) != 0)
+			return rc < 0 ? rc : 0;
+		if ((rc = kura_blob_begin(in->bw, in->w, err)) != 0 ||
+		    (rc = kura_blob_update(in->bw, in->buf, got, err)) != 0)
+			return rc;
+	} else {
+		if ((rc = kura_blob_begin(in->bw, in->w, err)) != 0)
+			return rc;
+		while (got > 0) {
+			if ((rc = kura_hasher_update(in->hasher, in->buf, got, err)) != 0 ||
+			    (rc = kura_blob_update(in->bw, in->buf, got, err)) != 0 ||
+			    (rc = read_chunk(fd, in->buf, &got, path, err)) != 0)
+				return rc;
+			*size += got;
+		}
+		if ((rc = kura_hasher_final(in->hasher, sha, extra, extra_len, err)) != 0)
+			return rc;
+		if ((rc = known_blob(in, sha, &loc, err)) != 0) {
+			if (rc < 0)
+				return rc;
+			return kura_segment_writer_truncate(in->w, start, err);
+		}
+	}
+	if ((rc = kura_blob_finish(in->bw, *size, sha, err)) != 0)
+		return rc;
+	struct new_blob *nb = &in->blobs[in->nblobs++];
+	memcpy(nb->sha256, sha, 32);
+	nb->loc.segno = kura_segment_writer_segno(in->w);
+	nb->loc.offset = start;
+	nb->loc.size = *size;
+	nb->loc.stored = kura_segment_writer_tell(in->w) - start - KURA_RECORD_OVERHEAD;
+	kura_index_batch_put_blob(in->batch, sha, &nb->loc);
+	in->pending_bytes += nb->loc.stored;
+	return 0;
+}
+
+static char *object_record(const char *id, const char *name, const char *path, uint64_t size, int64_t now,
+			   const char *sha_hex, const char *extra_name, const char *extra_hex, const kura_meta *meta,
+			   size_t nmeta, kura_error *err)
+{
+	char when[KURA_TIME_BUFSZ];
+	kura_time_format(when, now);
+	json_t *digests = json_pack("{s:s}", "sha256", sha_hex);
+	if (digests && extra_name)
+		json_object_set_new(digests, extra_name, json_string(extra_hex));
+	json_t *m = json_object();
+	for (size_t i = 0; m && i < nmeta; i++) {
+		if (json_object_get(m, meta[i].key)) {
+			kura_error_set(err, KURA_EINPUT, "metadata key '%s' given twice", meta[i].key);
+			json_decref(m);
+			json_decref(digests);
+			return NULL;
+		}
+		json_object_set_new(m, meta[i].key, json_string(meta[i].value));
+	}
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o}", "id", id, "name", name, "path", path,
+			      "size", (json_int_t)size, "ingested", when, "sha256", sha_hex, "digests", digests,
+			      "meta", m);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text)
+		kura_error_set(err, KURA_EINPUT, "cannot describe %s as JSON (is its name valid UTF-8?)", path);
+	return text;
+}
+
+int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
+		    size_t nmeta, kura_error *err)
+{
+	for (size_t i = 0; i < nmeta; i++) {
+		int rc = kura_ingest_check_meta(&meta[i], err);
+		if (rc != 0)
+			return rc;
+	}
+	int64_t now;
+	char id[KURA_ID_CHARS + 1], sha_hex[65], extra_hex[2 * KURA_HASH_MAX + 1];
+	unsigned char sha[32], extra[KURA_HASH_MAX];
+	size_t extra_len = 0;
+	uint64_t size = 0;
+	uint64_t start = kura_segment_writer_tell(in->w);
+	size_t blobs_before = in->nblobs;
+	kura_index_batch_mark(in->batch);
+	int rc = kura_clock_now(&now, err);
+	if (rc == 0)
+		rc = kura_id_new(id, now, err);
+	if (rc == 0)
+		rc = store_content(in, fd, path, sha, extra, &extra_len, &size, err);
+	if (rc != 0)
+		goto fail;
+	kura_hex_encode(sha_hex, sha, 32);
+	kura_hex_encode(extra_hex, extra, extra_len);
+	char *json = object_record(id, name, path, size, now, sha_hex, extra_len ? kura_hasher_extra_name(in->hasher) : NULL,
+				   extra_hex, meta, nmeta, err);
+	if (!json) {
+		rc = err ? err->code : KURA_EINPUT;
+		goto fail;
+	}
+	kura_record_writer rec;
+	uint64_t rec_at = kura_segment_writer_tell(in->w);
+	size_t len = strlen(json);
+	if ((rc = kura_record_begin(in->w, &rec, KURA_RECORD_OBJECT, err)) == 0 &&
+	    (rc = kura_record_append(in->w, &rec, json, len, err)) == 0)
+		rc = kura_record_finish(in->w, &rec, err);
+	if (rc == 0) {
+		kura_index_batch_put_object(in->batch, id, kura_segment_writer_segno(in->w), rec_at, json, len);
+		struct done_entry *d = &in->pending[in->npending];
+		memcpy(d->id, id, sizeof d->id);
+		memcpy(d->sha256_hex, sha_hex, sizeof d->sha256_hex);
+		d->path = strdup(path);
+		if (!d->path)
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	free(json);
+	if (rc != 0)
+		goto fail;
+	kura_index_batch_release(in->batch);
+	in->npending++;
+	in->pending_bytes += len;
+	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES)
+		return kura_ingest_commit(in, err);
+	return 0;
+fail:
+	/* Forget this document's records; what the batch held before it stays pending. */
+	in->nblobs = blobs_before;
+	if (kura_segment_writer_truncate(in->w, start, NULL) != 0 || kura_index_batch_rollback(in->batch, NULL) != 0) {
+		kura_store_rollback(in->st, NULL);
+		drop_pending(in);
+	}
+	return rc;
+}

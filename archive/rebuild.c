@@ -1,0 +1,253 @@
+/* Index entries from segment records: rolling the index forward after a crash,
+ * and rebuilding it from nothing (kura reindex).
+ *
+ * Both walk segments with full verification (header CRC, body CRC, trailer) and
+ * turn each record into the index entries ingest would have written:
+ *   blob record   -> 'b' + its SHA-256 (from the blob tail)
+ *   object record -> 'o' + its ID (from the JSON body)
+ * Recovery starts at the committed end the index names and stops at the first
+ * incomplete record (the torn tail, cut off when the writer opens). Reindex reads
+ * everything, reports damaged records and goes on past them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "archive/blob.h"
+#include "archive/store_impl.h"
+#include "common/fsutil.h"
+#include "common/id.h"
+#include "common/progress.h"
+
+#define MAX_OBJECT_RECORD (16u << 20)
+#define BATCH_ENTRIES 10000
+
+struct applier {
+	kura_index *ix;
+	kura_index_batch *b;
+	size_t in_batch;
+	char *body;
+	size_t len, cap;
+	unsigned char tail[KURA_BLOB_TAIL];
+	uint64_t objects, damaged;
+	uint64_t done_before; /* bytes of earlier segments, for progress */
+	kura_progress *progress;
+};
+
+static int apply_body(void *ud, const kura_record_info *info, uint64_t off, const unsigned char *p, size_t n,
+		      kura_error *err)
+{
+	struct applier *a = ud;
+	if (info->type == KURA_RECORD_OBJECT) {
+		if (off == 0)
+			a->len = 0;
+		if (a->len + n > MAX_OBJECT_RECORD)
+			return kura_error_set(err, KURA_EINPUT, "object record over %u bytes", MAX_OBJECT_RECORD);
+		if (a->len + n + 1 > a->cap) {
+			size_t cap = (a->len + n + 1) * 2;
+			char *grown = realloc(a->body, cap);
+			if (!grown)
+				return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			a->body = grown;
+			a->cap = cap;
+		}
+		memcpy(a->body + a->len, p, n);
+		a->len += n;
+	} else if (info->type == KURA_RECORD_BLOB && info->body_len >= KURA_BLOB_TAIL) {
+		uint64_t tail_at = info->body_len - KURA_BLOB_TAIL;
+		for (size_t i = 0; i < n; i++)
+			if (off + i >= tail_at)
+				a->tail[off + i - tail_at] = p[i];
+	}
+	return 0;
+}
+
+static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
+{
+	struct applier *a = ud;
+	if (info->type == KURA_RECORD_BLOB) {
+		if (info->body_len < KURA_BLOB_PREFIX + KURA_BLOB_TAIL)
+			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: blob record too short",
+					      info->segno, (unsigned long long)info->offset);
+		kura_index_blob blob = {info->segno, info->offset, 0, info->body_len};
+		for (int i = 0; i < 8; i++)
+			blob.size |= (uint64_t)a->tail[i] << (8 * i);
+		kura_index_batch_put_blob(a->b, a->tail + 8, &blob);
+	} else if (info->type == KURA_RECORD_OBJECT) {
+		json_error_t jerr;
+		json_t *j = json_loadb(a->body, info->body_len ? a->len : 0, 0, &jerr);
+		const char *id = json_string_value(json_object_get(j, "id"));
+		char canon[KURA_ID_CHARS + 1];
+		if (!id || kura_id_parse(canon, id, NULL) != 0 || strcmp(canon, id) != 0) {
+			json_decref(j);
+			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: object record without a valid id",
+					      info->segno, (unsigned long long)info->offset);
+		}
+		kura_index_batch_put_object(a->b, id, info->segno, info->offset, a->body, a->len);
+		json_decref(j);
+		a->objects++;
+	} else {
+		return kura_error_set(err, KURA_EINPUT,
+				      "segment %08u offset %llu: record type '%c' is unknown to this kura (made by a newer one?)",
+				      info->segno, (unsigned long long)info->offset, info->type);
+	}
+	a->len = 0;
+	if (++a->in_batch >= BATCH_ENTRIES) {
+		a->in_batch = 0;
+		int rc = kura_index_write(a->ix, a->b, 0, err);
+		kura_index_batch_clear(a->b);
+		return rc;
+	}
+	return 0;
+}
+
+static int note_damage(void *ud, uint32_t segno, uint64_t offset, const char *why, kura_error *err)
+{
+	(void)err;
+	struct applier *a = ud;
+	a->damaged++;
+	fprintf(stderr, "kura: segment %08u offset %llu: %s; skipped (run kura scrub for the affected objects)\n",
+		segno, (unsigned long long)offset, why);
+	return 0;
+}
+
+static void show_progress(void *ud, uint64_t bytes)
+{
+	struct applier *a = ud;
+	kura_progress_update(a->progress, a->done_before + bytes, a->objects);
+}
+
+static const kura_scan_ops recover_ops = {apply_body, apply_record, NULL, NULL};
+static const kura_scan_ops reindex_ops = {apply_body, apply_record, note_damage, show_progress};
+
+static int segment_size(const char *segdir, uint32_t segno, uint64_t *size)
+{
+	char path[4096];
+	struct stat st;
+	if (kura_segment_path(path, sizeof path, segdir, segno) != 0 || stat(path, &st) != 0)
+		return -1;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static void applier_free(struct applier *a)
+{
+	kura_index_batch_free(a->b);
+	free(a->body);
+}
+
+int kura_rebuild_recover(kura_store *st, kura_error *err)
+{
+	const char *segdir = kura_store_segdir(st);
+	kura_index *ix = kura_store_index(st);
+	uint32_t state_seg, *segs = NULL, last_seg = 0;
+	uint64_t state_end, last_end = 0;
+	size_t nsegs;
+	int rc = kura_index_get_state(ix, &state_seg, &state_end, err);
+	if (rc == 0)
+		rc = kura_segment_list(&segs, &nsegs, segdir, err);
+	if (rc != 0)
+		return rc;
+	struct applier a = {.ix = ix};
+	if ((rc = kura_index_batch_new(&a.b, err)) != 0)
+		goto out;
+	for (size_t i = 0; i < nsegs && rc == 0; i++) {
+		uint32_t segno = segs[i];
+		if (segno < state_seg)
+			continue;
+		uint64_t size = 0, valid_end;
+		if (segno > state_seg && i + 1 == nsegs && segment_size(segdir, segno, &size) == 0 &&
+		    size < KURA_SEGMENT_FILE_HEADER) {
+			/* a roll that a crash cut short: the new segment never got its header */
+			char path[4096];
+			kura_segment_path(path, sizeof path, segdir, segno);
+			if (unlink(path) != 0 || kura_fs_sync_dir(segdir) != 0)
+				rc = kura_error_sys(err, KURA_EIO, "removing the unfinished segment %s", path);
+			break;
+		}
+		rc = kura_segment_scan(segdir, segno, segno == state_seg ? state_end : 0, 0, &recover_ops, &a, &valid_end, err);
+		last_seg = segno;
+		last_end = valid_end;
+	}
+	if (rc == 0 && last_seg == 0)
+		rc = kura_error_set(err, KURA_EIO, "segment %08u, which the index names, is missing: the store is damaged",
+				    state_seg);
+	if (rc == 0 && (last_seg != state_seg || last_end != state_end)) {
+		kura_index_batch_put_state(a.b, last_seg, last_end);
+		rc = kura_index_write(ix, a.b, 1, err);
+	}
+	if (rc != 0)
+		kura_error_wrap(err, "recovering the store after an interrupted write");
+out:
+	applier_free(&a);
+	free(segs);
+	return rc;
+}
+
+int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, kura_error *err)
+{
+	kura_store *st = NULL;
+	int rc = kura_store_open_locked(&st, path, err);
+	if (rc != 0)
+		return rc;
+	const char *segdir = kura_store_segdir(st);
+	char live[4096], fresh[4096], old[4096];
+	snprintf(live, sizeof live, "%s/index", path);
+	snprintf(fresh, sizeof fresh, "%s/index.rebuild", path);
+	snprintf(old, sizeof old, "%s/index.old", path);
+	uint32_t *segs = NULL;
+	size_t nsegs = 0;
+	uint64_t total = 0, size;
+	struct applier a = {0};
+	if (kura_fs_remove_tree(fresh) != 0) {
+		rc = kura_error_sys(err, KURA_EIO, "removing %s", fresh);
+		goto out;
+	}
+	if ((rc = kura_segment_list(&segs, &nsegs, segdir, err)) != 0)
+		goto out;
+	if (nsegs == 0) {
+		rc = kura_error_set(err, KURA_EIO, "%s has no segments: nothing to rebuild the index from", path);
+		goto out;
+	}
+	for (size_t i = 0; i < nsegs; i++)
+		if (segment_size(segdir, segs[i], &size) == 0)
+			total += size;
+	if ((rc = kura_index_open(&a.ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
+	    (rc = kura_index_batch_new(&a.b, err)) != 0)
+		goto out;
+	a.progress = kura_progress_new("reindex", total);
+	uint64_t last_end = 0;
+	for (size_t i = 0; i < nsegs && rc == 0; i++) {
+		rc = kura_segment_scan(segdir, segs[i], 0, 0, &reindex_ops, &a, &last_end, err);
+		if (rc == KURA_EVERIFY && i + 1 == nsegs) {
+			rc = 0; /* the last segment's header was never finished: start it over */
+			last_end = 0;
+		}
+		if (segment_size(segdir, segs[i], &size) == 0)
+			a.done_before += size;
+	}
+	if (rc == 0) {
+		kura_index_batch_put_state(a.b, segs[nsegs - 1], last_end);
+		rc = kura_index_write(a.ix, a.b, 1, err);
+	}
+	kura_index_close(a.ix);
+	a.ix = NULL;
+	if (rc == 0) {
+		if (kura_fs_remove_tree(old) != 0 || (rename(live, old) != 0 && errno != ENOENT) ||
+		    rename(fresh, live) != 0 || kura_fs_sync_dir(path) != 0 || kura_fs_remove_tree(old) != 0)
+			rc = kura_error_sys(err, KURA_EIO, "putting the rebuilt index in place");
+	}
+	*objects = a.objects;
+	*damaged = a.damaged;
+out:
+	kura_progress_free(a.progress);
+	kura_index_close(a.ix);
+	applier_free(&a);
+	free(segs);
+	kura_store_close(st);
+	return rc;
+}

@@ -1,0 +1,485 @@
+/* Segment files: append-only, never rewritten, the source of truth of a store.
+ *
+ * FORMAT (all integers little-endian)
+ *   file header, 16 bytes:  "KURA-SEG" | u32 format version (1) | u32 segment number
+ *   then records, back to back:
+ *     header, 20 bytes:     "KRec" | u8 type | u8 version (1) | u16 flags (0)
+ *                           | u64 body length | u32 CRC-32 of the 16 bytes before it
+ *     body:                 body length bytes (meaning depends on type)
+ *     trailer, 8 bytes:     u32 CRC-32 of the body | "KEnd"
+ *
+ * INVARIANTS
+ * - Bytes before the committed end (a segment number and offset kept in the index,
+ *   advanced only after fdatasync) are never modified. A writer only ever appends
+ *   after it, patches the header of the record it is still writing, or truncates
+ *   back to it.
+ * - A record is written header-with-length-0, body, then the real header and the
+ *   trailer. Until the header is patched its CRC does not match, so a record cut
+ *   short by a crash can never pass for a complete one; a hole in its body fails
+ *   the body CRC. So a scan that verifies header, body CRC and trailer finds the
+ *   exact end of what was written completely: the torn tail, if any, follows it.
+ * - Segments roll at a size limit (checked between records only) and the old one
+ *   is synced before the new one is created; a torn tail can only be in the last.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "archive/segment.h"
+#include "common/fsutil.h"
+
+#define FILE_MAGIC "KURA-SEG"
+#define FORMAT_VERSION 1
+#define REC_MAGIC "KRec"
+#define END_MAGIC "KEnd"
+#define RECORD_VERSION 1
+#define WRITE_BUFFER (1u << 20)
+
+static void put_u16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
+static void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static void put_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static uint32_t get_u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint64_t get_u64(const unsigned char *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
+
+static uint32_t crc(uint32_t c, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	while (n > 0) { /* zlib's crc32 takes a uInt length */
+		uInt step = n > (1u << 30) ? (1u << 30) : (uInt)n;
+		c = (uint32_t)crc32(c, b, step);
+		b += step;
+		n -= step;
+	}
+	return c;
+}
+
+int kura_segment_path(char *buf, size_t bufsz, const char *segdir, uint32_t segno)
+{
+	int n = snprintf(buf, bufsz, "%s/%08u.seg", segdir, segno);
+	return n < 0 || (size_t)n >= bufsz ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- writer */
+
+struct kura_segment_writer {
+	char *segdir;
+	int fd;
+	uint32_t segno;
+	uint64_t flushed; /* bytes of the file that were written out */
+	unsigned char *buf;
+	size_t blen;
+};
+
+static int open_segment(kura_segment_writer *w, uint32_t segno, uint64_t end, kura_error *err)
+{
+	char path[4096];
+	if (kura_segment_path(path, sizeof path, w->segdir, segno) != 0)
+		return kura_error_set(err, KURA_EINPUT, "store path too long");
+	int fd;
+	if (end == 0) {
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return kura_error_sys(err, KURA_EIO, "creating segment %s", path);
+		unsigned char hdr[KURA_SEGMENT_FILE_HEADER];
+		memcpy(hdr, FILE_MAGIC, 8);
+		put_u32(hdr + 8, FORMAT_VERSION);
+		put_u32(hdr + 12, segno);
+		if (kura_fs_pwrite_all(fd, hdr, sizeof hdr, 0) != 0 || fdatasync(fd) != 0 ||
+		    kura_fs_sync_dir(w->segdir) != 0) {
+			kura_error_sys(err, KURA_EIO, "writing segment header %s", path);
+			close(fd);
+			return err ? err->code : KURA_EIO;
+		}
+		end = KURA_SEGMENT_FILE_HEADER;
+	} else {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
+		struct stat st;
+		if (fstat(fd, &st) != 0) {
+			close(fd);
+			return kura_error_sys(err, KURA_EIO, "stat %s", path);
+		}
+		if ((uint64_t)st.st_size < end) {
+			close(fd);
+			return kura_error_set(err, KURA_EIO,
+					      "segment %s is shorter (%lld bytes) than its committed end (%llu): "
+					      "the store is damaged; run kura scrub",
+					      path, (long long)st.st_size, (unsigned long long)end);
+		}
+		if ((uint64_t)st.st_size > end && (ftruncate(fd, (off_t)end) != 0 || fdatasync(fd) != 0)) {
+			close(fd);
+			return kura_error_sys(err, KURA_EIO, "discarding the uncommitted tail of %s", path);
+		}
+	}
+	w->fd = fd;
+	w->segno = segno;
+	w->flushed = end;
+	w->blen = 0;
+	return 0;
+}
+
+int kura_segment_writer_open(kura_segment_writer **out, const char *segdir, uint32_t segno,
+			     uint64_t end, kura_error *err)
+{
+	kura_segment_writer *w = calloc(1, sizeof *w);
+	if (!w || !(w->segdir = strdup(segdir)) || !(w->buf = malloc(WRITE_BUFFER))) {
+		if (w) {
+			free(w->segdir);
+			free(w);
+		}
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	w->fd = -1;
+	int rc = open_segment(w, segno, end, err);
+	if (rc != 0) {
+		kura_segment_writer_close(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+void kura_segment_writer_close(kura_segment_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->buf);
+	free(w->segdir);
+	free(w);
+}
+
+uint32_t kura_segment_writer_segno(const kura_segment_writer *w) { return w->segno; }
+uint64_t kura_segment_writer_tell(const kura_segment_writer *w) { return w->flushed + w->blen; }
+
+static int flush(kura_segment_writer *w, kura_error *err)
+{
+	if (w->blen == 0)
+		return 0;
+	if (kura_fs_pwrite_all(w->fd, w->buf, w->blen, w->flushed) != 0)
+		return kura_error_sys(err, KURA_EIO, "writing segment %08u", w->segno);
+	w->flushed += w->blen;
+	w->blen = 0;
+	return 0;
+}
+
+static int append(kura_segment_writer *w, const void *p, size_t n, kura_error *err)
+{
+	const unsigned char *b = p;
+	while (n > 0) {
+		size_t room = WRITE_BUFFER - w->blen;
+		size_t take = n < room ? n : room;
+		memcpy(w->buf + w->blen, b, take);
+		w->blen += take;
+		b += take;
+		n -= take;
+		if (w->blen == WRITE_BUFFER && flush(w, err) != 0)
+			return err ? err->code : KURA_EIO;
+	}
+	return 0;
+}
+
+/* Overwrites bytes at off that belong to the record still being written. */
+static int patch(kura_segment_writer *w, uint64_t off, const void *p, size_t n, kura_error *err)
+{
+	const unsigned char *b = p;
+	if (off < w->flushed) {
+		size_t on_disk = (size_t)(w->flushed - off) < n ? (size_t)(w->flushed - off) : n;
+		if (kura_fs_pwrite_all(w->fd, b, on_disk, off) != 0)
+			return kura_error_sys(err, KURA_EIO, "writing segment %08u", w->segno);
+		b += on_disk;
+		off += on_disk;
+		n -= on_disk;
+	}
+	if (n > 0)
+		memcpy(w->buf + (off - w->flushed), b, n);
+	return 0;
+}
+
+int kura_segment_writer_sync(kura_segment_writer *w, kura_error *err)
+{
+	if (flush(w, err) != 0)
+		return err ? err->code : KURA_EIO;
+	if (fdatasync(w->fd) != 0)
+		return kura_error_sys(err, KURA_EIO, "syncing segment %08u", w->segno);
+	return 0;
+}
+
+int kura_segment_writer_truncate(kura_segment_writer *w, uint64_t off, kura_error *err)
+{
+	if (off >= w->flushed) {
+		w->blen = (size_t)(off - w->flushed);
+		return 0;
+	}
+	w->blen = 0;
+	if (ftruncate(w->fd, (off_t)off) != 0)
+		return kura_error_sys(err, KURA_EIO, "truncating segment %08u", w->segno);
+	w->flushed = off;
+	return 0;
+}
+
+int kura_segment_writer_roll(kura_segment_writer *w, kura_error *err)
+{
+	int rc = kura_segment_writer_sync(w, err);
+	if (rc != 0)
+		return rc;
+	close(w->fd);
+	w->fd = -1;
+	return open_segment(w, w->segno + 1, 0, err);
+}
+
+static void make_header(unsigned char h[KURA_RECORD_HEADER], uint8_t type, uint64_t body_len, int valid)
+{
+	memcpy(h, REC_MAGIC, 4);
+	h[4] = type;
+	h[5] = RECORD_VERSION;
+	put_u16(h + 6, 0);
+	put_u64(h + 8, body_len);
+	/* the placeholder carries a CRC that cannot match, see INVARIANTS */
+	put_u32(h + 16, valid ? crc(0, h, 16) : ~crc(0, h, 16));
+}
+
+int kura_record_begin(kura_segment_writer *w, kura_record_writer *r, uint8_t type, kura_error *err)
+{
+	unsigned char h[KURA_RECORD_HEADER];
+	r->start = kura_segment_writer_tell(w);
+	r->body_len = 0;
+	r->crc = (uint32_t)crc32(0, NULL, 0);
+	r->type = type;
+	make_header(h, type, 0, 0);
+	return append(w, h, sizeof h, err);
+}
+
+int kura_record_append(kura_segment_writer *w, kura_record_writer *r, const void *p, size_t n,
+		       kura_error *err)
+{
+	r->crc = crc(r->crc, p, n);
+	r->body_len += n;
+	return append(w, p, n, err);
+}
+
+int kura_record_finish(kura_segment_writer *w, kura_record_writer *r, kura_error *err)
+{
+	unsigned char h[KURA_RECORD_HEADER], t[KURA_RECORD_TRAILER];
+	make_header(h, r->type, r->body_len, 1);
+	put_u32(t, r->crc);
+	memcpy(t + 4, END_MAGIC, 4);
+	if (patch(w, r->start, h, sizeof h, err) != 0)
+		return err ? err->code : KURA_EIO;
+	return append(w, t, sizeof t, err);
+}
+
+/* ---------------------------------------------------------------- reader */
+
+int kura_record_read_header(kura_record_info *info, int fd, uint32_t segno, uint64_t off,
+			    uint64_t file_size, kura_error *err)
+{
+	unsigned char h[KURA_RECORD_HEADER];
+	size_t got;
+	if (kura_fs_pread_full(fd, h, sizeof h, off, &got) != 0)
+		return kura_error_sys(err, KURA_EIO, "reading segment %08u at %llu", segno, (unsigned long long)off);
+	if (got < sizeof h)
+		return kura_error_set(err, KURA_EVERIFY, "record header cut short at end of segment");
+	if (memcmp(h, REC_MAGIC, 4) != 0)
+		return kura_error_set(err, KURA_EVERIFY, "no record header (bad magic)");
+	if (get_u32(h + 16) != crc(0, h, 16))
+		return kura_error_set(err, KURA_EVERIFY, "record header checksum mismatch");
+	if (h[5] != RECORD_VERSION)
+		return kura_error_set(err, KURA_EVERIFY, "record version %u is not one this kura reads", h[5]);
+	uint64_t len = get_u64(h + 8);
+	if (len > file_size || off + KURA_RECORD_OVERHEAD + len > file_size)
+		return kura_error_set(err, KURA_EVERIFY, "record cut short at end of segment");
+	info->segno = segno;
+	info->offset = off;
+	info->type = h[4];
+	info->body_len = len;
+	return 0;
+}
+
+int kura_record_read_body(int fd, const kura_record_info *info, kura_record_body_fn fn, void *ud,
+			  kura_error *err)
+{
+	size_t bufsz = info->body_len < WRITE_BUFFER ? (size_t)info->body_len + 1 : WRITE_BUFFER;
+	unsigned char *buf = malloc(bufsz);
+	if (!buf)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	uint32_t c = (uint32_t)crc32(0, NULL, 0);
+	uint64_t pos = 0, base = info->offset + KURA_RECORD_HEADER;
+	int rc = 0;
+	while (pos < info->body_len) {
+		size_t want = info->body_len - pos < bufsz ? (size_t)(info->body_len - pos) : bufsz, got;
+		if (kura_fs_pread_full(fd, buf, want, base + pos, &got) != 0) {
+			rc = kura_error_sys(err, KURA_EIO, "reading segment %08u", info->segno);
+			goto out;
+		}
+		if (got < want) {
+			rc = kura_error_set(err, KURA_EVERIFY, "record body cut short");
+			goto out;
+		}
+		c = crc(c, buf, got);
+		if (fn && (rc = fn(ud, pos, buf, got, err)) != 0)
+			goto out;
+		pos += got;
+	}
+	unsigned char t[KURA_RECORD_TRAILER];
+	size_t got;
+	if (kura_fs_pread_full(fd, t, sizeof t, base + info->body_len, &got) != 0) {
+		rc = kura_error_sys(err, KURA_EIO, "reading segment %08u", info->segno);
+	} else if (got < sizeof t || memcmp(t + 4, END_MAGIC, 4) != 0) {
+		rc = kura_error_set(err, KURA_EVERIFY, "record trailer missing");
+	} else if (get_u32(t) != c) {
+		rc = kura_error_set(err, KURA_EVERIFY, "record body checksum mismatch (stored bytes damaged)");
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+struct body_relay {
+	const kura_scan_ops *ops;
+	void *ud;
+	const kura_record_info *info;
+};
+
+static int relay_body(void *ud, uint64_t off, const unsigned char *p, size_t n, kura_error *err)
+{
+	struct body_relay *r = ud;
+	return r->ops->body(r->ud, r->info, off, p, n, err);
+}
+
+/* Finds the next offset after off where a valid record header starts. */
+static uint64_t resync(int fd, uint32_t segno, uint64_t off, uint64_t size)
+{
+	unsigned char buf[65536];
+	for (uint64_t pos = off + 1; pos + KURA_RECORD_HEADER <= size;) {
+		size_t got;
+		if (kura_fs_pread_full(fd, buf, sizeof buf, pos, &got) != 0 || got < 4)
+			break;
+		for (size_t i = 0; i + 4 <= got; i++) {
+			if (memcmp(buf + i, REC_MAGIC, 4) == 0) {
+				kura_record_info info;
+				if (kura_record_read_header(&info, fd, segno, pos + i, size, NULL) == 0)
+					return pos + i;
+			}
+		}
+		pos += got - 3;
+	}
+	return size;
+}
+
+int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
+		      void *ud, uint64_t *valid_end, kura_error *err)
+{
+	char path[4096];
+	if (kura_segment_path(path, sizeof path, segdir, segno) != 0)
+		return kura_error_set(err, KURA_EINPUT, "store path too long");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
+	struct stat st;
+	int rc = 0;
+	if (fstat(fd, &st) != 0) {
+		rc = kura_error_sys(err, KURA_EIO, "stat %s", path);
+		goto out;
+	}
+	uint64_t size = (uint64_t)st.st_size;
+	if (to && to < size)
+		size = to;
+	unsigned char fh[KURA_SEGMENT_FILE_HEADER];
+	size_t got;
+	if (kura_fs_pread_full(fd, fh, sizeof fh, 0, &got) != 0) {
+		rc = kura_error_sys(err, KURA_EIO, "reading %s", path);
+		goto out;
+	}
+	if (got < sizeof fh || memcmp(fh, FILE_MAGIC, 8) != 0 || get_u32(fh + 12) != segno) {
+		rc = kura_error_set(err, KURA_EVERIFY, "%s is not kura segment %u (bad file header)", path, segno);
+		goto out;
+	}
+	if (get_u32(fh + 8) != FORMAT_VERSION) {
+		rc = kura_error_set(err, KURA_EINPUT, "%s has segment format %u; this kura reads format %u",
+				    path, get_u32(fh + 8), FORMAT_VERSION);
+		goto out;
+	}
+	uint64_t off = from < KURA_SEGMENT_FILE_HEADER ? KURA_SEGMENT_FILE_HEADER : from;
+	*valid_end = off;
+	while (off < size) {
+		kura_record_info info;
+		kura_error why;
+		int bad = kura_record_read_header(&info, fd, segno, off, size, &why);
+		if (bad == 0) {
+			struct body_relay relay = {ops, ud, &info};
+			bad = kura_record_read_body(fd, &info, ops->body ? relay_body : NULL, &relay, &why);
+		}
+		if (bad == KURA_EVERIFY) {
+			if (!ops->damage)
+				break; /* recovery: the torn tail starts here */
+			if ((rc = ops->damage(ud, segno, off, why.message, err)) != 0)
+				goto out;
+			off = resync(fd, segno, off, size);
+			continue;
+		}
+		if (bad != 0) {
+			if (err)
+				*err = why;
+			rc = bad;
+			goto out;
+		}
+		if (ops->record && (rc = ops->record(ud, &info, err)) != 0)
+			goto out;
+		off += KURA_RECORD_OVERHEAD + info.body_len;
+		*valid_end = off;
+		if (ops->progress)
+			ops->progress(ud, off);
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int kura_segment_list(uint32_t **out, size_t *count, const char *segdir, kura_error *err)
+{
+	DIR *d = opendir(segdir);
+	if (!d)
+		return kura_error_sys(err, KURA_EIO, "opening %s", segdir);
+	uint32_t *list = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		unsigned segno;
+		char tail[8];
+		if (sscanf(e->d_name, "%8u.se%1s", &segno, tail) != 2 || strlen(e->d_name) != 12 ||
+		    strcmp(e->d_name + 8, ".seg") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			uint32_t *grown = realloc(list, cap * sizeof *list);
+			if (!grown) {
+				free(list);
+				closedir(d);
+				return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			}
+			list = grown;
+		}
+		list[n++] = segno;
+	}
+	closedir(d);
+	qsort(list, n, sizeof *list, cmp_u32);
+	*out = list;
+	*count = n;
+	return 0;
+}

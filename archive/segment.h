@@ -1,0 +1,104 @@
+/* Segment files: the append-only source of truth of a store (format in segment.c).
+ *
+ * A writer appends records through a buffer and makes them durable with
+ * kura_segment_writer_sync(); a scanner walks records in order, verifying each
+ * one completely, and either stops at the first bad one (recovery: that is the
+ * torn tail) or reports it and resynchronises (scrub). */
+#ifndef KURA_SEGMENT_H
+#define KURA_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kura/error.h"
+
+#define KURA_SEGMENT_FILE_HEADER 16
+#define KURA_RECORD_HEADER 20
+#define KURA_RECORD_TRAILER 8
+#define KURA_RECORD_OVERHEAD (KURA_RECORD_HEADER + KURA_RECORD_TRAILER)
+
+enum kura_record_type {
+	KURA_RECORD_BLOB = 'B',   /* compressed document bytes, see blob.c */
+	KURA_RECORD_OBJECT = 'O', /* one ingest: ID, digests, name, metadata (JSON) */
+};
+
+/* Path of segment segno under the store's segment folder (segments/00000001.seg). */
+int kura_segment_path(char *buf, size_t bufsz, const char *segdir, uint32_t segno);
+
+/* ---- writing ---- */
+
+typedef struct kura_segment_writer kura_segment_writer;
+
+/* Opens segment segno for appending at offset end, discarding any bytes after
+ * end (an uncommitted tail). end == 0 creates the segment (its file header is
+ * written and synced, with the directory). */
+int kura_segment_writer_open(kura_segment_writer **out, const char *segdir, uint32_t segno,
+			     uint64_t end, kura_error *err);
+/* Closes without syncing: unsynced bytes may or may not survive. */
+void kura_segment_writer_close(kura_segment_writer *w);
+
+uint32_t kura_segment_writer_segno(const kura_segment_writer *w);
+/* Offset where the next record starts (buffered bytes included). */
+uint64_t kura_segment_writer_tell(const kura_segment_writer *w);
+/* Writes buffered bytes and fdatasyncs: everything before tell() is durable. */
+int kura_segment_writer_sync(kura_segment_writer *w, kura_error *err);
+/* Drops everything from off on (only ever the uncommitted tail). */
+int kura_segment_writer_truncate(kura_segment_writer *w, uint64_t off, kura_error *err);
+/* Syncs this segment and continues in a new one, segno + 1. */
+int kura_segment_writer_roll(kura_segment_writer *w, kura_error *err);
+
+/* One record being appended; the body may be streamed in any number of pieces. */
+typedef struct kura_record_writer {
+	uint64_t start;
+	uint64_t body_len;
+	uint32_t crc;
+	uint8_t type;
+} kura_record_writer;
+
+int kura_record_begin(kura_segment_writer *w, kura_record_writer *r, uint8_t type, kura_error *err);
+int kura_record_append(kura_segment_writer *w, kura_record_writer *r, const void *p, size_t n,
+		       kura_error *err);
+int kura_record_finish(kura_segment_writer *w, kura_record_writer *r, kura_error *err);
+
+/* ---- reading ---- */
+
+typedef struct kura_record_info {
+	uint32_t segno;
+	uint64_t offset;   /* of the record header in the segment */
+	uint8_t type;
+	uint64_t body_len;
+} kura_record_info;
+
+/* Reads and checks a record header at off; KURA_EVERIFY if it is not one. */
+int kura_record_read_header(kura_record_info *info, int fd, uint32_t segno, uint64_t off,
+			    uint64_t file_size, kura_error *err);
+
+/* Streams the body of a record to fn in pieces and checks its CRC and trailer.
+ * KURA_EVERIFY if the stored bytes are damaged; fn's own failures pass through. */
+typedef int (*kura_record_body_fn)(void *ud, uint64_t body_off, const unsigned char *p, size_t n,
+				   kura_error *err);
+int kura_record_read_body(int fd, const kura_record_info *info, kura_record_body_fn fn, void *ud,
+			  kura_error *err);
+
+/* A whole-segment walk. body (optional) sees each record's body as it is read;
+ * record is called once the record has verified completely. damage NULL means
+ * recovery mode: stop at the first bad record. Otherwise damage is told about it
+ * and the walk resynchronises on the next good record header. */
+typedef struct kura_scan_ops {
+	int (*body)(void *ud, const kura_record_info *info, uint64_t body_off, const unsigned char *p,
+		    size_t n, kura_error *err);
+	int (*record)(void *ud, const kura_record_info *info, kura_error *err);
+	int (*damage)(void *ud, uint32_t segno, uint64_t offset, const char *why, kura_error *err);
+	void (*progress)(void *ud, uint64_t bytes_done);
+} kura_scan_ops;
+
+/* Walks segment segno from offset from (0: the first record) up to offset to
+ * (0: its end). *valid_end is where the last good record ends: in recovery mode,
+ * where the tail is torn. */
+int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
+		      void *ud, uint64_t *valid_end, kura_error *err);
+
+/* Lists the segment numbers present (sorted); *out is malloc'd, caller frees. */
+int kura_segment_list(uint32_t **out, size_t *count, const char *segdir, kura_error *err);
+
+#endif

@@ -1,0 +1,399 @@
+/* Store lifecycle: init, open (read or write), close, commit, and reading objects.
+ *
+ * INVARIANTS
+ * - FORMAT is written last by init: a folder without it is not a store (a crashed
+ *   init leaves a folder that init refuses, which the user removes).
+ * - One writer at a time (flock on STORE/lock, held until close). Readers take no
+ *   lock: they see the index as of their open.
+ * - The index's committed end ('w') only advances in kura_store_commit, after the
+ *   segment's fdatasync; what follows it in the segment is not acknowledged and is
+ *   either rolled forward (complete records) or cut off (a torn tail) at the next
+ *   open for writing. So the index always equals what kura reindex would build.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive/blob.h"
+#include "archive/store_impl.h"
+#include "kura/clock.h"
+#include "common/fsutil.h"
+#include "common/hash.h"
+#include "common/hex.h"
+#include "common/id.h"
+
+#define FORMAT_TEXT "kura store\nformat 1\n"
+#define DEFAULT_SEGMENT_SIZE (1ull << 30)
+#define DEFAULT_ZSTD_LEVEL 3
+
+struct kura_store {
+	char *path;
+	char *segdir;
+	char hash[16];
+	uint64_t segment_size;
+	int zstd_level;
+	int lockfd;
+	kura_index *ix;
+	kura_segment_writer *w;
+	uint64_t committed_end;
+};
+
+kura_index *kura_store_index(kura_store *st) { return st->ix; }
+const char *kura_store_segdir(const kura_store *st) { return st->segdir; }
+int kura_store_zstd_level(const kura_store *st) { return st->zstd_level; }
+kura_segment_writer *kura_store_writer(kura_store *st) { return st->w; }
+const char *kura_store_hash(const kura_store *st) { return st->hash; }
+const char *kura_store_path(const kura_store *st) { return st->path; }
+
+static int join(char *buf, size_t n, const char *dir, const char *name, kura_error *err)
+{
+	if (snprintf(buf, n, "%s/%s", dir, name) >= (int)n)
+		return kura_error_set(err, KURA_EINPUT, "path too long: %s/%s", dir, name);
+	return 0;
+}
+
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	int empty = 1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+int kura_store_init(const char *path, const kura_init_options *opts, kura_error *err)
+{
+	const char *hash = opts && opts->hash ? opts->hash : "sha256";
+	if (strcmp(hash, "sha256") != 0 && strcmp(hash, "sha384") != 0 && strcmp(hash, "sha512") != 0)
+		return kura_error_set(err, KURA_EINPUT, "--hash must be sha256, sha384 or sha512, not '%s'", hash);
+	uint64_t segsize = opts && opts->segment_size ? opts->segment_size : DEFAULT_SEGMENT_SIZE;
+	int level = opts && opts->zstd_level ? opts->zstd_level : DEFAULT_ZSTD_LEVEL;
+	if (segsize < 4096)
+		return kura_error_set(err, KURA_EINPUT, "segment size must be at least 4096 bytes");
+	if (level < 1 || level > 19)
+		return kura_error_set(err, KURA_EINPUT, "zstd level must be 1 to 19");
+
+	char p[4096];
+	struct stat st;
+	if (join(p, sizeof p, path, "FORMAT", err) != 0)
+		return KURA_EINPUT;
+	if (stat(p, &st) == 0)
+		return kura_error_set(err, KURA_EINPUT, "%s is a kura store already", path);
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return kura_error_set(err, KURA_EINPUT, "%s exists and is not a folder", path);
+		if (!dir_is_empty(path))
+			return kura_error_set(err, KURA_EINPUT,
+					      "%s is not empty and not a kura store; choose an empty or new folder", path);
+	} else if (errno != ENOENT) {
+		return kura_error_sys(err, KURA_EINPUT, "cannot use %s", path);
+	} else if (mkdir(path, 0755) != 0) {
+		return kura_error_sys(err, errno == ENOENT || errno == EACCES ? KURA_EINPUT : KURA_EIO,
+				      "creating %s", path);
+	}
+
+	int64_t now;
+	int rc = kura_clock_now(&now, err);
+	if (rc != 0)
+		return rc;
+	char created[KURA_TIME_BUFSZ];
+	kura_time_format(created, now);
+
+	if (join(p, sizeof p, path, "segments", err) != 0)
+		return KURA_EINPUT;
+	if (mkdir(p, 0755) != 0)
+		return kura_error_sys(err, KURA_EIO, "creating %s", p);
+	kura_segment_writer *w = NULL;
+	if ((rc = kura_segment_writer_open(&w, p, 1, 0, err)) != 0)
+		return rc;
+	kura_segment_writer_close(w);
+
+	kura_index *ix = NULL;
+	kura_index_batch *b = NULL;
+	if (join(p, sizeof p, path, "index", err) != 0)
+		return KURA_EINPUT;
+	if ((rc = kura_index_open(&ix, p, KURA_INDEX_CREATE, err)) != 0)
+		return rc;
+	if ((rc = kura_index_batch_new(&b, err)) == 0) {
+		kura_index_batch_put_state(b, 1, KURA_SEGMENT_FILE_HEADER);
+		rc = kura_index_write(ix, b, 1, err);
+	}
+	kura_index_batch_free(b);
+	kura_index_close(ix);
+	if (rc != 0)
+		return rc;
+
+	json_t *cfg = json_pack("{s:i, s:s, s:I, s:i, s:s}", "format", 1, "hash", hash, "segment_size",
+				(json_int_t)segsize, "zstd_level", level, "created", created);
+	char *text = cfg ? json_dumps(cfg, JSON_INDENT(2)) : NULL;
+	json_decref(cfg);
+	if (!text)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (join(p, sizeof p, path, "config.json", err) != 0) {
+		free(text);
+		return KURA_EINPUT;
+	}
+	int ok = kura_fs_write_file_atomic(p, text, strlen(text), 0644) == 0 &&
+		 kura_fs_write_file_atomic(strcat(strcpy(p, path), "/lock"), "", 0, 0644) == 0;
+	free(text);
+	if (!ok || join(p, sizeof p, path, "FORMAT", err) != 0 ||
+	    kura_fs_write_file_atomic(p, FORMAT_TEXT, strlen(FORMAT_TEXT), 0644) != 0)
+		return kura_error_sys(err, KURA_EIO, "writing the files of %s", path);
+	return 0;
+}
+
+static int read_config(kura_store *st, kura_error *err)
+{
+	char p[4096], *text = NULL;
+	if (join(p, sizeof p, st->path, "FORMAT", err) != 0)
+		return KURA_EINPUT;
+	if (kura_fs_read_file(p, 4096, &text, NULL) != 0) {
+		if (errno == ENOENT)
+			return kura_error_set(err, KURA_EINPUT,
+					      "%s is not a kura store (no FORMAT file); create one with kura init", st->path);
+		return kura_error_sys(err, KURA_EIO, "reading %s", p);
+	}
+	int same = strcmp(text, FORMAT_TEXT) == 0;
+	free(text);
+	if (!same)
+		return kura_error_set(err, KURA_EINPUT, "%s has a store format this kura does not read", st->path);
+
+	if (join(p, sizeof p, st->path, "config.json", err) != 0)
+		return KURA_EINPUT;
+	json_error_t jerr;
+	json_t *cfg = json_load_file(p, 0, &jerr);
+	if (!cfg)
+		return kura_error_set(err, KURA_EIO, "%s: %s (line %d); the store's configuration is damaged", p,
+				      jerr.text, jerr.line);
+	const char *hash = NULL;
+	json_int_t segsize = 0;
+	int level = 0;
+	int rc = 0;
+	if (json_unpack(cfg, "{s:s, s:I, s:i}", "hash", &hash, "segment_size", &segsize, "zstd_level", &level) != 0 ||
+	    !kura_hash_by_name(hash) || segsize < 4096 || level < 1 || level > 19)
+		rc = kura_error_set(err, KURA_EIO, "%s has missing or bad settings; the store's configuration is damaged", p);
+	else {
+		snprintf(st->hash, sizeof st->hash, "%s", hash);
+		st->segment_size = (uint64_t)segsize;
+		st->zstd_level = level;
+	}
+	json_decref(cfg);
+	return rc;
+}
+
+static int take_lock(kura_store *st, kura_error *err)
+{
+	char p[4096];
+	if (join(p, sizeof p, st->path, "lock", err) != 0)
+		return KURA_EINPUT;
+	st->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (st->lockfd < 0)
+		return kura_error_sys(err, KURA_EIO, "opening %s", p);
+	if (flock(st->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK)
+			return kura_error_sys(err, KURA_EIO, "locking %s", p);
+		fprintf(stderr, "kura: waiting for another kura process that is writing to %s\n", st->path);
+		while (flock(st->lockfd, LOCK_EX) != 0)
+			if (errno != EINTR)
+				return kura_error_sys(err, KURA_EIO, "locking %s", p);
+	}
+	return 0;
+}
+
+static int open_config(kura_store **out, const char *path, kura_error *err)
+{
+	kura_store *st = calloc(1, sizeof *st);
+	if (!st)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	st->lockfd = -1;
+	st->path = strdup(path);
+	st->segdir = malloc(strlen(path) + sizeof "/segments");
+	if (!st->path || !st->segdir) {
+		kura_store_close(st);
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	sprintf(st->segdir, "%s/segments", path);
+	int rc = read_config(st, err);
+	if (rc != 0) {
+		kura_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+int kura_store_open_locked(kura_store **out, const char *path, kura_error *err)
+{
+	int rc = open_config(out, path, err);
+	if (rc == 0 && (rc = take_lock(*out, err)) != 0) {
+		kura_store_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int kura_store_open(kura_store **out, const char *path, int mode, kura_error *err)
+{
+	kura_store *st = NULL;
+	int rc = mode == KURA_STORE_WRITE ? kura_store_open_locked(&st, path, err) : open_config(&st, path, err);
+	if (rc != 0)
+		return rc;
+	char p[4096];
+	struct stat sb;
+	if ((rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
+		rc = kura_error_set(err, KURA_EIO, "%s has no index; rebuild it with kura reindex %s", path, path);
+	if (rc == 0)
+		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);
+	if (rc == 0 && mode == KURA_STORE_WRITE)
+		rc = kura_rebuild_recover(st, err);
+	if (rc == 0 && mode == KURA_STORE_WRITE) {
+		uint32_t segno;
+		rc = kura_index_get_state(st->ix, &segno, &st->committed_end, err);
+		if (rc == 0)
+			rc = kura_segment_writer_open(&st->w, st->segdir, segno, st->committed_end, err);
+	}
+	if (rc != 0) {
+		kura_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void kura_store_close(kura_store *st)
+{
+	if (!st)
+		return;
+	if (st->w) {
+		kura_store_rollback(st, NULL);
+		kura_segment_writer_close(st->w);
+	}
+	kura_index_close(st->ix);
+	if (st->lockfd >= 0)
+		close(st->lockfd); /* releases the flock */
+	free(st->path);
+	free(st->segdir);
+	free(st);
+}
+
+int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
+{
+	int rc = kura_segment_writer_sync(st->w, err);
+	if (rc != 0)
+		return rc;
+	uint64_t end = kura_segment_writer_tell(st->w);
+	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), end);
+	if ((rc = kura_index_write(st->ix, b, 1, err)) != 0)
+		return rc;
+	st->committed_end = end;
+	kura_index_batch_clear(b);
+	if (end < st->segment_size)
+		return 0;
+	/* Roll. A crash between the new segment and this state write is repaired by
+	 * recovery, which also walks segments past the one the index names. */
+	if ((rc = kura_segment_writer_roll(st->w, err)) != 0)
+		return rc;
+	st->committed_end = KURA_SEGMENT_FILE_HEADER;
+	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), st->committed_end);
+	rc = kura_index_write(st->ix, b, 1, err);
+	kura_index_batch_clear(b);
+	return rc;
+}
+
+int kura_store_rollback(kura_store *st, kura_error *err)
+{
+	if (kura_segment_writer_tell(st->w) == st->committed_end)
+		return 0;
+	return kura_segment_writer_truncate(st->w, st->committed_end, err);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static json_t *object_json(const kura_index_object *o, kura_index *ix, kura_error *err)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(o->json, o->json_len, 0, &jerr);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		kura_error_set(err, KURA_EIO, "an object description in the index is damaged; run kura reindex");
+		return NULL;
+	}
+	unsigned char sha[32];
+	const char *hex = json_string_value(json_object_get(j, "sha256"));
+	kura_index_blob blob;
+	if (hex && kura_hex_decode(sha, 32, hex) == 0 && kura_index_get_blob(ix, sha, &blob, NULL) == 0)
+		json_object_set_new(j, "stored", json_integer((json_int_t)blob.stored));
+	json_object_set_new(j, "segment", json_integer(o->segno));
+	json_object_set_new(j, "offset", json_integer((json_int_t)o->offset));
+	return j;
+}
+
+int kura_store_object(json_t **out, kura_store *st, const char *id, kura_error *err)
+{
+	char canon[KURA_ID_CHARS + 1];
+	kura_index_object o = {0};
+	int rc = kura_id_parse(canon, id, err);
+	if (rc == 0)
+		rc = kura_index_get_object(st->ix, canon, &o, err);
+	if (rc != 0)
+		return rc;
+	*out = object_json(&o, st->ix, err);
+	kura_index_object_clear(&o);
+	return *out ? 0 : KURA_EIO;
+}
+
+struct each_ctx {
+	kura_store *st;
+	kura_store_object_fn fn;
+	void *ud;
+};
+
+static int each_step(void *ud, const char *id, const kura_index_object *o, kura_error *err)
+{
+	(void)id;
+	struct each_ctx *c = ud;
+	json_t *j = object_json(o, c->st->ix, err);
+	if (!j)
+		return KURA_EIO;
+	int rc = c->fn(c->ud, j, err);
+	json_decref(j);
+	return rc;
+}
+
+int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, kura_error *err)
+{
+	struct each_ctx c = {st, fn, ud};
+	return kura_index_each_object(st->ix, each_step, &c, err);
+}
+
+int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void *ud, kura_error *err)
+{
+	json_t *j = NULL;
+	int rc = kura_store_object(&j, st, id, err);
+	if (rc != 0)
+		return rc;
+	unsigned char sha[32];
+	const char *hex = json_string_value(json_object_get(j, "sha256"));
+	kura_index_blob blob;
+	if (!hex || kura_hex_decode(sha, 32, hex) != 0)
+		rc = kura_error_set(err, KURA_EIO, "object %s has no valid sha256 in the index; run kura reindex", id);
+	else if ((rc = kura_index_get_blob(st->ix, sha, &blob, err)) == KURA_ENOTFOUND)
+		rc = kura_error_set(err, KURA_EVERIFY, "the content of object %s is missing from the store", id);
+	if (rc == 0)
+		rc = kura_blob_read(st->segdir, blob.segno, blob.offset, sha, fn, ud, err);
+	if (rc == KURA_EVERIFY)
+		kura_error_wrap(err, "object %s is damaged", id);
+	json_decref(j);
+	return rc;
+}

@@ -1,0 +1,31 @@
+/* What the archive module's files share about an open store (not public). */
+#ifndef KURA_STORE_IMPL_H
+#define KURA_STORE_IMPL_H
+
+#include "archive/segment.h"
+#include "index/index.h"
+#include "kura/store.h"
+
+kura_index *kura_store_index(kura_store *st);
+const char *kura_store_path(const kura_store *st);
+const char *kura_store_segdir(const kura_store *st);
+int kura_store_zstd_level(const kura_store *st);
+/* The segment writer of a store opened for writing (NULL when read-only). */
+kura_segment_writer *kura_store_writer(kura_store *st);
+
+/* Makes every record appended so far durable: segment fdatasync, then batch b
+ * (plus the new committed end) written to the index with sync. Then, if the
+ * segment is past its size limit, continues in a new one. */
+int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err);
+/* Drops every record appended since the last commit. */
+int kura_store_rollback(kura_store *st, kura_error *err);
+
+/* Opens a store's configuration and takes the writer lock, without the index
+ * (for rebuilding it). */
+int kura_store_open_locked(kura_store **out, const char *path, kura_error *err);
+
+/* Index entries for records found in segments (archive/rebuild.c): rolls the
+ * index forward over complete records past the committed end after a crash. */
+int kura_rebuild_recover(kura_store *st, kura_error *err);
+
+#endif

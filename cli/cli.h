@@ -1,0 +1,21 @@
+/* What the subcommands of the `kura` command share: their entry points, and how
+ * they report a failure (message on stderr, exit status from DESIGN.md). */
+#ifndef KURA_CLI_H
+#define KURA_CLI_H
+
+#include "kura/error.h"
+
+int kura_cmd_init(int argc, char **argv);
+int kura_cmd_ingest(int argc, char **argv);
+int kura_cmd_ls(int argc, char **argv);
+int kura_cmd_get(int argc, char **argv);
+int kura_cmd_show(int argc, char **argv);
+int kura_cmd_scrub(int argc, char **argv);
+int kura_cmd_reindex(int argc, char **argv);
+
+/* Prints "kura: <message>" and returns the exit status for err's code. */
+int kura_cli_fail(const kura_error *err);
+/* Prints "kura <cmd>: <message>" and the command's usage line; returns 2. */
+int kura_cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,65 @@
+/* kura get STORE ID [-o FILE]: the object's bytes, verified while they stream.
+ * With -o the bytes go to a temporary file that becomes FILE only once the
+ * SHA-256 matched: a damaged object never leaves a file that looks complete.
+ * To stdout the bytes stream; damage then ends the run with exit status 1. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/fsutil.h"
+#include "kura/store.h"
+
+static const char usage[] = "kura get STORE ID [-o FILE]";
+
+static int to_fd(void *ud, const unsigned char *p, size_t n, kura_error *err)
+{
+	if (kura_fs_write_all(*(int *)ud, p, n) != 0)
+		return kura_error_sys(err, KURA_EIO, "writing the object out");
+	return 0;
+}
+
+int kura_cmd_get(int argc, char **argv)
+{
+	static const struct option opts[] = {{"output", required_argument, NULL, 'o'}, {0}};
+	const char *out = NULL;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c != 'o')
+			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+		out = optarg;
+	}
+	if (argc - optind != 2)
+		return kura_cli_usage(usage, "get takes a STORE and one ID");
+	kura_error err = {0};
+	kura_store *st = NULL;
+	char tmp[4096];
+	int fd = STDOUT_FILENO;
+	int rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
+	if (rc == 0 && out) {
+		json_t *probe = NULL; /* fail on an unknown ID before creating any file */
+		rc = kura_store_object(&probe, st, argv[optind + 1], &err);
+		json_decref(probe);
+		if (rc == 0 && snprintf(tmp, sizeof tmp, "%s.kura-partial", out) >= (int)sizeof tmp)
+			rc = kura_error_set(&err, KURA_EINPUT, "output path too long");
+		if (rc == 0 && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+			rc = kura_error_sys(&err, errno == EIO || errno == ENOSPC ? KURA_EIO : KURA_EINPUT, "cannot write %s", tmp);
+	}
+	if (rc == 0)
+		rc = kura_store_read(st, argv[optind + 1], to_fd, &fd, &err);
+	if (out && fd >= 0) {
+		if (rc == 0 && (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, out) != 0))
+			rc = kura_error_sys(&err, KURA_EIO, "writing %s", out);
+		else if (rc != 0) {
+			close(fd);
+			unlink(tmp);
+		}
+	}
+	kura_store_close(st);
+	return rc ? kura_cli_fail(&err) : 0;
+}

@@ -1,0 +1,223 @@
+/* kura ingest STORE [--meta KEY=VALUE]... [--no-seal] PATH...
+ *
+ * Every PATH is checked before anything is written (a missing path leaves the
+ * store untouched); folders are walked recursively in byte order of the names.
+ * One line "ID<TAB>SHA256<TAB>PATH" is printed per object, only once it is durable. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/progress.h"
+#include "kura/ingest.h"
+
+static const char usage[] = "kura ingest STORE [--meta KEY=VALUE]... [--no-seal] PATH...   (PATH: file, folder or -)";
+
+struct file_list {
+	char **paths;
+	size_t n, cap;
+	uint64_t bytes;
+};
+
+static int add_path(struct file_list *l, const char *path, uint64_t size)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char **g = realloc(l->paths, cap * sizeof *g);
+		if (!g)
+			return -1;
+		l->paths = g;
+		l->cap = cap;
+	}
+	if (!(l->paths[l->n] = strdup(path)))
+		return -1;
+	l->n++;
+	l->bytes += size;
+	return 0;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int walk(struct file_list *l, const char *dir, kura_error *err)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, by_name);
+	if (n < 0)
+		return kura_error_sys(err, KURA_EINPUT, "cannot read folder %s", dir);
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		char path[4096];
+		struct stat st, lst;
+		if (rc != 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name) >= (int)sizeof path) {
+			rc = kura_error_set(err, KURA_EINPUT, "path too long under %s", dir);
+		} else if (lstat(path, &lst) != 0 || stat(path, &st) != 0) {
+			if (S_ISLNK(lst.st_mode))
+				fprintf(stderr, "kura: skipping %s: a link to nothing\n", path);
+			else
+				rc = kura_error_sys(err, KURA_EINPUT, "cannot read %s", path);
+		} else if (S_ISDIR(st.st_mode)) {
+			if (S_ISLNK(lst.st_mode))
+				fprintf(stderr, "kura: skipping %s: a link to a folder (not followed)\n", path);
+			else
+				rc = walk(l, path, err);
+		} else if (S_ISREG(st.st_mode)) {
+			if (add_path(l, path, (uint64_t)st.st_size) != 0)
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		} else {
+			fprintf(stderr, "kura: skipping %s: not a regular file\n", path);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* Resolves the command line's PATHs into the files to ingest, in order. */
+static int collect(struct file_list *l, char **paths, int n, kura_error *err)
+{
+	int stdin_seen = 0;
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		if (strcmp(paths[i], "-") == 0) {
+			if (stdin_seen++)
+				return kura_error_set(err, KURA_EINPUT, "'-' (standard input) can be given only once");
+			if (add_path(l, "-", 0) != 0)
+				return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		} else if (stat(paths[i], &st) != 0) {
+			return kura_error_sys(err, KURA_EINPUT, "cannot ingest %s", paths[i]);
+		} else if (S_ISDIR(st.st_mode)) {
+			int rc = walk(l, paths[i], err);
+			if (rc != 0)
+				return rc;
+		} else if (S_ISREG(st.st_mode)) {
+			if (access(paths[i], R_OK) != 0)
+				return kura_error_sys(err, KURA_EINPUT, "cannot read %s", paths[i]);
+			if (add_path(l, paths[i], (uint64_t)st.st_size) != 0)
+				return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		} else {
+			return kura_error_set(err, KURA_EINPUT, "%s is not a regular file or folder", paths[i]);
+		}
+	}
+	return 0;
+}
+
+struct printer {
+	uint64_t count;
+};
+
+static void print_done(void *ud, const char *id, const char *sha256_hex, const char *path)
+{
+	struct printer *p = ud;
+	p->count++;
+	printf("%s\t%s\t%s\n", id, sha256_hex, path);
+	fflush(stdout);
+}
+
+static int parse_meta(kura_meta *m, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return kura_cli_usage(usage, "--meta takes KEY=VALUE, not '%s'", arg);
+	*eq = '\0';
+	m->key = arg;
+	m->value = eq + 1;
+	kura_error err = {0};
+	if (kura_ingest_check_meta(m, &err) != 0)
+		return kura_cli_fail(&err);
+	return 0;
+}
+
+int kura_cmd_ingest(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"meta", required_argument, NULL, 'm'},
+		{"no-seal", no_argument, NULL, 'n'},
+		{0},
+	};
+	kura_meta *meta = calloc((size_t)argc, sizeof *meta);
+	size_t nmeta = 0;
+	int c, status = 0;
+	if (!meta)
+		return 3;
+	optind = 0;
+	opterr = 0;
+	while (status == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'm')
+			status = parse_meta(&meta[nmeta++], optarg);
+		else if (c != 'n')
+			status = kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+	}
+	if (status == 0 && argc - optind < 2)
+		status = kura_cli_usage(usage, "ingest needs a STORE and at least one PATH");
+	if (status != 0) {
+		free(meta);
+		return status;
+	}
+	char **pos = argv + optind;
+	int npos = argc - optind;
+
+	kura_error err = {0};
+	struct file_list files = {0};
+	kura_store *st = NULL;
+	kura_ingest *in = NULL;
+	struct printer printer = {0};
+	kura_progress *progress = NULL;
+	int rc = collect(&files, pos + 1, npos - 1, &err);
+	if (rc == 0)
+		rc = kura_store_open(&st, pos[0], KURA_STORE_WRITE, &err);
+	if (rc == 0)
+		rc = kura_ingest_new(&in, st, print_done, &printer, &err);
+	if (rc == 0)
+		progress = kura_progress_new("ingest", files.bytes);
+	uint64_t done_bytes = 0;
+	for (size_t i = 0; rc == 0 && i < files.n; i++) {
+		const char *path = files.paths[i];
+		int is_stdin = strcmp(path, "-") == 0;
+		int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = kura_error_sys(&err, errno == EIO ? KURA_EIO : KURA_EINPUT, "cannot read %s", path);
+			break;
+		}
+		const char *slash = strrchr(path, '/');
+		rc = kura_ingest_add(in, fd, path, is_stdin ? "stdin" : slash ? slash + 1 : path, meta, nmeta, &err);
+		if (rc != 0)
+			kura_error_wrap(&err, "ingesting %s", path);
+		if (!is_stdin)
+			close(fd);
+		struct stat sb;
+		if (!is_stdin && stat(path, &sb) == 0)
+			done_bytes += (uint64_t)sb.st_size;
+		kura_progress_update(progress, done_bytes, i + 1);
+	}
+	kura_progress_free(progress);
+	/* what was added before a failure is still made durable and reported */
+	kura_error cerr = {0};
+	if (in && kura_ingest_commit(in, &cerr) != 0 && rc == 0) {
+		rc = cerr.code;
+		err = cerr;
+	}
+	if (rc != 0)
+		status = kura_cli_fail(&err);
+	else if (isatty(STDERR_FILENO))
+		fprintf(stderr, "kura: %llu objects ingested\n", (unsigned long long)printer.count);
+	kura_ingest_free(in);
+	kura_store_close(st);
+	for (size_t i = 0; i < files.n; i++)
+		free(files.paths[i]);
+	free(files.paths);
+	free(meta);
+	return status;
+}

@@ -1,0 +1,61 @@
+/* kura ls STORE [--json]: every object, in ingest order.
+ * Text: ID <TAB> SIZE <TAB> INGESTED <TAB> NAME. JSON: one array, streamed. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "kura/store.h"
+
+static const char usage[] = "kura ls STORE [--json]";
+
+struct lister {
+	int json;
+	size_t n;
+};
+
+static int print_object(void *ud, json_t *o, kura_error *err)
+{
+	(void)err;
+	struct lister *l = ud;
+	if (l->json) {
+		char *text = json_dumps(o, JSON_COMPACT);
+		printf("%s%s", l->n ? ",\n" : "\n", text ? text : "null");
+		free(text);
+	} else {
+		printf("%s\t%lld\t%s\t%s\n", json_string_value(json_object_get(o, "id")),
+		       (long long)json_integer_value(json_object_get(o, "size")),
+		       json_string_value(json_object_get(o, "ingested")), json_string_value(json_object_get(o, "name")));
+	}
+	l->n++;
+	return 0;
+}
+
+int kura_cmd_ls(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
+	struct lister l = {0};
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
+		l.json = 1;
+	}
+	if (argc - optind != 1)
+		return kura_cli_usage(usage, "ls takes one STORE");
+	kura_error err = {0};
+	kura_store *st = NULL;
+	int rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
+	if (rc == 0) {
+		if (l.json)
+			printf("[");
+		rc = kura_store_each_object(st, print_object, &l, &err);
+		if (l.json)
+			printf("%s]\n", l.n ? "\n" : "");
+	}
+	kura_store_close(st);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = kura_error_sys(&err, KURA_EIO, "writing the listing");
+	return rc ? kura_cli_fail(&err) : 0;
+}

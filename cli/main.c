@@ -1,0 +1,69 @@
+/* The `kura` command: dispatches to one file per subcommand (cmd_*.c). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define KURA_VERSION "0.1.0"
+
+static const struct {
+	const char *name;
+	int (*run)(int, char **);
+	const char *summary;
+} commands[] = {
+	{"init", kura_cmd_init, "create a store"},
+	{"ingest", kura_cmd_ingest, "add files, folders or stdin to a store"},
+	{"ls", kura_cmd_ls, "list the objects of a store"},
+	{"get", kura_cmd_get, "write an object's bytes out, verified"},
+	{"show", kura_cmd_show, "describe one object"},
+	{"scrub", kura_cmd_scrub, "re-read and verify every stored byte"},
+	{"reindex", kura_cmd_reindex, "rebuild the index from the segments alone"},
+};
+
+int kura_cli_fail(const kura_error *err)
+{
+	fprintf(stderr, "kura: %s\n", err->message[0] ? err->message : "failed");
+	return kura_error_exit_status(err->code);
+}
+
+int kura_cli_usage(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "kura: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nusage: %s\n", usage);
+	va_end(ap);
+	return 2;
+}
+
+static void help(FILE *out)
+{
+	fprintf(out, "kura %s: a long-term archive with evidence records\n\nusage: kura COMMAND [ARGS]\n\n", KURA_VERSION);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nExit status: 0 success, 1 verification failed or not found, 2 bad usage or input,\n"
+		     "3 I/O or internal failure. KURA_NOW=2031-05-01T00:00:00Z sets the clock.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		help(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		help(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("kura %s\n", KURA_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "kura: '%s' is not a kura command; see kura --help\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,101 @@
+/* Hash algorithm names and the one-pass multi-digest hasher (see hash.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+
+static const struct {
+	const char *name;
+	const EVP_MD *(*md)(void);
+} algorithms[] = {
+	{"sha256", EVP_sha256},     {"sha384", EVP_sha384},     {"sha512", EVP_sha512},
+	{"sha3-256", EVP_sha3_256}, {"sha3-384", EVP_sha3_384}, {"sha3-512", EVP_sha3_512},
+};
+
+const EVP_MD *kura_hash_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
+		if (strcmp(name, algorithms[i].name) == 0)
+			return algorithms[i].md();
+	return NULL;
+}
+
+struct kura_hasher {
+	EVP_MD_CTX *sha256;
+	EVP_MD_CTX *extra;
+	const EVP_MD *extra_md;
+	char *extra_name;
+};
+
+int kura_hasher_new(kura_hasher **out, const char *extra, kura_error *err)
+{
+	kura_hasher *h = calloc(1, sizeof *h);
+	if (!h)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (extra && strcmp(extra, "sha256") != 0) {
+		h->extra_md = kura_hash_by_name(extra);
+		if (!h->extra_md) {
+			free(h);
+			return kura_error_set(err, KURA_EINPUT, "unknown hash algorithm '%s'", extra);
+		}
+		h->extra_name = strdup(extra);
+		h->extra = EVP_MD_CTX_new();
+	}
+	h->sha256 = EVP_MD_CTX_new();
+	if (!h->sha256 || (h->extra_md && (!h->extra || !h->extra_name))) {
+		kura_hasher_free(h);
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	int rc = kura_hasher_reset(h, err);
+	if (rc != 0) {
+		kura_hasher_free(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+void kura_hasher_free(kura_hasher *h)
+{
+	if (!h)
+		return;
+	EVP_MD_CTX_free(h->sha256);
+	EVP_MD_CTX_free(h->extra);
+	free(h->extra_name);
+	free(h);
+}
+
+int kura_hasher_reset(kura_hasher *h, kura_error *err)
+{
+	if (EVP_DigestInit_ex(h->sha256, EVP_sha256(), NULL) != 1 ||
+	    (h->extra && EVP_DigestInit_ex(h->extra, h->extra_md, NULL) != 1))
+		return kura_error_set(err, KURA_EINTERNAL, "OpenSSL digest init failed");
+	return 0;
+}
+
+int kura_hasher_update(kura_hasher *h, const void *p, size_t n, kura_error *err)
+{
+	if (EVP_DigestUpdate(h->sha256, p, n) != 1 || (h->extra && EVP_DigestUpdate(h->extra, p, n) != 1))
+		return kura_error_set(err, KURA_EINTERNAL, "OpenSSL digest update failed");
+	return 0;
+}
+
+int kura_hasher_final(kura_hasher *h, unsigned char sha256[32], unsigned char extra[KURA_HASH_MAX],
+		      size_t *extra_len, kura_error *err)
+{
+	unsigned int n = 0;
+	if (EVP_DigestFinal_ex(h->sha256, sha256, &n) != 1)
+		return kura_error_set(err, KURA_EINTERNAL, "OpenSSL digest final failed");
+	*extra_len = 0;
+	if (h->extra) {
+		if (EVP_DigestFinal_ex(h->extra, extra, &n) != 1)
+			return kura_error_set(err, KURA_EINTERNAL, "OpenSSL digest final failed");
+		*extra_len = n;
+	}
+	return 0;
+}
+
+const char *kura_hasher_extra_name(const kura_hasher *h)
+{
+	return h->extra_name;
+}

@@ -1,0 +1,31 @@
+/* Hash algorithms by kura's names (sha256, sha384, sha512, sha3-256, sha3-384,
+ * sha3-512) and a hasher that computes SHA-256 plus, optionally, one more of them
+ * over the same bytes in one pass (the store's own algorithm, when it is not SHA-256). */
+#ifndef KURA_HASH_H
+#define KURA_HASH_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "kura/error.h"
+
+#define KURA_HASH_MAX 64
+
+/* The OpenSSL digest for a kura name, or NULL if the name is not one of them. */
+const EVP_MD *kura_hash_by_name(const char *name);
+
+typedef struct kura_hasher kura_hasher;
+
+/* extra: a second algorithm name, or NULL/"sha256" for SHA-256 alone. */
+int kura_hasher_new(kura_hasher **out, const char *extra, kura_error *err);
+void kura_hasher_free(kura_hasher *h);
+int kura_hasher_reset(kura_hasher *h, kura_error *err);
+int kura_hasher_update(kura_hasher *h, const void *p, size_t n, kura_error *err);
+/* sha256 gets 32 bytes; extra (if the hasher has one) gets *extra_len bytes. */
+int kura_hasher_final(kura_hasher *h, unsigned char sha256[32], unsigned char extra[KURA_HASH_MAX],
+		      size_t *extra_len, kura_error *err);
+/* The name of the extra algorithm, or NULL. */
+const char *kura_hasher_extra_name(const kura_hasher *h);
+
+#endif

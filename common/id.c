@@ -1,0 +1,76 @@
+/* Object ID generation and parsing (ULID layout, see id.h). Within one process the
+ * random part is incremented when the millisecond repeats (KURA_NOW fixes the
+ * clock, so this is the common case in tests), keeping IDs unique and ordered. */
+#include <ctype.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "common/id.h"
+
+static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+static int64_t last_ms = -1;
+static unsigned char last_rand[10];
+
+static void encode(char out[KURA_ID_CHARS + 1], const unsigned char bytes[16])
+{
+	/* 128 bits as 26 base32 digits: the first digit holds the top 3 bits. */
+	int bit = -2; /* 26*5 = 130 bits: two leading zero bits */
+	for (int i = 0; i < KURA_ID_CHARS; i++) {
+		int v = 0;
+		for (int k = 0; k < 5; k++, bit++) {
+			v <<= 1;
+			if (bit >= 0)
+				v |= (bytes[bit / 8] >> (7 - bit % 8)) & 1;
+		}
+		out[i] = alphabet[v];
+	}
+	out[KURA_ID_CHARS] = '\0';
+}
+
+int kura_id_new(char out[KURA_ID_CHARS + 1], int64_t ms, kura_error *err)
+{
+	if (ms < 0 || ms >= (int64_t)1 << 48)
+		return kura_error_set(err, KURA_EINPUT, "time out of range for an object ID");
+	if (ms <= last_ms) {
+		/* same (or an earlier, fixed) millisecond: keep the order by counting up */
+		ms = last_ms;
+		int i = 9;
+		while (i >= 0 && ++last_rand[i] == 0)
+			i--;
+		if (i < 0)
+			return kura_error_set(err, KURA_EINTERNAL, "object ID space for one millisecond exhausted");
+	} else {
+		if (RAND_bytes(last_rand, sizeof last_rand) != 1)
+			return kura_error_set(err, KURA_EINTERNAL, "no random bytes for an object ID");
+		last_rand[0] &= 0x7f; /* leave room to count up */
+		last_ms = ms;
+	}
+	unsigned char bytes[16];
+	for (int i = 0; i < 6; i++)
+		bytes[i] = (unsigned char)(ms >> (8 * (5 - i)));
+	memcpy(bytes + 6, last_rand, 10);
+	encode(out, bytes);
+	return 0;
+}
+
+int kura_id_parse(char out[KURA_ID_CHARS + 1], const char *text, kura_error *err)
+{
+	size_t n = strlen(text);
+	if (n != KURA_ID_CHARS)
+		goto bad;
+	for (size_t i = 0; i < n; i++) {
+		char c = (char)toupper((unsigned char)text[i]);
+		if (!strchr(alphabet, c) || c == '\0')
+			goto bad;
+		out[i] = c;
+	}
+	if (out[0] > '7') /* more than 128 bits */
+		goto bad;
+	out[KURA_ID_CHARS] = '\0';
+	return 0;
+bad:
+	return kura_error_set(err, KURA_EINPUT,
+			      "'%s' is not an object ID (26 characters, as printed by kura ingest or kura ls)", text);
+}

@@ -1,0 +1,20 @@
+/* Object IDs: 128-bit, time-ordered, written as 26 Crockford base32 characters
+ * (the ULID layout: 48 bits of milliseconds, 80 random bits). IDs made by one
+ * process sort in the order they were made, and IDs from different stores do not
+ * collide, so an import never renames an object. */
+#ifndef KURA_ID_H
+#define KURA_ID_H
+
+#include <stdint.h>
+
+#include "kura/error.h"
+
+#define KURA_ID_CHARS 26
+
+/* Writes a new ID (26 characters and a NUL) for time ms into out. */
+int kura_id_new(char out[KURA_ID_CHARS + 1], int64_t ms, kura_error *err);
+
+/* Checks that text is an ID and writes its canonical (upper-case) form. */
+int kura_id_parse(char out[KURA_ID_CHARS + 1], const char *text, kura_error *err);
+
+#endif

@@ -1,0 +1,40 @@
+/* Ingest: documents into a store, durably and in batches.
+ *
+ * kura_ingest_add() appends a document's blob (unless the same content is stored
+ * already) and its object record; kura_ingest_commit() makes everything added so
+ * far durable (segment fdatasync, then a synced index write) and only then calls
+ * done() for each object. An object is therefore never reported before it
+ * survives a crash. add() commits by itself every 1024 objects or 64 MiB. */
+#ifndef KURA_INGEST_H
+#define KURA_INGEST_H
+
+#include <stddef.h>
+
+#include "kura/error.h"
+#include "kura/store.h"
+
+typedef struct kura_ingest kura_ingest;
+
+typedef struct kura_meta {
+	const char *key;   /* letters, digits, '_', '-', '.', ':'; at most 128 */
+	const char *value; /* UTF-8 */
+} kura_meta;
+
+/* Called once per object, after it is durable. sha256_hex has 64 digits. */
+typedef void (*kura_ingest_done_fn)(void *ud, const char *id, const char *sha256_hex, const char *path);
+
+/* st must be open for writing and outlive the ingest. */
+int kura_ingest_new(kura_ingest **out, kura_store *st, kura_ingest_done_fn done, void *ud, kura_error *err);
+/* Discards whatever was added and not committed. */
+void kura_ingest_free(kura_ingest *in);
+
+/* Checks a metadata key and value the way add() does. */
+int kura_ingest_check_meta(const kura_meta *m, kura_error *err);
+
+/* Reads fd to its end and adds it as one object. path is what done() reports,
+ * name the original file name. */
+int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
+		    size_t nmeta, kura_error *err);
+int kura_ingest_commit(kura_ingest *in, kura_error *err);
+
+#endif

@@ -1,0 +1,67 @@
+/* A kura store: a folder holding append-only segments (the truth), a RocksDB index
+ * (derived, rebuildable) and a small configuration.
+ *
+ *   STORE/FORMAT          "kura store" and the format version; its presence makes a store
+ *   STORE/config.json     hash algorithm, segment size, compression level
+ *   STORE/segments/       00000001.seg, 00000002.seg, ... (format in archive/segment.c)
+ *   STORE/index/          RocksDB (keys in index/index.h)
+ *   STORE/lock            held (flock) by the one process that writes
+ *
+ * A store is opened for reading (any number of processes, no lock) or for writing
+ * (one process; opening also finishes the work a crash interrupted). */
+#ifndef KURA_STORE_H
+#define KURA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "kura/error.h"
+
+#define KURA_ID_LEN 26
+
+typedef struct kura_store kura_store;
+
+typedef struct kura_init_options {
+	const char *hash;      /* sha256 (default), sha384 or sha512 */
+	uint64_t segment_size; /* roll segments past this many bytes; 0: 1 GiB */
+	int zstd_level;        /* 0: 3 */
+} kura_init_options;
+
+/* Creates a store at path (an absent or empty folder). KURA_EINPUT if path is a
+ * store already or a folder with other things in it. */
+int kura_store_init(const char *path, const kura_init_options *opts, kura_error *err);
+
+enum { KURA_STORE_READ = 0, KURA_STORE_WRITE = 1 };
+
+/* Opens the store at path. The store is the caller's; close it with kura_store_close. */
+int kura_store_open(kura_store **out, const char *path, int mode, kura_error *err);
+void kura_store_close(kura_store *st);
+
+/* The store's hash algorithm name (owned by the store). */
+const char *kura_store_hash(const kura_store *st);
+
+/* The object's description as JSON: id, name, path, size, stored, ingested,
+ * sha256, digests, meta, segment, offset. *out is the caller's (json_decref). */
+int kura_store_object(json_t **out, kura_store *st, const char *id, kura_error *err);
+
+/* Calls fn for every object, in ingest order; fn's JSON is borrowed for the call. */
+typedef int (*kura_store_object_fn)(void *ud, json_t *object, kura_error *err);
+int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, kura_error *err);
+
+/* Streams an object's bytes to fn, verifying the SHA-256 as it goes: KURA_EVERIFY
+ * (after fn has seen the bytes) if they are damaged. */
+typedef int (*kura_store_bytes_fn)(void *ud, const unsigned char *p, size_t n, kura_error *err);
+int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void *ud, kura_error *err);
+
+/* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
+ * place with the IDs of the objects that depend on it. *damaged counts them. */
+typedef void (*kura_scrub_fn)(void *ud, const char *id, uint32_t segno, uint64_t offset, const char *why);
+int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damaged, kura_error *err);
+
+/* Rebuilds the index of the store at path from its segments alone (the store
+ * is opened for writing). *damaged counts records that could not be read. */
+int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, kura_error *err);
+
+#endif

@@ -1,0 +1,328 @@
+/* The RocksDB index (see index.h for the keys). All RocksDB calls of kura live
+ * here; the rest of the code sees typed lookups and batches. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rocksdb/c.h>
+
+#include "common/id.h"
+#include "index/index.h"
+
+struct kura_index {
+	rocksdb_t *db;
+	rocksdb_options_t *opts;
+	rocksdb_readoptions_t *ropts;
+	rocksdb_writeoptions_t *wsync;
+	rocksdb_writeoptions_t *wnosync;
+};
+
+struct kura_index_batch {
+	rocksdb_writebatch_t *wb;
+};
+
+static void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static void put_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static uint32_t get_u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint64_t get_u64(const unsigned char *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
+
+static int db_error(kura_error *err, char *msg, const char *what)
+{
+	int rc = kura_error_set(err, KURA_EIO, "index %s failed: %s", what, msg ? msg : "unknown error");
+	rocksdb_free(msg);
+	return rc;
+}
+
+int kura_index_open(kura_index **out, const char *path, int flags, kura_error *err)
+{
+	kura_index *ix = calloc(1, sizeof *ix);
+	if (!ix)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	ix->opts = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(ix->opts, (flags & KURA_INDEX_CREATE) != 0);
+	rocksdb_options_set_error_if_exists(ix->opts, (flags & KURA_INDEX_CREATE) != 0);
+	rocksdb_options_set_max_open_files(ix->opts, 256);
+	rocksdb_options_set_info_log_level(ix->opts, 4 /* only fatal messages in LOG */);
+	rocksdb_options_set_keep_log_file_num(ix->opts, 2);
+	ix->ropts = rocksdb_readoptions_create();
+	ix->wsync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(ix->wsync, 1);
+	ix->wnosync = rocksdb_writeoptions_create();
+	char *msg = NULL;
+	if (flags & KURA_INDEX_READONLY)
+		ix->db = rocksdb_open_for_read_only(ix->opts, path, 0, &msg);
+	else
+		ix->db = rocksdb_open(ix->opts, path, &msg);
+	if (!ix->db) {
+		int rc = db_error(err, msg, "open");
+		kura_error_wrap(err, "%s", path);
+		kura_index_close(ix);
+		return rc;
+	}
+	*out = ix;
+	return 0;
+}
+
+void kura_index_close(kura_index *ix)
+{
+	if (!ix)
+		return;
+	if (ix->db)
+		rocksdb_close(ix->db);
+	rocksdb_options_destroy(ix->opts);
+	rocksdb_readoptions_destroy(ix->ropts);
+	rocksdb_writeoptions_destroy(ix->wsync);
+	rocksdb_writeoptions_destroy(ix->wnosync);
+	free(ix);
+}
+
+void kura_index_object_clear(kura_index_object *o)
+{
+	free(o->json);
+	memset(o, 0, sizeof *o);
+}
+
+/* Reads key; *val is NULL when absent. The caller frees *val with rocksdb_free. */
+static int get(kura_index *ix, const char *key, size_t klen, char **val, size_t *vlen, kura_error *err)
+{
+	char *msg = NULL;
+	*val = rocksdb_get(ix->db, ix->ropts, key, klen, vlen, &msg);
+	if (msg)
+		return db_error(err, msg, "read");
+	return 0;
+}
+
+static int decode_blob(kura_index_blob *out, const char *v, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	if (n != 28)
+		return -1;
+	out->segno = get_u32(p);
+	out->offset = get_u64(p + 4);
+	out->size = get_u64(p + 12);
+	out->stored = get_u64(p + 20);
+	return 0;
+}
+
+static int decode_object(kura_index_object *out, const char *v, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	if (n < 12 || !(out->json = malloc(n - 12 + 1)))
+		return -1;
+	out->segno = get_u32(p);
+	out->offset = get_u64(p + 4);
+	memcpy(out->json, v + 12, n - 12);
+	out->json[n - 12] = '\0';
+	out->json_len = n - 12;
+	return 0;
+}
+
+int kura_index_get_blob(kura_index *ix, const unsigned char sha256[32], kura_index_blob *out, kura_error *err)
+{
+	char key[33], *val;
+	size_t vlen;
+	key[0] = 'b';
+	memcpy(key + 1, sha256, 32);
+	int rc = get(ix, key, sizeof key, &val, &vlen, err);
+	if (rc != 0)
+		return rc;
+	if (!val)
+		return kura_error_set(err, KURA_ENOTFOUND, "no such content in the index");
+	rc = decode_blob(out, val, vlen) == 0 ? 0 : kura_error_set(err, KURA_EIO, "index entry for a blob is damaged; run kura reindex");
+	rocksdb_free(val);
+	return rc;
+}
+
+int kura_index_get_object(kura_index *ix, const char *id, kura_index_object *out, kura_error *err)
+{
+	char key[1 + KURA_ID_CHARS], *val;
+	size_t vlen;
+	key[0] = 'o';
+	memcpy(key + 1, id, KURA_ID_CHARS);
+	int rc = get(ix, key, sizeof key, &val, &vlen, err);
+	if (rc != 0)
+		return rc;
+	if (!val)
+		return kura_error_set(err, KURA_ENOTFOUND, "no object %s in this store", id);
+	rc = decode_object(out, val, vlen) == 0 ? 0 : kura_error_set(err, KURA_EIO, "index entry of %s is damaged; run kura reindex", id);
+	rocksdb_free(val);
+	return rc;
+}
+
+int kura_index_get_state(kura_index *ix, uint32_t *segno, uint64_t *end, kura_error *err)
+{
+	char *val;
+	size_t vlen;
+	int rc = get(ix, "w", 1, &val, &vlen, err);
+	if (rc != 0)
+		return rc;
+	if (!val)
+		return kura_error_set(err, KURA_ENOTFOUND, "the index has no writer state");
+	if (vlen == 12) {
+		*segno = get_u32((unsigned char *)val);
+		*end = get_u64((unsigned char *)val + 4);
+	} else {
+		rc = kura_error_set(err, KURA_EIO, "writer state in the index is damaged; run kura reindex");
+	}
+	rocksdb_free(val);
+	return rc;
+}
+
+int kura_index_batch_new(kura_index_batch **out, kura_error *err)
+{
+	kura_index_batch *b = calloc(1, sizeof *b);
+	if (!b || !(b->wb = rocksdb_writebatch_create())) {
+		free(b);
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	*out = b;
+	return 0;
+}
+
+void kura_index_batch_free(kura_index_batch *b)
+{
+	if (!b)
+		return;
+	rocksdb_writebatch_destroy(b->wb);
+	free(b);
+}
+
+void kura_index_batch_clear(kura_index_batch *b)
+{
+	rocksdb_writebatch_clear(b->wb);
+}
+
+void kura_index_batch_put_blob(kura_index_batch *b, const unsigned char sha256[32], const kura_index_blob *blob)
+{
+	char key[33];
+	unsigned char v[28];
+	key[0] = 'b';
+	memcpy(key + 1, sha256, 32);
+	put_u32(v, blob->segno);
+	put_u64(v + 4, blob->offset);
+	put_u64(v + 12, blob->size);
+	put_u64(v + 20, blob->stored);
+	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
+}
+
+void kura_index_batch_put_object(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset,
+				 const char *json, size_t json_len)
+{
+	char key[1 + KURA_ID_CHARS];
+	key[0] = 'o';
+	memcpy(key + 1, id, KURA_ID_CHARS);
+	unsigned char loc[12];
+	put_u32(loc, segno);
+	put_u64(loc + 4, offset);
+	/* a value in two parts, so the JSON is not copied once more */
+	const char *parts[2] = {(const char *)loc, json};
+	size_t sizes[2] = {sizeof loc, json_len};
+	const char *kparts[1] = {key};
+	size_t ksizes[1] = {sizeof key};
+	rocksdb_writebatch_putv(b->wb, 1, kparts, ksizes, 2, parts, sizes);
+}
+
+void kura_index_batch_put_state(kura_index_batch *b, uint32_t segno, uint64_t end)
+{
+	unsigned char v[12];
+	put_u32(v, segno);
+	put_u64(v + 4, end);
+	rocksdb_writebatch_put(b->wb, "w", 1, (const char *)v, sizeof v);
+}
+
+void kura_index_batch_mark(kura_index_batch *b)
+{
+	rocksdb_writebatch_set_save_point(b->wb);
+}
+
+int kura_index_batch_rollback(kura_index_batch *b, kura_error *err)
+{
+	char *msg = NULL;
+	rocksdb_writebatch_rollback_to_save_point(b->wb, &msg);
+	return msg ? db_error(err, msg, "batch rollback") : 0;
+}
+
+void kura_index_batch_release(kura_index_batch *b)
+{
+	char *msg = NULL;
+	rocksdb_writebatch_pop_save_point(b->wb, &msg);
+	rocksdb_free(msg);
+}
+
+int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *err)
+{
+	char *msg = NULL;
+	rocksdb_write(ix->db, sync ? ix->wsync : ix->wnosync, b->wb, &msg);
+	if (msg)
+		return db_error(err, msg, "write");
+	return 0;
+}
+
+/* Walks every key that starts with prefix; fn gets key and value past the prefix. */
+static int each(kura_index *ix, char prefix, int (*fn)(void *, const char *, size_t, const char *, size_t, kura_error *),
+		void *ud, kura_error *err)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator(ix->db, ix->ropts);
+	int rc = 0;
+	for (rocksdb_iter_seek(it, &prefix, 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		if (klen == 0 || k[0] != prefix)
+			break;
+		const char *v = rocksdb_iter_value(it, &vlen);
+		if ((rc = fn(ud, k + 1, klen - 1, v, vlen, err)) != 0)
+			break;
+	}
+	char *msg = NULL;
+	if (rc == 0) {
+		rocksdb_iter_get_error(it, &msg);
+		if (msg)
+			rc = db_error(err, msg, "scan");
+	}
+	rocksdb_iter_destroy(it);
+	return rc;
+}
+
+struct object_walk {
+	kura_index_object_fn fn;
+	void *ud;
+};
+
+static int object_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
+{
+	struct object_walk *w = ud;
+	char id[KURA_ID_CHARS + 1];
+	kura_index_object o = {0};
+	if (klen != KURA_ID_CHARS || decode_object(&o, v, vlen) != 0)
+		return kura_error_set(err, KURA_EIO, "an object entry in the index is damaged; run kura reindex");
+	memcpy(id, k, KURA_ID_CHARS);
+	id[KURA_ID_CHARS] = '\0';
+	int rc = w->fn(w->ud, id, &o, err);
+	kura_index_object_clear(&o);
+	return rc;
+}
+
+int kura_index_each_object(kura_index *ix, kura_index_object_fn fn, void *ud, kura_error *err)
+{
+	struct object_walk w = {fn, ud};
+	return each(ix, 'o', object_step, &w, err);
+}
+
+struct blob_walk {
+	kura_index_blob_fn fn;
+	void *ud;
+};
+
+static int blob_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
+{
+	struct blob_walk *w = ud;
+	kura_index_blob b;
+	if (klen != 32 || decode_blob(&b, v, vlen) != 0)
+		return kura_error_set(err, KURA_EIO, "a blob entry in the index is damaged; run kura reindex");
+	return w->fn(w->ud, (const unsigned char *)k, &b, err);
+}
+
+int kura_index_each_blob(kura_index *ix, kura_index_blob_fn fn, void *ud, kura_error *err)
+{
+	struct blob_walk w = {fn, ud};
+	return each(ix, 'b', blob_step, &w, err);
+}
