@@ -1,0 +1,105 @@
+/* The clock (KURA_NOW, RFC 3339), object IDs, hex and error codes. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hex.h"
+#include "common/id.h"
+#include "kura/clock.h"
+
+START_TEST(rfc3339_parse_and_format)
+{
+	int64_t ms;
+	kura_error err;
+	char buf[KURA_TIME_BUFSZ];
+	ck_assert_int_eq(kura_time_parse(&ms, "2031-05-01T00:00:00Z", &err), 0);
+	ck_assert_int_eq(ms, 1935360000000LL);
+	kura_time_format(buf, ms);
+	ck_assert_str_eq(buf, "2031-05-01T00:00:00Z");
+	ck_assert_int_eq(kura_time_parse(&ms, "2031-05-01T09:00:00.250+09:00", &err), 0);
+	ck_assert_int_eq(ms, 1935360000250LL);
+	kura_time_format(buf, ms);
+	ck_assert_str_eq(buf, "2031-05-01T00:00:00.250Z");
+	ck_assert_int_eq(kura_time_parse(&ms, "2076-12-31", &err), 0);
+	kura_time_format(buf, ms);
+	ck_assert_str_eq(buf, "2076-12-31T00:00:00Z");
+	const char *bad[] = {"", "2031-05-01T00:00:00", "2031-13-01T00:00:00Z", "2031-02-30T00:00:00Z",
+			     "2031-05-01T24:00:00Z", "yesterday", "2031-05-01T00:00:00Zjunk", "2031-05-01T00:00:00.Z"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(kura_time_parse(&ms, bad[i], &err) == KURA_EINPUT, "accepted '%s'", bad[i]);
+	ck_assert_ptr_nonnull(strstr(err.message, "RFC 3339"));
+}
+END_TEST
+
+START_TEST(kura_now_sets_the_clock)
+{
+	int64_t ms;
+	kura_error err;
+	setenv("KURA_NOW", "2050-01-01T12:00:00Z", 1);
+	ck_assert_int_eq(kura_clock_now(&ms, &err), 0);
+	ck_assert_int_eq(ms, 2524651200000LL);
+	setenv("KURA_NOW", "soon", 1);
+	ck_assert_int_eq(kura_clock_now(&ms, &err), KURA_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err.message, "KURA_NOW"));
+	unsetenv("KURA_NOW");
+	ck_assert_int_eq(kura_clock_now(&ms, &err), 0);
+	ck_assert_int_gt(ms, 1735689600000LL); /* after 2025 */
+	ck_assert_int_eq(kura_error_exit_status(KURA_EINPUT), 2);
+	ck_assert_int_eq(kura_error_exit_status(KURA_ENOTFOUND), 1);
+	ck_assert_int_eq(kura_error_exit_status(KURA_EVERIFY), 1);
+	ck_assert_int_eq(kura_error_exit_status(KURA_EIO), 3);
+}
+END_TEST
+
+START_TEST(ids_are_unique_ordered_and_parse)
+{
+	char prev[KURA_ID_CHARS + 1] = "", id[KURA_ID_CHARS + 1], canon[KURA_ID_CHARS + 1];
+	kura_error err;
+	for (int i = 0; i < 10000; i++) {
+		/* a fixed clock (KURA_NOW) must still give distinct, increasing IDs */
+		ck_assert_int_eq(kura_id_new(id, 1935360000000LL, &err), 0);
+		ck_assert_int_eq((int)strlen(id), KURA_ID_CHARS);
+		ck_assert_int_gt(strcmp(id, prev), 0);
+		memcpy(prev, id, sizeof id);
+	}
+	ck_assert_int_eq(kura_id_new(id, 1935360000001LL, &err), 0);
+	ck_assert_int_gt(strcmp(id, prev), 0);
+	char lower[KURA_ID_CHARS + 1];
+	for (int i = 0; i <= KURA_ID_CHARS; i++)
+		lower[i] = (char)(id[i] >= 'A' && id[i] <= 'Z' ? id[i] + 32 : id[i]);
+	ck_assert_int_eq(kura_id_parse(canon, lower, &err), 0);
+	ck_assert_str_eq(canon, id);
+	ck_assert_int_eq(kura_id_parse(canon, "01HZZZ", &err), KURA_EINPUT);
+	ck_assert_int_eq(kura_id_parse(canon, "01M80WD8N8BCVWCB9R48T0VR0U", &err), KURA_EINPUT); /* U not base32 */
+	ck_assert_int_eq(kura_id_parse(canon, "81M80WD8N8BCVWCB9R48T0VR0G", &err), KURA_EINPUT); /* > 128 bits */
+}
+END_TEST
+
+START_TEST(hex_round_trip)
+{
+	unsigned char in[4] = {0x00, 0xab, 0x7f, 0xff}, out[4];
+	char hex[9];
+	kura_hex_encode(hex, in, 4);
+	ck_assert_str_eq(hex, "00ab7fff");
+	ck_assert_int_eq(kura_hex_decode(out, 4, "00AB7fff"), 0);
+	ck_assert_mem_eq(in, out, 4);
+	ck_assert_int_eq(kura_hex_decode(out, 4, "00ab7ff"), -1);
+	ck_assert_int_eq(kura_hex_decode(out, 4, "00ab7ffg"), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("common");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, rfc3339_parse_and_format);
+	tcase_add_test(tc, kura_now_sets_the_clock);
+	tcase_add_test(tc, ids_are_unique_ordered_and_parse);
+	tcase_add_test(tc, hex_round_trip);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
