@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The kura demo: builds a small archive of fictional business records in
+# ./demo-store (in the current folder) and walks through what kura does with it.
+#
+#   usage: demo/run.sh KURA_BINARY        (make demo runs: ./demo/run.sh build/kura)
+#
+# Each step is one small function named step_<what>, run in order by main().
+# To extend the demo (sealing, evidence export, verification), write another
+# step_ function and add it to the STEPS list in main(). The steps share state
+# through the globals below; INGESTED holds the ingest output (ID, SHA-256, path).
+set -euo pipefail
+
+STORE_NAME=demo-store
+DEMO_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+DOCS=$DEMO_DIR/docs
+INVOICE=invoices/2026-10-INV-0042.txt   # relative to $DOCS
+
+KURA=            # absolute path of the kura binary
+STORE=           # absolute path of ./demo-store
+WORK=            # scratch folder, removed on exit
+INGESTED=        # file with every "ID<TAB>SHA256<TAB>PATH" line printed by ingest
+INVOICE_ID=      # the invoice's object ID, found in $INGESTED
+CURRENT_STEP=setup
+
+heading() { printf '\n== %s ==\n' "$1"; }
+say() { printf '%s\n' "$*"; }
+die() {
+	printf 'demo: %s\n' "$*" >&2
+	exit 1
+}
+
+# Runs kura, echoing the command first so a newcomer can repeat it by hand.
+kura() {
+	printf '$ kura %s\n' "$*"
+	"$KURA" "$@"
+}
+
+on_exit() {
+	local status=$?
+	[ -n "$WORK" ] && rm -rf -- "$WORK"
+	if [ "$status" -ne 0 ]; then
+		printf '\ndemo FAILED in step "%s" (exit status %d)\n' "$CURRENT_STEP" "$status" >&2
+	fi
+}
+
+# ---------------------------------------------------------------- steps
+
+step_setup() {
+	heading "setup"
+	[ -x "$KURA" ] || die "kura binary '$KURA' is not executable (build it with: make build)"
+	[ -d "$DOCS" ] || die "demo documents not found in $DOCS"
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/kura-demo.XXXXXX")
+	INGESTED=$WORK/ingested.tsv
+	: >"$INGESTED"
+	say "kura:      $KURA"
+	say "documents: $DOCS"
+	say "store:     $STORE"
+}
+
+# Removes the store of an earlier run, but only if it is a kura store: anything
+# else called demo-store is someone's data, and the demo stops instead.
+step_reset() {
+	heading "reset"
+	if [ ! -e "$STORE" ] && [ ! -L "$STORE" ]; then
+		say "no earlier $STORE_NAME here; nothing to remove"
+		return
+	fi
+	if [ -L "$STORE" ] || [ ! -d "$STORE" ] || [ ! -f "$STORE/FORMAT" ] ||
+		[ "$(head -n 1 -- "$STORE/FORMAT")" != "kura store" ]; then
+		die "$STORE exists but is not a kura store (no FORMAT file saying 'kura store'); not touching it. Move it away or run the demo in another folder."
+	fi
+	rm -rf -- "$STORE"
+	say "removed the store of an earlier run: $STORE"
+}
+
+step_init() {
+	heading "init"
+	say "Create an empty store: append-only segment files plus an index."
+	kura init "$STORE"
+}
+
+# Ingests one folder of $DOCS with its own metadata. Paths are given relative to
+# $DOCS, so the store records "invoices/..." rather than this machine's layout.
+ingest_folder() {
+	local folder=$1
+	shift
+	local args=(ingest "$STORE")
+	local kv
+	for kv in "$@"; do
+		args+=(--meta "$kv")
+	done
+	printf '$ kura %s %s\n' "${args[*]}" "$folder"
+	(cd -- "$DOCS" && "$KURA" "${args[@]}" "$folder") | tee -a "$INGESTED"
+}
+
+step_ingest() {
+	heading "ingest"
+	say "Each file is hashed, compressed and appended; kura prints ID <TAB> SHA-256 <TAB> PATH"
+	say "once the object is durable. Metadata (--meta) makes records searchable later."
+	ingest_folder invoices kind=invoice counterparty=有限会社サンプル設備工業 \
+		invoice-no=INV-0042 date=2026-10-31 amount=2351800 currency=JPY
+	ingest_folder ledgers kind=ledger period=2026-Q3 company=架空建設株式会社
+	ingest_folder trials kind=trial-data study=KT-0117 site=03
+	INVOICE_ID=$(awk -F '\t' -v p="$INVOICE" '$3 == p { print $1 }' "$INGESTED")
+	[ -n "$INVOICE_ID" ] || die "ingest did not report an ID for $INVOICE"
+}
+
+step_ls() {
+	heading "ls"
+	say "Every object in ingest order: ID <TAB> SIZE <TAB> INGESTED <TAB> NAME"
+	kura ls "$STORE"
+}
+
+step_show() {
+	heading "show"
+	say "What the store knows about the invoice:"
+	kura show "$STORE" "$INVOICE_ID"
+}
+
+step_get() {
+	heading "get"
+	say "Read the invoice back; kura checks its SHA-256 while it streams."
+	local out=$WORK/invoice-copy.txt
+	kura get "$STORE" "$INVOICE_ID" -o "$out"
+	cmp -- "$DOCS/$INVOICE" "$out" || die "the retrieved invoice differs from $DOCS/$INVOICE"
+	say "cmp: the copy is identical to the original ($(wc -c <"$out") bytes)"
+}
+
+step_scrub() {
+	heading "scrub"
+	say "Re-read and verify every stored byte (run this regularly)."
+	kura scrub "$STORE" 2>&1
+}
+
+step_summary() {
+	heading "done"
+	say "Ingested $(wc -l <"$INGESTED") fictional documents (invoice, ledger, trial data) with metadata,"
+	say "listed and described them, got the invoice back byte-for-byte and scrubbed the store."
+	say "The store is in $STORE; look around with: $KURA ls $STORE"
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+	if [ $# -ne 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
+		printf 'usage: %s KURA_BINARY\n  builds ./%s in the current folder from %s\n' "$0" "$STORE_NAME" "$DOCS" >&2
+		exit 2
+	fi
+	# absolute paths: ingest runs from inside $DOCS
+	case $1 in
+	*/*) KURA=$(realpath -e -- "$1") || die "cannot find the kura binary '$1'" ;;
+	*) KURA=$(command -v -- "$1") || die "cannot find the kura binary '$1'" ;;
+	esac
+	STORE=$PWD/$STORE_NAME
+	trap on_exit EXIT
+
+	local STEPS=(setup reset init ingest ls show get scrub summary)
+	local step
+	for step in "${STEPS[@]}"; do
+		CURRENT_STEP=$step
+		"step_$step"
+	done
+}
+
+main "$@"
