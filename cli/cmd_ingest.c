@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,17 @@ struct file_list {
 	char **paths;
 	size_t n, cap;
 	uint64_t bytes;
+	dev_t store_dev; /* the store's own folder is never ingested into itself */
+	ino_t store_ino;
 };
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
 
 static int add_path(struct file_list *l, const char *path, uint64_t size)
 {
@@ -70,6 +81,8 @@ static int walk(struct file_list *l, const char *dir, kura_error *err)
 		} else if (S_ISDIR(st.st_mode)) {
 			if (S_ISLNK(lst.st_mode))
 				fprintf(stderr, "kura: skipping %s: a link to a folder (not followed)\n", path);
+			else if (st.st_dev == l->store_dev && st.st_ino == l->store_ino)
+				fprintf(stderr, "kura: skipping %s: it is the store itself\n", path);
 			else
 				rc = walk(l, path, err);
 		} else if (S_ISREG(st.st_mode)) {
@@ -99,6 +112,8 @@ static int collect(struct file_list *l, char **paths, int n, kura_error *err)
 		} else if (stat(paths[i], &st) != 0) {
 			return kura_error_sys(err, KURA_EINPUT, "cannot ingest %s", paths[i]);
 		} else if (S_ISDIR(st.st_mode)) {
+			if (st.st_dev == l->store_dev && st.st_ino == l->store_ino)
+				return kura_error_set(err, KURA_EINPUT, "%s is the store itself", paths[i]);
 			int rc = walk(l, paths[i], err);
 			if (rc != 0)
 				return rc;
@@ -175,6 +190,11 @@ int kura_cmd_ingest(int argc, char **argv)
 	kura_ingest *in = NULL;
 	struct printer printer = {0};
 	kura_progress *progress = NULL;
+	struct stat sb;
+	if (stat(pos[0], &sb) == 0) {
+		files.store_dev = sb.st_dev;
+		files.store_ino = sb.st_ino;
+	}
 	int rc = collect(&files, pos + 1, npos - 1, &err);
 	if (rc == 0)
 		rc = kura_store_open(&st, pos[0], KURA_STORE_WRITE, &err);
@@ -182,8 +202,18 @@ int kura_cmd_ingest(int argc, char **argv)
 		rc = kura_ingest_new(&in, st, print_done, &printer, &err);
 	if (rc == 0)
 		progress = kura_progress_new("ingest", files.bytes);
+	/* Ctrl-C or SIGTERM: finish the document in hand, commit, report, stop. */
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	uint64_t done_bytes = 0;
 	for (size_t i = 0; rc == 0 && i < files.n; i++) {
+		if (interrupted) {
+			rc = kura_error_set(&err, KURA_EIO, "interrupted: the objects printed above are stored, "
+							    "%zu of %zu paths were not ingested", files.n - i, files.n);
+			break;
+		}
 		const char *path = files.paths[i];
 		int is_stdin = strcmp(path, "-") == 0;
 		int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
@@ -197,7 +227,6 @@ int kura_cmd_ingest(int argc, char **argv)
 			kura_error_wrap(&err, "ingesting %s", path);
 		if (!is_stdin)
 			close(fd);
-		struct stat sb;
 		if (!is_stdin && stat(path, &sb) == 0)
 			done_bytes += (uint64_t)sb.st_size;
 		kura_progress_update(progress, done_bytes, i + 1);
