@@ -12,6 +12,7 @@ int kura_cmd_get(int argc, char **argv);
 int kura_cmd_show(int argc, char **argv);
 int kura_cmd_scrub(int argc, char **argv);
 int kura_cmd_reindex(int argc, char **argv);
+int kura_cmd_verify_er(int argc, char **argv);
 
 /* Prints "kura: <message>" and returns the exit status for err's code. */
 int kura_cli_fail(const kura_error *err);

@@ -19,6 +19,7 @@ static const struct {
 	{"show", kura_cmd_show, "describe one object"},
 	{"scrub", kura_cmd_scrub, "re-read and verify every stored byte"},
 	{"reindex", kura_cmd_reindex, "rebuild the index from the segments alone"},
+	{"verify-er", kura_cmd_verify_er, "verify an evidence record and its data, no store needed"},
 };
 
 int kura_cli_fail(const kura_error *err)

@@ -20,6 +20,20 @@ const EVP_MD *kura_hash_by_name(const char *name)
 	return NULL;
 }
 
+const char *kura_hash_name_by_nid(int nid)
+{
+	for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
+		if (EVP_MD_get_type(algorithms[i].md()) == nid)
+			return algorithms[i].name;
+	return NULL;
+}
+
+const EVP_MD *kura_hash_by_nid(int nid)
+{
+	const char *name = kura_hash_name_by_nid(nid);
+	return name ? kura_hash_by_name(name) : NULL;
+}
+
 struct kura_hasher {
 	EVP_MD_CTX *sha256;
 	EVP_MD_CTX *extra;

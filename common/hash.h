@@ -15,6 +15,11 @@
 /* The OpenSSL digest for a kura name, or NULL if the name is not one of them. */
 const EVP_MD *kura_hash_by_name(const char *name);
 
+/* The kura name of an OpenSSL digest (by NID), or NULL if kura does not use it. */
+const char *kura_hash_name_by_nid(int nid);
+/* The OpenSSL digest for a NID among kura's algorithms, or NULL. */
+const EVP_MD *kura_hash_by_nid(int nid);
+
 typedef struct kura_hasher kura_hasher;
 
 /* extra: a second algorithm name, or NULL/"sha256" for SHA-256 alone. */

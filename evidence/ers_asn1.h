@@ -19,6 +19,7 @@
 #include <openssl/safestack.h>
 #include <openssl/x509.h>
 
+DEFINE_STACK_OF(ASN1_OCTET_STRING)
 typedef STACK_OF(ASN1_OCTET_STRING) KURA_PHT;
 DEFINE_STACK_OF(KURA_PHT)
 

@@ -1,0 +1,183 @@
+/* kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]
+ * Verifies an Evidence Record without any store: the full RFC 4998 walk.
+ * Exit 0 only for a valid verdict; 1 for invalid or indeterminate; 2 for bad
+ * arguments or unreadable files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "cli/cli.h"
+#include "common/fsutil.h"
+#include "evidence/verify.h"
+#include "kura/clock.h"
+
+static const char usage[] =
+	"kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]";
+
+#define MAX_ER_SIZE (256u << 20)
+
+struct data_file {
+	const char *path;
+	int cached_nid[8];
+	unsigned char cached[8][EVP_MAX_MD_SIZE];
+	int ncached;
+};
+
+static int digest_file(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
+{
+	struct data_file *d = ud;
+	int nid = EVP_MD_get_type(md);
+	*count = 1;
+	for (int i = 0; i < d->ncached; i++)
+		if (d->cached_nid[i] == nid) {
+			memcpy(out, d->cached[i], (size_t)EVP_MD_get_size(md));
+			return 0;
+		}
+	int fd = open(d->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kura_error_sys(err, KURA_EINPUT, "cannot read %s", d->path);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	static unsigned char buf[1 << 20];
+	size_t got;
+	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
+	while (rc == 0) {
+		if (kura_fs_read_full(fd, buf, sizeof buf, &got) != 0)
+			rc = kura_error_sys(err, KURA_EINPUT, "reading %s", d->path);
+		else if (got == 0)
+			break;
+		else
+			EVP_DigestUpdate(ctx, buf, got);
+	}
+	if (rc == 0)
+		EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	if (rc == 0 && d->ncached < 8) {
+		d->cached_nid[d->ncached] = nid;
+		memcpy(d->cached[d->ncached++], out, (size_t)EVP_MD_get_size(md));
+	}
+	return rc;
+}
+
+/* Adds every certificate in path (PEM, possibly several, or one DER) to anchors. */
+static int load_anchors(STACK_OF(X509) *anchors, const char *path, kura_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return kura_error_sys(err, KURA_EINPUT, "cannot read trust anchor file %s", path);
+	int n = 0;
+	X509 *c;
+	while ((c = PEM_read_X509(f, NULL, NULL, NULL))) {
+		sk_X509_push(anchors, c);
+		n++;
+	}
+	if (n == 0) {
+		rewind(f);
+		if ((c = d2i_X509_fp(f, NULL))) {
+			sk_X509_push(anchors, c);
+			n++;
+		}
+	}
+	fclose(f);
+	ERR_clear_error();
+	if (n == 0)
+		return kura_error_set(err, KURA_EINPUT, "%s holds no certificate (PEM or DER)", path);
+	return 0;
+}
+
+static void print_text(json_t *r)
+{
+	printf("verdict: %s (integrity %s, trust %s)\n", json_string_value(json_object_get(r, "verdict")),
+	       json_string_value(json_object_get(r, "integrity")), json_string_value(json_object_get(r, "trust")));
+	if (json_object_get(r, "reason"))
+		printf("reason:  %s\n", json_string_value(json_object_get(r, "reason")));
+	size_t c, a;
+	json_t *chain, *ats;
+	json_array_foreach(json_object_get(r, "chains"), c, chain) {
+		printf("chain %zu (%s)\n", c + 1, json_string_value(json_object_get(chain, "hash")) ?: "?");
+		json_array_foreach(json_object_get(chain, "ats"), a, ats) {
+			printf("  ATS %zu  %s  %s\n", a + 1, json_string_value(json_object_get(ats, "genTime")) ?: "?",
+			       json_string_value(json_object_get(ats, "tsa")) ?: "?");
+			printf("         covers %s; rule: %s\n", json_string_value(json_object_get(ats, "covers")) ?: "?",
+			       json_string_value(json_object_get(ats, "rule")) ?: "none matched");
+			printf("         %s, %s; trust %s%s%s\n",
+			       json_string_value(json_object_get(ats, "signature_algorithm")) ?: "?",
+			       json_string_value(json_object_get(ats, "key")) ?: "?",
+			       json_string_value(json_object_get(ats, "trust")) ?: "not checked",
+			       json_object_get(ats, "checked_at") ? " at " : "",
+			       json_string_value(json_object_get(ats, "checked_at")) ?: "");
+			if (json_object_get(ats, "reason"))
+				printf("         FAILED: %s\n", json_string_value(json_object_get(ats, "reason")));
+		}
+	}
+}
+
+int kura_cmd_verify_er(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'}, {"er", required_argument, NULL, 'e'},
+		{"trust", required_argument, NULL, 't'}, {"at", required_argument, NULL, 'a'},
+		{"json", no_argument, NULL, 'j'},         {0},
+	};
+	const char *data = NULL, *erpath = NULL, *at = NULL;
+	int as_json = 0, c, status = 0;
+	kura_error err = {0};
+	STACK_OF(X509) *anchors = sk_X509_new_null();
+	optind = 0;
+	opterr = 0;
+	while (status == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'e': erpath = optarg; break;
+		case 'a': at = optarg; break;
+		case 'j': as_json = 1; break;
+		case 't':
+			if (load_anchors(anchors, optarg, &err) != 0)
+				status = kura_cli_fail(&err);
+			break;
+		default:
+			status = kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (status == 0 && (!data || !erpath || optind != argc))
+		status = kura_cli_usage(usage, "verify-er needs --data and --er, and nothing else");
+	kura_er_verify_opts o = {.anchors = anchors, .digest = digest_file};
+	struct data_file df = {.path = data};
+	o.digest_ud = &df;
+	if (status == 0 && (at ? kura_time_parse(&o.at_ms, at, &err) : kura_clock_now(&o.at_ms, &err)) != 0)
+		status = kura_cli_fail(&err);
+	char *der = NULL;
+	size_t len = 0;
+	if (status == 0 && kura_fs_read_file(erpath, MAX_ER_SIZE, &der, &len) != 0) {
+		kura_error_sys(&err, KURA_EINPUT, "cannot read %s", erpath);
+		status = kura_cli_fail(&err);
+	}
+	if (status == 0 && access(data, R_OK) != 0) {
+		kura_error_sys(&err, KURA_EINPUT, "cannot read %s", data);
+		status = kura_cli_fail(&err);
+	}
+	json_t *report = NULL;
+	if (status == 0 && kura_er_verify(&report, (unsigned char *)der, len, &o, &err) != 0)
+		status = kura_cli_fail(&err);
+	if (status == 0) {
+		if (as_json) {
+			char *text = json_dumps(report, JSON_INDENT(2));
+			printf("%s\n", text);
+			free(text);
+		} else {
+			print_text(report);
+		}
+		status = strcmp(json_string_value(json_object_get(report, "verdict")), "valid") == 0 ? 0 : 1;
+	}
+	json_decref(report);
+	free(der);
+	sk_X509_pop_free(anchors, X509_free);
+	return status;
+}

@@ -1,0 +1,269 @@
+/* Time-stamp tokens (RFC 3161): parsing and verification with OpenSSL's TS API.
+ * A token is always parsed from the exact bytes kura keeps; nothing here
+ * re-encodes it. The CMS API is used rather than PKCS7 because real tokens carry
+ * OCSP responses as "other" revocation info, which the PKCS7 parser rejects. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/cms.h>
+#include <openssl/ess.h>
+#include <openssl/ts.h>
+#include <openssl/x509v3.h>
+
+#include "evidence/tst.h"
+
+#define KURA_TIME_BUFSZ_LOCAL 32
+
+struct kura_tst {
+	CMS_ContentInfo *cms;
+	CMS_SignerInfo *si; /* the one signer, owned by cms */
+	STACK_OF(X509) *certs;
+	TS_TST_INFO *info;
+	int64_t gentime;
+};
+
+int kura_asn1_time_ms(int64_t *out, const ASN1_GENERALIZEDTIME *t)
+{
+	struct tm tm;
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	int64_t ms = (int64_t)timegm(&tm) * 1000;
+	/* ASN1_TIME_to_tm drops fractions: read "YYYYMMDDHHMMSS.fff" ourselves */
+	const char *s = (const char *)ASN1_STRING_get0_data(t);
+	int len = ASN1_STRING_length(t);
+	if (ASN1_STRING_type(t) == V_ASN1_GENERALIZEDTIME && len > 15 && s[14] == '.') {
+		int scale = 100;
+		for (int i = 15; i < len && s[i] >= '0' && s[i] <= '9' && scale > 0; i++, scale /= 10)
+			ms += (s[i] - '0') * scale;
+	}
+	*out = ms;
+	return 0;
+}
+
+int kura_tst_parse(kura_tst **out, const unsigned char *der, size_t len, kura_error *err)
+{
+	const unsigned char *p = der;
+	kura_tst *t = calloc(1, sizeof *t);
+	if (!t)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	t->cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	const char *why = NULL;
+	if (!t->cms || p != der + len || OBJ_obj2nid(CMS_get0_type(t->cms)) != NID_pkcs7_signed)
+		why = "the time-stamp token is not a CMS SignedData (damaged or not a token)";
+	else if (OBJ_obj2nid(CMS_get0_eContentType(t->cms)) != NID_id_smime_ct_TSTInfo)
+		why = "the SignedData does not hold a TSTInfo";
+	else if (sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(t->cms)) != 1)
+		why = "a time-stamp token must have exactly one signer";
+	if (!why) {
+		ASN1_OCTET_STRING **content = CMS_get0_content(t->cms);
+		const unsigned char *q = content && *content ? ASN1_STRING_get0_data(*content) : NULL;
+		t->si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(t->cms), 0);
+		t->certs = CMS_get1_certs(t->cms);
+		if (!t->certs)
+			t->certs = sk_X509_new_null();
+		if (!q || !(t->info = d2i_TS_TST_INFO(NULL, &q, ASN1_STRING_length(*content))) ||
+		    kura_asn1_time_ms(&t->gentime, TS_TST_INFO_get_time(t->info)) != 0)
+			why = "the time-stamp token holds no valid TSTInfo";
+	}
+	ERR_clear_error();
+	if (why) {
+		kura_tst_free(t);
+		return kura_error_set(err, KURA_EVERIFY, "%s", why);
+	}
+	*out = t;
+	return 0;
+}
+
+void kura_tst_free(kura_tst *t)
+{
+	if (!t)
+		return;
+	CMS_ContentInfo_free(t->cms);
+	sk_X509_pop_free(t->certs, X509_free);
+	TS_TST_INFO_free(t->info);
+	free(t);
+}
+
+int64_t kura_tst_gentime(const kura_tst *t) { return t->gentime; }
+
+int kura_tst_imprint_nid(const kura_tst *t)
+{
+	const X509_ALGOR *alg = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(t->info));
+	const ASN1_OBJECT *obj;
+	X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	return OBJ_obj2nid(obj);
+}
+
+const unsigned char *kura_tst_imprint(const kura_tst *t, size_t *len)
+{
+	ASN1_OCTET_STRING *m = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(t->info));
+	*len = (size_t)ASN1_STRING_length(m);
+	return ASN1_STRING_get0_data(m);
+}
+
+STACK_OF(X509) *kura_tst_certs(const kura_tst *t)
+{
+	return t->certs;
+}
+
+X509 *kura_tst_signer(const kura_tst *t)
+{
+	for (int i = 0; i < sk_X509_num(t->certs); i++)
+		if (CMS_SignerInfo_cert_cmp(t->si, sk_X509_value(t->certs, i)) == 0)
+			return sk_X509_value(t->certs, i);
+	return NULL;
+}
+
+static void name_text(const X509_NAME *name, char *buf, size_t n)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	buf[0] = '\0';
+	if (b && X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		int got = BIO_read(b, buf, (int)n - 1);
+		buf[got > 0 ? got : 0] = '\0';
+	}
+	BIO_free(b);
+}
+
+void kura_tst_tsa_name(const kura_tst *t, char *buf, size_t n)
+{
+	X509 *signer = kura_tst_signer(t);
+	if (signer) {
+		name_text(X509_get_subject_name(signer), buf, n);
+		return;
+	}
+	GENERAL_NAME *gn = TS_TST_INFO_get_tsa(t->info);
+	if (gn && gn->type == GEN_DIRNAME)
+		name_text(gn->d.dirn, buf, n);
+	else
+		snprintf(buf, n, "(TSA not named in the token)");
+}
+
+void kura_tst_sig_alg(const kura_tst *t, char *buf, size_t n)
+{
+	X509_ALGOR *dig, *sig;
+	CMS_SignerInfo_get0_algs(t->si, NULL, NULL, &dig, &sig);
+	const ASN1_OBJECT *dobj, *sobj;
+	X509_ALGOR_get0(&dobj, NULL, NULL, dig);
+	X509_ALGOR_get0(&sobj, NULL, NULL, sig);
+	int snid = OBJ_obj2nid(sobj), pair;
+	/* name the pair when the token names only the key type */
+	if ((snid == NID_rsaEncryption || snid == NID_X9_62_id_ecPublicKey) &&
+	    OBJ_find_sigid_by_algs(&pair, OBJ_obj2nid(dobj), snid)) {
+		snprintf(buf, n, "%s", OBJ_nid2ln(pair));
+		return;
+	}
+	if (snid != NID_undef)
+		snprintf(buf, n, "%s", OBJ_nid2ln(snid));
+	else
+		OBJ_obj2txt(buf, (int)n, sobj, 1);
+}
+
+void kura_tst_key_alg(const kura_tst *t, char *buf, size_t n)
+{
+	X509 *signer = kura_tst_signer(t);
+	EVP_PKEY *key = signer ? X509_get0_pubkey(signer) : NULL;
+	if (!key) {
+		snprintf(buf, n, "unknown");
+		return;
+	}
+	int bits = EVP_PKEY_get_bits(key);
+	if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS"))
+		snprintf(buf, n, "rsa-%d", bits);
+	else if (EVP_PKEY_is_a(key, "EC"))
+		snprintf(buf, n, "ec-p%d", bits);
+	else if (EVP_PKEY_is_a(key, "ED25519"))
+		snprintf(buf, n, "ed25519");
+	else if (EVP_PKEY_is_a(key, "ED448"))
+		snprintf(buf, n, "ed448");
+	else
+		snprintf(buf, n, "%s-%d", EVP_PKEY_get0_type_name(key), bits);
+}
+
+/* The most telling OpenSSL error in the queue, as text. */
+static void openssl_reason(char *buf, size_t n)
+{
+	unsigned long e;
+	const char *data = NULL;
+	int flags = 0;
+	buf[0] = '\0';
+	while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+		if (data && (flags & ERR_TXT_STRING) && *data)
+			snprintf(buf, n, "%s", data);
+		else if (!buf[0])
+			ERR_error_string_n(e, buf, n);
+	}
+	if (!buf[0])
+		snprintf(buf, n, "unknown reason");
+}
+
+/* The signing-certificate attribute (ESSCertID v1 or v2) must name the signer. */
+static int check_ess(const kura_tst *t, X509 *signer)
+{
+	ESS_SIGNING_CERT *v1 = NULL;
+	ESS_SIGNING_CERT_V2 *v2 = NULL;
+	ASN1_STRING *a = CMS_signed_get0_data_by_OBJ(t->si, OBJ_nid2obj(NID_id_smime_aa_signingCertificate), -3,
+						     V_ASN1_SEQUENCE);
+	ASN1_STRING *b = CMS_signed_get0_data_by_OBJ(t->si, OBJ_nid2obj(NID_id_smime_aa_signingCertificateV2), -3,
+						     V_ASN1_SEQUENCE);
+	const unsigned char *p;
+	if (a && (p = ASN1_STRING_get0_data(a)))
+		v1 = d2i_ESS_SIGNING_CERT(NULL, &p, ASN1_STRING_length(a));
+	if (b && (p = ASN1_STRING_get0_data(b)))
+		v2 = d2i_ESS_SIGNING_CERT_V2(NULL, &p, ASN1_STRING_length(b));
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	sk_X509_push(chain, signer);
+	int ok = (v1 || v2) && OSSL_ESS_check_signing_certs(v1, v2, chain, 1) > 0;
+	sk_X509_free(chain);
+	ESS_SIGNING_CERT_free(v1);
+	ESS_SIGNING_CERT_V2_free(v2);
+	return ok;
+}
+
+int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *extra, int64_t at_ms,
+		    kura_error *err)
+{
+	char when[KURA_TIME_BUFSZ_LOCAL];
+	time_t secs = (time_t)(at_ms / 1000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (sk_X509_num(anchors) == 0)
+		return kura_error_set(err, KURA_EVERIFY, "no trust anchors to check the TSA certificate against");
+	X509_STORE *store = X509_STORE_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	STACK_OF(X509) *signers = NULL;
+	int rc = 0;
+	if (!store || !untrusted) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_num(anchors); i++)
+		X509_STORE_add_cert(store, sk_X509_value(anchors, i));
+	for (int i = 0; extra && i < sk_X509_num(extra); i++)
+		sk_X509_push(untrusted, sk_X509_value(extra, i));
+	X509_VERIFY_PARAM *param = X509_STORE_get0_param(store);
+	X509_VERIFY_PARAM_set_time(param, secs);
+	/* timeStampSigning purpose: the TSA certificate needs the critical timeStamping EKU */
+	X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_TIMESTAMP_SIGN);
+	ERR_clear_error();
+	if (CMS_verify(t->cms, untrusted, store, NULL, NULL, CMS_BINARY) != 1) {
+		char why[512];
+		openssl_reason(why, sizeof why);
+		rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token not valid at %s: %s", when, why);
+		goto out;
+	}
+	signers = CMS_get0_signers(t->cms);
+	if (sk_X509_num(signers) != 1 || !check_ess(t, sk_X509_value(signers, 0)))
+		rc = kura_error_set(err, KURA_EVERIFY,
+				    "time-stamp token: the signing-certificate attribute (ESSCertID) does not name the signer");
+out:
+	ERR_clear_error();
+	sk_X509_free(signers);
+	X509_STORE_free(store);
+	sk_X509_free(untrusted);
+	return rc;
+}

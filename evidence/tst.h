@@ -1,0 +1,44 @@
+/* RFC 3161 time-stamp tokens: parsing a token from its bytes, what it says
+ * (genTime, imprint, TSA, signature algorithm), and verifying it against trust
+ * anchors at a given time (signature, certificate path, the TSA certificate's
+ * critical timeStamping EKU, ESSCertID/ESSCertIDv2). */
+#ifndef KURA_TST_H
+#define KURA_TST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "kura/error.h"
+
+typedef struct kura_tst kura_tst;
+
+/* Parses a ContentInfo holding a SignedData with a TSTInfo (BER accepted; every
+ * byte must belong to it). KURA_EVERIFY when it is not a time-stamp token. */
+int kura_tst_parse(kura_tst **out, const unsigned char *der, size_t len, kura_error *err);
+void kura_tst_free(kura_tst *t);
+
+int64_t kura_tst_gentime(const kura_tst *t);
+/* The imprint: its hash algorithm's NID and the hashed message (owned by t). */
+int kura_tst_imprint_nid(const kura_tst *t);
+const unsigned char *kura_tst_imprint(const kura_tst *t, size_t *len);
+/* The signer certificate if the token carries it (owned by t), else NULL. */
+X509 *kura_tst_signer(const kura_tst *t);
+/* "CN=..., O=..." of the signer certificate (or the TSTInfo tsa field). */
+void kura_tst_tsa_name(const kura_tst *t, char *buf, size_t n);
+/* The signature algorithm, e.g. "sha256WithRSAEncryption", and key, e.g. "rsa-3072". */
+void kura_tst_sig_alg(const kura_tst *t, char *buf, size_t n);
+void kura_tst_key_alg(const kura_tst *t, char *buf, size_t n);
+/* The certificates the token carries (owned by t). */
+STACK_OF(X509) *kura_tst_certs(const kura_tst *t);
+
+/* Verifies signature and signer at time at_ms against anchors; extra are
+ * further untrusted intermediates. KURA_EVERIFY with the reason on failure. */
+int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *extra, int64_t at_ms,
+		    kura_error *err);
+
+/* GeneralizedTime to milliseconds since 1970 (fractions kept to the ms). */
+int kura_asn1_time_ms(int64_t *out, const ASN1_GENERALIZEDTIME *t);
+
+#endif

@@ -1,0 +1,347 @@
+/* RFC 4998 section 5.3 verification walk (see verify.h). The record is decoded
+ * once; hashes over earlier parts (previous tokens, earlier chains) are taken
+ * over the bytes exactly as the record holds them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "evidence/ers_asn1.h"
+#include "evidence/hashtree.h"
+#include "evidence/tst.h"
+#include "evidence/verify.h"
+#include "kura/clock.h"
+
+struct walk {
+	const kura_er_verify_opts *o;
+	int integrity_bad;
+	int trust_bad;
+	int trust_unknown;
+	char first_reason[512];
+};
+
+static void fail(struct walk *w, json_t *where, int integrity, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fail(struct walk *w, json_t *where, int integrity, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (integrity)
+		w->integrity_bad = 1;
+	else
+		w->trust_bad = 1;
+	if (!w->first_reason[0])
+		snprintf(w->first_reason, sizeof w->first_reason, "%s", msg);
+	if (where) {
+		json_object_set_new(where, integrity ? "integrity" : "trust", json_string("invalid"));
+		if (!json_object_get(where, "reason"))
+			json_object_set_new(where, "reason", json_string(msg));
+	}
+}
+
+static void put_time(json_t *o, const char *key, int64_t ms)
+{
+	char buf[KURA_TIME_BUFSZ];
+	kura_time_format(buf, ms);
+	json_object_set_new(o, key, json_string(buf));
+}
+
+static int token_bytes(const KURA_ATS *ats, const unsigned char **p, size_t *len)
+{
+	if (!ats->timeStamp || ats->timeStamp->type != V_ASN1_SEQUENCE)
+		return -1;
+	*p = ASN1_STRING_get0_data(ats->timeStamp->value.sequence);
+	*len = (size_t)ASN1_STRING_length(ats->timeStamp->value.sequence);
+	return 0;
+}
+
+/* Does the first list of the reduced tree hold value? */
+static int first_list_has(const KURA_ATS *ats, const unsigned char *value, size_t hlen)
+{
+	const KURA_PHT *first = sk_KURA_PHT_value(ats->reducedHashtree, 0);
+	for (int i = 0; i < sk_ASN1_OCTET_STRING_num(first); i++) {
+		const ASN1_OCTET_STRING *v = sk_ASN1_OCTET_STRING_value(first, i);
+		if ((size_t)ASN1_STRING_length(v) == hlen && memcmp(ASN1_STRING_get0_data(v), value, hlen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Does ats cover every value in leaves (n of them), with a tree that leads to the
+ * token's imprint? 0 and the rule that matched, or -1 and why not. */
+static int covers(const KURA_ATS *ats, const kura_tst *tok, const EVP_MD *md, const unsigned char *leaves, size_t n,
+		  const char **rule, char *why, size_t whylen)
+{
+	size_t hlen = (size_t)EVP_MD_get_size(md), ilen;
+	const unsigned char *imprint = kura_tst_imprint(tok, &ilen);
+	if (ilen != hlen) {
+		snprintf(why, whylen, "the token's imprint is %zu bytes, not a %s digest", ilen, EVP_MD_get0_name(md));
+		return -1;
+	}
+	if (!ats->reducedHashtree || sk_KURA_PHT_num(ats->reducedHashtree) == 0) {
+		*rule = "no reduced tree: the imprint is the hash";
+		if (n == 1 && memcmp(imprint, leaves, hlen) == 0)
+			return 0;
+		snprintf(why, whylen, "no reduced tree, and the imprint is not the hash");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!first_list_has(ats, leaves + i * hlen, hlen)) {
+			snprintf(why, whylen, "its hash is not in the first list of the reduced hash tree");
+			return -1;
+		}
+	unsigned char root[EVP_MAX_MD_SIZE];
+	kura_error e;
+	if (kura_hashtree_reduce(root, md, ats->reducedHashtree, KURA_REDUCE_PASS, &e) != 0) {
+		snprintf(why, whylen, "%s", e.message);
+		return -1;
+	}
+	*rule = "rfc4998 (one-value lists pass through)";
+	if (memcmp(root, imprint, hlen) == 0)
+		return 0;
+	*rule = "double hash (one-value lists hashed again; tolerated)";
+	if (kura_hashtree_reduce(root, md, ats->reducedHashtree, KURA_REDUCE_DOUBLE, &e) == 0 &&
+	    memcmp(root, imprint, hlen) == 0)
+		return 0;
+	snprintf(why, whylen, "the reduced hash tree does not lead to the token's imprint");
+	return -1;
+}
+
+/* covers(), reported into j. */
+static void check_cover(struct walk *w, json_t *j, const KURA_ATS *ats, const kura_tst *tok, const EVP_MD *md,
+			const unsigned char *leaves, size_t n, const char *what)
+{
+	const char *rule = NULL;
+	char why[256];
+	if (covers(ats, tok, md, leaves, n, &rule, why, sizeof why) == 0)
+		json_object_set_new(j, "rule", json_string(rule));
+	else
+		fail(w, j, 1, "%s: %s", what, why);
+}
+
+static json_t *describe_token(const kura_tst *tok)
+{
+	json_t *j = json_object();
+	char buf[512];
+	put_time(j, "genTime", kura_tst_gentime(tok));
+	kura_tst_tsa_name(tok, buf, sizeof buf);
+	json_object_set_new(j, "tsa", json_string(buf));
+	kura_tst_sig_alg(tok, buf, sizeof buf);
+	json_object_set_new(j, "signature_algorithm", json_string(buf));
+	kura_tst_key_alg(tok, buf, sizeof buf);
+	json_object_set_new(j, "key", json_string(buf));
+	return j;
+}
+
+static int chain_md(const KURA_ATS *ats, const kura_tst *tok, const EVP_MD **md, char *why, size_t n)
+{
+	int nid = kura_tst_imprint_nid(tok);
+	if (ats->digestAlgorithm) {
+		const ASN1_OBJECT *obj;
+		X509_ALGOR_get0(&obj, NULL, NULL, ats->digestAlgorithm);
+		if (OBJ_obj2nid(obj) != nid) {
+			char a[80], b[80];
+			OBJ_obj2txt(a, sizeof a, obj, 0);
+			OBJ_obj2txt(b, sizeof b, OBJ_nid2obj(nid), 0);
+			snprintf(why, n, "the ATS digestAlgorithm (%s) differs from its token's imprint algorithm (%s)", a, b);
+			return -1;
+		}
+	}
+	*md = kura_hash_by_nid(nid);
+	if (!*md) {
+		char a[80];
+		OBJ_obj2txt(a, sizeof a, OBJ_nid2obj(nid), 1);
+		snprintf(why, n, "unknown hash algorithm OID %s", a);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *verdict_report(struct walk *w, json_t *chains)
+{
+	const char *integrity = w->integrity_bad ? "invalid" : "valid";
+	const char *trust = w->trust_bad ? "invalid" : w->trust_unknown ? "indeterminate" : "valid";
+	const char *verdict = w->integrity_bad || w->trust_bad ? "invalid" : w->trust_unknown ? "indeterminate" : "valid";
+	json_t *r = json_pack("{s:s, s:s, s:s, s:o}", "verdict", verdict, "integrity", integrity, "trust", trust,
+			      "chains", chains ? chains : json_array());
+	if (w->first_reason[0])
+		json_object_set_new(r, "reason", json_string(w->first_reason));
+	else if (w->trust_unknown)
+		json_object_set_new(r, "reason", json_string("no trust anchors given: the time-stamps' signers were not checked"));
+	return r;
+}
+
+int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const kura_er_verify_opts *o,
+		   kura_error *err)
+{
+	struct walk w = {.o = o};
+	const unsigned char *p = der;
+	KURA_ER *er = d2i_KURA_ER(NULL, &p, (long)len);
+	json_t *chains = json_array();
+	int rc = 0;
+	if (!er || p != der + len || ASN1_INTEGER_get(er->version) != 1)
+		w.trust_unknown = 1; /* no token is looked at */
+	if (!er) {
+		fail(&w, NULL, 1, "not an RFC 4998 EvidenceRecord (garbage or truncated DER)");
+		goto done;
+	}
+	if (p != der + len) {
+		fail(&w, NULL, 1, "%zu bytes follow the EvidenceRecord", (size_t)(der + len - p));
+		goto done;
+	}
+	if (ASN1_INTEGER_get(er->version) != 1) {
+		fail(&w, NULL, 1, "EvidenceRecord version %ld; only version 1 exists", ASN1_INTEGER_get(er->version));
+		goto done;
+	}
+	KURA_ATS_SEQ *seq = er->archiveTimeStampSequence;
+	int nchains = sk_KURA_ATS_CHAIN_num(seq);
+	if (nchains == 0) {
+		fail(&w, NULL, 1, "the record holds no archive time-stamp chain");
+		goto done;
+	}
+	if (!o->anchors || sk_X509_num(o->anchors) == 0)
+		w.trust_unknown = 1;
+
+	/* walk every ATS; remember tokens to check trust at the next covering time */
+	int64_t prev_time = INT64_MIN;
+	kura_tst *pending = NULL; /* the token whose trust is checked at the next genTime */
+	json_t *pending_j = NULL;
+	for (int c = 0; c < nchains && rc == 0; c++) {
+		KURA_ATS_CHAIN *chain = sk_KURA_ATS_CHAIN_value(seq, c);
+		json_t *cj = json_object(), *atsj = json_array();
+		json_array_append_new(chains, cj);
+		json_object_set_new(cj, "ats", atsj);
+		if (sk_KURA_ATS_num(chain) == 0) {
+			fail(&w, cj, 1, "chain %d is empty", c + 1);
+			continue;
+		}
+		const EVP_MD *md = NULL;
+		for (int a = 0; a < sk_KURA_ATS_num(chain) && rc == 0; a++) {
+			KURA_ATS *ats = sk_KURA_ATS_value(chain, a);
+			const unsigned char *tb;
+			size_t tlen;
+			kura_tst *tok = NULL;
+			kura_error te;
+			if (token_bytes(ats, &tb, &tlen) != 0 || kura_tst_parse(&tok, tb, tlen, &te) != 0) {
+				json_t *j = json_object();
+				json_array_append_new(atsj, j);
+				fail(&w, j, 1, "chain %d ATS %d: the time-stamp token cannot be parsed", c + 1, a + 1);
+				continue;
+			}
+			json_t *j = describe_token(tok);
+			json_array_append_new(atsj, j);
+			if (ats->attributes)
+				json_object_set_new(j, "attributes", json_true());
+			char why[256];
+			const EVP_MD *this_md;
+			if (chain_md(ats, tok, &this_md, why, sizeof why) != 0) {
+				fail(&w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1, why);
+				kura_tst_free(tok);
+				continue;
+			}
+			if (a == 0) {
+				md = this_md;
+				json_object_set_new(cj, "hash", json_string(kura_hash_name_by_nid(EVP_MD_get_type(md))));
+			} else if (this_md != md) {
+				fail(&w, j, 1, "chain %d ATS %d uses another hash algorithm than its chain", c + 1, a + 1);
+			}
+			if (kura_tst_gentime(tok) < prev_time)
+				fail(&w, j, 1, "chain %d ATS %d is older than the time-stamp before it", c + 1, a + 1);
+			prev_time = kura_tst_gentime(tok);
+
+			size_t hlen = (size_t)EVP_MD_get_size(md);
+			unsigned char leaves[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
+			size_t n = 0;
+			if (a > 0) {
+				/* a time-stamp renewal covers the previous token, as stored */
+				const unsigned char *pb;
+				size_t plen;
+				KURA_ATS *prev = sk_KURA_ATS_value(chain, a - 1);
+				json_object_set_new(j, "covers", json_string("previous time-stamp"));
+				if (token_bytes(prev, &pb, &plen) == 0 && EVP_Digest(pb, plen, leaves, NULL, md, NULL) == 1)
+					check_cover(&w, j, ats, tok, md, leaves, 1, "the previous time-stamp");
+			} else {
+				unsigned char data[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
+				if ((rc = o->digest(o->digest_ud, md, data, &n, err)) != 0) {
+					kura_tst_free(tok);
+					break;
+				}
+				if (c == 0) {
+					json_object_set_new(j, "covers", json_string("data"));
+					memcpy(leaves, data, n * hlen);
+					check_cover(&w, j, ats, tok, md, leaves, n, "the data object");
+				} else {
+					/* hash-tree renewal: h' = H(H(d) || H(DER of the earlier chains)) */
+					KURA_ATS_SEQ *earlier = sk_KURA_ATS_CHAIN_new_null();
+					for (int k = 0; k < c; k++)
+						sk_KURA_ATS_CHAIN_push(earlier, sk_KURA_ATS_CHAIN_value(seq, k));
+					unsigned char *enc = NULL, ha[EVP_MAX_MD_SIZE];
+					int elen = i2d_KURA_ATS_SEQ(earlier, &enc);
+					sk_KURA_ATS_CHAIN_free(earlier);
+					if (elen <= 0 || EVP_Digest(enc, (size_t)elen, ha, NULL, md, NULL) != 1) {
+						OPENSSL_free(enc);
+						rc = kura_error_set(err, KURA_EINTERNAL, "encoding the earlier chains failed");
+						kura_tst_free(tok);
+						break;
+					}
+					OPENSSL_free(enc);
+					json_object_set_new(j, "covers", json_string("data and the earlier chains (hash-tree renewal)"));
+					for (size_t i = 0; i < n; i++)
+						kura_hash_pair(leaves + i * hlen, md, data + i * hlen, ha, hlen, 0);
+					const char *rule = NULL;
+					char why[256];
+					if (covers(ats, tok, md, leaves, n, &rule, why, sizeof why) == 0) {
+						json_object_set_new(j, "rule", json_pack("s++", "h' = H(h || ha); ", rule, ""));
+					} else {
+						/* tolerated: the sorted form H(sort(h, ha)) of one known producer */
+						for (size_t i = 0; i < n; i++)
+							kura_hash_pair(leaves + i * hlen, md, data + i * hlen, ha, hlen, 1);
+						if (covers(ats, tok, md, leaves, n, &rule, why, sizeof why) == 0)
+							json_object_set_new(j, "rule", json_pack("s++", "h' = H(sort(h, ha)) (tolerated); ", rule, ""));
+						else
+							fail(&w, j, 1, "chain %d: the data and earlier chains: %s", c + 1, why);
+					}
+				}
+			}
+			/* the previous token must have been valid when this one covered it */
+			if (pending) {
+				if (!w.trust_unknown) {
+					kura_error ve;
+					put_time(pending_j, "checked_at", kura_tst_gentime(tok));
+					if (kura_tst_verify(pending, o->anchors, NULL, kura_tst_gentime(tok), &ve) != 0)
+						fail(&w, pending_j, 0, "%s", ve.message);
+					else
+						json_object_set_new(pending_j, "trust", json_string("valid"));
+				}
+				kura_tst_free(pending);
+			}
+			pending = tok;
+			pending_j = j;
+			if (!json_object_get(j, "integrity"))
+				json_object_set_new(j, "integrity", json_string("valid"));
+		}
+	}
+	if (pending) {
+		if (!w.trust_unknown) {
+			kura_error ve;
+			put_time(pending_j, "checked_at", o->at_ms);
+			if (kura_tst_verify(pending, o->anchors, NULL, o->at_ms, &ve) != 0)
+				fail(&w, pending_j, 0, "%s", ve.message);
+			else
+				json_object_set_new(pending_j, "trust", json_string("valid"));
+		}
+		kura_tst_free(pending);
+	}
+done:
+	KURA_ER_free(er);
+	if (rc != 0) {
+		json_decref(chains);
+		return rc;
+	}
+	*report = verdict_report(&w, chains);
+	return 0;
+}

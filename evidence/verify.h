@@ -1,0 +1,42 @@
+/* Verification of an RFC 4998 Evidence Record (section 5.3, with the tolerant
+ * rules of ERS-RULES) into a report that names every chain and archive
+ * time-stamp: its genTime, TSA, algorithms, the rule that matched, the time it
+ * was checked at and why it failed.
+ *
+ * integrity: the hash trees, renewals and ordering alone.
+ * trust:     each token's signature, certificate path and validity at the time
+ *            of the next time-stamp that covers it (the last one: at_ms).
+ * verdict:   invalid if either is invalid; indeterminate if trust could not be
+ *            decided (no trust anchors); else valid. */
+#ifndef KURA_VERIFY_H
+#define KURA_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "kura/error.h"
+
+#define KURA_ER_MAX_MEMBERS 16
+
+/* Writes the digests, under md, of the data object the record protects: one, or
+ * one per member of a data object group (at most KURA_ER_MAX_MEMBERS). */
+typedef int (*kura_er_digest_fn)(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err);
+
+typedef struct kura_er_verify_opts {
+	STACK_OF(X509) *anchors; /* empty or NULL: trust is indeterminate */
+	int64_t at_ms;           /* "now" for the last token */
+	kura_er_digest_fn digest;
+	void *digest_ud;
+} kura_er_verify_opts;
+
+/* Verifies the DER record der. A record that cannot be parsed is a verdict
+ * (invalid, with the reason), not an error: the return value is non-zero only
+ * when the data could not be hashed or memory ran out. *report is the caller's. */
+int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const kura_er_verify_opts *o,
+		   kura_error *err);
+
+#endif
