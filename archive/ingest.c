@@ -284,6 +284,7 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
 		rc = kura_record_finish(in->w, &rec, err);
 	if (rc == 0) {
 		kura_index_batch_put_object(in->batch, id, kura_segment_writer_segno(in->w), rec_at, json, len);
+		kura_index_batch_put_pending(in->batch, id);
 		struct done_entry *d = &in->pending[in->npending];
 		memcpy(d->id, id, sizeof d->id);
 		memcpy(d->sha256_hex, sha_hex, sizeof d->sha256_hex);

@@ -18,12 +18,14 @@
 #include <jansson.h>
 
 #include "archive/blob.h"
+#include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
 #include "common/fsutil.h"
 #include "common/id.h"
 #include "common/progress.h"
 
 #define MAX_OBJECT_RECORD (16u << 20)
+#define MAX_EVIDENCE_RECORD (1u << 30)
 #define BATCH_ENTRIES 10000
 
 struct applier {
@@ -42,11 +44,13 @@ static int apply_body(void *ud, const kura_record_info *info, uint64_t off, cons
 		      kura_error *err)
 {
 	struct applier *a = ud;
-	if (info->type == KURA_RECORD_OBJECT) {
+	if (info->type == KURA_RECORD_OBJECT || info->type == KURA_RECORD_EVIDENCE) {
+		size_t max = info->type == KURA_RECORD_OBJECT ? MAX_OBJECT_RECORD : MAX_EVIDENCE_RECORD;
 		if (off == 0)
 			a->len = 0;
-		if (a->len + n > MAX_OBJECT_RECORD)
-			return kura_error_set(err, KURA_EINPUT, "object record over %u bytes", MAX_OBJECT_RECORD);
+		if (a->len + n > max)
+			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: record over %zu bytes", info->segno,
+					      (unsigned long long)info->offset, max);
 		if (a->len + n + 1 > a->cap) {
 			size_t cap = (a->len + n + 1) * 2;
 			char *grown = realloc(a->body, cap);
@@ -88,8 +92,14 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 					      info->segno, (unsigned long long)info->offset);
 		}
 		kura_index_batch_put_object(a->b, id, info->segno, info->offset, a->body, a->len);
+		kura_index_batch_put_pending(a->b, id); /* until a seal record says otherwise */
 		json_decref(j);
 		a->objects++;
+	} else if (info->type == KURA_RECORD_EVIDENCE) {
+		if (kura_evidence_frame_check((unsigned char *)a->body, a->len) != 0)
+			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: malformed evidence record",
+					      info->segno, (unsigned long long)info->offset);
+		kura_evidence_index(a->b, (unsigned char *)a->body, a->len, info->segno, info->offset);
 	} else {
 		return kura_error_set(err, KURA_EINPUT,
 				      "segment %08u offset %llu: record type '%c' is unknown to this kura (made by a newer one?)",

@@ -42,6 +42,8 @@ struct kura_store {
 	kura_index *ix;
 	kura_segment_writer *w;
 	uint64_t committed_end;
+	char **tsa_urls;
+	size_t ntsa_urls;
 };
 
 kura_index *kura_store_index(kura_store *st) { return st->ix; }
@@ -50,6 +52,12 @@ int kura_store_zstd_level(const kura_store *st) { return st->zstd_level; }
 kura_segment_writer *kura_store_writer(kura_store *st) { return st->w; }
 const char *kura_store_hash(const kura_store *st) { return st->hash; }
 const char *kura_store_path(const kura_store *st) { return st->path; }
+
+size_t kura_store_tsa_urls(const kura_store *st, const char *const **urls)
+{
+	*urls = (const char *const *)st->tsa_urls;
+	return st->ntsa_urls;
+}
 
 static int join(char *buf, size_t n, const char *dir, const char *name, kura_error *err)
 {
@@ -134,8 +142,17 @@ int kura_store_init(const char *path, const kura_init_options *opts, kura_error 
 	if (rc != 0)
 		return rc;
 
-	json_t *cfg = json_pack("{s:i, s:s, s:I, s:i, s:s}", "format", 1, "hash", hash, "segment_size",
-				(json_int_t)segsize, "zstd_level", level, "created", created);
+	json_t *urls = json_array();
+	for (size_t i = 0; opts && i < opts->ntsa_urls; i++) {
+		const char *u = opts->tsa_urls[i];
+		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+			json_decref(urls);
+			return kura_error_set(err, KURA_EINPUT, "--tsa-url must be an http:// or https:// URL, not '%s'", u);
+		}
+		json_array_append_new(urls, json_string(u));
+	}
+	json_t *cfg = json_pack("{s:i, s:s, s:I, s:i, s:s, s:o}", "format", 1, "hash", hash, "segment_size",
+				(json_int_t)segsize, "zstd_level", level, "created", created, "tsa_urls", urls);
 	char *text = cfg ? json_dumps(cfg, JSON_INDENT(2)) : NULL;
 	json_decref(cfg);
 	if (!text)
@@ -147,7 +164,11 @@ int kura_store_init(const char *path, const kura_init_options *opts, kura_error 
 	int ok = kura_fs_write_file_atomic(p, text, strlen(text), 0644) == 0 &&
 		 kura_fs_write_file_atomic(strcat(strcpy(p, path), "/lock"), "", 0, 0644) == 0;
 	free(text);
-	if (!ok || join(p, sizeof p, path, "FORMAT", err) != 0 ||
+	if (!ok)
+		return kura_error_sys(err, KURA_EIO, "writing the files of %s", path);
+	if (opts && opts->prepare && (rc = opts->prepare(opts->prepare_ud, path, err)) != 0)
+		return rc;
+	if (join(p, sizeof p, path, "FORMAT", err) != 0 ||
 	    kura_fs_write_file_atomic(p, FORMAT_TEXT, strlen(FORMAT_TEXT), 0644) != 0)
 		return kura_error_sys(err, KURA_EIO, "writing the files of %s", path);
 	return 0;
@@ -180,13 +201,19 @@ static int read_config(kura_store *st, kura_error *err)
 	json_int_t segsize = 0;
 	int level = 0;
 	int rc = 0;
+	json_t *urls = json_object_get(cfg, "tsa_urls");
 	if (json_unpack(cfg, "{s:s, s:I, s:i}", "hash", &hash, "segment_size", &segsize, "zstd_level", &level) != 0 ||
-	    !kura_hash_by_name(hash) || segsize < 4096 || level < 1 || level > 19)
+	    !kura_hash_by_name(hash) || segsize < 4096 || level < 1 || level > 19 || (urls && !json_is_array(urls)))
 		rc = kura_error_set(err, KURA_EIO, "%s has missing or bad settings; the store's configuration is damaged", p);
 	else {
 		snprintf(st->hash, sizeof st->hash, "%s", hash);
 		st->segment_size = (uint64_t)segsize;
 		st->zstd_level = level;
+		size_t n = json_array_size(urls);
+		st->tsa_urls = calloc(n + 1, sizeof *st->tsa_urls);
+		for (size_t i = 0; st->tsa_urls && i < n; i++)
+			if (json_is_string(json_array_get(urls, i)))
+				st->tsa_urls[st->ntsa_urls++] = strdup(json_string_value(json_array_get(urls, i)));
 	}
 	json_decref(cfg);
 	return rc;
@@ -282,6 +309,9 @@ void kura_store_close(kura_store *st)
 	kura_index_close(st->ix);
 	if (st->lockfd >= 0)
 		close(st->lockfd); /* releases the flock */
+	for (size_t i = 0; i < st->ntsa_urls; i++)
+		free(st->tsa_urls[i]);
+	free(st->tsa_urls);
 	free(st->path);
 	free(st->segdir);
 	free(st);

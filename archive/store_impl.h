@@ -7,7 +7,6 @@
 #include "kura/store.h"
 
 kura_index *kura_store_index(kura_store *st);
-const char *kura_store_path(const kura_store *st);
 const char *kura_store_segdir(const kura_store *st);
 int kura_store_zstd_level(const kura_store *st);
 /* The segment writer of a store opened for writing (NULL when read-only). */

@@ -13,6 +13,14 @@ int kura_cmd_show(int argc, char **argv);
 int kura_cmd_scrub(int argc, char **argv);
 int kura_cmd_reindex(int argc, char **argv);
 int kura_cmd_verify_er(int argc, char **argv);
+int kura_cmd_seal(int argc, char **argv);
+int kura_cmd_evidence(int argc, char **argv);
+int kura_cmd_verify(int argc, char **argv);
+int kura_cmd_tsa(int argc, char **argv);
+
+struct kura_store;
+/* Seals the pending objects of a store open for writing, reporting on stderr. */
+int kura_cli_seal(struct kura_store *st, kura_error *err);
 
 /* Prints "kura: <message>" and returns the exit status for err's code. */
 int kura_cli_fail(const kura_error *err);

@@ -164,7 +164,7 @@ int kura_cmd_ingest(int argc, char **argv)
 	};
 	kura_meta *meta = calloc((size_t)argc, sizeof *meta);
 	size_t nmeta = 0;
-	int c, status = 0;
+	int c, status = 0, no_seal = 0;
 	if (!meta)
 		return 3;
 	optind = 0;
@@ -172,7 +172,9 @@ int kura_cmd_ingest(int argc, char **argv)
 	while (status == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'm')
 			status = parse_meta(&meta[nmeta++], optarg);
-		else if (c != 'n')
+		else if (c == 'n')
+			no_seal = 1;
+		else
 			status = kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
 	}
 	if (status == 0 && argc - optind < 2)
@@ -238,10 +240,23 @@ int kura_cmd_ingest(int argc, char **argv)
 		rc = cerr.code;
 		err = cerr;
 	}
+	if (rc == 0 && isatty(STDERR_FILENO))
+		fprintf(stderr, "kura: %llu objects ingested\n", (unsigned long long)printer.count);
+	/* seal what is pending, also after a failure: what was printed is stored */
+	if (in && !no_seal && (rc == 0 || printer.count > 0)) {
+		kura_error serr = {0};
+		if (kura_cli_seal(st, &serr) != 0) {
+			kura_error_wrap(&serr, "the objects are stored but not time-stamped; run kura seal %s later", pos[0]);
+			if (rc == 0) {
+				rc = serr.code;
+				err = serr;
+			} else {
+				fprintf(stderr, "kura: %s\n", serr.message);
+			}
+		}
+	}
 	if (rc != 0)
 		status = kura_cli_fail(&err);
-	else if (isatty(STDERR_FILENO))
-		fprintf(stderr, "kura: %llu objects ingested\n", (unsigned long long)printer.count);
 	kura_ingest_free(in);
 	kura_store_close(st);
 	for (size_t i = 0; i < files.n; i++)

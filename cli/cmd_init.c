@@ -1,21 +1,28 @@
-/* kura init STORE [--hash sha256|sha384|sha512] [--segment-size BYTES] */
+/* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES]
+ * Without --tsa-url the store gets an embedded TSA (renewal/tsa_setup.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
 #include "kura/store.h"
+#include "renewal/tsa_setup.h"
 
-static const char usage[] = "kura init STORE [--hash sha256|sha384|sha512] [--segment-size BYTES]";
+static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES]";
 
 int kura_cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"hash", required_argument, NULL, 'h'},
 		{"segment-size", required_argument, NULL, 's'},
+		{"tsa-url", required_argument, NULL, 'u'},
 		{0},
 	};
 	kura_init_options io = {0};
+	const char **urls = calloc((size_t)argc, sizeof *urls);
+	if (!urls)
+		return 3;
+	io.tsa_urls = urls;
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -24,23 +31,38 @@ int kura_cmd_init(int argc, char **argv)
 		case 'h':
 			io.hash = optarg;
 			break;
+		case 'u':
+			urls[io.ntsa_urls++] = optarg;
+			break;
 		case 's': {
 			char *end;
 			unsigned long long v = strtoull(optarg, &end, 10);
-			if (*end || v == 0)
+			if (*end || v == 0) {
+				free(urls);
 				return kura_cli_usage(usage, "--segment-size takes a number of bytes, not '%s'", optarg);
+			}
 			io.segment_size = v;
 			break;
 		}
 		default:
+			free(urls);
 			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 1)
+	if (argc - optind != 1) {
+		free(urls);
 		return kura_cli_usage(usage, "init takes exactly one STORE folder");
+	}
+	if (io.ntsa_urls == 0)
+		io.prepare = kura_tsa_setup_embedded;
 	kura_error err = {0};
-	if (kura_store_init(argv[optind], &io, &err) != 0)
+	int rc = kura_store_init(argv[optind], &io, &err);
+	free(urls);
+	if (rc != 0)
 		return kura_cli_fail(&err);
 	printf("initialised kura store %s (hash %s)\n", argv[optind], io.hash ? io.hash : "sha256");
+	if (io.ntsa_urls == 0)
+		fprintf(stderr, "kura: time-stamps come from the store's embedded TSA. It proves time only as far as this\n"
+				"machine's clock is trusted; for evidence others rely on, use --tsa-url with a trusted TSA.\n");
 	return 0;
 }

@@ -10,11 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
 
 #include "cli/cli.h"
 #include "common/fsutil.h"
+#include "evidence/tsa.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
 
@@ -66,32 +65,6 @@ static int digest_file(void *ud, const EVP_MD *md, unsigned char *out, size_t *c
 	return rc;
 }
 
-/* Adds every certificate in path (PEM, possibly several, or one DER) to anchors. */
-static int load_anchors(STACK_OF(X509) *anchors, const char *path, kura_error *err)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return kura_error_sys(err, KURA_EINPUT, "cannot read trust anchor file %s", path);
-	int n = 0;
-	X509 *c;
-	while ((c = PEM_read_X509(f, NULL, NULL, NULL))) {
-		sk_X509_push(anchors, c);
-		n++;
-	}
-	if (n == 0) {
-		rewind(f);
-		if ((c = d2i_X509_fp(f, NULL))) {
-			sk_X509_push(anchors, c);
-			n++;
-		}
-	}
-	fclose(f);
-	ERR_clear_error();
-	if (n == 0)
-		return kura_error_set(err, KURA_EINPUT, "%s holds no certificate (PEM or DER)", path);
-	return 0;
-}
-
 static void print_text(json_t *r)
 {
 	printf("verdict: %s (integrity %s, trust %s)\n", json_string_value(json_object_get(r, "verdict")),
@@ -139,7 +112,7 @@ int kura_cmd_verify_er(int argc, char **argv)
 		case 'a': at = optarg; break;
 		case 'j': as_json = 1; break;
 		case 't':
-			if (load_anchors(anchors, optarg, &err) != 0)
+			if (kura_load_certs(anchors, optarg, &err) != 0)
 				status = kura_cli_fail(&err);
 			break;
 		default:

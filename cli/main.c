@@ -19,7 +19,11 @@ static const struct {
 	{"show", kura_cmd_show, "describe one object"},
 	{"scrub", kura_cmd_scrub, "re-read and verify every stored byte"},
 	{"reindex", kura_cmd_reindex, "rebuild the index from the segments alone"},
+	{"seal", kura_cmd_seal, "time-stamp every pending object (one tree, one time-stamp)"},
+	{"evidence", kura_cmd_evidence, "write an object's RFC 4998 evidence record"},
+	{"verify", kura_cmd_verify, "verify objects against their evidence records"},
 	{"verify-er", kura_cmd_verify_er, "verify an evidence record and its data, no store needed"},
+	{"tsa", kura_cmd_tsa, "the embedded TSA: print its roots (ca) or serve RFC 3161 over HTTP (serve)"},
 };
 
 int kura_cli_fail(const kura_error *err)

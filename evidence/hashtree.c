@@ -80,6 +80,11 @@ const unsigned char *kura_hashtree_root(const kura_hashtree *t)
 	return t->level[t->nlevels - 1];
 }
 
+const unsigned char *kura_hashtree_leaf(const kura_hashtree *t, size_t i)
+{
+	return t->level[0] + i * t->hlen;
+}
+
 int kura_hashtree_path(const kura_hashtree *t, size_t i, unsigned char *siblings, size_t *n)
 {
 	if (i >= t->count[0])

@@ -29,6 +29,7 @@ void kura_hashtree_free(kura_hashtree *t);
 
 size_t kura_hashtree_size(const kura_hashtree *t); /* digest length */
 const unsigned char *kura_hashtree_root(const kura_hashtree *t);
+const unsigned char *kura_hashtree_leaf(const kura_hashtree *t, size_t i);
 
 /* Writes the siblings of leaf i (at most 64 of them, each size() bytes) to
  * siblings and their count to *n. */

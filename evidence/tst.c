@@ -104,6 +104,11 @@ const unsigned char *kura_tst_imprint(const kura_tst *t, size_t *len)
 	return ASN1_STRING_get0_data(m);
 }
 
+const ASN1_INTEGER *kura_tst_nonce(const kura_tst *t)
+{
+	return TS_TST_INFO_get_nonce(t->info);
+}
+
 STACK_OF(X509) *kura_tst_certs(const kura_tst *t)
 {
 	return t->certs;
@@ -231,7 +236,7 @@ int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *
 	struct tm tm;
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (sk_X509_num(anchors) == 0)
+	if (anchors && sk_X509_num(anchors) == 0)
 		return kura_error_set(err, KURA_EVERIFY, "no trust anchors to check the TSA certificate against");
 	X509_STORE *store = X509_STORE_new();
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
@@ -241,7 +246,7 @@ int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		goto out;
 	}
-	for (int i = 0; i < sk_X509_num(anchors); i++)
+	for (int i = 0; anchors && i < sk_X509_num(anchors); i++)
 		X509_STORE_add_cert(store, sk_X509_value(anchors, i));
 	for (int i = 0; extra && i < sk_X509_num(extra); i++)
 		sk_X509_push(untrusted, sk_X509_value(extra, i));
@@ -250,7 +255,13 @@ int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *
 	/* timeStampSigning purpose: the TSA certificate needs the critical timeStamping EKU */
 	X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_TIMESTAMP_SIGN);
 	ERR_clear_error();
-	if (CMS_verify(t->cms, untrusted, store, NULL, NULL, CMS_BINARY) != 1) {
+	X509 *signer = kura_tst_signer(t);
+	if (!anchors && (!signer || X509_check_purpose(signer, X509_PURPOSE_TIMESTAMP_SIGN, 0) != 1)) {
+		rc = kura_error_set(err, KURA_EVERIFY, "the token's signer is not a time-stamping certificate "
+						       "(critical extended key usage timeStamping missing)");
+		goto out;
+	}
+	if (CMS_verify(t->cms, untrusted, store, NULL, NULL, CMS_BINARY | (anchors ? 0 : CMS_NO_SIGNER_CERT_VERIFY)) != 1) {
 		char why[512];
 		openssl_reason(why, sizeof why);
 		rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token not valid at %s: %s", when, why);

@@ -33,8 +33,13 @@ void kura_tst_key_alg(const kura_tst *t, char *buf, size_t n);
 /* The certificates the token carries (owned by t). */
 STACK_OF(X509) *kura_tst_certs(const kura_tst *t);
 
+/* The TSTInfo nonce, or NULL (owned by t). */
+const ASN1_INTEGER *kura_tst_nonce(const kura_tst *t);
+
 /* Verifies signature and signer at time at_ms against anchors; extra are
- * further untrusted intermediates. KURA_EVERIFY with the reason on failure. */
+ * further untrusted intermediates. anchors NULL checks everything but the path:
+ * the signature with the certificate the token carries, its critical
+ * timeStamping EKU and the ESSCertID. KURA_EVERIFY with the reason on failure. */
 int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *extra, int64_t at_ms,
 		    kura_error *err);
 

@@ -12,6 +12,56 @@
 #include "evidence/verify.h"
 #include "kura/clock.h"
 
+#define CACHE_SLOTS 64
+
+struct kura_trust_cache {
+	struct {
+		unsigned char key[32];
+		int64_t at;
+		int used;
+		int rc;
+		char reason[512];
+	} slot[CACHE_SLOTS];
+	unsigned next;
+};
+
+int kura_trust_cache_new(kura_trust_cache **out, kura_error *err)
+{
+	*out = calloc(1, sizeof **out);
+	return *out ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+}
+
+void kura_trust_cache_free(kura_trust_cache *c)
+{
+	free(c);
+}
+
+/* kura_tst_verify of the token whose bytes are tb, through the cache. */
+static int verify_token(kura_trust_cache *c, const kura_tst *tok, const unsigned char *tb, size_t tlen,
+			STACK_OF(X509) *anchors, int64_t at, kura_error *err)
+{
+	unsigned char key[32];
+	if (!c || EVP_Digest(tb, tlen, key, NULL, EVP_sha256(), NULL) != 1)
+		return kura_tst_verify(tok, anchors, NULL, at, err);
+	for (unsigned i = 0; i < CACHE_SLOTS; i++)
+		if (c->slot[i].used && c->slot[i].at == at && memcmp(c->slot[i].key, key, 32) == 0) {
+			if (c->slot[i].rc != 0)
+				kura_error_set(err, c->slot[i].rc, "%s", c->slot[i].reason);
+			return c->slot[i].rc;
+		}
+	kura_error e = {0};
+	int rc = kura_tst_verify(tok, anchors, NULL, at, &e);
+	unsigned i = c->next++ % CACHE_SLOTS;
+	memcpy(c->slot[i].key, key, 32);
+	c->slot[i].at = at;
+	c->slot[i].used = 1;
+	c->slot[i].rc = rc;
+	snprintf(c->slot[i].reason, sizeof c->slot[i].reason, "%s", e.message);
+	if (rc != 0 && err)
+		*err = e;
+	return rc;
+}
+
 struct walk {
 	const kura_er_verify_opts *o;
 	int integrity_bad;
@@ -210,6 +260,8 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 	int64_t prev_time = INT64_MIN;
 	kura_tst *pending = NULL; /* the token whose trust is checked at the next genTime */
 	json_t *pending_j = NULL;
+	const unsigned char *pending_b = NULL;
+	size_t pending_len = 0;
 	for (int c = 0; c < nchains && rc == 0; c++) {
 		KURA_ATS_CHAIN *chain = sk_KURA_ATS_CHAIN_value(seq, c);
 		json_t *cj = json_object(), *atsj = json_array();
@@ -312,7 +364,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 				if (!w.trust_unknown) {
 					kura_error ve;
 					put_time(pending_j, "checked_at", kura_tst_gentime(tok));
-					if (kura_tst_verify(pending, o->anchors, NULL, kura_tst_gentime(tok), &ve) != 0)
+					if (verify_token(o->cache, pending, pending_b, pending_len, o->anchors, kura_tst_gentime(tok), &ve) != 0)
 						fail(&w, pending_j, 0, "%s", ve.message);
 					else
 						json_object_set_new(pending_j, "trust", json_string("valid"));
@@ -321,6 +373,8 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 			}
 			pending = tok;
 			pending_j = j;
+			pending_b = tb;
+			pending_len = tlen;
 			if (!json_object_get(j, "integrity"))
 				json_object_set_new(j, "integrity", json_string("valid"));
 		}
@@ -329,7 +383,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 		if (!w.trust_unknown) {
 			kura_error ve;
 			put_time(pending_j, "checked_at", o->at_ms);
-			if (kura_tst_verify(pending, o->anchors, NULL, o->at_ms, &ve) != 0)
+			if (verify_token(o->cache, pending, pending_b, pending_len, o->anchors, o->at_ms, &ve) != 0)
 				fail(&w, pending_j, 0, "%s", ve.message);
 			else
 				json_object_set_new(pending_j, "trust", json_string("valid"));

@@ -26,11 +26,19 @@
  * one per member of a data object group (at most KURA_ER_MAX_MEMBERS). */
 typedef int (*kura_er_digest_fn)(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err);
 
+/* Remembers token checks (by the SHA-256 of the token's bytes and the time it was
+ * checked at), so that verifying a million objects of one seal checks its token
+ * once. */
+typedef struct kura_trust_cache kura_trust_cache;
+int kura_trust_cache_new(kura_trust_cache **out, kura_error *err);
+void kura_trust_cache_free(kura_trust_cache *c);
+
 typedef struct kura_er_verify_opts {
 	STACK_OF(X509) *anchors; /* empty or NULL: trust is indeterminate */
 	int64_t at_ms;           /* "now" for the last token */
 	kura_er_digest_fn digest;
 	void *digest_ud;
+	kura_trust_cache *cache; /* may be NULL */
 } kura_er_verify_opts;
 
 /* Verifies the DER record der. A record that cannot be parsed is a verdict

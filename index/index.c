@@ -258,18 +258,18 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
 }
 
 /* Walks every key that starts with prefix; fn gets key and value past the prefix. */
-static int each(kura_index *ix, char prefix, int (*fn)(void *, const char *, size_t, const char *, size_t, kura_error *),
-		void *ud, kura_error *err)
+static int each_prefix(kura_index *ix, const char *prefix, size_t plen,
+		       int (*fn)(void *, const char *, size_t, const char *, size_t, kura_error *), void *ud, kura_error *err)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator(ix->db, ix->ropts);
 	int rc = 0;
-	for (rocksdb_iter_seek(it, &prefix, 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+	for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
 		size_t klen, vlen;
 		const char *k = rocksdb_iter_key(it, &klen);
-		if (klen == 0 || k[0] != prefix)
+		if (klen < plen || memcmp(k, prefix, plen) != 0)
 			break;
 		const char *v = rocksdb_iter_value(it, &vlen);
-		if ((rc = fn(ud, k + 1, klen - 1, v, vlen, err)) != 0)
+		if ((rc = fn(ud, k + plen, klen - plen, v, vlen, err)) != 0)
 			break;
 	}
 	char *msg = NULL;
@@ -304,7 +304,7 @@ static int object_step(void *ud, const char *k, size_t klen, const char *v, size
 int kura_index_each_object(kura_index *ix, kura_index_object_fn fn, void *ud, kura_error *err)
 {
 	struct object_walk w = {fn, ud};
-	return each(ix, 'o', object_step, &w, err);
+	return each_prefix(ix, "o", 1, object_step, &w, err);
 }
 
 struct blob_walk {
@@ -324,5 +324,120 @@ static int blob_step(void *ud, const char *k, size_t klen, const char *v, size_t
 int kura_index_each_blob(kura_index *ix, kura_index_blob_fn fn, void *ud, kura_error *err)
 {
 	struct blob_walk w = {fn, ud};
-	return each(ix, 'b', blob_step, &w, err);
+	return each_prefix(ix, "b", 1, blob_step, &w, err);
+}
+
+static void id_key(char *key, char prefix, const char *id)
+{
+	key[0] = prefix;
+	memcpy(key + 1, id, KURA_ID_CHARS);
+}
+
+void kura_index_batch_put_pending(kura_index_batch *b, const char *id)
+{
+	char key[1 + KURA_ID_CHARS];
+	id_key(key, 'p', id);
+	rocksdb_writebatch_put(b->wb, key, sizeof key, "", 0);
+}
+
+void kura_index_batch_del_pending(kura_index_batch *b, const char *id)
+{
+	char key[1 + KURA_ID_CHARS];
+	id_key(key, 'p', id);
+	rocksdb_writebatch_delete(b->wb, key, sizeof key);
+}
+
+struct id_walk {
+	kura_index_id_fn fn;
+	void *ud;
+};
+
+static int id_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
+{
+	(void)v;
+	(void)vlen;
+	struct id_walk *w = ud;
+	char id[KURA_ID_CHARS + 1];
+	if (klen != KURA_ID_CHARS)
+		return kura_error_set(err, KURA_EIO, "a pending entry in the index is damaged; run kura reindex");
+	memcpy(id, k, KURA_ID_CHARS);
+	id[KURA_ID_CHARS] = '\0';
+	return w->fn(w->ud, id, err);
+}
+
+int kura_index_each_pending(kura_index *ix, kura_index_id_fn fn, void *ud, kura_error *err)
+{
+	struct id_walk w = {fn, ud};
+	return each_prefix(ix, "p", 1, id_step, &w, err);
+}
+
+void kura_index_batch_put_record(kura_index_batch *b, const char *record, uint32_t segno, uint64_t offset)
+{
+	char key[1 + KURA_ID_CHARS];
+	unsigned char v[12];
+	id_key(key, 'E', record);
+	put_u32(v, segno);
+	put_u64(v + 4, offset);
+	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
+}
+
+void kura_index_batch_put_link(kura_index_batch *b, const char *subject, const kura_index_link *l)
+{
+	char key[1 + 2 * KURA_ID_CHARS];
+	unsigned char v[17];
+	id_key(key, 'e', subject);
+	memcpy(key + 1 + KURA_ID_CHARS, l->record, KURA_ID_CHARS);
+	put_u32(v, l->segno);
+	put_u64(v + 4, l->offset);
+	put_u32(v + 12, l->position);
+	v[16] = (unsigned char)l->kind;
+	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
+}
+
+int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, uint64_t *offset, kura_error *err)
+{
+	char key[1 + KURA_ID_CHARS], *val;
+	size_t vlen;
+	id_key(key, 'E', record);
+	int rc = get(ix, key, sizeof key, &val, &vlen, err);
+	if (rc != 0)
+		return rc;
+	if (!val)
+		return kura_error_set(err, KURA_ENOTFOUND, "no evidence record %s in this store", record);
+	if (vlen == 12) {
+		*segno = get_u32((unsigned char *)val);
+		*offset = get_u64((unsigned char *)val + 4);
+	} else {
+		rc = kura_error_set(err, KURA_EIO, "index entry of evidence record %s is damaged; run kura reindex", record);
+	}
+	rocksdb_free(val);
+	return rc;
+}
+
+struct link_walk {
+	kura_index_link_fn fn;
+	void *ud;
+};
+
+static int link_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
+{
+	struct link_walk *w = ud;
+	kura_index_link l;
+	if (klen != KURA_ID_CHARS || vlen != 17)
+		return kura_error_set(err, KURA_EIO, "an evidence link in the index is damaged; run kura reindex");
+	memcpy(l.record, k, KURA_ID_CHARS);
+	l.record[KURA_ID_CHARS] = '\0';
+	l.segno = get_u32((const unsigned char *)v);
+	l.offset = get_u64((const unsigned char *)v + 4);
+	l.position = get_u32((const unsigned char *)v + 12);
+	l.kind = v[16];
+	return w->fn(w->ud, &l, err);
+}
+
+int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn fn, void *ud, kura_error *err)
+{
+	char prefix[1 + KURA_ID_CHARS];
+	struct link_walk w = {fn, ud};
+	id_key(prefix, 'e', subject);
+	return each_prefix(ix, prefix, sizeof prefix, link_step, &w, err);
 }

@@ -5,6 +5,9 @@
  *   'o' + ID (26 chars)  -> u32 segment | u64 offset of the object record | object JSON
  *   'b' + SHA-256 (32)   -> u32 segment | u64 offset of the blob record | u64 size | u64 stored
  *   'w'                  -> u32 segment | u64 committed end (the writer's durable position)
+ *   'p' + ID             -> (empty) the object waits for its first time-stamp (a seal)
+ *   'E' + record ID      -> u32 segment | u64 offset of an evidence record
+ *   'e' + ID + record ID -> u32 segment | u64 offset | u32 position of the object in the record | u8 kind
  * Writes go in batches; a batch written with sync is durable when the call returns. */
 #ifndef KURA_INDEX_H
 #define KURA_INDEX_H
@@ -63,6 +66,28 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
  * stops the walk with that status. */
 typedef int (*kura_index_object_fn)(void *ud, const char *id, const kura_index_object *o, kura_error *err);
 int kura_index_each_object(kura_index *ix, kura_index_object_fn fn, void *ud, kura_error *err);
+
+void kura_index_batch_put_pending(kura_index_batch *b, const char *id);
+void kura_index_batch_del_pending(kura_index_batch *b, const char *id);
+/* Walks the IDs of objects waiting for a seal, in ID order. */
+typedef int (*kura_index_id_fn)(void *ud, const char *id, kura_error *err);
+int kura_index_each_pending(kura_index *ix, kura_index_id_fn fn, void *ud, kura_error *err);
+
+/* Evidence records (kind and payload are the renewal layer's business). */
+typedef struct kura_index_link {
+	char record[27];  /* the evidence record's ID */
+	uint32_t segno;
+	uint64_t offset;
+	uint32_t position; /* of the subject in the record's subject list */
+	char kind;         /* of the record */
+} kura_index_link;
+
+void kura_index_batch_put_record(kura_index_batch *b, const char *record, uint32_t segno, uint64_t offset);
+void kura_index_batch_put_link(kura_index_batch *b, const char *subject, const kura_index_link *l);
+int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, uint64_t *offset, kura_error *err);
+/* Walks the evidence records that concern subject, oldest first. */
+typedef int (*kura_index_link_fn)(void *ud, const kura_index_link *l, kura_error *err);
+int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn fn, void *ud, kura_error *err);
 
 typedef int (*kura_index_blob_fn)(void *ud, const unsigned char sha256[32], const kura_index_blob *b,
 				  kura_error *err);

@@ -27,6 +27,12 @@ typedef struct kura_init_options {
 	const char *hash;      /* sha256 (default), sha384 or sha512 */
 	uint64_t segment_size; /* roll segments past this many bytes; 0: 1 GiB */
 	int zstd_level;        /* 0: 3 */
+	const char *const *tsa_urls; /* remote TSAs, in order of preference */
+	size_t ntsa_urls;
+	/* Called once the folder is laid out and before FORMAT makes it a store, to
+	 * add what other layers keep in it (the embedded TSA). May be NULL. */
+	int (*prepare)(void *ud, const char *path, kura_error *err);
+	void *prepare_ud;
 } kura_init_options;
 
 /* Creates a store at path (an absent or empty folder). KURA_EINPUT if path is a
@@ -41,6 +47,10 @@ void kura_store_close(kura_store *st);
 
 /* The store's hash algorithm name (owned by the store). */
 const char *kura_store_hash(const kura_store *st);
+/* The folder of the store (owned by the store). */
+const char *kura_store_path(const kura_store *st);
+/* The remote TSA URLs of the store's configuration (owned by the store). */
+size_t kura_store_tsa_urls(const kura_store *st, const char *const **urls);
 
 /* The object's description as JSON: id, name, path, size, stored, ingested,
  * sha256, digests, meta, segment, offset. *out is the caller's (json_decref). */
@@ -54,6 +64,40 @@ int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, ku
  * (after fn has seen the bytes) if they are damaged. */
 typedef int (*kura_store_bytes_fn)(void *ud, const unsigned char *p, size_t n, kura_error *err);
 int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void *ud, kura_error *err);
+
+/* ---- evidence records ----
+ * Payloads the evidence layer writes about objects: a seal and its time-stamp,
+ * later renewals. The store frames each with a kind, its own ID and the IDs it
+ * concerns (its subjects), makes it durable, indexes it, and never looks inside.
+ * Kind 'S' (a seal) is the first evidence of its subjects: they stop being pending. */
+#define KURA_EVIDENCE_SEAL 'S'
+
+/* subjects: n IDs of KURA_ID_LEN characters back to back. Durable on return. */
+int kura_store_add_evidence(kura_store *st, char kind, const char *record_id, const char *subjects, size_t n,
+			    const unsigned char *payload, size_t len, kura_error *err);
+
+typedef struct kura_evidence {
+	char kind;
+	char id[KURA_ID_LEN + 1];
+	size_t nsubjects;
+	char *subjects;         /* nsubjects * KURA_ID_LEN characters, no NULs */
+	unsigned char *payload;
+	size_t len;
+} kura_evidence;
+
+/* Reads a record by its ID; clear it with kura_evidence_clear. */
+int kura_store_read_evidence(kura_evidence *out, kura_store *st, const char *record_id, kura_error *err);
+void kura_evidence_clear(kura_evidence *e);
+
+/* The objects still waiting for a seal, in ingest order. */
+typedef int (*kura_store_id_fn)(void *ud, const char *id, kura_error *err);
+int kura_store_each_pending(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err);
+
+/* The evidence records that concern subject, oldest first, with their kind and
+ * the subject's position in each record's subject list. */
+typedef int (*kura_store_link_fn)(void *ud, const char *record_id, char kind, uint32_t position, kura_error *err);
+int kura_store_each_evidence_of(kura_store *st, const char *subject, kura_store_link_fn fn, void *ud,
+				kura_error *err);
 
 /* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
  * place with the IDs of the objects that depend on it. *damaged counts them. */

@@ -1,0 +1,42 @@
+/* kura evidence STORE ID -o FILE.ers: the object's DER Evidence Record. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "common/fsutil.h"
+#include "renewal/seal.h"
+
+static const char usage[] = "kura evidence STORE ID -o FILE.ers";
+
+int kura_cmd_evidence(int argc, char **argv)
+{
+	static const struct option opts[] = {{"output", required_argument, NULL, 'o'}, {0}};
+	const char *out = NULL;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c != 'o')
+			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+		out = optarg;
+	}
+	if (argc - optind != 2 || !out)
+		return kura_cli_usage(usage, "evidence takes a STORE, one ID and -o FILE");
+	kura_error err = {0};
+	kura_store *st = NULL;
+	kura_evidence_cache *cache = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	int rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
+	if (rc == 0)
+		rc = kura_evidence_cache_new(&cache, &err);
+	if (rc == 0)
+		rc = kura_object_evidence(&der, &len, st, argv[optind + 1], cache, &err);
+	if (rc == 0 && kura_fs_write_file_atomic(out, der, len, 0644) != 0)
+		rc = kura_error_sys(&err, KURA_EINPUT, "cannot write %s", out);
+	free(der);
+	kura_evidence_cache_free(cache);
+	kura_store_close(st);
+	return rc ? kura_cli_fail(&err) : 0;
+}

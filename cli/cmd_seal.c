@@ -1,0 +1,38 @@
+/* kura seal STORE: one hash tree and one time-stamp over every pending object. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "renewal/seal.h"
+#include "renewal/tsa_setup.h"
+
+static const char usage[] = "kura seal STORE";
+
+int kura_cli_seal(kura_store *st, kura_error *err)
+{
+	kura_tsa_setup tsa;
+	kura_seal_result res;
+	int rc = kura_tsa_setup_open(&tsa, st, err);
+	if (rc != 0)
+		return rc;
+	rc = kura_seal(&res, st, &tsa.opts, err);
+	kura_tsa_setup_close(&tsa);
+	if (rc == 0 && res.objects)
+		fprintf(stderr, "kura: sealed %zu object(s): seal %s, time-stamped %s by %s\n", res.objects, res.id,
+			res.gentime, res.tsa);
+	else if (rc == 0)
+		fprintf(stderr, "kura: nothing to seal\n");
+	return rc;
+}
+
+int kura_cmd_seal(int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-')
+		return kura_cli_usage(usage, "seal takes one STORE");
+	kura_error err = {0};
+	kura_store *st = NULL;
+	int rc = kura_store_open(&st, argv[1], KURA_STORE_WRITE, &err);
+	if (rc == 0)
+		rc = kura_cli_seal(st, &err);
+	kura_store_close(st);
+	return rc ? kura_cli_fail(&err) : 0;
+}

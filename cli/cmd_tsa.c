@@ -1,0 +1,207 @@
+/* kura tsa ca STORE                 print the embedded TSA's trust anchors (PEM)
+ * kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT
+ *   serves RFC 3161 over HTTP (libmicrohttpd): POST application/timestamp-query,
+ *   answer application/timestamp-reply. --dir creates a TSA there if it has none.
+ *   Prints "listening on http://HOST:PORT/" once ready; stops on SIGINT/SIGTERM. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+#include <openssl/pem.h>
+
+#include "cli/cli.h"
+#include "evidence/tsa.h"
+#include "kura/store.h"
+
+static const char usage[] = "kura tsa ca STORE | kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT";
+
+#define MAX_REQUEST 65536
+
+static int tsa_ca(int argc, char **argv)
+{
+	if (argc != 2)
+		return kura_cli_usage(usage, "tsa ca takes one STORE");
+	kura_error err = {0};
+	kura_store *st = NULL;
+	kura_tsa *tsa = NULL;
+	char dir[4096];
+	int rc = kura_store_open(&st, argv[1], KURA_STORE_READ, &err);
+	if (rc == 0) {
+		snprintf(dir, sizeof dir, "%s/tsa", argv[1]);
+		if (!kura_tsa_exists(dir))
+			rc = kura_error_set(&err, KURA_ENOTFOUND, "%s has no embedded TSA (it uses remote TSAs)", argv[1]);
+		else
+			rc = kura_tsa_open(&tsa, dir, &err);
+	}
+	for (int i = 0; rc == 0 && i < sk_X509_num(kura_tsa_anchors(tsa)); i++)
+		PEM_write_X509(stdout, sk_X509_value(kura_tsa_anchors(tsa), i));
+	kura_tsa_close(tsa);
+	kura_store_close(st);
+	return rc ? kura_cli_fail(&err) : 0;
+}
+
+struct upload {
+	unsigned char buf[MAX_REQUEST];
+	size_t n;
+	int too_big;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, void *body, size_t n,
+			     enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(n, body, mode);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	enum MHD_Result ok = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *version, const char *data, size_t *size, void **state)
+{
+	(void)url;
+	(void)version;
+	kura_tsa *tsa = cls;
+	struct upload *u = *state;
+	if (strcmp(method, "POST") != 0) {
+		static char msg[] = "kura TSA: POST an RFC 3161 TimeStampReq (application/timestamp-query)\n";
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
+	}
+	if (!u) {
+		if (!(u = calloc(1, sizeof *u)))
+			return MHD_NO;
+		*state = u;
+		return MHD_YES;
+	}
+	if (*size) {
+		if (u->n + *size > sizeof u->buf)
+			u->too_big = 1;
+		else
+			memcpy(u->buf + u->n, data, *size);
+		u->n += *size;
+		*size = 0;
+		return MHD_YES;
+	}
+	if (u->too_big) {
+		static char msg[] = "request too large\n";
+		return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
+	}
+	unsigned char *resp = NULL;
+	size_t rlen = 0;
+	kura_error err = {0};
+	if (kura_tsa_respond(tsa, u->buf, u->n, &resp, &rlen, &err) != 0) {
+		fprintf(stderr, "kura: tsa: %s\n", err.message);
+		static char msg[] = "internal error\n";
+		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
+	}
+	return reply(c, MHD_HTTP_OK, "application/timestamp-reply", resp, rlen, MHD_RESPMEM_MUST_FREE);
+}
+
+static void done(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode why)
+{
+	(void)cls;
+	(void)c;
+	(void)why;
+	free(*state);
+	*state = NULL;
+}
+
+static int tsa_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"store", required_argument, NULL, 's'},
+		{"dir", required_argument, NULL, 'd'},
+		{"listen", required_argument, NULL, 'l'},
+		{0},
+	};
+	const char *store = NULL, *dir = NULL, *listen = NULL;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			store = optarg;
+		else if (c == 'd')
+			dir = optarg;
+		else if (c == 'l')
+			listen = optarg;
+		else
+			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+	}
+	if (optind != argc || !listen || !store == !dir)
+		return kura_cli_usage(usage, "tsa serve takes --store STORE or --dir DIR, and --listen HOST:PORT");
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	char *end;
+	long port = colon ? strtol(colon + 1, &end, 10) : -1;
+	if (!colon || (size_t)(colon - listen) >= sizeof host || *end || port < 0 || port > 65535)
+		return kura_cli_usage(usage, "--listen takes HOST:PORT (an IPv4 address), not '%s'", listen);
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &sa.sin_addr) != 1)
+		return kura_cli_usage(usage, "--listen takes an IPv4 address, not '%s'", host);
+	sa.sin_port = htons((uint16_t)port);
+
+	kura_error err = {0};
+	char path[4096];
+	kura_store *st = NULL;
+	int rc = 0;
+	if (store) {
+		if ((rc = kura_store_open(&st, store, KURA_STORE_READ, &err)) == 0)
+			snprintf(path, sizeof path, "%s/tsa", store);
+		kura_store_close(st);
+	} else {
+		snprintf(path, sizeof path, "%s", dir);
+		kura_tsa_options o = {.name = "kura standalone"};
+		if (!kura_tsa_exists(dir))
+			rc = kura_tsa_create(dir, &o, &err);
+	}
+	kura_tsa *tsa = NULL;
+	if (rc == 0 && !kura_tsa_exists(path))
+		rc = kura_error_set(&err, KURA_ENOTFOUND, "%s has no embedded TSA to serve", store);
+	if (rc == 0)
+		rc = kura_tsa_open(&tsa, path, &err);
+	if (rc != 0)
+		return kura_cli_fail(&err);
+
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* the server thread inherits the mask */
+	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+						handle, tsa, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+						MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+						(unsigned int)30, MHD_OPTION_END);
+	if (!d) {
+		kura_tsa_close(tsa);
+		kura_error_set(&err, KURA_EIO, "cannot listen on %s (port in use or not allowed?)", listen);
+		return kura_cli_fail(&err);
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	printf("listening on http://%s:%u/\n", host, info ? info->port : (unsigned)port);
+	fflush(stdout);
+	int sig;
+	sigwait(&stop, &sig);
+	MHD_stop_daemon(d);
+	kura_tsa_close(tsa);
+	fprintf(stderr, "kura: TSA stopped\n");
+	return 0;
+}
+
+int kura_cmd_tsa(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "ca") == 0)
+		return tsa_ca(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "serve") == 0)
+		return tsa_serve(argc - 1, argv + 1);
+	return kura_cli_usage(usage, "tsa takes 'ca' or 'serve'");
+}

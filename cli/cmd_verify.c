@@ -1,0 +1,155 @@
+/* kura verify STORE [ID...] [--json]: every object (or the ones named) checked
+ * against its evidence record: the hash recomputed from the stored bytes, the
+ * reduced tree, and the time-stamp (once per seal) against the store's TSA roots.
+ * --json prints one JSON object per line, one line per object. Exit 0 only when
+ * every verdict is valid. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/hash.h"
+#include "evidence/verify.h"
+#include "kura/clock.h"
+#include "renewal/seal.h"
+#include "renewal/tsa_setup.h"
+
+static const char usage[] = "kura verify STORE [ID...] [--json]";
+
+struct object_data {
+	kura_store *st;
+	const char *id;
+};
+
+static int hash_into(void *ud, const unsigned char *p, size_t n, kura_error *err)
+{
+	if (EVP_DigestUpdate(ud, p, n) != 1)
+		return kura_error_set(err, KURA_EINTERNAL, "digest update failed");
+	return 0;
+}
+
+/* The digest of the object's stored bytes, read back and checked. */
+static int digest_object(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
+{
+	struct object_data *d = ud;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
+	if (rc == 0)
+		rc = kura_store_read(d->st, d->id, hash_into, ctx, err);
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+		rc = kura_error_set(err, KURA_EINTERNAL, "digest final failed");
+	EVP_MD_CTX_free(ctx);
+	*count = 1;
+	return rc;
+}
+
+struct run {
+	kura_store *st;
+	kura_er_verify_opts opts;
+	kura_evidence_cache *cache;
+	int json;
+	size_t total, valid;
+};
+
+static json_t *verdict_only(const char *verdict, const char *integrity, const char *reason)
+{
+	return json_pack("{s:s, s:s, s:s, s:[], s:s}", "verdict", verdict, "integrity", integrity, "trust",
+			 "indeterminate", "chains", "reason", reason);
+}
+
+static int verify_one(struct run *r, const char *id, kura_error *err)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+	json_t *report = NULL;
+	kura_error e = {0};
+	int rc = kura_object_evidence(&der, &len, r->st, id, r->cache, &e);
+	if (rc == KURA_ENOTFOUND && strstr(e.message, "not sealed")) {
+		report = verdict_only("indeterminate", "valid", e.message);
+	} else if (rc == KURA_EVERIFY) {
+		report = verdict_only("invalid", "invalid", e.message);
+	} else if (rc != 0) {
+		*err = e;
+		return rc;
+	} else {
+		struct object_data d = {r->st, id};
+		r->opts.digest_ud = &d;
+		rc = kura_er_verify(&report, der, len, &r->opts, &e);
+		free(der);
+		if (rc == KURA_EVERIFY) /* the stored bytes are damaged */
+			report = verdict_only("invalid", "invalid", e.message);
+		else if (rc != 0) {
+			*err = e;
+			return rc;
+		}
+	}
+	json_object_set_new(report, "id", json_string(id));
+	const char *verdict = json_string_value(json_object_get(report, "verdict"));
+	r->total++;
+	r->valid += strcmp(verdict, "valid") == 0;
+	if (r->json) {
+		char *text = json_dumps(report, JSON_COMPACT);
+		printf("%s\n", text);
+		free(text);
+	} else {
+		const char *reason = json_string_value(json_object_get(report, "reason"));
+		printf("%s\t%s%s%s\n", id, verdict, reason ? "\t" : "", reason ? reason : "");
+	}
+	json_decref(report);
+	return 0;
+}
+
+static int verify_each(void *ud, json_t *o, kura_error *err)
+{
+	return verify_one(ud, json_string_value(json_object_get(o, "id")), err);
+}
+
+int kura_cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
+	struct run r = {0};
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
+		r.json = 1;
+	}
+	if (argc - optind < 1)
+		return kura_cli_usage(usage, "verify takes a STORE and optionally IDs");
+	kura_error err = {0};
+	kura_trust_cache *trust = NULL;
+	STACK_OF(X509) *anchors = NULL;
+	int rc = kura_store_open(&r.st, argv[optind], KURA_STORE_READ, &err);
+	if (rc == 0)
+		rc = kura_tsa_setup_anchors(&anchors, r.st, &err);
+	if (rc == 0)
+		rc = kura_trust_cache_new(&trust, &err);
+	if (rc == 0)
+		rc = kura_evidence_cache_new(&r.cache, &err);
+	if (rc == 0)
+		rc = kura_clock_now(&r.opts.at_ms, &err);
+	r.opts.anchors = anchors;
+	r.opts.cache = trust;
+	r.opts.digest = digest_object;
+	if (rc == 0 && argc - optind == 1)
+		rc = kura_store_each_object(r.st, verify_each, &r, &err);
+	for (int i = optind + 1; rc == 0 && i < argc; i++) {
+		json_t *probe = NULL;
+		if ((rc = kura_store_object(&probe, r.st, argv[i], &err)) == 0)
+			rc = verify_one(&r, json_string_value(json_object_get(probe, "id")), &err);
+		json_decref(probe);
+	}
+	kura_evidence_cache_free(r.cache);
+	kura_trust_cache_free(trust);
+	sk_X509_pop_free(anchors, X509_free);
+	kura_store_close(r.st);
+	fflush(stdout);
+	if (rc != 0)
+		return kura_cli_fail(&err);
+	if (!r.json || r.total != r.valid)
+		fprintf(stderr, "kura: %zu of %zu object(s) verified valid\n", r.valid, r.total);
+	return r.valid == r.total ? 0 : 1;
+}

@@ -1,0 +1,35 @@
+/* Getting one checked time-stamp token for a hash, from the embedded TSA or from
+ * remote TSAs over HTTP (RFC 3161 section 3.4), failing over from one URL to the
+ * next. Each failure is reported on stderr; only when every TSA failed is it an
+ * error. */
+#ifndef KURA_STAMPER_H
+#define KURA_STAMPER_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "evidence/tsa.h"
+#include "kura/error.h"
+
+typedef struct kura_stamper_options {
+	kura_tsa *embedded;          /* used when no URL is given; borrowed */
+	const char *const *urls;     /* remote TSAs, tried in order */
+	size_t nurls;
+	STACK_OF(X509) *anchors;     /* for remote tokens; NULL: path not checked */
+	long timeout_s;              /* per HTTP attempt; 0: 30 */
+	int attempts;                /* per URL; 0: 2 */
+} kura_stamper_options;
+
+/* Obtains a token over imprint (a digest under md). *token is the token's
+ * ContentInfo as the TSA sent it (malloc'd, the caller's); *from names the TSA
+ * that answered (static or an element of urls). KURA_EIO when no TSA answered. */
+int kura_stamp(unsigned char **token, size_t *len, const char **from, const kura_stamper_options *o,
+	       const EVP_MD *md, const unsigned char *imprint, kura_error *err);
+
+/* One HTTP POST of an RFC 3161 request; *resp is malloc'd. */
+int kura_tsa_http_post(unsigned char **resp, size_t *rlen, const char *url, const unsigned char *req, size_t len,
+		       long timeout_s, kura_error *err);
+
+#endif

@@ -1,0 +1,313 @@
+/* The embedded TSA (see tsa.h): key and certificate creation with OpenSSL's X509
+ * API, and responses with its TS_RESP_CTX. Everything time-related comes from
+ * kura's clock, so a test can issue tokens "in 2040". */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ts.h>
+#include <openssl/x509v3.h>
+
+#include "common/fsutil.h"
+#include "evidence/tsa.h"
+#include "kura/clock.h"
+
+struct kura_tsa {
+	X509 *cert;
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain;   /* the certificates a token carries besides the signer */
+	STACK_OF(X509) *anchors; /* every root ever used */
+};
+
+static int path_in(char *buf, size_t n, const char *dir, const char *name)
+{
+	return snprintf(buf, n, "%s/%s", dir, name) >= (int)n ? -1 : 0;
+}
+
+int kura_tsa_exists(const char *dir)
+{
+	char p[4096];
+	struct stat st;
+	return path_in(p, sizeof p, dir, "tsa.pem") == 0 && stat(p, &st) == 0;
+}
+
+int kura_load_certs(STACK_OF(X509) *out, const char *path, kura_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return kura_error_sys(err, KURA_EINPUT, "cannot read certificate file %s", path);
+	int n = 0;
+	X509 *c;
+	while ((c = PEM_read_X509(f, NULL, NULL, NULL))) {
+		sk_X509_push(out, c);
+		n++;
+	}
+	if (n == 0) {
+		rewind(f);
+		if ((c = d2i_X509_fp(f, NULL))) {
+			sk_X509_push(out, c);
+			n++;
+		}
+	}
+	fclose(f);
+	ERR_clear_error();
+	if (n == 0)
+		return kura_error_set(err, KURA_EINPUT, "%s holds no certificate (PEM or DER)", path);
+	return 0;
+}
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	int ok = ext && X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : -1;
+}
+
+/* A certificate for key, signed by issuer_key (self-signed when issuer is NULL). */
+static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *org, X509 *issuer, EVP_PKEY *issuer_key,
+		       int64_t now_ms, int days, int is_ca)
+{
+	X509 *c = X509_new();
+	unsigned char serial[16];
+	if (!c || RAND_bytes(serial, sizeof serial) != 1)
+		goto bad;
+	serial[0] &= 0x7f;
+	BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
+	int ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
+	BN_free(bn);
+	X509_NAME *name = X509_NAME_new();
+	if (!ok || !name || !X509_set_version(c, X509_VERSION_3) ||
+	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)org, -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_set_subject_name(c, name) || !X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : name)) {
+		X509_NAME_free(name);
+		goto bad;
+	}
+	X509_NAME_free(name);
+	time_t from = (time_t)(now_ms / 1000) - 60; /* a minute of slack for clocks */
+	if (!ASN1_TIME_set(X509_getm_notBefore(c), from) ||
+	    !ASN1_TIME_set(X509_getm_notAfter(c), from + 60 + (time_t)days * 86400) || !X509_set_pubkey(c, key))
+		goto bad;
+	X509 *iss = issuer ? issuer : c;
+	if (add_ext(c, iss, NID_subject_key_identifier, "hash") != 0 ||
+	    add_ext(c, iss, NID_authority_key_identifier, "keyid:always") != 0)
+		goto bad;
+	if (is_ca) {
+		if (add_ext(c, iss, NID_basic_constraints, "critical,CA:TRUE") != 0 ||
+		    add_ext(c, iss, NID_key_usage, "critical,keyCertSign,cRLSign") != 0)
+			goto bad;
+	} else if (add_ext(c, iss, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
+		   add_ext(c, iss, NID_key_usage, "critical,digitalSignature,nonRepudiation") != 0 ||
+		   add_ext(c, iss, NID_ext_key_usage, "critical,timeStamping") != 0) {
+		goto bad;
+	}
+	if (!X509_sign(c, issuer_key ? issuer_key : key, EVP_sha384())) /* the root is P-384 */
+		goto bad;
+	return c;
+bad:
+	X509_free(c);
+	return NULL;
+}
+
+static int write_key(const char *path, EVP_PKEY *key)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) && fflush(f) == 0 && fsync(fd) == 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static int write_certs(const char *path, X509 *const *certs, int n, const char *mode)
+{
+	FILE *f = fopen(path, mode);
+	if (!f)
+		return -1;
+	int ok = 1;
+	for (int i = 0; i < n; i++)
+		ok &= PEM_write_X509(f, certs[i]);
+	ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err)
+{
+	int root_days = o && o->root_days ? o->root_days : 7305;
+	int tsa_days = o && o->tsa_days ? o->tsa_days : 1826;
+	const char *label = o && o->name ? o->name : "kura";
+	if (tsa_days > root_days)
+		return kura_error_set(err, KURA_EINPUT, "the TSA certificate cannot outlive its root (%d > %d days)",
+				      tsa_days, root_days);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return kura_error_sys(err, KURA_EIO, "creating %s", dir);
+	if (kura_tsa_exists(dir))
+		return kura_error_set(err, KURA_EINPUT, "%s holds a TSA already", dir);
+	int64_t now;
+	int rc = kura_clock_now(&now, err);
+	if (rc != 0)
+		return rc;
+	char cn[256], p[4096];
+	EVP_PKEY *root_key = EVP_EC_gen("P-384"), *tsa_key = EVP_EC_gen("P-256");
+	X509 *root = NULL, *tsa = NULL;
+	snprintf(cn, sizeof cn, "%s embedded TSA root", label);
+	if (root_key)
+		root = make_cert(root_key, cn, "kura embedded time-stamping", NULL, NULL, now, root_days, 1);
+	snprintf(cn, sizeof cn, "%s embedded TSA", label);
+	if (root && tsa_key)
+		tsa = make_cert(tsa_key, cn, "kura embedded time-stamping", root, root_key, now, tsa_days, 0);
+	if (!tsa) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "creating the embedded TSA's keys and certificates failed");
+		goto out;
+	}
+	if (path_in(p, sizeof p, dir, "root.key") || write_key(p, root_key) || path_in(p, sizeof p, dir, "tsa.key") ||
+	    write_key(p, tsa_key) || path_in(p, sizeof p, dir, "root.pem") || write_certs(p, &root, 1, "w") ||
+	    path_in(p, sizeof p, dir, "anchors.pem") || write_certs(p, &root, 1, "a") ||
+	    path_in(p, sizeof p, dir, "tsa.pem") || write_certs(p, &tsa, 1, "w") || kura_fs_sync_dir(dir))
+		rc = kura_error_sys(err, KURA_EIO, "writing the embedded TSA into %s", dir);
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(root_key);
+	EVP_PKEY_free(tsa_key);
+	X509_free(root);
+	X509_free(tsa);
+	return rc;
+}
+
+int kura_tsa_open(kura_tsa **out, const char *dir, kura_error *err)
+{
+	kura_tsa *t = calloc(1, sizeof *t);
+	char p[4096];
+	if (!t)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	t->chain = sk_X509_new_null();
+	t->anchors = sk_X509_new_null();
+	STACK_OF(X509) *mine = sk_X509_new_null();
+	int rc = 0;
+	if (path_in(p, sizeof p, dir, "tsa.pem") || (rc = kura_load_certs(mine, p, err)) != 0)
+		goto out;
+	t->cert = sk_X509_shift(mine);
+	if ((rc = path_in(p, sizeof p, dir, "root.pem") ? KURA_EINPUT : kura_load_certs(t->chain, p, err)) != 0 ||
+	    (rc = path_in(p, sizeof p, dir, "anchors.pem") ? KURA_EINPUT : kura_load_certs(t->anchors, p, err)) != 0)
+		goto out;
+	FILE *f = path_in(p, sizeof p, dir, "tsa.key") == 0 ? fopen(p, "r") : NULL;
+	t->key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	if (!t->key || X509_check_private_key(t->cert, t->key) != 1)
+		rc = kura_error_set(err, KURA_EIO, "the embedded TSA's key in %s is missing, unreadable or not its certificate's", dir);
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(mine, X509_free);
+	if (rc != 0) {
+		kura_error_wrap(err, "opening the embedded TSA");
+		kura_tsa_close(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+void kura_tsa_close(kura_tsa *t)
+{
+	if (!t)
+		return;
+	X509_free(t->cert);
+	EVP_PKEY_free(t->key);
+	sk_X509_pop_free(t->chain, X509_free);
+	sk_X509_pop_free(t->anchors, X509_free);
+	free(t);
+}
+
+STACK_OF(X509) *kura_tsa_anchors(kura_tsa *t) { return t->anchors; }
+
+static int clock_cb(TS_RESP_CTX *ctx, void *data, long *sec, long *usec)
+{
+	(void)data;
+	int64_t now;
+	if (kura_clock_now(&now, NULL) != 0) {
+		TS_RESP_CTX_set_status_info(ctx, TS_STATUS_REJECTION, "the TSA's clock is not set");
+		TS_RESP_CTX_add_failure_info(ctx, TS_INFO_TIME_NOT_AVAILABLE);
+		return 0;
+	}
+	*sec = (long)(now / 1000);
+	*usec = (long)(now % 1000) * 1000;
+	return 1;
+}
+
+static ASN1_INTEGER *serial_cb(TS_RESP_CTX *ctx, void *data)
+{
+	(void)data;
+	unsigned char r[16];
+	ASN1_INTEGER *serial = NULL;
+	if (RAND_bytes(r, sizeof r) == 1) {
+		r[0] &= 0x7f;
+		BIGNUM *bn = BN_bin2bn(r, sizeof r, NULL);
+		serial = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+		BN_free(bn);
+	}
+	if (!serial) {
+		TS_RESP_CTX_set_status_info(ctx, TS_STATUS_REJECTION, "no serial number");
+		TS_RESP_CTX_add_failure_info(ctx, TS_INFO_ADD_INFO_NOT_AVAILABLE);
+	}
+	return serial;
+}
+
+int kura_tsa_respond(kura_tsa *t, const unsigned char *req, size_t len, unsigned char **resp, size_t *rlen,
+		     kura_error *err)
+{
+	TS_RESP_CTX *ctx = TS_RESP_CTX_new();
+	ASN1_OBJECT *policy = OBJ_txt2obj(KURA_TSA_POLICY, 1);
+	BIO *in = BIO_new_mem_buf(req, (int)len);
+	TS_RESP *r = NULL;
+	int rc = 0;
+	if (!ctx || !policy || !in || !TS_RESP_CTX_set_signer_cert(ctx, t->cert) ||
+	    !TS_RESP_CTX_set_signer_key(ctx, t->key) || !TS_RESP_CTX_set_certs(ctx, t->chain) ||
+	    !TS_RESP_CTX_set_def_policy(ctx, policy) || !TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256()) ||
+	    !TS_RESP_CTX_set_ess_cert_id_digest(ctx, EVP_sha256()) || !TS_RESP_CTX_set_clock_precision_digits(ctx, 3)) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "setting up the embedded TSA failed");
+		goto out;
+	}
+	const EVP_MD *mds[] = {EVP_sha256(), EVP_sha384(), EVP_sha512(), EVP_sha3_256(), EVP_sha3_384(), EVP_sha3_512()};
+	for (size_t i = 0; i < sizeof mds / sizeof mds[0]; i++)
+		TS_RESP_CTX_add_md(ctx, mds[i]);
+	TS_RESP_CTX_set_time_cb(ctx, clock_cb, NULL);
+	TS_RESP_CTX_set_serial_cb(ctx, serial_cb, NULL);
+	r = TS_RESP_create_response(ctx, in);
+	unsigned char *der = NULL;
+	int n = r ? i2d_TS_RESP(r, &der) : -1;
+	if (n <= 0) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "the embedded TSA could not answer");
+		goto out;
+	}
+	*resp = malloc((size_t)n);
+	if (!*resp) {
+		OPENSSL_free(der);
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(*resp, der, (size_t)n);
+	*rlen = (size_t)n;
+	OPENSSL_free(der);
+out:
+	ERR_clear_error();
+	TS_RESP_free(r);
+	BIO_free(in);
+	ASN1_OBJECT_free(policy);
+	TS_RESP_CTX_free(ctx);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* The embedded TSA: a small RFC 3161 time-stamping authority that lives in a
+ * folder (STORE/tsa for a store, any folder for `kura tsa serve --dir`).
+ *
+ * Layout: DIR/root.key DIR/root.pem (its own root CA), DIR/tsa.key DIR/tsa.pem
+ * (the time-stamping certificate, critical EKU timeStamping), DIR/anchors.pem
+ * (every root it ever used). Keys are mode 0600. Its clock is kura's clock, so
+ * KURA_NOW sets genTime. It proves time only as far as this machine's clock is
+ * trusted. */
+#ifndef KURA_TSA_H
+#define KURA_TSA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "kura/error.h"
+
+/* The policy OID of tokens from the embedded TSA (under 2.25, a UUID arc). */
+#define KURA_TSA_POLICY "2.25.61644037190343878657508900061936996637"
+
+typedef struct kura_tsa_options {
+	int root_days; /* 0: 7305 (20 years) */
+	int tsa_days;  /* 0: 1826 (5 years) */
+	const char *name; /* distinguishes this TSA in its certificates' names */
+} kura_tsa_options;
+
+/* Creates keys and certificates in dir (created if absent; must hold no TSA). */
+int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err);
+/* 1 if dir holds a TSA. */
+int kura_tsa_exists(const char *dir);
+
+typedef struct kura_tsa kura_tsa;
+
+int kura_tsa_open(kura_tsa **out, const char *dir, kura_error *err);
+void kura_tsa_close(kura_tsa *t);
+
+/* Answers a DER TimeStampReq with a DER TimeStampResp (malloc'd, the caller's).
+ * A request it cannot grant gets a rejection response, not an error. */
+int kura_tsa_respond(kura_tsa *t, const unsigned char *req, size_t len, unsigned char **resp, size_t *rlen,
+		     kura_error *err);
+
+/* Every root the TSA ever used (owned by t). */
+STACK_OF(X509) *kura_tsa_anchors(kura_tsa *t);
+
+/* Reads every certificate of a PEM file (or one DER certificate) into out. */
+int kura_load_certs(STACK_OF(X509) *out, const char *path, kura_error *err);
+
+#endif

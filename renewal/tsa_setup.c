@@ -1,0 +1,65 @@
+/* The TSAs and TSA roots of a store (see tsa_setup.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "evidence/tsa.h"
+#include "renewal/tsa_setup.h"
+
+int kura_tsa_setup_embedded(void *ud, const char *store_path, kura_error *err)
+{
+	(void)ud;
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/tsa", store_path);
+	kura_tsa_options o = {.name = "kura"};
+	return kura_tsa_create(dir, &o, err);
+}
+
+int kura_tsa_setup_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err)
+{
+	char p[4096];
+	struct stat sb;
+	STACK_OF(X509) *a = sk_X509_new_null();
+	int rc = a ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	snprintf(p, sizeof p, "%s/tsa/anchors.pem", kura_store_path(st));
+	if (rc == 0 && stat(p, &sb) == 0)
+		rc = kura_load_certs(a, p, err);
+	snprintf(p, sizeof p, "%s/trust/tsa.pem", kura_store_path(st));
+	if (rc == 0 && stat(p, &sb) == 0)
+		rc = kura_load_certs(a, p, err);
+	if (rc != 0) {
+		sk_X509_pop_free(a, X509_free);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+int kura_tsa_setup_open(kura_tsa_setup *s, kura_store *st, kura_error *err)
+{
+	memset(s, 0, sizeof *s);
+	s->opts.nurls = kura_store_tsa_urls(st, &s->opts.urls);
+	int rc = kura_tsa_setup_anchors(&s->anchors, st, err);
+	if (rc == 0 && s->opts.nurls == 0) {
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s/tsa", kura_store_path(st));
+		if (!kura_tsa_exists(dir))
+			rc = kura_error_set(err, KURA_EIO, "%s has neither TSA URLs nor an embedded TSA", kura_store_path(st));
+		else
+			rc = kura_tsa_open(&s->embedded, dir, err);
+		s->opts.embedded = s->embedded;
+	}
+	/* remote tokens are path-checked only against roots someone chose to trust */
+	s->opts.anchors = sk_X509_num(s->anchors) > 0 ? s->anchors : NULL;
+	if (rc != 0)
+		kura_tsa_setup_close(s);
+	return rc;
+}
+
+void kura_tsa_setup_close(kura_tsa_setup *s)
+{
+	kura_tsa_close(s->embedded);
+	sk_X509_pop_free(s->anchors, X509_free);
+	memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,30 @@
+/* Which TSAs a store uses and which TSA roots it trusts.
+ *
+ * A store with no TSA URLs uses its embedded TSA in STORE/tsa. Trusted TSA roots
+ * are the embedded TSA's anchors (every root it ever had) plus the roots added
+ * with `kura trust add STORE --tsa CA.pem` (STORE/trust/tsa.pem). */
+#ifndef KURA_TSA_SETUP_H
+#define KURA_TSA_SETUP_H
+
+#include <openssl/x509.h>
+
+#include "evidence/stamper.h"
+#include "kura/store.h"
+
+/* The init step that creates the embedded TSA (a kura_init_options.prepare). */
+int kura_tsa_setup_embedded(void *ud, const char *store_path, kura_error *err);
+
+/* Every TSA root the store trusts (a new stack, the caller's: sk_X509_pop_free). */
+int kura_tsa_setup_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err);
+
+/* Stamper options for the store; release with kura_tsa_setup_close. */
+typedef struct kura_tsa_setup {
+	kura_stamper_options opts;
+	kura_tsa *embedded;
+	STACK_OF(X509) *anchors;
+} kura_tsa_setup;
+
+int kura_tsa_setup_open(kura_tsa_setup *s, kura_store *st, kura_error *err);
+void kura_tsa_setup_close(kura_tsa_setup *s);
+
+#endif
