@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "cli/cli.h"
 #include "common/fsutil.h"
