@@ -5,9 +5,10 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-DEB_PACKAGES = build-essential cmake pkg-config openssl zstd \
+DEB_PACKAGES = build-essential cmake pkg-config openssl zstd curl python3 \
                libssl-dev librocksdb-dev libzstd-dev zlib1g-dev check libsubunit-dev \
-               libarchive-dev libcurl4-openssl-dev libmicrohttpd-dev libfyaml-dev libjansson-dev
+               libarchive-dev libcurl4-openssl-dev libmicrohttpd-dev libfyaml-dev libjansson-dev \
+               libbcprov-java libbcpkix-java libbcutil-java
 
 .PHONY: all deps build test test-plain test-asan demo bench clean
 
@@ -17,6 +18,7 @@ deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v javac >/dev/null || missing="$$missing default-jdk-headless"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi; \
