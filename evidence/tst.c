@@ -43,6 +43,30 @@ int kura_asn1_time_ms(int64_t *out, const ASN1_GENERALIZEDTIME *t)
 	return 0;
 }
 
+/* The version of the SignedData in a ContentInfo, or -1. OpenSSL does not
+ * expose it, and RFC 5652 requires 3 for a TSTInfo, which the ERS profiles check. */
+static long signed_data_version(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	long n, left = (long)len;
+	int tag, cls;
+	/* ContentInfo SEQUENCE, contentType OID, [0], SignedData SEQUENCE, version INTEGER */
+	if (ASN1_get_object(&p, &n, &tag, &cls, left) & 0x80 || tag != V_ASN1_SEQUENCE)
+		return -1;
+	if (ASN1_get_object(&p, &n, &tag, &cls, left - (p - der)) & 0x80 || tag != V_ASN1_OBJECT)
+		return -1;
+	p += n;
+	if (ASN1_get_object(&p, &n, &tag, &cls, left - (p - der)) & 0x80 || cls != V_ASN1_CONTEXT_SPECIFIC || tag != 0)
+		return -1;
+	if (ASN1_get_object(&p, &n, &tag, &cls, left - (p - der)) & 0x80 || tag != V_ASN1_SEQUENCE)
+		return -1;
+	const unsigned char *q = p;
+	ASN1_INTEGER *v = d2i_ASN1_INTEGER(NULL, &q, left - (p - der));
+	long version = v ? ASN1_INTEGER_get(v) : -1;
+	ASN1_INTEGER_free(v);
+	return version;
+}
+
 int kura_tst_parse(kura_tst **out, const unsigned char *der, size_t len, kura_error *err)
 {
 	const unsigned char *p = der;
@@ -57,6 +81,8 @@ int kura_tst_parse(kura_tst **out, const unsigned char *der, size_t len, kura_er
 		why = "the SignedData does not hold a TSTInfo";
 	else if (sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(t->cms)) != 1)
 		why = "a time-stamp token must have exactly one signer";
+	else if (signed_data_version(der, len) != 3)
+		why = "the token's SignedData version is not 3 (RFC 5652 requires 3 for a TSTInfo)";
 	if (!why) {
 		ASN1_OCTET_STRING **content = CMS_get0_content(t->cms);
 		const unsigned char *q = content && *content ? ASN1_STRING_get0_data(*content) : NULL;

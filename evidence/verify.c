@@ -211,6 +211,17 @@ static int chain_md(const KURA_ATS *ats, const kura_tst *tok, const EVP_MD **md,
 	return 0;
 }
 
+static int lists_algorithm(const KURA_ER *er, int nid)
+{
+	for (int i = 0; i < sk_X509_ALGOR_num(er->digestAlgorithms); i++) {
+		const ASN1_OBJECT *obj;
+		X509_ALGOR_get0(&obj, NULL, NULL, sk_X509_ALGOR_value(er->digestAlgorithms, i));
+		if (OBJ_obj2nid(obj) == nid)
+			return 1;
+	}
+	return 0;
+}
+
 static json_t *verdict_report(struct walk *w, json_t *chains)
 {
 	const char *integrity = w->integrity_bad ? "invalid" : "valid";
@@ -281,7 +292,8 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 			if (token_bytes(ats, &tb, &tlen) != 0 || kura_tst_parse(&tok, tb, tlen, &te) != 0) {
 				json_t *j = json_object();
 				json_array_append_new(atsj, j);
-				fail(&w, j, 1, "chain %d ATS %d: the time-stamp token cannot be parsed", c + 1, a + 1);
+				fail(&w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1,
+				     token_bytes(ats, &tb, &tlen) != 0 ? "the time-stamp is not a ContentInfo" : te.message);
 				continue;
 			}
 			json_t *j = describe_token(tok);
@@ -298,6 +310,9 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 			if (a == 0) {
 				md = this_md;
 				json_object_set_new(cj, "hash", json_string(kura_hash_name_by_nid(EVP_MD_get_type(md))));
+				if (!lists_algorithm(er, EVP_MD_get_type(md)))
+					fail(&w, cj, 1, "digestAlgorithms does not list %s, the algorithm of chain %d",
+					     kura_hash_name_by_nid(EVP_MD_get_type(md)), c + 1);
 			} else if (this_md != md) {
 				fail(&w, j, 1, "chain %d ATS %d uses another hash algorithm than its chain", c + 1, a + 1);
 			}
