@@ -40,6 +40,9 @@ int kura_tsa_setup_open(kura_tsa_setup *s, kura_store *st, kura_error *err)
 {
 	memset(s, 0, sizeof *s);
 	s->opts.nurls = kura_store_tsa_urls(st, &s->opts.urls);
+	const char *timeout = getenv("KURA_TSA_TIMEOUT"); /* seconds per HTTP attempt */
+	if (timeout && atol(timeout) > 0)
+		s->opts.timeout_s = atol(timeout);
 	int rc = kura_tsa_setup_anchors(&s->anchors, st, err);
 	if (rc == 0 && s->opts.nurls == 0) {
 		char dir[4096];

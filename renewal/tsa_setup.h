@@ -2,7 +2,8 @@
  *
  * A store with no TSA URLs uses its embedded TSA in STORE/tsa. Trusted TSA roots
  * are the embedded TSA's anchors (every root it ever had) plus the roots added
- * with `kura trust add STORE --tsa CA.pem` (STORE/trust/tsa.pem). */
+ * with `kura trust add STORE --tsa CA.pem` (STORE/trust/tsa.pem).
+ * KURA_TSA_TIMEOUT (seconds) bounds each HTTP attempt; the default is 30. */
 #ifndef KURA_TSA_SETUP_H
 #define KURA_TSA_SETUP_H
 
