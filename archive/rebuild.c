@@ -36,6 +36,9 @@ struct applier {
 	size_t len, cap;
 	unsigned char tail[KURA_BLOB_TAIL];
 	uint64_t objects, damaged;
+	uint32_t last_damage_seg;   /* where the last damage report was */
+	uint64_t last_damage_at;
+	char last_damage_why[256];
 	uint64_t done_before; /* bytes of earlier segments, for progress */
 	kura_progress *progress;
 };
@@ -70,9 +73,22 @@ static int apply_body(void *ud, const kura_record_info *info, uint64_t off, cons
 	return 0;
 }
 
+/* Reported one step late: damage with nothing good after it at the end of the
+ * last segment is the torn tail of an interrupted write, not damage. */
+static void report_damage(struct applier *a)
+{
+	if (!a->last_damage_why[0])
+		return;
+	a->damaged++;
+	fprintf(stderr, "kura: segment %08u offset %llu: %s; skipped (run kura scrub for the affected objects)\n",
+		a->last_damage_seg, (unsigned long long)a->last_damage_at, a->last_damage_why);
+	a->last_damage_why[0] = '\0';
+}
+
 static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 {
 	struct applier *a = ud;
+	report_damage(a); /* a good record follows it: real damage */
 	if (info->type == KURA_RECORD_BLOB) {
 		if (info->body_len < KURA_BLOB_PREFIX + KURA_BLOB_TAIL)
 			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: blob record too short",
@@ -119,9 +135,10 @@ static int note_damage(void *ud, uint32_t segno, uint64_t offset, const char *wh
 {
 	(void)err;
 	struct applier *a = ud;
-	a->damaged++;
-	fprintf(stderr, "kura: segment %08u offset %llu: %s; skipped (run kura scrub for the affected objects)\n",
-		segno, (unsigned long long)offset, why);
+	report_damage(a);
+	a->last_damage_seg = segno;
+	a->last_damage_at = offset;
+	snprintf(a->last_damage_why, sizeof a->last_damage_why, "%s", why);
 	return 0;
 }
 
@@ -232,13 +249,23 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	a.progress = kura_progress_new("reindex", total);
 	uint64_t last_end = 0;
 	for (size_t i = 0; i < nsegs && rc == 0; i++) {
+		int last = i + 1 == nsegs;
 		rc = kura_segment_scan(segdir, segs[i], 0, 0, &reindex_ops, &a, &last_end, err);
-		if (rc == KURA_EVERIFY && i + 1 == nsegs) {
+		if (rc == KURA_EVERIFY && last) {
 			rc = 0; /* the last segment's header was never finished: start it over */
 			last_end = 0;
 		}
-		if (segment_size(segdir, segs[i], &size) == 0)
+		if (last && a.last_damage_why[0] && a.last_damage_seg == segs[i] && a.last_damage_at == last_end) {
+			fprintf(stderr, "kura: the end of segment %08u holds an unfinished write (from a crash); it will be cut off\n",
+				segs[i]);
+			a.last_damage_why[0] = '\0';
+		}
+		report_damage(&a);
+		if (segment_size(segdir, segs[i], &size) == 0) {
 			a.done_before += size;
+			if (!last) /* as it is now: reindex accepts what scrub reported */
+				kura_index_batch_put_sealed_size(a.b, segs[i], size);
+		}
 	}
 	if (rc == 0) {
 		kura_index_batch_put_state(a.b, segs[nsegs - 1], last_end);

@@ -180,7 +180,7 @@ static int read_config(kura_store *st, kura_error *err)
 	if (join(p, sizeof p, st->path, "FORMAT", err) != 0)
 		return KURA_EINPUT;
 	if (kura_fs_read_file(p, 4096, &text, NULL) != 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT || errno == ENOTDIR)
 			return kura_error_set(err, KURA_EINPUT,
 					      "%s is not a kura store (no FORMAT file); create one with kura init", st->path);
 		return kura_error_sys(err, KURA_EIO, "reading %s", p);
@@ -260,6 +260,35 @@ static int open_config(kura_store **out, const char *path, kura_error *err)
 	return 0;
 }
 
+/* Full segments never change: one shorter (or longer) than when it was rolled is
+ * damaged, and the store takes no more writes until a person has looked
+ * (restore the segment from a copy, or accept the loss with kura reindex). */
+struct size_check {
+	kura_store *st;
+};
+
+static int check_one_size(void *ud, uint32_t segno, uint64_t size, kura_error *err)
+{
+	struct size_check *c = ud;
+	char path[4096];
+	struct stat sb;
+	kura_segment_path(path, sizeof path, c->st->segdir, segno);
+	if (stat(path, &sb) != 0)
+		return kura_error_set(err, KURA_EIO, "segment %s is missing: the store is damaged; restore it from a copy, "
+					       "or run kura scrub and accept the loss with kura reindex", path);
+	if ((uint64_t)sb.st_size != size)
+		return kura_error_set(err, KURA_EIO, "segment %s has %lld bytes but had %llu when it was full: the store "
+					       "is damaged; restore it from a copy, or run kura scrub and accept the loss "
+					       "with kura reindex", path, (long long)sb.st_size, (unsigned long long)size);
+	return 0;
+}
+
+static int check_segment_sizes(kura_store *st, kura_error *err)
+{
+	struct size_check c = {st};
+	return kura_index_each_sealed_size(st->ix, check_one_size, &c, err);
+}
+
 int kura_store_open_locked(kura_store **out, const char *path, kura_error *err)
 {
 	int rc = open_config(out, path, err);
@@ -284,6 +313,8 @@ int kura_store_open(kura_store **out, const char *path, int mode, kura_error *er
 		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);
 	if (rc == 0 && mode == KURA_STORE_WRITE)
 		rc = kura_rebuild_recover(st, err);
+	if (rc == 0 && mode == KURA_STORE_WRITE)
+		rc = check_segment_sizes(st, err);
 	if (rc == 0 && mode == KURA_STORE_WRITE) {
 		uint32_t segno;
 		rc = kura_index_get_state(st->ix, &segno, &st->committed_end, err);
@@ -332,9 +363,11 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 		return 0;
 	/* Roll. A crash between the new segment and this state write is repaired by
 	 * recovery, which also walks segments past the one the index names. */
+	uint32_t old = kura_segment_writer_segno(st->w);
 	if ((rc = kura_segment_writer_roll(st->w, err)) != 0)
 		return rc;
 	st->committed_end = KURA_SEGMENT_FILE_HEADER;
+	kura_index_batch_put_sealed_size(b, old, end);
 	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), st->committed_end);
 	rc = kura_index_write(st->ix, b, 1, err);
 	kura_index_batch_clear(b);

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -39,8 +40,11 @@ int kura_cmd_get(int argc, char **argv)
 	kura_error err = {0};
 	kura_store *st = NULL;
 	char tmp[4096];
-	int fd = STDOUT_FILENO;
+	int fd = out ? -1 : STDOUT_FILENO; /* -1 until the temporary file exists */
 	int rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
+	struct stat sb;
+	if (rc == 0 && out && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode))
+		rc = kura_error_set(&err, KURA_EINPUT, "%s is a folder; give -o the path of a file", out);
 	if (rc == 0 && out) {
 		json_t *probe = NULL; /* fail on an unknown ID before creating any file */
 		rc = kura_store_object(&probe, st, argv[optind + 1], &err);
@@ -53,12 +57,13 @@ int kura_cmd_get(int argc, char **argv)
 	if (rc == 0)
 		rc = kura_store_read(st, argv[optind + 1], to_fd, &fd, &err);
 	if (out && fd >= 0) {
-		if (rc == 0 && (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, out) != 0))
+		int synced = rc == 0 && fsync(fd) == 0;
+		if (close(fd) != 0)
+			synced = 0;
+		if (rc == 0 && (!synced || rename(tmp, out) != 0))
 			rc = kura_error_sys(&err, KURA_EIO, "writing %s", out);
-		else if (rc != 0) {
-			close(fd);
+		if (rc != 0)
 			unlink(tmp);
-		}
 	}
 	kura_store_close(st);
 	return rc ? kura_cli_fail(&err) : 0;

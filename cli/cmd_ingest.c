@@ -18,6 +18,8 @@
 #include "common/progress.h"
 #include "kura/ingest.h"
 
+#include <jansson.h>
+
 static const char usage[] = "kura ingest STORE [--meta KEY=VALUE]... [--no-seal] PATH...   (PATH: file, folder or -)";
 
 struct file_list {
@@ -38,6 +40,12 @@ static void on_signal(int sig)
 
 static int add_path(struct file_list *l, const char *path, uint64_t size)
 {
+	json_t *probe = json_string(path); /* names are kept as JSON text: UTF-8 only */
+	if (!probe) {
+		errno = EILSEQ;
+		return -2;
+	}
+	json_decref(probe);
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		char **g = realloc(l->paths, cap * sizeof *g);
@@ -86,8 +94,10 @@ static int walk(struct file_list *l, const char *dir, kura_error *err)
 			else
 				rc = walk(l, path, err);
 		} else if (S_ISREG(st.st_mode)) {
-			if (add_path(l, path, (uint64_t)st.st_size) != 0)
-				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			if ((rc = add_path(l, path, (uint64_t)st.st_size)) != 0)
+				rc = rc == -2 ? kura_error_set(err, KURA_EINPUT, "the name of %s is not valid UTF-8; rename it "
+										 "(nothing was ingested)", path)
+					      : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		} else {
 			fprintf(stderr, "kura: skipping %s: not a regular file\n", path);
 		}
@@ -120,8 +130,10 @@ static int collect(struct file_list *l, char **paths, int n, kura_error *err)
 		} else if (S_ISREG(st.st_mode)) {
 			if (access(paths[i], R_OK) != 0)
 				return kura_error_sys(err, KURA_EINPUT, "cannot read %s", paths[i]);
-			if (add_path(l, paths[i], (uint64_t)st.st_size) != 0)
-				return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			int r = add_path(l, paths[i], (uint64_t)st.st_size);
+			if (r != 0)
+				return r == -2 ? kura_error_set(err, KURA_EINPUT, "the name %s is not valid UTF-8; rename it", paths[i])
+					       : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		} else {
 			return kura_error_set(err, KURA_EINPUT, "%s is not a regular file or folder", paths[i]);
 		}

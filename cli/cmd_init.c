@@ -1,5 +1,6 @@
 /* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES]
  * Without --tsa-url the store gets an embedded TSA (renewal/tsa_setup.c). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +37,11 @@ int kura_cmd_init(int argc, char **argv)
 			break;
 		case 's': {
 			char *end;
+			errno = 0;
 			unsigned long long v = strtoull(optarg, &end, 10);
-			if (*end || v == 0) {
+			if (optarg[0] < '0' || optarg[0] > '9' || *end || v == 0 || errno == ERANGE || v > (1ull << 50)) {
 				free(urls);
-				return kura_cli_usage(usage, "--segment-size takes a number of bytes, not '%s'", optarg);
+				return kura_cli_usage(usage, "--segment-size takes a number of bytes (at most 2^50), not '%s'", optarg);
 			}
 			io.segment_size = v;
 			break;

@@ -441,3 +441,34 @@ int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn
 	id_key(prefix, 'e', subject);
 	return each_prefix(ix, prefix, sizeof prefix, link_step, &w, err);
 }
+
+void kura_index_batch_put_sealed_size(kura_index_batch *b, uint32_t segno, uint64_t size)
+{
+	unsigned char key[5], v[8];
+	key[0] = 'z';
+	for (int i = 0; i < 4; i++) /* big-endian, so keys sort by segment number */
+		key[1 + i] = (unsigned char)(segno >> (8 * (3 - i)));
+	put_u64(v, size);
+	rocksdb_writebatch_put(b->wb, (const char *)key, sizeof key, (const char *)v, sizeof v);
+}
+
+struct size_walk {
+	kura_index_size_fn fn;
+	void *ud;
+};
+
+static int size_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
+{
+	struct size_walk *w = ud;
+	const unsigned char *kk = (const unsigned char *)k;
+	if (klen != 4 || vlen != 8)
+		return kura_error_set(err, KURA_EIO, "a segment size entry in the index is damaged; run kura reindex");
+	uint32_t segno = (uint32_t)kk[0] << 24 | (uint32_t)kk[1] << 16 | (uint32_t)kk[2] << 8 | kk[3];
+	return w->fn(w->ud, segno, get_u64((const unsigned char *)v), err);
+}
+
+int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud, kura_error *err)
+{
+	struct size_walk w = {fn, ud};
+	return each_prefix(ix, "z", 1, size_step, &w, err);
+}
