@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "archive/blob.h"
 #include "archive/store_impl.h"
@@ -27,6 +28,7 @@
 #define READ_CHUNK (1u << 20)
 #define BATCH_OBJECTS 1024
 #define BATCH_BYTES (64u << 20)
+#define BATCH_MS 200 /* a slow trickle of documents is still reported promptly */
 #define MAX_META_KEY 128
 #define MAX_META_VALUE 65536
 
@@ -55,7 +57,15 @@ struct kura_ingest {
 	struct new_blob blobs[BATCH_OBJECTS];
 	size_t nblobs;
 	uint64_t pending_bytes;
+	struct timespec batch_start;
 };
+
+static int64_t ms_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
 
 int kura_ingest_new(kura_ingest **out, kura_store *st, kura_ingest_done_fn done, void *ud, kura_error *err)
 {
@@ -296,9 +306,10 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
 	if (rc != 0)
 		goto fail;
 	kura_index_batch_release(in->batch);
-	in->npending++;
+	if (in->npending++ == 0)
+		clock_gettime(CLOCK_MONOTONIC, &in->batch_start);
 	in->pending_bytes += len;
-	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES)
+	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES || ms_since(&in->batch_start) >= BATCH_MS)
 		return kura_ingest_commit(in, err);
 	return 0;
 fail:

@@ -4,7 +4,8 @@
  * already) and its object record; kura_ingest_commit() makes everything added so
  * far durable (segment fdatasync, then a synced index write) and only then calls
  * done() for each object. An object is therefore never reported before it
- * survives a crash. add() commits by itself every 1024 objects or 64 MiB. */
+ * survives a crash. add() commits by itself every 1024 objects, 64 MiB
+ * or 200 ms. */
 #ifndef KURA_INGEST_H
 #define KURA_INGEST_H
 
