@@ -216,8 +216,13 @@ int kura_segment_writer_sync(kura_segment_writer *w, kura_error *err)
 
 int kura_segment_writer_truncate(kura_segment_writer *w, uint64_t off, kura_error *err)
 {
+	struct stat st;
 	if (off >= w->flushed) {
 		w->blen = (size_t)(off - w->flushed);
+		/* a write that failed half-way (disk full) may have left bytes on disk */
+		if (fstat(w->fd, &st) == 0 && (uint64_t)st.st_size > w->flushed &&
+		    ftruncate(w->fd, (off_t)w->flushed) != 0)
+			return kura_error_sys(err, KURA_EIO, "truncating segment %08u", w->segno);
 		return 0;
 	}
 	w->blen = 0;

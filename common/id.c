@@ -33,26 +33,49 @@ int kura_id_new(char out[KURA_ID_CHARS + 1], int64_t ms, kura_error *err)
 {
 	if (ms < 0 || ms >= (int64_t)1 << 48)
 		return kura_error_set(err, KURA_EINPUT, "time out of range for an object ID");
+	int i = 9;
 	if (ms <= last_ms) {
 		/* same (or an earlier, fixed) millisecond: keep the order by counting up */
 		ms = last_ms;
-		int i = 9;
 		while (i >= 0 && ++last_rand[i] == 0)
 			i--;
-		if (i < 0)
-			return kura_error_set(err, KURA_EINTERNAL, "object ID space for one millisecond exhausted");
-	} else {
+	}
+	if (ms <= last_ms && i < 0) /* this millisecond is used up: take the next one */
+		ms = last_ms + 1;
+	if (ms > last_ms) {
 		if (RAND_bytes(last_rand, sizeof last_rand) != 1)
 			return kura_error_set(err, KURA_EINTERNAL, "no random bytes for an object ID");
 		last_rand[0] &= 0x7f; /* leave room to count up */
 		last_ms = ms;
 	}
 	unsigned char bytes[16];
-	for (int i = 0; i < 6; i++)
-		bytes[i] = (unsigned char)(ms >> (8 * (5 - i)));
+	for (int k = 0; k < 6; k++)
+		bytes[k] = (unsigned char)(ms >> (8 * (5 - k)));
 	memcpy(bytes + 6, last_rand, 10);
 	encode(out, bytes);
 	return 0;
+}
+
+void kura_id_floor(const char *id)
+{
+	unsigned char bytes[16] = {0};
+	int bit = -2;
+	for (int i = 0; i < KURA_ID_CHARS; i++) {
+		const char *at = strchr(alphabet, id[i]);
+		if (!at || !id[i])
+			return;
+		int v = (int)(at - alphabet);
+		for (int k = 4; k >= 0; k--, bit++)
+			if (bit >= 0 && (v >> k & 1))
+				bytes[bit / 8] |= (unsigned char)(0x80 >> (bit % 8));
+	}
+	int64_t ms = 0;
+	for (int i = 0; i < 6; i++)
+		ms = ms << 8 | bytes[i];
+	if (ms > last_ms || (ms == last_ms && memcmp(bytes + 6, last_rand, 10) > 0)) {
+		last_ms = ms;
+		memcpy(last_rand, bytes + 6, 10);
+	}
 }
 
 int kura_id_parse(char out[KURA_ID_CHARS + 1], const char *text, kura_error *err)

@@ -14,6 +14,11 @@
 /* Writes a new ID (26 characters and a NUL) for time ms into out. */
 int kura_id_new(char out[KURA_ID_CHARS + 1], int64_t ms, kura_error *err);
 
+/* Makes every later kura_id_new in this process return an ID above id (a
+ * store's newest), so IDs keep ingest order even when the clock stands still
+ * (KURA_NOW) or steps back. */
+void kura_id_floor(const char *id);
+
 /* Checks that text is an ID and writes its canonical (upper-case) form. */
 int kura_id_parse(char out[KURA_ID_CHARS + 1], const char *text, kura_error *err);
 

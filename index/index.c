@@ -472,3 +472,24 @@ int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud,
 	struct size_walk w = {fn, ud};
 	return each_prefix(ix, "z", 1, size_step, &w, err);
 }
+
+int kura_index_last_id(kura_index *ix, char out[27], kura_error *err)
+{
+	static const char prefixes[] = {'o', 'E'};
+	out[0] = '\0';
+	rocksdb_iterator_t *it = rocksdb_create_iterator(ix->db, ix->ropts);
+	for (size_t i = 0; i < sizeof prefixes; i++) {
+		char end[2] = {prefixes[i], (char)0xff};
+		rocksdb_iter_seek_for_prev(it, end, 2);
+		size_t klen;
+		const char *k = rocksdb_iter_valid(it) ? rocksdb_iter_key(it, &klen) : NULL;
+		if (k && klen == 1 + KURA_ID_CHARS && k[0] == prefixes[i] && memcmp(k + 1, out, KURA_ID_CHARS) > 0) {
+			memcpy(out, k + 1, KURA_ID_CHARS);
+			out[KURA_ID_CHARS] = '\0';
+		}
+	}
+	char *msg = NULL;
+	rocksdb_iter_get_error(it, &msg);
+	rocksdb_iter_destroy(it);
+	return msg ? db_error(err, msg, "scan") : 0;
+}

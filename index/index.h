@@ -94,6 +94,9 @@ int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, u
 typedef int (*kura_index_link_fn)(void *ud, const kura_index_link *l, kura_error *err);
 int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn fn, void *ud, kura_error *err);
 
+/* The highest object or evidence record ID in the index (empty string if none). */
+int kura_index_last_id(kura_index *ix, char out[27], kura_error *err);
+
 typedef int (*kura_index_blob_fn)(void *ud, const unsigned char sha256[32], const kura_index_blob *b,
 				  kura_error *err);
 int kura_index_each_blob(kura_index *ix, kura_index_blob_fn fn, void *ud, kura_error *err);

@@ -75,6 +75,23 @@ START_TEST(ids_are_unique_ordered_and_parse)
 }
 END_TEST
 
+START_TEST(id_floor_keeps_order_across_processes)
+{
+	char a[KURA_ID_CHARS + 1], b[KURA_ID_CHARS + 1];
+	kura_error err;
+	/* an ID from "another process" far ahead in the same millisecond, then later */
+	const char *newest = "01Q3DCBD00ZZZZZZZZZZZZZZZZ";
+	kura_id_floor(newest);
+	ck_assert_int_eq(kura_id_new(a, 1893456000000LL - 5000, &err), 0); /* the clock stepped back */
+	ck_assert_int_gt(strcmp(a, newest), 0);
+	ck_assert_int_eq(kura_id_new(b, 1893456000000LL - 5000, &err), 0);
+	ck_assert_int_gt(strcmp(b, a), 0);
+	kura_id_floor("00000000000000000000000000"); /* a lower floor changes nothing */
+	ck_assert_int_eq(kura_id_new(a, 0, &err), 0);
+	ck_assert_int_gt(strcmp(a, b), 0);
+}
+END_TEST
+
 START_TEST(hex_round_trip)
 {
 	unsigned char in[4] = {0x00, 0xab, 0x7f, 0xff}, out[4];
@@ -95,6 +112,7 @@ int main(void)
 	tcase_add_test(tc, rfc3339_parse_and_format);
 	tcase_add_test(tc, kura_now_sets_the_clock);
 	tcase_add_test(tc, ids_are_unique_ordered_and_parse);
+	tcase_add_test(tc, id_floor_keeps_order_across_processes);
 	tcase_add_test(tc, hex_round_trip);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
