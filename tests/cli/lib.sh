@@ -1,0 +1,206 @@
+# Shared helpers for the CLI integration tests (tests/cli/test_*.sh), sourced by each.
+#
+# ctest runs every script with KURA_BIN (the kura binary) and KURA_SANITIZED (1 under
+# ASan/UBSan, else 0). Run by hand: KURA_BIN=build/kura bash tests/cli/test_x.sh
+# (KURA_KEEP_TMP=1 keeps the temporary folder of a failed run for a look).
+#
+# What a script gets:
+#   $T                  a fresh temporary folder, removed on exit (trap)
+#   kura ARGS...        runs $KURA_BIN
+#   fail MSG            prints "FAIL [test]: MSG" to stderr and exits 1
+#   expect_status N CMD...   runs CMD, stdout to $OUT, stderr to $ERR (files);
+#                       fails unless the exit status is exactly N
+#   expect_error N CMD...    expect_status N, plus: stdout empty, stderr starts with "kura:"
+#   on_exit 'CMD'       runs CMD at exit (before $T is removed), e.g. umount
+#   run_case NAME FN    runs function FN in a subshell; a failure is remembered and the
+#                       script goes on; finish_cases (at the end) fails if any case failed
+set -euo pipefail
+export LC_ALL=C
+unset KURA_NOW
+
+TEST_NAME=$(basename "$0" .sh)
+: "${KURA_BIN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/kura}"
+KURA_SANITIZED=${KURA_SANITIZED:-0}
+case $KURA_SANITIZED in 1 | ON | on | TRUE | true) KURA_SANITIZED=1 ;; *) KURA_SANITIZED=0 ;; esac
+
+fail()
+{
+	echo "FAIL [$TEST_NAME]: $*" >&2
+	exit 1
+}
+
+case $KURA_BIN in /*) ;; *) KURA_BIN=$(cd "$(dirname "$KURA_BIN")" && pwd)/$(basename "$KURA_BIN") ;; esac
+[ -x "$KURA_BIN" ] || fail "KURA_BIN=$KURA_BIN is not an executable (build with make build)"
+command -v python3 >/dev/null || fail "python3 is needed by the CLI tests"
+# the interpreter itself, not a version manager's shim (pyenv's costs ~0.1-0.5 s a call)
+PYTHON=$(python3 -c 'import sys; print(sys.executable)') || fail "python3 does not run"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/kura-$TEST_NAME.XXXXXX")
+OUT=$T/.last.out
+ERR=$T/.last.err
+_EXIT_HOOKS=()
+
+on_exit()
+{
+	_EXIT_HOOKS+=("$1")
+}
+
+_cleanup()
+{
+	local rc=$?
+	local h
+	set +e
+	for h in "${_EXIT_HOOKS[@]+"${_EXIT_HOOKS[@]}"}"; do
+		eval "$h"
+	done
+	if [ "$rc" -ne 0 ] && [ -n "${KURA_KEEP_TMP:-}" ]; then
+		echo "[$TEST_NAME] kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	if [ "$rc" -eq 0 ]; then
+		echo "PASS [$TEST_NAME]"
+	fi
+	exit "$rc"
+}
+trap _cleanup EXIT
+_err_trap()
+{
+	echo "FAIL [$TEST_NAME]: command failed with status $1 at line $2: $3" >&2
+}
+set -E
+trap '_err_trap $? $LINENO "$BASH_COMMAND"' ERR
+
+_FAILED_CASES=()
+
+run_case()
+{
+	local name=$1 rc
+	shift
+	set +e
+	trap - ERR
+	(
+		set -e
+		trap '_err_trap $? $LINENO "$BASH_COMMAND"' ERR
+		"$@"
+	)
+	rc=$?
+	trap '_err_trap $? $LINENO "$BASH_COMMAND"' ERR
+	set -e
+	if [ "$rc" -ne 0 ]; then
+		_FAILED_CASES+=("$name")
+	fi
+	return 0
+}
+
+finish_cases()
+{
+	if [ "${#_FAILED_CASES[@]}" -ne 0 ]; then
+		fail "$(printf '%s; ' "${_FAILED_CASES[@]}")failed (see the messages above)"
+	fi
+}
+
+kura()
+{
+	"$KURA_BIN" "$@"
+}
+
+# What the last expect_* saw, for failure messages.
+_context()
+{
+	echo "  stdout: $(head -c 600 "$OUT" | tr '\0' '?' | head -n 8)"
+	echo "  stderr: $(head -c 1200 "$ERR" | head -n 12)"
+}
+
+expect_status()
+{
+	local want=$1
+	shift
+	local got=0
+	"$@" >"$OUT" 2>"$ERR" || got=$?
+	if [ "$got" -ne "$want" ]; then
+		fail "expected exit status $want, got $got from: ${*/#$KURA_BIN/kura}
+$(_context)"
+	fi
+}
+
+expect_error()
+{
+	local want=$1
+	expect_status "$@"
+	shift
+	if [ -s "$OUT" ]; then
+		fail "stdout must be empty on error, from: ${*/#$KURA_BIN/kura}
+$(_context)"
+	fi
+	local first
+	first=$(head -n 1 "$ERR")
+	case $first in
+	"kura: "?*) ;;
+	*) fail "error message must go to stderr and start with 'kura: ', from: ${*/#$KURA_BIN/kura}
+$(_context)" ;;
+	esac
+}
+
+# Asserts that file $1 contains the fixed string $2 (case-insensitive with -i as $3).
+expect_grep()
+{
+	grep -q ${3:-} -F -- "$2" "$1" || fail "expected '$2' in $(basename "$1"): $(head -c 600 "$1")"
+}
+
+# Total bytes of a store's segment files.
+seg_bytes()
+{
+	local total=0 f
+	for f in "$1"/segments/*.seg; do
+		total=$((total + $(stat -c %s "$f")))
+	done
+	echo "$total"
+}
+
+# A digest of every segment file's name and bytes: equal before and after = untouched.
+seg_digest()
+{
+	(cd "$1/segments" && for f in *; do printf '%s ' "$f"; sha256sum <"$f"; done) | sha256sum | cut -d' ' -f1
+}
+
+sha256_of() { sha256sum <"$1" | cut -d' ' -f1; }
+
+# SHA-256 of what `kura get STORE ID` writes to stdout (fails when get fails).
+sha256_of_get()
+{
+	local s
+	s=$("$KURA_BIN" get "$1" "$2" | sha256sum | cut -d' ' -f1) || fail "kura get $1 $2 failed"
+	echo "$s"
+}
+
+# Checks one line of ingest output "ID<TAB>SHA256<TAB>PATH" and its format.
+check_ingest_line()
+{
+	local id sha path
+	IFS=$'\t' read -r id sha path <<<"$1"
+	[[ $id =~ ^[0-7][0-9A-HJKMNP-TV-Z]{25}$ ]] || fail "bad ID in ingest output line: '$1'"
+	[[ $sha =~ ^[0-9a-f]{64}$ ]] || fail "bad SHA-256 in ingest output line: '$1'"
+	[ -n "$path" ] || fail "no PATH in ingest output line: '$1'"
+}
+
+# Writes file $1 with $2 bytes from /dev/urandom.
+random_file()
+{
+	head -c "$2" /dev/urandom >"$1"
+}
+
+# Prints line $2, $1 times (no `yes | head`: SIGPIPE and pipefail do not mix).
+repeat_line()
+{
+	awk -v n="$1" -v t="$2" 'BEGIN { for (i = 0; i < n; i++) print t }'
+}
+
+# Python helper: `py 'code' args...` with json, sys, os imported.
+py()
+{
+	local code=$1
+	shift
+	"$PYTHON" -c "import json, sys, os
+$code" "$@"
+}

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Interop with Bouncy Castle 1.72 (Debian libbcprov/libbcpkix/libbcutil-java), the ERS
+# implementation most Java users have; its side is tests/interop/BcErsCheck.java.
+#   a. kura -> BC: 5 objects sealed by kura (reduced trees of 3-4 levels); BC verifies every
+#      exported record with kura's TSA root; a flipped data byte and a foreign root fail.
+#   b. BC -> kura: BC builds records for 3 objects with `kura tsa serve` as its TSA over
+#      loopback; kura verify-er says valid (invalid for wrong data). BC renews the
+#      time-stamp of a BC record (2 ATS, then 3 ATS) and of a kura record: kura and BC agree.
+#   c. The BSI vectors shipped with bc-java verify in both tools at a date when the TSA
+#      certificate was valid; a flipped byte fails in both.
+# BC only checks the last chain against the data and the last token's signature
+# (ERS-RULES.md "Interop facts"): it is a peer to agree with, not a judge.
+source "$(dirname "$0")/lib.sh" || exit 1
+HERE=$(cd "$(dirname "$0")" && pwd)
+cd "$T"
+
+SRC=$HERE/../interop/BcErsCheck.java
+VEC=/work/shared/vectors/bc-java
+JARS=/usr/share/java
+BCCP=$JARS/bcprov.jar:$JARS/bcpkix.jar:$JARS/bcutil.jar
+
+command -v javac >/dev/null || fail "javac not found: the Bouncy Castle interop test needs a JDK (make deps installs it)"
+command -v java >/dev/null || fail "java not found: the Bouncy Castle interop test needs a JDK (make deps installs it)"
+for j in bcprov bcpkix bcutil; do
+	[ -r "$JARS/$j.jar" ] || fail "$JARS/$j.jar missing: Bouncy Castle is needed (make deps installs libbcprov-java, libbcpkix-java, libbcutil-java)"
+done
+[ -r "$SRC" ] || fail "missing $SRC"
+
+mkdir classes
+timeout 120 javac -nowarn -Xlint:-path -d classes -cp "$BCCP" "$SRC" >javac.log 2>&1 ||
+	fail "javac BcErsCheck.java failed: $(head -c 2000 javac.log)"
+
+# BC ARGS...: the Java side, with a time limit (a hung JVM or TSA must not hang ctest).
+bc()
+{
+	timeout 60 java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "classes:$BCCP" BcErsCheck "$@"
+}
+
+# expect_bc "RESULT..." ARGS...: one JVM runs ARGS, commands separated by "--" (JVM start-up
+# is most of this test's time). Each verify prints "OK ..." or "FAIL: ...", each object that
+# make or renew writes "WROTE ...": the first words of the output lines must be RESULT, and
+# the exit status 0, or 1 when a FAIL: is expected. A timeout (124) is never a result.
+expect_bc()
+{
+	local want=$1 rc=0 got
+	shift
+	case " $want " in *" FAIL: "*) rc=1 ;; esac
+	expect_status "$rc" bc "$@"
+	got=$(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $1 }' "$OUT")
+	[ "$got" = "$want" ] || fail "BcErsCheck results '$got', wanted '$want' from: $*
+$(head -c 3000 "$OUT")
+$(head -c 1000 "$ERR")"
+}
+
+# bc_line N TEXT: line N of the last expect_bc output contains TEXT (a rejection's reason).
+bc_line()
+{
+	sed -n "${1}p" "$OUT" | grep -qF -- "$2" || fail "BcErsCheck result $1 should say '$2': $(sed -n "${1}p" "$OUT")"
+}
+
+# kura_says VERDICT NATS ARGS...: kura verify-er ARGS --json has that verdict (exit 0 only
+# for valid); unless NATS is "", its last chain has that many archive time-stamps.
+kura_says()
+{
+	local want=$1 nats=${2:-} rc=0
+	shift 2
+	[ "$want" = valid ] || rc=1
+	expect_status "$rc" kura verify-er "$@" --json
+	py '
+o = json.load(open(sys.argv[1]))
+want, nats = sys.argv[2], sys.argv[3]
+if o.get("verdict") != want:
+    sys.exit("verdict %r, wanted %r" % (o.get("verdict"), want))
+if nats and len(o["chains"][-1]["ats"]) != int(nats):
+    sys.exit("last chain has %d ATS, wanted %s" % (len(o["chains"][-1]["ats"]), nats))
+' "$OUT" "$want" "$nats" || fail "kura verify-er $* --json: $(head -c 1500 "$OUT")"
+}
+
+# flip IN OUT: OUT = IN with one bit of its middle byte flipped.
+flip()
+{
+	py 'b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 1; open(sys.argv[2], "wb").write(b)' "$1" "$2"
+}
+
+expect_status 0 kura init S
+expect_status 0 kura tsa ca S
+cp "$OUT" ca.pem
+grep -q 'BEGIN CERTIFICATE' ca.pem || fail "kura tsa ca printed no certificate: $(head -c 300 ca.pem)"
+# a second store: another TSA root, trusted by nobody here
+expect_status 0 kura init Other
+expect_status 0 kura tsa ca Other
+cp "$OUT" other-ca.pem
+
+# ------------------------------------------------------------------ a. kura -> BC
+case_kura_to_bc()
+{
+	local i id sha path levels=0 n args=() want=() id1='' path1=''
+	mkdir -p a
+	for i in 1 2 3 4 5; do
+		random_file "a/obj$i.bin" $((i * 777 + 13))
+	done
+	expect_status 0 kura ingest S a/obj1.bin a/obj2.bin a/obj3.bin a/obj4.bin a/obj5.bin
+	[ "$(wc -l <"$OUT")" -eq 5 ] || fail "ingest of 5 files printed: $(cat "$OUT")"
+	cp "$OUT" a/ids
+	while IFS=$'\t' read -r id sha path; do
+		check_ingest_line "$id	$sha	$path"
+		expect_status 0 kura evidence S "$id" -o "a/$id.ers"
+		[ -s "a/$id.ers" ] || fail "kura evidence wrote no a/$id.ers"
+		args+=(verify "$path" "a/$id.ers" ca.pem --)
+		want+=(OK)
+		[ -n "$id1" ] || { id1=$id; path1=$path; }
+	done <a/ids
+	# then, with the first object: a flipped data byte, and the root of another store
+	flip "$path1" a/flipped.bin
+	args+=(verify a/flipped.bin "a/$id1.ers" ca.pem -- verify "$path1" "a/$id1.ers" other-ca.pem)
+	want+=(FAIL: FAIL:)
+	expect_bc "${want[*]}" "${args[@]}"
+	bc_line 6 "object hash not found"
+	bc_line 7 "no path from"
+	# how many lists the reduced trees have (BC prints rht=[..] of the ATS it checked)
+	while read -r n; do
+		n=$(tr ',' '\n' <<<"$n" | grep -c .) || true
+		[ "$n" -le "$levels" ] || levels=$n
+	done < <(sed -n 's/^OK .* rht=\[\([0-9,]*\)\].*/\1/p' "$OUT")
+	[ "$levels" -ge 3 ] || fail "no kura record had a reduced tree of 3+ lists (max $levels): the test lost its point"
+
+	# kura agrees on the two rejections
+	kura_says invalid "" --data a/flipped.bin --er "a/$id1.ers" --trust ca.pem
+	kura_says invalid "" --data "$path1" --er "a/$id1.ers" --trust other-ca.pem
+}
+
+run_case "a. kura -> BC" case_kura_to_bc
+
+# ------------------------------------------------------------------ b. BC -> kura
+# (served after case a: the server and the ingest there need not share the store)
+"$KURA_BIN" tsa serve --store S --listen 127.0.0.1:0 >serve.out 2>serve.err &
+SERVE_PID=$!
+on_exit "kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null"
+URL=
+for _ in $(seq 1 100); do
+	URL=$(sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*/\)$|\1|p' serve.out)
+	[ -n "$URL" ] && break
+	kill -0 "$SERVE_PID" 2>/dev/null || fail "kura tsa serve exited: $(head -c 600 serve.err)"
+	sleep 0.1
+done
+[ -n "$URL" ] || fail "kura tsa serve printed no 'listening on http://127.0.0.1:PORT/' in 10 s: $(head -c 300 serve.out) $(head -c 300 serve.err)"
+
+case_bc_to_kura()
+{
+	local i id
+	mkdir -p b
+	for i in 1 2 3; do
+		random_file "b/doc$i.dat" $((i * 1000 + 7))
+	done
+	expect_bc "WROTE WROTE WROTE" make b/doc1.dat b/doc2.dat b/doc3.dat -tsa "$URL" -out b/ers
+	for i in 1 2 3; do
+		[ -s "b/ers/doc$i.dat.ers" ] || fail "BC wrote no b/ers/doc$i.dat.ers: $(cat "$OUT")"
+		expect_status 0 kura verify-er --data "b/doc$i.dat" --er "b/ers/doc$i.dat.ers" --trust <(kura tsa ca S) --json
+		py 'sys.exit(0 if json.load(open(sys.argv[1])).get("verdict") == "valid" else "not valid")' "$OUT" ||
+			fail "kura says BC's record for doc$i is not valid: $(head -c 1500 "$OUT")"
+	done
+	# wrong data (another object of the same tree, then a flipped byte): invalid
+	kura_says invalid "" --data b/doc2.dat --er b/ers/doc1.dat.ers --trust ca.pem
+	flip b/doc3.dat b/doc3.flipped
+	kura_says invalid "" --data b/doc3.flipped --er b/ers/doc3.dat.ers --trust ca.pem
+
+	# BC time-stamp renewal (ERSEvidenceRecord.renewTimeStamp) of a BC record (2 ATS, then
+	# 3 ATS in the chain) and of a record kura made (2 ATS)
+	id=$(kura ls S | head -n 1 | cut -f1)
+	[ -n "$id" ] || fail "kura ls S lists nothing"
+	expect_status 0 kura evidence S "$id" -o b/kura.ers
+	expect_status 0 kura get S "$id" -o b/kura.dat
+	expect_bc "WROTE WROTE" renew b/ers/doc1.dat.ers -tsa "$URL" -out b/doc1.r1.ers -- \
+		renew b/kura.ers -tsa "$URL" -out b/kura.r1.ers
+	kura_says valid 2 --data b/doc1.dat --er b/doc1.r1.ers --trust ca.pem
+	kura_says invalid "" --data b/doc2.dat --er b/doc1.r1.ers --trust ca.pem
+	kura_says valid 2 --data b/kura.dat --er b/kura.r1.ers --trust ca.pem
+	expect_bc "WROTE OK OK OK FAIL:" renew b/doc1.r1.ers -tsa "$URL" -out b/doc1.r2.ers -- \
+		verify b/doc1.dat b/doc1.r1.ers ca.pem -- \
+		verify b/kura.dat b/kura.r1.ers ca.pem -- \
+		verify b/doc1.dat b/doc1.r2.ers ca.pem -- \
+		verify b/doc2.dat b/doc1.r1.ers ca.pem
+	bc_line 5 "object hash not found"
+	kura_says valid 3 --data b/doc1.dat --er b/doc1.r2.ers --trust ca.pem
+}
+
+# ------------------------------------------------------------------ c. bc-java vectors
+case_vectors()
+{
+	local v dir trust=() c args=()
+	[ -d "$VEC/Testdaten_ERS-Testool/rfc4998" ] || fail "vectors missing: $VEC"
+	for c in "$VEC"/certs/*.der; do
+		trust+=(--trust "$c")
+	done
+	# the exceet TSA 04 certificate: 2016-10-13..2021-10-12
+	local at=2018-01-01T00:00:00Z ca=$VEC/certs/5f40def90fd8_exceet_trustcenter_CA2.der
+	for v in 1Chain1ATS 1Chain2ATS 2Chains3ATS; do
+		dir=$VEC/Testdaten_ERS-Testool/rfc4998/$v
+		args+=(verify "$dir/BIN.bin" "$dir/BIN_ER.ers" "$ca" -at "$at" --)
+		kura_says valid "" --data "$dir/BIN.bin" --er "$dir/BIN_ER.ers" "${trust[@]}" --at "$at"
+	done
+	# today the TSA certificate has expired: kura says invalid without --at
+	kura_says invalid "" --data "$dir/BIN.bin" --er "$dir/BIN_ER.ers" "${trust[@]}"
+	# a flipped byte of the data: both reject
+	flip "$dir/BIN.bin" vec.flipped
+	kura_says invalid "" --data vec.flipped --er "$dir/BIN_ER.ers" "${trust[@]}" --at "$at"
+	args+=(verify vec.flipped "$dir/BIN_ER.ers" "$ca" -at "$at")
+	expect_bc "OK OK OK FAIL:" "${args[@]}"
+	bc_line 4 "object hash not found"
+}
+
+run_case "b. BC -> kura" case_bc_to_kura
+run_case "c. bc-java vectors" case_vectors
+finish_cases

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Damaged stores: a flipped byte in a blob's compressed data, in an object record, in a
+# record header, and segments cut short. scrub must name the damaged objects (and only
+# them) with exit 1; get of a damaged object exits 1 and leaves no output file; the
+# rest stays readable; opening a store whose segment lost committed bytes for ingest
+# fails clearly (exit 3) instead of carrying on.
+source "$(dirname "$0")/lib.sh" || exit 1
+cd "$T"
+
+# Flips every bit of the byte at offset $2 of file $1.
+flip_byte()
+{
+	py '
+f = open(sys.argv[1], "r+b"); off = int(sys.argv[2])
+f.seek(off); b = f.read(1)
+if len(b) != 1: sys.exit("offset %d is past the end of %s" % (off, sys.argv[1]))
+f.seek(off); f.write(bytes([b[0] ^ 0xff])); f.close()
+' "$1" "$2"
+}
+
+# Field $3 of `show --json` for object $2 in store $1.
+field()
+{
+	kura show "$1" "$2" --json | py 'print(json.load(sys.stdin)[sys.argv[1]])' "$3"
+}
+
+# The blob record of an object whose content was new when ingested sits right before
+# its object record; checks that the bytes there really are a blob record header.
+blob_offset()
+{
+	local off stored seg blob
+	off=$(field "$1" "$2" offset)
+	stored=$(field "$1" "$2" stored)
+	seg=$(field "$1" "$2" segment)
+	blob=$((off - stored - 28))
+	py '
+f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2])); h = f.read(5)
+sys.exit(0 if h == b"KRecB" else "no blob record header at %s: %r" % (sys.argv[2], h))
+' "$1/segments/$(printf %08d "$seg").seg" "$blob" || fail "test assumption: blob of $2 not right before its object record"
+	echo "$blob"
+}
+
+# Checks scrub output $1: every line is DAMAGED<TAB>ID|-<TAB>segment N offset X<TAB>reason.
+check_scrub_format()
+{
+	local bad
+	bad=$(grep -Pv '^DAMAGED\t([0-7][0-9A-HJKMNP-TV-Z]{25}|-)\tsegment [0-9]+ offset [0-9]+\t\S.*$' "$1" || true)
+	[ -z "$bad" ] || fail "scrub printed lines not of the form DAMAGED<TAB>ID<TAB>segment N offset X<TAB>reason: $bad"
+}
+
+# ------------------------------------------------------------------ a store with mixed content
+expect_status 0 kura init D
+mkdir docs
+printf 'first small document\n' >docs/1-small.txt
+awk 'BEGIN { srand(7); for (i = 0; i < 60000; i++) printf "ledger row %06d, amount %d yen, counterparty %d\n", i, int(rand() * 1e6), int(rand() * 500) }' >docs/2-big.txt
+[ "$(stat -c %s docs/2-big.txt)" -gt $((2 * 1024 * 1024)) ] || fail "test bug: big.txt is not > 2 MiB"
+random_file docs/3-random.bin 300000
+printf 'second small document\n' >docs/4-small.txt
+expect_status 0 kura ingest D docs
+cp "$OUT" ingest.out
+printf 'a late document\n' >late.txt
+expect_status 0 kura ingest D late.txt
+cat "$OUT" >>ingest.out
+[ "$(wc -l <ingest.out)" -eq 5 ] || fail "expected 5 objects"
+id_of() { grep -F "$1" ingest.out | cut -f1; }
+small1=$(id_of 1-small.txt) big=$(id_of 2-big.txt) rand=$(id_of 3-random.bin) small2=$(id_of 4-small.txt) late=$(id_of late.txt)
+expect_status 0 kura scrub D
+cp -a D D0 # undamaged copy for the truncation cases
+
+seg=D/segments/00000001.seg
+big_blob=$(blob_offset D "$big")
+big_stored=$(field D "$big" stored)
+[ "$big_stored" -gt 100000 ] || fail "test bug: the big document compressed to only $big_stored bytes"
+
+# ------------------------------------------------------------------ one flipped byte in the big blob
+flip_byte "$seg" $((big_blob + 20 + 8 + big_stored / 2))
+expect_status 1 kura scrub D
+cp "$OUT" scrub1.out
+check_scrub_format scrub1.out
+head -n 1 "$ERR" | grep -q '^kura: ' || fail "scrub's summary must start with kura:"
+grep -qP "^DAMAGED\t$big\tsegment 1 offset $big_blob\t" scrub1.out ||
+	fail "scrub does not name $big (segment 1 offset $big_blob): $(cat scrub1.out)"
+for other in "$small1" "$rand" "$small2" "$late"; do
+	! grep -q "$other" scrub1.out || fail "scrub names the undamaged object $other: $(cat scrub1.out)"
+done
+expect_status 1 kura get D "$big"
+head -n 1 "$ERR" | grep -q '^kura: ' || fail "get of a damaged object: message must start with kura:"
+expect_error 1 kura get D "$big" -o big.out
+[ ! -e big.out ] && [ ! -e big.out.kura-partial ] || fail "get -o of a damaged object left a file: $(ls big.out*)"
+for pair in "$small1 docs/1-small.txt" "$rand docs/3-random.bin" "$small2 docs/4-small.txt" "$late late.txt"; do
+	set -- $pair
+	expect_status 0 kura get D "$1" -o got.bin
+	cmp got.bin "$2" || fail "undamaged $2 no longer reads back after damage elsewhere"
+	rm -f got.bin
+done
+
+# ------------------------------------------------------------------ one flipped byte in an object record
+small2_rec=$(field D "$small2" offset)
+flip_byte "$seg" $((small2_rec + 20 + 10)) # inside the record's JSON body
+expect_status 1 kura scrub D
+cp "$OUT" scrub2.out
+check_scrub_format scrub2.out
+grep -qP "^DAMAGED\t$small2\tsegment 1 offset $small2_rec\t" scrub2.out ||
+	fail "scrub does not name $small2 whose object record is damaged (segment 1 offset $small2_rec): $(cat scrub2.out)"
+grep -qP "^DAMAGED\t$big\t" scrub2.out || fail "scrub no longer names $big"
+for other in "$small1" "$rand" "$late"; do
+	! grep -q "$other" scrub2.out || fail "scrub names the undamaged object $other: $(cat scrub2.out)"
+done
+
+# ------------------------------------------------------------------ a damaged record header
+late_rec=$(field D "$late" offset)
+flip_byte "$seg" "$late_rec" # the 'K' of "KRec"
+expect_status 1 kura scrub D
+cp "$OUT" scrub3.out
+check_scrub_format scrub3.out
+grep -qP "^DAMAGED\t$late\tsegment 1 offset $late_rec\t" scrub3.out ||
+	fail "scrub does not name $late whose record header is damaged: $(cat scrub3.out)"
+for other in "$small1" "$rand"; do
+	! grep -q "$other" scrub3.out || fail "scrub names the undamaged object $other: $(cat scrub3.out)"
+done
+cmp <(kura get D "$rand") docs/3-random.bin || fail "random.bin no longer reads back"
+
+# reindex of the damaged store skips the damaged records, says so (exit 1), and the
+# damaged objects stay reported by scrub
+reindex_damaged()
+{
+	cp -a D Dr
+	expect_status 1 kura reindex Dr
+	head -n 1 "$ERR" | grep -q '^kura: ' || fail "reindex: message must start with kura:"
+	expect_status 1 kura scrub Dr
+	grep -q "$big" "$OUT" || fail "after reindex, scrub no longer names $big: $(cat "$OUT")"
+	cmp <(kura get Dr "$rand") docs/3-random.bin || fail "after reindex, random.bin does not read back"
+	cmp <(kura get Dr "$small1") docs/1-small.txt || fail "after reindex, 1-small.txt does not read back"
+	expect_status 1 kura get Dr "$big" -o big2.out
+	[ ! -e big2.out ] || fail "after reindex, get -o of the damaged object left a file"
+}
+run_case "reindex of a damaged store" reindex_damaged
+
+# ------------------------------------------------------------------ the last segment cut to half
+truncated_last()
+{
+	cp -a D0 Dt
+	local f=Dt/segments/00000001.seg size half
+	size=$(stat -c %s "$f")
+	half=$((size / 2))
+	truncate -s "$half" "$f"
+	expect_status 1 kura scrub Dt
+	cp "$OUT" scrub-t.out
+	check_scrub_format scrub-t.out
+	[ -s scrub-t.out ] || fail "scrub of a truncated segment printed no DAMAGED line"
+	! grep -q "$small1" scrub-t.out || fail "scrub names $small1, which lies before the cut"
+	local id
+	for id in "$small2" "$late"; do # both lie past the cut
+		grep -q "$id" scrub-t.out || fail "scrub does not name $id, which lies past the cut: $(cat scrub-t.out)"
+	done
+	expect_status 1 kura get Dt "$late"
+	cmp <(kura get Dt "$small1") docs/1-small.txt || fail "1-small.txt, before the cut, does not read back"
+	printf 'written after the damage\n' >new.txt
+	expect_error 3 kura ingest Dt new.txt
+	grep -qiE 'damaged|scrub|short|truncat' "$ERR" || fail "ingest into a truncated store: the message does not say what is wrong: $(cat "$ERR")"
+	[ "$(stat -c %s "$f")" -eq "$half" ] || fail "the failed ingest changed the truncated segment's size"
+	expect_error 3 kura ingest Dt new.txt # and again: still refused, nothing silently repaired
+}
+run_case "last segment truncated" truncated_last
+
+# ------------------------------------------------------------------ an older segment cut to half
+truncated_older()
+{
+	expect_status 0 kura init Ds --segment-size 65536
+	local i
+	for i in 1 2 3 4 5 6; do
+		mkdir -p "sd$i"
+		random_file "sd$i/a" 30000
+		random_file "sd$i/b" 20000
+		expect_status 0 kura ingest Ds "sd$i"
+		cat "$OUT" >>ds.out
+	done
+	local nseg
+	nseg=$(ls Ds/segments | grep -c '\.seg$')
+	[ "$nseg" -ge 3 ] || fail "test bug: expected at least 3 segments, got $nseg"
+	expect_status 0 kura scrub Ds
+	local first
+	first=$(head -n 1 ds.out | cut -f1)
+	truncate -s $(($(stat -c %s Ds/segments/00000001.seg) / 2)) Ds/segments/00000001.seg
+	expect_status 1 kura scrub Ds
+	check_scrub_format "$OUT"
+	grep -q "segment 1 offset" "$OUT" || fail "scrub does not report the damage in segment 1: $(cat "$OUT")"
+	cmp <(kura get Ds "$first") sd1/a || fail "the first object (before the cut) does not read back"
+	printf 'written after the damage\n' >new2.txt
+	expect_error 3 kura ingest Ds new2.txt
+	grep -qiE 'damaged|scrub|short|truncat' "$ERR" || fail "ingest into a store with a truncated segment: unclear message: $(cat "$ERR")"
+}
+run_case "older segment truncated" truncated_older
+
+finish_cases
