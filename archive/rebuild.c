@@ -47,8 +47,8 @@ static int apply_body(void *ud, const kura_record_info *info, uint64_t off, cons
 		      kura_error *err)
 {
 	struct applier *a = ud;
-	if (info->type == KURA_RECORD_OBJECT || info->type == KURA_RECORD_EVIDENCE) {
-		size_t max = info->type == KURA_RECORD_OBJECT ? MAX_OBJECT_RECORD : MAX_EVIDENCE_RECORD;
+	if (info->type == KURA_RECORD_OBJECT || info->type == KURA_RECORD_EVIDENCE || info->type == KURA_RECORD_AUDIT) {
+		size_t max = info->type == KURA_RECORD_EVIDENCE ? MAX_EVIDENCE_RECORD : MAX_OBJECT_RECORD;
 		if (off == 0)
 			a->len = 0;
 		if (a->len + n > max)
@@ -111,6 +111,17 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 		kura_index_batch_put_pending(a->b, id); /* until a seal record says otherwise */
 		json_decref(j);
 		a->objects++;
+	} else if (info->type == KURA_RECORD_AUDIT) {
+		json_t *j = json_loadb(a->body, a->len, 0, NULL);
+		const char *id = json_string_value(json_object_get(j, "id"));
+		char canon[KURA_ID_CHARS + 1];
+		int ok = id && kura_id_parse(canon, id, NULL) == 0 && strcmp(canon, id) == 0;
+		if (ok)
+			kura_index_batch_put_audit(a->b, id, info->segno, info->offset);
+		json_decref(j);
+		if (!ok)
+			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: audit record without a valid id",
+					      info->segno, (unsigned long long)info->offset);
 	} else if (info->type == KURA_RECORD_EVIDENCE) {
 		if (kura_evidence_frame_check((unsigned char *)a->body, a->len) != 0)
 			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: malformed evidence record",

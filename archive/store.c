@@ -384,6 +384,56 @@ int kura_store_rollback(kura_store *st, kura_error *err)
 	return kura_segment_writer_truncate(st->w, st->committed_end, err);
 }
 
+int kura_store_set_tsa_urls(kura_store *st, const char *const *urls, size_t n, kura_error *err)
+{
+	if (!st->w)
+		return kura_error_set(err, KURA_EINTERNAL, "changing the configuration needs a store opened for writing");
+	char p[4096];
+	json_error_t jerr;
+	if (join(p, sizeof p, st->path, "config.json", err) != 0)
+		return KURA_EINPUT;
+	json_t *cfg = json_load_file(p, 0, &jerr), *from = json_array(), *to = json_array();
+	for (size_t i = 0; i < st->ntsa_urls; i++)
+		json_array_append_new(from, json_string(st->tsa_urls[i]));
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(urls[i], "http://", 7) != 0 && strncmp(urls[i], "https://", 8) != 0) {
+			json_decref(cfg);
+			json_decref(from);
+			json_decref(to);
+			return kura_error_set(err, KURA_EINPUT, "a TSA URL must be http:// or https://, not '%s'", urls[i]);
+		}
+		json_array_append_new(to, json_string(urls[i]));
+	}
+	int rc = 0;
+	char *text = NULL;
+	if (!cfg) {
+		rc = kura_error_set(err, KURA_EIO, "%s: %s; the store's configuration is damaged", p, jerr.text);
+		goto out;
+	}
+	json_object_set(cfg, "tsa_urls", to);
+	if (!(text = json_dumps(cfg, JSON_INDENT(2))) || kura_fs_write_file_atomic(p, text, strlen(text), 0644) != 0) {
+		rc = kura_error_sys(err, KURA_EIO, "writing %s", p);
+		goto out;
+	}
+	json_t *detail = json_pack("{s:O, s:O}", "from", from, "to", to);
+	rc = kura_store_audit(st, "tsa-urls", detail, err);
+	json_decref(detail);
+	char **fresh = calloc(n + 1, sizeof *fresh);
+	for (size_t i = 0; fresh && i < n; i++)
+		fresh[i] = strdup(urls[i]);
+	for (size_t i = 0; i < st->ntsa_urls; i++)
+		free(st->tsa_urls[i]);
+	free(st->tsa_urls);
+	st->tsa_urls = fresh;
+	st->ntsa_urls = fresh ? n : 0;
+out:
+	free(text);
+	json_decref(cfg);
+	json_decref(from);
+	json_decref(to);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- reading */
 
 static json_t *object_json(const kura_index_object *o, kura_index *ix, kura_error *err)

@@ -7,9 +7,11 @@
 
 #include "cli/cli.h"
 #include "kura/store.h"
+#include "evidence/tsa.h"
 #include "renewal/tsa_setup.h"
 
-static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES]";
+static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES]\n"
+			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS]   (the embedded TSA's certificates)";
 
 int kura_cmd_init(int argc, char **argv)
 {
@@ -17,8 +19,11 @@ int kura_cmd_init(int argc, char **argv)
 		{"hash", required_argument, NULL, 'h'},
 		{"segment-size", required_argument, NULL, 's'},
 		{"tsa-url", required_argument, NULL, 'u'},
+		{"tsa-days", required_argument, NULL, 'd'},
+		{"tsa-root-days", required_argument, NULL, 'r'},
 		{0},
 	};
+	kura_tsa_options tsa = {.name = "kura"};
 	kura_init_options io = {0};
 	const char **urls = calloc((size_t)argc, sizeof *urls);
 	if (!urls)
@@ -35,6 +40,18 @@ int kura_cmd_init(int argc, char **argv)
 		case 'u':
 			urls[io.ntsa_urls++] = optarg;
 			break;
+		case 'd':
+		case 'r': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 36525) {
+				free(urls);
+				return kura_cli_usage(usage, "--%s takes a number of days (1 to 36525), not '%s'",
+						      c == 'd' ? "tsa-days" : "tsa-root-days", optarg);
+			}
+			*(c == 'd' ? &tsa.tsa_days : &tsa.root_days) = (int)v;
+			break;
+		}
 		case 's': {
 			char *end;
 			errno = 0;
@@ -55,8 +72,10 @@ int kura_cmd_init(int argc, char **argv)
 		free(urls);
 		return kura_cli_usage(usage, "init takes exactly one STORE folder");
 	}
-	if (io.ntsa_urls == 0)
+	if (io.ntsa_urls == 0) {
 		io.prepare = kura_tsa_setup_embedded;
+		io.prepare_ud = &tsa;
+	}
 	kura_error err = {0};
 	int rc = kura_store_init(argv[optind], &io, &err);
 	free(urls);

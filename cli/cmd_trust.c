@@ -69,6 +69,13 @@ int kura_cmd_trust(int argc, char **argv)
 	long n = BIO_get_mem_data(b, &data);
 	if (rc == 0 && kura_fs_write_file_atomic(path, data, (size_t)n, 0644) != 0)
 		rc = kura_error_sys(&err, KURA_EIO, "writing %s", path);
+	for (int i = 0; rc == 0 && i < sk_X509_num(certs); i++) {
+		char subject[512];
+		X509_NAME_oneline(X509_get_subject_name(sk_X509_value(certs, i)), subject, sizeof subject);
+		json_t *detail = json_pack("{s:s, s:s}", "kind", kind, "subject", subject);
+		rc = kura_store_audit(st, "trust-add", detail, &err);
+		json_decref(detail);
+	}
 	if (rc == 0)
 		fprintf(stderr, "kura: %d %s trust anchor(s) added to %s\n", sk_X509_num(certs), kind, store);
 	BIO_free(b);

@@ -1,4 +1,6 @@
 /* kura tsa ca STORE                 print the embedded TSA's trust anchors (PEM)
+ * kura tsa urls STORE [--set URL... | --embedded]
+ *   shows or changes the TSAs the store time-stamps with (logged in the audit trail)
  * kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT
  *   serves RFC 3161 over HTTP (libmicrohttpd): POST application/timestamp-query,
  *   answer application/timestamp-reply. --dir creates a TSA there if it has none.
@@ -17,8 +19,10 @@
 #include "cli/cli.h"
 #include "evidence/tsa.h"
 #include "kura/store.h"
+#include "renewal/tsa_setup.h"
 
-static const char usage[] = "kura tsa ca STORE | kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT";
+static const char usage[] = "kura tsa ca STORE | kura tsa urls STORE [--set URL... | --embedded] | "
+			    "kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT";
 
 #define MAX_REQUEST 65536
 
@@ -197,8 +201,53 @@ static int tsa_serve(int argc, char **argv)
 	return 0;
 }
 
+static int tsa_urls(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"set", no_argument, NULL, 's'},
+		{"embedded", no_argument, NULL, 'e'},
+		{0},
+	};
+	int c, set = 0, embedded = 0;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			set = 1;
+		else if (c == 'e')
+			embedded = 1;
+		else
+			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
+	}
+	int nurls = argc - optind - 1;
+	if (nurls < 0 || (set && embedded) || (set && nurls == 0) || (!set && nurls > 0))
+		return kura_cli_usage(usage, "tsa urls takes a STORE, then --set URL... or --embedded, or nothing to show them");
+	const char *store = argv[optind];
+	kura_error err = {0};
+	kura_store *st = NULL;
+	int rc = kura_store_open(&st, store, set || embedded ? KURA_STORE_WRITE : KURA_STORE_READ, &err);
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/tsa", store);
+	if (rc == 0 && embedded && !kura_tsa_exists(dir))
+		rc = kura_tsa_setup_embedded(NULL, store, &err);
+	if (rc == 0 && (set || embedded))
+		rc = kura_store_set_tsa_urls(st, (const char *const *)argv + optind + 1, (size_t)nurls, &err);
+	if (rc == 0) {
+		const char *const *urls;
+		size_t n = kura_store_tsa_urls(st, &urls);
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", urls[i]);
+		if (n == 0)
+			printf("embedded\n");
+	}
+	kura_store_close(st);
+	return rc ? kura_cli_fail(&err) : 0;
+}
+
 int kura_cmd_tsa(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "urls") == 0)
+		return tsa_urls(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "ca") == 0)
 		return tsa_ca(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0)

@@ -145,6 +145,15 @@ static int write_certs(const char *path, X509 *const *certs, int n, const char *
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
+/* DIR/tsa.json: how the TSA was made, so a rollover makes its successor alike. */
+static int write_params(const char *dir, int root_days, int tsa_days, const char *label)
+{
+	char p[4096], text[512];
+	int n = snprintf(text, sizeof text, "{\"root_days\": %d, \"tsa_days\": %d, \"root_key\": \"ec-p384\", "
+					  "\"tsa_key\": \"ec-p256\", \"name\": \"%s\"}\n", root_days, tsa_days, label);
+	return path_in(p, sizeof p, dir, "tsa.json") || kura_fs_write_file_atomic(p, text, (size_t)n, 0644);
+}
+
 int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err)
 {
 	int root_days = o && o->root_days ? o->root_days : 7305;
@@ -177,7 +186,8 @@ int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err)
 	if (path_in(p, sizeof p, dir, "root.key") || write_key(p, root_key) || path_in(p, sizeof p, dir, "tsa.key") ||
 	    write_key(p, tsa_key) || path_in(p, sizeof p, dir, "root.pem") || write_certs(p, &root, 1, "w") ||
 	    path_in(p, sizeof p, dir, "anchors.pem") || write_certs(p, &root, 1, "a") ||
-	    path_in(p, sizeof p, dir, "tsa.pem") || write_certs(p, &tsa, 1, "w") || kura_fs_sync_dir(dir))
+	    path_in(p, sizeof p, dir, "tsa.pem") || write_certs(p, &tsa, 1, "w") || write_params(dir, root_days, tsa_days, label) ||
+	    kura_fs_sync_dir(dir))
 		rc = kura_error_sys(err, KURA_EIO, "writing the embedded TSA into %s", dir);
 out:
 	ERR_clear_error();

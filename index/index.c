@@ -381,6 +381,16 @@ void kura_index_batch_put_record(kura_index_batch *b, const char *record, uint32
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
+void kura_index_batch_put_audit(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset)
+{
+	char key[1 + KURA_ID_CHARS];
+	unsigned char v[12];
+	id_key(key, 'a', id);
+	put_u32(v, segno);
+	put_u64(v + 4, offset);
+	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
+}
+
 void kura_index_batch_put_link(kura_index_batch *b, const char *subject, const kura_index_link *l)
 {
 	char key[1 + 2 * KURA_ID_CHARS];
@@ -475,7 +485,7 @@ int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud,
 
 int kura_index_last_id(kura_index *ix, char out[27], kura_error *err)
 {
-	static const char prefixes[] = {'o', 'E'};
+	static const char prefixes[] = {'o', 'E', 'a'};
 	out[0] = '\0';
 	rocksdb_iterator_t *it = rocksdb_create_iterator(ix->db, ix->ropts);
 	for (size_t i = 0; i < sizeof prefixes; i++) {

@@ -6,6 +6,7 @@
  *   'b' + SHA-256 (32)   -> u32 segment | u64 offset of the blob record | u64 size | u64 stored
  *   'w'                  -> u32 segment | u64 committed end (the writer's durable position)
  *   'p' + ID             -> (empty) the object waits for its first time-stamp (a seal)
+ *   'a' + ID             -> u32 segment | u64 offset of an audit trail entry
  *   'z' + u32 segment    -> u64 size of a full (rolled) segment, which never changes again
  *   'E' + record ID      -> u32 segment | u64 offset of an evidence record
  *   'e' + ID + record ID -> u32 segment | u64 offset | u32 position of the object in the record | u8 kind
@@ -68,6 +69,7 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
 typedef int (*kura_index_object_fn)(void *ud, const char *id, const kura_index_object *o, kura_error *err);
 int kura_index_each_object(kura_index *ix, kura_index_object_fn fn, void *ud, kura_error *err);
 
+void kura_index_batch_put_audit(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset);
 void kura_index_batch_put_sealed_size(kura_index_batch *b, uint32_t segno, uint64_t size);
 typedef int (*kura_index_size_fn)(void *ud, uint32_t segno, uint64_t size, kura_error *err);
 int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud, kura_error *err);

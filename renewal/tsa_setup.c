@@ -9,11 +9,10 @@
 
 int kura_tsa_setup_embedded(void *ud, const char *store_path, kura_error *err)
 {
-	(void)ud;
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/tsa", store_path);
-	kura_tsa_options o = {.name = "kura"};
-	return kura_tsa_create(dir, &o, err);
+	kura_tsa_options defaults = {.name = "kura"};
+	return kura_tsa_create(dir, ud ? ud : &defaults, err);
 }
 
 int kura_tsa_setup_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err)

@@ -12,7 +12,8 @@
 #include "evidence/stamper.h"
 #include "kura/store.h"
 
-/* The init step that creates the embedded TSA (a kura_init_options.prepare). */
+/* The init step that creates the embedded TSA (a kura_init_options.prepare);
+ * ud is a kura_tsa_options or NULL for the defaults. */
 int kura_tsa_setup_embedded(void *ud, const char *store_path, kura_error *err);
 
 /* Every TSA root the store trusts (a new stack, the caller's: sk_X509_pop_free). */

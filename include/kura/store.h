@@ -51,6 +51,8 @@ const char *kura_store_hash(const kura_store *st);
 const char *kura_store_path(const kura_store *st);
 /* The remote TSA URLs of the store's configuration (owned by the store). */
 size_t kura_store_tsa_urls(const kura_store *st, const char *const **urls);
+/* Replaces them (none: the embedded TSA), logged in the audit trail. */
+int kura_store_set_tsa_urls(kura_store *st, const char *const *urls, size_t n, kura_error *err);
 
 /* The object's description as JSON: id, name, path, size, stored, ingested,
  * sha256, digests, meta, segment, offset. *out is the caller's (json_decref). */
@@ -98,6 +100,10 @@ int kura_store_each_pending(kura_store *st, kura_store_id_fn fn, void *ud, kura_
 typedef int (*kura_store_link_fn)(void *ud, const char *record_id, char kind, uint32_t position, kura_error *err);
 int kura_store_each_evidence_of(kura_store *st, const char *subject, kura_store_link_fn fn, void *ud,
 				kura_error *err);
+
+/* Appends an entry to the store's audit trail (st open for writing): event names
+ * the change, detail (borrowed, may be NULL) says what it was. Durable on return. */
+int kura_store_audit(kura_store *st, const char *event, json_t *detail, kura_error *err);
 
 /* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
  * place with the IDs of the objects that depend on it. *damaged counts them. */
