@@ -44,7 +44,8 @@ int kura_asn1_time_ms(int64_t *out, const ASN1_GENERALIZEDTIME *t)
 }
 
 /* The version of the SignedData in a ContentInfo, or -1. OpenSSL does not
- * expose it, and RFC 5652 requires 3 for a TSTInfo, which the ERS profiles check. */
+ * expose it; RFC 5652 requires 3 for a TSTInfo (5 when the token carries "other"
+ * revocation data such as OCSP responses), which the ERS profiles check. */
 static long signed_data_version(const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
@@ -81,8 +82,8 @@ int kura_tst_parse(kura_tst **out, const unsigned char *der, size_t len, kura_er
 		why = "the SignedData does not hold a TSTInfo";
 	else if (sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(t->cms)) != 1)
 		why = "a time-stamp token must have exactly one signer";
-	else if (signed_data_version(der, len) != 3)
-		why = "the token's SignedData version is not 3 (RFC 5652 requires 3 for a TSTInfo)";
+	else if (signed_data_version(der, len) < 3)
+		why = "the token's SignedData version is below 3 (RFC 5652 requires at least 3 for a TSTInfo)";
 	if (!why) {
 		ASN1_OCTET_STRING **content = CMS_get0_content(t->cms);
 		const unsigned char *q = content && *content ? ASN1_STRING_get0_data(*content) : NULL;
@@ -121,6 +122,14 @@ int kura_tst_imprint_nid(const kura_tst *t)
 	const ASN1_OBJECT *obj;
 	X509_ALGOR_get0(&obj, NULL, NULL, alg);
 	return OBJ_obj2nid(obj);
+}
+
+void kura_tst_imprint_oid(const kura_tst *t, char *buf, size_t n)
+{
+	const X509_ALGOR *alg = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(t->info));
+	const ASN1_OBJECT *obj;
+	X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	OBJ_obj2txt(buf, (int)n, obj, 1);
 }
 
 const unsigned char *kura_tst_imprint(const kura_tst *t, size_t *len)
@@ -231,8 +240,10 @@ static void openssl_reason(char *buf, size_t n)
 		snprintf(buf, n, "unknown reason");
 }
 
-/* The signing-certificate attribute (ESSCertID v1 or v2) must name the signer. */
-static int check_ess(const kura_tst *t, X509 *signer)
+/* The signing-certificate attribute (ESSCertID v1 or v2) must name the signer
+ * first; further entries (some TSAs list their whole path) must be certificates
+ * of the token or trust anchors. */
+static int check_ess(const kura_tst *t, X509 *signer, STACK_OF(X509) *anchors)
 {
 	ESS_SIGNING_CERT *v1 = NULL;
 	ESS_SIGNING_CERT_V2 *v2 = NULL;
@@ -247,6 +258,11 @@ static int check_ess(const kura_tst *t, X509 *signer)
 		v2 = d2i_ESS_SIGNING_CERT_V2(NULL, &p, ASN1_STRING_length(b));
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	sk_X509_push(chain, signer);
+	for (int i = 0; i < sk_X509_num(t->certs); i++)
+		if (sk_X509_value(t->certs, i) != signer)
+			sk_X509_push(chain, sk_X509_value(t->certs, i));
+	for (int i = 0; anchors && i < sk_X509_num(anchors); i++)
+		sk_X509_push(chain, sk_X509_value(anchors, i));
 	int ok = (v1 || v2) && OSSL_ESS_check_signing_certs(v1, v2, chain, 1) > 0;
 	sk_X509_free(chain);
 	ESS_SIGNING_CERT_free(v1);
@@ -294,7 +310,7 @@ int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *
 		goto out;
 	}
 	signers = CMS_get0_signers(t->cms);
-	if (sk_X509_num(signers) != 1 || !check_ess(t, sk_X509_value(signers, 0)))
+	if (sk_X509_num(signers) != 1 || !check_ess(t, sk_X509_value(signers, 0), anchors))
 		rc = kura_error_set(err, KURA_EVERIFY,
 				    "time-stamp token: the signing-certificate attribute (ESSCertID) does not name the signer");
 out:

@@ -22,6 +22,8 @@ void kura_tst_free(kura_tst *t);
 int64_t kura_tst_gentime(const kura_tst *t);
 /* The imprint: its hash algorithm's NID and the hashed message (owned by t). */
 int kura_tst_imprint_nid(const kura_tst *t);
+/* The imprint algorithm's OID in dotted form (also for unknown algorithms). */
+void kura_tst_imprint_oid(const kura_tst *t, char *buf, size_t n);
 const unsigned char *kura_tst_imprint(const kura_tst *t, size_t *len);
 /* The signer certificate if the token carries it (owned by t), else NULL. */
 X509 *kura_tst_signer(const kura_tst *t);

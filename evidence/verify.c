@@ -190,22 +190,22 @@ static json_t *describe_token(const kura_tst *tok)
 static int chain_md(const KURA_ATS *ats, const kura_tst *tok, const EVP_MD **md, char *why, size_t n)
 {
 	int nid = kura_tst_imprint_nid(tok);
+	char imprint_oid[80];
+	kura_tst_imprint_oid(tok, imprint_oid, sizeof imprint_oid);
 	if (ats->digestAlgorithm) {
 		const ASN1_OBJECT *obj;
+		char a[80];
 		X509_ALGOR_get0(&obj, NULL, NULL, ats->digestAlgorithm);
-		if (OBJ_obj2nid(obj) != nid) {
-			char a[80], b[80];
-			OBJ_obj2txt(a, sizeof a, obj, 0);
-			OBJ_obj2txt(b, sizeof b, OBJ_nid2obj(nid), 0);
-			snprintf(why, n, "the ATS digestAlgorithm (%s) differs from its token's imprint algorithm (%s)", a, b);
+		OBJ_obj2txt(a, sizeof a, obj, 1);
+		if (strcmp(a, imprint_oid) != 0) {
+			snprintf(why, n, "the ATS digestAlgorithm (%s) differs from its token's imprint algorithm (%s)", a,
+				 imprint_oid);
 			return -1;
 		}
 	}
-	*md = kura_hash_by_nid(nid);
+	*md = nid == NID_undef ? NULL : kura_hash_by_nid(nid);
 	if (!*md) {
-		char a[80];
-		OBJ_obj2txt(a, sizeof a, OBJ_nid2obj(nid), 1);
-		snprintf(why, n, "unknown hash algorithm OID %s", a);
+		snprintf(why, n, "unknown or unsupported hash algorithm OID %s", imprint_oid);
 		return -1;
 	}
 	return 0;
@@ -240,6 +240,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 		   kura_error *err)
 {
 	struct walk w = {.o = o};
+	int has_crypto = 0, has_enc = 0;
 	const unsigned char *p = der;
 	KURA_ER *er = d2i_KURA_ER(NULL, &p, (long)len);
 	json_t *chains = json_array();
@@ -261,11 +262,14 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 	KURA_ATS_SEQ *seq = er->archiveTimeStampSequence;
 	int nchains = sk_KURA_ATS_CHAIN_num(seq);
 	if (nchains == 0) {
+		w.trust_unknown = 1;
 		fail(&w, NULL, 1, "the record holds no archive time-stamp chain");
 		goto done;
 	}
 	if (!o->anchors || sk_X509_num(o->anchors) == 0)
 		w.trust_unknown = 1;
+	has_crypto = er->cryptoInfos != NULL;
+	has_enc = er->encryptionInfo != NULL;
 
 	/* walk every ATS; remember tokens to check trust at the next covering time */
 	int64_t prev_time = INT64_MIN;
@@ -294,6 +298,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 				json_array_append_new(atsj, j);
 				fail(&w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1,
 				     token_bytes(ats, &tb, &tlen) != 0 ? "the time-stamp is not a ContentInfo" : te.message);
+				w.trust_unknown = 1; /* a token that cannot be read cannot be trusted either */
 				continue;
 			}
 			json_t *j = describe_token(tok);
@@ -304,10 +309,11 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 			const EVP_MD *this_md;
 			if (chain_md(ats, tok, &this_md, why, sizeof why) != 0) {
 				fail(&w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1, why);
+				w.trust_unknown = 1;
 				kura_tst_free(tok);
 				continue;
 			}
-			if (a == 0) {
+			if (a == 0 || !md) {
 				md = this_md;
 				json_object_set_new(cj, "hash", json_string(kura_hash_name_by_nid(EVP_MD_get_type(md))));
 				if (!lists_algorithm(er, EVP_MD_get_type(md)))
@@ -331,6 +337,9 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 				json_object_set_new(j, "covers", json_string("previous time-stamp"));
 				if (token_bytes(prev, &pb, &plen) == 0 && EVP_Digest(pb, plen, leaves, NULL, md, NULL) == 1)
 					check_cover(&w, j, ats, tok, md, leaves, 1, "the previous time-stamp");
+				else
+					fail(&w, j, 1, "chain %d ATS %d: the previous time-stamp it should cover cannot be read", c + 1,
+					     a + 1);
 			} else {
 				unsigned char data[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
 				if ((rc = o->digest(o->digest_ud, md, data, &n, err)) != 0) {
@@ -412,5 +421,9 @@ done:
 		return rc;
 	}
 	*report = verdict_report(&w, chains);
+	if (has_crypto) /* accepted, not interpreted (ERS-RULES): said, so a reader knows */
+		json_object_set_new(*report, "cryptoInfos", json_true());
+	if (has_enc)
+		json_object_set_new(*report, "encryptionInfo", json_true());
 	return 0;
 }
