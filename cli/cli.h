@@ -18,6 +18,7 @@ int kura_cmd_evidence(int argc, char **argv);
 int kura_cmd_verify(int argc, char **argv);
 int kura_cmd_tsa(int argc, char **argv);
 int kura_cmd_trust(int argc, char **argv);
+int kura_cmd_policy(int argc, char **argv);
 
 struct kura_store;
 /* Seals the pending objects of a store open for writing, reporting on stderr. */

@@ -8,10 +8,27 @@
 #include "cli/cli.h"
 #include "kura/store.h"
 #include "evidence/tsa.h"
+#include "renewal/store_policy.h"
 #include "renewal/tsa_setup.h"
 
-static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES]\n"
+static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--policy FILE|NAME]\n"
+			    "                 [--segment-size BYTES]\n"
 			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS]   (the embedded TSA's certificates)";
+
+struct prepare {
+	kura_tsa_options *tsa; /* NULL: remote TSAs only */
+	const char *policy;
+};
+
+/* What the evidence and renewal layers keep in a new store, before it is one. */
+static int prepare(void *ud, const char *path, kura_error *err)
+{
+	struct prepare *p = ud;
+	int rc = kura_store_policy_init(path, p->policy, err);
+	if (rc == 0 && p->tsa)
+		rc = kura_tsa_setup_embedded(p->tsa, path, err);
+	return rc;
+}
 
 int kura_cmd_init(int argc, char **argv)
 {
@@ -21,9 +38,11 @@ int kura_cmd_init(int argc, char **argv)
 		{"tsa-url", required_argument, NULL, 'u'},
 		{"tsa-days", required_argument, NULL, 'd'},
 		{"tsa-root-days", required_argument, NULL, 'r'},
+		{"policy", required_argument, NULL, 'p'},
 		{0},
 	};
 	kura_tsa_options tsa = {.name = "kura"};
+	struct prepare prep = {0};
 	kura_init_options io = {0};
 	const char **urls = calloc((size_t)argc, sizeof *urls);
 	if (!urls)
@@ -39,6 +58,9 @@ int kura_cmd_init(int argc, char **argv)
 			break;
 		case 'u':
 			urls[io.ntsa_urls++] = optarg;
+			break;
+		case 'p':
+			prep.policy = optarg;
 			break;
 		case 'd':
 		case 'r': {
@@ -72,16 +94,16 @@ int kura_cmd_init(int argc, char **argv)
 		free(urls);
 		return kura_cli_usage(usage, "init takes exactly one STORE folder");
 	}
-	if (io.ntsa_urls == 0) {
-		io.prepare = kura_tsa_setup_embedded;
-		io.prepare_ud = &tsa;
-	}
+	prep.tsa = io.ntsa_urls == 0 ? &tsa : NULL;
+	io.prepare = prepare;
+	io.prepare_ud = &prep;
 	kura_error err = {0};
 	int rc = kura_store_init(argv[optind], &io, &err);
 	free(urls);
 	if (rc != 0)
 		return kura_cli_fail(&err);
-	printf("initialised kura store %s (hash %s)\n", argv[optind], io.hash ? io.hash : "sha256");
+	printf("initialised kura store %s (hash %s, policy %s)\n", argv[optind], io.hash ? io.hash : "sha256",
+	       prep.policy ? prep.policy : KURA_DEFAULT_POLICY);
 	if (io.ntsa_urls == 0)
 		fprintf(stderr, "kura: time-stamps come from the store's embedded TSA. It proves time only as far as this\n"
 				"machine's clock is trusted; for evidence others rely on, use --tsa-url with a trusted TSA.\n");

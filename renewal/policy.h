@@ -1,0 +1,55 @@
+/* Renewal policies: when each hash and signature algorithm stops sufficing
+ * (with the source of each date), and how long before an end evidence is renewed.
+ *
+ * A policy is a YAML file (policies/ ships ETSI TS 119 312, BSI TR-02102-1,
+ * NIST SP 800-131A and CRYPTREC profiles, built into kura by name):
+ *   kura-policy: 1
+ *   name: ...            title: ...
+ *   margins: {certificate-days: 90, algorithm-days: 365}
+ *   algorithms:
+ *     sha256:   {until: null, source: "..."}       # null: no end known
+ *     rsa-2048: {until: 2030-12-31, source: "..."} # the last day it suffices
+ * Algorithm names are kura's: sha256 ... sha3-512, rsa-2048 ... ed448. A store
+ * keeps a copy of its policy (STORE/policy.yaml) plus sunsets declared later. */
+#ifndef KURA_POLICY_H
+#define KURA_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "kura/error.h"
+
+#define KURA_NEVER INT64_MAX
+
+typedef struct kura_policy kura_policy;
+
+/* Parses YAML text; origin names it in messages ("policy.yaml line 7: ..."). A
+ * syntax error, an unknown algorithm or a bad date is KURA_EINPUT. */
+int kura_policy_parse(kura_policy **out, const char *text, size_t len, const char *origin, kura_error *err);
+/* A file path, or the name of a shipped policy. *text (malloc'd, may be NULL)
+ * receives the YAML that was parsed, for keeping a copy. */
+int kura_policy_load(kura_policy **out, char **text, const char *file_or_name, kura_error *err);
+void kura_policy_free(kura_policy *p);
+
+const char *kura_policy_name(const kura_policy *p);
+int64_t kura_policy_margin_certificate(const kura_policy *p); /* ms */
+int64_t kura_policy_margin_algorithm(const kura_policy *p);   /* ms */
+
+/* When alg stops sufficing (ms after its last day; KURA_NEVER if no end), and
+ * the source of that date. KURA_ENOTFOUND if the policy does not assess alg. */
+int kura_policy_end(int64_t *end, const char **source, const kura_policy *p, const char *alg);
+/* Declares that alg no longer suffices from day on (a sunset): only ever earlier. */
+int kura_policy_sunset(kura_policy *p, const char *alg, int64_t day, const char *source, kura_error *err);
+
+/* 1 if name is one of kura's algorithm names. */
+int kura_policy_known_algorithm(const char *name);
+
+/* The policy as JSON (name, title, margins, algorithms with until and source). */
+json_t *kura_policy_json(const kura_policy *p);
+
+/* The names of the shipped policies, NULL-terminated. */
+const char *const *kura_policy_shipped(void);
+
+#endif

@@ -1,0 +1,132 @@
+/* The store's policy files and their changes (see store_policy.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fsutil.h"
+#include "kura/clock.h"
+#include "renewal/store_policy.h"
+
+static void path_of(char *buf, size_t n, const char *store, const char *file)
+{
+	snprintf(buf, n, "%s/%s", store, file);
+}
+
+int kura_store_policy_init(const char *store_path, const char *file_or_name, kura_error *err)
+{
+	kura_policy *p = NULL;
+	char *text = NULL, path[4096];
+	int rc = kura_policy_load(&p, &text, file_or_name ? file_or_name : KURA_DEFAULT_POLICY, err);
+	kura_policy_free(p);
+	if (rc != 0)
+		return rc;
+	path_of(path, sizeof path, store_path, "policy.yaml");
+	if (kura_fs_write_file_atomic(path, text, strlen(text), 0644) != 0)
+		rc = kura_error_sys(err, KURA_EIO, "writing %s", path);
+	free(text);
+	return rc;
+}
+
+static json_t *load_sunsets(const char *store, kura_error *err, int *rc)
+{
+	char path[4096];
+	json_error_t jerr;
+	path_of(path, sizeof path, store, "sunsets.json");
+	json_t *s = json_load_file(path, 0, &jerr);
+	*rc = 0;
+	if (!s) {
+		FILE *f = fopen(path, "r");
+		if (f) { /* there, but not JSON */
+			fclose(f);
+			*rc = kura_error_set(err, KURA_EIO, "%s: %s; the store's sunsets are damaged", path, jerr.text);
+			return NULL;
+		}
+		s = json_object();
+	}
+	return s;
+}
+
+int kura_store_policy_load(kura_policy **out, kura_store *st, kura_error *err)
+{
+	char path[4096];
+	path_of(path, sizeof path, kura_store_path(st), "policy.yaml");
+	int rc = kura_policy_load(out, NULL, path, err);
+	if (rc != 0)
+		return rc;
+	json_t *sunsets = load_sunsets(kura_store_path(st), err, &rc);
+	const char *alg;
+	json_t *v;
+	json_object_foreach(sunsets, alg, v) {
+		int64_t day;
+		const char *date = json_string_value(json_object_get(v, "from"));
+		char source[256];
+		snprintf(source, sizeof source, "sunset declared %s: unsuitable from %s",
+			 json_string_value(json_object_get(v, "declared")) ?: "?", date ?: "?");
+		if (!date || kura_time_parse(&day, date, NULL) != 0 || kura_policy_sunset(*out, alg, day, source, err) != 0) {
+			rc = kura_error_set(err, KURA_EIO, "the store's sunset for %s is damaged", alg);
+			break;
+		}
+	}
+	json_decref(sunsets);
+	if (rc != 0) {
+		kura_policy_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int kura_store_policy_set(kura_store *st, const char *file_or_name, kura_error *err)
+{
+	kura_policy *fresh = NULL, *old = NULL;
+	char *text = NULL, path[4096];
+	int rc = kura_policy_load(&fresh, &text, file_or_name, err);
+	if (rc != 0)
+		return rc;
+	kura_store_policy_load(&old, st, NULL); /* for the log; a broken old one is replaced all the same */
+	path_of(path, sizeof path, kura_store_path(st), "policy.yaml");
+	if (kura_fs_write_file_atomic(path, text, strlen(text), 0644) != 0)
+		rc = kura_error_sys(err, KURA_EIO, "writing %s", path);
+	if (rc == 0) {
+		json_t *detail = json_pack("{s:s, s:s, s:s}", "from", old ? kura_policy_name(old) : "(unreadable)", "to",
+					   kura_policy_name(fresh), "source", file_or_name);
+		rc = kura_store_audit(st, "policy-set", detail, err);
+		json_decref(detail);
+	}
+	free(text);
+	kura_policy_free(fresh);
+	kura_policy_free(old);
+	return rc;
+}
+
+int kura_store_policy_sunset(kura_store *st, const char *alg, const char *day, kura_error *err)
+{
+	int64_t when, now;
+	if (!kura_policy_known_algorithm(alg))
+		return kura_error_set(err, KURA_EINPUT,
+				      "unknown algorithm '%s' (kura knows sha256, sha384, sha512, sha3-256, sha3-384, sha3-512, "
+				      "rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384, ec-p521, ed25519, ed448)", alg);
+	int rc = kura_time_parse(&when, day, err);
+	if (rc == 0)
+		rc = kura_clock_now(&now, err);
+	if (rc != 0)
+		return rc;
+	json_t *sunsets = load_sunsets(kura_store_path(st), err, &rc);
+	if (!sunsets)
+		return rc;
+	char declared[KURA_TIME_BUFSZ], path[4096];
+	kura_time_format(declared, now);
+	json_object_set_new(sunsets, alg, json_pack("{s:s, s:s}", "from", day, "declared", declared));
+	char *text = json_dumps(sunsets, JSON_INDENT(2) | JSON_SORT_KEYS);
+	path_of(path, sizeof path, kura_store_path(st), "sunsets.json");
+	if (!text || kura_fs_write_file_atomic(path, text, strlen(text), 0644) != 0)
+		rc = kura_error_sys(err, KURA_EIO, "writing %s", path);
+	if (rc == 0) {
+		json_t *detail = json_pack("{s:s, s:s}", "algorithm", alg, "from", day);
+		rc = kura_store_audit(st, "policy-sunset", detail, err);
+		json_decref(detail);
+	}
+	free(text);
+	json_decref(sunsets);
+	return rc;
+}
