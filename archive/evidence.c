@@ -189,3 +189,20 @@ int kura_store_each_evidence_of(kura_store *st, const char *subject, kura_store_
 	struct link_relay r = {fn, ud};
 	return kura_index_each_link(kura_store_index(st), subject, relay_link, &r, err);
 }
+
+struct any_relay {
+	kura_store_any_link_fn fn;
+	void *ud;
+};
+
+static int relay_any(void *ud, const char *subject, const kura_index_link *l, kura_error *err)
+{
+	struct any_relay *r = ud;
+	return r->fn(r->ud, subject, l->record, l->kind, l->position, err);
+}
+
+int kura_store_each_link(kura_store *st, kura_store_any_link_fn fn, void *ud, kura_error *err)
+{
+	struct any_relay r = {fn, ud};
+	return kura_index_each_link_all(kura_store_index(st), relay_any, &r, err);
+}

@@ -12,7 +12,7 @@
 #include "common/hash.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
-#include "renewal/seal.h"
+#include "renewal/chains.h"
 #include "renewal/tsa_setup.h"
 
 static const char usage[] = "kura verify STORE [ID...] [--json]";

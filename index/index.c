@@ -444,6 +444,35 @@ static int link_step(void *ud, const char *k, size_t klen, const char *v, size_t
 	return w->fn(w->ud, &l, err);
 }
 
+struct any_link_walk {
+	kura_index_any_link_fn fn;
+	void *ud;
+};
+
+static int any_link_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
+{
+	struct any_link_walk *w = ud;
+	char subject[KURA_ID_CHARS + 1];
+	kura_index_link l;
+	if (klen != 2 * KURA_ID_CHARS || vlen != 17)
+		return kura_error_set(err, KURA_EIO, "an evidence link in the index is damaged; run kura reindex");
+	memcpy(subject, k, KURA_ID_CHARS);
+	subject[KURA_ID_CHARS] = '\0';
+	memcpy(l.record, k + KURA_ID_CHARS, KURA_ID_CHARS);
+	l.record[KURA_ID_CHARS] = '\0';
+	l.segno = get_u32((const unsigned char *)v);
+	l.offset = get_u64((const unsigned char *)v + 4);
+	l.position = get_u32((const unsigned char *)v + 12);
+	l.kind = v[16];
+	return w->fn(w->ud, subject, &l, err);
+}
+
+int kura_index_each_link_all(kura_index *ix, kura_index_any_link_fn fn, void *ud, kura_error *err)
+{
+	struct any_link_walk w = {fn, ud};
+	return each_prefix(ix, "e", 1, any_link_step, &w, err);
+}
+
 int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn fn, void *ud, kura_error *err)
 {
 	char prefix[1 + KURA_ID_CHARS];

@@ -95,6 +95,9 @@ int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, u
 /* Walks the evidence records that concern subject, oldest first. */
 typedef int (*kura_index_link_fn)(void *ud, const kura_index_link *l, kura_error *err);
 int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn fn, void *ud, kura_error *err);
+/* Walks every link of every subject (subjects in ID order, then records in ID order). */
+typedef int (*kura_index_any_link_fn)(void *ud, const char *subject, const kura_index_link *l, kura_error *err);
+int kura_index_each_link_all(kura_index *ix, kura_index_any_link_fn fn, void *ud, kura_error *err);
 
 /* The highest object or evidence record ID in the index (empty string if none). */
 int kura_index_last_id(kura_index *ix, char out[27], kura_error *err);

@@ -5,13 +5,7 @@
  * record (the leaves in order and the token exactly as received) is appended to
  * the store only after the token was obtained and checked: a failed seal writes
  * nothing and leaves the objects pending.
- *
- * Seal payload (kind 'S', inside the store's evidence frame):
- *   "KSEAL1\n\0" | u8 length of the hash name | hash name | u32 n
- *   | n leaves (the objects' hashes, in the order of the frame's subjects)
- *   | u32 token length | the token (ContentInfo, as the TSA sent it)
- * The reduced tree of object i is derived from the leaves (binary tree, sorted
- * pairs, ERS-RULES) whenever its record is exported. */
+ The seal record's payload is described in renewal/chains.h. */
 #ifndef KURA_SEAL_H
 #define KURA_SEAL_H
 
@@ -29,13 +23,5 @@ typedef struct kura_seal_result {
 
 /* Seals everything pending in st (open for writing). */
 int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, kura_error *err);
-
-/* The DER Evidence Record of object id (malloc'd, the caller's). KURA_ENOTFOUND
- * when the object is not sealed yet. */
-typedef struct kura_evidence_cache kura_evidence_cache;
-int kura_evidence_cache_new(kura_evidence_cache **out, kura_error *err);
-void kura_evidence_cache_free(kura_evidence_cache *c);
-int kura_object_evidence(unsigned char **der, size_t *len, kura_store *st, const char *id, kura_evidence_cache *cache,
-			 kura_error *err);
 
 #endif

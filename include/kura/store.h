@@ -101,6 +101,12 @@ typedef int (*kura_store_link_fn)(void *ud, const char *record_id, char kind, ui
 int kura_store_each_evidence_of(kura_store *st, const char *subject, kura_store_link_fn fn, void *ud,
 				kura_error *err);
 
+/* Every (subject, evidence record) pair, subjects in ID order and each subject's
+ * records oldest first. */
+typedef int (*kura_store_any_link_fn)(void *ud, const char *subject, const char *record_id, char kind,
+				      uint32_t position, kura_error *err);
+int kura_store_each_link(kura_store *st, kura_store_any_link_fn fn, void *ud, kura_error *err);
+
 /* Appends an entry to the store's audit trail (st open for writing): event names
  * the change, detail (borrowed, may be NULL) says what it was. Durable on return. */
 int kura_store_audit(kura_store *st, const char *event, json_t *detail, kura_error *err);

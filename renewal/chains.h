@@ -1,0 +1,76 @@
+/* An object's archive time-stamp chains, assembled from the store's evidence
+ * records, and the payloads of those records.
+ *
+ * Kinds (the store's evidence frame carries them):
+ *   'S' seal               starts chain 0 for its subjects (objects)
+ *   'H' hash-tree renewal  starts a new chain, with a new hash algorithm, for its
+ *                          subjects (objects): leaf = H'(H'(data) || H'(earlier chains))
+ *   'T' time-stamp renewal adds an ATS to the chains whose start records are its
+ *                          subjects: leaf = the hashes of all earlier tokens of the chain
+ * Payload of S and H ("KSEAL1\n\0" / "KHASH1\n\0"), and of T ("KTSR1\n\0\0"):
+ *   magic (8) | u8 k | hash name (k bytes) | u32 n | n leaves
+ *   | T only: n times (u32 m | m bytes: the chain's previous token with its validation
+ *     data added, or m = 0 when it was complete already)
+ *   | u32 t | the new token (ContentInfo, exactly as the TSA sent it)
+ * Every record's tree is binary over its leaves in subject order (ERS-RULES). */
+#ifndef KURA_CHAINS_H
+#define KURA_CHAINS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "evidence/hashtree.h"
+#include "kura/store.h"
+
+#define KURA_EVIDENCE_HASHTREE 'H'
+#define KURA_EVIDENCE_TIMESTAMP 'T'
+
+/* A parsed evidence record. */
+typedef struct kura_chain_record {
+	char id[KURA_ID_LEN + 1];
+	char kind;
+	const EVP_MD *md;
+	size_t n;
+	kura_hashtree *tree;
+	unsigned char *token;
+	size_t tlen;
+	unsigned char **aug; /* T only: n augmented previous tokens (NULL: unchanged) */
+	size_t *auglen;
+} kura_chain_record;
+
+/* Builds a payload (malloc'd, the caller's). aug/auglen only for kind T. */
+int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD *md, const unsigned char *leaves,
+		       size_t n, unsigned char *const *aug, const size_t *auglen, const unsigned char *token, size_t tlen,
+		       kura_error *err);
+
+/* Remembers the last parsed records (a seal shared by a million objects is read
+ * and its tree built once). */
+typedef struct kura_evidence_cache kura_evidence_cache;
+int kura_evidence_cache_new(kura_evidence_cache **out, kura_error *err);
+void kura_evidence_cache_free(kura_evidence_cache *c);
+/* The parsed record (owned by the cache, valid until the next call). */
+int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
+			  kura_error *err);
+
+/* The DER Evidence Record of object id (malloc'd, the caller's). KURA_ENOTFOUND
+ * when the object is not sealed yet. */
+int kura_object_evidence(unsigned char **der, size_t *len, kura_store *st, const char *id, kura_evidence_cache *cache,
+			 kura_error *err);
+
+/* The object's chain starts (S/H records) and, for each, its position in it;
+ * the newest last. *ids holds n * KURA_ID_LEN characters (malloc'd). */
+int kura_object_chain_starts(char **ids, uint32_t **positions, size_t *n, kura_store *st, const char *id,
+			     kura_error *err);
+
+/* The tokens of a chain as the exported record carries them, oldest first: the
+ * start record's, then each renewal's (augmented versions where a later renewal
+ * added validation data). Pointers into cache-owned memory are copied out:
+ * *tokens and each element are malloc'd. upto: only renewals with IDs below it
+ * (NULL: all). */
+void kura_free_tokens(unsigned char **tokens, size_t count);
+int kura_chain_tokens(unsigned char ***tokens, size_t **lens, size_t *count, const EVP_MD **md, kura_store *st,
+		      kura_evidence_cache *cache, const char *start, const char *upto, kura_error *err);
+
+#endif
