@@ -19,8 +19,13 @@ int kura_cmd_verify(int argc, char **argv);
 int kura_cmd_tsa(int argc, char **argv);
 int kura_cmd_trust(int argc, char **argv);
 int kura_cmd_policy(int argc, char **argv);
+int kura_cmd_renew(int argc, char **argv);
+int kura_cmd_daemon(int argc, char **argv);
 
 struct kura_store;
+struct kura_run_report;
+/* Prints what a renewal run did; returns its exit status (1 if evidence was refused). */
+int kura_cli_report_run(const struct kura_run_report *r, int json);
 /* Seals the pending objects of a store open for writing, reporting on stderr. */
 int kura_cli_seal(struct kura_store *st, kura_error *err);
 

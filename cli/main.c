@@ -23,6 +23,8 @@ static const struct {
 	{"evidence", kura_cmd_evidence, "write an object's RFC 4998 evidence record"},
 	{"verify", kura_cmd_verify, "verify objects against their evidence records"},
 	{"verify-er", kura_cmd_verify_er, "verify an evidence record and its data, no store needed"},
+	{"renew", kura_cmd_renew, "renew the evidence that is due (--plan: show what is due when)"},
+	{"daemon", kura_cmd_daemon, "the renewal scheduler: seal and renew, then sleep until the next due time"},
 	{"policy", kura_cmd_policy, "show or change the renewal policy (algorithm ends, margins)"},
 	{"trust", kura_cmd_trust, "add trust anchors for foreign TSAs or document signers"},
 	{"tsa", kura_cmd_tsa, "the embedded TSA: print its roots (ca) or serve RFC 3161 over HTTP (serve)"},

@@ -17,6 +17,7 @@
 
 #include "common/fsutil.h"
 #include "evidence/tsa.h"
+#include "evidence/tst.h"
 #include "kura/clock.h"
 
 struct kura_tsa {
@@ -319,5 +320,95 @@ out:
 	BIO_free(in);
 	ASN1_OBJECT_free(policy);
 	TS_RESP_CTX_free(ctx);
+	return rc;
+}
+
+X509 *kura_tsa_cert(kura_tsa *t) { return t->cert; }
+
+static EVP_PKEY *read_key(const char *dir, const char *name)
+{
+	char p[4096];
+	FILE *f = path_in(p, sizeof p, dir, name) == 0 ? fopen(p, "r") : NULL;
+	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	return k;
+}
+
+/* Moves DIR/name to DIR/old/STAMP-name (certificates) or removes it (keys: a
+ * retired key must never sign again). */
+static int retire(const char *dir, const char *name, const char *stamp, int is_key)
+{
+	char from[4096], to[4096], old[4096];
+	if (path_in(from, sizeof from, dir, name) || path_in(old, sizeof old, dir, "old"))
+		return -1;
+	if (is_key)
+		return unlink(from);
+	if (mkdir(old, 0700) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(to, sizeof to, "%s/%s-%s", old, stamp, name);
+	return rename(from, to);
+}
+
+int kura_tsa_rollover(const char *dir, kura_error *err)
+{
+	char p[4096], *params = NULL, stamp[KURA_TIME_BUFSZ];
+	int root_days = 7305, tsa_days = 1826, rc = 0;
+	int64_t now;
+	if ((rc = kura_clock_now(&now, err)) != 0)
+		return rc;
+	kura_time_format(stamp, now);
+	if (path_in(p, sizeof p, dir, "tsa.json") == 0 && kura_fs_read_file(p, 4096, &params, NULL) == 0) {
+		const char *r = strstr(params, "\"root_days\":"), *t = strstr(params, "\"tsa_days\":");
+		if (r)
+			root_days = atoi(r + 12);
+		if (t)
+			tsa_days = atoi(t + 11);
+		free(params);
+	}
+	STACK_OF(X509) *roots = sk_X509_new_null();
+	EVP_PKEY *root_key = read_key(dir, "root.key"), *tsa_key = EVP_EC_gen("P-256"), *new_root_key = NULL;
+	X509 *root = NULL, *tsa = NULL;
+	if (path_in(p, sizeof p, dir, "root.pem") || kura_load_certs(roots, p, err) != 0 || !root_key || !tsa_key) {
+		rc = kura_error_set(err, KURA_EIO, "the embedded TSA in %s cannot be rolled over: its root key or certificate is missing", dir);
+		goto out;
+	}
+	root = sk_X509_shift(roots);
+	int64_t root_end;
+	kura_asn1_time_ms(&root_end, X509_get0_notAfter(root));
+	int new_root = root_end < now + (int64_t)tsa_days * 86400000 + 86400000;
+	if (new_root) { /* the root would end before its new TSA certificate: a new root too */
+		X509_free(root);
+		root = NULL;
+		if ((new_root_key = EVP_EC_gen("P-384")))
+			root = make_cert(new_root_key, "kura embedded TSA root", "kura embedded time-stamping", NULL, NULL, now,
+					 root_days, 1);
+		EVP_PKEY_free(root_key);
+		root_key = new_root_key;
+		new_root_key = NULL;
+	}
+	if (root)
+		tsa = make_cert(tsa_key, "kura embedded TSA", "kura embedded time-stamping", root, root_key, now, tsa_days, 0);
+	if (!tsa) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "making the embedded TSA's new certificate failed");
+		goto out;
+	}
+	/* the old certificates go to old/, the old keys away; anchors.pem only grows */
+	if (retire(dir, "tsa.pem", stamp, 0) || retire(dir, "tsa.key", stamp, 1) ||
+	    (new_root && (retire(dir, "root.pem", stamp, 0) || retire(dir, "root.key", stamp, 1))) ||
+	    path_in(p, sizeof p, dir, "tsa.key") || write_key(p, tsa_key) ||
+	    path_in(p, sizeof p, dir, "tsa.pem") || write_certs(p, &tsa, 1, "w") ||
+	    (new_root && (path_in(p, sizeof p, dir, "root.key") || write_key(p, root_key) ||
+			  path_in(p, sizeof p, dir, "root.pem") || write_certs(p, &root, 1, "w") ||
+			  path_in(p, sizeof p, dir, "anchors.pem") || write_certs(p, &root, 1, "a"))) ||
+	    kura_fs_sync_dir(dir))
+		rc = kura_error_sys(err, KURA_EIO, "writing the embedded TSA's new key and certificate into %s", dir);
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(roots, X509_free);
+	EVP_PKEY_free(root_key);
+	EVP_PKEY_free(tsa_key);
+	X509_free(root);
+	X509_free(tsa);
 	return rc;
 }

@@ -41,6 +41,14 @@ void kura_tsa_close(kura_tsa *t);
 int kura_tsa_respond(kura_tsa *t, const unsigned char *req, size_t len, unsigned char **resp, size_t *rlen,
 		     kura_error *err);
 
+/* The TSA's current certificate (owned by t). */
+X509 *kura_tsa_cert(kura_tsa *t);
+
+/* Rolls the TSA in dir over: a new key and certificate, and a new root as well
+ * when the root would end first. Old certificates move to dir/old, old keys are
+ * destroyed, and anchors.pem keeps every root, so old tokens stay verifiable. */
+int kura_tsa_rollover(const char *dir, kura_error *err);
+
 /* Every root the TSA ever used (owned by t). */
 STACK_OF(X509) *kura_tsa_anchors(kura_tsa *t);
 

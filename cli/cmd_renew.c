@@ -1,0 +1,107 @@
+/* kura renew STORE [--plan] [--json]
+ * --plan lists every live chain with when its evidence next needs renewal and
+ * why (due now first); without it, everything due now is renewed. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "kura/clock.h"
+#include "renewal/plan.h"
+#include "renewal/policy.h"
+#include "renewal/run.h"
+#include "renewal/store_policy.h"
+
+static const char usage[] = "kura renew STORE [--plan] [--json]";
+
+static int show_plan(kura_store *st, int json, kura_error *err)
+{
+	kura_policy *p = NULL;
+	kura_plan_item *items = NULL;
+	size_t n = 0;
+	int64_t now;
+	int rc = kura_clock_now(&now, err);
+	if (rc == 0)
+		rc = kura_store_policy_load(&p, st, err);
+	if (rc == 0)
+		rc = kura_plan(&items, &n, st, p, err);
+	if (rc == 0) {
+		json_t *j = kura_plan_json(items, n, now);
+		if (json) {
+			char *text = json_dumps(j, JSON_INDENT(2));
+			printf("%s\n", text);
+			free(text);
+		} else {
+			size_t i;
+			json_t *it;
+			printf("policy %s; %zu live chain(s)\n", kura_policy_name(p), n);
+			json_array_foreach(j, i, it) {
+				printf("%s  %-18s %-9s %s  %s chain, %lld object(s): %s\n",
+				       json_is_true(json_object_get(it, "due_now")) ? "DUE NOW" : "later  ",
+				       json_string_value(json_object_get(it, "action")),
+				       json_string_value(json_object_get(it, "chain")) + 16,
+				       json_string_value(json_object_get(it, "due")) ?: "never",
+				       json_string_value(json_object_get(it, "hash")),
+				       (long long)json_integer_value(json_object_get(it, "objects")),
+				       json_string_value(json_object_get(it, "reason")));
+			}
+		}
+		json_decref(j);
+	}
+	kura_plan_free(items, n);
+	kura_policy_free(p);
+	return rc;
+}
+
+int kura_cli_report_run(const kura_run_report *r, int json)
+{
+	char next[KURA_TIME_BUFSZ] = "never";
+	if (r->next_due != KURA_NEVER)
+		kura_time_format(next, r->next_due);
+	if (json) {
+		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:I, s:s, s:s}", "tsa_rolled_over", r->rolled_over,
+				      "chains_renewed", (json_int_t)r->chains_renewed, "objects_rehashed",
+				      (json_int_t)r->objects_rehashed, "rehashed_to", r->rehash_to, "refused",
+				      (json_int_t)r->refused, "next_due", next, "next_reason", r->next_reason);
+		char *text = json_dumps(j, JSON_COMPACT);
+		printf("%s\n", text);
+		free(text);
+		json_decref(j);
+	} else {
+		printf("renewed %zu chain(s) by time-stamp, %zu object(s) by hash tree%s%s; next due %s%s%s\n",
+		       r->chains_renewed, r->objects_rehashed, r->objects_rehashed ? " to " : "", r->rehash_to, next,
+		       r->next_reason[0] ? ": " : "", r->next_reason);
+	}
+	if (r->refused)
+		fprintf(stderr, "kura: %zu chain(s) were NOT renewed because their evidence no longer verifies; "
+				"see the messages above\n", r->refused);
+	return r->refused ? 1 : 0;
+}
+
+int kura_cmd_renew(int argc, char **argv)
+{
+	static const struct option opts[] = {{"plan", no_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'}, {0}};
+	int c, plan = 0, json = 0;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'p')
+			plan = 1;
+		else if (c == 'j')
+			json = 1;
+		else
+			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
+	}
+	if (argc - optind != 1)
+		return kura_cli_usage(usage, "renew takes one STORE");
+	kura_error err = {0};
+	kura_store *st = NULL;
+	kura_run_report r;
+	int rc = kura_store_open(&st, argv[optind], plan ? KURA_STORE_READ : KURA_STORE_WRITE, &err), status = 0;
+	if (rc == 0 && plan)
+		rc = show_plan(st, json, &err);
+	else if (rc == 0 && (rc = kura_run_renewals(&r, st, &err)) == 0)
+		status = kura_cli_report_run(&r, json);
+	kura_store_close(st);
+	return rc ? kura_cli_fail(&err) : status;
+}

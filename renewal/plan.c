@@ -1,0 +1,209 @@
+/* The renewal planner (see plan.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "evidence/tst.h"
+#include "kura/clock.h"
+#include "renewal/chains.h"
+#include "renewal/plan.h"
+
+/* (chain, object) pairs: each object's newest chain */
+struct live {
+	char *pairs; /* 2 * KURA_ID_LEN per pair: chain then object */
+	size_t n, cap;
+	char subject[KURA_ID_LEN + 1];
+	char last_start[KURA_ID_LEN + 1];
+};
+
+static int flush_subject(struct live *l, kura_error *err)
+{
+	if (!l->last_start[0])
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		char *g = realloc(l->pairs, cap * 2 * KURA_ID_LEN);
+		if (!g)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		l->pairs = g;
+		l->cap = cap;
+	}
+	memcpy(l->pairs + l->n * 2 * KURA_ID_LEN, l->last_start, KURA_ID_LEN);
+	memcpy(l->pairs + l->n * 2 * KURA_ID_LEN + KURA_ID_LEN, l->subject, KURA_ID_LEN);
+	l->n++;
+	l->last_start[0] = '\0';
+	return 0;
+}
+
+static int see_link(void *ud, const char *subject, const char *record_id, char kind, uint32_t position, kura_error *err)
+{
+	(void)position;
+	struct live *l = ud;
+	if (strcmp(subject, l->subject) != 0) {
+		int rc = flush_subject(l, err);
+		if (rc != 0)
+			return rc;
+		memcpy(l->subject, subject, sizeof l->subject);
+	}
+	if (kind == 'S' || kind == 'H')
+		memcpy(l->last_start, record_id, sizeof l->last_start); /* links come oldest first */
+	return 0;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	return memcmp(a, b, 2 * KURA_ID_LEN);
+}
+
+static int cmp_due(const void *a, const void *b)
+{
+	const kura_plan_item *x = a, *y = b;
+	return x->due < y->due ? -1 : x->due > y->due;
+}
+
+static void day_text(char *buf, int64_t ms)
+{
+	kura_time_format(buf, ms);
+	buf[10] = '\0';
+}
+
+/* Fills in when item's chain is due, judging its last token. */
+static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache, const kura_policy *p, kura_error *err)
+{
+	unsigned char **tok = NULL;
+	size_t *tl = NULL, k = 0;
+	const EVP_MD *md;
+	int rc = kura_chain_tokens(&tok, &tl, &k, &md, st, cache, it->chain, NULL, err);
+	if (rc != 0)
+		return rc;
+	snprintf(it->hash, sizeof it->hash, "%s", kura_hash_name_by_nid(EVP_MD_get_type(md)));
+	it->due = KURA_NEVER;
+	it->action = 'T';
+	snprintf(it->reason, sizeof it->reason, "nothing foreseen");
+	kura_tst *t = NULL;
+	if (kura_tst_parse(&t, tok[k - 1], tl[k - 1], NULL) != 0) {
+		it->due = INT64_MIN;
+		snprintf(it->reason, sizeof it->reason, "its last time-stamp cannot be read");
+		goto out;
+	}
+	char day[KURA_TIME_BUFSZ], key[32];
+	const char *source;
+	int64_t end;
+	X509 *signer = kura_tst_signer(t);
+	if (signer && kura_asn1_time_ms(&end, X509_get0_notAfter(signer)) == 0 &&
+	    end - kura_policy_margin_certificate(p) < it->due) {
+		it->due = end - kura_policy_margin_certificate(p);
+		day_text(day, end);
+		char tsa[200];
+		kura_tst_tsa_name(t, tsa, sizeof tsa);
+		snprintf(it->reason, sizeof it->reason, "the TSA certificate of its last time-stamp (%s) expires %s", tsa, day);
+	}
+	kura_tst_key_alg(t, key, sizeof key);
+	if (kura_policy_end(&end, &source, p, key) == 0 && end != KURA_NEVER &&
+	    end - kura_policy_margin_algorithm(p) < it->due) {
+		it->due = end - kura_policy_margin_algorithm(p);
+		day_text(day, end - 86400000);
+		snprintf(it->reason, sizeof it->reason, "its last time-stamp's key %s suffices only until %s (%s)", key, day, source);
+	}
+	if (kura_policy_end(&end, &source, p, it->hash) == 0 && end != KURA_NEVER &&
+	    end - kura_policy_margin_algorithm(p) <= it->due) {
+		it->due = end - kura_policy_margin_algorithm(p);
+		it->action = 'H';
+		day_text(day, end - 86400000);
+		snprintf(it->reason, sizeof it->reason, "its hash algorithm %s suffices only until %s (%s)", it->hash, day, source);
+	}
+out:
+	kura_tst_free(t);
+	kura_free_tokens(tok, k);
+	free(tl);
+	return 0;
+}
+
+int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_policy *p, kura_error *err)
+{
+	struct live l = {0};
+	kura_plan_item *out = NULL;
+	size_t count = 0;
+	kura_evidence_cache *cache = NULL;
+	int rc = kura_store_each_link(st, see_link, &l, err);
+	if (rc == 0)
+		rc = flush_subject(&l, err);
+	if (rc == 0)
+		rc = kura_evidence_cache_new(&cache, err);
+	if (rc != 0)
+		goto out;
+	qsort(l.pairs, l.n, 2 * KURA_ID_LEN, cmp_pair);
+	for (size_t i = 0; i < l.n;) {
+		size_t j = i;
+		while (j < l.n && memcmp(l.pairs + j * 2 * KURA_ID_LEN, l.pairs + i * 2 * KURA_ID_LEN, KURA_ID_LEN) == 0)
+			j++;
+		kura_plan_item *g = realloc(out, (count + 1) * sizeof *out);
+		if (!g) {
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			goto out;
+		}
+		out = g;
+		kura_plan_item *it = &out[count++];
+		memset(it, 0, sizeof *it);
+		memcpy(it->chain, l.pairs + i * 2 * KURA_ID_LEN, KURA_ID_LEN);
+		it->objects = j - i;
+		if (!(it->object_ids = malloc(it->objects * KURA_ID_LEN))) {
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			goto out;
+		}
+		for (size_t k = i; k < j; k++)
+			memcpy(it->object_ids + (k - i) * KURA_ID_LEN, l.pairs + k * 2 * KURA_ID_LEN + KURA_ID_LEN, KURA_ID_LEN);
+		if ((rc = judge(it, st, cache, p, err)) != 0)
+			goto out;
+		i = j;
+	}
+	qsort(out, count, sizeof *out, cmp_due);
+out:
+	free(l.pairs);
+	kura_evidence_cache_free(cache);
+	if (rc != 0) {
+		kura_plan_free(out, count);
+		return rc;
+	}
+	*items = out;
+	*n = count;
+	return 0;
+}
+
+void kura_plan_free(kura_plan_item *items, size_t n)
+{
+	for (size_t i = 0; items && i < n; i++)
+		free(items[i].object_ids);
+	free(items);
+}
+
+const char *kura_plan_next_hash(const kura_policy *p, int64_t now)
+{
+	static const char *preference[] = {"sha512", "sha3-512", "sha384", "sha3-384", "sha256", "sha3-256", NULL};
+	for (int i = 0; preference[i]; i++) {
+		int64_t end;
+		if (kura_policy_end(&end, NULL, p, preference[i]) == 0 && end > now + kura_policy_margin_algorithm(p))
+			return preference[i];
+	}
+	return NULL;
+}
+
+json_t *kura_plan_json(const kura_plan_item *items, size_t n, int64_t now)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const kura_plan_item *it = &items[i];
+		char when[KURA_TIME_BUFSZ];
+		json_t *due = json_null();
+		if (it->due != KURA_NEVER) {
+			kura_time_format(when, it->due == INT64_MIN ? now : it->due);
+			due = json_string(when);
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:s, s:s, s:I}", "chain", it->chain, "action",
+						     it->action == 'H' ? "hash-tree renewal" : "time-stamp renewal", "due", due,
+						     "due_now", it->due <= now, "reason", it->reason, "hash", it->hash,
+						     "objects", (json_int_t)it->objects));
+	}
+	return arr;
+}

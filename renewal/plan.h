@@ -1,0 +1,41 @@
+/* The renewal planner: for every live chain (the newest chain of at least one
+ * object), when its evidence next needs renewal and why:
+ *   - its last time-stamp's TSA certificate expires (notAfter - certificate margin),
+ *   - that certificate's signature algorithm and key stop sufficing (policy end -
+ *     algorithm margin),
+ *   both answered by a time-stamp renewal ('T'), or
+ *   - the chain's hash algorithm stops sufficing (policy end - algorithm margin),
+ *     answered by a hash-tree renewal ('H') of every object in the chain.
+ * Revocation of TSA certificates is not checked yet (no revocation data is kept). */
+#ifndef KURA_PLAN_H
+#define KURA_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "kura/store.h"
+#include "renewal/policy.h"
+
+typedef struct kura_plan_item {
+	char chain[KURA_ID_LEN + 1]; /* the chain's start record */
+	char action;                 /* 'T' time-stamp renewal, 'H' hash-tree renewal */
+	int64_t due;                 /* KURA_NEVER: nothing foreseen */
+	char reason[400];
+	char hash[16];               /* the chain's hash algorithm */
+	size_t objects;              /* objects whose newest chain this is */
+	char *object_ids;            /* their IDs, objects * KURA_ID_LEN characters */
+} kura_plan_item;
+
+/* The plan, sorted by due time. *items is the caller's: kura_plan_free. */
+int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_policy *p, kura_error *err);
+void kura_plan_free(kura_plan_item *items, size_t n);
+
+/* The hash algorithm a hash-tree renewal moves to: the strongest one that still
+ * suffices beyond now + the algorithm margin. NULL if none does. */
+const char *kura_plan_next_hash(const kura_policy *p, int64_t now);
+
+json_t *kura_plan_json(const kura_plan_item *items, size_t n, int64_t now);
+
+#endif

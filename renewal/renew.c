@@ -1,0 +1,263 @@
+/* Time-stamp renewal and hash-tree renewal (see renew.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/cms.h>
+#include <openssl/err.h>
+
+#include "common/hash.h"
+#include "common/id.h"
+#include "common/progress.h"
+#include "evidence/ers_asn1.h"
+#include "evidence/hashtree.h"
+#include "evidence/tst.h"
+#include "kura/clock.h"
+#include "renewal/chains.h"
+#include "renewal/renew.h"
+
+static int cmp_digest(const void *a, const void *b, void *len)
+{
+	return memcmp(a, b, *(size_t *)len);
+}
+
+/* The token with the certificates of its path that it lacks (from anchors and
+ * its own certificates), re-encoded; NULL when nothing was missing. */
+static unsigned char *augment(size_t *outlen, const unsigned char *tok, size_t len, STACK_OF(X509) *anchors)
+{
+	const unsigned char *p = tok;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	STACK_OF(X509) *have = cms ? CMS_get1_certs(cms) : NULL;
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	unsigned char *out = NULL, *enc = NULL;
+	int added = 0;
+	STACK_OF(CMS_SignerInfo) *sis = cms ? CMS_get0_SignerInfos(cms) : NULL;
+	X509 *signer = NULL;
+	for (int i = 0; have && sk_CMS_SignerInfo_num(sis) == 1 && i < sk_X509_num(have); i++)
+		if (CMS_SignerInfo_cert_cmp(sk_CMS_SignerInfo_value(sis, 0), sk_X509_value(have, i)) == 0)
+			signer = sk_X509_value(have, i);
+	if (!signer || !store || !ctx)
+		goto out;
+	for (int i = 0; anchors && i < sk_X509_num(anchors); i++)
+		X509_STORE_add_cert(store, sk_X509_value(anchors, i));
+	X509_VERIFY_PARAM_set_flags(X509_STORE_get0_param(store), X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
+	if (!X509_STORE_CTX_init(ctx, store, signer, have) || X509_verify_cert(ctx) != 1)
+		goto out;
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+	for (int i = 0; i < sk_X509_num(chain); i++) {
+		X509 *c = sk_X509_value(chain, i);
+		int present = 0;
+		for (int j = 0; j < sk_X509_num(have); j++)
+			present |= X509_cmp(c, sk_X509_value(have, j)) == 0;
+		if (!present && CMS_add1_cert(cms, c))
+			added++;
+	}
+	int n = added ? i2d_CMS_ContentInfo(cms, &enc) : 0;
+	if (n > 0 && (out = malloc((size_t)n))) {
+		memcpy(out, enc, (size_t)n);
+		*outlen = (size_t)n;
+	}
+out:
+	ERR_clear_error();
+	OPENSSL_free(enc);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	sk_X509_pop_free(have, X509_free);
+	CMS_ContentInfo_free(cms);
+	return out;
+}
+
+static void describe(kura_renew_result *res, const unsigned char *token, size_t tlen, const char *from)
+{
+	kura_tst *t = NULL;
+	snprintf(res->tsa, sizeof res->tsa, "%s", from);
+	if (kura_tst_parse(&t, token, tlen, NULL) == 0)
+		kura_time_format(res->gentime, kura_tst_gentime(t));
+	kura_tst_free(t);
+}
+
+int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *starts, size_t n,
+			  const kura_stamper_options *tsa, STACK_OF(X509) *anchors, kura_error *err)
+{
+	memset(res, 0, sizeof *res);
+	kura_evidence_cache *cache = NULL;
+	const EVP_MD *md = NULL;
+	unsigned char *leaves = NULL, **aug = calloc(n ? n : 1, sizeof *aug), *token = NULL, *payload = NULL;
+	size_t *auglen = calloc(n ? n : 1, sizeof *auglen), hlen = 0, kept = 0, tlen = 0, plen;
+	char *subjects = malloc(n * KURA_ID_LEN + 1);
+	kura_hashtree *tree = NULL;
+	int64_t now;
+	int rc = kura_evidence_cache_new(&cache, err);
+	if (rc == 0 && (!aug || !auglen || !subjects))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = kura_clock_now(&now, err);
+	for (size_t c = 0; rc == 0 && c < n; c++) {
+		char id[KURA_ID_LEN + 1];
+		unsigned char **tok = NULL;
+		size_t *tl = NULL, k = 0;
+		const EVP_MD *cmd;
+		memcpy(id, starts + c * KURA_ID_LEN, KURA_ID_LEN);
+		id[KURA_ID_LEN] = '\0';
+		if ((rc = kura_chain_tokens(&tok, &tl, &k, &cmd, st, cache, id, NULL, err)) != 0)
+			break;
+		if (!md) {
+			md = cmd;
+			hlen = (size_t)EVP_MD_get_size(md);
+			if (!(leaves = malloc(n * hlen)))
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		} else if (cmd != md) {
+			rc = kura_error_set(err, KURA_EINTERNAL, "chains with different hash algorithms renewed together");
+		}
+		/* never renew broken evidence: the last token must verify now */
+		kura_tst *last = NULL;
+		kura_error why = {0};
+		if (rc == 0 && (kura_tst_parse(&last, tok[k - 1], tl[k - 1], &why) != 0 ||
+				kura_tst_verify(last, anchors, NULL, now, &why) != 0)) {
+			fprintf(stderr, "kura: NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); "
+					"its evidence is broken and needs a person's attention\n", id, why.message);
+			res->refused++;
+		} else if (rc == 0) {
+			aug[kept] = augment(&auglen[kept], tok[k - 1], tl[k - 1], anchors);
+			/* the first list: the hashes of every earlier token, the last as augmented */
+			unsigned char *list = malloc(k * hlen);
+			if (!list) {
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			} else {
+				for (size_t j = 0; j < k; j++) {
+					int use_aug = j == k - 1 && aug[kept];
+					EVP_Digest(use_aug ? aug[kept] : tok[j], use_aug ? auglen[kept] : tl[j], list + j * hlen, NULL, md, NULL);
+				}
+				if (k == 1) {
+					memcpy(leaves + kept * hlen, list, hlen);
+				} else {
+					qsort_r(list, k, hlen, cmp_digest, &hlen);
+					EVP_Digest(list, k * hlen, leaves + kept * hlen, NULL, md, NULL);
+				}
+				free(list);
+				memcpy(subjects + kept * KURA_ID_LEN, id, KURA_ID_LEN);
+				kept++;
+			}
+		}
+		kura_tst_free(last);
+		kura_free_tokens(tok, k);
+		free(tl);
+	}
+	const char *from = NULL;
+	if (rc == 0 && kept > 0)
+		rc = kura_hashtree_build(&tree, md, leaves, kept, err);
+	if (rc == 0 && kept > 0)
+		rc = kura_stamp(&token, &tlen, &from, tsa, md, kura_hashtree_root(tree), err);
+	if (rc == 0 && kept > 0)
+		rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_TIMESTAMP, md, leaves, kept, aug, auglen, token, tlen, err);
+	if (rc == 0 && kept > 0)
+		rc = kura_id_new(res->id, now, err);
+	if (rc == 0 && kept > 0)
+		rc = kura_store_add_evidence(st, KURA_EVIDENCE_TIMESTAMP, res->id, subjects, kept, payload, plen, err);
+	if (rc == 0 && kept > 0) {
+		res->renewed = kept;
+		describe(res, token, tlen, from);
+	}
+	if (rc != 0)
+		kura_error_wrap(err, "time-stamp renewal of %zu chain(s)", n);
+	for (size_t i = 0; aug && i < n; i++)
+		free(aug[i]);
+	free(aug);
+	free(auglen);
+	free(leaves);
+	free(subjects);
+	free(token);
+	free(payload);
+	kura_hashtree_free(tree);
+	kura_evidence_cache_free(cache);
+	return rc;
+}
+
+static int hash_into(void *ud, const unsigned char *p, size_t n, kura_error *err)
+{
+	if (EVP_DigestUpdate(ud, p, n) != 1)
+		return kura_error_set(err, KURA_EINTERNAL, "digest update failed");
+	return 0;
+}
+
+/* h' = md(md(object) || md(DER of the object's ArchiveTimeStampSequence so far)) */
+static int rehash_leaf(unsigned char *leaf, kura_store *st, kura_evidence_cache *cache, const char *id, const EVP_MD *md,
+		       uint64_t *bytes, kura_error *err)
+{
+	unsigned char *der = NULL, h[EVP_MAX_MD_SIZE], ha[EVP_MAX_MD_SIZE], *seq = NULL;
+	size_t len;
+	int rc = kura_object_evidence(&der, &len, st, id, cache, err);
+	if (rc != 0)
+		return rc;
+	const unsigned char *p = der;
+	KURA_ER *er = d2i_KURA_ER(NULL, &p, (long)len);
+	int slen = er ? i2d_KURA_ATS_SEQ(er->archiveTimeStampSequence, &seq) : -1;
+	KURA_ER_free(er);
+	free(der);
+	if (slen <= 0 || EVP_Digest(seq, (size_t)slen, ha, NULL, md, NULL) != 1) {
+		OPENSSL_free(seq);
+		return kura_error_set(err, KURA_EINTERNAL, "encoding the chains of %s failed", id);
+	}
+	OPENSSL_free(seq);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
+	if (rc == 0)
+		rc = kura_store_read(st, id, hash_into, ctx, err);
+	if (rc == 0)
+		EVP_DigestFinal_ex(ctx, h, NULL);
+	EVP_MD_CTX_free(ctx);
+	if (rc == 0) {
+		json_t *o = NULL;
+		if (kura_store_object(&o, st, id, NULL) == 0)
+			*bytes += (uint64_t)json_integer_value(json_object_get(o, "size"));
+		json_decref(o);
+		rc = kura_hash_pair(leaf, md, h, ha, (size_t)EVP_MD_get_size(md), 0) == 0
+			     ? 0
+			     : kura_error_set(err, KURA_EINTERNAL, "hashing a leaf failed");
+	}
+	return rc;
+}
+
+int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *objects, size_t n, const EVP_MD *md,
+			const kura_stamper_options *tsa, kura_error *err)
+{
+	memset(res, 0, sizeof *res);
+	size_t hlen = (size_t)EVP_MD_get_size(md), tlen = 0, plen;
+	unsigned char *leaves = malloc(n * hlen + 1), *token = NULL, *payload = NULL;
+	kura_evidence_cache *cache = NULL;
+	kura_hashtree *tree = NULL;
+	kura_progress *progress = kura_progress_new("hash-tree renewal", 0);
+	uint64_t bytes = 0;
+	int64_t now;
+	int rc = leaves ? kura_evidence_cache_new(&cache, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char id[KURA_ID_LEN + 1];
+		memcpy(id, objects + i * KURA_ID_LEN, KURA_ID_LEN);
+		id[KURA_ID_LEN] = '\0';
+		rc = rehash_leaf(leaves + i * hlen, st, cache, id, md, &bytes, err);
+		kura_progress_update(progress, bytes, i + 1);
+	}
+	const char *from = NULL;
+	if (rc == 0 && n > 0)
+		rc = kura_hashtree_build(&tree, md, leaves, n, err);
+	if (rc == 0 && n > 0)
+		rc = kura_stamp(&token, &tlen, &from, tsa, md, kura_hashtree_root(tree), err);
+	if (rc == 0 && n > 0)
+		rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_HASHTREE, md, leaves, n, NULL, NULL, token, tlen, err);
+	if (rc == 0 && n > 0 && (rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(res->id, now, err)) == 0)
+		rc = kura_store_add_evidence(st, KURA_EVIDENCE_HASHTREE, res->id, objects, n, payload, plen, err);
+	if (rc == 0 && n > 0) {
+		res->renewed = n;
+		describe(res, token, tlen, from);
+	}
+	if (rc != 0)
+		kura_error_wrap(err, "hash-tree renewal of %zu object(s)", n);
+	kura_progress_free(progress);
+	kura_hashtree_free(tree);
+	kura_evidence_cache_free(cache);
+	free(leaves);
+	free(token);
+	free(payload);
+	return rc;
+}

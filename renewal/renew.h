@@ -1,0 +1,42 @@
+/* Renewal: keeping evidence valid past the end of a TSA certificate or an
+ * algorithm (RFC 4998 section 5.2, with the hashing ERS-RULES fixes).
+ *
+ * Time-stamp renewal of chains (all with one hash algorithm): each chain's last
+ * token is verified first (broken evidence is never renewed: it is reported),
+ * missing certificates of its path are added to it (the augmented bytes are what
+ * the renewal hashes and what exported records carry from then on), and ONE new
+ * time-stamp covers all of them: a tree over one leaf per chain, the leaf being
+ * the hashes of all earlier tokens of that chain.
+ *
+ * Hash-tree renewal of objects: a new chain with hash algorithm md for each: leaf
+ * = md(md(object bytes) || md(DER of all its earlier chains)), every stored
+ * object read back in full, ONE time-stamp for the batch. Nothing is written
+ * until the token is in hand, so an interrupted renewal leaves the store as it
+ * was and the next run starts it again. */
+#ifndef KURA_RENEW_H
+#define KURA_RENEW_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "evidence/stamper.h"
+#include "kura/store.h"
+
+typedef struct kura_renew_result {
+	size_t renewed;  /* chains (time-stamp renewal) or objects (hash-tree renewal) */
+	size_t refused;  /* chains whose last token did not verify: not renewed */
+	char id[KURA_ID_LEN + 1];
+	char gentime[32];
+	char tsa[256];
+} kura_renew_result;
+
+/* starts: n chain start IDs (KURA_ID_LEN characters each). */
+int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *starts, size_t n,
+			  const kura_stamper_options *tsa, STACK_OF(X509) *anchors, kura_error *err);
+
+/* objects: n object IDs. md: the new chain's hash algorithm. */
+int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *objects, size_t n, const EVP_MD *md,
+			const kura_stamper_options *tsa, kura_error *err);
+
+#endif

@@ -1,0 +1,155 @@
+/* One renewal run (see run.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "evidence/tsa.h"
+#include "evidence/tst.h"
+#include "kura/clock.h"
+#include "renewal/plan.h"
+#include "renewal/renew.h"
+#include "renewal/run.h"
+#include "renewal/store_policy.h"
+#include "renewal/tsa_setup.h"
+
+/* Rolls the embedded TSA over when its certificate ends within the margin or
+ * its key stops sufficing: evidence must never be renewed with a dying key. */
+static int maybe_rollover(int *rolled, kura_store *st, const kura_policy *p, int64_t now, kura_error *err)
+{
+	const char *const *urls;
+	char dir[4096];
+	*rolled = 0;
+	if (kura_store_tsa_urls(st, &urls) > 0)
+		return 0;
+	snprintf(dir, sizeof dir, "%s/tsa", kura_store_path(st));
+	if (!kura_tsa_exists(dir))
+		return 0;
+	kura_tsa *t = NULL;
+	int rc = kura_tsa_open(&t, dir, err);
+	if (rc != 0)
+		return rc;
+	int64_t end, alg_end;
+	int due = kura_asn1_time_ms(&end, X509_get0_notAfter(kura_tsa_cert(t))) != 0 ||
+		  end - kura_policy_margin_certificate(p) <= now;
+	if (kura_policy_end(&alg_end, NULL, p, "ec-p256") == 0 && alg_end != KURA_NEVER &&
+	    alg_end - kura_policy_margin_algorithm(p) <= now)
+		due = 1;
+	kura_tsa_close(t);
+	if (!due)
+		return 0;
+	if ((rc = kura_tsa_rollover(dir, err)) != 0)
+		return rc;
+	*rolled = 1;
+	json_t *detail = json_pack("{s:s}", "why", "its certificate or key nears its end");
+	rc = kura_store_audit(st, "tsa-rollover", detail, err);
+	json_decref(detail);
+	fprintf(stderr, "kura: the embedded TSA rolled over to a new key and certificate\n");
+	return rc;
+}
+
+int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
+{
+	memset(r, 0, sizeof *r);
+	r->next_due = KURA_NEVER;
+	kura_policy *p = NULL;
+	kura_plan_item *items = NULL;
+	size_t n = 0;
+	kura_tsa_setup tsa = {0};
+	int64_t now;
+	char *objects = NULL, *chains = NULL;
+	int rc = kura_clock_now(&now, err);
+	if (rc == 0)
+		rc = kura_store_policy_load(&p, st, err);
+	if (rc == 0)
+		rc = maybe_rollover(&r->rolled_over, st, p, now, err);
+	if (rc == 0)
+		rc = kura_tsa_setup_open(&tsa, st, err);
+	if (rc == 0)
+		rc = kura_plan(&items, &n, st, p, err);
+	if (rc != 0)
+		goto out;
+
+	/* every object whose hash algorithm ends: one hash-tree renewal */
+	size_t nobj = 0, ncap = 0;
+	for (size_t i = 0; i < n && items[i].due <= now; i++) {
+		if (items[i].action != 'H')
+			continue;
+		if (nobj + items[i].objects > ncap) {
+			ncap = (nobj + items[i].objects) * 2;
+			char *g = realloc(objects, ncap * KURA_ID_LEN);
+			if (!g) {
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+				goto out;
+			}
+			objects = g;
+		}
+		memcpy(objects + nobj * KURA_ID_LEN, items[i].object_ids, items[i].objects * KURA_ID_LEN);
+		nobj += items[i].objects;
+	}
+	if (nobj > 0) {
+		const char *to = kura_plan_next_hash(p, now);
+		if (!to) {
+			rc = kura_error_set(err, KURA_EINPUT, "no hash algorithm of policy %s suffices any more: a hash-tree "
+							      "renewal is due but has nowhere to go; set a newer policy",
+					    kura_policy_name(p));
+			goto out;
+		}
+		kura_renew_result res;
+		if ((rc = kura_renew_hashtree(&res, st, objects, nobj, kura_hash_by_name(to), &tsa.opts, err)) != 0)
+			goto out;
+		r->objects_rehashed = res.renewed;
+		snprintf(r->rehash_to, sizeof r->rehash_to, "%s", to);
+		fprintf(stderr, "kura: hash-tree renewal: %zu object(s) now in a %s chain, time-stamped %s by %s\n",
+			res.renewed, to, res.gentime, res.tsa);
+	}
+
+	/* chains whose time-stamp ends: one time-stamp renewal per hash algorithm */
+	if (!(chains = malloc(n * KURA_ID_LEN + 1))) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		size_t nch = 0;
+		const char *hash = NULL;
+		for (size_t i = 0; i < n && items[i].due <= now; i++) {
+			if (items[i].action != 'T' || items[i].hash[0] == '\0' || (hash && strcmp(hash, items[i].hash) != 0))
+				continue;
+			hash = items[i].hash;
+			memcpy(chains + nch++ * KURA_ID_LEN, items[i].chain, KURA_ID_LEN);
+		}
+		if (nch == 0)
+			break;
+		char done[16];
+		snprintf(done, sizeof done, "%s", hash);
+		kura_renew_result res;
+		if ((rc = kura_renew_timestamps(&res, st, chains, nch, &tsa.opts, tsa.anchors, err)) != 0)
+			goto out;
+		r->chains_renewed += res.renewed;
+		r->refused += res.refused;
+		if (res.renewed)
+			fprintf(stderr, "kura: time-stamp renewal: %zu %s chain(s), time-stamped %s by %s\n", res.renewed, done,
+				res.gentime, res.tsa);
+		for (size_t i = 0; i < n; i++) /* done with this algorithm */
+			if (items[i].action == 'T' && strcmp(items[i].hash, done) == 0)
+				items[i].hash[0] = '\0';
+	}
+
+	/* what comes next, after what was just done */
+	kura_plan_free(items, n);
+	items = NULL;
+	if ((rc = kura_plan(&items, &n, st, p, err)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (items[i].due > now && items[i].due < r->next_due) {
+			r->next_due = items[i].due;
+			snprintf(r->next_reason, sizeof r->next_reason, "chain %s: %s", items[i].chain, items[i].reason);
+		}
+out:
+	free(objects);
+	free(chains);
+	kura_plan_free(items, n);
+	kura_tsa_setup_close(&tsa);
+	kura_policy_free(p);
+	return rc;
+}
