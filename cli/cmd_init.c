@@ -13,7 +13,7 @@
 
 static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--policy FILE|NAME]\n"
 			    "                 [--segment-size BYTES]\n"
-			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS]   (the embedded TSA's certificates)";
+			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS] [--tsa-key ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096]";
 
 struct prepare {
 	kura_tsa_options *tsa; /* NULL: remote TSAs only */
@@ -39,6 +39,7 @@ int kura_cmd_init(int argc, char **argv)
 		{"tsa-days", required_argument, NULL, 'd'},
 		{"tsa-root-days", required_argument, NULL, 'r'},
 		{"policy", required_argument, NULL, 'p'},
+		{"tsa-key", required_argument, NULL, 'k'},
 		{0},
 	};
 	kura_tsa_options tsa = {.name = "kura"};
@@ -61,6 +62,9 @@ int kura_cmd_init(int argc, char **argv)
 			break;
 		case 'p':
 			prep.policy = optarg;
+			break;
+		case 'k':
+			tsa.key = optarg;
 			break;
 		case 'd':
 		case 'r': {

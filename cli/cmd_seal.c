@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "renewal/run.h"
 #include "renewal/seal.h"
 #include "renewal/tsa_setup.h"
 
@@ -11,7 +12,10 @@ int kura_cli_seal(kura_store *st, kura_error *err)
 {
 	kura_tsa_setup tsa;
 	kura_seal_result res;
-	int rc = kura_tsa_setup_open(&tsa, st, err);
+	int rolled;
+	int rc = kura_run_tsa_upkeep(&rolled, st, err);
+	if (rc == 0)
+		rc = kura_tsa_setup_open(&tsa, st, err);
 	if (rc != 0)
 		return rc;
 	rc = kura_seal(&res, st, &tsa.opts, err);

@@ -146,12 +146,33 @@ static int write_certs(const char *path, X509 *const *certs, int n, const char *
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
+/* A new key of one of kura's kinds. */
+static EVP_PKEY *new_key(const char *kind)
+{
+	if (strcmp(kind, "ec-p256") == 0)
+		return EVP_EC_gen("P-256");
+	if (strcmp(kind, "ec-p384") == 0)
+		return EVP_EC_gen("P-384");
+	if (strcmp(kind, "rsa-2048") == 0)
+		return EVP_RSA_gen(2048);
+	if (strcmp(kind, "rsa-3072") == 0)
+		return EVP_RSA_gen(3072);
+	if (strcmp(kind, "rsa-4096") == 0)
+		return EVP_RSA_gen(4096);
+	return NULL;
+}
+
+void kura_tsa_key_alg(kura_tsa *t, char *buf, size_t n)
+{
+	kura_key_alg_name(X509_get0_pubkey(t->cert), buf, n);
+}
+
 /* DIR/tsa.json: how the TSA was made, so a rollover makes its successor alike. */
-static int write_params(const char *dir, int root_days, int tsa_days, const char *label)
+static int write_params(const char *dir, int root_days, int tsa_days, const char *label, const char *key)
 {
 	char p[4096], text[512];
 	int n = snprintf(text, sizeof text, "{\"root_days\": %d, \"tsa_days\": %d, \"root_key\": \"ec-p384\", "
-					  "\"tsa_key\": \"ec-p256\", \"name\": \"%s\"}\n", root_days, tsa_days, label);
+					  "\"tsa_key\": \"%s\", \"name\": \"%s\"}\n", root_days, tsa_days, key, label);
 	return path_in(p, sizeof p, dir, "tsa.json") || kura_fs_write_file_atomic(p, text, (size_t)n, 0644);
 }
 
@@ -160,6 +181,7 @@ int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err)
 	int root_days = o && o->root_days ? o->root_days : 7305;
 	int tsa_days = o && o->tsa_days ? o->tsa_days : 1826;
 	const char *label = o && o->name ? o->name : "kura";
+	const char *kind = o && o->key ? o->key : "ec-p256";
 	if (tsa_days > root_days)
 		return kura_error_set(err, KURA_EINPUT, "the TSA certificate cannot outlive its root (%d > %d days)",
 				      tsa_days, root_days);
@@ -172,7 +194,10 @@ int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err)
 	if (rc != 0)
 		return rc;
 	char cn[256], p[4096];
-	EVP_PKEY *root_key = EVP_EC_gen("P-384"), *tsa_key = EVP_EC_gen("P-256");
+	EVP_PKEY *tsa_key = new_key(kind);
+	if (!tsa_key)
+		return kura_error_set(err, KURA_EINPUT, "unknown TSA key kind '%s' (ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096)", kind);
+	EVP_PKEY *root_key = EVP_EC_gen("P-384");
 	X509 *root = NULL, *tsa = NULL;
 	snprintf(cn, sizeof cn, "%s embedded TSA root", label);
 	if (root_key)
@@ -187,7 +212,7 @@ int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err)
 	if (path_in(p, sizeof p, dir, "root.key") || write_key(p, root_key) || path_in(p, sizeof p, dir, "tsa.key") ||
 	    write_key(p, tsa_key) || path_in(p, sizeof p, dir, "root.pem") || write_certs(p, &root, 1, "w") ||
 	    path_in(p, sizeof p, dir, "anchors.pem") || write_certs(p, &root, 1, "a") ||
-	    path_in(p, sizeof p, dir, "tsa.pem") || write_certs(p, &tsa, 1, "w") || write_params(dir, root_days, tsa_days, label) ||
+	    path_in(p, sizeof p, dir, "tsa.pem") || write_certs(p, &tsa, 1, "w") || write_params(dir, root_days, tsa_days, label, kind) ||
 	    kura_fs_sync_dir(dir))
 		rc = kura_error_sys(err, KURA_EIO, "writing the embedded TSA into %s", dir);
 out:
@@ -350,24 +375,31 @@ static int retire(const char *dir, const char *name, const char *stamp, int is_k
 	return rename(from, to);
 }
 
-int kura_tsa_rollover(const char *dir, kura_error *err)
+int kura_tsa_rollover(const char *dir, const char *key, kura_error *err)
 {
-	char p[4096], *params = NULL, stamp[KURA_TIME_BUFSZ];
+	char p[4096], *params = NULL, stamp[KURA_TIME_BUFSZ], kind[32] = "ec-p256", label[64] = "kura";
 	int root_days = 7305, tsa_days = 1826, rc = 0;
+	if (key)
+		snprintf(kind, sizeof kind, "%s", key);
 	int64_t now;
 	if ((rc = kura_clock_now(&now, err)) != 0)
 		return rc;
 	kura_time_format(stamp, now);
 	if (path_in(p, sizeof p, dir, "tsa.json") == 0 && kura_fs_read_file(p, 4096, &params, NULL) == 0) {
 		const char *r = strstr(params, "\"root_days\":"), *t = strstr(params, "\"tsa_days\":");
+		const char *k = strstr(params, "\"tsa_key\": \""), *nm = strstr(params, "\"name\": \"");
 		if (r)
 			root_days = atoi(r + 12);
 		if (t)
 			tsa_days = atoi(t + 11);
+		if (k && !key)
+			sscanf(k + 12, "%31[^\"]", kind);
+		if (nm)
+			sscanf(nm + 9, "%63[^\"]", label);
 		free(params);
 	}
 	STACK_OF(X509) *roots = sk_X509_new_null();
-	EVP_PKEY *root_key = read_key(dir, "root.key"), *tsa_key = EVP_EC_gen("P-256"), *new_root_key = NULL;
+	EVP_PKEY *root_key = read_key(dir, "root.key"), *tsa_key = new_key(kind), *new_root_key = NULL;
 	X509 *root = NULL, *tsa = NULL;
 	if (path_in(p, sizeof p, dir, "root.pem") || kura_load_certs(roots, p, err) != 0 || !root_key || !tsa_key) {
 		rc = kura_error_set(err, KURA_EIO, "the embedded TSA in %s cannot be rolled over: its root key or certificate is missing", dir);
@@ -401,7 +433,7 @@ int kura_tsa_rollover(const char *dir, kura_error *err)
 	    (new_root && (path_in(p, sizeof p, dir, "root.key") || write_key(p, root_key) ||
 			  path_in(p, sizeof p, dir, "root.pem") || write_certs(p, &root, 1, "w") ||
 			  path_in(p, sizeof p, dir, "anchors.pem") || write_certs(p, &root, 1, "a"))) ||
-	    kura_fs_sync_dir(dir))
+	    write_params(dir, root_days, tsa_days, label, kind) || kura_fs_sync_dir(dir))
 		rc = kura_error_sys(err, KURA_EIO, "writing the embedded TSA's new key and certificate into %s", dir);
 out:
 	ERR_clear_error();

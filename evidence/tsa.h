@@ -24,6 +24,7 @@ typedef struct kura_tsa_options {
 	int root_days; /* 0: 7305 (20 years) */
 	int tsa_days;  /* 0: 1826 (5 years) */
 	const char *name; /* distinguishes this TSA in its certificates' names */
+	const char *key;  /* the time-stamping key: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096 */
 } kura_tsa_options;
 
 /* Creates keys and certificates in dir (created if absent; must hold no TSA). */
@@ -47,7 +48,9 @@ X509 *kura_tsa_cert(kura_tsa *t);
 /* Rolls the TSA in dir over: a new key and certificate, and a new root as well
  * when the root would end first. Old certificates move to dir/old, old keys are
  * destroyed, and anchors.pem keeps every root, so old tokens stay verifiable. */
-int kura_tsa_rollover(const char *dir, kura_error *err);
+int kura_tsa_rollover(const char *dir, const char *key, kura_error *err);
+/* The kind of key the TSA signs with now ("ec-p256", "rsa-2048", ...). */
+void kura_tsa_key_alg(kura_tsa *t, char *buf, size_t n);
 
 /* Every root the TSA ever used (owned by t). */
 STACK_OF(X509) *kura_tsa_anchors(kura_tsa *t);

@@ -205,7 +205,11 @@ void kura_tst_sig_alg(const kura_tst *t, char *buf, size_t n)
 void kura_tst_key_alg(const kura_tst *t, char *buf, size_t n)
 {
 	X509 *signer = kura_tst_signer(t);
-	EVP_PKEY *key = signer ? X509_get0_pubkey(signer) : NULL;
+	kura_key_alg_name(signer ? X509_get0_pubkey(signer) : NULL, buf, n);
+}
+
+void kura_key_alg_name(EVP_PKEY *key, char *buf, size_t n)
+{
 	if (!key) {
 		snprintf(buf, n, "unknown");
 		return;

@@ -10,6 +10,8 @@
 #include "evidence/tst.h"
 #include "kura/clock.h"
 #include "renewal/chains.h"
+#include "renewal/plan.h"
+#include "renewal/store_policy.h"
 #include "renewal/seal.h"
 
 
@@ -33,19 +35,49 @@ static int add_pending(void *ud, const char *id, kura_error *err)
 	return 0;
 }
 
-/* The object's digest under the store's algorithm, from its description. */
-static int object_digest(unsigned char *out, kura_store *st, const char *id, size_t hlen, kura_error *err)
+static int hash_into(void *ud, const unsigned char *p, size_t n, kura_error *err)
+{
+	if (EVP_DigestUpdate(ud, p, n) != 1)
+		return kura_error_set(err, KURA_EINTERNAL, "digest update failed");
+	return 0;
+}
+
+/* The object's digest under md: from its description when ingest computed it,
+ * else from its stored bytes (read back and checked). */
+static int object_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err)
 {
 	json_t *o = NULL;
+	const char *name = kura_hash_name_by_nid(EVP_MD_get_type(md));
 	int rc = kura_store_object(&o, st, id, err);
 	if (rc != 0)
 		return rc;
-	const char *hex = json_string_value(json_object_get(json_object_get(o, "digests"), kura_store_hash(st)));
-	if (!hex || kura_hex_decode(out, hlen, hex) != 0)
-		rc = kura_error_set(err, KURA_EIO, "object %s has no %s digest in the index; run kura reindex", id,
-				    kura_store_hash(st));
+	const char *hex = json_string_value(json_object_get(json_object_get(o, "digests"), name));
 	json_decref(o);
+	if (hex && kura_hex_decode(out, (size_t)EVP_MD_get_size(md), hex) == 0)
+		return 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
+	if (rc == 0)
+		rc = kura_store_read(st, id, hash_into, ctx, err);
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+		rc = kura_error_set(err, KURA_EINTERNAL, "digest final failed");
+	EVP_MD_CTX_free(ctx);
 	return rc;
+}
+
+/* The store's algorithm while the policy accepts it, else the one the policy
+ * moves evidence to: new seals never start on a dying hash. */
+static const EVP_MD *seal_hash(kura_store *st)
+{
+	kura_policy *p = NULL;
+	int64_t now, end;
+	const char *name = kura_store_hash(st);
+	if (kura_clock_now(&now, NULL) == 0 && kura_store_policy_load(&p, st, NULL) == 0 &&
+	    kura_policy_end(&end, NULL, p, name) == 0 && end != KURA_NEVER &&
+	    end - kura_policy_margin_algorithm(p) <= now && kura_plan_next_hash(p, now))
+		name = kura_plan_next_hash(p, now);
+	kura_policy_free(p);
+	return kura_hash_by_name(name);
 }
 
 
@@ -53,7 +85,7 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 {
 	memset(res, 0, sizeof *res);
 	struct pending p = {0};
-	const EVP_MD *md = kura_hash_by_name(kura_store_hash(st));
+	const EVP_MD *md = seal_hash(st);
 	size_t hlen = (size_t)EVP_MD_get_size(md);
 	unsigned char *leaves = NULL, *token = NULL, *payload = NULL;
 	size_t tlen = 0;
@@ -69,7 +101,7 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	for (size_t i = 0; i < p.n && rc == 0; i++) {
 		memcpy(cid, p.ids + i * KURA_ID_LEN, KURA_ID_LEN);
 		cid[KURA_ID_LEN] = '\0';
-		rc = object_digest(leaves + i * hlen, st, cid, hlen, err);
+		rc = object_digest(leaves + i * hlen, st, cid, md, err);
 	}
 	const char *from = NULL;
 	if (rc == 0)
