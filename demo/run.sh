@@ -175,11 +175,34 @@ step_openssl() {
 		grep -v '^Using configuration'
 }
 
+step_ten_years() {
+	heading "ten years later"
+	say "The embedded TSA's certificate lives 5 years; SHA-256 and its keys may not last forever."
+	say "The scheduler (kura daemon) renews the evidence before anything ends. Here it runs once a"
+	say "quarter for ten years, with KURA_NOW moving the clock:"
+	local start year q now
+	start=$(($(date -u +%Y) + 1))
+	for year in $(seq "$start" $((start + 9))); do
+		for q in 01 04 07 10; do
+			now=$year-$q-15T00:00:00Z
+			KURA_NOW=$now "$KURA" daemon "$STORE" --once 2>&1 | grep -E 'rolled over|renewal:' | sed "s/^/$now  /" || true
+		done
+	done
+	now=$((start + 10))-01-01T00:00:00Z
+	say "In $now:"
+	KURA_NOW=$now kura verify "$STORE" 2>&1
+	KURA_NOW=$now kura evidence "$STORE" "$INVOICE_ID" -o "$WORK/invoice-2.ers"
+	kura tsa ca "$STORE" >"$WORK/tsa-roots.pem"
+	KURA_NOW=$now kura verify-er --data "$DOCS/$INVOICE" --er "$WORK/invoice-2.ers" --trust "$WORK/tsa-roots.pem" |
+		grep -E '^verdict|ATS'
+}
+
 step_summary() {
 	heading "done"
 	say "Ingested $(wc -l <"$INGESTED") fictional documents (invoice, ledger, trial data) with metadata,"
 	say "listed and described them, got the invoice back byte-for-byte, scrubbed the store, and"
-	say "verified the invoice's evidence record with kura and with OpenSSL alone."
+	say "verified the invoice's evidence record with kura and with OpenSSL alone, then let the"
+	say "scheduler keep the evidence alive for ten years."
 	say "The store is in $STORE; look around with: $KURA ls $STORE"
 }
 
@@ -198,7 +221,7 @@ main() {
 	STORE=$PWD/$STORE_NAME
 	trap on_exit EXIT
 
-	local STEPS=(setup reset init ingest seal ls show get scrub verify evidence verify_er openssl summary)
+	local STEPS=(setup reset init ingest seal ls show get scrub verify evidence verify_er openssl ten_years summary)
 	local step
 	for step in "${STEPS[@]}"; do
 		CURRENT_STEP=$step
