@@ -513,3 +513,22 @@ int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void
 	json_decref(j);
 	return rc;
 }
+
+static int digest_into(void *ud, const unsigned char *p, size_t n, kura_error *err)
+{
+	if (EVP_DigestUpdate(ud, p, n) != 1)
+		return kura_error_set(err, KURA_EINTERNAL, "digest update failed");
+	return 0;
+}
+
+int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
+	if (rc == 0)
+		rc = kura_store_read(st, id, digest_into, ctx, err);
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+		rc = kura_error_set(err, KURA_EINTERNAL, "digest final failed");
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}

@@ -22,26 +22,12 @@ struct object_data {
 	const char *id;
 };
 
-static int hash_into(void *ud, const unsigned char *p, size_t n, kura_error *err)
-{
-	if (EVP_DigestUpdate(ud, p, n) != 1)
-		return kura_error_set(err, KURA_EINTERNAL, "digest update failed");
-	return 0;
-}
-
 /* The digest of the object's stored bytes, read back and checked. */
 static int digest_object(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
 {
 	struct object_data *d = ud;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
-	if (rc == 0)
-		rc = kura_store_read(d->st, d->id, hash_into, ctx, err);
-	if (rc == 0 && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
-		rc = kura_error_set(err, KURA_EINTERNAL, "digest final failed");
-	EVP_MD_CTX_free(ctx);
 	*count = 1;
-	return rc;
+	return kura_store_digest(out, d->st, d->id, md, err);
 }
 
 struct run {

@@ -174,13 +174,6 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	return rc;
 }
 
-static int hash_into(void *ud, const unsigned char *p, size_t n, kura_error *err)
-{
-	if (EVP_DigestUpdate(ud, p, n) != 1)
-		return kura_error_set(err, KURA_EINTERNAL, "digest update failed");
-	return 0;
-}
-
 /* h' = md(md(object) || md(DER of the object's ArchiveTimeStampSequence so far)) */
 static int rehash_leaf(unsigned char *leaf, kura_store *st, kura_evidence_cache *cache, const char *id, const EVP_MD *md,
 		       uint64_t *bytes, kura_error *err)
@@ -200,13 +193,7 @@ static int rehash_leaf(unsigned char *leaf, kura_store *st, kura_evidence_cache 
 		return kura_error_set(err, KURA_EINTERNAL, "encoding the chains of %s failed", id);
 	}
 	OPENSSL_free(seq);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
-	if (rc == 0)
-		rc = kura_store_read(st, id, hash_into, ctx, err);
-	if (rc == 0)
-		EVP_DigestFinal_ex(ctx, h, NULL);
-	EVP_MD_CTX_free(ctx);
+	rc = kura_store_digest(h, st, id, md, err);
 	if (rc == 0) {
 		json_t *o = NULL;
 		if (kura_store_object(&o, st, id, NULL) == 0)

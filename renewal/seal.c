@@ -35,13 +35,6 @@ static int add_pending(void *ud, const char *id, kura_error *err)
 	return 0;
 }
 
-static int hash_into(void *ud, const unsigned char *p, size_t n, kura_error *err)
-{
-	if (EVP_DigestUpdate(ud, p, n) != 1)
-		return kura_error_set(err, KURA_EINTERNAL, "digest update failed");
-	return 0;
-}
-
 /* The object's digest under md: from its description when ingest computed it,
  * else from its stored bytes (read back and checked). */
 static int object_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err)
@@ -55,14 +48,7 @@ static int object_digest(unsigned char *out, kura_store *st, const char *id, con
 	json_decref(o);
 	if (hex && kura_hex_decode(out, (size_t)EVP_MD_get_size(md), hex) == 0)
 		return 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
-	if (rc == 0)
-		rc = kura_store_read(st, id, hash_into, ctx, err);
-	if (rc == 0 && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
-		rc = kura_error_set(err, KURA_EINTERNAL, "digest final failed");
-	EVP_MD_CTX_free(ctx);
-	return rc;
+	return kura_store_digest(out, st, id, md, err);
 }
 
 /* The store's algorithm while the policy accepts it, else the one the policy

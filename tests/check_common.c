@@ -6,6 +6,7 @@
 #include "common/hex.h"
 #include "common/id.h"
 #include "kura/clock.h"
+#include "testutil.h"
 
 START_TEST(rfc3339_parse_and_format)
 {
@@ -115,9 +116,5 @@ int main(void)
 	tcase_add_test(tc, id_floor_keeps_order_across_processes);
 	tcase_add_test(tc, hex_round_trip);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kura_test_run(s);
 }

@@ -262,9 +262,5 @@ int main(void)
 	tcase_add_test(tc, records_from_the_embedded_tsa_verify);
 	tcase_add_test(tc, vectors_round_trip_byte_exact);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kura_test_run(s);
 }

@@ -271,9 +271,5 @@ int main(void)
 	tcase_add_test(tc, damage_is_reported_and_skipped);
 	tcase_add_test(tc, bad_file_header_and_truncate);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kura_test_run(s);
 }

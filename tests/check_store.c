@@ -426,9 +426,5 @@ int main(void)
 	tcase_add_test(tc, segments_roll_at_the_limit);
 	tcase_add_test(tc, large_stream_in_bounded_memory);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kura_test_run(s);
 }

@@ -21,3 +21,12 @@ void kura_test_rmdir(char *dir)
 		kura_fs_remove_tree(dir);
 	free(dir);
 }
+
+int kura_test_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

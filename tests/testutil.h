@@ -7,4 +7,9 @@ char *kura_test_tmpdir(void);
 /* Removes the folder and frees the path. */
 void kura_test_rmdir(char *dir);
 
+#include <check.h>
+
+/* Runs every test of the suite; the process exit status. */
+int kura_test_run(Suite *s);
+
 #endif

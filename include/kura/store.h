@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "kura/error.h"
 
@@ -110,6 +111,10 @@ int kura_store_each_link(kura_store *st, kura_store_any_link_fn fn, void *ud, ku
 /* Appends an entry to the store's audit trail (st open for writing): event names
  * the change, detail (borrowed, may be NULL) says what it was. Durable on return. */
 int kura_store_audit(kura_store *st, const char *event, json_t *detail, kura_error *err);
+
+/* The digest under md of an object's stored bytes, read back and checked
+ * against its SHA-256 (KURA_EVERIFY if they are damaged). */
+int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err);
 
 /* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
  * place with the IDs of the objects that depend on it. *damaged counts them. */
