@@ -45,10 +45,9 @@ static int object_digest(unsigned char *out, kura_store *st, const char *id, con
 	if (rc != 0)
 		return rc;
 	const char *hex = json_string_value(json_object_get(json_object_get(o, "digests"), name));
-	json_decref(o);
-	if (hex && kura_hex_decode(out, (size_t)EVP_MD_get_size(md), hex) == 0)
-		return 0;
-	return kura_store_digest(out, st, id, md, err);
+	int known = hex && kura_hex_decode(out, (size_t)EVP_MD_get_size(md), hex) == 0;
+	json_decref(o); /* hex pointed into it */
+	return known ? 0 : kura_store_digest(out, st, id, md, err);
 }
 
 /* The store's algorithm while the policy accepts it, else the one the policy
