@@ -19,6 +19,10 @@ static void print_text(json_t *j)
 	       json_string_value(json_object_get(j, "name")), json_string_value(json_object_get(j, "title")),
 	       (long long)json_integer_value(json_object_get(json_object_get(j, "margins"), "certificate-days")),
 	       (long long)json_integer_value(json_object_get(json_object_get(j, "margins"), "algorithm-days")));
+	size_t i;
+	json_t *u;
+	json_array_foreach(json_object_get(j, "tsa-urls"), i, u)
+		printf("tsa      %s\n", json_string_value(u));
 	const char *alg;
 	json_t *v;
 	json_object_foreach(json_object_get(j, "algorithms"), alg, v) {

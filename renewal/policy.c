@@ -31,6 +31,8 @@ struct kura_policy {
 		int64_t end;
 		char source[256];
 	} alg[NALG];
+	char *urls[16];
+	size_t nurls;
 };
 
 static int alg_index(const char *name)
@@ -180,11 +182,26 @@ int kura_policy_parse(kura_policy **out, const char *text, size_t len, const cha
 			p->alg[i].end = day + 86400000; /* it suffices through its last day */
 		}
 	}
+	struct fy_node *urls = fy_node_mapping_lookup_by_string(root, "tsa-urls", -1);
+	if (urls && !fy_node_is_sequence(urls)) {
+		rc = bad(err, origin, urls, "tsa-urls must be a list of http:// or https:// URLs%s", "");
+		goto out;
+	}
+	void *uit = NULL;
+	struct fy_node *u;
+	while (urls && (u = fy_node_sequence_iterate(urls, &uit))) {
+		const char *url = scalar(u);
+		if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) || p->nurls == 16) {
+			rc = bad(err, origin, u, "'%s' is not an http:// or https:// TSA URL (at most 16)", url ? url : "?");
+			goto out;
+		}
+		p->urls[p->nurls++] = strdup(url);
+	}
 out:
 	fy_document_destroy(doc);
 	fy_diag_destroy(diag);
 	if (rc != 0) {
-		free(p);
+		kura_policy_free(p);
 		return rc;
 	}
 	*out = p;
@@ -221,7 +238,15 @@ int kura_policy_load(kura_policy **out, char **text, const char *file_or_name, k
 
 void kura_policy_free(kura_policy *p)
 {
+	for (size_t i = 0; p && i < p->nurls; i++)
+		free(p->urls[i]);
 	free(p);
+}
+
+size_t kura_policy_tsa_urls(const kura_policy *p, const char *const **urls)
+{
+	*urls = (const char *const *)p->urls;
+	return p->nurls;
 }
 
 const char *kura_policy_name(const kura_policy *p) { return p->name; }
@@ -267,7 +292,10 @@ json_t *kura_policy_json(const kura_policy *p)
 		}
 		json_object_set_new(algs, algorithm_names[i], json_pack("{s:o, s:s}", "until", until, "source", p->alg[i].source));
 	}
-	return json_pack("{s:s, s:s, s:{s:I, s:I}, s:o}", "name", p->name, "title", p->title, "margins", "certificate-days",
-			 (json_int_t)(p->margin_cert / 86400000), "algorithm-days", (json_int_t)(p->margin_alg / 86400000),
-			 "algorithms", algs);
+	json_t *urls = json_array();
+	for (size_t i = 0; i < p->nurls; i++)
+		json_array_append_new(urls, json_string(p->urls[i]));
+	return json_pack("{s:s, s:s, s:{s:I, s:I}, s:o, s:o}", "name", p->name, "title", p->title, "margins",
+			 "certificate-days", (json_int_t)(p->margin_cert / 86400000), "algorithm-days",
+			 (json_int_t)(p->margin_alg / 86400000), "algorithms", algs, "tsa-urls", urls);
 }

@@ -9,6 +9,7 @@
  *   algorithms:
  *     sha256:   {until: null, source: "..."}       # null: no end known
  *     rsa-2048: {until: 2030-12-31, source: "..."} # the last day it suffices
+ *   tsa-urls: [https://tsa.example/tsr, ...]       # optional: the TSAs to use
  * Algorithm names are kura's: sha256 ... sha3-512, rsa-2048 ... ed448. A store
  * keeps a copy of its policy (STORE/policy.yaml) plus sunsets declared later. */
 #ifndef KURA_POLICY_H
@@ -45,6 +46,9 @@ int kura_policy_sunset(kura_policy *p, const char *alg, int64_t day, const char 
 
 /* 1 if name is one of kura's algorithm names. */
 int kura_policy_known_algorithm(const char *name);
+
+/* The TSA URLs the policy names (owned by p; 0 if it names none). */
+size_t kura_policy_tsa_urls(const kura_policy *p, const char *const **urls);
 
 /* The policy as JSON (name, title, margins, algorithms with until and source). */
 json_t *kura_policy_json(const kura_policy *p);

@@ -93,6 +93,10 @@ int kura_store_policy_set(kura_store *st, const char *file_or_name, kura_error *
 		rc = kura_store_audit(st, "policy-set", detail, err);
 		json_decref(detail);
 	}
+	const char *const *urls;
+	size_t nurls = kura_policy_tsa_urls(fresh, &urls);
+	if (rc == 0 && nurls > 0) /* a policy that names TSAs chooses them */
+		rc = kura_store_set_tsa_urls(st, urls, nurls, err);
 	free(text);
 	kura_policy_free(fresh);
 	kura_policy_free(old);

@@ -16,7 +16,8 @@ int kura_store_policy_init(const char *store_path, const char *file_or_name, kur
 /* The store's policy with its sunsets; the caller frees it. */
 int kura_store_policy_load(kura_policy **out, kura_store *st, kura_error *err);
 
-/* Replaces the store's policy (st open for writing). */
+/* Replaces the store's policy (st open for writing); a policy naming TSA URLs
+ * makes them the store's TSAs. */
 int kura_store_policy_set(kura_store *st, const char *file_or_name, kura_error *err);
 
 /* Declares alg unsuitable from day (RFC 3339 date) on (st open for writing). */
