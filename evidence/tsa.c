@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/cms.h>
 #include <openssl/err.h>
+#include <openssl/ess.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
@@ -17,6 +19,7 @@
 
 #include "common/fsutil.h"
 #include "evidence/tsa.h"
+#include "evidence/tsp.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
 
@@ -303,6 +306,57 @@ static ASN1_INTEGER *serial_cb(TS_RESP_CTX *ctx, void *data)
 	return serial;
 }
 
+/* Signs a TSTInfo as a token with the CMS API, so that every signed attribute is
+ * ours: OpenSSL's TS signer stamps signingTime from the system clock, which
+ * would contradict genTime whenever KURA_NOW is set (Bouncy Castle checks the
+ * signer's certificate at signingTime). */
+static int sign_token(unsigned char **out, size_t *len, kura_tsa *t, TS_TST_INFO *tst, int with_certs, kura_error *err)
+{
+	unsigned char *content = NULL, *ess = NULL, *der = NULL;
+	int clen = i2d_TS_TST_INFO(tst, &content), elen = -1, n = -1;
+	int64_t gen;
+	BIO *in = clen > 0 ? BIO_new_mem_buf(content, clen) : NULL;
+	ESS_SIGNING_CERT_V2 *sc = OSSL_ESS_signing_cert_v2_new_init(EVP_sha256(), t->cert, NULL, 0);
+	ASN1_TIME *when = NULL;
+	CMS_ContentInfo *cms = NULL;
+	CMS_SignerInfo *si = NULL;
+	const unsigned flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP | CMS_NOCERTS;
+	if (sc)
+		elen = i2d_ESS_SIGNING_CERT_V2(sc, &ess);
+	if (in && elen > 0 && kura_asn1_time_ms(&gen, TS_TST_INFO_get_time(tst)) == 0 &&
+	    (when = ASN1_TIME_set(NULL, (time_t)(gen / 1000))) &&
+	    (cms = CMS_sign(NULL, NULL, NULL, NULL, flags)) &&
+	    CMS_set1_eContentType(cms, OBJ_nid2obj(NID_id_smime_ct_TSTInfo)) &&
+	    (si = CMS_add1_signer(cms, t->cert, t->key, EVP_sha256(), flags)) &&
+	    CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, ASN1_STRING_type(when), when, -1) &&
+	    CMS_signed_add1_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, V_ASN1_SEQUENCE, ess, elen)) {
+		int ok = 1;
+		if (with_certs) {
+			ok = CMS_add1_cert(cms, t->cert);
+			for (int i = 0; ok && i < sk_X509_num(t->chain); i++)
+				ok = CMS_add1_cert(cms, sk_X509_value(t->chain, i));
+		}
+		if (ok && CMS_final(cms, in, NULL, CMS_BINARY))
+			n = i2d_CMS_ContentInfo(cms, &der);
+	}
+	int rc = 0;
+	if (n <= 0 || !(*out = malloc((size_t)n)))
+		rc = kura_error_set(err, KURA_EINTERNAL, "the embedded TSA could not sign its token");
+	else {
+		memcpy(*out, der, (size_t)n);
+		*len = (size_t)n;
+	}
+	ERR_clear_error();
+	OPENSSL_free(der);
+	OPENSSL_free(content);
+	OPENSSL_free(ess);
+	ESS_SIGNING_CERT_V2_free(sc);
+	ASN1_TIME_free(when);
+	BIO_free(in);
+	CMS_ContentInfo_free(cms);
+	return rc;
+}
+
 int kura_tsa_respond(kura_tsa *t, const unsigned char *req, size_t len, unsigned char **resp, size_t *rlen,
 		     kura_error *err)
 {
@@ -310,6 +364,8 @@ int kura_tsa_respond(kura_tsa *t, const unsigned char *req, size_t len, unsigned
 	ASN1_OBJECT *policy = OBJ_txt2obj(KURA_TSA_POLICY, 1);
 	BIO *in = BIO_new_mem_buf(req, (int)len);
 	TS_RESP *r = NULL;
+	unsigned char *status = NULL, *token = NULL;
+	size_t tlen = 0;
 	int rc = 0;
 	if (!ctx || !policy || !in || !TS_RESP_CTX_set_signer_cert(ctx, t->cert) ||
 	    !TS_RESP_CTX_set_signer_key(ctx, t->key) || !TS_RESP_CTX_set_certs(ctx, t->chain) ||
@@ -323,24 +379,23 @@ int kura_tsa_respond(kura_tsa *t, const unsigned char *req, size_t len, unsigned
 		TS_RESP_CTX_add_md(ctx, mds[i]);
 	TS_RESP_CTX_set_time_cb(ctx, clock_cb, NULL);
 	TS_RESP_CTX_set_serial_cb(ctx, serial_cb, NULL);
+	/* OpenSSL checks the request and makes the TSTInfo (or the refusal); the token
+	 * is then signed again by sign_token, with our own signed attributes */
 	r = TS_RESP_create_response(ctx, in);
-	unsigned char *der = NULL;
-	int n = r ? i2d_TS_RESP(r, &der) : -1;
-	if (n <= 0) {
+	int slen = r ? i2d_TS_STATUS_INFO(TS_RESP_get_status_info(r), &status) : -1;
+	if (slen <= 0) {
 		rc = kura_error_set(err, KURA_EINTERNAL, "the embedded TSA could not answer");
 		goto out;
 	}
-	*resp = malloc((size_t)n);
-	if (!*resp) {
-		OPENSSL_free(der);
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	TS_TST_INFO *tst = TS_RESP_get_tst_info(r);
+	PKCS7 *p7 = TS_RESP_get_token(r);
+	if (tst && (rc = sign_token(&token, &tlen, t, tst, p7 && sk_X509_num(p7->d.sign->cert) > 0, err)) != 0)
 		goto out;
-	}
-	memcpy(*resp, der, (size_t)n);
-	*rlen = (size_t)n;
-	OPENSSL_free(der);
+	rc = kura_tsp_response(resp, rlen, status, (size_t)slen, token, tlen, err);
 out:
 	ERR_clear_error();
+	OPENSSL_free(status);
+	free(token);
 	TS_RESP_free(r);
 	BIO_free(in);
 	ASN1_OBJECT_free(policy);

@@ -138,3 +138,40 @@ out:
 	KURA_TSRESP_free(tr);
 	return rc;
 }
+
+static ASN1_TYPE *raw_sequence(const unsigned char *der, size_t len)
+{
+	ASN1_STRING *str = ASN1_STRING_new();
+	ASN1_TYPE *t = ASN1_TYPE_new();
+	if (!str || !t || !ASN1_STRING_set(str, der, (int)len)) {
+		ASN1_STRING_free(str);
+		ASN1_TYPE_free(t);
+		return NULL;
+	}
+	ASN1_TYPE_set(t, V_ASN1_SEQUENCE, str);
+	return t;
+}
+
+int kura_tsp_response(unsigned char **out, size_t *len, const unsigned char *status, size_t slen,
+		      const unsigned char *token, size_t tlen, kura_error *err)
+{
+	KURA_TSRESP *r = KURA_TSRESP_new();
+	unsigned char *der = NULL;
+	int n = -1;
+	if (r) {
+		ASN1_TYPE_free(r->status);
+		r->status = raw_sequence(status, slen);
+		r->token = token ? raw_sequence(token, tlen) : NULL;
+		if (r->status && (!token || r->token))
+			n = i2d_KURA_TSRESP(r, &der);
+	}
+	KURA_TSRESP_free(r);
+	if (n <= 0 || !(*out = malloc((size_t)n))) {
+		OPENSSL_free(der);
+		return kura_error_set(err, KURA_EINTERNAL, "encoding a time-stamp response failed");
+	}
+	memcpy(*out, der, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(der);
+	return 0;
+}

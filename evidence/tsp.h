@@ -32,4 +32,9 @@ void kura_tsp_request_clear(kura_tsp_request *r);
 int kura_tsp_check(unsigned char **token, size_t *tlen, const kura_tsp_request *r, const unsigned char *resp,
 		   size_t rlen, STACK_OF(X509) *anchors, kura_error *err);
 
+/* A DER TimeStampResp from a DER PKIStatusInfo and, if granted, a token
+ * (ContentInfo); *out is malloc'd, the caller's. */
+int kura_tsp_response(unsigned char **out, size_t *len, const unsigned char *status, size_t slen,
+		      const unsigned char *token, size_t tlen, kura_error *err);
+
 #endif
