@@ -16,6 +16,10 @@ int kura_cli_seal(kura_store *st, kura_error *err)
 	int rc = kura_run_tsa_upkeep(&rolled, st, err);
 	if (rc == 0)
 		rc = kura_tsa_setup_open(&tsa, st, err);
+	if (rc == 0 && tsa.opts.nurls > 0 && !tsa.opts.anchors)
+		fprintf(stderr, "kura: warning: no TSA root is trusted in this store, so time-stamps from %s are checked "
+				"but not their certificate path, and kura verify will say indeterminate; add the TSA's root "
+				"with kura trust add STORE --tsa ROOT.pem\n", tsa.opts.urls[0]);
 	if (rc != 0)
 		return rc;
 	rc = kura_seal(&res, st, &tsa.opts, err);
