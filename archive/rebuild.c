@@ -38,6 +38,7 @@ struct applier {
 	uint64_t objects, damaged;
 	uint32_t last_damage_seg;   /* where the last damage report was */
 	uint64_t last_damage_at;
+	int last_damage_unfinished;
 	char last_damage_why[256];
 	uint64_t done_before; /* bytes of earlier segments, for progress */
 	kura_progress *progress;
@@ -73,8 +74,8 @@ static int apply_body(void *ud, const kura_record_info *info, uint64_t off, cons
 	return 0;
 }
 
-/* Reported one step late: damage with nothing good after it at the end of the
- * last segment is the torn tail of an interrupted write, not damage. */
+/* Reported one step late: an unfinished write at the end of the last segment is
+ * the torn tail of an interrupted ingest, not damage. */
 static void report_damage(struct applier *a)
 {
 	if (!a->last_damage_why[0])
@@ -142,13 +143,14 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 	return 0;
 }
 
-static int note_damage(void *ud, uint32_t segno, uint64_t offset, const char *why, kura_error *err)
+static int note_damage(void *ud, uint32_t segno, uint64_t offset, const char *why, int unfinished, kura_error *err)
 {
 	(void)err;
 	struct applier *a = ud;
 	report_damage(a);
 	a->last_damage_seg = segno;
 	a->last_damage_at = offset;
+	a->last_damage_unfinished = unfinished;
 	snprintf(a->last_damage_why, sizeof a->last_damage_why, "%s", why);
 	return 0;
 }
@@ -262,16 +264,30 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	for (size_t i = 0; i < nsegs && rc == 0; i++) {
 		int last = i + 1 == nsegs;
 		rc = kura_segment_scan(segdir, segs[i], 0, 0, &reindex_ops, &a, &last_end, err);
-		if (rc == KURA_EVERIFY && last) {
-			rc = 0; /* the last segment's header was never finished: start it over */
-			last_end = 0;
+		if (rc == KURA_EVERIFY) {
+			/* the segment's own header is bad: only a roll cut short by a crash
+			 * (fewer than 16 bytes) may start over; anything else is damage */
+			if (last && segment_size(segdir, segs[i], &size) == 0 && size < KURA_SEGMENT_FILE_HEADER) {
+				last_end = 0;
+			} else {
+				fprintf(stderr, "kura: segment %08u: %s; its records were not indexed: restore it from a copy\n",
+					segs[i], err ? err->message : "bad file header");
+				a.damaged++;
+				last_end = segment_size(segdir, segs[i], &size) == 0 ? size : 0;
+			}
+			rc = 0;
 		}
-		if (last && a.last_damage_why[0] && a.last_damage_seg == segs[i] && a.last_damage_at == last_end) {
+		int torn = last && a.last_damage_why[0] && a.last_damage_seg == segs[i] && a.last_damage_unfinished;
+		if (torn) {
 			fprintf(stderr, "kura: the end of segment %08u holds an unfinished write (from a crash); it will be cut off\n",
 				segs[i]);
 			a.last_damage_why[0] = '\0';
 		}
 		report_damage(&a);
+		/* damaged bytes at the end that are not an unfinished write are kept: new
+		 * records go after them, and scrub keeps reporting them */
+		if (last && !torn && rc == 0 && segment_size(segdir, segs[i], &size) == 0 && size > last_end && last_end > 0)
+			last_end = size;
 		if (segment_size(segdir, segs[i], &size) == 0) {
 			a.done_before += size;
 			if (!last) /* as it is now: reindex accepts what scrub reported */

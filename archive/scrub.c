@@ -104,8 +104,9 @@ static int on_record(void *ud, const kura_record_info *info, kura_error *err)
 	return rc;
 }
 
-static int on_damage(void *ud, uint32_t segno, uint64_t offset, const char *why, kura_error *err)
+static int on_damage(void *ud, uint32_t segno, uint64_t offset, const char *why, int unfinished, kura_error *err)
 {
+	(void)unfinished; /* inside the committed part, even an unfinished write is damage */
 	return add_bad(ud, segno, offset, why, err);
 }
 

@@ -381,6 +381,32 @@ static uint64_t resync(int fd, uint32_t segno, uint64_t off, uint64_t size)
 	return size;
 }
 
+enum header_kind { HEADER_BAD, HEADER_UNFINISHED, HEADER_SIZED };
+
+/* What a header that failed its checks still says: a placeholder or a record cut
+ * off by the end of the file is an unfinished write; a good header with a body
+ * that does not check gives at least the record's length. */
+static enum header_kind classify(int fd, uint64_t off, uint64_t size, uint64_t *len)
+{
+	unsigned char h[KURA_RECORD_HEADER];
+	size_t got;
+	if (kura_fs_pread_full(fd, h, sizeof h, off, &got) != 0)
+		return HEADER_BAD;
+	if (got < sizeof h)
+		return HEADER_UNFINISHED;
+	if (memcmp(h, REC_MAGIC, 4) != 0)
+		return HEADER_BAD;
+	uint32_t c = crc(0, h, 16);
+	if (get_u32(h + 16) == ~c)
+		return HEADER_UNFINISHED;
+	if (get_u32(h + 16) != c)
+		return HEADER_BAD;
+	*len = get_u64(h + 8);
+	if (*len > size || off + KURA_RECORD_OVERHEAD + *len > size)
+		return HEADER_UNFINISHED;
+	return HEADER_SIZED;
+}
+
 int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
 		      void *ud, uint64_t *valid_end, kura_error *err)
 {
@@ -427,9 +453,15 @@ int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_
 		if (bad == KURA_EVERIFY) {
 			if (!ops->damage)
 				break; /* recovery: the torn tail starts here */
-			if ((rc = ops->damage(ud, segno, off, why.message, err)) != 0)
+			uint64_t len = 0;
+			enum header_kind kind = classify(fd, off, size, &len);
+			if ((rc = ops->damage(ud, segno, off, why.message, kind == HEADER_UNFINISHED, err)) != 0)
 				goto out;
-			off = resync(fd, segno, off, size);
+			if (kind == HEADER_UNFINISHED)
+				break; /* nothing after an unfinished write was ever written completely */
+			/* never look for records inside a record of known length (a document
+			 * may contain bytes that look like one) */
+			off = kind == HEADER_SIZED ? off + KURA_RECORD_OVERHEAD + len : resync(fd, segno, off, size);
 			continue;
 		}
 		if (bad != 0) {

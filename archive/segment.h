@@ -84,13 +84,16 @@ int kura_record_read_body(int fd, const kura_record_info *info, kura_record_body
 
 /* A whole-segment walk. body (optional) sees each record's body as it is read;
  * record is called once the record has verified completely. damage NULL means
- * recovery mode: stop at the first bad record. Otherwise damage is told about it
- * and the walk resynchronises on the next good record header. */
+ * recovery mode: stop at the first bad record. Otherwise damage is told about it:
+ * unfinished (1) for a write that never completed (a placeholder header, or a
+ * record cut off by the end of the file), after which the walk ends; otherwise
+ * the walk goes on after the record when its header gives its length, or at the
+ * next good record header. */
 typedef struct kura_scan_ops {
 	int (*body)(void *ud, const kura_record_info *info, uint64_t body_off, const unsigned char *p,
 		    size_t n, kura_error *err);
 	int (*record)(void *ud, const kura_record_info *info, kura_error *err);
-	int (*damage)(void *ud, uint32_t segno, uint64_t offset, const char *why, kura_error *err);
+	int (*damage)(void *ud, uint32_t segno, uint64_t offset, const char *why, int unfinished, kura_error *err);
 	void (*progress)(void *ud, uint64_t bytes_done);
 } kura_scan_ops;
 

@@ -2,6 +2,7 @@
  * in the middle is reported and skipped, and a reopened writer cuts the torn tail. */
 #include <check.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@ struct seen {
 	uint64_t lens[16];
 	int damage;
 	uint64_t damage_at[16];
+	int unfinished[16];
 };
 
 static int on_body(void *ud, const kura_record_info *info, uint64_t off, const unsigned char *p, size_t n, kura_error *err)
@@ -41,18 +43,20 @@ static int on_record(void *ud, const kura_record_info *info, kura_error *err)
 	return 0;
 }
 
-static int on_damage(void *ud, uint32_t segno, uint64_t offset, const char *why, kura_error *err)
+static int on_damage(void *ud, uint32_t segno, uint64_t offset, const char *why, int unfinished, kura_error *err)
 {
 	(void)segno;
 	(void)why;
 	(void)err;
 	struct seen *s = ud;
+	s->unfinished[s->damage] = unfinished;
 	s->damage_at[s->damage++] = offset;
 	return 0;
 }
 
 static const kura_scan_ops recovery = {on_body, on_record, NULL, NULL};
 static const kura_scan_ops scrubbing = {on_body, on_record, on_damage, NULL};
+
 
 static void free_seen(struct seen *s)
 {
@@ -164,6 +168,15 @@ START_TEST(torn_tail_is_not_data)
 	ck_assert_uint_eq(valid_end, committed);
 	free_seen(&s);
 
+	/* in scrub mode the torn tail is reported as an unfinished write, and the walk ends there */
+	struct seen t = {0};
+	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &t, &valid_end, &err), 0);
+	ck_assert_int_eq(t.n, 2);
+	ck_assert_int_eq(t.damage, 1);
+	ck_assert_int_eq(t.unfinished[0], 1);
+	ck_assert_uint_eq(t.damage_at[0], committed);
+	free_seen(&t);
+
 	/* the torn tail ends in a cut-short body with a finished-looking header: still refused */
 	unsigned char h[KURA_RECORD_HEADER];
 	char path[4096];
@@ -219,6 +232,10 @@ START_TEST(damage_is_reported_and_skipped)
 	flip_byte(dir, at[1] + 9);
 	flip_byte(dir, at[2] + KURA_RECORD_HEADER + 1000); /* a body byte of the third */
 	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.damage, 1);
+	ck_assert_int_eq(s.unfinished[0], 0); /* complete but damaged: not a torn tail */
+	free_seen(&s);
+	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 2);
 	ck_assert_int_eq(s.damage, 1);
 	ck_assert_uint_eq(s.damage_at[0], at[2]);
@@ -261,6 +278,46 @@ START_TEST(bad_file_header_and_truncate)
 }
 END_TEST
 
+START_TEST(records_inside_a_damaged_record_are_not_read)
+{
+	/* a document that contains a perfect copy of a record must not turn into
+	 * one when its own record is damaged */
+	char *dir = kura_test_tmpdir();
+	kura_segment_writer *w;
+	kura_error err;
+	unsigned char inner[200];
+	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0);
+	write_record(w, KURA_RECORD_OBJECT, (const unsigned char *)"fake", 4, 4);
+	uint64_t fake_len = kura_segment_writer_tell(w) - KURA_SEGMENT_FILE_HEADER;
+	ck_assert_int_eq(kura_segment_writer_sync(w, &err), 0);
+	kura_segment_writer_close(w);
+	char path[4096];
+	kura_segment_path(path, sizeof path, dir, 1);
+	FILE *f = fopen(path, "rb");
+	fseek(f, KURA_SEGMENT_FILE_HEADER, SEEK_SET);
+	ck_assert_uint_eq(fread(inner, 1, fake_len, f), fake_len);
+	fclose(f);
+	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0); /* start over */
+	unsigned char doc[3000];
+	memset(doc, 'x', sizeof doc);
+	memcpy(doc + 1000, inner, fake_len);
+	uint64_t outer = kura_segment_writer_tell(w);
+	write_record(w, KURA_RECORD_BLOB, doc, sizeof doc, 500);
+	write_record(w, KURA_RECORD_OBJECT, (const unsigned char *)"real", 4, 4);
+	ck_assert_int_eq(kura_segment_writer_sync(w, &err), 0);
+	kura_segment_writer_close(w);
+	flip_byte(dir, outer + KURA_RECORD_HEADER + 10); /* damage the outer body */
+	struct seen s = {0};
+	uint64_t valid_end;
+	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.damage, 1);
+	ck_assert_int_eq(s.n, 1); /* only the real record after it */
+	ck_assert_mem_eq(s.bodies[0], "real", 4);
+	free_seen(&s);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("segment");
@@ -270,6 +327,7 @@ int main(void)
 	tcase_add_test(tc, torn_tail_is_not_data);
 	tcase_add_test(tc, damage_is_reported_and_skipped);
 	tcase_add_test(tc, bad_file_header_and_truncate);
+	tcase_add_test(tc, records_inside_a_damaged_record_are_not_read);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);
 }
