@@ -91,6 +91,10 @@ int kura_store_init(const char *path, const kura_init_options *opts, kura_error 
 		return kura_error_set(err, KURA_EINPUT, "segment size must be at least 4096 bytes");
 	if (level < 1 || level > 19)
 		return kura_error_set(err, KURA_EINPUT, "zstd level must be 1 to 19");
+	for (size_t i = 0; opts && i < opts->ntsa_urls; i++) /* everything is checked before anything is made */
+		if (strncmp(opts->tsa_urls[i], "http://", 7) != 0 && strncmp(opts->tsa_urls[i], "https://", 8) != 0)
+			return kura_error_set(err, KURA_EINPUT, "--tsa-url must be an http:// or https:// URL, not '%s'",
+					      opts->tsa_urls[i]);
 
 	char p[4096];
 	struct stat st;
@@ -143,14 +147,8 @@ int kura_store_init(const char *path, const kura_init_options *opts, kura_error 
 		return rc;
 
 	json_t *urls = json_array();
-	for (size_t i = 0; opts && i < opts->ntsa_urls; i++) {
-		const char *u = opts->tsa_urls[i];
-		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
-			json_decref(urls);
-			return kura_error_set(err, KURA_EINPUT, "--tsa-url must be an http:// or https:// URL, not '%s'", u);
-		}
-		json_array_append_new(urls, json_string(u));
-	}
+	for (size_t i = 0; opts && i < opts->ntsa_urls; i++)
+		json_array_append_new(urls, json_string(opts->tsa_urls[i]));
 	json_t *cfg = json_pack("{s:i, s:s, s:I, s:i, s:s, s:o}", "format", 1, "hash", hash, "segment_size",
 				(json_int_t)segsize, "zstd_level", level, "created", created, "tsa_urls", urls);
 	char *text = cfg ? json_dumps(cfg, JSON_INDENT(2)) : NULL;

@@ -86,7 +86,8 @@ int kura_cmd_daemon(int argc, char **argv)
 			break;
 		int64_t now;
 		long wait = 3600;
-		if (r.next_due != KURA_NEVER && kura_clock_now(&now, NULL) == 0 && (r.next_due - now) / 1000 < wait)
+		if (r.next_due != KURA_NEVER && kura_clock_now(&now, NULL) == 0 && r.next_due > now &&
+		    (r.next_due - now) / 1000 < wait)
 			wait = (long)((r.next_due - now) / 1000) + 1;
 		pause_for(wait > 0 ? wait : 1);
 	}

@@ -2,6 +2,7 @@
  * Without --tsa-url the store gets an embedded TSA (renewal/tsa_setup.c). */
 #include <errno.h>
 #include <getopt.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -98,10 +99,25 @@ int kura_cmd_init(int argc, char **argv)
 		free(urls);
 		return kura_cli_usage(usage, "init takes exactly one STORE folder");
 	}
+	/* check the policy and the key kind before anything is made */
+	kura_error err = {0};
+	kura_policy *policy = NULL;
+	static const char *kinds[] = {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", NULL};
+	int known = !tsa.key;
+	for (int i = 0; !known && kinds[i]; i++)
+		known = strcmp(tsa.key, kinds[i]) == 0;
+	if (!known) {
+		free(urls);
+		return kura_cli_usage(usage, "--tsa-key must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096, not '%s'", tsa.key);
+	}
+	if (kura_policy_load(&policy, NULL, prep.policy ? prep.policy : KURA_DEFAULT_POLICY, &err) != 0) {
+		free(urls);
+		return kura_cli_fail(&err);
+	}
+	kura_policy_free(policy);
 	prep.tsa = io.ntsa_urls == 0 ? &tsa : NULL;
 	io.prepare = prepare;
 	io.prepare_ud = &prep;
-	kura_error err = {0};
 	int rc = kura_store_init(argv[optind], &io, &err);
 	free(urls);
 	if (rc != 0)

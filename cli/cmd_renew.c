@@ -56,7 +56,10 @@ static int show_plan(kura_store *st, int json, kura_error *err)
 int kura_cli_report_run(const kura_run_report *r, int json)
 {
 	char next[KURA_TIME_BUFSZ] = "never";
-	if (r->next_due != KURA_NEVER)
+	int64_t now = 0;
+	if (r->next_due != KURA_NEVER && r->next_due == INT64_MIN && kura_clock_now(&now, NULL) == 0)
+		kura_time_format(next, now); /* overdue: a chain whose last token cannot be read */
+	else if (r->next_due != KURA_NEVER)
 		kura_time_format(next, r->next_due);
 	if (json) {
 		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:I, s:s, s:s}", "tsa_rolled_over", r->rolled_over,

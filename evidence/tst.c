@@ -314,9 +314,17 @@ int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *
 		goto out;
 	}
 	signers = CMS_get0_signers(t->cms);
-	if (sk_X509_num(signers) != 1 || !check_ess(t, sk_X509_value(signers, 0), anchors))
+	if (sk_X509_num(signers) != 1 || !check_ess(t, sk_X509_value(signers, 0), anchors)) {
 		rc = kura_error_set(err, KURA_EVERIFY,
 				    "time-stamp token: the signing-certificate attribute (ESSCertID) does not name the signer");
+		goto out;
+	}
+	/* a TSA certificate cannot vouch for a time outside its own life (a backdated token) */
+	time_t gen = (time_t)(t->gentime / 1000);
+	X509 *s = sk_X509_value(signers, 0);
+	if (X509_cmp_time(X509_get0_notBefore(s), &gen) > 0 || X509_cmp_time(X509_get0_notAfter(s), &gen) < 0)
+		rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token: its genTime lies outside its TSA certificate's validity "
+						      "(a backdated or postdated token)");
 out:
 	ERR_clear_error();
 	sk_X509_free(signers);

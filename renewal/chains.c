@@ -241,7 +241,9 @@ static int chain_walk(unsigned char ***tokens, size_t **lens, size_t *count, str
 	size_t *tl = rc == 0 ? calloc(k, sizeof *tl) : NULL;
 	if (rc == 0 && (!tok || !tl))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0 && (tok[0] = malloc((*start)->tlen))) {
+	if (rc == 0 && !(tok[0] = malloc((*start)->tlen)))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0) {
 		memcpy(tok[0], (*start)->token, (*start)->tlen);
 		tl[0] = (*start)->tlen;
 	}
@@ -290,7 +292,7 @@ int kura_chain_tokens(unsigned char ***tokens, size_t **lens, size_t *count, con
 		      kura_evidence_cache *cache, const char *start, const char *upto, kura_error *err)
 {
 	struct link_list renewals = {0};
-	const kura_chain_record *r;
+	const kura_chain_record *r = NULL;
 	int rc = chain_walk(tokens, lens, count, &renewals, &r, st, cache, start, upto, err);
 	if (rc == 0)
 		*md = r->md;
@@ -308,8 +310,11 @@ static int add_chain(kura_er_builder *b, kura_store *st, kura_evidence_cache *ca
 	size_t *tl = NULL, k = 0;
 	const kura_chain_record *r;
 	int rc = chain_walk(&tok, &tl, &k, &renewals, &r, st, cache, start_id, upto, err);
-	if (rc != 0)
+	if (rc != 0) {
+		free(renewals.ids);
+		free(renewals.pos);
 		return rc;
+	}
 	const EVP_MD *md = r->md;
 	size_t hlen = (size_t)EVP_MD_get_size(md), counts[80], nsib;
 	unsigned char *values = malloc((k + 70) * hlen);

@@ -74,9 +74,16 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 	unsigned char **tok = NULL;
 	size_t *tl = NULL, k = 0;
 	const EVP_MD *md;
-	int rc = kura_chain_tokens(&tok, &tl, &k, &md, st, cache, it->chain, NULL, err);
-	if (rc != 0)
-		return rc;
+	kura_error why = {0};
+	if (kura_chain_tokens(&tok, &tl, &k, &md, st, cache, it->chain, NULL, &why) != 0) {
+		/* one damaged record must not stop the planning of the others */
+		it->due = INT64_MIN;
+		it->action = 'T';
+		snprintf(it->hash, sizeof it->hash, "?");
+		snprintf(it->reason, sizeof it->reason, "its evidence cannot be read (%s): run kura scrub", why.message);
+		(void)err;
+		return 0;
+	}
 	snprintf(it->hash, sizeof it->hash, "%s", kura_hash_name_by_nid(EVP_MD_get_type(md)));
 	it->due = KURA_NEVER;
 	it->action = 'T';

@@ -152,7 +152,7 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 		char done[16];
 		snprintf(done, sizeof done, "%s", hash);
 		kura_renew_result res;
-		if ((rc = kura_renew_timestamps(&res, st, chains, nch, &tsa.opts, tsa.anchors, err)) != 0)
+		if ((rc = kura_renew_timestamps(&res, st, chains, nch, &tsa.opts, tsa.opts.anchors, err)) != 0)
 			goto out;
 		r->chains_renewed += res.renewed;
 		r->refused += res.refused;
