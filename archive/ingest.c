@@ -161,9 +161,22 @@ static int known_blob(kura_ingest *in, const unsigned char sha[32], kura_index_b
 			return 1;
 		}
 	int rc = kura_index_get_blob(kura_store_index(in->st), sha, loc, err);
-	if (rc == 0)
-		return 1;
-	return rc == KURA_ENOTFOUND ? 0 : rc;
+	if (rc == KURA_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	/* content is shared only with a copy that is still good: re-ingesting the
+	 * original of a damaged object stores it afresh (and heals the index) */
+	kura_error why;
+	rc = kura_blob_read(kura_store_segdir(in->st), loc->segno, loc->offset, sha, NULL, NULL, &why);
+	if (rc == KURA_EVERIFY)
+		return 0;
+	if (rc != 0) {
+		if (err)
+			*err = why;
+		return rc;
+	}
+	return 1;
 }
 
 static int read_chunk(int fd, unsigned char *buf, size_t *got, const char *path, kura_error *err)

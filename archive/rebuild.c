@@ -210,6 +210,8 @@ int kura_rebuild_recover(kura_store *st, kura_error *err)
 			break;
 		}
 		rc = kura_segment_scan(segdir, segno, segno == state_seg ? state_end : 0, 0, &recover_ops, &a, &valid_end, err);
+		if (rc == 0 && last_seg != 0) /* the segment before this one was full when the crash came */
+			kura_index_batch_put_sealed_size(a.b, last_seg, last_end);
 		last_seg = segno;
 		last_end = valid_end;
 	}

@@ -237,9 +237,16 @@ int kura_segment_writer_roll(kura_segment_writer *w, kura_error *err)
 	int rc = kura_segment_writer_sync(w, err);
 	if (rc != 0)
 		return rc;
+	/* the new segment first: if it cannot be made, the writer stays usable */
+	kura_segment_writer next = *w;
+	if ((rc = open_segment(&next, w->segno + 1, 0, err)) != 0)
+		return rc;
 	close(w->fd);
-	w->fd = -1;
-	return open_segment(w, w->segno + 1, 0, err);
+	w->fd = next.fd;
+	w->segno = next.segno;
+	w->flushed = next.flushed;
+	w->blen = 0;
+	return 0;
 }
 
 static void make_header(unsigned char h[KURA_RECORD_HEADER], uint8_t type, uint64_t body_len, int valid)

@@ -365,8 +365,14 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 	/* Roll. A crash between the new segment and this state write is repaired by
 	 * recovery, which also walks segments past the one the index names. */
 	uint32_t old = kura_segment_writer_segno(st->w);
-	if ((rc = kura_segment_writer_roll(st->w, err)) != 0)
-		return rc;
+	kura_error why = {0};
+	if (kura_segment_writer_roll(st->w, &why) != 0) {
+		/* what was committed stays committed and is reported; the roll is
+		 * tried again at the next commit */
+		fprintf(stderr, "kura: warning: could not start segment %08u (%s); continuing in segment %08u\n", old + 1,
+			why.message, old);
+		return 0;
+	}
 	st->committed_end = KURA_SEGMENT_FILE_HEADER;
 	kura_index_batch_put_sealed_size(b, old, end);
 	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), st->committed_end);

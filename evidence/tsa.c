@@ -316,7 +316,14 @@ static int sign_token(unsigned char **out, size_t *len, kura_tsa *t, TS_TST_INFO
 	int clen = i2d_TS_TST_INFO(tst, &content), elen = -1, n = -1;
 	int64_t gen;
 	BIO *in = clen > 0 ? BIO_new_mem_buf(content, clen) : NULL;
-	ESS_SIGNING_CERT_V2 *sc = OSSL_ESS_signing_cert_v2_new_init(EVP_sha256(), t->cert, NULL, 0);
+	/* sign with the hash the requester chose for the imprint: a request moved to
+	 * SHA-512 because SHA-256 ends must not get a SHA-256 signature */
+	const ASN1_OBJECT *alg;
+	X509_ALGOR_get0(&alg, NULL, NULL, TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(tst)));
+	const EVP_MD *md = EVP_get_digestbyobj(alg);
+	if (!md)
+		md = EVP_sha256();
+	ESS_SIGNING_CERT_V2 *sc = OSSL_ESS_signing_cert_v2_new_init(md, t->cert, NULL, 0);
 	ASN1_TIME *when = NULL;
 	CMS_ContentInfo *cms = NULL;
 	CMS_SignerInfo *si = NULL;
@@ -327,7 +334,7 @@ static int sign_token(unsigned char **out, size_t *len, kura_tsa *t, TS_TST_INFO
 	    (when = ASN1_TIME_set(NULL, (time_t)(gen / 1000))) &&
 	    (cms = CMS_sign(NULL, NULL, NULL, NULL, flags)) &&
 	    CMS_set1_eContentType(cms, OBJ_nid2obj(NID_id_smime_ct_TSTInfo)) &&
-	    (si = CMS_add1_signer(cms, t->cert, t->key, EVP_sha256(), flags)) &&
+	    (si = CMS_add1_signer(cms, t->cert, t->key, md, flags)) &&
 	    CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, ASN1_STRING_type(when), when, -1) &&
 	    CMS_signed_add1_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, V_ASN1_SEQUENCE, ess, elen)) {
 		int ok = 1;

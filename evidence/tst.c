@@ -13,6 +13,7 @@
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
 
+#include "common/hash.h"
 #include "evidence/tst.h"
 
 #define KURA_TIME_BUFSZ_LOCAL 32
@@ -200,6 +201,15 @@ void kura_tst_sig_alg(const kura_tst *t, char *buf, size_t n)
 		snprintf(buf, n, "%s", OBJ_nid2ln(snid));
 	else
 		OBJ_obj2txt(buf, (int)n, sobj, 1);
+}
+
+const char *kura_tst_signature_hash(const kura_tst *t)
+{
+	X509_ALGOR *dig;
+	const ASN1_OBJECT *obj;
+	CMS_SignerInfo_get0_algs(t->si, NULL, NULL, &dig, NULL);
+	X509_ALGOR_get0(&obj, NULL, NULL, dig);
+	return kura_hash_name_by_nid(OBJ_obj2nid(obj));
 }
 
 void kura_tst_key_alg(const kura_tst *t, char *buf, size_t n)

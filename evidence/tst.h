@@ -32,6 +32,8 @@ void kura_tst_tsa_name(const kura_tst *t, char *buf, size_t n);
 /* The signature algorithm, e.g. "sha256WithRSAEncryption", and key, e.g. "rsa-3072". */
 void kura_tst_sig_alg(const kura_tst *t, char *buf, size_t n);
 void kura_tst_key_alg(const kura_tst *t, char *buf, size_t n);
+/* The hash of the token's signature ("sha256", ...), or NULL if kura does not know it. */
+const char *kura_tst_signature_hash(const kura_tst *t);
 /* kura's name of a public key's algorithm and size: "rsa-3072", "ec-p256", ... */
 void kura_key_alg_name(EVP_PKEY *key, char *buf, size_t n);
 /* The certificates the token carries (owned by t). */

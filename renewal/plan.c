@@ -113,6 +113,14 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 		day_text(day, end - 86400000);
 		snprintf(it->reason, sizeof it->reason, "its last time-stamp's key %s suffices only until %s (%s)", key, day, source);
 	}
+	const char *sighash = kura_tst_signature_hash(t);
+	if (sighash && kura_policy_end(&end, &source, p, sighash) == 0 && end != KURA_NEVER &&
+	    end - kura_policy_margin_algorithm(p) < it->due) {
+		it->due = end - kura_policy_margin_algorithm(p);
+		day_text(day, end - 86400000);
+		snprintf(it->reason, sizeof it->reason, "its last time-stamp is signed with %s, which suffices only until %s (%s)",
+			 sighash, day, source);
+	}
 	if (kura_policy_end(&end, &source, p, it->hash) == 0 && end != KURA_NEVER &&
 	    end - kura_policy_margin_algorithm(p) <= it->due) {
 		it->due = end - kura_policy_margin_algorithm(p);
