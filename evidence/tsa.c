@@ -422,18 +422,39 @@ static EVP_PKEY *read_key(const char *dir, const char *name)
 	return k;
 }
 
-/* Moves DIR/name to DIR/old/STAMP-name (certificates) or removes it (keys: a
- * retired key must never sign again). */
-static int retire(const char *dir, const char *name, const char *stamp, int is_key)
+static int write_key_at(const char *dir, const char *name, EVP_PKEY *key)
+{
+	char p[4096];
+	if (path_in(p, sizeof p, dir, name))
+		return -1;
+	unlink(p); /* a leftover of an interrupted rollover */
+	return write_key(p, key);
+}
+
+static int write_certs_at(const char *dir, const char *name, X509 *cert, const char *mode)
+{
+	char p[4096];
+	return path_in(p, sizeof p, dir, name) || write_certs(p, &cert, 1, mode);
+}
+
+/* Keeps a copy of DIR/name as DIR/old/STAMP-name (a hard link). */
+static int keep_old(const char *dir, const char *name, const char *stamp)
 {
 	char from[4096], to[4096], old[4096];
 	if (path_in(from, sizeof from, dir, name) || path_in(old, sizeof old, dir, "old"))
 		return -1;
-	if (is_key)
-		return unlink(from);
 	if (mkdir(old, 0700) != 0 && errno != EEXIST)
 		return -1;
 	snprintf(to, sizeof to, "%s/%s-%s", old, stamp, name);
+	return link(from, to) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* Renames DIR/name.new over DIR/name. */
+static int swap_in(const char *dir, const char *name)
+{
+	char from[4096], to[4096];
+	if (path_in(to, sizeof to, dir, name) || snprintf(from, sizeof from, "%s.new", to) >= (int)sizeof from)
+		return -1;
 	return rename(from, to);
 }
 
@@ -487,15 +508,17 @@ int kura_tsa_rollover(const char *dir, const char *key, kura_error *err)
 		rc = kura_error_set(err, KURA_EINTERNAL, "making the embedded TSA's new certificate failed");
 		goto out;
 	}
-	/* the old certificates go to old/, the old keys away; anchors.pem only grows */
-	if (retire(dir, "tsa.pem", stamp, 0) || retire(dir, "tsa.key", stamp, 1) ||
-	    (new_root && (retire(dir, "root.pem", stamp, 0) || retire(dir, "root.key", stamp, 1))) ||
-	    path_in(p, sizeof p, dir, "tsa.key") || write_key(p, tsa_key) ||
-	    path_in(p, sizeof p, dir, "tsa.pem") || write_certs(p, &tsa, 1, "w") ||
-	    (new_root && (path_in(p, sizeof p, dir, "root.key") || write_key(p, root_key) ||
-			  path_in(p, sizeof p, dir, "root.pem") || write_certs(p, &root, 1, "w") ||
-			  path_in(p, sizeof p, dir, "anchors.pem") || write_certs(p, &root, 1, "a"))) ||
-	    write_params(dir, root_days, tsa_days, label, kind) || kura_fs_sync_dir(dir))
+	/* Crash-safe order: the new files are written under temporary names and
+	 * synced, the new root joins anchors.pem first, the old certificates are
+	 * linked into old/, and only then do renames put the new key and
+	 * certificate in place (the old key is gone with that rename). At every
+	 * moment the folder holds a working TSA and every root it ever used. */
+	if (write_key_at(dir, "tsa.key.new", tsa_key) || write_certs_at(dir, "tsa.pem.new", tsa, "w") ||
+	    (new_root && (write_key_at(dir, "root.key.new", root_key) || write_certs_at(dir, "root.pem.new", root, "w") ||
+			  write_certs_at(dir, "anchors.pem", root, "a"))) ||
+	    keep_old(dir, "tsa.pem", stamp) || (new_root && keep_old(dir, "root.pem", stamp)) ||
+	    (new_root && (swap_in(dir, "root.key") || swap_in(dir, "root.pem"))) || swap_in(dir, "tsa.key") ||
+	    swap_in(dir, "tsa.pem") || write_params(dir, root_days, tsa_days, label, kind) || kura_fs_sync_dir(dir))
 		rc = kura_error_sys(err, KURA_EIO, "writing the embedded TSA's new key and certificate into %s", dir);
 out:
 	ERR_clear_error();

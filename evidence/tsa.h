@@ -46,8 +46,9 @@ int kura_tsa_respond(kura_tsa *t, const unsigned char *req, size_t len, unsigned
 X509 *kura_tsa_cert(kura_tsa *t);
 
 /* Rolls the TSA in dir over: a new key and certificate, and a new root as well
- * when the root would end first. Old certificates move to dir/old, old keys are
- * destroyed, and anchors.pem keeps every root, so old tokens stay verifiable. */
+ * when the root would end first. Old certificates are kept in dir/old, old keys
+ * are destroyed, and anchors.pem keeps every root, so old tokens stay verifiable.
+ * A crash at any point leaves a working TSA. */
 int kura_tsa_rollover(const char *dir, const char *key, kura_error *err);
 /* The kind of key the TSA signs with now ("ec-p256", "rsa-2048", ...). */
 void kura_tsa_key_alg(kura_tsa *t, char *buf, size_t n);

@@ -68,6 +68,27 @@ out:
 	return out;
 }
 
+int kura_renew_check_chain(kura_store *st, const char *start, STACK_OF(X509) *anchors, int64_t now, kura_error *why)
+{
+	kura_evidence_cache *cache = NULL;
+	unsigned char **tok = NULL;
+	size_t *tl = NULL, k = 0;
+	const EVP_MD *md;
+	kura_tst *last = NULL;
+	int rc = kura_evidence_cache_new(&cache, why);
+	if (rc == 0)
+		rc = kura_chain_tokens(&tok, &tl, &k, &md, st, cache, start, NULL, why);
+	if (rc == 0)
+		rc = kura_tst_parse(&last, tok[k - 1], tl[k - 1], why);
+	if (rc == 0)
+		rc = kura_tst_verify(last, anchors, NULL, now, why);
+	kura_tst_free(last);
+	kura_free_tokens(tok, k);
+	free(tl);
+	kura_evidence_cache_free(cache);
+	return rc;
+}
+
 static void describe(kura_renew_result *res, const unsigned char *token, size_t tlen, const char *from)
 {
 	kura_tst *t = NULL;

@@ -31,6 +31,11 @@ typedef struct kura_renew_result {
 	char tsa[256];
 } kura_renew_result;
 
+/* Does the chain's last token verify now? (Broken evidence is never renewed, by
+ * either kind of renewal.) 0 yes; KURA_EVERIFY with the reason in why; other
+ * codes for failures to read. */
+int kura_renew_check_chain(kura_store *st, const char *start, STACK_OF(X509) *anchors, int64_t now, kura_error *why);
+
 /* starts: n chain start IDs (KURA_ID_LEN characters each). */
 int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *starts, size_t n,
 			  const kura_stamper_options *tsa, STACK_OF(X509) *anchors, kura_error *err);

@@ -104,6 +104,13 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 	for (size_t i = 0; i < n && items[i].due <= now; i++) {
 		if (items[i].action != 'H')
 			continue;
+		kura_error why = {0};
+		if (kura_renew_check_chain(st, items[i].chain, tsa.opts.anchors, now, &why) != 0) {
+			fprintf(stderr, "kura: NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); its "
+					"evidence is broken and needs a person's attention\n", items[i].chain, why.message);
+			r->refused++;
+			continue;
+		}
 		if (nobj + items[i].objects > ncap) {
 			ncap = (nobj + items[i].objects) * 2;
 			char *g = realloc(objects, ncap * KURA_ID_LEN);
