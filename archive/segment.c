@@ -522,7 +522,8 @@ int kura_segment_list(uint32_t **out, size_t *count, const char *segdir, kura_er
 		list[n++] = segno;
 	}
 	closedir(d);
-	qsort(list, n, sizeof *list, cmp_u32);
+	if (n > 0)
+		qsort(list, n, sizeof *list, cmp_u32);
 	*out = list;
 	*count = n;
 	return 0;

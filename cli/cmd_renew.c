@@ -75,6 +75,7 @@ int kura_cli_report_run(const kura_run_report *r, int json)
 		       r->chains_renewed, r->objects_rehashed, r->objects_rehashed ? " to " : "", r->rehash_to, next,
 		       r->next_reason[0] ? ": " : "", r->next_reason);
 	}
+	fflush(stdout); /* the daemon's log: each round as it happens */
 	if (r->refused)
 		fprintf(stderr, "kura: %zu chain(s) were NOT renewed because their evidence no longer verifies; "
 				"see the messages above\n", r->refused);

@@ -196,16 +196,19 @@ int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err)
 	int rc = kura_clock_now(&now, err);
 	if (rc != 0)
 		return rc;
-	char cn[256], p[4096];
+	char cn[256], p[4096], tag[7];
+	unsigned char r[3] = {0};
+	RAND_bytes(r, sizeof r); /* tells two kura TSAs apart in reports */
+	snprintf(tag, sizeof tag, "%02x%02x%02x", r[0], r[1], r[2]);
 	EVP_PKEY *tsa_key = new_key(kind);
 	if (!tsa_key)
 		return kura_error_set(err, KURA_EINPUT, "unknown TSA key kind '%s' (ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096)", kind);
 	EVP_PKEY *root_key = EVP_EC_gen("P-384");
 	X509 *root = NULL, *tsa = NULL;
-	snprintf(cn, sizeof cn, "%s embedded TSA root", label);
+	snprintf(cn, sizeof cn, "%s embedded TSA root %s", label, tag);
 	if (root_key)
 		root = make_cert(root_key, cn, "kura embedded time-stamping", NULL, NULL, now, root_days, 1);
-	snprintf(cn, sizeof cn, "%s embedded TSA", label);
+	snprintf(cn, sizeof cn, "%s embedded TSA %s", label, tag);
 	if (root && tsa_key)
 		tsa = make_cert(tsa_key, cn, "kura embedded time-stamping", root, root_key, now, tsa_days, 0);
 	if (!tsa) {
@@ -489,6 +492,14 @@ int kura_tsa_rollover(const char *dir, const char *key, kura_error *err)
 		goto out;
 	}
 	root = sk_X509_shift(roots);
+	/* the successors keep the names of the TSA and its root */
+	char root_cn[256] = "kura embedded TSA root", tsa_cn[256] = "kura embedded TSA";
+	X509_NAME_get_text_by_NID(X509_get_subject_name(root), NID_commonName, root_cn, sizeof root_cn);
+	STACK_OF(X509) *current = sk_X509_new_null();
+	if (current && path_in(p, sizeof p, dir, "tsa.pem") == 0 && kura_load_certs(current, p, NULL) == 0)
+		X509_NAME_get_text_by_NID(X509_get_subject_name(sk_X509_value(current, 0)), NID_commonName, tsa_cn,
+					  sizeof tsa_cn);
+	sk_X509_pop_free(current, X509_free);
 	int64_t root_end;
 	kura_asn1_time_ms(&root_end, X509_get0_notAfter(root));
 	int new_root = root_end < now + (int64_t)tsa_days * 86400000 + 86400000;
@@ -496,14 +507,14 @@ int kura_tsa_rollover(const char *dir, const char *key, kura_error *err)
 		X509_free(root);
 		root = NULL;
 		if ((new_root_key = EVP_EC_gen("P-384")))
-			root = make_cert(new_root_key, "kura embedded TSA root", "kura embedded time-stamping", NULL, NULL, now,
+			root = make_cert(new_root_key, root_cn, "kura embedded time-stamping", NULL, NULL, now,
 					 root_days, 1);
 		EVP_PKEY_free(root_key);
 		root_key = new_root_key;
 		new_root_key = NULL;
 	}
 	if (root)
-		tsa = make_cert(tsa_key, "kura embedded TSA", "kura embedded time-stamping", root, root_key, now, tsa_days, 0);
+		tsa = make_cert(tsa_key, tsa_cn, "kura embedded time-stamping", root, root_key, now, tsa_days, 0);
 	if (!tsa) {
 		rc = kura_error_set(err, KURA_EINTERNAL, "making the embedded TSA's new certificate failed");
 		goto out;

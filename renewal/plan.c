@@ -148,7 +148,8 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 		rc = kura_evidence_cache_new(&cache, err);
 	if (rc != 0)
 		goto out;
-	qsort(l.pairs, l.n, 2 * KURA_ID_LEN, cmp_pair);
+	if (l.n > 0)
+		qsort(l.pairs, l.n, 2 * KURA_ID_LEN, cmp_pair);
 	for (size_t i = 0; i < l.n;) {
 		size_t j = i;
 		while (j < l.n && memcmp(l.pairs + j * 2 * KURA_ID_LEN, l.pairs + i * 2 * KURA_ID_LEN, KURA_ID_LEN) == 0)
@@ -173,7 +174,8 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 			goto out;
 		i = j;
 	}
-	qsort(out, count, sizeof *out, cmp_due);
+	if (count > 0)
+		qsort(out, count, sizeof *out, cmp_due);
 out:
 	free(l.pairs);
 	kura_evidence_cache_free(cache);

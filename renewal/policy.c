@@ -110,7 +110,7 @@ int kura_policy_parse(kura_policy **out, const char *text, size_t len, const cha
 		void *it = NULL;
 		struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
 		if (e)
-			rc = kura_error_set(err, KURA_EINPUT, "%s line %d: %s; nothing was changed", origin, e->line + 1, e->msg);
+			rc = kura_error_set(err, KURA_EINPUT, "%s line %d: %s; nothing was changed", origin, e->line, e->msg);
 		else
 			rc = kura_error_set(err, KURA_EINPUT, "%s is not valid YAML; nothing was changed", origin);
 		goto out;
