@@ -26,8 +26,10 @@ static int on_body(void *ud, const kura_record_info *info, uint64_t off, const u
 {
 	(void)err;
 	struct seen *s = ud;
-	if (off == 0)
+	if (off == 0) { /* a damaged record before may have left a body behind */
+		free(s->bodies[s->n]);
 		s->bodies[s->n] = malloc(info->body_len + 1);
+	}
 	memcpy(s->bodies[s->n] + off, p, n);
 	return 0;
 }
