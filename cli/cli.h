@@ -29,6 +29,10 @@ int kura_cli_report_run(const struct kura_run_report *r, int json);
 /* Seals the pending objects of a store open for writing, reporting on stderr. */
 int kura_cli_seal(struct kura_store *st, kura_error *err);
 
+/* Parses the options of a command whose only option is --json: sets *json and
+ * leaves optind at the first operand. Returns 0, or the exit status of a usage error. */
+int kura_cli_json_option(int argc, char **argv, const char *usage, int *json);
+
 /* Prints "kura: <message>" and returns the exit status for err's code. */
 int kura_cli_fail(const kura_error *err);
 /* Prints "kura <cmd>: <message>" and the command's usage line; returns 2. */

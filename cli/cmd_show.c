@@ -27,15 +27,9 @@ static void print_text(json_t *o)
 
 int kura_cmd_show(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
-	int c, as_json = 0;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
-			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
-		as_json = 1;
-	}
+	int as_json, bad = kura_cli_json_option(argc, argv, usage, &as_json);
+	if (bad)
+		return bad;
 	if (argc - optind != 2)
 		return kura_cli_usage(usage, "show takes a STORE and one ID");
 	kura_error err = {0};

@@ -93,16 +93,10 @@ static int verify_each(void *ud, json_t *o, kura_error *err)
 
 int kura_cmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
 	struct run r = {0};
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
-			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
-		r.json = 1;
-	}
+	int bad = kura_cli_json_option(argc, argv, usage, &r.json);
+	if (bad)
+		return bad;
 	if (argc - optind < 1)
 		return kura_cli_usage(usage, "verify takes a STORE and optionally IDs");
 	kura_error err = {0};

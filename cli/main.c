@@ -1,4 +1,5 @@
 /* The `kura` command: dispatches to one file per subcommand (cmd_*.c). */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +46,21 @@ int kura_cli_usage(const char *usage, const char *fmt, ...)
 	fprintf(stderr, "\nusage: %s\n", usage);
 	va_end(ap);
 	return 2;
+}
+
+int kura_cli_json_option(int argc, char **argv, const char *usage, int *json)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
+	int c;
+	optind = 0;
+	opterr = 0;
+	*json = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
+		*json = 1;
+	}
+	return 0;
 }
 
 static void help(FILE *out)
