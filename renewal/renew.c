@@ -108,7 +108,7 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	size_t *auglen = calloc(n ? n : 1, sizeof *auglen), hlen = 0, kept = 0, tlen = 0, plen;
 	char *subjects = malloc(n * KURA_ID_LEN + 1);
 	kura_hashtree *tree = NULL;
-	int64_t now;
+	int64_t now, latest = INT64_MIN; /* the newest genTime among the chains' last tokens */
 	int rc = kura_evidence_cache_new(&cache, err);
 	if (rc == 0 && (!aug || !auglen || !subjects))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
@@ -140,6 +140,8 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 					"its evidence is broken and needs a person's attention\n", id, why.message);
 			res->refused++;
 		} else if (rc == 0) {
+			if (kura_tst_gentime(last) > latest)
+				latest = kura_tst_gentime(last);
 			aug[kept] = augment(&auglen[kept], tok[k - 1], tl[k - 1], anchors);
 			/* the first list: the hashes of every earlier token, the last as augmented */
 			unsigned char *list = malloc(k * hlen);
@@ -170,6 +172,15 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 		rc = kura_hashtree_build(&tree, md, leaves, kept, err);
 	if (rc == 0 && kept > 0)
 		rc = kura_stamp(&token, &tlen, &from, tsa, md, kura_hashtree_root(tree), err);
+	if (rc == 0 && kept > 0) { /* a chain's time-stamps must not go back in time */
+		kura_tst *fresh = NULL;
+		if (kura_tst_parse(&fresh, token, tlen, err) != 0)
+			rc = err ? err->code : KURA_EVERIFY;
+		else if (kura_tst_gentime(fresh) < latest)
+			rc = kura_error_set(err, KURA_EIO, "the TSA (%s) dated its time-stamp before the chain's last one: "
+							   "its clock is behind; nothing was written", from);
+		kura_tst_free(fresh);
+	}
 	if (rc == 0 && kept > 0)
 		rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_TIMESTAMP, md, leaves, kept, aug, auglen, token, tlen, err);
 	if (rc == 0 && kept > 0)
