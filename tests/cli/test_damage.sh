@@ -192,4 +192,37 @@ truncated_older()
 }
 run_case "older segment truncated" truncated_older
 
+# ------------------------------------------------------------------ damage at the very end is not a torn tail
+# A complete, acknowledged record damaged at the end of the last segment must not be
+# mistaken for an interrupted write: reindex reports it and keeps its bytes, and
+# later writes go after it.
+damaged_last_record()
+{
+	expect_status 0 kura init De
+	printf 'first\n' >e1.txt
+	printf 'second\n' >e2.txt
+	expect_status 0 kura ingest --no-seal De e1.txt e2.txt
+	local second off size
+	second=$(sed -n 2p "$OUT" | cut -f1)
+	off=$(kura show De "$second" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["offset"])')
+	python3 - De/segments/00000001.seg "$off" <<'PY'
+import sys
+p, off = sys.argv[1], int(sys.argv[2])
+b = bytearray(open(p, "rb").read())
+b[off + 40] ^= 1  # inside the object record's JSON body
+open(p, "wb").write(b)
+PY
+	size=$(stat -c %s De/segments/00000001.seg)
+	rm -rf De/index
+	expect_status 1 kura reindex De
+	expect_grep "$ERR" "checksum"
+	grep -q "unfinished write" "$ERR" && fail "reindex called a damaged complete record an unfinished write"
+	printf 'third\n' >e3.txt
+	expect_status 0 kura ingest --no-seal De e3.txt
+	[ "$(stat -c %s De/segments/00000001.seg)" -gt "$size" ] || fail "the damaged record's bytes were cut off"
+	expect_status 1 kura scrub De
+	expect_grep "$OUT" "DAMAGED"
+}
+run_case "damaged last record is not a torn tail" damaged_last_record
+
 finish_cases
