@@ -99,6 +99,14 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 	if (rc != 0)
 		goto out;
 
+	/* chains whose evidence cannot even be read are reported, not renewed */
+	for (size_t i = 0; i < n && items[i].due == INT64_MIN; i++) {
+		fprintf(stderr, "kura: NOT RENEWED: chain %s: %s\n", items[i].chain, items[i].reason);
+		r->refused++;
+		items[i].action = 0;
+		items[i].hash[0] = '\0';
+	}
+
 	/* every object whose hash algorithm ends: one hash-tree renewal */
 	size_t nobj = 0, ncap = 0;
 	for (size_t i = 0; i < n && items[i].due <= now; i++) {
