@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `make demo` is one of the README's two commands: it must keep working. Runs the
+# demo script in a scratch folder with the kura under test.
+source "$(dirname "$0")/lib.sh"
+demo=$(cd "$(dirname "$0")/../../demo" && pwd)/run.sh
+cd "$T"
+expect_status 0 bash "$demo" "$KURA_BIN"
+expect_grep "$OUT" "Verification: OK"
+expect_grep "$OUT" "3 of 3 object(s) verified valid"
+grep -q "ATS 3" "$OUT" || fail "ten years later, the invoice's record should hold two renewals"
