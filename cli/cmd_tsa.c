@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <microhttpd.h>
 #include <openssl/pem.h>
@@ -49,6 +51,40 @@ static int tsa_ca(int argc, char **argv)
 	return rc ? kura_cli_fail(&err) : 0;
 }
 
+/* The TSA being served. A rollover by `kura renew` or the daemon replaces its
+ * key and certificate on disk; the server notices (tsa.pem changed) and loads the
+ * successor, so a retired key never signs again. Requests are served one at a
+ * time (one polling thread), so no lock is needed. */
+struct served {
+	char dir[4096];
+	kura_tsa *tsa;
+	struct timespec loaded; /* mtime of tsa.pem when loaded */
+};
+
+static struct timespec pem_mtime(const char *dir)
+{
+	char p[4200];
+	struct stat st;
+	struct timespec none = {0, 0};
+	snprintf(p, sizeof p, "%s/tsa.pem", dir);
+	return stat(p, &st) == 0 ? st.st_mtim : none;
+}
+
+static int served_current(struct served *s, kura_error *err)
+{
+	struct timespec now = pem_mtime(s->dir);
+	if (s->tsa && now.tv_sec == s->loaded.tv_sec && now.tv_nsec == s->loaded.tv_nsec)
+		return 0;
+	kura_tsa *fresh = NULL;
+	int rc = kura_tsa_open(&fresh, s->dir, err);
+	if (rc != 0)
+		return rc;
+	kura_tsa_close(s->tsa);
+	s->tsa = fresh;
+	s->loaded = now;
+	return 0;
+}
+
 struct upload {
 	unsigned char buf[MAX_REQUEST];
 	size_t n;
@@ -72,7 +108,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
 	(void)url;
 	(void)version;
-	kura_tsa *tsa = cls;
+	struct served *served = cls;
 	struct upload *u = *state;
 	if (strcmp(method, "POST") != 0) {
 		static char msg[] = "kura TSA: POST an RFC 3161 TimeStampReq (application/timestamp-query)\n";
@@ -100,7 +136,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	unsigned char *resp = NULL;
 	size_t rlen = 0;
 	kura_error err = {0};
-	if (kura_tsa_respond(tsa, u->buf, u->n, &resp, &rlen, &err) != 0) {
+	if (served_current(served, &err) != 0 || kura_tsa_respond(served->tsa, u->buf, u->n, &resp, &rlen, &err) != 0) {
 		fprintf(stderr, "kura: tsa: %s\n", err.message);
 		static char msg[] = "internal error\n";
 		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
@@ -168,11 +204,12 @@ static int tsa_serve(int argc, char **argv)
 		if (!kura_tsa_exists(dir))
 			rc = kura_tsa_create(dir, &o, &err);
 	}
-	kura_tsa *tsa = NULL;
+	static struct served served;
+	snprintf(served.dir, sizeof served.dir, "%s", path);
 	if (rc == 0 && !kura_tsa_exists(path))
 		rc = kura_error_set(&err, KURA_ENOTFOUND, "%s has no embedded TSA to serve", store);
 	if (rc == 0)
-		rc = kura_tsa_open(&tsa, path, &err);
+		rc = served_current(&served, &err);
 	if (rc != 0)
 		return kura_cli_fail(&err);
 
@@ -182,11 +219,11 @@ static int tsa_serve(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* the server thread inherits the mask */
 	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-						handle, tsa, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+						handle, &served, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 						MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
 						(unsigned int)30, MHD_OPTION_END);
 	if (!d) {
-		kura_tsa_close(tsa);
+		kura_tsa_close(served.tsa);
 		kura_error_set(&err, KURA_EIO, "cannot listen on %s (port in use or not allowed?)", listen);
 		return kura_cli_fail(&err);
 	}
@@ -196,7 +233,7 @@ static int tsa_serve(int argc, char **argv)
 	int sig;
 	sigwait(&stop, &sig);
 	MHD_stop_daemon(d);
-	kura_tsa_close(tsa);
+	kura_tsa_close(served.tsa);
 	fprintf(stderr, "kura: TSA stopped\n");
 	return 0;
 }
