@@ -33,6 +33,9 @@ int kura_cli_seal(struct kura_store *st, kura_error *err);
  * leaves optind at the first operand. Returns 0, or the exit status of a usage error. */
 int kura_cli_json_option(int argc, char **argv, const char *usage, int *json);
 
+/* The same for a command whose only option is -o/--output FILE (*out NULL if absent). */
+int kura_cli_output_option(int argc, char **argv, const char *usage, const char **out);
+
 /* Prints "kura: <message>" and returns the exit status for err's code. */
 int kura_cli_fail(const kura_error *err);
 /* Prints "kura <cmd>: <message>" and the command's usage line; returns 2. */

@@ -11,16 +11,10 @@ static const char usage[] = "kura evidence STORE ID -o FILE.ers";
 
 int kura_cmd_evidence(int argc, char **argv)
 {
-	static const struct option opts[] = {{"output", required_argument, NULL, 'o'}, {0}};
-	const char *out = NULL;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c != 'o')
-			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
-		out = optarg;
-	}
+	const char *out;
+	int bad = kura_cli_output_option(argc, argv, usage, &out);
+	if (bad)
+		return bad;
 	if (argc - optind != 2 || !out)
 		return kura_cli_usage(usage, "evidence takes a STORE, one ID and -o FILE");
 	kura_error err = {0};

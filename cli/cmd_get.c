@@ -25,16 +25,10 @@ static int to_fd(void *ud, const unsigned char *p, size_t n, kura_error *err)
 
 int kura_cmd_get(int argc, char **argv)
 {
-	static const struct option opts[] = {{"output", required_argument, NULL, 'o'}, {0}};
-	const char *out = NULL;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c != 'o')
-			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
-		out = optarg;
-	}
+	const char *out;
+	int bad = kura_cli_output_option(argc, argv, usage, &out);
+	if (bad)
+		return bad;
 	if (argc - optind != 2)
 		return kura_cli_usage(usage, "get takes a STORE and one ID");
 	kura_error err = {0};

@@ -63,6 +63,21 @@ int kura_cli_json_option(int argc, char **argv, const char *usage, int *json)
 	return 0;
 }
 
+int kura_cli_output_option(int argc, char **argv, const char *usage, const char **out)
+{
+	static const struct option opts[] = {{"output", required_argument, NULL, 'o'}, {0}};
+	int c;
+	optind = 0;
+	opterr = 0;
+	*out = NULL;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c != 'o')
+			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+		*out = optarg;
+	}
+	return 0;
+}
+
 static void help(FILE *out)
 {
 	fprintf(out, "kura %s: a long-term archive with evidence records\n\nusage: kura COMMAND [ARGS]\n\n", KURA_VERSION);
