@@ -27,6 +27,7 @@
 
 #define READ_CHUNK (1u << 20)
 #define BATCH_OBJECTS 1024
+#define BATCH_BLOBS (BATCH_OBJECTS * (1 + KURA_INGEST_MAX_MEMBERS))
 #define BATCH_BYTES (64u << 20)
 #define BATCH_MS 200 /* a slow trickle of documents is still reported promptly */
 #define MAX_META_KEY 128
@@ -54,7 +55,7 @@ struct kura_ingest {
 	void *ud;
 	struct done_entry pending[BATCH_OBJECTS];
 	size_t npending;
-	struct new_blob blobs[BATCH_OBJECTS];
+	struct new_blob blobs[BATCH_BLOBS];
 	size_t nblobs;
 	uint64_t pending_bytes;
 	struct timespec batch_start;
@@ -179,21 +180,35 @@ static int known_blob(kura_ingest *in, const unsigned char sha[32], kura_index_b
 	return 1;
 }
 
-static int read_chunk(int fd, unsigned char *buf, size_t *got, const char *path, kura_error *err)
+/* Where content comes from: a file descriptor, or bytes in memory. */
+struct source {
+	int fd;
+	const unsigned char *mem;
+	size_t left;
+};
+
+static int read_chunk(struct source *src, unsigned char *buf, size_t *got, const char *path, kura_error *err)
 {
-	if (kura_fs_read_full(fd, buf, READ_CHUNK, got) != 0)
+	if (src->mem) {
+		*got = src->left < READ_CHUNK ? src->left : READ_CHUNK;
+		memcpy(buf, src->mem, *got);
+		src->mem += *got;
+		src->left -= *got;
+		return 0;
+	}
+	if (kura_fs_read_full(src->fd, buf, READ_CHUNK, got) != 0)
 		return kura_error_sys(err, KURA_EIO, "reading %s", path);
 	return 0;
 }
 
 /* Stores the document's content (unless known) and sets its digests and size. */
-static int store_content(kura_ingest *in, int fd, const char *path, unsigned char sha[32],
+static int store_content(kura_ingest *in, struct source *src, const char *path, unsigned char sha[32],
 			 unsigned char extra[KURA_HASH_MAX], size_t *extra_len, uint64_t *size, kura_error *err)
 {
 	size_t got;
 	int rc = kura_hasher_reset(in->hasher, err);
 	if (rc == 0)
-		rc = read_chunk(fd, in->buf, &got, path, err);
+		rc = read_chunk(src, in->buf, &got, path, err);
 	if (rc != 0)
 		return rc;
 	kura_index_blob loc;
@@ -214,7 +229,7 @@ static int store_content(kura_ingest *in, int fd, const char *path, unsigned cha
 		while (got > 0) {
 			if ((rc = kura_hasher_update(in->hasher, in->buf, got, err)) != 0 ||
 			    (rc = kura_blob_update(in->bw, in->buf, got, err)) != 0 ||
-			    (rc = read_chunk(fd, in->buf, &got, path, err)) != 0)
+			    (rc = read_chunk(src, in->buf, &got, path, err)) != 0)
 				return rc;
 			*size += got;
 		}
@@ -239,15 +254,19 @@ static int store_content(kura_ingest *in, int fd, const char *path, unsigned cha
 	return 0;
 }
 
-static char *object_record(const char *id, const char *name, const char *path, uint64_t size, int64_t now,
-			   const char *sha_hex, const char *extra_name, const char *extra_hex, const kura_meta *meta,
-			   size_t nmeta, kura_error *err)
+static json_t *digests_json(const char *sha_hex, const char *extra_name, const char *extra_hex)
 {
-	char when[KURA_TIME_BUFSZ];
-	kura_time_format(when, now);
 	json_t *digests = json_pack("{s:s}", "sha256", sha_hex);
 	if (digests && extra_name)
 		json_object_set_new(digests, extra_name, json_string(extra_hex));
+	return digests;
+}
+
+static json_t *object_record(const char *id, const char *name, const char *path, uint64_t size, int64_t now,
+			     const char *sha_hex, json_t *digests, const kura_meta *meta, size_t nmeta, kura_error *err)
+{
+	char when[KURA_TIME_BUFSZ];
+	kura_time_format(when, now);
 	json_t *m = json_object();
 	for (size_t i = 0; m && i < nmeta; i++) {
 		if (json_object_get(m, meta[i].key)) {
@@ -261,44 +280,85 @@ static char *object_record(const char *id, const char *name, const char *path, u
 	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o}", "id", id, "name", name, "path", path,
 			      "size", (json_int_t)size, "ingested", when, "sha256", sha_hex, "digests", digests,
 			      "meta", m);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!text)
+	if (!o)
 		kura_error_set(err, KURA_EINPUT, "cannot describe %s as JSON (is its name valid UTF-8?)", path);
-	return text;
+	return o;
+}
+
+/* Stores content from src; *desc (the caller's) gets its sha256, digests and size. */
+static int add_content(json_t **desc, char sha_hex[65], kura_ingest *in, struct source *src, const char *path,
+		       kura_error *err)
+{
+	unsigned char sha[32], extra[KURA_HASH_MAX];
+	char extra_hex[2 * KURA_HASH_MAX + 1];
+	size_t extra_len = 0;
+	uint64_t size = 0;
+	int rc = store_content(in, src, path, sha, extra, &extra_len, &size, err);
+	if (rc != 0)
+		return rc;
+	kura_hex_encode(sha_hex, sha, 32);
+	kura_hex_encode(extra_hex, extra, extra_len);
+	json_t *d = digests_json(sha_hex, extra_len ? kura_hasher_extra_name(in->hasher) : NULL, extra_hex);
+	*desc = d ? json_pack("{s:s, s:o, s:I}", "sha256", sha_hex, "digests", d, "size", (json_int_t)size) : NULL;
+	return *desc ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 }
 
 int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
 		    size_t nmeta, kura_error *err)
+{
+	return kura_ingest_add_group(in, fd, path, name, meta, nmeta, NULL, 0, NULL, err);
+}
+
+int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
+			  size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, kura_error *err)
 {
 	for (size_t i = 0; i < nmeta; i++) {
 		int rc = kura_ingest_check_meta(&meta[i], err);
 		if (rc != 0)
 			return rc;
 	}
+	if (nmembers > KURA_INGEST_MAX_MEMBERS)
+		return kura_error_set(err, KURA_EINPUT, "an object has at most %d group members", KURA_INGEST_MAX_MEMBERS);
 	int64_t now;
-	char id[KURA_ID_CHARS + 1], sha_hex[65], extra_hex[2 * KURA_HASH_MAX + 1];
-	unsigned char sha[32], extra[KURA_HASH_MAX];
-	size_t extra_len = 0;
-	uint64_t size = 0;
+	char id[KURA_ID_CHARS + 1], sha_hex[65], member_hex[65];
 	uint64_t start = kura_segment_writer_tell(in->w);
 	size_t blobs_before = in->nblobs;
+	json_t *doc = NULL, *record = NULL, *list = nmembers ? json_array() : NULL;
+	char *json = NULL;
 	kura_index_batch_mark(in->batch);
+	struct source src = {fd, NULL, 0};
 	int rc = kura_clock_now(&now, err);
 	if (rc == 0)
 		rc = kura_id_new(id, now, err);
 	if (rc == 0)
-		rc = store_content(in, fd, path, sha, extra, &extra_len, &size, err);
+		rc = add_content(&doc, sha_hex, in, &src, path, err);
+	for (size_t i = 0; rc == 0 && i < nmembers; i++) {
+		struct source msrc = {-1, members[i].data ? members[i].data : (const unsigned char *)"", members[i].len};
+		json_t *m = NULL;
+		if ((rc = add_content(&m, member_hex, in, &msrc, members[i].name, err)) == 0) {
+			json_object_set_new(m, "role", json_string(members[i].role));
+			json_object_set_new(m, "name", json_string(members[i].name));
+			json_array_append_new(list, m);
+		}
+	}
+	if (rc == 0) {
+		json_t *digests = json_incref(json_object_get(doc, "digests"));
+		record = object_record(id, name, path, json_integer_value(json_object_get(doc, "size")), now, sha_hex, digests,
+				       meta, nmeta, err);
+		if (record && list)
+			json_object_set(record, "members", list);
+		if (record && info)
+			json_object_set(record, "signature", info);
+		if (!record)
+			rc = KURA_EINPUT; /* object_record said why */
+		else if (!(json = json_dumps(record, JSON_COMPACT)))
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	json_decref(doc);
+	json_decref(list);
+	json_decref(record);
 	if (rc != 0)
 		goto fail;
-	kura_hex_encode(sha_hex, sha, 32);
-	kura_hex_encode(extra_hex, extra, extra_len);
-	char *json = object_record(id, name, path, size, now, sha_hex, extra_len ? kura_hasher_extra_name(in->hasher) : NULL,
-				   extra_hex, meta, nmeta, err);
-	if (!json) {
-		rc = err ? err->code : KURA_EINPUT;
-		goto fail;
-	}
 	kura_record_writer rec;
 	uint64_t rec_at = kura_segment_writer_tell(in->w);
 	size_t len = strlen(json);
@@ -315,9 +375,9 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
 		if (!d->path)
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	}
-	free(json);
 	if (rc != 0)
 		goto fail;
+	free(json);
 	kura_index_batch_release(in->batch);
 	if (in->npending++ == 0)
 		clock_gettime(CLOCK_MONOTONIC, &in->batch_start);
@@ -326,6 +386,7 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
 		return kura_ingest_commit(in, err);
 	return 0;
 fail:
+	free(json);
 	/* Forget this document's records; what the batch held before it stays pending. */
 	in->nblobs = blobs_before;
 	if (kura_segment_writer_truncate(in->w, start, NULL) != 0 || kura_index_batch_rollback(in->batch, NULL) != 0) {

@@ -160,18 +160,22 @@ static int check_object(void *ud, const char *id, const kura_index_object *o, ku
 	if (!is_good(r->s, o->segno, o->offset)) {
 		why = why_bad(r->s, o->segno, o->offset);
 	} else {
-		json_t *j = json_loadb(o->json, o->json_len, 0, NULL);
-		const char *hex = json_string_value(json_object_get(j, "sha256"));
-		unsigned char sha[32];
-		kura_index_blob blob;
-		if (!hex || kura_hex_decode(sha, 32, hex) != 0) {
-			why = "object record has no valid sha256";
-		} else if (kura_index_get_blob(kura_store_index(r->st), sha, &blob, NULL) != 0) {
-			why = "its content is missing from the store";
-		} else if (!is_good(r->s, blob.segno, blob.offset)) {
-			segno = blob.segno;
-			offset = blob.offset;
-			why = why_bad(r->s, blob.segno, blob.offset);
+		json_t *j = json_loadb(o->json, o->json_len, 0, NULL), *members = json_object_get(j, "members");
+		/* the document, then every member of its group (signature, validation data) */
+		for (size_t k = 0; !why && k <= json_array_size(members); k++) {
+			json_t *what = k == 0 ? j : json_array_get(members, k - 1);
+			const char *hex = json_string_value(json_object_get(what, "sha256"));
+			unsigned char sha[32];
+			kura_index_blob blob;
+			if (!hex || kura_hex_decode(sha, 32, hex) != 0) {
+				why = "object record has no valid sha256";
+			} else if (kura_index_get_blob(kura_store_index(r->st), sha, &blob, NULL) != 0) {
+				why = k ? "the content of a group member is missing from the store" : "its content is missing from the store";
+			} else if (!is_good(r->s, blob.segno, blob.offset)) {
+				segno = blob.segno;
+				offset = blob.offset;
+				why = why_bad(r->s, blob.segno, blob.offset);
+			}
 		}
 		json_decref(j);
 	}

@@ -497,25 +497,35 @@ int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, ku
 	return kura_index_each_object(st->ix, each_step, &c, err);
 }
 
-int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void *ud, kura_error *err)
+int kura_store_read_member(kura_store *st, const char *id, size_t k, kura_store_bytes_fn fn, void *ud,
+			   kura_error *err)
 {
 	json_t *j = NULL;
 	int rc = kura_store_object(&j, st, id, err);
 	if (rc != 0)
 		return rc;
+	json_t *what = k == 0 ? j : json_array_get(json_object_get(j, "members"), k - 1);
 	unsigned char sha[32];
-	const char *hex = json_string_value(json_object_get(j, "sha256"));
+	const char *hex = json_string_value(json_object_get(what, "sha256"));
 	kura_index_blob blob;
-	if (!hex || kura_hex_decode(sha, 32, hex) != 0)
+	if (!what)
+		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s has no group member %zu", id, k);
+	else if (!hex || kura_hex_decode(sha, 32, hex) != 0)
 		rc = kura_error_set(err, KURA_EIO, "object %s has no valid sha256 in the index; run kura reindex", id);
 	else if ((rc = kura_index_get_blob(st->ix, sha, &blob, err)) == KURA_ENOTFOUND)
 		rc = kura_error_set(err, KURA_EVERIFY, "the content of object %s is missing from the store", id);
 	if (rc == 0)
 		rc = kura_blob_read(st->segdir, blob.segno, blob.offset, sha, fn, ud, err);
 	if (rc == KURA_EVERIFY)
-		kura_error_wrap(err, "object %s is damaged", id);
+		kura_error_wrap(err, k ? "object %s is damaged (its %s)" : "object %s is damaged", id,
+				json_string_value(json_object_get(what, "role")));
 	json_decref(j);
 	return rc;
+}
+
+int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void *ud, kura_error *err)
+{
+	return kura_store_read_member(st, id, 0, fn, ud, err);
 }
 
 static int digest_into(void *ud, const unsigned char *p, size_t n, kura_error *err)
@@ -527,10 +537,16 @@ static int digest_into(void *ud, const unsigned char *p, size_t n, kura_error *e
 
 int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err)
 {
+	return kura_store_digest_member(out, st, id, 0, md, err);
+}
+
+int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id, size_t k, const EVP_MD *md,
+			     kura_error *err)
+{
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
 	if (rc == 0)
-		rc = kura_store_read(st, id, digest_into, ctx, err);
+		rc = kura_store_read_member(st, id, k, digest_into, ctx, err);
 	if (rc == 0 && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
 		rc = kura_error_set(err, KURA_EINTERNAL, "digest final failed");
 	EVP_MD_CTX_free(ctx);

@@ -1,4 +1,5 @@
-/* kura get STORE ID [-o FILE]: the object's bytes, verified while they stream.
+/* kura get STORE ID [--member ROLE] [-o FILE]: the object's bytes (or those of a
+ * member of its group: signature, validation-data), verified while they stream.
  * With -o the bytes go to a temporary file that becomes FILE only once the
  * SHA-256 matched: a damaged object never leaves a file that looks complete.
  * To stdout the bytes stream; damage then ends the run with exit status 1. */
@@ -14,7 +15,7 @@
 #include "common/fsutil.h"
 #include "kura/store.h"
 
-static const char usage[] = "kura get STORE ID [-o FILE]";
+static const char usage[] = "kura get STORE ID [--member signature|validation-data] [-o FILE]";
 
 static int to_fd(void *ud, const unsigned char *p, size_t n, kura_error *err)
 {
@@ -23,12 +24,37 @@ static int to_fd(void *ud, const unsigned char *p, size_t n, kura_error *err)
 	return 0;
 }
 
+/* Which member of the object's group has this role (0: the document). */
+static int member_index(size_t *k, json_t *object, const char *role, kura_error *err)
+{
+	json_t *members = json_object_get(object, "members");
+	*k = 0;
+	for (size_t i = 0; role && i < json_array_size(members); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(members, i), "role")) ?: "", role) == 0)
+			*k = i + 1;
+	if (role && *k == 0)
+		return kura_error_set(err, KURA_ENOTFOUND, "object %s has no member '%s' (only signed documents have "
+							   "signature and validation-data)",
+				      json_string_value(json_object_get(object, "id")), role);
+	return 0;
+}
+
 int kura_cmd_get(int argc, char **argv)
 {
-	const char *out;
-	int bad = kura_cli_output_option(argc, argv, usage, &out);
-	if (bad)
-		return bad;
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'}, {"member", required_argument, NULL, 'm'}, {0}};
+	const char *out = NULL, *role = NULL;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c == 'o')
+			out = optarg;
+		else if (c == 'm')
+			role = optarg;
+		else
+			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+	}
 	if (argc - optind != 2)
 		return kura_cli_usage(usage, "get takes a STORE and one ID");
 	kura_error err = {0};
@@ -39,17 +65,21 @@ int kura_cmd_get(int argc, char **argv)
 	struct stat sb;
 	if (rc == 0 && out && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode))
 		rc = kura_error_set(&err, KURA_EINPUT, "%s is a folder; give -o the path of a file", out);
-	if (rc == 0 && out) {
-		json_t *probe = NULL; /* fail on an unknown ID before creating any file */
+	size_t k = 0;
+	json_t *probe = NULL; /* fail on an unknown ID or member before creating any file */
+	if (rc == 0)
 		rc = kura_store_object(&probe, st, argv[optind + 1], &err);
-		json_decref(probe);
+	if (rc == 0)
+		rc = member_index(&k, probe, role, &err);
+	json_decref(probe);
+	if (rc == 0 && out) {
 		if (rc == 0 && snprintf(tmp, sizeof tmp, "%s.kura-partial", out) >= (int)sizeof tmp)
 			rc = kura_error_set(&err, KURA_EINPUT, "output path too long");
 		if (rc == 0 && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 			rc = kura_error_sys(&err, errno == EIO || errno == ENOSPC ? KURA_EIO : KURA_EINPUT, "cannot write %s", tmp);
 	}
 	if (rc == 0)
-		rc = kura_store_read(st, argv[optind + 1], to_fd, &fd, &err);
+		rc = kura_store_read_member(st, argv[optind + 1], k, to_fd, &fd, &err);
 	if (out && fd >= 0) {
 		int synced = rc == 0 && fsync(fd) == 0;
 		if (close(fd) != 0)

@@ -1,8 +1,12 @@
-/* kura ingest STORE [--meta KEY=VALUE]... [--no-seal] PATH...
+/* kura ingest STORE [--meta KEY=VALUE]... [--no-seal] [--signature SIG] [--crl FILE]...
+ *                   [--accept-invalid] [--allow-no-revocation] PATH...
  *
  * Every PATH is checked before anything is written (a missing path leaves the
  * store untouched); folders are walked recursively in byte order of the names.
- * One line "ID<TAB>SHA256<TAB>PATH" is printed per object, only once it is durable. */
+ * One line "ID<TAB>SHA256<TAB>PATH" is printed per object, only once it is durable.
+ * A document with --signature (detached CMS), and every file named *.p7m
+ * (attached CMS), is stored with its signature and validation data as one
+ * data object group (renewal/signed.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,16 +15,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/fsutil.h"
 #include "common/progress.h"
+#include "evidence/revocation.h"
 #include "kura/ingest.h"
+#include "renewal/signed.h"
 
 #include <jansson.h>
 
-static const char usage[] = "kura ingest STORE [--meta KEY=VALUE]... [--no-seal] PATH...   (PATH: file, folder or -)";
+static const char usage[] = "kura ingest STORE [--meta KEY=VALUE]... [--no-seal] [--signature SIG] [--crl FILE]...\n"
+			    "                   [--accept-invalid] [--allow-no-revocation] PATH...   (PATH: file, folder or -)";
 
 struct file_list {
 	char **paths;
@@ -167,17 +176,56 @@ static int parse_meta(kura_meta *m, char *arg)
 	return 0;
 }
 
+static int is_p7m(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 4 && strcasecmp(path + n - 4, ".p7m") == 0;
+}
+
+/* One document with its signature: the signature checked and its validation
+ * data collected before anything is written. */
+static int add_signed(kura_ingest *in, kura_store *st, int fd, const char *path, const char *name, const kura_meta *meta,
+		      size_t nmeta, const char *sig_path, const kura_signed_options *so, kura_error *err)
+{
+	char *sig = NULL;
+	size_t siglen = 0;
+	kura_signed prepared;
+	int rc = 0;
+	if (sig_path && kura_fs_read_file(sig_path, 64u << 20, &sig, &siglen) != 0)
+		rc = kura_error_sys(err, KURA_EINPUT, "cannot read signature %s", sig_path);
+	if (rc == 0)
+		rc = kura_signed_prepare(&prepared, st, path, (unsigned char *)sig, siglen, sig_path, so, err);
+	if (rc == 0) {
+		rc = kura_ingest_add_group(in, fd, path, name, meta, nmeta, prepared.members, prepared.nmembers,
+					   prepared.report, err);
+		const char *verdict = json_string_value(json_object_get(prepared.report, "signature"));
+		if (rc == 0 && strcmp(verdict, "valid") != 0)
+			fprintf(stderr, "kura: %s: signature %s: %s (stored as asked)\n", path, verdict,
+				json_string_value(json_object_get(prepared.report, "reason")));
+		kura_signed_clear(&prepared);
+	}
+	free(sig);
+	return rc;
+}
+
 int kura_cmd_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"meta", required_argument, NULL, 'm'},
 		{"no-seal", no_argument, NULL, 'n'},
+		{"signature", required_argument, NULL, 's'},
+		{"crl", required_argument, NULL, 'c'},
+		{"accept-invalid", no_argument, NULL, 'a'},
+		{"allow-no-revocation", no_argument, NULL, 'r'},
 		{0},
 	};
 	kura_meta *meta = calloc((size_t)argc, sizeof *meta);
 	size_t nmeta = 0;
 	int c, status = 0, no_seal = 0;
-	if (!meta)
+	const char *sig_path = NULL;
+	kura_signed_options so = {.crls = sk_X509_CRL_new_null()};
+	kura_error err = {0};
+	if (!meta || !so.crls)
 		return 3;
 	optind = 0;
 	opterr = 0;
@@ -186,25 +234,35 @@ int kura_cmd_ingest(int argc, char **argv)
 			status = parse_meta(&meta[nmeta++], optarg);
 		else if (c == 'n')
 			no_seal = 1;
+		else if (c == 's')
+			sig_path = optarg;
+		else if (c == 'c')
+			status = kura_revocation_load_crls(so.crls, optarg, &err) ? kura_cli_fail(&err) : 0;
+		else if (c == 'a')
+			so.accept_invalid = 1;
+		else if (c == 'r')
+			so.allow_no_revocation = 1;
 		else
 			status = kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
 	}
 	if (status == 0 && argc - optind < 2)
 		status = kura_cli_usage(usage, "ingest needs a STORE and at least one PATH");
+	struct stat sb;
+	if (status == 0 && sig_path && (argc - optind != 2 || stat(argv[optind + 1], &sb) != 0 || !S_ISREG(sb.st_mode)))
+		status = kura_cli_usage(usage, "--signature SIG goes with exactly one document, a regular file");
 	if (status != 0) {
 		free(meta);
+		sk_X509_CRL_pop_free(so.crls, X509_CRL_free);
 		return status;
 	}
 	char **pos = argv + optind;
 	int npos = argc - optind;
 
-	kura_error err = {0};
 	struct file_list files = {0};
 	kura_store *st = NULL;
 	kura_ingest *in = NULL;
 	struct printer printer = {0};
 	kura_progress *progress = NULL;
-	struct stat sb;
 	if (stat(pos[0], &sb) == 0) {
 		files.store_dev = sb.st_dev;
 		files.store_ino = sb.st_ino;
@@ -236,7 +294,11 @@ int kura_cmd_ingest(int argc, char **argv)
 			break;
 		}
 		const char *slash = strrchr(path, '/');
-		rc = kura_ingest_add(in, fd, path, is_stdin ? "stdin" : slash ? slash + 1 : path, meta, nmeta, &err);
+		const char *name = is_stdin ? "stdin" : slash ? slash + 1 : path;
+		if (sig_path || (!is_stdin && is_p7m(path)))
+			rc = add_signed(in, st, fd, path, name, meta, nmeta, sig_path, &so, &err);
+		else
+			rc = kura_ingest_add(in, fd, path, name, meta, nmeta, &err);
 		if (rc != 0)
 			kura_error_wrap(&err, "ingesting %s", path);
 		if (!is_stdin)
@@ -275,5 +337,6 @@ int kura_cmd_ingest(int argc, char **argv)
 		free(files.paths[i]);
 	free(files.paths);
 	free(meta);
+	sk_X509_CRL_pop_free(so.crls, X509_CRL_free);
 	return status;
 }

@@ -1,6 +1,7 @@
 /* kura verify STORE [ID...] [--json]: every object (or the ones named) checked
  * against its evidence record: the hash recomputed from the stored bytes, the
- * reduced tree, and the time-stamp (once per seal) against the store's TSA roots.
+ * reduced tree, and the time-stamp (once per seal) against the store's TSA roots;
+ * for a signed document also its signature at the time the evidence proves.
  * --json prints one JSON object per line, one line per object. Exit 0 only when
  * every verdict is valid. */
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include "evidence/verify.h"
 #include "kura/clock.h"
 #include "renewal/chains.h"
+#include "renewal/signed.h"
 #include "renewal/tsa_setup.h"
 
 static const char usage[] = "kura verify STORE [ID...] [--json]";
@@ -22,16 +24,16 @@ struct object_data {
 	const char *id;
 };
 
-/* The digest of the object's stored bytes, read back and checked. */
+/* The digests of the object's stored bytes (and its group's), read back and checked. */
 static int digest_object(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
 {
 	struct object_data *d = ud;
-	*count = 1;
-	return kura_store_digest(out, d->st, d->id, md, err);
+	return kura_object_digests(out, count, d->st, d->id, md, 1, err);
 }
 
 struct run {
 	kura_store *st;
+	STACK_OF(X509) *signers;
 	kura_er_verify_opts opts;
 	kura_evidence_cache *cache;
 	int json;
@@ -70,6 +72,17 @@ static int verify_one(struct run *r, const char *id, kura_error *err)
 			return rc;
 		}
 	}
+	/* a signed document: its signature at the time the evidence proves */
+	int64_t proven;
+	json_t *sig = NULL;
+	if (kura_er_report_proven(&proven, report) == 0 &&
+	    (rc = kura_signed_verify(&sig, r->st, id, r->signers, proven, &e)) != 0) {
+		json_decref(report);
+		*err = e;
+		return rc;
+	}
+	if (sig)
+		kura_er_report_signature(report, sig);
 	json_object_set_new(report, "id", json_string(id));
 	const char *verdict = json_string_value(json_object_get(report, "verdict"));
 	r->total++;
@@ -106,6 +119,8 @@ int kura_cmd_verify(int argc, char **argv)
 	if (rc == 0)
 		rc = kura_tsa_setup_anchors(&anchors, r.st, &err);
 	if (rc == 0)
+		rc = kura_signed_anchors(&r.signers, r.st, &err);
+	if (rc == 0)
 		rc = kura_trust_cache_new(&trust, &err);
 	if (rc == 0)
 		rc = kura_evidence_cache_new(&r.cache, &err);
@@ -125,6 +140,7 @@ int kura_cmd_verify(int argc, char **argv)
 	kura_evidence_cache_free(r.cache);
 	kura_trust_cache_free(trust);
 	sk_X509_pop_free(anchors, X509_free);
+	sk_X509_pop_free(r.signers, X509_free);
 	kura_store_close(r.st);
 	fflush(stdout);
 	if (rc != 0)

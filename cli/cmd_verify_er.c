@@ -1,5 +1,9 @@
 /* kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]
- * Verifies an Evidence Record without any store: the full RFC 4998 walk.
+ *                [--signature SIG] [--validation-data VD] [--signers CA.pem]...
+ * Verifies an Evidence Record without any store: the full RFC 4998 walk. For a
+ * signed document (a data object group: document, detached signature if any,
+ * validation data) every member's hash must be covered, and the signature is
+ * decided at the time the record proves.
  * Exit 0 only for a valid verdict; 1 for invalid or indeterminate; 2 for bad
  * arguments or unreadable files. */
 #include <errno.h>
@@ -13,12 +17,14 @@
 
 #include "cli/cli.h"
 #include "common/fsutil.h"
+#include "evidence/signature.h"
 #include "evidence/tsa.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
 
 static const char usage[] =
-	"kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]";
+	"kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]\n"
+	"               [--signature SIG] [--validation-data VD] [--signers CA.pem]...";
 
 #define MAX_ER_SIZE (256u << 20)
 
@@ -29,11 +35,9 @@ struct data_file {
 	int ncached;
 };
 
-static int digest_file(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
+static int digest_one(struct data_file *d, const EVP_MD *md, unsigned char *out, kura_error *err)
 {
-	struct data_file *d = ud;
 	int nid = EVP_MD_get_type(md);
-	*count = 1;
 	for (int i = 0; i < d->ncached; i++)
 		if (d->cached_nid[i] == nid) {
 			memcpy(out, d->cached[i], (size_t)EVP_MD_get_size(md));
@@ -65,6 +69,60 @@ static int digest_file(void *ud, const EVP_MD *md, unsigned char *out, size_t *c
 	return rc;
 }
 
+/* The data object group: the document, then the signature and validation data. */
+struct group {
+	struct data_file member[3];
+	size_t n;
+};
+
+static int digest_group(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
+{
+	struct group *g = ud;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < g->n; i++)
+		rc = digest_one(&g->member[i], md, out + i * (size_t)EVP_MD_get_size(md), err);
+	*count = g->n;
+	return rc;
+}
+
+static int digest_document(void *ud, const EVP_MD *md, unsigned char *out, kura_error *err)
+{
+	return digest_one(ud, md, out, err);
+}
+
+/* The signature of the group at the time the report proves. */
+static int check_signature(json_t *report, struct group *g, int detached, STACK_OF(X509) *signers, kura_error *err)
+{
+	char *sig = NULL, *vd = NULL;
+	size_t slen = 0, vlen = 0;
+	const char *sig_path = g->member[detached ? 1 : 0].path, *vd_path = g->member[g->n - 1].path;
+	kura_sig *s = NULL;
+	kura_vdata *v = NULL;
+	json_t *sj = NULL;
+	int64_t proven;
+	int rc = 0;
+	if (kura_fs_read_file(sig_path, 256u << 20, &sig, &slen) != 0 || kura_fs_read_file(vd_path, 64u << 20, &vd, &vlen) != 0)
+		rc = kura_error_sys(err, KURA_EINPUT, "cannot read %s", sig ? vd_path : sig_path);
+	kura_error why = {0};
+	if (rc == 0 && kura_er_report_proven(&proven, report) != 0)
+		sj = json_pack("{s:s, s:s}", "signature", "indeterminate", "reason", "the record proves no time");
+	else if (rc == 0 && (kura_sig_parse(&s, (unsigned char *)sig, slen, &why) != 0 ||
+			     kura_vdata_parse(&v, (unsigned char *)vd, vlen, &why) != 0))
+		sj = json_pack("{s:s, s:s}", "signature", "invalid", "reason", why.message);
+	else if (rc == 0 && detached == kura_sig_attached(s))
+		sj = json_pack("{s:s, s:s}", "signature", "invalid", "reason",
+			       detached ? "--signature is an attached signature" : "the data is a detached signature's document: give --signature");
+	else if (rc == 0)
+		rc = kura_sig_check(&sj, s, digest_document, &g->member[0], v, signers, proven, err);
+	if (sj)
+		kura_er_report_signature(report, sj);
+	kura_sig_free(s);
+	kura_vdata_free(v);
+	free(sig);
+	free(vd);
+	return rc;
+}
+
 static void print_text(json_t *r)
 {
 	printf("verdict: %s (integrity %s, trust %s)\n", json_string_value(json_object_get(r, "verdict")),
@@ -90,6 +148,15 @@ static void print_text(json_t *r)
 				printf("         FAILED: %s\n", json_string_value(json_object_get(ats, "reason")));
 		}
 	}
+	if (json_object_get(r, "signature")) {
+		json_t *d = json_object_get(r, "signature_details"), *note;
+		size_t i;
+		printf("signature: %s at %s%s%s\n", json_string_value(json_object_get(r, "signature")),
+		       json_string_value(json_object_get(r, "signature_at")) ?: "?", json_object_get(d, "reason") ? ": " : "",
+		       json_string_value(json_object_get(d, "reason")) ?: "");
+		json_array_foreach(json_object_get(d, "notes"), i, note)
+			printf("  note: %s\n", json_string_value(note));
+	}
 }
 
 int kura_cmd_verify_er(int argc, char **argv)
@@ -97,12 +164,14 @@ int kura_cmd_verify_er(int argc, char **argv)
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, 'd'}, {"er", required_argument, NULL, 'e'},
 		{"trust", required_argument, NULL, 't'}, {"at", required_argument, NULL, 'a'},
-		{"json", no_argument, NULL, 'j'},         {0},
+		{"json", no_argument, NULL, 'j'},         {"signature", required_argument, NULL, 's'},
+		{"validation-data", required_argument, NULL, 'v'}, {"signers", required_argument, NULL, 'S'},
+		{0},
 	};
-	const char *data = NULL, *erpath = NULL, *at = NULL;
+	const char *data = NULL, *erpath = NULL, *at = NULL, *sig = NULL, *vdata = NULL;
 	int as_json = 0, c, status = 0;
 	kura_error err = {0};
-	STACK_OF(X509) *anchors = sk_X509_new_null();
+	STACK_OF(X509) *anchors = sk_X509_new_null(), *signers = sk_X509_new_null();
 	optind = 0;
 	opterr = 0;
 	while (status == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -111,8 +180,11 @@ int kura_cmd_verify_er(int argc, char **argv)
 		case 'e': erpath = optarg; break;
 		case 'a': at = optarg; break;
 		case 'j': as_json = 1; break;
+		case 's': sig = optarg; break;
+		case 'v': vdata = optarg; break;
 		case 't':
-			if (kura_load_certs(anchors, optarg, &err) != 0)
+		case 'S':
+			if (kura_load_certs(c == 't' ? anchors : signers, optarg, &err) != 0)
 				status = kura_cli_fail(&err);
 			break;
 		default:
@@ -121,9 +193,15 @@ int kura_cmd_verify_er(int argc, char **argv)
 	}
 	if (status == 0 && (!data || !erpath || optind != argc))
 		status = kura_cli_usage(usage, "verify-er needs --data and --er, and nothing else");
-	kura_er_verify_opts o = {.anchors = anchors, .digest = digest_file};
-	struct data_file df = {.path = data};
-	o.digest_ud = &df;
+	if (status == 0 && sig && !vdata)
+		status = kura_cli_usage(usage, "--signature goes with --validation-data (kura get STORE ID --member validation-data)");
+	kura_er_verify_opts o = {.anchors = anchors, .digest = digest_group};
+	struct group g = {.member = {{.path = data}}, .n = 1};
+	if (sig)
+		g.member[g.n++].path = sig;
+	if (vdata)
+		g.member[g.n++].path = vdata;
+	o.digest_ud = &g;
 	if (status == 0 && (at ? kura_time_parse(&o.at_ms, at, &err) : kura_clock_now(&o.at_ms, &err)) != 0)
 		status = kura_cli_fail(&err);
 	char *der = NULL;
@@ -132,12 +210,15 @@ int kura_cmd_verify_er(int argc, char **argv)
 		kura_error_sys(&err, KURA_EINPUT, "cannot read %s", erpath);
 		status = kura_cli_fail(&err);
 	}
-	if (status == 0 && access(data, R_OK) != 0) {
-		kura_error_sys(&err, KURA_EINPUT, "cannot read %s", data);
-		status = kura_cli_fail(&err);
-	}
+	for (size_t i = 0; status == 0 && i < g.n; i++)
+		if (access(g.member[i].path, R_OK) != 0) {
+			kura_error_sys(&err, KURA_EINPUT, "cannot read %s", g.member[i].path);
+			status = kura_cli_fail(&err);
+		}
 	json_t *report = NULL;
 	if (status == 0 && kura_er_verify(&report, (unsigned char *)der, len, &o, &err) != 0)
+		status = kura_cli_fail(&err);
+	if (status == 0 && vdata && check_signature(report, &g, sig != NULL, signers, &err) != 0)
 		status = kura_cli_fail(&err);
 	if (status == 0) {
 		if (as_json) {
@@ -152,5 +233,6 @@ int kura_cmd_verify_er(int argc, char **argv)
 	json_decref(report);
 	free(der);
 	sk_X509_pop_free(anchors, X509_free);
+	sk_X509_pop_free(signers, X509_free);
 	return status;
 }

@@ -154,3 +154,19 @@ int kura_hashtree_reduce(unsigned char *root, const EVP_MD *md, const STACK_OF(K
 	free(buf);
 	return rc;
 }
+
+static int cmp_value(const void *a, const void *b, void *len)
+{
+	return memcmp(a, b, *(size_t *)len);
+}
+
+int kura_hash_group(unsigned char *out, const EVP_MD *md, unsigned char *values, size_t count)
+{
+	size_t hlen = (size_t)EVP_MD_get_size(md);
+	if (count == 1) {
+		memcpy(out, values, hlen);
+		return 0;
+	}
+	qsort_r(values, count, hlen, cmp_value, &hlen);
+	return EVP_Digest(values, count * hlen, out, NULL, md, NULL) == 1 ? 0 : -1;
+}

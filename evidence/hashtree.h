@@ -39,6 +39,11 @@ int kura_hashtree_path(const kura_hashtree *t, size_t i, unsigned char *siblings
 int kura_hash_pair(unsigned char *out, const EVP_MD *md, const unsigned char *a, const unsigned char *b,
 		   size_t len, int sorted);
 
+/* The node of a data object group (or of any first list): its one value as it
+ * is, or H of its values sorted in ascending byte order and concatenated
+ * (RFC 4998 section 4.3). values is sorted in place. */
+int kura_hash_group(unsigned char *out, const EVP_MD *md, unsigned char *values, size_t count);
+
 enum kura_reduce_rule {
 	KURA_REDUCE_PASS = 0,   /* one-value lists pass through (RFC 4998 as written) */
 	KURA_REDUCE_DOUBLE = 1, /* one-value lists are hashed again (tolerated variant) */

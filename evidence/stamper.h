@@ -28,8 +28,4 @@ typedef struct kura_stamper_options {
 int kura_stamp(unsigned char **token, size_t *len, const char **from, const kura_stamper_options *o,
 	       const EVP_MD *md, const unsigned char *imprint, kura_error *err);
 
-/* One HTTP POST of an RFC 3161 request; *resp is malloc'd. */
-int kura_tsa_http_post(unsigned char **resp, size_t *rlen, const char *url, const unsigned char *req, size_t len,
-		       long timeout_s, kura_error *err);
-
 #endif

@@ -427,3 +427,28 @@ done:
 		json_object_set_new(*report, "encryptionInfo", json_true());
 	return 0;
 }
+
+int kura_er_report_proven(int64_t *ms, json_t *report)
+{
+	json_t *first = json_array_get(json_object_get(json_array_get(json_object_get(report, "chains"), 0), "ats"), 0);
+	const char *t = json_string_value(json_object_get(first, "genTime"));
+	return t && kura_time_parse(ms, t, NULL) == 0 ? 0 : KURA_ENOTFOUND;
+}
+
+void kura_er_report_signature(json_t *report, json_t *sig)
+{
+	const char *verdict = json_string_value(json_object_get(report, "verdict"));
+	const char *s = json_string_value(json_object_get(sig, "signature"));
+	const char *why = json_string_value(json_object_get(sig, "reason"));
+	if (!s)
+		s = "indeterminate";
+	json_object_set_new(report, "signature", json_string(s));
+	json_object_set(report, "signature_at", json_object_get(sig, "proven_at"));
+	int worse = (strcmp(s, "invalid") == 0 && strcmp(verdict, "invalid") != 0) ||
+		    (strcmp(s, "indeterminate") == 0 && strcmp(verdict, "valid") == 0);
+	if (worse) {
+		json_object_set_new(report, "verdict", json_string(s));
+		json_object_set_new(report, "reason", json_pack("s+", "signature: ", why ? why : s));
+	}
+	json_object_set_new(report, "signature_details", sig);
+}

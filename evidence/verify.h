@@ -47,4 +47,15 @@ typedef struct kura_er_verify_opts {
 int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const kura_er_verify_opts *o,
 		   kura_error *err);
 
+/* The time a report proves its data existed: the genTime of its first archive
+ * time-stamp. KURA_ENOTFOUND when the report has none. */
+int kura_er_report_proven(int64_t *ms, json_t *report);
+
+/* Adds a document signature's verdict (from kura_sig_check; sig is stolen) to
+ * a record's report: "signature" (valid | invalid | indeterminate),
+ * "signature_at" (the proven time it was decided at) and "signature_details".
+ * An invalid signature makes the verdict invalid; an undecided one makes a
+ * valid verdict indeterminate. */
+void kura_er_report_signature(json_t *report, json_t *sig);
+
 #endif

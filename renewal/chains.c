@@ -4,14 +4,17 @@
 #include <string.h>
 
 #include "common/hash.h"
+#include "common/hex.h"
 #include "common/id.h"
 #include "evidence/record.h"
 #include "renewal/chains.h"
 
 #define CACHE_SLOTS 4
 
-static const char *magic_of(char kind)
+static const char *magic_of(char kind, int groups)
 {
+	if (groups)
+		return kind == 'S' ? "KSEAL2\n" : kind == 'H' ? "KHASH2\n" : NULL;
 	return kind == 'S' ? "KSEAL1\n" : kind == 'H' ? "KHASH1\n" : kind == 'T' ? "KTSR1\n\0" : NULL;
 }
 
@@ -19,17 +22,25 @@ static void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) 
 static uint32_t get_u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
 int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD *md, const unsigned char *leaves,
-		       size_t n, unsigned char *const *aug, const size_t *auglen, const unsigned char *token, size_t tlen,
-		       kura_error *err)
+		       size_t n, const kura_chain_groups *groups, unsigned char *const *aug, const size_t *auglen,
+		       const unsigned char *token, size_t tlen, kura_error *err)
 {
 	const char *name = kura_hash_name_by_nid(EVP_MD_get_type(md));
 	size_t hlen = (size_t)EVP_MD_get_size(md), nlen = strlen(name), total = 8 + 1 + nlen + 4 + n * hlen + 4 + tlen;
+	uint32_t g = 0;
 	for (size_t i = 0; kind == 'T' && i < n; i++)
 		total += 4 + (aug && aug[i] ? auglen[i] : 0);
+	for (size_t i = 0; groups && kind != 'T' && i < n; i++)
+		if (groups->count[i]) {
+			g++;
+			total += 4 + 1 + groups->count[i] * hlen;
+		}
+	if (g)
+		total += 4;
 	unsigned char *p = malloc(total), *q = p;
 	if (!p)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	memcpy(q, magic_of(kind), 8);
+	memcpy(q, magic_of(kind, g > 0), 8);
 	q += 8;
 	*q++ = (unsigned char)nlen;
 	memcpy(q, name, nlen);
@@ -38,6 +49,17 @@ int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD
 	q += 4;
 	memcpy(q, leaves, n * hlen);
 	q += n * hlen;
+	if (g) {
+		put_u32(q, g);
+		q += 4;
+		for (size_t i = 0; i < n; i++)
+			if (groups->count[i]) {
+				put_u32(q, (uint32_t)i);
+				q[4] = groups->count[i];
+				memcpy(q + 5, groups->values[i], groups->count[i] * hlen);
+				q += 5 + groups->count[i] * hlen;
+			}
+	}
 	for (size_t i = 0; kind == 'T' && i < n; i++) {
 		size_t m = aug && aug[i] ? auglen[i] : 0;
 		put_u32(q, (uint32_t)m);
@@ -52,6 +74,31 @@ int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD
 	return 0;
 }
 
+int kura_object_digests(unsigned char *out, size_t *count, kura_store *st, const char *id, const EVP_MD *md,
+			int reread, kura_error *err)
+{
+	json_t *o = NULL;
+	const char *name = kura_hash_name_by_nid(EVP_MD_get_type(md));
+	size_t hlen = (size_t)EVP_MD_get_size(md);
+	int rc = kura_store_object(&o, st, id, err);
+	if (rc != 0)
+		return rc;
+	json_t *members = json_object_get(o, "members");
+	size_t n = 1 + json_array_size(members);
+	if (n > 1 + KURA_INGEST_MAX_MEMBERS)
+		rc = kura_error_set(err, KURA_EVERIFY, "object %s names %zu group members; at most %d are possible", id, n - 1,
+				    KURA_INGEST_MAX_MEMBERS);
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		json_t *what = k == 0 ? o : json_array_get(members, k - 1);
+		const char *hex = json_string_value(json_object_get(json_object_get(what, "digests"), name));
+		if (reread || !hex || kura_hex_decode(out + k * hlen, hlen, hex) != 0)
+			rc = kura_store_digest_member(out + k * hlen, st, id, k, md, err);
+	}
+	json_decref(o);
+	*count = n;
+	return rc;
+}
+
 static void record_clear(kura_chain_record *r)
 {
 	kura_hashtree_free(r->tree);
@@ -60,16 +107,23 @@ static void record_clear(kura_chain_record *r)
 		free(r->aug[i]);
 	free(r->aug);
 	free(r->auglen);
+	for (size_t i = 0; r->values && i < r->n; i++)
+		free(r->values[i]);
+	free(r->members);
+	free(r->values);
 	memset(r, 0, sizeof *r);
 }
 
 static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
 {
 	const unsigned char *p = e->payload, *end = e->payload + e->len;
-	const char *magic = magic_of(e->kind);
+	const char *magic = magic_of(e->kind, 0), *magic2 = magic_of(e->kind, 1);
 	char name[32];
 	memset(r, 0, sizeof *r);
-	if (!magic || e->len < 9 || memcmp(p, magic, 8) != 0 || p[8] >= sizeof name || (size_t)(end - p) < 9u + p[8] + 4)
+	if (!magic || e->len < 9 || p[8] >= sizeof name || (size_t)(end - p) < 9u + p[8] + 4)
+		goto bad;
+	int grouped = magic2 && memcmp(p, magic2, 8) == 0;
+	if (!grouped && memcmp(p, magic, 8) != 0)
 		goto bad;
 	memcpy(name, p + 9, p[8]);
 	name[p[8]] = '\0';
@@ -84,6 +138,29 @@ static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
 		goto bad;
 	const unsigned char *leaves = p;
 	p += r->n * hlen;
+	if (grouped) { /* the members of each group; the leaf must be their node */
+		if (end - p < 4 || !(r->members = calloc(r->n, 1)) || !(r->values = calloc(r->n, sizeof *r->values)))
+			goto bad;
+		size_t g = get_u32(p);
+		p += 4;
+		for (size_t i = 0; i < g; i++) {
+			if (end - p < 5)
+				goto bad;
+			size_t at = get_u32(p), m = p[4];
+			p += 5;
+			unsigned char node[EVP_MAX_MD_SIZE], sorted[255 * EVP_MAX_MD_SIZE];
+			if (at >= r->n || m == 0 || r->members[at] || (size_t)(end - p) / hlen < m)
+				goto bad;
+			memcpy(sorted, p, m * hlen);
+			if (kura_hash_group(node, r->md, sorted, m) != 0 || memcmp(node, leaves + at * hlen, hlen) != 0)
+				goto bad;
+			if (!(r->values[at] = malloc(m * hlen)))
+				goto bad;
+			memcpy(r->values[at], p, m * hlen);
+			r->members[at] = (uint8_t)m;
+			p += m * hlen;
+		}
+	}
 	if (e->kind == 'T') {
 		r->aug = calloc(r->n, sizeof *r->aug);
 		r->auglen = calloc(r->n, sizeof *r->auglen);
@@ -322,10 +399,19 @@ static int add_chain(kura_er_builder *b, kura_store *st, kura_evidence_cache *ca
 		rc = kura_error_set(err, values ? KURA_EVERIFY : KURA_EINTERNAL, "chain %s has no leaf %u", start_id, pos);
 		goto out;
 	}
-	/* ATS 0: the object's leaf, then the siblings in the start record's tree */
-	memcpy(values, kura_hashtree_leaf(r->tree, pos), hlen);
-	kura_hashtree_path(r->tree, pos, values + hlen, &nsib);
-	for (size_t i = 0; i <= nsib; i++)
+	/* ATS 0: the object's leaf (or its group's members), then the siblings in
+	 * the start record's tree */
+	size_t m = r->members && r->members[pos] ? r->members[pos] : 1;
+	unsigned char *grown = m > 1 ? realloc(values, (k + 70 + m) * hlen) : values;
+	if (!grown) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		goto out;
+	}
+	values = grown;
+	memcpy(values, m > 1 ? r->values[pos] : kura_hashtree_leaf(r->tree, pos), m * hlen);
+	kura_hashtree_path(r->tree, pos, values + m * hlen, &nsib);
+	counts[0] = m;
+	for (size_t i = 1; i <= nsib; i++)
 		counts[i] = 1;
 	if ((rc = kura_er_builder_chain(b, err)) != 0 ||
 	    (rc = kura_er_builder_ats(b, md, values, counts, nsib + 1, tok[0], tl[0], err)) != 0)

@@ -12,7 +12,14 @@
  *   | T only: n times (u32 m | m bytes: the chain's previous token with its validation
  *     data added, or m = 0 when it was complete already)
  *   | u32 t | the new token (ContentInfo, exactly as the TSA sent it)
- * Every record's tree is binary over its leaves in subject order (ERS-RULES). */
+ * Every record's tree is binary over its leaves in subject order (ERS-RULES).
+ *
+ * S and H records over data object groups (a signed document: document,
+ * signature, validation data) use the magics "KSEAL2\n\0" / "KHASH2\n\0" and
+ * add, after the leaves:
+ *   u32 g | g times (u32 subject index | u8 m | m member values)
+ * where the subject's leaf is the group node: H(its member values sorted and
+ * concatenated), and its record's first list holds the member values. */
 #ifndef KURA_CHAINS_H
 #define KURA_CHAINS_H
 
@@ -22,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "evidence/hashtree.h"
+#include "kura/ingest.h"
 #include "kura/store.h"
 
 #define KURA_EVIDENCE_HASHTREE 'H'
@@ -38,12 +46,28 @@ typedef struct kura_chain_record {
 	size_t tlen;
 	unsigned char **aug; /* T only: n augmented previous tokens (NULL: unchanged) */
 	size_t *auglen;
+	uint8_t *members;        /* n member counts (0: not a group), or NULL */
+	unsigned char **values;  /* n pointers to each group's member values */
 } kura_chain_record;
 
-/* Builds a payload (malloc'd, the caller's). aug/auglen only for kind T. */
+/* Members of the data object groups among a record's subjects. */
+typedef struct kura_chain_groups {
+	const uint8_t *count;         /* n entries: members of subject i (0: not a group) */
+	unsigned char *const *values; /* n entries: count[i] values of md's size */
+} kura_chain_groups;
+
+/* Builds a payload (malloc'd, the caller's). groups (S and H, may be NULL) and
+ * aug/auglen (T only) as the format above says. */
 int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD *md, const unsigned char *leaves,
-		       size_t n, unsigned char *const *aug, const size_t *auglen, const unsigned char *token, size_t tlen,
-		       kura_error *err);
+		       size_t n, const kura_chain_groups *groups, unsigned char *const *aug, const size_t *auglen,
+		       const unsigned char *token, size_t tlen, kura_error *err);
+
+/* The digests under md of an object's data object group, document first, then
+ * its members (signature, validation data): *count values, at most
+ * 1 + KURA_INGEST_MAX_MEMBERS. reread: always from the stored bytes (checked);
+ * else from the object's description where ingest computed them. */
+int kura_object_digests(unsigned char *out, size_t *count, kura_store *st, const char *id, const EVP_MD *md,
+			int reread, kura_error *err);
 
 /* Remembers the last parsed records (a seal shared by a million objects is read
  * and its tree built once). */

@@ -16,11 +16,6 @@
 #include "renewal/chains.h"
 #include "renewal/renew.h"
 
-static int cmp_digest(const void *a, const void *b, void *len)
-{
-	return memcmp(a, b, *(size_t *)len);
-}
-
 /* The token with the certificates of its path that it lacks (from anchors and
  * its own certificates), re-encoded; NULL when nothing was missing. */
 static unsigned char *augment(size_t *outlen, const unsigned char *tok, size_t len, STACK_OF(X509) *anchors)
@@ -152,12 +147,7 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 					int use_aug = j == k - 1 && aug[kept];
 					EVP_Digest(use_aug ? aug[kept] : tok[j], use_aug ? auglen[kept] : tl[j], list + j * hlen, NULL, md, NULL);
 				}
-				if (k == 1) {
-					memcpy(leaves + kept * hlen, list, hlen);
-				} else {
-					qsort_r(list, k, hlen, cmp_digest, &hlen);
-					EVP_Digest(list, k * hlen, leaves + kept * hlen, NULL, md, NULL);
-				}
+				kura_hash_group(leaves + kept * hlen, md, list, k);
 				free(list);
 				memcpy(subjects + kept * KURA_ID_LEN, id, KURA_ID_LEN);
 				kept++;
@@ -182,7 +172,8 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 		kura_tst_free(fresh);
 	}
 	if (rc == 0 && kept > 0)
-		rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_TIMESTAMP, md, leaves, kept, aug, auglen, token, tlen, err);
+		rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_TIMESTAMP, md, leaves, kept, NULL, aug, auglen, token,
+					tlen, err);
 	if (rc == 0 && kept > 0)
 		rc = kura_id_new(res->id, now, err);
 	if (rc == 0 && kept > 0)
@@ -206,12 +197,14 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	return rc;
 }
 
-/* h' = md(md(object) || md(DER of the object's ArchiveTimeStampSequence so far)) */
-static int rehash_leaf(unsigned char *leaf, kura_store *st, kura_evidence_cache *cache, const char *id, const EVP_MD *md,
-		       uint64_t *bytes, kura_error *err)
+/* h' = md(md(object) || md(DER of the object's ArchiveTimeStampSequence so far));
+ * for a group, one such value per member (*count of them, into members) and
+ * the leaf is their group node. */
+static int rehash_leaf(unsigned char *leaf, unsigned char *members, size_t *count, kura_store *st,
+		       kura_evidence_cache *cache, const char *id, const EVP_MD *md, uint64_t *bytes, kura_error *err)
 {
-	unsigned char *der = NULL, h[EVP_MAX_MD_SIZE], ha[EVP_MAX_MD_SIZE], *seq = NULL;
-	size_t len;
+	unsigned char *der = NULL, h[(1 + KURA_INGEST_MAX_MEMBERS) * EVP_MAX_MD_SIZE], ha[EVP_MAX_MD_SIZE], *seq = NULL;
+	size_t len, hlen = (size_t)EVP_MD_get_size(md);
 	int rc = kura_object_evidence(&der, &len, st, id, cache, err);
 	if (rc != 0)
 		return rc;
@@ -225,15 +218,19 @@ static int rehash_leaf(unsigned char *leaf, kura_store *st, kura_evidence_cache 
 		return kura_error_set(err, KURA_EINTERNAL, "encoding the chains of %s failed", id);
 	}
 	OPENSSL_free(seq);
-	rc = kura_store_digest(h, st, id, md, err);
+	rc = kura_object_digests(h, count, st, id, md, 1, err);
 	if (rc == 0) {
 		json_t *o = NULL;
 		if (kura_store_object(&o, st, id, NULL) == 0)
 			*bytes += (uint64_t)json_integer_value(json_object_get(o, "size"));
 		json_decref(o);
-		rc = kura_hash_pair(leaf, md, h, ha, (size_t)EVP_MD_get_size(md), 0) == 0
-			     ? 0
-			     : kura_error_set(err, KURA_EINTERNAL, "hashing a leaf failed");
+		for (size_t k = 0; rc == 0 && k < *count; k++)
+			if (kura_hash_pair(members + k * hlen, md, h + k * hlen, ha, hlen, 0) != 0)
+				rc = kura_error_set(err, KURA_EINTERNAL, "hashing a leaf failed");
+		unsigned char sorted[(1 + KURA_INGEST_MAX_MEMBERS) * EVP_MAX_MD_SIZE];
+		memcpy(sorted, members, *count * hlen);
+		if (rc == 0 && kura_hash_group(leaf, md, sorted, *count) != 0)
+			rc = kura_error_set(err, KURA_EINTERNAL, "hashing a leaf failed");
 	}
 	return rc;
 }
@@ -244,17 +241,29 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 	memset(res, 0, sizeof *res);
 	size_t hlen = (size_t)EVP_MD_get_size(md), tlen = 0, plen;
 	unsigned char *leaves = malloc(n * hlen + 1), *token = NULL, *payload = NULL;
+	unsigned char **values = calloc(n + 1, sizeof *values);
+	uint8_t *count = calloc(n + 1, 1);
 	kura_evidence_cache *cache = NULL;
 	kura_hashtree *tree = NULL;
 	kura_progress *progress = kura_progress_new("hash-tree renewal", 0);
 	uint64_t bytes = 0;
 	int64_t now;
-	int rc = leaves ? kura_evidence_cache_new(&cache, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	int rc = leaves && values && count ? kura_evidence_cache_new(&cache, err)
+					   : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char id[KURA_ID_LEN + 1];
+		unsigned char members[(1 + KURA_INGEST_MAX_MEMBERS) * EVP_MAX_MD_SIZE];
+		size_t m = 0;
 		memcpy(id, objects + i * KURA_ID_LEN, KURA_ID_LEN);
 		id[KURA_ID_LEN] = '\0';
-		rc = rehash_leaf(leaves + i * hlen, st, cache, id, md, &bytes, err);
+		rc = rehash_leaf(leaves + i * hlen, members, &m, st, cache, id, md, &bytes, err);
+		if (rc == 0 && m > 1) { /* a signed document: keep its members' values */
+			if (!(values[i] = malloc(m * hlen)))
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			else
+				memcpy(values[i], members, m * hlen);
+			count[i] = (uint8_t)m;
+		}
 		kura_progress_update(progress, bytes, i + 1);
 	}
 	const char *from = NULL;
@@ -263,7 +272,8 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 	if (rc == 0 && n > 0)
 		rc = kura_stamp(&token, &tlen, &from, tsa, md, kura_hashtree_root(tree), err);
 	if (rc == 0 && n > 0)
-		rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_HASHTREE, md, leaves, n, NULL, NULL, token, tlen, err);
+		rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_HASHTREE, md, leaves, n,
+					&(kura_chain_groups){count, values}, NULL, NULL, token, tlen, err);
 	if (rc == 0 && n > 0 && (rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(res->id, now, err)) == 0)
 		rc = kura_store_add_evidence(st, KURA_EVIDENCE_HASHTREE, res->id, objects, n, payload, plen, err);
 	if (rc == 0 && n > 0) {
@@ -275,6 +285,10 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 	kura_progress_free(progress);
 	kura_hashtree_free(tree);
 	kura_evidence_cache_free(cache);
+	for (size_t i = 0; values && i < n; i++)
+		free(values[i]);
+	free(values);
+	free(count);
 	free(leaves);
 	free(token);
 	free(payload);

@@ -35,21 +35,6 @@ static int add_pending(void *ud, const char *id, kura_error *err)
 	return 0;
 }
 
-/* The object's digest under md: from its description when ingest computed it,
- * else from its stored bytes (read back and checked). */
-static int object_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err)
-{
-	json_t *o = NULL;
-	const char *name = kura_hash_name_by_nid(EVP_MD_get_type(md));
-	int rc = kura_store_object(&o, st, id, err);
-	if (rc != 0)
-		return rc;
-	const char *hex = json_string_value(json_object_get(json_object_get(o, "digests"), name));
-	int known = hex && kura_hex_decode(out, (size_t)EVP_MD_get_size(md), hex) == 0;
-	json_decref(o); /* hex pointed into it */
-	return known ? 0 : kura_store_digest(out, st, id, md, err);
-}
-
 /* The store's algorithm while the policy accepts it, else the one the policy
  * moves evidence to: new seals never start on a dying hash. */
 static const EVP_MD *seal_hash(kura_store *st)
@@ -72,21 +57,35 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	struct pending p = {0};
 	const EVP_MD *md = seal_hash(st);
 	size_t hlen = (size_t)EVP_MD_get_size(md);
-	unsigned char *leaves = NULL, *token = NULL, *payload = NULL;
+	unsigned char *leaves = NULL, *token = NULL, *payload = NULL, **values = NULL;
+	uint8_t *count = NULL;
 	size_t tlen = 0;
 	kura_hashtree *tree = NULL;
 	char cid[KURA_ID_LEN + 1];
 	int rc = kura_store_each_pending(st, add_pending, &p, err);
 	if (rc != 0 || p.n == 0)
 		goto out;
-	if (!(leaves = malloc(p.n * hlen))) {
+	if (!(leaves = malloc(p.n * hlen)) || !(count = calloc(p.n, 1)) || !(values = calloc(p.n, sizeof *values))) {
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory for %zu leaves", p.n);
 		goto out;
 	}
+	/* a leaf per object: its hash, or its group's node (signed documents) */
 	for (size_t i = 0; i < p.n && rc == 0; i++) {
+		unsigned char group[(1 + KURA_INGEST_MAX_MEMBERS) * EVP_MAX_MD_SIZE];
+		size_t m = 0;
 		memcpy(cid, p.ids + i * KURA_ID_LEN, KURA_ID_LEN);
 		cid[KURA_ID_LEN] = '\0';
-		rc = object_digest(leaves + i * hlen, st, cid, md, err);
+		if ((rc = kura_object_digests(group, &m, st, cid, md, 0, err)) != 0)
+			break;
+		if (m > 1) {
+			if (!(values[i] = malloc(m * hlen))) {
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+				break;
+			}
+			memcpy(values[i], group, m * hlen);
+			count[i] = (uint8_t)m;
+		}
+		kura_hash_group(leaves + i * hlen, md, group, m);
 	}
 	const char *from = NULL;
 	if (rc == 0)
@@ -96,7 +95,8 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	if (rc != 0)
 		goto out;
 	size_t plen;
-	if ((rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_SEAL, md, leaves, p.n, NULL, NULL, token, tlen, err)) != 0)
+	if ((rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_SEAL, md, leaves, p.n,
+				     &(kura_chain_groups){count, values}, NULL, NULL, token, tlen, err)) != 0)
 		goto out;
 	int64_t now;
 	if ((rc = kura_clock_now(&now, err)) != 0 || (rc = kura_id_new(res->id, now, err)) != 0)
@@ -114,6 +114,10 @@ out:
 	if (rc != 0)
 		kura_error_wrap(err, "sealing %zu pending object(s)", p.n);
 	kura_hashtree_free(tree);
+	for (size_t i = 0; values && i < p.n; i++)
+		free(values[i]);
+	free(values);
+	free(count);
 	free(leaves);
 	free(token);
 	free(payload);

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "kura/error.h"
 #include "kura/store.h"
 
@@ -37,5 +39,23 @@ int kura_ingest_check_meta(const kura_meta *m, kura_error *err);
 int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
 		    size_t nmeta, kura_error *err);
 int kura_ingest_commit(kura_ingest *in, kura_error *err);
+
+/* A further member of an object's data object group (RFC 4998): a signature or
+ * its validation data. Stored as content of its own (once, like any content),
+ * named in the object record under "members", and covered together with the
+ * document by the object's evidence. */
+#define KURA_INGEST_MAX_MEMBERS 3
+
+typedef struct kura_member {
+	const char *role; /* "signature", "validation-data" */
+	const char *name; /* a file name for exports */
+	const unsigned char *data;
+	size_t len;
+} kura_member;
+
+/* add() for a document with group members; info (borrowed, may be NULL) is kept
+ * in the object record as "signature" (what was found at ingest). */
+int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
+			  size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, kura_error *err);
 
 #endif

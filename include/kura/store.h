@@ -67,6 +67,11 @@ int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, ku
  * (after fn has seen the bytes) if they are damaged. */
 typedef int (*kura_store_bytes_fn)(void *ud, const unsigned char *p, size_t n, kura_error *err);
 int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void *ud, kura_error *err);
+/* The same for member k of the object's data object group: 0 the document,
+ * k >= 1 the k-th entry of its description's "members" (signature, validation
+ * data). KURA_ENOTFOUND when there is no such member. */
+int kura_store_read_member(kura_store *st, const char *id, size_t k, kura_store_bytes_fn fn, void *ud,
+			   kura_error *err);
 
 /* ---- evidence records ----
  * Payloads the evidence layer writes about objects: a seal and its time-stamp,
@@ -115,6 +120,8 @@ int kura_store_audit(kura_store *st, const char *event, json_t *detail, kura_err
 /* The digest under md of an object's stored bytes, read back and checked
  * against its SHA-256 (KURA_EVERIFY if they are damaged). */
 int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err);
+int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id, size_t k, const EVP_MD *md,
+			     kura_error *err);
 
 /* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
  * place with the IDs of the objects that depend on it. *damaged counts them. */

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Signature preservation (CMS, attached and detached) against a real test PKI built with
+# `openssl ca` (tests/cli/signatures/pki.sh): root -> intermediate -> one-year signer
+# certificates; the signers' status from a real `openssl ocsp` responder on loopback (their AIA),
+# the intermediate's from the root's CRL served over HTTP (its distribution point).
+#  - ingest: a detached signature (--signature) and an attached .p7m are checked, their paths and
+#    revocation data collected and stored with the document as one data object group; the
+#    evidence record's first list holds every member's hash (document, signature, validation data).
+#  - refused at ingest: a signer revoked before signing (exit 1, nothing stored; stored only with
+#    --accept-invalid and reported invalid from then on), a .p7s that is not CMS (exit 2), a
+#    signature over another document (exit 2), an attached signature given as --signature (2),
+#    an unreachable OCSP responder (exit 3 naming --allow-no-revocation; stored with it and then
+#    reported indeterminate; a CRL given with --crl stands in for the responder).
+#  - ten years on (KURA_NOW, the daemon renewing every half year, SHA-256 sunset half-way so a
+#    hash-tree renewal covers the groups too): the good signatures verify valid at the time the
+#    first archive time-stamp proves, with a note that the certificate expired since; one revoked
+#    after ingest stays valid; the one revoked before signing stays invalid.
+#  - without the store: `verify-er` with the exported record, the document, its signature and its
+#    validation data (`get --member`): valid; a flipped byte in the document or the signature,
+#    or a wrong signer trust anchor, is not.
+source "$(dirname "$0")/lib.sh" || exit 1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/renewal/servers.sh"
+source "$HERE/signatures/pki.sh"
+on_exit stop_all_servers
+cd "$T"
+
+pki_init "$T/pki" "$(closed_port)" "$(closed_port)"
+for who in alice bob carol dave; do pki_signer "$who"; done
+pki_revoke bob # before anyone signs
+start_ocsp
+start_crl_server
+
+printf 'clinical trial 0042: final report\n' >report.txt
+printf 'ledger 2026-Q4\n' >ledger.csv
+printf 'contract with ACME\n' >contract.txt
+printf 'minutes of the board\n' >minutes.txt
+printf 'another document\n' >other.txt
+pki_sign alice report.txt report.p7s
+pki_sign alice ledger.csv ledger.csv.p7m attached
+pki_sign bob contract.txt contract.p7s
+pki_sign carol minutes.txt minutes.p7s
+pki_sign dave other.txt other.p7s
+
+POLICY=$T/policy.yaml
+cat >"$POLICY" <<'YAML'
+kura-policy: 1
+name: signature-test
+title: signature test policy
+margins: {certificate-days: 90, algorithm-days: 30}
+algorithms:
+  sha256:   {until: null, source: "test: no end"}
+  sha512:   {until: null, source: "test: no end"}
+  ec-p256:  {until: null, source: "test: no end"}
+YAML
+kura init S --policy "$POLICY" --tsa-days 730 >/dev/null 2>&1
+kura trust add S --signers pki/root.pem 2>/dev/null
+
+ids() { cut -f1 "$OUT"; }
+count() { kura ls S --json | "$PYTHON" -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+field() { "$PYTHON" -c 'import json,sys
+d = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    d = d[int(k)] if k.isdigit() else d[k]
+print(d)' "$1"; }
+
+# ---- ingest
+expect_status 0 kura ingest S --signature report.p7s report.txt
+REPORT=$(ids)
+expect_status 0 kura ingest S ledger.csv.p7m
+LEDGER=$(ids)
+expect_status 0 kura ingest S --signature minutes.p7s minutes.txt
+MINUTES=$(ids)
+[ "$(count)" = 3 ] || fail "three signed objects expected"
+kura show S "$REPORT" --json >show.json
+[ "$(field members.0.role <show.json)" = signature ] || fail "the detached signature is a member: $(cat show.json)"
+[ "$(field members.1.role <show.json)" = validation-data ] || fail "validation data is a member"
+[ "$(field signature.signature <show.json)" = valid ] || fail "the ingest-time report says valid"
+kura show S "$LEDGER" --json >show.json
+[ "$(field members.0.role <show.json)" = validation-data ] || fail "an attached signature has no separate signature member"
+
+# the record's first list: all three members' hashes
+kura evidence S "$REPORT" -o report.ers
+kura get S "$REPORT" --member validation-data -o report.vd
+kura get S "$REPORT" --member signature -o report.sig
+cmp report.sig report.p7s || fail "the signature member is the .p7s as given"
+expect_error 1 kura get S "$LEDGER" --member signature
+"$PYTHON" - report.ers report.txt report.p7s report.vd <<'PY' || fail "the first list does not hold every member's hash"
+import hashlib, sys
+er = open(sys.argv[1], "rb").read()
+for f in sys.argv[2:]:
+    h = hashlib.sha256(open(f, "rb").read()).digest()
+    assert h in er, f
+PY
+
+# ---- refused at ingest
+expect_error 1 kura ingest S --signature contract.p7s contract.txt
+expect_grep "$ERR" "revoked"
+expect_grep "$ERR" "--accept-invalid"
+[ "$(count)" = 3 ] || fail "a signature revoked before signing is not stored"
+expect_status 0 kura ingest S --accept-invalid --signature contract.p7s contract.txt
+CONTRACT=$(ids)
+expect_grep "$ERR" "signature invalid"
+head -c 300 /dev/urandom >garbage.p7s
+expect_error 2 kura ingest S --signature garbage.p7s report.txt
+expect_grep "$ERR" "not a CMS signature"
+expect_error 2 kura ingest S --signature report.p7s other.txt
+expect_grep "$ERR" "does not match"
+expect_error 2 kura ingest S --signature ledger.csv.p7m report.txt
+expect_error 2 kura ingest S --signature report.p7s report.txt ledger.csv
+[ "$(count)" = 4 ] || fail "bad input stored nothing"
+
+# the OCSP responder is down: refused, unless told to store without revocation data or given a CRL
+stop_server "$OCSP_PID"
+expect_error 3 kura ingest S --signature other.p7s other.txt
+expect_grep "$ERR" "--allow-no-revocation"
+expect_grep "$ERR" "127.0.0.1:$OCSP_PORT"
+[ "$(count)" = 4 ] || fail "nothing stored while the responder is down"
+expect_status 0 kura ingest S --crl pki/inter.crl.pem --signature other.p7s other.txt
+OTHER_CRL=$(ids)
+expect_status 0 kura ingest S --allow-no-revocation --signature other.p7s other.txt
+OTHER_NOREV=$(ids)
+expect_grep "$ERR" "warning"
+
+# carol's certificate is revoked after her document came in
+pki_revoke carol
+
+expect_status 0 kura verify S "$REPORT" "$LEDGER" "$MINUTES" "$OTHER_CRL"
+expect_status 1 kura verify S "$CONTRACT"
+expect_status 1 kura verify S "$OTHER_NOREV"
+
+# ---- ten years on, the daemon renewing every half year; SHA-256 ends half-way
+T0=$(date -u +%s)
+for ((half = 1; half <= 20; half++)); do
+	now=$(date -u -d "@$((T0 + half * 182 * 86400))" +%Y-%m-%dT%H:%M:%SZ)
+	if [ "$half" = 10 ]; then KURA_NOW=$now kura policy sunset S sha256 "${now%%T*}" >/dev/null 2>&1; fi
+	KURA_NOW=$now kura daemon S --once >>daemon.log 2>&1 || fail "daemon run at $now failed: $(tail -5 daemon.log)"
+done
+LATER=$(date -u -d "@$((T0 + 10 * 365 * 86400 + 86400))" +%Y-%m-%dT%H:%M:%SZ)
+export KURA_NOW=$LATER
+grep -q "hash-tree renewal" daemon.log || fail "no hash-tree renewal: $(tail daemon.log)"
+
+expect_status 0 kura verify S --json "$REPORT"
+[ "$(field signature <"$OUT")" = valid ] || fail "report: $(cat "$OUT")"
+[ "$(field signature_details.signers.0.revocation.0.status <"$OUT")" = good ] || fail "alice's status: $(cat "$OUT")"
+[ "$(field signature_details.signers.0.revocation.1.source <"$OUT")" = crl ] || fail "the CA's status comes from the root's CRL"
+expect_grep "$OUT" "expired since"
+PROVEN=$(field signature_at <"$OUT")
+[ "$PROVEN" = "$(field chains.0.ats.0.genTime <"$OUT")" ] || fail "the signature is decided at the first ATS's time"
+[ "$(field chains.1.hash <"$OUT")" = sha512 ] || fail "a sha512 chain after the sunset: $(cat "$OUT")"
+expect_status 0 kura verify S "$LEDGER" "$MINUTES" "$OTHER_CRL"
+expect_status 1 kura verify S --json "$CONTRACT"
+[ "$(field signature <"$OUT")" = invalid ] || fail "revoked before signing stays invalid: $(cat "$OUT")"
+[ "$(field integrity <"$OUT")" = valid ] || fail "its evidence itself is intact"
+expect_grep "$OUT" "before the time the signature is proven"
+expect_status 1 kura verify S --json "$OTHER_NOREV"
+[ "$(field signature <"$OUT")" = indeterminate ] || fail "no revocation data: indeterminate"
+
+# ---- without the store
+kura evidence S "$REPORT" -o report.ers
+kura tsa ca S >tsa.pem
+expect_status 0 kura verify-er --data report.txt --signature report.p7s --validation-data report.vd \
+	--er report.ers --trust tsa.pem --signers pki/root.pem --json
+[ "$(field signature <"$OUT")" = valid ] || fail "verify-er: $(cat "$OUT")"
+expect_status 0 kura verify-er --data report.txt --er report.ers --trust tsa.pem
+expect_status 0 kura verify-er --data report.txt --signature report.p7s --validation-data report.vd \
+	--er report.ers --trust tsa.pem --signers pki/root.pem
+expect_grep "$OUT" "signature: valid"
+cp report.txt tampered.txt
+printf 'X' | dd of=tampered.txt bs=1 seek=3 conv=notrunc 2>/dev/null
+expect_status 1 kura verify-er --data tampered.txt --signature report.p7s --validation-data report.vd \
+	--er report.ers --trust tsa.pem --signers pki/root.pem --json
+[ "$(field signature <"$OUT")" = invalid ] || fail "a tampered document: $(cat "$OUT")"
+cp report.p7s tampered.p7s
+size=$(stat -c %s tampered.p7s)
+printf '\x55' | dd of=tampered.p7s bs=1 seek=$((size - 10)) conv=notrunc 2>/dev/null
+expect_status 1 kura verify-er --data report.txt --signature tampered.p7s --validation-data report.vd \
+	--er report.ers --trust tsa.pem --signers pki/root.pem --json
+[ "$(field verdict <"$OUT")" = invalid ] || fail "a tampered signature: $(cat "$OUT")"
+expect_status 1 kura verify-er --data report.txt --signature report.p7s --validation-data report.vd \
+	--er report.ers --trust tsa.pem --signers tsa.pem --json
+[ "$(field signature <"$OUT")" = indeterminate ] || fail "a wrong signer anchor: $(cat "$OUT")"
+
+# the store reads back the same after reindex
+kura reindex S >/dev/null 2>&1
+expect_status 0 kura verify S "$REPORT" "$LEDGER"
+echo "ok"
