@@ -76,7 +76,7 @@ static int verify_one(struct run *r, const char *id, kura_error *err)
 	int64_t proven;
 	json_t *sig = NULL;
 	if (kura_er_report_proven(&proven, report) == 0 &&
-	    (rc = kura_signed_verify(&sig, r->st, id, r->signers, proven, &e)) != 0) {
+	    (rc = kura_signed_verify(&sig, r->st, id, r->signers, r->opts.anchors, proven, &e)) != 0) {
 		json_decref(report);
 		*err = e;
 		return rc;

@@ -91,7 +91,8 @@ static int digest_document(void *ud, const EVP_MD *md, unsigned char *out, kura_
 }
 
 /* The signature of the group at the time the report proves. */
-static int check_signature(json_t *report, struct group *g, int detached, STACK_OF(X509) *signers, kura_error *err)
+static int check_signature(json_t *report, struct group *g, int detached, STACK_OF(X509) *signers,
+			   STACK_OF(X509) *tsa_anchors, kura_error *err)
 {
 	char *sig = NULL, *vd = NULL;
 	size_t slen = 0, vlen = 0;
@@ -113,7 +114,7 @@ static int check_signature(json_t *report, struct group *g, int detached, STACK_
 		sj = json_pack("{s:s, s:s}", "signature", "invalid", "reason",
 			       detached ? "--signature is an attached signature" : "the data is a detached signature's document: give --signature");
 	else if (rc == 0)
-		rc = kura_sig_check(&sj, s, digest_document, &g->member[0], v, signers, proven, err);
+		rc = kura_sig_check(&sj, s, digest_document, &g->member[0], v, signers, tsa_anchors, proven, err);
 	if (sj)
 		kura_er_report_signature(report, sj);
 	kura_sig_free(s);
@@ -218,7 +219,7 @@ int kura_cmd_verify_er(int argc, char **argv)
 	json_t *report = NULL;
 	if (status == 0 && kura_er_verify(&report, (unsigned char *)der, len, &o, &err) != 0)
 		status = kura_cli_fail(&err);
-	if (status == 0 && vdata && check_signature(report, &g, sig != NULL, signers, &err) != 0)
+	if (status == 0 && vdata && check_signature(report, &g, sig != NULL, signers, anchors, &err) != 0)
 		status = kura_cli_fail(&err);
 	if (status == 0) {
 		if (as_json) {

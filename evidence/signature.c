@@ -18,6 +18,7 @@
 
 #include "evidence/revocation.h"
 #include "evidence/signature.h"
+#include "evidence/tst.h"
 #include "kura/clock.h"
 
 struct kura_sig {
@@ -257,9 +258,57 @@ static int signature_holds(const kura_sig *s, CMS_SignerInfo *si, X509 *signer, 
 	return ok;
 }
 
+/* A signature time-stamp over si's signature value that verifies at at_ms moves
+ * the proven time back to its genTime. */
+static int64_t signature_timestamp(json_t *j, struct outcome *o, CMS_SignerInfo *si, STACK_OF(X509) *tsa_anchors,
+				   int64_t at_ms)
+{
+	int idx = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+	if (idx < 0)
+		return at_ms;
+	ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(CMS_unsigned_get_attr(si, idx), 0);
+	kura_tst *tok = NULL;
+	kura_error why = {0};
+	json_t *ts = json_object();
+	json_object_set_new(j, "signature_timestamp", ts);
+	int ok = t && t->type == V_ASN1_SEQUENCE &&
+		 kura_tst_parse(&tok, t->value.sequence->data, (size_t)t->value.sequence->length, &why) == 0;
+	if (ok) {
+		char tsa[256];
+		size_t ilen;
+		const unsigned char *imprint = kura_tst_imprint(tok, &ilen);
+		const EVP_MD *md = EVP_get_digestbynid(kura_tst_imprint_nid(tok));
+		ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature(si);
+		unsigned char h[EVP_MAX_MD_SIZE];
+		kura_tst_tsa_name(tok, tsa, sizeof tsa);
+		put_time(ts, "genTime", kura_tst_gentime(tok));
+		json_object_set_new(ts, "tsa", json_string(tsa));
+		if (!md || (size_t)EVP_MD_get_size(md) != ilen ||
+		    EVP_Digest(ASN1_STRING_get0_data(value), (size_t)ASN1_STRING_length(value), h, NULL, md, NULL) != 1 ||
+		    memcmp(h, imprint, ilen) != 0)
+			ok = 0, kura_error_set(&why, KURA_EVERIFY, "its imprint is not the hash of the signature value");
+		else if (kura_tst_verify(tok, tsa_anchors, NULL, at_ms, &why) != 0)
+			ok = 0;
+	} else if (!why.message[0]) {
+		kura_error_set(&why, KURA_EVERIFY, "the attribute holds no time-stamp token");
+	}
+	int64_t proven = ok && kura_tst_gentime(tok) < at_ms ? kura_tst_gentime(tok) : at_ms;
+	json_object_set_new(ts, "status", json_string(ok ? "valid" : "not valid"));
+	if (!ok) {
+		char note[600];
+		snprintf(note, sizeof note, "the signature time-stamp does not verify (%s): the signature is decided at the "
+					    "archive time-stamp's time instead", why.message);
+		json_object_set_new(ts, "reason", json_string(why.message));
+		json_array_append_new(o->notes, json_string(note));
+	}
+	kura_tst_free(tok);
+	ERR_clear_error();
+	return proven;
+}
+
 static json_t *check_signer(struct outcome *o, const kura_sig *s, CMS_SignerInfo *si, STACK_OF(X509) *pool,
 			    kura_sig_content_fn content, void *ud, const kura_vdata *v, STACK_OF(X509) *anchors,
-			    int64_t at_ms, kura_error *err, int *rc)
+			    STACK_OF(X509) *tsa_anchors, int64_t *at_ms, kura_error *err, int *rc)
 {
 	json_t *j = json_object();
 	char why[512], subject[256];
@@ -285,8 +334,9 @@ static json_t *check_signer(struct outcome *o, const kura_sig *s, CMS_SignerInfo
 		flag(o, 1, why);
 		return j;
 	}
+	int64_t proven = *at_ms = signature_timestamp(j, o, si, tsa_anchors, *at_ms);
 	int untrusted;
-	STACK_OF(X509) *chain = build_path(signer, pool, anchors, at_ms, why, sizeof why, &untrusted);
+	STACK_OF(X509) *chain = build_path(signer, pool, anchors, proven, why, sizeof why, &untrusted);
 	if (!chain) {
 		if (untrusted && (!anchors || sk_X509_num(anchors) == 0))
 			snprintf(why, sizeof why, "no signer trust anchors: add the signer's CA with kura trust add STORE --signers CA.pem");
@@ -307,7 +357,7 @@ static json_t *check_signer(struct outcome *o, const kura_sig *s, CMS_SignerInfo
 	for (int c = 0; c + 1 < sk_X509_num(chain); c++) {
 		json_t *e = NULL;
 		X509 *cert = sk_X509_value(chain, c);
-		int status = v ? kura_revocation_status(&e, v, cert, sk_X509_value(chain, c + 1), at_ms) : KURA_REV_UNKNOWN;
+		int status = v ? kura_revocation_status(&e, v, cert, sk_X509_value(chain, c + 1), proven) : KURA_REV_UNKNOWN;
 		subject_of(cert, subject, sizeof subject);
 		if (!e)
 			e = json_pack("{s:s, s:s}", "certificate", subject, "status", "unknown");
@@ -326,7 +376,7 @@ static json_t *check_signer(struct outcome *o, const kura_sig *s, CMS_SignerInfo
 		}
 	}
 	int64_t now_ms;
-	time_t now = kura_clock_now(&now_ms, NULL) == 0 ? (time_t)(now_ms / 1000) : (time_t)(at_ms / 1000);
+	time_t now = kura_clock_now(&now_ms, NULL) == 0 ? (time_t)(now_ms / 1000) : (time_t)(proven / 1000);
 	if (X509_cmp_time(X509_get0_notAfter(signer), &now) < 0)
 		json_array_append_new(o->notes, json_string("the signer's certificate has expired since; the evidence proves the signature was made while it was valid"));
 	sk_X509_pop_free(chain, X509_free);
@@ -334,16 +384,21 @@ static json_t *check_signer(struct outcome *o, const kura_sig *s, CMS_SignerInfo
 }
 
 int kura_sig_check(json_t **report, const kura_sig *s, kura_sig_content_fn content, void *ud, const kura_vdata *v,
-		   STACK_OF(X509) *anchors, int64_t at_ms, kura_error *err)
+		   STACK_OF(X509) *anchors, STACK_OF(X509) *tsa_anchors, int64_t at_ms, kura_error *err)
 {
+	int64_t proven = at_ms; /* the earliest any signer's time-stamp proves */
 	struct outcome o = {.notes = json_array()};
 	STACK_OF(X509) *owned = NULL, *pool = cert_pool(s, v, &owned);
 	json_t *signers = json_array();
 	int rc = pool ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(s->cms);
-	for (int i = 0; rc == 0 && i < sk_CMS_SignerInfo_num(sis); i++)
+	for (int i = 0; rc == 0 && i < sk_CMS_SignerInfo_num(sis); i++) {
+		int64_t t = at_ms;
 		json_array_append_new(signers, check_signer(&o, s, sk_CMS_SignerInfo_value(sis, i), pool, content, ud, v,
-							    anchors, at_ms, err, &rc));
+							    anchors, tsa_anchors, &t, err, &rc));
+		if (t < proven)
+			proven = t;
+	}
 	sk_X509_free(pool);
 	sk_X509_pop_free(owned, X509_free);
 	if (rc != 0) {
@@ -353,7 +408,7 @@ int kura_sig_check(json_t **report, const kura_sig *s, kura_sig_content_fn conte
 	}
 	json_t *r = json_pack("{s:s, s:s, s:o}", "signature", o.invalid ? "invalid" : o.indeterminate ? "indeterminate" : "valid",
 			      "format", kura_sig_attached(s) ? "CMS, attached" : "CMS, detached", "signers", signers);
-	put_time(r, "proven_at", at_ms);
+	put_time(r, "proven_at", proven);
 	if (o.reason[0])
 		json_object_set_new(r, "reason", json_string(o.reason));
 	if (json_array_size(o.notes))

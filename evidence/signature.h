@@ -4,9 +4,12 @@
  * again decades later from that data alone, at the time the evidence proves.
  *
  * The time that matters is the proven time: the genTime of the first archive
- * time-stamp over the signature (or now, at ingest). The signer's path must be
- * valid at that time and no certificate in it revoked at or before it; a
- * revocation after it does not invalidate (it is reported as a note). */
+ * time-stamp over the signature (or now, at ingest) or, earlier, that of a
+ * signature time-stamp the signer obtained (CAdES-T, RFC 5126: the unsigned
+ * attribute id-aa-signatureTimeStampToken over the signature value), when it
+ * verifies against the TSA trust anchors. The signer's path must be valid at
+ * that time and no certificate in it revoked at or before it; a revocation
+ * after it does not invalidate (it is reported as a note). */
 #ifndef KURA_SIGNATURE_H
 #define KURA_SIGNATURE_H
 
@@ -40,11 +43,12 @@ int kura_sig_collect(kura_vdata **out, const kura_sig *s, STACK_OF(X509) *anchor
 		     int fetch, long timeout_s, int64_t at_ms, kura_error *err);
 
 /* Decides the signature at at_ms from the signature, the document (content;
- * NULL for attached) and the validation data v (NULL: none) alone. *report (the
- * caller's) holds "signature": valid | invalid | indeterminate, "proven_at",
- * the signers with their paths and revocation status, "reason" and "notes".
- * Returns non-zero only when the document could not be read. */
+ * NULL for attached) and the validation data v (NULL: none) alone; anchors are
+ * the signers' trust anchors, tsa_anchors those for a signature time-stamp.
+ * *report (the caller's) holds "signature": valid | invalid | indeterminate,
+ * "proven_at", the signers with their paths and revocation status, "reason"
+ * and "notes". Returns non-zero only when the document could not be read. */
 int kura_sig_check(json_t **report, const kura_sig *s, kura_sig_content_fn content, void *ud, const kura_vdata *v,
-		   STACK_OF(X509) *anchors, int64_t at_ms, kura_error *err);
+		   STACK_OF(X509) *anchors, STACK_OF(X509) *tsa_anchors, int64_t at_ms, kura_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include "evidence/tsa.h"
 #include "kura/clock.h"
 #include "renewal/signed.h"
+#include "renewal/tsa_setup.h"
 
 #define MAX_ATTACHED (256u << 20)
 #define MAX_MEMBER (64u << 20)
@@ -76,7 +77,7 @@ int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, cons
 	size_t alen = 0;
 	kura_sig *s = NULL;
 	kura_vdata *v = NULL;
-	STACK_OF(X509) *anchors = NULL;
+	STACK_OF(X509) *anchors = NULL, *tsa_anchors = NULL;
 	int64_t now;
 	int rc = kura_clock_now(&now, err);
 	if (rc == 0 && !sig) {
@@ -97,6 +98,8 @@ int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, cons
 						      "(kura ingest STORE --signature %s DOCUMENT)", path, path);
 	if (rc == 0)
 		rc = kura_signed_anchors(&anchors, st, err);
+	if (rc == 0)
+		rc = kura_tsa_setup_anchors(&tsa_anchors, st, err);
 	kura_error fetch_err = {0};
 	int fetch_rc = 0;
 	if (rc == 0) {
@@ -112,7 +115,7 @@ int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, cons
 			fprintf(stderr, "kura: warning: %s; storing without it (--allow-no-revocation)\n", fetch_err.message);
 	}
 	if (rc == 0)
-		rc = kura_sig_check(&out->report, s, digest_file, (void *)path, v, anchors, now, err);
+		rc = kura_sig_check(&out->report, s, digest_file, (void *)path, v, anchors, tsa_anchors, now, err);
 	if (rc == 0) {
 		const char *verdict = json_string_value(json_object_get(out->report, "signature"));
 		const char *why = json_string_value(json_object_get(out->report, "reason"));
@@ -147,6 +150,7 @@ int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, cons
 	kura_sig_free(s);
 	kura_vdata_free(v);
 	sk_X509_pop_free(anchors, X509_free);
+	sk_X509_pop_free(tsa_anchors, X509_free);
 	return rc;
 }
 
@@ -182,8 +186,8 @@ static int digest_stored(void *ud, const EVP_MD *md, unsigned char *out, kura_er
 	return kura_store_digest_member(out, d->st, d->id, 0, md, err);
 }
 
-int kura_signed_verify(json_t **report, kura_store *st, const char *id, STACK_OF(X509) *anchors, int64_t proven_ms,
-		       kura_error *err)
+int kura_signed_verify(json_t **report, kura_store *st, const char *id, STACK_OF(X509) *anchors,
+		       STACK_OF(X509) *tsa_anchors, int64_t proven_ms, kura_error *err)
 {
 	*report = NULL;
 	json_t *o = NULL;
@@ -213,7 +217,8 @@ int kura_signed_verify(json_t **report, kura_store *st, const char *id, STACK_OF
 	if (rc == 0 && (kura_sig_parse(&s, sig.p, sig.n, &why) != 0 || kura_vdata_parse(&v, vd.p, vd.n, &why) != 0))
 		*report = json_pack("{s:s, s:s}", "signature", "invalid", "reason", why.message);
 	else if (rc == 0)
-		rc = kura_sig_check(report, s, digest_stored, &(struct stored_doc){st, id}, v, anchors, proven_ms, err);
+		rc = kura_sig_check(report, s, digest_stored, &(struct stored_doc){st, id}, v, anchors, tsa_anchors, proven_ms,
+				    err);
 	kura_sig_free(s);
 	kura_vdata_free(v);
 	free(sig.p);

@@ -43,9 +43,10 @@ void kura_signed_clear(kura_signed *s);
 /* The store's trust anchors for document signers (kura trust add --signers). */
 int kura_signed_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err);
 
-/* Decides object id's signature at proven_ms from its stored members. *report
- * is NULL when the object is not signed. */
-int kura_signed_verify(json_t **report, kura_store *st, const char *id, STACK_OF(X509) *anchors, int64_t proven_ms,
-		       kura_error *err);
+/* Decides object id's signature at proven_ms from its stored members (a
+ * signature time-stamp checked against tsa_anchors). *report is NULL when the
+ * object is not signed. */
+int kura_signed_verify(json_t **report, kura_store *st, const char *id, STACK_OF(X509) *anchors,
+		       STACK_OF(X509) *tsa_anchors, int64_t proven_ms, kura_error *err);
 
 #endif

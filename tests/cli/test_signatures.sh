@@ -11,6 +11,10 @@
 #    signature over another document (exit 2), an attached signature given as --signature (2),
 #    an unreachable OCSP responder (exit 3 naming --allow-no-revocation; stored with it and then
 #    reported indeterminate; a CRL given with --crl stands in for the responder).
+#  - a signature time-stamp (CAdES-T, added with tests/cli/signatures/sigts.py from a second
+#    `kura tsa serve` TSA): erin's certificate is revoked after she signed and before ingest; with
+#    the time-stamp the signature is valid with a note (revoked after the time proven), without
+#    it ingest refuses it (revoked before the archive time-stamp's time).
 #  - ten years on (KURA_NOW, the daemon renewing every half year, SHA-256 sunset half-way so a
 #    hash-tree renewal covers the groups too): the good signatures verify valid at the time the
 #    first archive time-stamp proves, with a note that the certificate expired since; one revoked
@@ -26,7 +30,7 @@ on_exit stop_all_servers
 cd "$T"
 
 pki_init "$T/pki" "$(closed_port)" "$(closed_port)"
-for who in alice bob carol dave; do pki_signer "$who"; done
+for who in alice bob carol dave erin; do pki_signer "$who"; done
 pki_revoke bob # before anyone signs
 start_ocsp
 start_crl_server
@@ -129,6 +133,30 @@ expect_status 0 kura verify S "$REPORT" "$LEDGER" "$MINUTES" "$OTHER_CRL"
 expect_status 1 kura verify S "$CONTRACT"
 expect_status 1 kura verify S "$OTHER_NOREV"
 
+# erin signs with a signature time-stamp from another TSA, then her certificate is revoked
+kura init TSA2 >/dev/null 2>&1
+kura tsa ca TSA2 >tsa2.pem
+kura trust add S --tsa tsa2.pem 2>/dev/null
+start_serve tsa2 "" 127.0.0.1:0 --store TSA2
+printf 'study protocol, signed\n' >protocol.txt
+pki_sign erin protocol.txt protocol.p7s
+"$PYTHON" "$HERE/signatures/sigts.py" value protocol.p7s sigvalue.bin
+openssl ts -query -data sigvalue.bin -sha256 -cert -out sigts.tsq 2>/dev/null
+curl -sf -H 'Content-Type: application/timestamp-query' --data-binary @sigts.tsq "$SERVER_URL" -o sigts.tsr ||
+	fail "the second TSA did not answer"
+openssl ts -reply -in sigts.tsr -token_out -out sigts.tst 2>/dev/null
+"$PYTHON" "$HERE/signatures/sigts.py" add protocol.p7s sigts.tst protocol-t.p7s
+sleep 1.1 # revocation times have whole seconds
+pki_revoke erin
+start_ocsp # reads the index anew
+expect_error 1 kura ingest S --signature protocol.p7s protocol.txt
+expect_grep "$ERR" "before the time the signature is proven"
+expect_status 0 kura ingest S --signature protocol-t.p7s protocol.txt
+PROTOCOL=$(ids)
+expect_status 0 kura verify S --json "$PROTOCOL"
+expect_grep "$OUT" "after the time the signature is proven to exist"
+[ "$(field signature_details.signers.0.signature_timestamp.status <"$OUT")" = valid ] || fail "sig TS: $(cat "$OUT")"
+
 # ---- ten years on, the daemon renewing every half year; SHA-256 ends half-way
 T0=$(date -u +%s)
 for ((half = 1; half <= 20; half++)); do
@@ -149,6 +177,10 @@ PROVEN=$(field signature_at <"$OUT")
 [ "$PROVEN" = "$(field chains.0.ats.0.genTime <"$OUT")" ] || fail "the signature is decided at the first ATS's time"
 [ "$(field chains.1.hash <"$OUT")" = sha512 ] || fail "a sha512 chain after the sunset: $(cat "$OUT")"
 expect_status 0 kura verify S "$LEDGER" "$MINUTES" "$OTHER_CRL"
+expect_status 0 kura verify S --json "$PROTOCOL"
+expect_grep "$OUT" "revoked later"
+[ "$(field signature_at <"$OUT")" \< "$(field chains.0.ats.0.genTime <"$OUT")" ] ||
+	fail "the signature time-stamp proves an earlier time: $(cat "$OUT")"
 expect_status 1 kura verify S --json "$CONTRACT"
 [ "$(field signature <"$OUT")" = invalid ] || fail "revoked before signing stays invalid: $(cat "$OUT")"
 [ "$(field integrity <"$OUT")" = valid ] || fail "its evidence itself is intact"
