@@ -93,7 +93,11 @@ static int verify_one(struct run *r, const char *id, kura_error *err)
 		free(text);
 	} else {
 		const char *reason = json_string_value(json_object_get(report, "reason"));
-		printf("%s\t%s%s%s\n", id, verdict, reason ? "\t" : "", reason ? reason : "");
+		const char *sig = json_string_value(json_object_get(report, "signature"));
+		printf("%s\t%s", id, verdict);
+		if (sig)
+			printf("\tsignature %s at %s", sig, json_string_value(json_object_get(report, "signature_at")) ?: "?");
+		printf("%s%s\n", reason ? "\t" : "", reason ? reason : "");
 	}
 	json_decref(report);
 	return 0;
