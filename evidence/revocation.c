@@ -64,7 +64,7 @@ static int ocsp_authorised(OCSP_BASICRESP *bs, STACK_OF(X509) *certs, X509 *issu
 
 struct status {
 	int found;
-	int revoked;
+	int revoked, reason;
 	int64_t as_of, revoked_at;
 	const char *source;
 };
@@ -90,6 +90,7 @@ static void ocsp_status(struct status *s, const kura_vdata *v, X509 *cert, X509 
 			s->as_of = as_of;
 			s->revoked = st == V_OCSP_CERTSTATUS_REVOKED;
 			s->revoked_at = s->revoked ? time_ms(rev) : 0;
+			s->reason = s->revoked ? reason : -1;
 			s->source = "ocsp";
 		}
 	}
@@ -113,6 +114,9 @@ static void crl_status(struct status *s, const kura_vdata *v, X509 *cert, X509 *
 		s->as_of = as_of;
 		s->revoked = X509_CRL_get0_by_cert(crl, &rev, cert) == 1;
 		s->revoked_at = s->revoked ? time_ms(X509_REVOKED_get0_revocationDate(rev)) : 0;
+		ASN1_ENUMERATED *why = s->revoked ? X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL) : NULL;
+		s->reason = why ? (int)ASN1_ENUMERATED_get(why) : -1;
+		ASN1_ENUMERATED_free(why);
 		s->source = "crl";
 	}
 	ERR_clear_error();
@@ -145,7 +149,25 @@ int kura_revocation_known(const kura_vdata *v, X509 *cert, X509 *issuer)
 	return s.found;
 }
 
-int kura_revocation_status(json_t **entry, const kura_vdata *v, X509 *cert, X509 *issuer, int64_t at_ms)
+int kura_revocation_benign(int reason)
+{
+	return reason == OCSP_REVOKED_STATUS_SUPERSEDED || reason == OCSP_REVOKED_STATUS_CESSATIONOFOPERATION ||
+	       reason == OCSP_REVOKED_STATUS_AFFILIATIONCHANGED || reason == OCSP_REVOKED_STATUS_PRIVILEGEWITHDRAWN;
+}
+
+int kura_revocation_has_sources(X509 *cert)
+{
+	STACK_OF(OPENSSL_STRING) *ocsp = X509_get1_ocsp(cert);
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
+	int any = sk_OPENSSL_STRING_num(ocsp) > 0 || sk_DIST_POINT_num(dps) > 0;
+	X509_email_free(ocsp);
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	ERR_clear_error();
+	return any;
+}
+
+int kura_revocation_status(json_t **entry, const kura_vdata *v, X509 *cert, X509 *issuer, int64_t at_ms,
+			   int64_t *revoked_at, int *reason)
 {
 	struct status s = {0};
 	char subject[512];
@@ -166,6 +188,12 @@ int kura_revocation_status(json_t **entry, const kura_vdata *v, X509 *cert, X509
 			verdict = KURA_REV_GOOD;
 		} else {
 			put_time(e, "revoked_at", s.revoked_at);
+			if (s.reason >= 0)
+				json_object_set_new(e, "revocation_reason", json_string(OCSP_crl_reason_str(s.reason)));
+			if (revoked_at)
+				*revoked_at = s.revoked_at;
+			if (reason)
+				*reason = s.reason;
 			verdict = s.revoked_at <= at_ms ? KURA_REV_REVOKED : KURA_REV_REVOKED_LATER;
 			json_object_set_new(e, "status", json_string(verdict == KURA_REV_REVOKED ? "revoked" : "revoked later"));
 		}

@@ -36,7 +36,19 @@ enum {
 };
 
 /* cert's status at at_ms from v: one of KURA_REV_*. *entry (the caller's) says
- * which source answered (ocsp, crl), as of when, and the revocation time. */
-int kura_revocation_status(json_t **entry, const kura_vdata *v, X509 *cert, X509 *issuer, int64_t at_ms);
+ * which source answered (ocsp, crl), as of when, and the revocation time and
+ * reason. *revoked_at and *reason (each may be NULL) get the revocation's time
+ * and CRL reason code (-1: none given) when it is revoked. */
+int kura_revocation_status(json_t **entry, const kura_vdata *v, X509 *cert, X509 *issuer, int64_t at_ms,
+			   int64_t *revoked_at, int *reason);
+
+/* Whether a revocation for this CRL reason leaves what the certificate signed
+ * before it trustworthy (superseded, cessationOfOperation, affiliationChanged,
+ * privilegeWithdrawn) rather than suspect (keyCompromise, cACompromise,
+ * unspecified, no reason). */
+int kura_revocation_benign(int reason);
+
+/* Whether cert names any OCSP responder or CRL distribution point to ask. */
+int kura_revocation_has_sources(X509 *cert);
 
 #endif

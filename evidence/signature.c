@@ -357,7 +357,8 @@ static json_t *check_signer(struct outcome *o, const kura_sig *s, CMS_SignerInfo
 	for (int c = 0; c + 1 < sk_X509_num(chain); c++) {
 		json_t *e = NULL;
 		X509 *cert = sk_X509_value(chain, c);
-		int status = v ? kura_revocation_status(&e, v, cert, sk_X509_value(chain, c + 1), proven) : KURA_REV_UNKNOWN;
+		int status = v ? kura_revocation_status(&e, v, cert, sk_X509_value(chain, c + 1), proven, NULL, NULL)
+			       : KURA_REV_UNKNOWN;
 		subject_of(cert, subject, sizeof subject);
 		if (!e)
 			e = json_pack("{s:s, s:s}", "certificate", subject, "status", "unknown");

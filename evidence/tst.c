@@ -14,7 +14,9 @@
 #include <openssl/x509v3.h>
 
 #include "common/hash.h"
+#include "evidence/revocation.h"
 #include "evidence/tst.h"
+#include "evidence/tst_revinfo.h"
 
 #define KURA_TIME_BUFSZ_LOCAL 32
 
@@ -284,6 +286,53 @@ static int check_ess(const kura_tst *t, X509 *signer, STACK_OF(X509) *anchors)
 	return ok;
 }
 
+/* The revocation data the token carries (renewal adds it, ERS-RULES) about the
+ * certificates of its path: a revocation at or before at_ms is fatal when it came
+ * before the token was made, or for a reason that makes the key suspect. No data
+ * is no verdict: most tokens carry none. */
+static int check_revocation(const kura_tst *t, X509 *signer, X509_STORE *store, STACK_OF(X509) *untrusted,
+			    int64_t at_ms, kura_error *err)
+{
+	unsigned char *der = NULL;
+	int len = i2d_CMS_ContentInfo(t->cms, &der);
+	kura_vdata *v = NULL;
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *pool = sk_X509_dup(untrusted), *chain = NULL;
+	int rc = 0;
+	if (len > 0 && kura_tst_revinfo(&v, der, (size_t)len, NULL) == 0 && kura_vdata_ocsp_count(v) +
+	    sk_X509_CRL_num(kura_vdata_crls(v)) > 0 && ctx && pool) {
+		for (int i = 0; i < sk_X509_num(kura_vdata_certs(v)); i++)
+			sk_X509_push(pool, sk_X509_value(kura_vdata_certs(v), i));
+		if (X509_STORE_CTX_init(ctx, store, signer, pool) == 1 && X509_verify_cert(ctx) == 1)
+			chain = X509_STORE_CTX_get1_chain(ctx);
+	}
+	for (int i = 0; chain && rc == 0 && i + 1 < sk_X509_num(chain); i++) {
+		json_t *e = NULL;
+		int64_t when = 0;
+		int reason = -1;
+		int st = kura_revocation_status(&e, v, sk_X509_value(chain, i), sk_X509_value(chain, i + 1), at_ms, &when, &reason);
+		json_decref(e);
+		if (st != KURA_REV_REVOKED || (when > t->gentime && kura_revocation_benign(reason)))
+			continue;
+		char subject[256], day[KURA_TIME_BUFSZ_LOCAL];
+		time_t secs = (time_t)(when / 1000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		X509_NAME_oneline(X509_get_subject_name(sk_X509_value(chain, i)), subject, sizeof subject);
+		rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token: %s was revoked at %s (%s)%s", subject, day,
+				    reason >= 0 ? OCSP_crl_reason_str(reason) : "no reason given",
+				    when <= t->gentime ? ", before the token was made" : ": its tokens can no longer be trusted");
+	}
+	sk_X509_pop_free(chain, X509_free);
+	sk_X509_free(pool);
+	X509_STORE_CTX_free(ctx);
+	kura_vdata_free(v);
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return rc;
+}
+
 int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *extra, int64_t at_ms,
 		    kura_error *err)
 {
@@ -335,6 +384,8 @@ int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *
 	if (X509_cmp_time(X509_get0_notBefore(s), &gen) > 0 || X509_cmp_time(X509_get0_notAfter(s), &gen) < 0)
 		rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token: its genTime lies outside its TSA certificate's validity "
 						      "(a backdated or postdated token)");
+	else if (anchors)
+		rc = check_revocation(t, s, store, untrusted, at_ms, err);
 out:
 	ERR_clear_error();
 	sk_X509_free(signers);

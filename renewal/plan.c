@@ -4,10 +4,14 @@
 #include <string.h>
 
 #include "common/hash.h"
+#include <openssl/ocsp.h>
+
+#include "evidence/revocation.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
 #include "renewal/chains.h"
 #include "renewal/plan.h"
+#include "renewal/tsa_setup.h"
 
 /* (chain, object) pairs: each object's newest chain */
 struct live {
@@ -68,8 +72,64 @@ static void day_text(char *buf, int64_t ms)
 	buf[10] = '\0';
 }
 
+/* What the TSAs' revocation sources say now of the certificates that signed the
+ * live chains' last tokens, asked once per certificate per plan. */
+struct revoked {
+	X509 *cert; /* up-ref'd */
+	int revoked, reason;
+	int64_t at;
+};
+
+struct rev_cache {
+	struct revoked *r;
+	size_t n;
+	STACK_OF(X509) *anchors;
+	long timeout_s;
+};
+
+static const struct revoked *tsa_revocation(struct rev_cache *c, const kura_tst *t)
+{
+	X509 *signer = kura_tst_signer(t), *issuer = NULL;
+	for (size_t i = 0; i < c->n; i++)
+		if (X509_cmp(c->r[i].cert, signer) == 0)
+			return &c->r[i];
+	struct revoked *g = realloc(c->r, (c->n + 1) * sizeof *g);
+	if (!g)
+		return NULL;
+	c->r = g;
+	struct revoked *r = &g[c->n++];
+	memset(r, 0, sizeof *r);
+	X509_up_ref(signer);
+	r->cert = signer;
+	STACK_OF(X509) *pool[2] = {kura_tst_certs(t), c->anchors};
+	for (int k = 0; k < 2 && !issuer; k++)
+		for (int i = 0; !issuer && i < sk_X509_num(pool[k]); i++)
+			if (X509_check_issued(sk_X509_value(pool[k], i), signer) == X509_V_OK)
+				issuer = sk_X509_value(pool[k], i);
+	kura_vdata *v = NULL;
+	int64_t now;
+	if (issuer && kura_revocation_has_sources(signer) && kura_clock_now(&now, NULL) == 0 &&
+	    kura_vdata_new(&v, now, NULL) == 0 && kura_revocation_fetch(v, signer, issuer, c->timeout_s, NULL) == 0) {
+		json_t *e = NULL;
+		int st = kura_revocation_status(&e, v, signer, issuer, now, &r->at, &r->reason);
+		r->revoked = st == KURA_REV_REVOKED;
+		json_decref(e);
+	}
+	kura_vdata_free(v);
+	return r;
+}
+
+static void rev_cache_clear(struct rev_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		X509_free(c->r[i].cert);
+	free(c->r);
+	sk_X509_pop_free(c->anchors, X509_free);
+}
+
 /* Fills in when item's chain is due, judging its last token. */
-static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache, const kura_policy *p, kura_error *err)
+static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache, struct rev_cache *revs,
+		 const kura_policy *p, kura_error *err)
 {
 	unsigned char **tok = NULL;
 	size_t *tl = NULL, k = 0;
@@ -128,6 +188,16 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 		day_text(day, end - 86400000);
 		snprintf(it->reason, sizeof it->reason, "its hash algorithm %s suffices only until %s (%s)", it->hash, day, source);
 	}
+	const struct revoked *r = signer ? tsa_revocation(revs, t) : NULL;
+	if (r && r->revoked && r->at < it->due) {
+		char tsa[200];
+		it->due = r->at;
+		it->action = 'T';
+		kura_time_format(day, r->at);
+		kura_tst_tsa_name(t, tsa, sizeof tsa);
+		snprintf(it->reason, sizeof it->reason, "the TSA certificate of its last time-stamp (%s) was revoked at %s (%s)", tsa,
+			 day, r->reason >= 0 ? OCSP_crl_reason_str(r->reason) : "no reason given");
+	}
 out:
 	kura_tst_free(t);
 	kura_free_tokens(tok, k);
@@ -141,7 +211,11 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 	kura_plan_item *out = NULL;
 	size_t count = 0;
 	kura_evidence_cache *cache = NULL;
-	int rc = kura_store_each_link(st, see_link, &l, err);
+	const char *timeout = getenv("KURA_TSA_TIMEOUT");
+	struct rev_cache revs = {.timeout_s = timeout && atol(timeout) > 0 ? atol(timeout) : 30};
+	int rc = kura_tsa_setup_anchors(&revs.anchors, st, err);
+	if (rc == 0)
+		rc = kura_store_each_link(st, see_link, &l, err);
 	if (rc == 0)
 		rc = flush_subject(&l, err);
 	if (rc == 0)
@@ -170,7 +244,7 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 		}
 		for (size_t k = i; k < j; k++)
 			memcpy(it->object_ids + (k - i) * KURA_ID_LEN, l.pairs + k * 2 * KURA_ID_LEN + KURA_ID_LEN, KURA_ID_LEN);
-		if ((rc = judge(it, st, cache, p, err)) != 0)
+		if ((rc = judge(it, st, cache, &revs, p, err)) != 0)
 			goto out;
 		i = j;
 	}
@@ -179,6 +253,7 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 out:
 	free(l.pairs);
 	kura_evidence_cache_free(cache);
+	rev_cache_clear(&revs);
 	if (rc != 0) {
 		kura_plan_free(out, count);
 		return rc;

@@ -3,10 +3,11 @@
  *   - its last time-stamp's TSA certificate expires (notAfter - certificate margin),
  *   - that certificate's signature algorithm and key stop sufficing (policy end -
  *     algorithm margin),
- *   both answered by a time-stamp renewal ('T'), or
+ *   - that certificate was revoked (asked now of the OCSP responder or CRL
+ *     distribution point it names; due at once),
+ *   all answered by a time-stamp renewal ('T'), or
  *   - the chain's hash algorithm stops sufficing (policy end - algorithm margin),
- *     answered by a hash-tree renewal ('H') of every object in the chain.
- * Revocation of TSA certificates is not checked yet (no revocation data is kept). */
+ *     answered by a hash-tree renewal ('H') of every object in the chain. */
 #ifndef KURA_PLAN_H
 #define KURA_PLAN_H
 

@@ -7,7 +7,9 @@
 #
 #   pki_init DIR OCSP_PORT CRL_PORT   the CAs, the OCSP responder's certificate, empty CRLs
 #   pki_signer NAME                   DIR/NAME.pem, DIR/NAME.key: a signer's certificate and key
-#   pki_revoke NAME                   revokes NAME (now) and publishes fresh CRLs
+#   pki_tsa NAME                      the same for a TSA (critical EKU timeStamping, OCSP in its AIA)
+#   pki_revoke NAME [REASON]          revokes NAME (now; keyCompromise unless REASON) and publishes
+#                                     fresh CRLs (a running responder must be restarted to see it)
 #   pki_sign NAME DOC OUT [attached]  a CMS signature by NAME over DOC (detached, or attached)
 #   start_ocsp / start_crl_server     the responders, in the background (stopped at exit)
 
@@ -50,6 +52,13 @@ crlDistributionPoints = URI:http://127.0.0.1:$CRL_PORT/root.crl
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature, nonRepudiation
 extendedKeyUsage = emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$OCSP_PORT/
+[v3_tsa]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, nonRepudiation
+extendedKeyUsage = critical, timeStamping
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 authorityInfoAccess = OCSP;URI:http://127.0.0.1:$OCSP_PORT/
@@ -112,9 +121,14 @@ pki_signer()
 	_pki_issue inter "$1" "$1" v3_signer 1 365
 }
 
+pki_tsa()
+{
+	_pki_issue inter "$1" "$1" v3_tsa 1 365
+}
+
 pki_revoke()
 {
-	openssl ca -batch -config "$PKI/inter.cnf" -revoke "$PKI/$1.pem" -crl_reason keyCompromise >/dev/null 2>&1 ||
+	openssl ca -batch -config "$PKI/inter.cnf" -revoke "$PKI/$1.pem" -crl_reason "${2:-keyCompromise}" >/dev/null 2>&1 ||
 		fail "openssl ca could not revoke $1"
 	pki_publish
 }
