@@ -2,6 +2,7 @@
  * against its evidence record: the hash recomputed from the stored bytes, the
  * reduced tree, and the time-stamp (once per seal) against the store's TSA roots;
  * for a signed document also its signature at the time the evidence proves.
+ * Algorithms are judged by the store's policy.
  * --json prints one JSON object per line, one line per object. Exit 0 only when
  * every verdict is valid. */
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include "kura/clock.h"
 #include "renewal/chains.h"
 #include "renewal/signed.h"
+#include "renewal/store_policy.h"
 #include "renewal/tsa_setup.h"
 
 static const char usage[] = "kura verify STORE [ID...] [--json]";
@@ -124,6 +126,9 @@ int kura_cmd_verify(int argc, char **argv)
 		rc = kura_tsa_setup_anchors(&anchors, r.st, &err);
 	if (rc == 0)
 		rc = kura_signed_anchors(&r.signers, r.st, &err);
+	kura_policy *policy = NULL;
+	if (rc == 0)
+		rc = kura_store_policy_load(&policy, r.st, &err);
 	if (rc == 0)
 		rc = kura_trust_cache_new(&trust, &err);
 	if (rc == 0)
@@ -133,6 +138,8 @@ int kura_cmd_verify(int argc, char **argv)
 	r.opts.anchors = anchors;
 	r.opts.cache = trust;
 	r.opts.digest = digest_object;
+	r.opts.algorithm_end = kura_policy_algorithm_end;
+	r.opts.algorithm_ud = policy;
 	if (rc == 0 && argc - optind == 1)
 		rc = kura_store_each_object(r.st, verify_each, &r, &err);
 	for (int i = optind + 1; rc == 0 && i < argc; i++) {
@@ -145,6 +152,7 @@ int kura_cmd_verify(int argc, char **argv)
 	kura_trust_cache_free(trust);
 	sk_X509_pop_free(anchors, X509_free);
 	sk_X509_pop_free(r.signers, X509_free);
+	kura_policy_free(policy);
 	kura_store_close(r.st);
 	fflush(stdout);
 	if (rc != 0)

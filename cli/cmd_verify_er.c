@@ -1,9 +1,10 @@
 /* kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]
- *                [--signature SIG] [--validation-data VD] [--signers CA.pem]...
+ *                [--signature SIG] [--validation-data VD] [--signers CA.pem]... [--policy FILE|NAME]
  * Verifies an Evidence Record without any store: the full RFC 4998 walk. For a
  * signed document (a data object group: document, detached signature if any,
  * validation data) every member's hash must be covered, and the signature is
- * decided at the time the record proves.
+ * decided at the time the record proves. With --policy, every token's and
+ * chain's algorithms must still have sufficed when they were relied on.
  * Exit 0 only for a valid verdict; 1 for invalid or indeterminate; 2 for bad
  * arguments or unreadable files. */
 #include <errno.h>
@@ -21,10 +22,11 @@
 #include "evidence/tsa.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
+#include "renewal/policy.h"
 
 static const char usage[] =
 	"kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]\n"
-	"               [--signature SIG] [--validation-data VD] [--signers CA.pem]...";
+	"               [--signature SIG] [--validation-data VD] [--signers CA.pem]... [--policy FILE|NAME]";
 
 #define MAX_ER_SIZE (256u << 20)
 
@@ -167,12 +169,13 @@ int kura_cmd_verify_er(int argc, char **argv)
 		{"trust", required_argument, NULL, 't'}, {"at", required_argument, NULL, 'a'},
 		{"json", no_argument, NULL, 'j'},         {"signature", required_argument, NULL, 's'},
 		{"validation-data", required_argument, NULL, 'v'}, {"signers", required_argument, NULL, 'S'},
-		{0},
+		{"policy", required_argument, NULL, 'p'}, {0},
 	};
 	const char *data = NULL, *erpath = NULL, *at = NULL, *sig = NULL, *vdata = NULL;
 	int as_json = 0, c, status = 0;
 	kura_error err = {0};
 	STACK_OF(X509) *anchors = sk_X509_new_null(), *signers = sk_X509_new_null();
+	kura_policy *policy = NULL;
 	optind = 0;
 	opterr = 0;
 	while (status == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -182,6 +185,12 @@ int kura_cmd_verify_er(int argc, char **argv)
 		case 'a': at = optarg; break;
 		case 'j': as_json = 1; break;
 		case 's': sig = optarg; break;
+		case 'p':
+			kura_policy_free(policy);
+			policy = NULL;
+			if (kura_policy_load(&policy, NULL, optarg, &err) != 0)
+				status = kura_cli_fail(&err);
+			break;
 		case 'v': vdata = optarg; break;
 		case 't':
 		case 'S':
@@ -203,6 +212,8 @@ int kura_cmd_verify_er(int argc, char **argv)
 	if (vdata)
 		g.member[g.n++].path = vdata;
 	o.digest_ud = &g;
+	o.algorithm_end = policy ? kura_policy_algorithm_end : NULL;
+	o.algorithm_ud = policy;
 	if (status == 0 && (at ? kura_time_parse(&o.at_ms, at, &err) : kura_clock_now(&o.at_ms, &err)) != 0)
 		status = kura_cli_fail(&err);
 	char *der = NULL;
@@ -235,5 +246,6 @@ int kura_cmd_verify_er(int argc, char **argv)
 	free(der);
 	sk_X509_pop_free(anchors, X509_free);
 	sk_X509_pop_free(signers, X509_free);
+	kura_policy_free(policy);
 	return status;
 }

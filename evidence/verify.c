@@ -173,6 +173,48 @@ static void check_cover(struct walk *w, json_t *j, const KURA_ATS *ats, const ku
 		fail(w, j, 1, "%s: %s", what, why);
 }
 
+/* An algorithm that no longer sufficed at t by the policy: why, else NULL. */
+static const char *unsuitable(const kura_er_verify_opts *o, const char *name, int64_t t, char *why, size_t n)
+{
+	int64_t end = o->algorithm_end && name ? o->algorithm_end(o->algorithm_ud, name) : INT64_MAX;
+	if (end == INT64_MAX || end > t)
+		return NULL;
+	char at[KURA_TIME_BUFSZ], until[KURA_TIME_BUFSZ];
+	kura_time_format(at, t);
+	kura_time_format(until, end - 1);
+	until[10] = '\0';
+	snprintf(why, n, "%s no longer sufficed at %s (the policy: until %s)", name, at, until);
+	return why;
+}
+
+/* Rule 4: a token was valid when the next time-stamp covered it (or now):
+ * signature, path, revocation, and its key and signature hash still sufficed. */
+static void judge_token(struct walk *w, const kura_tst *tok, json_t *j, const unsigned char *b, size_t len, int64_t t)
+{
+	if (w->trust_unknown)
+		return;
+	kura_error ve;
+	char key[32], why[300];
+	put_time(j, "checked_at", t);
+	kura_tst_key_alg(tok, key, sizeof key);
+	if (verify_token(w->o->cache, tok, b, len, w->o->anchors, t, &ve) != 0)
+		fail(w, j, 0, "%s", ve.message);
+	else if (unsuitable(w->o, key, t, why, sizeof why) || unsuitable(w->o, kura_tst_signature_hash(tok), t, why, sizeof why))
+		fail(w, j, 0, "time-stamp token: its %s", why);
+	else
+		json_object_set_new(j, "trust", json_string("valid"));
+}
+
+/* A chain's hash trees protect it only while its hash suffices: until the next
+ * chain (a hash-tree renewal) starts, or now for the last. */
+static void judge_chain_hash(struct walk *w, json_t *cj, int chain, int64_t t)
+{
+	char why[300];
+	const char *hash = json_string_value(json_object_get(cj, "hash"));
+	if (!w->trust_unknown && unsuitable(w->o, hash, t, why, sizeof why))
+		fail(w, cj, 0, "chain %d: its hash %s; a hash-tree renewal was due before", chain, why);
+}
+
 static json_t *describe_token(const kura_tst *tok)
 {
 	json_t *j = json_object();
@@ -274,7 +316,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 	/* walk every ATS; remember tokens to check trust at the next covering time */
 	int64_t prev_time = INT64_MIN;
 	kura_tst *pending = NULL; /* the token whose trust is checked at the next genTime */
-	json_t *pending_j = NULL;
+	json_t *pending_j = NULL, *prev_cj = NULL;
 	const unsigned char *pending_b = NULL;
 	size_t pending_len = 0;
 	for (int c = 0; c < nchains && rc == 0; c++) {
@@ -313,6 +355,10 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 				kura_tst_free(tok);
 				continue;
 			}
+			if (a == 0 && prev_cj) /* the previous chain's hash had to last until this renewal */
+				judge_chain_hash(&w, prev_cj, c, kura_tst_gentime(tok));
+			if (a == 0)
+				prev_cj = cj;
 			if (a == 0 || !md) {
 				md = this_md;
 				json_object_set_new(cj, "hash", json_string(kura_hash_name_by_nid(EVP_MD_get_type(md))));
@@ -385,14 +431,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 			}
 			/* the previous token must have been valid when this one covered it */
 			if (pending) {
-				if (!w.trust_unknown) {
-					kura_error ve;
-					put_time(pending_j, "checked_at", kura_tst_gentime(tok));
-					if (verify_token(o->cache, pending, pending_b, pending_len, o->anchors, kura_tst_gentime(tok), &ve) != 0)
-						fail(&w, pending_j, 0, "%s", ve.message);
-					else
-						json_object_set_new(pending_j, "trust", json_string("valid"));
-				}
+				judge_token(&w, pending, pending_j, pending_b, pending_len, kura_tst_gentime(tok));
 				kura_tst_free(pending);
 			}
 			pending = tok;
@@ -404,16 +443,11 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 		}
 	}
 	if (pending) {
-		if (!w.trust_unknown) {
-			kura_error ve;
-			put_time(pending_j, "checked_at", o->at_ms);
-			if (verify_token(o->cache, pending, pending_b, pending_len, o->anchors, o->at_ms, &ve) != 0)
-				fail(&w, pending_j, 0, "%s", ve.message);
-			else
-				json_object_set_new(pending_j, "trust", json_string("valid"));
-		}
+		judge_token(&w, pending, pending_j, pending_b, pending_len, o->at_ms);
 		kura_tst_free(pending);
 	}
+	if (prev_cj)
+		judge_chain_hash(&w, prev_cj, nchains, o->at_ms);
 done:
 	KURA_ER_free(er);
 	if (rc != 0) {

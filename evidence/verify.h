@@ -4,8 +4,9 @@
  * was checked at and why it failed.
  *
  * integrity: the hash trees, renewals and ordering alone.
- * trust:     each token's signature, certificate path and validity at the time
- *            of the next time-stamp that covers it (the last one: at_ms).
+ * trust:     each token's signature, certificate path, revocation (from the data
+ *            the token carries) and algorithms at the time of the next
+ *            time-stamp that covers it (the last one: at_ms).
  * verdict:   invalid if either is invalid; indeterminate if trust could not be
  *            decided (no trust anchors); else valid. */
 #ifndef KURA_VERIFY_H
@@ -39,6 +40,13 @@ typedef struct kura_er_verify_opts {
 	kura_er_digest_fn digest;
 	void *digest_ud;
 	kura_trust_cache *cache; /* may be NULL */
+	/* May be NULL: algorithms are then not judged. Else when an algorithm (kura's
+	 * names: "sha256", "rsa-2048", "ec-p256", ...) stops sufficing, in ms
+	 * (INT64_MAX: no end known): each token's key and signature hash must still
+	 * suffice when it is checked, each chain's hash until the next chain starts
+	 * (or at_ms for the last). */
+	int64_t (*algorithm_end)(void *ud, const char *name);
+	void *algorithm_ud;
 } kura_er_verify_opts;
 
 /* Verifies the DER record der. A record that cannot be parsed is a verdict

@@ -299,3 +299,10 @@ json_t *kura_policy_json(const kura_policy *p)
 			 "certificate-days", (json_int_t)(p->margin_cert / 86400000), "algorithm-days",
 			 (json_int_t)(p->margin_alg / 86400000), "algorithms", algs, "tsa-urls", urls);
 }
+
+int64_t kura_policy_algorithm_end(void *ud, const char *alg)
+{
+	int64_t end;
+	const char *source;
+	return kura_policy_end(&end, &source, ud, alg) == 0 ? end : KURA_NEVER;
+}

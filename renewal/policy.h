@@ -41,6 +41,10 @@ int64_t kura_policy_margin_algorithm(const kura_policy *p);   /* ms */
 /* When alg stops sufficing (ms after its last day; KURA_NEVER if no end), and
  * the source of that date. KURA_ENOTFOUND if the policy does not assess alg. */
 int kura_policy_end(int64_t *end, const char **source, const kura_policy *p, const char *alg);
+/* kura_policy_end as a kura_er_verify_opts.algorithm_end (ud: the policy):
+ * KURA_NEVER for an algorithm the policy does not assess. */
+int64_t kura_policy_algorithm_end(void *ud, const char *alg);
+
 /* Declares that alg no longer suffices from day on (a sunset): only ever earlier. */
 int kura_policy_sunset(kura_policy *p, const char *alg, int64_t day, const char *source, kura_error *err);
 

@@ -19,6 +19,10 @@
 #  - audit: `policy set` and `policy sunset` are logged in the segments (JSON text).
 #  - daemon_sigterm: `kura daemon S` in the background seals, then stops on SIGTERM within a few
 #    seconds, exit 0, logging "stopped".
+#  - suitability: verification judges algorithms by the policy (rule 4): a token whose key was
+#    declared unsuitable before the time it is checked at makes `verify` (store policy) and
+#    `verify-er --policy` invalid, naming the algorithm and date; `verify-er` without a policy
+#    does not judge it; a sunset after that time changes nothing.
 #  - reindex: after time-stamp and hash-tree renewals, `reindex` (also with the index removed)
 #    keeps every object valid and every record and plan identical.
 source "$(dirname "$0")/lib.sh" || exit 1
@@ -547,6 +551,31 @@ case_daemon_sigterm()
 
 # ---------------------------------------------------------------- reindex
 
+case_suitability()
+{
+	new_store U
+	printf 'suitability\n' >u.txt
+	ingest_at 2026-02-01T00:00:00Z U u.txt
+	local id
+	id=$(cut -f1 "$OUT")
+	at 2026-03-01T00:00:00Z evidence U "$id" -o u.ers
+	at 2026-03-01T00:00:00Z tsa ca U >u-roots.pem
+	expect_status 0 at 2026-03-01T00:00:00Z verify U
+	# a sunset later than now changes nothing
+	at 2026-03-01T00:00:00Z policy sunset U ec-p256 2026-06-01 >/dev/null 2>&1
+	expect_status 0 at 2026-03-01T00:00:00Z verify U
+	# one before now: the last token's key no longer suffices
+	at 2026-03-01T00:00:00Z policy sunset U ec-p256 2026-02-15 >/dev/null 2>&1
+	expect_status 1 at 2026-03-01T00:00:00Z verify U --json
+	expect_grep "$OUT" "ec-p256 no longer sufficed at 2026-03-01"
+	sed 's/^  ec-p256:.*$/  ec-p256:  {until: 2026-02-14, source: "test: broken"}/' "$POLICY" >u-policy.yaml
+	expect_status 1 at 2026-03-01T00:00:00Z verify-er --data u.txt --er u.ers --trust u-roots.pem --policy u-policy.yaml --json
+	check_json "$OUT" 'assert d["trust"] == "invalid" and d["integrity"] == "valid", d["trust"]' "verify-er --policy"
+	expect_grep "$OUT" "no longer sufficed"
+	expect_status 0 at 2026-03-01T00:00:00Z verify-er --data u.txt --er u.ers --trust u-roots.pem
+	expect_error 2 at 2026-03-01T00:00:00Z verify-er --data u.txt --er u.ers --policy no-such-policy
+}
+
 case_reindex()
 {
 	local S=$T/reindex/store now=2027-02-20T00:00:00Z id
@@ -606,4 +635,5 @@ run_case bad_policy_set case_bad_policy_set
 run_case audit case_audit
 run_case daemon_sigterm case_daemon_sigterm
 run_case reindex case_reindex
+run_case suitability case_suitability
 finish_cases

@@ -161,7 +161,10 @@ expect_grep "$OUT" "after the time the signature is proven to exist"
 T0=$(date -u +%s)
 for ((half = 1; half <= 20; half++)); do
 	now=$(date -u -d "@$((T0 + half * 182 * 86400))" +%Y-%m-%dT%H:%M:%SZ)
-	if [ "$half" = 10 ]; then KURA_NOW=$now kura policy sunset S sha256 "${now%%T*}" >/dev/null 2>&1; fi
+	if [ "$half" = 10 ]; then # declared ahead of its day, as sunsets are
+		KURA_NOW=$now kura policy sunset S sha256 "$(date -u -d "@$((T0 + half * 182 * 86400 + 20 * 86400))" +%Y-%m-%d)" \
+			>/dev/null 2>&1
+	fi
 	KURA_NOW=$now kura daemon S --once >>daemon.log 2>&1 || fail "daemon run at $now failed: $(tail -5 daemon.log)"
 done
 LATER=$(date -u -d "@$((T0 + 10 * 365 * 86400 + 86400))" +%Y-%m-%dT%H:%M:%SZ)
