@@ -51,6 +51,25 @@ static const EVP_MD *seal_hash(kura_store *st)
 }
 
 
+/* A TSA whose key or signature hash the policy no longer accepts makes evidence
+ * that will not verify: said at once, while it can still be changed. */
+static void warn_unsuitable(kura_store *st, const kura_tst *t)
+{
+	kura_policy *p = NULL;
+	int64_t now;
+	char key[32];
+	kura_tst_key_alg(t, key, sizeof key);
+	const char *algs[] = {key, kura_tst_signature_hash(t)};
+	if (kura_clock_now(&now, NULL) != 0 || kura_store_policy_load(&p, st, NULL) != 0)
+		return;
+	for (size_t i = 0; i < 2; i++)
+		if (algs[i] && kura_policy_algorithm_end(p, algs[i]) <= now)
+			fprintf(stderr, "kura: warning: the TSA signed with %s, which the store's policy (%s) no longer accepts: "
+					"its time-stamps will not verify; use a TSA with a stronger key, or another policy\n",
+				algs[i], kura_policy_name(p));
+	kura_policy_free(p);
+}
+
 int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, kura_error *err)
 {
 	memset(res, 0, sizeof *res);
@@ -106,8 +125,10 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 		kura_tst *t = NULL;
 		res->objects = p.n;
 		snprintf(res->tsa, sizeof res->tsa, "%s", from);
-		if (kura_tst_parse(&t, token, tlen, NULL) == 0)
+		if (kura_tst_parse(&t, token, tlen, NULL) == 0) {
 			kura_time_format(res->gentime, kura_tst_gentime(t));
+			warn_unsuitable(st, t);
+		}
 		kura_tst_free(t);
 	}
 out:

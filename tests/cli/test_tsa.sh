@@ -127,7 +127,7 @@ done
 random_file doc7.bin 70000
 
 # ------------------------------------------------------------------ an independent TSA: openssl ts -reply
-# A root CA (EC P-384) and a TSA certificate (RSA-2048, critical EKU timeStamping) made with
+# A root CA (EC P-384) and a TSA certificate (RSA-3072: the default policy ends RSA-2048 in 2025; critical EKU timeStamping) made with
 # openssl req/x509 from this config, whose [tsa] section drives `openssl ts -reply`.
 mkdir ossl
 cat >ossl/tsa.cnf <<EOF
@@ -198,7 +198,7 @@ echo 01 >ossl/serial
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout ossl/ca.key -out ossl/ca.pem \
 	-days 3650 -sha384 -subj "/O=kura tests/CN=openssl ts test root" -config ossl/tsa.cnf -extensions v3_ca \
 	2>ossl/log || fail "openssl req (CA) failed: $(cat ossl/log)"
-openssl req -new -newkey rsa:2048 -nodes -keyout ossl/tsa.key -out ossl/tsa.csr \
+openssl req -new -newkey rsa:3072 -nodes -keyout ossl/tsa.key -out ossl/tsa.csr \
 	-subj "/O=kura tests/CN=openssl ts test TSA" -config ossl/tsa.cnf 2>ossl/log ||
 	fail "openssl req (TSA) failed: $(cat ossl/log)"
 openssl x509 -req -in ossl/tsa.csr -CA ossl/ca.pem -CAkey ossl/ca.key -set_serial 2 -days 365 -sha384 \
