@@ -3,11 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/fsutil.h"
 #include "evidence/signature.h"
-#include "evidence/tsa.h"
 #include "kura/clock.h"
 #include "renewal/signed.h"
 #include "renewal/tsa_setup.h"
@@ -17,19 +15,8 @@
 
 int kura_signed_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err)
 {
-	char p[4096];
-	struct stat sb;
-	STACK_OF(X509) *a = sk_X509_new_null();
-	int rc = a ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	snprintf(p, sizeof p, "%s/trust/signers.pem", kura_store_path(st));
-	if (rc == 0 && stat(p, &sb) == 0)
-		rc = kura_load_certs(a, p, err);
-	if (rc != 0) {
-		sk_X509_pop_free(a, X509_free);
-		return rc;
-	}
-	*out = a;
-	return 0;
+	static const char *const files[] = {"trust/signers.pem", NULL};
+	return kura_store_certs(out, st, files, err);
 }
 
 /* The digest of a document file, streamed. */

@@ -15,24 +15,29 @@ int kura_tsa_setup_embedded(void *ud, const char *store_path, kura_error *err)
 	return kura_tsa_create(dir, ud ? ud : &defaults, err);
 }
 
-int kura_tsa_setup_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err)
+int kura_store_certs(STACK_OF(X509) **out, kura_store *st, const char *const *files, kura_error *err)
 {
 	char p[4096];
 	struct stat sb;
 	STACK_OF(X509) *a = sk_X509_new_null();
 	int rc = a ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	snprintf(p, sizeof p, "%s/tsa/anchors.pem", kura_store_path(st));
-	if (rc == 0 && stat(p, &sb) == 0)
-		rc = kura_load_certs(a, p, err);
-	snprintf(p, sizeof p, "%s/trust/tsa.pem", kura_store_path(st));
-	if (rc == 0 && stat(p, &sb) == 0)
-		rc = kura_load_certs(a, p, err);
+	for (size_t i = 0; rc == 0 && files[i]; i++) {
+		snprintf(p, sizeof p, "%s/%s", kura_store_path(st), files[i]);
+		if (stat(p, &sb) == 0)
+			rc = kura_load_certs(a, p, err);
+	}
 	if (rc != 0) {
 		sk_X509_pop_free(a, X509_free);
 		return rc;
 	}
 	*out = a;
 	return 0;
+}
+
+int kura_tsa_setup_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err)
+{
+	static const char *const files[] = {"tsa/anchors.pem", "trust/tsa.pem", NULL};
+	return kura_store_certs(out, st, files, err);
 }
 
 int kura_tsa_setup_open(kura_tsa_setup *s, kura_store *st, kura_error *err)

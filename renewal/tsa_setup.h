@@ -16,6 +16,10 @@
  * ud is a kura_tsa_options or NULL for the defaults. */
 int kura_tsa_setup_embedded(void *ud, const char *store_path, kura_error *err);
 
+/* The certificates in the store's files named (relative to the store; absent
+ * files are skipped; files ends with NULL). A new stack, the caller's. */
+int kura_store_certs(STACK_OF(X509) **out, kura_store *st, const char *const *files, kura_error *err);
+
 /* Every TSA root the store trusts (a new stack, the caller's: sk_X509_pop_free). */
 int kura_tsa_setup_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err);
 

@@ -148,7 +148,7 @@ openssl ts -reply -in sigts.tsr -token_out -out sigts.tst 2>/dev/null
 "$PYTHON" "$HERE/signatures/sigts.py" add protocol.p7s sigts.tst protocol-t.p7s
 sleep 1.1 # revocation times have whole seconds
 pki_revoke erin
-start_ocsp # reads the index anew
+start_ocsp
 expect_error 1 kura ingest S --signature protocol.p7s protocol.txt
 expect_grep "$ERR" "before the time the signature is proven"
 expect_status 0 kura ingest S --signature protocol-t.p7s protocol.txt

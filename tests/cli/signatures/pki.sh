@@ -8,8 +8,8 @@
 #   pki_init DIR OCSP_PORT CRL_PORT   the CAs, the OCSP responder's certificate, empty CRLs
 #   pki_signer NAME                   DIR/NAME.pem, DIR/NAME.key: a signer's certificate and key
 #   pki_tsa NAME                      the same for a TSA (critical EKU timeStamping, OCSP in its AIA)
-#   pki_revoke NAME [REASON]          revokes NAME (now; keyCompromise unless REASON) and publishes
-#                                     fresh CRLs (a running responder must be restarted to see it)
+#   pki_revoke NAME [REASON]          revokes NAME (now; keyCompromise unless REASON), publishes
+#                                     fresh CRLs and restarts a running OCSP responder
 #   pki_sign NAME DOC OUT [attached]  a CMS signature by NAME over DOC (detached, or attached)
 #   start_ocsp / start_crl_server     the responders, in the background (stopped at exit)
 
@@ -131,6 +131,10 @@ pki_revoke()
 	openssl ca -batch -config "$PKI/inter.cnf" -revoke "$PKI/$1.pem" -crl_reason "${2:-keyCompromise}" >/dev/null 2>&1 ||
 		fail "openssl ca could not revoke $1"
 	pki_publish
+	if [ -n "${OCSP_PID:-}" ] && alive "$OCSP_PID"; then # it reads its index only when it starts
+		stop_server "$OCSP_PID"
+		start_ocsp
+	fi
 }
 
 pki_sign()
