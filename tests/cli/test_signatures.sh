@@ -19,6 +19,7 @@
 #    hash-tree renewal covers the groups too): the good signatures verify valid at the time the
 #    first archive time-stamp proves, with a note that the certificate expired since; one revoked
 #    after ingest stays valid; the one revoked before signing stays invalid.
+#  - Bouncy Castle (tests/interop/BcErsCheck.java) accepts the group's record for the document.
 #  - without the store: `verify-er` with the exported record, the document, its signature and its
 #    validation data (`get --member`): valid; a flipped byte in the document or the signature,
 #    or a wrong signer trust anchor, is not.
@@ -215,6 +216,16 @@ expect_status 1 kura verify-er --data report.txt --signature tampered.p7s --vali
 expect_status 1 kura verify-er --data report.txt --signature report.p7s --validation-data report.vd \
 	--er report.ers --trust tsa.pem --signers tsa.pem --json
 [ "$(field signature <"$OUT")" = indeterminate ] || fail "a wrong signer anchor: $(cat "$OUT")"
+
+# Bouncy Castle verifies the group's record for the document alone (its hash is in the first list)
+JARS=/usr/share/java
+BCCP=$JARS/bcprov.jar:$JARS/bcpkix.jar:$JARS/bcutil.jar
+mkdir classes
+timeout 120 javac -nowarn -Xlint:-path -d classes -cp "$BCCP" "$HERE/../interop/BcErsCheck.java" >javac.log 2>&1 ||
+	fail "javac BcErsCheck.java failed: $(head -c 2000 javac.log)"
+expect_status 0 java -cp "classes:$BCCP" BcErsCheck verify report.txt report.ers tsa.pem -at "${LATER%Z}Z"
+expect_grep "$OUT" "OK chains=2"
+expect_status 1 java -cp "classes:$BCCP" BcErsCheck verify tampered.txt report.ers tsa.pem -at "${LATER%Z}Z"
 
 # the store reads back the same after reindex
 kura reindex S >/dev/null 2>&1
