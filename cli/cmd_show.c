@@ -23,6 +23,15 @@ static void print_text(json_t *o)
 		printf("digest    %s %s\n", k, json_string_value(v));
 	json_object_foreach(json_object_get(o, "meta"), k, v)
 		printf("meta      %s=%s\n", k, json_string_value(v));
+	size_t i;
+	json_array_foreach(json_object_get(o, "members"), i, v)
+		printf("member    %s %s (%lld bytes, sha256 %s)\n", json_string_value(json_object_get(v, "role")),
+		       json_string_value(json_object_get(v, "name")), (long long)json_integer_value(json_object_get(v, "size")),
+		       json_string_value(json_object_get(v, "sha256")));
+	json_t *sig = json_object_get(o, "signature");
+	if (sig)
+		printf("signature %s at ingest%s%s\n", json_string_value(json_object_get(sig, "signature")),
+		       json_object_get(sig, "reason") ? ": " : "", json_string_value(json_object_get(sig, "reason")) ?: "");
 }
 
 int kura_cmd_show(int argc, char **argv)
