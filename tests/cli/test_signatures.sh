@@ -217,6 +217,12 @@ expect_status 1 kura verify-er --data report.txt --signature report.p7s --valida
 	--er report.ers --trust tsa.pem --signers tsa.pem --json
 [ "$(field signature <"$OUT")" = indeterminate ] || fail "a wrong signer anchor: $(cat "$OUT")"
 
+head -c 200 report.vd >truncated.vd
+expect_status 1 kura verify-er --data report.txt --signature report.p7s --validation-data truncated.vd \
+	--er report.ers --trust tsa.pem --signers pki/root.pem --json
+[ "$(field verdict <"$OUT")" = invalid ] || fail "a truncated validation data file: $(cat "$OUT")"
+expect_grep "$OUT" "not a kura validation data"
+
 # Bouncy Castle verifies the group's record for the document alone (its hash is in the first list)
 JARS=/usr/share/java
 BCCP=$JARS/bcprov.jar:$JARS/bcpkix.jar:$JARS/bcutil.jar
