@@ -2,8 +2,6 @@
  * Verifies an Evidence Record without any store: the full RFC 4998 walk.
  * Exit 0 only for a valid verdict; 1 for invalid or indeterminate; 2 for bad
  * arguments or unreadable files. */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,49 +19,6 @@ static const char usage[] =
 	"kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]";
 
 #define MAX_ER_SIZE (256u << 20)
-
-struct data_file {
-	const char *path;
-	int cached_nid[8];
-	unsigned char cached[8][EVP_MAX_MD_SIZE];
-	int ncached;
-};
-
-static int digest_file(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
-{
-	struct data_file *d = ud;
-	int nid = EVP_MD_get_type(md);
-	*count = 1;
-	for (int i = 0; i < d->ncached; i++)
-		if (d->cached_nid[i] == nid) {
-			memcpy(out, d->cached[i], (size_t)EVP_MD_get_size(md));
-			return 0;
-		}
-	int fd = open(d->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kura_error_sys(err, KURA_EINPUT, "cannot read %s", d->path);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	static unsigned char buf[1 << 20];
-	size_t got;
-	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
-	while (rc == 0) {
-		if (kura_fs_read_full(fd, buf, sizeof buf, &got) != 0)
-			rc = kura_error_sys(err, KURA_EINPUT, "reading %s", d->path);
-		else if (got == 0)
-			break;
-		else
-			EVP_DigestUpdate(ctx, buf, got);
-	}
-	if (rc == 0)
-		EVP_DigestFinal_ex(ctx, out, NULL);
-	EVP_MD_CTX_free(ctx);
-	close(fd);
-	if (rc == 0 && d->ncached < 8) {
-		d->cached_nid[d->ncached] = nid;
-		memcpy(d->cached[d->ncached++], out, (size_t)EVP_MD_get_size(md));
-	}
-	return rc;
-}
 
 static void print_text(json_t *r)
 {
@@ -121,8 +76,8 @@ int kura_cmd_verify_er(int argc, char **argv)
 	}
 	if (status == 0 && (!data || !erpath || optind != argc))
 		status = kura_cli_usage(usage, "verify-er needs --data and --er, and nothing else");
-	kura_er_verify_opts o = {.anchors = anchors, .digest = digest_file};
-	struct data_file df = {.path = data};
+	kura_er_verify_opts o = {.anchors = anchors, .digest = kura_er_digest_file};
+	kura_er_file df = {.path = data};
 	o.digest_ud = &df;
 	if (status == 0 && (at ? kura_time_parse(&o.at_ms, at, &err) : kura_clock_now(&o.at_ms, &err)) != 0)
 		status = kura_cli_fail(&err);

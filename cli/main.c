@@ -24,6 +24,8 @@ static const struct {
 	{"evidence", kura_cmd_evidence, "write an object's RFC 4998 evidence record"},
 	{"verify", kura_cmd_verify, "verify objects against their evidence records"},
 	{"verify-er", kura_cmd_verify_er, "verify an evidence record and its data, no store needed"},
+	{"export", kura_cmd_export, "write objects and their evidence as a package others verify without kura"},
+	{"verify-export", kura_cmd_verify_export, "check a package made by export: manifests and every record"},
 	{"renew", kura_cmd_renew, "renew the evidence that is due (--plan: show what is due when)"},
 	{"daemon", kura_cmd_daemon, "the renewal scheduler: seal and renew, then sleep until the next due time"},
 	{"policy", kura_cmd_policy, "show or change the renewal policy (algorithm ends, margins)"},
