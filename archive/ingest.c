@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "archive/blob.h"
+#include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
 #include "kura/clock.h"
 #include "common/fsutil.h"
@@ -268,8 +269,9 @@ static char *object_record(const char *id, const char *name, const char *path, u
 	return text;
 }
 
-int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
-		    size_t nmeta, kura_error *err)
+/* Appends the object's records and index entries to the batch, without committing. */
+static int add_object(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta, size_t nmeta,
+		      char id[KURA_ID_CHARS + 1], kura_error *err)
 {
 	for (size_t i = 0; i < nmeta; i++) {
 		int rc = kura_ingest_check_meta(&meta[i], err);
@@ -277,7 +279,7 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
 			return rc;
 	}
 	int64_t now;
-	char id[KURA_ID_CHARS + 1], sha_hex[65], extra_hex[2 * KURA_HASH_MAX + 1];
+	char sha_hex[65], extra_hex[2 * KURA_HASH_MAX + 1];
 	unsigned char sha[32], extra[KURA_HASH_MAX];
 	size_t extra_len = 0;
 	uint64_t size = 0;
@@ -322,8 +324,6 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
 	if (in->npending++ == 0)
 		clock_gettime(CLOCK_MONOTONIC, &in->batch_start);
 	in->pending_bytes += len;
-	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES || ms_since(&in->batch_start) >= BATCH_MS)
-		return kura_ingest_commit(in, err);
 	return 0;
 fail:
 	/* Forget this document's records; what the batch held before it stays pending. */
@@ -332,5 +332,36 @@ fail:
 		kura_store_rollback(in->st, NULL);
 		drop_pending(in);
 	}
+	return rc;
+}
+
+int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
+		    size_t nmeta, kura_error *err)
+{
+	char id[KURA_ID_CHARS + 1];
+	int rc = add_object(in, fd, path, name, meta, nmeta, id, err);
+	if (rc == 0 &&
+	    (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES || ms_since(&in->batch_start) >= BATCH_MS))
+		return kura_ingest_commit(in, err);
+	return rc;
+}
+
+int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
+		      size_t nmeta, char kind, const unsigned char *payload, size_t len, char id[KURA_ID_LEN + 1],
+		      kura_error *err)
+{
+	char record[KURA_ID_CHARS + 1];
+	int64_t now;
+	int rc = kura_ingest_commit(in, err); /* what came before stands on its own */
+	if (rc == 0)
+		rc = add_object(in, fd, path, name, meta, nmeta, id, err);
+	if (rc != 0)
+		return rc;
+	if ((rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(record, now, err)) == 0)
+		rc = kura_evidence_append(in->w, in->batch, kind, record, id, 1, payload, len, err);
+	if (rc == 0)
+		return kura_ingest_commit(in, err);
+	kura_store_rollback(in->st, NULL); /* the object alone was appended since the commit above */
+	drop_pending(in);
 	return rc;
 }

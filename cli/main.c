@@ -25,6 +25,7 @@ static const struct {
 	{"verify", kura_cmd_verify, "verify objects against their evidence records"},
 	{"verify-er", kura_cmd_verify_er, "verify an evidence record and its data, no store needed"},
 	{"export", kura_cmd_export, "write objects and their evidence as a package others verify without kura"},
+	{"import", kura_cmd_import, "adopt documents with evidence records: a kura export or FILE + FILE.ers pairs"},
 	{"verify-export", kura_cmd_verify_export, "check a package made by export: manifests and every record"},
 	{"renew", kura_cmd_renew, "renew the evidence that is due (--plan: show what is due when)"},
 	{"daemon", kura_cmd_daemon, "the renewal scheduler: seal and renew, then sleep until the next due time"},
