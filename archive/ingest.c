@@ -10,6 +10,8 @@
  *   the record is cut off again if its content turns out to be known.
  * - Memory is bounded by one read buffer and the zstd window, whatever the size
  *   of the document.
+ * - An adopted object (kura_ingest_adopt) and its evidence record are alone in
+ *   their commit: a failure rolls both back, a crash keeps both or neither.
  */
 #include <stdio.h>
 #include <stdlib.h>
