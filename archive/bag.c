@@ -27,6 +27,7 @@
 
 #include "archive/bag.h"
 #include "common/fsutil.h"
+#include "common/hash.h"
 #include "common/hex.h"
 
 #define CHUNK (1u << 16)
@@ -276,27 +277,10 @@ struct kura_package {
 
 int kura_file_sha256_hex(char hex[65], const char *path, kura_error *err)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return kura_error_sys(err, errno == ENOENT ? KURA_ENOTFOUND : KURA_EINPUT, "cannot read %s", path);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char buf[CHUNK], md[32];
-	size_t got;
-	int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "no SHA-256");
-	while (rc == 0) {
-		if (kura_fs_read_full(fd, buf, sizeof buf, &got) != 0)
-			rc = kura_error_sys(err, KURA_EINPUT, "reading %s", path);
-		else if (got == 0)
-			break;
-		else
-			EVP_DigestUpdate(ctx, buf, got);
-	}
-	if (rc == 0) {
-		EVP_DigestFinal_ex(ctx, md, NULL);
+	unsigned char md[32];
+	int rc = kura_hash_file(md, EVP_sha256(), path, err);
+	if (rc == 0)
 		kura_hex_encode(hex, md, 32);
-	}
-	EVP_MD_CTX_free(ctx);
-	close(fd);
 	return rc;
 }
 

@@ -1,13 +1,10 @@
 /* RFC 4998 section 5.3 verification walk (see verify.h). The record is decoded
  * once; hashes over earlier parts (previous tokens, earlier chains) are taken
  * over the bytes exactly as the record holds them. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "common/fsutil.h"
 #include "common/hash.h"
 #include "evidence/ers_asn1.h"
 #include "evidence/hashtree.h"
@@ -441,25 +438,9 @@ int kura_er_digest_file(void *ud, const EVP_MD *md, unsigned char *out, size_t *
 			memcpy(out, d->cached[i], (size_t)EVP_MD_get_size(md));
 			return 0;
 		}
-	int fd = open(d->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kura_error_sys(err, KURA_EINPUT, "cannot read %s", d->path);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char buf[1 << 16];
-	size_t got;
-	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
-	while (rc == 0) {
-		if (kura_fs_read_full(fd, buf, sizeof buf, &got) != 0)
-			rc = kura_error_sys(err, KURA_EINPUT, "reading %s", d->path);
-		else if (got == 0)
-			break;
-		else
-			EVP_DigestUpdate(ctx, buf, got);
-	}
-	if (rc == 0)
-		EVP_DigestFinal_ex(ctx, out, NULL);
-	EVP_MD_CTX_free(ctx);
-	close(fd);
+	int rc = kura_hash_file(out, md, d->path, err);
+	if (rc == KURA_ENOTFOUND) /* the data named for verification: bad input */
+		rc = err ? (err->code = KURA_EINPUT) : KURA_EINPUT;
 	if (rc == 0 && d->ncached < 8) {
 		d->cached_nid[d->ncached] = nid;
 		memcpy(d->cached[d->ncached++], out, (size_t)EVP_MD_get_size(md));
