@@ -32,6 +32,7 @@
 
 #define CHUNK (1u << 16)
 #define MAX_TAGS 64
+#define MAX_DEPTH 64 /* folders in a package, so that walking them stays within the stack */
 
 struct tag {
 	char *path;
@@ -130,9 +131,10 @@ int kura_bag_begin(kura_bag_writer *w, const char *path, uint64_t size, kura_err
 	if (strncmp(path, "data/", 5) != 0 && w->ntags == MAX_TAGS)
 		return kura_error_set(err, KURA_EINTERNAL, "too many tag files");
 	char *full = NULL;
-	if (asprintf(&full, "%s/%s", w->name, path) < 0 || !(w->cur = strdup(path))) {
-		if (full)
-			free(full);
+	if (asprintf(&full, "%s/%s", w->name, path) < 0)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (!(w->cur = strdup(path))) {
+		free(full);
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	}
 	struct archive_entry *e = archive_entry_new();
@@ -291,12 +293,14 @@ static const char *clean_name(char *out, size_t cap, const char *name)
 		return "it has no name";
 	if (name[0] == '/')
 		return "it is an absolute path";
-	size_t used = 0;
+	size_t used = 0, depth = 0;
 	const char *p = name;
 	while (*p) {
 		size_t n = strcspn(p, "/");
 		if (n == 2 && p[0] == '.' && p[1] == '.')
 			return "it has a '..' component";
+		if (++depth > MAX_DEPTH)
+			return "it is nested too deep";
 		if (n > 0 && !(n == 1 && p[0] == '.')) {
 			if (used + n + 2 > cap)
 				return "its name is too long";
@@ -423,7 +427,7 @@ static int check_folder(const char *dir, int depth, kura_error *err)
 		if (lstat(path, &sb) != 0)
 			rc = kura_error_sys(err, KURA_EINPUT, "cannot read %s", path);
 		else if (S_ISDIR(sb.st_mode))
-			rc = depth > 64 ? kura_error_set(err, KURA_EINPUT, "%s: folders nested too deep", path)
+			rc = depth > MAX_DEPTH ? kura_error_set(err, KURA_EINPUT, "%s: folders nested too deep", path)
 					: check_folder(path, depth + 1, err);
 		else if (!S_ISREG(sb.st_mode))
 			rc = kura_error_set(err, KURA_EINPUT, "%s is refused: a package holds regular files only (no links, "

@@ -274,7 +274,7 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 	struct exporter x = {.st = st, .res = res};
 	char bag[256], *wanted = NULL;
 	const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
-	size_t blen = strcspn(base, "");
+	size_t blen = strlen(base);
 	if (blen > 8 && strcmp(base + blen - 8, ".tar.zst") == 0)
 		blen -= 8;
 	else if (blen > 4 && strcmp(base + blen - 4, ".tar") == 0)
