@@ -86,6 +86,12 @@ int kura_bag_writer_new(kura_bag_writer **out, const char *path, const char *nam
 		w->tmp = NULL;
 		rc = kura_error_sys(err, KURA_EINPUT, "cannot create a file beside %s", path);
 	}
+	if (rc == 0) { /* a package is for others to read: the mode a new file gets, not mkstemp's 0600 */
+		mode_t mask = umask(0);
+		umask(mask);
+		if (fchmod(w->fd, 0666 & ~mask) != 0)
+			rc = kura_error_sys(err, KURA_EIO, "chmod %s", w->tmp);
+	}
 	if (rc == 0 && !(w->manifest = tmpfile()))
 		rc = kura_error_sys(err, KURA_EIO, "cannot create a temporary file");
 	if (rc == 0 && !(w->a = archive_write_new()))

@@ -27,6 +27,7 @@ case_export_layout() {
 	expect_status 0 kura export "$S" -o "$T/pkg.tar"
 	expect_grep "$ERR" "exported 3 object(s)"
 	expect_grep "$ERR" "$late is not sealed yet"
+	[ "$(stat -c %a "$T/pkg.tar")" != 600 ] || fail "a package must be readable by others (umask), not 0600"
 	tar -tf "$T/pkg.tar" | sort >"$T/list"
 	for f in bagit.txt bag-info.txt manifest-sha256.txt tagmanifest-sha256.txt VERIFY.md data/tsa-anchors.pem \
 		"data/$inv/invoice.txt" "data/$inv/invoice.txt.ers" "data/$inv/object.json" "data/$inv/tokens/1-1.tsr" \
