@@ -85,7 +85,7 @@ static void help(FILE *out)
 {
 	fprintf(out, "kura %s: a long-term archive with evidence records\n\nusage: kura COMMAND [ARGS]\n\n", KURA_VERSION);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nExit status: 0 success, 1 verification failed or not found, 2 bad usage or input,\n"
 		     "3 I/O or internal failure. KURA_NOW=2031-05-01T00:00:00Z sets the clock.\n");
 }
