@@ -10,8 +10,9 @@
  *   the record is cut off again if its content turns out to be known.
  * - Memory is bounded by one read buffer and the zstd window, whatever the size
  *   of the document.
- * - An adopted object (kura_ingest_adopt) and its evidence record are alone in
- *   their commit: a failure rolls both back, a crash keeps both or neither.
+ * - An adopted object (kura_ingest_adopt) and its evidence record are in the
+ *   same commit: a crash keeps both or neither; a failure to append the record
+ *   drops everything not committed yet (none of it was reported done).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,15 +338,20 @@ fail:
 	return rc;
 }
 
+/* Commits when the batch is full, large or old enough. */
+static int commit_when_due(kura_ingest *in, kura_error *err)
+{
+	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES || ms_since(&in->batch_start) >= BATCH_MS)
+		return kura_ingest_commit(in, err);
+	return 0;
+}
+
 int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
 		    size_t nmeta, kura_error *err)
 {
 	char id[KURA_ID_CHARS + 1];
 	int rc = add_object(in, fd, path, name, meta, nmeta, id, err);
-	if (rc == 0 &&
-	    (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES || ms_since(&in->batch_start) >= BATCH_MS))
-		return kura_ingest_commit(in, err);
-	return rc;
+	return rc ? rc : commit_when_due(in, err);
 }
 
 int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
@@ -354,16 +360,17 @@ int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *nam
 {
 	char record[KURA_ID_CHARS + 1];
 	int64_t now;
-	int rc = kura_ingest_commit(in, err); /* what came before stands on its own */
-	if (rc == 0)
-		rc = add_object(in, fd, path, name, meta, nmeta, id, err);
+	int rc = add_object(in, fd, path, name, meta, nmeta, id, err);
 	if (rc != 0)
 		return rc;
 	if ((rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(record, now, err)) == 0)
 		rc = kura_evidence_append(in->w, in->batch, kind, record, id, 1, payload, len, err);
-	if (rc == 0)
-		return kura_ingest_commit(in, err);
-	kura_store_rollback(in->st, NULL); /* the object alone was appended since the commit above */
+	if (rc == 0) {
+		in->pending_bytes += len;
+		return commit_when_due(in, err);
+	}
+	/* the object must not stay without its record: drop all that is not committed */
+	kura_store_rollback(in->st, NULL);
 	drop_pending(in);
 	return rc;
 }

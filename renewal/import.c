@@ -7,8 +7,9 @@
  *   its object is written; one that does not verify is refused unless the caller
  *   accepts invalid records, and one that is no Evidence Record at all is always
  *   refused (it could never be renewed).
- * - The document and its record go into the store in one commit
- *   (kura_ingest_adopt): an object is imported whole or not at all.
+ * - The document and its record go into the store in the same commit
+ *   (kura_ingest_adopt): an object is imported whole or not at all, and is
+ *   reported imported only once that commit is durable.
  * - The record is stored byte for byte as imported (evidence kind 'I', see
  *   chains.h); renewals add records after it and never rewrite it.
  * - A bag whose manifests do not match refuses the objects whose files are
@@ -42,6 +43,7 @@ struct importer {
 	const char *root;
 	int bag;
 	json_t *refused;    /* bags: object folder -> why its files do not match the manifests */
+	json_t *adopted;    /* file -> verdict, for records adopted although not valid */
 	char package_problem[1024];
 };
 
@@ -111,6 +113,17 @@ static int describe(json_t **desc, const char **name, kura_meta *meta, size_t *n
 		meta[(*nmeta)++].value = json_string_value(json_object_get(*desc, "id"));
 	}
 	return 0;
+}
+
+/* An object is durable in the store (after its commit). */
+static void imported(void *ud, const char *id, const char *sha256_hex, const char *file)
+{
+	(void)sha256_hex;
+	struct importer *im = ud;
+	const char *verdict = json_string_value(json_object_get(im->adopted, file));
+	im->res->imported++;
+	if (im->o->report)
+		im->o->report(im->o->ud, file, id, verdict ? verdict : "valid", verdict ? "adopted although not valid" : NULL);
 }
 
 static int no_token(void *ud, size_t c, size_t a, size_t n, const unsigned char *t, size_t len, kura_error *err)
@@ -190,9 +203,8 @@ static int import_pair(void *ud, const char *file, const char *record, kura_erro
 			*err = e;
 		goto out;
 	}
-	im->res->imported++;
-	if (im->o->report)
-		im->o->report(im->o->ud, file, id, verdict, why[0] ? why : NULL);
+	if (why[0])
+		json_object_set_new(im->adopted, file, json_string(verdict));
 	goto out;
 refused:
 	refuse(im, file, verdict, why);
@@ -207,12 +219,12 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 		kura_error *err)
 {
 	memset(res, 0, sizeof *res);
-	struct importer im = {.st = st, .o = o, .res = res, .refused = json_object()};
+	struct importer im = {.st = st, .o = o, .res = res, .refused = json_object(), .adopted = json_object()};
 	kura_package *p = NULL;
 	kura_trust_cache *cache = NULL;
 	STACK_OF(X509) *anchors = NULL;
 	size_t problems = 0;
-	int rc = im.refused ? kura_package_open(&p, package, o->max_entry ? o->max_entry : (64ull << 30), err)
+	int rc = im.refused && im.adopted ? kura_package_open(&p, package, o->max_entry ? o->max_entry : (64ull << 30), err)
 			    : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0) {
 		im.root = kura_package_root(p);
@@ -232,13 +244,16 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 	im.vo.cache = cache;
 	im.vo.digest = kura_er_digest_file;
 	if (rc == 0)
-		rc = kura_ingest_new(&im.in, st, NULL, NULL, err);
+		rc = kura_ingest_new(&im.in, st, imported, &im, err);
 	if (rc == 0)
 		rc = kura_package_each_pair(p, im.bag ? "data" : "", import_pair, &im, err);
+	if (rc == 0)
+		rc = kura_ingest_commit(im.in, err);
 	kura_ingest_free(im.in);
 	kura_trust_cache_free(cache);
 	sk_X509_pop_free(anchors, X509_free);
 	kura_package_close(p);
 	json_decref(im.refused);
+	json_decref(im.adopted);
 	return rc;
 }
