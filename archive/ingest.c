@@ -11,8 +11,11 @@
  * - Memory is bounded by one read buffer and the zstd window, whatever the size
  *   of the document.
  * - An adopted object (kura_ingest_adopt) and its evidence record are in the
- *   same commit: a crash keeps both or neither; a failure to append the record
- *   drops everything not committed yet (none of it was reported done).
+ *   same commit, and the record follows the object record directly; the object's
+ *   JSON names the record ("adopted_with"), and the index is rebuilt from the
+ *   segments with such an object only when that record follows it
+ *   (archive/rebuild.c): a crash keeps both or neither. A failure to append the
+ *   record drops everything not committed yet (none of it was reported done).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,7 +248,7 @@ static int store_content(kura_ingest *in, int fd, const char *path, unsigned cha
 
 static char *object_record(const char *id, const char *name, const char *path, uint64_t size, int64_t now,
 			   const char *sha_hex, const char *extra_name, const char *extra_hex, const kura_meta *meta,
-			   size_t nmeta, kura_error *err)
+			   size_t nmeta, const char *adopted_with, kura_error *err)
 {
 	char when[KURA_TIME_BUFSZ];
 	kura_time_format(when, now);
@@ -265,6 +268,8 @@ static char *object_record(const char *id, const char *name, const char *path, u
 	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o}", "id", id, "name", name, "path", path,
 			      "size", (json_int_t)size, "ingested", when, "sha256", sha_hex, "digests", digests,
 			      "meta", m);
+	if (o && adopted_with)
+		json_object_set_new(o, "adopted_with", json_string(adopted_with));
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!text)
@@ -274,7 +279,7 @@ static char *object_record(const char *id, const char *name, const char *path, u
 
 /* Appends the object's records and index entries to the batch, without committing. */
 static int add_object(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta, size_t nmeta,
-		      char id[KURA_ID_CHARS + 1], kura_error *err)
+		      const char *adopted_with, char id[KURA_ID_CHARS + 1], kura_error *err)
 {
 	for (size_t i = 0; i < nmeta; i++) {
 		int rc = kura_ingest_check_meta(&meta[i], err);
@@ -299,7 +304,7 @@ static int add_object(kura_ingest *in, int fd, const char *path, const char *nam
 	kura_hex_encode(sha_hex, sha, 32);
 	kura_hex_encode(extra_hex, extra, extra_len);
 	char *json = object_record(id, name, path, size, now, sha_hex, extra_len ? kura_hasher_extra_name(in->hasher) : NULL,
-				   extra_hex, meta, nmeta, err);
+				   extra_hex, meta, nmeta, adopted_with, err);
 	if (!json) {
 		rc = err ? err->code : KURA_EINPUT;
 		goto fail;
@@ -350,7 +355,7 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
 		    size_t nmeta, kura_error *err)
 {
 	char id[KURA_ID_CHARS + 1];
-	int rc = add_object(in, fd, path, name, meta, nmeta, id, err);
+	int rc = add_object(in, fd, path, name, meta, nmeta, NULL, id, err);
 	return rc ? rc : commit_when_due(in, err);
 }
 
@@ -360,11 +365,15 @@ int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *nam
 {
 	char record[KURA_ID_CHARS + 1];
 	int64_t now;
-	int rc = add_object(in, fd, path, name, meta, nmeta, id, err);
+	int rc = kura_clock_now(&now, err);
+	if (rc == 0)
+		rc = kura_id_new(record, now, err);
+	if (rc == 0)
+		rc = add_object(in, fd, path, name, meta, nmeta, record, id, err);
 	if (rc != 0)
 		return rc;
-	if ((rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(record, now, err)) == 0)
-		rc = kura_evidence_append(in->w, in->batch, kind, record, id, 1, payload, len, err);
+	/* right after the object: a reader of the segments takes the object only with it */
+	rc = kura_evidence_append(in->w, in->batch, kind, record, id, 1, payload, len, err);
 	if (rc == 0) {
 		in->pending_bytes += len;
 		return commit_when_due(in, err);
