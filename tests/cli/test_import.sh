@@ -156,14 +156,7 @@ case_refusals() {
 	expect_status 0 kura trust add "$T/r" --tsa "$T/a-root.pem"
 	before=$(seg_digest "$T/r")
 	# a member changed inside the tar: that object is refused, the other imported
-	py 'import io, sys, tarfile
-src, dst, victim = sys.argv[1], sys.argv[2], sys.argv[3]
-with tarfile.open(src) as a, tarfile.open(dst, "w") as b:
-    for m in a.getmembers():
-        data = a.extractfile(m).read()
-        if m.name.endswith(victim):
-            data = bytes([data[0] ^ 1]) + data[1:]
-        b.addfile(m, io.BytesIO(data))' "$T/pkg.tar" "$T/tampered.tar" "$big/big.bin"
+	tar_flip_member "$T/pkg.tar" "$T/tampered.tar" "$big/big.bin"
 	expect_status 1 kura import "$T/r" "$T/tampered.tar"
 	expect_grep "$OUT" "REFUSED	data/$big/big.bin	data/$big/big.bin does not match"
 	grep -q "^OK	.*	data/$inv/invoice.txt$" "$OUT" || fail "the untouched object must be imported: $(cat "$OUT")"
