@@ -55,7 +55,7 @@ static const char verify_md[] =
 	"   hashed, a one-value list passes through) and compare it with the imprint of `1-1.tsr`.\n"
 	"   kura's source has a 90-line Python script for this, demo/ers_extract.py:\n"
 	"\n"
-	"       python3 ers_extract.py data/<ID>/<name>.ers data/<ID>/<name> /tmp/tokens\n"
+	"       python3 ers_extract.py data/<ID>/<name>.ers data/<ID>/<name> tokens-out\n"
 	"\n"
 	"   prints the root, which must equal the imprint on the first line of INDEX.tsv.\n"
 	"\n"
