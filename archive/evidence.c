@@ -5,7 +5,8 @@
  *   | u32 number of subjects n | n subject IDs (26 characters each) | payload
  * The payload belongs to the evidence layer; the store only indexes the frame:
  * 'E' + record ID -> where it is, 'e' + subject + record ID -> the subject's
- * position, and a seal ('S') ends the pending state of its subjects.
+ * position, and a seal ('S') or an imported record ('I') ends the pending state
+ * of its subjects.
  * Like everything in a segment, an evidence record is never rewritten: renewals
  * add new records. */
 #include <stdlib.h>
@@ -38,7 +39,7 @@ void kura_evidence_index(kura_index_batch *b, const unsigned char *body, size_t 
 		subject[KURA_ID_CHARS] = '\0';
 		l.position = i;
 		kura_index_batch_put_link(b, subject, &l);
-		if (body[0] == KURA_EVIDENCE_SEAL)
+		if (body[0] == KURA_EVIDENCE_SEAL || body[0] == KURA_EVIDENCE_IMPORTED)
 			kura_index_batch_del_pending(b, subject);
 	}
 }
@@ -56,39 +57,46 @@ int kura_evidence_frame_check(const unsigned char *body, size_t len)
 	return (uint64_t)n * KURA_ID_CHARS <= len - FRAME_HEAD ? 0 : -1;
 }
 
-int kura_store_add_evidence(kura_store *st, char kind, const char *record_id, const char *subjects, size_t n,
-			    const unsigned char *payload, size_t len, kura_error *err)
+int kura_evidence_append(kura_segment_writer *w, kura_index_batch *b, char kind, const char *record_id,
+			 const char *subjects, size_t n, const unsigned char *payload, size_t len, kura_error *err)
 {
-	kura_segment_writer *w = kura_store_writer(st);
-	if (!w)
-		return kura_error_set(err, KURA_EINTERNAL, "evidence needs a store opened for writing");
 	unsigned char head[FRAME_HEAD] = {(unsigned char)kind};
 	memcpy(head + 4, record_id, KURA_ID_CHARS);
 	for (int i = 0; i < 4; i++)
 		head[30 + i] = (unsigned char)((uint32_t)n >> (8 * i));
 	kura_record_writer rec;
 	uint64_t at = kura_segment_writer_tell(w);
-	kura_index_batch *b = NULL;
-	int rc = kura_index_batch_new(&b, err);
-	if (rc == 0 && (rc = kura_record_begin(w, &rec, KURA_RECORD_EVIDENCE, err)) == 0 &&
-	    (rc = kura_record_append(w, &rec, head, sizeof head, err)) == 0 &&
+	int rc = kura_record_begin(w, &rec, KURA_RECORD_EVIDENCE, err);
+	if (rc == 0 && (rc = kura_record_append(w, &rec, head, sizeof head, err)) == 0 &&
 	    (rc = kura_record_append(w, &rec, subjects, n * KURA_ID_CHARS, err)) == 0 &&
 	    (rc = kura_record_append(w, &rec, payload, len, err)) == 0)
 		rc = kura_record_finish(w, &rec, err);
-	if (rc == 0) {
-		/* index from the frame as written, exactly as recovery and reindex will */
-		size_t flen = sizeof head + n * KURA_ID_CHARS;
-		unsigned char *frame = malloc(flen);
-		if (!frame) {
-			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		} else {
-			memcpy(frame, head, sizeof head);
-			memcpy(frame + sizeof head, subjects, n * KURA_ID_CHARS);
-			kura_evidence_index(b, frame, flen, kura_segment_writer_segno(w), at);
-			free(frame);
-			rc = kura_store_commit(st, b, err);
-		}
-	}
+	if (rc != 0)
+		return rc;
+	/* index from the frame as written, exactly as recovery and reindex will */
+	size_t flen = sizeof head + n * KURA_ID_CHARS;
+	unsigned char *frame = malloc(flen);
+	if (!frame)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	memcpy(frame, head, sizeof head);
+	memcpy(frame + sizeof head, subjects, n * KURA_ID_CHARS);
+	kura_evidence_index(b, frame, flen, kura_segment_writer_segno(w), at);
+	free(frame);
+	return 0;
+}
+
+int kura_store_add_evidence(kura_store *st, char kind, const char *record_id, const char *subjects, size_t n,
+			    const unsigned char *payload, size_t len, kura_error *err)
+{
+	kura_segment_writer *w = kura_store_writer(st);
+	if (!w)
+		return kura_error_set(err, KURA_EINTERNAL, "evidence needs a store opened for writing");
+	kura_index_batch *b = NULL;
+	int rc = kura_index_batch_new(&b, err);
+	if (rc == 0)
+		rc = kura_evidence_append(w, b, kind, record_id, subjects, n, payload, len, err);
+	if (rc == 0)
+		rc = kura_store_commit(st, b, err);
 	if (rc != 0)
 		kura_store_rollback(st, NULL);
 	kura_index_batch_free(b);

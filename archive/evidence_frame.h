@@ -6,11 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archive/segment.h"
 #include "index/index.h"
 
 /* 0 if body (len bytes) is a well-formed frame. */
 int kura_evidence_frame_check(const unsigned char *body, size_t len);
 /* Adds the index entries of a checked frame at segno/offset to b. */
 void kura_evidence_index(kura_index_batch *b, const unsigned char *body, size_t len, uint32_t segno, uint64_t offset);
+
+/* Appends an evidence record to w and its index entries to b, without
+ * committing: the caller commits it together with whatever else b holds. */
+int kura_evidence_append(kura_segment_writer *w, kura_index_batch *b, char kind, const char *record_id,
+			 const char *subjects, size_t n, const unsigned char *payload, size_t len, kura_error *err);
 
 #endif

@@ -10,6 +10,12 @@
  *   the record is cut off again if its content turns out to be known.
  * - Memory is bounded by one read buffer and the zstd window, whatever the size
  *   of the document.
+ * - An adopted object (kura_ingest_adopt) and its evidence record are in the
+ *   same commit, and the record follows the object record directly; the object's
+ *   JSON names the record ("adopted_with"), and the index is rebuilt from the
+ *   segments with such an object only when that record follows it
+ *   (archive/rebuild.c): a crash keeps both or neither. A failure to append the
+ *   record drops everything not committed yet (none of it was reported done).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +23,7 @@
 #include <time.h>
 
 #include "archive/blob.h"
+#include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
 #include "kura/clock.h"
 #include "common/fsutil.h"
@@ -263,7 +270,8 @@ static json_t *digests_json(const char *sha_hex, const char *extra_name, const c
 }
 
 static json_t *object_record(const char *id, const char *name, const char *path, uint64_t size, int64_t now,
-			     const char *sha_hex, json_t *digests, const kura_meta *meta, size_t nmeta, kura_error *err)
+			     const char *sha_hex, json_t *digests, const kura_meta *meta, size_t nmeta,
+			     const char *adopted_with, kura_error *err)
 {
 	char when[KURA_TIME_BUFSZ];
 	kura_time_format(when, now);
@@ -280,6 +288,8 @@ static json_t *object_record(const char *id, const char *name, const char *path,
 	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o}", "id", id, "name", name, "path", path,
 			      "size", (json_int_t)size, "ingested", when, "sha256", sha_hex, "digests", digests,
 			      "meta", m);
+	if (o && adopted_with)
+		json_object_set_new(o, "adopted_with", json_string(adopted_with));
 	if (!o)
 		kura_error_set(err, KURA_EINPUT, "cannot describe %s as JSON (is its name valid UTF-8?)", path);
 	return o;
@@ -303,14 +313,11 @@ static int add_content(json_t **desc, char sha_hex[65], kura_ingest *in, struct 
 	return *desc ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 }
 
-int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
-		    size_t nmeta, kura_error *err)
-{
-	return kura_ingest_add_group(in, fd, path, name, meta, nmeta, NULL, 0, NULL, err);
-}
-
-int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
-			  size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, kura_error *err)
+/* Appends the object's records (its content, its group members' content, its
+ * object record) and index entries to the batch, without committing. */
+static int add_object(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta, size_t nmeta,
+		      const kura_member *members, size_t nmembers, json_t *info, const char *adopted_with,
+		      char id[KURA_ID_CHARS + 1], kura_error *err)
 {
 	for (size_t i = 0; i < nmeta; i++) {
 		int rc = kura_ingest_check_meta(&meta[i], err);
@@ -320,7 +327,7 @@ int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char 
 	if (nmembers > KURA_INGEST_MAX_MEMBERS)
 		return kura_error_set(err, KURA_EINPUT, "an object has at most %d group members", KURA_INGEST_MAX_MEMBERS);
 	int64_t now;
-	char id[KURA_ID_CHARS + 1], sha_hex[65], member_hex[65];
+	char sha_hex[65], member_hex[65];
 	uint64_t start = kura_segment_writer_tell(in->w);
 	size_t blobs_before = in->nblobs;
 	json_t *doc = NULL, *record = NULL, *list = nmembers ? json_array() : NULL;
@@ -344,7 +351,7 @@ int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char 
 	if (rc == 0) {
 		json_t *digests = json_incref(json_object_get(doc, "digests"));
 		record = object_record(id, name, path, json_integer_value(json_object_get(doc, "size")), now, sha_hex, digests,
-				       meta, nmeta, err);
+				       meta, nmeta, adopted_with, err);
 		if (record && list)
 			json_object_set(record, "members", list);
 		if (record && info)
@@ -382,8 +389,6 @@ int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char 
 	if (in->npending++ == 0)
 		clock_gettime(CLOCK_MONOTONIC, &in->batch_start);
 	in->pending_bytes += len;
-	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES || ms_since(&in->batch_start) >= BATCH_MS)
-		return kura_ingest_commit(in, err);
 	return 0;
 fail:
 	free(json);
@@ -393,5 +398,52 @@ fail:
 		kura_store_rollback(in->st, NULL);
 		drop_pending(in);
 	}
+	return rc;
+}
+
+/* Commits when the batch is full, large or old enough. */
+static int commit_when_due(kura_ingest *in, kura_error *err)
+{
+	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES || ms_since(&in->batch_start) >= BATCH_MS)
+		return kura_ingest_commit(in, err);
+	return 0;
+}
+
+int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
+		    size_t nmeta, kura_error *err)
+{
+	return kura_ingest_add_group(in, fd, path, name, meta, nmeta, NULL, 0, NULL, err);
+}
+
+int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
+			  size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, kura_error *err)
+{
+	char id[KURA_ID_CHARS + 1];
+	int rc = add_object(in, fd, path, name, meta, nmeta, members, nmembers, info, NULL, id, err);
+	return rc ? rc : commit_when_due(in, err);
+}
+
+int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
+		      size_t nmeta, char kind, const unsigned char *payload, size_t len, char id[KURA_ID_LEN + 1],
+		      kura_error *err)
+{
+	char record[KURA_ID_CHARS + 1];
+	int64_t now;
+	int rc = kura_clock_now(&now, err);
+	if (rc == 0)
+		rc = kura_id_new(record, now, err);
+	if (rc == 0)
+		rc = add_object(in, fd, path, name, meta, nmeta, NULL, 0, NULL, record, id, err);
+	if (rc != 0)
+		return rc;
+	/* right after the object: a reader of the segments takes the object only with it */
+	rc = kura_evidence_append(in->w, in->batch, kind, record, id, 1, payload, len, err);
+	if (rc == 0) {
+		in->pending_bytes += len;
+		return commit_when_due(in, err);
+	}
+	/* the object must not stay without its record: drop all that is not committed */
+	kura_store_rollback(in->st, NULL);
+	drop_pending(in);
 	return rc;
 }

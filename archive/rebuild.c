@@ -7,7 +7,10 @@
  *   object record -> 'o' + its ID (from the JSON body)
  * Recovery starts at the committed end the index names and stops at the first
  * incomplete record (the torn tail, cut off when the writer opens). Reindex reads
- * everything, reports damaged records and goes on past them. */
+ * everything, reports damaged records and goes on past them.
+ * An object adopted with an evidence record (its JSON names it: "adopted_with")
+ * is indexed only when that record follows it directly, as kura_ingest_adopt
+ * writes them: an object whose record a crash cut off was never imported. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +45,50 @@ struct applier {
 	char last_damage_why[256];
 	uint64_t done_before; /* bytes of earlier segments, for progress */
 	kura_progress *progress;
+	struct {              /* an adopted object, until its evidence record is seen */
+		char *json;
+		size_t len;
+		char id[KURA_ID_CHARS + 1], with[KURA_ID_CHARS + 1];
+		uint32_t segno;
+		uint64_t offset;
+	} held;
 };
+
+static void drop_held(struct applier *a)
+{
+	free(a->held.json);
+	a->held.json = NULL;
+}
+
+/* Holds an adopted object back; 1 if it was one, -1 out of memory. */
+static int hold_adopted(struct applier *a, json_t *j, const char *id, const kura_record_info *info)
+{
+	const char *with = json_string_value(json_object_get(j, "adopted_with"));
+	if (!with)
+		return 0;
+	drop_held(a); /* an earlier one not followed by its record */
+	if (strlen(with) != KURA_ID_CHARS || !(a->held.json = malloc(a->len)))
+		return strlen(with) != KURA_ID_CHARS ? 1 : -1;
+	memcpy(a->held.json, a->body, a->len);
+	a->held.len = a->len;
+	memcpy(a->held.id, id, sizeof a->held.id);
+	memcpy(a->held.with, with, sizeof a->held.with);
+	a->held.segno = info->segno;
+	a->held.offset = info->offset;
+	return 1;
+}
+
+/* The held object, if the evidence record body is the one it was adopted with. */
+static void release_held(struct applier *a, const unsigned char *body)
+{
+	if (a->held.json && body[0] == KURA_EVIDENCE_IMPORTED && memcmp(body + 4, a->held.with, KURA_ID_CHARS) == 0 &&
+	    body[30] == 1 && body[31] == 0 && body[32] == 0 && body[33] == 0 &&
+	    memcmp(body + 34, a->held.id, KURA_ID_CHARS) == 0) {
+		kura_index_batch_put_object(a->b, a->held.id, a->held.segno, a->held.offset, a->held.json, a->held.len);
+		a->objects++;
+	}
+	drop_held(a);
+}
 
 static int apply_body(void *ud, const kura_record_info *info, uint64_t off, const unsigned char *p, size_t n,
 		      kura_error *err)
@@ -90,6 +136,8 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 {
 	struct applier *a = ud;
 	report_damage(a); /* a good record follows it: real damage */
+	if (info->type != KURA_RECORD_EVIDENCE)
+		drop_held(a);
 	if (info->type == KURA_RECORD_BLOB) {
 		if (info->body_len < KURA_BLOB_PREFIX + KURA_BLOB_TAIL)
 			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: blob record too short",
@@ -108,10 +156,15 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: object record without a valid id",
 					      info->segno, (unsigned long long)info->offset);
 		}
-		kura_index_batch_put_object(a->b, id, info->segno, info->offset, a->body, a->len);
-		kura_index_batch_put_pending(a->b, id); /* until a seal record says otherwise */
+		int held = hold_adopted(a, j, id, info);
+		if (held == 0) {
+			kura_index_batch_put_object(a->b, id, info->segno, info->offset, a->body, a->len);
+			kura_index_batch_put_pending(a->b, id); /* until a seal record says otherwise */
+			a->objects++;
+		}
 		json_decref(j);
-		a->objects++;
+		if (held < 0)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	} else if (info->type == KURA_RECORD_AUDIT) {
 		json_t *j = json_loadb(a->body, a->len, 0, NULL);
 		const char *id = json_string_value(json_object_get(j, "id"));
@@ -127,6 +180,7 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 		if (kura_evidence_frame_check((unsigned char *)a->body, a->len) != 0)
 			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: malformed evidence record",
 					      info->segno, (unsigned long long)info->offset);
+		release_held(a, (unsigned char *)a->body);
 		kura_evidence_index(a->b, (unsigned char *)a->body, a->len, info->segno, info->offset);
 	} else {
 		return kura_error_set(err, KURA_EINPUT,
@@ -176,6 +230,7 @@ static int segment_size(const char *segdir, uint32_t segno, uint64_t *size)
 
 static void applier_free(struct applier *a)
 {
+	drop_held(a);
 	kura_index_batch_free(a->b);
 	free(a->body);
 }

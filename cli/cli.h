@@ -21,6 +21,9 @@ int kura_cmd_trust(int argc, char **argv);
 int kura_cmd_policy(int argc, char **argv);
 int kura_cmd_renew(int argc, char **argv);
 int kura_cmd_daemon(int argc, char **argv);
+int kura_cmd_export(int argc, char **argv);
+int kura_cmd_verify_export(int argc, char **argv);
+int kura_cmd_import(int argc, char **argv);
 
 struct kura_store;
 struct kura_run_report;

@@ -7,8 +7,6 @@
  * chain's algorithms must still have sufficed when they were relied on.
  * Exit 0 only for a valid verdict; 1 for invalid or indeterminate; 2 for bad
  * arguments or unreadable files. */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,70 +28,14 @@ static const char usage[] =
 
 #define MAX_ER_SIZE (256u << 20)
 
-struct data_file {
-	const char *path;
-	int cached_nid[8];
-	unsigned char cached[8][EVP_MAX_MD_SIZE];
-	int ncached;
-};
-
-static int digest_one(struct data_file *d, const EVP_MD *md, unsigned char *out, kura_error *err)
-{
-	int nid = EVP_MD_get_type(md);
-	for (int i = 0; i < d->ncached; i++)
-		if (d->cached_nid[i] == nid) {
-			memcpy(out, d->cached[i], (size_t)EVP_MD_get_size(md));
-			return 0;
-		}
-	int fd = open(d->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kura_error_sys(err, KURA_EINPUT, "cannot read %s", d->path);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	static unsigned char buf[1 << 20];
-	size_t got;
-	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
-	while (rc == 0) {
-		if (kura_fs_read_full(fd, buf, sizeof buf, &got) != 0)
-			rc = kura_error_sys(err, KURA_EINPUT, "reading %s", d->path);
-		else if (got == 0)
-			break;
-		else
-			EVP_DigestUpdate(ctx, buf, got);
-	}
-	if (rc == 0)
-		EVP_DigestFinal_ex(ctx, out, NULL);
-	EVP_MD_CTX_free(ctx);
-	close(fd);
-	if (rc == 0 && d->ncached < 8) {
-		d->cached_nid[d->ncached] = nid;
-		memcpy(d->cached[d->ncached++], out, (size_t)EVP_MD_get_size(md));
-	}
-	return rc;
-}
-
-/* The data object group: the document, then the signature and validation data. */
-struct group {
-	struct data_file member[3];
-	size_t n;
-};
-
-static int digest_group(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
-{
-	struct group *g = ud;
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < g->n; i++)
-		rc = digest_one(&g->member[i], md, out + i * (size_t)EVP_MD_get_size(md), err);
-	*count = g->n;
-	return rc;
-}
-
 static int digest_document(void *ud, const EVP_MD *md, unsigned char *out, kura_error *err)
 {
-	return digest_one(ud, md, out, err);
+	size_t one;
+	return kura_er_digest_file(ud, md, out, &one, err);
 }
 
 /* The signature of the group at the time the report proves. */
-static int check_signature(json_t *report, struct group *g, int detached, STACK_OF(X509) *signers,
+static int check_signature(json_t *report, kura_er_group *g, int detached, STACK_OF(X509) *signers,
 			   STACK_OF(X509) *tsa_anchors, kura_error *err)
 {
 	char *sig = NULL, *vd = NULL;
@@ -205,8 +147,8 @@ int kura_cmd_verify_er(int argc, char **argv)
 		status = kura_cli_usage(usage, "verify-er needs --data and --er, and nothing else");
 	if (status == 0 && sig && !vdata)
 		status = kura_cli_usage(usage, "--signature goes with --validation-data (kura get STORE ID --member validation-data)");
-	kura_er_verify_opts o = {.anchors = anchors, .digest = digest_group};
-	struct group g = {.member = {{.path = data}}, .n = 1};
+	kura_er_verify_opts o = {.anchors = anchors, .digest = kura_er_digest_group};
+	kura_er_group g = {.member = {{.path = data}}, .n = 1};
 	if (sig)
 		g.member[g.n++].path = sig;
 	if (vdata)

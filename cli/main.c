@@ -24,6 +24,9 @@ static const struct {
 	{"evidence", kura_cmd_evidence, "write an object's RFC 4998 evidence record"},
 	{"verify", kura_cmd_verify, "verify objects against their evidence records"},
 	{"verify-er", kura_cmd_verify_er, "verify an evidence record and its data, no store needed"},
+	{"export", kura_cmd_export, "write objects and their evidence as a package others verify without kura"},
+	{"import", kura_cmd_import, "adopt documents with evidence records: a kura export or FILE + FILE.ers pairs"},
+	{"verify-export", kura_cmd_verify_export, "check a package made by export: manifests and every record"},
 	{"renew", kura_cmd_renew, "renew the evidence that is due (--plan: show what is due when)"},
 	{"daemon", kura_cmd_daemon, "the renewal scheduler: seal and renew, then sleep until the next due time"},
 	{"policy", kura_cmd_policy, "show or change the renewal policy (algorithm ends, margins)"},
@@ -82,7 +85,7 @@ static void help(FILE *out)
 {
 	fprintf(out, "kura %s: a long-term archive with evidence records\n\nusage: kura COMMAND [ARGS]\n\n", KURA_VERSION);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nExit status: 0 success, 1 verification failed or not found, 2 bad usage or input,\n"
 		     "3 I/O or internal failure. KURA_NOW=2031-05-01T00:00:00Z sets the clock.\n");
 }

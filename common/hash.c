@@ -1,7 +1,11 @@
 /* Hash algorithm names and the one-pass multi-digest hasher (see hash.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/hash.h"
 
 static const struct {
@@ -112,4 +116,28 @@ int kura_hasher_final(kura_hasher *h, unsigned char sha256[32], unsigned char ex
 const char *kura_hasher_extra_name(const kura_hasher *h)
 {
 	return h->extra_name;
+}
+
+int kura_hash_file(unsigned char *out, const EVP_MD *md, const char *path, kura_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kura_error_sys(err, errno == ENOENT ? KURA_ENOTFOUND : KURA_EINPUT, "cannot read %s", path);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char buf[1 << 16];
+	size_t got;
+	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
+	while (rc == 0) {
+		if (kura_fs_read_full(fd, buf, sizeof buf, &got) != 0)
+			rc = kura_error_sys(err, KURA_EINPUT, "reading %s", path);
+		else if (got == 0)
+			break;
+		else
+			EVP_DigestUpdate(ctx, buf, got);
+	}
+	if (rc == 0)
+		EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return rc;
 }

@@ -20,6 +20,10 @@ const char *kura_hash_name_by_nid(int nid);
 /* The OpenSSL digest for a NID among kura's algorithms, or NULL. */
 const EVP_MD *kura_hash_by_nid(int nid);
 
+/* The digest under md of the file at path: KURA_ENOTFOUND if it is absent,
+ * KURA_EINPUT if it cannot be read. */
+int kura_hash_file(unsigned char *out, const EVP_MD *md, const char *path, kura_error *err);
+
 typedef struct kura_hasher kura_hasher;
 
 /* extra: a second algorithm name, or NULL/"sha256" for SHA-256 alone. */

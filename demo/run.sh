@@ -20,6 +20,7 @@ STORE=           # absolute path of ./demo-store
 WORK=            # scratch folder, removed on exit
 INGESTED=        # file with every "ID<TAB>SHA256<TAB>PATH" line printed by ingest
 INVOICE_ID=      # the invoice's object ID, found in $INGESTED
+LATER=           # the clock (KURA_NOW) after the ten years of renewals
 CURRENT_STEP=setup
 
 heading() { printf '\n== %s ==\n' "$1"; }
@@ -191,6 +192,7 @@ step_ten_years() {
 		done
 	done
 	now=$((start + 10))-01-01T00:00:00Z
+	LATER=$now
 	say "In $now:"
 	KURA_NOW=$now kura verify "$STORE" 2>&1
 	KURA_NOW=$now kura evidence "$STORE" "$INVOICE_ID" -o "$WORK/invoice-2.ers"
@@ -199,12 +201,45 @@ step_ten_years() {
 		grep -E '^verdict|ATS'
 }
 
+step_export() {
+	heading "export"
+	say "Hand everything to an auditor: one BagIt package (RFC 8493) with each document, its"
+	say "evidence record, its time-stamp tokens and the TSA roots, checked here without the store:"
+	local pkg=$PWD/demo-export.tar.zst dir=$WORK/unpacked/demo-export
+	KURA_NOW=$LATER kura export "$STORE" -o "$pkg"
+	KURA_NOW=$LATER kura verify-export "$pkg"
+	say "And without kura: unpack, check every file against the manifests, then every token of"
+	say "the invoice with OpenSSL (each at its own genTime), and that the first one covers the file:"
+	mkdir -p "$WORK/unpacked"
+	zstd -dcq "$pkg" | tar -xmf - -C "$WORK/unpacked"
+	say '$ sha256sum -c manifest-sha256.txt && sha256sum -c tagmanifest-sha256.txt'
+	(cd "$dir" && sha256sum --quiet -c manifest-sha256.txt && sha256sum --quiet -c tagmanifest-sha256.txt) ||
+		die "the exported package does not match its manifests"
+	say "every file as exported"
+	local file gentime epoch hash imprint name
+	while IFS=$'\t' read -r file gentime epoch hash imprint; do
+		printf '$ openssl ts -verify -token_in -in %s -digest %.12s… -CAfile tsa-anchors.pem -attime %s\n' \
+			"$file" "$imprint" "$epoch"
+		openssl ts -verify -token_in -in "$dir/data/$INVOICE_ID/tokens/$file" -digest "$imprint" \
+			-CAfile "$dir/data/tsa-anchors.pem" -attime "$epoch" 2>&1 | grep -v '^Using configuration'
+	done <"$dir/data/$INVOICE_ID/tokens/INDEX.tsv"
+	name=$(basename "$INVOICE")
+	local root first
+	root=$(python3 "$DEMO_DIR/ers_extract.py" "$dir/data/$INVOICE_ID/$name.ers" "$dir/data/$INVOICE_ID/$name" \
+		"$WORK/tokens-export" 2>/dev/null)
+	first=$(head -n 1 "$dir/data/$INVOICE_ID/tokens/INDEX.tsv" | cut -f5)
+	[ "$root" = "$first" ] || die "the first token does not cover the exported invoice"
+	say "the root recomputed from $name ($root) is the first token's imprint"
+	say "The package is $pkg; its VERIFY.md says all this for the auditor."
+}
+
 step_summary() {
 	heading "done"
 	say "Ingested $(wc -l <"$INGESTED") fictional documents (invoice, ledger, trial data) with metadata,"
 	say "listed and described them, got the invoice back byte-for-byte, scrubbed the store, and"
 	say "verified the invoice's evidence record with kura and with OpenSSL alone, then let the"
-	say "scheduler keep the evidence alive for ten years."
+	say "scheduler keep the evidence alive for ten years, and exported it all as a package that"
+	say "sha256sum and OpenSSL check without kura."
 	say "The store is in $STORE; look around with: $KURA ls $STORE"
 }
 
@@ -223,7 +258,7 @@ main() {
 	STORE=$PWD/$STORE_NAME
 	trap on_exit EXIT
 
-	local STEPS=(setup reset init ingest seal ls show get scrub verify evidence verify_er openssl ten_years summary)
+	local STEPS=(setup reset init ingest seal ls show get scrub verify evidence verify_er openssl ten_years export summary)
 	local step
 	for step in "${STEPS[@]}"; do
 		CURRENT_STEP=$step

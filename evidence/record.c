@@ -1,4 +1,5 @@
 /* Evidence Record assembly with the ASN.1 templates of ers_asn1.c (see record.h). */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,4 +117,56 @@ int kura_er_builder_finish(kura_er_builder *b, unsigned char **der, size_t *len,
 	*len = (size_t)n;
 	OPENSSL_free(enc);
 	return 0;
+}
+
+static KURA_ER *parse_record(const unsigned char *der, size_t len, kura_error *err)
+{
+	const unsigned char *p = der;
+	KURA_ER *er = len <= LONG_MAX ? d2i_KURA_ER(NULL, &p, (long)len) : NULL;
+	if (!er || p != der + len || sk_KURA_ATS_CHAIN_num(er->archiveTimeStampSequence) < 1) {
+		KURA_ER_free(er);
+		kura_error_set(err, KURA_EVERIFY, "not an RFC 4998 Evidence Record (DER), or one without chains");
+		return NULL;
+	}
+	return er;
+}
+
+int kura_er_builder_adopt(kura_er_builder *b, const unsigned char *der, size_t len, kura_error *err)
+{
+	KURA_ER *er = parse_record(der, len, err);
+	if (!er)
+		return KURA_EVERIFY;
+	KURA_ER_free(b->er);
+	b->er = er;
+	KURA_ATS_SEQ *seq = er->archiveTimeStampSequence;
+	b->chain = sk_KURA_ATS_CHAIN_value(seq, sk_KURA_ATS_CHAIN_num(seq) - 1);
+	return 0;
+}
+
+int kura_er_each_token(const unsigned char *der, size_t len, kura_er_token_fn fn, void *ud, size_t *nchains,
+		       kura_error *err)
+{
+	KURA_ER *er = parse_record(der, len, err);
+	if (!er)
+		return KURA_EVERIFY;
+	int rc = 0;
+	KURA_ATS_SEQ *seq = er->archiveTimeStampSequence;
+	for (int c = 0; rc == 0 && c < sk_KURA_ATS_CHAIN_num(seq); c++) {
+		KURA_ATS_CHAIN *chain = sk_KURA_ATS_CHAIN_value(seq, c);
+		int n = sk_KURA_ATS_num(chain);
+		if (n == 0)
+			rc = kura_error_set(err, KURA_EVERIFY, "chain %d of the record is empty", c + 1);
+		for (int a = 0; rc == 0 && a < n; a++) {
+			const ASN1_TYPE *t = sk_KURA_ATS_value(chain, a)->timeStamp;
+			if (!t || t->type != V_ASN1_SEQUENCE)
+				rc = kura_error_set(err, KURA_EVERIFY, "ATS %d of chain %d holds no token", a + 1, c + 1);
+			else
+				rc = fn(ud, (size_t)c + 1, (size_t)a + 1, (size_t)n, ASN1_STRING_get0_data(t->value.sequence),
+					(size_t)ASN1_STRING_length(t->value.sequence), err);
+		}
+	}
+	if (nchains)
+		*nchains = (size_t)sk_KURA_ATS_CHAIN_num(seq);
+	KURA_ER_free(er);
+	return rc;
 }

@@ -26,7 +26,22 @@ int kura_er_builder_chain(kura_er_builder *b, kura_error *err);
 int kura_er_builder_ats(kura_er_builder *b, const EVP_MD *md, const unsigned char *values, const size_t *counts,
 			size_t nlists, const unsigned char *token, size_t tlen, kura_error *err);
 
+/* Starts the record being built with every chain of an existing record (DER),
+ * kept as it is (its digestAlgorithms, cryptoInfos and encryptionInfo too); later
+ * ATSs go into its last chain until kura_er_builder_chain starts a new one.
+ * KURA_EVERIFY if der is not an Evidence Record. Only before any other call. */
+int kura_er_builder_adopt(kura_er_builder *b, const unsigned char *der, size_t len, kura_error *err);
+
 /* The DER record (malloc'd, the caller's). */
 int kura_er_builder_finish(kura_er_builder *b, unsigned char **der, size_t *len, kura_error *err);
+
+/* Calls fn for every time-stamp token of the DER record, chain by chain, with
+ * chain and ats counted from 1, nats the number of ATSs in that chain, and the
+ * token's bytes exactly as the record holds them (valid during the call).
+ * KURA_EVERIFY when der is not an Evidence Record. */
+typedef int (*kura_er_token_fn)(void *ud, size_t chain, size_t ats, size_t nats, const unsigned char *tok, size_t len,
+				kura_error *err);
+int kura_er_each_token(const unsigned char *der, size_t len, kura_er_token_fn fn, void *ud, size_t *nchains,
+		       kura_error *err);
 
 #endif

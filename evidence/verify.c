@@ -486,3 +486,34 @@ void kura_er_report_signature(json_t *report, json_t *sig)
 	}
 	json_object_set_new(report, "signature_details", sig);
 }
+
+int kura_er_digest_file(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
+{
+	kura_er_file *d = ud;
+	int nid = EVP_MD_get_type(md);
+	*count = 1;
+	for (int i = 0; i < d->ncached; i++)
+		if (d->cached_nid[i] == nid) {
+			memcpy(out, d->cached[i], (size_t)EVP_MD_get_size(md));
+			return 0;
+		}
+	int rc = kura_hash_file(out, md, d->path, err);
+	if (rc == KURA_ENOTFOUND) /* the data named for verification: bad input */
+		rc = err ? (err->code = KURA_EINPUT) : KURA_EINPUT;
+	if (rc == 0 && d->ncached < 8) {
+		d->cached_nid[d->ncached] = nid;
+		memcpy(d->cached[d->ncached++], out, (size_t)EVP_MD_get_size(md));
+	}
+	return rc;
+}
+
+int kura_er_digest_group(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
+{
+	kura_er_group *g = ud;
+	size_t one;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < g->n; i++)
+		rc = kura_er_digest_file(&g->member[i], md, out + i * (size_t)EVP_MD_get_size(md), &one, err);
+	*count = g->n;
+	return rc;
+}

@@ -49,6 +49,24 @@ typedef struct kura_er_verify_opts {
 	void *algorithm_ud;
 } kura_er_verify_opts;
 
+/* A kura_er_digest_fn over the bytes of a file (digest_ud: a kura_er_file that
+ * names it; each algorithm's digest is computed once and remembered). */
+typedef struct kura_er_file {
+	const char *path;
+	int cached_nid[8];
+	unsigned char cached[8][EVP_MAX_MD_SIZE];
+	int ncached;
+} kura_er_file;
+int kura_er_digest_file(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err);
+
+/* The same over the files of a data object group (document first, then its
+ * signature and validation data): digest_ud is a kura_er_group. */
+typedef struct kura_er_group {
+	kura_er_file member[3];
+	size_t n;
+} kura_er_group;
+int kura_er_digest_group(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err);
+
 /* Verifies the DER record der. A record that cannot be parsed is a verdict
  * (invalid, with the reason), not an error: the return value is non-zero only
  * when the data could not be hashed or memory ran out. *report is the caller's. */

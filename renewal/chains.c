@@ -7,15 +7,28 @@
 #include "common/hex.h"
 #include "common/id.h"
 #include "evidence/record.h"
+#include "evidence/tst.h"
 #include "renewal/chains.h"
 
 #define CACHE_SLOTS 4
+
+#define IMPORTED_MAGIC "KIMP1\n\0"
 
 static const char *magic_of(char kind, int groups)
 {
 	if (groups)
 		return kind == 'S' ? "KSEAL2\n" : kind == 'H' ? "KHASH2\n" : NULL;
 	return kind == 'S' ? "KSEAL1\n" : kind == 'H' ? "KHASH1\n" : kind == 'T' ? "KTSR1\n\0" : NULL;
+}
+
+int kura_chain_imported_payload(unsigned char **out, size_t *len, const unsigned char *der, size_t dlen, kura_error *err)
+{
+	if (!(*out = malloc(8 + dlen)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	memcpy(*out, IMPORTED_MAGIC, 8);
+	memcpy(*out + 8, der, dlen);
+	*len = 8 + dlen;
+	return 0;
 }
 
 static void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
@@ -111,7 +124,68 @@ static void record_clear(kura_chain_record *r)
 		free(r->values[i]);
 	free(r->members);
 	free(r->values);
+	for (size_t i = 0; r->tokens && i < r->ntokens; i++)
+		free(r->tokens[i]);
+	free(r->tokens);
+	free(r->toklens);
+	free(r->er);
 	memset(r, 0, sizeof *r);
+}
+
+/* Collects the tokens of the record's last chain (each chain's replace the one before). */
+static int last_chain_token(void *ud, size_t chain, size_t ats, size_t nats, const unsigned char *tok, size_t len,
+			    kura_error *err)
+{
+	(void)chain;
+	kura_chain_record *r = ud;
+	if (ats == 1) {
+		for (size_t i = 0; r->tokens && i < r->ntokens; i++)
+			free(r->tokens[i]);
+		free(r->tokens);
+		free(r->toklens);
+		r->ntokens = 0;
+		r->tokens = calloc(nats, sizeof *r->tokens);
+		r->toklens = calloc(nats, sizeof *r->toklens);
+		if (!r->tokens || !r->toklens)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	if (!(r->tokens[r->ntokens] = malloc(len)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	memcpy(r->tokens[r->ntokens], tok, len);
+	r->toklens[r->ntokens++] = len;
+	return 0;
+}
+
+/* An imported record: its bytes, its last chain's tokens and that chain's hash algorithm. */
+static int parse_imported(kura_chain_record *r, const kura_evidence *e, kura_error *err)
+{
+	memset(r, 0, sizeof *r);
+	kura_tst *last = NULL;
+	int rc = 0;
+	if (e->len <= 8 || memcmp(e->payload, IMPORTED_MAGIC, 8) != 0 || e->nsubjects != 1 ||
+	    !(r->er = malloc(e->len - 8)))
+		rc = kura_error_set(err, KURA_EVERIFY, "evidence record %s is malformed", e->id);
+	if (rc == 0) {
+		r->erlen = e->len - 8;
+		memcpy(r->er, e->payload + 8, r->erlen);
+		rc = kura_er_each_token(r->er, r->erlen, last_chain_token, r, NULL, err);
+	}
+	if (rc == 0 && (rc = kura_tst_parse(&last, r->tokens[r->ntokens - 1], r->toklens[r->ntokens - 1], err)) == 0 &&
+	    !(r->md = kura_hash_by_nid(kura_tst_imprint_nid(last))))
+		rc = kura_error_set(err, KURA_EVERIFY, "the imported record %s uses a hash algorithm kura does not know", e->id);
+	kura_tst_free(last);
+	if (rc == 0 && !(r->token = malloc(r->toklens[r->ntokens - 1])))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc != 0) {
+		record_clear(r);
+		return rc == KURA_EINTERNAL ? rc : kura_error_wrap(err, "imported evidence record %s", e->id);
+	}
+	r->tlen = r->toklens[r->ntokens - 1];
+	memcpy(r->token, r->tokens[r->ntokens - 1], r->tlen);
+	r->n = 1;
+	r->kind = 'I';
+	memcpy(r->id, e->id, sizeof r->id);
+	return 0;
 }
 
 static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
@@ -195,6 +269,7 @@ static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
 	}
 	memcpy(r->id, e->id, sizeof r->id);
 	r->kind = e->kind;
+	r->ntokens = 1;
 	return 0;
 bad:
 	record_clear(r);
@@ -225,7 +300,7 @@ int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c,
 			  kura_error *err)
 {
 	for (int i = 0; i < CACHE_SLOTS; i++)
-		if (c->slot[i].tree && strcmp(c->slot[i].id, id) == 0) {
+		if (c->slot[i].id[0] && strcmp(c->slot[i].id, id) == 0) {
 			*out = &c->slot[i];
 			return 0;
 		}
@@ -235,7 +310,7 @@ int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c,
 		return rc;
 	kura_chain_record *r = &c->slot[c->next++ % CACHE_SLOTS];
 	record_clear(r);
-	rc = parse(r, &e, err);
+	rc = e.kind == KURA_EVIDENCE_IMPORTED ? parse_imported(r, &e, err) : parse(r, &e, err);
 	kura_evidence_clear(&e);
 	if (rc == 0)
 		*out = r;
@@ -276,7 +351,7 @@ static int keep_link(void *ud, const char *record_id, char kind, uint32_t positi
 int kura_object_chain_starts(char **ids, uint32_t **positions, size_t *n, kura_store *st, const char *id,
 			     kura_error *err)
 {
-	struct link_list l = {.kinds = "SH"};
+	struct link_list l = {.kinds = "SHI"};
 	int rc = kura_store_each_evidence_of(st, id, keep_link, &l, err);
 	if (rc != 0) {
 		free(l.ids);
@@ -309,24 +384,28 @@ static int chain_walk(unsigned char ***tokens, size_t **lens, size_t *count, str
 {
 	int rc = kura_chain_record_get(start, cache, st, start_id, err);
 	const EVP_MD *md = rc == 0 ? (*start)->md : NULL;
+	size_t m = rc == 0 ? (*start)->ntokens : 0, fixed = rc == 0 && (*start)->kind == KURA_EVIDENCE_IMPORTED ? m : 0;
 	renewals->kinds = "T";
 	renewals->upto = upto;
 	if (rc == 0)
 		rc = kura_store_each_evidence_of(st, start_id, keep_link, renewals, err);
-	size_t k = renewals->n + 1;
+	size_t k = renewals->n + m;
 	unsigned char **tok = rc == 0 ? calloc(k, sizeof *tok) : NULL;
 	size_t *tl = rc == 0 ? calloc(k, sizeof *tl) : NULL;
 	if (rc == 0 && (!tok || !tl))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0 && !(tok[0] = malloc((*start)->tlen)))
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0) {
-		memcpy(tok[0], (*start)->token, (*start)->tlen);
-		tl[0] = (*start)->tlen;
+	for (size_t j = 0; rc == 0 && j < m; j++) {
+		const unsigned char *src = m == 1 ? (*start)->token : (*start)->tokens[j];
+		tl[j] = m == 1 ? (*start)->tlen : (*start)->toklens[j];
+		if (!(tok[j] = malloc(tl[j])))
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		else
+			memcpy(tok[j], src, tl[j]);
 	}
 	for (size_t i = 0; rc == 0 && i < renewals->n; i++) {
 		char tid[KURA_ID_LEN + 1];
 		const kura_chain_record *t;
+		size_t prev = m - 1 + i;
 		id_at(tid, renewals->ids, i);
 		if ((rc = kura_chain_record_get(&t, cache, st, tid, err)) != 0)
 			break;
@@ -335,21 +414,21 @@ static int chain_walk(unsigned char ***tokens, size_t **lens, size_t *count, str
 			rc = kura_error_set(err, KURA_EVERIFY, "renewal %s does not fit chain %s", tid, start_id);
 			break;
 		}
-		if (t->aug[p]) { /* the previous token, with its validation data added */
-			free(tok[i]);
-			if (!(tok[i] = malloc(t->auglen[p]))) {
+		if (t->aug[p] && prev >= fixed) { /* the previous token, with its validation data added */
+			free(tok[prev]);
+			if (!(tok[prev] = malloc(t->auglen[p]))) {
 				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 				break;
 			}
-			memcpy(tok[i], t->aug[p], t->auglen[p]);
-			tl[i] = t->auglen[p];
+			memcpy(tok[prev], t->aug[p], t->auglen[p]);
+			tl[prev] = t->auglen[p];
 		}
-		if (!(tok[i + 1] = malloc(t->tlen))) {
+		if (!(tok[prev + 1] = malloc(t->tlen))) {
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 			break;
 		}
-		memcpy(tok[i + 1], t->token, t->tlen);
-		tl[i + 1] = t->tlen;
+		memcpy(tok[prev + 1], t->token, t->tlen);
+		tl[prev + 1] = t->tlen;
 		/* the start record may have left the cache: fetch it again for the caller */
 		if ((rc = kura_chain_record_get(start, cache, st, start_id, err)) != 0)
 			break;
@@ -365,14 +444,17 @@ static int chain_walk(unsigned char ***tokens, size_t **lens, size_t *count, str
 	return 0;
 }
 
-int kura_chain_tokens(unsigned char ***tokens, size_t **lens, size_t *count, const EVP_MD **md, kura_store *st,
-		      kura_evidence_cache *cache, const char *start, const char *upto, kura_error *err)
+int kura_chain_tokens(unsigned char ***tokens, size_t **lens, size_t *count, size_t *fixed, const EVP_MD **md,
+		      kura_store *st, kura_evidence_cache *cache, const char *start, const char *upto, kura_error *err)
 {
 	struct link_list renewals = {0};
 	const kura_chain_record *r = NULL;
 	int rc = chain_walk(tokens, lens, count, &renewals, &r, st, cache, start, upto, err);
-	if (rc == 0)
+	if (rc == 0) {
 		*md = r->md;
+		if (fixed)
+			*fixed = r->kind == KURA_EVIDENCE_IMPORTED ? r->ntokens : 0;
+	}
 	free(renewals.ids);
 	free(renewals.pos);
 	return rc;
@@ -393,39 +475,42 @@ static int add_chain(kura_er_builder *b, kura_store *st, kura_evidence_cache *ca
 		return rc;
 	}
 	const EVP_MD *md = r->md;
-	size_t hlen = (size_t)EVP_MD_get_size(md), counts[80], nsib;
+	size_t hlen = (size_t)EVP_MD_get_size(md), counts[80], nsib, m = r->ntokens;
 	unsigned char *values = malloc((k + 70) * hlen);
 	if (!values || pos >= r->n) {
 		rc = kura_error_set(err, values ? KURA_EVERIFY : KURA_EINTERNAL, "chain %s has no leaf %u", start_id, pos);
 		goto out;
 	}
-	/* ATS 0: the object's leaf (or its group's members), then the siblings in
-	 * the start record's tree */
-	size_t m = r->members && r->members[pos] ? r->members[pos] : 1;
-	unsigned char *grown = m > 1 ? realloc(values, (k + 70 + m) * hlen) : values;
-	if (!grown) {
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		goto out;
+	if (r->kind == KURA_EVIDENCE_IMPORTED) { /* its chains as imported; renewals extend the last */
+		if ((rc = kura_er_builder_adopt(b, r->er, r->erlen, err)) != 0)
+			goto out;
+	} else { /* ATS 0: the object's leaf (or its group's members), then the siblings in the start record's tree */
+		size_t g = r->members && r->members[pos] ? r->members[pos] : 1;
+		unsigned char *grown = g > 1 ? realloc(values, (k + 70 + g) * hlen) : values;
+		if (!grown) {
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			goto out;
+		}
+		values = grown;
+		memcpy(values, g > 1 ? r->values[pos] : kura_hashtree_leaf(r->tree, pos), g * hlen);
+		kura_hashtree_path(r->tree, pos, values + g * hlen, &nsib);
+		counts[0] = g;
+		for (size_t i = 1; i <= nsib; i++)
+			counts[i] = 1;
+		if ((rc = kura_er_builder_chain(b, err)) != 0 ||
+		    (rc = kura_er_builder_ats(b, md, values, counts, nsib + 1, tok[0], tl[0], err)) != 0)
+			goto out;
 	}
-	values = grown;
-	memcpy(values, m > 1 ? r->values[pos] : kura_hashtree_leaf(r->tree, pos), m * hlen);
-	kura_hashtree_path(r->tree, pos, values + m * hlen, &nsib);
-	counts[0] = m;
-	for (size_t i = 1; i <= nsib; i++)
-		counts[i] = 1;
-	if ((rc = kura_er_builder_chain(b, err)) != 0 ||
-	    (rc = kura_er_builder_ats(b, md, values, counts, nsib + 1, tok[0], tl[0], err)) != 0)
-		goto out;
 	/* ATS i: the hashes of every earlier token, then the siblings in renewal i's tree */
-	for (size_t i = 1; i < k; i++) {
+	for (size_t i = m; i < k; i++) {
 		char tid[KURA_ID_LEN + 1];
 		const kura_chain_record *t;
-		id_at(tid, renewals.ids, i - 1);
+		id_at(tid, renewals.ids, i - m);
 		for (size_t j = 0; j < i; j++)
 			EVP_Digest(tok[j], tl[j], values + j * hlen, NULL, md, NULL);
 		if ((rc = kura_chain_record_get(&t, cache, st, tid, err)) != 0)
 			goto out;
-		kura_hashtree_path(t->tree, renewals.pos[i - 1], values + i * hlen, &nsib);
+		kura_hashtree_path(t->tree, renewals.pos[i - m], values + i * hlen, &nsib);
 		counts[0] = i;
 		for (size_t s = 1; s <= nsib; s++)
 			counts[s] = 1;
@@ -456,6 +541,25 @@ int kura_object_evidence(unsigned char **der, size_t *len, kura_store *st, const
 		rc = kura_object_chain_starts(&starts, &pos, &n, st, canon, err);
 	if (rc == 0 && n == 0)
 		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s is not sealed yet; run kura seal", canon);
+	if (rc == 0 && n == 1) { /* an imported record not renewed yet is given out exactly as it came */
+		char sid[KURA_ID_LEN + 1];
+		const kura_chain_record *r;
+		struct link_list renewals = {.kinds = "T"};
+		id_at(sid, starts, 0);
+		rc = kura_chain_record_get(&r, cache, st, sid, err);
+		if (rc == 0 && r->kind == KURA_EVIDENCE_IMPORTED &&
+		    (rc = kura_store_each_evidence_of(st, sid, keep_link, &renewals, err)) == 0 && renewals.n == 0) {
+			free(starts);
+			free(pos);
+			if (!(*der = malloc(r->erlen)))
+				return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			memcpy(*der, r->er, r->erlen);
+			*len = r->erlen;
+			return 0;
+		}
+		free(renewals.ids);
+		free(renewals.pos);
+	}
 	kura_er_builder *b = NULL;
 	if (rc == 0)
 		rc = kura_er_builder_new(&b, err);

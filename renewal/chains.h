@@ -7,11 +7,16 @@
  *                          subjects (objects): leaf = H'(H'(data) || H'(earlier chains))
  *   'T' time-stamp renewal adds an ATS to the chains whose start records are its
  *                          subjects: leaf = the hashes of all earlier tokens of the chain
+ *   'I' imported record    an RFC 4998 record adopted with its object (kura import):
+ *                          its chains come first in the object's record, byte for
+ *                          byte, and its last chain is the one T records extend
+ *                          (its tokens are never augmented: they stay as imported)
  * Payload of S and H ("KSEAL1\n\0" / "KHASH1\n\0"), and of T ("KTSR1\n\0\0"):
  *   magic (8) | u8 k | hash name (k bytes) | u32 n | n leaves
  *   | T only: n times (u32 m | m bytes: the chain's previous token with its validation
  *     data added, or m = 0 when it was complete already)
  *   | u32 t | the new token (ContentInfo, exactly as the TSA sent it)
+ * Payload of I ("KIMP1\n\0\0"): magic (8) | the Evidence Record (DER) exactly as imported.
  * Every record's tree is binary over its leaves in subject order (ERS-RULES).
  *
  * S and H records over data object groups (a signed document: document,
@@ -35,6 +40,9 @@
 #define KURA_EVIDENCE_HASHTREE 'H'
 #define KURA_EVIDENCE_TIMESTAMP 'T'
 
+/* The payload of an 'I' record for an imported Evidence Record (malloc'd, the caller's). */
+int kura_chain_imported_payload(unsigned char **out, size_t *len, const unsigned char *der, size_t dlen, kura_error *err);
+
 /* A parsed evidence record. */
 typedef struct kura_chain_record {
 	char id[KURA_ID_LEN + 1];
@@ -48,6 +56,12 @@ typedef struct kura_chain_record {
 	size_t *auglen;
 	uint8_t *members;        /* n member counts (0: not a group), or NULL */
 	unsigned char **values;  /* n pointers to each group's member values */
+	size_t ntokens;      /* the tokens this record brings to its chain: 1, or for I those of
+				the imported record's last chain (token is the last of them) */
+	unsigned char **tokens; /* I only */
+	size_t *toklens;
+	unsigned char *er;   /* I only: the imported record */
+	size_t erlen;
 } kura_chain_record;
 
 /* Members of the data object groups among a record's subjects. */
@@ -92,9 +106,10 @@ int kura_object_chain_starts(char **ids, uint32_t **positions, size_t *n, kura_s
  * start record's, then each renewal's (augmented versions where a later renewal
  * added validation data). Pointers into cache-owned memory are copied out:
  * *tokens and each element are malloc'd. upto: only renewals with IDs below it
- * (NULL: all). */
+ * (NULL: all). *fixed (may be NULL): how many leading tokens must stay byte for
+ * byte as they are (an imported chain's), so renewal must not augment them. */
 void kura_free_tokens(unsigned char **tokens, size_t count);
-int kura_chain_tokens(unsigned char ***tokens, size_t **lens, size_t *count, const EVP_MD **md, kura_store *st,
-		      kura_evidence_cache *cache, const char *start, const char *upto, kura_error *err);
+int kura_chain_tokens(unsigned char ***tokens, size_t **lens, size_t *count, size_t *fixed, const EVP_MD **md,
+		      kura_store *st, kura_evidence_cache *cache, const char *start, const char *upto, kura_error *err);
 
 #endif

@@ -50,7 +50,7 @@ static int see_link(void *ud, const char *subject, const char *record_id, char k
 			return rc;
 		memcpy(l->subject, subject, sizeof l->subject);
 	}
-	if (kind == 'S' || kind == 'H')
+	if (kind == 'S' || kind == 'H' || kind == KURA_EVIDENCE_IMPORTED)
 		memcpy(l->last_start, record_id, sizeof l->last_start); /* links come oldest first */
 	return 0;
 }
@@ -135,7 +135,7 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 	size_t *tl = NULL, k = 0;
 	const EVP_MD *md;
 	kura_error why = {0};
-	if (kura_chain_tokens(&tok, &tl, &k, &md, st, cache, it->chain, NULL, &why) != 0) {
+	if (kura_chain_tokens(&tok, &tl, &k, NULL, &md, st, cache, it->chain, NULL, &why) != 0) {
 		/* one damaged record must not stop the planning of the others */
 		it->due = INT64_MIN;
 		it->action = 'T';

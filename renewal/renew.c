@@ -129,7 +129,7 @@ int kura_renew_check_chain(kura_store *st, const char *start, STACK_OF(X509) *an
 	kura_tst *last = NULL;
 	int rc = kura_evidence_cache_new(&cache, why);
 	if (rc == 0)
-		rc = kura_chain_tokens(&tok, &tl, &k, &md, st, cache, start, NULL, why);
+		rc = kura_chain_tokens(&tok, &tl, &k, NULL, &md, st, cache, start, NULL, why);
 	if (rc == 0)
 		rc = kura_tst_parse(&last, tok[k - 1], tl[k - 1], why);
 	if (rc == 0)
@@ -171,11 +171,11 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	for (size_t c = 0; rc == 0 && c < n; c++) {
 		char id[KURA_ID_LEN + 1];
 		unsigned char **tok = NULL;
-		size_t *tl = NULL, k = 0;
+		size_t *tl = NULL, k = 0, fixed = 0;
 		const EVP_MD *cmd;
 		memcpy(id, starts + c * KURA_ID_LEN, KURA_ID_LEN);
 		id[KURA_ID_LEN] = '\0';
-		if ((rc = kura_chain_tokens(&tok, &tl, &k, &cmd, st, cache, id, NULL, err)) != 0)
+		if ((rc = kura_chain_tokens(&tok, &tl, &k, &fixed, &cmd, st, cache, id, NULL, err)) != 0)
 			break;
 		if (!md) {
 			md = cmd;
@@ -191,9 +191,10 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 		int arc = 0;
 		if (rc == 0 && (kura_tst_parse(&last, tok[k - 1], tl[k - 1], &why) != 0 ||
 				kura_tst_verify(last, anchors, NULL, now, &why) != 0 ||
-				(arc = cached_augment(&acache, &nacache, &aug[kept], &auglen[kept], tok[k - 1], tl[k - 1], anchors,
-						      tsa->timeout_s ? tsa->timeout_s : 30, now, why.message,
-						      sizeof why.message)) == KURA_EVERIFY)) {
+				/* an imported token stays as imported: the record that carries it is kept byte for byte */
+				(k > fixed && (arc = cached_augment(&acache, &nacache, &aug[kept], &auglen[kept], tok[k - 1],
+								    tl[k - 1], anchors, tsa->timeout_s ? tsa->timeout_s : 30,
+								    now, why.message, sizeof why.message)) == KURA_EVERIFY))) {
 			fprintf(stderr, "kura: NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); "
 					"its evidence is broken and needs a person's attention\n", id, why.message);
 			res->refused++;

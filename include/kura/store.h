@@ -77,8 +77,10 @@ int kura_store_read_member(kura_store *st, const char *id, size_t k, kura_store_
  * Payloads the evidence layer writes about objects: a seal and its time-stamp,
  * later renewals. The store frames each with a kind, its own ID and the IDs it
  * concerns (its subjects), makes it durable, indexes it, and never looks inside.
- * Kind 'S' (a seal) is the first evidence of its subjects: they stop being pending. */
+ * Kind 'S' (a seal) or 'I' (an evidence record imported with its object) is the
+ * first evidence of its subjects: they stop being pending. */
 #define KURA_EVIDENCE_SEAL 'S'
+#define KURA_EVIDENCE_IMPORTED 'I'
 
 /* subjects: n IDs of KURA_ID_LEN characters back to back. Durable on return. */
 int kura_store_add_evidence(kura_store *st, char kind, const char *record_id, const char *subjects, size_t n,

@@ -204,3 +204,17 @@ py()
 	"$PYTHON" -c "import json, sys, os
 $code" "$@"
 }
+
+# Copies tar $1 to $2 (uncompressed), flipping the first byte of the member whose name
+# ends with $3: a package changed inside the tar itself.
+tar_flip_member()
+{
+	py 'import io, sys, tarfile
+src, dst, victim = sys.argv[1], sys.argv[2], sys.argv[3]
+with tarfile.open(src) as a, tarfile.open(dst, "w") as b:
+    for m in a.getmembers():
+        data = a.extractfile(m).read()
+        if m.name.endswith(victim):
+            data = bytes([data[0] ^ 1]) + data[1:]
+        b.addfile(m, io.BytesIO(data))' "$@"
+}

@@ -1,0 +1,31 @@
+/* kura export STORE -o OUT.tar[.zst] [ID...]: objects with their evidence as a
+ * BagIt package that others check without kura (renewal/package.h). */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "renewal/package.h"
+
+static const char usage[] = "kura export STORE -o OUT.tar[.zst] [ID...]";
+
+int kura_cmd_export(int argc, char **argv)
+{
+	const char *out;
+	int bad = kura_cli_output_option(argc, argv, usage, &out);
+	if (bad)
+		return bad;
+	if (argc - optind < 1 || !out)
+		return kura_cli_usage(usage, "export takes a STORE, -o OUT.tar or OUT.tar.zst, and optionally IDs");
+	kura_error err = {0};
+	kura_store *st = NULL;
+	kura_export_result res;
+	int rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
+	if (rc == 0)
+		rc = kura_export(&res, st, out, (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1), &err);
+	kura_store_close(st);
+	if (rc != 0)
+		return kura_cli_fail(&err);
+	fprintf(stderr, "kura: exported %zu object(s), %llu bytes of documents, to %s%s\n", res.objects,
+		(unsigned long long)res.bytes, out, res.unsealed ? " (unsealed objects left out)" : "");
+	return 0;
+}

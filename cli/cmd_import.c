@@ -1,0 +1,63 @@
+/* kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]: adopts the
+ * documents and evidence records of a kura export or of (FILE, FILE.ers) pairs
+ * (renewal/package.h). Prints one line per object: OK <TAB> new ID <TAB> file,
+ * or REFUSED <TAB> file <TAB> why. Exit 0 when every object was imported, 1 when
+ * any was refused, 2 for bad arguments or an unreadable or unsafe package. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "renewal/package.h"
+
+static const char usage[] = "kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]";
+
+static void report(void *ud, const char *document, const char *new_id, const char *verdict, const char *why)
+{
+	(void)ud;
+	if (new_id)
+		printf("OK\t%s\t%s%s%s\n", new_id, document, why ? "\tADOPTED " : "", why ? verdict : "");
+	else
+		printf("REFUSED\t%s\t%s\n", document, why);
+	fflush(stdout);
+}
+
+int kura_cmd_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"accept-invalid", no_argument, NULL, 'a'}, {"max-size", required_argument, NULL, 'm'}, {0}};
+	kura_import_options o = {.report = report};
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+		if (c == 'a') {
+			o.accept_invalid = 1;
+		} else if (c == 'm') {
+			o.max_entry = strtoull(optarg, &end, 10);
+			if (*end || !o.max_entry)
+				return kura_cli_usage(usage, "--max-size takes a number of bytes");
+		} else {
+			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return kura_cli_usage(usage, "import takes a STORE and one PACKAGE (a tar or a folder)");
+	kura_error err = {0};
+	kura_store *st = NULL;
+	kura_import_result res = {0};
+	int rc = kura_store_open(&st, argv[optind], KURA_STORE_WRITE, &err);
+	if (rc == 0)
+		rc = kura_import(&res, st, argv[optind + 1], &o, &err);
+	kura_store_close(st);
+	if (rc != 0)
+		return kura_cli_fail(&err);
+	if (res.imported + res.refused == 0) {
+		fprintf(stderr, "kura: %s holds no (FILE, FILE.ers) pair: nothing to import\n", argv[optind + 1]);
+		return 1;
+	}
+	fprintf(stderr, "kura: imported %zu object(s), refused %zu%s\n", res.imported, res.refused,
+		res.refused ? " (see the REFUSED lines; nothing of those was written)" : "");
+	return res.refused ? 1 : 0;
+}

@@ -1,0 +1,81 @@
+/* kura verify-export PACKAGE [--trust CA.pem]... [--json]: checks a package made
+ * by kura export (a tar or the unpacked folder) with nothing but the package:
+ * its manifests, then every evidence record against its document. Exit 0 only
+ * when everything is valid; 1 when something failed; 2 for bad arguments and
+ * unreadable or unsafe packages. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "evidence/tsa.h"
+#include "kura/clock.h"
+#include "renewal/package.h"
+
+static const char usage[] = "kura verify-export PACKAGE [--trust CA.pem]... [--json]";
+
+static void print_text(json_t *r)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(json_object_get(r, "manifest"), "problems"), i, v)
+		printf("MANIFEST\t%s\t%s\n", json_string_value(json_object_get(v, "file")),
+		       json_string_value(json_object_get(v, "problem")));
+	json_array_foreach(json_object_get(r, "objects"), i, v) {
+		const char *reason = json_string_value(json_object_get(v, "reason"));
+		printf("%s\t%s%s%s\n", json_string_value(json_object_get(v, "document")),
+		       json_string_value(json_object_get(v, "verdict")), reason ? "\t" : "", reason ? reason : "");
+	}
+}
+
+int kura_cmd_verify_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"trust", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'}, {0}};
+	int json = 0, c, status = 0;
+	kura_error err = {0};
+	STACK_OF(X509) *anchors = NULL;
+	optind = 0;
+	opterr = 0;
+	while (status == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = 1;
+		} else if (c == 't') {
+			if (!anchors && !(anchors = sk_X509_new_null()))
+				status = kura_cli_fail(&(kura_error){KURA_EINTERNAL, "out of memory"});
+			else if (kura_load_certs(anchors, optarg, &err) != 0)
+				status = kura_cli_fail(&err);
+		} else {
+			status = kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (status == 0 && argc - optind != 1)
+		status = kura_cli_usage(usage, "verify-export takes one PACKAGE");
+	int64_t now = 0;
+	json_t *report = NULL;
+	if (status == 0 && (kura_clock_now(&now, &err) != 0 || kura_export_verify(&report, argv[optind], anchors, now, &err) != 0))
+		status = kura_cli_fail(&err);
+	if (status == 0) {
+		if (json) {
+			char *text = json_dumps(report, JSON_INDENT(2));
+			printf("%s\n", text);
+			free(text);
+		} else {
+			print_text(report);
+		}
+		fflush(stdout);
+		size_t n = json_array_size(json_object_get(report, "objects")), valid = 0, i;
+		json_t *v;
+		json_array_foreach(json_object_get(report, "objects"), i, v)
+			valid += strcmp(json_string_value(json_object_get(v, "verdict")), "valid") == 0;
+		const char *verdict = json_string_value(json_object_get(report, "verdict"));
+		fprintf(stderr, "kura: %s: manifest %s; %zu of %zu evidence record(s) valid (TSA roots: %s)\n", verdict,
+			json_string_value(json_object_get(json_object_get(report, "manifest"), "verdict")), valid, n,
+			json_string_value(json_object_get(report, "anchors")));
+		status = strcmp(verdict, "valid") == 0 ? 0 : 1;
+	}
+	json_decref(report);
+	sk_X509_pop_free(anchors, X509_free);
+	return status;
+}

@@ -1,0 +1,319 @@
+/* kura export: a store's objects with their evidence records, time-stamp tokens
+ * and TSA roots as one BagIt package that others check without kura (layout in
+ * package.h). Objects are streamed one at a time from the store into the tar. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+#include "archive/bag.h"
+#include "common/hash.h"
+#include "common/hex.h"
+#include "common/id.h"
+#include "common/progress.h"
+#include "evidence/record.h"
+#include "evidence/tst.h"
+#include "kura/clock.h"
+#include "renewal/chains.h"
+#include "renewal/package.h"
+#include "renewal/tsa_setup.h"
+
+#define MAX_NAME 200
+
+static const char verify_md[] =
+	"# Checking this package without kura\n"
+	"\n"
+	"This is a BagIt bag (RFC 8493). Each `data/<ID>/` folder holds one document under its\n"
+	"original name, its RFC 4998 Evidence Record (`<name>.ers`, DER), `object.json` (what the\n"
+	"archive knew of it: name, ingest time, SHA-256, metadata; `members` lists the files of its\n"
+	"data object group) and `tokens/`: every RFC 3161 time-stamp token of the record as a DER\n"
+	"file (`C-A.tsr` = chain C, archive time-stamp A) with `tokens/INDEX.tsv` (file, genTime,\n"
+	"genTime in seconds since 1970, imprint hash, imprint in hex). `data/tsa-anchors.pem` holds\n"
+	"the root certificates of the time-stamping authorities the archive trusted: decide\n"
+	"yourself whether you trust them too (compare them with what the TSAs publish).\n"
+	"\n"
+	"1. Nothing was changed, added or lost since the export (run in this folder):\n"
+	"\n"
+	"       sha256sum -c manifest-sha256.txt && sha256sum -c tagmanifest-sha256.txt\n"
+	"\n"
+	"   and check that every file under data/ is listed in manifest-sha256.txt.\n"
+	"\n"
+	"2. Each time-stamp token is signed by a TSA you trust, over the imprint it names\n"
+	"   (tokens of older chains are checked at their own time: their certificates may\n"
+	"   have expired since, which is why the record was renewed):\n"
+	"\n"
+	"       cd data/<ID>/tokens\n"
+	"       while IFS=$'\\t' read -r file gentime epoch hash imprint; do\n"
+	"           openssl ts -verify -token_in -in \"$file\" -digest \"$imprint\" \\\n"
+	"               -CAfile ../../tsa-anchors.pem -attime \"$epoch\"\n"
+	"       done < INDEX.tsv\n"
+	"\n"
+	"3. The first token covers the document: recompute the root of the first reduced hash\n"
+	"   tree from the document's bytes (RFC 4998 section 4.3: the document's hash must be in\n"
+	"   the first list; each list with the previous result added is sorted, concatenated and\n"
+	"   hashed, a one-value list passes through) and compare it with the imprint of `1-1.tsr`.\n"
+	"   kura's source has a 90-line Python script for this, demo/ers_extract.py:\n"
+	"\n"
+	"       python3 ers_extract.py data/<ID>/<name>.ers data/<ID>/<name> tokens-out\n"
+	"\n"
+	"   prints the root, which must equal the imprint on the first line of INDEX.tsv.\n"
+	"\n"
+	"4. The whole record — every renewal, every chain, each token valid at the time of the\n"
+	"   next one — with any RFC 4998 verifier: Bouncy Castle (org.bouncycastle.tsp.ers),\n"
+	"   EU DSS, the BSI ERVerifyTool, or `kura verify-er --data FILE --er FILE.ers --trust\n"
+	"   data/tsa-anchors.pem`. `kura verify-export PACKAGE` does steps 1, 2 and 4 for every\n"
+	"   object.\n";
+
+/* The document's name as a file name in the package (see package.h). */
+static void safe_name(char *out, const char *name)
+{
+	size_t n = 0, i = 0;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, "object.json") == 0 ||
+	    strcmp(name, "tokens") == 0)
+		out[n++] = '_';
+	for (; name[i] && n < MAX_NAME; i++) {
+		unsigned char c = (unsigned char)name[i];
+		out[n++] = (char)(c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '%' ? '_' : c);
+	}
+	while (name[i] && i > 0 && ((unsigned char)name[i] & 0xC0) == 0x80) { /* shortened: cut between characters */
+		i--;
+		n--;
+	}
+	out[n] = '\0';
+}
+
+struct exporter {
+	kura_store *st;
+	kura_bag_writer *w;
+	kura_evidence_cache *cache;
+	kura_progress *progress;
+	kura_export_result *res;
+};
+
+static int put_bytes(void *ud, const unsigned char *p, size_t n, kura_error *err)
+{
+	return kura_bag_write(ud, p, n, err);
+}
+
+struct token_files {
+	kura_bag_writer *w;
+	const char *dir;
+	char *index;
+	size_t len;
+};
+
+static int put_token(void *ud, size_t chain, size_t ats, size_t nats, const unsigned char *tok, size_t len,
+		     kura_error *err)
+{
+	(void)nats;
+	struct token_files *t = ud;
+	char path[256], line[400], when[KURA_TIME_BUFSZ], hex[2 * EVP_MAX_MD_SIZE + 1] = "";
+	snprintf(path, sizeof path, "%s/tokens/%zu-%zu.tsr", t->dir, chain, ats);
+	int rc = kura_bag_add(t->w, path, tok, len, err);
+	kura_tst *tst = NULL;
+	if (rc == 0 && (rc = kura_tst_parse(&tst, tok, len, err)) != 0)
+		kura_error_wrap(err, "token %zu-%zu", chain, ats);
+	if (rc != 0)
+		return rc;
+	size_t ilen;
+	const unsigned char *imprint = kura_tst_imprint(tst, &ilen);
+	const char *hash = kura_hash_name_by_nid(kura_tst_imprint_nid(tst));
+	if (ilen <= EVP_MAX_MD_SIZE)
+		kura_hex_encode(hex, imprint, ilen);
+	kura_time_format(when, kura_tst_gentime(tst));
+	int n = snprintf(line, sizeof line, "%zu-%zu.tsr\t%s\t%lld\t%s\t%s\n", chain, ats, when,
+			 (long long)(kura_tst_gentime(tst) / 1000), hash ? hash : "?", hex);
+	kura_tst_free(tst);
+	char *g = realloc(t->index, t->len + (size_t)n + 1);
+	if (!g)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	memcpy(g + t->len, line, (size_t)n + 1);
+	t->index = g;
+	t->len += (size_t)n;
+	return 0;
+}
+
+/* The object's description for object.json: the store's, minus where it lies. */
+static char *describe(json_t *o, const char *name, kura_error *err)
+{
+	json_t *d = json_deep_copy(o);
+	char record[MAX_NAME + 8];
+	snprintf(record, sizeof record, "%s.ers", name);
+	if (d) {
+		json_object_del(d, "segment");
+		json_object_del(d, "offset");
+		json_object_del(d, "stored");
+		json_object_set_new(d, "members", json_pack("[{s:s, s:s}]", "role", "document", "file", name));
+		json_object_set_new(d, "record", json_string(record));
+		json_object_set_new(d, "tokens", json_string("tokens/INDEX.tsv"));
+	}
+	char *text = d ? json_dumps(d, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	json_decref(d);
+	if (!text)
+		kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	return text;
+}
+
+static int export_one(struct exporter *x, const char *id, kura_error *err)
+{
+	json_t *o = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	char name[MAX_NAME + 2], dir[64], path[MAX_NAME + 80], *meta = NULL;
+	struct token_files tf = {x->w, dir, NULL, 0};
+	kura_error why = {0};
+	int rc = kura_store_object(&o, x->st, id, err);
+	if (rc != 0)
+		return rc;
+	rc = kura_object_evidence(&der, &len, x->st, id, x->cache, &why);
+	if (rc == KURA_ENOTFOUND && strstr(why.message, "not sealed")) {
+		fprintf(stderr, "kura: %s is not sealed yet: left out of the package (run kura seal first)\n", id);
+		x->res->unsealed++;
+		json_decref(o);
+		return 0;
+	}
+	if (rc != 0) {
+		*err = why;
+		json_decref(o);
+		return kura_error_wrap(err, "object %s", id);
+	}
+	safe_name(name, json_string_value(json_object_get(o, "name")) ?: "");
+	snprintf(dir, sizeof dir, "data/%s", id);
+	uint64_t size = (uint64_t)json_integer_value(json_object_get(o, "size"));
+	if (!(meta = describe(o, name, err)))
+		rc = KURA_EINTERNAL;
+	snprintf(path, sizeof path, "%s/object.json", dir);
+	if (rc == 0)
+		rc = kura_bag_add(x->w, path, meta, strlen(meta), err);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (rc == 0)
+		rc = kura_bag_begin(x->w, path, size, err);
+	if (rc == 0)
+		rc = kura_store_read(x->st, id, put_bytes, x->w, err);
+	if (rc == 0)
+		rc = kura_bag_end(x->w, err);
+	snprintf(path, sizeof path, "%s/%s.ers", dir, name);
+	if (rc == 0)
+		rc = kura_bag_add(x->w, path, der, len, err);
+	if (rc == 0)
+		rc = kura_er_each_token(der, len, put_token, &tf, NULL, err);
+	snprintf(path, sizeof path, "%s/tokens/INDEX.tsv", dir);
+	if (rc == 0)
+		rc = kura_bag_add(x->w, path, tf.index, tf.len, err);
+	if (rc == 0) {
+		x->res->objects++;
+		x->res->bytes += size;
+		kura_progress_update(x->progress, x->res->bytes, x->res->objects);
+	} else {
+		kura_error_wrap(err, "exporting %s", id);
+	}
+	free(tf.index);
+	free(meta);
+	free(der);
+	json_decref(o);
+	return rc;
+}
+
+static int export_each(void *ud, json_t *o, kura_error *err)
+{
+	return export_one(ud, json_string_value(json_object_get(o, "id")), err);
+}
+
+static int add_anchors(kura_bag_writer *w, kura_store *st, kura_error *err)
+{
+	STACK_OF(X509) *anchors = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	int rc = bio ? kura_tsa_setup_anchors(&anchors, st, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (int i = 0; rc == 0 && i < sk_X509_num(anchors); i++)
+		if (!PEM_write_bio_X509(bio, sk_X509_value(anchors, i)))
+			rc = kura_error_set(err, KURA_EINTERNAL, "writing a certificate failed");
+	char *pem = NULL;
+	long n = rc == 0 ? BIO_get_mem_data(bio, &pem) : 0;
+	if (rc == 0)
+		rc = kura_bag_add(w, "data/tsa-anchors.pem", pem, (size_t)n, err);
+	BIO_free(bio);
+	sk_X509_pop_free(anchors, X509_free);
+	return rc;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, KURA_ID_LEN);
+}
+
+/* The named IDs, canonical, sorted and without repeats (n * KURA_ID_LEN characters). */
+static int sorted_ids(char **out, size_t *count, const char *const *ids, size_t n, kura_error *err)
+{
+	char *v = malloc(n * KURA_ID_LEN + 1);
+	if (!v)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char canon[KURA_ID_LEN + 1];
+		int rc = kura_id_parse(canon, ids[i], err);
+		if (rc != 0) {
+			free(v);
+			return rc;
+		}
+		memcpy(v + i * KURA_ID_LEN, canon, KURA_ID_LEN);
+	}
+	qsort(v, n, KURA_ID_LEN, cmp_id);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || memcmp(v + (k - 1) * KURA_ID_LEN, v + i * KURA_ID_LEN, KURA_ID_LEN) != 0)
+			memmove(v + k++ * KURA_ID_LEN, v + i * KURA_ID_LEN, KURA_ID_LEN);
+	*out = v;
+	*count = k;
+	return 0;
+}
+
+int kura_export(kura_export_result *res, kura_store *st, const char *out, const char *const *ids, size_t n,
+		kura_error *err)
+{
+	memset(res, 0, sizeof *res);
+	struct exporter x = {.st = st, .res = res};
+	char bag[256], *wanted = NULL;
+	const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+	size_t blen = strlen(base);
+	if (blen > 8 && strcmp(base + blen - 8, ".tar.zst") == 0)
+		blen -= 8;
+	else if (blen > 4 && strcmp(base + blen - 4, ".tar") == 0)
+		blen -= 4;
+	snprintf(bag, sizeof bag, "%.*s", (int)(blen < sizeof bag ? blen : sizeof bag - 1), base);
+	int64_t now;
+	size_t count = 0;
+	int rc = kura_clock_now(&now, err);
+	if (rc == 0 && n > 0)
+		rc = sorted_ids(&wanted, &count, ids, n, err);
+	for (size_t i = 0; rc == 0 && i < count; i++) { /* every named object exists, before anything is written */
+		char id[KURA_ID_LEN + 1];
+		json_t *probe = NULL;
+		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, wanted + i * KURA_ID_LEN);
+		rc = kura_store_object(&probe, st, id, err);
+		json_decref(probe);
+	}
+	if (rc == 0)
+		rc = kura_bag_writer_new(&x.w, out, bag[0] ? bag : "package", now / 1000, err);
+	if (rc == 0)
+		rc = kura_evidence_cache_new(&x.cache, err);
+	if (rc == 0)
+		rc = add_anchors(x.w, st, err);
+	x.progress = rc == 0 ? kura_progress_new("export", 0) : NULL;
+	if (rc == 0 && n == 0)
+		rc = kura_store_each_object(st, export_each, &x, err);
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		char id[KURA_ID_LEN + 1];
+		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, wanted + i * KURA_ID_LEN);
+		rc = export_one(&x, id, err);
+	}
+	if (rc == 0)
+		rc = kura_bag_add(x.w, "VERIFY.md", verify_md, sizeof verify_md - 1, err);
+	if (rc == 0)
+		rc = kura_bag_writer_finish(x.w, "External-Description: documents with RFC 4998 evidence records; "
+						 "see VERIFY.md\n", err);
+	kura_progress_free(x.progress);
+	kura_bag_writer_free(x.w);
+	kura_evidence_cache_free(x.cache);
+	free(wanted);
+	return rc;
+}

@@ -1,0 +1,259 @@
+/* kura import: documents with evidence records made elsewhere — a kura export
+ * from another store, or (FILE, FILE.ers) pairs from other producers — adopted
+ * into a store and renewed from then on like its own evidence.
+ *
+ * INVARIANTS
+ * - A record is verified (against the store's TSA roots, now) before anything of
+ *   its object is written; one that does not verify is refused unless the caller
+ *   accepts invalid records, and one that is no Evidence Record at all is always
+ *   refused (it could never be renewed).
+ * - The document and its record go into the store in the same commit
+ *   (kura_ingest_adopt): an object is imported whole or not at all, and is
+ *   reported imported only once that commit is durable.
+ * - The record is stored byte for byte as imported (evidence kind 'I', see
+ *   chains.h); renewals add records after it and never rewrite it.
+ * - A bag whose manifests do not match refuses the objects whose files are
+ *   concerned; a mismatch outside any object's folder refuses the whole package. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive/bag.h"
+#include "common/fsutil.h"
+#include "evidence/record.h"
+#include "evidence/verify.h"
+#include "kura/clock.h"
+#include "kura/ingest.h"
+#include "renewal/chains.h"
+#include "renewal/package.h"
+#include "renewal/tsa_setup.h"
+
+#define MAX_RECORD (256u << 20)
+#define MAX_OBJECT_JSON (16u << 20)
+#define MAX_META 256
+
+struct importer {
+	kura_store *st;
+	kura_ingest *in;
+	const kura_import_options *o;
+	kura_import_result *res;
+	kura_er_verify_opts vo;
+	const char *root;
+	int bag;
+	json_t *refused;    /* bags: object folder -> why its files do not match the manifests */
+	json_t *adopted;    /* file -> verdict, for records adopted although not valid */
+	char package_problem[1024];
+};
+
+/* "data/<ID>" of a path in a bag ("" when the path is not in an object's folder). */
+static void object_folder(char *out, size_t cap, const char *path)
+{
+	const char *slash = strncmp(path, "data/", 5) == 0 ? strchr(path + 5, '/') : NULL;
+	snprintf(out, cap, "%.*s", slash ? (int)(slash - path) : 0, path);
+}
+
+static void on_problem(void *ud, const char *path, const char *problem)
+{
+	struct importer *im = ud;
+	char folder[4096], why[4200];
+	object_folder(folder, sizeof folder, path);
+	snprintf(why, sizeof why, "%s %s", path, problem);
+	if (!folder[0] || strcmp(path, "data/tsa-anchors.pem") == 0) {
+		if (!im->package_problem[0])
+			snprintf(im->package_problem, sizeof im->package_problem, "%s", why);
+	} else if (!json_object_get(im->refused, folder)) {
+		json_object_set_new(im->refused, folder, json_string(why));
+	}
+}
+
+static void refuse(struct importer *im, const char *file, const char *verdict, const char *why)
+{
+	im->res->refused++;
+	if (im->o->report)
+		im->o->report(im->o->ud, file, NULL, verdict, why);
+}
+
+/* Name and metadata from a kura package's object.json (borrowed from *desc). */
+static int describe(json_t **desc, const char **name, kura_meta *meta, size_t *nmeta, char *why, size_t cap,
+		    const char *root, const char *folder)
+{
+	char path[8192], *text = NULL;
+	size_t len;
+	snprintf(path, sizeof path, "%s/%s/object.json", root, folder);
+	*desc = NULL;
+	if (access(path, F_OK) != 0)
+		return 0;
+	json_error_t jerr;
+	if (kura_fs_read_file(path, MAX_OBJECT_JSON, &text, &len) != 0 ||
+	    !(*desc = json_loadb(text, len, 0, &jerr)) || !json_is_object(*desc)) {
+		free(text);
+		snprintf(why, cap, "%s/object.json cannot be read as JSON", folder);
+		return -1;
+	}
+	free(text);
+	if (json_is_string(json_object_get(*desc, "name")))
+		*name = json_string_value(json_object_get(*desc, "name"));
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(*desc, "meta"), key, v) {
+		if (!json_is_string(v) || *nmeta == MAX_META || strcmp(key, "import.id") == 0) {
+			if (!json_is_string(v) || *nmeta == MAX_META) {
+				snprintf(why, cap, "%s/object.json: metadata '%s' is not a string or there are too many", folder, key);
+				return -1;
+			}
+			continue;
+		}
+		meta[*nmeta].key = key;
+		meta[(*nmeta)++].value = json_string_value(v);
+	}
+	if (json_is_string(json_object_get(*desc, "id"))) { /* where it came from */
+		meta[*nmeta].key = "import.id";
+		meta[(*nmeta)++].value = json_string_value(json_object_get(*desc, "id"));
+	}
+	return 0;
+}
+
+/* An object is durable in the store (after its commit). */
+static void imported(void *ud, const char *id, const char *sha256_hex, const char *file)
+{
+	(void)sha256_hex;
+	struct importer *im = ud;
+	const char *verdict = json_string_value(json_object_get(im->adopted, file));
+	im->res->imported++;
+	if (im->o->report)
+		im->o->report(im->o->ud, file, id, verdict ? verdict : "valid", verdict ? "adopted although not valid" : NULL);
+}
+
+static int no_token(void *ud, size_t c, size_t a, size_t n, const unsigned char *t, size_t len, kura_error *err)
+{
+	(void)ud, (void)c, (void)a, (void)n, (void)t, (void)len, (void)err;
+	return 0;
+}
+
+static int import_pair(void *ud, const char *file, const char *record, kura_error *err)
+{
+	struct importer *im = ud;
+	char folder[4096] = "", data[8192], er[8192], why[1200] = "", id[KURA_ID_LEN + 1];
+	char *der = NULL;
+	size_t len = 0, nmeta = 0;
+	json_t *report = NULL, *desc = NULL;
+	kura_meta meta[MAX_META + 1];
+	const char *name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file, *verdict = "invalid";
+	kura_error e = {0};
+	int rc = 0;
+	if (im->bag) {
+		object_folder(folder, sizeof folder, file);
+		if (json_object_get(im->refused, folder)) {
+			refuse(im, file, "invalid", json_string_value(json_object_get(im->refused, folder)));
+			return 0;
+		}
+		if (folder[0] && describe(&desc, &name, meta, &nmeta, why, sizeof why, im->root, folder) != 0)
+			goto refused;
+	}
+	snprintf(data, sizeof data, "%s/%s", im->root, file);
+	snprintf(er, sizeof er, "%s/%s", im->root, record);
+	if (kura_fs_read_file(er, MAX_RECORD, &der, &len) != 0) {
+		snprintf(why, sizeof why, "%s cannot be read", record);
+		goto refused;
+	}
+	if (kura_er_each_token((unsigned char *)der, len, no_token, NULL, NULL, &e) != 0) {
+		snprintf(why, sizeof why, "%s: %s", record, e.message);
+		goto refused;
+	}
+	kura_er_file df = {.path = data};
+	im->vo.digest_ud = &df;
+	if ((rc = kura_er_verify(&report, (unsigned char *)der, len, &im->vo, &e)) != 0) {
+		if (rc != KURA_EINPUT) {
+			if (err)
+				*err = e;
+			goto out;
+		}
+		rc = 0;
+		snprintf(why, sizeof why, "%s", e.message);
+		goto refused;
+	}
+	verdict = json_string_value(json_object_get(report, "verdict"));
+	if (strcmp(verdict, "valid") != 0) {
+		const char *reason = json_string_value(json_object_get(report, "reason"));
+		snprintf(why, sizeof why, "the record does not verify (%s: %s)", verdict, reason ? reason : "see kura verify-er");
+		if (!im->o->accept_invalid)
+			goto refused;
+	}
+	unsigned char *payload = NULL;
+	size_t plen = 0;
+	int fd = open(data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, sizeof why, "%s cannot be read", file);
+		goto refused;
+	}
+	rc = kura_chain_imported_payload(&payload, &plen, (unsigned char *)der, len, &e);
+	if (rc == 0)
+		rc = kura_ingest_adopt(im->in, fd, file, name, meta, nmeta, KURA_EVIDENCE_IMPORTED, payload, plen, id, &e);
+	close(fd);
+	free(payload);
+	if (rc == KURA_EINPUT) { /* bad metadata: this object only */
+		rc = 0;
+		snprintf(why, sizeof why, "%s", e.message);
+		goto refused;
+	}
+	if (rc != 0) {
+		if (err)
+			*err = e;
+		goto out;
+	}
+	if (why[0])
+		json_object_set_new(im->adopted, file, json_string(verdict));
+	goto out;
+refused:
+	refuse(im, file, verdict, why);
+out:
+	json_decref(report);
+	json_decref(desc);
+	free(der);
+	return rc;
+}
+
+int kura_import(kura_import_result *res, kura_store *st, const char *package, const kura_import_options *o,
+		kura_error *err)
+{
+	memset(res, 0, sizeof *res);
+	struct importer im = {.st = st, .o = o, .res = res, .refused = json_object(), .adopted = json_object()};
+	kura_package *p = NULL;
+	kura_trust_cache *cache = NULL;
+	STACK_OF(X509) *anchors = NULL;
+	size_t problems = 0;
+	int rc = im.refused && im.adopted ? kura_package_open(&p, package, o->max_entry ? o->max_entry : (64ull << 30), err)
+			    : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0) {
+		im.root = kura_package_root(p);
+		im.bag = kura_package_is_bag(p);
+	}
+	if (rc == 0 && im.bag)
+		rc = kura_bag_check(p, on_problem, &im, &problems, err);
+	if (rc == 0 && im.package_problem[0])
+		rc = kura_error_set(err, KURA_EVERIFY, "%s: %s; nothing was imported", package, im.package_problem);
+	if (rc == 0)
+		rc = kura_tsa_setup_anchors(&anchors, st, err);
+	if (rc == 0)
+		rc = kura_trust_cache_new(&cache, err);
+	if (rc == 0)
+		rc = kura_clock_now(&im.vo.at_ms, err);
+	im.vo.anchors = anchors;
+	im.vo.cache = cache;
+	im.vo.digest = kura_er_digest_file;
+	if (rc == 0)
+		rc = kura_ingest_new(&im.in, st, imported, &im, err);
+	if (rc == 0)
+		rc = kura_package_each_pair(p, im.bag ? "data" : "", import_pair, &im, err);
+	if (rc == 0)
+		rc = kura_ingest_commit(im.in, err);
+	kura_ingest_free(im.in);
+	kura_trust_cache_free(cache);
+	sk_X509_pop_free(anchors, X509_free);
+	kura_package_close(p);
+	json_decref(im.refused);
+	json_decref(im.adopted);
+	return rc;
+}
