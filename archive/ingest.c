@@ -424,8 +424,8 @@ int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char 
 }
 
 int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
-		      size_t nmeta, char kind, const unsigned char *payload, size_t len, char id[KURA_ID_LEN + 1],
-		      kura_error *err)
+		      size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, char kind,
+		      const unsigned char *payload, size_t len, char id[KURA_ID_LEN + 1], kura_error *err)
 {
 	char record[KURA_ID_CHARS + 1];
 	int64_t now;
@@ -433,7 +433,7 @@ int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *nam
 	if (rc == 0)
 		rc = kura_id_new(record, now, err);
 	if (rc == 0)
-		rc = add_object(in, fd, path, name, meta, nmeta, NULL, 0, NULL, record, id, err);
+		rc = add_object(in, fd, path, name, meta, nmeta, members, nmembers, info, record, id, err);
 	if (rc != 0)
 		return rc;
 	/* right after the object: a reader of the segments takes the object only with it */

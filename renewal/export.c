@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 
 #include "archive/bag.h"
+#include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
@@ -63,7 +64,21 @@ static const char verify_md[] =
 	"   next one — with any RFC 4998 verifier: Bouncy Castle (org.bouncycastle.tsp.ers),\n"
 	"   EU DSS, the BSI ERVerifyTool, or `kura verify-er --data FILE --er FILE.ers --trust\n"
 	"   data/tsa-anchors.pem`. `kura verify-export PACKAGE` does steps 1, 2 and 4 for every\n"
-	"   object.\n";
+	"   object.\n"
+	"\n"
+	"5. A signed document's folder also holds its CMS signature (detached: `role` signature in\n"
+	"   object.json's `members`; attached: the document is the signature) and its validation data\n"
+	"   (`<name>.validation.der`: the signer's certificates, CRLs and OCSP responses collected when\n"
+	"   it came in; `openssl asn1parse -inform DER` shows them). The evidence record's first list\n"
+	"   holds the hashes of all of them. The signature is checked at the time the first archive\n"
+	"   time-stamp proves (its genTime, first line of INDEX.tsv), e.g. for a detached one:\n"
+	"\n"
+	"       openssl cms -verify -binary -inform DER -in <signature> -content <name> \\\n"
+	"           -CAfile ../signer-anchors.pem -attime <epoch of 1-1.tsr> -out /dev/null\n"
+	"\n"
+	"   and its certificates' status from the CRLs and OCSP responses in the validation data;\n"
+	"   `kura verify-er --data <name> --signature <signature> --validation-data <name>.validation.der\n"
+	"   --er <name>.ers --trust data/tsa-anchors.pem --signers data/signer-anchors.pem` does it all.\n";
 
 /* The document's name as a file name in the package (see package.h). */
 static void safe_name(char *out, const char *name)
@@ -134,17 +149,39 @@ static int put_token(void *ud, size_t chain, size_t ats, size_t nats, const unsi
 	return 0;
 }
 
-/* The object's description for object.json: the store's, minus where it lies. */
+/* The file name of member k (1: the first of the object's "members") beside the
+ * document named name: its own name, made safe and kept apart from the others. */
+static void member_name(char *out, json_t *o, size_t k, const char *name)
+{
+	json_t *m = json_array_get(json_object_get(o, "members"), k - 1);
+	char safe[MAX_NAME + 2];
+	safe_name(safe, json_string_value(json_object_get(m, "name")) ?: "member");
+	size_t n = strlen(safe);
+	int clash = strcmp(safe, name) == 0 || (n > 4 && strcmp(safe + n - 4, ".ers") == 0);
+	snprintf(out, MAX_NAME + 40, "%s%s%s", clash ? json_string_value(json_object_get(m, "role")) ?: "member" : "",
+		 clash ? "-" : "", safe);
+}
+
+/* The object's description for object.json: the store's, minus where it lies;
+ * "members" names the files of its data object group, document first. */
 static char *describe(json_t *o, const char *name, kura_error *err)
 {
 	json_t *d = json_deep_copy(o);
-	char record[MAX_NAME + 8];
+	char record[MAX_NAME + 8], file[MAX_NAME + 40];
 	snprintf(record, sizeof record, "%s.ers", name);
 	if (d) {
+		json_t *members = json_pack("[{s:s, s:s}]", "role", "document", "file", name), *m;
+		size_t k;
+		json_array_foreach(json_object_get(o, "members"), k, m) {
+			member_name(file, o, k + 1, name);
+			json_array_append_new(members, json_pack("{s:O, s:s, s:O, s:O}", "role", json_object_get(m, "role"),
+								 "file", file, "sha256", json_object_get(m, "sha256"), "size",
+								 json_object_get(m, "size")));
+		}
 		json_object_del(d, "segment");
 		json_object_del(d, "offset");
 		json_object_del(d, "stored");
-		json_object_set_new(d, "members", json_pack("[{s:s, s:s}]", "role", "document", "file", name));
+		json_object_set_new(d, "members", members);
 		json_object_set_new(d, "record", json_string(record));
 		json_object_set_new(d, "tokens", json_string("tokens/INDEX.tsv"));
 	}
@@ -193,6 +230,18 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 		rc = kura_store_read(x->st, id, put_bytes, x->w, err);
 	if (rc == 0)
 		rc = kura_bag_end(x->w, err);
+	/* the rest of its group: a signature and its validation data */
+	json_t *members = json_object_get(o, "members");
+	for (size_t k = 1; rc == 0 && k <= json_array_size(members); k++) {
+		char file[MAX_NAME + 40];
+		member_name(file, o, k, name);
+		snprintf(path, sizeof path, "%s/%s", dir, file);
+		rc = kura_bag_begin(x->w, path, (uint64_t)json_integer_value(json_object_get(json_array_get(members, k - 1), "size")), err);
+		if (rc == 0)
+			rc = kura_store_read_member(x->st, id, k, put_bytes, x->w, err);
+		if (rc == 0)
+			rc = kura_bag_end(x->w, err);
+	}
 	snprintf(path, sizeof path, "%s/%s.ers", dir, name);
 	if (rc == 0)
 		rc = kura_bag_add(x->w, path, der, len, err);
@@ -234,6 +283,13 @@ static int add_anchors(kura_bag_writer *w, kura_store *st, kura_error *err)
 		rc = kura_bag_add(w, "data/tsa-anchors.pem", pem, (size_t)n, err);
 	BIO_free(bio);
 	sk_X509_pop_free(anchors, X509_free);
+	/* the roots of document signers, when the store has any */
+	char path[4096], *signers = NULL;
+	size_t slen = 0;
+	snprintf(path, sizeof path, "%s/trust/signers.pem", kura_store_path(st));
+	if (rc == 0 && kura_fs_read_file(path, 64u << 20, &signers, &slen) == 0)
+		rc = kura_bag_add(w, "data/signer-anchors.pem", signers, slen, err);
+	free(signers);
 	return rc;
 }
 

@@ -30,6 +30,7 @@
 #include "renewal/package.h"
 #include "renewal/tsa_setup.h"
 
+#define MAX_MEMBER (64u << 20)
 #define MAX_RECORD (256u << 20)
 #define MAX_OBJECT_JSON (16u << 20)
 #define MAX_META 256
@@ -132,9 +133,44 @@ static int no_token(void *ud, size_t c, size_t a, size_t n, const unsigned char 
 	return 0;
 }
 
+/* A signed document's signature and validation data, read for adoption. */
+struct members {
+	kura_member members[2];
+	char *bytes[2];
+	char names[2][256];
+	size_t n;
+};
+
+static void members_clear(struct members *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->bytes[i]);
+	m->n = 0;
+}
+
+static int load_members(struct members *m, const kura_package_group *g, char *why, size_t cap)
+{
+	for (size_t i = 1; i < g->files.n; i++) {
+		const char *path = g->files.member[i].path, *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		size_t len = 0;
+		if (kura_fs_read_file(path, MAX_MEMBER, &m->bytes[m->n], &len) != 0) {
+			snprintf(why, cap, "%s cannot be read (a member of a signed document, at most 64 MiB)", base);
+			return -1;
+		}
+		snprintf(m->names[m->n], sizeof m->names[0], "%s", base);
+		int is_sig = g->detached && i == 1;
+		m->members[m->n] = (kura_member){is_sig ? "signature" : "validation-data", m->names[m->n],
+						 (unsigned char *)m->bytes[m->n], len};
+		m->n++;
+	}
+	return 0;
+}
+
 static int import_pair(void *ud, const char *file, const char *record, kura_error *err)
 {
 	struct importer *im = ud;
+	kura_package_group group = {0};
+	struct members mem = {0};
 	char folder[4096] = "", data[8192], er[8192], why[1200] = "", id[KURA_ID_LEN + 1];
 	char *der = NULL;
 	size_t len = 0, nmeta = 0;
@@ -162,8 +198,12 @@ static int import_pair(void *ud, const char *file, const char *record, kura_erro
 		snprintf(why, sizeof why, "%s: %s", record, e.message);
 		goto refused;
 	}
-	kura_er_file df = {.path = data};
-	im->vo.digest_ud = &df;
+	if (kura_package_group_load(&group, im->root, file, &e) != 0 || load_members(&mem, &group, why, sizeof why) != 0) {
+		if (!why[0])
+			snprintf(why, sizeof why, "%s", e.message);
+		goto refused;
+	}
+	im->vo.digest_ud = &group.files; /* a signed document: its signature and validation data too */
 	if ((rc = kura_er_verify(&report, (unsigned char *)der, len, &im->vo, &e)) != 0) {
 		if (rc != KURA_EINPUT) {
 			if (err)
@@ -190,7 +230,8 @@ static int import_pair(void *ud, const char *file, const char *record, kura_erro
 	}
 	rc = kura_chain_imported_payload(&payload, &plen, (unsigned char *)der, len, &e);
 	if (rc == 0)
-		rc = kura_ingest_adopt(im->in, fd, file, name, meta, nmeta, KURA_EVIDENCE_IMPORTED, payload, plen, id, &e);
+		rc = kura_ingest_adopt(im->in, fd, file, name, meta, nmeta, mem.members, mem.n, group.signature,
+				       KURA_EVIDENCE_IMPORTED, payload, plen, id, &e);
 	close(fd);
 	free(payload);
 	if (rc == KURA_EINPUT) { /* bad metadata: this object only */
@@ -212,6 +253,8 @@ out:
 	json_decref(report);
 	json_decref(desc);
 	free(der);
+	members_clear(&mem);
+	kura_package_group_clear(&group);
 	return rc;
 }
 
@@ -242,7 +285,7 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 		rc = kura_clock_now(&im.vo.at_ms, err);
 	im.vo.anchors = anchors;
 	im.vo.cache = cache;
-	im.vo.digest = kura_er_digest_file;
+	im.vo.digest = kura_er_digest_group;
 	if (rc == 0)
 		rc = kura_ingest_new(&im.in, st, imported, &im, err);
 	if (rc == 0)

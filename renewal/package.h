@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
+#include "evidence/verify.h"
 #include "kura/store.h"
 
 typedef struct kura_export_result {
@@ -45,6 +46,24 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
  * (KURA_EINPUT) or the check could not run. */
 int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anchors, int64_t at_ms,
 		       kura_error *err);
+
+/* A document's data object group in a package, from its folder's object.json
+ * "members" (a kura export): the document, then its detached signature (if any)
+ * and its validation data (if any), as files; "signature" is what the exporting
+ * store found at ingest (owned; NULL if not signed). A document without
+ * object.json, or not signed, is a group of one. */
+typedef struct kura_package_group {
+	kura_er_group files;
+	char paths[3][4096];
+	int detached, signed_doc;
+	json_t *signature;
+} kura_package_group;
+
+/* file: the document's path relative to root. KURA_EINPUT (why in err) when
+ * object.json is unreadable or names a member that is not a plain file beside
+ * the document. */
+int kura_package_group_load(kura_package_group *g, const char *root, const char *file, kura_error *err);
+void kura_package_group_clear(kura_package_group *g);
 
 typedef struct kura_import_options {
 	int accept_invalid;  /* adopt records that do not verify (reported) */

@@ -213,3 +213,42 @@ int kura_signed_verify(json_t **report, kura_store *st, const char *id, STACK_OF
 	json_decref(o);
 	return rc;
 }
+
+static int digest_document(void *ud, const EVP_MD *md, unsigned char *out, kura_error *err)
+{
+	size_t one;
+	return kura_er_digest_file(ud, md, out, &one, err);
+}
+
+int kura_signed_check_group(json_t *report, kura_er_group *g, int detached, STACK_OF(X509) *signers,
+			    STACK_OF(X509) *tsa_anchors, kura_error *err)
+{
+	char *sig = NULL, *vd = NULL;
+	size_t slen = 0, vlen = 0;
+	const char *sig_path = g->member[detached ? 1 : 0].path, *vd_path = g->member[g->n - 1].path;
+	kura_sig *s = NULL;
+	kura_vdata *v = NULL;
+	json_t *sj = NULL;
+	int64_t proven;
+	int rc = 0;
+	if (kura_fs_read_file(sig_path, MAX_ATTACHED, &sig, &slen) != 0 || kura_fs_read_file(vd_path, MAX_MEMBER, &vd, &vlen) != 0)
+		rc = kura_error_sys(err, KURA_EINPUT, "cannot read %s", sig ? vd_path : sig_path);
+	kura_error why = {0};
+	if (rc == 0 && kura_er_report_proven(&proven, report) != 0)
+		sj = json_pack("{s:s, s:s}", "signature", "indeterminate", "reason", "the record proves no time");
+	else if (rc == 0 && (kura_sig_parse(&s, (unsigned char *)sig, slen, &why) != 0 ||
+			     kura_vdata_parse(&v, (unsigned char *)vd, vlen, &why) != 0))
+		sj = json_pack("{s:s, s:s}", "signature", "invalid", "reason", why.message);
+	else if (rc == 0 && detached == kura_sig_attached(s))
+		sj = json_pack("{s:s, s:s}", "signature", "invalid", "reason",
+			       detached ? "the signature given is an attached one" : "the document is a detached signature's: give the signature");
+	else if (rc == 0)
+		rc = kura_sig_check(&sj, s, digest_document, &g->member[0], v, signers, tsa_anchors, proven, err);
+	if (sj)
+		kura_er_report_signature(report, sj);
+	kura_sig_free(s);
+	kura_vdata_free(v);
+	free(sig);
+	free(vd);
+	return rc;
+}

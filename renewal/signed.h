@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
+#include "evidence/verify.h"
 #include "kura/ingest.h"
 #include "kura/store.h"
 
@@ -48,5 +49,11 @@ int kura_signed_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err);
  * object is not signed. */
 int kura_signed_verify(json_t **report, kura_store *st, const char *id, STACK_OF(X509) *anchors,
 		       STACK_OF(X509) *tsa_anchors, int64_t proven_ms, kura_error *err);
+
+/* Decides the signature of a data object group given as files (g: the document,
+ * then the detached signature when detached, then the validation data) at the
+ * time report proves, and adds it to report (kura_er_report_signature). */
+int kura_signed_check_group(json_t *report, kura_er_group *g, int detached, STACK_OF(X509) *signers,
+			    STACK_OF(X509) *tsa_anchors, kura_error *err);
 
 #endif

@@ -1,6 +1,8 @@
 /* kura verify-export: a package checked the way an auditor would, with nothing
  * but the package: its BagIt manifests, then every evidence record in it against
- * its document and the TSA roots (the package's own, or the ones given). */
+ * its document (and a signed document's signature and validation data) and the
+ * TSA roots (the package's own, or the ones given); signatures against the
+ * package's signer roots at the time each record proves. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "evidence/tsa.h"
 #include "evidence/verify.h"
 #include "renewal/package.h"
+#include "renewal/signed.h"
 
 #define MAX_RECORD (256u << 20)
 
@@ -18,6 +21,7 @@ struct checking {
 	kura_er_verify_opts opts;
 	json_t *objects, *problems;
 	size_t valid, indeterminate;
+	STACK_OF(X509) *signers; /* the package's data/signer-anchors.pem */
 };
 
 static void on_problem(void *ud, const char *path, const char *problem)
@@ -32,6 +36,56 @@ static json_t *unreadable(const char *why)
 			 "indeterminate", "chains", "reason", why);
 }
 
+int kura_package_group_load(kura_package_group *g, const char *root, const char *file, kura_error *err)
+{
+	memset(g, 0, sizeof *g);
+	snprintf(g->paths[0], sizeof g->paths[0], "%s/%s", root, file);
+	g->files.member[0].path = g->paths[0];
+	g->files.n = 1;
+	char folder[4096], path[8192], *text = NULL;
+	size_t len;
+	const char *slash = strrchr(file, '/');
+	snprintf(folder, sizeof folder, "%s/%.*s", root, slash ? (int)(slash - file) : 0, file);
+	snprintf(path, sizeof path, "%s/object.json", folder);
+	if (kura_fs_read_file(path, 1u << 20, &text, &len) != 0)
+		return 0; /* not a kura package's object: a group of one */
+	json_t *o = json_loadb(text, len, 0, NULL), *m;
+	free(text);
+	if (!o)
+		return kura_error_set(err, KURA_EINPUT, "%s cannot be read as JSON", path);
+	const char *roles[] = {"signature", "validation-data"};
+	for (size_t r = 0; r < 2; r++) {
+		size_t k;
+		json_array_foreach(json_object_get(o, "members"), k, m) {
+			const char *role = json_string_value(json_object_get(m, "role"));
+			const char *name = json_string_value(json_object_get(m, "file"));
+			if (!role || strcmp(role, roles[r]) != 0)
+				continue;
+			if (!name || !*name || strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
+				json_decref(o);
+				return kura_error_set(err, KURA_EINPUT, "%s names a %s member that is not a file beside the document",
+						      path, role);
+			}
+			snprintf(g->paths[g->files.n], sizeof g->paths[0], "%s/%s", folder, name);
+			g->files.member[g->files.n].path = g->paths[g->files.n];
+			g->files.n++;
+			g->detached |= r == 0;
+			g->signed_doc |= r == 1;
+			break;
+		}
+	}
+	if (g->signed_doc)
+		g->signature = json_incref(json_object_get(o, "signature"));
+	json_decref(o);
+	return 0;
+}
+
+void kura_package_group_clear(kura_package_group *g)
+{
+	json_decref(g->signature);
+	g->signature = NULL;
+}
+
 static int check_pair(void *ud, const char *file, const char *record, kura_error *err)
 {
 	struct checking *c = ud;
@@ -41,21 +95,27 @@ static int check_pair(void *ud, const char *file, const char *record, kura_error
 	kura_error why = {0};
 	snprintf(data, sizeof data, "%s/%s", c->root, file);
 	snprintf(er, sizeof er, "%s/%s", c->root, record);
-	if (kura_fs_read_file(er, MAX_RECORD, &der, &len) != 0) {
+	kura_package_group g;
+	int rc = 0;
+	if (kura_package_group_load(&g, c->root, file, &why) != 0) {
+		report = unreadable(why.message);
+	} else if (kura_fs_read_file(er, MAX_RECORD, &der, &len) != 0) {
 		report = unreadable("the evidence record cannot be read");
 	} else {
-		kura_er_file df = {.path = data};
-		c->opts.digest_ud = &df;
-		int rc = kura_er_verify(&report, (unsigned char *)der, len, &c->opts, &why);
+		c->opts.digest_ud = &g.files; /* every member of a signed document's group */
+		rc = kura_er_verify(&report, (unsigned char *)der, len, &c->opts, &why);
 		if (rc == KURA_EINPUT)
-			report = unreadable(why.message);
-		else if (rc != 0) {
-			free(der);
-			*err = why;
-			return rc;
-		}
+			report = unreadable(why.message), rc = 0;
+		else if (rc == 0 && g.signed_doc)
+			rc = kura_signed_check_group(report, &g.files, g.detached, c->signers, c->opts.anchors, &why);
 	}
 	free(der);
+	kura_package_group_clear(&g);
+	if (rc != 0) {
+		json_decref(report);
+		*err = why;
+		return rc;
+	}
 	json_object_set_new(report, "document", json_string(file));
 	json_object_set_new(report, "record", json_string(record));
 	const char *verdict = json_string_value(json_object_get(report, "verdict"));
@@ -94,7 +154,11 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 			source = "none (the package has no data/tsa-anchors.pem)";
 		anchors = own;
 	}
-	c.opts = (kura_er_verify_opts){.anchors = anchors, .at_ms = at_ms, .digest = kura_er_digest_file, .cache = cache};
+	c.opts = (kura_er_verify_opts){.anchors = anchors, .at_ms = at_ms, .digest = kura_er_digest_group, .cache = cache};
+	char spath[4096];
+	snprintf(spath, sizeof spath, "%s/data/signer-anchors.pem", c.root ? c.root : ".");
+	if (rc == 0 && (c.signers = sk_X509_new_null()) != NULL)
+		kura_load_certs(c.signers, spath, NULL); /* none: signatures are indeterminate */
 	if (rc == 0)
 		rc = kura_package_each_pair(p, kura_package_is_bag(p) ? "data" : "", check_pair, &c, err);
 	if (rc == 0) {
@@ -112,6 +176,7 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 	json_decref(c.objects);
 	json_decref(c.problems);
 	sk_X509_pop_free(own, X509_free);
+	sk_X509_pop_free(c.signers, X509_free);
 	kura_trust_cache_free(cache);
 	kura_package_close(p);
 	return rc;

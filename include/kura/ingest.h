@@ -62,9 +62,10 @@ int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char 
  * (kind, payload: see kura_store_add_evidence), both in the same commit (made as
  * add() makes it; done() reports the object): after a crash the store holds both
  * or neither. If the record cannot be appended, everything not committed yet is
- * dropped (and never reported done). id receives the new ID. */
+ * dropped (and never reported done). id receives the new ID. members and info
+ * as for kura_ingest_add_group (none: 0 and NULL). */
 int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
-		      size_t nmeta, char kind, const unsigned char *payload, size_t len, char id[KURA_ID_LEN + 1],
-		      kura_error *err);
+		      size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, char kind,
+		      const unsigned char *payload, size_t len, char id[KURA_ID_LEN + 1], kura_error *err);
 
 #endif

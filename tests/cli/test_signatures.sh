@@ -19,6 +19,10 @@
 #    hash-tree renewal covers the groups too): the good signatures verify valid at the time the
 #    first archive time-stamp proves, with a note that the certificate expired since; one revoked
 #    after ingest stays valid; the one revoked before signing stays invalid.
+#  - a package: `export` carries the signature, the validation data and the signers' roots;
+#    `verify-export` decides the signatures; `openssl cms -verify -attime` (as VERIFY.md says)
+#    accepts the signature; a changed validation data file is found; `import` into another store
+#    keeps the groups, and `verify` there reports the signatures valid.
 #  - Bouncy Castle (tests/interop/BcErsCheck.java) accepts the group's record for the document.
 #  - without the store: `verify-er` with the exported record, the document, its signature and its
 #    validation data (`get --member`): valid; a flipped byte in the document or the signature,
@@ -222,6 +226,38 @@ expect_status 1 kura verify-er --data report.txt --signature report.p7s --valida
 	--er report.ers --trust tsa.pem --signers pki/root.pem --json
 [ "$(field verdict <"$OUT")" = invalid ] || fail "a truncated validation data file: $(cat "$OUT")"
 expect_grep "$OUT" "not a kura validation data"
+
+# ---- a package: export, verify-export (also with openssl alone), import into another store
+expect_status 0 kura export S -o pkg.tar "$REPORT" "$LEDGER"
+expect_status 0 kura verify-export pkg.tar --json
+"$PYTHON" - "$OUT" <<'PY' || fail "verify-export of signed documents: $(cat "$OUT")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["verdict"] == "valid", r
+assert [o["signature"] for o in r["objects"]] == ["valid", "valid"], r
+PY
+mkdir pkg
+tar -xmf pkg.tar -C pkg
+B=$(echo pkg/*)
+[ -f "$B/data/signer-anchors.pem" ] || fail "the package carries the signers' roots"
+[ -f "$B/data/$REPORT/report.p7s" ] && [ -f "$B/data/$REPORT/report.txt.validation.der" ] ||
+	fail "the signature and validation data are in the package: $(ls "$B/data/$REPORT")"
+[ "$("$PYTHON" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["members"]))' "$B/data/$REPORT/object.json")" = 3 ] ||
+	fail "object.json lists the group's three files"
+epoch=$(sed -n 1p "$B/data/$REPORT/tokens/INDEX.tsv" | cut -f3)
+(cd "$B/data/$REPORT" && openssl cms -verify -binary -inform DER -in report.p7s -content report.txt \
+	-CAfile ../signer-anchors.pem -attime "$epoch" -out /dev/null) 2>openssl.err ||
+	fail "openssl cms -verify as VERIFY.md says: $(cat openssl.err)"
+printf 'X' | dd of="$B/data/$REPORT/report.txt.validation.der" bs=1 seek=40 conv=notrunc 2>/dev/null
+expect_status 1 kura verify-export "$B" --json
+expect_grep "$OUT" "validation.der"
+kura init I >/dev/null 2>&1
+kura trust add I --tsa "$B/data/tsa-anchors.pem" 2>/dev/null
+kura trust add I --signers pki/root.pem 2>/dev/null
+expect_status 0 kura import I pkg.tar
+[ "$(grep -c '^OK' "$OUT")" = 2 ] || fail "both signed documents imported: $(cat "$OUT")"
+expect_status 0 kura verify I --json
+[ "$(grep -c '"signature":"valid"' "$OUT")" = 2 ] || fail "imported signed documents keep their signatures: $(cat "$OUT")"
 
 # Bouncy Castle verifies the group's record for the document alone (its hash is in the first list)
 JARS=/usr/share/java
