@@ -6,6 +6,8 @@
  * The payload belongs to the evidence layer; the store only indexes the frame:
  * 'E' + record ID -> where it is, 'e' + subject + record ID -> the subject's
  * position, and a seal ('S') ends the pending state of its subjects.
+ * The pending entry of an object holds its digests, each as
+ *   u8 name length | name (e.g. "sha256") | u8 digest length | digest
  * Like everything in a segment, an evidence record is never rewritten: renewals
  * add new records. */
 #include <stdlib.h>
@@ -168,9 +170,45 @@ int kura_store_read_evidence(kura_evidence *out, kura_store *st, const char *rec
 	return 0;
 }
 
-int kura_store_each_pending(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err)
+void kura_pending_add(unsigned char *value, size_t *len, const char *name, const unsigned char *digest, size_t dlen)
 {
-	return kura_index_each_pending(kura_store_index(st), fn, ud, err);
+	size_t nlen = strlen(name);
+	if (*len + 2 + nlen + dlen > KURA_PENDING_MAX || nlen > 255 || dlen > 255)
+		return; /* not noted: the seal computes it */
+	value[(*len)++] = (unsigned char)nlen;
+	memcpy(value + *len, name, nlen);
+	*len += nlen;
+	value[(*len)++] = (unsigned char)dlen;
+	memcpy(value + *len, digest, dlen);
+	*len += dlen;
+}
+
+struct pending_relay {
+	const char *hash;
+	kura_store_pending_fn fn;
+	void *ud;
+};
+
+static int relay_pending(void *ud, const char *id, const unsigned char *v, size_t len, kura_error *err)
+{
+	struct pending_relay *r = ud;
+	size_t want = strlen(r->hash);
+	const unsigned char *digest = NULL;
+	for (size_t i = 0; !digest && i + 1 < len;) {
+		size_t nlen = v[i], dlen = i + 1 + nlen < len ? v[i + 1 + nlen] : 0;
+		if (i + 2 + nlen + dlen > len)
+			break; /* damaged: computed instead */
+		if (nlen == want && memcmp(v + i + 1, r->hash, nlen) == 0)
+			digest = v + i + 2 + nlen;
+		i += 2 + nlen + dlen;
+	}
+	return r->fn(r->ud, id, digest, err);
+}
+
+int kura_store_each_pending(kura_store *st, const char *hash, kura_store_pending_fn fn, void *ud, kura_error *err)
+{
+	struct pending_relay r = {hash, fn, ud};
+	return kura_index_each_pending(kura_store_index(st), relay_pending, &r, err);
 }
 
 struct link_relay {

@@ -307,7 +307,12 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
 		rc = kura_record_finish(in->w, &rec, err);
 	if (rc == 0) {
 		kura_index_batch_put_object(in->batch, id, kura_segment_writer_segno(in->w), rec_at, json, len);
-		kura_index_batch_put_pending(in->batch, id);
+		unsigned char digests[KURA_PENDING_MAX];
+		size_t dlen = 0;
+		kura_pending_add(digests, &dlen, "sha256", sha, 32);
+		if (extra_len)
+			kura_pending_add(digests, &dlen, kura_hasher_extra_name(in->hasher), extra, extra_len);
+		kura_index_batch_put_pending(in->batch, id, digests, dlen);
 		struct done_entry *d = &in->pending[in->npending];
 		memcpy(d->id, id, sizeof d->id);
 		memcpy(d->sha256_hex, sha_hex, sizeof d->sha256_hex);

@@ -21,6 +21,8 @@
 #include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
 #include "common/fsutil.h"
+#include "common/hash.h"
+#include "common/hex.h"
 #include "common/id.h"
 #include "common/progress.h"
 
@@ -109,7 +111,17 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 					      info->segno, (unsigned long long)info->offset);
 		}
 		kura_index_batch_put_object(a->b, id, info->segno, info->offset, a->body, a->len);
-		kura_index_batch_put_pending(a->b, id); /* until a seal record says otherwise */
+		unsigned char digests[KURA_PENDING_MAX], d[KURA_HASH_MAX];
+		size_t dlen = 0;
+		const char *name;
+		json_t *hex;
+		json_object_foreach(json_object_get(j, "digests"), name, hex) {
+			const EVP_MD *md = kura_hash_by_name(name);
+			size_t n = md ? (size_t)EVP_MD_get_size(md) : 0;
+			if (n && json_is_string(hex) && kura_hex_decode(d, n, json_string_value(hex)) == 0)
+				kura_pending_add(digests, &dlen, name, d, n);
+		}
+		kura_index_batch_put_pending(a->b, id, digests, dlen); /* until a seal record says otherwise */
 		json_decref(j);
 		a->objects++;
 	} else if (info->type == KURA_RECORD_AUDIT) {

@@ -44,6 +44,7 @@ struct kura_store {
 	uint64_t committed_end;
 	char **tsa_urls;
 	size_t ntsa_urls;
+	kura_blob_reader *reader; /* made by the first read */
 };
 
 kura_index *kura_store_index(kura_store *st) { return st->ix; }
@@ -339,6 +340,7 @@ void kura_store_close(kura_store *st)
 		kura_segment_writer_close(st->w);
 	}
 	kura_index_close(st->ix);
+	kura_blob_reader_free(st->reader);
 	if (st->lockfd >= 0)
 		close(st->lockfd); /* releases the flock */
 	for (size_t i = 0; i < st->ntsa_urls; i++)
@@ -497,12 +499,35 @@ int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, ku
 	return kura_index_each_object(st->ix, each_step, &c, err);
 }
 
+struct id_ctx {
+	kura_store_id_fn fn;
+	void *ud;
+};
+
+static int id_step(void *ud, const char *id, const kura_index_object *o, kura_error *err)
+{
+	(void)o;
+	struct id_ctx *c = ud;
+	return c->fn(c->ud, id, err);
+}
+
+int kura_store_each_id(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err)
+{
+	struct id_ctx c = {fn, ud};
+	return kura_index_each_object(st->ix, id_step, &c, err);
+}
+
 int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void *ud, kura_error *err)
 {
-	json_t *j = NULL;
-	int rc = kura_store_object(&j, st, id, err);
+	char canon[KURA_ID_CHARS + 1];
+	kura_index_object o = {0};
+	int rc = kura_id_parse(canon, id, err);
+	if (rc == 0)
+		rc = kura_index_get_object(st->ix, canon, &o, err);
 	if (rc != 0)
 		return rc;
+	json_t *j = json_loadb(o.json, o.json_len, 0, NULL);
+	kura_index_object_clear(&o);
 	unsigned char sha[32];
 	const char *hex = json_string_value(json_object_get(j, "sha256"));
 	kura_index_blob blob;
@@ -510,8 +535,10 @@ int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void
 		rc = kura_error_set(err, KURA_EIO, "object %s has no valid sha256 in the index; run kura reindex", id);
 	else if ((rc = kura_index_get_blob(st->ix, sha, &blob, err)) == KURA_ENOTFOUND)
 		rc = kura_error_set(err, KURA_EVERIFY, "the content of object %s is missing from the store", id);
+	if (rc == 0 && !st->reader)
+		rc = kura_blob_reader_new(&st->reader, st->segdir, err);
 	if (rc == 0)
-		rc = kura_blob_read(st->segdir, blob.segno, blob.offset, sha, fn, ud, err);
+		rc = kura_blob_reader_read(st->reader, blob.segno, blob.offset, sha, fn, ud, err);
 	if (rc == KURA_EVERIFY)
 		kura_error_wrap(err, "object %s is damaged", id);
 	json_decref(j);

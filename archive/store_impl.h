@@ -19,6 +19,12 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err);
 /* Drops every record appended since the last commit. */
 int kura_store_rollback(kura_store *st, kura_error *err);
 
+/* The index value of a pending object: its digests, so that a seal need not
+ * look the objects up. Appends one (name, digest) entry to value (*len bytes so
+ * far, at most KURA_PENDING_MAX in all); ingest and reindex write the same bytes. */
+#define KURA_PENDING_MAX 160
+void kura_pending_add(unsigned char *value, size_t *len, const char *name, const unsigned char *digest, size_t dlen);
+
 /* Opens a store's configuration and takes the writer lock, without the index
  * (for rebuilding it). */
 int kura_store_open_locked(kura_store **out, const char *path, kura_error *err);

@@ -86,9 +86,9 @@ static int verify_one(struct run *r, const char *id, kura_error *err)
 	return 0;
 }
 
-static int verify_each(void *ud, json_t *o, kura_error *err)
+static int verify_each(void *ud, const char *id, kura_error *err)
 {
-	return verify_one(ud, json_string_value(json_object_get(o, "id")), err);
+	return verify_one(ud, id, err);
 }
 
 int kura_cmd_verify(int argc, char **argv)
@@ -115,7 +115,7 @@ int kura_cmd_verify(int argc, char **argv)
 	r.opts.cache = trust;
 	r.opts.digest = digest_object;
 	if (rc == 0 && argc - optind == 1)
-		rc = kura_store_each_object(r.st, verify_each, &r, &err);
+		rc = kura_store_each_id(r.st, verify_each, &r, &err);
 	for (int i = optind + 1; rc == 0 && i < argc; i++) {
 		json_t *probe = NULL;
 		if ((rc = kura_store_object(&probe, r.st, argv[i], &err)) == 0)

@@ -364,12 +364,10 @@ int kura_object_evidence(unsigned char **der, size_t *len, kura_store *st, const
 	json_t *probe = NULL;
 	int rc = kura_id_parse(canon, id, err);
 	if (rc == 0)
-		rc = kura_store_object(&probe, st, canon, err);
-	json_decref(probe);
-	if (rc == 0)
 		rc = kura_object_chain_starts(&starts, &pos, &n, st, canon, err);
-	if (rc == 0 && n == 0)
+	if (rc == 0 && n == 0 && (rc = kura_store_object(&probe, st, canon, err)) == 0) /* only objects have chains */
 		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s is not sealed yet; run kura seal", canon);
+	json_decref(probe);
 	kura_er_builder *b = NULL;
 	if (rc == 0)
 		rc = kura_er_builder_new(&b, err);

@@ -17,21 +17,32 @@
 
 struct pending {
 	char *ids; /* n * KURA_ID_LEN */
-	size_t n, cap;
+	unsigned char *leaves; /* n * hlen: the digests ingest noted */
+	unsigned char *noted;  /* n flags: is leaf i one of them? */
+	size_t n, cap, hlen;
 };
 
-static int add_pending(void *ud, const char *id, kura_error *err)
+static int add_pending(void *ud, const char *id, const unsigned char *digest, kura_error *err)
 {
 	struct pending *p = ud;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 1024;
 		char *g = realloc(p->ids, cap * KURA_ID_LEN);
-		if (!g)
+		if (g)
+			p->ids = g;
+		unsigned char *l = g ? realloc(p->leaves, cap * p->hlen) : NULL;
+		if (l)
+			p->leaves = l;
+		unsigned char *f = l ? realloc(p->noted, cap) : NULL;
+		if (!f)
 			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		p->ids = g;
+		p->noted = f;
 		p->cap = cap;
 	}
-	memcpy(p->ids + p->n++ * KURA_ID_LEN, id, KURA_ID_LEN);
+	memcpy(p->ids + p->n * KURA_ID_LEN, id, KURA_ID_LEN);
+	if ((p->noted[p->n] = digest != NULL))
+		memcpy(p->leaves + p->n * p->hlen, digest, p->hlen);
+	p->n++;
 	return 0;
 }
 
@@ -69,34 +80,32 @@ static const EVP_MD *seal_hash(kura_store *st)
 int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, kura_error *err)
 {
 	memset(res, 0, sizeof *res);
-	struct pending p = {0};
 	const EVP_MD *md = seal_hash(st);
 	size_t hlen = (size_t)EVP_MD_get_size(md);
-	unsigned char *leaves = NULL, *token = NULL, *payload = NULL;
+	struct pending p = {.hlen = hlen};
+	unsigned char *token = NULL, *payload = NULL;
 	size_t tlen = 0;
 	kura_hashtree *tree = NULL;
 	char cid[KURA_ID_LEN + 1];
-	int rc = kura_store_each_pending(st, add_pending, &p, err);
+	int rc = kura_store_each_pending(st, kura_hash_name_by_nid(EVP_MD_get_type(md)), add_pending, &p, err);
 	if (rc != 0 || p.n == 0)
 		goto out;
-	if (!(leaves = malloc(p.n * hlen))) {
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory for %zu leaves", p.n);
-		goto out;
-	}
 	for (size_t i = 0; i < p.n && rc == 0; i++) {
+		if (p.noted[i])
+			continue;
 		memcpy(cid, p.ids + i * KURA_ID_LEN, KURA_ID_LEN);
 		cid[KURA_ID_LEN] = '\0';
-		rc = object_digest(leaves + i * hlen, st, cid, md, err);
+		rc = object_digest(p.leaves + i * hlen, st, cid, md, err);
 	}
 	const char *from = NULL;
 	if (rc == 0)
-		rc = kura_hashtree_build(&tree, md, leaves, p.n, err);
+		rc = kura_hashtree_build(&tree, md, p.leaves, p.n, err);
 	if (rc == 0)
 		rc = kura_stamp(&token, &tlen, &from, tsa, md, kura_hashtree_root(tree), err);
 	if (rc != 0)
 		goto out;
 	size_t plen;
-	if ((rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_SEAL, md, leaves, p.n, NULL, NULL, token, tlen, err)) != 0)
+	if ((rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_SEAL, md, p.leaves, p.n, NULL, NULL, token, tlen, err)) != 0)
 		goto out;
 	int64_t now;
 	if ((rc = kura_clock_now(&now, err)) != 0 || (rc = kura_id_new(res->id, now, err)) != 0)
@@ -114,7 +123,8 @@ out:
 	if (rc != 0)
 		kura_error_wrap(err, "sealing %zu pending object(s)", p.n);
 	kura_hashtree_free(tree);
-	free(leaves);
+	free(p.leaves);
+	free(p.noted);
 	free(token);
 	free(payload);
 	free(p.ids);
