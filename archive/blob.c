@@ -14,6 +14,14 @@
 #include "common/hash.h"
 
 #define CODEC_ZSTD 1
+/* A document that arrives in pieces this large is compressed by zstd's worker
+ * threads (one fewer than the machine has cores, at most 3) in jobs of JOB_SIZE
+ * while this thread hashes and writes; memory stays bounded by a few jobs per
+ * worker. Smaller ones are compressed here, where handing them to a thread would
+ * cost more than it saves. The frames are the same format either way. */
+#define PARALLEL_FROM (1u << 20)
+#define MAX_WORKERS 3
+#define JOB_SIZE (2u << 20)
 
 struct kura_blob_writer {
 	ZSTD_CCtx *cctx;
@@ -21,6 +29,8 @@ struct kura_blob_writer {
 	size_t outsz;
 	kura_segment_writer *w;
 	kura_record_writer rec;
+	int started; /* has the current frame seen bytes? */
+	int workers;
 };
 
 int kura_blob_writer_new(kura_blob_writer **out, int level, kura_error *err)
@@ -30,9 +40,12 @@ int kura_blob_writer_new(kura_blob_writer **out, int level, kura_error *err)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	bw->cctx = ZSTD_createCCtx();
 	bw->outsz = ZSTD_CStreamOutSize();
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	bw->workers = cores < 2 ? 0 : cores - 1 > MAX_WORKERS ? MAX_WORKERS : (int)cores - 1;
 	bw->out = malloc(bw->outsz);
 	if (!bw->cctx || !bw->out || ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_compressionLevel, level)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_checksumFlag, 1))) {
+	    ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_jobSize, JOB_SIZE))) {
 		kura_blob_writer_free(bw);
 		return kura_error_set(err, KURA_EINTERNAL, "cannot set up zstd compression (level %d)", level);
 	}
@@ -55,6 +68,7 @@ int kura_blob_begin(kura_blob_writer *bw, kura_segment_writer *w, kura_error *er
 {
 	unsigned char prefix[KURA_BLOB_PREFIX] = {CODEC_ZSTD};
 	bw->w = w;
+	bw->started = 0;
 	ZSTD_CCtx_reset(bw->cctx, ZSTD_reset_session_only);
 	int rc = kura_record_begin(w, &bw->rec, KURA_RECORD_BLOB, err);
 	if (rc == 0)
@@ -79,11 +93,18 @@ static int compress(kura_blob_writer *bw, const void *p, size_t n, ZSTD_EndDirec
 
 int kura_blob_update(kura_blob_writer *bw, const void *p, size_t n, kura_error *err)
 {
+	if (!bw->started) {
+		/* a build of zstd without threads refuses workers: then this thread compresses */
+		ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_nbWorkers, n >= PARALLEL_FROM ? bw->workers : 0);
+		bw->started = 1;
+	}
 	return compress(bw, p, n, ZSTD_e_continue, err);
 }
 
 int kura_blob_finish(kura_blob_writer *bw, uint64_t size, const unsigned char sha256[32], kura_error *err)
 {
+	if (!bw->started) /* an empty document */
+		ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_nbWorkers, 0);
 	unsigned char tail[KURA_BLOB_TAIL];
 	for (int i = 0; i < 8; i++)
 		tail[i] = (unsigned char)(size >> (8 * i));

@@ -9,6 +9,9 @@
 #include "index/index.h"
 
 #define SPARE_ITERATORS 4
+/* A writer leaving more than this in the memtable flushes it on close: else every
+ * later open (each kura command) replays that much of the write-ahead log. */
+#define FLUSH_ON_CLOSE (8u << 20)
 
 struct kura_index {
 	int readonly;
@@ -51,6 +54,11 @@ int kura_index_open(kura_index **out, const char *path, int flags, kura_error *e
 	rocksdb_options_set_max_open_files(ix->opts, 256);
 	rocksdb_options_set_info_log_level(ix->opts, 4 /* only fatal messages in LOG */);
 	rocksdb_options_set_keep_log_file_num(ix->opts, 2);
+	/* Bloom filters: most lookups at ingest ask for content that is not stored yet */
+	rocksdb_block_based_table_options_t *table = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom(10));
+	rocksdb_options_set_block_based_table_factory(ix->opts, table);
+	rocksdb_block_based_options_destroy(table);
 	ix->ropts = rocksdb_readoptions_create();
 	ix->wsync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(ix->wsync, 1);
@@ -77,6 +85,15 @@ void kura_index_close(kura_index *ix)
 		return;
 	for (size_t i = 0; i < ix->nspare; i++)
 		rocksdb_iter_destroy(ix->spare[i]);
+	uint64_t mem = 0;
+	if (ix->db && !ix->readonly && rocksdb_property_int(ix->db, "rocksdb.cur-size-all-mem-tables", &mem) == 0 &&
+	    mem > FLUSH_ON_CLOSE) {
+		rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+		char *msg = NULL;
+		rocksdb_flush(ix->db, fo, &msg); /* best effort: the log still holds it all */
+		rocksdb_free(msg);
+		rocksdb_flushoptions_destroy(fo);
+	}
 	if (ix->db)
 		rocksdb_close(ix->db);
 	rocksdb_options_destroy(ix->opts);
