@@ -178,7 +178,7 @@ static int mode_seal(const char *path)
 	if (rc == 0)
 		rc = kura_evidence_cache_new(&cache, &err);
 	if (rc == 0)
-		rc = kura_chain_record_get(&r, cache, st, res.id, &err);
+		rc = kura_chain_record_get_tree(&r, cache, st, res.id, &err);
 	unsigned char path_buf[64 * EVP_MAX_MD_SIZE];
 	for (size_t i = 0; rc == 0 && i < res.objects; i++) {
 		size_t k;

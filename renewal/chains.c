@@ -55,6 +55,7 @@ int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD
 static void record_clear(kura_chain_record *r)
 {
 	kura_hashtree_free(r->tree);
+	free(r->leaves);
 	free(r->token);
 	for (size_t i = 0; r->aug && i < r->n; i++)
 		free(r->aug[i]);
@@ -82,7 +83,9 @@ static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
 	p += 4;
 	if (r->n != e->nsubjects || r->n == 0 || (size_t)(end - p) / hlen < r->n)
 		goto bad;
-	const unsigned char *leaves = p;
+	if (!(r->leaves = malloc(r->n * hlen)))
+		goto bad;
+	memcpy(r->leaves, p, r->n * hlen);
 	p += r->n * hlen;
 	if (e->kind == 'T') {
 		r->aug = calloc(r->n, sizeof *r->aug);
@@ -111,11 +114,6 @@ static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
 	if ((size_t)(end - p) != r->tlen || !(r->token = malloc(r->tlen)))
 		goto bad;
 	memcpy(r->token, p, r->tlen);
-	int rc = kura_hashtree_build(&r->tree, r->md, leaves, r->n, err);
-	if (rc != 0) {
-		record_clear(r);
-		return rc;
-	}
 	memcpy(r->id, e->id, sizeof r->id);
 	r->kind = e->kind;
 	return 0;
@@ -144,11 +142,11 @@ void kura_evidence_cache_free(kura_evidence_cache *c)
 	free(c);
 }
 
-int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
-			  kura_error *err)
+static int record_get(kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
+		      kura_error *err)
 {
 	for (int i = 0; i < CACHE_SLOTS; i++)
-		if (c->slot[i].tree && strcmp(c->slot[i].id, id) == 0) {
+		if (c->slot[i].token && strcmp(c->slot[i].id, id) == 0) {
 			*out = &c->slot[i];
 			return 0;
 		}
@@ -160,6 +158,28 @@ int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c,
 	record_clear(r);
 	rc = parse(r, &e, err);
 	kura_evidence_clear(&e);
+	if (rc == 0)
+		*out = r;
+	return rc;
+}
+
+int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
+			  kura_error *err)
+{
+	kura_chain_record *r;
+	int rc = record_get(&r, c, st, id, err);
+	if (rc == 0)
+		*out = r;
+	return rc;
+}
+
+int kura_chain_record_get_tree(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
+			       kura_error *err)
+{
+	kura_chain_record *r;
+	int rc = record_get(&r, c, st, id, err);
+	if (rc == 0 && !r->tree)
+		rc = kura_hashtree_build(&r->tree, r->md, r->leaves, r->n, err);
 	if (rc == 0)
 		*out = r;
 	return rc;
@@ -310,7 +330,11 @@ static int add_chain(kura_er_builder *b, kura_store *st, kura_evidence_cache *ca
 	size_t *tl = NULL, k = 0;
 	const kura_chain_record *r;
 	int rc = chain_walk(&tok, &tl, &k, &renewals, &r, st, cache, start_id, upto, err);
+	if (rc == 0)
+		rc = kura_chain_record_get_tree(&r, cache, st, start_id, err);
 	if (rc != 0) {
+		kura_free_tokens(tok, k);
+		free(tl);
 		free(renewals.ids);
 		free(renewals.pos);
 		return rc;
@@ -337,7 +361,7 @@ static int add_chain(kura_er_builder *b, kura_store *st, kura_evidence_cache *ca
 		id_at(tid, renewals.ids, i - 1);
 		for (size_t j = 0; j < i; j++)
 			EVP_Digest(tok[j], tl[j], values + j * hlen, NULL, md, NULL);
-		if ((rc = kura_chain_record_get(&t, cache, st, tid, err)) != 0)
+		if ((rc = kura_chain_record_get_tree(&t, cache, st, tid, err)) != 0)
 			goto out;
 		kura_hashtree_path(t->tree, renewals.pos[i - 1], values + i * hlen, &nsib);
 		counts[0] = i;

@@ -68,8 +68,38 @@ static void day_text(char *buf, int64_t ms)
 	buf[10] = '\0';
 }
 
+/* The last token judged, parsed: the chains renewed together share their last token. */
+struct last_token {
+	unsigned char *bytes;
+	size_t len;
+	kura_tst *t;
+};
+
+static void last_token_clear(struct last_token *m)
+{
+	free(m->bytes);
+	kura_tst_free(m->t);
+	memset(m, 0, sizeof *m);
+}
+
+/* The token with these bytes, parsed (borrowed from m), or NULL if it cannot be read. */
+static const kura_tst *parsed(struct last_token *m, const unsigned char *bytes, size_t len)
+{
+	if (m->t && m->len == len && memcmp(m->bytes, bytes, len) == 0)
+		return m->t;
+	last_token_clear(m);
+	if (!(m->bytes = malloc(len)) || kura_tst_parse(&m->t, bytes, len, NULL) != 0) {
+		last_token_clear(m);
+		return NULL;
+	}
+	memcpy(m->bytes, bytes, len);
+	m->len = len;
+	return m->t;
+}
+
 /* Fills in when item's chain is due, judging its last token. */
-static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache, const kura_policy *p, kura_error *err)
+static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache, struct last_token *memo,
+		 const kura_policy *p, kura_error *err)
 {
 	unsigned char **tok = NULL;
 	size_t *tl = NULL, k = 0;
@@ -88,8 +118,8 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 	it->due = KURA_NEVER;
 	it->action = 'T';
 	snprintf(it->reason, sizeof it->reason, "nothing foreseen");
-	kura_tst *t = NULL;
-	if (kura_tst_parse(&t, tok[k - 1], tl[k - 1], NULL) != 0) {
+	const kura_tst *t = parsed(memo, tok[k - 1], tl[k - 1]);
+	if (!t) {
 		it->due = INT64_MIN;
 		snprintf(it->reason, sizeof it->reason, "its last time-stamp cannot be read");
 		goto out;
@@ -129,7 +159,6 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 		snprintf(it->reason, sizeof it->reason, "its hash algorithm %s suffices only until %s (%s)", it->hash, day, source);
 	}
 out:
-	kura_tst_free(t);
 	kura_free_tokens(tok, k);
 	free(tl);
 	return 0;
@@ -141,6 +170,7 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 	kura_plan_item *out = NULL;
 	size_t count = 0;
 	kura_evidence_cache *cache = NULL;
+	struct last_token memo = {0};
 	int rc = kura_store_each_link(st, see_link, &l, err);
 	if (rc == 0)
 		rc = flush_subject(&l, err);
@@ -170,7 +200,7 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 		}
 		for (size_t k = i; k < j; k++)
 			memcpy(it->object_ids + (k - i) * KURA_ID_LEN, l.pairs + k * 2 * KURA_ID_LEN + KURA_ID_LEN, KURA_ID_LEN);
-		if ((rc = judge(it, st, cache, p, err)) != 0)
+		if ((rc = judge(it, st, cache, &memo, p, err)) != 0)
 			goto out;
 		i = j;
 	}
@@ -178,6 +208,7 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 		qsort(out, count, sizeof *out, cmp_due);
 out:
 	free(l.pairs);
+	last_token_clear(&memo);
 	kura_evidence_cache_free(cache);
 	if (rc != 0) {
 		kura_plan_free(out, count);
