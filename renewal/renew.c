@@ -68,6 +68,44 @@ out:
 	return out;
 }
 
+/* The signer and certificates of the last token augment() had nothing to add
+ * to: another token with the same ones has nothing missing either (its path
+ * depends on them and the anchors alone), so the many chains of one TSA have
+ * their path built once. */
+struct complete {
+	X509 *signer; /* NULL: none yet */
+	STACK_OF(X509) *certs;
+};
+
+static void complete_clear(struct complete *c)
+{
+	X509_free(c->signer);
+	sk_X509_pop_free(c->certs, X509_free);
+	memset(c, 0, sizeof *c);
+}
+
+static int is_complete(const struct complete *c, const kura_tst *t)
+{
+	STACK_OF(X509) *certs = kura_tst_certs(t);
+	X509 *signer = kura_tst_signer(t);
+	if (!c->signer || !signer || X509_cmp(c->signer, signer) != 0 || sk_X509_num(c->certs) != sk_X509_num(certs))
+		return 0;
+	for (int i = 0; i < sk_X509_num(certs); i++)
+		if (X509_cmp(sk_X509_value(c->certs, i), sk_X509_value(certs, i)) != 0)
+			return 0;
+	return 1;
+}
+
+static void remember_complete(struct complete *c, const kura_tst *t)
+{
+	complete_clear(c);
+	if (kura_tst_signer(t) && X509_up_ref(kura_tst_signer(t)))
+		c->signer = kura_tst_signer(t);
+	c->certs = X509_chain_up_ref(kura_tst_certs(t));
+	if (!c->certs)
+		complete_clear(c);
+}
+
 int kura_renew_check_chain(kura_store *st, const char *start, STACK_OF(X509) *anchors, int64_t now, kura_error *why)
 {
 	kura_evidence_cache *cache = NULL;
@@ -108,6 +146,7 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	size_t *auglen = calloc(n ? n : 1, sizeof *auglen), hlen = 0, kept = 0, tlen = 0, plen;
 	char *subjects = malloc(n * KURA_ID_LEN + 1);
 	kura_hashtree *tree = NULL;
+	struct complete done = {0};
 	int64_t now, latest = INT64_MIN; /* the newest genTime among the chains' last tokens */
 	int rc = kura_evidence_cache_new(&cache, err);
 	if (rc == 0 && (!aug || !auglen || !subjects))
@@ -142,7 +181,8 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 		} else if (rc == 0) {
 			if (kura_tst_gentime(last) > latest)
 				latest = kura_tst_gentime(last);
-			aug[kept] = augment(&auglen[kept], tok[k - 1], tl[k - 1], anchors);
+			if (!is_complete(&done, last) && !(aug[kept] = augment(&auglen[kept], tok[k - 1], tl[k - 1], anchors)))
+				remember_complete(&done, last);
 			/* the first list: the hashes of every earlier token, the last as augmented */
 			unsigned char *list = malloc(k * hlen);
 			if (!list) {
@@ -203,6 +243,7 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	free(payload);
 	kura_hashtree_free(tree);
 	kura_evidence_cache_free(cache);
+	complete_clear(&done);
 	return rc;
 }
 
