@@ -29,12 +29,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 KURA=$BUILD/kura
 KB=$BUILD/kura_bench
 BC_N=${BC_N:-2000}
-JARS=/usr/share/java
-BCCP=$JARS/bcprov.jar:$JARS/bcpkix.jar:$JARS/bcutil.jar
+# jar PACKAGE NAME: where the Debian package installed NAME.jar
+jar() { dpkg -L "$1" 2>/dev/null | grep "/$2\.jar\$" | head -n 1; }
+BCCP=$(jar libbcprov-java bcprov):$(jar libbcpkix-java bcpkix):$(jar libbcutil-java bcutil)
 D0=2026-01-01T00:00:00Z
 export KURA_NOW=$D0
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/kura-bench.XXXXXX")
+W=$(mktemp -d -t kura-bench.XXXXXX)
 SERVE_PID=
 cleanup()
 {
