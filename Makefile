@@ -43,8 +43,10 @@ test-asan: deps
 demo: build
 	./demo/run.sh $(BUILD)/kura
 
+# One table of rates, baselines measured in the same run and targets (bench/run.sh says what
+# each row measures). FULL=1 adds the seal of 10M objects.
 bench: build
-	@echo "benchmarks are not written yet (issue: Benchmarks)"
+	./bench/run.sh $(BUILD) $(if $(filter 1,$(FULL)),1,0)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo-store

@@ -11,8 +11,17 @@
 #include <zstd.h>
 
 #include "archive/blob.h"
+#include "common/hash.h"
 
 #define CODEC_ZSTD 1
+/* A document that arrives in pieces this large is compressed by zstd's worker
+ * threads (one fewer than the machine has cores, at most 3) in jobs of JOB_SIZE
+ * while this thread hashes and writes; memory stays bounded by a few jobs per
+ * worker. Smaller ones are compressed here, where handing them to a thread would
+ * cost more than it saves. The frames are the same format either way. */
+#define PARALLEL_FROM (1u << 20)
+#define MAX_WORKERS 3
+#define JOB_SIZE (2u << 20)
 
 struct kura_blob_writer {
 	ZSTD_CCtx *cctx;
@@ -20,6 +29,8 @@ struct kura_blob_writer {
 	size_t outsz;
 	kura_segment_writer *w;
 	kura_record_writer rec;
+	int started; /* has the current frame seen bytes? */
+	int workers;
 };
 
 int kura_blob_writer_new(kura_blob_writer **out, int level, kura_error *err)
@@ -29,9 +40,12 @@ int kura_blob_writer_new(kura_blob_writer **out, int level, kura_error *err)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	bw->cctx = ZSTD_createCCtx();
 	bw->outsz = ZSTD_CStreamOutSize();
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	bw->workers = cores < 2 ? 0 : cores - 1 > MAX_WORKERS ? MAX_WORKERS : (int)cores - 1;
 	bw->out = malloc(bw->outsz);
 	if (!bw->cctx || !bw->out || ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_compressionLevel, level)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_checksumFlag, 1))) {
+	    ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_jobSize, JOB_SIZE))) {
 		kura_blob_writer_free(bw);
 		return kura_error_set(err, KURA_EINTERNAL, "cannot set up zstd compression (level %d)", level);
 	}
@@ -54,6 +68,7 @@ int kura_blob_begin(kura_blob_writer *bw, kura_segment_writer *w, kura_error *er
 {
 	unsigned char prefix[KURA_BLOB_PREFIX] = {CODEC_ZSTD};
 	bw->w = w;
+	bw->started = 0;
 	ZSTD_CCtx_reset(bw->cctx, ZSTD_reset_session_only);
 	int rc = kura_record_begin(w, &bw->rec, KURA_RECORD_BLOB, err);
 	if (rc == 0)
@@ -78,11 +93,18 @@ static int compress(kura_blob_writer *bw, const void *p, size_t n, ZSTD_EndDirec
 
 int kura_blob_update(kura_blob_writer *bw, const void *p, size_t n, kura_error *err)
 {
+	if (!bw->started) {
+		/* a build of zstd without threads refuses workers: then this thread compresses */
+		ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_nbWorkers, n >= PARALLEL_FROM ? bw->workers : 0);
+		bw->started = 1;
+	}
 	return compress(bw, p, n, ZSTD_e_continue, err);
 }
 
 int kura_blob_finish(kura_blob_writer *bw, uint64_t size, const unsigned char sha256[32], kura_error *err)
 {
+	if (!bw->started) /* an empty document */
+		ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_nbWorkers, 0);
 	unsigned char tail[KURA_BLOB_TAIL];
 	for (int i = 0; i < 8; i++)
 		tail[i] = (unsigned char)(size >> (8 * i));
@@ -141,7 +163,7 @@ void kura_blob_checker_free(kura_blob_checker *c)
 void kura_blob_checker_reset(kura_blob_checker *c, uint64_t body_len, kura_blob_out_fn out, void *ud)
 {
 	ZSTD_DCtx_reset(c->dctx, ZSTD_reset_session_only);
-	EVP_DigestInit_ex(c->md, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(c->md, kura_hash_impl(EVP_sha256()), NULL);
 	c->body_len = body_len;
 	c->produced = 0;
 	c->frame_left = 1;
@@ -217,38 +239,69 @@ int kura_blob_checker_done(kura_blob_checker *c, uint64_t *size, unsigned char s
 	return 0;
 }
 
-struct read_ctx {
+struct kura_blob_reader {
+	char *segdir;
 	kura_blob_checker *c;
+	int fd; /* of segment segno, or -1 */
+	uint32_t segno;
 };
+
+int kura_blob_reader_new(kura_blob_reader **out, const char *segdir, kura_error *err)
+{
+	kura_blob_reader *r = calloc(1, sizeof *r);
+	int rc = r && (r->segdir = strdup(segdir)) ? kura_blob_checker_new(&r->c, err)
+						    : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (r)
+		r->fd = -1;
+	if (rc != 0) {
+		kura_blob_reader_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void kura_blob_reader_free(kura_blob_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	kura_blob_checker_free(r->c);
+	free(r->segdir);
+	free(r);
+}
 
 static int feed(void *ud, uint64_t off, const unsigned char *p, size_t n, kura_error *err)
 {
-	return kura_blob_checker_feed(((struct read_ctx *)ud)->c, off, p, n, err);
+	return kura_blob_checker_feed(ud, off, p, n, err);
 }
 
-int kura_blob_read(const char *segdir, uint32_t segno, uint64_t offset, const unsigned char expected[32],
-		   kura_blob_out_fn out, void *ud, kura_error *err)
+int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, const unsigned char expected[32],
+			  kura_blob_out_fn out, void *ud, kura_error *err)
 {
 	char path[4096];
-	if (kura_segment_path(path, sizeof path, segdir, segno) != 0)
+	if (kura_segment_path(path, sizeof path, r->segdir, segno) != 0)
 		return kura_error_set(err, KURA_EINPUT, "store path too long");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
-	kura_blob_checker *c = NULL;
+	if (r->fd < 0 || r->segno != segno) {
+		if (r->fd >= 0)
+			close(r->fd);
+		r->segno = segno;
+		if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
+	}
+	kura_blob_checker *c = r->c;
 	kura_record_info info;
 	struct stat st;
+	int fd = r->fd;
 	int rc = fstat(fd, &st) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path) : 0;
 	if (rc == 0)
 		rc = kura_record_read_header(&info, fd, segno, offset, (uint64_t)st.st_size, err);
 	if (rc == 0 && info.type != KURA_RECORD_BLOB)
 		rc = kura_error_set(err, KURA_EVERIFY, "the index points at a record that is not a blob");
-	if (rc == 0)
-		rc = kura_blob_checker_new(&c, err);
 	if (rc == 0) {
-		struct read_ctx ctx = {c};
 		kura_blob_checker_reset(c, info.body_len, out, ud);
-		rc = kura_record_read_body(fd, &info, feed, &ctx, err);
+		rc = kura_record_read_body(fd, &info, feed, c, err);
 	}
 	if (rc == 0) {
 		uint64_t size;
@@ -259,7 +312,16 @@ int kura_blob_read(const char *segdir, uint32_t segno, uint64_t offset, const un
 	}
 	if (rc == KURA_EVERIFY)
 		kura_error_wrap(err, "segment %08u offset %llu", segno, (unsigned long long)offset);
-	kura_blob_checker_free(c);
-	close(fd);
+	return rc;
+}
+
+int kura_blob_read(const char *segdir, uint32_t segno, uint64_t offset, const unsigned char expected[32],
+		   kura_blob_out_fn out, void *ud, kura_error *err)
+{
+	kura_blob_reader *r = NULL;
+	int rc = kura_blob_reader_new(&r, segdir, err);
+	if (rc == 0)
+		rc = kura_blob_reader_read(r, segno, offset, expected, out, ud, err);
+	kura_blob_reader_free(r);
 	return rc;
 }

@@ -34,6 +34,15 @@ typedef int (*kura_blob_out_fn)(void *ud, const unsigned char *p, size_t n, kura
 int kura_blob_read(const char *segdir, uint32_t segno, uint64_t offset, const unsigned char expected[32],
 		   kura_blob_out_fn out, void *ud, kura_error *err);
 
+/* Reads blobs one after another (kura_blob_read's checks), keeping the zstd
+ * context and the last segment opened: reading many small blobs costs no more
+ * than their bytes. */
+typedef struct kura_blob_reader kura_blob_reader;
+int kura_blob_reader_new(kura_blob_reader **out, const char *segdir, kura_error *err);
+void kura_blob_reader_free(kura_blob_reader *r);
+int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, const unsigned char expected[32],
+			  kura_blob_out_fn out, void *ud, kura_error *err);
+
 /* A blob body consumer for scans: feed it the body pieces of one record, then
  * ask whether the content matched the digest in the tail. */
 typedef struct kura_blob_checker kura_blob_checker;

@@ -7,6 +7,9 @@
  * 'E' + record ID -> where it is, 'e' + subject + record ID -> the subject's
  * position, and a seal ('S') or an imported record ('I') ends the pending state
  * of its subjects.
+ * The pending entry of an object holds its digests, each as
+ *   u8 name length | name (e.g. "sha256") | u8 digest length | digest
+ * (none for a data object group: its seal reads the members' digests).
  * Like everything in a segment, an evidence record is never rewritten: renewals
  * add new records. */
 #include <stdlib.h>
@@ -17,6 +20,8 @@
 
 #include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
+#include "common/hash.h"
+#include "common/hex.h"
 #include "common/id.h"
 
 #define FRAME_HEAD (4 + KURA_ID_CHARS + 4)
@@ -176,9 +181,62 @@ int kura_store_read_evidence(kura_evidence *out, kura_store *st, const char *rec
 	return 0;
 }
 
-int kura_store_each_pending(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err)
+static void pending_add(unsigned char *value, size_t *len, const char *name, const unsigned char *digest, size_t dlen)
 {
-	return kura_index_each_pending(kura_store_index(st), fn, ud, err);
+	size_t nlen = strlen(name);
+	if (*len + 2 + nlen + dlen > KURA_PENDING_MAX || nlen > 255 || dlen > 255)
+		return; /* not noted: the seal computes it */
+	value[(*len)++] = (unsigned char)nlen;
+	memcpy(value + *len, name, nlen);
+	*len += nlen;
+	value[(*len)++] = (unsigned char)dlen;
+	memcpy(value + *len, digest, dlen);
+	*len += dlen;
+}
+
+size_t kura_pending_digests(unsigned char value[KURA_PENDING_MAX], json_t *object)
+{
+	unsigned char d[KURA_HASH_MAX];
+	size_t len = 0;
+	const char *name;
+	json_t *hex;
+	if (json_object_get(object, "members"))
+		return 0;
+	json_object_foreach(json_object_get(object, "digests"), name, hex) {
+		const EVP_MD *md = kura_hash_by_name(name);
+		size_t n = md ? (size_t)EVP_MD_get_size(md) : 0;
+		if (n && json_is_string(hex) && kura_hex_decode(d, n, json_string_value(hex)) == 0)
+			pending_add(value, &len, name, d, n);
+	}
+	return len;
+}
+
+struct pending_relay {
+	const char *hash;
+	kura_store_pending_fn fn;
+	void *ud;
+};
+
+static int relay_pending(void *ud, const char *id, const unsigned char *v, size_t len, kura_error *err)
+{
+	struct pending_relay *r = ud;
+	size_t want = strlen(r->hash);
+	const unsigned char *digest = NULL;
+	for (size_t i = 0; !digest && i + 1 < len;) {
+		size_t nlen = v[i], dlen = i + 1 + nlen < len ? v[i + 1 + nlen] : 0;
+		if (i + 2 + nlen + dlen > len)
+			break; /* damaged: computed instead */
+		if (nlen == want && memcmp(v + i + 1, r->hash, nlen) == 0)
+			digest = v + i + 2 + nlen;
+		i += 2 + nlen + dlen;
+	}
+	return r->fn(r->ud, id, digest, err);
+}
+
+int kura_store_each_pending(kura_store *st, const char *hash, kura_store_pending_fn fn, void *ud, kura_error *err)
+{
+	struct pending_relay r = {hash, fn, ud};
+	return kura_index_each_pending(kura_store_index(st), relay_pending, &r, err);
 }
 
 struct link_relay {

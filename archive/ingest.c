@@ -332,6 +332,8 @@ static int add_object(kura_ingest *in, int fd, const char *path, const char *nam
 	size_t blobs_before = in->nblobs;
 	json_t *doc = NULL, *record = NULL, *list = nmembers ? json_array() : NULL;
 	char *json = NULL;
+	unsigned char pending[KURA_PENDING_MAX];
+	size_t plen = 0;
 	kura_index_batch_mark(in->batch);
 	struct source src = {fd, NULL, 0};
 	int rc = kura_clock_now(&now, err);
@@ -360,6 +362,8 @@ static int add_object(kura_ingest *in, int fd, const char *path, const char *nam
 			rc = KURA_EINPUT; /* object_record said why */
 		else if (!(json = json_dumps(record, JSON_COMPACT)))
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		else
+			plen = kura_pending_digests(pending, record); /* what the seal needs, without parsing JSON */
 	}
 	json_decref(doc);
 	json_decref(list);
@@ -374,7 +378,7 @@ static int add_object(kura_ingest *in, int fd, const char *path, const char *nam
 		rc = kura_record_finish(in->w, &rec, err);
 	if (rc == 0) {
 		kura_index_batch_put_object(in->batch, id, kura_segment_writer_segno(in->w), rec_at, json, len);
-		kura_index_batch_put_pending(in->batch, id);
+		kura_index_batch_put_pending(in->batch, id, pending, plen);
 		struct done_entry *d = &in->pending[in->npending];
 		memcpy(d->id, id, sizeof d->id);
 		memcpy(d->sha256_hex, sha_hex, sizeof d->sha256_hex);

@@ -24,6 +24,8 @@
 #include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
 #include "common/fsutil.h"
+#include "common/hash.h"
+#include "common/hex.h"
 #include "common/id.h"
 #include "common/progress.h"
 
@@ -159,7 +161,9 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 		int held = hold_adopted(a, j, id, info);
 		if (held == 0) {
 			kura_index_batch_put_object(a->b, id, info->segno, info->offset, a->body, a->len);
-			kura_index_batch_put_pending(a->b, id); /* until a seal record says otherwise */
+			unsigned char digests[KURA_PENDING_MAX];
+			size_t dlen = kura_pending_digests(digests, j);
+			kura_index_batch_put_pending(a->b, id, digests, dlen); /* until a seal record says otherwise */
 			a->objects++;
 		}
 		json_decref(j);

@@ -167,6 +167,9 @@ static int flush(kura_segment_writer *w, kura_error *err)
 		return 0;
 	if (kura_fs_pwrite_all(w->fd, w->buf, w->blen, w->flushed) != 0)
 		return kura_error_sys(err, KURA_EIO, "writing segment %08u", w->segno);
+	/* start writing it out now, so that the fdatasync of a large document
+	 * waits for its last megabytes only, not for all of them (best effort) */
+	sync_file_range(w->fd, (off64_t)w->flushed, (off64_t)w->blen, SYNC_FILE_RANGE_WRITE);
 	w->flushed += w->blen;
 	w->blen = 0;
 	return 0;

@@ -44,6 +44,7 @@ struct kura_store {
 	uint64_t committed_end;
 	char **tsa_urls;
 	size_t ntsa_urls;
+	kura_blob_reader *reader; /* made by the first read */
 };
 
 kura_index *kura_store_index(kura_store *st) { return st->ix; }
@@ -339,6 +340,7 @@ void kura_store_close(kura_store *st)
 		kura_segment_writer_close(st->w);
 	}
 	kura_index_close(st->ix);
+	kura_blob_reader_free(st->reader);
 	if (st->lockfd >= 0)
 		close(st->lockfd); /* releases the flock */
 	for (size_t i = 0; i < st->ntsa_urls; i++)
@@ -497,28 +499,76 @@ int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, ku
 	return kura_index_each_object(st->ix, each_step, &c, err);
 }
 
-int kura_store_read_member(kura_store *st, const char *id, size_t k, kura_store_bytes_fn fn, void *ud,
-			   kura_error *err)
+struct id_ctx {
+	kura_store_id_fn fn;
+	void *ud;
+};
+
+static int id_step(void *ud, const char *id, const kura_index_object *o, kura_error *err)
 {
-	json_t *j = NULL;
-	int rc = kura_store_object(&j, st, id, err);
+	(void)o;
+	struct id_ctx *c = ud;
+	return c->fn(c->ud, id, err);
+}
+
+int kura_store_each_id(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err)
+{
+	struct id_ctx c = {fn, ud};
+	return kura_index_each_object(st->ix, id_step, &c, err);
+}
+
+/* The object's description, parsed (the caller's). */
+static int load_object(json_t **out, kura_store *st, const char *id, kura_error *err)
+{
+	char canon[KURA_ID_CHARS + 1];
+	kura_index_object o = {0};
+	int rc = kura_id_parse(canon, id, err);
+	if (rc == 0)
+		rc = kura_index_get_object(st->ix, canon, &o, err);
 	if (rc != 0)
 		return rc;
-	json_t *what = k == 0 ? j : json_array_get(json_object_get(j, "members"), k - 1);
+	*out = json_loadb(o.json, o.json_len, 0, NULL);
+	kura_index_object_clear(&o);
+	return *out ? 0 : kura_error_set(err, KURA_EIO, "object %s has an unreadable description; run kura reindex", id);
+}
+
+/* Streams the content that what (the object's description, or one of its
+ * members: the k-th) names, verified. */
+static int read_what(kura_store *st, const char *id, json_t *what, size_t k, kura_store_bytes_fn fn, void *ud,
+		     kura_error *err)
+{
 	unsigned char sha[32];
 	const char *hex = json_string_value(json_object_get(what, "sha256"));
 	kura_index_blob blob;
+	int rc = 0;
 	if (!what)
 		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s has no group member %zu", id, k);
 	else if (!hex || kura_hex_decode(sha, 32, hex) != 0)
 		rc = kura_error_set(err, KURA_EIO, "object %s has no valid sha256 in the index; run kura reindex", id);
 	else if ((rc = kura_index_get_blob(st->ix, sha, &blob, err)) == KURA_ENOTFOUND)
 		rc = kura_error_set(err, KURA_EVERIFY, "the content of object %s is missing from the store", id);
+	if (rc == 0 && !st->reader)
+		rc = kura_blob_reader_new(&st->reader, st->segdir, err);
 	if (rc == 0)
-		rc = kura_blob_read(st->segdir, blob.segno, blob.offset, sha, fn, ud, err);
+		rc = kura_blob_reader_read(st->reader, blob.segno, blob.offset, sha, fn, ud, err);
 	if (rc == KURA_EVERIFY)
 		kura_error_wrap(err, k ? "object %s is damaged (its %s)" : "object %s is damaged", id,
 				json_string_value(json_object_get(what, "role")));
+	return rc;
+}
+
+static json_t *member_of(json_t *object, size_t k)
+{
+	return k == 0 ? object : json_array_get(json_object_get(object, "members"), k - 1);
+}
+
+int kura_store_read_member(kura_store *st, const char *id, size_t k, kura_store_bytes_fn fn, void *ud,
+			   kura_error *err)
+{
+	json_t *j = NULL;
+	int rc = load_object(&j, st, id, err);
+	if (rc == 0)
+		rc = read_what(st, id, member_of(j, k), k, fn, ud, err);
 	json_decref(j);
 	return rc;
 }
@@ -540,15 +590,42 @@ int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const 
 	return kura_store_digest_member(out, st, id, 0, md, err);
 }
 
-int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id, size_t k, const EVP_MD *md,
-			     kura_error *err)
+static int digest_what(unsigned char *out, kura_store *st, const char *id, json_t *what, size_t k, const EVP_MD *md,
+		       kura_error *err)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
 	if (rc == 0)
-		rc = kura_store_read_member(st, id, k, digest_into, ctx, err);
+		rc = read_what(st, id, what, k, digest_into, ctx, err);
 	if (rc == 0 && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
 		rc = kura_error_set(err, KURA_EINTERNAL, "digest final failed");
 	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id, size_t k, const EVP_MD *md,
+			     kura_error *err)
+{
+	json_t *j = NULL;
+	int rc = load_object(&j, st, id, err);
+	if (rc == 0)
+		rc = digest_what(out, st, id, member_of(j, k), k, md, err);
+	json_decref(j);
+	return rc;
+}
+
+int kura_store_digest_group(unsigned char *out, size_t *count, size_t max, kura_store *st, const char *id,
+			    const EVP_MD *md, kura_error *err)
+{
+	json_t *j = NULL;
+	int rc = load_object(&j, st, id, err);
+	size_t n = rc == 0 ? 1 + json_array_size(json_object_get(j, "members")) : 0;
+	if (rc == 0 && n > max)
+		rc = kura_error_set(err, KURA_EVERIFY, "object %s names %zu group members; at most %zu are possible", id, n - 1,
+				    max - 1);
+	for (size_t k = 0; rc == 0 && k < n; k++)
+		rc = digest_what(out + k * (size_t)EVP_MD_get_size(md), st, id, member_of(j, k), k, md, err);
+	json_decref(j);
+	*count = n;
 	return rc;
 }

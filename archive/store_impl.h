@@ -19,6 +19,13 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err);
 /* Drops every record appended since the last commit. */
 int kura_store_rollback(kura_store *st, kura_error *err);
 
+/* The index value of a pending object: its digests, so that a seal need not
+ * look the objects up (format in archive/evidence.c), made from its description
+ * ("digests"; ingest and reindex write the same bytes). Empty for a data object
+ * group, whose seal needs every member's digest. Returns the length. */
+#define KURA_PENDING_MAX 160
+size_t kura_pending_digests(unsigned char value[KURA_PENDING_MAX], json_t *object);
+
 /* Opens a store's configuration and takes the writer lock, without the index
  * (for rebuilding it). */
 int kura_store_open_locked(kura_store **out, const char *path, kura_error *err);

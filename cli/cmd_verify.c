@@ -24,13 +24,16 @@ static const char usage[] = "kura verify STORE [ID...] [--json]";
 struct object_data {
 	kura_store *st;
 	const char *id;
+	int group; /* a data object group: a signed document */
 };
 
 /* The digests of the object's stored bytes (and its group's), read back and checked. */
 static int digest_object(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
 {
 	struct object_data *d = ud;
-	return kura_object_digests(out, count, d->st, d->id, md, 1, err);
+	int rc = kura_object_digests(out, count, d->st, d->id, md, 1, err);
+	d->group |= rc == 0 && *count > 1;
+	return rc;
 }
 
 struct run {
@@ -54,6 +57,7 @@ static int verify_one(struct run *r, const char *id, kura_error *err)
 	size_t len = 0;
 	json_t *report = NULL;
 	kura_error e = {0};
+	struct object_data d = {r->st, id, 0};
 	int rc = kura_object_evidence(&der, &len, r->st, id, r->cache, &e);
 	if (rc == KURA_ENOTFOUND && strstr(e.message, "not sealed")) {
 		report = verdict_only("indeterminate", "valid", e.message);
@@ -63,7 +67,6 @@ static int verify_one(struct run *r, const char *id, kura_error *err)
 		*err = e;
 		return rc;
 	} else {
-		struct object_data d = {r->st, id};
 		r->opts.digest_ud = &d;
 		rc = kura_er_verify(&report, der, len, &r->opts, &e);
 		free(der);
@@ -77,7 +80,7 @@ static int verify_one(struct run *r, const char *id, kura_error *err)
 	/* a signed document: its signature at the time the evidence proves */
 	int64_t proven;
 	json_t *sig = NULL;
-	if (kura_er_report_proven(&proven, report) == 0 &&
+	if (d.group && kura_er_report_proven(&proven, report) == 0 &&
 	    (rc = kura_signed_verify(&sig, r->st, id, r->signers, r->opts.anchors, proven, &e)) != 0) {
 		json_decref(report);
 		*err = e;
@@ -105,9 +108,9 @@ static int verify_one(struct run *r, const char *id, kura_error *err)
 	return 0;
 }
 
-static int verify_each(void *ud, json_t *o, kura_error *err)
+static int verify_each(void *ud, const char *id, kura_error *err)
 {
-	return verify_one(ud, json_string_value(json_object_get(o, "id")), err);
+	return verify_one(ud, id, err);
 }
 
 int kura_cmd_verify(int argc, char **argv)
@@ -141,7 +144,7 @@ int kura_cmd_verify(int argc, char **argv)
 	r.opts.algorithm_end = kura_policy_algorithm_end;
 	r.opts.algorithm_ud = policy;
 	if (rc == 0 && argc - optind == 1)
-		rc = kura_store_each_object(r.st, verify_each, &r, &err);
+		rc = kura_store_each_id(r.st, verify_each, &r, &err);
 	for (int i = optind + 1; rc == 0 && i < argc; i++) {
 		json_t *probe = NULL;
 		if ((rc = kura_store_object(&probe, r.st, argv[i], &err)) == 0)

@@ -1,6 +1,7 @@
 /* Hash algorithm names and the one-pass multi-digest hasher (see hash.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,25 +9,53 @@
 #include "common/fsutil.h"
 #include "common/hash.h"
 
+#define NALGORITHMS 6
+
 static const struct {
 	const char *name;
 	const EVP_MD *(*md)(void);
-} algorithms[] = {
+} algorithms[NALGORITHMS] = {
 	{"sha256", EVP_sha256},     {"sha384", EVP_sha384},     {"sha512", EVP_sha512},
 	{"sha3-256", EVP_sha3_256}, {"sha3-384", EVP_sha3_384}, {"sha3-512", EVP_sha3_512},
 };
 
+/* The digests fetched from the provider once, for the life of the process. */
+static const EVP_MD *fetched[NALGORITHMS];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_all(void)
+{
+	for (size_t i = 0; i < NALGORITHMS; i++) {
+		EVP_MD *md = EVP_MD_fetch(NULL, EVP_MD_get0_name(algorithms[i].md()), NULL);
+		fetched[i] = md ? md : algorithms[i].md();
+	}
+}
+
+static const EVP_MD *md_at(size_t i)
+{
+	pthread_once(&fetch_once, fetch_all);
+	return fetched[i];
+}
+
 const EVP_MD *kura_hash_by_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
+	for (size_t i = 0; i < NALGORITHMS; i++)
 		if (strcmp(name, algorithms[i].name) == 0)
 			return algorithms[i].md();
 	return NULL;
 }
 
+const EVP_MD *kura_hash_impl(const EVP_MD *md)
+{
+	for (size_t i = 0; i < NALGORITHMS; i++)
+		if (EVP_MD_get_type(algorithms[i].md()) == EVP_MD_get_type(md))
+			return md_at(i);
+	return md;
+}
+
 const char *kura_hash_name_by_nid(int nid)
 {
-	for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
+	for (size_t i = 0; i < NALGORITHMS; i++)
 		if (EVP_MD_get_type(algorithms[i].md()) == nid)
 			return algorithms[i].name;
 	return NULL;
@@ -85,8 +114,8 @@ void kura_hasher_free(kura_hasher *h)
 
 int kura_hasher_reset(kura_hasher *h, kura_error *err)
 {
-	if (EVP_DigestInit_ex(h->sha256, EVP_sha256(), NULL) != 1 ||
-	    (h->extra && EVP_DigestInit_ex(h->extra, h->extra_md, NULL) != 1))
+	if (EVP_DigestInit_ex(h->sha256, md_at(0), NULL) != 1 ||
+	    (h->extra && EVP_DigestInit_ex(h->extra, kura_hash_impl(h->extra_md), NULL) != 1))
 		return kura_error_set(err, KURA_EINTERNAL, "OpenSSL digest init failed");
 	return 0;
 }

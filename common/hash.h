@@ -15,6 +15,12 @@
 /* The OpenSSL digest for a kura name, or NULL if the name is not one of them. */
 const EVP_MD *kura_hash_by_name(const char *name);
 
+/* The same digest fetched once from the provider: use it where many small
+ * inputs are hashed (tree nodes), because OpenSSL 3 looks a legacy EVP_MD such
+ * as EVP_sha256() up again at every digest init, which costs more than hashing
+ * 64 bytes. Returns md itself for algorithms kura does not know. */
+const EVP_MD *kura_hash_impl(const EVP_MD *md);
+
 /* The kura name of an OpenSSL digest (by NID), or NULL if kura does not use it. */
 const char *kura_hash_name_by_nid(int nid);
 /* The OpenSSL digest for a NID among kura's algorithms, or NULL. */

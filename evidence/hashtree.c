@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "evidence/hashtree.h"
 
 struct kura_hashtree {
@@ -22,7 +23,7 @@ int kura_hash_pair(unsigned char *out, const EVP_MD *md, const unsigned char *a,
 	}
 	memcpy(buf, a, len);
 	memcpy(buf + len, b, len);
-	return EVP_Digest(buf, 2 * len, out, NULL, md, NULL) == 1 ? 0 : -1;
+	return EVP_Digest(buf, 2 * len, out, NULL, kura_hash_impl(md), NULL) == 1 ? 0 : -1;
 }
 
 void kura_hashtree_free(kura_hashtree *t)
@@ -148,7 +149,7 @@ int kura_hashtree_reduce(unsigned char *root, const EVP_MD *md, const STACK_OF(K
 			continue;
 		}
 		qsort_r(buf, n, hlen, cmp_digest, &hlen);
-		if (EVP_Digest(buf, n * hlen, root, NULL, md, NULL) != 1)
+		if (EVP_Digest(buf, n * hlen, root, NULL, kura_hash_impl(md), NULL) != 1)
 			rc = kura_error_set(err, KURA_EINTERNAL, "hashing a reduced tree failed");
 	}
 	free(buf);

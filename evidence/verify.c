@@ -13,6 +13,7 @@
 #include "kura/clock.h"
 
 #define CACHE_SLOTS 64
+#define TOKEN_SLOTS 64
 
 struct kura_trust_cache {
 	struct {
@@ -23,6 +24,14 @@ struct kura_trust_cache {
 		char reason[512];
 	} slot[CACHE_SLOTS];
 	unsigned next;
+	/* parsed tokens (a CMS parse costs more than the rest of a record's walk),
+	 * each lent to its current users and replaced only when it has none */
+	struct {
+		unsigned char key[32];
+		kura_tst *tok;
+		int users;
+	} token[TOKEN_SLOTS];
+	unsigned next_token;
 };
 
 int kura_trust_cache_new(kura_trust_cache **out, kura_error *err)
@@ -33,7 +42,45 @@ int kura_trust_cache_new(kura_trust_cache **out, kura_error *err)
 
 void kura_trust_cache_free(kura_trust_cache *c)
 {
+	for (unsigned i = 0; c && i < TOKEN_SLOTS; i++)
+		kura_tst_free(c->token[i].tok);
 	free(c);
+}
+
+/* kura_tst_parse through the cache: give the token back with token_put. */
+static int token_get(kura_tst **out, kura_trust_cache *c, const unsigned char *tb, size_t tlen, kura_error *err)
+{
+	unsigned char key[32];
+	if (!c || EVP_Digest(tb, tlen, key, NULL, EVP_sha256(), NULL) != 1)
+		return kura_tst_parse(out, tb, tlen, err);
+	for (unsigned i = 0; i < TOKEN_SLOTS; i++)
+		if (c->token[i].tok && memcmp(c->token[i].key, key, 32) == 0) {
+			c->token[i].users++;
+			*out = c->token[i].tok;
+			return 0;
+		}
+	int rc = kura_tst_parse(out, tb, tlen, err);
+	for (unsigned k = 0; rc == 0 && k < TOKEN_SLOTS; k++) {
+		unsigned i = c->next_token++ % TOKEN_SLOTS;
+		if (c->token[i].users == 0) {
+			kura_tst_free(c->token[i].tok);
+			memcpy(c->token[i].key, key, 32);
+			c->token[i].tok = *out;
+			c->token[i].users = 1;
+			break;
+		}
+	}
+	return rc; /* every slot busy: the token stays the caller's alone */
+}
+
+static void token_put(kura_trust_cache *c, kura_tst *t)
+{
+	for (unsigned i = 0; c && t && i < TOKEN_SLOTS; i++)
+		if (c->token[i].tok == t) {
+			c->token[i].users--;
+			return;
+		}
+	kura_tst_free(t);
 }
 
 /* kura_tst_verify of the token whose bytes are tb, through the cache. */
@@ -335,7 +382,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 			size_t tlen;
 			kura_tst *tok = NULL;
 			kura_error te;
-			if (token_bytes(ats, &tb, &tlen) != 0 || kura_tst_parse(&tok, tb, tlen, &te) != 0) {
+			if (token_bytes(ats, &tb, &tlen) != 0 || token_get(&tok, o->cache, tb, tlen, &te) != 0) {
 				json_t *j = json_object();
 				json_array_append_new(atsj, j);
 				fail(&w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1,
@@ -352,7 +399,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 			if (chain_md(ats, tok, &this_md, why, sizeof why) != 0) {
 				fail(&w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1, why);
 				w.trust_unknown = 1;
-				kura_tst_free(tok);
+				token_put(o->cache, tok);
 				continue;
 			}
 			if (a == 0 && prev_cj) /* the previous chain's hash had to last until this renewal */
@@ -389,7 +436,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 			} else {
 				unsigned char data[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
 				if ((rc = o->digest(o->digest_ud, md, data, &n, err)) != 0) {
-					kura_tst_free(tok);
+					token_put(o->cache, tok);
 					break;
 				}
 				if (c == 0) {
@@ -407,7 +454,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 					if (elen <= 0 || EVP_Digest(enc, (size_t)elen, ha, NULL, md, NULL) != 1) {
 						OPENSSL_free(enc);
 						rc = kura_error_set(err, KURA_EINTERNAL, "encoding the earlier chains failed");
-						kura_tst_free(tok);
+						token_put(o->cache, tok);
 						break;
 					}
 					OPENSSL_free(enc);
@@ -432,7 +479,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 			/* the previous token must have been valid when this one covered it */
 			if (pending) {
 				judge_token(&w, pending, pending_j, pending_b, pending_len, kura_tst_gentime(tok));
-				kura_tst_free(pending);
+				token_put(o->cache, pending);
 			}
 			pending = tok;
 			pending_j = j;
@@ -444,7 +491,7 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 	}
 	if (pending) {
 		judge_token(&w, pending, pending_j, pending_b, pending_len, o->at_ms);
-		kura_tst_free(pending);
+		token_put(o->cache, pending);
 	}
 	if (prev_cj)
 		judge_chain_hash(&w, prev_cj, nchains, o->at_ms);

@@ -8,7 +8,18 @@
 #include "common/id.h"
 #include "index/index.h"
 
+#define SPARE_ITERATORS 4
+/* A writer leaving more than this in the memtable flushes it on close: else every
+ * later open (each kura command) replays that much of the write-ahead log. */
+#define FLUSH_ON_CLOSE (8u << 20)
+
 struct kura_index {
+	int readonly;
+	/* A read-only index never changes, so its iterators are kept for the next
+	 * scan (creating one costs more than a short scan); a writable index gets a
+	 * fresh one per scan, which sees the writes before it. */
+	rocksdb_iterator_t *spare[SPARE_ITERATORS];
+	size_t nspare;
 	rocksdb_t *db;
 	rocksdb_options_t *opts;
 	rocksdb_readoptions_t *ropts;
@@ -43,11 +54,17 @@ int kura_index_open(kura_index **out, const char *path, int flags, kura_error *e
 	rocksdb_options_set_max_open_files(ix->opts, 256);
 	rocksdb_options_set_info_log_level(ix->opts, 4 /* only fatal messages in LOG */);
 	rocksdb_options_set_keep_log_file_num(ix->opts, 2);
+	/* Bloom filters: most lookups at ingest ask for content that is not stored yet */
+	rocksdb_block_based_table_options_t *table = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom(10));
+	rocksdb_options_set_block_based_table_factory(ix->opts, table);
+	rocksdb_block_based_options_destroy(table);
 	ix->ropts = rocksdb_readoptions_create();
 	ix->wsync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(ix->wsync, 1);
 	ix->wnosync = rocksdb_writeoptions_create();
 	char *msg = NULL;
+	ix->readonly = (flags & KURA_INDEX_READONLY) != 0;
 	if (flags & KURA_INDEX_READONLY)
 		ix->db = rocksdb_open_for_read_only(ix->opts, path, 0, &msg);
 	else
@@ -66,6 +83,17 @@ void kura_index_close(kura_index *ix)
 {
 	if (!ix)
 		return;
+	for (size_t i = 0; i < ix->nspare; i++)
+		rocksdb_iter_destroy(ix->spare[i]);
+	uint64_t mem = 0;
+	if (ix->db && !ix->readonly && rocksdb_property_int(ix->db, "rocksdb.cur-size-all-mem-tables", &mem) == 0 &&
+	    mem > FLUSH_ON_CLOSE) {
+		rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+		char *msg = NULL;
+		rocksdb_flush(ix->db, fo, &msg); /* best effort: the log still holds it all */
+		rocksdb_free(msg);
+		rocksdb_flushoptions_destroy(fo);
+	}
 	if (ix->db)
 		rocksdb_close(ix->db);
 	rocksdb_options_destroy(ix->opts);
@@ -257,11 +285,24 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
 	return 0;
 }
 
+static rocksdb_iterator_t *iterator_take(kura_index *ix)
+{
+	return ix->nspare ? ix->spare[--ix->nspare] : rocksdb_create_iterator(ix->db, ix->ropts);
+}
+
+static void iterator_give(kura_index *ix, rocksdb_iterator_t *it, int failed)
+{
+	if (ix->readonly && !failed && ix->nspare < SPARE_ITERATORS)
+		ix->spare[ix->nspare++] = it;
+	else
+		rocksdb_iter_destroy(it);
+}
+
 /* Walks every key that starts with prefix; fn gets key and value past the prefix. */
 static int each_prefix(kura_index *ix, const char *prefix, size_t plen,
 		       int (*fn)(void *, const char *, size_t, const char *, size_t, kura_error *), void *ud, kura_error *err)
 {
-	rocksdb_iterator_t *it = rocksdb_create_iterator(ix->db, ix->ropts);
+	rocksdb_iterator_t *it = iterator_take(ix);
 	int rc = 0;
 	for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
 		size_t klen, vlen;
@@ -278,7 +319,7 @@ static int each_prefix(kura_index *ix, const char *prefix, size_t plen,
 		if (msg)
 			rc = db_error(err, msg, "scan");
 	}
-	rocksdb_iter_destroy(it);
+	iterator_give(ix, it, msg != NULL);
 	return rc;
 }
 
@@ -333,11 +374,11 @@ static void id_key(char *key, char prefix, const char *id)
 	memcpy(key + 1, id, KURA_ID_CHARS);
 }
 
-void kura_index_batch_put_pending(kura_index_batch *b, const char *id)
+void kura_index_batch_put_pending(kura_index_batch *b, const char *id, const void *value, size_t len)
 {
 	char key[1 + KURA_ID_CHARS];
 	id_key(key, 'p', id);
-	rocksdb_writebatch_put(b->wb, key, sizeof key, "", 0);
+	rocksdb_writebatch_put(b->wb, key, sizeof key, value, len);
 }
 
 void kura_index_batch_del_pending(kura_index_batch *b, const char *id)
@@ -347,28 +388,26 @@ void kura_index_batch_del_pending(kura_index_batch *b, const char *id)
 	rocksdb_writebatch_delete(b->wb, key, sizeof key);
 }
 
-struct id_walk {
-	kura_index_id_fn fn;
+struct pending_walk {
+	kura_index_pending_fn fn;
 	void *ud;
 };
 
-static int id_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
+static int pending_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
 {
-	(void)v;
-	(void)vlen;
-	struct id_walk *w = ud;
+	struct pending_walk *w = ud;
 	char id[KURA_ID_CHARS + 1];
 	if (klen != KURA_ID_CHARS)
 		return kura_error_set(err, KURA_EIO, "a pending entry in the index is damaged; run kura reindex");
 	memcpy(id, k, KURA_ID_CHARS);
 	id[KURA_ID_CHARS] = '\0';
-	return w->fn(w->ud, id, err);
+	return w->fn(w->ud, id, (const unsigned char *)v, vlen, err);
 }
 
-int kura_index_each_pending(kura_index *ix, kura_index_id_fn fn, void *ud, kura_error *err)
+int kura_index_each_pending(kura_index *ix, kura_index_pending_fn fn, void *ud, kura_error *err)
 {
-	struct id_walk w = {fn, ud};
-	return each_prefix(ix, "p", 1, id_step, &w, err);
+	struct pending_walk w = {fn, ud};
+	return each_prefix(ix, "p", 1, pending_step, &w, err);
 }
 
 void kura_index_batch_put_record(kura_index_batch *b, const char *record, uint32_t segno, uint64_t offset)

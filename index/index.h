@@ -5,7 +5,7 @@
  *   'o' + ID (26 chars)  -> u32 segment | u64 offset of the object record | object JSON
  *   'b' + SHA-256 (32)   -> u32 segment | u64 offset of the blob record | u64 size | u64 stored
  *   'w'                  -> u32 segment | u64 committed end (the writer's durable position)
- *   'p' + ID             -> (empty) the object waits for its first time-stamp (a seal)
+ *   'p' + ID             -> the object's digests (archive/evidence.c): it waits for its first time-stamp (a seal)
  *   'a' + ID             -> u32 segment | u64 offset of an audit trail entry
  *   'z' + u32 segment    -> u64 size of a full (rolled) segment, which never changes again
  *   'E' + record ID      -> u32 segment | u64 offset of an evidence record
@@ -74,11 +74,12 @@ void kura_index_batch_put_sealed_size(kura_index_batch *b, uint32_t segno, uint6
 typedef int (*kura_index_size_fn)(void *ud, uint32_t segno, uint64_t size, kura_error *err);
 int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud, kura_error *err);
 
-void kura_index_batch_put_pending(kura_index_batch *b, const char *id);
+void kura_index_batch_put_pending(kura_index_batch *b, const char *id, const void *value, size_t len);
 void kura_index_batch_del_pending(kura_index_batch *b, const char *id);
-/* Walks the IDs of objects waiting for a seal, in ID order. */
-typedef int (*kura_index_id_fn)(void *ud, const char *id, kura_error *err);
-int kura_index_each_pending(kura_index *ix, kura_index_id_fn fn, void *ud, kura_error *err);
+/* Walks the objects waiting for a seal, in ID order, with their values. */
+typedef int (*kura_index_pending_fn)(void *ud, const char *id, const unsigned char *value, size_t len,
+				     kura_error *err);
+int kura_index_each_pending(kura_index *ix, kura_index_pending_fn fn, void *ud, kura_error *err);
 
 /* Evidence records (kind and payload are the renewal layer's business). */
 typedef struct kura_index_link {

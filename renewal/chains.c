@@ -90,6 +90,8 @@ int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD
 int kura_object_digests(unsigned char *out, size_t *count, kura_store *st, const char *id, const EVP_MD *md,
 			int reread, kura_error *err)
 {
+	if (reread)
+		return kura_store_digest_group(out, count, 1 + KURA_INGEST_MAX_MEMBERS, st, id, md, err);
 	json_t *o = NULL;
 	const char *name = kura_hash_name_by_nid(EVP_MD_get_type(md));
 	size_t hlen = (size_t)EVP_MD_get_size(md);
@@ -104,7 +106,7 @@ int kura_object_digests(unsigned char *out, size_t *count, kura_store *st, const
 	for (size_t k = 0; rc == 0 && k < n; k++) {
 		json_t *what = k == 0 ? o : json_array_get(members, k - 1);
 		const char *hex = json_string_value(json_object_get(json_object_get(what, "digests"), name));
-		if (reread || !hex || kura_hex_decode(out + k * hlen, hlen, hex) != 0)
+		if (!hex || kura_hex_decode(out + k * hlen, hlen, hex) != 0)
 			rc = kura_store_digest_member(out + k * hlen, st, id, k, md, err);
 	}
 	json_decref(o);
@@ -115,6 +117,7 @@ int kura_object_digests(unsigned char *out, size_t *count, kura_store *st, const
 static void record_clear(kura_chain_record *r)
 {
 	kura_hashtree_free(r->tree);
+	free(r->leaves);
 	free(r->token);
 	for (size_t i = 0; r->aug && i < r->n; i++)
 		free(r->aug[i]);
@@ -210,7 +213,9 @@ static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
 	p += 4;
 	if (r->n != e->nsubjects || r->n == 0 || (size_t)(end - p) / hlen < r->n)
 		goto bad;
-	const unsigned char *leaves = p;
+	if (!(r->leaves = malloc(r->n * hlen)))
+		goto bad;
+	memcpy(r->leaves, p, r->n * hlen);
 	p += r->n * hlen;
 	if (grouped) { /* the members of each group; the leaf must be their node */
 		if (end - p < 4 || !(r->members = calloc(r->n, 1)) || !(r->values = calloc(r->n, sizeof *r->values)))
@@ -226,7 +231,7 @@ static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
 			if (at >= r->n || m == 0 || r->members[at] || (size_t)(end - p) / hlen < m)
 				goto bad;
 			memcpy(sorted, p, m * hlen);
-			if (kura_hash_group(node, r->md, sorted, m) != 0 || memcmp(node, leaves + at * hlen, hlen) != 0)
+			if (kura_hash_group(node, r->md, sorted, m) != 0 || memcmp(node, r->leaves + at * hlen, hlen) != 0)
 				goto bad;
 			if (!(r->values[at] = malloc(m * hlen)))
 				goto bad;
@@ -262,11 +267,6 @@ static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
 	if ((size_t)(end - p) != r->tlen || !(r->token = malloc(r->tlen)))
 		goto bad;
 	memcpy(r->token, p, r->tlen);
-	int rc = kura_hashtree_build(&r->tree, r->md, leaves, r->n, err);
-	if (rc != 0) {
-		record_clear(r);
-		return rc;
-	}
 	memcpy(r->id, e->id, sizeof r->id);
 	r->kind = e->kind;
 	r->ntokens = 1;
@@ -296,8 +296,8 @@ void kura_evidence_cache_free(kura_evidence_cache *c)
 	free(c);
 }
 
-int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
-			  kura_error *err)
+static int record_get(kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
+		      kura_error *err)
 {
 	for (int i = 0; i < CACHE_SLOTS; i++)
 		if (c->slot[i].id[0] && strcmp(c->slot[i].id, id) == 0) {
@@ -312,6 +312,30 @@ int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c,
 	record_clear(r);
 	rc = e.kind == KURA_EVIDENCE_IMPORTED ? parse_imported(r, &e, err) : parse(r, &e, err);
 	kura_evidence_clear(&e);
+	if (rc == 0)
+		*out = r;
+	return rc;
+}
+
+int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
+			  kura_error *err)
+{
+	kura_chain_record *r;
+	int rc = record_get(&r, c, st, id, err);
+	if (rc == 0)
+		*out = r;
+	return rc;
+}
+
+int kura_chain_record_get_tree(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
+			       kura_error *err)
+{
+	kura_chain_record *r;
+	int rc = record_get(&r, c, st, id, err);
+	if (rc == 0 && !r->tree && !r->leaves)
+		rc = kura_error_set(err, KURA_EINTERNAL, "evidence record %s has no hash tree", id);
+	if (rc == 0 && !r->tree)
+		rc = kura_hashtree_build(&r->tree, r->md, r->leaves, r->n, err);
 	if (rc == 0)
 		*out = r;
 	return rc;
@@ -469,7 +493,11 @@ static int add_chain(kura_er_builder *b, kura_store *st, kura_evidence_cache *ca
 	size_t *tl = NULL, k = 0;
 	const kura_chain_record *r;
 	int rc = chain_walk(&tok, &tl, &k, &renewals, &r, st, cache, start_id, upto, err);
+	if (rc == 0 && r->kind != KURA_EVIDENCE_IMPORTED) /* an imported record has no tree of kura's */
+		rc = kura_chain_record_get_tree(&r, cache, st, start_id, err);
 	if (rc != 0) {
+		kura_free_tokens(tok, k);
+		free(tl);
 		free(renewals.ids);
 		free(renewals.pos);
 		return rc;
@@ -508,7 +536,7 @@ static int add_chain(kura_er_builder *b, kura_store *st, kura_evidence_cache *ca
 		id_at(tid, renewals.ids, i - m);
 		for (size_t j = 0; j < i; j++)
 			EVP_Digest(tok[j], tl[j], values + j * hlen, NULL, md, NULL);
-		if ((rc = kura_chain_record_get(&t, cache, st, tid, err)) != 0)
+		if ((rc = kura_chain_record_get_tree(&t, cache, st, tid, err)) != 0)
 			goto out;
 		kura_hashtree_path(t->tree, renewals.pos[i - m], values + i * hlen, &nsib);
 		counts[0] = i;
@@ -535,12 +563,10 @@ int kura_object_evidence(unsigned char **der, size_t *len, kura_store *st, const
 	json_t *probe = NULL;
 	int rc = kura_id_parse(canon, id, err);
 	if (rc == 0)
-		rc = kura_store_object(&probe, st, canon, err);
-	json_decref(probe);
-	if (rc == 0)
 		rc = kura_object_chain_starts(&starts, &pos, &n, st, canon, err);
-	if (rc == 0 && n == 0)
+	if (rc == 0 && n == 0 && (rc = kura_store_object(&probe, st, canon, err)) == 0) /* only objects have chains */
 		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s is not sealed yet; run kura seal", canon);
+	json_decref(probe);
 	if (rc == 0 && n == 1) { /* an imported record not renewed yet is given out exactly as it came */
 		char sid[KURA_ID_LEN + 1];
 		const kura_chain_record *r;

@@ -49,7 +49,8 @@ typedef struct kura_chain_record {
 	char kind;
 	const EVP_MD *md;
 	size_t n;
-	kura_hashtree *tree;
+	unsigned char *leaves; /* n digests of md */
+	kura_hashtree *tree;   /* NULL unless the record was got with its tree */
 	unsigned char *token;
 	size_t tlen;
 	unsigned char **aug; /* T only: n augmented previous tokens (NULL: unchanged) */
@@ -91,6 +92,10 @@ void kura_evidence_cache_free(kura_evidence_cache *c);
 /* The parsed record (owned by the cache, valid until the next call). */
 int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
 			  kura_error *err);
+/* The same with its hash tree, built on first use: only reduced trees need it,
+ * and planning and renewing a million objects' chains does not. */
+int kura_chain_record_get_tree(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
+			       kura_error *err);
 
 /* The DER Evidence Record of object id (malloc'd, the caller's). KURA_ENOTFOUND
  * when the object is not sealed yet. */

@@ -127,8 +127,38 @@ static void rev_cache_clear(struct rev_cache *c)
 	sk_X509_pop_free(c->anchors, X509_free);
 }
 
+/* The last token judged, parsed: the chains renewed together share their last token. */
+struct last_token {
+	unsigned char *bytes;
+	size_t len;
+	kura_tst *t;
+};
+
+static void last_token_clear(struct last_token *m)
+{
+	free(m->bytes);
+	kura_tst_free(m->t);
+	memset(m, 0, sizeof *m);
+}
+
+/* The token with these bytes, parsed (borrowed from m), or NULL if it cannot be read. */
+static const kura_tst *parsed(struct last_token *m, const unsigned char *bytes, size_t len)
+{
+	if (m->t && m->len == len && memcmp(m->bytes, bytes, len) == 0)
+		return m->t;
+	last_token_clear(m);
+	if (!(m->bytes = malloc(len)) || kura_tst_parse(&m->t, bytes, len, NULL) != 0) {
+		last_token_clear(m);
+		return NULL;
+	}
+	memcpy(m->bytes, bytes, len);
+	m->len = len;
+	return m->t;
+}
+
 /* Fills in when item's chain is due, judging its last token. */
-static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache, struct rev_cache *revs,
+static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache, struct last_token *memo,
+		 struct rev_cache *revs,
 		 const kura_policy *p, kura_error *err)
 {
 	unsigned char **tok = NULL;
@@ -148,8 +178,8 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 	it->due = KURA_NEVER;
 	it->action = 'T';
 	snprintf(it->reason, sizeof it->reason, "nothing foreseen");
-	kura_tst *t = NULL;
-	if (kura_tst_parse(&t, tok[k - 1], tl[k - 1], NULL) != 0) {
+	const kura_tst *t = parsed(memo, tok[k - 1], tl[k - 1]);
+	if (!t) {
 		it->due = INT64_MIN;
 		snprintf(it->reason, sizeof it->reason, "its last time-stamp cannot be read");
 		goto out;
@@ -199,7 +229,6 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 			 day, r->reason >= 0 ? OCSP_crl_reason_str(r->reason) : "no reason given");
 	}
 out:
-	kura_tst_free(t);
 	kura_free_tokens(tok, k);
 	free(tl);
 	return 0;
@@ -211,6 +240,7 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 	kura_plan_item *out = NULL;
 	size_t count = 0;
 	kura_evidence_cache *cache = NULL;
+	struct last_token memo = {0};
 	const char *timeout = getenv("KURA_TSA_TIMEOUT");
 	struct rev_cache revs = {.timeout_s = timeout && atol(timeout) > 0 ? atol(timeout) : 30};
 	int rc = kura_tsa_setup_anchors(&revs.anchors, st, err);
@@ -244,7 +274,7 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 		}
 		for (size_t k = i; k < j; k++)
 			memcpy(it->object_ids + (k - i) * KURA_ID_LEN, l.pairs + k * 2 * KURA_ID_LEN + KURA_ID_LEN, KURA_ID_LEN);
-		if ((rc = judge(it, st, cache, &revs, p, err)) != 0)
+		if ((rc = judge(it, st, cache, &memo, &revs, p, err)) != 0)
 			goto out;
 		i = j;
 	}
@@ -252,6 +282,7 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 		qsort(out, count, sizeof *out, cmp_due);
 out:
 	free(l.pairs);
+	last_token_clear(&memo);
 	kura_evidence_cache_free(cache);
 	rev_cache_clear(&revs);
 	if (rc != 0) {

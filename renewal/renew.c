@@ -5,120 +5,17 @@
 
 #include <openssl/cms.h>
 #include <openssl/err.h>
-#include <openssl/sha.h>
 
 #include "common/hash.h"
 #include "common/id.h"
 #include "common/progress.h"
 #include "evidence/ers_asn1.h"
 #include "evidence/hashtree.h"
-#include "evidence/revocation.h"
 #include "evidence/tst.h"
-#include "evidence/tst_revinfo.h"
 #include "kura/clock.h"
+#include "renewal/augment.h"
 #include "renewal/chains.h"
 #include "renewal/renew.h"
-
-/* The token with what a verifier needs later added where the TSA left it out
- * (ERS-RULES): the certificates of its path, and revocation data fetched now
- * (OCSP, CRLs) for every certificate in it that names a source; re-encoded.
- * NULL when nothing was missing. */
-static unsigned char *augment(size_t *outlen, const unsigned char *tok, size_t len, STACK_OF(X509) *anchors,
-			      long timeout_s)
-{
-	const unsigned char *p = tok;
-	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
-	STACK_OF(X509) *have = cms ? CMS_get1_certs(cms) : NULL;
-	X509_STORE *store = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	unsigned char *out = NULL;
-	kura_vdata *v = NULL;
-	STACK_OF(CMS_SignerInfo) *sis = cms ? CMS_get0_SignerInfos(cms) : NULL;
-	X509 *signer = NULL;
-	for (int i = 0; have && sk_CMS_SignerInfo_num(sis) == 1 && i < sk_X509_num(have); i++)
-		if (CMS_SignerInfo_cert_cmp(sk_CMS_SignerInfo_value(sis, 0), sk_X509_value(have, i)) == 0)
-			signer = sk_X509_value(have, i);
-	if (!signer || !store || !ctx || kura_vdata_new(&v, 0, NULL) != 0)
-		goto out;
-	for (int i = 0; anchors && i < sk_X509_num(anchors); i++)
-		X509_STORE_add_cert(store, sk_X509_value(anchors, i));
-	X509_VERIFY_PARAM_set_flags(X509_STORE_get0_param(store), X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
-	if (!X509_STORE_CTX_init(ctx, store, signer, have) || X509_verify_cert(ctx) != 1)
-		goto out;
-	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
-	for (int i = 0; i < sk_X509_num(chain); i++) {
-		X509 *c = sk_X509_value(chain, i);
-		kura_error e = {0};
-		kura_vdata_add_cert(v, c, NULL);
-		if (i + 1 < sk_X509_num(chain) && kura_revocation_has_sources(c) &&
-		    kura_revocation_fetch(v, c, sk_X509_value(chain, i + 1), timeout_s, &e) != 0)
-			fprintf(stderr, "kura: warning: the renewed time-stamp's validation data lacks revocation data: %s\n",
-				e.message);
-	}
-	if (kura_tst_add_revinfo(&out, outlen, tok, len, v, NULL) != 0)
-		out = NULL;
-out:
-	ERR_clear_error();
-	kura_vdata_free(v);
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
-	sk_X509_pop_free(have, X509_free);
-	CMS_ContentInfo_free(cms);
-	return out;
-}
-
-/* Tokens shared by many chains (one renewal covers them all) are augmented once. */
-struct aug_cache {
-	unsigned char digest[32];
-	unsigned char *aug; /* NULL: nothing was missing */
-	size_t len;
-	int verified;       /* 0 ok, else the augmented token failed verification */
-	char why[300];
-};
-
-static int cached_augment(struct aug_cache **cache, size_t *ncache, unsigned char **aug, size_t *auglen,
-			  const unsigned char *tok, size_t len, STACK_OF(X509) *anchors, long timeout_s, int64_t now,
-			  char *why, size_t whylen)
-{
-	unsigned char d[32];
-	SHA256(tok, len, d);
-	struct aug_cache *hit = NULL;
-	for (size_t i = 0; i < *ncache && !hit; i++)
-		if (memcmp((*cache)[i].digest, d, 32) == 0)
-			hit = &(*cache)[i];
-	if (!hit) {
-		struct aug_cache *g = realloc(*cache, (*ncache + 1) * sizeof *g);
-		if (!g)
-			return KURA_EINTERNAL;
-		*cache = g;
-		hit = &g[(*ncache)++];
-		memset(hit, 0, sizeof *hit);
-		memcpy(hit->digest, d, 32);
-		hit->aug = augment(&hit->len, tok, len, anchors, timeout_s);
-		if (hit->aug) { /* what was added must not make it fail: a revoked TSA, say */
-			kura_tst *t = NULL;
-			kura_error e = {0};
-			if (kura_tst_parse(&t, hit->aug, hit->len, &e) != 0 || kura_tst_verify(t, anchors, NULL, now, &e) != 0) {
-				hit->verified = KURA_EVERIFY;
-				snprintf(hit->why, sizeof hit->why, "%s", e.message);
-			}
-			kura_tst_free(t);
-		}
-	}
-	*aug = NULL;
-	*auglen = 0;
-	if (hit->verified) {
-		snprintf(why, whylen, "%s", hit->why);
-		return KURA_EVERIFY;
-	}
-	if (hit->aug && !(*aug = malloc(hit->len)))
-		return KURA_EINTERNAL;
-	if (hit->aug) {
-		memcpy(*aug, hit->aug, hit->len);
-		*auglen = hit->len;
-	}
-	return 0;
-}
 
 int kura_renew_check_chain(kura_store *st, const char *start, STACK_OF(X509) *anchors, int64_t now, kura_error *why)
 {
@@ -160,14 +57,15 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	size_t *auglen = calloc(n ? n : 1, sizeof *auglen), hlen = 0, kept = 0, tlen = 0, plen;
 	char *subjects = malloc(n * KURA_ID_LEN + 1);
 	kura_hashtree *tree = NULL;
-	struct aug_cache *acache = NULL;
-	size_t nacache = 0;
+	kura_augmenter *augmenter = NULL;
 	int64_t now, latest = INT64_MIN; /* the newest genTime among the chains' last tokens */
 	int rc = kura_evidence_cache_new(&cache, err);
 	if (rc == 0 && (!aug || !auglen || !subjects))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_clock_now(&now, err);
+	if (rc == 0)
+		rc = kura_augmenter_new(&augmenter, anchors, tsa->timeout_s ? tsa->timeout_s : 30, now, err);
 	for (size_t c = 0; rc == 0 && c < n; c++) {
 		char id[KURA_ID_LEN + 1];
 		unsigned char **tok = NULL;
@@ -192,14 +90,14 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 		if (rc == 0 && (kura_tst_parse(&last, tok[k - 1], tl[k - 1], &why) != 0 ||
 				kura_tst_verify(last, anchors, NULL, now, &why) != 0 ||
 				/* an imported token stays as imported: the record that carries it is kept byte for byte */
-				(k > fixed && (arc = cached_augment(&acache, &nacache, &aug[kept], &auglen[kept], tok[k - 1],
-								    tl[k - 1], anchors, tsa->timeout_s ? tsa->timeout_s : 30,
-								    now, why.message, sizeof why.message)) == KURA_EVERIFY))) {
+				(k > fixed && (arc = kura_augment(&aug[kept], &auglen[kept], augmenter, tok[k - 1], tl[k - 1],
+								  last, &why)) == KURA_EVERIFY))) {
 			fprintf(stderr, "kura: NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); "
 					"its evidence is broken and needs a person's attention\n", id, why.message);
 			res->refused++;
 		} else if (rc == 0 && arc != 0) {
-			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			rc = arc;
+			*err = why;
 		} else if (rc == 0) {
 			if (kura_tst_gentime(last) > latest)
 				latest = kura_tst_gentime(last);
@@ -252,9 +150,7 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	for (size_t i = 0; aug && i < n; i++)
 		free(aug[i]);
 	free(aug);
-	for (size_t i = 0; i < nacache; i++)
-		free(acache[i].aug);
-	free(acache);
+	kura_augmenter_free(augmenter);
 	free(auglen);
 	free(leaves);
 	free(subjects);

@@ -17,21 +17,32 @@
 
 struct pending {
 	char *ids; /* n * KURA_ID_LEN */
-	size_t n, cap;
+	unsigned char *leaves; /* n * hlen: the digests ingest noted */
+	unsigned char *noted;  /* n flags: is leaf i one of them? */
+	size_t n, cap, hlen;
 };
 
-static int add_pending(void *ud, const char *id, kura_error *err)
+static int add_pending(void *ud, const char *id, const unsigned char *digest, kura_error *err)
 {
 	struct pending *p = ud;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 1024;
 		char *g = realloc(p->ids, cap * KURA_ID_LEN);
-		if (!g)
+		if (g)
+			p->ids = g;
+		unsigned char *l = g ? realloc(p->leaves, cap * p->hlen) : NULL;
+		if (l)
+			p->leaves = l;
+		unsigned char *f = l ? realloc(p->noted, cap) : NULL;
+		if (!f)
 			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		p->ids = g;
+		p->noted = f;
 		p->cap = cap;
 	}
-	memcpy(p->ids + p->n++ * KURA_ID_LEN, id, KURA_ID_LEN);
+	memcpy(p->ids + p->n * KURA_ID_LEN, id, KURA_ID_LEN);
+	if ((p->noted[p->n] = digest != NULL))
+		memcpy(p->leaves + p->n * p->hlen, digest, p->hlen);
+	p->n++;
 	return 0;
 }
 
@@ -73,25 +84,28 @@ static void warn_unsuitable(kura_store *st, const kura_tst *t)
 int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, kura_error *err)
 {
 	memset(res, 0, sizeof *res);
-	struct pending p = {0};
 	const EVP_MD *md = seal_hash(st);
 	size_t hlen = (size_t)EVP_MD_get_size(md);
-	unsigned char *leaves = NULL, *token = NULL, *payload = NULL, **values = NULL;
+	struct pending p = {.hlen = hlen};
+	unsigned char *token = NULL, *payload = NULL, **values = NULL;
 	uint8_t *count = NULL;
 	size_t tlen = 0;
 	kura_hashtree *tree = NULL;
 	char cid[KURA_ID_LEN + 1];
-	int rc = kura_store_each_pending(st, add_pending, &p, err);
+	int rc = kura_store_each_pending(st, kura_hash_name_by_nid(EVP_MD_get_type(md)), add_pending, &p, err);
 	if (rc != 0 || p.n == 0)
 		goto out;
-	if (!(leaves = malloc(p.n * hlen)) || !(count = calloc(p.n, 1)) || !(values = calloc(p.n, sizeof *values))) {
+	if (!(count = calloc(p.n, 1)) || !(values = calloc(p.n, sizeof *values))) {
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory for %zu leaves", p.n);
 		goto out;
 	}
-	/* a leaf per object: its hash, or its group's node (signed documents) */
+	/* a leaf per object: the digest ingest noted, or its group's node (signed
+	 * documents), or the digest computed now */
 	for (size_t i = 0; i < p.n && rc == 0; i++) {
 		unsigned char group[(1 + KURA_INGEST_MAX_MEMBERS) * EVP_MAX_MD_SIZE];
 		size_t m = 0;
+		if (p.noted[i])
+			continue;
 		memcpy(cid, p.ids + i * KURA_ID_LEN, KURA_ID_LEN);
 		cid[KURA_ID_LEN] = '\0';
 		if ((rc = kura_object_digests(group, &m, st, cid, md, 0, err)) != 0)
@@ -104,17 +118,17 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 			memcpy(values[i], group, m * hlen);
 			count[i] = (uint8_t)m;
 		}
-		kura_hash_group(leaves + i * hlen, md, group, m);
+		kura_hash_group(p.leaves + i * hlen, md, group, m);
 	}
 	const char *from = NULL;
 	if (rc == 0)
-		rc = kura_hashtree_build(&tree, md, leaves, p.n, err);
+		rc = kura_hashtree_build(&tree, md, p.leaves, p.n, err);
 	if (rc == 0)
 		rc = kura_stamp(&token, &tlen, &from, tsa, md, kura_hashtree_root(tree), err);
 	if (rc != 0)
 		goto out;
 	size_t plen;
-	if ((rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_SEAL, md, leaves, p.n,
+	if ((rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_SEAL, md, p.leaves, p.n,
 				     &(kura_chain_groups){count, values}, NULL, NULL, token, tlen, err)) != 0)
 		goto out;
 	int64_t now;
@@ -139,7 +153,8 @@ out:
 		free(values[i]);
 	free(values);
 	free(count);
-	free(leaves);
+	free(p.leaves);
+	free(p.noted);
 	free(token);
 	free(payload);
 	free(p.ids);

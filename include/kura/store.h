@@ -63,6 +63,10 @@ int kura_store_object(json_t **out, kura_store *st, const char *id, kura_error *
 typedef int (*kura_store_object_fn)(void *ud, json_t *object, kura_error *err);
 int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, kura_error *err);
 
+/* Calls fn with the ID of every object, in ingest order (cheaper than each_object). */
+typedef int (*kura_store_id_fn)(void *ud, const char *id, kura_error *err);
+int kura_store_each_id(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err);
+
 /* Streams an object's bytes to fn, verifying the SHA-256 as it goes: KURA_EVERIFY
  * (after fn has seen the bytes) if they are damaged. */
 typedef int (*kura_store_bytes_fn)(void *ud, const unsigned char *p, size_t n, kura_error *err);
@@ -99,9 +103,11 @@ typedef struct kura_evidence {
 int kura_store_read_evidence(kura_evidence *out, kura_store *st, const char *record_id, kura_error *err);
 void kura_evidence_clear(kura_evidence *e);
 
-/* The objects still waiting for a seal, in ingest order. */
-typedef int (*kura_store_id_fn)(void *ud, const char *id, kura_error *err);
-int kura_store_each_pending(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err);
+/* The objects still waiting for a seal, in ingest order, each with its digest
+ * under the algorithm named hash when ingest noted it (borrowed for the call),
+ * else NULL: then compute it from the object. */
+typedef int (*kura_store_pending_fn)(void *ud, const char *id, const unsigned char *digest, kura_error *err);
+int kura_store_each_pending(kura_store *st, const char *hash, kura_store_pending_fn fn, void *ud, kura_error *err);
 
 /* The evidence records that concern subject, oldest first, with their kind and
  * the subject's position in each record's subject list. */
@@ -124,6 +130,10 @@ int kura_store_audit(kura_store *st, const char *event, json_t *detail, kura_err
 int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err);
 int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id, size_t k, const EVP_MD *md,
 			     kura_error *err);
+/* The digests of every member of the object's group (document first): *count
+ * of them, at most max (KURA_EVERIFY if the object names more). */
+int kura_store_digest_group(unsigned char *out, size_t *count, size_t max, kura_store *st, const char *id,
+			    const EVP_MD *md, kura_error *err);
 
 /* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
  * place with the IDs of the objects that depend on it. *damaged counts them. */

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# `make bench`: measures kura and, in the same run on the same bytes, its baselines, and
+# prints ONE table (Markdown). Usage: bench/run.sh BUILD-DIR [FULL]   (FULL=1 adds N = 10M).
+#
+# What each row measures (kura_bench is bench/kura_bench.c; "CLI" is build/kura in a child):
+#   seal N          stores of N tiny unique documents filled through the library (not timed),
+#                   then kura_bench seal: kura_seal (pending scan, digests, tree, ONE token,
+#                   durable seal record) plus every object's reduced tree
+#   export          kura_object_evidence (the DER record `kura evidence` writes) for every
+#                   object of the 1M store
+#   verify (store)  CLI `kura verify STORE` over the 100k store (stored bytes re-read and hashed)
+#   verify-er       kura_er_verify of 10k records on their own (no token cache), as verify-er
+#                   does for one record: data digest, reduced tree, token signature and path
+#   ingest 4 KiB    CLI `kura ingest --no-seal` of a folder of 20k files of 4 KiB (durable)
+#   ingest large    CLI `kura ingest --no-seal` of one 512 MiB file (compressible CSV, random)
+#   ts renewal      CLI `kura renew` of a 1M-object store sealed in 1,000 seals whose TSA
+#                   certificate is due; TSA requests = new 'T' records (kura_bench records)
+#   ht renewal      CLI `kura renew` after `policy sunset sha256`: every object re-read and
+#                   re-hashed into a SHA-512 chain (the two large files)
+# Baselines: `openssl dgst -sha256` + `zstd -1` on the same bytes (their times added: one
+# core each after the other, as kura does them), `openssl ts -query` + `-reply` for one
+# token, Bouncy Castle's ERS (org.bouncycastle.tsp.ers) at 2,000 objects (its generator is
+# O(N^3)).
+set -euo pipefail
+
+BUILD=$(cd "${1:?usage: bench/run.sh BUILD-DIR [FULL]}" && pwd)
+FULL=${2:-0}
+HERE=$(cd "$(dirname "$0")" && pwd)
+KURA=$BUILD/kura
+KB=$BUILD/kura_bench
+BC_N=${BC_N:-2000}
+# jar PACKAGE NAME: where the Debian package installed NAME.jar
+jar() { dpkg -L "$1" 2>/dev/null | grep "/$2\.jar\$" | head -n 1; }
+BCCP=$(jar libbcprov-java bcprov):$(jar libbcpkix-java bcpkix):$(jar libbcutil-java bcutil)
+D0=2026-01-01T00:00:00Z
+export KURA_NOW=$D0
+
+W=$(mktemp -d -t kura-bench.XXXXXX)
+SERVE_PID=
+cleanup()
+{
+	[ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null || true
+	rm -rf "$W"
+}
+trap cleanup EXIT
+cd "$W"
+ROWS=$W/rows
+
+say() { echo "bench: $*" >&2; }
+
+# timed RESULT-VAR CMD...: runs CMD (output to $W/out, $W/err); sets RESULT-VAR to
+# "seconds peak-KiB" of the child.
+timed()
+{
+	local var=$1
+	shift
+	"$KB" time "$W/t" "$@" >"$W/out" 2>"$W/err" || {
+		say "failed: $*"
+		cat "$W/err" >&2
+		exit 1
+	}
+	printf -v "$var" '%s' "$(cut -d' ' -f1,2 "$W/t")"
+}
+
+# lib RESULT-VAR MODE ARGS...: a kura_bench mode; "seconds peak-KiB count bytes".
+lib()
+{
+	local var=$1 got
+	shift
+	got=$("$KB" "$@" 2>"$W/err") || {
+		say "failed: kura_bench $*"
+		cat "$W/err" >&2
+		exit 1
+	}
+	printf -v "$var" '%s' "$got"
+}
+
+# row WHAT N SECS COUNT UNIT RSS-KIB BASE-NAME BASE-RATE TARGET-KIND TARGET
+#   UNIT: "obj" (count/s) or "MB" (count bytes, MB/s); BASE-RATE in the same unit.
+#   TARGET-KIND: rate (rate >= TARGET), secs (SECS <= TARGET), rss (RSS <= TARGET MiB), "-".
+row()
+{
+	printf '%s\n' "$*" | tr ' ' '\t' | sed 's/_/ /g' >>"$ROWS"
+}
+
+rate() { awk -v c="$1" -v s="$2" 'BEGIN { printf "%.6g", c / s }'; }
+mb() { awk -v c="$1" 'BEGIN { printf "%.6g", c / 1e6 }'; }
+
+# SHA-256 + zstd -1 over FILES, as a rate: COUNT per (t_sha + t_zstd).
+# baseline_hz RESULT-VAR COUNT FILE...
+baseline_hz()
+{
+	local var=$1 count=$2 sha zst
+	shift 2
+	timed sha openssl dgst -sha256 "$@"
+	timed zst sh -c 'zstd -1 -q -c "$@" >/dev/null' zstd "$@"
+	printf -v "$var" '%s' "$(awk -v c="$count" -v x="${sha%% *}" -v y="${zst%% *}" 'BEGIN { printf "%.6g", c / (x + y) }')"
+}
+
+# ------------------------------------------------------------------ seal, export, verify
+# (N1, N2, SIZES and SIZE can be made smaller to try the script out quickly)
+N1=${N1:-1000000}
+N2=${N2:-100000}
+SIZES=${SIZES:-10000 $N2 $N1}
+[ "$FULL" = 1 ] && SIZES="$SIZES 10000000"
+for n in $SIZES; do
+	say "seal: filling a store with $n documents"
+	"$KURA" init "s$n" >/dev/null 2>&1
+	lib r fill "s$n" "$n" 0
+	lib r seal "s$n"
+	read -r secs kib count _ <<<"$r"
+	[ "$count" = "$n" ] || { say "seal sealed $count of $n"; exit 1; }
+	target=rate
+	tval=1000000
+	[ "$n" = 10000000 ] && { target=rss; tval=1024; }
+	row "seal_(tree_+_every_reduced_tree)" "$n" "$secs" "$n" obj "$kib" BCSEAL - "$target" "$tval"
+done
+
+say "Bouncy Castle baseline ($BC_N objects)"
+FIRST=s${SIZES%% *}
+"$KURA" tsa ca "$FIRST" >ca.pem
+"$KURA" tsa serve --store "$FIRST" --listen 127.0.0.1:0 >serve.out 2>serve.err &
+SERVE_PID=$!
+URL=
+for _ in $(seq 1 100); do
+	URL=$(sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*/\)$|\1|p' serve.out)
+	[ -n "$URL" ] && break
+	sleep 0.1
+done
+[ -n "$URL" ] || { say "kura tsa serve did not start: $(cat serve.err)"; exit 1; }
+mkdir classes
+javac -nowarn -d classes -cp "$BCCP" "$HERE/BcErsBench.java" 2>javac.log || { cat javac.log >&2; exit 1; }
+timed bc java -XX:+UseSerialGC -cp "classes:$BCCP" BcErsBench "$BC_N" "$URL" ca.pem
+cp out bc.out
+kill "$SERVE_PID" 2>/dev/null || true
+wait "$SERVE_PID" 2>/dev/null || true
+SERVE_PID=
+bc_rate() { awk -v s="$1" '$1 == s { printf "%.6g", $3 / $2 }' bc.out; }
+BCSEAL=$(bc_rate seal)
+BCEXPORT=$(bc_rate export)
+BCVERIFY=$(bc_rate verify)
+BCRSS=$((${bc#* } / 1024))
+sed -i "s/\tBCSEAL\t-\t/\tBC seal ($BC_N)\t$BCSEAL\t/" "$ROWS"
+
+say "export: every record of the $N1 store"
+lib r export "s$N1" 0
+read -r secs kib count bytes <<<"$r"
+row "export_(DER_record_per_object)" "$count" "$secs" "$count" obj "$kib" "BC_export_($BC_N)" "$BCEXPORT" rate 200000
+
+say "verify: kura verify of the $N2 store"
+timed r "$KURA" verify "s$N2"
+read -r secs kib <<<"$r"
+grep -q "^kura: $N2 of $N2 object(s) verified valid" err || { say "verify: $(tail -n 1 err)"; exit 1; }
+row "verify_(store-wide_kura_verify)" "$N2" "$secs" "$N2" obj "$kib" "BC_verify_($BC_N)" "$BCVERIFY" rate 50000
+
+say "verify-er: 10000 records"
+lib r verify-er "s$N2" 10000
+read -r secs kib count _ <<<"$r"
+row "verify-er_(each_record_alone)" "$count" "$secs" "$count" obj "$kib" "BC_verify_($BC_N)" "$BCVERIFY" rate 50000
+rm -rf "$FIRST" "s$N2"
+
+# ------------------------------------------------------------------ ingest
+say "ingest: 20000 files of 4 KiB"
+mkdir small
+python3 - small <<'EOF'
+import os, random, sys
+rnd = random.Random(7)
+words = [("w%d" % i).encode() for i in range(5000)]
+for i in range(20000):
+    body = b" ".join(rnd.choice(words) for _ in range(900))
+    with open(os.path.join(sys.argv[1], "doc%05d.txt" % i), "wb") as f:
+        f.write((b"document %d\n" % i + body)[:4096].ljust(4096, b"."))
+EOF
+"$KURA" init ing >/dev/null 2>&1
+timed r "$KURA" ingest ing --no-seal small
+read -r secs kib <<<"$r"
+[ "$(wc -l <out)" = 20000 ] || { say "ingest printed $(wc -l <out) lines"; exit 1; }
+baseline_hz base 20000 small/*
+row "ingest_4_KiB_documents_(durable)" 20000 "$secs" 20000 obj "$kib" "SHA-256_+_zstd_-1" "$base" rate 20000
+rm -rf small ing
+
+SIZE=${SIZE:-$((512 << 20))}
+say "ingest: large files ($((SIZE >> 20)) MiB each)"
+awk 'BEGIN { srand(11); for (i = 0; ; i++) printf "%d,2026-%02d-%02d,ACC-%05d,%s,%d.%02d\n", i, i % 12 + 1, i % 28 + 1, int(rand() * 50000), (rand() < 0.5 ? "debit" : "credit"), int(rand() * 100000), int(rand() * 100) }' |
+	head -c "$SIZE" >ledger.csv || true
+head -c "$SIZE" /dev/urandom >random.bin
+"$KURA" init big >/dev/null 2>&1
+for f in ledger.csv random.bin; do
+	timed r "$KURA" ingest big --no-seal "$f"
+	read -r secs kib <<<"$r"
+	baseline_hz base "$(mb "$SIZE")" "$f"
+	kind=compressible
+	[ "$f" = random.bin ] && kind=random
+	row "ingest_large_file_($kind)" 1 "$secs" "$SIZE" MB "$kib" "SHA-256_+_zstd_-1" "$base" ratio 0.7
+done
+
+say "hash-tree renewal of the large files"
+"$KURA" seal big >/dev/null 2>&1
+"$KURA" policy sunset big sha256 2027-06-01 >/dev/null 2>&1
+KURA_NOW=2026-07-01T00:00:00Z timed r "$KURA" renew big
+read -r secs kib <<<"$r"
+grep -q "2 object(s) by hash tree" out || { say "hash-tree renewal: $(cat out err)"; exit 1; }
+baseline_hz base "$(mb $((2 * SIZE)))" ledger.csv random.bin
+row "hash-tree_renewal_(re-read,_SHA-512_chain)" 2 "$secs" $((2 * SIZE)) MB "$kib" "SHA-256_+_zstd_-1" "$base" - -
+rm -rf big ledger.csv random.bin
+
+# ------------------------------------------------------------------ time-stamp renewal
+say "time-stamp renewal: filling a store with $N1 documents in seals of 1000"
+"$KURA" init ren --tsa-days 365 >/dev/null 2>&1
+lib r fill ren "$N1" 1000
+read -r before < <("$KB" records ren)
+KURA_NOW=2026-11-01T00:00:00Z timed r "$KURA" renew ren
+read -r secs kib <<<"$r"
+read -r after < <("$KB" records ren)
+grep -q "^renewed $((N1 / 1000)) chain(s) by time-stamp" out || { say "renewal: $(cat out err)"; exit 1; }
+requests=$((${after##* } - ${before##* }))
+[ "$requests" = 1 ] || { say "time-stamp renewal used $requests TSA requests"; exit 1; }
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsa.key -out tsa.pem -days 365 \
+	-subj "/CN=bench TSA" -addext "extendedKeyUsage=critical,timeStamping" >/dev/null 2>&1
+printf '[ tsa ]\ndefault_tsa = t\n[ t ]\nserial = %s/serial\nsigner_cert = %s/tsa.pem\nsigner_key = %s/tsa.key\nsigner_digest = sha256\ndefault_policy = 1.2.3.4\ndigests = sha256\ness_cert_id_alg = sha256\n' \
+	"$W" "$W" "$W" >ts.cnf
+echo 01 >serial
+timed t sh -c 'openssl ts -query -digest "$0" -sha256 -cert -out q.tsq && openssl ts -reply -config ts.cnf -queryfile q.tsq -out r.tsr' \
+	"$(printf 'root' | openssl dgst -sha256 -r | cut -c1-64)"
+row "time-stamp_renewal_($((N1 / 1000))_chains,_1_TSA_request)" "$N1" "$secs" "$N1" obj "$kib" "openssl_ts_(1_token)" "${t%% *}" secs 10
+rm -rf ren
+
+# ------------------------------------------------------------------ the table
+echo "| what | N | time s | rate | peak RSS MiB | baseline | baseline rate | ratio | target | met? |"
+echo "|---|---:|---:|---:|---:|---|---:|---:|---|---|"
+awk -F'\t' '
+function num(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : x >= 1e4 ? sprintf("%.1fk", x / 1e3) : sprintf("%.0f", x) }
+{
+	what = $1; n = $2; secs = $3; count = $4; unit = $5; rss = $6 / 1024; bname = $7; brate = $8; tk = $9; tv = $10
+	if (unit == "MB") { r = count / 1e6 / secs; rtext = sprintf("%.0f MB/s", r) } else { r = count / secs; rtext = num(r) "/s" }
+	if (bname ~ /openssl ts/) { btext = sprintf("%.3f s", brate); ratio = sprintf("%.0f× one token", secs / brate) }
+	else if (unit == "MB") { btext = sprintf("%.0f MB/s", brate); ratio = sprintf("%.2f", r / brate) }
+	else { btext = num(brate) "/s"; ratio = sprintf("%.1f", r / brate) }
+	if (tk == "rate") { target = "≥ " num(tv) "/s"; met = r >= tv }
+	else if (tk == "ratio") { target = "≥ " tv * 100 "% of baseline"; met = r / brate >= tv }
+	else if (tk == "secs") { target = "≤ " tv " s, 1 TSA request"; met = secs <= tv }
+	else if (tk == "rss") { target = "≤ " tv " MiB RSS"; met = rss <= tv }
+	else { target = "—"; met = -1 }
+	printf "| %s | %s | %.2f | %s | %.0f | %s | %s | %s | %s | %s |\n", what, num(n), secs, rtext, rss, bname, btext, ratio, target,
+		met < 0 ? "—" : met ? "yes" : "**no**"
+}' "$ROWS"
+echo
+echo "Bouncy Castle JVM peak RSS: ${BCRSS} MiB. $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)."
