@@ -26,10 +26,7 @@ static void subject_of(X509 *c, char *buf, size_t n)
 static int64_t time_ms(const ASN1_TIME *t)
 {
 	int64_t ms = 0;
-	struct tm tm;
-	if (t && ASN1_TIME_to_tm(t, &tm) == 1)
-		ms = (int64_t)timegm(&tm) * 1000;
-	return ms;
+	return kura_asn1_time_ms(&ms, t) == 0 ? ms : 0;
 }
 
 static void put_time(json_t *o, const char *key, int64_t ms)

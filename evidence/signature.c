@@ -321,9 +321,8 @@ static json_t *check_signer(struct outcome *o, const kura_sig *s, CMS_SignerInfo
 	json_object_set_new(j, "subject", json_string(subject));
 	ASN1_TYPE *st = CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_signingTime), -3, V_ASN1_ANY);
 	int64_t claimed;
-	struct tm tm;
 	if (st && (st->type == V_ASN1_UTCTIME || st->type == V_ASN1_GENERALIZEDTIME) &&
-	    ASN1_TIME_to_tm((ASN1_TIME *)st->value.ptr, &tm) == 1 && ((claimed = (int64_t)timegm(&tm) * 1000), 1))
+	    kura_asn1_time_ms(&claimed, (ASN1_GENERALIZEDTIME *)st->value.ptr) == 0)
 		put_time(j, "claimed_signing_time", claimed);
 	int holds = signature_holds(s, si, signer, content, ud, why, sizeof why, err);
 	if (holds < 0) {

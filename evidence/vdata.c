@@ -6,6 +6,7 @@
 #include <openssl/asn1t.h>
 #include <openssl/err.h>
 
+#include "evidence/tst.h"
 #include "evidence/vdata.h"
 
 typedef struct {
@@ -73,13 +74,8 @@ int kura_vdata_parse(kura_vdata **out, const unsigned char *der, size_t len, kur
 	if (!v)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	v->asn = d2i_KURA_VDATA(NULL, &p, (long)len);
-	struct tm tm;
 	int ok = v->asn && p == der + len && ASN1_INTEGER_get(v->asn->version) == 1 &&
-		 ASN1_TIME_to_tm(v->asn->collected, &tm) == 1;
-	if (ok) {
-		v->collected = (int64_t)timegm(&tm) * 1000;
-		ok = set_defaults(v->asn, v->collected) == 0;
-	}
+		 kura_asn1_time_ms(&v->collected, v->asn->collected) == 0 && set_defaults(v->asn, v->collected) == 0;
 	ERR_clear_error();
 	if (!ok) {
 		kura_vdata_free(v);
