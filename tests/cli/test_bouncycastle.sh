@@ -15,7 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$T"
 
 SRC=$HERE/../interop/BcErsCheck.java
-VEC=/work/shared/vectors/bc-java
+VEC=$(cd "$HERE/../../.." && pwd)/shared/vectors/bc-java # ../shared beside the repository
 JARS=/usr/share/java
 BCCP=$JARS/bcprov.jar:$JARS/bcpkix.jar:$JARS/bcutil.jar
 
