@@ -293,13 +293,11 @@ static int check_ess(const kura_tst *t, X509 *signer, STACK_OF(X509) *anchors)
 static int check_revocation(const kura_tst *t, X509 *signer, X509_STORE *store, STACK_OF(X509) *untrusted,
 			    int64_t at_ms, kura_error *err)
 {
-	unsigned char *der = NULL;
-	int len = i2d_CMS_ContentInfo(t->cms, &der);
 	kura_vdata *v = NULL;
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	STACK_OF(X509) *pool = sk_X509_dup(untrusted), *chain = NULL;
 	int rc = 0;
-	if (len > 0 && kura_tst_revinfo(&v, der, (size_t)len, NULL) == 0 && kura_vdata_ocsp_count(v) +
+	if (kura_tst_revinfo(&v, t->cms, NULL) == 0 && kura_vdata_ocsp_count(v) +
 	    sk_X509_CRL_num(kura_vdata_crls(v)) > 0 && ctx && pool) {
 		for (int i = 0; i < sk_X509_num(kura_vdata_certs(v)); i++)
 			sk_X509_push(pool, sk_X509_value(kura_vdata_certs(v), i));
@@ -328,7 +326,6 @@ static int check_revocation(const kura_tst *t, X509 *signer, X509_STORE *store, 
 	sk_X509_free(pool);
 	X509_STORE_CTX_free(ctx);
 	kura_vdata_free(v);
-	OPENSSL_free(der);
 	ERR_clear_error();
 	return rc;
 }

@@ -163,15 +163,12 @@ static int der_of(unsigned char **der, int *len, CMS_ContentInfo **cms, const un
 	return *len > 0 ? 0 : -1;
 }
 
-int kura_tst_revinfo(kura_vdata **out, const unsigned char *tok, size_t len, kura_error *err)
+int kura_tst_revinfo(kura_vdata **out, CMS_ContentInfo *cms, kura_error *err)
 {
-	CMS_ContentInfo *cms = NULL;
 	unsigned char *der = NULL;
-	int dlen;
+	int dlen = i2d_CMS_ContentInfo(cms, &der); /* DER, for the OCSP responses OpenSSL does not show */
 	kura_vdata *v = NULL;
-	int rc = der_of(&der, &dlen, &cms, tok, len) == 0 ? 0 : kura_error_set(err, KURA_EVERIFY, "not a CMS token");
-	if (rc == 0)
-		rc = kura_vdata_new(&v, 0, err);
+	int rc = dlen > 0 ? kura_vdata_new(&v, 0, err) : kura_error_set(err, KURA_EVERIFY, "the token cannot be encoded");
 	STACK_OF(X509) *certs = rc == 0 ? CMS_get1_certs(cms) : NULL;
 	STACK_OF(X509_CRL) *crls = rc == 0 ? CMS_get1_crls(cms) : NULL;
 	for (int i = 0; rc == 0 && i < sk_X509_num(certs); i++)
@@ -184,7 +181,6 @@ int kura_tst_revinfo(kura_vdata **out, const unsigned char *tok, size_t len, kur
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	OPENSSL_free(der);
-	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	if (rc != 0) {
 		kura_vdata_free(v);

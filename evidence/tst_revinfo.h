@@ -8,11 +8,13 @@
 
 #include <stddef.h>
 
+#include <openssl/cms.h>
+
 #include "evidence/vdata.h"
 #include "kura/error.h"
 
-/* The certificates, CRLs and OCSP responses a token carries (*out: the caller's). */
-int kura_tst_revinfo(kura_vdata **out, const unsigned char *tok, size_t len, kura_error *err);
+/* The certificates, CRLs and OCSP responses a parsed token carries (*out: the caller's). */
+int kura_tst_revinfo(kura_vdata **out, CMS_ContentInfo *cms, kura_error *err);
 
 /* The token with v's certificates, CRLs and OCSP responses added where missing,
  * re-encoded in DER (*out malloc'd, the caller's; *olen 0 and *out NULL when

@@ -46,45 +46,42 @@ static int add_pending(void *ud, const char *id, const unsigned char *digest, ku
 	return 0;
 }
 
-/* The store's algorithm while the policy accepts it, else the one the policy
- * moves evidence to: new seals never start on a dying hash. */
-static const EVP_MD *seal_hash(kura_store *st)
+/* The store's algorithm while the policy (p, may be NULL) accepts it, else the
+ * one the policy moves evidence to: new seals never start on a dying hash. */
+static const EVP_MD *seal_hash(kura_store *st, const kura_policy *p, int64_t now)
 {
-	kura_policy *p = NULL;
-	int64_t now, end;
+	int64_t end;
 	const char *name = kura_store_hash(st);
-	if (kura_clock_now(&now, NULL) == 0 && kura_store_policy_load(&p, st, NULL) == 0 &&
-	    kura_policy_end(&end, NULL, p, name) == 0 && end != KURA_NEVER &&
+	if (p && kura_policy_end(&end, NULL, p, name) == 0 && end != KURA_NEVER &&
 	    end - kura_policy_margin_algorithm(p) <= now && kura_plan_next_hash(p, now))
 		name = kura_plan_next_hash(p, now);
-	kura_policy_free(p);
 	return kura_hash_by_name(name);
 }
 
-
 /* A TSA whose key or signature hash the policy no longer accepts makes evidence
  * that will not verify: said at once, while it can still be changed. */
-static void warn_unsuitable(kura_store *st, const kura_tst *t)
+static void warn_unsuitable(const kura_policy *p, const kura_tst *t, int64_t now)
 {
-	kura_policy *p = NULL;
-	int64_t now;
 	char key[32];
 	kura_tst_key_alg(t, key, sizeof key);
 	const char *algs[] = {key, kura_tst_signature_hash(t)};
-	if (kura_clock_now(&now, NULL) != 0 || kura_store_policy_load(&p, st, NULL) != 0)
-		return;
-	for (size_t i = 0; i < 2; i++)
-		if (algs[i] && kura_policy_algorithm_end(p, algs[i]) <= now)
+	for (size_t i = 0; p && i < 2; i++)
+		if (algs[i] && kura_policy_algorithm_end((void *)p, algs[i]) <= now)
 			fprintf(stderr, "kura: warning: the TSA signed with %s, which the store's policy (%s) no longer accepts: "
 					"its time-stamps will not verify; use a TSA with a stronger key, or another policy\n",
 				algs[i], kura_policy_name(p));
-	kura_policy_free(p);
 }
 
 int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, kura_error *err)
 {
 	memset(res, 0, sizeof *res);
-	const EVP_MD *md = seal_hash(st);
+	kura_policy *policy = NULL; /* none readable: the store's hash, no warnings */
+	int64_t now;
+	int crc = kura_clock_now(&now, err);
+	if (crc != 0)
+		return crc;
+	kura_store_policy_load(&policy, st, NULL);
+	const EVP_MD *md = seal_hash(st, policy, now);
 	size_t hlen = (size_t)EVP_MD_get_size(md);
 	struct pending p = {.hlen = hlen};
 	unsigned char *token = NULL, *payload = NULL, **values = NULL;
@@ -131,7 +128,6 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	if ((rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_SEAL, md, p.leaves, p.n,
 				     &(kura_chain_groups){count, values}, NULL, NULL, token, tlen, err)) != 0)
 		goto out;
-	int64_t now;
 	if ((rc = kura_clock_now(&now, err)) != 0 || (rc = kura_id_new(res->id, now, err)) != 0)
 		goto out;
 	rc = kura_store_add_evidence(st, KURA_EVIDENCE_SEAL, res->id, p.ids, p.n, payload, plen, err);
@@ -141,7 +137,7 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 		snprintf(res->tsa, sizeof res->tsa, "%s", from);
 		if (kura_tst_parse(&t, token, tlen, NULL) == 0) {
 			kura_time_format(res->gentime, kura_tst_gentime(t));
-			warn_unsuitable(st, t);
+			warn_unsuitable(policy, t, now);
 		}
 		kura_tst_free(t);
 	}
@@ -149,6 +145,7 @@ out:
 	if (rc != 0)
 		kura_error_wrap(err, "sealing %zu pending object(s)", p.n);
 	kura_hashtree_free(tree);
+	kura_policy_free(policy);
 	for (size_t i = 0; values && i < p.n; i++)
 		free(values[i]);
 	free(values);
