@@ -615,16 +615,21 @@ int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id,
 }
 
 int kura_store_digest_group(unsigned char *out, size_t *count, size_t max, kura_store *st, const char *id,
-			    const EVP_MD *md, kura_error *err)
+			    const EVP_MD *md, int reread, kura_error *err)
 {
 	json_t *j = NULL;
 	int rc = load_object(&j, st, id, err);
-	size_t n = rc == 0 ? 1 + json_array_size(json_object_get(j, "members")) : 0;
+	size_t n = rc == 0 ? 1 + json_array_size(json_object_get(j, "members")) : 0, hlen = (size_t)EVP_MD_get_size(md);
+	const char *name = kura_hash_name_by_nid(EVP_MD_get_type(md));
 	if (rc == 0 && n > max)
 		rc = kura_error_set(err, KURA_EVERIFY, "object %s names %zu group members; at most %zu are possible", id, n - 1,
 				    max - 1);
-	for (size_t k = 0; rc == 0 && k < n; k++)
-		rc = digest_what(out + k * (size_t)EVP_MD_get_size(md), st, id, member_of(j, k), k, md, err);
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		json_t *what = member_of(j, k);
+		const char *hex = json_string_value(json_object_get(json_object_get(what, "digests"), name));
+		if (reread || !hex || kura_hex_decode(out + k * hlen, hlen, hex) != 0)
+			rc = digest_what(out + k * hlen, st, id, what, k, md, err);
+	}
 	json_decref(j);
 	*count = n;
 	return rc;

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "common/hash.h"
-#include "common/hex.h"
 #include "common/id.h"
 #include "evidence/record.h"
 #include "evidence/tst.h"
@@ -90,28 +89,7 @@ int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD
 int kura_object_digests(unsigned char *out, size_t *count, kura_store *st, const char *id, const EVP_MD *md,
 			int reread, kura_error *err)
 {
-	if (reread)
-		return kura_store_digest_group(out, count, 1 + KURA_INGEST_MAX_MEMBERS, st, id, md, err);
-	json_t *o = NULL;
-	const char *name = kura_hash_name_by_nid(EVP_MD_get_type(md));
-	size_t hlen = (size_t)EVP_MD_get_size(md);
-	int rc = kura_store_object(&o, st, id, err);
-	if (rc != 0)
-		return rc;
-	json_t *members = json_object_get(o, "members");
-	size_t n = 1 + json_array_size(members);
-	if (n > 1 + KURA_INGEST_MAX_MEMBERS)
-		rc = kura_error_set(err, KURA_EVERIFY, "object %s names %zu group members; at most %d are possible", id, n - 1,
-				    KURA_INGEST_MAX_MEMBERS);
-	for (size_t k = 0; rc == 0 && k < n; k++) {
-		json_t *what = k == 0 ? o : json_array_get(members, k - 1);
-		const char *hex = json_string_value(json_object_get(json_object_get(what, "digests"), name));
-		if (!hex || kura_hex_decode(out + k * hlen, hlen, hex) != 0)
-			rc = kura_store_digest_member(out + k * hlen, st, id, k, md, err);
-	}
-	json_decref(o);
-	*count = n;
-	return rc;
+	return kura_store_digest_group(out, count, 1 + KURA_INGEST_MAX_MEMBERS, st, id, md, reread, err);
 }
 
 static void record_clear(kura_chain_record *r)

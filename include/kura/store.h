@@ -130,10 +130,12 @@ int kura_store_audit(kura_store *st, const char *event, json_t *detail, kura_err
 int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err);
 int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id, size_t k, const EVP_MD *md,
 			     kura_error *err);
-/* The digests of every member of the object's group (document first): *count
- * of them, at most max (KURA_EVERIFY if the object names more). */
+/* The digests under md of every member of the object's group (document first):
+ * *count of them, at most max (KURA_EVERIFY if the object names more). reread:
+ * always from the stored bytes (checked); else from the object's description
+ * where ingest computed them. */
 int kura_store_digest_group(unsigned char *out, size_t *count, size_t max, kura_store *st, const char *id,
-			    const EVP_MD *md, kura_error *err);
+			    const EVP_MD *md, int reread, kura_error *err);
 
 /* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
  * place with the IDs of the objects that depend on it. *damaged counts them. */
