@@ -105,3 +105,10 @@ void kura_time_format(char buf[KURA_TIME_BUFSZ], int64_t ms)
 	else
 		snprintf(buf + n, KURA_TIME_BUFSZ - n, "Z");
 }
+
+void kura_time_put_json(json_t *o, const char *key, int64_t ms)
+{
+	char buf[KURA_TIME_BUFSZ];
+	kura_time_format(buf, ms);
+	json_object_set_new(o, key, json_string(buf));
+}

@@ -29,13 +29,6 @@ static int64_t time_ms(const ASN1_TIME *t)
 	return kura_asn1_time_ms(&ms, t) == 0 ? ms : 0;
 }
 
-static void put_time(json_t *o, const char *key, int64_t ms)
-{
-	char buf[KURA_TIME_BUFSZ];
-	kura_time_format(buf, ms);
-	json_object_set_new(o, key, json_string(buf));
-}
-
 /* Is the response signed by someone issuer authorised to speak for it? */
 static int ocsp_authorised(OCSP_BASICRESP *bs, STACK_OF(X509) *certs, X509 *issuer)
 {
@@ -179,12 +172,12 @@ int kura_revocation_status(json_t **entry, const kura_vdata *v, X509 *cert, X509
 		verdict = KURA_REV_UNKNOWN;
 	} else {
 		json_object_set_new(e, "source", json_string(s.source));
-		put_time(e, "as_of", s.as_of);
+		kura_time_put_json(e, "as_of", s.as_of);
 		if (!s.revoked) {
 			json_object_set_new(e, "status", json_string("good"));
 			verdict = KURA_REV_GOOD;
 		} else {
-			put_time(e, "revoked_at", s.revoked_at);
+			kura_time_put_json(e, "revoked_at", s.revoked_at);
 			if (s.reason >= 0)
 				json_object_set_new(e, "revocation_reason", json_string(OCSP_crl_reason_str(s.reason)));
 			if (revoked_at)

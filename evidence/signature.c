@@ -191,13 +191,6 @@ static void flag(struct outcome *o, int invalid, const char *why)
 		o->indeterminate = 1;
 }
 
-static void put_time(json_t *o, const char *key, int64_t ms)
-{
-	char buf[KURA_TIME_BUFSZ];
-	kura_time_format(buf, ms);
-	json_object_set_new(o, key, json_string(buf));
-}
-
 /* The signed document's digest under md. */
 static int content_digest(const kura_sig *s, kura_sig_content_fn content, void *ud, const EVP_MD *md,
 			  unsigned char *out, kura_error *err)
@@ -281,7 +274,7 @@ static int64_t signature_timestamp(json_t *j, struct outcome *o, CMS_SignerInfo 
 		ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature(si);
 		unsigned char h[EVP_MAX_MD_SIZE];
 		kura_tst_tsa_name(tok, tsa, sizeof tsa);
-		put_time(ts, "genTime", kura_tst_gentime(tok));
+		kura_time_put_json(ts, "genTime", kura_tst_gentime(tok));
 		json_object_set_new(ts, "tsa", json_string(tsa));
 		if (!md || (size_t)EVP_MD_get_size(md) != ilen ||
 		    EVP_Digest(ASN1_STRING_get0_data(value), (size_t)ASN1_STRING_length(value), h, NULL, md, NULL) != 1 ||
@@ -323,7 +316,7 @@ static json_t *check_signer(struct outcome *o, const kura_sig *s, CMS_SignerInfo
 	int64_t claimed;
 	if (st && (st->type == V_ASN1_UTCTIME || st->type == V_ASN1_GENERALIZEDTIME) &&
 	    kura_asn1_time_ms(&claimed, (ASN1_GENERALIZEDTIME *)st->value.ptr) == 0)
-		put_time(j, "claimed_signing_time", claimed);
+		kura_time_put_json(j, "claimed_signing_time", claimed);
 	int holds = signature_holds(s, si, signer, content, ud, why, sizeof why, err);
 	if (holds < 0) {
 		*rc = err ? err->code : KURA_EIO;
@@ -408,7 +401,7 @@ int kura_sig_check(json_t **report, const kura_sig *s, kura_sig_content_fn conte
 	}
 	json_t *r = json_pack("{s:s, s:s, s:o}", "signature", o.invalid ? "invalid" : o.indeterminate ? "indeterminate" : "valid",
 			      "format", kura_sig_attached(s) ? "CMS, attached" : "CMS, detached", "signers", signers);
-	put_time(r, "proven_at", proven);
+	kura_time_put_json(r, "proven_at", proven);
 	if (o.reason[0])
 		json_object_set_new(r, "reason", json_string(o.reason));
 	if (json_array_size(o.notes))

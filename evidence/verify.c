@@ -140,13 +140,6 @@ static void fail(struct walk *w, json_t *where, int integrity, const char *fmt, 
 	}
 }
 
-static void put_time(json_t *o, const char *key, int64_t ms)
-{
-	char buf[KURA_TIME_BUFSZ];
-	kura_time_format(buf, ms);
-	json_object_set_new(o, key, json_string(buf));
-}
-
 static int token_bytes(const KURA_ATS *ats, const unsigned char **p, size_t *len)
 {
 	if (!ats->timeStamp || ats->timeStamp->type != V_ASN1_SEQUENCE)
@@ -242,7 +235,7 @@ static void judge_token(struct walk *w, const kura_tst *tok, json_t *j, const un
 		return;
 	kura_error ve;
 	char key[32], why[300];
-	put_time(j, "checked_at", t);
+	kura_time_put_json(j, "checked_at", t);
 	kura_tst_key_alg(tok, key, sizeof key);
 	if (verify_token(w->o->cache, tok, b, len, w->o->anchors, t, &ve) != 0)
 		fail(w, j, 0, "%s", ve.message);
@@ -266,7 +259,7 @@ static json_t *describe_token(const kura_tst *tok)
 {
 	json_t *j = json_object();
 	char buf[512];
-	put_time(j, "genTime", kura_tst_gentime(tok));
+	kura_time_put_json(j, "genTime", kura_tst_gentime(tok));
 	kura_tst_tsa_name(tok, buf, sizeof buf);
 	json_object_set_new(j, "tsa", json_string(buf));
 	kura_tst_sig_alg(tok, buf, sizeof buf);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "kura/error.h"
 
 /* Longest text kura_time_format writes, with its NUL. */
@@ -25,5 +27,7 @@ int kura_time_parse(int64_t *out_ms, const char *text, kura_error *err);
 
 /* Writes UTC RFC 3339 text: seconds precision, milliseconds only when non-zero. */
 void kura_time_format(char buf[KURA_TIME_BUFSZ], int64_t ms);
+/* Sets key of the JSON object o to ms in that form (reports). */
+void kura_time_put_json(json_t *o, const char *key, int64_t ms);
 
 #endif
