@@ -8,15 +8,21 @@
 
 #include "archive/segment.h"
 #include "index/index.h"
+#include "kura/store.h"
+
+/* kind, 3 reserved bytes, record ID, u32 subject count */
+#define KURA_EVIDENCE_FRAME_HEAD (4 + 26 + 4)
 
 /* 0 if body (len bytes) is a well-formed frame. */
 int kura_evidence_frame_check(const unsigned char *body, size_t len);
-/* Adds the index entries of a checked frame at segno/offset to b. */
-void kura_evidence_index(kura_index_batch *b, const unsigned char *body, size_t len, uint32_t segno, uint64_t offset);
+/* Adds the index entries of a checked frame at segno/offset to b: head is its
+ * first KURA_EVIDENCE_FRAME_HEAD bytes, subjects the IDs that follow them. */
+void kura_evidence_index(kura_index_batch *b, const unsigned char *head, const char *subjects, uint32_t segno,
+			 uint64_t offset);
 
 /* Appends an evidence record to w and its index entries to b, without
  * committing: the caller commits it together with whatever else b holds. */
 int kura_evidence_append(kura_segment_writer *w, kura_index_batch *b, char kind, const char *record_id,
-			 const char *subjects, size_t n, const unsigned char *payload, size_t len, kura_error *err);
+			 const char *subjects, size_t n, const kura_store_part *payload, size_t nparts, kura_error *err);
 
 #endif

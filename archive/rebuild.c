@@ -185,7 +185,8 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: malformed evidence record",
 					      info->segno, (unsigned long long)info->offset);
 		release_held(a, (unsigned char *)a->body);
-		kura_evidence_index(a->b, (unsigned char *)a->body, a->len, info->segno, info->offset);
+		kura_evidence_index(a->b, (unsigned char *)a->body, a->body + KURA_EVIDENCE_FRAME_HEAD, info->segno,
+				    info->offset);
 	} else {
 		return kura_error_set(err, KURA_EINPUT,
 				      "segment %08u offset %llu: record type '%c' is unknown to this kura (made by a newer one?)",

@@ -45,12 +45,14 @@ struct kura_store {
 	char **tsa_urls;
 	size_t ntsa_urls;
 	kura_blob_reader *reader; /* made by the first read */
+	kura_subject_list *subjects; /* made by the first seal lookup */
 };
 
 kura_index *kura_store_index(kura_store *st) { return st->ix; }
 const char *kura_store_segdir(const kura_store *st) { return st->segdir; }
 int kura_store_zstd_level(const kura_store *st) { return st->zstd_level; }
 kura_segment_writer *kura_store_writer(kura_store *st) { return st->w; }
+kura_subject_list **kura_store_subject_list(kura_store *st) { return &st->subjects; }
 const char *kura_store_hash(const kura_store *st) { return st->hash; }
 const char *kura_store_path(const kura_store *st) { return st->path; }
 
@@ -341,6 +343,7 @@ void kura_store_close(kura_store *st)
 	}
 	kura_index_close(st->ix);
 	kura_blob_reader_free(st->reader);
+	kura_subject_list_free(st->subjects);
 	if (st->lockfd >= 0)
 		close(st->lockfd); /* releases the flock */
 	for (size_t i = 0; i < st->ntsa_urls; i++)

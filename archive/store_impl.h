@@ -26,6 +26,12 @@ int kura_store_rollback(kura_store *st, kura_error *err);
 #define KURA_PENDING_MAX 160
 size_t kura_pending_digests(unsigned char value[KURA_PENDING_MAX], json_t *object);
 
+/* The subject list of the seal looked up last, kept by the open store for the
+ * next lookup (archive/evidence.c); the store frees it on close. */
+typedef struct kura_subject_list kura_subject_list;
+kura_subject_list **kura_store_subject_list(kura_store *st);
+void kura_subject_list_free(kura_subject_list *l);
+
 /* Opens a store's configuration and takes the writer lock, without the index
  * (for rebuilding it). */
 int kura_store_open_locked(kura_store **out, const char *path, kura_error *err);

@@ -22,9 +22,14 @@
 typedef struct kura_hashtree kura_hashtree;
 
 /* Builds the tree over n leaves of EVP_MD_get_size(md) bytes each, laid out
- * back to back. n >= 1. The tree is the caller's (kura_hashtree_free). */
+ * back to back. n >= 1. The tree is the caller's (kura_hashtree_free); it
+ * borrows leaves, which must outlive it. */
 int kura_hashtree_build(kura_hashtree **out, const EVP_MD *md, const unsigned char *leaves, size_t n,
 			kura_error *err);
+/* The root of that tree alone, in constant memory (a seal of ten million objects
+ * needs no tree). */
+int kura_hashtree_root_of(unsigned char *root, const EVP_MD *md, const unsigned char *leaves, size_t n,
+			  kura_error *err);
 void kura_hashtree_free(kura_hashtree *t);
 
 size_t kura_hashtree_size(const kura_hashtree *t); /* digest length */

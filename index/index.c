@@ -520,6 +520,91 @@ int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn
 	return each_prefix(ix, prefix, sizeof prefix, link_step, &w, err);
 }
 
+/* ---------------------------------------------------------------- ranges */
+
+#define RANGE_VALUE (4 + 8 + KURA_ID_CHARS + 4 + 1)
+
+void kura_index_batch_put_range(kura_index_batch *b, const kura_index_range *r)
+{
+	char key[1 + 2 * KURA_ID_CHARS];
+	unsigned char v[RANGE_VALUE];
+	id_key(key, 'r', r->last);
+	memcpy(key + 1 + KURA_ID_CHARS, r->record, KURA_ID_CHARS);
+	put_u32(v, r->segno);
+	put_u64(v + 4, r->offset);
+	memcpy(v + 12, r->first, KURA_ID_CHARS);
+	put_u32(v + 12 + KURA_ID_CHARS, r->n);
+	v[RANGE_VALUE - 1] = (unsigned char)r->kind;
+	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
+}
+
+void kura_index_batch_del_pending_range(kura_index_batch *b, const char *first, const char *last)
+{
+	char from[1 + KURA_ID_CHARS], to[2 + KURA_ID_CHARS];
+	id_key(from, 'p', first);
+	id_key(to, 'p', last);
+	to[1 + KURA_ID_CHARS] = '\0'; /* the first key after 'p' + last: the end is excluded */
+	rocksdb_writebatch_delete_range(b->wb, from, sizeof from, to, sizeof to);
+}
+
+static int decode_range(kura_index_range *r, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
+{
+	if (klen != 2 * KURA_ID_CHARS || vlen != RANGE_VALUE)
+		return kura_error_set(err, KURA_EIO, "a seal range in the index is damaged; run kura reindex");
+	const unsigned char *u = (const unsigned char *)v;
+	memcpy(r->last, k, KURA_ID_CHARS);
+	r->last[KURA_ID_CHARS] = '\0';
+	memcpy(r->record, k + KURA_ID_CHARS, KURA_ID_CHARS);
+	r->record[KURA_ID_CHARS] = '\0';
+	r->segno = get_u32(u);
+	r->offset = get_u64(u + 4);
+	memcpy(r->first, v + 12, KURA_ID_CHARS);
+	r->first[KURA_ID_CHARS] = '\0';
+	r->n = get_u32(u + 12 + KURA_ID_CHARS);
+	r->kind = v[RANGE_VALUE - 1];
+	return 0;
+}
+
+int kura_index_find_range(kura_index_range *out, kura_index *ix, const char *id, kura_error *err)
+{
+	char key[1 + KURA_ID_CHARS];
+	id_key(key, 'r', id);
+	rocksdb_iterator_t *it = iterator_take(ix);
+	rocksdb_iter_seek(it, key, sizeof key); /* the range with the smallest last >= id */
+	size_t klen = 0, vlen = 0;
+	const char *k = rocksdb_iter_valid(it) ? rocksdb_iter_key(it, &klen) : NULL;
+	int rc = 1;
+	if (k && klen > 0 && k[0] == 'r') {
+		const char *v = rocksdb_iter_value(it, &vlen);
+		rc = decode_range(out, k + 1, klen - 1, v, vlen, err);
+		if (rc == 0 && strcmp(out->first, id) > 0)
+			rc = 1;
+	}
+	char *msg = NULL;
+	rocksdb_iter_get_error(it, &msg);
+	iterator_give(ix, it, msg != NULL);
+	return msg ? db_error(err, msg, "scan") : rc;
+}
+
+struct range_walk {
+	kura_index_range_fn fn;
+	void *ud;
+};
+
+static int range_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
+{
+	struct range_walk *w = ud;
+	kura_index_range r;
+	int rc = decode_range(&r, k, klen, v, vlen, err);
+	return rc != 0 ? rc : w->fn(w->ud, &r, err);
+}
+
+int kura_index_each_range(kura_index *ix, kura_index_range_fn fn, void *ud, kura_error *err)
+{
+	struct range_walk w = {fn, ud};
+	return each_prefix(ix, "r", 1, range_step, &w, err);
+}
+
 void kura_index_batch_put_sealed_size(kura_index_batch *b, uint32_t segno, uint64_t size)
 {
 	unsigned char key[5], v[8];

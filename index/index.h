@@ -10,6 +10,8 @@
  *   'z' + u32 segment    -> u64 size of a full (rolled) segment, which never changes again
  *   'E' + record ID      -> u32 segment | u64 offset of an evidence record
  *   'e' + ID + record ID -> u32 segment | u64 offset | u32 position of the object in the record | u8 kind
+ *   'r' + last ID + record ID -> u32 segment | u64 offset | first ID | u32 n | u8 kind: a seal's
+ *                           subjects, ascending IDs from first to last (one entry per seal, not one per object)
  * Writes go in batches; a batch written with sync is durable when the call returns. */
 #ifndef KURA_INDEX_H
 #define KURA_INDEX_H
@@ -99,6 +101,28 @@ int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn
 /* Walks every link of every subject (subjects in ID order, then records in ID order). */
 typedef int (*kura_index_any_link_fn)(void *ud, const char *subject, const kura_index_link *l, kura_error *err);
 int kura_index_each_link_all(kura_index *ix, kura_index_any_link_fn fn, void *ud, kura_error *err);
+
+/* A record whose n subjects are ascending IDs from first to last, indexed by one
+ * entry instead of n links (seals: a seal takes every pending object, and IDs
+ * grow, so seals' ranges never overlap). A subject's position in the record is
+ * found in the record's subject list. */
+typedef struct kura_index_range {
+	char record[27];
+	uint32_t segno;
+	uint64_t offset;
+	char first[27], last[27];
+	uint32_t n;
+	char kind;
+} kura_index_range;
+
+void kura_index_batch_put_range(kura_index_batch *b, const kura_index_range *r);
+/* Deletes the pending entries of every ID from first to last, both included. */
+void kura_index_batch_del_pending_range(kura_index_batch *b, const char *first, const char *last);
+/* The range that spans id (first <= id <= last); 1 (no error) if none does. */
+int kura_index_find_range(kura_index_range *out, kura_index *ix, const char *id, kura_error *err);
+/* Walks the ranges in ascending order of their last IDs. */
+typedef int (*kura_index_range_fn)(void *ud, const kura_index_range *r, kura_error *err);
+int kura_index_each_range(kura_index *ix, kura_index_range_fn fn, void *ud, kura_error *err);
 
 /* The highest object or evidence record ID in the index (empty string if none). */
 int kura_index_last_id(kura_index *ix, char out[27], kura_error *err);

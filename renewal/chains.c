@@ -33,34 +33,33 @@ int kura_chain_imported_payload(unsigned char **out, size_t *len, const unsigned
 static void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
 static uint32_t get_u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
-int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD *md, const unsigned char *leaves,
-		       size_t n, const kura_chain_groups *groups, unsigned char *const *aug, const size_t *auglen,
+int kura_chain_payload(kura_chain_parts *out, char kind, const EVP_MD *md, const unsigned char *leaves, size_t n,
+		       const kura_chain_groups *groups, unsigned char *const *aug, const size_t *auglen,
 		       const unsigned char *token, size_t tlen, kura_error *err)
 {
 	const char *name = kura_hash_name_by_nid(EVP_MD_get_type(md));
-	size_t hlen = (size_t)EVP_MD_get_size(md), nlen = strlen(name), total = 8 + 1 + nlen + 4 + n * hlen + 4 + tlen;
+	size_t hlen = (size_t)EVP_MD_get_size(md), nlen = strlen(name), headlen = 8 + 1 + nlen + 4, taillen = 4 + tlen;
 	uint32_t g = 0;
+	memset(out, 0, sizeof *out);
 	for (size_t i = 0; kind == 'T' && i < n; i++)
-		total += 4 + (aug && aug[i] ? auglen[i] : 0);
-	for (size_t i = 0; groups && kind != 'T' && i < n; i++)
+		taillen += 4 + (aug && aug[i] ? auglen[i] : 0);
+	for (size_t i = 0; groups && groups->count && kind != 'T' && i < n; i++)
 		if (groups->count[i]) {
 			g++;
-			total += 4 + 1 + groups->count[i] * hlen;
+			taillen += 4 + 1 + groups->count[i] * hlen;
 		}
 	if (g)
-		total += 4;
-	unsigned char *p = malloc(total), *q = p;
-	if (!p)
+		taillen += 4;
+	unsigned char *h = malloc(headlen), *t = malloc(taillen), *q = t;
+	if (!h || !t) {
+		free(h);
+		free(t);
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	memcpy(q, magic_of(kind, g > 0), 8);
-	q += 8;
-	*q++ = (unsigned char)nlen;
-	memcpy(q, name, nlen);
-	q += nlen;
-	put_u32(q, (uint32_t)n);
-	q += 4;
-	memcpy(q, leaves, n * hlen);
-	q += n * hlen;
+	}
+	memcpy(h, magic_of(kind, g > 0), 8);
+	h[8] = (unsigned char)nlen;
+	memcpy(h + 9, name, nlen);
+	put_u32(h + 9 + nlen, (uint32_t)n);
 	if (g) {
 		put_u32(q, g);
 		q += 4;
@@ -81,9 +80,19 @@ int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD
 	}
 	put_u32(q, (uint32_t)tlen);
 	memcpy(q + 4, token, tlen);
-	*out = p;
-	*len = total;
+	out->head = h;
+	out->tail = t;
+	out->part[0] = (kura_store_part){h, headlen};
+	out->part[1] = (kura_store_part){leaves, n * hlen};
+	out->part[2] = (kura_store_part){t, taillen};
 	return 0;
+}
+
+void kura_chain_parts_clear(kura_chain_parts *p)
+{
+	free(p->head);
+	free(p->tail);
+	memset(p, 0, sizeof *p);
 }
 
 int kura_object_digests(unsigned char *out, size_t *count, kura_store *st, const char *id, const EVP_MD *md,
@@ -95,7 +104,7 @@ int kura_object_digests(unsigned char *out, size_t *count, kura_store *st, const
 static void record_clear(kura_chain_record *r)
 {
 	kura_hashtree_free(r->tree);
-	free(r->leaves);
+	free(r->payload);
 	free(r->token);
 	for (size_t i = 0; r->aug && i < r->n; i++)
 		free(r->aug[i]);
@@ -169,7 +178,8 @@ static int parse_imported(kura_chain_record *r, const kura_evidence *e, kura_err
 	return 0;
 }
 
-static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
+/* Parses e's payload, which the record takes over (its leaves stay in it). */
+static int parse(kura_chain_record *r, kura_evidence *e, kura_error *err)
 {
 	const unsigned char *p = e->payload, *end = e->payload + e->len;
 	const char *magic = magic_of(e->kind, 0), *magic2 = magic_of(e->kind, 1);
@@ -191,9 +201,7 @@ static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
 	p += 4;
 	if (r->n != e->nsubjects || r->n == 0 || (size_t)(end - p) / hlen < r->n)
 		goto bad;
-	if (!(r->leaves = malloc(r->n * hlen)))
-		goto bad;
-	memcpy(r->leaves, p, r->n * hlen);
+	r->leaves = p;
 	p += r->n * hlen;
 	if (grouped) { /* the members of each group; the leaf must be their node */
 		if (end - p < 4 || !(r->members = calloc(r->n, 1)) || !(r->values = calloc(r->n, sizeof *r->values)))
@@ -248,6 +256,8 @@ static int parse(kura_chain_record *r, const kura_evidence *e, kura_error *err)
 	memcpy(r->id, e->id, sizeof r->id);
 	r->kind = e->kind;
 	r->ntokens = 1;
+	r->payload = e->payload;
+	e->payload = NULL;
 	return 0;
 bad:
 	record_clear(r);

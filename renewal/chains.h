@@ -49,7 +49,8 @@ typedef struct kura_chain_record {
 	char kind;
 	const EVP_MD *md;
 	size_t n;
-	unsigned char *leaves; /* n digests of md */
+	const unsigned char *leaves; /* n digests of md, in payload */
+	unsigned char *payload;      /* the record's, owned */
 	kura_hashtree *tree;   /* NULL unless the record was got with its tree */
 	unsigned char *token;
 	size_t tlen;
@@ -71,11 +72,20 @@ typedef struct kura_chain_groups {
 	unsigned char *const *values; /* n entries: count[i] values of md's size */
 } kura_chain_groups;
 
-/* Builds a payload (malloc'd, the caller's). groups (S and H, may be NULL) and
- * aug/auglen (T only) as the format above says. */
-int kura_chain_payload(unsigned char **out, size_t *len, char kind, const EVP_MD *md, const unsigned char *leaves,
-		       size_t n, const kura_chain_groups *groups, unsigned char *const *aug, const size_t *auglen,
+/* A payload in three parts for kura_store_add_evidence: what comes before the
+ * leaves, the leaves (borrowed, not copied: a seal may have ten million) and
+ * what follows them. head and tail are malloc'd; kura_chain_parts_clear. */
+typedef struct kura_chain_parts {
+	unsigned char *head, *tail;
+	kura_store_part part[3];
+} kura_chain_parts;
+
+/* Builds a payload over leaves, which must outlive out. groups (S and H, may be
+ * NULL) and aug/auglen (T only) as the format above says. */
+int kura_chain_payload(kura_chain_parts *out, char kind, const EVP_MD *md, const unsigned char *leaves, size_t n,
+		       const kura_chain_groups *groups, unsigned char *const *aug, const size_t *auglen,
 		       const unsigned char *token, size_t tlen, kura_error *err);
+void kura_chain_parts_clear(kura_chain_parts *p);
 
 /* The digests under md of an object's data object group, document first, then
  * its members (signature, validation data): *count values, at most

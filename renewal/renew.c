@@ -53,10 +53,10 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	memset(res, 0, sizeof *res);
 	kura_evidence_cache *cache = NULL;
 	const EVP_MD *md = NULL;
-	unsigned char *leaves = NULL, **aug = calloc(n ? n : 1, sizeof *aug), *token = NULL, *payload = NULL;
-	size_t *auglen = calloc(n ? n : 1, sizeof *auglen), hlen = 0, kept = 0, tlen = 0, plen;
+	unsigned char *leaves = NULL, **aug = calloc(n ? n : 1, sizeof *aug), *token = NULL, root[EVP_MAX_MD_SIZE];
+	size_t *auglen = calloc(n ? n : 1, sizeof *auglen), hlen = 0, kept = 0, tlen = 0;
 	char *subjects = malloc(n * KURA_ID_LEN + 1);
-	kura_hashtree *tree = NULL;
+	kura_chain_parts payload = {0};
 	kura_augmenter *augmenter = NULL;
 	int64_t now, latest = INT64_MIN; /* the newest genTime among the chains' last tokens */
 	int rc = kura_evidence_cache_new(&cache, err);
@@ -122,9 +122,9 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	}
 	const char *from = NULL;
 	if (rc == 0 && kept > 0)
-		rc = kura_hashtree_build(&tree, md, leaves, kept, err);
+		rc = kura_hashtree_root_of(root, md, leaves, kept, err);
 	if (rc == 0 && kept > 0)
-		rc = kura_stamp(&token, &tlen, &from, tsa, md, kura_hashtree_root(tree), err);
+		rc = kura_stamp(&token, &tlen, &from, tsa, md, root, err);
 	if (rc == 0 && kept > 0) { /* a chain's time-stamps must not go back in time */
 		kura_tst *fresh = NULL;
 		if (kura_tst_parse(&fresh, token, tlen, err) != 0)
@@ -135,12 +135,12 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 		kura_tst_free(fresh);
 	}
 	if (rc == 0 && kept > 0)
-		rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_TIMESTAMP, md, leaves, kept, NULL, aug, auglen, token,
-					tlen, err);
+		rc = kura_chain_payload(&payload, KURA_EVIDENCE_TIMESTAMP, md, leaves, kept, NULL, aug, auglen, token, tlen,
+					err);
 	if (rc == 0 && kept > 0)
 		rc = kura_id_new(res->id, now, err);
 	if (rc == 0 && kept > 0)
-		rc = kura_store_add_evidence(st, KURA_EVIDENCE_TIMESTAMP, res->id, subjects, kept, payload, plen, err);
+		rc = kura_store_add_evidence(st, KURA_EVIDENCE_TIMESTAMP, res->id, subjects, kept, payload.part, 3, err);
 	if (rc == 0 && kept > 0) {
 		res->renewed = kept;
 		describe(res, token, tlen, from);
@@ -155,8 +155,7 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	free(leaves);
 	free(subjects);
 	free(token);
-	free(payload);
-	kura_hashtree_free(tree);
+	kura_chain_parts_clear(&payload);
 	kura_evidence_cache_free(cache);
 	return rc;
 }
@@ -203,12 +202,12 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 			const kura_stamper_options *tsa, kura_error *err)
 {
 	memset(res, 0, sizeof *res);
-	size_t hlen = (size_t)EVP_MD_get_size(md), tlen = 0, plen;
-	unsigned char *leaves = malloc(n * hlen + 1), *token = NULL, *payload = NULL;
+	size_t hlen = (size_t)EVP_MD_get_size(md), tlen = 0;
+	unsigned char *leaves = malloc(n * hlen + 1), *token = NULL, root[EVP_MAX_MD_SIZE];
+	kura_chain_parts payload = {0};
 	unsigned char **values = calloc(n + 1, sizeof *values);
 	uint8_t *count = calloc(n + 1, 1);
 	kura_evidence_cache *cache = NULL;
-	kura_hashtree *tree = NULL;
 	kura_progress *progress = kura_progress_new("hash-tree renewal", 0);
 	uint64_t bytes = 0;
 	int64_t now;
@@ -232,14 +231,14 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 	}
 	const char *from = NULL;
 	if (rc == 0 && n > 0)
-		rc = kura_hashtree_build(&tree, md, leaves, n, err);
+		rc = kura_hashtree_root_of(root, md, leaves, n, err);
 	if (rc == 0 && n > 0)
-		rc = kura_stamp(&token, &tlen, &from, tsa, md, kura_hashtree_root(tree), err);
+		rc = kura_stamp(&token, &tlen, &from, tsa, md, root, err);
 	if (rc == 0 && n > 0)
-		rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_HASHTREE, md, leaves, n,
+		rc = kura_chain_payload(&payload, KURA_EVIDENCE_HASHTREE, md, leaves, n,
 					&(kura_chain_groups){count, values}, NULL, NULL, token, tlen, err);
 	if (rc == 0 && n > 0 && (rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(res->id, now, err)) == 0)
-		rc = kura_store_add_evidence(st, KURA_EVIDENCE_HASHTREE, res->id, objects, n, payload, plen, err);
+		rc = kura_store_add_evidence(st, KURA_EVIDENCE_HASHTREE, res->id, objects, n, payload.part, 3, err);
 	if (rc == 0 && n > 0) {
 		res->renewed = n;
 		describe(res, token, tlen, from);
@@ -247,7 +246,6 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 	if (rc != 0)
 		kura_error_wrap(err, "hash-tree renewal of %zu object(s)", n);
 	kura_progress_free(progress);
-	kura_hashtree_free(tree);
 	kura_evidence_cache_free(cache);
 	for (size_t i = 0; values && i < n; i++)
 		free(values[i]);
@@ -255,6 +253,6 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 	free(count);
 	free(leaves);
 	free(token);
-	free(payload);
+	kura_chain_parts_clear(&payload);
 	return rc;
 }

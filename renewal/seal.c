@@ -84,18 +84,14 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	const EVP_MD *md = seal_hash(st, policy, now);
 	size_t hlen = (size_t)EVP_MD_get_size(md);
 	struct pending p = {.hlen = hlen};
-	unsigned char *token = NULL, *payload = NULL, **values = NULL;
-	uint8_t *count = NULL;
+	unsigned char *token = NULL, **values = NULL, root[EVP_MAX_MD_SIZE];
+	uint8_t *count = NULL; /* made for the first data object group */
 	size_t tlen = 0;
-	kura_hashtree *tree = NULL;
+	kura_chain_parts payload = {0};
 	char cid[KURA_ID_LEN + 1];
 	int rc = kura_store_each_pending(st, kura_hash_name_by_nid(EVP_MD_get_type(md)), add_pending, &p, err);
 	if (rc != 0 || p.n == 0)
 		goto out;
-	if (!(count = calloc(p.n, 1)) || !(values = calloc(p.n, sizeof *values))) {
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory for %zu leaves", p.n);
-		goto out;
-	}
 	/* a leaf per object: the digest ingest noted, or its group's node (signed
 	 * documents), or the digest computed now */
 	for (size_t i = 0; i < p.n && rc == 0; i++) {
@@ -108,6 +104,10 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 		if ((rc = kura_object_digests(group, &m, st, cid, md, 0, err)) != 0)
 			break;
 		if (m > 1) {
+			if (!count && (!(count = calloc(p.n, 1)) || !(values = calloc(p.n, sizeof *values)))) {
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory for %zu leaves", p.n);
+				break;
+			}
 			if (!(values[i] = malloc(m * hlen))) {
 				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 				break;
@@ -119,18 +119,17 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	}
 	const char *from = NULL;
 	if (rc == 0)
-		rc = kura_hashtree_build(&tree, md, p.leaves, p.n, err);
+		rc = kura_hashtree_root_of(root, md, p.leaves, p.n, err);
 	if (rc == 0)
-		rc = kura_stamp(&token, &tlen, &from, tsa, md, kura_hashtree_root(tree), err);
+		rc = kura_stamp(&token, &tlen, &from, tsa, md, root, err);
 	if (rc != 0)
 		goto out;
-	size_t plen;
-	if ((rc = kura_chain_payload(&payload, &plen, KURA_EVIDENCE_SEAL, md, p.leaves, p.n,
-				     &(kura_chain_groups){count, values}, NULL, NULL, token, tlen, err)) != 0)
+	if ((rc = kura_chain_payload(&payload, KURA_EVIDENCE_SEAL, md, p.leaves, p.n, &(kura_chain_groups){count, values},
+				     NULL, NULL, token, tlen, err)) != 0)
 		goto out;
 	if ((rc = kura_clock_now(&now, err)) != 0 || (rc = kura_id_new(res->id, now, err)) != 0)
 		goto out;
-	rc = kura_store_add_evidence(st, KURA_EVIDENCE_SEAL, res->id, p.ids, p.n, payload, plen, err);
+	rc = kura_store_add_evidence(st, KURA_EVIDENCE_SEAL, res->id, p.ids, p.n, payload.part, 3, err);
 	if (rc == 0) {
 		kura_tst *t = NULL;
 		res->objects = p.n;
@@ -144,17 +143,15 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 out:
 	if (rc != 0)
 		kura_error_wrap(err, "sealing %zu pending object(s)", p.n);
-	kura_hashtree_free(tree);
 	kura_policy_free(policy);
 	for (size_t i = 0; values && i < p.n; i++)
 		free(values[i]);
 	free(values);
 	free(count);
+	kura_chain_parts_clear(&payload);
 	free(p.leaves);
 	free(p.noted);
 	free(token);
-	free(payload);
 	free(p.ids);
 	return rc;
 }
-

@@ -70,6 +70,28 @@ START_TEST(every_path_leads_to_the_root)
 }
 END_TEST
 
+/* The seal's root in constant memory is the built tree's root, for every n. */
+START_TEST(root_alone_equals_the_tree_root)
+{
+	const EVP_MD *md = kura_hash_by_name(algs[_i % 6]);
+	size_t hlen = (size_t)EVP_MD_get_size(md);
+	unsigned char *leaves = malloc(600 * hlen);
+	for (size_t i = 0; i < 600 * hlen; i++)
+		leaves[i] = (unsigned char)(i * 131 + _i);
+	kura_error err;
+	for (size_t n = 1; n <= 600; n += 1 + n / 50) {
+		kura_hashtree *t;
+		unsigned char root[EVP_MAX_MD_SIZE];
+		ck_assert_int_eq(kura_hashtree_build(&t, md, leaves, n, &err), 0);
+		ck_assert_int_eq(kura_hashtree_root_of(root, md, leaves, n, &err), 0);
+		ck_assert_msg(memcmp(root, kura_hashtree_root(t), hlen) == 0, "%s n=%zu: roots differ", algs[_i % 6], n);
+		kura_hashtree_free(t);
+	}
+	ck_assert_int_ne(kura_hashtree_root_of(leaves, md, leaves, 0, &err), 0);
+	free(leaves);
+}
+END_TEST
+
 START_TEST(pairs_are_sorted_and_an_odd_node_is_promoted)
 {
 	const EVP_MD *md = EVP_sha256();
@@ -258,6 +280,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, every_path_leads_to_the_root, 0, 6 * 20);
+	tcase_add_loop_test(tc, root_alone_equals_the_tree_root, 0, 6);
 	tcase_add_test(tc, pairs_are_sorted_and_an_odd_node_is_promoted);
 	tcase_add_test(tc, records_from_the_embedded_tsa_verify);
 	tcase_add_test(tc, vectors_round_trip_byte_exact);

@@ -86,20 +86,28 @@ int kura_store_read_member(kura_store *st, const char *id, size_t k, kura_store_
 #define KURA_EVIDENCE_SEAL 'S'
 #define KURA_EVIDENCE_IMPORTED 'I'
 
-/* subjects: n IDs of KURA_ID_LEN characters back to back. Durable on return. */
+/* A piece of a payload (borrowed): a payload is written as its parts in order,
+ * so that a million leaves need not be copied into one buffer first. */
+typedef struct kura_store_part {
+	const void *p;
+	size_t len;
+} kura_store_part;
+
+/* subjects: n IDs of KURA_ID_LEN characters back to back; a seal's must be
+ * ascending (they are: it takes every pending object, in ID order). Durable on
+ * return. */
 int kura_store_add_evidence(kura_store *st, char kind, const char *record_id, const char *subjects, size_t n,
-			    const unsigned char *payload, size_t len, kura_error *err);
+			    const kura_store_part *payload, size_t nparts, kura_error *err);
 
 typedef struct kura_evidence {
 	char kind;
 	char id[KURA_ID_LEN + 1];
-	size_t nsubjects;
-	char *subjects;         /* nsubjects * KURA_ID_LEN characters, no NULs */
-	unsigned char *payload;
+	size_t nsubjects;       /* the subject IDs themselves are not read */
+	unsigned char *payload; /* malloc'd, owned by the struct */
 	size_t len;
 } kura_evidence;
 
-/* Reads a record by its ID; clear it with kura_evidence_clear. */
+/* Reads a record's payload by its ID; clear it with kura_evidence_clear. */
 int kura_store_read_evidence(kura_evidence *out, kura_store *st, const char *record_id, kura_error *err);
 void kura_evidence_clear(kura_evidence *e);
 

@@ -151,6 +151,37 @@ assert r["chains"][-1]["ats"][-1]["genTime"].startswith("2021-09-01"), r' "$OUT"
 	KURA_NOW=2024-01-01T00:00:00Z expect_status 0 kura verify "$T/v"
 }
 
+# A seal is indexed by the range of its subjects' IDs: an object imported between two
+# ingests lies inside that range without being sealed, and must keep its own record.
+case_inside_a_seal() {
+	local C=$T/c
+	expect_status 0 kura init "$C"
+	expect_status 0 kura trust add "$C" --tsa "$T/a-root.pem"
+	printf 'before\n' >"$T/before.txt"
+	printf 'after\n' >"$T/after.txt"
+	expect_status 0 kura ingest "$C" --no-seal "$T/before.txt"
+	expect_status 0 kura import "$C" "$T/pkg.tar.zst"
+	local imported
+	imported=$(grep invoice.txt "$OUT" | cut -f2)
+	expect_status 0 kura ingest "$C" --no-seal "$T/after.txt"
+	expect_status 0 kura seal "$C"
+	expect_grep "$ERR" "sealed 2 object(s)"
+	for pass in index reindexed; do
+		expect_status 0 kura evidence "$C" "$imported" -o "$T/inside.ers"
+		cmp "$T/inside.ers" "$T/pkg/pkg/data/$inv/invoice.txt.ers" ||
+			fail "$pass: the imported record changed inside a seal's range"
+		expect_status 0 kura verify "$C" --json
+		py 'import json,sys
+r = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(r) == 4 and all(x["verdict"] == "valid" for x in r), r' "$OUT"
+		expect_status 0 kura renew "$C" --plan --json
+		py 'import json,sys
+plan = json.load(open(sys.argv[1]))
+assert sorted(c["objects"] for c in plan) == [1, 1, 2], plan' "$OUT"
+		expect_status 0 kura reindex "$C"
+	done
+}
+
 case_refusals() {
 	expect_status 0 kura init "$T/r"
 	expect_status 0 kura trust add "$T/r" --tsa "$T/a-root.pem"
@@ -301,6 +332,7 @@ for line in open(sys.argv[2]):
 
 run_case roundtrip case_roundtrip
 run_case vector case_vector
+run_case inside_a_seal case_inside_a_seal
 run_case refusals case_refusals
 run_case unsafe case_unsafe
 run_case kill case_kill
