@@ -86,7 +86,7 @@ static int seal_now(kura_store *st, kura_error *err)
 	kura_seal_result res;
 	int rc = kura_tsa_setup_open(&tsa, st, err);
 	if (rc == 0) {
-		rc = kura_seal(&res, st, &tsa.opts, err);
+		rc = kura_seal(&res, st, &tsa.opts, 0, err);
 		kura_tsa_setup_close(&tsa);
 	}
 	return rc;
@@ -172,7 +172,7 @@ static int mode_seal(const char *path)
 	double t0 = now_s();
 	kura_tsa_setup tsa;
 	if (rc == 0 && (rc = kura_tsa_setup_open(&tsa, st, &err)) == 0) {
-		rc = kura_seal(&res, st, &tsa.opts, &err);
+		rc = kura_seal(&res, st, &tsa.opts, 0, &err);
 		kura_tsa_setup_close(&tsa);
 	}
 	if (rc == 0)

@@ -22,12 +22,16 @@ int kura_cli_seal(kura_store *st, kura_error *err)
 				"with kura trust add STORE --tsa ROOT.pem\n", tsa.opts.urls[0]);
 	if (rc != 0)
 		return rc;
-	rc = kura_seal(&res, st, &tsa.opts, err);
+	size_t sealed = 0;
+	do { /* a backlog larger than one seal takes several */
+		rc = kura_seal(&res, st, &tsa.opts, 0, err);
+		if (rc == 0 && res.objects)
+			fprintf(stderr, "kura: sealed %zu object(s): seal %s, time-stamped %s by %s\n", res.objects, res.id,
+				res.gentime, res.tsa);
+		sealed += rc == 0 ? res.objects : 0;
+	} while (rc == 0 && res.more);
 	kura_tsa_setup_close(&tsa);
-	if (rc == 0 && res.objects)
-		fprintf(stderr, "kura: sealed %zu object(s): seal %s, time-stamped %s by %s\n", res.objects, res.id,
-			res.gentime, res.tsa);
-	else if (rc == 0)
+	if (rc == 0 && sealed == 0)
 		fprintf(stderr, "kura: nothing to seal\n");
 	return rc;
 }

@@ -19,12 +19,14 @@ struct pending {
 	char *ids; /* n * KURA_ID_LEN */
 	unsigned char *leaves; /* n * hlen: the digests ingest noted */
 	unsigned char *noted;  /* n flags: is leaf i one of them? */
-	size_t n, cap, hlen;
+	size_t n, cap, hlen, max;
 };
 
 static int add_pending(void *ud, const char *id, const unsigned char *digest, kura_error *err)
 {
 	struct pending *p = ud;
+	if (p->n == p->max)
+		return 1; /* enough for one seal: the walk stops */
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 1024;
 		char *g = realloc(p->ids, cap * KURA_ID_LEN);
@@ -72,7 +74,7 @@ static void warn_unsuitable(const kura_policy *p, const kura_tst *t, int64_t now
 				algs[i], kura_policy_name(p));
 }
 
-int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, kura_error *err)
+int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, size_t max, kura_error *err)
 {
 	memset(res, 0, sizeof *res);
 	kura_policy *policy = NULL; /* none readable: the store's hash, no warnings */
@@ -83,13 +85,17 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	kura_store_policy_load(&policy, st, NULL);
 	const EVP_MD *md = seal_hash(st, policy, now);
 	size_t hlen = (size_t)EVP_MD_get_size(md);
-	struct pending p = {.hlen = hlen};
+	struct pending p = {.hlen = hlen, .max = max ? max : KURA_SEAL_MAX_BYTES / (KURA_ID_LEN + hlen)};
 	unsigned char *token = NULL, **values = NULL, root[EVP_MAX_MD_SIZE];
 	uint8_t *count = NULL; /* made for the first data object group */
 	size_t tlen = 0;
 	kura_chain_parts payload = {0};
 	char cid[KURA_ID_LEN + 1];
 	int rc = kura_store_each_pending(st, kura_hash_name_by_nid(EVP_MD_get_type(md)), add_pending, &p, err);
+	if (rc == 1) { /* stopped at the limit */
+		res->more = 1;
+		rc = 0;
+	}
 	if (rc != 0 || p.n == 0)
 		goto out;
 	/* a leaf per object: the digest ingest noted, or its group's node (signed

@@ -1,6 +1,7 @@
 /* Sealing and the evidence record of one object.
  *
- * A seal takes every pending object of a store, builds ONE hash tree over their
+ * A seal takes the pending objects of a store (all of them, but for a backlog of
+ * more than ten million), builds ONE hash tree over their
  * hashes (the store's algorithm) and gets ONE time-stamp over its root. The seal
  * record (the leaves in order and the token exactly as received) is appended to
  * the store only after the token was obtained and checked: a failed seal writes
@@ -16,12 +17,21 @@
 
 typedef struct kura_seal_result {
 	size_t objects;                 /* 0: nothing was pending */
+	int more;                       /* objects are still pending (over the limit of one seal) */
 	char id[KURA_ID_LEN + 1];       /* the seal's record ID */
 	char tsa[256];                  /* who time-stamped it */
 	char gentime[32];
 } kura_seal_result;
 
-/* Seals everything pending in st (open for writing). */
-int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, kura_error *err);
+/* A seal's record (26-byte subject IDs and the leaves) is kept below this size:
+ * reindex reads one record at a time into memory, up to 1 GiB. A seal of
+ * SHA-256 leaves holds up to 13.8 million objects; a larger backlog takes
+ * several seals. */
+#define KURA_SEAL_MAX_BYTES (768u << 20)
+
+/* Seals the oldest pending objects of st (open for writing): all of them, or
+ * max (0: as many as KURA_SEAL_MAX_BYTES allows). res->more says whether some
+ * are still pending; seal again then. */
+int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, size_t max, kura_error *err);
 
 #endif
