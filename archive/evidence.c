@@ -32,6 +32,7 @@
 
 #include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
+#include "common/bigmem.h"
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
@@ -170,6 +171,7 @@ static int collect_body(void *ud, uint64_t off, const unsigned char *p, size_t n
 		c->len = c->want == WANT_PAYLOAD ? c->total - c->from : subjects;
 		if (!(c->buf = malloc((size_t)c->len + 1)))
 			return kura_error_set(err, KURA_EINTERNAL, "out of memory for evidence record %s", c->record_id);
+		kura_bigmem_advise(c->buf, (size_t)c->len);
 	}
 	uint64_t lo = off > c->from ? off : c->from, hi = off + n < c->from + c->len ? off + n : c->from + c->len;
 	if (c->buf && hi > lo)

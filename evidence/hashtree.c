@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bigmem.h"
 #include "common/hash.h"
 #include "evidence/hashtree.h"
 
@@ -90,6 +91,7 @@ int kura_hashtree_build(kura_hashtree **out, const EVP_MD *md, const unsigned ch
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory for a hash tree of %zu leaves", n);
 			break;
 		}
+		kura_bigmem_advise(dst, above * t->hlen);
 		t->level[L] = dst;
 		t->count[L] = above;
 		t->nlevels++;

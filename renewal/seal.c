@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bigmem.h"
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
@@ -40,6 +41,8 @@ static int add_pending(void *ud, const char *id, const unsigned char *digest, ku
 			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		p->noted = f;
 		p->cap = cap;
+		kura_bigmem_advise(p->ids, cap * KURA_ID_LEN);
+		kura_bigmem_advise(p->leaves, cap * p->hlen);
 	}
 	memcpy(p->ids + p->n * KURA_ID_LEN, id, KURA_ID_LEN);
 	if ((p->noted[p->n] = digest != NULL))
