@@ -157,6 +157,12 @@ say "verify-er: 10000 records"
 lib r verify-er "s$N2" 10000
 read -r secs kib count _ <<<"$r"
 row "verify-er_(each_record_alone)" "$count" "$secs" "$count" obj "$kib" "BC_verify_($BC_N)" "$BCVERIFY" rate 50000
+# The floor of checking a record alone: its token's signature (P-256, the embedded TSA's
+# key) and its TSA certificate's (P-384, the root's), as `openssl speed` verifies them.
+FLOOR=$(openssl speed -seconds 2 ecdsap256 ecdsap384 2>/dev/null |
+	awk '/nistp256\)/ { a = $NF } /nistp384\)/ { b = $NF } END { if (a && b) printf "%.6g", 1 / (1 / a + 1 / b) }')
+[ -n "$FLOOR" ] || { say "openssl speed printed no ECDSA verify rates"; exit 1; }
+row "verify-er_(each_record_alone)" "$count" "$secs" "$count" obj "$kib" "P-256_+_P-384_verify_(openssl_speed)" "$FLOOR" - -
 rm -rf "$FIRST" "s$N2"
 
 # ------------------------------------------------------------------ ingest
