@@ -44,6 +44,34 @@ static int part_encode(ASN1_TYPE *part, const void *v, const ASN1_ITEM *it)
 	return 0;
 }
 
+/* Encodes v (of type it) into the part, whose buffer (*cap bytes) is reused
+ * when it is large enough: what a part is encoded into for every object is not
+ * allocated again, nor measured by a pass of its own. bound must be at least the
+ * length of the encoding (a DER header takes at most 6 bytes below 4 GiB). The
+ * string's fields are set directly (struct asn1_string_st is public): the API
+ * would free or copy the buffer. */
+static int part_encode_again(ASN1_TYPE *part, size_t *cap, const void *v, const ASN1_ITEM *it, size_t bound)
+{
+	ASN1_STRING *s = part->value.sequence;
+	if (bound > INT_MAX)
+		return -1;
+	if (bound > *cap) {
+		unsigned char *g = OPENSSL_realloc(s->data, bound);
+		if (!g)
+			return -1;
+		s->data = g;
+		*cap = bound;
+	}
+	unsigned char *p = s->data;
+	int n = ASN1_item_i2d((const ASN1_VALUE *)v, &p, it);
+	if (n <= 0)
+		return -1;
+	s->length = n;
+	return 0;
+}
+
+#define DER_HEADER_MAX 6
+
 static X509_ALGOR *algorithm(const EVP_MD *md)
 {
 	X509_ALGOR *a = X509_ALGOR_new();
@@ -68,6 +96,7 @@ struct list {
 	size_t count;
 	unsigned char *values;
 	ASN1_TYPE *der; /* the PartialHashtree */
+	size_t cap;     /* of its buffer */
 };
 
 struct kura_er_first {
@@ -77,6 +106,7 @@ struct kura_er_first {
 	struct list *lists;
 	size_t cap;
 	kura_er_ats ats; /* the last object's */
+	size_t ats_cap;  /* of its buffer */
 };
 
 void kura_er_first_free(kura_er_first *f)
@@ -140,7 +170,8 @@ static int list_encode(kura_er_first *f, struct list *l, const unsigned char *va
 		return -1;
 	l->values = copy;
 	memcpy(copy, values, count * f->hlen);
-	if (part_encode(l->der, s, ASN1_ITEM_rptr(KURA_PHT)) != 0)
+	size_t bound = DER_HEADER_MAX + count * (DER_HEADER_MAX + f->hlen);
+	if (part_encode_again(l->der, &l->cap, s, ASN1_ITEM_rptr(KURA_PHT), bound) != 0)
 		return -1;
 	l->count = count;
 	l->valid = 1;
@@ -162,6 +193,8 @@ int kura_er_first_ats(const kura_er_ats **out, kura_er_first *f, const unsigned 
 		}
 	}
 	KURA_PARTS *tree = f->parts.reducedHashtree;
+	size_t bound = 3 * DER_HEADER_MAX + (size_t)ASN1_STRING_length(f->ats.alg->value.sequence) +
+		       (size_t)ASN1_STRING_length(f->parts.timeStamp->value.sequence);
 	sk_ASN1_TYPE_zero(tree);
 	for (size_t k = 0; k < nlists; k++) {
 		struct list *l = &f->lists[k];
@@ -171,11 +204,12 @@ int kura_er_first_ats(const kura_er_ats **out, kura_er_first *f, const unsigned 
 			return oom(err);
 		if (!sk_ASN1_TYPE_push(tree, l->der))
 			return oom(err);
+		bound += (size_t)ASN1_STRING_length(l->der->value.sequence);
 		values += bytes;
 	}
 	if (nlists == 0) /* no reduced tree at all */
 		f->parts.reducedHashtree = NULL;
-	int rc = part_encode(f->ats.der, &f->parts, ASN1_ITEM_rptr(KURA_ATS_PARTS));
+	int rc = part_encode_again(f->ats.der, &f->ats_cap, &f->parts, ASN1_ITEM_rptr(KURA_ATS_PARTS), bound);
 	f->parts.reducedHashtree = tree;
 	if (rc != 0)
 		return oom(err);
@@ -439,17 +473,35 @@ int kura_er_builder_adopt(kura_er_builder *b, const kura_er_adopted *a, kura_err
 	return 0;
 }
 
+static size_t parts_length(const KURA_PARTS *parts)
+{
+	size_t n = DER_HEADER_MAX;
+	for (int i = 0; i < sk_ASN1_TYPE_num(parts); i++)
+		n += (size_t)ASN1_STRING_length(sk_ASN1_TYPE_value(parts, i)->value.sequence);
+	return n;
+}
+
 int kura_er_builder_finish(kura_er_builder *b, unsigned char **der, size_t *len, kura_error *err)
 {
-	const ASN1_VALUE *v = (const ASN1_VALUE *)&b->rec;
-	int n = ASN1_item_i2d(v, NULL, ASN1_ITEM_rptr(KURA_ER_PARTS));
-	unsigned char *buf = n > 0 ? malloc((size_t)n) : NULL, *p = buf;
-	if (!buf || ASN1_item_i2d(v, &p, ASN1_ITEM_rptr(KURA_ER_PARTS)) != n) {
+	/* the buffer holds at least the parts and the headers around them: one
+	 * pass of OpenSSL's encoder fewer than measuring the record first */
+	const KURA_ER_PARTS *r = &b->rec;
+	size_t bound = 0;
+	if (r->cryptoInfos || r->encryptionInfo) { /* an adopted record's (rare): measured */
+		int m = ASN1_item_i2d((const ASN1_VALUE *)r, NULL, ASN1_ITEM_rptr(KURA_ER_PARTS));
+		bound = m > 0 ? (size_t)m : 0;
+	} else {
+		bound = 2 * DER_HEADER_MAX + (size_t)i2d_ASN1_INTEGER(r->version, NULL) + parts_length(r->digestAlgorithms);
+		for (int c = 0; c < sk_KURA_PARTS_num(r->archiveTimeStampSequence); c++)
+			bound += parts_length(sk_KURA_PARTS_value(r->archiveTimeStampSequence, c));
+	}
+	unsigned char *buf = bound > 0 && bound <= INT_MAX ? malloc(bound) : NULL, *p = buf;
+	int n = buf ? ASN1_item_i2d((const ASN1_VALUE *)r, &p, ASN1_ITEM_rptr(KURA_ER_PARTS)) : -1;
+	kura_er_builder_clear(b);
+	if (n <= 0) {
 		free(buf);
-		kura_er_builder_clear(b);
 		return kura_error_set(err, KURA_EINTERNAL, "encoding the evidence record failed");
 	}
-	kura_er_builder_clear(b);
 	*der = buf;
 	*len = (size_t)n;
 	return 0;
