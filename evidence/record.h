@@ -34,8 +34,8 @@ typedef struct kura_er_first kura_er_first;
 int kura_er_first_new(kura_er_first **out, const EVP_MD *md, const unsigned char *token, size_t tlen,
 		      kura_error *err);
 void kura_er_first_free(kura_er_first *f);
-/* The ATS for one object's reduced tree (as kura_er_ats_new; nlists >= 1). It is
- * owned by f and valid until the next call. */
+/* The ATS for one object's reduced tree (values, counts and nlists as for
+ * kura_er_ats_new), owned by f and valid until the next call. */
 int kura_er_first_ats(const kura_er_ats **out, kura_er_first *f, const unsigned char *values, const size_t *counts,
 		      size_t nlists, kura_error *err);
 
