@@ -42,6 +42,7 @@ struct kura_store {
 	kura_index *ix;
 	kura_segment_writer *w;
 	uint64_t committed_end;
+	uint64_t commits; /* kura_store_generation */
 	char **tsa_urls;
 	size_t ntsa_urls;
 	kura_blob_reader *reader; /* made by the first read */
@@ -55,6 +56,7 @@ kura_segment_writer *kura_store_writer(kura_store *st) { return st->w; }
 kura_subject_list **kura_store_subject_list(kura_store *st) { return &st->subjects; }
 const char *kura_store_hash(const kura_store *st) { return st->hash; }
 const char *kura_store_path(const kura_store *st) { return st->path; }
+uint64_t kura_store_generation(const kura_store *st) { return st->commits; }
 
 size_t kura_store_tsa_urls(const kura_store *st, const char *const **urls)
 {
@@ -361,6 +363,7 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 		return rc;
 	uint64_t end = kura_segment_writer_tell(st->w);
 	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), end);
+	st->commits++; /* even when the write fails: what the index holds is then unknown */
 	if ((rc = kura_index_write(st->ix, b, 1, err)) != 0)
 		return rc;
 	st->committed_end = end;

@@ -8,11 +8,14 @@
  *                              batches); sealed every PER_SEAL objects (0: left pending)
  *   seal STORE                 kura_seal() of everything pending, then every object's
  *                              reduced tree (its path in the stored seal's tree)
- *   export STORE LIMIT         kura_object_evidence() (DER record) for the first LIMIT objects
+ *   export STORE LIMIT [T]     kura_object_evidence() (DER record) for the first LIMIT objects,
+ *                              on T threads (default 1), each with a store handle and an
+ *                              evidence cache of its own over a contiguous share of the objects
  *   verify-er STORE LIMIT      kura_er_verify() of the first LIMIT objects' records, as
  *                              verify-er does (data digest, tree, token against the store's
  *                              TSA roots), each record on its own: no token cache
  *   records STORE              how many evidence records of each kind the store holds */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,31 +194,74 @@ static int mode_seal(const char *path)
 	return rc ? die(&err, "seal") : report(secs, res.objects, siblings);
 }
 
-static int mode_export(const char *path, size_t limit)
+/* One thread's share of an export: its own store handle and evidence cache (a
+ * handle and a cache serve one thread), objects [from, to) of the list. */
+struct export_share {
+	const char *path;
+	const struct ids *l;
+	size_t from, to;
+	unsigned long long bytes;
+	int rc;
+	kura_error err;
+};
+
+static void *export_share_run(void *ud)
 {
-	kura_error err = {0};
+	struct export_share *x = ud;
 	kura_store *st = NULL;
 	kura_evidence_cache *cache = NULL;
-	struct ids l = {0};
-	unsigned long long bytes = 0;
-	int rc = kura_store_open(&st, path, KURA_STORE_READ, &err);
-	if (rc == 0)
-		rc = object_ids(&l, st, limit, &err);
-	double t0 = now_s();
-	if (rc == 0)
-		rc = kura_evidence_cache_new(&cache, &err);
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+	x->rc = kura_store_open(&st, x->path, KURA_STORE_READ, &x->err);
+	if (x->rc == 0)
+		x->rc = kura_evidence_cache_new(&cache, &x->err);
+	for (size_t i = x->from; x->rc == 0 && i < x->to; i++) {
 		char id[KURA_ID_LEN + 1];
 		unsigned char *der = NULL;
 		size_t len;
-		id_at(id, &l, i);
-		if ((rc = kura_object_evidence(&der, &len, st, id, cache, &err)) == 0)
-			bytes += len;
+		id_at(id, x->l, i);
+		if ((x->rc = kura_object_evidence(&der, &len, st, id, cache, &x->err)) == 0)
+			x->bytes += len;
 		free(der);
 	}
-	double secs = now_s() - t0;
 	kura_evidence_cache_free(cache);
 	kura_store_close(st);
+	return NULL;
+}
+
+static int mode_export(const char *path, size_t limit, size_t threads)
+{
+	kura_error err = {0};
+	kura_store *st = NULL;
+	struct ids l = {0};
+	struct export_share share[16];
+	pthread_t tid[16];
+	unsigned long long bytes = 0;
+	int rc = threads >= 1 && threads <= 16 ? kura_store_open(&st, path, KURA_STORE_READ, &err)
+					       : kura_error_set(&err, KURA_EINPUT, "1 to 16 threads");
+	if (rc == 0)
+		rc = object_ids(&l, st, limit, &err);
+	kura_store_close(st);
+	/* contiguous shares: each thread's cache follows its chains */
+	double t0 = now_s();
+	size_t started = 0;
+	for (size_t t = 0; rc == 0 && t < threads; t++) {
+		share[t] = (struct export_share){.path = path, .l = &l, .from = l.n * t / threads, .to = l.n * (t + 1) / threads};
+		if (t > 0 && pthread_create(&tid[t], NULL, export_share_run, &share[t]) != 0)
+			rc = kura_error_set(&err, KURA_EINTERNAL, "cannot start a thread");
+		else
+			started++;
+	}
+	if (started > 0) /* the first share on this thread */
+		export_share_run(&share[0]);
+	for (size_t t = 0; t < started; t++) {
+		if (t > 0)
+			pthread_join(tid[t], NULL);
+		if (rc == 0 && share[t].rc != 0) {
+			rc = share[t].rc;
+			err = share[t].err;
+		}
+		bytes += share[t].bytes;
+	}
+	double secs = now_s() - t0;
 	free(l.v);
 	return rc ? die(&err, "export") : report(secs, l.n, bytes);
 }
@@ -357,13 +403,13 @@ int main(int argc, char **argv)
 		return mode_fill(argv[2], strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
 	if (strcmp(m, "seal") == 0 && argc == 3)
 		return mode_seal(argv[2]);
-	if (strcmp(m, "export") == 0 && argc == 4)
-		return mode_export(argv[2], strtoull(argv[3], NULL, 10));
+	if (strcmp(m, "export") == 0 && (argc == 4 || argc == 5))
+		return mode_export(argv[2], strtoull(argv[3], NULL, 10), argc == 5 ? strtoull(argv[4], NULL, 10) : 1);
 	if (strcmp(m, "verify-er") == 0 && argc == 4)
 		return mode_verify_er(argv[2], strtoull(argv[3], NULL, 10));
 	if (strcmp(m, "records") == 0 && argc == 3)
 		return mode_records(argv[2]);
 	fprintf(stderr, "usage: kura_bench time RESULT CMD [ARG...] | fill STORE N PER_SEAL | seal STORE |\n"
-			"       export STORE LIMIT | verify-er STORE LIMIT | records STORE\n");
+			"       export STORE LIMIT [THREADS] | verify-er STORE LIMIT | records STORE\n");
 	return 2;
 }

@@ -7,7 +7,8 @@
 #                   then kura_bench seal: kura_seal (pending scan, digests, tree, ONE token,
 #                   durable seal record) plus every object's reduced tree
 #   export          kura_object_evidence (the DER record `kura evidence` writes) for every
-#                   object of the 1M store
+#                   object of the 1M store; again on nproc threads, each with a store handle
+#                   and an evidence cache of its own over a contiguous share of the objects
 #   verify (store)  CLI `kura verify STORE` over the 100k store (stored bytes re-read and hashed)
 #   verify-er       kura_er_verify of 10k records on their own (no token cache), as verify-er
 #                   does for one record: data digest, reduced tree, token signature and path
@@ -146,6 +147,14 @@ say "export: every record of the $N1 store"
 lib r export "s$N1" 0
 read -r secs kib count bytes <<<"$r"
 row "export_(DER_record_per_object)" "$count" "$secs" "$count" obj "$kib" "BC_export_($BC_N)" "$BCEXPORT" rate 200000
+THREADS=$(nproc)
+if [ "$THREADS" -gt 1 ]; then
+	say "export: every record of the $N1 store, on $THREADS threads"
+	lib r export "s$N1" 0 "$THREADS"
+	read -r secs kib count bytes <<<"$r"
+	row "export_on_${THREADS}_threads_(a_store_handle_and_cache_each)" "$count" "$secs" "$count" obj "$kib" \
+		"BC_export_($BC_N)" "$BCEXPORT" rate 200000
+fi
 
 say "verify: kura verify of the $N2 store"
 timed r "$KURA" verify "s$N2"

@@ -264,15 +264,61 @@ bad:
 	return kura_error_set(err, KURA_EVERIFY, "evidence record %s is malformed", e->id);
 }
 
+/* What the records of every object in one chain share, up to a limit (the start
+ * of the object's next chain, or none): the ATSs of the chain's renewals, encoded
+ * once, and the token and algorithm of its first ATS; or an imported record's
+ * chains. Only the first ATS's reduced tree is the object's own. Built from what
+ * the index says of the chain's renewals, so valid while the store's generation
+ * stays the same. */
+struct chain_state {
+	char start[KURA_ID_LEN + 1];
+	char upto[KURA_ID_LEN + 1]; /* "" for none */
+	uint64_t generation;
+	kura_er_first *first;       /* kura's own start record */
+	kura_er_adopted *adopted;   /* an imported one */
+	kura_er_ats **later;        /* the ATSs of its renewals, oldest first */
+	size_t nlater;
+	uint64_t used_by;           /* the record that used it last: the builder holds its parts */
+};
+
+/* Chain states kept (more when one object has more chains). */
+#define STATE_SLOTS 8
+
 struct kura_evidence_cache {
 	kura_chain_record slot[CACHE_SLOTS];
 	unsigned next;
+	struct chain_state *state; /* nstates, never fewer than one record's chains + 1 */
+	size_t nstates, next_state;
+	uint64_t record;           /* counts records, for chain_state.used_by */
+	kura_er_builder *builder;  /* reused from record to record */
 };
+
+static void state_clear(struct chain_state *s)
+{
+	kura_er_first_free(s->first);
+	kura_er_adopted_free(s->adopted);
+	for (size_t i = 0; i < s->nlater; i++)
+		kura_er_ats_free(s->later[i]);
+	free(s->later);
+	memset(s, 0, sizeof *s);
+}
 
 int kura_evidence_cache_new(kura_evidence_cache **out, kura_error *err)
 {
-	*out = calloc(1, sizeof **out);
-	return *out ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	kura_evidence_cache *c = calloc(1, sizeof *c);
+	if (!c || !(c->state = calloc(STATE_SLOTS, sizeof *c->state))) {
+		free(c);
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	c->nstates = STATE_SLOTS;
+	int rc = kura_er_builder_new(&c->builder, err);
+	if (rc != 0) {
+		free(c->state);
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
 }
 
 void kura_evidence_cache_free(kura_evidence_cache *c)
@@ -281,6 +327,10 @@ void kura_evidence_cache_free(kura_evidence_cache *c)
 		return;
 	for (int i = 0; i < CACHE_SLOTS; i++)
 		record_clear(&c->slot[i]);
+	for (size_t i = 0; i < c->nstates; i++)
+		state_clear(&c->state[i]);
+	free(c->state);
+	kura_er_builder_free(c->builder);
 	free(c);
 }
 
@@ -472,74 +522,127 @@ int kura_chain_tokens(unsigned char ***tokens, size_t **lens, size_t *count, siz
 	return rc;
 }
 
-/* Appends one chain of the object to the record being built. */
-static int add_chain(kura_er_builder *b, kura_store *st, kura_evidence_cache *cache, const char *start_id,
-		     uint32_t pos, const char *upto, kura_error *err)
+/* Builds what every object of chain start_id (renewals below upto, NULL: all)
+ * shares in its record. */
+static int state_build(struct chain_state *s, kura_store *st, kura_evidence_cache *cache, const char *start_id,
+		       const char *upto, kura_error *err)
 {
 	struct link_list renewals = {0};
-	unsigned char **tok = NULL;
+	unsigned char **tok = NULL, *values = NULL;
 	size_t *tl = NULL, k = 0;
 	const kura_chain_record *r;
 	int rc = chain_walk(&tok, &tl, &k, &renewals, &r, st, cache, start_id, upto, err);
-	if (rc == 0 && r->kind != KURA_EVIDENCE_IMPORTED) /* an imported record has no tree of kura's */
-		rc = kura_chain_record_get_tree(&r, cache, st, start_id, err);
-	if (rc != 0) {
-		kura_free_tokens(tok, k);
-		free(tl);
-		free(renewals.ids);
-		free(renewals.pos);
-		return rc;
-	}
-	const EVP_MD *md = r->md;
-	size_t hlen = (size_t)EVP_MD_get_size(md), counts[80], nsib, m = r->ntokens;
-	unsigned char *values = malloc((k + 70) * hlen);
-	if (!values || pos >= r->n) {
-		rc = kura_error_set(err, values ? KURA_EVERIFY : KURA_EINTERNAL, "chain %s has no leaf %u", start_id, pos);
-		goto out;
-	}
-	if (r->kind == KURA_EVIDENCE_IMPORTED) { /* its chains as imported; renewals extend the last */
-		if ((rc = kura_er_builder_adopt(b, r->er, r->erlen, err)) != 0)
-			goto out;
-	} else { /* ATS 0: the object's leaf (or its group's members), then the siblings in the start record's tree */
-		size_t g = r->members && r->members[pos] ? r->members[pos] : 1;
-		unsigned char *grown = g > 1 ? realloc(values, (k + 70 + g) * hlen) : values;
-		if (!grown) {
-			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-			goto out;
-		}
-		values = grown;
-		memcpy(values, g > 1 ? r->values[pos] : kura_hashtree_leaf(r->tree, pos), g * hlen);
-		kura_hashtree_path(r->tree, pos, values + g * hlen, &nsib);
-		counts[0] = g;
-		for (size_t i = 1; i <= nsib; i++)
-			counts[i] = 1;
-		if ((rc = kura_er_builder_chain(b, err)) != 0 ||
-		    (rc = kura_er_builder_ats(b, md, values, counts, nsib + 1, tok[0], tl[0], err)) != 0)
-			goto out;
-	}
+	const EVP_MD *md = rc == 0 ? r->md : NULL;
+	size_t m = rc == 0 ? r->ntokens : 0, hlen = md ? (size_t)EVP_MD_get_size(md) : 0, counts[80], nsib;
+	if (rc == 0 && r->kind == KURA_EVIDENCE_IMPORTED) /* its chains as imported; renewals extend the last */
+		rc = kura_er_adopted_new(&s->adopted, r->er, r->erlen, err);
+	else if (rc == 0) /* ATS 0: only its token and algorithm are shared */
+		rc = kura_er_first_new(&s->first, md, tok[0], tl[0], err);
+	if (rc == 0 && (!(values = malloc((k + 70) * hlen)) || !(s->later = calloc(k - m + 1, sizeof *s->later))))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	/* ATS i: the hashes of every earlier token, then the siblings in renewal i's tree */
-	for (size_t i = m; i < k; i++) {
+	for (size_t i = m; rc == 0 && i < k; i++) {
 		char tid[KURA_ID_LEN + 1];
 		const kura_chain_record *t;
 		id_at(tid, renewals.ids, i - m);
 		for (size_t j = 0; j < i; j++)
 			EVP_Digest(tok[j], tl[j], values + j * hlen, NULL, md, NULL);
 		if ((rc = kura_chain_record_get_tree(&t, cache, st, tid, err)) != 0)
-			goto out;
+			break;
 		kura_hashtree_path(t->tree, renewals.pos[i - m], values + i * hlen, &nsib);
 		counts[0] = i;
-		for (size_t s = 1; s <= nsib; s++)
-			counts[s] = 1;
-		if ((rc = kura_er_builder_ats(b, md, values, counts, nsib + 1, tok[i], tl[i], err)) != 0)
-			goto out;
+		for (size_t q = 1; q <= nsib; q++)
+			counts[q] = 1;
+		if ((rc = kura_er_ats_new(&s->later[s->nlater], md, values, counts, nsib + 1, tok[i], tl[i], err)) == 0)
+			s->nlater++;
 	}
-out:
+	if (rc == 0) {
+		snprintf(s->start, sizeof s->start, "%s", start_id);
+		snprintf(s->upto, sizeof s->upto, "%s", upto ? upto : "");
+		s->generation = kura_store_generation(st);
+	} else {
+		state_clear(s);
+	}
 	free(values);
 	kura_free_tokens(tok, k);
 	free(tl);
 	free(renewals.ids);
 	free(renewals.pos);
 	return rc;
+}
+
+/* The state of a chain, from the cache or built; kept until the record being
+ * built is finished. */
+static int state_get(struct chain_state **out, kura_evidence_cache *c, kura_store *st, const char *start,
+		     const char *upto, kura_error *err)
+{
+	uint64_t generation = kura_store_generation(st);
+	const char *u = upto ? upto : "";
+	for (size_t i = 0; i < c->nstates; i++) {
+		struct chain_state *s = &c->state[i];
+		if (s->start[0] && s->generation == generation && strcmp(s->start, start) == 0 && strcmp(s->upto, u) == 0) {
+			s->used_by = c->record;
+			*out = s;
+			return 0;
+		}
+	}
+	struct chain_state *s = &c->state[c->next_state++ % c->nstates];
+	while (s->start[0] && s->used_by == c->record) /* there are more slots than the record's chains */
+		s = &c->state[c->next_state++ % c->nstates];
+	state_clear(s);
+	int rc = state_build(s, st, c, start, upto, err);
+	if (rc == 0) {
+		s->used_by = c->record;
+		*out = s;
+	}
+	return rc;
+}
+
+/* Appends one chain of the object to the record being built. */
+static int add_chain(kura_er_builder *b, kura_store *st, kura_evidence_cache *cache, const char *start_id,
+		     uint32_t pos, const char *upto, kura_error *err)
+{
+	struct chain_state *s;
+	const kura_chain_record *r;
+	int rc = state_get(&s, cache, st, start_id, upto, err);
+	if (rc == 0 && s->adopted) {
+		rc = pos == 0 ? kura_er_builder_adopt(b, s->adopted, err)
+			      : kura_error_set(err, KURA_EVERIFY, "chain %s has no leaf %u", start_id, pos);
+	} else if (rc == 0 && (rc = kura_chain_record_get_tree(&r, cache, st, start_id, err)) == 0) {
+		/* ATS 0: the object's leaf (or its group's members), then the siblings in the start record's tree */
+		unsigned char values[(255 + 64) * EVP_MAX_MD_SIZE];
+		size_t hlen = (size_t)EVP_MD_get_size(r->md), counts[1 + 64], nsib = 0;
+		size_t g = pos < r->n && r->members && r->members[pos] ? r->members[pos] : 1;
+		const kura_er_ats *ats;
+		if (pos >= r->n)
+			return kura_error_set(err, KURA_EVERIFY, "chain %s has no leaf %u", start_id, pos);
+		memcpy(values, g > 1 ? r->values[pos] : kura_hashtree_leaf(r->tree, pos), g * hlen);
+		kura_hashtree_path(r->tree, pos, values + g * hlen, &nsib);
+		counts[0] = g;
+		for (size_t i = 1; i <= nsib; i++)
+			counts[i] = 1;
+		if ((rc = kura_er_first_ats(&ats, s->first, values, counts, nsib + 1, err)) == 0 &&
+		    (rc = kura_er_builder_chain(b, err)) == 0)
+			rc = kura_er_builder_put(b, ats, err);
+	}
+	for (size_t i = 0; rc == 0 && i < s->nlater; i++)
+		rc = kura_er_builder_put(b, s->later[i], err);
+	return rc;
+}
+
+/* Makes room for a record of n chains: its chain states all stay until it is
+ * finished. */
+static int states_reserve(kura_evidence_cache *c, size_t n, kura_error *err)
+{
+	if (n < c->nstates)
+		return 0;
+	struct chain_state *g = realloc(c->state, (n + 1) * sizeof *g);
+	if (!g)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	memset(g + c->nstates, 0, (n + 1 - c->nstates) * sizeof *g);
+	c->state = g;
+	c->nstates = n + 1;
+	return 0;
 }
 
 int kura_object_evidence(unsigned char **der, size_t *len, kura_store *st, const char *id, kura_evidence_cache *cache,
@@ -555,28 +658,26 @@ int kura_object_evidence(unsigned char **der, size_t *len, kura_store *st, const
 	if (rc == 0 && n == 0 && (rc = kura_store_object(&probe, st, canon, err)) == 0) /* only objects have chains */
 		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s is not sealed yet; run kura seal", canon);
 	json_decref(probe);
+	if (rc == 0)
+		rc = states_reserve(cache, n, err);
+	cache->record++;
 	if (rc == 0 && n == 1) { /* an imported record not renewed yet is given out exactly as it came */
 		char sid[KURA_ID_LEN + 1];
+		struct chain_state *s;
 		const kura_chain_record *r;
-		struct link_list renewals = {.kinds = "T"};
 		id_at(sid, starts, 0);
-		rc = kura_chain_record_get(&r, cache, st, sid, err);
-		if (rc == 0 && r->kind == KURA_EVIDENCE_IMPORTED &&
-		    (rc = kura_store_each_evidence_of(st, sid, keep_link, &renewals, err)) == 0 && renewals.n == 0) {
+		if ((rc = state_get(&s, cache, st, sid, NULL, err)) == 0 && s->adopted && s->nlater == 0) {
 			free(starts);
 			free(pos);
+			if ((rc = kura_chain_record_get(&r, cache, st, sid, err)) != 0)
+				return rc;
 			if (!(*der = malloc(r->erlen)))
 				return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 			memcpy(*der, r->er, r->erlen);
 			*len = r->erlen;
 			return 0;
 		}
-		free(renewals.ids);
-		free(renewals.pos);
 	}
-	kura_er_builder *b = NULL;
-	if (rc == 0)
-		rc = kura_er_builder_new(&b, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char sid[KURA_ID_LEN + 1], next[KURA_ID_LEN + 1];
 		id_at(sid, starts, i);
@@ -584,11 +685,12 @@ int kura_object_evidence(unsigned char **der, size_t *len, kura_store *st, const
 			id_at(next, starts, i + 1);
 		/* a chain ends where the next one starts: later renewals of a shared
 		 * chain belong to the objects that still live in it */
-		rc = add_chain(b, st, cache, sid, pos[i], i + 1 < n ? next : NULL, err);
+		rc = add_chain(cache->builder, st, cache, sid, pos[i], i + 1 < n ? next : NULL, err);
 	}
 	if (rc == 0)
-		rc = kura_er_builder_finish(b, der, len, err);
-	kura_er_builder_free(b);
+		rc = kura_er_builder_finish(cache->builder, der, len, err);
+	else
+		kura_er_builder_clear(cache->builder);
 	free(starts);
 	free(pos);
 	return rc;

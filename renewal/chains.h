@@ -95,7 +95,11 @@ int kura_object_digests(unsigned char *out, size_t *count, kura_store *st, const
 			int reread, kura_error *err);
 
 /* Remembers the last parsed records (a seal shared by a million objects is read
- * and its tree built once). */
+ * and its tree built once), and for kura_object_evidence what the records of one
+ * chain's objects share (its renewals, their ATSs encoded once): a record for the
+ * next object of the same chain costs its own reduced tree. Use one cache for many
+ * objects, best in ID order (neighbours share chains); what it keeps of a chain
+ * is rebuilt when the store was written through its handle since. One thread. */
 typedef struct kura_evidence_cache kura_evidence_cache;
 int kura_evidence_cache_new(kura_evidence_cache **out, kura_error *err);
 void kura_evidence_cache_free(kura_evidence_cache *c);

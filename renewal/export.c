@@ -98,12 +98,26 @@ static void safe_name(char *out, const char *name)
 	out[n] = '\0';
 }
 
+/* What tokens/INDEX.tsv says of a token (genTime, in seconds, imprint hash and
+ * value), kept for the next objects: the objects of one seal carry the same
+ * tokens, and parsing one (a CMS SignedData with its certificates) costs more
+ * than all the rest of a small object's export. */
+struct token_memo {
+	unsigned char *tok;
+	size_t len;
+	char tail[64 + KURA_TIME_BUFSZ + 2 * EVP_MAX_MD_SIZE];
+};
+
+#define TOKEN_MEMOS 8
+
 struct exporter {
 	kura_store *st;
 	kura_bag_writer *w;
 	kura_evidence_cache *cache;
 	kura_progress *progress;
 	kura_export_result *res;
+	struct token_memo memo[TOKEN_MEMOS];
+	unsigned next_memo;
 };
 
 static int put_bytes(void *ud, const unsigned char *p, size_t n, kura_error *err)
@@ -112,34 +126,60 @@ static int put_bytes(void *ud, const unsigned char *p, size_t n, kura_error *err
 }
 
 struct token_files {
-	kura_bag_writer *w;
+	struct exporter *x;
 	const char *dir;
 	char *index;
 	size_t len;
 };
 
-static int put_token(void *ud, size_t chain, size_t ats, size_t nats, const unsigned char *tok, size_t len,
-		     kura_error *err)
+/* The INDEX.tsv columns of a token after its file name (owned by x->memo). */
+static int token_columns(const char **out, struct exporter *x, const unsigned char *tok, size_t len, kura_error *err)
 {
-	(void)nats;
-	struct token_files *t = ud;
-	char path[256], line[400], when[KURA_TIME_BUFSZ], hex[2 * EVP_MAX_MD_SIZE + 1] = "";
-	snprintf(path, sizeof path, "%s/tokens/%zu-%zu.tsr", t->dir, chain, ats);
-	int rc = kura_bag_add(t->w, path, tok, len, err);
+	for (int i = 0; i < TOKEN_MEMOS; i++)
+		if (x->memo[i].tok && x->memo[i].len == len && memcmp(x->memo[i].tok, tok, len) == 0) {
+			*out = x->memo[i].tail;
+			return 0;
+		}
 	kura_tst *tst = NULL;
-	if (rc == 0 && (rc = kura_tst_parse(&tst, tok, len, err)) != 0)
-		kura_error_wrap(err, "token %zu-%zu", chain, ats);
+	int rc = kura_tst_parse(&tst, tok, len, err);
 	if (rc != 0)
 		return rc;
+	struct token_memo *m = &x->memo[x->next_memo++ % TOKEN_MEMOS];
+	free(m->tok);
+	if (!(m->tok = malloc(len))) {
+		kura_tst_free(tst);
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	memcpy(m->tok, tok, len);
+	m->len = len;
+	char when[KURA_TIME_BUFSZ], hex[2 * EVP_MAX_MD_SIZE + 1] = "";
 	size_t ilen;
 	const unsigned char *imprint = kura_tst_imprint(tst, &ilen);
 	const char *hash = kura_hash_name_by_nid(kura_tst_imprint_nid(tst));
 	if (ilen <= EVP_MAX_MD_SIZE)
 		kura_hex_encode(hex, imprint, ilen);
 	kura_time_format(when, kura_tst_gentime(tst));
-	int n = snprintf(line, sizeof line, "%zu-%zu.tsr\t%s\t%lld\t%s\t%s\n", chain, ats, when,
-			 (long long)(kura_tst_gentime(tst) / 1000), hash ? hash : "?", hex);
+	snprintf(m->tail, sizeof m->tail, "%s\t%lld\t%s\t%s", when, (long long)(kura_tst_gentime(tst) / 1000),
+		 hash ? hash : "?", hex);
 	kura_tst_free(tst);
+	*out = m->tail;
+	return 0;
+}
+
+static int put_token(void *ud, size_t chain, size_t ats, size_t nats, const unsigned char *tok, size_t len,
+		     kura_error *err)
+{
+	(void)nats;
+	struct token_files *t = ud;
+	char path[256], line[400];
+	const char *columns = NULL;
+	snprintf(path, sizeof path, "%s/tokens/%zu-%zu.tsr", t->dir, chain, ats);
+	int rc = kura_bag_add(t->x->w, path, tok, len, err);
+	if (rc == 0 && (rc = token_columns(&columns, t->x, tok, len, err)) != 0)
+		kura_error_wrap(err, "token %zu-%zu", chain, ats);
+	if (rc != 0)
+		return rc;
+	int n = snprintf(line, sizeof line, "%zu-%zu.tsr\t%s\n", chain, ats, columns);
 	char *g = realloc(t->index, t->len + (size_t)n + 1);
 	if (!g)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
@@ -198,7 +238,7 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	unsigned char *der = NULL;
 	size_t len = 0;
 	char name[MAX_NAME + 2], dir[64], path[MAX_NAME + 80], *meta = NULL;
-	struct token_files tf = {x->w, dir, NULL, 0};
+	struct token_files tf = {x, dir, NULL, 0};
 	kura_error why = {0};
 	int rc = kura_store_object(&o, x->st, id, err);
 	if (rc != 0)
@@ -370,6 +410,8 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 	kura_progress_free(x.progress);
 	kura_bag_writer_free(x.w);
 	kura_evidence_cache_free(x.cache);
+	for (int i = 0; i < TOKEN_MEMOS; i++)
+		free(x.memo[i].tok);
 	free(wanted);
 	return rc;
 }
