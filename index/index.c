@@ -13,8 +13,21 @@
  * later open (each kura command) replays that much of the write-ahead log. */
 #define FLUSH_ON_CLOSE (8u << 20)
 
+/* Consecutive seal ranges read by the last lookup: objects are mostly looked up
+ * in ID order, and the next object's seal is then found without a seek. */
+#define WINDOW 64
+struct range_window {
+	int valid, to_end;         /* to_end: no range after the last one held */
+	uint64_t writes;           /* ix->writes when read */
+	char from[KURA_ID_CHARS];  /* they start at the first range whose last ID is >= from */
+	size_t n;
+	kura_index_range r[WINDOW];
+};
+
 struct kura_index {
 	int readonly;
+	uint64_t writes; /* batches written through this handle */
+	struct range_window window;
 	/* A read-only index never changes, so its iterators are kept for the next
 	 * scan (creating one costs more than a short scan); a writable index gets a
 	 * fresh one per scan, which sees the writes before it. */
@@ -280,6 +293,7 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
 {
 	char *msg = NULL;
 	rocksdb_write(ix->db, sync ? ix->wsync : ix->wnosync, b->wb, &msg);
+	ix->writes++;
 	if (msg)
 		return db_error(err, msg, "write");
 	return 0;
@@ -565,25 +579,59 @@ static int decode_range(kura_index_range *r, const char *k, size_t klen, const c
 	return 0;
 }
 
-int kura_index_find_range(kura_index_range *out, kura_index *ix, const char *id, kura_error *err)
+/* Fills the window with the ranges from the first whose last ID is >= id on. */
+static int window_fill(kura_index *ix, const char *id, kura_error *err)
 {
+	struct range_window *w = &ix->window;
 	char key[1 + KURA_ID_CHARS];
 	id_key(key, 'r', id);
+	w->n = 0;
+	w->valid = 0;
 	rocksdb_iterator_t *it = iterator_take(ix);
-	rocksdb_iter_seek(it, key, sizeof key); /* the range with the smallest last >= id */
-	size_t klen = 0, vlen = 0;
-	const char *k = rocksdb_iter_valid(it) ? rocksdb_iter_key(it, &klen) : NULL;
-	int rc = 1;
-	if (k && klen > 0 && k[0] == 'r') {
-		const char *v = rocksdb_iter_value(it, &vlen);
-		rc = decode_range(out, k + 1, klen - 1, v, vlen, err);
-		if (rc == 0 && strcmp(out->first, id) > 0)
-			rc = 1;
+	int rc = 0;
+	for (rocksdb_iter_seek(it, key, sizeof key); rc == 0 && w->n < WINDOW && rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen), *v;
+		if (klen == 0 || k[0] != 'r')
+			break;
+		v = rocksdb_iter_value(it, &vlen);
+		rc = decode_range(&w->r[w->n++], k + 1, klen - 1, v, vlen, err);
 	}
 	char *msg = NULL;
 	rocksdb_iter_get_error(it, &msg);
 	iterator_give(ix, it, msg != NULL);
-	return msg ? db_error(err, msg, "scan") : rc;
+	if (msg)
+		return db_error(err, msg, "scan");
+	if (rc == 0) {
+		memcpy(w->from, id, KURA_ID_CHARS);
+		w->to_end = w->n < WINDOW;
+		w->writes = ix->writes;
+		w->valid = 1;
+	}
+	return rc;
+}
+
+int kura_index_find_range(kura_index_range *out, kura_index *ix, const char *id, kura_error *err)
+{
+	struct range_window *w = &ix->window;
+	int inside = w->valid && w->writes == ix->writes && memcmp(id, w->from, KURA_ID_CHARS) >= 0 &&
+		     (w->to_end || (w->n > 0 && memcmp(id, w->r[w->n - 1].last, KURA_ID_CHARS) <= 0));
+	int rc = inside ? 0 : window_fill(ix, id, err);
+	if (rc != 0)
+		return rc;
+	size_t lo = 0, hi = w->n; /* the first range whose last ID is >= id */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(w->r[mid].last, id, KURA_ID_CHARS) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == w->n || memcmp(w->r[lo].first, id, KURA_ID_CHARS) > 0)
+		return 1;
+	*out = w->r[lo];
+	return 0;
 }
 
 struct range_walk {
