@@ -67,6 +67,12 @@ int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, ku
 typedef int (*kura_store_id_fn)(void *ud, const char *id, kura_error *err);
 int kura_store_each_id(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err);
 
+/* Calls fn with the ID and the description of every object, in ingest order:
+ * the description as stored (without kura_store_object's "stored", "segment"
+ * and "offset", which cost more lookups), borrowed for the call. */
+typedef int (*kura_store_described_fn)(void *ud, const char *id, json_t *object, kura_error *err);
+int kura_store_each_description(kura_store *st, kura_store_described_fn fn, void *ud, kura_error *err);
+
 /* Streams an object's bytes to fn, verifying the SHA-256 as it goes: KURA_EVERIFY
  * (after fn has seen the bytes) if they are damaged. */
 typedef int (*kura_store_bytes_fn)(void *ud, const unsigned char *p, size_t n, kura_error *err);
@@ -136,6 +142,10 @@ int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id,
  * where ingest computed them. */
 int kura_store_digest_group(unsigned char *out, size_t *count, size_t max, kura_store *st, const char *id,
 			    const EVP_MD *md, int reread, kura_error *err);
+/* The same for an object whose description the caller has (from
+ * kura_store_each_description or kura_store_object): one lookup fewer. */
+int kura_store_digest_described(unsigned char *out, size_t *count, size_t max, kura_store *st, json_t *object,
+				const EVP_MD *md, int reread, kura_error *err);
 
 /* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
  * place with the IDs of the objects that depend on it. *damaged counts them. */
