@@ -28,9 +28,11 @@
  * a seal whose tree does not lead to its token, damaged bytes, and a digest that
  * is not in the object's first list. A signed document's signature is decided
  * per object either way. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "evidence/tst.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
@@ -221,9 +223,18 @@ static int in_first_list(const kura_chain_record *r, uint32_t pos, const unsigne
 	return 1;
 }
 
-/* The object's report through its seal, or FULL_WAY. object: its description
- * (NULL: looked up). */
-static int shortcut(json_t **report, int *group, kura_verifier *v, const char *id, json_t *object, kura_error *err)
+/* Digests read ahead by the worker thread (see the whole store below). */
+struct read_ahead {
+	const EVP_MD *md;
+	int rc;
+	size_t count;
+	unsigned char digests[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
+};
+
+/* The object's report through its seal, or FULL_WAY. pre: its digests when
+ * they were read ahead (NULL: read them here). */
+static int shortcut(json_t **report, int *group, kura_verifier *v, const char *id, const struct read_ahead *pre,
+		    kura_error *err)
 {
 	char *starts = NULL, sid[KURA_ID_LEN + 1];
 	uint32_t *pos = NULL, p = 0;
@@ -240,10 +251,16 @@ static int shortcut(json_t **report, int *group, kura_verifier *v, const char *i
 	const kura_chain_record *r = NULL;
 	if (!s || !s->usable || kura_chain_record_get(&r, v->cache, v->st, sid, NULL) != 0 || p >= r->n)
 		return FULL_WAY;
-	unsigned char digests[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
+	unsigned char own[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
+	const unsigned char *digests = own;
+	if (pre && pre->md == r->md) {
+		rc = pre->rc;
+		count = pre->count;
+		digests = pre->digests;
+	} else { /* not read ahead, or under another hash than the seal's */
+		rc = kura_object_digests(own, &count, v->st, id, r->md, 1, NULL);
+	}
 	/* damaged bytes, or a digest the seal does not hold: the full way's words */
-	rc = object ? kura_store_digest_described(digests, &count, 1 + KURA_INGEST_MAX_MEMBERS, v->st, object, r->md, 1, NULL)
-		    : kura_object_digests(digests, &count, v->st, id, r->md, 1, NULL);
 	if (rc != 0 || !in_first_list(r, p, digests, count))
 		return FULL_WAY;
 	if (s->report) {
@@ -259,11 +276,11 @@ static int shortcut(json_t **report, int *group, kura_verifier *v, const char *i
 
 /* ---------------------------------------------------------------- reports */
 
-static int check(json_t **out, kura_verifier *v, const char *id, json_t *object, kura_error *err)
+static int check(json_t **out, kura_verifier *v, const char *id, const struct read_ahead *pre, kura_error *err)
 {
 	json_t *report = NULL;
 	int group = 0, whole;
-	int rc = v->deep ? FULL_WAY : shortcut(&report, &group, v, id, object, err);
+	int rc = v->deep ? FULL_WAY : shortcut(&report, &group, v, id, pre, err);
 	if (rc == FULL_WAY)
 		rc = full_way(&report, &group, &whole, v, id, err);
 	if (rc != 0)
@@ -296,25 +313,172 @@ int kura_verifier_check(json_t **report, kura_verifier *v, const char *id, kura_
 	return check(report, v, id, NULL, err);
 }
 
-struct each {
+/* ---------------------------------------------------------------- the whole store
+ *
+ * The second core: a worker thread parses a batch of descriptions and reads
+ * back, decompresses and hashes those objects' stored bytes (under the store's
+ * hash, through a store reader of its own: index lookups are safe from any
+ * thread) while this thread checks and reports the batch before it. Everything
+ * else (the evidence, the caches, the reports) stays on this thread, and a batch
+ * changes hands only under the lock. */
+#define BATCH 256
+
+struct item {
+	char id[KURA_ID_LEN + 1];
+	char *text;     /* the description as stored */
+	json_t *object; /* parsed by the worker (NULL: unreadable) */
+	struct read_ahead pre;
+};
+
+struct batch {
+	struct item item[BATCH];
+	size_t n;
+};
+
+struct pipeline {
 	kura_verifier *v;
 	kura_verifier_report_fn fn;
 	void *ud;
+	kura_store_reader *reader; /* the worker's */
+	struct batch batch[2];
+	int filling;               /* the batch this thread fills */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct batch *job;         /* the worker's, until it sets it NULL */
+	int stop;
 };
 
-static int each_step(void *ud, const char *id, json_t *object, kura_error *err)
+static void prepare(struct pipeline *p, struct item *it)
 {
-	struct each *e = ud;
-	json_t *report = NULL;
-	int rc = check(&report, e->v, id, object, err);
-	if (rc == 0)
-		rc = e->fn(e->ud, id, report, err);
-	json_decref(report);
+	it->object = json_loads(it->text, 0, NULL);
+	it->pre.rc = FULL_WAY;
+	if (it->object && json_is_object(it->object) && !p->v->deep)
+		it->pre.rc = kura_store_reader_digests(it->pre.digests, &it->pre.count, 1 + KURA_INGEST_MAX_MEMBERS,
+						       p->reader, it->object, it->pre.md, NULL);
+}
+
+static void *work(void *arg)
+{
+	struct pipeline *p = arg;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->job && !p->stop)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (!p->job)
+			break;
+		struct batch *b = p->job;
+		pthread_mutex_unlock(&p->lock);
+		for (size_t i = 0; i < b->n; i++)
+			prepare(p, &b->item[i]);
+		pthread_mutex_lock(&p->lock);
+		p->job = NULL;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* Waits until the worker has finished its batch. */
+static void wait_worker(struct pipeline *p)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->job)
+		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void clear_batch(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->item[i].text);
+		json_decref(b->item[i].object);
+	}
+	b->n = 0;
+}
+
+/* Checks and reports a batch the worker has prepared, then empties it. */
+static int report_batch(struct pipeline *p, struct batch *b, kura_error *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		struct item *it = &b->item[i];
+		json_t *report = NULL;
+		if (!it->object || !json_is_object(it->object))
+			rc = kura_error_set(err, KURA_EIO, "object %s has an unreadable description; run kura reindex", it->id);
+		else if ((rc = check(&report, p->v, it->id, &it->pre, err)) == 0)
+			rc = p->fn(p->ud, it->id, report, err);
+		json_decref(report);
+	}
+	clear_batch(b);
 	return rc;
+}
+
+/* Gives the batch being filled to the worker and reports the one it prepared before. */
+static int hand_over(struct pipeline *p, kura_error *err)
+{
+	struct batch *full = &p->batch[p->filling], *done = &p->batch[!p->filling];
+	wait_worker(p);
+	pthread_mutex_lock(&p->lock);
+	p->job = full;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	p->filling = !p->filling;
+	return report_batch(p, done, err);
+}
+
+static int collect(void *ud, const char *id, const char *json, size_t len, kura_error *err)
+{
+	struct pipeline *p = ud;
+	struct batch *b = &p->batch[p->filling];
+	struct item *it = &b->item[b->n];
+	if (!(it->text = malloc(len + 1)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	memcpy(it->text, json, len);
+	it->text[len] = '\0';
+	memcpy(it->id, id, KURA_ID_LEN);
+	it->id[KURA_ID_LEN] = '\0';
+	it->object = NULL;
+	b->n++;
+	return b->n == BATCH ? hand_over(p, err) : 0;
 }
 
 int kura_verifier_each(kura_verifier *v, kura_verifier_report_fn fn, void *ud, kura_error *err)
 {
-	struct each e = {v, fn, ud};
-	return kura_store_each_description(v->st, each_step, &e, err);
+	struct pipeline *p = calloc(1, sizeof *p);
+	pthread_t worker;
+	int rc = p ? kura_store_reader_new(&p->reader, v->st, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc != 0) {
+		free(p);
+		return rc;
+	}
+	p->v = v;
+	p->fn = fn;
+	p->ud = ud;
+	for (int b = 0; b < 2; b++)
+		for (size_t i = 0; i < BATCH; i++)
+			p->batch[b].item[i].pre.md = kura_hash_by_name(kura_store_hash(v->st));
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if (pthread_create(&worker, NULL, work, p) != 0) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "cannot start a thread");
+	} else {
+		rc = kura_store_each_description(v->st, collect, p, err);
+		if (rc == 0) /* the last batch, partly filled, then the one the worker has */
+			rc = hand_over(p, err);
+		wait_worker(p);
+		if (rc == 0)
+			rc = report_batch(p, &p->batch[!p->filling], err);
+		pthread_mutex_lock(&p->lock);
+		p->stop = 1;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(worker, NULL);
+	}
+	clear_batch(&p->batch[0]);
+	clear_batch(&p->batch[1]);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	kura_store_reader_free(p->reader);
+	free(p);
+	return rc;
 }
