@@ -1,38 +1,43 @@
 /* Store-wide verification (see verify_store.h).
  *
- * THE SHORTCUT, and why its reports equal the full way's. An object whose only
- * chain starts at a seal ('S', renewed by time-stamp renewals 'T' or not) gets a
- * record in which everything but the first archive time-stamp's reduced tree is
- * the same for every object of that seal: the tokens (as augmented by later
- * renewals), the renewals' first lists (hashes of the chain's earlier tokens)
- * and their trees' paths (at the seal's position in each renewal). The first
- * ATS holds the object's leaf (or its group's member values) and the path from
- * it to the root of the seal's tree. So, once per seal:
- *   - the root of the tree over ALL the seal's leaves must equal the imprint of
- *     the chain's first token (as the record carries it), under the seal's hash;
- *     then every leaf's path leads to the imprint, by the rule that matched for
- *     the first object (one-value lists pass through: the seal's binary tree);
- *   - the seal's first object that passes its own check below is verified the
- *     full way, and its report (before any document signature) is kept.
+ * THE SHORTCUT, and why its reports equal the full way's. Objects whose chains
+ * start at the same records (a seal 'S', then any hash-tree renewals 'H'; each
+ * chain extended by the same time-stamp renewals 'T') get records that differ
+ * only in the first archive time-stamp of each chain: its first list (the
+ * object's leaf, or its group's member values) and the path from there to the
+ * root of that record's tree. Everything else — the tokens (as augmented by later
+ * renewals), the renewals' first lists (hashes of the chain's earlier tokens),
+ * their paths (at the chain's position in each renewal) — is the same. So, once
+ * per such state:
+ *   - the root of the tree over ALL the leaves of each start record must equal
+ *     the imprint of its chain's first token (as the record carries it), under
+ *     the record's hash; then every leaf's path leads to the imprint, by the rule
+ *     one-value lists pass through (kura's binary trees);
+ *   - its first object that passes its own checks below is verified the full way,
+ *     and its report (before any document signature) is kept.
  * And for every object: its stored bytes are read back, decompressed and hashed
- * (the check that finds a damaged document, never skipped), and each digest must
- * be in its first list, as the full way requires. Then its report is the kept
- * one. Tokens, trust, algorithms and revocation at the right times were judged
- * by the full way, and depend on the chain alone.
+ * (the check that finds a damaged document, never skipped); in chain 0 each
+ * digest must be in its first list, and in each hash-tree renewal k each
+ * H'(H'(data) || ha) must be, with ha = H'(DER of the object's own chains
+ * 0..k-1): the first object's record decoded once, each chain's first ATS
+ * replaced by this object's, and encoded as the verifier encodes it. Then its
+ * report is the kept one: tokens, trust, algorithms and revocation at the right
+ * times were judged by the full way and depend on the chains alone.
  *
- * The full way remains for everything else, where the record differs per object
- * beyond its leaf or a check above fails, so that its report says exactly what it
- * says today: objects not sealed yet, chains started by a hash-tree renewal ('H':
- * their leaf is H'(H'(data) || H'(the object's earlier chains)), which takes the
- * object's own record to compute), imported records ('I': each object's own),
- * a seal whose tree does not lead to its token, damaged bytes, and a digest that
- * is not in the object's first list. A signed document's signature is decided
- * per object either way. */
+ * The full way remains wherever that does not hold, so that its report says
+ * exactly what it says today: objects not sealed yet, imported records ('I':
+ * each object's own, kept byte for byte), a record whose tree does not lead to
+ * its token, damaged bytes, a digest that is not in the object's first list (or
+ * matches only the tolerated sorted form of a hash-tree renewal), more than
+ * MAX_CHAINS chains. A signed document's signature is decided per object either
+ * way. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/hash.h"
+#include "evidence/ers_asn1.h"
+#include "evidence/hashtree.h"
 #include "evidence/tst.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
@@ -43,14 +48,27 @@
 #include "renewal/tsa_setup.h"
 #include "renewal/verify_store.h"
 
-#define SEALS 16     /* seals remembered; objects come in ingest order, so seal by seal */
+#define STATES 16    /* chain states remembered; objects come in ingest order, so seal by seal */
+#define MAX_CHAINS 8 /* a seal and hash-tree renewals; more: the full way */
 #define FULL_WAY 1   /* the shortcut does not apply: go the full way */
 
-struct seal {
-	char id[KURA_ID_LEN + 1];
-	int usable;     /* the tree over all leaves leads to the chain's first token */
+/* The objects whose chains start at the same records: a seal, and the
+ * hash-tree renewals after it (each chain with the same time-stamp renewals). */
+struct state {
+	char starts[MAX_CHAINS * KURA_ID_LEN];
+	size_t n;
+	int usable;     /* each record's tree over all its leaves leads to its chain's first token */
+	KURA_ER *model; /* n > 1: an object's record, whose first ATSs of each chain
+			   are replaced by each object's own to hash its earlier chains */
 	json_t *report; /* the report of its first object verified the full way */
 };
+
+static void state_clear(struct state *s)
+{
+	json_decref(s->report);
+	KURA_ER_free(s->model);
+	memset(s, 0, sizeof *s);
+}
 
 struct kura_verifier {
 	kura_store *st;
@@ -61,7 +79,7 @@ struct kura_verifier {
 	kura_trust_cache *trust;
 	kura_evidence_cache *cache;
 	kura_er_verify_opts opts;
-	struct seal seal[SEALS];
+	struct state state[STATES];
 	unsigned next;
 };
 
@@ -99,8 +117,8 @@ void kura_verifier_free(kura_verifier *v)
 {
 	if (!v)
 		return;
-	for (int i = 0; i < SEALS; i++)
-		json_decref(v->seal[i].report);
+	for (int i = 0; i < STATES; i++)
+		state_clear(&v->state[i]);
 	kura_evidence_cache_free(v->cache);
 	kura_trust_cache_free(v->trust);
 	sk_X509_pop_free(v->anchors, X509_free);
@@ -170,17 +188,18 @@ static int full_way(json_t **report, int *group, int *whole, kura_verifier *v, c
 
 /* ---------------------------------------------------------------- the shortcut */
 
-/* Is the seal's tree over all its leaves the one its chain's first token stamped?
+/* Is the tree over all the leaves of record sid (of kind) the one its chain's
+ * first token stamped (the chain up to the record upto starts, NULL: all)?
  * Anything unreadable or unexpected: no (the full way will say what). */
-static int seal_usable(kura_verifier *v, const char *sid)
+static int chain_usable(kura_verifier *v, const char *sid, const char *upto, char kind)
 {
 	const kura_chain_record *r = NULL;
 	unsigned char **tok = NULL;
 	size_t *tl = NULL, k = 0, ilen = 0;
 	const EVP_MD *md = NULL;
 	kura_tst *first = NULL;
-	int ok = kura_chain_record_get(&r, v->cache, v->st, sid, NULL) == 0 && r->kind == KURA_EVIDENCE_SEAL &&
-		 kura_chain_tokens(&tok, &tl, &k, NULL, &md, v->st, v->cache, sid, NULL, NULL) == 0 && k > 0 &&
+	int ok = kura_chain_record_get(&r, v->cache, v->st, sid, NULL) == 0 && r->kind == kind &&
+		 kura_chain_tokens(&tok, &tl, &k, NULL, &md, v->st, v->cache, sid, upto, NULL) == 0 && k > 0 &&
 		 kura_tst_parse(&first, tok[0], tl[0], NULL) == 0 &&
 		 kura_tst_imprint_nid(first) == EVP_MD_get_type(md) &&
 		 kura_chain_record_get_tree(&r, v->cache, v->st, sid, NULL) == 0 && r->md == md;
@@ -192,22 +211,56 @@ static int seal_usable(kura_verifier *v, const char *sid)
 	return ok;
 }
 
-static struct seal *seal_of(kura_verifier *v, const char *sid)
+static void id_at(char out[KURA_ID_LEN + 1], const char *ids, size_t i)
 {
-	for (int i = 0; i < SEALS; i++)
-		if (strcmp(v->seal[i].id, sid) == 0)
-			return &v->seal[i];
-	struct seal *s = &v->seal[v->next++ % SEALS];
-	json_decref(s->report);
-	s->report = NULL;
-	memcpy(s->id, sid, sizeof s->id);
-	s->usable = seal_usable(v, sid);
+	memcpy(out, ids + i * KURA_ID_LEN, KURA_ID_LEN);
+	out[KURA_ID_LEN] = '\0';
+}
+
+/* Judges the chains that start at starts (n of them) for the shortcut; id: an
+ * object of theirs, whose record serves as the model of the earlier chains. */
+static void state_judge(kura_verifier *v, struct state *s, const char *id)
+{
+	char sid[KURA_ID_LEN + 1], next[KURA_ID_LEN + 1];
+	s->usable = 1;
+	for (size_t k = 0; s->usable && k < s->n; k++) {
+		id_at(sid, s->starts, k);
+		if (k + 1 < s->n)
+			id_at(next, s->starts, k + 1);
+		s->usable = chain_usable(v, sid, k + 1 < s->n ? next : NULL, k == 0 ? KURA_EVIDENCE_SEAL : KURA_EVIDENCE_HASHTREE);
+	}
+	unsigned char *der = NULL;
+	size_t len = 0;
+	if (s->usable && s->n > 1 && kura_object_evidence(&der, &len, v->st, id, v->cache, NULL) == 0) {
+		const unsigned char *p = der;
+		s->model = d2i_KURA_ER(NULL, &p, (long)len);
+	}
+	free(der);
+	if (s->n > 1) {
+		KURA_ATS_SEQ *seq = s->model ? s->model->archiveTimeStampSequence : NULL;
+		int ok = seq && (size_t)sk_KURA_ATS_CHAIN_num(seq) == s->n;
+		for (size_t k = 0; ok && k < s->n; k++)
+			ok = sk_KURA_ATS_num(sk_KURA_ATS_CHAIN_value(seq, (int)k)) > 0;
+		s->usable &= ok;
+	}
+}
+
+static struct state *state_of(kura_verifier *v, const char *starts, size_t n, const char *id)
+{
+	for (int i = 0; i < STATES; i++)
+		if (v->state[i].n == n && memcmp(v->state[i].starts, starts, n * KURA_ID_LEN) == 0)
+			return &v->state[i];
+	struct state *s = &v->state[v->next++ % STATES];
+	state_clear(s);
+	memcpy(s->starts, starts, n * KURA_ID_LEN);
+	s->n = n;
+	state_judge(v, s, id);
 	return s;
 }
 
-/* Is every digest (count of them) in the first list of the object at position
- * pos of seal r: its group's member values, or its leaf? */
-static int in_first_list(const kura_chain_record *r, uint32_t pos, const unsigned char *digests, size_t count)
+/* Is every value (count of them) in the first list of the object at position
+ * pos of record r: its group's member values, or its leaf? */
+static int in_first_list(const kura_chain_record *r, uint32_t pos, const unsigned char *values, size_t count)
 {
 	size_t hlen = (size_t)EVP_MD_get_size(r->md);
 	int group = r->members && r->members[pos];
@@ -215,12 +268,58 @@ static int in_first_list(const kura_chain_record *r, uint32_t pos, const unsigne
 	size_t m = group ? r->members[pos] : 1;
 	for (size_t i = 0; i < count; i++) {
 		size_t j = 0;
-		while (j < m && memcmp(digests + i * hlen, list + j * hlen, hlen) != 0)
+		while (j < m && memcmp(values + i * hlen, list + j * hlen, hlen) != 0)
 			j++;
 		if (j == m)
 			return 0;
 	}
 	return 1;
+}
+
+/* The reduced tree of the object at pos in record r, as its record carries it
+ * (renewal/chains.c): its leaf (or its group's member values), then the siblings
+ * of its path, one list each. */
+static STACK_OF(KURA_PHT) *reduced_tree(const kura_chain_record *r, uint32_t pos)
+{
+	size_t hlen = (size_t)EVP_MD_get_size(r->md), g = r->members && r->members[pos] ? r->members[pos] : 1, nsib = 0;
+	unsigned char sib[64 * EVP_MAX_MD_SIZE];
+	const unsigned char *values = g > 1 ? r->values[pos] : kura_hashtree_leaf(r->tree, pos);
+	STACK_OF(KURA_PHT) *t = sk_KURA_PHT_new_null();
+	kura_hashtree_path(r->tree, pos, sib, &nsib);
+	for (size_t k = 0; t && k <= nsib; k++) {
+		KURA_PHT *list = sk_ASN1_OCTET_STRING_new_null();
+		if (!list || !sk_KURA_PHT_push(t, list)) {
+			sk_ASN1_OCTET_STRING_free(list);
+			goto bad;
+		}
+		for (size_t i = 0; i < (k == 0 ? g : 1); i++) {
+			ASN1_OCTET_STRING *o = ASN1_OCTET_STRING_new();
+			if (!o || !ASN1_OCTET_STRING_set(o, k == 0 ? values + i * hlen : sib + (k - 1) * hlen, (int)hlen) ||
+			    !sk_ASN1_OCTET_STRING_push(list, o)) {
+				ASN1_OCTET_STRING_free(o);
+				goto bad;
+			}
+		}
+	}
+	return t;
+bad:
+	sk_KURA_PHT_pop_free(t, KURA_PHT_free);
+	return NULL;
+}
+
+/* ha of a hash-tree renewal that starts chain k: H'(DER of chains 0..k-1), as
+ * the verifier computes it from the object's record (evidence/verify.c). */
+static int earlier_chains_hash(unsigned char *ha, KURA_ER *model, size_t k, const EVP_MD *md)
+{
+	KURA_ATS_SEQ *seq = model->archiveTimeStampSequence, *earlier = sk_KURA_ATS_CHAIN_new_null();
+	for (size_t j = 0; earlier && j < k; j++)
+		sk_KURA_ATS_CHAIN_push(earlier, sk_KURA_ATS_CHAIN_value(seq, (int)j));
+	unsigned char *enc = NULL;
+	int elen = earlier ? i2d_KURA_ATS_SEQ(earlier, &enc) : -1;
+	int ok = elen > 0 && EVP_Digest(enc, (size_t)elen, ha, NULL, md, NULL) == 1;
+	sk_KURA_ATS_CHAIN_free(earlier);
+	OPENSSL_free(enc);
+	return ok ? 0 : -1;
 }
 
 /* Digests read ahead by the worker thread (see the whole store below). */
@@ -231,38 +330,75 @@ struct read_ahead {
 	unsigned char digests[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
 };
 
-/* The object's report through its seal, or FULL_WAY. pre: its digests when
- * they were read ahead (NULL: read them here). */
+/* Does the object (at pos[k] of each chain's start record) pass the per-object
+ * checks of the shortcut: in chain 0 its digests in its first list, in each
+ * hash-tree renewal k its H'(H'(data) || ha) (ha over its own earlier chains)?
+ * *count: its digests (more than 1: a group). */
+static int object_fits(struct state *s, kura_verifier *v, const char *id, const uint32_t *pos, const struct read_ahead *pre,
+		       size_t *count)
+{
+	struct read_ahead own = {0};
+	const struct read_ahead *d = NULL;
+	for (size_t k = 0; k < s->n; k++) {
+		char sid[KURA_ID_LEN + 1];
+		const kura_chain_record *r = NULL;
+		id_at(sid, s->starts, k);
+		if (kura_chain_record_get_tree(&r, v->cache, v->st, sid, NULL) != 0 || pos[k] >= r->n)
+			return 0;
+		if (!d || d->md != r->md) {
+			if (pre && pre->md == r->md) {
+				d = pre;
+			} else { /* not read ahead, or under another hash */
+				own.md = r->md;
+				own.rc = kura_object_digests(own.digests, &own.count, v->st, id, r->md, 1, NULL);
+				d = &own;
+			}
+		}
+		/* damaged bytes, or a digest the record does not hold: the full way's words */
+		if (d->rc != 0)
+			return 0;
+		size_t hlen = (size_t)EVP_MD_get_size(r->md);
+		unsigned char leaves[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE], ha[EVP_MAX_MD_SIZE];
+		if (k == 0) {
+			memcpy(leaves, d->digests, d->count * hlen);
+		} else {
+			if (earlier_chains_hash(ha, s->model, k, r->md) != 0)
+				return 0;
+			for (size_t i = 0; i < d->count; i++)
+				kura_hash_pair(leaves + i * hlen, r->md, d->digests + i * hlen, ha, hlen, 0);
+		}
+		if (!in_first_list(r, pos[k], leaves, d->count))
+			return 0;
+		if (k + 1 < s->n) { /* this object's first ATS of chain k, for the ha of the next */
+			KURA_ATS *ats = sk_KURA_ATS_value(sk_KURA_ATS_CHAIN_value(s->model->archiveTimeStampSequence, (int)k), 0);
+			STACK_OF(KURA_PHT) *t = reduced_tree(r, pos[k]);
+			if (!t)
+				return 0;
+			sk_KURA_PHT_pop_free(ats->reducedHashtree, KURA_PHT_free);
+			ats->reducedHashtree = t;
+		}
+		if (k == 0)
+			*count = d->count;
+	}
+	return 1;
+}
+
+/* The object's report through its chains' shared one, or FULL_WAY. pre: its
+ * digests when they were read ahead (NULL: read them here). */
 static int shortcut(json_t **report, int *group, kura_verifier *v, const char *id, const struct read_ahead *pre,
 		    kura_error *err)
 {
-	char *starts = NULL, sid[KURA_ID_LEN + 1];
-	uint32_t *pos = NULL, p = 0;
+	char *starts = NULL;
+	uint32_t *pos = NULL;
 	size_t n = 0, count = 0;
-	int rc = kura_object_chain_starts(&starts, &pos, &n, v->st, id, NULL) == 0 && n == 1 ? 0 : FULL_WAY;
-	if (rc == 0) {
-		memcpy(sid, starts, KURA_ID_LEN);
-		sid[KURA_ID_LEN] = '\0';
-		p = pos[0];
-	}
+	int rc = kura_object_chain_starts(&starts, &pos, &n, v->st, id, NULL) == 0 && n >= 1 && n <= MAX_CHAINS ? 0 : FULL_WAY;
+	struct state *s = rc == 0 ? state_of(v, starts, n, id) : NULL;
+	if (!s || !s->usable || !object_fits(s, v, id, pos, pre, &count))
+		rc = FULL_WAY;
 	free(starts);
 	free(pos);
-	struct seal *s = rc == 0 ? seal_of(v, sid) : NULL;
-	const kura_chain_record *r = NULL;
-	if (!s || !s->usable || kura_chain_record_get(&r, v->cache, v->st, sid, NULL) != 0 || p >= r->n)
-		return FULL_WAY;
-	unsigned char own[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
-	const unsigned char *digests = own;
-	if (pre && pre->md == r->md) {
-		rc = pre->rc;
-		count = pre->count;
-		digests = pre->digests;
-	} else { /* not read ahead, or under another hash than the seal's */
-		rc = kura_object_digests(own, &count, v->st, id, r->md, 1, NULL);
-	}
-	/* damaged bytes, or a digest the seal does not hold: the full way's words */
-	if (rc != 0 || !in_first_list(r, p, digests, count))
-		return FULL_WAY;
+	if (rc != 0)
+		return rc;
 	if (s->report) {
 		*report = json_incref(s->report);
 		*group = count > 1;
