@@ -296,13 +296,17 @@ static int in_window(const kura_blob_reader *r, uint64_t off, uint64_t n)
 	return off >= r->win_off && off - r->win_off <= r->win_len && n <= r->win_len - (off - r->win_off);
 }
 
+#define NOT_WINDOWED 1
+
 /* The blob record at offset checked from the window (filled from there when it
- * does not hold the record). 0 when it passed every check; anything else: read
- * it from the file. */
-static int read_windowed(kura_blob_reader *r, uint64_t offset, const unsigned char expected[32])
+ * does not hold the record), then streamed to out. NOT_WINDOWED when it is not
+ * in a window or did not pass every check there: read it from the file. out
+ * hears only bytes that passed (they are decompressed twice: small ones). */
+static int read_windowed(kura_blob_reader *r, uint64_t offset, const unsigned char expected[32], kura_blob_out_fn out,
+			 void *ud, kura_error *err)
 {
 	if (!r->win && !(r->win = malloc(WINDOW)))
-		return -1;
+		return NOT_WINDOWED;
 	if (!in_window(r, offset, KURA_RECORD_HEADER)) {
 		ssize_t got = pread(r->fd, r->win, WINDOW, (off_t)offset);
 		r->win_off = offset;
@@ -312,13 +316,13 @@ static int read_windowed(kura_blob_reader *r, uint64_t offset, const unsigned ch
 	if (!in_window(r, offset, KURA_RECORD_HEADER) ||
 	    kura_record_parse_header(&info, r->win + (offset - r->win_off), r->segno, offset, UINT64_MAX, NULL) != 0 ||
 	    info.type != KURA_RECORD_BLOB || info.body_len > WINDOW - KURA_RECORD_OVERHEAD)
-		return -1;
+		return NOT_WINDOWED;
 	if (!in_window(r, offset, KURA_RECORD_OVERHEAD + info.body_len)) {
 		ssize_t got = pread(r->fd, r->win, WINDOW, (off_t)offset);
 		r->win_off = offset;
 		r->win_len = got > 0 ? (size_t)got : 0;
 		if (!in_window(r, offset, KURA_RECORD_OVERHEAD + info.body_len))
-			return -1;
+			return NOT_WINDOWED;
 	}
 	const unsigned char *body = r->win + (offset - r->win_off) + KURA_RECORD_HEADER;
 	uint64_t size;
@@ -327,8 +331,12 @@ static int read_windowed(kura_blob_reader *r, uint64_t offset, const unsigned ch
 	if (kura_blob_checker_feed(r->c, 0, body, (size_t)info.body_len, NULL) != 0 ||
 	    kura_record_check_body(body, body + info.body_len, &info, NULL, NULL, NULL) != 0 ||
 	    kura_blob_checker_done(r->c, &size, sha, NULL) != 0 || memcmp(sha, expected, 32) != 0)
-		return -1;
-	return 0;
+		return NOT_WINDOWED;
+	if (!out)
+		return 0;
+	kura_blob_checker_reset(r->c, info.body_len, out, ud);
+	int rc = kura_blob_checker_feed(r->c, 0, body, (size_t)info.body_len, err);
+	return rc != 0 ? rc : kura_blob_checker_done(r->c, &size, sha, err);
 }
 
 int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, const unsigned char expected[32],
@@ -345,15 +353,14 @@ int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, 
 		if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
 	}
-	/* Only when nobody hears the bytes before they are checked: out must not
-	 * hear the bytes of a stale window and then the file's. */
-	if (!out && read_windowed(r, offset, expected) == 0)
-		return 0;
 	kura_blob_checker *c = r->c;
 	kura_record_info info;
 	struct stat st;
 	int fd = r->fd;
-	int rc = fstat(fd, &st) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path) : 0;
+	int rc = read_windowed(r, offset, expected, out, ud, err);
+	if (rc != NOT_WINDOWED)
+		goto out;
+	rc = fstat(fd, &st) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path) : 0;
 	if (rc == 0)
 		rc = kura_record_read_header(&info, fd, segno, offset, (uint64_t)st.st_size, err);
 	if (rc == 0 && info.type != KURA_RECORD_BLOB)
@@ -369,6 +376,7 @@ int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, 
 		if (rc == 0 && memcmp(sha, expected, 32) != 0)
 			rc = kura_error_set(err, KURA_EVERIFY, "the blob holds other content than the object's SHA-256");
 	}
+out:
 	if (rc == KURA_EVERIFY)
 		kura_error_wrap(err, "segment %08u offset %llu", segno, (unsigned long long)offset);
 	return rc;

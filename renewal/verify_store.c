@@ -81,6 +81,7 @@ struct kura_verifier {
 	kura_er_verify_opts opts;
 	struct state state[STATES];
 	unsigned next;
+	const EVP_MD *other_md; /* the last hash a chain needed other than the store's */
 };
 
 int kura_verifier_new(kura_verifier **out, kura_store *st, int flags, kura_error *err)
@@ -322,37 +323,40 @@ static int earlier_chains_hash(unsigned char *ha, KURA_ER *model, size_t k, cons
 	return ok ? 0 : -1;
 }
 
-/* Digests read ahead by the worker thread (see the whole store below). */
-struct read_ahead {
-	const EVP_MD *md;
+/* An object's digests under one hash, from its stored bytes read back. */
+struct digests {
+	const EVP_MD *md; /* NULL: none */
 	int rc;
 	size_t count;
-	unsigned char digests[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
+	unsigned char value[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
 };
+
+/* Hashes the worker thread reads ahead under (see the whole store below): the
+ * store's, and the last other one that a chain needed. */
+#define READ_AHEAD 2
 
 /* Does the object (at pos[k] of each chain's start record) pass the per-object
  * checks of the shortcut: in chain 0 its digests in its first list, in each
  * hash-tree renewal k its H'(H'(data) || ha) (ha over its own earlier chains)?
  * *count: its digests (more than 1: a group). */
-static int object_fits(struct state *s, kura_verifier *v, const char *id, const uint32_t *pos, const struct read_ahead *pre,
+static int object_fits(struct state *s, kura_verifier *v, const char *id, const uint32_t *pos, const struct digests *pre,
 		       size_t *count)
 {
-	struct read_ahead own = {0};
-	const struct read_ahead *d = NULL;
+	struct digests own = {0};
+	const struct digests *d = NULL;
 	for (size_t k = 0; k < s->n; k++) {
 		char sid[KURA_ID_LEN + 1];
 		const kura_chain_record *r = NULL;
 		id_at(sid, s->starts, k);
 		if (kura_chain_record_get_tree(&r, v->cache, v->st, sid, NULL) != 0 || pos[k] >= r->n)
 			return 0;
-		if (!d || d->md != r->md) {
-			if (pre && pre->md == r->md) {
-				d = pre;
-			} else { /* not read ahead, or under another hash */
-				own.md = r->md;
-				own.rc = kura_object_digests(own.digests, &own.count, v->st, id, r->md, 1, NULL);
-				d = &own;
-			}
+		for (int j = 0; pre && j < READ_AHEAD && (!d || d->md != r->md); j++)
+			d = &pre[j];
+		if (!d || d->md != r->md) { /* not read ahead, or under another hash */
+			own.md = r->md;
+			own.rc = kura_object_digests(own.value, &own.count, v->st, id, r->md, 1, NULL);
+			d = &own;
+			v->other_md = r->md;
 		}
 		/* damaged bytes, or a digest the record does not hold: the full way's words */
 		if (d->rc != 0)
@@ -360,12 +364,12 @@ static int object_fits(struct state *s, kura_verifier *v, const char *id, const 
 		size_t hlen = (size_t)EVP_MD_get_size(r->md);
 		unsigned char leaves[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE], ha[EVP_MAX_MD_SIZE];
 		if (k == 0) {
-			memcpy(leaves, d->digests, d->count * hlen);
+			memcpy(leaves, d->value, d->count * hlen);
 		} else {
 			if (earlier_chains_hash(ha, s->model, k, r->md) != 0)
 				return 0;
 			for (size_t i = 0; i < d->count; i++)
-				kura_hash_pair(leaves + i * hlen, r->md, d->digests + i * hlen, ha, hlen, 0);
+				kura_hash_pair(leaves + i * hlen, r->md, d->value + i * hlen, ha, hlen, 0);
 		}
 		if (!in_first_list(r, pos[k], leaves, d->count))
 			return 0;
@@ -385,7 +389,7 @@ static int object_fits(struct state *s, kura_verifier *v, const char *id, const 
 
 /* The object's report through its chains' shared one, or FULL_WAY. pre: its
  * digests when they were read ahead (NULL: read them here). */
-static int shortcut(json_t **report, int *group, kura_verifier *v, const char *id, const struct read_ahead *pre,
+static int shortcut(json_t **report, int *group, kura_verifier *v, const char *id, const struct digests *pre,
 		    kura_error *err)
 {
 	char *starts = NULL;
@@ -412,7 +416,7 @@ static int shortcut(json_t **report, int *group, kura_verifier *v, const char *i
 
 /* ---------------------------------------------------------------- reports */
 
-static int check(json_t **out, kura_verifier *v, const char *id, const struct read_ahead *pre, kura_error *err)
+static int check(json_t **out, kura_verifier *v, const char *id, const struct digests *pre, kura_error *err)
 {
 	json_t *report = NULL;
 	int group = 0, whole;
@@ -463,12 +467,13 @@ struct item {
 	char id[KURA_ID_LEN + 1];
 	char *text;     /* the description as stored */
 	json_t *object; /* parsed by the worker (NULL: unreadable) */
-	struct read_ahead pre;
+	struct digests pre[READ_AHEAD];
 };
 
 struct batch {
 	struct item item[BATCH];
 	size_t n;
+	const EVP_MD *md[READ_AHEAD]; /* to read ahead under */
 };
 
 struct pipeline {
@@ -484,13 +489,17 @@ struct pipeline {
 	int stop;
 };
 
-static void prepare(struct pipeline *p, struct item *it)
+static void prepare(struct pipeline *p, const struct batch *b, struct item *it)
 {
 	it->object = json_loads(it->text, 0, NULL);
-	it->pre.rc = FULL_WAY;
-	if (it->object && json_is_object(it->object) && !p->v->deep)
-		it->pre.rc = kura_store_reader_digests(it->pre.digests, &it->pre.count, 1 + KURA_INGEST_MAX_MEMBERS,
-						       p->reader, it->object, it->pre.md, NULL);
+	for (int j = 0; j < READ_AHEAD; j++) {
+		struct digests *d = &it->pre[j];
+		d->md = b->md[j];
+		d->rc = FULL_WAY;
+		if (d->md && it->object && json_is_object(it->object) && !p->v->deep)
+			d->rc = kura_store_reader_digests(d->value, &d->count, 1 + KURA_INGEST_MAX_MEMBERS, p->reader, it->object,
+							  d->md, NULL);
+	}
 }
 
 static void *work(void *arg)
@@ -505,7 +514,7 @@ static void *work(void *arg)
 		struct batch *b = p->job;
 		pthread_mutex_unlock(&p->lock);
 		for (size_t i = 0; i < b->n; i++)
-			prepare(p, &b->item[i]);
+			prepare(p, b, &b->item[i]);
 		pthread_mutex_lock(&p->lock);
 		p->job = NULL;
 		pthread_cond_broadcast(&p->cond);
@@ -541,7 +550,7 @@ static int report_batch(struct pipeline *p, struct batch *b, kura_error *err)
 		json_t *report = NULL;
 		if (!it->object || !json_is_object(it->object))
 			rc = kura_error_set(err, KURA_EIO, "object %s has an unreadable description; run kura reindex", it->id);
-		else if ((rc = check(&report, p->v, it->id, &it->pre, err)) == 0)
+		else if ((rc = check(&report, p->v, it->id, it->pre, err)) == 0)
 			rc = p->fn(p->ud, it->id, report, err);
 		json_decref(report);
 	}
@@ -554,6 +563,8 @@ static int hand_over(struct pipeline *p, kura_error *err)
 {
 	struct batch *full = &p->batch[p->filling], *done = &p->batch[!p->filling];
 	wait_worker(p);
+	full->md[0] = kura_hash_by_name(kura_store_hash(p->v->st));
+	full->md[1] = p->v->other_md != full->md[0] ? p->v->other_md : NULL;
 	pthread_mutex_lock(&p->lock);
 	p->job = full;
 	pthread_cond_broadcast(&p->cond);
@@ -590,9 +601,6 @@ int kura_verifier_each(kura_verifier *v, kura_verifier_report_fn fn, void *ud, k
 	p->v = v;
 	p->fn = fn;
 	p->ud = ud;
-	for (int b = 0; b < 2; b++)
-		for (size_t i = 0; i < BATCH; i++)
-			p->batch[b].item[i].pre.md = kura_hash_by_name(kura_store_hash(v->st));
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	if (pthread_create(&worker, NULL, work, p) != 0) {
