@@ -32,6 +32,7 @@
  * MAX_CHAINS chains. A signed document's signature is decided per object either
  * way. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -455,12 +456,15 @@ int kura_verifier_check(json_t **report, kura_verifier *v, const char *id, kura_
 
 /* ---------------------------------------------------------------- the whole store
  *
- * The second core: a worker thread parses a batch of descriptions and reads
- * back, decompresses and hashes those objects' stored bytes (under the store's
- * hash, through a store reader of its own: index lookups are safe from any
- * thread) while this thread checks and reports the batch before it. Everything
- * else (the evidence, the caches, the reports) stays on this thread, and a batch
- * changes hands only under the lock. */
+ * The second core: a worker thread prepares a batch of objects — parses their
+ * descriptions and reads back, decompresses and hashes their stored bytes (under
+ * the store's hash, through a store reader of its own: index lookups are safe
+ * from any thread) — while this thread checks and reports the batch before it,
+ * then helps prepare the rest of the worker's batch (items are taken one by one
+ * with an atomic counter). Everything else (the evidence, the caches, the
+ * reports) stays on this thread. Whoever prepares a batch's last item says so
+ * under the lock, and the worker says when it lets go of a batch: only then is
+ * it reported and filled again. */
 #define BATCH 256
 
 struct item {
@@ -474,6 +478,8 @@ struct batch {
 	struct item item[BATCH];
 	size_t n;
 	const EVP_MD *md[READ_AHEAD]; /* to read ahead under */
+	atomic_size_t next;           /* the next item to prepare */
+	atomic_size_t prepared;
 };
 
 struct pipeline {
@@ -481,15 +487,18 @@ struct pipeline {
 	kura_verifier_report_fn fn;
 	void *ud;
 	kura_store_reader *reader; /* the worker's */
+	kura_store_reader *own;    /* this thread's, for helping */
 	struct batch batch[2];
 	int filling;               /* the batch this thread fills */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct batch *job;         /* the worker's, until it sets it NULL */
+	struct batch *job;         /* being prepared; NULL once every item is */
+	unsigned long jobs;        /* batches given so far */
+	int busy;                  /* the worker is at a batch: it may still touch it */
 	int stop;
 };
 
-static void prepare(struct pipeline *p, const struct batch *b, struct item *it)
+static void prepare(struct pipeline *p, const struct batch *b, struct item *it, kura_store_reader *reader)
 {
 	it->object = json_loads(it->text, 0, NULL);
 	for (int j = 0; j < READ_AHEAD; j++) {
@@ -497,37 +506,55 @@ static void prepare(struct pipeline *p, const struct batch *b, struct item *it)
 		d->md = b->md[j];
 		d->rc = FULL_WAY;
 		if (d->md && it->object && json_is_object(it->object) && !p->v->deep)
-			d->rc = kura_store_reader_digests(d->value, &d->count, 1 + KURA_INGEST_MAX_MEMBERS, p->reader, it->object,
+			d->rc = kura_store_reader_digests(d->value, &d->count, 1 + KURA_INGEST_MAX_MEMBERS, reader, it->object,
 							  d->md, NULL);
+	}
+}
+
+/* Prepares items of batch b until none is left to take. */
+static void prepare_some(struct pipeline *p, struct batch *b, kura_store_reader *reader)
+{
+	for (size_t i; (i = atomic_fetch_add(&b->next, 1)) < b->n;) {
+		prepare(p, b, &b->item[i], reader);
+		if (atomic_fetch_add(&b->prepared, 1) + 1 == b->n) {
+			pthread_mutex_lock(&p->lock);
+			p->job = NULL;
+			pthread_cond_broadcast(&p->cond);
+			pthread_mutex_unlock(&p->lock);
+		}
 	}
 }
 
 static void *work(void *arg)
 {
 	struct pipeline *p = arg;
+	unsigned long seen = 0;
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (!p->job && !p->stop)
+		while (p->jobs == seen && !p->stop)
 			pthread_cond_wait(&p->cond, &p->lock);
-		if (!p->job)
+		if (p->jobs == seen)
 			break;
+		seen = p->jobs;
 		struct batch *b = p->job;
+		if (!b) /* this thread prepared all of it already */
+			continue;
+		p->busy = 1;
 		pthread_mutex_unlock(&p->lock);
-		for (size_t i = 0; i < b->n; i++)
-			prepare(p, b, &b->item[i]);
+		prepare_some(p, b, p->reader);
 		pthread_mutex_lock(&p->lock);
-		p->job = NULL;
+		p->busy = 0;
 		pthread_cond_broadcast(&p->cond);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
-/* Waits until the worker has finished its batch. */
+/* Waits until the worker's batch is prepared and the worker has let go of it. */
 static void wait_worker(struct pipeline *p)
 {
 	pthread_mutex_lock(&p->lock);
-	while (p->job)
+	while (p->job || p->busy)
 		pthread_cond_wait(&p->cond, &p->lock);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -558,19 +585,28 @@ static int report_batch(struct pipeline *p, struct batch *b, kura_error *err)
 	return rc;
 }
 
-/* Gives the batch being filled to the worker and reports the one it prepared before. */
+/* Gives the batch being filled to the worker, reports the one prepared before,
+ * then helps with the new one. */
 static int hand_over(struct pipeline *p, kura_error *err)
 {
 	struct batch *full = &p->batch[p->filling], *done = &p->batch[!p->filling];
 	wait_worker(p);
 	full->md[0] = kura_hash_by_name(kura_store_hash(p->v->st));
 	full->md[1] = p->v->other_md != full->md[0] ? p->v->other_md : NULL;
-	pthread_mutex_lock(&p->lock);
-	p->job = full;
-	pthread_cond_broadcast(&p->cond);
-	pthread_mutex_unlock(&p->lock);
+	atomic_store(&full->next, 0);
+	atomic_store(&full->prepared, 0);
+	if (full->n) { /* an empty batch would never be handed back */
+		pthread_mutex_lock(&p->lock);
+		p->job = full;
+		p->jobs++;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+	}
 	p->filling = !p->filling;
-	return report_batch(p, done, err);
+	int rc = report_batch(p, done, err);
+	if (full->n)
+		prepare_some(p, full, p->own);
+	return rc;
 }
 
 static int collect(void *ud, const char *id, const char *json, size_t len, kura_error *err)
@@ -594,7 +630,11 @@ int kura_verifier_each(kura_verifier *v, kura_verifier_report_fn fn, void *ud, k
 	struct pipeline *p = calloc(1, sizeof *p);
 	pthread_t worker;
 	int rc = p ? kura_store_reader_new(&p->reader, v->st, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = kura_store_reader_new(&p->own, v->st, err);
 	if (rc != 0) {
+		if (p)
+			kura_store_reader_free(p->reader);
 		free(p);
 		return rc;
 	}
@@ -623,6 +663,7 @@ int kura_verifier_each(kura_verifier *v, kura_verifier_report_fn fn, void *ud, k
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	kura_store_reader_free(p->reader);
+	kura_store_reader_free(p->own);
 	free(p);
 	return rc;
 }
