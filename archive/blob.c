@@ -240,8 +240,9 @@ int kura_blob_checker_done(kura_blob_checker *c, uint64_t *size, unsigned char s
 }
 
 /* Blobs read one after another mostly lie one after another in a segment (in
- * ingest order): a reader keeps a window of the segment and checks records that
- * lie wholly in it from memory, one pread for many small documents. A window
+ * ingest order): a reader keeps a window of the segment, from its second read on
+ * (one read alone gains nothing from it), and checks records that lie wholly in
+ * it from memory, one pread for many small documents. A window
  * can hold bytes that are stale (past the end a writer had committed when they
  * were read, and rewritten since): a record that fails its checks there is read
  * again from the file before anything is reported, and one that passes them
@@ -256,6 +257,7 @@ struct kura_blob_reader {
 	unsigned char *win; /* WINDOW bytes of segment segno from win_off, win_len of them valid */
 	uint64_t win_off;
 	size_t win_len;
+	int used;           /* has it read a blob before? */
 };
 
 int kura_blob_reader_new(kura_blob_reader **out, const char *segdir, kura_error *err)
@@ -357,7 +359,8 @@ int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, 
 	kura_record_info info;
 	struct stat st;
 	int fd = r->fd;
-	int rc = read_windowed(r, offset, expected, out, ud, err);
+	int rc = r->used ? read_windowed(r, offset, expected, out, ud, err) : NOT_WINDOWED;
+	r->used = 1;
 	if (rc != NOT_WINDOWED)
 		goto out;
 	rc = fstat(fd, &st) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path) : 0;
