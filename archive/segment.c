@@ -304,6 +304,12 @@ int kura_record_read_header(kura_record_info *info, int fd, uint32_t segno, uint
 		return kura_error_sys(err, KURA_EIO, "reading segment %08u at %llu", segno, (unsigned long long)off);
 	if (got < sizeof h)
 		return kura_error_set(err, KURA_EVERIFY, "record header cut short at end of segment");
+	return kura_record_parse_header(info, h, segno, off, file_size, err);
+}
+
+int kura_record_parse_header(kura_record_info *info, const unsigned char *h, uint32_t segno, uint64_t off,
+			     uint64_t file_size, kura_error *err)
+{
 	if (memcmp(h, REC_MAGIC, 4) != 0)
 		return kura_error_set(err, KURA_EVERIFY, "no record header (bad magic)");
 	if (get_u32(h + 16) != crc(0, h, 16))
@@ -357,6 +363,19 @@ int kura_record_read_body(int fd, const kura_record_info *info, kura_record_body
 out:
 	free(buf);
 	return rc;
+}
+
+int kura_record_check_body(const unsigned char *body, const unsigned char *trailer, const kura_record_info *info,
+			   kura_record_body_fn fn, void *ud, kura_error *err)
+{
+	int rc = fn ? fn(ud, 0, body, (size_t)info->body_len, err) : 0; /* in kura_record_read_body's order */
+	if (rc != 0)
+		return rc;
+	if (memcmp(trailer + 4, END_MAGIC, 4) != 0)
+		return kura_error_set(err, KURA_EVERIFY, "record trailer missing");
+	if (get_u32(trailer) != crc((uint32_t)crc32(0, NULL, 0), body, (size_t)info->body_len))
+		return kura_error_set(err, KURA_EVERIFY, "record body checksum mismatch (stored bytes damaged)");
+	return 0;
 }
 
 struct body_relay {

@@ -75,12 +75,22 @@ typedef struct kura_record_info {
 int kura_record_read_header(kura_record_info *info, int fd, uint32_t segno, uint64_t off,
 			    uint64_t file_size, kura_error *err);
 
+/* The same checks on a header already read (KURA_RECORD_HEADER bytes at h). */
+int kura_record_parse_header(kura_record_info *info, const unsigned char *h, uint32_t segno, uint64_t off,
+			     uint64_t file_size, kura_error *err);
+
 /* Streams the body of a record to fn in pieces and checks its CRC and trailer.
  * KURA_EVERIFY if the stored bytes are damaged; fn's own failures pass through. */
 typedef int (*kura_record_body_fn)(void *ud, uint64_t body_off, const unsigned char *p, size_t n,
 				   kura_error *err);
 int kura_record_read_body(int fd, const kura_record_info *info, kura_record_body_fn fn, void *ud,
 			  kura_error *err);
+
+/* kura_record_read_body's checks on a record read whole: body (info->body_len
+ * bytes) and the trailer after it. fn sees the body in one piece, once its CRC
+ * is checked. */
+int kura_record_check_body(const unsigned char *body, const unsigned char *trailer, const kura_record_info *info,
+			   kura_record_body_fn fn, void *ud, kura_error *err);
 
 /* A whole-segment walk. body (optional) sees each record's body as it is read;
  * record is called once the record has verified completely. damage NULL means

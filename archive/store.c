@@ -523,6 +523,23 @@ int kura_store_each_id(kura_store *st, kura_store_id_fn fn, void *ud, kura_error
 	return kura_index_each_object(st->ix, id_step, &c, err);
 }
 
+struct described_ctx {
+	kura_store_described_fn fn;
+	void *ud;
+};
+
+static int described_step(void *ud, const char *id, const kura_index_object *o, kura_error *err)
+{
+	struct described_ctx *c = ud;
+	return c->fn(c->ud, id, o->json, o->json_len, err);
+}
+
+int kura_store_each_description(kura_store *st, kura_store_described_fn fn, void *ud, kura_error *err)
+{
+	struct described_ctx c = {fn, ud};
+	return kura_index_each_object(st->ix, described_step, &c, err);
+}
+
 /* The object's description, parsed (the caller's). */
 static int load_object(json_t **out, kura_store *st, const char *id, kura_error *err)
 {
@@ -539,9 +556,9 @@ static int load_object(json_t **out, kura_store *st, const char *id, kura_error 
 }
 
 /* Streams the content that what (the object's description, or one of its
- * members: the k-th) names, verified. */
-static int read_what(kura_store *st, const char *id, json_t *what, size_t k, kura_store_bytes_fn fn, void *ud,
-		     kura_error *err)
+ * members: the k-th) names, verified; sha (may be NULL) gets its SHA-256. */
+static int read_what(kura_store *st, kura_blob_reader **reader, const char *id, json_t *what, size_t k,
+		     kura_store_bytes_fn fn, void *ud, unsigned char *sha_out, kura_error *err)
 {
 	unsigned char sha[32];
 	const char *hex = json_string_value(json_object_get(what, "sha256"));
@@ -553,10 +570,12 @@ static int read_what(kura_store *st, const char *id, json_t *what, size_t k, kur
 		rc = kura_error_set(err, KURA_EIO, "object %s has no valid sha256 in the index; run kura reindex", id);
 	else if ((rc = kura_index_get_blob(st->ix, sha, &blob, err)) == KURA_ENOTFOUND)
 		rc = kura_error_set(err, KURA_EVERIFY, "the content of object %s is missing from the store", id);
-	if (rc == 0 && !st->reader)
-		rc = kura_blob_reader_new(&st->reader, st->segdir, err);
+	if (rc == 0 && !*reader)
+		rc = kura_blob_reader_new(reader, st->segdir, err);
 	if (rc == 0)
-		rc = kura_blob_reader_read(st->reader, blob.segno, blob.offset, sha, fn, ud, err);
+		rc = kura_blob_reader_read(*reader, blob.segno, blob.offset, sha, fn, ud, err);
+	if (rc == 0 && sha_out)
+		memcpy(sha_out, sha, 32);
 	if (rc == KURA_EVERIFY)
 		kura_error_wrap(err, k ? "object %s is damaged (its %s)" : "object %s is damaged", id,
 				json_string_value(json_object_get(what, "role")));
@@ -574,7 +593,7 @@ int kura_store_read_member(kura_store *st, const char *id, size_t k, kura_store_
 	json_t *j = NULL;
 	int rc = load_object(&j, st, id, err);
 	if (rc == 0)
-		rc = read_what(st, id, member_of(j, k), k, fn, ud, err);
+		rc = read_what(st, &st->reader, id, member_of(j, k), k, fn, ud, NULL, err);
 	json_decref(j);
 	return rc;
 }
@@ -596,13 +615,17 @@ int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const 
 	return kura_store_digest_member(out, st, id, 0, md, err);
 }
 
-static int digest_what(unsigned char *out, kura_store *st, const char *id, json_t *what, size_t k, const EVP_MD *md,
-		       kura_error *err)
+static int digest_what(unsigned char *out, kura_store *st, kura_blob_reader **reader, const char *id, json_t *what,
+		       size_t k, const EVP_MD *md, kura_error *err)
 {
+	/* the read checks the bytes against their SHA-256: under that algorithm,
+	 * hashing them once more would give what the check compared */
+	if (EVP_MD_get_type(md) == NID_sha256)
+		return read_what(st, reader, id, what, k, NULL, NULL, out, err);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int rc = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest init failed");
 	if (rc == 0)
-		rc = read_what(st, id, what, k, digest_into, ctx, err);
+		rc = read_what(st, reader, id, what, k, digest_into, ctx, NULL, err);
 	if (rc == 0 && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
 		rc = kura_error_set(err, KURA_EINTERNAL, "digest final failed");
 	EVP_MD_CTX_free(ctx);
@@ -615,8 +638,30 @@ int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id,
 	json_t *j = NULL;
 	int rc = load_object(&j, st, id, err);
 	if (rc == 0)
-		rc = digest_what(out, st, id, member_of(j, k), k, md, err);
+		rc = digest_what(out, st, &st->reader, id, member_of(j, k), k, md, err);
 	json_decref(j);
+	return rc;
+}
+
+static int group_digests(unsigned char *out, size_t *count, size_t max, kura_store *st, kura_blob_reader **reader,
+			 json_t *object, const EVP_MD *md, int reread, kura_error *err)
+{
+	const char *id = json_string_value(json_object_get(object, "id"));
+	size_t n = 1 + json_array_size(json_object_get(object, "members")), hlen = (size_t)EVP_MD_get_size(md);
+	const char *name = kura_hash_name_by_nid(EVP_MD_get_type(md));
+	int rc = 0;
+	*count = n;
+	if (!id)
+		return kura_error_set(err, KURA_EIO, "an object description in the index has no id; run kura reindex");
+	if (n > max)
+		return kura_error_set(err, KURA_EVERIFY, "object %s names %zu group members; at most %zu are possible", id,
+				      n - 1, max - 1);
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		json_t *what = member_of(object, k);
+		const char *hex = json_string_value(json_object_get(json_object_get(what, "digests"), name));
+		if (reread || !hex || kura_hex_decode(out + k * hlen, hlen, hex) != 0)
+			rc = digest_what(out + k * hlen, st, reader, id, what, k, md, err);
+	}
 	return rc;
 }
 
@@ -625,18 +670,36 @@ int kura_store_digest_group(unsigned char *out, size_t *count, size_t max, kura_
 {
 	json_t *j = NULL;
 	int rc = load_object(&j, st, id, err);
-	size_t n = rc == 0 ? 1 + json_array_size(json_object_get(j, "members")) : 0, hlen = (size_t)EVP_MD_get_size(md);
-	const char *name = kura_hash_name_by_nid(EVP_MD_get_type(md));
-	if (rc == 0 && n > max)
-		rc = kura_error_set(err, KURA_EVERIFY, "object %s names %zu group members; at most %zu are possible", id, n - 1,
-				    max - 1);
-	for (size_t k = 0; rc == 0 && k < n; k++) {
-		json_t *what = member_of(j, k);
-		const char *hex = json_string_value(json_object_get(json_object_get(what, "digests"), name));
-		if (reread || !hex || kura_hex_decode(out + k * hlen, hlen, hex) != 0)
-			rc = digest_what(out + k * hlen, st, id, what, k, md, err);
-	}
+	*count = 0;
+	if (rc == 0)
+		rc = group_digests(out, count, max, st, &st->reader, j, md, reread, err);
 	json_decref(j);
-	*count = n;
 	return rc;
+}
+
+struct kura_store_reader {
+	kura_store *st;
+	kura_blob_reader *blob; /* made by the first read */
+};
+
+int kura_store_reader_new(kura_store_reader **out, kura_store *st, kura_error *err)
+{
+	if (!(*out = calloc(1, sizeof **out)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	(*out)->st = st;
+	return 0;
+}
+
+void kura_store_reader_free(kura_store_reader *r)
+{
+	if (!r)
+		return;
+	kura_blob_reader_free(r->blob);
+	free(r);
+}
+
+int kura_store_reader_digests(unsigned char *out, size_t *count, size_t max, kura_store_reader *r, json_t *object,
+			      const EVP_MD *md, kura_error *err)
+{
+	return group_digests(out, count, max, r->st, &r->blob, object, md, 1, err);
 }

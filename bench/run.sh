@@ -9,7 +9,8 @@
 #   export          kura_object_evidence (the DER record `kura evidence` writes) for every
 #                   object of the 1M store; again on nproc threads, each with a store handle
 #                   and an evidence cache of its own over a contiguous share of the objects
-#   verify (store)  CLI `kura verify STORE` over the 100k store (stored bytes re-read and hashed)
+#   verify (store)  CLI `kura verify STORE` over the 100k store (stored bytes re-read and hashed,
+#                   each seal checked once); verify --deep: every record assembled and verified
 #   verify-er       kura_er_verify of 10k records on their own (no token cache), as verify-er
 #                   does for one record: data digest, reduced tree, token signature and path
 #   ingest 4 KiB    CLI `kura ingest --no-seal` of a folder of 20k files of 4 KiB (durable)
@@ -161,6 +162,12 @@ timed r "$KURA" verify "s$N2"
 read -r secs kib <<<"$r"
 grep -q "^kura: $N2 of $N2 object(s) verified valid" err || { say "verify: $(tail -n 1 err)"; exit 1; }
 row "verify_(store-wide_kura_verify)" "$N2" "$secs" "$N2" obj "$kib" "BC_verify_($BC_N)" "$BCVERIFY" rate 50000
+
+say "verify --deep: every record of the $N2 store assembled and verified on its own"
+timed r "$KURA" verify "s$N2" --deep
+read -r secs kib <<<"$r"
+grep -q "^kura: $N2 of $N2 object(s) verified valid" err || { say "verify --deep: $(tail -n 1 err)"; exit 1; }
+row "verify_--deep_(each_record_assembled)" "$N2" "$secs" "$N2" obj "$kib" "BC_verify_($BC_N)" "$BCVERIFY" - -
 
 say "verify-er: 10000 records"
 lib r verify-er "s$N2" 10000

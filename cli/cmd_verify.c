@@ -1,8 +1,9 @@
-/* kura verify STORE [ID...] [--json]: every object (or the ones named) checked
- * against its evidence record: the hash recomputed from the stored bytes, the
- * reduced tree, and the time-stamp (once per seal) against the store's TSA roots;
- * for a signed document also its signature at the time the evidence proves.
- * Algorithms are judged by the store's policy.
+/* kura verify STORE [ID...] [--json] [--deep]: every object (or the ones named)
+ * checked against its evidence record by renewal/verify_store.c: the hash
+ * recomputed from the stored bytes, the reduced tree, and the time-stamps against
+ * the store's TSA roots; for a signed document also its signature at the time the
+ * evidence proves. Algorithms are judged by the store's policy. --deep verifies
+ * each object's assembled record on its own (slower, the same reports).
  * --json prints one JSON object per line, one line per object. Exit 0 only when
  * every verdict is valid. */
 #include <getopt.h>
@@ -11,91 +12,45 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "common/hash.h"
-#include "evidence/verify.h"
-#include "kura/clock.h"
-#include "renewal/chains.h"
-#include "renewal/signed.h"
-#include "renewal/store_policy.h"
-#include "renewal/tsa_setup.h"
+#include "renewal/verify_store.h"
 
-static const char usage[] = "kura verify STORE [ID...] [--json]";
-
-struct object_data {
-	kura_store *st;
-	const char *id;
-	int group; /* a data object group: a signed document */
-};
-
-/* The digests of the object's stored bytes (and its group's), read back and checked. */
-static int digest_object(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
-{
-	struct object_data *d = ud;
-	int rc = kura_object_digests(out, count, d->st, d->id, md, 1, err);
-	d->group |= rc == 0 && *count > 1;
-	return rc;
-}
+static const char usage[] = "kura verify STORE [ID...] [--json] [--deep]";
 
 struct run {
-	kura_store *st;
-	STACK_OF(X509) *signers;
-	kura_er_verify_opts opts;
-	kura_evidence_cache *cache;
+	kura_verifier *v;
 	int json;
 	size_t total, valid;
+	/* the text of the last report printed: objects of one seal share their report */
+	json_t *last;
+	char *text;
+	size_t textlen;
 };
 
-static json_t *verdict_only(const char *verdict, const char *integrity, const char *reason)
+/* Prints report with "id" last, as one line. */
+static int print_json(struct run *r, json_t *report, const char *id, kura_error *err)
 {
-	return json_pack("{s:s, s:s, s:s, s:[], s:s}", "verdict", verdict, "integrity", integrity, "trust",
-			 "indeterminate", "chains", "reason", reason);
+	if (report != r->last) {
+		free(r->text);
+		json_decref(r->last);
+		r->last = json_incref(report); /* held: its address cannot be reused meanwhile */
+		r->text = json_dumps(report, JSON_COMPACT);
+		if (!r->text || (r->textlen = strlen(r->text)) < 2)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	/* the report without its closing brace, then the id (an ID needs no escaping) */
+	printf("%.*s%s\"id\":\"%s\"}\n", (int)(r->textlen - 1), r->text, r->textlen > 2 ? "," : "", id);
+	return 0;
 }
 
-static int verify_one(struct run *r, const char *id, kura_error *err)
+static int print_report(void *ud, const char *id, json_t *report, kura_error *err)
 {
-	unsigned char *der = NULL;
-	size_t len = 0;
-	json_t *report = NULL;
-	kura_error e = {0};
-	struct object_data d = {r->st, id, 0};
-	int rc = kura_object_evidence(&der, &len, r->st, id, r->cache, &e);
-	if (rc == KURA_ENOTFOUND && strstr(e.message, "not sealed")) {
-		report = verdict_only("indeterminate", "valid", e.message);
-	} else if (rc == KURA_EVERIFY) {
-		report = verdict_only("invalid", "invalid", e.message);
-	} else if (rc != 0) {
-		*err = e;
-		return rc;
-	} else {
-		r->opts.digest_ud = &d;
-		rc = kura_er_verify(&report, der, len, &r->opts, &e);
-		free(der);
-		if (rc == KURA_EVERIFY) /* the stored bytes are damaged */
-			report = verdict_only("invalid", "invalid", e.message);
-		else if (rc != 0) {
-			*err = e;
-			return rc;
-		}
-	}
-	/* a signed document: its signature at the time the evidence proves */
-	int64_t proven;
-	json_t *sig = NULL;
-	if (d.group && kura_er_report_proven(&proven, report) == 0 &&
-	    (rc = kura_signed_verify(&sig, r->st, id, r->signers, r->opts.anchors, proven, &e)) != 0) {
-		json_decref(report);
-		*err = e;
-		return rc;
-	}
-	if (sig)
-		kura_er_report_signature(report, sig);
-	json_object_set_new(report, "id", json_string(id));
+	struct run *r = ud;
+	int rc = 0;
 	const char *verdict = json_string_value(json_object_get(report, "verdict"));
 	r->total++;
 	r->valid += strcmp(verdict, "valid") == 0;
 	if (r->json) {
-		char *text = json_dumps(report, JSON_COMPACT);
-		printf("%s\n", text);
-		free(text);
+		rc = print_json(r, report, id, err);
 	} else {
 		const char *reason = json_string_value(json_object_get(report, "reason"));
 		const char *sig = json_string_value(json_object_get(report, "signature"));
@@ -104,59 +59,53 @@ static int verify_one(struct run *r, const char *id, kura_error *err)
 			printf("\tsignature %s at %s", sig, json_string_value(json_object_get(report, "signature_at")) ?: "?");
 		printf("%s%s\n", reason ? "\t" : "", reason ? reason : "");
 	}
-	json_decref(report);
-	return 0;
+	return rc;
 }
 
-static int verify_each(void *ud, const char *id, kura_error *err)
+static int verify_one(struct run *r, const char *id, kura_error *err)
 {
-	return verify_one(ud, id, err);
+	json_t *report = NULL;
+	int rc = kura_verifier_check(&report, r->v, id, err);
+	if (rc == 0)
+		rc = print_report(r, id, report, err);
+	json_decref(report);
+	return rc;
 }
 
 int kura_cmd_verify(int argc, char **argv)
 {
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {"deep", no_argument, NULL, 'd'}, {0}};
 	struct run r = {0};
-	int bad = kura_cli_json_option(argc, argv, usage, &r.json);
-	if (bad)
-		return bad;
+	int c, flags = 0;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			r.json = 1;
+		else if (c == 'd')
+			flags |= KURA_VERIFY_DEEP;
+		else
+			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
+	}
 	if (argc - optind < 1)
 		return kura_cli_usage(usage, "verify takes a STORE and optionally IDs");
 	kura_error err = {0};
-	kura_trust_cache *trust = NULL;
-	STACK_OF(X509) *anchors = NULL;
-	int rc = kura_store_open(&r.st, argv[optind], KURA_STORE_READ, &err);
+	kura_store *st = NULL;
+	int rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
 	if (rc == 0)
-		rc = kura_tsa_setup_anchors(&anchors, r.st, &err);
-	if (rc == 0)
-		rc = kura_signed_anchors(&r.signers, r.st, &err);
-	kura_policy *policy = NULL;
-	if (rc == 0)
-		rc = kura_store_policy_load(&policy, r.st, &err);
-	if (rc == 0)
-		rc = kura_trust_cache_new(&trust, &err);
-	if (rc == 0)
-		rc = kura_evidence_cache_new(&r.cache, &err);
-	if (rc == 0)
-		rc = kura_clock_now(&r.opts.at_ms, &err);
-	r.opts.anchors = anchors;
-	r.opts.cache = trust;
-	r.opts.digest = digest_object;
-	r.opts.algorithm_end = kura_policy_algorithm_end;
-	r.opts.algorithm_ud = policy;
+		rc = kura_verifier_new(&r.v, st, flags, &err);
 	if (rc == 0 && argc - optind == 1)
-		rc = kura_store_each_id(r.st, verify_each, &r, &err);
+		rc = kura_verifier_each(r.v, print_report, &r, &err);
 	for (int i = optind + 1; rc == 0 && i < argc; i++) {
 		json_t *probe = NULL;
-		if ((rc = kura_store_object(&probe, r.st, argv[i], &err)) == 0)
+		if ((rc = kura_store_object(&probe, st, argv[i], &err)) == 0)
 			rc = verify_one(&r, json_string_value(json_object_get(probe, "id")), &err);
 		json_decref(probe);
 	}
-	kura_evidence_cache_free(r.cache);
-	kura_trust_cache_free(trust);
-	sk_X509_pop_free(anchors, X509_free);
-	sk_X509_pop_free(r.signers, X509_free);
-	kura_policy_free(policy);
-	kura_store_close(r.st);
+	free(r.text);
+	json_decref(r.last);
+	kura_verifier_free(r.v);
+	kura_store_close(st);
 	fflush(stdout);
 	if (rc != 0)
 		return kura_cli_fail(&err);

@@ -71,6 +71,13 @@ int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, ku
 typedef int (*kura_store_id_fn)(void *ud, const char *id, kura_error *err);
 int kura_store_each_id(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err);
 
+/* Calls fn with the ID and the description of every object, in ingest order:
+ * the description's JSON text as stored (len bytes, borrowed for the call;
+ * without kura_store_object's "stored", "segment" and "offset", which cost more
+ * lookups). */
+typedef int (*kura_store_described_fn)(void *ud, const char *id, const char *json, size_t len, kura_error *err);
+int kura_store_each_description(kura_store *st, kura_store_described_fn fn, void *ud, kura_error *err);
+
 /* Streams an object's bytes to fn, verifying the SHA-256 as it goes: KURA_EVERIFY
  * (after fn has seen the bytes) if they are damaged. */
 typedef int (*kura_store_bytes_fn)(void *ud, const unsigned char *p, size_t n, kura_error *err);
@@ -148,6 +155,17 @@ int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id,
  * where ingest computed them. */
 int kura_store_digest_group(unsigned char *out, size_t *count, size_t max, kura_store *st, const char *id,
 			    const EVP_MD *md, int reread, kura_error *err);
+/* Reading from another thread. A store's functions share its one reader of
+ * stored bytes and belong to one thread at a time; lookups in its index are safe
+ * from any thread. So a second thread that reads objects' bytes (while the
+ * first goes on with the store) does it through a reader of its own. */
+typedef struct kura_store_reader kura_store_reader;
+int kura_store_reader_new(kura_store_reader **out, kura_store *st, kura_error *err);
+void kura_store_reader_free(kura_store_reader *r);
+/* kura_store_digest_group, always from the stored bytes, for an object whose
+ * description (parsed) the caller has. */
+int kura_store_reader_digests(unsigned char *out, size_t *count, size_t max, kura_store_reader *r, json_t *object,
+			      const EVP_MD *md, kura_error *err);
 
 /* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
  * place with the IDs of the objects that depend on it. *damaged counts them. */
