@@ -36,6 +36,7 @@ struct file_list {
 	uint64_t *sizes; /* as the walk saw them, for the progress line */
 	size_t n, cap;
 	uint64_t bytes;
+	int sizes_shown; /* is there a progress line? (else a folder's plain files need no stat) */
 	dev_t store_dev; /* the store's own folder is never ingested into itself */
 	ino_t store_ino;
 };
@@ -79,6 +80,16 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+/* add_path for a file found in a folder */
+static int add_walked(struct file_list *l, const char *path, uint64_t size, kura_error *err)
+{
+	int rc = add_path(l, path, size);
+	if (rc == -2)
+		return kura_error_set(err, KURA_EINPUT, "the name of %s is not valid UTF-8; rename it (nothing was ingested)",
+				      path);
+	return rc ? kura_error_set(err, KURA_EINTERNAL, "out of memory") : 0;
+}
+
 static int walk(struct file_list *l, const char *dir, kura_error *err)
 {
 	struct dirent **names;
@@ -94,6 +105,8 @@ static int walk(struct file_list *l, const char *dir, kura_error *err)
 			continue;
 		if (snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name) >= (int)sizeof path) {
 			rc = kura_error_set(err, KURA_EINPUT, "path too long under %s", dir);
+		} else if (names[i]->d_type == DT_REG && !l->sizes_shown) {
+			rc = add_walked(l, path, 0, err);
 		} else if (lstat(path, &lst) != 0 || (S_ISLNK(lst.st_mode) ? stat(path, &st) : (st = lst, 0)) != 0) {
 			if (S_ISLNK(lst.st_mode))
 				fprintf(stderr, "kura: skipping %s: a link to nothing\n", path);
@@ -107,10 +120,7 @@ static int walk(struct file_list *l, const char *dir, kura_error *err)
 			else
 				rc = walk(l, path, err);
 		} else if (S_ISREG(st.st_mode)) {
-			if ((rc = add_path(l, path, (uint64_t)st.st_size)) != 0)
-				rc = rc == -2 ? kura_error_set(err, KURA_EINPUT, "the name of %s is not valid UTF-8; rename it "
-										 "(nothing was ingested)", path)
-					      : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			rc = add_walked(l, path, (uint64_t)st.st_size, err);
 		} else {
 			fprintf(stderr, "kura: skipping %s: not a regular file\n", path);
 		}
@@ -270,6 +280,7 @@ int kura_cmd_ingest(int argc, char **argv)
 	const char **ahead = NULL;
 	struct printer printer = {0};
 	kura_progress *progress = NULL;
+	files.sizes_shown = isatty(STDERR_FILENO);
 	if (stat(pos[0], &sb) == 0) {
 		files.store_dev = sb.st_dev;
 		files.store_ino = sb.st_ino;
