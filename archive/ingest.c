@@ -348,8 +348,8 @@ static int add_content(json_t **desc, char sha_hex[65], kura_ingest *in, struct 
 
 /* Appends the object's records (its content, its group members' content, its
  * object record) and index entries to the batch, without committing. */
-static int add_object(kura_ingest *in, struct source *src, const char *path, const char *name, const kura_meta *meta, size_t nmeta,
-		      const kura_member *members, size_t nmembers, json_t *info, const char *adopted_with,
+static int add_object(kura_ingest *in, struct source *src, const char *path, const char *name, const kura_meta *meta,
+		      size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, const char *adopted_with,
 		      char id[KURA_ID_CHARS + 1], kura_error *err)
 {
 	for (size_t i = 0; i < nmeta; i++) {
