@@ -15,13 +15,10 @@
 
 #define CODEC_ZSTD 1
 /* A document that arrives in pieces this large is compressed by zstd's worker
- * threads (one per core, at most 3) in jobs of JOB_SIZE while this thread
- * hashes and writes; memory stays bounded by a few jobs per worker. Hashing and
- * writing take a fraction of what compressing takes (a quarter of the CPU for
- * a CSV ledger at level 3), so this thread leaves no core to a worker of its
- * own: with one worker on two cores that worker alone set the pace. Smaller
- * documents are compressed here, where handing them to a thread would cost
- * more than it saves. The frames are the same format either way. */
+ * threads (one fewer than the machine has cores, at most 3) in jobs of JOB_SIZE
+ * while this thread hashes and writes; memory stays bounded by a few jobs per
+ * worker. Smaller ones are compressed here, where handing them to a thread would
+ * cost more than it saves. The frames are the same format either way. */
 #define PARALLEL_FROM (1u << 20)
 #define MAX_WORKERS 3
 #define JOB_SIZE (2u << 20)
@@ -44,7 +41,7 @@ int kura_blob_writer_new(kura_blob_writer **out, int level, kura_error *err)
 	bw->cctx = ZSTD_createCCtx();
 	bw->outsz = ZSTD_CStreamOutSize();
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	bw->workers = cores < 2 ? 0 : cores > MAX_WORKERS ? MAX_WORKERS : (int)cores;
+	bw->workers = cores < 2 ? 0 : cores - 1 > MAX_WORKERS ? MAX_WORKERS : (int)cores - 1;
 	bw->out = malloc(bw->outsz);
 	if (!bw->cctx || !bw->out || ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_compressionLevel, level)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_checksumFlag, 1)) ||
