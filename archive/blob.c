@@ -117,6 +117,47 @@ int kura_blob_finish(kura_blob_writer *bw, uint64_t size, const unsigned char sh
 	return rc;
 }
 
+size_t kura_blob_pack_bound(size_t n) { return KURA_BLOB_PREFIX + ZSTD_compressBound(n) + KURA_BLOB_TAIL; }
+
+int kura_blob_pack(kura_blob_writer *bw, unsigned char *b, size_t cap, size_t *len, const void *p, size_t n,
+		   const unsigned char sha256[32], kura_error *err)
+{
+	if (cap < kura_blob_pack_bound(n))
+		return kura_error_set(err, KURA_EINTERNAL, "blob buffer too small");
+	memset(b, 0, KURA_BLOB_PREFIX);
+	b[0] = CODEC_ZSTD;
+	ZSTD_CCtx_reset(bw->cctx, ZSTD_reset_session_only);
+	ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_nbWorkers, 0);
+	/* the bytes go in first and the frame is ended by a second call, as when
+	 * streaming: ending it in the first call makes zstd size its tables to the
+	 * document, which measured slower for small ones (and changes the frame) */
+	ZSTD_inBuffer in = {p, n, 0};
+	ZSTD_outBuffer o = {b + KURA_BLOB_PREFIX, cap - KURA_BLOB_PREFIX - KURA_BLOB_TAIL, 0};
+	size_t left = ZSTD_compressStream2(bw->cctx, &o, &in, ZSTD_e_continue);
+	if (!ZSTD_isError(left))
+		left = ZSTD_compressStream2(bw->cctx, &o, &in, ZSTD_e_end);
+	if (ZSTD_isError(left) || left != 0)
+		return kura_error_set(err, KURA_EINTERNAL, "zstd: %s",
+				      ZSTD_isError(left) ? ZSTD_getErrorName(left) : "frame larger than its bound");
+	unsigned char *tail = b + KURA_BLOB_PREFIX + o.pos;
+	for (int i = 0; i < 8; i++)
+		tail[i] = (unsigned char)((uint64_t)n >> (8 * i));
+	memcpy(tail + 8, sha256, 32);
+	*len = KURA_BLOB_PREFIX + o.pos + KURA_BLOB_TAIL;
+	return 0;
+}
+
+int kura_blob_put(kura_segment_writer *w, const unsigned char *body, size_t len, kura_error *err)
+{
+	kura_record_writer rec;
+	int rc = kura_record_begin(w, &rec, KURA_RECORD_BLOB, err);
+	if (rc == 0)
+		rc = kura_record_append(w, &rec, body, len, err);
+	if (rc == 0)
+		rc = kura_record_finish(w, &rec, err);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- checking */
 
 struct kura_blob_checker {

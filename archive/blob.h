@@ -24,6 +24,16 @@ void kura_blob_writer_free(kura_blob_writer *bw);
 int kura_blob_begin(kura_blob_writer *bw, kura_segment_writer *w, kura_error *err);
 int kura_blob_update(kura_blob_writer *bw, const void *p, size_t n, kura_error *err);
 int kura_blob_finish(kura_blob_writer *bw, uint64_t size, const unsigned char sha256[32], kura_error *err);
+/* The body of a blob record (as begin, update and finish write it) for a
+ * document held whole in memory, made without a segment: threads that prepare
+ * documents ahead (archive/prefetch.c) each pack with a writer of their own.
+ * body has room for cap bytes, at least kura_blob_pack_bound(n); *len gets
+ * how many were used. */
+size_t kura_blob_pack_bound(size_t n);
+int kura_blob_pack(kura_blob_writer *bw, unsigned char *body, size_t cap, size_t *len, const void *p, size_t n,
+		   const unsigned char sha256[32], kura_error *err);
+/* Appends a packed body to w as a blob record. */
+int kura_blob_put(kura_segment_writer *w, const unsigned char *body, size_t len, kura_error *err);
 /* Offset of the record begun last. */
 uint64_t kura_blob_start(const kura_blob_writer *bw);
 

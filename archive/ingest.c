@@ -17,13 +17,17 @@
  *   (archive/rebuild.c): a crash keeps both or neither. A failure to append the
  *   record drops everything not committed yet (none of it was reported done).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "archive/blob.h"
 #include "archive/evidence_frame.h"
+#include "archive/prefetch.h"
 #include "archive/store_impl.h"
 #include "kura/clock.h"
 #include "common/fsutil.h"
@@ -187,11 +191,13 @@ static int known_blob(kura_ingest *in, const unsigned char sha[32], kura_index_b
 	return 1;
 }
 
-/* Where content comes from: a file descriptor, or bytes in memory. */
+/* Where content comes from: a file descriptor, bytes in memory, or a document
+ * a prefetch worker read, hashed and packed already. */
 struct source {
 	int fd;
 	const unsigned char *mem;
 	size_t left;
+	const kura_prefetched *packed;
 };
 
 static int read_chunk(struct source *src, unsigned char *buf, size_t *got, const char *path, kura_error *err)
@@ -205,6 +211,33 @@ static int read_chunk(struct source *src, unsigned char *buf, size_t *got, const
 	}
 	if (kura_fs_read_full(src->fd, buf, READ_CHUNK, got) != 0)
 		return kura_error_sys(err, KURA_EIO, "reading %s", path);
+	return 0;
+}
+
+/* Notes a blob record written from start on as new content of this batch. */
+static void note_blob(kura_ingest *in, const unsigned char sha[32], uint64_t start, uint64_t size)
+{
+	struct new_blob *nb = &in->blobs[in->nblobs++];
+	memcpy(nb->sha256, sha, 32);
+	nb->loc.segno = kura_segment_writer_segno(in->w);
+	nb->loc.offset = start;
+	nb->loc.size = size;
+	nb->loc.stored = kura_segment_writer_tell(in->w) - start - KURA_RECORD_OVERHEAD;
+	kura_index_batch_put_blob(in->batch, sha, &nb->loc);
+	in->pending_bytes += nb->loc.stored;
+}
+
+/* store_content for a packed document: its blob body is written as it is. */
+static int store_packed(kura_ingest *in, const kura_prefetched *d, kura_error *err)
+{
+	kura_index_blob loc;
+	int rc = known_blob(in, d->sha256, &loc, err);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	uint64_t start = kura_segment_writer_tell(in->w);
+	if ((rc = kura_blob_put(in->w, d->body, d->len, err)) != 0)
+		return rc;
+	note_blob(in, d->sha256, start, d->size);
 	return 0;
 }
 
@@ -250,14 +283,7 @@ static int store_content(kura_ingest *in, struct source *src, const char *path, 
 	}
 	if ((rc = kura_blob_finish(in->bw, *size, sha, err)) != 0)
 		return rc;
-	struct new_blob *nb = &in->blobs[in->nblobs++];
-	memcpy(nb->sha256, sha, 32);
-	nb->loc.segno = kura_segment_writer_segno(in->w);
-	nb->loc.offset = start;
-	nb->loc.size = *size;
-	nb->loc.stored = kura_segment_writer_tell(in->w) - start - KURA_RECORD_OVERHEAD;
-	kura_index_batch_put_blob(in->batch, sha, &nb->loc);
-	in->pending_bytes += nb->loc.stored;
+	note_blob(in, sha, start, *size);
 	return 0;
 }
 
@@ -303,9 +329,16 @@ static int add_content(json_t **desc, char sha_hex[65], kura_ingest *in, struct 
 	char extra_hex[2 * KURA_HASH_MAX + 1];
 	size_t extra_len = 0;
 	uint64_t size = 0;
-	int rc = store_content(in, src, path, sha, extra, &extra_len, &size, err);
+	const kura_prefetched *pk = src->packed;
+	int rc = pk ? store_packed(in, pk, err) : store_content(in, src, path, sha, extra, &extra_len, &size, err);
 	if (rc != 0)
 		return rc;
+	if (pk) {
+		memcpy(sha, pk->sha256, 32);
+		memcpy(extra, pk->extra, pk->extra_len);
+		extra_len = pk->extra_len;
+		size = pk->size;
+	}
 	kura_hex_encode(sha_hex, sha, 32);
 	kura_hex_encode(extra_hex, extra, extra_len);
 	json_t *d = digests_json(sha_hex, extra_len ? kura_hasher_extra_name(in->hasher) : NULL, extra_hex);
@@ -315,8 +348,8 @@ static int add_content(json_t **desc, char sha_hex[65], kura_ingest *in, struct 
 
 /* Appends the object's records (its content, its group members' content, its
  * object record) and index entries to the batch, without committing. */
-static int add_object(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta, size_t nmeta,
-		      const kura_member *members, size_t nmembers, json_t *info, const char *adopted_with,
+static int add_object(kura_ingest *in, struct source *src, const char *path, const char *name, const kura_meta *meta,
+		      size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, const char *adopted_with,
 		      char id[KURA_ID_CHARS + 1], kura_error *err)
 {
 	for (size_t i = 0; i < nmeta; i++) {
@@ -335,14 +368,13 @@ static int add_object(kura_ingest *in, int fd, const char *path, const char *nam
 	unsigned char pending[KURA_PENDING_MAX];
 	size_t plen = 0;
 	kura_index_batch_mark(in->batch);
-	struct source src = {fd, NULL, 0};
 	int rc = kura_clock_now(&now, err);
 	if (rc == 0)
 		rc = kura_id_new(id, now, err);
 	if (rc == 0)
-		rc = add_content(&doc, sha_hex, in, &src, path, err);
+		rc = add_content(&doc, sha_hex, in, src, path, err);
 	for (size_t i = 0; rc == 0 && i < nmembers; i++) {
-		struct source msrc = {-1, members[i].data ? members[i].data : (const unsigned char *)"", members[i].len};
+		struct source msrc = {-1, members[i].data ? members[i].data : (const unsigned char *)"", members[i].len, NULL};
 		json_t *m = NULL;
 		if ((rc = add_content(&m, member_hex, in, &msrc, members[i].name, err)) == 0) {
 			json_object_set_new(m, "role", json_string(members[i].role));
@@ -423,7 +455,33 @@ int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char 
 			  size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, kura_error *err)
 {
 	char id[KURA_ID_CHARS + 1];
-	int rc = add_object(in, fd, path, name, meta, nmeta, members, nmembers, info, NULL, id, err);
+	struct source src = {fd, NULL, 0, NULL};
+	int rc = add_object(in, &src, path, name, meta, nmeta, members, nmembers, info, NULL, id, err);
+	return rc ? rc : commit_when_due(in, err);
+}
+
+int kura_ingest_add_prefetched(kura_ingest *in, kura_prefetch *pf, size_t i, const char *name, const kura_meta *meta,
+			       size_t nmeta, kura_error *err)
+{
+	const char *path = kura_prefetch_path(pf, i);
+	const kura_prefetched *d = kura_prefetch_take(pf, i);
+	char id[KURA_ID_CHARS + 1];
+	struct source src = {-1, NULL, 0, d};
+	int rc = 0;
+	if (d->state == KURA_PREFETCHED_FAILED) {
+		if (err)
+			*err = d->err;
+		rc = d->err.code;
+	} else if (d->state == KURA_PREFETCHED_LARGE) { /* streamed here, as kura_ingest_add does */
+		src.packed = NULL;
+		if ((src.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			rc = kura_error_sys(err, errno == EIO ? KURA_EIO : KURA_EINPUT, "cannot read %s", path);
+	}
+	if (rc == 0)
+		rc = add_object(in, &src, path, name, meta, nmeta, NULL, 0, NULL, NULL, id, err);
+	if (src.fd >= 0)
+		close(src.fd);
+	kura_prefetch_release(pf, i);
 	return rc ? rc : commit_when_due(in, err);
 }
 
@@ -436,8 +494,9 @@ int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *nam
 	int rc = kura_clock_now(&now, err);
 	if (rc == 0)
 		rc = kura_id_new(record, now, err);
+	struct source src = {fd, NULL, 0, NULL};
 	if (rc == 0)
-		rc = add_object(in, fd, path, name, meta, nmeta, members, nmembers, info, record, id, err);
+		rc = add_object(in, &src, path, name, meta, nmeta, members, nmembers, info, record, id, err);
 	if (rc != 0)
 		return rc;
 	/* right after the object: a reader of the segments takes the object only with it */

@@ -33,8 +33,10 @@ static const char usage[] = "kura ingest STORE [--meta KEY=VALUE]... [--no-seal]
 
 struct file_list {
 	char **paths;
+	uint64_t *sizes; /* as the walk saw them, for the progress line */
 	size_t n, cap;
 	uint64_t bytes;
+	int sizes_shown; /* is there a progress line? (else a folder's plain files need no stat) */
 	dev_t store_dev; /* the store's own folder is never ingested into itself */
 	ino_t store_ino;
 };
@@ -58,14 +60,17 @@ static int add_path(struct file_list *l, const char *path, uint64_t size)
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		char **g = realloc(l->paths, cap * sizeof *g);
-		if (!g)
+		if (g)
+			l->paths = g;
+		uint64_t *s = g ? realloc(l->sizes, cap * sizeof *s) : NULL;
+		if (!s)
 			return -1;
-		l->paths = g;
+		l->sizes = s;
 		l->cap = cap;
 	}
 	if (!(l->paths[l->n] = strdup(path)))
 		return -1;
-	l->n++;
+	l->sizes[l->n++] = size;
 	l->bytes += size;
 	return 0;
 }
@@ -73,6 +78,16 @@ static int add_path(struct file_list *l, const char *path, uint64_t size)
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* add_path for a file found in a folder */
+static int add_walked(struct file_list *l, const char *path, uint64_t size, kura_error *err)
+{
+	int rc = add_path(l, path, size);
+	if (rc == -2)
+		return kura_error_set(err, KURA_EINPUT, "the name of %s is not valid UTF-8; rename it (nothing was ingested)",
+				      path);
+	return rc ? kura_error_set(err, KURA_EINTERNAL, "out of memory") : 0;
 }
 
 static int walk(struct file_list *l, const char *dir, kura_error *err)
@@ -90,7 +105,9 @@ static int walk(struct file_list *l, const char *dir, kura_error *err)
 			continue;
 		if (snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name) >= (int)sizeof path) {
 			rc = kura_error_set(err, KURA_EINPUT, "path too long under %s", dir);
-		} else if (lstat(path, &lst) != 0 || stat(path, &st) != 0) {
+		} else if (names[i]->d_type == DT_REG && !l->sizes_shown) {
+			rc = add_walked(l, path, 0, err);
+		} else if (lstat(path, &lst) != 0 || (S_ISLNK(lst.st_mode) ? stat(path, &st) : (st = lst, 0)) != 0) {
 			if (S_ISLNK(lst.st_mode))
 				fprintf(stderr, "kura: skipping %s: a link to nothing\n", path);
 			else
@@ -103,10 +120,7 @@ static int walk(struct file_list *l, const char *dir, kura_error *err)
 			else
 				rc = walk(l, path, err);
 		} else if (S_ISREG(st.st_mode)) {
-			if ((rc = add_path(l, path, (uint64_t)st.st_size)) != 0)
-				rc = rc == -2 ? kura_error_set(err, KURA_EINPUT, "the name of %s is not valid UTF-8; rename it "
-										 "(nothing was ingested)", path)
-					      : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			rc = add_walked(l, path, (uint64_t)st.st_size, err);
 		} else {
 			fprintf(stderr, "kura: skipping %s: not a regular file\n", path);
 		}
@@ -154,12 +168,13 @@ struct printer {
 	uint64_t count;
 };
 
+/* The lines of a batch go out together: the loop flushes stdout after every
+ * document, and only a commit, which makes them durable first, prints any. */
 static void print_done(void *ud, const char *id, const char *sha256_hex, const char *path)
 {
 	struct printer *p = ud;
 	p->count++;
 	printf("%s\t%s\t%s\n", id, sha256_hex, path);
-	fflush(stdout);
 }
 
 static int parse_meta(kura_meta *m, char *arg)
@@ -261,8 +276,11 @@ int kura_cmd_ingest(int argc, char **argv)
 	struct file_list files = {0};
 	kura_store *st = NULL;
 	kura_ingest *in = NULL;
+	kura_prefetch *pf = NULL;
+	const char **ahead = NULL;
 	struct printer printer = {0};
 	kura_progress *progress = NULL;
+	files.sizes_shown = isatty(STDERR_FILENO);
 	if (stat(pos[0], &sb) == 0) {
 		files.store_dev = sb.st_dev;
 		files.store_ino = sb.st_ino;
@@ -272,6 +290,15 @@ int kura_cmd_ingest(int argc, char **argv)
 		rc = kura_store_open(&st, pos[0], KURA_STORE_WRITE, &err);
 	if (rc == 0)
 		rc = kura_ingest_new(&in, st, print_done, &printer, &err);
+	/* plain files are read, hashed and compressed ahead by worker threads; standard
+	 * input and signed documents are read here */
+	if (rc == 0 && !(ahead = calloc(files.n + 1, sizeof *ahead)))
+		rc = kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < files.n; i++)
+		if (!sig_path && strcmp(files.paths[i], "-") != 0 && !is_p7m(files.paths[i]))
+			ahead[i] = files.paths[i];
+	if (rc == 0)
+		rc = kura_prefetch_new(&pf, st, ahead, files.n, &err);
 	if (rc == 0)
 		progress = kura_progress_new("ingest", files.bytes);
 	/* Ctrl-C or SIGTERM: finish the document in hand, commit, report, stop. */
@@ -288,25 +315,31 @@ int kura_cmd_ingest(int argc, char **argv)
 		}
 		const char *path = files.paths[i];
 		int is_stdin = strcmp(path, "-") == 0;
-		int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			rc = kura_error_sys(&err, errno == EIO ? KURA_EIO : KURA_EINPUT, "cannot read %s", path);
-			break;
-		}
 		const char *slash = strrchr(path, '/');
 		const char *name = is_stdin ? "stdin" : slash ? slash + 1 : path;
-		if (sig_path || (!is_stdin && is_p7m(path)))
-			rc = add_signed(in, st, fd, path, name, meta, nmeta, sig_path, &so, &err);
-		else
-			rc = kura_ingest_add(in, fd, path, name, meta, nmeta, &err);
+		if (ahead[i]) {
+			rc = kura_ingest_add_prefetched(in, pf, i, name, meta, nmeta, &err);
+		} else {
+			kura_prefetch_skip(pf, i);
+			int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				rc = kura_error_sys(&err, errno == EIO ? KURA_EIO : KURA_EINPUT, "cannot read %s", path);
+				break;
+			}
+			if (sig_path || !is_stdin)
+				rc = add_signed(in, st, fd, path, name, meta, nmeta, sig_path, &so, &err);
+			else
+				rc = kura_ingest_add(in, fd, path, name, meta, nmeta, &err);
+			if (!is_stdin)
+				close(fd);
+		}
 		if (rc != 0)
 			kura_error_wrap(&err, "ingesting %s", path);
-		if (!is_stdin)
-			close(fd);
-		if (!is_stdin && stat(path, &sb) == 0)
-			done_bytes += (uint64_t)sb.st_size;
+		fflush(stdout);
+		done_bytes += files.sizes[i];
 		kura_progress_update(progress, done_bytes, i + 1);
 	}
+	kura_prefetch_free(pf);
 	kura_progress_free(progress);
 	/* what was added before a failure is still made durable and reported */
 	kura_error cerr = {0};
@@ -314,6 +347,7 @@ int kura_cmd_ingest(int argc, char **argv)
 		rc = cerr.code;
 		err = cerr;
 	}
+	fflush(stdout);
 	if (rc == 0 && isatty(STDERR_FILENO))
 		fprintf(stderr, "kura: %llu objects ingested\n", (unsigned long long)printer.count);
 	/* seal what is pending, also after a failure: what was printed is stored */
@@ -336,6 +370,8 @@ int kura_cmd_ingest(int argc, char **argv)
 	for (size_t i = 0; i < files.n; i++)
 		free(files.paths[i]);
 	free(files.paths);
+	free(files.sizes);
+	free(ahead);
 	free(meta);
 	sk_X509_CRL_pop_free(so.crls, X509_CRL_free);
 	return status;

@@ -413,6 +413,149 @@ START_TEST(large_stream_in_bounded_memory)
 }
 END_TEST
 
+/* Writes n bytes (text when text, else pseudo-random) to dir/name. */
+static void write_file(const char *name, size_t n, int text, uint64_t seed)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		fputc(text ? 'a' + (int)(seed >> 60) : (int)(seed >> 56), f);
+	}
+	fclose(f);
+}
+
+struct path_log {
+	int n;
+	char paths[16][64];
+	char sha[16][65];
+};
+
+static void on_done_path(void *ud, const char *id, const char *sha, const char *path)
+{
+	(void)id;
+	struct path_log *l = ud;
+	snprintf(l->paths[l->n], sizeof l->paths[0], "%s", strrchr(path, '/') + 1);
+	snprintf(l->sha[l->n], sizeof l->sha[0], "%s", sha);
+	l->n++;
+}
+
+static int sum_stored(void *ud, const unsigned char sha[32], const kura_index_blob *b, kura_error *err)
+{
+	(void)sha;
+	(void)err;
+	*(uint64_t *)ud += b->stored;
+	return 0;
+}
+
+/* Ingests dir's files names[0..n) into the store at path, through the
+ * prefetcher or one by one with kura_ingest_add; a NULL name is skipped (by the
+ * prefetcher). Returns the status of the first failure (0 if none); *stored
+ * gets the bytes of all blob records. */
+static int ingest_files(const char *path, const char *const *names, size_t n, int prefetched, struct path_log *log,
+			uint64_t *stored)
+{
+	kura_store *st;
+	kura_ingest *in;
+	kura_prefetch *pf = NULL;
+	kura_error err;
+	char full[16][4096];
+	const char *paths[16] = {0};
+	for (size_t i = 0; i < n; i++)
+		if (names[i]) {
+			snprintf(full[i], sizeof full[i], "%s/%s", dir, names[i]);
+			paths[i] = full[i];
+		}
+	ck_assert_int_eq(kura_store_open(&st, path, KURA_STORE_WRITE, &err), 0);
+	ck_assert_int_eq(kura_ingest_new(&in, st, on_done_path, log, &err), 0);
+	if (prefetched)
+		ck_assert_int_eq(kura_prefetch_new(&pf, st, paths, n, &err), 0);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (!paths[i]) {
+			if (pf)
+				kura_prefetch_skip(pf, i);
+		} else if (pf) {
+			rc = kura_ingest_add_prefetched(in, pf, i, names[i], NULL, 0, &err);
+		} else {
+			int fd = open(paths[i], O_RDONLY);
+			rc = fd < 0 ? KURA_EINPUT : kura_ingest_add(in, fd, paths[i], names[i], NULL, 0, &err);
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	kura_prefetch_free(pf);
+	ck_assert_int_eq(kura_ingest_commit(in, &err), 0);
+	*stored = 0;
+	ck_assert_int_eq(kura_index_each_blob(kura_store_index(st), sum_stored, stored, &err), 0);
+	kura_ingest_free(in);
+	kura_store_close(st);
+	return rc;
+}
+
+START_TEST(prefetched_ingest_stores_what_plain_ingest_stores)
+{
+	/* small text, a document too large to hold (streamed), the same small
+	 * content again (stored once), an empty one, and one the caller skips */
+	write_file("a.txt", 5000, 1, 1);
+	write_file("big.bin", (1u << 20) + 17, 0, 2);
+	write_file("a-again.txt", 5000, 1, 1);
+	write_file("empty", 0, 1, 3);
+	write_file("z.txt", 70000, 1, 4);
+	const char *names[] = {"a.txt", "big.bin", NULL, "a-again.txt", "empty", "z.txt"};
+	size_t n = sizeof names / sizeof names[0];
+	char other[2048];
+	kura_error err;
+	snprintf(other, sizeof other, "%s/plain", dir);
+	ck_assert_int_eq(kura_store_init(other, NULL, &err), 0);
+	struct path_log pre = {0}, plain = {0};
+	uint64_t pre_stored, plain_stored;
+	ck_assert_int_eq(ingest_files(store_path, names, n, 1, &pre, &pre_stored), 0);
+	ck_assert_int_eq(ingest_files(other, names, n, 0, &plain, &plain_stored), 0);
+	/* in order, with the same digests, and blob records of the same size
+	 * (packed bodies are the frames streaming writes) */
+	ck_assert_int_eq(pre.n, 5);
+	ck_assert_int_eq(plain.n, 5);
+	for (int i = 0; i < pre.n; i++) {
+		ck_assert_str_eq(pre.paths[i], plain.paths[i]);
+		ck_assert_str_eq(pre.sha[i], plain.sha[i]);
+	}
+	ck_assert_str_eq(pre.paths[1], "big.bin");
+	ck_assert_str_eq(pre.sha[0], pre.sha[2]);
+	ck_assert_uint_eq(pre_stored, plain_stored);
+	/* and every object reads back, verified */
+	kura_store *st;
+	ck_assert_int_eq(kura_store_open(&st, store_path, KURA_STORE_READ, &err), 0);
+	json_t *objs = all_objects();
+	ck_assert_int_eq(json_array_size(objs), 5);
+	for (size_t i = 0; i < json_array_size(objs); i++)
+		ck_assert_msg(kura_store_read(st, json_string_value(json_object_get(json_array_get(objs, i), "id")), NULL, NULL,
+					      &err) == 0,
+			      "%s", err.message);
+	json_decref(objs);
+	kura_store_close(st);
+}
+END_TEST
+
+START_TEST(prefetched_ingest_stops_at_an_unreadable_file)
+{
+	write_file("one", 100, 1, 5);
+	write_file("three", 100, 1, 6);
+	const char *names[] = {"one", "missing", "three"};
+	struct path_log log = {0};
+	uint64_t stored;
+	/* what came before the failure is committed and reported, nothing after it */
+	ck_assert_int_eq(ingest_files(store_path, names, 3, 1, &log, &stored), KURA_EINPUT);
+	ck_assert_int_eq(log.n, 1);
+	ck_assert_str_eq(log.paths[0], "one");
+	json_t *objs = all_objects();
+	ck_assert_int_eq(json_array_size(objs), 1);
+	json_decref(objs);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -425,6 +568,8 @@ int main(void)
 	tcase_add_test(tc, failed_document_leaves_nothing);
 	tcase_add_test(tc, segments_roll_at_the_limit);
 	tcase_add_test(tc, large_stream_in_bounded_memory);
+	tcase_add_test(tc, prefetched_ingest_stores_what_plain_ingest_stores);
+	tcase_add_test(tc, prefetched_ingest_stops_at_an_unreadable_file);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);
 }

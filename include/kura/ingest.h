@@ -40,6 +40,23 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
 		    size_t nmeta, kura_error *err);
 int kura_ingest_commit(kura_ingest *in, kura_error *err);
 
+/* Reading, hashing and compressing documents ahead, on worker threads (one per
+ * core), while the ingest appends and commits the ones before: paths[0..n) are
+ * prefetched in order; a NULL entry is a document the caller ingests another
+ * way (it is skipped). paths are borrowed until kura_prefetch_free. The workers
+ * only read the files: durability and reporting stay as for kura_ingest_add. */
+typedef struct kura_prefetch kura_prefetch;
+int kura_prefetch_new(kura_prefetch **out, kura_store *st, const char *const *paths, size_t n, kura_error *err);
+/* Stops the workers; documents not added are forgotten. */
+void kura_prefetch_free(kura_prefetch *pf);
+/* kura_ingest_add of document i of pf (its path not NULL), with the bytes the
+ * workers read (a large document is streamed from its file here). Every index
+ * i, NULL or not, is passed in increasing order to this or to
+ * kura_prefetch_skip. */
+int kura_ingest_add_prefetched(kura_ingest *in, kura_prefetch *pf, size_t i, const char *name, const kura_meta *meta,
+			       size_t nmeta, kura_error *err);
+void kura_prefetch_skip(kura_prefetch *pf, size_t i);
+
 /* A further member of an object's data object group (RFC 4998): a signature or
  * its validation data. Stored as content of its own (once, like any content),
  * named in the object record under "members", and covered together with the

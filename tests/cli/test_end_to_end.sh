@@ -78,6 +78,24 @@ while IFS= read -r -u 3 line; do
 done 3<ingest1.out
 [ "$(cut -f1 manifest.tsv | sort -u | wc -l)" -eq 9 ] || fail "ingest printed duplicate IDs"
 
+# links and special files in a folder: a link to a file is ingested, links to folders and
+# to nothing and a fifo are skipped with a word on stderr (which is no terminal here, so
+# the walk takes plain files from the folder listing without a stat of each)
+mkdir -p w/real
+printf 'plain\n' >w/a.txt
+printf 'linked\n' >w/real/t.txt
+ln -s real/t.txt w/b-link.txt
+ln -s real w/c-folder-link
+ln -s nowhere w/d-dangling
+mkfifo w/e-fifo
+expect_status 0 kura init W
+expect_status 0 kura ingest W --no-seal w
+[ "$(cut -f3 "$OUT" | tr '\n' ' ')" = "w/a.txt w/b-link.txt w/real/t.txt " ] ||
+	fail "ingest of a folder with links took: $(cut -f3 "$OUT" | tr '\n' ' ')"
+for skipped in w/c-folder-link w/d-dangling w/e-fifo; do
+	grep -q "skipping $skipped" "$ERR" || fail "ingest did not say it skipped $skipped: $(cat "$ERR")"
+done
+
 # a single file argument keeps its path as given
 printf 'single\n' >single.txt
 expect_status 0 kura ingest S single.txt
