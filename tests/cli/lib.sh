@@ -234,3 +234,27 @@ with tarfile.open(src) as a, tarfile.open(dst, "w") as b:
             data = bytes([data[0] ^ 1]) + data[1:]
         b.addfile(m, io.BytesIO(data))' "$@"
 }
+
+# test_policy FILE NAME [CERT-DAYS]: a policy under which SHA-256, SHA-512 and P-256 never end
+# (margins: CERT-DAYS, default 30, for certificates, 30 days for algorithms)
+test_policy()
+{
+	cat >"$1" <<EOP
+kura-policy: 1
+name: $2
+title: $2 policy
+margins: {certificate-days: ${3:-30}, algorithm-days: 30}
+algorithms:
+  sha256:   {until: null, source: "test: no end"}
+  sha512:   {until: null, source: "test: no end"}
+  ec-p256:  {until: null, source: "test: no end"}
+EOP
+}
+
+# at NOW ARGS...: kura ARGS with KURA_NOW=NOW
+at()
+{
+	local now=$1
+	shift
+	KURA_NOW=$now "$KURA_BIN" "$@"
+}

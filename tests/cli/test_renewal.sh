@@ -35,24 +35,7 @@ cd "$T"
 
 D0=2026-01-01T00:00:00Z
 POLICY=$T/policy.yaml
-cat >"$POLICY" <<'EOF'
-kura-policy: 1
-name: renewal-test
-title: renewal test policy
-margins: {certificate-days: 30, algorithm-days: 30}
-algorithms:
-  sha256:   {until: null, source: "test: no end"}
-  sha512:   {until: null, source: "test: no end"}
-  ec-p256:  {until: null, source: "test: no end"}
-EOF
-
-# at NOW ARGS...: kura ARGS with KURA_NOW=NOW
-at()
-{
-	local now=$1
-	shift
-	KURA_NOW=$now "$KURA_BIN" "$@"
-}
+test_policy "$POLICY" renewal-test
 
 # new_store DIR [init options]: a store made at D0 with $POLICY and 365-day TSA certificates
 new_store()

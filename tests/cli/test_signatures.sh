@@ -52,16 +52,7 @@ pki_sign carol minutes.txt minutes.p7s
 pki_sign dave other.txt other.p7s
 
 POLICY=$T/policy.yaml
-cat >"$POLICY" <<'YAML'
-kura-policy: 1
-name: signature-test
-title: signature test policy
-margins: {certificate-days: 90, algorithm-days: 30}
-algorithms:
-  sha256:   {until: null, source: "test: no end"}
-  sha512:   {until: null, source: "test: no end"}
-  ec-p256:  {until: null, source: "test: no end"}
-YAML
+test_policy "$POLICY" signature-test 90
 kura init S --policy "$POLICY" --tsa-days 730 >/dev/null 2>&1
 kura trust add S --signers pki/root.pem 2>/dev/null
 

@@ -22,23 +22,7 @@ cd "$T"
 
 D0=2026-01-01T00:00:00Z
 POLICY=$T/policy.yaml
-cat >"$POLICY" <<'EOF'
-kura-policy: 1
-name: verify-test
-title: verify test policy
-margins: {certificate-days: 30, algorithm-days: 30}
-algorithms:
-  sha256:   {until: null, source: "test: no end"}
-  sha512:   {until: null, source: "test: no end"}
-  ec-p256:  {until: null, source: "test: no end"}
-EOF
-
-at()
-{
-	local now=$1
-	shift
-	KURA_NOW=$now "$KURA_BIN" "$@"
-}
+test_policy "$POLICY" verify-test
 
 # same_both NOW STORE [ID...]: verify --json, and the text output, the shortcut and --deep
 # alike (output and exit status); the JSON lines stay in $T/fast.jsonl
