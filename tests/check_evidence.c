@@ -92,6 +92,42 @@ START_TEST(root_alone_equals_the_tree_root)
 }
 END_TEST
 
+/* Level by level, the plainest way: what the trees hashed on two cores must give. */
+static void reference_root(unsigned char *root, const EVP_MD *md, const unsigned char *leaves, size_t n)
+{
+	size_t hlen = (size_t)EVP_MD_get_size(md);
+	unsigned char *level = malloc(n * hlen);
+	memcpy(level, leaves, n * hlen);
+	for (; n > 1; n = (n + 1) / 2) {
+		for (size_t k = 0; k + 1 < n; k += 2)
+			kura_hash_pair(level + k / 2 * hlen, md, level + k * hlen, level + (k + 1) * hlen, hlen, 1);
+		if (n % 2)
+			memmove(level + n / 2 * hlen, level + (n - 1) * hlen, hlen);
+	}
+	memcpy(root, level, hlen);
+	free(level);
+}
+
+START_TEST(big_trees_hashed_on_two_cores_have_the_plain_root)
+{
+	static const size_t sizes[] = {1u << 16, (1u << 17) + 1, 300001, (1u << 18) - 1};
+	const EVP_MD *md = _i ? EVP_sha512() : EVP_sha256();
+	size_t n = sizes[_i % 4], hlen = (size_t)EVP_MD_get_size(md);
+	unsigned char *leaves = malloc(n * hlen), expect[EVP_MAX_MD_SIZE], root[EVP_MAX_MD_SIZE];
+	for (size_t i = 0; i < n * hlen; i++)
+		leaves[i] = (unsigned char)(i * 2654435761u >> 13);
+	reference_root(expect, md, leaves, n);
+	kura_error err;
+	kura_hashtree *t;
+	ck_assert_int_eq(kura_hashtree_root_of(root, md, leaves, n, &err), 0);
+	ck_assert_msg(memcmp(root, expect, hlen) == 0, "n=%zu: the root alone differs", n);
+	ck_assert_int_eq(kura_hashtree_build(&t, md, leaves, n, &err), 0);
+	ck_assert_msg(memcmp(kura_hashtree_root(t), expect, hlen) == 0, "n=%zu: the tree's root differs", n);
+	kura_hashtree_free(t);
+	free(leaves);
+}
+END_TEST
+
 START_TEST(pairs_are_sorted_and_an_odd_node_is_promoted)
 {
 	const EVP_MD *md = EVP_sha256();
@@ -281,6 +317,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, every_path_leads_to_the_root, 0, 6 * 20);
 	tcase_add_loop_test(tc, root_alone_equals_the_tree_root, 0, 6);
+	tcase_add_loop_test(tc, big_trees_hashed_on_two_cores_have_the_plain_root, 0, 5);
 	tcase_add_test(tc, pairs_are_sorted_and_an_odd_node_is_promoted);
 	tcase_add_test(tc, records_from_the_embedded_tsa_verify);
 	tcase_add_test(tc, vectors_round_trip_byte_exact);
