@@ -11,4 +11,12 @@
  * under 4 MiB or where transparent huge pages are off. */
 void kura_bigmem_advise(void *p, size_t n);
 
+/* An array that grows in a mapping of its own: realloc copies an array under
+ * glibc's mmap threshold (up to 32 MiB) at every growth -- a fifth of a seal of
+ * a million objects -- while growing a mapping moves no bytes. *p (NULL at
+ * first) holds *cap bytes; afterwards at least need. -1 when out of memory (*p
+ * is then unchanged). Free with kura_bigmem_free(*p, *cap). */
+int kura_bigmem_grow(void **p, size_t *cap, size_t need);
+void kura_bigmem_free(void *p, size_t cap);
+
 #endif

@@ -16,11 +16,13 @@
 #include "renewal/seal.h"
 
 
+/* The pending objects, in arrays that grow without copying (common/bigmem.h). */
 struct pending {
-	char *ids; /* n * KURA_ID_LEN */
-	unsigned char *leaves; /* n * hlen: the digests ingest noted */
-	unsigned char *noted;  /* n flags: is leaf i one of them? */
-	size_t n, cap, hlen, max;
+	void *ids;    /* n * KURA_ID_LEN */
+	void *leaves; /* n * hlen: the digests ingest noted */
+	void *noted;  /* n flags: is leaf i one of them? */
+	size_t idcap, leafcap, notecap;
+	size_t n, hlen, max;
 };
 
 static int add_pending(void *ud, const char *id, const unsigned char *digest, kura_error *err)
@@ -28,25 +30,14 @@ static int add_pending(void *ud, const char *id, const unsigned char *digest, ku
 	struct pending *p = ud;
 	if (p->n == p->max)
 		return 1; /* enough for one seal: the walk stops */
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 1024;
-		char *g = realloc(p->ids, cap * KURA_ID_LEN);
-		if (g)
-			p->ids = g;
-		unsigned char *l = g ? realloc(p->leaves, cap * p->hlen) : NULL;
-		if (l)
-			p->leaves = l;
-		unsigned char *f = l ? realloc(p->noted, cap) : NULL;
-		if (!f)
-			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		p->noted = f;
-		p->cap = cap;
-		kura_bigmem_advise(p->ids, cap * KURA_ID_LEN);
-		kura_bigmem_advise(p->leaves, cap * p->hlen);
-	}
-	memcpy(p->ids + p->n * KURA_ID_LEN, id, KURA_ID_LEN);
-	if ((p->noted[p->n] = digest != NULL))
-		memcpy(p->leaves + p->n * p->hlen, digest, p->hlen);
+	if (kura_bigmem_grow(&p->ids, &p->idcap, (p->n + 1) * KURA_ID_LEN) != 0 ||
+	    kura_bigmem_grow(&p->leaves, &p->leafcap, (p->n + 1) * p->hlen) != 0 ||
+	    kura_bigmem_grow(&p->noted, &p->notecap, p->n + 1) != 0)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory after %zu pending objects", p->n);
+	unsigned char *leaves = p->leaves, *noted = p->noted;
+	memcpy((char *)p->ids + p->n * KURA_ID_LEN, id, KURA_ID_LEN);
+	if ((noted[p->n] = digest != NULL))
+		memcpy(leaves + p->n * p->hlen, digest, p->hlen);
 	p->n++;
 	return 0;
 }
@@ -106,9 +97,9 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	for (size_t i = 0; i < p.n && rc == 0; i++) {
 		unsigned char group[(1 + KURA_INGEST_MAX_MEMBERS) * EVP_MAX_MD_SIZE];
 		size_t m = 0;
-		if (p.noted[i])
+		if (((unsigned char *)p.noted)[i])
 			continue;
-		memcpy(cid, p.ids + i * KURA_ID_LEN, KURA_ID_LEN);
+		memcpy(cid, (char *)p.ids + i * KURA_ID_LEN, KURA_ID_LEN);
 		cid[KURA_ID_LEN] = '\0';
 		if ((rc = kura_object_digests(group, &m, st, cid, md, 0, err)) != 0)
 			break;
@@ -124,7 +115,7 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 			memcpy(values[i], group, m * hlen);
 			count[i] = (uint8_t)m;
 		}
-		kura_hash_group(p.leaves + i * hlen, md, group, m);
+		kura_hash_group((unsigned char *)p.leaves + i * hlen, md, group, m);
 	}
 	const char *from = NULL;
 	if (rc == 0)
@@ -158,9 +149,9 @@ out:
 	free(values);
 	free(count);
 	kura_chain_parts_clear(&payload);
-	free(p.leaves);
-	free(p.noted);
+	kura_bigmem_free(p.leaves, p.leafcap);
+	kura_bigmem_free(p.noted, p.notecap);
 	free(token);
-	free(p.ids);
+	kura_bigmem_free(p.ids, p.idcap);
 	return rc;
 }
