@@ -1,4 +1,4 @@
-/* Huge-page hints for big arrays (see bigmem.h). */
+/* Big arrays: huge-page hints, and arrays that grow without copying (see bigmem.h). */
 #include <stdint.h>
 #include <sys/mman.h>
 

@@ -1,5 +1,6 @@
 /* Big arrays (a seal's million leaves, a tree's levels, a seal record read
- * back): asked to be backed by huge pages where the kernel offers them. */
+ * back): backed by huge pages where the kernel offers them, and grown without
+ * copying. */
 #ifndef KURA_BIGMEM_H
 #define KURA_BIGMEM_H
 
