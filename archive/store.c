@@ -42,7 +42,6 @@ struct kura_store {
 	kura_index *ix;
 	kura_segment_writer *w;
 	uint64_t committed_end;
-	uint64_t commits; /* kura_store_generation */
 	char **tsa_urls;
 	size_t ntsa_urls;
 	kura_blob_reader *reader; /* made by the first read */
@@ -56,7 +55,7 @@ kura_segment_writer *kura_store_writer(kura_store *st) { return st->w; }
 kura_subject_list **kura_store_subject_list(kura_store *st) { return &st->subjects; }
 const char *kura_store_hash(const kura_store *st) { return st->hash; }
 const char *kura_store_path(const kura_store *st) { return st->path; }
-uint64_t kura_store_generation(const kura_store *st) { return st->commits; }
+uint64_t kura_store_generation(const kura_store *st) { return st->ix ? kura_index_writes(st->ix) : 0; }
 
 size_t kura_store_tsa_urls(const kura_store *st, const char *const **urls)
 {
@@ -363,7 +362,6 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 		return rc;
 	uint64_t end = kura_segment_writer_tell(st->w);
 	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), end);
-	st->commits++; /* even when the write fails: what the index holds is then unknown */
 	if ((rc = kura_index_write(st->ix, b, 1, err)) != 0)
 		return rc;
 	st->committed_end = end;

@@ -95,7 +95,8 @@ struct job {
 	struct pairer h;
 	const unsigned char *src;
 	unsigned char *dst;
-	size_t from, to, width; /* width 2: pairs from..to of a level; else blocks of width leaves */
+	int pairs;              /* 1: the pairs from..to of a level; 0: the roots of blocks from..to */
+	size_t from, to, width; /* width: leaves per unit (2 for pairs) */
 	size_t n;               /* the leaves (a block past them is the rest) */
 	int rc;
 };
@@ -106,7 +107,7 @@ static void *run_job(void *arg)
 	size_t hlen = j->h.hlen;
 	for (size_t k = j->from; j->rc == 0 && k < j->to; k++) {
 		size_t first = k * j->width, count = first + j->width <= j->n ? j->width : j->n - first;
-		j->rc = j->width == 2 ? pair(&j->h, j->dst + k * hlen, j->src + first * hlen, j->src + (first + 1) * hlen)
+		j->rc = j->pairs ? pair(&j->h, j->dst + k * hlen, j->src + first * hlen, j->src + (first + 1) * hlen)
 				      : root_alone(j->dst + k * hlen, &j->h, j->src + first * hlen, count);
 	}
 	return NULL;
@@ -152,7 +153,7 @@ int kura_hashtree_build(kura_hashtree **out, const EVP_MD *md, const unsigned ch
 {
 	if (n == 0)
 		return kura_error_set(err, KURA_EINTERNAL, "a hash tree needs at least one leaf");
-	struct job job = {.width = 2};
+	struct job job = {.pairs = 1, .width = 2};
 	kura_hashtree *t = calloc(1, sizeof *t);
 	if (!t || pairer_init(&job.h, md) != 0) {
 		free(t);

@@ -289,6 +289,8 @@ void kura_index_batch_release(kura_index_batch *b)
 	rocksdb_free(msg);
 }
 
+uint64_t kura_index_writes(const kura_index *ix) { return ix->writes; }
+
 int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *err)
 {
 	char *msg = NULL;

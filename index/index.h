@@ -65,6 +65,9 @@ int kura_index_batch_rollback(kura_index_batch *b, kura_error *err);
 void kura_index_batch_release(kura_index_batch *b);
 /* Applies the batch atomically; with sync, durably. */
 int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *err);
+/* How many writes this handle has made (failed ones too: what the index holds
+ * is then unknown): what was read before is stale once this changes. */
+uint64_t kura_index_writes(const kura_index *ix);
 
 /* Walks all objects in ID order (which is ingest order). fn returning non-zero
  * stops the walk with that status. */

@@ -50,7 +50,7 @@ void kura_store_close(kura_store *st);
 const char *kura_store_hash(const kura_store *st);
 /* The folder of the store (owned by the store). */
 const char *kura_store_path(const kura_store *st);
-/* How many commits this handle made: it changes whenever the store changes under
+/* How many index writes this handle made: it changes whenever the store changes under
  * the handle (a store opened for reading sees no later writes), so caches of what
  * the index says compare it to know they are still valid. */
 uint64_t kura_store_generation(const kura_store *st);

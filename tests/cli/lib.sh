@@ -258,3 +258,14 @@ at()
 	shift
 	KURA_NOW=$now "$KURA_BIN" "$@"
 }
+
+# flip_byte FILE OFFSET: flips every bit of the byte at OFFSET of FILE
+flip_byte()
+{
+	py '
+f = open(sys.argv[1], "r+b"); off = int(sys.argv[2])
+f.seek(off); b = f.read(1)
+if len(b) != 1: sys.exit("offset %d is past the end of %s" % (off, sys.argv[1]))
+f.seek(off); f.write(bytes([b[0] ^ 0xff])); f.close()
+' "$1" "$2"
+}

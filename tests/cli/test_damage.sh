@@ -7,17 +7,6 @@
 source "$(dirname "$0")/lib.sh" || exit 1
 cd "$T"
 
-# Flips every bit of the byte at offset $2 of file $1.
-flip_byte()
-{
-	py '
-f = open(sys.argv[1], "r+b"); off = int(sys.argv[2])
-f.seek(off); b = f.read(1)
-if len(b) != 1: sys.exit("offset %d is past the end of %s" % (off, sys.argv[1]))
-f.seek(off); f.write(bytes([b[0] ^ 0xff])); f.close()
-' "$1" "$2"
-}
-
 # Field $3 of `show --json` for object $2 in store $1.
 field()
 {

@@ -70,16 +70,6 @@ remember()
 }
 id_of() { awk -v n="$1" '$2 == n { print $1 }' "$T/names"; }
 
-flip_byte()
-{
-	py '
-f = open(sys.argv[1], "r+b"); off = int(sys.argv[2])
-f.seek(off); b = f.read(1)
-if len(b) != 1: sys.exit("offset %d is past the end of %s" % (off, sys.argv[1]))
-f.seek(off); f.write(bytes([b[0] ^ 0xff])); f.close()
-' "$1" "$2"
-}
-
 # The offset of the zstd data of object $2's blob in store $1 (right before its object record).
 blob_data_offset()
 {
