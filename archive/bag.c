@@ -10,10 +10,16 @@
  *   regular file or a folder within the size limit; files are created with
  *   O_EXCL|O_NOFOLLOW in a folder made for this package, so no entry can write
  *   outside it or over another. One unsafe entry refuses the whole package.
+ * - Names: entry names are written as UTF-8 (pax "path" records), and read back
+ *   as the bytes the tar holds. libarchive converts names through the C library's
+ *   locale, which a library must not set (and "C" cannot carry UTF-8: libarchive
+ *   3.6 crashes on it); so every call that converts a name runs in this thread
+ *   under C.UTF-8 (with_utf8/restore), whatever the program's locale.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +59,23 @@ struct kura_bag_writer {
 	uint64_t payload_bytes, payload_files;
 	int done;
 };
+
+/* Switches this thread to the C.UTF-8 locale for names (see the invariants);
+ * restore() goes back. (locale_t)0 when the C library has no C.UTF-8. */
+static locale_t with_utf8(locale_t *saved)
+{
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	*saved = utf8 ? uselocale(utf8) : (locale_t)0;
+	return utf8;
+}
+
+static void restore(locale_t utf8, locale_t saved)
+{
+	if (utf8) {
+		uselocale(saved);
+		freelocale(utf8);
+	}
+}
 
 static int archive_fail(kura_error *err, struct archive *a, const char *what)
 {
@@ -153,8 +176,12 @@ int kura_bag_begin(kura_bag_writer *w, const char *path, uint64_t size, kura_err
 		archive_entry_set_mtime(e, (time_t)w->mtime, 0);
 		archive_entry_set_uid(e, 0);
 		archive_entry_set_gid(e, 0);
-		if (archive_write_header(w->a, e) < ARCHIVE_WARN)
+		locale_t saved, utf8 = with_utf8(&saved);
+		if (!utf8)
+			rc = kura_error_sys(err, KURA_EINTERNAL, "the C.UTF-8 locale is missing (needed for file names)");
+		else if (archive_write_header(w->a, e) < ARCHIVE_WARN)
 			rc = archive_fail(err, w->a, full);
+		restore(utf8, saved);
 	}
 	archive_entry_free(e);
 	free(full);
@@ -340,7 +367,7 @@ static int make_parents(const char *base, const char *rel)
 	return 0;
 }
 
-static int unpack(const char *dir, const char *tar, uint64_t max_entry, kura_error *err)
+static int unpack_entries(const char *dir, const char *tar, uint64_t max_entry, kura_error *err)
 {
 	struct archive *a = archive_read_new();
 	if (!a)
@@ -413,6 +440,16 @@ static int unpack(const char *dir, const char *tar, uint64_t max_entry, kura_err
 		close(fd);
 	}
 	archive_read_free(a);
+	return rc;
+}
+
+static int unpack(const char *dir, const char *tar, uint64_t max_entry, kura_error *err)
+{
+	locale_t saved, utf8 = with_utf8(&saved);
+	if (!utf8)
+		return kura_error_sys(err, KURA_EINTERNAL, "the C.UTF-8 locale is missing (needed for file names)");
+	int rc = unpack_entries(dir, tar, max_entry, err);
+	restore(utf8, saved);
 	return rc;
 }
 
