@@ -35,6 +35,7 @@
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/hex.h"
+#include "common/unicode.h"
 
 #define CHUNK (1u << 16)
 #define MAX_TAGS 64
@@ -687,6 +688,42 @@ static void decode_path(char *s)
 	*o = '\0';
 }
 
+/* Whether a and b (file names) are the same text in different Unicode normalisations. */
+static int same_nfc(const char *a, const char *b)
+{
+	char *na = NULL, *nb = NULL;
+	kura_error ignored = {0};
+	int same = kura_unicode_nfc(&na, a, strlen(a), &ignored) == 0 &&
+		   kura_unicode_nfc(&nb, b, strlen(b), &ignored) == 0 && strcmp(na, nb) == 0;
+	free(na);
+	free(nb);
+	return same;
+}
+
+/* A listed file that is not there by its bytes may be there in another Unicode
+ * normalisation (libarchive reads UTF-8 tar names in NFC; a folder copied
+ * through macOS comes out in NFD): rel is then renamed to the one file of its
+ * folder with the same NFC form. 0 when found. */
+static int find_normalised(char *rel, size_t cap, const char *root)
+{
+	char dir[8200];
+	const char *slash = strrchr(rel, '/'), *base = slash ? slash + 1 : rel;
+	snprintf(dir, sizeof dir, "%s/%.*s", root, slash ? (int)(slash - rel) : 0, rel);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char found[4096] = "";
+	int matches = 0;
+	while (d && (de = readdir(d)))
+		if (same_nfc(de->d_name, base) && matches++ == 0)
+			snprintf(found, sizeof found, "%s", de->d_name);
+	if (d)
+		closedir(d);
+	if (matches != 1 || (size_t)(base - rel) + strlen(found) + 1 > cap)
+		return -1;
+	strcpy(rel + (base - rel), found);
+	return 0;
+}
+
 /* Checks every line of one manifest; payload: its paths must be under data/ (else must not). */
 static int check_manifest(struct checker *c, const char *name, int payload, struct list *listed, kura_error *err)
 {
@@ -723,6 +760,10 @@ static int check_manifest(struct checker *c, const char *name, int payload, stru
 		kura_error e = {0};
 		snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
 		int r = kura_file_sha256_hex(hex, full, &e);
+		if (r == KURA_ENOTFOUND && find_normalised(rel, sizeof rel, c->p->root) == 0) {
+			snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
+			r = kura_file_sha256_hex(hex, full, &e);
+		}
 		if (r == KURA_ENOTFOUND)
 			problem(c, rel, "is listed in the manifest but missing");
 		else if (r != 0)
