@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 
 #define KURA_VERSION "0.1.0"
 
@@ -36,7 +37,9 @@ static const struct {
 
 int kura_cli_fail(const kura_error *err)
 {
-	fprintf(stderr, "kura: %s\n", err->message[0] ? err->message : "failed");
+	fputs("kura: ", stderr); /* escaped: a name in the message may hold any byte */
+	kura_escape_print(stderr, err->message[0] ? err->message : "failed");
+	fputc('\n', stderr);
 	return kura_error_exit_status(err->code);
 }
 
