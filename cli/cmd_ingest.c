@@ -100,20 +100,20 @@ static int walk(struct file_list *l, const char *dir, kura_error *err)
 			rc = add_walked(l, path, 0, err);
 		} else if (lstat(path, &lst) != 0 || (S_ISLNK(lst.st_mode) ? stat(path, &st) : (st = lst, 0)) != 0) {
 			if (S_ISLNK(lst.st_mode))
-				fprintf(stderr, "kura: skipping %s: a link to nothing\n", path);
+				kura_cli_warn("skipping %s: a link to nothing", path);
 			else
 				rc = kura_error_sys(err, KURA_EINPUT, "cannot read %s", path);
 		} else if (S_ISDIR(st.st_mode)) {
 			if (S_ISLNK(lst.st_mode))
-				fprintf(stderr, "kura: skipping %s: a link to a folder (not followed)\n", path);
+				kura_cli_warn("skipping %s: a link to a folder (not followed)", path);
 			else if (st.st_dev == l->store_dev && st.st_ino == l->store_ino)
-				fprintf(stderr, "kura: skipping %s: it is the store itself\n", path);
+				kura_cli_warn("skipping %s: it is the store itself", path);
 			else
 				rc = walk(l, path, err);
 		} else if (S_ISREG(st.st_mode)) {
 			rc = add_walked(l, path, (uint64_t)st.st_size, err);
 		} else {
-			fprintf(stderr, "kura: skipping %s: not a regular file\n", path);
+			kura_cli_warn("skipping %s: not a regular file", path);
 		}
 	}
 	for (int i = 0; i < n; i++)
@@ -206,7 +206,7 @@ static int add_signed(kura_ingest *in, kura_store *st, int fd, const char *path,
 					   prepared.report, err);
 		const char *verdict = json_string_value(json_object_get(prepared.report, "signature"));
 		if (rc == 0 && strcmp(verdict, "valid") != 0)
-			fprintf(stderr, "kura: %s: signature %s: %s (stored as asked)\n", path, verdict,
+			kura_cli_warn("%s: signature %s: %s (stored as asked)", path, verdict,
 				json_string_value(json_object_get(prepared.report, "reason")));
 		kura_signed_clear(&prepared);
 	}
@@ -350,7 +350,7 @@ int kura_cmd_ingest(int argc, char **argv)
 				rc = serr.code;
 				err = serr;
 			} else {
-				fprintf(stderr, "kura: %s\n", serr.message);
+				kura_cli_warn("%s", serr.message);
 			}
 		}
 	}

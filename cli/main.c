@@ -43,6 +43,18 @@ int kura_cli_fail(const kura_error *err)
 	return kura_error_exit_status(err->code);
 }
 
+void kura_cli_warn(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fputs("kura: ", stderr);
+	kura_escape_print(stderr, msg);
+	fputc('\n', stderr);
+}
+
 int kura_cli_usage(const char *usage, const char *fmt, ...)
 {
 	va_list ap;

@@ -68,6 +68,10 @@ case_ingest() {
 	expect_grep "$OUT" "$D/\\xFF\\xFE-raw.bin"
 	printf 'from stdin\n' | expect_status 0 kura ingest "$S" -
 	expect_lines "$OUT" 3 1
+	# messages on stderr too: a missing file whose name holds a newline is one line
+	expect_error 2 kura ingest "$S" "$D/missing"$'\nkura: forged'
+	[ "$(wc -l <"$ERR")" -eq 1 ] || fail "an error message was split by a name: $(cat -A "$ERR")"
+	expect_grep "$ERR" 'missing\nkura: forged'
 }
 run_case ingest case_ingest
 id_of() { grep -F -- "$1" "$T/ingested" 2>/dev/null | head -n 1 | cut -f1 || true; } # empty if ingest failed
