@@ -10,8 +10,9 @@
  *   regular file or a folder within the size limit; files are created with
  *   O_EXCL|O_NOFOLLOW in a folder made for this package, so no entry can write
  *   outside it or over another. One unsafe entry refuses the whole package.
- * - Names: entry names are written as UTF-8 (pax "path" records), and read back
- *   as the bytes the tar holds. libarchive converts names through the C library's
+ * - Names: entry names are written as UTF-8 (pax "path" records; libarchive
+ *   composes them to NFC) and read back in NFC when the tar holds UTF-8, as
+ *   their bytes when it does not. libarchive converts names through the C library's
  *   locale, which a library must not set (and "C" cannot carry UTF-8: libarchive
  *   3.6 crashes on it); so every call that converts a name runs in this thread
  *   under C.UTF-8 (with_utf8/restore), whatever the program's locale.
