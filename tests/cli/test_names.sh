@@ -6,7 +6,8 @@
 # (one line per object, \t \n \xNN), and survives export -> tar tf / sha256sum -c /
 # verify-export -> import. Unicode metadata keys are NFC. Packages whose names come
 # back in another normalisation (a folder copied through macOS, a tar repacked) and
-# tars whose names are not UTF-8 are read without a crash.
+# tars whose names are not UTF-8 are read without a crash; a file added under such a
+# name is reported, not dropped.
 source "$(dirname "$0")/lib.sh"
 
 S=$T/store
@@ -178,6 +179,23 @@ case_other_normalisation() {
 	diff "$T/a" "$T/c" >/dev/null || fail "import took names from the file system, not object.json: $(diff "$T/a" "$T/c")"
 }
 run_case other_normalisation case_other_normalisation
+
+case_added_not_utf8() {
+	# a file added to a package under a name that is not UTF-8 is named, not dropped
+	local id
+	id=$(id_of "$D/$JA")
+	mkdir "$T/y"
+	tar -xf "$PKG" -C "$T/y"
+	printf 'planted\n' >"$T/y/名簿/data/$id/"$'\xffplanted'
+	expect_status 1 kura verify-export "$T/y/名簿"
+	expect_grep "$OUT" "MANIFEST	data/$id/\xFFplanted	is not listed in the manifest"
+	expect_status 0 kura init "$T/s4"
+	expect_status 0 kura trust add "$T/s4" --tsa "$T/roots.pem"
+	expect_status 1 kura import "$T/s4" "$T/y/名簿"
+	expect_grep "$OUT" "REFUSED	data/$id/$JA	data/$id/\xFFplanted is not listed"
+	[ "$(grep -c '^OK	' "$OUT")" -eq 9 ] || fail "import took other objects wrongly: $(cat -A "$OUT")"
+}
+run_case added_not_utf8 case_added_not_utf8
 
 case_tars_not_utf8() {
 	# (FILE, FILE.ers) pairs whose names are not UTF-8 and hold a tab: in a pax "path"
