@@ -10,10 +10,17 @@
  *   regular file or a folder within the size limit; files are created with
  *   O_EXCL|O_NOFOLLOW in a folder made for this package, so no entry can write
  *   outside it or over another. One unsafe entry refuses the whole package.
+ * - Names: entry names are written as UTF-8 (pax "path" records; libarchive
+ *   composes them to NFC) and read back in NFC when the tar holds UTF-8, as
+ *   their bytes when it does not. libarchive converts names through the C library's
+ *   locale, which a library must not set (and "C" cannot carry UTF-8: libarchive
+ *   3.6 crashes on it); so every call that converts a name runs in this thread
+ *   under C.UTF-8 (with_utf8/restore), whatever the program's locale.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +36,7 @@
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/hex.h"
+#include "common/unicode.h"
 
 #define CHUNK (1u << 16)
 #define MAX_TAGS 64
@@ -53,6 +61,23 @@ struct kura_bag_writer {
 	uint64_t payload_bytes, payload_files;
 	int done;
 };
+
+/* Switches this thread to the C.UTF-8 locale for names (see the invariants);
+ * restore() goes back. (locale_t)0 when the C library has no C.UTF-8. */
+static locale_t with_utf8(locale_t *saved)
+{
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	*saved = utf8 ? uselocale(utf8) : (locale_t)0;
+	return utf8;
+}
+
+static void restore(locale_t utf8, locale_t saved)
+{
+	if (utf8) {
+		uselocale(saved);
+		freelocale(utf8);
+	}
+}
 
 static int archive_fail(kura_error *err, struct archive *a, const char *what)
 {
@@ -153,8 +178,12 @@ int kura_bag_begin(kura_bag_writer *w, const char *path, uint64_t size, kura_err
 		archive_entry_set_mtime(e, (time_t)w->mtime, 0);
 		archive_entry_set_uid(e, 0);
 		archive_entry_set_gid(e, 0);
-		if (archive_write_header(w->a, e) < ARCHIVE_WARN)
+		locale_t saved, utf8 = with_utf8(&saved);
+		if (!utf8)
+			rc = kura_error_sys(err, KURA_EINTERNAL, "the C.UTF-8 locale is missing (needed for file names)");
+		else if (archive_write_header(w->a, e) < ARCHIVE_WARN)
 			rc = archive_fail(err, w->a, full);
+		restore(utf8, saved);
 	}
 	archive_entry_free(e);
 	free(full);
@@ -340,7 +369,7 @@ static int make_parents(const char *base, const char *rel)
 	return 0;
 }
 
-static int unpack(const char *dir, const char *tar, uint64_t max_entry, kura_error *err)
+static int unpack_entries(const char *dir, const char *tar, uint64_t max_entry, kura_error *err)
 {
 	struct archive *a = archive_read_new();
 	if (!a)
@@ -413,6 +442,16 @@ static int unpack(const char *dir, const char *tar, uint64_t max_entry, kura_err
 		close(fd);
 	}
 	archive_read_free(a);
+	return rc;
+}
+
+static int unpack(const char *dir, const char *tar, uint64_t max_entry, kura_error *err)
+{
+	locale_t saved, utf8 = with_utf8(&saved);
+	if (!utf8)
+		return kura_error_sys(err, KURA_EINTERNAL, "the C.UTF-8 locale is missing (needed for file names)");
+	int rc = unpack_entries(dir, tar, max_entry, err);
+	restore(utf8, saved);
 	return rc;
 }
 
@@ -650,6 +689,42 @@ static void decode_path(char *s)
 	*o = '\0';
 }
 
+/* Whether a and b (file names) are the same text in different Unicode normalisations. */
+static int same_nfc(const char *a, const char *b)
+{
+	char *na = NULL, *nb = NULL;
+	kura_error ignored = {0};
+	int same = kura_unicode_nfc(&na, a, strlen(a), &ignored) == 0 &&
+		   kura_unicode_nfc(&nb, b, strlen(b), &ignored) == 0 && strcmp(na, nb) == 0;
+	free(na);
+	free(nb);
+	return same;
+}
+
+/* A listed file that is not there by its bytes may be there in another Unicode
+ * normalisation (libarchive reads UTF-8 tar names in NFC; a folder copied
+ * through macOS comes out in NFD): rel is then renamed to the one file of its
+ * folder with the same NFC form. 0 when found. */
+static int find_normalised(char *rel, size_t cap, const char *root)
+{
+	char dir[8200];
+	const char *slash = strrchr(rel, '/'), *base = slash ? slash + 1 : rel;
+	snprintf(dir, sizeof dir, "%s/%.*s", root, slash ? (int)(slash - rel) : 0, rel);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char found[4096] = "";
+	int matches = 0;
+	while (d && (de = readdir(d)))
+		if (same_nfc(de->d_name, base) && matches++ == 0)
+			snprintf(found, sizeof found, "%s", de->d_name);
+	if (d)
+		closedir(d);
+	if (matches != 1 || (size_t)(base - rel) + strlen(found) + 1 > cap)
+		return -1;
+	strcpy(rel + (base - rel), found);
+	return 0;
+}
+
 /* Checks every line of one manifest; payload: its paths must be under data/ (else must not). */
 static int check_manifest(struct checker *c, const char *name, int payload, struct list *listed, kura_error *err)
 {
@@ -686,6 +761,10 @@ static int check_manifest(struct checker *c, const char *name, int payload, stru
 		kura_error e = {0};
 		snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
 		int r = kura_file_sha256_hex(hex, full, &e);
+		if (r == KURA_ENOTFOUND && find_normalised(rel, sizeof rel, c->p->root) == 0) {
+			snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
+			r = kura_file_sha256_hex(hex, full, &e);
+		}
 		if (r == KURA_ENOTFOUND)
 			problem(c, rel, "is listed in the manifest but missing");
 		else if (r != 0)

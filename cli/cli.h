@@ -41,6 +41,8 @@ int kura_cli_output_option(int argc, char **argv, const char *usage, const char 
 
 /* Prints "kura: <message>" and returns the exit status for err's code. */
 int kura_cli_fail(const kura_error *err);
+/* Prints "kura: <message>" on stderr, escaped (common/escape.h): for messages that name files. */
+void kura_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "kura <cmd>: <message>" and the command's usage line; returns 2. */
 int kura_cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "renewal/package.h"
 
 static const char usage[] = "kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]";
@@ -15,10 +16,17 @@ static const char usage[] = "kura import STORE PACKAGE [--accept-invalid] [--max
 static void report(void *ud, const char *document, const char *new_id, const char *verdict, const char *why)
 {
 	(void)ud;
-	if (new_id)
-		printf("OK\t%s\t%s%s%s\n", new_id, document, why ? "\tADOPTED " : "", why ? verdict : "");
-	else
-		printf("REFUSED\t%s\t%s\n", document, why);
+	if (new_id) {
+		printf("OK\t%s\t", new_id);
+		kura_escape_print(stdout, document);
+		printf("%s%s\n", why ? "\tADOPTED " : "", why ? verdict : "");
+	} else {
+		fputs("REFUSED\t", stdout);
+		kura_escape_print(stdout, document);
+		putchar('\t');
+		kura_escape_print(stdout, why);
+		putchar('\n');
+	}
 	fflush(stdout);
 }
 

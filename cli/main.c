@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 
 #define KURA_VERSION "0.1.0"
 
@@ -36,8 +37,22 @@ static const struct {
 
 int kura_cli_fail(const kura_error *err)
 {
-	fprintf(stderr, "kura: %s\n", err->message[0] ? err->message : "failed");
+	fputs("kura: ", stderr); /* escaped: a name in the message may hold any byte */
+	kura_escape_print(stderr, err->message[0] ? err->message : "failed");
+	fputc('\n', stderr);
 	return kura_error_exit_status(err->code);
+}
+
+void kura_cli_warn(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fputs("kura: ", stderr);
+	kura_escape_print(stderr, msg);
+	fputc('\n', stderr);
 }
 
 int kura_cli_usage(const char *usage, const char *fmt, ...)

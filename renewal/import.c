@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "archive/bag.h"
+#include "common/escape.h"
 #include "common/fsutil.h"
 #include "evidence/record.h"
 #include "evidence/verify.h"
@@ -65,7 +66,7 @@ static void on_problem(void *ud, const char *path, const char *problem)
 		if (!im->package_problem[0])
 			snprintf(im->package_problem, sizeof im->package_problem, "%s", why);
 	} else if (!json_object_get(im->refused, folder)) {
-		json_object_set_new(im->refused, folder, json_string(why));
+		json_object_set_new_nocheck(im->refused, folder, json_string_nocheck(why)); /* names need not be UTF-8 */
 	}
 }
 
@@ -76,8 +77,9 @@ static void refuse(struct importer *im, const char *file, const char *verdict, c
 		im->o->report(im->o->ud, file, NULL, verdict, why);
 }
 
-/* Name and metadata from a kura package's object.json (borrowed from *desc). */
-static int describe(json_t **desc, const char **name, kura_meta *meta, size_t *nmeta, char *why, size_t cap,
+/* Name (*name, the caller frees it; NULL when none) and metadata (borrowed
+ * from *desc) from a kura package's object.json. */
+static int describe(json_t **desc, char **name, kura_meta *meta, size_t *nmeta, char *why, size_t cap,
 		    const char *root, const char *folder)
 {
 	char path[8192], *text = NULL;
@@ -94,8 +96,7 @@ static int describe(json_t **desc, const char **name, kura_meta *meta, size_t *n
 		return -1;
 	}
 	free(text);
-	if (json_is_string(json_object_get(*desc, "name")))
-		*name = json_string_value(json_object_get(*desc, "name"));
+	*name = kura_json_get_name(*desc, "name"); /* its bytes, also when they are not UTF-8 */
 	const char *key;
 	json_t *v;
 	json_object_foreach(json_object_get(*desc, "meta"), key, v) {
@@ -177,6 +178,7 @@ static int import_pair(void *ud, const char *file, const char *record, kura_erro
 	json_t *report = NULL, *desc = NULL;
 	kura_meta meta[MAX_META + 1];
 	const char *name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file, *verdict = "invalid";
+	char *described = NULL; /* the name object.json gives */
 	kura_error e = {0};
 	int rc = 0;
 	if (im->bag) {
@@ -185,8 +187,10 @@ static int import_pair(void *ud, const char *file, const char *record, kura_erro
 			refuse(im, file, "invalid", json_string_value(json_object_get(im->refused, folder)));
 			return 0;
 		}
-		if (folder[0] && describe(&desc, &name, meta, &nmeta, why, sizeof why, im->root, folder) != 0)
+		if (folder[0] && describe(&desc, &described, meta, &nmeta, why, sizeof why, im->root, folder) != 0)
 			goto refused;
+		if (described)
+			name = described;
 	}
 	snprintf(data, sizeof data, "%s/%s", im->root, file);
 	snprintf(er, sizeof er, "%s/%s", im->root, record);
@@ -245,13 +249,14 @@ static int import_pair(void *ud, const char *file, const char *record, kura_erro
 		goto out;
 	}
 	if (why[0])
-		json_object_set_new(im->adopted, file, json_string(verdict));
+		json_object_set_new_nocheck(im->adopted, file, json_string(verdict));
 	goto out;
 refused:
 	refuse(im, file, verdict, why);
 out:
 	json_decref(report);
 	json_decref(desc);
+	free(described);
 	free(der);
 	members_clear(&mem);
 	kura_package_group_clear(&group);

@@ -11,7 +11,8 @@
  *                                    "members": the files of its data object group
  *   NAME/data/<ID>/tokens/C-A.tsr    the time-stamp token of chain C, ATS A (DER)
  *   NAME/data/<ID>/tokens/INDEX.tsv  file, genTime, epoch seconds, hash, imprint
- * A document's name is kept unless it cannot be a file name as it is (a '/',
+ * A document's name is kept (in NFC; a name that is not UTF-8 in its escaped
+ * form, common/escape.h) unless it cannot be a file name as it is (a '/',
  * control characters, '%', "..", a reserved name): such characters become '_'. */
 #ifndef KURA_PACKAGE_H
 #define KURA_PACKAGE_H

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "archive/bag.h"
+#include "common/escape.h"
 #include "common/fsutil.h"
 #include "evidence/tsa.h"
 #include "evidence/verify.h"
@@ -27,7 +28,9 @@ struct checking {
 static void on_problem(void *ud, const char *path, const char *problem)
 {
 	struct checking *c = ud;
-	json_array_append_new(c->problems, json_pack("{s:s, s:s}", "file", path, "problem", problem));
+	json_t *o = json_pack("{s:s, s:s}", "file", "", "problem", problem);
+	kura_json_set_name(o, "file", path); /* a name that is not UTF-8 too: a problem is never dropped */
+	json_array_append_new(c->problems, o);
 }
 
 static json_t *unreadable(const char *why)
@@ -116,8 +119,8 @@ static int check_pair(void *ud, const char *file, const char *record, kura_error
 		*err = why;
 		return rc;
 	}
-	json_object_set_new(report, "document", json_string(file));
-	json_object_set_new(report, "record", json_string(record));
+	kura_json_set_name(report, "document", file);
+	kura_json_set_name(report, "record", record);
 	const char *verdict = json_string_value(json_object_get(report, "verdict"));
 	c->valid += strcmp(verdict, "valid") == 0;
 	c->indeterminate += strcmp(verdict, "indeterminate") == 0;
@@ -165,9 +168,13 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 		size_t n = json_array_size(c.objects), bad = json_array_size(c.problems);
 		const char *verdict = bad || n == 0 || c.valid + c.indeterminate < n ? "invalid"
 				      : c.indeterminate ? "indeterminate" : "valid";
-		*report = json_pack("{s:s, s:s, s:{s:s, s:O}, s:s, s:O}", "package", package, "verdict", verdict,
+		*report = json_pack("{s:s, s:s, s:{s:s, s:O}, s:s, s:O}", "package", "", "verdict", verdict,
 				    "manifest", "verdict", bad ? "invalid" : "valid", "problems", c.problems, "anchors",
 				    source, "objects", c.objects);
+		if (*report && kura_json_set_name(*report, "package", package) != 0) {
+			json_decref(*report);
+			*report = NULL;
+		}
 		if (n == 0)
 			json_object_set_new(*report, "reason", json_string("the package holds no evidence record"));
 		if (!*report)

@@ -1,10 +1,12 @@
-/* The clock (KURA_NOW, RFC 3339), object IDs, hex and error codes. */
+/* The clock (KURA_NOW, RFC 3339), object IDs, hex, error codes, the escaping of names and NFC. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "common/hex.h"
 #include "common/id.h"
+#include "common/unicode.h"
 #include "kura/clock.h"
 #include "testutil.h"
 
@@ -106,6 +108,65 @@ START_TEST(hex_round_trip)
 }
 END_TEST
 
+START_TEST(escape_names)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"台帳.csv", "台帳.csv"},                    /* any script as it is */
+		{"e\xcc\x81 \xf0\x9f\x98\x80", "e\xcc\x81 \xf0\x9f\x98\x80"}, /* NFD, a space, an emoji */
+		{"a\tb\nc\rd", "a\\tb\\nc\\rd"},           /* one line, one field */
+		{"x\\y", "x\\\\y"},                         /* a backslash is doubled: reversible */
+		{"\x01\x7f\xc2\x85", "\\x01\\x7F\\xC2\\x85"}, /* C0, DEL, C1 (NEL) */
+		{"\xe2\x80\xa8", "\\xE2\\x80\\xA8"},          /* U+2028 LINE SEPARATOR */
+		{"\xff\xfe.bin", "\\xFF\\xFE.bin"},            /* not UTF-8 */
+		{"\xe5\x8f", "\\xE5\\x8F"},                  /* a character cut short */
+		{"\xc0\xaf", "\\xC0\\xAF"},                  /* an overlong '/' */
+		{"\xed\xa0\x80", "\\xED\\xA0\\x80"},          /* a surrogate */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *e = kura_escape(cases[i].in, strlen(cases[i].in));
+		ck_assert_str_eq(e, cases[i].out);
+		ck_assert(kura_unicode_valid(e, strlen(e)));
+		free(e);
+	}
+	/* JSON: a name that is not UTF-8 is its escaped form plus its bytes */
+	json_t *o = json_object();
+	ck_assert_int_eq(kura_json_set_name(o, "name", "\xff\tx"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "name")), "\\xFF\\tx");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "name_hex")), "ff0978");
+	char *back = kura_json_get_name(o, "name");
+	ck_assert_str_eq(back, "\xff\tx");
+	free(back);
+	ck_assert_int_eq(kura_json_set_name(o, "name", "ok\tname"), 0);
+	ck_assert_ptr_null(json_object_get(o, "name_hex"));
+	back = kura_json_get_name(o, "name");
+	ck_assert_str_eq(back, "ok\tname");
+	free(back);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(nfc)
+{
+	char *out = NULL;
+	kura_error err;
+	ck_assert_int_eq(kura_unicode_nfc(&out, "e\xcc\x81", 3, &err), 0);
+	ck_assert_str_eq(out, "\xc3\xa9");
+	free(out);
+	ck_assert_int_eq(kura_unicode_nfc(&out, "\xe3\x83\x88\xe3\x82\x99", 6, &err), 0); /* ト + voicing mark: ド */
+	ck_assert_str_eq(out, "\xe3\x83\x89");
+	free(out);
+	ck_assert_int_eq(kura_unicode_nfc(&out, "\xff", 1, &err), KURA_EINPUT);
+	ck_assert_ptr_null(out);
+	ck_assert(kura_unicode_is_alnum(0x5de5)); /* 工 */
+	ck_assert(kura_unicode_is_alnum(0x0301)); /* a combining mark */
+	ck_assert(!kura_unicode_is_alnum(' '));
+	ck_assert(!kura_unicode_is_alnum('='));
+	ck_assert(!kura_unicode_is_alnum(0x3000)); /* the ideographic space */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("common");
@@ -115,6 +176,8 @@ int main(void)
 	tcase_add_test(tc, ids_are_unique_ordered_and_parse);
 	tcase_add_test(tc, id_floor_keeps_order_across_processes);
 	tcase_add_test(tc, hex_round_trip);
+	tcase_add_test(tc, escape_names);
+	tcase_add_test(tc, nfc);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);
 }
