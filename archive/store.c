@@ -309,7 +309,9 @@ int kura_store_open(kura_store **out, const char *path, int mode, kura_error *er
 		return rc;
 	char p[4096];
 	struct stat sb;
-	if ((rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
+	if (mode == KURA_STORE_WRITE)
+		rc = kura_rebuild_tidy(path, err);
+	if (rc == 0 && (rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
 		rc = kura_error_set(err, KURA_EIO, "%s has no index; rebuild it with kura reindex %s", path, path);
 	if (rc == 0)
 		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);
