@@ -59,6 +59,7 @@ struct applier {
 	size_t len, cap;
 	unsigned char tail[KURA_BLOB_TAIL];
 	uint64_t objects, damaged;
+	int reindexing;
 	kura_places *old;     /* what the replaced index knew (reindex) */
 	kura_lost_range *lost; /* damaged or missing ranges, named at the end */
 	size_t nlost, caplost;
@@ -142,6 +143,19 @@ static int apply_body(void *ud, const kura_record_info *info, uint64_t off, cons
 	return 0;
 }
 
+static int add_lost(struct applier *a, uint32_t segno, uint64_t from, uint64_t to, const char *why, kura_error *err);
+
+/* A record that checks but whose content makes no sense (bytes kura did not
+ * write, or a bug): reindex reports and skips it; recovery refuses to go on. */
+static int bad_content(struct applier *a, const kura_record_info *info, const char *what, kura_error *err)
+{
+	a->len = 0;
+	if (!a->reindexing)
+		return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: %s", info->segno,
+				      (unsigned long long)info->offset, what);
+	return add_lost(a, info->segno, info->offset, info->offset + KURA_RECORD_OVERHEAD + info->body_len, what, err);
+}
+
 static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 {
 	struct applier *a = ud;
@@ -149,8 +163,7 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 		drop_held(a);
 	if (info->type == KURA_RECORD_BLOB) {
 		if (info->body_len < KURA_BLOB_PREFIX + KURA_BLOB_TAIL)
-			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: blob record too short",
-					      info->segno, (unsigned long long)info->offset);
+			return bad_content(a, info, "blob record too short", err);
 		kura_index_blob blob = {info->segno, info->offset, 0, info->body_len};
 		for (int i = 0; i < 8; i++)
 			blob.size |= (uint64_t)a->tail[i] << (8 * i);
@@ -162,8 +175,7 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 		char canon[KURA_ID_CHARS + 1];
 		if (!id || kura_id_parse(canon, id, NULL) != 0 || strcmp(canon, id) != 0) {
 			json_decref(j);
-			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: object record without a valid id",
-					      info->segno, (unsigned long long)info->offset);
+			return bad_content(a, info, "object record without a valid id", err);
 		}
 		int held = hold_adopted(a, j, id, info);
 		if (held == 0) {
@@ -185,12 +197,10 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 			kura_index_batch_put_audit(a->b, id, info->segno, info->offset);
 		json_decref(j);
 		if (!ok)
-			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: audit record without a valid id",
-					      info->segno, (unsigned long long)info->offset);
+			return bad_content(a, info, "audit record without a valid id", err);
 	} else if (info->type == KURA_RECORD_EVIDENCE) {
 		if (kura_evidence_frame_check((unsigned char *)a->body, a->len) != 0)
-			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: malformed evidence record",
-					      info->segno, (unsigned long long)info->offset);
+			return bad_content(a, info, "malformed evidence record", err);
 		release_held(a, (unsigned char *)a->body);
 		kura_evidence_index(a->b, (unsigned char *)a->body, a->body + KURA_EVIDENCE_FRAME_HEAD, info->segno,
 				    info->offset);
@@ -250,8 +260,8 @@ static int note_damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, 
 		a->torn = 1; /* never acknowledged: cut off at the next write */
 		fprintf(stderr, "kura: the end of segment %08u (from byte %llu) holds an unfinished write from a crash; it "
 			"will be cut off%s\n", segno, (unsigned long long)offset,
-			committed ? "" : " (there was no index to check that it lies past the committed end: if the segment "
-					 "was cut short instead, compare it with a copy)");
+			committed ? "" : " (no index told where this segment's committed end was: if the segment was cut "
+					 "short instead, compare it with a copy)");
 		drop_held(a); /* its evidence record was never written: never imported */
 		return 0;
 	}
@@ -490,6 +500,7 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 		if (segment_size(segdir, segs[i], &size) == 0)
 			total += size;
 	replaced = open_replaced(live);
+	a.reindexing = 1;
 	if ((rc = kura_places_new(&a.old, replaced, err)) != 0 || (rc = kura_index_open(&a.ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
 	    (rc = kura_index_batch_new(&a.b, err)) != 0 || (rc = missing_segments(&a, segs, nsegs, err)) != 0)
 		goto out;

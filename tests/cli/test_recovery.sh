@@ -159,6 +159,21 @@ torn_tail_is_not_loss()
 }
 run_case "a torn tail is not a loss" torn_tail_is_not_loss
 
+# a record that checks but makes no sense is reported and skipped, not the end of reindex
+senseless_record()
+{
+	setup_sealed N
+	py 'import struct, sys, zlib
+body = b"{\"name\":\"no id\"}"
+head = b"KRecO\x01" + struct.pack("<HQ", 0, len(body))
+open(sys.argv[1], "ab").write(head + struct.pack("<I", zlib.crc32(head)) + body + struct.pack("<I", zlib.crc32(body)) + b"KEnd")
+' "$(seg1 N)"
+	expect_status 1 kura reindex N
+	expect_grep "$ERR" "object record without a valid id"
+	cmp <(kura get N "${ids[2]}") s3.txt || fail "reindex lost ${ids[2]}"
+}
+run_case "a record that checks but makes no sense" senseless_record
+
 # ------------------------------------------------------------------ a damaged segment file header
 damaged_file_header()
 {
