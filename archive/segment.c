@@ -123,8 +123,9 @@ static int open_segment(kura_segment_writer *w, uint32_t segno, uint64_t end, ku
 		if ((uint64_t)st.st_size < end) {
 			close(fd);
 			return kura_error_set(err, KURA_EIO,
-					      "segment %s is shorter (%lld bytes) than its committed end (%llu): "
-					      "the store is damaged; run kura scrub",
+					      "segment %s is shorter (%lld bytes) than its committed end (%llu): the store "
+					      "is damaged; restore the segment from a copy, or see what is lost with kura "
+					      "scrub and accept the loss with kura reindex",
 					      path, (long long)st.st_size, (unsigned long long)end);
 		}
 		if ((uint64_t)st.st_size > end && (ftruncate(fd, (off_t)end) != 0 || fdatasync(fd) != 0)) {

@@ -174,6 +174,29 @@ open(sys.argv[1], "ab").write(head + struct.pack("<I", zlib.crc32(head)) + body 
 }
 run_case "a record that checks but makes no sense" senseless_record
 
+# an imported object whose evidence record is damaged is named, not dropped in silence
+imported_record_damaged()
+{
+	setup_sealed A
+	expect_status 0 kura export A -o pkg.tar
+	expect_status 0 kura init B
+	kura tsa ca A >a-root.pem
+	expect_status 0 kura trust add B --tsa a-root.pem
+	expect_status 0 kura import B pkg.tar
+	local id off
+	id=$(head -n 1 "$OUT" | cut -f2)
+	off=$(show_field B "$id" offset)
+	# the evidence record it was imported with follows its object record directly
+	off=$(py 'import struct, sys
+b = open(sys.argv[1], "rb").read(); off = int(sys.argv[2])
+n = struct.unpack("<Q", b[off + 8:off + 16])[0]; e = off + 28 + n
+sys.exit("no evidence record after the object record") if b[e:e + 5] != b"KRecE" else print(e)' "$(seg1 B)" "$off")
+	flip_byte "$(seg1 B)" $((off + 9))
+	expect_status 1 kura reindex B
+	expect_grep "$ERR" "lost: object $id"
+}
+run_case "an imported object whose evidence record is damaged" imported_record_damaged
+
 # ------------------------------------------------------------------ a damaged segment file header
 damaged_file_header()
 {
