@@ -493,7 +493,8 @@ int kura_segment_scan_fd(int fd, uint32_t segno, uint64_t from, uint64_t to, con
 		size = to;
 	uint64_t off = from < KURA_SEGMENT_FILE_HEADER ? KURA_SEGMENT_FILE_HEADER : from;
 	*valid_end = off;
-	int rc = check_file_header(fd, segno, size, ops, ud, err);
+	/* recovery reads only past the committed end: the file header before it is scrub's business */
+	int rc = ops->damage || from <= KURA_SEGMENT_FILE_HEADER ? check_file_header(fd, segno, size, ops, ud, err) : 0;
 	while (rc == 0 && off < size) {
 		kura_record_info info;
 		kura_error why;

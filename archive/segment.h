@@ -117,7 +117,7 @@ typedef struct kura_scan_ops {
 /* Walks segment segno from offset from (0: the first record) up to offset to
  * (0: its end). *valid_end is where the last good record ends: in recovery mode,
  * where the tail is torn. KURA_EVERIFY when the file is shorter than its header
- * (or, in recovery mode, its header is bad). */
+ * (or, in recovery mode from the start of the file, its header is bad). */
 int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
 		      void *ud, uint64_t *valid_end, kura_error *err);
 

@@ -208,6 +208,10 @@ damaged_file_header()
 	for i in 0 1 2; do
 		cmp <(kura get S "${ids[$i]}") "s$((i + 1)).txt" || fail "object ${ids[$i]} lost to a damaged file header"
 	done
+	printf 'one more\n' >more.txt
+	expect_status 0 kura ingest S more.txt # the store takes writes again
+	expect_status 1 kura scrub S
+	grep -qP "^DAMAGED\t-\tsegment 1 offset 0\t.*file header" "$OUT" || fail "scrub does not report the file header: $(cat "$OUT")"
 }
 run_case "a damaged segment file header" damaged_file_header
 
