@@ -501,7 +501,8 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 			total += size;
 	replaced = open_replaced(live);
 	a.reindexing = 1;
-	if ((rc = kura_places_new(&a.old, replaced, err)) != 0 || (rc = kura_index_open(&a.ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
+	if ((rc = kura_places_new(&a.old, replaced, err)) != 0 ||
+	    (rc = kura_index_open(&a.ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
 	    (rc = kura_index_batch_new(&a.b, err)) != 0 || (rc = missing_segments(&a, segs, nsegs, err)) != 0)
 		goto out;
 	a.progress = kura_progress_new("reindex", total);
