@@ -172,14 +172,20 @@ size_t kura_places_segments(const kura_places *p, const uint32_t **segnos, const
 
 /* ---------------------------------------------------------------- naming what is lost */
 
+struct lost_blob {
+	unsigned char sha[32];
+	uint32_t segno;
+	uint64_t offset;
+};
+
 struct naming {
 	kura_lost_range *r;
+	uint64_t *reach; /* reach[i]: the furthest end of ranges 0..i of r[i]'s segment */
 	size_t n;
 	kura_lost_fn fn;
 	void *ud;
-	unsigned char (*shas)[32]; /* blobs inside the ranges */
-	struct { uint32_t segno; uint64_t offset; } *at;
-	size_t nshas, capshas, capat;
+	struct lost_blob *blobs; /* inside the ranges, sorted by SHA-256 once collected */
+	size_t nblobs, capblobs;
 };
 
 static int cmp_range(const void *a, const void *b)
@@ -201,14 +207,8 @@ static int inside(const struct naming *w, uint32_t segno, uint64_t offset)
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i > 0; i--) { /* ranges may overlap: look back within the segment */
-		const kura_lost_range *m = &w->r[i - 1];
-		if (m->segno != segno)
-			break;
-		if (offset < m->to)
-			return 1;
-	}
-	return 0;
+	/* ranges may overlap: the furthest end of those before, within the segment */
+	return lo > 0 && w->r[lo - 1].segno == segno && offset < w->reach[lo - 1];
 }
 
 static int lost_blob(void *ud, const unsigned char *sha, const kura_index_blob *b, kura_error *err)
@@ -216,28 +216,28 @@ static int lost_blob(void *ud, const unsigned char *sha, const kura_index_blob *
 	struct naming *w = ud;
 	if (!inside(w, b->segno, b->offset))
 		return 0;
-	size_t cap = w->capshas;
-	if (grow((void **)&w->shas, &cap, w->nshas, sizeof *w->shas) != 0 ||
-	    grow((void **)&w->at, &w->capshas, w->nshas, sizeof *w->at) != 0)
+	if (grow((void **)&w->blobs, &w->capblobs, w->nblobs, sizeof *w->blobs) != 0)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	memcpy(w->shas[w->nshas], sha, 32);
-	w->at[w->nshas].segno = b->segno;
-	w->at[w->nshas].offset = b->offset;
-	w->nshas++;
+	struct lost_blob *l = &w->blobs[w->nblobs++];
+	memcpy(l->sha, sha, 32);
+	l->segno = b->segno;
+	l->offset = b->offset;
 	return 0;
 }
 
-/* The index of the lost blob that holds what (an object or a member), or -1. */
-static long lost_content(const struct naming *w, json_t *what)
+static int cmp_sha(const void *a, const void *b)
+{
+	return memcmp(a, b, 32); /* the SHA-256 is the first member */
+}
+
+/* The lost blob that holds what (an object or a group member), or NULL. */
+static const struct lost_blob *lost_content(const struct naming *w, json_t *what)
 {
 	unsigned char sha[32];
 	const char *hex = json_string_value(json_object_get(what, "sha256"));
 	if (!hex || kura_hex_decode(sha, 32, hex) != 0)
-		return -1;
-	for (size_t i = 0; i < w->nshas; i++)
-		if (memcmp(w->shas[i], sha, 32) == 0)
-			return (long)i;
-	return -1;
+		return NULL;
+	return bsearch(sha, w->blobs, w->nblobs, sizeof *w->blobs, cmp_sha);
 }
 
 static int lost_object(void *ud, const char *id, const kura_index_object *o, kura_error *err)
@@ -248,13 +248,13 @@ static int lost_object(void *ud, const char *id, const kura_index_object *o, kur
 		w->fn(w->ud, "object record", id, o->segno, o->offset);
 		return 0;
 	}
-	if (w->nshas == 0)
+	if (w->nblobs == 0)
 		return 0;
 	json_t *j = json_loadb(o->json, o->json_len, 0, NULL), *members = json_object_get(j, "members");
 	for (size_t k = 0; k <= json_array_size(members); k++) {
-		long i = lost_content(w, k == 0 ? j : json_array_get(members, k - 1));
-		if (i >= 0) {
-			w->fn(w->ud, "content", id, w->at[i].segno, w->at[i].offset);
+		const struct lost_blob *l = lost_content(w, k == 0 ? j : json_array_get(members, k - 1));
+		if (l) {
+			w->fn(w->ud, "content", id, l->segno, l->offset);
 			break;
 		}
 	}
@@ -277,13 +277,20 @@ int kura_places_name_lost(kura_places *p, kura_lost_range *ranges, size_t n, kur
 	if (!p || !p->ix || n == 0)
 		return 0;
 	qsort(ranges, n, sizeof *ranges, cmp_range);
-	struct naming w = {.r = ranges, .n = n, .fn = fn, .ud = ud};
+	struct naming w = {.r = ranges, .n = n, .fn = fn, .ud = ud, .reach = malloc(n * sizeof *w.reach)};
+	if (!w.reach)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		w.reach[i] = i > 0 && ranges[i - 1].segno == ranges[i].segno && w.reach[i - 1] > ranges[i].to ? w.reach[i - 1]
+													       : ranges[i].to;
 	int rc = kura_index_each_blob(p->ix, lost_blob, &w, err);
+	if (rc == 0 && w.nblobs > 1)
+		qsort(w.blobs, w.nblobs, sizeof *w.blobs, cmp_sha);
 	if (rc == 0)
 		rc = kura_index_each_object(p->ix, lost_object, &w, err);
 	if (rc == 0)
 		rc = kura_index_each_place(p->ix, lost_place, &w, err);
-	free(w.shas);
-	free(w.at);
+	free(w.blobs);
+	free(w.reach);
 	return rc;
 }
