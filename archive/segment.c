@@ -473,7 +473,8 @@ static int check_file_header(int fd, uint32_t segno, uint64_t size, const kura_s
 	int version = get_u32(fh + 8) == FORMAT_VERSION;
 	if (magic && number && version)
 		return 0;
-	if (magic && number && kura_record_read_header(&info, fd, segno, KURA_SEGMENT_FILE_HEADER, size, NULL) != 0)
+	if (magic && number && size > KURA_SEGMENT_FILE_HEADER &&
+	    kura_record_read_header(&info, fd, segno, KURA_SEGMENT_FILE_HEADER, size, NULL) != 0)
 		return kura_error_set(err, KURA_EINPUT, "segment %08u has segment format %u; this kura reads format %u",
 				      segno, get_u32(fh + 8), FORMAT_VERSION);
 	if (!ops->damage)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -360,6 +361,43 @@ START_TEST(records_inside_a_damaged_record_are_not_read)
 }
 END_TEST
 
+START_TEST(scan_of_memory)
+{
+	/* the reader recovery, reindex and scrub use works on any file, such as one in memory */
+	char *dir = kura_test_tmpdir();
+	kura_segment_writer *w;
+	kura_error err;
+	unsigned char *a = pattern(700, 6), seg[4096];
+	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0);
+	for (int i = 0; i < 3; i++)
+		write_record(w, KURA_RECORD_OBJECT, a, 700, 100);
+	ck_assert_int_eq(kura_segment_writer_sync(w, &err), 0);
+	kura_segment_writer_close(w);
+	char path[4096];
+	kura_segment_path(path, sizeof path, dir, 1);
+	FILE *f = fopen(path, "rb");
+	size_t n = fread(seg, 1, sizeof seg, f);
+	fclose(f);
+	seg[KURA_SEGMENT_FILE_HEADER + KURA_RECORD_OVERHEAD + 700 + 9] ^= 1; /* the second record's length */
+	int fd = memfd_create("segment", 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, seg, n), (ssize_t)n);
+	struct seen s = {0};
+	uint64_t valid_end;
+	ck_assert_int_eq(kura_segment_scan_fd(fd, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.n, 1);
+	free_seen(&s);
+	ck_assert_int_eq(kura_segment_scan_fd(fd, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(s.damage, 1);
+	ck_assert_uint_eq(s.damage_end[0], n);
+	free_seen(&s);
+	close(fd);
+	free(a);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("segment");
@@ -370,6 +408,7 @@ int main(void)
 	tcase_add_test(tc, damage_is_reported_and_skipped);
 	tcase_add_test(tc, bad_file_header_and_truncate);
 	tcase_add_test(tc, records_inside_a_damaged_record_are_not_read);
+	tcase_add_test(tc, scan_of_memory);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);
 }
