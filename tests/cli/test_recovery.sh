@@ -121,6 +121,9 @@ cut_inside_a_record()
 	local off
 	off=$(show_field C "${ids[2]}" offset)
 	truncate -s $((off + 30)) "$(seg1 C)" # inside the last object record; its seal goes too
+	printf 'more\n' >more.txt
+	expect_error 3 kura ingest C more.txt # an open for writing refuses, and says what to do
+	expect_grep "$ERR" "kura reindex"
 	expect_status 1 kura reindex C
 	cp "$ERR" reindex.err
 	expect_grep reindex.err "lost: object ${ids[2]}"
