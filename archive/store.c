@@ -309,7 +309,9 @@ int kura_store_open(kura_store **out, const char *path, int mode, kura_error *er
 		return rc;
 	char p[4096];
 	struct stat sb;
-	if ((rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
+	if (mode == KURA_STORE_WRITE)
+		rc = kura_rebuild_tidy(path, err);
+	if (rc == 0 && (rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
 		rc = kura_error_set(err, KURA_EIO, "%s has no index; rebuild it with kura reindex %s", path, path);
 	if (rc == 0)
 		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);
@@ -700,4 +702,33 @@ int kura_store_reader_digests(unsigned char *out, size_t *count, size_t max, kur
 			      const EVP_MD *md, kura_error *err)
 {
 	return group_digests(out, count, max, r->st, &r->blob, object, md, 1, err);
+}
+
+/* The object's record in its segment, checked against the index's copy. */
+static int check_record(kura_store *st, kura_blob_reader **reader, const char *id, kura_error *err)
+{
+	char canon[KURA_ID_CHARS + 1];
+	kura_index_object o = {0};
+	int rc = kura_id_parse(canon, id, err);
+	if (rc == 0)
+		rc = kura_index_get_object(st->ix, canon, &o, err);
+	if (rc == 0 && !*reader)
+		rc = kura_blob_reader_new(reader, st->segdir, err);
+	if (rc == 0)
+		rc = kura_blob_reader_check_record(*reader, o.segno, o.offset, KURA_RECORD_OBJECT, o.json, o.json_len, err);
+	kura_index_object_clear(&o);
+	if (rc == KURA_EVERIFY)
+		kura_error_wrap(err, "the object record of %s is damaged (run kura scrub; restore the segment from a copy)",
+				canon);
+	return rc;
+}
+
+int kura_store_check_record(kura_store *st, const char *id, kura_error *err)
+{
+	return check_record(st, &st->reader, id, err);
+}
+
+int kura_store_reader_check_record(kura_store_reader *r, const char *id, kura_error *err)
+{
+	return check_record(r->st, &r->blob, id, err);
 }

@@ -39,5 +39,9 @@ int kura_store_open_locked(kura_store **out, const char *path, kura_error *err);
 /* Index entries for records found in segments (archive/rebuild.c): rolls the
  * index forward over complete records past the committed end after a crash. */
 int kura_rebuild_recover(kura_store *st, kura_error *err);
+/* Removes what an interrupted kura reindex left in the store folder path
+ * (index.rebuild; index.old, put back when there is no index): with the
+ * writer lock held. */
+int kura_rebuild_tidy(const char *path, kura_error *err);
 
 #endif

@@ -479,6 +479,31 @@ int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, u
 	return rc;
 }
 
+struct place_walk {
+	kura_index_place_fn fn;
+	void *ud;
+	char kind;
+};
+
+static int place_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
+{
+	struct place_walk *w = ud;
+	char id[KURA_ID_CHARS + 1];
+	if (klen != KURA_ID_CHARS || vlen != 12)
+		return kura_error_set(err, KURA_EIO, "an index entry of a record is damaged; run kura reindex");
+	memcpy(id, k, KURA_ID_CHARS);
+	id[KURA_ID_CHARS] = '\0';
+	return w->fn(w->ud, w->kind, id, get_u32((const unsigned char *)v), get_u64((const unsigned char *)v + 4), err);
+}
+
+int kura_index_each_place(kura_index *ix, kura_index_place_fn fn, void *ud, kura_error *err)
+{
+	struct place_walk w = {fn, ud, 'E'};
+	int rc = each_prefix(ix, "E", 1, place_step, &w, err);
+	w.kind = 'a';
+	return rc != 0 ? rc : each_prefix(ix, "a", 1, place_step, &w, err);
+}
+
 struct link_walk {
 	kura_index_link_fn fn;
 	void *ud;

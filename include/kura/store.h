@@ -167,6 +167,12 @@ void kura_store_reader_free(kura_store_reader *r);
 int kura_store_reader_digests(unsigned char *out, size_t *count, size_t max, kura_store_reader *r, json_t *object,
 			      const EVP_MD *md, kura_error *err);
 
+/* Re-reads the object's own record in its segment (header, body and trailer
+ * checks) and compares it with the description the index holds: KURA_EVERIFY,
+ * naming the place, when it is damaged. The second form through a reader. */
+int kura_store_check_record(kura_store *st, const char *id, kura_error *err);
+int kura_store_reader_check_record(kura_store_reader *r, const char *id, kura_error *err);
+
 /* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
  * place with the IDs of the objects that depend on it. *damaged counts them. */
 typedef void (*kura_scrub_fn)(void *ud, const char *id, uint32_t segno, uint64_t offset, const char *why);
