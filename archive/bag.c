@@ -705,6 +705,12 @@ static int check_manifest(struct checker *c, const char *name, int payload, stru
 	return rc;
 }
 
+/* A tag file a bag without a tag manifest may hold (RFC 8493, 2.1 and 2.2). */
+static int is_plain_tag(const char *f)
+{
+	return strcmp(f, "bagit.txt") == 0 || strcmp(f, "bag-info.txt") == 0 || strcmp(f, "manifest-sha256.txt") == 0;
+}
+
 int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size_t *problems, kura_error *err)
 {
 	struct checker c = {p, fn, ud, 0};
@@ -720,12 +726,17 @@ int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size
 	if (rc == 0 && is_file(p->root, "tagmanifest-sha256.txt"))
 		rc = check_manifest(&c, "tagmanifest-sha256.txt", 0, &tags, err);
 	if (rc == 0)
-		rc = collect(&present, p->root, "data", err);
+		rc = collect(&present, p->root, "", err);
 	if (rc == 0 && present.n)
 		qsort(present.v, present.n, sizeof *present.v, cmp_str);
-	for (size_t i = 0; rc == 0 && i < present.n; i++)
-		if (!list_has(&listed, present.v[i]))
-			problem(&c, present.v[i], "is not listed in the manifest: it was added after export");
+	for (size_t i = 0; rc == 0 && i < present.n; i++) {
+		const char *f = present.v[i];
+		if (strncmp(f, "data/", 5) == 0 && !list_has(&listed, f))
+			problem(&c, f, "is not listed in the manifest: it was added after export");
+		else if (strncmp(f, "data/", 5) != 0 && strcmp(f, "tagmanifest-sha256.txt") != 0 &&
+			 (tags.n ? !list_has(&tags, f) : !is_plain_tag(f)))
+			problem(&c, f, "is in no manifest: it was added after export");
+	}
 	list_free(&listed);
 	list_free(&tags);
 	list_free(&present);

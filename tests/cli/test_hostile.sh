@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Hostile input (issue 12): crafted object.json files in export packages, packages
+# with a document removed or a file added (import and verify-export must account
+# for them alike), mistyped and hostile policy files, numeric options out of
+# range. Every case ends in a clear refusal with the right exit status, never a
+# crash (the sanitized run catches memory errors), a hang or a silent skip.
+source "$(dirname "$0")/lib.sh"
+
+export KURA_NOW=2026-06-01T00:00:00Z
+A=$T/a
+mkdir -p "$T/docs"
+printf 'one\n' >"$T/docs/one.txt"
+printf 'two\n' >"$T/docs/two.txt"
+printf 'three\n' >"$T/docs/three.txt"
+expect_status 0 kura init "$A"
+expect_status 0 kura ingest "$A" "$T/docs"
+one=$(grep one.txt "$OUT" | cut -f1)
+two=$(grep two.txt "$OUT" | cut -f1)
+expect_status 0 kura export "$A" -o "$T/pkg.tar"
+kura tsa ca "$A" >"$T/a-root.pem"
+mkdir "$T/x"
+tar -xf "$T/pkg.tar" -C "$T/x"
+
+# fresh_copy NAME: an unpacked copy of the package at $T/NAME
+fresh_copy() {
+	rm -rf "${T:?}/$1"
+	cp -r "$T/x/pkg" "$T/$1"
+}
+
+# remanifest BAG: rewrites both manifests over the files as they are now, so that
+# only what object.json says is wrong (an attacker can do this too)
+remanifest() {
+	py 'import hashlib
+root = sys.argv[1]
+def sha(p): return hashlib.sha256(open(os.path.join(root, p), "rb").read()).hexdigest()
+files = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+open(os.path.join(root, "manifest-sha256.txt"), "w").write(
+    "".join("%s  %s\n" % (sha(f), f) for f in files if f.startswith("data/")))
+open(os.path.join(root, "tagmanifest-sha256.txt"), "w").write(
+    "".join("%s  %s\n" % (sha(f), f) for f in files if not f.startswith("data/") and not f.startswith("tagmanifest")))' "$1"
+}
+
+# A store that trusts A's TSA, for imports.
+B=$T/b
+expect_status 0 kura init "$B"
+expect_status 0 kura trust add "$B" --tsa "$T/a-root.pem"
+
+# craft NAME PYTHON: a copy whose object.json of $one is changed by PYTHON (on o), remanifested
+craft() {
+	fresh_copy "$1"
+	py 'p = sys.argv[1]
+o = json.load(open(p))
+'"$2"'
+open(p, "w").write(o if isinstance(o, str) else json.dumps(o))' "$T/$1/data/$one/object.json"
+	remanifest "$T/$1"
+}
+
+case_object_json() {
+	local before
+	before=$(seg_digest "$B")
+	# each: a python edit of object.json, and what the refusal must say
+	local -a edits=(
+		'o["members"] = [o["members"][0], {"role": "signature", "file": None}, {"role": "validation-data", "file": "x"}]'
+		'o["members"] = [o["members"][0], {"role": "validation-data", "file": "one.txt.ers"}]; o["signature"] = "forged"'
+		'o["members"] = [o["members"][0], {"role": "signature", "file": "a"}, {"role": "signature", "file": "b"}]'
+		'o["members"] = "one.txt"'
+		'o["members"] = [o["members"][0], ["validation-data", "x"]]'
+		'o["members"] = [{"role": "document", "file": "../two.txt"}]'
+		'o["meta"] = {"k": {"nested": [1, 2]}}'
+		'o["meta"] = 12'
+		'o["size"] = 10**40'
+		'o["id"] = {"a": {"b": {}}}'
+		'o = json.dumps(o)[:-1] + ", \"meta\": {\"forged\": \"yes\"}}"'
+		'o = [o]'
+	)
+	local -a whats=(
+		'a member is not an object with a "role" and a "file"'
+		'"signature" is not an object'
+		'unknown or repeated role'
+		'"members" is not a list'
+		'a member is not an object'
+		'the first member is not the document itself'
+		"metadata 'k' is not a string"
+		'"meta" is not an object'
+		'cannot be read as JSON: too big integer'
+		'"id" or "name" is not a string'
+		'duplicate object key'
+		'is not a JSON object'
+	)
+	local i
+	for i in "${!edits[@]}"; do
+		craft "c$i" "${edits[$i]}"
+		expect_status 1 kura verify-export "$T/c$i"
+		expect_grep "$OUT" "${whats[$i]}"
+		expect_status 1 kura import "$B" "$T/c$i"
+		grep -q "^REFUSED	data/$one/one.txt	.*${whats[$i]}" "$OUT" ||
+			fail "edit $i (${edits[$i]}): the object must be refused saying '${whats[$i]}': $(cat "$OUT")"
+		grep -q "^OK	.*	data/$two/two.txt$" "$OUT" || fail "edit $i: the untouched object must be imported"
+		rm -rf "${T:?}/c$i"
+	done
+	# the imports above added the untouched objects; none of the crafted ones
+	expect_status 0 kura ls "$B" --json
+	py 'names = sorted(o["name"] for o in json.load(open(sys.argv[1])))
+assert "one.txt" not in names, names' "$OUT"
+	[ "$(seg_digest "$B")" != "$before" ] || fail "nothing was imported at all"
+}
+
+case_accounting() {
+	expect_status 0 kura init "$T/m"
+	expect_status 0 kura trust add "$T/m" --tsa "$T/a-root.pem"
+	# a listed document removed: both commands name it; import does not say "refused 0"
+	fresh_copy gone
+	rm "$T/gone/data/$one/one.txt"
+	expect_status 1 kura verify-export "$T/gone"
+	expect_grep "$OUT" "data/$one/one.txt	is listed in the manifest but missing"
+	expect_status 1 kura import "$T/m" "$T/gone"
+	expect_grep "$OUT" "REFUSED	data/$one	data/$one/one.txt is listed in the manifest but missing"
+	expect_grep "$ERR" "imported 2 object(s), refused 1"
+	# the whole object removed, manifests rewritten: still an object folder left without its pair
+	fresh_copy gone2
+	rm "$T/gone2/data/$one/one.txt" "$T/gone2/data/$one/one.txt.ers"
+	remanifest "$T/gone2"
+	expect_status 1 kura verify-export "$T/gone2"
+	expect_grep "$OUT" "data/$one	holds no document with its evidence record"
+	expect_status 1 kura import "$T/m" "$T/gone2"
+	expect_grep "$OUT" "REFUSED	data/$one	holds no document with its evidence record"
+	# an extra file outside data/: the whole package is refused, and verify-export names it
+	fresh_copy extra
+	printf 'planted\n' >"$T/extra/README.txt"
+	expect_status 1 kura verify-export "$T/extra"
+	expect_grep "$OUT" "README.txt	is in no manifest"
+	expect_error 1 kura import "$T/m" "$T/extra"
+	expect_grep "$ERR" "README.txt is in no manifest"
+	# an extra folder under data/ without a pair: named by both
+	fresh_copy extra2
+	mkdir "$T/extra2/data/planted"
+	printf 'x\n' >"$T/extra2/data/planted/x.txt"
+	expect_status 1 kura verify-export "$T/extra2"
+	expect_grep "$OUT" "data/planted/x.txt	is not listed in the manifest"
+	expect_status 1 kura import "$T/m" "$T/extra2"
+	expect_grep "$OUT" "REFUSED	data/planted	data/planted/x.txt is not listed in the manifest"
+}
+
+run_case object_json case_object_json
+run_case accounting case_accounting
+finish_cases
