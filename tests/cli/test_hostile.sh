@@ -141,6 +141,55 @@ case_accounting() {
 	expect_grep "$OUT" "REFUSED	data/planted	data/planted/x.txt is not listed in the manifest"
 }
 
+# bad_policy FILE UNTIL: a policy whose sha256 entry (line 5) has "until: UNTIL"
+bad_policy() {
+	printf 'kura-policy: 1\nname: typo\nmargins: {certificate-days: 30, algorithm-days: 30}\nalgorithms:\n' >"$1"
+	printf '  sha256: {until: %s, source: "test"}\n  ec-p256: {until: null, source: "test"}\n' "$2" >>"$1"
+}
+
+case_policies() {
+	local S=$T/p v
+	expect_status 0 kura init "$S"
+	cp "$S/policy.yaml" "$T/good-policy.yaml"
+	# a mistyped date is an error naming the file and line, never "no end"
+	for v in '[2028-01-01]' '{year: 2028}' '2028-13-01' '2028-02-30' '' '"soon"'; do
+		bad_policy "$T/typo.yaml" "$v"
+		expect_error 2 kura policy set "$S" "$T/typo.yaml"
+		expect_grep "$ERR" "typo.yaml line 5: until must be a date (YYYY-MM-DD) or null"
+		expect_error 2 kura init "$T/p2" --policy "$T/typo.yaml"
+		[ ! -e "$T/p2/FORMAT" ] || fail "init made a store with a bad policy"
+		rm -rf "$T/p2"
+		cp "$T/typo.yaml" "$S/policy.yaml" # as if edited in place: every command that plans refuses it
+		expect_error 2 kura renew "$S" --plan
+		expect_grep "$ERR" "policy.yaml line 5: until must be a date"
+		cp "$T/good-policy.yaml" "$S/policy.yaml"
+	done
+	bad_policy "$T/ok.yaml" 2028-01-01
+	expect_status 0 kura policy set "$S" "$T/ok.yaml"
+	expect_status 0 kura policy show "$S" --json
+	py 'assert json.load(open(sys.argv[1]))["algorithms"]["sha256"]["until"] == "2028-01-01"' "$OUT"
+	# a key given twice: which one was meant cannot be told
+	printf 'kura-policy: 1\nname: twice\nalgorithms:\n  sha256: {until: null, source: "a"}\n  sha256: {until: 2020-01-01, source: "b"}\n' >"$T/twice.yaml"
+	expect_error 2 kura policy set "$S" "$T/twice.yaml"
+	expect_grep "$ERR" "twice.yaml line 5: 'sha256' is given twice"
+	# bytes that made libfyaml 0.7.12 loop for ever: an error at once (timeout: a hang fails)
+	printf '%%\xa1' >"$T/spin.yaml"
+	printf 'kura-policy: 1\n%%\xa1\n' >"$T/spin2.yaml"
+	for v in spin spin2; do
+		expect_error 2 timeout 20 "$KURA_BIN" policy set "$S" "$T/$v.yaml"
+		expect_grep "$ERR" "$v.yaml line"
+		cp "$T/$v.yaml" "$S/policy.yaml"
+		expect_error 2 timeout 20 "$KURA_BIN" renew "$S" --plan
+		cp "$T/good-policy.yaml" "$S/policy.yaml"
+	done
+	# damaged sunsets are said, not dropped
+	printf '["sha256"]' >"$S/sunsets.json"
+	expect_error 3 kura renew "$S" --plan
+	expect_grep "$ERR" "sunsets.json is not a JSON object"
+	rm "$S/sunsets.json"
+}
+
 run_case object_json case_object_json
 run_case accounting case_accounting
+run_case policies case_policies
 finish_cases
