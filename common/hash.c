@@ -69,10 +69,16 @@ static int index_of_nid(int nid)
 	return -1;
 }
 
+/* The digest as OpenSSL names it (EVP_sha256() ...: callers may compare these),
+ * if this OpenSSL can compute it. */
+static const EVP_MD *md_if_computable(int i)
+{
+	return i < 0 || !md_at((size_t)i) ? NULL : EVP_get_digestbynid(algorithms[i].nid);
+}
+
 const EVP_MD *kura_hash_by_name(const char *name)
 {
-	int i = index_of_name(name);
-	return i < 0 ? NULL : md_at((size_t)i);
+	return md_if_computable(index_of_name(name));
 }
 
 const EVP_MD *kura_hash_impl(const EVP_MD *md)
@@ -89,8 +95,7 @@ const char *kura_hash_name_by_nid(int nid)
 
 const EVP_MD *kura_hash_by_nid(int nid)
 {
-	int i = index_of_nid(nid);
-	return i < 0 ? NULL : md_at((size_t)i);
+	return md_if_computable(index_of_nid(nid));
 }
 
 struct kura_hasher {
