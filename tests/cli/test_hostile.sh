@@ -189,7 +189,56 @@ case_policies() {
 	rm "$S/sunsets.json"
 }
 
+case_numbers() {
+	local v
+	# every numeric option: negative, overflowing, signed, spaced or trailing text is bad input
+	for v in -1 0 ' 5' +5 5x 1e3 99999999999999999999999 ''; do
+		expect_error 2 kura import "$B" "$T/pkg.tar" --max-size "$v"
+		expect_grep "$ERR" "--max-size takes a number of bytes"
+		expect_error 2 kura init "$T/n" --segment-size "$v"
+		expect_error 2 kura init "$T/n" --tsa-days "$v"
+		expect_error 2 kura init "$T/n" --tsa-root-days "$v"
+		[ ! -e "$T/n" ] || fail "init made a store with --segment-size/--tsa-days '$v'"
+	done
+	for v in -1 65536 80x ' 80' +80 99999999999999999999999; do
+		expect_error 2 kura tsa serve --dir "$T/nodir" --listen "127.0.0.1:$v"
+		expect_grep "$ERR" "--listen takes HOST:PORT"
+	done
+}
+
+# tst_sigalg NAME ER ALGID-HEX: ER with the first token's SignerInfo signatureAlgorithm replaced
+tst_sigalg() {
+	"$PYTHON" "$(dirname "$0")/ers_tool.py" sigalg "$2" "$T/$1.ers" "$3"
+}
+
+case_token_algorithm() {
+	local rsa=300d06092a864886f70d01010b0500 ecdsa256=300a06082a8648ce3d040302 ecdsa384=300a06082a8648ce3d040303
+	local vec c trust=()
+	expect_status 0 kura evidence "$A" "$one" -o "$T/one.ers"
+	expect_status 0 kura verify-er --data "$T/docs/one.txt" --er "$T/one.ers" --trust "$T/a-root.pem"
+	# an RSA algorithm over the embedded TSA's EC key; ECDSA with another hash than the digest's
+	tst_sigalg rsa-on-ec "$T/one.ers" "$rsa"
+	expect_status 1 kura verify-er --data "$T/docs/one.txt" --er "$T/rsa-on-ec.ers" --trust "$T/a-root.pem"
+	expect_grep "$OUT" "its signature algorithm (sha256WithRSAEncryption) does not match its signer's key (ec-p256)"
+	tst_sigalg other-hash "$T/one.ers" "$ecdsa384"
+	expect_status 1 kura verify-er --data "$T/docs/one.txt" --er "$T/other-hash.ers" --trust "$T/a-root.pem"
+	expect_grep "$OUT" "its signature algorithm (ecdsa-with-SHA384) names another digest than its digestAlgorithm"
+	# ecdsa-with-SHA256 on the RSA key of a real TSA (the BSI vectors shipped with bc-java)
+	vec=$(cd "$(dirname "$0")/../../.." && pwd)/shared/vectors/bc-java
+	for c in "$vec"/certs/*.der; do
+		trust+=(--trust "$c")
+	done
+	tst_sigalg ec-on-rsa "$vec/Testdaten_ERS-Testool/rfc4998/1Chain1ATS/BIN_ER.ers" "$ecdsa256"
+	expect_status 0 kura verify-er --data "$vec/Testdaten_ERS-Testool/rfc4998/1Chain1ATS/BIN.bin" \
+		--er "$vec/Testdaten_ERS-Testool/rfc4998/1Chain1ATS/BIN_ER.ers" "${trust[@]}" --at 2018-01-01T00:00:00Z
+	expect_status 1 kura verify-er --data "$vec/Testdaten_ERS-Testool/rfc4998/1Chain1ATS/BIN.bin" \
+		--er "$T/ec-on-rsa.ers" "${trust[@]}" --at 2018-01-01T00:00:00Z
+	expect_grep "$OUT" "its signature algorithm (ecdsa-with-SHA256) does not match its signer's key (rsa-2048)"
+}
+
 run_case object_json case_object_json
 run_case accounting case_accounting
 run_case policies case_policies
+run_case numbers case_numbers
+run_case token_algorithm case_token_algorithm
 finish_cases
