@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,11 +53,34 @@ struct kura_bag_writer {
 	uint64_t cur_size, cur_done;
 	uint64_t payload_bytes, payload_files;
 	int done;
+	int no_space; /* a write failed for want of space */
 };
 
 static int archive_fail(kura_error *err, struct archive *a, const char *what)
 {
 	return kura_error_set(err, KURA_EIO, "%s: %s", what, archive_error_string(a) ? archive_error_string(a) : "failed");
+}
+
+/* A failed write of the package: a full file system is said as such, with the
+ * entry being written and how much is written and free. */
+static int write_fail(kura_bag_writer *w, kura_error *err)
+{
+	int e = archive_errno(w->a);
+	struct stat sb;
+	struct statvfs fs;
+	if (e != ENOSPC && e != EDQUOT)
+		return archive_fail(err, w->a, w->out);
+	w->no_space = 1;
+	unsigned long long written = fstat(w->fd, &sb) == 0 ? (unsigned long long)sb.st_size : 0;
+	unsigned long long avail = fstatvfs(w->fd, &fs) == 0 ? (unsigned long long)fs.f_bavail * fs.f_frsize : 0;
+	return kura_error_set(err, KURA_EIO, "%s: %s on its file system while writing %s (%llu bytes of the package "
+			      "written, %llu free)", w->out, e == EDQUOT ? "quota exceeded" : "no space left",
+			      w->cur ? w->cur : "the package", written, avail);
+}
+
+int kura_bag_writer_no_space(const kura_bag_writer *w)
+{
+	return w && w->no_space;
 }
 
 static int has_suffix(const char *s, const char *suffix)
@@ -154,7 +178,7 @@ int kura_bag_begin(kura_bag_writer *w, const char *path, uint64_t size, kura_err
 		archive_entry_set_uid(e, 0);
 		archive_entry_set_gid(e, 0);
 		if (archive_write_header(w->a, e) < ARCHIVE_WARN)
-			rc = archive_fail(err, w->a, full);
+			rc = write_fail(w, err);
 	}
 	archive_entry_free(e);
 	free(full);
@@ -174,7 +198,7 @@ int kura_bag_write(kura_bag_writer *w, const void *p, size_t n, kura_error *err)
 	while (n > 0) {
 		la_ssize_t k = archive_write_data(w->a, q, n);
 		if (k <= 0)
-			return archive_fail(err, w->a, w->out);
+			return write_fail(w, err);
 		q += k;
 		n -= (size_t)k;
 		w->cur_done += (uint64_t)k;
@@ -262,9 +286,11 @@ int kura_bag_writer_finish(kura_bag_writer *w, const char *info, kura_error *err
 		rc = kura_bag_add(w, "tagmanifest-sha256.txt", tm_text, used, err);
 	free(tm_text);
 	if (rc == 0 && archive_write_close(w->a) != ARCHIVE_OK)
-		rc = archive_fail(err, w->a, w->out);
-	if (rc == 0 && fsync(w->fd) != 0)
+		rc = write_fail(w, err);
+	if (rc == 0 && fsync(w->fd) != 0) {
+		w->no_space = errno == ENOSPC || errno == EDQUOT;
 		rc = kura_error_sys(err, KURA_EIO, "fsync %s", w->tmp);
+	}
 	if (rc == 0 && rename(w->tmp, w->out) != 0)
 		rc = kura_error_sys(err, KURA_EIO, "renaming %s to %s", w->tmp, w->out);
 	if (rc == 0) {

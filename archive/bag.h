@@ -31,6 +31,9 @@ int kura_bag_end(kura_bag_writer *w, kura_error *err);
 /* begin + write + end for a file held in memory. */
 int kura_bag_add(kura_bag_writer *w, const char *path, const void *p, size_t n, kura_error *err);
 
+/* 1 if a write of the package failed for want of space (its message says where). */
+int kura_bag_writer_no_space(const kura_bag_writer *w);
+
 /* Writes bagit.txt, bag-info.txt (info: further "Label: value" lines, may be
  * NULL) and the manifests, makes the file durable and renames it into place. */
 int kura_bag_writer_finish(kura_bag_writer *w, const char *info, kura_error *err);

@@ -236,9 +236,35 @@ case_token_algorithm() {
 	expect_grep "$OUT" "its signature algorithm (ecdsa-with-SHA256) does not match its signer's key (rsa-2048)"
 }
 
+# export onto a full disk (a 1 MiB tmpfs, as test_full_disk.sh; skipped where it cannot be mounted)
+mkdir "$T/mnt"
+if mount -t tmpfs -o size=1m tmpfs "$T/mnt" 2>/dev/null; then
+	on_exit "umount '$T/mnt' 2>/dev/null || umount -l '$T/mnt'"
+else
+	rmdir "$T/mnt"
+fi
+case_export_full_disk() {
+	local S=$T/fd big
+	if [ ! -d "$T/mnt" ]; then
+		echo "SKIP export_full_disk: cannot mount tmpfs"
+		return 0
+	fi
+	expect_status 0 kura init "$S"
+	random_file "$T/big.bin" 1500000
+	expect_status 0 kura ingest "$S" "$T/big.bin"
+	big=$(cut -f1 "$OUT")
+	for v in pkg.tar pkg.tar.zst; do
+		expect_error 3 kura export "$S" -o "$T/mnt/$v"
+		expect_grep "$ERR" "mnt/$v: no space left on its file system while writing data/$big/big.bin"
+		expect_grep "$ERR" "the package needs more than 1500000 bytes"
+		[ -z "$(ls -A "$T/mnt")" ] || fail "a failed export left files behind: $(ls -A "$T/mnt")"
+	done
+}
+
 run_case object_json case_object_json
 run_case accounting case_accounting
 run_case policies case_policies
 run_case numbers case_numbers
 run_case token_algorithm case_token_algorithm
+run_case export_full_disk case_export_full_disk
 finish_cases
