@@ -731,12 +731,6 @@ static int check_manifest(struct checker *c, const char *name, int payload, stru
 	return rc;
 }
 
-/* A tag file a bag without a tag manifest may hold (RFC 8493, 2.1 and 2.2). */
-static int is_plain_tag(const char *f)
-{
-	return strcmp(f, "bagit.txt") == 0 || strcmp(f, "bag-info.txt") == 0 || strcmp(f, "manifest-sha256.txt") == 0;
-}
-
 int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size_t *problems, kura_error *err)
 {
 	struct checker c = {p, fn, ud, 0};
@@ -759,8 +753,8 @@ int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size
 		const char *f = present.v[i];
 		if (strncmp(f, "data/", 5) == 0 && !list_has(&listed, f))
 			problem(&c, f, "is not listed in the manifest: it was added after export");
-		else if (strncmp(f, "data/", 5) != 0 && strcmp(f, "tagmanifest-sha256.txt") != 0 &&
-			 (tags.n ? !list_has(&tags, f) : !is_plain_tag(f)))
+		else if (strncmp(f, "data/", 5) != 0 && tags.n && strcmp(f, "tagmanifest-sha256.txt") != 0 &&
+			 !list_has(&tags, f)) /* without a tag manifest, any tag file may be there (RFC 8493) */
 			problem(&c, f, "is in no manifest: it was added after export");
 	}
 	list_free(&listed);

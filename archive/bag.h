@@ -58,9 +58,9 @@ int kura_package_is_bag(const kura_package *p);
 /* Checks a bag's manifests against its files. fn hears of every problem: a file
  * whose SHA-256 differs from its manifest's, a listed file that is missing, a
  * file under data/ that no manifest lists, a malformed manifest line (path is
- * relative to the bag's folder), a file outside data/ that the tag manifest does
- * not list. *problems counts them. Returns non-zero only when the check itself
- * could not run. */
+ * relative to the bag's folder), a file outside data/ that the tag manifest (if
+ * there is one) does not list. *problems counts them. Returns non-zero only
+ * when the check itself could not run. */
 typedef void (*kura_bag_problem_fn)(void *ud, const char *path, const char *problem);
 int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size_t *problems, kura_error *err);
 
