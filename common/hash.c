@@ -81,6 +81,12 @@ const EVP_MD *kura_hash_by_name(const char *name)
 	return md_if_computable(index_of_name(name));
 }
 
+int kura_hash_makes(const char *name)
+{
+	int i = name ? index_of_name(name) : -1;
+	return i >= 0 && i < 6; /* the table's first six */
+}
+
 const EVP_MD *kura_hash_impl(const EVP_MD *md)
 {
 	int i = index_of_nid(EVP_MD_get_type(md));

@@ -18,6 +18,10 @@
  * this OpenSSL cannot compute it. */
 const EVP_MD *kura_hash_by_name(const char *name);
 
+/* 1 if kura makes evidence with the algorithm of that name (the first six above),
+ * 0 for one it only verifies (or does not know). */
+int kura_hash_makes(const char *name);
+
 /* The same digest fetched once from the provider: use it where many small
  * inputs are hashed (tree nodes), because OpenSSL 3 looks a legacy EVP_MD such
  * as EVP_sha256() up again at every digest init, which costs more than hashing

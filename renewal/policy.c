@@ -242,8 +242,10 @@ int kura_policy_parse(kura_policy **out, const char *text, size_t len, const cha
 	int rc = 0;
 	if (!yaml_parser_load(&parser, &y.doc)) {
 		unsigned long line = (unsigned long)(parser.problem_mark.line + 1);
-		rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: not valid YAML: %s; nothing was changed", origin, line,
-				    parser.problem ? parser.problem : "unreadable");
+		size_t at = parser.problem_mark.index;
+		int tab = at < len && text[at] == '\t';
+		rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: not valid YAML: %s%s; nothing was changed", origin, line,
+				    parser.problem ? parser.problem : "unreadable", tab ? " (a tab: YAML indents with spaces)" : "");
 	} else {
 		rc = read_policy(p, &y);
 		yaml_document_delete(&y.doc);

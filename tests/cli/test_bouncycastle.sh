@@ -279,6 +279,15 @@ open(sys.argv[2], "wb").write(b.replace(old, bytes.fromhex("06096086480165030402
 	expect_status 0 at 2026-06-01T00:00:00Z import d/S224 d/p224
 	[ "$(grep -c '^OK' "$OUT")" -eq 2 ] || fail "the SHA-224 records were not imported: $(cat "$OUT")"
 	expect_status 0 at 2026-06-01T00:00:00Z verify d/S224
+	# under a policy that never ends SHA-224, its TSA's certificate ending makes a hash-tree renewal:
+	# kura asks no TSA for SHA-224 time-stamps
+	test_policy d/no-end.yaml no-end
+	printf '  sha224:   {until: null, source: "test: no end"}\n' >>d/no-end.yaml
+	expect_status 0 kura policy set d/S224 d/no-end.yaml
+	expect_status 0 at 2049-12-15T00:00:00Z renew d/S224 --plan
+	expect_grep "$OUT" "by hash tree, as kura makes no evidence with sha224"
+	expect_status 0 at 2049-12-15T00:00:00Z renew d/S224
+	expect_status 0 at 2049-12-20T00:00:00Z verify d/S224
 	# SHA-1 records imported in 2013; the planner renews them by hash tree before SHA-1 ends
 	expect_status 0 at 2013-01-01T00:00:00Z init d/S1 --policy nist-sp-800-131a
 	expect_status 0 kura trust add d/S1 --tsa d/sha1/tsa-root.pem
