@@ -68,6 +68,10 @@ typedef struct kura_package_group {
  * wrong type, or names a member that is not a plain file beside the document.
  * Clear the group in every case. */
 int kura_package_group_load(kura_package_group *g, const char *root, const char *file, kura_error *err);
+/* The same with object.json's bytes given (len of them; e.g. by a fuzzer):
+ * nothing is read from the file system. */
+int kura_package_group_parse(kura_package_group *g, const char *root, const char *file, const char *text, size_t len,
+			     kura_error *err);
 void kura_package_group_clear(kura_package_group *g);
 
 /* How verify-export and import both account for a package: the bag's manifest

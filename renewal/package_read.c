@@ -104,26 +104,26 @@ static int read_fields(kura_package_group *g, const char *path, kura_error *err)
 	return 0;
 }
 
-int kura_package_group_load(kura_package_group *g, const char *root, const char *file, kura_error *err)
+/* The group of the document root/file: its folder and the names used in messages. */
+static void group_start(kura_package_group *g, char *folder, size_t cap, const char *root, const char *file)
 {
 	memset(g, 0, sizeof *g);
 	snprintf(g->paths[0], sizeof g->paths[0], "%s/%s", root, file);
 	g->files.member[0].path = g->paths[0];
 	g->files.n = 1;
-	char folder[4096], path[8192], *text = NULL;
-	size_t len;
+	const char *slash = strrchr(file, '/');
+	snprintf(folder, cap, "%s/%.*s", root, slash ? (int)(slash - file) : 0, file);
+}
+
+int kura_package_group_parse(kura_package_group *g, const char *root, const char *file, const char *text, size_t len,
+			     kura_error *err)
+{
+	char folder[4096], shown[4200];
 	const char *slash = strrchr(file, '/'), *base = slash ? slash + 1 : file;
-	snprintf(folder, sizeof folder, "%s/%.*s", root, slash ? (int)(slash - file) : 0, file);
-	snprintf(path, sizeof path, "%s/object.json", folder);
-	struct stat sb;
-	if (lstat(path, &sb) != 0 && errno == ENOENT)
-		return 0; /* not a kura package's object: a group of one */
-	if (kura_fs_read_file(path, MAX_OBJECT_JSON, &text, &len) != 0)
-		return kura_error_sys(err, KURA_EINPUT, "%s cannot be read (a file of at most 16 MiB)", path + strlen(root) + 1);
+	group_start(g, folder, sizeof folder, root, file);
+	snprintf(shown, sizeof shown, "%.*s%sobject.json", slash ? (int)(slash - file) : 0, file, slash ? "/" : "");
 	json_error_t jerr;
 	g->object = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(text);
-	const char *shown = path + strlen(root) + 1; /* as the package names it */
 	if (!g->object)
 		return kura_error_set(err, KURA_EINPUT, "%s cannot be read as JSON: %s (line %d)", shown, jerr.text, jerr.line);
 	int rc = read_fields(g, shown, err);
@@ -131,6 +131,22 @@ int kura_package_group_load(kura_package_group *g, const char *root, const char 
 		rc = read_members(g, folder, base, shown, err);
 	if (rc == 0 && g->signed_doc != (g->signature != NULL))
 		rc = bad(err, shown, "a signed document needs both \"signature\" and a validation-data member");
+	return rc;
+}
+
+int kura_package_group_load(kura_package_group *g, const char *root, const char *file, kura_error *err)
+{
+	char folder[4096], path[8192], *text = NULL;
+	size_t len;
+	group_start(g, folder, sizeof folder, root, file);
+	snprintf(path, sizeof path, "%s/object.json", folder);
+	struct stat sb;
+	if (lstat(path, &sb) != 0 && errno == ENOENT)
+		return 0; /* not a kura package's object: a group of one */
+	if (kura_fs_read_file(path, MAX_OBJECT_JSON, &text, &len) != 0)
+		return kura_error_sys(err, KURA_EINPUT, "%s cannot be read (a file of at most 16 MiB)", path + strlen(root) + 1);
+	int rc = kura_package_group_parse(g, root, file, text, len, err);
+	free(text);
 	return rc;
 }
 
