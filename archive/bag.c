@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +61,7 @@ struct kura_bag_writer {
 	uint64_t cur_size, cur_done;
 	uint64_t payload_bytes, payload_files;
 	int done;
+	int no_space; /* a write failed for want of space */
 };
 
 /* Switches this thread to the C.UTF-8 locale for names (see the invariants);
@@ -82,6 +84,28 @@ static void restore(locale_t utf8, locale_t saved)
 static int archive_fail(kura_error *err, struct archive *a, const char *what)
 {
 	return kura_error_set(err, KURA_EIO, "%s: %s", what, archive_error_string(a) ? archive_error_string(a) : "failed");
+}
+
+/* A failed write of the package: a full file system is said as such, with the
+ * entry being written and how much is written and free. */
+static int write_fail(kura_bag_writer *w, kura_error *err)
+{
+	int e = archive_errno(w->a);
+	struct stat sb;
+	struct statvfs fs;
+	if (e != ENOSPC && e != EDQUOT)
+		return archive_fail(err, w->a, w->out);
+	w->no_space = 1;
+	unsigned long long written = fstat(w->fd, &sb) == 0 ? (unsigned long long)sb.st_size : 0;
+	unsigned long long avail = fstatvfs(w->fd, &fs) == 0 ? (unsigned long long)fs.f_bavail * fs.f_frsize : 0;
+	return kura_error_set(err, KURA_EIO, "%s: %s on its file system while writing %s (%llu bytes of the package "
+			      "written, %llu free)", w->out, e == EDQUOT ? "quota exceeded" : "no space left",
+			      w->cur ? w->cur : "the package", written, avail);
+}
+
+int kura_bag_writer_no_space(const kura_bag_writer *w)
+{
+	return w && w->no_space;
 }
 
 static int has_suffix(const char *s, const char *suffix)
@@ -182,7 +206,7 @@ int kura_bag_begin(kura_bag_writer *w, const char *path, uint64_t size, kura_err
 		if (!utf8)
 			rc = kura_error_sys(err, KURA_EINTERNAL, "the C.UTF-8 locale is missing (needed for file names)");
 		else if (archive_write_header(w->a, e) < ARCHIVE_WARN)
-			rc = archive_fail(err, w->a, full);
+			rc = write_fail(w, err);
 		restore(utf8, saved);
 	}
 	archive_entry_free(e);
@@ -203,7 +227,7 @@ int kura_bag_write(kura_bag_writer *w, const void *p, size_t n, kura_error *err)
 	while (n > 0) {
 		la_ssize_t k = archive_write_data(w->a, q, n);
 		if (k <= 0)
-			return archive_fail(err, w->a, w->out);
+			return write_fail(w, err);
 		q += k;
 		n -= (size_t)k;
 		w->cur_done += (uint64_t)k;
@@ -291,9 +315,11 @@ int kura_bag_writer_finish(kura_bag_writer *w, const char *info, kura_error *err
 		rc = kura_bag_add(w, "tagmanifest-sha256.txt", tm_text, used, err);
 	free(tm_text);
 	if (rc == 0 && archive_write_close(w->a) != ARCHIVE_OK)
-		rc = archive_fail(err, w->a, w->out);
-	if (rc == 0 && fsync(w->fd) != 0)
+		rc = write_fail(w, err);
+	if (rc == 0 && fsync(w->fd) != 0) {
+		w->no_space = errno == ENOSPC || errno == EDQUOT;
 		rc = kura_error_sys(err, KURA_EIO, "fsync %s", w->tmp);
+	}
 	if (rc == 0 && rename(w->tmp, w->out) != 0)
 		rc = kura_error_sys(err, KURA_EIO, "renaming %s to %s", w->tmp, w->out);
 	if (rc == 0) {
@@ -799,12 +825,17 @@ int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size
 	if (rc == 0 && is_file(p->root, "tagmanifest-sha256.txt"))
 		rc = check_manifest(&c, "tagmanifest-sha256.txt", 0, &tags, err);
 	if (rc == 0)
-		rc = collect(&present, p->root, "data", err);
+		rc = collect(&present, p->root, "", err);
 	if (rc == 0 && present.n)
 		qsort(present.v, present.n, sizeof *present.v, cmp_str);
-	for (size_t i = 0; rc == 0 && i < present.n; i++)
-		if (!list_has(&listed, present.v[i]))
-			problem(&c, present.v[i], "is not listed in the manifest: it was added after export");
+	for (size_t i = 0; rc == 0 && i < present.n; i++) {
+		const char *f = present.v[i];
+		if (strncmp(f, "data/", 5) == 0 && !list_has(&listed, f))
+			problem(&c, f, "is not listed in the manifest: it was added after export");
+		else if (strncmp(f, "data/", 5) != 0 && tags.n && strcmp(f, "tagmanifest-sha256.txt") != 0 &&
+			 !list_has(&tags, f)) /* without a tag manifest, any tag file may be there (RFC 8493) */
+			problem(&c, f, "is in no manifest: it was added after export");
+	}
 	list_free(&listed);
 	list_free(&tags);
 	list_free(&present);

@@ -39,6 +39,10 @@ int kura_cli_json_option(int argc, char **argv, const char *usage, int *json);
 /* The same for a command whose only option is -o/--output FILE (*out NULL if absent). */
 int kura_cli_output_option(int argc, char **argv, const char *usage, const char **out);
 
+/* A whole number from an option: decimal digits only (no sign, space or
+ * trailing text), no overflow, min..max. 0 and *out, or -1. */
+int kura_cli_number(unsigned long long *out, const char *text, unsigned long long min, unsigned long long max);
+
 /* Prints "kura: <message>" and returns the exit status for err's code. */
 int kura_cli_fail(const kura_error *err);
 /* Prints "kura: <message>" on stderr, escaped (common/escape.h): for messages that name files. */

@@ -39,13 +39,13 @@ int kura_cmd_import(int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end;
+		unsigned long long v;
 		if (c == 'a') {
 			o.accept_invalid = 1;
 		} else if (c == 'm') {
-			o.max_entry = strtoull(optarg, &end, 10);
-			if (*end || !o.max_entry)
-				return kura_cli_usage(usage, "--max-size takes a number of bytes");
+			if (kura_cli_number(&v, optarg, 1, 1ull << 50) != 0)
+				return kura_cli_usage(usage, "--max-size takes a number of bytes (1 to 2^50), not '%s'", optarg);
+			o.max_entry = v;
 		} else {
 			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}

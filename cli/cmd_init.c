@@ -1,6 +1,5 @@
 /* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES]
  * Without --tsa-url the store gets an embedded TSA (renewal/tsa_setup.c). */
-#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 #include <stdio.h>
@@ -69,9 +68,8 @@ int kura_cmd_init(int argc, char **argv)
 			break;
 		case 'd':
 		case 'r': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 36525) {
+			unsigned long long v;
+			if (kura_cli_number(&v, optarg, 1, 36525) != 0) {
 				free(urls);
 				return kura_cli_usage(usage, "--%s takes a number of days (1 to 36525), not '%s'",
 						      c == 'd' ? "tsa-days" : "tsa-root-days", optarg);
@@ -80,10 +78,8 @@ int kura_cmd_init(int argc, char **argv)
 			break;
 		}
 		case 's': {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || *end || v == 0 || errno == ERANGE || v > (1ull << 50)) {
+			unsigned long long v;
+			if (kura_cli_number(&v, optarg, 1, 1ull << 50) != 0) {
 				free(urls);
 				return kura_cli_usage(usage, "--segment-size takes a number of bytes (at most 2^50), not '%s'", optarg);
 			}

@@ -180,9 +180,8 @@ static int tsa_serve(int argc, char **argv)
 	char host[256];
 	const char *colon = strrchr(listen, ':');
 	struct sockaddr_in sa = {.sin_family = AF_INET};
-	char *end;
-	long port = colon ? strtol(colon + 1, &end, 10) : -1;
-	if (!colon || (size_t)(colon - listen) >= sizeof host || *end || port < 0 || port > 65535)
+	unsigned long long port = 0; /* 0: any free port (it is printed) */
+	if (!colon || (size_t)(colon - listen) >= sizeof host || kura_cli_number(&port, colon + 1, 0, 65535) != 0)
 		return kura_cli_usage(usage, "--listen takes HOST:PORT (an IPv4 address), not '%s'", listen);
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';

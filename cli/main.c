@@ -1,5 +1,6 @@
 /* The `kura` command: dispatches to one file per subcommand (cmd_*.c). */
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,6 +79,22 @@ int kura_cli_json_option(int argc, char **argv, const char *usage, int *json)
 			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
 		*json = 1;
 	}
+	return 0;
+}
+
+int kura_cli_number(unsigned long long *out, const char *text, unsigned long long min, unsigned long long max)
+{
+	unsigned long long v = 0;
+	if (!*text)
+		return -1;
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (ULLONG_MAX - (unsigned)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
 	return 0;
 }
 

@@ -373,6 +373,35 @@ static int sorted_ids(char **out, size_t *count, const char *const *ids, size_t 
 	return 0;
 }
 
+static int add_size(void *ud, json_t *o, kura_error *err)
+{
+	(void)err;
+	*(uint64_t *)ud += (uint64_t)json_integer_value(json_object_get(o, "size"));
+	return 0;
+}
+
+/* A package that did not fit: how much its documents alone need (the records,
+ * tokens and descriptions add a few KiB an object), appended to err. */
+static void say_needed(kura_error *err, kura_store *st, const char *wanted, size_t count)
+{
+	uint64_t need = 0;
+	kura_error ignored;
+	if (count == 0)
+		kura_store_each_object(st, add_size, &need, &ignored);
+	for (size_t i = 0; i < count; i++) {
+		char id[KURA_ID_LEN + 1];
+		json_t *o = NULL;
+		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, wanted + i * KURA_ID_LEN);
+		if (kura_store_object(&o, st, id, &ignored) == 0)
+			add_size(&need, o, &ignored);
+		json_decref(o);
+	}
+	size_t len = strlen(err->message);
+	snprintf(err->message + len, sizeof err->message - len,
+		 "; the package needs more than %llu bytes (%.1f MiB, its documents uncompressed): make room there or "
+		 "export elsewhere", (unsigned long long)need, (double)need / (1024.0 * 1024.0));
+}
+
 int kura_export(kura_export_result *res, kura_store *st, const char *out, const char *const *ids, size_t n,
 		kura_error *err)
 {
@@ -419,6 +448,8 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 	if (rc == 0)
 		rc = kura_bag_writer_finish(x.w, "External-Description: documents with RFC 4998 evidence records; "
 						 "see VERIFY.md\n", err);
+	if (rc != 0 && kura_bag_writer_no_space(x.w) && err)
+		say_needed(err, st, wanted, count);
 	kura_progress_free(x.progress);
 	kura_bag_writer_free(x.w);
 	kura_evidence_cache_free(x.cache);

@@ -33,8 +33,13 @@ static json_t *load_sunsets(const char *store, kura_error *err, int *rc)
 	char path[4096];
 	json_error_t jerr;
 	path_of(path, sizeof path, store, "sunsets.json");
-	json_t *s = json_load_file(path, 0, &jerr);
+	json_t *s = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	*rc = 0;
+	if (s && !json_is_object(s)) {
+		json_decref(s);
+		*rc = kura_error_set(err, KURA_EIO, "%s is not a JSON object; the store's sunsets are damaged", path);
+		return NULL;
+	}
 	if (!s) {
 		FILE *f = fopen(path, "r");
 		if (f) { /* there, but not JSON */
@@ -59,7 +64,7 @@ int kura_store_policy_load(kura_policy **out, kura_store *st, kura_error *err)
 	json_t *v;
 	json_object_foreach(sunsets, alg, v) {
 		int64_t day;
-		const char *date = json_string_value(json_object_get(v, "from"));
+		const char *date = json_is_object(v) ? json_string_value(json_object_get(v, "from")) : NULL;
 		char source[256];
 		snprintf(source, sizeof source, "sunset declared %s: unsuitable from %s",
 			 json_string_value(json_object_get(v, "declared")) ?: "?", date ?: "?");
@@ -108,8 +113,7 @@ int kura_store_policy_sunset(kura_store *st, const char *alg, const char *day, k
 	int64_t when, now;
 	if (!kura_policy_known_algorithm(alg))
 		return kura_error_set(err, KURA_EINPUT,
-				      "unknown algorithm '%s' (kura knows sha256, sha384, sha512, sha3-256, sha3-384, sha3-512, "
-				      "rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384, ec-p521, ed25519, ed448)", alg);
+				      "unknown algorithm '%s' (kura knows " KURA_POLICY_ALGORITHMS ")", alg);
 	int rc = kura_time_parse(&when, day, err);
 	if (rc == 0)
 		rc = kura_clock_now(&now, err);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/escape.h"
+#include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
 #include "common/unicode.h"
@@ -167,6 +168,41 @@ START_TEST(nfc)
 }
 END_TEST
 
+/* Every hash evidence records use is computed (FIPS 180-4, FIPS 202 and ISO/IEC
+ * 10118-3 answers for "abc"); kura makes evidence with the first six only. */
+START_TEST(every_evidence_hash_is_computed)
+{
+	static const struct {
+		const char *name, *abc;
+		int makes;
+	} known[] = {
+		{"sha1", "a9993e364706816aba3e25717850c26c9cd0d89d", 0},
+		{"sha224", "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7", 0},
+		{"sha256", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", 1},
+		{"sha512-224", "4634270f707b6a54daae7530460842e20e37ed265ceee9a43e8924aa", 0},
+		{"sha512-256", "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23", 0},
+		{"sha3-224", "e642824c3f8cf24ad09234ee7d3c766fc9a3a5168d0c94ad73b46fdf", 0},
+		{"sha3-256", "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532", 1},
+		{"ripemd160", "8eb208f7e05d987a9b044a8e98c6b087f15a0bfc", 0},
+	};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		const EVP_MD *md = kura_hash_by_name(known[i].name);
+		ck_assert_msg(md != NULL, "%s cannot be computed", known[i].name);
+		unsigned char out[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+		char hex[2 * EVP_MAX_MD_SIZE + 1];
+		ck_assert(EVP_Digest("abc", 3, out, &n, kura_hash_impl(md), NULL) == 1);
+		kura_hex_encode(hex, out, n);
+		ck_assert_str_eq(hex, known[i].abc);
+		ck_assert_str_eq(kura_hash_name_by_nid(EVP_MD_get_type(md)), known[i].name);
+		ck_assert_ptr_eq(kura_hash_by_nid(EVP_MD_get_type(md)), md);
+		ck_assert_int_eq(kura_hash_makes(known[i].name), known[i].makes);
+	}
+	ck_assert_ptr_null(kura_hash_by_name("md5"));
+	ck_assert_ptr_null(kura_hash_by_nid(NID_md5));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("common");
@@ -178,6 +214,7 @@ int main(void)
 	tcase_add_test(tc, hex_round_trip);
 	tcase_add_test(tc, escape_names);
 	tcase_add_test(tc, nfc);
+	tcase_add_test(tc, every_evidence_hash_is_computed);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);
 }
