@@ -1,4 +1,5 @@
-/* Helpers shared by the Check unit tests: scratch folders and file contents. */
+/* Helpers shared by the Check unit tests: scratch folders, file contents, and
+ * stores made and filled as the kura command does. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -7,6 +8,9 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "kura/ingest.h"
+#include "renewal/store_policy.h"
+#include "renewal/tsa_setup.h"
 
 char *kura_test_tmpdir(void)
 {
@@ -20,6 +24,77 @@ void kura_test_rmdir(char *dir)
 	if (dir)
 		kura_fs_remove_tree(dir);
 	free(dir);
+}
+
+void kura_test_write(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+struct prepare {
+	const char *policy;
+	const kura_tsa_options *tsa;
+};
+
+static int prepare(void *ud, const char *path, kura_error *err)
+{
+	struct prepare *p = ud;
+	int rc = kura_store_policy_init(path, p->policy ? p->policy : KURA_DEFAULT_POLICY, err);
+	return rc != 0 ? rc : kura_tsa_setup_embedded((void *)p->tsa, path, err);
+}
+
+void kura_test_store_init(const char *path, const char *policy, const kura_tsa_options *tsa)
+{
+	struct prepare p = {policy, tsa};
+	kura_init_options o = {.prepare = prepare, .prepare_ud = &p};
+	kura_error err;
+	ck_assert_msg(kura_store_init(path, &o, &err) == 0, "init %s: %s", path, err.message);
+}
+
+struct ids {
+	char *ids;
+	size_t n;
+};
+
+static void keep_id(void *ud, const char *id, const char *sha, const char *path)
+{
+	(void)sha;
+	(void)path;
+	struct ids *l = ud;
+	memcpy(l->ids + l->n++ * KURA_ID_LEN, id, KURA_ID_LEN);
+}
+
+void kura_test_ingest(kura_store *st, const char *const *texts, const char *const *names, size_t n, char *ids)
+{
+	struct ids l = {ids, 0};
+	kura_ingest *in;
+	kura_error err;
+	ck_assert_int_eq(kura_ingest_new(&in, st, keep_id, &l, &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		FILE *f = tmpfile();
+		ck_assert_ptr_nonnull(f);
+		fputs(texts[i], f);
+		fflush(f);
+		rewind(f);
+		ck_assert_msg(kura_ingest_add(in, fileno(f), names[i], names[i], NULL, 0, &err) == 0, "%s", err.message);
+		fclose(f);
+	}
+	ck_assert_msg(kura_ingest_commit(in, &err) == 0, "%s", err.message);
+	kura_ingest_free(in);
+	ck_assert_uint_eq(l.n, n);
+}
+
+void kura_test_now(const char *rfc3339)
+{
+	if (rfc3339)
+		setenv("KURA_NOW", rfc3339, 1);
+	else
+		unsetenv("KURA_NOW");
 }
 
 int kura_test_run(Suite *s)

@@ -2,10 +2,29 @@
 #ifndef KURA_TESTUTIL_H
 #define KURA_TESTUTIL_H
 
+#include <stddef.h>
+
+#include "evidence/tsa.h"
+#include "kura/store.h"
+
 /* A new empty folder under /tmp (malloc'd path). */
 char *kura_test_tmpdir(void);
 /* Removes the folder and frees the path. */
 void kura_test_rmdir(char *dir);
+
+/* Writes text into dir/name (fails the test if it cannot). */
+void kura_test_write(const char *dir, const char *name, const char *text);
+
+/* Makes a store at path as `kura init` does: the policy (a file or shipped name;
+ * NULL: the default) and an embedded TSA made with tsa (NULL: defaults). */
+void kura_test_store_init(const char *path, const char *policy, const kura_tsa_options *tsa);
+
+/* Ingests n documents (texts[i] named names[i]) into st (open for writing) in
+ * one commit; ids receives their IDs, KURA_ID_LEN characters each. */
+void kura_test_ingest(kura_store *st, const char *const *texts, const char *const *names, size_t n, char *ids);
+
+/* Sets KURA_NOW (NULL: unsets it). */
+void kura_test_now(const char *rfc3339);
 
 #include <check.h>
 
