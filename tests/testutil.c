@@ -9,6 +9,7 @@
 
 #include "common/fsutil.h"
 #include "kura/ingest.h"
+#include "renewal/seal.h"
 #include "renewal/store_policy.h"
 #include "renewal/tsa_setup.h"
 
@@ -87,6 +88,16 @@ void kura_test_ingest(kura_store *st, const char *const *texts, const char *cons
 	ck_assert_msg(kura_ingest_commit(in, &err) == 0, "%s", err.message);
 	kura_ingest_free(in);
 	ck_assert_uint_eq(l.n, n);
+}
+
+void kura_test_seal(kura_store *st, kura_seal_result *res)
+{
+	kura_tsa_setup ts;
+	kura_seal_result r;
+	kura_error err;
+	ck_assert_msg(kura_tsa_setup_open(&ts, st, &err) == 0, "%s", err.message);
+	ck_assert_msg(kura_seal(res ? res : &r, st, &ts.opts, 0, &err) == 0, "seal: %s", err.message);
+	kura_tsa_setup_close(&ts);
 }
 
 void kura_test_now(const char *rfc3339)

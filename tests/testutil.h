@@ -23,6 +23,11 @@ void kura_test_store_init(const char *path, const char *policy, const kura_tsa_o
  * one commit; ids receives their IDs, KURA_ID_LEN characters each. */
 void kura_test_ingest(kura_store *st, const char *const *texts, const char *const *names, size_t n, char *ids);
 
+/* Seals every pending object of st (open for writing) with the store's TSA
+ * setup; res (may be NULL) gets the result. */
+struct kura_seal_result;
+void kura_test_seal(kura_store *st, struct kura_seal_result *res);
+
 /* Sets KURA_NOW (NULL: unsets it). */
 void kura_test_now(const char *rfc3339);
 
