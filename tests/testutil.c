@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "evidence/verify.h"
+#include "kura/clock.h"
 #include "kura/ingest.h"
 #include "renewal/seal.h"
 #include "renewal/store_policy.h"
@@ -98,6 +100,33 @@ void kura_test_seal(kura_store *st, kura_seal_result *res)
 	ck_assert_msg(kura_tsa_setup_open(&ts, st, &err) == 0, "%s", err.message);
 	ck_assert_msg(kura_seal(res ? res : &r, st, &ts.opts, 0, &err) == 0, "seal: %s", err.message);
 	kura_tsa_setup_close(&ts);
+}
+
+/* The digest the verifier asks for: the text, hashed as asked (ud: the text). */
+static int text_digest(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
+{
+	(void)err;
+	const char *text = ud;
+	EVP_Digest(text, strlen(text), out, NULL, md, NULL);
+	*count = 1;
+	return 0;
+}
+
+json_t *kura_test_verify_text(const unsigned char *der, size_t len, const char *text, STACK_OF(X509) *anchors,
+			      const char *at)
+{
+	kura_er_verify_opts o = {.anchors = anchors, .digest = text_digest, .digest_ud = (void *)text};
+	json_t *r = NULL;
+	kura_error err;
+	ck_assert_int_eq(kura_time_parse(&o.at_ms, at, &err), 0);
+	ck_assert_msg(kura_er_verify(&r, der, len, &o, &err) == 0, "%s", err.message);
+	return r;
+}
+
+const char *kura_test_verdict(json_t *report)
+{
+	const char *v = json_string_value(json_object_get(report, "verdict"));
+	return v ? v : "(none)";
 }
 
 void kura_test_now(const char *rfc3339)

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "evidence/tsa.h"
 #include "kura/store.h"
 
@@ -27,6 +29,13 @@ void kura_test_ingest(kura_store *st, const char *const *texts, const char *cons
  * setup; res (may be NULL) gets the result. */
 struct kura_seal_result;
 void kura_test_seal(kura_store *st, struct kura_seal_result *res);
+
+/* Verifies the DER evidence record der over the document text against anchors
+ * at time at (RFC 3339); the report (the caller's). */
+json_t *kura_test_verify_text(const unsigned char *der, size_t len, const char *text, STACK_OF(X509) *anchors,
+			      const char *at);
+/* The report's verdict ("valid", "invalid", "indeterminate"). */
+const char *kura_test_verdict(json_t *report);
 
 /* Sets KURA_NOW (NULL: unsets it). */
 void kura_test_now(const char *rfc3339);
