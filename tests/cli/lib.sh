@@ -269,3 +269,16 @@ if len(b) != 1: sys.exit("offset %d is past the end of %s" % (off, sys.argv[1]))
 f.seek(off); f.write(bytes([b[0] ^ 0xff])); f.close()
 ' "$1" "$2"
 }
+
+# small_volume DIR MIB: mounts a fresh ext4 file system of MIB MiB (an image file in $T,
+# through a loop device) on DIR, unmounted at exit. Unlike tmpfs, ext4 keeps the blocks a
+# program preallocates (fallocate), as the disks kura runs on do. Returns 1 where it cannot
+# (not root, no loop device, no mkfs.ext4): the caller skips.
+small_volume()
+{
+	mkdir -p "$1"
+	command -v mkfs.ext4 >/dev/null || return 1
+	truncate -s "$2M" "$T/volume.$2.img" && mkfs.ext4 -q -F "$T/volume.$2.img" >/dev/null 2>&1 || return 1
+	mount -o loop "$T/volume.$2.img" "$1" 2>/dev/null || return 1
+	on_exit "umount '$1' 2>/dev/null || umount -l '$1'"
+}
