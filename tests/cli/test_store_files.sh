@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# The store's own files (issue 12, defects 3 and 6):
+# - links: a symbolic link planted in a store (policy.yaml's temporary file, sunsets.json's,
+#   config.json's, trust/, the lock, a TSA file) never makes kura write outside the store:
+#   the command refuses (exit 3, naming the link and what to do) and the outside file is
+#   unchanged;
+# - modes: a store's files are its owner's alone (0700/0600), or its group's too with
+#   init --group (02750/0640); an older store with looser modes is tightened when opened
+#   for writing;
+# - the embedded TSA's rollover: every state a kill can leave (after any number of the
+#   renames, before or after the journal) and the state kura left before the journal
+#   (new key beside the old certificate) is finished or undone at the next open, and the
+#   store seals again;
+# - exports: the temporary file of an export killed with -9 is removed by the next export
+#   to the same output; temporary files of live processes and other files are kept.
+source "$(dirname "$0")/lib.sh" || exit 1
+cd "$T"
+
+D0=2026-01-01T00:00:00Z
+LATER=2026-02-05T00:00:00Z # the TSA certificate (60 days) is within its 30-day margin
+AFTER=2026-02-06T00:00:00Z
+POLICY=$T/policy.yaml
+test_policy "$POLICY" files-test
+
+printf 'first' >doc1
+printf 'second' >doc2
+expect_status 0 at "$D0" init base --policy "$POLICY" --tsa-days 60
+expect_status 0 at "$D0" ingest base doc1
+
+# fresh NAME: a copy of the base store at $T/NAME
+fresh()
+{
+	rm -rf "$T/$1"
+	cp -a "$T/base" "$T/$1"
+}
+
+# ---------------------------------------------------------------- links
+
+digest_of() { if [ -d "$1" ]; then ls -A "$1"; elif [ -e "$1" ]; then sha256_of "$1"; else echo absent; fi; }
+
+# planted STORE RELPATH TARGET CMD...: plants RELPATH -> TARGET in a fresh copy, runs CMD
+# (with STORE in it), expects a refusal naming the link, and TARGET unchanged
+planted()
+{
+	local s=$1 rel=$2 target=$3 before
+	shift 3
+	fresh "$s"
+	before=$(digest_of "$target")
+	rm -rf "${T:?}/$s/$rel"
+	ln -s "$target" "$T/$s/$rel"
+	expect_status 3 "$@" # (the daemon prefixes its lines with the time)
+	expect_grep "$ERR" "symbolic link"
+	expect_grep "$ERR" "$rel"
+	[ "$(digest_of "$target")" = "$before" ] || fail "kura wrote through $rel to $target"
+	[ -L "$T/$s/$rel" ] || fail "the planted $rel was replaced instead of refused"
+}
+
+case_links()
+{
+	echo precious >outside
+	echo '{}' >outside.json
+	mkdir -p outdir
+	planted L1 policy.yaml.tmp "$T/outside" kura policy set L1 "$POLICY"
+	planted L2 sunsets.json.tmp "$T/outside.json" kura policy sunset L2 sha256 2030-01-01
+	planted L3 sunsets.json "$T/outside.json" kura policy sunset L3 sha256 2030-01-01
+	planted L4 config.json.tmp "$T/outside" kura tsa urls L4 --set http://127.0.0.1:9/
+	planted L5 lock "$T/created-by-kura" kura ingest L5 doc2
+	[ ! -e created-by-kura ] || fail "following the planted lock made a file outside the store"
+	kura tsa ca base >ca.pem
+	planted L6 trust "$T/outdir" kura trust add L6 --tsa ca.pem
+	[ -z "$(ls outdir)" ] || fail "trust add wrote into a linked folder: $(ls outdir)"
+	# the rollover writes the TSA's new files (kura before the journal: NAME.new)
+	planted L7 tsa/tsa.pem.new "$T/outside" at "$LATER" renew L7
+	planted L8 tsa/tsa.pem.next "$T/outside" at "$LATER" daemon L8 --once
+	planted L9 policy.yaml "$T/outside" kura policy set L9 "$POLICY"
+	# reading commands refuse too: a planted link is a hostile store
+	planted L10 index "$T/outdir" kura ls L10
+	# init refuses a folder with anything in it, a link included
+	mkdir I && ln -s "$T/outside" I/config.json
+	expect_error 2 kura init I
+	[ "$(cat outside)" = precious ] || fail "init wrote through a planted link"
+}
+
+# ---------------------------------------------------------------- modes
+
+# loose STORE MASK: the files and folders of STORE with a permission bit of MASK
+loose()
+{
+	find "$1" ! -type l -perm "/$2" -printf '%m %p\n'
+}
+
+case_modes()
+{
+	fresh M
+	expect_status 0 kura ingest M doc2
+	expect_status 0 kura policy sunset M sha256 2090-01-01
+	kura tsa ca M >ca.pem
+	expect_status 0 kura trust add M --tsa ca.pem
+	expect_status 0 kura scrub M
+	[ -z "$(loose M 077)" ] || fail "files of a store that others may read: $(loose M 077 | head -n 5)"
+	[ "$(stat -c %a M)" = 700 ] || fail "the store folder has mode $(stat -c %a M), not 700"
+	# an older store, readable by all: tightened by the next command that writes
+	chmod -R go+rX M
+	expect_status 0 kura ingest M doc1
+	[ -z "$(loose M 077)" ] || fail "an older loose store was not tightened: $(loose M 077 | head -n 5)"
+
+	local group
+	group=$(getent group users >/dev/null && echo users || getent group | awk -F: '$3 != 0 { print $1; exit }')
+	expect_status 0 at "$D0" init G --policy "$POLICY" --group "$group"
+	expect_status 0 kura ingest G doc1
+	[ "$(stat -c '%a %G' G)" = "2750 $group" ] || fail "init --group $group: the store folder is $(stat -c '%a %G' G)"
+	[ "$(stat -c '%a %G' G/segments/00000001.seg)" = "640 $group" ] ||
+		fail "init --group: a segment is $(stat -c '%a %G' G/segments/00000001.seg)"
+	[ -z "$(loose G 007)" ] || fail "files of a grouped store that others may read: $(loose G 007 | head -n 5)"
+	[ "$(stat -c %a G/tsa/tsa.key)" = 600 ] || fail "the TSA key is readable by the group"
+	expect_grep G/config.json "\"group\": \"$group\""
+	expect_error 2 kura init N --group no-such-group-here
+	[ ! -e N ] || fail "init with an unknown group made the folder"
+}
+
+# ---------------------------------------------------------------- rollover crash windows
+
+# The TSA folders before and after one rollover, and which files it changed.
+make_rollover()
+{
+	fresh R0
+	cp -a R0/tsa tsa.before
+	expect_status 0 at "$LATER" renew R0
+	expect_grep "$ERR" "rolled over"
+	cp -a R0/tsa tsa.after
+	CHANGED=()
+	local f
+	for f in tsa.key tsa.pem tsa.json root.key root.pem anchors.pem; do
+		cmp -s "tsa.before/$f" "tsa.after/$f" || CHANGED+=("$f")
+	done
+	[ "${#CHANGED[@]}" -ge 2 ] || fail "test bug: the rollover changed only ${CHANGED[*]}"
+}
+
+# after_crash STORE WANT: the store seals and verifies after the state built in STORE/tsa,
+# with no leftover of the rollover; its TSA is then the one of tsa.after (WANT=after), or
+# (WANT=before) not that one: the old one, which the seal (its certificate due) rolls over anew
+after_crash()
+{
+	local s=$1 want=$2
+	expect_status 0 at "$AFTER" ingest "$s" doc2
+	expect_grep "$ERR" "sealed 1 object"
+	expect_status 0 at "$AFTER" verify "$s"
+	if [ "$want" = after ]; then
+		cmp -s "$s/tsa/tsa.pem" tsa.after/tsa.pem || fail "$s: the TSA is not the one of the rollover"
+		cmp -s "$s/tsa/tsa.key" tsa.after/tsa.key || fail "$s: the TSA key is not the one of the rollover"
+	else
+		! cmp -s "$s/tsa/tsa.key" tsa.after/tsa.key || fail "$s: an unfinished rollover's key was taken"
+	fi
+	[ -z "$(ls "$s/tsa" | grep -E '\.(new|next)$|^rollover')" ] || fail "$s: leftovers: $(ls "$s/tsa")"
+}
+
+# with_tsa STORE: a fresh copy of the base store holding the TSA folder from before
+with_tsa()
+{
+	fresh "$1"
+	rm -rf "$1/tsa"
+	cp -a tsa.before "$1/tsa"
+}
+
+case_rollover()
+{
+	make_rollover
+	local k i
+	# committed (the journal exists), killed after k of the renames
+	for k in $(seq 0 "${#CHANGED[@]}"); do
+		with_tsa "C$k"
+		{
+			echo "kura tsa rollover 1"
+			printf '%s\n' "${CHANGED[@]}"
+		} >"C$k/tsa/rollover"
+		for i in "${!CHANGED[@]}"; do
+			if [ "$i" -lt "$k" ]; then
+				cp "tsa.after/${CHANGED[$i]}" "C$k/tsa/${CHANGED[$i]}"
+			else
+				cp "tsa.after/${CHANGED[$i]}" "C$k/tsa/${CHANGED[$i]}.next"
+			fi
+		done
+		after_crash "C$k" after
+	done
+	# killed before the journal: the new files are dropped, the old TSA goes on
+	with_tsa U
+	for f in "${CHANGED[@]}"; do cp "tsa.after/$f" "U/tsa/$f.next"; done
+	head -c 100 tsa.after/tsa.pem >U/tsa/tsa.pem.next # one was being written
+	after_crash U before
+	# kura before the journal, killed between its two renames: the new key beside the old
+	# certificate, the new certificate still named tsa.pem.new
+	with_tsa V
+	cp tsa.after/tsa.key V/tsa/tsa.key
+	cp tsa.after/tsa.pem V/tsa/tsa.pem.new
+	after_crash V after
+	# the same kura killed while writing tsa.pem.new: the old TSA goes on
+	with_tsa W
+	cp tsa.after/tsa.key W/tsa/tsa.key.new
+	head -c 200 tsa.after/tsa.pem >W/tsa/tsa.pem.new
+	after_crash W before
+}
+
+# ---------------------------------------------------------------- killed exports
+
+case_export_temps()
+{
+	fresh E
+	random_file big.bin $((KURA_SANITIZED ? 24 : 96))000000
+	expect_status 0 at "$D0" ingest E big.bin
+	local pid t0 tmp
+	KURA_NOW=$D0 "$KURA_BIN" export E -o out.tar >/dev/null 2>&1 &
+	pid=$!
+	for t0 in $(seq 1 500); do
+		tmp=$(find . -maxdepth 1 -name 'out.tar.tmp.*' | head -n 1)
+		[ -z "$tmp" ] || [ "$(stat -c %s "$tmp")" -lt 100000 ] || break
+		sleep 0.01
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ ! -e out.tar ] || fail "test bug: the export finished before it was killed"
+	tmp=$(find . -maxdepth 1 -name 'out.tar.tmp.*')
+	[ -n "$tmp" ] || fail "test bug: no temporary file was seen"
+	# a temporary file of a live process, and files that only look alike, are kept
+	sleep 300 &
+	local live=$!
+	on_exit "kill $live 2>/dev/null"
+	: >"out.tar.tmp.$live.abcdef"
+	: >out.tar.tmp.notes
+	: >other.tar.tmp.99999999.abcdef
+	expect_status 0 at "$D0" export E -o out.tar
+	[ ! -e "$tmp" ] || fail "the killed export's $tmp is still there"
+	[ -e "out.tar.tmp.$live.abcdef" ] && [ -e out.tar.tmp.notes ] && [ -e other.tar.tmp.99999999.abcdef ] ||
+		fail "the export removed a file that was not its stale temporary: $(ls)"
+	expect_status 0 at "$D0" verify-export out.tar
+	kill "$live" 2>/dev/null || true
+}
+
+run_case links case_links
+run_case modes case_modes
+run_case rollover case_rollover
+run_case export_temps case_export_temps
+finish_cases
