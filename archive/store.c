@@ -127,9 +127,11 @@ static int init_files(const char *path, const kura_init_options *opts, kura_erro
 	if (stat(path, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return kura_error_set(err, KURA_EINPUT, "%s exists and is not a folder", path);
-		if (!dir_is_empty(path))
+		if (!dir_is_empty(path) && !kura_store_files_init_leftovers(path))
 			return kura_error_set(err, KURA_EINPUT,
 					      "%s is not empty and not a kura store; choose an empty or new folder", path);
+		if (!dir_is_empty(path) && kura_store_files_clear_leftovers(path) != 0) /* an interrupted init: start again */
+			return kura_error_sys(err, KURA_EIO, "clearing what an interrupted kura init left in %s", path);
 	} else if (errno != ENOENT) {
 		return kura_error_sys(err, KURA_EINPUT, "cannot use %s", path);
 	} else if (mkdir(path, 0700) != 0) {

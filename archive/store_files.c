@@ -20,12 +20,18 @@
 #include <ftw.h>
 #include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive/store_impl.h"
+#include "common/fsutil.h"
 #include "common/safefs.h"
+
+/* What kura init makes before FORMAT. */
+static const char *const made[] = {"segments", "index", "config.json", "config.json.tmp", "lock", "lock.tmp",
+				   "policy.yaml", "policy.yaml.tmp", "tsa", "FORMAT.tmp", NULL};
 
 static int link_error(kura_error *err, const char *store, const char *sub, const char *name)
 {
@@ -122,7 +128,10 @@ int kura_store_files_private(mode_t *old_umask, const char *store, const char *g
 	tighten.grouped = group != NULL;
 	tighten.gid = gid;
 	tighten.failed = 0;
-	if (nftw(store, tighten_one, 16, FTW_PHYS) != 0 || tighten.failed)
+	char *real = realpath(store, NULL); /* the store's own path may be a link its owner made */
+	rc = real && nftw(real, tighten_one, 16, FTW_PHYS) == 0 && !tighten.failed ? 0 : -1;
+	free(real);
+	if (rc != 0)
 		return kura_error_sys(err, KURA_EIO, "making the files of %s private to their owner%s", store,
 				      group ? " and group" : "");
 	return 0;
@@ -147,4 +156,43 @@ int kura_store_files_write(const char *store, const char *rel, const void *buf, 
 				      KURA_SAFEFS_LINK_ADVICE);
 	errno = saved;
 	return kura_error_sys(err, KURA_EIO, "writing %s/%s", store, rel);
+}
+
+/* 1 if the folder holds only what a kura init killed before FORMAT leaves: names
+ * init makes, none a link, and no segment past its header. No command takes such
+ * a folder for a store, so nothing was ever kept in it, and init may start again. */
+int kura_store_files_init_leftovers(const char *path)
+{
+	char p[4096];
+	struct stat sb;
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int ok = d != NULL, n = 0;
+	while (ok && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		int known = 0;
+		for (int i = 0; made[i]; i++)
+			known |= strcmp(e->d_name, made[i]) == 0;
+		snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+		ok = known && lstat(p, &sb) == 0 && !S_ISLNK(sb.st_mode);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	snprintf(p, sizeof p, "%s/segments/00000002.seg", path);
+	ok = ok && n > 0 && lstat(p, &sb) != 0;
+	snprintf(p, sizeof p, "%s/segments/00000001.seg", path);
+	return ok && (lstat(p, &sb) != 0 || (S_ISREG(sb.st_mode) && sb.st_size <= KURA_SEGMENT_FILE_HEADER));
+}
+
+int kura_store_files_clear_leftovers(const char *path)
+{
+	char p[4096];
+	for (int i = 0; made[i]; i++) {
+		snprintf(p, sizeof p, "%s/%s", path, made[i]);
+		if (kura_fs_remove_tree(p) != 0)
+			return -1;
+	}
+	return 0;
 }

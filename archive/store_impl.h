@@ -49,6 +49,11 @@ int kura_store_files_group(gid_t *gid, const char *name, kura_error *err);
 /* Writes store/rel durably (its folder made if absent), never through a link. */
 int kura_store_files_write(const char *store, const char *rel, const void *buf, size_t n, kura_error *err);
 
+/* 1 if folder path holds only what a kura init killed before FORMAT left (names
+ * init makes, no link, no segment past its header); clear removes it. */
+int kura_store_files_init_leftovers(const char *path);
+int kura_store_files_clear_leftovers(const char *path);
+
 /* Index entries for records found in segments (archive/rebuild.c): rolls the
  * index forward over complete records past the committed end after a crash. */
 int kura_rebuild_recover(kura_store *st, kura_error *err);

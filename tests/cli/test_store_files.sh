@@ -11,6 +11,7 @@
 #   renames, before or after the journal) and the state kura left before the journal
 #   (new key beside the old certificate) is finished or undone at the next open, and the
 #   store seals again;
+# - init: one killed before FORMAT (its last file) is started again by the next init;
 # - exports: the temporary file of an export killed with -9 is removed by the next export
 #   to the same output; temporary files of live processes and other files are kept.
 source "$(dirname "$0")/lib.sh" || exit 1
@@ -200,6 +201,28 @@ case_rollover()
 	after_crash W before
 }
 
+# ---------------------------------------------------------------- an interrupted init
+
+case_init_again()
+{
+	# killed before FORMAT (written last): everything else is there; init starts again
+	expect_status 0 kura init X
+	rm X/FORMAT
+	expect_error 2 kura ingest X doc1
+	expect_status 0 kura init X
+	expect_status 0 kura ingest X doc1
+	# what is not only init's is never cleared: a file of someone else, or stored data
+	expect_status 0 kura init Y
+	rm Y/FORMAT
+	echo mine >Y/notes.txt
+	expect_error 2 kura init Y
+	[ -e Y/notes.txt ] || fail "init removed a file it did not make"
+	fresh Z
+	rm Z/FORMAT
+	expect_error 2 kura init Z
+	[ "$(seg_bytes Z)" -gt 16 ] || fail "init removed the segments of a store without FORMAT"
+}
+
 # ---------------------------------------------------------------- killed exports
 
 case_export_temps()
@@ -239,4 +262,5 @@ run_case links case_links
 run_case modes case_modes
 run_case rollover case_rollover
 run_case export_temps case_export_temps
+run_case init_again case_init_again
 finish_cases
