@@ -251,6 +251,17 @@ static int read_config(kura_store *st, kura_error *err)
 	return rc;
 }
 
+static void clear_config(kura_store *st)
+{
+	for (size_t i = 0; i < st->ntsa_urls; i++)
+		free(st->tsa_urls[i]);
+	free(st->tsa_urls);
+	free(st->group);
+	st->tsa_urls = NULL;
+	st->ntsa_urls = 0;
+	st->group = NULL;
+}
+
 static int take_lock(kura_store *st, kura_error *err)
 {
 	char p[4096];
@@ -334,6 +345,10 @@ int kura_store_open_locked(kura_store **out, const char *path, kura_error *err)
 		(*out)->umask_set = 1;
 		rc = kura_store_files_private(&(*out)->old_umask, path, (*out)->group, err);
 	}
+	if (rc == 0 && (rc = kura_store_files_finish(path, err)) > 0) { /* config.json may have changed */
+		clear_config(*out);
+		rc = read_config(*out, err);
+	}
 	if (rc != 0) {
 		kura_store_close(*out);
 		*out = NULL;
@@ -389,10 +404,7 @@ void kura_store_close(kura_store *st)
 		close(st->lockfd); /* releases the flock */
 	if (st->umask_set)
 		umask(st->old_umask);
-	free(st->group);
-	for (size_t i = 0; i < st->ntsa_urls; i++)
-		free(st->tsa_urls[i]);
-	free(st->tsa_urls);
+	clear_config(st);
 	free(st->path);
 	free(st->segdir);
 	free(st);
@@ -439,6 +451,12 @@ int kura_store_rollback(kura_store *st, kura_error *err)
 
 int kura_store_set_tsa_urls(kura_store *st, const char *const *urls, size_t n, kura_error *err)
 {
+	return kura_store_set_tsa_urls_with(st, urls, n, NULL, NULL, err);
+}
+
+int kura_store_set_tsa_urls_with(kura_store *st, const char *const *urls, size_t n, const char *file,
+				 const char *file_text, kura_error *err)
+{
 	if (!st->w)
 		return kura_error_set(err, KURA_EINTERNAL, "changing the configuration needs a store opened for writing");
 	char p[4096];
@@ -468,7 +486,8 @@ int kura_store_set_tsa_urls(kura_store *st, const char *const *urls, size_t n, k
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = kura_store_files_write(st->path, "config.json", text, strlen(text), err)) != 0)
+	const char *names[] = {"config.json", file}, *texts[] = {text, file_text};
+	if ((rc = kura_store_files_write_together(st->path, names, texts, file ? 2 : 1, err)) != 0)
 		goto out;
 	json_t *detail = json_pack("{s:O, s:O}", "from", from, "to", to);
 	rc = kura_store_audit(st, "tsa-urls", detail, err);

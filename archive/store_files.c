@@ -29,6 +29,9 @@
 #include "common/fsutil.h"
 #include "common/safefs.h"
 
+/* The top-level files a change may switch together (the journal "switch"). */
+static const char *const together[] = {"policy.yaml", "config.json", "sunsets.json", NULL};
+
 /* What kura init makes before FORMAT. */
 static const char *const made[] = {"segments", "index", "config.json", "config.json.tmp", "lock", "lock.tmp",
 				   "policy.yaml", "policy.yaml.tmp", "tsa", "FORMAT.tmp", NULL};
@@ -135,6 +138,48 @@ int kura_store_files_private(mode_t *old_umask, const char *store, const char *g
 		return kura_error_sys(err, KURA_EIO, "making the files of %s private to their owner%s", store,
 				      group ? " and group" : "");
 	return 0;
+}
+
+int kura_store_files_finish(const char *store, kura_error *err)
+{
+	int root = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = root >= 0 ? kura_safefs_finish(root, "switch", together) : -1, saved = errno;
+	if (root >= 0)
+		close(root);
+	if (rc >= 0)
+		return rc;
+	if (saved == EBADMSG)
+		return kura_error_set(err, KURA_EIO, "%s/switch (a change of several files) is damaged; put policy.yaml and "
+				      "config.json back from a copy and remove it", store);
+	errno = saved;
+	return kura_error_sys(err, KURA_EIO, "finishing the change of several files that %s/switch names", store);
+}
+
+int kura_store_files_write_together(const char *store, const char *const *names, const char *const *texts, size_t n,
+				    kura_error *err)
+{
+	char nx[64];
+	int root = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = root >= 0 ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		snprintf(nx, sizeof nx, "%s.next", names[i]);
+		int fd = kura_safefs_create(root, nx, 0644);
+		rc = fd >= 0 && kura_fs_write_all(fd, texts[i], strlen(texts[i])) == 0 && fsync(fd) == 0 ? 0 : -1;
+		if (fd >= 0 && close(fd) != 0)
+			rc = -1;
+	}
+	if (rc == 0)
+		rc = kura_safefs_switch(root, "switch", names, n);
+	int saved = errno;
+	if (root >= 0) {
+		if (rc != 0)
+			kura_safefs_finish(root, "switch", together); /* finished if committed, else undone */
+		close(root);
+	}
+	if (rc == 0)
+		return 0;
+	errno = saved;
+	return kura_error_sys(err, KURA_EIO, "writing %s/%s and the files changed with it%s", store, names[0],
+			      saved == ELOOP ? " (a symbolic link is in the way: " KURA_SAFEFS_LINK_ADVICE ")" : "");
 }
 
 int kura_store_files_write(const char *store, const char *rel, const void *buf, size_t n, kura_error *err)

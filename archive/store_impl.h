@@ -49,6 +49,14 @@ int kura_store_files_group(gid_t *gid, const char *name, kura_error *err);
 /* Writes store/rel durably (its folder made if absent), never through a link. */
 int kura_store_files_write(const char *store, const char *rel, const void *buf, size_t n, kura_error *err);
 
+/* Writes the top-level files names (policy.yaml, config.json, sunsets.json) with
+ * texts as one change: all or none survive a crash (common/safefs.h's switch). */
+int kura_store_files_write_together(const char *store, const char *const *names, const char *const *texts, size_t n,
+				    kura_error *err);
+/* Finishes or undoes such a change a crash interrupted (under the writer lock);
+ * 1 when it changed a file, 0 when there was none. */
+int kura_store_files_finish(const char *store, kura_error *err);
+
 /* 1 if folder path holds only what a kura init killed before FORMAT left (names
  * init makes, no link, no segment past its header); clear removes it. */
 int kura_store_files_init_leftovers(const char *path);

@@ -142,6 +142,88 @@ int kura_safefs_write(int dir, const char *name, const void *buf, size_t n, mode
 	return fsync(dir);
 }
 
+#define SWITCH_HEAD "kura switch 1\n"
+
+static int known_name(const char *const *known, const char *s)
+{
+	for (size_t i = 0; known[i]; i++)
+		if (strcmp(s, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The journal's text (malloc'd), or NULL with errno (ENOENT: no switch under way). */
+static char *read_journal(int dir, const char *journal)
+{
+	int fd = kura_safefs_open_read(dir, journal);
+	char *buf = fd >= 0 ? calloc(1, 4097) : NULL;
+	size_t got = 0;
+	if (buf && kura_fs_read_full(fd, buf, 4096, &got) != 0) {
+		free(buf);
+		buf = NULL;
+	}
+	if (fd >= 0)
+		close_keep_errno(fd);
+	return buf;
+}
+
+static int undo(int dir, const char *journal, const char *const *known)
+{
+	char nx[512];
+	int changed = 0;
+	for (size_t i = 0; known[i]; i++) {
+		snprintf(nx, sizeof nx, "%s.next", known[i]);
+		if (unlinkat(dir, nx, 0) == 0)
+			changed = 1;
+		else if (errno != ENOENT)
+			return -1;
+	}
+	snprintf(nx, sizeof nx, "%s.tmp", journal);
+	unlinkat(dir, nx, 0);
+	return changed && fsync(dir) != 0 ? -1 : changed;
+}
+
+int kura_safefs_finish(int dir, const char *journal, const char *const *known)
+{
+	char nx[512], *text = read_journal(dir, journal);
+	if (!text)
+		return errno == ENOENT ? undo(dir, journal, known) : -1;
+	int bad = strncmp(text, SWITCH_HEAD, strlen(SWITCH_HEAD)) != 0, rc = 0;
+	for (char *line = text + strlen(SWITCH_HEAD), *end; !bad && rc == 0 && (end = strchr(line, '\n')); line = end + 1) {
+		*end = '\0';
+		snprintf(nx, sizeof nx, "%s.next", line);
+		if (!known_name(known, line))
+			bad = 1;
+		else if (renameat(dir, nx, dir, line) != 0 && errno != ENOENT)
+			rc = -1;
+	}
+	free(text);
+	if (bad)
+		errno = EBADMSG;
+	if (bad || rc != 0 || fsync(dir) != 0 || unlinkat(dir, journal, 0) != 0 || fsync(dir) != 0)
+		return -1;
+	return 1;
+}
+
+int kura_safefs_switch(int dir, const char *journal, const char *const *names, size_t n)
+{
+	char text[4096];
+	size_t len = (size_t)snprintf(text, sizeof text, "%s", SWITCH_HEAD);
+	for (size_t i = 0; i < n && len < sizeof text; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s\n", names[i]);
+	if (len >= sizeof text) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* every NAME.next is durable before the journal that makes it current */
+	const char *known[65] = {0};
+	for (size_t i = 0; i < n && i < 64; i++)
+		known[i] = names[i];
+	if (n > 64 || fsync(dir) != 0 || kura_safefs_write(dir, journal, text, len, 0600) != 0)
+		return -1;
+	return kura_safefs_finish(dir, journal, known) < 0 ? -1 : 0;
+}
+
 int kura_safefs_temp_beside(const char *out, char **tmp)
 {
 	int fd = -1;

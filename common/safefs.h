@@ -36,6 +36,18 @@ int kura_safefs_create(int dir, const char *name, mode_t mode);
 /* Opens dir/name for reading, refusing a link (ELOOP). */
 int kura_safefs_open_read(int dir, const char *name);
 
+/* Several files of one folder replaced together. Each successor is first written
+ * as NAME.next (kura_safefs_create, fsync'd); kura_safefs_switch then commits with
+ * ONE rename (the journal file appears: "kura switch 1", then one NAME a line),
+ * renames each NAME.next over NAME and removes the journal. Whoever next opens the
+ * folder under its lock calls kura_safefs_finish: a committed switch is finished
+ * (each NAME.next still there renamed), an uncommitted one undone (each NAME.next
+ * of the names in known removed). finish returns 1 when it changed something, 0
+ * when there was nothing to do, -1 with errno (EBADMSG: a journal naming a file
+ * not in known). */
+int kura_safefs_switch(int dir, const char *journal, const char *const *names, size_t n);
+int kura_safefs_finish(int dir, const char *journal, const char *const *known);
+
 /* Temporary files beside an output: "OUT.tmp.PID.XXXXXX", held under flock(LOCK_EX)
  * by their writer until they are renamed to OUT or removed. */
 /* Creates one for out (tmp gets its malloc'd name, the caller's); returns the

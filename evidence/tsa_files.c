@@ -4,7 +4,7 @@
  * - A rollover changes up to six files: tsa.key, tsa.pem, tsa.json, and with a new
  *   root also root.key, root.pem, anchors.pem. Each successor is first written as
  *   NAME.next (exclusively, fsync'd). The switch is committed by ONE rename: the
- *   journal "rollover" (its first line "kura tsa rollover 1", then one NAME a line)
+ *   journal "rollover" (common/safefs.h: "kura switch 1", then one NAME a line)
  *   appears. Then every NAME.next is renamed over NAME and the journal is removed.
  * - Whoever opens the folder (kura_tsa_files_open, under flock) first finishes a
  *   committed rollover (journal present: each NAME.next still there is renamed) or
@@ -36,7 +36,6 @@
 #include "evidence/tsa_files.h"
 
 #define JOURNAL "rollover"
-#define JOURNAL_HEAD "kura tsa rollover 1\n"
 
 static const char *const switched[] = {"root.key", "root.pem", "tsa.key", "tsa.pem", "anchors.pem", "tsa.json", NULL};
 
@@ -180,63 +179,24 @@ static int repair_unjournaled(int d)
 	return rc == 0 ? fsync(d) : -1;
 }
 
-static int known_name(const char *s)
-{
-	for (int i = 0; switched[i]; i++)
-		if (strcmp(s, switched[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Finishes a committed switch, or undoes an uncommitted one. */
+/* Finishes a committed switch or undoes an uncommitted one (safefs.h), then
+ * repairs what kura before the journal left. */
 static int finish(int d, const char *dir, kura_error *err)
 {
-	char nx[64], *text = kura_tsa_files_read_text(d, JOURNAL);
-	if (!text && errno != ENOENT)
-		return kura_error_sys(err, KURA_EIO, "reading the rollover journal of the embedded TSA in %s", dir);
-	if (!text) {
-		for (int i = 0; switched[i]; i++) {
-			snprintf(nx, sizeof nx, "%s.next", switched[i]);
-			if (unlinkat(d, nx, 0) != 0 && errno != ENOENT)
-				return kura_error_sys(err, KURA_EIO, "removing %s/%s (an unfinished rollover)", dir, nx);
-		}
-		unlinkat(d, JOURNAL ".tmp", 0);
-		if (repair_unjournaled(d) != 0)
-			return kura_error_sys(err, KURA_EIO, "repairing the rollover kura left unfinished in %s", dir);
-		return 0;
-	}
-	int rc = 0, bad = strncmp(text, JOURNAL_HEAD, strlen(JOURNAL_HEAD)) != 0;
-	for (char *line = text + strlen(JOURNAL_HEAD), *end; !bad && rc == 0 && *line; line = end + 1) {
-		if (!(end = strchr(line, '\n')))
-			break;
-		*end = '\0';
-		snprintf(nx, sizeof nx, "%s.next", line);
-		if (!known_name(line))
-			bad = 1;
-		else if (renameat(d, nx, d, line) != 0 && errno != ENOENT)
-			rc = kura_error_sys(err, KURA_EIO, "finishing the embedded TSA's rollover in %s (%s)", dir, line);
-	}
-	free(text);
-	if (bad)
-		return kura_error_set(err, KURA_EIO, "the rollover journal %s/" JOURNAL " of the embedded TSA is damaged; "
-				      "restore the folder %s from a copy", dir, dir);
-	if (rc == 0 && (fsync(d) != 0 || unlinkat(d, JOURNAL, 0) != 0 || fsync(d) != 0))
-		rc = kura_error_sys(err, KURA_EIO, "finishing the embedded TSA's rollover in %s", dir);
-	return rc;
+	if (kura_safefs_finish(d, JOURNAL, switched) < 0)
+		return errno == EBADMSG ? kura_error_set(err, KURA_EIO, "the rollover journal %s/" JOURNAL " of the embedded TSA "
+							 "is damaged; restore the folder %s from a copy", dir, dir)
+					: kura_error_sys(err, KURA_EIO, "finishing the embedded TSA's rollover in %s", dir);
+	if (repair_unjournaled(d) != 0)
+		return kura_error_sys(err, KURA_EIO, "repairing the rollover kura left unfinished in %s", dir);
+	return 0;
 }
 
 int kura_tsa_files_switch(int d, const char *const *names, size_t n, kura_error *err)
 {
-	char text[512];
-	size_t len = (size_t)snprintf(text, sizeof text, "%s", JOURNAL_HEAD);
-	for (size_t i = 0; i < n && len < sizeof text; i++)
-		len += (size_t)snprintf(text + len, sizeof text - len, "%s\n", names[i]);
-	if (len >= sizeof text)
-		return kura_error_set(err, KURA_EINTERNAL, "rollover journal too long");
-	/* every NAME.next is durable before the journal that makes it current */
-	if (fsync(d) != 0 || kura_safefs_write(d, JOURNAL, text, len, 0600) != 0)
-		return kura_error_sys(err, KURA_EIO, "committing the embedded TSA's rollover");
-	return finish(d, "the TSA folder", err);
+	if (kura_safefs_switch(d, JOURNAL, names, n) != 0)
+		return kura_error_sys(err, KURA_EIO, "switching the embedded TSA to its new key and certificate");
+	return 0;
 }
 
 int kura_tsa_files_open(const char *dir, int create, kura_error *err)

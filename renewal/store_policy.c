@@ -84,17 +84,19 @@ int kura_store_policy_set(kura_store *st, const char *file_or_name, kura_error *
 	if (rc != 0)
 		return rc;
 	kura_store_policy_load(&old, st, NULL); /* for the log; a broken old one is replaced all the same */
-	rc = kura_store_write_file(st, "policy.yaml", text, strlen(text), err);
+	const char *const *urls;
+	size_t nurls = kura_policy_tsa_urls(fresh, &urls);
+	/* a policy that names TSAs chooses them: the policy and config.json change as one */
+	if (nurls > 0)
+		rc = kura_store_set_tsa_urls_with(st, urls, nurls, "policy.yaml", text, err);
+	else
+		rc = kura_store_write_file(st, "policy.yaml", text, strlen(text), err);
 	if (rc == 0) {
 		json_t *detail = json_pack("{s:s, s:s, s:s}", "from", old ? kura_policy_name(old) : "(unreadable)", "to",
 					   kura_policy_name(fresh), "source", file_or_name);
 		rc = kura_store_audit(st, "policy-set", detail, err);
 		json_decref(detail);
 	}
-	const char *const *urls;
-	size_t nurls = kura_policy_tsa_urls(fresh, &urls);
-	if (rc == 0 && nurls > 0) /* a policy that names TSAs chooses them */
-		rc = kura_store_set_tsa_urls(st, urls, nurls, err);
 	free(text);
 	kura_policy_free(fresh);
 	kura_policy_free(old);

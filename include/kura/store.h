@@ -62,6 +62,10 @@ uint64_t kura_store_generation(const kura_store *st);
 size_t kura_store_tsa_urls(const kura_store *st, const char *const **urls);
 /* Replaces them (none: the embedded TSA), logged in the audit trail. */
 int kura_store_set_tsa_urls(kura_store *st, const char *const *urls, size_t n, kura_error *err);
+/* The same, and STORE/file (a top-level file: "policy.yaml") gets file_text in the
+ * same change: after a crash both are new or both old. */
+int kura_store_set_tsa_urls_with(kura_store *st, const char *const *urls, size_t n, const char *file,
+				 const char *file_text, kura_error *err);
 /* Writes STORE/rel (e.g. "trust/tsa.pem") durably, its folder made if absent,
  * never through a symbolic link. Needs the store opened for writing. */
 int kura_store_write_file(kura_store *st, const char *rel, const void *buf, size_t n, kura_error *err);

@@ -11,6 +11,7 @@
 #   renames, before or after the journal) and the state kura left before the journal
 #   (new key beside the old certificate) is finished or undone at the next open, and the
 #   store seals again;
+# - policy set with a policy naming TSAs: policy.yaml and config.json change as one;
 # - init: one killed before FORMAT (its last file) is started again by the next init;
 # - exports: the temporary file of an export killed with -9 is removed by the next export
 #   to the same output; temporary files of live processes and other files are kept.
@@ -171,7 +172,7 @@ case_rollover()
 	for k in $(seq 0 "${#CHANGED[@]}"); do
 		with_tsa "C$k"
 		{
-			echo "kura tsa rollover 1"
+			echo "kura switch 1"
 			printf '%s\n' "${CHANGED[@]}"
 		} >"C$k/tsa/rollover"
 		for i in "${!CHANGED[@]}"; do
@@ -199,6 +200,43 @@ case_rollover()
 	cp tsa.after/tsa.key W/tsa/tsa.key.new
 	head -c 200 tsa.after/tsa.pem >W/tsa/tsa.pem.new
 	after_crash W before
+}
+
+# ---------------------------------------------------------------- policy.yaml + config.json
+
+# A policy that names TSAs changes policy.yaml and config.json (its TSA URLs) as one: every
+# state a kill can leave is finished or undone by the next command that writes.
+case_policy_switch()
+{
+	test_policy tsa-policy.yaml with-tsa
+	printf 'tsa-urls: [http://127.0.0.1:9/]\n' >>tsa-policy.yaml
+	fresh P0
+	expect_status 0 kura policy set P0 tsa-policy.yaml
+	expect_grep P0/config.json "http://127.0.0.1:9/"
+	local k f names=(config.json policy.yaml)
+	for k in 0 1 2; do
+		fresh "Q$k"
+		printf 'kura switch 1\nconfig.json\npolicy.yaml\n' >"Q$k/switch"
+		for f in 0 1; do
+			if [ "$f" -lt "$k" ]; then
+				cp "P0/${names[$f]}" "Q$k/${names[$f]}"
+			else
+				cp "P0/${names[$f]}" "Q$k/${names[$f]}.next"
+			fi
+		done
+		expect_status 0 kura tsa urls "Q$k" --embedded # any command that writes
+		expect_status 0 kura policy show "Q$k"
+		expect_grep "$OUT" with-tsa
+		[ ! -e "Q$k/switch" ] && [ ! -e "Q$k/policy.yaml.next" ] || fail "Q$k: leftovers: $(ls "Q$k")"
+	done
+	# not committed: the old files stay
+	fresh PU
+	cp P0/config.json PU/config.json.next
+	cp P0/policy.yaml PU/policy.yaml.next
+	expect_status 0 kura ingest PU doc2
+	cmp -s PU/policy.yaml base/policy.yaml && cmp -s PU/config.json base/config.json ||
+		fail "an uncommitted change was taken"
+	[ ! -e PU/policy.yaml.next ] && [ ! -e PU/config.json.next ] || fail "PU: leftovers: $(ls PU)"
 }
 
 # ---------------------------------------------------------------- an interrupted init
@@ -263,4 +301,5 @@ run_case modes case_modes
 run_case rollover case_rollover
 run_case export_temps case_export_temps
 run_case init_again case_init_again
+run_case policy_switch case_policy_switch
 finish_cases
