@@ -49,6 +49,7 @@ planted()
 	fresh "$s"
 	before=$(digest_of "$target")
 	rm -rf "${T:?}/$s/$rel"
+	mkdir -p "$(dirname "$T/$s/$rel")"
 	ln -s "$target" "$T/$s/$rel"
 	expect_status 3 "$@" # (the daemon prefixes its lines with the time)
 	expect_grep "$ERR" "symbolic link"
@@ -75,6 +76,8 @@ case_links()
 	planted L7 tsa/tsa.pem.new "$T/outside" at "$LATER" renew L7
 	planted L8 tsa/tsa.pem.next "$T/outside" at "$LATER" daemon L8 --once
 	planted L9 policy.yaml "$T/outside" kura policy set L9 "$POLICY"
+	planted L11 trust/tsa.pem "$T/outside" kura trust add L11 --tsa ca.pem
+	planted L12 tsa/anchors.pem "$T/outside" at "$LATER" renew L12
 	# reading commands refuse too: a planted link is a hostile store
 	planted L10 index "$T/outdir" kura ls L10
 	# init refuses a folder with anything in it, a link included
