@@ -80,6 +80,10 @@ case_links()
 	planted L12 tsa/anchors.pem "$T/outside" at "$LATER" renew L12
 	# reading commands refuse too: a planted link is a hostile store
 	planted L10 index "$T/outdir" kura ls L10
+	# get -o: a link planted where its partial file goes is removed, not followed
+	ln -s "$T/outside" got.bin.kura-partial
+	expect_status 0 kura get base "$(kura ls base | cut -f1)" -o got.bin
+	[ "$(cat outside)" = precious ] && [ "$(cat got.bin)" = first ] || fail "get -o wrote through a planted link"
 	# init refuses a folder with anything in it, a link included
 	mkdir I && ln -s "$T/outside" I/config.json
 	expect_error 2 kura init I
