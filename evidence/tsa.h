@@ -4,7 +4,7 @@
  * Layout: DIR/root.key DIR/root.pem (its own root CA), DIR/tsa.key DIR/tsa.pem
  * (the time-stamping certificate, critical EKU timeStamping), DIR/anchors.pem
  * (every root it ever used), DIR/tsa.json (validities and key types it was made
- * with). Keys are mode 0600. Its clock is kura's clock, so
+ * with). Keys are mode 0600 (the rest as the umask leaves it). Its clock is kura's clock, so
  * KURA_NOW sets genTime. It proves time only as far as this machine's clock is
  * trusted. */
 #ifndef KURA_TSA_H

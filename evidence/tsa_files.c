@@ -15,7 +15,9 @@
  *   killed between two renames) is repaired the same way: its .new files are taken
  *   when the key and certificate they make belong together (that kura wrote all of
  *   them before its first rename), else removed.
- * - Nothing here follows a link (common/safefs.h); files are mode 0600.
+ * - Nothing here follows a link (common/safefs.h). Keys are mode 0600; certificates,
+ *   tsa.json and the folders get what the umask leaves of 0644 and 0777 (a store
+ *   sets it: 0600/0700, or 0640/0750 so that its group can verify).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -93,9 +95,9 @@ int kura_tsa_files_read_certs(STACK_OF(X509) *out, int d, const char *name, kura
 	return rc;
 }
 
-static FILE *create(int d, const char *name)
+static FILE *create(int d, const char *name, mode_t mode)
 {
-	int fd = kura_safefs_create(d, name, 0600);
+	int fd = kura_safefs_create(d, name, mode);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f && fd >= 0)
 		close(fd);
@@ -111,13 +113,13 @@ static int finish_file(FILE *f, int ok)
 
 int kura_tsa_files_write_key(int d, const char *name, EVP_PKEY *key)
 {
-	FILE *f = create(d, name);
+	FILE *f = create(d, name, 0600);
 	return f ? finish_file(f, PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)) : -1;
 }
 
 int kura_tsa_files_write_certs(int d, const char *name, const char *prefix, size_t plen, X509 *const *certs, int n)
 {
-	FILE *f = create(d, name);
+	FILE *f = create(d, name, 0644);
 	if (!f)
 		return -1;
 	int ok = plen == 0 || fwrite(prefix, 1, plen, f) == plen;
@@ -128,14 +130,14 @@ int kura_tsa_files_write_certs(int d, const char *name, const char *prefix, size
 
 int kura_tsa_files_write(int d, const char *name, const void *buf, size_t n)
 {
-	FILE *f = create(d, name);
+	FILE *f = create(d, name, 0644);
 	return f ? finish_file(f, fwrite(buf, 1, n, f) == n) : -1;
 }
 
 int kura_tsa_files_keep_old(int d, const char *name, const char *stamp)
 {
 	char to[256];
-	if (mkdirat(d, "old", 0700) != 0 && errno != EEXIST)
+	if (mkdirat(d, "old", 0777) != 0 && errno != EEXIST)
 		return -1;
 	int od = kura_safefs_open_dir(d, "old", 0);
 	if (od < 0)
@@ -209,7 +211,7 @@ int kura_tsa_files_open(const char *dir, int create, kura_error *err)
 	int parent = n < sizeof path ? kura_safefs_open_parent(path, &name) : -1;
 	if (parent < 0)
 		return kura_error_sys(err, KURA_EIO, "opening %s", dir);
-	if (create && mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
+	if (create && mkdirat(parent, name, 0777) != 0 && errno != EEXIST) {
 		int rc = kura_error_sys(err, KURA_EIO, "creating %s", dir);
 		close(parent);
 		return rc;

@@ -123,6 +123,18 @@ case_modes()
 	[ -z "$(loose G 007)" ] || fail "files of a grouped store that others may read: $(loose G 007 | head -n 5)"
 	[ "$(stat -c %a G/tsa/tsa.key)" = 600 ] || fail "the TSA key is readable by the group"
 	expect_grep G/config.json "\"group\": \"$group\""
+	# a member of the group reads and verifies (not the keys); anyone else reads nothing
+	if command -v setpriv >/dev/null && getent passwd nobody >/dev/null; then
+		chmod 755 "$T"
+		local other
+		other=$(getent group | awk -F: -v g="$group" '$1 != g && $3 != 0 { print $1; exit }')
+		expect_status 0 setpriv --reuid=nobody --regid="$group" --clear-groups "$KURA_BIN" verify G
+		expect_status 0 setpriv --reuid=nobody --regid="$group" --clear-groups "$KURA_BIN" tsa ca G
+		expect_grep "$OUT" "BEGIN CERTIFICATE"
+		expect_status 3 setpriv --reuid=nobody --regid="$other" --clear-groups "$KURA_BIN" ls G
+		expect_status 3 setpriv --reuid=nobody --regid="$group" --clear-groups "$KURA_BIN" ls M
+		chmod 700 "$T"
+	fi
 	expect_error 2 kura init N --group no-such-group-here
 	[ ! -e N ] || fail "init with an unknown group made the folder"
 }
