@@ -3,7 +3,8 @@
  * INVARIANTS
  * - Writing: the tar is written to a temporary file beside the output and renamed
  *   only after the last manifest is in and the file is fsync'd: a failed export
- *   leaves no package and no partial file. Memory stays constant: payload lines
+ *   leaves no package and no partial file. A killed one leaves OUT.tmp.PID.XXXXXX,
+ *   which the next export to OUT removes (common/safefs.h says how it knows). Memory stays constant: payload lines
  *   of the manifest go to an unnamed temporary file and are streamed in at the end.
  * - Reading: nothing from a tar reaches the file system unless its name is a
  *   plain relative path (no "/" at the start, no ".." anywhere) and it is a
@@ -38,6 +39,7 @@
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/unicode.h"
+#include "common/safefs.h"
 
 #define CHUNK (1u << 16)
 #define MAX_TAGS 64
@@ -125,16 +127,11 @@ int kura_bag_writer_new(kura_bag_writer **out, const char *path, const char *nam
 	w->fd = -1;
 	w->mtime = mtime;
 	int rc = 0;
-	if (!(w->out = strdup(path)) || !(w->name = strdup(name)) || asprintf(&w->tmp, "%s.tmp.XXXXXX", path) < 0 ||
-	    !(w->ctx = EVP_MD_CTX_new())) {
-		w->tmp = NULL;
+	if (!(w->out = strdup(path)) || !(w->name = strdup(name)) || !(w->ctx = EVP_MD_CTX_new()))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	}
-	if (rc == 0 && (w->fd = mkstemp(w->tmp)) < 0) {
-		free(w->tmp);
-		w->tmp = NULL;
+	/* the temporary files of killed exports to the same path go first */
+	if (rc == 0 && (kura_safefs_remove_stale_temps(path) < 0 || (w->fd = kura_safefs_temp_beside(path, &w->tmp)) < 0))
 		rc = kura_error_sys(err, KURA_EINPUT, "cannot create a file beside %s", path);
-	}
 	if (rc == 0) { /* a package is for others to read: the mode a new file gets, not mkstemp's 0600 */
 		mode_t mask = umask(0);
 		umask(mask);
@@ -324,7 +321,12 @@ int kura_bag_writer_finish(kura_bag_writer *w, const char *info, kura_error *err
 		rc = kura_error_sys(err, KURA_EIO, "renaming %s to %s", w->tmp, w->out);
 	if (rc == 0) {
 		w->done = 1;
-		kura_fs_sync_dir(w->out);
+		const char *base;
+		int dir = kura_safefs_open_parent(w->out, &base);
+		if (dir >= 0) { /* the new name is durable too */
+			fsync(dir);
+			close(dir);
+		}
 	}
 	return rc;
 }

@@ -97,7 +97,7 @@ static int open_segment(kura_segment_writer *w, uint32_t segno, uint64_t end, ku
 		return kura_error_set(err, KURA_EINPUT, "store path too long");
 	int fd;
 	if (end == 0) {
-		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return kura_error_sys(err, KURA_EIO, "creating segment %s", path);
 		unsigned char hdr[KURA_SEGMENT_FILE_HEADER];
@@ -112,7 +112,7 @@ static int open_segment(kura_segment_writer *w, uint32_t segno, uint64_t end, ku
 		}
 		end = KURA_SEGMENT_FILE_HEADER;
 	} else {
-		fd = open(path, O_RDWR | O_CLOEXEC);
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
 		struct stat st;

@@ -1,5 +1,7 @@
-/* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES]
- * Without --tsa-url the store gets an embedded TSA (renewal/tsa_setup.c). */
+/* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES] [--group NAME]
+ * Without --tsa-url the store gets an embedded TSA (renewal/tsa_setup.c). The store is
+ * its owner's alone (0700/0600), or also readable by group NAME (02750/0640). */
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 #include <stdio.h>
@@ -12,7 +14,7 @@
 #include "renewal/tsa_setup.h"
 
 static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--policy FILE|NAME]\n"
-			    "                 [--segment-size BYTES]\n"
+			    "                 [--segment-size BYTES] [--group NAME]\n"
 			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS] [--tsa-key ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096]";
 
 struct prepare {
@@ -40,6 +42,7 @@ int kura_cmd_init(int argc, char **argv)
 		{"tsa-root-days", required_argument, NULL, 'r'},
 		{"policy", required_argument, NULL, 'p'},
 		{"tsa-key", required_argument, NULL, 'k'},
+		{"group", required_argument, NULL, 'g'},
 		{0},
 	};
 	kura_tsa_options tsa = {.name = "kura"};
@@ -65,6 +68,9 @@ int kura_cmd_init(int argc, char **argv)
 			break;
 		case 'k':
 			tsa.key = optarg;
+			break;
+		case 'g':
+			io.group = optarg;
 			break;
 		case 'd':
 		case 'r': {

@@ -84,24 +84,24 @@ int kura_store_policy_load(kura_policy **out, kura_store *st, kura_error *err)
 int kura_store_policy_set(kura_store *st, const char *file_or_name, kura_error *err)
 {
 	kura_policy *fresh = NULL, *old = NULL;
-	char *text = NULL, path[4096];
+	char *text = NULL;
 	int rc = kura_policy_load(&fresh, &text, file_or_name, err);
 	if (rc != 0)
 		return rc;
 	kura_store_policy_load(&old, st, NULL); /* for the log; a broken old one is replaced all the same */
-	path_of(path, sizeof path, kura_store_path(st), "policy.yaml");
-	if (kura_fs_write_file_atomic(path, text, strlen(text), 0644) != 0)
-		rc = kura_error_sys(err, KURA_EIO, "writing %s", path);
+	const char *const *urls;
+	size_t nurls = kura_policy_tsa_urls(fresh, &urls);
+	/* a policy that names TSAs chooses them: the policy and config.json change as one */
+	if (nurls > 0)
+		rc = kura_store_set_tsa_urls_with(st, urls, nurls, "policy.yaml", text, err);
+	else
+		rc = kura_store_write_file(st, "policy.yaml", text, strlen(text), err);
 	if (rc == 0) {
 		json_t *detail = json_pack("{s:s, s:s, s:s}", "from", old ? kura_policy_name(old) : "(unreadable)", "to",
 					   kura_policy_name(fresh), "source", file_or_name);
 		rc = kura_store_audit(st, "policy-set", detail, err);
 		json_decref(detail);
 	}
-	const char *const *urls;
-	size_t nurls = kura_policy_tsa_urls(fresh, &urls);
-	if (rc == 0 && nurls > 0) /* a policy that names TSAs chooses them */
-		rc = kura_store_set_tsa_urls(st, urls, nurls, err);
 	free(text);
 	kura_policy_free(fresh);
 	kura_policy_free(old);
@@ -122,13 +122,12 @@ int kura_store_policy_sunset(kura_store *st, const char *alg, const char *day, k
 	json_t *sunsets = load_sunsets(kura_store_path(st), err, &rc);
 	if (!sunsets)
 		return rc;
-	char declared[KURA_TIME_BUFSZ], path[4096];
+	char declared[KURA_TIME_BUFSZ];
 	kura_time_format(declared, now);
 	json_object_set_new(sunsets, alg, json_pack("{s:s, s:s}", "from", day, "declared", declared));
 	char *text = json_dumps(sunsets, JSON_INDENT(2) | JSON_SORT_KEYS);
-	path_of(path, sizeof path, kura_store_path(st), "sunsets.json");
-	if (!text || kura_fs_write_file_atomic(path, text, strlen(text), 0644) != 0)
-		rc = kura_error_sys(err, KURA_EIO, "writing %s", path);
+	rc = text ? kura_store_write_file(st, "sunsets.json", text, strlen(text), err)
+		  : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0) {
 		json_t *detail = json_pack("{s:s, s:s}", "algorithm", alg, "from", day);
 		rc = kura_store_audit(st, "policy-sunset", detail, err);

@@ -291,3 +291,16 @@ sys.exit(0 if h == b"KRecB" else "no blob record header at %s: %r" % (sys.argv[2
 ' "$1/segments/$(printf %08d "$seg").seg" "$blob" || fail "test assumption: blob of $2 not right before its object record"
 	echo "$blob"
 }
+
+# small_volume DIR MIB: mounts a fresh ext4 file system of MIB MiB (an image file in $T,
+# through a loop device) on DIR, unmounted at exit. Unlike tmpfs, ext4 keeps the blocks a
+# program preallocates (fallocate), as the disks kura runs on do. Returns 1 where it cannot
+# (not root, no loop device, no mkfs.ext4): the caller skips.
+small_volume()
+{
+	mkdir -p "$1"
+	command -v mkfs.ext4 >/dev/null || return 1
+	truncate -s "$2M" "$T/volume.$2.img" && mkfs.ext4 -q -F "$T/volume.$2.img" >/dev/null 2>&1 || return 1
+	mount -o loop "$T/volume.$2.img" "$1" 2>/dev/null || return 1
+	on_exit "umount '$1' 2>/dev/null || umount -l '$1'"
+}
