@@ -7,7 +7,8 @@
  *   of the manifest go to an unnamed temporary file and are streamed in at the end.
  * - Reading: nothing from a tar reaches the file system unless its name is a
  *   plain relative path (no "/" at the start, no ".." anywhere) and it is a
- *   regular file or a folder within the size limit; files are created with
+ *   regular file (not sparse: a few KiB of tar could declare terabytes of holes)
+ *   or a folder within the size limit; files are created with
  *   O_EXCL|O_NOFOLLOW in a folder made for this package, so no entry can write
  *   outside it or over another. One unsafe entry refuses the whole package.
  * - Names: entry names are written as UTF-8 (pax "path" records; libarchive
@@ -429,6 +430,8 @@ static int unpack_entries(const char *dir, const char *tar, uint64_t max_entry, 
 			why = "it is a symbolic link";
 		else if (!why && type != AE_IFREG && type != AE_IFDIR)
 			why = "it is a device file, fifo or socket";
+		else if (!why && archive_entry_sparse_count(e) > 0)
+			why = "it is a sparse file (its holes would be written out in full; kura export writes none)";
 		else if (!why && type == AE_IFREG && (size < 0 || (uint64_t)size > max_entry))
 			why = "it is larger than the size limit";
 		if (why) {

@@ -25,10 +25,11 @@ struct checking {
 	STACK_OF(X509) *signers; /* the package's data/signer-anchors.pem */
 };
 
+/* why may name a file that is not UTF-8 (a folder of the package): JSON gets it escaped. */
 static json_t *unreadable(const char *why)
 {
-	return json_pack("{s:s, s:s, s:s, s:[], s:s}", "verdict", "invalid", "integrity", "invalid", "trust",
-			 "indeterminate", "chains", "reason", why);
+	return json_pack("{s:s, s:s, s:s, s:[], s:o}", "verdict", "invalid", "integrity", "invalid", "trust",
+			 "indeterminate", "chains", "reason", kura_json_text(why));
 }
 
 static int check_pair(void *ud, const char *file, const char *record, const char *bag_problem, kura_error *err)

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# What a red team found after the first hardening of issue 12 (names, recovery,
+# hostile packages), each a case that failed before its fix: policies nested deep
+# enough to make libyaml take hours, policy text that forges lines of `policy
+# show`, sparse tar entries that unpack into gigabytes, object.json files that lie
+# about their ID or give one metadata key twice in two normalisations, and a
+# package folder whose name is not UTF-8 that crashed verify-export.
+source "$(dirname "$0")/lib.sh"
+
+export KURA_NOW=2026-06-01T00:00:00Z
+A=$T/a
+mkdir -p "$T/docs"
+printf 'one\n' >"$T/docs/one.txt"
+printf 'two\n' >"$T/docs/two.txt"
+expect_status 0 kura init "$A"
+expect_status 0 kura ingest "$A" "$T/docs"
+one=$(grep one.txt "$OUT" | cut -f1)
+two=$(grep two.txt "$OUT" | cut -f1)
+expect_status 0 kura export "$A" -o "$T/pkg.tar"
+kura tsa ca "$A" >"$T/a-root.pem"
+mkdir "$T/x"
+tar -xf "$T/pkg.tar" -C "$T/x"
+B=$T/b
+expect_status 0 kura init "$B"
+expect_status 0 kura trust add "$B" --tsa "$T/a-root.pem"
+
+# fresh_copy NAME: an unpacked copy of the package at $T/NAME
+fresh_copy() {
+	rm -rf "${T:?}/$1"
+	cp -r "$T/x/pkg" "$T/$1"
+}
+
+case_policy_nesting() {
+	# 1 MiB of '[': libyaml's scanner is quadratic in the flow depth (hours); refused at once
+	py 'n = 500000
+open(sys.argv[1], "w").write("kura-policy: 1\nname: deep\nx: " + "[" * n + "]" * n + "\n")' "$T/deep.yaml"
+	py 'n = 150000
+open(sys.argv[1], "w").write("kura-policy: 1\nname: deep\nx: " + "{a: " * n + "1" + "}" * n + "\n")' "$T/deep2.yaml"
+	for f in deep deep2; do
+		expect_error 2 timeout 20 "$KURA_BIN" policy set "$A" "$T/$f.yaml"
+		expect_grep "$ERR" "$f.yaml line 3: lists and mappings nested more than 32 deep"
+	done
+	# aliases are references, not copies: a billion laughs costs nothing and is no policy
+	py 'lines = ["kura-policy: 1", "name: laughs", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+lines += ["a%d: &a%d [%s]" % (i, i, ", ".join(["*a%d" % (i - 1)] * 10)) for i in range(1, 30)]
+lines += ["algorithms:", "  sha256: *a29"]
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")' "$T/laughs.yaml"
+	expect_error 2 timeout 20 "$KURA_BIN" policy set "$A" "$T/laughs.yaml"
+	expect_grep "$ERR" "sha256 needs {until: DATE or null"
+}
+
+case_policy_one_line() {
+	local good
+	good=$(kura policy show "$A")
+	# each: a line of a policy, what the refusal says
+	local -a lines=(
+		'name: "x\nsha256    2099-12-31   forged"'
+		'title: "a\u2028b"'
+		'tsa-urls: ["http://tsa.example/\nsha256    no end"]'
+	)
+	local -a whats=('line 2: name holds a control character' 'line 2: title holds a control character'
+		'is not an http:// or https:// TSA URL')
+	local i
+	for i in "${!lines[@]}"; do
+		test_policy "$T/nl.yaml" nl
+		py 'p, line = sys.argv[1], sys.argv[2]
+text = open(p).read().split("\n")
+key = line.split(":")[0]
+text = [l for l in text if not l.startswith(key + ":")]
+text.insert(1, line)
+open(p, "w").write("\n".join(text))' "$T/nl.yaml" "${lines[$i]}"
+		expect_error 2 kura policy set "$A" "$T/nl.yaml"
+		expect_grep "$ERR" "${whats[$i]}"
+	done
+	test_policy "$T/tab.yaml" tab
+	sed -i 's/source: "test: no end"/source: "a\tb"/' "$T/tab.yaml"
+	expect_error 2 kura policy set "$A" "$T/tab.yaml"
+	expect_grep "$ERR" "source holds a control character"
+	[ "$(kura policy show "$A")" = "$good" ] || fail "a refused policy changed the store's"
+}
+
+case_sparse_entry() {
+	if ! tar --version 2>/dev/null | grep -q GNU; then
+		echo "SKIP sparse_entry: needs GNU tar"
+		return 0
+	fi
+	fresh_copy sp
+	truncate -s 64M "$T/sp/data/$one/one.txt" # 64 MiB of holes in a tar of a few KiB
+	tar --sparse -C "$T" -cf "$T/sparse.tar" sp
+	tar --sparse --format=pax -C "$T" -cf "$T/sparse-pax.tar" sp
+	mkdir "$T/tmp"
+	for v in sparse sparse-pax; do
+		[ "$(stat -c %s "$T/$v.tar")" -lt 1000000 ] || fail "test assumption: $v.tar is small"
+		TMPDIR=$T/tmp expect_error 2 kura verify-export "$T/$v.tar"
+		expect_grep "$ERR" "entry 'sp/data/$one/one.txt' refused: it is a sparse file"
+		TMPDIR=$T/tmp expect_error 2 kura import "$B" "$T/$v.tar"
+		expect_grep "$ERR" "it is a sparse file"
+		[ -z "$(ls -A "$T/tmp")" ] || fail "unpacking $v.tar left files behind"
+	done
+}
+
+case_object_json_lies() {
+	local i
+	local -a edits=(
+		'o["id"] = sys.argv[2]'
+		'o["meta"] = {"caf\u00e9": "1", "cafe\u0301": "2"}'
+		'o["meta"] = {"a b": "1"}'
+	)
+	local -a whats=('"id" is not the name of its folder' "are one key (in NFC)"
+		"metadata key 'a b' is not allowed")
+	for i in "${!edits[@]}"; do
+		fresh_copy "l$i"
+		py 'p = sys.argv[1]
+o = json.load(open(p))
+'"${edits[$i]}"'
+open(p, "w").write(json.dumps(o))' "$T/l$i/data/$one/object.json" "$two"
+		remanifest "$T/l$i"
+		# verify-export and import account for it alike
+		expect_status 1 kura verify-export "$T/l$i"
+		grep -q "^data/$one/one.txt	invalid	.*${whats[$i]}" "$OUT" || fail "edit $i: verify-export: $(cat "$OUT")"
+		expect_status 1 kura import "$B" "$T/l$i"
+		grep -q "^REFUSED	data/$one/one.txt	.*${whats[$i]}" "$OUT" || fail "edit $i: import: $(cat "$OUT")"
+	done
+}
+
+case_folder_not_utf8() {
+	local bad
+	bad=$(printf 'data/\377')
+	fresh_copy nu
+	mv "$T/nu/data/$one" "$T/nu/$bad"
+	printf '[]' >"$T/nu/$bad/object.json"
+	remanifest "$T/nu"
+	expect_status 1 kura verify-export "$T/nu"
+	expect_grep "$OUT" 'data/\xFF/one.txt	invalid	data/\\xFF/object.json: is not a JSON object'
+	expect_status 1 kura verify-export "$T/nu" --json
+	py 'r = json.load(open(sys.argv[1]))
+bad = [o for o in r["objects"] if o["verdict"] != "valid"]
+assert len(bad) == 1 and "is not a JSON object" in bad[0]["reason"], bad' "$OUT"
+	expect_status 1 kura import "$B" "$T/nu"
+	expect_grep "$OUT" 'REFUSED	data/\xFF/one.txt	'
+}
+
+run_case policy_nesting case_policy_nesting
+run_case policy_one_line case_policy_one_line
+run_case sparse_entry case_sparse_entry
+run_case object_json_lies case_object_json_lies
+run_case folder_not_utf8 case_folder_not_utf8
+finish_cases
