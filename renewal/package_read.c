@@ -84,7 +84,7 @@ static int read_members(kura_package_group *g, const char *folder, const char *b
 			continue;
 		if (r < 0 || files[r])
 			return bad(err, path, "a member has an unknown or repeated role (signature and validation-data, once each)");
-		if (!plain_name(file) || same_name(file, base))
+		if (!plain_name(file) || same_name(file, base) || (files[1 - r] && same_name(file, files[1 - r])))
 			return bad(err, path, "a member is not a file of its own beside the document");
 		files[r] = file;
 	}

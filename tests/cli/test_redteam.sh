@@ -140,9 +140,55 @@ assert len(bad) == 1 and "is not a JSON object" in bad[0]["reason"], bad' "$OUT"
 	expect_grep "$OUT" 'REFUSED	data/\xFF/one.txt	'
 }
 
+# Signed documents whose signature file is named like another file of their
+# folder in a package: the validation data's (doc.pdf.validation.der), or, with a
+# prefix, the record's (signature-a + a.ers). Export wrote two entries of one name.
+case_member_names() {
+	local S=$T/sig now
+	now=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+	mkdir "$T/sd"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/sd/k.pem" -out "$T/sd/c.pem" \
+		-subj /CN=signer -days 3650 2>/dev/null
+	printf 'pdf\n' >"$T/sd/doc.pdf"
+	printf 'a\n' >"$T/sd/signature-a"
+	openssl cms -sign -binary -outform DER -in "$T/sd/doc.pdf" -signer "$T/sd/c.pem" -inkey "$T/sd/k.pem" \
+		-out "$T/sd/doc.pdf.validation.der"
+	openssl cms -sign -binary -outform DER -in "$T/sd/signature-a" -signer "$T/sd/c.pem" -inkey "$T/sd/k.pem" \
+		-out "$T/sd/a.ers"
+	expect_status 0 at "$now" init "$S"
+	expect_status 0 at "$now" trust add "$S" --signers "$T/sd/c.pem"
+	expect_status 0 at "$now" ingest "$S" --signature "$T/sd/doc.pdf.validation.der" "$T/sd/doc.pdf"
+	expect_status 0 at "$now" ingest "$S" --signature "$T/sd/a.ers" "$T/sd/signature-a"
+	expect_status 0 at "$now" export "$S" -o "$T/signed.tar"
+	[ -z "$(tar -tf "$T/signed.tar" | sort | uniq -d)" ] || fail "two entries of one name: $(tar -tf "$T/signed.tar" | sort | uniq -d)"
+	expect_status 0 at "$now" verify-export "$T/signed.tar"
+	expect_grep "$OUT" "/doc.pdf	valid"
+	expect_grep "$OUT" "/signature-a	valid"
+	kura tsa ca "$S" >"$T/sig-root.pem"
+	expect_status 0 at "$now" init "$T/sig2"
+	expect_status 0 at "$now" trust add "$T/sig2" --tsa "$T/sig-root.pem"
+	expect_status 0 at "$now" trust add "$T/sig2" --signers "$T/sd/c.pem"
+	expect_status 0 at "$now" import "$T/sig2" "$T/signed.tar"
+	# object.json naming one file as both signature and validation data: refused by both
+	mkdir "$T/sx"
+	tar -xf "$T/signed.tar" -C "$T/sx"
+	py 'import glob
+for p in glob.glob(sys.argv[1] + "/signed/data/*/object.json"):
+    o = json.load(open(p))
+    if o["name"] == "doc.pdf":
+        o["members"][2]["file"] = o["members"][1]["file"]
+        open(p, "w").write(json.dumps(o))' "$T/sx"
+	remanifest "$T/sx/signed"
+	expect_status 1 at "$now" verify-export "$T/sx/signed"
+	expect_grep "$OUT" "a member is not a file of its own beside the document"
+	expect_status 1 at "$now" import "$T/sig2" "$T/sx/signed"
+	expect_grep "$OUT" "a member is not a file of its own beside the document"
+}
+
 run_case policy_nesting case_policy_nesting
 run_case policy_one_line case_policy_one_line
 run_case sparse_entry case_sparse_entry
 run_case object_json_lies case_object_json_lies
 run_case folder_not_utf8 case_folder_not_utf8
+run_case member_names case_member_names
 finish_cases
