@@ -185,10 +185,26 @@ for p in glob.glob(sys.argv[1] + "/signed/data/*/object.json"):
 	expect_grep "$OUT" "a member is not a file of its own beside the document"
 }
 
+# Paths given on the command line are names too: a package or store path holding a
+# line break (a script passing an uploaded file's name) must not forge a line.
+case_args_one_line() {
+	local d
+	d="$T/$(printf 'up\nkura: imported 5 object(s), refused 0')"
+	mkdir "$d"
+	expect_error 1 kura import "$B" "$d"
+	[ "$(wc -l <"$ERR")" -eq 1 ] || fail "import's message is not one line: $(cat "$ERR")"
+	expect_grep "$ERR" 'up\nkura: imported 5 object(s), refused 0 holds no (FILE, FILE.ers) pair'
+	expect_status 0 kura init "$d/s"
+	[ "$(wc -l <"$OUT")" -eq 1 ] || fail "init's line is not one line: $(cat "$OUT")"
+	expect_error 2 kura "$(printf 'ls\nOK')"
+	[ "$(wc -l <"$ERR")" -eq 1 ] || fail "an unknown command's message is not one line: $(cat "$ERR")"
+}
+
 run_case policy_nesting case_policy_nesting
 run_case policy_one_line case_policy_one_line
 run_case sparse_entry case_sparse_entry
 run_case object_json_lies case_object_json_lies
 run_case folder_not_utf8 case_folder_not_utf8
 run_case member_names case_member_names
+run_case args_one_line case_args_one_line
 finish_cases
