@@ -234,7 +234,9 @@ static int read_policy(kura_policy *p, struct yaml *y)
 	return rc;
 }
 
-/* Refuses YAML nested deeper than MAX_NESTING before it is loaded: libyaml's
+/* Refuses YAML nested deeper than MAX_NESTING, or holding more than one
+ * document (libyaml would load the first and drop the rest), before it is
+ * loaded: libyaml's
  * scanner looks at every open flow level for each token, so 500,000 '[' in a
  * 1 MiB file would take hours. Events are read one by one and the reading stops
  * at the first level too deep, so this costs time linear in the text. Syntax
@@ -243,7 +245,7 @@ static int check_nesting(const char *text, size_t len, const char *origin, kura_
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
-	int depth = 0, rc = 0, done = 0;
+	int depth = 0, rc = 0, done = 0, documents = 0;
 	if (!yaml_parser_initialize(&parser))
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -253,7 +255,11 @@ static int check_nesting(const char *text, size_t len, const char *origin, kura_
 		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
 			depth--;
 		done = ev.type == YAML_STREAM_END_EVENT;
-		if (depth > MAX_NESTING)
+		if (ev.type == YAML_DOCUMENT_START_EVENT && ++documents > 1)
+			rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: a second YAML document ('---'): a policy is one "
+							      "document (the second would be ignored); nothing was changed", origin,
+					    (unsigned long)ev.start_mark.line + 1);
+		else if (depth > MAX_NESTING)
 			rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: lists and mappings nested more than %d deep (a "
 							      "policy needs 3); nothing was changed", origin,
 					    (unsigned long)ev.start_mark.line + 1, MAX_NESTING);

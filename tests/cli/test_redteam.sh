@@ -47,6 +47,11 @@ lines += ["algorithms:", "  sha256: *a29"]
 open(sys.argv[1], "w").write("\n".join(lines) + "\n")' "$T/laughs.yaml"
 	expect_error 2 timeout 20 "$KURA_BIN" policy set "$A" "$T/laughs.yaml"
 	expect_grep "$ERR" "sha256 needs {until: DATE or null"
+	# a second document was dropped in silence (libyaml loads the first)
+	test_policy "$T/two.yaml" two
+	printf -- '---\nkura-policy: 1\nname: second\n' >>"$T/two.yaml"
+	expect_error 2 kura policy set "$A" "$T/two.yaml"
+	expect_grep "$ERR" "two.yaml line 9: a second YAML document"
 }
 
 case_policy_one_line() {
