@@ -204,9 +204,20 @@ static int put_token(void *ud, size_t chain, size_t ats, size_t nats, const unsi
  * files of the folder. A name that is the document's or ends in ".ers" gets its
  * role as a prefix; so does one that would still be another file's (the record
  * name.ers, or, for a signature, the validation data's name: a signature file
- * can be called "doc.pdf.validation.der" too). Each prefix makes the name longer
+ * can be called "doc.pdf.validation.der" too), or whose record the document
+ * would be taken for (a signature "x" beside the document "x.ers"). Each prefix makes the name longer
  * than the one it was the same as, so a few suffice. */
 #define MEMBER_NAME (MAX_NAME + 80)
+
+/* Is file another file of the folder (the record, the validation data), or the
+ * file whose record it would be taken for (readers pair FILE with FILE.ers)? */
+static int taken(const char *file, const char *name, const char *record, const char *vdata)
+{
+	size_t n = strlen(file);
+	int pairs = strncmp(name, file, n) == 0 && strcmp(name + n, ".ers") == 0;
+	return pairs || strcmp(file, record) == 0 || strcmp(file, vdata) == 0;
+}
+
 static void member_name(char *out, json_t *o, size_t k, const char *name)
 {
 	json_t *members = json_object_get(o, "members"), *m = json_array_get(members, k - 1);
@@ -221,7 +232,7 @@ static void member_name(char *out, json_t *o, size_t k, const char *name)
 	size_t n = strlen(safe);
 	int clash = strcmp(safe, name) == 0 || (n > 4 && strcmp(safe + n - 4, ".ers") == 0);
 	snprintf(out, MEMBER_NAME, "%s%s%s", clash ? role : "", clash ? "-" : "", safe);
-	for (int i = 0; i < 4 && (strcmp(out, record) == 0 || strcmp(out, vdata) == 0); i++) {
+	for (int i = 0; i < 4 && taken(out, name, record, vdata); i++) {
 		char longer[MEMBER_NAME];
 		snprintf(longer, sizeof longer, "%s-%s", role, out);
 		memcpy(out, longer, sizeof longer);

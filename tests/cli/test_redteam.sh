@@ -147,7 +147,8 @@ assert len(bad) == 1 and "is not a JSON object" in bad[0]["reason"], bad' "$OUT"
 
 # Signed documents whose signature file is named like another file of their
 # folder in a package: the validation data's (doc.pdf.validation.der), or, with a
-# prefix, the record's (signature-a + a.ers). Export wrote two entries of one name.
+# prefix, the record's (signature-a + a.ers); export wrote two entries of one name.
+# Or a signature "x" beside the document "x.ers": readers took them for a pair.
 case_member_names() {
 	local S=$T/sig now
 	now=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
@@ -164,11 +165,16 @@ case_member_names() {
 	expect_status 0 at "$now" trust add "$S" --signers "$T/sd/c.pem"
 	expect_status 0 at "$now" ingest "$S" --signature "$T/sd/doc.pdf.validation.der" "$T/sd/doc.pdf"
 	expect_status 0 at "$now" ingest "$S" --signature "$T/sd/a.ers" "$T/sd/signature-a"
+	printf 'x\n' >"$T/sd/x.ers" # its signature "x" would be paired with it as "x" with its record
+	openssl cms -sign -binary -outform DER -in "$T/sd/x.ers" -signer "$T/sd/c.pem" -inkey "$T/sd/k.pem" -out "$T/sd/x"
+	expect_status 0 at "$now" ingest "$S" --signature "$T/sd/x" "$T/sd/x.ers"
 	expect_status 0 at "$now" export "$S" -o "$T/signed.tar"
 	[ -z "$(tar -tf "$T/signed.tar" | sort | uniq -d)" ] || fail "two entries of one name: $(tar -tf "$T/signed.tar" | sort | uniq -d)"
 	expect_status 0 at "$now" verify-export "$T/signed.tar"
 	expect_grep "$OUT" "/doc.pdf	valid"
 	expect_grep "$OUT" "/signature-a	valid"
+	expect_grep "$OUT" "/x.ers	valid"
+	[ "$(wc -l <"$OUT")" -eq 3 ] || fail "verify-export found other objects than the three: $(cat "$OUT")"
 	kura tsa ca "$S" >"$T/sig-root.pem"
 	expect_status 0 at "$now" init "$T/sig2"
 	expect_status 0 at "$now" trust add "$T/sig2" --tsa "$T/sig-root.pem"
@@ -176,7 +182,7 @@ case_member_names() {
 	expect_status 0 at "$now" import "$T/sig2" "$T/signed.tar"
 	# object.json naming one file as both signature and validation data: refused by both
 	mkdir "$T/sx"
-	tar -xf "$T/signed.tar" -C "$T/sx"
+	tar -m -xf "$T/signed.tar" -C "$T/sx"
 	py 'import glob
 for p in glob.glob(sys.argv[1] + "/signed/data/*/object.json"):
     o = json.load(open(p))
