@@ -4,7 +4,9 @@
 # enough to make libyaml take hours, policy text that forges lines of `policy
 # show`, sparse tar entries that unpack into gigabytes, object.json files that lie
 # about their ID or give one metadata key twice in two normalisations, and a
-# package folder whose name is not UTF-8 that crashed verify-export.
+# package folder whose name is not UTF-8 that crashed verify-export, signature
+# files that took another file's name in a package, paths with line breaks, and
+# compressed tars that unpack into more than the temporary folder holds.
 source "$(dirname "$0")/lib.sh"
 
 export KURA_NOW=2026-06-01T00:00:00Z
@@ -211,6 +213,31 @@ case_args_one_line() {
 	[ "$(wc -l <"$ERR")" -eq 1 ] || fail "an unknown command's message is not one line: $(cat "$ERR")"
 }
 
+# A compressed tar declaring far more than the temporary folder holds (a zip bomb
+# fills the disk): refused before a byte of it is written, saying what to do.
+mkdir "$T/mnt"
+if mount -t tmpfs -o size=1m tmpfs "$T/mnt" 2>/dev/null; then
+	on_exit "umount '$T/mnt' 2>/dev/null || umount -l '$T/mnt'"
+else
+	rmdir "$T/mnt"
+fi
+case_unpack_room() {
+	if [ ! -d "$T/mnt" ]; then
+		echo "SKIP unpack_room: cannot mount tmpfs"
+		return 0
+	fi
+	py 'import io, tarfile
+with tarfile.open(sys.argv[1], "w:gz") as t:
+    i = tarfile.TarInfo("p/big"); i.size = 8 << 20
+    t.addfile(i, io.BytesIO(bytes(i.size)))' "$T/bomb.tar.gz"
+	TMPDIR=$T/mnt expect_error 3 kura verify-export "$T/bomb.tar.gz"
+	expect_grep "$ERR" "entry 'p/big' needs 8388608 bytes but the temporary folder"
+	expect_grep "$ERR" "set TMPDIR to a folder with room"
+	TMPDIR=$T/mnt expect_error 3 kura import "$B" "$T/bomb.tar.gz"
+	expect_grep "$ERR" "needs 8388608 bytes"
+	[ -z "$(ls -A "$T/mnt")" ] || fail "unpacking left files behind: $(ls -A "$T/mnt")"
+}
+
 run_case policy_nesting case_policy_nesting
 run_case policy_one_line case_policy_one_line
 run_case sparse_entry case_sparse_entry
@@ -218,4 +245,5 @@ run_case object_json_lies case_object_json_lies
 run_case folder_not_utf8 case_folder_not_utf8
 run_case member_names case_member_names
 run_case args_one_line case_args_one_line
+run_case unpack_room case_unpack_room
 finish_cases
