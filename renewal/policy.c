@@ -234,9 +234,10 @@ static int read_policy(kura_policy *p, struct yaml *y)
 	return rc;
 }
 
-/* Refuses YAML nested deeper than MAX_NESTING, or holding more than one
- * document (libyaml would load the first and drop the rest), before it is
- * loaded: libyaml's
+/* Refuses YAML nested deeper than MAX_NESTING, holding anchors or aliases
+ * (libyaml registers and finds them in time quadratic in their number), or
+ * holding more than one document (libyaml would load the first and drop the
+ * rest), before it is loaded: libyaml's
  * scanner looks at every open flow level for each token, so 500,000 '[' in a
  * 1 MiB file would take hours. Events are read one by one and the reading stops
  * at the first level too deep, so this costs time linear in the text. Syntax
@@ -255,7 +256,14 @@ static int check_nesting(const char *text, size_t len, const char *origin, kura_
 		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
 			depth--;
 		done = ev.type == YAML_STREAM_END_EVENT;
-		if (ev.type == YAML_DOCUMENT_START_EVENT && ++documents > 1)
+		const yaml_char_t *anchor = ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.anchor
+					    : ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+					    : ev.type == YAML_MAPPING_START_EVENT ? ev.data.mapping_start.anchor : NULL;
+		if (ev.type == YAML_ALIAS_EVENT || anchor)
+			rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: an anchor or alias ('&' or '*'): a policy writes "
+							      "each value out (libyaml takes time quadratic in their number); "
+							      "nothing was changed", origin, (unsigned long)ev.start_mark.line + 1);
+		else if (ev.type == YAML_DOCUMENT_START_EVENT && ++documents > 1)
 			rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: a second YAML document ('---'): a policy is one "
 							      "document (the second would be ignored); nothing was changed", origin,
 					    (unsigned long)ev.start_mark.line + 1);
