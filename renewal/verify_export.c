@@ -106,7 +106,7 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 		if (!(own = sk_X509_new_null()))
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		else if (kura_load_certs(own, path, NULL) != 0)
-			source = "none (the package has no data/tsa-anchors.pem)";
+			source = "none (the package has no data/tsa-anchors.pem, or not one of at most 1000 certificates)";
 		anchors = own;
 	}
 	c.opts = (kura_er_verify_opts){.anchors = anchors, .at_ms = at_ms, .digest = kura_er_digest_group, .cache = cache};

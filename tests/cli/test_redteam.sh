@@ -242,6 +242,21 @@ with tarfile.open(sys.argv[1], "w:gz") as t:
 	[ -z "$(ls -A "$T/mnt")" ] || fail "unpacking left files behind: $(ls -A "$T/mnt")"
 }
 
+# A package's data/tsa-anchors.pem of one certificate repeated (a few KiB once
+# compressed, gigabytes of memory once read): refused as no list of anchors.
+case_many_anchors() {
+	fresh_copy an
+	py 'p = sys.argv[1]
+c = open(p).read()
+open(p, "w").write(c * 1001)' "$T/an/data/tsa-anchors.pem"
+	remanifest "$T/an"
+	expect_status 1 kura verify-export "$T/an"
+	expect_grep "$ERR" "TSA roots: none (the package has no data/tsa-anchors.pem, or not one of at most 1000"
+	cp "$T/an/data/tsa-anchors.pem" "$T/many.pem"
+	expect_error 2 kura trust add "$B" --tsa "$T/many.pem"
+	expect_grep "$ERR" "holds more than 1000 certificates"
+}
+
 run_case policy_nesting case_policy_nesting
 run_case policy_one_line case_policy_one_line
 run_case sparse_entry case_sparse_entry
@@ -250,4 +265,5 @@ run_case folder_not_utf8 case_folder_not_utf8
 run_case member_names case_member_names
 run_case args_one_line case_args_one_line
 run_case unpack_room case_unpack_room
+run_case many_anchors case_many_anchors
 finish_cases
