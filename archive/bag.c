@@ -8,7 +8,8 @@
  *   of the manifest go to an unnamed temporary file and are streamed in at the end.
  * - Reading: nothing from a tar reaches the file system unless its name is a
  *   plain relative path (no "/" at the start, no ".." anywhere) and it is a
- *   regular file or a folder within the size limit; files are created with
+ *   regular file (not sparse: a few KiB of tar could declare terabytes of holes)
+ *   or a folder within the size limit and the free space of the temporary folder; files are created with
  *   O_EXCL|O_NOFOLLOW in a folder made for this package, so no entry can write
  *   outside it or over another. One unsafe entry refuses the whole package.
  * - Names: entry names are written as UTF-8 (pax "path" records; libarchive
@@ -431,6 +432,8 @@ static int unpack_entries(const char *dir, const char *tar, uint64_t max_entry, 
 			why = "it is a symbolic link";
 		else if (!why && type != AE_IFREG && type != AE_IFDIR)
 			why = "it is a device file, fifo or socket";
+		else if (!why && archive_entry_sparse_count(e) > 0)
+			why = "it is a sparse file (its holes would be written out in full; kura export writes none)";
 		else if (!why && type == AE_IFREG && (size < 0 || (uint64_t)size > max_entry))
 			why = "it is larger than the size limit";
 		if (why) {
@@ -450,6 +453,15 @@ static int unpack_entries(const char *dir, const char *tar, uint64_t max_entry, 
 			if (mkdir(full, 0755) != 0 && (errno != EEXIST || lstat(full, &sb) != 0 || !S_ISDIR(sb.st_mode)))
 				rc = kura_error_sys(err, KURA_EINPUT, "%s: entry '%s' refused", tar, name);
 			continue;
+		}
+		struct statvfs vfs; /* a compressed tar can declare far more than it holds: never fill the disk */
+		uint64_t room = statvfs(dir, &vfs) == 0 ? (uint64_t)vfs.f_bavail * vfs.f_frsize : UINT64_MAX;
+		if ((uint64_t)size > room) {
+			rc = kura_error_set(err, KURA_EIO, "%s: entry '%s' needs %llu bytes but the temporary folder %s has %llu "
+							   "free: set TMPDIR to a folder with room, or unpack the package "
+							   "yourself and give the folder", tar, name, (unsigned long long)size, dir,
+					    (unsigned long long)room);
+			break;
 		}
 		int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0) {

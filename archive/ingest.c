@@ -169,11 +169,10 @@ static int meta_key_nfc(char **nfc, const char *key, kura_error *err)
 	}
 	free(*nfc);
 	*nfc = NULL;
-	char *shown = kura_escape(key, strlen(key));
+	/* the key as it is: whoever prints the message escapes it (common/escape.h), once */
 	kura_error_set(err, KURA_EINPUT,
 		       "metadata key '%s' is not allowed: use 1 to %d letters or digits (of any script), '_', '-', '.' or "
-		       "':' (no spaces, control characters or '=')", shown ? shown : "?", MAX_META_KEY);
-	free(shown);
+		       "':' (no spaces, control characters or '=')", key, MAX_META_KEY);
 	return KURA_EINPUT;
 }
 

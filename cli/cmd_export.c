@@ -25,7 +25,7 @@ int kura_cmd_export(int argc, char **argv)
 	kura_store_close(st);
 	if (rc != 0)
 		return kura_cli_fail(&err);
-	fprintf(stderr, "kura: exported %zu object(s), %llu bytes of documents, to %s%s\n", res.objects,
-		(unsigned long long)res.bytes, out, res.unsealed ? " (unsealed objects left out)" : "");
+	kura_cli_warn("exported %zu object(s), %llu bytes of documents, to %s%s", res.objects, (unsigned long long)res.bytes,
+		      out, res.unsealed ? " (unsealed objects left out)" : "");
 	return 0;
 }

@@ -62,7 +62,7 @@ int kura_cmd_import(int argc, char **argv)
 	if (rc != 0)
 		return kura_cli_fail(&err);
 	if (res.imported + res.refused == 0) {
-		fprintf(stderr, "kura: %s holds no (FILE, FILE.ers) pair: nothing to import\n", argv[optind + 1]);
+		kura_cli_warn("%s holds no (FILE, FILE.ers) pair: nothing to import", argv[optind + 1]);
 		return 1;
 	}
 	fprintf(stderr, "kura: imported %zu object(s), refused %zu%s\n", res.imported, res.refused,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "kura/store.h"
 #include "evidence/tsa.h"
 #include "renewal/store_policy.h"
@@ -124,8 +125,11 @@ int kura_cmd_init(int argc, char **argv)
 	free(urls);
 	if (rc != 0)
 		return kura_cli_fail(&err);
-	printf("initialised kura store %s (hash %s, policy %s)\n", argv[optind], io.hash ? io.hash : "sha256",
-	       prep.policy ? prep.policy : KURA_DEFAULT_POLICY);
+	fputs("initialised kura store ", stdout); /* names escaped: one line whatever the path holds */
+	kura_escape_print(stdout, argv[optind]);
+	printf(" (hash %s, policy ", io.hash ? io.hash : "sha256");
+	kura_escape_print(stdout, prep.policy ? prep.policy : KURA_DEFAULT_POLICY);
+	fputs(")\n", stdout);
 	if (io.ntsa_urls == 0)
 		fprintf(stderr, "kura: time-stamps come from the store's embedded TSA. It proves time only as far as this\n"
 				"machine's clock is trusted; for evidence others rely on, use --tsa-url with a trusted TSA.\n");

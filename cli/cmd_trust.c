@@ -75,7 +75,7 @@ int kura_cmd_trust(int argc, char **argv)
 		json_decref(detail);
 	}
 	if (rc == 0)
-		fprintf(stderr, "kura: %d %s trust anchor(s) added to %s\n", sk_X509_num(certs), kind, store);
+		kura_cli_warn("%d %s trust anchor(s) added to %s", sk_X509_num(certs), kind, store);
 	BIO_free(b);
 	free(old);
 	sk_X509_pop_free(certs, X509_free);

@@ -139,6 +139,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "kura: '%s' is not a kura command; see kura --help\n", argv[1]);
+	kura_cli_warn("'%s' is not a kura command; see kura --help", argv[1]);
 	return 2;
 }

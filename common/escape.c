@@ -12,6 +12,15 @@ static int must_escape(int cp)
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
 }
 
+int kura_escape_needs_control(const char *s, size_t n)
+{
+	int cp = 0;
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = kura_unicode_next(s + i, n - i, &cp)) == 0 || must_escape(cp))
+			return 1;
+	return 0;
+}
+
 char *kura_escape(const char *s, size_t n)
 {
 	char *out = malloc(4 * n + 1), *o = out; /* "\xNN" is the longest form of one byte */

@@ -28,6 +28,11 @@
 /* s[0..n) escaped, NUL-terminated, owned by the caller (free()); NULL when out of memory. */
 char *kura_escape(const char *s, size_t n);
 
+/* 1 when s[0..n) holds a character printed as \xNN, \t, \n or \r (a control
+ * character, U+2028, U+2029 or a byte that is not UTF-8), else 0: for text kura
+ * refuses outright rather than keeps (a policy's name, title and sources). */
+int kura_escape_needs_control(const char *s, size_t n);
+
 /* Writes the NUL-terminated s escaped to f; -1 when out of memory or on a write error. */
 int kura_escape_print(FILE *f, const char *s);
 

@@ -43,13 +43,28 @@ int kura_tsa_exists(const char *dir)
 	return path_in(p, sizeof p, dir, "tsa.pem") == 0 && stat(p, &st) == 0;
 }
 
+#define MAX_CERT_FILE (16 << 20)
+#define MAX_CERTS 1000
+
 int kura_load_certs_from(STACK_OF(X509) *out, FILE *f, const char *what, kura_error *err)
 {
+	/* a package's anchors are outside input: a gzip bomb of one certificate
+	 * repeated would fill memory; trust anchors are a few KiB each */
+	struct stat sb;
+	if (fstat(fileno(f), &sb) != 0 || sb.st_size > MAX_CERT_FILE)
+		return kura_error_set(err, KURA_EINPUT, "certificate file %s is larger than 16 MiB: not a list of trust anchors",
+				      what);
 	int n = 0;
 	X509 *c;
-	while ((c = PEM_read_X509(f, NULL, NULL, NULL))) {
+	while (n <= MAX_CERTS && (c = PEM_read_X509(f, NULL, NULL, NULL))) {
 		sk_X509_push(out, c);
 		n++;
+	}
+	if (n > MAX_CERTS) {
+		while (n-- > 0) /* nothing of it is used */
+			X509_free(sk_X509_pop(out));
+		return kura_error_set(err, KURA_EINPUT, "certificate file %s holds more than %d certificates: not a list of "
+				      "trust anchors", what, MAX_CERTS);
 	}
 	if (n == 0) {
 		rewind(f);

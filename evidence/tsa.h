@@ -58,7 +58,8 @@ void kura_tsa_key_alg(kura_tsa *t, char *buf, size_t n);
 /* Every root the TSA ever used (owned by t). */
 STACK_OF(X509) *kura_tsa_anchors(kura_tsa *t);
 
-/* Reads every certificate of a PEM file (or one DER certificate) into out. */
+/* Reads every certificate of a PEM file (or one DER certificate) into out: at most
+ * 1000 in a file of at most 16 MiB (more is no list of trust anchors: an error). */
 int kura_load_certs(STACK_OF(X509) *out, const char *path, kura_error *err);
 /* The same from an open file; what names it in messages. */
 int kura_load_certs_from(STACK_OF(X509) *out, FILE *f, const char *what, kura_error *err);

@@ -200,16 +200,43 @@ static int put_token(void *ud, size_t chain, size_t ats, size_t nats, const unsi
 }
 
 /* The file name of member k (1: the first of the object's "members") beside the
- * document named name: its own name, made safe and kept apart from the others. */
+ * document named name: its own name, made safe and kept apart from the other
+ * files of the folder. A name that is the document's or ends in ".ers" gets its
+ * role as a prefix; so does one that would still be another file's (the record
+ * name.ers, or, for a signature, the validation data's name: a signature file
+ * can be called "doc.pdf.validation.der" too), or whose record the document
+ * would be taken for (a signature "x" beside the document "x.ers"). Each prefix makes the name longer
+ * than the one it was the same as, so a few suffice. */
+#define MEMBER_NAME (MAX_NAME + 80)
+
+/* Is file another file of the folder (the record, the validation data), or the
+ * file whose record it would be taken for (readers pair FILE with FILE.ers)? */
+static int taken(const char *file, const char *name, const char *record, const char *vdata)
+{
+	size_t n = strlen(file);
+	int pairs = strncmp(name, file, n) == 0 && strcmp(name + n, ".ers") == 0;
+	return pairs || strcmp(file, record) == 0 || strcmp(file, vdata) == 0;
+}
+
 static void member_name(char *out, json_t *o, size_t k, const char *name)
 {
-	json_t *m = json_array_get(json_object_get(o, "members"), k - 1);
-	char safe[MAX_NAME + 2];
+	json_t *members = json_object_get(o, "members"), *m = json_array_get(members, k - 1);
+	const char *role = json_string_value(json_object_get(m, "role")) ?: "member";
+	char safe[MAX_NAME + 2], record[MAX_NAME + 8], vdata[MEMBER_NAME] = "";
 	safe_name(safe, json_string_value(json_object_get(m, "name")) ?: "member");
+	snprintf(record, sizeof record, "%s.ers", name);
+	for (size_t j = 1; strcmp(role, "validation-data") != 0 && j <= json_array_size(members); j++)
+		if (j != k && strcmp(json_string_value(json_object_get(json_array_get(members, j - 1), "role")) ?: "",
+				     "validation-data") == 0)
+			member_name(vdata, o, j, name);
 	size_t n = strlen(safe);
 	int clash = strcmp(safe, name) == 0 || (n > 4 && strcmp(safe + n - 4, ".ers") == 0);
-	snprintf(out, MAX_NAME + 40, "%s%s%s", clash ? json_string_value(json_object_get(m, "role")) ?: "member" : "",
-		 clash ? "-" : "", safe);
+	snprintf(out, MEMBER_NAME, "%s%s%s", clash ? role : "", clash ? "-" : "", safe);
+	for (int i = 0; i < 4 && taken(out, name, record, vdata); i++) {
+		char longer[MEMBER_NAME];
+		snprintf(longer, sizeof longer, "%s-%s", role, out);
+		memcpy(out, longer, sizeof longer);
+	}
 }
 
 /* The object's description for object.json: the store's, minus where it lies;
@@ -217,7 +244,7 @@ static void member_name(char *out, json_t *o, size_t k, const char *name)
 static char *describe(json_t *o, const char *name, kura_error *err)
 {
 	json_t *d = json_deep_copy(o);
-	char record[MAX_NAME + 8], file[MAX_NAME + 40];
+	char record[MAX_NAME + 8], file[MEMBER_NAME];
 	snprintf(record, sizeof record, "%s.ers", name);
 	if (d) {
 		json_t *members = json_pack("[{s:s, s:s}]", "role", "document", "file", name), *m;
@@ -247,7 +274,7 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	json_t *o = NULL;
 	unsigned char *der = NULL;
 	size_t len = 0;
-	char name[MAX_NAME + 2], dir[64], path[MAX_NAME + 80], *meta = NULL;
+	char name[MAX_NAME + 2], dir[64], path[MEMBER_NAME + 80], *meta = NULL;
 	struct token_files tf = {x, dir, NULL, 0};
 	kura_error why = {0};
 	int rc = kura_store_object(&o, x->st, id, err);
@@ -283,7 +310,7 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	/* the rest of its group: a signature and its validation data */
 	json_t *members = json_object_get(o, "members");
 	for (size_t k = 1; rc == 0 && k <= json_array_size(members); k++) {
-		char file[MAX_NAME + 40];
+		char file[MEMBER_NAME];
 		member_name(file, o, k, name);
 		snprintf(path, sizeof path, "%s/%s", dir, file);
 		rc = kura_bag_begin(x->w, path, (uint64_t)json_integer_value(json_object_get(json_array_get(members, k - 1), "size")), err);

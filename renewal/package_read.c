@@ -4,7 +4,8 @@
  * INVARIANTS
  * - object.json is outside input (anyone can edit a package): it is parsed here
  *   only, duplicated keys are refused, and every field kura reads from it is
- *   type-checked before use. What a kura_package_group holds from it is borrowed
+ *   type-checked before use; its "id" is the name of its folder data/<ID>/ (the
+ *   import.id an imported object keeps). What a kura_package_group holds from it is borrowed
  *   from g->object, which the group owns until kura_package_group_clear.
  * - The bag's manifests are checked once (kura_bag_check) and every problem is
  *   charged to the object folder it concerns ("data/<ID>") or, when it lies
@@ -23,9 +24,11 @@
 #include "common/escape.h"
 #include "common/fsutil.h"
 #include "common/unicode.h"
+#include "kura/ingest.h"
 #include "renewal/package.h"
 
 #define MAX_OBJECT_JSON (16u << 20)
+#define MAX_META 256 /* metadata fields of one object (as renewal/import.c adopts) */
 
 /* ---------------------------------------------------------------- object.json */
 
@@ -81,7 +84,7 @@ static int read_members(kura_package_group *g, const char *folder, const char *b
 			continue;
 		if (r < 0 || files[r])
 			return bad(err, path, "a member has an unknown or repeated role (signature and validation-data, once each)");
-		if (!plain_name(file) || same_name(file, base))
+		if (!plain_name(file) || same_name(file, base) || (files[1 - r] && same_name(file, files[1 - r])))
 			return bad(err, path, "a member is not a file of its own beside the document");
 		files[r] = file;
 	}
@@ -94,6 +97,24 @@ static int read_members(kura_package_group *g, const char *folder, const char *b
 	}
 	g->detached = files[0] != NULL;
 	g->signed_doc = files[1] != NULL;
+	return 0;
+}
+
+/* Two metadata keys that are one key in NFC (as ingest keeps them): which value
+ * was meant cannot be told, so verify-export and import both refuse the object. */
+static int check_meta_keys(json_t *meta, const char *path, kura_error *err)
+{
+	const char *k1, *k2;
+	json_t *v1, *v2;
+	json_object_foreach(meta, k1, v1) {
+		json_object_foreach(meta, k2, v2) {
+			if (k1 == k2)
+				break;
+			if (same_name(k1, k2))
+				return kura_error_set(err, KURA_EINPUT, "%s: metadata keys '%s' and '%s' are one key (in NFC)", path,
+						      k2, k1);
+		}
+	}
 	return 0;
 }
 
@@ -112,9 +133,17 @@ static int read_fields(kura_package_group *g, const char *path, kura_error *err)
 	g->meta = json_object_get(o, "meta");
 	if (g->meta && !json_is_object(g->meta))
 		return bad(err, path, "\"meta\" is not an object");
-	json_object_foreach(g->meta, key, v)
+	if (json_object_size(g->meta) > MAX_META)
+		return bad(err, path, "\"meta\" holds more than 256 fields");
+	json_object_foreach(g->meta, key, v) {
 		if (!json_is_string(v))
 			return kura_error_set(err, KURA_EINPUT, "%s: metadata '%s' is not a string", path, key);
+		if (kura_ingest_check_meta(&(kura_meta){key, json_string_value(v)}, err) != 0)
+			return kura_error_wrap(err, "%s", path);
+	}
+	int rc = check_meta_keys(g->meta, path, err);
+	if (rc != 0)
+		return rc;
 	g->signature = json_object_get(o, "signature");
 	if (g->signature && !json_is_object(g->signature))
 		return bad(err, path, "\"signature\" is not an object");
@@ -144,6 +173,10 @@ int kura_package_group_parse(kura_package_group *g, const char *root, const char
 	if (!g->object)
 		return kura_error_set(err, KURA_EINPUT, "%s cannot be read as JSON: %s (line %d)", shown, jerr.text, jerr.line);
 	int rc = read_fields(g, shown, err);
+	const char *folder_id = strncmp(file, "data/", 5) == 0 ? file + 5 : NULL;
+	if (rc == 0 && g->id && folder_id && slash && strchr(folder_id, '/') == slash &&
+	    (strlen(g->id) != (size_t)(slash - folder_id) || strncmp(g->id, folder_id, (size_t)(slash - folder_id)) != 0))
+		rc = bad(err, shown, "\"id\" is not the name of its folder (data/<ID>/)");
 	if (rc == 0)
 		rc = read_members(g, folder, base, shown, err);
 	if (rc == 0 && g->signed_doc != (g->signature != NULL))

@@ -10,6 +10,7 @@
 
 #include <yaml.h>
 
+#include "common/escape.h"
 #include "common/fsutil.h"
 #include "kura/clock.h"
 #include "renewal/policy.h"
@@ -25,6 +26,7 @@ static const char *const algorithm_names[] = {
 	"ed25519", "ed448", NULL,
 };
 #define NALG (sizeof algorithm_names / sizeof algorithm_names[0] - 1)
+#define MAX_NESTING 32 /* a policy nests 3 deep; libyaml takes time quadratic in the depth of flow nesting */
 
 struct kura_policy {
 	char name[128];
@@ -120,6 +122,8 @@ static int lookup_scalar(const char **out, yaml_node_t **node, struct yaml *y, y
 		*node = n;
 	if (rc == 0 && n && !*out)
 		rc = bad(y, n, "%s must be a single value, not a list or a mapping", key);
+	if (rc == 0 && *out && kura_escape_needs_control(*out, strlen(*out)))
+		rc = bad(y, n, "%s holds a control character (a tab, a line break...): write it on one line", key);
 	return rc;
 }
 
@@ -181,8 +185,9 @@ static int tsa_urls(kura_policy *p, struct yaml *y, yaml_node_t *root)
 	for (yaml_node_item_t *it = urls->data.sequence.items.start; it < urls->data.sequence.items.top; it++) {
 		yaml_node_t *u = yaml_document_get_node(&y->doc, *it);
 		const char *url = scalar(u);
-		if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) || p->nurls == 16)
-			return bad(y, u, "'%s' is not an http:// or https:// TSA URL (at most 16)", url ? url : "?");
+		if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) || p->nurls == 16 ||
+		    kura_escape_needs_control(url, strlen(url)))
+			return bad(y, u, "'%s' is not an http:// or https:// TSA URL (at most 16, one line each)", url ? url : "?");
 		if (!(p->urls[p->nurls] = strdup(url)))
 			return kura_error_set(y->err, KURA_EINTERNAL, "out of memory");
 		p->nurls++;
@@ -229,8 +234,54 @@ static int read_policy(kura_policy *p, struct yaml *y)
 	return rc;
 }
 
+/* Refuses YAML nested deeper than MAX_NESTING, holding anchors or aliases
+ * (libyaml registers and finds them in time quadratic in their number), or
+ * holding more than one document (libyaml would load the first and drop the
+ * rest), before it is loaded: libyaml's
+ * scanner looks at every open flow level for each token, so 500,000 '[' in a
+ * 1 MiB file would take hours. Events are read one by one and the reading stops
+ * at the first level too deep, so this costs time linear in the text. Syntax
+ * errors are left for the load, which says them with their line. */
+static int check_nesting(const char *text, size_t len, const char *origin, kura_error *err)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, rc = 0, done = 0, documents = 0;
+	if (!yaml_parser_initialize(&parser))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done && rc == 0 && yaml_parser_parse(&parser, &ev)) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		done = ev.type == YAML_STREAM_END_EVENT;
+		const yaml_char_t *anchor = ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.anchor
+					    : ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+					    : ev.type == YAML_MAPPING_START_EVENT ? ev.data.mapping_start.anchor : NULL;
+		if (ev.type == YAML_ALIAS_EVENT || anchor)
+			rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: an anchor or alias ('&' or '*'): a policy writes "
+							      "each value out (libyaml takes time quadratic in their number); "
+							      "nothing was changed", origin, (unsigned long)ev.start_mark.line + 1);
+		else if (ev.type == YAML_DOCUMENT_START_EVENT && ++documents > 1)
+			rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: a second YAML document ('---'): a policy is one "
+							      "document (the second would be ignored); nothing was changed", origin,
+					    (unsigned long)ev.start_mark.line + 1);
+		else if (depth > MAX_NESTING)
+			rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: lists and mappings nested more than %d deep (a "
+							      "policy needs 3); nothing was changed", origin,
+					    (unsigned long)ev.start_mark.line + 1, MAX_NESTING);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 int kura_policy_parse(kura_policy **out, const char *text, size_t len, const char *origin, kura_error *err)
 {
+	int rc = check_nesting(text, len, origin, err);
+	if (rc != 0)
+		return rc;
 	struct yaml y = {.origin = origin, .err = err};
 	yaml_parser_t parser;
 	kura_policy *p = calloc(1, sizeof *p);
@@ -239,7 +290,6 @@ int kura_policy_parse(kura_policy **out, const char *text, size_t len, const cha
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	int rc = 0;
 	if (!yaml_parser_load(&parser, &y.doc)) {
 		unsigned long line = (unsigned long)(parser.problem_mark.line + 1);
 		size_t at = parser.problem_mark.index;

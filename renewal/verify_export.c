@@ -25,10 +25,11 @@ struct checking {
 	STACK_OF(X509) *signers; /* the package's data/signer-anchors.pem */
 };
 
+/* why may name a file that is not UTF-8 (a folder of the package): JSON gets it escaped. */
 static json_t *unreadable(const char *why)
 {
-	return json_pack("{s:s, s:s, s:s, s:[], s:s}", "verdict", "invalid", "integrity", "invalid", "trust",
-			 "indeterminate", "chains", "reason", why);
+	return json_pack("{s:s, s:s, s:s, s:[], s:o}", "verdict", "invalid", "integrity", "invalid", "trust",
+			 "indeterminate", "chains", "reason", kura_json_text(why));
 }
 
 static int check_pair(void *ud, const char *file, const char *record, const char *bag_problem, kura_error *err)
@@ -105,7 +106,7 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 		if (!(own = sk_X509_new_null()))
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		else if (kura_load_certs(own, path, NULL) != 0)
-			source = "none (the package has no data/tsa-anchors.pem)";
+			source = "none (the package has no data/tsa-anchors.pem, or not one of at most 1000 certificates)";
 		anchors = own;
 	}
 	c.opts = (kura_er_verify_opts){.anchors = anchors, .at_ms = at_ms, .digest = kura_er_digest_group, .cache = cache};

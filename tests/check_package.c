@@ -239,11 +239,11 @@ START_TEST(object_json_is_read_with_its_members)
 {
 	kura_package_group g;
 	kura_error err;
-	ck_assert_msg(parse(&g, "{\"id\": \"X1\", \"name\": \"doc.txt\", \"meta\": {\"amount\": \"1200\"},"
+	ck_assert_msg(parse(&g, "{\"id\": \"01ARZ3NDEKTSV4RRFFQ69G5FAV\", \"name\": \"doc.txt\", \"meta\": {\"amount\": \"1200\"},"
 				" \"members\": [{\"role\": \"document\", \"file\": \"doc.txt\"}]}",
 			    &err) == 0,
 		      "%s", err.message);
-	ck_assert_str_eq(g.id, "X1");
+	ck_assert_str_eq(g.id, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
 	ck_assert_str_eq(g.name, "doc.txt");
 	ck_assert_str_eq(json_string_value(json_object_get(g.meta, "amount")), "1200");
 	ck_assert_uint_eq(g.files.n, 1);
@@ -264,9 +264,9 @@ START_TEST(object_json_is_read_with_its_members)
 	kura_package_group_clear(&g);
 
 	/* not NUL-terminated: only len bytes are read */
-	const char text[] = "{\"id\": \"X2\"}{\"id\": 5}";
-	ck_assert_int_eq(kura_package_group_parse(&g, "/pkg", FILE_IN_PACKAGE, text, 12, &err), 0);
-	ck_assert_str_eq(g.id, "X2");
+	const char text[] = "{\"id\": \"01ARZ3NDEKTSV4RRFFQ69G5FAV\"}{\"id\": 5}";
+	ck_assert_int_eq(kura_package_group_parse(&g, "/pkg", FILE_IN_PACKAGE, text, 36, &err), 0);
+	ck_assert_str_eq(g.id, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
 	kura_package_group_clear(&g);
 }
 END_TEST

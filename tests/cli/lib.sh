@@ -304,3 +304,18 @@ small_volume()
 	mount -o loop "$T/volume.$2.img" "$1" 2>/dev/null || return 1
 	on_exit "umount '$1' 2>/dev/null || umount -l '$1'"
 }
+
+# remanifest BAG: rewrites both manifests of an unpacked package over its files as
+# they are now (names of any bytes), so that only what was planted is wrong (an
+# attacker can do this too)
+remanifest()
+{
+	py 'import hashlib
+root = os.fsencode(sys.argv[1])
+def sha(p): return hashlib.sha256(open(os.path.join(root, p), "rb").read()).hexdigest().encode()
+files = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+open(os.path.join(root, b"manifest-sha256.txt"), "wb").write(
+    b"".join(sha(f) + b"  " + f + b"\n" for f in files if f.startswith(b"data/")))
+open(os.path.join(root, b"tagmanifest-sha256.txt"), "wb").write(
+    b"".join(sha(f) + b"  " + f + b"\n" for f in files if not f.startswith(b"data/") and not f.startswith(b"tagmanifest")))' "$1"
+}

@@ -27,19 +27,6 @@ fresh_copy() {
 	cp -r "$T/x/pkg" "$T/$1"
 }
 
-# remanifest BAG: rewrites both manifests over the files as they are now, so that
-# only what object.json says is wrong (an attacker can do this too)
-remanifest() {
-	py 'import hashlib
-root = sys.argv[1]
-def sha(p): return hashlib.sha256(open(os.path.join(root, p), "rb").read()).hexdigest()
-files = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
-open(os.path.join(root, "manifest-sha256.txt"), "w").write(
-    "".join("%s  %s\n" % (sha(f), f) for f in files if f.startswith("data/")))
-open(os.path.join(root, "tagmanifest-sha256.txt"), "w").write(
-    "".join("%s  %s\n" % (sha(f), f) for f in files if not f.startswith("data/") and not f.startswith("tagmanifest")))' "$1"
-}
-
 # A store that trusts A's TSA, for imports.
 B=$T/b
 expect_status 0 kura init "$B"

@@ -216,7 +216,7 @@ os.remove(os.path.join(d, "tagmanifest-sha256.txt"))' "$T/badmeta" "$inv"
 	rm -rf "$T/badmeta/data/$big"
 	sed -i "/data\/$big\//d" "$T/badmeta/manifest-sha256.txt"
 	expect_status 1 kura import "$T/r" "$T/badmeta"
-	expect_grep "$OUT" "REFUSED	data/$inv/invoice.txt	metadata key 'bad key'"
+	expect_grep "$OUT" "REFUSED	data/$inv/invoice.txt	data/$inv/object.json: metadata key 'bad key'"
 	[ "$(seg_digest "$T/r")" = "$before" ] || fail "a refused object wrote to the store"
 	# foreign pairs: garbage is never adopted; a record of other data only with --accept-invalid
 	mkdir -p "$T/foreign"

@@ -123,6 +123,11 @@ case_metadata() {
 		expect_grep "$ERR" "is not allowed"
 		[ "$(wc -l <"$ERR")" -eq 1 ] || fail "the message about key '$bad' is not one line: $(cat -A "$ERR")"
 	done
+	# escaped once (the library's message holds the key as it is; the CLI escapes it)
+	expect_error 2 kura ingest "$S" --no-seal --meta $'a\tb=v' "$D/$JA"
+	expect_grep "$ERR" "metadata key 'a\tb' is not allowed"
+	expect_error 2 kura ingest "$S" --no-seal --meta $'\xff=v' "$D/$JA"
+	expect_grep "$ERR" "metadata key '\xFF' is not allowed"
 	expect_error 2 kura ingest "$S" --no-seal --meta $'k=\xff' "$D/$JA"
 	expect_grep "$ERR" "not valid UTF-8"
 }
