@@ -16,11 +16,13 @@
 #     "not sealed yet" for those, `kura seal` works and `verify` then exits 0;
 #   - `kura scrub` exits 0 and reports nothing (every stored byte hashes to its SHA-256);
 #   - the next round's commands (writes) work: nobody repairs the store in between.
-# A renewal that is due is killed 1-4 times in successive rounds, then run to the end (it
-# must exit 0), well inside the policy's margins, so evidence never expires.
+# A renewal that is due is killed 1-5 times in successive rounds, then run to the end (it
+# must exit 0), inside the policy's margins, so evidence never expires. A renewal run whose
+# TSA certificate is within the margin rolls the TSA over first: those kills count as
+# "rollover + ..." (whether the rollover was done when the kill came is counted too).
 # Each epoch is a fresh store (init at the epoch's start date) with a policy whose SHA-256
 # ends after 40 days and SHA-512 after 80 (two hash-tree renewals, to SHA-512 and then
-# SHA-384), 40-day TSA certificates, 70-day TSA roots (the root rolls over too) and 15-day
+# SHA-384), 40-day TSA certificates, 70-day TSA roots (the root rolls over too) and 20-day
 # margins; an epoch lasts 55 rounds (about 110 days).
 # KILL_SEED=N repeats a run's choices (timing still differs); KILL_REPORT=FILE writes the
 # figures as JSON (make crash-test uses it for docs/HARDENING.md).
@@ -245,12 +247,13 @@ op_import()
 	fi
 }
 
-# renew: killed while due; after its 1-4 kills, once to the end
+# renew OP: killed while due; after its 1-5 kills (at most 15 days: the margins are 20), once
+# to the end
 renew_kills=0 renew_max=0
 op_renew()
 {
 	local op=$1
-	[ "$renew_kills" -gt 0 ] || renew_max=$((1 + RANDOM % 4))
+	[ "$renew_kills" -gt 0 ] || renew_max=$((1 + RANDOM % 5))
 	killed "$op" renew S
 	: >new.tsv
 	renew_kills=$((renew_kills + 1))
@@ -269,6 +272,14 @@ due = {i["action"] for i in json.load(open(sys.argv[1])) if i["due_now"]}
 print("hash-tree renewal" if "hash-tree renewal" in due else "time-stamp renewal" if due else "")' plan.json
 }
 
+# Is the embedded TSA's certificate within the margin (the next renew or seal rolls it over)?
+rollover_due()
+{
+	local end
+	end=$(openssl x509 -in S/tsa/tsa.pem -noout -enddate) || fail "cannot read S/tsa/tsa.pem"
+	[ $(($(date -u -d "${end#notAfter=}" +%s) - 20 * 86400)) -le "$now_s" ]
+}
+
 new_epoch()
 {
 	epoch=$((epoch + 1))
@@ -280,7 +291,7 @@ new_epoch()
 kura-policy: 1
 name: kill-loop-$epoch
 title: kill loop epoch $epoch
-margins: {certificate-days: 15, algorithm-days: 15}
+margins: {certificate-days: 20, algorithm-days: 20}
 algorithms:
   sha256:   {until: $e1, source: "test: ends after 40 days"}
   sha512:   {until: $e2, source: "test: ends after 80 days"}
@@ -303,17 +314,18 @@ while [ "$kills" -lt "$KILLS" ]; do
 		new_epoch
 	fi
 	round=$((round + 1))
-	set_now $((now_s + 86400 + RANDOM % (2 * 86400)))
+	set_now $((now_s + 86400 + (RANDOM * 32768 + RANDOM) % (2 * 86400)))
 	due=$(due_now)
 	if [ -n "$due" ]; then
+		! rollover_due || due="rollover + $due"
 		op_renew "$due"
 	else
-		case $((RANDOM % 6)) in
+		case $((RANDOM % 5)) in
 		0) op_ingest seal ;;
 		1) op_ingest no-seal ;;
 		2) op_seal ;;
 		3) op_import ;;
-		4 | 5) op_daemon ;;
+		4) op_daemon ;;
 		esac
 	fi
 	check_store "$LAST"
