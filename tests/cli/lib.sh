@@ -270,10 +270,11 @@ f.seek(off); f.write(bytes([b[0] ^ 0xff])); f.close()
 ' "$1" "$2"
 }
 
-# check_acked STORE LINES SAMPLE: every line "ID<TAB>SHA256[<TAB>...]" of file LINES (what a
-# killed or finished ingest or import acknowledged) names an object that `kura ls --json` lists
-# with that SHA-256 (scrub then proves the stored bytes hash to it), and SAMPLE of them, picked
-# at random, read back with `kura get` give exactly that SHA-256.
+# check_acked STORE LINES SAMPLE [READ]: every line "ID<TAB>SHA256[<TAB>...]" of file LINES (what
+# a killed or finished ingest or import acknowledged) names an object that `kura ls --json`
+# lists with that SHA-256 (scrub then proves the stored bytes hash to it), and SAMPLE of them,
+# picked at random (or the lines of file READ, when given), read back with `kura get` give
+# exactly that SHA-256.
 check_acked()
 {
 	local store=$1 lines=$2 sample=$3 id sha rest got
@@ -288,7 +289,11 @@ for l in open(sys.argv[2]):
 if bad:
     sys.exit("%d acknowledged object(s) missing or changed, e.g. %s" % (len(bad), "; ".join(bad[:3])))
 ' "$T/.acked.json" "$lines" || fail "acknowledged objects are not all in $store"
-	shuf -n "$sample" "$lines" >"$T/.acked.sample" || true
+	if [ -n "${4:-}" ]; then
+		cp "$4" "$T/.acked.sample"
+	else
+		shuf -n "$sample" "$lines" >"$T/.acked.sample" || true
+	fi
 	while IFS=$'\t' read -r -u 3 id sha rest; do
 		got=$(sha256_of_get "$store" "$id")
 		[ "$got" = "$sha" ] || fail "kura get $id gives SHA-256 $got, $sha was acknowledged ($rest)"
