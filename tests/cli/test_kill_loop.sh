@@ -232,8 +232,9 @@ op_daemon()
 	[ $((RANDOM % 3)) -ne 0 ] || timed daemon at "$NOW" daemon S --once
 }
 
-# import: a package exported by a fresh store P (its TSA's root trusted by S), imported
-op_import()
+# make_package: pkg.tar exported by a fresh store P (its TSA's root trusted by S);
+# pkg.manifest holds P's IDs and SHA-256s
+make_package()
 {
 	rm -rf P pkg.tar
 	make_docs pdocs
@@ -243,6 +244,11 @@ op_import()
 	expect_status 0 at "$NOW" export P -o pkg.tar
 	at "$NOW" tsa ca P >p-ca.pem
 	expect_status 0 at "$NOW" trust add S --tsa p-ca.pem
+}
+
+op_import()
+{
+	make_package
 	killed import import S pkg.tar
 	take_acks import op.out pkg.manifest
 	if [ $((RANDOM % 4)) -eq 0 ]; then # its duration (a second import: two more objects each)
@@ -312,6 +318,38 @@ EOP
 	: >sample.tsv
 }
 
+# Two imports killed while their package is unpacked in $TMPDIR (each kill comes as soon as
+# its folder appears, and leaves it): the next import removes them (and imports)
+killed_imports_clean_up()
+{
+	local n=0 left=0 tries pid
+	shopt -s nullglob
+	make_package
+	for tries in $(seq 1 20); do
+		local before=" $(echo "$TMPDIR"/kura-package.*) " d mine=
+		env KURA_NOW="$NOW" "$KURA_BIN" import S pkg.tar >op.out 2>op.err &
+		pid=$!
+		while [ -z "$mine" ] && kill -0 "$pid" 2>/dev/null; do
+			for d in "$TMPDIR"/kura-package.*; do
+				[[ $before == *" $d "* ]] || mine=$d
+			done
+		done
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		take_acks import op.out pkg.manifest
+		[ -z "$mine" ] || [ ! -d "$mine" ] || left=$((left + 1))
+		[ "$left" -lt 2 ] || break
+	done
+	shopt -u nullglob
+	[ "$left" -ge 2 ] || fail "of 20 imports killed as their package appeared in \$TMPDIR, $left left it there"
+	expect_status 0 at "$NOW" import S pkg.tar
+	cp "$OUT" op.out
+	take_acks import op.out pkg.manifest
+	n=$(find "$TMPDIR" -maxdepth 1 -name 'kura-package.*' | wc -l)
+	[ "$n" -eq 0 ] || fail "the import after two killed ones left $n unpacked package(s) in \$TMPDIR: $(ls "$TMPDIR")"
+	check_store "killed imports"
+}
+
 # ---------------------------------------------------------------- the loop
 
 kills=0
@@ -320,6 +358,7 @@ while [ "$kills" -lt "$KILLS" ]; do
 	if [ $((round % EPOCH_ROUNDS)) -eq 0 ]; then
 		acked_total=$((acked_total + $(wc -l <acked.tsv)))
 		new_epoch
+		[ "$epoch" -ne 1 ] || killed_imports_clean_up
 	fi
 	round=$((round + 1))
 	set_now $((now_s + 86400 + (RANDOM * 32768 + RANDOM) % (2 * 86400)))
