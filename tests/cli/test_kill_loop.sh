@@ -389,17 +389,25 @@ expect_status 0 at "$NOW" renew S --plan --json
 py 'sys.exit(any(i["due_now"] for i in json.load(open(sys.argv[1]))))' "$OUT" || fail "renewals overdue at the end: $(cat "$OUT")"
 
 secs=$((SECONDS - started))
-summary=$(for op in "${!KILLS_BY[@]}"; do printf '%s=%d ' "$op" "${KILLS_BY[$op]}"; done)
-echo "[$TEST_NAME] $kills kills in $round rounds over $epoch epoch(s), ${secs}s: $summary"
-echo "[$TEST_NAME] finished before the kill: $(for op in "${!DONE_BY[@]}"; do printf "%s=%d " "$op" "${DONE_BY[$op]}"; done)"
+# counts "OP=N, OP=N" (operation names hold spaces)
+counts()
+{
+	local -n c=$1
+	local op sep=
+	for op in "${!c[@]}"; do
+		printf '%s%s=%d' "$sep" "$op" "${c[$op]}"
+		sep=", "
+	done
+}
+echo "[$TEST_NAME] $kills kills in $round rounds over $epoch epoch(s), ${secs}s: $(counts KILLS_BY)"
+echo "[$TEST_NAME] finished before the kill: $(counts DONE_BY)"
 echo "[$TEST_NAME] $acked_total objects acknowledged and checked after every kill; $checks store checks; the TSA rolled over under $rollovers killed runs"
 if [ -n "${KILL_REPORT:-}" ]; then
 	py '
-kills, done = (dict(x.split("=") for x in s.split()) for s in sys.argv[2:4])
+kills, done = ({k: int(v) for k, v in (x.split("=") for x in s.split(", ") if x)} for s in sys.argv[2:4])
 json.dump({"kills": int(sys.argv[4]), "rounds": int(sys.argv[5]), "epochs": int(sys.argv[6]), "seconds": int(sys.argv[7]),
            "acknowledged": int(sys.argv[8]), "checks": int(sys.argv[9]), "rollovers_under_kill": int(sys.argv[10]),
-           "seed": int(sys.argv[11]), "kills_by_op": {k: int(v) for k, v in kills.items()},
-           "finished_before_kill": {k: int(v) for k, v in done.items()}}, open(sys.argv[1], "w"), indent=1)
-' "$KILL_REPORT" "$summary" "$(for op in "${!DONE_BY[@]}"; do printf '%s=%d ' "$op" "${DONE_BY[$op]}"; done)" \
+           "seed": int(sys.argv[11]), "kills_by_op": kills, "finished_before_kill": done}, open(sys.argv[1], "w"), indent=1)
+' "$KILL_REPORT" "$(counts KILLS_BY)" "$(counts DONE_BY)" \
 		"$kills" "$round" "$epoch" "$secs" "$acked_total" "$checks" "$rollovers" "$SEED"
 fi
