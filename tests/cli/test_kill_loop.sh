@@ -26,6 +26,8 @@
 # ends after 40 days and SHA-512 after 80 (two hash-tree renewals, to SHA-512 and then
 # SHA-384), 40-day TSA certificates, 70-day TSA roots (the root rolls over too) and 20-day
 # margins; an epoch lasts 55 rounds (about 110 days).
+# Once, at the start: two imports killed as soon as their package appears unpacked in
+# $TMPDIR, then one that must remove what they left.
 # KILL_SEED=N repeats a run's choices (timing still differs); KILL_REPORT=FILE writes the
 # figures as JSON (make crash-test uses it for docs/HARDENING.md).
 source "$(dirname "$0")/lib.sh" || exit 1
