@@ -184,6 +184,8 @@ killed()
 	tsa0=$(sha256_of S/tsa/tsa.pem)
 	run_killed "$d" op.out op.err env KURA_NOW="$NOW" "$KURA_BIN" "$@"
 	if [ "$KILL_STATUS" -eq 137 ]; then
+		# the daemon's round report on stdout: the kill came while it slept
+		[ "$op" != daemon ] || ! grep -q '^renewed ' op.out || op="daemon (asleep after its round)"
 		KILLS_BY[$op]=$((${KILLS_BY[$op]:-0} + 1))
 		kills=$((kills + 1))
 	elif [ "$KILL_STATUS" -eq 0 ]; then
