@@ -10,7 +10,7 @@ DEB_PACKAGES = build-essential cmake pkg-config openssl zstd curl python3 \
                libarchive-dev libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev libjansson-dev libutf8proc-dev e2fsprogs \
                libbcprov-java libbcpkix-java libbcutil-java
 
-.PHONY: all deps build test test-plain test-asan demo bench clean
+.PHONY: all deps build test test-plain test-asan crash-test demo bench clean
 
 all: build
 
@@ -39,6 +39,14 @@ test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKURA_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The long kill loop: 1,000 random kill -9 over every writing operation under a simulated
+# clock (tests/cli/test_kill_loop.sh; `make test` runs 50). KILLS=N for another count; the
+# figures go to $(BUILD)/kill-loop.json (docs/HARDENING.md, "Kill loop").
+KILLS ?= 1000
+crash-test: build
+	KILLS=$(KILLS) KURA_BIN=$(abspath $(BUILD))/kura KILL_REPORT=$(abspath $(BUILD))/kill-loop.json \
+	  bash tests/cli/test_kill_loop.sh
 
 demo: build
 	./demo/run.sh $(BUILD)/kura

@@ -18,6 +18,10 @@
  *   locale, which a library must not set (and "C" cannot carry UTF-8: libarchive
  *   3.6 crashes on it); so every call that converts a name runs in this thread
  *   under C.UTF-8 (with_utf8/restore), whatever the program's locale.
+ * - A tar is unpacked into $TMPDIR/kura-package.PID.XXXXXX (PID: the unpacking
+ *   process), removed when the package is closed. One left by a killed process
+ *   is removed by the next package opened by the same user: a folder is stale
+ *   only when no process of its PID is alive, so one in use is never touched.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +29,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -554,6 +559,27 @@ static int find_root(kura_package *p)
 	return (p->root = strdup(p->top)) ? 0 : -1;
 }
 
+/* Removes the folders of tmpdir that killed processes of this user left unpacked
+ * (see the invariants above). Best effort: what cannot be removed stays. */
+static void remove_stale_unpacked(const char *tmpdir)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		long pid;
+		char rest[16], path[4096];
+		struct stat sb;
+		if (sscanf(e->d_name, "kura-package.%ld.%15s", &pid, rest) != 2 || strlen(rest) != 6 || pid <= 0 ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH) ||
+		    snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name) >= (int)sizeof path ||
+		    lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != getuid())
+			continue;
+		kura_fs_remove_tree(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 int kura_package_open(kura_package **out, const char *path, uint64_t max_entry, kura_error *err)
 {
 	struct stat sb;
@@ -570,7 +596,9 @@ int kura_package_open(kura_package **out, const char *path, uint64_t max_entry, 
 			rc = check_folder(path, 0, err);
 	} else if (S_ISREG(sb.st_mode)) {
 		const char *tmpdir = getenv("TMPDIR");
-		if (asprintf(&p->tmp, "%s/kura-package.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
+		tmpdir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+		remove_stale_unpacked(tmpdir);
+		if (asprintf(&p->tmp, "%s/kura-package.%ld.XXXXXX", tmpdir, (long)getpid()) < 0) {
 			p->tmp = NULL;
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		} else if (!mkdtemp(p->tmp)) {

@@ -319,3 +319,57 @@ open(os.path.join(root, b"manifest-sha256.txt"), "wb").write(
 open(os.path.join(root, b"tagmanifest-sha256.txt"), "wb").write(
     b"".join(sha(f) + b"  " + f + b"\n" for f in files if not f.startswith(b"data/") and not f.startswith(b"tagmanifest")))' "$1"
 }
+
+# check_acked STORE LINES SAMPLE [READ]: every line "ID<TAB>SHA256[<TAB>...]" of file LINES (what
+# a killed or finished ingest or import acknowledged) names an object that `kura ls --json`
+# lists with that SHA-256 (scrub then proves the stored bytes hash to it), and SAMPLE of them,
+# picked at random (or the lines of file READ, when given), read back with `kura get` give
+# exactly that SHA-256.
+check_acked()
+{
+	local store=$1 lines=$2 sample=$3 id sha rest got
+	"$KURA_BIN" ls "$store" --json >"$T/.acked.json" || fail "kura ls $store --json failed"
+	py '
+objs = {o["id"]: o["sha256"] for o in json.load(open(sys.argv[1]))}
+bad = []
+for l in open(sys.argv[2]):
+    id_, sha = l.rstrip("\n").split("\t")[:2]
+    if objs.get(id_) != sha:
+        bad.append("%s (printed %s, store has %s)" % (id_, sha, objs.get(id_, "nothing")))
+if bad:
+    sys.exit("%d acknowledged object(s) missing or changed, e.g. %s" % (len(bad), "; ".join(bad[:3])))
+' "$T/.acked.json" "$lines" || fail "acknowledged objects are not all in $store"
+	if [ -n "${4:-}" ]; then
+		cp "$4" "$T/.acked.sample"
+	else
+		shuf -n "$sample" "$lines" >"$T/.acked.sample" || true
+	fi
+	while IFS=$'\t' read -r -u 3 id sha rest; do
+		got=$(sha256_of_get "$store" "$id")
+		[ "$got" = "$sha" ] || fail "kura get $id gives SHA-256 $got, $sha was acknowledged ($rest)"
+	done 3<"$T/.acked.sample"
+}
+
+# expect_scrub_clean STORE WHEN: `kura scrub STORE` exits 0 and reports nothing.
+expect_scrub_clean()
+{
+	expect_status 0 kura scrub "$1"
+	[ ! -s "$OUT" ] || fail "$2: scrub reports: $(head -3 "$OUT")"
+}
+
+# run_killed MS OUTFILE ERRFILE CMD...: runs CMD in the background, sends it kill -9 after MS
+# milliseconds. Sets KILL_STATUS (137 when the kill landed, else CMD's own status) and
+# KILL_MS (how long CMD ran).
+run_killed()
+{
+	local ms=$1 out=$2 err=$3 pid t0
+	shift 3
+	t0=$(date +%s%N)
+	"$@" >"$out" 2>"$err" &
+	pid=$!
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+	kill -9 "$pid" 2>/dev/null || true
+	KILL_STATUS=0
+	{ wait "$pid"; } 2>/dev/null || KILL_STATUS=$?
+	KILL_MS=$((($(date +%s%N) - t0) / 1000000))
+}
