@@ -9,6 +9,11 @@
  *   segment's fdatasync; what follows it in the segment is not acknowledged and is
  *   either rolled forward (complete records) or cut off (a torn tail) at the next
  *   open for writing. So the index always equals what kura reindex would build.
+ * - A failed index write in kura_store_commit leaves the segment as synced: the
+ *   index's log may hold the batch even though its sync failed, so the synced
+ *   bytes become the committed end here (never cut back) and the handle takes no
+ *   more commits. The next open for writing finds the batch in the index or rolls
+ *   the complete records forward: nothing is lost and no person is needed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -42,6 +47,7 @@ struct kura_store {
 	kura_index *ix;
 	kura_segment_writer *w;
 	uint64_t committed_end;
+	int index_failed; /* an index write failed: no more commits through this handle */
 	char **tsa_urls;
 	size_t ntsa_urls;
 	kura_blob_reader *reader; /* made by the first read */
@@ -355,15 +361,28 @@ void kura_store_close(kura_store *st)
 	free(st);
 }
 
+/* The index write of a commit failed after the segment was synced to end. */
+static int index_write_failed(kura_store *st, kura_index_batch *b, uint64_t end, kura_error *err)
+{
+	st->committed_end = end;
+	st->index_failed = 1;
+	kura_index_batch_clear(b);
+	kura_error_wrap(err, "what was written is kept and taken up when the store is opened next; run the command again");
+	return KURA_EIO;
+}
+
 int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 {
+	if (st->index_failed)
+		return kura_error_set(err, KURA_EIO, "an index write failed earlier in this run; nothing more is written "
+						     "(run the command again: the store takes up what was written when it is opened)");
 	int rc = kura_segment_writer_sync(st->w, err);
 	if (rc != 0)
 		return rc;
 	uint64_t end = kura_segment_writer_tell(st->w);
 	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), end);
 	if ((rc = kura_index_write(st->ix, b, 1, err)) != 0)
-		return rc;
+		return index_write_failed(st, b, end, err);
 	st->committed_end = end;
 	kura_index_batch_clear(b);
 	if (end < st->segment_size)
@@ -382,9 +401,10 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 	st->committed_end = KURA_SEGMENT_FILE_HEADER;
 	kura_index_batch_put_sealed_size(b, old, end);
 	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), st->committed_end);
-	rc = kura_index_write(st->ix, b, 1, err);
+	if ((rc = kura_index_write(st->ix, b, 1, err)) != 0)
+		return index_write_failed(st, b, st->committed_end, err);
 	kura_index_batch_clear(b);
-	return rc;
+	return 0;
 }
 
 int kura_store_rollback(kura_store *st, kura_error *err)
