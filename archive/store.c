@@ -367,7 +367,7 @@ static int index_write_failed(kura_store *st, kura_index_batch *b, uint64_t end,
 	st->committed_end = end;
 	st->index_failed = 1;
 	kura_index_batch_clear(b);
-	kura_error_wrap(err, "what was written is kept and taken up when the store is opened next; run the command again");
+	kura_error_wrap(err, "what was written before is kept and taken up by the next kura command (kura ls shows it)");
 	return KURA_EIO;
 }
 
@@ -375,7 +375,7 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 {
 	if (st->index_failed)
 		return kura_error_set(err, KURA_EIO, "an index write failed earlier in this run; nothing more is written "
-						     "(run the command again: the store takes up what was written when it is opened)");
+						     "(the next kura command takes up what was written before)");
 	int rc = kura_segment_writer_sync(st->w, err);
 	if (rc != 0)
 		return rc;
