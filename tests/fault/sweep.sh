@@ -82,6 +82,7 @@ prep_import()
 		expect_status 0 at "$D0" init "$1/P" --policy "$1/policy.yaml" &&
 		expect_status 0 at "$D0" ingest "$1/P" "$1/a" "$1/b" &&
 		expect_status 0 at "$D0" export "$1/P" -o "$1/pkg.tar" &&
+		at "$D0" tsa ca "$1/P" >"$1/p-root.pem" && expect_status 0 at "$D0" trust add "$1/S" --tsa "$1/p-root.pem" &&
 		sha256_of "$1/a" >"$1/allowed" && sha256_of "$1/b" >>"$1/allowed"
 }
 run_import() { at "$(cat "$1/now")" import "$1/S" "$1/pkg.tar"; }
@@ -185,15 +186,17 @@ count_points()
 	sed -n 's/^count \([0-9]*\).*/\1/p' "$W/log" | tail -n 1
 }
 
-# the points of a sweep of C: all, or FAULT_SAMPLE of them (the first, the last, the rest
-# spread at random)
+# the points of a sweep of C: all, or FAULT_SAMPLE of them spread evenly from the first to
+# the last (the same points every run: a failure is reproduced by running it again)
 choose_points()
 {
-	local c=$1
+	local c=$1 i
 	if [ "$FAULT_SAMPLE" -eq 0 ] || [ "$c" -le "$FAULT_SAMPLE" ]; then
 		seq 1 "$c"
 	else
-		{ echo 1; echo "$c"; shuf -i 2-$((c - 1)) -n $((FAULT_SAMPLE - 2)); } | sort -n
+		for ((i = 0; i < FAULT_SAMPLE; i++)); do
+			echo $((1 + (i * (c - 1) + (FAULT_SAMPLE - 1) / 2) / (FAULT_SAMPLE - 1)))
+		done | uniq
 	fi
 }
 
