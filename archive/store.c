@@ -395,7 +395,11 @@ static int index_write_failed(kura_store *st, kura_index_batch *b, uint64_t end,
 	st->committed_end = end;
 	st->index_failed = 1;
 	kura_index_batch_clear(b);
-	kura_error_wrap(err, "what was written before is kept and taken up by the next kura command (kura ls shows it)");
+	if (err) {
+		size_t n = strlen(err->message);
+		snprintf(err->message + n, sizeof err->message - n, "; what was written before it is kept, and the next "
+			 "kura command takes it up");
+	}
 	return KURA_EIO;
 }
 

@@ -15,6 +15,8 @@
  *                     are matched through the descriptor
  *   KURA_FAULT_N      fail: the Nth matching call fails (only that one: a transient error);
  *                     crash: the process kills itself with SIGKILL before the Nth call
+ *   KURA_FAULT_STICKY 1: fail the Nth matching call and every one after it (a full disk, a
+ *                     disk gone), for the rest of the process
  *   KURA_FAULT_ERROR  EIO (default) | ENOSPC | short (a write writes half and returns that
  *                     count; other kinds fail with EIO)
  *   KURA_FAULT_LOG    a file to which one line is appended at exit (count mode: "count N"
@@ -50,6 +52,7 @@ static enum mode mode;
 static int kinds[K_COUNT];
 static char *filter;
 static long target;
+static int sticky;
 static int error_kind; /* an errno, or -1 for a short write */
 static char *log_path;
 static long seen, per_kind[K_COUNT];
@@ -118,6 +121,8 @@ static void setup(void)
 	filter = f && *f ? strdup(f) : NULL;
 	const char *n = getenv("KURA_FAULT_N");
 	target = n ? atol(n) : 0;
+	const char *st = getenv("KURA_FAULT_STICKY");
+	sticky = st && !strcmp(st, "1");
 	const char *e = getenv("KURA_FAULT_ERROR");
 	error_kind = !e || !strcmp(e, "EIO") ? EIO : !strcmp(e, "ENOSPC") ? ENOSPC : !strcmp(e, "short") ? -1 : EIO;
 	const char *l = getenv("KURA_FAULT_LOG");
@@ -167,8 +172,10 @@ static int decide(enum kind k, const char *path)
 	long n = ++seen;
 	per_kind[k]++;
 	pthread_mutex_unlock(&lock);
-	if (mode == M_COUNT || n != target)
+	if (mode == M_COUNT || n < target || (n > target && !(sticky && mode == M_FAIL)))
 		return 0;
+	if (n > target)
+		return 1;
 	char line[4200];
 	snprintf(line, sizeof line, "hit %s %s\n", kind_names[k], path);
 	append_log(line);
