@@ -168,7 +168,7 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 	if (kura_chain_tokens(&tok, &tl, &k, NULL, &md, st, cache, it->chain, NULL, &why) != 0) {
 		/* a disk that fails is not damaged evidence: the plan stops (exit 3) and
 		 * the next run, once the disk reads, plans the chain as ever */
-		if (why.code == KURA_EIO || why.code == KURA_EINTERNAL) {
+		if (why.code == KURA_EIO) {
 			if (err)
 				*err = why;
 			kura_error_wrap(err, "reading the evidence of chain %s", it->chain);

@@ -114,7 +114,7 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 			continue;
 		kura_error why = {0};
 		if (kura_renew_check_chain(st, items[i].chain, tsa.opts.anchors, now, &why) != 0) {
-			if (why.code == KURA_EIO || why.code == KURA_EINTERNAL) { /* the disk, not the evidence */
+			if (why.code == KURA_EIO) { /* the disk, not the evidence */
 				if (err)
 					*err = why;
 				rc = why.code;
