@@ -307,32 +307,6 @@ int kura_store_open_locked(kura_store **out, const char *path, kura_error *err)
 	return rc;
 }
 
-/* A reindex stopped between its two renames (archive/rebuild.c) leaves no index,
- * the index before it as index.old and the rebuilt one as index.rebuild, complete
- * (it is renamed only once written, synced and closed). The rebuilt one is put in
- * place, under the writer's lock, as the reindex would have done. */
-static int finish_reindex(kura_store *st, kura_error *err)
-{
-	char live[4096], fresh[4096], old[4096];
-	struct stat sb;
-	if (join(live, sizeof live, st->path, "index", err) != 0 || join(fresh, sizeof fresh, st->path, "index.rebuild", err) != 0 ||
-	    join(old, sizeof old, st->path, "index.old", err) != 0)
-		return KURA_EINPUT;
-	if (stat(live, &sb) == 0 || stat(old, &sb) != 0 || stat(fresh, &sb) != 0)
-		return 0;
-	int had_lock = st->lockfd >= 0, rc = had_lock ? 0 : take_lock(st, err);
-	if (rc == 0 && stat(live, &sb) != 0 && stat(old, &sb) == 0 &&
-	    (rename(fresh, live) != 0 || kura_fs_sync_dir(st->path) != 0))
-		rc = kura_error_sys(err, KURA_EIO, "putting the index rebuilt by an interrupted kura reindex in place");
-	if (rc == 0)
-		kura_fs_remove_tree(old); /* only space: a later reindex removes it too */
-	if (!had_lock && st->lockfd >= 0) {
-		close(st->lockfd);
-		st->lockfd = -1;
-	}
-	return rc;
-}
-
 int kura_store_open(kura_store **out, const char *path, int mode, kura_error *err)
 {
 	kura_store *st = NULL;
@@ -341,9 +315,7 @@ int kura_store_open(kura_store **out, const char *path, int mode, kura_error *er
 		return rc;
 	char p[4096];
 	struct stat sb;
-	if (rc == 0)
-		rc = finish_reindex(st, err);
-	if (rc == 0 && (rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
+	if ((rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
 		rc = kura_error_set(err, KURA_EIO, "%s has no index; rebuild it with kura reindex %s", path, path);
 	if (rc == 0)
 		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);
