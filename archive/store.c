@@ -202,6 +202,8 @@ static int read_config(kura_store *st, kura_error *err)
 		return KURA_EINPUT;
 	json_error_t jerr;
 	json_t *cfg = json_load_file(p, 0, &jerr);
+	if (!cfg && json_error_code(&jerr) == json_error_cannot_open_file) /* jerr.text names the cause */
+		return kura_error_set(err, KURA_EIO, "reading the store's configuration: %s", jerr.text);
 	if (!cfg)
 		return kura_error_set(err, KURA_EIO, "%s: %s (line %d); the store's configuration is damaged", p,
 				      jerr.text, jerr.line);

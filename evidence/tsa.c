@@ -46,7 +46,7 @@ int kura_load_certs(STACK_OF(X509) *out, const char *path, kura_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return kura_error_sys(err, KURA_EINPUT, "cannot read certificate file %s", path);
+		return kura_error_sys(err, errno == EIO ? KURA_EIO : KURA_EINPUT, "cannot read certificate file %s", path);
 	int n = 0;
 	X509 *c;
 	while ((c = PEM_read_X509(f, NULL, NULL, NULL))) {
@@ -247,6 +247,10 @@ int kura_tsa_open(kura_tsa **out, const char *dir, kura_error *err)
 	    (rc = path_in(p, sizeof p, dir, "anchors.pem") ? KURA_EINPUT : kura_load_certs(t->anchors, p, err)) != 0)
 		goto out;
 	FILE *f = path_in(p, sizeof p, dir, "tsa.key") == 0 ? fopen(p, "r") : NULL;
+	if (!f && errno == EIO) { /* the disk, not the key */
+		rc = kura_error_sys(err, KURA_EIO, "reading %s", p);
+		goto out;
+	}
 	t->key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
 	if (f)
 		fclose(f);
@@ -485,9 +489,16 @@ int kura_tsa_rollover(const char *dir, const char *key, kura_error *err)
 		free(params);
 	}
 	STACK_OF(X509) *roots = sk_X509_new_null();
-	EVP_PKEY *root_key = read_key(dir, "root.key"), *tsa_key = new_key(kind), *new_root_key = NULL;
+	EVP_PKEY *root_key = read_key(dir, "root.key"), *tsa_key = NULL, *new_root_key = NULL;
 	X509 *root = NULL, *tsa = NULL;
-	if (path_in(p, sizeof p, dir, "root.pem") || kura_load_certs(roots, p, err) != 0 || !root_key || !tsa_key) {
+	if (!root_key && errno == EIO) { /* the disk, not the key */
+		rc = kura_error_sys(err, KURA_EIO, "reading the embedded TSA's root key in %s", dir);
+		goto out;
+	}
+	tsa_key = new_key(kind);
+	if (path_in(p, sizeof p, dir, "root.pem") || (rc = kura_load_certs(roots, p, err)) == KURA_EIO)
+		goto out;
+	if (rc != 0 || !root_key || !tsa_key) {
 		rc = kura_error_set(err, KURA_EIO, "the embedded TSA in %s cannot be rolled over: its root key or certificate is missing", dir);
 		goto out;
 	}
