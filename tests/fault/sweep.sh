@@ -106,8 +106,10 @@ store_objects()
 # point_fail DIR WHAT: records a failure of the point being checked
 point_fail()
 {
-	echo "$POINT: $2" >>"$FAILURES"
-	echo "  $POINT: $2" >&2
+	local what
+	what=$(printf '%s' "$2" | tr '\n' ' ') # one line a point: the verdict counts lines
+	echo "$POINT: $what" >>"$FAILURES"
+	echo "  $POINT: $what" >&2
 	cp -a "$1" "$T/failed.$(wc -l <"$FAILURES")" 2>/dev/null || true
 	return 1
 }
