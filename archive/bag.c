@@ -3,21 +3,30 @@
  * INVARIANTS
  * - Writing: the tar is written to a temporary file beside the output and renamed
  *   only after the last manifest is in and the file is fsync'd: a failed export
- *   leaves no package and no partial file. Memory stays constant: payload lines
+ *   leaves no package and no partial file. A killed one leaves OUT.tmp.PID.XXXXXX,
+ *   which the next export to OUT removes (common/safefs.h says how it knows). Memory stays constant: payload lines
  *   of the manifest go to an unnamed temporary file and are streamed in at the end.
  * - Reading: nothing from a tar reaches the file system unless its name is a
  *   plain relative path (no "/" at the start, no ".." anywhere) and it is a
  *   regular file or a folder within the size limit; files are created with
  *   O_EXCL|O_NOFOLLOW in a folder made for this package, so no entry can write
  *   outside it or over another. One unsafe entry refuses the whole package.
+ * - Names: entry names are written as UTF-8 (pax "path" records; libarchive
+ *   composes them to NFC) and read back in NFC when the tar holds UTF-8, as
+ *   their bytes when it does not. libarchive converts names through the C library's
+ *   locale, which a library must not set (and "C" cannot carry UTF-8: libarchive
+ *   3.6 crashes on it); so every call that converts a name runs in this thread
+ *   under C.UTF-8 (with_utf8/restore), whatever the program's locale.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +38,8 @@
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/hex.h"
+#include "common/unicode.h"
+#include "common/safefs.h"
 
 #define CHUNK (1u << 16)
 #define MAX_TAGS 64
@@ -52,11 +63,51 @@ struct kura_bag_writer {
 	uint64_t cur_size, cur_done;
 	uint64_t payload_bytes, payload_files;
 	int done;
+	int no_space; /* a write failed for want of space */
 };
+
+/* Switches this thread to the C.UTF-8 locale for names (see the invariants);
+ * restore() goes back. (locale_t)0 when the C library has no C.UTF-8. */
+static locale_t with_utf8(locale_t *saved)
+{
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	*saved = utf8 ? uselocale(utf8) : (locale_t)0;
+	return utf8;
+}
+
+static void restore(locale_t utf8, locale_t saved)
+{
+	if (utf8) {
+		uselocale(saved);
+		freelocale(utf8);
+	}
+}
 
 static int archive_fail(kura_error *err, struct archive *a, const char *what)
 {
 	return kura_error_set(err, KURA_EIO, "%s: %s", what, archive_error_string(a) ? archive_error_string(a) : "failed");
+}
+
+/* A failed write of the package: a full file system is said as such, with the
+ * entry being written and how much is written and free. */
+static int write_fail(kura_bag_writer *w, kura_error *err)
+{
+	int e = archive_errno(w->a);
+	struct stat sb;
+	struct statvfs fs;
+	if (e != ENOSPC && e != EDQUOT)
+		return archive_fail(err, w->a, w->out);
+	w->no_space = 1;
+	unsigned long long written = fstat(w->fd, &sb) == 0 ? (unsigned long long)sb.st_size : 0;
+	unsigned long long avail = fstatvfs(w->fd, &fs) == 0 ? (unsigned long long)fs.f_bavail * fs.f_frsize : 0;
+	return kura_error_set(err, KURA_EIO, "%s: %s on its file system while writing %s (%llu bytes of the package "
+			      "written, %llu free)", w->out, e == EDQUOT ? "quota exceeded" : "no space left",
+			      w->cur ? w->cur : "the package", written, avail);
+}
+
+int kura_bag_writer_no_space(const kura_bag_writer *w)
+{
+	return w && w->no_space;
 }
 
 static int has_suffix(const char *s, const char *suffix)
@@ -76,16 +127,11 @@ int kura_bag_writer_new(kura_bag_writer **out, const char *path, const char *nam
 	w->fd = -1;
 	w->mtime = mtime;
 	int rc = 0;
-	if (!(w->out = strdup(path)) || !(w->name = strdup(name)) || asprintf(&w->tmp, "%s.tmp.XXXXXX", path) < 0 ||
-	    !(w->ctx = EVP_MD_CTX_new())) {
-		w->tmp = NULL;
+	if (!(w->out = strdup(path)) || !(w->name = strdup(name)) || !(w->ctx = EVP_MD_CTX_new()))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	}
-	if (rc == 0 && (w->fd = mkstemp(w->tmp)) < 0) {
-		free(w->tmp);
-		w->tmp = NULL;
+	/* the temporary files of killed exports to the same path go first */
+	if (rc == 0 && (kura_safefs_remove_stale_temps(path) < 0 || (w->fd = kura_safefs_temp_beside(path, &w->tmp)) < 0))
 		rc = kura_error_sys(err, KURA_EINPUT, "cannot create a file beside %s", path);
-	}
 	if (rc == 0) { /* a package is for others to read: the mode a new file gets, not mkstemp's 0600 */
 		mode_t mask = umask(0);
 		umask(mask);
@@ -153,8 +199,12 @@ int kura_bag_begin(kura_bag_writer *w, const char *path, uint64_t size, kura_err
 		archive_entry_set_mtime(e, (time_t)w->mtime, 0);
 		archive_entry_set_uid(e, 0);
 		archive_entry_set_gid(e, 0);
-		if (archive_write_header(w->a, e) < ARCHIVE_WARN)
-			rc = archive_fail(err, w->a, full);
+		locale_t saved, utf8 = with_utf8(&saved);
+		if (!utf8)
+			rc = kura_error_sys(err, KURA_EINTERNAL, "the C.UTF-8 locale is missing (needed for file names)");
+		else if (archive_write_header(w->a, e) < ARCHIVE_WARN)
+			rc = write_fail(w, err);
+		restore(utf8, saved);
 	}
 	archive_entry_free(e);
 	free(full);
@@ -174,7 +224,7 @@ int kura_bag_write(kura_bag_writer *w, const void *p, size_t n, kura_error *err)
 	while (n > 0) {
 		la_ssize_t k = archive_write_data(w->a, q, n);
 		if (k <= 0)
-			return archive_fail(err, w->a, w->out);
+			return write_fail(w, err);
 		q += k;
 		n -= (size_t)k;
 		w->cur_done += (uint64_t)k;
@@ -262,14 +312,21 @@ int kura_bag_writer_finish(kura_bag_writer *w, const char *info, kura_error *err
 		rc = kura_bag_add(w, "tagmanifest-sha256.txt", tm_text, used, err);
 	free(tm_text);
 	if (rc == 0 && archive_write_close(w->a) != ARCHIVE_OK)
-		rc = archive_fail(err, w->a, w->out);
-	if (rc == 0 && fsync(w->fd) != 0)
+		rc = write_fail(w, err);
+	if (rc == 0 && fsync(w->fd) != 0) {
+		w->no_space = errno == ENOSPC || errno == EDQUOT;
 		rc = kura_error_sys(err, KURA_EIO, "fsync %s", w->tmp);
+	}
 	if (rc == 0 && rename(w->tmp, w->out) != 0)
 		rc = kura_error_sys(err, KURA_EIO, "renaming %s to %s", w->tmp, w->out);
 	if (rc == 0) {
 		w->done = 1;
-		kura_fs_sync_dir(w->out);
+		const char *base;
+		int dir = kura_safefs_open_parent(w->out, &base);
+		if (dir >= 0) { /* the new name is durable too */
+			fsync(dir);
+			close(dir);
+		}
 	}
 	return rc;
 }
@@ -340,7 +397,7 @@ static int make_parents(const char *base, const char *rel)
 	return 0;
 }
 
-static int unpack(const char *dir, const char *tar, uint64_t max_entry, kura_error *err)
+static int unpack_entries(const char *dir, const char *tar, uint64_t max_entry, kura_error *err)
 {
 	struct archive *a = archive_read_new();
 	if (!a)
@@ -413,6 +470,16 @@ static int unpack(const char *dir, const char *tar, uint64_t max_entry, kura_err
 		close(fd);
 	}
 	archive_read_free(a);
+	return rc;
+}
+
+static int unpack(const char *dir, const char *tar, uint64_t max_entry, kura_error *err)
+{
+	locale_t saved, utf8 = with_utf8(&saved);
+	if (!utf8)
+		return kura_error_sys(err, KURA_EINTERNAL, "the C.UTF-8 locale is missing (needed for file names)");
+	int rc = unpack_entries(dir, tar, max_entry, err);
+	restore(utf8, saved);
 	return rc;
 }
 
@@ -650,6 +717,42 @@ static void decode_path(char *s)
 	*o = '\0';
 }
 
+/* Whether a and b (file names) are the same text in different Unicode normalisations. */
+static int same_nfc(const char *a, const char *b)
+{
+	char *na = NULL, *nb = NULL;
+	kura_error ignored = {0};
+	int same = kura_unicode_nfc(&na, a, strlen(a), &ignored) == 0 &&
+		   kura_unicode_nfc(&nb, b, strlen(b), &ignored) == 0 && strcmp(na, nb) == 0;
+	free(na);
+	free(nb);
+	return same;
+}
+
+/* A listed file that is not there by its bytes may be there in another Unicode
+ * normalisation (libarchive reads UTF-8 tar names in NFC; a folder copied
+ * through macOS comes out in NFD): rel is then renamed to the one file of its
+ * folder with the same NFC form. 0 when found. */
+static int find_normalised(char *rel, size_t cap, const char *root)
+{
+	char dir[8200];
+	const char *slash = strrchr(rel, '/'), *base = slash ? slash + 1 : rel;
+	snprintf(dir, sizeof dir, "%s/%.*s", root, slash ? (int)(slash - rel) : 0, rel);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char found[4096] = "";
+	int matches = 0;
+	while (d && (de = readdir(d)))
+		if (same_nfc(de->d_name, base) && matches++ == 0)
+			snprintf(found, sizeof found, "%s", de->d_name);
+	if (d)
+		closedir(d);
+	if (matches != 1 || (size_t)(base - rel) + strlen(found) + 1 > cap)
+		return -1;
+	strcpy(rel + (base - rel), found);
+	return 0;
+}
+
 /* Checks every line of one manifest; payload: its paths must be under data/ (else must not). */
 static int check_manifest(struct checker *c, const char *name, int payload, struct list *listed, kura_error *err)
 {
@@ -686,6 +789,10 @@ static int check_manifest(struct checker *c, const char *name, int payload, stru
 		kura_error e = {0};
 		snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
 		int r = kura_file_sha256_hex(hex, full, &e);
+		if (r == KURA_ENOTFOUND && find_normalised(rel, sizeof rel, c->p->root) == 0) {
+			snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
+			r = kura_file_sha256_hex(hex, full, &e);
+		}
 		if (r == KURA_ENOTFOUND)
 			problem(c, rel, "is listed in the manifest but missing");
 		else if (r != 0)
@@ -720,12 +827,17 @@ int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size
 	if (rc == 0 && is_file(p->root, "tagmanifest-sha256.txt"))
 		rc = check_manifest(&c, "tagmanifest-sha256.txt", 0, &tags, err);
 	if (rc == 0)
-		rc = collect(&present, p->root, "data", err);
+		rc = collect(&present, p->root, "", err);
 	if (rc == 0 && present.n)
 		qsort(present.v, present.n, sizeof *present.v, cmp_str);
-	for (size_t i = 0; rc == 0 && i < present.n; i++)
-		if (!list_has(&listed, present.v[i]))
-			problem(&c, present.v[i], "is not listed in the manifest: it was added after export");
+	for (size_t i = 0; rc == 0 && i < present.n; i++) {
+		const char *f = present.v[i];
+		if (strncmp(f, "data/", 5) == 0 && !list_has(&listed, f))
+			problem(&c, f, "is not listed in the manifest: it was added after export");
+		else if (strncmp(f, "data/", 5) != 0 && tags.n && strcmp(f, "tagmanifest-sha256.txt") != 0 &&
+			 !list_has(&tags, f)) /* without a tag manifest, any tag file may be there (RFC 8493) */
+			problem(&c, f, "is in no manifest: it was added after export");
+	}
 	list_free(&listed);
 	list_free(&tags);
 	list_free(&present);

@@ -31,6 +31,9 @@ int kura_bag_end(kura_bag_writer *w, kura_error *err);
 /* begin + write + end for a file held in memory. */
 int kura_bag_add(kura_bag_writer *w, const char *path, const void *p, size_t n, kura_error *err);
 
+/* 1 if a write of the package failed for want of space (its message says where). */
+int kura_bag_writer_no_space(const kura_bag_writer *w);
+
 /* Writes bagit.txt, bag-info.txt (info: further "Label: value" lines, may be
  * NULL) and the manifests, makes the file durable and renames it into place. */
 int kura_bag_writer_finish(kura_bag_writer *w, const char *info, kura_error *err);
@@ -55,7 +58,8 @@ int kura_package_is_bag(const kura_package *p);
 /* Checks a bag's manifests against its files. fn hears of every problem: a file
  * whose SHA-256 differs from its manifest's, a listed file that is missing, a
  * file under data/ that no manifest lists, a malformed manifest line (path is
- * relative to the bag's folder). *problems counts them. Returns non-zero only
+ * relative to the bag's folder), a file outside data/ that the tag manifest (if
+ * there is one) does not list. *problems counts them. Returns non-zero only
  * when the check itself could not run. */
 typedef void (*kura_bag_problem_fn)(void *ud, const char *path, const char *problem);
 int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size_t *problems, kura_error *err);

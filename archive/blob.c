@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "archive/blob.h"
+#include "common/fsutil.h"
 #include "common/hash.h"
 
 #define CODEC_ZSTD 1
@@ -382,11 +383,10 @@ static int read_windowed(kura_blob_reader *r, uint64_t offset, const unsigned ch
 	return rc != 0 ? rc : kura_blob_checker_done(r->c, &size, sha, err);
 }
 
-int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, const unsigned char expected[32],
-			  kura_blob_out_fn out, void *ud, kura_error *err)
+/* Makes r->fd the segment segno. */
+static int use_segment(kura_blob_reader *r, uint32_t segno, char *path, size_t pathsz, kura_error *err)
 {
-	char path[4096];
-	if (kura_segment_path(path, sizeof path, r->segdir, segno) != 0)
+	if (kura_segment_path(path, pathsz, r->segdir, segno) != 0)
 		return kura_error_set(err, KURA_EINPUT, "store path too long");
 	if (r->fd < 0 || r->segno != segno) {
 		if (r->fd >= 0)
@@ -396,6 +396,46 @@ int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, 
 		if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
 	}
+	return 0;
+}
+
+int kura_blob_reader_check_record(kura_blob_reader *r, uint32_t segno, uint64_t offset, uint8_t type,
+				  const void *body, size_t len, kura_error *err)
+{
+	char path[4096];
+	int rc = use_segment(r, segno, path, sizeof path, err);
+	if (rc != 0)
+		return rc;
+	size_t n = KURA_RECORD_OVERHEAD + len, got = 0;
+	unsigned char *buf = NULL;
+	const unsigned char *p = r->win && in_window(r, offset, n) ? r->win + (offset - r->win_off) : NULL;
+	kura_record_info info;
+	if (!p && !(p = buf = malloc(n)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (buf && kura_fs_pread_full(r->fd, buf, n, offset, &got) != 0)
+		rc = kura_error_sys(err, KURA_EIO, "reading %s", path);
+	else if (buf && got < n)
+		rc = kura_error_set(err, KURA_EVERIFY, "the record is cut short");
+	else if ((rc = kura_record_parse_header(&info, p, segno, offset, UINT64_MAX, err)) != 0)
+		;
+	else if (info.type != type || info.body_len != len)
+		rc = kura_error_set(err, KURA_EVERIFY, "the record is not the one the index describes");
+	else if ((rc = kura_record_check_body(p + KURA_RECORD_HEADER, p + KURA_RECORD_HEADER + len, &info, NULL, NULL,
+					      err)) == 0 && memcmp(p + KURA_RECORD_HEADER, body, len) != 0)
+		rc = kura_error_set(err, KURA_EVERIFY, "the record differs from the index's copy");
+	free(buf);
+	if (rc == KURA_EVERIFY)
+		kura_error_wrap(err, "record at segment %08u offset %llu", segno, (unsigned long long)offset);
+	return rc;
+}
+
+int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, const unsigned char expected[32],
+			  kura_blob_out_fn out, void *ud, kura_error *err)
+{
+	char path[4096];
+	int rc0 = use_segment(r, segno, path, sizeof path, err);
+	if (rc0 != 0)
+		return rc0;
 	kura_blob_checker *c = r->c;
 	kura_record_info info;
 	struct stat st;

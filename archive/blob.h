@@ -53,6 +53,12 @@ void kura_blob_reader_free(kura_blob_reader *r);
 int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, const unsigned char expected[32],
 			  kura_blob_out_fn out, void *ud, kura_error *err);
 
+/* Checks the record of type at (segno, offset) completely (header, body CRC,
+ * trailer) and that its body is the len bytes at body (the index's copy).
+ * KURA_EVERIFY naming the place when it is damaged or another. */
+int kura_blob_reader_check_record(kura_blob_reader *r, uint32_t segno, uint64_t offset, uint8_t type,
+				  const void *body, size_t len, kura_error *err);
+
 /* A blob body consumer for scans: feed it the body pieces of one record, then
  * ask whether the content matched the digest in the tail. */
 typedef struct kura_blob_checker kura_blob_checker;

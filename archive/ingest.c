@@ -30,10 +30,12 @@
 #include "archive/prefetch.h"
 #include "archive/store_impl.h"
 #include "kura/clock.h"
+#include "common/escape.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
+#include "common/unicode.h"
 #include "kura/ingest.h"
 
 #define READ_CHUNK (1u << 20)
@@ -146,22 +148,47 @@ int kura_ingest_commit(kura_ingest *in, kura_error *err)
 	return 0;
 }
 
+static int key_char(int cp)
+{
+	return kura_unicode_is_alnum(cp) || cp == '_' || cp == '-' || cp == '.' || cp == ':';
+}
+
+/* The metadata key in NFC (*nfc, the caller frees it), or why it is not allowed:
+ * 1 to MAX_META_KEY letters, combining marks, digits (of any script) or "_-.:". */
+static int meta_key_nfc(char **nfc, const char *key, kura_error *err)
+{
+	size_t chars = 0, i = 0, k = 0, n = 0;
+	int cp = 0;
+	kura_error ignored = {0};
+	if (kura_unicode_nfc(nfc, key, strlen(key), &ignored) == 0) {
+		n = strlen(*nfc);
+		for (; i < n && (k = kura_unicode_next(*nfc + i, n - i, &cp)) > 0 && key_char(cp); i += k)
+			chars++;
+		if (n > 0 && i == n && chars <= MAX_META_KEY)
+			return 0;
+	}
+	free(*nfc);
+	*nfc = NULL;
+	char *shown = kura_escape(key, strlen(key));
+	kura_error_set(err, KURA_EINPUT,
+		       "metadata key '%s' is not allowed: use 1 to %d letters or digits (of any script), '_', '-', '.' or "
+		       "':' (no spaces, control characters or '=')", shown ? shown : "?", MAX_META_KEY);
+	free(shown);
+	return KURA_EINPUT;
+}
+
 int kura_ingest_check_meta(const kura_meta *m, kura_error *err)
 {
-	size_t n = strlen(m->key);
-	if (n == 0 || n > MAX_META_KEY || strspn(m->key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						  "0123456789_-.:") != n)
-		return kura_error_set(err, KURA_EINPUT,
-				      "metadata key '%s' is not allowed: use 1 to %d letters, digits, '_', '-', '.' or ':'",
-				      m->key, MAX_META_KEY);
+	char *nfc = NULL;
+	int rc = meta_key_nfc(&nfc, m->key, err);
+	if (rc != 0)
+		return rc;
 	if (strlen(m->value) > MAX_META_VALUE)
-		return kura_error_set(err, KURA_EINPUT, "metadata value of '%s' is longer than %d bytes", m->key,
-				      MAX_META_VALUE);
-	json_t *probe = json_string(m->value);
-	if (!probe)
-		return kura_error_set(err, KURA_EINPUT, "metadata value of '%s' is not valid UTF-8", m->key);
-	json_decref(probe);
-	return 0;
+		rc = kura_error_set(err, KURA_EINPUT, "metadata value of '%s' is longer than %d bytes", nfc, MAX_META_VALUE);
+	else if (!kura_unicode_valid(m->value, strlen(m->value)))
+		rc = kura_error_set(err, KURA_EINPUT, "metadata value of '%s' is not valid UTF-8; give it as UTF-8 text", nfc);
+	free(nfc);
+	return rc;
 }
 
 /* Where the content with this digest is stored already, if it is. */
@@ -302,22 +329,31 @@ static json_t *object_record(const char *id, const char *name, const char *path,
 	char when[KURA_TIME_BUFSZ];
 	kura_time_format(when, now);
 	json_t *m = json_object();
-	for (size_t i = 0; m && i < nmeta; i++) {
-		if (json_object_get(m, meta[i].key)) {
-			kura_error_set(err, KURA_EINPUT, "metadata key '%s' given twice", meta[i].key);
+	for (size_t i = 0; m && i < nmeta; i++) { /* keys in NFC: one key however it was typed */
+		char *key = NULL;
+		int rc = meta_key_nfc(&key, meta[i].key, err);
+		if (rc == 0 && json_object_get(m, key))
+			rc = kura_error_set(err, KURA_EINPUT, "metadata key '%s' given twice", key);
+		if (rc == 0)
+			json_object_set_new(m, key, json_string(meta[i].value));
+		free(key);
+		if (rc != 0) {
 			json_decref(m);
 			json_decref(digests);
 			return NULL;
 		}
-		json_object_set_new(m, meta[i].key, json_string(meta[i].value));
 	}
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o}", "id", id, "name", name, "path", path,
-			      "size", (json_int_t)size, "ingested", when, "sha256", sha_hex, "digests", digests,
-			      "meta", m);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o}", "id", id, "name", "", "path", "", "size",
+			      (json_int_t)size, "ingested", when, "sha256", sha_hex, "digests", digests, "meta", m);
+	/* names are kept as given; one that is not UTF-8 also as its bytes (common/escape.h) */
+	if (o && (kura_json_set_name(o, "name", name) != 0 || kura_json_set_name(o, "path", path) != 0)) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o && adopted_with)
 		json_object_set_new(o, "adopted_with", json_string(adopted_with));
 	if (!o)
-		kura_error_set(err, KURA_EINPUT, "cannot describe %s as JSON (is its name valid UTF-8?)", path);
+		kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	return o;
 }
 
@@ -378,7 +414,7 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 		json_t *m = NULL;
 		if ((rc = add_content(&m, member_hex, in, &msrc, members[i].name, err)) == 0) {
 			json_object_set_new(m, "role", json_string(members[i].role));
-			json_object_set_new(m, "name", json_string(members[i].name));
+			kura_json_set_name(m, "name", members[i].name);
 			json_array_append_new(list, m);
 		}
 	}
@@ -391,7 +427,7 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 		if (record && info)
 			json_object_set(record, "signature", info);
 		if (!record)
-			rc = KURA_EINPUT; /* object_record said why */
+			rc = err->code ? err->code : KURA_EINPUT; /* object_record said why */
 		else if (!(json = json_dumps(record, JSON_COMPACT)))
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		else

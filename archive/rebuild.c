@@ -7,11 +7,28 @@
  *   object record -> 'o' + its ID (from the JSON body)
  * Recovery starts at the committed end the index names and stops at the first
  * incomplete record (the torn tail, cut off when the writer opens). Reindex reads
- * everything, reports damaged records and goes on past them.
+ * everything, reports damaged records and goes on past them only at proven
+ * record boundaries (RESYNC RULE, archive/segment.c), which the index it
+ * replaces supplies.
  * An object adopted with an evidence record (its JSON names it: "adopted_with")
  * is indexed only when that record follows it directly, as kura_ingest_adopt
- * writes them: an object whose record a crash cut off was never imported. */
+ * writes them: an object whose record a crash cut off was never imported.
+ *
+ * WHAT REINDEX NEVER DOES
+ * - Index a record it did not reach at a proven boundary (see segment.c).
+ * - Drop anything without naming it: every damaged or missing range is printed
+ *   (segment, bytes), then everything the replaced index knew inside it (object
+ *   IDs, evidence record IDs), and the damage is counted (exit 1).
+ * - Call lost committed bytes an unfinished write: an unfinished record at the
+ *   end of the last segment is a torn tail (cut off silently) only when it lies
+ *   at or past the committed end the replaced index names; below it, or when a
+ *   segment ends before the size it was committed with, it is loss. With no
+ *   index to ask, a torn tail is taken as one, and the message says so.
+ * - Leave its temporary index behind: the new index is built in index.rebuild
+ *   and swapped in with one rename; kura_rebuild_tidy removes what a killed
+ *   reindex left (at the next reindex, and at every open for writing). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +39,7 @@
 
 #include "archive/blob.h"
 #include "archive/evidence_frame.h"
+#include "archive/places.h"
 #include "archive/store_impl.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
@@ -41,10 +59,13 @@ struct applier {
 	size_t len, cap;
 	unsigned char tail[KURA_BLOB_TAIL];
 	uint64_t objects, damaged;
-	uint32_t last_damage_seg;   /* where the last damage report was */
-	uint64_t last_damage_at;
-	int last_damage_unfinished;
-	char last_damage_why[256];
+	int reindexing;
+	kura_places *old;     /* what the replaced index knew (reindex) */
+	kura_lost_range *lost; /* damaged or missing ranges, named at the end */
+	size_t nlost, caplost;
+	int last;             /* scanning the last segment */
+	int torn;             /* its end holds an unfinished write */
+	uint64_t reached;     /* the end of what the scan of this segment accounted for */
 	uint64_t done_before; /* bytes of earlier segments, for progress */
 	kura_progress *progress;
 	struct {              /* an adopted object, until its evidence record is seen */
@@ -122,28 +143,27 @@ static int apply_body(void *ud, const kura_record_info *info, uint64_t off, cons
 	return 0;
 }
 
-/* Reported one step late: an unfinished write at the end of the last segment is
- * the torn tail of an interrupted ingest, not damage. */
-static void report_damage(struct applier *a)
+static int add_lost(struct applier *a, uint32_t segno, uint64_t from, uint64_t to, const char *why, kura_error *err);
+
+/* A record that checks but whose content makes no sense (bytes kura did not
+ * write, or a bug): reindex reports and skips it; recovery refuses to go on. */
+static int bad_content(struct applier *a, const kura_record_info *info, const char *what, kura_error *err)
 {
-	if (!a->last_damage_why[0])
-		return;
-	a->damaged++;
-	fprintf(stderr, "kura: segment %08u offset %llu: %s; skipped (run kura scrub for the affected objects)\n",
-		a->last_damage_seg, (unsigned long long)a->last_damage_at, a->last_damage_why);
-	a->last_damage_why[0] = '\0';
+	a->len = 0;
+	if (!a->reindexing)
+		return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: %s", info->segno,
+				      (unsigned long long)info->offset, what);
+	return add_lost(a, info->segno, info->offset, info->offset + KURA_RECORD_OVERHEAD + info->body_len, what, err);
 }
 
 static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 {
 	struct applier *a = ud;
-	report_damage(a); /* a good record follows it: real damage */
 	if (info->type != KURA_RECORD_EVIDENCE)
 		drop_held(a);
 	if (info->type == KURA_RECORD_BLOB) {
 		if (info->body_len < KURA_BLOB_PREFIX + KURA_BLOB_TAIL)
-			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: blob record too short",
-					      info->segno, (unsigned long long)info->offset);
+			return bad_content(a, info, "blob record too short", err);
 		kura_index_blob blob = {info->segno, info->offset, 0, info->body_len};
 		for (int i = 0; i < 8; i++)
 			blob.size |= (uint64_t)a->tail[i] << (8 * i);
@@ -155,8 +175,7 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 		char canon[KURA_ID_CHARS + 1];
 		if (!id || kura_id_parse(canon, id, NULL) != 0 || strcmp(canon, id) != 0) {
 			json_decref(j);
-			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: object record without a valid id",
-					      info->segno, (unsigned long long)info->offset);
+			return bad_content(a, info, "object record without a valid id", err);
 		}
 		int held = hold_adopted(a, j, id, info);
 		if (held == 0) {
@@ -178,12 +197,10 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 			kura_index_batch_put_audit(a->b, id, info->segno, info->offset);
 		json_decref(j);
 		if (!ok)
-			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: audit record without a valid id",
-					      info->segno, (unsigned long long)info->offset);
+			return bad_content(a, info, "audit record without a valid id", err);
 	} else if (info->type == KURA_RECORD_EVIDENCE) {
 		if (kura_evidence_frame_check((unsigned char *)a->body, a->len) != 0)
-			return kura_error_set(err, KURA_EINPUT, "segment %08u offset %llu: malformed evidence record",
-					      info->segno, (unsigned long long)info->offset);
+			return bad_content(a, info, "malformed evidence record", err);
 		release_held(a, (unsigned char *)a->body);
 		kura_evidence_index(a->b, (unsigned char *)a->body, a->body + KURA_EVIDENCE_FRAME_HEAD, info->segno,
 				    info->offset);
@@ -202,16 +219,63 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 	return 0;
 }
 
-static int note_damage(void *ud, uint32_t segno, uint64_t offset, const char *why, int unfinished, kura_error *err)
+/* A damaged or missing range [from, to) of a segment: counted, printed, and kept
+ * to name what the replaced index knew there. */
+static int add_lost(struct applier *a, uint32_t segno, uint64_t from, uint64_t to, const char *why, kura_error *err)
 {
-	(void)err;
-	struct applier *a = ud;
-	report_damage(a);
-	a->last_damage_seg = segno;
-	a->last_damage_at = offset;
-	a->last_damage_unfinished = unfinished;
-	snprintf(a->last_damage_why, sizeof a->last_damage_why, "%s", why);
+	a->damaged++;
+	fprintf(stderr, "kura: segment %08u bytes %llu to %llu: %s\n", segno, (unsigned long long)from,
+		(unsigned long long)(to > from ? to - 1 : from), why);
+	if (a->nlost == a->caplost) {
+		size_t cap = a->caplost ? a->caplost * 2 : 16;
+		kura_lost_range *grown = realloc(a->lost, cap * sizeof *grown);
+		if (!grown)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		a->lost = grown;
+		a->caplost = cap;
+	}
+	a->lost[a->nlost++] = (kura_lost_range){segno, from, to};
 	return 0;
+}
+
+/* The adopted object held back is lost: its evidence record does not follow intact. */
+static void lose_held(struct applier *a)
+{
+	if (!a->held.json)
+		return;
+	a->damaged++;
+	fprintf(stderr, "kura:   lost: object %s (segment %08u offset %llu): not indexed, because the evidence record it "
+		"was imported with (%s) does not follow it intact\n", a->held.id, a->held.segno,
+		(unsigned long long)a->held.offset, a->held.with);
+	drop_held(a);
+}
+
+static int note_damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, const char *why, int unfinished,
+		       kura_error *err)
+{
+	struct applier *a = ud;
+	uint64_t committed = kura_places_committed_end(a->old, segno);
+	a->reached = end > a->reached ? end : a->reached;
+	if (unfinished && a->last && (committed == 0 || offset >= committed)) {
+		a->torn = 1; /* never acknowledged: cut off at the next write */
+		fprintf(stderr, "kura: the end of segment %08u (from byte %llu) holds an unfinished write from a crash; it "
+			"will be cut off%s\n", segno, (unsigned long long)offset,
+			committed ? "" : " (no index told where this segment's committed end was: if the segment was cut "
+					 "short instead, compare it with a copy)");
+		drop_held(a); /* its evidence record was never written: never imported */
+		return 0;
+	}
+	lose_held(a);
+	char text[768];
+	snprintf(text, sizeof text, "%s%s", why,
+		 unfinished && committed > offset ? " (below the committed end: committed records were lost)" : "");
+	return add_lost(a, segno, offset, end, text, err);
+}
+
+static int known_boundary(void *ud, uint32_t segno, uint64_t offset, uint64_t *next)
+{
+	struct applier *a = ud;
+	return kura_places_next(a->old, segno, offset, next);
 }
 
 static void show_progress(void *ud, uint64_t bytes)
@@ -220,8 +284,8 @@ static void show_progress(void *ud, uint64_t bytes)
 	kura_progress_update(a->progress, a->done_before + bytes, a->objects);
 }
 
-static const kura_scan_ops recover_ops = {apply_body, apply_record, NULL, NULL};
-static const kura_scan_ops reindex_ops = {apply_body, apply_record, note_damage, show_progress};
+static const kura_scan_ops recover_ops = {apply_body, apply_record, NULL, NULL, NULL};
+static const kura_scan_ops reindex_ops = {apply_body, apply_record, note_damage, show_progress, known_boundary};
 
 static int segment_size(const char *segdir, uint32_t segno, uint64_t *size)
 {
@@ -238,6 +302,8 @@ static void applier_free(struct applier *a)
 	drop_held(a);
 	kura_index_batch_free(a->b);
 	free(a->body);
+	free(a->lost);
+	kura_places_free(a->old);
 }
 
 int kura_rebuild_recover(kura_store *st, kura_error *err)
@@ -290,6 +356,125 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- kura reindex */
+
+int kura_rebuild_tidy(const char *path, kura_error *err)
+{
+	char live[4096], fresh[4096], old[4096];
+	struct stat sb;
+	snprintf(live, sizeof live, "%s/index", path);
+	snprintf(fresh, sizeof fresh, "%s/index.rebuild", path);
+	snprintf(old, sizeof old, "%s/index.old", path);
+	int changed = 0;
+	if (lstat(fresh, &sb) == 0) { /* a reindex killed before its swap, or the index it swapped out */
+		if (kura_fs_remove_tree(fresh) != 0)
+			return kura_error_sys(err, KURA_EIO, "removing %s, left by an interrupted kura reindex", fresh);
+		changed = 1;
+	}
+	if (lstat(old, &sb) == 0) { /* left by the two-rename fallback of an interrupted reindex */
+		if (lstat(live, &sb) != 0 ? rename(old, live) != 0 : kura_fs_remove_tree(old) != 0)
+			return kura_error_sys(err, KURA_EIO, "putting back %s, left by an interrupted kura reindex", old);
+		changed = 1;
+	}
+	if (changed && kura_fs_sync_dir(path) != 0)
+		return kura_error_sys(err, KURA_EIO, "syncing %s", path);
+	return 0;
+}
+
+/* Puts the index built in fresh in place of live: one exchange of the two
+ * folders when the file system can, so that there is always a whole index. */
+static int swap_in(const char *path, const char *live, const char *fresh, kura_error *err)
+{
+	char old[4096];
+	snprintf(old, sizeof old, "%s/index.old", path);
+	struct stat sb;
+	int rc = -1;
+	if (lstat(live, &sb) != 0)
+		rc = rename(fresh, live);
+	else if ((rc = renameat2(AT_FDCWD, fresh, AT_FDCWD, live, RENAME_EXCHANGE)) != 0 &&
+		 (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP))
+		rc = rename(live, old) != 0 || rename(fresh, live) != 0 ? -1 : 0;
+	if (rc != 0 || kura_fs_sync_dir(path) != 0)
+		return kura_error_sys(err, KURA_EIO, "putting the rebuilt index in place");
+	return kura_rebuild_tidy(path, err); /* the replaced index */
+}
+
+static void print_lost(void *ud, const char *what, const char *id, uint32_t segno, uint64_t offset)
+{
+	(void)ud;
+	if (strcmp(what, "object record") == 0)
+		fprintf(stderr, "kura:   lost: object %s (its object record at segment %08u offset %llu): not indexed\n", id,
+			segno, (unsigned long long)offset);
+	else if (strcmp(what, "content") == 0)
+		fprintf(stderr, "kura:   lost: the content of object %s (segment %08u offset %llu): it cannot be read\n", id,
+			segno, (unsigned long long)offset);
+	else
+		fprintf(stderr, "kura:   lost: %s %s (segment %08u offset %llu)%s\n", what, id, segno,
+			(unsigned long long)offset,
+			strcmp(what, "evidence record") == 0 ? ": the objects it concerns lose its time-stamps (a lost seal "
+							       "leaves them waiting for a new, later one)" : "");
+}
+
+/* Segments the replaced index knew that are gone. */
+static int missing_segments(struct applier *a, const uint32_t *segs, size_t nsegs, kura_error *err)
+{
+	const uint32_t *known;
+	const uint64_t *ends;
+	size_t n = kura_places_segments(a->old, &known, &ends);
+	int rc = 0;
+	for (size_t i = 0, j = 0; i < n && rc == 0; i++) {
+		while (j < nsegs && segs[j] < known[i])
+			j++;
+		if (j == nsegs || segs[j] != known[i])
+			rc = add_lost(a, known[i], KURA_SEGMENT_FILE_HEADER, ends[i], "the segment file is missing", err);
+	}
+	return rc;
+}
+
+/* Scans one segment into the new index; *end: where its committed part ends now. */
+static int reindex_segment(struct applier *a, const char *segdir, uint32_t segno, uint64_t *end, kura_error *err)
+{
+	uint64_t size = 0, valid_end = 0, committed = kura_places_committed_end(a->old, segno);
+	segment_size(segdir, segno, &size);
+	a->reached = 0;
+	a->torn = 0;
+	int rc = kura_segment_scan(segdir, segno, 0, 0, &reindex_ops, a, &valid_end, err);
+	if (rc == KURA_EVERIFY && a->last && size < KURA_SEGMENT_FILE_HEADER && committed == 0) {
+		*end = 0; /* a roll cut short by a crash: the segment starts over */
+		return 0;
+	}
+	if (rc == KURA_EVERIFY) { /* shorter than its file header */
+		valid_end = 0;
+		rc = add_lost(a, segno, 0, committed > size ? committed : size, err ? err->message : "bad file header", err);
+	}
+	if (rc != 0)
+		return rc;
+	a->reached = valid_end > a->reached ? valid_end : a->reached;
+	if (committed > a->reached && !a->torn)
+		rc = add_lost(a, segno, a->reached, committed, "missing: the segment ends before the end it was committed "
+							     "with (it was cut short)", err);
+	/* damaged bytes at the end that are not an unfinished write are kept: new
+	 * records go after them, and scrub keeps reporting them */
+	*end = a->torn ? valid_end : size > valid_end && valid_end > 0 ? size : valid_end;
+	return rc;
+}
+
+/* The replaced index, read-only, if there is one that opens. */
+static kura_index *open_replaced(const char *live)
+{
+	struct stat sb;
+	kura_index *ix = NULL;
+	if (stat(live, &sb) != 0)
+		return NULL;
+	kura_error e = {0};
+	if (kura_index_open(&ix, live, KURA_INDEX_READONLY, &e) != 0) {
+		fprintf(stderr, "kura: the index in place cannot be read (%s): damaged records cannot be skipped, and what "
+			"they held cannot be named\n", e.message);
+		return NULL;
+	}
+	return ix;
+}
+
 int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, kura_error *err)
 {
 	kura_store *st = NULL;
@@ -297,19 +482,15 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	if (rc != 0)
 		return rc;
 	const char *segdir = kura_store_segdir(st);
-	char live[4096], fresh[4096], old[4096];
+	char live[4096], fresh[4096];
 	snprintf(live, sizeof live, "%s/index", path);
 	snprintf(fresh, sizeof fresh, "%s/index.rebuild", path);
-	snprintf(old, sizeof old, "%s/index.old", path);
 	uint32_t *segs = NULL;
 	size_t nsegs = 0;
-	uint64_t total = 0, size;
+	uint64_t total = 0, size, last_end = 0;
 	struct applier a = {0};
-	if (kura_fs_remove_tree(fresh) != 0) {
-		rc = kura_error_sys(err, KURA_EIO, "removing %s", fresh);
-		goto out;
-	}
-	if ((rc = kura_segment_list(&segs, &nsegs, segdir, err)) != 0)
+	kura_index *replaced = NULL;
+	if ((rc = kura_rebuild_tidy(path, err)) != 0 || (rc = kura_segment_list(&segs, &nsegs, segdir, err)) != 0)
 		goto out;
 	if (nsegs == 0) {
 		rc = kura_error_set(err, KURA_EIO, "%s has no segments: nothing to rebuild the index from", path);
@@ -318,62 +499,49 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	for (size_t i = 0; i < nsegs; i++)
 		if (segment_size(segdir, segs[i], &size) == 0)
 			total += size;
-	if ((rc = kura_index_open(&a.ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
-	    (rc = kura_index_batch_new(&a.b, err)) != 0)
+	replaced = open_replaced(live);
+	a.reindexing = 1;
+	if ((rc = kura_places_new(&a.old, replaced, err)) != 0 ||
+	    (rc = kura_index_open(&a.ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
+	    (rc = kura_index_batch_new(&a.b, err)) != 0 || (rc = missing_segments(&a, segs, nsegs, err)) != 0)
 		goto out;
 	a.progress = kura_progress_new("reindex", total);
-	uint64_t last_end = 0;
 	for (size_t i = 0; i < nsegs && rc == 0; i++) {
-		int last = i + 1 == nsegs;
-		rc = kura_segment_scan(segdir, segs[i], 0, 0, &reindex_ops, &a, &last_end, err);
-		if (rc == KURA_EVERIFY) {
-			/* the segment's own header is bad: only a roll cut short by a crash
-			 * (fewer than 16 bytes) may start over; anything else is damage */
-			if (last && segment_size(segdir, segs[i], &size) == 0 && size < KURA_SEGMENT_FILE_HEADER) {
-				last_end = 0;
-			} else {
-				fprintf(stderr, "kura: segment %08u: %s; its records were not indexed: restore it from a copy\n",
-					segs[i], err ? err->message : "bad file header");
-				a.damaged++;
-				last_end = segment_size(segdir, segs[i], &size) == 0 ? size : 0;
-			}
-			rc = 0;
-		}
-		int torn = last && a.last_damage_why[0] && a.last_damage_seg == segs[i] && a.last_damage_unfinished;
-		if (torn) {
-			fprintf(stderr, "kura: the end of segment %08u holds an unfinished write (from a crash); it will be cut off\n",
-				segs[i]);
-			a.last_damage_why[0] = '\0';
-		}
-		report_damage(&a);
-		/* damaged bytes at the end that are not an unfinished write are kept: new
-		 * records go after them, and scrub keeps reporting them */
-		if (last && !torn && rc == 0 && segment_size(segdir, segs[i], &size) == 0 && size > last_end && last_end > 0)
-			last_end = size;
+		a.last = i + 1 == nsegs;
+		rc = reindex_segment(&a, segdir, segs[i], &last_end, err);
 		if (segment_size(segdir, segs[i], &size) == 0) {
 			a.done_before += size;
-			if (!last) /* as it is now: reindex accepts what scrub reported */
+			if (!a.last) /* as it is now: reindex accepts what it reported */
 				kura_index_batch_put_sealed_size(a.b, segs[i], size);
 		}
 	}
+	/* the last record, adopted without its evidence record: lost if it was committed */
+	if (a.held.json && kura_places_committed_end(a.old, a.held.segno) > a.held.offset)
+		lose_held(&a);
+	if (rc == 0)
+		rc = kura_places_name_lost(a.old, a.lost, a.nlost, print_lost, NULL, err);
 	if (rc == 0) {
 		kura_index_batch_put_state(a.b, segs[nsegs - 1], last_end);
 		rc = kura_index_write(a.ix, a.b, 1, err);
 	}
 	kura_index_close(a.ix);
 	a.ix = NULL;
-	if (rc == 0) {
-		if (kura_fs_remove_tree(old) != 0 || (rename(live, old) != 0 && errno != ENOENT) ||
-		    rename(fresh, live) != 0 || kura_fs_sync_dir(path) != 0 || kura_fs_remove_tree(old) != 0)
-			rc = kura_error_sys(err, KURA_EIO, "putting the rebuilt index in place");
-	}
+	kura_places_free(a.old);
+	a.old = NULL;
+	kura_index_close(replaced);
+	replaced = NULL;
+	if (rc == 0)
+		rc = swap_in(path, live, fresh, err);
 	*objects = a.objects;
 	*damaged = a.damaged;
 out:
 	kura_progress_free(a.progress);
 	kura_index_close(a.ix);
 	applier_free(&a);
+	kura_index_close(replaced);
 	free(segs);
+	if (rc != 0)
+		kura_fs_remove_tree(fresh);
 	kura_store_close(st);
 	return rc;
 }

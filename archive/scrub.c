@@ -4,13 +4,16 @@
  * decompressed and its SHA-256 recomputed. Then every object in the index must
  * point at a good object record and a good blob, or it is reported as damaged with
  * the place (segment, offset) and the reason. Damage that no object depends on
- * (an orphaned blob, say) is reported too, without an ID. Only the committed part
+ * (an orphaned blob, say) is reported too, without an ID. Past a record whose
+ * header is damaged, the walk goes on only at a record start the index knows
+ * (RESYNC RULE, archive/segment.c). Only the committed part
  * of the last segment is read: bytes past it belong to a write still in progress. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "archive/blob.h"
+#include "archive/places.h"
 #include "archive/store_impl.h"
 #include "common/hex.h"
 #include "common/progress.h"
@@ -37,6 +40,7 @@ struct scrub {
 	uint64_t done_before;
 	kura_progress *progress;
 	uint64_t records;
+	kura_places *places; /* the record starts the index knows (RESYNC RULE) */
 };
 
 static int grow(void **arr, size_t *cap, size_t n, size_t elem, kura_error *err)
@@ -104,10 +108,18 @@ static int on_record(void *ud, const kura_record_info *info, kura_error *err)
 	return rc;
 }
 
-static int on_damage(void *ud, uint32_t segno, uint64_t offset, const char *why, int unfinished, kura_error *err)
+static int on_damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, const char *why, int unfinished,
+		     kura_error *err)
 {
+	(void)end;
 	(void)unfinished; /* inside the committed part, even an unfinished write is damage */
 	return add_bad(ud, segno, offset, why, err);
+}
+
+static int on_boundary(void *ud, uint32_t segno, uint64_t offset, uint64_t *next)
+{
+	struct scrub *s = ud;
+	return kura_places_next(s->places, segno, offset, next);
 }
 
 static void on_progress(void *ud, uint64_t bytes)
@@ -200,6 +212,8 @@ int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damag
 		rc = kura_segment_list(&segs, &nsegs, segdir, err);
 	if (rc == 0)
 		rc = kura_blob_checker_new(&s.checker, err);
+	if (rc == 0)
+		rc = kura_places_new(&s.places, kura_store_index(st), err);
 	if (rc != 0)
 		goto out;
 	for (size_t i = 0; i < nsegs; i++) {
@@ -209,7 +223,7 @@ int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damag
 			total += segs[i] == last_seg ? last_end : (uint64_t)sb.st_size;
 	}
 	s.progress = kura_progress_new("scrub", total);
-	static const kura_scan_ops ops = {on_body, on_record, on_damage, on_progress};
+	static const kura_scan_ops ops = {on_body, on_record, on_damage, on_progress, on_boundary};
 	for (size_t i = 0; i < nsegs && segs[i] <= last_seg; i++) {
 		uint64_t end;
 		rc = kura_segment_scan(segdir, segs[i], 0, segs[i] == last_seg ? last_end : 0, &ops, &s, &end, err);
@@ -239,6 +253,7 @@ int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damag
 out:
 	kura_progress_free(s.progress);
 	kura_blob_checker_free(s.checker);
+	kura_places_free(s.places);
 	free(s.good);
 	free(s.bad);
 	free(s.bad_claimed);

@@ -20,6 +20,19 @@
  *   exact end of what was written completely: the torn tail, if any, follows it.
  * - Segments roll at a size limit (checked between records only) and the old one
  *   is synced before the new one is created; a torn tail can only be in the last.
+ *
+ * RESYNC RULE (reading past damage: scrub, reindex)
+ * A record body may hold any bytes, including a perfect record with a made-up ID
+ * and date (a stored document can be one). A scan therefore only ever reads a
+ * record at a proven record boundary: the first record after the file header,
+ * the end of a record whose header checks (its header CRC vouches for its
+ * length, even when its body is damaged), or a record start that the store's
+ * index knows (ops->boundary: the index was written by kura from its own write
+ * positions, which no document's bytes can change). It never searches for
+ * records. When a header does not check and no later boundary is known, the
+ * rest of the segment is reported as one damaged range and nothing in it is
+ * read. Recovery at open reports nothing and stops at the first bad record: what
+ * follows is past the committed end and was never acknowledged.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -84,7 +97,7 @@ static int open_segment(kura_segment_writer *w, uint32_t segno, uint64_t end, ku
 		return kura_error_set(err, KURA_EINPUT, "store path too long");
 	int fd;
 	if (end == 0) {
-		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return kura_error_sys(err, KURA_EIO, "creating segment %s", path);
 		unsigned char hdr[KURA_SEGMENT_FILE_HEADER];
@@ -99,7 +112,7 @@ static int open_segment(kura_segment_writer *w, uint32_t segno, uint64_t end, ku
 		}
 		end = KURA_SEGMENT_FILE_HEADER;
 	} else {
-		fd = open(path, O_RDWR | O_CLOEXEC);
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
 		struct stat st;
@@ -110,8 +123,9 @@ static int open_segment(kura_segment_writer *w, uint32_t segno, uint64_t end, ku
 		if ((uint64_t)st.st_size < end) {
 			close(fd);
 			return kura_error_set(err, KURA_EIO,
-					      "segment %s is shorter (%lld bytes) than its committed end (%llu): "
-					      "the store is damaged; run kura scrub",
+					      "segment %s is shorter (%lld bytes) than its committed end (%llu): the store "
+					      "is damaged; restore the segment from a copy, or see what is lost with kura "
+					      "scrub and accept the loss with kura reindex",
 					      path, (long long)st.st_size, (unsigned long long)end);
 		}
 		if ((uint64_t)st.st_size > end && (ftruncate(fd, (off_t)end) != 0 || fdatasync(fd) != 0)) {
@@ -390,31 +404,12 @@ static int relay_body(void *ud, uint64_t off, const unsigned char *p, size_t n, 
 	return r->ops->body(r->ud, r->info, off, p, n, err);
 }
 
-/* Finds the next offset after off where a valid record header starts. */
-static uint64_t resync(int fd, uint32_t segno, uint64_t off, uint64_t size)
-{
-	unsigned char buf[65536];
-	for (uint64_t pos = off + 1; pos + KURA_RECORD_HEADER <= size;) {
-		size_t got;
-		if (kura_fs_pread_full(fd, buf, sizeof buf, pos, &got) != 0 || got < 4)
-			break;
-		for (size_t i = 0; i + 4 <= got; i++) {
-			if (memcmp(buf + i, REC_MAGIC, 4) == 0) {
-				kura_record_info info;
-				if (kura_record_read_header(&info, fd, segno, pos + i, size, NULL) == 0)
-					return pos + i;
-			}
-		}
-		pos += got - 3;
-	}
-	return size;
-}
-
 enum header_kind { HEADER_BAD, HEADER_UNFINISHED, HEADER_SIZED };
 
 /* What a header that failed its checks still says: a placeholder or a record cut
  * off by the end of the file is an unfinished write; a good header with a body
- * that does not check gives at least the record's length. */
+ * that does not check gives at least the record's length; anything else (bad
+ * magic, bad header CRC) gives nothing: its length is unknown (RESYNC RULE). */
 static enum header_kind classify(int fd, uint64_t off, uint64_t size, uint64_t *len)
 {
 	unsigned char h[KURA_RECORD_HEADER];
@@ -436,42 +431,72 @@ static enum header_kind classify(int fd, uint64_t off, uint64_t size, uint64_t *
 	return HEADER_SIZED;
 }
 
-int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
-		      void *ud, uint64_t *valid_end, kura_error *err)
+/* A bad record at off (why) told to ops->damage; *next is where the walk goes
+ * on, 0 when it ends (RESYNC RULE). */
+static int on_bad_record(int fd, uint32_t segno, uint64_t off, uint64_t size, const char *why,
+			 const kura_scan_ops *ops, void *ud, uint64_t *next, kura_error *err)
 {
-	char path[4096];
-	if (kura_segment_path(path, sizeof path, segdir, segno) != 0)
-		return kura_error_set(err, KURA_EINPUT, "store path too long");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
-	struct stat st;
-	int rc = 0;
-	if (fstat(fd, &st) != 0) {
-		rc = kura_error_sys(err, KURA_EIO, "stat %s", path);
-		goto out;
+	uint64_t len = 0, known = 0;
+	enum header_kind kind = classify(fd, off, size, &len);
+	char text[512];
+	if (kind == HEADER_SIZED) {
+		*next = off + KURA_RECORD_OVERHEAD + len;
+		return ops->damage(ud, segno, off, *next, why, 0, err);
 	}
+	/* the length is unknown: only a record start the index knows is a boundary */
+	int proven = ops->boundary && ops->boundary(ud, segno, off, &known) == 1 && known > off && known < size;
+	*next = proven ? known : 0;
+	if (proven)
+		snprintf(text, sizeof text, "%s; skipped up to the next record the index knows", why);
+	else if (kind == HEADER_UNFINISHED)
+		snprintf(text, sizeof text, "%s", why);
+	else
+		snprintf(text, sizeof text, "%s; the record's length is unknown, and no record after it in this segment "
+			 "can be told apart from bytes of a document, so none is read", why);
+	return ops->damage(ud, segno, off, proven ? known : size, text, kind == HEADER_UNFINISHED && !proven, err);
+}
+
+/* Checks a segment's file header. With damage reporting, a damaged header is
+ * reported and the records after it are read all the same (they prove
+ * themselves); a good header of another format version is refused either way. */
+static int check_file_header(int fd, uint32_t segno, uint64_t size, const kura_scan_ops *ops, void *ud,
+			     kura_error *err)
+{
+	unsigned char fh[KURA_SEGMENT_FILE_HEADER];
+	size_t got;
+	kura_record_info info;
+	if (kura_fs_pread_full(fd, fh, sizeof fh, 0, &got) != 0)
+		return kura_error_sys(err, KURA_EIO, "reading segment %08u", segno);
+	if (got < sizeof fh)
+		return kura_error_set(err, KURA_EVERIFY, "segment %08u is shorter than its file header", segno);
+	int magic = memcmp(fh, FILE_MAGIC, 8) == 0, number = get_u32(fh + 12) == segno;
+	int version = get_u32(fh + 8) == FORMAT_VERSION;
+	if (magic && number && version)
+		return 0;
+	if (magic && number && size > KURA_SEGMENT_FILE_HEADER &&
+	    kura_record_read_header(&info, fd, segno, KURA_SEGMENT_FILE_HEADER, size, NULL) != 0)
+		return kura_error_set(err, KURA_EINPUT, "segment %08u has segment format %u; this kura reads format %u",
+				      segno, get_u32(fh + 8), FORMAT_VERSION);
+	if (!ops->damage)
+		return kura_error_set(err, KURA_EVERIFY, "segment %08u is not kura segment %u (bad file header)", segno, segno);
+	return ops->damage(ud, segno, 0, KURA_SEGMENT_FILE_HEADER,
+			   "segment file header damaged (its records are read all the same)", 0, err);
+}
+
+int kura_segment_scan_fd(int fd, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops, void *ud,
+			 uint64_t *valid_end, kura_error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return kura_error_sys(err, KURA_EIO, "stat of segment %08u", segno);
 	uint64_t size = (uint64_t)st.st_size;
 	if (to && to < size)
 		size = to;
-	unsigned char fh[KURA_SEGMENT_FILE_HEADER];
-	size_t got;
-	if (kura_fs_pread_full(fd, fh, sizeof fh, 0, &got) != 0) {
-		rc = kura_error_sys(err, KURA_EIO, "reading %s", path);
-		goto out;
-	}
-	if (got < sizeof fh || memcmp(fh, FILE_MAGIC, 8) != 0 || get_u32(fh + 12) != segno) {
-		rc = kura_error_set(err, KURA_EVERIFY, "%s is not kura segment %u (bad file header)", path, segno);
-		goto out;
-	}
-	if (get_u32(fh + 8) != FORMAT_VERSION) {
-		rc = kura_error_set(err, KURA_EINPUT, "%s has segment format %u; this kura reads format %u",
-				    path, get_u32(fh + 8), FORMAT_VERSION);
-		goto out;
-	}
 	uint64_t off = from < KURA_SEGMENT_FILE_HEADER ? KURA_SEGMENT_FILE_HEADER : from;
 	*valid_end = off;
-	while (off < size) {
+	/* recovery reads only past the committed end: the file header before it is scrub's business */
+	int rc = ops->damage || from <= KURA_SEGMENT_FILE_HEADER ? check_file_header(fd, segno, size, ops, ud, err) : 0;
+	while (rc == 0 && off < size) {
 		kura_record_info info;
 		kura_error why;
 		int bad = kura_record_read_header(&info, fd, segno, off, size, &why);
@@ -482,31 +507,35 @@ int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_
 		if (bad == KURA_EVERIFY) {
 			if (!ops->damage)
 				break; /* recovery: the torn tail starts here */
-			uint64_t len = 0;
-			enum header_kind kind = classify(fd, off, size, &len);
-			if ((rc = ops->damage(ud, segno, off, why.message, kind == HEADER_UNFINISHED, err)) != 0)
-				goto out;
-			if (kind == HEADER_UNFINISHED)
-				break; /* nothing after an unfinished write was ever written completely */
-			/* never look for records inside a record of known length (a document
-			 * may contain bytes that look like one) */
-			off = kind == HEADER_SIZED ? off + KURA_RECORD_OVERHEAD + len : resync(fd, segno, off, size);
+			if ((rc = on_bad_record(fd, segno, off, size, why.message, ops, ud, &off, err)) != 0 || off == 0)
+				break;
 			continue;
 		}
 		if (bad != 0) {
 			if (err)
 				*err = why;
-			rc = bad;
-			goto out;
+			return bad;
 		}
 		if (ops->record && (rc = ops->record(ud, &info, err)) != 0)
-			goto out;
+			break;
 		off += KURA_RECORD_OVERHEAD + info.body_len;
 		*valid_end = off;
 		if (ops->progress)
 			ops->progress(ud, off);
 	}
-out:
+	return rc;
+}
+
+int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
+		      void *ud, uint64_t *valid_end, kura_error *err)
+{
+	char path[4096];
+	if (kura_segment_path(path, sizeof path, segdir, segno) != 0)
+		return kura_error_set(err, KURA_EINPUT, "store path too long");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
+	int rc = kura_segment_scan_fd(fd, segno, from, to, ops, ud, valid_end, err);
 	close(fd);
 	return rc;
 }

@@ -3,7 +3,8 @@
  * A writer appends records through a buffer and makes them durable with
  * kura_segment_writer_sync(); a scanner walks records in order, verifying each
  * one completely, and either stops at the first bad one (recovery: that is the
- * torn tail) or reports it and resynchronises (scrub). */
+ * torn tail) or reports it and goes on at the next proven record boundary
+ * (scrub, reindex). */
 #ifndef KURA_SEGMENT_H
 #define KURA_SEGMENT_H
 
@@ -92,26 +93,38 @@ int kura_record_read_body(int fd, const kura_record_info *info, kura_record_body
 int kura_record_check_body(const unsigned char *body, const unsigned char *trailer, const kura_record_info *info,
 			   kura_record_body_fn fn, void *ud, kura_error *err);
 
-/* A whole-segment walk. body (optional) sees each record's body as it is read;
- * record is called once the record has verified completely. damage NULL means
- * recovery mode: stop at the first bad record. Otherwise damage is told about it:
- * unfinished (1) for a write that never completed (a placeholder header, or a
- * record cut off by the end of the file), after which the walk ends; otherwise
- * the walk goes on after the record when its header gives its length, or at the
- * next good record header. */
+/* A whole-segment walk (RESYNC RULE in segment.c). body (optional) sees each
+ * record's body as it is read; record is called once the record has verified
+ * completely. damage NULL means recovery mode: stop at the first bad record.
+ * Otherwise damage is told about each bad range [offset, end): unfinished (1) for
+ * a write that never completed (a placeholder header, or a record cut off by the
+ * end of the file), after which the walk ends; otherwise the walk goes on at end
+ * when end is a proven record boundary (the end of a record whose header checks,
+ * or a record start that boundary, optional, knows: it returns 1 and sets *next
+ * to the first record start after offset in segment segno), and ends when end is
+ * the end of the segment. A damaged file header is reported as [0, 16) and the
+ * records after it are read all the same. */
 typedef struct kura_scan_ops {
 	int (*body)(void *ud, const kura_record_info *info, uint64_t body_off, const unsigned char *p,
 		    size_t n, kura_error *err);
 	int (*record)(void *ud, const kura_record_info *info, kura_error *err);
-	int (*damage)(void *ud, uint32_t segno, uint64_t offset, const char *why, int unfinished, kura_error *err);
+	int (*damage)(void *ud, uint32_t segno, uint64_t offset, uint64_t end, const char *why, int unfinished,
+		      kura_error *err);
 	void (*progress)(void *ud, uint64_t bytes_done);
+	int (*boundary)(void *ud, uint32_t segno, uint64_t offset, uint64_t *next);
 } kura_scan_ops;
 
 /* Walks segment segno from offset from (0: the first record) up to offset to
  * (0: its end). *valid_end is where the last good record ends: in recovery mode,
- * where the tail is torn. */
+ * where the tail is torn. KURA_EVERIFY when the file is shorter than its header
+ * (or, in recovery mode from the start of the file, its header is bad). */
 int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
 		      void *ud, uint64_t *valid_end, kura_error *err);
+
+/* The same walk over an open file (or memory: memfd_create) holding segment
+ * segno; the record reader that recovery, reindex and scrub use. fd stays open. */
+int kura_segment_scan_fd(int fd, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops, void *ud,
+			 uint64_t *valid_end, kura_error *err);
 
 /* Lists the segment numbers present (sorted); *out is malloc'd, caller frees. */
 int kura_segment_list(uint32_t **out, size_t *count, const char *segdir, kura_error *err);

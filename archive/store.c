@@ -29,6 +29,7 @@
 #include "archive/store_impl.h"
 #include "kura/clock.h"
 #include "common/fsutil.h"
+#include "common/safefs.h"
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
@@ -52,6 +53,9 @@ struct kura_store {
 	size_t ntsa_urls;
 	kura_blob_reader *reader; /* made by the first read */
 	kura_subject_list *subjects; /* made by the first seal lookup */
+	char *group;              /* config.json's "group", or NULL */
+	mode_t old_umask;         /* restored by close when umask_set */
+	int umask_set;
 };
 
 kura_index *kura_store_index(kura_store *st) { return st->ix; }
@@ -90,7 +94,21 @@ static int dir_is_empty(const char *path)
 	return empty;
 }
 
+static int init_files(const char *path, const kura_init_options *opts, kura_error *err);
+
 int kura_store_init(const char *path, const kura_init_options *opts, kura_error *err)
+{
+	gid_t gid = 0;
+	const char *group = opts ? opts->group : NULL;
+	if (group && kura_store_files_group(&gid, group, err) != 0)
+		return KURA_EINPUT;
+	mode_t old = umask(group ? 027 : 077); /* see store_files.c */
+	int rc = init_files(path, opts, err);
+	umask(old);
+	return rc;
+}
+
+static int init_files(const char *path, const kura_init_options *opts, kura_error *err)
 {
 	const char *hash = opts && opts->hash ? opts->hash : "sha256";
 	if (strcmp(hash, "sha256") != 0 && strcmp(hash, "sha384") != 0 && strcmp(hash, "sha512") != 0)
@@ -115,15 +133,22 @@ int kura_store_init(const char *path, const kura_init_options *opts, kura_error 
 	if (stat(path, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return kura_error_set(err, KURA_EINPUT, "%s exists and is not a folder", path);
-		if (!dir_is_empty(path))
+		if (!dir_is_empty(path) && !kura_store_files_init_leftovers(path))
 			return kura_error_set(err, KURA_EINPUT,
 					      "%s is not empty and not a kura store; choose an empty or new folder", path);
+		if (!dir_is_empty(path) && kura_store_files_clear_leftovers(path) != 0) /* an interrupted init: start again */
+			return kura_error_sys(err, KURA_EIO, "clearing what an interrupted kura init left in %s", path);
 	} else if (errno != ENOENT) {
 		return kura_error_sys(err, KURA_EINPUT, "cannot use %s", path);
-	} else if (mkdir(path, 0755) != 0) {
+	} else if (mkdir(path, 0700) != 0) {
 		return kura_error_sys(err, errno == ENOENT || errno == EACCES ? KURA_EINPUT : KURA_EIO,
 				      "creating %s", path);
 	}
+	const char *group = opts ? opts->group : NULL;
+	gid_t gid = 0;
+	if ((group && (kura_store_files_group(&gid, group, err) != 0 || chown(path, (uid_t)-1, gid) != 0)) ||
+	    chmod(path, group ? 02750 : 0700) != 0)
+		return kura_error_sys(err, KURA_EIO, "setting the owner and mode of %s", path);
 
 	int64_t now;
 	int rc = kura_clock_now(&now, err);
@@ -161,6 +186,8 @@ int kura_store_init(const char *path, const kura_init_options *opts, kura_error 
 		json_array_append_new(urls, json_string(opts->tsa_urls[i]));
 	json_t *cfg = json_pack("{s:i, s:s, s:I, s:i, s:s, s:o}", "format", 1, "hash", hash, "segment_size",
 				(json_int_t)segsize, "zstd_level", level, "created", created, "tsa_urls", urls);
+	if (cfg && group)
+		json_object_set_new(cfg, "group", json_string(group));
 	char *text = cfg ? json_dumps(cfg, JSON_INDENT(2)) : NULL;
 	json_decref(cfg);
 	if (!text)
@@ -211,9 +238,12 @@ static int read_config(kura_store *st, kura_error *err)
 	json_int_t segsize = 0;
 	int level = 0;
 	int rc = 0;
-	json_t *urls = json_object_get(cfg, "tsa_urls");
+	json_t *urls = json_object_get(cfg, "tsa_urls"), *group = json_object_get(cfg, "group");
+	if (group && json_is_string(group))
+		st->group = strdup(json_string_value(group));
 	if (json_unpack(cfg, "{s:s, s:I, s:i}", "hash", &hash, "segment_size", &segsize, "zstd_level", &level) != 0 ||
-	    !kura_hash_by_name(hash) || segsize < 4096 || level < 1 || level > 19 || (urls && !json_is_array(urls)))
+	    !kura_hash_by_name(hash) || segsize < 4096 || level < 1 || level > 19 || (urls && !json_is_array(urls)) ||
+	    (group && !json_is_string(group)))
 		rc = kura_error_set(err, KURA_EIO, "%s has missing or bad settings; the store's configuration is damaged", p);
 	else {
 		snprintf(st->hash, sizeof st->hash, "%s", hash);
@@ -229,12 +259,25 @@ static int read_config(kura_store *st, kura_error *err)
 	return rc;
 }
 
+static void clear_config(kura_store *st)
+{
+	for (size_t i = 0; i < st->ntsa_urls; i++)
+		free(st->tsa_urls[i]);
+	free(st->tsa_urls);
+	free(st->group);
+	st->tsa_urls = NULL;
+	st->ntsa_urls = 0;
+	st->group = NULL;
+}
+
 static int take_lock(kura_store *st, kura_error *err)
 {
 	char p[4096];
 	if (join(p, sizeof p, st->path, "lock", err) != 0)
 		return KURA_EINPUT;
-	st->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	st->lockfd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (st->lockfd < 0 && errno == ELOOP)
+		return kura_error_set(err, KURA_EIO, "%s is a symbolic link: %s", p, KURA_SAFEFS_LINK_ADVICE);
 	if (st->lockfd < 0)
 		return kura_error_sys(err, KURA_EIO, "opening %s", p);
 	if (flock(st->lockfd, LOCK_EX | LOCK_NB) != 0) {
@@ -262,6 +305,8 @@ static int open_config(kura_store **out, const char *path, kura_error *err)
 	}
 	sprintf(st->segdir, "%s/segments", path);
 	int rc = read_config(st, err);
+	if (rc == 0)
+		rc = kura_store_files_check(path, err);
 	if (rc != 0) {
 		kura_store_close(st);
 		return rc;
@@ -302,7 +347,17 @@ static int check_segment_sizes(kura_store *st, kura_error *err)
 int kura_store_open_locked(kura_store **out, const char *path, kura_error *err)
 {
 	int rc = open_config(out, path, err);
-	if (rc == 0 && (rc = take_lock(*out, err)) != 0) {
+	if (rc != 0)
+		return rc;
+	if ((rc = take_lock(*out, err)) == 0) {
+		(*out)->umask_set = 1;
+		rc = kura_store_files_private(&(*out)->old_umask, path, (*out)->group, err);
+	}
+	if (rc == 0 && (rc = kura_store_files_finish(path, err)) > 0) { /* config.json may have changed */
+		clear_config(*out);
+		rc = read_config(*out, err);
+	}
+	if (rc != 0) {
 		kura_store_close(*out);
 		*out = NULL;
 	}
@@ -317,7 +372,9 @@ int kura_store_open(kura_store **out, const char *path, int mode, kura_error *er
 		return rc;
 	char p[4096];
 	struct stat sb;
-	if ((rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
+	if (mode == KURA_STORE_WRITE)
+		rc = kura_rebuild_tidy(path, err);
+	if (rc == 0 && (rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
 		rc = kura_error_set(err, KURA_EIO, "%s has no index; rebuild it with kura reindex %s", path, path);
 	if (rc == 0)
 		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);
@@ -355,9 +412,9 @@ void kura_store_close(kura_store *st)
 	kura_subject_list_free(st->subjects);
 	if (st->lockfd >= 0)
 		close(st->lockfd); /* releases the flock */
-	for (size_t i = 0; i < st->ntsa_urls; i++)
-		free(st->tsa_urls[i]);
-	free(st->tsa_urls);
+	if (st->umask_set)
+		umask(st->old_umask);
+	clear_config(st);
 	free(st->path);
 	free(st->segdir);
 	free(st);
@@ -422,6 +479,12 @@ int kura_store_rollback(kura_store *st, kura_error *err)
 
 int kura_store_set_tsa_urls(kura_store *st, const char *const *urls, size_t n, kura_error *err)
 {
+	return kura_store_set_tsa_urls_with(st, urls, n, NULL, NULL, err);
+}
+
+int kura_store_set_tsa_urls_with(kura_store *st, const char *const *urls, size_t n, const char *file,
+				 const char *file_text, kura_error *err)
+{
 	if (!st->w)
 		return kura_error_set(err, KURA_EINTERNAL, "changing the configuration needs a store opened for writing");
 	char p[4096];
@@ -447,10 +510,13 @@ int kura_store_set_tsa_urls(kura_store *st, const char *const *urls, size_t n, k
 		goto out;
 	}
 	json_object_set(cfg, "tsa_urls", to);
-	if (!(text = json_dumps(cfg, JSON_INDENT(2))) || kura_fs_write_file_atomic(p, text, strlen(text), 0644) != 0) {
-		rc = kura_error_sys(err, KURA_EIO, "writing %s", p);
+	if (!(text = json_dumps(cfg, JSON_INDENT(2)))) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		goto out;
 	}
+	const char *names[] = {"config.json", file}, *texts[] = {text, file_text};
+	if ((rc = kura_store_files_write_together(st->path, names, texts, file ? 2 : 1, err)) != 0)
+		goto out;
 	json_t *detail = json_pack("{s:O, s:O}", "from", from, "to", to);
 	rc = kura_store_audit(st, "tsa-urls", detail, err);
 	json_decref(detail);
@@ -468,6 +534,13 @@ out:
 	json_decref(from);
 	json_decref(to);
 	return rc;
+}
+
+int kura_store_write_file(kura_store *st, const char *rel, const void *buf, size_t n, kura_error *err)
+{
+	if (!st->w)
+		return kura_error_set(err, KURA_EINTERNAL, "writing %s needs a store opened for writing", rel);
+	return kura_store_files_write(st->path, rel, buf, n, err);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -726,4 +799,33 @@ int kura_store_reader_digests(unsigned char *out, size_t *count, size_t max, kur
 			      const EVP_MD *md, kura_error *err)
 {
 	return group_digests(out, count, max, r->st, &r->blob, object, md, 1, err);
+}
+
+/* The object's record in its segment, checked against the index's copy. */
+static int check_record(kura_store *st, kura_blob_reader **reader, const char *id, kura_error *err)
+{
+	char canon[KURA_ID_CHARS + 1];
+	kura_index_object o = {0};
+	int rc = kura_id_parse(canon, id, err);
+	if (rc == 0)
+		rc = kura_index_get_object(st->ix, canon, &o, err);
+	if (rc == 0 && !*reader)
+		rc = kura_blob_reader_new(reader, st->segdir, err);
+	if (rc == 0)
+		rc = kura_blob_reader_check_record(*reader, o.segno, o.offset, KURA_RECORD_OBJECT, o.json, o.json_len, err);
+	kura_index_object_clear(&o);
+	if (rc == KURA_EVERIFY)
+		kura_error_wrap(err, "the object record of %s is damaged (run kura scrub; restore the segment from a copy)",
+				canon);
+	return rc;
+}
+
+int kura_store_check_record(kura_store *st, const char *id, kura_error *err)
+{
+	return check_record(st, &st->reader, id, err);
+}
+
+int kura_store_reader_check_record(kura_store_reader *r, const char *id, kura_error *err)
+{
+	return check_record(r->st, &r->blob, id, err);
 }

@@ -2,6 +2,8 @@
 #ifndef KURA_STORE_IMPL_H
 #define KURA_STORE_IMPL_H
 
+#include <sys/types.h>
+
 #include "archive/segment.h"
 #include "index/index.h"
 #include "kura/store.h"
@@ -36,8 +38,36 @@ void kura_subject_list_free(kura_subject_list *l);
  * (for rebuilding it). */
 int kura_store_open_locked(kura_store **out, const char *path, kura_error *err);
 
+/* The store's folder as files (archive/store_files.c). Refuses a symbolic link
+ * among the store's entries (KURA_EIO, saying what to do). */
+int kura_store_files_check(const char *store, kura_error *err);
+/* Sets the process's umask for the store (077, or 027 with group; *old_umask
+ * gets the previous one) and tightens the modes of an older, looser store. */
+int kura_store_files_private(mode_t *old_umask, const char *store, const char *group, kura_error *err);
+/* The id of group name (KURA_EINPUT when there is none). */
+int kura_store_files_group(gid_t *gid, const char *name, kura_error *err);
+/* Writes store/rel durably (its folder made if absent), never through a link. */
+int kura_store_files_write(const char *store, const char *rel, const void *buf, size_t n, kura_error *err);
+
+/* Writes the top-level files names (policy.yaml, config.json, sunsets.json) with
+ * texts as one change: all or none survive a crash (common/safefs.h's switch). */
+int kura_store_files_write_together(const char *store, const char *const *names, const char *const *texts, size_t n,
+				    kura_error *err);
+/* Finishes or undoes such a change a crash interrupted (under the writer lock);
+ * 1 when it changed a file, 0 when there was none. */
+int kura_store_files_finish(const char *store, kura_error *err);
+
+/* 1 if folder path holds only what a kura init killed before FORMAT left (names
+ * init makes, no link, no segment past its header); clear removes it. */
+int kura_store_files_init_leftovers(const char *path);
+int kura_store_files_clear_leftovers(const char *path);
+
 /* Index entries for records found in segments (archive/rebuild.c): rolls the
  * index forward over complete records past the committed end after a crash. */
 int kura_rebuild_recover(kura_store *st, kura_error *err);
+/* Removes what an interrupted kura reindex left in the store folder path
+ * (index.rebuild; index.old, put back when there is no index): with the
+ * writer lock held. */
+int kura_rebuild_tidy(const char *path, kura_error *err);
 
 #endif

@@ -39,8 +39,14 @@ int kura_cli_json_option(int argc, char **argv, const char *usage, int *json);
 /* The same for a command whose only option is -o/--output FILE (*out NULL if absent). */
 int kura_cli_output_option(int argc, char **argv, const char *usage, const char **out);
 
+/* A whole number from an option: decimal digits only (no sign, space or
+ * trailing text), no overflow, min..max. 0 and *out, or -1. */
+int kura_cli_number(unsigned long long *out, const char *text, unsigned long long min, unsigned long long max);
+
 /* Prints "kura: <message>" and returns the exit status for err's code. */
 int kura_cli_fail(const kura_error *err);
+/* Prints "kura: <message>" on stderr, escaped (common/escape.h): for messages that name files. */
+void kura_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "kura <cmd>: <message>" and the command's usage line; returns 2. */
 int kura_cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

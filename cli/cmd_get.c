@@ -75,7 +75,9 @@ int kura_cmd_get(int argc, char **argv)
 	if (rc == 0 && out) {
 		if (rc == 0 && snprintf(tmp, sizeof tmp, "%s.kura-partial", out) >= (int)sizeof tmp)
 			rc = kura_error_set(&err, KURA_EINPUT, "output path too long");
-		if (rc == 0 && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		if (rc == 0) /* a leftover goes; a link planted in its place is removed, not followed */
+			unlink(tmp);
+		if (rc == 0 && (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
 			rc = kura_error_sys(&err, errno == EIO || errno == ENOSPC ? KURA_EIO : KURA_EINPUT, "cannot write %s", tmp);
 	}
 	if (rc == 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "renewal/package.h"
 
 static const char usage[] = "kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]";
@@ -15,10 +16,17 @@ static const char usage[] = "kura import STORE PACKAGE [--accept-invalid] [--max
 static void report(void *ud, const char *document, const char *new_id, const char *verdict, const char *why)
 {
 	(void)ud;
-	if (new_id)
-		printf("OK\t%s\t%s%s%s\n", new_id, document, why ? "\tADOPTED " : "", why ? verdict : "");
-	else
-		printf("REFUSED\t%s\t%s\n", document, why);
+	if (new_id) {
+		printf("OK\t%s\t", new_id);
+		kura_escape_print(stdout, document);
+		printf("%s%s\n", why ? "\tADOPTED " : "", why ? verdict : "");
+	} else {
+		fputs("REFUSED\t", stdout);
+		kura_escape_print(stdout, document);
+		putchar('\t');
+		kura_escape_print(stdout, why);
+		putchar('\n');
+	}
 	fflush(stdout);
 }
 
@@ -31,13 +39,13 @@ int kura_cmd_import(int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end;
+		unsigned long long v;
 		if (c == 'a') {
 			o.accept_invalid = 1;
 		} else if (c == 'm') {
-			o.max_entry = strtoull(optarg, &end, 10);
-			if (*end || !o.max_entry)
-				return kura_cli_usage(usage, "--max-size takes a number of bytes");
+			if (kura_cli_number(&v, optarg, 1, 1ull << 50) != 0)
+				return kura_cli_usage(usage, "--max-size takes a number of bytes (1 to 2^50), not '%s'", optarg);
+			o.max_entry = v;
 		} else {
 			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}

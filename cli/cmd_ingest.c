@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "common/fsutil.h"
 #include "common/progress.h"
 #include "evidence/revocation.h"
@@ -51,12 +52,6 @@ static void on_signal(int sig)
 
 static int add_path(struct file_list *l, const char *path, uint64_t size)
 {
-	json_t *probe = json_string(path); /* names are kept as JSON text: UTF-8 only */
-	if (!probe) {
-		errno = EILSEQ;
-		return -2;
-	}
-	json_decref(probe);
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		char **g = realloc(l->paths, cap * sizeof *g);
@@ -83,11 +78,7 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 /* add_path for a file found in a folder */
 static int add_walked(struct file_list *l, const char *path, uint64_t size, kura_error *err)
 {
-	int rc = add_path(l, path, size);
-	if (rc == -2)
-		return kura_error_set(err, KURA_EINPUT, "the name of %s is not valid UTF-8; rename it (nothing was ingested)",
-				      path);
-	return rc ? kura_error_set(err, KURA_EINTERNAL, "out of memory") : 0;
+	return add_path(l, path, size) ? kura_error_set(err, KURA_EINTERNAL, "out of memory") : 0;
 }
 
 static int walk(struct file_list *l, const char *dir, kura_error *err)
@@ -109,20 +100,20 @@ static int walk(struct file_list *l, const char *dir, kura_error *err)
 			rc = add_walked(l, path, 0, err);
 		} else if (lstat(path, &lst) != 0 || (S_ISLNK(lst.st_mode) ? stat(path, &st) : (st = lst, 0)) != 0) {
 			if (S_ISLNK(lst.st_mode))
-				fprintf(stderr, "kura: skipping %s: a link to nothing\n", path);
+				kura_cli_warn("skipping %s: a link to nothing", path);
 			else
 				rc = kura_error_sys(err, KURA_EINPUT, "cannot read %s", path);
 		} else if (S_ISDIR(st.st_mode)) {
 			if (S_ISLNK(lst.st_mode))
-				fprintf(stderr, "kura: skipping %s: a link to a folder (not followed)\n", path);
+				kura_cli_warn("skipping %s: a link to a folder (not followed)", path);
 			else if (st.st_dev == l->store_dev && st.st_ino == l->store_ino)
-				fprintf(stderr, "kura: skipping %s: it is the store itself\n", path);
+				kura_cli_warn("skipping %s: it is the store itself", path);
 			else
 				rc = walk(l, path, err);
 		} else if (S_ISREG(st.st_mode)) {
 			rc = add_walked(l, path, (uint64_t)st.st_size, err);
 		} else {
-			fprintf(stderr, "kura: skipping %s: not a regular file\n", path);
+			kura_cli_warn("skipping %s: not a regular file", path);
 		}
 	}
 	for (int i = 0; i < n; i++)
@@ -153,10 +144,8 @@ static int collect(struct file_list *l, char **paths, int n, kura_error *err)
 		} else if (S_ISREG(st.st_mode)) {
 			if (access(paths[i], R_OK) != 0)
 				return kura_error_sys(err, KURA_EINPUT, "cannot read %s", paths[i]);
-			int r = add_path(l, paths[i], (uint64_t)st.st_size);
-			if (r != 0)
-				return r == -2 ? kura_error_set(err, KURA_EINPUT, "the name %s is not valid UTF-8; rename it", paths[i])
-					       : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			if (add_path(l, paths[i], (uint64_t)st.st_size) != 0)
+				return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		} else {
 			return kura_error_set(err, KURA_EINPUT, "%s is not a regular file or folder", paths[i]);
 		}
@@ -174,7 +163,9 @@ static void print_done(void *ud, const char *id, const char *sha256_hex, const c
 {
 	struct printer *p = ud;
 	p->count++;
-	printf("%s\t%s\t%s\n", id, sha256_hex, path);
+	printf("%s\t%s\t", id, sha256_hex);
+	kura_escape_print(stdout, path); /* a name with a tab or newline still makes one line */
+	putchar('\n');
 }
 
 static int parse_meta(kura_meta *m, char *arg)
@@ -215,7 +206,7 @@ static int add_signed(kura_ingest *in, kura_store *st, int fd, const char *path,
 					   prepared.report, err);
 		const char *verdict = json_string_value(json_object_get(prepared.report, "signature"));
 		if (rc == 0 && strcmp(verdict, "valid") != 0)
-			fprintf(stderr, "kura: %s: signature %s: %s (stored as asked)\n", path, verdict,
+			kura_cli_warn("%s: signature %s: %s (stored as asked)", path, verdict,
 				json_string_value(json_object_get(prepared.report, "reason")));
 		kura_signed_clear(&prepared);
 	}
@@ -359,7 +350,7 @@ int kura_cmd_ingest(int argc, char **argv)
 				rc = serr.code;
 				err = serr;
 			} else {
-				fprintf(stderr, "kura: %s\n", serr.message);
+				kura_cli_warn("%s", serr.message);
 			}
 		}
 	}

@@ -1,5 +1,6 @@
-/* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES]
- * Without --tsa-url the store gets an embedded TSA (renewal/tsa_setup.c). */
+/* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES] [--group NAME]
+ * Without --tsa-url the store gets an embedded TSA (renewal/tsa_setup.c). The store is
+ * its owner's alone (0700/0600), or also readable by group NAME (02750/0640). */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "renewal/tsa_setup.h"
 
 static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--policy FILE|NAME]\n"
-			    "                 [--segment-size BYTES]\n"
+			    "                 [--segment-size BYTES] [--group NAME]\n"
 			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS] [--tsa-key ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096]";
 
 struct prepare {
@@ -41,6 +42,7 @@ int kura_cmd_init(int argc, char **argv)
 		{"tsa-root-days", required_argument, NULL, 'r'},
 		{"policy", required_argument, NULL, 'p'},
 		{"tsa-key", required_argument, NULL, 'k'},
+		{"group", required_argument, NULL, 'g'},
 		{0},
 	};
 	kura_tsa_options tsa = {.name = "kura"};
@@ -67,11 +69,13 @@ int kura_cmd_init(int argc, char **argv)
 		case 'k':
 			tsa.key = optarg;
 			break;
+		case 'g':
+			io.group = optarg;
+			break;
 		case 'd':
 		case 'r': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 36525) {
+			unsigned long long v;
+			if (kura_cli_number(&v, optarg, 1, 36525) != 0) {
 				free(urls);
 				return kura_cli_usage(usage, "--%s takes a number of days (1 to 36525), not '%s'",
 						      c == 'd' ? "tsa-days" : "tsa-root-days", optarg);
@@ -80,10 +84,8 @@ int kura_cmd_init(int argc, char **argv)
 			break;
 		}
 		case 's': {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || *end || v == 0 || errno == ERANGE || v > (1ull << 50)) {
+			unsigned long long v;
+			if (kura_cli_number(&v, optarg, 1, 1ull << 50) != 0) {
 				free(urls);
 				return kura_cli_usage(usage, "--segment-size takes a number of bytes (at most 2^50), not '%s'", optarg);
 			}

@@ -1,9 +1,12 @@
 /* kura ls STORE [--json]: every object, in ingest order.
- * Text: ID <TAB> SIZE <TAB> INGESTED <TAB> NAME. JSON: one array, streamed. */
+ * Text: ID <TAB> SIZE <TAB> INGESTED <TAB> NAME (escaped: common/escape.h).
+ * JSON: one array, streamed. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "kura/store.h"
 
 static const char usage[] = "kura ls STORE [--json]";
@@ -22,9 +25,12 @@ static int print_object(void *ud, json_t *o, kura_error *err)
 		printf("%s%s", l->n ? ",\n" : "\n", text ? text : "null");
 		free(text);
 	} else {
-		printf("%s\t%lld\t%s\t%s\n", json_string_value(json_object_get(o, "id")),
-		       (long long)json_integer_value(json_object_get(o, "size")),
-		       json_string_value(json_object_get(o, "ingested")), json_string_value(json_object_get(o, "name")));
+		char *name = kura_json_get_name(o, "name");
+		printf("%s\t%lld\t%s\t", json_string_value(json_object_get(o, "id")),
+		       (long long)json_integer_value(json_object_get(o, "size")), json_string_value(json_object_get(o, "ingested")));
+		kura_escape_print(stdout, name ? name : "");
+		putchar('\n');
+		free(name);
 	}
 	l->n++;
 	return 0;

@@ -16,8 +16,9 @@ int kura_cmd_reindex(int argc, char **argv)
 		return kura_cli_fail(&err);
 	printf("reindexed %llu objects\n", (unsigned long long)objects);
 	if (damaged) {
-		fprintf(stderr, "kura: %llu damaged record(s) were skipped; run kura scrub to see which objects are affected\n",
-			(unsigned long long)damaged);
+		fprintf(stderr, "kura: %llu damaged or missing part(s) of segments, listed above with what they held, were "
+			"not indexed; restore those segments from a copy and run kura reindex again (kura scrub lists the "
+			"objects affected)\n", (unsigned long long)damaged);
 		return 1;
 	}
 	return 0;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "kura/store.h"
 
 static const char usage[] = "kura scrub STORE";
@@ -11,7 +12,11 @@ static const char usage[] = "kura scrub STORE";
 static void report(void *ud, const char *id, uint32_t segno, uint64_t offset, const char *why)
 {
 	(void)ud;
-	printf("DAMAGED\t%s\tsegment %u offset %llu\t%s\n", id ? id : "-", segno, (unsigned long long)offset, why);
+	fputs("DAMAGED\t", stdout);
+	kura_escape_print(stdout, id ? id : "-");
+	printf("\tsegment %u offset %llu\t", segno, (unsigned long long)offset);
+	kura_escape_print(stdout, why);
+	putchar('\n');
 }
 
 static int count(void *ud, json_t *o, kura_error *err)

@@ -1,37 +1,60 @@
 /* kura show STORE ID [--json]: one object's description. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "kura/store.h"
 
 static const char usage[] = "kura show STORE ID [--json]";
+
+/* "label value": every name and value escaped (common/escape.h), one line each */
+static void print_line(const char *label, const char *v1, const char *sep, const char *v2)
+{
+	printf("%-9s ", label);
+	kura_escape_print(stdout, v1 ? v1 : "");
+	if (sep) {
+		fputs(sep, stdout);
+		kura_escape_print(stdout, v2 ? v2 : "");
+	}
+	putchar('\n');
+}
 
 static void print_text(json_t *o)
 {
 	static const char *order[] = {"id", "name", "path", "size", "stored", "ingested", "sha256", "segment", "offset"};
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		json_t *v = json_object_get(o, order[i]);
-		if (json_is_string(v))
-			printf("%-9s %s\n", order[i], json_string_value(v));
+		char *text = json_is_string(v) ? kura_json_get_name(o, order[i]) : NULL;
+		if (text)
+			print_line(order[i], text, NULL, NULL);
 		else if (json_is_integer(v))
 			printf("%-9s %lld\n", order[i], (long long)json_integer_value(v));
+		free(text);
 	}
 	const char *k;
 	json_t *v;
 	json_object_foreach(json_object_get(o, "digests"), k, v)
 		printf("digest    %s %s\n", k, json_string_value(v));
 	json_object_foreach(json_object_get(o, "meta"), k, v)
-		printf("meta      %s=%s\n", k, json_string_value(v));
+		print_line("meta", k, "=", json_string_value(v));
 	size_t i;
-	json_array_foreach(json_object_get(o, "members"), i, v)
-		printf("member    %s %s (%lld bytes, sha256 %s)\n", json_string_value(json_object_get(v, "role")),
-		       json_string_value(json_object_get(v, "name")), (long long)json_integer_value(json_object_get(v, "size")),
+	json_array_foreach(json_object_get(o, "members"), i, v) {
+		char *name = kura_json_get_name(v, "name");
+		printf("member    %s ", json_string_value(json_object_get(v, "role")));
+		kura_escape_print(stdout, name ? name : "");
+		printf(" (%lld bytes, sha256 %s)\n", (long long)json_integer_value(json_object_get(v, "size")),
 		       json_string_value(json_object_get(v, "sha256")));
+		free(name);
+	}
 	json_t *sig = json_object_get(o, "signature");
-	if (sig)
-		printf("signature %s at ingest%s%s\n", json_string_value(json_object_get(sig, "signature")),
-		       json_object_get(sig, "reason") ? ": " : "", json_string_value(json_object_get(sig, "reason")) ?: "");
+	if (sig) {
+		printf("signature %s at ingest%s", json_string_value(json_object_get(sig, "signature")),
+		       json_object_get(sig, "reason") ? ": " : "");
+		kura_escape_print(stdout, json_string_value(json_object_get(sig, "reason")) ?: "");
+		putchar('\n');
+	}
 }
 
 int kura_cmd_show(int argc, char **argv)

@@ -51,11 +51,9 @@ int kura_cmd_trust(int argc, char **argv)
 	for (int i = 0; rc == 0 && i < sk_X509_num(certs); i++)
 		if (X509_check_ca(sk_X509_value(certs, i)) == 0)
 			rc = kura_error_set(&err, KURA_EINPUT, "%s holds a certificate that is not a CA; add the root (or intermediate) CA", file);
-	char dir[4096], path[4096];
-	snprintf(dir, sizeof dir, "%s/trust", store);
-	snprintf(path, sizeof path, "%s/%s.pem", dir, kind);
-	if (rc == 0 && mkdir(dir, 0755) != 0 && errno != EEXIST)
-		rc = kura_error_sys(&err, KURA_EIO, "creating %s", dir);
+	char rel[32], path[4096];
+	snprintf(rel, sizeof rel, "trust/%s.pem", kind);
+	snprintf(path, sizeof path, "%s/%s", store, rel);
 	char *old = NULL;
 	size_t oldlen = 0;
 	if (rc == 0 && kura_fs_read_file(path, 64u << 20, &old, &oldlen) != 0 && errno != ENOENT)
@@ -67,8 +65,8 @@ int kura_cmd_trust(int argc, char **argv)
 		PEM_write_bio_X509(b, sk_X509_value(certs, i));
 	char *data;
 	long n = BIO_get_mem_data(b, &data);
-	if (rc == 0 && kura_fs_write_file_atomic(path, data, (size_t)n, 0644) != 0)
-		rc = kura_error_sys(&err, KURA_EIO, "writing %s", path);
+	if (rc == 0)
+		rc = kura_store_write_file(st, rel, data, (size_t)n, &err);
 	for (int i = 0; rc == 0 && i < sk_X509_num(certs); i++) {
 		char subject[512];
 		X509_NAME_oneline(X509_get_subject_name(sk_X509_value(certs, i)), subject, sizeof subject);

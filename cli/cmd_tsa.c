@@ -34,19 +34,20 @@ static int tsa_ca(int argc, char **argv)
 		return kura_cli_usage(usage, "tsa ca takes one STORE");
 	kura_error err = {0};
 	kura_store *st = NULL;
-	kura_tsa *tsa = NULL;
+	STACK_OF(X509) *anchors = NULL;
 	char dir[4096];
+	static const char *const files[] = {"tsa/anchors.pem", NULL};
 	int rc = kura_store_open(&st, argv[1], KURA_STORE_READ, &err);
-	if (rc == 0) {
+	if (rc == 0) { /* the anchors alone: a reader of the store (its group) may not read the keys */
 		snprintf(dir, sizeof dir, "%s/tsa", argv[1]);
 		if (!kura_tsa_exists(dir))
 			rc = kura_error_set(&err, KURA_ENOTFOUND, "%s has no embedded TSA (it uses remote TSAs)", argv[1]);
 		else
-			rc = kura_tsa_open(&tsa, dir, &err);
+			rc = kura_store_certs(&anchors, st, files, &err);
 	}
-	for (int i = 0; rc == 0 && i < sk_X509_num(kura_tsa_anchors(tsa)); i++)
-		PEM_write_X509(stdout, sk_X509_value(kura_tsa_anchors(tsa), i));
-	kura_tsa_close(tsa);
+	for (int i = 0; rc == 0 && i < sk_X509_num(anchors); i++)
+		PEM_write_X509(stdout, sk_X509_value(anchors, i));
+	sk_X509_pop_free(anchors, X509_free);
 	kura_store_close(st);
 	return rc ? kura_cli_fail(&err) : 0;
 }
@@ -180,9 +181,8 @@ static int tsa_serve(int argc, char **argv)
 	char host[256];
 	const char *colon = strrchr(listen, ':');
 	struct sockaddr_in sa = {.sin_family = AF_INET};
-	char *end;
-	long port = colon ? strtol(colon + 1, &end, 10) : -1;
-	if (!colon || (size_t)(colon - listen) >= sizeof host || *end || port < 0 || port > 65535)
+	unsigned long long port = 0; /* 0: any free port (it is printed) */
+	if (!colon || (size_t)(colon - listen) >= sizeof host || kura_cli_number(&port, colon + 1, 0, 65535) != 0)
 		return kura_cli_usage(usage, "--listen takes HOST:PORT (an IPv4 address), not '%s'", listen);
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "renewal/verify_store.h"
 
 static const char usage[] = "kura verify STORE [ID...] [--json] [--deep]";
@@ -57,7 +58,11 @@ static int print_report(void *ud, const char *id, json_t *report, kura_error *er
 		printf("%s\t%s", id, verdict);
 		if (sig)
 			printf("\tsignature %s at %s", sig, json_string_value(json_object_get(report, "signature_at")) ?: "?");
-		printf("%s%s\n", reason ? "\t" : "", reason ? reason : "");
+		if (reason) {
+			putchar('\t');
+			kura_escape_print(stdout, reason);
+		}
+		putchar('\n');
 	}
 	return rc;
 }

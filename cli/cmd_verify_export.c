@@ -9,24 +9,40 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 #include "evidence/tsa.h"
 #include "kura/clock.h"
 #include "renewal/package.h"
 
 static const char usage[] = "kura verify-export PACKAGE [--trust CA.pem]... [--json]";
 
+/* PREFIX NAME <TAB> WHAT [<TAB> REASON] */
+static void print_line(const char *prefix, json_t *v, const char *key, const char *what, const char *reason)
+{
+	char *name = kura_json_get_name(v, key);
+	fputs(prefix, stdout);
+	kura_escape_print(stdout, name ? name : "");
+	putchar('\t');
+	kura_escape_print(stdout, what ? what : "");
+	if (reason) {
+		putchar('\t');
+		kura_escape_print(stdout, reason);
+	}
+	putchar('\n');
+	free(name);
+}
+
 static void print_text(json_t *r)
 {
 	size_t i;
 	json_t *v;
+	/* names come back as their bytes (kura_json_get_name) and are printed escaped:
+	 * a tab or newline in a name cannot forge a line */
 	json_array_foreach(json_object_get(json_object_get(r, "manifest"), "problems"), i, v)
-		printf("MANIFEST\t%s\t%s\n", json_string_value(json_object_get(v, "file")),
-		       json_string_value(json_object_get(v, "problem")));
-	json_array_foreach(json_object_get(r, "objects"), i, v) {
-		const char *reason = json_string_value(json_object_get(v, "reason"));
-		printf("%s\t%s%s%s\n", json_string_value(json_object_get(v, "document")),
-		       json_string_value(json_object_get(v, "verdict")), reason ? "\t" : "", reason ? reason : "");
-	}
+		print_line("MANIFEST\t", v, "file", json_string_value(json_object_get(v, "problem")), NULL);
+	json_array_foreach(json_object_get(r, "objects"), i, v)
+		print_line("", v, "document", json_string_value(json_object_get(v, "verdict")),
+			   json_string_value(json_object_get(v, "reason")));
 }
 
 int kura_cmd_verify_export(int argc, char **argv)

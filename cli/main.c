@@ -1,10 +1,12 @@
 /* The `kura` command: dispatches to one file per subcommand (cmd_*.c). */
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/escape.h"
 
 #define KURA_VERSION "0.1.0"
 
@@ -36,8 +38,22 @@ static const struct {
 
 int kura_cli_fail(const kura_error *err)
 {
-	fprintf(stderr, "kura: %s\n", err->message[0] ? err->message : "failed");
+	fputs("kura: ", stderr); /* escaped: a name in the message may hold any byte */
+	kura_escape_print(stderr, err->message[0] ? err->message : "failed");
+	fputc('\n', stderr);
 	return kura_error_exit_status(err->code);
+}
+
+void kura_cli_warn(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fputs("kura: ", stderr);
+	kura_escape_print(stderr, msg);
+	fputc('\n', stderr);
 }
 
 int kura_cli_usage(const char *usage, const char *fmt, ...)
@@ -63,6 +79,22 @@ int kura_cli_json_option(int argc, char **argv, const char *usage, int *json)
 			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
 		*json = 1;
 	}
+	return 0;
+}
+
+int kura_cli_number(unsigned long long *out, const char *text, unsigned long long min, unsigned long long max)
+{
+	unsigned long long v = 0;
+	if (!*text)
+		return -1;
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (ULLONG_MAX - (unsigned)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "common/safefs.h"
 
 int kura_fs_write_all(int fd, const void *buf, size_t n)
 {
@@ -95,34 +96,14 @@ int kura_fs_sync_dir(const char *dir)
 
 int kura_fs_write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode)
 {
-	char tmp[4096], dir[4096];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-		errno = ENAMETOOLONG;
+	const char *name;
+	int dir = kura_safefs_open_parent(path, &name);
+	if (dir < 0)
 		return -1;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -1;
-	if (kura_fs_write_all(fd, buf, n) != 0 || fsync(fd) != 0) {
-		int saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		int saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof dir, ".");
-	return kura_fs_sync_dir(dir);
+	int rc = kura_safefs_write(dir, name, buf, n, mode), saved = errno;
+	close(dir);
+	errno = saved;
+	return rc;
 }
 
 int kura_fs_read_file(const char *path, size_t max, char **out, size_t *len)

@@ -16,7 +16,8 @@ int kura_fs_pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *got);
 int kura_fs_read_full(int fd, void *buf, size_t n, size_t *got);
 /* fsync of the directory that holds path's entry (path may be the directory itself). */
 int kura_fs_sync_dir(const char *dir);
-/* Writes a small file durably: temp file, fsync, rename, fsync of the directory. */
+/* Writes a small file durably: temp file (made exclusively), fsync, rename, fsync
+ * of the directory. Refuses (ELOOP) when path's last component is a link. */
 int kura_fs_write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode);
 /* Reads a whole small file (at most max bytes) into a NUL-terminated malloc'd
  * buffer owned by the caller. errno EFBIG when larger than max. */

@@ -6,29 +6,45 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/provider.h>
+
 #include "common/fsutil.h"
 #include "common/hash.h"
 
-#define NALGORITHMS 6
-
+/* Every digest evidence records use that OpenSSL offers. kura makes evidence
+ * with the first six only (the others it verifies: records of other producers);
+ * which of them still sufficed at a time is the policy's judgement, not this
+ * table's. RIPEMD-160 is in OpenSSL's default provider from 3.0.7 and in the
+ * legacy provider before: where neither has it, it cannot be computed. */
+#define NALGORITHMS 12
 static const struct {
-	const char *name;
-	const EVP_MD *(*md)(void);
+	const char *name;   /* kura's */
+	const char *fetch;  /* OpenSSL's */
+	int nid;
 } algorithms[NALGORITHMS] = {
-	{"sha256", EVP_sha256},     {"sha384", EVP_sha384},     {"sha512", EVP_sha512},
-	{"sha3-256", EVP_sha3_256}, {"sha3-384", EVP_sha3_384}, {"sha3-512", EVP_sha3_512},
+	{"sha256", "SHA256", NID_sha256},         {"sha384", "SHA384", NID_sha384},
+	{"sha512", "SHA512", NID_sha512},         {"sha3-256", "SHA3-256", NID_sha3_256},
+	{"sha3-384", "SHA3-384", NID_sha3_384},   {"sha3-512", "SHA3-512", NID_sha3_512},
+	{"sha1", "SHA1", NID_sha1},               {"sha224", "SHA224", NID_sha224},
+	{"sha512-224", "SHA512-224", NID_sha512_224}, {"sha512-256", "SHA512-256", NID_sha512_256},
+	{"sha3-224", "SHA3-224", NID_sha3_224},   {"ripemd160", "RIPEMD160", NID_ripemd160},
 };
 
-/* The digests fetched from the provider once, for the life of the process. */
+/* The digests fetched from the provider once, for the life of the process
+ * (NULL: this OpenSSL cannot compute it). */
 static const EVP_MD *fetched[NALGORITHMS];
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
 static void fetch_all(void)
 {
 	for (size_t i = 0; i < NALGORITHMS; i++) {
-		EVP_MD *md = EVP_MD_fetch(NULL, EVP_MD_get0_name(algorithms[i].md()), NULL);
-		fetched[i] = md ? md : algorithms[i].md();
+		EVP_MD *md = EVP_MD_fetch(NULL, algorithms[i].fetch, NULL);
+		if (!md && algorithms[i].nid == NID_ripemd160 && OSSL_PROVIDER_try_load(NULL, "legacy", 1))
+			md = EVP_MD_fetch(NULL, algorithms[i].fetch, NULL);
+		fetched[i] = md;
 	}
+	ERR_clear_error(); /* a digest this OpenSSL lacks is no error of the caller's */
 }
 
 static const EVP_MD *md_at(size_t i)
@@ -37,34 +53,55 @@ static const EVP_MD *md_at(size_t i)
 	return fetched[i];
 }
 
-const EVP_MD *kura_hash_by_name(const char *name)
+static int index_of_name(const char *name)
 {
 	for (size_t i = 0; i < NALGORITHMS; i++)
 		if (strcmp(name, algorithms[i].name) == 0)
-			return algorithms[i].md();
-	return NULL;
+			return (int)i;
+	return -1;
+}
+
+static int index_of_nid(int nid)
+{
+	for (size_t i = 0; i < NALGORITHMS; i++)
+		if (algorithms[i].nid == nid)
+			return (int)i;
+	return -1;
+}
+
+/* The digest as OpenSSL names it (EVP_sha256() ...: callers may compare these),
+ * if this OpenSSL can compute it. */
+static const EVP_MD *md_if_computable(int i)
+{
+	return i < 0 || !md_at((size_t)i) ? NULL : EVP_get_digestbynid(algorithms[i].nid);
+}
+
+const EVP_MD *kura_hash_by_name(const char *name)
+{
+	return md_if_computable(index_of_name(name));
+}
+
+int kura_hash_makes(const char *name)
+{
+	int i = name ? index_of_name(name) : -1;
+	return i >= 0 && i < 6; /* the table's first six */
 }
 
 const EVP_MD *kura_hash_impl(const EVP_MD *md)
 {
-	for (size_t i = 0; i < NALGORITHMS; i++)
-		if (EVP_MD_get_type(algorithms[i].md()) == EVP_MD_get_type(md))
-			return md_at(i);
-	return md;
+	int i = index_of_nid(EVP_MD_get_type(md));
+	return i < 0 || !md_at((size_t)i) ? md : md_at((size_t)i);
 }
 
 const char *kura_hash_name_by_nid(int nid)
 {
-	for (size_t i = 0; i < NALGORITHMS; i++)
-		if (EVP_MD_get_type(algorithms[i].md()) == nid)
-			return algorithms[i].name;
-	return NULL;
+	int i = index_of_nid(nid);
+	return i < 0 ? NULL : algorithms[i].name;
 }
 
 const EVP_MD *kura_hash_by_nid(int nid)
 {
-	const char *name = kura_hash_name_by_nid(nid);
-	return name ? kura_hash_by_name(name) : NULL;
+	return md_if_computable(index_of_nid(nid));
 }
 
 struct kura_hasher {

@@ -1,5 +1,7 @@
 /* Hash algorithms by kura's names (sha256, sha384, sha512, sha3-256, sha3-384,
- * sha3-512) and a hasher that computes SHA-256 plus, optionally, one more of them
+ * sha3-512, which kura makes evidence with; and sha1, sha224, sha512-224,
+ * sha512-256, sha3-224, ripemd160, which it verifies in records of other
+ * producers) and a hasher that computes SHA-256 plus, optionally, one more of them
  * over the same bytes in one pass (the store's own algorithm, when it is not SHA-256). */
 #ifndef KURA_HASH_H
 #define KURA_HASH_H
@@ -12,8 +14,13 @@
 
 #define KURA_HASH_MAX 64
 
-/* The OpenSSL digest for a kura name, or NULL if the name is not one of them. */
+/* The OpenSSL digest for a kura name, or NULL if the name is not one of them or
+ * this OpenSSL cannot compute it. */
 const EVP_MD *kura_hash_by_name(const char *name);
+
+/* 1 if kura makes evidence with the algorithm of that name (the first six above),
+ * 0 for one it only verifies (or does not know). */
+int kura_hash_makes(const char *name);
 
 /* The same digest fetched once from the provider: use it where many small
  * inputs are hashed (tree nodes), because OpenSSL 3 looks a legacy EVP_MD such
@@ -21,9 +28,10 @@ const EVP_MD *kura_hash_by_name(const char *name);
  * 64 bytes. Returns md itself for algorithms kura does not know. */
 const EVP_MD *kura_hash_impl(const EVP_MD *md);
 
-/* The kura name of an OpenSSL digest (by NID), or NULL if kura does not use it. */
+/* The kura name of an OpenSSL digest (by NID), or NULL if kura does not know it. */
 const char *kura_hash_name_by_nid(int nid);
-/* The OpenSSL digest for a NID among kura's algorithms, or NULL. */
+/* The OpenSSL digest for a NID among kura's algorithms, or NULL (not one of
+ * them, or this OpenSSL cannot compute it). */
 const EVP_MD *kura_hash_by_nid(int nid);
 
 /* The digest under md of the file at path: KURA_ENOTFOUND if it is absent,

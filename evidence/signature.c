@@ -219,8 +219,13 @@ static int signature_holds(const kura_sig *s, CMS_SignerInfo *si, X509 *signer, 
 	X509_ALGOR_get0(&obj, NULL, NULL, dig);
 	const EVP_MD *md = EVP_get_digestbyobj(obj);
 	unsigned char digest[EVP_MAX_MD_SIZE];
+	char mismatch[200];
 	if (!md) {
 		snprintf(why, n, "the signature's digest algorithm is unknown");
+		return 0;
+	}
+	if (kura_signer_alg_check(si, X509_get0_pubkey(signer), mismatch, sizeof mismatch) != 0) {
+		snprintf(why, n, "the signature: %s", mismatch);
 		return 0;
 	}
 	int rc = content_digest(s, content, ud, md, digest, err);

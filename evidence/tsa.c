@@ -19,6 +19,7 @@
 
 #include "common/fsutil.h"
 #include "evidence/tsa.h"
+#include "evidence/tsa_files.h"
 #include "evidence/tsp.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
@@ -42,11 +43,8 @@ int kura_tsa_exists(const char *dir)
 	return path_in(p, sizeof p, dir, "tsa.pem") == 0 && stat(p, &st) == 0;
 }
 
-int kura_load_certs(STACK_OF(X509) *out, const char *path, kura_error *err)
+int kura_load_certs_from(STACK_OF(X509) *out, FILE *f, const char *what, kura_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return kura_error_sys(err, errno == EIO ? KURA_EIO : KURA_EINPUT, "cannot read certificate file %s", path);
 	int n = 0;
 	X509 *c;
 	while ((c = PEM_read_X509(f, NULL, NULL, NULL))) {
@@ -60,11 +58,20 @@ int kura_load_certs(STACK_OF(X509) *out, const char *path, kura_error *err)
 			n++;
 		}
 	}
-	fclose(f);
 	ERR_clear_error();
 	if (n == 0)
-		return kura_error_set(err, KURA_EINPUT, "%s holds no certificate (PEM or DER)", path);
+		return kura_error_set(err, KURA_EINPUT, "%s holds no certificate (PEM or DER)", what);
 	return 0;
+}
+
+int kura_load_certs(STACK_OF(X509) *out, const char *path, kura_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return kura_error_sys(err, errno == EIO ? KURA_EIO : KURA_EINPUT, "cannot read certificate file %s", path);
+	int rc = kura_load_certs_from(out, f, path, err);
+	fclose(f);
+	return rc;
 }
 
 static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
@@ -124,31 +131,6 @@ bad:
 	return NULL;
 }
 
-static int write_key(const char *path, EVP_PKEY *key)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	int ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) && fflush(f) == 0 && fsync(fd) == 0;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
-
-static int write_certs(const char *path, X509 *const *certs, int n, const char *mode)
-{
-	FILE *f = fopen(path, mode);
-	if (!f)
-		return -1;
-	int ok = 1;
-	for (int i = 0; i < n; i++)
-		ok &= PEM_write_X509(f, certs[i]);
-	ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
-
 /* A new key of one of kura's kinds. */
 static EVP_PKEY *new_key(const char *kind)
 {
@@ -170,13 +152,13 @@ void kura_tsa_key_alg(kura_tsa *t, char *buf, size_t n)
 	kura_key_alg_name(X509_get0_pubkey(t->cert), buf, n);
 }
 
-/* DIR/tsa.json: how the TSA was made, so a rollover makes its successor alike. */
-static int write_params(const char *dir, int root_days, int tsa_days, const char *label, const char *key)
+/* tsa.json: how the TSA was made, so a rollover makes its successor alike. */
+static int write_params(int d, const char *name, int root_days, int tsa_days, const char *label, const char *key)
 {
-	char p[4096], text[512];
+	char text[512];
 	int n = snprintf(text, sizeof text, "{\"root_days\": %d, \"tsa_days\": %d, \"root_key\": \"ec-p384\", "
 					  "\"tsa_key\": \"%s\", \"name\": \"%s\"}\n", root_days, tsa_days, key, label);
-	return path_in(p, sizeof p, dir, "tsa.json") || kura_fs_write_file_atomic(p, text, (size_t)n, 0644);
+	return kura_tsa_files_write(d, name, text, (size_t)n);
 }
 
 int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err)
@@ -188,21 +170,29 @@ int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err)
 	if (tsa_days > root_days)
 		return kura_error_set(err, KURA_EINPUT, "the TSA certificate cannot outlive its root (%d > %d days)",
 				      tsa_days, root_days);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return kura_error_sys(err, KURA_EIO, "creating %s", dir);
-	if (kura_tsa_exists(dir))
+	int d = kura_tsa_files_open(dir, 1, err);
+	if (d < 0)
+		return d;
+	struct stat sb;
+	if (fstatat(d, "tsa.pem", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(d);
 		return kura_error_set(err, KURA_EINPUT, "%s holds a TSA already", dir);
+	}
 	int64_t now;
 	int rc = kura_clock_now(&now, err);
-	if (rc != 0)
+	if (rc != 0) {
+		close(d);
 		return rc;
-	char cn[256], p[4096], tag[7];
+	}
+	char cn[256], tag[7];
 	unsigned char r[3] = {0};
 	RAND_bytes(r, sizeof r); /* tells two kura TSAs apart in reports */
 	snprintf(tag, sizeof tag, "%02x%02x%02x", r[0], r[1], r[2]);
 	EVP_PKEY *tsa_key = new_key(kind);
-	if (!tsa_key)
+	if (!tsa_key) {
+		close(d);
 		return kura_error_set(err, KURA_EINPUT, "unknown TSA key kind '%s' (ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096)", kind);
+	}
 	EVP_PKEY *root_key = EVP_EC_gen("P-384");
 	X509 *root = NULL, *tsa = NULL;
 	snprintf(cn, sizeof cn, "%s embedded TSA root %s", label, tag);
@@ -215,14 +205,16 @@ int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err)
 		rc = kura_error_set(err, KURA_EINTERNAL, "creating the embedded TSA's keys and certificates failed");
 		goto out;
 	}
-	if (path_in(p, sizeof p, dir, "root.key") || write_key(p, root_key) || path_in(p, sizeof p, dir, "tsa.key") ||
-	    write_key(p, tsa_key) || path_in(p, sizeof p, dir, "root.pem") || write_certs(p, &root, 1, "w") ||
-	    path_in(p, sizeof p, dir, "anchors.pem") || write_certs(p, &root, 1, "a") ||
-	    path_in(p, sizeof p, dir, "tsa.pem") || write_certs(p, &tsa, 1, "w") || write_params(dir, root_days, tsa_days, label, kind) ||
-	    kura_fs_sync_dir(dir))
+	/* tsa.pem last: it is what makes the folder hold a TSA (kura_tsa_exists) */
+	if (kura_tsa_files_write_key(d, "root.key", root_key) || kura_tsa_files_write_key(d, "tsa.key", tsa_key) ||
+	    kura_tsa_files_write_certs(d, "root.pem", NULL, 0, &root, 1) ||
+	    kura_tsa_files_write_certs(d, "anchors.pem", NULL, 0, &root, 1) ||
+	    write_params(d, "tsa.json", root_days, tsa_days, label, kind) ||
+	    kura_tsa_files_write_certs(d, "tsa.pem", NULL, 0, &tsa, 1) || fsync(d) != 0)
 		rc = kura_error_sys(err, KURA_EIO, "writing the embedded TSA into %s", dir);
 out:
 	ERR_clear_error();
+	close(d);
 	EVP_PKEY_free(root_key);
 	EVP_PKEY_free(tsa_key);
 	X509_free(root);
@@ -233,31 +225,26 @@ out:
 int kura_tsa_open(kura_tsa **out, const char *dir, kura_error *err)
 {
 	kura_tsa *t = calloc(1, sizeof *t);
-	char p[4096];
 	if (!t)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	t->chain = sk_X509_new_null();
 	t->anchors = sk_X509_new_null();
 	STACK_OF(X509) *mine = sk_X509_new_null();
-	int rc = 0;
-	if (path_in(p, sizeof p, dir, "tsa.pem") || (rc = kura_load_certs(mine, p, err)) != 0)
+	int d = kura_tsa_files_open(dir, 0, err), rc = d < 0 ? d : 0;
+	if (rc == 0 && (rc = kura_tsa_files_read_certs(mine, d, "tsa.pem", err)) == 0)
+		t->cert = sk_X509_shift(mine);
+	if (rc == 0 && ((rc = kura_tsa_files_read_certs(t->chain, d, "root.pem", err)) != 0 ||
+			(rc = kura_tsa_files_read_certs(t->anchors, d, "anchors.pem", err)) != 0))
 		goto out;
-	t->cert = sk_X509_shift(mine);
-	if ((rc = path_in(p, sizeof p, dir, "root.pem") ? KURA_EINPUT : kura_load_certs(t->chain, p, err)) != 0 ||
-	    (rc = path_in(p, sizeof p, dir, "anchors.pem") ? KURA_EINPUT : kura_load_certs(t->anchors, p, err)) != 0)
-		goto out;
-	FILE *f = path_in(p, sizeof p, dir, "tsa.key") == 0 ? fopen(p, "r") : NULL;
-	if (!f && errno == EIO) { /* the disk, not the key */
-		rc = kura_error_sys(err, KURA_EIO, "reading %s", p);
-		goto out;
-	}
-	t->key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
-	if (f)
-		fclose(f);
-	if (!t->key || X509_check_private_key(t->cert, t->key) != 1)
+	errno = 0;
+	if (rc == 0 && !(t->key = kura_tsa_files_read_key(d, "tsa.key")) && errno == EIO) /* the disk, not the key */
+		rc = kura_error_sys(err, KURA_EIO, "reading the embedded TSA's key in %s", dir);
+	else if (rc == 0 && (!t->key || X509_check_private_key(t->cert, t->key) != 1))
 		rc = kura_error_set(err, KURA_EIO, "the embedded TSA's key in %s is missing, unreadable or not its certificate's", dir);
 out:
 	ERR_clear_error();
+	if (d >= 0)
+		close(d);
 	sk_X509_pop_free(mine, X509_free);
 	if (rc != 0) {
 		kura_error_wrap(err, "opening the embedded TSA");
@@ -419,55 +406,60 @@ out:
 
 X509 *kura_tsa_cert(kura_tsa *t) { return t->cert; }
 
-static EVP_PKEY *read_key(const char *dir, const char *name)
+/* Reads tsa.json's settings over the defaults the caller set. */
+static void read_params(int d, int *root_days, int *tsa_days, char *kind, int keep_kind, char *label)
 {
-	char p[4096];
-	FILE *f = path_in(p, sizeof p, dir, name) == 0 ? fopen(p, "r") : NULL;
-	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
-	if (f)
-		fclose(f);
-	return k;
+	char *params = kura_tsa_files_read_text(d, "tsa.json");
+	if (!params)
+		return;
+	const char *r = strstr(params, "\"root_days\":"), *t = strstr(params, "\"tsa_days\":");
+	const char *k = strstr(params, "\"tsa_key\": \""), *nm = strstr(params, "\"name\": \"");
+	if (r)
+		*root_days = atoi(r + 12);
+	if (t)
+		*tsa_days = atoi(t + 11);
+	if (k && !keep_kind)
+		sscanf(k + 12, "%31[^\"]", kind);
+	if (nm)
+		sscanf(nm + 9, "%63[^\"]", label);
+	free(params);
 }
 
-static int write_key_at(const char *dir, const char *name, EVP_PKEY *key)
+/* The common name of the first certificate of file, or def. */
+static void cert_cn(char *out, size_t n, int d, const char *file, const char *def)
 {
-	char p[4096];
-	if (path_in(p, sizeof p, dir, name))
-		return -1;
-	unlink(p); /* a leftover of an interrupted rollover */
-	return write_key(p, key);
+	STACK_OF(X509) *c = sk_X509_new_null();
+	snprintf(out, n, "%s", def);
+	if (c && kura_tsa_files_read_certs(c, d, file, NULL) == 0)
+		X509_NAME_get_text_by_NID(X509_get_subject_name(sk_X509_value(c, 0)), NID_commonName, out, (int)n);
+	sk_X509_pop_free(c, X509_free);
 }
 
-static int write_certs_at(const char *dir, const char *name, X509 *cert, const char *mode)
+/* Writes the successors as NAME.next and switches to them (tsa_files.c). */
+static int write_successor(int d, const char *stamp, EVP_PKEY *tsa_key, X509 *tsa, EVP_PKEY *root_key, X509 *root,
+			   int new_root, int root_days, int tsa_days, const char *label, const char *kind, kura_error *err)
 {
-	char p[4096];
-	return path_in(p, sizeof p, dir, name) || write_certs(p, &cert, 1, mode);
-}
-
-/* Keeps a copy of DIR/name as DIR/old/STAMP-name (a hard link). */
-static int keep_old(const char *dir, const char *name, const char *stamp)
-{
-	char from[4096], to[4096], old[4096];
-	if (path_in(from, sizeof from, dir, name) || path_in(old, sizeof old, dir, "old"))
-		return -1;
-	if (mkdir(old, 0700) != 0 && errno != EEXIST)
-		return -1;
-	snprintf(to, sizeof to, "%s/%s-%s", old, stamp, name);
-	return link(from, to) == 0 || errno == EEXIST ? 0 : -1;
-}
-
-/* Renames DIR/name.new over DIR/name. */
-static int swap_in(const char *dir, const char *name)
-{
-	char from[4096], to[4096];
-	if (path_in(to, sizeof to, dir, name) || snprintf(from, sizeof from, "%s.new", to) >= (int)sizeof from)
-		return -1;
-	return rename(from, to);
+	static const char *const names[] = {"tsa.key", "tsa.pem", "tsa.json", "root.key", "root.pem", "anchors.pem"};
+	char *anchors = new_root ? kura_tsa_files_read_text(d, "anchors.pem") : NULL;
+	int rc = 0;
+	if (new_root && !anchors)
+		rc = kura_error_sys(err, KURA_EIO, "reading the embedded TSA's anchors.pem");
+	if (rc == 0 && (kura_tsa_files_write_key(d, "tsa.key.next", tsa_key) ||
+			kura_tsa_files_write_certs(d, "tsa.pem.next", NULL, 0, &tsa, 1) ||
+			write_params(d, "tsa.json.next", root_days, tsa_days, label, kind) ||
+			(new_root && (kura_tsa_files_write_key(d, "root.key.next", root_key) ||
+				      kura_tsa_files_write_certs(d, "root.pem.next", NULL, 0, &root, 1) ||
+				      kura_tsa_files_write_certs(d, "anchors.pem.next", anchors, strlen(anchors), &root, 1))) ||
+			kura_tsa_files_keep_old(d, "tsa.pem", stamp) || (new_root && kura_tsa_files_keep_old(d, "root.pem", stamp))))
+		rc = kura_error_sys(err, KURA_EIO, "writing the embedded TSA's new key and certificate");
+	free(anchors);
+	return rc == 0 ? kura_tsa_files_switch(d, names, new_root ? 6 : 3, err) : rc;
 }
 
 int kura_tsa_rollover(const char *dir, const char *key, kura_error *err)
 {
-	char p[4096], *params = NULL, stamp[KURA_TIME_BUFSZ], kind[32] = "ec-p256", label[64] = "kura";
+	char stamp[KURA_TIME_BUFSZ], kind[32] = "ec-p256", label[64] = "kura";
+	char root_cn[256], tsa_cn[256];
 	int root_days = 7305, tsa_days = 1826, rc = 0;
 	if (key)
 		snprintf(kind, sizeof kind, "%s", key);
@@ -475,54 +467,38 @@ int kura_tsa_rollover(const char *dir, const char *key, kura_error *err)
 	if ((rc = kura_clock_now(&now, err)) != 0)
 		return rc;
 	kura_time_format(stamp, now);
-	if (path_in(p, sizeof p, dir, "tsa.json") == 0 && kura_fs_read_file(p, 4096, &params, NULL) == 0) {
-		const char *r = strstr(params, "\"root_days\":"), *t = strstr(params, "\"tsa_days\":");
-		const char *k = strstr(params, "\"tsa_key\": \""), *nm = strstr(params, "\"name\": \"");
-		if (r)
-			root_days = atoi(r + 12);
-		if (t)
-			tsa_days = atoi(t + 11);
-		if (k && !key)
-			sscanf(k + 12, "%31[^\"]", kind);
-		if (nm)
-			sscanf(nm + 9, "%63[^\"]", label);
-		free(params);
-	}
+	int d = kura_tsa_files_open(dir, 0, err);
+	if (d < 0)
+		return d;
+	read_params(d, &root_days, &tsa_days, kind, key != NULL, label);
 	STACK_OF(X509) *roots = sk_X509_new_null();
-	EVP_PKEY *root_key = read_key(dir, "root.key"), *tsa_key = NULL, *new_root_key = NULL;
+	errno = 0;
+	EVP_PKEY *root_key = kura_tsa_files_read_key(d, "root.key"), *tsa_key = NULL;
 	X509 *root = NULL, *tsa = NULL;
 	if (!root_key && errno == EIO) { /* the disk, not the key */
 		rc = kura_error_sys(err, KURA_EIO, "reading the embedded TSA's root key in %s", dir);
 		goto out;
 	}
 	tsa_key = new_key(kind);
-	if (path_in(p, sizeof p, dir, "root.pem") || (rc = kura_load_certs(roots, p, err)) == KURA_EIO)
+	if (roots && (rc = kura_tsa_files_read_certs(roots, d, "root.pem", err)) == KURA_EIO)
 		goto out;
-	if (rc != 0 || !root_key || !tsa_key) {
+	if (!roots || rc != 0 || !root_key || !tsa_key) {
 		rc = kura_error_set(err, KURA_EIO, "the embedded TSA in %s cannot be rolled over: its root key or certificate is missing", dir);
 		goto out;
 	}
 	root = sk_X509_shift(roots);
 	/* the successors keep the names of the TSA and its root */
-	char root_cn[256] = "kura embedded TSA root", tsa_cn[256] = "kura embedded TSA";
-	X509_NAME_get_text_by_NID(X509_get_subject_name(root), NID_commonName, root_cn, sizeof root_cn);
-	STACK_OF(X509) *current = sk_X509_new_null();
-	if (current && path_in(p, sizeof p, dir, "tsa.pem") == 0 && kura_load_certs(current, p, NULL) == 0)
-		X509_NAME_get_text_by_NID(X509_get_subject_name(sk_X509_value(current, 0)), NID_commonName, tsa_cn,
-					  sizeof tsa_cn);
-	sk_X509_pop_free(current, X509_free);
+	cert_cn(root_cn, sizeof root_cn, d, "root.pem", "kura embedded TSA root");
+	cert_cn(tsa_cn, sizeof tsa_cn, d, "tsa.pem", "kura embedded TSA");
 	int64_t root_end;
 	kura_asn1_time_ms(&root_end, X509_get0_notAfter(root));
 	int new_root = root_end < now + (int64_t)tsa_days * 86400000 + 86400000;
 	if (new_root) { /* the root would end before its new TSA certificate: a new root too */
 		X509_free(root);
-		root = NULL;
-		if ((new_root_key = EVP_EC_gen("P-384")))
-			root = make_cert(new_root_key, root_cn, "kura embedded time-stamping", NULL, NULL, now,
-					 root_days, 1);
 		EVP_PKEY_free(root_key);
-		root_key = new_root_key;
-		new_root_key = NULL;
+		root = NULL;
+		if ((root_key = EVP_EC_gen("P-384")))
+			root = make_cert(root_key, root_cn, "kura embedded time-stamping", NULL, NULL, now, root_days, 1);
 	}
 	if (root)
 		tsa = make_cert(tsa_key, tsa_cn, "kura embedded time-stamping", root, root_key, now, tsa_days, 0);
@@ -530,20 +506,12 @@ int kura_tsa_rollover(const char *dir, const char *key, kura_error *err)
 		rc = kura_error_set(err, KURA_EINTERNAL, "making the embedded TSA's new certificate failed");
 		goto out;
 	}
-	/* Crash-safe order: the new files are written under temporary names and
-	 * synced, the new root joins anchors.pem first, the old certificates are
-	 * linked into old/, and only then do renames put the new key and
-	 * certificate in place (the old key is gone with that rename). At every
-	 * moment the folder holds a working TSA and every root it ever used. */
-	if (write_key_at(dir, "tsa.key.new", tsa_key) || write_certs_at(dir, "tsa.pem.new", tsa, "w") ||
-	    (new_root && (write_key_at(dir, "root.key.new", root_key) || write_certs_at(dir, "root.pem.new", root, "w") ||
-			  write_certs_at(dir, "anchors.pem", root, "a"))) ||
-	    keep_old(dir, "tsa.pem", stamp) || (new_root && keep_old(dir, "root.pem", stamp)) ||
-	    (new_root && (swap_in(dir, "root.key") || swap_in(dir, "root.pem"))) || swap_in(dir, "tsa.key") ||
-	    swap_in(dir, "tsa.pem") || write_params(dir, root_days, tsa_days, label, kind) || kura_fs_sync_dir(dir))
-		rc = kura_error_sys(err, KURA_EIO, "writing the embedded TSA's new key and certificate into %s", dir);
+	rc = write_successor(d, stamp, tsa_key, tsa, root_key, root, new_root, root_days, tsa_days, label, kind, err);
+	if (rc != 0)
+		kura_error_wrap(err, "rolling over the embedded TSA in %s", dir);
 out:
 	ERR_clear_error();
+	close(d);
 	sk_X509_pop_free(roots, X509_free);
 	EVP_PKEY_free(root_key);
 	EVP_PKEY_free(tsa_key);

@@ -4,7 +4,7 @@
  * Layout: DIR/root.key DIR/root.pem (its own root CA), DIR/tsa.key DIR/tsa.pem
  * (the time-stamping certificate, critical EKU timeStamping), DIR/anchors.pem
  * (every root it ever used), DIR/tsa.json (validities and key types it was made
- * with). Keys are mode 0600. Its clock is kura's clock, so
+ * with). Keys are mode 0600 (the rest as the umask leaves it). Its clock is kura's clock, so
  * KURA_NOW sets genTime. It proves time only as far as this machine's clock is
  * trusted. */
 #ifndef KURA_TSA_H
@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <openssl/x509.h>
 
@@ -48,7 +49,8 @@ X509 *kura_tsa_cert(kura_tsa *t);
 /* Rolls the TSA in dir over: a new key and certificate, and a new root as well
  * when the root would end first. Old certificates are kept in dir/old, old keys
  * are destroyed, and anchors.pem keeps every root, so old tokens stay verifiable.
- * A crash at any point leaves a working TSA. */
+ * The switch is one rename (a journal, tsa_files.c): a crash at any point leaves
+ * the old TSA or the new one, whole, and the next open finishes or undoes it. */
 int kura_tsa_rollover(const char *dir, const char *key, kura_error *err);
 /* The kind of key the TSA signs with now ("ec-p256", "rsa-2048", ...). */
 void kura_tsa_key_alg(kura_tsa *t, char *buf, size_t n);
@@ -58,5 +60,7 @@ STACK_OF(X509) *kura_tsa_anchors(kura_tsa *t);
 
 /* Reads every certificate of a PEM file (or one DER certificate) into out. */
 int kura_load_certs(STACK_OF(X509) *out, const char *path, kura_error *err);
+/* The same from an open file; what names it in messages. */
+int kura_load_certs_from(STACK_OF(X509) *out, FILE *f, const char *what, kura_error *err);
 
 #endif

@@ -239,6 +239,36 @@ void kura_key_alg_name(EVP_PKEY *key, char *buf, size_t n)
 		snprintf(buf, n, "%s-%d", EVP_PKEY_get0_type_name(key), bits);
 }
 
+int kura_signer_alg_check(CMS_SignerInfo *si, EVP_PKEY *key, char *why, size_t n)
+{
+	X509_ALGOR *dig, *sig;
+	const ASN1_OBJECT *dobj, *sobj;
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
+	X509_ALGOR_get0(&dobj, NULL, NULL, dig);
+	X509_ALGOR_get0(&sobj, NULL, NULL, sig);
+	int snid = OBJ_obj2nid(sobj), dnid = OBJ_obj2nid(dobj), md_nid = NID_undef, pk_nid = NID_undef;
+	int key_nid = key ? EVP_PKEY_get_base_id(key) : NID_undef;
+	char name[80], keyname[32];
+	OBJ_obj2txt(name, sizeof name, sobj, 0);
+	kura_key_alg_name(key, keyname, sizeof keyname);
+	if (snid == NID_rsaEncryption || snid == NID_X9_62_id_ecPublicKey) /* the key type alone (RFC 5652, RFC 5753) */
+		pk_nid = snid;
+	else if (!OBJ_find_sigid_algs(snid, &md_nid, &pk_nid))
+		pk_nid = NID_undef;
+	if (pk_nid == NID_rsassaPss)
+		pk_nid = key_nid == EVP_PKEY_RSA_PSS ? EVP_PKEY_RSA_PSS : NID_rsaEncryption; /* PSS with an RSA key */
+	if (pk_nid == NID_undef || pk_nid != key_nid) {
+		snprintf(why, n, "its signature algorithm (%s) does not match its signer's key (%s)", name, keyname);
+		return -1;
+	}
+	if (md_nid != NID_undef && md_nid != dnid) {
+		snprintf(why, n, "its signature algorithm (%s) names another digest than its digestAlgorithm (%s)", name,
+			 OBJ_nid2ln(dnid));
+		return -1;
+	}
+	return 0;
+}
+
 /* The most telling OpenSSL error in the queue, as text. */
 static void openssl_reason(char *buf, size_t n)
 {
@@ -363,6 +393,11 @@ int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *
 						       "(critical extended key usage timeStamping missing)");
 		goto out;
 	}
+	char why[200];
+	if (signer && kura_signer_alg_check(t->si, X509_get0_pubkey(signer), why, sizeof why) != 0) {
+		rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token: %s", why); /* said before OpenSSL's vaguer failure */
+		goto out;
+	}
 	if (CMS_verify(t->cms, untrusted, store, NULL, NULL, CMS_BINARY | (anchors ? 0 : CMS_NO_SIGNER_CERT_VERIFY)) != 1) {
 		char why[512];
 		openssl_reason(why, sizeof why);
@@ -378,7 +413,9 @@ int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *
 	/* a TSA certificate cannot vouch for a time outside its own life (a backdated token) */
 	time_t gen = (time_t)(t->gentime / 1000);
 	X509 *s = sk_X509_value(signers, 0);
-	if (X509_cmp_time(X509_get0_notBefore(s), &gen) > 0 || X509_cmp_time(X509_get0_notAfter(s), &gen) < 0)
+	if (kura_signer_alg_check(t->si, X509_get0_pubkey(s), why, sizeof why) != 0)
+		rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token: %s", why);
+	else if (X509_cmp_time(X509_get0_notBefore(s), &gen) > 0 || X509_cmp_time(X509_get0_notAfter(s), &gen) < 0)
 		rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token: its genTime lies outside its TSA certificate's validity "
 						      "(a backdated or postdated token)");
 	else if (anchors)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/cms.h>
 #include <openssl/x509.h>
 
 #include "kura/error.h"
@@ -36,6 +37,11 @@ void kura_tst_key_alg(const kura_tst *t, char *buf, size_t n);
 const char *kura_tst_signature_hash(const kura_tst *t);
 /* kura's name of a public key's algorithm and size: "rsa-3072", "ec-p256", ... */
 void kura_key_alg_name(EVP_PKEY *key, char *buf, size_t n);
+/* 0 if si's signatureAlgorithm fits key (its type; RSA, EC or EdDSA) and names
+ * no other digest than si's digestAlgorithm; else -1 and why. OpenSSL verifies
+ * with the key's own algorithm and does not look at the OID, so a token that
+ * claims RSA over an EC key would otherwise pass. */
+int kura_signer_alg_check(CMS_SignerInfo *si, EVP_PKEY *key, char *why, size_t n);
 /* The certificates the token carries (owned by t). */
 STACK_OF(X509) *kura_tst_certs(const kura_tst *t);
 

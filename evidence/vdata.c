@@ -122,8 +122,22 @@ int kura_vdata_add_crl(kura_vdata *v, X509_CRL *crl, kura_error *err)
 	return 0;
 }
 
+/* Whether a and b encode to the same DER. */
+static int same_ocsp(OCSP_BASICRESP *a, OCSP_BASICRESP *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int na = i2d_OCSP_BASICRESP(a, &da), nb = i2d_OCSP_BASICRESP(b, &db);
+	int same = na > 0 && na == nb && memcmp(da, db, (size_t)na) == 0;
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return same;
+}
+
 int kura_vdata_add_ocsp(kura_vdata *v, OCSP_BASICRESP *resp, kura_error *err)
 {
+	for (int i = 0; i < kura_vdata_ocsp_count(v); i++)
+		if (same_ocsp(kura_vdata_ocsp(v, i), resp))
+			return 0;
 	/* OCSP_BASICRESP has no up-ref: keep a copy */
 	OCSP_BASICRESP *copy = ASN1_item_dup(ASN1_ITEM_rptr(OCSP_BASICRESP), resp);
 	if (!copy || !OPENSSL_sk_push(v->asn->rev->ocsps, copy)) {

@@ -114,6 +114,7 @@ struct walk {
 	int integrity_bad;
 	int trust_bad;
 	int trust_unknown;
+	int integrity_unknown; /* a hash kura cannot compute */
 	char first_reason[512];
 };
 
@@ -138,6 +139,23 @@ static void fail(struct walk *w, json_t *where, int integrity, const char *fmt, 
 		if (!json_object_get(where, "reason"))
 			json_object_set_new(where, "reason", json_string(msg));
 	}
+}
+
+/* Neither confirmed nor refuted: indeterminate, with the reason. */
+static void undecided(struct walk *w, json_t *where, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void undecided(struct walk *w, json_t *where, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	w->integrity_unknown = w->trust_unknown = 1;
+	if (!w->first_reason[0])
+		snprintf(w->first_reason, sizeof w->first_reason, "%s", msg);
+	json_object_set_new(where, "integrity", json_string("indeterminate"));
+	json_object_set_new(where, "reason", json_string(msg));
 }
 
 static int token_bytes(const KURA_ATS *ats, const unsigned char **p, size_t *len)
@@ -286,9 +304,10 @@ static int chain_md(const KURA_ATS *ats, const kura_tst *tok, const EVP_MD **md,
 		}
 	}
 	*md = nid == NID_undef ? NULL : kura_hash_by_nid(nid);
-	if (!*md) {
-		snprintf(why, n, "unknown or unsupported hash algorithm OID %s", imprint_oid);
-		return -1;
+	if (!*md) { /* not wrong, only beyond kura: indeterminate */
+		snprintf(why, n, "kura cannot compute the hash algorithm %s (OID %s): the record can be neither confirmed "
+				 "nor refuted here", nid == NID_undef ? "?" : OBJ_nid2ln(nid), imprint_oid);
+		return -2;
 	}
 	return 0;
 }
@@ -306,7 +325,7 @@ static int lists_algorithm(const KURA_ER *er, int nid)
 
 static json_t *verdict_report(struct walk *w, json_t *chains)
 {
-	const char *integrity = w->integrity_bad ? "invalid" : "valid";
+	const char *integrity = w->integrity_bad ? "invalid" : w->integrity_unknown ? "indeterminate" : "valid";
 	const char *trust = w->trust_bad ? "invalid" : w->trust_unknown ? "indeterminate" : "valid";
 	const char *verdict = w->integrity_bad || w->trust_bad ? "invalid" : w->trust_unknown ? "indeterminate" : "valid";
 	json_t *r = json_pack("{s:s, s:s, s:s, s:o}", "verdict", verdict, "integrity", integrity, "trust", trust,
@@ -389,7 +408,21 @@ int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const 
 				json_object_set_new(j, "attributes", json_true());
 			char why[256];
 			const EVP_MD *this_md;
-			if (chain_md(ats, tok, &this_md, why, sizeof why) != 0) {
+			int known = chain_md(ats, tok, &this_md, why, sizeof why);
+			if (known == -2) { /* the token may still be refuted on its own */
+				kura_error ve;
+				if (!w.trust_unknown && verify_token(o->cache, tok, tb, tlen, o->anchors, kura_tst_gentime(tok), &ve) != 0) {
+					kura_time_put_json(j, "checked_at", kura_tst_gentime(tok));
+					fail(&w, j, 0, "chain %d ATS %d: %s", c + 1, a + 1, ve.message);
+					w.integrity_unknown = 1;
+					json_object_set_new(j, "integrity", json_string("indeterminate"));
+				} else {
+					undecided(&w, j, "chain %d ATS %d: %s", c + 1, a + 1, why);
+				}
+				token_put(o->cache, tok);
+				continue;
+			}
+			if (known != 0) {
 				fail(&w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1, why);
 				w.trust_unknown = 1;
 				token_put(o->cache, tok);

@@ -130,6 +130,11 @@ int kura_index_each_range(kura_index *ix, kura_index_range_fn fn, void *ud, kura
 /* The highest object or evidence record ID in the index (empty string if none). */
 int kura_index_last_id(kura_index *ix, char out[27], kura_error *err);
 
+/* Walks the places of evidence records (kind 'E') and audit entries ('a'). */
+typedef int (*kura_index_place_fn)(void *ud, char kind, const char *id, uint32_t segno, uint64_t offset,
+				   kura_error *err);
+int kura_index_each_place(kura_index *ix, kura_index_place_fn fn, void *ud, kura_error *err);
+
 typedef int (*kura_index_blob_fn)(void *ud, const unsigned char sha256[32], const kura_index_blob *b,
 				  kura_error *err);
 int kura_index_each_blob(kura_index *ix, kura_index_blob_fn fn, void *ud, kura_error *err);

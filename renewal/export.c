@@ -8,11 +8,13 @@
 #include <openssl/pem.h>
 
 #include "archive/bag.h"
+#include "common/escape.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
 #include "common/progress.h"
+#include "common/unicode.h"
 #include "evidence/record.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
@@ -80,9 +82,16 @@ static const char verify_md[] =
 	"   `kura verify-er --data <name> --signature <signature> --validation-data <name>.validation.der\n"
 	"   --er <name>.ers --trust data/tsa-anchors.pem --signers data/signer-anchors.pem` does it all.\n";
 
-/* The document's name as a file name in the package (see package.h). */
+/* The document's name as a file name in the package (see package.h): name is
+ * JSON text (valid UTF-8; a name that was not is in its escaped form), made NFC
+ * first, because libarchive writes and reads UTF-8 names in NFC: the tar, the
+ * manifest and object.json then name the same bytes. */
 static void safe_name(char *out, const char *name)
 {
+	char *nfc = NULL;
+	kura_error ignored = {0};
+	if (kura_unicode_nfc(&nfc, name, strlen(name), &ignored) == 0)
+		name = nfc;
 	size_t n = 0, i = 0;
 	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, "object.json") == 0 ||
 	    strcmp(name, "tokens") == 0)
@@ -96,6 +105,7 @@ static void safe_name(char *out, const char *name)
 		n--;
 	}
 	out[n] = '\0';
+	free(nfc);
 }
 
 /* What tokens/INDEX.tsv says of a token (genTime, in seconds, imprint hash and
@@ -363,6 +373,35 @@ static int sorted_ids(char **out, size_t *count, const char *const *ids, size_t 
 	return 0;
 }
 
+static int add_size(void *ud, json_t *o, kura_error *err)
+{
+	(void)err;
+	*(uint64_t *)ud += (uint64_t)json_integer_value(json_object_get(o, "size"));
+	return 0;
+}
+
+/* A package that did not fit: how much its documents alone need (the records,
+ * tokens and descriptions add a few KiB an object), appended to err. */
+static void say_needed(kura_error *err, kura_store *st, const char *wanted, size_t count)
+{
+	uint64_t need = 0;
+	kura_error ignored;
+	if (count == 0)
+		kura_store_each_object(st, add_size, &need, &ignored);
+	for (size_t i = 0; i < count; i++) {
+		char id[KURA_ID_LEN + 1];
+		json_t *o = NULL;
+		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, wanted + i * KURA_ID_LEN);
+		if (kura_store_object(&o, st, id, &ignored) == 0)
+			add_size(&need, o, &ignored);
+		json_decref(o);
+	}
+	size_t len = strlen(err->message);
+	snprintf(err->message + len, sizeof err->message - len,
+		 "; the package needs more than %llu bytes (%.1f MiB, its documents uncompressed): make room there or "
+		 "export elsewhere", (unsigned long long)need, (double)need / (1024.0 * 1024.0));
+}
+
 int kura_export(kura_export_result *res, kura_store *st, const char *out, const char *const *ids, size_t n,
 		kura_error *err)
 {
@@ -375,7 +414,9 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 		blen -= 8;
 	else if (blen > 4 && strcmp(base + blen - 4, ".tar") == 0)
 		blen -= 4;
-	snprintf(bag, sizeof bag, "%.*s", (int)(blen < sizeof bag ? blen : sizeof bag - 1), base);
+	char *shown = kura_escape(base, blen < MAX_NAME ? blen : MAX_NAME); /* the folder's name as a tar name */
+	safe_name(bag, shown && *shown ? shown : "package");
+	free(shown);
 	int64_t now;
 	size_t count = 0;
 	int rc = kura_clock_now(&now, err);
@@ -389,7 +430,7 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 		json_decref(probe);
 	}
 	if (rc == 0)
-		rc = kura_bag_writer_new(&x.w, out, bag[0] ? bag : "package", now / 1000, err);
+		rc = kura_bag_writer_new(&x.w, out, bag, now / 1000, err);
 	if (rc == 0)
 		rc = kura_evidence_cache_new(&x.cache, err);
 	if (rc == 0)
@@ -407,6 +448,8 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 	if (rc == 0)
 		rc = kura_bag_writer_finish(x.w, "External-Description: documents with RFC 4998 evidence records; "
 						 "see VERIFY.md\n", err);
+	if (rc != 0 && kura_bag_writer_no_space(x.w) && err)
+		say_needed(err, st, wanted, count);
 	kura_progress_free(x.progress);
 	kura_bag_writer_free(x.w);
 	kura_evidence_cache_free(x.cache);

@@ -12,8 +12,10 @@
  *   reported imported only once that commit is durable.
  * - The record is stored byte for byte as imported (evidence kind 'I', see
  *   chains.h); renewals add records after it and never rewrite it.
- * - A bag whose manifests do not match refuses the objects whose files are
- *   concerned; a mismatch outside any object's folder refuses the whole package. */
+ * - A package is accounted for exactly as verify-export does (package_read.c):
+ *   a bag whose manifests do not match refuses the objects whose files are
+ *   concerned, a mismatch outside any object's folder refuses the whole package,
+ *   and an object folder without its document or record is reported refused. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "archive/bag.h"
+#include "common/escape.h"
 #include "common/fsutil.h"
 #include "evidence/record.h"
 #include "evidence/verify.h"
@@ -32,7 +35,6 @@
 
 #define MAX_MEMBER (64u << 20)
 #define MAX_RECORD (256u << 20)
-#define MAX_OBJECT_JSON (16u << 20)
 #define MAX_META 256
 
 struct importer {
@@ -42,32 +44,8 @@ struct importer {
 	kura_import_result *res;
 	kura_er_verify_opts vo;
 	const char *root;
-	int bag;
-	json_t *refused;    /* bags: object folder -> why its files do not match the manifests */
 	json_t *adopted;    /* file -> verdict, for records adopted although not valid */
-	char package_problem[1024];
 };
-
-/* "data/<ID>" of a path in a bag ("" when the path is not in an object's folder). */
-static void object_folder(char *out, size_t cap, const char *path)
-{
-	const char *slash = strncmp(path, "data/", 5) == 0 ? strchr(path + 5, '/') : NULL;
-	snprintf(out, cap, "%.*s", slash ? (int)(slash - path) : 0, path);
-}
-
-static void on_problem(void *ud, const char *path, const char *problem)
-{
-	struct importer *im = ud;
-	char folder[4096], why[4200];
-	object_folder(folder, sizeof folder, path);
-	snprintf(why, sizeof why, "%s %s", path, problem);
-	if (!folder[0] || strcmp(path, "data/tsa-anchors.pem") == 0) {
-		if (!im->package_problem[0])
-			snprintf(im->package_problem, sizeof im->package_problem, "%s", why);
-	} else if (!json_object_get(im->refused, folder)) {
-		json_object_set_new(im->refused, folder, json_string(why));
-	}
-}
 
 static void refuse(struct importer *im, const char *file, const char *verdict, const char *why)
 {
@@ -76,42 +54,25 @@ static void refuse(struct importer *im, const char *file, const char *verdict, c
 		im->o->report(im->o->ud, file, NULL, verdict, why);
 }
 
-/* Name and metadata from a kura package's object.json (borrowed from *desc). */
-static int describe(json_t **desc, const char **name, kura_meta *meta, size_t *nmeta, char *why, size_t cap,
-		    const char *root, const char *folder)
+/* Metadata from a kura package's object.json (type-checked by group_load;
+ * borrowed from it), and where the object came from. */
+static int describe(kura_meta *meta, size_t *nmeta, char *why, size_t cap, const kura_package_group *g)
 {
-	char path[8192], *text = NULL;
-	size_t len;
-	snprintf(path, sizeof path, "%s/%s/object.json", root, folder);
-	*desc = NULL;
-	if (access(path, F_OK) != 0)
-		return 0;
-	json_error_t jerr;
-	if (kura_fs_read_file(path, MAX_OBJECT_JSON, &text, &len) != 0 ||
-	    !(*desc = json_loadb(text, len, 0, &jerr)) || !json_is_object(*desc)) {
-		free(text);
-		snprintf(why, cap, "%s/object.json cannot be read as JSON", folder);
-		return -1;
-	}
-	free(text);
-	if (json_is_string(json_object_get(*desc, "name")))
-		*name = json_string_value(json_object_get(*desc, "name"));
 	const char *key;
 	json_t *v;
-	json_object_foreach(json_object_get(*desc, "meta"), key, v) {
-		if (!json_is_string(v) || *nmeta == MAX_META || strcmp(key, "import.id") == 0) {
-			if (!json_is_string(v) || *nmeta == MAX_META) {
-				snprintf(why, cap, "%s/object.json: metadata '%s' is not a string or there are too many", folder, key);
-				return -1;
-			}
+	json_object_foreach(g->meta, key, v) {
+		if (strcmp(key, "import.id") == 0)
 			continue;
+		if (*nmeta == MAX_META) {
+			snprintf(why, cap, "object.json holds more than %d metadata fields", MAX_META);
+			return -1;
 		}
 		meta[*nmeta].key = key;
 		meta[(*nmeta)++].value = json_string_value(v);
 	}
-	if (json_is_string(json_object_get(*desc, "id"))) { /* where it came from */
+	if (g->id) {
 		meta[*nmeta].key = "import.id";
-		meta[(*nmeta)++].value = json_string_value(json_object_get(*desc, "id"));
+		meta[(*nmeta)++].value = g->id;
 	}
 	return 0;
 }
@@ -166,27 +127,23 @@ static int load_members(struct members *m, const kura_package_group *g, char *wh
 	return 0;
 }
 
-static int import_pair(void *ud, const char *file, const char *record, kura_error *err)
+static int import_pair(void *ud, const char *file, const char *record, const char *bag_problem, kura_error *err)
 {
 	struct importer *im = ud;
 	kura_package_group group = {0};
 	struct members mem = {0};
-	char folder[4096] = "", data[8192], er[8192], why[1200] = "", id[KURA_ID_LEN + 1];
+	char data[8192], er[8192], why[1200] = "", id[KURA_ID_LEN + 1];
 	char *der = NULL;
 	size_t len = 0, nmeta = 0;
-	json_t *report = NULL, *desc = NULL;
+	json_t *report = NULL;
 	kura_meta meta[MAX_META + 1];
 	const char *name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file, *verdict = "invalid";
+	char *described = NULL; /* the name object.json gives */
 	kura_error e = {0};
 	int rc = 0;
-	if (im->bag) {
-		object_folder(folder, sizeof folder, file);
-		if (json_object_get(im->refused, folder)) {
-			refuse(im, file, "invalid", json_string_value(json_object_get(im->refused, folder)));
-			return 0;
-		}
-		if (folder[0] && describe(&desc, &name, meta, &nmeta, why, sizeof why, im->root, folder) != 0)
-			goto refused;
+	if (bag_problem || !record) { /* the same accounting as verify-export's */
+		refuse(im, file, "invalid", bag_problem ? bag_problem : "holds no document with its evidence record");
+		return 0;
 	}
 	snprintf(data, sizeof data, "%s/%s", im->root, file);
 	snprintf(er, sizeof er, "%s/%s", im->root, record);
@@ -198,11 +155,14 @@ static int import_pair(void *ud, const char *file, const char *record, kura_erro
 		snprintf(why, sizeof why, "%s: %s", record, e.message);
 		goto refused;
 	}
-	if (kura_package_group_load(&group, im->root, file, &e) != 0 || load_members(&mem, &group, why, sizeof why) != 0) {
+	if (kura_package_group_load(&group, im->root, file, &e) != 0 || load_members(&mem, &group, why, sizeof why) != 0 ||
+	    describe(meta, &nmeta, why, sizeof why, &group) != 0) {
 		if (!why[0])
 			snprintf(why, sizeof why, "%s", e.message);
 		goto refused;
 	}
+	if (group.object && (described = kura_json_get_name(group.object, "name")))
+		name = described; /* its bytes, also when they are not UTF-8 */
 	im->vo.digest_ud = &group.files; /* a signed document: its signature and validation data too */
 	if ((rc = kura_er_verify(&report, (unsigned char *)der, len, &im->vo, &e)) != 0) {
 		if (rc != KURA_EINPUT) {
@@ -245,13 +205,13 @@ static int import_pair(void *ud, const char *file, const char *record, kura_erro
 		goto out;
 	}
 	if (why[0])
-		json_object_set_new(im->adopted, file, json_string(verdict));
+		json_object_set_new_nocheck(im->adopted, file, json_string(verdict));
 	goto out;
 refused:
 	refuse(im, file, verdict, why);
 out:
 	json_decref(report);
-	json_decref(desc);
+	free(described);
 	free(der);
 	members_clear(&mem);
 	kura_package_group_clear(&group);
@@ -262,21 +222,19 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 		kura_error *err)
 {
 	memset(res, 0, sizeof *res);
-	struct importer im = {.st = st, .o = o, .res = res, .refused = json_object(), .adopted = json_object()};
+	struct importer im = {.st = st, .o = o, .res = res, .adopted = json_object()};
 	kura_package *p = NULL;
+	kura_package_audit audit = {0};
 	kura_trust_cache *cache = NULL;
 	STACK_OF(X509) *anchors = NULL;
-	size_t problems = 0;
-	int rc = im.refused && im.adopted ? kura_package_open(&p, package, o->max_entry ? o->max_entry : (64ull << 30), err)
+	int rc = im.adopted ? kura_package_open(&p, package, o->max_entry ? o->max_entry : (64ull << 30), err)
 			    : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0) {
 		im.root = kura_package_root(p);
-		im.bag = kura_package_is_bag(p);
+		rc = kura_package_audit_run(&audit, p, err);
 	}
-	if (rc == 0 && im.bag)
-		rc = kura_bag_check(p, on_problem, &im, &problems, err);
-	if (rc == 0 && im.package_problem[0])
-		rc = kura_error_set(err, KURA_EVERIFY, "%s: %s; nothing was imported", package, im.package_problem);
+	if (rc == 0 && audit.package_problem[0])
+		rc = kura_error_set(err, KURA_EVERIFY, "%s: %s; nothing was imported", package, audit.package_problem);
 	if (rc == 0)
 		rc = kura_tsa_setup_anchors(&anchors, st, err);
 	if (rc == 0)
@@ -289,14 +247,14 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 	if (rc == 0)
 		rc = kura_ingest_new(&im.in, st, imported, &im, err);
 	if (rc == 0)
-		rc = kura_package_each_pair(p, im.bag ? "data" : "", import_pair, &im, err);
+		rc = kura_package_each_object(&audit, p, import_pair, &im, err);
 	if (rc == 0)
 		rc = kura_ingest_commit(im.in, err);
 	kura_ingest_free(im.in);
 	kura_trust_cache_free(cache);
 	sk_X509_pop_free(anchors, X509_free);
+	kura_package_audit_clear(&audit);
 	kura_package_close(p);
-	json_decref(im.refused);
 	json_decref(im.adopted);
 	return rc;
 }

@@ -11,7 +11,8 @@
  *                                    "members": the files of its data object group
  *   NAME/data/<ID>/tokens/C-A.tsr    the time-stamp token of chain C, ATS A (DER)
  *   NAME/data/<ID>/tokens/INDEX.tsv  file, genTime, epoch seconds, hash, imprint
- * A document's name is kept unless it cannot be a file name as it is (a '/',
+ * A document's name is kept (in NFC; a name that is not UTF-8 in its escaped
+ * form, common/escape.h) unless it cannot be a file name as it is (a '/',
  * control characters, '%', "..", a reserved name): such characters become '_'. */
 #ifndef KURA_PACKAGE_H
 #define KURA_PACKAGE_H
@@ -22,6 +23,7 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
+#include "archive/bag.h"
 #include "evidence/verify.h"
 #include "kura/store.h"
 
@@ -48,22 +50,51 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 		       kura_error *err);
 
 /* A document's data object group in a package, from its folder's object.json
- * "members" (a kura export): the document, then its detached signature (if any)
- * and its validation data (if any), as files; "signature" is what the exporting
- * store found at ingest (owned; NULL if not signed). A document without
- * object.json, or not signed, is a group of one. */
+ * (a kura export; renewal/package_read.c): the document, then its detached
+ * signature (if any) and its validation data (if any), as files. object is
+ * object.json (owned; NULL when there is none: a group of one); id, name, meta
+ * (an object of strings) and signature (what the exporting store found at
+ * ingest) are borrowed from it, NULL when absent, and type-checked. */
 typedef struct kura_package_group {
 	kura_er_group files;
 	char paths[3][4096];
 	int detached, signed_doc;
-	json_t *signature;
+	json_t *object;
+	const char *id, *name;
+	json_t *meta, *signature;
 } kura_package_group;
 
 /* file: the document's path relative to root. KURA_EINPUT (why in err) when
- * object.json is unreadable or names a member that is not a plain file beside
- * the document. */
+ * object.json is unreadable, not JSON, has a duplicated key or a field of the
+ * wrong type, or names a member that is not a plain file beside the document.
+ * Clear the group in every case. */
 int kura_package_group_load(kura_package_group *g, const char *root, const char *file, kura_error *err);
+/* The same with object.json's bytes given (len of them; e.g. by a fuzzer):
+ * nothing is read from the file system. */
+int kura_package_group_parse(kura_package_group *g, const char *root, const char *file, const char *text, size_t len,
+			     kura_error *err);
 void kura_package_group_clear(kura_package_group *g);
+
+/* How verify-export and import both account for a package: the bag's manifest
+ * problems (problems: [{"file", "problem"}]; the first outside any object
+ * folder in package_problem, "" if none) and its object folders ("data/<ID>" ->
+ * {"why": its first problem or null, "pairs": pairs found}). Owned; clear it. */
+typedef struct kura_package_audit {
+	json_t *problems, *folders;
+	char package_problem[1024];
+} kura_package_audit;
+
+int kura_package_audit_run(kura_package_audit *a, const kura_package *p, kura_error *err);
+void kura_package_audit_clear(kura_package_audit *a);
+
+/* fn hears of every (FILE, FILE.ers) pair of the package, with why: NULL, or the
+ * manifest problem of its object folder; then of every object folder in which
+ * no pair was found: file is the folder, record NULL, why its manifest problem
+ * or NULL (its document and record are both gone, manifests and all). */
+typedef int (*kura_package_object_fn)(void *ud, const char *file, const char *record, const char *why,
+				      kura_error *err);
+int kura_package_each_object(kura_package_audit *a, const kura_package *p, kura_package_object_fn fn, void *ud,
+			     kura_error *err);
 
 typedef struct kura_import_options {
 	int accept_invalid;  /* adopt records that do not verify (reported) */

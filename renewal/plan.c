@@ -235,6 +235,12 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 		snprintf(it->reason, sizeof it->reason, "the TSA certificate of its last time-stamp (%s) was revoked at %s (%s)", tsa,
 			 day, r->reason >= 0 ? OCSP_crl_reason_str(r->reason) : "no reason given");
 	}
+	if (it->due != KURA_NEVER && it->action == 'T' && !kura_hash_makes(it->hash)) {
+		/* a chain in a hash of other producers goes on in a new chain: kura asks no TSA for such time-stamps */
+		size_t len = strlen(it->reason);
+		it->action = 'H';
+		snprintf(it->reason + len, sizeof it->reason - len, "; by hash tree, as kura makes no evidence with %s", it->hash);
+	}
 out:
 	kura_free_tokens(tok, k);
 	free(tl);

@@ -1,11 +1,14 @@
-/* Renewal policies from YAML with libfyaml (format in policy.h). Every error
- * names the file and line, and a policy with any error is refused whole. */
+/* Renewal policies from YAML with libyaml (format in policy.h). Every error
+ * names the file and line, and a policy with any error is refused whole: a
+ * value of the wrong type (an "until" that is a list, a mapping or no date) is
+ * an error, never read as "no end". libyaml reads any bytes in time linear in
+ * their length (libfyaml 0.7.12 looped forever on some). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libfyaml.h>
+#include <yaml.h>
 
 #include "common/fsutil.h"
 #include "kura/clock.h"
@@ -17,8 +20,9 @@ extern const struct {
 } kura_shipped_policies[];
 
 static const char *const algorithm_names[] = {
-	"sha256", "sha384", "sha512", "sha3-256", "sha3-384", "sha3-512", "rsa-2048", "rsa-3072",
-	"rsa-4096", "ec-p256", "ec-p384", "ec-p521", "ed25519", "ed448", NULL,
+	"sha1", "sha224", "sha256", "sha384", "sha512", "sha512-224", "sha512-256", "sha3-224", "sha3-256",
+	"sha3-384", "sha3-512", "ripemd160", "rsa-2048", "rsa-3072", "rsa-4096", "ec-p256", "ec-p384", "ec-p521",
+	"ed25519", "ed448", NULL,
 };
 #define NALG (sizeof algorithm_names / sizeof algorithm_names[0] - 1)
 
@@ -56,150 +60,197 @@ const char *const *kura_policy_shipped(void)
 	return names;
 }
 
-static int line_of(struct fy_node *n)
-{
-	struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
-	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-	return m ? m->line + 1 : 0;
-}
+/* The parsed YAML, with what every message needs. */
+struct yaml {
+	yaml_document_t doc;
+	const char *origin;
+	kura_error *err;
+};
 
-static int bad(kura_error *err, const char *origin, struct fy_node *n, const char *fmt, const char *what)
+static int bad(struct yaml *y, yaml_node_t *n, const char *fmt, const char *what)
 {
 	char msg[512];
 	snprintf(msg, sizeof msg, fmt, what ? what : "");
-	int line = line_of(n);
-	if (line)
-		return kura_error_set(err, KURA_EINPUT, "%s line %d: %s; nothing was changed", origin, line, msg);
-	return kura_error_set(err, KURA_EINPUT, "%s: %s; nothing was changed", origin, msg);
+	if (n)
+		return kura_error_set(y->err, KURA_EINPUT, "%s line %lu: %s; nothing was changed", y->origin,
+				      (unsigned long)n->start_mark.line + 1, msg);
+	return kura_error_set(y->err, KURA_EINPUT, "%s: %s; nothing was changed", y->origin, msg);
 }
 
-static const char *scalar(struct fy_node *n)
+static const char *scalar(yaml_node_t *n)
 {
-	return n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static int days(int64_t *out, struct fy_node *n, const char *origin, const char *key, kura_error *err)
+/* YAML's null written out: a plain (unquoted) null or ~. Nothing at all is no
+ * null here: "until:" left empty is a slip, not "no end". */
+static int is_null(yaml_node_t *n)
 {
 	const char *s = scalar(n);
+	return s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
+}
+
+/* *out: the value of key in mapping map (NULL when absent). A key given twice
+ * is an error: which of the two was meant cannot be told. */
+static int lookup(yaml_node_t **out, struct yaml *y, yaml_node_t *map, const char *key)
+{
+	*out = NULL;
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return 0;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&y->doc, p->key);
+		const char *name = scalar(k);
+		if (!name || strcmp(name, key) != 0)
+			continue;
+		if (*out)
+			return bad(y, k, "'%s' is given twice", key);
+		*out = yaml_document_get_node(&y->doc, p->value);
+	}
+	return 0;
+}
+
+/* The value of key as a scalar (NULL when absent); anything else is an error. */
+static int lookup_scalar(const char **out, yaml_node_t **node, struct yaml *y, yaml_node_t *map, const char *key)
+{
+	yaml_node_t *n;
+	int rc = lookup(&n, y, map, key);
+	*out = rc == 0 ? scalar(n) : NULL;
+	if (node)
+		*node = n;
+	if (rc == 0 && n && !*out)
+		rc = bad(y, n, "%s must be a single value, not a list or a mapping", key);
+	return rc;
+}
+
+static int days(int64_t *out, struct yaml *y, yaml_node_t *margins, const char *key)
+{
+	const char *s;
+	yaml_node_t *n;
+	int rc = lookup_scalar(&s, &n, y, margins, key);
+	if (rc != 0 || !s)
+		return rc;
 	char *end;
-	long v = s ? strtol(s, &end, 10) : -1;
-	if (!s || *end || v < 0 || v > 36500)
-		return bad(err, origin, n, "%s must be a number of days", key);
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < 0 || v > 36500)
+		return bad(y, n, "%s must be a number of days (0 to 36500)", key);
 	*out = (int64_t)v * 86400000;
 	return 0;
 }
 
-int kura_policy_parse(kura_policy **out, const char *text, size_t len, const char *origin, kura_error *err)
+/* One entry of algorithms: NAME: {until: DATE or null, source: "..."}. */
+static int algorithm(kura_policy *p, struct yaml *y, yaml_node_t *k, yaml_node_t *v)
 {
-	struct fy_diag_cfg dcfg;
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = NULL;
-	struct fy_diag *diag = fy_diag_create(&dcfg);
-	if (diag)
-		fy_diag_set_collect_errors(diag, true);
-	struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET, .diag = diag};
-	struct fy_document *doc = fy_document_build_from_string(&pcfg, text, len);
-	kura_policy *p = calloc(1, sizeof *p);
-	int rc = 0;
-	if (!p) {
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		goto out;
+	const char *alg = scalar(k), *source = NULL;
+	int i = alg ? alg_index(alg) : -1;
+	yaml_node_t *until = NULL;
+	if (i < 0)
+		return bad(y, k, "unknown algorithm '%s' (kura knows " KURA_POLICY_ALGORITHMS ")", alg ? alg : "?");
+	if (p->alg[i].listed)
+		return bad(y, k, "'%s' is given twice", alg);
+	int rc = v && v->type == YAML_MAPPING_NODE ? lookup(&until, y, v, "until") : 0;
+	if (rc == 0 && v && v->type == YAML_MAPPING_NODE)
+		rc = lookup_scalar(&source, NULL, y, v, "source");
+	if (rc != 0)
+		return rc;
+	if (!v || v->type != YAML_MAPPING_NODE || !until || !source)
+		return bad(y, k, "%s needs {until: DATE or null, source: \"...\"}", alg);
+	p->alg[i].listed = 1;
+	p->alg[i].end = KURA_NEVER;
+	snprintf(p->alg[i].source, sizeof p->alg[i].source, "%s", source);
+	if (is_null(until))
+		return 0;
+	const char *u = scalar(until);
+	int64_t day;
+	if (!u || strlen(u) != 10 || kura_time_parse(&day, u, NULL) != 0)
+		return bad(y, until, "until must be a date (YYYY-MM-DD) or null, not %s",
+			   u ? u : until->type == YAML_SEQUENCE_NODE ? "a list" : "a mapping");
+	p->alg[i].end = day + 86400000; /* it suffices through its last day */
+	return 0;
+}
+
+static int tsa_urls(kura_policy *p, struct yaml *y, yaml_node_t *root)
+{
+	yaml_node_t *urls;
+	int rc = lookup(&urls, y, root, "tsa-urls");
+	if (rc != 0 || !urls || is_null(urls))
+		return rc;
+	if (urls->type != YAML_SEQUENCE_NODE)
+		return bad(y, urls, "tsa-urls must be a list of http:// or https:// URLs%s", "");
+	for (yaml_node_item_t *it = urls->data.sequence.items.start; it < urls->data.sequence.items.top; it++) {
+		yaml_node_t *u = yaml_document_get_node(&y->doc, *it);
+		const char *url = scalar(u);
+		if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) || p->nurls == 16)
+			return bad(y, u, "'%s' is not an http:// or https:// TSA URL (at most 16)", url ? url : "?");
+		if (!(p->urls[p->nurls] = strdup(url)))
+			return kura_error_set(y->err, KURA_EINTERNAL, "out of memory");
+		p->nurls++;
 	}
-	if (!doc) {
-		void *it = NULL;
-		struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
-		if (e)
-			rc = kura_error_set(err, KURA_EINPUT, "%s line %d: %s; nothing was changed", origin, e->line, e->msg);
-		else
-			rc = kura_error_set(err, KURA_EINPUT, "%s is not valid YAML; nothing was changed", origin);
-		goto out;
-	}
-	struct fy_node *root = fy_document_root(doc);
-	if (!root || !fy_node_is_mapping(root)) {
-		rc = bad(err, origin, NULL, "a policy is a YAML mapping with kura-policy, name, margins and algorithms%s", "");
-		goto out;
-	}
-	const char *version = scalar(fy_node_mapping_lookup_by_string(root, "kura-policy", -1));
-	if (!version || strcmp(version, "1") != 0) {
-		rc = bad(err, origin, fy_node_mapping_lookup_by_string(root, "kura-policy", -1),
-			 "kura-policy: 1 is missing (this kura reads policy format 1)%s", "");
-		goto out;
-	}
-	const char *name = scalar(fy_node_mapping_lookup_by_string(root, "name", -1));
-	const char *title = scalar(fy_node_mapping_lookup_by_string(root, "title", -1));
-	if (!name || !*name) {
-		rc = bad(err, origin, NULL, "the policy has no name%s", "");
-		goto out;
-	}
+	return 0;
+}
+
+static int read_policy(kura_policy *p, struct yaml *y)
+{
+	yaml_node_t *root = yaml_document_get_root_node(&y->doc), *n, *margins, *algs;
+	const char *version, *name, *title;
+	if (!root || root->type != YAML_MAPPING_NODE)
+		return bad(y, NULL, "a policy is a YAML mapping with kura-policy, name, margins and algorithms%s", "");
+	int rc = lookup_scalar(&version, &n, y, root, "kura-policy");
+	if (rc == 0 && (!version || strcmp(version, "1") != 0))
+		rc = bad(y, n, "kura-policy: 1 is missing (this kura reads policy format 1)%s", "");
+	if (rc == 0)
+		rc = lookup_scalar(&name, NULL, y, root, "name");
+	if (rc == 0)
+		rc = lookup_scalar(&title, NULL, y, root, "title");
+	if (rc == 0 && (!name || !*name))
+		rc = bad(y, NULL, "the policy has no name%s", "");
+	if (rc != 0)
+		return rc;
 	snprintf(p->name, sizeof p->name, "%s", name);
 	snprintf(p->title, sizeof p->title, "%s", title ? title : name);
 	p->margin_cert = 90 * 86400000LL;
 	p->margin_alg = 365 * 86400000LL;
-	struct fy_node *margins = fy_node_mapping_lookup_by_string(root, "margins", -1);
-	if (margins) {
-		struct fy_node *m;
-		if ((m = fy_node_mapping_lookup_by_string(margins, "certificate-days", -1)) &&
-		    (rc = days(&p->margin_cert, m, origin, "certificate-days", err)) != 0)
-			goto out;
-		if ((m = fy_node_mapping_lookup_by_string(margins, "algorithm-days", -1)) &&
-		    (rc = days(&p->margin_alg, m, origin, "algorithm-days", err)) != 0)
-			goto out;
+	rc = lookup(&margins, y, root, "margins");
+	if (rc == 0 && margins && margins->type != YAML_MAPPING_NODE)
+		rc = bad(y, margins, "margins must be {certificate-days: N, algorithm-days: N}%s", "");
+	if (rc == 0)
+		rc = days(&p->margin_cert, y, margins, "certificate-days");
+	if (rc == 0)
+		rc = days(&p->margin_alg, y, margins, "algorithm-days");
+	if (rc == 0)
+		rc = lookup(&algs, y, root, "algorithms");
+	if (rc == 0 && (!algs || algs->type != YAML_MAPPING_NODE))
+		rc = bad(y, algs, "the policy has no algorithms mapping%s", "");
+	for (yaml_node_pair_t *a = rc == 0 ? algs->data.mapping.pairs.start : NULL; a && a < algs->data.mapping.pairs.top && rc == 0; a++)
+		rc = algorithm(p, y, yaml_document_get_node(&y->doc, a->key), yaml_document_get_node(&y->doc, a->value));
+	if (rc == 0)
+		rc = tsa_urls(p, y, root);
+	return rc;
+}
+
+int kura_policy_parse(kura_policy **out, const char *text, size_t len, const char *origin, kura_error *err)
+{
+	struct yaml y = {.origin = origin, .err = err};
+	yaml_parser_t parser;
+	kura_policy *p = calloc(1, sizeof *p);
+	if (!p || !yaml_parser_initialize(&parser)) {
+		free(p);
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	}
-	struct fy_node *algs = fy_node_mapping_lookup_by_string(root, "algorithms", -1);
-	if (!algs || !fy_node_is_mapping(algs)) {
-		rc = bad(err, origin, NULL, "the policy has no algorithms mapping%s", "");
-		goto out;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	int rc = 0;
+	if (!yaml_parser_load(&parser, &y.doc)) {
+		unsigned long line = (unsigned long)(parser.problem_mark.line + 1);
+		size_t at = parser.problem_mark.index;
+		int tab = at < len && text[at] == '\t';
+		rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: not valid YAML: %s%s; nothing was changed", origin, line,
+				    parser.problem ? parser.problem : "unreadable", tab ? " (a tab: YAML indents with spaces)" : "");
+	} else {
+		rc = read_policy(p, &y);
+		yaml_document_delete(&y.doc);
 	}
-	void *it = NULL;
-	struct fy_node_pair *pair;
-	while ((pair = fy_node_mapping_iterate(algs, &it))) {
-		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
-		const char *alg = scalar(k);
-		int i = alg ? alg_index(alg) : -1;
-		if (i < 0) {
-			rc = bad(err, origin, k, "unknown algorithm '%s' (kura knows sha256, sha384, sha512, sha3-256, "
-						 "sha3-384, sha3-512, rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384, "
-						 "ec-p521, ed25519, ed448)", alg ? alg : "?");
-			goto out;
-		}
-		struct fy_node *until = v && fy_node_is_mapping(v) ? fy_node_mapping_lookup_by_string(v, "until", -1) : NULL;
-		const char *source = v && fy_node_is_mapping(v) ? scalar(fy_node_mapping_lookup_by_string(v, "source", -1)) : NULL;
-		if (!v || !fy_node_is_mapping(v) || !until || !source) {
-			rc = bad(err, origin, k, "%s needs {until: DATE or null, source: \"...\"}", alg);
-			goto out;
-		}
-		const char *u = scalar(until);
-		p->alg[i].listed = 1;
-		p->alg[i].end = KURA_NEVER;
-		snprintf(p->alg[i].source, sizeof p->alg[i].source, "%s", source);
-		if (u && strcmp(u, "null") != 0 && strcmp(u, "~") != 0 && *u) {
-			int64_t day;
-			if (strlen(u) != 10 || kura_time_parse(&day, u, NULL) != 0) {
-				rc = bad(err, origin, until, "until must be a date (YYYY-MM-DD) or null, not '%s'", u);
-				goto out;
-			}
-			p->alg[i].end = day + 86400000; /* it suffices through its last day */
-		}
-	}
-	struct fy_node *urls = fy_node_mapping_lookup_by_string(root, "tsa-urls", -1);
-	if (urls && !fy_node_is_sequence(urls)) {
-		rc = bad(err, origin, urls, "tsa-urls must be a list of http:// or https:// URLs%s", "");
-		goto out;
-	}
-	void *uit = NULL;
-	struct fy_node *u;
-	while (urls && (u = fy_node_sequence_iterate(urls, &uit))) {
-		const char *url = scalar(u);
-		if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) || p->nurls == 16) {
-			rc = bad(err, origin, u, "'%s' is not an http:// or https:// TSA URL (at most 16)", url ? url : "?");
-			goto out;
-		}
-		p->urls[p->nurls++] = strdup(url);
-	}
-out:
-	fy_document_destroy(doc);
-	fy_diag_destroy(diag);
+	yaml_parser_delete(&parser);
 	if (rc != 0) {
 		kura_policy_free(p);
 		return rc;

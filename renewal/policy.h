@@ -10,7 +10,7 @@
  *     sha256:   {until: null, source: "..."}       # null: no end known
  *     rsa-2048: {until: 2030-12-31, source: "..."} # the last day it suffices
  *   tsa-urls: [https://tsa.example/tsr, ...]       # optional: the TSAs to use
- * Algorithm names are kura's: sha256 ... sha3-512, rsa-2048 ... ed448. A store
+ * Algorithm names are kura's (KURA_POLICY_ALGORITHMS below). A store
  * keeps a copy of its policy (STORE/policy.yaml) plus sunsets declared later. */
 #ifndef KURA_POLICY_H
 #define KURA_POLICY_H
@@ -26,8 +26,10 @@
 
 typedef struct kura_policy kura_policy;
 
-/* Parses YAML text; origin names it in messages ("policy.yaml line 7: ..."). A
- * syntax error, an unknown algorithm or a bad date is KURA_EINPUT. */
+/* Parses YAML text of len bytes from memory (any bytes: never hangs, never
+ * reads past len); origin names it in messages ("policy.yaml line 7: ...").
+ * A syntax error, a key given twice, an unknown algorithm or a value of the
+ * wrong type (an "until" that is no date and no null) is KURA_EINPUT. */
 int kura_policy_parse(kura_policy **out, const char *text, size_t len, const char *origin, kura_error *err);
 /* A file path, or the name of a shipped policy. *text (malloc'd, may be NULL)
  * receives the YAML that was parsed, for keeping a copy. */
@@ -47,6 +49,11 @@ int64_t kura_policy_algorithm_end(void *ud, const char *alg);
 
 /* Declares that alg no longer suffices from day on (a sunset): only ever earlier. */
 int kura_policy_sunset(kura_policy *p, const char *alg, int64_t day, const char *source, kura_error *err);
+
+/* kura's algorithm names, for messages. */
+#define KURA_POLICY_ALGORITHMS                                                                                   \
+	"sha1, sha224, sha256, sha384, sha512, sha512-224, sha512-256, sha3-224, sha3-256, sha3-384, sha3-512, "  \
+	"ripemd160, rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384, ec-p521, ed25519, ed448"
 
 /* 1 if name is one of kura's algorithm names. */
 int kura_policy_known_algorithm(const char *name);

@@ -33,8 +33,13 @@ static json_t *load_sunsets(const char *store, kura_error *err, int *rc)
 	char path[4096];
 	json_error_t jerr;
 	path_of(path, sizeof path, store, "sunsets.json");
-	json_t *s = json_load_file(path, 0, &jerr);
+	json_t *s = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	*rc = 0;
+	if (s && !json_is_object(s)) {
+		json_decref(s);
+		*rc = kura_error_set(err, KURA_EIO, "%s is not a JSON object; the store's sunsets are damaged", path);
+		return NULL;
+	}
 	if (!s) {
 		FILE *f = fopen(path, "r");
 		if (f) { /* there, but not JSON */
@@ -63,7 +68,7 @@ int kura_store_policy_load(kura_policy **out, kura_store *st, kura_error *err)
 	json_t *v;
 	json_object_foreach(sunsets, alg, v) {
 		int64_t day;
-		const char *date = json_string_value(json_object_get(v, "from"));
+		const char *date = json_is_object(v) ? json_string_value(json_object_get(v, "from")) : NULL;
 		char source[256];
 		snprintf(source, sizeof source, "sunset declared %s: unsuitable from %s",
 			 json_string_value(json_object_get(v, "declared")) ?: "?", date ?: "?");
@@ -83,24 +88,24 @@ int kura_store_policy_load(kura_policy **out, kura_store *st, kura_error *err)
 int kura_store_policy_set(kura_store *st, const char *file_or_name, kura_error *err)
 {
 	kura_policy *fresh = NULL, *old = NULL;
-	char *text = NULL, path[4096];
+	char *text = NULL;
 	int rc = kura_policy_load(&fresh, &text, file_or_name, err);
 	if (rc != 0)
 		return rc;
 	kura_store_policy_load(&old, st, NULL); /* for the log; a broken old one is replaced all the same */
-	path_of(path, sizeof path, kura_store_path(st), "policy.yaml");
-	if (kura_fs_write_file_atomic(path, text, strlen(text), 0644) != 0)
-		rc = kura_error_sys(err, KURA_EIO, "writing %s", path);
+	const char *const *urls;
+	size_t nurls = kura_policy_tsa_urls(fresh, &urls);
+	/* a policy that names TSAs chooses them: the policy and config.json change as one */
+	if (nurls > 0)
+		rc = kura_store_set_tsa_urls_with(st, urls, nurls, "policy.yaml", text, err);
+	else
+		rc = kura_store_write_file(st, "policy.yaml", text, strlen(text), err);
 	if (rc == 0) {
 		json_t *detail = json_pack("{s:s, s:s, s:s}", "from", old ? kura_policy_name(old) : "(unreadable)", "to",
 					   kura_policy_name(fresh), "source", file_or_name);
 		rc = kura_store_audit(st, "policy-set", detail, err);
 		json_decref(detail);
 	}
-	const char *const *urls;
-	size_t nurls = kura_policy_tsa_urls(fresh, &urls);
-	if (rc == 0 && nurls > 0) /* a policy that names TSAs chooses them */
-		rc = kura_store_set_tsa_urls(st, urls, nurls, err);
 	free(text);
 	kura_policy_free(fresh);
 	kura_policy_free(old);
@@ -112,8 +117,7 @@ int kura_store_policy_sunset(kura_store *st, const char *alg, const char *day, k
 	int64_t when, now;
 	if (!kura_policy_known_algorithm(alg))
 		return kura_error_set(err, KURA_EINPUT,
-				      "unknown algorithm '%s' (kura knows sha256, sha384, sha512, sha3-256, sha3-384, sha3-512, "
-				      "rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384, ec-p521, ed25519, ed448)", alg);
+				      "unknown algorithm '%s' (kura knows " KURA_POLICY_ALGORITHMS ")", alg);
 	int rc = kura_time_parse(&when, day, err);
 	if (rc == 0)
 		rc = kura_clock_now(&now, err);
@@ -122,13 +126,12 @@ int kura_store_policy_sunset(kura_store *st, const char *alg, const char *day, k
 	json_t *sunsets = load_sunsets(kura_store_path(st), err, &rc);
 	if (!sunsets)
 		return rc;
-	char declared[KURA_TIME_BUFSZ], path[4096];
+	char declared[KURA_TIME_BUFSZ];
 	kura_time_format(declared, now);
 	json_object_set_new(sunsets, alg, json_pack("{s:s, s:s}", "from", day, "declared", declared));
 	char *text = json_dumps(sunsets, JSON_INDENT(2) | JSON_SORT_KEYS);
-	path_of(path, sizeof path, kura_store_path(st), "sunsets.json");
-	if (!text || kura_fs_write_file_atomic(path, text, strlen(text), 0644) != 0)
-		rc = kura_error_sys(err, KURA_EIO, "writing %s", path);
+	rc = text ? kura_store_write_file(st, "sunsets.json", text, strlen(text), err)
+		  : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0) {
 		json_t *detail = json_pack("{s:s, s:s}", "algorithm", alg, "from", day);
 		rc = kura_store_audit(st, "policy-sunset", detail, err);

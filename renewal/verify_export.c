@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "archive/bag.h"
+#include "common/escape.h"
 #include "common/fsutil.h"
 #include "evidence/tsa.h"
 #include "evidence/verify.h"
@@ -19,16 +20,10 @@
 struct checking {
 	const char *root;
 	kura_er_verify_opts opts;
-	json_t *objects, *problems;
+	json_t *objects, *problems; /* problems: the audit's */
 	size_t valid, indeterminate;
 	STACK_OF(X509) *signers; /* the package's data/signer-anchors.pem */
 };
-
-static void on_problem(void *ud, const char *path, const char *problem)
-{
-	struct checking *c = ud;
-	json_array_append_new(c->problems, json_pack("{s:s, s:s}", "file", path, "problem", problem));
-}
 
 static json_t *unreadable(const char *why)
 {
@@ -36,59 +31,17 @@ static json_t *unreadable(const char *why)
 			 "indeterminate", "chains", "reason", why);
 }
 
-int kura_package_group_load(kura_package_group *g, const char *root, const char *file, kura_error *err)
-{
-	memset(g, 0, sizeof *g);
-	snprintf(g->paths[0], sizeof g->paths[0], "%s/%s", root, file);
-	g->files.member[0].path = g->paths[0];
-	g->files.n = 1;
-	char folder[4096], path[8192], *text = NULL;
-	size_t len;
-	const char *slash = strrchr(file, '/');
-	snprintf(folder, sizeof folder, "%s/%.*s", root, slash ? (int)(slash - file) : 0, file);
-	snprintf(path, sizeof path, "%s/object.json", folder);
-	if (kura_fs_read_file(path, 1u << 20, &text, &len) != 0)
-		return 0; /* not a kura package's object: a group of one */
-	json_t *o = json_loadb(text, len, 0, NULL), *m;
-	free(text);
-	if (!o)
-		return kura_error_set(err, KURA_EINPUT, "%s cannot be read as JSON", path);
-	const char *roles[] = {"signature", "validation-data"};
-	for (size_t r = 0; r < 2; r++) {
-		size_t k;
-		json_array_foreach(json_object_get(o, "members"), k, m) {
-			const char *role = json_string_value(json_object_get(m, "role"));
-			const char *name = json_string_value(json_object_get(m, "file"));
-			if (!role || strcmp(role, roles[r]) != 0)
-				continue;
-			if (!name || !*name || strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
-				json_decref(o);
-				return kura_error_set(err, KURA_EINPUT, "%s names a %s member that is not a file beside the document",
-						      path, role);
-			}
-			snprintf(g->paths[g->files.n], sizeof g->paths[0], "%s/%s", folder, name);
-			g->files.member[g->files.n].path = g->paths[g->files.n];
-			g->files.n++;
-			g->detached |= r == 0;
-			g->signed_doc |= r == 1;
-			break;
-		}
-	}
-	if (g->signed_doc)
-		g->signature = json_incref(json_object_get(o, "signature"));
-	json_decref(o);
-	return 0;
-}
-
-void kura_package_group_clear(kura_package_group *g)
-{
-	json_decref(g->signature);
-	g->signature = NULL;
-}
-
-static int check_pair(void *ud, const char *file, const char *record, kura_error *err)
+static int check_pair(void *ud, const char *file, const char *record, const char *bag_problem, kura_error *err)
 {
 	struct checking *c = ud;
+	(void)bag_problem; /* listed under "manifest" already: the record is checked all the same */
+	if (!record) {
+		json_t *o = json_pack("{s:s, s:s}", "file", "", "problem",
+				      "holds no document with its evidence record: nothing in it was verified");
+		kura_json_set_name(o, "file", file); /* a name that is not UTF-8 too */
+		json_array_append_new(c->problems, o);
+		return 0;
+	}
 	char data[8192], er[8192], *der = NULL;
 	size_t len = 0;
 	json_t *report = NULL;
@@ -116,8 +69,8 @@ static int check_pair(void *ud, const char *file, const char *record, kura_error
 		*err = why;
 		return rc;
 	}
-	json_object_set_new(report, "document", json_string(file));
-	json_object_set_new(report, "record", json_string(record));
+	kura_json_set_name(report, "document", file);
+	kura_json_set_name(report, "record", record);
 	const char *verdict = json_string_value(json_object_get(report, "verdict"));
 	c->valid += strcmp(verdict, "valid") == 0;
 	c->indeterminate += strcmp(verdict, "indeterminate") == 0;
@@ -130,20 +83,21 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 	kura_package *p = NULL;
 	kura_trust_cache *cache = NULL;
 	STACK_OF(X509) *own = NULL;
-	struct checking c = {.objects = json_array(), .problems = json_array()};
-	size_t problems = 0;
+	struct checking c = {.objects = json_array()};
+	kura_package_audit audit = {0};
 	const char *source = "given with --trust";
-	int rc = c.objects && c.problems ? kura_package_open(&p, package, UINT64_MAX, err)
-					 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	int rc = c.objects ? kura_package_open(&p, package, UINT64_MAX, err)
+			   : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_trust_cache_new(&cache, err);
 	if (rc == 0) {
 		c.root = kura_package_root(p);
-		if (kura_package_is_bag(p))
-			rc = kura_bag_check(p, on_problem, &c, &problems, err);
-		else
-			on_problem(&c, "bagit.txt", "is missing: this is not a package made by kura export (no BagIt bag)");
+		rc = kura_package_audit_run(&audit, p, err);
+		c.problems = audit.problems;
 	}
+	if (rc == 0 && !kura_package_is_bag(p))
+		json_array_append_new(c.problems, json_pack("{s:s, s:s}", "file", "bagit.txt", "problem",
+							    "is missing: this is not a package made by kura export (no BagIt bag)"));
 	if (rc == 0 && !anchors) { /* the package's own roots: the auditor decides whether to trust them */
 		char path[4096];
 		snprintf(path, sizeof path, "%s/data/tsa-anchors.pem", c.root);
@@ -160,21 +114,25 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 	if (rc == 0 && (c.signers = sk_X509_new_null()) != NULL)
 		kura_load_certs(c.signers, spath, NULL); /* none: signatures are indeterminate */
 	if (rc == 0)
-		rc = kura_package_each_pair(p, kura_package_is_bag(p) ? "data" : "", check_pair, &c, err);
+		rc = kura_package_each_object(&audit, p, check_pair, &c, err);
 	if (rc == 0) {
 		size_t n = json_array_size(c.objects), bad = json_array_size(c.problems);
 		const char *verdict = bad || n == 0 || c.valid + c.indeterminate < n ? "invalid"
 				      : c.indeterminate ? "indeterminate" : "valid";
-		*report = json_pack("{s:s, s:s, s:{s:s, s:O}, s:s, s:O}", "package", package, "verdict", verdict,
+		*report = json_pack("{s:s, s:s, s:{s:s, s:O}, s:s, s:O}", "package", "", "verdict", verdict,
 				    "manifest", "verdict", bad ? "invalid" : "valid", "problems", c.problems, "anchors",
 				    source, "objects", c.objects);
+		if (*report && kura_json_set_name(*report, "package", package) != 0) {
+			json_decref(*report);
+			*report = NULL;
+		}
 		if (n == 0)
 			json_object_set_new(*report, "reason", json_string("the package holds no evidence record"));
 		if (!*report)
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	}
 	json_decref(c.objects);
-	json_decref(c.problems);
+	kura_package_audit_clear(&audit);
 	sk_X509_pop_free(own, X509_free);
 	sk_X509_pop_free(c.signers, X509_free);
 	kura_trust_cache_free(cache);

@@ -449,8 +449,25 @@ static int check(json_t **out, kura_verifier *v, const char *id, const struct di
 	return 0;
 }
 
+/* The object's own record, re-read and compared with its description in the
+ * index, comes first: when it is damaged, that is the verdict. */
+static json_t *damaged_record(const char *why)
+{
+	return verdict_only("invalid", "invalid", why);
+}
+
 int kura_verifier_check(json_t **report, kura_verifier *v, const char *id, kura_error *err)
 {
+	kura_error e = {0};
+	int rc = kura_store_check_record(v->st, id, &e);
+	if (rc == KURA_EVERIFY) {
+		*report = damaged_record(e.message);
+		return 0;
+	}
+	if (rc != 0) {
+		*err = e;
+		return rc;
+	}
 	return check(report, v, id, NULL, err);
 }
 
@@ -472,6 +489,8 @@ struct item {
 	char *text;     /* the description as stored */
 	json_t *object; /* parsed by the worker (NULL: unreadable) */
 	struct digests pre[READ_AHEAD];
+	int record_rc;  /* its object record checked by the worker, and why not */
+	char *record_why;
 };
 
 struct batch {
@@ -500,7 +519,10 @@ struct pipeline {
 
 static void prepare(struct pipeline *p, const struct batch *b, struct item *it, kura_store_reader *reader)
 {
+	kura_error e = {0};
 	it->object = json_loads(it->text, 0, NULL);
+	if ((it->record_rc = kura_store_reader_check_record(reader, it->id, &e)) != 0)
+		it->record_why = strdup(e.message);
 	for (int j = 0; j < READ_AHEAD; j++) {
 		struct digests *d = &it->pre[j];
 		d->md = b->md[j];
@@ -563,6 +585,8 @@ static void clear_batch(struct batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->item[i].text);
+		free(b->item[i].record_why);
+		b->item[i].record_why = NULL;
 		json_decref(b->item[i].object);
 	}
 	b->n = 0;
@@ -575,7 +599,12 @@ static int report_batch(struct pipeline *p, struct batch *b, kura_error *err)
 	for (size_t i = 0; rc == 0 && i < b->n; i++) {
 		struct item *it = &b->item[i];
 		json_t *report = NULL;
-		if (!it->object || !json_is_object(it->object))
+		const char *why = it->record_why ? it->record_why : "out of memory";
+		if (it->record_rc == KURA_EVERIFY)
+			rc = p->fn(p->ud, it->id, report = damaged_record(why), err);
+		else if (it->record_rc != 0)
+			rc = kura_error_set(err, it->record_rc, "%s", why);
+		else if (!it->object || !json_is_object(it->object))
 			rc = kura_error_set(err, KURA_EIO, "object %s has an unreadable description; run kura reindex", it->id);
 		else if ((rc = check(&report, p->v, it->id, it->pre, err)) == 0)
 			rc = p->fn(p->ud, it->id, report, err);
@@ -621,6 +650,8 @@ static int collect(void *ud, const char *id, const char *json, size_t len, kura_
 	memcpy(it->id, id, KURA_ID_LEN);
 	it->id[KURA_ID_LEN] = '\0';
 	it->object = NULL;
+	it->record_rc = 0;
+	it->record_why = NULL;
 	b->n++;
 	return b->n == BATCH ? hand_over(p, err) : 0;
 }

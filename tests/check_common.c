@@ -1,10 +1,13 @@
-/* The clock (KURA_NOW, RFC 3339), object IDs, hex and error codes. */
+/* The clock (KURA_NOW, RFC 3339), object IDs, hex, error codes, the escaping of names and NFC. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
+#include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
+#include "common/unicode.h"
 #include "kura/clock.h"
 #include "testutil.h"
 
@@ -106,6 +109,100 @@ START_TEST(hex_round_trip)
 }
 END_TEST
 
+START_TEST(escape_names)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"台帳.csv", "台帳.csv"},                    /* any script as it is */
+		{"e\xcc\x81 \xf0\x9f\x98\x80", "e\xcc\x81 \xf0\x9f\x98\x80"}, /* NFD, a space, an emoji */
+		{"a\tb\nc\rd", "a\\tb\\nc\\rd"},           /* one line, one field */
+		{"x\\y", "x\\\\y"},                         /* a backslash is doubled: reversible */
+		{"\x01\x7f\xc2\x85", "\\x01\\x7F\\xC2\\x85"}, /* C0, DEL, C1 (NEL) */
+		{"\xe2\x80\xa8", "\\xE2\\x80\\xA8"},          /* U+2028 LINE SEPARATOR */
+		{"\xff\xfe.bin", "\\xFF\\xFE.bin"},            /* not UTF-8 */
+		{"\xe5\x8f", "\\xE5\\x8F"},                  /* a character cut short */
+		{"\xc0\xaf", "\\xC0\\xAF"},                  /* an overlong '/' */
+		{"\xed\xa0\x80", "\\xED\\xA0\\x80"},          /* a surrogate */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *e = kura_escape(cases[i].in, strlen(cases[i].in));
+		ck_assert_str_eq(e, cases[i].out);
+		ck_assert(kura_unicode_valid(e, strlen(e)));
+		free(e);
+	}
+	/* JSON: a name that is not UTF-8 is its escaped form plus its bytes */
+	json_t *o = json_object();
+	ck_assert_int_eq(kura_json_set_name(o, "name", "\xff\tx"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "name")), "\\xFF\\tx");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "name_hex")), "ff0978");
+	char *back = kura_json_get_name(o, "name");
+	ck_assert_str_eq(back, "\xff\tx");
+	free(back);
+	ck_assert_int_eq(kura_json_set_name(o, "name", "ok\tname"), 0);
+	ck_assert_ptr_null(json_object_get(o, "name_hex"));
+	back = kura_json_get_name(o, "name");
+	ck_assert_str_eq(back, "ok\tname");
+	free(back);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(nfc)
+{
+	char *out = NULL;
+	kura_error err;
+	ck_assert_int_eq(kura_unicode_nfc(&out, "e\xcc\x81", 3, &err), 0);
+	ck_assert_str_eq(out, "\xc3\xa9");
+	free(out);
+	ck_assert_int_eq(kura_unicode_nfc(&out, "\xe3\x83\x88\xe3\x82\x99", 6, &err), 0); /* ト + voicing mark: ド */
+	ck_assert_str_eq(out, "\xe3\x83\x89");
+	free(out);
+	ck_assert_int_eq(kura_unicode_nfc(&out, "\xff", 1, &err), KURA_EINPUT);
+	ck_assert_ptr_null(out);
+	ck_assert(kura_unicode_is_alnum(0x5de5)); /* 工 */
+	ck_assert(kura_unicode_is_alnum(0x0301)); /* a combining mark */
+	ck_assert(!kura_unicode_is_alnum(' '));
+	ck_assert(!kura_unicode_is_alnum('='));
+	ck_assert(!kura_unicode_is_alnum(0x3000)); /* the ideographic space */
+}
+END_TEST
+
+/* Every hash evidence records use is computed (FIPS 180-4, FIPS 202 and ISO/IEC
+ * 10118-3 answers for "abc"); kura makes evidence with the first six only. */
+START_TEST(every_evidence_hash_is_computed)
+{
+	static const struct {
+		const char *name, *abc;
+		int makes;
+	} known[] = {
+		{"sha1", "a9993e364706816aba3e25717850c26c9cd0d89d", 0},
+		{"sha224", "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7", 0},
+		{"sha256", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", 1},
+		{"sha512-224", "4634270f707b6a54daae7530460842e20e37ed265ceee9a43e8924aa", 0},
+		{"sha512-256", "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23", 0},
+		{"sha3-224", "e642824c3f8cf24ad09234ee7d3c766fc9a3a5168d0c94ad73b46fdf", 0},
+		{"sha3-256", "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532", 1},
+		{"ripemd160", "8eb208f7e05d987a9b044a8e98c6b087f15a0bfc", 0},
+	};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		const EVP_MD *md = kura_hash_by_name(known[i].name);
+		ck_assert_msg(md != NULL, "%s cannot be computed", known[i].name);
+		unsigned char out[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+		char hex[2 * EVP_MAX_MD_SIZE + 1];
+		ck_assert(EVP_Digest("abc", 3, out, &n, kura_hash_impl(md), NULL) == 1);
+		kura_hex_encode(hex, out, n);
+		ck_assert_str_eq(hex, known[i].abc);
+		ck_assert_str_eq(kura_hash_name_by_nid(EVP_MD_get_type(md)), known[i].name);
+		ck_assert_ptr_eq(kura_hash_by_nid(EVP_MD_get_type(md)), md);
+		ck_assert_int_eq(kura_hash_makes(known[i].name), known[i].makes);
+	}
+	ck_assert_ptr_null(kura_hash_by_name("md5"));
+	ck_assert_ptr_null(kura_hash_by_nid(NID_md5));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("common");
@@ -115,6 +212,9 @@ int main(void)
 	tcase_add_test(tc, ids_are_unique_ordered_and_parse);
 	tcase_add_test(tc, id_floor_keeps_order_across_processes);
 	tcase_add_test(tc, hex_round_trip);
+	tcase_add_test(tc, escape_names);
+	tcase_add_test(tc, nfc);
+	tcase_add_test(tc, every_evidence_hash_is_computed);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);
 }

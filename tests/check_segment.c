@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,8 +19,9 @@ struct seen {
 	unsigned char *bodies[16];
 	uint64_t lens[16];
 	int damage;
-	uint64_t damage_at[16];
+	uint64_t damage_at[16], damage_end[16];
 	int unfinished[16];
+	uint64_t known; /* a record start the "index" knows (0: none) */
 };
 
 static int on_body(void *ud, const kura_record_info *info, uint64_t off, const unsigned char *p, size_t n, kura_error *err)
@@ -45,19 +47,29 @@ static int on_record(void *ud, const kura_record_info *info, kura_error *err)
 	return 0;
 }
 
-static int on_damage(void *ud, uint32_t segno, uint64_t offset, const char *why, int unfinished, kura_error *err)
+static int on_damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, const char *why, int unfinished,
+		     kura_error *err)
 {
 	(void)segno;
 	(void)why;
 	(void)err;
 	struct seen *s = ud;
 	s->unfinished[s->damage] = unfinished;
+	s->damage_end[s->damage] = end;
 	s->damage_at[s->damage++] = offset;
 	return 0;
 }
 
-static const kura_scan_ops recovery = {on_body, on_record, NULL, NULL};
-static const kura_scan_ops scrubbing = {on_body, on_record, on_damage, NULL};
+static int on_boundary(void *ud, uint32_t segno, uint64_t offset, uint64_t *next)
+{
+	(void)segno;
+	struct seen *s = ud;
+	*next = s->known;
+	return s->known > offset;
+}
+
+static const kura_scan_ops recovery = {on_body, on_record, NULL, NULL, NULL};
+static const kura_scan_ops scrubbing = {on_body, on_record, on_damage, NULL, on_boundary};
 
 
 static void free_seen(struct seen *s)
@@ -224,11 +236,21 @@ START_TEST(damage_is_reported_and_skipped)
 	flip_byte(dir, at[1] + 9); /* the length field of the second record */
 	struct seen s = {0};
 	uint64_t valid_end;
+	/* its length is unknown: nothing after it is read, the rest is one damaged range */
+	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(s.damage, 1);
+	ck_assert_uint_eq(s.damage_at[0], at[1]);
+	ck_assert_uint_eq(s.damage_end[0], file_size(dir));
+	ck_assert_int_eq(s.unfinished[0], 0);
+	free_seen(&s);
+	/* unless the index knows where the next record starts */
+	s.known = at[2];
 	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 2);
 	ck_assert_int_eq(s.damage, 1);
-	ck_assert_uint_eq(s.damage_at[0], at[1]);
-	ck_assert_uint_eq(s.offsets[1], at[2]); /* resynchronised on the third record */
+	ck_assert_uint_eq(s.damage_end[0], at[2]);
+	ck_assert_uint_eq(s.offsets[1], at[2]);
 	free_seen(&s);
 
 	flip_byte(dir, at[1] + 9);
@@ -273,6 +295,13 @@ START_TEST(bad_file_header_and_truncate)
 	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &recovery, &s, &valid_end, &err), KURA_EVERIFY);
 	ck_assert_ptr_nonnull(strstr(err.message, "not kura segment"));
 	free_seen(&s);
+	/* reporting damage, the records after a damaged file header are read all the same */
+	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.damage, 1);
+	ck_assert_uint_eq(s.damage_at[0], 0);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_uint_eq(valid_end, mid);
+	free_seen(&s);
 	/* a writer must not open a segment shorter than its committed end */
 	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, mid + 100, &err), KURA_EIO);
 	free(a);
@@ -316,6 +345,55 @@ START_TEST(records_inside_a_damaged_record_are_not_read)
 	ck_assert_int_eq(s.n, 1); /* only the real record after it */
 	ck_assert_mem_eq(s.bodies[0], "real", 4);
 	free_seen(&s);
+	/* its header damaged instead: its length is unknown, and the copy inside is not read */
+	flip_byte(dir, outer + KURA_RECORD_HEADER + 10);
+	flip_byte(dir, outer + 9);
+	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.damage, 1);
+	ck_assert_int_eq(s.n, 0);
+	free_seen(&s);
+	s.known = outer + KURA_RECORD_OVERHEAD + sizeof doc; /* where the index knows the real one */
+	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_mem_eq(s.bodies[0], "real", 4);
+	free_seen(&s);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
+START_TEST(scan_of_memory)
+{
+	/* the reader recovery, reindex and scrub use works on any file, such as one in memory */
+	char *dir = kura_test_tmpdir();
+	kura_segment_writer *w;
+	kura_error err;
+	unsigned char *a = pattern(700, 6), seg[4096];
+	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0);
+	for (int i = 0; i < 3; i++)
+		write_record(w, KURA_RECORD_OBJECT, a, 700, 100);
+	ck_assert_int_eq(kura_segment_writer_sync(w, &err), 0);
+	kura_segment_writer_close(w);
+	char path[4096];
+	kura_segment_path(path, sizeof path, dir, 1);
+	FILE *f = fopen(path, "rb");
+	size_t n = fread(seg, 1, sizeof seg, f);
+	fclose(f);
+	seg[KURA_SEGMENT_FILE_HEADER + KURA_RECORD_OVERHEAD + 700 + 9] ^= 1; /* the second record's length */
+	int fd = memfd_create("segment", 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, seg, n), (ssize_t)n);
+	struct seen s = {0};
+	uint64_t valid_end;
+	ck_assert_int_eq(kura_segment_scan_fd(fd, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.n, 1);
+	free_seen(&s);
+	ck_assert_int_eq(kura_segment_scan_fd(fd, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(s.damage, 1);
+	ck_assert_uint_eq(s.damage_end[0], n);
+	free_seen(&s);
+	close(fd);
+	free(a);
 	kura_test_rmdir(dir);
 }
 END_TEST
@@ -330,6 +408,7 @@ int main(void)
 	tcase_add_test(tc, damage_is_reported_and_skipped);
 	tcase_add_test(tc, bad_file_header_and_truncate);
 	tcase_add_test(tc, records_inside_a_damaged_record_are_not_read);
+	tcase_add_test(tc, scan_of_memory);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);
 }

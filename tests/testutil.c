@@ -1,4 +1,5 @@
-/* Helpers shared by the Check unit tests: scratch folders and file contents. */
+/* Helpers shared by the Check unit tests: scratch folders, file contents, and
+ * stores made and filled as the kura command does. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -7,6 +8,12 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "evidence/verify.h"
+#include "kura/clock.h"
+#include "kura/ingest.h"
+#include "renewal/seal.h"
+#include "renewal/store_policy.h"
+#include "renewal/tsa_setup.h"
 
 char *kura_test_tmpdir(void)
 {
@@ -20,6 +27,114 @@ void kura_test_rmdir(char *dir)
 	if (dir)
 		kura_fs_remove_tree(dir);
 	free(dir);
+}
+
+void kura_test_write(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+struct prepare {
+	const char *policy;
+	const kura_tsa_options *tsa;
+};
+
+static int prepare(void *ud, const char *path, kura_error *err)
+{
+	struct prepare *p = ud;
+	int rc = kura_store_policy_init(path, p->policy ? p->policy : KURA_DEFAULT_POLICY, err);
+	return rc != 0 ? rc : kura_tsa_setup_embedded((void *)p->tsa, path, err);
+}
+
+void kura_test_store_init(const char *path, const char *policy, const kura_tsa_options *tsa)
+{
+	struct prepare p = {policy, tsa};
+	kura_init_options o = {.prepare = prepare, .prepare_ud = &p};
+	kura_error err;
+	ck_assert_msg(kura_store_init(path, &o, &err) == 0, "init %s: %s", path, err.message);
+}
+
+struct ids {
+	char *ids;
+	size_t n;
+};
+
+static void keep_id(void *ud, const char *id, const char *sha, const char *path)
+{
+	(void)sha;
+	(void)path;
+	struct ids *l = ud;
+	memcpy(l->ids + l->n++ * KURA_ID_LEN, id, KURA_ID_LEN);
+}
+
+void kura_test_ingest(kura_store *st, const char *const *texts, const char *const *names, size_t n, char *ids)
+{
+	struct ids l = {ids, 0};
+	kura_ingest *in;
+	kura_error err;
+	ck_assert_int_eq(kura_ingest_new(&in, st, keep_id, &l, &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		FILE *f = tmpfile();
+		ck_assert_ptr_nonnull(f);
+		fputs(texts[i], f);
+		fflush(f);
+		rewind(f);
+		ck_assert_msg(kura_ingest_add(in, fileno(f), names[i], names[i], NULL, 0, &err) == 0, "%s", err.message);
+		fclose(f);
+	}
+	ck_assert_msg(kura_ingest_commit(in, &err) == 0, "%s", err.message);
+	kura_ingest_free(in);
+	ck_assert_uint_eq(l.n, n);
+}
+
+void kura_test_seal(kura_store *st, kura_seal_result *res)
+{
+	kura_tsa_setup ts;
+	kura_seal_result r;
+	kura_error err;
+	ck_assert_msg(kura_tsa_setup_open(&ts, st, &err) == 0, "%s", err.message);
+	ck_assert_msg(kura_seal(res ? res : &r, st, &ts.opts, 0, &err) == 0, "seal: %s", err.message);
+	kura_tsa_setup_close(&ts);
+}
+
+/* The digest the verifier asks for: the text, hashed as asked (ud: the text). */
+static int text_digest(void *ud, const EVP_MD *md, unsigned char *out, size_t *count, kura_error *err)
+{
+	(void)err;
+	const char *text = ud;
+	EVP_Digest(text, strlen(text), out, NULL, md, NULL);
+	*count = 1;
+	return 0;
+}
+
+json_t *kura_test_verify_text(const unsigned char *der, size_t len, const char *text, STACK_OF(X509) *anchors,
+			      const char *at)
+{
+	kura_er_verify_opts o = {.anchors = anchors, .digest = text_digest, .digest_ud = (void *)text};
+	json_t *r = NULL;
+	kura_error err;
+	ck_assert_int_eq(kura_time_parse(&o.at_ms, at, &err), 0);
+	ck_assert_msg(kura_er_verify(&r, der, len, &o, &err) == 0, "%s", err.message);
+	return r;
+}
+
+const char *kura_test_verdict(json_t *report)
+{
+	const char *v = json_string_value(json_object_get(report, "verdict"));
+	return v ? v : "(none)";
+}
+
+void kura_test_now(const char *rfc3339)
+{
+	if (rfc3339)
+		setenv("KURA_NOW", rfc3339, 1);
+	else
+		unsetenv("KURA_NOW");
 }
 
 int kura_test_run(Suite *s)

@@ -19,7 +19,7 @@
 typedef struct kura_ingest kura_ingest;
 
 typedef struct kura_meta {
-	const char *key;   /* letters, digits, '_', '-', '.', ':'; at most 128 */
+	const char *key;   /* letters and digits of any script, '_', '-', '.', ':'; at most 128; stored in NFC */
 	const char *value; /* UTF-8 */
 } kura_meta;
 

@@ -29,6 +29,7 @@ typedef struct kura_init_options {
 	uint64_t segment_size; /* roll segments past this many bytes; 0: 1 GiB */
 	int zstd_level;        /* 0: 3 */
 	const char *const *tsa_urls; /* remote TSAs, in order of preference */
+	const char *group;     /* a group that may read the store (folders 02750, files 0640); NULL: its owner alone */
 	size_t ntsa_urls;
 	/* Called once the folder is laid out and before FORMAT makes it a store, to
 	 * add what other layers keep in it (the embedded TSA). May be NULL. */
@@ -42,7 +43,10 @@ int kura_store_init(const char *path, const kura_init_options *opts, kura_error 
 
 enum { KURA_STORE_READ = 0, KURA_STORE_WRITE = 1 };
 
-/* Opens the store at path. The store is the caller's; close it with kura_store_close. */
+/* Opens the store at path. The store is the caller's; close it with kura_store_close.
+ * Refuses a store with a symbolic link among its own files (KURA_EIO). Opened for
+ * writing, the store sets the process's umask (077, or 027 with a group) until it
+ * is closed, so that every file made in it is private (archive/store_files.c). */
 int kura_store_open(kura_store **out, const char *path, int mode, kura_error *err);
 void kura_store_close(kura_store *st);
 
@@ -58,6 +62,13 @@ uint64_t kura_store_generation(const kura_store *st);
 size_t kura_store_tsa_urls(const kura_store *st, const char *const **urls);
 /* Replaces them (none: the embedded TSA), logged in the audit trail. */
 int kura_store_set_tsa_urls(kura_store *st, const char *const *urls, size_t n, kura_error *err);
+/* The same, and STORE/file (a top-level file: "policy.yaml") gets file_text in the
+ * same change: after a crash both are new or both old. */
+int kura_store_set_tsa_urls_with(kura_store *st, const char *const *urls, size_t n, const char *file,
+				 const char *file_text, kura_error *err);
+/* Writes STORE/rel (e.g. "trust/tsa.pem") durably, its folder made if absent,
+ * never through a symbolic link. Needs the store opened for writing. */
+int kura_store_write_file(kura_store *st, const char *rel, const void *buf, size_t n, kura_error *err);
 
 /* The object's description as JSON: id, name, path, size, stored, ingested,
  * sha256, digests, meta, segment, offset. *out is the caller's (json_decref). */
@@ -166,6 +177,12 @@ void kura_store_reader_free(kura_store_reader *r);
  * description (parsed) the caller has. */
 int kura_store_reader_digests(unsigned char *out, size_t *count, size_t max, kura_store_reader *r, json_t *object,
 			      const EVP_MD *md, kura_error *err);
+
+/* Re-reads the object's own record in its segment (header, body and trailer
+ * checks) and compares it with the description the index holds: KURA_EVERIFY,
+ * naming the place, when it is damaged. The second form through a reader. */
+int kura_store_check_record(kura_store *st, const char *id, kura_error *err);
+int kura_store_reader_check_record(kura_store_reader *r, const char *id, kura_error *err);
 
 /* Re-reads every record of every segment; fn (may be NULL) hears of each damaged
  * place with the IDs of the objects that depend on it. *damaged counts them. */

@@ -16,6 +16,9 @@ the places to damage and know the shape of a record without trusting the code un
       OP: replace (the TLV at PATH by HEX/@FILE), delete (the TLV at PATH),
           insert (HEX/@FILE as a new TLV before the child at PATH; index = count appends)
   ers_tool.py garbage OUT N SEED       N pseudo-random bytes (deterministic)
+  ers_tool.py sigalg IN OUT HEX        copy with the signatureAlgorithm of the first token's
+      SignerInfo replaced by the AlgorithmIdentifier HEX (lengths re-encoded): the signature
+      value does not cover it, so the token still verifies unless the OID is checked
 """
 import json
 import random
@@ -198,6 +201,19 @@ def edit(buf, node, path, op, new):
     return buf[node.start:node.start + 1] + enc_len(len(inner)) + inner  # single-byte tags only here
 
 
+def sigalg_path(buf, er):
+    """Path (from the record) of the signatureAlgorithm in the first token's SignerInfo."""
+    a = info(buf)["chains"][0][0]
+    ats = er
+    for i in a["path"]:
+        ats = ats.kids[i]
+    tok_i = a["fields"]["timeStamp"]
+    sd = ats.kids[tok_i].kids[1].kids[0]
+    si = sd.kids[-1].kids[0]
+    sig_i = [i for i, k in enumerate(si.kids) if k.tag == 0x04][-1]
+    return a["path"] + [tok_i, 1, 0, len(sd.kids) - 1, 0, sig_i - 1]
+
+
 def arg_bytes(s):
     if s.startswith("@"):
         return open(s[1:], "rb").read()
@@ -226,6 +242,10 @@ def main(argv):
         new = arg_bytes(argv[6]) if op != "delete" else b""
         er = parse(buf, 0, len(buf))
         open(argv[3], "wb").write(edit(buf, er, path, op, new) + buf[er.end:])
+    elif cmd == "sigalg":
+        buf = open(argv[2], "rb").read()
+        er = parse(buf, 0, len(buf))
+        open(argv[3], "wb").write(edit(buf, er, sigalg_path(buf, er), "replace", bytes.fromhex(argv[4])) + buf[er.end:])
     elif cmd == "garbage":
         open(argv[2], "wb").write(random.Random(int(argv[4])).randbytes(int(argv[3])))
     else:

@@ -269,3 +269,38 @@ if len(b) != 1: sys.exit("offset %d is past the end of %s" % (off, sys.argv[1]))
 f.seek(off); f.write(bytes([b[0] ^ 0xff])); f.close()
 ' "$1" "$2"
 }
+
+# show_field STORE ID KEY: field KEY of `kura show STORE ID --json`
+show_field()
+{
+	"$KURA_BIN" show "$1" "$2" --json | py 'print(json.load(sys.stdin)[sys.argv[1]])' "$3"
+}
+
+# blob_offset STORE ID: the offset of the blob record of an object whose content was new
+# when ingested (it sits right before its object record; checked: a blob header is there)
+blob_offset()
+{
+	local off stored seg blob
+	off=$(show_field "$1" "$2" offset)
+	stored=$(show_field "$1" "$2" stored)
+	seg=$(show_field "$1" "$2" segment)
+	blob=$((off - stored - 28))
+	py '
+f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2])); h = f.read(5)
+sys.exit(0 if h == b"KRecB" else "no blob record header at %s: %r" % (sys.argv[2], h))
+' "$1/segments/$(printf %08d "$seg").seg" "$blob" || fail "test assumption: blob of $2 not right before its object record"
+	echo "$blob"
+}
+
+# small_volume DIR MIB: mounts a fresh ext4 file system of MIB MiB (an image file in $T,
+# through a loop device) on DIR, unmounted at exit. Unlike tmpfs, ext4 keeps the blocks a
+# program preallocates (fallocate), as the disks kura runs on do. Returns 1 where it cannot
+# (not root, no loop device, no mkfs.ext4): the caller skips.
+small_volume()
+{
+	mkdir -p "$1"
+	command -v mkfs.ext4 >/dev/null || return 1
+	truncate -s "$2M" "$T/volume.$2.img" && mkfs.ext4 -q -F "$T/volume.$2.img" >/dev/null 2>&1 || return 1
+	mount -o loop "$T/volume.$2.img" "$1" 2>/dev/null || return 1
+	on_exit "umount '$1' 2>/dev/null || umount -l '$1'"
+}

@@ -8,6 +8,10 @@
 #      time-stamp of a BC record (2 ATS, then 3 ATS) and of a kura record: kura and BC agree.
 #   c. The BSI vectors shipped with bc-java verify in both tools at a date when the TSA
 #      certificate was valid; a flipped byte fails in both.
+#   d. Other producers' hashes: BC makes records whose chains use SHA-1, SHA-224 and
+#      RIPEMD-160 (with a TSA of its own); kura computes them (integrity valid, a flipped
+#      byte invalid), the verdict follows the policy's dates, an algorithm kura cannot
+#      compute is indeterminate; they import, and a SHA-1 chain is renewed before its end.
 # BC only checks the last chain against the data and the last token's signature
 # (ERS-RULES.md "Interop facts"): it is a peer to agree with, not a judge.
 source "$(dirname "$0")/lib.sh" || exit 1
@@ -209,6 +213,99 @@ case_vectors()
 	bc_line 4 "object hash not found"
 }
 
+# ------------------------------------------------------------------ d. other hashes
+# verdict_is JSON VERDICT INTEGRITY [REASON]: the verify-er --json report in JSON says so
+verdict_is()
+{
+	py 'o = json.load(open(sys.argv[1]))
+got = (o["verdict"], o["integrity"])
+assert got == tuple(sys.argv[2:4]), "%s, wanted %s: %s" % (got, sys.argv[2:4], o.get("reason"))
+assert len(sys.argv) < 5 or sys.argv[4] in o.get("reason", ""), "reason %r lacks %r" % (o.get("reason"), sys.argv[4])' \
+		"$@" || fail "kura verify-er: $(head -c 1500 "$1")"
+}
+
+# vrf STATUS VERDICT INTEGRITY REASON ARGS...: kura verify-er ARGS --json exits STATUS and says so
+vrf()
+{
+	local status=$1 verdict=$2 integrity=$3 reason=$4
+	shift 4
+	expect_status "$status" kura verify-er "$@" --json
+	verdict_is "$OUT" "$verdict" "$integrity" "$reason"
+}
+
+case_other_hashes()
+{
+	local h i at=2012-06-01T00:00:00Z then=2012-07-01T00:00:00Z args=() want=()
+	mkdir -p d
+	for i in 1 2 3; do
+		random_file "d/doc$i" $((i * 100 + 1))
+	done
+	for h in sha1 sha224 ripemd160; do
+		args+=(mint d/doc1 d/doc2 d/doc3 -hash "$h" -at "$at" -out "d/$h" --)
+		want+=(WROTE WROTE WROTE)
+	done
+	unset 'args[${#args[@]}-1]'
+	expect_bc "${want[*]}" "${args[@]}"
+	flip d/doc2 d/doc2.flipped
+	for h in sha1 sha224 ripemd160; do
+		# integrity is arithmetic, whatever the policy says of the algorithm
+		vrf 0 valid valid "" --data d/doc2 --er "d/$h/doc2.ers" --trust "d/$h/tsa-root.pem" --at "$then"
+		py 'assert json.load(open(sys.argv[1]))["chains"][0]["hash"] == sys.argv[2]' "$OUT" "$h" ||
+			fail "the chain's hash is not reported as $h: $(head -c 600 "$OUT")"
+		vrf 1 invalid invalid "" --data d/doc2.flipped --er "d/$h/doc2.ers" --trust "d/$h/tsa-root.pem" --at "$then"
+	done
+	# the verdict is the policy's: SHA-224 suffices until 2030 by NIST SP 800-131A, until 2022 by
+	# BSI TR-02102-1; SHA-1 until 2013 by NIST
+	vrf 0 valid valid "" --data d/doc1 --er d/sha224/doc1.ers --trust d/sha224/tsa-root.pem --policy nist-sp-800-131a \
+		--at 2026-06-01T00:00:00Z
+	vrf 1 invalid valid "its hash sha224 no longer sufficed" --data d/doc1 --er d/sha224/doc1.ers \
+		--trust d/sha224/tsa-root.pem --policy bsi-tr-02102-1 --at 2026-06-01T00:00:00Z
+	vrf 0 valid valid "" --data d/doc1 --er d/sha1/doc1.ers --trust d/sha1/tsa-root.pem --policy nist-sp-800-131a --at "$then"
+	vrf 1 invalid valid "its hash sha1 no longer sufficed" --data d/doc1 --er d/sha1/doc1.ers --trust d/sha1/tsa-root.pem \
+		--policy nist-sp-800-131a --at 2026-06-01T00:00:00Z
+	# a hash kura cannot compute (an unassigned NIST hash OID in place of SHA-224's): indeterminate
+	py 'b = open(sys.argv[1], "rb").read()
+old = bytes.fromhex("0609608648016503040204")
+assert old in b
+open(sys.argv[2], "wb").write(b.replace(old, bytes.fromhex("060960864801650304027f")))' d/sha224/doc1.ers d/unknown.ers
+	vrf 1 indeterminate indeterminate "kura cannot compute the hash algorithm" --data d/doc1 --er d/unknown.ers
+	# (the patch broke the token's signature over its TSTInfo: with its root, that alone is invalid)
+	vrf 1 invalid indeterminate "time-stamp token not valid" --data d/doc1 --er d/unknown.ers --trust d/sha224/tsa-root.pem --at "$then"
+	# import: SHA-224 records into a store under NIST SP 800-131A today
+	expect_status 0 at 2026-06-01T00:00:00Z init d/S224 --policy nist-sp-800-131a
+	expect_status 0 kura trust add d/S224 --tsa d/sha224/tsa-root.pem
+	mkdir d/p224
+	cp d/doc1 d/doc2 d/sha224/doc1.ers d/sha224/doc2.ers d/p224/
+	expect_status 0 at 2026-06-01T00:00:00Z import d/S224 d/p224
+	[ "$(grep -c '^OK' "$OUT")" -eq 2 ] || fail "the SHA-224 records were not imported: $(cat "$OUT")"
+	expect_status 0 at 2026-06-01T00:00:00Z verify d/S224
+	# under a policy that never ends SHA-224, its TSA's certificate ending makes a hash-tree renewal:
+	# kura asks no TSA for SHA-224 time-stamps
+	test_policy d/no-end.yaml no-end
+	printf '  sha224:   {until: null, source: "test: no end"}\n' >>d/no-end.yaml
+	expect_status 0 kura policy set d/S224 d/no-end.yaml
+	expect_status 0 at 2049-12-15T00:00:00Z renew d/S224 --plan
+	expect_grep "$OUT" "by hash tree, as kura makes no evidence with sha224"
+	expect_status 0 at 2049-12-15T00:00:00Z renew d/S224
+	expect_status 0 at 2049-12-20T00:00:00Z verify d/S224
+	# SHA-1 records imported in 2013; the planner renews them by hash tree before SHA-1 ends
+	expect_status 0 at 2013-01-01T00:00:00Z init d/S1 --policy nist-sp-800-131a
+	expect_status 0 kura trust add d/S1 --tsa d/sha1/tsa-root.pem
+	mkdir d/p1
+	cp d/doc3 d/sha1/doc3.ers d/p1/
+	expect_status 0 at 2013-01-01T00:00:00Z import d/S1 d/p1
+	expect_grep "$OUT" "OK	"
+	expect_status 0 at 2013-02-01T00:00:00Z renew d/S1 --plan
+	expect_grep "$OUT" "hash-tree renewal"
+	expect_grep "$OUT" "its hash algorithm sha1 suffices only until 2013-12-31"
+	expect_status 0 at 2013-02-01T00:00:00Z renew d/S1
+	expect_status 0 at 2015-01-01T00:00:00Z verify d/S1
+	expect_status 1 at 2015-01-01T00:00:00Z verify-er --data d/doc3 --er d/sha1/doc3.ers --trust d/sha1/tsa-root.pem \
+		--policy nist-sp-800-131a --json
+	verdict_is "$OUT" invalid valid "its hash sha1 no longer sufficed"
+}
+
 run_case "b. BC -> kura" case_bc_to_kura
 run_case "c. bc-java vectors" case_vectors
+run_case "d. other producers' hashes" case_other_hashes
 finish_cases

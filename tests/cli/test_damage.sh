@@ -7,28 +7,6 @@
 source "$(dirname "$0")/lib.sh" || exit 1
 cd "$T"
 
-# Field $3 of `show --json` for object $2 in store $1.
-field()
-{
-	kura show "$1" "$2" --json | py 'print(json.load(sys.stdin)[sys.argv[1]])' "$3"
-}
-
-# The blob record of an object whose content was new when ingested sits right before
-# its object record; checks that the bytes there really are a blob record header.
-blob_offset()
-{
-	local off stored seg blob
-	off=$(field "$1" "$2" offset)
-	stored=$(field "$1" "$2" stored)
-	seg=$(field "$1" "$2" segment)
-	blob=$((off - stored - 28))
-	py '
-f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2])); h = f.read(5)
-sys.exit(0 if h == b"KRecB" else "no blob record header at %s: %r" % (sys.argv[2], h))
-' "$1/segments/$(printf %08d "$seg").seg" "$blob" || fail "test assumption: blob of $2 not right before its object record"
-	echo "$blob"
-}
-
 # Checks scrub output $1: every line is DAMAGED<TAB>ID|-<TAB>segment N offset X<TAB>reason.
 check_scrub_format()
 {
@@ -58,7 +36,7 @@ cp -a D D0 # undamaged copy for the truncation cases
 
 seg=D/segments/00000001.seg
 big_blob=$(blob_offset D "$big")
-big_stored=$(field D "$big" stored)
+big_stored=$(show_field D "$big" stored)
 [ "$big_stored" -gt 100000 ] || fail "test bug: the big document compressed to only $big_stored bytes"
 
 # ------------------------------------------------------------------ one flipped byte in the big blob
@@ -84,7 +62,7 @@ for pair in "$small1 docs/1-small.txt" "$rand docs/3-random.bin" "$small2 docs/4
 done
 
 # ------------------------------------------------------------------ one flipped byte in an object record
-small2_rec=$(field D "$small2" offset)
+small2_rec=$(show_field D "$small2" offset)
 flip_byte "$seg" $((small2_rec + 20 + 10)) # inside the record's JSON body
 expect_status 1 kura scrub D
 cp "$OUT" scrub2.out
@@ -97,7 +75,7 @@ for other in "$small1" "$rand" "$late"; do
 done
 
 # ------------------------------------------------------------------ a damaged record header
-late_rec=$(field D "$late" offset)
+late_rec=$(show_field D "$late" offset)
 flip_byte "$seg" "$late_rec" # the 'K' of "KRec"
 expect_status 1 kura scrub D
 cp "$OUT" scrub3.out

@@ -18,6 +18,11 @@
 //       renewTimeStamp: the record gets one more ArchiveTimeStamp in its last chain.
 //   dump ERS
 //       Prints the shape of a record (chains, ATSs, reduced-tree list sizes, genTime).
+//   mint DATA [DATA...] -hash HASH -at TIME -out DIR
+//       As make, with the hash HASH (sha1, sha224, sha512-224, sha3-224, ripemd160, ...:
+//       what other producers and older records use) and a TSA of its own: a fresh P-256
+//       root (written to DIR/tsa-root.pem) and TSA certificate, BC's TimeStampTokenGenerator,
+//       genTime (and signingTime) TIME. No network.
 //
 // TIME: 2017-02-10T15:00:00Z (ISO 8601, UTC). Built with:
 //   javac -cp bcprov.jar:bcpkix.jar:bcutil.jar BcErsCheck.java
@@ -27,23 +32,46 @@ import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.FileOutputStream;
 import java.io.OutputStream;
 import java.math.BigInteger;
 import java.net.HttpURLConnection;
 import java.net.URL;
 import java.nio.file.Files;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Security;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.security.spec.ECGenParameterSpec;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERSet;
+import org.bouncycastle.asn1.cms.Attribute;
+import org.bouncycastle.asn1.cms.AttributeTable;
+import org.bouncycastle.asn1.cms.CMSAttributes;
+import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
+import org.bouncycastle.asn1.teletrust.TeleTrusTObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.tsp.ArchiveTimeStamp;
 import org.bouncycastle.asn1.tsp.ArchiveTimeStampChain;
 import org.bouncycastle.asn1.tsp.EvidenceRecord;
@@ -51,24 +79,33 @@ import org.bouncycastle.asn1.tsp.PartialHashtree;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.cms.DefaultSignedAttributeTableGenerator;
+import org.bouncycastle.cms.SignerInfoGenerator;
+import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
 import org.bouncycastle.cms.SignerInformationVerifier;
 import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.DigestCalculator;
 import org.bouncycastle.operator.DigestCalculatorProvider;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.bouncycastle.tsp.TSPAlgorithms;
 import org.bouncycastle.tsp.TimeStampRequest;
 import org.bouncycastle.tsp.TimeStampRequestGenerator;
 import org.bouncycastle.tsp.TimeStampResponse;
+import org.bouncycastle.tsp.TimeStampResponseGenerator;
 import org.bouncycastle.tsp.TimeStampToken;
+import org.bouncycastle.tsp.TimeStampTokenGenerator;
 import org.bouncycastle.tsp.ers.ERSArchiveTimeStamp;
 import org.bouncycastle.tsp.ers.ERSArchiveTimeStampGenerator;
 import org.bouncycastle.tsp.ers.ERSByteData;
 import org.bouncycastle.tsp.ers.ERSData;
 import org.bouncycastle.tsp.ers.ERSEvidenceRecord;
 import org.bouncycastle.tsp.ers.ERSEvidenceRecordGenerator;
+import org.bouncycastle.util.CollectionStore;
 import org.bouncycastle.util.Store;
 
 public class BcErsCheck
@@ -118,6 +155,8 @@ public class BcErsCheck
                 return renew(args);
             case "dump":
                 return dump(args);
+            case "mint":
+                return mint(args);
             default:
                 usage();
                 return 2;
@@ -137,7 +176,8 @@ public class BcErsCheck
             + "       verify DATA ERS TRUST [TRUST...] [-at TIME]\n"
             + "       make DATA [DATA...] -tsa URL -out DIR\n"
             + "       renew IN.ers -tsa URL -out OUT.ers\n"
-            + "       dump ERS");
+            + "       dump ERS\n"
+            + "       mint DATA [DATA...] -hash HASH -at TIME -out DIR");
         System.exit(2);
     }
 
@@ -478,6 +518,139 @@ public class BcErsCheck
             throw new IllegalStateException("TSA refused: status " + resp.getStatus() + " " + resp.getStatusString());
         }
         return resp;
+    }
+
+    // ---------------------------------------------------------------- mint
+
+    private static ASN1ObjectIdentifier hashOid(String name)
+    {
+        switch (name)
+        {
+        case "sha1": return OIWObjectIdentifiers.idSHA1;
+        case "sha224": return NISTObjectIdentifiers.id_sha224;
+        case "sha256": return NISTObjectIdentifiers.id_sha256;
+        case "sha512-224": return NISTObjectIdentifiers.id_sha512_224;
+        case "sha512-256": return NISTObjectIdentifiers.id_sha512_256;
+        case "sha3-224": return NISTObjectIdentifiers.id_sha3_224;
+        case "ripemd160": return TeleTrusTObjectIdentifiers.ripemd160;
+        default: throw new IllegalArgumentException("mint knows no hash " + name);
+        }
+    }
+
+    private static X509CertificateHolder certify(X500Name subject, PublicKey key, X500Name issuer, PrivateKey signer,
+        boolean ca)
+        throws Exception
+    {
+        JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, new BigInteger(63, new SecureRandom()),
+            Date.from(Instant.parse("2000-01-01T00:00:00Z")), Date.from(Instant.parse("2049-12-31T00:00:00Z")),
+            subject, key);
+        if (ca)
+        {
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+        }
+        else
+        {
+            b.addExtension(Extension.extendedKeyUsage, true, new ExtendedKeyUsage(KeyPurposeId.id_kp_timeStamping));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+        }
+        return b.build(new JcaContentSignerBuilder("SHA256withECDSA").setProvider(BC).build(signer));
+    }
+
+    private static int mint(String[] args)
+        throws Exception
+    {
+        List<String> files = new ArrayList<>();
+        String hash = null, at = null, out = null;
+        for (int i = 1; i < args.length; i++)
+        {
+            if (args[i].equals("-hash") && i + 1 < args.length)
+            {
+                hash = args[++i];
+            }
+            else if (args[i].equals("-at") && i + 1 < args.length)
+            {
+                at = args[++i];
+            }
+            else if (args[i].equals("-out") && i + 1 < args.length)
+            {
+                out = args[++i];
+            }
+            else
+            {
+                files.add(args[i]);
+            }
+        }
+        if (files.isEmpty() || hash == null || at == null || out == null)
+        {
+            usage();
+        }
+        Date genTime = Date.from(Instant.parse(at));
+        ASN1ObjectIdentifier oid = hashOid(hash);
+        DigestCalculatorProvider dcp = digestProvider();
+        ERSArchiveTimeStampGenerator gen = new ERSArchiveTimeStampGenerator(dcp.get(new AlgorithmIdentifier(oid)));
+        List<ERSData> data = new ArrayList<>();
+        for (String f : files)
+        {
+            ERSData d = new ERSByteData(Files.readAllBytes(new File(f).toPath()));
+            data.add(d);
+            gen.addData(d);
+        }
+        TimeStampRequestGenerator reqGen = new TimeStampRequestGenerator();
+        reqGen.setCertReq(true);
+        TimeStampRequest req = gen.generateTimeStampRequest(reqGen, new BigInteger(63, new SecureRandom()));
+
+        // the TSA: a root and a TSA certificate of its own
+        KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC", BC);
+        kpg.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair rootKey = kpg.generateKeyPair(), tsaKey = kpg.generateKeyPair();
+        X500Name rootName = new X500Name("CN=BC mint root " + hash), tsaName = new X500Name("CN=BC mint TSA " + hash);
+        X509CertificateHolder root = certify(rootName, rootKey.getPublic(), rootName, rootKey.getPrivate(), true);
+        X509CertificateHolder tsa = certify(tsaName, tsaKey.getPublic(), rootName, rootKey.getPrivate(), false);
+        new File(out).mkdirs();
+        try (OutputStream os = new FileOutputStream(new File(out, "tsa-root.pem")))
+        {
+            os.write(("-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(root.getEncoded())
+                + "\n-----END CERTIFICATE-----\n").getBytes());
+        }
+        // signingTime is genTime, not the clock of this machine
+        AttributeTable signed = new AttributeTable(new Attribute(CMSAttributes.signingTime, new DERSet(new Time(genTime))));
+        SignerInfoGenerator sig = new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().setProvider(BC).build())
+            .setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(signed))
+            .build(new JcaContentSignerBuilder("SHA256withECDSA").setProvider(BC).build(tsaKey.getPrivate()), tsa);
+        TimeStampTokenGenerator tokGen = new TimeStampTokenGenerator(sig,
+            dcp.get(new AlgorithmIdentifier(NISTObjectIdentifiers.id_sha256)), new ASN1ObjectIdentifier("1.3.6.1.4.1.4146.2.3"));
+        tokGen.addCertificates(new CollectionStore<>(List.of(tsa)));
+        Set<ASN1ObjectIdentifier> allowed = new HashSet<>(TSPAlgorithms.ALLOWED);
+        allowed.add(oid);
+        TimeStampResponse resp = new TimeStampResponseGenerator(tokGen, allowed)
+            .generate(req, new BigInteger(63, new SecureRandom()), genTime);
+        resp.validate(req);
+
+        List<ERSArchiveTimeStamp> atss = gen.generateArchiveTimeStamps(resp);
+        ERSEvidenceRecordGenerator erGen = new ERSEvidenceRecordGenerator(dcp);
+        for (int i = 0; i < files.size(); i++)
+        {
+            ERSArchiveTimeStamp mine = null;
+            for (ERSArchiveTimeStamp a : atss)
+            {
+                if (a.isContaining(data.get(i), genTime))
+                {
+                    mine = a;
+                    break;
+                }
+            }
+            if (mine == null)
+            {
+                throw new IllegalStateException("no archive time-stamp covers " + files.get(i));
+            }
+            ERSEvidenceRecord er = erGen.generate(mine);
+            er.validatePresent(data.get(i), genTime);
+            File dst = new File(out, new File(files.get(i)).getName() + ".ers");
+            Files.write(dst.toPath(), er.getEncoded());
+            System.out.println("WROTE " + dst.getPath() + " hash=" + oid.getId());
+        }
+        return 0;
     }
 
     // ---------------------------------------------------------------- dump

@@ -1,0 +1,58 @@
+/* Unicode text over utf8proc (see unicode.h). utf8proc's idea of well-formed
+ * UTF-8 is the same as jansson's, so text this module accepts is text JSON
+ * output can carry. */
+#include <stdlib.h>
+
+#include <utf8proc.h>
+
+#include "common/unicode.h"
+
+size_t kura_unicode_next(const char *s, size_t n, int *cp)
+{
+	utf8proc_int32_t c;
+	utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &c);
+	if (k <= 0 || c < 0)
+		return 0;
+	*cp = (int)c;
+	return (size_t)k;
+}
+
+int kura_unicode_valid(const char *s, size_t n)
+{
+	int cp;
+	for (size_t i = 0; i < n;) {
+		size_t k = kura_unicode_next(s + i, n - i, &cp);
+		if (k == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+int kura_unicode_nfc(char **out, const char *s, size_t n, kura_error *err)
+{
+	utf8proc_uint8_t *r = NULL;
+	*out = NULL;
+	if (!kura_unicode_valid(s, n))
+		return kura_error_set(err, KURA_EINPUT, "text is not valid UTF-8");
+	utf8proc_ssize_t k = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &r,
+					  UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+	if (k < 0)
+		return kura_error_set(err, k == UTF8PROC_ERROR_NOMEM ? KURA_EINTERNAL : KURA_EINPUT, "normalising text: %s",
+				      utf8proc_errmsg(k));
+	*out = (char *)r;
+	return 0;
+}
+
+int kura_unicode_is_alnum(int cp)
+{
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+	case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+		return 1;
+	default:
+		return 0;
+	}
+}

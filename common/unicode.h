@@ -1,0 +1,27 @@
+/* Unicode text: UTF-8 validity, normalisation and character classes, over
+ * utf8proc (Debian's libutf8proc), for every module that compares or checks text
+ * (metadata keys today; search terms will want NFKC). */
+#ifndef KURA_UNICODE_H
+#define KURA_UNICODE_H
+
+#include <stddef.h>
+
+#include "kura/error.h"
+
+/* 1 when s[0..n) is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points above U+10FFFF), else 0. */
+int kura_unicode_valid(const char *s, size_t n);
+
+/* The length in bytes of the well-formed UTF-8 character at s (n bytes left),
+ * with its code point in *cp; 0 when s does not start with one. */
+size_t kura_unicode_next(const char *s, size_t n, int *cp);
+
+/* *out: s[0..n) in Normalisation Form C, NUL-terminated, owned by the caller
+ * (free()). KURA_EINPUT when s is not valid UTF-8. */
+int kura_unicode_nfc(char **out, const char *s, size_t n, kura_error *err);
+
+/* 1 when cp is a letter, a combining mark or a number (Unicode categories L*,
+ * M*, N*), else 0. */
+int kura_unicode_is_alnum(int cp);
+
+#endif

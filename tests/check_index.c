@@ -1,0 +1,421 @@
+/* The RocksDB index (index/index.c) on its own: objects, blobs and the writer's
+ * state round-trip and persist; walks go in ID order and stop when asked;
+ * pending entries are deleted one by one and by range (both ends included); a
+ * seal's range is found for every ID it spans and for no ID outside, also after
+ * a new range was written behind a lookup; links, record places and audit places
+ * are walked as written; the writes counter counts every batch. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/index.h"
+#include "testutil.h"
+
+/* A 26-character ID for the number k (IDs sort like their numbers). */
+static void id_of(char out[27], unsigned k)
+{
+	snprintf(out, 27, "%026u", k);
+}
+
+static kura_index *open_new(const char *dir)
+{
+	char path[4096];
+	kura_index *ix;
+	kura_error err;
+	snprintf(path, sizeof path, "%s/index", dir);
+	ck_assert_msg(kura_index_open(&ix, path, KURA_INDEX_CREATE, &err) == 0, "%s", err.message);
+	return ix;
+}
+
+static void write_batch(kura_index *ix, kura_index_batch *b)
+{
+	kura_error err;
+	ck_assert_msg(kura_index_write(ix, b, 1, &err) == 0, "%s", err.message);
+	kura_index_batch_clear(b);
+}
+
+struct walk {
+	char ids[64][27];
+	size_t n, stop_at;
+};
+
+static int keep_object(void *ud, const char *id, const kura_index_object *o, kura_error *err)
+{
+	(void)o;
+	(void)err;
+	struct walk *w = ud;
+	snprintf(w->ids[w->n++], 27, "%s", id);
+	return w->n == w->stop_at ? 7 : 0;
+}
+
+START_TEST(objects_blobs_and_state_round_trip_and_persist)
+{
+	char *dir = kura_test_tmpdir(), id[27], path[4096];
+	kura_index *ix = open_new(dir);
+	kura_index_batch *b;
+	kura_error err;
+	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
+	static const unsigned order[] = {5, 1, 9, 3, 7};
+	for (size_t i = 0; i < 5; i++) { /* written out of order */
+		char json[64];
+		id_of(id, order[i]);
+		int n = snprintf(json, sizeof json, "{\"n\":%u}", order[i]);
+		kura_index_batch_put_object(b, id, order[i], 1000u * order[i], json, (size_t)n);
+	}
+	unsigned char sha[32] = {1, 2, 3};
+	kura_index_blob blob = {.segno = 4, .offset = 1ull << 40, .size = 12345, .stored = 678};
+	kura_index_batch_put_blob(b, sha, &blob);
+	kura_index_batch_put_state(b, 7, 99999);
+	write_batch(ix, b);
+	kura_index_close(ix);
+
+	snprintf(path, sizeof path, "%s/index", dir);
+	ck_assert_int_eq(kura_index_open(&ix, path, KURA_INDEX_READONLY, &err), 0);
+	kura_index_object o = {0};
+	id_of(id, 9);
+	ck_assert_int_eq(kura_index_get_object(ix, id, &o, &err), 0);
+	ck_assert_uint_eq(o.segno, 9);
+	ck_assert_uint_eq(o.offset, 9000);
+	ck_assert_str_eq(o.json, "{\"n\":9}");
+	ck_assert_uint_eq(o.json_len, 7);
+	kura_index_object_clear(&o);
+	id_of(id, 2);
+	ck_assert_int_eq(kura_index_get_object(ix, id, &o, &err), KURA_ENOTFOUND);
+
+	kura_index_blob got;
+	ck_assert_int_eq(kura_index_get_blob(ix, sha, &got, &err), 0);
+	ck_assert_uint_eq(got.segno, 4);
+	ck_assert_uint_eq(got.offset, 1ull << 40);
+	ck_assert_uint_eq(got.size, 12345);
+	ck_assert_uint_eq(got.stored, 678);
+	sha[31] = 1; /* another digest */
+	ck_assert_int_eq(kura_index_get_blob(ix, sha, &got, &err), KURA_ENOTFOUND);
+
+	uint32_t segno;
+	uint64_t end;
+	ck_assert_int_eq(kura_index_get_state(ix, &segno, &end, &err), 0);
+	ck_assert_uint_eq(segno, 7);
+	ck_assert_uint_eq(end, 99999);
+
+	struct walk w = {.stop_at = 0};
+	ck_assert_int_eq(kura_index_each_object(ix, keep_object, &w, &err), 0);
+	ck_assert_uint_eq(w.n, 5);
+	for (unsigned i = 0; i < 5; i++) { /* ID order: 1 3 5 7 9 */
+		id_of(id, 2 * i + 1);
+		ck_assert_str_eq(w.ids[i], id);
+	}
+	struct walk w2 = {.stop_at = 2}; /* the callback's status ends the walk */
+	ck_assert_int_eq(kura_index_each_object(ix, keep_object, &w2, &err), 7);
+	ck_assert_uint_eq(w2.n, 2);
+	kura_index_close(ix);
+	/* a second create of the same index is refused */
+	ck_assert_int_ne(kura_index_open(&ix, path, KURA_INDEX_CREATE, &err), 0);
+	kura_index_batch_free(b);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
+START_TEST(rollback_drops_what_came_after_the_mark_and_writes_are_counted)
+{
+	char *dir = kura_test_tmpdir(), id[27];
+	kura_index *ix = open_new(dir);
+	kura_index_batch *b;
+	kura_error err;
+	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
+	ck_assert_uint_eq(kura_index_writes(ix), 0);
+	id_of(id, 1);
+	kura_index_batch_put_object(b, id, 1, 1, "{}", 2);
+	kura_index_batch_mark(b);
+	id_of(id, 2);
+	kura_index_batch_put_object(b, id, 1, 2, "{}", 2);
+	ck_assert_int_eq(kura_index_batch_rollback(b, &err), 0);
+	kura_index_batch_mark(b);
+	id_of(id, 3);
+	kura_index_batch_put_object(b, id, 1, 3, "{}", 2);
+	kura_index_batch_release(b); /* 3 is kept */
+	write_batch(ix, b);
+	ck_assert_uint_eq(kura_index_writes(ix), 1);
+
+	struct walk w = {0};
+	ck_assert_int_eq(kura_index_each_object(ix, keep_object, &w, &err), 0);
+	ck_assert_uint_eq(w.n, 2);
+	id_of(id, 1);
+	ck_assert_str_eq(w.ids[0], id);
+	id_of(id, 3);
+	ck_assert_str_eq(w.ids[1], id);
+
+	write_batch(ix, b); /* an empty batch is a write too */
+	ck_assert_uint_eq(kura_index_writes(ix), 2);
+	kura_index_batch_free(b);
+	kura_index_close(ix);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
+static int keep_pending(void *ud, const char *id, const unsigned char *value, size_t len, kura_error *err)
+{
+	(void)err;
+	struct walk *w = ud;
+	ck_assert_uint_eq(len, 3);
+	ck_assert_int_eq(value[0], (unsigned char)atoi(id)); /* each ID keeps its own value */
+	snprintf(w->ids[w->n++], 27, "%s", id);
+	return 0;
+}
+
+START_TEST(pending_entries_are_deleted_alone_and_by_range)
+{
+	char *dir = kura_test_tmpdir(), id[27], first[27], last[27];
+	kura_index *ix = open_new(dir);
+	kura_index_batch *b;
+	kura_error err;
+	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
+	for (unsigned k = 1; k <= 8; k++) {
+		unsigned char v[3] = {(unsigned char)k, 0xAA, 0xBB};
+		id_of(id, k);
+		kura_index_batch_put_pending(b, id, v, sizeof v);
+	}
+	write_batch(ix, b);
+	id_of(id, 1);
+	kura_index_batch_del_pending(b, id);
+	id_of(first, 3);
+	id_of(last, 5);
+	kura_index_batch_del_pending_range(b, first, last); /* 3, 4 and 5 */
+	write_batch(ix, b);
+
+	struct walk w = {0};
+	ck_assert_int_eq(kura_index_each_pending(ix, keep_pending, &w, &err), 0);
+	static const unsigned left[] = {2, 6, 7, 8};
+	ck_assert_uint_eq(w.n, 4);
+	for (size_t i = 0; i < 4; i++) {
+		id_of(id, left[i]);
+		ck_assert_str_eq(w.ids[i], id);
+	}
+	kura_index_batch_free(b);
+	kura_index_close(ix);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
+/* Seal k (k >= 1) spans IDs 10k .. 10k+k-1 (gaps between seals), record ID 5000+k. */
+static void seal_range(kura_index_range *r, unsigned k)
+{
+	memset(r, 0, sizeof *r);
+	id_of(r->record, 5000 + k);
+	id_of(r->first, 10 * k);
+	id_of(r->last, 10 * k + (k % 9));
+	r->segno = k;
+	r->offset = 100u * k;
+	r->n = k % 9 + 1;
+	r->kind = 'S';
+}
+
+struct ranges {
+	unsigned n;
+	char last[27];
+};
+
+static int check_range_order(void *ud, const kura_index_range *r, kura_error *err)
+{
+	(void)err;
+	struct ranges *s = ud;
+	ck_assert_int_gt(strcmp(r->last, s->last), 0);
+	snprintf(s->last, sizeof s->last, "%s", r->last);
+	s->n++;
+	return 0;
+}
+
+START_TEST(seal_ranges_are_found_for_every_id_they_span)
+{
+	enum { SEALS = 150 }; /* more than one window of ranges */
+	char *dir = kura_test_tmpdir(), id[27];
+	kura_index *ix = open_new(dir);
+	kura_index_batch *b;
+	kura_index_range r, got;
+	kura_error err;
+	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
+	for (unsigned k = 1; k <= SEALS; k++) {
+		seal_range(&r, k);
+		kura_index_batch_put_range(b, &r);
+	}
+	write_batch(ix, b);
+	for (unsigned k = 1; k <= SEALS; k++) {
+		seal_range(&r, k);
+		for (unsigned i = 10 * k - 1; i <= 10 * k + 9; i++) {
+			id_of(id, i);
+			int inside = i >= 10 * k && i <= 10 * k + (k % 9);
+			int rc = kura_index_find_range(&got, ix, id, &err);
+			ck_assert_msg(rc == (inside ? 0 : 1), "ID %u, seal %u: %d", i, k, rc);
+			if (inside) {
+				ck_assert_str_eq(got.record, r.record);
+				ck_assert_str_eq(got.first, r.first);
+				ck_assert_str_eq(got.last, r.last);
+				ck_assert_uint_eq(got.n, r.n);
+				ck_assert_uint_eq(got.segno, k);
+				ck_assert_uint_eq(got.offset, 100u * k);
+				ck_assert_int_eq(got.kind, 'S');
+			}
+		}
+	}
+	/* a seal written after a lookup is seen by the next lookup */
+	id_of(id, 10 * SEALS + 1000);
+	ck_assert_int_eq(kura_index_find_range(&got, ix, id, &err), 1);
+	seal_range(&r, SEALS + 100);
+	kura_index_batch_put_range(b, &r);
+	write_batch(ix, b);
+	ck_assert_int_eq(kura_index_find_range(&got, ix, id, &err), 0);
+	ck_assert_str_eq(got.record, r.record);
+
+	struct ranges s = {0};
+	ck_assert_int_eq(kura_index_each_range(ix, check_range_order, &s, &err), 0);
+	ck_assert_uint_eq(s.n, SEALS + 1);
+	kura_index_batch_free(b);
+	kura_index_close(ix);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
+struct links {
+	char seen[16][80];
+	size_t n;
+};
+
+static int keep_link(void *ud, const kura_index_link *l, kura_error *err)
+{
+	(void)err;
+	struct links *s = ud;
+	snprintf(s->seen[s->n++], 80, "%s %u %llu %u %c", l->record + 20, l->segno, (unsigned long long)l->offset,
+		 l->position, l->kind);
+	return 0;
+}
+
+static int keep_any_link(void *ud, const char *subject, const kura_index_link *l, kura_error *err)
+{
+	(void)err;
+	struct links *s = ud;
+	snprintf(s->seen[s->n++], 80, "%s>%s", subject + 20, l->record + 20);
+	return 0;
+}
+
+static int keep_place(void *ud, char kind, const char *id, uint32_t segno, uint64_t offset, kura_error *err)
+{
+	(void)err;
+	struct links *s = ud;
+	snprintf(s->seen[s->n++], 80, "%c %s %u %llu", kind, id + 20, segno, (unsigned long long)offset);
+	return 0;
+}
+
+START_TEST(links_places_and_the_last_id)
+{
+	char *dir = kura_test_tmpdir(), a[27], c[27], rec1[27], rec2[27], audit[27], last[27];
+	kura_index *ix = open_new(dir);
+	kura_index_batch *b;
+	kura_error err;
+	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
+	ck_assert_int_eq(kura_index_last_id(ix, last, &err), 0);
+	ck_assert_str_eq(last, ""); /* empty index */
+	id_of(a, 100);
+	id_of(c, 300);
+	id_of(rec1, 400);
+	id_of(rec2, 500);
+	id_of(audit, 450);
+	kura_index_batch_put_object(b, a, 1, 0, "{}", 2);
+	kura_index_batch_put_object(b, c, 1, 10, "{}", 2);
+	kura_index_batch_put_record(b, rec2, 3, 333);
+	kura_index_batch_put_record(b, rec1, 2, 222);
+	kura_index_batch_put_audit(b, audit, 2, 250);
+	kura_index_link l = {.segno = 3, .offset = 333, .position = 1, .kind = 'T'};
+	memcpy(l.record, rec2, sizeof l.record);
+	kura_index_batch_put_link(b, a, &l); /* written newest first */
+	l = (kura_index_link){.segno = 2, .offset = 222, .position = 4, .kind = 'S'};
+	memcpy(l.record, rec1, sizeof l.record);
+	kura_index_batch_put_link(b, a, &l);
+	kura_index_batch_put_link(b, c, &l);
+	write_batch(ix, b);
+
+	struct links s = {0};
+	ck_assert_int_eq(kura_index_each_link(ix, a, keep_link, &s, &err), 0);
+	ck_assert_uint_eq(s.n, 2); /* oldest first */
+	ck_assert_str_eq(s.seen[0], "000400 2 222 4 S");
+	ck_assert_str_eq(s.seen[1], "000500 3 333 1 T");
+	s.n = 0;
+	ck_assert_int_eq(kura_index_each_link_all(ix, keep_any_link, &s, &err), 0);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_str_eq(s.seen[0], "000100>000400");
+	ck_assert_str_eq(s.seen[1], "000100>000500");
+	ck_assert_str_eq(s.seen[2], "000300>000400");
+	s.n = 0;
+	ck_assert_int_eq(kura_index_each_place(ix, keep_place, &s, &err), 0);
+	ck_assert_uint_eq(s.n, 3); /* records, then audit entries */
+	ck_assert_str_eq(s.seen[0], "E 000400 2 222");
+	ck_assert_str_eq(s.seen[1], "E 000500 3 333");
+	ck_assert_str_eq(s.seen[2], "a 000450 2 250");
+
+	uint32_t segno;
+	uint64_t off;
+	ck_assert_int_eq(kura_index_get_record(ix, rec1, &segno, &off, &err), 0);
+	ck_assert_uint_eq(segno, 2);
+	ck_assert_uint_eq(off, 222);
+	ck_assert_int_eq(kura_index_get_record(ix, audit, &segno, &off, &err), KURA_ENOTFOUND);
+
+	ck_assert_int_eq(kura_index_last_id(ix, last, &err), 0);
+	ck_assert_str_eq(last, rec2); /* a record is newer than every object */
+	id_of(audit, 900);
+	kura_index_batch_put_audit(b, audit, 4, 0);
+	write_batch(ix, b);
+	ck_assert_int_eq(kura_index_last_id(ix, last, &err), 0);
+	ck_assert_str_eq(last, audit);
+	kura_index_batch_free(b);
+	kura_index_close(ix);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
+static int keep_size(void *ud, uint32_t segno, uint64_t size, kura_error *err)
+{
+	(void)err;
+	struct links *s = ud;
+	snprintf(s->seen[s->n++], 80, "%u=%llu", segno, (unsigned long long)size);
+	return 0;
+}
+
+START_TEST(sealed_segment_sizes_are_kept_per_segment)
+{
+	char *dir = kura_test_tmpdir();
+	kura_index *ix = open_new(dir);
+	kura_index_batch *b;
+	kura_error err;
+	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
+	kura_index_batch_put_sealed_size(b, 300, 3);
+	kura_index_batch_put_sealed_size(b, 2, 1ull << 33);
+	kura_index_batch_put_sealed_size(b, 256, 5);
+	write_batch(ix, b);
+	struct links s = {0};
+	ck_assert_int_eq(kura_index_each_sealed_size(ix, keep_size, &s, &err), 0);
+	ck_assert_uint_eq(s.n, 3);
+	int seen2 = 0, seen256 = 0, seen300 = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		seen2 += strcmp(s.seen[i], "2=8589934592") == 0;
+		seen256 += strcmp(s.seen[i], "256=5") == 0;
+		seen300 += strcmp(s.seen[i], "300=3") == 0;
+	}
+	ck_assert(seen2 && seen256 && seen300);
+	kura_index_batch_free(b);
+	kura_index_close(ix);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("index");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, objects_blobs_and_state_round_trip_and_persist);
+	tcase_add_test(tc, rollback_drops_what_came_after_the_mark_and_writes_are_counted);
+	tcase_add_test(tc, pending_entries_are_deleted_alone_and_by_range);
+	tcase_add_test(tc, seal_ranges_are_found_for_every_id_they_span);
+	tcase_add_test(tc, links_places_and_the_last_id);
+	tcase_add_test(tc, sealed_segment_sizes_are_kept_per_segment);
+	suite_add_tcase(s, tc);
+	return kura_test_run(s);
+}
