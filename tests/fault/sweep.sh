@@ -34,6 +34,9 @@ FAULT_SAMPLE=${FAULT_SAMPLE:-0}
 # built without the sanitizer and hands every call on to the sanitizer's interceptors)
 FAULT_ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 FAULT_SUMMARY=${FAULT_SUMMARY:-$T/summary}
+# what a killed import leaves in $TMPDIR (its unpacked package) goes with $T
+export TMPDIR=$T/tmp
+mkdir -p "$TMPDIR"
 D0=2026-01-01T00:00:00Z
 BASE=$T/base
 FAILURES=$T/failures
