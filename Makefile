@@ -10,7 +10,7 @@ DEB_PACKAGES = build-essential cmake pkg-config openssl zstd curl python3 \
                libarchive-dev libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev libjansson-dev libutf8proc-dev e2fsprogs \
                libbcprov-java libbcpkix-java libbcutil-java
 
-.PHONY: all deps build test test-plain test-asan crash-test demo bench clean
+.PHONY: all deps build test test-plain test-asan crash-test fault-test demo bench clean
 
 all: build
 
@@ -55,6 +55,12 @@ demo: build
 # each row measures). FULL=1 adds the seal of 10M objects.
 bench: build
 	./bench/run.sh $(BUILD) $(if $(filter 1,$(FULL)),1,0)
+
+# Every fault point of every operation (tests/fault/sweep.sh): EIO, ENOSPC and short writes at
+# each call, and a kill at each durable step; `make test` runs a sample of them.
+fault-test: build
+	KURA_BIN=$(BUILD)/kura KURA_FAULTFS=$(BUILD)/tests/libkura_faultfs.so FAULT_SAMPLE=0 \
+	  bash tests/fault/test_fault_sweep.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo-store

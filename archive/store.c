@@ -9,6 +9,11 @@
  *   segment's fdatasync; what follows it in the segment is not acknowledged and is
  *   either rolled forward (complete records) or cut off (a torn tail) at the next
  *   open for writing. So the index always equals what kura reindex would build.
+ * - A failed index write in kura_store_commit leaves the segment as synced: the
+ *   index's log may hold the batch even though its sync failed, so the synced
+ *   bytes become the committed end here (never cut back) and the handle takes no
+ *   more commits. The next open for writing finds the batch in the index or rolls
+ *   the complete records forward: nothing is lost and no person is needed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,6 +48,7 @@ struct kura_store {
 	kura_index *ix;
 	kura_segment_writer *w;
 	uint64_t committed_end;
+	int index_failed; /* an index write failed: no more commits through this handle */
 	char **tsa_urls;
 	size_t ntsa_urls;
 	kura_blob_reader *reader; /* made by the first read */
@@ -223,6 +229,8 @@ static int read_config(kura_store *st, kura_error *err)
 		return KURA_EINPUT;
 	json_error_t jerr;
 	json_t *cfg = json_load_file(p, 0, &jerr);
+	if (!cfg && json_error_code(&jerr) == json_error_cannot_open_file) /* jerr.text names the cause */
+		return kura_error_set(err, KURA_EIO, "reading the store's configuration: %s", jerr.text);
 	if (!cfg)
 		return kura_error_set(err, KURA_EIO, "%s: %s (line %d); the store's configuration is damaged", p,
 				      jerr.text, jerr.line);
@@ -412,15 +420,32 @@ void kura_store_close(kura_store *st)
 	free(st);
 }
 
+/* The index write of a commit failed after the segment was synced to end. */
+static int index_write_failed(kura_store *st, kura_index_batch *b, uint64_t end, kura_error *err)
+{
+	st->committed_end = end;
+	st->index_failed = 1;
+	kura_index_batch_clear(b);
+	if (err) {
+		size_t n = strlen(err->message);
+		snprintf(err->message + n, sizeof err->message - n, "; what was written before it is kept, and the next "
+			 "kura command takes it up");
+	}
+	return KURA_EIO;
+}
+
 int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 {
+	if (st->index_failed)
+		return kura_error_set(err, KURA_EIO, "an index write failed earlier in this run; nothing more is written "
+						     "(the next kura command takes up what was written before)");
 	int rc = kura_segment_writer_sync(st->w, err);
 	if (rc != 0)
 		return rc;
 	uint64_t end = kura_segment_writer_tell(st->w);
 	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), end);
 	if ((rc = kura_index_write(st->ix, b, 1, err)) != 0)
-		return rc;
+		return index_write_failed(st, b, end, err);
 	st->committed_end = end;
 	kura_index_batch_clear(b);
 	if (end < st->segment_size)
@@ -439,9 +464,10 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 	st->committed_end = KURA_SEGMENT_FILE_HEADER;
 	kura_index_batch_put_sealed_size(b, old, end);
 	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), st->committed_end);
-	rc = kura_index_write(st->ix, b, 1, err);
+	if ((rc = kura_index_write(st->ix, b, 1, err)) != 0)
+		return index_write_failed(st, b, st->committed_end, err);
 	kura_index_batch_clear(b);
-	return rc;
+	return 0;
 }
 
 int kura_store_rollback(kura_store *st, kura_error *err)

@@ -83,7 +83,7 @@ int kura_load_certs(STACK_OF(X509) *out, const char *path, kura_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return kura_error_sys(err, KURA_EINPUT, "cannot read certificate file %s", path);
+		return kura_error_sys(err, errno == EIO ? KURA_EIO : KURA_EINPUT, "cannot read certificate file %s", path);
 	int rc = kura_load_certs_from(out, f, path, err);
 	fclose(f);
 	return rc;
@@ -251,7 +251,10 @@ int kura_tsa_open(kura_tsa **out, const char *dir, kura_error *err)
 	if (rc == 0 && ((rc = kura_tsa_files_read_certs(t->chain, d, "root.pem", err)) != 0 ||
 			(rc = kura_tsa_files_read_certs(t->anchors, d, "anchors.pem", err)) != 0))
 		goto out;
-	if (rc == 0 && (!(t->key = kura_tsa_files_read_key(d, "tsa.key")) || X509_check_private_key(t->cert, t->key) != 1))
+	errno = 0;
+	if (rc == 0 && !(t->key = kura_tsa_files_read_key(d, "tsa.key")) && errno == EIO) /* the disk, not the key */
+		rc = kura_error_sys(err, KURA_EIO, "reading the embedded TSA's key in %s", dir);
+	else if (rc == 0 && (!t->key || X509_check_private_key(t->cert, t->key) != 1))
 		rc = kura_error_set(err, KURA_EIO, "the embedded TSA's key in %s is missing, unreadable or not its certificate's", dir);
 out:
 	ERR_clear_error();
@@ -484,9 +487,17 @@ int kura_tsa_rollover(const char *dir, const char *key, kura_error *err)
 		return d;
 	read_params(d, &root_days, &tsa_days, kind, key != NULL, label);
 	STACK_OF(X509) *roots = sk_X509_new_null();
-	EVP_PKEY *root_key = kura_tsa_files_read_key(d, "root.key"), *tsa_key = new_key(kind);
+	errno = 0;
+	EVP_PKEY *root_key = kura_tsa_files_read_key(d, "root.key"), *tsa_key = NULL;
 	X509 *root = NULL, *tsa = NULL;
-	if (!roots || kura_tsa_files_read_certs(roots, d, "root.pem", NULL) != 0 || !root_key || !tsa_key) {
+	if (!root_key && errno == EIO) { /* the disk, not the key */
+		rc = kura_error_sys(err, KURA_EIO, "reading the embedded TSA's root key in %s", dir);
+		goto out;
+	}
+	tsa_key = new_key(kind);
+	if (roots && (rc = kura_tsa_files_read_certs(roots, d, "root.pem", err)) == KURA_EIO)
+		goto out;
+	if (!roots || rc != 0 || !root_key || !tsa_key) {
 		rc = kura_error_set(err, KURA_EIO, "the embedded TSA in %s cannot be rolled over: its root key or certificate is missing", dir);
 		goto out;
 	}

@@ -166,12 +166,19 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 	const EVP_MD *md;
 	kura_error why = {0};
 	if (kura_chain_tokens(&tok, &tl, &k, NULL, &md, st, cache, it->chain, NULL, &why) != 0) {
+		/* a disk that fails is not damaged evidence: the plan stops (exit 3) and
+		 * the next run, once the disk reads, plans the chain as ever */
+		if (why.code == KURA_EIO) {
+			if (err)
+				*err = why;
+			kura_error_wrap(err, "reading the evidence of chain %s", it->chain);
+			return why.code;
+		}
 		/* one damaged record must not stop the planning of the others */
 		it->due = INT64_MIN;
 		it->action = 'T';
 		snprintf(it->hash, sizeof it->hash, "?");
 		snprintf(it->reason, sizeof it->reason, "its evidence cannot be read (%s): run kura scrub", why.message);
-		(void)err;
 		return 0;
 	}
 	snprintf(it->hash, sizeof it->hash, "%s", kura_hash_name_by_nid(EVP_MD_get_type(md)));

@@ -314,8 +314,9 @@ int kura_policy_load(kura_policy **out, char **text, const char *file_or_name, k
 	char *buf = NULL;
 	size_t len = 0;
 	if (strchr(file_or_name, '/') || strstr(file_or_name, ".yaml") || strstr(file_or_name, ".yml")) {
-		if (kura_fs_read_file(file_or_name, 1u << 20, &buf, &len) != 0)
-			return kura_error_sys(err, KURA_EINPUT, "cannot read policy file %s", file_or_name);
+		if (kura_fs_read_file(file_or_name, 1u << 20, &buf, &len) != 0) /* a file not there is bad input, a disk failing is not */
+			return kura_error_sys(err, errno == EIO || errno == ENOMEM ? KURA_EIO : KURA_EINPUT,
+					      "cannot read policy file %s", file_or_name);
 	} else {
 		for (int i = 0; kura_shipped_policies[i].name; i++)
 			if (strcmp(kura_shipped_policies[i].name, file_or_name) == 0 && (buf = strdup(kura_shipped_policies[i].text)))

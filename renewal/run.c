@@ -114,6 +114,12 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 			continue;
 		kura_error why = {0};
 		if (kura_renew_check_chain(st, items[i].chain, tsa.opts.anchors, now, &why) != 0) {
+			if (why.code == KURA_EIO) { /* the disk, not the evidence */
+				if (err)
+					*err = why;
+				rc = why.code;
+				goto out;
+			}
 			fprintf(stderr, "kura: NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); its "
 					"evidence is broken and needs a person's attention\n", items[i].chain, why.message);
 			r->refused++;

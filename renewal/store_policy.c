@@ -47,6 +47,10 @@ static json_t *load_sunsets(const char *store, kura_error *err, int *rc)
 			*rc = kura_error_set(err, KURA_EIO, "%s: %s; the store's sunsets are damaged", path, jerr.text);
 			return NULL;
 		}
+		if (errno != ENOENT) { /* there, but unreadable: never taken as "no sunsets" */
+			*rc = kura_error_sys(err, KURA_EIO, "reading %s", path);
+			return NULL;
+		}
 		s = json_object();
 	}
 	return s;
