@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/fsutil.h"
+#include "common/hash.h"
 #include "evidence/tsa.h"
 #include "evidence/tsa_files.h"
 #include "evidence/tsp.h"
@@ -325,6 +326,7 @@ static int sign_token(unsigned char **out, size_t *len, kura_tsa *t, TS_TST_INFO
 	/* sign with the hash the requester chose for the imprint: a request moved to
 	 * SHA-512 because SHA-256 ends must not get a SHA-256 signature */
 	const ASN1_OBJECT *alg;
+	kura_hash_pair_ecdsa_sha3(); /* an imprint in SHA-3 is signed ecdsa-with-SHA3 by an EC key */
 	X509_ALGOR_get0(&alg, NULL, NULL, TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(tst)));
 	const EVP_MD *md = EVP_get_digestbyobj(alg);
 	if (!md)
