@@ -355,9 +355,12 @@ static int sign_token(unsigned char **out, size_t *len, kura_tsa *t, TS_TST_INFO
 			n = i2d_CMS_ContentInfo(cms, &der);
 	}
 	int rc = 0;
-	if (n <= 0 || !(*out = malloc((size_t)n)))
-		rc = kura_error_set(err, KURA_EINTERNAL, "the embedded TSA could not sign its token");
-	else {
+	if (n <= 0 || !(*out = malloc((size_t)n))) {
+		char key[32];
+		kura_key_alg_name(t->key, key, sizeof key);
+		rc = kura_error_set(err, KURA_EINTERNAL, "the embedded TSA could not sign its token (%s imprint, %s key)",
+				    OBJ_nid2ln(EVP_MD_get_type(md)), key);
+	} else {
 		memcpy(*out, der, (size_t)n);
 		*len = (size_t)n;
 	}
