@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/provider.h>
 
 #include "common/fsutil.h"
@@ -52,6 +53,24 @@ static const EVP_MD *md_at(size_t i)
 	pthread_once(&fetch_once, fetch_all);
 	return fetched[i];
 }
+
+static pthread_once_t pair_once = PTHREAD_ONCE_INIT;
+
+static void pair_all(void)
+{
+	static const int pairs[][2] = {{NID_ecdsa_with_SHA3_224, NID_sha3_224},
+				       {NID_ecdsa_with_SHA3_256, NID_sha3_256},
+				       {NID_ecdsa_with_SHA3_384, NID_sha3_384},
+				       {NID_ecdsa_with_SHA3_512, NID_sha3_512}};
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		int md, pk;
+		if (!OBJ_find_sigid_algs(pairs[i][0], &md, &pk)) /* newer OpenSSL has them */
+			OBJ_add_sigid(pairs[i][0], pairs[i][1], NID_X9_62_id_ecPublicKey);
+	}
+	ERR_clear_error();
+}
+
+void kura_hash_pair_ecdsa_sha3(void) { pthread_once(&pair_once, pair_all); }
 
 static int index_of_name(const char *name)
 {

@@ -34,6 +34,12 @@ const char *kura_hash_name_by_nid(int nid);
  * them, or this OpenSSL cannot compute it). */
 const EVP_MD *kura_hash_by_nid(int nid);
 
+/* Teaches OpenSSL which digest and key the ecdsa-with-SHA3 signature OIDs pair
+ * (OpenSSL 3.0 knows the OIDs but not the pairing, so CMS refuses to sign with
+ * ECDSA over SHA-3 and cannot name the key of such a signature). Call before
+ * making or checking a CMS signature; cheap after the first call, thread-safe. */
+void kura_hash_pair_ecdsa_sha3(void);
+
 /* The digest under md of the file at path: KURA_ENOTFOUND if it is absent,
  * KURA_EINPUT if it cannot be read. */
 int kura_hash_file(unsigned char *out, const EVP_MD *md, const char *path, kura_error *err);

@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/fsutil.h"
+#include "common/hash.h"
 #include "evidence/tsa.h"
 #include "evidence/tsa_files.h"
 #include "evidence/tsp.h"
@@ -328,6 +329,7 @@ static int sign_token(unsigned char **out, size_t *len, kura_tsa *t, TS_TST_INFO
 	/* sign with the hash the requester chose for the imprint: a request moved to
 	 * SHA-512 because SHA-256 ends must not get a SHA-256 signature */
 	const ASN1_OBJECT *alg;
+	kura_hash_pair_ecdsa_sha3(); /* an imprint in SHA-3 is signed ecdsa-with-SHA3 by an EC key */
 	X509_ALGOR_get0(&alg, NULL, NULL, TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(tst)));
 	const EVP_MD *md = EVP_get_digestbyobj(alg);
 	if (!md)
@@ -356,9 +358,12 @@ static int sign_token(unsigned char **out, size_t *len, kura_tsa *t, TS_TST_INFO
 			n = i2d_CMS_ContentInfo(cms, &der);
 	}
 	int rc = 0;
-	if (n <= 0 || !(*out = malloc((size_t)n)))
-		rc = kura_error_set(err, KURA_EINTERNAL, "the embedded TSA could not sign its token");
-	else {
+	if (n <= 0 || !(*out = malloc((size_t)n))) {
+		char key[32];
+		kura_key_alg_name(t->key, key, sizeof key);
+		rc = kura_error_set(err, KURA_EINTERNAL, "the embedded TSA could not sign its token (%s imprint, %s key)",
+				    OBJ_nid2ln(EVP_MD_get_type(md)), key);
+	} else {
 		memcpy(*out, der, (size_t)n);
 		*len = (size_t)n;
 	}

@@ -252,6 +252,62 @@ if d["verdict"] != "valid" or [c.get("hash") for c in d["chains"]] != ["sha512"]
 ' "object sealed after the sunset"
 }
 
+# ---------------------------------------------------------------- hash-tree renewal to SHA-3
+
+# sha3_policy FILE TARGET: sha256, sha512, sha3-512, sha384 and sha3-384 end 2026-03-01 except
+# TARGET, which never ends (also the only entry for sha3-256): the planner's preference
+# (renewal/plan.c) then picks TARGET for the hash-tree renewal.
+sha3_policy()
+{
+	local a until
+	printf 'kura-policy: 1\nname: %s\ntitle: %s\nmargins: {certificate-days: 30, algorithm-days: 30}\nalgorithms:\n' \
+		"to-$2" "to-$2" >"$1"
+	for a in sha256 sha512 sha3-512 sha384 sha3-384 sha3-256; do
+		until=2026-03-01
+		[ "$a" != "$2" ] || until=null
+		[ "$a" != sha3-256 ] || [ "$2" = sha3-256 ] || continue
+		printf '  %s: {until: %s, source: "test"}\n' "$a" "$until" >>"$1"
+	done
+	printf '  ec-p256: {until: null, source: "test"}\n' >>"$1"
+}
+
+case_sha3_hashtree()
+{
+	local h S id tok now=2026-02-15T00:00:00Z
+	for h in sha3-256 sha3-384 sha3-512; do
+		S=$T/sha3/$h
+		mkdir -p "$S.x"
+		sha3_policy "$S.yaml" "$h"
+		expect_status 0 at "$D0" init "$S" --policy "$S.yaml" --tsa-days 365 --tsa-key ec-p256
+		random_file "$S.doc" 700
+		ingest_at "$D0" "$S" "$S.doc"
+		id=$(head -c 26 "$OUT")
+		expect_status 0 at "$now" renew "$S" --json
+		check_json "$OUT" 'd["objects_rehashed"] == 1 and d["rehashed_to"] == sys.argv[2] or print("renew:", d)' \
+			"renew to $h" "$h"
+		expect_status 0 at "$now" verify "$S"
+		expect_status 0 at "$now" tsa ca "$S"
+		cp "$OUT" "$S.ca"
+		expect_status 0 at "$now" evidence "$S" "$id" -o "$S.ers"
+		expect_status 0 at "$now" verify-er --data "$S.doc" --er "$S.ers" --trust "$S.ca" --json
+		check_json "$OUT" '
+if d["verdict"] != "valid" or [c.get("hash") for c in d["chains"]] != ["sha256", sys.argv[2]]:
+    print("verify-er:", d["verdict"], d.get("reason"), [c.get("hash") for c in d["chains"]])
+elif d["chains"][1]["ats"][0].get("signature_algorithm") != "ecdsa_with_" + sys.argv[2].upper():
+    print("the %s token is not signed ecdsa-with-%s:" % (sys.argv[2], sys.argv[2]), d["chains"][1]["ats"][0])
+' "verify-er after the renewal to $h" "$h"
+		# the tokens check out with openssl alone, as the package's VERIFY.md says
+		expect_status 0 at "$now" export "$S" -o "$S.tar"
+		tar -xf "$S.tar" -C "$S.x"
+		tok=$(echo "$S.x"/*/data/"$id"/tokens)
+		grep -q "^2-1.tsr	.*	$h	" "$tok/INDEX.tsv" || fail "no $h token in the export: $(ls -R "$S.x" | head)"
+		(cd "$tok" && while IFS=$'\t' read -r file gentime epoch hash imprint; do
+			openssl ts -verify -token_in -in "$file" -digest "$imprint" -CAfile ../../tsa-anchors.pem \
+				-attime "$epoch" >"$S.ossl" 2>&1 || exit 1
+		done <INDEX.tsv) || fail "openssl ts -verify fails on a token of the $h renewal: $(cat "$S.ossl")"
+	done
+}
+
 # ---------------------------------------------------------------- TSA down during renewal
 
 case_tsa_down_remote()
@@ -610,6 +666,7 @@ for line in open(sys.argv[1]):
 run_case plan_empty case_plan_empty
 run_case plan_json case_plan_json
 run_case sunset_hashtree case_sunset_hashtree
+run_case sha3_hashtree case_sha3_hashtree
 run_case tsa_down_remote case_tsa_down_remote
 run_case tsa_down_closed_port case_tsa_down_closed_port
 run_case refused_broken case_refused_broken
