@@ -373,3 +373,25 @@ run_killed()
 	{ wait "$pid"; } 2>/dev/null || KILL_STATUS=$?
 	KILL_MS=$((($(date +%s%N) - t0) / 1000000))
 }
+
+# package_fixture NAME...: a store $A (= $T/a, embedded TSA) holding one text file
+# NAME.txt per NAME (its content the name), exported to $T/pkg.tar and unpacked in $T/x;
+# the store's TSA root in $T/a-root.pem; ID_<NAME> set to each object's ID.
+package_fixture()
+{
+	A=$T/a
+	mkdir -p "$T/docs"
+	local n
+	for n in "$@"; do printf '%s\n' "$n" >"$T/docs/$n.txt"; done
+	expect_status 0 kura init "$A"
+	expect_status 0 kura ingest "$A" "$T/docs"
+	for n in "$@"; do
+		printf -v "ID_$n" '%s' "$(grep "/$n.txt" "$OUT" | cut -f1)"
+		local v=ID_$n
+		[ -n "${!v}" ] || fail "package_fixture: ingest printed no line for $n.txt"
+	done
+	expect_status 0 kura export "$A" -o "$T/pkg.tar"
+	kura tsa ca "$A" >"$T/a-root.pem"
+	mkdir "$T/x"
+	tar -xf "$T/pkg.tar" -C "$T/x"
+}

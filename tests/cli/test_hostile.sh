@@ -7,19 +7,9 @@
 source "$(dirname "$0")/lib.sh"
 
 export KURA_NOW=2026-06-01T00:00:00Z
-A=$T/a
-mkdir -p "$T/docs"
-printf 'one\n' >"$T/docs/one.txt"
-printf 'two\n' >"$T/docs/two.txt"
-printf 'three\n' >"$T/docs/three.txt"
-expect_status 0 kura init "$A"
-expect_status 0 kura ingest "$A" "$T/docs"
-one=$(grep one.txt "$OUT" | cut -f1)
-two=$(grep two.txt "$OUT" | cut -f1)
-expect_status 0 kura export "$A" -o "$T/pkg.tar"
-kura tsa ca "$A" >"$T/a-root.pem"
-mkdir "$T/x"
-tar -xf "$T/pkg.tar" -C "$T/x"
+package_fixture one two three
+one=$ID_one
+two=$ID_two
 
 # fresh_copy NAME: an unpacked copy of the package at $T/NAME
 fresh_copy() {

@@ -10,18 +10,9 @@
 source "$(dirname "$0")/lib.sh"
 
 export KURA_NOW=2026-06-01T00:00:00Z
-A=$T/a
-mkdir -p "$T/docs"
-printf 'one\n' >"$T/docs/one.txt"
-printf 'two\n' >"$T/docs/two.txt"
-expect_status 0 kura init "$A"
-expect_status 0 kura ingest "$A" "$T/docs"
-one=$(grep one.txt "$OUT" | cut -f1)
-two=$(grep two.txt "$OUT" | cut -f1)
-expect_status 0 kura export "$A" -o "$T/pkg.tar"
-kura tsa ca "$A" >"$T/a-root.pem"
-mkdir "$T/x"
-tar -xf "$T/pkg.tar" -C "$T/x"
+package_fixture one two
+one=$ID_one
+two=$ID_two
 B=$T/b
 expect_status 0 kura init "$B"
 expect_status 0 kura trust add "$B" --tsa "$T/a-root.pem"
