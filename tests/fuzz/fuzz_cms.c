@@ -25,7 +25,7 @@ static int content(void *ud, const EVP_MD *md, unsigned char *out, kura_error *e
 	return EVP_Digest(d->p, d->len, out, NULL, md, NULL) ? 0 : kura_error_set(err, KURA_EINTERNAL, "digest failed");
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size)
 {
 	const uint8_t *part[3];
 	size_t len[3];

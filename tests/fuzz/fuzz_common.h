@@ -14,6 +14,9 @@
 
 #include "kura/store.h"
 
+/* Each harness's test of one input (LLVMFuzzerTestOneInput is in fuzz_common.c). */
+int fuzz_one(const uint8_t *data, size_t size);
+
 /* The time every verification is made at: within the validity of the TSA and
  * signer certificates seeds.sh made the committed seeds with. */
 #define FUZZ_NOW_MS 1803859200000LL

@@ -50,7 +50,7 @@ static void bag(const char *root, const uint8_t **part, const size_t *len)
 		abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size)
 {
 	const uint8_t *part[5];
 	size_t len[5];
@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bag(root, part, len);
 
 	json_t *report = NULL;
-	if (kura_export_verify(&report, root, NULL, FUZZ_NOW_MS, NULL) == 0 && getenv("KURA_FUZZ_DEBUG")) {
+	kura_error err = {0};
+	if (kura_export_verify(&report, root, NULL, FUZZ_NOW_MS, &err) == 0 && getenv("KURA_FUZZ_DEBUG")) {
 		char *text = json_dumps(report, 0); /* to see what a seed reaches */
 		fprintf(stderr, "%s\n", text);
 		free(text);
@@ -69,7 +70,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(report);
 	kura_import_options o = {0};
 	kura_import_result res;
-	kura_error err = {0};
 	int rc = kura_import(&res, fuzz_store(), root, &o, &err);
 	if (res.imported)
 		abort(); /* nothing verifies against a store that trusts no TSA */

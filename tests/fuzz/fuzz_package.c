@@ -16,7 +16,8 @@
 static void verify_export(const char *path)
 {
 	json_t *report = NULL;
-	if (kura_export_verify(&report, path, NULL, FUZZ_NOW_MS, NULL) == 0 && getenv("KURA_FUZZ_DEBUG")) {
+	kura_error err = {0}; /* the library writes what went wrong here, as for the CLI */
+	if (kura_export_verify(&report, path, NULL, FUZZ_NOW_MS, &err) == 0 && getenv("KURA_FUZZ_DEBUG")) {
 		char *text = json_dumps(report, 0); /* to see what a seed reaches */
 		fprintf(stderr, "%s\n", text);
 		free(text);
@@ -36,7 +37,7 @@ static void import(const char *path)
 		fprintf(stderr, "import: %d refused %zu: %s\n", rc, res.refused, err.message);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;

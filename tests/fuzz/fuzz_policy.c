@@ -6,7 +6,7 @@
 #include "renewal/policy.h"
 #include "tests/fuzz/fuzz_common.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size)
 {
 	kura_policy *p = NULL;
 	if (kura_policy_parse(&p, (const char *)data, size, "fuzz.yaml", NULL) != 0)

@@ -54,7 +54,7 @@ static void adopt(const uint8_t *der, size_t len)
 	kura_er_adopted_free(a);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size)
 {
 	static kura_policy *policy; /* kept until exit */
 	kura_trust_cache *cache = NULL;

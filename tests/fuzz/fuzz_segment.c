@@ -118,7 +118,7 @@ static int damage(void *ud, uint32_t segno, uint64_t offset, const char *why, in
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;

@@ -75,7 +75,7 @@ static void answer(const uint8_t *data, size_t size)
 		free(tok);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;

@@ -88,7 +88,7 @@ static void crl_file(const uint8_t *data, size_t size)
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;

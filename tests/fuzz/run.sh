@@ -30,6 +30,10 @@ if [ ! -d "$OUT/vectors" ]; then
 		{ echo "run.sh: cannot make the seeds from ../shared/vectors" >&2; exit 3; }
 fi
 
+# The harnesses' temporary files (packages, segments, a store) in memory when possible.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	export TMPDIR=/dev/shm
+fi
 # Leaks are errors (libFuzzer's default); a small quarantine keeps the leak scans cheap.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=32:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
