@@ -25,10 +25,9 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 [ ${#names[@]} -gt 0 ] || { echo "run.sh: no harnesses in $BUILD/tests/fuzz (build with -DKURA_FUZZ=ON)" >&2; exit 3; }
 
-if [ ! -d "$OUT/vectors" ]; then
-	"$HERE/seeds.sh" vectors "$OUT/vectors.tmp" >/dev/null && mv "$OUT/vectors.tmp" "$OUT/vectors" ||
-		{ echo "run.sh: cannot make the seeds from ../shared/vectors" >&2; exit 3; }
-fi
+rm -rf "$OUT/vectors.tmp"
+"$HERE/seeds.sh" vectors "$OUT/vectors.tmp" >/dev/null && rm -rf "$OUT/vectors" && mv "$OUT/vectors.tmp" "$OUT/vectors" ||
+	{ echo "run.sh: cannot make the seeds from ../shared/vectors" >&2; exit 3; }
 
 # The harnesses' temporary files (packages, segments, a store) in memory when possible.
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then

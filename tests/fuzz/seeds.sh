@@ -40,7 +40,10 @@ vectors() {
 			pack "$out/record/bc-$((n++))" 00 "$d/BIN.bin" "$f"
 		done
 		for f in "$d"*.tsr; do
-			[ -e "$f" ] && pack "$out/tst/bc-$((n++))" 00 "$f"
+			[ -e "$f" ] || continue
+			pack "$out/tst/bc-$((n++))" 00 "$f"
+			pack "$out/validation/bc-$n" 01 "$f" "" # the certificates and revocation data it carries
+			pack "$out/cms/bc-$n" - "" "" "$f"       # a token is a CMS SignedData too
 		done
 	done
 	local bin=$VECTORS/bsi-erverifytool/decoded/bin
