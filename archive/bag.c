@@ -374,6 +374,8 @@ static int unpack(const char *dir, const char *tar, uint64_t max_entry, kura_err
 			why = "it is a symbolic link";
 		else if (!why && type != AE_IFREG && type != AE_IFDIR)
 			why = "it is a device file, fifo or socket";
+		else if (!why && archive_entry_sparse_count(e) > 0) /* a few bytes that unpack to terabytes */
+			why = "it is a sparse file (kura export writes none)";
 		else if (!why && type == AE_IFREG && (size < 0 || (uint64_t)size > max_entry))
 			why = "it is larger than the size limit";
 		if (why) {

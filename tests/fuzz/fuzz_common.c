@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <openssl/err.h>
 
@@ -61,10 +62,14 @@ static void load_folder(const char *folder)
 }
 
 /* Before the first input: kura's temporary folders (unpacked packages) go into
- * the harness's own, and kura's clock is fixed. */
+ * the harness's own, and kura's clock is fixed. No input may make kura write a
+ * file over 256 MiB (libFuzzer reports SIGXFSZ as a crash): the inputs are at
+ * most a few hundred KiB, so that would be a bomb (as sparse tar entries were). */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
+	struct rlimit fsize = {256u << 20, 256u << 20};
+	setrlimit(RLIMIT_FSIZE, &fsize);
 	setenv("TMPDIR", fuzz_dir(), 1);
 	setenv("KURA_NOW", FUZZ_NOW_TEXT, 1);
 	return 0;
