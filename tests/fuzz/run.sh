@@ -29,10 +29,15 @@ rm -rf "$OUT/vectors.tmp"
 "$HERE/seeds.sh" vectors "$OUT/vectors.tmp" >/dev/null && rm -rf "$OUT/vectors" && mv "$OUT/vectors.tmp" "$OUT/vectors" ||
 	{ echo "run.sh: cannot make the seeds from ../shared/vectors" >&2; exit 3; }
 
-# The harnesses' temporary files (packages, segments, a store) in memory when possible.
+# The harnesses' temporary files (packages, segments, a store) in memory when possible, in a
+# folder of this run's that goes at the end (a harness that crashed cannot remove its own).
+base=${TMPDIR:-/tmp}
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
-	export TMPDIR=/dev/shm
+	base=/dev/shm
 fi
+TMPDIR=$(mktemp -d "$base/kura-fuzz-run.XXXXXX") || exit 3
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 # Leaks are errors (libFuzzer's default); a small quarantine keeps the leak scans cheap.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=32:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
