@@ -10,27 +10,41 @@ DEB_PACKAGES = build-essential cmake pkg-config openssl zstd curl python3 \
                libarchive-dev libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev libjansson-dev libutf8proc-dev e2fsprogs \
                libbcprov-java libbcpkix-java libbcutil-java
 
-.PHONY: all deps build test test-plain test-asan crash-test fault-test demo bench clean
+# The fuzzing build (tests/fuzz, docs/FUZZING.md) needs clang and its libFuzzer runtime, installed
+# only when fuzzing is run. FUZZ_SECONDS: how long each harness runs; FUZZ_JOBS: how many at a time.
+FUZZ_BUILD    ?= build-fuzz
+FUZZ_SECONDS  ?= 60
+FUZZ_JOBS     ?= 2
+FUZZ_PACKAGES  = clang libclang-rt-14-dev
 
-all: build
-
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# $(call install_missing,PACKAGES): apt-get installs those not installed yet.
+install_missing = missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
-	command -v javac >/dev/null || missing="$$missing default-jdk-headless"; \
+	$(2) \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+.PHONY: all deps fuzz-deps build test test-plain test-asan test-fuzz fuzz crash-test fault-test demo bench clean
+
+all: build
+
+deps:
+	@$(call install_missing,$(DEB_PACKAGES),command -v javac >/dev/null || missing="$$missing default-jdk-headless";)
+
+fuzz-deps: deps
+	@$(call install_missing,$(FUZZ_PACKAGES),)
+
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The plain build and a build under AddressSanitizer + UndefinedBehaviorSanitizer both pass.
-test: test-plain test-asan
+# The plain build and a build under AddressSanitizer + UndefinedBehaviorSanitizer both pass, and
+# every fuzzing harness runs 30 seconds without a crash, leak or hang.
+test: test-plain test-asan test-fuzz
 
 test-plain: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -48,6 +62,16 @@ crash-test: build
 	KILLS=$(KILLS) KURA_BIN=$(abspath $(BUILD))/kura KILL_REPORT=$(abspath $(BUILD))/kill-loop.json \
 	  bash tests/cli/test_kill_loop.sh
 
+# Every harness of tests/fuzz for FUZZ_SECONDS each; a crashing input is kept in
+# $(FUZZ_BUILD)/fuzz/crashes/NAME/ (tests/fuzz/run.sh prints how to reproduce it).
+fuzz: fuzz-deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKURA_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=30
+
 demo: build
 	./demo/run.sh $(BUILD)/kura
 
@@ -63,4 +87,4 @@ fault-test: build
 	  bash tests/fault/test_fault_sweep.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) demo-store
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-store

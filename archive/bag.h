@@ -41,8 +41,8 @@ int kura_bag_writer_finish(kura_bag_writer *w, const char *info, kura_error *err
 /* ---- reading ----
  * A package is a tar file (.tar or compressed) or a folder. A tar is unpacked into
  * a fresh temporary folder, refusing the whole package when any entry is unsafe:
- * an absolute path, a ".." component, a link, a device, fifo or socket, a name
- * seen twice, or a file over max_entry bytes. A folder is read in place and must
+ * an absolute path, a ".." component, a link, a device, fifo or socket, a sparse
+ * file, a name seen twice, or a file over max_entry bytes. A folder is read in place and must
  * hold regular files and folders only. */
 typedef struct kura_package kura_package;
 

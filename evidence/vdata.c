@@ -159,6 +159,16 @@ int kura_vdata_encode(unsigned char **der, size_t *len, const kura_vdata *v, kur
 	int n = i2d_KURA_VDATA(v->asn, &p);
 	if (n <= 0)
 		return kura_error_set(err, KURA_EINTERNAL, "encoding validation data failed");
+	/* What kura stores it must read again decades later: OpenSSL re-encodes some
+	 * odd encodings it accepted (an OCSP response's algorithm parameters with an
+	 * unusual tag, found by tests/fuzz) into bytes it then refuses. */
+	kura_vdata *back = NULL;
+	if (kura_vdata_parse(&back, p, (size_t)n, NULL) != 0) {
+		OPENSSL_free(p);
+		return kura_error_set(err, KURA_EVERIFY, "the validation data collected cannot be stored so that it reads "
+							 "back (a certificate, CRL or OCSP response of unusual encoding)");
+	}
+	kura_vdata_free(back);
 	*der = malloc((size_t)n);
 	if (*der)
 		memcpy(*der, p, (size_t)n);

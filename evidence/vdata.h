@@ -42,7 +42,7 @@ STACK_OF(X509_CRL) *kura_vdata_crls(const kura_vdata *v);
 int kura_vdata_ocsp_count(const kura_vdata *v);
 OCSP_BASICRESP *kura_vdata_ocsp(const kura_vdata *v, int i);
 
-/* The DER encoding (malloc'd, the caller's). */
+/* The DER encoding (malloc'd, the caller's); KURA_EVERIFY when it would not read back. */
 int kura_vdata_encode(unsigned char **der, size_t *len, const kura_vdata *v, kura_error *err);
 
 #endif

@@ -67,7 +67,8 @@ static int check_pair(void *ud, const char *file, const char *record, const char
 	kura_package_group_clear(&g);
 	if (rc != 0) {
 		json_decref(report);
-		*err = why;
+		if (err) /* a library caller may pass none */
+			*err = why;
 		return rc;
 	}
 	kura_json_set_name(report, "document", file);

@@ -1,0 +1,79 @@
+/* Harness: object.json, what a kura package says of each object (its name,
+ * metadata and the members of a signed document's data object group), as
+ * `kura verify-export` (renewal/verify_export.c) and `kura import`
+ * (renewal/import.c) read it.
+ *
+ * Input (fuzz_split): object.json, the document, its record, and two further
+ * files "sig" and "vd" (a detached signature and validation data, for members
+ * to name). They are laid out as a BagIt bag folder with a correct manifest, so
+ * that both commands reach object.json, then verified and imported (into a
+ * store that trusts no TSA: nothing is ever imported). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "common/fsutil.h"
+#include "renewal/package.h"
+#include "tests/fuzz/fuzz_common.h"
+
+#define OBJECT "data/01JBZQ3V7M4K8T2N6P9R5W1X0Y"
+
+static const char *const names[] = {"object.json", "doc", "doc.ers", "sig", "vd"};
+
+static void bag(const char *root, const uint8_t **part, const size_t *len)
+{
+	char path[4096], folder[4096];
+	snprintf(folder, sizeof folder, "%s/%s", root, OBJECT);
+	snprintf(path, sizeof path, "%s/data", root);
+	if (mkdir(root, 0700) != 0 || mkdir(path, 0700) != 0 || mkdir(folder, 0700) != 0)
+		abort();
+	snprintf(path, sizeof path, "%s/manifest-sha256.txt", root);
+	FILE *manifest = fopen(path, "w");
+	for (size_t i = 0; manifest && i < 5; i++) {
+		if (i > 2 && !len[i])
+			continue;
+		unsigned char md[32];
+		snprintf(path, sizeof path, "%s/%s", folder, names[i]);
+		FILE *f = fopen(path, "wb");
+		if (!f || (len[i] && fwrite(part[i], 1, len[i], f) != len[i]) || fclose(f) != 0 ||
+		    !EVP_Digest(part[i], len[i], md, NULL, EVP_sha256(), NULL))
+			abort();
+		for (int k = 0; k < 32; k++)
+			fprintf(manifest, "%02x", md[k]);
+		fprintf(manifest, "  %s/%s\n", OBJECT, names[i]);
+	}
+	snprintf(path, sizeof path, "%s/bagit.txt", root);
+	FILE *b = fopen(path, "w");
+	if (!manifest || fclose(manifest) != 0 || !b || fputs("BagIt-Version: 1.0\n", b) < 0 || fclose(b) != 0)
+		abort();
+}
+
+int fuzz_one(const uint8_t *data, size_t size)
+{
+	const uint8_t *part[5];
+	size_t len[5];
+	fuzz_split(data, size, 5, part, len);
+	char root[4096];
+	snprintf(root, sizeof root, "%s/bag", fuzz_dir());
+	kura_fs_remove_tree(root);
+	bag(root, part, len);
+
+	json_t *report = NULL;
+	kura_error err = {0};
+	if (kura_export_verify(&report, root, NULL, FUZZ_NOW_MS, &err) == 0 && getenv("KURA_FUZZ_DEBUG")) {
+		char *text = json_dumps(report, 0); /* to see what a seed reaches */
+		fprintf(stderr, "%s\n", text);
+		free(text);
+	}
+	json_decref(report);
+	kura_import_options o = {0};
+	kura_import_result res;
+	int rc = kura_import(&res, fuzz_store(), root, &o, &err);
+	if (res.imported)
+		abort(); /* nothing verifies against a store that trusts no TSA */
+	if (getenv("KURA_FUZZ_DEBUG"))
+		fprintf(stderr, "import: %d refused %zu: %s\n", rc, res.refused, err.message);
+	return 0;
+}
