@@ -105,9 +105,10 @@ static int record(void *ud, const kura_record_info *info, kura_error *err)
 	return 0;
 }
 
-static int damage(void *ud, uint32_t segno, uint64_t offset, const char *why, int unfinished, kura_error *err)
+static int damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, const char *why, int unfinished,
+		  kura_error *err)
 {
-	(void)ud, (void)segno, (void)offset, (void)why, (void)unfinished, (void)err;
+	(void)ud, (void)segno, (void)offset, (void)end, (void)why, (void)unfinished, (void)err;
 	return 0;
 }
 
