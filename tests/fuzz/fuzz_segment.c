@@ -7,11 +7,14 @@
  * 1 is put in front. Flag 2: the records from the first one on get correct
  * header CRCs and trailers (as far as their lengths fit), so that the fuzzer
  * reaches the bodies rather than the checksums. The file is written to the
- * harness's folder and walked twice: in recovery mode (stop at the first bad
+ * harness's folder (segments/00000001.seg) and walked twice: in recovery mode (stop at the first bad
  * record) and in scrub mode (report damage and go on). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <zlib.h>
@@ -122,10 +125,21 @@ int fuzz_one(const uint8_t *data, size_t size)
 	memcpy(seg + head, data + 1, size - 1);
 	if (data[0] & 2)
 		frame(seg, n);
-	char path[4096], segdir[4096];
-	snprintf(segdir, sizeof segdir, "%s/segments", fuzz_dir());
-	mkdir(segdir, 0700);
-	fuzz_write(path, sizeof path, "segments/00000001.seg", seg, n);
+	/* The segment file stays open for writing (kept until exit): opening and
+	 * truncating it per input cost more than walking most inputs. kura opens it by
+	 * its name, as reindex does. */
+	static char segdir[4096];
+	static int fd = -1;
+	if (fd < 0) {
+		char path[4096];
+		snprintf(segdir, sizeof segdir, "%s/segments", fuzz_dir());
+		snprintf(path, sizeof path, "%s/00000001.seg", segdir);
+		if ((mkdir(segdir, 0700) != 0 && errno != EEXIST) ||
+		    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+			abort();
+	}
+	if ((n && pwrite(fd, seg, n, 0) != (ssize_t)n) || ftruncate(fd, (off_t)n) != 0)
+		abort();
 	free(seg);
 
 	/* The zstd context and the index batch are made once (kept until exit): making a

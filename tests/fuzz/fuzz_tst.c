@@ -39,14 +39,63 @@ static void token(const uint8_t *data, size_t size)
 	kura_tst_free(t);
 }
 
+/* The TSTInfo of a TimeStampResp, read without parsing the token's certificates
+ * (OpenSSL 3.0 builds a public-key decoder for each, which was most of this
+ * harness's time): the path below (definite lengths, or indefinite ones for the
+ * elements entered). NULL otherwise: the caller then parses the whole answer. */
+static const struct {
+	int tag, cls, enter; /* enter the element, or skip it */
+} tst_info_path[] = {
+	{V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1},	  /* TimeStampResp */
+	{V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 0},	  /*   status */
+	{V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1},	  /*   ContentInfo */
+	{V_ASN1_OBJECT, V_ASN1_UNIVERSAL, 0},	  /*     contentType */
+	{0, V_ASN1_CONTEXT_SPECIFIC, 1},	  /*     [0] */
+	{V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1},	  /*       SignedData */
+	{V_ASN1_INTEGER, V_ASN1_UNIVERSAL, 0},	  /*         version */
+	{V_ASN1_SET, V_ASN1_UNIVERSAL, 0},	  /*         digestAlgorithms */
+	{V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1},	  /*         EncapsulatedContentInfo */
+	{V_ASN1_OBJECT, V_ASN1_UNIVERSAL, 0},	  /*           eContentType */
+	{0, V_ASN1_CONTEXT_SPECIFIC, 1},	  /*           [0] */
+	{V_ASN1_OCTET_STRING, V_ASN1_UNIVERSAL, 1}, /*             the TSTInfo's DER */
+};
+
+static TS_TST_INFO *tst_info_of(const uint8_t *data, size_t size)
+{
+	const unsigned char *p = data;
+	long len = (long)size;
+	for (size_t i = 0; i < sizeof tst_info_path / sizeof tst_info_path[0]; i++) {
+		const unsigned char *q = p;
+		long n;
+		int tag, cls, constructed = tst_info_path[i].tag == V_ASN1_SEQUENCE || tst_info_path[i].tag == V_ASN1_SET ||
+					    tst_info_path[i].cls == V_ASN1_CONTEXT_SPECIFIC;
+		int rc = len > 0 ? ASN1_get_object(&q, &n, &tag, &cls, len) : 0x80;
+		int indefinite = rc == (V_ASN1_CONSTRUCTED | 1) && tst_info_path[i].enter; /* BER, as some TSAs answer */
+		if ((rc != (constructed ? V_ASN1_CONSTRUCTED : 0) && !indefinite) || tag != tst_info_path[i].tag ||
+		    cls != tst_info_path[i].cls)
+			return NULL;
+		if (indefinite) /* its contents run to an end-of-contents mark: at most the rest */
+			len -= q - p, p = q;
+		else if (tst_info_path[i].enter)
+			p = q, len = n;
+		else
+			len -= q + n - p, p = q + n;
+	}
+	return d2i_TS_TST_INFO(NULL, &p, len);
+}
+
 /* The request the answer claims to answer (SHA-256 when it names another hash). */
 static void request_for(kura_tsp_request *r, const uint8_t *data, size_t size)
 {
 	memset(r, 0, sizeof *r);
 	r->md = EVP_sha256();
-	const unsigned char *p = data;
-	TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)size);
-	TS_TST_INFO *info = resp ? TS_RESP_get_tst_info(resp) : NULL;
+	TS_RESP *resp = NULL;
+	TS_TST_INFO *own = tst_info_of(data, size), *info = own;
+	if (!info) { /* not DER as expected: what OpenSSL's own parse makes of it */
+		const unsigned char *p = data;
+		resp = d2i_TS_RESP(NULL, &p, (long)size);
+		info = resp ? TS_RESP_get_tst_info(resp) : NULL;
+	}
 	if (info) {
 		TS_MSG_IMPRINT *mi = TS_TST_INFO_get_msg_imprint(info);
 		const EVP_MD *md = EVP_get_digestbyobj(TS_MSG_IMPRINT_get_algo(mi)->algorithm);
@@ -59,6 +108,7 @@ static void request_for(kura_tsp_request *r, const uint8_t *data, size_t size)
 		if (nonce)
 			ASN1_INTEGER_get_uint64(&r->nonce, nonce);
 	}
+	TS_TST_INFO_free(own);
 	TS_RESP_free(resp);
 }
 
