@@ -87,4 +87,4 @@ fault-test: build
 	  bash tests/fault/test_fault_sweep.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-store
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-store demo-export.tar.zst
