@@ -9,6 +9,7 @@
 #ifndef KURA_BAG_H
 #define KURA_BAG_H
 
+#include <locale.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,5 +72,11 @@ int kura_package_each_pair(const kura_package *p, const char *sub, kura_package_
 
 /* SHA-256 of a file, as 64 hex digits. */
 int kura_file_sha256_hex(char hex[65], const char *path, kura_error *err);
+
+/* Switch this thread to the C.UTF-8 locale around libarchive calls that convert
+ * names (bag.c says why) and back; enter returns (locale_t)0 when the C library
+ * has no C.UTF-8 (the caller fails), and leave takes what enter gave. */
+locale_t kura_bag_utf8_enter(locale_t *saved);
+void kura_bag_utf8_leave(locale_t utf8, locale_t saved);
 
 #endif

@@ -4,12 +4,16 @@
 
 #include <sys/types.h>
 
+#include "archive/blob.h"
 #include "archive/segment.h"
 #include "index/index.h"
 #include "kura/store.h"
 
 kura_index *kura_store_index(kura_store *st);
 const char *kura_store_segdir(const kura_store *st);
+
+/* The store's own blob reader (NULL until the first read; closed with the store). */
+kura_blob_reader **kura_store_blob_reader(kura_store *st);
 int kura_store_zstd_level(const kura_store *st);
 /* The segment writer of a store opened for writing (NULL when read-only). */
 kura_segment_writer *kura_store_writer(kura_store *st);

@@ -2,6 +2,7 @@
  * UTF-8 is the same as jansson's, so text this module accepts is text JSON
  * output can carry. */
 #include <stdlib.h>
+#include <string.h>
 
 #include <utf8proc.h>
 
@@ -55,4 +56,17 @@ int kura_unicode_is_alnum(int cp)
 	default:
 		return 0;
 	}
+}
+
+int kura_unicode_same_nfc(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return 1;
+	char *na = NULL, *nb = NULL;
+	kura_error ignored = {0};
+	int same = kura_unicode_nfc(&na, a, strlen(a), &ignored) == 0 &&
+		   kura_unicode_nfc(&nb, b, strlen(b), &ignored) == 0 && strcmp(na, nb) == 0;
+	free(na);
+	free(nb);
+	return same;
 }

@@ -24,4 +24,8 @@ int kura_unicode_nfc(char **out, const char *s, size_t n, kura_error *err);
  * M*, N*), else 0. */
 int kura_unicode_is_alnum(int cp);
 
+/* 1 when a and b (NUL-terminated) are the same text: byte for byte, or the same
+ * after NFC (file names that went through a file system that stores NFD). */
+int kura_unicode_same_nfc(const char *a, const char *b);
+
 #endif

@@ -45,21 +45,6 @@ static int plain_name(const char *name)
 	       strcmp(name, "object.json") != 0 && strcmp(name, "tokens") != 0;
 }
 
-/* Names that are the same file: byte for byte, or after NFC (a package copied
- * through a file system that stores names in NFD, see archive/bag.c). */
-static int same_name(const char *a, const char *b)
-{
-	if (strcmp(a, b) == 0)
-		return 1;
-	char *na = NULL, *nb = NULL;
-	kura_error e;
-	int same = kura_unicode_nfc(&na, a, strlen(a), &e) == 0 && kura_unicode_nfc(&nb, b, strlen(b), &e) == 0 &&
-		   strcmp(na, nb) == 0;
-	free(na);
-	free(nb);
-	return same;
-}
-
 /* Reads "members": the document first, then at most one signature and one
  * validation data, each a plain file name beside the document. */
 static int read_members(kura_package_group *g, const char *folder, const char *base, const char *path,
@@ -78,13 +63,13 @@ static int read_members(kura_package_group *g, const char *folder, const char *b
 			return bad(err, path, "a member is not an object with a \"role\" and a \"file\" (strings)");
 		const char *role = json_string_value(role_j), *file = json_string_value(file_j);
 		int r = strcmp(role, "signature") == 0 ? 0 : strcmp(role, "validation-data") == 0 ? 1 : -1;
-		if (k == 0 && (strcmp(role, "document") != 0 || !same_name(file, base)))
+		if (k == 0 && (strcmp(role, "document") != 0 || !kura_unicode_same_nfc(file, base)))
 			return bad(err, path, "the first member is not the document itself");
 		if (k == 0)
 			continue;
 		if (r < 0 || files[r])
 			return bad(err, path, "a member has an unknown or repeated role (signature and validation-data, once each)");
-		if (!plain_name(file) || same_name(file, base) || (files[1 - r] && same_name(file, files[1 - r])))
+		if (!plain_name(file) || kura_unicode_same_nfc(file, base) || (files[1 - r] && kura_unicode_same_nfc(file, files[1 - r])))
 			return bad(err, path, "a member is not a file of its own beside the document");
 		files[r] = file;
 	}
@@ -110,7 +95,7 @@ static int check_meta_keys(json_t *meta, const char *path, kura_error *err)
 		json_object_foreach(meta, k2, v2) {
 			if (k1 == k2)
 				break;
-			if (same_name(k1, k2))
+			if (kura_unicode_same_nfc(k1, k2))
 				return kura_error_set(err, KURA_EINPUT, "%s: metadata keys '%s' and '%s' are one key (in NFC)", path,
 						      k2, k1);
 		}
