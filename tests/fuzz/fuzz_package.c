@@ -1,5 +1,5 @@
 /* Harness: packages from outside — tar entries and BagIt manifests
- * (archive/bag.c, reading side), then every (FILE, FILE.ers) pair in them with
+ * (archive/bag_read.c), then every (FILE, FILE.ers) pair in them with
  * its object.json as `kura verify-export` and `kura import` check them
  * (renewal/verify_export.c, import.c).
  *
