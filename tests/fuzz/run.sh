@@ -4,6 +4,7 @@
 # ../shared/vectors and what earlier runs in BUILD found (BUILD/fuzz/corpus/NAME).
 #
 #   run.sh BUILD SECONDS [JOBS] [NAME...]      NAME: record, tst, ... (default: every harness)
+#   FUZZ_RUNS=N run.sh ...                      also stop each after N executions (the long runs)
 #
 # Exits non-zero when a harness crashed, leaked, hung (an input over 25 s) or ran out of memory; the
 # input that did it is kept in BUILD/fuzz/crashes/NAME/ and the command to reproduce it is printed.
@@ -13,6 +14,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=$(realpath "${1:?usage: run.sh BUILD SECONDS [JOBS] [NAME...]}")
 SECONDS_EACH=${2:?usage: run.sh BUILD SECONDS [JOBS] [NAME...]}
 JOBS=${3:-2}
+FUZZ_RUNS=${FUZZ_RUNS:-}
 shift 3 2>/dev/null || shift $#
 OUT=$BUILD/fuzz
 mkdir -p "$OUT"/{corpus,crashes,logs}
@@ -49,13 +51,13 @@ run_one() {
 	for d in "$HERE/corpus/$name" "$OUT/vectors/$name"; do
 		[ -d "$d" ] && seeds+=("$d")
 	done
-	"$BUILD/tests/fuzz/fuzz_$name" -max_total_time="$SECONDS_EACH" -timeout=25 -rss_limit_mb=2048 \
+	"$BUILD/tests/fuzz/fuzz_$name" -max_total_time="$SECONDS_EACH" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout=25 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$OUT/crashes/$name/" \
 		"$OUT/corpus/$name" "${seeds[@]}" >"$OUT/logs/$name.log" 2>&1
 }
 
 export -f run_one
-export HERE OUT BUILD SECONDS_EACH
+export HERE OUT BUILD SECONDS_EACH FUZZ_RUNS
 printf '%s\n' "${names[@]}" | xargs -P "$JOBS" -I{} bash -c 'run_one {} && echo "fuzz {}: ok" || echo "fuzz {}: FAILED"' |
 	tee "$OUT/logs/summary"
 
