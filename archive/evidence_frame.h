@@ -1,5 +1,5 @@
 /* The frame of evidence records, shared by the store and index rebuilding
- * (format in archive/evidence.c). */
+ * (format in archive/evidence_frame.c). */
 #ifndef KURA_EVIDENCE_FRAME_H
 #define KURA_EVIDENCE_FRAME_H
 

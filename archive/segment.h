@@ -21,7 +21,7 @@
 enum kura_record_type {
 	KURA_RECORD_BLOB = 'B',   /* compressed document bytes, see blob.c */
 	KURA_RECORD_OBJECT = 'O', /* one ingest: ID, digests, name, metadata (JSON) */
-	KURA_RECORD_EVIDENCE = 'E', /* evidence about objects, see archive/evidence.c */
+	KURA_RECORD_EVIDENCE = 'E', /* evidence about objects, see archive/evidence_frame.c */
 	KURA_RECORD_AUDIT = 'A',    /* a configuration change, see archive/audit.c */
 };
 

@@ -26,14 +26,14 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err);
 int kura_store_rollback(kura_store *st, kura_error *err);
 
 /* The index value of a pending object: its digests, so that a seal need not
- * look the objects up (format in archive/evidence.c), made from its description
+ * look the objects up (format in archive/evidence_frame.c), made from its description
  * ("digests"; ingest and reindex write the same bytes). Empty for a data object
  * group, whose seal needs every member's digest. Returns the length. */
 #define KURA_PENDING_MAX 160
 size_t kura_pending_digests(unsigned char value[KURA_PENDING_MAX], json_t *object);
 
 /* The subject list of the seal looked up last, kept by the open store for the
- * next lookup (archive/evidence.c); the store frees it on close. */
+ * next lookup (archive/evidence_frame.c); the store frees it on close. */
 typedef struct kura_subject_list kura_subject_list;
 kura_subject_list **kura_store_subject_list(kura_store *st);
 void kura_subject_list_free(kura_subject_list *l);

@@ -29,9 +29,9 @@
 #include "evidence/verify.h"
 #include "kura/clock.h"
 #include "kura/ingest.h"
-#include "renewal/chains.h"
-#include "renewal/seal.h"
-#include "renewal/tsa_setup.h"
+#include "proof/chains.h"
+#include "proof/seal.h"
+#include "proof/tsa_setup.h"
 
 static double now_s(void)
 {

@@ -11,7 +11,7 @@
 
 #include "cli/cli.h"
 #include "kura/clock.h"
-#include "renewal/policy.h"
+#include "policies/policy.h"
 #include "renewal/run.h"
 
 static const char usage[] = "kura daemon STORE [--once]";

@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 #include "common/fsutil.h"
-#include "renewal/chains.h"
+#include "proof/chains.h"
 
 static const char usage[] = "kura evidence STORE ID -o FILE.ers";
 

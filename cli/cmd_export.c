@@ -1,10 +1,10 @@
 /* kura export STORE -o OUT.tar[.zst] [ID...]: objects with their evidence as a
- * BagIt package that others check without kura (renewal/package.h). */
+ * BagIt package that others check without kura (package/package.h). */
 #include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
-#include "renewal/package.h"
+#include "package/package.h"
 
 static const char usage[] = "kura export STORE -o OUT.tar[.zst] [ID...]";
 

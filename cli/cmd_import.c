@@ -1,6 +1,6 @@
 /* kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]: adopts the
  * documents and evidence records of a kura export or of (FILE, FILE.ers) pairs
- * (renewal/package.h). Prints one line per object: OK <TAB> new ID <TAB> file,
+ * (package/package.h). Prints one line per object: OK <TAB> new ID <TAB> file,
  * or REFUSED <TAB> file <TAB> why. Exit 0 when every object was imported, 1 when
  * any was refused, 2 for bad arguments or an unreadable or unsafe package. */
 #include <getopt.h>
@@ -9,7 +9,7 @@
 
 #include "cli/cli.h"
 #include "common/escape.h"
-#include "renewal/package.h"
+#include "package/package.h"
 
 static const char usage[] = "kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]";
 

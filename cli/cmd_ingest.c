@@ -6,7 +6,7 @@
  * One line "ID<TAB>SHA256<TAB>PATH" is printed per object, only once it is durable.
  * A document with --signature (detached CMS), and every file named *.p7m
  * (attached CMS), is stored with its signature and validation data as one
- * data object group (renewal/signed.h). */
+ * data object group (proof/signed.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +25,7 @@
 #include "common/progress.h"
 #include "evidence/revocation.h"
 #include "kura/ingest.h"
-#include "renewal/signed.h"
+#include "proof/signed.h"
 
 #include <jansson.h>
 

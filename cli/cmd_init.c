@@ -1,5 +1,5 @@
 /* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES] [--group NAME]
- * Without --tsa-url the store gets an embedded TSA (renewal/tsa_setup.c). The store is
+ * Without --tsa-url the store gets an embedded TSA (proof/tsa_setup.c). The store is
  * its owner's alone (0700/0600), or also readable by group NAME (02750/0640). */
 #include <errno.h>
 #include <getopt.h>
@@ -11,8 +11,8 @@
 #include "common/escape.h"
 #include "kura/store.h"
 #include "evidence/tsa.h"
-#include "renewal/store_policy.h"
-#include "renewal/tsa_setup.h"
+#include "proof/store_policy.h"
+#include "proof/tsa_setup.h"
 
 static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--policy FILE|NAME]\n"
 			    "                 [--segment-size BYTES] [--group NAME]\n"

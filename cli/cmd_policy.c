@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "kura/clock.h"
-#include "renewal/store_policy.h"
+#include "proof/store_policy.h"
 
 static const char usage[] =
 	"kura policy show STORE [--json] | kura policy set STORE FILE|NAME | kura policy sunset STORE ALGORITHM DATE";

@@ -8,9 +8,9 @@
 #include "cli/cli.h"
 #include "kura/clock.h"
 #include "renewal/plan.h"
-#include "renewal/policy.h"
+#include "policies/policy.h"
 #include "renewal/run.h"
-#include "renewal/store_policy.h"
+#include "proof/store_policy.h"
 
 static const char usage[] = "kura renew STORE [--plan] [--json]";
 

@@ -3,8 +3,8 @@
 
 #include "cli/cli.h"
 #include "renewal/run.h"
-#include "renewal/seal.h"
-#include "renewal/tsa_setup.h"
+#include "proof/seal.h"
+#include "proof/tsa_setup.h"
 
 static const char usage[] = "kura seal STORE";
 

@@ -1,5 +1,5 @@
 /* kura verify STORE [ID...] [--json] [--deep]: every object (or the ones named)
- * checked against its evidence record by renewal/verify_store.c: the hash
+ * checked against its evidence record by proof/verify_store.c: the hash
  * recomputed from the stored bytes, the reduced tree, and the time-stamps against
  * the store's TSA roots; for a signed document also its signature at the time the
  * evidence proves. Algorithms are judged by the store's policy. --deep verifies
@@ -13,7 +13,7 @@
 
 #include "cli/cli.h"
 #include "common/escape.h"
-#include "renewal/verify_store.h"
+#include "proof/verify_store.h"
 
 static const char usage[] = "kura verify STORE [ID...] [--json] [--deep]";
 

@@ -20,8 +20,8 @@
 #include "evidence/tsa.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
-#include "renewal/policy.h"
-#include "renewal/signed.h"
+#include "policies/policy.h"
+#include "proof/signed.h"
 
 static const char usage[] =
 	"kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]\n"

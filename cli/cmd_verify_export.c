@@ -12,7 +12,7 @@
 #include "common/escape.h"
 #include "evidence/tsa.h"
 #include "kura/clock.h"
-#include "renewal/package.h"
+#include "package/package.h"
 
 static const char usage[] = "kura verify-export PACKAGE [--trust CA.pem]... [--json]";
 

@@ -5,7 +5,7 @@
  *   'o' + ID (26 chars)  -> u32 segment | u64 offset of the object record | object JSON
  *   'b' + SHA-256 (32)   -> u32 segment | u64 offset of the blob record | u64 size | u64 stored
  *   'w'                  -> u32 segment | u64 committed end (the writer's durable position)
- *   'p' + ID             -> the object's digests (archive/evidence.c): it waits for its first time-stamp (a seal)
+ *   'p' + ID             -> the object's digests (archive/evidence_frame.c): it waits for its first time-stamp (a seal)
  *   'a' + ID             -> u32 segment | u64 offset of an audit trail entry
  *   'z' + u32 segment    -> u64 size of a full (rolled) segment, which never changes again
  *   'E' + record ID      -> u32 segment | u64 offset of an evidence record

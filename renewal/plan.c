@@ -9,9 +9,9 @@
 #include "evidence/revocation.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
-#include "renewal/chains.h"
+#include "proof/chains.h"
 #include "renewal/plan.h"
-#include "renewal/tsa_setup.h"
+#include "proof/tsa_setup.h"
 
 /* (chain, object) pairs: each object's newest chain */
 struct live {

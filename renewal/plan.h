@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "kura/store.h"
-#include "renewal/policy.h"
+#include "policies/policy.h"
 
 typedef struct kura_plan_item {
 	char chain[KURA_ID_LEN + 1]; /* the chain's start record */

@@ -14,7 +14,7 @@
 #include "evidence/tst.h"
 #include "kura/clock.h"
 #include "renewal/augment.h"
-#include "renewal/chains.h"
+#include "proof/chains.h"
 #include "renewal/renew.h"
 
 int kura_renew_check_chain(kura_store *st, const char *start, STACK_OF(X509) *anchors, int64_t now, kura_error *why)

@@ -10,8 +10,8 @@
 #include "renewal/plan.h"
 #include "renewal/renew.h"
 #include "renewal/run.h"
-#include "renewal/store_policy.h"
-#include "renewal/tsa_setup.h"
+#include "proof/store_policy.h"
+#include "proof/tsa_setup.h"
 
 /* Does the policy accept new signatures with this kind of key for at least the margin? */
 static int key_suffices(const kura_policy *p, const char *key, int64_t now)

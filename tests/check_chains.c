@@ -1,4 +1,4 @@
-/* Records put together from what a cache keeps of each chain (renewal/chains.c)
+/* Records put together from what a cache keeps of each chain (proof/chains.c)
  * are byte for byte the records built with nothing kept: for the many objects of
  * one seal, for a store with time-stamp and hash-tree renewals and imported
  * records, in any order of objects, and after a renewal written while the cache
@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 
 #include "common/id.h"
-#include "renewal/chains.h"
+#include "proof/chains.h"
 #include "renewal/renew.h"
-#include "renewal/tsa_setup.h"
+#include "proof/tsa_setup.h"
 #include "testutil.h"
 
 static char *dir;

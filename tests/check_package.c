@@ -1,4 +1,4 @@
-/* Packages at the library level (renewal/export.c, verify_export.c, import.c,
+/* Packages at the library level (package/export.c, verify_export.c, import.c,
  * package_read.c): an export of sealed objects verifies and imports into
  * another store that trusts the first one's TSA, and not into one that does
  * not; a byte changed in a package makes its object invalid and keeps it out of
@@ -12,10 +12,10 @@
 
 #include "common/fsutil.h"
 #include "kura/clock.h"
-#include "renewal/chains.h"
-#include "renewal/package.h"
-#include "renewal/seal.h"
-#include "renewal/tsa_setup.h"
+#include "proof/chains.h"
+#include "package/package.h"
+#include "proof/seal.h"
+#include "proof/tsa_setup.h"
 #include "testutil.h"
 
 #define N 3

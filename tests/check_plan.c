@@ -13,8 +13,8 @@
 
 #include "kura/clock.h"
 #include "renewal/plan.h"
-#include "renewal/seal.h"
-#include "renewal/store_policy.h"
+#include "proof/seal.h"
+#include "proof/store_policy.h"
 #include "testutil.h"
 
 #define DAY_MS 86400000LL

@@ -1,5 +1,5 @@
-/* Renewal policies (renewal/policy.c) read from memory, and a store's policy
- * with its declared sunsets (renewal/store_policy.c): what a policy says of each
+/* Renewal policies (policies/policy.c) read from memory, and a store's policy
+ * with its declared sunsets (proof/store_policy.c): what a policy says of each
  * algorithm (its end is the day after its last day), that a policy with any
  * mistake is refused whole with the line named, that sunsets only ever move an
  * end earlier, and that a store keeps its sunsets across opens. */
@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "kura/clock.h"
-#include "renewal/policy.h"
-#include "renewal/store_policy.h"
+#include "policies/policy.h"
+#include "proof/store_policy.h"
 #include "testutil.h"
 
 #define DAY_MS 86400000LL

@@ -13,10 +13,10 @@
 #include "evidence/tst.h"
 #include "kura/clock.h"
 #include "renewal/augment.h"
-#include "renewal/chains.h"
+#include "proof/chains.h"
 #include "renewal/renew.h"
-#include "renewal/seal.h"
-#include "renewal/tsa_setup.h"
+#include "proof/seal.h"
+#include "proof/tsa_setup.h"
 #include "testutil.h"
 
 #define N 3

@@ -11,8 +11,8 @@
 #include "evidence/verify.h"
 #include "kura/clock.h"
 #include "kura/ingest.h"
-#include "renewal/chains.h"
-#include "renewal/seal.h"
+#include "proof/chains.h"
+#include "proof/seal.h"
 #include "testutil.h"
 
 #define OBJECTS 10

@@ -11,9 +11,9 @@
 #include "evidence/verify.h"
 #include "kura/clock.h"
 #include "kura/ingest.h"
-#include "renewal/seal.h"
-#include "renewal/store_policy.h"
-#include "renewal/tsa_setup.h"
+#include "proof/seal.h"
+#include "proof/store_policy.h"
+#include "proof/tsa_setup.h"
 
 char *kura_test_tmpdir(void)
 {

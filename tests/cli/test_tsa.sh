@@ -79,7 +79,7 @@ closed_port()
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Seal records in a store's segments (renewal/seal.c: a seal payload starts "KSEAL1\n").
+# Seal records in a store's segments (proof/seal.c: a seal payload starts "KSEAL1\n").
 seal_records() { cat "$1"/segments/*.seg | grep -ao 'KSEAL1' | wc -l; }
 
 # Name and SHA-256 of every file of store $1 outside its RocksDB index and lock file.

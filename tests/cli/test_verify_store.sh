@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kura verify's store-wide shortcut (renewal/verify_store.c: a seal checked once, every object
+# kura verify's store-wide shortcut (proof/verify_store.c: a seal checked once, every object
 # against its leaf) must say exactly what the full way says (--deep: each object's record
 # assembled and verified on its own): the same JSON lines, the same text lines, the same exit
 # status, for the whole store and for named objects. Compared on

@@ -1,7 +1,7 @@
 /* Harness: object.json, what a kura package says of each object (its name,
  * metadata and the members of a signed document's data object group), as
- * `kura verify-export` (renewal/verify_export.c) and `kura import`
- * (renewal/import.c) read it.
+ * `kura verify-export` (package/verify_export.c) and `kura import`
+ * (package/import.c) read it.
  *
  * Input (fuzz_split): object.json, the document, its record, and two further
  * files "sig" and "vd" (a detached signature and validation data, for members
@@ -16,7 +16,7 @@
 
 #include <openssl/evp.h>
 
-#include "renewal/package.h"
+#include "package/package.h"
 #include "tests/fuzz/fuzz_common.h"
 
 #define OBJECT "data/01JBZQ3V7M4K8T2N6P9R5W1X0Y"

@@ -1,7 +1,7 @@
 /* Harness: packages from outside — tar entries and BagIt manifests
- * (archive/bag_read.c), then every (FILE, FILE.ers) pair in them with
+ * (package/bag_read.c), then every (FILE, FILE.ers) pair in them with
  * its object.json as `kura verify-export` and `kura import` check them
- * (renewal/verify_export.c, import.c).
+ * (package/verify_export.c, import.c).
  *
  * Input: a mode byte, then a tar (plain or compressed: libarchive decides).
  * Even: verify-export against the package's own anchors. Odd: import into a
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "renewal/package.h"
+#include "package/package.h"
 #include "tests/fuzz/fuzz_common.h"
 
 static void verify_export(const char *path)

@@ -1,9 +1,9 @@
-/* Harness: renewal policies (renewal/policy.c), YAML text parsed from a buffer as
+/* Harness: renewal policies (policies/policy.c), YAML text parsed from a buffer as
  * `kura init --policy` and the store's policy.yaml are; a policy that parses is
  * asked what kura asks of one (its ends, margins, TSAs, JSON, a sunset). */
 #include <stdlib.h>
 
-#include "renewal/policy.h"
+#include "policies/policy.h"
 #include "tests/fuzz/fuzz_common.h"
 
 int fuzz_one(const uint8_t *data, size_t size)

@@ -14,7 +14,7 @@
 
 #include "evidence/record.h"
 #include "evidence/verify.h"
-#include "renewal/policy.h"
+#include "policies/policy.h"
 #include "tests/fuzz/fuzz_common.h"
 
 struct group {

@@ -6,7 +6,7 @@
 
 #include "common/fsutil.h"
 #include "kura/clock.h"
-#include "renewal/store_policy.h"
+#include "proof/store_policy.h"
 
 static void path_of(char *buf, size_t n, const char *store, const char *file)
 {

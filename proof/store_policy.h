@@ -6,7 +6,7 @@
 #define KURA_STORE_POLICY_H
 
 #include "kura/store.h"
-#include "renewal/policy.h"
+#include "policies/policy.h"
 
 #define KURA_DEFAULT_POLICY "etsi-ts-119-312"
 

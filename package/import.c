@@ -22,16 +22,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive/bag.h"
+#include "package/bag.h"
 #include "common/escape.h"
 #include "common/fsutil.h"
 #include "evidence/record.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
 #include "kura/ingest.h"
-#include "renewal/chains.h"
-#include "renewal/package.h"
-#include "renewal/tsa_setup.h"
+#include "proof/chains.h"
+#include "package/package.h"
+#include "proof/tsa_setup.h"
 
 #define MAX_MEMBER (64u << 20)
 #define MAX_RECORD (256u << 20)

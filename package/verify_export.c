@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive/bag.h"
+#include "package/bag.h"
 #include "common/escape.h"
 #include "common/fsutil.h"
 #include "evidence/tsa.h"
 #include "evidence/verify.h"
-#include "renewal/package.h"
-#include "renewal/signed.h"
+#include "package/package.h"
+#include "proof/signed.h"
 
 #define MAX_RECORD (256u << 20)
 

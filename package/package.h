@@ -1,5 +1,5 @@
 /* Export packages: what `kura export`, `kura verify-export` and `kura import` do
- * with BagIt bags of documents and their evidence (bag files: archive/bag.h).
+ * with BagIt bags of documents and their evidence (bag files: package/bag.h).
  *
  * Layout of a package NAME.tar[.zst] (docs/FORMAT.md has the details):
  *   NAME/bagit.txt, bag-info.txt, manifest-sha256.txt, tagmanifest-sha256.txt
@@ -23,7 +23,7 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
-#include "archive/bag.h"
+#include "package/bag.h"
 #include "evidence/verify.h"
 #include "kura/store.h"
 
@@ -50,7 +50,7 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 		       kura_error *err);
 
 /* A document's data object group in a package, from its folder's object.json
- * (a kura export; renewal/package_read.c): the document, then its detached
+ * (a kura export; package/package_read.c): the document, then its detached
  * signature (if any) and its validation data (if any), as files. object is
  * object.json (owned; NULL when there is none: a group of one); id, name, meta
  * (an object of strings) and signature (what the exporting store found at

@@ -20,15 +20,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "archive/bag.h"
+#include "package/bag.h"
 #include "common/escape.h"
 #include "common/fsutil.h"
 #include "common/unicode.h"
 #include "kura/ingest.h"
-#include "renewal/package.h"
+#include "package/package.h"
 
 #define MAX_OBJECT_JSON (16u << 20)
-#define MAX_META 256 /* metadata fields of one object (as renewal/import.c adopts) */
+#define MAX_META 256 /* metadata fields of one object (as package/import.c adopts) */
 
 /* ---------------------------------------------------------------- object.json */
 

@@ -32,7 +32,7 @@
 #include <archive_entry.h>
 #include <openssl/evp.h>
 
-#include "archive/bag.h"
+#include "package/bag.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/hex.h"

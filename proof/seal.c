@@ -10,10 +10,10 @@
 #include "evidence/hashtree.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
-#include "renewal/chains.h"
+#include "proof/chains.h"
 #include "renewal/plan.h"
-#include "renewal/store_policy.h"
-#include "renewal/seal.h"
+#include "proof/store_policy.h"
+#include "proof/seal.h"
 
 
 /* The pending objects, in arrays that grow without copying (common/bigmem.h). */

@@ -7,8 +7,8 @@
 #include "common/fsutil.h"
 #include "evidence/signature.h"
 #include "kura/clock.h"
-#include "renewal/signed.h"
-#include "renewal/tsa_setup.h"
+#include "proof/signed.h"
+#include "proof/tsa_setup.h"
 
 #define MAX_ATTACHED (256u << 20)
 #define MAX_MEMBER (64u << 20)

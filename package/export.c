@@ -7,7 +7,7 @@
 
 #include <openssl/pem.h>
 
-#include "archive/bag.h"
+#include "package/bag.h"
 #include "common/escape.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
@@ -18,9 +18,9 @@
 #include "evidence/record.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
-#include "renewal/chains.h"
-#include "renewal/package.h"
-#include "renewal/tsa_setup.h"
+#include "proof/chains.h"
+#include "package/package.h"
+#include "proof/tsa_setup.h"
 
 #define MAX_NAME 200
 

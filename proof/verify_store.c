@@ -42,12 +42,12 @@
 #include "evidence/tst.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
-#include "renewal/chains.h"
-#include "renewal/policy.h"
-#include "renewal/signed.h"
-#include "renewal/store_policy.h"
-#include "renewal/tsa_setup.h"
-#include "renewal/verify_store.h"
+#include "proof/chains.h"
+#include "policies/policy.h"
+#include "proof/signed.h"
+#include "proof/store_policy.h"
+#include "proof/tsa_setup.h"
+#include "proof/verify_store.h"
 
 #define STATES 16    /* chain states remembered; objects come in ingest order, so seal by seal */
 #define MAX_CHAINS 8 /* a seal and hash-tree renewals; more: the full way */
@@ -279,7 +279,7 @@ static int in_first_list(const kura_chain_record *r, uint32_t pos, const unsigne
 }
 
 /* The reduced tree of the object at pos in record r, as its record carries it
- * (renewal/chains.c): its leaf (or its group's member values), then the siblings
+ * (proof/chains.c): its leaf (or its group's member values), then the siblings
  * of its path, one list each. */
 static STACK_OF(KURA_PHT) *reduced_tree(const kura_chain_record *r, uint32_t pos)
 {

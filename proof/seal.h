@@ -6,7 +6,7 @@
  * record (the leaves in order and the token exactly as received) is appended to
  * the store only after the token was obtained and checked: a failed seal writes
  * nothing and leaves the objects pending.
- The seal record's payload is described in renewal/chains.h. */
+ The seal record's payload is described in proof/chains.h. */
 #ifndef KURA_SEAL_H
 #define KURA_SEAL_H
 

@@ -7,7 +7,7 @@
 #include "common/id.h"
 #include "evidence/record.h"
 #include "evidence/tst.h"
-#include "renewal/chains.h"
+#include "proof/chains.h"
 
 #define CACHE_SLOTS 4
 

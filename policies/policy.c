@@ -13,7 +13,7 @@
 #include "common/escape.h"
 #include "common/fsutil.h"
 #include "kura/clock.h"
-#include "renewal/policy.h"
+#include "policies/policy.h"
 
 extern const struct {
 	const char *name;

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "evidence/tsa.h"
-#include "renewal/tsa_setup.h"
+#include "proof/tsa_setup.h"
 
 int kura_tsa_setup_embedded(void *ud, const char *store_path, kura_error *err)
 {
