@@ -45,6 +45,7 @@
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
+#include "common/log.h"
 #include "common/progress.h"
 
 #define MAX_OBJECT_RECORD (16u << 20)
@@ -224,7 +225,7 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 static int add_lost(struct applier *a, uint32_t segno, uint64_t from, uint64_t to, const char *why, kura_error *err)
 {
 	a->damaged++;
-	fprintf(stderr, "kura: segment %08u bytes %llu to %llu: %s\n", segno, (unsigned long long)from,
+	kura_log_message(KURA_LOG_ERROR, "segment %08u bytes %llu to %llu: %s", segno, (unsigned long long)from,
 		(unsigned long long)(to > from ? to - 1 : from), why);
 	if (a->nlost == a->caplost) {
 		size_t cap = a->caplost ? a->caplost * 2 : 16;
@@ -244,8 +245,8 @@ static void lose_held(struct applier *a)
 	if (!a->held.json)
 		return;
 	a->damaged++;
-	fprintf(stderr, "kura:   lost: object %s (segment %08u offset %llu): not indexed, because the evidence record it "
-		"was imported with (%s) does not follow it intact\n", a->held.id, a->held.segno,
+	kura_log_message(KURA_LOG_LOST, "object %s (segment %08u offset %llu): not indexed, because the evidence record it "
+		"was imported with (%s) does not follow it intact", a->held.id, a->held.segno,
 		(unsigned long long)a->held.offset, a->held.with);
 	drop_held(a);
 }
@@ -258,8 +259,8 @@ static int note_damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, 
 	a->reached = end > a->reached ? end : a->reached;
 	if (unfinished && a->last && (committed == 0 || offset >= committed)) {
 		a->torn = 1; /* never acknowledged: cut off at the next write */
-		fprintf(stderr, "kura: the end of segment %08u (from byte %llu) holds an unfinished write from a crash; it "
-			"will be cut off%s\n", segno, (unsigned long long)offset,
+		kura_log_message(KURA_LOG_INFO, "the end of segment %08u (from byte %llu) holds an unfinished write from a crash; it "
+			"will be cut off%s", segno, (unsigned long long)offset,
 			committed ? "" : " (no index told where this segment's committed end was: if the segment was cut "
 					 "short instead, compare it with a copy)");
 		drop_held(a); /* its evidence record was never written: never imported */
@@ -403,13 +404,13 @@ static void print_lost(void *ud, const char *what, const char *id, uint32_t segn
 {
 	(void)ud;
 	if (strcmp(what, "object record") == 0)
-		fprintf(stderr, "kura:   lost: object %s (its object record at segment %08u offset %llu): not indexed\n", id,
+		kura_log_message(KURA_LOG_LOST, "object %s (its object record at segment %08u offset %llu): not indexed", id,
 			segno, (unsigned long long)offset);
 	else if (strcmp(what, "content") == 0)
-		fprintf(stderr, "kura:   lost: the content of object %s (segment %08u offset %llu): it cannot be read\n", id,
+		kura_log_message(KURA_LOG_LOST, "the content of object %s (segment %08u offset %llu): it cannot be read", id,
 			segno, (unsigned long long)offset);
 	else
-		fprintf(stderr, "kura:   lost: %s %s (segment %08u offset %llu)%s\n", what, id, segno,
+		kura_log_message(KURA_LOG_LOST, "%s %s (segment %08u offset %llu)%s", what, id, segno,
 			(unsigned long long)offset,
 			strcmp(what, "evidence record") == 0 ? ": the objects it concerns lose its time-stamps (a lost seal "
 							       "leaves them waiting for a new, later one)" : "");
@@ -468,8 +469,8 @@ static kura_index *open_replaced(const char *live)
 		return NULL;
 	kura_error e = {0};
 	if (kura_index_open(&ix, live, KURA_INDEX_READONLY, &e) != 0) {
-		fprintf(stderr, "kura: the index in place cannot be read (%s): damaged records cannot be skipped, and what "
-			"they held cannot be named\n", e.message);
+		kura_log_message(KURA_LOG_ERROR, "the index in place cannot be read (%s): damaged records cannot be skipped, and what "
+			"they held cannot be named", e.message);
 		return NULL;
 	}
 	return ix;

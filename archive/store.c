@@ -32,6 +32,7 @@
 #include "common/safefs.h"
 #include "common/hash.h"
 #include "common/hex.h"
+#include "common/log.h"
 #include "common/id.h"
 
 #define FORMAT_TEXT "kura store\nformat 1\n"
@@ -284,7 +285,7 @@ static int take_lock(kura_store *st, kura_error *err)
 	if (flock(st->lockfd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK)
 			return kura_error_sys(err, KURA_EIO, "locking %s", p);
-		fprintf(stderr, "kura: waiting for another kura process that is writing to %s\n", st->path);
+		kura_log_message(KURA_LOG_INFO, "waiting for another kura process that is writing to %s", st->path);
 		while (flock(st->lockfd, LOCK_EX) != 0)
 			if (errno != EINTR)
 				return kura_error_sys(err, KURA_EIO, "locking %s", p);
@@ -458,7 +459,7 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 	if (kura_segment_writer_roll(st->w, &why) != 0) {
 		/* what was committed stays committed and is reported; the roll is
 		 * tried again at the next commit */
-		fprintf(stderr, "kura: warning: could not start segment %08u (%s); continuing in segment %08u\n", old + 1,
+		kura_log_message(KURA_LOG_WARNING, "could not start segment %08u (%s); continuing in segment %08u", old + 1,
 			why.message, old);
 		return 0;
 	}

@@ -4,9 +4,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/escape.h"
+#include "kura/log.h"
 
 #define KURA_VERSION "0.1.0"
 
@@ -113,6 +115,30 @@ int kura_cli_output_option(int argc, char **argv, const char *usage, const char 
 	return 0;
 }
 
+/* The library's messages, as kura has always printed them: "kura: " and the text
+ * as it comes (the library's messages were never escaped). */
+static void print_message(void *ud, int level, const char *text)
+{
+	(void)ud;
+	fprintf(stderr, "kura: %s%s\n", level == KURA_LOG_WARNING ? "warning: " : level == KURA_LOG_LOST ? "  lost: " : "",
+		text);
+}
+
+/* One progress line, rewritten in place on the terminal; cleared when done. */
+static void print_progress(void *ud, const char *label, uint64_t done_bytes, uint64_t total_bytes, uint64_t items)
+{
+	(void)ud;
+	double mib = (double)done_bytes / (1 << 20);
+	if (!label)
+		fprintf(stderr, "\r\033[K");
+	else if (total_bytes)
+		fprintf(stderr, "\r%s: %.1f / %.1f MiB (%3.0f%%), %llu items ", label, mib, (double)total_bytes / (1 << 20),
+			100.0 * (double)done_bytes / (double)total_bytes, (unsigned long long)items);
+	else
+		fprintf(stderr, "\r%s: %.1f MiB, %llu items ", label, mib, (unsigned long long)items);
+	fflush(stderr);
+}
+
 static void help(FILE *out)
 {
 	fprintf(out, "kura %s: a long-term archive with evidence records\n\nusage: kura COMMAND [ARGS]\n\n", KURA_VERSION);
@@ -124,6 +150,8 @@ static void help(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* progress only on a terminal; the library reports it at most five times a second */
+	kura_log_set(&(kura_log){print_message, isatty(STDERR_FILENO) ? print_progress : NULL, NULL});
 	if (argc < 2) {
 		help(stderr);
 		return 2;

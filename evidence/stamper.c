@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "evidence/http.h"
 #include "evidence/stamper.h"
 #include "evidence/tsp.h"
@@ -54,7 +55,7 @@ int kura_stamp(unsigned char **token, size_t *len, const char **from, const kura
 				kura_tsp_request_clear(&req);
 				return 0;
 			}
-			fprintf(stderr, "kura: TSA %s failed (attempt %d of %d): %s\n", o->urls[u], a + 1, attempts, e.message);
+			kura_log_message(KURA_LOG_ERROR, "TSA %s failed (attempt %d of %d): %s", o->urls[u], a + 1, attempts, e.message);
 			snprintf(failures + strlen(failures), sizeof failures - strlen(failures), "%s%s: %s",
 				 failures[0] ? "; " : "", o->urls[u], e.message);
 			if (r == KURA_EVERIFY)

@@ -13,6 +13,7 @@
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
+#include "common/log.h"
 #include "common/progress.h"
 #include "common/unicode.h"
 #include "evidence/record.h"
@@ -282,7 +283,7 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 		return rc;
 	rc = kura_object_evidence(&der, &len, x->st, id, x->cache, &why);
 	if (rc == KURA_ENOTFOUND && strstr(why.message, "not sealed")) {
-		fprintf(stderr, "kura: %s is not sealed yet: left out of the package (run kura seal first)\n", id);
+		kura_log_message(KURA_LOG_ERROR, "%s is not sealed yet: left out of the package (run kura seal first)", id);
 		x->res->unsealed++;
 		json_decref(o);
 		return 0;

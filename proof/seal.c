@@ -7,6 +7,7 @@
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
+#include "common/log.h"
 #include "evidence/hashtree.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
@@ -63,8 +64,8 @@ static void warn_unsuitable(const kura_policy *p, const kura_tst *t, int64_t now
 	const char *algs[] = {key, kura_tst_signature_hash(t)};
 	for (size_t i = 0; p && i < 2; i++)
 		if (algs[i] && kura_policy_algorithm_end((void *)p, algs[i]) <= now)
-			fprintf(stderr, "kura: warning: the TSA signed with %s, which the store's policy (%s) no longer accepts: "
-					"its time-stamps will not verify; use a TSA with a stronger key, or another policy\n",
+			kura_log_message(KURA_LOG_WARNING, "the TSA signed with %s, which the store's policy (%s) no longer accepts: "
+					"its time-stamps will not verify; use a TSA with a stronger key, or another policy",
 				algs[i], kura_policy_name(p));
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/fsutil.h"
+#include "common/log.h"
 #include "evidence/signature.h"
 #include "kura/clock.h"
 #include "proof/signed.h"
@@ -99,7 +100,7 @@ int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, cons
 							    "with --allow-no-revocation (the signature is then reported indeterminate)",
 					    fetch_err.message);
 		else if (fetch_rc == KURA_EIO)
-			fprintf(stderr, "kura: warning: %s; storing without it (--allow-no-revocation)\n", fetch_err.message);
+			kura_log_message(KURA_LOG_WARNING, "%s; storing without it (--allow-no-revocation)", fetch_err.message);
 	}
 	if (rc == 0)
 		rc = kura_sig_check(&out->report, s, digest_file, (void *)path, v, anchors, tsa_anchors, now, err);

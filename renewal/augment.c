@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/sha.h>
 
+#include "common/log.h"
 #include "evidence/revocation.h"
 #include "evidence/tst_revinfo.h"
 #include "renewal/augment.h"
@@ -107,7 +108,7 @@ static void add_revocation(kura_augmenter *a, kura_vdata *v, X509 *cert, X509 *i
 		f->v = NULL;
 		if (kura_vdata_new(&f->v, a->now, NULL) == 0 &&
 		    kura_revocation_fetch(f->v, cert, issuer, a->timeout_s, &e) != 0)
-			fprintf(stderr, "kura: warning: the renewed time-stamp's validation data lacks revocation data: %s\n",
+			kura_log_message(KURA_LOG_WARNING, "the renewed time-stamp's validation data lacks revocation data: %s",
 				e.message);
 	}
 	for (int i = 0; f->v && i < sk_X509_num(kura_vdata_certs(f->v)); i++)

@@ -8,6 +8,7 @@
 
 #include "common/hash.h"
 #include "common/id.h"
+#include "common/log.h"
 #include "common/progress.h"
 #include "evidence/ers_asn1.h"
 #include "evidence/hashtree.h"
@@ -92,8 +93,8 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 				/* an imported token stays as imported: the record that carries it is kept byte for byte */
 				(k > fixed && (arc = kura_augment(&aug[kept], &auglen[kept], augmenter, tok[k - 1], tl[k - 1],
 								  last, &why)) == KURA_EVERIFY))) {
-			fprintf(stderr, "kura: NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); "
-					"its evidence is broken and needs a person's attention\n", id, why.message);
+			kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); "
+					"its evidence is broken and needs a person's attention", id, why.message);
 			res->refused++;
 		} else if (rc == 0 && arc != 0) {
 			rc = arc;

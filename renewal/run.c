@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/hash.h"
+#include "common/log.h"
 #include "evidence/tsa.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
@@ -60,7 +61,7 @@ static int maybe_rollover(int *rolled, kura_store *st, const kura_policy *p, int
 	json_t *detail = json_pack("{s:s}", "why", "its certificate or key nears its end");
 	rc = kura_store_audit(st, "tsa-rollover", detail, err);
 	json_decref(detail);
-	fprintf(stderr, "kura: the embedded TSA rolled over to a new key and certificate\n");
+	kura_log_message(KURA_LOG_INFO, "the embedded TSA rolled over to a new key and certificate");
 	return rc;
 }
 
@@ -101,7 +102,7 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 
 	/* chains whose evidence cannot even be read are reported, not renewed */
 	for (size_t i = 0; i < n && items[i].due == INT64_MIN; i++) {
-		fprintf(stderr, "kura: NOT RENEWED: chain %s: %s\n", items[i].chain, items[i].reason);
+		kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: %s", items[i].chain, items[i].reason);
 		r->refused++;
 		items[i].action = 0;
 		items[i].hash[0] = '\0';
@@ -120,8 +121,8 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 				rc = why.code;
 				goto out;
 			}
-			fprintf(stderr, "kura: NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); its "
-					"evidence is broken and needs a person's attention\n", items[i].chain, why.message);
+			kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); its "
+					"evidence is broken and needs a person's attention", items[i].chain, why.message);
 			r->refused++;
 			continue;
 		}
@@ -150,7 +151,7 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 			goto out;
 		r->objects_rehashed = res.renewed;
 		snprintf(r->rehash_to, sizeof r->rehash_to, "%s", to);
-		fprintf(stderr, "kura: hash-tree renewal: %zu object(s) now in a %s chain, time-stamped %s by %s\n",
+		kura_log_message(KURA_LOG_INFO, "hash-tree renewal: %zu object(s) now in a %s chain, time-stamped %s by %s",
 			res.renewed, to, res.gentime, res.tsa);
 	}
 
@@ -178,7 +179,7 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 		r->chains_renewed += res.renewed;
 		r->refused += res.refused;
 		if (res.renewed)
-			fprintf(stderr, "kura: time-stamp renewal: %zu %s chain(s), time-stamped %s by %s\n", res.renewed, done,
+			kura_log_message(KURA_LOG_INFO, "time-stamp renewal: %zu %s chain(s), time-stamped %s by %s", res.renewed, done,
 				res.gentime, res.tsa);
 		for (size_t i = 0; i < n; i++) /* done with this algorithm */
 			if (items[i].action == 'T' && strcmp(items[i].hash, done) == 0)
