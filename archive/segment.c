@@ -475,7 +475,7 @@ static int check_file_header(int fd, uint32_t segno, uint64_t size, const kura_s
 		return 0;
 	if (magic && number && size > KURA_SEGMENT_FILE_HEADER &&
 	    kura_record_read_header(&info, fd, segno, KURA_SEGMENT_FILE_HEADER, size, NULL) != 0)
-		return kura_error_set(err, KURA_EINPUT, "segment %08u has segment format %u; this kura reads format %u",
+		return kura_error_set(err, KURA_EUNSUPPORTED, "segment %08u has segment format %u; this kura reads format %u",
 				      segno, get_u32(fh + 8), FORMAT_VERSION);
 	if (!ops->damage)
 		return kura_error_set(err, KURA_EVERIFY, "segment %08u is not kura segment %u (bad file header)", segno, segno);

@@ -131,7 +131,7 @@ static int init_files(const char *path, const kura_init_options *opts, kura_erro
 	if (join(p, sizeof p, path, "FORMAT", err) != 0)
 		return KURA_EINPUT;
 	if (stat(p, &st) == 0)
-		return kura_error_set(err, KURA_EINPUT, "%s is a kura store already", path);
+		return kura_error_set(err, KURA_EEXIST, "%s is a kura store already", path);
 	if (stat(path, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return kura_error_set(err, KURA_EINPUT, "%s exists and is not a folder", path);
@@ -225,7 +225,7 @@ static int read_config(kura_store *st, kura_error *err)
 	int same = strcmp(text, FORMAT_TEXT) == 0;
 	free(text);
 	if (!same)
-		return kura_error_set(err, KURA_EINPUT, "%s has a store format this kura does not read", st->path);
+		return kura_error_set(err, KURA_EUNSUPPORTED, "%s has a store format this kura does not read", st->path);
 
 	if (join(p, sizeof p, st->path, "config.json", err) != 0)
 		return KURA_EINPUT;

@@ -43,6 +43,8 @@ int kura_cli_output_option(int argc, char **argv, const char *usage, const char 
  * trailing text), no overflow, min..max. 0 and *out, or -1. */
 int kura_cli_number(unsigned long long *out, const char *text, unsigned long long min, unsigned long long max);
 
+/* The exit status (0-3) for an error's kind (cli/exit_status.c). */
+int kura_cli_exit_status(int code);
 /* Prints "kura: <message>" and returns the exit status for err's code. */
 int kura_cli_fail(const kura_error *err);
 /* Prints "kura: <message>" on stderr, escaped (common/escape.h): for messages that name files. */

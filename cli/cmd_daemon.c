@@ -72,8 +72,8 @@ int kura_cmd_daemon(int argc, char **argv)
 		int rc = round_once(argv[1], &r, &err);
 		if (rc != 0) {
 			logline("round failed: %s%s", err.message, "");
-			status = kura_error_exit_status(rc);
-			if (once || rc == KURA_EINPUT)
+			status = kura_cli_exit_status(rc);
+			if (once || status == 2) /* bad input: trying again will not help */
 				break;
 			logline("retrying in %s%s", backoff >= 3600 ? "an hour" : backoff >= 120 ? "a few minutes" : "a minute", "");
 			pause_for(backoff);

@@ -43,7 +43,7 @@ int kura_cli_fail(const kura_error *err)
 	fputs("kura: ", stderr); /* escaped: a name in the message may hold any byte */
 	kura_escape_print(stderr, err->message[0] ? err->message : "failed");
 	fputc('\n', stderr);
-	return kura_error_exit_status(err->code);
+	return kura_cli_exit_status(err->code);
 }
 
 void kura_cli_warn(const char *fmt, ...)

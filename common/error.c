@@ -29,8 +29,11 @@ int kura_error_sys(kura_error *err, int code, const char *fmt, ...)
 		va_end(ap);
 		size_t n = strlen(err->message);
 		snprintf(err->message + n, sizeof err->message - n, ": %s", strerror(saved));
-		err->code = code;
 	}
+	if (code == KURA_EINPUT && (saved == EACCES || saved == EPERM))
+		code = KURA_EDENIED;
+	if (err)
+		err->code = code;
 	return code;
 }
 
@@ -60,20 +63,5 @@ void kura_error_clear(kura_error *err)
 	if (err) {
 		err->code = KURA_OK;
 		err->message[0] = '\0';
-	}
-}
-
-int kura_error_exit_status(int code)
-{
-	switch (code) {
-	case KURA_OK:
-		return 0;
-	case KURA_ENOTFOUND:
-	case KURA_EVERIFY:
-		return 1;
-	case KURA_EINPUT:
-		return 2;
-	default:
-		return 3;
 	}
 }

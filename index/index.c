@@ -108,7 +108,13 @@ int kura_index_open(kura_index **out, const char *path, int flags, kura_error *e
 	else
 		ix->db = rocksdb_open(ix->opts, path, &msg);
 	if (!ix->db) {
+		/* RocksDB's own lock: another process (or handle) has the index open for writing */
+		int locked = msg && (strstr(msg, "While lock file") || strstr(msg, "lock hold by current process"));
 		int rc = db_error(err, msg, "open");
+		if (locked && err)
+			err->code = KURA_ELOCKED;
+		if (locked)
+			rc = KURA_ELOCKED;
 		kura_error_wrap(err, "%s", path);
 		kura_index_close(ix);
 		return rc;

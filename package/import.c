@@ -165,7 +165,7 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 		name = described; /* its bytes, also when they are not UTF-8 */
 	im->vo.digest_ud = &group.files; /* a signed document: its signature and validation data too */
 	if ((rc = kura_er_verify(&report, (unsigned char *)der, len, &im->vo, &e)) != 0) {
-		if (rc != KURA_EINPUT) {
+		if (rc != KURA_EINPUT && rc != KURA_EDENIED) {
 			if (err)
 				*err = e;
 			goto out;
@@ -194,7 +194,7 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 				       KURA_EVIDENCE_IMPORTED, payload, plen, id, &e);
 	close(fd);
 	free(payload);
-	if (rc == KURA_EINPUT) { /* bad metadata: this object only */
+	if (rc == KURA_EINPUT || rc == KURA_EDENIED) { /* bad metadata or an unreadable file: this object only */
 		rc = 0;
 		snprintf(why, sizeof why, "%s", e.message);
 		goto refused;

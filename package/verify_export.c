@@ -58,7 +58,7 @@ static int check_pair(void *ud, const char *file, const char *record, const char
 	} else {
 		c->opts.digest_ud = &g.files; /* every member of a signed document's group */
 		rc = kura_er_verify(&report, (unsigned char *)der, len, &c->opts, &why);
-		if (rc == KURA_EINPUT)
+		if (rc == KURA_EINPUT || rc == KURA_EDENIED)
 			report = unreadable(why.message), rc = 0;
 		else if (rc == 0 && g.signed_doc)
 			rc = kura_signed_check_group(report, &g.files, g.detached, c->signers, c->opts.anchors, &why);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "common/escape.h"
 #include "common/hash.h"
 #include "common/hex.h"
@@ -48,10 +49,19 @@ START_TEST(kura_now_sets_the_clock)
 	unsetenv("KURA_NOW");
 	ck_assert_int_eq(kura_clock_now(&ms, &err), 0);
 	ck_assert_int_gt(ms, 1735689600000LL); /* after 2025 */
-	ck_assert_int_eq(kura_error_exit_status(KURA_EINPUT), 2);
-	ck_assert_int_eq(kura_error_exit_status(KURA_ENOTFOUND), 1);
-	ck_assert_int_eq(kura_error_exit_status(KURA_EVERIFY), 1);
-	ck_assert_int_eq(kura_error_exit_status(KURA_EIO), 3);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_EINPUT), 2);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_ENOTFOUND), 1);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_EVERIFY), 1);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_EIO), 3);
+	/* the kinds of issue 13, each with the status its sites gave before */
+	ck_assert_int_eq(kura_cli_exit_status(KURA_OK), 0);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_EDAMAGED), 1);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_EEXIST), 2);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_EDENIED), 2);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_EUNSUPPORTED), 2);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_ELOCKED), 3);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_ETSA), 3);
+	ck_assert_int_eq(kura_cli_exit_status(KURA_EINTERNAL), 3);
 }
 END_TEST
 
