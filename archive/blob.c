@@ -1,17 +1,14 @@
 /* Blob records: compressing a document into a segment and reading it back with
  * every check (record CRC, zstd frame checksum, SHA-256). See blob.h for the body
  * layout. Reading never trusts the index alone: the blob's own tail must agree. */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 #include <zstd.h>
 
 #include "archive/blob.h"
-#include "common/fsutil.h"
 #include "common/hash.h"
 
 #define CODEC_ZSTD 1
@@ -284,7 +281,7 @@ int kura_blob_checker_done(kura_blob_checker *c, uint64_t *size, unsigned char s
 /* Blobs read one after another mostly lie one after another in a segment (in
  * ingest order): a reader keeps a window of the segment, from its second read on
  * (one read alone gains nothing from it), and checks records that lie wholly in
- * it from memory, one pread for many small documents. A window
+ * it from memory, one read for many small documents. A window
  * can hold bytes that are stale (past the end a writer had committed when they
  * were read, and rewritten since): a record that fails its checks there is read
  * again from the file before anything is reported, and one that passes them

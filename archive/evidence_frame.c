@@ -26,9 +26,6 @@
  * add new records. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "archive/evidence_frame.h"
 #include "archive/store_impl.h"

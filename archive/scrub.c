@@ -10,7 +10,6 @@
  * of the last segment is read: bytes past it belong to a write still in progress. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "archive/blob.h"
 #include "archive/places.h"

@@ -229,8 +229,9 @@ int kura_store_files_init_leftovers(const char *path)
 	uint64_t size;
 	if (!ok || n == 0 || kura_backend_file_open(&be, path, NULL) != 0)
 		return 0;
-	ok = be->stat(be, 2, &size) != 0 && errno == ENOENT;
-	ok = ok && (be->stat(be, 1, &size) != 0 ? errno == ENOENT : size <= KURA_SEGMENT_FILE_HEADER);
+	/* no segment 2, and segment 1 absent or a file no longer than its header */
+	ok = be->stat(be, 2, &size) != 0 && (errno == ENOENT || errno == ENOTDIR);
+	ok = ok && (be->stat(be, 1, &size) != 0 ? errno == ENOENT || errno == ENOTDIR : size <= KURA_SEGMENT_FILE_HEADER);
 	kura_backend_free(be);
 	return ok;
 }

@@ -16,16 +16,11 @@
 #include "kura/ingest.h"
 #include "testutil.h"
 
-/* A folder with segments/ and its local-file backend. */
+/* A new folder with segments/, and its local-file backend. */
 static kura_backend *file_backend(char **dir)
 {
-	char p[4096];
-	kura_backend *be = NULL;
 	*dir = kura_test_tmpdir();
-	snprintf(p, sizeof p, "%s/segments", *dir);
-	ck_assert_int_eq(mkdir(p, 0700), 0);
-	ck_assert_int_eq(kura_backend_file_open(&be, *dir, NULL), 0);
-	return be;
+	return kura_test_file_backend(*dir);
 }
 
 START_TEST(file_backend_keeps_the_contract)

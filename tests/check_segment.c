@@ -11,17 +11,6 @@
 #include "archive/segment.h"
 #include "testutil.h"
 
-/* The local-file backend of store folder dir (its segments/ made here). */
-static kura_backend *file_backend(const char *dir)
-{
-	char p[4096];
-	kura_backend *be = NULL;
-	snprintf(p, sizeof p, "%s/segments", dir);
-	ck_assert_int_eq(mkdir(p, 0700), 0);
-	ck_assert_int_eq(kura_backend_file_open(&be, dir, NULL), 0);
-	return be;
-}
-
 /* The file of segment segno of store folder dir. */
 static void segment_path(char *buf, size_t n, const char *dir, uint32_t segno)
 {
@@ -139,7 +128,7 @@ static uint64_t file_size(const char *dir)
 START_TEST(records_round_trip)
 {
 	char *dir = kura_test_tmpdir();
-	kura_backend *be = file_backend(dir);
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	size_t big = 3 * 1024 * 1024 + 17; /* larger than the write buffer: header patched on disk */
@@ -177,7 +166,7 @@ END_TEST
 START_TEST(torn_tail_is_not_data)
 {
 	char *dir = kura_test_tmpdir();
-	kura_backend *be = file_backend(dir);
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	unsigned char *a = pattern(5000, 3);
@@ -241,7 +230,7 @@ END_TEST
 START_TEST(damage_is_reported_and_skipped)
 {
 	char *dir = kura_test_tmpdir();
-	kura_backend *be = file_backend(dir);
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	unsigned char *a = pattern(2000, 4);
@@ -299,7 +288,7 @@ END_TEST
 START_TEST(bad_file_header_and_truncate)
 {
 	char *dir = kura_test_tmpdir();
-	kura_backend *be = file_backend(dir);
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	unsigned char *a = pattern(100, 5);
@@ -338,7 +327,7 @@ START_TEST(records_inside_a_damaged_record_are_not_read)
 	/* a document that contains a perfect copy of a record must not turn into
 	 * one when its own record is damaged */
 	char *dir = kura_test_tmpdir();
-	kura_backend *be = file_backend(dir);
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	unsigned char inner[200];
@@ -392,7 +381,7 @@ START_TEST(scan_of_memory)
 	/* the reader recovery, reindex and scrub use reads through a backend: bytes
 	 * put into a segment by other means are read as any others */
 	char *dir = kura_test_tmpdir();
-	kura_backend *be = file_backend(dir);
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	unsigned char *a = pattern(700, 6), seg[4096];
@@ -408,7 +397,7 @@ START_TEST(scan_of_memory)
 	fclose(f);
 	seg[KURA_SEGMENT_FILE_HEADER + KURA_RECORD_OVERHEAD + 700 + 9] ^= 1; /* the second record's length */
 	char *other = kura_test_tmpdir();
-	kura_backend *copy = file_backend(other);
+	kura_backend *copy = kura_test_file_backend(other);
 	segment_path(path, sizeof path, other, 1);
 	f = fopen(path, "wb");
 	ck_assert_uint_eq(fwrite(seg, 1, n, f), n);
