@@ -36,7 +36,9 @@
  *   every commit: a backend whose lease ran out fails it, and nothing is
  *   acknowledged.
  * - max_segment_size: the largest segment the backend stores (0: no limit). The
- *   store rolls to a new segment before it, and a write past it fails (EFBIG).
+ *   store rolls to a new segment at the first commit that reaches it (or its own
+ *   segment size, the smaller); a write past it fails (EFBIG). A record longer
+ *   than what is left of a segment does not fit such a backend (not split yet).
  * - Backend operations may be called from several threads at once, each on its
  *   own open segments (parallel readers); an open segment is used by one thread.
  */
