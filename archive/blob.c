@@ -1,17 +1,14 @@
 /* Blob records: compressing a document into a segment and reading it back with
  * every check (record CRC, zstd frame checksum, SHA-256). See blob.h for the body
  * layout. Reading never trusts the index alone: the blob's own tail must agree. */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 #include <zstd.h>
 
 #include "archive/blob.h"
-#include "common/fsutil.h"
 #include "common/hash.h"
 
 #define CODEC_ZSTD 1
@@ -284,7 +281,7 @@ int kura_blob_checker_done(kura_blob_checker *c, uint64_t *size, unsigned char s
 /* Blobs read one after another mostly lie one after another in a segment (in
  * ingest order): a reader keeps a window of the segment, from its second read on
  * (one read alone gains nothing from it), and checks records that lie wholly in
- * it from memory, one pread for many small documents. A window
+ * it from memory, one read for many small documents. A window
  * can hold bytes that are stale (past the end a writer had committed when they
  * were read, and rewritten since): a record that fails its checks there is read
  * again from the file before anything is reported, and one that passes them
@@ -292,9 +289,9 @@ int kura_blob_checker_done(kura_blob_checker *c, uint64_t *size, unsigned char s
 #define WINDOW (256u << 10)
 
 struct kura_blob_reader {
-	char *segdir;
+	kura_backend *be;
 	kura_blob_checker *c;
-	int fd; /* of segment segno, or -1 */
+	kura_seg *seg; /* segment segno, or NULL */
 	uint32_t segno;
 	unsigned char *win; /* WINDOW bytes of segment segno from win_off, win_len of them valid */
 	uint64_t win_off;
@@ -302,13 +299,12 @@ struct kura_blob_reader {
 	int used;           /* has it read a blob before? */
 };
 
-int kura_blob_reader_new(kura_blob_reader **out, const char *segdir, kura_error *err)
+int kura_blob_reader_new(kura_blob_reader **out, kura_backend *be, kura_error *err)
 {
 	kura_blob_reader *r = calloc(1, sizeof *r);
-	int rc = r && (r->segdir = strdup(segdir)) ? kura_blob_checker_new(&r->c, err)
-						    : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	int rc = r ? kura_blob_checker_new(&r->c, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (r)
-		r->fd = -1;
+		r->be = be;
 	if (rc != 0) {
 		kura_blob_reader_free(r);
 		return rc;
@@ -321,11 +317,10 @@ void kura_blob_reader_free(kura_blob_reader *r)
 {
 	if (!r)
 		return;
-	if (r->fd >= 0)
-		close(r->fd);
+	if (r->seg)
+		r->be->close(r->seg);
 	kura_blob_checker_free(r->c);
 	free(r->win);
-	free(r->segdir);
 	free(r);
 }
 
@@ -342,6 +337,15 @@ static int in_window(const kura_blob_reader *r, uint64_t off, uint64_t n)
 
 #define NOT_WINDOWED 1
 
+/* Reads the window from offset on (a failed read leaves it empty: the record is
+ * then read outside it, where a failure is reported). */
+static void fill_window(kura_blob_reader *r, uint64_t offset)
+{
+	size_t got;
+	r->win_off = offset;
+	r->win_len = r->be->read(r->seg, offset, r->win, WINDOW, &got) == 0 ? got : 0;
+}
+
 /* The blob record at offset checked from the window (filled from there when it
  * does not hold the record), then streamed to out. NOT_WINDOWED when it is not
  * in a window or did not pass every check there: read it from the file. out
@@ -351,20 +355,15 @@ static int read_windowed(kura_blob_reader *r, uint64_t offset, const unsigned ch
 {
 	if (!r->win && !(r->win = malloc(WINDOW)))
 		return NOT_WINDOWED;
-	if (!in_window(r, offset, KURA_RECORD_HEADER)) {
-		ssize_t got = pread(r->fd, r->win, WINDOW, (off_t)offset);
-		r->win_off = offset;
-		r->win_len = got > 0 ? (size_t)got : 0;
-	}
+	if (!in_window(r, offset, KURA_RECORD_HEADER))
+		fill_window(r, offset);
 	kura_record_info info;
 	if (!in_window(r, offset, KURA_RECORD_HEADER) ||
 	    kura_record_parse_header(&info, r->win + (offset - r->win_off), r->segno, offset, UINT64_MAX, NULL) != 0 ||
 	    info.type != KURA_RECORD_BLOB || info.body_len > WINDOW - KURA_RECORD_OVERHEAD)
 		return NOT_WINDOWED;
 	if (!in_window(r, offset, KURA_RECORD_OVERHEAD + info.body_len)) {
-		ssize_t got = pread(r->fd, r->win, WINDOW, (off_t)offset);
-		r->win_off = offset;
-		r->win_len = got > 0 ? (size_t)got : 0;
+		fill_window(r, offset);
 		if (!in_window(r, offset, KURA_RECORD_OVERHEAD + info.body_len))
 			return NOT_WINDOWED;
 	}
@@ -383,17 +382,17 @@ static int read_windowed(kura_blob_reader *r, uint64_t offset, const unsigned ch
 	return rc != 0 ? rc : kura_blob_checker_done(r->c, &size, sha, err);
 }
 
-/* Makes r->fd the segment segno. */
+/* Makes r->seg the segment segno; path gets its name for messages. */
 static int use_segment(kura_blob_reader *r, uint32_t segno, char *path, size_t pathsz, kura_error *err)
 {
-	if (kura_segment_path(path, pathsz, r->segdir, segno) != 0)
-		return kura_error_set(err, KURA_EINPUT, "store path too long");
-	if (r->fd < 0 || r->segno != segno) {
-		if (r->fd >= 0)
-			close(r->fd);
+	r->be->name(r->be, segno, path, pathsz);
+	if (!r->seg || r->segno != segno) {
+		if (r->seg)
+			r->be->close(r->seg);
+		r->seg = NULL;
 		r->segno = segno;
 		r->win_len = 0;
-		if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		if (r->be->open(r->be, &r->seg, segno, 0) != 0)
 			return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
 	}
 	return 0;
@@ -412,7 +411,7 @@ int kura_blob_reader_check_record(kura_blob_reader *r, uint32_t segno, uint64_t 
 	kura_record_info info;
 	if (!p && !(p = buf = malloc(n)))
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (buf && kura_fs_pread_full(r->fd, buf, n, offset, &got) != 0)
+	if (buf && r->be->read(r->seg, offset, buf, n, &got) != 0)
 		rc = kura_error_sys(err, KURA_EIO, "reading %s", path);
 	else if (buf && got < n)
 		rc = kura_error_set(err, KURA_EVERIFY, "the record is cut short");
@@ -438,20 +437,19 @@ int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, 
 		return rc0;
 	kura_blob_checker *c = r->c;
 	kura_record_info info;
-	struct stat st;
-	int fd = r->fd;
+	uint64_t segsize;
 	int rc = r->used ? read_windowed(r, offset, expected, out, ud, err) : NOT_WINDOWED;
 	r->used = 1;
 	if (rc != NOT_WINDOWED)
 		goto out;
-	rc = fstat(fd, &st) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path) : 0;
+	rc = r->be->size(r->seg, &segsize) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path) : 0;
 	if (rc == 0)
-		rc = kura_record_read_header(&info, fd, segno, offset, (uint64_t)st.st_size, err);
+		rc = kura_record_read_header(&info, r->seg, offset, segsize, err);
 	if (rc == 0 && info.type != KURA_RECORD_BLOB)
 		rc = kura_error_set(err, KURA_EVERIFY, "the index points at a record that is not a blob");
 	if (rc == 0) {
 		kura_blob_checker_reset(c, info.body_len, out, ud);
-		rc = kura_record_read_body(fd, &info, feed, c, err);
+		rc = kura_record_read_body(r->seg, &info, feed, c, err);
 	}
 	if (rc == 0) {
 		uint64_t size;
@@ -466,11 +464,11 @@ out:
 	return rc;
 }
 
-int kura_blob_read(const char *segdir, uint32_t segno, uint64_t offset, const unsigned char expected[32],
+int kura_blob_read(kura_backend *be, uint32_t segno, uint64_t offset, const unsigned char expected[32],
 		   kura_blob_out_fn out, void *ud, kura_error *err)
 {
 	kura_blob_reader *r = NULL;
-	int rc = kura_blob_reader_new(&r, segdir, err);
+	int rc = kura_blob_reader_new(&r, be, err);
 	if (rc == 0)
 		rc = kura_blob_reader_read(r, segno, offset, expected, out, ud, err);
 	kura_blob_reader_free(r);

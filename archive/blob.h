@@ -41,14 +41,15 @@ uint64_t kura_blob_start(const kura_blob_writer *bw);
  * and the SHA-256 against expected (and the blob's own tail). KURA_EVERIFY on any
  * mismatch: by then out has seen bytes that must not be trusted. */
 typedef int (*kura_blob_out_fn)(void *ud, const unsigned char *p, size_t n, kura_error *err);
-int kura_blob_read(const char *segdir, uint32_t segno, uint64_t offset, const unsigned char expected[32],
+int kura_blob_read(kura_backend *be, uint32_t segno, uint64_t offset, const unsigned char expected[32],
 		   kura_blob_out_fn out, void *ud, kura_error *err);
 
 /* Reads blobs one after another (kura_blob_read's checks), keeping the zstd
  * context and the last segment opened: reading many small blobs costs no more
  * than their bytes. */
 typedef struct kura_blob_reader kura_blob_reader;
-int kura_blob_reader_new(kura_blob_reader **out, const char *segdir, kura_error *err);
+/* be is borrowed: it outlives the reader. */
+int kura_blob_reader_new(kura_blob_reader **out, kura_backend *be, kura_error *err);
 void kura_blob_reader_free(kura_blob_reader *r);
 int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, const unsigned char expected[32],
 			  kura_blob_out_fn out, void *ud, kura_error *err);

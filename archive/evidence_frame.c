@@ -26,9 +26,6 @@
  * add new records. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
@@ -187,22 +184,23 @@ static int read_part(struct collect *c, kura_store *st, const char *record_id, k
 	int rc = kura_index_get_record(kura_store_index(st), record_id, &segno, &offset, err);
 	if (rc != 0)
 		return rc;
+	kura_backend *be = kura_store_backend(st);
 	char path[4096];
-	kura_segment_path(path, sizeof path, kura_store_segdir(st), segno);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	kura_seg *seg;
+	be->name(be, segno, path, sizeof path);
+	if (be->open(be, &seg, segno, 0) != 0)
 		return kura_error_sys(err, KURA_EIO, "opening %s", path);
-	struct stat sb;
+	uint64_t size;
 	kura_record_info info;
-	rc = fstat(fd, &sb) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path)
-				 : kura_record_read_header(&info, fd, segno, offset, (uint64_t)sb.st_size, err);
+	rc = be->size(seg, &size) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path)
+				       : kura_record_read_header(&info, seg, offset, size, err);
 	if (rc == 0 && (info.type != KURA_RECORD_EVIDENCE || info.body_len < KURA_EVIDENCE_FRAME_HEAD ||
 			info.body_len > SIZE_MAX / 2))
 		rc = kura_error_set(err, KURA_EVERIFY, "evidence record %s: the index points at something else", record_id);
 	c->total = rc == 0 ? info.body_len : 0;
 	if (rc == 0)
-		rc = kura_record_read_body(fd, &info, collect_body, c, err);
-	close(fd);
+		rc = kura_record_read_body(seg, &info, collect_body, c, err);
+	be->close(seg);
 	if (rc != 0) {
 		free(c->buf);
 		c->buf = NULL;

@@ -206,7 +206,7 @@ static int known_blob(kura_ingest *in, const unsigned char sha[32], kura_index_b
 	/* content is shared only with a copy that is still good: re-ingesting the
 	 * original of a damaged object stores it afresh (and heals the index) */
 	kura_error why;
-	rc = kura_blob_read(kura_store_segdir(in->st), loc->segno, loc->offset, sha, NULL, NULL, &why);
+	rc = kura_blob_read(kura_store_backend(in->st), loc->segno, loc->offset, sha, NULL, NULL, &why);
 	if (rc == KURA_EVERIFY)
 		return 0;
 	if (rc != 0) {

@@ -288,14 +288,9 @@ static void show_progress(void *ud, uint64_t bytes)
 static const kura_scan_ops recover_ops = {apply_body, apply_record, NULL, NULL, NULL};
 static const kura_scan_ops reindex_ops = {apply_body, apply_record, note_damage, show_progress, known_boundary};
 
-static int segment_size(const char *segdir, uint32_t segno, uint64_t *size)
+static int segment_size(kura_backend *be, uint32_t segno, uint64_t *size)
 {
-	char path[4096];
-	struct stat st;
-	if (kura_segment_path(path, sizeof path, segdir, segno) != 0 || stat(path, &st) != 0)
-		return -1;
-	*size = (uint64_t)st.st_size;
-	return 0;
+	return be->stat(be, segno, size);
 }
 
 static void applier_free(struct applier *a)
@@ -309,14 +304,14 @@ static void applier_free(struct applier *a)
 
 int kura_rebuild_recover(kura_store *st, kura_error *err)
 {
-	const char *segdir = kura_store_segdir(st);
+	kura_backend *be = kura_store_backend(st);
 	kura_index *ix = kura_store_index(st);
 	uint32_t state_seg, *segs = NULL, last_seg = 0;
 	uint64_t state_end, last_end = 0;
 	size_t nsegs;
 	int rc = kura_index_get_state(ix, &state_seg, &state_end, err);
 	if (rc == 0)
-		rc = kura_segment_list(&segs, &nsegs, segdir, err);
+		rc = kura_segment_list(&segs, &nsegs, be, err);
 	if (rc != 0)
 		return rc;
 	struct applier a = {.ix = ix};
@@ -327,16 +322,16 @@ int kura_rebuild_recover(kura_store *st, kura_error *err)
 		if (segno < state_seg)
 			continue;
 		uint64_t size = 0, valid_end;
-		if (segno > state_seg && i + 1 == nsegs && segment_size(segdir, segno, &size) == 0 &&
+		if (segno > state_seg && i + 1 == nsegs && segment_size(be, segno, &size) == 0 &&
 		    size < KURA_SEGMENT_FILE_HEADER) {
 			/* a roll that a crash cut short: the new segment never got its header */
 			char path[4096];
-			kura_segment_path(path, sizeof path, segdir, segno);
-			if (unlink(path) != 0 || kura_fs_sync_dir(segdir) != 0)
+			be->name(be, segno, path, sizeof path);
+			if (be->remove(be, segno) != 0)
 				rc = kura_error_sys(err, KURA_EIO, "removing the unfinished segment %s", path);
 			break;
 		}
-		rc = kura_segment_scan(segdir, segno, segno == state_seg ? state_end : 0, 0, &recover_ops, &a, &valid_end, err);
+		rc = kura_segment_scan(be, segno, segno == state_seg ? state_end : 0, 0, &recover_ops, &a, &valid_end, err);
 		if (rc == 0 && last_seg != 0) /* the segment before this one was full when the crash came */
 			kura_index_batch_put_sealed_size(a.b, last_seg, last_end);
 		last_seg = segno;
@@ -433,13 +428,13 @@ static int missing_segments(struct applier *a, const uint32_t *segs, size_t nseg
 }
 
 /* Scans one segment into the new index; *end: where its committed part ends now. */
-static int reindex_segment(struct applier *a, const char *segdir, uint32_t segno, uint64_t *end, kura_error *err)
+static int reindex_segment(struct applier *a, kura_backend *be, uint32_t segno, uint64_t *end, kura_error *err)
 {
 	uint64_t size = 0, valid_end = 0, committed = kura_places_committed_end(a->old, segno);
-	segment_size(segdir, segno, &size);
+	segment_size(be, segno, &size);
 	a->reached = 0;
 	a->torn = 0;
-	int rc = kura_segment_scan(segdir, segno, 0, 0, &reindex_ops, a, &valid_end, err);
+	int rc = kura_segment_scan(be, segno, 0, 0, &reindex_ops, a, &valid_end, err);
 	if (rc == KURA_EVERIFY && a->last && size < KURA_SEGMENT_FILE_HEADER && committed == 0) {
 		*end = 0; /* a roll cut short by a crash: the segment starts over */
 		return 0;
@@ -482,7 +477,7 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	int rc = kura_store_open_locked(&st, path, err);
 	if (rc != 0)
 		return rc;
-	const char *segdir = kura_store_segdir(st);
+	kura_backend *be = kura_store_backend(st);
 	char live[4096], fresh[4096];
 	snprintf(live, sizeof live, "%s/index", path);
 	snprintf(fresh, sizeof fresh, "%s/index.rebuild", path);
@@ -491,14 +486,14 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	uint64_t total = 0, size, last_end = 0;
 	struct applier a = {0};
 	kura_index *replaced = NULL;
-	if ((rc = kura_rebuild_tidy(path, err)) != 0 || (rc = kura_segment_list(&segs, &nsegs, segdir, err)) != 0)
+	if ((rc = kura_rebuild_tidy(path, err)) != 0 || (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0)
 		goto out;
 	if (nsegs == 0) {
 		rc = kura_error_set(err, KURA_EIO, "%s has no segments: nothing to rebuild the index from", path);
 		goto out;
 	}
 	for (size_t i = 0; i < nsegs; i++)
-		if (segment_size(segdir, segs[i], &size) == 0)
+		if (segment_size(be, segs[i], &size) == 0)
 			total += size;
 	replaced = open_replaced(live);
 	a.reindexing = 1;
@@ -509,8 +504,8 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	a.progress = kura_progress_new("reindex", total);
 	for (size_t i = 0; i < nsegs && rc == 0; i++) {
 		a.last = i + 1 == nsegs;
-		rc = reindex_segment(&a, segdir, segs[i], &last_end, err);
-		if (segment_size(segdir, segs[i], &size) == 0) {
+		rc = reindex_segment(&a, be, segs[i], &last_end, err);
+		if (segment_size(be, segs[i], &size) == 0) {
 			a.done_before += size;
 			if (!a.last) /* as it is now: reindex accepts what it reported */
 				kura_index_batch_put_sealed_size(a.b, segs[i], size);

@@ -10,7 +10,6 @@
  * of the last segment is read: bytes past it belong to a write still in progress. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "archive/blob.h"
 #include "archive/places.h"
@@ -201,7 +200,7 @@ static int check_object(void *ud, const char *id, const kura_index_object *o, ku
 
 int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damaged, kura_error *err)
 {
-	const char *segdir = kura_store_segdir(st);
+	kura_backend *be = kura_store_backend(st);
 	uint32_t *segs = NULL, last_seg;
 	uint64_t last_end, total = 0;
 	size_t nsegs = 0;
@@ -209,7 +208,7 @@ int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damag
 	struct report r = {&s, st, fn, ud, 0};
 	int rc = kura_index_get_state(kura_store_index(st), &last_seg, &last_end, err);
 	if (rc == 0)
-		rc = kura_segment_list(&segs, &nsegs, segdir, err);
+		rc = kura_segment_list(&segs, &nsegs, be, err);
 	if (rc == 0)
 		rc = kura_blob_checker_new(&s.checker, err);
 	if (rc == 0)
@@ -217,25 +216,23 @@ int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damag
 	if (rc != 0)
 		goto out;
 	for (size_t i = 0; i < nsegs; i++) {
-		char path[4096];
-		struct stat sb;
-		if (segs[i] <= last_seg && kura_segment_path(path, sizeof path, segdir, segs[i]) == 0 && stat(path, &sb) == 0)
-			total += segs[i] == last_seg ? last_end : (uint64_t)sb.st_size;
+		uint64_t size;
+		if (segs[i] <= last_seg && be->stat(be, segs[i], &size) == 0)
+			total += segs[i] == last_seg ? last_end : size;
 	}
 	s.progress = kura_progress_new("scrub", total);
 	static const kura_scan_ops ops = {on_body, on_record, on_damage, on_progress, on_boundary};
 	for (size_t i = 0; i < nsegs && segs[i] <= last_seg; i++) {
 		uint64_t end;
-		rc = kura_segment_scan(segdir, segs[i], 0, segs[i] == last_seg ? last_end : 0, &ops, &s, &end, err);
+		rc = kura_segment_scan(be, segs[i], 0, segs[i] == last_seg ? last_end : 0, &ops, &s, &end, err);
 		if (rc == KURA_EVERIFY) { /* the segment's own header is bad */
 			rc = add_bad(&s, segs[i], 0, err ? err->message : "bad segment header", err);
 		}
 		if (rc != 0)
 			goto out;
-		char path[4096];
-		struct stat sb;
-		if (kura_segment_path(path, sizeof path, segdir, segs[i]) == 0 && stat(path, &sb) == 0)
-			s.done_before += (uint64_t)sb.st_size;
+		uint64_t size;
+		if (be->stat(be, segs[i], &size) == 0)
+			s.done_before += size;
 	}
 	if (!(s.bad_claimed = calloc(s.nbad + 1, sizeof *s.bad_claimed))) {
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");

@@ -10,7 +10,7 @@
  *
  * INVARIANTS
  * - Bytes before the committed end (a segment number and offset kept in the index,
- *   advanced only after fdatasync) are never modified. A writer only ever appends
+ *   advanced only after the segment's sync, archive/backend.h) are never modified. A writer only ever appends
  *   after it, patches the header of the record it is still writing, or truncates
  *   back to it.
  * - A record is written header-with-length-0, body, then the real header and the
@@ -34,19 +34,14 @@
  * read. Recovery at open reports nothing and stops at the first bad record: what
  * follows is past the committed end and was never acknowledged.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <zlib.h>
 
 #include "archive/segment.h"
-#include "common/fsutil.h"
 
 #define FILE_MAGIC "KURA-SEG"
 #define FORMAT_VERSION 1
@@ -73,90 +68,81 @@ static uint32_t crc(uint32_t c, const void *p, size_t n)
 	return c;
 }
 
-int kura_segment_path(char *buf, size_t bufsz, const char *segdir, uint32_t segno)
-{
-	int n = snprintf(buf, bufsz, "%s/%08u.seg", segdir, segno);
-	return n < 0 || (size_t)n >= bufsz ? -1 : 0;
-}
-
 /* ---------------------------------------------------------------- writer */
 
 struct kura_segment_writer {
-	char *segdir;
-	int fd;
+	kura_backend *be;
+	kura_seg *seg;
 	uint32_t segno;
-	uint64_t flushed; /* bytes of the file that were written out */
+	uint64_t flushed; /* bytes of the segment that were written out */
 	unsigned char *buf;
 	size_t blen;
 };
 
-static int open_segment(kura_segment_writer *w, uint32_t segno, uint64_t end, kura_error *err)
+/* Makes segment segno (end 0: a new one with its file header, synced) or opens
+ * it at end, cutting off what follows; *out is the open segment. */
+static int open_segment(kura_segment_writer *w, kura_seg **out, uint32_t segno, uint64_t *end, kura_error *err)
 {
-	char path[4096];
-	if (kura_segment_path(path, sizeof path, w->segdir, segno) != 0)
-		return kura_error_set(err, KURA_EINPUT, "store path too long");
-	int fd;
-	if (end == 0) {
-		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return kura_error_sys(err, KURA_EIO, "creating segment %s", path);
+	kura_backend *be = w->be;
+	char name[4096];
+	be->name(be, segno, name, sizeof name);
+	kura_seg *seg;
+	if (*end == 0) {
+		if (be->create(be, &seg, segno) != 0)
+			return kura_error_sys(err, KURA_EIO, "creating segment %s", name);
 		unsigned char hdr[KURA_SEGMENT_FILE_HEADER];
 		memcpy(hdr, FILE_MAGIC, 8);
 		put_u32(hdr + 8, FORMAT_VERSION);
 		put_u32(hdr + 12, segno);
-		if (kura_fs_pwrite_all(fd, hdr, sizeof hdr, 0) != 0 || fdatasync(fd) != 0 ||
-		    kura_fs_sync_dir(w->segdir) != 0) {
-			kura_error_sys(err, KURA_EIO, "writing segment header %s", path);
-			close(fd);
+		if (be->write(seg, 0, hdr, sizeof hdr) != 0 || be->sync(seg) != 0) {
+			kura_error_sys(err, KURA_EIO, "writing segment header %s", name);
+			be->close(seg);
 			return err ? err->code : KURA_EIO;
 		}
-		end = KURA_SEGMENT_FILE_HEADER;
+		*end = KURA_SEGMENT_FILE_HEADER;
 	} else {
-		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
-		struct stat st;
-		if (fstat(fd, &st) != 0) {
-			close(fd);
-			return kura_error_sys(err, KURA_EIO, "stat %s", path);
+		if (be->open(be, &seg, segno, 1) != 0)
+			return kura_error_sys(err, KURA_EIO, "opening segment %s", name);
+		uint64_t size;
+		if (be->size(seg, &size) != 0) {
+			kura_error_sys(err, KURA_EIO, "stat %s", name);
+			be->close(seg);
+			return err ? err->code : KURA_EIO;
 		}
-		if ((uint64_t)st.st_size < end) {
-			close(fd);
+		if (size < *end) {
+			be->close(seg);
 			return kura_error_set(err, KURA_EIO,
 					      "segment %s is shorter (%lld bytes) than its committed end (%llu): the store "
 					      "is damaged; restore the segment from a copy, or see what is lost with kura "
 					      "scrub and accept the loss with kura reindex",
-					      path, (long long)st.st_size, (unsigned long long)end);
+					      name, (long long)size, (unsigned long long)*end);
 		}
-		if ((uint64_t)st.st_size > end && (ftruncate(fd, (off_t)end) != 0 || fdatasync(fd) != 0)) {
-			close(fd);
-			return kura_error_sys(err, KURA_EIO, "discarding the uncommitted tail of %s", path);
+		if (size > *end && (be->truncate(seg, *end) != 0 || be->sync(seg) != 0)) {
+			kura_error_sys(err, KURA_EIO, "discarding the uncommitted tail of %s", name);
+			be->close(seg);
+			return err ? err->code : KURA_EIO;
 		}
 	}
-	w->fd = fd;
-	w->segno = segno;
-	w->flushed = end;
-	w->blen = 0;
+	*out = seg;
 	return 0;
 }
 
-int kura_segment_writer_open(kura_segment_writer **out, const char *segdir, uint32_t segno,
-			     uint64_t end, kura_error *err)
+int kura_segment_writer_open(kura_segment_writer **out, kura_backend *be, uint32_t segno, uint64_t end,
+			     kura_error *err)
 {
 	kura_segment_writer *w = calloc(1, sizeof *w);
-	if (!w || !(w->segdir = strdup(segdir)) || !(w->buf = malloc(WRITE_BUFFER))) {
-		if (w) {
-			free(w->segdir);
-			free(w);
-		}
+	if (!w || !(w->buf = malloc(WRITE_BUFFER))) {
+		free(w);
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	}
-	w->fd = -1;
-	int rc = open_segment(w, segno, end, err);
+	w->be = be;
+	int rc = open_segment(w, &w->seg, segno, &end, err);
 	if (rc != 0) {
 		kura_segment_writer_close(w);
 		return rc;
 	}
+	w->segno = segno;
+	w->flushed = end;
 	*out = w;
 	return 0;
 }
@@ -165,25 +151,39 @@ void kura_segment_writer_close(kura_segment_writer *w)
 {
 	if (!w)
 		return;
-	if (w->fd >= 0)
-		close(w->fd);
+	if (w->seg)
+		w->be->close(w->seg);
 	free(w->buf);
-	free(w->segdir);
 	free(w);
 }
 
 uint32_t kura_segment_writer_segno(const kura_segment_writer *w) { return w->segno; }
 uint64_t kura_segment_writer_tell(const kura_segment_writer *w) { return w->flushed + w->blen; }
 
+/* Writes n bytes at off of the segment, refusing to grow it past the backend's limit. */
+static int put(kura_segment_writer *w, uint64_t off, const void *p, size_t n, kura_error *err)
+{
+	uint64_t max = w->be->max_segment_size;
+	if (max && off + n > max) {
+		errno = EFBIG;
+		return kura_error_sys(err, KURA_EIO, "writing segment %08u (the storage keeps segments of at most %llu "
+				      "bytes)", w->segno, (unsigned long long)max);
+	}
+	if (w->be->write(w->seg, off, p, n) != 0)
+		return kura_error_sys(err, KURA_EIO, "writing segment %08u", w->segno);
+	return 0;
+}
+
 static int flush(kura_segment_writer *w, kura_error *err)
 {
 	if (w->blen == 0)
 		return 0;
-	if (kura_fs_pwrite_all(w->fd, w->buf, w->blen, w->flushed) != 0)
-		return kura_error_sys(err, KURA_EIO, "writing segment %08u", w->segno);
-	/* start writing it out now, so that the fdatasync of a large document
+	if (put(w, w->flushed, w->buf, w->blen, err) != 0)
+		return err ? err->code : KURA_EIO;
+	/* start writing it out now, so that the sync of a large document
 	 * waits for its last megabytes only, not for all of them (best effort) */
-	sync_file_range(w->fd, (off64_t)w->flushed, (off64_t)w->blen, SYNC_FILE_RANGE_WRITE);
+	if (w->be->writeback)
+		w->be->writeback(w->seg, w->flushed, w->blen);
 	w->flushed += w->blen;
 	w->blen = 0;
 	return 0;
@@ -211,8 +211,8 @@ static int patch(kura_segment_writer *w, uint64_t off, const void *p, size_t n, 
 	const unsigned char *b = p;
 	if (off < w->flushed) {
 		size_t on_disk = (size_t)(w->flushed - off) < n ? (size_t)(w->flushed - off) : n;
-		if (kura_fs_pwrite_all(w->fd, b, on_disk, off) != 0)
-			return kura_error_sys(err, KURA_EIO, "writing segment %08u", w->segno);
+		if (put(w, off, b, on_disk, err) != 0)
+			return err ? err->code : KURA_EIO;
 		b += on_disk;
 		off += on_disk;
 		n -= on_disk;
@@ -226,24 +226,23 @@ int kura_segment_writer_sync(kura_segment_writer *w, kura_error *err)
 {
 	if (flush(w, err) != 0)
 		return err ? err->code : KURA_EIO;
-	if (fdatasync(w->fd) != 0)
+	if (w->be->sync(w->seg) != 0)
 		return kura_error_sys(err, KURA_EIO, "syncing segment %08u", w->segno);
 	return 0;
 }
 
 int kura_segment_writer_truncate(kura_segment_writer *w, uint64_t off, kura_error *err)
 {
-	struct stat st;
+	uint64_t size;
 	if (off >= w->flushed) {
 		w->blen = (size_t)(off - w->flushed);
-		/* a write that failed half-way (disk full) may have left bytes on disk */
-		if (fstat(w->fd, &st) == 0 && (uint64_t)st.st_size > w->flushed &&
-		    ftruncate(w->fd, (off_t)w->flushed) != 0)
+		/* a write that failed half-way (disk full) may have left bytes behind */
+		if (w->be->size(w->seg, &size) == 0 && size > w->flushed && w->be->truncate(w->seg, w->flushed) != 0)
 			return kura_error_sys(err, KURA_EIO, "truncating segment %08u", w->segno);
 		return 0;
 	}
 	w->blen = 0;
-	if (ftruncate(w->fd, (off_t)off) != 0)
+	if (w->be->truncate(w->seg, off) != 0)
 		return kura_error_sys(err, KURA_EIO, "truncating segment %08u", w->segno);
 	w->flushed = off;
 	return 0;
@@ -255,13 +254,14 @@ int kura_segment_writer_roll(kura_segment_writer *w, kura_error *err)
 	if (rc != 0)
 		return rc;
 	/* the new segment first: if it cannot be made, the writer stays usable */
-	kura_segment_writer next = *w;
-	if ((rc = open_segment(&next, w->segno + 1, 0, err)) != 0)
+	kura_seg *next;
+	uint64_t end = 0;
+	if ((rc = open_segment(w, &next, w->segno + 1, &end, err)) != 0)
 		return rc;
-	close(w->fd);
-	w->fd = next.fd;
-	w->segno = next.segno;
-	w->flushed = next.flushed;
+	w->be->close(w->seg);
+	w->seg = next;
+	w->segno++;
+	w->flushed = end;
 	w->blen = 0;
 	return 0;
 }
@@ -309,12 +309,18 @@ int kura_record_finish(kura_segment_writer *w, kura_record_writer *r, kura_error
 
 /* ---------------------------------------------------------------- reader */
 
-int kura_record_read_header(kura_record_info *info, int fd, uint32_t segno, uint64_t off,
-			    uint64_t file_size, kura_error *err)
+/* Reads up to n bytes at off of segment s; *got < n only at its end. */
+static int seg_read(kura_seg *s, void *buf, size_t n, uint64_t off, size_t *got)
+{
+	return s->be->read(s, off, buf, n, got);
+}
+
+int kura_record_read_header(kura_record_info *info, kura_seg *s, uint64_t off, uint64_t file_size, kura_error *err)
 {
 	unsigned char h[KURA_RECORD_HEADER];
+	uint32_t segno = s->segno;
 	size_t got;
-	if (kura_fs_pread_full(fd, h, sizeof h, off, &got) != 0)
+	if (seg_read(s, h, sizeof h, off, &got) != 0)
 		return kura_error_sys(err, KURA_EIO, "reading segment %08u at %llu", segno, (unsigned long long)off);
 	if (got < sizeof h)
 		return kura_error_set(err, KURA_EVERIFY, "record header cut short at end of segment");
@@ -340,7 +346,7 @@ int kura_record_parse_header(kura_record_info *info, const unsigned char *h, uin
 	return 0;
 }
 
-int kura_record_read_body(int fd, const kura_record_info *info, kura_record_body_fn fn, void *ud,
+int kura_record_read_body(kura_seg *s, const kura_record_info *info, kura_record_body_fn fn, void *ud,
 			  kura_error *err)
 {
 	size_t bufsz = info->body_len < WRITE_BUFFER ? (size_t)info->body_len + 1 : WRITE_BUFFER;
@@ -352,7 +358,7 @@ int kura_record_read_body(int fd, const kura_record_info *info, kura_record_body
 	int rc = 0;
 	while (pos < info->body_len) {
 		size_t want = info->body_len - pos < bufsz ? (size_t)(info->body_len - pos) : bufsz, got;
-		if (kura_fs_pread_full(fd, buf, want, base + pos, &got) != 0) {
+		if (seg_read(s, buf, want, base + pos, &got) != 0) {
 			rc = kura_error_sys(err, KURA_EIO, "reading segment %08u", info->segno);
 			goto out;
 		}
@@ -367,7 +373,7 @@ int kura_record_read_body(int fd, const kura_record_info *info, kura_record_body
 	}
 	unsigned char t[KURA_RECORD_TRAILER];
 	size_t got;
-	if (kura_fs_pread_full(fd, t, sizeof t, base + info->body_len, &got) != 0) {
+	if (seg_read(s, t, sizeof t, base + info->body_len, &got) != 0) {
 		rc = kura_error_sys(err, KURA_EIO, "reading segment %08u", info->segno);
 	} else if (got < sizeof t || memcmp(t + 4, END_MAGIC, 4) != 0) {
 		rc = kura_error_set(err, KURA_EVERIFY, "record trailer missing");
@@ -410,11 +416,11 @@ enum header_kind { HEADER_BAD, HEADER_UNFINISHED, HEADER_SIZED };
  * off by the end of the file is an unfinished write; a good header with a body
  * that does not check gives at least the record's length; anything else (bad
  * magic, bad header CRC) gives nothing: its length is unknown (RESYNC RULE). */
-static enum header_kind classify(int fd, uint64_t off, uint64_t size, uint64_t *len)
+static enum header_kind classify(kura_seg *s, uint64_t off, uint64_t size, uint64_t *len)
 {
 	unsigned char h[KURA_RECORD_HEADER];
 	size_t got;
-	if (kura_fs_pread_full(fd, h, sizeof h, off, &got) != 0)
+	if (seg_read(s, h, sizeof h, off, &got) != 0)
 		return HEADER_BAD;
 	if (got < sizeof h)
 		return HEADER_UNFINISHED;
@@ -433,11 +439,11 @@ static enum header_kind classify(int fd, uint64_t off, uint64_t size, uint64_t *
 
 /* A bad record at off (why) told to ops->damage; *next is where the walk goes
  * on, 0 when it ends (RESYNC RULE). */
-static int on_bad_record(int fd, uint32_t segno, uint64_t off, uint64_t size, const char *why,
+static int on_bad_record(kura_seg *s, uint32_t segno, uint64_t off, uint64_t size, const char *why,
 			 const kura_scan_ops *ops, void *ud, uint64_t *next, kura_error *err)
 {
 	uint64_t len = 0, known = 0;
-	enum header_kind kind = classify(fd, off, size, &len);
+	enum header_kind kind = classify(s, off, size, &len);
 	char text[512];
 	if (kind == HEADER_SIZED) {
 		*next = off + KURA_RECORD_OVERHEAD + len;
@@ -459,13 +465,13 @@ static int on_bad_record(int fd, uint32_t segno, uint64_t off, uint64_t size, co
 /* Checks a segment's file header. With damage reporting, a damaged header is
  * reported and the records after it are read all the same (they prove
  * themselves); a good header of another format version is refused either way. */
-static int check_file_header(int fd, uint32_t segno, uint64_t size, const kura_scan_ops *ops, void *ud,
+static int check_file_header(kura_seg *s, uint32_t segno, uint64_t size, const kura_scan_ops *ops, void *ud,
 			     kura_error *err)
 {
 	unsigned char fh[KURA_SEGMENT_FILE_HEADER];
 	size_t got;
 	kura_record_info info;
-	if (kura_fs_pread_full(fd, fh, sizeof fh, 0, &got) != 0)
+	if (seg_read(s, fh, sizeof fh, 0, &got) != 0)
 		return kura_error_sys(err, KURA_EIO, "reading segment %08u", segno);
 	if (got < sizeof fh)
 		return kura_error_set(err, KURA_EVERIFY, "segment %08u is shorter than its file header", segno);
@@ -474,7 +480,7 @@ static int check_file_header(int fd, uint32_t segno, uint64_t size, const kura_s
 	if (magic && number && version)
 		return 0;
 	if (magic && number && size > KURA_SEGMENT_FILE_HEADER &&
-	    kura_record_read_header(&info, fd, segno, KURA_SEGMENT_FILE_HEADER, size, NULL) != 0)
+	    kura_record_read_header(&info, s, KURA_SEGMENT_FILE_HEADER, size, NULL) != 0)
 		return kura_error_set(err, KURA_EUNSUPPORTED, "segment %08u has segment format %u; this kura reads format %u",
 				      segno, get_u32(fh + 8), FORMAT_VERSION);
 	if (!ops->damage)
@@ -483,31 +489,31 @@ static int check_file_header(int fd, uint32_t segno, uint64_t size, const kura_s
 			   "segment file header damaged (its records are read all the same)", 0, err);
 }
 
-int kura_segment_scan_fd(int fd, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops, void *ud,
-			 uint64_t *valid_end, kura_error *err)
+/* The walk of kura_segment_scan over open segment s. */
+static int scan_open(kura_seg *s, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops, void *ud,
+		     uint64_t *valid_end, kura_error *err)
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0)
+	uint64_t size;
+	if (s->be->size(s, &size) != 0)
 		return kura_error_sys(err, KURA_EIO, "stat of segment %08u", segno);
-	uint64_t size = (uint64_t)st.st_size;
 	if (to && to < size)
 		size = to;
 	uint64_t off = from < KURA_SEGMENT_FILE_HEADER ? KURA_SEGMENT_FILE_HEADER : from;
 	*valid_end = off;
 	/* recovery reads only past the committed end: the file header before it is scrub's business */
-	int rc = ops->damage || from <= KURA_SEGMENT_FILE_HEADER ? check_file_header(fd, segno, size, ops, ud, err) : 0;
+	int rc = ops->damage || from <= KURA_SEGMENT_FILE_HEADER ? check_file_header(s, segno, size, ops, ud, err) : 0;
 	while (rc == 0 && off < size) {
 		kura_record_info info;
 		kura_error why;
-		int bad = kura_record_read_header(&info, fd, segno, off, size, &why);
+		int bad = kura_record_read_header(&info, s, off, size, &why);
 		if (bad == 0) {
 			struct body_relay relay = {ops, ud, &info};
-			bad = kura_record_read_body(fd, &info, ops->body ? relay_body : NULL, &relay, &why);
+			bad = kura_record_read_body(s, &info, ops->body ? relay_body : NULL, &relay, &why);
 		}
 		if (bad == KURA_EVERIFY) {
 			if (!ops->damage)
 				break; /* recovery: the torn tail starts here */
-			if ((rc = on_bad_record(fd, segno, off, size, why.message, ops, ud, &off, err)) != 0 || off == 0)
+			if ((rc = on_bad_record(s, segno, off, size, why.message, ops, ud, &off, err)) != 0 || off == 0)
 				break;
 			continue;
 		}
@@ -526,56 +532,26 @@ int kura_segment_scan_fd(int fd, uint32_t segno, uint64_t from, uint64_t to, con
 	return rc;
 }
 
-int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
+int kura_segment_scan(kura_backend *be, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
 		      void *ud, uint64_t *valid_end, kura_error *err)
 {
-	char path[4096];
-	if (kura_segment_path(path, sizeof path, segdir, segno) != 0)
-		return kura_error_set(err, KURA_EINPUT, "store path too long");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
-	int rc = kura_segment_scan_fd(fd, segno, from, to, ops, ud, valid_end, err);
-	close(fd);
+	kura_seg *s;
+	if (be->open(be, &s, segno, 0) != 0) {
+		char name[4096];
+		be->name(be, segno, name, sizeof name);
+		return kura_error_sys(err, KURA_EIO, "opening segment %s", name);
+	}
+	int rc = scan_open(s, segno, from, to, ops, ud, valid_end, err);
+	be->close(s);
 	return rc;
 }
 
-static int cmp_u32(const void *a, const void *b)
+int kura_segment_list(uint32_t **out, size_t *count, kura_backend *be, kura_error *err)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-int kura_segment_list(uint32_t **out, size_t *count, const char *segdir, kura_error *err)
-{
-	DIR *d = opendir(segdir);
-	if (!d)
-		return kura_error_sys(err, KURA_EIO, "opening %s", segdir);
-	uint32_t *list = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		unsigned segno;
-		char tail[8];
-		if (sscanf(e->d_name, "%8u.se%1s", &segno, tail) != 2 || strlen(e->d_name) != 12 ||
-		    strcmp(e->d_name + 8, ".seg") != 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			uint32_t *grown = realloc(list, cap * sizeof *list);
-			if (!grown) {
-				free(list);
-				closedir(d);
-				return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-			}
-			list = grown;
-		}
-		list[n++] = segno;
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(list, n, sizeof *list, cmp_u32);
-	*out = list;
-	*count = n;
-	return 0;
+	if (be->list(be, out, count) == 0)
+		return 0;
+	char name[4096];
+	be->name(be, 0, name, sizeof name);
+	return errno == ENOMEM ? kura_error_set(err, KURA_EINTERNAL, "out of memory")
+			       : kura_error_sys(err, KURA_EIO, "opening %s", name);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archive/backend.h"
 #include "kura/error.h"
 
 #define KURA_SEGMENT_FILE_HEADER 16
@@ -25,25 +26,23 @@ enum kura_record_type {
 	KURA_RECORD_AUDIT = 'A',    /* a configuration change, see archive/audit.c */
 };
 
-/* Path of segment segno under the store's segment folder (segments/00000001.seg). */
-int kura_segment_path(char *buf, size_t bufsz, const char *segdir, uint32_t segno);
-
 /* ---- writing ---- */
 
 typedef struct kura_segment_writer kura_segment_writer;
 
-/* Opens segment segno for appending at offset end, discarding any bytes after
- * end (an uncommitted tail). end == 0 creates the segment (its file header is
- * written and synced, with the directory). */
-int kura_segment_writer_open(kura_segment_writer **out, const char *segdir, uint32_t segno,
-			     uint64_t end, kura_error *err);
+/* Opens segment segno of be (borrowed: it outlives the writer) for appending at
+ * offset end, discarding any bytes after end (an uncommitted tail). end == 0
+ * creates the segment (its file header is written and synced, the segment's
+ * existence with it). */
+int kura_segment_writer_open(kura_segment_writer **out, kura_backend *be, uint32_t segno, uint64_t end,
+			     kura_error *err);
 /* Closes without syncing: unsynced bytes may or may not survive. */
 void kura_segment_writer_close(kura_segment_writer *w);
 
 uint32_t kura_segment_writer_segno(const kura_segment_writer *w);
 /* Offset where the next record starts (buffered bytes included). */
 uint64_t kura_segment_writer_tell(const kura_segment_writer *w);
-/* Writes buffered bytes and fdatasyncs: everything before tell() is durable. */
+/* Writes buffered bytes and syncs: everything before tell() is durable. */
 int kura_segment_writer_sync(kura_segment_writer *w, kura_error *err);
 /* Drops everything from off on (only ever the uncommitted tail). */
 int kura_segment_writer_truncate(kura_segment_writer *w, uint64_t off, kura_error *err);
@@ -72,9 +71,9 @@ typedef struct kura_record_info {
 	uint64_t body_len;
 } kura_record_info;
 
-/* Reads and checks a record header at off; KURA_EVERIFY if it is not one. */
-int kura_record_read_header(kura_record_info *info, int fd, uint32_t segno, uint64_t off,
-			    uint64_t file_size, kura_error *err);
+/* Reads and checks a record header at off of open segment s; KURA_EVERIFY if it
+ * is not one. */
+int kura_record_read_header(kura_record_info *info, kura_seg *s, uint64_t off, uint64_t file_size, kura_error *err);
 
 /* The same checks on a header already read (KURA_RECORD_HEADER bytes at h). */
 int kura_record_parse_header(kura_record_info *info, const unsigned char *h, uint32_t segno, uint64_t off,
@@ -84,7 +83,7 @@ int kura_record_parse_header(kura_record_info *info, const unsigned char *h, uin
  * KURA_EVERIFY if the stored bytes are damaged; fn's own failures pass through. */
 typedef int (*kura_record_body_fn)(void *ud, uint64_t body_off, const unsigned char *p, size_t n,
 				   kura_error *err);
-int kura_record_read_body(int fd, const kura_record_info *info, kura_record_body_fn fn, void *ud,
+int kura_record_read_body(kura_seg *s, const kura_record_info *info, kura_record_body_fn fn, void *ud,
 			  kura_error *err);
 
 /* kura_record_read_body's checks on a record read whole: body (info->body_len
@@ -114,19 +113,16 @@ typedef struct kura_scan_ops {
 	int (*boundary)(void *ud, uint32_t segno, uint64_t offset, uint64_t *next);
 } kura_scan_ops;
 
-/* Walks segment segno from offset from (0: the first record) up to offset to
- * (0: its end). *valid_end is where the last good record ends: in recovery mode,
- * where the tail is torn. KURA_EVERIFY when the file is shorter than its header
- * (or, in recovery mode from the start of the file, its header is bad). */
-int kura_segment_scan(const char *segdir, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
+/* Walks segment segno of be from offset from (0: the first record) up to offset
+ * to (0: its end): the record reader that recovery, reindex and scrub use.
+ * *valid_end is where the last good record ends: in recovery mode, where the
+ * tail is torn. KURA_EVERIFY when the segment is shorter than its header (or, in
+ * recovery mode from the start of the segment, its header is bad). */
+int kura_segment_scan(kura_backend *be, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops,
 		      void *ud, uint64_t *valid_end, kura_error *err);
 
-/* The same walk over an open file (or memory: memfd_create) holding segment
- * segno; the record reader that recovery, reindex and scrub use. fd stays open. */
-int kura_segment_scan_fd(int fd, uint32_t segno, uint64_t from, uint64_t to, const kura_scan_ops *ops, void *ud,
-			 uint64_t *valid_end, kura_error *err);
-
-/* Lists the segment numbers present (sorted); *out is malloc'd, caller frees. */
-int kura_segment_list(uint32_t **out, size_t *count, const char *segdir, kura_error *err);
+/* Lists the segment numbers present in be (ascending); *out is malloc'd, caller
+ * frees. */
+int kura_segment_list(uint32_t **out, size_t *count, kura_backend *be, kura_error *err);
 
 #endif

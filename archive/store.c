@@ -3,10 +3,14 @@
  * INVARIANTS
  * - FORMAT is written last by init: a folder without it is not a store (a crashed
  *   init leaves a folder that init refuses, which the user removes).
- * - One writer at a time (flock on STORE/lock, held until close). Readers take no
- *   lock: they see the index as of their open.
+ * - One writer at a time (the backend's writer lock: an flock on STORE/lock for
+ *   the local-file backend, held until close). Readers take no lock: they see
+ *   the index as of their open.
+ * - Every byte of a segment goes through the store's backend (archive/backend.h),
+ *   chosen at open: the local-file one unless kura_store_open_with_backend gives
+ *   another.
  * - The index's committed end ('w') only advances in kura_store_commit, after the
- *   segment's fdatasync; what follows it in the segment is not acknowledged and is
+ *   segment's sync; what follows it in the segment is not acknowledged and is
  *   either rolled forward (complete records) or cut off (a torn tail) at the next
  *   open for writing. So the index always equals what kura reindex would build.
  * - A failed index write in kura_store_commit leaves the segment as synced: the
@@ -21,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,11 +44,12 @@
 
 struct kura_store {
 	char *path;
-	char *segdir;
+	kura_backend *be;
+	int own_be;  /* made by open: freed by close */
+	int locked;  /* holds the backend's writer lock */
 	char hash[16];
 	uint64_t segment_size;
 	int zstd_level;
-	int lockfd;
 	kura_index *ix;
 	kura_segment_writer *w;
 	uint64_t committed_end;
@@ -60,7 +64,7 @@ struct kura_store {
 };
 
 kura_index *kura_store_index(kura_store *st) { return st->ix; }
-const char *kura_store_segdir(const kura_store *st) { return st->segdir; }
+kura_backend *kura_store_backend(const kura_store *st) { return st->be; }
 int kura_store_zstd_level(const kura_store *st) { return st->zstd_level; }
 kura_segment_writer *kura_store_writer(kura_store *st) { return st->w; }
 kura_subject_list **kura_store_subject_list(kura_store *st) { return &st->subjects; }
@@ -163,10 +167,14 @@ static int init_files(const char *path, const kura_init_options *opts, kura_erro
 		return KURA_EINPUT;
 	if (mkdir(p, 0755) != 0)
 		return kura_error_sys(err, KURA_EIO, "creating %s", p);
+	kura_backend *be = NULL;
 	kura_segment_writer *w = NULL;
-	if ((rc = kura_segment_writer_open(&w, p, 1, 0, err)) != 0)
-		return rc;
+	if ((rc = kura_backend_file_open(&be, path, err)) == 0)
+		rc = kura_segment_writer_open(&w, be, 1, 0, err);
 	kura_segment_writer_close(w);
+	kura_backend_free(be);
+	if (rc != 0)
+		return rc;
 
 	kura_index *ix = NULL;
 	kura_index_batch *b = NULL;
@@ -274,39 +282,31 @@ static void clear_config(kura_store *st)
 
 static int take_lock(kura_store *st, kura_error *err)
 {
-	char p[4096];
-	if (join(p, sizeof p, st->path, "lock", err) != 0)
-		return KURA_EINPUT;
-	st->lockfd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (st->lockfd < 0 && errno == ELOOP)
-		return kura_error_set(err, KURA_EIO, "%s is a symbolic link: %s", p, KURA_SAFEFS_LINK_ADVICE);
-	if (st->lockfd < 0)
-		return kura_error_sys(err, KURA_EIO, "opening %s", p);
-	if (flock(st->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno != EWOULDBLOCK)
-			return kura_error_sys(err, KURA_EIO, "locking %s", p);
+	int rc = st->be->lock(st->be, 0, err);
+	if (rc == 1) {
 		kura_log_message(KURA_LOG_INFO, "waiting for another kura process that is writing to %s", st->path);
-		while (flock(st->lockfd, LOCK_EX) != 0)
-			if (errno != EINTR)
-				return kura_error_sys(err, KURA_EIO, "locking %s", p);
+		rc = st->be->lock(st->be, 1, err);
 	}
-	return 0;
+	st->locked = rc == 0;
+	return rc;
 }
 
-static int open_config(kura_store **out, const char *path, kura_error *err)
+/* be NULL: the store's local-file backend, made here. */
+static int open_config(kura_store **out, const char *path, kura_backend *be, kura_error *err)
 {
 	kura_store *st = calloc(1, sizeof *st);
 	if (!st)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	st->lockfd = -1;
 	st->path = strdup(path);
-	st->segdir = malloc(strlen(path) + sizeof "/segments");
-	if (!st->path || !st->segdir) {
+	st->be = be;
+	if (!st->path) {
 		kura_store_close(st);
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	}
-	sprintf(st->segdir, "%s/segments", path);
-	int rc = read_config(st, err);
+	int rc = be ? 0 : kura_backend_file_open(&st->be, path, err);
+	st->own_be = !be && rc == 0;
+	if (rc == 0)
+		rc = read_config(st, err);
 	if (rc == 0)
 		rc = kura_store_files_check(path, err);
 	if (rc != 0) {
@@ -327,16 +327,17 @@ struct size_check {
 static int check_one_size(void *ud, uint32_t segno, uint64_t size, kura_error *err)
 {
 	struct size_check *c = ud;
+	kura_backend *be = c->st->be;
 	char path[4096];
-	struct stat sb;
-	kura_segment_path(path, sizeof path, c->st->segdir, segno);
-	if (stat(path, &sb) != 0)
+	uint64_t now;
+	be->name(be, segno, path, sizeof path);
+	if (be->stat(be, segno, &now) != 0)
 		return kura_error_set(err, KURA_EIO, "segment %s is missing: the store is damaged; restore it from a copy, "
 					       "or run kura scrub and accept the loss with kura reindex", path);
-	if ((uint64_t)sb.st_size != size)
+	if (now != size)
 		return kura_error_set(err, KURA_EIO, "segment %s has %lld bytes but had %llu when it was full: the store "
 					       "is damaged; restore it from a copy, or run kura scrub and accept the loss "
-					       "with kura reindex", path, (long long)sb.st_size, (unsigned long long)size);
+					       "with kura reindex", path, (long long)now, (unsigned long long)size);
 	return 0;
 }
 
@@ -346,9 +347,9 @@ static int check_segment_sizes(kura_store *st, kura_error *err)
 	return kura_index_each_sealed_size(st->ix, check_one_size, &c, err);
 }
 
-int kura_store_open_locked(kura_store **out, const char *path, kura_error *err)
+static int open_locked(kura_store **out, const char *path, kura_backend *be, kura_error *err)
 {
-	int rc = open_config(out, path, err);
+	int rc = open_config(out, path, be, err);
 	if (rc != 0)
 		return rc;
 	if ((rc = take_lock(*out, err)) == 0) {
@@ -366,10 +367,20 @@ int kura_store_open_locked(kura_store **out, const char *path, kura_error *err)
 	return rc;
 }
 
+int kura_store_open_locked(kura_store **out, const char *path, kura_error *err)
+{
+	return open_locked(out, path, NULL, err);
+}
+
 int kura_store_open(kura_store **out, const char *path, int mode, kura_error *err)
 {
+	return kura_store_open_with_backend(out, path, mode, NULL, err);
+}
+
+int kura_store_open_with_backend(kura_store **out, const char *path, int mode, kura_backend *be, kura_error *err)
+{
 	kura_store *st = NULL;
-	int rc = mode == KURA_STORE_WRITE ? kura_store_open_locked(&st, path, err) : open_config(&st, path, err);
+	int rc = mode == KURA_STORE_WRITE ? open_locked(&st, path, be, err) : open_config(&st, path, be, err);
 	if (rc != 0)
 		return rc;
 	char p[4096];
@@ -391,7 +402,7 @@ int kura_store_open(kura_store **out, const char *path, int mode, kura_error *er
 		uint32_t segno;
 		rc = kura_index_get_state(st->ix, &segno, &st->committed_end, err);
 		if (rc == 0)
-			rc = kura_segment_writer_open(&st->w, st->segdir, segno, st->committed_end, err);
+			rc = kura_segment_writer_open(&st->w, st->be, segno, st->committed_end, err);
 	}
 	if (rc != 0) {
 		kura_store_close(st);
@@ -412,13 +423,14 @@ void kura_store_close(kura_store *st)
 	kura_index_close(st->ix);
 	kura_blob_reader_free(st->reader);
 	kura_subject_list_free(st->subjects);
-	if (st->lockfd >= 0)
-		close(st->lockfd); /* releases the flock */
+	if (st->locked)
+		st->be->unlock(st->be);
 	if (st->umask_set)
 		umask(st->old_umask);
 	clear_config(st);
+	if (st->own_be)
+		kura_backend_free(st->be);
 	free(st->path);
-	free(st->segdir);
 	free(st);
 }
 
@@ -441,7 +453,9 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 	if (st->index_failed)
 		return kura_error_set(err, KURA_EIO, "an index write failed earlier in this run; nothing more is written "
 						     "(the next kura command takes up what was written before)");
-	int rc = kura_segment_writer_sync(st->w, err);
+	int rc = st->be->renew ? st->be->renew(st->be, err) : 0;
+	if (rc == 0)
+		rc = kura_segment_writer_sync(st->w, err);
 	if (rc != 0)
 		return rc;
 	uint64_t end = kura_segment_writer_tell(st->w);
@@ -450,7 +464,8 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 		return index_write_failed(st, b, end, err);
 	st->committed_end = end;
 	kura_index_batch_clear(b);
-	if (end < st->segment_size)
+	uint64_t max = st->be->max_segment_size;
+	if (end < st->segment_size && (!max || end < max))
 		return 0;
 	/* Roll. A crash between the new segment and this state write is repaired by
 	 * recovery, which also walks segments past the one the index names. */

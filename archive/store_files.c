@@ -225,10 +225,15 @@ int kura_store_files_init_leftovers(const char *path)
 	}
 	if (d)
 		closedir(d);
-	snprintf(p, sizeof p, "%s/segments/00000002.seg", path);
-	ok = ok && n > 0 && lstat(p, &sb) != 0;
-	snprintf(p, sizeof p, "%s/segments/00000001.seg", path);
-	return ok && (lstat(p, &sb) != 0 || (S_ISREG(sb.st_mode) && sb.st_size <= KURA_SEGMENT_FILE_HEADER));
+	kura_backend *be = NULL;
+	uint64_t size;
+	if (!ok || n == 0 || kura_backend_file_open(&be, path, NULL) != 0)
+		return 0;
+	/* no segment 2, and segment 1 absent or a file no longer than its header */
+	ok = be->stat(be, 2, &size) != 0 && (errno == ENOENT || errno == ENOTDIR);
+	ok = ok && (be->stat(be, 1, &size) != 0 ? errno == ENOENT || errno == ENOTDIR : size <= KURA_SEGMENT_FILE_HEADER);
+	kura_backend_free(be);
+	return ok;
 }
 
 int kura_store_files_clear_leftovers(const char *path)

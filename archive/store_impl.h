@@ -4,13 +4,15 @@
 
 #include <sys/types.h>
 
+#include "archive/backend.h"
 #include "archive/blob.h"
 #include "archive/segment.h"
 #include "index/index.h"
 #include "kura/store.h"
 
 kura_index *kura_store_index(kura_store *st);
-const char *kura_store_segdir(const kura_store *st);
+/* The backend every byte of the store's segments goes through (archive/backend.h). */
+kura_backend *kura_store_backend(const kura_store *st);
 
 /* The store's own blob reader (NULL until the first read; closed with the store). */
 kura_blob_reader **kura_store_blob_reader(kura_store *st);
@@ -37,6 +39,11 @@ size_t kura_pending_digests(unsigned char value[KURA_PENDING_MAX], json_t *objec
 typedef struct kura_subject_list kura_subject_list;
 kura_subject_list **kura_store_subject_list(kura_store *st);
 void kura_subject_list_free(kura_subject_list *l);
+
+/* kura_store_open with the segments in be (borrowed: it must outlive the store,
+ * whose close releases the writer lock taken through it); NULL is the store's
+ * local-file backend. Tests open a store through a fault backend with it. */
+int kura_store_open_with_backend(kura_store **out, const char *path, int mode, kura_backend *be, kura_error *err);
 
 /* Opens a store's configuration and takes the writer lock, without the index
  * (for rebuilding it). */

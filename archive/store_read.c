@@ -144,7 +144,7 @@ static int read_what(kura_store *st, kura_blob_reader **reader, const char *id, 
 	else if ((rc = kura_index_get_blob(kura_store_index(st), sha, &blob, err)) == KURA_ENOTFOUND)
 		rc = kura_error_set(err, KURA_EVERIFY, "the content of object %s is missing from the store", id);
 	if (rc == 0 && !*reader)
-		rc = kura_blob_reader_new(reader, kura_store_segdir(st), err);
+		rc = kura_blob_reader_new(reader, kura_store_backend(st), err);
 	if (rc == 0)
 		rc = kura_blob_reader_read(*reader, blob.segno, blob.offset, sha, fn, ud, err);
 	if (rc == 0 && sha_out)
@@ -286,7 +286,7 @@ static int check_record(kura_store *st, kura_blob_reader **reader, const char *i
 	if (rc == 0)
 		rc = kura_index_get_object(kura_store_index(st), canon, &o, err);
 	if (rc == 0 && !*reader)
-		rc = kura_blob_reader_new(reader, kura_store_segdir(st), err);
+		rc = kura_blob_reader_new(reader, kura_store_backend(st), err);
 	if (rc == 0)
 		rc = kura_blob_reader_check_record(*reader, o.segno, o.offset, KURA_RECORD_OBJECT, o.json, o.json_len, err);
 	kura_index_object_clear(&o);

@@ -5,12 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive/segment.h"
 #include "testutil.h"
+
+/* The file of segment segno of store folder dir. */
+static void segment_path(char *buf, size_t n, const char *dir, uint32_t segno)
+{
+	snprintf(buf, n, "%s/segments/%08u.seg", dir, segno);
+}
 
 struct seen {
 	int n;
@@ -102,7 +107,7 @@ static unsigned char *pattern(size_t n, unsigned seed)
 static void flip_byte(const char *dir, uint64_t off)
 {
 	char path[4096];
-	kura_segment_path(path, sizeof path, dir, 1);
+	segment_path(path, sizeof path, dir, 1);
 	int fd = open(path, O_RDWR);
 	unsigned char b;
 	ck_assert_int_eq(pread(fd, &b, 1, (off_t)off), 1);
@@ -115,7 +120,7 @@ static uint64_t file_size(const char *dir)
 {
 	char path[4096];
 	struct stat st;
-	kura_segment_path(path, sizeof path, dir, 1);
+	segment_path(path, sizeof path, dir, 1);
 	ck_assert_int_eq(stat(path, &st), 0);
 	return (uint64_t)st.st_size;
 }
@@ -123,11 +128,12 @@ static uint64_t file_size(const char *dir)
 START_TEST(records_round_trip)
 {
 	char *dir = kura_test_tmpdir();
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	size_t big = 3 * 1024 * 1024 + 17; /* larger than the write buffer: header patched on disk */
 	unsigned char *a = pattern(100, 1), *b = pattern(big, 2);
-	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0);
+	ck_assert_int_eq(kura_segment_writer_open(&w, be, 1, 0, &err), 0);
 	write_record(w, KURA_RECORD_OBJECT, a, 100, 7);
 	write_record(w, KURA_RECORD_BLOB, b, big, 65536);
 	write_record(w, KURA_RECORD_OBJECT, (const unsigned char *)"", 0, 1);
@@ -138,7 +144,7 @@ START_TEST(records_round_trip)
 
 	struct seen s = {0};
 	uint64_t valid_end;
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 3);
 	ck_assert_uint_eq(valid_end, end);
 	ck_assert_int_eq(s.types[0], KURA_RECORD_OBJECT);
@@ -152,6 +158,7 @@ START_TEST(records_round_trip)
 	free_seen(&s);
 	free(a);
 	free(b);
+	kura_backend_free(be);
 	kura_test_rmdir(dir);
 }
 END_TEST
@@ -159,10 +166,11 @@ END_TEST
 START_TEST(torn_tail_is_not_data)
 {
 	char *dir = kura_test_tmpdir();
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	unsigned char *a = pattern(5000, 3);
-	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0);
+	ck_assert_int_eq(kura_segment_writer_open(&w, be, 1, 0, &err), 0);
 	write_record(w, KURA_RECORD_OBJECT, a, 5000, 5000);
 	write_record(w, KURA_RECORD_OBJECT, a, 4000, 5000);
 	uint64_t committed = kura_segment_writer_tell(w);
@@ -177,14 +185,14 @@ START_TEST(torn_tail_is_not_data)
 
 	struct seen s = {0};
 	uint64_t valid_end;
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 2);
 	ck_assert_uint_eq(valid_end, committed);
 	free_seen(&s);
 
 	/* in scrub mode the torn tail is reported as an unfinished write, and the walk ends there */
 	struct seen t = {0};
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &t, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &scrubbing, &t, &valid_end, &err), 0);
 	ck_assert_int_eq(t.n, 2);
 	ck_assert_int_eq(t.damage, 1);
 	ck_assert_int_eq(t.unfinished[0], 1);
@@ -194,26 +202,27 @@ START_TEST(torn_tail_is_not_data)
 	/* the torn tail ends in a cut-short body with a finished-looking header: still refused */
 	unsigned char h[KURA_RECORD_HEADER];
 	char path[4096];
-	kura_segment_path(path, sizeof path, dir, 1);
+	segment_path(path, sizeof path, dir, 1);
 	int fd = open(path, O_RDWR);
 	ck_assert_int_eq(pread(fd, h, sizeof h, (off_t)KURA_SEGMENT_FILE_HEADER), (ssize_t)sizeof h);
 	ck_assert_int_eq(pwrite(fd, h, sizeof h, (off_t)committed), (ssize_t)sizeof h); /* claims 5000 bytes */
 	close(fd);
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 2);
 	ck_assert_uint_eq(valid_end, committed);
 	free_seen(&s);
 
 	/* reopening the writer at the committed end cuts the tail off, and appends go on */
-	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, committed, &err), 0);
+	ck_assert_int_eq(kura_segment_writer_open(&w, be, 1, committed, &err), 0);
 	ck_assert_uint_eq(file_size(dir), committed);
 	write_record(w, KURA_RECORD_OBJECT, a, 10, 10);
 	ck_assert_int_eq(kura_segment_writer_sync(w, &err), 0);
 	kura_segment_writer_close(w);
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 3);
 	free_seen(&s);
 	free(a);
+	kura_backend_free(be);
 	kura_test_rmdir(dir);
 }
 END_TEST
@@ -221,10 +230,11 @@ END_TEST
 START_TEST(damage_is_reported_and_skipped)
 {
 	char *dir = kura_test_tmpdir();
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	unsigned char *a = pattern(2000, 4);
-	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0);
+	ck_assert_int_eq(kura_segment_writer_open(&w, be, 1, 0, &err), 0);
 	uint64_t at[3];
 	for (int i = 0; i < 3; i++) {
 		at[i] = kura_segment_writer_tell(w);
@@ -237,7 +247,7 @@ START_TEST(damage_is_reported_and_skipped)
 	struct seen s = {0};
 	uint64_t valid_end;
 	/* its length is unknown: nothing after it is read, the rest is one damaged range */
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_int_eq(s.damage, 1);
 	ck_assert_uint_eq(s.damage_at[0], at[1]);
@@ -246,7 +256,7 @@ START_TEST(damage_is_reported_and_skipped)
 	free_seen(&s);
 	/* unless the index knows where the next record starts */
 	s.known = at[2];
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 2);
 	ck_assert_int_eq(s.damage, 1);
 	ck_assert_uint_eq(s.damage_end[0], at[2]);
@@ -255,21 +265,22 @@ START_TEST(damage_is_reported_and_skipped)
 
 	flip_byte(dir, at[1] + 9);
 	flip_byte(dir, at[2] + KURA_RECORD_HEADER + 1000); /* a body byte of the third */
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.damage, 1);
 	ck_assert_int_eq(s.unfinished[0], 0); /* complete but damaged: not a torn tail */
 	free_seen(&s);
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 2);
 	ck_assert_int_eq(s.damage, 1);
 	ck_assert_uint_eq(s.damage_at[0], at[2]);
 	free_seen(&s);
 	/* in recovery mode the same damage ends the walk */
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 2);
 	ck_assert_uint_eq(valid_end, at[2]);
 	free_seen(&s);
 	free(a);
+	kura_backend_free(be);
 	kura_test_rmdir(dir);
 }
 END_TEST
@@ -277,10 +288,11 @@ END_TEST
 START_TEST(bad_file_header_and_truncate)
 {
 	char *dir = kura_test_tmpdir();
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	unsigned char *a = pattern(100, 5);
-	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0);
+	ck_assert_int_eq(kura_segment_writer_open(&w, be, 1, 0, &err), 0);
 	write_record(w, KURA_RECORD_OBJECT, a, 100, 100);
 	uint64_t mid = kura_segment_writer_tell(w);
 	write_record(w, KURA_RECORD_OBJECT, a, 50, 100);
@@ -292,19 +304,20 @@ START_TEST(bad_file_header_and_truncate)
 	flip_byte(dir, 2);
 	struct seen s = {0};
 	uint64_t valid_end;
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &recovery, &s, &valid_end, &err), KURA_EVERIFY);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &recovery, &s, &valid_end, &err), KURA_EVERIFY);
 	ck_assert_ptr_nonnull(strstr(err.message, "not kura segment"));
 	free_seen(&s);
 	/* reporting damage, the records after a damaged file header are read all the same */
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.damage, 1);
 	ck_assert_uint_eq(s.damage_at[0], 0);
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_uint_eq(valid_end, mid);
 	free_seen(&s);
 	/* a writer must not open a segment shorter than its committed end */
-	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, mid + 100, &err), KURA_EIO);
+	ck_assert_int_eq(kura_segment_writer_open(&w, be, 1, mid + 100, &err), KURA_EIO);
 	free(a);
+	kura_backend_free(be);
 	kura_test_rmdir(dir);
 }
 END_TEST
@@ -314,21 +327,22 @@ START_TEST(records_inside_a_damaged_record_are_not_read)
 	/* a document that contains a perfect copy of a record must not turn into
 	 * one when its own record is damaged */
 	char *dir = kura_test_tmpdir();
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	unsigned char inner[200];
-	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0);
+	ck_assert_int_eq(kura_segment_writer_open(&w, be, 1, 0, &err), 0);
 	write_record(w, KURA_RECORD_OBJECT, (const unsigned char *)"fake", 4, 4);
 	uint64_t fake_len = kura_segment_writer_tell(w) - KURA_SEGMENT_FILE_HEADER;
 	ck_assert_int_eq(kura_segment_writer_sync(w, &err), 0);
 	kura_segment_writer_close(w);
 	char path[4096];
-	kura_segment_path(path, sizeof path, dir, 1);
+	segment_path(path, sizeof path, dir, 1);
 	FILE *f = fopen(path, "rb");
 	fseek(f, KURA_SEGMENT_FILE_HEADER, SEEK_SET);
 	ck_assert_uint_eq(fread(inner, 1, fake_len, f), fake_len);
 	fclose(f);
-	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0); /* start over */
+	ck_assert_int_eq(kura_segment_writer_open(&w, be, 1, 0, &err), 0); /* start over */
 	unsigned char doc[3000];
 	memset(doc, 'x', sizeof doc);
 	memcpy(doc + 1000, inner, fake_len);
@@ -340,7 +354,7 @@ START_TEST(records_inside_a_damaged_record_are_not_read)
 	flip_byte(dir, outer + KURA_RECORD_HEADER + 10); /* damage the outer body */
 	struct seen s = {0};
 	uint64_t valid_end;
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.damage, 1);
 	ck_assert_int_eq(s.n, 1); /* only the real record after it */
 	ck_assert_mem_eq(s.bodies[0], "real", 4);
@@ -348,52 +362,60 @@ START_TEST(records_inside_a_damaged_record_are_not_read)
 	/* its header damaged instead: its length is unknown, and the copy inside is not read */
 	flip_byte(dir, outer + KURA_RECORD_HEADER + 10);
 	flip_byte(dir, outer + 9);
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.damage, 1);
 	ck_assert_int_eq(s.n, 0);
 	free_seen(&s);
 	s.known = outer + KURA_RECORD_OVERHEAD + sizeof doc; /* where the index knows the real one */
-	ck_assert_int_eq(kura_segment_scan(dir, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_mem_eq(s.bodies[0], "real", 4);
 	free_seen(&s);
+	kura_backend_free(be);
 	kura_test_rmdir(dir);
 }
 END_TEST
 
 START_TEST(scan_of_memory)
 {
-	/* the reader recovery, reindex and scrub use works on any file, such as one in memory */
+	/* the reader recovery, reindex and scrub use reads through a backend: bytes
+	 * put into a segment by other means are read as any others */
 	char *dir = kura_test_tmpdir();
+	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
 	unsigned char *a = pattern(700, 6), seg[4096];
-	ck_assert_int_eq(kura_segment_writer_open(&w, dir, 1, 0, &err), 0);
+	ck_assert_int_eq(kura_segment_writer_open(&w, be, 1, 0, &err), 0);
 	for (int i = 0; i < 3; i++)
 		write_record(w, KURA_RECORD_OBJECT, a, 700, 100);
 	ck_assert_int_eq(kura_segment_writer_sync(w, &err), 0);
 	kura_segment_writer_close(w);
 	char path[4096];
-	kura_segment_path(path, sizeof path, dir, 1);
+	segment_path(path, sizeof path, dir, 1);
 	FILE *f = fopen(path, "rb");
 	size_t n = fread(seg, 1, sizeof seg, f);
 	fclose(f);
 	seg[KURA_SEGMENT_FILE_HEADER + KURA_RECORD_OVERHEAD + 700 + 9] ^= 1; /* the second record's length */
-	int fd = memfd_create("segment", 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, seg, n), (ssize_t)n);
+	char *other = kura_test_tmpdir();
+	kura_backend *copy = kura_test_file_backend(other);
+	segment_path(path, sizeof path, other, 1);
+	f = fopen(path, "wb");
+	ck_assert_uint_eq(fwrite(seg, 1, n, f), n);
+	fclose(f);
 	struct seen s = {0};
 	uint64_t valid_end;
-	ck_assert_int_eq(kura_segment_scan_fd(fd, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(copy, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 1);
 	free_seen(&s);
-	ck_assert_int_eq(kura_segment_scan_fd(fd, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(kura_segment_scan(copy, 1, 0, 0, &scrubbing, &s, &valid_end, &err), 0);
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_int_eq(s.damage, 1);
 	ck_assert_uint_eq(s.damage_end[0], n);
 	free_seen(&s);
-	close(fd);
+	kura_backend_free(copy);
+	kura_test_rmdir(other);
 	free(a);
+	kura_backend_free(be);
 	kura_test_rmdir(dir);
 }
 END_TEST

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive/backend.h"
 #include "common/fsutil.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
@@ -20,6 +22,16 @@ char *kura_test_tmpdir(void)
 	char tmpl[] = "/tmp/kura-test-XXXXXX";
 	char *d = mkdtemp(tmpl);
 	return d ? strdup(d) : NULL;
+}
+
+kura_backend *kura_test_file_backend(const char *dir)
+{
+	char p[4096];
+	kura_backend *be = NULL;
+	snprintf(p, sizeof p, "%s/segments", dir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	ck_assert_int_eq(kura_backend_file_open(&be, dir, NULL), 0);
+	return be;
 }
 
 void kura_test_rmdir(char *dir)

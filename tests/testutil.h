@@ -14,6 +14,11 @@ char *kura_test_tmpdir(void);
 /* Removes the folder and frees the path. */
 void kura_test_rmdir(char *dir);
 
+/* The local-file backend of store folder dir, its segments/ folder made here
+ * (free with kura_backend_free). */
+struct kura_backend;
+struct kura_backend *kura_test_file_backend(const char *dir);
+
 /* Writes text into dir/name (fails the test if it cannot). */
 void kura_test_write(const char *dir, const char *name, const char *text);
 

@@ -126,16 +126,17 @@ int fuzz_one(const uint8_t *data, size_t size)
 	if (data[0] & 2)
 		frame(seg, n);
 	/* The segment file stays open for writing (kept until exit): opening and
-	 * truncating it per input cost more than walking most inputs. kura opens it by
-	 * its name, as reindex does. */
-	static char segdir[4096];
+	 * truncating it per input cost more than walking most inputs. kura opens it
+	 * through the local-file backend, as reindex does. */
+	static kura_backend *be;
 	static int fd = -1;
 	if (fd < 0) {
-		char path[4096];
+		char segdir[4096], path[4096];
 		snprintf(segdir, sizeof segdir, "%s/segments", fuzz_dir());
 		snprintf(path, sizeof path, "%s/00000001.seg", segdir);
 		if ((mkdir(segdir, 0700) != 0 && errno != EEXIST) ||
-		    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+		    kura_backend_file_open(&be, fuzz_dir(), NULL) != 0)
 			abort();
 	}
 	if ((n && pwrite(fd, seg, n, 0) != (ssize_t)n) || ftruncate(fd, (off_t)n) != 0)
@@ -153,8 +154,8 @@ int fuzz_one(const uint8_t *data, size_t size)
 		abort();
 	kura_scan_ops recovery = {.body = body, .record = record}, scrub = {.body = body, .record = record, .damage = damage};
 	uint64_t end;
-	kura_segment_scan(segdir, 1, 0, 0, &recovery, &r, &end, NULL);
-	kura_segment_scan(segdir, 1, 0, 0, &scrub, &r, &end, NULL);
+	kura_segment_scan(be, 1, 0, 0, &recovery, &r, &end, NULL);
+	kura_segment_scan(be, 1, 0, 0, &scrub, &r, &end, NULL);
 	free(r.body);
 	return 0;
 }
