@@ -33,13 +33,14 @@
 #include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
 #include "common/bigmem.h"
+#include "common/endian.h"
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
 
 static uint32_t frame_count(const unsigned char *head)
 {
-	return (uint32_t)head[30] | (uint32_t)head[31] << 8 | (uint32_t)head[32] << 16 | (uint32_t)head[33] << 24;
+	return kura_le32_get(head + 30);
 }
 
 static int ascending(const char *subjects, size_t n)
@@ -102,8 +103,7 @@ int kura_evidence_append(kura_segment_writer *w, kura_index_batch *b, char kind,
 {
 	unsigned char head[KURA_EVIDENCE_FRAME_HEAD] = {(unsigned char)kind};
 	memcpy(head + 4, record_id, KURA_ID_CHARS);
-	for (int i = 0; i < 4; i++)
-		head[30 + i] = (unsigned char)((uint32_t)n >> (8 * i));
+	kura_le32_put(head + 30, (uint32_t)n);
 	kura_record_writer rec;
 	uint64_t at = kura_segment_writer_tell(w);
 	int rc = kura_record_begin(w, &rec, KURA_RECORD_EVIDENCE, err);

@@ -41,6 +41,7 @@
 #include "archive/evidence_frame.h"
 #include "archive/places.h"
 #include "archive/store_impl.h"
+#include "common/endian.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/hex.h"
@@ -164,9 +165,7 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 	if (info->type == KURA_RECORD_BLOB) {
 		if (info->body_len < KURA_BLOB_PREFIX + KURA_BLOB_TAIL)
 			return bad_content(a, info, "blob record too short", err);
-		kura_index_blob blob = {info->segno, info->offset, 0, info->body_len};
-		for (int i = 0; i < 8; i++)
-			blob.size |= (uint64_t)a->tail[i] << (8 * i);
+		kura_index_blob blob = {info->segno, info->offset, kura_le64_get(a->tail), info->body_len};
 		kura_index_batch_put_blob(a->b, a->tail + 8, &blob);
 	} else if (info->type == KURA_RECORD_OBJECT) {
 		json_error_t jerr;

@@ -5,6 +5,7 @@
 
 #include <rocksdb/c.h>
 
+#include "common/endian.h"
 #include "common/id.h"
 #include "index/index.h"
 
@@ -43,11 +44,6 @@ struct kura_index {
 struct kura_index_batch {
 	rocksdb_writebatch_t *wb;
 };
-
-static void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static void put_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static uint32_t get_u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t get_u64(const unsigned char *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
 
 static int db_error(kura_error *err, char *msg, const char *what)
 {
@@ -162,10 +158,10 @@ static int decode_blob(kura_index_blob *out, const char *v, size_t n)
 	const unsigned char *p = (const unsigned char *)v;
 	if (n != 28)
 		return -1;
-	out->segno = get_u32(p);
-	out->offset = get_u64(p + 4);
-	out->size = get_u64(p + 12);
-	out->stored = get_u64(p + 20);
+	out->segno = kura_le32_get(p);
+	out->offset = kura_le64_get(p + 4);
+	out->size = kura_le64_get(p + 12);
+	out->stored = kura_le64_get(p + 20);
 	return 0;
 }
 
@@ -174,8 +170,8 @@ static int decode_object(kura_index_object *out, const char *v, size_t n)
 	const unsigned char *p = (const unsigned char *)v;
 	if (n < 12 || !(out->json = malloc(n - 12 + 1)))
 		return -1;
-	out->segno = get_u32(p);
-	out->offset = get_u64(p + 4);
+	out->segno = kura_le32_get(p);
+	out->offset = kura_le64_get(p + 4);
 	memcpy(out->json, v + 12, n - 12);
 	out->json[n - 12] = '\0';
 	out->json_len = n - 12;
@@ -224,8 +220,8 @@ int kura_index_get_state(kura_index *ix, uint32_t *segno, uint64_t *end, kura_er
 	if (!val)
 		return kura_error_set(err, KURA_ENOTFOUND, "the index has no writer state");
 	if (vlen == 12) {
-		*segno = get_u32((unsigned char *)val);
-		*end = get_u64((unsigned char *)val + 4);
+		*segno = kura_le32_get((unsigned char *)val);
+		*end = kura_le64_get((unsigned char *)val + 4);
 	} else {
 		rc = kura_error_set(err, KURA_EIO, "writer state in the index is damaged; run kura reindex");
 	}
@@ -263,10 +259,10 @@ void kura_index_batch_put_blob(kura_index_batch *b, const unsigned char sha256[3
 	unsigned char v[28];
 	key[0] = 'b';
 	memcpy(key + 1, sha256, 32);
-	put_u32(v, blob->segno);
-	put_u64(v + 4, blob->offset);
-	put_u64(v + 12, blob->size);
-	put_u64(v + 20, blob->stored);
+	kura_le32_put(v, blob->segno);
+	kura_le64_put(v + 4, blob->offset);
+	kura_le64_put(v + 12, blob->size);
+	kura_le64_put(v + 20, blob->stored);
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
@@ -277,8 +273,8 @@ void kura_index_batch_put_object(kura_index_batch *b, const char *id, uint32_t s
 	key[0] = 'o';
 	memcpy(key + 1, id, KURA_ID_CHARS);
 	unsigned char loc[12];
-	put_u32(loc, segno);
-	put_u64(loc + 4, offset);
+	kura_le32_put(loc, segno);
+	kura_le64_put(loc + 4, offset);
 	/* a value in two parts, so the JSON is not copied once more */
 	const char *parts[2] = {(const char *)loc, json};
 	size_t sizes[2] = {sizeof loc, json_len};
@@ -290,8 +286,8 @@ void kura_index_batch_put_object(kura_index_batch *b, const char *id, uint32_t s
 void kura_index_batch_put_state(kura_index_batch *b, uint32_t segno, uint64_t end)
 {
 	unsigned char v[12];
-	put_u32(v, segno);
-	put_u64(v + 4, end);
+	kura_le32_put(v, segno);
+	kura_le64_put(v + 4, end);
 	rocksdb_writebatch_put(b->wb, "w", 1, (const char *)v, sizeof v);
 }
 
@@ -456,8 +452,8 @@ void kura_index_batch_put_record(kura_index_batch *b, const char *record, uint32
 	char key[1 + KURA_ID_CHARS];
 	unsigned char v[12];
 	id_key(key, 'E', record);
-	put_u32(v, segno);
-	put_u64(v + 4, offset);
+	kura_le32_put(v, segno);
+	kura_le64_put(v + 4, offset);
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
@@ -466,8 +462,8 @@ void kura_index_batch_put_audit(kura_index_batch *b, const char *id, uint32_t se
 	char key[1 + KURA_ID_CHARS];
 	unsigned char v[12];
 	id_key(key, 'a', id);
-	put_u32(v, segno);
-	put_u64(v + 4, offset);
+	kura_le32_put(v, segno);
+	kura_le64_put(v + 4, offset);
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
@@ -477,9 +473,9 @@ void kura_index_batch_put_link(kura_index_batch *b, const char *subject, const k
 	unsigned char v[17];
 	id_key(key, 'e', subject);
 	memcpy(key + 1 + KURA_ID_CHARS, l->record, KURA_ID_CHARS);
-	put_u32(v, l->segno);
-	put_u64(v + 4, l->offset);
-	put_u32(v + 12, l->position);
+	kura_le32_put(v, l->segno);
+	kura_le64_put(v + 4, l->offset);
+	kura_le32_put(v + 12, l->position);
 	v[16] = (unsigned char)l->kind;
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
@@ -495,8 +491,8 @@ int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, u
 	if (!val)
 		return kura_error_set(err, KURA_ENOTFOUND, "no evidence record %s in this store", record);
 	if (vlen == 12) {
-		*segno = get_u32((unsigned char *)val);
-		*offset = get_u64((unsigned char *)val + 4);
+		*segno = kura_le32_get((unsigned char *)val);
+		*offset = kura_le64_get((unsigned char *)val + 4);
 	} else {
 		rc = kura_error_set(err, KURA_EIO, "index entry of evidence record %s is damaged; run kura reindex", record);
 	}
@@ -518,7 +514,7 @@ static int place_step(void *ud, const char *k, size_t klen, const char *v, size_
 		return kura_error_set(err, KURA_EIO, "an index entry of a record is damaged; run kura reindex");
 	memcpy(id, k, KURA_ID_CHARS);
 	id[KURA_ID_CHARS] = '\0';
-	return w->fn(w->ud, w->kind, id, get_u32((const unsigned char *)v), get_u64((const unsigned char *)v + 4), err);
+	return w->fn(w->ud, w->kind, id, kura_le32_get((const unsigned char *)v), kura_le64_get((const unsigned char *)v + 4), err);
 }
 
 int kura_index_each_place(kura_index *ix, kura_index_place_fn fn, void *ud, kura_error *err)
@@ -542,9 +538,9 @@ static int link_step(void *ud, const char *k, size_t klen, const char *v, size_t
 		return kura_error_set(err, KURA_EIO, "an evidence link in the index is damaged; run kura reindex");
 	memcpy(l.record, k, KURA_ID_CHARS);
 	l.record[KURA_ID_CHARS] = '\0';
-	l.segno = get_u32((const unsigned char *)v);
-	l.offset = get_u64((const unsigned char *)v + 4);
-	l.position = get_u32((const unsigned char *)v + 12);
+	l.segno = kura_le32_get((const unsigned char *)v);
+	l.offset = kura_le64_get((const unsigned char *)v + 4);
+	l.position = kura_le32_get((const unsigned char *)v + 12);
 	l.kind = v[16];
 	return w->fn(w->ud, &l, err);
 }
@@ -565,9 +561,9 @@ static int any_link_step(void *ud, const char *k, size_t klen, const char *v, si
 	subject[KURA_ID_CHARS] = '\0';
 	memcpy(l.record, k + KURA_ID_CHARS, KURA_ID_CHARS);
 	l.record[KURA_ID_CHARS] = '\0';
-	l.segno = get_u32((const unsigned char *)v);
-	l.offset = get_u64((const unsigned char *)v + 4);
-	l.position = get_u32((const unsigned char *)v + 12);
+	l.segno = kura_le32_get((const unsigned char *)v);
+	l.offset = kura_le64_get((const unsigned char *)v + 4);
+	l.position = kura_le32_get((const unsigned char *)v + 12);
 	l.kind = v[16];
 	return w->fn(w->ud, subject, &l, err);
 }
@@ -596,10 +592,10 @@ void kura_index_batch_put_range(kura_index_batch *b, const kura_index_range *r)
 	unsigned char v[RANGE_VALUE];
 	id_key(key, 'r', r->last);
 	memcpy(key + 1 + KURA_ID_CHARS, r->record, KURA_ID_CHARS);
-	put_u32(v, r->segno);
-	put_u64(v + 4, r->offset);
+	kura_le32_put(v, r->segno);
+	kura_le64_put(v + 4, r->offset);
 	memcpy(v + 12, r->first, KURA_ID_CHARS);
-	put_u32(v + 12 + KURA_ID_CHARS, r->n);
+	kura_le32_put(v + 12 + KURA_ID_CHARS, r->n);
 	v[RANGE_VALUE - 1] = (unsigned char)r->kind;
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
@@ -622,11 +618,11 @@ static int decode_range(kura_index_range *r, const char *k, size_t klen, const c
 	r->last[KURA_ID_CHARS] = '\0';
 	memcpy(r->record, k + KURA_ID_CHARS, KURA_ID_CHARS);
 	r->record[KURA_ID_CHARS] = '\0';
-	r->segno = get_u32(u);
-	r->offset = get_u64(u + 4);
+	r->segno = kura_le32_get(u);
+	r->offset = kura_le64_get(u + 4);
 	memcpy(r->first, v + 12, KURA_ID_CHARS);
 	r->first[KURA_ID_CHARS] = '\0';
-	r->n = get_u32(u + 12 + KURA_ID_CHARS);
+	r->n = kura_le32_get(u + 12 + KURA_ID_CHARS);
 	r->kind = v[RANGE_VALUE - 1];
 	return 0;
 }
@@ -711,7 +707,7 @@ void kura_index_batch_put_sealed_size(kura_index_batch *b, uint32_t segno, uint6
 	key[0] = 'z';
 	for (int i = 0; i < 4; i++) /* big-endian, so keys sort by segment number */
 		key[1 + i] = (unsigned char)(segno >> (8 * (3 - i)));
-	put_u64(v, size);
+	kura_le64_put(v, size);
 	rocksdb_writebatch_put(b->wb, (const char *)key, sizeof key, (const char *)v, sizeof v);
 }
 
@@ -727,7 +723,7 @@ static int size_step(void *ud, const char *k, size_t klen, const char *v, size_t
 	if (klen != 4 || vlen != 8)
 		return kura_error_set(err, KURA_EIO, "a segment size entry in the index is damaged; run kura reindex");
 	uint32_t segno = (uint32_t)kk[0] << 24 | (uint32_t)kk[1] << 16 | (uint32_t)kk[2] << 8 | kk[3];
-	return w->fn(w->ud, segno, get_u64((const unsigned char *)v), err);
+	return w->fn(w->ud, segno, kura_le64_get((const unsigned char *)v), err);
 }
 
 int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud, kura_error *err)
