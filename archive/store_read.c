@@ -42,7 +42,7 @@ static json_t *object_json(const kura_index_object *o, kura_index *ix, kura_erro
 
 int kura_store_object(json_t **out, kura_store *st, const char *id, kura_error *err)
 {
-	char canon[KURA_ID_CHARS + 1];
+	char canon[KURA_ID_LEN + 1];
 	kura_index_object o = {0};
 	int rc = kura_id_parse(canon, id, err);
 	if (rc == 0)
@@ -116,7 +116,7 @@ int kura_store_each_description(kura_store *st, kura_store_described_fn fn, void
 /* The object's description, parsed (the caller's). */
 static int load_object(json_t **out, kura_store *st, const char *id, kura_error *err)
 {
-	char canon[KURA_ID_CHARS + 1];
+	char canon[KURA_ID_LEN + 1];
 	kura_index_object o = {0};
 	int rc = kura_id_parse(canon, id, err);
 	if (rc == 0)
@@ -280,7 +280,7 @@ int kura_store_reader_digests(unsigned char *out, size_t *count, size_t max, kur
 /* The object's record in its segment, checked against the index's copy. */
 static int check_record(kura_store *st, kura_blob_reader **reader, const char *id, kura_error *err)
 {
-	char canon[KURA_ID_CHARS + 1];
+	char canon[KURA_ID_LEN + 1];
 	kura_index_object o = {0};
 	int rc = kura_id_parse(canon, id, err);
 	if (rc == 0)

@@ -19,8 +19,7 @@
 #include <openssl/evp.h>
 
 #include "kura/error.h"
-
-#define KURA_ID_LEN 26
+#include "kura/id.h"
 
 typedef struct kura_store kura_store;
 

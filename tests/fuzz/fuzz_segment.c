@@ -67,7 +67,7 @@ static void json_id(const struct reader *r)
 {
 	json_t *j = json_loadb((const char *)r->body, r->len, 0, NULL);
 	const char *id = json_string_value(json_object_get(j, "id"));
-	char canon[KURA_ID_CHARS + 1];
+	char canon[KURA_ID_LEN + 1];
 	if (id)
 		kura_id_parse(canon, id, NULL);
 	unsigned char digests[KURA_PENDING_MAX];
