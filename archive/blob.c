@@ -64,7 +64,6 @@ void kura_blob_writer_free(kura_blob_writer *bw)
 	free(bw);
 }
 
-uint64_t kura_blob_start(const kura_blob_writer *bw) { return bw->rec.start; }
 
 int kura_blob_begin(kura_blob_writer *bw, kura_segment_writer *w, kura_error *err)
 {

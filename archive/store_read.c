@@ -78,24 +78,6 @@ int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, ku
 	return kura_index_each_object(kura_store_index(st), each_step, &c, err);
 }
 
-struct id_ctx {
-	kura_store_id_fn fn;
-	void *ud;
-};
-
-static int id_step(void *ud, const char *id, const kura_index_object *o, kura_error *err)
-{
-	(void)o;
-	struct id_ctx *c = ud;
-	return c->fn(c->ud, id, err);
-}
-
-int kura_store_each_id(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err)
-{
-	struct id_ctx c = {fn, ud};
-	return kura_index_each_object(kura_store_index(st), id_step, &c, err);
-}
-
 struct described_ctx {
 	kura_store_described_fn fn;
 	void *ud;
@@ -181,11 +163,6 @@ static int digest_into(void *ud, const unsigned char *p, size_t n, kura_error *e
 	if (EVP_DigestUpdate(ud, p, n) != 1)
 		return kura_error_set(err, KURA_EINTERNAL, "digest update failed");
 	return 0;
-}
-
-int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err)
-{
-	return kura_store_digest_member(out, st, id, 0, md, err);
 }
 
 static int digest_what(unsigned char *out, kura_store *st, kura_blob_reader **reader, const char *id, json_t *what,

@@ -55,14 +55,6 @@ int kura_error_wrap(kura_error *err, const char *fmt, ...)
 	return err->code;
 }
 
-void kura_error_clear(kura_error *err)
-{
-	if (err) {
-		err->code = KURA_OK;
-		err->message[0] = '\0';
-	}
-}
-
 int kura_error_exit_status(int code)
 {
 	switch (code) {

@@ -49,7 +49,8 @@ struct kura_package {
 	int bag;
 };
 
-int kura_file_sha256_hex(char hex[65], const char *path, kura_error *err)
+/* SHA-256 of a file, as 64 hex digits. */
+static int file_sha256_hex(char hex[65], const char *path, kura_error *err)
 {
 	unsigned char md[32];
 	int rc = kura_hash_file(md, EVP_sha256(), path, err);
@@ -519,10 +520,10 @@ static int check_manifest(struct checker *c, const char *name, int payload, stru
 		char full[8200];
 		kura_error e = {0};
 		snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
-		int r = kura_file_sha256_hex(hex, full, &e);
+		int r = file_sha256_hex(hex, full, &e);
 		if (r == KURA_ENOTFOUND && find_normalised(rel, sizeof rel, c->p->root) == 0) {
 			snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
-			r = kura_file_sha256_hex(hex, full, &e);
+			r = file_sha256_hex(hex, full, &e);
 		}
 		if (r == KURA_ENOTFOUND)
 			problem(c, rel, "is listed in the manifest but missing");

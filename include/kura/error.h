@@ -33,8 +33,6 @@ int kura_error_sys(kura_error *err, int code, const char *fmt, ...)
 int kura_error_wrap(kura_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-void kura_error_clear(kura_error *err);
-
 /* The process exit status (0-3) for an error code. */
 int kura_error_exit_status(int code);
 
