@@ -176,6 +176,63 @@ static int parse_imported(kura_chain_record *r, const kura_evidence *e, kura_err
 	return 0;
 }
 
+/* A grouped record's members of each group, from *pp on: the leaf must be
+ * their node. -1 if they are malformed. */
+static int parse_groups(kura_chain_record *r, const unsigned char **pp, const unsigned char *end, size_t hlen)
+{
+	const unsigned char *p = *pp;
+	if (end - p < 4 || !(r->members = calloc(r->n, 1)) || !(r->values = calloc(r->n, sizeof *r->values)))
+		return -1;
+	size_t g = kura_le32_get(p);
+	p += 4;
+	for (size_t i = 0; i < g; i++) {
+		if (end - p < 5)
+			return -1;
+		size_t at = kura_le32_get(p), m = p[4];
+		p += 5;
+		unsigned char node[EVP_MAX_MD_SIZE], sorted[255 * EVP_MAX_MD_SIZE];
+		if (at >= r->n || m == 0 || r->members[at] || (size_t)(end - p) / hlen < m)
+			return -1;
+		memcpy(sorted, p, m * hlen);
+		if (kura_hash_group(node, r->md, sorted, m) != 0 || memcmp(node, r->leaves + at * hlen, hlen) != 0)
+			return -1;
+		if (!(r->values[at] = malloc(m * hlen)))
+			return -1;
+		memcpy(r->values[at], p, m * hlen);
+		r->members[at] = (uint8_t)m;
+		p += m * hlen;
+	}
+	*pp = p;
+	return 0;
+}
+
+/* A time-stamp renewal's augmented tokens, one per chain, from *pp on. -1 if
+ * they are malformed. */
+static int parse_augmented(kura_chain_record *r, const unsigned char **pp, const unsigned char *end)
+{
+	const unsigned char *p = *pp;
+	r->aug = calloc(r->n, sizeof *r->aug);
+	r->auglen = calloc(r->n, sizeof *r->auglen);
+	if (!r->aug || !r->auglen)
+		return -1;
+	for (size_t i = 0; i < r->n; i++) {
+		if (end - p < 4)
+			return -1;
+		size_t m = kura_le32_get(p);
+		p += 4;
+		if ((size_t)(end - p) < m)
+			return -1;
+		if (m && !(r->aug[i] = malloc(m)))
+			return -1;
+		if (m)
+			memcpy(r->aug[i], p, m);
+		r->auglen[i] = m;
+		p += m;
+	}
+	*pp = p;
+	return 0;
+}
+
 /* Parses e's payload, which the record takes over (its leaves stay in it). */
 static int parse(kura_chain_record *r, kura_evidence *e, kura_error *err)
 {
@@ -201,49 +258,10 @@ static int parse(kura_chain_record *r, kura_evidence *e, kura_error *err)
 		goto bad;
 	r->leaves = p;
 	p += r->n * hlen;
-	if (grouped) { /* the members of each group; the leaf must be their node */
-		if (end - p < 4 || !(r->members = calloc(r->n, 1)) || !(r->values = calloc(r->n, sizeof *r->values)))
-			goto bad;
-		size_t g = kura_le32_get(p);
-		p += 4;
-		for (size_t i = 0; i < g; i++) {
-			if (end - p < 5)
-				goto bad;
-			size_t at = kura_le32_get(p), m = p[4];
-			p += 5;
-			unsigned char node[EVP_MAX_MD_SIZE], sorted[255 * EVP_MAX_MD_SIZE];
-			if (at >= r->n || m == 0 || r->members[at] || (size_t)(end - p) / hlen < m)
-				goto bad;
-			memcpy(sorted, p, m * hlen);
-			if (kura_hash_group(node, r->md, sorted, m) != 0 || memcmp(node, r->leaves + at * hlen, hlen) != 0)
-				goto bad;
-			if (!(r->values[at] = malloc(m * hlen)))
-				goto bad;
-			memcpy(r->values[at], p, m * hlen);
-			r->members[at] = (uint8_t)m;
-			p += m * hlen;
-		}
-	}
-	if (e->kind == 'T') {
-		r->aug = calloc(r->n, sizeof *r->aug);
-		r->auglen = calloc(r->n, sizeof *r->auglen);
-		if (!r->aug || !r->auglen)
-			goto bad;
-		for (size_t i = 0; i < r->n; i++) {
-			if (end - p < 4)
-				goto bad;
-			size_t m = kura_le32_get(p);
-			p += 4;
-			if ((size_t)(end - p) < m)
-				goto bad;
-			if (m && !(r->aug[i] = malloc(m)))
-				goto bad;
-			if (m)
-				memcpy(r->aug[i], p, m);
-			r->auglen[i] = m;
-			p += m;
-		}
-	}
+	if (grouped && parse_groups(r, &p, end, hlen) != 0)
+		goto bad;
+	if (e->kind == 'T' && parse_augmented(r, &p, end) != 0)
+		goto bad;
 	if (end - p < 4)
 		goto bad;
 	r->tlen = kura_le32_get(p);
