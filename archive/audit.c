@@ -17,7 +17,7 @@ int kura_store_audit(kura_store *st, const char *event, json_t *detail, kura_err
 	if (!w)
 		return kura_error_set(err, KURA_EINTERNAL, "the audit trail needs a store opened for writing");
 	int64_t now;
-	char id[KURA_ID_CHARS + 1], when[KURA_TIME_BUFSZ];
+	char id[KURA_ID_LEN + 1], when[KURA_TIME_BUFSZ];
 	int rc = kura_clock_now(&now, err);
 	if (rc == 0)
 		rc = kura_id_new(id, now, err);

@@ -9,6 +9,7 @@
 #include <zstd.h>
 
 #include "archive/blob.h"
+#include "common/endian.h"
 #include "common/hash.h"
 
 #define CODEC_ZSTD 1
@@ -60,7 +61,6 @@ void kura_blob_writer_free(kura_blob_writer *bw)
 	free(bw);
 }
 
-uint64_t kura_blob_start(const kura_blob_writer *bw) { return bw->rec.start; }
 
 int kura_blob_begin(kura_blob_writer *bw, kura_segment_writer *w, kura_error *err)
 {
@@ -104,8 +104,7 @@ int kura_blob_finish(kura_blob_writer *bw, uint64_t size, const unsigned char sh
 	if (!bw->started) /* an empty document */
 		ZSTD_CCtx_setParameter(bw->cctx, ZSTD_c_nbWorkers, 0);
 	unsigned char tail[KURA_BLOB_TAIL];
-	for (int i = 0; i < 8; i++)
-		tail[i] = (unsigned char)(size >> (8 * i));
+	kura_le64_put(tail, size);
 	memcpy(tail + 8, sha256, 32);
 	int rc = compress(bw, NULL, 0, ZSTD_e_end, err);
 	if (rc == 0)
@@ -138,8 +137,7 @@ int kura_blob_pack(kura_blob_writer *bw, unsigned char *b, size_t cap, size_t *l
 		return kura_error_set(err, KURA_EINTERNAL, "zstd: %s",
 				      ZSTD_isError(left) ? ZSTD_getErrorName(left) : "frame larger than its bound");
 	unsigned char *tail = b + KURA_BLOB_PREFIX + o.pos;
-	for (int i = 0; i < 8; i++)
-		tail[i] = (unsigned char)((uint64_t)n >> (8 * i));
+	kura_le64_put(tail, (uint64_t)n);
 	memcpy(tail + 8, sha256, 32);
 	*len = KURA_BLOB_PREFIX + o.pos + KURA_BLOB_TAIL;
 	return 0;
@@ -263,9 +261,7 @@ int kura_blob_checker_done(kura_blob_checker *c, uint64_t *size, unsigned char s
 {
 	unsigned char got[32];
 	unsigned int n;
-	uint64_t stated = 0;
-	for (int i = 0; i < 8; i++)
-		stated |= (uint64_t)c->tail[i] << (8 * i);
+	uint64_t stated = kura_le64_get(c->tail);
 	*size = stated;
 	memcpy(sha256, c->tail + 8, 32);
 	if (c->prefix[0] != CODEC_ZSTD)

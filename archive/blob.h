@@ -34,8 +34,6 @@ int kura_blob_pack(kura_blob_writer *bw, unsigned char *body, size_t cap, size_t
 		   const unsigned char sha256[32], kura_error *err);
 /* Appends a packed body to w as a blob record. */
 int kura_blob_put(kura_segment_writer *w, const unsigned char *body, size_t len, kura_error *err);
-/* Offset of the record begun last. */
-uint64_t kura_blob_start(const kura_blob_writer *bw);
 
 /* Streams the document's bytes to out, checking the record's CRC, the zstd frame
  * and the SHA-256 against expected (and the blob's own tail). KURA_EVERIFY on any

@@ -30,19 +30,20 @@
 #include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
 #include "common/bigmem.h"
+#include "common/endian.h"
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
 
 static uint32_t frame_count(const unsigned char *head)
 {
-	return (uint32_t)head[30] | (uint32_t)head[31] << 8 | (uint32_t)head[32] << 16 | (uint32_t)head[33] << 24;
+	return kura_le32_get(head + 30);
 }
 
 static int ascending(const char *subjects, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		if (memcmp(subjects + (i - 1) * KURA_ID_CHARS, subjects + i * KURA_ID_CHARS, KURA_ID_CHARS) >= 0)
+		if (memcmp(subjects + (i - 1) * KURA_ID_LEN, subjects + i * KURA_ID_LEN, KURA_ID_LEN) >= 0)
 			return 0;
 	return 1;
 }
@@ -50,18 +51,18 @@ static int ascending(const char *subjects, size_t n)
 void kura_evidence_index(kura_index_batch *b, const unsigned char *head, const char *subjects, uint32_t segno,
 			 uint64_t offset)
 {
-	char record[KURA_ID_CHARS + 1];
-	memcpy(record, head + 4, KURA_ID_CHARS);
-	record[KURA_ID_CHARS] = '\0';
+	char record[KURA_ID_LEN + 1];
+	memcpy(record, head + 4, KURA_ID_LEN);
+	record[KURA_ID_LEN] = '\0';
 	uint32_t n = frame_count(head);
 	kura_index_batch_put_record(b, record, segno, offset);
 	if (head[0] == KURA_EVIDENCE_SEAL && n > 0 && ascending(subjects, n)) {
 		kura_index_range r = {.segno = segno, .offset = offset, .n = n, .kind = (char)head[0]};
 		memcpy(r.record, record, sizeof r.record);
-		memcpy(r.first, subjects, KURA_ID_CHARS);
-		r.first[KURA_ID_CHARS] = '\0';
-		memcpy(r.last, subjects + (size_t)(n - 1) * KURA_ID_CHARS, KURA_ID_CHARS);
-		r.last[KURA_ID_CHARS] = '\0';
+		memcpy(r.first, subjects, KURA_ID_LEN);
+		r.first[KURA_ID_LEN] = '\0';
+		memcpy(r.last, subjects + (size_t)(n - 1) * KURA_ID_LEN, KURA_ID_LEN);
+		r.last[KURA_ID_LEN] = '\0';
 		kura_index_batch_put_range(b, &r);
 		kura_index_batch_del_pending_range(b, r.first, r.last);
 		return;
@@ -72,9 +73,9 @@ void kura_evidence_index(kura_index_batch *b, const unsigned char *head, const c
 	l.offset = offset;
 	l.kind = (char)head[0];
 	for (uint32_t i = 0; i < n; i++) {
-		char subject[KURA_ID_CHARS + 1];
-		memcpy(subject, subjects + (size_t)i * KURA_ID_CHARS, KURA_ID_CHARS);
-		subject[KURA_ID_CHARS] = '\0';
+		char subject[KURA_ID_LEN + 1];
+		memcpy(subject, subjects + (size_t)i * KURA_ID_LEN, KURA_ID_LEN);
+		subject[KURA_ID_LEN] = '\0';
 		l.position = i;
 		kura_index_batch_put_link(b, subject, &l);
 		if (head[0] == KURA_EVIDENCE_SEAL || head[0] == KURA_EVIDENCE_IMPORTED)
@@ -86,26 +87,25 @@ int kura_evidence_frame_check(const unsigned char *body, size_t len)
 {
 	if (len < KURA_EVIDENCE_FRAME_HEAD)
 		return -1;
-	char id[KURA_ID_CHARS + 1];
-	memcpy(id, body + 4, KURA_ID_CHARS);
-	id[KURA_ID_CHARS] = '\0';
+	char id[KURA_ID_LEN + 1];
+	memcpy(id, body + 4, KURA_ID_LEN);
+	id[KURA_ID_LEN] = '\0';
 	if (kura_id_parse(id, id, NULL) != 0)
 		return -1;
-	return (uint64_t)frame_count(body) * KURA_ID_CHARS <= len - KURA_EVIDENCE_FRAME_HEAD ? 0 : -1;
+	return (uint64_t)frame_count(body) * KURA_ID_LEN <= len - KURA_EVIDENCE_FRAME_HEAD ? 0 : -1;
 }
 
 int kura_evidence_append(kura_segment_writer *w, kura_index_batch *b, char kind, const char *record_id,
 			 const char *subjects, size_t n, const kura_store_part *payload, size_t nparts, kura_error *err)
 {
 	unsigned char head[KURA_EVIDENCE_FRAME_HEAD] = {(unsigned char)kind};
-	memcpy(head + 4, record_id, KURA_ID_CHARS);
-	for (int i = 0; i < 4; i++)
-		head[30 + i] = (unsigned char)((uint32_t)n >> (8 * i));
+	memcpy(head + 4, record_id, KURA_ID_LEN);
+	kura_le32_put(head + 30, (uint32_t)n);
 	kura_record_writer rec;
 	uint64_t at = kura_segment_writer_tell(w);
 	int rc = kura_record_begin(w, &rec, KURA_RECORD_EVIDENCE, err);
 	if (rc == 0 && (rc = kura_record_append(w, &rec, head, sizeof head, err)) == 0)
-		rc = kura_record_append(w, &rec, subjects, n * KURA_ID_CHARS, err);
+		rc = kura_record_append(w, &rec, subjects, n * KURA_ID_LEN, err);
 	for (size_t i = 0; rc == 0 && i < nparts; i++)
 		rc = kura_record_append(w, &rec, payload[i].p, payload[i].len, err);
 	if (rc == 0)
@@ -160,8 +160,8 @@ static int collect_body(void *ud, uint64_t off, const unsigned char *p, size_t n
 	for (uint64_t i = off; i < off + n && i < KURA_EVIDENCE_FRAME_HEAD; i++)
 		c->head[i] = p[i - off];
 	if (!c->buf && off + n >= KURA_EVIDENCE_FRAME_HEAD) {
-		uint64_t subjects = (uint64_t)frame_count(c->head) * KURA_ID_CHARS;
-		if (memcmp(c->head + 4, c->record_id, KURA_ID_CHARS) != 0 ||
+		uint64_t subjects = (uint64_t)frame_count(c->head) * KURA_ID_LEN;
+		if (memcmp(c->head + 4, c->record_id, KURA_ID_LEN) != 0 ||
 		    subjects > c->total - KURA_EVIDENCE_FRAME_HEAD)
 			return kura_error_set(err, KURA_EVERIFY, "evidence record %s is malformed", c->record_id);
 		c->from = KURA_EVIDENCE_FRAME_HEAD + (c->want == WANT_PAYLOAD ? subjects : 0);
@@ -218,7 +218,7 @@ int kura_store_read_evidence(kura_evidence *out, kura_store *st, const char *rec
 	if (rc != 0)
 		return rc;
 	out->kind = (char)c.head[0];
-	memcpy(out->id, c.head + 4, KURA_ID_CHARS);
+	memcpy(out->id, c.head + 4, KURA_ID_LEN);
 	out->nsubjects = frame_count(c.head);
 	out->payload = c.buf;
 	out->len = (size_t)c.len;
@@ -227,7 +227,7 @@ int kura_store_read_evidence(kura_evidence *out, kura_store *st, const char *rec
 
 /* The subject list of one seal, kept by the store for the next lookup. */
 struct kura_subject_list {
-	char record[KURA_ID_CHARS + 1];
+	char record[KURA_ID_LEN + 1];
 	char *ids;
 	size_t n;
 };
@@ -246,7 +246,7 @@ static int subjects_load(kura_subject_list *l, kura_store *st, const kura_index_
 	int rc = read_part(&c, st, r->record, err);
 	if (rc != 0)
 		return rc;
-	if (c.len != (uint64_t)r->n * KURA_ID_CHARS || !ascending((char *)c.buf, r->n)) {
+	if (c.len != (uint64_t)r->n * KURA_ID_LEN || !ascending((char *)c.buf, r->n)) {
 		free(c.buf);
 		return kura_error_set(err, KURA_EIO, "the index entry of seal %s does not match the seal; run kura reindex",
 				      r->record);
@@ -280,7 +280,7 @@ static int seal_position(uint32_t *pos, kura_store *st, const kura_index_range *
 	size_t lo = 0, hi = l->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(l->ids + mid * KURA_ID_CHARS, subject, KURA_ID_CHARS);
+		int c = memcmp(l->ids + mid * KURA_ID_LEN, subject, KURA_ID_LEN);
 		if (c == 0) {
 			*pos = (uint32_t)mid;
 			return 0;
@@ -421,7 +421,7 @@ static int keep_range(void *ud, const kura_index_range *r, kura_error *err)
 }
 
 /* The next seal subject into id (1: none left). */
-static int next_sealed(struct any_relay *a, char id[KURA_ID_CHARS + 1], kura_error *err)
+static int next_sealed(struct any_relay *a, char id[KURA_ID_LEN + 1], kura_error *err)
 {
 	while (!a->list.ids || a->at == a->list.n) {
 		if (a->list.ids)
@@ -435,15 +435,15 @@ static int next_sealed(struct any_relay *a, char id[KURA_ID_CHARS + 1], kura_err
 		if (rc != 0)
 			return rc;
 	}
-	memcpy(id, a->list.ids + a->at * KURA_ID_CHARS, KURA_ID_CHARS);
-	id[KURA_ID_CHARS] = '\0';
+	memcpy(id, a->list.ids + a->at * KURA_ID_LEN, KURA_ID_LEN);
+	id[KURA_ID_LEN] = '\0';
 	return 0;
 }
 
 /* Emits the seal links that come before (subject, record); all of them when subject is NULL. */
 static int emit_sealed_before(struct any_relay *a, const char *subject, const char *record, kura_error *err)
 {
-	char id[KURA_ID_CHARS + 1];
+	char id[KURA_ID_LEN + 1];
 	int rc;
 	while ((rc = next_sealed(a, id, err)) == 0) {
 		const kura_index_range *r = &a->ranges[a->range];

@@ -11,7 +11,7 @@
 #include "kura/store.h"
 
 /* kind, 3 reserved bytes, record ID, u32 subject count */
-#define KURA_EVIDENCE_FRAME_HEAD (4 + 26 + 4)
+#define KURA_EVIDENCE_FRAME_HEAD (4 + KURA_ID_LEN + 4)
 
 /* 0 if body (len bytes) is a well-formed frame. */
 int kura_evidence_frame_check(const unsigned char *body, size_t len);

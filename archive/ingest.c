@@ -47,7 +47,7 @@
 #define MAX_META_VALUE 65536
 
 struct done_entry {
-	char id[KURA_ID_CHARS + 1];
+	char id[KURA_ID_LEN + 1];
 	char sha256_hex[65];
 	char *path;
 };
@@ -385,7 +385,7 @@ static int add_content(json_t **desc, char sha_hex[65], kura_ingest *in, struct 
  * object record) and index entries to the batch, without committing. */
 static int add_object(kura_ingest *in, struct source *src, const char *path, const char *name, const kura_meta *meta,
 		      size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, const char *adopted_with,
-		      char id[KURA_ID_CHARS + 1], kura_error *err)
+		      char id[KURA_ID_LEN + 1], kura_error *err)
 {
 	for (size_t i = 0; i < nmeta; i++) {
 		int rc = kura_ingest_check_meta(&meta[i], err);
@@ -489,7 +489,7 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
 int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
 			  size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, kura_error *err)
 {
-	char id[KURA_ID_CHARS + 1];
+	char id[KURA_ID_LEN + 1];
 	struct source src = {fd, NULL, 0, NULL};
 	int rc = add_object(in, &src, path, name, meta, nmeta, members, nmembers, info, NULL, id, err);
 	return rc ? rc : commit_when_due(in, err);
@@ -500,7 +500,7 @@ int kura_ingest_add_prefetched(kura_ingest *in, kura_prefetch *pf, size_t i, con
 {
 	const char *path = kura_prefetch_path(pf, i);
 	const kura_prefetched *d = kura_prefetch_take(pf, i);
-	char id[KURA_ID_CHARS + 1];
+	char id[KURA_ID_LEN + 1];
 	struct source src = {-1, NULL, 0, d};
 	int rc = 0;
 	if (d->state == KURA_PREFETCHED_FAILED) {
@@ -524,7 +524,7 @@ int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *nam
 		      size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, char kind,
 		      const unsigned char *payload, size_t len, char id[KURA_ID_LEN + 1], kura_error *err)
 {
-	char record[KURA_ID_CHARS + 1];
+	char record[KURA_ID_LEN + 1];
 	int64_t now;
 	int rc = kura_clock_now(&now, err);
 	if (rc == 0)

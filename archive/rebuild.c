@@ -41,6 +41,7 @@
 #include "archive/evidence_frame.h"
 #include "archive/places.h"
 #include "archive/store_impl.h"
+#include "common/endian.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/hex.h"
@@ -72,7 +73,7 @@ struct applier {
 	struct {              /* an adopted object, until its evidence record is seen */
 		char *json;
 		size_t len;
-		char id[KURA_ID_CHARS + 1], with[KURA_ID_CHARS + 1];
+		char id[KURA_ID_LEN + 1], with[KURA_ID_LEN + 1];
 		uint32_t segno;
 		uint64_t offset;
 	} held;
@@ -91,8 +92,8 @@ static int hold_adopted(struct applier *a, json_t *j, const char *id, const kura
 	if (!with)
 		return 0;
 	drop_held(a); /* an earlier one not followed by its record */
-	if (strlen(with) != KURA_ID_CHARS || !(a->held.json = malloc(a->len)))
-		return strlen(with) != KURA_ID_CHARS ? 1 : -1;
+	if (strlen(with) != KURA_ID_LEN || !(a->held.json = malloc(a->len)))
+		return strlen(with) != KURA_ID_LEN ? 1 : -1;
 	memcpy(a->held.json, a->body, a->len);
 	a->held.len = a->len;
 	memcpy(a->held.id, id, sizeof a->held.id);
@@ -105,9 +106,9 @@ static int hold_adopted(struct applier *a, json_t *j, const char *id, const kura
 /* The held object, if the evidence record body is the one it was adopted with. */
 static void release_held(struct applier *a, const unsigned char *body)
 {
-	if (a->held.json && body[0] == KURA_EVIDENCE_IMPORTED && memcmp(body + 4, a->held.with, KURA_ID_CHARS) == 0 &&
+	if (a->held.json && body[0] == KURA_EVIDENCE_IMPORTED && memcmp(body + 4, a->held.with, KURA_ID_LEN) == 0 &&
 	    body[30] == 1 && body[31] == 0 && body[32] == 0 && body[33] == 0 &&
-	    memcmp(body + 34, a->held.id, KURA_ID_CHARS) == 0) {
+	    memcmp(body + 34, a->held.id, KURA_ID_LEN) == 0) {
 		kura_index_batch_put_object(a->b, a->held.id, a->held.segno, a->held.offset, a->held.json, a->held.len);
 		a->objects++;
 	}
@@ -165,15 +166,13 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 	if (info->type == KURA_RECORD_BLOB) {
 		if (info->body_len < KURA_BLOB_PREFIX + KURA_BLOB_TAIL)
 			return bad_content(a, info, "blob record too short", err);
-		kura_index_blob blob = {info->segno, info->offset, 0, info->body_len};
-		for (int i = 0; i < 8; i++)
-			blob.size |= (uint64_t)a->tail[i] << (8 * i);
+		kura_index_blob blob = {info->segno, info->offset, kura_le64_get(a->tail), info->body_len};
 		kura_index_batch_put_blob(a->b, a->tail + 8, &blob);
 	} else if (info->type == KURA_RECORD_OBJECT) {
 		json_error_t jerr;
 		json_t *j = json_loadb(a->body, info->body_len ? a->len : 0, 0, &jerr);
 		const char *id = json_string_value(json_object_get(j, "id"));
-		char canon[KURA_ID_CHARS + 1];
+		char canon[KURA_ID_LEN + 1];
 		if (!id || kura_id_parse(canon, id, NULL) != 0 || strcmp(canon, id) != 0) {
 			json_decref(j);
 			return bad_content(a, info, "object record without a valid id", err);
@@ -192,7 +191,7 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 	} else if (info->type == KURA_RECORD_AUDIT) {
 		json_t *j = json_loadb(a->body, a->len, 0, NULL);
 		const char *id = json_string_value(json_object_get(j, "id"));
-		char canon[KURA_ID_CHARS + 1];
+		char canon[KURA_ID_LEN + 1];
 		int ok = id && kura_id_parse(canon, id, NULL) == 0 && strcmp(canon, id) == 0;
 		if (ok)
 			kura_index_batch_put_audit(a->b, id, info->segno, info->offset);

@@ -42,6 +42,7 @@
 #include <zlib.h>
 
 #include "archive/segment.h"
+#include "common/endian.h"
 
 #define FILE_MAGIC "KURA-SEG"
 #define FORMAT_VERSION 1
@@ -49,12 +50,6 @@
 #define END_MAGIC "KEnd"
 #define RECORD_VERSION 1
 #define WRITE_BUFFER (1u << 20)
-
-static void put_u16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
-static void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static void put_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static uint32_t get_u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t get_u64(const unsigned char *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
 
 static uint32_t crc(uint32_t c, const void *p, size_t n)
 {
@@ -92,8 +87,8 @@ static int open_segment(kura_segment_writer *w, kura_seg **out, uint32_t segno, 
 			return kura_error_sys(err, KURA_EIO, "creating segment %s", name);
 		unsigned char hdr[KURA_SEGMENT_FILE_HEADER];
 		memcpy(hdr, FILE_MAGIC, 8);
-		put_u32(hdr + 8, FORMAT_VERSION);
-		put_u32(hdr + 12, segno);
+		kura_le32_put(hdr + 8, FORMAT_VERSION);
+		kura_le32_put(hdr + 12, segno);
 		if (be->write(seg, 0, hdr, sizeof hdr) != 0 || be->sync(seg) != 0) {
 			kura_error_sys(err, KURA_EIO, "writing segment header %s", name);
 			be->close(seg);
@@ -271,10 +266,10 @@ static void make_header(unsigned char h[KURA_RECORD_HEADER], uint8_t type, uint6
 	memcpy(h, REC_MAGIC, 4);
 	h[4] = type;
 	h[5] = RECORD_VERSION;
-	put_u16(h + 6, 0);
-	put_u64(h + 8, body_len);
+	kura_le16_put(h + 6, 0);
+	kura_le64_put(h + 8, body_len);
 	/* the placeholder carries a CRC that cannot match, see INVARIANTS */
-	put_u32(h + 16, valid ? crc(0, h, 16) : ~crc(0, h, 16));
+	kura_le32_put(h + 16, valid ? crc(0, h, 16) : ~crc(0, h, 16));
 }
 
 int kura_record_begin(kura_segment_writer *w, kura_record_writer *r, uint8_t type, kura_error *err)
@@ -300,7 +295,7 @@ int kura_record_finish(kura_segment_writer *w, kura_record_writer *r, kura_error
 {
 	unsigned char h[KURA_RECORD_HEADER], t[KURA_RECORD_TRAILER];
 	make_header(h, r->type, r->body_len, 1);
-	put_u32(t, r->crc);
+	kura_le32_put(t, r->crc);
 	memcpy(t + 4, END_MAGIC, 4);
 	if (patch(w, r->start, h, sizeof h, err) != 0)
 		return err ? err->code : KURA_EIO;
@@ -332,11 +327,11 @@ int kura_record_parse_header(kura_record_info *info, const unsigned char *h, uin
 {
 	if (memcmp(h, REC_MAGIC, 4) != 0)
 		return kura_error_set(err, KURA_EVERIFY, "no record header (bad magic)");
-	if (get_u32(h + 16) != crc(0, h, 16))
+	if (kura_le32_get(h + 16) != crc(0, h, 16))
 		return kura_error_set(err, KURA_EVERIFY, "record header checksum mismatch");
 	if (h[5] != RECORD_VERSION)
 		return kura_error_set(err, KURA_EVERIFY, "record version %u is not one this kura reads", h[5]);
-	uint64_t len = get_u64(h + 8);
+	uint64_t len = kura_le64_get(h + 8);
 	if (len > file_size || off + KURA_RECORD_OVERHEAD + len > file_size)
 		return kura_error_set(err, KURA_EVERIFY, "record cut short at end of segment");
 	info->segno = segno;
@@ -377,7 +372,7 @@ int kura_record_read_body(kura_seg *s, const kura_record_info *info, kura_record
 		rc = kura_error_sys(err, KURA_EIO, "reading segment %08u", info->segno);
 	} else if (got < sizeof t || memcmp(t + 4, END_MAGIC, 4) != 0) {
 		rc = kura_error_set(err, KURA_EVERIFY, "record trailer missing");
-	} else if (get_u32(t) != c) {
+	} else if (kura_le32_get(t) != c) {
 		rc = kura_error_set(err, KURA_EVERIFY, "record body checksum mismatch (stored bytes damaged)");
 	}
 out:
@@ -393,7 +388,7 @@ int kura_record_check_body(const unsigned char *body, const unsigned char *trail
 		return rc;
 	if (memcmp(trailer + 4, END_MAGIC, 4) != 0)
 		return kura_error_set(err, KURA_EVERIFY, "record trailer missing");
-	if (get_u32(trailer) != crc((uint32_t)crc32(0, NULL, 0), body, (size_t)info->body_len))
+	if (kura_le32_get(trailer) != crc((uint32_t)crc32(0, NULL, 0), body, (size_t)info->body_len))
 		return kura_error_set(err, KURA_EVERIFY, "record body checksum mismatch (stored bytes damaged)");
 	return 0;
 }
@@ -427,11 +422,11 @@ static enum header_kind classify(kura_seg *s, uint64_t off, uint64_t size, uint6
 	if (memcmp(h, REC_MAGIC, 4) != 0)
 		return HEADER_BAD;
 	uint32_t c = crc(0, h, 16);
-	if (get_u32(h + 16) == ~c)
+	if (kura_le32_get(h + 16) == ~c)
 		return HEADER_UNFINISHED;
-	if (get_u32(h + 16) != c)
+	if (kura_le32_get(h + 16) != c)
 		return HEADER_BAD;
-	*len = get_u64(h + 8);
+	*len = kura_le64_get(h + 8);
 	if (*len > size || off + KURA_RECORD_OVERHEAD + *len > size)
 		return HEADER_UNFINISHED;
 	return HEADER_SIZED;
@@ -475,14 +470,14 @@ static int check_file_header(kura_seg *s, uint32_t segno, uint64_t size, const k
 		return kura_error_sys(err, KURA_EIO, "reading segment %08u", segno);
 	if (got < sizeof fh)
 		return kura_error_set(err, KURA_EVERIFY, "segment %08u is shorter than its file header", segno);
-	int magic = memcmp(fh, FILE_MAGIC, 8) == 0, number = get_u32(fh + 12) == segno;
-	int version = get_u32(fh + 8) == FORMAT_VERSION;
+	int magic = memcmp(fh, FILE_MAGIC, 8) == 0, number = kura_le32_get(fh + 12) == segno;
+	int version = kura_le32_get(fh + 8) == FORMAT_VERSION;
 	if (magic && number && version)
 		return 0;
 	if (magic && number && size > KURA_SEGMENT_FILE_HEADER &&
 	    kura_record_read_header(&info, s, KURA_SEGMENT_FILE_HEADER, size, NULL) != 0)
 		return kura_error_set(err, KURA_EUNSUPPORTED, "segment %08u has segment format %u; this kura reads format %u",
-				      segno, get_u32(fh + 8), FORMAT_VERSION);
+				      segno, kura_le32_get(fh + 8), FORMAT_VERSION);
 	if (!ops->damage)
 		return kura_error_set(err, KURA_EVERIFY, "segment %08u is not kura segment %u (bad file header)", segno, segno);
 	return ops->damage(ud, segno, 0, KURA_SEGMENT_FILE_HEADER,

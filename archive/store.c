@@ -395,7 +395,7 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 		rc = kura_rebuild_recover(st, err);
 	if (rc == 0 && mode == KURA_STORE_WRITE)
 		rc = check_segment_sizes(st, err);
-	char last[KURA_ID_CHARS + 1];
+	char last[KURA_ID_LEN + 1];
 	if (rc == 0 && mode == KURA_STORE_WRITE && (rc = kura_index_last_id(st->ix, last, err)) == 0 && last[0])
 		kura_id_floor(last); /* new IDs sort after every existing one */
 	if (rc == 0 && mode == KURA_STORE_WRITE) {

@@ -42,7 +42,7 @@ static json_t *object_json(const kura_index_object *o, kura_index *ix, kura_erro
 
 int kura_store_object(json_t **out, kura_store *st, const char *id, kura_error *err)
 {
-	char canon[KURA_ID_CHARS + 1];
+	char canon[KURA_ID_LEN + 1];
 	kura_index_object o = {0};
 	int rc = kura_id_parse(canon, id, err);
 	if (rc == 0)
@@ -78,24 +78,6 @@ int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, ku
 	return kura_index_each_object(kura_store_index(st), each_step, &c, err);
 }
 
-struct id_ctx {
-	kura_store_id_fn fn;
-	void *ud;
-};
-
-static int id_step(void *ud, const char *id, const kura_index_object *o, kura_error *err)
-{
-	(void)o;
-	struct id_ctx *c = ud;
-	return c->fn(c->ud, id, err);
-}
-
-int kura_store_each_id(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err)
-{
-	struct id_ctx c = {fn, ud};
-	return kura_index_each_object(kura_store_index(st), id_step, &c, err);
-}
-
 struct described_ctx {
 	kura_store_described_fn fn;
 	void *ud;
@@ -116,7 +98,7 @@ int kura_store_each_description(kura_store *st, kura_store_described_fn fn, void
 /* The object's description, parsed (the caller's). */
 static int load_object(json_t **out, kura_store *st, const char *id, kura_error *err)
 {
-	char canon[KURA_ID_CHARS + 1];
+	char canon[KURA_ID_LEN + 1];
 	kura_index_object o = {0};
 	int rc = kura_id_parse(canon, id, err);
 	if (rc == 0)
@@ -181,11 +163,6 @@ static int digest_into(void *ud, const unsigned char *p, size_t n, kura_error *e
 	if (EVP_DigestUpdate(ud, p, n) != 1)
 		return kura_error_set(err, KURA_EINTERNAL, "digest update failed");
 	return 0;
-}
-
-int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err)
-{
-	return kura_store_digest_member(out, st, id, 0, md, err);
 }
 
 static int digest_what(unsigned char *out, kura_store *st, kura_blob_reader **reader, const char *id, json_t *what,
@@ -280,7 +257,7 @@ int kura_store_reader_digests(unsigned char *out, size_t *count, size_t max, kur
 /* The object's record in its segment, checked against the index's copy. */
 static int check_record(kura_store *st, kura_blob_reader **reader, const char *id, kura_error *err)
 {
-	char canon[KURA_ID_CHARS + 1];
+	char canon[KURA_ID_LEN + 1];
 	kura_index_object o = {0};
 	int rc = kura_id_parse(canon, id, err);
 	if (rc == 0)

@@ -57,11 +57,3 @@ int kura_error_wrap(kura_error *err, const char *fmt, ...)
 	err->message[sizeof err->message - 1] = '\0';
 	return err->code;
 }
-
-void kura_error_clear(kura_error *err)
-{
-	if (err) {
-		err->code = KURA_OK;
-		err->message[0] = '\0';
-	}
-}

@@ -11,27 +11,13 @@
 #include "common/fsutil.h"
 #include "common/safefs.h"
 
-int kura_fs_write_all(int fd, const void *buf, size_t n)
+/* Writes all n bytes: at off with pwrite if positioned, else at the file
+ * position with write. */
+static int write_loop(int fd, const void *buf, size_t n, int positioned, uint64_t off)
 {
 	const char *p = buf;
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int kura_fs_pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
-{
-	const char *p = buf;
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
+		ssize_t w = positioned ? pwrite(fd, p, n, (off_t)off) : write(fd, p, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -44,12 +30,24 @@ int kura_fs_pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
-int kura_fs_pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *got)
+int kura_fs_write_all(int fd, const void *buf, size_t n)
+{
+	return write_loop(fd, buf, n, 0, 0);
+}
+
+int kura_fs_pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
+{
+	return write_loop(fd, buf, n, 1, off);
+}
+
+/* Reads until n bytes, the end of the file or an error: at off with pread if
+ * positioned, else from the file position with read. */
+static int read_loop(int fd, void *buf, size_t n, int positioned, uint64_t off, size_t *got)
 {
 	char *p = buf;
 	size_t total = 0;
 	while (total < n) {
-		ssize_t r = pread(fd, p + total, n - total, (off_t)(off + total));
+		ssize_t r = positioned ? pread(fd, p + total, n - total, (off_t)(off + total)) : read(fd, p + total, n - total);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -63,23 +61,14 @@ int kura_fs_pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *got)
 	return 0;
 }
 
+int kura_fs_pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *got)
+{
+	return read_loop(fd, buf, n, 1, off, got);
+}
+
 int kura_fs_read_full(int fd, void *buf, size_t n, size_t *got)
 {
-	char *p = buf;
-	size_t total = 0;
-	while (total < n) {
-		ssize_t r = read(fd, p + total, n - total);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		total += (size_t)r;
-	}
-	*got = total;
-	return 0;
+	return read_loop(fd, buf, n, 0, 0, got);
 }
 
 int kura_fs_sync_dir(const char *dir)

@@ -13,11 +13,11 @@ static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 static int64_t last_ms = -1;
 static unsigned char last_rand[10];
 
-static void encode(char out[KURA_ID_CHARS + 1], const unsigned char bytes[16])
+static void encode(char out[KURA_ID_LEN + 1], const unsigned char bytes[16])
 {
 	/* 128 bits as 26 base32 digits: the first digit holds the top 3 bits. */
 	int bit = -2; /* 26*5 = 130 bits: two leading zero bits */
-	for (int i = 0; i < KURA_ID_CHARS; i++) {
+	for (int i = 0; i < KURA_ID_LEN; i++) {
 		int v = 0;
 		for (int k = 0; k < 5; k++, bit++) {
 			v <<= 1;
@@ -26,10 +26,10 @@ static void encode(char out[KURA_ID_CHARS + 1], const unsigned char bytes[16])
 		}
 		out[i] = alphabet[v];
 	}
-	out[KURA_ID_CHARS] = '\0';
+	out[KURA_ID_LEN] = '\0';
 }
 
-int kura_id_new(char out[KURA_ID_CHARS + 1], int64_t ms, kura_error *err)
+int kura_id_new(char out[KURA_ID_LEN + 1], int64_t ms, kura_error *err)
 {
 	if (ms < 0 || ms >= (int64_t)1 << 48)
 		return kura_error_set(err, KURA_EINPUT, "time out of range for an object ID");
@@ -60,7 +60,7 @@ void kura_id_floor(const char *id)
 {
 	unsigned char bytes[16] = {0};
 	int bit = -2;
-	for (int i = 0; i < KURA_ID_CHARS; i++) {
+	for (int i = 0; i < KURA_ID_LEN; i++) {
 		const char *at = strchr(alphabet, id[i]);
 		if (!at || !id[i])
 			return;
@@ -78,10 +78,10 @@ void kura_id_floor(const char *id)
 	}
 }
 
-int kura_id_parse(char out[KURA_ID_CHARS + 1], const char *text, kura_error *err)
+int kura_id_parse(char out[KURA_ID_LEN + 1], const char *text, kura_error *err)
 {
 	size_t n = strlen(text);
-	if (n != KURA_ID_CHARS)
+	if (n != KURA_ID_LEN)
 		goto bad;
 	for (size_t i = 0; i < n; i++) {
 		char c = (char)toupper((unsigned char)text[i]);
@@ -91,7 +91,7 @@ int kura_id_parse(char out[KURA_ID_CHARS + 1], const char *text, kura_error *err
 	}
 	if (out[0] > '7') /* more than 128 bits */
 		goto bad;
-	out[KURA_ID_CHARS] = '\0';
+	out[KURA_ID_LEN] = '\0';
 	return 0;
 bad:
 	return kura_error_set(err, KURA_EINPUT,

@@ -2,17 +2,16 @@
  * (the ULID layout: 48 bits of milliseconds, 80 random bits). IDs made by one
  * process sort in the order they were made, and IDs from different stores do not
  * collide, so an import never renames an object. */
-#ifndef KURA_ID_H
-#define KURA_ID_H
+#ifndef KURA_COMMON_ID_H
+#define KURA_COMMON_ID_H
 
 #include <stdint.h>
 
 #include "kura/error.h"
-
-#define KURA_ID_CHARS 26
+#include "kura/id.h"
 
 /* Writes a new ID (26 characters and a NUL) for time ms into out. */
-int kura_id_new(char out[KURA_ID_CHARS + 1], int64_t ms, kura_error *err);
+int kura_id_new(char out[KURA_ID_LEN + 1], int64_t ms, kura_error *err);
 
 /* Makes every later kura_id_new in this process return an ID above id (a
  * store's newest), so IDs keep ingest order even when the clock stands still
@@ -20,6 +19,6 @@ int kura_id_new(char out[KURA_ID_CHARS + 1], int64_t ms, kura_error *err);
 void kura_id_floor(const char *id);
 
 /* Checks that text is an ID and writes its canonical (upper-case) form. */
-int kura_id_parse(char out[KURA_ID_CHARS + 1], const char *text, kura_error *err);
+int kura_id_parse(char out[KURA_ID_LEN + 1], const char *text, kura_error *err);
 
 #endif

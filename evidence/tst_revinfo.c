@@ -203,19 +203,11 @@ static int same_ocsp(void *ud, const struct tlv *resp)
 	return 0;
 }
 
-int kura_tst_add_revinfo(unsigned char **out, size_t *olen, const unsigned char *tok, size_t len, const kura_vdata *v,
-			 kura_error *err)
+/* Adds to cms the certificates and CRLs of v it does not hold yet (through the
+ * CMS API): how many it added. */
+static int add_certs_and_crls(CMS_ContentInfo *cms, const kura_vdata *v)
 {
-	*out = NULL;
-	*olen = 0;
-	CMS_ContentInfo *cms = NULL;
-	unsigned char *der = NULL;
-	int dlen, added = 0;
-	if (der_of(&der, &dlen, &cms, tok, len) != 0) {
-		CMS_ContentInfo_free(cms);
-		return kura_error_set(err, KURA_EVERIFY, "not a CMS token");
-	}
-	/* certificates and CRLs through the CMS API */
+	int added = 0;
 	STACK_OF(X509) *have = CMS_get1_certs(cms);
 	STACK_OF(X509_CRL) *have_crls = CMS_get1_crls(cms);
 	for (int i = 0; i < sk_X509_num(kura_vdata_certs(v)); i++) {
@@ -236,6 +228,83 @@ int kura_tst_add_revinfo(unsigned char **out, size_t *olen, const unsigned char 
 	}
 	sk_X509_pop_free(have, X509_free);
 	sk_X509_CRL_pop_free(have_crls, X509_CRL_free);
+	return added;
+}
+
+/* Writes into extra, as other revocation info, the OCSP responses of v that
+ * the token (der) does not hold yet. */
+static void missing_ocsp(struct buf *extra, const unsigned char *der, int dlen, const kura_vdata *v)
+{
+	for (int i = 0; dlen > 0 && i < kura_vdata_ocsp_count(v); i++) {
+		OCSP_RESPONSE *r = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, kura_vdata_ocsp(v, i));
+		unsigned char *rd = NULL;
+		int rlen = r ? i2d_OCSP_RESPONSE(r, &rd) : -1;
+		struct present p = {rd, (size_t)rlen, 0};
+		if (rlen > 0 && each_ocsp(der, (size_t)dlen, same_ocsp, &p) == 0 && !p.found) {
+			put_header(extra, 0xA1, sizeof OID_RI_OCSP + (size_t)rlen);
+			put(extra, OID_RI_OCSP, sizeof OID_RI_OCSP);
+			put(extra, rd, (size_t)rlen);
+		}
+		OPENSSL_free(rd);
+		OCSP_RESPONSE_free(r);
+	}
+}
+
+/* The whole ContentInfo again with extra spliced into its SignedData (path[0]
+ * the ContentInfo, sd its n fields): version 5, then every field, the crls
+ * field extended (or new). whole->failed if memory ran out. */
+static void splice_crls(struct buf *whole, const struct tlv *path, const struct tlv *sd, int n,
+			const struct buf *extra)
+{
+	struct buf body = {0};
+	static const unsigned char v5[] = {0x02, 0x01, 0x05};
+	int crls_done = 0;
+	put(&body, v5, sizeof v5);
+	for (int i = 1; i < n; i++) {
+		if (sd[i].tag == 0xA1) {
+			put_header(&body, 0xA1, sd[i].len + extra->n);
+			put(&body, sd[i].at + sd[i].hdr, sd[i].len);
+			put(&body, extra->p, extra->n);
+			crls_done = 1;
+			continue;
+		}
+		if (i == n - 1 && !crls_done) { /* before signerInfos */
+			put_header(&body, 0xA1, extra->n);
+			put(&body, extra->p, extra->n);
+		}
+		put_tlv(&body, &sd[i]);
+	}
+	struct buf sdata = {0}, explicit0 = {0};
+	put_header(&sdata, 0x30, body.n);
+	put(&sdata, body.p, body.n);
+	put_header(&explicit0, 0xA0, sdata.n);
+	put(&explicit0, sdata.p, sdata.n);
+	struct tlv ci_kids[2];
+	kids(ci_kids, 2, &path[0]);
+	put_header(whole, 0x30, ci_kids[0].hdr + ci_kids[0].len + explicit0.n);
+	put_tlv(whole, &ci_kids[0]);
+	put(whole, explicit0.p, explicit0.n);
+	int failed = sdata.failed || explicit0.failed || body.failed;
+	free(sdata.p);
+	free(explicit0.p);
+	free(body.p);
+	if (failed)
+		whole->failed = 1;
+}
+
+int kura_tst_add_revinfo(unsigned char **out, size_t *olen, const unsigned char *tok, size_t len, const kura_vdata *v,
+			 kura_error *err)
+{
+	*out = NULL;
+	*olen = 0;
+	CMS_ContentInfo *cms = NULL;
+	unsigned char *der = NULL;
+	int dlen;
+	if (der_of(&der, &dlen, &cms, tok, len) != 0) {
+		CMS_ContentInfo_free(cms);
+		return kura_error_set(err, KURA_EVERIFY, "not a CMS token");
+	}
+	int added = add_certs_and_crls(cms, v);
 	if (added) {
 		OPENSSL_free(der);
 		der = NULL;
@@ -244,19 +313,7 @@ int kura_tst_add_revinfo(unsigned char **out, size_t *olen, const unsigned char 
 	CMS_ContentInfo_free(cms);
 	/* OCSP responses as other revocation info, spliced into the DER */
 	struct buf extra = {0};
-	for (int i = 0; dlen > 0 && i < kura_vdata_ocsp_count(v); i++) {
-		OCSP_RESPONSE *r = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, kura_vdata_ocsp(v, i));
-		unsigned char *rd = NULL;
-		int rlen = r ? i2d_OCSP_RESPONSE(r, &rd) : -1;
-		struct present p = {rd, (size_t)rlen, 0};
-		if (rlen > 0 && each_ocsp(der, (size_t)dlen, same_ocsp, &p) == 0 && !p.found) {
-			put_header(&extra, 0xA1, sizeof OID_RI_OCSP + (size_t)rlen);
-			put(&extra, OID_RI_OCSP, sizeof OID_RI_OCSP);
-			put(&extra, rd, (size_t)rlen);
-		}
-		OPENSSL_free(rd);
-		OCSP_RESPONSE_free(r);
-	}
+	missing_ocsp(&extra, der, dlen, v);
 	int rc = 0;
 	struct tlv path[3], sd[8];
 	int n;
@@ -266,46 +323,12 @@ int kura_tst_add_revinfo(unsigned char **out, size_t *olen, const unsigned char 
 	}
 	if (extra.n == 0 && !added)
 		goto out;
-	struct buf body = {0}, whole = {0};
-	if (extra.n == 0) {
+	struct buf whole = {0};
+	if (extra.n == 0)
 		put(&whole, der, (size_t)dlen);
-	} else {
-		/* SignedData: version 5, then every field, the crls field extended (or new) */
-		static const unsigned char v5[] = {0x02, 0x01, 0x05};
-		int crls_done = 0;
-		put(&body, v5, sizeof v5);
-		for (int i = 1; i < n; i++) {
-			if (sd[i].tag == 0xA1) {
-				put_header(&body, 0xA1, sd[i].len + extra.n);
-				put(&body, sd[i].at + sd[i].hdr, sd[i].len);
-				put(&body, extra.p, extra.n);
-				crls_done = 1;
-				continue;
-			}
-			if (i == n - 1 && !crls_done) { /* before signerInfos */
-				put_header(&body, 0xA1, extra.n);
-				put(&body, extra.p, extra.n);
-			}
-			put_tlv(&body, &sd[i]);
-		}
-		struct buf sdata = {0}, explicit0 = {0};
-		put_header(&sdata, 0x30, body.n);
-		put(&sdata, body.p, body.n);
-		put_header(&explicit0, 0xA0, sdata.n);
-		put(&explicit0, sdata.p, sdata.n);
-		struct tlv ci_kids[2];
-		kids(ci_kids, 2, &path[0]);
-		put_header(&whole, 0x30, ci_kids[0].hdr + ci_kids[0].len + explicit0.n);
-		put_tlv(&whole, &ci_kids[0]);
-		put(&whole, explicit0.p, explicit0.n);
-		int failed = sdata.failed || explicit0.failed;
-		free(sdata.p);
-		free(explicit0.p);
-		if (failed)
-			whole.failed = 1;
-	}
-	free(body.p);
-	if (whole.failed || body.failed) {
+	else
+		splice_crls(&whole, path, sd, n, &extra);
+	if (whole.failed) {
 		free(whole.p);
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		goto out;

@@ -116,6 +116,22 @@ struct walk {
 	int trust_unknown;
 	int integrity_unknown; /* a hash kura cannot compute */
 	char first_reason[512];
+	/* where the walk is (walk_chains) */
+	KURA_ER *er;
+	int64_t prev_time;  /* genTime of the ATS before */
+	kura_tst *pending;  /* the token whose trust is checked at the next genTime */
+	json_t *pending_j;  /* its report */
+	const unsigned char *pending_b;
+	size_t pending_len;
+	json_t *prev_cj;    /* the chain before, whose hash must last until the next */
+};
+
+/* One chain being walked: its ATSs share md (the first readable one's). */
+struct chain_walk {
+	KURA_ATS_CHAIN *chain;
+	json_t *cj, *atsj; /* its report and its ATSs' */
+	const EVP_MD *md;
+	int c; /* its place in the sequence, from 0 */
 };
 
 static void fail(struct walk *w, json_t *where, int integrity, const char *fmt, ...)
@@ -337,192 +353,251 @@ static json_t *verdict_report(struct walk *w, json_t *chains)
 	return r;
 }
 
+/* Decodes der: NULL, the reason failed into w, unless it is exactly one
+ * version-1 EvidenceRecord holding at least one chain. */
+static KURA_ER *decode_record(struct walk *w, const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	KURA_ER *er = d2i_KURA_ER(NULL, &p, (long)len);
+	if (!er || p != der + len || ASN1_INTEGER_get(er->version) != 1)
+		w->trust_unknown = 1; /* no token is looked at */
+	if (!er) {
+		fail(w, NULL, 1, "not an RFC 4998 EvidenceRecord (garbage or truncated DER)");
+		return NULL;
+	}
+	if (p != der + len) {
+		fail(w, NULL, 1, "%zu bytes follow the EvidenceRecord", (size_t)(der + len - p));
+	} else if (ASN1_INTEGER_get(er->version) != 1) {
+		fail(w, NULL, 1, "EvidenceRecord version %ld; only version 1 exists", ASN1_INTEGER_get(er->version));
+	} else if (sk_KURA_ATS_CHAIN_num(er->archiveTimeStampSequence) == 0) {
+		w->trust_unknown = 1;
+		fail(w, NULL, 1, "the record holds no archive time-stamp chain");
+	} else {
+		return er;
+	}
+	KURA_ER_free(er);
+	return NULL;
+}
+
+/* Checks the hash algorithm of ATS a (its token tok, its report j): 1 if the
+ * walk goes on with this token, 0 if it is done with it (said into j). The
+ * first ATS of a chain sets the chain's hash. */
+static int ats_hash(struct walk *w, struct chain_walk *ch, int a, const KURA_ATS *ats, const kura_tst *tok,
+		    const unsigned char *tb, size_t tlen, json_t *j)
+{
+	const kura_er_verify_opts *o = w->o;
+	int c = ch->c;
+	char why[256];
+	const EVP_MD *this_md;
+	int known = chain_md(ats, tok, &this_md, why, sizeof why);
+	if (known == -2) { /* the token may still be refuted on its own */
+		kura_error ve;
+		if (!w->trust_unknown && verify_token(o->cache, tok, tb, tlen, o->anchors, kura_tst_gentime(tok), &ve) != 0) {
+			kura_time_put_json(j, "checked_at", kura_tst_gentime(tok));
+			fail(w, j, 0, "chain %d ATS %d: %s", c + 1, a + 1, ve.message);
+			w->integrity_unknown = 1;
+			json_object_set_new(j, "integrity", json_string("indeterminate"));
+		} else {
+			undecided(w, j, "chain %d ATS %d: %s", c + 1, a + 1, why);
+		}
+		return 0;
+	}
+	if (known != 0) {
+		fail(w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1, why);
+		w->trust_unknown = 1;
+		return 0;
+	}
+	if (a == 0 && w->prev_cj) /* the previous chain's hash had to last until this renewal */
+		judge_chain_hash(w, w->prev_cj, c, kura_tst_gentime(tok));
+	if (a == 0)
+		w->prev_cj = ch->cj;
+	if (a == 0 || !ch->md) {
+		ch->md = this_md;
+		json_object_set_new(ch->cj, "hash", json_string(kura_hash_name_by_nid(EVP_MD_get_type(ch->md))));
+		if (!lists_algorithm(w->er, EVP_MD_get_type(ch->md)))
+			fail(w, ch->cj, 1, "digestAlgorithms does not list %s, the algorithm of chain %d",
+			     kura_hash_name_by_nid(EVP_MD_get_type(ch->md)), c + 1);
+	} else if (this_md != ch->md) {
+		fail(w, j, 1, "chain %d ATS %d uses another hash algorithm than its chain", c + 1, a + 1);
+	}
+	return 1;
+}
+
+/* A time-stamp renewal (ATS a > 0) covers the previous token, as stored. */
+static void cover_previous(struct walk *w, const struct chain_walk *ch, int a, const KURA_ATS *ats,
+			   const kura_tst *tok, json_t *j)
+{
+	unsigned char leaves[EVP_MAX_MD_SIZE];
+	const unsigned char *pb;
+	size_t plen;
+	KURA_ATS *prev = sk_KURA_ATS_value(ch->chain, a - 1);
+	json_object_set_new(j, "covers", json_string("previous time-stamp"));
+	if (token_bytes(prev, &pb, &plen) == 0 && EVP_Digest(pb, plen, leaves, NULL, ch->md, NULL) == 1)
+		check_cover(w, j, ats, tok, ch->md, leaves, 1, "the previous time-stamp");
+	else
+		fail(w, j, 1, "chain %d ATS %d: the previous time-stamp it should cover cannot be read", ch->c + 1,
+		     a + 1);
+}
+
+/* A hash-tree renewal (the first ATS of a later chain) covers the data's n
+ * digests and the earlier chains: h' = H(H(d) || H(DER of the earlier chains)). */
+static int cover_renewal(struct walk *w, const struct chain_walk *ch, const KURA_ATS *ats, const kura_tst *tok,
+			 json_t *j, const unsigned char *data, size_t n, kura_error *err)
+{
+	const EVP_MD *md = ch->md;
+	size_t hlen = (size_t)EVP_MD_get_size(md);
+	unsigned char leaves[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
+	KURA_ATS_SEQ *seq = w->er->archiveTimeStampSequence;
+	KURA_ATS_SEQ *earlier = sk_KURA_ATS_CHAIN_new_null();
+	for (int k = 0; k < ch->c; k++)
+		sk_KURA_ATS_CHAIN_push(earlier, sk_KURA_ATS_CHAIN_value(seq, k));
+	unsigned char *enc = NULL, ha[EVP_MAX_MD_SIZE];
+	int elen = i2d_KURA_ATS_SEQ(earlier, &enc);
+	sk_KURA_ATS_CHAIN_free(earlier);
+	if (elen <= 0 || EVP_Digest(enc, (size_t)elen, ha, NULL, md, NULL) != 1) {
+		OPENSSL_free(enc);
+		return kura_error_set(err, KURA_EINTERNAL, "encoding the earlier chains failed");
+	}
+	OPENSSL_free(enc);
+	json_object_set_new(j, "covers", json_string("data and the earlier chains (hash-tree renewal)"));
+	for (size_t i = 0; i < n; i++)
+		kura_hash_pair(leaves + i * hlen, md, data + i * hlen, ha, hlen, 0);
+	const char *rule = NULL;
+	char why[256];
+	if (covers(ats, tok, md, leaves, n, &rule, why, sizeof why) == 0) {
+		json_object_set_new(j, "rule", json_pack("s++", "h' = H(h || ha); ", rule, ""));
+	} else {
+		/* tolerated: the sorted form H(sort(h, ha)) of one known producer */
+		for (size_t i = 0; i < n; i++)
+			kura_hash_pair(leaves + i * hlen, md, data + i * hlen, ha, hlen, 1);
+		if (covers(ats, tok, md, leaves, n, &rule, why, sizeof why) == 0)
+			json_object_set_new(j, "rule", json_pack("s++", "h' = H(sort(h, ha)) (tolerated); ", rule, ""));
+		else
+			fail(w, j, 1, "chain %d: the data and earlier chains: %s", ch->c + 1, why);
+	}
+	return 0;
+}
+
+/* The first ATS of a chain covers the data (the first chain) or the data and
+ * the earlier chains (a hash-tree renewal). */
+static int cover_data(struct walk *w, const struct chain_walk *ch, const KURA_ATS *ats, const kura_tst *tok,
+		      json_t *j, kura_error *err)
+{
+	const kura_er_verify_opts *o = w->o;
+	size_t hlen = (size_t)EVP_MD_get_size(ch->md), n = 0;
+	unsigned char data[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
+	int rc = o->digest(o->digest_ud, ch->md, data, &n, err);
+	if (rc != 0)
+		return rc;
+	if (ch->c > 0)
+		return cover_renewal(w, ch, ats, tok, j, data, n, err);
+	unsigned char leaves[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
+	json_object_set_new(j, "covers", json_string("data"));
+	memcpy(leaves, data, n * hlen);
+	check_cover(w, j, ats, tok, ch->md, leaves, n, "the data object");
+	return 0;
+}
+
+/* ATS a of the chain: its token read, its hash checked, what it covers
+ * checked; the token before it is judged at this one's time, and this one
+ * waits for the next. */
+static int walk_ats(struct walk *w, struct chain_walk *ch, int a, kura_error *err)
+{
+	const kura_er_verify_opts *o = w->o;
+	int c = ch->c;
+	KURA_ATS *ats = sk_KURA_ATS_value(ch->chain, a);
+	const unsigned char *tb;
+	size_t tlen;
+	kura_tst *tok = NULL;
+	kura_error te;
+	if (token_bytes(ats, &tb, &tlen) != 0 || token_get(&tok, o->cache, tb, tlen, &te) != 0) {
+		json_t *j = json_object();
+		json_array_append_new(ch->atsj, j);
+		fail(w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1,
+		     token_bytes(ats, &tb, &tlen) != 0 ? "the time-stamp is not a ContentInfo" : te.message);
+		w->trust_unknown = 1; /* a token that cannot be read cannot be trusted either */
+		return 0;
+	}
+	json_t *j = describe_token(tok);
+	json_array_append_new(ch->atsj, j);
+	if (ats->attributes)
+		json_object_set_new(j, "attributes", json_true());
+	if (!ats_hash(w, ch, a, ats, tok, tb, tlen, j)) {
+		token_put(o->cache, tok);
+		return 0;
+	}
+	if (kura_tst_gentime(tok) < w->prev_time)
+		fail(w, j, 1, "chain %d ATS %d is older than the time-stamp before it", c + 1, a + 1);
+	w->prev_time = kura_tst_gentime(tok);
+	if (a > 0) {
+		cover_previous(w, ch, a, ats, tok, j);
+	} else {
+		int rc = cover_data(w, ch, ats, tok, j, err);
+		if (rc != 0) {
+			token_put(o->cache, tok);
+			return rc;
+		}
+	}
+	/* the previous token must have been valid when this one covered it */
+	if (w->pending) {
+		judge_token(w, w->pending, w->pending_j, w->pending_b, w->pending_len, kura_tst_gentime(tok));
+		token_put(o->cache, w->pending);
+	}
+	w->pending = tok;
+	w->pending_j = j;
+	w->pending_b = tb;
+	w->pending_len = tlen;
+	if (!json_object_get(j, "integrity"))
+		json_object_set_new(j, "integrity", json_string("valid"));
+	return 0;
+}
+
+/* Walks every ATS of every chain of w->er into chains; remembers each token to
+ * check its trust at the next covering time (the last one: now). */
+static int walk_chains(struct walk *w, json_t *chains, kura_error *err)
+{
+	KURA_ATS_SEQ *seq = w->er->archiveTimeStampSequence;
+	int nchains = sk_KURA_ATS_CHAIN_num(seq);
+	int rc = 0;
+	w->prev_time = INT64_MIN;
+	for (int c = 0; c < nchains && rc == 0; c++) {
+		struct chain_walk ch = {.chain = sk_KURA_ATS_CHAIN_value(seq, c), .c = c};
+		ch.cj = json_object();
+		ch.atsj = json_array();
+		json_array_append_new(chains, ch.cj);
+		json_object_set_new(ch.cj, "ats", ch.atsj);
+		if (sk_KURA_ATS_num(ch.chain) == 0) {
+			fail(w, ch.cj, 1, "chain %d is empty", c + 1);
+			continue;
+		}
+		for (int a = 0; a < sk_KURA_ATS_num(ch.chain) && rc == 0; a++)
+			rc = walk_ats(w, &ch, a, err);
+	}
+	if (w->pending) {
+		judge_token(w, w->pending, w->pending_j, w->pending_b, w->pending_len, w->o->at_ms);
+		token_put(w->o->cache, w->pending);
+	}
+	if (w->prev_cj)
+		judge_chain_hash(w, w->prev_cj, nchains, w->o->at_ms);
+	return rc;
+}
+
 int kura_er_verify(json_t **report, const unsigned char *der, size_t len, const kura_er_verify_opts *o,
 		   kura_error *err)
 {
 	struct walk w = {.o = o};
 	int has_crypto = 0, has_enc = 0;
-	const unsigned char *p = der;
-	KURA_ER *er = d2i_KURA_ER(NULL, &p, (long)len);
 	json_t *chains = json_array();
 	int rc = 0;
-	if (!er || p != der + len || ASN1_INTEGER_get(er->version) != 1)
-		w.trust_unknown = 1; /* no token is looked at */
-	if (!er) {
-		fail(&w, NULL, 1, "not an RFC 4998 EvidenceRecord (garbage or truncated DER)");
-		goto done;
+	w.er = decode_record(&w, der, len);
+	if (w.er) {
+		if (!o->anchors || sk_X509_num(o->anchors) == 0)
+			w.trust_unknown = 1;
+		has_crypto = w.er->cryptoInfos != NULL;
+		has_enc = w.er->encryptionInfo != NULL;
+		rc = walk_chains(&w, chains, err);
+		KURA_ER_free(w.er);
 	}
-	if (p != der + len) {
-		fail(&w, NULL, 1, "%zu bytes follow the EvidenceRecord", (size_t)(der + len - p));
-		goto done;
-	}
-	if (ASN1_INTEGER_get(er->version) != 1) {
-		fail(&w, NULL, 1, "EvidenceRecord version %ld; only version 1 exists", ASN1_INTEGER_get(er->version));
-		goto done;
-	}
-	KURA_ATS_SEQ *seq = er->archiveTimeStampSequence;
-	int nchains = sk_KURA_ATS_CHAIN_num(seq);
-	if (nchains == 0) {
-		w.trust_unknown = 1;
-		fail(&w, NULL, 1, "the record holds no archive time-stamp chain");
-		goto done;
-	}
-	if (!o->anchors || sk_X509_num(o->anchors) == 0)
-		w.trust_unknown = 1;
-	has_crypto = er->cryptoInfos != NULL;
-	has_enc = er->encryptionInfo != NULL;
-
-	/* walk every ATS; remember tokens to check trust at the next covering time */
-	int64_t prev_time = INT64_MIN;
-	kura_tst *pending = NULL; /* the token whose trust is checked at the next genTime */
-	json_t *pending_j = NULL, *prev_cj = NULL;
-	const unsigned char *pending_b = NULL;
-	size_t pending_len = 0;
-	for (int c = 0; c < nchains && rc == 0; c++) {
-		KURA_ATS_CHAIN *chain = sk_KURA_ATS_CHAIN_value(seq, c);
-		json_t *cj = json_object(), *atsj = json_array();
-		json_array_append_new(chains, cj);
-		json_object_set_new(cj, "ats", atsj);
-		if (sk_KURA_ATS_num(chain) == 0) {
-			fail(&w, cj, 1, "chain %d is empty", c + 1);
-			continue;
-		}
-		const EVP_MD *md = NULL;
-		for (int a = 0; a < sk_KURA_ATS_num(chain) && rc == 0; a++) {
-			KURA_ATS *ats = sk_KURA_ATS_value(chain, a);
-			const unsigned char *tb;
-			size_t tlen;
-			kura_tst *tok = NULL;
-			kura_error te;
-			if (token_bytes(ats, &tb, &tlen) != 0 || token_get(&tok, o->cache, tb, tlen, &te) != 0) {
-				json_t *j = json_object();
-				json_array_append_new(atsj, j);
-				fail(&w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1,
-				     token_bytes(ats, &tb, &tlen) != 0 ? "the time-stamp is not a ContentInfo" : te.message);
-				w.trust_unknown = 1; /* a token that cannot be read cannot be trusted either */
-				continue;
-			}
-			json_t *j = describe_token(tok);
-			json_array_append_new(atsj, j);
-			if (ats->attributes)
-				json_object_set_new(j, "attributes", json_true());
-			char why[256];
-			const EVP_MD *this_md;
-			int known = chain_md(ats, tok, &this_md, why, sizeof why);
-			if (known == -2) { /* the token may still be refuted on its own */
-				kura_error ve;
-				if (!w.trust_unknown && verify_token(o->cache, tok, tb, tlen, o->anchors, kura_tst_gentime(tok), &ve) != 0) {
-					kura_time_put_json(j, "checked_at", kura_tst_gentime(tok));
-					fail(&w, j, 0, "chain %d ATS %d: %s", c + 1, a + 1, ve.message);
-					w.integrity_unknown = 1;
-					json_object_set_new(j, "integrity", json_string("indeterminate"));
-				} else {
-					undecided(&w, j, "chain %d ATS %d: %s", c + 1, a + 1, why);
-				}
-				token_put(o->cache, tok);
-				continue;
-			}
-			if (known != 0) {
-				fail(&w, j, 1, "chain %d ATS %d: %s", c + 1, a + 1, why);
-				w.trust_unknown = 1;
-				token_put(o->cache, tok);
-				continue;
-			}
-			if (a == 0 && prev_cj) /* the previous chain's hash had to last until this renewal */
-				judge_chain_hash(&w, prev_cj, c, kura_tst_gentime(tok));
-			if (a == 0)
-				prev_cj = cj;
-			if (a == 0 || !md) {
-				md = this_md;
-				json_object_set_new(cj, "hash", json_string(kura_hash_name_by_nid(EVP_MD_get_type(md))));
-				if (!lists_algorithm(er, EVP_MD_get_type(md)))
-					fail(&w, cj, 1, "digestAlgorithms does not list %s, the algorithm of chain %d",
-					     kura_hash_name_by_nid(EVP_MD_get_type(md)), c + 1);
-			} else if (this_md != md) {
-				fail(&w, j, 1, "chain %d ATS %d uses another hash algorithm than its chain", c + 1, a + 1);
-			}
-			if (kura_tst_gentime(tok) < prev_time)
-				fail(&w, j, 1, "chain %d ATS %d is older than the time-stamp before it", c + 1, a + 1);
-			prev_time = kura_tst_gentime(tok);
-
-			size_t hlen = (size_t)EVP_MD_get_size(md);
-			unsigned char leaves[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
-			size_t n = 0;
-			if (a > 0) {
-				/* a time-stamp renewal covers the previous token, as stored */
-				const unsigned char *pb;
-				size_t plen;
-				KURA_ATS *prev = sk_KURA_ATS_value(chain, a - 1);
-				json_object_set_new(j, "covers", json_string("previous time-stamp"));
-				if (token_bytes(prev, &pb, &plen) == 0 && EVP_Digest(pb, plen, leaves, NULL, md, NULL) == 1)
-					check_cover(&w, j, ats, tok, md, leaves, 1, "the previous time-stamp");
-				else
-					fail(&w, j, 1, "chain %d ATS %d: the previous time-stamp it should cover cannot be read", c + 1,
-					     a + 1);
-			} else {
-				unsigned char data[KURA_ER_MAX_MEMBERS * EVP_MAX_MD_SIZE];
-				if ((rc = o->digest(o->digest_ud, md, data, &n, err)) != 0) {
-					token_put(o->cache, tok);
-					break;
-				}
-				if (c == 0) {
-					json_object_set_new(j, "covers", json_string("data"));
-					memcpy(leaves, data, n * hlen);
-					check_cover(&w, j, ats, tok, md, leaves, n, "the data object");
-				} else {
-					/* hash-tree renewal: h' = H(H(d) || H(DER of the earlier chains)) */
-					KURA_ATS_SEQ *earlier = sk_KURA_ATS_CHAIN_new_null();
-					for (int k = 0; k < c; k++)
-						sk_KURA_ATS_CHAIN_push(earlier, sk_KURA_ATS_CHAIN_value(seq, k));
-					unsigned char *enc = NULL, ha[EVP_MAX_MD_SIZE];
-					int elen = i2d_KURA_ATS_SEQ(earlier, &enc);
-					sk_KURA_ATS_CHAIN_free(earlier);
-					if (elen <= 0 || EVP_Digest(enc, (size_t)elen, ha, NULL, md, NULL) != 1) {
-						OPENSSL_free(enc);
-						rc = kura_error_set(err, KURA_EINTERNAL, "encoding the earlier chains failed");
-						token_put(o->cache, tok);
-						break;
-					}
-					OPENSSL_free(enc);
-					json_object_set_new(j, "covers", json_string("data and the earlier chains (hash-tree renewal)"));
-					for (size_t i = 0; i < n; i++)
-						kura_hash_pair(leaves + i * hlen, md, data + i * hlen, ha, hlen, 0);
-					const char *rule = NULL;
-					char why[256];
-					if (covers(ats, tok, md, leaves, n, &rule, why, sizeof why) == 0) {
-						json_object_set_new(j, "rule", json_pack("s++", "h' = H(h || ha); ", rule, ""));
-					} else {
-						/* tolerated: the sorted form H(sort(h, ha)) of one known producer */
-						for (size_t i = 0; i < n; i++)
-							kura_hash_pair(leaves + i * hlen, md, data + i * hlen, ha, hlen, 1);
-						if (covers(ats, tok, md, leaves, n, &rule, why, sizeof why) == 0)
-							json_object_set_new(j, "rule", json_pack("s++", "h' = H(sort(h, ha)) (tolerated); ", rule, ""));
-						else
-							fail(&w, j, 1, "chain %d: the data and earlier chains: %s", c + 1, why);
-					}
-				}
-			}
-			/* the previous token must have been valid when this one covered it */
-			if (pending) {
-				judge_token(&w, pending, pending_j, pending_b, pending_len, kura_tst_gentime(tok));
-				token_put(o->cache, pending);
-			}
-			pending = tok;
-			pending_j = j;
-			pending_b = tb;
-			pending_len = tlen;
-			if (!json_object_get(j, "integrity"))
-				json_object_set_new(j, "integrity", json_string("valid"));
-		}
-	}
-	if (pending) {
-		judge_token(&w, pending, pending_j, pending_b, pending_len, o->at_ms);
-		token_put(o->cache, pending);
-	}
-	if (prev_cj)
-		judge_chain_hash(&w, prev_cj, nchains, o->at_ms);
-done:
-	KURA_ER_free(er);
 	if (rc != 0) {
 		json_decref(chains);
 		return rc;

@@ -5,6 +5,7 @@
 
 #include <rocksdb/c.h>
 
+#include "common/endian.h"
 #include "common/id.h"
 #include "index/index.h"
 
@@ -19,7 +20,7 @@
 struct range_window {
 	int valid, to_end;         /* to_end: no range after the last one held */
 	uint64_t writes;           /* ix->writes when read */
-	char from[KURA_ID_CHARS];  /* they start at the first range whose last ID is >= from */
+	char from[KURA_ID_LEN];  /* they start at the first range whose last ID is >= from */
 	size_t n;
 	kura_index_range r[WINDOW];
 };
@@ -43,11 +44,6 @@ struct kura_index {
 struct kura_index_batch {
 	rocksdb_writebatch_t *wb;
 };
-
-static void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static void put_u64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static uint32_t get_u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t get_u64(const unsigned char *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
 
 static int db_error(kura_error *err, char *msg, const char *what)
 {
@@ -168,10 +164,10 @@ static int decode_blob(kura_index_blob *out, const char *v, size_t n)
 	const unsigned char *p = (const unsigned char *)v;
 	if (n != 28)
 		return -1;
-	out->segno = get_u32(p);
-	out->offset = get_u64(p + 4);
-	out->size = get_u64(p + 12);
-	out->stored = get_u64(p + 20);
+	out->segno = kura_le32_get(p);
+	out->offset = kura_le64_get(p + 4);
+	out->size = kura_le64_get(p + 12);
+	out->stored = kura_le64_get(p + 20);
 	return 0;
 }
 
@@ -180,8 +176,8 @@ static int decode_object(kura_index_object *out, const char *v, size_t n)
 	const unsigned char *p = (const unsigned char *)v;
 	if (n < 12 || !(out->json = malloc(n - 12 + 1)))
 		return -1;
-	out->segno = get_u32(p);
-	out->offset = get_u64(p + 4);
+	out->segno = kura_le32_get(p);
+	out->offset = kura_le64_get(p + 4);
 	memcpy(out->json, v + 12, n - 12);
 	out->json[n - 12] = '\0';
 	out->json_len = n - 12;
@@ -206,10 +202,10 @@ int kura_index_get_blob(kura_index *ix, const unsigned char sha256[32], kura_ind
 
 int kura_index_get_object(kura_index *ix, const char *id, kura_index_object *out, kura_error *err)
 {
-	char key[1 + KURA_ID_CHARS], *val;
+	char key[1 + KURA_ID_LEN], *val;
 	size_t vlen;
 	key[0] = 'o';
-	memcpy(key + 1, id, KURA_ID_CHARS);
+	memcpy(key + 1, id, KURA_ID_LEN);
 	int rc = get(ix, key, sizeof key, &val, &vlen, err);
 	if (rc != 0)
 		return rc;
@@ -230,8 +226,8 @@ int kura_index_get_state(kura_index *ix, uint32_t *segno, uint64_t *end, kura_er
 	if (!val)
 		return kura_error_set(err, KURA_ENOTFOUND, "the index has no writer state");
 	if (vlen == 12) {
-		*segno = get_u32((unsigned char *)val);
-		*end = get_u64((unsigned char *)val + 4);
+		*segno = kura_le32_get((unsigned char *)val);
+		*end = kura_le64_get((unsigned char *)val + 4);
 	} else {
 		rc = kura_error_set(err, KURA_EIO, "writer state in the index is damaged; run kura reindex");
 	}
@@ -269,22 +265,22 @@ void kura_index_batch_put_blob(kura_index_batch *b, const unsigned char sha256[3
 	unsigned char v[28];
 	key[0] = 'b';
 	memcpy(key + 1, sha256, 32);
-	put_u32(v, blob->segno);
-	put_u64(v + 4, blob->offset);
-	put_u64(v + 12, blob->size);
-	put_u64(v + 20, blob->stored);
+	kura_le32_put(v, blob->segno);
+	kura_le64_put(v + 4, blob->offset);
+	kura_le64_put(v + 12, blob->size);
+	kura_le64_put(v + 20, blob->stored);
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
 void kura_index_batch_put_object(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset,
 				 const char *json, size_t json_len)
 {
-	char key[1 + KURA_ID_CHARS];
+	char key[1 + KURA_ID_LEN];
 	key[0] = 'o';
-	memcpy(key + 1, id, KURA_ID_CHARS);
+	memcpy(key + 1, id, KURA_ID_LEN);
 	unsigned char loc[12];
-	put_u32(loc, segno);
-	put_u64(loc + 4, offset);
+	kura_le32_put(loc, segno);
+	kura_le64_put(loc + 4, offset);
 	/* a value in two parts, so the JSON is not copied once more */
 	const char *parts[2] = {(const char *)loc, json};
 	size_t sizes[2] = {sizeof loc, json_len};
@@ -296,8 +292,8 @@ void kura_index_batch_put_object(kura_index_batch *b, const char *id, uint32_t s
 void kura_index_batch_put_state(kura_index_batch *b, uint32_t segno, uint64_t end)
 {
 	unsigned char v[12];
-	put_u32(v, segno);
-	put_u64(v + 4, end);
+	kura_le32_put(v, segno);
+	kura_le64_put(v + 4, end);
 	rocksdb_writebatch_put(b->wb, "w", 1, (const char *)v, sizeof v);
 }
 
@@ -378,12 +374,12 @@ struct object_walk {
 static int object_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
 {
 	struct object_walk *w = ud;
-	char id[KURA_ID_CHARS + 1];
+	char id[KURA_ID_LEN + 1];
 	kura_index_object o = {0};
-	if (klen != KURA_ID_CHARS || decode_object(&o, v, vlen) != 0)
+	if (klen != KURA_ID_LEN || decode_object(&o, v, vlen) != 0)
 		return kura_error_set(err, KURA_EIO, "an object entry in the index is damaged; run kura reindex");
-	memcpy(id, k, KURA_ID_CHARS);
-	id[KURA_ID_CHARS] = '\0';
+	memcpy(id, k, KURA_ID_LEN);
+	id[KURA_ID_LEN] = '\0';
 	int rc = w->fn(w->ud, id, &o, err);
 	kura_index_object_clear(&o);
 	return rc;
@@ -418,19 +414,19 @@ int kura_index_each_blob(kura_index *ix, kura_index_blob_fn fn, void *ud, kura_e
 static void id_key(char *key, char prefix, const char *id)
 {
 	key[0] = prefix;
-	memcpy(key + 1, id, KURA_ID_CHARS);
+	memcpy(key + 1, id, KURA_ID_LEN);
 }
 
 void kura_index_batch_put_pending(kura_index_batch *b, const char *id, const void *value, size_t len)
 {
-	char key[1 + KURA_ID_CHARS];
+	char key[1 + KURA_ID_LEN];
 	id_key(key, 'p', id);
 	rocksdb_writebatch_put(b->wb, key, sizeof key, value, len);
 }
 
 void kura_index_batch_del_pending(kura_index_batch *b, const char *id)
 {
-	char key[1 + KURA_ID_CHARS];
+	char key[1 + KURA_ID_LEN];
 	id_key(key, 'p', id);
 	rocksdb_writebatch_delete(b->wb, key, sizeof key);
 }
@@ -443,11 +439,11 @@ struct pending_walk {
 static int pending_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
 {
 	struct pending_walk *w = ud;
-	char id[KURA_ID_CHARS + 1];
-	if (klen != KURA_ID_CHARS)
+	char id[KURA_ID_LEN + 1];
+	if (klen != KURA_ID_LEN)
 		return kura_error_set(err, KURA_EIO, "a pending entry in the index is damaged; run kura reindex");
-	memcpy(id, k, KURA_ID_CHARS);
-	id[KURA_ID_CHARS] = '\0';
+	memcpy(id, k, KURA_ID_LEN);
+	id[KURA_ID_LEN] = '\0';
 	return w->fn(w->ud, id, (const unsigned char *)v, vlen, err);
 }
 
@@ -459,40 +455,40 @@ int kura_index_each_pending(kura_index *ix, kura_index_pending_fn fn, void *ud, 
 
 void kura_index_batch_put_record(kura_index_batch *b, const char *record, uint32_t segno, uint64_t offset)
 {
-	char key[1 + KURA_ID_CHARS];
+	char key[1 + KURA_ID_LEN];
 	unsigned char v[12];
 	id_key(key, 'E', record);
-	put_u32(v, segno);
-	put_u64(v + 4, offset);
+	kura_le32_put(v, segno);
+	kura_le64_put(v + 4, offset);
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
 void kura_index_batch_put_audit(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset)
 {
-	char key[1 + KURA_ID_CHARS];
+	char key[1 + KURA_ID_LEN];
 	unsigned char v[12];
 	id_key(key, 'a', id);
-	put_u32(v, segno);
-	put_u64(v + 4, offset);
+	kura_le32_put(v, segno);
+	kura_le64_put(v + 4, offset);
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
 void kura_index_batch_put_link(kura_index_batch *b, const char *subject, const kura_index_link *l)
 {
-	char key[1 + 2 * KURA_ID_CHARS];
+	char key[1 + 2 * KURA_ID_LEN];
 	unsigned char v[17];
 	id_key(key, 'e', subject);
-	memcpy(key + 1 + KURA_ID_CHARS, l->record, KURA_ID_CHARS);
-	put_u32(v, l->segno);
-	put_u64(v + 4, l->offset);
-	put_u32(v + 12, l->position);
+	memcpy(key + 1 + KURA_ID_LEN, l->record, KURA_ID_LEN);
+	kura_le32_put(v, l->segno);
+	kura_le64_put(v + 4, l->offset);
+	kura_le32_put(v + 12, l->position);
 	v[16] = (unsigned char)l->kind;
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
 int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, uint64_t *offset, kura_error *err)
 {
-	char key[1 + KURA_ID_CHARS], *val;
+	char key[1 + KURA_ID_LEN], *val;
 	size_t vlen;
 	id_key(key, 'E', record);
 	int rc = get(ix, key, sizeof key, &val, &vlen, err);
@@ -501,8 +497,8 @@ int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, u
 	if (!val)
 		return kura_error_set(err, KURA_ENOTFOUND, "no evidence record %s in this store", record);
 	if (vlen == 12) {
-		*segno = get_u32((unsigned char *)val);
-		*offset = get_u64((unsigned char *)val + 4);
+		*segno = kura_le32_get((unsigned char *)val);
+		*offset = kura_le64_get((unsigned char *)val + 4);
 	} else {
 		rc = kura_error_set(err, KURA_EIO, "index entry of evidence record %s is damaged; run kura reindex", record);
 	}
@@ -519,12 +515,12 @@ struct place_walk {
 static int place_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
 {
 	struct place_walk *w = ud;
-	char id[KURA_ID_CHARS + 1];
-	if (klen != KURA_ID_CHARS || vlen != 12)
+	char id[KURA_ID_LEN + 1];
+	if (klen != KURA_ID_LEN || vlen != 12)
 		return kura_error_set(err, KURA_EIO, "an index entry of a record is damaged; run kura reindex");
-	memcpy(id, k, KURA_ID_CHARS);
-	id[KURA_ID_CHARS] = '\0';
-	return w->fn(w->ud, w->kind, id, get_u32((const unsigned char *)v), get_u64((const unsigned char *)v + 4), err);
+	memcpy(id, k, KURA_ID_LEN);
+	id[KURA_ID_LEN] = '\0';
+	return w->fn(w->ud, w->kind, id, kura_le32_get((const unsigned char *)v), kura_le64_get((const unsigned char *)v + 4), err);
 }
 
 int kura_index_each_place(kura_index *ix, kura_index_place_fn fn, void *ud, kura_error *err)
@@ -544,13 +540,13 @@ static int link_step(void *ud, const char *k, size_t klen, const char *v, size_t
 {
 	struct link_walk *w = ud;
 	kura_index_link l;
-	if (klen != KURA_ID_CHARS || vlen != 17)
+	if (klen != KURA_ID_LEN || vlen != 17)
 		return kura_error_set(err, KURA_EIO, "an evidence link in the index is damaged; run kura reindex");
-	memcpy(l.record, k, KURA_ID_CHARS);
-	l.record[KURA_ID_CHARS] = '\0';
-	l.segno = get_u32((const unsigned char *)v);
-	l.offset = get_u64((const unsigned char *)v + 4);
-	l.position = get_u32((const unsigned char *)v + 12);
+	memcpy(l.record, k, KURA_ID_LEN);
+	l.record[KURA_ID_LEN] = '\0';
+	l.segno = kura_le32_get((const unsigned char *)v);
+	l.offset = kura_le64_get((const unsigned char *)v + 4);
+	l.position = kura_le32_get((const unsigned char *)v + 12);
 	l.kind = v[16];
 	return w->fn(w->ud, &l, err);
 }
@@ -563,17 +559,17 @@ struct any_link_walk {
 static int any_link_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
 {
 	struct any_link_walk *w = ud;
-	char subject[KURA_ID_CHARS + 1];
+	char subject[KURA_ID_LEN + 1];
 	kura_index_link l;
-	if (klen != 2 * KURA_ID_CHARS || vlen != 17)
+	if (klen != 2 * KURA_ID_LEN || vlen != 17)
 		return kura_error_set(err, KURA_EIO, "an evidence link in the index is damaged; run kura reindex");
-	memcpy(subject, k, KURA_ID_CHARS);
-	subject[KURA_ID_CHARS] = '\0';
-	memcpy(l.record, k + KURA_ID_CHARS, KURA_ID_CHARS);
-	l.record[KURA_ID_CHARS] = '\0';
-	l.segno = get_u32((const unsigned char *)v);
-	l.offset = get_u64((const unsigned char *)v + 4);
-	l.position = get_u32((const unsigned char *)v + 12);
+	memcpy(subject, k, KURA_ID_LEN);
+	subject[KURA_ID_LEN] = '\0';
+	memcpy(l.record, k + KURA_ID_LEN, KURA_ID_LEN);
+	l.record[KURA_ID_LEN] = '\0';
+	l.segno = kura_le32_get((const unsigned char *)v);
+	l.offset = kura_le64_get((const unsigned char *)v + 4);
+	l.position = kura_le32_get((const unsigned char *)v + 12);
 	l.kind = v[16];
 	return w->fn(w->ud, subject, &l, err);
 }
@@ -586,7 +582,7 @@ int kura_index_each_link_all(kura_index *ix, kura_index_any_link_fn fn, void *ud
 
 int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn fn, void *ud, kura_error *err)
 {
-	char prefix[1 + KURA_ID_CHARS];
+	char prefix[1 + KURA_ID_LEN];
 	struct link_walk w = {fn, ud};
 	id_key(prefix, 'e', subject);
 	return each_prefix(ix, prefix, sizeof prefix, link_step, &w, err);
@@ -594,45 +590,45 @@ int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn
 
 /* ---------------------------------------------------------------- ranges */
 
-#define RANGE_VALUE (4 + 8 + KURA_ID_CHARS + 4 + 1)
+#define RANGE_VALUE (4 + 8 + KURA_ID_LEN + 4 + 1)
 
 void kura_index_batch_put_range(kura_index_batch *b, const kura_index_range *r)
 {
-	char key[1 + 2 * KURA_ID_CHARS];
+	char key[1 + 2 * KURA_ID_LEN];
 	unsigned char v[RANGE_VALUE];
 	id_key(key, 'r', r->last);
-	memcpy(key + 1 + KURA_ID_CHARS, r->record, KURA_ID_CHARS);
-	put_u32(v, r->segno);
-	put_u64(v + 4, r->offset);
-	memcpy(v + 12, r->first, KURA_ID_CHARS);
-	put_u32(v + 12 + KURA_ID_CHARS, r->n);
+	memcpy(key + 1 + KURA_ID_LEN, r->record, KURA_ID_LEN);
+	kura_le32_put(v, r->segno);
+	kura_le64_put(v + 4, r->offset);
+	memcpy(v + 12, r->first, KURA_ID_LEN);
+	kura_le32_put(v + 12 + KURA_ID_LEN, r->n);
 	v[RANGE_VALUE - 1] = (unsigned char)r->kind;
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
 void kura_index_batch_del_pending_range(kura_index_batch *b, const char *first, const char *last)
 {
-	char from[1 + KURA_ID_CHARS], to[2 + KURA_ID_CHARS];
+	char from[1 + KURA_ID_LEN], to[2 + KURA_ID_LEN];
 	id_key(from, 'p', first);
 	id_key(to, 'p', last);
-	to[1 + KURA_ID_CHARS] = '\0'; /* the first key after 'p' + last: the end is excluded */
+	to[1 + KURA_ID_LEN] = '\0'; /* the first key after 'p' + last: the end is excluded */
 	rocksdb_writebatch_delete_range(b->wb, from, sizeof from, to, sizeof to);
 }
 
 static int decode_range(kura_index_range *r, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
 {
-	if (klen != 2 * KURA_ID_CHARS || vlen != RANGE_VALUE)
+	if (klen != 2 * KURA_ID_LEN || vlen != RANGE_VALUE)
 		return kura_error_set(err, KURA_EIO, "a seal range in the index is damaged; run kura reindex");
 	const unsigned char *u = (const unsigned char *)v;
-	memcpy(r->last, k, KURA_ID_CHARS);
-	r->last[KURA_ID_CHARS] = '\0';
-	memcpy(r->record, k + KURA_ID_CHARS, KURA_ID_CHARS);
-	r->record[KURA_ID_CHARS] = '\0';
-	r->segno = get_u32(u);
-	r->offset = get_u64(u + 4);
-	memcpy(r->first, v + 12, KURA_ID_CHARS);
-	r->first[KURA_ID_CHARS] = '\0';
-	r->n = get_u32(u + 12 + KURA_ID_CHARS);
+	memcpy(r->last, k, KURA_ID_LEN);
+	r->last[KURA_ID_LEN] = '\0';
+	memcpy(r->record, k + KURA_ID_LEN, KURA_ID_LEN);
+	r->record[KURA_ID_LEN] = '\0';
+	r->segno = kura_le32_get(u);
+	r->offset = kura_le64_get(u + 4);
+	memcpy(r->first, v + 12, KURA_ID_LEN);
+	r->first[KURA_ID_LEN] = '\0';
+	r->n = kura_le32_get(u + 12 + KURA_ID_LEN);
 	r->kind = v[RANGE_VALUE - 1];
 	return 0;
 }
@@ -641,7 +637,7 @@ static int decode_range(kura_index_range *r, const char *k, size_t klen, const c
 static int window_fill(kura_index *ix, const char *id, kura_error *err)
 {
 	struct range_window *w = &ix->window;
-	char key[1 + KURA_ID_CHARS];
+	char key[1 + KURA_ID_LEN];
 	id_key(key, 'r', id);
 	w->n = 0;
 	w->valid = 0;
@@ -662,7 +658,7 @@ static int window_fill(kura_index *ix, const char *id, kura_error *err)
 	if (msg)
 		return db_error(err, msg, "scan");
 	if (rc == 0) {
-		memcpy(w->from, id, KURA_ID_CHARS);
+		memcpy(w->from, id, KURA_ID_LEN);
 		w->to_end = w->n < WINDOW;
 		w->writes = ix->writes;
 		w->valid = 1;
@@ -673,20 +669,20 @@ static int window_fill(kura_index *ix, const char *id, kura_error *err)
 int kura_index_find_range(kura_index_range *out, kura_index *ix, const char *id, kura_error *err)
 {
 	struct range_window *w = &ix->window;
-	int inside = w->valid && w->writes == ix->writes && memcmp(id, w->from, KURA_ID_CHARS) >= 0 &&
-		     (w->to_end || (w->n > 0 && memcmp(id, w->r[w->n - 1].last, KURA_ID_CHARS) <= 0));
+	int inside = w->valid && w->writes == ix->writes && memcmp(id, w->from, KURA_ID_LEN) >= 0 &&
+		     (w->to_end || (w->n > 0 && memcmp(id, w->r[w->n - 1].last, KURA_ID_LEN) <= 0));
 	int rc = inside ? 0 : window_fill(ix, id, err);
 	if (rc != 0)
 		return rc;
 	size_t lo = 0, hi = w->n; /* the first range whose last ID is >= id */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (memcmp(w->r[mid].last, id, KURA_ID_CHARS) < 0)
+		if (memcmp(w->r[mid].last, id, KURA_ID_LEN) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == w->n || memcmp(w->r[lo].first, id, KURA_ID_CHARS) > 0)
+	if (lo == w->n || memcmp(w->r[lo].first, id, KURA_ID_LEN) > 0)
 		return 1;
 	*out = w->r[lo];
 	return 0;
@@ -717,7 +713,7 @@ void kura_index_batch_put_sealed_size(kura_index_batch *b, uint32_t segno, uint6
 	key[0] = 'z';
 	for (int i = 0; i < 4; i++) /* big-endian, so keys sort by segment number */
 		key[1 + i] = (unsigned char)(segno >> (8 * (3 - i)));
-	put_u64(v, size);
+	kura_le64_put(v, size);
 	rocksdb_writebatch_put(b->wb, (const char *)key, sizeof key, (const char *)v, sizeof v);
 }
 
@@ -733,7 +729,7 @@ static int size_step(void *ud, const char *k, size_t klen, const char *v, size_t
 	if (klen != 4 || vlen != 8)
 		return kura_error_set(err, KURA_EIO, "a segment size entry in the index is damaged; run kura reindex");
 	uint32_t segno = (uint32_t)kk[0] << 24 | (uint32_t)kk[1] << 16 | (uint32_t)kk[2] << 8 | kk[3];
-	return w->fn(w->ud, segno, get_u64((const unsigned char *)v), err);
+	return w->fn(w->ud, segno, kura_le64_get((const unsigned char *)v), err);
 }
 
 int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud, kura_error *err)
@@ -742,7 +738,7 @@ int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud,
 	return each_prefix(ix, "z", 1, size_step, &w, err);
 }
 
-int kura_index_last_id(kura_index *ix, char out[27], kura_error *err)
+int kura_index_last_id(kura_index *ix, char out[KURA_ID_LEN + 1], kura_error *err)
 {
 	static const char prefixes[] = {'o', 'E', 'a'};
 	out[0] = '\0';
@@ -752,9 +748,9 @@ int kura_index_last_id(kura_index *ix, char out[27], kura_error *err)
 		rocksdb_iter_seek_for_prev(it, end, 2);
 		size_t klen;
 		const char *k = rocksdb_iter_valid(it) ? rocksdb_iter_key(it, &klen) : NULL;
-		if (k && klen == 1 + KURA_ID_CHARS && k[0] == prefixes[i] && memcmp(k + 1, out, KURA_ID_CHARS) > 0) {
-			memcpy(out, k + 1, KURA_ID_CHARS);
-			out[KURA_ID_CHARS] = '\0';
+		if (k && klen == 1 + KURA_ID_LEN && k[0] == prefixes[i] && memcmp(k + 1, out, KURA_ID_LEN) > 0) {
+			memcpy(out, k + 1, KURA_ID_LEN);
+			out[KURA_ID_LEN] = '\0';
 		}
 	}
 	char *msg = NULL;

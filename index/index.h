@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "kura/error.h"
+#include "kura/id.h"
 
 typedef struct kura_index kura_index;
 
@@ -88,7 +89,7 @@ int kura_index_each_pending(kura_index *ix, kura_index_pending_fn fn, void *ud, 
 
 /* Evidence records (kind and payload are the renewal layer's business). */
 typedef struct kura_index_link {
-	char record[27];  /* the evidence record's ID */
+	char record[KURA_ID_LEN + 1];  /* the evidence record's ID */
 	uint32_t segno;
 	uint64_t offset;
 	uint32_t position; /* of the subject in the record's subject list */
@@ -110,10 +111,10 @@ int kura_index_each_link_all(kura_index *ix, kura_index_any_link_fn fn, void *ud
  * grow, so seals' ranges never overlap). A subject's position in the record is
  * found in the record's subject list. */
 typedef struct kura_index_range {
-	char record[27];
+	char record[KURA_ID_LEN + 1];
 	uint32_t segno;
 	uint64_t offset;
-	char first[27], last[27];
+	char first[KURA_ID_LEN + 1], last[KURA_ID_LEN + 1];
 	uint32_t n;
 	char kind;
 } kura_index_range;
@@ -128,7 +129,7 @@ typedef int (*kura_index_range_fn)(void *ud, const kura_index_range *r, kura_err
 int kura_index_each_range(kura_index *ix, kura_index_range_fn fn, void *ud, kura_error *err);
 
 /* The highest object or evidence record ID in the index (empty string if none). */
-int kura_index_last_id(kura_index *ix, char out[27], kura_error *err);
+int kura_index_last_id(kura_index *ix, char out[KURA_ID_LEN + 1], kura_error *err);
 
 /* Walks the places of evidence records (kind 'E') and audit entries ('a'). */
 typedef int (*kura_index_place_fn)(void *ud, char kind, const char *id, uint32_t segno, uint64_t offset,

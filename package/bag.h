@@ -70,9 +70,6 @@ int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size
 typedef int (*kura_package_pair_fn)(void *ud, const char *file, const char *record, kura_error *err);
 int kura_package_each_pair(const kura_package *p, const char *sub, kura_package_pair_fn fn, void *ud, kura_error *err);
 
-/* SHA-256 of a file, as 64 hex digits. */
-int kura_file_sha256_hex(char hex[65], const char *path, kura_error *err);
-
 /* Switch this thread to the C.UTF-8 locale around libarchive calls that convert
  * names (bag.c says why) and back; enter returns (locale_t)0 when the C library
  * has no C.UTF-8 (the caller fails), and leave takes what enter gave. */

@@ -49,7 +49,8 @@ struct kura_package {
 	int bag;
 };
 
-int kura_file_sha256_hex(char hex[65], const char *path, kura_error *err)
+/* SHA-256 of a file, as 64 hex digits. */
+static int file_sha256_hex(char hex[65], const char *path, kura_error *err)
 {
 	unsigned char md[32];
 	int rc = kura_hash_file(md, EVP_sha256(), path, err);
@@ -106,6 +107,58 @@ static int make_parents(const char *base, const char *rel)
 	return 0;
 }
 
+/* Why entry e (named name) may not be unpacked, or NULL; its clean relative
+ * path goes into rel. */
+static const char *refused_entry(char *rel, size_t cap, struct archive_entry *e, const char *name, uint64_t max_entry)
+{
+	const char *why = clean_name(rel, cap, name);
+	mode_t type = archive_entry_filetype(e);
+	la_int64_t size = archive_entry_size(e);
+	if (!why && archive_entry_hardlink(e))
+		why = "it is a hard link";
+	else if (!why && type == AE_IFLNK)
+		why = "it is a symbolic link";
+	else if (!why && type != AE_IFREG && type != AE_IFDIR)
+		why = "it is a device file, fifo or socket";
+	else if (!why && archive_entry_sparse_count(e) > 0)
+		why = "it is a sparse file (its holes would be written out in full; kura export writes none)";
+	else if (!why && type == AE_IFREG && (size < 0 || (uint64_t)size > max_entry))
+		why = "it is larger than the size limit";
+	return why;
+}
+
+/* Writes the data of the entry a is at (size bytes declared) into full, a new
+ * file below dir. */
+static int write_entry(struct archive *a, const char *dir, const char *full, const char *tar, const char *name,
+		       la_int64_t size, uint64_t max_entry, kura_error *err)
+{
+	unsigned char buf[CHUNK];
+	struct statvfs vfs; /* a compressed tar can declare far more than it holds: never fill the disk */
+	uint64_t room = statvfs(dir, &vfs) == 0 ? (uint64_t)vfs.f_bavail * vfs.f_frsize : UINT64_MAX;
+	if ((uint64_t)size > room)
+		return kura_error_set(err, KURA_EIO, "%s: entry '%s' needs %llu bytes but the temporary folder %s has %llu "
+						     "free: set TMPDIR to a folder with room, or unpack the package "
+						     "yourself and give the folder", tar, name, (unsigned long long)size, dir,
+				      (unsigned long long)room);
+	int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return kura_error_sys(err, KURA_EINPUT, "%s: entry '%s' refused (does the name appear twice?)", tar, name);
+	int rc = 0;
+	uint64_t total = 0;
+	la_ssize_t k;
+	while (rc == 0 && (k = archive_read_data(a, buf, sizeof buf)) != 0) {
+		if (k < 0)
+			rc = kura_error_set(err, KURA_EINPUT, "%s: entry '%s': %s", tar, name, archive_error_string(a));
+		else if ((total += (uint64_t)k) > max_entry)
+			rc = kura_error_set(err, KURA_EINPUT, "%s: entry '%s' refused: it is larger than the size limit",
+					    tar, name);
+		else if (kura_fs_write_all(fd, buf, (size_t)k) != 0)
+			rc = kura_error_sys(err, KURA_EIO, "writing %s", full);
+	}
+	close(fd);
+	return rc;
+}
+
 static int unpack_entries(const char *dir, const char *tar, uint64_t max_entry, kura_error *err)
 {
 	struct archive *a = archive_read_new();
@@ -118,7 +171,6 @@ static int unpack_entries(const char *dir, const char *tar, uint64_t max_entry, 
 	if (archive_read_open_filename(a, tar, CHUNK) != ARCHIVE_OK)
 		rc = kura_error_set(err, KURA_EINPUT, "%s is not a readable tar: %s", tar, archive_error_string(a));
 	struct archive_entry *e;
-	unsigned char buf[CHUNK];
 	while (rc == 0) {
 		int r = archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF)
@@ -131,19 +183,7 @@ static int unpack_entries(const char *dir, const char *tar, uint64_t max_entry, 
 		if (!name)
 			name = archive_entry_pathname(e);
 		char rel[4096], full[4200];
-		const char *why = clean_name(rel, sizeof rel, name);
-		mode_t type = archive_entry_filetype(e);
-		la_int64_t size = archive_entry_size(e);
-		if (!why && archive_entry_hardlink(e))
-			why = "it is a hard link";
-		else if (!why && type == AE_IFLNK)
-			why = "it is a symbolic link";
-		else if (!why && type != AE_IFREG && type != AE_IFDIR)
-			why = "it is a device file, fifo or socket";
-		else if (!why && archive_entry_sparse_count(e) > 0)
-			why = "it is a sparse file (its holes would be written out in full; kura export writes none)";
-		else if (!why && type == AE_IFREG && (size < 0 || (uint64_t)size > max_entry))
-			why = "it is larger than the size limit";
+		const char *why = refused_entry(rel, sizeof rel, e, name, max_entry);
 		if (why) {
 			rc = kura_error_set(err, KURA_EINPUT, "%s: entry '%s' refused: %s; nothing was used from the package",
 					    tar, name ? name : "", why);
@@ -156,38 +196,13 @@ static int unpack_entries(const char *dir, const char *tar, uint64_t max_entry, 
 			rc = kura_error_sys(err, KURA_EINPUT, "%s: entry '%s' refused: its folders cannot be made", tar, name);
 			break;
 		}
-		if (type == AE_IFDIR) {
+		if (archive_entry_filetype(e) == AE_IFDIR) {
 			struct stat sb;
 			if (mkdir(full, 0755) != 0 && (errno != EEXIST || lstat(full, &sb) != 0 || !S_ISDIR(sb.st_mode)))
 				rc = kura_error_sys(err, KURA_EINPUT, "%s: entry '%s' refused", tar, name);
 			continue;
 		}
-		struct statvfs vfs; /* a compressed tar can declare far more than it holds: never fill the disk */
-		uint64_t room = statvfs(dir, &vfs) == 0 ? (uint64_t)vfs.f_bavail * vfs.f_frsize : UINT64_MAX;
-		if ((uint64_t)size > room) {
-			rc = kura_error_set(err, KURA_EIO, "%s: entry '%s' needs %llu bytes but the temporary folder %s has %llu "
-							   "free: set TMPDIR to a folder with room, or unpack the package "
-							   "yourself and give the folder", tar, name, (unsigned long long)size, dir,
-					    (unsigned long long)room);
-			break;
-		}
-		int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			rc = kura_error_sys(err, KURA_EINPUT, "%s: entry '%s' refused (does the name appear twice?)", tar, name);
-			break;
-		}
-		uint64_t total = 0;
-		la_ssize_t k;
-		while (rc == 0 && (k = archive_read_data(a, buf, sizeof buf)) != 0) {
-			if (k < 0)
-				rc = kura_error_set(err, KURA_EINPUT, "%s: entry '%s': %s", tar, name, archive_error_string(a));
-			else if ((total += (uint64_t)k) > max_entry)
-				rc = kura_error_set(err, KURA_EINPUT, "%s: entry '%s' refused: it is larger than the size limit",
-						    tar, name);
-			else if (kura_fs_write_all(fd, buf, (size_t)k) != 0)
-				rc = kura_error_sys(err, KURA_EIO, "writing %s", full);
-		}
-		close(fd);
+		rc = write_entry(a, dir, full, tar, name, archive_entry_size(e), max_entry, err);
 	}
 	archive_read_free(a);
 	return rc;
@@ -519,10 +534,10 @@ static int check_manifest(struct checker *c, const char *name, int payload, stru
 		char full[8200];
 		kura_error e = {0};
 		snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
-		int r = kura_file_sha256_hex(hex, full, &e);
+		int r = file_sha256_hex(hex, full, &e);
 		if (r == KURA_ENOTFOUND && find_normalised(rel, sizeof rel, c->p->root) == 0) {
 			snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
-			r = kura_file_sha256_hex(hex, full, &e);
+			r = file_sha256_hex(hex, full, &e);
 		}
 		if (r == KURA_ENOTFOUND)
 			problem(c, rel, "is listed in the manifest but missing");

@@ -127,16 +127,71 @@ static int load_members(struct members *m, const kura_package_group *g, char *wh
 	return 0;
 }
 
+/* One (document, record) pair being imported. */
+struct pair {
+	kura_package_group group;
+	struct members mem;
+	char *der; /* the record */
+	size_t len;
+	kura_meta meta[MAX_META + 1];
+	size_t nmeta;
+	char why[1200]; /* why it is refused, or adopted although not valid */
+};
+
+/* Reads the pair's record (it must be an Evidence Record), its group and its
+ * metadata: -1 with p->why if the object cannot be imported. */
+static int read_pair(struct importer *im, struct pair *p, const char *file, const char *record)
+{
+	char er[8192];
+	kura_error e = {0};
+	snprintf(er, sizeof er, "%s/%s", im->root, record);
+	if (kura_fs_read_file(er, MAX_RECORD, &p->der, &p->len) != 0) {
+		snprintf(p->why, sizeof p->why, "%s cannot be read", record);
+		return -1;
+	}
+	if (kura_er_each_token((unsigned char *)p->der, p->len, no_token, NULL, NULL, &e) != 0) {
+		snprintf(p->why, sizeof p->why, "%s: %s", record, e.message);
+		return -1;
+	}
+	if (kura_package_group_load(&p->group, im->root, file, &e) != 0 ||
+	    load_members(&p->mem, &p->group, p->why, sizeof p->why) != 0 ||
+	    describe(p->meta, &p->nmeta, p->why, sizeof p->why, &p->group) != 0) {
+		if (!p->why[0])
+			snprintf(p->why, sizeof p->why, "%s", e.message);
+		return -1;
+	}
+	return 0;
+}
+
+/* Adopts the document (root/file, named name) with its record in one commit:
+ * KURA_EINPUT with p->why if this object cannot be (the import goes on). */
+static int adopt_pair(struct importer *im, struct pair *p, const char *file, const char *name, kura_error *e)
+{
+	char data[8192], id[KURA_ID_LEN + 1];
+	unsigned char *payload = NULL;
+	size_t plen = 0;
+	snprintf(data, sizeof data, "%s/%s", im->root, file);
+	int fd = open(data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(p->why, sizeof p->why, "%s cannot be read", file);
+		return KURA_EINPUT;
+	}
+	int rc = kura_chain_imported_payload(&payload, &plen, (unsigned char *)p->der, p->len, e);
+	if (rc == 0)
+		rc = kura_ingest_adopt(im->in, fd, file, name, p->meta, p->nmeta, p->mem.members, p->mem.n,
+				       p->group.signature, KURA_EVIDENCE_IMPORTED, payload, plen, id, e);
+	close(fd);
+	free(payload);
+	if (rc == KURA_EINPUT || rc == KURA_EDENIED) /* bad metadata or an unreadable file: this object only */
+		snprintf(p->why, sizeof p->why, "%s", e->message);
+	return rc;
+}
+
 static int import_pair(void *ud, const char *file, const char *record, const char *bag_problem, kura_error *err)
 {
 	struct importer *im = ud;
-	kura_package_group group = {0};
-	struct members mem = {0};
-	char data[8192], er[8192], why[1200] = "", id[KURA_ID_LEN + 1];
-	char *der = NULL;
-	size_t len = 0, nmeta = 0;
+	struct pair p = {0};
 	json_t *report = NULL;
-	kura_meta meta[MAX_META + 1];
 	const char *name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file, *verdict = "invalid";
 	char *described = NULL; /* the name object.json gives */
 	kura_error e = {0};
@@ -145,58 +200,32 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 		refuse(im, file, "invalid", bag_problem ? bag_problem : "holds no document with its evidence record");
 		return 0;
 	}
-	snprintf(data, sizeof data, "%s/%s", im->root, file);
-	snprintf(er, sizeof er, "%s/%s", im->root, record);
-	if (kura_fs_read_file(er, MAX_RECORD, &der, &len) != 0) {
-		snprintf(why, sizeof why, "%s cannot be read", record);
+	if (read_pair(im, &p, file, record) != 0)
 		goto refused;
-	}
-	if (kura_er_each_token((unsigned char *)der, len, no_token, NULL, NULL, &e) != 0) {
-		snprintf(why, sizeof why, "%s: %s", record, e.message);
-		goto refused;
-	}
-	if (kura_package_group_load(&group, im->root, file, &e) != 0 || load_members(&mem, &group, why, sizeof why) != 0 ||
-	    describe(meta, &nmeta, why, sizeof why, &group) != 0) {
-		if (!why[0])
-			snprintf(why, sizeof why, "%s", e.message);
-		goto refused;
-	}
-	if (group.object && (described = kura_json_get_name(group.object, "name")))
+	if (p.group.object && (described = kura_json_get_name(p.group.object, "name")))
 		name = described; /* its bytes, also when they are not UTF-8 */
-	im->vo.digest_ud = &group.files; /* a signed document: its signature and validation data too */
-	if ((rc = kura_er_verify(&report, (unsigned char *)der, len, &im->vo, &e)) != 0) {
+	im->vo.digest_ud = &p.group.files; /* a signed document: its signature and validation data too */
+	if ((rc = kura_er_verify(&report, (unsigned char *)p.der, p.len, &im->vo, &e)) != 0) {
 		if (rc != KURA_EINPUT && rc != KURA_EDENIED) {
 			if (err)
 				*err = e;
 			goto out;
 		}
 		rc = 0;
-		snprintf(why, sizeof why, "%s", e.message);
+		snprintf(p.why, sizeof p.why, "%s", e.message);
 		goto refused;
 	}
 	verdict = json_string_value(json_object_get(report, "verdict"));
 	if (strcmp(verdict, "valid") != 0) {
 		const char *reason = json_string_value(json_object_get(report, "reason"));
-		snprintf(why, sizeof why, "the record does not verify (%s: %s)", verdict, reason ? reason : "see kura verify-er");
+		snprintf(p.why, sizeof p.why, "the record does not verify (%s: %s)", verdict,
+			 reason ? reason : "see kura verify-er");
 		if (!im->o->accept_invalid)
 			goto refused;
 	}
-	unsigned char *payload = NULL;
-	size_t plen = 0;
-	int fd = open(data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, sizeof why, "%s cannot be read", file);
-		goto refused;
-	}
-	rc = kura_chain_imported_payload(&payload, &plen, (unsigned char *)der, len, &e);
-	if (rc == 0)
-		rc = kura_ingest_adopt(im->in, fd, file, name, meta, nmeta, mem.members, mem.n, group.signature,
-				       KURA_EVIDENCE_IMPORTED, payload, plen, id, &e);
-	close(fd);
-	free(payload);
-	if (rc == KURA_EINPUT || rc == KURA_EDENIED) { /* bad metadata or an unreadable file: this object only */
+	rc = adopt_pair(im, &p, file, name, &e);
+	if (rc == KURA_EINPUT || rc == KURA_EDENIED) {
 		rc = 0;
-		snprintf(why, sizeof why, "%s", e.message);
 		goto refused;
 	}
 	if (rc != 0) {
@@ -204,17 +233,17 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 			*err = e;
 		goto out;
 	}
-	if (why[0])
+	if (p.why[0])
 		json_object_set_new_nocheck(im->adopted, file, json_string(verdict));
 	goto out;
 refused:
-	refuse(im, file, verdict, why);
+	refuse(im, file, verdict, p.why);
 out:
 	json_decref(report);
 	free(described);
-	free(der);
-	members_clear(&mem);
-	kura_package_group_clear(&group);
+	free(p.der);
+	members_clear(&p.mem);
+	kura_package_group_clear(&p.group);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/endian.h"
 #include "common/hash.h"
 #include "common/id.h"
 #include "evidence/record.h"
@@ -30,9 +31,6 @@ int kura_chain_imported_payload(unsigned char **out, size_t *len, const unsigned
 	return 0;
 }
 
-static void put_u32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static uint32_t get_u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-
 int kura_chain_payload(kura_chain_parts *out, char kind, const EVP_MD *md, const unsigned char *leaves, size_t n,
 		       const kura_chain_groups *groups, unsigned char *const *aug, const size_t *auglen,
 		       const unsigned char *token, size_t tlen, kura_error *err)
@@ -59,13 +57,13 @@ int kura_chain_payload(kura_chain_parts *out, char kind, const EVP_MD *md, const
 	memcpy(h, magic_of(kind, g > 0), 8);
 	h[8] = (unsigned char)nlen;
 	memcpy(h + 9, name, nlen);
-	put_u32(h + 9 + nlen, (uint32_t)n);
+	kura_le32_put(h + 9 + nlen, (uint32_t)n);
 	if (g) {
-		put_u32(q, g);
+		kura_le32_put(q, g);
 		q += 4;
 		for (size_t i = 0; i < n; i++)
 			if (groups->count[i]) {
-				put_u32(q, (uint32_t)i);
+				kura_le32_put(q, (uint32_t)i);
 				q[4] = groups->count[i];
 				memcpy(q + 5, groups->values[i], groups->count[i] * hlen);
 				q += 5 + groups->count[i] * hlen;
@@ -73,12 +71,12 @@ int kura_chain_payload(kura_chain_parts *out, char kind, const EVP_MD *md, const
 	}
 	for (size_t i = 0; kind == 'T' && i < n; i++) {
 		size_t m = aug && aug[i] ? auglen[i] : 0;
-		put_u32(q, (uint32_t)m);
+		kura_le32_put(q, (uint32_t)m);
 		if (m)
 			memcpy(q + 4, aug[i], m);
 		q += 4 + m;
 	}
-	put_u32(q, (uint32_t)tlen);
+	kura_le32_put(q, (uint32_t)tlen);
 	memcpy(q + 4, token, tlen);
 	out->head = h;
 	out->tail = t;
@@ -178,6 +176,63 @@ static int parse_imported(kura_chain_record *r, const kura_evidence *e, kura_err
 	return 0;
 }
 
+/* A grouped record's members of each group, from *pp on: the leaf must be
+ * their node. -1 if they are malformed. */
+static int parse_groups(kura_chain_record *r, const unsigned char **pp, const unsigned char *end, size_t hlen)
+{
+	const unsigned char *p = *pp;
+	if (end - p < 4 || !(r->members = calloc(r->n, 1)) || !(r->values = calloc(r->n, sizeof *r->values)))
+		return -1;
+	size_t g = kura_le32_get(p);
+	p += 4;
+	for (size_t i = 0; i < g; i++) {
+		if (end - p < 5)
+			return -1;
+		size_t at = kura_le32_get(p), m = p[4];
+		p += 5;
+		unsigned char node[EVP_MAX_MD_SIZE], sorted[255 * EVP_MAX_MD_SIZE];
+		if (at >= r->n || m == 0 || r->members[at] || (size_t)(end - p) / hlen < m)
+			return -1;
+		memcpy(sorted, p, m * hlen);
+		if (kura_hash_group(node, r->md, sorted, m) != 0 || memcmp(node, r->leaves + at * hlen, hlen) != 0)
+			return -1;
+		if (!(r->values[at] = malloc(m * hlen)))
+			return -1;
+		memcpy(r->values[at], p, m * hlen);
+		r->members[at] = (uint8_t)m;
+		p += m * hlen;
+	}
+	*pp = p;
+	return 0;
+}
+
+/* A time-stamp renewal's augmented tokens, one per chain, from *pp on. -1 if
+ * they are malformed. */
+static int parse_augmented(kura_chain_record *r, const unsigned char **pp, const unsigned char *end)
+{
+	const unsigned char *p = *pp;
+	r->aug = calloc(r->n, sizeof *r->aug);
+	r->auglen = calloc(r->n, sizeof *r->auglen);
+	if (!r->aug || !r->auglen)
+		return -1;
+	for (size_t i = 0; i < r->n; i++) {
+		if (end - p < 4)
+			return -1;
+		size_t m = kura_le32_get(p);
+		p += 4;
+		if ((size_t)(end - p) < m)
+			return -1;
+		if (m && !(r->aug[i] = malloc(m)))
+			return -1;
+		if (m)
+			memcpy(r->aug[i], p, m);
+		r->auglen[i] = m;
+		p += m;
+	}
+	*pp = p;
+	return 0;
+}
+
 /* Parses e's payload, which the record takes over (its leaves stay in it). */
 static int parse(kura_chain_record *r, kura_evidence *e, kura_error *err)
 {
@@ -197,58 +252,19 @@ static int parse(kura_chain_record *r, kura_evidence *e, kura_error *err)
 	if (!r->md)
 		goto bad;
 	size_t hlen = (size_t)EVP_MD_get_size(r->md);
-	r->n = get_u32(p);
+	r->n = kura_le32_get(p);
 	p += 4;
 	if (r->n != e->nsubjects || r->n == 0 || (size_t)(end - p) / hlen < r->n)
 		goto bad;
 	r->leaves = p;
 	p += r->n * hlen;
-	if (grouped) { /* the members of each group; the leaf must be their node */
-		if (end - p < 4 || !(r->members = calloc(r->n, 1)) || !(r->values = calloc(r->n, sizeof *r->values)))
-			goto bad;
-		size_t g = get_u32(p);
-		p += 4;
-		for (size_t i = 0; i < g; i++) {
-			if (end - p < 5)
-				goto bad;
-			size_t at = get_u32(p), m = p[4];
-			p += 5;
-			unsigned char node[EVP_MAX_MD_SIZE], sorted[255 * EVP_MAX_MD_SIZE];
-			if (at >= r->n || m == 0 || r->members[at] || (size_t)(end - p) / hlen < m)
-				goto bad;
-			memcpy(sorted, p, m * hlen);
-			if (kura_hash_group(node, r->md, sorted, m) != 0 || memcmp(node, r->leaves + at * hlen, hlen) != 0)
-				goto bad;
-			if (!(r->values[at] = malloc(m * hlen)))
-				goto bad;
-			memcpy(r->values[at], p, m * hlen);
-			r->members[at] = (uint8_t)m;
-			p += m * hlen;
-		}
-	}
-	if (e->kind == 'T') {
-		r->aug = calloc(r->n, sizeof *r->aug);
-		r->auglen = calloc(r->n, sizeof *r->auglen);
-		if (!r->aug || !r->auglen)
-			goto bad;
-		for (size_t i = 0; i < r->n; i++) {
-			if (end - p < 4)
-				goto bad;
-			size_t m = get_u32(p);
-			p += 4;
-			if ((size_t)(end - p) < m)
-				goto bad;
-			if (m && !(r->aug[i] = malloc(m)))
-				goto bad;
-			if (m)
-				memcpy(r->aug[i], p, m);
-			r->auglen[i] = m;
-			p += m;
-		}
-	}
+	if (grouped && parse_groups(r, &p, end, hlen) != 0)
+		goto bad;
+	if (e->kind == 'T' && parse_augmented(r, &p, end) != 0)
+		goto bad;
 	if (end - p < 4)
 		goto bad;
-	r->tlen = get_u32(p);
+	r->tlen = kura_le32_get(p);
 	p += 4;
 	if ((size_t)(end - p) != r->tlen || !(r->token = malloc(r->tlen)))
 		goto bad;

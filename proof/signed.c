@@ -57,6 +57,42 @@ void kura_signed_clear(kura_signed *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* The signers' revocation data, fetched now into *v: *fetch_rc is KURA_EIO if
+ * a responder could not be reached, which stops the ingest unless the caller
+ * allows storing without it. */
+static int collect_revocation(kura_vdata **v, int *fetch_rc, const kura_sig *s, STACK_OF(X509) *anchors,
+			      const kura_signed_options *o, int64_t now, kura_error *err)
+{
+	kura_error fetch_err = {0};
+	int rc = 0;
+	*fetch_rc = kura_sig_collect(v, s, anchors, o->crls, 1, o->timeout_s ? o->timeout_s : 30, now, &fetch_err);
+	if (*fetch_rc != 0 && *fetch_rc != KURA_EIO)
+		rc = *fetch_rc, *err = fetch_err;
+	else if (*fetch_rc == KURA_EIO && !o->allow_no_revocation)
+		rc = kura_error_set(err, KURA_EIO, "%s; nothing was stored. Try again when the responder is reachable, "
+						    "give the CRLs with --crl FILE, or store without revocation data "
+						    "with --allow-no-revocation (the signature is then reported indeterminate)",
+				    fetch_err.message);
+	else if (*fetch_rc == KURA_EIO)
+		kura_log_message(KURA_LOG_WARNING, "%s; storing without it (--allow-no-revocation)", fetch_err.message);
+	return rc;
+}
+
+/* A signature that is not valid is refused (nothing is stored) unless the
+ * caller accepts it, or its revocation data could not be had (fetch_rc). */
+static int judge_signature(json_t *report, const char *path, int fetch_rc, const kura_signed_options *o,
+			   kura_error *err)
+{
+	const char *verdict = json_string_value(json_object_get(report, "signature"));
+	const char *why = json_string_value(json_object_get(report, "reason"));
+	int unknown_revocation = fetch_rc == KURA_EIO && strcmp(verdict, "indeterminate") == 0;
+	if (strcmp(verdict, "valid") != 0 && !o->accept_invalid && !unknown_revocation)
+		return kura_error_set(err, strstr(why ? why : "", "document does not match") ? KURA_EINPUT : KURA_EVERIFY,
+				      "the signature of %s is %s: %s; nothing was stored (--accept-invalid stores it, "
+				      "reported %s forever)", path, verdict, why ? why : "no reason given", verdict);
+	return 0;
+}
+
 int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, const unsigned char *sig, size_t siglen,
 			const char *sig_name, const kura_signed_options *o, kura_error *err)
 {
@@ -88,31 +124,13 @@ int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, cons
 		rc = kura_signed_anchors(&anchors, st, err);
 	if (rc == 0)
 		rc = kura_tsa_setup_anchors(&tsa_anchors, st, err);
-	kura_error fetch_err = {0};
 	int fetch_rc = 0;
-	if (rc == 0) {
-		fetch_rc = kura_sig_collect(&v, s, anchors, o->crls, 1, o->timeout_s ? o->timeout_s : 30, now, &fetch_err);
-		if (fetch_rc != 0 && fetch_rc != KURA_EIO)
-			rc = fetch_rc, *err = fetch_err;
-		else if (fetch_rc == KURA_EIO && !o->allow_no_revocation)
-			rc = kura_error_set(err, KURA_EIO, "%s; nothing was stored. Try again when the responder is reachable, "
-							    "give the CRLs with --crl FILE, or store without revocation data "
-							    "with --allow-no-revocation (the signature is then reported indeterminate)",
-					    fetch_err.message);
-		else if (fetch_rc == KURA_EIO)
-			kura_log_message(KURA_LOG_WARNING, "%s; storing without it (--allow-no-revocation)", fetch_err.message);
-	}
+	if (rc == 0)
+		rc = collect_revocation(&v, &fetch_rc, s, anchors, o, now, err);
 	if (rc == 0)
 		rc = kura_sig_check(&out->report, s, digest_file, (void *)path, v, anchors, tsa_anchors, now, err);
-	if (rc == 0) {
-		const char *verdict = json_string_value(json_object_get(out->report, "signature"));
-		const char *why = json_string_value(json_object_get(out->report, "reason"));
-		int unknown_revocation = fetch_rc == KURA_EIO && strcmp(verdict, "indeterminate") == 0;
-		if (strcmp(verdict, "valid") != 0 && !o->accept_invalid && !unknown_revocation)
-			rc = kura_error_set(err, strstr(why ? why : "", "document does not match") ? KURA_EINPUT : KURA_EVERIFY,
-					    "the signature of %s is %s: %s; nothing was stored (--accept-invalid stores it, "
-					    "reported %s forever)", path, verdict, why ? why : "no reason given", verdict);
-	}
+	if (rc == 0)
+		rc = judge_signature(out->report, path, fetch_rc, o, err);
 	size_t vlen = 0;
 	if (rc == 0)
 		rc = kura_vdata_encode(&out->vdata, &vlen, v, err);

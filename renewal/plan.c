@@ -156,41 +156,11 @@ static const kura_tst *parsed(struct last_token *m, const unsigned char *bytes, 
 	return m->t;
 }
 
-/* Fills in when item's chain is due, judging its last token. */
-static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache, struct last_token *memo,
-		 struct rev_cache *revs,
-		 const kura_policy *p, kura_error *err)
+/* When item's chain is due by its last token t: the TSA certificate's end, the
+ * policy's ends for its key, its signature hash and the chain's hash, and a
+ * revocation of its TSA certificate, whichever comes first. */
+static void judge_last_token(kura_plan_item *it, const kura_tst *t, struct rev_cache *revs, const kura_policy *p)
 {
-	unsigned char **tok = NULL;
-	size_t *tl = NULL, k = 0;
-	const EVP_MD *md;
-	kura_error why = {0};
-	if (kura_chain_tokens(&tok, &tl, &k, NULL, &md, st, cache, it->chain, NULL, &why) != 0) {
-		/* a disk that fails is not damaged evidence: the plan stops (exit 3) and
-		 * the next run, once the disk reads, plans the chain as ever */
-		if (why.code == KURA_EIO) {
-			if (err)
-				*err = why;
-			kura_error_wrap(err, "reading the evidence of chain %s", it->chain);
-			return why.code;
-		}
-		/* one damaged record must not stop the planning of the others */
-		it->due = INT64_MIN;
-		it->action = 'T';
-		snprintf(it->hash, sizeof it->hash, "?");
-		snprintf(it->reason, sizeof it->reason, "its evidence cannot be read (%s): run kura scrub", why.message);
-		return 0;
-	}
-	snprintf(it->hash, sizeof it->hash, "%s", kura_hash_name_by_nid(EVP_MD_get_type(md)));
-	it->due = KURA_NEVER;
-	it->action = 'T';
-	snprintf(it->reason, sizeof it->reason, "nothing foreseen");
-	const kura_tst *t = parsed(memo, tok[k - 1], tl[k - 1]);
-	if (!t) {
-		it->due = INT64_MIN;
-		snprintf(it->reason, sizeof it->reason, "its last time-stamp cannot be read");
-		goto out;
-	}
 	char day[KURA_TIME_BUFSZ], key[32];
 	const char *source;
 	int64_t end;
@@ -241,7 +211,44 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 		it->action = 'H';
 		snprintf(it->reason + len, sizeof it->reason - len, "; by hash tree, as kura makes no evidence with %s", it->hash);
 	}
-out:
+}
+
+/* Fills in when item's chain is due, judging its last token. */
+static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache, struct last_token *memo,
+		 struct rev_cache *revs,
+		 const kura_policy *p, kura_error *err)
+{
+	unsigned char **tok = NULL;
+	size_t *tl = NULL, k = 0;
+	const EVP_MD *md;
+	kura_error why = {0};
+	if (kura_chain_tokens(&tok, &tl, &k, NULL, &md, st, cache, it->chain, NULL, &why) != 0) {
+		/* a disk that fails is not damaged evidence: the plan stops (exit 3) and
+		 * the next run, once the disk reads, plans the chain as ever */
+		if (why.code == KURA_EIO) {
+			if (err)
+				*err = why;
+			kura_error_wrap(err, "reading the evidence of chain %s", it->chain);
+			return why.code;
+		}
+		/* one damaged record must not stop the planning of the others */
+		it->due = INT64_MIN;
+		it->action = 'T';
+		snprintf(it->hash, sizeof it->hash, "?");
+		snprintf(it->reason, sizeof it->reason, "its evidence cannot be read (%s): run kura scrub", why.message);
+		return 0;
+	}
+	snprintf(it->hash, sizeof it->hash, "%s", kura_hash_name_by_nid(EVP_MD_get_type(md)));
+	it->due = KURA_NEVER;
+	it->action = 'T';
+	snprintf(it->reason, sizeof it->reason, "nothing foreseen");
+	const kura_tst *t = parsed(memo, tok[k - 1], tl[k - 1]);
+	if (!t) {
+		it->due = INT64_MIN;
+		snprintf(it->reason, sizeof it->reason, "its last time-stamp cannot be read");
+	} else {
+		judge_last_token(it, t, revs, p);
+	}
 	kura_free_tokens(tok, k);
 	free(tl);
 	return 0;

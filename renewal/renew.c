@@ -48,116 +48,158 @@ static void describe(kura_renew_result *res, const unsigned char *token, size_t 
 	kura_tst_free(t);
 }
 
-int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *starts, size_t n,
-			  const kura_stamper_options *tsa, STACK_OF(X509) *anchors, kura_error *err)
+/* A time-stamp renewal under way: what every chain is checked with, and the
+ * chains kept so far (their leaves, their last tokens as augmented, their IDs). */
+struct ts_renewal {
+	kura_renew_result *res;
+	kura_store *st;
+	kura_evidence_cache *cache;
+	kura_augmenter *augmenter;
+	STACK_OF(X509) *anchors;
+	int64_t now, latest; /* latest: the newest genTime among the chains' last tokens */
+	const EVP_MD *md;    /* the first chain's; every other must have it too */
+	size_t n, hlen, kept;
+	unsigned char *leaves, **aug;
+	size_t *auglen;
+	char *subjects;
+};
+
+/* Keeps a chain whose last token verified: its leaf is the group of the hashes
+ * of every earlier token (k of them), the last as augmented. */
+static int keep_chain(struct ts_renewal *r, const char *id, unsigned char **tok, const size_t *tl, size_t k,
+		      kura_error *err)
 {
-	memset(res, 0, sizeof *res);
-	kura_evidence_cache *cache = NULL;
-	const EVP_MD *md = NULL;
-	unsigned char *leaves = NULL, **aug = calloc(n ? n : 1, sizeof *aug), *token = NULL, root[EVP_MAX_MD_SIZE];
-	size_t *auglen = calloc(n ? n : 1, sizeof *auglen), hlen = 0, kept = 0, tlen = 0;
-	char *subjects = malloc(n * KURA_ID_LEN + 1);
-	kura_chain_parts payload = {0};
-	kura_augmenter *augmenter = NULL;
-	int64_t now, latest = INT64_MIN; /* the newest genTime among the chains' last tokens */
-	int rc = kura_evidence_cache_new(&cache, err);
-	if (rc == 0 && (!aug || !auglen || !subjects))
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0)
-		rc = kura_clock_now(&now, err);
-	if (rc == 0)
-		rc = kura_augmenter_new(&augmenter, anchors, tsa->timeout_s ? tsa->timeout_s : 30, now, err);
-	for (size_t c = 0; rc == 0 && c < n; c++) {
-		char id[KURA_ID_LEN + 1];
-		unsigned char **tok = NULL;
-		size_t *tl = NULL, k = 0, fixed = 0;
-		const EVP_MD *cmd;
-		memcpy(id, starts + c * KURA_ID_LEN, KURA_ID_LEN);
-		id[KURA_ID_LEN] = '\0';
-		if ((rc = kura_chain_tokens(&tok, &tl, &k, &fixed, &cmd, st, cache, id, NULL, err)) != 0)
-			break;
-		if (!md) {
-			md = cmd;
-			hlen = (size_t)EVP_MD_get_size(md);
-			if (!(leaves = malloc(n * hlen)))
-				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		} else if (cmd != md) {
-			rc = kura_error_set(err, KURA_EINTERNAL, "chains with different hash algorithms renewed together");
-		}
-		/* never renew broken evidence: the last token must verify now */
-		kura_tst *last = NULL;
-		kura_error why = {0};
-		int arc = 0;
-		if (rc == 0 && (kura_tst_parse(&last, tok[k - 1], tl[k - 1], &why) != 0 ||
-				kura_tst_verify(last, anchors, NULL, now, &why) != 0 ||
-				/* an imported token stays as imported: the record that carries it is kept byte for byte */
-				(k > fixed && (arc = kura_augment(&aug[kept], &auglen[kept], augmenter, tok[k - 1], tl[k - 1],
-								  last, &why)) == KURA_EVERIFY))) {
-			kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); "
-					"its evidence is broken and needs a person's attention", id, why.message);
-			res->refused++;
-		} else if (rc == 0 && arc != 0) {
-			rc = arc;
-			*err = why;
-		} else if (rc == 0) {
-			if (kura_tst_gentime(last) > latest)
-				latest = kura_tst_gentime(last);
-			/* the first list: the hashes of every earlier token, the last as augmented */
-			unsigned char *list = malloc(k * hlen);
-			if (!list) {
-				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-			} else {
-				for (size_t j = 0; j < k; j++) {
-					int use_aug = j == k - 1 && aug[kept];
-					EVP_Digest(use_aug ? aug[kept] : tok[j], use_aug ? auglen[kept] : tl[j], list + j * hlen, NULL, md, NULL);
-				}
-				kura_hash_group(leaves + kept * hlen, md, list, k);
-				free(list);
-				memcpy(subjects + kept * KURA_ID_LEN, id, KURA_ID_LEN);
-				kept++;
-			}
-		}
-		kura_tst_free(last);
-		kura_free_tokens(tok, k);
-		free(tl);
+	size_t hlen = r->hlen;
+	/* the first list: the hashes of every earlier token, the last as augmented */
+	unsigned char *list = malloc(k * hlen);
+	if (!list)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t j = 0; j < k; j++) {
+		int use_aug = j == k - 1 && r->aug[r->kept];
+		EVP_Digest(use_aug ? r->aug[r->kept] : tok[j], use_aug ? r->auglen[r->kept] : tl[j], list + j * hlen, NULL,
+			   r->md, NULL);
 	}
+	kura_hash_group(r->leaves + r->kept * hlen, r->md, list, k);
+	free(list);
+	memcpy(r->subjects + r->kept * KURA_ID_LEN, id, KURA_ID_LEN);
+	r->kept++;
+	return 0;
+}
+
+/* The chain starting at id: kept if its last time-stamp verifies now (and
+ * could be augmented); refused, and said, if not. */
+static int renew_chain(struct ts_renewal *r, const char *id, kura_error *err)
+{
+	unsigned char **tok = NULL;
+	size_t *tl = NULL, k = 0, fixed = 0;
+	const EVP_MD *cmd;
+	int rc;
+	if ((rc = kura_chain_tokens(&tok, &tl, &k, &fixed, &cmd, r->st, r->cache, id, NULL, err)) != 0)
+		return rc;
+	if (!r->md) {
+		r->md = cmd;
+		r->hlen = (size_t)EVP_MD_get_size(r->md);
+		if (!(r->leaves = malloc(r->n * r->hlen)))
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	} else if (cmd != r->md) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "chains with different hash algorithms renewed together");
+	}
+	/* never renew broken evidence: the last token must verify now */
+	kura_tst *last = NULL;
+	kura_error why = {0};
+	int arc = 0;
+	if (rc == 0 && (kura_tst_parse(&last, tok[k - 1], tl[k - 1], &why) != 0 ||
+			kura_tst_verify(last, r->anchors, NULL, r->now, &why) != 0 ||
+			/* an imported token stays as imported: the record that carries it is kept byte for byte */
+			(k > fixed && (arc = kura_augment(&r->aug[r->kept], &r->auglen[r->kept], r->augmenter, tok[k - 1],
+							  tl[k - 1], last, &why)) == KURA_EVERIFY))) {
+		kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); "
+				"its evidence is broken and needs a person's attention", id, why.message);
+		r->res->refused++;
+	} else if (rc == 0 && arc != 0) {
+		rc = arc;
+		*err = why;
+	} else if (rc == 0) {
+		if (kura_tst_gentime(last) > r->latest)
+			r->latest = kura_tst_gentime(last);
+		rc = keep_chain(r, id, tok, tl, k, err);
+	}
+	kura_tst_free(last);
+	kura_free_tokens(tok, k);
+	free(tl);
+	return rc;
+}
+
+/* Time-stamps the root of the kept chains' leaves and adds the record that
+ * renews them (its ID into res->id). */
+static int stamp_kept(struct ts_renewal *r, const kura_stamper_options *tsa, kura_error *err)
+{
+	unsigned char *token = NULL, root[EVP_MAX_MD_SIZE];
+	size_t tlen = 0;
+	kura_chain_parts payload = {0};
 	const char *from = NULL;
-	if (rc == 0 && kept > 0)
-		rc = kura_hashtree_root_of(root, md, leaves, kept, err);
-	if (rc == 0 && kept > 0)
-		rc = kura_stamp(&token, &tlen, &from, tsa, md, root, err);
-	if (rc == 0 && kept > 0) { /* a chain's time-stamps must not go back in time */
+	int rc = kura_hashtree_root_of(root, r->md, r->leaves, r->kept, err);
+	if (rc == 0)
+		rc = kura_stamp(&token, &tlen, &from, tsa, r->md, root, err);
+	if (rc == 0) { /* a chain's time-stamps must not go back in time */
 		kura_tst *fresh = NULL;
 		if (kura_tst_parse(&fresh, token, tlen, err) != 0)
 			rc = err ? err->code : KURA_EVERIFY;
-		else if (kura_tst_gentime(fresh) < latest)
+		else if (kura_tst_gentime(fresh) < r->latest)
 			rc = kura_error_set(err, KURA_EIO, "the TSA (%s) dated its time-stamp before the chain's last one: "
 							   "its clock is behind; nothing was written", from);
 		kura_tst_free(fresh);
 	}
-	if (rc == 0 && kept > 0)
-		rc = kura_chain_payload(&payload, KURA_EVIDENCE_TIMESTAMP, md, leaves, kept, NULL, aug, auglen, token, tlen,
-					err);
-	if (rc == 0 && kept > 0)
-		rc = kura_id_new(res->id, now, err);
-	if (rc == 0 && kept > 0)
-		rc = kura_store_add_evidence(st, KURA_EVIDENCE_TIMESTAMP, res->id, subjects, kept, payload.part, 3, err);
-	if (rc == 0 && kept > 0) {
-		res->renewed = kept;
-		describe(res, token, tlen, from);
+	if (rc == 0)
+		rc = kura_chain_payload(&payload, KURA_EVIDENCE_TIMESTAMP, r->md, r->leaves, r->kept, NULL, r->aug,
+					r->auglen, token, tlen, err);
+	if (rc == 0)
+		rc = kura_id_new(r->res->id, r->now, err);
+	if (rc == 0)
+		rc = kura_store_add_evidence(r->st, KURA_EVIDENCE_TIMESTAMP, r->res->id, r->subjects, r->kept, payload.part,
+					     3, err);
+	if (rc == 0) {
+		r->res->renewed = r->kept;
+		describe(r->res, token, tlen, from);
 	}
-	if (rc != 0)
-		kura_error_wrap(err, "time-stamp renewal of %zu chain(s)", n);
-	for (size_t i = 0; aug && i < n; i++)
-		free(aug[i]);
-	free(aug);
-	kura_augmenter_free(augmenter);
-	free(auglen);
-	free(leaves);
-	free(subjects);
 	free(token);
 	kura_chain_parts_clear(&payload);
-	kura_evidence_cache_free(cache);
+	return rc;
+}
+
+int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *starts, size_t n,
+			  const kura_stamper_options *tsa, STACK_OF(X509) *anchors, kura_error *err)
+{
+	memset(res, 0, sizeof *res);
+	struct ts_renewal r = {.res = res, .st = st, .anchors = anchors, .n = n, .latest = INT64_MIN};
+	r.aug = calloc(n ? n : 1, sizeof *r.aug);
+	r.auglen = calloc(n ? n : 1, sizeof *r.auglen);
+	r.subjects = malloc(n * KURA_ID_LEN + 1);
+	int rc = kura_evidence_cache_new(&r.cache, err);
+	if (rc == 0 && (!r.aug || !r.auglen || !r.subjects))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = kura_clock_now(&r.now, err);
+	if (rc == 0)
+		rc = kura_augmenter_new(&r.augmenter, anchors, tsa->timeout_s ? tsa->timeout_s : 30, r.now, err);
+	for (size_t c = 0; rc == 0 && c < n; c++) {
+		char id[KURA_ID_LEN + 1];
+		memcpy(id, starts + c * KURA_ID_LEN, KURA_ID_LEN);
+		id[KURA_ID_LEN] = '\0';
+		rc = renew_chain(&r, id, err);
+	}
+	if (rc == 0 && r.kept > 0)
+		rc = stamp_kept(&r, tsa, err);
+	if (rc != 0)
+		kura_error_wrap(err, "time-stamp renewal of %zu chain(s)", n);
+	for (size_t i = 0; r.aug && i < n; i++)
+		free(r.aug[i]);
+	free(r.aug);
+	kura_augmenter_free(r.augmenter);
+	free(r.auglen);
+	free(r.leaves);
+	free(r.subjects);
+	kura_evidence_cache_free(r.cache);
 	return rc;
 }
 

@@ -188,9 +188,11 @@ static int ingest(kura_store *st, const char *text, int *done, kura_error *err)
 	return rc;
 }
 
-static int count_id(void *ud, const char *id, kura_error *err)
+static int count_id(void *ud, const char *id, const char *json, size_t len, kura_error *err)
 {
 	(void)id;
+	(void)json;
+	(void)len;
 	(void)err;
 	(*(int *)ud)++;
 	return 0;
@@ -205,7 +207,7 @@ static int objects_after_reopen(const char *path)
 	uint64_t damaged = 1;
 	int n = 0;
 	ck_assert_msg(kura_store_open(&st, path, KURA_STORE_WRITE, &err) == 0, "%s", err.message);
-	ck_assert_int_eq(kura_store_each_id(st, count_id, &n, &err), 0);
+	ck_assert_int_eq(kura_store_each_description(st, count_id, &n, &err), 0);
 	ck_assert_msg(kura_store_scrub(st, NULL, NULL, &damaged, &err) == 0, "%s", err.message);
 	ck_assert_uint_eq(damaged, 0);
 	kura_store_close(st);

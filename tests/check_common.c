@@ -67,19 +67,19 @@ END_TEST
 
 START_TEST(ids_are_unique_ordered_and_parse)
 {
-	char prev[KURA_ID_CHARS + 1] = "", id[KURA_ID_CHARS + 1], canon[KURA_ID_CHARS + 1];
+	char prev[KURA_ID_LEN + 1] = "", id[KURA_ID_LEN + 1], canon[KURA_ID_LEN + 1];
 	kura_error err;
 	for (int i = 0; i < 10000; i++) {
 		/* a fixed clock (KURA_NOW) must still give distinct, increasing IDs */
 		ck_assert_int_eq(kura_id_new(id, 1935360000000LL, &err), 0);
-		ck_assert_int_eq((int)strlen(id), KURA_ID_CHARS);
+		ck_assert_int_eq((int)strlen(id), KURA_ID_LEN);
 		ck_assert_int_gt(strcmp(id, prev), 0);
 		memcpy(prev, id, sizeof id);
 	}
 	ck_assert_int_eq(kura_id_new(id, 1935360000001LL, &err), 0);
 	ck_assert_int_gt(strcmp(id, prev), 0);
-	char lower[KURA_ID_CHARS + 1];
-	for (int i = 0; i <= KURA_ID_CHARS; i++)
+	char lower[KURA_ID_LEN + 1];
+	for (int i = 0; i <= KURA_ID_LEN; i++)
 		lower[i] = (char)(id[i] >= 'A' && id[i] <= 'Z' ? id[i] + 32 : id[i]);
 	ck_assert_int_eq(kura_id_parse(canon, lower, &err), 0);
 	ck_assert_str_eq(canon, id);
@@ -91,7 +91,7 @@ END_TEST
 
 START_TEST(id_floor_keeps_order_across_processes)
 {
-	char a[KURA_ID_CHARS + 1], b[KURA_ID_CHARS + 1];
+	char a[KURA_ID_LEN + 1], b[KURA_ID_LEN + 1];
 	kura_error err;
 	/* an ID from "another process" far ahead in the same millisecond, then later */
 	const char *newest = "01Q3DCBD00ZZZZZZZZZZZZZZZZ";

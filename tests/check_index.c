@@ -13,9 +13,9 @@
 #include "testutil.h"
 
 /* A 26-character ID for the number k (IDs sort like their numbers). */
-static void id_of(char out[27], unsigned k)
+static void id_of(char out[KURA_ID_LEN + 1], unsigned k)
 {
-	snprintf(out, 27, "%026u", k);
+	snprintf(out, KURA_ID_LEN + 1, "%0*u", KURA_ID_LEN, k);
 }
 
 static kura_index *open_new(const char *dir)
@@ -36,7 +36,7 @@ static void write_batch(kura_index *ix, kura_index_batch *b)
 }
 
 struct walk {
-	char ids[64][27];
+	char ids[64][KURA_ID_LEN + 1];
 	size_t n, stop_at;
 };
 
@@ -45,13 +45,13 @@ static int keep_object(void *ud, const char *id, const kura_index_object *o, kur
 	(void)o;
 	(void)err;
 	struct walk *w = ud;
-	snprintf(w->ids[w->n++], 27, "%s", id);
+	snprintf(w->ids[w->n++], KURA_ID_LEN + 1, "%s", id);
 	return w->n == w->stop_at ? 7 : 0;
 }
 
 START_TEST(objects_blobs_and_state_round_trip_and_persist)
 {
-	char *dir = kura_test_tmpdir(), id[27], path[4096];
+	char *dir = kura_test_tmpdir(), id[KURA_ID_LEN + 1], path[4096];
 	kura_index *ix = open_new(dir);
 	kura_index_batch *b;
 	kura_error err;
@@ -118,7 +118,7 @@ END_TEST
 
 START_TEST(rollback_drops_what_came_after_the_mark_and_writes_are_counted)
 {
-	char *dir = kura_test_tmpdir(), id[27];
+	char *dir = kura_test_tmpdir(), id[KURA_ID_LEN + 1];
 	kura_index *ix = open_new(dir);
 	kura_index_batch *b;
 	kura_error err;
@@ -159,13 +159,13 @@ static int keep_pending(void *ud, const char *id, const unsigned char *value, si
 	struct walk *w = ud;
 	ck_assert_uint_eq(len, 3);
 	ck_assert_int_eq(value[0], (unsigned char)atoi(id)); /* each ID keeps its own value */
-	snprintf(w->ids[w->n++], 27, "%s", id);
+	snprintf(w->ids[w->n++], KURA_ID_LEN + 1, "%s", id);
 	return 0;
 }
 
 START_TEST(pending_entries_are_deleted_alone_and_by_range)
 {
-	char *dir = kura_test_tmpdir(), id[27], first[27], last[27];
+	char *dir = kura_test_tmpdir(), id[KURA_ID_LEN + 1], first[KURA_ID_LEN + 1], last[KURA_ID_LEN + 1];
 	kura_index *ix = open_new(dir);
 	kura_index_batch *b;
 	kura_error err;
@@ -212,7 +212,7 @@ static void seal_range(kura_index_range *r, unsigned k)
 
 struct ranges {
 	unsigned n;
-	char last[27];
+	char last[KURA_ID_LEN + 1];
 };
 
 static int check_range_order(void *ud, const kura_index_range *r, kura_error *err)
@@ -228,7 +228,7 @@ static int check_range_order(void *ud, const kura_index_range *r, kura_error *er
 START_TEST(seal_ranges_are_found_for_every_id_they_span)
 {
 	enum { SEALS = 150 }; /* more than one window of ranges */
-	char *dir = kura_test_tmpdir(), id[27];
+	char *dir = kura_test_tmpdir(), id[KURA_ID_LEN + 1];
 	kura_index *ix = open_new(dir);
 	kura_index_batch *b;
 	kura_index_range r, got;
@@ -307,7 +307,8 @@ static int keep_place(void *ud, char kind, const char *id, uint32_t segno, uint6
 
 START_TEST(links_places_and_the_last_id)
 {
-	char *dir = kura_test_tmpdir(), a[27], c[27], rec1[27], rec2[27], audit[27], last[27];
+	char *dir = kura_test_tmpdir(), a[KURA_ID_LEN + 1], c[KURA_ID_LEN + 1], rec1[KURA_ID_LEN + 1];
+	char rec2[KURA_ID_LEN + 1], audit[KURA_ID_LEN + 1], last[KURA_ID_LEN + 1];
 	kura_index *ix = open_new(dir);
 	kura_index_batch *b;
 	kura_error err;

@@ -62,6 +62,4 @@ int kura_error_sys(kura_error *err, int code, const char *fmt, ...)
 int kura_error_wrap(kura_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-void kura_error_clear(kura_error *err);
-
 #endif

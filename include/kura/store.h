@@ -19,8 +19,7 @@
 #include <openssl/evp.h>
 
 #include "kura/error.h"
-
-#define KURA_ID_LEN 26
+#include "kura/id.h"
 
 typedef struct kura_store kura_store;
 
@@ -77,10 +76,6 @@ int kura_store_object(json_t **out, kura_store *st, const char *id, kura_error *
 /* Calls fn for every object, in ingest order; fn's JSON is borrowed for the call. */
 typedef int (*kura_store_object_fn)(void *ud, json_t *object, kura_error *err);
 int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, kura_error *err);
-
-/* Calls fn with the ID of every object, in ingest order (cheaper than each_object). */
-typedef int (*kura_store_id_fn)(void *ud, const char *id, kura_error *err);
-int kura_store_each_id(kura_store *st, kura_store_id_fn fn, void *ud, kura_error *err);
 
 /* Calls fn with the ID and the description of every object, in ingest order:
  * the description's JSON text as stored (len bytes, borrowed for the call;
@@ -155,9 +150,9 @@ int kura_store_each_link(kura_store *st, kura_store_any_link_fn fn, void *ud, ku
  * the change, detail (borrowed, may be NULL) says what it was. Durable on return. */
 int kura_store_audit(kura_store *st, const char *event, json_t *detail, kura_error *err);
 
-/* The digest under md of an object's stored bytes, read back and checked
- * against its SHA-256 (KURA_EVERIFY if they are damaged). */
-int kura_store_digest(unsigned char *out, kura_store *st, const char *id, const EVP_MD *md, kura_error *err);
+/* The digest under md of member k of an object's group (0 the document), read
+ * back from its stored bytes and checked against its SHA-256 (KURA_EVERIFY if
+ * they are damaged). */
 int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id, size_t k, const EVP_MD *md,
 			     kura_error *err);
 /* The digests under md of every member of the object's group (document first):

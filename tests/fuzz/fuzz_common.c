@@ -7,6 +7,7 @@
 
 #include <openssl/err.h>
 
+#include "common/endian.h"
 #include "common/fsutil.h"
 #include "evidence/tsa.h"
 #include "kura/store.h"
@@ -101,7 +102,7 @@ void fuzz_split(const uint8_t *data, size_t size, size_t n, const uint8_t **part
 	for (size_t i = 0; i < n; i++) {
 		size_t want = size;
 		if (i + 1 < n) {
-			want = size >= 2 ? (size_t)data[0] | (size_t)data[1] << 8 : 0;
+			want = size >= 2 ? kura_le16_get(data) : 0;
 			size_t skip = size >= 2 ? 2 : size;
 			data += skip, size -= skip;
 			if (want > size)

@@ -22,6 +22,7 @@
 #include "archive/blob.h"
 #include "archive/evidence_frame.h"
 #include "archive/store_impl.h"
+#include "common/endian.h"
 #include "common/id.h"
 #include "tests/fuzz/fuzz_common.h"
 
@@ -32,30 +33,16 @@ struct reader {
 	size_t len;
 };
 
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Gives the records from the first one on valid checksums and trailers. */
 static void frame(unsigned char *seg, size_t size)
 {
 	for (size_t off = KURA_SEGMENT_FILE_HEADER; off + KURA_RECORD_OVERHEAD <= size;) {
 		unsigned char *h = seg + off;
-		uint64_t len = get_u64(h + 8);
+		uint64_t len = kura_le64_get(h + 8);
 		if (memcmp(h, "KRec", 4) != 0 || len > size - off - KURA_RECORD_OVERHEAD)
 			return;
-		put_u32(h + 16, (uint32_t)crc32(0, h, 16));
-		put_u32(h + KURA_RECORD_HEADER + len, (uint32_t)crc32(0, h + KURA_RECORD_HEADER, (uInt)len));
+		kura_le32_put(h + 16, (uint32_t)crc32(0, h, 16));
+		kura_le32_put(h + KURA_RECORD_HEADER + len, (uint32_t)crc32(0, h + KURA_RECORD_HEADER, (uInt)len));
 		memcpy(h + KURA_RECORD_HEADER + len + 4, "KEnd", 4);
 		off += KURA_RECORD_OVERHEAD + len;
 	}
@@ -80,7 +67,7 @@ static void json_id(const struct reader *r)
 {
 	json_t *j = json_loadb((const char *)r->body, r->len, 0, NULL);
 	const char *id = json_string_value(json_object_get(j, "id"));
-	char canon[KURA_ID_CHARS + 1];
+	char canon[KURA_ID_LEN + 1];
 	if (id)
 		kura_id_parse(canon, id, NULL);
 	unsigned char digests[KURA_PENDING_MAX];
