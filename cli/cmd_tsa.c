@@ -33,16 +33,9 @@ static int tsa_ca(int argc, char **argv)
 	kura_error err = {0};
 	kura_store *st = NULL;
 	STACK_OF(X509) *anchors = NULL;
-	char dir[4096];
-	static const char *const files[] = {"tsa/anchors.pem", NULL};
 	int rc = kura_store_open(&st, argv[1], KURA_STORE_READ, &err);
-	if (rc == 0) { /* the anchors alone: a reader of the store (its group) may not read the keys */
-		snprintf(dir, sizeof dir, "%s/tsa", argv[1]);
-		if (!kura_tsa_exists(dir))
-			rc = kura_error_set(&err, KURA_ENOTFOUND, "%s has no embedded TSA (it uses remote TSAs)", argv[1]);
-		else
-			rc = kura_store_certs(&anchors, st, files, &err);
-	}
+	if (rc == 0)
+		rc = kura_tsa_setup_roots(&anchors, st, &err);
 	for (int i = 0; rc == 0 && i < sk_X509_num(anchors); i++)
 		PEM_write_X509(stdout, sk_X509_value(anchors, i));
 	sk_X509_pop_free(anchors, X509_free);
@@ -141,12 +134,8 @@ static int tsa_urls(int argc, char **argv)
 	kura_error err = {0};
 	kura_store *st = NULL;
 	int rc = kura_store_open(&st, store, set || embedded ? KURA_STORE_WRITE : KURA_STORE_READ, &err);
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s/tsa", store);
-	if (rc == 0 && embedded && !kura_tsa_exists(dir))
-		rc = kura_tsa_setup_embedded(NULL, store, &err);
 	if (rc == 0 && (set || embedded))
-		rc = kura_store_set_tsa_urls(st, (const char *const *)argv + optind + 1, (size_t)nurls, &err);
+		rc = kura_tsa_setup_use(st, (const char *const *)argv + optind + 1, (size_t)nurls, &err);
 	if (rc == 0) {
 		const char *const *urls;
 		size_t n = kura_store_tsa_urls(st, &urls);

@@ -28,6 +28,10 @@ typedef struct kura_tsa_options {
 	const char *key;  /* the time-stamping key: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096 */
 } kura_tsa_options;
 
+/* 1 if kind names a kind of key the embedded TSA can sign with (the list of
+ * kura_tsa_options.key), else 0. */
+int kura_tsa_key_kind_known(const char *kind);
+
 /* Creates keys and certificates in dir (created if absent; must hold no TSA). */
 int kura_tsa_create(const char *dir, const kura_tsa_options *o, kura_error *err);
 /* 1 if dir holds a TSA. */
