@@ -34,4 +34,19 @@ typedef struct kura_seal_result {
  * are still pending; seal again then. */
 int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, size_t max, kura_error *err);
 
+/* What kura_seal_all tells its caller as it goes (every member may be NULL). */
+typedef struct kura_seal_events {
+	/* The store time-stamps with remote TSAs (url: the first) but trusts none of
+	 * their roots: tokens are checked, not their certificate path. */
+	void (*untrusted)(void *ud, const char *url);
+	/* A seal was made; or, once at the end, res->objects is 0: nothing was pending. */
+	void (*sealed)(void *ud, const kura_seal_result *res);
+	void *ud;
+} kura_seal_events;
+
+/* Seals every pending object of st (open for writing): the TSA's upkeep first
+ * (proof/tsa_upkeep.h), then as many seals as the backlog takes. *sealed (may
+ * be NULL) counts the objects sealed. ev may be NULL. */
+int kura_seal_all(size_t *sealed, kura_store *st, const kura_seal_events *ev, kura_error *err);
+
 #endif

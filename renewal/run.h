@@ -21,10 +21,6 @@ typedef struct kura_run_report {
 	char next_reason[400];
 } kura_run_report;
 
-/* Rolls the store's embedded TSA over if its certificate or key nears its end
- * (st open for writing); done before every seal and renewal. */
-int kura_run_tsa_upkeep(int *rolled, kura_store *st, kura_error *err);
-
 /* st open for writing. */
 int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err);
 
