@@ -116,6 +116,10 @@ int kura_chain_record_get_tree(const kura_chain_record **out, kura_evidence_cach
 int kura_object_evidence(unsigned char **der, size_t *len, kura_store *st, const char *id, kura_evidence_cache *cache,
 			 kura_error *err);
 
+/* Writes the DER Evidence Record of object id to the file path, whole or not
+ * at all (proof/record_file.c). */
+int kura_object_evidence_save(kura_store *st, const char *id, const char *path, kura_error *err);
+
 /* The object's chain starts (S/H records) and, for each, its position in it;
  * the newest last. *ids holds n * KURA_ID_LEN characters (malloc'd). */
 int kura_object_chain_starts(char **ids, uint32_t **positions, size_t *n, kura_store *st, const char *id,

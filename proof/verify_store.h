@@ -44,5 +44,9 @@ int kura_verifier_check(json_t **report, kura_verifier *v, const char *id, kura_
  * report as kura_verifier_check gives it, borrowed for the call). */
 typedef int (*kura_verifier_report_fn)(void *ud, const char *id, json_t *report, kura_error *err);
 int kura_verifier_each(kura_verifier *v, kura_verifier_report_fn fn, void *ud, kura_error *err);
+/* The same for the objects ids[0..n), in that order (KURA_ENOTFOUND for an
+ * unknown one, after the ones before it were reported). */
+int kura_verifier_each_of(kura_verifier *v, const char *const *ids, size_t n, kura_verifier_report_fn fn, void *ud,
+			  kura_error *err);
 
 #endif

@@ -141,3 +141,32 @@ out:
 	kura_policy_free(p);
 	return rc;
 }
+
+int kura_run_plan(json_t **plan, char **policy_name, kura_store *st, kura_error *err)
+{
+	kura_policy *p = NULL;
+	kura_plan_item *items = NULL;
+	size_t n = 0;
+	int64_t now;
+	*plan = NULL;
+	*policy_name = NULL;
+	int rc = kura_clock_now(&now, err);
+	if (rc == 0)
+		rc = kura_store_policy_load(&p, st, err);
+	if (rc == 0)
+		rc = kura_plan(&items, &n, st, p, err);
+	if (rc == 0) {
+		*plan = kura_plan_json(items, n, now);
+		*policy_name = strdup(kura_policy_name(p));
+		if (!*plan || !*policy_name) {
+			json_decref(*plan);
+			free(*policy_name);
+			*plan = NULL;
+			*policy_name = NULL;
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		}
+	}
+	kura_plan_free(items, n);
+	kura_policy_free(p);
+	return rc;
+}

@@ -21,6 +21,11 @@ typedef struct kura_run_report {
 	char next_reason[400];
 } kura_run_report;
 
+/* What is due when: one JSON entry per live chain (renewal/plan.h,
+ * kura_plan_json), due now first, and the name of the store's policy. Both are
+ * the caller's (json_decref, free). */
+int kura_run_plan(json_t **plan, char **policy_name, kura_store *st, kura_error *err);
+
 /* st open for writing. */
 int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err);
 

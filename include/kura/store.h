@@ -99,6 +99,13 @@ int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void
 int kura_store_read_member(kura_store *st, const char *id, size_t k, kura_store_bytes_fn fn, void *ud,
 			   kura_error *err);
 
+/* Writes the bytes of the object id (role NULL), or of the member of its group
+ * with that role ("signature", "validation-data"), verified as they stream: to
+ * the file out, made whole only once they matched (a damaged object leaves no
+ * file; out's folder must exist), or, out NULL, to fd. KURA_ENOTFOUND before
+ * anything is written for an unknown ID or role (archive/store_get.c). */
+int kura_store_get(kura_store *st, const char *id, const char *role, const char *out, int fd, kura_error *err);
+
 /* ---- evidence records ----
  * Payloads the evidence layer writes about objects: a seal and its time-stamp,
  * later renewals. The store frames each with a kind, its own ID and the IDs it
