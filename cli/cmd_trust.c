@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "proof/trust.h"
+#include "kura/store.h"
+#include "kura/trust.h"
 
 static const char usage[] = "kura trust add STORE (--signers | --tsa) CA.pem";
 

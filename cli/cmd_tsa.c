@@ -21,7 +21,7 @@
 #include "evidence/tsa.h"
 #include "kura/store.h"
 #include "proof/tsa_setup.h"
-#include "server/tsa_server.h"
+#include "kura/tsa.h"
 
 static const char usage[] = "kura tsa ca STORE | kura tsa urls STORE [--set URL... | --embedded] | "
 			    "kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT";

@@ -1,4 +1,4 @@
-/* Writing the trust folder of a store (see trust.h): the new anchors are
+/* Writing the trust folder of a store (see kura/trust.h): the new anchors are
  * appended to the PEM file of their kind, which is rewritten whole and durably
  * (kura_store_write_file), never through a symbolic link. */
 #include <errno.h>
@@ -10,7 +10,8 @@
 
 #include "common/fsutil.h"
 #include "evidence/tsa.h"
-#include "proof/trust.h"
+#include "kura/store.h"
+#include "kura/trust.h"
 
 const char *kura_trust_kind_name(kura_trust_kind kind)
 {

@@ -11,6 +11,7 @@
 
 #include "evidence/stamper.h"
 #include "kura/store.h"
+#include "kura/tsa.h"
 
 /* The init step that creates the embedded TSA (a kura_init_options.prepare);
  * ud is a kura_tsa_options or NULL for the defaults. */
@@ -22,16 +23,6 @@ int kura_store_certs(STACK_OF(X509) **out, kura_store *st, const char *const *fi
 
 /* Every TSA root the store trusts (a new stack, the caller's: sk_X509_pop_free). */
 int kura_tsa_setup_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err);
-
-/* The embedded TSA's trust anchors (every root it ever had; a new stack, the
- * caller's). KURA_ENOTFOUND when the store has no embedded TSA. Needs only read
- * access to the store: the keys are not read. */
-int kura_tsa_setup_roots(STACK_OF(X509) **out, kura_store *st, kura_error *err);
-
-/* The store time-stamps with urls[0..n) from now on, or with its embedded TSA
- * when n is 0 (created if the store has none yet); logged in the audit trail.
- * st open for writing. */
-int kura_tsa_setup_use(kura_store *st, const char *const *urls, size_t n, kura_error *err);
 
 /* Stamper options for the store; release with kura_tsa_setup_close. */
 typedef struct kura_tsa_setup {

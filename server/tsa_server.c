@@ -1,4 +1,4 @@
-/* The embedded TSA served over HTTP (see tsa_server.h), moved here from the
+/* The embedded TSA served over HTTP (see kura/tsa.h), moved here from the
  * `kura tsa serve` command so that any caller can run it.
  *
  * The TSA being served: a rollover by `kura renew` or the daemon replaces its
@@ -16,7 +16,7 @@
 
 #include "evidence/tsa.h"
 #include "kura/store.h"
-#include "server/tsa_server.h"
+#include "kura/tsa.h"
 
 #define MAX_REQUEST 65536
 
