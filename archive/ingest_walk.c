@@ -1,4 +1,4 @@
-/* Which files an ingest takes (see ingest_walk.h), moved here from the
+/* Which files an ingest takes (see kura/ingest.h), moved here from the
  * `kura ingest` command so that any caller resolves paths alike. */
 #include <dirent.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive/ingest_walk.h"
+#include "kura/ingest.h"
 
 struct kura_ingest_list {
 	char **paths;

@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "kura/clock.h"
-#include "renewal/daemon.h"
+#include "kura/renew.h"
 
 static const char usage[] = "kura daemon STORE [--once]";
 

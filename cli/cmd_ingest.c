@@ -17,7 +17,7 @@
 #include "common/escape.h"
 #include "common/progress.h"
 #include "evidence/revocation.h"
-#include "proof/ingest_files.h"
+#include "kura/ingest.h"
 
 static const char usage[] = "kura ingest STORE [--meta KEY=VALUE]... [--no-seal] [--signature SIG] [--crl FILE]...\n"
 			    "                   [--accept-invalid] [--allow-no-revocation] PATH...   (PATH: file, folder or -)";

@@ -1,4 +1,4 @@
-/* An ingest of files, folders or standard input (see ingest_files.h), moved
+/* An ingest of files, folders or standard input (see kura/ingest.h), moved
  * here from the `kura ingest` command so that any caller ingests alike.
  * An object is reported done only once it is durable (kura/ingest.h); the
  * seal after the ingest runs also after a failure: what was reported is stored. */
@@ -14,7 +14,9 @@
 #include <jansson.h>
 
 #include "common/fsutil.h"
-#include "proof/ingest_files.h"
+#include "kura/ingest.h"
+#include "proof/seal.h"
+#include "proof/signed.h"
 
 static void warn(const kura_ingest_events *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

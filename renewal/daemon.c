@@ -1,11 +1,11 @@
-/* The renewal scheduler's loop (see daemon.h). It sleeps in steps of a second
+/* The renewal scheduler's loop (see kura/renew.h). It sleeps in steps of a second
  * so that a stop request is heard within one. */
 #include <stdio.h>
 #include <unistd.h>
 
 #include "kura/clock.h"
 #include "policies/policy.h"
-#include "renewal/daemon.h"
+#include "kura/renew.h"
 
 static void logline(const kura_daemon_options *o, const char *fmt, const char *a, const char *b)
 {
