@@ -2,8 +2,8 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "cli/cli.h"
-#include "proof/chains.h"
+#include "cli.h"
+#include "kura/evidence.h"
 
 static const char usage[] = "kura evidence STORE ID -o FILE.ers";
 

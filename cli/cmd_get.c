@@ -6,7 +6,7 @@
 #include <getopt.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "kura/store.h"
 
 static const char usage[] = "kura get STORE ID [--member signature|validation-data] [-o FILE]";

@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "common/escape.h"
-#include "common/progress.h"
-#include "evidence/revocation.h"
+#include "cli.h"
+#include "kura/escape.h"
 #include "kura/ingest.h"
+#include "kura/progress.h"
+#include "kura/trust.h"
 
 static const char usage[] = "kura ingest STORE [--meta KEY=VALUE]... [--no-seal] [--signature SIG] [--crl FILE]...\n"
 			    "                   [--accept-invalid] [--allow-no-revocation] PATH...   (PATH: file, folder or -)";

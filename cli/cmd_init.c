@@ -7,12 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/cli.h"
-#include "common/escape.h"
+#include "cli.h"
+#include "kura/escape.h"
+#include "kura/policy.h"
 #include "kura/store.h"
-#include "evidence/tsa.h"
-#include "proof/store_policy.h"
-#include "proof/store_init.h"
+#include "kura/tsa.h"
 
 static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--policy FILE|NAME]\n"
 			    "                 [--segment-size BYTES] [--group NAME]\n"

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "kura/clock.h"
-#include "policies/policy.h"
-#include "renewal/run.h"
+#include "kura/policy.h"
+#include "kura/renew.h"
 
 static const char usage[] = "kura renew STORE [--plan] [--json]";
 

@@ -1,8 +1,9 @@
 /* kura seal STORE: one hash tree and one time-stamp over every pending object. */
 #include <stdio.h>
 
-#include "cli/cli.h"
-#include "proof/seal.h"
+#include "cli.h"
+#include "kura/seal.h"
+#include "kura/store.h"
 
 static const char usage[] = "kura seal STORE";
 

@@ -5,7 +5,7 @@
 #include <getopt.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "kura/store.h"
 #include "kura/trust.h"
 

@@ -17,10 +17,8 @@
 
 #include <openssl/pem.h>
 
-#include "cli/cli.h"
-#include "evidence/tsa.h"
+#include "cli.h"
 #include "kura/store.h"
-#include "proof/tsa_setup.h"
 #include "kura/tsa.h"
 
 static const char usage[] = "kura tsa ca STORE | kura tsa urls STORE [--set URL... | --embedded] | "

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "common/escape.h"
-#include "proof/verify_store.h"
+#include "cli.h"
+#include "kura/escape.h"
+#include "kura/verify.h"
 
 static const char usage[] = "kura verify STORE [ID...] [--json] [--deep]";
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "evidence/tsa.h"
-#include "proof/verify_files.h"
+#include "cli.h"
+#include "kura/trust.h"
+#include "kura/verify.h"
 
 static const char usage[] =
 	"kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]\n"

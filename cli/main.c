@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "common/escape.h"
+#include "cli.h"
+#include "kura/escape.h"
 
 #define KURA_VERSION "0.1.0"
 

@@ -4,7 +4,8 @@
  * (tsa_setup.c). The policy is checked before anything is made. */
 #include <stddef.h>
 
-#include "proof/store_init.h"
+#include "kura/store.h"
+#include "kura/tsa.h"
 #include "proof/store_policy.h"
 #include "proof/tsa_setup.h"
 

@@ -1,4 +1,4 @@
-/* An Evidence Record verified against files (see verify_files.h), moved here
+/* An Evidence Record verified against files (see kura/verify.h), moved here
  * from the `kura verify-er` command. */
 #include <stdlib.h>
 #include <unistd.h>
@@ -6,8 +6,9 @@
 #include "common/fsutil.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
+#include "policies/policy.h"
 #include "proof/signed.h"
-#include "proof/verify_files.h"
+#include "kura/verify.h"
 
 #define MAX_ER_SIZE (256u << 20)
 

@@ -41,6 +41,15 @@ typedef struct kura_init_options {
  * store already or a folder with other things in it. */
 int kura_store_init(const char *path, const kura_init_options *opts, kura_error *err);
 
+/* Creates a whole store as `kura init` does (proof/store_init.c): kura_store_init
+ * (o's prepare is not used) with the policy policy (a file or a shipped name;
+ * NULL: KURA_DEFAULT_POLICY of kura/policy.h), checked before anything is made,
+ * and, when o names no TSA URL, an embedded TSA made with tsa (kura/tsa.h; NULL:
+ * the defaults). Everything is borrowed for the call. */
+struct kura_tsa_options;
+int kura_store_create(const char *path, const kura_init_options *o, const char *policy,
+		      const struct kura_tsa_options *tsa, kura_error *err);
+
 enum { KURA_STORE_READ = 0, KURA_STORE_WRITE = 1 };
 
 /* Opens the store at path. The store is the caller's; close it with kura_store_close.
