@@ -4,7 +4,6 @@
  * seal after the ingest runs also after a failure: what was reported is stored. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +16,6 @@
 #include "kura/ingest.h"
 #include "proof/seal.h"
 #include "proof/signed.h"
-
-static void warn(const kura_ingest_events *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void warn(const kura_ingest_events *ev, const char *fmt, ...)
-{
-	char msg[8192];
-	va_list ap;
-	if (!ev->warn)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	ev->warn(ev->ud, msg);
-}
 
 static void skipped(void *ud, const char *message)
 {
@@ -77,9 +62,12 @@ static int add_signed(kura_ingest *in, kura_store *st, int fd, const char *path,
 		rc = kura_ingest_add_group(in, fd, path, name, meta, nmeta, prepared.members, prepared.nmembers,
 					   prepared.report, err);
 		const char *verdict = json_string_value(json_object_get(prepared.report, "signature"));
-		if (rc == 0 && strcmp(verdict, "valid") != 0)
-			warn(ev, "%s: signature %s: %s (stored as asked)", path, verdict,
-			     json_string_value(json_object_get(prepared.report, "reason")));
+		if (rc == 0 && strcmp(verdict, "valid") != 0 && ev->warn) {
+			char msg[8192];
+			snprintf(msg, sizeof msg, "%s: signature %s: %s (stored as asked)", path, verdict,
+				 json_string_value(json_object_get(prepared.report, "reason")));
+			ev->warn(ev->ud, msg);
+		}
 		kura_signed_clear(&prepared);
 	}
 	free(sig);
@@ -178,8 +166,8 @@ int kura_ingest_paths(const char *store, const char *const *paths, size_t n, con
 				rc = serr.code;
 				if (err)
 					*err = serr;
-			} else {
-				warn(ev, "%s", serr.message);
+			} else if (ev->warn) {
+				ev->warn(ev->ud, serr.message);
 			}
 		}
 	}
