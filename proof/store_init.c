@@ -10,7 +10,8 @@
 #include "proof/tsa_setup.h"
 
 struct prepare {
-	const kura_tsa_options *tsa; /* NULL: remote TSAs only */
+	int embedded;                /* 0: remote TSAs only */
+	const kura_tsa_options *tsa; /* NULL: the defaults */
 	const char *policy;
 };
 
@@ -19,7 +20,7 @@ static int prepare(void *ud, const char *path, kura_error *err)
 {
 	struct prepare *p = ud;
 	int rc = kura_store_policy_init(path, p->policy, err);
-	if (rc == 0 && p->tsa)
+	if (rc == 0 && p->embedded)
 		rc = kura_tsa_setup_embedded((void *)p->tsa, path, err);
 	return rc;
 }
@@ -32,7 +33,7 @@ int kura_store_create(const char *path, const kura_init_options *o, const char *
 	kura_policy_free(p);
 	if (rc != 0)
 		return rc;
-	struct prepare prep = {.tsa = o->ntsa_urls == 0 ? tsa : NULL, .policy = policy};
+	struct prepare prep = {.embedded = o->ntsa_urls == 0, .tsa = tsa, .policy = policy};
 	kura_init_options io = *o;
 	io.prepare = prepare;
 	io.prepare_ud = &prep;
