@@ -25,12 +25,12 @@ int kura_cmd_export(int argc, char **argv);
 int kura_cmd_verify_export(int argc, char **argv);
 int kura_cmd_import(int argc, char **argv);
 
-struct kura_store;
 struct kura_run_report;
+struct kura_seal_events;
 /* Prints what a renewal run did; returns its exit status (1 if evidence was refused). */
 int kura_cli_report_run(const struct kura_run_report *r, int json);
-/* Seals the pending objects of a store open for writing, reporting on stderr. */
-int kura_cli_seal(struct kura_store *st, kura_error *err);
+/* What a seal says on stderr (cmd_seal.c): for every command that seals. */
+extern const struct kura_seal_events kura_cli_seal_events;
 
 /* Parses the options of a command whose only option is --json: sets *json and
  * leaves optind at the first operand. Returns 0, or the exit status of a usage error. */

@@ -1,11 +1,9 @@
 /* kura evidence STORE ID -o FILE.ers: the object's DER Evidence Record. */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "cli/cli.h"
-#include "common/fsutil.h"
-#include "proof/chains.h"
+#include "cli.h"
+#include "kura/evidence.h"
 
 static const char usage[] = "kura evidence STORE ID -o FILE.ers";
 
@@ -19,18 +17,9 @@ int kura_cmd_evidence(int argc, char **argv)
 		return kura_cli_usage(usage, "evidence takes a STORE, one ID and -o FILE");
 	kura_error err = {0};
 	kura_store *st = NULL;
-	kura_evidence_cache *cache = NULL;
-	unsigned char *der = NULL;
-	size_t len = 0;
 	int rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
 	if (rc == 0)
-		rc = kura_evidence_cache_new(&cache, &err);
-	if (rc == 0)
-		rc = kura_object_evidence(&der, &len, st, argv[optind + 1], cache, &err);
-	if (rc == 0 && kura_fs_write_file_atomic(out, der, len, 0644) != 0)
-		rc = kura_error_sys(&err, KURA_EINPUT, "cannot write %s", out);
-	free(der);
-	kura_evidence_cache_free(cache);
+		rc = kura_object_evidence_save(st, argv[optind + 1], out, &err);
 	kura_store_close(st);
 	return rc ? kura_cli_fail(&err) : 0;
 }

@@ -3,8 +3,8 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "cli/cli.h"
-#include "package/package.h"
+#include "cli.h"
+#include "kura/package.h"
 
 static const char usage[] = "kura export STORE -o OUT.tar[.zst] [ID...]";
 

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/cli.h"
-#include "common/escape.h"
-#include "package/package.h"
+#include "cli.h"
+#include "kura/escape.h"
+#include "kura/package.h"
 
 static const char usage[] = "kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]";
 

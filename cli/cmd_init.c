@@ -7,31 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/cli.h"
-#include "common/escape.h"
+#include "cli.h"
+#include "kura/escape.h"
+#include "kura/policy.h"
 #include "kura/store.h"
-#include "evidence/tsa.h"
-#include "proof/store_policy.h"
-#include "proof/tsa_setup.h"
+#include "kura/tsa.h"
 
 static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--policy FILE|NAME]\n"
 			    "                 [--segment-size BYTES] [--group NAME]\n"
 			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS] [--tsa-key ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096]";
-
-struct prepare {
-	kura_tsa_options *tsa; /* NULL: remote TSAs only */
-	const char *policy;
-};
-
-/* What the evidence and renewal layers keep in a new store, before it is one. */
-static int prepare(void *ud, const char *path, kura_error *err)
-{
-	struct prepare *p = ud;
-	int rc = kura_store_policy_init(path, p->policy, err);
-	if (rc == 0 && p->tsa)
-		rc = kura_tsa_setup_embedded(p->tsa, path, err);
-	return rc;
-}
 
 int kura_cmd_init(int argc, char **argv)
 {
@@ -47,7 +31,7 @@ int kura_cmd_init(int argc, char **argv)
 		{0},
 	};
 	kura_tsa_options tsa = {.name = "kura"};
-	struct prepare prep = {0};
+	const char *policy = NULL;
 	kura_init_options io = {0};
 	const char **urls = calloc((size_t)argc, sizeof *urls);
 	if (!urls)
@@ -65,7 +49,7 @@ int kura_cmd_init(int argc, char **argv)
 			urls[io.ntsa_urls++] = optarg;
 			break;
 		case 'p':
-			prep.policy = optarg;
+			policy = optarg;
 			break;
 		case 'k':
 			tsa.key = optarg;
@@ -104,31 +88,18 @@ int kura_cmd_init(int argc, char **argv)
 	}
 	/* check the policy and the key kind before anything is made */
 	kura_error err = {0};
-	kura_policy *policy = NULL;
-	static const char *kinds[] = {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", NULL};
-	int known = !tsa.key;
-	for (int i = 0; !known && kinds[i]; i++)
-		known = strcmp(tsa.key, kinds[i]) == 0;
-	if (!known) {
+	if (tsa.key && !kura_tsa_key_kind_known(tsa.key)) {
 		free(urls);
 		return kura_cli_usage(usage, "--tsa-key must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096, not '%s'", tsa.key);
 	}
-	if (kura_policy_load(&policy, NULL, prep.policy ? prep.policy : KURA_DEFAULT_POLICY, &err) != 0) {
-		free(urls);
-		return kura_cli_fail(&err);
-	}
-	kura_policy_free(policy);
-	prep.tsa = io.ntsa_urls == 0 ? &tsa : NULL;
-	io.prepare = prepare;
-	io.prepare_ud = &prep;
-	int rc = kura_store_init(argv[optind], &io, &err);
+	int rc = kura_store_create(argv[optind], &io, policy, &tsa, &err);
 	free(urls);
 	if (rc != 0)
 		return kura_cli_fail(&err);
 	fputs("initialised kura store ", stdout); /* names escaped: one line whatever the path holds */
 	kura_escape_print(stdout, argv[optind]);
 	printf(" (hash %s, policy ", io.hash ? io.hash : "sha256");
-	kura_escape_print(stdout, prep.policy ? prep.policy : KURA_DEFAULT_POLICY);
+	kura_escape_print(stdout, policy ? policy : KURA_DEFAULT_POLICY);
 	fputs(")\n", stdout);
 	if (io.ntsa_urls == 0)
 		fprintf(stderr, "kura: time-stamps come from the store's embedded TSA. It proves time only as far as this\n"

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/cli.h"
-#include "common/escape.h"
+#include "cli.h"
+#include "kura/escape.h"
 #include "kura/store.h"
 
 static const char usage[] = "kura ls STORE [--json]";

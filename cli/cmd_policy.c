@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "kura/clock.h"
-#include "proof/store_policy.h"
+#include "kura/policy.h"
+#include "kura/store.h"
 
 static const char usage[] =
 	"kura policy show STORE [--json] | kura policy set STORE FILE|NAME | kura policy sunset STORE ALGORITHM DATE";

@@ -1,7 +1,7 @@
 /* kura reindex STORE: rebuild the RocksDB index from the segments alone. */
 #include <stdio.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "kura/store.h"
 
 static const char usage[] = "kura reindex STORE";

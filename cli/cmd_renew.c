@@ -5,28 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "kura/clock.h"
-#include "renewal/plan.h"
-#include "policies/policy.h"
-#include "renewal/run.h"
-#include "proof/store_policy.h"
+#include "kura/policy.h"
+#include "kura/renew.h"
 
 static const char usage[] = "kura renew STORE [--plan] [--json]";
 
 static int show_plan(kura_store *st, int json, kura_error *err)
 {
-	kura_policy *p = NULL;
-	kura_plan_item *items = NULL;
-	size_t n = 0;
-	int64_t now;
-	int rc = kura_clock_now(&now, err);
-	if (rc == 0)
-		rc = kura_store_policy_load(&p, st, err);
-	if (rc == 0)
-		rc = kura_plan(&items, &n, st, p, err);
+	json_t *j = NULL;
+	char *policy = NULL;
+	int rc = kura_run_plan(&j, &policy, st, err);
 	if (rc == 0) {
-		json_t *j = kura_plan_json(items, n, now);
 		if (json) {
 			char *text = json_dumps(j, JSON_INDENT(2));
 			printf("%s\n", text);
@@ -34,7 +25,7 @@ static int show_plan(kura_store *st, int json, kura_error *err)
 		} else {
 			size_t i;
 			json_t *it;
-			printf("policy %s; %zu live chain(s)\n", kura_policy_name(p), n);
+			printf("policy %s; %zu live chain(s)\n", policy, json_array_size(j));
 			json_array_foreach(j, i, it) {
 				printf("%s  %-18s %-9s %s  %s chain, %lld object(s): %s\n",
 				       json_is_true(json_object_get(it, "due_now")) ? "DUE NOW" : "later  ",
@@ -46,10 +37,9 @@ static int show_plan(kura_store *st, int json, kura_error *err)
 				       json_string_value(json_object_get(it, "reason")));
 			}
 		}
-		json_decref(j);
 	}
-	kura_plan_free(items, n);
-	kura_policy_free(p);
+	json_decref(j);
+	free(policy);
 	return rc;
 }
 

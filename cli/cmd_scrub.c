@@ -3,8 +3,8 @@
  * Exit 1 if anything is damaged. */
 #include <stdio.h>
 
-#include "cli/cli.h"
-#include "common/escape.h"
+#include "cli.h"
+#include "kura/escape.h"
 #include "kura/store.h"
 
 static const char usage[] = "kura scrub STORE";

@@ -1,40 +1,31 @@
 /* kura seal STORE: one hash tree and one time-stamp over every pending object. */
 #include <stdio.h>
 
-#include "cli/cli.h"
-#include "renewal/run.h"
-#include "proof/seal.h"
-#include "proof/tsa_setup.h"
+#include "cli.h"
+#include "kura/seal.h"
+#include "kura/store.h"
 
 static const char usage[] = "kura seal STORE";
 
-int kura_cli_seal(kura_store *st, kura_error *err)
+static void untrusted(void *ud, const char *url)
 {
-	kura_tsa_setup tsa;
-	kura_seal_result res;
-	int rolled;
-	int rc = kura_run_tsa_upkeep(&rolled, st, err);
-	if (rc == 0)
-		rc = kura_tsa_setup_open(&tsa, st, err);
-	if (rc == 0 && tsa.opts.nurls > 0 && !tsa.opts.anchors)
-		fprintf(stderr, "kura: warning: no TSA root is trusted in this store, so time-stamps from %s are checked "
-				"but not their certificate path, and kura verify will say indeterminate; add the TSA's root "
-				"with kura trust add STORE --tsa ROOT.pem\n", tsa.opts.urls[0]);
-	if (rc != 0)
-		return rc;
-	size_t sealed = 0;
-	do { /* a backlog larger than one seal takes several */
-		rc = kura_seal(&res, st, &tsa.opts, 0, err);
-		if (rc == 0 && res.objects)
-			fprintf(stderr, "kura: sealed %zu object(s): seal %s, time-stamped %s by %s\n", res.objects, res.id,
-				res.gentime, res.tsa);
-		sealed += rc == 0 ? res.objects : 0;
-	} while (rc == 0 && res.more);
-	kura_tsa_setup_close(&tsa);
-	if (rc == 0 && sealed == 0)
-		fprintf(stderr, "kura: nothing to seal\n");
-	return rc;
+	(void)ud;
+	fprintf(stderr, "kura: warning: no TSA root is trusted in this store, so time-stamps from %s are checked "
+			"but not their certificate path, and kura verify will say indeterminate; add the TSA's root "
+			"with kura trust add STORE --tsa ROOT.pem\n", url);
 }
+
+static void sealed(void *ud, const kura_seal_result *res)
+{
+	(void)ud;
+	if (res->objects)
+		fprintf(stderr, "kura: sealed %zu object(s): seal %s, time-stamped %s by %s\n", res->objects, res->id,
+			res->gentime, res->tsa);
+	else
+		fprintf(stderr, "kura: nothing to seal\n");
+}
+
+const kura_seal_events kura_cli_seal_events = {.untrusted = untrusted, .sealed = sealed};
 
 int kura_cmd_seal(int argc, char **argv)
 {
@@ -44,7 +35,7 @@ int kura_cmd_seal(int argc, char **argv)
 	kura_store *st = NULL;
 	int rc = kura_store_open(&st, argv[1], KURA_STORE_WRITE, &err);
 	if (rc == 0)
-		rc = kura_cli_seal(st, &err);
+		rc = kura_seal_all(NULL, st, &kura_cli_seal_events, &err);
 	kura_store_close(st);
 	return rc ? kura_cli_fail(&err) : 0;
 }

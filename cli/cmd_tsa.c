@@ -15,18 +15,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <microhttpd.h>
 #include <openssl/pem.h>
 
-#include "cli/cli.h"
-#include "evidence/tsa.h"
+#include "cli.h"
 #include "kura/store.h"
-#include "proof/tsa_setup.h"
+#include "kura/tsa.h"
 
 static const char usage[] = "kura tsa ca STORE | kura tsa urls STORE [--set URL... | --embedded] | "
 			    "kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT";
-
-#define MAX_REQUEST 65536
 
 static int tsa_ca(int argc, char **argv)
 {
@@ -35,16 +31,9 @@ static int tsa_ca(int argc, char **argv)
 	kura_error err = {0};
 	kura_store *st = NULL;
 	STACK_OF(X509) *anchors = NULL;
-	char dir[4096];
-	static const char *const files[] = {"tsa/anchors.pem", NULL};
 	int rc = kura_store_open(&st, argv[1], KURA_STORE_READ, &err);
-	if (rc == 0) { /* the anchors alone: a reader of the store (its group) may not read the keys */
-		snprintf(dir, sizeof dir, "%s/tsa", argv[1]);
-		if (!kura_tsa_exists(dir))
-			rc = kura_error_set(&err, KURA_ENOTFOUND, "%s has no embedded TSA (it uses remote TSAs)", argv[1]);
-		else
-			rc = kura_store_certs(&anchors, st, files, &err);
-	}
+	if (rc == 0)
+		rc = kura_tsa_setup_roots(&anchors, st, &err);
 	for (int i = 0; rc == 0 && i < sk_X509_num(anchors); i++)
 		PEM_write_X509(stdout, sk_X509_value(anchors, i));
 	sk_X509_pop_free(anchors, X509_free);
@@ -52,106 +41,10 @@ static int tsa_ca(int argc, char **argv)
 	return rc ? kura_cli_fail(&err) : 0;
 }
 
-/* The TSA being served. A rollover by `kura renew` or the daemon replaces its
- * key and certificate on disk; the server notices (tsa.pem changed) and loads the
- * successor, so a retired key never signs again. Requests are served one at a
- * time (one polling thread), so no lock is needed. */
-struct served {
-	char dir[4096];
-	kura_tsa *tsa;
-	struct timespec loaded; /* mtime of tsa.pem when loaded */
-};
-
-static struct timespec pem_mtime(const char *dir)
+static void request_failed(void *ud, const char *message)
 {
-	char p[4200];
-	struct stat st;
-	struct timespec none = {0, 0};
-	snprintf(p, sizeof p, "%s/tsa.pem", dir);
-	return stat(p, &st) == 0 ? st.st_mtim : none;
-}
-
-static int served_current(struct served *s, kura_error *err)
-{
-	struct timespec now = pem_mtime(s->dir);
-	if (s->tsa && now.tv_sec == s->loaded.tv_sec && now.tv_nsec == s->loaded.tv_nsec)
-		return 0;
-	kura_tsa *fresh = NULL;
-	int rc = kura_tsa_open(&fresh, s->dir, err);
-	if (rc != 0)
-		return rc;
-	kura_tsa_close(s->tsa);
-	s->tsa = fresh;
-	s->loaded = now;
-	return 0;
-}
-
-struct upload {
-	unsigned char buf[MAX_REQUEST];
-	size_t n;
-	int too_big;
-};
-
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, void *body, size_t n,
-			     enum MHD_ResponseMemoryMode mode)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(n, body, mode);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", type);
-	enum MHD_Result ok = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ok;
-}
-
-static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-			      const char *version, const char *data, size_t *size, void **state)
-{
-	(void)url;
-	(void)version;
-	struct served *served = cls;
-	struct upload *u = *state;
-	if (strcmp(method, "POST") != 0) {
-		static char msg[] = "kura TSA: POST an RFC 3161 TimeStampReq (application/timestamp-query)\n";
-		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
-	}
-	if (!u) {
-		if (!(u = calloc(1, sizeof *u)))
-			return MHD_NO;
-		*state = u;
-		return MHD_YES;
-	}
-	if (*size) {
-		if (u->n + *size > sizeof u->buf)
-			u->too_big = 1;
-		else
-			memcpy(u->buf + u->n, data, *size);
-		u->n += *size;
-		*size = 0;
-		return MHD_YES;
-	}
-	if (u->too_big) {
-		static char msg[] = "request too large\n";
-		return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
-	}
-	unsigned char *resp = NULL;
-	size_t rlen = 0;
-	kura_error err = {0};
-	if (served_current(served, &err) != 0 || kura_tsa_respond(served->tsa, u->buf, u->n, &resp, &rlen, &err) != 0) {
-		fprintf(stderr, "kura: tsa: %s\n", err.message);
-		static char msg[] = "internal error\n";
-		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", msg, sizeof msg - 1, MHD_RESPMEM_PERSISTENT);
-	}
-	return reply(c, MHD_HTTP_OK, "application/timestamp-reply", resp, rlen, MHD_RESPMEM_MUST_FREE);
-}
-
-static void done(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode why)
-{
-	(void)cls;
-	(void)c;
-	(void)why;
-	free(*state);
-	*state = NULL;
+	(void)ud;
+	fprintf(stderr, "kura: tsa: %s\n", message);
 }
 
 static int tsa_serve(int argc, char **argv)
@@ -191,26 +84,8 @@ static int tsa_serve(int argc, char **argv)
 	sa.sin_port = htons((uint16_t)port);
 
 	kura_error err = {0};
-	char path[4096];
-	kura_store *st = NULL;
-	int rc = 0;
-	if (store) {
-		if ((rc = kura_store_open(&st, store, KURA_STORE_READ, &err)) == 0)
-			snprintf(path, sizeof path, "%s/tsa", store);
-		kura_store_close(st);
-	} else {
-		snprintf(path, sizeof path, "%s", dir);
-		kura_tsa_options o = {.name = "kura standalone"};
-		if (!kura_tsa_exists(dir))
-			rc = kura_tsa_create(dir, &o, &err);
-	}
-	static struct served served;
-	snprintf(served.dir, sizeof served.dir, "%s", path);
-	if (rc == 0 && !kura_tsa_exists(path))
-		rc = kura_error_set(&err, KURA_ENOTFOUND, "%s has no embedded TSA to serve", store);
-	if (rc == 0)
-		rc = served_current(&served, &err);
-	if (rc != 0)
+	kura_tsa_server *server = NULL;
+	if (kura_tsa_server_new(&server, store, dir, request_failed, NULL, &err) != 0)
 		return kura_cli_fail(&err);
 
 	sigset_t stop;
@@ -218,22 +93,16 @@ static int tsa_serve(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL); /* the server thread inherits the mask */
-	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-						handle, &served, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-						MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-						(unsigned int)30, MHD_OPTION_END);
-	if (!d) {
-		kura_tsa_close(served.tsa);
-		kura_error_set(&err, KURA_EIO, "cannot listen on %s (port in use or not allowed?)", listen);
+	unsigned bound = 0;
+	if (kura_tsa_server_listen(server, &sa, listen, &bound, &err) != 0) {
+		kura_tsa_server_free(server);
 		return kura_cli_fail(&err);
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	printf("listening on http://%s:%u/\n", host, info ? info->port : (unsigned)port);
+	printf("listening on http://%s:%u/\n", host, bound);
 	fflush(stdout);
 	int sig;
 	sigwait(&stop, &sig);
-	MHD_stop_daemon(d);
-	kura_tsa_close(served.tsa);
+	kura_tsa_server_free(server);
 	fprintf(stderr, "kura: TSA stopped\n");
 	return 0;
 }
@@ -263,12 +132,8 @@ static int tsa_urls(int argc, char **argv)
 	kura_error err = {0};
 	kura_store *st = NULL;
 	int rc = kura_store_open(&st, store, set || embedded ? KURA_STORE_WRITE : KURA_STORE_READ, &err);
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s/tsa", store);
-	if (rc == 0 && embedded && !kura_tsa_exists(dir))
-		rc = kura_tsa_setup_embedded(NULL, store, &err);
 	if (rc == 0 && (set || embedded))
-		rc = kura_store_set_tsa_urls(st, (const char *const *)argv + optind + 1, (size_t)nurls, &err);
+		rc = kura_tsa_setup_use(st, (const char *const *)argv + optind + 1, (size_t)nurls, &err);
 	if (rc == 0) {
 		const char *const *urls;
 		size_t n = kura_store_tsa_urls(st, &urls);

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "common/escape.h"
-#include "proof/verify_store.h"
+#include "cli.h"
+#include "kura/escape.h"
+#include "kura/verify.h"
 
 static const char usage[] = "kura verify STORE [ID...] [--json] [--deep]";
 
@@ -67,16 +67,6 @@ static int print_report(void *ud, const char *id, json_t *report, kura_error *er
 	return rc;
 }
 
-static int verify_one(struct run *r, const char *id, kura_error *err)
-{
-	json_t *report = NULL;
-	int rc = kura_verifier_check(&report, r->v, id, err);
-	if (rc == 0)
-		rc = print_report(r, id, report, err);
-	json_decref(report);
-	return rc;
-}
-
 int kura_cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {"deep", no_argument, NULL, 'd'}, {0}};
@@ -101,12 +91,9 @@ int kura_cmd_verify(int argc, char **argv)
 		rc = kura_verifier_new(&r.v, st, flags, &err);
 	if (rc == 0 && argc - optind == 1)
 		rc = kura_verifier_each(r.v, print_report, &r, &err);
-	for (int i = optind + 1; rc == 0 && i < argc; i++) {
-		json_t *probe = NULL;
-		if ((rc = kura_store_object(&probe, st, argv[i], &err)) == 0)
-			rc = verify_one(&r, json_string_value(json_object_get(probe, "id")), &err);
-		json_decref(probe);
-	}
+	else if (rc == 0)
+		rc = kura_verifier_each_of(r.v, (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1),
+					   print_report, &r, &err);
 	free(r.text);
 	json_decref(r.last);
 	kura_verifier_free(r.v);

@@ -11,23 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-
-#include "cli/cli.h"
-#include "common/fsutil.h"
-#include "evidence/signature.h"
-#include "evidence/tsa.h"
-#include "evidence/verify.h"
-#include "kura/clock.h"
-#include "policies/policy.h"
-#include "proof/signed.h"
+#include "cli.h"
+#include "kura/trust.h"
+#include "kura/verify.h"
 
 static const char usage[] =
 	"kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]\n"
 	"               [--signature SIG] [--validation-data VD] [--signers CA.pem]... [--policy FILE|NAME]";
-
-#define MAX_ER_SIZE (256u << 20)
 
 static void print_text(json_t *r)
 {
@@ -108,32 +99,10 @@ int kura_cmd_verify_er(int argc, char **argv)
 		status = kura_cli_usage(usage, "verify-er needs --data and --er, and nothing else");
 	if (status == 0 && sig && !vdata)
 		status = kura_cli_usage(usage, "--signature goes with --validation-data (kura get STORE ID --member validation-data)");
-	kura_er_verify_opts o = {.anchors = anchors, .digest = kura_er_digest_group};
-	kura_er_group g = {.member = {{.path = data}}, .n = 1};
-	if (sig)
-		g.member[g.n++].path = sig;
-	if (vdata)
-		g.member[g.n++].path = vdata;
-	o.digest_ud = &g;
-	o.algorithm_end = policy ? kura_policy_algorithm_end : NULL;
-	o.algorithm_ud = policy;
-	if (status == 0 && (at ? kura_time_parse(&o.at_ms, at, &err) : kura_clock_now(&o.at_ms, &err)) != 0)
-		status = kura_cli_fail(&err);
-	char *der = NULL;
-	size_t len = 0;
-	if (status == 0 && kura_fs_read_file(erpath, MAX_ER_SIZE, &der, &len) != 0) {
-		kura_error_sys(&err, KURA_EINPUT, "cannot read %s", erpath);
-		status = kura_cli_fail(&err);
-	}
-	for (size_t i = 0; status == 0 && i < g.n; i++)
-		if (access(g.member[i].path, R_OK) != 0) {
-			kura_error_sys(&err, KURA_EINPUT, "cannot read %s", g.member[i].path);
-			status = kura_cli_fail(&err);
-		}
+	kura_er_files f = {.data = data, .er = erpath, .signature = sig, .validation_data = vdata,
+			   .anchors = anchors, .signers = signers, .policy = policy, .at = at};
 	json_t *report = NULL;
-	if (status == 0 && kura_er_verify(&report, (unsigned char *)der, len, &o, &err) != 0)
-		status = kura_cli_fail(&err);
-	if (status == 0 && vdata && kura_signed_check_group(report, &g, sig != NULL, signers, anchors, &err) != 0)
+	if (status == 0 && kura_er_verify_files(&report, &f, &err) != 0)
 		status = kura_cli_fail(&err);
 	if (status == 0) {
 		if (as_json) {
@@ -146,7 +115,6 @@ int kura_cmd_verify_er(int argc, char **argv)
 		status = strcmp(json_string_value(json_object_get(report, "verdict")), "valid") == 0 ? 0 : 1;
 	}
 	json_decref(report);
-	free(der);
 	sk_X509_pop_free(anchors, X509_free);
 	sk_X509_pop_free(signers, X509_free);
 	kura_policy_free(policy);

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "common/escape.h"
-#include "evidence/tsa.h"
+#include "cli.h"
 #include "kura/clock.h"
-#include "package/package.h"
+#include "kura/escape.h"
+#include "kura/package.h"
+#include "kura/trust.h"
 
 static const char usage[] = "kura verify-export PACKAGE [--trust CA.pem]... [--json]";
 

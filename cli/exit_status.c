@@ -2,7 +2,7 @@
  * the kura command (DESIGN.md: 0 success, 1 verification failed or not found,
  * 2 bad usage or input, 3 I/O, TSA or internal failure). The library knows no
  * exit statuses. */
-#include "cli/cli.h"
+#include "cli.h"
 
 int kura_cli_exit_status(int code)
 {

@@ -13,6 +13,7 @@
 
 #include "evidence/vdata.h"
 #include "kura/error.h"
+#include "kura/trust.h"
 
 /* Adds to v revocation data for cert (issued by issuer): an OCSP response from
  * each responder in the AIA until one answers, else the CRLs of its distribution
@@ -20,10 +21,6 @@
  * failure named when no source answered; KURA_EVERIFY when an answer is not
  * about cert or not signed by whom it must be. */
 int kura_revocation_fetch(kura_vdata *v, X509 *cert, X509 *issuer, long timeout_s, kura_error *err);
-
-/* Appends the CRLs of a file (PEM, one or more, or one DER) to out. KURA_EINPUT
- * when it holds none. */
-int kura_revocation_load_crls(STACK_OF(X509_CRL) *out, const char *path, kura_error *err);
 
 /* Whether v holds revocation data for cert from a source its issuer authorised. */
 int kura_revocation_known(const kura_vdata *v, X509 *cert, X509 *issuer);

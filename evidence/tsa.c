@@ -147,6 +147,17 @@ bad:
 	return NULL;
 }
 
+/* The kinds of key the embedded TSA signs with: new_key makes each of them. */
+static const char *const key_kinds[] = {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", NULL};
+
+int kura_tsa_key_kind_known(const char *kind)
+{
+	for (int i = 0; key_kinds[i]; i++)
+		if (strcmp(kind, key_kinds[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* A new key of one of kura's kinds. */
 static EVP_PKEY *new_key(const char *kind)
 {

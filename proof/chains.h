@@ -34,6 +34,7 @@
 #include <openssl/evp.h>
 
 #include "evidence/hashtree.h"
+#include "kura/evidence.h"
 #include "kura/ingest.h"
 #include "kura/store.h"
 
@@ -94,15 +95,6 @@ void kura_chain_parts_clear(kura_chain_parts *p);
 int kura_object_digests(unsigned char *out, size_t *count, kura_store *st, const char *id, const EVP_MD *md,
 			int reread, kura_error *err);
 
-/* Remembers the last parsed records (a seal shared by a million objects is read
- * and its tree built once), and for kura_object_evidence what the records of one
- * chain's objects share (its renewals, their ATSs encoded once): a record for the
- * next object of the same chain costs its own reduced tree. Use one cache for many
- * objects, best in ID order (neighbours share chains); what it keeps of a chain
- * is rebuilt when the store was written through its handle since. One thread. */
-typedef struct kura_evidence_cache kura_evidence_cache;
-int kura_evidence_cache_new(kura_evidence_cache **out, kura_error *err);
-void kura_evidence_cache_free(kura_evidence_cache *c);
 /* The parsed record (owned by the cache, valid until the next call). */
 int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
 			  kura_error *err);
@@ -110,11 +102,6 @@ int kura_chain_record_get(const kura_chain_record **out, kura_evidence_cache *c,
  * and planning and renewing a million objects' chains does not. */
 int kura_chain_record_get_tree(const kura_chain_record **out, kura_evidence_cache *c, kura_store *st, const char *id,
 			       kura_error *err);
-
-/* The DER Evidence Record of object id (malloc'd, the caller's). KURA_ENOTFOUND
- * when the object is not sealed yet. */
-int kura_object_evidence(unsigned char **der, size_t *len, kura_store *st, const char *id, kura_evidence_cache *cache,
-			 kura_error *err);
 
 /* The object's chain starts (S/H records) and, for each, its position in it;
  * the newest last. *ids holds n * KURA_ID_LEN characters (malloc'd). */

@@ -15,6 +15,8 @@
 #include "renewal/plan.h"
 #include "proof/store_policy.h"
 #include "proof/seal.h"
+#include "proof/tsa_setup.h"
+#include "proof/tsa_upkeep.h"
 
 
 /* The pending objects, in arrays that grow without copying (common/bigmem.h). */
@@ -154,5 +156,34 @@ out:
 	kura_bigmem_free(p.noted, p.notecap);
 	free(token);
 	kura_bigmem_free(p.ids, p.idcap);
+	return rc;
+}
+
+int kura_seal_all(size_t *sealed_out, kura_store *st, const kura_seal_events *ev, kura_error *err)
+{
+	kura_tsa_setup tsa;
+	kura_seal_result res;
+	int rolled;
+	int rc = kura_tsa_upkeep(&rolled, st, err);
+	if (rc == 0)
+		rc = kura_tsa_setup_open(&tsa, st, err);
+	if (rc == 0 && tsa.opts.nurls > 0 && !tsa.opts.anchors && ev && ev->untrusted)
+		ev->untrusted(ev->ud, tsa.opts.urls[0]);
+	if (rc != 0)
+		return rc;
+	size_t sealed = 0;
+	do { /* a backlog larger than one seal takes several */
+		rc = kura_seal(&res, st, &tsa.opts, 0, err);
+		if (rc == 0 && res.objects && ev && ev->sealed)
+			ev->sealed(ev->ud, &res);
+		sealed += rc == 0 ? res.objects : 0;
+	} while (rc == 0 && res.more);
+	kura_tsa_setup_close(&tsa);
+	if (rc == 0 && sealed == 0 && ev && ev->sealed) {
+		memset(&res, 0, sizeof res);
+		ev->sealed(ev->ud, &res);
+	}
+	if (sealed_out)
+		*sealed_out = sealed;
 	return rc;
 }

@@ -6,22 +6,16 @@
  * record (the leaves in order and the token exactly as received) is appended to
  * the store only after the token was obtained and checked: a failed seal writes
  * nothing and leaves the objects pending.
- The seal record's payload is described in proof/chains.h. */
+ The seal record's payload is described in proof/chains.h. The public part
+ is kura/seal.h. */
 #ifndef KURA_SEAL_H
 #define KURA_SEAL_H
 
 #include <stddef.h>
 
 #include "evidence/stamper.h"
+#include "kura/seal.h"
 #include "kura/store.h"
-
-typedef struct kura_seal_result {
-	size_t objects;                 /* 0: nothing was pending */
-	int more;                       /* objects are still pending (over the limit of one seal) */
-	char id[KURA_ID_LEN + 1];       /* the seal's record ID */
-	char tsa[256];                  /* who time-stamped it */
-	char gentime[32];
-} kura_seal_result;
 
 /* A seal's record (26-byte subject IDs and the leaves) is kept below this size:
  * reindex reads one record at a time into memory, up to 1 GiB. A seal of

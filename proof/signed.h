@@ -15,13 +15,6 @@
 #include "kura/ingest.h"
 #include "kura/store.h"
 
-typedef struct kura_signed_options {
-	STACK_OF(X509_CRL) *crls;  /* CRLs the user gave (may be NULL); fetched only where these say nothing */
-	int allow_no_revocation;   /* store even though revocation data could not be had */
-	int accept_invalid;        /* store even though the signature is not valid now */
-	long timeout_s;            /* per HTTP fetch; 0: 30 */
-} kura_signed_options;
-
 typedef struct kura_signed {
 	kura_member members[2]; /* the detached signature (if any), then the validation data */
 	size_t nmembers;

@@ -70,3 +70,26 @@ void kura_tsa_setup_close(kura_tsa_setup *s)
 	sk_X509_pop_free(s->anchors, X509_free);
 	memset(s, 0, sizeof *s);
 }
+
+int kura_tsa_setup_roots(STACK_OF(X509) **out, kura_store *st, kura_error *err)
+{
+	char dir[4096];
+	static const char *const files[] = {"tsa/anchors.pem", NULL};
+	/* the anchors alone: a reader of the store (its group) may not read the keys */
+	snprintf(dir, sizeof dir, "%s/tsa", kura_store_path(st));
+	if (!kura_tsa_exists(dir))
+		return kura_error_set(err, KURA_ENOTFOUND, "%s has no embedded TSA (it uses remote TSAs)", kura_store_path(st));
+	return kura_store_certs(out, st, files, err);
+}
+
+int kura_tsa_setup_use(kura_store *st, const char *const *urls, size_t n, kura_error *err)
+{
+	char dir[4096];
+	int rc = 0;
+	snprintf(dir, sizeof dir, "%s/tsa", kura_store_path(st));
+	if (n == 0 && !kura_tsa_exists(dir))
+		rc = kura_tsa_setup_embedded(NULL, kura_store_path(st), err);
+	if (rc == 0)
+		rc = kura_store_set_tsa_urls(st, urls, n, err);
+	return rc;
+}

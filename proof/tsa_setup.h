@@ -11,6 +11,7 @@
 
 #include "evidence/stamper.h"
 #include "kura/store.h"
+#include "kura/tsa.h"
 
 /* The init step that creates the embedded TSA (a kura_init_options.prepare);
  * ud is a kura_tsa_options or NULL for the defaults. */

@@ -698,3 +698,21 @@ int kura_verifier_each(kura_verifier *v, kura_verifier_report_fn fn, void *ud, k
 	free(p);
 	return rc;
 }
+
+int kura_verifier_each_of(kura_verifier *v, const char *const *ids, size_t n, kura_verifier_report_fn fn, void *ud,
+			  kura_error *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		json_t *probe = NULL, *report = NULL;
+		if ((rc = kura_store_object(&probe, v->st, ids[i], err)) == 0) {
+			const char *id = json_string_value(json_object_get(probe, "id")); /* as the store spells it */
+			rc = kura_verifier_check(&report, v, id, err);
+			if (rc == 0)
+				rc = fn(ud, id, report, err);
+			json_decref(report);
+		}
+		json_decref(probe);
+	}
+	return rc;
+}

@@ -1,31 +1,8 @@
-/* One renewal run: what `kura renew` and each round of `kura daemon` do.
- * It rolls the embedded TSA over when its certificate or key nears its end,
- * then does every renewal the planner says is due now, with as few time-stamps
- * as possible (one hash-tree renewal for all objects whose hash algorithm ends,
- * one time-stamp renewal per hash algorithm), and says what comes next. */
+/* One renewal run: what `kura renew` and each round of `kura daemon` do
+ * (renewal/run.c). All of it is public: kura/renew.h. */
 #ifndef KURA_RUN_H
 #define KURA_RUN_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-#include "kura/store.h"
-
-typedef struct kura_run_report {
-	int rolled_over;        /* the embedded TSA got a new certificate */
-	size_t chains_renewed;  /* time-stamp renewal */
-	size_t objects_rehashed;/* hash-tree renewal */
-	char rehash_to[16];
-	size_t refused;         /* chains whose evidence was broken: not renewed */
-	int64_t next_due;       /* KURA_NEVER: nothing foreseen */
-	char next_reason[400];
-} kura_run_report;
-
-/* Rolls the store's embedded TSA over if its certificate or key nears its end
- * (st open for writing); done before every seal and renewal. */
-int kura_run_tsa_upkeep(int *rolled, kura_store *st, kura_error *err);
-
-/* st open for writing. */
-int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err);
+#include "kura/renew.h"
 
 #endif

@@ -14,7 +14,6 @@
 #include "kura/clock.h"
 #include "kura/ingest.h"
 #include "proof/seal.h"
-#include "proof/store_policy.h"
 #include "proof/tsa_setup.h"
 
 char *kura_test_tmpdir(void)
@@ -51,24 +50,11 @@ void kura_test_write(const char *dir, const char *name, const char *text)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-struct prepare {
-	const char *policy;
-	const kura_tsa_options *tsa;
-};
-
-static int prepare(void *ud, const char *path, kura_error *err)
-{
-	struct prepare *p = ud;
-	int rc = kura_store_policy_init(path, p->policy ? p->policy : KURA_DEFAULT_POLICY, err);
-	return rc != 0 ? rc : kura_tsa_setup_embedded((void *)p->tsa, path, err);
-}
-
 void kura_test_store_init(const char *path, const char *policy, const kura_tsa_options *tsa)
 {
-	struct prepare p = {policy, tsa};
-	kura_init_options o = {.prepare = prepare, .prepare_ud = &p};
+	kura_init_options o = {0};
 	kura_error err;
-	ck_assert_msg(kura_store_init(path, &o, &err) == 0, "init %s: %s", path, err.message);
+	ck_assert_msg(kura_store_create(path, &o, policy, tsa, &err) == 0, "init %s: %s", path, err.message);
 }
 
 struct ids {

@@ -9,11 +9,15 @@
 #ifndef KURA_INGEST_H
 #define KURA_INGEST_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/x509.h>
 
 #include "kura/error.h"
+#include "kura/seal.h"
 #include "kura/store.h"
 
 typedef struct kura_ingest kura_ingest;
@@ -84,5 +88,81 @@ int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char 
 int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
 		      size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, char kind,
 		      const unsigned char *payload, size_t len, char id[KURA_ID_LEN + 1], kura_error *err);
+
+/* ---- ingesting files, folders and standard input (what `kura ingest` does) ----
+ * The paths given are resolved first into a list of files, in order: folders
+ * are walked recursively in byte order of the names; links to folders are not
+ * followed, links to nothing and what is not a regular file are skipped (each
+ * said), and the store's own folder is never taken into itself. Every path is
+ * checked before anything is written: a missing one is KURA_EINPUT and leaves
+ * the store untouched (archive/ingest_walk.c). Then plain files are read,
+ * hashed and compressed ahead on worker threads, each document added and made
+ * durable in batches, and everything pending sealed (kura/seal.h). A document
+ * with a detached signature, and every file named *.p7m (attached CMS), is
+ * stored with its signature and validation data as one data object group
+ * (proof/ingest_files.c). */
+typedef struct kura_ingest_list kura_ingest_list;
+
+/* Hears of each path skipped, as a message ("skipping PATH: a link to nothing"),
+ * borrowed for the call. */
+typedef void (*kura_ingest_skip_fn)(void *ud, const char *message);
+
+/* Resolves paths[0..n) for an ingest into the store at store (a path: only
+ * compared with the folders walked). sizes: note every file's size (for a
+ * progress line; else a folder's plain files need no stat). skip may be NULL.
+ * *out is the caller's: kura_ingest_list_free. */
+int kura_ingest_list_new(kura_ingest_list **out, const char *store, const char *const *paths, size_t n, int sizes,
+			 kura_ingest_skip_fn skip, void *ud, kura_error *err);
+void kura_ingest_list_free(kura_ingest_list *l);
+
+/* How many files; the path of file i ("-": standard input; owned by the list);
+ * its size as the walk saw it (0 when not noted); all sizes together. */
+size_t kura_ingest_list_count(const kura_ingest_list *l);
+const char *kura_ingest_list_path(const kura_ingest_list *l, size_t i);
+uint64_t kura_ingest_list_size(const kura_ingest_list *l, size_t i);
+uint64_t kura_ingest_list_bytes(const kura_ingest_list *l);
+
+/* How a signed document is taken in. */
+typedef struct kura_signed_options {
+	STACK_OF(X509_CRL) *crls;  /* CRLs the user gave (borrowed, may be NULL); fetched only where these say nothing */
+	int allow_no_revocation;   /* store even though revocation data could not be had */
+	int accept_invalid;        /* store even though the signature is not valid now */
+	long timeout_s;            /* per HTTP fetch; 0: 30 */
+} kura_signed_options;
+
+typedef struct kura_ingest_options {
+	const kura_meta *meta;       /* given to every document */
+	size_t nmeta;
+	const char *signature;       /* a detached signature of the one document given; NULL: none */
+	kura_signed_options signed_opts;
+	int no_seal;                 /* leave the objects pending */
+	int sizes;                   /* note every file's size first, for progress */
+	volatile sig_atomic_t *stop; /* set (by a signal handler): finish the document in hand, commit, stop */
+} kura_ingest_options;
+
+/* What the ingest tells its caller as it goes (every member may be NULL;
+ * what they are given is borrowed for the call). */
+typedef struct kura_ingest_events {
+	kura_ingest_done_fn done;                    /* an object, once durable */
+	void (*warn)(void *ud, const char *message); /* a path skipped, a signature stored though not valid,
+						      * a seal that failed after the ingest failed */
+	/* the first document is next: total_bytes of all (when sizes are noted);
+	 * o->stop is looked at from here on */
+	void (*start)(void *ud, uint64_t total_bytes);
+	void (*progress)(void *ud, uint64_t done_bytes, uint64_t done_items); /* after each document */
+	void (*end)(void *ud);                       /* the last document was added */
+	/* the last commit was made (failed: something went wrong before or in it);
+	 * objects: how many were reported done */
+	void (*committed)(void *ud, uint64_t objects, int failed);
+	const kura_seal_events *seal;                /* what the seal after the ingest says */
+	void *ud;
+} kura_ingest_events;
+
+/* Ingests paths[0..n) (files, folders, "-": standard input) into the store at
+ * store, opened for writing for the call. What was added before a failure is
+ * still made durable, reported and sealed. Everything is borrowed for the call;
+ * ev may be NULL. */
+int kura_ingest_paths(const char *store, const char *const *paths, size_t n, const kura_ingest_options *o,
+		      const kura_ingest_events *ev, kura_error *err);
 
 #endif

@@ -40,6 +40,15 @@ typedef struct kura_init_options {
  * store already or a folder with other things in it. */
 int kura_store_init(const char *path, const kura_init_options *opts, kura_error *err);
 
+/* Creates a whole store as `kura init` does (proof/store_init.c): kura_store_init
+ * (o's prepare is not used) with the policy policy (a file or a shipped name;
+ * NULL: KURA_DEFAULT_POLICY of kura/policy.h), checked before anything is made,
+ * and, when o names no TSA URL, an embedded TSA made with tsa (kura/tsa.h; NULL:
+ * the defaults). Everything is borrowed for the call. */
+struct kura_tsa_options;
+int kura_store_create(const char *path, const kura_init_options *o, const char *policy,
+		      const struct kura_tsa_options *tsa, kura_error *err);
+
 enum { KURA_STORE_READ = 0, KURA_STORE_WRITE = 1 };
 
 /* Opens the store at path. The store is the caller's; close it with kura_store_close.
@@ -93,6 +102,13 @@ int kura_store_read(kura_store *st, const char *id, kura_store_bytes_fn fn, void
  * data). KURA_ENOTFOUND when there is no such member. */
 int kura_store_read_member(kura_store *st, const char *id, size_t k, kura_store_bytes_fn fn, void *ud,
 			   kura_error *err);
+
+/* Writes the bytes of the object id (role NULL), or of the member of its group
+ * with that role ("signature", "validation-data"), verified as they stream: to
+ * the file out, made whole only once they matched (a damaged object leaves no
+ * file; out's folder must exist), or, out NULL, to fd. KURA_ENOTFOUND before
+ * anything is written for an unknown ID or role (archive/store_get.c). */
+int kura_store_get(kura_store *st, const char *id, const char *role, const char *out, int fd, kura_error *err);
 
 /* ---- evidence records ----
  * Payloads the evidence layer writes about objects: a seal and its time-stamp,

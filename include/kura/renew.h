@@ -1,0 +1,61 @@
+/* Renewal: keeping evidence verifiable for decades. A renewal run rolls the
+ * embedded TSA over when its certificate or key nears its end, then does every
+ * renewal the planner says is due now, with as few time-stamps as possible (one
+ * hash-tree renewal for all objects whose hash algorithm ends, one time-stamp
+ * renewal per hash algorithm), and says what comes next. The scheduler
+ * (`kura daemon`) runs rounds of sealing and renewing, sleeping until the next
+ * due time (at most an hour, so new objects are sealed promptly); a round that
+ * fails is retried with growing pauses (a minute, doubling up to an hour), and
+ * bad input (KURA_EINPUT) stops it. */
+#ifndef KURA_PUBLIC_RENEW_H
+#define KURA_PUBLIC_RENEW_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "kura/seal.h"
+#include "kura/store.h"
+
+typedef struct kura_run_report {
+	int rolled_over;        /* the embedded TSA got a new certificate */
+	size_t chains_renewed;  /* time-stamp renewal */
+	size_t objects_rehashed;/* hash-tree renewal */
+	char rehash_to[16];
+	size_t refused;         /* chains whose evidence was broken: not renewed */
+	int64_t next_due;       /* KURA_NEVER (kura/policy.h): nothing foreseen; INT64_MIN: overdue */
+	char next_reason[400];
+} kura_run_report;
+
+/* Renews what is due now in st (open for writing); *r says what was done. */
+int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err);
+
+/* What is due when: one JSON entry per live chain (chain, action, due,
+ * due_now, reason, hash, objects), due now first, and the name of the store's
+ * policy. Both are the caller's (json_decref, free). */
+int kura_run_plan(json_t **plan, char **policy_name, kura_store *st, kura_error *err);
+
+/* ---- the scheduler (renewal/daemon.c) ---- */
+typedef struct kura_daemon_options {
+	int once;                     /* one round, then return */
+	volatile sig_atomic_t *stop;  /* set (by a signal handler) to stop between rounds and in pauses; may be NULL */
+	/* what the scheduler does, as lines without their end ("started on STORE",
+	 * "round failed: ..."), borrowed for the call */
+	void (*log)(void *ud, const char *line);
+	/* after every round that succeeded: what it did */
+	void (*round)(void *ud, const kura_run_report *r);
+	const kura_seal_events *seal; /* what each round's seal says; may be NULL */
+	void *ud;
+} kura_daemon_options;
+
+/* One round on the store at path: opened for writing, sealed, renewed, closed. */
+int kura_daemon_round(kura_run_report *r, const char *path, const kura_seal_events *seal, kura_error *err);
+
+/* Runs rounds until *o->stop is set (or after one round with o->once). Returns
+ * 0 when the last round succeeded, else that round's error code with err
+ * saying what failed. */
+int kura_daemon_run(const char *path, const kura_daemon_options *o, kura_error *err);
+
+#endif
