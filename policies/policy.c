@@ -408,3 +408,14 @@ int64_t kura_policy_algorithm_end(void *ud, const char *alg)
 	const char *source;
 	return kura_policy_end(&end, &source, ud, alg) == 0 ? end : KURA_NEVER;
 }
+
+const char *kura_policy_next_hash(const kura_policy *p, int64_t now)
+{
+	static const char *preference[] = {"sha512", "sha3-512", "sha384", "sha3-384", "sha256", "sha3-256", NULL};
+	for (int i = 0; preference[i]; i++) {
+		int64_t end;
+		if (kura_policy_end(&end, NULL, p, preference[i]) == 0 && end > now + kura_policy_margin_algorithm(p))
+			return preference[i];
+	}
+	return NULL;
+}

@@ -12,7 +12,6 @@
 #include "evidence/tst.h"
 #include "kura/clock.h"
 #include "proof/chains.h"
-#include "renewal/plan.h"
 #include "proof/store_policy.h"
 #include "proof/seal.h"
 #include "proof/tsa_setup.h"
@@ -52,8 +51,8 @@ static const EVP_MD *seal_hash(kura_store *st, const kura_policy *p, int64_t now
 	int64_t end;
 	const char *name = kura_store_hash(st);
 	if (p && kura_policy_end(&end, NULL, p, name) == 0 && end != KURA_NEVER &&
-	    end - kura_policy_margin_algorithm(p) <= now && kura_plan_next_hash(p, now))
-		name = kura_plan_next_hash(p, now);
+	    end - kura_policy_margin_algorithm(p) <= now && kura_policy_next_hash(p, now))
+		name = kura_policy_next_hash(p, now);
 	return kura_hash_by_name(name);
 }
 

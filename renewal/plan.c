@@ -321,17 +321,6 @@ void kura_plan_free(kura_plan_item *items, size_t n)
 	free(items);
 }
 
-const char *kura_plan_next_hash(const kura_policy *p, int64_t now)
-{
-	static const char *preference[] = {"sha512", "sha3-512", "sha384", "sha3-384", "sha256", "sha3-256", NULL};
-	for (int i = 0; preference[i]; i++) {
-		int64_t end;
-		if (kura_policy_end(&end, NULL, p, preference[i]) == 0 && end > now + kura_policy_margin_algorithm(p))
-			return preference[i];
-	}
-	return NULL;
-}
-
 json_t *kura_plan_json(const kura_plan_item *items, size_t n, int64_t now)
 {
 	json_t *arr = json_array();

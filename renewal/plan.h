@@ -33,10 +33,6 @@ typedef struct kura_plan_item {
 int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_policy *p, kura_error *err);
 void kura_plan_free(kura_plan_item *items, size_t n);
 
-/* The hash algorithm a hash-tree renewal moves to: the strongest one that still
- * suffices beyond now + the algorithm margin. NULL if none does. */
-const char *kura_plan_next_hash(const kura_policy *p, int64_t now);
-
 json_t *kura_plan_json(const kura_plan_item *items, size_t n, int64_t now);
 
 #endif

@@ -76,7 +76,7 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 		nobj += items[i].objects;
 	}
 	if (nobj > 0) {
-		const char *to = kura_plan_next_hash(p, now);
+		const char *to = kura_policy_next_hash(p, now);
 		if (!to) {
 			rc = kura_error_set(err, KURA_EINPUT, "no hash algorithm of policy %s suffices any more: a hash-tree "
 							      "renewal is due but has nowhere to go; set a newer policy",

@@ -180,12 +180,12 @@ START_TEST(a_hash_tree_renewal_moves_to_the_strongest_hash_that_lasts)
 	kura_policy *p;
 	kura_error err;
 	ck_assert_int_eq(kura_policy_parse(&p, text, strlen(text), "t.yaml", &err), 0);
-	ck_assert_str_eq(kura_plan_next_hash(p, ms("2029-01-01")), "sha512");
-	ck_assert_str_eq(kura_plan_next_hash(p, ms("2030-10-01")), "sha384"); /* sha512 ends within the margin */
+	ck_assert_str_eq(kura_policy_next_hash(p, ms("2029-01-01")), "sha512");
+	ck_assert_str_eq(kura_policy_next_hash(p, ms("2030-10-01")), "sha384"); /* sha512 ends within the margin */
 	kura_policy_free(p);
 	text = "kura-policy: 1\nname: t\nalgorithms:\n  sha256: {until: 2020-01-01, source: s}\n";
 	ck_assert_int_eq(kura_policy_parse(&p, text, strlen(text), "t.yaml", &err), 0);
-	ck_assert_ptr_null(kura_plan_next_hash(p, ms("2026-01-01"))); /* none lasts */
+	ck_assert_ptr_null(kura_policy_next_hash(p, ms("2026-01-01"))); /* none lasts */
 	kura_policy_free(p);
 }
 END_TEST

@@ -45,6 +45,11 @@ int64_t kura_policy_margin_algorithm(const kura_policy *p);   /* ms */
  * assess alg. */
 int kura_policy_end(int64_t *end, const char **source, const kura_policy *p, const char *alg);
 
+/* The hash algorithm a hash-tree renewal (or a seal under a hash that ends
+ * soon) moves to: the strongest one that still suffices beyond now + the
+ * algorithm margin. NULL if none does. */
+const char *kura_policy_next_hash(const kura_policy *p, int64_t now);
+
 /* 1 if name is one of kura's algorithm names. */
 int kura_policy_known_algorithm(const char *name);
 
