@@ -1,5 +1,5 @@
-/* Which files an ingest takes (see kura/ingest.h), moved here from the
- * `kura ingest` command so that any caller resolves paths alike. */
+/* Which files an ingest takes (see kura/ingest.h), so that every caller of
+ * ingest resolves paths alike. */
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>

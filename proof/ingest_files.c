@@ -1,5 +1,5 @@
-/* An ingest of files, folders or standard input (see kura/ingest.h), moved
- * here from the `kura ingest` command so that any caller ingests alike.
+/* An ingest of files, folders or standard input (see kura/ingest.h): what
+ * `kura ingest` does, for any caller.
  * An object is reported done only once it is durable (kura/ingest.h); the
  * seal after the ingest runs also after a failure: what was reported is stored. */
 #include <errno.h>

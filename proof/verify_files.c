@@ -1,5 +1,5 @@
-/* An Evidence Record verified against files (see kura/verify.h), moved here
- * from the `kura verify-er` command. */
+/* An Evidence Record verified against files (see kura/verify.h): what `kura
+ * verify-er` does. */
 #include <stdlib.h>
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
-/* The embedded TSA served over HTTP (see kura/tsa.h), moved here from the
- * `kura tsa serve` command so that any caller can run it.
+/* The embedded TSA served over HTTP (see kura/tsa.h): `kura tsa serve`, or any
+ * program that runs it.
  *
  * The TSA being served: a rollover by `kura renew` or the daemon replaces its
  * key and certificate on disk; the server notices (tsa.pem changed) and loads the
