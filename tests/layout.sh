@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The layout of docs/ARCHITECTURE.md, checked against the code: which folder may include which,
+# the one owner of RocksDB, a library that never prints, a CLI that sees only the public headers,
+# no file over 800 lines and no function over 80. Run by ctest as `layout`; by hand:
+#   bash tests/layout.sh            (from anywhere; prints every breach, exits 1 if any)
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 3
+LIB="common index archive evidence policies proof package renewal server"
+bad=0
+breach() {
+	echo "layout: $*" >&2
+	bad=1
+}
+
+# The folders a folder's files may include from (besides its own, the system's and kura/).
+allowed() {
+	case $1 in
+	common | index) echo "common" ;;
+	archive) echo "common index" ;;
+	evidence | policies) echo "common" ;;
+	proof) echo "common index archive evidence policies" ;;
+	renewal) echo "common archive evidence policies proof" ;;
+	package) echo "common archive evidence policies proof" ;;
+	server) echo "common evidence policies proof archive" ;;
+	esac
+}
+[ "$(allowed common)" = common ] || breach "allowed() is broken"
+[ "$(allowed index)" = common ] || breach "allowed() is broken"
+
+for dir in $LIB; do
+	ok=" $dir kura $(allowed "$dir") "
+	for f in "$dir"/*.[ch]; do
+		while IFS= read -r inc; do
+			top=${inc%%/*}
+			case "$ok" in *" $top "*) ;; *) breach "$f includes \"$inc\": $dir/ may not use $top/ (docs/ARCHITECTURE.md)" ;; esac
+		done < <(sed -n 's/^#include "\([^"]*\/[^"]*\)".*/\1/p' "$f")
+	done
+done
+
+# Public headers include public headers only; the CLI includes nothing else.
+for f in include/kura/*.h cli/*.[ch]; do
+	while IFS= read -r inc; do
+		case "$inc" in kura/* | cli.h) ;; *) breach "$f includes \"$inc\": only kura/*.h may be included here" ;; esac
+	done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
+done
+
+# index/index.c is the one owner of RocksDB.
+for f in $(grep -l 'rocksdb/' $(for d in $LIB cli; do echo "$d"/*.[ch]; done) include/kura/*.h); do
+	[ "$f" = index/index.c ] || breach "$f uses RocksDB: only index/index.c may"
+done
+
+# The library never prints: no stdout, stderr, printf, puts or perror (writing a FILE it
+# opened itself is not printing). Lines that are comments are skipped.
+for dir in $LIB; do
+	grep -nE '\b(stdout|stderr|perror)\b|(^|[^a-z_])(printf|puts|vprintf)\(' "$dir"/*.c |
+		grep -vE '^[^:]+:[0-9]+:\s*(/?\*|//)' | while IFS= read -r line; do
+		echo "layout: $line: the library never prints (kura/log.h)" >&2
+		echo x
+	done | grep -q x && bad=1
+done
+
+# No file over 800 lines; no function over 80 (from the "{" in column 0 to the "}" in column 0).
+for f in $(for d in $LIB cli; do echo "$d"/*.[ch]; done) include/kura/*.h; do
+	n=$(wc -l <"$f")
+	[ "$n" -le 800 ] || breach "$f has $n lines (at most 800: split it by concept)"
+	[ "${f##*.}" = c ] || continue
+	while IFS= read -r long; do
+		breach "$f: $long (at most 80 lines: split it into named steps)"
+	done < <(awk '/^[A-Za-z].*\(/ { name = $0 } /^\{/ { start = NR } /^\}/ && start { if (NR - start + 1 > 80) printf "function of %d lines: %s\n", NR - start + 1, name; start = 0 }' "$f")
+done
+
+[ $bad -eq 0 ] && echo "layout: ok"
+exit $bad
