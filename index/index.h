@@ -69,6 +69,39 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
  * is then unknown): what was read before is stale once this changes. */
 uint64_t kura_index_writes(const kura_index *ix);
 
+/* ---------------------------------------------------------------- cursors
+ *
+ * A cursor walks the entries from start (included; NULL: the first key) to end
+ * (excluded; NULL: the end of start's namespace, i.e. every key whose first
+ * byte is start's first byte, or to the very end when start is NULL too), in
+ * key order. It sees the index as it was when it was opened: writes made while
+ * it is open are not seen. The pointers next() returns belong to the cursor
+ * and stay valid until its next call (next, seek, close). Keys are raw: outside
+ * index/ only tools and tests (a dump) use this one; callers use the typed
+ * cursors and walks below, which keep the key layout private. */
+typedef struct kura_index_cursor kura_index_cursor;
+/* NULL on error (err says why). */
+kura_index_cursor *kura_index_cursor_open(kura_index *ix, const void *start, size_t start_len, const void *end,
+					  size_t end_len, kura_error *err);
+/* 1: *key and *val are the next entry; 0: no more; < 0: an error (in err). */
+int kura_index_cursor_next(kura_index_cursor *c, const void **key, size_t *klen, const void **val, size_t *vlen,
+			   kura_error *err);
+/* The next entry is the first at or after key (and never before start). */
+void kura_index_cursor_seek(kura_index_cursor *c, const void *key, size_t len);
+void kura_index_cursor_close(kura_index_cursor *c);
+
+/* Objects in ID order (ingest order) with from <= ID < to (NULL: unbounded).
+ * NULL on error. */
+typedef struct kura_index_objects kura_index_objects;
+kura_index_objects *kura_index_objects_open(kura_index *ix, const char *from, const char *to, kura_error *err);
+/* Objects whose IDs were made from from_ms (included) to to_ms (excluded),
+ * milliseconds since 1970 (the time of their ingest). */
+kura_index_objects *kura_index_objects_between(kura_index *ix, int64_t from_ms, int64_t to_ms, kura_error *err);
+/* 1: *id and *o are the next object, both the cursor's (valid until its next
+ * call; do not clear *o); 0: no more; < 0: an error (in err). */
+int kura_index_objects_next(kura_index_objects *c, const char **id, const kura_index_object **o, kura_error *err);
+void kura_index_objects_close(kura_index_objects *c);
+
 /* Walks all objects in ID order (which is ingest order). fn returning non-zero
  * stops the walk with that status. */
 typedef int (*kura_index_object_fn)(void *ud, const char *id, const kura_index_object *o, kura_error *err);
