@@ -235,21 +235,21 @@ void kura_index_batch_put_blob(kura_index_batch *b, const unsigned char sha256[3
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
-void kura_index_batch_put_object(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset,
-				 const char *json, size_t json_len)
+void kura_index_batch_put_object(kura_index_batch *b, const kura_index_object_entry *e)
 {
 	char key[1 + KURA_ID_CHARS];
-	key[0] = 'o';
-	memcpy(key + 1, id, KURA_ID_CHARS);
+	kura_index_id_key(key, 'o', e->id);
 	unsigned char loc[12];
-	kura_index_put_u32(loc, segno);
-	kura_index_put_u64(loc + 4, offset);
+	kura_index_put_u32(loc, e->segno);
+	kura_index_put_u64(loc + 4, e->offset);
 	/* a value in two parts, so the JSON is not copied once more */
-	const char *parts[2] = {(const char *)loc, json};
-	size_t sizes[2] = {sizeof loc, json_len};
+	const char *parts[2] = {(const char *)loc, e->json};
+	size_t sizes[2] = {sizeof loc, e->json_len};
 	const char *kparts[1] = {key};
 	size_t ksizes[1] = {sizeof key};
 	rocksdb_writebatch_putv(b->wb, 1, kparts, ksizes, 2, parts, sizes);
+	key[0] = 'p';
+	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)e->digests, e->digests_len);
 }
 
 void kura_index_batch_put_state(kura_index_batch *b, uint32_t segno, uint64_t end)
@@ -293,13 +293,6 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
 
 
 
-
-void kura_index_batch_put_pending(kura_index_batch *b, const char *id, const void *value, size_t len)
-{
-	char key[1 + KURA_ID_CHARS];
-	kura_index_id_key(key, 'p', id);
-	rocksdb_writebatch_put(b->wb, key, sizeof key, value, len);
-}
 
 void kura_index_batch_del_pending(kura_index_batch *b, const char *id)
 {

@@ -55,8 +55,22 @@ int kura_index_batch_new(kura_index_batch **out, kura_error *err);
 void kura_index_batch_free(kura_index_batch *b);
 void kura_index_batch_clear(kura_index_batch *b);
 void kura_index_batch_put_blob(kura_index_batch *b, const unsigned char sha256[32], const kura_index_blob *blob);
-void kura_index_batch_put_object(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset,
-				 const char *json, size_t json_len);
+/* Everything the index holds about one object, as ingest writes it and
+ * recovery and reindex rebuild it from the object record. */
+typedef struct kura_index_object_entry {
+	const char *id;                /* KURA_ID_CHARS characters */
+	uint32_t segno;                /* where the object record starts */
+	uint64_t offset;
+	const char *json;              /* the object record's body */
+	size_t json_len;
+	const unsigned char *digests;  /* what its first seal needs (kura_pending_digests) */
+	size_t digests_len;
+} kura_index_object_entry;
+/* Puts every index entry of one object: ONE function, so that ingest and
+ * reindex write the same bytes. Today: 'o' + ID (where, and the JSON) and
+ * 'p' + ID (pending: its digests, until a seal or an imported record about it
+ * deletes the entry). Entries for searching (names, metadata) go here too. */
+void kura_index_batch_put_object(kura_index_batch *b, const kura_index_object_entry *e);
 void kura_index_batch_put_state(kura_index_batch *b, uint32_t segno, uint64_t end);
 /* Marks the batch's current state; rollback drops what was put after the
  * newest mark, release forgets the newest mark and keeps what was put. */
@@ -112,7 +126,6 @@ void kura_index_batch_put_sealed_size(kura_index_batch *b, uint32_t segno, uint6
 typedef int (*kura_index_size_fn)(void *ud, uint32_t segno, uint64_t size, kura_error *err);
 int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud, kura_error *err);
 
-void kura_index_batch_put_pending(kura_index_batch *b, const char *id, const void *value, size_t len);
 void kura_index_batch_del_pending(kura_index_batch *b, const char *id);
 /* Walks the objects waiting for a seal, in ID order, with their values. */
 typedef int (*kura_index_pending_fn)(void *ud, const char *id, const unsigned char *value, size_t len,

@@ -43,6 +43,16 @@ static void write_batch(kura_index *ix, kura_index_batch *b)
 	kura_index_batch_clear(b);
 }
 
+/* Puts the entries of object id (kura_index_batch_put_object) with the given
+ * pending digests (NULL: "d"). */
+static void put_object(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset, const char *json,
+		       size_t len, const unsigned char *digests, size_t dlen)
+{
+	kura_index_object_entry e = {.id = id, .segno = segno, .offset = offset, .json = json, .json_len = len,
+				     .digests = digests ? digests : (const unsigned char *)"d", .digests_len = digests ? dlen : 1};
+	kura_index_batch_put_object(b, &e);
+}
+
 struct walk {
 	char ids[64][27];
 	size_t n, stop_at;
@@ -69,7 +79,7 @@ START_TEST(objects_blobs_and_state_round_trip_and_persist)
 		char json[64];
 		id_of(id, order[i]);
 		int n = snprintf(json, sizeof json, "{\"n\":%u}", order[i]);
-		kura_index_batch_put_object(b, id, order[i], 1000u * order[i], json, (size_t)n);
+		put_object(b, id, order[i], 1000u * order[i], json, (size_t)n, NULL, 0);
 	}
 	unsigned char sha[32] = {1, 2, 3};
 	kura_index_blob blob = {.segno = 4, .offset = 1ull << 40, .size = 12345, .stored = 678};
@@ -133,14 +143,14 @@ START_TEST(rollback_drops_what_came_after_the_mark_and_writes_are_counted)
 	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
 	ck_assert_uint_eq(kura_index_writes(ix), 0);
 	id_of(id, 1);
-	kura_index_batch_put_object(b, id, 1, 1, "{}", 2);
+	put_object(b, id, 1, 1, "{}", 2, NULL, 0);
 	kura_index_batch_mark(b);
 	id_of(id, 2);
-	kura_index_batch_put_object(b, id, 1, 2, "{}", 2);
+	put_object(b, id, 1, 2, "{}", 2, NULL, 0);
 	ck_assert_int_eq(kura_index_batch_rollback(b, &err), 0);
 	kura_index_batch_mark(b);
 	id_of(id, 3);
-	kura_index_batch_put_object(b, id, 1, 3, "{}", 2);
+	put_object(b, id, 1, 3, "{}", 2, NULL, 0);
 	kura_index_batch_release(b); /* 3 is kept */
 	write_batch(ix, b);
 	ck_assert_uint_eq(kura_index_writes(ix), 1);
@@ -181,7 +191,7 @@ START_TEST(pending_entries_are_deleted_alone_and_by_range)
 	for (unsigned k = 1; k <= 8; k++) {
 		unsigned char v[3] = {(unsigned char)k, 0xAA, 0xBB};
 		id_of(id, k);
-		kura_index_batch_put_pending(b, id, v, sizeof v);
+		put_object(b, id, 1, k, "{}", 2, v, sizeof v);
 	}
 	write_batch(ix, b);
 	id_of(id, 1);
@@ -327,8 +337,8 @@ START_TEST(links_places_and_the_last_id)
 	id_of(rec1, 400);
 	id_of(rec2, 500);
 	id_of(audit, 450);
-	kura_index_batch_put_object(b, a, 1, 0, "{}", 2);
-	kura_index_batch_put_object(b, c, 1, 10, "{}", 2);
+	put_object(b, a, 1, 0, "{}", 2, NULL, 0);
+	put_object(b, c, 1, 10, "{}", 2, NULL, 0);
 	kura_index_batch_put_record(b, rec2, 3, 333);
 	kura_index_batch_put_record(b, rec1, 2, 222);
 	kura_index_batch_put_audit(b, audit, 2, 250);
@@ -414,6 +424,41 @@ START_TEST(sealed_segment_sizes_are_kept_per_segment)
 }
 END_TEST
 
+START_TEST(an_objects_entries_are_its_place_its_json_and_its_pending_digests)
+{
+	char *dir = kura_test_tmpdir(), id[27];
+	kura_index *ix = open_new(dir);
+	kura_index_batch *b;
+	kura_error err;
+	static const unsigned char digests[] = {6, 's', 'h', 'a', '2', '5', '6', 1, 0x42};
+	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
+	id_of(id, 7);
+	kura_index_object_entry e = {.id = id, .segno = 3, .offset = 4096, .json = "{\"id\":7}", .json_len = 8,
+				     .digests = digests, .digests_len = sizeof digests};
+	kura_index_batch_put_object(b, &e);
+	write_batch(ix, b);
+	kura_index_object o = {0};
+	ck_assert_int_eq(kura_index_get_object(ix, id, &o, &err), 0);
+	ck_assert_uint_eq(o.segno, 3);
+	ck_assert_uint_eq(o.offset, 4096);
+	ck_assert_str_eq(o.json, "{\"id\":7}");
+	kura_index_object_clear(&o);
+	const void *k, *v;
+	size_t klen, vlen;
+	kura_index_cursor *c = kura_index_cursor_open(ix, "p", 1, NULL, 0, &err);
+	ck_assert_int_eq(kura_index_cursor_next(c, &k, &klen, &v, &vlen, &err), 1);
+	ck_assert_uint_eq(klen, 27);
+	ck_assert_mem_eq((const char *)k + 1, id, 26);
+	ck_assert_uint_eq(vlen, sizeof digests);
+	ck_assert_mem_eq(v, digests, sizeof digests);
+	ck_assert_int_eq(kura_index_cursor_next(c, &k, &klen, &v, &vlen, &err), 0);
+	kura_index_cursor_close(c);
+	kura_index_batch_free(b);
+	kura_index_close(ix);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- cursors */
 
 /* Reads what the cursor gives into ids (the ID part of 'o' and 'p' keys, or the
@@ -449,9 +494,9 @@ static void fill_tens(kura_index *ix)
 	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
 	for (unsigned k = 90; k >= 10; k -= 10) {
 		id_of(id, k);
-		kura_index_batch_put_object(b, id, 1, k, "{}", 2);
-		if (k <= 30)
-			kura_index_batch_put_pending(b, id, "d", 1);
+		put_object(b, id, 1, k, "{}", 2, NULL, 0);
+		if (k > 30) /* pending: 10, 20, 30 */
+			kura_index_batch_del_pending(b, id);
 	}
 	kura_index_batch_put_state(b, 1, 100);
 	write_batch(ix, b);
@@ -521,7 +566,7 @@ END_TEST
 
 START_TEST(a_cursor_sees_the_index_as_it_was_when_opened_and_closes_early)
 {
-	char *dir = kura_test_tmpdir(), got[16][27], path[4096], id[27];
+	char *dir = kura_test_tmpdir(), got[32][27], path[4096], id[27];
 	kura_index *ix = open_new(dir);
 	kura_index_batch *b;
 	kura_error err;
@@ -533,9 +578,9 @@ START_TEST(a_cursor_sees_the_index_as_it_was_when_opened_and_closes_early)
 	kura_index_cursor *c = kura_index_cursor_open(ix, "o", 1, NULL, 0, &err);
 	ck_assert_int_eq(kura_index_cursor_next(c, &k, &klen, &v, &vlen, &err), 1);
 	id_of(id, 15);
-	kura_index_batch_put_object(b, id, 2, 0, "{}", 2);
+	put_object(b, id, 2, 0, "{}", 2, NULL, 0);
 	id_of(id, 95);
-	kura_index_batch_put_object(b, id, 2, 1, "{}", 2);
+	put_object(b, id, 2, 1, "{}", 2, NULL, 0);
 	id_of(id, 20);
 	kura_index_batch_del_pending(b, id);
 	write_batch(ix, b);
@@ -545,7 +590,7 @@ START_TEST(a_cursor_sees_the_index_as_it_was_when_opened_and_closes_early)
 	ck_assert_uint_eq(drain(c, got, 16), 11); /* a new cursor sees them */
 	kura_index_cursor_close(c);
 	c = kura_index_cursor_open(ix, "p", 1, NULL, 0, &err);
-	ck_assert_uint_eq(drain(c, got, 16), 2);
+	ck_assert_uint_eq(drain(c, got, 16), 4); /* 10, 15, 30, 95 */
 	kura_index_cursor_close(c);
 	kura_index_batch_free(b);
 	kura_index_close(ix);
@@ -564,7 +609,7 @@ START_TEST(a_cursor_sees_the_index_as_it_was_when_opened_and_closes_early)
 		kura_index_cursor_close(two[1 - i % 2]);
 	}
 	c = kura_index_cursor_open(ix, NULL, 0, NULL, 0, &err);
-	ck_assert_uint_eq(drain(c, got, 16), 14);
+	ck_assert_uint_eq(drain(c, got, 32), 16); /* 11 objects, 4 pending, the writer state */
 	kura_index_cursor_close(c);
 	kura_index_close(ix);
 	kura_test_rmdir(dir);
@@ -598,7 +643,7 @@ START_TEST(objects_by_id_range_and_by_time)
 	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(kura_id_new(made[i], at[i], &err), 0);
-		kura_index_batch_put_object(b, made[i], 3, (uint64_t)i, "{\"t\":1}", 7);
+		put_object(b, made[i], 3, (uint64_t)i, "{\"t\":1}", 7, NULL, 0);
 	}
 	write_batch(ix, b);
 	kura_index_batch_free(b);
@@ -744,6 +789,7 @@ int main(void)
 	tcase_add_test(tc, seal_ranges_are_found_for_every_id_they_span);
 	tcase_add_test(tc, links_places_and_the_last_id);
 	tcase_add_test(tc, sealed_segment_sizes_are_kept_per_segment);
+	tcase_add_test(tc, an_objects_entries_are_its_place_its_json_and_its_pending_digests);
 	tcase_add_test(tc, cursors_walk_key_ranges_with_the_end_excluded);
 	tcase_add_test(tc, a_cursor_sees_the_index_as_it_was_when_opened_and_closes_early);
 	tcase_add_test(tc, objects_by_id_range_and_by_time);
