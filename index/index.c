@@ -1,5 +1,6 @@
-/* The RocksDB index (see index.h for the keys). All RocksDB calls of kura live
- * here; the rest of the code sees typed lookups and batches. */
+/* The RocksDB index (see index.h for the keys): opening it, lookups, batches.
+ * All RocksDB calls of kura live in index/ (cursors and walks: cursor.c); the
+ * rest of the code sees typed lookups, batches, walks and cursors. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -12,6 +12,10 @@
  *   'e' + ID + record ID -> u32 segment | u64 offset | u32 position of the object in the record | u8 kind
  *   'r' + last ID + record ID -> u32 segment | u64 offset | first ID | u32 n | u8 kind: a seal's
  *                           subjects, ascending IDs from first to last (one entry per seal, not one per object)
+ * The layout of keys and values is index/'s business: outside it, code uses
+ * typed lookups, batch functions, walks and cursors (index/cursor.c). An
+ * object's entries ('o', 'p') are written by ONE function,
+ * kura_index_batch_put_object, for ingest and for recovery and reindex alike.
  * Writes go in batches; a batch written with sync is durable when the call returns. */
 #ifndef KURA_INDEX_H
 #define KURA_INDEX_H
