@@ -249,7 +249,8 @@ kura_index_objects *kura_index_objects_between(kura_index *ix, int64_t from_ms, 
 {
 	char from[KURA_ID_CHARS + 1], to[KURA_ID_CHARS + 1];
 	if (from_ms < 0 || from_ms > to_ms || to_ms > KURA_ID_MAX_MS + 1) {
-		kura_error_set(err, KURA_EINPUT, "no such time range of objects");
+		kura_error_set(err, KURA_EINPUT, "objects from %lld to %lld ms: not a time range (from 0 to 2^48 ms, from <= to)",
+			       (long long)from_ms, (long long)to_ms);
 		return NULL;
 	}
 	kura_id_first(from, from_ms);
