@@ -444,8 +444,9 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 	    (rc = kura_record_append(in->w, &rec, json, len, err)) == 0)
 		rc = kura_record_finish(in->w, &rec, err);
 	if (rc == 0) {
-		kura_index_batch_put_object(in->batch, id, kura_segment_writer_segno(in->w), rec_at, json, len);
-		kura_index_batch_put_pending(in->batch, id, pending, plen);
+		kura_index_object_entry e = {.id = id, .segno = kura_segment_writer_segno(in->w), .offset = rec_at,
+					     .json = json, .json_len = len, .digests = pending, .digests_len = plen};
+		kura_index_batch_put_object(in->batch, &e);
 		struct done_entry *d = &in->pending[in->npending];
 		memcpy(d->id, id, sizeof d->id);
 		memcpy(d->sha256_hex, sha_hex, sizeof d->sha256_hex);

@@ -4,7 +4,7 @@
  * Both walk segments with full verification (header CRC, body CRC, trailer) and
  * turn each record into the index entries ingest would have written:
  *   blob record   -> 'b' + its SHA-256 (from the blob tail)
- *   object record -> 'o' + its ID (from the JSON body)
+ *   object record -> its entries (kura_index_batch_put_object, as ingest: 'o' and 'p')
  * Recovery starts at the committed end the index names and stops at the first
  * incomplete record (the torn tail, cut off when the writer opens). Reindex reads
  * everything, reports damaged records and goes on past them only at proven
@@ -76,6 +76,8 @@ struct applier {
 		char id[KURA_ID_LEN + 1], with[KURA_ID_LEN + 1];
 		uint32_t segno;
 		uint64_t offset;
+		unsigned char digests[KURA_PENDING_MAX];
+		size_t digests_len;
 	} held;
 };
 
@@ -100,6 +102,7 @@ static int hold_adopted(struct applier *a, json_t *j, const char *id, const kura
 	memcpy(a->held.with, with, sizeof a->held.with);
 	a->held.segno = info->segno;
 	a->held.offset = info->offset;
+	a->held.digests_len = kura_pending_digests(a->held.digests, j);
 	return 1;
 }
 
@@ -109,7 +112,11 @@ static void release_held(struct applier *a, const unsigned char *body)
 	if (a->held.json && body[0] == KURA_EVIDENCE_IMPORTED && memcmp(body + 4, a->held.with, KURA_ID_LEN) == 0 &&
 	    body[30] == 1 && body[31] == 0 && body[32] == 0 && body[33] == 0 &&
 	    memcmp(body + 34, a->held.id, KURA_ID_LEN) == 0) {
-		kura_index_batch_put_object(a->b, a->held.id, a->held.segno, a->held.offset, a->held.json, a->held.len);
+		/* pending until the record that follows ends it, as at ingest */
+		kura_index_object_entry e = {.id = a->held.id, .segno = a->held.segno, .offset = a->held.offset,
+					     .json = a->held.json, .json_len = a->held.len,
+					     .digests = a->held.digests, .digests_len = a->held.digests_len};
+		kura_index_batch_put_object(a->b, &e);
 		a->objects++;
 	}
 	drop_held(a);
@@ -179,10 +186,11 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 		}
 		int held = hold_adopted(a, j, id, info);
 		if (held == 0) {
-			kura_index_batch_put_object(a->b, id, info->segno, info->offset, a->body, a->len);
 			unsigned char digests[KURA_PENDING_MAX];
-			size_t dlen = kura_pending_digests(digests, j);
-			kura_index_batch_put_pending(a->b, id, digests, dlen); /* until a seal record says otherwise */
+			size_t dlen = kura_pending_digests(digests, j); /* pending until a seal says otherwise */
+			kura_index_object_entry e = {.id = id, .segno = info->segno, .offset = info->offset,
+						     .json = a->body, .json_len = a->len, .digests = digests, .digests_len = dlen};
+			kura_index_batch_put_object(a->b, &e);
 			a->objects++;
 		}
 		json_decref(j);

@@ -56,6 +56,14 @@ int kura_id_new(char out[KURA_ID_LEN + 1], int64_t ms, kura_error *err)
 	return 0;
 }
 
+void kura_id_first(char out[KURA_ID_LEN + 1], int64_t ms)
+{
+	unsigned char bytes[16] = {0};
+	for (int k = 0; k < 6; k++)
+		bytes[k] = (unsigned char)(ms >> (8 * (5 - k)));
+	encode(out, bytes);
+}
+
 void kura_id_floor(const char *id)
 {
 	unsigned char bytes[16] = {0};

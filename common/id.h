@@ -13,6 +13,13 @@
 /* Writes a new ID (26 characters and a NUL) for time ms into out. */
 int kura_id_new(char out[KURA_ID_LEN + 1], int64_t ms, kura_error *err);
 
+/* The highest millisecond an ID can hold. */
+#define KURA_ID_MAX_MS (((int64_t)1 << 48) - 1)
+
+/* The smallest ID of millisecond ms (0 <= ms <= KURA_ID_MAX_MS): an ID made at
+ * ms or later sorts at or above it, one made earlier below it. */
+void kura_id_first(char out[KURA_ID_LEN + 1], int64_t ms);
+
 /* Makes every later kura_id_new in this process return an ID above id (a
  * store's newest), so IDs keep ingest order even when the clock stands still
  * (KURA_NOW) or steps back. */

@@ -1,51 +1,21 @@
-/* The RocksDB index (see index.h for the keys). All RocksDB calls of kura live
- * here; the rest of the code sees typed lookups and batches. */
+/* The RocksDB index (see index.h for the keys): opening it, lookups, batches.
+ * All RocksDB calls of kura live in index/ (cursors and walks: cursor.c); the
+ * rest of the code sees typed lookups, batches, walks and cursors. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <rocksdb/c.h>
+#include "index/index_impl.h"
 
-#include "common/endian.h"
-#include "common/id.h"
-#include "index/index.h"
-
-#define SPARE_ITERATORS 4
 /* A writer leaving more than this in the memtable flushes it on close: else every
  * later open (each kura command) replays that much of the write-ahead log. */
 #define FLUSH_ON_CLOSE (8u << 20)
-
-/* Consecutive seal ranges read by the last lookup: objects are mostly looked up
- * in ID order, and the next object's seal is then found without a seek. */
-#define WINDOW 64
-struct range_window {
-	int valid, to_end;         /* to_end: no range after the last one held */
-	uint64_t writes;           /* ix->writes when read */
-	char from[KURA_ID_LEN];  /* they start at the first range whose last ID is >= from */
-	size_t n;
-	kura_index_range r[WINDOW];
-};
-
-struct kura_index {
-	int readonly;
-	uint64_t writes; /* batches written through this handle */
-	struct range_window window;
-	/* A read-only index never changes, so its iterators are kept for the next
-	 * scan (creating one costs more than a short scan); a writable index gets a
-	 * fresh one per scan, which sees the writes before it. */
-	rocksdb_iterator_t *spare[SPARE_ITERATORS];
-	size_t nspare;
-	rocksdb_t *db;
-	rocksdb_options_t *opts;
-	rocksdb_readoptions_t *ropts;
-	rocksdb_writeoptions_t *wsync;
-	rocksdb_writeoptions_t *wnosync;
-};
 
 struct kura_index_batch {
 	rocksdb_writebatch_t *wb;
 };
 
-static int db_error(kura_error *err, char *msg, const char *what)
+
+int kura_index_db_error(kura_error *err, char *msg, const char *what)
 {
 	int rc = kura_error_set(err, KURA_EIO, "index %s failed: %s", what, msg ? msg : "unknown error");
 	rocksdb_free(msg);
@@ -80,7 +50,7 @@ int kura_index_open(kura_index **out, const char *path, int flags, kura_error *e
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	char *msg = NULL;
 	if ((ix->opts = index_options(&msg)) == NULL) {
-		int rc = db_error(err, msg, "setup");
+		int rc = kura_index_db_error(err, msg, "setup");
 		kura_index_close(ix);
 		return rc;
 	}
@@ -106,7 +76,7 @@ int kura_index_open(kura_index **out, const char *path, int flags, kura_error *e
 	if (!ix->db) {
 		/* RocksDB's own lock: another process (or handle) has the index open for writing */
 		int locked = msg && (strstr(msg, "While lock file") || strstr(msg, "lock hold by current process"));
-		int rc = db_error(err, msg, "open");
+		int rc = kura_index_db_error(err, msg, "open");
 		if (locked && err)
 			err->code = KURA_ELOCKED;
 		if (locked)
@@ -155,11 +125,11 @@ static int get(kura_index *ix, const char *key, size_t klen, char **val, size_t 
 	char *msg = NULL;
 	*val = rocksdb_get(ix->db, ix->ropts, key, klen, vlen, &msg);
 	if (msg)
-		return db_error(err, msg, "read");
+		return kura_index_db_error(err, msg, "read");
 	return 0;
 }
 
-static int decode_blob(kura_index_blob *out, const char *v, size_t n)
+int kura_index_decode_blob(kura_index_blob *out, const char *v, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)v;
 	if (n != 28)
@@ -195,7 +165,7 @@ int kura_index_get_blob(kura_index *ix, const unsigned char sha256[32], kura_ind
 		return rc;
 	if (!val)
 		return kura_error_set(err, KURA_ENOTFOUND, "no such content in the index");
-	rc = decode_blob(out, val, vlen) == 0 ? 0 : kura_error_set(err, KURA_EIO, "index entry for a blob is damaged; run kura reindex");
+	rc = kura_index_decode_blob(out, val, vlen) == 0 ? 0 : kura_error_set(err, KURA_EIO, "index entry for a blob is damaged; run kura reindex");
 	rocksdb_free(val);
 	return rc;
 }
@@ -272,21 +242,21 @@ void kura_index_batch_put_blob(kura_index_batch *b, const unsigned char sha256[3
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
-void kura_index_batch_put_object(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset,
-				 const char *json, size_t json_len)
+void kura_index_batch_put_object(kura_index_batch *b, const kura_index_object_entry *e)
 {
 	char key[1 + KURA_ID_LEN];
-	key[0] = 'o';
-	memcpy(key + 1, id, KURA_ID_LEN);
+	kura_index_id_key(key, 'o', e->id);
 	unsigned char loc[12];
-	kura_le32_put(loc, segno);
-	kura_le64_put(loc + 4, offset);
+	kura_le32_put(loc, e->segno);
+	kura_le64_put(loc + 4, e->offset);
 	/* a value in two parts, so the JSON is not copied once more */
-	const char *parts[2] = {(const char *)loc, json};
-	size_t sizes[2] = {sizeof loc, json_len};
+	const char *parts[2] = {(const char *)loc, e->json};
+	size_t sizes[2] = {sizeof loc, e->json_len};
 	const char *kparts[1] = {key};
 	size_t ksizes[1] = {sizeof key};
 	rocksdb_writebatch_putv(b->wb, 1, kparts, ksizes, 2, parts, sizes);
+	key[0] = 'p';
+	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)e->digests, e->digests_len);
 }
 
 void kura_index_batch_put_state(kura_index_batch *b, uint32_t segno, uint64_t end)
@@ -306,7 +276,7 @@ int kura_index_batch_rollback(kura_index_batch *b, kura_error *err)
 {
 	char *msg = NULL;
 	rocksdb_writebatch_rollback_to_save_point(b->wb, &msg);
-	return msg ? db_error(err, msg, "batch rollback") : 0;
+	return msg ? kura_index_db_error(err, msg, "batch rollback") : 0;
 }
 
 void kura_index_batch_release(kura_index_batch *b)
@@ -324,140 +294,26 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
 	rocksdb_write(ix->db, sync ? ix->wsync : ix->wnosync, b->wb, &msg);
 	ix->writes++;
 	if (msg)
-		return db_error(err, msg, "write");
+		return kura_index_db_error(err, msg, "write");
 	return 0;
 }
 
-static rocksdb_iterator_t *iterator_take(kura_index *ix)
-{
-	return ix->nspare ? ix->spare[--ix->nspare] : rocksdb_create_iterator(ix->db, ix->ropts);
-}
 
-static void iterator_give(kura_index *ix, rocksdb_iterator_t *it, int failed)
-{
-	if (ix->readonly && !failed && ix->nspare < SPARE_ITERATORS)
-		ix->spare[ix->nspare++] = it;
-	else
-		rocksdb_iter_destroy(it);
-}
 
-/* Walks every key that starts with prefix; fn gets key and value past the prefix. */
-static int each_prefix(kura_index *ix, const char *prefix, size_t plen,
-		       int (*fn)(void *, const char *, size_t, const char *, size_t, kura_error *), void *ud, kura_error *err)
-{
-	rocksdb_iterator_t *it = iterator_take(ix);
-	int rc = 0;
-	for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		if (klen < plen || memcmp(k, prefix, plen) != 0)
-			break;
-		const char *v = rocksdb_iter_value(it, &vlen);
-		if ((rc = fn(ud, k + plen, klen - plen, v, vlen, err)) != 0)
-			break;
-	}
-	char *msg = NULL;
-	if (rc == 0) {
-		rocksdb_iter_get_error(it, &msg);
-		if (msg)
-			rc = db_error(err, msg, "scan");
-	}
-	iterator_give(ix, it, msg != NULL);
-	return rc;
-}
-
-struct object_walk {
-	kura_index_object_fn fn;
-	void *ud;
-};
-
-static int object_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
-{
-	struct object_walk *w = ud;
-	char id[KURA_ID_LEN + 1];
-	kura_index_object o = {0};
-	if (klen != KURA_ID_LEN || decode_object(&o, v, vlen) != 0)
-		return kura_error_set(err, KURA_EIO, "an object entry in the index is damaged; run kura reindex");
-	memcpy(id, k, KURA_ID_LEN);
-	id[KURA_ID_LEN] = '\0';
-	int rc = w->fn(w->ud, id, &o, err);
-	kura_index_object_clear(&o);
-	return rc;
-}
-
-int kura_index_each_object(kura_index *ix, kura_index_object_fn fn, void *ud, kura_error *err)
-{
-	struct object_walk w = {fn, ud};
-	return each_prefix(ix, "o", 1, object_step, &w, err);
-}
-
-struct blob_walk {
-	kura_index_blob_fn fn;
-	void *ud;
-};
-
-static int blob_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
-{
-	struct blob_walk *w = ud;
-	kura_index_blob b;
-	if (klen != 32 || decode_blob(&b, v, vlen) != 0)
-		return kura_error_set(err, KURA_EIO, "a blob entry in the index is damaged; run kura reindex");
-	return w->fn(w->ud, (const unsigned char *)k, &b, err);
-}
-
-int kura_index_each_blob(kura_index *ix, kura_index_blob_fn fn, void *ud, kura_error *err)
-{
-	struct blob_walk w = {fn, ud};
-	return each_prefix(ix, "b", 1, blob_step, &w, err);
-}
-
-static void id_key(char *key, char prefix, const char *id)
-{
-	key[0] = prefix;
-	memcpy(key + 1, id, KURA_ID_LEN);
-}
-
-void kura_index_batch_put_pending(kura_index_batch *b, const char *id, const void *value, size_t len)
-{
-	char key[1 + KURA_ID_LEN];
-	id_key(key, 'p', id);
-	rocksdb_writebatch_put(b->wb, key, sizeof key, value, len);
-}
 
 void kura_index_batch_del_pending(kura_index_batch *b, const char *id)
 {
 	char key[1 + KURA_ID_LEN];
-	id_key(key, 'p', id);
+	kura_index_id_key(key, 'p', id);
 	rocksdb_writebatch_delete(b->wb, key, sizeof key);
 }
 
-struct pending_walk {
-	kura_index_pending_fn fn;
-	void *ud;
-};
-
-static int pending_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
-{
-	struct pending_walk *w = ud;
-	char id[KURA_ID_LEN + 1];
-	if (klen != KURA_ID_LEN)
-		return kura_error_set(err, KURA_EIO, "a pending entry in the index is damaged; run kura reindex");
-	memcpy(id, k, KURA_ID_LEN);
-	id[KURA_ID_LEN] = '\0';
-	return w->fn(w->ud, id, (const unsigned char *)v, vlen, err);
-}
-
-int kura_index_each_pending(kura_index *ix, kura_index_pending_fn fn, void *ud, kura_error *err)
-{
-	struct pending_walk w = {fn, ud};
-	return each_prefix(ix, "p", 1, pending_step, &w, err);
-}
 
 void kura_index_batch_put_record(kura_index_batch *b, const char *record, uint32_t segno, uint64_t offset)
 {
 	char key[1 + KURA_ID_LEN];
 	unsigned char v[12];
-	id_key(key, 'E', record);
+	kura_index_id_key(key, 'E', record);
 	kura_le32_put(v, segno);
 	kura_le64_put(v + 4, offset);
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
@@ -467,7 +323,7 @@ void kura_index_batch_put_audit(kura_index_batch *b, const char *id, uint32_t se
 {
 	char key[1 + KURA_ID_LEN];
 	unsigned char v[12];
-	id_key(key, 'a', id);
+	kura_index_id_key(key, 'a', id);
 	kura_le32_put(v, segno);
 	kura_le64_put(v + 4, offset);
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
@@ -477,7 +333,7 @@ void kura_index_batch_put_link(kura_index_batch *b, const char *subject, const k
 {
 	char key[1 + 2 * KURA_ID_LEN];
 	unsigned char v[17];
-	id_key(key, 'e', subject);
+	kura_index_id_key(key, 'e', subject);
 	memcpy(key + 1 + KURA_ID_LEN, l->record, KURA_ID_LEN);
 	kura_le32_put(v, l->segno);
 	kura_le64_put(v + 4, l->offset);
@@ -490,7 +346,7 @@ int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, u
 {
 	char key[1 + KURA_ID_LEN], *val;
 	size_t vlen;
-	id_key(key, 'E', record);
+	kura_index_id_key(key, 'E', record);
 	int rc = get(ix, key, sizeof key, &val, &vlen, err);
 	if (rc != 0)
 		return rc;
@@ -506,206 +362,32 @@ int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, u
 	return rc;
 }
 
-struct place_walk {
-	kura_index_place_fn fn;
-	void *ud;
-	char kind;
-};
-
-static int place_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
-{
-	struct place_walk *w = ud;
-	char id[KURA_ID_LEN + 1];
-	if (klen != KURA_ID_LEN || vlen != 12)
-		return kura_error_set(err, KURA_EIO, "an index entry of a record is damaged; run kura reindex");
-	memcpy(id, k, KURA_ID_LEN);
-	id[KURA_ID_LEN] = '\0';
-	return w->fn(w->ud, w->kind, id, kura_le32_get((const unsigned char *)v), kura_le64_get((const unsigned char *)v + 4), err);
-}
-
-int kura_index_each_place(kura_index *ix, kura_index_place_fn fn, void *ud, kura_error *err)
-{
-	struct place_walk w = {fn, ud, 'E'};
-	int rc = each_prefix(ix, "E", 1, place_step, &w, err);
-	w.kind = 'a';
-	return rc != 0 ? rc : each_prefix(ix, "a", 1, place_step, &w, err);
-}
-
-struct link_walk {
-	kura_index_link_fn fn;
-	void *ud;
-};
-
-static int link_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
-{
-	struct link_walk *w = ud;
-	kura_index_link l;
-	if (klen != KURA_ID_LEN || vlen != 17)
-		return kura_error_set(err, KURA_EIO, "an evidence link in the index is damaged; run kura reindex");
-	memcpy(l.record, k, KURA_ID_LEN);
-	l.record[KURA_ID_LEN] = '\0';
-	l.segno = kura_le32_get((const unsigned char *)v);
-	l.offset = kura_le64_get((const unsigned char *)v + 4);
-	l.position = kura_le32_get((const unsigned char *)v + 12);
-	l.kind = v[16];
-	return w->fn(w->ud, &l, err);
-}
-
-struct any_link_walk {
-	kura_index_any_link_fn fn;
-	void *ud;
-};
-
-static int any_link_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
-{
-	struct any_link_walk *w = ud;
-	char subject[KURA_ID_LEN + 1];
-	kura_index_link l;
-	if (klen != 2 * KURA_ID_LEN || vlen != 17)
-		return kura_error_set(err, KURA_EIO, "an evidence link in the index is damaged; run kura reindex");
-	memcpy(subject, k, KURA_ID_LEN);
-	subject[KURA_ID_LEN] = '\0';
-	memcpy(l.record, k + KURA_ID_LEN, KURA_ID_LEN);
-	l.record[KURA_ID_LEN] = '\0';
-	l.segno = kura_le32_get((const unsigned char *)v);
-	l.offset = kura_le64_get((const unsigned char *)v + 4);
-	l.position = kura_le32_get((const unsigned char *)v + 12);
-	l.kind = v[16];
-	return w->fn(w->ud, subject, &l, err);
-}
-
-int kura_index_each_link_all(kura_index *ix, kura_index_any_link_fn fn, void *ud, kura_error *err)
-{
-	struct any_link_walk w = {fn, ud};
-	return each_prefix(ix, "e", 1, any_link_step, &w, err);
-}
-
-int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn fn, void *ud, kura_error *err)
-{
-	char prefix[1 + KURA_ID_LEN];
-	struct link_walk w = {fn, ud};
-	id_key(prefix, 'e', subject);
-	return each_prefix(ix, prefix, sizeof prefix, link_step, &w, err);
-}
 
 /* ---------------------------------------------------------------- ranges */
-
-#define RANGE_VALUE (4 + 8 + KURA_ID_LEN + 4 + 1)
 
 void kura_index_batch_put_range(kura_index_batch *b, const kura_index_range *r)
 {
 	char key[1 + 2 * KURA_ID_LEN];
-	unsigned char v[RANGE_VALUE];
-	id_key(key, 'r', r->last);
+	unsigned char v[KURA_INDEX_RANGE_VALUE];
+	kura_index_id_key(key, 'r', r->last);
 	memcpy(key + 1 + KURA_ID_LEN, r->record, KURA_ID_LEN);
 	kura_le32_put(v, r->segno);
 	kura_le64_put(v + 4, r->offset);
 	memcpy(v + 12, r->first, KURA_ID_LEN);
 	kura_le32_put(v + 12 + KURA_ID_LEN, r->n);
-	v[RANGE_VALUE - 1] = (unsigned char)r->kind;
+	v[KURA_INDEX_RANGE_VALUE - 1] = (unsigned char)r->kind;
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
 void kura_index_batch_del_pending_range(kura_index_batch *b, const char *first, const char *last)
 {
 	char from[1 + KURA_ID_LEN], to[2 + KURA_ID_LEN];
-	id_key(from, 'p', first);
-	id_key(to, 'p', last);
+	kura_index_id_key(from, 'p', first);
+	kura_index_id_key(to, 'p', last);
 	to[1 + KURA_ID_LEN] = '\0'; /* the first key after 'p' + last: the end is excluded */
 	rocksdb_writebatch_delete_range(b->wb, from, sizeof from, to, sizeof to);
 }
 
-static int decode_range(kura_index_range *r, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
-{
-	if (klen != 2 * KURA_ID_LEN || vlen != RANGE_VALUE)
-		return kura_error_set(err, KURA_EIO, "a seal range in the index is damaged; run kura reindex");
-	const unsigned char *u = (const unsigned char *)v;
-	memcpy(r->last, k, KURA_ID_LEN);
-	r->last[KURA_ID_LEN] = '\0';
-	memcpy(r->record, k + KURA_ID_LEN, KURA_ID_LEN);
-	r->record[KURA_ID_LEN] = '\0';
-	r->segno = kura_le32_get(u);
-	r->offset = kura_le64_get(u + 4);
-	memcpy(r->first, v + 12, KURA_ID_LEN);
-	r->first[KURA_ID_LEN] = '\0';
-	r->n = kura_le32_get(u + 12 + KURA_ID_LEN);
-	r->kind = v[RANGE_VALUE - 1];
-	return 0;
-}
-
-/* Fills the window with the ranges from the first whose last ID is >= id on. */
-static int window_fill(kura_index *ix, const char *id, kura_error *err)
-{
-	struct range_window *w = &ix->window;
-	char key[1 + KURA_ID_LEN];
-	id_key(key, 'r', id);
-	w->n = 0;
-	w->valid = 0;
-	rocksdb_iterator_t *it = iterator_take(ix);
-	int rc = 0;
-	for (rocksdb_iter_seek(it, key, sizeof key); rc == 0 && w->n < WINDOW && rocksdb_iter_valid(it);
-	     rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen), *v;
-		if (klen == 0 || k[0] != 'r')
-			break;
-		v = rocksdb_iter_value(it, &vlen);
-		rc = decode_range(&w->r[w->n++], k + 1, klen - 1, v, vlen, err);
-	}
-	char *msg = NULL;
-	rocksdb_iter_get_error(it, &msg);
-	iterator_give(ix, it, msg != NULL);
-	if (msg)
-		return db_error(err, msg, "scan");
-	if (rc == 0) {
-		memcpy(w->from, id, KURA_ID_LEN);
-		w->to_end = w->n < WINDOW;
-		w->writes = ix->writes;
-		w->valid = 1;
-	}
-	return rc;
-}
-
-int kura_index_find_range(kura_index_range *out, kura_index *ix, const char *id, kura_error *err)
-{
-	struct range_window *w = &ix->window;
-	int inside = w->valid && w->writes == ix->writes && memcmp(id, w->from, KURA_ID_LEN) >= 0 &&
-		     (w->to_end || (w->n > 0 && memcmp(id, w->r[w->n - 1].last, KURA_ID_LEN) <= 0));
-	int rc = inside ? 0 : window_fill(ix, id, err);
-	if (rc != 0)
-		return rc;
-	size_t lo = 0, hi = w->n; /* the first range whose last ID is >= id */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (memcmp(w->r[mid].last, id, KURA_ID_LEN) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == w->n || memcmp(w->r[lo].first, id, KURA_ID_LEN) > 0)
-		return 1;
-	*out = w->r[lo];
-	return 0;
-}
-
-struct range_walk {
-	kura_index_range_fn fn;
-	void *ud;
-};
-
-static int range_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
-{
-	struct range_walk *w = ud;
-	kura_index_range r;
-	int rc = decode_range(&r, k, klen, v, vlen, err);
-	return rc != 0 ? rc : w->fn(w->ud, &r, err);
-}
-
-int kura_index_each_range(kura_index *ix, kura_index_range_fn fn, void *ud, kura_error *err)
-{
-	struct range_walk w = {fn, ud};
-	return each_prefix(ix, "r", 1, range_step, &w, err);
-}
 
 void kura_index_batch_put_sealed_size(kura_index_batch *b, uint32_t segno, uint64_t size)
 {
@@ -717,44 +399,3 @@ void kura_index_batch_put_sealed_size(kura_index_batch *b, uint32_t segno, uint6
 	rocksdb_writebatch_put(b->wb, (const char *)key, sizeof key, (const char *)v, sizeof v);
 }
 
-struct size_walk {
-	kura_index_size_fn fn;
-	void *ud;
-};
-
-static int size_step(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
-{
-	struct size_walk *w = ud;
-	const unsigned char *kk = (const unsigned char *)k;
-	if (klen != 4 || vlen != 8)
-		return kura_error_set(err, KURA_EIO, "a segment size entry in the index is damaged; run kura reindex");
-	uint32_t segno = (uint32_t)kk[0] << 24 | (uint32_t)kk[1] << 16 | (uint32_t)kk[2] << 8 | kk[3];
-	return w->fn(w->ud, segno, kura_le64_get((const unsigned char *)v), err);
-}
-
-int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud, kura_error *err)
-{
-	struct size_walk w = {fn, ud};
-	return each_prefix(ix, "z", 1, size_step, &w, err);
-}
-
-int kura_index_last_id(kura_index *ix, char out[KURA_ID_LEN + 1], kura_error *err)
-{
-	static const char prefixes[] = {'o', 'E', 'a'};
-	out[0] = '\0';
-	rocksdb_iterator_t *it = rocksdb_create_iterator(ix->db, ix->ropts);
-	for (size_t i = 0; i < sizeof prefixes; i++) {
-		char end[2] = {prefixes[i], (char)0xff};
-		rocksdb_iter_seek_for_prev(it, end, 2);
-		size_t klen;
-		const char *k = rocksdb_iter_valid(it) ? rocksdb_iter_key(it, &klen) : NULL;
-		if (k && klen == 1 + KURA_ID_LEN && k[0] == prefixes[i] && memcmp(k + 1, out, KURA_ID_LEN) > 0) {
-			memcpy(out, k + 1, KURA_ID_LEN);
-			out[KURA_ID_LEN] = '\0';
-		}
-	}
-	char *msg = NULL;
-	rocksdb_iter_get_error(it, &msg);
-	rocksdb_iter_destroy(it);
-	return msg ? db_error(err, msg, "scan") : 0;
-}

@@ -12,6 +12,10 @@
  *   'e' + ID + record ID -> u32 segment | u64 offset | u32 position of the object in the record | u8 kind
  *   'r' + last ID + record ID -> u32 segment | u64 offset | first ID | u32 n | u8 kind: a seal's
  *                           subjects, ascending IDs from first to last (one entry per seal, not one per object)
+ * The layout of keys and values is index/'s business: outside it, code uses
+ * typed lookups, batch functions, walks and cursors (index/cursor.c). An
+ * object's entries ('o', 'p') are written by ONE function,
+ * kura_index_batch_put_object, for ingest and for recovery and reindex alike.
  * Writes go in batches; a batch written with sync is durable when the call returns. */
 #ifndef KURA_INDEX_H
 #define KURA_INDEX_H
@@ -56,8 +60,22 @@ int kura_index_batch_new(kura_index_batch **out, kura_error *err);
 void kura_index_batch_free(kura_index_batch *b);
 void kura_index_batch_clear(kura_index_batch *b);
 void kura_index_batch_put_blob(kura_index_batch *b, const unsigned char sha256[32], const kura_index_blob *blob);
-void kura_index_batch_put_object(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset,
-				 const char *json, size_t json_len);
+/* Everything the index holds about one object, as ingest writes it and
+ * recovery and reindex rebuild it from the object record. */
+typedef struct kura_index_object_entry {
+	const char *id;                /* KURA_ID_LEN characters */
+	uint32_t segno;                /* where the object record starts */
+	uint64_t offset;
+	const char *json;              /* the object record's body */
+	size_t json_len;
+	const unsigned char *digests;  /* what its first seal needs (kura_pending_digests) */
+	size_t digests_len;
+} kura_index_object_entry;
+/* Puts every index entry of one object: ONE function, so that ingest and
+ * reindex write the same bytes. Today: 'o' + ID (where, and the JSON) and
+ * 'p' + ID (pending: its digests, until a seal or an imported record about it
+ * deletes the entry). Entries for searching (names, metadata) go here too. */
+void kura_index_batch_put_object(kura_index_batch *b, const kura_index_object_entry *e);
 void kura_index_batch_put_state(kura_index_batch *b, uint32_t segno, uint64_t end);
 /* Marks the batch's current state; rollback drops what was put after the
  * newest mark, release forgets the newest mark and keeps what was put. */
@@ -70,6 +88,39 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
  * is then unknown): what was read before is stale once this changes. */
 uint64_t kura_index_writes(const kura_index *ix);
 
+/* ---------------------------------------------------------------- cursors
+ *
+ * A cursor walks the entries from start (included; NULL: the first key) to end
+ * (excluded; NULL: the end of start's namespace, i.e. every key whose first
+ * byte is start's first byte, or to the very end when start is NULL too), in
+ * key order. It sees the index as it was when it was opened: writes made while
+ * it is open are not seen. The pointers next() returns belong to the cursor
+ * and stay valid until its next call (next, seek, close). Keys are raw: outside
+ * index/ only tools and tests (a dump) use this one; callers use the typed
+ * cursors and walks below, which keep the key layout private. */
+typedef struct kura_index_cursor kura_index_cursor;
+/* NULL on error (err says why). */
+kura_index_cursor *kura_index_cursor_open(kura_index *ix, const void *start, size_t start_len, const void *end,
+					  size_t end_len, kura_error *err);
+/* 1: *key and *val are the next entry; 0: no more; < 0: an error (in err). */
+int kura_index_cursor_next(kura_index_cursor *c, const void **key, size_t *klen, const void **val, size_t *vlen,
+			   kura_error *err);
+/* The next entry is the first at or after key (and never before start). */
+void kura_index_cursor_seek(kura_index_cursor *c, const void *key, size_t len);
+void kura_index_cursor_close(kura_index_cursor *c);
+
+/* Objects in ID order (ingest order) with from <= ID < to (NULL: unbounded).
+ * NULL on error. */
+typedef struct kura_index_objects kura_index_objects;
+kura_index_objects *kura_index_objects_open(kura_index *ix, const char *from, const char *to, kura_error *err);
+/* Objects whose IDs were made from from_ms (included) to to_ms (excluded),
+ * milliseconds since 1970 (the time of their ingest). */
+kura_index_objects *kura_index_objects_between(kura_index *ix, int64_t from_ms, int64_t to_ms, kura_error *err);
+/* 1: *id and *o are the next object, both the cursor's (valid until its next
+ * call; do not clear *o); 0: no more; < 0: an error (in err). */
+int kura_index_objects_next(kura_index_objects *c, const char **id, const kura_index_object **o, kura_error *err);
+void kura_index_objects_close(kura_index_objects *c);
+
 /* Walks all objects in ID order (which is ingest order). fn returning non-zero
  * stops the walk with that status. */
 typedef int (*kura_index_object_fn)(void *ud, const char *id, const kura_index_object *o, kura_error *err);
@@ -80,7 +131,6 @@ void kura_index_batch_put_sealed_size(kura_index_batch *b, uint32_t segno, uint6
 typedef int (*kura_index_size_fn)(void *ud, uint32_t segno, uint64_t size, kura_error *err);
 int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud, kura_error *err);
 
-void kura_index_batch_put_pending(kura_index_batch *b, const char *id, const void *value, size_t len);
 void kura_index_batch_del_pending(kura_index_batch *b, const char *id);
 /* Walks the objects waiting for a seal, in ID order, with their values. */
 typedef int (*kura_index_pending_fn)(void *ud, const char *id, const unsigned char *value, size_t len,
