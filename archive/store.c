@@ -114,7 +114,10 @@ int kura_store_init(const char *path, const kura_init_options *opts, kura_error 
 	return rc;
 }
 
-static int init_files(const char *path, const kura_init_options *opts, kura_error *err)
+/* The hash, segment size and zstd level init will use (opts or the defaults),
+ * and the TSA URLs: everything is checked before anything is made. */
+static int init_settings(const char **hashp, uint64_t *segsizep, int *levelp, const kura_init_options *opts,
+			 kura_error *err)
 {
 	const char *hash = opts && opts->hash ? opts->hash : "sha256";
 	if (strcmp(hash, "sha256") != 0 && strcmp(hash, "sha384") != 0 && strcmp(hash, "sha512") != 0)
@@ -129,7 +132,16 @@ static int init_files(const char *path, const kura_init_options *opts, kura_erro
 		if (strncmp(opts->tsa_urls[i], "http://", 7) != 0 && strncmp(opts->tsa_urls[i], "https://", 8) != 0)
 			return kura_error_set(err, KURA_EINPUT, "--tsa-url must be an http:// or https:// URL, not '%s'",
 					      opts->tsa_urls[i]);
+	*hashp = hash;
+	*segsizep = segsize;
+	*levelp = level;
+	return 0;
+}
 
+/* The store's folder: new, empty, or what an interrupted init left (cleared);
+ * owned as the options say (group NAME or the owner alone). */
+static int init_folder(const char *path, const kura_init_options *opts, kura_error *err)
+{
 	char p[4096];
 	struct stat st;
 	if (join(p, sizeof p, path, "FORMAT", err) != 0)
@@ -155,14 +167,14 @@ static int init_files(const char *path, const kura_init_options *opts, kura_erro
 	if ((group && (kura_store_files_group(&gid, group, err) != 0 || chown(path, (uid_t)-1, gid) != 0)) ||
 	    chmod(path, group ? 02750 : 0700) != 0)
 		return kura_error_sys(err, KURA_EIO, "setting the owner and mode of %s", path);
+	return 0;
+}
 
-	int64_t now;
-	int rc = kura_clock_now(&now, err);
-	if (rc != 0)
-		return rc;
-	char created[KURA_TIME_BUFSZ];
-	kura_time_format(created, now);
-
+/* STORE/segments with its first segment, and the index that knows it. */
+static int init_segments_and_index(const char *path, kura_error *err)
+{
+	char p[4096];
+	int rc;
 	if (join(p, sizeof p, path, "segments", err) != 0)
 		return KURA_EINPUT;
 	if (mkdir(p, 0755) != 0)
@@ -188,9 +200,15 @@ static int init_files(const char *path, const kura_init_options *opts, kura_erro
 	}
 	kura_index_batch_free(b);
 	kura_index_close(ix);
-	if (rc != 0)
-		return rc;
+	return rc;
+}
 
+/* STORE/config.json (the settings and the time of creation) and the empty STORE/lock. */
+static int init_config(const char *path, const kura_init_options *opts, const char *hash, uint64_t segsize, int level,
+		       const char *created, kura_error *err)
+{
+	char p[4096];
+	const char *group = opts ? opts->group : NULL;
 	json_t *urls = json_array();
 	for (size_t i = 0; opts && i < opts->ntsa_urls; i++)
 		json_array_append_new(urls, json_string(opts->tsa_urls[i]));
@@ -211,8 +229,31 @@ static int init_files(const char *path, const kura_init_options *opts, kura_erro
 	free(text);
 	if (!ok)
 		return kura_error_sys(err, KURA_EIO, "writing the files of %s", path);
+	return 0;
+}
+
+static int init_files(const char *path, const kura_init_options *opts, kura_error *err)
+{
+	const char *hash = NULL;
+	uint64_t segsize = 0;
+	int level = 0;
+	int64_t now = 0;
+	char created[KURA_TIME_BUFSZ];
+	int rc = init_settings(&hash, &segsize, &level, opts, err);
+	if (rc == 0)
+		rc = init_folder(path, opts, err);
+	if (rc == 0)
+		rc = kura_clock_now(&now, err);
+	if (rc != 0)
+		return rc;
+	kura_time_format(created, now);
+	if ((rc = init_segments_and_index(path, err)) == 0)
+		rc = init_config(path, opts, hash, segsize, level, created, err);
+	if (rc != 0)
+		return rc;
 	if (opts && opts->prepare && (rc = opts->prepare(opts->prepare_ud, path, err)) != 0)
 		return rc;
+	char p[4096];
 	if (join(p, sizeof p, path, "FORMAT", err) != 0 ||
 	    kura_fs_write_file_atomic(p, FORMAT_TEXT, strlen(FORMAT_TEXT), 0644) != 0)
 		return kura_error_sys(err, KURA_EIO, "writing the files of %s", path);

@@ -17,7 +17,34 @@ static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|s
 			    "                 [--segment-size BYTES] [--group NAME]\n"
 			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS] [--tsa-key ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096]";
 
-int kura_cmd_init(int argc, char **argv)
+/* What the command line asks for: filled by parse_init, handed to kura_store_create. */
+struct init_args {
+	kura_init_options io;
+	kura_tsa_options tsa;
+	const char *policy;
+	const char *store;
+};
+
+/* --tsa-days, --tsa-root-days (c is 'd' or 'r') and --segment-size: 0, or the usage status. */
+static int parse_number(struct init_args *a, int c, const char *arg)
+{
+	unsigned long long v;
+	if (c == 's') {
+		if (kura_cli_number(&v, arg, 1, 1ull << 50) != 0)
+			return kura_cli_usage(usage, "--segment-size takes a number of bytes (at most 2^50), not '%s'", arg);
+		a->io.segment_size = v;
+		return 0;
+	}
+	if (kura_cli_number(&v, arg, 1, 36525) != 0)
+		return kura_cli_usage(usage, "--%s takes a number of days (1 to 36525), not '%s'",
+				      c == 'd' ? "tsa-days" : "tsa-root-days", arg);
+	*(c == 'd' ? &a->tsa.tsa_days : &a->tsa.root_days) = (int)v;
+	return 0;
+}
+
+/* Fills a from argv; urls (argc entries) receives the --tsa-url values.
+ * 0, or the usage status after saying what is wrong. */
+static int parse_init(struct init_args *a, const char **urls, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"hash", required_argument, NULL, 'h'},
@@ -30,79 +57,75 @@ int kura_cmd_init(int argc, char **argv)
 		{"group", required_argument, NULL, 'g'},
 		{0},
 	};
-	kura_tsa_options tsa = {.name = "kura"};
-	const char *policy = NULL;
-	kura_init_options io = {0};
-	const char **urls = calloc((size_t)argc, sizeof *urls);
-	if (!urls)
-		return 3;
-	io.tsa_urls = urls;
-	int c;
+	int c, rc;
+	a->io.tsa_urls = urls;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			io.hash = optarg;
+			a->io.hash = optarg;
 			break;
 		case 'u':
-			urls[io.ntsa_urls++] = optarg;
+			urls[a->io.ntsa_urls++] = optarg;
 			break;
 		case 'p':
-			policy = optarg;
+			a->policy = optarg;
 			break;
 		case 'k':
-			tsa.key = optarg;
+			a->tsa.key = optarg;
 			break;
 		case 'g':
-			io.group = optarg;
+			a->io.group = optarg;
 			break;
 		case 'd':
-		case 'r': {
-			unsigned long long v;
-			if (kura_cli_number(&v, optarg, 1, 36525) != 0) {
-				free(urls);
-				return kura_cli_usage(usage, "--%s takes a number of days (1 to 36525), not '%s'",
-						      c == 'd' ? "tsa-days" : "tsa-root-days", optarg);
-			}
-			*(c == 'd' ? &tsa.tsa_days : &tsa.root_days) = (int)v;
+		case 'r':
+		case 's':
+			if ((rc = parse_number(a, c, optarg)) != 0)
+				return rc;
 			break;
-		}
-		case 's': {
-			unsigned long long v;
-			if (kura_cli_number(&v, optarg, 1, 1ull << 50) != 0) {
-				free(urls);
-				return kura_cli_usage(usage, "--segment-size takes a number of bytes (at most 2^50), not '%s'", optarg);
-			}
-			io.segment_size = v;
-			break;
-		}
 		default:
-			free(urls);
 			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 1) {
-		free(urls);
+	if (argc - optind != 1)
 		return kura_cli_usage(usage, "init takes exactly one STORE folder");
-	}
+	a->store = argv[optind];
 	/* check the policy and the key kind before anything is made */
-	kura_error err = {0};
-	if (tsa.key && !kura_tsa_key_kind_known(tsa.key)) {
+	if (a->tsa.key && !kura_tsa_key_kind_known(a->tsa.key))
+		return kura_cli_usage(usage, "--tsa-key must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096, not '%s'",
+				      a->tsa.key);
+	return 0;
+}
+
+static void print_initialised(const struct init_args *a)
+{
+	fputs("initialised kura store ", stdout); /* names escaped: one line whatever the path holds */
+	kura_escape_print(stdout, a->store);
+	printf(" (hash %s, policy ", a->io.hash ? a->io.hash : "sha256");
+	kura_escape_print(stdout, a->policy ? a->policy : KURA_DEFAULT_POLICY);
+	fputs(")\n", stdout);
+	if (a->io.ntsa_urls == 0)
+		fprintf(stderr, "kura: time-stamps come from the store's embedded TSA. It proves time only as far as this\n"
+				"machine's clock is trusted; for evidence others rely on, use --tsa-url with a trusted TSA.\n");
+}
+
+int kura_cmd_init(int argc, char **argv)
+{
+	struct init_args a = {.tsa = {.name = "kura"}};
+	const char **urls = calloc((size_t)argc, sizeof *urls);
+	if (!urls)
+		return 3;
+	int rc = parse_init(&a, urls, argc, argv);
+	if (rc != 0) {
 		free(urls);
-		return kura_cli_usage(usage, "--tsa-key must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096, not '%s'", tsa.key);
+		return rc;
 	}
-	int rc = kura_store_create(argv[optind], &io, policy, &tsa, &err);
+	kura_error err = {0};
+	rc = kura_store_create(a.store, &a.io, a.policy, &a.tsa, &err);
 	free(urls);
 	if (rc != 0)
 		return kura_cli_fail(&err);
-	fputs("initialised kura store ", stdout); /* names escaped: one line whatever the path holds */
-	kura_escape_print(stdout, argv[optind]);
-	printf(" (hash %s, policy ", io.hash ? io.hash : "sha256");
-	kura_escape_print(stdout, policy ? policy : KURA_DEFAULT_POLICY);
-	fputs(")\n", stdout);
-	if (io.ntsa_urls == 0)
-		fprintf(stderr, "kura: time-stamps come from the store's embedded TSA. It proves time only as far as this\n"
-				"machine's clock is trusted; for evidence others rely on, use --tsa-url with a trusted TSA.\n");
+	print_initialised(&a);
 	return 0;
 }

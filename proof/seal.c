@@ -70,6 +70,60 @@ static void warn_unsuitable(const kura_policy *p, const kura_tst *t, int64_t now
 				algs[i], kura_policy_name(p));
 }
 
+/* A leaf per object: the digest ingest noted, or its group's node (signed
+ * documents), or the digest computed now. Groups of several digests are kept in
+ * *count and *values (made for the first one; the caller frees them). */
+static int compute_leaves(const struct pending *p, uint8_t **countp, unsigned char ***valuesp, kura_store *st,
+			  const EVP_MD *md, kura_error *err)
+{
+	size_t hlen = p->hlen;
+	uint8_t *count = *countp;
+	unsigned char **values = *valuesp;
+	char cid[KURA_ID_LEN + 1];
+	int rc = 0;
+	for (size_t i = 0; i < p->n && rc == 0; i++) {
+		unsigned char group[(1 + KURA_INGEST_MAX_MEMBERS) * EVP_MAX_MD_SIZE];
+		size_t m = 0;
+		if (((unsigned char *)p->noted)[i])
+			continue;
+		memcpy(cid, (char *)p->ids + i * KURA_ID_LEN, KURA_ID_LEN);
+		cid[KURA_ID_LEN] = '\0';
+		if ((rc = kura_object_digests(group, &m, st, cid, md, 0, err)) != 0)
+			break;
+		if (m > 1) {
+			if (!count && (!(count = calloc(p->n, 1)) || !(values = calloc(p->n, sizeof *values)))) {
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory for %zu leaves", p->n);
+				break;
+			}
+			if (!(values[i] = malloc(m * hlen))) {
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+				break;
+			}
+			memcpy(values[i], group, m * hlen);
+			count[i] = (uint8_t)m;
+		}
+		kura_hash_group((unsigned char *)p->leaves + i * hlen, md, group, m);
+	}
+	*countp = count;
+	*valuesp = values;
+	return rc;
+}
+
+/* What a stored seal tells its caller: how many objects, which TSA, when;
+ * and a warning if that TSA's algorithms are ones the policy no longer accepts. */
+static void fill_result(kura_seal_result *res, size_t objects, const char *from, const unsigned char *token, size_t tlen,
+			const kura_policy *policy, int64_t now)
+{
+	kura_tst *t = NULL;
+	res->objects = objects;
+	snprintf(res->tsa, sizeof res->tsa, "%s", from);
+	if (kura_tst_parse(&t, token, tlen, NULL) == 0) {
+		kura_time_format(res->gentime, kura_tst_gentime(t));
+		warn_unsuitable(policy, t, now);
+	}
+	kura_tst_free(t);
+}
+
 int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, size_t max, kura_error *err)
 {
 	memset(res, 0, sizeof *res);
@@ -86,7 +140,6 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	uint8_t *count = NULL; /* made for the first data object group */
 	size_t tlen = 0;
 	kura_chain_parts payload = {0};
-	char cid[KURA_ID_LEN + 1];
 	int rc = kura_store_each_pending(st, kura_hash_name_by_nid(EVP_MD_get_type(md)), add_pending, &p, err);
 	if (rc == 1) { /* stopped at the limit */
 		res->more = 1;
@@ -96,29 +149,7 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 		goto out;
 	/* a leaf per object: the digest ingest noted, or its group's node (signed
 	 * documents), or the digest computed now */
-	for (size_t i = 0; i < p.n && rc == 0; i++) {
-		unsigned char group[(1 + KURA_INGEST_MAX_MEMBERS) * EVP_MAX_MD_SIZE];
-		size_t m = 0;
-		if (((unsigned char *)p.noted)[i])
-			continue;
-		memcpy(cid, (char *)p.ids + i * KURA_ID_LEN, KURA_ID_LEN);
-		cid[KURA_ID_LEN] = '\0';
-		if ((rc = kura_object_digests(group, &m, st, cid, md, 0, err)) != 0)
-			break;
-		if (m > 1) {
-			if (!count && (!(count = calloc(p.n, 1)) || !(values = calloc(p.n, sizeof *values)))) {
-				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory for %zu leaves", p.n);
-				break;
-			}
-			if (!(values[i] = malloc(m * hlen))) {
-				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-				break;
-			}
-			memcpy(values[i], group, m * hlen);
-			count[i] = (uint8_t)m;
-		}
-		kura_hash_group((unsigned char *)p.leaves + i * hlen, md, group, m);
-	}
+	rc = compute_leaves(&p, &count, &values, st, md, err);
 	const char *from = NULL;
 	if (rc == 0)
 		rc = kura_hashtree_root_of(root, md, p.leaves, p.n, err);
@@ -132,16 +163,8 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	if ((rc = kura_clock_now(&now, err)) != 0 || (rc = kura_id_new(res->id, now, err)) != 0)
 		goto out;
 	rc = kura_store_add_evidence(st, KURA_EVIDENCE_SEAL, res->id, p.ids, p.n, payload.part, 3, err);
-	if (rc == 0) {
-		kura_tst *t = NULL;
-		res->objects = p.n;
-		snprintf(res->tsa, sizeof res->tsa, "%s", from);
-		if (kura_tst_parse(&t, token, tlen, NULL) == 0) {
-			kura_time_format(res->gentime, kura_tst_gentime(t));
-			warn_unsuitable(policy, t, now);
-		}
-		kura_tst_free(t);
-	}
+	if (rc == 0)
+		fill_result(res, p.n, from, token, tlen, policy, now);
 out:
 	if (rc != 0)
 		kura_error_wrap(err, "sealing %zu pending object(s)", p.n);

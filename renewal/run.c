@@ -15,48 +15,37 @@
 #include "proof/tsa_setup.h"
 #include "proof/tsa_upkeep.h"
 
-int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
+/* Chains whose evidence cannot even be read (due INT64_MIN, planned first) are
+ * reported, not renewed. */
+static void refuse_unreadable(kura_run_report *r, kura_plan_item *items, size_t n)
 {
-	memset(r, 0, sizeof *r);
-	r->next_due = KURA_NEVER;
-	kura_policy *p = NULL;
-	kura_plan_item *items = NULL;
-	size_t n = 0;
-	kura_tsa_setup tsa = {0};
-	int64_t now;
-	char *objects = NULL, *chains = NULL;
-	int rc = kura_clock_now(&now, err);
-	if (rc == 0)
-		rc = kura_store_policy_load(&p, st, err);
-	if (rc == 0)
-		rc = kura_tsa_upkeep_at(&r->rolled_over, st, p, now, err);
-	if (rc == 0)
-		rc = kura_tsa_setup_open(&tsa, st, err);
-	if (rc == 0)
-		rc = kura_plan(&items, &n, st, p, err);
-	if (rc != 0)
-		goto out;
-
-	/* chains whose evidence cannot even be read are reported, not renewed */
 	for (size_t i = 0; i < n && items[i].due == INT64_MIN; i++) {
 		kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: %s", items[i].chain, items[i].reason);
 		r->refused++;
 		items[i].action = 0;
 		items[i].hash[0] = '\0';
 	}
+}
 
-	/* every object whose hash algorithm ends: one hash-tree renewal */
+/* The objects of every due chain whose hash algorithm ends and whose last
+ * time-stamp still verifies (*objects, *nobj: the caller frees *objects). A
+ * chain that does not verify is refused; an I/O error stops the run. */
+static int collect_rehash(char **objectsp, size_t *nobjp, kura_run_report *r, kura_store *st, kura_tsa_setup *tsa,
+			  const kura_plan_item *items, size_t n, int64_t now, kura_error *err)
+{
+	char *objects = NULL;
 	size_t nobj = 0, ncap = 0;
+	int rc = 0;
 	for (size_t i = 0; i < n && items[i].due <= now; i++) {
 		if (items[i].action != 'H')
 			continue;
 		kura_error why = {0};
-		if (kura_renew_check_chain(st, items[i].chain, tsa.opts.anchors, now, &why) != 0) {
+		if (kura_renew_check_chain(st, items[i].chain, tsa->opts.anchors, now, &why) != 0) {
 			if (why.code == KURA_EIO) { /* the disk, not the evidence */
 				if (err)
 					*err = why;
 				rc = why.code;
-				goto out;
+				break;
 			}
 			kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); its "
 					"evidence is broken and needs a person's attention", items[i].chain, why.message);
@@ -68,35 +57,51 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 			char *g = realloc(objects, ncap * KURA_ID_LEN);
 			if (!g) {
 				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-				goto out;
+				break;
 			}
 			objects = g;
 		}
 		memcpy(objects + nobj * KURA_ID_LEN, items[i].object_ids, items[i].objects * KURA_ID_LEN);
 		nobj += items[i].objects;
 	}
-	if (nobj > 0) {
+	*objectsp = objects;
+	*nobjp = nobj;
+	return rc;
+}
+
+/* Every object whose hash algorithm ends: one hash-tree renewal. */
+static int renew_hashtrees(kura_run_report *r, kura_store *st, const kura_policy *p, kura_tsa_setup *tsa,
+			   const kura_plan_item *items, size_t n, int64_t now, kura_error *err)
+{
+	char *objects = NULL;
+	size_t nobj = 0;
+	int rc = collect_rehash(&objects, &nobj, r, st, tsa, items, n, now, err);
+	if (rc == 0 && nobj > 0) {
 		const char *to = kura_policy_next_hash(p, now);
-		if (!to) {
+		kura_renew_result res;
+		if (!to)
 			rc = kura_error_set(err, KURA_EINPUT, "no hash algorithm of policy %s suffices any more: a hash-tree "
 							      "renewal is due but has nowhere to go; set a newer policy",
 					    kura_policy_name(p));
-			goto out;
+		else if ((rc = kura_renew_hashtree(&res, st, objects, nobj, kura_hash_by_name(to), &tsa->opts, err)) == 0) {
+			r->objects_rehashed = res.renewed;
+			snprintf(r->rehash_to, sizeof r->rehash_to, "%s", to);
+			kura_log_message(KURA_LOG_INFO, "hash-tree renewal: %zu object(s) now in a %s chain, time-stamped %s by %s",
+				res.renewed, to, res.gentime, res.tsa);
 		}
-		kura_renew_result res;
-		if ((rc = kura_renew_hashtree(&res, st, objects, nobj, kura_hash_by_name(to), &tsa.opts, err)) != 0)
-			goto out;
-		r->objects_rehashed = res.renewed;
-		snprintf(r->rehash_to, sizeof r->rehash_to, "%s", to);
-		kura_log_message(KURA_LOG_INFO, "hash-tree renewal: %zu object(s) now in a %s chain, time-stamped %s by %s",
-			res.renewed, to, res.gentime, res.tsa);
 	}
+	free(objects);
+	return rc;
+}
 
-	/* chains whose time-stamp ends: one time-stamp renewal per hash algorithm */
-	if (!(chains = malloc(n * KURA_ID_LEN + 1))) {
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		goto out;
-	}
+/* Chains whose time-stamp ends: one time-stamp renewal per hash algorithm. */
+static int renew_timestamps(kura_run_report *r, kura_store *st, kura_tsa_setup *tsa, kura_plan_item *items, size_t n,
+			    int64_t now, kura_error *err)
+{
+	char *chains = malloc(n * KURA_ID_LEN + 1);
+	int rc = 0;
+	if (!chains)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	for (;;) {
 		size_t nch = 0;
 		const char *hash = NULL;
@@ -111,8 +116,8 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 		char done[16];
 		snprintf(done, sizeof done, "%s", hash);
 		kura_renew_result res;
-		if ((rc = kura_renew_timestamps(&res, st, chains, nch, &tsa.opts, tsa.opts.anchors, err)) != 0)
-			goto out;
+		if ((rc = kura_renew_timestamps(&res, st, chains, nch, &tsa->opts, tsa->opts.anchors, err)) != 0)
+			break;
 		r->chains_renewed += res.renewed;
 		r->refused += res.refused;
 		if (res.renewed)
@@ -122,22 +127,54 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 			if (items[i].action == 'T' && strcmp(items[i].hash, done) == 0)
 				items[i].hash[0] = '\0';
 	}
-
-	/* what comes next, after what was just done */
-	kura_plan_free(items, n);
-	items = NULL;
-	if ((rc = kura_plan(&items, &n, st, p, err)) != 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) /* overdue ones (refused or failed) come first */
-		if (items[i].due < r->next_due) {
-			r->next_due = items[i].due;
-			snprintf(r->next_reason, sizeof r->next_reason, "%schain %s: %s", items[i].due <= now ? "OVERDUE: " : "",
-				 items[i].chain, items[i].reason);
-		}
-out:
-	free(objects);
 	free(chains);
+	return rc;
+}
+
+/* What comes next, after what was just done: the earliest due item of a new plan. */
+static int find_next_due(kura_run_report *r, kura_store *st, const kura_policy *p, int64_t now, kura_error *err)
+{
+	kura_plan_item *items = NULL;
+	size_t n = 0;
+	int rc = kura_plan(&items, &n, st, p, err);
+	if (rc == 0)
+		for (size_t i = 0; i < n; i++) /* overdue ones (refused or failed) come first */
+			if (items[i].due < r->next_due) {
+				r->next_due = items[i].due;
+				snprintf(r->next_reason, sizeof r->next_reason, "%schain %s: %s", items[i].due <= now ? "OVERDUE: " : "",
+					 items[i].chain, items[i].reason);
+			}
 	kura_plan_free(items, n);
+	return rc;
+}
+
+int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
+{
+	memset(r, 0, sizeof *r);
+	r->next_due = KURA_NEVER;
+	kura_policy *p = NULL;
+	kura_plan_item *items = NULL;
+	size_t n = 0;
+	kura_tsa_setup tsa = {0};
+	int64_t now;
+	int rc = kura_clock_now(&now, err);
+	if (rc == 0)
+		rc = kura_store_policy_load(&p, st, err);
+	if (rc == 0)
+		rc = kura_tsa_upkeep_at(&r->rolled_over, st, p, now, err);
+	if (rc == 0)
+		rc = kura_tsa_setup_open(&tsa, st, err);
+	if (rc == 0)
+		rc = kura_plan(&items, &n, st, p, err);
+	if (rc == 0) {
+		refuse_unreadable(r, items, n);
+		rc = renew_hashtrees(r, st, p, &tsa, items, n, now, err);
+	}
+	if (rc == 0)
+		rc = renew_timestamps(r, st, &tsa, items, n, now, err);
+	kura_plan_free(items, n);
+	if (rc == 0)
+		rc = find_next_due(r, st, p, now, err);
 	kura_tsa_setup_close(&tsa);
 	kura_policy_free(p);
 	return rc;
