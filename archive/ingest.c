@@ -383,6 +383,47 @@ static int add_content(json_t **desc, char sha_hex[65], kura_ingest *in, struct 
 
 /* Appends the object's records (its content, its group members' content, its
  * object record) and index entries to the batch, without committing. */
+/* The members of a data object group (signature, validation data) stored as
+ * content, each described in list. */
+static int add_members(kura_ingest *in, json_t *list, const kura_member *members, size_t n, kura_error *err)
+{
+	char member_hex[65];
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct source msrc = {-1, members[i].data ? members[i].data : (const unsigned char *)"", members[i].len, NULL};
+		json_t *m = NULL;
+		if ((rc = add_content(&m, member_hex, in, &msrc, members[i].name, err)) == 0) {
+			json_object_set_new(m, "role", json_string(members[i].role));
+			kura_json_set_name(m, "name", members[i].name);
+			json_array_append_new(list, m);
+		}
+	}
+	return rc;
+}
+
+/* The object record appended, its index entries put in the batch and the
+ * object remembered for done() after the commit. */
+static int append_object(kura_ingest *in, const char *id, const char *sha_hex, const char *path, const char *json,
+			 size_t len, const unsigned char *pending, size_t plen, kura_error *err)
+{
+	kura_record_writer rec;
+	uint64_t rec_at = kura_segment_writer_tell(in->w);
+	int rc;
+	if ((rc = kura_record_begin(in->w, &rec, KURA_RECORD_OBJECT, err)) == 0 &&
+	    (rc = kura_record_append(in->w, &rec, json, len, err)) == 0)
+		rc = kura_record_finish(in->w, &rec, err);
+	if (rc != 0)
+		return rc;
+	kura_index_object_entry e = {.id = id, .segno = kura_segment_writer_segno(in->w), .offset = rec_at,
+				     .json = json, .json_len = len, .digests = pending, .digests_len = plen};
+	kura_index_batch_put_object(in->batch, &e);
+	struct done_entry *d = &in->pending[in->npending];
+	memcpy(d->id, id, sizeof d->id);
+	memcpy(d->sha256_hex, sha_hex, sizeof d->sha256_hex);
+	d->path = strdup(path);
+	return d->path ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+}
+
 static int add_object(kura_ingest *in, struct source *src, const char *path, const char *name, const kura_meta *meta,
 		      size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, const char *adopted_with,
 		      char id[KURA_ID_LEN + 1], kura_error *err)
@@ -395,7 +436,7 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 	if (nmembers > KURA_INGEST_MAX_MEMBERS)
 		return kura_error_set(err, KURA_EINPUT, "an object has at most %d group members", KURA_INGEST_MAX_MEMBERS);
 	int64_t now;
-	char sha_hex[65], member_hex[65];
+	char sha_hex[65];
 	uint64_t start = kura_segment_writer_tell(in->w);
 	size_t blobs_before = in->nblobs;
 	json_t *doc = NULL, *record = NULL, *list = nmembers ? json_array() : NULL;
@@ -408,15 +449,8 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 		rc = kura_id_new(id, now, err);
 	if (rc == 0)
 		rc = add_content(&doc, sha_hex, in, src, path, err);
-	for (size_t i = 0; rc == 0 && i < nmembers; i++) {
-		struct source msrc = {-1, members[i].data ? members[i].data : (const unsigned char *)"", members[i].len, NULL};
-		json_t *m = NULL;
-		if ((rc = add_content(&m, member_hex, in, &msrc, members[i].name, err)) == 0) {
-			json_object_set_new(m, "role", json_string(members[i].role));
-			kura_json_set_name(m, "name", members[i].name);
-			json_array_append_new(list, m);
-		}
-	}
+	if (rc == 0)
+		rc = add_members(in, list, members, nmembers, err);
 	if (rc == 0) {
 		json_t *digests = json_incref(json_object_get(doc, "digests"));
 		record = object_record(id, name, path, json_integer_value(json_object_get(doc, "size")), now, sha_hex, digests,
@@ -437,24 +471,8 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 	json_decref(record);
 	if (rc != 0)
 		goto fail;
-	kura_record_writer rec;
-	uint64_t rec_at = kura_segment_writer_tell(in->w);
 	size_t len = strlen(json);
-	if ((rc = kura_record_begin(in->w, &rec, KURA_RECORD_OBJECT, err)) == 0 &&
-	    (rc = kura_record_append(in->w, &rec, json, len, err)) == 0)
-		rc = kura_record_finish(in->w, &rec, err);
-	if (rc == 0) {
-		kura_index_object_entry e = {.id = id, .segno = kura_segment_writer_segno(in->w), .offset = rec_at,
-					     .json = json, .json_len = len, .digests = pending, .digests_len = plen};
-		kura_index_batch_put_object(in->batch, &e);
-		struct done_entry *d = &in->pending[in->npending];
-		memcpy(d->id, id, sizeof d->id);
-		memcpy(d->sha256_hex, sha_hex, sizeof d->sha256_hex);
-		d->path = strdup(path);
-		if (!d->path)
-			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	}
-	if (rc != 0)
+	if ((rc = append_object(in, id, sha_hex, path, json, len, pending, plen, err)) != 0)
 		goto fail;
 	free(json);
 	kura_index_batch_release(in->batch);
