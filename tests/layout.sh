@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The layout of docs/ARCHITECTURE.md, checked against the code: which folder may include which,
-# the one owner of RocksDB, a library that never prints, a CLI that sees only the public headers,
-# no file over 800 lines and no function over 80. Run by ctest as `layout`; by hand:
+# the one owner of RocksDB, segment files named only by a storage backend, a library that never
+# prints, a CLI that sees only the public headers, no file over 800 lines and no function over 80. Run by ctest as `layout`; by hand:
 #   bash tests/layout.sh            (from anywhere; prints every breach, exits 1 if any)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 3
@@ -47,6 +47,11 @@ done
 # index/ is the one owner of RocksDB.
 for f in $(grep -l 'rocksdb/' $(for d in $LIB cli; do echo "$d"/*.[ch]; done) include/kura/*.h); do
 	case $f in index/*) ;; *) breach "$f uses RocksDB: only index/ may" ;; esac
+done
+
+# Only a storage backend names segment files (archive/backend.h).
+for f in $(grep -l '\.seg"' $(for d in $LIB cli; do echo "$d"/*.c; done)); do
+	case $f in archive/backend_*.c) ;; *) breach "$f names segment files: only a storage backend may (archive/backend.h)" ;; esac
 done
 
 # The library never prints: no stdout, stderr, printf, puts or perror (writing a FILE it
