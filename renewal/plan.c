@@ -158,8 +158,11 @@ static const kura_tst *parsed(struct last_token *m, const unsigned char *bytes, 
 
 /* When item's chain is due by its last token t: the TSA certificate's end, the
  * policy's ends for its key, its signature hash and the chain's hash, and a
- * revocation of its TSA certificate, whichever comes first. */
-static void judge_last_token(kura_plan_item *it, const kura_tst *t, struct rev_cache *revs, const kura_policy *p)
+ * revocation of its TSA certificate, whichever comes first. A chain whose hash
+ * no longer suffices by now is renewed by hash tree whatever came first: a
+ * time-stamp renewal keeps the hash, so the chain would stay overdue. */
+static void judge_last_token(kura_plan_item *it, const kura_tst *t, struct rev_cache *revs, const kura_policy *p,
+			     int64_t now)
 {
 	char day[KURA_TIME_BUFSZ], key[32];
 	const char *source;
@@ -205,6 +208,14 @@ static void judge_last_token(kura_plan_item *it, const kura_tst *t, struct rev_c
 		snprintf(it->reason, sizeof it->reason, "the TSA certificate of its last time-stamp (%s) was revoked at %s (%s)", tsa,
 			 day, r->reason >= 0 ? OCSP_crl_reason_str(r->reason) : "no reason given");
 	}
+	if (it->action == 'T' && kura_policy_end(&end, &source, p, it->hash) == 0 && end != KURA_NEVER &&
+	    end - kura_policy_margin_algorithm(p) <= now) {
+		size_t len = strlen(it->reason);
+		it->action = 'H';
+		day_text(day, end - 86400000);
+		snprintf(it->reason + len, sizeof it->reason - len, "; by hash tree, as its hash algorithm %s suffices only "
+			 "until %s (%s)", it->hash, day, source);
+	}
 	if (it->due != KURA_NEVER && it->action == 'T' && !kura_hash_makes(it->hash)) {
 		/* a chain in a hash of other producers goes on in a new chain: kura asks no TSA for such time-stamps */
 		size_t len = strlen(it->reason);
@@ -215,8 +226,7 @@ static void judge_last_token(kura_plan_item *it, const kura_tst *t, struct rev_c
 
 /* Fills in when item's chain is due, judging its last token. */
 static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache, struct last_token *memo,
-		 struct rev_cache *revs,
-		 const kura_policy *p, kura_error *err)
+		 struct rev_cache *revs, const kura_policy *p, int64_t now, kura_error *err)
 {
 	unsigned char **tok = NULL;
 	size_t *tl = NULL, k = 0;
@@ -247,14 +257,14 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 		it->due = INT64_MIN;
 		snprintf(it->reason, sizeof it->reason, "its last time-stamp cannot be read");
 	} else {
-		judge_last_token(it, t, revs, p);
+		judge_last_token(it, t, revs, p, now);
 	}
 	kura_free_tokens(tok, k);
 	free(tl);
 	return 0;
 }
 
-int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_policy *p, kura_error *err)
+int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_policy *p, int64_t now, kura_error *err)
 {
 	struct live l = {0};
 	kura_plan_item *out = NULL;
@@ -294,7 +304,7 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 		}
 		for (size_t k = i; k < j; k++)
 			memcpy(it->object_ids + (k - i) * KURA_ID_LEN, l.pairs + k * 2 * KURA_ID_LEN + KURA_ID_LEN, KURA_ID_LEN);
-		if ((rc = judge(it, st, cache, &memo, &revs, p, err)) != 0)
+		if ((rc = judge(it, st, cache, &memo, &revs, p, now, err)) != 0)
 			goto out;
 		i = j;
 	}

@@ -7,7 +7,9 @@
  *     distribution point it names; due at once),
  *   all answered by a time-stamp renewal ('T'), or
  *   - the chain's hash algorithm stops sufficing (policy end - algorithm margin),
- *     answered by a hash-tree renewal ('H') of every object in the chain. */
+ *     answered by a hash-tree renewal ('H') of every object in the chain; also
+ *     when a time-stamp reason came first but the hash has ended too by the
+ *     time of the plan (a new time-stamp would not help the old hash). */
 #ifndef KURA_PLAN_H
 #define KURA_PLAN_H
 
@@ -29,8 +31,11 @@ typedef struct kura_plan_item {
 	char *object_ids;            /* their IDs, objects * KURA_ID_LEN characters */
 } kura_plan_item;
 
-/* The plan, sorted by due time. *items is the caller's: kura_plan_free. */
-int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_policy *p, kura_error *err);
+/* The plan made at now, sorted by due time: a chain whose hash no longer
+ * suffices by now is planned for a hash-tree renewal even when a time-stamp
+ * reason came first (that would leave it overdue). *items is the caller's:
+ * kura_plan_free. */
+int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_policy *p, int64_t now, kura_error *err);
 void kura_plan_free(kura_plan_item *items, size_t n);
 
 json_t *kura_plan_json(const kura_plan_item *items, size_t n, int64_t now);

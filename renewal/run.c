@@ -136,7 +136,7 @@ static int find_next_due(kura_run_report *r, kura_store *st, const kura_policy *
 {
 	kura_plan_item *items = NULL;
 	size_t n = 0;
-	int rc = kura_plan(&items, &n, st, p, err);
+	int rc = kura_plan(&items, &n, st, p, now, err);
 	if (rc == 0)
 		for (size_t i = 0; i < n; i++) /* overdue ones (refused or failed) come first */
 			if (items[i].due < r->next_due) {
@@ -165,7 +165,7 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 	if (rc == 0)
 		rc = kura_tsa_setup_open(&tsa, st, err);
 	if (rc == 0)
-		rc = kura_plan(&items, &n, st, p, err);
+		rc = kura_plan(&items, &n, st, p, now, err);
 	if (rc == 0) {
 		refuse_unreadable(r, items, n);
 		rc = renew_hashtrees(r, st, p, &tsa, items, n, now, err);
@@ -192,7 +192,7 @@ int kura_run_plan(json_t **plan, char **policy_name, kura_store *st, kura_error 
 	if (rc == 0)
 		rc = kura_store_policy_load(&p, st, err);
 	if (rc == 0)
-		rc = kura_plan(&items, &n, st, p, err);
+		rc = kura_plan(&items, &n, st, p, now, err);
 	if (rc == 0) {
 		*plan = kura_plan_json(items, n, now);
 		*policy_name = strdup(kura_policy_name(p));

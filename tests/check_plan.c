@@ -77,7 +77,7 @@ static kura_plan_item *plan(size_t *n, const char *sha256, const char *ec_p256)
 	kura_error err;
 	ck_assert_msg(kura_policy_parse(&p, text, strlen(text), "t.yaml", &err) == 0, "%s", err.message);
 	ck_assert_int_eq(kura_store_open(&st, store, KURA_STORE_READ, &err), 0);
-	ck_assert_msg(kura_plan(&items, n, st, p, &err) == 0, "%s", err.message);
+	ck_assert_msg(kura_plan(&items, n, st, p, ms(NOW), &err) == 0, "%s", err.message);
 	kura_store_close(st);
 	kura_policy_free(p);
 	return items;

@@ -19,7 +19,7 @@
 #     the next import removes it);
 #   - the next round's commands (writes) work: nobody repairs the store in between.
 # A renewal that is due is killed 1-5 times in successive rounds, then run to the end (it
-# must exit 0), inside the policy's margins, so evidence never expires. A renewal run whose
+# must exit 0 and leave nothing due now), inside the policy's margins, so evidence never expires. A renewal run whose
 # TSA certificate is within the margin rolls the TSA over first: those kills count as
 # "rollover + ..." (whether the rollover was done when the kill came is counted too).
 # Each epoch is a fresh store (init at the epoch's start date) with a policy whose SHA-256
@@ -263,8 +263,17 @@ op_import()
 	fi
 }
 
+# nothing_due WHEN: after a `kura renew` that exited 0, `renew --plan --json` (same clock)
+# lists nothing due now
+nothing_due()
+{
+	expect_status 0 at "$NOW" renew S --plan --json
+	py 'sys.exit(any(i["due_now"] for i in json.load(open(sys.argv[1]))))' "$OUT" ||
+		fail "renewals overdue $1 ($NOW): $(cat "$OUT")"
+}
+
 # renew OP: killed while due; after its 1-5 kills (at most 15 days: the margins are 20), once
-# to the end
+# to the end, which leaves nothing due
 renew_kills=0 renew_max=0
 op_renew()
 {
@@ -275,6 +284,7 @@ op_renew()
 	renew_kills=$((renew_kills + 1))
 	if [ "$renew_kills" -ge "$renew_max" ]; then
 		timed "$op" at "$NOW" renew S
+		nothing_due "after the renewal run of round $round"
 		renew_kills=0
 	fi
 }
@@ -389,8 +399,7 @@ acked_total=$((acked_total + $(wc -l <acked.tsv)))
 # at the end: every acknowledged object of the last store read back, and one more renewal run
 check_acked S acked.tsv 40
 expect_status 0 at "$NOW" renew S
-expect_status 0 at "$NOW" renew S --plan --json
-py 'sys.exit(any(i["due_now"] for i in json.load(open(sys.argv[1]))))' "$OUT" || fail "renewals overdue at the end: $(cat "$OUT")"
+nothing_due "at the end"
 
 secs=$((SECONDS - started))
 # counts "OP=N, OP=N" (operation names hold spaces)
