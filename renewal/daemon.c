@@ -1,5 +1,6 @@
 /* The renewal scheduler's loop (see kura/renew.h). It sleeps in steps of a second
  * so that a stop request is heard within one. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -7,12 +8,16 @@
 #include "policies/policy.h"
 #include "kura/renew.h"
 
-static void logline(const kura_daemon_options *o, const char *fmt, const char *a, const char *b)
+static void logline(const kura_daemon_options *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logline(const kura_daemon_options *o, const char *fmt, ...)
 {
 	char line[8192];
 	if (!o->log)
 		return;
-	snprintf(line, sizeof line, fmt, a, b);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
 	o->log(o->ud, line);
 }
 
@@ -50,14 +55,14 @@ int kura_daemon_run(const char *path, const kura_daemon_options *o, kura_error *
 		kura_run_report r;
 		int rc = kura_daemon_round(&r, path, o->seal, &rerr);
 		if (rc != 0) {
-			logline(o, "round failed: %s%s", rerr.message, "");
+			logline(o, "round failed: %s", rerr.message);
 			status = rc;
 			if (err)
 				*err = rerr;
 			/* bad input, a format this kura does not read, no permission: trying again will not help */
 			if (o->once || rc == KURA_EINPUT || rc == KURA_EUNSUPPORTED || rc == KURA_EDENIED || rc == KURA_EEXIST)
 				break;
-			logline(o, "retrying in %s%s", backoff >= 3600 ? "an hour" : backoff >= 120 ? "a few minutes" : "a minute", "");
+			logline(o, "retrying in %s", backoff >= 3600 ? "an hour" : backoff >= 120 ? "a few minutes" : "a minute");
 			pause_for(o, backoff);
 			backoff = backoff * 2 > 3600 ? 3600 : backoff * 2;
 			continue;
@@ -75,6 +80,6 @@ int kura_daemon_run(const char *path, const kura_daemon_options *o, kura_error *
 			wait = (long)((r.next_due - now) / 1000) + 1;
 		pause_for(o, wait > 0 ? wait : 1);
 	}
-	logline(o, "stopped%s%s", "", "");
+	logline(o, "stopped");
 	return status;
 }

@@ -5,8 +5,9 @@
  * renewal per hash algorithm), and says what comes next. The scheduler
  * (`kura daemon`) runs rounds of sealing and renewing, sleeping until the next
  * due time (at most an hour, so new objects are sealed promptly); a round that
- * fails is retried with growing pauses (a minute, doubling up to an hour), and
- * bad input (KURA_EINPUT) stops it. */
+ * fails is retried with growing pauses (a minute, doubling up to an hour); bad
+ * input, a format this kura does not read and a denied permission stop it:
+ * trying again would not help. */
 #ifndef KURA_PUBLIC_RENEW_H
 #define KURA_PUBLIC_RENEW_H
 
