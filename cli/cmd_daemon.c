@@ -1,4 +1,4 @@
-/* kura daemon STORE [--once]: the renewal scheduler (renewal/daemon.h): each
+/* kura daemon STORE [--once]: the renewal scheduler (kura/renew.h, renewal/daemon.c): each
  * round seals what is pending and renews what is due, logs what it did, then
  * sleeps until the next due time. SIGTERM or SIGINT stops it cleanly between
  * rounds. */
