@@ -1,7 +1,7 @@
 /* kura ingest STORE [--meta KEY=VALUE]... [--no-seal] [--signature SIG] [--crl FILE]...
  *                   [--accept-invalid] [--allow-no-revocation] PATH...
  *
- * Ingests as kura/ingest.h says (proof/ingest_files.c) (every PATH checked before anything is
+ * Ingests as kura/ingest.h says, in proof/ingest_files.c (every PATH checked before anything is
  * written; folders walked in byte order of the names; signed documents kept
  * with their signatures). One line "ID<TAB>SHA256<TAB>PATH" is printed per
  * object, only once it is durable. */
