@@ -115,13 +115,15 @@ int kura_cli_output_option(int argc, char **argv, const char *usage, const char 
 	return 0;
 }
 
-/* The library's messages, as kura has always printed them: "kura: " and the text
- * as it comes (the library's messages were never escaped). */
+/* The library's messages: "kura: " and the text, escaped as every line kura
+ * prints (kura/escape.h): a name in a message may hold any byte, and one
+ * message stays one line. */
 static void print_message(void *ud, int level, const char *text)
 {
 	(void)ud;
-	fprintf(stderr, "kura: %s%s\n", level == KURA_LOG_WARNING ? "warning: " : level == KURA_LOG_LOST ? "  lost: " : "",
-		text);
+	fprintf(stderr, "kura: %s", level == KURA_LOG_WARNING ? "warning: " : level == KURA_LOG_LOST ? "  lost: " : "");
+	kura_escape_print(stderr, text);
+	fputc('\n', stderr);
 }
 
 /* One progress line, rewritten in place on the terminal; cleared when done. */

@@ -231,4 +231,19 @@ open(out, "wb").write(raw)' "$T/bad-$mode.tar" "$mode"
 }
 run_case tars_not_utf8 case_tars_not_utf8
 
+# The library's messages name paths too (here: a writer waiting for the store's lock): a store
+# whose folder's name forges a line is shown escaped, one message on one line.
+case_library_message() {
+	local W=$T/$'w\nkura: forged' out=$T/lock-wait
+	expect_status 0 kura init "$W"
+	flock "$W/lock" sleep 2 &
+	sleep 0.5
+	kura ingest --no-seal "$W" "$D/$JA" >/dev/null 2>"$out" || fail "ingest after the lock wait failed: $(cat "$out")"
+	wait
+	grep -qF 'waiting for another kura process that is writing to' "$out" || fail "no lock wait seen: $(cat -A "$out")"
+	! grep -q '^kura: forged' "$out" || fail "a store's name forged a line: $(cat -A "$out")"
+	grep -qF 'w\nkura: forged' "$out" || fail "the store's name is not shown escaped: $(cat -A "$out")"
+}
+run_case library_message case_library_message
+
 finish_cases
