@@ -40,13 +40,18 @@ static json_t *object_json(const kura_index_object *o, kura_index *ix, kura_erro
 	return j;
 }
 
-int kura_store_object(json_t **out, kura_store *st, const char *id, kura_error *err)
+/* The index's entry of the object id (any spelling kura_id_parse takes). */
+static int get_object(kura_index_object *o, kura_store *st, const char *id, kura_error *err)
 {
 	char canon[KURA_ID_LEN + 1];
-	kura_index_object o = {0};
 	int rc = kura_id_parse(canon, id, err);
-	if (rc == 0)
-		rc = kura_index_get_object(kura_store_index(st), canon, &o, err);
+	return rc ? rc : kura_index_get_object(kura_store_index(st), canon, o, err);
+}
+
+int kura_store_object(json_t **out, kura_store *st, const char *id, kura_error *err)
+{
+	kura_index_object o = {0};
+	int rc = get_object(&o, st, id, err);
 	if (rc != 0)
 		return rc;
 	*out = object_json(&o, kura_store_index(st), err);
@@ -98,11 +103,8 @@ int kura_store_each_description(kura_store *st, kura_store_described_fn fn, void
 /* The object's description, parsed (the caller's). */
 static int load_object(json_t **out, kura_store *st, const char *id, kura_error *err)
 {
-	char canon[KURA_ID_LEN + 1];
 	kura_index_object o = {0};
-	int rc = kura_id_parse(canon, id, err);
-	if (rc == 0)
-		rc = kura_index_get_object(kura_store_index(st), canon, &o, err);
+	int rc = get_object(&o, st, id, err);
 	if (rc != 0)
 		return rc;
 	*out = json_loadb(o.json, o.json_len, 0, NULL);
