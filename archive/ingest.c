@@ -72,6 +72,10 @@ struct kura_ingest {
 	size_t nblobs;
 	uint64_t pending_bytes;
 	struct timespec batch_start;
+	json_t *fields;       /* records-management fields of the next objects (kura_ingest_set_fields) */
+	const char *action;   /* of the commit's audit record; NULL: "ingest" */
+	json_t *audit_fields; /* more fields for it */
+	json_t *versions;     /* the batch's new versions: {"id", "supersedes", "record"} */
 };
 
 static int64_t ms_since(const struct timespec *t)
@@ -99,6 +103,8 @@ int kura_ingest_new(kura_ingest **out, kura_store *st, kura_ingest_done_fn done,
 		rc = kura_hasher_new(&in->hasher, kura_store_hash(st), err);
 	if (rc == 0)
 		rc = kura_index_batch_new(&in->batch, err);
+	if (rc == 0 && !(in->versions = json_array()))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc != 0) {
 		kura_ingest_free(in);
 		return rc;
@@ -114,6 +120,7 @@ static void drop_pending(kura_ingest *in)
 	in->npending = 0;
 	in->nblobs = 0;
 	in->pending_bytes = 0;
+	json_array_clear(in->versions);
 	kura_index_batch_clear(in->batch);
 }
 
@@ -127,15 +134,51 @@ void kura_ingest_free(kura_ingest *in)
 	kura_blob_writer_free(in->bw);
 	kura_hasher_free(in->hasher);
 	kura_index_batch_free(in->batch);
+	json_decref(in->fields);
+	json_decref(in->audit_fields);
+	json_decref(in->versions);
 	free(in->buf);
 	free(in);
+}
+
+void kura_ingest_set_fields(kura_ingest *in, json_t *fields)
+{
+	json_decref(in->fields);
+	in->fields = json_incref(fields);
+}
+
+void kura_ingest_set_audit(kura_ingest *in, const char *action, json_t *fields)
+{
+	in->action = action;
+	json_decref(in->audit_fields);
+	in->audit_fields = json_incref(fields);
+}
+
+/* The commit's audit record: the objects it made, the versions among them. */
+static int append_audit(kura_ingest *in, kura_error *err)
+{
+	json_t *ids = json_array(), *f = ids ? json_pack("{s:o}", "objects", ids) : NULL;
+	for (size_t i = 0; f && i < in->npending; i++)
+		if (json_array_append_new(ids, json_string(in->pending[i].id)) != 0)
+			json_decref(f), f = NULL;
+	if (f && json_array_size(in->versions))
+		json_object_set(f, "versions", in->versions);
+	if (f && in->audit_fields)
+		json_object_update_missing(f, in->audit_fields);
+	char id[KURA_ID_LEN + 1];
+	int rc = f ? kura_audit_append(in->st, in->batch, in->action ? in->action : "ingest", f, id, err)
+		   : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	json_decref(f);
+	return rc;
 }
 
 int kura_ingest_commit(kura_ingest *in, kura_error *err)
 {
 	if (in->npending == 0)
 		return 0;
-	int rc = kura_store_commit(in->st, in->batch, err);
+	int rc = append_audit(in, err);
+	if (rc == 0)
+		rc = kura_store_commit(in->st, in->batch, err);
 	if (rc != 0) {
 		kura_store_rollback(in->st, NULL);
 		drop_pending(in);
@@ -321,8 +364,8 @@ static json_t *digests_json(const char *sha_hex, const char *extra_name, const c
 	return digests;
 }
 
-static json_t *object_record(const char *id, const char *name, const char *path, uint64_t size, int64_t now,
-			     const char *sha_hex, json_t *digests, const kura_meta *meta, size_t nmeta,
+static json_t *object_record(kura_ingest *in, const char *id, const char *name, const char *path, uint64_t size,
+			     int64_t now, const char *sha_hex, json_t *digests, const kura_meta *meta, size_t nmeta,
 			     const char *adopted_with, kura_error *err)
 {
 	char when[KURA_TIME_BUFSZ];
@@ -351,6 +394,11 @@ static json_t *object_record(const char *id, const char *name, const char *path,
 	}
 	if (o && adopted_with)
 		json_object_set_new(o, "adopted_with", json_string(adopted_with));
+	if (o && (json_object_set_new(o, "actor", json_string(kura_store_actor(in->st))) != 0 ||
+		  (in->fields && json_object_update_missing(o, in->fields) != 0))) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (!o)
 		kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	return o;
@@ -403,8 +451,8 @@ static int add_members(kura_ingest *in, json_t *list, const kura_member *members
 
 /* The object record appended, its index entries put in the batch and the
  * object remembered for done() after the commit. */
-static int append_object(kura_ingest *in, const char *id, const char *sha_hex, const char *path, const char *json,
-			 size_t len, const unsigned char *pending, size_t plen, kura_error *err)
+static int append_object(kura_ingest *in, const char *id, const char *sha_hex, const char *path, json_t *object,
+			 const char *json, size_t len, const unsigned char *pending, size_t plen, kura_error *err)
 {
 	kura_record_writer rec;
 	uint64_t rec_at = kura_segment_writer_tell(in->w);
@@ -416,12 +464,20 @@ static int append_object(kura_ingest *in, const char *id, const char *sha_hex, c
 		return rc;
 	kura_index_object_entry e = {.id = id, .segno = kura_segment_writer_segno(in->w), .offset = rec_at,
 				     .json = json, .json_len = len, .digests = pending, .digests_len = plen};
-	kura_index_batch_put_object(in->batch, &e);
+	kura_object_index(in->batch, &e, object);
 	struct done_entry *d = &in->pending[in->npending];
 	memcpy(d->id, id, sizeof d->id);
 	memcpy(d->sha256_hex, sha_hex, sizeof d->sha256_hex);
-	d->path = strdup(path);
-	return d->path ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (!(d->path = strdup(path)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	const char *supersedes = json_string_value(json_object_get(object, "supersedes"));
+	if (supersedes &&
+	    json_array_append_new(in->versions, json_pack("{s:s, s:s, s:O?}", "id", id, "supersedes", supersedes, "record",
+							  json_object_get(object, "record"))) != 0) {
+		free(d->path);
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	return 0;
 }
 
 static int add_object(kura_ingest *in, struct source *src, const char *path, const char *name, const kura_meta *meta,
@@ -453,7 +509,7 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 		rc = add_members(in, list, members, nmembers, err);
 	if (rc == 0) {
 		json_t *digests = json_incref(json_object_get(doc, "digests"));
-		record = object_record(id, name, path, json_integer_value(json_object_get(doc, "size")), now, sha_hex, digests,
+		record = object_record(in, id, name, path, json_integer_value(json_object_get(doc, "size")), now, sha_hex, digests,
 				       meta, nmeta, adopted_with, err);
 		if (record && list)
 			json_object_set(record, "members", list);
@@ -468,12 +524,12 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 	}
 	json_decref(doc);
 	json_decref(list);
-	json_decref(record);
 	if (rc != 0)
 		goto fail;
 	size_t len = strlen(json);
-	if ((rc = append_object(in, id, sha_hex, path, json, len, pending, plen, err)) != 0)
+	if ((rc = append_object(in, id, sha_hex, path, record, json, len, pending, plen, err)) != 0)
 		goto fail;
+	json_decref(record);
 	free(json);
 	kura_index_batch_release(in->batch);
 	if (in->npending++ == 0)
@@ -481,6 +537,7 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 	in->pending_bytes += len;
 	return 0;
 fail:
+	json_decref(record);
 	free(json);
 	/* Forget this document's records; what the batch held before it stays pending. */
 	in->nblobs = blobs_before;
@@ -489,6 +546,73 @@ fail:
 		drop_pending(in);
 	}
 	return rc;
+}
+
+static int commit_when_due(kura_ingest *in, kura_error *err);
+
+/* The new version's record: what the content is, copied from the old one. */
+static json_t *version_record(kura_ingest *in, const char *of, const char *id, int64_t now, const kura_meta *meta,
+			      size_t nmeta, kura_error *err)
+{
+	static const char *const same[] = {"name", "name_hex", "path", "path_hex", "sha256", "digests", "size", "members",
+					   "signature"};
+	kura_index_object o = {0};
+	int rc = kura_index_get_object(kura_store_index(in->st), of, &o, err);
+	json_t *old = rc == 0 ? json_loadb(o.json, o.json_len, 0, NULL) : NULL;
+	kura_index_object_clear(&o);
+	if (rc != 0)
+		return NULL;
+	json_t *digests = json_incref(json_object_get(old, "digests"));
+	json_t *rec = old ? object_record(in, id, "", "", 0, now, json_string_value(json_object_get(old, "sha256")),
+					  digests, meta, nmeta, NULL, err)
+			  : NULL;
+	for (size_t i = 0; rec && i < sizeof same / sizeof *same; i++)
+		if (json_object_get(old, same[i]))
+			json_object_set(rec, same[i], json_object_get(old, same[i]));
+	if (!old)
+		kura_error_set(err, KURA_EVERIFY, "the index entry of object %s is not JSON; run kura reindex", of);
+	json_decref(old);
+	return rec;
+}
+
+int kura_ingest_add_version(kura_ingest *in, const char *of, const kura_meta *meta, size_t nmeta,
+			    char id[KURA_ID_LEN + 1], kura_error *err)
+{
+	for (size_t i = 0; i < nmeta; i++) {
+		int rc = kura_ingest_check_meta(&meta[i], err);
+		if (rc != 0)
+			return rc;
+	}
+	int64_t now;
+	uint64_t start = kura_segment_writer_tell(in->w);
+	int rc = kura_clock_now(&now, err);
+	if (rc == 0)
+		rc = kura_id_new(id, now, err);
+	json_t *rec = rc == 0 ? version_record(in, of, id, now, meta, nmeta, err) : NULL;
+	char *json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	if (rc == 0 && !json)
+		rc = err->code ? err->code : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	kura_index_batch_mark(in->batch);
+	if (rc == 0) {
+		unsigned char pending[KURA_PENDING_MAX];
+		size_t plen = kura_pending_digests(pending, rec);
+		rc = append_object(in, id, json_string_value(json_object_get(rec, "sha256")),
+				   json_string_value(json_object_get(rec, "path")), rec, json, strlen(json), pending, plen, err);
+		if (rc != 0 && (kura_segment_writer_truncate(in->w, start, NULL) != 0 ||
+				kura_index_batch_rollback(in->batch, NULL) != 0)) {
+			kura_store_rollback(in->st, NULL);
+			drop_pending(in);
+		}
+	}
+	if (rc == 0) {
+		kura_index_batch_release(in->batch);
+		if (in->npending++ == 0)
+			clock_gettime(CLOCK_MONOTONIC, &in->batch_start);
+		in->pending_bytes += strlen(json);
+	}
+	free(json);
+	json_decref(rec);
+	return rc == 0 ? commit_when_due(in, err) : rc;
 }
 
 /* Commits when the batch is full, large or old enough. */

@@ -4,7 +4,7 @@
  * Both walk segments with full verification (header CRC, body CRC, trailer) and
  * turn each record into the index entries ingest would have written:
  *   blob record   -> 'b' + its SHA-256 (from the blob tail)
- *   object record -> its entries (kura_index_batch_put_object, as ingest: 'o' and 'p')
+ *   object record -> its entries (kura_object_index, as ingest: 'o', 'p' and records management's)
  * Recovery starts at the committed end the index names and stops at the first
  * incomplete record (the torn tail, cut off when the writer opens). Reindex reads
  * everything, reports damaged records and goes on past them only at proven
@@ -116,7 +116,9 @@ static void release_held(struct applier *a, const unsigned char *body)
 		kura_index_object_entry e = {.id = a->held.id, .segno = a->held.segno, .offset = a->held.offset,
 					     .json = a->held.json, .json_len = a->held.len,
 					     .digests = a->held.digests, .digests_len = a->held.digests_len};
-		kura_index_batch_put_object(a->b, &e);
+		json_t *j = json_loadb(a->held.json, a->held.len, 0, NULL);
+		kura_object_index(a->b, &e, j);
+		json_decref(j);
 		a->objects++;
 	}
 	drop_held(a);
@@ -190,21 +192,14 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 			size_t dlen = kura_pending_digests(digests, j); /* pending until a seal says otherwise */
 			kura_index_object_entry e = {.id = id, .segno = info->segno, .offset = info->offset,
 						     .json = a->body, .json_len = a->len, .digests = digests, .digests_len = dlen};
-			kura_index_batch_put_object(a->b, &e);
+			kura_object_index(a->b, &e, j);
 			a->objects++;
 		}
 		json_decref(j);
 		if (held < 0)
 			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	} else if (info->type == KURA_RECORD_AUDIT) {
-		json_t *j = json_loadb(a->body, a->len, 0, NULL);
-		const char *id = json_string_value(json_object_get(j, "id"));
-		char canon[KURA_ID_LEN + 1];
-		int ok = id && kura_id_parse(canon, id, NULL) == 0 && strcmp(canon, id) == 0;
-		if (ok)
-			kura_index_batch_put_audit(a->b, id, info->segno, info->offset);
-		json_decref(j);
-		if (!ok)
+		if (kura_audit_index(a->b, a->body, a->len, info->segno, info->offset) != 0)
 			return bad_content(a, info, "audit record without a valid id", err);
 	} else if (info->type == KURA_RECORD_EVIDENCE) {
 		if (kura_evidence_frame_check((unsigned char *)a->body, a->len) != 0)

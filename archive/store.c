@@ -30,6 +30,7 @@
 
 #include "archive/blob.h"
 #include "archive/store_impl.h"
+#include "common/actor.h"
 #include "kura/clock.h"
 #include "common/fsutil.h"
 #include "common/safefs.h"
@@ -59,6 +60,9 @@ struct kura_store {
 	kura_blob_reader *reader; /* made by the first read */
 	kura_subject_list *subjects; /* made by the first seal lookup */
 	char *group;              /* config.json's "group", or NULL */
+	int four_eyes;            /* config.json's "four_eyes" (default 1) */
+	char *actor;              /* who acts through this handle (kura_store_set_actor); NULL: the default */
+	char default_actor[KURA_ACTOR_MAX + 1];
 	mode_t old_umask;         /* restored by close when umask_set */
 	int umask_set;
 };
@@ -72,6 +76,29 @@ const char *kura_store_hash(const kura_store *st) { return st->hash; }
 const char *kura_store_path(const kura_store *st) { return st->path; }
 kura_blob_reader **kura_store_blob_reader(kura_store *st) { return &st->reader; }
 uint64_t kura_store_generation(const kura_store *st) { return st->ix ? kura_index_writes(st->ix) : 0; }
+int kura_store_four_eyes(const kura_store *st) { return st->four_eyes; }
+
+int kura_store_set_actor(kura_store *st, const char *actor, kura_error *err)
+{
+	int rc = kura_actor_check(actor, err);
+	char *copy = rc == 0 ? strdup(actor) : NULL;
+	if (rc == 0 && !copy)
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0) {
+		free(st->actor);
+		st->actor = copy;
+	}
+	return rc;
+}
+
+const char *kura_store_actor(kura_store *st)
+{
+	if (st->actor)
+		return st->actor;
+	if (!st->default_actor[0])
+		kura_actor_default(st->default_actor, sizeof st->default_actor);
+	return st->default_actor;
+}
 
 size_t kura_store_tsa_urls(const kura_store *st, const char *const **urls)
 {
@@ -292,6 +319,7 @@ static int read_config(kura_store *st, kura_error *err)
 	json_t *urls = json_object_get(cfg, "tsa_urls"), *group = json_object_get(cfg, "group");
 	if (group && json_is_string(group))
 		st->group = strdup(json_string_value(group));
+	st->four_eyes = !json_is_false(json_object_get(cfg, "four_eyes"));
 	if (json_unpack(cfg, "{s:s, s:I, s:i}", "hash", &hash, "segment_size", &segsize, "zstd_level", &level) != 0 ||
 	    !kura_hash_by_name(hash) || segsize < 4096 || level < 1 || level > 19 || (urls && !json_is_array(urls)) ||
 	    (group && !json_is_string(group)))
@@ -316,6 +344,8 @@ static void clear_config(kura_store *st)
 		free(st->tsa_urls[i]);
 	free(st->tsa_urls);
 	free(st->group);
+	free(st->actor);
+	st->actor = NULL;
 	st->tsa_urls = NULL;
 	st->ntsa_urls = 0;
 	st->group = NULL;

@@ -81,4 +81,18 @@ int kura_rebuild_recover(kura_store *st, kura_error *err);
  * writer lock held. */
 int kura_rebuild_tidy(const char *path, kura_error *err);
 
+/* The audit trail (archive/audit.c): appends an audit record of action with
+ * fields (borrowed, may be NULL) to the writer and its index entries to b,
+ * without committing; at most one per commit (the chain's head moves with the
+ * commit). id gets its ID. */
+int kura_audit_append(kura_store *st, kura_index_batch *b, const char *action, json_t *fields,
+		      char id[KURA_ID_LEN + 1], kura_error *err);
+/* Every index entry of an object (e), with those its record-management fields
+ * make (object: its parsed description): ONE function for ingest, recovery and
+ * reindex (archive/records_index.c). */
+void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, json_t *object);
+/* Every index entry an audit record's body makes (archive/records_index.c), for
+ * its writer and for reindex alike; -1 (nothing put) when it has no valid id. */
+int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t segno, uint64_t offset);
+
 #endif

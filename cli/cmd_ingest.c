@@ -1,5 +1,7 @@
 /* kura ingest STORE [--meta KEY=VALUE]... [--no-seal] [--signature SIG] [--crl FILE]...
- *                   [--accept-invalid] [--allow-no-revocation] PATH...
+ *                   [--accept-invalid] [--allow-no-revocation]
+ *                   [--supersedes ID | --versions-by-path] [--class CLASS] [--event NAME=DATE]...
+ *                   [--reason TEXT] [--actor NAME] PATH...
  *
  * Ingests as kura/ingest.h says, in proof/ingest_files.c (every PATH checked before anything is
  * written; folders walked in byte order of the names; signed documents kept
@@ -17,10 +19,13 @@
 #include "kura/escape.h"
 #include "kura/ingest.h"
 #include "kura/progress.h"
+#include "kura/records.h"
 #include "kura/trust.h"
 
 static const char usage[] = "kura ingest STORE [--meta KEY=VALUE]... [--no-seal] [--signature SIG] [--crl FILE]...\n"
-			    "                   [--accept-invalid] [--allow-no-revocation] PATH...   (PATH: file, folder or -)";
+			    "                   [--accept-invalid] [--allow-no-revocation]\n"
+			    "                   [--supersedes ID | --versions-by-path] [--class CLASS] [--event NAME=DATE]...\n"
+			    "                   [--reason TEXT] [--actor NAME] PATH...   (PATH: file, folder or -)";
 
 static volatile sig_atomic_t interrupted;
 
@@ -98,6 +103,35 @@ static int parse_meta(kura_meta *m, char *arg)
 	return 0;
 }
 
+static int parse_event(kura_event *e, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return kura_cli_usage(usage, "--event takes NAME=DATE (e.g. handover=2026-03-31), not '%s'", arg);
+	*eq = '\0';
+	e->name = arg;
+	e->date = eq + 1;
+	return 0;
+}
+
+/* --supersedes, --versions-by-path, --class, --event, --reason, --actor */
+static int records_option(kura_records_ingest *r, kura_event *events, int c, char *arg)
+{
+	if (c == 'S')
+		r->supersedes = arg;
+	else if (c == 'V')
+		r->versions_by_path = 1;
+	else if (c == 'C')
+		r->class_name = arg;
+	else if (c == 'E')
+		return parse_event(&events[r->nevents++], arg);
+	else if (c == 'R')
+		r->reason = arg;
+	else
+		r->actor = arg;
+	return 0;
+}
+
 int kura_cmd_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -107,15 +141,23 @@ int kura_cmd_ingest(int argc, char **argv)
 		{"crl", required_argument, NULL, 'c'},
 		{"accept-invalid", no_argument, NULL, 'a'},
 		{"allow-no-revocation", no_argument, NULL, 'r'},
+		{"supersedes", required_argument, NULL, 'S'},
+		{"versions-by-path", no_argument, NULL, 'V'},
+		{"class", required_argument, NULL, 'C'},
+		{"event", required_argument, NULL, 'E'},
+		{"reason", required_argument, NULL, 'R'},
+		{"actor", required_argument, NULL, 'A'},
 		{0},
 	};
+	kura_event *events = calloc((size_t)argc, sizeof *events);
+	kura_records_ingest r = {.events = events};
 	kura_meta *meta = calloc((size_t)argc, sizeof *meta);
 	size_t nmeta = 0;
 	int c, status = 0, no_seal = 0;
 	const char *sig_path = NULL;
 	kura_signed_options so = {.crls = sk_X509_CRL_new_null()};
 	kura_error err = {0};
-	if (!meta || !so.crls)
+	if (!meta || !so.crls || !events)
 		return 3;
 	optind = 0;
 	opterr = 0;
@@ -132,6 +174,8 @@ int kura_cmd_ingest(int argc, char **argv)
 			so.accept_invalid = 1;
 		else if (c == 'r')
 			so.allow_no_revocation = 1;
+		else if (c > 0 && strchr("SVCERA", c))
+			status = records_option(&r, events, c, optarg);
 		else
 			status = kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
 	}
@@ -142,6 +186,7 @@ int kura_cmd_ingest(int argc, char **argv)
 		status = kura_cli_usage(usage, "--signature SIG goes with exactly one document, a regular file");
 	if (status != 0) {
 		free(meta);
+		free(events);
 		sk_X509_CRL_pop_free(so.crls, X509_CRL_free);
 		return status;
 	}
@@ -150,12 +195,13 @@ int kura_cmd_ingest(int argc, char **argv)
 				 .committed = committed, .seal = &kura_cli_seal_events, .ud = &printer};
 	kura_ingest_options o = {.meta = meta, .nmeta = nmeta, .signature = sig_path, .signed_opts = so,
 				 .no_seal = no_seal, .sizes = isatty(STDERR_FILENO), .stop = &interrupted};
-	int rc = kura_ingest_paths(argv[optind], (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1), &o,
-				   &ev, &err);
+	int rc = kura_records_ingest_paths(argv[optind], (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1),
+					   &o, &r, &ev, &err);
 	kura_progress_free(printer.progress);
 	if (rc != 0)
 		status = kura_cli_fail(&err);
 	free(meta);
+	free(events);
 	sk_X509_CRL_pop_free(so.crls, X509_CRL_free);
 	return status;
 }

@@ -1,4 +1,5 @@
-/* kura ls STORE [--json]: every object, in ingest order.
+/* kura ls STORE [--all-versions] [--json]: each record's current version (every
+ * version with --all-versions), in ingest order (records/list.c).
  * Text: ID <TAB> SIZE <TAB> INGESTED <TAB> NAME (escaped: common/escape.h).
  * JSON: one array, streamed. */
 #include <getopt.h>
@@ -7,9 +8,9 @@
 
 #include "cli.h"
 #include "kura/escape.h"
-#include "kura/store.h"
+#include "kura/records.h"
 
-static const char usage[] = "kura ls STORE [--json]";
+static const char usage[] = "kura ls STORE [--all-versions] [--json]";
 
 struct lister {
 	int json;
@@ -38,10 +39,26 @@ static int print_object(void *ud, json_t *o, kura_error *err)
 
 int kura_cmd_ls(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"all-versions", no_argument, NULL, 'a'},
+		{"system", no_argument, NULL, 's'},
+		{0},
+	};
 	struct lister l = {0};
-	int bad = kura_cli_json_option(argc, argv, usage, &l.json);
-	if (bad)
-		return bad;
+	int c, flags = 0;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			l.json = 1;
+		else if (c == 'a')
+			flags |= KURA_LIST_ALL_VERSIONS;
+		else if (c == 's')
+			flags |= KURA_LIST_SYSTEM;
+		else
+			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+	}
 	if (argc - optind != 1)
 		return kura_cli_usage(usage, "ls takes one STORE");
 	kura_error err = {0};
@@ -50,7 +67,7 @@ int kura_cmd_ls(int argc, char **argv)
 	if (rc == 0) {
 		if (l.json)
 			printf("[");
-		rc = kura_store_each_object(st, print_object, &l, &err);
+		rc = kura_records_each(st, flags, print_object, &l, &err);
 		if (l.json)
 			printf("%s]\n", l.n ? "\n" : "");
 	}

@@ -19,7 +19,9 @@ static const struct {
 } commands[] = {
 	{"init", kura_cmd_init, "create a store"},
 	{"ingest", kura_cmd_ingest, "add files, folders or stdin to a store"},
-	{"ls", kura_cmd_ls, "list the objects of a store"},
+	{"ls", kura_cmd_ls, "list the records of a store (their current versions)"},
+	{"history", kura_cmd_history, "every version of a record and every change to it: who, when, why"},
+	{"meta", kura_cmd_meta, "change a record's metadata (set): a new version, the old values kept"},
 	{"get", kura_cmd_get, "write an object's bytes out, verified"},
 	{"show", kura_cmd_show, "describe one object"},
 	{"scrub", kura_cmd_scrub, "re-read and verify every stored byte"},

@@ -168,11 +168,9 @@ static size_t prefix_end(unsigned char *out, const void *prefix, size_t plen)
 	return plen;
 }
 
-typedef int (*step_fn)(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err);
 
-/* Walks every key that starts with prefix (at most KURA_INDEX_KEY_INLINE bytes,
- * not all 0xff); fn gets key and value past the prefix. */
-static int each_prefix(kura_index *ix, const char *prefix, size_t plen, step_fn fn, void *ud, kura_error *err)
+int kura_index_each_prefix(kura_index *ix, const char *prefix, size_t plen, kura_index_step_fn fn, void *ud,
+			   kura_error *err)
 {
 	unsigned char end[KURA_INDEX_KEY_INLINE];
 	struct kura_index_cursor c;
@@ -304,7 +302,7 @@ static int blob_step(void *ud, const char *k, size_t klen, const char *v, size_t
 int kura_index_each_blob(kura_index *ix, kura_index_blob_fn fn, void *ud, kura_error *err)
 {
 	struct blob_walk w = {fn, ud};
-	return each_prefix(ix, "b", 1, blob_step, &w, err);
+	return kura_index_each_prefix(ix, "b", 1, blob_step, &w, err);
 }
 
 struct pending_walk {
@@ -326,7 +324,7 @@ static int pending_step(void *ud, const char *k, size_t klen, const char *v, siz
 int kura_index_each_pending(kura_index *ix, kura_index_pending_fn fn, void *ud, kura_error *err)
 {
 	struct pending_walk w = {fn, ud};
-	return each_prefix(ix, "p", 1, pending_step, &w, err);
+	return kura_index_each_prefix(ix, "p", 1, pending_step, &w, err);
 }
 
 struct place_walk {
@@ -349,9 +347,9 @@ static int place_step(void *ud, const char *k, size_t klen, const char *v, size_
 int kura_index_each_place(kura_index *ix, kura_index_place_fn fn, void *ud, kura_error *err)
 {
 	struct place_walk w = {fn, ud, 'E'};
-	int rc = each_prefix(ix, "E", 1, place_step, &w, err);
+	int rc = kura_index_each_prefix(ix, "E", 1, place_step, &w, err);
 	w.kind = 'a';
-	return rc != 0 ? rc : each_prefix(ix, "a", 1, place_step, &w, err);
+	return rc != 0 ? rc : kura_index_each_prefix(ix, "a", 1, place_step, &w, err);
 }
 
 struct link_walk {
@@ -400,7 +398,7 @@ static int any_link_step(void *ud, const char *k, size_t klen, const char *v, si
 int kura_index_each_link_all(kura_index *ix, kura_index_any_link_fn fn, void *ud, kura_error *err)
 {
 	struct any_link_walk w = {fn, ud};
-	return each_prefix(ix, "e", 1, any_link_step, &w, err);
+	return kura_index_each_prefix(ix, "e", 1, any_link_step, &w, err);
 }
 
 int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn fn, void *ud, kura_error *err)
@@ -408,7 +406,7 @@ int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn
 	char prefix[1 + KURA_ID_LEN];
 	struct link_walk w = {fn, ud};
 	kura_index_id_key(prefix, 'e', subject);
-	return each_prefix(ix, prefix, sizeof prefix, link_step, &w, err);
+	return kura_index_each_prefix(ix, prefix, sizeof prefix, link_step, &w, err);
 }
 
 static int decode_range(kura_index_range *r, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err)
@@ -491,7 +489,7 @@ static int range_step(void *ud, const char *k, size_t klen, const char *v, size_
 int kura_index_each_range(kura_index *ix, kura_index_range_fn fn, void *ud, kura_error *err)
 {
 	struct range_walk w = {fn, ud};
-	return each_prefix(ix, "r", 1, range_step, &w, err);
+	return kura_index_each_prefix(ix, "r", 1, range_step, &w, err);
 }
 
 struct size_walk {
@@ -512,7 +510,7 @@ static int size_step(void *ud, const char *k, size_t klen, const char *v, size_t
 int kura_index_each_sealed_size(kura_index *ix, kura_index_size_fn fn, void *ud, kura_error *err)
 {
 	struct size_walk w = {fn, ud};
-	return each_prefix(ix, "z", 1, size_step, &w, err);
+	return kura_index_each_prefix(ix, "z", 1, size_step, &w, err);
 }
 
 int kura_index_last_id(kura_index *ix, char out[KURA_ID_LEN + 1], kura_error *err)

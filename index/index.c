@@ -10,10 +10,6 @@
  * later open (each kura command) replays that much of the write-ahead log. */
 #define FLUSH_ON_CLOSE (8u << 20)
 
-struct kura_index_batch {
-	rocksdb_writebatch_t *wb;
-};
-
 
 int kura_index_db_error(kura_error *err, char *msg, const char *what)
 {
@@ -119,8 +115,7 @@ void kura_index_object_clear(kura_index_object *o)
 	memset(o, 0, sizeof *o);
 }
 
-/* Reads key; *val is NULL when absent. The caller frees *val with rocksdb_free. */
-static int get(kura_index *ix, const char *key, size_t klen, char **val, size_t *vlen, kura_error *err)
+int kura_index_get_raw(kura_index *ix, const char *key, size_t klen, char **val, size_t *vlen, kura_error *err)
 {
 	char *msg = NULL;
 	*val = rocksdb_get(ix->db, ix->ropts, key, klen, vlen, &msg);
@@ -160,7 +155,7 @@ int kura_index_get_blob(kura_index *ix, const unsigned char sha256[32], kura_ind
 	size_t vlen;
 	key[0] = 'b';
 	memcpy(key + 1, sha256, 32);
-	int rc = get(ix, key, sizeof key, &val, &vlen, err);
+	int rc = kura_index_get_raw(ix, key, sizeof key, &val, &vlen, err);
 	if (rc != 0)
 		return rc;
 	if (!val)
@@ -176,7 +171,7 @@ int kura_index_get_object(kura_index *ix, const char *id, kura_index_object *out
 	size_t vlen;
 	key[0] = 'o';
 	memcpy(key + 1, id, KURA_ID_LEN);
-	int rc = get(ix, key, sizeof key, &val, &vlen, err);
+	int rc = kura_index_get_raw(ix, key, sizeof key, &val, &vlen, err);
 	if (rc != 0)
 		return rc;
 	if (!val)
@@ -190,7 +185,7 @@ int kura_index_get_state(kura_index *ix, uint32_t *segno, uint64_t *end, kura_er
 {
 	char *val;
 	size_t vlen;
-	int rc = get(ix, "w", 1, &val, &vlen, err);
+	int rc = kura_index_get_raw(ix, "w", 1, &val, &vlen, err);
 	if (rc != 0)
 		return rc;
 	if (!val)
@@ -347,7 +342,7 @@ int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, u
 	char key[1 + KURA_ID_LEN], *val;
 	size_t vlen;
 	kura_index_id_key(key, 'E', record);
-	int rc = get(ix, key, sizeof key, &val, &vlen, err);
+	int rc = kura_index_get_raw(ix, key, sizeof key, &val, &vlen, err);
 	if (rc != 0)
 		return rc;
 	if (!val)

@@ -12,6 +12,7 @@
  *   'e' + ID + record ID -> u32 segment | u64 offset | u32 position of the object in the record | u8 kind
  *   'r' + last ID + record ID -> u32 segment | u64 offset | first ID | u32 n | u8 kind: a seal's
  *                           subjects, ascending IDs from first to last (one entry per seal, not one per object)
+ *   'q' 'V' 'S' 'C' 'T' 'x' 'L' 'G' 'Q': records management (index/records.c, docs/RECORDS.md)
  * The layout of keys and values is index/'s business: outside it, code uses
  * typed lookups, batch functions, walks and cursors (index/cursor.c). An
  * object's entries ('o', 'p') are written by ONE function,
@@ -189,5 +190,60 @@ int kura_index_each_place(kura_index *ix, kura_index_place_fn fn, void *ud, kura
 typedef int (*kura_index_blob_fn)(void *ud, const unsigned char sha256[32], const kura_index_blob *b,
 				  kura_error *err);
 int kura_index_each_blob(kura_index *ix, kura_index_blob_fn fn, void *ud, kura_error *err);
+
+/* ---------------------------------------------------------------- records management
+ * (index/records.c; which record makes which key: archive/records_index.c) */
+
+/* Walks names or IDs under a key prefix: name is the rest of the key (a string),
+ * value its value (not NUL-terminated). */
+typedef int (*kura_index_name_fn)(void *ud, const char *name, const char *value, size_t vlen, kura_error *err);
+typedef int (*kura_index_seq_fn)(void *ud, uint64_t seq, kura_error *err);
+
+/* The audit chain: the nth audit record written (seq from 1), its ID and the
+ * SHA-256 of its body. */
+typedef struct kura_index_chain_link {
+	uint64_t seq;
+	char id[KURA_ID_LEN + 1];
+	unsigned char hash[32];
+} kura_index_chain_link;
+/* Where audit record id is ('a'). */
+int kura_index_get_audit(kura_index *ix, const char *id, uint32_t *segno, uint64_t *offset, kura_error *err);
+void kura_index_batch_put_chain(kura_index_batch *b, uint64_t seq, const char *id, const unsigned char hash[32]);
+/* The newest link (seq 0 when the chain is empty). */
+int kura_index_chain_head(kura_index *ix, kura_index_chain_link *out, kura_error *err);
+int kura_index_get_chain(kura_index *ix, uint64_t seq, kura_index_chain_link *out, kura_error *err);
+typedef int (*kura_index_chain_fn)(void *ud, const kura_index_chain_link *l, kura_error *err);
+int kura_index_each_chain(kura_index *ix, kura_index_chain_fn fn, void *ud, kura_error *err);
+
+/* Versions: the versions of a record, oldest first; a version's successor
+ * (KURA_ENOTFOUND: it is the current one); every superseded version in ID order. */
+void kura_index_batch_put_version(kura_index_batch *b, const char *record, const char *version);
+int kura_index_each_version(kura_index *ix, const char *record, kura_index_name_fn fn, void *ud, kura_error *err);
+void kura_index_batch_put_successor(kura_index_batch *b, const char *version, const char *next);
+int kura_index_get_successor(kura_index *ix, const char *version, char next[KURA_ID_LEN + 1], kura_error *err);
+int kura_index_each_superseded(kura_index *ix, kura_index_name_fn fn, void *ud, kura_error *err);
+
+/* Retention: the records of a class; a record's events (name -> date). */
+void kura_index_batch_put_class(kura_index_batch *b, const char *class_name, const char *record);
+int kura_index_each_of_class(kura_index *ix, const char *class_name, kura_index_name_fn fn, void *ud, kura_error *err);
+void kura_index_batch_put_event(kura_index_batch *b, const char *record, const char *name, const char *date);
+int kura_index_each_event(kura_index *ix, const char *record, kura_index_name_fn fn, void *ud, kura_error *err);
+
+/* The audit records about an object or record (by seq), other than its ingest. */
+void kura_index_batch_put_about(kura_index_batch *b, const char *id, uint64_t seq);
+int kura_index_each_about(kura_index *ix, const char *id, kura_index_seq_fn fn, void *ud, kura_error *err);
+
+/* Holds: held 1 puts, 0 deletes "hold covers record"; the walk gives "HOLD\0RECORD"
+ * as name (the hold's name, then the record's ID after its NUL). */
+void kura_index_batch_put_held(kura_index_batch *b, const char *hold, const char *record, int held);
+int kura_index_each_held(kura_index *ix, kura_index_name_fn fn, void *ud, kura_error *err);
+
+/* Named states as JSON text: a hold's ('G'), a disposal request's ('Q'). get:
+ * *json malloc'd (the caller frees), KURA_ENOTFOUND when absent. */
+#define KURA_INDEX_HOLD 'G'
+#define KURA_INDEX_REQUEST 'Q'
+void kura_index_batch_put_state_of(kura_index_batch *b, char ns, const char *name, const char *json);
+int kura_index_get_state_of(kura_index *ix, char ns, const char *name, char **json, kura_error *err);
+int kura_index_each_state_of(kura_index *ix, char ns, kura_index_name_fn fn, void *ud, kura_error *err);
 
 #endif

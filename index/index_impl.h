@@ -46,6 +46,13 @@ struct kura_index {
 	rocksdb_writeoptions_t *wnosync;
 };
 
+struct kura_index_batch {
+	rocksdb_writebatch_t *wb;
+};
+
+/* Reads key; *val is NULL when absent. The caller frees *val with rocksdb_free. */
+int kura_index_get_raw(kura_index *ix, const char *key, size_t klen, char **val, size_t *vlen, kura_error *err);
+
 /* A cursor (see kura_index_cursor_open). Inside index/ it lives on the stack:
  * kura_index_cursor_init / kura_index_cursor_fini, no allocation. */
 struct kura_index_cursor {
@@ -70,6 +77,12 @@ struct kura_index_objects {
 int kura_index_cursor_init(struct kura_index_cursor *c, kura_index *ix, const void *start, size_t start_len,
 			   const void *end, size_t end_len, kura_error *err);
 void kura_index_cursor_fini(struct kura_index_cursor *c);
+
+/* Walks every key that starts with prefix (at most KURA_INDEX_KEY_INLINE bytes,
+ * not all 0xff); fn gets key and value past the prefix. */
+typedef int (*kura_index_step_fn)(void *ud, const char *k, size_t klen, const char *v, size_t vlen, kura_error *err);
+int kura_index_each_prefix(kura_index *ix, const char *prefix, size_t plen, kura_index_step_fn fn, void *ud,
+			   kura_error *err);
 
 /* Sets err from a RocksDB message (and frees it); returns KURA_EIO. */
 int kura_index_db_error(kura_error *err, char *msg, const char *what);

@@ -100,6 +100,15 @@ static int add_all(kura_ingest *in, kura_store *st, const kura_ingest_list *file
 			break;
 		}
 		const char *path = kura_ingest_list_path(files, i);
+		int skip = 0;
+		if (o->each && (rc = o->each(o->each_ud, st, in, path, &skip, err)) != 0) {
+			kura_error_wrap(err, "ingesting %s", path);
+			break;
+		}
+		if (skip) {
+			kura_prefetch_skip(pf, i);
+			continue;
+		}
 		int is_stdin = strcmp(path, "-") == 0;
 		const char *slash = strrchr(path, '/');
 		const char *name = is_stdin ? "stdin" : slash ? slash + 1 : path;
@@ -144,6 +153,8 @@ int kura_ingest_paths(const char *store, const char *const *paths, size_t n, con
 	int rc = kura_ingest_list_new(&files, store, paths, n, o->sizes, skipped, (void *)ev, err);
 	if (rc == 0)
 		rc = kura_store_open(&st, store, KURA_STORE_WRITE, err);
+	if (rc == 0 && o->actor)
+		rc = kura_store_set_actor(st, o->actor, err);
 	if (rc == 0)
 		rc = kura_ingest_new(&in, st, count_done, &counter, err);
 	if (rc == 0)

@@ -5,7 +5,7 @@
 #   bash tests/layout.sh            (from anywhere; prints every breach, exits 1 if any)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 3
-LIB="common index archive evidence policies proof package renewal server"
+LIB="common index archive evidence policies proof records package renewal server"
 bad=0
 breach() {
 	echo "layout: $*" >&2
@@ -19,9 +19,10 @@ allowed() {
 	archive) echo "common index" ;;
 	evidence | policies) echo "common" ;;
 	proof) echo "common index archive evidence policies" ;;
-	renewal) echo "common archive evidence policies proof" ;;
-	package) echo "common archive evidence policies proof" ;;
-	server) echo "common evidence policies proof archive" ;;
+	records) echo "common index archive evidence policies proof" ;;
+	renewal) echo "common archive evidence policies proof records" ;;
+	package) echo "common archive evidence policies proof records" ;;
+	server) echo "common evidence policies proof archive records" ;;
 	esac
 }
 [ "$(allowed common)" = common ] || breach "allowed() is broken"

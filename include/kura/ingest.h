@@ -42,7 +42,22 @@ int kura_ingest_check_meta(const kura_meta *m, kura_error *err);
  * name the original file name. */
 int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
 		    size_t nmeta, kura_error *err);
+/* Every commit also writes one audit record (docs/RECORDS.md): action "ingest"
+ * with the IDs of the objects it made and the versions among them. */
 int kura_ingest_commit(kura_ingest *in, kura_error *err);
+/* A new version of object of (its ID) with the same content (stored once, not
+ * read again) and meta as its metadata: what `kura meta set` makes. id gets the
+ * new ID. The fields set with kura_ingest_set_fields apply. */
+int kura_ingest_add_version(kura_ingest *in, const char *of, const kura_meta *meta, size_t nmeta,
+			    char id[KURA_ID_LEN + 1], kura_error *err);
+/* Records management (docs/RECORDS.md). Fields the records of the objects added
+ * from now on carry besides their own ("record", "supersedes", "class",
+ * "events", "reason", "system"): a JSON object (referenced, not copied; NULL:
+ * none). The caller has checked them (records/). */
+void kura_ingest_set_fields(kura_ingest *in, json_t *fields);
+/* The action of the commits' audit records from now on (NULL: "ingest"; a static
+ * string) and further fields for them (referenced; NULL: none). */
+void kura_ingest_set_audit(kura_ingest *in, const char *action, json_t *fields);
 
 /* Reading, hashing and compressing documents ahead, on worker threads (one per
  * core), while the ingest appends and commits the ones before: paths[0..n) are
@@ -138,6 +153,13 @@ typedef struct kura_ingest_options {
 	int no_seal;                 /* leave the objects pending */
 	int sizes;                   /* note every file's size first, for progress */
 	volatile sig_atomic_t *stop; /* set (by a signal handler): finish the document in hand, commit, stop */
+	/* Records management (records/ingest.c sets these): who ingests (NULL: the
+	 * default, kura_store_actor), and a hook called with the open store before
+	 * each document, which may give it fields (kura_ingest_set_fields) or leave
+	 * it out (*skip = 1, reported to warn). NULL: none. */
+	const char *actor;
+	int (*each)(void *ud, kura_store *st, kura_ingest *in, const char *path, int *skip, kura_error *err);
+	void *each_ud;
 } kura_ingest_options;
 
 /* What the ingest tells its caller as it goes (every member may be NULL;

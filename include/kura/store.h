@@ -162,6 +162,30 @@ typedef int (*kura_store_any_link_fn)(void *ud, const char *subject, const char 
 				      uint32_t position, kura_error *err);
 int kura_store_each_link(kura_store *st, kura_store_any_link_fn fn, void *ud, kura_error *err);
 
+/* ---- who acts, and the audit trail (docs/RECORDS.md) ----
+ * Every audit record and object record names its actor: by default $KURA_ACTOR
+ * or the operating system's user; a service acting for a person names the
+ * person. KURA_EINPUT for a name that is empty, too long (128 bytes), not UTF-8
+ * or holds control characters. The actor is copied; kura_store_actor's answer is
+ * the store's. */
+int kura_store_set_actor(kura_store *st, const char *actor, kura_error *err);
+const char *kura_store_actor(kura_store *st);
+/* Whether a disposal needs a second person's approval (config.json "four_eyes"; default yes). */
+int kura_store_four_eyes(const kura_store *st);
+/* Appends a record to the store's audit trail (st open for writing) and commits
+ * it: {"id", "seq", "prev", "time", "actor", "action", ...fields} (fields
+ * borrowed, may be NULL; its members are copied in). id (may be NULL) gets the
+ * record's ID. The records-management actions and the index entries each makes
+ * are in docs/RECORDS.md. Durable on return. */
+int kura_store_audit_record(kura_store *st, const char *action, json_t *fields, char id[KURA_ID_LEN + 1],
+			    kura_error *err);
+/* The audit record with that ID, or the seq-th of the chain (seq from 1), as
+ * JSON (*out the caller's). */
+int kura_store_audit_get(json_t **out, kura_store *st, const char *id, kura_error *err);
+int kura_store_audit_get_seq(json_t **out, kura_store *st, uint64_t seq, kura_error *err);
+/* Its body exactly as stored (the chain hashes these bytes): *text malloc'd,
+ * NUL-terminated, the caller's. */
+int kura_store_audit_text(char **text, size_t *len, kura_store *st, const char *id, kura_error *err);
 /* Appends an entry to the store's audit trail (st open for writing): event names
  * the change, detail (borrowed, may be NULL) says what it was. Durable on return. */
 int kura_store_audit(kura_store *st, const char *event, json_t *detail, kura_error *err);

@@ -320,7 +320,8 @@ for line in open(sys.argv[2]):
 	expect_status 0 kura trust add "$T/k3" --tsa "$T/a-root.pem"
 	expect_status 0 kura import "$T/k3" "$T/pkg.tar"
 	last=$(ls "$T/k3/segments" | tail -n 1)
-	truncate -s -200 "$T/k3/segments/$last"
+	cut=$(grep -abo KIMP1 "$T/k3/segments/$last" | tail -n 1 | cut -d: -f1)
+	truncate -s $((cut + 100)) "$T/k3/segments/$last"
 	rm -rf "$T/k3/index"
 	expect_status 0 kura reindex "$T/k3"
 	expect_status 0 kura ls "$T/k3"

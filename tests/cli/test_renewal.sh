@@ -518,10 +518,10 @@ case_audit()
 if d["name"] != "bsi-tr-02102-1":
     print("policy set did not take:", d["name"])
 ' "policy show after set"
-	grep -a -q '"event":"policy-set"' "$S"/segments/*.seg || fail "policy set is not in the store's audit trail"
+	grep -a -q '"action":"policy-set"' "$S"/segments/*.seg || fail "policy set is not in the store's audit trail"
 	grep -a -q 'bsi-tr-02102-1' "$S"/segments/*.seg || fail "the audit entry does not name the new policy"
 	expect_status 0 at 2026-01-02T00:00:00Z policy sunset "$S" sha256 2035-01-01
-	grep -a -q '"event":"policy-sunset"' "$S"/segments/*.seg || fail "policy sunset is not in the store's audit trail"
+	grep -a -q '"action":"policy-sunset"' "$S"/segments/*.seg || fail "policy sunset is not in the store's audit trail"
 	expect_status 0 at "$D0" policy show "$S" --json
 	check_json "$OUT" '
 a = d["algorithms"].get("sha256", {})
@@ -530,7 +530,7 @@ if a.get("until") != "2034-12-31" or "sunset" not in a.get("source", ""):
 ' "policy show after sunset"
 	# back to a file: logged again, and a sunset survives a policy change
 	expect_status 0 at 2026-01-03T00:00:00Z policy set "$S" "$POLICY"
-	[ "$(grep -a -o '"event":"policy-set"' "$S"/segments/*.seg | wc -l)" -eq 2 ] ||
+	[ "$(grep -a -o '"action":"policy-set"' "$S"/segments/*.seg | wc -l)" -eq 2 ] ||
 		fail "two policy changes, expected two policy-set entries"
 	expect_status 0 at "$D0" policy show "$S" --json
 	check_json "$OUT" '

@@ -1,0 +1,135 @@
+/* Which index entries an audit record makes (docs/RECORDS.md lists them): ONE
+ * function for the writer (archive/audit.c) and for recovery and reindex
+ * (archive/rebuild.c), so that the records-management state in the index is
+ * always what the segments say. Each entry follows from the record's own body:
+ * nothing is looked up, and applying the records in the order written gives
+ * the state after the last one (a later event date replaces an earlier one, a
+ * release deletes what its hold put). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "archive/store_impl.h"
+#include "common/id.h"
+#include <openssl/evp.h>
+
+static int valid_id(const char *s)
+{
+	char canon[KURA_ID_LEN + 1];
+	return s && kura_id_parse(canon, s, NULL) == 0 && strcmp(canon, s) == 0;
+}
+
+/* Calls about() for each valid ID in the array. */
+static void each_id(json_t *list, void (*fn)(kura_index_batch *, const char *, void *), kura_index_batch *b, void *ud)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v)
+		if (valid_id(json_string_value(v)))
+			fn(b, json_string_value(v), ud);
+}
+
+struct ctx {
+	json_t *e;
+	uint64_t seq;
+};
+
+static void about(kura_index_batch *b, const char *id, void *ud)
+{
+	kura_index_batch_put_about(b, id, ((struct ctx *)ud)->seq);
+}
+
+static void event(kura_index_batch *b, const char *id, void *ud)
+{
+	json_t *e = ((struct ctx *)ud)->e;
+	const char *name = json_string_value(json_object_get(e, "name"));
+	const char *date = json_string_value(json_object_get(e, "date"));
+	if (name && date)
+		kura_index_batch_put_event(b, id, name, date);
+	about(b, id, ud);
+}
+
+static void hold(kura_index_batch *b, const char *id, void *ud)
+{
+	json_t *e = ((struct ctx *)ud)->e;
+	const char *name = json_string_value(json_object_get(e, "name"));
+	const char *action = json_string_value(json_object_get(e, "action"));
+	if (name)
+		kura_index_batch_put_held(b, name, id, strcmp(action, "hold") == 0);
+	about(b, id, ud);
+}
+
+/* A named state ('G' hold, 'Q' request): the record itself, the last word. */
+static void state(kura_index_batch *b, char ns, const char *name, json_t *e)
+{
+	char *text = name ? json_dumps(e, JSON_COMPACT) : NULL;
+	if (text)
+		kura_index_batch_put_state_of(b, ns, name, text);
+	free(text);
+}
+
+static void versions(kura_index_batch *b, json_t *list, struct ctx *c)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v) {
+		const char *record = json_string_value(json_object_get(v, "record"));
+		if (valid_id(record))
+			about(b, record, c);
+	}
+}
+
+int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t segno, uint64_t offset)
+{
+	json_t *e = json_loadb(body, len, 0, NULL);
+	const char *id = json_string_value(json_object_get(e, "id"));
+	if (!valid_id(id)) {
+		json_decref(e);
+		return -1;
+	}
+	kura_index_batch_put_audit(b, id, segno, offset);
+	json_int_t seq = json_integer_value(json_object_get(e, "seq"));
+	const char *action = json_string_value(json_object_get(e, "action"));
+	if (seq > 0 && action) {
+		unsigned char h[32];
+		EVP_Digest(body, len, h, NULL, EVP_sha256(), NULL);
+		kura_index_batch_put_chain(b, (uint64_t)seq, id, h);
+		struct ctx c = {e, (uint64_t)seq};
+		json_t *records = json_object_get(e, "records");
+		versions(b, json_object_get(e, "versions"), &c);
+		if (strcmp(action, "event") == 0)
+			each_id(records, event, b, &c);
+		else if (strcmp(action, "hold") == 0 || strcmp(action, "release") == 0) {
+			each_id(records, hold, b, &c);
+			state(b, KURA_INDEX_HOLD, json_string_value(json_object_get(e, "name")), e);
+		} else if (strncmp(action, "dispose-", 8) == 0) {
+			each_id(records, about, b, &c);
+			const char *req = json_string_value(json_object_get(e, "request"));
+			state(b, KURA_INDEX_REQUEST, strcmp(action, "dispose-request") == 0 ? id : req, e);
+		}
+	}
+	json_decref(e);
+	return 0;
+}
+
+void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, json_t *object)
+{
+	kura_index_batch_put_object(b, e);
+	const char *record = json_string_value(json_object_get(object, "record"));
+	const char *supersedes = json_string_value(json_object_get(object, "supersedes"));
+	const char *cls = json_string_value(json_object_get(object, "class"));
+	if (!valid_id(record))
+		record = e->id;
+	if (record != e->id)
+		kura_index_batch_put_version(b, record, e->id);
+	if (valid_id(supersedes))
+		kura_index_batch_put_successor(b, supersedes, e->id);
+	if (cls && record == e->id)
+		kura_index_batch_put_class(b, cls, record);
+	const char *name;
+	json_t *date;
+	json_object_foreach(json_object_get(object, "events"), name, date)
+		if (json_is_string(date))
+			kura_index_batch_put_event(b, record, name, json_string_value(date));
+}

@@ -1,0 +1,38 @@
+/* Who acts (common/actor.h): a service acting for a person names the person
+ * (--actor, KURA_ACTOR); otherwise it is the operating system's user. */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/actor.h"
+#include "common/unicode.h"
+
+int kura_actor_check(const char *actor, kura_error *err)
+{
+	size_t n = actor ? strlen(actor) : 0;
+	if (n == 0 || n > KURA_ACTOR_MAX)
+		return kura_error_set(err, KURA_EINPUT, "an actor's name has 1 to %d bytes", KURA_ACTOR_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)actor[i] < 0x20 || actor[i] == 0x7f)
+			return kura_error_set(err, KURA_EINPUT, "an actor's name has no control characters");
+	if (!kura_unicode_valid(actor, n))
+		return kura_error_set(err, KURA_EINPUT, "an actor's name is UTF-8");
+	return 0;
+}
+
+void kura_actor_default(char *buf, size_t n)
+{
+	const char *env = getenv("KURA_ACTOR");
+	if (env && kura_actor_check(env, NULL) == 0) {
+		snprintf(buf, n, "%s", env);
+		return;
+	}
+	struct passwd pw, *found = NULL;
+	char tmp[4096];
+	if (getpwuid_r(geteuid(), &pw, tmp, sizeof tmp, &found) == 0 && found && kura_actor_check(pw.pw_name, NULL) == 0)
+		snprintf(buf, n, "%s", pw.pw_name);
+	else
+		snprintf(buf, n, "uid %u", (unsigned)geteuid());
+}

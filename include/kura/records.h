@@ -1,0 +1,66 @@
+/* Records management (docs/RECORDS.md): a record is the chain of its versions;
+ * a correction or a metadata change is a new version, and nothing is
+ * overwritten. Who did what and why is in the audit trail. */
+#ifndef KURA_RECORDS_H
+#define KURA_RECORDS_H
+#include <stddef.h>
+#include <jansson.h>
+#include "kura/error.h"
+#include "kura/id.h"
+#include "kura/ingest.h"
+#include "kura/store.h"
+
+/* Where a version stands: the record it belongs to, the record's current
+ * version, and the version's description (*object, the caller's: json_decref).
+ * KURA_ENOTFOUND for an unknown ID. */
+typedef struct kura_version_info {
+	char record[KURA_ID_LEN + 1];
+	char current[KURA_ID_LEN + 1];
+	json_t *object;
+} kura_version_info;
+int kura_records_version(kura_version_info *out, kura_store *st, const char *id, kura_error *err);
+void kura_version_info_clear(kura_version_info *v);
+
+/* A retention event of a record: a name and a date (YYYY-MM-DD). */
+typedef struct kura_event {
+	const char *name;
+	const char *date;
+} kura_event;
+
+/* What records management adds to an ingest (all may be NULL or 0). */
+typedef struct kura_records_ingest {
+	const char *actor;      /* who ingests; NULL: the default */
+	const char *supersedes; /* the one document given is a new version of the record this ID belongs to */
+	int versions_by_path;   /* a file with the path of a record's current version: unchanged, left out;
+				 * changed, a new version of that record */
+	const char *class_name; /* the retention class of the new records */
+	const kura_event *events;
+	size_t nevents;
+	const char *reason;     /* why (a correction needs one) */
+} kura_records_ingest;
+/* kura_ingest_paths (kura/ingest.h) with r's records management: everything r
+ * names is checked against the store before the first document is written
+ * (an unknown or disposed ID, a missing reason: KURA_EINPUT, nothing stored).
+ * o is copied. Documents left out are reported to ev->warn. */
+int kura_records_ingest_paths(const char *store, const char *const *paths, size_t n, const kura_ingest_options *o,
+			      const kura_records_ingest *r, const kura_ingest_events *ev, kura_error *err);
+
+/* A new version of the record id belongs to, with the same content and its
+ * current metadata changed by meta[0..n) (a value "" removes the key), made and
+ * sealed (unless no_seal); reason is required. new_id gets the new version's
+ * ID. The audit record ("meta") keeps the old and the new values. */
+int kura_records_meta_set(const char *store, const char *id, const kura_meta *meta, size_t n, const char *reason,
+			  const char *actor, int no_seal, char new_id[KURA_ID_LEN + 1], kura_error *err);
+
+/* The history of the record id belongs to, as JSON (*out the caller's):
+ * {"record", "current", "versions": [descriptions, oldest first, each with
+ * "superseded_by"], "trail": [the audit records about it, in order]}. */
+int kura_records_history(json_t **out, kura_store *st, const char *id, kura_error *err);
+
+/* Calls fn for the objects ls shows, in ID order: by default each record's
+ * current version; KURA_LIST_ALL_VERSIONS every version; objects kura made
+ * itself (the audit trail's checkpoints) only with KURA_LIST_SYSTEM. */
+enum { KURA_LIST_ALL_VERSIONS = 1, KURA_LIST_SYSTEM = 2, KURA_LIST_DISPOSED = 4 };
+int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *ud, kura_error *err);
+
+#endif

@@ -1,0 +1,72 @@
+/* A record's history (`kura history`): its versions, oldest first, and every
+ * audit record about it (metadata changes, events, holds, disposal) in the
+ * order written, each with who, when and why. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/store_impl.h"
+#include "kura/records.h"
+
+struct collect {
+	kura_store *st;
+	json_t *list;
+};
+
+static int add_version(void *ud, const char *name, const char *value, size_t vlen, kura_error *err)
+{
+	(void)value;
+	(void)vlen;
+	struct collect *c = ud;
+	json_t *o = NULL;
+	int rc = kura_store_object(&o, c->st, name, err);
+	if (rc == 0) {
+		char next[KURA_ID_LEN + 1];
+		kura_error lerr = {0};
+		int s = kura_index_get_successor(kura_store_index(c->st), name, next, &lerr);
+		if (s == 0)
+			json_object_set_new(o, "superseded_by", json_string(next));
+		else if (s != KURA_ENOTFOUND) {
+			json_decref(o);
+			*err = lerr;
+			return s;
+		}
+		json_array_append_new(c->list, o);
+	}
+	return rc;
+}
+
+static int add_audit(void *ud, uint64_t seq, kura_error *err)
+{
+	struct collect *c = ud;
+	json_t *a = NULL;
+	int rc = kura_store_audit_get_seq(&a, c->st, seq, err);
+	if (rc == 0)
+		json_array_append_new(c->list, a);
+	return rc;
+}
+
+int kura_records_history(json_t **out, kura_store *st, const char *id, kura_error *err)
+{
+	kura_version_info v;
+	*out = NULL;
+	int rc = kura_records_version(&v, st, id, err);
+	if (rc != 0)
+		return rc;
+	json_t *versions = json_array(), *trail = json_array();
+	struct collect c = {st, versions};
+	rc = versions && trail ? add_version(&c, v.record, NULL, 0, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = kura_index_each_version(kura_store_index(st), v.record, add_version, &c, err);
+	c.list = trail;
+	if (rc == 0)
+		rc = kura_index_each_about(kura_store_index(st), v.record, add_audit, &c, err);
+	if (rc == 0 && !(*out = json_pack("{s:s, s:s, s:o, s:o}", "record", v.record, "current", v.current, "versions",
+					  versions, "trail", trail)))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc != 0) {
+		json_decref(versions);
+		json_decref(trail);
+	}
+	kura_version_info_clear(&v);
+	return rc;
+}

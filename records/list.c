@@ -1,0 +1,67 @@
+/* What `kura ls` lists: by default each record's current version, leaving out
+ * superseded versions and the objects kura made itself. The superseded
+ * versions are read first (usually few: one per correction) and the objects
+ * then walked once in ID order beside them, so listing current versions costs
+ * about what listing every object does. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/store_impl.h"
+#include "kura/records.h"
+
+struct ids {
+	char *v; /* n IDs of KURA_ID_LEN characters, ascending */
+	size_t n, cap;
+};
+
+static int take_id(void *ud, const char *name, const char *value, size_t vlen, kura_error *err)
+{
+	(void)value;
+	(void)vlen;
+	struct ids *s = ud;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		char *v = realloc(s->v, cap * KURA_ID_LEN);
+		if (!v)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		s->v = v;
+		s->cap = cap;
+	}
+	memcpy(s->v + s->n++ * KURA_ID_LEN, name, KURA_ID_LEN);
+	return 0;
+}
+
+struct filter {
+	int flags;
+	struct ids superseded;
+	size_t at; /* the first superseded ID not below the objects seen so far */
+	kura_store_object_fn fn;
+	void *ud;
+};
+
+static int step(void *ud, json_t *o, kura_error *err)
+{
+	struct filter *f = ud;
+	const char *id = json_string_value(json_object_get(o, "id"));
+	if (!id || strlen(id) != KURA_ID_LEN)
+		return kura_error_set(err, KURA_EIO, "an object in the index has no ID; run kura reindex");
+	if (!(f->flags & KURA_LIST_ALL_VERSIONS)) {
+		while (f->at < f->superseded.n && memcmp(f->superseded.v + f->at * KURA_ID_LEN, id, KURA_ID_LEN) < 0)
+			f->at++;
+		if (f->at < f->superseded.n && memcmp(f->superseded.v + f->at * KURA_ID_LEN, id, KURA_ID_LEN) == 0)
+			return 0;
+	}
+	if (!(f->flags & KURA_LIST_SYSTEM) && json_object_get(o, "system"))
+		return 0;
+	return f->fn(f->ud, o, err);
+}
+
+int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *ud, kura_error *err)
+{
+	struct filter f = {.flags = flags, .fn = fn, .ud = ud};
+	int rc = flags & KURA_LIST_ALL_VERSIONS ? 0 : kura_index_each_superseded(kura_store_index(st), take_id, &f.superseded, err);
+	if (rc == 0)
+		rc = kura_store_each_object(st, step, &f, err);
+	free(f.superseded.v);
+	return rc;
+}
