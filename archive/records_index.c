@@ -69,6 +69,18 @@ static void state(kura_index_batch *b, char ns, const char *name, json_t *e)
 	free(text);
 }
 
+/* "dispose-approve": 'D' for every version in its "disposed". */
+static void disposed(kura_index_batch *b, json_t *list, const char *by)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v) {
+		const char *id = json_string_value(json_object_get(v, "id"));
+		if (valid_id(id))
+			kura_index_batch_put_disposed(b, id, by);
+	}
+}
+
 static void versions(kura_index_batch *b, json_t *list, struct ctx *c)
 {
 	size_t i;
@@ -107,6 +119,8 @@ int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t
 			each_id(records, about, b, &c);
 			const char *req = json_string_value(json_object_get(e, "request"));
 			state(b, KURA_INDEX_REQUEST, strcmp(action, "dispose-request") == 0 ? id : req, e);
+			if (strcmp(action, "dispose-approve") == 0)
+				disposed(b, json_object_get(e, "disposed"), id);
 		}
 	}
 	json_decref(e);

@@ -243,6 +243,8 @@ static int init_config(const char *path, const kura_init_options *opts, const ch
 				(json_int_t)segsize, "zstd_level", level, "created", created, "tsa_urls", urls);
 	if (cfg && group)
 		json_object_set_new(cfg, "group", json_string(group));
+	if (cfg && opts && opts->single_approver)
+		json_object_set_new(cfg, "four_eyes", json_false());
 	char *text = cfg ? json_dumps(cfg, JSON_INDENT(2)) : NULL;
 	json_decref(cfg);
 	if (!text)

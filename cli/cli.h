@@ -3,6 +3,8 @@
 #ifndef KURA_CLI_H
 #define KURA_CLI_H
 
+#include <jansson.h>
+
 #include "kura/error.h"
 
 int kura_cmd_init(int argc, char **argv);
@@ -26,6 +28,24 @@ int kura_cmd_verify_export(int argc, char **argv);
 int kura_cmd_import(int argc, char **argv);
 int kura_cmd_history(int argc, char **argv);
 int kura_cmd_meta(int argc, char **argv);
+int kura_cmd_retention(int argc, char **argv);
+int kura_cmd_hold(int argc, char **argv);
+int kura_cmd_dispose(int argc, char **argv);
+
+/* Retention, holds and disposal (cmd_retention.c): the options they share. */
+struct kura_store;
+struct kura_cli_change {
+	const char *reason, *actor, *all_of_class, *request;
+	int json;
+	int mode; /* dispose: 'p' --plan, 'q' --request, 'a' --approve, 'f' --refuse */
+};
+/* Parses --reason, --actor, --all-of-class, --plan, --request, --approve,
+ * --refuse and (json_ok) --json; optind is left at the first operand. 0 or the usage status. */
+int kura_cli_changes(struct kura_cli_change *o, int argc, char **argv, const char *usage, int json_ok);
+/* Opens a store (for writing when write) acting as actor (NULL: the default). */
+int kura_cli_open(struct kura_store **st, const char *path, int write, const char *actor, kura_error *err);
+/* Prints j indented and drops it; 0, or 3 if it cannot. */
+int kura_cli_print_json(json_t *j);
 
 struct kura_run_report;
 struct kura_seal_events;

@@ -1,4 +1,5 @@
 /* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES] [--group NAME]
+ * --single-approver: a disposal may be approved by the actor who requested it (config.json "four_eyes": false).
  * Without --tsa-url the store gets an embedded TSA (proof/tsa_setup.c). The store is
  * its owner's alone (0700/0600), or also readable by group NAME (02750/0640). */
 #include <errno.h>
@@ -14,7 +15,7 @@
 #include "kura/tsa.h"
 
 static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--policy FILE|NAME]\n"
-			    "                 [--segment-size BYTES] [--group NAME]\n"
+			    "                 [--segment-size BYTES] [--group NAME] [--single-approver]\n"
 			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS] [--tsa-key ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096]";
 
 /* What the command line asks for: filled by parse_init, handed to kura_store_create. */
@@ -55,6 +56,7 @@ static int parse_init(struct init_args *a, const char **urls, int argc, char **a
 		{"policy", required_argument, NULL, 'p'},
 		{"tsa-key", required_argument, NULL, 'k'},
 		{"group", required_argument, NULL, 'g'},
+		{"single-approver", no_argument, NULL, '1'},
 		{0},
 	};
 	int c, rc;
@@ -77,6 +79,9 @@ static int parse_init(struct init_args *a, const char **urls, int argc, char **a
 			break;
 		case 'g':
 			a->io.group = optarg;
+			break;
+		case '1':
+			a->io.single_approver = 1;
 			break;
 		case 'd':
 		case 'r':

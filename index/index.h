@@ -12,7 +12,7 @@
  *   'e' + ID + record ID -> u32 segment | u64 offset | u32 position of the object in the record | u8 kind
  *   'r' + last ID + record ID -> u32 segment | u64 offset | first ID | u32 n | u8 kind: a seal's
  *                           subjects, ascending IDs from first to last (one entry per seal, not one per object)
- *   'q' 'V' 'S' 'C' 'T' 'x' 'L' 'G' 'Q': records management (index/records.c, docs/RECORDS.md)
+ *   'q' 'V' 'S' 'C' 'T' 'x' 'L' 'G' 'Q' 'D': records management (index/records.c, docs/RECORDS.md)
  * The layout of keys and values is index/'s business: outside it, code uses
  * typed lookups, batch functions, walks and cursors (index/cursor.c). An
  * object's entries ('o', 'p') are written by ONE function,
@@ -245,5 +245,10 @@ int kura_index_each_held(kura_index *ix, kura_index_name_fn fn, void *ud, kura_e
 void kura_index_batch_put_state_of(kura_index_batch *b, char ns, const char *name, const char *json);
 int kura_index_get_state_of(kura_index *ix, char ns, const char *name, char **json, kura_error *err);
 int kura_index_each_state_of(kura_index *ix, char ns, kura_index_name_fn fn, void *ud, kura_error *err);
+
+/* Disposal: 'D' + version ID -> the ID of the audit record ("dispose-approve")
+ * that disposed of it. get: KURA_ENOTFOUND (err untouched) when not disposed. */
+void kura_index_batch_put_disposed(kura_index_batch *b, const char *id, const char *by);
+int kura_index_get_disposed(kura_index *ix, const char *id, char by[KURA_ID_LEN + 1], kura_error *err);
 
 #endif

@@ -1,5 +1,6 @@
 # Builds policies_embedded.c: the shipped policy files as C strings, so `kura init
-# --policy NAME` works wherever the binary is, without looking for files.
+# --policy NAME` works wherever the binary is, without looking for files. retention.yaml
+# (the retention classes, policies/retention.c) is kura_shipped_retention, not a renewal policy.
 # Run with -DOUT=file -DDIR=policies.
 file(GLOB files "${DIR}/*.yaml")
 list(SORT files)
@@ -9,6 +10,11 @@ set(i 0)
 foreach(f ${files})
   get_filename_component(name ${f} NAME_WE)
   file(READ ${f} hex HEX)
+  if(name STREQUAL "retention")
+    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+    string(APPEND body "const char kura_shipped_retention[] = {${hex} 0};\n")
+    continue()
+  endif()
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
   string(APPEND body "static const char policy_${i}[] = {${hex} 0};\n")
   string(APPEND table "\t{\"${name}\", policy_${i}},\n")

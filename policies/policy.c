@@ -14,6 +14,7 @@
 #include "common/fsutil.h"
 #include "kura/clock.h"
 #include "policies/policy.h"
+#include "policies/yaml_doc.h"
 
 extern const struct {
 	const char *name;
@@ -26,7 +27,6 @@ static const char *const algorithm_names[] = {
 	"ed25519", "ed448", NULL,
 };
 #define NALG (sizeof algorithm_names / sizeof algorithm_names[0] - 1)
-#define MAX_NESTING 32 /* a policy nests 3 deep; libyaml takes time quadratic in the depth of flow nesting */
 
 struct kura_policy {
 	char name[128];
@@ -62,132 +62,67 @@ const char *const *kura_policy_shipped(void)
 	return names;
 }
 
-/* The parsed YAML, with what every message needs. */
-struct yaml {
-	yaml_document_t doc;
-	const char *origin;
-	kura_error *err;
-};
-
-static int bad(struct yaml *y, yaml_node_t *n, const char *fmt, const char *what)
-{
-	char msg[512];
-	snprintf(msg, sizeof msg, fmt, what ? what : "");
-	if (n)
-		return kura_error_set(y->err, KURA_EINPUT, "%s line %lu: %s; nothing was changed", y->origin,
-				      (unsigned long)n->start_mark.line + 1, msg);
-	return kura_error_set(y->err, KURA_EINPUT, "%s: %s; nothing was changed", y->origin, msg);
-}
-
-static const char *scalar(yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-/* YAML's null written out: a plain (unquoted) null or ~. Nothing at all is no
- * null here: "until:" left empty is a slip, not "no end". */
-static int is_null(yaml_node_t *n)
-{
-	const char *s = scalar(n);
-	return s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	       (strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
-}
-
-/* *out: the value of key in mapping map (NULL when absent). A key given twice
- * is an error: which of the two was meant cannot be told. */
-static int lookup(yaml_node_t **out, struct yaml *y, yaml_node_t *map, const char *key)
-{
-	*out = NULL;
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return 0;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(&y->doc, p->key);
-		const char *name = scalar(k);
-		if (!name || strcmp(name, key) != 0)
-			continue;
-		if (*out)
-			return bad(y, k, "'%s' is given twice", key);
-		*out = yaml_document_get_node(&y->doc, p->value);
-	}
-	return 0;
-}
-
-/* The value of key as a scalar (NULL when absent); anything else is an error. */
-static int lookup_scalar(const char **out, yaml_node_t **node, struct yaml *y, yaml_node_t *map, const char *key)
-{
-	yaml_node_t *n;
-	int rc = lookup(&n, y, map, key);
-	*out = rc == 0 ? scalar(n) : NULL;
-	if (node)
-		*node = n;
-	if (rc == 0 && n && !*out)
-		rc = bad(y, n, "%s must be a single value, not a list or a mapping", key);
-	if (rc == 0 && *out && kura_escape_needs_control(*out, strlen(*out)))
-		rc = bad(y, n, "%s holds a control character (a tab, a line break...): write it on one line", key);
-	return rc;
-}
-
-static int days(int64_t *out, struct yaml *y, yaml_node_t *margins, const char *key)
+static int days(int64_t *out, struct kura_yaml *y, yaml_node_t *margins, const char *key)
 {
 	const char *s;
 	yaml_node_t *n;
-	int rc = lookup_scalar(&s, &n, y, margins, key);
+	int rc = kura_yaml_lookup_scalar(&s, &n, y, margins, key);
 	if (rc != 0 || !s)
 		return rc;
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (!*s || *end || errno || v < 0 || v > 36500)
-		return bad(y, n, "%s must be a number of days (0 to 36500)", key);
+		return kura_yaml_bad(y, n, "%s must be a number of days (0 to 36500)", key);
 	*out = (int64_t)v * 86400000;
 	return 0;
 }
 
 /* One entry of algorithms: NAME: {until: DATE or null, source: "..."}. */
-static int algorithm(kura_policy *p, struct yaml *y, yaml_node_t *k, yaml_node_t *v)
+static int algorithm(kura_policy *p, struct kura_yaml *y, yaml_node_t *k, yaml_node_t *v)
 {
-	const char *alg = scalar(k), *source = NULL;
+	const char *alg = kura_yaml_scalar(k), *source = NULL;
 	int i = alg ? alg_index(alg) : -1;
 	yaml_node_t *until = NULL;
 	if (i < 0)
-		return bad(y, k, "unknown algorithm '%s' (kura knows " KURA_POLICY_ALGORITHMS ")", alg ? alg : "?");
+		return kura_yaml_bad(y, k, "unknown algorithm '%s' (kura knows " KURA_POLICY_ALGORITHMS ")", alg ? alg : "?");
 	if (p->alg[i].listed)
-		return bad(y, k, "'%s' is given twice", alg);
-	int rc = v && v->type == YAML_MAPPING_NODE ? lookup(&until, y, v, "until") : 0;
+		return kura_yaml_bad(y, k, "'%s' is given twice", alg);
+	int rc = v && v->type == YAML_MAPPING_NODE ? kura_yaml_lookup(&until, y, v, "until") : 0;
 	if (rc == 0 && v && v->type == YAML_MAPPING_NODE)
-		rc = lookup_scalar(&source, NULL, y, v, "source");
+		rc = kura_yaml_lookup_scalar(&source, NULL, y, v, "source");
 	if (rc != 0)
 		return rc;
 	if (!v || v->type != YAML_MAPPING_NODE || !until || !source)
-		return bad(y, k, "%s needs {until: DATE or null, source: \"...\"}", alg);
+		return kura_yaml_bad(y, k, "%s needs {until: DATE or null, source: \"...\"}", alg);
 	p->alg[i].listed = 1;
 	p->alg[i].end = KURA_NEVER;
 	snprintf(p->alg[i].source, sizeof p->alg[i].source, "%s", source);
-	if (is_null(until))
+	if (kura_yaml_is_null(until))
 		return 0;
-	const char *u = scalar(until);
+	const char *u = kura_yaml_scalar(until);
 	int64_t day;
 	if (!u || strlen(u) != 10 || kura_time_parse(&day, u, NULL) != 0)
-		return bad(y, until, "until must be a date (YYYY-MM-DD) or null, not %s",
+		return kura_yaml_bad(y, until, "until must be a date (YYYY-MM-DD) or null, not %s",
 			   u ? u : until->type == YAML_SEQUENCE_NODE ? "a list" : "a mapping");
 	p->alg[i].end = day + 86400000; /* it suffices through its last day */
 	return 0;
 }
 
-static int tsa_urls(kura_policy *p, struct yaml *y, yaml_node_t *root)
+static int tsa_urls(kura_policy *p, struct kura_yaml *y, yaml_node_t *root)
 {
 	yaml_node_t *urls;
-	int rc = lookup(&urls, y, root, "tsa-urls");
-	if (rc != 0 || !urls || is_null(urls))
+	int rc = kura_yaml_lookup(&urls, y, root, "tsa-urls");
+	if (rc != 0 || !urls || kura_yaml_is_null(urls))
 		return rc;
 	if (urls->type != YAML_SEQUENCE_NODE)
-		return bad(y, urls, "tsa-urls must be a list of http:// or https:// URLs%s", "");
+		return kura_yaml_bad(y, urls, "tsa-urls must be a list of http:// or https:// URLs%s", "");
 	for (yaml_node_item_t *it = urls->data.sequence.items.start; it < urls->data.sequence.items.top; it++) {
 		yaml_node_t *u = yaml_document_get_node(&y->doc, *it);
-		const char *url = scalar(u);
+		const char *url = kura_yaml_scalar(u);
 		if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) || p->nurls == 16 ||
 		    kura_escape_needs_control(url, strlen(url)))
-			return bad(y, u, "'%s' is not an http:// or https:// TSA URL (at most 16, one line each)", url ? url : "?");
+			return kura_yaml_bad(y, u, "'%s' is not an http:// or https:// TSA URL (at most 16, one line each)", url ? url : "?");
 		if (!(p->urls[p->nurls] = strdup(url)))
 			return kura_error_set(y->err, KURA_EINTERNAL, "out of memory");
 		p->nurls++;
@@ -195,38 +130,38 @@ static int tsa_urls(kura_policy *p, struct yaml *y, yaml_node_t *root)
 	return 0;
 }
 
-static int read_policy(kura_policy *p, struct yaml *y)
+static int read_policy(kura_policy *p, struct kura_yaml *y)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&y->doc), *n, *margins, *algs;
 	const char *version, *name, *title;
 	if (!root || root->type != YAML_MAPPING_NODE)
-		return bad(y, NULL, "a policy is a YAML mapping with kura-policy, name, margins and algorithms%s", "");
-	int rc = lookup_scalar(&version, &n, y, root, "kura-policy");
+		return kura_yaml_bad(y, NULL, "a policy is a YAML mapping with kura-policy, name, margins and algorithms%s", "");
+	int rc = kura_yaml_lookup_scalar(&version, &n, y, root, "kura-policy");
 	if (rc == 0 && (!version || strcmp(version, "1") != 0))
-		rc = bad(y, n, "kura-policy: 1 is missing (this kura reads policy format 1)%s", "");
+		rc = kura_yaml_bad(y, n, "kura-policy: 1 is missing (this kura reads policy format 1)%s", "");
 	if (rc == 0)
-		rc = lookup_scalar(&name, NULL, y, root, "name");
+		rc = kura_yaml_lookup_scalar(&name, NULL, y, root, "name");
 	if (rc == 0)
-		rc = lookup_scalar(&title, NULL, y, root, "title");
+		rc = kura_yaml_lookup_scalar(&title, NULL, y, root, "title");
 	if (rc == 0 && (!name || !*name))
-		rc = bad(y, NULL, "the policy has no name%s", "");
+		rc = kura_yaml_bad(y, NULL, "the policy has no name%s", "");
 	if (rc != 0)
 		return rc;
 	snprintf(p->name, sizeof p->name, "%s", name);
 	snprintf(p->title, sizeof p->title, "%s", title ? title : name);
 	p->margin_cert = 90 * 86400000LL;
 	p->margin_alg = 365 * 86400000LL;
-	rc = lookup(&margins, y, root, "margins");
+	rc = kura_yaml_lookup(&margins, y, root, "margins");
 	if (rc == 0 && margins && margins->type != YAML_MAPPING_NODE)
-		rc = bad(y, margins, "margins must be {certificate-days: N, algorithm-days: N}%s", "");
+		rc = kura_yaml_bad(y, margins, "margins must be {certificate-days: N, algorithm-days: N}%s", "");
 	if (rc == 0)
 		rc = days(&p->margin_cert, y, margins, "certificate-days");
 	if (rc == 0)
 		rc = days(&p->margin_alg, y, margins, "algorithm-days");
 	if (rc == 0)
-		rc = lookup(&algs, y, root, "algorithms");
+		rc = kura_yaml_lookup(&algs, y, root, "algorithms");
 	if (rc == 0 && (!algs || algs->type != YAML_MAPPING_NODE))
-		rc = bad(y, algs, "the policy has no algorithms mapping%s", "");
+		rc = kura_yaml_bad(y, algs, "the policy has no algorithms mapping%s", "");
 	for (yaml_node_pair_t *a = rc == 0 ? algs->data.mapping.pairs.start : NULL; a && a < algs->data.mapping.pairs.top && rc == 0; a++)
 		rc = algorithm(p, y, yaml_document_get_node(&y->doc, a->key), yaml_document_get_node(&y->doc, a->value));
 	if (rc == 0)
@@ -234,73 +169,15 @@ static int read_policy(kura_policy *p, struct yaml *y)
 	return rc;
 }
 
-/* Refuses YAML nested deeper than MAX_NESTING, holding anchors or aliases
- * (libyaml registers and finds them in time quadratic in their number), or
- * holding more than one document (libyaml would load the first and drop the
- * rest), before it is loaded: libyaml's
- * scanner looks at every open flow level for each token, so 500,000 '[' in a
- * 1 MiB file would take hours. Events are read one by one and the reading stops
- * at the first level too deep, so this costs time linear in the text. Syntax
- * errors are left for the load, which says them with their line. */
-static int check_nesting(const char *text, size_t len, const char *origin, kura_error *err)
-{
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	int depth = 0, rc = 0, done = 0, documents = 0;
-	if (!yaml_parser_initialize(&parser))
-		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	while (!done && rc == 0 && yaml_parser_parse(&parser, &ev)) {
-		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
-			depth++;
-		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
-			depth--;
-		done = ev.type == YAML_STREAM_END_EVENT;
-		const yaml_char_t *anchor = ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.anchor
-					    : ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
-					    : ev.type == YAML_MAPPING_START_EVENT ? ev.data.mapping_start.anchor : NULL;
-		if (ev.type == YAML_ALIAS_EVENT || anchor)
-			rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: an anchor or alias ('&' or '*'): a policy writes "
-							      "each value out (libyaml takes time quadratic in their number); "
-							      "nothing was changed", origin, (unsigned long)ev.start_mark.line + 1);
-		else if (ev.type == YAML_DOCUMENT_START_EVENT && ++documents > 1)
-			rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: a second YAML document ('---'): a policy is one "
-							      "document (the second would be ignored); nothing was changed", origin,
-					    (unsigned long)ev.start_mark.line + 1);
-		else if (depth > MAX_NESTING)
-			rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: lists and mappings nested more than %d deep (a "
-							      "policy needs 3); nothing was changed", origin,
-					    (unsigned long)ev.start_mark.line + 1, MAX_NESTING);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&parser);
-	return rc;
-}
-
 int kura_policy_parse(kura_policy **out, const char *text, size_t len, const char *origin, kura_error *err)
 {
-	int rc = check_nesting(text, len, origin, err);
+	struct kura_yaml y;
+	int rc = kura_yaml_load(&y, text, len, origin, err);
 	if (rc != 0)
 		return rc;
-	struct yaml y = {.origin = origin, .err = err};
-	yaml_parser_t parser;
 	kura_policy *p = calloc(1, sizeof *p);
-	if (!p || !yaml_parser_initialize(&parser)) {
-		free(p);
-		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &y.doc)) {
-		unsigned long line = (unsigned long)(parser.problem_mark.line + 1);
-		size_t at = parser.problem_mark.index;
-		int tab = at < len && text[at] == '\t';
-		rc = kura_error_set(err, KURA_EINPUT, "%s line %lu: not valid YAML: %s%s; nothing was changed", origin, line,
-				    parser.problem ? parser.problem : "unreadable", tab ? " (a tab: YAML indents with spaces)" : "");
-	} else {
-		rc = read_policy(p, &y);
-		yaml_document_delete(&y.doc);
-	}
-	yaml_parser_delete(&parser);
+	rc = p ? read_policy(p, &y) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	kura_yaml_free(&y);
 	if (rc != 0) {
 		kura_policy_free(p);
 		return rc;

@@ -18,6 +18,7 @@
 #include "common/hex.h"
 #include "kura/records.h"
 #include "kura/seal.h"
+#include "records/retention_impl.h"
 
 void kura_version_info_clear(kura_version_info *v)
 {
@@ -141,7 +142,9 @@ static const struct path_entry *find_path(const struct ingest_hook *h, const cha
 static int hook_start(struct ingest_hook *h, kura_store *st, kura_error *err)
 {
 	const kura_records_ingest *r = h->r;
-	int rc = 0;
+	int rc = kura_records_check_retention(st, r->class_name, r->events, r->nevents, err);
+	if (rc != 0)
+		return rc;
 	if (r->supersedes) {
 		kura_version_info v;
 		if ((rc = kura_records_version(&v, st, r->supersedes, err)) != 0)

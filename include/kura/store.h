@@ -30,6 +30,7 @@ typedef struct kura_init_options {
 	const char *const *tsa_urls; /* remote TSAs, in order of preference */
 	const char *group;     /* a group that may read the store (folders 02750, files 0640); NULL: its owner alone */
 	size_t ntsa_urls;
+	int single_approver;   /* config.json "four_eyes": false: a disposal may be approved by its requester */
 	/* Called once the folder is laid out and before FORMAT makes it a store, to
 	 * add what other layers keep in it (the embedded TSA). May be NULL. */
 	int (*prepare)(void *ud, const char *path, kura_error *err);

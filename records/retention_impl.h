@@ -1,0 +1,49 @@
+/* What records/retention.c, holds.c and dispose.c share: the classes of a
+ * store, a record's end of retention, and the records a command names. */
+#ifndef KURA_RECORDS_RETENTION_IMPL_H
+#define KURA_RECORDS_RETENTION_IMPL_H
+
+#include <stddef.h>
+
+#include "kura/records.h"
+#include "kura/retention.h"
+#include "policies/retention.h"
+
+#define KURA_RECORDS_MAX_EVENTS 64
+
+/* The shipped classes and the store's own (STORE/retention.yaml: KURA_EIO if
+ * it is there but unreadable or wrong). */
+int kura_records_classes(kura_retention *out, kura_store *st, kura_error *err);
+
+/* What decides a record's retention: its class (NULL: none, or one not
+ * defined), its first version's description, its events (ingest among them). */
+typedef struct kura_record_retention {
+	char record[KURA_ID_LEN + 1];
+	const kura_retention_class *cls;
+	char class_name[64];
+	json_t *first;
+	char names[KURA_RECORDS_MAX_EVENTS][32];
+	kura_retention_event ev[KURA_RECORDS_MAX_EVENTS];
+	size_t nev;
+	kura_retention_end end;
+} kura_record_retention;
+int kura_records_retention_of(kura_record_retention *out, kura_store *st, const kura_retention *classes,
+			      const char *record, kura_error *err);
+void kura_record_retention_clear(kura_record_retention *r);
+
+/* Today's day number by the clock (KURA_NOW). */
+int kura_records_today(int32_t *day, kura_error *err);
+
+/* The distinct records that ids[0..n) (any of their versions) belong to, in
+ * the order given (*out the caller's: free): an unknown ID is KURA_EINPUT. */
+int kura_records_resolve(char (**out)[KURA_ID_LEN + 1], size_t *nout, kura_store *st, const char *const *ids, size_t n,
+			 kura_error *err);
+/* 1 if the record was disposed of (by: the disposing audit record), 0 if not, < 0 an error. */
+int kura_records_disposed(kura_store *st, const char *record, char by[KURA_ID_LEN + 1], kura_error *err);
+/* A name for a hold or an event: 1 to 128 bytes of UTF-8 without control characters. */
+int kura_records_check_name(const char *what, const char *name, kura_error *err);
+/* Checks what an ingest gives a new record: a known class, known events with valid dates. */
+int kura_records_check_retention(kura_store *st, const char *class_name, const kura_event *ev, size_t n,
+				 kura_error *err);
+
+#endif
