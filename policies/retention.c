@@ -134,6 +134,11 @@ void kura_retention_compute(kura_retention_end *out, const kura_retention_class 
 	}
 }
 
+int kura_retention_over(const kura_retention_end *e, int32_t today)
+{
+	return e->known && today > e->end; /* kept to the end of its last day */
+}
+
 /* ---------------------------------------------------------------- reading */
 
 /* Refuses a key of map that is not in keys (a typo would otherwise be ignored). */

@@ -122,5 +122,7 @@ typedef struct kura_retention_end {
  * given for a name counts; "ingest" among them). Strings point into c. */
 void kura_retention_compute(kura_retention_end *out, const kura_retention_class *c, const kura_retention_event *ev,
 			    size_t n);
+/* 1 if a record with end e may be disposed of on day today (its end known and past). */
+int kura_retention_over(const kura_retention_end *e, int32_t today);
 
 #endif

@@ -98,7 +98,7 @@ static int check(struct ctx *c, kura_record_retention *r, const char *request)
 							   "retention event)", id, r->class_name, r->end.missing);
 	kura_date_format(end, r->end.end);
 	kura_date_format(from, r->end.end + 1);
-	if (c->today <= r->end.end)
+	if (!kura_retention_over(&r->end, c->today))
 		return kura_error_set(c->err, KURA_EINPUT, "record %s (class %s) is kept until the end of %s: it can be "
 							   "disposed of from %s", id, r->class_name, end, from);
 	if (hold)

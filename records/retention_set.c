@@ -3,8 +3,9 @@
  * INVARIANT: a change never shortens the retention of an existing record. Every
  * record of every class the old or the new file names (and not disposed of) is
  * compared under both: with its events as recorded, and, where an event has
- * not happened yet, as if every missing event happened today. A later end, or
- * an end where there was none, is refused, naming the record and by how much.
+ * not happened yet, as if every missing event happened today. An earlier end,
+ * or an end where there was none, is refused, naming the record and by how
+ * much; so is the removal of a class that records have.
  * The file is written, then the audit record "retention-set" holding its text. */
 #include <errno.h>
 #include <stdio.h>
@@ -78,7 +79,11 @@ static int compare_record(void *ud, const char *name, const char *value, size_t 
 		return rc < 0 ? rc : 0;
 	if ((rc = kura_records_retention_of(&r, c->st, c->old, record, err)) != 0)
 		return rc;
-	rc = shorter(c, &r, "");
+	if (r.cls && !kura_retention_find(c->fresh, r.class_name))
+		rc = kura_error_set(err, KURA_EINPUT, "retention set: class %s is the class of record %s: it cannot be "
+						      "removed; nothing was changed", r.class_name, record);
+	if (rc == 0)
+		rc = shorter(c, &r, "");
 	if (rc == 0) {
 		probe(&r, c->today);
 		rc = shorter(c, &r, " once its events happen");
