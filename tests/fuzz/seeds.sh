@@ -33,7 +33,7 @@ EOF
 
 vectors() {
 	local out=$1 d n=0 f
-	mkdir -p "$out"/{record,tst,cms,validation,policy}
+	mkdir -p "$out"/{record,tst,cms,validation,policy,retention}
 	# records with the data they protect (one member)
 	for d in "$VECTORS"/bc-java/Testdaten_ERS-Testool/rfc4998/*/; do
 		for f in "$d"*.ers; do
@@ -73,6 +73,7 @@ EOF
 	for f in "$REPO"/policies/*.yaml; do
 		cp "$f" "$out/policy/"
 	done
+	cp "$REPO/policies/retention.yaml" "$out/retention/"
 }
 
 store() {
