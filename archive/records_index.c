@@ -139,7 +139,7 @@ void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, js
 		kura_index_batch_put_version(b, record, e->id);
 	if (valid_id(supersedes))
 		kura_index_batch_put_successor(b, supersedes, e->id);
-	if (cls && record == e->id)
+	if (cls)
 		kura_index_batch_put_class(b, cls, record);
 	const char *name;
 	json_t *date;
