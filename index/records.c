@@ -39,8 +39,10 @@ static size_t key2(char *key, size_t cap, char prefix, const void *a, size_t ale
 	if (1 + alen + blen > cap)
 		return 0;
 	key[0] = prefix;
-	memcpy(key + 1, a, alen);
-	memcpy(key + 1 + alen, b, blen);
+	if (alen) /* a or b may be NULL when empty (a class's walk names no record) */
+		memcpy(key + 1, a, alen);
+	if (blen)
+		memcpy(key + 1 + alen, b, blen);
 	return 1 + alen + blen;
 }
 
