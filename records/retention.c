@@ -32,9 +32,12 @@ int kura_records_classes(kura_retention *out, kura_store *st, kura_error *err)
 		rc = kura_error_sys(err, KURA_EIO, "reading %s", path);
 	} else if ((rc = kura_retention_parse(&own, text, len, path, err)) == 0)
 		rc = kura_retention_merge(out, &own, err);
-	if (rc == KURA_EINPUT)
+	if (rc == KURA_EINPUT) { /* the store's own file, which retention set checked: damaged since */
+		char was[sizeof err->message];
+		snprintf(was, sizeof was, "%s", err->message);
 		rc = kura_error_set(err, KURA_EIO, "%s; the store's retention classes are damaged: put back the file "
-						   "the last retention-set audit record holds", err->message);
+						   "the last retention-set audit record holds", was);
+	}
 	free(text);
 	kura_retention_free(&own);
 	if (rc != 0)
