@@ -36,6 +36,11 @@ typedef struct kura_segment_writer kura_segment_writer;
  * existence with it). */
 int kura_segment_writer_open(kura_segment_writer **out, kura_backend *be, uint32_t segno, uint64_t end,
 			     kura_error *err);
+/* Opens a writer on a new replacement of segment segno (backend stage(),
+ * archive/backend.h): its file header is written and synced; records appended
+ * go to the replacement, which becomes the segment only by the backend's
+ * replace(). Rolling such a writer is not allowed. */
+int kura_segment_writer_replacement(kura_segment_writer **out, kura_backend *be, uint32_t segno, kura_error *err);
 /* Closes without syncing: unsynced bytes may or may not survive. */
 void kura_segment_writer_close(kura_segment_writer *w);
 

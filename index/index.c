@@ -10,10 +10,6 @@
  * later open (each kura command) replays that much of the write-ahead log. */
 #define FLUSH_ON_CLOSE (8u << 20)
 
-struct kura_index_batch {
-	rocksdb_writebatch_t *wb;
-};
-
 
 int kura_index_db_error(kura_error *err, char *msg, const char *what)
 {

@@ -46,6 +46,10 @@ struct kura_index {
 	rocksdb_writeoptions_t *wnosync;
 };
 
+struct kura_index_batch {
+	rocksdb_writebatch_t *wb;
+};
+
 /* A cursor (see kura_index_cursor_open). Inside index/ it lives on the stack:
  * kura_index_cursor_init / kura_index_cursor_fini, no allocation. */
 struct kura_index_cursor {
