@@ -84,6 +84,15 @@ static void mark_disposed(kura_store *st, const struct fixture *fx)
 	kura_index_batch_free(b);
 }
 
+static void mark_disposed_at(const char *store, const struct fixture *fx)
+{
+	kura_store *st;
+	kura_error err;
+	ck_assert_int_eq(kura_store_open(&st, store, KURA_STORE_WRITE, &err), 0);
+	mark_disposed(st, fx);
+	kura_store_close(st);
+}
+
 /* A sealed store in fx->dir/store (segments of 4096 bytes, or one large one),
  * its disposed objects marked. */
 static void fixture_make(struct fixture *fx, uint64_t segment_size)
@@ -371,6 +380,39 @@ START_TEST(a_failure_at_any_step_leaves_a_consistent_store)
 }
 END_TEST
 
+/* The crash window between the index's move and the swap: a reader, reindex
+ * and the next writer each find the store as compacted. */
+START_TEST(a_compaction_cut_before_its_swap_is_finished_by_whoever_comes_next)
+{
+	struct fixture fx;
+	char run[4096];
+	kura_store *st;
+	kura_error err;
+	uint64_t objects, damaged;
+	kura_fault_config cut = {KURA_FAULT_REPLACE, KURA_FAULT_EIO, 1, 1};
+	fixture_make(&fx, 4096);
+	snprintf(run, sizeof run, "%s/run", fx.dir);
+	for (int who = 0; who < 3; who++) {
+		copy_store(fx.store, run);
+		ck_assert_int_eq(compact_under(run, &cut, NULL), KURA_EIO);
+		if (who == 1) {
+			ck_assert_msg(kura_store_reindex(run, &objects, &damaged, &err) == 0, "%s", err.message);
+			ck_assert_uint_eq(damaged, 0);
+			mark_disposed_at(run, &fx); /* the records layer's part of reindex */
+		}
+		ck_assert_int_eq(kura_store_open(&st, run, who == 0 ? KURA_STORE_READ : KURA_STORE_WRITE, &err), 0);
+		check_store(st, &fx);
+		/* the first segment's compaction was committed when the swap failed */
+		ck_assert(!has_content(st, fx.text[0]) || !has_content(st, fx.text[4]) || !has_content(st, fx.sig));
+		kura_backend *be = kura_store_backend(st);
+		for (uint32_t segno = 1; segno < 10; segno++)
+			ck_assert_int_ne(be->staged(be, segno), 0);
+		kura_store_close(st);
+	}
+	kura_test_rmdir(fx.dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("compact");
@@ -379,6 +421,7 @@ int main(void)
 	tcase_add_test(t, compaction_removes_what_only_disposed_objects_use);
 	tcase_add_test(t, the_active_segment_is_rolled_first);
 	tcase_add_test(t, a_failure_at_any_step_leaves_a_consistent_store);
+	tcase_add_test(t, a_compaction_cut_before_its_swap_is_finished_by_whoever_comes_next);
 	suite_add_tcase(s, t);
 	return kura_test_run(s);
 }
