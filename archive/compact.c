@@ -8,17 +8,21 @@
  *   uses, as its document or as a member of its group (signature, validation
  *   data): identical content is stored once, so a blob shared with a live
  *   object stays. Object, evidence and audit records are never removed: they
- *   prove what existed. Kept records are copied byte for byte, in order.
+ *   prove what existed. Kept records are copied in order, each framed again
+ *   with its type and body (the same bytes: kura's records carry flags 0), after
+ *   the scan has checked it whole.
  * - The active segment is never rewritten: when it holds such a blob it is
  *   rolled first, so every rewritten segment is a full one ('z' in the index),
  *   which no writer appends to.
- * - A segment is replaced whole or not at all. Its replacement is written and
- *   synced beside it (backend stage), while the journal 'K' + segment in the
- *   index says "staging". Then ONE synced index batch moves every entry that
- *   points into the segment to its new offset, deletes the dropped blobs' 'b'
- *   entries, sets the segment's new size ('z') and turns the journal to
- *   "committed". Then the replacement takes the segment's place in one step
- *   (backend replace: a rename), and the journal entry goes.
+ * - A segment is replaced whole or not at all. Segments go in groups (up to
+ *   1 GiB, so that the index is walked once per group). Each one's replacement
+ *   is written and synced beside it (backend stage), while the journal 'K' +
+ *   segment in the index says "staging". Then ONE synced index batch moves every
+ *   entry that points into the group's segments to its new offset, deletes the
+ *   dropped blobs' 'b' entries, sets each segment's new size ('z') and turns
+ *   their journal entries to "committed". Then each replacement takes its
+ *   segment's place in one step (backend replace: a rename), and the journal
+ *   entries go.
  * - After a crash (kura_compact_recover, at every open): a journal "staging"
  *   means the index still describes the old segment, which is in place: the
  *   replacement is discarded. "committed" means the index describes the
@@ -36,6 +40,7 @@
 
 #include "archive/compact.h"
 #include "archive/store_impl.h"
+#include "common/endian.h"
 #include "common/hex.h"
 #include "common/progress.h"
 
@@ -193,33 +198,54 @@ static int dead_segments(kura_store *st, unsigned char (*dead)[32], size_t n, ui
 
 /* ---------------------------------------------------------------- one segment */
 
+/* Segments are compacted in groups of up to GROUP_BYTES (at least one segment):
+ * one walk of the index and one index batch move them all. */
+#define GROUP_BYTES (1ull << 30)
+#define GROUP_MAX 256
+
+struct job {
+	uint32_t segno;
+	uint64_t old_size, new_size, dropped;
+	kura_index_move *moves; /* where each record went, in order */
+	size_t n, cap;
+};
+
+/* A blob at least this long is looked at (its tail read) before it is copied:
+ * a dead one is then not written at all. A shorter one is copied and, when
+ * dead, cut off again (within the write buffer: free). */
+#define LOOK_AHEAD (64u << 10)
+
 struct copier {
 	kura_backend *be;
-	kura_seg *in;                /* the segment, to read blob tails ahead */
-	kura_segment_writer *w;      /* its replacement */
+	kura_seg *in;           /* the segment, to read a large blob's tail ahead */
+	kura_segment_writer *w; /* the replacement being written */
 	kura_record_writer r;
-	int keep, begun;
+	int skip;               /* the record being read is a dead blob, not copied */
+	unsigned char tail[KURA_BLOB_TAIL]; /* of the blob being copied */
 	unsigned char (*dead)[32];
 	size_t ndead;
-	kura_index_move *moves;
-	size_t nmoves, capmoves;
-	uint64_t dropped;
+	struct job *job;
 	kura_progress *progress;
 	uint64_t done_before;
 };
 
-/* Whether the blob record at info holds dead content (its tail names it). */
-static int blob_is_dead(struct copier *c, const kura_record_info *info, int *dead, kura_error *err)
+static int is_dead(const struct copier *c, const kura_record_info *info)
 {
-	unsigned char tail[KURA_BLOB_TAIL];
+	return info->type == KURA_RECORD_BLOB && info->body_len >= KURA_BLOB_PREFIX + KURA_BLOB_TAIL &&
+	       bsearch(c->tail + 8, c->dead, c->ndead, 32, cmp_sha);
+}
+
+/* For a large blob: whether it is dead, from its tail read ahead (*skip). */
+static int look_ahead(struct copier *c, const kura_record_info *info, kura_error *err)
+{
 	size_t got = 0;
-	*dead = 0;
-	if (info->body_len < KURA_BLOB_PREFIX + KURA_BLOB_TAIL)
-		return 0; /* not a blob kura wrote: kept as it is */
 	uint64_t at = info->offset + KURA_RECORD_HEADER + info->body_len - KURA_BLOB_TAIL;
-	if (c->be->read(c->in, at, tail, sizeof tail, &got) != 0 || got != sizeof tail)
+	c->skip = 0;
+	if (info->type != KURA_RECORD_BLOB || info->body_len < LOOK_AHEAD)
+		return 0;
+	if (c->be->read(c->in, at, c->tail, KURA_BLOB_TAIL, &got) != 0 || got != KURA_BLOB_TAIL)
 		return kura_error_sys(err, KURA_EIO, "reading segment %08u at %llu", info->segno, (unsigned long long)at);
-	*dead = bsearch(tail + 8, c->dead, c->ndead, 32, cmp_sha) != NULL;
+	c->skip = is_dead(c, info);
 	return 0;
 }
 
@@ -227,43 +253,64 @@ static int copy_body(void *ud, const kura_record_info *info, uint64_t off, const
 		     kura_error *err)
 {
 	struct copier *c = ud;
-	int rc = 0, dead = 0;
-	if (off == 0) {
-		c->begun = 0;
-		if (info->type == KURA_RECORD_BLOB && (rc = blob_is_dead(c, info, &dead, err)) != 0)
-			return rc;
-		c->keep = !dead;
+	int rc = off == 0 ? look_ahead(c, info, err) : 0;
+	if (rc != 0 || c->skip)
+		return rc;
+	if (off == 0)
+		rc = kura_record_begin(c->w, &c->r, info->type, err);
+	uint64_t tail_at = info->body_len >= KURA_BLOB_TAIL ? info->body_len - KURA_BLOB_TAIL : 0;
+	if (info->type == KURA_RECORD_BLOB && info->body_len >= KURA_BLOB_TAIL && off + n > tail_at) {
+		size_t skip = off >= tail_at ? 0 : (size_t)(tail_at - off); /* the piece's bytes before the tail */
+		memcpy(c->tail + (off + skip - tail_at), p + skip, n - skip);
 	}
-	if (c->keep && !c->begun) {
-		if ((rc = kura_record_begin(c->w, &c->r, info->type, err)) != 0)
-			return rc;
-		c->begun = 1;
-	}
-	return c->keep ? kura_record_append(c->w, &c->r, p, n, err) : 0;
+	if (rc != 0)
+		return rc;
+	/* a large record's CRC is taken from its trailer once the scan has checked it */
+	return info->body_len >= LOOK_AHEAD ? kura_record_append_copy(c->w, &c->r, p, n, err)
+					    : kura_record_append(c->w, &c->r, p, n, err);
 }
 
+/* The body CRC in the trailer of a large record the scan has checked. */
+static int stored_crc(struct copier *c, const kura_record_info *info, kura_error *err)
+{
+	unsigned char t[4];
+	size_t got = 0;
+	uint64_t at = info->offset + KURA_RECORD_HEADER + info->body_len;
+	if (info->body_len < LOOK_AHEAD)
+		return 0;
+	if (c->be->read(c->in, at, t, sizeof t, &got) != 0 || got != sizeof t)
+		return kura_error_sys(err, KURA_EIO, "reading segment %08u at %llu", info->segno, (unsigned long long)at);
+	c->r.crc = kura_le32_get(t);
+	return 0;
+}
+
+/* A record has been read whole and checked: it stays, or (a blob of dead
+ * content) what was copied of it is cut off again. */
 static int copy_record(void *ud, const kura_record_info *info, kura_error *err)
 {
 	struct copier *c = ud;
-	int rc = 0;
-	if (info->body_len == 0) /* no body piece was seen */
-		c->keep = 1, c->begun = 0;
-	if (c->keep && !c->begun && (rc = kura_record_begin(c->w, &c->r, info->type, err)) != 0)
-		return rc;
-	if (c->keep && (rc = kura_record_finish(c->w, &c->r, err)) != 0)
-		return rc;
-	c->begun = 0;
-	if (c->nmoves == c->capmoves) {
-		size_t cap = c->capmoves ? c->capmoves * 2 : 1024;
-		kura_index_move *grown = realloc(c->moves, cap * sizeof *grown);
+	struct job *j = c->job;
+	int dead = c->skip, rc = 0;
+	if (!c->skip) {
+		rc = info->body_len == 0 ? kura_record_begin(c->w, &c->r, info->type, err) : stored_crc(c, info, err);
+		if (rc == 0)
+			rc = kura_record_finish(c->w, &c->r, err);
+		if (rc == 0 && (dead = is_dead(c, info)))
+			rc = kura_segment_writer_truncate(c->w, c->r.start, err);
+	}
+	c->skip = 0;
+	if (rc == 0 && j->n == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 1024;
+		kura_index_move *grown = realloc(j->moves, cap * sizeof *grown);
 		if (!grown)
 			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		c->moves = grown;
-		c->capmoves = cap;
+		j->moves = grown;
+		j->cap = cap;
 	}
-	c->moves[c->nmoves++] = (kura_index_move){info->offset, c->keep ? c->r.start : KURA_INDEX_GONE};
-	c->dropped += !c->keep;
-	return 0;
+	if (rc == 0)
+		j->moves[j->n++] = (kura_index_move){info->offset, dead ? KURA_INDEX_GONE : c->r.start};
+	j->dropped += dead;
+	return rc;
 }
 
 static int copy_damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, const char *why, int unfinished,
@@ -277,97 +324,110 @@ static int copy_damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, 
 static void copy_progress(void *ud, uint64_t bytes)
 {
 	struct copier *c = ud;
-	kura_progress_update(c->progress, c->done_before + bytes, c->dropped);
+	kura_progress_update(c->progress, c->done_before + bytes, c->job->dropped);
 }
 
-/* Writes the journal entry of segno (sync: durably). */
-static int journal(kura_index *ix, kura_index_batch *b, const kura_index_compaction *k, kura_error *err)
-{
-	kura_index_batch_clear(b);
-	kura_index_batch_put_compaction(b, k);
-	int rc = kura_index_write(ix, b, 1, err);
-	kura_index_batch_clear(b);
-	return rc;
-}
-
-/* Writes the replacement of segno without the dead blobs (synced): c->moves
- * then says where every record went, *new_size how long it is. */
-static int stage_segment(struct copier *c, uint32_t segno, uint64_t *new_size, kura_error *err)
+/* Writes the replacement of j->segno without the dead blobs, synced: j->moves
+ * then says where every record went, j->new_size how long it is. */
+static int stage_segment(kura_backend *be, struct copier *c, struct job *j, kura_error *err)
 {
 	static const kura_scan_ops ops = {copy_body, copy_record, copy_damage, copy_progress, NULL};
 	uint64_t end;
-	int rc = kura_segment_writer_replacement(&c->w, c->be, segno, err);
-	if (rc == 0 && c->be->open(c->be, &c->in, segno, 0) != 0)
-		rc = kura_error_sys(err, KURA_EIO, "opening segment %08u", segno);
+	c->job = j;
+	c->be = be;
+	int rc = kura_segment_writer_replacement(&c->w, be, j->segno, err);
+	if (rc == 0 && be->open(be, &c->in, j->segno, 0) != 0)
+		rc = kura_error_sys(err, KURA_EIO, "opening segment %08u", j->segno);
 	if (rc == 0)
-		rc = kura_segment_scan(c->be, segno, 0, 0, &ops, c, &end, err);
+		rc = kura_segment_scan(be, j->segno, 0, 0, &ops, c, &end, err);
+	if (c->in)
+		be->close(c->in);
+	c->in = NULL;
 	if (rc == 0)
 		rc = kura_segment_writer_sync(c->w, err);
 	if (rc == 0)
-		*new_size = kura_segment_writer_tell(c->w);
+		j->new_size = kura_segment_writer_tell(c->w);
 	kura_segment_writer_close(c->w);
 	c->w = NULL;
-	if (c->in)
-		c->be->close(c->in);
-	c->in = NULL;
+	c->done_before += j->old_size;
 	return rc;
 }
 
-/* The index moved to the replacement in one synced batch, then the swap. */
-static int switch_segment(kura_store *st, struct copier *c, kura_index_compaction *k, kura_index_batch *b,
-			  kura_error *err)
+/* ---------------------------------------------------------------- a group of segments */
+
+/* The journal entries of the group, in one synced batch. */
+static int journal(kura_index *ix, kura_index_batch *b, struct job *jobs, size_t n, char state, kura_error *err)
+{
+	kura_index_batch_clear(b);
+	for (size_t i = 0; i < n; i++) {
+		kura_index_compaction k = {jobs[i].segno, state, jobs[i].old_size, jobs[i].new_size};
+		if (state)
+			kura_index_batch_put_compaction(b, &k);
+		else
+			kura_index_batch_del_compaction(b, jobs[i].segno);
+	}
+	int rc = kura_index_write(ix, b, state != 0, err);
+	kura_index_batch_clear(b);
+	return rc;
+}
+
+/* The index moved to the replacements in one synced batch, then the swaps. */
+static int switch_group(kura_store *st, struct job *jobs, size_t n, kura_index_batch *b, kura_error *err)
 {
 	kura_index *ix = kura_store_index(st);
+	kura_backend *be = kura_store_backend(st);
+	kura_index_moves segs[GROUP_MAX];
 	kura_index_batch_clear(b);
-	int rc = kura_index_relocate(ix, b, k->segno, c->moves, c->nmoves, err);
+	for (size_t i = 0; i < n; i++)
+		segs[i] = (kura_index_moves){jobs[i].segno, jobs[i].moves, jobs[i].n};
+	int rc = kura_index_relocate(ix, b, segs, n, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		kura_index_compaction k = {jobs[i].segno, KURA_COMPACT_COMMITTED, jobs[i].old_size, jobs[i].new_size};
+		kura_index_batch_put_sealed_size(b, jobs[i].segno, jobs[i].new_size);
+		kura_index_batch_put_compaction(b, &k);
+	}
+	if (rc == 0)
+		rc = kura_index_write(ix, b, 1, err);
+	kura_index_batch_clear(b);
 	if (rc != 0)
 		return rc;
-	kura_index_batch_put_sealed_size(b, k->segno, k->new_size);
-	k->state = KURA_COMPACT_COMMITTED;
-	kura_index_batch_put_compaction(b, k);
-	if ((rc = kura_index_write(ix, b, 1, err)) != 0)
-		return rc;
-	kura_index_batch_clear(b);
-	/* from here the index describes the replacement: a failure leaves the
-	 * journal "committed", and the next open puts the replacement in place */
-	kura_blob_reader_free(*kura_store_blob_reader(st)); /* it may hold the old segment open */
+	/* from here the index describes the replacements: a failure leaves the
+	 * journal "committed", and the next open puts them in place */
+	kura_blob_reader_free(*kura_store_blob_reader(st)); /* it may hold an old segment open */
 	*kura_store_blob_reader(st) = NULL;
-	if (c->be->replace(c->be, k->segno) != 0)
-		return kura_error_sys(err, KURA_EIO, "putting the compacted segment %08u in place (the next kura command "
-				      "that opens the store finishes it)", k->segno);
-	kura_index_batch_del_compaction(b, k->segno);
-	rc = kura_index_write(ix, b, 0, err);
-	kura_index_batch_clear(b);
-	return rc;
+	for (size_t i = 0; i < n; i++)
+		if (be->replace(be, jobs[i].segno) != 0)
+			return kura_error_sys(err, KURA_EIO, "putting the compacted segment %08u in place (the next kura "
+					      "command that opens the store finishes it)", jobs[i].segno);
+	return journal(ix, b, jobs, n, 0, err);
 }
 
-static int compact_segment(kura_store *st, uint32_t segno, struct copier *c, kura_compact_result *res,
-			   kura_error *err)
+static int compact_group(kura_store *st, struct copier *c, struct job *jobs, size_t n, kura_compact_result *res,
+			 kura_error *err)
 {
 	kura_index *ix = kura_store_index(st);
+	kura_backend *be = kura_store_backend(st);
 	kura_index_batch *b = NULL;
-	kura_index_compaction k = {segno, KURA_COMPACT_STAGING, 0, 0};
-	if (c->be->stat(c->be, segno, &k.old_size) != 0)
-		return kura_error_sys(err, KURA_EIO, "reading the size of segment %08u", segno);
 	int rc = kura_index_batch_new(&b, err);
 	if (rc == 0)
-		rc = journal(ix, b, &k, err);
-	c->nmoves = 0;
-	c->dropped = 0;
-	if (rc == 0 && (rc = stage_segment(c, segno, &k.new_size, err)) != 0) {
-		/* undone now if the storage lets us, else at the next open */
-		if (c->be->discard(c->be, segno) == 0) {
-			kura_index_batch_del_compaction(b, segno);
-			kura_index_write(ix, b, 1, NULL);
-		}
+		rc = journal(ix, b, jobs, n, KURA_COMPACT_STAGING, err);
+	size_t staged = 0;
+	for (; rc == 0 && staged < n; staged++)
+		rc = stage_segment(be, c, &jobs[staged], err);
+	if (rc != 0 && staged > 0) { /* undone now if the storage lets us, else at the next open */
+		int undone = 1;
+		for (size_t i = 0; i < staged; i++)
+			undone &= be->discard(be, jobs[i].segno) == 0;
+		if (undone)
+			journal(ix, b, jobs, n, 0, NULL);
 	} else if (rc == 0) {
-		rc = switch_segment(st, c, &k, b, err);
+		rc = switch_group(st, jobs, n, b, err);
 	}
-	if (rc == 0) {
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		res->segments++;
-		res->blobs += c->dropped;
-		res->bytes_before += k.old_size;
-		res->bytes_after += k.new_size;
+		res->blobs += jobs[i].dropped;
+		res->bytes_before += jobs[i].old_size;
+		res->bytes_after += jobs[i].new_size;
 	}
 	kura_index_batch_free(b);
 	return rc;
@@ -378,20 +438,28 @@ static int compact_segment(kura_store *st, uint32_t segno, struct copier *c, kur
 static int compact_segments(kura_store *st, const uint32_t *segs, size_t nsegs, unsigned char (*dead)[32],
 			    size_t ndead, kura_compact_result *res, kura_error *err)
 {
-	struct copier c = {.be = kura_store_backend(st), .dead = dead, .ndead = ndead};
-	uint64_t total = 0, size;
-	for (size_t i = 0; i < nsegs; i++)
-		if (c.be->stat(c.be, segs[i], &size) == 0)
-			total += size;
-	c.progress = kura_progress_new("compact", total);
-	int rc = 0;
-	for (size_t i = 0; i < nsegs && rc == 0; i++) {
-		rc = compact_segment(st, segs[i], &c, res, err);
-		if (c.be->stat(c.be, segs[i], &size) == 0)
-			c.done_before += size;
+	kura_backend *be = kura_store_backend(st);
+	struct copier c = {.dead = dead, .ndead = ndead};
+	struct job *jobs = calloc(nsegs ? nsegs : 1, sizeof *jobs);
+	uint64_t total = 0;
+	int rc = jobs ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < nsegs; i++) {
+		jobs[i].segno = segs[i];
+		if (be->stat(be, segs[i], &jobs[i].old_size) != 0)
+			rc = kura_error_sys(err, KURA_EIO, "reading the size of segment %08u", segs[i]);
+		total += jobs[i].old_size;
+	}
+	c.progress = rc == 0 ? kura_progress_new("compact", total) : NULL;
+	for (size_t i = 0, n; rc == 0 && i < nsegs; i += n) {
+		uint64_t bytes = jobs[i].old_size;
+		for (n = 1; i + n < nsegs && n < GROUP_MAX && bytes + jobs[i + n].old_size <= GROUP_BYTES; n++)
+			bytes += jobs[i + n].old_size;
+		rc = compact_group(st, &c, jobs + i, n, res, err);
 	}
 	kura_progress_free(c.progress);
-	free(c.moves);
+	for (size_t i = 0; jobs && i < nsegs; i++)
+		free(jobs[i].moves);
+	free(jobs);
 	return rc;
 }
 

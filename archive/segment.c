@@ -307,6 +307,13 @@ int kura_record_append(kura_segment_writer *w, kura_record_writer *r, const void
 	return append(w, p, n, err);
 }
 
+int kura_record_append_copy(kura_segment_writer *w, kura_record_writer *r, const void *p, size_t n,
+			    kura_error *err)
+{
+	r->body_len += n;
+	return append(w, p, n, err);
+}
+
 int kura_record_finish(kura_segment_writer *w, kura_record_writer *r, kura_error *err)
 {
 	unsigned char h[KURA_RECORD_HEADER], t[KURA_RECORD_TRAILER];

@@ -66,6 +66,11 @@ int kura_record_begin(kura_segment_writer *w, kura_record_writer *r, uint8_t typ
 int kura_record_append(kura_segment_writer *w, kura_record_writer *r, const void *p, size_t n,
 		       kura_error *err);
 int kura_record_finish(kura_segment_writer *w, kura_record_writer *r, kura_error *err);
+/* Appends body bytes without computing their CRC: for a copy of a record that
+ * was read and checked whole (compaction), whose body CRC the caller puts in
+ * r->crc before kura_record_finish. */
+int kura_record_append_copy(kura_segment_writer *w, kura_record_writer *r, const void *p, size_t n,
+			    kura_error *err);
 
 /* ---- reading ---- */
 

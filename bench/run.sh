@@ -21,7 +21,8 @@
 #                   re-hashed into a SHA-512 chain (the two large files)
 #   compaction      kura_bench compact: kura_store_compact() of a store of 256 MiB of random
 #                   1 MiB documents in 64 MiB segments, every 10th disposed of: every segment
-#                   read, checked and rewritten without them, synced, the index moved
+#                   read, checked and rewritten without them, synced, the index moved; then
+#                   the same over 300k tiny documents (kura_bench fill) in 16 MiB segments
 # Baselines: `openssl dgst -sha256` + `zstd -1` on the same bytes (their times added: one
 # core each after the other, as kura does them); for the large files also the disk: `dd
 # conv=fdatasync` of as many bytes as the ingest stored, the row naming the slower baseline; `openssl ts -query` + `-reply` for one
@@ -260,7 +261,17 @@ timed d sh -c 'for f in "$@"; do dd if="$f" of="$f.copy" bs=1M conv=fdatasync st
 lib r compact cmp 10
 read -r secs kib count bytes <<<"$r"
 [ "$count" -ge $((CSIZE >> 20 >> 4)) ] || { say "compaction removed $count blobs"; exit 1; }
-row "compaction_(every_10th_document_disposed_of)" "$count" "$secs" "$bytes" MB "$kib" "copy_with_fdatasync_(dd)" \
+row "compaction_(1_MiB_documents,_every_10th_disposed_of)" "$count" "$secs" "$bytes" MB "$kib" "copy_with_fdatasync_(dd)" \
+	"$(rate "$(mb "$bytes")" "${d%% *}")" ratio 0.7
+rm -rf cmp
+CTINY=${CTINY:-300000}
+say "compaction: $CTINY tiny documents in segments of 16 MiB, every 10th disposed of"
+"$KURA" init cmp --segment-size $((16 << 20)) >/dev/null 2>&1
+lib r fill cmp "$CTINY" 0
+timed d sh -c 'for f in "$@"; do dd if="$f" of="$f.copy" bs=1M conv=fdatasync status=none; rm -f "$f.copy"; done' sh cmp/segments/*.seg
+lib r compact cmp 10
+read -r secs kib count bytes <<<"$r"
+row "compaction_(tiny_documents,_every_10th_disposed_of)" "$count" "$secs" "$bytes" MB "$kib" "copy_with_fdatasync_(dd)" \
 	"$(rate "$(mb "$bytes")" "${d%% *}")" ratio 0.7
 rm -rf cmp
 

@@ -136,38 +136,51 @@ void kura_index_batch_del_blob(kura_index_batch *b, const unsigned char sha256[3
 
 struct relocation {
 	kura_index_batch *b;
-	uint32_t segno;
-	const kura_index_move *moves;
-	size_t n;
+	const kura_index_moves *segs;
+	size_t nsegs;
 	char prefix;
 	unsigned char *val; /* the moved value, reused */
 	size_t cap;
 };
 
-static const kura_index_move *find_move(const struct relocation *r, uint64_t offset)
+static const kura_index_moves *find_segment(const struct relocation *r, uint32_t segno)
 {
-	size_t lo = 0, hi = r->n;
+	size_t lo = 0, hi = r->nsegs;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (r->moves[mid].from < offset)
+		if (r->segs[mid].segno < segno)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < r->n && r->moves[lo].from == offset ? &r->moves[lo] : NULL;
+	return lo < r->nsegs && r->segs[lo].segno == segno ? &r->segs[lo] : NULL;
+}
+
+static const kura_index_move *find_move(const kura_index_moves *m, uint64_t offset)
+{
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->moves[mid].from < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->n && m->moves[lo].from == offset ? &m->moves[lo] : NULL;
 }
 
 static int relocate_step(void *ud, const unsigned char *k, size_t klen, const unsigned char *v, size_t vlen,
 			 kura_error *err)
 {
 	struct relocation *r = ud;
-	if (vlen < 12 || kura_le32_get(v) != r->segno)
+	const kura_index_moves *seg = vlen >= 12 ? find_segment(r, kura_le32_get(v)) : NULL;
+	if (!seg)
 		return 0;
 	uint64_t offset = kura_le64_get(v + 4);
-	const kura_index_move *m = find_move(r, offset);
+	const kura_index_move *m = find_move(seg, offset);
 	if (!m || (m->to == KURA_INDEX_GONE && r->prefix != 'b'))
 		return kura_error_set(err, KURA_EIO, "the index ('%c' entry) names a record at segment %08u offset %llu "
-				      "that the segment %s; run kura scrub", r->prefix, r->segno,
+				      "that the segment %s; run kura scrub", r->prefix, seg->segno,
 				      (unsigned long long)offset, m ? "no longer keeps" : "does not hold");
 	char key[KURA_INDEX_KEY_INLINE];
 	if (klen + 1 > sizeof key)
@@ -191,11 +204,11 @@ static int relocate_step(void *ud, const unsigned char *k, size_t klen, const un
 	return 0;
 }
 
-int kura_index_relocate(kura_index *ix, kura_index_batch *b, uint32_t segno, const kura_index_move *moves, size_t n,
+int kura_index_relocate(kura_index *ix, kura_index_batch *b, const kura_index_moves *segs, size_t nsegs,
 			kura_error *err)
 {
 	static const char places[] = {'o', 'b', 'a', 'E', 'e', 'r'};
-	struct relocation r = {b, segno, moves, n, 0, NULL, 0};
+	struct relocation r = {b, segs, nsegs, 0, NULL, 0};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof places && rc == 0; i++) {
 		r.prefix = places[i];

@@ -223,18 +223,24 @@ int kura_index_each_compaction(kura_index *ix, kura_index_compaction_fn fn, void
 
 void kura_index_batch_del_blob(kura_index_batch *b, const unsigned char sha256[32]);
 
-/* A record of segment segno moved from offset from to offset to (KURA_INDEX_GONE:
- * dropped; only a blob may be). */
+/* A record moved from offset from to offset to (KURA_INDEX_GONE: dropped; only
+ * a blob may be), in one segment. */
 #define KURA_INDEX_GONE UINT64_MAX
 typedef struct kura_index_move {
 	uint64_t from, to;
 } kura_index_move;
-/* Puts into b every index entry that points into segment segno ('o', 'b', 'a',
- * 'E', 'e', 'r') with its offset moved as moves (n of them, ascending by from)
- * say; a blob's entry whose record is gone is deleted. KURA_EIO when an entry
- * points at an offset moves does not name, or a dropped record other than a
- * blob's: the index and the segment disagree, and nothing is to be moved. */
-int kura_index_relocate(kura_index *ix, kura_index_batch *b, uint32_t segno, const kura_index_move *moves, size_t n,
+typedef struct kura_index_moves {
+	uint32_t segno;
+	const kura_index_move *moves; /* ascending by from */
+	size_t n;
+} kura_index_moves;
+/* Puts into b every index entry that points into one of the segments of segs
+ * (nsegs, ascending by segno) ('o', 'b', 'a', 'E', 'e', 'r') with its offset
+ * moved as that segment's moves say; a blob's entry whose record is gone is
+ * deleted. One walk over the index. KURA_EIO when an entry points at an offset
+ * its moves do not name, or at a dropped record other than a blob: the index and
+ * the segment disagree, and nothing is to be moved. */
+int kura_index_relocate(kura_index *ix, kura_index_batch *b, const kura_index_moves *segs, size_t nsegs,
 			kura_error *err);
 
 #endif
