@@ -14,7 +14,9 @@
 #include "archive/store_impl.h"
 #include "common/hex.h"
 #include "index/index.h"
+#include "kura/clock.h"
 #include "kura/ingest.h"
+#include "kura/package.h"
 #include "kura/verify.h"
 #include "testutil.h"
 
@@ -246,9 +248,22 @@ START_TEST(compaction_removes_what_only_disposed_objects_use)
 	ck_assert_uint_eq(res.blobs, 0);
 	kura_store_close(st);
 
-	/* a reader and a new writer see the same; reindex builds the same index */
+	/* a reader and a new writer see the same; export leaves the disposed out and
+	 * its package verifies; reindex builds the same index */
 	ck_assert_int_eq(kura_store_open(&st, fx.store, KURA_STORE_READ, &err), 0);
 	check_store(st, &fx);
+	char pkg[4096];
+	kura_export_result x;
+	json_t *report = NULL;
+	snprintf(pkg, sizeof pkg, "%s/pkg.tar", fx.dir);
+	ck_assert_msg(kura_export(&x, st, pkg, NULL, 0, &err) == 0, "%s", err.message);
+	ck_assert_uint_eq(x.disposed, 3);
+	ck_assert_uint_eq(x.objects, OBJECTS - 3);
+	int64_t now;
+	ck_assert_int_eq(kura_clock_now(&now, &err), 0);
+	ck_assert_msg(kura_export_verify(&report, pkg, NULL, now, &err) == 0, "%s", err.message);
+	ck_assert_str_eq(json_string_value(json_object_get(report, "verdict")), "valid");
+	json_decref(report);
 	kura_store_close(st);
 	char *compacted = dump_without_disposal(fx.store);
 	uint64_t objects, damaged;
