@@ -15,7 +15,7 @@
  *   rolled first, so every rewritten segment is a full one ('z' in the index),
  *   which no writer appends to.
  * - A segment is replaced whole or not at all. Segments go in groups (up to
- *   1 GiB, so that the index is walked once per group). Each one's replacement
+ *   256 MiB, so that the index is walked once per group). Each one's replacement
  *   is written and synced beside it (backend stage), while the journal 'K' +
  *   segment in the index says "staging". Then ONE synced index batch moves every
  *   entry that points into the group's segments to its new offset, deletes the
@@ -64,17 +64,18 @@ static int cmp_sha(const void *a, const void *b)
 	return memcmp(a, b, 32);
 }
 
-/* Calls fn for each SHA-256 an object's content uses (document, then members). */
+/* Calls fn for each SHA-256 an object's content uses (document, then members):
+ * -1 when fn fails, 1 when the description cannot be read or names content
+ * without a valid SHA-256 (what it uses is then unknown). */
 static int each_content(const char *json, size_t len, int (*fn)(struct gather *, const unsigned char *),
 			struct gather *g)
 {
 	json_t *j = json_loadb(json, len, 0, NULL), *members = json_object_get(j, "members");
-	int rc = 0;
-	for (size_t k = 0; j && rc == 0 && k <= json_array_size(members); k++) {
+	int rc = j && json_is_object(j) ? 0 : 1;
+	for (size_t k = 0; rc == 0 && k <= json_array_size(members); k++) {
 		const char *hex = json_string_value(json_object_get(k == 0 ? j : json_array_get(members, k - 1), "sha256"));
 		unsigned char sha[32];
-		if (hex && kura_hex_decode(sha, 32, hex) == 0)
-			rc = fn(g, sha);
+		rc = hex && kura_hex_decode(sha, 32, hex) == 0 ? fn(g, sha) : 1;
 	}
 	json_decref(j);
 	return rc;
@@ -117,24 +118,29 @@ static int on_disposed(void *ud, const char *id, const char *by, kura_error *err
 		g->disposed = grown ? grown : g->disposed;
 		g->capdisposed = grown ? cap : g->capdisposed;
 	}
-	if (rc == 0 && (g->ndisposed == g->capdisposed || !(g->disposed[g->ndisposed] = strdup(id)) ||
-			each_content(o.json, o.json_len, add_dead, g) != 0))
+	if (rc == 0 && (g->ndisposed == g->capdisposed || !(g->disposed[g->ndisposed] = strdup(id))))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	else if (rc == 0)
+	if (rc == 0)
 		g->ndisposed++;
+	/* an unreadable description names no content to remove */
+	if (rc == 0 && each_content(o.json, o.json_len, add_dead, g) < 0)
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	kura_index_object_clear(&o);
 	return rc;
 }
 
 static int on_object(void *ud, const char *id, const kura_index_object *o, kura_error *err)
 {
-	(void)err;
 	struct gather *g = ud;
 	while (g->next < g->ndisposed && strcmp(g->disposed[g->next], id) < 0)
 		g->next++;
 	if (g->next < g->ndisposed && strcmp(g->disposed[g->next], id) == 0)
 		return 0;
-	return each_content(o->json, o->json_len, mark_live, g);
+	/* a live object whose content is unknown could share any: nothing is removed */
+	if (each_content(o->json, o->json_len, mark_live, g) != 0)
+		return kura_error_set(err, KURA_EIO, "object %s has an unreadable description, so what content it uses is "
+				      "unknown: nothing is removed; run kura reindex", id);
+	return 0;
 }
 
 static void gather_free(struct gather *g)
@@ -200,7 +206,7 @@ static int dead_segments(kura_store *st, unsigned char (*dead)[32], size_t n, ui
 
 /* Segments are compacted in groups of up to GROUP_BYTES (at least one segment):
  * one walk of the index and one index batch move them all. */
-#define GROUP_BYTES (1ull << 30)
+#define GROUP_BYTES (256ull << 20) /* also bounds the index batch: its entries hold object JSON */
 #define GROUP_MAX 256
 
 struct job {

@@ -40,7 +40,7 @@ expect_grep "$OUT" "$GONE	disposed"
 expect_grep "$ERR" "2 of 4 object(s) verified valid, 2 disposed of"
 expect_status 0 kura export S -o pkg.tar
 expect_status 0 kura verify-export pkg.tar
-tar tf pkg.tar | grep -q "$GONE" && fail "export holds the disposed object"
+if tar tf pkg.tar | grep -q "$GONE"; then fail "export holds the disposed object"; fi
 
 expect_status 0 kura policy sunset S sha256 2027-06-01
 KURA_NOW=2026-07-01T00:00:00Z expect_status 0 kura renew S
@@ -49,4 +49,4 @@ KURA_NOW=2026-07-01T00:00:00Z expect_status 0 kura verify S
 expect_grep "$OUT" "$KEPT	valid"
 
 expect_status 0 kura reindex S
-grep -qi "lost\|damaged" "$ERR" && fail "reindex reports a loss: $(cat "$ERR")"
+if grep -qi "lost\|damaged" "$ERR"; then fail "reindex reports a loss: $(cat "$ERR")"; fi
