@@ -6,7 +6,7 @@
  *                                          (disposed of by a stand-in audit ID)
  *   kura_compact_tool STORE                compacts: prints "compacted SEGMENTS
  *                                          BLOBS BYTES-BEFORE BYTES-AFTER"
- * Exit 0, or 3 with a "kura_compact_tool: " message. */
+ * Exit 0, or 3 with a "kura: " message as kura's (the fault sweeps check its form). */
 #include <stdio.h>
 #include <string.h>
 
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)res.bytes_before, (unsigned long long)res.bytes_after);
 	kura_store_close(st);
 	if (rc != 0) {
-		fprintf(stderr, "kura_compact_tool: %s\n", err.message);
+		fprintf(stderr, "kura: %s\n", err.message);
 		return 3;
 	}
 	return 0;
