@@ -5,10 +5,11 @@
  * point at a good object record and a good blob, or it is reported as damaged with
  * the place (segment, offset) and the reason. Damage that no object depends on
  * (an orphaned blob, say) is reported too, without an ID. A disposed object
- * (index key 'D') needs only its object record: its content is removed. Past a record whose
- * header is damaged, the walk goes on only at a record start the index knows
- * (RESYNC RULE, archive/segment.c). Only the committed part
- * of the last segment is read: bytes past it belong to a write still in progress. */
+ * (index key 'D') needs only its object record: its content is removed by
+ * compaction. Past a record whose header is damaged, the walk goes on only at a
+ * record start the index knows (RESYNC RULE, archive/segment.c). Only the
+ * committed part of the last segment is read: bytes past it belong to a write
+ * still in progress. */
 #include <stdlib.h>
 #include <string.h>
 
