@@ -85,6 +85,8 @@ bench: build
 fault-test: build
 	KURA_BIN=$(BUILD)/kura KURA_FAULTFS=$(BUILD)/tests/libkura_faultfs.so FAULT_SAMPLE=0 \
 	  bash tests/fault/test_fault_sweep.sh
+	KURA_BIN=$(BUILD)/kura KURA_FAULTFS=$(BUILD)/tests/libkura_faultfs.so FAULT_SAMPLE=0 \
+	  bash tests/fault/test_fault_compact.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-store demo-export.tar.zst

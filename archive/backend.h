@@ -41,6 +41,16 @@
  *   than what is left of a segment does not fit such a backend (not split yet).
  * - Backend operations may be called from several threads at once, each on its
  *   own open segments (parallel readers); an open segment is used by one thread.
+ * - Replacing a segment (compaction, archive/compact.c): stage(segno) makes an
+ *   empty replacement of segment segno (an older replacement is dropped) and
+ *   opens it for writing; it is written and synced like a segment, but is not
+ *   the segment: list(), stat(), open() and read() still see the old one.
+ *   replace(segno) makes the synced replacement the segment in one step, durably
+ *   on return: after a crash at any point segno is wholly the old segment or
+ *   wholly the replacement, never a mix; ENOENT when there is no replacement.
+ *   staged(segno) says whether a replacement is there (0 yes, -1 ENOENT no);
+ *   discard(segno) removes it durably (0 also when there was none). An open
+ *   segment keeps the bytes it was opened on: open it again after a replace.
  */
 #ifndef KURA_BACKEND_H
 #define KURA_BACKEND_H
@@ -68,6 +78,10 @@ struct kura_backend {
 	int (*create)(kura_backend *be, kura_seg **out, uint32_t segno);
 	int (*open)(kura_backend *be, kura_seg **out, uint32_t segno, int writable);
 	int (*remove)(kura_backend *be, uint32_t segno);
+	int (*stage)(kura_backend *be, kura_seg **out, uint32_t segno);
+	int (*replace)(kura_backend *be, uint32_t segno);
+	int (*staged)(kura_backend *be, uint32_t segno);
+	int (*discard)(kura_backend *be, uint32_t segno);
 
 	int (*read)(kura_seg *s, uint64_t off, void *buf, size_t n, size_t *got);
 	int (*write)(kura_seg *s, uint64_t off, const void *p, size_t n);
@@ -90,7 +104,8 @@ struct kura_backend {
 int kura_backend_file_open(kura_backend **out, const char *store, kura_error *err);
 
 /* Which operation the fault backend fails, and how. */
-enum kura_fault_op { KURA_FAULT_WRITE, KURA_FAULT_SYNC, KURA_FAULT_READ, KURA_FAULT_CREATE };
+/* CREATE counts create and stage; REPLACE counts replace (a rename for local files). */
+enum kura_fault_op { KURA_FAULT_WRITE, KURA_FAULT_SYNC, KURA_FAULT_READ, KURA_FAULT_CREATE, KURA_FAULT_REPLACE };
 enum kura_fault_kind {
 	KURA_FAULT_EIO,    /* the call fails with EIO */
 	KURA_FAULT_ENOSPC, /* the call fails with ENOSPC (writes and creates; others EIO) */

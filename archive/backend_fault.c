@@ -15,7 +15,7 @@ typedef struct fault_backend {
 	kura_backend *inner;
 	kura_fault_config cfg;
 	pthread_mutex_t mu;
-	unsigned long seen[KURA_FAULT_CREATE + 1];
+	unsigned long seen[KURA_FAULT_REPLACE + 1];
 } fault_backend;
 
 typedef struct fault_seg {
@@ -88,6 +88,31 @@ static int fault_open(kura_backend *be, kura_seg **out, uint32_t segno, int writ
 static int fault_remove(kura_backend *be, uint32_t segno)
 {
 	return FB(be)->inner->remove(FB(be)->inner, segno);
+}
+
+static int fault_stage(kura_backend *be, kura_seg **out, uint32_t segno)
+{
+	kura_seg *inner;
+	if (strikes(FB(be), KURA_FAULT_CREATE) || FB(be)->inner->stage(FB(be)->inner, &inner, segno) != 0)
+		return -1;
+	return wrap(be, out, inner);
+}
+
+static int fault_replace(kura_backend *be, uint32_t segno)
+{
+	if (strikes(FB(be), KURA_FAULT_REPLACE))
+		return -1;
+	return FB(be)->inner->replace(FB(be)->inner, segno);
+}
+
+static int fault_staged(kura_backend *be, uint32_t segno)
+{
+	return FB(be)->inner->staged(FB(be)->inner, segno);
+}
+
+static int fault_discard(kura_backend *be, uint32_t segno)
+{
+	return FB(be)->inner->discard(FB(be)->inner, segno);
 }
 
 static int fault_read(kura_seg *s, uint64_t off, void *buf, size_t n, size_t *got)
@@ -176,6 +201,10 @@ int kura_backend_fault_new(kura_backend **out, kura_backend *inner, const kura_f
 		.create = fault_create,
 		.open = fault_open,
 		.remove = fault_remove,
+		.stage = fault_stage,
+		.replace = fault_replace,
+		.staged = fault_staged,
+		.discard = fault_discard,
 		.read = fault_read,
 		.write = fault_write,
 		.writeback = fault_writeback,

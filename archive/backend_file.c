@@ -10,6 +10,9 @@
  *   segments folder, so that its name survives a crash with its bytes.
  * - stat does not follow a link: a segment that is not a regular file is not one
  *   (ELOOP for a link, EINVAL for anything else).
+ * - The replacement of segment segno is STORE/segments/NNNNNNNN.seg.new (list()
+ *   does not see it); replace renames it over the segment and syncs the folder:
+ *   rename is atomic, so after a crash the name holds the old file or the new.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +44,16 @@ typedef struct file_seg {
 static int path_of(const file_backend *fb, uint32_t segno, char *buf, size_t n)
 {
 	int len = snprintf(buf, n, "%s/%08u.seg", fb->segdir, segno);
+	if (len < 0 || (size_t)len >= n) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int staged_path(const file_backend *fb, uint32_t segno, char *buf, size_t n)
+{
+	int len = snprintf(buf, n, "%s/%08u.seg.new", fb->segdir, segno);
 	if (len < 0 || (size_t)len >= n) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -112,10 +125,10 @@ static int file_stat(kura_backend *be, uint32_t segno, uint64_t *size)
 	return 0;
 }
 
-static int seg_new(kura_backend *be, kura_seg **out, uint32_t segno, int flags)
+static int seg_new(kura_backend *be, kura_seg **out, uint32_t segno, int flags, int staged)
 {
 	char path[4096];
-	if (path_of((file_backend *)be, segno, path, sizeof path) != 0)
+	if ((staged ? staged_path : path_of)((file_backend *)be, segno, path, sizeof path) != 0)
 		return -1;
 	file_seg *fs = malloc(sizeof *fs);
 	if (!fs) {
@@ -137,12 +150,46 @@ static int seg_new(kura_backend *be, kura_seg **out, uint32_t segno, int flags)
 
 static int file_create(kura_backend *be, kura_seg **out, uint32_t segno)
 {
-	return seg_new(be, out, segno, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	return seg_new(be, out, segno, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0);
+}
+
+static int file_stage(kura_backend *be, kura_seg **out, uint32_t segno)
+{
+	return seg_new(be, out, segno, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 1);
+}
+
+static int file_replace(kura_backend *be, uint32_t segno)
+{
+	file_backend *fb = (file_backend *)be;
+	char from[4096], to[4096];
+	if (staged_path(fb, segno, from, sizeof from) != 0 || path_of(fb, segno, to, sizeof to) != 0 ||
+	    rename(from, to) != 0)
+		return -1;
+	return kura_fs_sync_dir(fb->segdir);
+}
+
+static int file_staged(kura_backend *be, uint32_t segno)
+{
+	char path[4096];
+	struct stat sb;
+	if (staged_path((file_backend *)be, segno, path, sizeof path) != 0 || lstat(path, &sb) != 0)
+		return -1;
+	return 0;
+}
+
+static int file_discard(kura_backend *be, uint32_t segno)
+{
+	char path[4096];
+	if (staged_path((file_backend *)be, segno, path, sizeof path) != 0)
+		return -1;
+	if (unlink(path) != 0)
+		return errno == ENOENT ? 0 : -1;
+	return kura_fs_sync_dir(((file_backend *)be)->segdir);
 }
 
 static int file_open(kura_backend *be, kura_seg **out, uint32_t segno, int writable)
 {
-	return seg_new(be, out, segno, writable ? O_RDWR | O_NOFOLLOW | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+	return seg_new(be, out, segno, writable ? O_RDWR | O_NOFOLLOW | O_CLOEXEC : O_RDONLY | O_CLOEXEC, 0);
 }
 
 static int file_remove(kura_backend *be, uint32_t segno)
@@ -261,6 +308,10 @@ int kura_backend_file_open(kura_backend **out, const char *store, kura_error *er
 		.create = file_create,
 		.open = file_open,
 		.remove = file_remove,
+		.stage = file_stage,
+		.replace = file_replace,
+		.staged = file_staged,
+		.discard = file_discard,
 		.read = file_read,
 		.write = file_write,
 		.writeback = file_writeback,

@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "archive/blob.h"
+#include "archive/compact.h"
 #include "archive/evidence_frame.h"
 #include "archive/places.h"
 #include "archive/store_impl.h"
@@ -473,6 +474,20 @@ static kura_index *open_replaced(const char *live)
 	return ix;
 }
 
+/* A compaction a crash interrupted is finished or undone with the index it
+ * journalled in (archive/compact.c), before the segments are read. Without an
+ * index that opens, the old segments are in place and are read as they are. */
+static int finish_compaction(kura_backend *be, const char *live, kura_error *err)
+{
+	struct stat sb;
+	kura_index *ix = NULL;
+	if (stat(live, &sb) != 0 || kura_index_open(&ix, live, 0, NULL) != 0)
+		return 0;
+	int rc = kura_compact_recover(be, ix, 1, err);
+	kura_index_close(ix);
+	return rc;
+}
+
 int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, kura_error *err)
 {
 	kura_store *st = NULL;
@@ -488,7 +503,8 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	uint64_t total = 0, size, last_end = 0;
 	struct applier a = {0};
 	kura_index *replaced = NULL;
-	if ((rc = kura_rebuild_tidy(path, err)) != 0 || (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0)
+	if ((rc = kura_rebuild_tidy(path, err)) != 0 || (rc = finish_compaction(be, live, err)) != 0 ||
+	    (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0)
 		goto out;
 	if (nsegs == 0) {
 		rc = kura_error_set(err, KURA_EIO, "%s has no segments: nothing to rebuild the index from", path);

@@ -4,10 +4,12 @@
  * decompressed and its SHA-256 recomputed. Then every object in the index must
  * point at a good object record and a good blob, or it is reported as damaged with
  * the place (segment, offset) and the reason. Damage that no object depends on
- * (an orphaned blob, say) is reported too, without an ID. Past a record whose
- * header is damaged, the walk goes on only at a record start the index knows
- * (RESYNC RULE, archive/segment.c). Only the committed part
- * of the last segment is read: bytes past it belong to a write still in progress. */
+ * (an orphaned blob, say) is reported too, without an ID. A disposed object
+ * (index key 'D') needs only its object record: its content is removed by
+ * compaction. Past a record whose header is damaged, the walk goes on only at a
+ * record start the index knows (RESYNC RULE, archive/segment.c). Only the
+ * committed part of the last segment is read: bytes past it belong to a write
+ * still in progress. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,9 +170,11 @@ static int check_object(void *ud, const char *id, const kura_index_object *o, ku
 	const char *why = NULL;
 	uint32_t segno = o->segno;
 	uint64_t offset = o->offset;
+	char by[KURA_ID_LEN + 1];
+	int disposed = kura_index_get_disposed(kura_store_index(r->st), id, by, NULL) == 0;
 	if (!is_good(r->s, o->segno, o->offset)) {
 		why = why_bad(r->s, o->segno, o->offset);
-	} else {
+	} else if (!disposed) { /* a disposed object's content is gone by design (archive/compact.c) */
 		json_t *j = json_loadb(o->json, o->json_len, 0, NULL), *members = json_object_get(j, "members");
 		/* the document, then every member of its group (signature, validation data) */
 		for (size_t k = 0; !why && k <= json_array_size(members); k++) {

@@ -72,6 +72,7 @@ struct kura_segment_writer {
 	uint64_t flushed; /* bytes of the segment that were written out */
 	unsigned char *buf;
 	size_t blen;
+	int replacement; /* writes the replacement of segment segno (backend stage) */
 };
 
 /* Makes segment segno (end 0: a new one with its file header, synced) or opens
@@ -83,8 +84,9 @@ static int open_segment(kura_segment_writer *w, kura_seg **out, uint32_t segno, 
 	be->name(be, segno, name, sizeof name);
 	kura_seg *seg;
 	if (*end == 0) {
-		if (be->create(be, &seg, segno) != 0)
-			return kura_error_sys(err, KURA_EIO, "creating segment %s", name);
+		if ((w->replacement ? be->stage(be, &seg, segno) : be->create(be, &seg, segno)) != 0)
+			return kura_error_sys(err, KURA_EIO, "creating %s %s", w->replacement ? "the replacement of" : "segment",
+					      name);
 		unsigned char hdr[KURA_SEGMENT_FILE_HEADER];
 		memcpy(hdr, FILE_MAGIC, 8);
 		kura_le32_put(hdr + 8, FORMAT_VERSION);
@@ -122,8 +124,8 @@ static int open_segment(kura_segment_writer *w, kura_seg **out, uint32_t segno, 
 	return 0;
 }
 
-int kura_segment_writer_open(kura_segment_writer **out, kura_backend *be, uint32_t segno, uint64_t end,
-			     kura_error *err)
+static int writer_open(kura_segment_writer **out, kura_backend *be, uint32_t segno, uint64_t end, int replacement,
+		       kura_error *err)
 {
 	kura_segment_writer *w = calloc(1, sizeof *w);
 	if (!w || !(w->buf = malloc(WRITE_BUFFER))) {
@@ -131,6 +133,7 @@ int kura_segment_writer_open(kura_segment_writer **out, kura_backend *be, uint32
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	}
 	w->be = be;
+	w->replacement = replacement;
 	int rc = open_segment(w, &w->seg, segno, &end, err);
 	if (rc != 0) {
 		kura_segment_writer_close(w);
@@ -140,6 +143,17 @@ int kura_segment_writer_open(kura_segment_writer **out, kura_backend *be, uint32
 	w->flushed = end;
 	*out = w;
 	return 0;
+}
+
+int kura_segment_writer_open(kura_segment_writer **out, kura_backend *be, uint32_t segno, uint64_t end,
+			     kura_error *err)
+{
+	return writer_open(out, be, segno, end, 0, err);
+}
+
+int kura_segment_writer_replacement(kura_segment_writer **out, kura_backend *be, uint32_t segno, kura_error *err)
+{
+	return writer_open(out, be, segno, 0, 1, err);
 }
 
 void kura_segment_writer_close(kura_segment_writer *w)
@@ -245,6 +259,8 @@ int kura_segment_writer_truncate(kura_segment_writer *w, uint64_t off, kura_erro
 
 int kura_segment_writer_roll(kura_segment_writer *w, kura_error *err)
 {
+	if (w->replacement)
+		return kura_error_set(err, KURA_EINTERNAL, "a replacement of segment %08u cannot roll", w->segno);
 	int rc = kura_segment_writer_sync(w, err);
 	if (rc != 0)
 		return rc;
@@ -287,6 +303,13 @@ int kura_record_append(kura_segment_writer *w, kura_record_writer *r, const void
 		       kura_error *err)
 {
 	r->crc = crc(r->crc, p, n);
+	r->body_len += n;
+	return append(w, p, n, err);
+}
+
+int kura_record_append_copy(kura_segment_writer *w, kura_record_writer *r, const void *p, size_t n,
+			    kura_error *err)
+{
 	r->body_len += n;
 	return append(w, p, n, err);
 }

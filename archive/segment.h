@@ -36,6 +36,11 @@ typedef struct kura_segment_writer kura_segment_writer;
  * existence with it). */
 int kura_segment_writer_open(kura_segment_writer **out, kura_backend *be, uint32_t segno, uint64_t end,
 			     kura_error *err);
+/* Opens a writer on a new replacement of segment segno (backend stage(),
+ * archive/backend.h): its file header is written and synced; records appended
+ * go to the replacement, which becomes the segment only by the backend's
+ * replace(). Rolling such a writer is not allowed. */
+int kura_segment_writer_replacement(kura_segment_writer **out, kura_backend *be, uint32_t segno, kura_error *err);
 /* Closes without syncing: unsynced bytes may or may not survive. */
 void kura_segment_writer_close(kura_segment_writer *w);
 
@@ -61,6 +66,11 @@ int kura_record_begin(kura_segment_writer *w, kura_record_writer *r, uint8_t typ
 int kura_record_append(kura_segment_writer *w, kura_record_writer *r, const void *p, size_t n,
 		       kura_error *err);
 int kura_record_finish(kura_segment_writer *w, kura_record_writer *r, kura_error *err);
+/* Appends body bytes without computing their CRC: for a copy of a record that
+ * was read and checked whole (compaction), whose body CRC the caller puts in
+ * r->crc before kura_record_finish. */
+int kura_record_append_copy(kura_segment_writer *w, kura_record_writer *r, const void *p, size_t n,
+			    kura_error *err);
 
 /* ---- reading ---- */
 

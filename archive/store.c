@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "archive/blob.h"
+#include "archive/compact.h"
 #include "archive/store_impl.h"
 #include "common/actor.h"
 #include "kura/clock.h"
@@ -464,6 +465,8 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 		rc = kura_error_set(err, KURA_EIO, "%s has no index; rebuild it with kura reindex %s", path, path);
 	if (rc == 0)
 		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);
+	if (rc == 0)
+		rc = kura_compact_recover(st->be, st->ix, mode == KURA_STORE_WRITE, err);
 	if (rc == 0 && mode == KURA_STORE_WRITE)
 		rc = kura_rebuild_recover(st, err);
 	if (rc == 0 && mode == KURA_STORE_WRITE)
@@ -558,6 +561,28 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 		return index_write_failed(st, b, st->committed_end, err);
 	kura_index_batch_clear(b);
 	return 0;
+}
+
+int kura_store_roll(kura_store *st, kura_error *err)
+{
+	if (st->index_failed || kura_segment_writer_tell(st->w) != st->committed_end)
+		return kura_error_set(err, KURA_EINTERNAL, "the segment cannot roll: records are pending or an index "
+						       "write failed");
+	uint32_t old = kura_segment_writer_segno(st->w);
+	uint64_t end = st->committed_end;
+	kura_index_batch *b = NULL;
+	int rc = kura_index_batch_new(&b, err);
+	if (rc == 0)
+		rc = kura_segment_writer_roll(st->w, err);
+	if (rc == 0) {
+		st->committed_end = KURA_SEGMENT_FILE_HEADER;
+		kura_index_batch_put_sealed_size(b, old, end);
+		kura_index_batch_put_state(b, old + 1, st->committed_end);
+		if ((rc = kura_index_write(st->ix, b, 1, err)) != 0)
+			rc = index_write_failed(st, b, st->committed_end, err);
+	}
+	kura_index_batch_free(b);
+	return rc;
 }
 
 int kura_store_rollback(kura_store *st, kura_error *err)

@@ -24,6 +24,9 @@ kura_segment_writer *kura_store_writer(kura_store *st);
  * (plus the new committed end) written to the index with sync. Then, if the
  * segment is past its size limit, continues in a new one. */
 int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err);
+/* Continues in a new segment (nothing may be pending): the one before becomes
+ * full ('z'), and never changes again but by compaction. */
+int kura_store_roll(kura_store *st, kura_error *err);
 /* Drops every record appended since the last commit. */
 int kura_store_rollback(kura_store *st, kura_error *err);
 

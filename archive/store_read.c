@@ -112,6 +112,28 @@ static int load_object(json_t **out, kura_store *st, const char *id, kura_error 
 	return *out ? 0 : kura_error_set(err, KURA_EIO, "object %s has an unreadable description; run kura reindex", id);
 }
 
+int kura_store_disposed(kura_store *st, const char *id, char by[KURA_ID_LEN + 1], kura_error *err)
+{
+	char canon[KURA_ID_LEN + 1];
+	int rc = kura_id_parse(canon, id, err);
+	if (rc == 0)
+		rc = kura_index_get_disposed(kura_store_index(st), canon, by, err);
+	return rc == KURA_ENOTFOUND ? 0 : rc == 0 ? 1 : rc;
+}
+
+/* KURA_ENOTFOUND, saying so, when object id was disposed of: its content is
+ * not to be read (compaction removes it). */
+static int refuse_disposed(kura_store *st, const char *id, kura_error *err)
+{
+	char by[KURA_ID_LEN + 1];
+	int rc = kura_store_disposed(st, id, by, err);
+	if (rc == 1)
+		return kura_error_set(err, KURA_ENOTFOUND, "object %s was disposed of (audit record %s): its content is no "
+							   "longer kept; its object record and evidence stay (kura evidence)",
+				      id, by);
+	return rc;
+}
+
 /* Streams the content that what (the object's description, or one of its
  * members: the k-th) names, verified; sha (may be NULL) gets its SHA-256. */
 static int read_what(kura_store *st, kura_blob_reader **reader, const char *id, json_t *what, size_t k,
@@ -120,7 +142,9 @@ static int read_what(kura_store *st, kura_blob_reader **reader, const char *id, 
 	unsigned char sha[32];
 	const char *hex = json_string_value(json_object_get(what, "sha256"));
 	kura_index_blob blob;
-	int rc = 0;
+	int rc = refuse_disposed(st, id, err);
+	if (rc != 0)
+		return rc;
 	if (!what)
 		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s has no group member %zu", id, k);
 	else if (!hex || kura_hex_decode(sha, 32, hex) != 0)

@@ -14,7 +14,11 @@
  *   verify-er STORE LIMIT      kura_er_verify() of the first LIMIT objects' records, as
  *                              verify-er does (data digest, tree, token against the store's
  *                              TSA roots), each record on its own: no token cache
- *   records STORE              how many evidence records of each kind the store holds */
+ *   records STORE              how many evidence records of each kind the store holds
+ *   compact STORE EVERY        marks every EVERY-th object disposed of (index key 'D', as
+ *                              the records layer will), then times kura_store_compact();
+ *                              count: blobs removed, bytes: the rewritten segments' bytes
+ *                              before (what compaction reads; it writes them less the removed) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,6 +429,44 @@ static int mode_versions(const char *path, size_t k)
 	return rc ? die(&err, "versions") : 0;
 }
 
+struct marking {
+	kura_index_batch *b;
+	size_t n, every;
+};
+
+static int mark_step(void *ud, const char *id, const kura_index_object *o, kura_error *err)
+{
+	(void)o, (void)err;
+	struct marking *m = ud;
+	if (m->n++ % m->every == 0)
+		kura_index_batch_put_disposed(m->b, id, "01JZZZZZZZZZZZZZZZZZZZZZZZ");
+	return 0;
+}
+
+static int mode_compact(const char *path, size_t every)
+{
+	kura_error err = {0};
+	kura_store *st = NULL;
+	kura_compact_result res;
+	struct marking m = {NULL, 0, every ? every : 1};
+	int rc = kura_store_open(&st, path, KURA_STORE_WRITE, &err);
+	if (rc == 0)
+		rc = kura_index_batch_new(&m.b, &err);
+	if (rc == 0)
+		rc = kura_index_each_object(kura_store_index(st), mark_step, &m, &err);
+	if (rc == 0)
+		rc = kura_index_write(kura_store_index(st), m.b, 1, &err);
+	kura_index_batch_free(m.b);
+	double t0 = now_s();
+	if (rc == 0)
+		rc = kura_store_compact(st, &res, &err);
+	double secs = now_s() - t0;
+	kura_store_close(st);
+	if (rc != 0)
+		return die(&err, "compact");
+	return report(secs, (size_t)res.blobs, (unsigned long long)res.bytes_before);
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
@@ -442,7 +484,10 @@ int main(int argc, char **argv)
 		return mode_records(argv[2]);
 	if (strcmp(m, "versions") == 0 && argc == 4)
 		return mode_versions(argv[2], strtoull(argv[3], NULL, 10));
+	if (strcmp(m, "compact") == 0 && argc == 4)
+		return mode_compact(argv[2], strtoull(argv[3], NULL, 10));
 	fprintf(stderr, "usage: kura_bench time RESULT CMD [ARG...] | fill STORE N PER_SEAL | seal STORE |\n"
-			"       export STORE LIMIT [THREADS] | verify-er STORE LIMIT | records STORE | versions STORE K\n");
+			"       export STORE LIMIT [THREADS] | verify-er STORE LIMIT | records STORE | versions STORE K |\n"
+			"       compact STORE EVERY\n");
 	return 2;
 }

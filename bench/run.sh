@@ -22,11 +22,16 @@
 #   ls              CLI `kura ls` of the 1M-object store after 10,000 of its records got a
 #                   second version: the current versions only, against `ls --all-versions`
 #                   (every object, as ls listed before records management) in the same run
+#   compaction      kura_bench compact: kura_store_compact() of a store of 256 MiB of random
+#                   1 MiB documents in 64 MiB segments, every 10th disposed of: every segment
+#                   read, checked and rewritten without them, synced, the index moved; then
+#                   the same over 300k tiny documents (kura_bench fill) in 16 MiB segments
 # Baselines: `openssl dgst -sha256` + `zstd -1` on the same bytes (their times added: one
 # core each after the other, as kura does them); for the large files also the disk: `dd
 # conv=fdatasync` of as many bytes as the ingest stored, the row naming the slower baseline; `openssl ts -query` + `-reply` for one
 # token, Bouncy Castle's ERS (org.bouncycastle.tsp.ers) at 2,000 objects (its generator is
-# O(N^3)).
+# O(N^3)); for compaction `dd conv=fdatasync` copying the same segment files (MB/s of the
+# bytes compaction reads).
 set -euo pipefail
 
 BUILD=$(cd "${1:?usage: bench/run.sh BUILD-DIR [FULL]}" && pwd)
@@ -244,6 +249,34 @@ grep -q "2 object(s) by hash tree" out || { say "hash-tree renewal: $(cat out er
 baseline_hz base "$(mb $((2 * SIZE)))" ledger.csv random.bin
 row "hash-tree_renewal_(re-read,_SHA-512_chain)" 2 "$secs" $((2 * SIZE)) MB "$kib" "SHA-256_+_zstd_-1" "$base" - -
 rm -rf big ledger.csv random.bin
+
+# ------------------------------------------------------------------ compaction
+CSIZE=${CSIZE:-$((256 << 20))}
+say "compaction: $((CSIZE >> 20)) MiB of random documents of 1 MiB in segments of 64 MiB, every 10th disposed of"
+"$KURA" init cmp --segment-size $((64 << 20)) >/dev/null 2>&1
+mkdir cdocs
+for i in $(seq 1 $((CSIZE >> 20))); do head -c $((1 << 20)) /dev/urandom >"cdocs/d$i.bin"; done
+"$KURA" ingest cmp cdocs >/dev/null 2>&1
+rm -rf cdocs
+# the baseline first, on the same segment files: each copied with dd conv=fdatasync (one
+# sync a segment, as compaction makes), as many bytes as compaction will read
+timed d sh -c 'for f in "$@"; do dd if="$f" of="$f.copy" bs=1M conv=fdatasync status=none; rm -f "$f.copy"; done' sh cmp/segments/*.seg
+lib r compact cmp 10
+read -r secs kib count bytes <<<"$r"
+[ "$count" -ge $((CSIZE >> 20 >> 4)) ] || { say "compaction removed $count blobs"; exit 1; }
+row "compaction_(1_MiB_documents,_every_10th_disposed_of)" "$count" "$secs" "$bytes" MB "$kib" "copy_with_fdatasync_(dd)" \
+	"$(rate "$(mb "$bytes")" "${d%% *}")" ratio 0.7
+rm -rf cmp
+CTINY=${CTINY:-300000}
+say "compaction: $CTINY tiny documents in segments of 16 MiB, every 10th disposed of"
+"$KURA" init cmp --segment-size $((16 << 20)) >/dev/null 2>&1
+lib r fill cmp "$CTINY" 0
+timed d sh -c 'for f in "$@"; do dd if="$f" of="$f.copy" bs=1M conv=fdatasync status=none; rm -f "$f.copy"; done' sh cmp/segments/*.seg
+lib r compact cmp 10
+read -r secs kib count bytes <<<"$r"
+row "compaction_(tiny_documents,_every_10th_disposed_of)" "$count" "$secs" "$bytes" MB "$kib" "copy_with_fdatasync_(dd)" \
+	"$(rate "$(mb "$bytes")" "${d%% *}")" ratio 0.7
+rm -rf cmp
 
 # ------------------------------------------------------------------ time-stamp renewal
 say "time-stamp renewal: filling a store with $N1 documents in seals of 1000"

@@ -2,6 +2,7 @@
  * kura dispose STORE --request [ID...] --reason TEXT [--actor NAME]
  * kura dispose STORE --approve REQUEST --reason TEXT [--actor NAME]
  * kura dispose STORE --refuse REQUEST --reason TEXT [--actor NAME]
+ * kura dispose STORE --compact      (removes what disposals left stored: after a failed compaction)
  *
  * Disposal decisions (records/dispose.c). The plan: one line per record past
  * retention that no hold covers,
@@ -18,7 +19,8 @@
 
 static const char usage[] = "kura dispose STORE --plan [--json]\n"
 			    "       kura dispose STORE --request [ID...] --reason TEXT [--actor NAME]\n"
-			    "       kura dispose STORE (--approve | --refuse) REQUEST --reason TEXT [--actor NAME]";
+			    "       kura dispose STORE (--approve | --refuse) REQUEST --reason TEXT [--actor NAME]\n"
+			    "       kura dispose STORE --compact";
 
 static int plan(kura_store *st, int json)
 {
@@ -42,6 +44,17 @@ static int plan(kura_store *st, int json)
 	return 0;
 }
 
+static int compact(kura_store *st)
+{
+	kura_error err = {0};
+	kura_compact_result res;
+	if (kura_store_compact(st, &res, &err) != 0)
+		return kura_cli_fail(&err);
+	printf("compacted %llu segments: %llu blobs removed, %llu bytes freed\n", (unsigned long long)res.segments,
+	       (unsigned long long)res.blobs, (unsigned long long)(res.bytes_before - res.bytes_after));
+	return 0;
+}
+
 static int decide(kura_store *st, const struct kura_cli_change *o, char **ids, size_t n)
 {
 	kura_error err = {0};
@@ -57,9 +70,14 @@ static int decide(kura_store *st, const struct kura_cli_change *o, char **ids, s
 	if (rc != 0)
 		return kura_cli_fail(&err);
 	printf("%s\n", id);
+	json_t *c = json_object_get(done, "compaction");
 	if (done)
-		kura_cli_warn("disposal %s approved: %zu versions of %zu records disposed of", o->request,
-			      json_array_size(json_object_get(done, "disposed")), json_array_size(json_object_get(done, "records")));
+		kura_cli_warn("disposal %s approved: %zu versions of %zu records disposed of; %lld bytes freed in %lld segments",
+			      o->request, json_array_size(json_object_get(done, "disposed")),
+			      json_array_size(json_object_get(done, "records")),
+			      (long long)(json_integer_value(json_object_get(c, "bytes_before")) -
+					  json_integer_value(json_object_get(c, "bytes_after"))),
+			      (long long)json_integer_value(json_object_get(c, "segments")));
 	json_decref(done);
 	return 0;
 }
@@ -71,18 +89,18 @@ int kura_cmd_dispose(int argc, char **argv)
 	if (bad)
 		return bad;
 	int n = argc - optind;
-	if (!o.mode || o.all_of_class || n < 1 || (o.mode != 'q' && n != 1) || (o.mode == 'p' && (o.reason || o.actor)) ||
-	    (o.mode != 'p' && o.json))
+	if (!o.mode || o.all_of_class || n < 1 || (o.mode != 'q' && n != 1) ||
+	    (strchr("pc", o.mode) && (o.reason || o.actor)) || (o.mode != 'p' && o.json))
 		return kura_cli_usage(usage, "dispose takes a STORE and one of --plan, --request [ID...], --approve REQUEST, "
-					     "--refuse REQUEST");
-	if (o.mode != 'p' && !o.reason)
+					     "--refuse REQUEST, --compact");
+	if (!strchr("pc", o.mode) && !o.reason)
 		return kura_cli_usage(usage, "a disposal decision needs --reason TEXT: say why");
 	kura_error err = {0};
 	kura_store *st = NULL;
 	int rc = kura_cli_open(&st, argv[optind], o.mode != 'p', o.actor, &err);
 	if (rc != 0)
 		return kura_cli_fail(&err);
-	rc = o.mode == 'p' ? plan(st, o.json) : decide(st, &o, argv + optind + 1, (size_t)(n - 1));
+	rc = o.mode == 'p' ? plan(st, o.json) : o.mode == 'c' ? compact(st) : decide(st, &o, argv + optind + 1, (size_t)(n - 1));
 	kura_store_close(st);
 	return rc;
 }

@@ -1,5 +1,7 @@
-/* kura ls STORE [--all-versions] [--json]: each record's current version (every
- * version with --all-versions), in ingest order (records/list.c).
+/* kura ls STORE [--all-versions] [--disposed] [--system] [--json]: each record's
+ * current version (every version with --all-versions; what was disposed of with
+ * --disposed; with the audit trail's checkpoints with --system), in ingest order
+ * (records/list.c).
  * Text: ID <TAB> SIZE <TAB> INGESTED <TAB> NAME (escaped: common/escape.h).
  * JSON: one array, streamed. */
 #include <getopt.h>
@@ -10,7 +12,7 @@
 #include "kura/escape.h"
 #include "kura/records.h"
 
-static const char usage[] = "kura ls STORE [--all-versions] [--json]";
+static const char usage[] = "kura ls STORE [--all-versions] [--disposed] [--system] [--json]";
 
 struct lister {
 	int json;
@@ -43,6 +45,7 @@ int kura_cmd_ls(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"all-versions", no_argument, NULL, 'a'},
 		{"system", no_argument, NULL, 's'},
+		{"disposed", no_argument, NULL, 'd'},
 		{0},
 	};
 	struct lister l = {0};
@@ -56,6 +59,8 @@ int kura_cmd_ls(int argc, char **argv)
 			flags |= KURA_LIST_ALL_VERSIONS;
 		else if (c == 's')
 			flags |= KURA_LIST_SYSTEM;
+		else if (c == 'd')
+			flags |= KURA_LIST_DISPOSED;
 		else
 			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
 	}

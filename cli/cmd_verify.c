@@ -5,7 +5,8 @@
  * evidence proves. Algorithms are judged by the store's policy. --deep verifies
  * each object's assembled record on its own (slower, the same reports).
  * --json prints one JSON object per line, one line per object. Exit 0 only when
- * every verdict is valid. */
+ * every verdict is valid, or "disposed" (an object whose content was removed on
+ * purpose, with its evidence kept). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ static const char usage[] = "kura verify STORE [ID...] [--json] [--deep]";
 struct run {
 	kura_verifier *v;
 	int json;
-	size_t total, valid;
+	size_t total, valid, disposed;
 	/* the text of the last report printed: objects of one seal share their report */
 	json_t *last;
 	char *text;
@@ -50,6 +51,7 @@ static int print_report(void *ud, const char *id, json_t *report, kura_error *er
 	const char *verdict = json_string_value(json_object_get(report, "verdict"));
 	r->total++;
 	r->valid += strcmp(verdict, "valid") == 0;
+	r->disposed += strcmp(verdict, "disposed") == 0;
 	if (r->json) {
 		rc = print_json(r, report, id, err);
 	} else {
@@ -101,7 +103,9 @@ int kura_cmd_verify(int argc, char **argv)
 	fflush(stdout);
 	if (rc != 0)
 		return kura_cli_fail(&err);
-	if (!r.json || r.total != r.valid)
+	if ((!r.json || r.total != r.valid + r.disposed) && r.disposed == 0)
 		fprintf(stderr, "kura: %zu of %zu object(s) verified valid\n", r.valid, r.total);
-	return r.valid == r.total ? 0 : 1;
+	else if (!r.json || r.total != r.valid + r.disposed)
+		fprintf(stderr, "kura: %zu of %zu object(s) verified valid, %zu disposed of\n", r.valid, r.total, r.disposed);
+	return r.valid + r.disposed == r.total ? 0 : 1;
 }

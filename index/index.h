@@ -12,7 +12,14 @@
  *   'e' + ID + record ID -> u32 segment | u64 offset | u32 position of the object in the record | u8 kind
  *   'r' + last ID + record ID -> u32 segment | u64 offset | first ID | u32 n | u8 kind: a seal's
  *                           subjects, ascending IDs from first to last (one entry per seal, not one per object)
- *   'q' 'V' 'S' 'C' 'T' 'x' 'L' 'G' 'Q' 'D': records management (index/records.c, docs/RECORDS.md)
+ *   'q' 'V' 'S' 'C' 'T' 'x' 'L' 'G' 'Q': records management (index/records.c, docs/RECORDS.md)
+ *   'D' + version ID     -> the 26-character ID of the audit record that disposed of it
+ *                           (written by the records layer; docs/RECORDS.md)
+ *   'K' + u32 segment (big-endian) -> u8 state ('s' staging, 'c' committed) | u64 size before
+ *                           | u64 size after: the journal of a compaction of that segment
+ *                           (archive/compact.c), present only while one is under way
+ * Every value that says where a record is starts with u32 segment | u64 offset
+ * ('o', 'b', 'a', 'E', 'e', 'r'): kura_index_relocate moves them all.
  * The layout of keys and values is index/'s business: outside it, code uses
  * typed lookups, batch functions, walks and cursors (index/cursor.c). An
  * object's entries ('o', 'p') are written by ONE function,
@@ -246,9 +253,50 @@ void kura_index_batch_put_state_of(kura_index_batch *b, char ns, const char *nam
 int kura_index_get_state_of(kura_index *ix, char ns, const char *name, char **json, kura_error *err);
 int kura_index_each_state_of(kura_index *ix, char ns, kura_index_name_fn fn, void *ud, kura_error *err);
 
-/* Disposal: 'D' + version ID -> the ID of the audit record ("dispose-approve")
- * that disposed of it. get: KURA_ENOTFOUND (err untouched) when not disposed. */
+/* ---------------------------------------------------------------- disposal and compaction */
+
+/* by: the ID of the audit record that disposed of object id (both KURA_ID_LEN characters). */
 void kura_index_batch_put_disposed(kura_index_batch *b, const char *id, const char *by);
+/* KURA_ENOTFOUND (no message set) when id was not disposed of. */
 int kura_index_get_disposed(kura_index *ix, const char *id, char by[KURA_ID_LEN + 1], kura_error *err);
+/* Walks the disposed objects in ID order. */
+typedef int (*kura_index_disposed_fn)(void *ud, const char *id, const char *by, kura_error *err);
+int kura_index_each_disposed(kura_index *ix, kura_index_disposed_fn fn, void *ud, kura_error *err);
+
+/* The journal of a compaction of one segment (archive/compact.c). */
+typedef struct kura_index_compaction {
+	uint32_t segno;
+	char state;        /* KURA_COMPACT_STAGING or KURA_COMPACT_COMMITTED */
+	uint64_t old_size; /* the segment's size before */
+	uint64_t new_size; /* its replacement's (0 while staging) */
+} kura_index_compaction;
+#define KURA_COMPACT_STAGING 's'
+#define KURA_COMPACT_COMMITTED 'c'
+void kura_index_batch_put_compaction(kura_index_batch *b, const kura_index_compaction *c);
+void kura_index_batch_del_compaction(kura_index_batch *b, uint32_t segno);
+typedef int (*kura_index_compaction_fn)(void *ud, const kura_index_compaction *c, kura_error *err);
+int kura_index_each_compaction(kura_index *ix, kura_index_compaction_fn fn, void *ud, kura_error *err);
+
+void kura_index_batch_del_blob(kura_index_batch *b, const unsigned char sha256[32]);
+
+/* A record moved from offset from to offset to (KURA_INDEX_GONE: dropped; only
+ * a blob may be), in one segment. */
+#define KURA_INDEX_GONE UINT64_MAX
+typedef struct kura_index_move {
+	uint64_t from, to;
+} kura_index_move;
+typedef struct kura_index_moves {
+	uint32_t segno;
+	const kura_index_move *moves; /* ascending by from */
+	size_t n;
+} kura_index_moves;
+/* Puts into b every index entry that points into one of the segments of segs
+ * (nsegs, ascending by segno) ('o', 'b', 'a', 'E', 'e', 'r') with its offset
+ * moved as that segment's moves say; a blob's entry whose record is gone is
+ * deleted. One walk over the index. KURA_EIO when an entry points at an offset
+ * its moves do not name, or at a dropped record other than a blob: the index and
+ * the segment disagree, and nothing is to be moved. */
+int kura_index_relocate(kura_index *ix, kura_index_batch *b, const kura_index_moves *segs, size_t nsegs,
+			kura_error *err);
 
 #endif

@@ -11,7 +11,7 @@
  *   'x' + object or record ID + u64 seq    -> (empty)
  *   'L' + hold name + '\0' + record ID     -> (empty)
  *   'G' + hold name, 'Q' + request ID      -> JSON (a hold's, a disposal request's state)
- *   'D' + version ID                       -> the ID of the audit record that disposed of it */
+ * ('D', disposed versions, and the compaction journal: index/compaction.c) */
 #include <stdlib.h>
 #include <string.h>
 
@@ -340,31 +340,4 @@ int kura_index_get_audit(kura_index *ix, const char *id, uint32_t *segno, uint64
 	}
 	rocksdb_free(v);
 	return vlen == 12 ? 0 : kura_error_set(err, KURA_EIO, "an audit entry in the index is damaged; run kura reindex");
-}
-
-/* ---------------------------------------------------------------- disposal ('D') */
-
-void kura_index_batch_put_disposed(kura_index_batch *b, const char *id, const char *by)
-{
-	char key[1 + KURA_ID_LEN];
-	kura_index_id_key(key, 'D', id);
-	put(b, key, sizeof key, by, KURA_ID_LEN);
-}
-
-int kura_index_get_disposed(kura_index *ix, const char *id, char by[KURA_ID_LEN + 1], kura_error *err)
-{
-	char key[1 + KURA_ID_LEN], *v;
-	size_t vlen;
-	kura_index_id_key(key, 'D', id);
-	int rc = kura_index_get_raw(ix, key, sizeof key, &v, &vlen, err);
-	if (rc != 0)
-		return rc;
-	if (!v)
-		return KURA_ENOTFOUND;
-	if (vlen == KURA_ID_LEN) {
-		memcpy(by, v, KURA_ID_LEN);
-		by[KURA_ID_LEN] = '\0';
-	}
-	rocksdb_free(v);
-	return vlen == KURA_ID_LEN ? 0 : kura_error_set(err, KURA_EIO, "the disposal entry of %s in the index is damaged; run kura reindex", id);
 }

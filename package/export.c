@@ -278,7 +278,15 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	char name[MAX_NAME + 2], dir[64], path[MEMBER_NAME + 80], *meta = NULL;
 	struct token_files tf = {x, dir, NULL, 0};
 	kura_error why = {0};
-	int rc = kura_store_object(&o, x->st, id, err);
+	char by[KURA_ID_LEN + 1];
+	int rc = kura_store_disposed(x->st, id, by, err);
+	if (rc == 1) {
+		kura_log_message(KURA_LOG_INFO, "%s was disposed of (audit record %s): left out of the package", id, by);
+		x->res->disposed++;
+		return 0;
+	}
+	if (rc == 0)
+		rc = kura_store_object(&o, x->st, id, err);
 	if (rc != 0)
 		return rc;
 	rc = kura_object_evidence(&der, &len, x->st, id, x->cache, &why);

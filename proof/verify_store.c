@@ -30,8 +30,10 @@
  * its token, damaged bytes, a digest that is not in the object's first list (or
  * matches only the tolerated sorted form of a hash-tree renewal), more than
  * MAX_CHAINS chains. A signed document's signature is decided per object either
- * way. */
+ * way. A disposed object (index key 'D') gets the verdict "disposed": its
+ * content was removed by design; its object record is still checked. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,11 +419,30 @@ static int shortcut(json_t **report, int *group, kura_verifier *v, const char *i
 
 /* ---------------------------------------------------------------- reports */
 
+/* A disposed object (archive/compact.c): its content is gone by design, which is
+ * neither damage nor a failed proof; *out NULL when id was not disposed of. */
+static int disposed(json_t **out, kura_verifier *v, const char *id, kura_error *err)
+{
+	char by[KURA_ID_LEN + 1], why[256];
+	int rc = kura_store_disposed(v->st, id, by, err);
+	*out = NULL;
+	if (rc != 1)
+		return rc;
+	snprintf(why, sizeof why, "disposed of by audit record %s: its content is no longer kept; its object record "
+				  "and evidence record stay", by);
+	*out = verdict_only("disposed", "disposed", why);
+	json_object_set_new(*out, "disposed_by", json_string(by));
+	return *out ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+}
+
 static int check(json_t **out, kura_verifier *v, const char *id, const struct digests *pre, kura_error *err)
 {
 	json_t *report = NULL;
 	int group = 0, whole;
-	int rc = v->deep ? FULL_WAY : shortcut(&report, &group, v, id, pre, err);
+	int rc = disposed(out, v, id, err);
+	if (rc != 0 || *out)
+		return rc;
+	rc = v->deep ? FULL_WAY : shortcut(&report, &group, v, id, pre, err);
 	if (rc == FULL_WAY)
 		rc = full_way(&report, &group, &whole, v, id, err);
 	if (rc != 0)

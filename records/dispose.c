@@ -377,16 +377,23 @@ static int recheck(struct ctx *c, json_t *state, const char *request, json_t *di
 	return rc;
 }
 
-/* Where the bytes go. archive/compact.c (kura_store_compact, the storage side
- * of disposal) is not in this branch yet: COMPACTION CALL SITE. Once it is,
- * this calls kura_store_compact(st, &result, err) so that the blobs only
- * disposed versions used are really removed right after the approval (a
- * failure then leaves the approval standing; a later compaction finishes). */
-static int remove_bytes(kura_store *st, kura_error *err)
+/* Where the bytes go: the blobs only disposed versions used are removed right
+ * after the approval (archive/compact.c). A failure leaves the approval
+ * standing (it is durable); the next approval's compaction, or `kura dispose
+ * STORE --compact`, finishes the job. */
+static int remove_bytes(kura_store *st, json_t *fields, kura_error *err)
 {
-	(void)st;
-	(void)err;
-	return 0;
+	kura_compact_result res = {0};
+	int rc = kura_store_compact(st, &res, err);
+	if (rc != 0)
+		kura_error_wrap(err, "the disposal is recorded, but its bytes are still stored; run kura dispose %s --compact",
+				kura_store_path(st));
+	else
+		json_object_set_new(fields, "compaction",
+				    json_pack("{s:I, s:I, s:I, s:I}", "segments", (json_int_t)res.segments, "blobs",
+					      (json_int_t)res.blobs, "bytes_before", (json_int_t)res.bytes_before,
+					      "bytes_after", (json_int_t)res.bytes_after));
+	return rc;
 }
 
 int kura_records_dispose_approve(json_t **out, kura_store *st, const char *request, const char *reason,
@@ -414,7 +421,7 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 	if (rc == 0)
 		rc = kura_store_audit_record(st, "dispose-approve", fields, id, err);
 	if (rc == 0)
-		rc = remove_bytes(st, err);
+		rc = remove_bytes(st, fields, err);
 	if (rc == 0 && out)
 		*out = json_incref(fields);
 	json_decref(fields);

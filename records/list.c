@@ -1,5 +1,6 @@
 /* What `kura ls` lists: by default each record's current version, leaving out
- * superseded versions and the objects kura made itself. The superseded
+ * superseded versions, disposed records and the objects kura made itself;
+ * with KURA_LIST_DISPOSED only what was disposed of. The superseded
  * versions are read first (usually few: one per correction) and the objects
  * then walked once in ID order beside them, so listing current versions costs
  * about what listing every object does. */
@@ -31,9 +32,24 @@ static int take_id(void *ud, const char *name, const char *value, size_t vlen, k
 	return 0;
 }
 
+static int take_disposed(void *ud, const char *id, const char *by, kura_error *err)
+{
+	(void)by;
+	return take_id(ud, id, NULL, 0, err);
+}
+
+/* Whether id is in s, which the walk goes through in ascending order (*at: where it stands). */
+static int among(const struct ids *s, size_t *at, const char *id)
+{
+	while (*at < s->n && memcmp(s->v + *at * KURA_ID_LEN, id, KURA_ID_LEN) < 0)
+		(*at)++;
+	return *at < s->n && memcmp(s->v + *at * KURA_ID_LEN, id, KURA_ID_LEN) == 0;
+}
+
 struct filter {
 	int flags;
-	struct ids superseded;
+	struct ids superseded, disposed;
+	size_t at_disposed;
 	size_t at; /* the first superseded ID not below the objects seen so far */
 	kura_store_object_fn fn;
 	void *ud;
@@ -45,12 +61,10 @@ static int step(void *ud, json_t *o, kura_error *err)
 	const char *id = json_string_value(json_object_get(o, "id"));
 	if (!id || strlen(id) != KURA_ID_LEN)
 		return kura_error_set(err, KURA_EIO, "an object in the index has no ID; run kura reindex");
-	if (!(f->flags & KURA_LIST_ALL_VERSIONS)) {
-		while (f->at < f->superseded.n && memcmp(f->superseded.v + f->at * KURA_ID_LEN, id, KURA_ID_LEN) < 0)
-			f->at++;
-		if (f->at < f->superseded.n && memcmp(f->superseded.v + f->at * KURA_ID_LEN, id, KURA_ID_LEN) == 0)
-			return 0;
-	}
+	if (!(f->flags & KURA_LIST_ALL_VERSIONS) && among(&f->superseded, &f->at, id))
+		return 0;
+	if (among(&f->disposed, &f->at_disposed, id) != !!(f->flags & KURA_LIST_DISPOSED))
+		return 0;
 	if (!(f->flags & KURA_LIST_SYSTEM) && json_object_get(o, "system"))
 		return 0;
 	return f->fn(f->ud, o, err);
@@ -61,7 +75,10 @@ int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *
 	struct filter f = {.flags = flags, .fn = fn, .ud = ud};
 	int rc = flags & KURA_LIST_ALL_VERSIONS ? 0 : kura_index_each_superseded(kura_store_index(st), take_id, &f.superseded, err);
 	if (rc == 0)
+		rc = kura_index_each_disposed(kura_store_index(st), take_disposed, &f.disposed, err);
+	if (rc == 0)
 		rc = kura_store_each_object(st, step, &f, err);
 	free(f.superseded.v);
+	free(f.disposed.v);
 	return rc;
 }

@@ -94,6 +94,9 @@ int kura_records_meta_set(const char *store, const char *id, const kura_meta *me
 	if (rc == 0 && (rc = kura_records_version(&v, st, id, err)) == KURA_ENOTFOUND)
 		rc = kura_error_set(err, KURA_EINPUT, "%s: no such object in the store (kura ls %s --all-versions lists them)", id,
 				    store);
+	if (rc == 0 && v.disposed_by[0])
+		rc = kura_error_set(err, KURA_EINPUT, "%s: its record was disposed of (audit record %s); nothing was changed", id,
+				    v.disposed_by);
 	if (rc == 0)
 		rc = change(st, &v, meta, n, reason, new_id, err);
 	if (rc == 0 && !no_seal) {

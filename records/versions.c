@@ -45,6 +45,8 @@ int kura_records_version(kura_version_info *out, kura_store *st, const char *id,
 	snprintf(out->record, sizeof out->record, "%s", record ? record : json_string_value(json_object_get(out->object, "id")));
 	memcpy(out->current, out->record, sizeof out->current);
 	rc = kura_index_each_version(kura_store_index(st), out->record, last_version, out->current, err);
+	if (rc == 0 && (rc = kura_index_get_disposed(kura_store_index(st), out->current, out->disposed_by, err)) == KURA_ENOTFOUND)
+		rc = 0;
 	if (rc != 0)
 		kura_version_info_clear(out);
 	return rc;
@@ -154,10 +156,13 @@ static int hook_start(struct ingest_hook *h, kura_store *st, kura_error *err)
 								      "--supersedes %s: no such object in the store (kura ls %s --all-versions lists them)",
 								      r->supersedes, kura_store_path(st))
 						    : rc;
-		h->supersede = version_fields(&v, st, r->reason, err);
+		if (v.disposed_by[0])
+			rc = kura_error_set(err, KURA_EINPUT, "--supersedes %s: its record was disposed of (audit record %s); "
+							      "a disposed record gets no new versions", r->supersedes, v.disposed_by);
+		h->supersede = rc == 0 ? version_fields(&v, st, r->reason, err) : NULL;
 		kura_version_info_clear(&v);
 		if (!h->supersede)
-			return err->code;
+			return rc ? rc : err->code;
 	}
 	if (r->versions_by_path) {
 		rc = kura_store_each_description(st, note_path, h, err);
@@ -194,6 +199,11 @@ static int by_path_fields(struct ingest_hook *h, kura_store *st, kura_ingest *in
 		return rc;
 	json_t *cur = NULL;
 	kura_hex_encode(hex, sha, 32);
+	if (v.disposed_by[0]) { /* that record is gone: this is a new one */
+		kura_ingest_set_fields(in, h->base);
+		kura_version_info_clear(&v);
+		return 0;
+	}
 	if ((rc = kura_store_object(&cur, st, v.current, err)) == 0 &&
 	    strcmp(hex, json_string_value(json_object_get(cur, "sha256"))) == 0) {
 		*skip = 1;

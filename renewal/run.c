@@ -61,8 +61,21 @@ static int collect_rehash(char **objectsp, size_t *nobjp, kura_run_report *r, ku
 			}
 			objects = g;
 		}
-		memcpy(objects + nobj * KURA_ID_LEN, items[i].object_ids, items[i].objects * KURA_ID_LEN);
-		nobj += items[i].objects;
+		for (size_t k = 0; rc == 0 && k < items[i].objects; k++) {
+			char id[KURA_ID_LEN + 1], by[KURA_ID_LEN + 1];
+			memcpy(id, items[i].object_ids + k * KURA_ID_LEN, KURA_ID_LEN);
+			id[KURA_ID_LEN] = '\0';
+			int disposed = kura_store_disposed(st, id, by, err);
+			if (disposed == 1) /* its content is gone: nothing to hash again; its chains stay as they are */
+				kura_log_message(KURA_LOG_INFO, "object %s was disposed of (audit record %s): left out of the hash-tree "
+					"renewal", id, by);
+			else if (disposed == 0)
+				memcpy(objects + nobj++ * KURA_ID_LEN, id, KURA_ID_LEN);
+			else
+				rc = disposed;
+		}
+		if (rc != 0)
+			break;
 	}
 	*objectsp = objects;
 	*nobjp = nobj;

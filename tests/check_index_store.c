@@ -8,55 +8,9 @@
 #include <string.h>
 
 #include "archive/store_impl.h"
-#include "common/hex.h"
 #include "index/index.h"
 #include "kura/ingest.h"
 #include "testutil.h"
-
-/* Every entry of the store's index, one "key=value" line each (hex); counts
- * the entries of each namespace (first key byte) in kinds. */
-static char *dump_index(const char *store, unsigned kinds[256])
-{
-	char path[4096], *text = NULL, *hk, *hv;
-	size_t size = 0, klen, vlen;
-	const void *k, *v;
-	kura_index *ix;
-	kura_error err;
-	snprintf(path, sizeof path, "%s/index", store);
-	ck_assert_msg(kura_index_open(&ix, path, KURA_INDEX_READONLY, &err) == 0, "%s", err.message);
-	FILE *f = open_memstream(&text, &size);
-	kura_index_cursor *c = kura_index_cursor_open(ix, NULL, 0, NULL, 0, &err);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(c);
-	memset(kinds, 0, 256 * sizeof kinds[0]);
-	int rc;
-	while ((rc = kura_index_cursor_next(c, &k, &klen, &v, &vlen, &err)) == 1) {
-		kinds[((const unsigned char *)k)[0]]++;
-		ck_assert_ptr_nonnull(hk = malloc(2 * klen + 1));
-		ck_assert_ptr_nonnull(hv = malloc(2 * vlen + 1));
-		kura_hex_encode(hk, k, klen);
-		kura_hex_encode(hv, v, vlen);
-		fprintf(f, "%s=%s\n", hk, hv);
-		free(hk);
-		free(hv);
-	}
-	ck_assert_msg(rc == 0, "%s", err.message);
-	kura_index_cursor_close(c);
-	kura_index_close(ix);
-	fclose(f);
-	return text;
-}
-
-/* Fails naming the first line where a and b differ. */
-static void same_lines(const char *a, const char *b)
-{
-	size_t line = 1, i = 0;
-	for (; a[i] && a[i] == b[i]; i++)
-		line += a[i] == '\n';
-	while (i > 0 && a[i - 1] != '\n')
-		i--;
-	ck_assert_msg(strcmp(a, b) == 0, "entry %zu differs: %.120s versus %.120s", line, a + i, b + i);
-}
 
 static void ingest_with_members_and_adopted(kura_store *st)
 {
@@ -132,13 +86,13 @@ START_TEST(reindex_writes_the_entries_ingest_wrote)
 	versions_events_and_holds(st, ids);
 	kura_store_close(st);
 
-	char *ingested = dump_index(store, before);
+	char *ingested = kura_test_dump_index(store, before);
 	uint64_t objects, damaged;
 	ck_assert_msg(kura_store_reindex(store, &objects, &damaged, &err) == 0, "%s", err.message);
 	ck_assert_uint_eq(objects, 9);
 	ck_assert_uint_eq(damaged, 0);
-	char *rebuilt = dump_index(store, after);
-	same_lines(rebuilt, ingested);
+	char *rebuilt = kura_test_dump_index(store, after);
+	kura_test_same_lines(rebuilt, ingested);
 	/* every kind of entry was compared */
 	ck_assert_uint_eq(before['o'], 9);
 	ck_assert_uint_eq(before['p'], 3);

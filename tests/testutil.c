@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "archive/backend.h"
+#include "common/hex.h"
+#include "index/index.h"
 #include "common/fsutil.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
@@ -142,4 +144,49 @@ int kura_test_run(Suite *s)
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Every entry of the store's index, one "key=value" line each (hex); counts
+ * the entries of each namespace (first key byte) in kinds. */
+char *kura_test_dump_index(const char *store, unsigned kinds[256])
+{
+	char path[4096], *text = NULL, *hk, *hv;
+	size_t size = 0, klen, vlen;
+	const void *k, *v;
+	kura_index *ix;
+	kura_error err;
+	snprintf(path, sizeof path, "%s/index", store);
+	ck_assert_msg(kura_index_open(&ix, path, KURA_INDEX_READONLY, &err) == 0, "%s", err.message);
+	FILE *f = open_memstream(&text, &size);
+	kura_index_cursor *c = kura_index_cursor_open(ix, NULL, 0, NULL, 0, &err);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(c);
+	memset(kinds, 0, 256 * sizeof kinds[0]);
+	int rc;
+	while ((rc = kura_index_cursor_next(c, &k, &klen, &v, &vlen, &err)) == 1) {
+		kinds[((const unsigned char *)k)[0]]++;
+		ck_assert_ptr_nonnull(hk = malloc(2 * klen + 1));
+		ck_assert_ptr_nonnull(hv = malloc(2 * vlen + 1));
+		kura_hex_encode(hk, k, klen);
+		kura_hex_encode(hv, v, vlen);
+		fprintf(f, "%s=%s\n", hk, hv);
+		free(hk);
+		free(hv);
+	}
+	ck_assert_msg(rc == 0, "%s", err.message);
+	kura_index_cursor_close(c);
+	kura_index_close(ix);
+	fclose(f);
+	return text;
+}
+
+/* Fails naming the first line where a and b differ. */
+void kura_test_same_lines(const char *a, const char *b)
+{
+	size_t line = 1, i = 0;
+	for (; a[i] && a[i] == b[i]; i++)
+		line += a[i] == '\n';
+	while (i > 0 && a[i - 1] != '\n')
+		i--;
+	ck_assert_msg(strcmp(a, b) == 0, "entry %zu differs: %.120s versus %.120s", line, a + i, b + i);
 }

@@ -45,6 +45,13 @@ const char *kura_test_verdict(json_t *report);
 /* Sets KURA_NOW (NULL: unsets it). */
 void kura_test_now(const char *rfc3339);
 
+/* Every entry of the index of the store at store, one "key=value" line each
+ * (hex; the caller frees the text); counts the entries of each namespace (first
+ * key byte) in kinds. */
+char *kura_test_dump_index(const char *store, unsigned kinds[256]);
+/* Fails naming the first line where a and b differ. */
+void kura_test_same_lines(const char *a, const char *b);
+
 #include <check.h>
 
 /* Runs every test of the suite; the process exit status. */

@@ -28,6 +28,7 @@
 typedef struct kura_export_result {
 	size_t objects;  /* exported */
 	size_t unsealed; /* left out: no evidence record yet */
+	size_t disposed; /* left out: disposed of (their content is removed) */
 	uint64_t bytes;  /* document bytes */
 } kura_export_result;
 

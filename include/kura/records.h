@@ -16,6 +16,7 @@
 typedef struct kura_version_info {
 	char record[KURA_ID_LEN + 1];
 	char current[KURA_ID_LEN + 1];
+	char disposed_by[KURA_ID_LEN + 1]; /* the audit record that disposed of the record; "" if it was not */
 	json_t *object;
 } kura_version_info;
 int kura_records_version(kura_version_info *out, kura_store *st, const char *id, kura_error *err);
@@ -59,7 +60,8 @@ int kura_records_history(json_t **out, kura_store *st, const char *id, kura_erro
 
 /* Calls fn for the objects ls shows, in ID order: by default each record's
  * current version; KURA_LIST_ALL_VERSIONS every version; objects kura made
- * itself (the audit trail's checkpoints) only with KURA_LIST_SYSTEM. */
+ * itself (the audit trail's checkpoints) only with KURA_LIST_SYSTEM; disposed
+ * records' versions never, but with KURA_LIST_DISPOSED only those. */
 enum { KURA_LIST_ALL_VERSIONS = 1, KURA_LIST_SYSTEM = 2, KURA_LIST_DISPOSED = 4 };
 int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *ud, kura_error *err);
 

@@ -225,6 +225,25 @@ int kura_store_reader_check_record(kura_store_reader *r, const char *id, kura_er
 typedef void (*kura_scrub_fn)(void *ud, const char *id, uint32_t segno, uint64_t offset, const char *why);
 int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damaged, kura_error *err);
 
+/* ---- disposal's storage side ----
+ * 1 when object id was disposed of (by gets the ID of the audit record that did
+ * it), 0 when it was not. */
+int kura_store_disposed(kura_store *st, const char *id, char by[KURA_ID_LEN + 1], kura_error *err);
+
+typedef struct kura_compact_result {
+	uint64_t segments;     /* segments rewritten */
+	uint64_t blobs;        /* blob records removed */
+	uint64_t bytes_before; /* the rewritten segments' sizes before */
+	uint64_t bytes_after;  /* and after */
+} kura_compact_result;
+
+/* Removes the bytes of disposed objects (st opened for writing): every blob
+ * record that only disposed objects use (as document or group member) goes, by
+ * rewriting the segments that hold one (archive/compact.c: crash-safe, the
+ * active segment rolled first); object, evidence and audit records stay. The
+ * index then points at the new places and forgets the removed content. */
+int kura_store_compact(kura_store *st, kura_compact_result *res, kura_error *err);
+
 /* Rebuilds the index of the store at path from its segments alone (the store
  * is opened for writing). *damaged counts records that could not be read. */
 int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, kura_error *err);

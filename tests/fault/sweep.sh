@@ -1,5 +1,5 @@
-# Fault-injection and crash-point sweeps over kura's writing operations (sourced after
-# tests/cli/lib.sh by tests/fault/test_*.sh and by `make fault-test`).
+# Fault-injection and crash-point sweeps over kura's writing operations, compaction among them
+# (sourced after tests/cli/lib.sh by tests/fault/test_*.sh and by `make fault-test`).
 #
 # faultfs (tests/fault/faultfs.c) is preloaded below kura and RocksDB. For each operation a
 # store is prepared once in the state just before it; then, for each fault point N, a copy of
@@ -98,6 +98,19 @@ run_import() { at "$(cat "$1/now")" import "$1/S" "$1/pkg.tar"; }
 prep_reindex() { prep_renew-ts "$1" && expect_status 0 at "$(cat "$1/now")" renew "$1/S"; }
 run_reindex() { at "$(cat "$1/now")" reindex "$1/S"; }
 
+# compaction (with the test-only kura_compact_tool): a and the first of two objects of b's
+# content disposed of (their IDs in DIR/disposed, which are not acknowledged objects any more:
+# `get` says they were disposed of); a's blob goes, b's stays (the second object uses it)
+COMPACT_TOOL=${KURA_COMPACT_TOOL:-$(dirname "$KURA_BIN")/tests/kura_compact_tool}
+prep_compact()
+{
+	new_store "$1" 2026-02-01T00:00:00Z && expect_status 0 at "$D0" ingest "$1/S" "$1/a" &&
+		cut -f1 "$OUT" >"$1/disposed" && expect_status 0 at "$D0" ingest "$1/S" "$1/b" &&
+		cut -f1 "$OUT" >>"$1/disposed" && expect_status 0 at "$D0" ingest "$1/S" "$1/c" "$1/b" &&
+		expect_status 0 "$COMPACT_TOOL" "$1/S" --mark $(cat "$1/disposed")
+}
+run_compact() { KURA_NOW=$(cat "$1/now") "$COMPACT_TOOL" "$1/S"; }
+
 # The objects a store holds, "ID SHA256" a line (what is acknowledged before an operation).
 store_objects()
 {
@@ -154,7 +167,7 @@ check_point()
 	at "$now" ingest "$W/S" "$W/next" >"$W/next.out" 2>"$W/next.err" ||
 		point_fail "$W" "the next ingest fails: $(head -c 400 "$W/next.err")" || return 1
 	case $op in
-	seal | rollover | renew-ts | renew-hashtree | reindex)
+	seal | rollover | renew-ts | renew-hashtree | reindex | compact)
 		"run_$op" "$W" >"$W/again.out" 2>"$W/again.err" ||
 			point_fail "$W" "running $op again fails: $(head -c 400 "$W/again.err")" || return 1
 		;;
@@ -221,6 +234,10 @@ prep_base()
 	mkdir -p "$BASE/$1"
 	"prep_$1" "$BASE/$1" || fail "preparing $1 failed"
 	store_objects "$BASE/$1/S" >"$BASE/$1/acked"
+	if [ -f "$BASE/$1/disposed" ]; then # disposed of: not to be read back
+		grep -v -F -f "$BASE/$1/disposed" "$BASE/$1/acked" >"$BASE/$1/acked.live" || true
+		mv "$BASE/$1/acked.live" "$BASE/$1/acked"
+	fi
 }
 
 # sweep_all: every operation of FAULT_OPS, every kind of fault
