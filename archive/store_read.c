@@ -122,15 +122,26 @@ int kura_store_disposed(kura_store *st, const char *id, char by[KURA_ID_LEN + 1]
 }
 
 /* KURA_ENOTFOUND, saying so, when object id was disposed of: its content is
- * not to be read (compaction removes it). */
+ * not to be read (compaction removes it). The message says when, under which
+ * rule and by whose approval, from the disposal's audit record. */
 static int refuse_disposed(kura_store *st, const char *id, kura_error *err)
 {
 	char by[KURA_ID_LEN + 1];
 	int rc = kura_store_disposed(st, id, by, err);
-	if (rc == 1)
-		return kura_error_set(err, KURA_ENOTFOUND, "object %s was disposed of (audit record %s): its content is no "
-							   "longer kept; its object record and evidence stay (kura evidence)",
-				      id, by);
+	if (rc != 1)
+		return rc;
+	json_t *a = NULL, *v, *rule = NULL;
+	size_t i;
+	kura_store_audit_get(&a, st, by, NULL);
+	json_array_foreach(json_object_get(a, "disposed"), i, v)
+		if (json_is_string(json_object_get(v, "id")) && strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
+			rule = json_object_get(v, "rule");
+	const char *when = json_string_value(json_object_get(a, "time")), *who = json_string_value(json_object_get(a, "actor"));
+	const char *why = json_is_string(rule) ? json_string_value(rule) : json_string_value(json_object_get(rule, "class"));
+	rc = kura_error_set(err, KURA_ENOTFOUND, "object %s was disposed of on %s under %s, approved by %s (audit record %s): "
+						 "its content is no longer kept; its object record and evidence stay (kura evidence)",
+			    id, when ? when : "?", why ? why : "?", who ? who : "?", by);
+	json_decref(a);
 	return rc;
 }
 
