@@ -127,6 +127,11 @@ void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, js
 		kura_index_batch_put_successor(b, supersedes, e->id);
 	if (cls && record == e->id)
 		kura_index_batch_put_class(b, cls, record);
+	json_t *audit = json_object_get(object, "audit"); /* a checkpoint of the audit trail (archive/audit_checkpoint.c) */
+	json_int_t from = json_integer_value(json_object_get(audit, "from")), to = json_integer_value(json_object_get(audit, "to"));
+	const char *sys = json_string_value(json_object_get(object, "system"));
+	if (sys && strcmp(sys, "audit-trail") == 0 && from > 0 && to >= from)
+		kura_index_batch_put_checkpoint(b, e->id, (uint64_t)from, (uint64_t)to);
 	const char *name;
 	json_t *date;
 	json_object_foreach(json_object_get(object, "events"), name, date)

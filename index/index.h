@@ -13,6 +13,7 @@
  *   'r' + last ID + record ID -> u32 segment | u64 offset | first ID | u32 n | u8 kind: a seal's
  *                           subjects, ascending IDs from first to last (one entry per seal, not one per object)
  *   'q' 'V' 'S' 'C' 'T' 'x' 'L' 'G' 'Q': records management (index/records.c, docs/RECORDS.md)
+ *   'k': the audit trail's checkpoints (index/checkpoints.c, docs/RECORDS.md)
  * The layout of keys and values is index/'s business: outside it, code uses
  * typed lookups, batch functions, walks and cursors (index/cursor.c). An
  * object's entries ('o', 'p') are written by ONE function,
@@ -245,5 +246,23 @@ int kura_index_each_held(kura_index *ix, kura_index_name_fn fn, void *ud, kura_e
 void kura_index_batch_put_state_of(kura_index_batch *b, char ns, const char *name, const char *json);
 int kura_index_get_state_of(kura_index *ix, char ns, const char *name, char **json, kura_error *err);
 int kura_index_each_state_of(kura_index *ix, char ns, kura_index_name_fn fn, void *ud, kura_error *err);
+
+/* ---------------------------------------------------------------- the audit trail's checkpoints
+ * (index/checkpoints.c): the object that holds audit records from..to. */
+typedef struct kura_index_checkpoint {
+	char id[KURA_ID_LEN + 1];
+	uint64_t from, to;
+} kura_index_checkpoint;
+void kura_index_batch_put_checkpoint(kura_index_batch *b, const char *id, uint64_t from, uint64_t to);
+/* The checkpoint with the highest `to` (to == 0: there is none). */
+int kura_index_last_checkpoint(kura_index *ix, kura_index_checkpoint *out, kura_error *err);
+/* In the order of the records they hold; _back newest first. fn returning
+ * non-zero stops the walk with that status. */
+typedef int (*kura_index_checkpoint_fn)(void *ud, const kura_index_checkpoint *c, kura_error *err);
+int kura_index_each_checkpoint(kura_index *ix, kura_index_checkpoint_fn fn, void *ud, kura_error *err);
+int kura_index_each_checkpoint_back(kura_index *ix, kura_index_checkpoint_fn fn, void *ud, kura_error *err);
+/* Every audit record's ID ('a'), chained or not, in ID order. */
+typedef int (*kura_index_id_fn)(void *ud, const char *id, kura_error *err);
+int kura_index_each_audit(kura_index *ix, kura_index_id_fn fn, void *ud, kura_error *err);
 
 #endif

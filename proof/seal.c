@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/audit.h"
 #include "common/bigmem.h"
 #include "common/hash.h"
 #include "common/hex.h"
@@ -163,8 +164,10 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	if ((rc = kura_clock_now(&now, err)) != 0 || (rc = kura_id_new(res->id, now, err)) != 0)
 		goto out;
 	rc = kura_store_add_evidence(st, KURA_EVIDENCE_SEAL, res->id, p.ids, p.n, payload.part, 3, err);
-	if (rc == 0)
+	if (rc == 0) {
 		fill_result(res, p.n, from, token, tlen, policy, now);
+		kura_audit_count_checkpoints(&res->checkpoints, &res->trail_to, st, p.ids, p.n);
+	}
 out:
 	if (rc != 0)
 		kura_error_wrap(err, "sealing %zu pending object(s)", p.n);
@@ -181,7 +184,33 @@ out:
 	return rc;
 }
 
+static int stop_at_first(void *ud, const char *id, const unsigned char *digest, kura_error *err)
+{
+	(void)id;
+	(void)digest;
+	(void)err;
+	*(int *)ud = 1;
+	return 1;
+}
+
+/* The audit trail's checkpoint, made before the pending objects are collected
+ * so that the seal covers it: when documents are pending, or when asked. */
+static int checkpoint(kura_store *st, int flags, kura_error *err)
+{
+	int pending = 0, made;
+	char id[KURA_ID_LEN + 1];
+	int rc = flags & KURA_SEAL_TRAIL ? 0 : kura_store_each_pending(st, kura_store_hash(st), stop_at_first, &pending, err);
+	if (rc < 0)
+		return rc;
+	return pending || (flags & KURA_SEAL_TRAIL) ? kura_audit_checkpoint(&made, id, st, err) : 0;
+}
+
 int kura_seal_all(size_t *sealed_out, kura_store *st, const kura_seal_events *ev, kura_error *err)
+{
+	return kura_seal_all_flags(sealed_out, st, 0, ev, err);
+}
+
+int kura_seal_all_flags(size_t *sealed_out, kura_store *st, int flags, const kura_seal_events *ev, kura_error *err)
 {
 	kura_tsa_setup tsa;
 	kura_seal_result res;
@@ -191,6 +220,8 @@ int kura_seal_all(size_t *sealed_out, kura_store *st, const kura_seal_events *ev
 		rc = kura_tsa_setup_open(&tsa, st, err);
 	if (rc == 0 && tsa.opts.nurls > 0 && !tsa.opts.anchors && ev && ev->untrusted)
 		ev->untrusted(ev->ud, tsa.opts.urls[0]);
+	if (rc == 0 && (rc = checkpoint(st, flags, err)) != 0)
+		kura_tsa_setup_close(&tsa);
 	if (rc != 0)
 		return rc;
 	size_t sealed = 0;
