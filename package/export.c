@@ -342,8 +342,12 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	return rc;
 }
 
+/* Every object but kura's own (the audit trail's checkpoints), which go with
+ * the trail of the objects they concern. */
 static int export_each(void *ud, json_t *o, kura_error *err)
 {
+	if (json_object_get(o, "system"))
+		return 0;
 	return export_one(ud, json_string_value(json_object_get(o, "id")), err);
 }
 
