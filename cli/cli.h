@@ -26,6 +26,7 @@ int kura_cmd_verify_export(int argc, char **argv);
 int kura_cmd_import(int argc, char **argv);
 int kura_cmd_history(int argc, char **argv);
 int kura_cmd_meta(int argc, char **argv);
+int kura_cmd_log(int argc, char **argv);
 
 struct kura_run_report;
 struct kura_seal_events;

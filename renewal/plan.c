@@ -353,8 +353,6 @@ json_t *kura_plan_json(const kura_plan_item *items, size_t n, int64_t now)
 						     it->action == 'H' ? "hash-tree renewal" : "time-stamp renewal", "due", due,
 						     "due_now", it->due <= now, "reason", it->reason, "hash", it->hash,
 						     "objects", (json_int_t)(it->objects - it->checkpoints)));
-		if (it->checkpoints)
-			json_object_set_new(json_array_get(arr, i), "checkpoints", json_integer((json_int_t)it->checkpoints));
 	}
 	return arr;
 }

@@ -30,7 +30,7 @@ typedef struct kura_plan_item {
 	size_t objects;              /* objects whose newest chain this is */
 	char *object_ids;            /* their IDs, objects * KURA_ID_LEN characters */
 	size_t checkpoints;          /* of them, the audit trail's checkpoints (not documents: the JSON's
-				      * "objects" leaves them out, "checkpoints" counts them) */
+				      * "objects" leaves them out) */
 } kura_plan_item;
 
 /* The plan made at now, sorted by due time: a chain whose hash no longer

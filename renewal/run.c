@@ -30,8 +30,8 @@ static void refuse_unreadable(kura_run_report *r, kura_plan_item *items, size_t 
 /* The objects of every due chain whose hash algorithm ends and whose last
  * time-stamp still verifies (*objects, *nobj: the caller frees *objects). A
  * chain that does not verify is refused; an I/O error stops the run. */
-static int collect_rehash(char **objectsp, size_t *nobjp, kura_run_report *r, kura_store *st, kura_tsa_setup *tsa,
-			  const kura_plan_item *items, size_t n, int64_t now, kura_error *err)
+static int collect_rehash(char **objectsp, size_t *nobjp, size_t *checkpoints, kura_run_report *r, kura_store *st,
+			  kura_tsa_setup *tsa, const kura_plan_item *items, size_t n, int64_t now, kura_error *err)
 {
 	char *objects = NULL;
 	size_t nobj = 0, ncap = 0;
@@ -63,7 +63,7 @@ static int collect_rehash(char **objectsp, size_t *nobjp, kura_run_report *r, ku
 		}
 		memcpy(objects + nobj * KURA_ID_LEN, items[i].object_ids, items[i].objects * KURA_ID_LEN);
 		nobj += items[i].objects;
-		r->checkpoints_rehashed += items[i].checkpoints;
+		*checkpoints += items[i].checkpoints;
 	}
 	*objectsp = objects;
 	*nobjp = nobj;
@@ -76,7 +76,8 @@ static int renew_hashtrees(kura_run_report *r, json_t *made, kura_store *st, con
 {
 	char *objects = NULL;
 	size_t nobj = 0;
-	int rc = collect_rehash(&objects, &nobj, r, st, tsa, items, n, now, err);
+	size_t checkpoints = 0;
+	int rc = collect_rehash(&objects, &nobj, &checkpoints, r, st, tsa, items, n, now, err);
 	if (rc == 0 && nobj > 0) {
 		const char *to = kura_policy_next_hash(p, now);
 		kura_renew_result res;
@@ -86,7 +87,8 @@ static int renew_hashtrees(kura_run_report *r, json_t *made, kura_store *st, con
 					    kura_policy_name(p));
 		else if ((rc = kura_renew_hashtree(&res, st, objects, nobj, kura_hash_by_name(to), &tsa->opts, err)) == 0) {
 			/* documents are counted; the audit trail's checkpoints apart */
-			r->objects_rehashed = res.renewed > r->checkpoints_rehashed ? res.renewed - r->checkpoints_rehashed : 0;
+			r->checkpoints_rehashed = checkpoints;
+			r->objects_rehashed = res.renewed > checkpoints ? res.renewed - checkpoints : 0;
 			snprintf(r->rehash_to, sizeof r->rehash_to, "%s", to);
 			json_array_append_new(made, json_string(res.id));
 			kura_log_message(KURA_LOG_INFO, "hash-tree renewal: %zu object(s) now in a %s chain, time-stamped %s by %s",

@@ -4,6 +4,7 @@
 #ifndef KURA_RECORDS_H
 #define KURA_RECORDS_H
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "kura/error.h"
 #include "kura/id.h"
@@ -62,5 +63,36 @@ int kura_records_history(json_t **out, kura_store *st, const char *id, kura_erro
  * itself (the audit trail's checkpoints) only with KURA_LIST_SYSTEM. */
 enum { KURA_LIST_ALL_VERSIONS = 1, KURA_LIST_SYSTEM = 2, KURA_LIST_DISPOSED = 4 };
 int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *ud, kura_error *err);
+
+/* ---- the audit trail (records/log.c, records/log_verify.c; `kura log`) ---- */
+
+/* Which audit records: about the object (or the record it belongs to) object
+ * (NULL: all), written from since to until (milliseconds since 1970, both
+ * included; INT64_MIN and INT64_MAX: unbounded). */
+typedef struct kura_log_query {
+	const char *object;
+	int64_t since, until;
+} kura_log_query;
+/* A record: its body exactly as stored (len bytes), parsed (e), both borrowed
+ * for the call; unchained: a record from before the chain (no "seq"). */
+typedef int (*kura_log_fn)(void *ud, const char *text, size_t len, json_t *e, int unchained, kura_error *err);
+/* Calls fn for the records q wants, the unchained ones first, then the chain in
+ * the order written. KURA_ENOTFOUND for an unknown q->object. */
+int kura_records_log(kura_store *st, const kura_log_query *q, kura_log_fn fn, void *ud, kura_error *err);
+
+/* What `kura log --verify` found: the chain's records, the checkpoints whose
+ * content and evidence verified, the records no sealed checkpoint covers yet,
+ * and the problems (each also told to problem with the seq it concerns). */
+typedef struct kura_log_check {
+	uint64_t records, checkpoints, uncovered, problems;
+} kura_log_check;
+typedef void (*kura_log_problem_fn)(void *ud, uint64_t seq, const char *what);
+/* Checks the chain (every record from 1 to the head there, seq consecutive, each
+ * prev the SHA-256 of the body before), every checkpoint's content against the
+ * records it holds, byte for byte, and each checkpoint's evidence
+ * (kura/verify.h). Returns 0 when it could look at everything (problems or
+ * not); errors are I/O and internal failures. */
+int kura_records_log_verify(kura_log_check *out, kura_store *st, kura_log_problem_fn problem, void *ud,
+			    kura_error *err);
 
 #endif

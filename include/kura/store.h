@@ -225,7 +225,8 @@ typedef void (*kura_scrub_fn)(void *ud, const char *id, uint32_t segno, uint64_t
 int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damaged, kura_error *err);
 
 /* Rebuilds the index of the store at path from its segments alone (the store
- * is opened for writing). *damaged counts records that could not be read. */
+ * is opened for writing). *objects counts the documents (not the audit trail's
+ * checkpoints), *damaged the records that could not be read. */
 int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, kura_error *err);
 
 #endif
