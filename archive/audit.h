@@ -5,6 +5,7 @@
 #define KURA_ARCHIVE_AUDIT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kura/error.h"
 #include "kura/id.h"
@@ -13,11 +14,21 @@
 /* The object record's "system" of a checkpoint. */
 #define KURA_AUDIT_TRAIL "audit-trail"
 
-/* Ingests a checkpoint of the records after the last checkpoint, unless there
- * are none or the only one is the last checkpoint's own commit record (an idle
- * store gets no checkpoints). *made says whether one was made, id its ID. st
- * must be open for writing. */
-int kura_audit_checkpoint(int *made, char id[KURA_ID_LEN + 1], kura_store *st, kura_error *err);
+/* The checkpoint due: the bodies of the records after the last checkpoint,
+ * each followed by "\n" (text, len bytes; malloc'd), and which they are
+ * (from..to). text is NULL when none is due: no records since, or only the
+ * last checkpoint's own commit record (an idle store gets no checkpoints).
+ * Clear it with kura_audit_pending_clear. */
+typedef struct kura_audit_pending {
+	char *text;
+	size_t len;
+	uint64_t from, to;
+} kura_audit_pending;
+int kura_audit_checkpoint_due(kura_audit_pending *out, kura_store *st, kura_error *err);
+/* Ingests and commits c as the checkpoint object audit-trail-FROM-TO.jsonl (st
+ * open for writing); id gets its ID. */
+int kura_audit_checkpoint_write(char id[KURA_ID_LEN + 1], kura_store *st, const kura_audit_pending *c, kura_error *err);
+void kura_audit_pending_clear(kura_audit_pending *c);
 
 /* Of the objects ids[0..n) (ascending), how many are checkpoints (*count) and
  * the last record they hold (*to; both 0 when none or unreadable). Walks the

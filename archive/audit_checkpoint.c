@@ -7,6 +7,8 @@
  * - Checkpoints hold consecutive ranges of the chain: the next one starts at
  *   the record after the last one's `to` (the index's 'k' keys, derived from the
  *   checkpoint objects' "audit" field, so reindex rebuilds them).
+ * - A checkpoint is written only once its seal's time-stamp was obtained
+ *   (proof/seal.c): a seal that fails leaves nothing behind.
  * - Making a checkpoint commits an ingest, which writes an audit record itself
  *   (action "checkpoint"). That record is covered by the next checkpoint, which
  *   is made only when something else was written too: an idle store gets no
@@ -120,11 +122,11 @@ static int ingest(char id[KURA_ID_LEN + 1], kura_store *st, const struct buf *b,
 	return rc;
 }
 
-int kura_audit_checkpoint(int *made, char id[KURA_ID_LEN + 1], kura_store *st, kura_error *err)
+int kura_audit_checkpoint_due(kura_audit_pending *out, kura_store *st, kura_error *err)
 {
 	kura_index_chain_link head;
 	kura_index_checkpoint last;
-	*made = 0;
+	memset(out, 0, sizeof *out);
 	int rc = kura_index_chain_head(kura_store_index(st), &head, err);
 	if (rc == 0)
 		rc = kura_index_last_checkpoint(kura_store_index(st), &last, err);
@@ -137,10 +139,27 @@ int kura_audit_checkpoint(int *made, char id[KURA_ID_LEN + 1], kura_store *st, k
 		return rc < 0 ? rc : 0;
 	struct buf b = {0};
 	rc = collect(&b, &to, st, from, head.seq, err);
-	if (rc == 0 && (rc = ingest(id, st, &b, from, to, err)) == 0)
-		*made = 1;
-	free(b.p);
-	return rc;
+	if (rc != 0) {
+		free(b.p);
+		return rc;
+	}
+	out->text = b.p;
+	out->len = b.len;
+	out->from = from;
+	out->to = to;
+	return 0;
+}
+
+int kura_audit_checkpoint_write(char id[KURA_ID_LEN + 1], kura_store *st, const kura_audit_pending *c, kura_error *err)
+{
+	struct buf b = {c->text, c->len, c->len};
+	return ingest(id, st, &b, c->from, c->to, err);
+}
+
+void kura_audit_pending_clear(kura_audit_pending *c)
+{
+	free(c->text);
+	memset(c, 0, sizeof *c);
 }
 
 /* ---------------------------------------------------------------- the set of checkpoints */

@@ -103,6 +103,8 @@ int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t
 		else if (strcmp(action, "hold") == 0 || strcmp(action, "release") == 0) {
 			each_id(records, hold, b, &c);
 			state(b, KURA_INDEX_HOLD, json_string_value(json_object_get(e, "name")), e);
+		} else if (strcmp(action, "imported-trail") == 0) { /* package/import.c: history shows it */
+			each_id(json_object_get(e, "objects"), about, b, &c);
 		} else if (strncmp(action, "dispose-", 8) == 0) {
 			each_id(records, about, b, &c);
 			const char *req = json_string_value(json_object_get(e, "request"));

@@ -4,6 +4,8 @@
  * before the chain first. Text: one escaped line per record,
  *   SEQ <TAB> TIME <TAB> ACTOR <TAB> ACTION <TAB> OBJECTS <TAB> REASON
  * (SEQ "-" and ACTION "EVENT (unchained)" for a record from before the chain;
+ * SEQ "imported:N" and ACTION "ACTION (imported)" for one of the trail an import
+ * brought, after the import's record;
  * OBJECTS: the IDs it names, the first three and "+N more", or a configuration
  * change's detail). --json: an array of the records exactly as stored. --csv:
  * RFC 4180 (a header row, CRLF, quoted where needed, UTF-8) for spreadsheets.
@@ -75,12 +77,23 @@ static char *detail_of(json_t *e)
 	return d && !json_is_null(d) ? json_dumps(d, JSON_COMPACT) : NULL;
 }
 
-static void text_line(json_t *e, int unchained)
+/* SEQ and ACTION of a record as kind says it stands. */
+static void seq_action(char seq[32], char action[160], json_t *e, int kind)
+{
+	long long n = (long long)json_integer_value(json_object_get(e, "seq"));
+	if (kind == KURA_LOG_UNCHAINED)
+		snprintf(seq, 32, "-");
+	else
+		snprintf(seq, 32, kind == KURA_LOG_IMPORTED ? "imported:%lld" : "%lld", n);
+	snprintf(action, 160, "%s%s", kind == KURA_LOG_UNCHAINED ? str(e, "event") : str(e, "action"),
+		 kind == KURA_LOG_UNCHAINED ? " (unchained)" : kind == KURA_LOG_IMPORTED ? " (imported)" : "");
+}
+
+static void text_line(json_t *e, int kind)
 {
 	char seq[32], action[160];
 	char *objects = objects_of(e, 3), *detail = NULL;
-	snprintf(seq, sizeof seq, unchained ? "-" : "%lld", (long long)json_integer_value(json_object_get(e, "seq")));
-	snprintf(action, sizeof action, unchained ? "%s (unchained)" : "%s", unchained ? str(e, "event") : str(e, "action"));
+	seq_action(seq, action, e, kind);
 	if (objects && !*objects && (detail = detail_of(e)))
 		free(objects), objects = NULL;
 	const char *fields[] = {seq, str(e, "time"), str(e, "actor"), action, objects ? objects : detail ? detail : "",
@@ -109,32 +122,32 @@ static void csv_field(const char *s, int last)
 	fputs(last ? "\r\n" : ",", stdout);
 }
 
-static void csv_line(json_t *e, int unchained)
+static void csv_line(json_t *e, int kind)
 {
-	char seq[32] = "";
+	char seq[32], action[160];
 	char *objects = objects_of(e, 0), *detail = detail_of(e);
-	if (!unchained)
-		snprintf(seq, sizeof seq, "%lld", (long long)json_integer_value(json_object_get(e, "seq")));
-	const char *fields[] = {seq, str(e, "id"), str(e, "time"), str(e, "actor"),
-				unchained ? str(e, "event") : str(e, "action"), objects ? objects : "", str(e, "reason"),
-				detail ? detail : ""};
+	seq_action(seq, action, e, kind);
+	const char *fields[] = {kind == KURA_LOG_UNCHAINED ? "" : seq, str(e, "id"), str(e, "time"), str(e, "actor"), action,
+				objects ? objects : "", str(e, "reason"), detail ? detail : ""};
 	for (size_t i = 0; i < 8; i++)
 		csv_field(fields[i], i == 7);
 	free(objects);
 	free(detail);
 }
 
-static int print_one(void *ud, const char *text, size_t len, json_t *e, int unchained, kura_error *err)
+static int print_one(void *ud, const char *text, size_t len, json_t *e, int kind, kura_error *err)
 {
 	(void)err;
 	struct out *o = ud;
+	if (o->format == JSON && kind == KURA_LOG_IMPORTED)
+		return 0; /* it is in its import's record already, as "imported_trail" */
 	if (o->format == JSON) {
 		fputs(o->n ? ",\n" : "[\n", stdout);
 		fwrite(text, 1, len, stdout);
 	} else if (o->format == CSV)
-		csv_line(e, unchained);
+		csv_line(e, kind);
 	else
-		text_line(e, unchained);
+		text_line(e, kind);
 	o->n++;
 	return 0;
 }
@@ -180,7 +193,7 @@ int kura_cmd_log(int argc, char **argv)
 	static const struct option opts[] = {{"object", required_argument, NULL, 'o'}, {"since", required_argument, NULL, 's'},
 					     {"until", required_argument, NULL, 'u'}, {"json", no_argument, NULL, 'j'},
 					     {"csv", no_argument, NULL, 'c'}, {"verify", no_argument, NULL, 'v'}, {0}};
-	kura_log_query q = {NULL, INT64_MIN, INT64_MAX};
+	kura_log_query q = {.since = INT64_MIN, .until = INT64_MAX};
 	struct out o = {TEXT, 0};
 	int c, check = 0, formats = 0, bad = 0;
 	opterr = 0;

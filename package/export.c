@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 
@@ -19,6 +20,7 @@
 #include "evidence/record.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
+#include "kura/records.h"
 #include "proof/chains.h"
 #include "package/package.h"
 #include "proof/tsa_setup.h"
@@ -129,6 +131,9 @@ struct exporter {
 	kura_export_result *res;
 	struct token_memo memo[TOKEN_MEMOS];
 	unsigned next_memo;
+	const char *under;   /* where object folders go: "data", or "data/audit" for the trail's checkpoints */
+	char *exported;      /* the IDs exported (for their audit trail), ascending */
+	size_t nexported, cap;
 };
 
 static int put_bytes(void *ud, const unsigned char *p, size_t n, kura_error *err)
@@ -270,6 +275,20 @@ static char *describe(json_t *o, const char *name, kura_error *err)
 	return text;
 }
 
+static int note_exported(struct exporter *x, const char *id, kura_error *err)
+{
+	if (x->nexported == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 256;
+		char *v = realloc(x->exported, cap * KURA_ID_LEN);
+		if (!v)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		x->exported = v;
+		x->cap = cap;
+	}
+	memcpy(x->exported + x->nexported++ * KURA_ID_LEN, id, KURA_ID_LEN);
+	return 0;
+}
+
 static int export_one(struct exporter *x, const char *id, kura_error *err)
 {
 	json_t *o = NULL;
@@ -282,6 +301,11 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	if (rc != 0)
 		return rc;
 	rc = kura_object_evidence(&der, &len, x->st, id, x->cache, &why);
+	int checkpoint = strcmp(x->under, "data") != 0;
+	if (rc == KURA_ENOTFOUND && strstr(why.message, "not sealed") && checkpoint) {
+		json_decref(o); /* its records are not covered yet: verify-export says so */
+		return 0;
+	}
 	if (rc == KURA_ENOTFOUND && strstr(why.message, "not sealed")) {
 		kura_log_message(KURA_LOG_ERROR, "%s is not sealed yet: left out of the package (run kura seal first)", id);
 		x->res->unsealed++;
@@ -294,7 +318,7 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 		return kura_error_wrap(err, "object %s", id);
 	}
 	safe_name(name, json_string_value(json_object_get(o, "name")) ?: "");
-	snprintf(dir, sizeof dir, "data/%s", id);
+	snprintf(dir, sizeof dir, "%s/%s", x->under, id);
 	uint64_t size = (uint64_t)json_integer_value(json_object_get(o, "size"));
 	if (!(meta = describe(o, name, err)))
 		rc = KURA_EINTERNAL;
@@ -328,7 +352,9 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	snprintf(path, sizeof path, "%s/tokens/INDEX.tsv", dir);
 	if (rc == 0)
 		rc = kura_bag_add(x->w, path, tf.index, tf.len, err);
-	if (rc == 0) {
+	if (rc == 0 && checkpoint) {
+		x->res->checkpoints++;
+	} else if (rc == 0 && (rc = note_exported(x, id, err)) == 0) {
 		x->res->objects++;
 		x->res->bytes += size;
 		kura_progress_update(x->progress, x->res->bytes, x->res->objects);
@@ -434,11 +460,43 @@ static void say_needed(kura_error *err, kura_store *st, const char *wanted, size
 		 "export elsewhere", (unsigned long long)need, (double)need / (1024.0 * 1024.0));
 }
 
+/* The audit trail of the objects exported (data/audit/, docs/FORMAT.md): their
+ * audit records and the checkpoints that hold them, with their evidence. */
+static int add_trail(struct exporter *x, kura_error *err)
+{
+	kura_trail t;
+	int rc = kura_records_trail(&t, x->st, x->exported, x->nexported, err);
+	if (rc == 0 && t.records)
+		rc = kura_bag_add(x->w, "data/audit/trail.jsonl", t.text, t.len, err);
+	x->under = "data/audit";
+	for (size_t i = 0; rc == 0 && i < t.ncheckpoints; i++) {
+		char id[KURA_ID_LEN + 1];
+		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, t.checkpoints + i * KURA_ID_LEN);
+		rc = export_one(x, id, err);
+	}
+	x->res->audit_records = t.records;
+	kura_trail_clear(&t);
+	return rc;
+}
+
+static int export_run(kura_export_result *res, struct exporter *x, const char *out, const char *const *ids, size_t n,
+		      kura_error *err);
+
 int kura_export(kura_export_result *res, kura_store *st, const char *out, const char *const *ids, size_t n,
 		kura_error *err)
 {
+	struct exporter x = {.st = st, .res = res, .under = "data"};
+	int rc = export_run(res, &x, out, ids, n, err);
+	free(x.exported);
+	return rc;
+}
+
+static int export_run(kura_export_result *res, struct exporter *x_, const char *out, const char *const *ids, size_t n,
+		      kura_error *err)
+{
 	memset(res, 0, sizeof *res);
-	struct exporter x = {.st = st, .res = res};
+	struct exporter x = *x_;
+	kura_store *st = x.st;
 	char bag[256], *wanted = NULL;
 	const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
 	size_t blen = strlen(base);
@@ -476,6 +534,8 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 		rc = export_one(&x, id, err);
 	}
 	if (rc == 0)
+		rc = add_trail(&x, err);
+	if (rc == 0)
 		rc = kura_bag_add(x.w, "VERIFY.md", verify_md, sizeof verify_md - 1, err);
 	if (rc == 0)
 		rc = kura_bag_writer_finish(x.w, "External-Description: documents with RFC 4998 evidence records; "
@@ -488,5 +548,56 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 	for (int i = 0; i < TOKEN_MEMOS; i++)
 		free(x.memo[i].tok);
 	free(wanted);
+	x_->exported = x.exported;
+	x_->nexported = x.nexported;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- recorded exports */
+
+#define MAX_LISTED 100000 /* an export of more objects is recorded by count */
+
+/* The export's audit record (action "export"): what went where. A package whose
+ * export cannot be recorded is not kept. */
+static int record_export(const kura_export_result *res, const struct exporter *x, const char *path, const char *out,
+			 kura_error *err)
+{
+	char *where = realpath(out, NULL);
+	json_t *ids = json_array(), *f = NULL;
+	for (size_t i = 0; ids && x->nexported <= MAX_LISTED && i < x->nexported; i++)
+		json_array_append_new(ids, json_stringn(x->exported + i * KURA_ID_LEN, KURA_ID_LEN));
+	if (ids)
+		f = json_pack("{s:o, s:I, s:s, s:I, s:I, s:I}", "objects", ids, "count", (json_int_t)res->objects, "to",
+			      where ? where : out, "bytes", (json_int_t)res->bytes, "audit_records",
+			      (json_int_t)res->audit_records, "checkpoints", (json_int_t)res->checkpoints);
+	kura_store *st = NULL;
+	int rc = f ? kura_store_open(&st, path, KURA_STORE_WRITE, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = kura_store_audit_record(st, "export", f, NULL, err);
+	kura_store_close(st);
+	if (rc != 0) {
+		unlink(out);
+		kura_error_wrap(err, "%s was removed: its export could not be recorded in the store's audit trail", out);
+	}
+	json_decref(f);
+	free(where);
+	return rc;
+}
+
+int kura_export_store(kura_export_result *res, const char *path, const char *out, const char *const *ids, size_t n,
+		      kura_error *err)
+{
+	kura_store *st = NULL;
+	struct exporter x = {.res = res, .under = "data"};
+	memset(res, 0, sizeof *res);
+	int rc = kura_store_open(&st, path, KURA_STORE_READ, err);
+	if (rc == 0) {
+		x.st = st;
+		rc = export_run(res, &x, out, ids, n, err);
+	}
+	kura_store_close(st); /* read without the writer's lock; taken only to record the export */
+	if (rc == 0)
+		rc = record_export(res, &x, path, out, err);
+	free(x.exported);
 	return rc;
 }

@@ -61,7 +61,7 @@ int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *
 	struct filter f = {.flags = flags, .fn = fn, .ud = ud};
 	int rc = flags & KURA_LIST_ALL_VERSIONS ? 0 : kura_index_each_superseded(kura_store_index(st), take_id, &f.superseded, err);
 	if (rc == 0)
-		rc = kura_store_each_object(st, step, &f, err);
+		rc = (flags & KURA_LIST_SYSTEM ? kura_store_each_object_all : kura_store_each_object)(st, step, &f, err);
 	free(f.superseded.v);
 	return rc;
 }

@@ -5,6 +5,7 @@
  * the index's 'x' keys name the changes to a record (metadata, events, holds,
  * disposal), and the records that name one of its versions (its ingest, import,
  * export) are found by looking at each. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,17 +73,33 @@ static int load_about(struct ids *s, kura_store *st, const char *object, kura_er
 	return rc;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, KURA_ID_LEN);
+}
+
 static int names_one(const struct ids *s, json_t *v)
 {
 	const char *id = json_string_value(v);
 	if (!id && json_is_object(v))
 		return names_one(s, json_object_get(v, "id")) || names_one(s, json_object_get(v, "record"));
-	if (!id || strlen(id) != KURA_ID_LEN)
-		return 0;
-	for (size_t i = 0; i < s->n; i++)
-		if (memcmp(s->v + i * KURA_ID_LEN, id, KURA_ID_LEN) == 0)
-			return 1;
-	return 0;
+	return id && strlen(id) == KURA_ID_LEN && s->n && bsearch(id, s->v, s->n, KURA_ID_LEN, cmp_id);
+}
+
+/* The objects q->ids and the records they belong to. */
+static int load_ids(struct ids *s, kura_store *st, const char *ids, size_t n, kura_error *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char id[KURA_ID_LEN + 1];
+		json_t *o = NULL;
+		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, ids + i * KURA_ID_LEN);
+		rc = add_id(s, id, NULL, 0, err);
+		if (rc == 0 && (rc = kura_store_object(&o, st, id, err)) == 0 && json_object_get(o, "record"))
+			rc = add_id(s, json_string_value(json_object_get(o, "record")) ?: id, NULL, 0, err);
+		json_decref(o);
+	}
+	return rc;
 }
 
 /* Whether the record e (seq) is about one of the versions in s. */
@@ -106,15 +123,30 @@ static int is_about(const struct ids *s, json_t *e, uint64_t seq)
 	return 0;
 }
 
-static int wanted(const struct walk *w, json_t *e, uint64_t seq)
+static int in_span(const struct walk *w, json_t *e)
 {
 	int64_t t;
 	const char *time = json_string_value(json_object_get(e, "time"));
-	if (w->q->since != INT64_MIN || w->q->until != INT64_MAX) {
-		if (!time || kura_time_parse(&t, time, NULL) != 0 || t < w->q->since || t > w->q->until)
-			return 0;
+	if (w->q->since == INT64_MIN && w->q->until == INT64_MAX)
+		return 1;
+	return time && kura_time_parse(&t, time, NULL) == 0 && t >= w->q->since && t <= w->q->until;
+}
+
+/* The trail an import brought with it (package/import.c): each entry as it was
+ * in the store it came from, in the span asked for. */
+static int visit_imported(struct walk *w, json_t *e, kura_error *err)
+{
+	size_t i;
+	json_t *v;
+	int rc = 0;
+	json_array_foreach(json_object_get(e, "imported_trail"), i, v) {
+		const char *text = json_string_value(v);
+		json_t *old = text ? json_loads(text, 0, NULL) : NULL;
+		if (old && rc == 0 && in_span(w, old))
+			rc = w->fn(w->ud, text, strlen(text), old, KURA_LOG_IMPORTED, err);
+		json_decref(old);
 	}
-	return !w->q->object || is_about(&w->about, e, seq);
+	return rc;
 }
 
 /* Reads the record id and hands it on if the query wants it; chained: 1 for the
@@ -128,10 +160,13 @@ static int visit(struct walk *w, const char *id, int chained, kura_error *err)
 		return rc;
 	json_t *e = json_loadb(text, len, 0, NULL);
 	json_int_t seq = json_integer_value(json_object_get(e, "seq"));
+	int about = e && ((!w->q->object && !w->q->ids) || is_about(&w->about, e, (uint64_t)seq));
 	if (!e)
 		rc = kura_error_set(err, KURA_EVERIFY, "audit record %s is not JSON; kura log --verify says more", id);
-	else if ((chained || seq <= 0) && wanted(w, e, (uint64_t)seq))
-		rc = w->fn(w->ud, text, len, e, !chained, err);
+	else if ((chained || seq <= 0) && about && in_span(w, e))
+		rc = w->fn(w->ud, text, len, e, chained ? KURA_LOG_CHAINED : KURA_LOG_UNCHAINED, err);
+	if (rc == 0 && e && chained && about && !w->q->chain_only)
+		rc = visit_imported(w, e, err);
 	json_decref(e);
 	free(text);
 	return rc;
@@ -161,12 +196,14 @@ int kura_records_log(kura_store *st, const kura_log_query *q, kura_log_fn fn, vo
 	kura_index *ix = kura_store_index(st);
 	kura_index_chain_link head;
 	uint64_t all = 0;
-	int rc = q->object ? load_about(&w.about, st, q->object, err) : 0;
+	int rc = q->object ? load_about(&w.about, st, q->object, err) : q->ids ? load_ids(&w.about, st, q->ids, q->nids, err) : 0;
+	if (rc == 0 && w.about.n > 1)
+		qsort(w.about.v, w.about.n, KURA_ID_LEN, cmp_id);
 	if (rc == 0)
 		rc = kura_index_chain_head(ix, &head, err);
 	if (rc == 0)
 		rc = kura_index_each_audit(ix, count_one, &all, err);
-	if (rc == 0 && all > head.seq) /* records from before the chain, or a chain with gaps */
+	if (rc == 0 && all > head.seq && !q->chain_only) /* records from before the chain, or a chain with gaps */
 		rc = kura_index_each_audit(ix, visit_unchained, &w, err);
 	if (rc == 0)
 		rc = kura_index_each_chain(ix, visit_link, &w, err);

@@ -67,18 +67,44 @@ int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *
 /* ---- the audit trail (records/log.c, records/log_verify.c; `kura log`) ---- */
 
 /* Which audit records: about the object (or the record it belongs to) object
- * (NULL: all), written from since to until (milliseconds since 1970, both
- * included; INT64_MIN and INT64_MAX: unbounded). */
+ * (NULL: all), or about any of the nids objects ids (KURA_ID_LEN characters
+ * each; NULL: all) or their records; written from since to until
+ * (milliseconds since 1970, both included; INT64_MIN and INT64_MAX:
+ * unbounded); chain_only: neither the records from before the chain nor the
+ * trails imports brought. */
 typedef struct kura_log_query {
 	const char *object;
 	int64_t since, until;
+	const char *ids;
+	size_t nids;
+	int chain_only;
 } kura_log_query;
+/* How a record stands: in the chain; from before it (no "seq"); brought by an
+ * import (an entry of the "imported_trail" of the record before it: the
+ * record as the store it came from had it). */
+enum { KURA_LOG_CHAINED, KURA_LOG_UNCHAINED, KURA_LOG_IMPORTED };
 /* A record: its body exactly as stored (len bytes), parsed (e), both borrowed
- * for the call; unchained: a record from before the chain (no "seq"). */
-typedef int (*kura_log_fn)(void *ud, const char *text, size_t len, json_t *e, int unchained, kura_error *err);
+ * for the call; kind: KURA_LOG_CHAINED, _UNCHAINED or _IMPORTED. */
+typedef int (*kura_log_fn)(void *ud, const char *text, size_t len, json_t *e, int kind, kura_error *err);
 /* Calls fn for the records q wants, the unchained ones first, then the chain in
- * the order written. KURA_ENOTFOUND for an unknown q->object. */
+ * the order written, each chained record followed by the trail it imported.
+ * KURA_ENOTFOUND for an unknown q->object or q->ids. */
 int kura_records_log(kura_store *st, const kura_log_query *q, kura_log_fn fn, void *ud, kura_error *err);
+
+/* The trail an export carries (records/trail.c): the chain's records about the
+ * objects ids[0..n) (KURA_ID_LEN characters each) or the records they belong
+ * to, each body as stored followed by "\n" (text, len bytes, NUL-terminated;
+ * records of them), and the checkpoints holding any of them (ncheckpoints IDs
+ * back to back, in the order of the records they hold). Clear it with
+ * kura_trail_clear. */
+typedef struct kura_trail {
+	char *text;
+	size_t len, records;
+	char *checkpoints;
+	size_t ncheckpoints;
+} kura_trail;
+int kura_records_trail(kura_trail *out, kura_store *st, const char *ids, size_t n, kura_error *err);
+void kura_trail_clear(kura_trail *t);
 
 /* What `kura log --verify` found: the chain's records, the checkpoints whose
  * content and evidence verified, the records no sealed checkpoint covers yet,

@@ -82,9 +82,12 @@ int kura_store_write_file(kura_store *st, const char *rel, const void *buf, size
  * sha256, digests, meta, segment, offset. *out is the caller's (json_decref). */
 int kura_store_object(json_t **out, kura_store *st, const char *id, kura_error *err);
 
-/* Calls fn for every object, in ingest order; fn's JSON is borrowed for the call. */
+/* Calls fn for every document (every object but kura's own: the audit trail's
+ * checkpoints, docs/RECORDS.md), in ingest order; fn's JSON is borrowed for the
+ * call. _all: for kura's own objects too. */
 typedef int (*kura_store_object_fn)(void *ud, json_t *object, kura_error *err);
 int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, kura_error *err);
+int kura_store_each_object_all(kura_store *st, kura_store_object_fn fn, void *ud, kura_error *err);
 
 /* Calls fn with the ID and the description of every object, in ingest order:
  * the description's JSON text as stored (len bytes, borrowed for the call;
