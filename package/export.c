@@ -247,7 +247,7 @@ static void member_name(char *out, json_t *o, size_t k, const char *name)
 
 /* The object's description for object.json: the store's, minus where it lies;
  * "members" names the files of its data object group, document first. */
-static char *describe(json_t *o, const char *name, kura_error *err)
+static char *describe(json_t *o, const char *name, int tokens, kura_error *err)
 {
 	json_t *d = json_deep_copy(o);
 	char record[MAX_NAME + 8], file[MEMBER_NAME];
@@ -266,7 +266,8 @@ static char *describe(json_t *o, const char *name, kura_error *err)
 		json_object_del(d, "stored");
 		json_object_set_new(d, "members", members);
 		json_object_set_new(d, "record", json_string(record));
-		json_object_set_new(d, "tokens", json_string("tokens/INDEX.tsv"));
+		if (tokens) /* the trail's checkpoints in data/audit/: the record alone (docs/FORMAT.md) */
+			json_object_set_new(d, "tokens", json_string("tokens/INDEX.tsv"));
 	}
 	char *text = d ? json_dumps(d, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(d);
@@ -320,7 +321,7 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	safe_name(name, json_string_value(json_object_get(o, "name")) ?: "");
 	snprintf(dir, sizeof dir, "%s/%s", x->under, id);
 	uint64_t size = (uint64_t)json_integer_value(json_object_get(o, "size"));
-	if (!(meta = describe(o, name, err)))
+	if (!(meta = describe(o, name, !checkpoint, err)))
 		rc = KURA_EINTERNAL;
 	snprintf(path, sizeof path, "%s/object.json", dir);
 	if (rc == 0)
@@ -347,10 +348,10 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	snprintf(path, sizeof path, "%s/%s.ers", dir, name);
 	if (rc == 0)
 		rc = kura_bag_add(x->w, path, der, len, err);
-	if (rc == 0)
+	if (rc == 0 && !checkpoint)
 		rc = kura_er_each_token(der, len, put_token, &tf, NULL, err);
 	snprintf(path, sizeof path, "%s/tokens/INDEX.tsv", dir);
-	if (rc == 0)
+	if (rc == 0 && !checkpoint)
 		rc = kura_bag_add(x->w, path, tf.index, tf.len, err);
 	if (rc == 0 && checkpoint) {
 		x->res->checkpoints++;

@@ -190,6 +190,29 @@ static int adopt_pair(struct importer *im, struct pair *p, const char *file, con
 	return rc;
 }
 
+/* A checkpoint of the package's trail whose record verifies proves the trail's
+ * records it holds; one that does not proves nothing ("proven" in the
+ * imported-trail record says how much of the trail is). Nothing of it is
+ * imported. Clears p. */
+static int take_checkpoint(struct importer *im, struct pair *p, const char *file, kura_error *err)
+{
+	json_t *report = NULL;
+	kura_error e = {0};
+	im->vo.digest_ud = &p->group.files;
+	int rc = kura_er_verify(&report, (unsigned char *)p->der, p->len, &im->vo, &e);
+	if (rc == KURA_EINPUT || rc == KURA_EDENIED)
+		rc = 0;
+	else if (rc == 0 && strcmp(json_string_value(json_object_get(report, "verdict")), "valid") == 0)
+		rc = kura_package_trail_add_checkpoint(&im->trail, im->root, file, &e);
+	if (rc != 0 && err)
+		*err = e;
+	json_decref(report);
+	free(p->der);
+	members_clear(&p->mem);
+	kura_package_group_clear(&p->group);
+	return rc;
+}
+
 static int import_pair(void *ud, const char *file, const char *record, const char *bag_problem, kura_error *err)
 {
 	struct importer *im = ud;
@@ -207,6 +230,8 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 	}
 	if (read_pair(im, &p, file, record) != 0)
 		goto refused;
+	if (kura_package_is_trail(file)) /* a checkpoint of the trail: it proves, it is not imported */
+		return take_checkpoint(im, &p, file, err);
 	if (p.group.object && (described = kura_json_get_name(p.group.object, "name")))
 		name = described; /* its bytes, also when they are not UTF-8 */
 	im->vo.digest_ud = &p.group.files; /* a signed document: its signature and validation data too */
@@ -227,13 +252,6 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 			 reason ? reason : "see kura verify-er");
 		if (!im->o->accept_invalid)
 			goto refused;
-	}
-	if (kura_package_is_trail(file)) { /* a checkpoint of the trail: it proves, it is not imported */
-		if (!p.why[0] && (rc = kura_package_trail_add_checkpoint(&im->trail, im->root, file, &e)) != 0 && err)
-			*err = e;
-		if (p.why[0])
-			goto refused;
-		goto out;
 	}
 	rc = adopt_pair(im, &p, file, name, &e);
 	if (rc == KURA_EINPUT || rc == KURA_EDENIED) {
