@@ -83,7 +83,14 @@ static const char verify_md[] =
 	"\n"
 	"   and its certificates' status from the CRLs and OCSP responses in the validation data;\n"
 	"   `kura verify-er --data <name> --signature <signature> --validation-data <name>.validation.der\n"
-	"   --er <name>.ers --trust data/tsa-anchors.pem --signers data/signer-anchors.pem` does it all.\n";
+	"   --er <name>.ers --trust data/tsa-anchors.pem --signers data/signer-anchors.pem` does it all.\n"
+	"\n"
+	"6. `data/audit/trail.jsonl`, when present, is the archive's audit trail of these objects: who\n"
+	"   changed what, when and why, one JSON record a line, exactly as the archive kept it. Each\n"
+	"   `data/audit/<ID>/` holds a checkpoint: records the archive sealed like a document\n"
+	"   (`audit-trail-F-T.jsonl`, records F to T) with its evidence record. A line of trail.jsonl\n"
+	"   is proven when it is a whole line of a checkpoint whose record verifies (steps 3 and 4;\n"
+	"   ers_extract.py writes the record's tokens for `openssl ts`). `kura verify-export` does it.\n";
 
 /* The document's name as a file name in the package (see package.h): name is
  * JSON text (valid UTF-8; a name that was not is in its escaped form), made NFC
@@ -134,6 +141,8 @@ struct exporter {
 	const char *under;   /* where object folders go: "data", or "data/audit" for the trail's checkpoints */
 	char *exported;      /* the IDs exported (for their audit trail), ascending */
 	size_t nexported, cap;
+	char *records;       /* the records the later versions among them belong to */
+	size_t nrecords;
 };
 
 static int put_bytes(void *ud, const unsigned char *p, size_t n, kura_error *err)
@@ -276,8 +285,18 @@ static char *describe(json_t *o, const char *name, int tokens, kura_error *err)
 	return text;
 }
 
-static int note_exported(struct exporter *x, const char *id, kura_error *err)
+/* Notes an exported object's ID, and the record it belongs to (its first
+ * version's ID) when it is a later version: the trail is about both. */
+static int note_exported(struct exporter *x, const char *id, json_t *o, kura_error *err)
 {
+	const char *record = json_string_value(json_object_get(o, "record"));
+	if (record && strlen(record) == KURA_ID_LEN) {
+		char *v = realloc(x->records, (x->nrecords + 1) * KURA_ID_LEN);
+		if (!v)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		x->records = v;
+		memcpy(x->records + x->nrecords++ * KURA_ID_LEN, record, KURA_ID_LEN);
+	}
 	if (x->nexported == x->cap) {
 		size_t cap = x->cap ? 2 * x->cap : 256;
 		char *v = realloc(x->exported, cap * KURA_ID_LEN);
@@ -355,7 +374,7 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 		rc = kura_bag_add(x->w, path, tf.index, tf.len, err);
 	if (rc == 0 && checkpoint) {
 		x->res->checkpoints++;
-	} else if (rc == 0 && (rc = note_exported(x, id, err)) == 0) {
+	} else if (rc == 0 && (rc = note_exported(x, id, o, err)) == 0) {
 		x->res->objects++;
 		x->res->bytes += size;
 		kura_progress_update(x->progress, x->res->bytes, x->res->objects);
@@ -466,7 +485,15 @@ static void say_needed(kura_error *err, kura_store *st, const char *wanted, size
 static int add_trail(struct exporter *x, kura_error *err)
 {
 	kura_trail t;
-	int rc = kura_records_trail(&t, x->st, x->exported, x->nexported, err);
+	char *about = malloc((x->nexported + x->nrecords) * KURA_ID_LEN + 1);
+	if (!about)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (x->nexported)
+		memcpy(about, x->exported, x->nexported * KURA_ID_LEN);
+	if (x->nrecords)
+		memcpy(about + x->nexported * KURA_ID_LEN, x->records, x->nrecords * KURA_ID_LEN);
+	int rc = kura_records_trail(&t, x->st, about, x->nexported + x->nrecords, err);
+	free(about);
 	if (rc == 0 && t.records)
 		rc = kura_bag_add(x->w, "data/audit/trail.jsonl", t.text, t.len, err);
 	x->under = "data/audit";
@@ -551,6 +578,7 @@ static int export_run(kura_export_result *res, struct exporter *x_, const char *
 	free(wanted);
 	x_->exported = x.exported;
 	x_->nexported = x.nexported;
+	free(x.records);
 	return rc;
 }
 

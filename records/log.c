@@ -86,20 +86,15 @@ static int names_one(const struct ids *s, json_t *v)
 	return id && strlen(id) == KURA_ID_LEN && s->n && bsearch(id, s->v, s->n, KURA_ID_LEN, cmp_id);
 }
 
-/* The objects q->ids and the records they belong to. */
-static int load_ids(struct ids *s, kura_store *st, const char *ids, size_t n, kura_error *err)
+/* The objects or records q->ids. */
+static int load_ids(struct ids *s, const char *ids, size_t n, kura_error *err)
 {
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		char id[KURA_ID_LEN + 1];
-		json_t *o = NULL;
-		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, ids + i * KURA_ID_LEN);
-		rc = add_id(s, id, NULL, 0, err);
-		if (rc == 0 && (rc = kura_store_object(&o, st, id, err)) == 0 && json_object_get(o, "record"))
-			rc = add_id(s, json_string_value(json_object_get(o, "record")) ?: id, NULL, 0, err);
-		json_decref(o);
-	}
-	return rc;
+	if (!(s->v = malloc(n * KURA_ID_LEN + 1)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (n)
+		memcpy(s->v, ids, n * KURA_ID_LEN);
+	s->n = n;
+	return 0;
 }
 
 /* Whether the record e (seq) is about one of the versions in s. */
@@ -196,7 +191,7 @@ int kura_records_log(kura_store *st, const kura_log_query *q, kura_log_fn fn, vo
 	kura_index *ix = kura_store_index(st);
 	kura_index_chain_link head;
 	uint64_t all = 0;
-	int rc = q->object ? load_about(&w.about, st, q->object, err) : q->ids ? load_ids(&w.about, st, q->ids, q->nids, err) : 0;
+	int rc = q->object ? load_about(&w.about, st, q->object, err) : q->ids ? load_ids(&w.about, q->ids, q->nids, err) : 0;
 	if (rc == 0 && w.about.n > 1)
 		qsort(w.about.v, w.about.n, KURA_ID_LEN, cmp_id);
 	if (rc == 0)

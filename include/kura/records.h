@@ -67,8 +67,8 @@ int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *
 /* ---- the audit trail (records/log.c, records/log_verify.c; `kura log`) ---- */
 
 /* Which audit records: about the object (or the record it belongs to) object
- * (NULL: all), or about any of the nids objects ids (KURA_ID_LEN characters
- * each; NULL: all) or their records; written from since to until
+ * (NULL: all), or about any of the nids objects or records ids (KURA_ID_LEN
+ * characters each; NULL: all); written from since to until
  * (milliseconds since 1970, both included; INT64_MIN and INT64_MAX:
  * unbounded); chain_only: neither the records from before the chain nor the
  * trails imports brought. */
@@ -92,8 +92,8 @@ typedef int (*kura_log_fn)(void *ud, const char *text, size_t len, json_t *e, in
 int kura_records_log(kura_store *st, const kura_log_query *q, kura_log_fn fn, void *ud, kura_error *err);
 
 /* The trail an export carries (records/trail.c): the chain's records about the
- * objects ids[0..n) (KURA_ID_LEN characters each) or the records they belong
- * to, each body as stored followed by "\n" (text, len bytes, NUL-terminated;
+ * objects or records ids[0..n) (KURA_ID_LEN characters each: give the records
+ * the objects belong to too), each body as stored followed by "\n" (text, len bytes, NUL-terminated;
  * records of them), and the checkpoints holding any of them (ncheckpoints IDs
  * back to back, in the order of the records they hold). Clear it with
  * kura_trail_clear. */

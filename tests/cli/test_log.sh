@@ -26,6 +26,12 @@ def records(path):
         yield p, chr(b[p + 4]), b[p + 20:p + 20 + n]
         p += 28 + n
 op, store, seq = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if op == "append":  # an audit record as kura wrote them before the chain, at the end
+    body = sys.argv[4].encode()
+    head = b"KRecA\x01\x00\x00" + struct.pack("<Q", len(body))
+    rec = head + struct.pack("<I", zlib.crc32(head)) + body + struct.pack("<I", zlib.crc32(body)) + b"KEnd"
+    open(sorted(glob.glob(store + "/segments/*.seg"))[-1], "ab").write(rec)
+    sys.exit(0)
 want = b"\"seq\":%d," % seq
 for path in sorted(glob.glob(store + "/segments/*.seg")):
     for off, kind, body in records(path):
@@ -115,6 +121,15 @@ assert rows[5][4] == "trust-add" and json.loads(rows[5][7])["kind"] == "tsa", ro
 	[ "$(cut -f1 "$OUT" | tr '\n' ' ')" = "3 4 " ] || fail "log --since --until: $(cat "$OUT")"
 	expect_status 0 kura log "$S" --since 2026-02-10T09:30:00.001Z
 	[ "$(cut -f1 "$OUT" | tr '\n' ' ')" = "5 " ] || fail "log --since TIME: $(cat "$OUT")"
+	# a record from before the chain (an older store's) is listed first, unchained
+	py "$FORGE" append "$S" 0 '{"id":"01KDNX0Q00T2Z3Y0A5Q3W5Q3NZ","time":"2025-12-01T00:00:00Z","event":"policy-set","detail":{"to":"bsi"}}'
+	rm -rf "$S/index"
+	expect_status 0 kura reindex "$S"
+	expect_status 0 kura log "$S"
+	[ "$(head -n 1 "$OUT" | cut -f1,2,4)" = $'-	2025-12-01T00:00:00Z	policy-set (unchained)' ] ||
+		fail "the unchained record is not listed first: $(cat "$OUT")"
+	[ "$(wc -l <"$OUT")" -eq 6 ] || fail "log after an unchained record: $(cat "$OUT")"
+	expect_status 0 at "$D2" log "$S" --verify
 	expect_error 2 kura log "$S" --since yesterday
 	expect_error 2 kura log "$S" --json --csv
 	expect_error 2 kura log "$S" --verify --json
