@@ -385,6 +385,12 @@ static json_t *object_record(kura_ingest *in, const char *id, const char *name, 
 			return NULL;
 		}
 	}
+	/* a new version keeps its record's metadata (fields "meta") where meta does not say otherwise */
+	if (m && in->fields && json_object_update_missing(m, json_object_get(in->fields, "meta")) != 0 &&
+	    json_is_object(json_object_get(in->fields, "meta"))) {
+		json_decref(m);
+		m = NULL;
+	}
 	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:o}", "id", id, "name", "", "path", "", "size",
 			      (json_int_t)size, "ingested", when, "sha256", sha_hex, "digests", digests, "meta", m);
 	/* names are kept as given; one that is not UTF-8 also as its bytes (common/escape.h) */

@@ -127,7 +127,7 @@ void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, js
 		kura_index_batch_put_version(b, record, e->id);
 	if (valid_id(supersedes))
 		kura_index_batch_put_successor(b, supersedes, e->id);
-	if (cls && record == e->id)
+	if (cls)
 		kura_index_batch_put_class(b, cls, record);
 	json_t *audit = json_object_get(object, "audit"); /* a checkpoint of the audit trail (archive/audit_checkpoint.c) */
 	json_int_t from = json_integer_value(json_object_get(audit, "from")), to = json_integer_value(json_object_get(audit, "to"));

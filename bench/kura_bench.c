@@ -394,6 +394,37 @@ static int mode_records(const char *path)
 	return 0;
 }
 
+/* k new versions (metadata changes: same content) spread evenly over the
+ * store's objects, in one ingest: what `ls` has to leave out. */
+static int mode_versions(const char *path, size_t k)
+{
+	kura_error err = {0};
+	kura_store *st = NULL;
+	kura_ingest *in = NULL;
+	struct ids l = {0};
+	int rc = kura_store_open(&st, path, KURA_STORE_WRITE, &err);
+	if (rc == 0)
+		rc = object_ids(&l, st, 0, &err);
+	if (rc == 0)
+		rc = kura_ingest_new(&in, st, NULL, NULL, &err);
+	size_t step = k && l.n >= k ? l.n / k : 1;
+	for (size_t i = 0; rc == 0 && i < l.n && i / step < k; i += step) {
+		char of[KURA_ID_LEN + 1], id[KURA_ID_LEN + 1];
+		id_at(of, &l, i);
+		json_t *f = json_pack("{s:s, s:s, s:s}", "record", of, "supersedes", of, "reason", "bench");
+		kura_meta m = {"bench", "v2"};
+		kura_ingest_set_fields(in, f);
+		rc = kura_ingest_add_version(in, of, &m, 1, id, &err);
+		json_decref(f);
+	}
+	if (rc == 0)
+		rc = kura_ingest_commit(in, &err);
+	kura_ingest_free(in);
+	kura_store_close(st);
+	free(l.v);
+	return rc ? die(&err, "versions") : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
@@ -409,7 +440,9 @@ int main(int argc, char **argv)
 		return mode_verify_er(argv[2], strtoull(argv[3], NULL, 10));
 	if (strcmp(m, "records") == 0 && argc == 3)
 		return mode_records(argv[2]);
+	if (strcmp(m, "versions") == 0 && argc == 4)
+		return mode_versions(argv[2], strtoull(argv[3], NULL, 10));
 	fprintf(stderr, "usage: kura_bench time RESULT CMD [ARG...] | fill STORE N PER_SEAL | seal STORE |\n"
-			"       export STORE LIMIT [THREADS] | verify-er STORE LIMIT | records STORE\n");
+			"       export STORE LIMIT [THREADS] | verify-er STORE LIMIT | records STORE | versions STORE K\n");
 	return 2;
 }

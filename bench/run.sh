@@ -19,6 +19,9 @@
 #                   certificate is due; TSA requests = new 'T' records (kura_bench records)
 #   ht renewal      CLI `kura renew` after `policy sunset sha256`: every object re-read and
 #                   re-hashed into a SHA-512 chain (the two large files)
+#   ls              CLI `kura ls` of the 1M-object store after 10,000 of its records got a
+#                   second version: the current versions only, against `ls --all-versions`
+#                   (every object, as ls listed before records management) in the same run
 # Baselines: `openssl dgst -sha256` + `zstd -1` on the same bytes (their times added: one
 # core each after the other, as kura does them); for the large files also the disk: `dd
 # conv=fdatasync` of as many bytes as the ingest stored, the row naming the slower baseline; `openssl ts -query` + `-reply` for one
@@ -261,6 +264,16 @@ echo 01 >serial
 timed t sh -c 'openssl ts -query -digest "$0" -sha256 -cert -out q.tsq && openssl ts -reply -config ts.cnf -queryfile q.tsq -out r.tsr' \
 	"$(printf 'root' | openssl dgst -sha256 -r | cut -c1-64)"
 row "time-stamp_renewal_($((N1 / 1000))_chains,_1_TSA_request)" "$N1" "$secs" "$N1" obj "$kib" "openssl_ts_(1_token)" "${t%% *}" secs 10
+
+# ------------------------------------------------------------------ ls of current versions
+say "ls: the current versions of $N1 records (10,000 of them corrected once)"
+"$KB" versions ren 10000 >/dev/null
+timed a "$KURA" ls ren --all-versions
+[ "$(wc -l <out)" = $((N1 + 10000)) ] || { say "ls --all-versions printed $(wc -l <out) lines"; exit 1; }
+timed r "$KURA" ls ren
+read -r secs kib <<<"$r"
+[ "$(wc -l <out)" = "$N1" ] || { say "ls printed $(wc -l <out) lines, expected $N1"; exit 1; }
+row "ls_current_versions_(${N1}_records)" "$N1" "$secs" "$N1" obj "$kib" "ls_--all-versions_(every_object)" "$(rate $((N1 + 10000)) "${a%% *}")" ratio 0.83
 rm -rf ren
 
 # ------------------------------------------------------------------ the table

@@ -56,9 +56,11 @@ static json_t *version_fields(const kura_version_info *v, kura_store *st, const 
 	if (kura_store_object(&cur, st, v->current, err) != 0)
 		return NULL;
 	json_t *f = json_pack("{s:s, s:s}", "record", v->record, "supersedes", v->current);
-	json_t *cls = json_object_get(cur, "class");
+	json_t *cls = json_object_get(cur, "class"), *meta = json_object_get(cur, "meta");
 	if (f && cls)
 		json_object_set(f, "class", cls);
+	if (f && json_object_size(meta))
+		json_object_set(f, "meta", meta);
 	if (f && reason)
 		json_object_set_new(f, "reason", json_string(reason));
 	json_decref(cur);

@@ -84,6 +84,35 @@ static void ingest_with_members_and_adopted(kura_store *st)
 	fclose(f);
 }
 
+/* Records management's entries: a version (with a class and an event given at
+ * ingest), an event, a hold and its release, each by its own audit record. */
+static void versions_events_and_holds(kura_store *st, const char *first)
+{
+	kura_ingest *in;
+	kura_error err;
+	char id[KURA_ID_LEN + 1], rec[KURA_ID_LEN + 1];
+	memcpy(rec, first, KURA_ID_LEN);
+	rec[KURA_ID_LEN] = '\0';
+	json_t *fields = json_pack("{s:s, s:s, s:s, s:{s:s}}", "record", rec, "supersedes", rec, "class", "eu-ctr-tmf",
+				   "events", "trial-end", "2030-01-31");
+	ck_assert_int_eq(kura_ingest_new(&in, st, NULL, NULL, &err), 0);
+	kura_ingest_set_fields(in, fields);
+	kura_meta meta = {"工事番号", "K-2026-001"};
+	ck_assert_msg(kura_ingest_add_version(in, rec, &meta, 1, id, &err) == 0, "%s", err.message);
+	ck_assert_msg(kura_ingest_commit(in, &err) == 0, "%s", err.message);
+	kura_ingest_free(in);
+	json_decref(fields);
+	json_t *ev = json_pack("{s:s, s:s, s:[s], s:s}", "name", "trial-end", "date", "2031-03-31", "records", rec, "reason", "moved");
+	json_t *hold = json_pack("{s:s, s:[s], s:s}", "name", "tax audit", "records", rec, "reason", "inspection");
+	ck_assert_msg(kura_store_audit_record(st, "event", ev, NULL, &err) == 0, "%s", err.message);
+	ck_assert_msg(kura_store_audit_record(st, "hold", hold, NULL, &err) == 0, "%s", err.message);
+	json_object_set_new(hold, "name", json_string("released hold"));
+	ck_assert_msg(kura_store_audit_record(st, "hold", hold, NULL, &err) == 0, "%s", err.message);
+	ck_assert_msg(kura_store_audit_record(st, "release", hold, NULL, &err) == 0, "%s", err.message);
+	json_decref(ev);
+	json_decref(hold);
+}
+
 START_TEST(reindex_writes_the_entries_ingest_wrote)
 {
 	char *dir = kura_test_tmpdir(), store[4096], ids[5 * KURA_ID_LEN];
@@ -100,24 +129,32 @@ START_TEST(reindex_writes_the_entries_ingest_wrote)
 	kura_test_seal(st, NULL);
 	kura_test_ingest(st, texts + 3, names + 3, 2, ids); /* pending after the seal */
 	ck_assert_msg(kura_store_audit(st, "test", NULL, &err) == 0, "%s", err.message);
+	versions_events_and_holds(st, ids);
 	kura_store_close(st);
 
 	char *ingested = dump_index(store, before);
 	uint64_t objects, damaged;
 	ck_assert_msg(kura_store_reindex(store, &objects, &damaged, &err) == 0, "%s", err.message);
-	ck_assert_uint_eq(objects, 8);
+	ck_assert_uint_eq(objects, 9);
 	ck_assert_uint_eq(damaged, 0);
 	char *rebuilt = dump_index(store, after);
 	same_lines(rebuilt, ingested);
 	/* every kind of entry was compared */
-	ck_assert_uint_eq(before['o'], 8);
-	ck_assert_uint_eq(before['p'], 2);
+	ck_assert_uint_eq(before['o'], 9);
+	ck_assert_uint_eq(before['p'], 3);
 	ck_assert_uint_ge(before['b'], 6);
 	ck_assert_uint_ge(before['E'], 2);
 	ck_assert_uint_eq(before['r'], 1);
 	ck_assert_uint_eq(before['e'], 1);
-	ck_assert_uint_eq(before['a'], 4); /* three ingest commits and the test's */
-	ck_assert_uint_eq(before['q'], 4);
+	ck_assert_uint_eq(before['a'], 9); /* four ingest commits, the test's, event, two holds, a release */
+	ck_assert_uint_eq(before['q'], 9);
+	ck_assert_uint_eq(before['V'], 1);
+	ck_assert_uint_eq(before['S'], 1);
+	ck_assert_uint_eq(before['C'], 1);
+	ck_assert_uint_eq(before['T'], 1); /* the event's date replaced the one given at ingest */
+	ck_assert_uint_eq(before['x'], 5); /* the version's ingest, the event, the holds and the release */
+	ck_assert_uint_eq(before['L'], 1); /* the released hold's entry is gone */
+	ck_assert_uint_eq(before['G'], 2);
 	ck_assert_uint_eq(before['w'], 1);
 	free(ingested);
 	free(rebuilt);
