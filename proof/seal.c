@@ -216,9 +216,9 @@ int kura_seal_with(kura_seal_result *res, kura_store *st, const kura_stamper_opt
 		goto out;
 	/* a leaf per object: the digest ingest noted, or its group's node (signed
 	 * documents), or the digest computed now */
-	rc = compute_leaves(&p, &count, &values, st, md, err);
-	if (rc == 0 && trail)
-		rc = add_trail_leaf(&p, trail, md, err);
+	rc = trail ? add_trail_leaf(&p, trail, md, err) : 0; /* first: the groups' arrays are made for every leaf */
+	if (rc == 0)
+		rc = compute_leaves(&p, &count, &values, st, md, err);
 	if (rc == 0)
 		rc = stamp_and_store(res, st, tsa, md, &p, &(kura_chain_groups){count, values}, trail, policy, err);
 out:
