@@ -644,6 +644,14 @@ int kura_ingest_add_group(kura_ingest *in, int fd, const char *path, const char 
 	return rc ? rc : commit_when_due(in, err);
 }
 
+int kura_ingest_add_bytes(kura_ingest *in, const void *data, size_t len, const char *name, char id[KURA_ID_LEN + 1],
+			  kura_error *err)
+{
+	struct source src = {-1, data ? data : (const void *)"", len, NULL};
+	int rc = add_object(in, &src, name, name, NULL, 0, NULL, 0, NULL, NULL, id, err);
+	return rc ? rc : commit_when_due(in, err);
+}
+
 int kura_ingest_add_prefetched(kura_ingest *in, kura_prefetch *pf, size_t i, const char *name, const kura_meta *meta,
 			       size_t nmeta, kura_error *err)
 {

@@ -194,7 +194,7 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 			kura_index_object_entry e = {.id = id, .segno = info->segno, .offset = info->offset,
 						     .json = a->body, .json_len = a->len, .digests = digests, .digests_len = dlen};
 			kura_object_index(a->b, &e, j);
-			a->objects++;
+			a->objects += !json_object_get(j, "system"); /* documents: not the audit trail's checkpoints */
 		}
 		json_decref(j);
 		if (held < 0)

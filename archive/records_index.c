@@ -115,6 +115,8 @@ int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t
 		else if (strcmp(action, "hold") == 0 || strcmp(action, "release") == 0) {
 			each_id(records, hold, b, &c);
 			state(b, KURA_INDEX_HOLD, json_string_value(json_object_get(e, "name")), e);
+		} else if (strcmp(action, "imported-trail") == 0) { /* package/import.c: history shows it */
+			each_id(json_object_get(e, "objects"), about, b, &c);
 		} else if (strncmp(action, "dispose-", 8) == 0) {
 			each_id(records, about, b, &c);
 			const char *req = json_string_value(json_object_get(e, "request"));
@@ -141,6 +143,11 @@ void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, js
 		kura_index_batch_put_successor(b, supersedes, e->id);
 	if (cls)
 		kura_index_batch_put_class(b, cls, record);
+	json_t *audit = json_object_get(object, "audit"); /* a checkpoint of the audit trail (archive/audit_checkpoint.c) */
+	json_int_t from = json_integer_value(json_object_get(audit, "from")), to = json_integer_value(json_object_get(audit, "to"));
+	const char *sys = json_string_value(json_object_get(object, "system"));
+	if (sys && strcmp(sys, "audit-trail") == 0 && from > 0 && to >= from)
+		kura_index_batch_put_checkpoint(b, e->id, (uint64_t)from, (uint64_t)to);
 	const char *name;
 	json_t *date;
 	json_object_foreach(json_object_get(object, "events"), name, date)

@@ -63,6 +63,7 @@ struct each_ctx {
 	kura_store *st;
 	kura_store_object_fn fn;
 	void *ud;
+	int all; /* kura's own objects too (the audit trail's checkpoints) */
 };
 
 static int each_step(void *ud, const char *id, const kura_index_object *o, kura_error *err)
@@ -72,14 +73,20 @@ static int each_step(void *ud, const char *id, const kura_index_object *o, kura_
 	json_t *j = object_json(o, kura_store_index(c->st), err);
 	if (!j)
 		return KURA_EIO;
-	int rc = c->fn(c->ud, j, err);
+	int rc = c->all || !json_object_get(j, "system") ? c->fn(c->ud, j, err) : 0;
 	json_decref(j);
 	return rc;
 }
 
 int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, kura_error *err)
 {
-	struct each_ctx c = {st, fn, ud};
+	struct each_ctx c = {st, fn, ud, 0};
+	return kura_index_each_object(kura_store_index(st), each_step, &c, err);
+}
+
+int kura_store_each_object_all(kura_store *st, kura_store_object_fn fn, void *ud, kura_error *err)
+{
+	struct each_ctx c = {st, fn, ud, 1};
 	return kura_index_each_object(kura_store_index(st), each_step, &c, err);
 }
 

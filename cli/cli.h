@@ -46,6 +46,7 @@ int kura_cli_changes(struct kura_cli_change *o, int argc, char **argv, const cha
 int kura_cli_open(struct kura_store **st, const char *path, int write, const char *actor, kura_error *err);
 /* Prints j indented and drops it; 0, or 3 if it cannot. */
 int kura_cli_print_json(json_t *j);
+int kura_cmd_log(int argc, char **argv);
 
 struct kura_run_report;
 struct kura_seal_events;

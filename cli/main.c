@@ -21,6 +21,7 @@ static const struct {
 	{"ingest", kura_cmd_ingest, "add files, folders or stdin to a store"},
 	{"ls", kura_cmd_ls, "list the records of a store (their current versions)"},
 	{"history", kura_cmd_history, "every version of a record and every change to it: who, when, why"},
+	{"log", kura_cmd_log, "the audit trail: who changed what, when and why (--verify: check it and its evidence)"},
 	{"meta", kura_cmd_meta, "change a record's metadata (set): a new version, the old values kept"},
 	{"retention", kura_cmd_retention, "retention classes (show, set) and retention events of records (event)"},
 	{"hold", kura_cmd_hold, "legal holds: add, release, ls"},

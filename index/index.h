@@ -20,6 +20,7 @@
  *                           (archive/compact.c), present only while one is under way
  * Every value that says where a record is starts with u32 segment | u64 offset
  * ('o', 'b', 'a', 'E', 'e', 'r'): kura_index_relocate moves them all.
+ *   'k': the audit trail's checkpoints (index/checkpoints.c, docs/RECORDS.md)
  * The layout of keys and values is index/'s business: outside it, code uses
  * typed lookups, batch functions, walks and cursors (index/cursor.c). An
  * object's entries ('o', 'p') are written by ONE function,
@@ -298,5 +299,22 @@ typedef struct kura_index_moves {
  * the segment disagree, and nothing is to be moved. */
 int kura_index_relocate(kura_index *ix, kura_index_batch *b, const kura_index_moves *segs, size_t nsegs,
 			kura_error *err);
+/* ---------------------------------------------------------------- the audit trail's checkpoints
+ * (index/checkpoints.c): the object that holds audit records from..to. */
+typedef struct kura_index_checkpoint {
+	char id[KURA_ID_LEN + 1];
+	uint64_t from, to;
+} kura_index_checkpoint;
+void kura_index_batch_put_checkpoint(kura_index_batch *b, const char *id, uint64_t from, uint64_t to);
+/* The checkpoint with the highest `to` (to == 0: there is none). */
+int kura_index_last_checkpoint(kura_index *ix, kura_index_checkpoint *out, kura_error *err);
+/* In the order of the records they hold; _back newest first. fn returning
+ * non-zero stops the walk with that status. */
+typedef int (*kura_index_checkpoint_fn)(void *ud, const kura_index_checkpoint *c, kura_error *err);
+int kura_index_each_checkpoint(kura_index *ix, kura_index_checkpoint_fn fn, void *ud, kura_error *err);
+int kura_index_each_checkpoint_back(kura_index *ix, kura_index_checkpoint_fn fn, void *ud, kura_error *err);
+/* Every audit record's ID ('a'), chained or not, in ID order. */
+typedef int (*kura_index_id_fn)(void *ud, const char *id, kura_error *err);
+int kura_index_each_audit(kura_index *ix, kura_index_id_fn fn, void *ud, kura_error *err);
 
 #endif

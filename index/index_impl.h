@@ -94,6 +94,21 @@ static inline void kura_index_id_key(char *key, char prefix, const char *id)
 	memcpy(key + 1, id, KURA_ID_LEN);
 }
 
+/* Sequence numbers in keys are big-endian, so that keys sort in their order. */
+static inline void kura_index_be64_put(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static inline uint64_t kura_index_be64_get(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* The value of a seal range ('r') */
 #define KURA_INDEX_RANGE_VALUE (4 + 8 + KURA_ID_LEN + 4 + 1)
 

@@ -19,20 +19,6 @@
 
 #define NAME_MAX_KEY 256 /* class, event and hold names are shorter (records/ checks them) */
 
-static void be64_put(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static uint64_t be64_get(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* key = prefix + a + b (a, b: any bytes); its length, 0 when too long. */
 static size_t key2(char *key, size_t cap, char prefix, const void *a, size_t alen, const void *b, size_t blen)
 {
@@ -58,7 +44,7 @@ void kura_index_batch_put_chain(kura_index_batch *b, uint64_t seq, const char *i
 {
 	char key[9] = {'q'};
 	unsigned char v[KURA_ID_LEN + 32];
-	be64_put((unsigned char *)key + 1, seq);
+	kura_index_be64_put((unsigned char *)key + 1, seq);
 	memcpy(v, id, KURA_ID_LEN);
 	memcpy(v + KURA_ID_LEN, hash, 32);
 	put(b, key, sizeof key, v, sizeof v);
@@ -78,7 +64,7 @@ int kura_index_chain_head(kura_index *ix, kura_index_chain_link *out, kura_error
 		if (vlen != KURA_ID_LEN + 32)
 			rc = kura_error_set(err, KURA_EIO, "the audit chain's head in the index is damaged; run kura reindex");
 		else {
-			out->seq = be64_get((const unsigned char *)k + 1);
+			out->seq = kura_index_be64_get((const unsigned char *)k + 1);
 			memcpy(out->id, v, KURA_ID_LEN);
 			memcpy(out->hash, v + KURA_ID_LEN, 32);
 		}
@@ -100,7 +86,7 @@ static int chain_step(void *ud, const char *k, size_t klen, const char *v, size_
 	kura_index_chain_link l = {0};
 	if (klen != 8 || vlen != KURA_ID_LEN + 32)
 		return kura_error_set(err, KURA_EIO, "the audit chain in the index is damaged; run kura reindex");
-	l.seq = be64_get((const unsigned char *)k);
+	l.seq = kura_index_be64_get((const unsigned char *)k);
 	memcpy(l.id, v, KURA_ID_LEN);
 	memcpy(l.hash, v + KURA_ID_LEN, 32);
 	return w->fn(w->ud, &l, err);
@@ -116,7 +102,7 @@ int kura_index_get_chain(kura_index *ix, uint64_t seq, kura_index_chain_link *ou
 {
 	char key[9] = {'q'}, *v;
 	size_t vlen;
-	be64_put((unsigned char *)key + 1, seq);
+	kura_index_be64_put((unsigned char *)key + 1, seq);
 	int rc = kura_index_get_raw(ix, key, sizeof key, &v, &vlen, err);
 	if (rc != 0)
 		return rc;
@@ -242,7 +228,7 @@ void kura_index_batch_put_about(kura_index_batch *b, const char *id, uint64_t se
 {
 	char key[1 + KURA_ID_LEN + 8];
 	unsigned char s[8];
-	be64_put(s, seq);
+	kura_index_be64_put(s, seq);
 	put(b, key, key2(key, sizeof key, 'x', id, KURA_ID_LEN, s, 8), "", 0);
 }
 
@@ -258,7 +244,7 @@ static int about_step(void *ud, const char *k, size_t klen, const char *v, size_
 	struct about_walk *w = ud;
 	if (klen != 8)
 		return kura_error_set(err, KURA_EIO, "an audit reference in the index is damaged; run kura reindex");
-	return w->fn(w->ud, be64_get((const unsigned char *)k), err);
+	return w->fn(w->ud, kura_index_be64_get((const unsigned char *)k), err);
 }
 
 int kura_index_each_about(kura_index *ix, const char *id, kura_index_seq_fn fn, void *ud, kura_error *err)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 
@@ -19,6 +20,7 @@
 #include "evidence/record.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
+#include "kura/records.h"
 #include "proof/chains.h"
 #include "package/package.h"
 #include "proof/tsa_setup.h"
@@ -81,7 +83,14 @@ static const char verify_md[] =
 	"\n"
 	"   and its certificates' status from the CRLs and OCSP responses in the validation data;\n"
 	"   `kura verify-er --data <name> --signature <signature> --validation-data <name>.validation.der\n"
-	"   --er <name>.ers --trust data/tsa-anchors.pem --signers data/signer-anchors.pem` does it all.\n";
+	"   --er <name>.ers --trust data/tsa-anchors.pem --signers data/signer-anchors.pem` does it all.\n"
+	"\n"
+	"6. `data/audit/trail.jsonl`, when present, is the archive's audit trail of these objects: who\n"
+	"   changed what, when and why, one JSON record a line, exactly as the archive kept it. Each\n"
+	"   `data/audit/<ID>/` holds a checkpoint: records the archive sealed like a document\n"
+	"   (`audit-trail-F-T.jsonl`, records F to T) with its evidence record. A line of trail.jsonl\n"
+	"   is proven when it is a whole line of a checkpoint whose record verifies (steps 3 and 4;\n"
+	"   ers_extract.py writes the record's tokens for `openssl ts`). `kura verify-export` does it.\n";
 
 /* The document's name as a file name in the package (see package.h): name is
  * JSON text (valid UTF-8; a name that was not is in its escaped form), made NFC
@@ -129,6 +138,11 @@ struct exporter {
 	kura_export_result *res;
 	struct token_memo memo[TOKEN_MEMOS];
 	unsigned next_memo;
+	const char *under;   /* where object folders go: "data", or "data/audit" for the trail's checkpoints */
+	char *exported;      /* the IDs exported (for their audit trail), ascending */
+	size_t nexported, cap;
+	char *records;       /* the records the later versions among them belong to */
+	size_t nrecords;
 };
 
 static int put_bytes(void *ud, const unsigned char *p, size_t n, kura_error *err)
@@ -242,7 +256,7 @@ static void member_name(char *out, json_t *o, size_t k, const char *name)
 
 /* The object's description for object.json: the store's, minus where it lies;
  * "members" names the files of its data object group, document first. */
-static char *describe(json_t *o, const char *name, kura_error *err)
+static char *describe(json_t *o, const char *name, int tokens, kura_error *err)
 {
 	json_t *d = json_deep_copy(o);
 	char record[MAX_NAME + 8], file[MEMBER_NAME];
@@ -261,13 +275,63 @@ static char *describe(json_t *o, const char *name, kura_error *err)
 		json_object_del(d, "stored");
 		json_object_set_new(d, "members", members);
 		json_object_set_new(d, "record", json_string(record));
-		json_object_set_new(d, "tokens", json_string("tokens/INDEX.tsv"));
+		if (tokens) /* the trail's checkpoints in data/audit/: the record alone (docs/FORMAT.md) */
+			json_object_set_new(d, "tokens", json_string("tokens/INDEX.tsv"));
 	}
 	char *text = d ? json_dumps(d, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(d);
 	if (!text)
 		kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	return text;
+}
+
+/* Notes an exported object's ID, and the record it belongs to (its first
+ * version's ID) when it is a later version: the trail is about both. */
+static int note_exported(struct exporter *x, const char *id, json_t *o, kura_error *err)
+{
+	const char *record = json_string_value(json_object_get(o, "record"));
+	if (record && strlen(record) == KURA_ID_LEN) {
+		char *v = realloc(x->records, (x->nrecords + 1) * KURA_ID_LEN);
+		if (!v)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		x->records = v;
+		memcpy(x->records + x->nrecords++ * KURA_ID_LEN, record, KURA_ID_LEN);
+	}
+	if (x->nexported == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 256;
+		char *v = realloc(x->exported, cap * KURA_ID_LEN);
+		if (!v)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		x->exported = v;
+		x->cap = cap;
+	}
+	memcpy(x->exported + x->nexported++ * KURA_ID_LEN, id, KURA_ID_LEN);
+	return 0;
+}
+
+/* The object's bytes, then the rest of its group: a signature and its validation data. */
+static int put_content(struct exporter *x, json_t *o, const char *id, const char *dir, const char *name, uint64_t size,
+		       kura_error *err)
+{
+	char path[MEMBER_NAME + 80];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	int rc = kura_bag_begin(x->w, path, size, err);
+	if (rc == 0)
+		rc = kura_store_read(x->st, id, put_bytes, x->w, err);
+	if (rc == 0)
+		rc = kura_bag_end(x->w, err);
+	json_t *members = json_object_get(o, "members");
+	for (size_t k = 1; rc == 0 && k <= json_array_size(members); k++) {
+		char file[MEMBER_NAME];
+		member_name(file, o, k, name);
+		snprintf(path, sizeof path, "%s/%s", dir, file);
+		rc = kura_bag_begin(x->w, path, (uint64_t)json_integer_value(json_object_get(json_array_get(members, k - 1), "size")), err);
+		if (rc == 0)
+			rc = kura_store_read_member(x->st, id, k, put_bytes, x->w, err);
+		if (rc == 0)
+			rc = kura_bag_end(x->w, err);
+	}
+	return rc;
 }
 
 static int export_one(struct exporter *x, const char *id, kura_error *err)
@@ -290,6 +354,11 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	if (rc != 0)
 		return rc;
 	rc = kura_object_evidence(&der, &len, x->st, id, x->cache, &why);
+	int checkpoint = strcmp(x->under, "data") != 0;
+	if (rc == KURA_ENOTFOUND && strstr(why.message, "not sealed") && checkpoint) {
+		json_decref(o); /* its records are not covered yet: verify-export says so */
+		return 0;
+	}
 	if (rc == KURA_ENOTFOUND && strstr(why.message, "not sealed")) {
 		kura_log_message(KURA_LOG_ERROR, "%s is not sealed yet: left out of the package (run kura seal first)", id);
 		x->res->unsealed++;
@@ -302,41 +371,26 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 		return kura_error_wrap(err, "object %s", id);
 	}
 	safe_name(name, json_string_value(json_object_get(o, "name")) ?: "");
-	snprintf(dir, sizeof dir, "data/%s", id);
+	snprintf(dir, sizeof dir, "%s/%s", x->under, id);
 	uint64_t size = (uint64_t)json_integer_value(json_object_get(o, "size"));
-	if (!(meta = describe(o, name, err)))
+	if (!(meta = describe(o, name, !checkpoint, err)))
 		rc = KURA_EINTERNAL;
 	snprintf(path, sizeof path, "%s/object.json", dir);
 	if (rc == 0)
 		rc = kura_bag_add(x->w, path, meta, strlen(meta), err);
-	snprintf(path, sizeof path, "%s/%s", dir, name);
 	if (rc == 0)
-		rc = kura_bag_begin(x->w, path, size, err);
-	if (rc == 0)
-		rc = kura_store_read(x->st, id, put_bytes, x->w, err);
-	if (rc == 0)
-		rc = kura_bag_end(x->w, err);
-	/* the rest of its group: a signature and its validation data */
-	json_t *members = json_object_get(o, "members");
-	for (size_t k = 1; rc == 0 && k <= json_array_size(members); k++) {
-		char file[MEMBER_NAME];
-		member_name(file, o, k, name);
-		snprintf(path, sizeof path, "%s/%s", dir, file);
-		rc = kura_bag_begin(x->w, path, (uint64_t)json_integer_value(json_object_get(json_array_get(members, k - 1), "size")), err);
-		if (rc == 0)
-			rc = kura_store_read_member(x->st, id, k, put_bytes, x->w, err);
-		if (rc == 0)
-			rc = kura_bag_end(x->w, err);
-	}
+		rc = put_content(x, o, id, dir, name, size, err);
 	snprintf(path, sizeof path, "%s/%s.ers", dir, name);
 	if (rc == 0)
 		rc = kura_bag_add(x->w, path, der, len, err);
-	if (rc == 0)
+	if (rc == 0 && !checkpoint)
 		rc = kura_er_each_token(der, len, put_token, &tf, NULL, err);
 	snprintf(path, sizeof path, "%s/tokens/INDEX.tsv", dir);
-	if (rc == 0)
+	if (rc == 0 && !checkpoint)
 		rc = kura_bag_add(x->w, path, tf.index, tf.len, err);
-	if (rc == 0) {
+	if (rc == 0 && checkpoint) {
+		x->res->checkpoints++;
+	} else if (rc == 0 && (rc = note_exported(x, id, o, err)) == 0) {
 		x->res->objects++;
 		x->res->bytes += size;
 		kura_progress_update(x->progress, x->res->bytes, x->res->objects);
@@ -350,8 +404,12 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	return rc;
 }
 
+/* Every object but kura's own (the audit trail's checkpoints), which go with
+ * the trail of the objects they concern. */
 static int export_each(void *ud, json_t *o, kura_error *err)
 {
+	if (json_object_get(o, "system"))
+		return 0;
 	return export_one(ud, json_string_value(json_object_get(o, "id")), err);
 }
 
@@ -438,11 +496,51 @@ static void say_needed(kura_error *err, kura_store *st, const char *wanted, size
 		 "export elsewhere", (unsigned long long)need, (double)need / (1024.0 * 1024.0));
 }
 
+/* The audit trail of the objects exported (data/audit/, docs/FORMAT.md): their
+ * audit records and the checkpoints that hold them, with their evidence. */
+static int add_trail(struct exporter *x, kura_error *err)
+{
+	kura_trail t;
+	char *about = malloc((x->nexported + x->nrecords) * KURA_ID_LEN + 1);
+	if (!about)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (x->nexported)
+		memcpy(about, x->exported, x->nexported * KURA_ID_LEN);
+	if (x->nrecords)
+		memcpy(about + x->nexported * KURA_ID_LEN, x->records, x->nrecords * KURA_ID_LEN);
+	int rc = kura_records_trail(&t, x->st, about, x->nexported + x->nrecords, err);
+	free(about);
+	if (rc == 0 && t.records)
+		rc = kura_bag_add(x->w, "data/audit/trail.jsonl", t.text, t.len, err);
+	x->under = "data/audit";
+	for (size_t i = 0; rc == 0 && i < t.ncheckpoints; i++) {
+		char id[KURA_ID_LEN + 1];
+		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, t.checkpoints + i * KURA_ID_LEN);
+		rc = export_one(x, id, err);
+	}
+	x->res->audit_records = t.records;
+	kura_trail_clear(&t);
+	return rc;
+}
+
+static int export_run(kura_export_result *res, struct exporter *x, const char *out, const char *const *ids, size_t n,
+		      kura_error *err);
+
 int kura_export(kura_export_result *res, kura_store *st, const char *out, const char *const *ids, size_t n,
 		kura_error *err)
 {
+	struct exporter x = {.st = st, .res = res, .under = "data"};
+	int rc = export_run(res, &x, out, ids, n, err);
+	free(x.exported);
+	return rc;
+}
+
+static int export_run(kura_export_result *res, struct exporter *x_, const char *out, const char *const *ids, size_t n,
+		      kura_error *err)
+{
 	memset(res, 0, sizeof *res);
-	struct exporter x = {.st = st, .res = res};
+	struct exporter x = *x_;
+	kura_store *st = x.st;
 	char bag[256], *wanted = NULL;
 	const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
 	size_t blen = strlen(base);
@@ -480,6 +578,8 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 		rc = export_one(&x, id, err);
 	}
 	if (rc == 0)
+		rc = add_trail(&x, err);
+	if (rc == 0)
 		rc = kura_bag_add(x.w, "VERIFY.md", verify_md, sizeof verify_md - 1, err);
 	if (rc == 0)
 		rc = kura_bag_writer_finish(x.w, "External-Description: documents with RFC 4998 evidence records; "
@@ -492,5 +592,57 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 	for (int i = 0; i < TOKEN_MEMOS; i++)
 		free(x.memo[i].tok);
 	free(wanted);
+	x_->exported = x.exported;
+	x_->nexported = x.nexported;
+	free(x.records);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- recorded exports */
+
+#define MAX_LISTED 100000 /* an export of more objects is recorded by count */
+
+/* The export's audit record (action "export"): what went where. A package whose
+ * export cannot be recorded is not kept. */
+static int record_export(const kura_export_result *res, const struct exporter *x, const char *path, const char *out,
+			 kura_error *err)
+{
+	char *where = realpath(out, NULL);
+	json_t *ids = json_array(), *f = NULL;
+	for (size_t i = 0; ids && x->nexported <= MAX_LISTED && i < x->nexported; i++)
+		json_array_append_new(ids, json_stringn(x->exported + i * KURA_ID_LEN, KURA_ID_LEN));
+	if (ids)
+		f = json_pack("{s:o, s:I, s:s, s:I, s:I, s:I}", "objects", ids, "count", (json_int_t)res->objects, "to",
+			      where ? where : out, "bytes", (json_int_t)res->bytes, "audit_records",
+			      (json_int_t)res->audit_records, "checkpoints", (json_int_t)res->checkpoints);
+	kura_store *st = NULL;
+	int rc = f ? kura_store_open(&st, path, KURA_STORE_WRITE, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = kura_store_audit_record(st, "export", f, NULL, err);
+	kura_store_close(st);
+	if (rc != 0) {
+		unlink(out);
+		kura_error_wrap(err, "%s was removed: its export could not be recorded in the store's audit trail", out);
+	}
+	json_decref(f);
+	free(where);
+	return rc;
+}
+
+int kura_export_store(kura_export_result *res, const char *path, const char *out, const char *const *ids, size_t n,
+		      kura_error *err)
+{
+	kura_store *st = NULL;
+	struct exporter x = {.res = res, .under = "data"};
+	memset(res, 0, sizeof *res);
+	int rc = kura_store_open(&st, path, KURA_STORE_READ, err);
+	if (rc == 0) {
+		x.st = st;
+		rc = export_run(res, &x, out, ids, n, err);
+	}
+	kura_store_close(st); /* read without the writer's lock; taken only to record the export */
+	if (rc == 0)
+		rc = record_export(res, &x, path, out, err);
+	free(x.exported);
 	return rc;
 }

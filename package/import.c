@@ -45,6 +45,8 @@ struct importer {
 	kura_er_verify_opts vo;
 	const char *root;
 	json_t *adopted;    /* file -> verdict, for records adopted although not valid */
+	kura_package_trail trail; /* the audit trail the package carries (data/audit/) */
+	json_t *new_ids;    /* the objects imported */
 };
 
 static void refuse(struct importer *im, const char *file, const char *verdict, const char *why)
@@ -84,6 +86,7 @@ static void imported(void *ud, const char *id, const char *sha256_hex, const cha
 	struct importer *im = ud;
 	const char *verdict = json_string_value(json_object_get(im->adopted, file));
 	im->res->imported++;
+	json_array_append_new(im->new_ids, json_string(id));
 	if (im->o->report)
 		im->o->report(im->o->ud, file, id, verdict ? verdict : "valid", verdict ? "adopted although not valid" : NULL);
 }
@@ -187,6 +190,29 @@ static int adopt_pair(struct importer *im, struct pair *p, const char *file, con
 	return rc;
 }
 
+/* A checkpoint of the package's trail whose record verifies proves the trail's
+ * records it holds; one that does not proves nothing ("proven" in the
+ * imported-trail record says how much of the trail is). Nothing of it is
+ * imported. Clears p. */
+static int take_checkpoint(struct importer *im, struct pair *p, const char *file, kura_error *err)
+{
+	json_t *report = NULL;
+	kura_error e = {0};
+	im->vo.digest_ud = &p->group.files;
+	int rc = kura_er_verify(&report, (unsigned char *)p->der, p->len, &im->vo, &e);
+	if (rc == KURA_EINPUT || rc == KURA_EDENIED)
+		rc = 0;
+	else if (rc == 0 && strcmp(json_string_value(json_object_get(report, "verdict")), "valid") == 0)
+		rc = kura_package_trail_add_checkpoint(&im->trail, im->root, file, &e);
+	if (rc != 0 && err)
+		*err = e;
+	json_decref(report);
+	free(p->der);
+	members_clear(&p->mem);
+	kura_package_group_clear(&p->group);
+	return rc;
+}
+
 static int import_pair(void *ud, const char *file, const char *record, const char *bag_problem, kura_error *err)
 {
 	struct importer *im = ud;
@@ -196,12 +222,16 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 	char *described = NULL; /* the name object.json gives */
 	kura_error e = {0};
 	int rc = 0;
+	if (!record && strcmp(file, "data/audit") == 0)
+		return 0; /* the trail without a sealed checkpoint: kept unproven */
 	if (bag_problem || !record) { /* the same accounting as verify-export's */
 		refuse(im, file, "invalid", bag_problem ? bag_problem : "holds no document with its evidence record");
 		return 0;
 	}
 	if (read_pair(im, &p, file, record) != 0)
 		goto refused;
+	if (kura_package_is_trail(file)) /* a checkpoint of the trail: it proves, it is not imported */
+		return take_checkpoint(im, &p, file, err);
 	if (p.group.object && (described = kura_json_get_name(p.group.object, "name")))
 		name = described; /* its bytes, also when they are not UTF-8 */
 	im->vo.digest_ud = &p.group.files; /* a signed document: its signature and validation data too */
@@ -247,16 +277,46 @@ out:
 	return rc;
 }
 
+/* The trail the package carried, kept in the store's own trail (action
+ * "imported-trail"): its records exactly as exported, how many of them the
+ * package's checkpoints prove, and the objects imported with it. */
+static int keep_trail(struct importer *im, const char *package, kura_error *err)
+{
+	int rc = kura_package_trail_finish(&im->trail, im->root, err);
+	if (rc != 0 || im->trail.nlines == 0 || json_array_size(im->new_ids) == 0)
+		return rc;
+	const char *base = strrchr(package, '/') ? strrchr(package, '/') + 1 : package;
+	json_t *lines = json_array(), *f;
+	for (size_t i = 0; lines && i < im->trail.nlines; i++)
+		json_array_append_new(lines, json_string(im->trail.lines[i]));
+	f = lines ? json_pack("{s:o, s:O, s:o, s:I, s:I}", "package", kura_json_text(base), "objects", im->new_ids,
+			      "imported_trail", lines, "proven", (json_int_t)im->trail.covered, "checkpoints",
+			      (json_int_t)im->trail.checkpoints) : NULL;
+	rc = f ? kura_store_audit_record(im->st, "imported-trail", f, NULL, err)
+	       : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	json_decref(f);
+	return rc;
+}
+
+/* Every commit's audit record says "import" and names the package. */
+static void set_audit(kura_ingest *in, const char *package)
+{
+	const char *base = strrchr(package, '/') ? strrchr(package, '/') + 1 : package;
+	json_t *f = json_pack("{s:o}", "package", kura_json_text(base));
+	kura_ingest_set_audit(in, "import", f);
+	json_decref(f);
+}
+
 int kura_import(kura_import_result *res, kura_store *st, const char *package, const kura_import_options *o,
 		kura_error *err)
 {
 	memset(res, 0, sizeof *res);
-	struct importer im = {.st = st, .o = o, .res = res, .adopted = json_object()};
+	struct importer im = {.st = st, .o = o, .res = res, .adopted = json_object(), .new_ids = json_array()};
 	kura_package *p = NULL;
 	kura_package_audit audit = {0};
 	kura_trust_cache *cache = NULL;
 	STACK_OF(X509) *anchors = NULL;
-	int rc = im.adopted ? kura_package_open(&p, package, o->max_entry ? o->max_entry : (64ull << 30), err)
+	int rc = im.adopted && im.new_ids ? kura_package_open(&p, package, o->max_entry ? o->max_entry : (64ull << 30), err)
 			    : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0) {
 		im.root = kura_package_root(p);
@@ -273,17 +333,21 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 	im.vo.anchors = anchors;
 	im.vo.cache = cache;
 	im.vo.digest = kura_er_digest_group;
-	if (rc == 0)
-		rc = kura_ingest_new(&im.in, st, imported, &im, err);
+	if (rc == 0 && (rc = kura_ingest_new(&im.in, st, imported, &im, err)) == 0)
+		set_audit(im.in, package);
 	if (rc == 0)
 		rc = kura_package_each_object(&audit, p, import_pair, &im, err);
 	if (rc == 0)
 		rc = kura_ingest_commit(im.in, err);
+	if (rc == 0)
+		rc = keep_trail(&im, package, err);
 	kura_ingest_free(im.in);
 	kura_trust_cache_free(cache);
 	sk_X509_pop_free(anchors, X509_free);
 	kura_package_audit_clear(&audit);
 	kura_package_close(p);
+	kura_package_trail_clear(&im.trail);
+	json_decref(im.new_ids);
 	json_decref(im.adopted);
 	return rc;
 }

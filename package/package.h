@@ -61,4 +61,24 @@ typedef int (*kura_package_object_fn)(void *ud, const char *file, const char *re
 int kura_package_each_object(kura_package_audit *a, const kura_package *p, kura_package_object_fn fn, void *ud,
 			     kura_error *err);
 
+/* The audit trail a package carries (package/trail_read.c, docs/FORMAT.md):
+ * data/audit/trail.jsonl (lines: nlines records, as exported) and the
+ * checkpoints under data/audit/<ID>/ whose evidence verified (their lines:
+ * proven). covered: how many of the trail's lines are proven. */
+typedef struct kura_package_trail {
+	char *text, **lines;
+	size_t nlines, covered, checkpoints;
+	char **texts, **proven; /* the checkpoints' contents; their lines, sorted once finished */
+	size_t ntexts, nproven;
+} kura_package_trail;
+/* Whether a package file belongs to the trail (data/audit/...). */
+int kura_package_is_trail(const char *file);
+/* Takes the checkpoint root/file, whose evidence record verified. */
+int kura_package_trail_add_checkpoint(kura_package_trail *t, const char *root, const char *file, kura_error *err);
+/* Reads data/audit/trail.jsonl (none: no lines) and counts what is proven. */
+int kura_package_trail_finish(kura_package_trail *t, const char *root, kura_error *err);
+/* Whether line i is proven (after finish). */
+int kura_package_trail_proven(const kura_package_trail *t, size_t i);
+void kura_package_trail_clear(kura_package_trail *t);
+
 #endif

@@ -23,6 +23,9 @@ struct checking {
 	json_t *objects, *problems; /* problems: the audit's */
 	size_t valid, indeterminate;
 	STACK_OF(X509) *signers; /* the package's data/signer-anchors.pem */
+	kura_package_trail trail; /* data/audit/: the objects' audit trail */
+	json_t *checkpoints;      /* the reports of its checkpoints */
+	size_t trail_bad;         /* checkpoints whose evidence is not valid */
 };
 
 /* why may name a file that is not UTF-8 (a folder of the package): JSON gets it escaped. */
@@ -36,6 +39,8 @@ static int check_pair(void *ud, const char *file, const char *record, const char
 {
 	struct checking *c = ud;
 	(void)bag_problem; /* listed under "manifest" already: the record is checked all the same */
+	if (!record && strcmp(file, "data/audit") == 0)
+		return 0; /* the trail without a sealed checkpoint: its records are unproven */
 	if (!record) {
 		json_t *o = json_pack("{s:s, s:s}", "file", "", "problem",
 				      "holds no document with its evidence record: nothing in it was verified");
@@ -74,10 +79,32 @@ static int check_pair(void *ud, const char *file, const char *record, const char
 	kura_json_set_name(report, "document", file);
 	kura_json_set_name(report, "record", record);
 	const char *verdict = json_string_value(json_object_get(report, "verdict"));
+	if (kura_package_is_trail(file)) {
+		json_array_append_new(c->checkpoints, report);
+		c->trail_bad += strcmp(verdict, "valid") != 0;
+		return strcmp(verdict, "valid") == 0 ? kura_package_trail_add_checkpoint(&c->trail, c->root, file, err) : 0;
+	}
 	c->valid += strcmp(verdict, "valid") == 0;
 	c->indeterminate += strcmp(verdict, "indeterminate") == 0;
 	json_array_append_new(c->objects, report);
 	return 0;
+}
+
+/* "audit": the trail's records, how many its checkpoints prove, the ones they
+ * do not (their IDs), and the checkpoints' reports. */
+static json_t *trail_report(const struct checking *c)
+{
+	json_t *unproven = json_array();
+	for (size_t i = 0; unproven && i < c->trail.nlines; i++)
+		if (!kura_package_trail_proven(&c->trail, i)) {
+			json_t *e = json_loads(c->trail.lines[i], 0, NULL);
+			json_array_append_new(unproven, e && json_object_get(e, "id") ? json_incref(json_object_get(e, "id"))
+										: json_string("(not an audit record)"));
+			json_decref(e);
+		}
+	const char *verdict = c->trail_bad ? "invalid" : c->trail.covered < c->trail.nlines ? "indeterminate" : "valid";
+	return json_pack("{s:s, s:I, s:I, s:o, s:O}", "verdict", verdict, "records", (json_int_t)c->trail.nlines, "proven",
+			 (json_int_t)c->trail.covered, "unproven", unproven, "checkpoints", c->checkpoints);
 }
 
 int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anchors, int64_t at_ms, kura_error *err)
@@ -115,11 +142,14 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 	snprintf(spath, sizeof spath, "%s/data/signer-anchors.pem", c.root ? c.root : ".");
 	if (rc == 0 && (c.signers = sk_X509_new_null()) != NULL)
 		kura_load_certs(c.signers, spath, NULL); /* none: signatures are indeterminate */
+	c.checkpoints = json_array();
 	if (rc == 0)
 		rc = kura_package_each_object(&audit, p, check_pair, &c, err);
+	if (rc == 0)
+		rc = kura_package_trail_finish(&c.trail, c.root, err);
 	if (rc == 0) {
 		size_t n = json_array_size(c.objects), bad = json_array_size(c.problems);
-		const char *verdict = bad || n == 0 || c.valid + c.indeterminate < n ? "invalid"
+		const char *verdict = bad || n == 0 || c.valid + c.indeterminate < n || c.trail_bad ? "invalid"
 				      : c.indeterminate ? "indeterminate" : "valid";
 		*report = json_pack("{s:s, s:s, s:{s:s, s:O}, s:s, s:O}", "package", "", "verdict", verdict,
 				    "manifest", "verdict", bad ? "invalid" : "valid", "problems", c.problems, "anchors",
@@ -130,10 +160,14 @@ int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anc
 		}
 		if (n == 0)
 			json_object_set_new(*report, "reason", json_string("the package holds no evidence record"));
+		if (*report && (c.trail.nlines || json_array_size(c.checkpoints)))
+			json_object_set_new(*report, "audit", trail_report(&c));
 		if (!*report)
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	}
 	json_decref(c.objects);
+	json_decref(c.checkpoints);
+	kura_package_trail_clear(&c.trail);
 	kura_package_audit_clear(&audit);
 	sk_X509_pop_free(own, X509_free);
 	sk_X509_pop_free(c.signers, X509_free);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/audit.h"
 #include "common/bigmem.h"
 #include "common/hash.h"
 #include "common/hex.h"
@@ -124,7 +125,73 @@ static void fill_result(kura_seal_result *res, size_t objects, const char *from,
 	kura_tst_free(t);
 }
 
+/* The audit trail's checkpoint as the last leaf (docs/RECORDS.md): its digest
+ * now, its ID only once the time-stamp is had; it is written then, so that a
+ * seal that fails leaves nothing behind. */
+static int add_trail_leaf(struct pending *p, const kura_audit_pending *trail, const EVP_MD *md, kura_error *err)
+{
+	if (kura_bigmem_grow(&p->ids, &p->idcap, (p->n + 1) * KURA_ID_LEN) != 0 ||
+	    kura_bigmem_grow(&p->leaves, &p->leafcap, (p->n + 1) * p->hlen) != 0 ||
+	    kura_bigmem_grow(&p->noted, &p->notecap, p->n + 1) != 0)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory after %zu pending objects", p->n);
+	memset((char *)p->ids + p->n * KURA_ID_LEN, '0', KURA_ID_LEN);
+	if (EVP_Digest(trail->text, trail->len, (unsigned char *)p->leaves + p->n * p->hlen, NULL, md, NULL) != 1)
+		return kura_error_set(err, KURA_EINTERNAL, "hashing the audit trail failed");
+	((unsigned char *)p->noted)[p->n++] = 1;
+	return 0;
+}
+
+/* Writes the checkpoint whose leaf is the last one, and gives that leaf its ID
+ * (IDs grow: it follows every pending object's). */
+static int write_trail(struct pending *p, kura_store *st, const kura_audit_pending *trail, kura_error *err)
+{
+	char id[KURA_ID_LEN + 1];
+	char *slot = (char *)p->ids + (p->n - 1) * KURA_ID_LEN;
+	int rc = kura_audit_checkpoint_write(id, st, trail, err);
+	if (rc == 0 && p->n > 1 && memcmp(id, slot - KURA_ID_LEN, KURA_ID_LEN) <= 0)
+		rc = kura_error_set(err, KURA_EINTERNAL, "the audit trail's checkpoint %s does not follow the objects it is "
+							  "sealed with", id);
+	if (rc == 0)
+		memcpy(slot, id, KURA_ID_LEN);
+	return rc;
+}
+
+/* After the leaves: the tree, its time-stamp, the checkpoint (if any) and the
+ * seal record. */
+static int stamp_and_store(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, const EVP_MD *md,
+			   struct pending *p, kura_chain_groups *groups, const kura_audit_pending *trail,
+			   const kura_policy *policy, kura_error *err)
+{
+	unsigned char *token = NULL, root[EVP_MAX_MD_SIZE];
+	size_t tlen = 0;
+	int64_t now;
+	kura_chain_parts payload = {0};
+	const char *from = NULL;
+	int rc = kura_hashtree_root_of(root, md, p->leaves, p->n, err);
+	if (rc == 0)
+		rc = kura_stamp(&token, &tlen, &from, tsa, md, root, err);
+	if (rc == 0 && trail)
+		rc = write_trail(p, st, trail, err);
+	if (rc == 0)
+		rc = kura_chain_payload(&payload, KURA_EVIDENCE_SEAL, md, p->leaves, p->n, groups, NULL, NULL, token, tlen, err);
+	if (rc == 0 && (rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(res->id, now, err)) == 0)
+		rc = kura_store_add_evidence(st, KURA_EVIDENCE_SEAL, res->id, p->ids, p->n, payload.part, 3, err);
+	if (rc == 0) {
+		fill_result(res, p->n, from, token, tlen, policy, now);
+		kura_audit_count_checkpoints(&res->checkpoints, &res->trail_to, st, p->ids, p->n);
+	}
+	kura_chain_parts_clear(&payload);
+	free(token);
+	return rc;
+}
+
 int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, size_t max, kura_error *err)
+{
+	return kura_seal_with(res, st, tsa, max, NULL, err);
+}
+
+int kura_seal_with(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, size_t max,
+		   const kura_audit_pending *trail, kura_error *err)
 {
 	memset(res, 0, sizeof *res);
 	kura_policy *policy = NULL; /* none readable: the store's hash, no warnings */
@@ -136,35 +203,24 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 	const EVP_MD *md = seal_hash(st, policy, now);
 	size_t hlen = (size_t)EVP_MD_get_size(md);
 	struct pending p = {.hlen = hlen, .max = max ? max : KURA_SEAL_MAX_BYTES / (KURA_ID_LEN + hlen)};
-	unsigned char *token = NULL, **values = NULL, root[EVP_MAX_MD_SIZE];
+	unsigned char **values = NULL;
 	uint8_t *count = NULL; /* made for the first data object group */
-	size_t tlen = 0;
-	kura_chain_parts payload = {0};
 	int rc = kura_store_each_pending(st, kura_hash_name_by_nid(EVP_MD_get_type(md)), add_pending, &p, err);
 	if (rc == 1) { /* stopped at the limit */
 		res->more = 1;
 		rc = 0;
 	}
-	if (rc != 0 || p.n == 0)
+	if (res->more || (trail && !trail->text))
+		trail = NULL; /* the trail goes with the last seal of a backlog */
+	if (rc != 0 || (p.n == 0 && !trail))
 		goto out;
 	/* a leaf per object: the digest ingest noted, or its group's node (signed
 	 * documents), or the digest computed now */
-	rc = compute_leaves(&p, &count, &values, st, md, err);
-	const char *from = NULL;
+	rc = trail ? add_trail_leaf(&p, trail, md, err) : 0; /* first: the groups' arrays are made for every leaf */
 	if (rc == 0)
-		rc = kura_hashtree_root_of(root, md, p.leaves, p.n, err);
+		rc = compute_leaves(&p, &count, &values, st, md, err);
 	if (rc == 0)
-		rc = kura_stamp(&token, &tlen, &from, tsa, md, root, err);
-	if (rc != 0)
-		goto out;
-	if ((rc = kura_chain_payload(&payload, KURA_EVIDENCE_SEAL, md, p.leaves, p.n, &(kura_chain_groups){count, values},
-				     NULL, NULL, token, tlen, err)) != 0)
-		goto out;
-	if ((rc = kura_clock_now(&now, err)) != 0 || (rc = kura_id_new(res->id, now, err)) != 0)
-		goto out;
-	rc = kura_store_add_evidence(st, KURA_EVIDENCE_SEAL, res->id, p.ids, p.n, payload.part, 3, err);
-	if (rc == 0)
-		fill_result(res, p.n, from, token, tlen, policy, now);
+		rc = stamp_and_store(res, st, tsa, md, &p, &(kura_chain_groups){count, values}, trail, policy, err);
 out:
 	if (rc != 0)
 		kura_error_wrap(err, "sealing %zu pending object(s)", p.n);
@@ -173,15 +229,39 @@ out:
 		free(values[i]);
 	free(values);
 	free(count);
-	kura_chain_parts_clear(&payload);
 	kura_bigmem_free(p.leaves, p.leafcap);
 	kura_bigmem_free(p.noted, p.notecap);
-	free(token);
 	kura_bigmem_free(p.ids, p.idcap);
 	return rc;
 }
 
+static int stop_at_first(void *ud, const char *id, const unsigned char *digest, kura_error *err)
+{
+	(void)id;
+	(void)digest;
+	(void)err;
+	*(int *)ud = 1;
+	return 1;
+}
+
+/* The audit trail's checkpoint due, when documents are pending (it is sealed
+ * with them) or when asked; trail->text stays NULL otherwise. */
+static int checkpoint_due(kura_audit_pending *trail, kura_store *st, int flags, kura_error *err)
+{
+	int pending = 0;
+	memset(trail, 0, sizeof *trail);
+	int rc = flags & KURA_SEAL_TRAIL ? 0 : kura_store_each_pending(st, kura_store_hash(st), stop_at_first, &pending, err);
+	if (rc < 0)
+		return rc;
+	return pending || (flags & KURA_SEAL_TRAIL) ? kura_audit_checkpoint_due(trail, st, err) : 0;
+}
+
 int kura_seal_all(size_t *sealed_out, kura_store *st, const kura_seal_events *ev, kura_error *err)
+{
+	return kura_seal_all_flags(sealed_out, st, 0, ev, err);
+}
+
+int kura_seal_all_flags(size_t *sealed_out, kura_store *st, int flags, const kura_seal_events *ev, kura_error *err)
 {
 	kura_tsa_setup tsa;
 	kura_seal_result res;
@@ -191,16 +271,20 @@ int kura_seal_all(size_t *sealed_out, kura_store *st, const kura_seal_events *ev
 		rc = kura_tsa_setup_open(&tsa, st, err);
 	if (rc == 0 && tsa.opts.nurls > 0 && !tsa.opts.anchors && ev && ev->untrusted)
 		ev->untrusted(ev->ud, tsa.opts.urls[0]);
+	kura_audit_pending trail = {0};
+	if (rc == 0 && (rc = checkpoint_due(&trail, st, flags, err)) != 0)
+		kura_tsa_setup_close(&tsa);
 	if (rc != 0)
 		return rc;
 	size_t sealed = 0;
 	do { /* a backlog larger than one seal takes several */
-		rc = kura_seal(&res, st, &tsa.opts, 0, err);
+		rc = kura_seal_with(&res, st, &tsa.opts, 0, &trail, err);
 		if (rc == 0 && res.objects && ev && ev->sealed)
 			ev->sealed(ev->ud, &res);
 		sealed += rc == 0 ? res.objects : 0;
 	} while (rc == 0 && res.more);
 	kura_tsa_setup_close(&tsa);
+	kura_audit_pending_clear(&trail);
 	if (rc == 0 && sealed == 0 && ev && ev->sealed) {
 		memset(&res, 0, sizeof res);
 		ev->sealed(ev->ud, &res);

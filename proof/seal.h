@@ -27,5 +27,11 @@
  * max (0: as many as KURA_SEAL_MAX_BYTES allows). res->more says whether some
  * are still pending; seal again then. */
 int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, size_t max, kura_error *err);
+/* The same with the audit trail's checkpoint trail (archive/audit.h; NULL or
+ * its text NULL: none) as the last leaf of the last seal of the backlog: it is
+ * written, and gets its ID, only once the time-stamp was obtained. */
+struct kura_audit_pending;
+int kura_seal_with(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, size_t max,
+		   const struct kura_audit_pending *trail, kura_error *err);
 
 #endif

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/audit.h"
 #include "common/hash.h"
 #include "evidence/ers_asn1.h"
 #include "evidence/hashtree.h"
@@ -536,6 +537,7 @@ struct pipeline {
 	unsigned long jobs;        /* batches given so far */
 	int busy;                  /* the worker is at a batch: it may still touch it */
 	int stop;
+	kura_id_set trail;         /* the audit trail's checkpoints: `kura log --verify` checks them */
 };
 
 static void prepare(struct pipeline *p, const struct batch *b, struct item *it, kura_store_reader *reader)
@@ -664,6 +666,8 @@ static int collect(void *ud, const char *id, const char *json, size_t len, kura_
 	struct pipeline *p = ud;
 	struct batch *b = &p->batch[p->filling];
 	struct item *it = &b->item[b->n];
+	if (kura_id_set_has(&p->trail, id))
+		return 0;
 	if (!(it->text = malloc(len + 1)))
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	memcpy(it->text, json, len);
@@ -684,6 +688,8 @@ int kura_verifier_each(kura_verifier *v, kura_verifier_report_fn fn, void *ud, k
 	int rc = p ? kura_store_reader_new(&p->reader, v->st, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_store_reader_new(&p->own, v->st, err);
+	if (rc == 0 && (rc = kura_audit_checkpoint_ids(&p->trail, v->st, err)) != 0)
+		kura_store_reader_free(p->own);
 	if (rc != 0) {
 		if (p)
 			kura_store_reader_free(p->reader);
@@ -716,6 +722,7 @@ int kura_verifier_each(kura_verifier *v, kura_verifier_report_fn fn, void *ud, k
 	pthread_cond_destroy(&p->cond);
 	kura_store_reader_free(p->reader);
 	kura_store_reader_free(p->own);
+	kura_id_set_clear(&p->trail);
 	free(p);
 	return rc;
 }

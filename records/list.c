@@ -77,7 +77,7 @@ int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *
 	if (rc == 0)
 		rc = kura_index_each_disposed(kura_store_index(st), take_disposed, &f.disposed, err);
 	if (rc == 0)
-		rc = kura_store_each_object(st, step, &f, err);
+		rc = (flags & KURA_LIST_SYSTEM ? kura_store_each_object_all : kura_store_each_object)(st, step, &f, err);
 	free(f.superseded.v);
 	free(f.disposed.v);
 	return rc;

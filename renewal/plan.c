@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/audit.h"
 #include "common/hash.h"
 #include <openssl/ocsp.h>
 
@@ -273,7 +274,10 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 	struct last_token memo = {0};
 	const char *timeout = getenv("KURA_TSA_TIMEOUT");
 	struct rev_cache revs = {.timeout_s = timeout && atol(timeout) > 0 ? atol(timeout) : 30};
+	kura_id_set trail = {0};
 	int rc = kura_tsa_setup_anchors(&revs.anchors, st, err);
+	if (rc == 0)
+		rc = kura_audit_checkpoint_ids(&trail, st, err);
 	if (rc == 0)
 		rc = kura_store_each_link(st, see_link, &l, err);
 	if (rc == 0)
@@ -302,8 +306,10 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 			goto out;
 		}
-		for (size_t k = i; k < j; k++)
+		for (size_t k = i; k < j; k++) {
 			memcpy(it->object_ids + (k - i) * KURA_ID_LEN, l.pairs + k * 2 * KURA_ID_LEN + KURA_ID_LEN, KURA_ID_LEN);
+			it->checkpoints += (size_t)kura_id_set_has(&trail, it->object_ids + (k - i) * KURA_ID_LEN);
+		}
 		if ((rc = judge(it, st, cache, &memo, &revs, p, now, err)) != 0)
 			goto out;
 		i = j;
@@ -312,6 +318,7 @@ int kura_plan(kura_plan_item **items, size_t *n, kura_store *st, const kura_poli
 		qsort(out, count, sizeof *out, cmp_due);
 out:
 	free(l.pairs);
+	kura_id_set_clear(&trail);
 	last_token_clear(&memo);
 	kura_evidence_cache_free(cache);
 	rev_cache_clear(&revs);
@@ -345,7 +352,7 @@ json_t *kura_plan_json(const kura_plan_item *items, size_t n, int64_t now)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:s, s:s, s:I}", "chain", it->chain, "action",
 						     it->action == 'H' ? "hash-tree renewal" : "time-stamp renewal", "due", due,
 						     "due_now", it->due <= now, "reason", it->reason, "hash", it->hash,
-						     "objects", (json_int_t)it->objects));
+						     "objects", (json_int_t)(it->objects - it->checkpoints)));
 	}
 	return arr;
 }

@@ -29,6 +29,8 @@ typedef struct kura_plan_item {
 	char hash[16];               /* the chain's hash algorithm */
 	size_t objects;              /* objects whose newest chain this is */
 	char *object_ids;            /* their IDs, objects * KURA_ID_LEN characters */
+	size_t checkpoints;          /* of them, the audit trail's checkpoints (not documents: the JSON's
+				      * "objects" leaves them out) */
 } kura_plan_item;
 
 /* The plan made at now, sorted by due time: a chain whose hash no longer

@@ -30,8 +30,8 @@ static void refuse_unreadable(kura_run_report *r, kura_plan_item *items, size_t 
 /* The objects of every due chain whose hash algorithm ends and whose last
  * time-stamp still verifies (*objects, *nobj: the caller frees *objects). A
  * chain that does not verify is refused; an I/O error stops the run. */
-static int collect_rehash(char **objectsp, size_t *nobjp, kura_run_report *r, kura_store *st, kura_tsa_setup *tsa,
-			  const kura_plan_item *items, size_t n, int64_t now, kura_error *err)
+static int collect_rehash(char **objectsp, size_t *nobjp, size_t *checkpoints, kura_run_report *r, kura_store *st,
+			  kura_tsa_setup *tsa, const kura_plan_item *items, size_t n, int64_t now, kura_error *err)
 {
 	char *objects = NULL;
 	size_t nobj = 0, ncap = 0;
@@ -76,6 +76,7 @@ static int collect_rehash(char **objectsp, size_t *nobjp, kura_run_report *r, ku
 		}
 		if (rc != 0)
 			break;
+		*checkpoints += items[i].checkpoints;
 	}
 	*objectsp = objects;
 	*nobjp = nobj;
@@ -83,12 +84,13 @@ static int collect_rehash(char **objectsp, size_t *nobjp, kura_run_report *r, ku
 }
 
 /* Every object whose hash algorithm ends: one hash-tree renewal. */
-static int renew_hashtrees(kura_run_report *r, kura_store *st, const kura_policy *p, kura_tsa_setup *tsa,
+static int renew_hashtrees(kura_run_report *r, json_t *made, kura_store *st, const kura_policy *p, kura_tsa_setup *tsa,
 			   const kura_plan_item *items, size_t n, int64_t now, kura_error *err)
 {
 	char *objects = NULL;
 	size_t nobj = 0;
-	int rc = collect_rehash(&objects, &nobj, r, st, tsa, items, n, now, err);
+	size_t checkpoints = 0;
+	int rc = collect_rehash(&objects, &nobj, &checkpoints, r, st, tsa, items, n, now, err);
 	if (rc == 0 && nobj > 0) {
 		const char *to = kura_policy_next_hash(p, now);
 		kura_renew_result res;
@@ -97,10 +99,13 @@ static int renew_hashtrees(kura_run_report *r, kura_store *st, const kura_policy
 							      "renewal is due but has nowhere to go; set a newer policy",
 					    kura_policy_name(p));
 		else if ((rc = kura_renew_hashtree(&res, st, objects, nobj, kura_hash_by_name(to), &tsa->opts, err)) == 0) {
-			r->objects_rehashed = res.renewed;
+			/* documents are counted; the audit trail's checkpoints apart */
+			r->checkpoints_rehashed = checkpoints;
+			r->objects_rehashed = res.renewed > checkpoints ? res.renewed - checkpoints : 0;
 			snprintf(r->rehash_to, sizeof r->rehash_to, "%s", to);
+			json_array_append_new(made, json_string(res.id));
 			kura_log_message(KURA_LOG_INFO, "hash-tree renewal: %zu object(s) now in a %s chain, time-stamped %s by %s",
-				res.renewed, to, res.gentime, res.tsa);
+				r->objects_rehashed, to, res.gentime, res.tsa);
 		}
 	}
 	free(objects);
@@ -108,8 +113,8 @@ static int renew_hashtrees(kura_run_report *r, kura_store *st, const kura_policy
 }
 
 /* Chains whose time-stamp ends: one time-stamp renewal per hash algorithm. */
-static int renew_timestamps(kura_run_report *r, kura_store *st, kura_tsa_setup *tsa, kura_plan_item *items, size_t n,
-			    int64_t now, kura_error *err)
+static int renew_timestamps(kura_run_report *r, json_t *made, kura_store *st, kura_tsa_setup *tsa, kura_plan_item *items,
+			    size_t n, int64_t now, kura_error *err)
 {
 	char *chains = malloc(n * KURA_ID_LEN + 1);
 	int rc = 0;
@@ -134,6 +139,8 @@ static int renew_timestamps(kura_run_report *r, kura_store *st, kura_tsa_setup *
 		r->chains_renewed += res.renewed;
 		r->refused += res.refused;
 		if (res.renewed)
+			json_array_append_new(made, json_string(res.id));
+		if (res.renewed)
 			kura_log_message(KURA_LOG_INFO, "time-stamp renewal: %zu %s chain(s), time-stamped %s by %s", res.renewed, done,
 				res.gentime, res.tsa);
 		for (size_t i = 0; i < n; i++) /* done with this algorithm */
@@ -141,6 +148,21 @@ static int renew_timestamps(kura_run_report *r, kura_store *st, kura_tsa_setup *
 				items[i].hash[0] = '\0';
 	}
 	free(chains);
+	return rc;
+}
+
+/* A run that renewed something says so in the audit trail (docs/RECORDS.md):
+ * the evidence records it made and the counts. */
+static int audit_run(const kura_run_report *r, json_t *made, kura_store *st, kura_error *err)
+{
+	if (r->chains_renewed == 0 && r->objects_rehashed == 0 && r->checkpoints_rehashed == 0)
+		return 0;
+	json_t *f = json_pack("{s:O, s:I, s:I, s:I, s:s, s:I}", "records", made, "chains_renewed",
+			      (json_int_t)r->chains_renewed, "objects_rehashed", (json_int_t)r->objects_rehashed,
+			      "checkpoints_rehashed", (json_int_t)r->checkpoints_rehashed, "rehashed_to", r->rehash_to,
+			      "refused", (json_int_t)r->refused);
+	int rc = f ? kura_store_audit_record(st, "renew", f, NULL, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	json_decref(f);
 	return rc;
 }
 
@@ -179,12 +201,20 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 		rc = kura_tsa_setup_open(&tsa, st, err);
 	if (rc == 0)
 		rc = kura_plan(&items, &n, st, p, now, err);
+	json_t *made = json_array();
+	if (rc == 0 && !made)
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0) {
 		refuse_unreadable(r, items, n);
-		rc = renew_hashtrees(r, st, p, &tsa, items, n, now, err);
+		rc = renew_hashtrees(r, made, st, p, &tsa, items, n, now, err);
 	}
 	if (rc == 0)
-		rc = renew_timestamps(r, st, &tsa, items, n, now, err);
+		rc = renew_timestamps(r, made, st, &tsa, items, n, now, err);
+	kura_error aerr = {0}; /* what a failed run did renew is recorded too */
+	int arc = made ? audit_run(r, made, st, rc == 0 ? err : &aerr) : 0;
+	if (rc == 0)
+		rc = arc;
+	json_decref(made);
 	kura_plan_free(items, n);
 	if (rc == 0)
 		rc = find_next_due(r, st, p, now, err);

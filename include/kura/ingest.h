@@ -42,6 +42,10 @@ int kura_ingest_check_meta(const kura_meta *m, kura_error *err);
  * name the original file name. */
 int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name, const kura_meta *meta,
 		    size_t nmeta, kura_error *err);
+/* add() of len bytes in memory (borrowed for the call), named name; id gets
+ * the new object's ID (durable only once committed). */
+int kura_ingest_add_bytes(kura_ingest *in, const void *data, size_t len, const char *name, char id[KURA_ID_LEN + 1],
+			  kura_error *err);
 /* Every commit also writes one audit record (docs/RECORDS.md): action "ingest"
  * with the IDs of the objects it made and the versions among them. */
 int kura_ingest_commit(kura_ingest *in, kura_error *err);

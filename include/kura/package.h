@@ -30,14 +30,26 @@ typedef struct kura_export_result {
 	size_t unsealed; /* left out: no evidence record yet */
 	size_t disposed; /* left out: disposed of (their content is removed) */
 	uint64_t bytes;  /* document bytes */
+	size_t audit_records; /* of the exported objects' audit trail (data/audit/trail.jsonl) */
+	size_t checkpoints;   /* the trail's checkpoints that hold them, with their evidence */
 } kura_export_result;
 
 /* Writes the package out (.tar or .tar.zst) with the objects named in ids (n of
- * them; none: every object), in ID order. Memory stays constant in the number
- * and size of the documents; a damaged object fails the export and no package
- * is left behind. */
+ * them; none: every object but kura's own), in ID order, and their audit trail
+ * (data/audit/: their audit records and the trail's checkpoints that hold them).
+ * Memory stays constant in the size of the documents (26 bytes an object for
+ * the trail's selection); a damaged object fails the export and no package is
+ * left behind. */
 int kura_export(kura_export_result *res, kura_store *st, const char *out, const char *const *ids, size_t n,
 		kura_error *err);
+
+/* kura_export of the store at path, as `kura export` does it: the store is read
+ * without the writer's lock while the package is written, then opened for
+ * writing to append the export's audit record (action "export": the objects,
+ * the package's path, counts); a package whose export cannot be recorded is
+ * removed again. */
+int kura_export_store(kura_export_result *res, const char *path, const char *out, const char *const *ids, size_t n,
+		      kura_error *err);
 
 /* Checks a package (tar or folder): the bag's manifests, then every (FILE,
  * FILE.ers) pair in it against anchors (borrowed; NULL: the package's data/tsa-anchors.pem)

@@ -4,6 +4,7 @@
 #ifndef KURA_RECORDS_H
 #define KURA_RECORDS_H
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "kura/error.h"
 #include "kura/id.h"
@@ -64,5 +65,62 @@ int kura_records_history(json_t **out, kura_store *st, const char *id, kura_erro
  * records' versions never, but with KURA_LIST_DISPOSED only those. */
 enum { KURA_LIST_ALL_VERSIONS = 1, KURA_LIST_SYSTEM = 2, KURA_LIST_DISPOSED = 4 };
 int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *ud, kura_error *err);
+
+/* ---- the audit trail (records/log.c, records/log_verify.c; `kura log`) ---- */
+
+/* Which audit records: about the object (or the record it belongs to) object
+ * (NULL: all), or about any of the nids objects or records ids (KURA_ID_LEN
+ * characters each; NULL: all); written from since to until
+ * (milliseconds since 1970, both included; INT64_MIN and INT64_MAX:
+ * unbounded); chain_only: neither the records from before the chain nor the
+ * trails imports brought. */
+typedef struct kura_log_query {
+	const char *object;
+	int64_t since, until;
+	const char *ids;
+	size_t nids;
+	int chain_only;
+} kura_log_query;
+/* How a record stands: in the chain; from before it (no "seq"); brought by an
+ * import (an entry of the "imported_trail" of the record before it: the
+ * record as the store it came from had it). */
+enum { KURA_LOG_CHAINED, KURA_LOG_UNCHAINED, KURA_LOG_IMPORTED };
+/* A record: its body exactly as stored (len bytes), parsed (e), both borrowed
+ * for the call; kind: KURA_LOG_CHAINED, _UNCHAINED or _IMPORTED. */
+typedef int (*kura_log_fn)(void *ud, const char *text, size_t len, json_t *e, int kind, kura_error *err);
+/* Calls fn for the records q wants, the unchained ones first, then the chain in
+ * the order written, each chained record followed by the trail it imported.
+ * KURA_ENOTFOUND for an unknown q->object or q->ids. */
+int kura_records_log(kura_store *st, const kura_log_query *q, kura_log_fn fn, void *ud, kura_error *err);
+
+/* The trail an export carries (records/trail.c): the chain's records about the
+ * objects or records ids[0..n) (KURA_ID_LEN characters each: give the records
+ * the objects belong to too), each body as stored followed by "\n" (text, len bytes, NUL-terminated;
+ * records of them), and the checkpoints holding any of them (ncheckpoints IDs
+ * back to back, in the order of the records they hold). Clear it with
+ * kura_trail_clear. */
+typedef struct kura_trail {
+	char *text;
+	size_t len, records;
+	char *checkpoints;
+	size_t ncheckpoints;
+} kura_trail;
+int kura_records_trail(kura_trail *out, kura_store *st, const char *ids, size_t n, kura_error *err);
+void kura_trail_clear(kura_trail *t);
+
+/* What `kura log --verify` found: the chain's records, the checkpoints whose
+ * content and evidence verified, the records no sealed checkpoint covers yet,
+ * and the problems (each also told to problem with the seq it concerns). */
+typedef struct kura_log_check {
+	uint64_t records, checkpoints, uncovered, problems;
+} kura_log_check;
+typedef void (*kura_log_problem_fn)(void *ud, uint64_t seq, const char *what);
+/* Checks the chain (every record from 1 to the head there, seq consecutive, each
+ * prev the SHA-256 of the body before), every checkpoint's content against the
+ * records it holds, byte for byte, and each checkpoint's evidence
+ * (kura/verify.h). Returns 0 when it could look at everything (problems or
+ * not); errors are I/O and internal failures. */
+int kura_records_log_verify(kura_log_check *out, kura_store *st, kura_log_problem_fn problem, void *ud,
+			    kura_error *err);
 
 #endif

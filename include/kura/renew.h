@@ -23,7 +23,8 @@
 typedef struct kura_run_report {
 	int rolled_over;        /* the embedded TSA got a new certificate */
 	size_t chains_renewed;  /* time-stamp renewal */
-	size_t objects_rehashed;/* hash-tree renewal */
+	size_t objects_rehashed;/* hash-tree renewal: documents */
+	size_t checkpoints_rehashed; /* and the audit trail's checkpoints with them (docs/RECORDS.md) */
 	char rehash_to[16];
 	size_t refused;         /* chains whose evidence was broken: not renewed */
 	int64_t next_due;       /* KURA_NEVER (kura/policy.h): nothing foreseen; INT64_MIN: overdue */

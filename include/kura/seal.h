@@ -16,6 +16,10 @@ typedef struct kura_seal_result {
 	char id[KURA_ID_LEN + 1];       /* the seal's record ID */
 	char tsa[256];                  /* who time-stamped it */
 	char gentime[32];
+	/* of objects, the audit trail's checkpoints (docs/RECORDS.md): kura's own,
+	 * not documents; the trail is time-stamped up to record trail_to */
+	size_t checkpoints;
+	unsigned long long trail_to;
 } kura_seal_result;
 
 /* What kura_seal_all tells its caller as it goes (every member may be NULL;
@@ -34,5 +38,11 @@ typedef struct kura_seal_events {
  * as many seals as the backlog takes. *sealed (may be NULL) counts the objects
  * sealed. ev may be NULL. */
 int kura_seal_all(size_t *sealed, kura_store *st, const kura_seal_events *ev, kura_error *err);
+/* The same, first checkpointing the audit trail: when documents are pending
+ * (the checkpoint is sealed with them) or, with KURA_SEAL_TRAIL, whenever the
+ * trail has records no checkpoint holds (what `kura seal --audit-trail` does).
+ * kura_seal_all is kura_seal_all_flags with 0. */
+enum { KURA_SEAL_TRAIL = 1 };
+int kura_seal_all_flags(size_t *sealed, kura_store *st, int flags, const kura_seal_events *ev, kura_error *err);
 
 #endif

@@ -83,9 +83,12 @@ int kura_store_write_file(kura_store *st, const char *rel, const void *buf, size
  * sha256, digests, meta, segment, offset. *out is the caller's (json_decref). */
 int kura_store_object(json_t **out, kura_store *st, const char *id, kura_error *err);
 
-/* Calls fn for every object, in ingest order; fn's JSON is borrowed for the call. */
+/* Calls fn for every document (every object but kura's own: the audit trail's
+ * checkpoints, docs/RECORDS.md), in ingest order; fn's JSON is borrowed for the
+ * call. _all: for kura's own objects too. */
 typedef int (*kura_store_object_fn)(void *ud, json_t *object, kura_error *err);
 int kura_store_each_object(kura_store *st, kura_store_object_fn fn, void *ud, kura_error *err);
+int kura_store_each_object_all(kura_store *st, kura_store_object_fn fn, void *ud, kura_error *err);
 
 /* Calls fn with the ID and the description of every object, in ingest order:
  * the description's JSON text as stored (len bytes, borrowed for the call;
@@ -245,7 +248,8 @@ typedef struct kura_compact_result {
 int kura_store_compact(kura_store *st, kura_compact_result *res, kura_error *err);
 
 /* Rebuilds the index of the store at path from its segments alone (the store
- * is opened for writing). *damaged counts records that could not be read. */
+ * is opened for writing). *objects counts the documents (not the audit trail's
+ * checkpoints), *damaged the records that could not be read. */
 int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, kura_error *err);
 
 #endif

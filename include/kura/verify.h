@@ -50,7 +50,8 @@ void kura_verifier_free(kura_verifier *v);
  * I/O and internal failures. */
 int kura_verifier_check(json_t **report, kura_verifier *v, const char *id, kura_error *err);
 
-/* Calls fn with the report of every object of the store, in ingest order (the
+/* Calls fn with the report of every object of the store but the audit trail's
+ * checkpoints (kura's own objects: `kura log --verify` checks them), in ingest order (the
  * report as kura_verifier_check gives it, borrowed for the call). */
 typedef int (*kura_verifier_report_fn)(void *ud, const char *id, json_t *report, kura_error *err);
 int kura_verifier_each(kura_verifier *v, kura_verifier_report_fn fn, void *ud, kura_error *err);
