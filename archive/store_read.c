@@ -145,9 +145,13 @@ static int refuse_disposed(kura_store *st, const char *id, kura_error *err)
 			rule = json_object_get(v, "rule");
 	const char *when = json_string_value(json_object_get(a, "time")), *who = json_string_value(json_object_get(a, "actor"));
 	const char *why = json_is_string(rule) ? json_string_value(rule) : json_string_value(json_object_get(rule, "class"));
-	rc = kura_error_set(err, KURA_ENOTFOUND, "object %s was disposed of on %s under %s, approved by %s (audit record %s): "
-						 "its content is no longer kept; its object record and evidence stay (kura evidence)",
-			    id, when ? when : "?", why ? why : "?", who ? who : "?", by);
+	if (when && who && why)
+		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s was disposed of (audit record %s) on %s under %s, approved "
+							 "by %s: its content is no longer kept; its object record and evidence "
+							 "stay (kura evidence)", id, by, when, why, who);
+	else
+		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s was disposed of (audit record %s): its content is no "
+							 "longer kept; its object record and evidence stay (kura evidence)", id, by);
 	json_decref(a);
 	return rc;
 }

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "archive/store_impl.h"
+#include "common/log.h"
+#include "kura/seal.h"
 #include "records/retention_impl.h"
 
 /* What every check needs, read once. */
@@ -396,6 +398,17 @@ static int remove_bytes(kura_store *st, json_t *fields, kura_error *err)
 	return rc;
 }
 
+/* The disposal record is the proof of what was destroyed: it is time-stamped at
+ * once (the trail's checkpoint), not at the next ingest. A failure leaves it
+ * for the next seal, and says so. */
+static void seal_proof(kura_store *st)
+{
+	kura_error serr = {0};
+	if (kura_seal_all_flags(NULL, st, KURA_SEAL_TRAIL, NULL, &serr) != 0)
+		kura_log_message(KURA_LOG_WARNING, "the disposal is recorded but its record is not time-stamped yet (%s); "
+			"run kura seal %s --audit-trail", serr.message, kura_store_path(st));
+}
+
 int kura_records_dispose_approve(json_t **out, kura_store *st, const char *request, const char *reason,
 				 char id[KURA_ID_LEN + 1], kura_error *err)
 {
@@ -415,6 +428,8 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 				    requester, request);
 	if (rc == 0)
 		rc = recheck(&c, state, request, disposed);
+	if (rc == 0 && (rc = kura_seal_all(NULL, st, NULL, err)) != 0) /* no version's content goes before it is time-stamped */
+		kura_error_wrap(err, "what is to be disposed of must be time-stamped first, and sealing failed; nothing was disposed of");
 	if (rc == 0 && !(fields = json_pack("{s:s, s:s?, s:s, s:O, s:O}", "request", request, "requester", requester, "reason",
 					    reason, "records", json_object_get(state, "records"), "disposed", disposed)))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
@@ -422,6 +437,8 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 		rc = kura_store_audit_record(st, "dispose-approve", fields, id, err);
 	if (rc == 0)
 		rc = remove_bytes(st, fields, err);
+	if (rc == 0)
+		seal_proof(st);
 	if (rc == 0 && out)
 		*out = json_incref(fields);
 	json_decref(fields);
