@@ -103,9 +103,19 @@ int kura_store_audit(kura_store *st, const char *event, json_t *detail, kura_err
 /* ---------------------------------------------------------------- reading */
 
 struct body {
+	const char *id;
 	char *p;
 	size_t len;
 };
+
+static int body_room(void *ud, const kura_record_info *info, kura_error *err)
+{
+	struct body *b = ud;
+	if (info->type != KURA_RECORD_AUDIT || info->body_len > MAX_AUDIT_RECORD)
+		return kura_error_set(err, KURA_EVERIFY, "audit record %s: the index points at something else; run kura reindex",
+				      b->id);
+	return (b->p = malloc((size_t)info->body_len + 1)) ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+}
 
 static int take_body(void *ud, uint64_t off, const unsigned char *p, size_t n, kura_error *err)
 {
@@ -119,30 +129,12 @@ static int take_body(void *ud, uint64_t off, const unsigned char *p, size_t n, k
 int kura_store_audit_text(char **text, size_t *len, kura_store *st, const char *id, kura_error *err)
 {
 	uint32_t segno;
-	uint64_t offset, size;
+	uint64_t offset;
+	struct body body = {id, NULL, 0};
 	*text = NULL;
 	int rc = kura_index_get_audit(kura_store_index(st), id, &segno, &offset, err);
-	if (rc != 0)
-		return rc;
-	kura_backend *be = kura_store_backend(st);
-	char name[4096];
-	kura_seg *seg;
-	be->name(be, segno, name, sizeof name);
-	if (be->open(be, &seg, segno, 0) != 0)
-		return kura_error_sys(err, KURA_EIO, "opening %s", name);
-	kura_record_info info;
-	struct body body = {0};
-	rc = be->size(seg, &size) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", name)
-				       : kura_record_read_header(&info, seg, offset, size, err);
-	if (rc == 0 && (info.type != KURA_RECORD_AUDIT || info.body_len > MAX_AUDIT_RECORD))
-		rc = kura_error_set(err, KURA_EVERIFY, "audit record %s: the index points at something else; run kura reindex", id);
-	if (rc == 0 && !(body.p = malloc((size_t)info.body_len + 1)))
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
-		rc = kura_record_read_body(seg, &info, take_body, &body, err);
-	be->close(seg);
-	if (rc == KURA_EVERIFY)
-		kura_error_wrap(err, "segment %08u offset %llu", segno, (unsigned long long)offset);
+		rc = kura_record_read_at(kura_store_backend(st), segno, offset, body_room, take_body, &body, err);
 	if (rc != 0) {
 		free(body.p);
 		return rc;

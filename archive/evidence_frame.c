@@ -176,36 +176,26 @@ static int collect_body(void *ud, uint64_t off, const unsigned char *p, size_t n
 	return 0;
 }
 
+static int frame_room(void *ud, const kura_record_info *info, kura_error *err)
+{
+	struct collect *c = ud;
+	if (info->type != KURA_RECORD_EVIDENCE || info->body_len < KURA_EVIDENCE_FRAME_HEAD || info->body_len > SIZE_MAX / 2)
+		return kura_error_set(err, KURA_EVERIFY, "evidence record %s: the index points at something else", c->record_id);
+	c->total = info->body_len;
+	return 0;
+}
+
 static int read_part(struct collect *c, kura_store *st, const char *record_id, kura_error *err)
 {
 	uint32_t segno;
 	uint64_t offset;
 	c->record_id = record_id;
 	int rc = kura_index_get_record(kura_store_index(st), record_id, &segno, &offset, err);
-	if (rc != 0)
-		return rc;
-	kura_backend *be = kura_store_backend(st);
-	char path[4096];
-	kura_seg *seg;
-	be->name(be, segno, path, sizeof path);
-	if (be->open(be, &seg, segno, 0) != 0)
-		return kura_error_sys(err, KURA_EIO, "opening %s", path);
-	uint64_t size;
-	kura_record_info info;
-	rc = be->size(seg, &size) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path)
-				       : kura_record_read_header(&info, seg, offset, size, err);
-	if (rc == 0 && (info.type != KURA_RECORD_EVIDENCE || info.body_len < KURA_EVIDENCE_FRAME_HEAD ||
-			info.body_len > SIZE_MAX / 2))
-		rc = kura_error_set(err, KURA_EVERIFY, "evidence record %s: the index points at something else", record_id);
-	c->total = rc == 0 ? info.body_len : 0;
 	if (rc == 0)
-		rc = kura_record_read_body(seg, &info, collect_body, c, err);
-	be->close(seg);
+		rc = kura_record_read_at(kura_store_backend(st), segno, offset, frame_room, collect_body, c, err);
 	if (rc != 0) {
 		free(c->buf);
 		c->buf = NULL;
-		if (rc == KURA_EVERIFY)
-			kura_error_wrap(err, "segment %08u offset %llu", segno, (unsigned long long)offset);
 	}
 	return rc;
 }

@@ -69,27 +69,23 @@ static void state(kura_index_batch *b, char ns, const char *name, json_t *e)
 	free(text);
 }
 
-/* "dispose-approve": 'D' for every version in its "disposed". */
-static void disposed(kura_index_batch *b, json_t *list, const char *by)
+/* Calls fn with the ID under key of each element of list (an array of objects)
+ * that has a valid one: a disposal's versions ("id"), new versions' records ("record"). */
+static void each_member_id(json_t *list, const char *key, void (*fn)(kura_index_batch *, const char *, void *),
+			   kura_index_batch *b, void *ud)
 {
 	size_t i;
 	json_t *v;
 	json_array_foreach(list, i, v) {
-		const char *id = json_string_value(json_object_get(v, "id"));
+		const char *id = json_string_value(json_object_get(v, key));
 		if (valid_id(id))
-			kura_index_batch_put_disposed(b, id, by);
+			fn(b, id, ud);
 	}
 }
 
-static void versions(kura_index_batch *b, json_t *list, struct ctx *c)
+static void disposed(kura_index_batch *b, const char *id, void *by)
 {
-	size_t i;
-	json_t *v;
-	json_array_foreach(list, i, v) {
-		const char *record = json_string_value(json_object_get(v, "record"));
-		if (valid_id(record))
-			about(b, record, c);
-	}
+	kura_index_batch_put_disposed(b, id, by);
 }
 
 int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t segno, uint64_t offset)
@@ -109,7 +105,7 @@ int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t
 		kura_index_batch_put_chain(b, (uint64_t)seq, id, h);
 		struct ctx c = {e, (uint64_t)seq};
 		json_t *records = json_object_get(e, "records");
-		versions(b, json_object_get(e, "versions"), &c);
+		each_member_id(json_object_get(e, "versions"), "record", about, b, &c);
 		if (strcmp(action, "event") == 0)
 			each_id(records, event, b, &c);
 		else if (strcmp(action, "hold") == 0 || strcmp(action, "release") == 0) {
@@ -122,7 +118,7 @@ int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t
 			const char *req = json_string_value(json_object_get(e, "request"));
 			state(b, KURA_INDEX_REQUEST, strcmp(action, "dispose-request") == 0 ? id : req, e);
 			if (strcmp(action, "dispose-approve") == 0)
-				disposed(b, json_object_get(e, "disposed"), id);
+				each_member_id(json_object_get(e, "disposed"), "id", disposed, b, (void *)id);
 		}
 	}
 	json_decref(e);

@@ -403,6 +403,28 @@ out:
 	return rc;
 }
 
+int kura_record_read_at(kura_backend *be, uint32_t segno, uint64_t offset, kura_record_check_fn check,
+			kura_record_body_fn fn, void *ud, kura_error *err)
+{
+	char name[4096];
+	kura_seg *seg;
+	uint64_t size;
+	kura_record_info info;
+	be->name(be, segno, name, sizeof name);
+	if (be->open(be, &seg, segno, 0) != 0)
+		return kura_error_sys(err, KURA_EIO, "opening %s", name);
+	int rc = be->size(seg, &size) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", name)
+					   : kura_record_read_header(&info, seg, offset, size, err);
+	if (rc == 0)
+		rc = check(ud, &info, err);
+	if (rc == 0)
+		rc = kura_record_read_body(seg, &info, fn, ud, err);
+	be->close(seg);
+	if (rc == KURA_EVERIFY)
+		kura_error_wrap(err, "segment %08u offset %llu", segno, (unsigned long long)offset);
+	return rc;
+}
+
 int kura_record_check_body(const unsigned char *body, const unsigned char *trailer, const kura_record_info *info,
 			   kura_record_body_fn fn, void *ud, kura_error *err)
 {

@@ -96,6 +96,14 @@ typedef int (*kura_record_body_fn)(void *ud, uint64_t body_off, const unsigned c
 int kura_record_read_body(kura_seg *s, const kura_record_info *info, kura_record_body_fn fn, void *ud,
 			  kura_error *err);
 
+/* Reads the record at offset of segment segno of be: its header, then (once
+ * check, which sees the header, returned 0: the type and length it expects,
+ * room for the body) its body to fn, as kura_record_read_body. A damaged record
+ * is KURA_EVERIFY naming its segment and offset. */
+typedef int (*kura_record_check_fn)(void *ud, const kura_record_info *info, kura_error *err);
+int kura_record_read_at(kura_backend *be, uint32_t segno, uint64_t offset, kura_record_check_fn check,
+			kura_record_body_fn fn, void *ud, kura_error *err);
+
 /* kura_record_read_body's checks on a record read whole: body (info->body_len
  * bytes) and the trailer after it. fn sees the body in one piece, once its CRC
  * is checked. */
