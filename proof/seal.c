@@ -244,8 +244,27 @@ static int stop_at_first(void *ud, const char *id, const unsigned char *digest, 
 	return 1;
 }
 
+/* Whether the trail's records due hold a change a person made (anything but
+ * what kura does by itself: renewals, checkpoints, its embedded TSA's rollovers). */
+static int holds_a_change(const kura_audit_pending *t)
+{
+	int found = 0;
+	for (const char *line = t->text, *end = t->text + t->len; !found && line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+		json_t *a = json_loadb(line, n, 0, NULL);
+		const char *action = json_string_value(json_object_get(a, "action"));
+		found = !action || (strcmp(action, "renew") != 0 && strcmp(action, "checkpoint") != 0 &&
+				    strcmp(action, "tsa-rollover") != 0);
+		json_decref(a);
+		line += n + 1;
+	}
+	return found;
+}
+
 /* The audit trail's checkpoint due, when documents are pending (it is sealed
- * with them) or when asked; trail->text stays NULL otherwise. */
+ * with them) or when asked (KURA_SEAL_TRAIL; KURA_SEAL_CHANGES: when a person's
+ * change waits); trail->text stays NULL otherwise. */
 static int checkpoint_due(kura_audit_pending *trail, kura_store *st, int flags, kura_error *err)
 {
 	int pending = 0;
@@ -253,7 +272,12 @@ static int checkpoint_due(kura_audit_pending *trail, kura_store *st, int flags, 
 	int rc = flags & KURA_SEAL_TRAIL ? 0 : kura_store_each_pending(st, kura_store_hash(st), stop_at_first, &pending, err);
 	if (rc < 0)
 		return rc;
-	return pending || (flags & KURA_SEAL_TRAIL) ? kura_audit_checkpoint_due(trail, st, err) : 0;
+	if (!pending && !(flags & (KURA_SEAL_TRAIL | KURA_SEAL_CHANGES)))
+		return 0;
+	rc = kura_audit_checkpoint_due(trail, st, err);
+	if (rc == 0 && trail->text && !pending && !(flags & KURA_SEAL_TRAIL) && !holds_a_change(trail))
+		kura_audit_pending_clear(trail);
+	return rc;
 }
 
 int kura_seal_all(size_t *sealed_out, kura_store *st, const kura_seal_events *ev, kura_error *err)

@@ -38,7 +38,7 @@ int kura_daemon_round(kura_run_report *r, const char *path, const kura_seal_even
 	kura_store *st = NULL;
 	int rc = kura_store_open(&st, path, KURA_STORE_WRITE, err);
 	if (rc == 0)
-		rc = kura_seal_all(NULL, st, seal, err);
+		rc = kura_seal_all_flags(NULL, st, KURA_SEAL_CHANGES, seal, err);
 	if (rc == 0)
 		rc = kura_run_renewals(r, st, err);
 	kura_store_close(st);

@@ -40,9 +40,12 @@ typedef struct kura_seal_events {
 int kura_seal_all(size_t *sealed, kura_store *st, const kura_seal_events *ev, kura_error *err);
 /* The same, first checkpointing the audit trail: when documents are pending
  * (the checkpoint is sealed with them) or, with KURA_SEAL_TRAIL, whenever the
- * trail has records no checkpoint holds (what `kura seal --audit-trail` does).
+ * trail has records no checkpoint holds (what `kura seal --audit-trail` does),
+ * or, with KURA_SEAL_CHANGES, when among them is a change a person made (a
+ * hold, an event, a metadata or trust change: not kura's own renewal records;
+ * what the daemon does, so that no decision waits for the next document).
  * kura_seal_all is kura_seal_all_flags with 0. */
-enum { KURA_SEAL_TRAIL = 1 };
+enum { KURA_SEAL_TRAIL = 1, KURA_SEAL_CHANGES = 2 };
 int kura_seal_all_flags(size_t *sealed, kura_store *st, int flags, const kura_seal_events *ev, kura_error *err);
 
 #endif

@@ -155,6 +155,8 @@ hold_place()
 {
 	expect_status 0 at "$1" hold add "$S" 税務調査 --reason "税務調査 (tax inspection)" "$FY25_J" "$FY25_L"
 	$ORACLE hold "$STATE" 税務調査 "$FY25_J" "$FY25_L"
+	expect_status 0 at "$1" log "$S" --json
+	HOLD_SEQ=$(py 'print(json.load(open(sys.argv[1]))[-1]["seq"])' "$OUT")
 }
 hold_release()
 {
@@ -195,6 +197,14 @@ expect_status 0 at "$END" verify "$S"
 expect_grep "$ERR" "disposed of"
 expect_scrub_clean "$S"
 expect_status 0 at "$END" log "$S" --verify
+# no document came in after 2030: the hold was time-stamped by the daemon's next round all the same
+expect_status 0 at "$END" ls "$S" --system --json
+py '
+seq = int(sys.argv[2])
+cover = [o for o in json.load(open(sys.argv[1])) if o.get("audit") and o["audit"]["from"] <= seq <= o["audit"]["to"]]
+assert cover, "no checkpoint holds the hold record (seq %d)" % seq
+assert cover[0]["ingested"] < "2032-07-16", "the hold record waited until %s" % cover[0]["ingested"]
+' "$OUT" "$HOLD_SEQ" || fail "the hold was not time-stamped by the daemon's next round"
 
 # Bouncy Castle: the record kept for thirty years, renewed by the daemon all along
 BCCP=/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar
