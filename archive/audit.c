@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "archive/store_impl.h"
+#include "common/actor.h"
 #include "common/hex.h"
 #include "common/id.h"
 #include "kura/clock.h"
@@ -39,8 +40,10 @@ static json_t *entry_new(kura_store *st, const char *action, json_t *fields, cha
 		kura_hex_encode(prev, head.hash, 32);
 	else
 		memset(prev, '0', 64), prev[64] = '\0';
-	json_t *e = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "id", id, "seq", (json_int_t)(head.seq + 1), "prev", prev,
-			      "time", when, "actor", kura_store_actor(st), "action", action);
+	char user[KURA_ACTOR_MAX + 16];
+	kura_actor_system_user(user, sizeof user);
+	json_t *e = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "id", id, "seq", (json_int_t)(head.seq + 1), "prev",
+			      prev, "time", when, "actor", kura_store_actor(st), "system_user", user, "action", action);
 	if (e && fields && json_object_update_missing(e, fields) != 0) {
 		json_decref(e);
 		e = NULL;

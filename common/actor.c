@@ -29,6 +29,11 @@ void kura_actor_default(char *buf, size_t n)
 		snprintf(buf, n, "%s", env);
 		return;
 	}
+	kura_actor_system_user(buf, n);
+}
+
+void kura_actor_system_user(char *buf, size_t n)
+{
 	struct passwd pw, *found = NULL;
 	char tmp[4096];
 	if (getpwuid_r(geteuid(), &pw, tmp, sizeof tmp, &found) == 0 && found && kura_actor_check(pw.pw_name, NULL) == 0)

@@ -14,5 +14,8 @@ int kura_actor_check(const char *actor, kura_error *err);
 /* The default actor: $KURA_ACTOR when it is a good name, else the operating
  * system's name of the effective user, else "uid N". */
 void kura_actor_default(char *buf, size_t n);
+/* The operating system's name of the effective user (else "uid N"): what every
+ * audit record also notes, whoever the actor says it is. */
+void kura_actor_system_user(char *buf, size_t n);
 
 #endif

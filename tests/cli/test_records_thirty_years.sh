@@ -222,7 +222,7 @@ py '
 import re, sys, zlib, glob
 for path in sorted(glob.glob(sys.argv[1] + "/segments/*.seg")):
     data = bytearray(open(path, "rb").read())
-    m = re.search(rb"\"actor\":\"\xe7\x9b\xa3\xe6\x9f\xbb\xe8\xb2\xac\xe4\xbb\xbb\xe8\x80\x85\",\"action\":\"dispose-approve\"", data)
+    m = re.search(rb"\"action\":\"dispose-approve\"", data)
     if not m:
         continue
     start = data.rfind(b"KRecA", 0, m.start())
