@@ -66,6 +66,10 @@ int kura_cli_output_option(int argc, char **argv, const char *usage, const char 
  * trailing text), no overflow, min..max. 0 and *out, or -1. */
 int kura_cli_number(unsigned long long *out, const char *text, unsigned long long min, unsigned long long max);
 
+/* Splits "KEY=VALUE" in place (arg's '=' becomes a NUL): 0, or -1 when there is
+ * no '=' or the key is empty. */
+int kura_cli_split(char *arg, const char **key, const char **value);
+
 /* The exit status (0-3) for an error's kind (cli/exit_status.c). */
 int kura_cli_exit_status(int code);
 /* Prints "kura: <message>" and returns the exit status for err's code. */

@@ -91,12 +91,8 @@ static void committed(void *ud, uint64_t objects, int failed)
 
 static int parse_meta(kura_meta *m, char *arg)
 {
-	char *eq = strchr(arg, '=');
-	if (!eq || eq == arg)
+	if (kura_cli_split(arg, &m->key, &m->value) != 0)
 		return kura_cli_usage(usage, "--meta takes KEY=VALUE, not '%s'", arg);
-	*eq = '\0';
-	m->key = arg;
-	m->value = eq + 1;
 	kura_error err = {0};
 	if (kura_ingest_check_meta(m, &err) != 0)
 		return kura_cli_fail(&err);
@@ -105,12 +101,8 @@ static int parse_meta(kura_meta *m, char *arg)
 
 static int parse_event(kura_event *e, char *arg)
 {
-	char *eq = strchr(arg, '=');
-	if (!eq || eq == arg)
+	if (kura_cli_split(arg, &e->name, &e->date) != 0)
 		return kura_cli_usage(usage, "--event takes NAME=DATE (e.g. handover=2026-03-31), not '%s'", arg);
-	*eq = '\0';
-	e->name = arg;
-	e->date = eq + 1;
 	return 0;
 }
 

@@ -44,13 +44,11 @@ int kura_cmd_meta(int argc, char **argv)
 	if (!meta)
 		return 3;
 	for (size_t i = 0; i < n; i++) {
-		char *arg = argv[optind + 3 + i], *eq = strchr(arg, '=');
-		if (!eq || eq == arg) {
+		char *arg = argv[optind + 3 + i];
+		if (kura_cli_split(arg, &meta[i].key, &meta[i].value) != 0) {
 			free(meta);
 			return kura_cli_usage(usage, "KEY=VALUE, not '%s'", arg);
 		}
-		*eq = '\0';
-		meta[i] = (kura_meta){arg, eq + 1};
 	}
 	kura_error err = {0};
 	char id[KURA_ID_LEN + 1];

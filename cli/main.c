@@ -90,6 +90,17 @@ int kura_cli_json_option(int argc, char **argv, const char *usage, int *json)
 	return 0;
 }
 
+int kura_cli_split(char *arg, const char **key, const char **value)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return -1;
+	*eq = '\0';
+	*key = arg;
+	*value = eq + 1;
+	return 0;
+}
+
 int kura_cli_number(unsigned long long *out, const char *text, unsigned long long min, unsigned long long max)
 {
 	unsigned long long v = 0;
