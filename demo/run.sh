@@ -137,6 +137,16 @@ step_get() {
 	say "cmp: the copy is identical to the original ($(wc -c <"$out") bytes)"
 }
 
+step_records() {
+	heading "records: a correction is a new version"
+	say "The invoice's amount was mistyped. Nothing is overwritten: the change is a new version"
+	say "(same content, new metadata), the old one stays readable, and the audit trail says who,"
+	say "when and why."
+	kura meta set "$STORE" "$INVOICE_ID" amount=2315800 --reason "amount mistyped (2351800)" --actor 経理-佐藤 2>&1
+	kura history "$STORE" "$INVOICE_ID"
+	kura log "$STORE" --verify 2>&1
+}
+
 step_scrub() {
 	heading "scrub"
 	say "Re-read and verify every stored byte (run this regularly)."
@@ -236,7 +246,8 @@ step_export() {
 step_summary() {
 	heading "done"
 	say "Ingested $(wc -l <"$INGESTED") fictional documents (invoice, ledger, trial data) with metadata,"
-	say "listed and described them, got the invoice back byte-for-byte, scrubbed the store, and"
+	say "listed and described them, got the invoice back byte-for-byte, corrected its metadata as a"
+	say "new version (history and the audit trail say who, when, why), scrubbed the store, and"
 	say "verified the invoice's evidence record with kura and with OpenSSL alone, then let the"
 	say "scheduler keep the evidence alive for ten years, and exported it all as a package that"
 	say "sha256sum and OpenSSL check without kura."
@@ -258,7 +269,7 @@ main() {
 	STORE=$PWD/$STORE_NAME
 	trap on_exit EXIT
 
-	local STEPS=(setup reset init ingest seal ls show get scrub verify evidence verify_er openssl ten_years export summary)
+	local STEPS=(setup reset init ingest seal ls show get records scrub verify evidence verify_er openssl ten_years export summary)
 	local step
 	for step in "${STEPS[@]}"; do
 		CURRENT_STEP=$step
