@@ -81,7 +81,10 @@ static void print_classes(json_t *show)
 			const char *v = json_string_value(json_object_get(c, f[k]));
 			if (k == 4 && (!v || !*v))
 				break;
-			printf(k == 0 ? "" : k == 1 ? "  " : "\n    %s: ", f[k]);
+			if (k == 1)
+				fputs("  ", stdout);
+			else if (k > 1)
+				printf("\n    %s: ", f[k]);
 			kura_escape_print(stdout, v ? v : "");
 		}
 		printf("\n    %s\n", json_is_true(json_object_get(c, "shipped")) ? "(shipped with kura)" : "(this store's own)");
