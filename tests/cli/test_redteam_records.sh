@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Records management under attack and damage (issue 14, a red-team pass): what a damaged or
+# hostile store or input must NOT get kura to do.
+# - a legal hold whose audit record is damaged (a flipped byte) is not indexed again by
+#   reindex; the record it covers then looks disposable. Disposal must refuse while the
+#   trail has a gap, and the record's bytes stay.
+source "$(dirname "$0")/lib.sh"
+export KURA_NOW=2026-01-10T09:00:00Z
+
+# audit_offset STORE ACTION: segment file and offset of the (first) audit record whose body
+# has "action":"ACTION" (docs/FORMAT.md's record layout)
+audit_offset()
+{
+	py '
+import glob, struct, sys
+for f in sorted(glob.glob(sys.argv[1] + "/segments/*.seg")):
+    b = open(f, "rb").read(); p = 16
+    while p + 20 <= len(b) and b[p:p + 4] == b"KRec":
+        n = struct.unpack("<Q", b[p + 8:p + 16])[0]
+        if chr(b[p + 4]) == "A" and b"\"action\":\"%s\"" % sys.argv[2].encode() in b[p + 20:p + 20 + n]:
+            print(f, p); sys.exit(0)
+        p += 28 + n
+sys.exit("no audit record " + sys.argv[2])' "$1" "$2"
+}
+
+# ingest_old STORE FILE: ingests FILE with a class whose retention ended long ago; prints its ID
+ingest_old()
+{
+	kura ingest "$1" --no-seal --class jp-tax-books --event fiscal-year-end=2010-03-31 --actor alice "$2" | cut -f1
+}
+
+case_damaged_hold()
+{
+	local S=$T/hold A seg off req
+	expect_status 0 kura init "$S" --segment-size 4096
+	random_file "$T/held.bin" 6000
+	A=$(ingest_old "$S" "$T/held.bin")
+	random_file "$T/filler.bin" 6000
+	expect_status 0 kura ingest "$S" --no-seal "$T/filler.bin" # the hold goes into a later segment
+	expect_status 0 kura hold add "$S" litigation --reason "case 7" --actor carol "$A"
+	expect_error 2 kura dispose "$S" --request "$A" --reason old --actor alice
+	random_file "$T/later.bin" 100
+	expect_status 0 kura ingest "$S" "$T/later.bin" # the trail goes on, sealed (checkpointed)
+	read -r seg off < <(audit_offset "$S" hold)
+	flip_byte "$seg" $((off + 60))
+	rm -rf "$S/index"
+	expect_status 1 kura reindex "$S" # it says what it could not index
+	expect_grep "$ERR" "damaged"
+	if kura dispose "$S" --request "$A" --reason old --actor alice >"$OUT" 2>"$ERR"; then
+		req=$(cat "$OUT")
+		kura dispose "$S" --approve "$req" --reason ok --actor bob >"$OUT" 2>"$ERR" || true
+	fi
+	kura get "$S" "$A" >"$T/got" 2>"$ERR" || fail "the held record's content is gone after a damaged hold: $(cat "$ERR")"
+	cmp -s "$T/got" "$T/held.bin" || fail "the held record's content changed"
+	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "audit trail"
+}
+
+run_case damaged_hold case_damaged_hold
+finish_cases
