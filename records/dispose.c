@@ -18,6 +18,7 @@
 
 #include "archive/store_impl.h"
 #include "common/log.h"
+#include "common/unicode.h"
 #include "kura/seal.h"
 #include "records/retention_impl.h"
 
@@ -461,7 +462,8 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 	if (rc == 0)
 		rc = pending_request(&state, st, request, err);
 	const char *requester = json_string_value(json_object_get(state, "actor"));
-	if (rc == 0 && kura_store_four_eyes(st) && requester && strcmp(requester, kura_store_actor(st)) == 0)
+	if (rc == 0 && kura_store_four_eyes(st) && requester &&
+	    kura_unicode_same_nfc(requester, kura_store_actor(st))) /* NFD spells the same name */
 		rc = kura_error_set(err, KURA_EDENIED, "%s requested disposal %s: another actor must approve it (--actor NAME; "
 						       "a store made with kura init --single-approver allows one); nothing was changed",
 				    requester, request);

@@ -4,6 +4,8 @@
 # - a legal hold whose audit record is damaged (a flipped byte) is not indexed again by
 #   reindex; the record it covers then looks disposable. Disposal must refuse while the
 #   trail has a gap, and the record's bytes stay.
+# - four eyes: the requester may not approve under another spelling of the same name (NFD
+#   for NFC: the same text); a different person may.
 source "$(dirname "$0")/lib.sh"
 export KURA_NOW=2026-01-10T09:00:00Z
 
@@ -56,5 +58,21 @@ case_damaged_hold()
 	expect_grep "$ERR" "audit trail"
 }
 
+case_four_eyes_spelling()
+{
+	local S=$T/eyes A req nfc nfd
+	nfc=$(printf 'Jos\xc3\xa9') nfd=$(printf 'Jose\xcc\x81')
+	expect_status 0 kura init "$S"
+	echo "books" >"$T/books.txt"
+	A=$(ingest_old "$S" "$T/books.txt")
+	expect_status 0 kura dispose "$S" --request "$A" --reason old --actor "$nfc"
+	req=$(cat "$OUT")
+	expect_error 2 kura dispose "$S" --approve "$req" --reason ok --actor "$nfd"
+	expect_grep "$ERR" "another actor must approve it"
+	expect_status 0 kura get "$S" "$A"
+	expect_status 0 kura dispose "$S" --approve "$req" --reason ok --actor bob
+}
+
 run_case damaged_hold case_damaged_hold
+run_case four_eyes_spelling case_four_eyes_spelling
 finish_cases
