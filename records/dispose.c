@@ -147,41 +147,6 @@ static json_t *plan_entry(struct ctx *c, kura_record_retention *r)
 	return e;
 }
 
-/* Refuses a disposal while the audit trail has a gap: a record that is damaged or
- * missing (not indexed again by reindex) may be the hold or the event that keeps a
- * record, and the index no longer knows it. A gap is a seq missing between 1 and the
- * head, or a checkpoint holding records past the head (the trail's end cut off). */
-struct whole {
-	uint64_t next, missing;
-};
-
-static int chain_link(void *ud, const kura_index_chain_link *l, kura_error *err)
-{
-	(void)err;
-	struct whole *w = ud;
-	if (l->seq != w->next && !w->missing)
-		w->missing = w->next;
-	w->next = l->seq + 1;
-	return 0;
-}
-
-static int trail_whole(kura_store *st, kura_error *err)
-{
-	struct whole w = {1, 0};
-	kura_index_checkpoint cp = {0};
-	int rc = kura_index_each_chain(kura_store_index(st), chain_link, &w, err);
-	if (rc == 0)
-		rc = kura_index_last_checkpoint(kura_store_index(st), &cp, err);
-	if (rc == 0 && !w.missing && cp.to >= w.next)
-		w.missing = w.next;
-	if (rc == 0 && w.missing)
-		rc = kura_error_set(err, KURA_EIO, "the audit trail lacks record %llu (damaged or missing): a hold or event it "
-				    "held would not count, so nothing is disposed of until it is restored (kura log %s "
-				    "--verify; restore the segment from a copy and run kura reindex)",
-				    (unsigned long long)w.missing, kura_store_path(st));
-	return rc;
-}
-
 /* ---------------------------------------------------------------- the plan */
 
 struct plan {
@@ -310,7 +275,7 @@ int kura_records_dispose_request(kura_store *st, const char *const *ids, size_t 
 	json_t *versions = json_array(), *list = json_array(), *fields = NULL;
 	int rc = ctx_open(&c, st, err);
 	if (rc == 0)
-		rc = trail_whole(st, err);
+		rc = kura_records_trail_whole(st, err);
 	if (rc == 0)
 		rc = n ? kura_records_resolve(&records, &nrec, st, ids, n, err) : unrequested(&records, &nrec, &c, err);
 	if (rc == 0)
@@ -458,7 +423,7 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 	json_t *state = NULL, *disposed = json_array(), *fields = NULL;
 	int rc = ctx_open(&c, st, err);
 	if (rc == 0)
-		rc = trail_whole(st, err);
+		rc = kura_records_trail_whole(st, err);
 	if (rc == 0)
 		rc = pending_request(&state, st, request, err);
 	const char *requester = json_string_value(json_object_get(state, "actor"));

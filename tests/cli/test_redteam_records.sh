@@ -4,6 +4,9 @@
 # - a legal hold whose audit record is damaged (a flipped byte) is not indexed again by
 #   reindex; the record it covers then looks disposable. Disposal must refuse while the
 #   trail has a gap, and the record's bytes stay.
+# - two audit records swapped in their segment (a forger: bodies and CRCs intact): reindex
+#   would apply a corrected event date before the wrong one it corrects, making a record
+#   disposable years early. kura log --verify must say so, and disposal must refuse.
 # - four eyes: the requester may not approve under another spelling of the same name (NFD
 #   for NFC: the same text); a different person may.
 source "$(dirname "$0")/lib.sh"
@@ -58,6 +61,33 @@ case_damaged_hold()
 	expect_grep "$ERR" "audit trail"
 }
 
+case_reordered()
+{
+	local S=$T/order A
+	expect_status 0 kura init "$S"
+	echo "ledger" >"$T/ledger.txt"
+	A=$(kura ingest "$S" --no-seal --class jp-construction-books "$T/ledger.txt" | cut -f1)
+	expect_status 0 kura retention event "$S" handover 2010-01-01 --reason "typed wrong" "$A"
+	expect_status 0 kura retention event "$S" handover 2025-06-01 --reason "the handover's date" "$A"
+	py '
+import struct, sys
+f = sys.argv[1]; b = bytearray(open(f, "rb").read()); p = 16; recs = []
+while p + 20 <= len(b) and b[p:p + 4] == b"KRec":
+    n = struct.unpack("<Q", b[p + 8:p + 16])[0]
+    recs.append((p, 28 + n, b[p + 20:p + 20 + n])); p += 28 + n
+a, c = [r for r in recs if b"\"action\":\"event\"" in r[2]][-2:]
+assert a[0] + a[1] == c[0]
+b[a[0]:c[0] + c[1]] = b[c[0]:c[0] + c[1]] + b[a[0]:a[0] + a[1]]
+open(f, "wb").write(b)' "$S/segments/00000001.seg"
+	rm -rf "$S/index"
+	kura reindex "$S" >"$OUT" 2>"$ERR" || true
+	expect_status 1 kura log "$S" --verify
+	expect_grep "$OUT" "stored before"
+	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "audit trail"
+	expect_status 0 kura get "$S" "$A"
+}
+
 case_four_eyes_spelling()
 {
 	local S=$T/eyes A req nfc nfd
@@ -74,5 +104,6 @@ case_four_eyes_spelling()
 }
 
 run_case damaged_hold case_damaged_hold
+run_case reordered case_reordered
 run_case four_eyes_spelling case_four_eyes_spelling
 finish_cases
