@@ -40,6 +40,9 @@ int kura_records_resolve(char (**out)[KURA_ID_LEN + 1], size_t *nout, kura_store
 			 kura_error *err);
 /* 1 if the record was disposed of (by: the disposing audit record), 0 if not, < 0 an error. */
 int kura_records_disposed(kura_store *st, const char *record, char by[KURA_ID_LEN + 1], kura_error *err);
+/* KURA_EINPUT if v is kura's own object (an audit-trail checkpoint, "system"):
+ * it gets no versions, metadata, holds or events. id: as the user gave it. */
+int kura_records_check_own(const kura_version_info *v, const char *id, kura_error *err);
 /* 0 if the audit trail in the index is whole and in order (records/log_verify.c):
  * no record missing between 1 and the head or past it (a checkpoint holds
  * more), each stored after the one before; else KURA_EIO saying what to do. A

@@ -7,6 +7,8 @@
 # - two audit records swapped in their segment (a forger: bodies and CRCs intact): reindex
 #   would apply a corrected event date before the wrong one it corrects, making a record
 #   disposable years early. kura log --verify must say so, and disposal must refuse.
+# - kura's own objects (the audit trail's checkpoints) get no versions, metadata, holds or
+#   events: a user's document must not become the "current version" of a checkpoint.
 # - four eyes: the requester may not approve under another spelling of the same name (NFD
 #   for NFC: the same text); a different person may.
 source "$(dirname "$0")/lib.sh"
@@ -88,6 +90,26 @@ open(f, "wb").write(b)' "$S/segments/00000001.seg"
 	expect_status 0 kura get "$S" "$A"
 }
 
+case_system_object()
+{
+	local S=$T/sys CP
+	expect_status 0 kura init "$S"
+	echo "one" >"$T/one.txt"
+	expect_status 0 kura ingest "$S" "$T/one.txt"
+	echo "two" >"$T/two.txt"
+	expect_status 0 kura ingest "$S" "$T/two.txt" # seals the trail's first records
+	CP=$(kura ls "$S" --system | grep -F audit-trail- | head -n 1 | cut -f1)
+	[ -n "$CP" ] || fail "test assumption: no checkpoint after two sealed ingests"
+	local before
+	before=$(seg_digest "$S")
+	expect_error 2 kura meta set "$S" "$CP" title=mine --reason r
+	expect_error 2 kura ingest "$S" --no-seal --supersedes "$CP" --reason r "$T/one.txt"
+	expect_error 2 kura hold add "$S" h --reason r "$CP"
+	expect_error 2 kura retention event "$S" handover 2020-01-01 --reason r "$CP"
+	[ "$before" = "$(seg_digest "$S")" ] || fail "a refused change to a checkpoint changed the store"
+	expect_status 0 kura log "$S" --verify
+}
+
 case_four_eyes_spelling()
 {
 	local S=$T/eyes A req nfc nfd
@@ -105,5 +127,6 @@ case_four_eyes_spelling()
 
 run_case damaged_hold case_damaged_hold
 run_case reordered case_reordered
+run_case system_object case_system_object
 run_case four_eyes_spelling case_four_eyes_spelling
 finish_cases
