@@ -81,6 +81,35 @@ static void ctx_close(struct ctx *c)
 	json_decref(c->pending);
 }
 
+static int first_about(void *ud, uint64_t seq, kura_error *err)
+{
+	(void)err;
+	*(uint64_t *)ud = seq;
+	return 1; /* the first is enough */
+}
+
+/* The first version's events are applied before the audit records about the
+ * record (reindex derives them in the order stored): a first version stored
+ * after them was moved there, and its events would replace later ones. */
+static int stored_in_order(struct ctx *c, const char *record)
+{
+	kura_index *ix = kura_store_index(c->st);
+	kura_index_object o = {0};
+	kura_index_chain_link l;
+	uint64_t seq = 0, at = 0;
+	int rc = kura_index_each_about(ix, record, first_about, &seq, c->err);
+	if (rc != 1 || seq == 0)
+		return rc == 1 ? 0 : rc;
+	if ((rc = kura_index_get_chain(ix, seq, &l, c->err)) == 0 &&
+	    (rc = kura_records_audit_place(c->st, l.id, &at, c->err)) == 0 &&
+	    (rc = kura_index_get_object(ix, record, &o, c->err)) == 0 && KURA_RECORDS_PLACE(o.segno, o.offset) > at)
+		rc = kura_error_set(c->err, KURA_EIO, "record %s is stored after audit record %llu about it: the segments were "
+				    "reordered, so its retention events may not be what was recorded; nothing is disposed of "
+				    "(restore the segments from a copy and run kura reindex)", record, (unsigned long long)seq);
+	kura_index_object_clear(&o);
+	return rc;
+}
+
 /* 0 if record r may be disposed of now (request: the one being approved, whose
  * own pending entry does not count); else KURA_EINPUT saying why not. */
 static int check(struct ctx *c, kura_record_retention *r, const char *request)
@@ -108,7 +137,7 @@ static int check(struct ctx *c, kura_record_retention *r, const char *request)
 		return kura_error_set(c->err, KURA_EINPUT, "record %s is under legal hold %s (kura hold release)", id, hold);
 	if (req && (!request || strcmp(req, request) != 0))
 		return kura_error_set(c->err, KURA_EINPUT, "record %s is in disposal request %s already (approve or refuse it)", id, req);
-	return 0;
+	return stored_in_order(c, id);
 }
 
 static int add_version(void *ud, const char *name, const char *value, size_t vlen, kura_error *err)

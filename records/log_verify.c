@@ -34,7 +34,7 @@ struct check {
 	int gap;               /* a checkpoint was missing or failed: nothing after it is covered */
 	uint64_t last_to;      /* where the checkpoint before ended */
 	int head_own;          /* the last record read is a checkpoint's own commit record */
-	uint64_t place;        /* where the record before is stored (place_of) */
+	uint64_t place;        /* where the record before is stored */
 	kura_verifier *v;
 };
 
@@ -76,14 +76,12 @@ static void check_body(struct check *c, const kura_index_chain_link *l, const ch
 	memcpy(c->prev, hex, sizeof hex);
 }
 
-/* Where audit record id is stored, as a number that grows in the order written
- * (segment, offset; records are appended and compaction keeps their order). */
-static int place_of(kura_store *st, const char *id, uint64_t *place, kura_error *err)
+int kura_records_audit_place(kura_store *st, const char *id, uint64_t *place, kura_error *err)
 {
 	uint32_t segno = 0;
 	uint64_t offset = 0;
 	int rc = kura_index_get_audit(kura_store_index(st), id, &segno, &offset, err);
-	*place = (uint64_t)segno << 40 | offset;
+	*place = KURA_RECORDS_PLACE(segno, offset);
 	return rc;
 }
 
@@ -91,7 +89,7 @@ static int check_link(void *ud, const kura_index_chain_link *l, kura_error *err)
 {
 	struct check *c = ud;
 	uint64_t place;
-	if (place_of(c->st, l->id, &place, err) != 0)
+	if (kura_records_audit_place(c->st, l->id, &place, err) != 0)
 		return err->code;
 	if (place <= c->place)
 		say(c, l->seq, "audit record %s is stored before record %llu: the segments were reordered, and what "
@@ -289,7 +287,7 @@ static int whole_link(void *ud, const kura_index_chain_link *l, kura_error *err)
 	uint64_t place;
 	if (l->seq != w->next && !w->missing)
 		w->missing = w->next;
-	if (place_of(w->st, l->id, &place, err) != 0)
+	if (kura_records_audit_place(w->st, l->id, &place, err) != 0)
 		return err->code;
 	if (place <= w->place && !w->moved)
 		w->moved = l->seq;

@@ -43,6 +43,11 @@ int kura_records_disposed(kura_store *st, const char *record, char by[KURA_ID_LE
 /* KURA_EINPUT if v is kura's own object (an audit-trail checkpoint, "system"):
  * it gets no versions, metadata, holds or events. id: as the user gave it. */
 int kura_records_check_own(const kura_version_info *v, const char *id, kura_error *err);
+/* Where a record is stored, as a number that grows in the order written
+ * (segment << 40 | offset: records are appended, compaction keeps their
+ * order): of audit record id, and of an object from its index entry. */
+int kura_records_audit_place(kura_store *st, const char *id, uint64_t *place, kura_error *err);
+#define KURA_RECORDS_PLACE(segno, offset) ((uint64_t)(segno) << 40 | (uint64_t)(offset))
 /* 0 if the audit trail in the index is whole and in order (records/log_verify.c):
  * no record missing between 1 and the head or past it (a checkpoint holds
  * more), each stored after the one before; else KURA_EIO saying what to do. A

@@ -7,6 +7,8 @@
 # - two audit records swapped in their segment (a forger: bodies and CRCs intact): reindex
 #   would apply a corrected event date before the wrong one it corrects, making a record
 #   disposable years early. kura log --verify must say so, and disposal must refuse.
+# - the same with the record's first version moved after the event that corrects the date
+#   it was ingested with: disposal must refuse.
 # - kura's own objects (the audit trail's checkpoints) get no versions, metadata, holds or
 #   events: a user's document must not become the "current version" of a checkpoint.
 # - four eyes: the requester may not approve under another spelling of the same name (NFD
@@ -90,6 +92,29 @@ open(f, "wb").write(b)' "$S/segments/00000001.seg"
 	expect_status 0 kura get "$S" "$A"
 }
 
+case_moved_object()
+{
+	local S=$T/moved A
+	expect_status 0 kura init "$S"
+	echo "drawings" >"$T/drawings.txt"
+	A=$(kura ingest "$S" --no-seal --class jp-construction-books --event handover=2010-01-01 "$T/drawings.txt" | cut -f1)
+	expect_status 0 kura retention event "$S" handover 2025-06-01 --reason "the handover's date" "$A"
+	py '
+import struct, sys
+f = sys.argv[1]; b = bytearray(open(f, "rb").read()); p = 16; recs = []
+while p + 20 <= len(b) and b[p:p + 4] == b"KRec":
+    n = struct.unpack("<Q", b[p + 8:p + 16])[0]
+    recs.append((p, 28 + n, chr(b[p + 4]))); p += 28 + n
+o = [r for r in recs if r[2] == "O"][0]
+rec = bytes(b[o[0]:o[0] + o[1]]); del b[o[0]:o[0] + o[1]]; b += rec
+open(f, "wb").write(b)' "$S/segments/00000001.seg"
+	rm -rf "$S/index"
+	kura reindex "$S" >"$OUT" 2>"$ERR" || true
+	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "reordered"
+	expect_status 0 kura get "$S" "$A"
+}
+
 case_system_object()
 {
 	local S=$T/sys CP
@@ -127,6 +152,7 @@ case_four_eyes_spelling()
 
 run_case damaged_hold case_damaged_hold
 run_case reordered case_reordered
+run_case moved_object case_moved_object
 run_case system_object case_system_object
 run_case four_eyes_spelling case_four_eyes_spelling
 finish_cases
