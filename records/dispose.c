@@ -18,6 +18,7 @@
 
 #include "archive/store_impl.h"
 #include "common/log.h"
+#include "common/unicode.h"
 #include "kura/seal.h"
 #include "records/retention_impl.h"
 
@@ -80,6 +81,35 @@ static void ctx_close(struct ctx *c)
 	json_decref(c->pending);
 }
 
+static int first_about(void *ud, uint64_t seq, kura_error *err)
+{
+	(void)err;
+	*(uint64_t *)ud = seq;
+	return 1; /* the first is enough */
+}
+
+/* The first version's events are applied before the audit records about the
+ * record (reindex derives them in the order stored): a first version stored
+ * after them was moved there, and its events would replace later ones. */
+static int stored_in_order(struct ctx *c, const char *record)
+{
+	kura_index *ix = kura_store_index(c->st);
+	kura_index_object o = {0};
+	kura_index_chain_link l;
+	uint64_t seq = 0, at = 0;
+	int rc = kura_index_each_about(ix, record, first_about, &seq, c->err);
+	if (rc != 1 || seq == 0)
+		return rc == 1 ? 0 : rc;
+	if ((rc = kura_index_get_chain(ix, seq, &l, c->err)) == 0 &&
+	    (rc = kura_records_audit_place(c->st, l.id, &at, c->err)) == 0 &&
+	    (rc = kura_index_get_object(ix, record, &o, c->err)) == 0 && KURA_RECORDS_PLACE(o.segno, o.offset) > at)
+		rc = kura_error_set(c->err, KURA_EIO, "record %s is stored after audit record %llu about it: the segments were "
+				    "reordered, so its retention events may not be what was recorded; nothing is disposed of "
+				    "(restore the segments from a copy and run kura reindex)", record, (unsigned long long)seq);
+	kura_index_object_clear(&o);
+	return rc;
+}
+
 /* 0 if record r may be disposed of now (request: the one being approved, whose
  * own pending entry does not count); else KURA_EINPUT saying why not. */
 static int check(struct ctx *c, kura_record_retention *r, const char *request)
@@ -107,7 +137,7 @@ static int check(struct ctx *c, kura_record_retention *r, const char *request)
 		return kura_error_set(c->err, KURA_EINPUT, "record %s is under legal hold %s (kura hold release)", id, hold);
 	if (req && (!request || strcmp(req, request) != 0))
 		return kura_error_set(c->err, KURA_EINPUT, "record %s is in disposal request %s already (approve or refuse it)", id, req);
-	return 0;
+	return stored_in_order(c, id);
 }
 
 static int add_version(void *ud, const char *name, const char *value, size_t vlen, kura_error *err)
@@ -274,6 +304,8 @@ int kura_records_dispose_request(kura_store *st, const char *const *ids, size_t 
 	json_t *versions = json_array(), *list = json_array(), *fields = NULL;
 	int rc = ctx_open(&c, st, err);
 	if (rc == 0)
+		rc = kura_records_trail_whole(st, err);
+	if (rc == 0)
 		rc = n ? kura_records_resolve(&records, &nrec, st, ids, n, err) : unrequested(&records, &nrec, &c, err);
 	if (rc == 0)
 		rc = check_all(&c, records, nrec, NULL, versions);
@@ -420,9 +452,12 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 	json_t *state = NULL, *disposed = json_array(), *fields = NULL;
 	int rc = ctx_open(&c, st, err);
 	if (rc == 0)
+		rc = kura_records_trail_whole(st, err);
+	if (rc == 0)
 		rc = pending_request(&state, st, request, err);
 	const char *requester = json_string_value(json_object_get(state, "actor"));
-	if (rc == 0 && kura_store_four_eyes(st) && requester && strcmp(requester, kura_store_actor(st)) == 0)
+	if (rc == 0 && kura_store_four_eyes(st) && requester &&
+	    kura_unicode_same_nfc(requester, kura_store_actor(st))) /* NFD spells the same name */
 		rc = kura_error_set(err, KURA_EDENIED, "%s requested disposal %s: another actor must approve it (--actor NAME; "
 						       "a store made with kura init --single-approver allows one); nothing was changed",
 				    requester, request);

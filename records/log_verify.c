@@ -21,6 +21,7 @@
 #include "common/hex.h"
 #include "kura/records.h"
 #include "kura/verify.h"
+#include "records/retention_impl.h"
 
 struct check {
 	kura_store *st;
@@ -33,6 +34,7 @@ struct check {
 	int gap;               /* a checkpoint was missing or failed: nothing after it is covered */
 	uint64_t last_to;      /* where the checkpoint before ended */
 	int head_own;          /* the last record read is a checkpoint's own commit record */
+	uint64_t place;        /* where the record before is stored */
 	kura_verifier *v;
 };
 
@@ -74,9 +76,26 @@ static void check_body(struct check *c, const kura_index_chain_link *l, const ch
 	memcpy(c->prev, hex, sizeof hex);
 }
 
+int kura_records_audit_place(kura_store *st, const char *id, uint64_t *place, kura_error *err)
+{
+	uint32_t segno = 0;
+	uint64_t offset = 0;
+	int rc = kura_index_get_audit(kura_store_index(st), id, &segno, &offset, err);
+	*place = KURA_RECORDS_PLACE(segno, offset);
+	return rc;
+}
+
 static int check_link(void *ud, const kura_index_chain_link *l, kura_error *err)
 {
 	struct check *c = ud;
+	uint64_t place;
+	if (kura_records_audit_place(c->st, l->id, &place, err) != 0)
+		return err->code;
+	if (place <= c->place)
+		say(c, l->seq, "audit record %s is stored before record %llu: the segments were reordered, and what "
+			       "reindex derives from the trail (holds, events) is not what was recorded", l->id,
+		    (unsigned long long)l->seq - 1);
+	c->place = place;
 	char *text = NULL;
 	size_t len = 0;
 	if (l->seq != c->expect) {
@@ -252,5 +271,44 @@ int kura_records_log_verify(kura_log_check *out, kura_store *st, kura_log_proble
 	if (rc == 0 && out->uncovered == 1 && c.head_own && c.covered == c.last_to)
 		out->uncovered = 0;
 	kura_verifier_free(c.v);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- before a disposal */
+
+struct whole {
+	kura_store *st;
+	uint64_t next, missing, place, moved;
+};
+
+static int whole_link(void *ud, const kura_index_chain_link *l, kura_error *err)
+{
+	struct whole *w = ud;
+	uint64_t place;
+	if (l->seq != w->next && !w->missing)
+		w->missing = w->next;
+	if (kura_records_audit_place(w->st, l->id, &place, err) != 0)
+		return err->code;
+	if (place <= w->place && !w->moved)
+		w->moved = l->seq;
+	w->place = place;
+	w->next = l->seq + 1;
+	return 0;
+}
+
+int kura_records_trail_whole(kura_store *st, kura_error *err)
+{
+	struct whole w = {st, 1, 0, 0, 0};
+	kura_index_checkpoint cp = {0};
+	int rc = kura_index_each_chain(kura_store_index(st), whole_link, &w, err);
+	if (rc == 0)
+		rc = kura_index_last_checkpoint(kura_store_index(st), &cp, err);
+	if (rc == 0 && !w.missing && cp.to >= w.next)
+		w.missing = w.next;
+	if (rc == 0 && (w.missing || w.moved))
+		rc = kura_error_set(err, KURA_EIO, "the audit trail %s record %llu: a hold or event may not count as recorded, "
+				    "so nothing is disposed of until it is restored (kura log %s --verify; restore the "
+				    "segments from a copy and run kura reindex)", w.missing ? "lacks" : "is out of order at",
+				    (unsigned long long)(w.missing ? w.missing : w.moved), kura_store_path(st));
 	return rc;
 }

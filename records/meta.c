@@ -7,6 +7,7 @@
 
 #include "kura/records.h"
 #include "kura/seal.h"
+#include "records/retention_impl.h"
 
 /* The current metadata changed by meta: *out (kura_meta pointing into the JSON
  * objects) and the audit's old and new values. */
@@ -94,6 +95,8 @@ int kura_records_meta_set(const char *store, const char *id, const kura_meta *me
 	if (rc == 0 && (rc = kura_records_version(&v, st, id, err)) == KURA_ENOTFOUND)
 		rc = kura_error_set(err, KURA_EINPUT, "%s: no such object in the store (kura ls %s --all-versions lists them)", id,
 				    store);
+	if (rc == 0)
+		rc = kura_records_check_own(&v, id, err);
 	if (rc == 0 && v.disposed_by[0])
 		rc = kura_error_set(err, KURA_EINPUT, "%s: its record was disposed of (audit record %s); nothing was changed", id,
 				    v.disposed_by);

@@ -120,10 +120,11 @@ int kura_records_resolve(char (**out)[KURA_ID_LEN + 1], size_t *nout, kura_store
 							      "them); nothing was changed", ids[i], kura_store_path(st));
 		if (rc != 0)
 			break;
+		rc = kura_records_check_own(&v, ids[i], err);
 		size_t j = 0;
-		while (j < k && strcmp(list[j], v.record) != 0)
+		while (rc == 0 && j < k && strcmp(list[j], v.record) != 0)
 			j++;
-		if (j == k)
+		if (rc == 0 && j == k)
 			memcpy(list[k++], v.record, KURA_ID_LEN + 1);
 		kura_version_info_clear(&v);
 	}
@@ -134,6 +135,14 @@ int kura_records_resolve(char (**out)[KURA_ID_LEN + 1], size_t *nout, kura_store
 	*out = list;
 	*nout = k;
 	return 0;
+}
+
+int kura_records_check_own(const kura_version_info *v, const char *id, kura_error *err)
+{
+	if (!json_object_get(v->object, "system"))
+		return 0;
+	return kura_error_set(err, KURA_EINPUT, "%s is kura's own object (a checkpoint of the audit trail): it gets no "
+			      "versions, metadata, holds or events; nothing was changed", id);
 }
 
 int kura_records_disposed(kura_store *st, const char *record, char by[KURA_ID_LEN + 1], kura_error *err)

@@ -40,6 +40,20 @@ int kura_records_resolve(char (**out)[KURA_ID_LEN + 1], size_t *nout, kura_store
 			 kura_error *err);
 /* 1 if the record was disposed of (by: the disposing audit record), 0 if not, < 0 an error. */
 int kura_records_disposed(kura_store *st, const char *record, char by[KURA_ID_LEN + 1], kura_error *err);
+/* KURA_EINPUT if v is kura's own object (an audit-trail checkpoint, "system"):
+ * it gets no versions, metadata, holds or events. id: as the user gave it. */
+int kura_records_check_own(const kura_version_info *v, const char *id, kura_error *err);
+/* Where a record is stored, as a number that grows in the order written
+ * (segment << 40 | offset: records are appended, compaction keeps their
+ * order): of audit record id, and of an object from its index entry. */
+int kura_records_audit_place(kura_store *st, const char *id, uint64_t *place, kura_error *err);
+#define KURA_RECORDS_PLACE(segno, offset) ((uint64_t)(segno) << 40 | (uint64_t)(offset))
+/* 0 if the audit trail in the index is whole and in order (records/log_verify.c):
+ * no record missing between 1 and the head or past it (a checkpoint holds
+ * more), each stored after the one before; else KURA_EIO saying what to do. A
+ * disposal needs it: the index's holds and events are derived from the trail
+ * in the order stored, and a record damaged, cut or moved changes them. */
+int kura_records_trail_whole(kura_store *st, kura_error *err);
 /* A name for a hold or an event: 1 to 128 bytes of UTF-8 without control characters. */
 int kura_records_check_name(const char *what, const char *name, kura_error *err);
 /* Checks what an ingest gives a new record: a known class, known events with valid dates. */

@@ -156,7 +156,8 @@ static int hook_start(struct ingest_hook *h, kura_store *st, kura_error *err)
 								      "--supersedes %s: no such object in the store (kura ls %s --all-versions lists them)",
 								      r->supersedes, kura_store_path(st))
 						    : rc;
-		if (v.disposed_by[0])
+		rc = kura_records_check_own(&v, r->supersedes, err);
+		if (rc == 0 && v.disposed_by[0])
 			rc = kura_error_set(err, KURA_EINPUT, "--supersedes %s: its record was disposed of (audit record %s); "
 							      "a disposed record gets no new versions", r->supersedes, v.disposed_by);
 		h->supersede = rc == 0 ? version_fields(&v, st, r->reason, err) : NULL;

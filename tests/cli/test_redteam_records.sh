@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Records management under attack and damage (issue 14, a red-team pass): what a damaged or
+# hostile store or input must NOT get kura to do.
+# - a legal hold whose audit record is damaged (a flipped byte) is not indexed again by
+#   reindex; the record it covers then looks disposable. Disposal must refuse while the
+#   trail has a gap, and the record's bytes stay.
+# - two audit records swapped in their segment (a forger: bodies and CRCs intact): reindex
+#   would apply a corrected event date before the wrong one it corrects, making a record
+#   disposable years early. kura log --verify must say so, and disposal must refuse.
+# - the same with the record's first version moved after the event that corrects the date
+#   it was ingested with: disposal must refuse.
+# - kura's own objects (the audit trail's checkpoints) get no versions, metadata, holds or
+#   events: a user's document must not become the "current version" of a checkpoint.
+# - four eyes: the requester may not approve under another spelling of the same name (NFD
+#   for NFC: the same text); a different person may.
+source "$(dirname "$0")/lib.sh"
+export KURA_NOW=2026-01-10T09:00:00Z
+
+# audit_offset STORE ACTION: segment file and offset of the (first) audit record whose body
+# has "action":"ACTION" (docs/FORMAT.md's record layout)
+audit_offset()
+{
+	py '
+import glob, struct, sys
+for f in sorted(glob.glob(sys.argv[1] + "/segments/*.seg")):
+    b = open(f, "rb").read(); p = 16
+    while p + 20 <= len(b) and b[p:p + 4] == b"KRec":
+        n = struct.unpack("<Q", b[p + 8:p + 16])[0]
+        if chr(b[p + 4]) == "A" and b"\"action\":\"%s\"" % sys.argv[2].encode() in b[p + 20:p + 20 + n]:
+            print(f, p); sys.exit(0)
+        p += 28 + n
+sys.exit("no audit record " + sys.argv[2])' "$1" "$2"
+}
+
+# ingest_old STORE FILE: ingests FILE with a class whose retention ended long ago; prints its ID
+ingest_old()
+{
+	kura ingest "$1" --no-seal --class jp-tax-books --event fiscal-year-end=2010-03-31 --actor alice "$2" | cut -f1
+}
+
+case_damaged_hold()
+{
+	local S=$T/hold A seg off req
+	expect_status 0 kura init "$S" --segment-size 4096
+	random_file "$T/held.bin" 6000
+	A=$(ingest_old "$S" "$T/held.bin")
+	random_file "$T/filler.bin" 6000
+	expect_status 0 kura ingest "$S" --no-seal "$T/filler.bin" # the hold goes into a later segment
+	expect_status 0 kura hold add "$S" litigation --reason "case 7" --actor carol "$A"
+	expect_error 2 kura dispose "$S" --request "$A" --reason old --actor alice
+	random_file "$T/later.bin" 100
+	expect_status 0 kura ingest "$S" "$T/later.bin" # the trail goes on, sealed (checkpointed)
+	read -r seg off < <(audit_offset "$S" hold)
+	flip_byte "$seg" $((off + 60))
+	rm -rf "$S/index"
+	expect_status 1 kura reindex "$S" # it says what it could not index
+	expect_grep "$ERR" "damaged"
+	if kura dispose "$S" --request "$A" --reason old --actor alice >"$OUT" 2>"$ERR"; then
+		req=$(cat "$OUT")
+		kura dispose "$S" --approve "$req" --reason ok --actor bob >"$OUT" 2>"$ERR" || true
+	fi
+	kura get "$S" "$A" >"$T/got" 2>"$ERR" || fail "the held record's content is gone after a damaged hold: $(cat "$ERR")"
+	cmp -s "$T/got" "$T/held.bin" || fail "the held record's content changed"
+	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "audit trail"
+}
+
+case_reordered()
+{
+	local S=$T/order A
+	expect_status 0 kura init "$S"
+	echo "ledger" >"$T/ledger.txt"
+	A=$(kura ingest "$S" --no-seal --class jp-construction-books "$T/ledger.txt" | cut -f1)
+	expect_status 0 kura retention event "$S" handover 2010-01-01 --reason "typed wrong" "$A"
+	expect_status 0 kura retention event "$S" handover 2025-06-01 --reason "the handover's date" "$A"
+	py '
+import struct, sys
+f = sys.argv[1]; b = bytearray(open(f, "rb").read()); p = 16; recs = []
+while p + 20 <= len(b) and b[p:p + 4] == b"KRec":
+    n = struct.unpack("<Q", b[p + 8:p + 16])[0]
+    recs.append((p, 28 + n, b[p + 20:p + 20 + n])); p += 28 + n
+a, c = [r for r in recs if b"\"action\":\"event\"" in r[2]][-2:]
+assert a[0] + a[1] == c[0]
+b[a[0]:c[0] + c[1]] = b[c[0]:c[0] + c[1]] + b[a[0]:a[0] + a[1]]
+open(f, "wb").write(b)' "$S/segments/00000001.seg"
+	rm -rf "$S/index"
+	kura reindex "$S" >"$OUT" 2>"$ERR" || true
+	expect_status 1 kura log "$S" --verify
+	expect_grep "$OUT" "stored before"
+	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "audit trail"
+	expect_status 0 kura get "$S" "$A"
+}
+
+case_moved_object()
+{
+	local S=$T/moved A
+	expect_status 0 kura init "$S"
+	echo "drawings" >"$T/drawings.txt"
+	A=$(kura ingest "$S" --no-seal --class jp-construction-books --event handover=2010-01-01 "$T/drawings.txt" | cut -f1)
+	expect_status 0 kura retention event "$S" handover 2025-06-01 --reason "the handover's date" "$A"
+	py '
+import struct, sys
+f = sys.argv[1]; b = bytearray(open(f, "rb").read()); p = 16; recs = []
+while p + 20 <= len(b) and b[p:p + 4] == b"KRec":
+    n = struct.unpack("<Q", b[p + 8:p + 16])[0]
+    recs.append((p, 28 + n, chr(b[p + 4]))); p += 28 + n
+o = [r for r in recs if r[2] == "O"][0]
+rec = bytes(b[o[0]:o[0] + o[1]]); del b[o[0]:o[0] + o[1]]; b += rec
+open(f, "wb").write(b)' "$S/segments/00000001.seg"
+	rm -rf "$S/index"
+	kura reindex "$S" >"$OUT" 2>"$ERR" || true
+	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "reordered"
+	expect_status 0 kura get "$S" "$A"
+}
+
+case_system_object()
+{
+	local S=$T/sys CP
+	expect_status 0 kura init "$S"
+	echo "one" >"$T/one.txt"
+	expect_status 0 kura ingest "$S" "$T/one.txt"
+	echo "two" >"$T/two.txt"
+	expect_status 0 kura ingest "$S" "$T/two.txt" # seals the trail's first records
+	CP=$(kura ls "$S" --system | grep -F audit-trail- | head -n 1 | cut -f1)
+	[ -n "$CP" ] || fail "test assumption: no checkpoint after two sealed ingests"
+	local before
+	before=$(seg_digest "$S")
+	expect_error 2 kura meta set "$S" "$CP" title=mine --reason r
+	expect_error 2 kura ingest "$S" --no-seal --supersedes "$CP" --reason r "$T/one.txt"
+	expect_error 2 kura hold add "$S" h --reason r "$CP"
+	expect_error 2 kura retention event "$S" handover 2020-01-01 --reason r "$CP"
+	[ "$before" = "$(seg_digest "$S")" ] || fail "a refused change to a checkpoint changed the store"
+	expect_status 0 kura log "$S" --verify
+}
+
+case_four_eyes_spelling()
+{
+	local S=$T/eyes A req nfc nfd
+	nfc=$(printf 'Jos\xc3\xa9') nfd=$(printf 'Jose\xcc\x81')
+	expect_status 0 kura init "$S"
+	echo "books" >"$T/books.txt"
+	A=$(ingest_old "$S" "$T/books.txt")
+	expect_status 0 kura dispose "$S" --request "$A" --reason old --actor "$nfc"
+	req=$(cat "$OUT")
+	expect_error 2 kura dispose "$S" --approve "$req" --reason ok --actor "$nfd"
+	expect_grep "$ERR" "another actor must approve it"
+	expect_status 0 kura get "$S" "$A"
+	expect_status 0 kura dispose "$S" --approve "$req" --reason ok --actor bob
+}
+
+run_case damaged_hold case_damaged_hold
+run_case reordered case_reordered
+run_case moved_object case_moved_object
+run_case system_object case_system_object
+run_case four_eyes_spelling case_four_eyes_spelling
+finish_cases
