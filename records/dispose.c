@@ -430,15 +430,12 @@ static int remove_bytes(kura_store *st, json_t *fields, kura_error *err)
 	return rc;
 }
 
-/* The disposal record is the proof of what was destroyed: it is time-stamped at
- * once (the trail's checkpoint), not at the next ingest. A failure leaves it
- * for the next seal, and says so. */
-static void seal_proof(kura_store *st)
+void kura_records_seal_trail(kura_store *st, const char *what)
 {
 	kura_error serr = {0};
 	if (kura_seal_all_flags(NULL, st, KURA_SEAL_TRAIL, NULL, &serr) != 0)
-		kura_log_message(KURA_LOG_WARNING, "the disposal is recorded but its record is not time-stamped yet (%s); "
-			"run kura seal %s --audit-trail", serr.message, kura_store_path(st));
+		kura_log_message(KURA_LOG_WARNING, "the %s is recorded but not time-stamped yet (%s); run kura seal %s --audit-trail",
+				 what, serr.message, kura_store_path(st));
 }
 
 int kura_records_dispose_approve(json_t **out, kura_store *st, const char *request, const char *reason,
@@ -473,7 +470,7 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 	if (rc == 0)
 		rc = remove_bytes(st, fields, err);
 	if (rc == 0)
-		seal_proof(st);
+		kura_records_seal_trail(st, "disposal"); /* the proof of what was destroyed */
 	if (rc == 0 && out)
 		*out = json_incref(fields);
 	json_decref(fields);

@@ -161,6 +161,8 @@ int kura_records_hold_add(kura_store *st, const char *name, const char *const *i
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_store_audit_record(st, "hold", fields, id, err);
+	if (rc == 0)
+		kura_records_seal_trail(st, "hold");
 	json_decref(fields);
 	json_decref(state);
 	free(records);

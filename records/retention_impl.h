@@ -56,6 +56,12 @@ int kura_records_audit_place(kura_store *st, const char *id, uint64_t *place, ku
 int kura_records_trail_whole(kura_store *st, kura_error *err);
 /* A name for a hold or an event: 1 to 128 bytes of UTF-8 without control characters. */
 int kura_records_check_name(const char *what, const char *name, kura_error *err);
+/* Time-stamps the audit trail now (a checkpoint sealed at once), for a record
+ * that must not wait for the next seal: a disposal (the proof of what was
+ * destroyed), a legal hold (one cut off the end of the trail before it is
+ * sealed would leave no trace). A failure is a warning naming what (the record
+ * stands; the next seal covers it). */
+void kura_records_seal_trail(kura_store *st, const char *what);
 /* Checks what an ingest gives a new record: a known class, known events with valid dates. */
 int kura_records_check_retention(kura_store *st, const char *class_name, const kura_event *ev, size_t n,
 				 kura_error *err);

@@ -144,6 +144,8 @@ handover()
 {
 	expect_status 0 at "$1" retention event "$S" handover 2028-09-30 "$P_A" "$P_B" "$P_H" --reason "引渡し (handover)"
 	$ORACLE event "$STATE" handover 2028-09-30 "$P_A" "$P_B" "$P_H"
+	expect_status 0 at "$1" log "$S" --json
+	EVENT_SEQ=$(py 'print(json.load(open(sys.argv[1]))[-1]["seq"])' "$OUT")
 }
 trialend()
 {
@@ -156,7 +158,7 @@ hold_place()
 	expect_status 0 at "$1" hold add "$S" 税務調査 --reason "税務調査 (tax inspection)" "$FY25_J" "$FY25_L"
 	$ORACLE hold "$STATE" 税務調査 "$FY25_J" "$FY25_L"
 	expect_status 0 at "$1" log "$S" --json
-	HOLD_SEQ=$(py 'print(json.load(open(sys.argv[1]))[-1]["seq"])' "$OUT")
+	HOLD_SEQ=$(py 'print([r for r in json.load(open(sys.argv[1])) if r.get("action") == "hold"][-1]["seq"])' "$OUT")
 }
 hold_release()
 {
@@ -197,14 +199,16 @@ expect_status 0 at "$END" verify "$S"
 expect_grep "$ERR" "disposed of"
 expect_scrub_clean "$S"
 expect_status 0 at "$END" log "$S" --verify
-# no document came in after 2030: the hold was time-stamped by the daemon's next round all the same
+# a hold is time-stamped at once; an event (no document came in after it) by the daemon's next round
 expect_status 0 at "$END" ls "$S" --system --json
 py '
-seq = int(sys.argv[2])
-cover = [o for o in json.load(open(sys.argv[1])) if o.get("audit") and o["audit"]["from"] <= seq <= o["audit"]["to"]]
-assert cover, "no checkpoint holds the hold record (seq %d)" % seq
-assert cover[0]["ingested"] < "2032-07-16", "the hold record waited until %s" % cover[0]["ingested"]
-' "$OUT" "$HOLD_SEQ" || fail "the hold was not time-stamped by the daemon's next round"
+def cover(seq):
+    c = [o for o in json.load(open(sys.argv[1])) if o.get("audit") and o["audit"]["from"] <= seq <= o["audit"]["to"]]
+    assert c, "no checkpoint holds record %d" % seq
+    return c[0]["ingested"]
+assert cover(int(sys.argv[2])) < "2032-03-01T09:00:01", "the hold waited until %s" % cover(int(sys.argv[2]))
+assert cover(int(sys.argv[3])) < "2029-01-16", "the handover event waited until %s" % cover(int(sys.argv[3]))
+' "$OUT" "$HOLD_SEQ" "$EVENT_SEQ" || fail "the hold or the event waited to be time-stamped"
 
 # Bouncy Castle: the record kept for thirty years, renewed by the daemon all along
 BCCP=/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar
