@@ -467,10 +467,10 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_store_audit_record(st, "dispose-approve", fields, id, err);
+	if (rc == 0) /* the proof of what is destroyed is time-stamped before the bytes go */
+		kura_records_seal_trail(st, "disposal");
 	if (rc == 0)
 		rc = remove_bytes(st, fields, err);
-	if (rc == 0)
-		kura_records_seal_trail(st, "disposal"); /* the proof of what was destroyed */
 	if (rc == 0 && out)
 		*out = json_incref(fields);
 	json_decref(fields);
