@@ -41,9 +41,10 @@ typedef struct file_seg {
 	int made; /* by create, and the folder not synced since */
 } file_seg;
 
-static int path_of(const file_backend *fb, uint32_t segno, char *buf, size_t n)
+/* STORE/segments/NNNNNNNN.seg, with suffix (".new": a staged replacement) */
+static int named(const file_backend *fb, uint32_t segno, const char *suffix, char *buf, size_t n)
 {
-	int len = snprintf(buf, n, "%s/%08u.seg", fb->segdir, segno);
+	int len = snprintf(buf, n, "%s/%08u.seg%s", fb->segdir, segno, suffix);
 	if (len < 0 || (size_t)len >= n) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -51,14 +52,14 @@ static int path_of(const file_backend *fb, uint32_t segno, char *buf, size_t n)
 	return 0;
 }
 
+static int path_of(const file_backend *fb, uint32_t segno, char *buf, size_t n)
+{
+	return named(fb, segno, "", buf, n);
+}
+
 static int staged_path(const file_backend *fb, uint32_t segno, char *buf, size_t n)
 {
-	int len = snprintf(buf, n, "%s/%08u.seg.new", fb->segdir, segno);
-	if (len < 0 || (size_t)len >= n) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
+	return named(fb, segno, ".new", buf, n);
 }
 
 static void file_name(kura_backend *be, uint32_t segno, char *buf, size_t n)
