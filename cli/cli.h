@@ -31,6 +31,10 @@ int kura_cmd_meta(int argc, char **argv);
 int kura_cmd_retention(int argc, char **argv);
 int kura_cmd_hold(int argc, char **argv);
 int kura_cmd_dispose(int argc, char **argv);
+int kura_cmd_field(int argc, char **argv);
+
+/* Writes one CSV cell to stdout, then a comma or (last) CRLF (cli/csv.c). */
+void kura_cli_csv_cell(const char *s, int last);
 
 /* Retention, holds and disposal (cmd_retention.c): the options they share. */
 struct kura_store;
