@@ -71,8 +71,10 @@ static int days_in_month(int y, int m)
 /* 0 when s starts with a real day YYYY-MM-DD; *days: since 1970-01-01. */
 static int parse_day(const char *s, int64_t *days)
 {
+	if (strnlen(s, 10) < 10 || s[4] != '-' || s[7] != '-')
+		return -1;
 	int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
-	if (strlen(s) < 10 || s[4] != '-' || s[7] != '-' || y < 0 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+	if (y < 0 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
 		return -1;
 	/* days from civil (proleptic Gregorian) */
 	int64_t yy = m <= 2 ? y - 1 : y;
@@ -87,12 +89,14 @@ static int encode_datetime(unsigned char *out, const char *s)
 	int64_t days;
 	if (parse_day(s, &days) != 0 || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
 		return -1;
-	const char *p = s + 11;
-	int h = digits(p, 2), mi = p[2] == ':' ? digits(p + 3, 2) : -1, sec = 0;
+	const char *p = s + 11; /* HH:MM, then what follows: each read only past characters seen */
+	if (strnlen(p, 5) < 5 || p[2] != ':')
+		return -1;
+	int h = digits(p, 2), mi = digits(p + 3, 2), sec = 0;
 	p += 5;
 	int64_t micro = 0;
 	if (*p == ':') {
-		if ((sec = digits(p + 1, 2)) < 0 || sec > 60)
+		if (strnlen(p, 3) < 3 || (sec = digits(p + 1, 2)) < 0 || sec > 60)
 			return -1;
 		p += 3;
 		if (*p == '.' || *p == ',') {
@@ -113,7 +117,7 @@ static int encode_datetime(unsigned char *out, const char *s)
 	int64_t off = 0;
 	if (*p == 'Z' || *p == 'z')
 		p++;
-	else if ((*p == '+' || *p == '-') && p[3] == ':') {
+	else if ((*p == '+' || *p == '-') && strnlen(p, 6) == 6 && p[3] == ':') {
 		int oh = digits(p + 1, 2), om = digits(p + 4, 2);
 		if (oh < 0 || oh > 23 || om < 0 || om > 59)
 			return -1;
