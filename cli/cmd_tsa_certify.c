@@ -5,7 +5,8 @@
  * kura tsa uncertify STORE URL [--reason TEXT] [--actor NAME]
  *   removes the certifications of URL; tokens obtained before keep what was recorded.
  * kura tsa certified STORE [--json]
- *   lists the certifications: URL, period, certificate SHA-256, subject, who and when.
+ *   lists the certifications: URL, period ("until" is the first instant no longer
+ *   covered), certificate SHA-256, subject, who and when.
  * Every change is logged in the audit trail (kura/tsa.h). */
 #include <getopt.h>
 #include <stdio.h>
@@ -25,8 +26,8 @@ static void print_entry(json_t *c)
 {
 	const char *until = json_string_value(json_object_get(c, "until"));
 	kura_escape_print(stdout, json_string_value(json_object_get(c, "url")) ?: "");
-	printf("\t%s..%s\tsha256:%s\t", json_string_value(json_object_get(c, "from")) ?: "?", until ? until : "",
-	       json_string_value(json_object_get(c, "certificate_sha256")) ?: "?");
+	printf("\tfrom %s until %s\tsha256:%s\t", json_string_value(json_object_get(c, "from")) ?: "?",
+	       until ? until : "(open)", json_string_value(json_object_get(c, "certificate_sha256")) ?: "?");
 	kura_escape_print(stdout, json_string_value(json_object_get(c, "subject")) ?: "");
 	printf("\tby ");
 	kura_escape_print(stdout, json_string_value(json_object_get(c, "by")) ?: "");

@@ -12,6 +12,7 @@
 #    what seals recorded, nor does reindex (the mark is in the segments);
 #  - a seal record without the mark (as kura wrote them before; the byte zeroed and its
 #    checksum made right) reads as unknown: null.
+#  - a time-stamp renewal's new token is judged when obtained: certified when A is again.
 source "$(dirname "$0")/lib.sh" || exit 1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/renewal/servers.sh"
@@ -172,4 +173,23 @@ expect_status 0 at "$NOW" reindex S
 [ "$(certified_of "$NOW" "$ID_inside")" = null ] || fail "a seal without the mark does not read as unknown"
 expect_status 0 at "$NOW" verify S "$ID_inside" --json
 [ "$(jfield tsa_certified <"$OUT")" = null ] || fail "verify: a seal without the mark is not null: $(cat "$OUT")"
+
+# ---- a renewal's new token is judged too: A certified again from 2026-09-01, every chain due
+test_policy policy.yaml renew-all 1900 # margin past the TSAs' five years: every chain is due
+expect_status 0 at 2026-09-01T00:00:00Z policy set S policy.yaml
+expect_status 0 at 2026-09-01T00:00:00Z tsa certify S "$URL" --from 2026-09-01
+serve_at 2026-09-01T00:00:00Z "$T/tsa-a"
+expect_status 0 at 2026-09-01T00:00:00Z renew S --json
+for name in emb:false other:false; do
+	id=ID_${name%:*}
+	expect_status 0 at 2026-09-01T00:00:00Z show S "${!id}" --json
+	"$PYTHON" - "$OUT" "${name#*:}" <<'EOF' || fail "renewal of '${name%:*}': $(head -c 900 "$OUT")"
+import json, sys
+o = json.load(open(sys.argv[1]))
+ts = o["time_stamps"]
+assert json.dumps(o["tsa_certified"]) == sys.argv[2], o["tsa_certified"]
+assert [t["kind"] for t in ts] == ["seal", "time-stamp renewal"], ts
+assert ts[1]["tsa_certified"] is True and ts[1]["gentime"].startswith("2026-09-01"), ts
+EOF
+done
 finish_cases
