@@ -116,8 +116,8 @@ char kura_tsa_judge(kura_store *st, const unsigned char *token, size_t tlen)
 	if (doc && kura_tst_parse(&t, token, tlen, &e) == 0) {
 		X509 *signer = kura_tst_signer(t);
 		cert_sha256(fp, signer);
-		int yes = signer && fp[0] && !embedded_signer(st, signer) &&
-			  certified_at(json_object_get(doc, "certified"), fp, kura_tst_gentime(t));
+		int yes = signer && fp[0] && certified_at(json_object_get(doc, "certified"), fp, kura_tst_gentime(t)) &&
+			  !embedded_signer(st, signer);
 		mark = yes ? KURA_EVIDENCE_TSA_CERTIFIED : KURA_EVIDENCE_TSA_UNCERTIFIED;
 	}
 	if (!mark) /* never a guess: the record says "unknown" */

@@ -4,7 +4,8 @@
 # embedded TSA and a `kura tsa serve --dir` TSA "A" (its clock set by KURA_NOW at each start),
 # which is marked certified from 2026-03-01 through 2026-06-30:
 #  - the embedded TSA is refused (by name, and served over HTTP by `kura tsa serve --store`),
-#    exit 2 with the reason; bad periods and URLs are exit 2; nothing is written then;
+#    exit 2 with the reason; bad periods and URLs are exit 2; nothing is written then; its
+#    tokens are judged uncertified even when the list is edited by hand to name it;
 #  - seals by the embedded TSA, by A before, inside and after the period, and by another TSA
 #    "B" answering at A's URL inside the period: only the seal by A inside says certified
 #    (show --json, verify --json: "tsa_certified" and "time_stamps"), the text of show too;
@@ -173,6 +174,21 @@ expect_status 0 at "$NOW" reindex S
 [ "$(certified_of "$NOW" "$ID_inside")" = null ] || fail "a seal without the mark does not read as unknown"
 expect_status 0 at "$NOW" verify S "$ID_inside" --json
 [ "$(jfield tsa_certified <"$OUT")" = null ] || fail "verify: a seal without the mark is not null: $(cat "$OUT")"
+
+# ---- the embedded TSA stays uncertified even when the list is edited by hand to name it
+expect_status 0 at 2026-08-03T00:00:00Z tsa urls S --embedded
+FP_E=$(openssl x509 -in S/tsa/tsa.pem -outform DER | sha256sum | cut -d' ' -f1)
+"$PYTHON" - S/tsa-certified.json "$FP_E" <<'EOF'
+import json, sys
+d = {"certified": [{"url": "http://127.0.0.1:9/", "certificate_sha256": sys.argv[2],
+                    "from": "2020-01-01T00:00:00Z", "until": None}]}
+json.dump(d, open(sys.argv[1], "w"))
+EOF
+seal_at 2026-08-03T00:00:00Z handmade
+expect_status 0 kura show S "$ID_handmade" --json
+[ "$(jfield time_stamps.0.tsa_certificate_sha256 <"$OUT")" = "\"$FP_E\"" ] || fail "not sealed by the embedded TSA"
+[ "$(jfield tsa_certified <"$OUT")" = false ] || fail "the embedded TSA passed for certified: $(cat "$OUT")"
+expect_status 0 at 2026-08-03T00:00:00Z tsa urls S --set "$URL"
 
 # ---- a renewal's new token is judged too: A certified again from 2026-09-01, every chain due
 test_policy policy.yaml renew-all 1900 # margin past the TSAs' five years: every chain is due
