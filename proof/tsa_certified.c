@@ -388,35 +388,74 @@ static int add_renewal(void *ud, const char *record_id, char kind, uint32_t posi
 	return kind == KURA_EVIDENCE_TIMESTAMP ? add_stamp(ud, record_id, kind, err) : 0;
 }
 
+/* The object's chain start records (S, H, I) with their kinds, oldest first. */
+struct starts {
+	char *ids;
+	char *kinds;
+	size_t n, cap;
+};
+
+static int keep_start(void *ud, const char *record_id, char kind, uint32_t position, kura_error *err)
+{
+	struct starts *l = ud;
+	(void)position;
+	if (kind == KURA_EVIDENCE_TIMESTAMP)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		char *ids = realloc(l->ids, cap * KURA_ID_LEN), *kinds = ids ? realloc(l->kinds, cap) : NULL;
+		if (ids)
+			l->ids = ids;
+		if (!ids || !kinds)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		l->kinds = kinds;
+		l->cap = cap;
+	}
+	memcpy(l->ids + l->n * KURA_ID_LEN, record_id, KURA_ID_LEN);
+	l->kinds[l->n++] = kind;
+	return 0;
+}
+
+static int stamps_of(struct stamps *s, const char *id, kura_error *err)
+{
+	struct starts l = {0};
+	char rid[KURA_ID_LEN + 1];
+	int rc = kura_store_each_evidence_of(s->st, id, keep_start, &l, err);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		memcpy(rid, l.ids + i * KURA_ID_LEN, KURA_ID_LEN);
+		rid[KURA_ID_LEN] = '\0';
+		rc = add_stamp(s, rid, l.kinds[i], err);
+		if (rc == 0) /* the renewals of the chain it starts */
+			rc = kura_store_each_evidence_of(s->st, rid, add_renewal, s, err);
+	}
+	free(l.ids);
+	free(l.kinds);
+	return rc;
+}
+
 int kura_tsa_certified_report_with(json_t *report, kura_store *st, const char *id, kura_evidence_cache *cache,
 				   kura_error *err)
 {
-	char *starts = NULL, rid[KURA_ID_LEN + 1];
-	uint32_t *pos = NULL;
-	size_t n = 0;
 	int first;
+	kura_error e = {0};
 	struct stamps s = {st, cache, json_array()};
-	int rc = kura_tsa_first_certified(&first, st, id, err);
+	int rc = s.list ? kura_tsa_first_certified(&first, st, id, &e) : kura_error_set(&e, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
-		rc = kura_object_chain_starts(&starts, &pos, &n, st, id, err);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		char kind = 0;
-		memcpy(rid, starts + i * KURA_ID_LEN, KURA_ID_LEN);
-		rid[KURA_ID_LEN] = '\0';
-		const kura_chain_record *r = NULL;
-		kind = kura_chain_record_get(&r, cache, st, rid, NULL) == 0 ? r->kind : KURA_EVIDENCE_SEAL;
-		rc = add_stamp(&s, rid, kind, err);
-		if (rc == 0) /* the renewals of the chain it starts */
-			rc = kura_store_each_evidence_of(st, rid, add_renewal, &s, err);
+		rc = stamps_of(&s, id, &e);
+	if (rc == KURA_EVERIFY) { /* a damaged record: verification says so; nothing is known here */
+		first = -1;
+		json_array_clear(s.list);
+		json_object_set_new(report, "tsa_certified_unknown", json_string(e.message));
+		rc = 0;
 	}
 	if (rc == 0) {
 		json_object_set_new(report, "tsa_certified", first < 0 ? json_null() : json_boolean(first));
 		json_object_set_new(report, "time_stamps", s.list);
 		s.list = NULL;
+	} else {
+		*err = e;
 	}
 	json_decref(s.list);
-	free(starts);
-	free(pos);
 	return rc;
 }
 

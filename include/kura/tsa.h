@@ -101,7 +101,9 @@ int kura_tsa_first_certified(int *certified, kura_store *st, const char *id, kur
 /* Adds to report (a JSON object, e.g. show's) "tsa_certified" (the first
  * time-stamp's: true, false or null) and "time_stamps": one entry per token of
  * the object's chains in order (each chain's start record, then its renewals):
- * {record, kind, gentime, tsa, tsa_certificate_sha256, tsa_certified}. */
+ * {record, kind, gentime, tsa, tsa_certificate_sha256, tsa_certified}. A
+ * damaged evidence record is not an error here (verification reports it):
+ * "tsa_certified" is then null and "tsa_certified_unknown" says why. */
 int kura_tsa_certified_report(json_t *report, kura_store *st, const char *id, kura_error *err);
 
 /* ---- the TSA served over HTTP (server/tsa_server.c) ----
