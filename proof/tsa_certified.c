@@ -68,7 +68,7 @@ static void cert_sha256(char hex[65], X509 *x)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
 	hex[0] = '\0';
-	if (X509_digest(x, EVP_sha256(), md, &n) == 1 && n == 32)
+	if (x && X509_digest(x, EVP_sha256(), md, &n) == 1 && n == 32)
 		kura_hex_encode(hex, md, 32);
 }
 
