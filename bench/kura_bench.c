@@ -18,7 +18,11 @@
  *   compact STORE EVERY        marks every EVERY-th object disposed of (index key 'D', as
  *                              the records layer will), then times kura_store_compact();
  *                              count: blobs removed, bytes: the rewritten segments' bytes
- *                              before (what compaction reads; it writes them less the removed) */
+ *                              before (what compaction reads; it writes them less the removed)
+ *   search-fill STORE N        defines three fields and fills N tiny documents with values
+ *                              for them (bench/kura_bench_search.c says which)
+ *   search STORE RUNS          the typed query through kura_search_ids RUNS times, and a full
+ *                              scan with the same predicate; prints "median kib hits scan first" */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +34,7 @@
 #include <unistd.h>
 
 #include "archive/store_impl.h"
+#include "bench/kura_bench.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
 #include "kura/ingest.h"
@@ -37,27 +42,27 @@
 #include "proof/seal.h"
 #include "proof/tsa_setup.h"
 
-static double now_s(void)
+double now_s(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static long peak_kib(void)
+long peak_kib(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_maxrss;
 }
 
-static int die(const kura_error *err, const char *what)
+int die(const kura_error *err, const char *what)
 {
 	fprintf(stderr, "kura_bench: %s: %s\n", what, err->message);
 	return 1;
 }
 
-static int report(double secs, size_t count, unsigned long long bytes)
+int report(double secs, size_t count, unsigned long long bytes)
 {
 	printf("%.6f %ld %zu %llu\n", secs, peak_kib(), count, bytes);
 	return 0;
@@ -486,8 +491,12 @@ int main(int argc, char **argv)
 		return mode_versions(argv[2], strtoull(argv[3], NULL, 10));
 	if (strcmp(m, "compact") == 0 && argc == 4)
 		return mode_compact(argv[2], strtoull(argv[3], NULL, 10));
+	if (strcmp(m, "search-fill") == 0 && argc == 4)
+		return mode_search_fill(argv[2], strtoull(argv[3], NULL, 10));
+	if (strcmp(m, "search") == 0 && argc == 4)
+		return mode_search(argv[2], strtoull(argv[3], NULL, 10));
 	fprintf(stderr, "usage: kura_bench time RESULT CMD [ARG...] | fill STORE N PER_SEAL | seal STORE |\n"
 			"       export STORE LIMIT [THREADS] | verify-er STORE LIMIT | records STORE | versions STORE K |\n"
-			"       compact STORE EVERY\n");
+			"       compact STORE EVERY | search-fill STORE N | search STORE RUNS\n");
 	return 2;
 }

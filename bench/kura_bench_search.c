@@ -1,0 +1,185 @@
+/* kura_bench's typed-search modes (issue 15's bench row; docs/BENCH.md).
+ *
+ * search-fill STORE N: defines the fields txn_date (date), amount (amount) and
+ * counterparty (text), then ingests N tiny unique documents through the library
+ * (durable batches, nothing sealed), each with values drawn from a fixed seed:
+ *   txn_date      uniform over the 3,652 days of fiscal years 2017-2026
+ *                 (2017-04-01 .. 2027-03-31)
+ *   amount        uniform over the integers 0 .. 999,999 (yen)
+ *   counterparty  uniform over 100 names: "山田商事株式会社" and 取引先01..取引先99
+ * search STORE RUNS: the query of the row, a fiscal year AND an amount range AND
+ * a counterparty,
+ *   txn_date>=2025-04-01 txn_date<=2026-03-31 amount>=100000 amount<200000
+ *   counterparty=山田商事株式会社
+ * selects 365/3652 x 1/10 x 1/100 of the objects: about 1,000 of 1,000,000. It
+ * runs RUNS times through kura_search_ids on one store handle (the first run
+ * right after the open), then a full scan as a user piping `ls --json` into
+ * a filter would: every current object's description (kura_records_each, the
+ * walk `ls` makes) with the same predicate on its metadata, strings compared as
+ * stored (the cheapest fair test: these values are canonical). The two answers
+ * must be the same IDs, or the mode fails. Prints "median-secs peak-KiB hits
+ * scan-secs first-secs". */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "bench/kura_bench.h"
+#include "kura/ingest.h"
+#include "kura/records.h"
+#include "kura/search.h"
+
+#define FIRST_DAY 17257 /* 2017-04-01, days since 1970-01-01 */
+#define DAYS 3652
+#define PARTNERS 100
+#define YAMADA "山田商事株式会社"
+
+static uint64_t next(uint64_t *s) /* splitmix64 */
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+/* YYYY-MM-DD of days since 1970-01-01 (civil from days, proleptic Gregorian). */
+static void day_text(char out[11], int64_t z)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	snprintf(out, 11, "%04d-%02d-%02d", (int)(yoe + era * 400 + (m <= 2)), (int)m, (int)d);
+}
+
+int mode_search_fill(const char *path, size_t n)
+{
+	static const struct {
+		const char *name;
+		kura_field_type type;
+	} fields[] = {{"txn_date", KURA_FIELD_DATE}, {"amount", KURA_FIELD_AMOUNT}, {"counterparty", KURA_FIELD_TEXT}};
+	kura_error err = {0};
+	kura_store *st = NULL;
+	kura_ingest *in = NULL;
+	uint64_t seed = 15;
+	int fd = memfd_create("kura-bench", 0);
+	if (fd < 0)
+		return 3;
+	double t0 = now_s();
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof fields / sizeof fields[0]; i++)
+		rc = kura_field_add(path, fields[i].name, fields[i].type, NULL, 0, NULL, &err);
+	if (rc == 0)
+		rc = kura_store_open(&st, path, KURA_STORE_WRITE, &err);
+	if (rc == 0)
+		rc = kura_ingest_new(&in, st, NULL, NULL, &err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char doc[64], name[32], date[11], amount[16], partner[32];
+		int len = snprintf(doc, sizeof doc, "kura bench invoice %zu\n", i);
+		snprintf(name, sizeof name, "inv%zu.txt", i);
+		day_text(date, FIRST_DAY + (int64_t)(next(&seed) % DAYS));
+		snprintf(amount, sizeof amount, "%u", (unsigned)(next(&seed) % 1000000));
+		unsigned p = (unsigned)(next(&seed) % PARTNERS);
+		if (p == 0)
+			snprintf(partner, sizeof partner, "%s", YAMADA);
+		else
+			snprintf(partner, sizeof partner, "取引先%02u", p);
+		kura_meta meta[] = {{"txn_date", date}, {"amount", amount}, {"counterparty", partner}};
+		if (ftruncate(fd, 0) != 0 || pwrite(fd, doc, (size_t)len, 0) != len || lseek(fd, 0, SEEK_SET) != 0)
+			return 3;
+		rc = kura_ingest_add(in, fd, name, name, meta, 3, &err);
+	}
+	if (rc == 0)
+		rc = kura_ingest_commit(in, &err);
+	double secs = now_s() - t0;
+	kura_ingest_free(in);
+	kura_store_close(st);
+	close(fd);
+	return rc ? die(&err, "search-fill") : report(secs, n, 0);
+}
+
+/* ---------------------------------------------------------------- the query and the scan */
+
+static const char *const query_text[] = {"txn_date>=2025-04-01", "txn_date<=2026-03-31", "amount>=100000",
+					 "amount<200000", "counterparty=" YAMADA};
+#define NWHERE (sizeof query_text / sizeof query_text[0])
+
+struct scan {
+	char *ids; /* KURA_ID_LEN each */
+	size_t n, cap;
+};
+
+static int scan_step(void *ud, json_t *object, kura_error *err)
+{
+	struct scan *s = ud;
+	json_t *meta = json_object_get(object, "meta");
+	const char *date = json_string_value(json_object_get(meta, "txn_date"));
+	const char *amount = json_string_value(json_object_get(meta, "amount"));
+	const char *partner = json_string_value(json_object_get(meta, "counterparty"));
+	if (!date || !amount || !partner || strcmp(date, "2025-04-01") < 0 || strcmp(date, "2026-03-31") > 0 ||
+	    strcmp(partner, YAMADA) != 0)
+		return 0;
+	long long a = strtoll(amount, NULL, 10);
+	if (a < 100000 || a >= 200000)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 1024;
+		char *v = realloc(s->ids, cap * KURA_ID_LEN);
+		if (!v)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		s->ids = v;
+		s->cap = cap;
+	}
+	memcpy(s->ids + s->n++ * KURA_ID_LEN, json_string_value(json_object_get(object, "id")), KURA_ID_LEN);
+	return 0;
+}
+
+static int cmp_secs(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int mode_search(const char *path, size_t runs)
+{
+	kura_error err = {0};
+	kura_store *st = NULL;
+	kura_where w[NWHERE] = {0};
+	kura_query q = {.where = w, .n = NWHERE};
+	struct scan s = {0};
+	char *ids = NULL;
+	size_t n = 0;
+	double secs[64];
+	if (runs < 1 || runs > 64)
+		return 2;
+	int rc = kura_store_open(&st, path, KURA_STORE_READ, &err);
+	for (size_t i = 0; rc == 0 && i < NWHERE; i++)
+		rc = kura_where_parse(&w[i], query_text[i], &err);
+	for (size_t r = 0; rc == 0 && r < runs; r++) {
+		free(ids);
+		ids = NULL;
+		double t0 = now_s();
+		rc = kura_search_ids(&ids, &n, st, &q, &err);
+		secs[r] = now_s() - t0;
+	}
+	double t0 = now_s();
+	if (rc == 0)
+		rc = kura_records_each(st, 0, scan_step, &s, &err);
+	double scan = now_s() - t0;
+	/* both in ID order (ls's walk and the query's default order) */
+	if (rc == 0 && (s.n != n || (n && memcmp(s.ids, ids, n * KURA_ID_LEN) != 0)))
+		rc = kura_error_set(&err, KURA_EINTERNAL, "the query found %zu objects, the scan %zu (or other ones)", n, s.n);
+	for (size_t i = 0; i < NWHERE; i++)
+		kura_where_clear(&w[i]);
+	free(ids);
+	free(s.ids);
+	kura_store_close(st);
+	if (rc)
+		return die(&err, "search");
+	double first = secs[0];
+	qsort(secs, runs, sizeof secs[0], cmp_secs);
+	printf("%.6f %ld %zu %.6f %.6f\n", secs[runs / 2], peak_kib(), n, scan, first);
+	return 0;
+}
