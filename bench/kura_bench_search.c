@@ -5,13 +5,16 @@
  * (durable batches, nothing sealed), each with values drawn from a fixed seed:
  *   txn_date      uniform over the 3,652 days of fiscal years 2017-2026
  *                 (2017-04-01 .. 2027-03-31)
- *   amount        uniform over the integers 0 .. 999,999 (yen)
- *   counterparty  uniform over 100 names: "山田商事株式会社" and 取引先01..取引先99
- * search STORE RUNS: the query of the row, a fiscal year AND an amount range AND
- * a counterparty,
- *   txn_date>=2025-04-01 txn_date<=2026-03-31 amount>=100000 amount<200000
+ *   amount        log-uniform yen from 1,000 to 9,999,999 (floor(10^(3+4u)))
+ *   counterparty  1,000 names by Zipf's law (the k-th most frequent has a share
+ *                 proportional to 1/k): "山田商事株式会社" second (6.7%), the
+ *                 others 取引先0001 .. 取引先1000
+ * search STORE RUNS: the query of the row, the issue's "invoices from 山田商事
+ * between April and October over ¥100,000" (and under a million),
+ *   txn_date>=2025-04-01 txn_date<=2025-10-31 amount>=100000 amount<=999999
  *   counterparty=山田商事株式会社
- * selects 365/3652 x 1/10 x 1/100 of the objects: about 1,000 of 1,000,000. It
+ * selects 214/3652 (5.9%) x 1/4 x 6.7% of the objects: about 980 of 1,000,000;
+ * each condition alone selects 59k, 250k and 67k of them. It
  * runs RUNS times through kura_search_ids on one store handle (the first run
  * right after the open), then a full scan as a user piping `ls --json` into
  * a filter would: every current object's description (kura_records_each, the
@@ -19,6 +22,7 @@
  * stored (the cheapest fair test: these values are canonical). The two answers
  * must be the same IDs, or the mode fails. Prints "median-secs peak-KiB hits
  * scan-secs first-secs". */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +37,7 @@
 
 #define FIRST_DAY 17257 /* 2017-04-01, days since 1970-01-01 */
 #define DAYS 3652
-#define PARTNERS 100
+#define PARTNERS 1000
 #define YAMADA "山田商事株式会社"
 
 static uint64_t next(uint64_t *s) /* splitmix64 */
@@ -42,6 +46,24 @@ static uint64_t next(uint64_t *s) /* splitmix64 */
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
 	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
 	return z ^ (z >> 31);
+}
+
+/* uniform in [0, 1) */
+static double unit(uint64_t *s) { return (double)(next(s) >> 11) / 9007199254740992.0; }
+
+/* The rank (1 .. PARTNERS) of u in the cumulative weights c. */
+static unsigned zipf_rank(const double *c, double u)
+{
+	unsigned lo = 0, hi = PARTNERS - 1;
+	u *= c[PARTNERS - 1];
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (c[mid] > u)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo + 1;
 }
 
 /* YYYY-MM-DD of days since 1970-01-01 (civil from days, proleptic Gregorian). */
@@ -64,9 +86,12 @@ int mode_search_fill(const char *path, size_t n)
 	kura_store *st = NULL;
 	kura_ingest *in = NULL;
 	uint64_t seed = 15;
+	double zipf[PARTNERS];
 	int fd = memfd_create("kura-bench", 0);
 	if (fd < 0)
 		return 3;
+	for (unsigned k = 0; k < PARTNERS; k++)
+		zipf[k] = (k ? zipf[k - 1] : 0) + 1.0 / (k + 1);
 	double t0 = now_s();
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < sizeof fields / sizeof fields[0]; i++)
@@ -80,12 +105,12 @@ int mode_search_fill(const char *path, size_t n)
 		int len = snprintf(doc, sizeof doc, "kura bench invoice %zu\n", i);
 		snprintf(name, sizeof name, "inv%zu.txt", i);
 		day_text(date, FIRST_DAY + (int64_t)(next(&seed) % DAYS));
-		snprintf(amount, sizeof amount, "%u", (unsigned)(next(&seed) % 1000000));
-		unsigned p = (unsigned)(next(&seed) % PARTNERS);
-		if (p == 0)
+		snprintf(amount, sizeof amount, "%.0f", floor(pow(10, 3 + 4 * unit(&seed))));
+		unsigned p = zipf_rank(zipf, unit(&seed));
+		if (p == 2)
 			snprintf(partner, sizeof partner, "%s", YAMADA);
 		else
-			snprintf(partner, sizeof partner, "取引先%02u", p);
+			snprintf(partner, sizeof partner, "取引先%04u", p);
 		kura_meta meta[] = {{"txn_date", date}, {"amount", amount}, {"counterparty", partner}};
 		if (ftruncate(fd, 0) != 0 || pwrite(fd, doc, (size_t)len, 0) != len || lseek(fd, 0, SEEK_SET) != 0)
 			return 3;
@@ -102,8 +127,8 @@ int mode_search_fill(const char *path, size_t n)
 
 /* ---------------------------------------------------------------- the query and the scan */
 
-static const char *const query_text[] = {"txn_date>=2025-04-01", "txn_date<=2026-03-31", "amount>=100000",
-					 "amount<200000", "counterparty=" YAMADA};
+static const char *const query_text[] = {"txn_date>=2025-04-01", "txn_date<=2025-10-31", "amount>=100000",
+					 "amount<=999999", "counterparty=" YAMADA};
 #define NWHERE (sizeof query_text / sizeof query_text[0])
 
 struct scan {
@@ -118,11 +143,11 @@ static int scan_step(void *ud, json_t *object, kura_error *err)
 	const char *date = json_string_value(json_object_get(meta, "txn_date"));
 	const char *amount = json_string_value(json_object_get(meta, "amount"));
 	const char *partner = json_string_value(json_object_get(meta, "counterparty"));
-	if (!date || !amount || !partner || strcmp(date, "2025-04-01") < 0 || strcmp(date, "2026-03-31") > 0 ||
+	if (!date || !amount || !partner || strcmp(date, "2025-04-01") < 0 || strcmp(date, "2025-10-31") > 0 ||
 	    strcmp(partner, YAMADA) != 0)
 		return 0;
 	long long a = strtoll(amount, NULL, 10);
-	if (a < 100000 || a >= 200000)
+	if (a < 100000 || a > 999999)
 		return 0;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 1024;
