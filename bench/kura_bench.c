@@ -21,8 +21,9 @@
  *                              before (what compaction reads; it writes them less the removed)
  *   search-fill STORE N        defines three fields and fills N tiny documents with values
  *                              for them (bench/kura_bench_search.c says which)
- *   search STORE RUNS          the typed query through kura_search_ids RUNS times, and a full
- *                              scan with the same predicate; prints "median kib hits scan first" */
+ *   search STORE RUNS [SCAN]   the typed query through kura_search_ids RUNS times, and a full
+ *                              scan with the same predicate (SCAN 0: none); prints
+ *                              "median kib hits scan first" */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -493,10 +494,10 @@ int main(int argc, char **argv)
 		return mode_compact(argv[2], strtoull(argv[3], NULL, 10));
 	if (strcmp(m, "search-fill") == 0 && argc == 4)
 		return mode_search_fill(argv[2], strtoull(argv[3], NULL, 10));
-	if (strcmp(m, "search") == 0 && argc == 4)
-		return mode_search(argv[2], strtoull(argv[3], NULL, 10));
+	if (strcmp(m, "search") == 0 && (argc == 4 || argc == 5))
+		return mode_search(argv[2], strtoull(argv[3], NULL, 10), argc == 4 || strcmp(argv[4], "0") != 0);
 	fprintf(stderr, "usage: kura_bench time RESULT CMD [ARG...] | fill STORE N PER_SEAL | seal STORE |\n"
 			"       export STORE LIMIT [THREADS] | verify-er STORE LIMIT | records STORE | versions STORE K |\n"
-			"       compact STORE EVERY | search-fill STORE N | search STORE RUNS\n");
+			"       compact STORE EVERY | search-fill STORE N | search STORE RUNS [SCAN]\n");
 	return 2;
 }
