@@ -299,9 +299,10 @@ static int sort_key(struct hit *h, json_t *object, const kura_field *sort, kura_
 	return 0;
 }
 
-/* 1 when candidate id is a hit (then h is filled), 0 when not. */
+/* 1 when candidate id is a hit (then h is filled, and *keep, when not NULL,
+ * gets its parsed description: the caller's), 0 when not. */
 static int check(kura_store *st, const kura_query *q, const struct cond *c, size_t nc, const kura_field *sort,
-		 const char *id, struct hit *h, kura_error *err)
+		 const char *id, struct hit *h, json_t **keep, kura_error *err)
 {
 	kura_index *ix = kura_store_index(st);
 	char idz[KURA_ID_LEN + 1];
@@ -329,7 +330,10 @@ static int check(kura_store *st, const kura_query *q, const struct cond *c, size
 	memcpy(h->id, id, KURA_ID_LEN);
 	if (rc == 1 && sort_key(h, object, sort, err) != 0)
 		rc = KURA_EINTERNAL;
-	json_decref(object);
+	if (rc == 1 && keep)
+		*keep = object;
+	else
+		json_decref(object);
 	return rc;
 }
 
@@ -339,6 +343,8 @@ struct answer {
 	struct hit *v;
 	size_t n, cap;
 	const kura_field *sort;
+	kura_store_object_fn emit; /* not NULL: each hit goes to emit as it is found (ID order), not into v */
+	void *ud;
 };
 
 static struct hit *next_hit(struct answer *a, kura_error *err)
@@ -370,6 +376,8 @@ static int every_step(void *ud, json_t *object, kura_error *err)
 	return rc;
 }
 
+static int cmp_id(const void *x, const void *y) { return memcmp(x, y, KURA_ID_LEN); }
+
 static int by_id(const void *x, const void *y)
 {
 	return memcmp(((const struct hit *)x)->id, ((const struct hit *)y)->id, KURA_ID_LEN);
@@ -399,11 +407,20 @@ static int answer(struct answer *a, kura_store *st, const kura_query *q, kura_er
 		rc = kura_records_each(st, q->flags, every_step, a, err);
 	if (rc == 0 && q->n)
 		rc = candidates(&ids, &nids, kura_store_index(st), c, q->n, err);
+	if (rc == 0 && nids) /* hits in ID order, and the index read in key order */
+		qsort(ids, nids, KURA_ID_LEN, cmp_id);
 	for (size_t i = 0; rc == 0 && i < nids; i++) {
 		struct hit *h = next_hit(a, err);
-		rc = h ? check(st, q, c, q->n, a->sort, ids + i * KURA_ID_LEN, h, err) : KURA_EINTERNAL;
-		a->n += rc == 1;
-		rc = rc == 1 ? 0 : rc;
+		json_t *object = NULL;
+		rc = h ? check(st, q, c, q->n, a->sort, ids + i * KURA_ID_LEN, h, a->emit ? &object : NULL, err)
+		       : KURA_EINTERNAL;
+		if (rc == 1 && a->emit) {
+			rc = a->emit(a->ud, object, err);
+			json_decref(object);
+		} else {
+			a->n += rc == 1;
+			rc = rc == 1 ? 0 : rc;
+		}
 	}
 	if (rc == 0)
 		qsort(a->v, a->n, sizeof *a->v, a->sort ? by_value : by_id);
@@ -437,6 +454,12 @@ int kura_search_ids(char **ids, size_t *n, kura_store *st, const kura_query *q, 
 
 int kura_search_each(kura_store *st, const kura_query *q, kura_store_object_fn fn, void *ud, kura_error *err)
 {
+	if (q->n && !q->sort) { /* in ID order: each hit as it is checked, its description read once */
+		struct answer a = {.emit = fn, .ud = ud};
+		int rc = answer(&a, st, q, err);
+		answer_clear(&a);
+		return rc;
+	}
 	char *ids = NULL, id[KURA_ID_LEN + 1] = {0};
 	size_t n = 0;
 	int rc = kura_search_ids(&ids, &n, st, q, err);
