@@ -323,8 +323,10 @@ static int check(kura_store *st, const kura_query *q, const struct cond *c, size
 	unsigned char e[KURA_FIELD_VALUE_MAX];
 	size_t len;
 	rc = 1;
+	int state = KURA_FIELD_EMPTY;
 	for (size_t i = 0; rc == 1 && i < nc; i++) {
-		int state = value_of(object, c[i].f, e, &len); /* before len is read */
+		if (i == 0 || c[i].f != c[i - 1].f) /* a field's value read once for its conditions in a row */
+			state = value_of(object, c[i].f, e, &len);
 		rc = holds(&c[i], state, e, len);
 	}
 	memcpy(h->id, id, KURA_ID_LEN);
