@@ -3,7 +3,8 @@
  * (getrusage) is its own, and prints one line: seconds, peak RSS in KiB, count
  * [, bytes]. Timings are wall-clock (CLOCK_MONOTONIC) around the measured work only.
  *
- *   time RESULT CMD [ARG...]   runs CMD, writes "secs kib 0" (the child's peak RSS) to RESULT
+ *   time RESULT CMD [ARG...]   runs CMD, writes "secs kib cpu 0" (the child's peak RSS and
+ *                              CPU seconds, user + system) to RESULT
  *   fill STORE N PER_SEAL      N tiny unique documents through the library (durable
  *                              batches); sealed every PER_SEAL objects (0: left pending)
  *   seal STORE                 kura_seal() of everything pending, then every object's
@@ -88,7 +89,8 @@ static int mode_time(int argc, char **argv)
 	FILE *f = fopen(argv[2], "w");
 	if (!f)
 		return 3;
-	fprintf(f, "%.6f %ld 0 0\n", secs, ru.ru_maxrss);
+	fprintf(f, "%.6f %ld %.6f 0\n", secs, ru.ru_maxrss,
+		(double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	fclose(f);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
 }
