@@ -24,7 +24,10 @@
  *                              for them (bench/kura_bench_search.c says which)
  *   search STORE RUNS [SCAN]   the typed query through kura_search_ids RUNS times, and a full
  *                              scan with the same predicate (SCAN 0: none); prints
- *                              "median kib hits scan first" */
+ *                              "median kib hits scan first cpu"
+ *   ingest-fields STORE DIR W  the files of DIR, each with five values of its own, into a store
+ *                              with five fields (W 1) or none (W 0): the ingest `kura ingest`
+ *                              makes (bench/kura_bench_search.c) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,8 +501,11 @@ int main(int argc, char **argv)
 		return mode_search_fill(argv[2], strtoull(argv[3], NULL, 10));
 	if (strcmp(m, "search") == 0 && (argc == 4 || argc == 5))
 		return mode_search(argv[2], strtoull(argv[3], NULL, 10), argc == 4 || strcmp(argv[4], "0") != 0);
+	if (strcmp(m, "ingest-fields") == 0 && argc == 5)
+		return mode_ingest_fields(argv[2], argv[3], strcmp(argv[4], "0") != 0);
 	fprintf(stderr, "usage: kura_bench time RESULT CMD [ARG...] | fill STORE N PER_SEAL | seal STORE |\n"
 			"       export STORE LIMIT [THREADS] | verify-er STORE LIMIT | records STORE | versions STORE K |\n"
-			"       compact STORE EVERY | search-fill STORE N | search STORE RUNS [SCAN]\n");
+			"       compact STORE EVERY | search-fill STORE N | search STORE RUNS [SCAN] |\n"
+			"       ingest-fields STORE DIR WITH\n");
 	return 2;
 }

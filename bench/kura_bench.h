@@ -17,5 +17,6 @@ int report(double secs, size_t count, unsigned long long bytes);
 /* bench/kura_bench_search.c */
 int mode_search_fill(const char *path, size_t n);
 int mode_search(const char *path, size_t runs, int scan_too);
+int mode_ingest_fields(const char *path, const char *dir, int with);
 
 #endif
