@@ -424,7 +424,7 @@ static int answer(struct answer *a, kura_store *st, const kura_query *q, kura_er
 			rc = rc == 1 ? 0 : rc;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0 && a->n)
 		qsort(a->v, a->n, sizeof *a->v, a->sort ? by_value : by_id);
 	free(ids);
 	free(c);

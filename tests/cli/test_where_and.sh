@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ls --where with conditions on fields of different types ANDed: each candidate's
 # values are read per condition (a check once compared an amount with the length
-# of the previous condition's text encoding, losing or inventing hits).
+# of the previous condition's text encoding, losing or inventing hits), and no hits.
 source "$(dirname "$0")/lib.sh"
 
 kura init "$T/s" >/dev/null 2>&1
@@ -25,5 +25,7 @@ got=$(hits --where 'counterparty=山田商事' --where 'amount<200000' --where '
 [ "$got" = "$(id_of 1) " ] || fail "counterparty, 100000 <= amount < 200000: got '$got', want the first invoice"
 got=$(hits --where 'amount>=100000' --where 'counterparty=山田商事')
 [ "$got" = "$(id_of 1) $(id_of 2) " ] || fail "amount >= 100000, counterparty: got '$got'"
+got=$(hits --where 'counterparty=誰も' --where 'amount>0')
+[ -z "$got" ] || fail "a counterparty nobody has: got '$got'"
 got=$(hits --where 'counterparty^=山田' --where 'amount>200000')
 [ "$got" = "$(id_of 2) " ] || fail "counterparty ^= 山田, amount > 200000: got '$got'"
