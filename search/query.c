@@ -3,11 +3,14 @@
  *
  * Each condition is a range of one field's index: "amount>=100000" starts at
  * the encoding of JPY 100000 and ends where JPY does; "name^=山田" covers the
- * encodings that start with 山田's. The plan: count the entries of each range,
- * each count stopping once it passes the smallest so far; walk the smallest
- * range, and check the other conditions on each candidate's own metadata. So a
- * query costs about the entries of its most selective condition, not the
- * size of the store.
+ * encodings that start with 山田's; the conditions on one field together make
+ * one range ("d>=A d<=B": from A to B), walked once. The plan: walk the fields'
+ * ranges, = and ^= first, keeping the IDs of each walk; the first walk whole,
+ * each further one only while it has at most 8 times the candidates so far
+ * (else it is dropped), the candidates being the IDs every finished walk had;
+ * then check every condition on each candidate's own metadata, in ID order. So
+ * a query costs about the entries of its most selective ranges, not the size
+ * of the store.
  *
  * INVARIANT: a hit is decided by the candidate's object record (its metadata
  * read as each field's type, common/field_value.c), never by an index entry
