@@ -3,7 +3,8 @@
  * (getrusage) is its own, and prints one line: seconds, peak RSS in KiB, count
  * [, bytes]. Timings are wall-clock (CLOCK_MONOTONIC) around the measured work only.
  *
- *   time RESULT CMD [ARG...]   runs CMD, writes "secs kib 0" (the child's peak RSS) to RESULT
+ *   time RESULT CMD [ARG...]   runs CMD, writes "secs kib cpu 0" (the child's peak RSS and
+ *                              CPU seconds, user + system) to RESULT
  *   fill STORE N PER_SEAL      N tiny unique documents through the library (durable
  *                              batches); sealed every PER_SEAL objects (0: left pending)
  *   seal STORE                 kura_seal() of everything pending, then every object's
@@ -18,7 +19,15 @@
  *   compact STORE EVERY        marks every EVERY-th object disposed of (index key 'D', as
  *                              the records layer will), then times kura_store_compact();
  *                              count: blobs removed, bytes: the rewritten segments' bytes
- *                              before (what compaction reads; it writes them less the removed) */
+ *                              before (what compaction reads; it writes them less the removed)
+ *   search-fill STORE N        defines three fields and fills N tiny documents with values
+ *                              for them (bench/kura_bench_search.c says which)
+ *   search STORE RUNS [SCAN]   the typed query through kura_search_ids RUNS times, and a full
+ *                              scan with the same predicate (SCAN 0: none); prints
+ *                              "median kib hits scan first cpu"
+ *   ingest-fields STORE DIR W  the files of DIR, each with five values of its own, into a store
+ *                              with five fields (W 1) or none (W 0): the ingest `kura ingest`
+ *                              makes (bench/kura_bench_search.c) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +39,7 @@
 #include <unistd.h>
 
 #include "archive/store_impl.h"
+#include "bench/kura_bench.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
 #include "kura/ingest.h"
@@ -37,27 +47,27 @@
 #include "proof/seal.h"
 #include "proof/tsa_setup.h"
 
-static double now_s(void)
+double now_s(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static long peak_kib(void)
+long peak_kib(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_maxrss;
 }
 
-static int die(const kura_error *err, const char *what)
+int die(const kura_error *err, const char *what)
 {
 	fprintf(stderr, "kura_bench: %s: %s\n", what, err->message);
 	return 1;
 }
 
-static int report(double secs, size_t count, unsigned long long bytes)
+int report(double secs, size_t count, unsigned long long bytes)
 {
 	printf("%.6f %ld %zu %llu\n", secs, peak_kib(), count, bytes);
 	return 0;
@@ -82,7 +92,8 @@ static int mode_time(int argc, char **argv)
 	FILE *f = fopen(argv[2], "w");
 	if (!f)
 		return 3;
-	fprintf(f, "%.6f %ld 0 0\n", secs, ru.ru_maxrss);
+	fprintf(f, "%.6f %ld %.6f 0\n", secs, ru.ru_maxrss,
+		(double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	fclose(f);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
 }
@@ -486,8 +497,15 @@ int main(int argc, char **argv)
 		return mode_versions(argv[2], strtoull(argv[3], NULL, 10));
 	if (strcmp(m, "compact") == 0 && argc == 4)
 		return mode_compact(argv[2], strtoull(argv[3], NULL, 10));
+	if (strcmp(m, "search-fill") == 0 && argc == 4)
+		return mode_search_fill(argv[2], strtoull(argv[3], NULL, 10));
+	if (strcmp(m, "search") == 0 && (argc == 4 || argc == 5))
+		return mode_search(argv[2], strtoull(argv[3], NULL, 10), argc == 4 || strcmp(argv[4], "0") != 0);
+	if (strcmp(m, "ingest-fields") == 0 && argc == 5)
+		return mode_ingest_fields(argv[2], argv[3], strcmp(argv[4], "0") != 0);
 	fprintf(stderr, "usage: kura_bench time RESULT CMD [ARG...] | fill STORE N PER_SEAL | seal STORE |\n"
 			"       export STORE LIMIT [THREADS] | verify-er STORE LIMIT | records STORE | versions STORE K |\n"
-			"       compact STORE EVERY\n");
+			"       compact STORE EVERY | search-fill STORE N | search STORE RUNS [SCAN] |\n"
+			"       ingest-fields STORE DIR WITH\n");
 	return 2;
 }

@@ -26,6 +26,14 @@
 #                   1 MiB documents in 64 MiB segments, every 10th disposed of: every segment
 #                   read, checked and rewritten without them, synced, the index moved; then
 #                   the same over 300k tiny documents (kura_bench fill) in 16 MiB segments
+#   ingest, fields  kura_bench ingest-fields: the 20k files as `kura ingest --no-seal` takes them,
+#                   each with five values of its own, into a store with five typed fields,
+#                   against the same without fields (alternately, best of two each)
+#   typed query     kura_bench search: a date range AND an amount range AND a counterparty
+#                   (about 1,000 hits) over 1M objects with three typed fields, through
+#                   kura_search_ids and through CLI `kura ls --where`, against a full scan
+#                   with the same predicate in the same run (the store is cached: $CACHE)
+# ONLY=search bench/run.sh BUILD-DIR: only the last two (issue 15) and their table.
 # Baselines: `openssl dgst -sha256` + `zstd -1` on the same bytes (their times added: one
 # core each after the other, as kura does them); for the large files also the disk: `dd
 # conv=fdatasync` of as many bytes as the ingest stored, the row naming the slower baseline; `openssl ts -query` + `-reply` for one
@@ -107,6 +115,130 @@ baseline_hz()
 	timed zst sh -c 'zstd -1 -q -c "$@" >/dev/null' zstd "$@"
 	printf -v "$var" '%s' "$(awk -v c="$count" -v x="${sha%% *}" -v y="${zst%% *}" 'BEGIN { printf "%.6g", c / (x + y) }')"
 }
+
+# make_small: small/, 20,000 text files of 4 KiB (the ingest rows' documents)
+make_small()
+{
+	mkdir small
+	python3 - small <<'EOF'
+import os, random, sys
+rnd = random.Random(7)
+words = [("w%d" % i).encode() for i in range(5000)]
+for i in range(20000):
+    body = b" ".join(rnd.choice(words) for _ in range(900))
+    with open(os.path.join(sys.argv[1], "doc%05d.txt" % i), "wb") as f:
+        f.write((b"document %d\n" % i + body)[:4096].ljust(4096, b"."))
+EOF
+}
+
+# field_ingest_rows: the files of small/ ingested as `kura ingest --no-seal` does (kura_bench
+# ingest-fields: read ahead on worker threads, durable batches), each file with five values
+# of its own (what a manifest gives), into a store with five typed fields (each value
+# checked and put in its field's index) against the same into a store without fields (the
+# same metadata kept untyped), alternately, twice each; the best time of each.
+field_ingest_rows()
+{
+	local best_f='' best_b='' kib_f='' secs kib run with
+	say "ingest: 20000 files of 4 KiB with five indexed fields, against no fields"
+	for run in 1 2; do
+		for with in 0 1; do
+			rm -rf ingf
+			"$KURA" init ingf >/dev/null 2>&1
+			lib r ingest-fields ingf small $with
+			read -r secs kib _ <<<"$r"
+			if [ $with = 1 ]; then
+				[ "$("$KURA" ls ingf --where 'invoice_no^=INV-' --where 'received_at>=2017-03-31T00:00Z' | wc -l)" = 20000 ] ||
+					{ say "the fields' indexes do not hold the 20000 documents"; exit 1; }
+				if awk -v a="$secs" -v b="${best_f:-1e9}" 'BEGIN { exit !(a < b) }'; then
+					best_f=$secs
+					kib_f=$kib
+				fi
+			elif awk -v a="$secs" -v b="${best_b:-1e9}" 'BEGIN { exit !(a < b) }'; then
+				best_b=$secs
+			fi
+		done
+	done
+	rm -rf ingf
+	row "ingest_4_KiB_documents_with_5_indexed_fields_(best_of_2)" 20000 "$best_f" 20000 obj "$kib_f" \
+		"the_same_without_fields_(best_of_2)" "$(rate 20000 "$best_b")" ratio 0.83
+}
+
+# search_rows: the typed query (bench/kura_bench_search.c: a date range AND an amount
+# range AND a counterparty, about 1,000 hits) over a store of N1 objects with three
+# fields, through kura_search_ids (the median of 7 runs on one handle) and through the
+# command `kura ls --where` (a process of its own), each against a full scan with the
+# same predicate in kura_bench (every current object's metadata read and tested). The
+# store takes minutes to fill: it is kept in $CACHE, under a name that changes with the
+# code that writes stores (archive/, index/, common/ as committed) and with the fill
+# (kura_bench_search.c up to its query); delete $CACHE to fill it again.
+CACHE=${KURA_BENCH_CACHE:-$BUILD/bench-cache}
+WHERE=(--where 'txn_date>=2025-04-01' --where 'txn_date<=2025-10-31' --where 'amount>=100000' --where 'amount<=999999'
+	--where 'counterparty=山田商事株式会社')
+search_rows()
+{
+	local stamp store secs kib hits scan first
+	stamp=$({ git -C "$HERE" rev-parse HEAD:archive HEAD:index HEAD:common &&
+		sed '/the query and the scan/q' "$HERE/kura_bench_search.c"; } 2>/dev/null | sha256sum | cut -c1-12) || stamp=''
+	store=$CACHE/search-$N1-$stamp
+	if [ -z "$stamp" ] || [ ! -f "$store/.filled" ]; then
+		say "search: filling a store with $N1 objects with three typed fields (minutes; kept in $CACHE)"
+		rm -rf "$W/srch" "$CACHE"/search-"$N1"-*
+		"$KURA" init "$W/srch" >/dev/null 2>&1
+		lib r search-fill "$W/srch" "$N1"
+		say "search: filled in ${r%% *} s"
+		if [ -n "$stamp" ] && mkdir -p "$CACHE" && mv "$W/srch" "$store"; then
+			touch "$store/.filled"
+		else
+			store=$W/srch
+		fi
+	fi
+	say "search: the typed query over $N1 objects, against a full scan"
+	lib r search "$store" 7
+	read -r secs kib hits scan first cpu <<<"$r"
+	row "typed_query,_library_(${hits}_hits;_median_of_7,_CPU_$(printf '%.3f' "$cpu")_s;_first_$(printf '%.3f' "$first")_s)" \
+		"$N1" "$secs" "$N1" obj "$kib" "full_scan,_same_predicate" "$(rate "$N1" "$scan")" query 0.05:100
+	timed t "$KURA" ls "$store" "${WHERE[@]}"
+	[ "$(wc -l <out)" = "$hits" ] || { say "ls --where printed $(wc -l <out) lines, the query found $hits"; exit 1; }
+	read -r secs kib cpu _ <"$W/t"
+	row "typed_query,_kura_ls_--where_(a_process;_CPU_$(printf '%.3f' "$cpu")_s)" "$N1" "$secs" "$N1" obj "$kib" \
+		"full_scan,_same_predicate" "$(rate "$N1" "$scan")" query 0.05:100
+}
+
+table()
+{
+	echo "| what | N | time s | rate | peak RSS MiB | baseline | baseline rate | ratio | target | met? |"
+	echo "|---|---:|---:|---:|---:|---|---:|---:|---|---|"
+	awk -F'\t' '
+	function num(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : x >= 1e4 ? sprintf("%.1fk", x / 1e3) : sprintf("%.0f", x) }
+	{
+		what = $1; n = $2; secs = $3; count = $4; unit = $5; rss = $6 / 1024; bname = $7; brate = $8; tk = $9; tv = $10
+		if (unit == "MB") { r = count / 1e6 / secs; rtext = sprintf("%.0f MB/s", r) } else { r = count / secs; rtext = num(r) "/s" }
+		if (bname ~ /openssl ts/) { btext = sprintf("%.3f s", brate); ratio = sprintf("%.0f× one token", secs / brate) }
+		else if (unit == "MB") { btext = sprintf("%.0f MB/s", brate); ratio = sprintf("%.2f", r / brate) }
+		else { btext = num(brate) "/s"; ratio = sprintf(tk == "ratio" ? "%.2f" : "%.1f", r / brate) }
+		if (tk == "rate") { target = "≥ " num(tv) "/s"; met = r >= tv }
+		else if (tk == "ratio") { target = "≥ " tv * 100 "% of baseline"; met = r / brate >= tv }
+		else if (tk == "secs") { target = "≤ " tv " s, 1 TSA request"; met = secs <= tv }
+		else if (tk == "rss") { target = "≤ " tv " MiB RSS"; met = rss <= tv }
+		else if (tk == "query") { split(tv, q, ":"); target = "≤ " q[1] * 1000 " ms, ≥ " q[2] "× the scan"; met = secs <= q[1] && r / brate >= q[2] }
+		else { target = "—"; met = -1 }
+		printf "| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n", what, num(n), sprintf(secs < 0.1 ? "%.3f" : "%.2f", secs), rtext, rss, bname, btext, ratio, target,
+			met < 0 ? "—" : met ? "yes" : "**no**"
+	}' "$ROWS"
+	echo
+	echo "${BCRSS:+Bouncy Castle JVM peak RSS: $BCRSS MiB. }$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)."
+}
+
+# ONLY=search: just the rows of issue 15 (ingest with fields, typed search) and the table
+if [ "${ONLY:-}" = search ]; then
+	N1=${N1:-1000000}
+	make_small
+	field_ingest_rows
+	rm -rf small
+	search_rows
+	table
+	exit 0
+fi
 
 # ------------------------------------------------------------------ seal, export, verify
 # (N1, N2, SIZES and SIZE can be made smaller to try the script out quickly)
@@ -192,23 +324,16 @@ rm -rf "$FIRST" "s$N2"
 
 # ------------------------------------------------------------------ ingest
 say "ingest: 20000 files of 4 KiB"
-mkdir small
-python3 - small <<'EOF'
-import os, random, sys
-rnd = random.Random(7)
-words = [("w%d" % i).encode() for i in range(5000)]
-for i in range(20000):
-    body = b" ".join(rnd.choice(words) for _ in range(900))
-    with open(os.path.join(sys.argv[1], "doc%05d.txt" % i), "wb") as f:
-        f.write((b"document %d\n" % i + body)[:4096].ljust(4096, b"."))
-EOF
+make_small
 "$KURA" init ing >/dev/null 2>&1
 timed r "$KURA" ingest ing --no-seal small
 read -r secs kib <<<"$r"
 [ "$(wc -l <out)" = 20000 ] || { say "ingest printed $(wc -l <out) lines"; exit 1; }
 baseline_hz base 20000 small/*
 row "ingest_4_KiB_documents_(durable)" 20000 "$secs" 20000 obj "$kib" "SHA-256_+_zstd_-1" "$base" rate 20000
-rm -rf small ing
+rm -rf ing
+field_ingest_rows
+rm -rf small
 
 SIZE=${SIZE:-$((512 << 20))}
 say "ingest: large files ($((SIZE >> 20)) MiB each)"
@@ -309,24 +434,8 @@ read -r secs kib <<<"$r"
 row "ls_current_versions_(${N1}_records)" "$N1" "$secs" "$N1" obj "$kib" "ls_--all-versions_(every_object)" "$(rate $((N1 + 10000)) "${a%% *}")" ratio 0.83
 rm -rf ren
 
+# ------------------------------------------------------------------ typed search
+search_rows
+
 # ------------------------------------------------------------------ the table
-echo "| what | N | time s | rate | peak RSS MiB | baseline | baseline rate | ratio | target | met? |"
-echo "|---|---:|---:|---:|---:|---|---:|---:|---|---|"
-awk -F'\t' '
-function num(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : x >= 1e4 ? sprintf("%.1fk", x / 1e3) : sprintf("%.0f", x) }
-{
-	what = $1; n = $2; secs = $3; count = $4; unit = $5; rss = $6 / 1024; bname = $7; brate = $8; tk = $9; tv = $10
-	if (unit == "MB") { r = count / 1e6 / secs; rtext = sprintf("%.0f MB/s", r) } else { r = count / secs; rtext = num(r) "/s" }
-	if (bname ~ /openssl ts/) { btext = sprintf("%.3f s", brate); ratio = sprintf("%.0f× one token", secs / brate) }
-	else if (unit == "MB") { btext = sprintf("%.0f MB/s", brate); ratio = sprintf("%.2f", r / brate) }
-	else { btext = num(brate) "/s"; ratio = sprintf("%.1f", r / brate) }
-	if (tk == "rate") { target = "≥ " num(tv) "/s"; met = r >= tv }
-	else if (tk == "ratio") { target = "≥ " tv * 100 "% of baseline"; met = r / brate >= tv }
-	else if (tk == "secs") { target = "≤ " tv " s, 1 TSA request"; met = secs <= tv }
-	else if (tk == "rss") { target = "≤ " tv " MiB RSS"; met = rss <= tv }
-	else { target = "—"; met = -1 }
-	printf "| %s | %s | %.2f | %s | %.0f | %s | %s | %s | %s | %s |\n", what, num(n), secs, rtext, rss, bname, btext, ratio, target,
-		met < 0 ? "—" : met ? "yes" : "**no**"
-}' "$ROWS"
-echo
-echo "Bouncy Castle JVM peak RSS: ${BCRSS} MiB. $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)."
+table

@@ -3,11 +3,14 @@
  *
  * Each condition is a range of one field's index: "amount>=100000" starts at
  * the encoding of JPY 100000 and ends where JPY does; "name^=山田" covers the
- * encodings that start with 山田's. The plan: count the entries of each range,
- * each count stopping once it passes the smallest so far; walk the smallest
- * range, and check the other conditions on each candidate's own metadata. So a
- * query costs about the entries of its most selective condition, not the
- * size of the store.
+ * encodings that start with 山田's; the conditions on one field together make
+ * one range ("d>=A d<=B": from A to B), walked once. The plan: walk the fields'
+ * ranges, = and ^= first, keeping the IDs of each walk; the first walk whole,
+ * each further one only while it has at most 8 times the candidates so far
+ * (else it is dropped), the candidates being the IDs every finished walk had;
+ * then check every condition on each candidate's own metadata, in ID order. So
+ * a query costs about the entries of its most selective ranges, not the size
+ * of the store.
  *
  * INVARIANT: a hit is decided by the candidate's object record (its metadata
  * read as each field's type, common/field_value.c), never by an index entry
@@ -107,23 +110,32 @@ static int prepare(struct cond *c, const kura_where *w, const kura_fields *fs, k
 
 /* ---------------------------------------------------------------- walking a range */
 
+/* A walk of the index of one field, from the start of its driving condition c
+ * on: it stops where any condition on that field is past, and collects the IDs
+ * of the entries every condition on that field holds for (so "d>=A d<=B" is
+ * one range), at most limit of them (a walk that passes limit is cut). */
 struct walk {
-	const struct cond *c;
-	uint64_t n, limit; /* counting: stop past limit */
-	char *ids;         /* collecting: the IDs of the entries that hold */
+	const struct cond *c, *all;
+	size_t nall;
+	uint64_t limit;
+	char *ids; /* nids * KURA_ID_LEN; unsorted */
 	size_t nids, cap;
-	int state;
+	int state, cut;
 };
 
 static int walk_step(void *ud, const unsigned char *e, size_t len, const char *id, kura_error *err)
 {
 	struct walk *w = ud;
-	if (w->state == KURA_FIELD_VALUE && past(w->c, e, len))
+	for (size_t i = 0; i < w->nall; i++)
+		if (w->all[i].f == w->c->f && w->state == KURA_FIELD_VALUE && past(&w->all[i], e, len))
+			return 1;
+	for (size_t i = 0; i < w->nall; i++)
+		if (w->all[i].f == w->c->f && !holds(&w->all[i], w->state, e, len))
+			return 0;
+	if (w->nids == w->limit) {
+		w->cut = 1;
 		return 1;
-	if (!holds(w->c, w->state, e, len))
-		return 0;
-	if (!w->ids)
-		return ++w->n > w->limit;
+	}
 	if (w->nids == w->cap) {
 		size_t cap = w->cap ? 2 * w->cap : 256;
 		char *v = realloc(w->ids, cap * KURA_ID_LEN);
@@ -143,28 +155,103 @@ static int walk(struct walk *w, kura_index *ix, kura_error *err)
 	return kura_index_field_walk(ix, w->c->f->name, w->state, w->c->v, from, walk_step, w, err);
 }
 
-/* The candidates: the IDs in the smallest range (*ids, *n; unsorted). */
+/* ---------------------------------------------------------------- the plan */
+
+/* How early a condition drives a walk of its field: = and ^= (usually the
+ * narrowest), then lower bounds (they start inside the field), then the rest;
+ * 0: never (!= when there are other conditions: nearly the whole field). */
+static int rank(const struct cond *c, size_t nc)
+{
+	switch (c->w->op) {
+	case KURA_WHERE_EQ: case KURA_WHERE_PREFIX: return 3;
+	case KURA_WHERE_GE: case KURA_WHERE_GT: return 2;
+	case KURA_WHERE_NE: return nc > 1 ? 0 : 1;
+	default: return 1;
+	}
+}
+
+/* 1 when c drives its field's walk: the first of the field's conditions of the
+ * highest rank (one walk a field; the others bound it). */
+static int drives(const struct cond *c, size_t i, size_t nc)
+{
+	int r = rank(&c[i], nc);
+	for (size_t j = 0; r && j < nc; j++)
+		if (j != i && c[j].f == c[i].f && (rank(&c[j], nc) > r || (rank(&c[j], nc) == r && j < i)))
+			return 0;
+	return r > 0;
+}
+
+static uint64_t id_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < KURA_ID_LEN; i++)
+		h = (h ^ (unsigned char)id[i]) * 1099511628211ull;
+	return h;
+}
+
+/* Keeps in a the IDs that are also in b. */
+static int intersect(struct walk *a, const struct walk *b, kura_error *err)
+{
+	size_t size = 16;
+	while (size < 2 * b->nids)
+		size *= 2;
+	uint32_t *slot = calloc(size, sizeof *slot); /* 1 + the index in b, 0: free */
+	if (!slot)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < b->nids; i++) {
+		size_t s = id_hash(b->ids + i * KURA_ID_LEN) & (size - 1);
+		while (slot[s])
+			s = (s + 1) & (size - 1);
+		slot[s] = (uint32_t)i + 1;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < a->nids; i++) {
+		const char *id = a->ids + i * KURA_ID_LEN;
+		size_t s = id_hash(id) & (size - 1);
+		while (slot[s] && memcmp(b->ids + (slot[s] - 1) * (size_t)KURA_ID_LEN, id, KURA_ID_LEN) != 0)
+			s = (s + 1) & (size - 1);
+		if (slot[s])
+			memmove(a->ids + kept++ * KURA_ID_LEN, id, KURA_ID_LEN);
+	}
+	a->nids = kept;
+	free(slot);
+	return 0;
+}
+
+/* How many entries a further walk may take, per candidate it might rule out
+ * before each is read (reading a candidate's record costs about as much as
+ * walking a hundred entries). */
+#define WALK_BUDGET 8
+
+/* The candidates (*ids, *n; unsorted): the IDs in every walked range. One walk
+ * a field (drives), = and ^= first; the first walk is whole, each further one
+ * may take WALK_BUDGET times the candidates so far, and is dropped when it
+ * passes that (its condition is then checked on the records alone). */
 static int candidates(char **ids, size_t *n, kura_index *ix, const struct cond *c, size_t nc, kura_error *err)
 {
-	size_t best = 0;
-	uint64_t fewest = UINT64_MAX;
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < nc; i++) {
-		struct walk w = {.c = &c[i], .limit = fewest};
-		if (c[i].w->op == KURA_WHERE_NE && nc > 1)
-			continue; /* a != is nearly the whole field: never the range to walk when another will do */
-		if ((rc = walk(&w, ix, err)) == 0 && w.n < fewest) {
-			fewest = w.n;
-			best = i;
+	struct walk got = {0};
+	int rc = 0, any = 0;
+	for (int r = 3; r >= 0 && rc == 0; r--)
+		for (size_t i = 0; rc == 0 && i < nc; i++) {
+			int driver = drives(c, i, nc) && rank(&c[i], nc) == r;
+			if (!driver && !(r == 0 && i == 0 && !any)) /* no driver at all: walk the first */
+				continue;
+			if (any && got.nids == 0)
+				break; /* nothing can hold */
+			struct walk w = {.c = &c[i], .all = c, .nall = nc,
+					 .limit = any ? WALK_BUDGET * (uint64_t)got.nids : UINT64_MAX};
+			rc = walk(&w, ix, err);
+			if (rc == 0 && !w.cut && any)
+				rc = intersect(&got, &w, err);
+			if (rc == 0 && !any) {
+				got = w;
+				w.ids = NULL;
+				any = 1;
+			}
+			free(w.ids);
 		}
-	}
-	struct walk w = {.c = &c[best], .ids = malloc(KURA_ID_LEN), .cap = 1};
-	if (rc == 0 && !w.ids)
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0)
-		rc = walk(&w, ix, err);
-	*ids = w.ids;
-	*n = rc == 0 ? w.nids : 0;
+	*ids = got.ids;
+	*n = rc == 0 ? got.nids : 0;
 	return rc;
 }
 
@@ -215,9 +302,10 @@ static int sort_key(struct hit *h, json_t *object, const kura_field *sort, kura_
 	return 0;
 }
 
-/* 1 when candidate id is a hit (then h is filled), 0 when not. */
+/* 1 when candidate id is a hit (then h is filled, and *keep, when not NULL,
+ * gets its parsed description: the caller's), 0 when not. */
 static int check(kura_store *st, const kura_query *q, const struct cond *c, size_t nc, const kura_field *sort,
-		 const char *id, struct hit *h, kura_error *err)
+		 const char *id, struct hit *h, json_t **keep, kura_error *err)
 {
 	kura_index *ix = kura_store_index(st);
 	char idz[KURA_ID_LEN + 1];
@@ -238,14 +326,19 @@ static int check(kura_store *st, const kura_query *q, const struct cond *c, size
 	unsigned char e[KURA_FIELD_VALUE_MAX];
 	size_t len;
 	rc = 1;
+	int state = KURA_FIELD_EMPTY;
 	for (size_t i = 0; rc == 1 && i < nc; i++) {
-		int state = value_of(object, c[i].f, e, &len);
+		if (i == 0 || c[i].f != c[i - 1].f) /* a field's value read once for its conditions in a row */
+			state = value_of(object, c[i].f, e, &len);
 		rc = holds(&c[i], state, e, len);
 	}
 	memcpy(h->id, id, KURA_ID_LEN);
 	if (rc == 1 && sort_key(h, object, sort, err) != 0)
 		rc = KURA_EINTERNAL;
-	json_decref(object);
+	if (rc == 1 && keep)
+		*keep = object;
+	else
+		json_decref(object);
 	return rc;
 }
 
@@ -255,6 +348,8 @@ struct answer {
 	struct hit *v;
 	size_t n, cap;
 	const kura_field *sort;
+	kura_store_object_fn emit; /* not NULL: each hit goes to emit as it is found (ID order), not into v */
+	void *ud;
 };
 
 static struct hit *next_hit(struct answer *a, kura_error *err)
@@ -286,6 +381,8 @@ static int every_step(void *ud, json_t *object, kura_error *err)
 	return rc;
 }
 
+static int cmp_id(const void *x, const void *y) { return memcmp(x, y, KURA_ID_LEN); }
+
 static int by_id(const void *x, const void *y)
 {
 	return memcmp(((const struct hit *)x)->id, ((const struct hit *)y)->id, KURA_ID_LEN);
@@ -315,13 +412,22 @@ static int answer(struct answer *a, kura_store *st, const kura_query *q, kura_er
 		rc = kura_records_each(st, q->flags, every_step, a, err);
 	if (rc == 0 && q->n)
 		rc = candidates(&ids, &nids, kura_store_index(st), c, q->n, err);
+	if (rc == 0 && nids) /* hits in ID order, and the index read in key order */
+		qsort(ids, nids, KURA_ID_LEN, cmp_id);
 	for (size_t i = 0; rc == 0 && i < nids; i++) {
 		struct hit *h = next_hit(a, err);
-		rc = h ? check(st, q, c, q->n, a->sort, ids + i * KURA_ID_LEN, h, err) : KURA_EINTERNAL;
-		a->n += rc == 1;
-		rc = rc == 1 ? 0 : rc;
+		json_t *object = NULL;
+		rc = h ? check(st, q, c, q->n, a->sort, ids + i * KURA_ID_LEN, h, a->emit ? &object : NULL, err)
+		       : KURA_EINTERNAL;
+		if (rc == 1 && a->emit) {
+			rc = a->emit(a->ud, object, err);
+			json_decref(object);
+		} else {
+			a->n += rc == 1;
+			rc = rc == 1 ? 0 : rc;
+		}
 	}
-	if (rc == 0)
+	if (rc == 0 && a->n)
 		qsort(a->v, a->n, sizeof *a->v, a->sort ? by_value : by_id);
 	free(ids);
 	free(c);
@@ -353,6 +459,12 @@ int kura_search_ids(char **ids, size_t *n, kura_store *st, const kura_query *q, 
 
 int kura_search_each(kura_store *st, const kura_query *q, kura_store_object_fn fn, void *ud, kura_error *err)
 {
+	if (q->n && !q->sort) { /* in ID order: each hit as it is checked, its description read once */
+		struct answer a = {.emit = fn, .ud = ud};
+		int rc = answer(&a, st, q, err);
+		answer_clear(&a);
+		return rc;
+	}
 	char *ids = NULL, id[KURA_ID_LEN + 1] = {0};
 	size_t n = 0;
 	int rc = kura_search_ids(&ids, &n, st, q, err);
