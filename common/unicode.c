@@ -71,10 +71,25 @@ int kura_unicode_same_nfc(const char *a, const char *b)
 	return same;
 }
 
+/* ASCII without control characters is its own NFKC; folded, its own lower case. */
+static char *ascii_nfkc(const char *s, size_t n, int casefold)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return NULL;
+	char *r = malloc(n + 1);
+	for (size_t i = 0; r && i < n; i++)
+		r[i] = (char)(casefold && s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+	if (r)
+		r[n] = '\0';
+	return r;
+}
+
 int kura_unicode_nfkc(char **out, const char *s, size_t n, int casefold, kura_error *err)
 {
 	utf8proc_uint8_t *r = NULL;
-	*out = NULL;
+	if ((*out = ascii_nfkc(s, n, casefold)))
+		return 0;
 	if (!kura_unicode_valid(s, n))
 		return kura_error_set(err, KURA_EINPUT, "text is not valid UTF-8");
 	utf8proc_ssize_t k = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &r,

@@ -77,6 +77,8 @@ START_TEST(equal_values_encode_alike)
 	ck_assert_int_eq(order(KURA_FIELD_TEXT, "ﾔﾏﾀﾞ商事", "ヤマダ商事"), 0);  /* half-width katakana */
 	ck_assert_int_eq(order(KURA_FIELD_TEXT, "ＡＢＣ Corp", "abc corp"), 0); /* full-width, case */
 	ck_assert_int_eq(order(KURA_FIELD_TEXT, " abc ", "abc"), 0);
+	ck_assert_int_eq(order(KURA_FIELD_TEXT, "Yamada Shoji", "yAMADA sHOJI"), 0);   /* ASCII alone: case folded too */
+	ck_assert_int_eq(order(KURA_FIELD_TEXT, "Yamada Shoji", "ｙａｍａｄａ shoji"), 0);
 	ck_assert_int_ne(order(KURA_FIELD_KEYWORD, "ABC", "abc"), 0);           /* keyword: exactly */
 	ck_assert_int_ne(order(KURA_FIELD_TEXT, "山田", "やまだ"), 0);            /* no reading is guessed */
 }
