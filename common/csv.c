@@ -125,15 +125,15 @@ static int cell(struct reader *r, kura_error *err)
 		return rc;
 	const char *s = r->buf ? r->buf + start : "";
 	size_t n = r->blen - start;
-	if (memchr(s, '\0', n)) {
-		kura_error_set(err, KURA_EINPUT, "%s line %zu, column %zu: a NUL byte: this is not CSV text (save the sheet "
-			       "as \"CSV UTF-8\")", r->name, line, r->ncells + 1);
-		return KURA_EINPUT;
-	}
 	if (!kura_unicode_valid(s, n)) {
 		kura_error_set(err, KURA_EINPUT, "%s line %zu, column %zu: not UTF-8 text (Shift_JIS from an older Excel?): "
 			       "save the sheet as \"CSV UTF-8 (Comma delimited)\" and try again", r->name, line,
 			       r->ncells + 1);
+		return KURA_EINPUT;
+	}
+	if (memchr(s, '\0', n)) {
+		kura_error_set(err, KURA_EINPUT, "%s line %zu, column %zu: a NUL byte: this is not CSV text (save the sheet "
+			       "as \"CSV UTF-8\")", r->name, line, r->ncells + 1);
 		return KURA_EINPUT;
 	}
 	if (put(r, '\0', err) != 0)
