@@ -131,6 +131,25 @@ static int records_option(kura_records_ingest *r, kura_event *events, int c, cha
 	return 0;
 }
 
+/* The ingest of the PATHs paths[0..n), or of the files of manifest (not NULL). */
+static int run(const char *store, const char *const *paths, size_t n, const char *manifest, kura_ingest_options *o,
+	       const kura_records_ingest *r)
+{
+	kura_error err = {0};
+	kura_manifest *m = NULL;
+	if (manifest && kura_manifest_load(&m, manifest, o->meta, o->nmeta, &err) != 0)
+		return kura_cli_fail(&err);
+	struct printer printer = {0};
+	kura_ingest_events ev = {.done = print_done, .warn = warn, .start = start, .progress = progress, .end = end,
+				 .committed = committed, .seal = &kura_cli_seal_events, .ud = &printer};
+	o->manifest = m;
+	int rc = m ? kura_records_ingest_paths(store, kura_manifest_paths(m), kura_manifest_count(m), o, r, &ev, &err)
+		   : kura_records_ingest_paths(store, paths, n, o, r, &ev, &err);
+	kura_manifest_free(m);
+	kura_progress_free(printer.progress);
+	return rc != 0 ? kura_cli_fail(&err) : 0;
+}
+
 int kura_cmd_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -188,31 +207,12 @@ int kura_cmd_ingest(int argc, char **argv)
 	struct stat sb;
 	if (status == 0 && sig_path && (argc - optind != 2 || stat(argv[optind + 1], &sb) != 0 || !S_ISREG(sb.st_mode)))
 		status = kura_cli_usage(usage, "--signature SIG goes with exactly one document, a regular file");
-	if (status != 0) {
-		free(meta);
-		free(events);
-		sk_X509_CRL_pop_free(so.crls, X509_CRL_free);
-		return status;
+	if (status == 0) {
+		kura_ingest_options o = {.meta = meta, .nmeta = nmeta, .signature = sig_path, .signed_opts = so,
+					 .no_seal = no_seal, .sizes = isatty(STDERR_FILENO), .stop = &interrupted};
+		status = run(argv[optind], (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1), manifest,
+			     &o, &r);
 	}
-	kura_manifest *m = NULL;
-	if (manifest && kura_manifest_load(&m, manifest, meta, nmeta, &err) != 0) {
-		free(meta);
-		free(events);
-		sk_X509_CRL_pop_free(so.crls, X509_CRL_free);
-		return kura_cli_fail(&err);
-	}
-	struct printer printer = {0};
-	kura_ingest_events ev = {.done = print_done, .warn = warn, .start = start, .progress = progress, .end = end,
-				 .committed = committed, .seal = &kura_cli_seal_events, .ud = &printer};
-	kura_ingest_options o = {.meta = meta, .nmeta = nmeta, .manifest = m, .signature = sig_path, .signed_opts = so,
-				 .no_seal = no_seal, .sizes = isatty(STDERR_FILENO), .stop = &interrupted};
-	const char *const *paths = m ? kura_manifest_paths(m) : (const char *const *)argv + optind + 1;
-	size_t npaths = m ? kura_manifest_count(m) : (size_t)(argc - optind - 1);
-	int rc = kura_records_ingest_paths(argv[optind], paths, npaths, &o, &r, &ev, &err);
-	kura_manifest_free(m);
-	kura_progress_free(printer.progress);
-	if (rc != 0)
-		status = kura_cli_fail(&err);
 	free(meta);
 	free(events);
 	sk_X509_CRL_pop_free(so.crls, X509_CRL_free);
