@@ -221,8 +221,9 @@ typedef struct kura_ingest_events {
 
 /* Ingests paths[0..n) (files, folders, "-": standard input) into the store at
  * store, opened for writing for the call. What was added before a failure is
- * still made durable, reported and sealed. Everything is borrowed for the call;
- * ev may be NULL. */
+ * still made durable, reported and sealed (but for a manifest's documents,
+ * which are one commit: none). Everything is borrowed for the call; ev may be
+ * NULL. */
 int kura_ingest_paths(const char *store, const char *const *paths, size_t n, const kura_ingest_options *o,
 		      const kura_ingest_events *ev, kura_error *err);
 
