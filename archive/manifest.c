@@ -67,6 +67,9 @@ static int header(kura_manifest *m, char *const *cells, size_t n, size_t line, k
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	for (size_t c = 1; c < n; c++) {
 		kura_meta k = {cells[c], ""};
+		if (!cells[c][0])
+			return kura_error_set(err, KURA_EINPUT, "%s line %zu, column %zu: the column has no name (name it "
+					      "after the metadata key it holds, or delete it)", m->name, line, c + 1);
 		int rc = kura_ingest_check_meta(&k, err);
 		if (rc != 0)
 			return kura_error_wrap(err, "%s line %zu, column %zu", m->name, line, c + 1);

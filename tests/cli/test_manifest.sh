@@ -119,6 +119,7 @@ case_bad_manifests()
 	bad twice 'path,k,k\na.txt,1,2\n' "line 1, column 3"
 	bad twice-nfc 'path,caf\xc3\xa9,cafe\xcc\x81\na.txt,1,2\n' "line 1, column 3"
 	bad bad-key 'path,a key\na.txt,1\n' "line 1, column 2"
+	bad no-name 'path,k,\na.txt,1,2\n' "line 1, column 3: the column has no name"
 	bad no-path-column 'file,k\na.txt,1\n' "line 1, column 1"
 	bad empty-path 'path,k\na.txt,1\n,2\n' "line 3, column 1"
 	bad missing 'path,k\na.txt,1\nnope.txt,2\n' "line 3: cannot ingest"
