@@ -72,6 +72,8 @@ struct kura_ingest {
 	size_t npending, cap_pending;
 	struct new_blob *blobs; /* BATCH_BLOBS, more when held */
 	size_t nblobs, cap_blobs;
+	size_t *slots;      /* blobs by digest: 2 * cap_blobs slots (a power of two), index + 1 or 0 */
+	size_t nslots_used; /* at most cap_blobs; slots of a dropped document's blobs stay until a rebuild */
 	int held; /* kura_ingest_hold: only kura_ingest_commit commits */
 	uint64_t pending_bytes;
 	struct timespec batch_start;
@@ -103,8 +105,9 @@ int kura_ingest_new(kura_ingest **out, kura_store *st, kura_ingest_done_fn done,
 	in->blobs = malloc(BATCH_BLOBS * sizeof *in->blobs);
 	in->cap_pending = BATCH_OBJECTS;
 	in->cap_blobs = BATCH_BLOBS;
+	in->slots = calloc(2 * BATCH_BLOBS, sizeof *in->slots);
 	in->buf = malloc(READ_CHUNK);
-	int rc = in->buf && in->pending && in->blobs ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	int rc = in->buf && in->pending && in->blobs && in->slots ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_blob_writer_new(&in->bw, kura_store_zstd_level(st), err);
 	if (rc == 0)
@@ -127,6 +130,9 @@ static void drop_pending(kura_ingest *in)
 		free(in->pending[i].path);
 	in->npending = 0;
 	in->nblobs = 0;
+	if (in->nslots_used)
+		memset(in->slots, 0, 2 * in->cap_blobs * sizeof *in->slots);
+	in->nslots_used = 0;
 	in->pending_bytes = 0;
 	json_array_clear(in->versions);
 	kura_index_batch_clear(in->batch);
@@ -147,6 +153,7 @@ void kura_ingest_free(kura_ingest *in)
 	json_decref(in->versions);
 	free(in->pending);
 	free(in->blobs);
+	free(in->slots);
 	free(in->buf);
 	free(in);
 }
@@ -154,6 +161,27 @@ void kura_ingest_free(kura_ingest *in)
 void kura_ingest_hold(kura_ingest *in)
 {
 	in->held = 1;
+}
+
+/* Notes blobs[i] in the first free slot from its digest's first bytes (linear probing). */
+static void slot_put(kura_ingest *in, size_t i)
+{
+	uint64_t h;
+	size_t mask = 2 * in->cap_blobs - 1;
+	memcpy(&h, in->blobs[i].sha256, sizeof h);
+	size_t s = (size_t)h & mask;
+	while (in->slots[s])
+		s = (s + 1) & mask;
+	in->slots[s] = i + 1;
+	in->nslots_used++;
+}
+
+static void slots_rebuild(kura_ingest *in)
+{
+	memset(in->slots, 0, 2 * in->cap_blobs * sizeof *in->slots);
+	in->nslots_used = 0;
+	for (size_t i = 0; i < in->nblobs; i++)
+		slot_put(in, i);
 }
 
 /* Room for one more object and its blobs (only a held ingest needs more than a batch's). */
@@ -168,10 +196,17 @@ static int reserve(kura_ingest *in, kura_error *err)
 	}
 	if (in->nblobs + 1 + KURA_INGEST_MAX_MEMBERS > in->cap_blobs) {
 		struct new_blob *b = realloc(in->blobs, 2 * in->cap_blobs * sizeof *b);
-		if (!b)
+		size_t *slots = b ? malloc(4 * in->cap_blobs * sizeof *slots) : NULL;
+		if (b)
+			in->blobs = b;
+		if (!slots)
 			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		in->blobs = b;
+		free(in->slots);
+		in->slots = slots;
 		in->cap_blobs *= 2;
+		slots_rebuild(in);
+	} else if (in->nslots_used + 1 + KURA_INGEST_MAX_MEMBERS > in->cap_blobs) {
+		slots_rebuild(in); /* what dropped documents left */
 	}
 	return 0;
 }
@@ -271,11 +306,16 @@ int kura_ingest_check_meta(const kura_meta *m, kura_error *err)
 /* Where the content with this digest is stored already, if it is. */
 static int known_blob(kura_ingest *in, const unsigned char sha[32], kura_index_blob *loc, kura_error *err)
 {
-	for (size_t i = 0; i < in->nblobs; i++)
-		if (memcmp(in->blobs[i].sha256, sha, 32) == 0) {
+	uint64_t h;
+	size_t mask = 2 * in->cap_blobs - 1;
+	memcpy(&h, sha, sizeof h);
+	for (size_t s = (size_t)h & mask; in->slots[s]; s = (s + 1) & mask) {
+		size_t i = in->slots[s] - 1;
+		if (i < in->nblobs && memcmp(in->blobs[i].sha256, sha, 32) == 0) {
 			*loc = in->blobs[i].loc;
 			return 1;
 		}
+	}
 	int rc = kura_index_get_blob(kura_store_index(in->st), sha, loc, err);
 	if (rc == KURA_ENOTFOUND)
 		return 0;
@@ -321,8 +361,9 @@ static int read_chunk(struct source *src, unsigned char *buf, size_t *got, const
 /* Notes a blob record written from start on as new content of this batch. */
 static void note_blob(kura_ingest *in, const unsigned char sha[32], uint64_t start, uint64_t size)
 {
-	struct new_blob *nb = &in->blobs[in->nblobs++];
+	struct new_blob *nb = &in->blobs[in->nblobs];
 	memcpy(nb->sha256, sha, 32);
+	slot_put(in, in->nblobs++);
 	nb->loc.segno = kura_segment_writer_segno(in->w);
 	nb->loc.offset = start;
 	nb->loc.size = size;
