@@ -164,7 +164,26 @@ open(os.path.join(sys.argv[1], "m.csv"), "w").write("\n".join(rows) + "\n")
 	[ "$(grep -c 'doc-' "$OUT")" -eq 36 ] || fail "a folder ingest stored $(grep -c 'doc-' "$OUT") of 36"
 }
 
+# content stored once within the one commit: six rows, two contents, two blobs more
+case_same_content()
+{
+	mkdir -p "$T/same"
+	local i
+	for i in 1 2 3 4 5 6; do
+		printf 'content %d\n' $((i % 2)) >"$T/same/$i.txt"
+	done
+	printf 'path,n\n1.txt,1\n2.txt,2\n3.txt,3\n4.txt,4\n5.txt,5\n6.txt,6\n' >"$T/same/m.csv"
+	local blobs
+	blobs=$(seg_records "$S" | py 'print(dict(kv.split("=") for kv in sys.stdin.read().split()).get("B", 0))')
+	expect_status 0 kura ingest "$S" --no-seal --manifest "$T/same/m.csv"
+	[ "$(wc -l <"$OUT")" -eq 6 ] || fail "6 rows, $(wc -l <"$OUT") objects"
+	local after
+	after=$(seg_records "$S" | py 'print(dict(kv.split("=") for kv in sys.stdin.read().split()).get("B", 0))')
+	[ "$after" -eq $((blobs + 2)) ] || fail "two contents stored as $((after - blobs)) blobs"
+}
+
 run_case forty_invoices case_forty_invoices
+run_case same_content case_same_content
 run_case bad_manifests case_bad_manifests
 run_case row_37_refused case_row_37_refused
 finish_cases
