@@ -16,6 +16,8 @@
  *   segments with such an object only when that record follows it
  *   (archive/rebuild.c): a crash keeps both or neither. A failure to append the
  *   record drops everything not committed yet (none of it was reported done).
+ * - A held ingest (kura_ingest_hold) commits only when its caller does: what it
+ *   added is durable all together, or dropped all together.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,10 +68,13 @@ struct kura_ingest {
 	unsigned char *buf;
 	kura_ingest_done_fn done;
 	void *ud;
-	struct done_entry pending[BATCH_OBJECTS];
-	size_t npending;
-	struct new_blob blobs[BATCH_BLOBS];
-	size_t nblobs;
+	struct done_entry *pending; /* BATCH_OBJECTS, more when held */
+	size_t npending, cap_pending;
+	struct new_blob *blobs; /* BATCH_BLOBS, more when held */
+	size_t nblobs, cap_blobs;
+	size_t *slots;      /* blobs by digest: 2 * cap_blobs slots (a power of two), index + 1 or 0 */
+	size_t nslots_used; /* at most cap_blobs; slots of a dropped document's blobs stay until a rebuild */
+	int held; /* kura_ingest_hold: only kura_ingest_commit commits */
 	uint64_t pending_bytes;
 	struct timespec batch_start;
 	json_t *fields;       /* records-management fields of the next objects (kura_ingest_set_fields) */
@@ -96,7 +101,13 @@ int kura_ingest_new(kura_ingest **out, kura_store *st, kura_ingest_done_fn done,
 	in->w = kura_store_writer(st);
 	in->done = done;
 	in->ud = ud;
-	int rc = (in->buf = malloc(READ_CHUNK)) ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	in->pending = malloc(BATCH_OBJECTS * sizeof *in->pending);
+	in->blobs = malloc(BATCH_BLOBS * sizeof *in->blobs);
+	in->cap_pending = BATCH_OBJECTS;
+	in->cap_blobs = BATCH_BLOBS;
+	in->slots = calloc(2 * BATCH_BLOBS, sizeof *in->slots);
+	in->buf = malloc(READ_CHUNK);
+	int rc = in->buf && in->pending && in->blobs && in->slots ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_blob_writer_new(&in->bw, kura_store_zstd_level(st), err);
 	if (rc == 0)
@@ -119,6 +130,9 @@ static void drop_pending(kura_ingest *in)
 		free(in->pending[i].path);
 	in->npending = 0;
 	in->nblobs = 0;
+	if (in->nslots_used)
+		memset(in->slots, 0, 2 * in->cap_blobs * sizeof *in->slots);
+	in->nslots_used = 0;
 	in->pending_bytes = 0;
 	json_array_clear(in->versions);
 	kura_index_batch_clear(in->batch);
@@ -137,8 +151,64 @@ void kura_ingest_free(kura_ingest *in)
 	json_decref(in->fields);
 	json_decref(in->audit_fields);
 	json_decref(in->versions);
+	free(in->pending);
+	free(in->blobs);
+	free(in->slots);
 	free(in->buf);
 	free(in);
+}
+
+void kura_ingest_hold(kura_ingest *in)
+{
+	in->held = 1;
+}
+
+/* Notes blobs[i] in the first free slot from its digest's first bytes (linear probing). */
+static void slot_put(kura_ingest *in, size_t i)
+{
+	uint64_t h;
+	size_t mask = 2 * in->cap_blobs - 1;
+	memcpy(&h, in->blobs[i].sha256, sizeof h);
+	size_t s = (size_t)h & mask;
+	while (in->slots[s])
+		s = (s + 1) & mask;
+	in->slots[s] = i + 1;
+	in->nslots_used++;
+}
+
+static void slots_rebuild(kura_ingest *in)
+{
+	memset(in->slots, 0, 2 * in->cap_blobs * sizeof *in->slots);
+	in->nslots_used = 0;
+	for (size_t i = 0; i < in->nblobs; i++)
+		slot_put(in, i);
+}
+
+/* Room for one more object and its blobs (only a held ingest needs more than a batch's). */
+static int reserve(kura_ingest *in, kura_error *err)
+{
+	if (in->npending == in->cap_pending) {
+		struct done_entry *p = realloc(in->pending, 2 * in->cap_pending * sizeof *p);
+		if (!p)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		in->pending = p;
+		in->cap_pending *= 2;
+	}
+	if (in->nblobs + 1 + KURA_INGEST_MAX_MEMBERS > in->cap_blobs) {
+		struct new_blob *b = realloc(in->blobs, 2 * in->cap_blobs * sizeof *b);
+		size_t *slots = b ? malloc(4 * in->cap_blobs * sizeof *slots) : NULL;
+		if (b)
+			in->blobs = b;
+		if (!slots)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		free(in->slots);
+		in->slots = slots;
+		in->cap_blobs *= 2;
+		slots_rebuild(in);
+	} else if (in->nslots_used + 1 + KURA_INGEST_MAX_MEMBERS > in->cap_blobs) {
+		slots_rebuild(in); /* what dropped documents left */
+	}
+	return 0;
 }
 
 void kura_ingest_set_fields(kura_ingest *in, json_t *fields)
@@ -236,11 +306,16 @@ int kura_ingest_check_meta(const kura_meta *m, kura_error *err)
 /* Where the content with this digest is stored already, if it is. */
 static int known_blob(kura_ingest *in, const unsigned char sha[32], kura_index_blob *loc, kura_error *err)
 {
-	for (size_t i = 0; i < in->nblobs; i++)
-		if (memcmp(in->blobs[i].sha256, sha, 32) == 0) {
+	uint64_t h;
+	size_t mask = 2 * in->cap_blobs - 1;
+	memcpy(&h, sha, sizeof h);
+	for (size_t s = (size_t)h & mask; in->slots[s]; s = (s + 1) & mask) {
+		size_t i = in->slots[s] - 1;
+		if (i < in->nblobs && memcmp(in->blobs[i].sha256, sha, 32) == 0) {
 			*loc = in->blobs[i].loc;
 			return 1;
 		}
+	}
 	int rc = kura_index_get_blob(kura_store_index(in->st), sha, loc, err);
 	if (rc == KURA_ENOTFOUND)
 		return 0;
@@ -286,8 +361,9 @@ static int read_chunk(struct source *src, unsigned char *buf, size_t *got, const
 /* Notes a blob record written from start on as new content of this batch. */
 static void note_blob(kura_ingest *in, const unsigned char sha[32], uint64_t start, uint64_t size)
 {
-	struct new_blob *nb = &in->blobs[in->nblobs++];
+	struct new_blob *nb = &in->blobs[in->nblobs];
 	memcpy(nb->sha256, sha, 32);
+	slot_put(in, in->nblobs++);
 	nb->loc.segno = kura_segment_writer_segno(in->w);
 	nb->loc.offset = start;
 	nb->loc.size = size;
@@ -505,6 +581,8 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 	}
 	if (nmembers > KURA_INGEST_MAX_MEMBERS)
 		return kura_error_set(err, KURA_EINPUT, "an object has at most %d group members", KURA_INGEST_MAX_MEMBERS);
+	if (reserve(in, err) != 0)
+		return KURA_EINTERNAL;
 	int64_t now;
 	char sha_hex[65];
 	uint64_t start = kura_segment_writer_tell(in->w);
@@ -599,7 +677,9 @@ int kura_ingest_add_version(kura_ingest *in, const char *of, const kura_meta *me
 	}
 	int64_t now;
 	uint64_t start = kura_segment_writer_tell(in->w);
-	int rc = kura_clock_now(&now, err);
+	int rc = reserve(in, err);
+	if (rc == 0)
+		rc = kura_clock_now(&now, err);
 	if (rc == 0)
 		rc = kura_id_new(id, now, err);
 	json_t *rec = rc == 0 ? version_record(in, of, id, now, meta, nmeta, err) : NULL;
@@ -632,6 +712,8 @@ int kura_ingest_add_version(kura_ingest *in, const char *of, const kura_meta *me
 /* Commits when the batch is full, large or old enough. */
 static int commit_when_due(kura_ingest *in, kura_error *err)
 {
+	if (in->held)
+		return 0;
 	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES || ms_since(&in->batch_start) >= BATCH_MS)
 		return kura_ingest_commit(in, err);
 	return 0;

@@ -18,7 +18,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{"init", kura_cmd_init, "create a store"},
-	{"ingest", kura_cmd_ingest, "add files, folders or stdin to a store"},
+	{"ingest", kura_cmd_ingest, "add files, folders, stdin or the files of a CSV manifest to a store"},
 	{"ls", kura_cmd_ls, "list the records of a store (their current versions)"},
 	{"field", kura_cmd_field, "search fields: give a metadata key a type and an index (add), list them (ls)"},
 	{"history", kura_cmd_history, "every version of a record and every change to it: who, when, why"},
