@@ -31,6 +31,7 @@ int kura_cmd_meta(int argc, char **argv);
 int kura_cmd_retention(int argc, char **argv);
 int kura_cmd_hold(int argc, char **argv);
 int kura_cmd_dispose(int argc, char **argv);
+int kura_cmd_timeliness(int argc, char **argv);
 
 /* Retention, holds and disposal (cmd_retention.c): the options they share. */
 struct kura_store;
