@@ -225,7 +225,7 @@ static int read_term(kura_retention_class *c, struct kura_yaml *y, yaml_node_t *
 
 static const char *const field_types[] = {"date", "datetime", "amount", "integer", "text", "keyword", NULL};
 
-/* A metadata key: 1 to 63 bytes of Unicode letters and digits, '_', '-', '.'. */
+/* A metadata key: 1 to 63 bytes of Unicode letters and digits, '_', '-', '.', ':' (as ingest's keys). */
 static int field_name_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0, at = 0;
@@ -234,7 +234,7 @@ static int field_name_ok(const char *s)
 	while (at < n) {
 		int cp;
 		size_t len = kura_unicode_next(s + at, n - at, &cp);
-		if (len == 0 || (!kura_unicode_is_alnum(cp) && cp != '_' && cp != '-' && cp != '.'))
+		if (len == 0 || (!kura_unicode_is_alnum(cp) && (cp >= 128 || !strchr("_-.:", cp))))
 			return 0;
 		at += len;
 	}
@@ -253,7 +253,7 @@ static int read_field(kura_retention_field *f, struct kura_yaml *y, yaml_node_t 
 	if (rc == 0)
 		rc = kura_yaml_lookup_scalar(&name, &nn, y, n, "name");
 	if (rc == 0 && !field_name_ok(name))
-		rc = kura_yaml_bad(y, nn ? nn : n, "'%s' is no field name (1 to 63 bytes of letters, digits, '_', '-', '.')",
+		rc = kura_yaml_bad(y, nn ? nn : n, "'%s' is no field name (1 to 63 bytes of letters, digits, '_', '-', '.', ':')",
 				   name ? name : "nothing");
 	if (rc == 0)
 		rc = kura_yaml_lookup_scalar(&type, &tn, y, n, "type");
