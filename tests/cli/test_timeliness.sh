@@ -129,3 +129,8 @@ rm "$S/calendar.yaml"
 expect_error 2 kura timeliness "$S" not-an-id
 expect_error 1 kura timeliness "$S" 01KQ6E28W0FSX5TPSQKVJDGD4X
 expect_error 2 kura timeliness
+expect_error 2 kura timeliness "$S" --bogus
+mkdir "$T/empty"
+expect_error 2 kura timeliness "$T/empty"
+expect_error 2 kura timeliness "$T/nowhere"
+[ -z "$(ls -A "$T/empty")" ] && [ ! -e "$T/nowhere" ] || fail "timeliness on a non-store created something"
