@@ -121,6 +121,11 @@ expect_status 0 kura timeliness "$S" "$(cat "$T/H2.id")" --json
 grep -q '"timestamped_as": "'"$(id H)"'"' "$OUT" || fail "the new version did not keep H's time-stamp: $(cat "$OUT")"
 grep -q '"verdict": "on-time"' "$OUT" || fail "$(cat "$OUT")"
 
+# the class declares the keys the law asks for
+expect_status 0 kura retention show "$S"
+grep -A5 '^jp-dencho ' "$OUT" | grep -q '^    fields: txn_date (date, required), counterparty (text, required), received_at (date, required), amount (amount)$' ||
+	fail "retention show: $(grep -A5 '^jp-dencho ' "$OUT")"
+
 # bad input: exit 2, nothing else
 printf 'kura-calendar: 1\njimu-shori-kitei: yes\n' >"$S/calendar.yaml"
 expect_error 2 kura timeliness "$S"
