@@ -47,9 +47,12 @@ static int add_day(kura_calendar *c, int32_t day, int kind, const char *name, si
 {
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 512;
-		struct day_entry *d = cap <= MAX_DAYS ? realloc(c->days, cap * sizeof *d) : NULL;
-		if (!d)
+		if (c->n == MAX_DAYS)
 			return kura_error_set(err, KURA_EINPUT, "more than %d holidays and closed days", MAX_DAYS);
+		cap = cap < MAX_DAYS ? cap : MAX_DAYS;
+		struct day_entry *d = realloc(c->days, cap * sizeof *d);
+		if (!d)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		c->days = d;
 		c->cap = cap;
 	}
@@ -98,7 +101,7 @@ static int csv_line(kura_calendar *c, const char *s, size_t len, const char *ori
 	int32_t day;
 	if (len == 0 || s[0] == '#' || (len == 9 && memcmp(s, "date,name", 9) == 0))
 		return 0;
-	if (len > 10 + 1 + NAME_MAX_BYTES || len < 12 || s[10] != ',')
+	if (len < 12 || len - 11 >= NAME_MAX_BYTES || s[10] != ',')
 		return kura_error_set(err, KURA_EINPUT, "%s line %d: a line is YYYY-MM-DD,NAME", origin, line);
 	memcpy(date, s, 10);
 	date[10] = '\0';
@@ -172,8 +175,9 @@ static int read_days(kura_calendar *c, struct kura_yaml *y, yaml_node_t *map, co
 			return kura_yaml_bad(y, k, mmdd ? "'%s' is no day of the year (MM-DD, e.g. \"12-29\")"
 						      : "'%s' is no date (YYYY-MM-DD)", date ? date : "?");
 		if (!mmdd) {
-			if (add_day(c, day, kind, name, strlen(name), y->err) != 0)
-				return KURA_EINPUT;
+			int rc = add_day(c, day, kind, name, strlen(name), y->err);
+			if (rc != 0)
+				return rc;
 			continue;
 		}
 		if (c->nyearly == sizeof c->yearly / sizeof c->yearly[0])
