@@ -405,8 +405,16 @@ static json_t *object_record(kura_ingest *in, const char *id, const char *name, 
 		json_decref(o);
 		o = NULL;
 	}
-	if (!o)
+	if (!o) {
 		kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	/* typed fields: checked for what kura makes, kept as they were for what it adopts */
+	if (!adopted_with && kura_fields_check_json(kura_store_fields(in->st), json_string_value(json_object_get(o, "class")),
+						    json_object_get(o, "meta"), err) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -470,7 +478,7 @@ static int append_object(kura_ingest *in, const char *id, const char *sha_hex, c
 		return rc;
 	kura_index_object_entry e = {.id = id, .segno = kura_segment_writer_segno(in->w), .offset = rec_at,
 				     .json = json, .json_len = len, .digests = pending, .digests_len = plen};
-	kura_object_index(in->batch, &e, object);
+	kura_object_index(in->batch, &e, object, kura_store_fields(in->st));
 	struct done_entry *d = &in->pending[in->npending];
 	memcpy(d->id, id, sizeof d->id);
 	memcpy(d->sha256_hex, sha_hex, sizeof d->sha256_hex);

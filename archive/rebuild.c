@@ -4,7 +4,8 @@
  * Both walk segments with full verification (header CRC, body CRC, trailer) and
  * turn each record into the index entries ingest would have written:
  *   blob record   -> 'b' + its SHA-256 (from the blob tail)
- *   object record -> its entries (kura_object_index, as ingest: 'o', 'p' and records management's)
+ *   object record -> its entries (kura_object_index, as ingest: 'o', 'p', records management's
+ *                    and, in recovery, the search fields'; reindex fills those at its end)
  * Recovery starts at the committed end the index names and stops at the first
  * incomplete record (the torn tail, cut off when the writer opens). Reindex reads
  * everything, reports damaged records and goes on past them only at proven
@@ -63,6 +64,7 @@ struct applier {
 	unsigned char tail[KURA_BLOB_TAIL];
 	uint64_t objects, damaged;
 	int reindexing;
+	const kura_fields *fs; /* recovery: the store's fields (reindex fills their indexes at its end) */
 	kura_places *old;     /* what the replaced index knew (reindex) */
 	kura_lost_range *lost; /* damaged or missing ranges, named at the end */
 	size_t nlost, caplost;
@@ -118,7 +120,7 @@ static void release_held(struct applier *a, const unsigned char *body)
 					     .json = a->held.json, .json_len = a->held.len,
 					     .digests = a->held.digests, .digests_len = a->held.digests_len};
 		json_t *j = json_loadb(a->held.json, a->held.len, 0, NULL);
-		kura_object_index(a->b, &e, j);
+		kura_object_index(a->b, &e, j, a->fs);
 		json_decref(j);
 		a->objects++;
 	}
@@ -193,7 +195,7 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 			size_t dlen = kura_pending_digests(digests, j); /* pending until a seal says otherwise */
 			kura_index_object_entry e = {.id = id, .segno = info->segno, .offset = info->offset,
 						     .json = a->body, .json_len = a->len, .digests = digests, .digests_len = dlen};
-			kura_object_index(a->b, &e, j);
+			kura_object_index(a->b, &e, j, a->fs);
 			a->objects += !json_object_get(j, "system"); /* documents: not the audit trail's checkpoints */
 		}
 		json_decref(j);
@@ -317,7 +319,7 @@ int kura_rebuild_recover(kura_store *st, kura_error *err)
 		rc = kura_segment_list(&segs, &nsegs, be, err);
 	if (rc != 0)
 		return rc;
-	struct applier a = {.ix = ix};
+	struct applier a = {.ix = ix, .fs = kura_store_fields(st)};
 	if ((rc = kura_index_batch_new(&a.b, err)) != 0)
 		goto out;
 	for (size_t i = 0; i < nsegs && rc == 0; i++) {
@@ -538,6 +540,8 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 		kura_index_batch_put_state(a.b, segs[nsegs - 1], last_end);
 		rc = kura_index_write(a.ix, a.b, 1, err);
 	}
+	if (rc == 0) /* the search fields' indexes, now that every definition and object is known */
+		rc = kura_fields_build(a.ix, NULL, err);
 	kura_index_close(a.ix);
 	a.ix = NULL;
 	kura_places_free(a.old);

@@ -88,6 +88,25 @@ static void disposed(kura_index_batch *b, const char *id, void *by)
 	kura_index_batch_put_disposed(b, id, by);
 }
 
+/* A field's definition, not yet built: kura_fields_build fills its index (the
+ * command that added it, or reindex at its end). */
+static void field_def(kura_index_batch *b, json_t *e)
+{
+	kura_field_type t;
+	const char *name = json_string_value(json_object_get(e, "name"));
+	const char *type = json_string_value(json_object_get(e, "type"));
+	json_t *req = json_object_get(e, "required_for");
+	if (!name || !type || kura_field_type_parse(&t, type, NULL) != 0 || (req && !json_is_array(req)))
+		return;
+	json_t *d = json_pack("{s:s, s:s, s:o, s:b}", "name", name, "type", type, "required_for",
+			      req ? json_incref(req) : json_array(), "built", 0);
+	char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	if (text)
+		kura_index_batch_put_field_def(b, name, text);
+	free(text);
+	json_decref(d);
+}
+
 int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t segno, uint64_t offset)
 {
 	json_t *e = json_loadb(body, len, 0, NULL);
@@ -111,6 +130,8 @@ int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t
 		else if (strcmp(action, "hold") == 0 || strcmp(action, "release") == 0) {
 			each_id(records, hold, b, &c);
 			state(b, KURA_INDEX_HOLD, json_string_value(json_object_get(e, "name")), e);
+		} else if (strcmp(action, "field-add") == 0) {
+			field_def(b, e);
 		} else if (strcmp(action, "imported-trail") == 0) { /* package/import.c: history shows it */
 			each_id(json_object_get(e, "objects"), about, b, &c);
 		} else if (strncmp(action, "dispose-", 8) == 0) {
@@ -125,9 +146,10 @@ int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t
 	return 0;
 }
 
-void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, json_t *object)
+void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, json_t *object, const kura_fields *fs)
 {
 	kura_index_batch_put_object(b, e);
+	kura_fields_index_object(b, fs, e->id, object);
 	const char *record = json_string_value(json_object_get(object, "record"));
 	const char *supersedes = json_string_value(json_object_get(object, "supersedes"));
 	const char *cls = json_string_value(json_object_get(object, "class"));

@@ -64,11 +64,19 @@ struct kura_store {
 	int four_eyes;            /* config.json's "four_eyes" (default 1) */
 	char *actor;              /* who acts through this handle (kura_store_set_actor); NULL: the default */
 	char default_actor[KURA_ACTOR_MAX + 1];
+	kura_fields fields;       /* the search fields, as the index had them at open (archive/fields.c) */
 	mode_t old_umask;         /* restored by close when umask_set */
 	int umask_set;
 };
 
 kura_index *kura_store_index(kura_store *st) { return st->ix; }
+const kura_fields *kura_store_fields(const kura_store *st) { return &st->fields; }
+
+int kura_store_reload_fields(kura_store *st, kura_error *err)
+{
+	kura_fields_clear(&st->fields);
+	return kura_fields_load_index(&st->fields, st->ix, err);
+}
 kura_backend *kura_store_backend(const kura_store *st) { return st->be; }
 int kura_store_zstd_level(const kura_store *st) { return st->zstd_level; }
 kura_segment_writer *kura_store_writer(kura_store *st) { return st->w; }
@@ -467,6 +475,8 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);
 	if (rc == 0)
 		rc = kura_compact_recover(st->be, st->ix, mode == KURA_STORE_WRITE, err);
+	if (rc == 0)
+		rc = kura_fields_load_index(&st->fields, st->ix, err);
 	if (rc == 0 && mode == KURA_STORE_WRITE)
 		rc = kura_rebuild_recover(st, err);
 	if (rc == 0 && mode == KURA_STORE_WRITE)
@@ -497,6 +507,7 @@ void kura_store_close(kura_store *st)
 		kura_segment_writer_close(st->w);
 	}
 	kura_index_close(st->ix);
+	kura_fields_clear(&st->fields);
 	kura_blob_reader_free(st->reader);
 	kura_subject_list_free(st->subjects);
 	if (st->locked)

@@ -8,6 +8,7 @@
 #include "archive/blob.h"
 #include "archive/segment.h"
 #include "index/index.h"
+#include "kura/search.h"
 #include "kura/store.h"
 
 kura_index *kura_store_index(kura_store *st);
@@ -91,11 +92,30 @@ int kura_rebuild_tidy(const char *path, kura_error *err);
 int kura_audit_append(kura_store *st, kura_index_batch *b, const char *action, json_t *fields,
 		      char id[KURA_ID_LEN + 1], kura_error *err);
 /* Every index entry of an object (e), with those its record-management fields
- * make (object: its parsed description): ONE function for ingest, recovery and
- * reindex (archive/records_index.c). */
-void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, json_t *object);
+ * make (object: its parsed description) and its entries in the indexes of the
+ * fields fs (NULL: none; reindex fills them at its end with kura_fields_build):
+ * ONE function for ingest, recovery and reindex (archive/records_index.c). */
+void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, json_t *object, const kura_fields *fs);
 /* Every index entry an audit record's body makes (archive/records_index.c), for
  * its writer and for reindex alike; -1 (nothing put) when it has no valid id. */
 int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t segno, uint64_t offset);
+
+/* ---- search fields (archive/fields.c) ---- */
+
+/* The fields of the store, loaded when it was opened (kura_store_reload_fields
+ * after a change). */
+const kura_fields *kura_store_fields(const kura_store *st);
+int kura_store_reload_fields(kura_store *st, kura_error *err);
+int kura_fields_load_index(kura_fields *out, kura_index *ix, kura_error *err);
+/* A definition as the 'F' key keeps it (JSON text, the caller's; NULL: no memory). */
+char *kura_field_def_json(const kura_field *f, int built);
+/* kura_fields_check for metadata as an object record holds it. */
+int kura_fields_check_json(const kura_fields *fs, const char *cls, json_t *meta, kura_error *err);
+/* Puts object's entries in the index of each field of fs (none for an object
+ * kura made itself). */
+void kura_fields_index_object(kura_index_batch *b, const kura_fields *fs, const char *id, json_t *object);
+/* Fills the index of field only (NULL: of every field not built) for every
+ * object in ix, then marks it built; durable when it returns. */
+int kura_fields_build(kura_index *ix, const char *only, kura_error *err);
 
 #endif

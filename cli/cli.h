@@ -31,7 +31,23 @@ int kura_cmd_meta(int argc, char **argv);
 int kura_cmd_retention(int argc, char **argv);
 int kura_cmd_hold(int argc, char **argv);
 int kura_cmd_dispose(int argc, char **argv);
+int kura_cmd_field(int argc, char **argv);
 int kura_cmd_timeliness(int argc, char **argv);
+
+/* --where conditions (cli/where.c): added as the options come; the IDs of the
+ * current versions they hold for (*ids one block, the caller's: free();
+ * KURA_ENOTFOUND when none). */
+struct kura_where;
+struct kura_cli_where {
+	struct kura_where *v;
+	size_t n;
+};
+int kura_cli_where_add(struct kura_cli_where *w, const char *text, kura_error *err);
+void kura_cli_where_clear(struct kura_cli_where *w);
+int kura_cli_where_ids(char ***ids, size_t *n, const char *store, const struct kura_cli_where *w, kura_error *err);
+
+/* Writes one CSV cell to stdout, then a comma or (last) CRLF (cli/csv.c). */
+void kura_cli_csv_cell(const char *s, int last);
 
 /* Retention, holds and disposal (cmd_retention.c): the options they share. */
 struct kura_store;

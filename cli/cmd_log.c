@@ -106,22 +106,6 @@ static void text_line(json_t *e, int kind)
 	free(detail);
 }
 
-/* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line end. */
-static void csv_field(const char *s, int last)
-{
-	if (strpbrk(s, ",\"\r\n")) {
-		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-	} else
-		fputs(s, stdout);
-	fputs(last ? "\r\n" : ",", stdout);
-}
-
 static void csv_line(json_t *e, int kind)
 {
 	char seq[32], action[160];
@@ -130,7 +114,7 @@ static void csv_line(json_t *e, int kind)
 	const char *fields[] = {kind == KURA_LOG_UNCHAINED ? "" : seq, str(e, "id"), str(e, "time"), str(e, "actor"), action,
 				objects ? objects : "", str(e, "reason"), detail ? detail : ""};
 	for (size_t i = 0; i < 8; i++)
-		csv_field(fields[i], i == 7);
+		kura_cli_csv_cell(fields[i], i == 7);
 	free(objects);
 	free(detail);
 }

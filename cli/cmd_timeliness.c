@@ -75,19 +75,9 @@ int kura_cmd_timeliness(int argc, char **argv)
 	if (argc - optind < 1)
 		return kura_cli_usage(usage, "timeliness takes a STORE, and IDs (none: every object with received_at "
 					     "or of class jp-dencho)");
+	/* the IDs named, or NULL: the default set (--where gives a list too) */
 	size_t n = (size_t)(argc - optind - 1);
-	char *ids = n ? malloc(n * KURA_ID_LEN) : NULL;
-	if (n && !ids)
-		return 3;
-	for (size_t i = 0; i < n; i++) {
-		const char *id = argv[optind + 1 + (int)i];
-		if (strlen(id) != KURA_ID_LEN) {
-			free(ids);
-			return kura_cli_usage(usage, "'%s' is no object ID (%d characters, as kura ls prints them)", id,
-					      KURA_ID_LEN);
-		}
-		memcpy(ids + i * KURA_ID_LEN, id, KURA_ID_LEN);
-	}
+	const char *const *ids = n ? (const char *const *)argv + optind + 1 : NULL;
 	kura_error err = {0};
 	kura_store *st = NULL;
 	json_t *j = NULL;
@@ -95,7 +85,6 @@ int kura_cmd_timeliness(int argc, char **argv)
 	if (rc == 0)
 		rc = kura_records_timeliness(&j, st, ids, n, &err);
 	kura_store_close(st);
-	free(ids);
 	if (rc != 0)
 		return kura_cli_fail(&err);
 	json_t *s = json_object_get(j, "summary");

@@ -16,7 +16,7 @@
 #include "kura/escape.h"
 #include "kura/verify.h"
 
-static const char usage[] = "kura verify STORE [ID...] [--json] [--deep]";
+static const char usage[] = "kura verify STORE [ID... | --where 'FIELD OP VALUE'...] [--json] [--deep]";
 
 struct run {
 	kura_verifier *v;
@@ -71,31 +71,45 @@ static int print_report(void *ud, const char *id, json_t *report, kura_error *er
 
 int kura_cmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {"deep", no_argument, NULL, 'd'}, {0}};
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'}, {"deep", no_argument, NULL, 'd'}, {"where", required_argument, NULL, 'w'}, {0}};
 	struct run r = {0};
-	int c, flags = 0;
+	struct kura_cli_where where = {0};
+	kura_error err = {0};
+	int c, flags = 0, rc = 0;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'j')
 			r.json = 1;
 		else if (c == 'd')
 			flags |= KURA_VERIFY_DEEP;
+		else if (c == 'w')
+			rc = kura_cli_where_add(&where, optarg, &err);
 		else
-			return kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
+			rc = kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
 	}
-	if (argc - optind < 1)
-		return kura_cli_usage(usage, "verify takes a STORE and optionally IDs");
-	kura_error err = {0};
+	if (rc == 0 && argc - optind < 1)
+		rc = kura_cli_usage(usage, "verify takes a STORE and optionally IDs or --where");
+	if (rc == 0 && where.n && argc - optind > 1)
+		rc = kura_cli_usage(usage, "give IDs or --where, not both");
+	char **ids = NULL;
+	size_t n = rc == 0 ? (size_t)(argc - optind - 1) : 0;
+	if (rc == 0 && where.n)
+		rc = kura_cli_where_ids(&ids, &n, argv[optind], &where, &err);
+	kura_cli_where_clear(&where);
+	if (rc > 0)
+		return rc;
 	kura_store *st = NULL;
-	int rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
+	if (rc == 0)
+		rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
 	if (rc == 0)
 		rc = kura_verifier_new(&r.v, st, flags, &err);
-	if (rc == 0 && argc - optind == 1)
+	if (rc == 0 && n == 0)
 		rc = kura_verifier_each(r.v, print_report, &r, &err);
 	else if (rc == 0)
-		rc = kura_verifier_each_of(r.v, (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1),
-					   print_report, &r, &err);
+		rc = kura_verifier_each_of(r.v, (const char *const *)(ids ? ids : argv + optind + 1), n, print_report, &r, &err);
+	free(ids);
 	free(r.text);
 	json_decref(r.last);
 	kura_verifier_free(r.v);

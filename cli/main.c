@@ -20,6 +20,7 @@ static const struct {
 	{"init", kura_cmd_init, "create a store"},
 	{"ingest", kura_cmd_ingest, "add files, folders or stdin to a store"},
 	{"ls", kura_cmd_ls, "list the records of a store (their current versions)"},
+	{"field", kura_cmd_field, "search fields: give a metadata key a type and an index (add), list them (ls)"},
 	{"history", kura_cmd_history, "every version of a record and every change to it: who, when, why"},
 	{"log", kura_cmd_log, "the audit trail: who changed what, when and why (--verify: check it and its evidence)"},
 	{"meta", kura_cmd_meta, "change a record's metadata (set): a new version, the old values kept"},

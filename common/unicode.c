@@ -70,3 +70,19 @@ int kura_unicode_same_nfc(const char *a, const char *b)
 	free(nb);
 	return same;
 }
+
+int kura_unicode_nfkc(char **out, const char *s, size_t n, int casefold, kura_error *err)
+{
+	utf8proc_uint8_t *r = NULL;
+	*out = NULL;
+	if (!kura_unicode_valid(s, n))
+		return kura_error_set(err, KURA_EINPUT, "text is not valid UTF-8");
+	utf8proc_ssize_t k = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &r,
+					  UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_IGNORE |
+						  (casefold ? UTF8PROC_CASEFOLD : 0));
+	if (k < 0)
+		return kura_error_set(err, k == UTF8PROC_ERROR_NOMEM ? KURA_EINTERNAL : KURA_EINPUT, "normalising text: %s",
+				      utf8proc_errmsg(k));
+	*out = (char *)r;
+	return 0;
+}

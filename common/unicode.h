@@ -1,6 +1,6 @@
 /* Unicode text: UTF-8 validity, normalisation and character classes, over
  * utf8proc (Debian's libutf8proc), for every module that compares or checks text
- * (metadata keys today; search terms will want NFKC). */
+ * (metadata keys, typed search fields). */
 #ifndef KURA_UNICODE_H
 #define KURA_UNICODE_H
 
@@ -19,6 +19,12 @@ size_t kura_unicode_next(const char *s, size_t n, int *cp);
 /* *out: s[0..n) in Normalisation Form C, NUL-terminated, owned by the caller
  * (free()). KURA_EINPUT when s is not valid UTF-8. */
 int kura_unicode_nfc(char **out, const char *s, size_t n, kura_error *err);
+
+/* *out: s[0..n) in NFKC (default-ignorable characters dropped), with case
+ * folded when casefold: text as search compares it (full-width and half-width
+ * forms alike; upper and lower case alike). Owned by the caller (free()).
+ * KURA_EINPUT when s is not valid UTF-8. */
+int kura_unicode_nfkc(char **out, const char *s, size_t n, int casefold, kura_error *err);
 
 /* 1 when cp is a letter, a combining mark or a number (Unicode categories L*,
  * M*, N*), else 0. */

@@ -21,6 +21,7 @@
  * Every value that says where a record is starts with u32 segment | u64 offset
  * ('o', 'b', 'a', 'E', 'e', 'r'): kura_index_relocate moves them all.
  *   'k': the audit trail's checkpoints (index/checkpoints.c, docs/RECORDS.md)
+ *   'F', 'f': search fields' definitions and their ordered secondary indexes (index/fields.c)
  * The layout of keys and values is index/'s business: outside it, code uses
  * typed lookups, batch functions, walks and cursors (index/cursor.c). An
  * object's entries ('o', 'p') are written by ONE function,
@@ -316,5 +317,22 @@ int kura_index_each_checkpoint_back(kura_index *ix, kura_index_checkpoint_fn fn,
 /* Every audit record's ID ('a'), chained or not, in ID order. */
 typedef int (*kura_index_id_fn)(void *ud, const char *id, kura_error *err);
 int kura_index_each_audit(kura_index *ix, kura_index_id_fn fn, void *ud, kura_error *err);
+
+/* ---------------------------------------------------------------- search fields (index/fields.c) */
+
+void kura_index_batch_put_field_def(kura_index_batch *b, const char *name, const char *json);
+/* fn gets each field's name and definition (JSON, vlen bytes), in name order. */
+int kura_index_each_field_def(kura_index *ix, kura_index_name_fn fn, void *ud, kura_error *err);
+enum { KURA_FIELD_EMPTY = 0, KURA_FIELD_VALUE = 1, KURA_FIELD_INVALID = 2 };
+/* The entry of version id in field name's index: state and its value's encoding. */
+void kura_index_batch_put_field_value(kura_index_batch *b, const char *name, int state, const unsigned char *value,
+				      size_t len, const char *id);
+/* fn gets the entries of field name in state, in order, from the first whose
+ * value is at or after from[0..from_len): the value's encoding and the version's
+ * ID (KURA_ID_LEN characters, not terminated). fn returns 0 to go on, > 0 to
+ * stop (the walk then returns 0), < 0 an error. */
+typedef int (*kura_index_field_fn)(void *ud, const unsigned char *value, size_t len, const char *id, kura_error *err);
+int kura_index_field_walk(kura_index *ix, const char *name, int state, const unsigned char *from, size_t from_len,
+			  kura_index_field_fn fn, void *ud, kura_error *err);
 
 #endif

@@ -307,15 +307,12 @@ static int each_default(void *ud, json_t *object, kura_error *err)
 	return check_object(ud, object, err);
 }
 
-static int each_named(struct run *r, const char *ids, size_t n, kura_error *err)
+static int each_named(struct run *r, const char *const *ids, size_t n, kura_error *err)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		char id[KURA_ID_LEN + 1];
 		json_t *o = NULL;
-		memcpy(id, ids + i * KURA_ID_LEN, KURA_ID_LEN);
-		id[KURA_ID_LEN] = '\0';
-		rc = kura_store_object(&o, r->st, id, err);
+		rc = kura_store_object(&o, r->st, ids[i], err);
 		if (rc == 0)
 			rc = check_object(r, o, err);
 		json_decref(o);
@@ -340,7 +337,7 @@ static json_t *report(struct run *r)
 			 (json_int_t)r->unreceived, "undecided", (json_int_t)r->undecided);
 }
 
-int kura_records_timeliness(json_t **out, kura_store *st, const char *ids, size_t n, kura_error *err)
+int kura_records_timeliness(json_t **out, kura_store *st, const char *const *ids, size_t n, kura_error *err)
 {
 	struct run r = {.st = st, .rows = json_array()};
 	int64_t now;

@@ -74,9 +74,8 @@ int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *
  * (policies/jp-holidays.csv and STORE/calendar.yaml): on time when the
  * time-stamp's date in Japan time is no later than the deadline (received_at
  * + 7 business days; with the store's 事務処理規程, the end of 2 months after
- * it + 7 business days). The objects: ids[0..n) (KURA_ID_LEN characters each,
- * back to back, as kura_search_ids gives them), or with ids NULL every current
- * version that has a received_at value or is of class jp-dencho.
+ * it + 7 business days). The objects: ids[0..n), or with ids NULL every
+ * current version that has a received_at value or is of class jp-dencho.
  * *out (the caller's: json_decref): {"rule", "jimu_shori_kitei", "calendar",
  * "objects": [{"id", "name", "class", "received_at", "received" (its day in Japan),
  * "first_timestamp" (UTC), "first_timestamp_jst", "timestamp_date" (its day in Japan),
@@ -89,7 +88,7 @@ int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *
  * received_at that is not a date, or a year the calendar lacks: "reason" says
  * which). Errors: an unknown ID (KURA_ENOTFOUND), a STORE/calendar.yaml with a
  * mistake (KURA_EINPUT naming the line), I/O and internal failures. */
-int kura_records_timeliness(json_t **out, kura_store *st, const char *ids, size_t n, kura_error *err);
+int kura_records_timeliness(json_t **out, kura_store *st, const char *const *ids, size_t n, kura_error *err);
 
 /* ---- the audit trail (records/log.c, records/log_verify.c; `kura log`) ---- */
 

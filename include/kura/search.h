@@ -68,10 +68,9 @@ int kura_fields_check(const kura_fields *fs, const char *cls, const kura_meta *m
  * same type finishes an interrupted add and adds required classes; with
  * another type it is KURA_EINPUT. KURA_EINPUT too when a current version holds
  * a value that is not a t (naming it: correct it with kura meta set first).
- * progress (may be NULL) is told done/total objects. */
-typedef void (*kura_field_progress_fn)(void *ud, uint64_t done, uint64_t total);
+ * Progress goes to the log handler (kura/progress.h). */
 int kura_field_add(const char *store, const char *name, kura_field_type t, const char *const *required_for,
-		   size_t nreq, const char *actor, kura_field_progress_fn progress, void *ud, kura_error *err);
+		   size_t nreq, const char *actor, kura_error *err);
 
 /* ---- queries (search/where.c, search/query.c) ---- */
 

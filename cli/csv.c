@@ -1,0 +1,35 @@
+/* One CSV cell as the CSV outputs (`ls --csv`, `log --csv`) write it: RFC 4180
+ * (quoted when it holds a comma, a quote or a line end; quotes doubled), and
+ * safe to open in a spreadsheet: a cell that starts with = + - @ or a tab and
+ * is not a number gets a leading ' so that it is shown as text, never run as a
+ * formula (a file name "=HYPERLINK(...)" is a name, not a formula). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int number(const char *s)
+{
+	s += *s == '-' || *s == '+';
+	size_t n = strspn(s, "0123456789");
+	if (n && s[n] == '.')
+		n += 1 + strspn(s + n + 1, "0123456789");
+	return n && !s[n];
+}
+
+void kura_cli_csv_cell(const char *s, int last)
+{
+	if (strchr("=+-@\t\r", *s) && *s && !number(s))
+		putchar('\'');
+	if (strpbrk(s, ",\"\r\n")) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	} else
+		fputs(s, stdout);
+	fputs(last ? "\r\n" : ",", stdout);
+}

@@ -1,0 +1,371 @@
+/* Answering a search (kura/search.h): the conditions ANDed, over the fields'
+ * secondary indexes (index/fields.c).
+ *
+ * Each condition is a range of one field's index: "amount>=100000" starts at
+ * the encoding of JPY 100000 and ends where JPY does; "name^=山田" covers the
+ * encodings that start with 山田's. The plan: count the entries of each range,
+ * each count stopping once it passes the smallest so far; walk the smallest
+ * range, and check the other conditions on each candidate's own metadata. So a
+ * query costs about the entries of its most selective condition, not the
+ * size of the store.
+ *
+ * INVARIANT: a hit is decided by the candidate's object record (its metadata
+ * read as each field's type, common/field_value.c), never by an index entry
+ * alone: the index only proposes. Versions: by default each record's current
+ * version, not disposed of; KURA_LIST_ALL_VERSIONS and KURA_LIST_DISPOSED as
+ * `ls` (records/list.c). Semantics: a comparison (= != < <= > >= ^=) holds only
+ * for a value of the type ("amount!=0" does not hold for an amount left empty,
+ * nor across currencies for < <= > >=); "is empty" holds for no value or "". */
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/store_impl.h"
+#include "kura/records.h"
+
+struct cond {
+	const kura_where *w;
+	const kura_field *f;
+	unsigned char v[KURA_FIELD_VALUE_MAX]; /* the value's encoding (a prefix for ^=) */
+	size_t len;
+};
+
+static int cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+/* The amount's currency, which < <= > >= do not cross. */
+static int same_group(const struct cond *c, const unsigned char *e, size_t len)
+{
+	return c->f->type != KURA_FIELD_AMOUNT || (len >= 3 && memcmp(e, c->v, 3) == 0);
+}
+
+static int holds(const struct cond *c, int state, const unsigned char *e, size_t len)
+{
+	if (c->w->op == KURA_WHERE_EMPTY)
+		return state == KURA_FIELD_EMPTY;
+	if (state != KURA_FIELD_VALUE)
+		return 0;
+	int d = cmp(e, len, c->v, c->len);
+	switch (c->w->op) {
+	case KURA_WHERE_EQ: return d == 0;
+	case KURA_WHERE_NE: return d != 0;
+	case KURA_WHERE_LT: return d < 0 && same_group(c, e, len);
+	case KURA_WHERE_LE: return d <= 0 && same_group(c, e, len);
+	case KURA_WHERE_GT: return d > 0 && same_group(c, e, len);
+	case KURA_WHERE_GE: return d >= 0 && same_group(c, e, len);
+	case KURA_WHERE_PREFIX: return len >= c->len && memcmp(e, c->v, c->len) == 0;
+	default: return 0;
+	}
+}
+
+/* 1 when no entry at or after e in the walk can hold. */
+static int past(const struct cond *c, const unsigned char *e, size_t len)
+{
+	int d = cmp(e, len, c->v, c->len);
+	switch (c->w->op) {
+	case KURA_WHERE_EQ: case KURA_WHERE_LE: return d > 0;
+	case KURA_WHERE_LT: return d >= 0;
+	case KURA_WHERE_GT: case KURA_WHERE_GE: return !same_group(c, e, len);
+	case KURA_WHERE_PREFIX: return d > 0 && !holds(c, KURA_FIELD_VALUE, e, len);
+	default: return 0;
+	}
+}
+
+/* Where the walk of c's range starts: its state, and the encoding to seek. */
+static int start_of(const struct cond *c, size_t *from)
+{
+	switch (c->w->op) {
+	case KURA_WHERE_EMPTY: *from = 0; return KURA_FIELD_EMPTY;
+	case KURA_WHERE_EQ: case KURA_WHERE_GE: case KURA_WHERE_GT: case KURA_WHERE_PREFIX: *from = c->len; break;
+	case KURA_WHERE_LT: case KURA_WHERE_LE: *from = c->f->type == KURA_FIELD_AMOUNT ? 3 : 0; break;
+	default: *from = 0;
+	}
+	return KURA_FIELD_VALUE;
+}
+
+static int prepare(struct cond *c, const kura_where *w, const kura_fields *fs, kura_error *err)
+{
+	c->w = w;
+	if (!(c->f = kura_fields_find(fs, w->field)))
+		return kura_error_set(err, KURA_EINPUT, "the store has no field '%s': see kura field ls, or add it with kura field add",
+				      w->field);
+	if (!c->f->built)
+		return kura_error_set(err, KURA_EIO, "the index of field '%s' is not complete (a field add was interrupted): "
+						     "run kura field add STORE %s %s again, or kura reindex",
+				      w->field, w->field, kura_field_type_name(c->f->type));
+	int text = c->f->type == KURA_FIELD_TEXT || c->f->type == KURA_FIELD_KEYWORD;
+	if (w->op == KURA_WHERE_PREFIX && !text)
+		return kura_error_set(err, KURA_EINPUT, "^= (starts with) needs a text or keyword field; '%s' is %s", w->field,
+				      kura_field_type_name(c->f->type));
+	kura_error why = {0};
+	if (w->op != KURA_WHERE_EMPTY && kura_field_encode(c->v, &c->len, c->f->type, w->value, w->op == KURA_WHERE_PREFIX, &why) != 0)
+		return kura_error_set(err, KURA_EINPUT, "in --where %s: %s", w->field, why.message);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- walking a range */
+
+struct walk {
+	const struct cond *c;
+	uint64_t n, limit; /* counting: stop past limit */
+	char *ids;         /* collecting: the IDs of the entries that hold */
+	size_t nids, cap;
+	int state;
+};
+
+static int walk_step(void *ud, const unsigned char *e, size_t len, const char *id, kura_error *err)
+{
+	struct walk *w = ud;
+	if (w->state == KURA_FIELD_VALUE && past(w->c, e, len))
+		return 1;
+	if (!holds(w->c, w->state, e, len))
+		return 0;
+	if (!w->ids)
+		return ++w->n > w->limit;
+	if (w->nids == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 256;
+		char *v = realloc(w->ids, cap * KURA_ID_LEN);
+		if (!v)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		w->ids = v;
+		w->cap = cap;
+	}
+	memcpy(w->ids + w->nids++ * KURA_ID_LEN, id, KURA_ID_LEN);
+	return 0;
+}
+
+static int walk(struct walk *w, kura_index *ix, kura_error *err)
+{
+	size_t from;
+	w->state = start_of(w->c, &from);
+	return kura_index_field_walk(ix, w->c->f->name, w->state, w->c->v, from, walk_step, w, err);
+}
+
+/* The candidates: the IDs in the smallest range (*ids, *n; unsorted). */
+static int candidates(char **ids, size_t *n, kura_index *ix, const struct cond *c, size_t nc, kura_error *err)
+{
+	size_t best = 0;
+	uint64_t fewest = UINT64_MAX;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < nc; i++) {
+		struct walk w = {.c = &c[i], .limit = fewest};
+		if (c[i].w->op == KURA_WHERE_NE && nc > 1)
+			continue; /* a != is nearly the whole field: never the range to walk when another will do */
+		if ((rc = walk(&w, ix, err)) == 0 && w.n < fewest) {
+			fewest = w.n;
+			best = i;
+		}
+	}
+	struct walk w = {.c = &c[best], .ids = malloc(KURA_ID_LEN), .cap = 1};
+	if (rc == 0 && !w.ids)
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = walk(&w, ix, err);
+	*ids = w.ids;
+	*n = rc == 0 ? w.nids : 0;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- checking a candidate */
+
+struct hit {
+	char id[KURA_ID_LEN];
+	int state;          /* of the sort field's value */
+	unsigned char *key; /* its encoding (the hit's) */
+	size_t len;
+};
+
+/* The state and encoding of the value object's metadata has for f. */
+static int value_of(json_t *object, const kura_field *f, unsigned char *e, size_t *len)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(object, "meta"), f->name));
+	*len = 0;
+	if (!v || !*v)
+		return KURA_FIELD_EMPTY;
+	return kura_field_encode(e, len, f->type, v, 0, NULL) == 0 ? KURA_FIELD_VALUE : KURA_FIELD_INVALID;
+}
+
+/* Which versions q wants: 1 for one it lists. */
+static int wanted(kura_index *ix, int flags, const char *id, kura_error *err)
+{
+	char other[KURA_ID_LEN + 1];
+	kura_error scratch;
+	int rc = flags & KURA_LIST_ALL_VERSIONS ? KURA_ENOTFOUND : kura_index_get_successor(ix, id, other, &scratch);
+	if (rc != KURA_ENOTFOUND) /* superseded, or an error */
+		return rc == 0 ? 0 : (*err = scratch, rc);
+	rc = kura_index_get_disposed(ix, id, other, &scratch);
+	if (rc != 0 && rc != KURA_ENOTFOUND)
+		return *err = scratch, rc;
+	return (rc == 0) == !!(flags & KURA_LIST_DISPOSED);
+}
+
+/* Fills h's sort key from object (sort: the field, or NULL). */
+static int sort_key(struct hit *h, json_t *object, const kura_field *sort, kura_error *err)
+{
+	unsigned char e[KURA_FIELD_VALUE_MAX];
+	if (!sort)
+		return 0;
+	h->state = value_of(object, sort, e, &h->len);
+	if (h->len && !(h->key = malloc(h->len)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (h->len)
+		memcpy(h->key, e, h->len);
+	return 0;
+}
+
+/* 1 when candidate id is a hit (then h is filled), 0 when not. */
+static int check(kura_store *st, const kura_query *q, const struct cond *c, size_t nc, const kura_field *sort,
+		 const char *id, struct hit *h, kura_error *err)
+{
+	kura_index *ix = kura_store_index(st);
+	char idz[KURA_ID_LEN + 1];
+	memcpy(idz, id, KURA_ID_LEN);
+	idz[KURA_ID_LEN] = '\0';
+	int rc = wanted(ix, q->flags, idz, err);
+	if (rc <= 0)
+		return rc;
+	kura_index_object o = {0};
+	if ((rc = kura_index_get_object(ix, idz, &o, err)) != 0)
+		return rc == KURA_ENOTFOUND ? kura_error_set(err, KURA_EIO, "object %s is in a field's index but not in the "
+									    "index of objects; run kura reindex", idz)
+					    : rc;
+	json_t *object = json_loadb(o.json, o.json_len, 0, NULL);
+	kura_index_object_clear(&o);
+	if (!object)
+		return kura_error_set(err, KURA_EIO, "object %s in the index is damaged; run kura reindex", idz);
+	unsigned char e[KURA_FIELD_VALUE_MAX];
+	size_t len;
+	rc = 1;
+	for (size_t i = 0; rc == 1 && i < nc; i++) {
+		int state = value_of(object, c[i].f, e, &len);
+		rc = holds(&c[i], state, e, len);
+	}
+	memcpy(h->id, id, KURA_ID_LEN);
+	if (rc == 1 && sort_key(h, object, sort, err) != 0)
+		rc = KURA_EINTERNAL;
+	json_decref(object);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the answer */
+
+struct answer {
+	struct hit *v;
+	size_t n, cap;
+	const kura_field *sort;
+};
+
+static struct hit *next_hit(struct answer *a, kura_error *err)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 256;
+		struct hit *v = realloc(a->v, cap * sizeof *v);
+		if (!v) {
+			kura_error_set(err, KURA_EINTERNAL, "out of memory");
+			return NULL;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	memset(&a->v[a->n], 0, sizeof a->v[a->n]);
+	return &a->v[a->n];
+}
+
+static int every_step(void *ud, json_t *object, kura_error *err)
+{
+	struct answer *a = ud;
+	struct hit *h = next_hit(a, err);
+	const char *id = json_string_value(json_object_get(object, "id"));
+	if (!h)
+		return KURA_EINTERNAL;
+	memcpy(h->id, id, KURA_ID_LEN); /* records/list.c checked it */
+	int rc = sort_key(h, object, a->sort, err);
+	a->n += rc == 0;
+	return rc;
+}
+
+static int by_id(const void *x, const void *y)
+{
+	return memcmp(((const struct hit *)x)->id, ((const struct hit *)y)->id, KURA_ID_LEN);
+}
+
+/* Values in order, then no value (empty, or not of the type), each then by ID. */
+static int by_value(const void *x, const void *y)
+{
+	const struct hit *a = x, *b = y;
+	int av = a->state == KURA_FIELD_VALUE, bv = b->state == KURA_FIELD_VALUE;
+	int d = av != bv ? bv - av : av ? cmp(a->key, a->len, b->key, b->len) : 0;
+	return d ? d : by_id(x, y);
+}
+
+static int answer(struct answer *a, kura_store *st, const kura_query *q, kura_error *err)
+{
+	const kura_fields *fs = kura_store_fields(st);
+	struct cond *c = q->n ? calloc(q->n, sizeof *c) : NULL;
+	char *ids = NULL;
+	size_t nids = 0;
+	int rc = q->n && !c ? kura_error_set(err, KURA_EINTERNAL, "out of memory") : 0;
+	if (rc == 0 && q->sort && !(a->sort = kura_fields_find(fs, q->sort)))
+		rc = kura_error_set(err, KURA_EINPUT, "--sort %s: the store has no such field (kura field ls)", q->sort);
+	for (size_t i = 0; rc == 0 && i < q->n; i++)
+		rc = prepare(&c[i], &q->where[i], fs, err);
+	if (rc == 0 && q->n == 0)
+		rc = kura_records_each(st, q->flags, every_step, a, err);
+	if (rc == 0 && q->n)
+		rc = candidates(&ids, &nids, kura_store_index(st), c, q->n, err);
+	for (size_t i = 0; rc == 0 && i < nids; i++) {
+		struct hit *h = next_hit(a, err);
+		rc = h ? check(st, q, c, q->n, a->sort, ids + i * KURA_ID_LEN, h, err) : KURA_EINTERNAL;
+		a->n += rc == 1;
+		rc = rc == 1 ? 0 : rc;
+	}
+	if (rc == 0)
+		qsort(a->v, a->n, sizeof *a->v, a->sort ? by_value : by_id);
+	free(ids);
+	free(c);
+	return rc;
+}
+
+static void answer_clear(struct answer *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i].key);
+	free(a->v);
+}
+
+int kura_search_ids(char **ids, size_t *n, kura_store *st, const kura_query *q, kura_error *err)
+{
+	struct answer a = {0};
+	int rc = answer(&a, st, q, err);
+	*ids = NULL;
+	*n = 0;
+	if (rc == 0 && !(*ids = malloc(a.n * KURA_ID_LEN + 1)))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < a.n; i++)
+		memcpy(*ids + i * KURA_ID_LEN, a.v[i].id, KURA_ID_LEN);
+	if (rc == 0)
+		*n = a.n;
+	answer_clear(&a);
+	return rc;
+}
+
+int kura_search_each(kura_store *st, const kura_query *q, kura_store_object_fn fn, void *ud, kura_error *err)
+{
+	char *ids = NULL, id[KURA_ID_LEN + 1] = {0};
+	size_t n = 0;
+	int rc = kura_search_ids(&ids, &n, st, q, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		kura_index_object o = {0};
+		memcpy(id, ids + i * KURA_ID_LEN, KURA_ID_LEN);
+		if ((rc = kura_index_get_object(kura_store_index(st), id, &o, err)) == 0) {
+			json_t *object = json_loadb(o.json, o.json_len, 0, NULL);
+			rc = object ? fn(ud, object, err) : kura_error_set(err, KURA_EIO, "object %s in the index is damaged; run kura reindex", id);
+			json_decref(object);
+		}
+		kura_index_object_clear(&o);
+	}
+	free(ids);
+	return rc;
+}
