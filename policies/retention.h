@@ -78,7 +78,8 @@ typedef struct kura_retention_rule {
 } kura_retention_rule;
 
 /* A metadata key a class declares: its type and whether every record of the
- * class must have a value (ingest enforces it: kura/search.h). */
+ * class must have a value (for ingest's typed-field checking to enforce:
+ * kura/search.h). */
 typedef struct kura_retention_field {
 	char name[64]; /* a metadata key: Unicode letters and digits, '_', '-', '.', ':' */
 	char type[16]; /* one of KURA_RETENTION_FIELD_TYPES */
