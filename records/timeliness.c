@@ -35,8 +35,8 @@
 #include "evidence/record.h"
 #include "evidence/tst.h"
 #include "index/index.h"
+#include "proof/chains.h"
 #include "kura/clock.h"
-#include "kura/evidence.h"
 #include "kura/records.h"
 #include "policies/calendar.h"
 #include "policies/retention.h"
@@ -47,6 +47,14 @@
 #define DAY_MS 86400000LL
 #define CALENDAR_FILE_MAX (1u << 20)
 
+struct first {
+	int64_t ms;
+	int found;
+	char tsa[256];
+};
+
+#define SEEN 16 /* chains remembered */
+
 struct run {
 	kura_store *st;
 	kura_calendar *cal;
@@ -54,6 +62,11 @@ struct run {
 	json_t *rows;
 	int32_t today; /* in Japan */
 	size_t on_time, late, unstamped, unreceived, undecided;
+	struct {
+		char start[KURA_ID_LEN + 1];
+		struct first f;
+	} seen[SEEN];
+	size_t next;
 };
 
 static int32_t jst_day(int64_t ms)
@@ -95,12 +108,6 @@ static int load_calendar(kura_calendar **out, kura_store *st, kura_error *err)
 
 /* ---------------------------------------------------------------- the first time-stamp */
 
-struct first {
-	int64_t ms;
-	int found;
-	char tsa[256];
-};
-
 static int take_token(void *ud, size_t chain, size_t ats, size_t nats, const unsigned char *tok, size_t len,
 		      kura_error *err)
 {
@@ -117,20 +124,50 @@ static int take_token(void *ud, size_t chain, size_t ats, size_t nats, const uns
 	return rc;
 }
 
-/* f->found 0: not sealed yet. */
+/* The earliest token of the chain started by evidence record start: the
+ * record's own token (a seal, a hash-tree renewal), or for an imported record
+ * every token it carries. Renewals of the chain come later. Objects of one
+ * seal share it: remembered. */
+static int chain_timestamp(struct first *f, struct run *r, const char *start, kura_error *err)
+{
+	const kura_chain_record *rec;
+	for (size_t i = 0; i < SEEN; i++)
+		if (strcmp(r->seen[i].start, start) == 0) {
+			*f = r->seen[i].f;
+			return 0;
+		}
+	memset(f, 0, sizeof *f);
+	int rc = kura_chain_record_get(&rec, r->cache, r->st, start, err);
+	if (rc == 0 && rec->kind == KURA_EVIDENCE_IMPORTED)
+		rc = kura_er_each_token(rec->er, rec->erlen, take_token, f, NULL, err);
+	else if (rc == 0)
+		rc = take_token(f, 1, 1, 1, rec->token, rec->tlen, err);
+	if (rc == 0) {
+		snprintf(r->seen[r->next].start, sizeof r->seen[0].start, "%s", start);
+		r->seen[r->next].f = *f;
+		r->next = (r->next + 1) % SEEN;
+	}
+	return rc;
+}
+
+/* The earliest token over object id's chains (proof/chains.h); f->found 0: not sealed yet. */
 static int object_timestamp(struct first *f, struct run *r, const char *id, kura_error *err)
 {
-	unsigned char *der = NULL;
-	size_t len = 0;
-	kura_error e = {0};
-	int rc = kura_object_evidence(&der, &len, r->st, id, r->cache, &e);
-	if (rc == KURA_ENOTFOUND) /* not sealed yet */
-		return 0;
-	if (rc == 0)
-		rc = kura_er_each_token(der, len, take_token, f, NULL, &e);
-	free(der);
-	if (rc != 0 && err)
-		*err = e;
+	char *starts = NULL;
+	uint32_t *pos = NULL;
+	size_t n = 0;
+	int rc = kura_object_chain_starts(&starts, &pos, &n, r->st, id, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char start[KURA_ID_LEN + 1];
+		struct first g;
+		memcpy(start, starts + i * KURA_ID_LEN, KURA_ID_LEN);
+		start[KURA_ID_LEN] = '\0';
+		rc = chain_timestamp(&g, r, start, err);
+		if (rc == 0 && g.found && (!f->found || g.ms < f->ms))
+			*f = g;
+	}
+	free(starts);
+	free(pos);
 	return rc;
 }
 

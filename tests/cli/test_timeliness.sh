@@ -121,6 +121,16 @@ expect_status 0 kura timeliness "$S" "$(cat "$T/H2.id")" --json
 grep -q '"timestamped_as": "'"$(id H)"'"' "$OUT" || fail "the new version did not keep H's time-stamp: $(cat "$OUT")"
 grep -q '"verdict": "on-time"' "$OUT" || fail "$(cat "$OUT")"
 
+# an imported document keeps its first time-stamp (its imported evidence record's)
+kura export "$S" -o "$T/c.tar" "$(id C)" 2>/dev/null
+kura init "$T/other" >/dev/null 2>&1
+kura tsa ca "$S" >"$T/ca.pem"
+kura trust add "$T/other" --tsa "$T/ca.pem" 2>/dev/null
+kura import "$T/other" "$T/c.tar" >/dev/null 2>&1
+expect_status 1 kura timeliness "$T/other"
+[ "$(cut -f2- "$OUT" | head -1)" = "C.pdf	2026-04-28	2026-05-15T10:00:00+09:00	2026-05-13	9	LATE by 2 business days" ] ||
+	fail "imported C: $(cat "$OUT")"
+
 # the class declares the keys the law asks for
 expect_status 0 kura retention show "$S"
 grep -A5 '^jp-dencho ' "$OUT" | grep -q '^    fields: txn_date (date, required), counterparty (text, required), received_at (date, required), amount (amount)$' ||
