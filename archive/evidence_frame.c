@@ -1,11 +1,14 @@
 /* Evidence records in the store: opaque payloads framed with what they concern.
  *
  * Body of an 'E' segment record:
- *   u8 kind | 3 reserved zero bytes | record ID (26 characters)
+ *   u8 kind | u8 TSA mark | 2 reserved zero bytes | record ID (26 characters)
  *   | u32 number of subjects n | n subject IDs (26 characters each) | payload
  * The payload belongs to the evidence layer; the store only indexes the frame:
  * 'E' + record ID -> where it is, and for every subject its position in the
- * record. A seal ('S') or an imported record ('I') ends the pending state of its
+ * record. The TSA mark (kura/store.h: whether the TSA of the record's new token
+ * was certified when it stamped; 0 in records made before kura kept it, which
+ * is "unknown") is the evidence layer's judgement, kept as given and indexed
+ * ('Y' + record ID) when not 0. A seal ('S') or an imported record ('I') ends the pending state of its
  * subjects.
  *
  * A seal whose subjects ascend -- every seal kura makes: it takes every pending
@@ -56,6 +59,8 @@ void kura_evidence_index(kura_index_batch *b, const unsigned char *head, const c
 	record[KURA_ID_LEN] = '\0';
 	uint32_t n = frame_count(head);
 	kura_index_batch_put_record(b, record, segno, offset);
+	if (head[1])
+		kura_index_batch_put_mark(b, record, (char)head[1]);
 	if (head[0] == KURA_EVIDENCE_SEAL && n > 0 && ascending(subjects, n)) {
 		kura_index_range r = {.segno = segno, .offset = offset, .n = n, .kind = (char)head[0]};
 		memcpy(r.record, record, sizeof r.record);
@@ -95,10 +100,10 @@ int kura_evidence_frame_check(const unsigned char *body, size_t len)
 	return (uint64_t)frame_count(body) * KURA_ID_LEN <= len - KURA_EVIDENCE_FRAME_HEAD ? 0 : -1;
 }
 
-int kura_evidence_append(kura_segment_writer *w, kura_index_batch *b, char kind, const char *record_id,
+int kura_evidence_append(kura_segment_writer *w, kura_index_batch *b, char kind, char mark, const char *record_id,
 			 const char *subjects, size_t n, const kura_store_part *payload, size_t nparts, kura_error *err)
 {
-	unsigned char head[KURA_EVIDENCE_FRAME_HEAD] = {(unsigned char)kind};
+	unsigned char head[KURA_EVIDENCE_FRAME_HEAD] = {(unsigned char)kind, (unsigned char)mark};
 	memcpy(head + 4, record_id, KURA_ID_LEN);
 	kura_le32_put(head + 30, (uint32_t)n);
 	kura_record_writer rec;
@@ -118,13 +123,24 @@ int kura_evidence_append(kura_segment_writer *w, kura_index_batch *b, char kind,
 int kura_store_add_evidence(kura_store *st, char kind, const char *record_id, const char *subjects, size_t n,
 			    const kura_store_part *payload, size_t nparts, kura_error *err)
 {
+	return kura_store_add_evidence_marked(st, kind, 0, record_id, subjects, n, payload, nparts, err);
+}
+
+int kura_store_evidence_mark(char *mark, kura_store *st, const char *record_id, kura_error *err)
+{
+	return kura_index_get_mark(kura_store_index(st), record_id, mark, err);
+}
+
+int kura_store_add_evidence_marked(kura_store *st, char kind, char mark, const char *record_id, const char *subjects,
+				   size_t n, const kura_store_part *payload, size_t nparts, kura_error *err)
+{
 	kura_segment_writer *w = kura_store_writer(st);
 	if (!w)
 		return kura_error_set(err, KURA_EINTERNAL, "evidence needs a store opened for writing");
 	kura_index_batch *b = NULL;
 	int rc = kura_index_batch_new(&b, err);
 	if (rc == 0)
-		rc = kura_evidence_append(w, b, kind, record_id, subjects, n, payload, nparts, err);
+		rc = kura_evidence_append(w, b, kind, mark, record_id, subjects, n, payload, nparts, err);
 	if (rc == 0)
 		rc = kura_store_commit(st, b, err);
 	if (rc != 0)

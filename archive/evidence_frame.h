@@ -10,7 +10,7 @@
 #include "index/index.h"
 #include "kura/store.h"
 
-/* kind, 3 reserved bytes, record ID, u32 subject count */
+/* kind, TSA mark, 2 reserved bytes, record ID, u32 subject count */
 #define KURA_EVIDENCE_FRAME_HEAD (4 + KURA_ID_LEN + 4)
 
 /* 0 if body (len bytes) is a well-formed frame. */
@@ -22,7 +22,7 @@ void kura_evidence_index(kura_index_batch *b, const unsigned char *head, const c
 
 /* Appends an evidence record to w and its index entries to b, without
  * committing: the caller commits it together with whatever else b holds. */
-int kura_evidence_append(kura_segment_writer *w, kura_index_batch *b, char kind, const char *record_id,
+int kura_evidence_append(kura_segment_writer *w, kura_index_batch *b, char kind, char mark, const char *record_id,
 			 const char *subjects, size_t n, const kura_store_part *payload, size_t nparts, kura_error *err);
 
 #endif

@@ -700,7 +700,7 @@ int kura_ingest_adopt(kura_ingest *in, int fd, const char *path, const char *nam
 	if (rc != 0)
 		return rc;
 	/* right after the object: a reader of the segments takes the object only with it */
-	rc = kura_evidence_append(in->w, in->batch, kind, record, id, 1, &(kura_store_part){payload, len}, 1, err);
+	rc = kura_evidence_append(in->w, in->batch, kind, 0, record, id, 1, &(kura_store_part){payload, len}, 1, err);
 	if (rc == 0) {
 		in->pending_bytes += len;
 		return commit_when_due(in, err);

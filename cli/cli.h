@@ -19,6 +19,8 @@ int kura_cmd_seal(int argc, char **argv);
 int kura_cmd_evidence(int argc, char **argv);
 int kura_cmd_verify(int argc, char **argv);
 int kura_cmd_tsa(int argc, char **argv);
+/* kura tsa certify | uncertify | certified (cli/cmd_tsa_certify.c): argv[0] is the subcommand. */
+int kura_cmd_tsa_certify(int argc, char **argv);
 int kura_cmd_trust(int argc, char **argv);
 int kura_cmd_policy(int argc, char **argv);
 int kura_cmd_renew(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "kura/escape.h"
 #include "kura/store.h"
+#include "kura/tsa.h"
 
 static const char usage[] = "kura show STORE ID [--json]";
 
@@ -48,6 +49,17 @@ static void print_text(json_t *o)
 		       json_string_value(json_object_get(v, "sha256")));
 		free(name);
 	}
+	json_array_foreach(json_object_get(o, "time_stamps"), i, v) {
+		json_t *c = json_object_get(v, "tsa_certified");
+		printf("timestamp %s %s %s, TSA %s", json_string_value(json_object_get(v, "record")),
+		       json_string_value(json_object_get(v, "kind")), json_string_value(json_object_get(v, "gentime")) ?: "?",
+		       json_is_true(c) ? "certified" : json_is_false(c) ? "not certified" : "certification unknown");
+		if (json_object_get(v, "tsa")) {
+			fputs(": ", stdout);
+			kura_escape_print(stdout, json_string_value(json_object_get(v, "tsa")));
+		}
+		putchar('\n');
+	}
 	json_t *sig = json_object_get(o, "signature");
 	if (sig) {
 		printf("signature %s at ingest%s", json_string_value(json_object_get(sig, "signature")),
@@ -70,6 +82,8 @@ int kura_cmd_show(int argc, char **argv)
 	int rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
 	if (rc == 0)
 		rc = kura_store_object(&o, st, argv[optind + 1], &err);
+	if (rc == 0)
+		rc = kura_tsa_certified_report(o, st, argv[optind + 1], &err);
 	if (rc == 0) {
 		if (as_json) {
 			char *text = json_dumps(o, JSON_INDENT(2));

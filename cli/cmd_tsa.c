@@ -1,6 +1,7 @@
 /* kura tsa ca STORE                 print the embedded TSA's trust anchors (PEM)
  * kura tsa urls STORE [--set URL... | --embedded]
  *   shows or changes the TSAs the store time-stamps with (logged in the audit trail)
+ * kura tsa certify | uncertify | certified: certified TSAs (cli/cmd_tsa_certify.c)
  * kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT
  *   serves RFC 3161 over HTTP (libmicrohttpd): POST application/timestamp-query,
  *   answer application/timestamp-reply. --dir creates a TSA there if it has none.
@@ -22,7 +23,8 @@
 #include "kura/tsa.h"
 
 static const char usage[] = "kura tsa ca STORE | kura tsa urls STORE [--set URL... | --embedded] | "
-			    "kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT";
+			    "kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT | "
+			    "kura tsa certify|uncertify|certified STORE ...";
 
 static int tsa_ca(int argc, char **argv)
 {
@@ -154,5 +156,8 @@ int kura_cmd_tsa(int argc, char **argv)
 		return tsa_ca(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0)
 		return tsa_serve(argc - 1, argv + 1);
-	return kura_cli_usage(usage, "tsa takes 'ca' or 'serve'");
+	if (argc >= 2 && (strcmp(argv[1], "certify") == 0 || strcmp(argv[1], "uncertify") == 0 ||
+			  strcmp(argv[1], "certified") == 0))
+		return kura_cmd_tsa_certify(argc - 1, argv + 1);
+	return kura_cli_usage(usage, "tsa takes 'ca', 'urls', 'serve', 'certify', 'uncertify' or 'certified'");
 }

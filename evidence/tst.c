@@ -160,7 +160,7 @@ X509 *kura_tst_signer(const kura_tst *t)
 	return NULL;
 }
 
-static void name_text(const X509_NAME *name, char *buf, size_t n)
+void kura_name_text(const X509_NAME *name, char *buf, size_t n)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	buf[0] = '\0';
@@ -175,12 +175,12 @@ void kura_tst_tsa_name(const kura_tst *t, char *buf, size_t n)
 {
 	X509 *signer = kura_tst_signer(t);
 	if (signer) {
-		name_text(X509_get_subject_name(signer), buf, n);
+		kura_name_text(X509_get_subject_name(signer), buf, n);
 		return;
 	}
 	GENERAL_NAME *gn = TS_TST_INFO_get_tsa(t->info);
 	if (gn && gn->type == GEN_DIRNAME)
-		name_text(gn->d.dirn, buf, n);
+		kura_name_text(gn->d.dirn, buf, n);
 	else
 		snprintf(buf, n, "(TSA not named in the token)");
 }

@@ -30,6 +30,8 @@ const unsigned char *kura_tst_imprint(const kura_tst *t, size_t *len);
 X509 *kura_tst_signer(const kura_tst *t);
 /* "CN=..., O=..." of the signer certificate (or the TSTInfo tsa field). */
 void kura_tst_tsa_name(const kura_tst *t, char *buf, size_t n);
+/* A certificate name as "CN=..., O=..." (RFC 2253 order, UTF-8 kept). */
+void kura_name_text(const X509_NAME *name, char *buf, size_t n);
 /* The signature algorithm, e.g. "sha256WithRSAEncryption", and key, e.g. "rsa-3072". */
 void kura_tst_sig_alg(const kura_tst *t, char *buf, size_t n);
 void kura_tst_key_alg(const kura_tst *t, char *buf, size_t n);

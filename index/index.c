@@ -314,6 +314,31 @@ void kura_index_batch_put_record(kura_index_batch *b, const char *record, uint32
 	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, sizeof v);
 }
 
+void kura_index_batch_put_mark(kura_index_batch *b, const char *record, char mark)
+{
+	char key[1 + KURA_ID_LEN];
+	kura_index_id_key(key, 'Y', record);
+	rocksdb_writebatch_put(b->wb, key, sizeof key, &mark, 1);
+}
+
+int kura_index_get_mark(kura_index *ix, const char *record, char *mark, kura_error *err)
+{
+	char key[1 + KURA_ID_LEN], *val;
+	size_t vlen;
+	kura_index_id_key(key, 'Y', record);
+	*mark = 0;
+	int rc = kura_index_get_raw(ix, key, sizeof key, &val, &vlen, err);
+	if (rc != 0 || !val)
+		return rc;
+	if (vlen == 1)
+		*mark = val[0];
+	else
+		rc = kura_error_set(err, KURA_EIO, "index entry of evidence record %s's TSA mark is damaged; run kura reindex",
+				    record);
+	rocksdb_free(val);
+	return rc;
+}
+
 void kura_index_batch_put_audit(kura_index_batch *b, const char *id, uint32_t segno, uint64_t offset)
 {
 	char key[1 + KURA_ID_LEN];

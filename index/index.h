@@ -12,6 +12,8 @@
  *   'e' + ID + record ID -> u32 segment | u64 offset | u32 position of the object in the record | u8 kind
  *   'r' + last ID + record ID -> u32 segment | u64 offset | first ID | u32 n | u8 kind: a seal's
  *                           subjects, ascending IDs from first to last (one entry per seal, not one per object)
+ *   'Y' + record ID      -> u8: the TSA mark of an evidence record's frame (whether the TSA of its new
+ *                           token was certified then; archive/evidence_frame.c), absent when it has none
  *   'q' 'V' 'S' 'C' 'T' 'x' 'L' 'G' 'Q': records management (index/records.c, docs/RECORDS.md)
  *   'D' + version ID     -> the 26-character ID of the audit record that disposed of it
  *                           (written by the records layer; docs/RECORDS.md)
@@ -159,6 +161,9 @@ typedef struct kura_index_link {
 void kura_index_batch_put_record(kura_index_batch *b, const char *record, uint32_t segno, uint64_t offset);
 void kura_index_batch_put_link(kura_index_batch *b, const char *subject, const kura_index_link *l);
 int kura_index_get_record(kura_index *ix, const char *record, uint32_t *segno, uint64_t *offset, kura_error *err);
+/* The TSA mark of an evidence record ('Y'): *mark is 0 when the record has none. */
+void kura_index_batch_put_mark(kura_index_batch *b, const char *record, char mark);
+int kura_index_get_mark(kura_index *ix, const char *record, char *mark, kura_error *err);
 /* Walks the evidence records that concern subject, oldest first. */
 typedef int (*kura_index_link_fn)(void *ud, const kura_index_link *l, kura_error *err);
 int kura_index_each_link(kura_index *ix, const char *subject, kura_index_link_fn fn, void *ud, kura_error *err);

@@ -15,6 +15,7 @@
 #include "proof/chains.h"
 #include "proof/store_policy.h"
 #include "proof/seal.h"
+#include "proof/tsa_certified.h"
 #include "proof/tsa_setup.h"
 #include "proof/tsa_upkeep.h"
 
@@ -175,7 +176,8 @@ static int stamp_and_store(kura_seal_result *res, kura_store *st, const kura_sta
 	if (rc == 0)
 		rc = kura_chain_payload(&payload, KURA_EVIDENCE_SEAL, md, p->leaves, p->n, groups, NULL, NULL, token, tlen, err);
 	if (rc == 0 && (rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(res->id, now, err)) == 0)
-		rc = kura_store_add_evidence(st, KURA_EVIDENCE_SEAL, res->id, p->ids, p->n, payload.part, 3, err);
+		rc = kura_store_add_evidence_marked(st, KURA_EVIDENCE_SEAL, kura_tsa_judge(st, token, tlen), res->id, p->ids,
+						    p->n, payload.part, 3, err);
 	if (rc == 0) {
 		fill_result(res, p->n, from, token, tlen, policy, now);
 		kura_audit_count_checkpoints(&res->checkpoints, &res->trail_to, st, p->ids, p->n);

@@ -28,32 +28,37 @@ int kura_store_policy_init(const char *store_path, const char *file_or_name, kur
 	return rc;
 }
 
-static json_t *load_sunsets(const char *store, kura_error *err, int *rc)
+json_t *kura_store_json_load(const char *store, const char *file, const char *what, kura_error *err, int *rc)
 {
 	char path[4096];
 	json_error_t jerr;
-	path_of(path, sizeof path, store, "sunsets.json");
+	path_of(path, sizeof path, store, file);
 	json_t *s = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	*rc = 0;
 	if (s && !json_is_object(s)) {
 		json_decref(s);
-		*rc = kura_error_set(err, KURA_EIO, "%s is not a JSON object; the store's sunsets are damaged", path);
+		*rc = kura_error_set(err, KURA_EIO, "%s is not a JSON object; the store's %s are damaged", path, what);
 		return NULL;
 	}
 	if (!s) {
 		FILE *f = fopen(path, "r");
 		if (f) { /* there, but not JSON */
 			fclose(f);
-			*rc = kura_error_set(err, KURA_EIO, "%s: %s; the store's sunsets are damaged", path, jerr.text);
+			*rc = kura_error_set(err, KURA_EIO, "%s: %s; the store's %s are damaged", path, jerr.text, what);
 			return NULL;
 		}
-		if (errno != ENOENT) { /* there, but unreadable: never taken as "no sunsets" */
+		if (errno != ENOENT) { /* there, but unreadable: never taken as "none" */
 			*rc = kura_error_sys(err, KURA_EIO, "reading %s", path);
 			return NULL;
 		}
 		s = json_object();
 	}
 	return s;
+}
+
+static json_t *load_sunsets(const char *store, kura_error *err, int *rc)
+{
+	return kura_store_json_load(store, "sunsets.json", "sunsets", err, rc);
 }
 
 int kura_store_policy_load(kura_policy **out, kura_store *st, kura_error *err)

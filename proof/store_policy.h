@@ -12,4 +12,9 @@
 /* Writes the policy (a file or shipped name) into a store folder being made. */
 int kura_store_policy_init(const char *store_path, const char *file_or_name, kura_error *err);
 
+/* The JSON object in STORE/file (an empty one when the file is absent; NULL
+ * with *rc set when it is there but unreadable or not an object: "the store's
+ * WHAT are damaged"). The caller's (json_decref). */
+json_t *kura_store_json_load(const char *store, const char *file, const char *what, kura_error *err, int *rc);
+
 #endif

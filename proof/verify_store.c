@@ -49,6 +49,7 @@
 #include "policies/policy.h"
 #include "proof/signed.h"
 #include "proof/store_policy.h"
+#include "proof/tsa_certified.h"
 #include "proof/tsa_setup.h"
 #include "proof/verify_store.h"
 
@@ -188,7 +189,14 @@ static int full_way(json_t **report, int *group, int *whole, kura_verifier *v, c
 		}
 	}
 	*group = d.group;
-	return 0;
+	/* what was recorded of each token's TSA: the same for every object of a
+	 * shortcut's state (the same records), so the shared report may carry it */
+	int rc2 = kura_tsa_certified_report_with(*report, v->st, id, v->cache, err);
+	if (rc2 != 0) {
+		json_decref(*report);
+		*report = NULL;
+	}
+	return rc2;
 }
 
 /* ---------------------------------------------------------------- the shortcut */

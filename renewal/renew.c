@@ -16,6 +16,7 @@
 #include "kura/clock.h"
 #include "renewal/augment.h"
 #include "proof/chains.h"
+#include "proof/tsa_certified.h"
 #include "renewal/renew.h"
 
 int kura_renew_check_chain(kura_store *st, const char *start, STACK_OF(X509) *anchors, int64_t now, kura_error *why)
@@ -156,7 +157,7 @@ static int stamp_kept(struct ts_renewal *r, const kura_stamper_options *tsa, kur
 	if (rc == 0)
 		rc = kura_id_new(r->res->id, r->now, err);
 	if (rc == 0)
-		rc = kura_store_add_evidence(r->st, KURA_EVIDENCE_TIMESTAMP, r->res->id, r->subjects, r->kept, payload.part,
+		rc = kura_store_add_evidence_marked(r->st, KURA_EVIDENCE_TIMESTAMP, kura_tsa_judge(r->st, token, tlen), r->res->id, r->subjects, r->kept, payload.part,
 					     3, err);
 	if (rc == 0) {
 		r->res->renewed = r->kept;
@@ -281,7 +282,8 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 		rc = kura_chain_payload(&payload, KURA_EVIDENCE_HASHTREE, md, leaves, n,
 					&(kura_chain_groups){count, values}, NULL, NULL, token, tlen, err);
 	if (rc == 0 && n > 0 && (rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(res->id, now, err)) == 0)
-		rc = kura_store_add_evidence(st, KURA_EVIDENCE_HASHTREE, res->id, objects, n, payload.part, 3, err);
+		rc = kura_store_add_evidence_marked(st, KURA_EVIDENCE_HASHTREE, kura_tsa_judge(st, token, tlen), res->id,
+						    objects, n, payload.part, 3, err);
 	if (rc == 0 && n > 0) {
 		res->renewed = n;
 		describe(res, token, tlen, from);

@@ -136,6 +136,18 @@ typedef struct kura_store_part {
 int kura_store_add_evidence(kura_store *st, char kind, const char *record_id, const char *subjects, size_t n,
 			    const kura_store_part *payload, size_t nparts, kura_error *err);
 
+/* The same with a TSA mark: a byte the store keeps in the record's frame and
+ * indexes, never judging it. The evidence layer says with it whether the TSA of
+ * the record's new token was certified when it stamped (kura/tsa.h, certified
+ * TSAs): KURA_EVIDENCE_TSA_CERTIFIED or _UNCERTIFIED; 0 is "not said" (every
+ * record made before kura kept the mark, imported records). */
+#define KURA_EVIDENCE_TSA_CERTIFIED 'C'
+#define KURA_EVIDENCE_TSA_UNCERTIFIED 'N'
+int kura_store_add_evidence_marked(kura_store *st, char kind, char mark, const char *record_id, const char *subjects,
+				   size_t n, const kura_store_part *payload, size_t nparts, kura_error *err);
+/* The TSA mark of the record (0: none; from the index, a lookup). */
+int kura_store_evidence_mark(char *mark, kura_store *st, const char *record_id, kura_error *err);
+
 typedef struct kura_evidence {
 	char kind;
 	char id[KURA_ID_LEN + 1];

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #include "kura/error.h"
@@ -57,6 +58,53 @@ int kura_tsa_setup_roots(STACK_OF(X509) **out, kura_store *st, kura_error *err);
  * embedded TSA when n is 0 (created if the store has none yet); logged in the
  * audit trail. st open for writing. */
 int kura_tsa_setup_use(kura_store *st, const char *const *urls, size_t n, kura_error *err);
+
+/* ---- certified TSAs (proof/tsa_certified.c) ----
+ * 電子帳簿保存法 counts only time-stamps from a TSA certified by the Minister for
+ * Internal Affairs and Communications (総務大臣認定), made within the period of
+ * its certification. A store keeps the certifications it was told of in
+ * STORE/tsa-certified.json (each change an audit record), each bound to the
+ * TSA's signing certificate, not to its URL. Every token kura obtains (seals,
+ * renewals) is judged when obtained -- its signer certified at its genTime? --
+ * and the answer is stored with its evidence record: the list may change later,
+ * what was certified when the seal was made may not. The embedded TSA is never
+ * certified. */
+typedef struct kura_tsa_certification {
+	const char *url;    /* the TSA; "embedded" (refused) is the store's own */
+	const char *cert;   /* a PEM file with its signing certificate; NULL: ask the TSA for a token and take
+			       the certificate it carries */
+	const char *from;   /* the period: RFC 3339 or a date (midnight UTC) */
+	const char *until;  /* NULL: open; a bare date means through that day (UTC) */
+	const char *reason; /* may be NULL */
+} kura_tsa_certification;
+
+/* Marks the TSA of c certified for its period (a certification of the same URL
+ * and certificate is replaced), logged in the audit trail as "tsa-certify". *out
+ * (may be NULL) gets the entry stored (the caller's, json_decref). KURA_EINPUT
+ * for the embedded TSA (by name, or served over HTTP: a signer issued by the
+ * store's own TSA roots), a bad period or certificate; KURA_EIO/KURA_ETSA when
+ * the TSA does not answer. st open for writing. */
+int kura_tsa_certify(json_t **out, kura_store *st, const kura_tsa_certification *c, kura_error *err);
+/* Removes every certification of url ("tsa-uncertify", reason may be NULL);
+ * *removed counts them. KURA_ENOTFOUND when url has none. Tokens judged before
+ * keep their judgement. */
+int kura_tsa_uncertify(size_t *removed, kura_store *st, const char *url, const char *reason, kura_error *err);
+/* The certifications as stored: an array of {url, certificate_sha256, subject,
+ * issuer, from, until (null: open), reason, by, at}; *out the caller's. */
+int kura_tsa_certified_list(json_t **out, kura_store *st, kura_error *err);
+
+/* Whether the FIRST time-stamp of object id (its seal) came from a TSA certified
+ * at that time, as recorded when it was obtained: *certified 1 yes, 0 no, -1
+ * unknown (sealed before kura recorded it, an imported record, not sealed yet,
+ * or no such object). For reports such as timeliness: two index lookups. */
+int kura_tsa_first_certified(int *certified, kura_store *st, const char *id, kura_error *err);
+/* Adds to report (a JSON object, e.g. show's) "tsa_certified" (the first
+ * time-stamp's: true, false or null) and "time_stamps": one entry per token of
+ * the object's chains in order (each chain's start record, then its renewals):
+ * {record, kind, gentime, tsa, tsa_certificate_sha256, tsa_certified}. A
+ * damaged evidence record is not an error here (verification reports it):
+ * "tsa_certified" is then null and "tsa_certified_unknown" says why. */
+int kura_tsa_certified_report(json_t *report, kura_store *st, const char *id, kura_error *err);
 
 /* ---- the TSA served over HTTP (server/tsa_server.c) ----
  * A rollover by a renewal replaces the TSA's key and certificate on disk; the
