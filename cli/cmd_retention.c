@@ -71,6 +71,19 @@ int kura_cli_print_json(json_t *j)
 	return text ? 0 : 3;
 }
 
+/* "    fields: txn_date (date, required), amount (amount)" */
+static void print_fields(json_t *fields)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(fields, i, f) {
+		fputs(i ? ", " : "\n    fields: ", stdout);
+		kura_escape_print(stdout, json_string_value(json_object_get(f, "name")) ?: "");
+		printf(" (%s%s)", json_string_value(json_object_get(f, "type")) ?: "",
+		       json_is_true(json_object_get(f, "required")) ? ", required" : "");
+	}
+}
+
 static void print_classes(json_t *show)
 {
 	size_t i;
@@ -87,6 +100,7 @@ static void print_classes(json_t *show)
 				printf("\n    %s: ", f[k]);
 			kura_escape_print(stdout, v ? v : "");
 		}
+		print_fields(json_object_get(c, "fields"));
 		printf("\n    %s\n", json_is_true(json_object_get(c, "shipped")) ? "(shipped with kura)" : "(this store's own)");
 	}
 	printf("events: fiscal-year-end, handover, trial-end, approval, discontinued; ingest (implicit)\n"

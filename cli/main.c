@@ -27,6 +27,7 @@ static const struct {
 	{"retention", kura_cmd_retention, "retention classes (show, set) and retention events of records (event)"},
 	{"hold", kura_cmd_hold, "legal holds: add, release, ls"},
 	{"dispose", kura_cmd_dispose, "disposal: --plan, --request, --approve (by another actor), --refuse"},
+	{"timeliness", kura_cmd_timeliness, "電子帳簿保存法: was each document time-stamped in time after it was received?"},
 	{"get", kura_cmd_get, "write an object's bytes out, verified"},
 	{"show", kura_cmd_show, "describe one object"},
 	{"scrub", kura_cmd_scrub, "re-read and verify every stored byte"},

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/unicode.h"
 #include "policies/retention.h"
 #include "policies/yaml_doc.h"
 
@@ -64,6 +65,11 @@ void kura_date_format(char buf[11], int32_t day)
 	int y, m, d;
 	to_civil(day, &y, &m, &d);
 	snprintf(buf, 11, "%04d-%02d-%02d", y % 10000, m, d);
+}
+
+void kura_date_civil(int32_t day, int *year, int *month, int *mday)
+{
+	to_civil(day, year, month, mday);
 }
 
 int32_t kura_date_add(int32_t day, int years, int months)
@@ -217,6 +223,80 @@ static int read_term(kura_retention_class *c, struct kura_yaml *y, yaml_node_t *
 	return rc;
 }
 
+static const char *const field_types[] = {"date", "datetime", "amount", "integer", "text", "keyword", NULL};
+
+/* A metadata key: 1 to 63 bytes of Unicode letters and digits, '_', '-', '.', ':' (as ingest's keys). */
+static int field_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, at = 0;
+	if (n == 0 || n >= 64 || !kura_unicode_valid(s, n))
+		return 0;
+	while (at < n) {
+		int cp;
+		size_t len = kura_unicode_next(s + at, n - at, &cp);
+		if (len == 0 || (!kura_unicode_is_alnum(cp) && (cp >= 128 || !strchr("_-.:", cp))))
+			return 0;
+		at += len;
+	}
+	return 1;
+}
+
+/* {name: KEY, type: TYPE, required: true|false} */
+static int read_field(kura_retention_field *f, struct kura_yaml *y, yaml_node_t *n)
+{
+	static const char *const keys[] = {"name", "type", "required", NULL};
+	const char *name, *type, *req;
+	yaml_node_t *nn, *tn, *rn;
+	if (!n || n->type != YAML_MAPPING_NODE)
+		return kura_yaml_bad(y, n, "a field is {name: KEY, type: TYPE, required: true}%s", "");
+	int rc = only_keys(y, n, keys, "'%s' is not part of a field (name, type, required)");
+	if (rc == 0)
+		rc = kura_yaml_lookup_scalar(&name, &nn, y, n, "name");
+	if (rc == 0 && !field_name_ok(name))
+		rc = kura_yaml_bad(y, nn ? nn : n, "'%s' is no field name (1 to 63 bytes of letters, digits, '_', '-', '.', ':')",
+				   name ? name : "nothing");
+	if (rc == 0)
+		rc = kura_yaml_lookup_scalar(&type, &tn, y, n, "type");
+	size_t i = 0;
+	while (rc == 0 && type && field_types[i] && strcmp(type, field_types[i]) != 0)
+		i++;
+	if (rc == 0 && (!type || !field_types[i]))
+		rc = kura_yaml_bad(y, tn ? tn : n, "a field's type is one of " KURA_RETENTION_FIELD_TYPES ", not '%s'",
+				   type ? type : "nothing");
+	if (rc == 0)
+		rc = kura_yaml_lookup_scalar(&req, &rn, y, n, "required");
+	if (rc == 0 && req && strcmp(req, "true") != 0 && strcmp(req, "false") != 0)
+		rc = kura_yaml_bad(y, rn, "required is true or false, not '%s'", req);
+	if (rc != 0)
+		return rc;
+	snprintf(f->name, sizeof f->name, "%s", name);
+	snprintf(f->type, sizeof f->type, "%s", type);
+	f->required = req && strcmp(req, "true") == 0;
+	return 0;
+}
+
+static int read_fields(kura_retention_class *c, struct kura_yaml *y, yaml_node_t *v)
+{
+	yaml_node_t *fields;
+	int rc = kura_yaml_lookup(&fields, y, v, "fields");
+	if (rc != 0 || !fields)
+		return rc;
+	if (fields->type != YAML_SEQUENCE_NODE ||
+	    fields->data.sequence.items.top - fields->data.sequence.items.start > KURA_RETENTION_MAX_FIELDS)
+		return kura_yaml_bad(y, fields, "fields must be a list of at most 16 fields ({name, type, required})%s", "");
+	for (yaml_node_item_t *it = fields->data.sequence.items.start; rc == 0 && it < fields->data.sequence.items.top; it++) {
+		kura_retention_field *f = &c->field[c->nfields];
+		yaml_node_t *n = yaml_document_get_node(&y->doc, *it);
+		if ((rc = read_field(f, y, n)) != 0)
+			break;
+		for (size_t j = 0; j < c->nfields; j++)
+			if (strcmp(c->field[j].name, f->name) == 0)
+				return kura_yaml_bad(y, n, "field '%s' is given twice", f->name);
+		c->nfields++;
+	}
+	return rc;
+}
+
 static int class_name_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -225,14 +305,14 @@ static int class_name_ok(const char *s)
 
 static int read_class(kura_retention_class *c, struct kura_yaml *y, yaml_node_t *k, yaml_node_t *v)
 {
-	static const char *const keys[] = {"title", "keep", "source", "note", NULL};
+	static const char *const keys[] = {"title", "keep", "source", "note", "fields", NULL};
 	const char *name = kura_yaml_scalar(k), *title, *source, *note;
 	yaml_node_t *keep;
 	if (!class_name_ok(name))
 		return kura_yaml_bad(y, k, "'%s' is no class name (1 to 63 of a-z, 0-9, '-', '_', '.')", name ? name : "?");
 	if (!v || v->type != YAML_MAPPING_NODE)
 		return kura_yaml_bad(y, k, "class %s is a mapping with title, keep and source", name);
-	int rc = only_keys(y, v, keys, "'%s' is not part of a class (title, keep, source, note)");
+	int rc = only_keys(y, v, keys, "'%s' is not part of a class (title, keep, source, note, fields)");
 	if (rc == 0)
 		rc = kura_yaml_lookup_scalar(&title, NULL, y, v, "title");
 	if (rc == 0)
@@ -254,7 +334,7 @@ static int read_class(kura_retention_class *c, struct kura_yaml *y, yaml_node_t 
 	snprintf(c->note, sizeof c->note, "%s", note ? note : "");
 	for (yaml_node_item_t *it = keep->data.sequence.items.start; rc == 0 && it < keep->data.sequence.items.top; it++)
 		rc = read_term(c, y, yaml_document_get_node(&y->doc, *it));
-	return rc;
+	return rc == 0 ? read_fields(c, y, v) : rc;
 }
 
 static int read_file(kura_retention *r, struct kura_yaml *y)
@@ -380,11 +460,16 @@ json_t *kura_retention_json(const kura_retention *r)
 								      c->term[t].alt[a].years, "months", c->term[t].alt[a].months));
 			json_array_append_new(keep, alts);
 		}
+		json_t *fields = json_array();
+		for (size_t f = 0; fields && f < c->nfields; f++)
+			json_array_append_new(fields, json_pack("{s:s, s:s, s:b}", "name", c->field[f].name, "type",
+								c->field[f].type, "required", c->field[f].required));
 		char text[512];
 		kura_retention_rule_text(text, sizeof text, c);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:b}", "name", c->name, "title", c->title,
-						      "keep", keep ? keep : json_null(), "rule", text, "source", c->source,
-						      "note", c->note, "shipped", c->shipped));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:b, s:o}", "name", c->name, "title",
+						      c->title, "keep", keep ? keep : json_null(), "rule", text, "source",
+						      c->source, "note", c->note, "shipped", c->shipped, "fields",
+						      fields ? fields : json_null()));
 	}
 	return list;
 }

@@ -13,6 +13,9 @@
  *         - any: [RULE, RULE...]                # alternatives: the latest of those whose event happened
  *       source: "the law and article"
  *       note: "..."                             # optional
+ *       fields:                                 # optional: the metadata its records carry
+ *         - {name: KEY, type: TYPE, required: true}   # TYPE: KURA_RETENTION_FIELD_TYPES
+ *         - {name: KEY, type: TYPE}                   # required: false (the default): when there is one
  * EVENT is one of KURA_RETENTION_EVENTS or "ingest" (the day the record's first
  * version was ingested).
  *
@@ -47,6 +50,9 @@
 #define KURA_RETENTION_EVENTS "fiscal-year-end, handover, trial-end, approval, discontinued"
 #define KURA_RETENTION_MAX_TERMS 4
 #define KURA_RETENTION_MAX_ALTS 4
+#define KURA_RETENTION_MAX_FIELDS 16
+/* The names of kura/search.h's field types (kura_field_type_parse reads them). */
+#define KURA_RETENTION_FIELD_TYPES "date, datetime, amount, integer, text, keyword"
 
 /* ---------------------------------------------------------------- dates */
 
@@ -54,6 +60,8 @@
 int kura_date_parse(int32_t *day, const char *text);
 /* YYYY-MM-DD */
 void kura_date_format(char buf[11], int32_t day);
+/* The year, month (1-12) and day of the month of day. */
+void kura_date_civil(int32_t day, int *year, int *month, int *mday);
 /* day + years and months, a day missing in the target month rolling to the 1st of the next. */
 int32_t kura_date_add(int32_t day, int years, int months);
 /* The last day of a period of years and months after day (see THE ARITHMETIC). */
@@ -69,6 +77,15 @@ typedef struct kura_retention_rule {
 	int years, months;
 } kura_retention_rule;
 
+/* A metadata key a class declares: its type and whether every record of the
+ * class must have a value (for ingest's typed-field checking to enforce:
+ * kura/search.h). */
+typedef struct kura_retention_field {
+	char name[64]; /* a metadata key: Unicode letters and digits, '_', '-', '.', ':' */
+	char type[16]; /* one of KURA_RETENTION_FIELD_TYPES */
+	int required;
+} kura_retention_field;
+
 typedef struct kura_retention_class {
 	char name[64];
 	char title[256];
@@ -80,6 +97,8 @@ typedef struct kura_retention_class {
 		size_t nalts;
 	} term[KURA_RETENTION_MAX_TERMS];
 	size_t nterms;
+	kura_retention_field field[KURA_RETENTION_MAX_FIELDS];
+	size_t nfields;
 } kura_retention_class;
 
 /* A set of classes. */
@@ -98,7 +117,8 @@ int kura_retention_merge(kura_retention *into, const kura_retention *add, kura_e
 void kura_retention_free(kura_retention *r);
 /* The class named name, or NULL. */
 const kura_retention_class *kura_retention_find(const kura_retention *r, const char *name);
-/* [{name, title, keep: [[{from, years, months}...]...], rule (as text), source, note, shipped}...] (caller's). */
+/* [{name, title, keep: [[{from, years, months}...]...], rule (as text), source, note, shipped,
+ * fields: [{name, type, required}...]}...] (caller's). */
 json_t *kura_retention_json(const kura_retention *r);
 /* The rule of c in words, e.g. "7 years after 2 months after fiscal-year-end". */
 void kura_retention_rule_text(char *buf, size_t n, const kura_retention_class *c);

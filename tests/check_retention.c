@@ -98,6 +98,7 @@ START_TEST(every_shipped_class_ends_as_its_law_says)
 	ck_assert_str_eq(END("jp-tax-books", "fiscal-year-end=2025-12-31"), "2033-02-28");
 	ck_assert_str_eq(END("jp-tax-books", "ingest=2025-04-01"), "kept");
 	ck_assert_str_eq(END("jp-tax-books-10y", "fiscal-year-end=2025-03-31"), "2035-05-31");
+	ck_assert_str_eq(END("jp-dencho", "fiscal-year-end=2026-03-31"), "2033-05-31");
 	ck_assert_str_eq(END("jp-construction-books", "handover=2026-01-05"), "2031-01-05");
 	ck_assert_str_eq(END("jp-construction-books", "ingest=2026-01-05"), "kept");
 	ck_assert_str_eq(END("jp-construction-housing", "handover=2026-01-05"), "2036-01-05");
@@ -120,6 +121,41 @@ START_TEST(every_shipped_class_ends_as_its_law_says)
 	/* the last recorded value of an event counts */
 	ck_assert_str_eq(END("jp-construction-books", "handover=2026-01-05", "handover=2027-03-31"), "2032-03-31");
 	ck_assert_str_eq(END("jp-construction-books", "handover=2027-03-31", "handover=2026-01-05"), "2031-01-05");
+	kura_retention_free(&r);
+}
+END_TEST
+
+/* jp-dencho declares the keys 電子帳簿保存法 asks for: the three search keys and received_at */
+START_TEST(a_class_declares_its_fields)
+{
+	kura_retention r = shipped();
+	const kura_retention_class *c = kura_retention_find(&r, "jp-dencho");
+	ck_assert_ptr_nonnull(c);
+	static const char *const want[][3] = {{"txn_date", "date", "1"}, {"counterparty", "text", "1"},
+					      {"received_at", "date", "1"}, {"amount", "amount", "0"}};
+	ck_assert_uint_eq(c->nfields, 4);
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_str_eq(c->field[i].name, want[i][0]);
+		ck_assert_str_eq(c->field[i].type, want[i][1]);
+		ck_assert_int_eq(c->field[i].required, want[i][2][0] == '1');
+	}
+	ck_assert_uint_eq(kura_retention_find(&r, "jp-tax-books")->nfields, 0);
+	json_t *j = kura_retention_json(&r), *f = NULL;
+	for (size_t i = 0; i < json_array_size(j); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(j, i), "name")), "jp-dencho") == 0)
+			f = json_object_get(json_array_get(j, i), "fields");
+	ck_assert_uint_eq(json_array_size(f), 4);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(f, 3), "type")), "amount");
+	ck_assert(json_is_false(json_object_get(json_array_get(f, 3), "required")));
+	json_decref(j);
+	kura_retention_free(&r);
+	/* a store's class may declare keys in any script */
+	const char *y = "kura-retention: 1\nclasses:\n  works:\n    keep: [{from: handover, years: 5}]\n    source: x\n"
+			"    fields:\n      - {name: 工事番号, type: keyword, required: true}\n";
+	kura_error err = {0};
+	ck_assert_msg(kura_retention_parse(&r, y, strlen(y), "own.yaml", &err) == 0, "%s", err.message);
+	ck_assert_str_eq(r.c[0].field[0].name, "工事番号");
+	ck_assert_int_eq(r.c[0].field[0].required, 1);
 	kura_retention_free(&r);
 }
 END_TEST
@@ -199,6 +235,18 @@ static const struct {
 	{"kura-retention: 1\nclasses:\n  a: {keep: [{from: ingest}], source: x}\n  a: {keep: [{from: ingest}], source: x}\n", 4, "given twice"},
 	{"kura-retention: 1\nclasses:\n  a: {keep: [{from: ingest}], source: &s x}\n", 3, "anchor or alias"},
 	{"kura-retention: 1\nclasses:\n\ta: 1\n", 3, "not valid YAML"},
+	{"kura-retention: 1\nclasses:\n  a: {keep: [{from: ingest}], source: x, fields: [{name: d, type: datum}]}\n", 3,
+	 "a field's type is one of date, datetime, amount, integer, text, keyword, not 'datum'"},
+	{"kura-retention: 1\nclasses:\n  a: {keep: [{from: ingest}], source: x, fields: [{name: 'a b', type: date}]}\n", 3,
+	 "'a b' is no field name"},
+	{"kura-retention: 1\nclasses:\n  a: {keep: [{from: ingest}], source: x, fields: [{name: d, type: date, required: yes}]}\n",
+	 3, "required is true or false, not 'yes'"},
+	{"kura-retention: 1\nclasses:\n  a: {keep: [{from: ingest}], source: x, fields: [{name: d, type: date, size: 1}]}\n", 3,
+	 "'size' is not part of a field"},
+	{"kura-retention: 1\nclasses:\n  a: {keep: [{from: ingest}], source: x, fields: [{name: d, type: date}, {name: d, type: text}]}\n",
+	 3, "field 'd' is given twice"},
+	{"kura-retention: 1\nclasses:\n  a: {keep: [{from: ingest}], source: x, fields: {name: d}}\n", 3,
+	 "fields must be a list"},
 };
 
 START_TEST(a_file_with_a_mistake_is_refused_whole)
@@ -223,6 +271,7 @@ int main(void)
 	tcase_add_test(tc, dates_are_checked_calendar_days);
 	tcase_add_test(tc, years_and_months_are_calendar_arithmetic);
 	tcase_add_test(tc, every_shipped_class_ends_as_its_law_says);
+	tcase_add_test(tc, a_class_declares_its_fields);
 	tcase_add_test(tc, a_record_is_kept_to_the_end_of_its_last_day);
 	tcase_add_test(tc, a_store_adds_classes_but_redefines_none);
 	tcase_add_loop_test(tc, a_file_with_a_mistake_is_refused_whole, 0, (int)(sizeof bad_files / sizeof bad_files[0]));

@@ -66,6 +66,30 @@ int kura_records_history(json_t **out, kura_store *st, const char *id, kura_erro
 enum { KURA_LIST_ALL_VERSIONS = 1, KURA_LIST_SYSTEM = 2, KURA_LIST_DISPOSED = 4 };
 int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *ud, kura_error *err);
 
+/* ---- 電子帳簿保存法: time-stamped in time? (records/timeliness.c, docs/DENCHO.md) ---- */
+
+/* Compares each object's first time-stamp (the earliest genTime among the
+ * tokens of its evidence record) with its "received_at" metadata (a date, or
+ * an RFC 3339 datetime: its date in Japan time), by the business-day calendar
+ * (policies/jp-holidays.csv and STORE/calendar.yaml): on time when the
+ * time-stamp's date in Japan time is no later than the deadline (received_at
+ * + 7 business days; with the store's 事務処理規程, the end of 2 months after
+ * it + 7 business days). The objects: ids[0..n), or with ids NULL every
+ * current version that has a received_at value or is of class jp-dencho.
+ * *out (the caller's: json_decref): {"rule", "jimu_shori_kitei", "calendar",
+ * "objects": [{"id", "name", "class", "received_at", "received" (its day in Japan),
+ * "first_timestamp" (UTC), "first_timestamp_jst", "timestamp_date" (its day in Japan),
+ * "timestamped_as" (when the bytes were first time-stamped as an earlier version of
+ * the record: that version), "tsa", "tsa_certified" (null: not decided here),
+ * "deadline", "business_days", "verdict", "late_business_days", "overdue" (not
+ * time-stamped and the deadline passed), "reason"}...], "summary": {"objects", "on_time",
+ * "late", "not_time_stamped", "no_received_at", "undecided"}}; verdict is
+ * "on-time", "late", "not-time-stamped", "no-received-at" or "undecided" (a
+ * received_at that is not a date, or a year the calendar lacks: "reason" says
+ * which). Errors: an unknown ID (KURA_ENOTFOUND), a STORE/calendar.yaml with a
+ * mistake (KURA_EINPUT naming the line), I/O and internal failures. */
+int kura_records_timeliness(json_t **out, kura_store *st, const char *const *ids, size_t n, kura_error *err);
+
 /* ---- the audit trail (records/log.c, records/log_verify.c; `kura log`) ---- */
 
 /* Which audit records: about the object (or the record it belongs to) object
