@@ -1,8 +1,9 @@
-/* kura timeliness STORE [ID...] [--json]: was each document time-stamped in
+/* kura timeliness STORE [ID... | --where 'FIELD OP VALUE'...] [--json]: was each document time-stamped in
  * time after it was received (電子帳簿保存法 施行規則4条1項2号; records/timeliness.c
  * counts, docs/DENCHO.md explains)? One line per object, then a summary; exit 0
  * when every one is on time, 1 when any is late, not time-stamped yet, without
  * received_at or undecided, 2 for bad input. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include "kura/escape.h"
 #include "kura/records.h"
 
-static const char usage[] = "kura timeliness STORE [ID...] [--json]";
+static const char usage[] = "kura timeliness STORE [ID... | --where 'FIELD OP VALUE'...] [--json]";
 
 static const char *str(json_t *row, const char *key)
 {
@@ -69,24 +70,42 @@ static void print_text(json_t *j)
 
 int kura_cmd_timeliness(int argc, char **argv)
 {
-	int as_json, bad = kura_cli_json_option(argc, argv, usage, &as_json);
-	if (bad)
-		return bad;
-	if (argc - optind < 1)
-		return kura_cli_usage(usage, "timeliness takes a STORE, and IDs (none: every object with received_at "
-					     "or of class jp-dencho)");
-	/* the IDs named, or NULL: the default set (--where gives a list too) */
-	size_t n = (size_t)(argc - optind - 1);
-	const char *const *ids = n ? (const char *const *)argv + optind + 1 : NULL;
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {"where", required_argument, NULL, 'w'}, {0}};
+	struct kura_cli_where where = {0};
 	kura_error err = {0};
+	int c, as_json = 0, rc = 0;
+	optind = 0;
+	opterr = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			as_json = 1;
+		else if (c == 'w')
+			rc = kura_cli_where_add(&where, optarg, &err);
+		else
+			rc = kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+	}
+	if (rc == 0 && argc - optind < 1)
+		rc = kura_cli_usage(usage, "timeliness takes a STORE, and IDs or --where (none: every object with "
+					   "received_at or of class jp-dencho)");
+	if (rc == 0 && where.n && argc - optind > 1)
+		rc = kura_cli_usage(usage, "give IDs or --where, not both");
+	/* the IDs named or found, or NULL: the default set */
+	char **found = NULL;
+	size_t n = rc == 0 ? (size_t)(argc - optind - 1) : 0;
+	if (rc == 0 && where.n)
+		rc = kura_cli_where_ids(&found, &n, argv[optind], &where, &err);
+	kura_cli_where_clear(&where);
+	const char *const *ids = found ? (const char *const *)found : n ? (const char *const *)argv + optind + 1 : NULL;
 	kura_store *st = NULL;
 	json_t *j = NULL;
-	int rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
+	if (rc == 0)
+		rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
 	if (rc == 0)
 		rc = kura_records_timeliness(&j, st, ids, n, &err);
 	kura_store_close(st);
+	free(found);
 	if (rc != 0)
-		return kura_cli_fail(&err);
+		return rc > 0 ? rc : kura_cli_fail(&err);
 	json_t *s = json_object_get(j, "summary");
 	int status = count(s, "objects") == count(s, "on_time") ? 0 : 1;
 	if (as_json)

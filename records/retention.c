@@ -160,6 +160,25 @@ int kura_records_check_name(const char *what, const char *name, kura_error *err)
 	return ok ? 0 : kura_error_set(err, KURA_EINPUT, "a %s's name has 1 to 128 bytes of UTF-8, no control characters", what);
 }
 
+/* A field a class declares (jp-dencho: txn_date, counterparty, amount,
+ * received_at) must be one of the store's, of the declared type, and required
+ * for the class where the class requires it: the store's fields are what ingest
+ * checks each document's values against (archive/fields.c). */
+static int check_class_field(kura_store *st, const kura_retention_class *c, const kura_retention_field *d,
+			     kura_error *err)
+{
+	const kura_field *f = kura_fields_find(kura_store_fields(st), d->name);
+	int required = 0;
+	for (size_t i = 0; f && i < f->nrequired; i++)
+		required |= strcmp(f->required_for[i], c->name) == 0;
+	if (f && strcmp(kura_field_type_name(f->type), d->type) == 0 && (required || !d->required))
+		return 0;
+	return kura_error_set(err, KURA_EINPUT, "class %s %s the field %s (%s): add it first with kura field add %s %s %s%s%s; "
+						"nothing was stored", c->name, d->required ? "requires" : "uses", d->name, d->type,
+			      kura_store_path(st), d->name, d->type, d->required ? " --required-for " : "",
+			      d->required ? c->name : "");
+}
+
 int kura_records_check_retention(kura_store *st, const char *class_name, const kura_event *ev, size_t n,
 				 kura_error *err)
 {
@@ -176,9 +195,12 @@ int kura_records_check_retention(kura_store *st, const char *class_name, const k
 		return 0;
 	kura_retention classes;
 	int rc = kura_records_classes(&classes, st, err);
-	if (rc == 0 && !kura_retention_find(&classes, class_name))
+	const kura_retention_class *c = rc == 0 ? kura_retention_find(&classes, class_name) : NULL;
+	if (rc == 0 && !c)
 		rc = kura_error_set(err, KURA_EINPUT, "--class %s: no such retention class (kura retention show %s lists "
 						      "them); nothing was stored", class_name, kura_store_path(st));
+	for (size_t i = 0; rc == 0 && c && i < c->nfields; i++)
+		rc = check_class_field(st, c, &c->field[i], err);
 	kura_retention_free(&classes);
 	return rc;
 }

@@ -38,6 +38,7 @@
 #include "proof/chains.h"
 #include "kura/clock.h"
 #include "kura/records.h"
+#include "kura/tsa.h"
 #include "policies/calendar.h"
 #include "policies/retention.h"
 
@@ -286,8 +287,6 @@ static json_t *new_row(json_t *object, const char *id)
 	const char *cls = json_string_value(json_object_get(object, "class"));
 	json_t *name = json_object_get(object, "name");
 	json_t *recv = json_object_get(json_object_get(object, "meta"), RECEIVED_KEY);
-	/* tsa_certified: the lead wires in whether the first token's TSA was
-	 * certified (総務大臣認定) at the time, from the store's TSA list. */
 	return json_pack("{s:s, s:O, s:s?, s:O, s:n, s:n, s:n, s:n, s:n, s:n, s:n}", "id", id,
 			 "name", name ? name : json_null(), "class", cls, RECEIVED_KEY, recv ? recv : json_null(),
 			 "received", "first_timestamp", "timestamp_date", "tsa", "tsa_certified", "deadline",
@@ -315,6 +314,9 @@ static int check_object(struct run *r, json_t *object, kura_error *err)
 		json_object_set_new(row, "tsa", json_string(f.tsa));
 		if (*from) /* the bytes were time-stamped as an earlier version */
 			json_object_set_new(row, "timestamped_as", json_string(from));
+		int certified; /* was that token's TSA certified (総務大臣認定) when it was obtained? */
+		if ((rc = kura_tsa_first_certified(&certified, r->st, *from ? from : id, err)) == 0)
+			json_object_set_new(row, "tsa_certified", certified < 0 ? json_null() : json_boolean(certified));
 	}
 	if (rc == 0 && (!recv || !*recv)) {
 		r->unreceived++;

@@ -59,9 +59,14 @@ static int check_new(kura_store *st, const kura_field *f, const kura_field *old,
 	if (old && old->type != f->type)
 		return kura_error_set(err, KURA_EINPUT, "field '%s' is %s already; a field keeps its type", f->name,
 				      kura_field_type_name(old->type));
-	int rc = 0;
+	kura_retention classes;
+	int rc = f->nrequired ? kura_records_classes(&classes, st, err) : 0, loaded = f->nrequired && rc == 0;
 	for (size_t i = 0; rc == 0 && i < f->nrequired; i++)
-		rc = kura_records_check_retention(st, f->required_for[i], NULL, 0, err);
+		if (!kura_retention_find(&classes, f->required_for[i]))
+			rc = kura_error_set(err, KURA_EINPUT, "--required-for %s: no such retention class (kura retention show "
+							      "lists them)", f->required_for[i]);
+	if (loaded)
+		kura_retention_free(&classes);
 	struct scan s = {.f = f};
 	if (rc == 0 && (rc = kura_records_each(st, 0, scan_step, &s, err)) == 0 && s.bad)
 		rc = kura_error_set(err, KURA_EINPUT,
