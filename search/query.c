@@ -238,8 +238,10 @@ static int check(kura_store *st, const kura_query *q, const struct cond *c, size
 	unsigned char e[KURA_FIELD_VALUE_MAX];
 	size_t len;
 	rc = 1;
-	for (size_t i = 0; rc == 1 && i < nc; i++)
-		rc = holds(&c[i], value_of(object, c[i].f, e, &len), e, len);
+	for (size_t i = 0; rc == 1 && i < nc; i++) {
+		int state = value_of(object, c[i].f, e, &len); /* before holds reads len */
+		rc = holds(&c[i], state, e, len);
+	}
 	memcpy(h->id, id, KURA_ID_LEN);
 	if (rc == 1 && sort_key(h, object, sort, err) != 0)
 		rc = KURA_EINTERNAL;
