@@ -357,14 +357,11 @@ int kura_search_each(kura_store *st, const kura_query *q, kura_store_object_fn f
 	size_t n = 0;
 	int rc = kura_search_ids(&ids, &n, st, q, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		kura_index_object o = {0};
+		json_t *object = NULL; /* described as kura_records_each does: ls --json is one shape */
 		memcpy(id, ids + i * KURA_ID_LEN, KURA_ID_LEN);
-		if ((rc = kura_index_get_object(kura_store_index(st), id, &o, err)) == 0) {
-			json_t *object = json_loadb(o.json, o.json_len, 0, NULL);
-			rc = object ? fn(ud, object, err) : kura_error_set(err, KURA_EIO, "object %s in the index is damaged; run kura reindex", id);
-			json_decref(object);
-		}
-		kura_index_object_clear(&o);
+		if ((rc = kura_store_object(&object, st, id, err)) == 0)
+			rc = fn(ud, object, err);
+		json_decref(object);
 	}
 	free(ids);
 	return rc;
