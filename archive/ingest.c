@@ -16,6 +16,8 @@
  *   segments with such an object only when that record follows it
  *   (archive/rebuild.c): a crash keeps both or neither. A failure to append the
  *   record drops everything not committed yet (none of it was reported done).
+ * - A held ingest (kura_ingest_hold) commits only when its caller does: what it
+ *   added is durable all together, or dropped all together.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,10 +68,11 @@ struct kura_ingest {
 	unsigned char *buf;
 	kura_ingest_done_fn done;
 	void *ud;
-	struct done_entry pending[BATCH_OBJECTS];
-	size_t npending;
-	struct new_blob blobs[BATCH_BLOBS];
-	size_t nblobs;
+	struct done_entry *pending; /* BATCH_OBJECTS, more when held */
+	size_t npending, cap_pending;
+	struct new_blob *blobs; /* BATCH_BLOBS, more when held */
+	size_t nblobs, cap_blobs;
+	int held; /* kura_ingest_hold: only kura_ingest_commit commits */
 	uint64_t pending_bytes;
 	struct timespec batch_start;
 	json_t *fields;       /* records-management fields of the next objects (kura_ingest_set_fields) */
@@ -96,7 +99,12 @@ int kura_ingest_new(kura_ingest **out, kura_store *st, kura_ingest_done_fn done,
 	in->w = kura_store_writer(st);
 	in->done = done;
 	in->ud = ud;
-	int rc = (in->buf = malloc(READ_CHUNK)) ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	in->pending = malloc(BATCH_OBJECTS * sizeof *in->pending);
+	in->blobs = malloc(BATCH_BLOBS * sizeof *in->blobs);
+	in->cap_pending = BATCH_OBJECTS;
+	in->cap_blobs = BATCH_BLOBS;
+	in->buf = malloc(READ_CHUNK);
+	int rc = in->buf && in->pending && in->blobs ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_blob_writer_new(&in->bw, kura_store_zstd_level(st), err);
 	if (rc == 0)
@@ -137,8 +145,35 @@ void kura_ingest_free(kura_ingest *in)
 	json_decref(in->fields);
 	json_decref(in->audit_fields);
 	json_decref(in->versions);
+	free(in->pending);
+	free(in->blobs);
 	free(in->buf);
 	free(in);
+}
+
+void kura_ingest_hold(kura_ingest *in)
+{
+	in->held = 1;
+}
+
+/* Room for one more object and its blobs (only a held ingest needs more than a batch's). */
+static int reserve(kura_ingest *in, kura_error *err)
+{
+	if (in->npending == in->cap_pending) {
+		struct done_entry *p = realloc(in->pending, 2 * in->cap_pending * sizeof *p);
+		if (!p)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		in->pending = p;
+		in->cap_pending *= 2;
+	}
+	if (in->nblobs + 1 + KURA_INGEST_MAX_MEMBERS > in->cap_blobs) {
+		struct new_blob *b = realloc(in->blobs, 2 * in->cap_blobs * sizeof *b);
+		if (!b)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		in->blobs = b;
+		in->cap_blobs *= 2;
+	}
+	return 0;
 }
 
 void kura_ingest_set_fields(kura_ingest *in, json_t *fields)
@@ -505,6 +540,8 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 	}
 	if (nmembers > KURA_INGEST_MAX_MEMBERS)
 		return kura_error_set(err, KURA_EINPUT, "an object has at most %d group members", KURA_INGEST_MAX_MEMBERS);
+	if (reserve(in, err) != 0)
+		return KURA_EINTERNAL;
 	int64_t now;
 	char sha_hex[65];
 	uint64_t start = kura_segment_writer_tell(in->w);
@@ -599,7 +636,9 @@ int kura_ingest_add_version(kura_ingest *in, const char *of, const kura_meta *me
 	}
 	int64_t now;
 	uint64_t start = kura_segment_writer_tell(in->w);
-	int rc = kura_clock_now(&now, err);
+	int rc = reserve(in, err);
+	if (rc == 0)
+		rc = kura_clock_now(&now, err);
 	if (rc == 0)
 		rc = kura_id_new(id, now, err);
 	json_t *rec = rc == 0 ? version_record(in, of, id, now, meta, nmeta, err) : NULL;
@@ -632,6 +671,8 @@ int kura_ingest_add_version(kura_ingest *in, const char *of, const kura_meta *me
 /* Commits when the batch is full, large or old enough. */
 static int commit_when_due(kura_ingest *in, kura_error *err)
 {
+	if (in->held)
+		return 0;
 	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES || ms_since(&in->batch_start) >= BATCH_MS)
 		return kura_ingest_commit(in, err);
 	return 0;

@@ -1,7 +1,10 @@
 /* kura ingest STORE [--meta KEY=VALUE]... [--no-seal] [--signature SIG] [--crl FILE]...
  *                   [--accept-invalid] [--allow-no-revocation]
  *                   [--supersedes ID | --versions-by-path] [--class CLASS] [--event NAME=DATE]...
- *                   [--reason TEXT] [--actor NAME] PATH...
+ *                   [--reason TEXT] [--actor NAME] (PATH... | --manifest FILES.csv)
+ *
+ * --manifest: the files and each one's metadata from a CSV file (kura/ingest.h),
+ * read and checked whole before anything is written, ingested in one commit.
  *
  * Ingests as kura/ingest.h says, in proof/ingest_files.c (every PATH checked before anything is
  * written; folders walked in byte order of the names; signed documents kept
@@ -25,7 +28,11 @@
 static const char usage[] = "kura ingest STORE [--meta KEY=VALUE]... [--no-seal] [--signature SIG] [--crl FILE]...\n"
 			    "                   [--accept-invalid] [--allow-no-revocation]\n"
 			    "                   [--supersedes ID | --versions-by-path] [--class CLASS] [--event NAME=DATE]...\n"
-			    "                   [--reason TEXT] [--actor NAME] PATH...   (PATH: file, folder or -)";
+			    "                   [--reason TEXT] [--actor NAME] PATH...   (PATH: file, folder or -)\n"
+			    "       kura ingest STORE [OPTION]... --manifest FILES.csv\n"
+			    "                   FILES.csv (UTF-8, as Excel's \"CSV UTF-8\"): a first row path,KEY,KEY...; then one\n"
+			    "                   row per file: its path (relative to the folder of FILES.csv, or absolute),\n"
+			    "                   then its values (an empty cell: no such key); a --meta KEY is not also a column";
 
 static volatile sig_atomic_t interrupted;
 
@@ -124,6 +131,25 @@ static int records_option(kura_records_ingest *r, kura_event *events, int c, cha
 	return 0;
 }
 
+/* The ingest of the PATHs paths[0..n), or of the files of manifest (not NULL). */
+static int run(const char *store, const char *const *paths, size_t n, const char *manifest, kura_ingest_options *o,
+	       const kura_records_ingest *r)
+{
+	kura_error err = {0};
+	kura_manifest *m = NULL;
+	if (manifest && kura_manifest_load(&m, manifest, o->meta, o->nmeta, &err) != 0)
+		return kura_cli_fail(&err);
+	struct printer printer = {0};
+	kura_ingest_events ev = {.done = print_done, .warn = warn, .start = start, .progress = progress, .end = end,
+				 .committed = committed, .seal = &kura_cli_seal_events, .ud = &printer};
+	o->manifest = m;
+	int rc = m ? kura_records_ingest_paths(store, kura_manifest_paths(m), kura_manifest_count(m), o, r, &ev, &err)
+		   : kura_records_ingest_paths(store, paths, n, o, r, &ev, &err);
+	kura_manifest_free(m);
+	kura_progress_free(printer.progress);
+	return rc != 0 ? kura_cli_fail(&err) : 0;
+}
+
 int kura_cmd_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -139,6 +165,7 @@ int kura_cmd_ingest(int argc, char **argv)
 		{"event", required_argument, NULL, 'E'},
 		{"reason", required_argument, NULL, 'R'},
 		{"actor", required_argument, NULL, 'A'},
+		{"manifest", required_argument, NULL, 'M'},
 		{0},
 	};
 	kura_event *events = calloc((size_t)argc, sizeof *events);
@@ -146,7 +173,7 @@ int kura_cmd_ingest(int argc, char **argv)
 	kura_meta *meta = calloc((size_t)argc, sizeof *meta);
 	size_t nmeta = 0;
 	int c, status = 0, no_seal = 0;
-	const char *sig_path = NULL;
+	const char *sig_path = NULL, *manifest = NULL;
 	kura_signed_options so = {.crls = sk_X509_CRL_new_null()};
 	kura_error err = {0};
 	if (!meta || !so.crls || !events)
@@ -160,6 +187,8 @@ int kura_cmd_ingest(int argc, char **argv)
 			no_seal = 1;
 		else if (c == 's')
 			sig_path = optarg;
+		else if (c == 'M')
+			manifest = optarg;
 		else if (c == 'c')
 			status = kura_revocation_load_crls(so.crls, optarg, &err) ? kura_cli_fail(&err) : 0;
 		else if (c == 'a')
@@ -171,27 +200,19 @@ int kura_cmd_ingest(int argc, char **argv)
 		else
 			status = kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
 	}
-	if (status == 0 && argc - optind < 2)
-		status = kura_cli_usage(usage, "ingest needs a STORE and at least one PATH");
+	if (status == 0 && manifest && (argc - optind != 1 || sig_path))
+		status = kura_cli_usage(usage, "--manifest FILES.csv names the files: give only the STORE besides (and no --signature)");
+	if (status == 0 && !manifest && argc - optind < 2)
+		status = kura_cli_usage(usage, "ingest needs a STORE and at least one PATH (or --manifest FILES.csv)");
 	struct stat sb;
 	if (status == 0 && sig_path && (argc - optind != 2 || stat(argv[optind + 1], &sb) != 0 || !S_ISREG(sb.st_mode)))
 		status = kura_cli_usage(usage, "--signature SIG goes with exactly one document, a regular file");
-	if (status != 0) {
-		free(meta);
-		free(events);
-		sk_X509_CRL_pop_free(so.crls, X509_CRL_free);
-		return status;
+	if (status == 0) {
+		kura_ingest_options o = {.meta = meta, .nmeta = nmeta, .signature = sig_path, .signed_opts = so,
+					 .no_seal = no_seal, .sizes = isatty(STDERR_FILENO), .stop = &interrupted};
+		status = run(argv[optind], (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1), manifest,
+			     &o, &r);
 	}
-	struct printer printer = {0};
-	kura_ingest_events ev = {.done = print_done, .warn = warn, .start = start, .progress = progress, .end = end,
-				 .committed = committed, .seal = &kura_cli_seal_events, .ud = &printer};
-	kura_ingest_options o = {.meta = meta, .nmeta = nmeta, .signature = sig_path, .signed_opts = so,
-				 .no_seal = no_seal, .sizes = isatty(STDERR_FILENO), .stop = &interrupted};
-	int rc = kura_records_ingest_paths(argv[optind], (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1),
-					   &o, &r, &ev, &err);
-	kura_progress_free(printer.progress);
-	if (rc != 0)
-		status = kura_cli_fail(&err);
 	free(meta);
 	free(events);
 	sk_X509_CRL_pop_free(so.crls, X509_CRL_free);

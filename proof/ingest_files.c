@@ -1,7 +1,8 @@
 /* An ingest of files, folders or standard input (see kura/ingest.h): what
  * `kura ingest` does, for any caller.
  * An object is reported done only once it is durable (kura/ingest.h); the
- * seal after the ingest runs also after a failure: what was reported is stored. */
+ * seal after the ingest runs also after a failure: what was reported is stored.
+ * A manifest's documents are one commit: after a failure none is stored. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,10 +96,13 @@ static int add_all(kura_ingest *in, kura_store *st, const kura_ingest_list *file
 	uint64_t done_bytes = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (o->stop && *o->stop) {
-			rc = kura_error_set(err, KURA_EIO, "interrupted: the objects printed above are stored, "
-							   "%zu of %zu paths were not ingested", n - i, n);
+			rc = o->manifest ? kura_error_set(err, KURA_EIO, "interrupted")
+					 : kura_error_set(err, KURA_EIO, "interrupted: the objects printed above are stored, "
+									  "%zu of %zu paths were not ingested", n - i, n);
 			break;
 		}
+		size_t nmeta = o->nmeta;
+		const kura_meta *meta = o->manifest ? kura_manifest_meta(o->manifest, i, &nmeta) : o->meta;
 		const char *path = kura_ingest_list_path(files, i);
 		int skip = 0;
 		if (o->each && (rc = o->each(o->each_ud, st, in, path, &skip, err)) != 0) {
@@ -113,7 +117,7 @@ static int add_all(kura_ingest *in, kura_store *st, const kura_ingest_list *file
 		const char *slash = strrchr(path, '/');
 		const char *name = is_stdin ? "stdin" : slash ? slash + 1 : path;
 		if (ahead[i]) {
-			rc = kura_ingest_add_prefetched(in, pf, i, name, o->meta, o->nmeta, err);
+			rc = kura_ingest_add_prefetched(in, pf, i, name, meta, nmeta, err);
 		} else {
 			kura_prefetch_skip(pf, i);
 			int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
@@ -122,9 +126,9 @@ static int add_all(kura_ingest *in, kura_store *st, const kura_ingest_list *file
 				break;
 			}
 			if (sig_path || !is_stdin)
-				rc = add_signed(in, st, fd, path, name, o->meta, o->nmeta, sig_path, &o->signed_opts, ev, err);
+				rc = add_signed(in, st, fd, path, name, meta, nmeta, sig_path, &o->signed_opts, ev, err);
 			else
-				rc = kura_ingest_add(in, fd, path, name, o->meta, o->nmeta, err);
+				rc = kura_ingest_add(in, fd, path, name, meta, nmeta, err);
 			if (!is_stdin)
 				close(fd);
 		}
@@ -141,6 +145,25 @@ static int add_all(kura_ingest *in, kura_store *st, const kura_ingest_list *file
 	return rc;
 }
 
+/* The list walked from a manifest's paths is its files, one by one (they were
+ * regular files when it was loaded). */
+static int same_files(const kura_ingest_list *files, const kura_manifest *m, kura_error *err)
+{
+	size_t n = kura_manifest_count(m);
+	int same = kura_ingest_list_count(files) == n;
+	for (size_t i = 0; same && i < n; i++)
+		same = strcmp(kura_ingest_list_path(files, i), kura_manifest_paths(m)[i]) == 0;
+	return same ? 0 : kura_error_set(err, KURA_EINPUT, "the manifest's files changed while it was read: try again");
+}
+
+static void append(kura_error *err, const char *text)
+{
+	if (err) {
+		size_t n = strlen(err->message);
+		snprintf(err->message + n, sizeof err->message - n, "%s", text);
+	}
+}
+
 int kura_ingest_paths(const char *store, const char *const *paths, size_t n, const kura_ingest_options *o,
 		      const kura_ingest_events *events, kura_error *err)
 {
@@ -155,12 +178,22 @@ int kura_ingest_paths(const char *store, const char *const *paths, size_t n, con
 		rc = kura_store_open(&st, store, KURA_STORE_WRITE, err);
 	if (rc == 0 && o->actor)
 		rc = kura_store_set_actor(st, o->actor, err);
+	if (rc == 0 && o->manifest)
+		rc = same_files(files, o->manifest, err);
 	if (rc == 0)
 		rc = kura_ingest_new(&in, st, count_done, &counter, err);
+	if (rc == 0 && o->manifest)
+		kura_ingest_hold(in);
 	if (rc == 0)
 		rc = add_all(in, st, files, o, ev, err);
-	/* what was added before a failure is still made durable and reported */
+	/* what was added before a failure is still made durable and reported, but
+	 * for a manifest's documents: one commit of all or none */
 	kura_error cerr = {0};
+	if (rc != 0 && o->manifest && in) {
+		kura_ingest_free(in); /* drops what was added */
+		in = NULL;
+		append(err, "; nothing of the manifest was stored");
+	}
 	if (in && kura_ingest_commit(in, &cerr) != 0 && rc == 0) {
 		rc = cerr.code;
 		if (err)

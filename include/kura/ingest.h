@@ -5,7 +5,7 @@
  * far durable (segment fdatasync, then a synced index write) and only then calls
  * done() for each object. An object is therefore never reported before it
  * survives a crash. add() commits by itself every 1024 objects, 64 MiB
- * or 200 ms. */
+ * or 200 ms, unless the ingest is held (kura_ingest_hold). */
 #ifndef KURA_INGEST_H
 #define KURA_INGEST_H
 
@@ -46,6 +46,10 @@ int kura_ingest_add(kura_ingest *in, int fd, const char *path, const char *name,
  * the new object's ID (durable only once committed). */
 int kura_ingest_add_bytes(kura_ingest *in, const void *data, size_t len, const char *name, char id[KURA_ID_LEN + 1],
 			  kura_error *err);
+/* From now on add() no longer commits by itself: everything added is made
+ * durable by the next kura_ingest_commit, in one commit, or dropped by
+ * kura_ingest_free (a refused document leaves nothing of the others). */
+void kura_ingest_hold(kura_ingest *in);
 /* Every commit also writes one audit record (docs/RECORDS.md): action "ingest"
  * with the IDs of the objects it made and the versions among them. */
 int kura_ingest_commit(kura_ingest *in, kura_error *err);
@@ -141,6 +145,33 @@ const char *kura_ingest_list_path(const kura_ingest_list *l, size_t i);
 uint64_t kura_ingest_list_size(const kura_ingest_list *l, size_t i);
 uint64_t kura_ingest_list_bytes(const kura_ingest_list *l);
 
+/* ---- a manifest: files each with its own metadata (kura ingest --manifest) ----
+ * A CSV file (RFC 4180, UTF-8: Excel's "CSV UTF-8") whose first row names the
+ * columns: "path", then metadata keys (as kura_ingest_check_meta allows them).
+ * Every further row is one file: its path (relative to the manifest's folder,
+ * or absolute), then its values; an empty cell leaves that key out for the
+ * file. Rows whose cells are all empty are no files. Keys given to every file
+ * besides (--meta) may not also be columns. */
+typedef struct kura_manifest kura_manifest;
+
+/* Reads and checks the manifest file: its text (archive/manifest.c), then
+ * every file: there, a regular file (not a link), readable, named once. meta[0..nmeta)
+ * (borrowed until kura_manifest_free) goes to every file as well. Every
+ * problem is KURA_EINPUT naming the line (and column). *out: kura_manifest_free. */
+int kura_manifest_load(kura_manifest **out, const char *file, const kura_meta *meta, size_t nmeta, kura_error *err);
+/* What load does but the looking at files, on text[0..len) named name, whose
+ * relative paths start in dir ("": the current folder; else ending in '/'). */
+int kura_manifest_parse(kura_manifest **out, const char *text, size_t len, const char *name, const char *dir,
+			const kura_meta *meta, size_t nmeta, kura_error *err);
+void kura_manifest_free(kura_manifest *m);
+
+/* How many files; their paths as ingest opens them (owned by m); the line
+ * of file i's row; file i's metadata (*n entries, owned by m). */
+size_t kura_manifest_count(const kura_manifest *m);
+const char *const *kura_manifest_paths(const kura_manifest *m);
+size_t kura_manifest_line(const kura_manifest *m, size_t i);
+const kura_meta *kura_manifest_meta(const kura_manifest *m, size_t i, size_t *n);
+
 /* How a signed document is taken in. */
 typedef struct kura_signed_options {
 	STACK_OF(X509_CRL) *crls;  /* CRLs the user gave (borrowed, may be NULL); fetched only where these say nothing */
@@ -152,6 +183,10 @@ typedef struct kura_signed_options {
 typedef struct kura_ingest_options {
 	const kura_meta *meta;       /* given to every document */
 	size_t nmeta;
+	/* The documents of a manifest: the paths given are kura_manifest_paths(manifest),
+	 * each document gets its own metadata (meta is not used: the manifest has
+	 * it), and all go in one commit: when one is refused, none is stored. NULL: none. */
+	const kura_manifest *manifest;
 	const char *signature;       /* a detached signature of the one document given; NULL: none */
 	kura_signed_options signed_opts;
 	int no_seal;                 /* leave the objects pending */
@@ -186,8 +221,9 @@ typedef struct kura_ingest_events {
 
 /* Ingests paths[0..n) (files, folders, "-": standard input) into the store at
  * store, opened for writing for the call. What was added before a failure is
- * still made durable, reported and sealed. Everything is borrowed for the call;
- * ev may be NULL. */
+ * still made durable, reported and sealed (but for a manifest's documents,
+ * which are one commit: none). Everything is borrowed for the call; ev may be
+ * NULL. */
 int kura_ingest_paths(const char *store, const char *const *paths, size_t n, const kura_ingest_options *o,
 		      const kura_ingest_events *ev, kura_error *err);
 
