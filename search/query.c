@@ -321,7 +321,7 @@ static int answer(struct answer *a, kura_store *st, const kura_query *q, kura_er
 		a->n += rc == 1;
 		rc = rc == 1 ? 0 : rc;
 	}
-	if (rc == 0)
+	if (rc == 0 && a->n) /* no hit: a->v is NULL, which qsort must not get */
 		qsort(a->v, a->n, sizeof *a->v, a->sort ? by_value : by_id);
 	free(ids);
 	free(c);
