@@ -200,7 +200,7 @@ case_kill_during_field_add()
 	local eight=$ID
 	# kill -9 while field add fills the index: readers see the field marked incomplete meanwhile
 	for i in 1 2 3; do
-		kura field add "$s" 番号 integer 2>/dev/null &
+		"$KURA_BIN" field add "$s" 番号 integer 2>/dev/null & # not the function kura: $! is the process
 		local pid=$! seen=0
 		while kill -0 "$pid" 2>/dev/null; do
 			if kura field ls "$s" 2>/dev/null | grep -q 'index incomplete'; then
