@@ -76,6 +76,10 @@ case_values_checked()
 	doc folder/a >/dev/null
 	doc folder/b >/dev/null
 	refused ingest "$S" --no-seal --meta 数量=many "$T/docs/folder"
+	# a manifest: one bad row refuses the whole of it
+	printf 'path,取引年月日,取引金額\nfolder/a,2026-04-01,100\nfolder/b,2026-04-31,200\n' >"$T/docs/m.csv"
+	refused ingest "$S" --no-seal --manifest "$T/docs/m.csv"
+	expect_grep "$ERR" "'2026-04-31' is not"
 	# meta set: the same check, nothing stored
 	refused meta set "$S" "$ID" 取引金額=12.3.4 --reason "typo"
 	expect_grep "$ERR" "'12.3.4' is not"
