@@ -100,6 +100,10 @@ void kura_object_index(kura_index_batch *b, const kura_index_object_entry *e, js
  * its writer and for reindex alike; -1 (nothing put) when it has no valid id. */
 int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t segno, uint64_t offset);
 
+/* Adds to j, the parsed JSON of index entry o, what kura_store_object's
+ * description has besides (stored, segment, offset). */
+void kura_store_describe(json_t *j, const kura_index_object *o, kura_index *ix);
+
 /* ---- search fields (archive/fields.c) ---- */
 
 /* The fields of the store, loaded when it was opened (kura_store_reload_fields

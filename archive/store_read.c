@@ -21,6 +21,17 @@
 #include "common/hex.h"
 #include "common/id.h"
 
+void kura_store_describe(json_t *j, const kura_index_object *o, kura_index *ix)
+{
+	unsigned char sha[32];
+	const char *hex = json_string_value(json_object_get(j, "sha256"));
+	kura_index_blob blob;
+	if (hex && kura_hex_decode(sha, 32, hex) == 0 && kura_index_get_blob(ix, sha, &blob, NULL) == 0)
+		json_object_set_new(j, "stored", json_integer((json_int_t)blob.stored));
+	json_object_set_new(j, "segment", json_integer(o->segno));
+	json_object_set_new(j, "offset", json_integer((json_int_t)o->offset));
+}
+
 static json_t *object_json(const kura_index_object *o, kura_index *ix, kura_error *err)
 {
 	json_error_t jerr;
@@ -30,13 +41,7 @@ static json_t *object_json(const kura_index_object *o, kura_index *ix, kura_erro
 		kura_error_set(err, KURA_EIO, "an object description in the index is damaged; run kura reindex");
 		return NULL;
 	}
-	unsigned char sha[32];
-	const char *hex = json_string_value(json_object_get(j, "sha256"));
-	kura_index_blob blob;
-	if (hex && kura_hex_decode(sha, 32, hex) == 0 && kura_index_get_blob(ix, sha, &blob, NULL) == 0)
-		json_object_set_new(j, "stored", json_integer((json_int_t)blob.stored));
-	json_object_set_new(j, "segment", json_integer(o->segno));
-	json_object_set_new(j, "offset", json_integer((json_int_t)o->offset));
+	kura_store_describe(j, o, ix);
 	return j;
 }
 

@@ -19,17 +19,17 @@ static int number(const char *s)
 
 void kura_cli_csv_cell(const char *s, int last)
 {
+	int quoted = strpbrk(s, ",\"\r\n") != NULL;
+	if (quoted)
+		putchar('"');
 	if (strchr("=+-@\t\r", *s) && *s && !number(s))
-		putchar('\'');
-	if (strpbrk(s, ",\"\r\n")) {
+		putchar('\''); /* inside the quotes: one cell */
+	for (; *s; s++) {
+		if (quoted && *s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	if (quoted)
 		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-	} else
-		fputs(s, stdout);
 	fputs(last ? "\r\n" : ",", stdout);
 }

@@ -320,9 +320,10 @@ static int check(kura_store *st, const kura_query *q, const struct cond *c, size
 									    "index of objects; run kura reindex", idz)
 					    : rc;
 	json_t *object = json_loadb(o.json, o.json_len, 0, NULL);
-	kura_index_object_clear(&o);
-	if (!object)
+	if (!object) {
+		kura_index_object_clear(&o);
 		return kura_error_set(err, KURA_EIO, "object %s in the index is damaged; run kura reindex", idz);
+	}
 	unsigned char e[KURA_FIELD_VALUE_MAX];
 	size_t len;
 	rc = 1;
@@ -335,10 +336,12 @@ static int check(kura_store *st, const kura_query *q, const struct cond *c, size
 	memcpy(h->id, id, KURA_ID_LEN);
 	if (rc == 1 && sort_key(h, object, sort, err) != 0)
 		rc = KURA_EINTERNAL;
-	if (rc == 1 && keep)
+	if (rc == 1 && keep) { /* described as kura_records_each does: ls --json is one shape */
+		kura_store_describe(object, &o, ix);
 		*keep = object;
-	else
+	} else
 		json_decref(object);
+	kura_index_object_clear(&o);
 	return rc;
 }
 
@@ -427,7 +430,7 @@ static int answer(struct answer *a, kura_store *st, const kura_query *q, kura_er
 			rc = rc == 1 ? 0 : rc;
 		}
 	}
-	if (rc == 0 && a->n)
+	if (rc == 0 && a->n) /* no hit: a->v is NULL, which qsort must not get */
 		qsort(a->v, a->n, sizeof *a->v, a->sort ? by_value : by_id);
 	free(ids);
 	free(c);
@@ -469,14 +472,11 @@ int kura_search_each(kura_store *st, const kura_query *q, kura_store_object_fn f
 	size_t n = 0;
 	int rc = kura_search_ids(&ids, &n, st, q, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		kura_index_object o = {0};
+		json_t *object = NULL; /* described as kura_records_each does: ls --json is one shape */
 		memcpy(id, ids + i * KURA_ID_LEN, KURA_ID_LEN);
-		if ((rc = kura_index_get_object(kura_store_index(st), id, &o, err)) == 0) {
-			json_t *object = json_loadb(o.json, o.json_len, 0, NULL);
-			rc = object ? fn(ud, object, err) : kura_error_set(err, KURA_EIO, "object %s in the index is damaged; run kura reindex", id);
-			json_decref(object);
-		}
-		kura_index_object_clear(&o);
+		if ((rc = kura_store_object(&object, st, id, err)) == 0)
+			rc = fn(ud, object, err);
+		json_decref(object);
 	}
 	free(ids);
 	return rc;
