@@ -116,8 +116,8 @@ static int check_value(const kura_field *f, const char *cls, const char *value, 
 	size_t len;
 	if (!value || !*value)
 		return required_for(f, cls) ? kura_error_set(err, KURA_EINPUT,
-							     "field '%s' is required for class %s: give it with --meta %s=VALUE (%s)",
-							     f->name, cls, f->name, kura_field_type_name(f->type))
+							     "field '%s' is required for class %s: give it a value (%s: %s=VALUE)",
+							     f->name, cls, kura_field_type_name(f->type), f->name)
 					    : 0;
 	kura_error why = {0};
 	if (kura_field_encode(enc, &len, f->type, value, 0, &why) != 0)
