@@ -147,6 +147,20 @@ step_records() {
 	kura log "$STORE" --verify 2>&1
 }
 
+step_search() {
+	heading "search by typed fields"
+	say "Give metadata keys a type: their values are checked at ingest and kept in an ordered index."
+	say "Fields can be added to a store that already holds values (their index is filled then)."
+	kura field add "$STORE" date date 2>&1
+	kura field add "$STORE" amount amount 2>&1
+	kura field ls "$STORE"
+	say "Invoices from October 2026 over ¥1,000,000 (each record's current version):"
+	local hits
+	hits=$(kura ls "$STORE" --where 'date>=2026-10-01' --where 'date<=2026-10-31' --where 'amount>=¥1,000,000')
+	printf '%s\n' "$hits"
+	say "typed query: $(grep -c "	" <<<"$hits") hit(s)"
+}
+
 step_scrub() {
 	heading "scrub"
 	say "Re-read and verify every stored byte (run this regularly)."
@@ -269,7 +283,7 @@ main() {
 	STORE=$PWD/$STORE_NAME
 	trap on_exit EXIT
 
-	local STEPS=(setup reset init ingest seal ls show get records scrub verify evidence verify_er openssl ten_years export summary)
+	local STEPS=(setup reset init ingest seal ls show get records search scrub verify evidence verify_er openssl ten_years export summary)
 	local step
 	for step in "${STEPS[@]}"; do
 		CURRENT_STEP=$step
