@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "archive/store_impl.h"
-#include "common/unicode.h"
 #include "kura/progress.h"
 
 #define BUILD_BATCH 10000
@@ -131,19 +130,6 @@ int kura_fields_check_json(const kura_fields *fs, const char *cls, json_t *meta,
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && fs && i < fs->n; i++)
 		rc = check_value(&fs->v[i], cls, json_string_value(json_object_get(meta, fs->v[i].name)), err);
-	return rc;
-}
-
-int kura_fields_check(const kura_fields *fs, const char *cls, const kura_meta *meta, size_t n, kura_error *err)
-{
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && fs && i < fs->n; i++) {
-		const char *value = NULL;
-		for (size_t j = 0; j < n; j++)
-			if (kura_unicode_same_nfc(meta[j].key, fs->v[i].name))
-				value = meta[j].value;
-		rc = check_value(&fs->v[i], cls, value, err);
-	}
 	return rc;
 }
 

@@ -113,7 +113,10 @@ int kura_store_reload_fields(kura_store *st, kura_error *err);
 int kura_fields_load_index(kura_fields *out, kura_index *ix, kura_error *err);
 /* A definition as the 'F' key keeps it (JSON text, the caller's; NULL: no memory). */
 char *kura_field_def_json(const kura_field *f, int built);
-/* kura_fields_check for metadata as an object record holds it. */
+/* Checks the metadata of a new object of retention class cls (may be NULL)
+ * as an object record holds it against the fields: every value of a field is
+ * of its type, every field required for cls has one. KURA_EINPUT naming the
+ * field, the value and the type. */
 int kura_fields_check_json(const kura_fields *fs, const char *cls, json_t *meta, kura_error *err);
 /* Puts object's entries in the index of each field of fs (none for an object
  * kura made itself). */

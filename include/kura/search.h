@@ -56,12 +56,6 @@ int kura_fields_load(kura_fields *out, kura_store *st, kura_error *err);
 void kura_fields_clear(kura_fields *fs);
 const kura_field *kura_fields_find(const kura_fields *fs, const char *name);
 
-/* Checks the metadata of a new object of retention class cls (may be NULL)
- * against the fields: every value of a field parses as its type, every field
- * required for cls has a value. KURA_EINPUT naming the key, the value and the
- * type (or the missing field and the command that would give it). */
-int kura_fields_check(const kura_fields *fs, const char *cls, const kura_meta *meta, size_t n, kura_error *err);
-
 /* kura field add: defines field name of type t (required for the classes
  * required_for[0..nreq)), recorded in the audit trail ("field-add"), then
  * indexes the values objects stored before have. Adding a field again with the
