@@ -135,27 +135,77 @@ int kura_fields_check_json(const kura_fields *fs, const char *cls, json_t *meta,
 
 /* ---------------------------------------------------------------- index entries */
 
+/* The state of f's value in meta, and its encoding in enc (*len bytes). */
+static int value_in(json_t *meta, const kura_field *f, unsigned char enc[KURA_FIELD_VALUE_MAX], size_t *len)
+{
+	const char *value = json_string_value(json_object_get(meta, f->name));
+	*len = 0;
+	if (!value || !*value)
+		return KURA_FIELD_EMPTY;
+	return kura_field_encode(enc, len, f->type, value, 0, NULL) == 0 ? KURA_FIELD_VALUE : KURA_FIELD_INVALID;
+}
+
+/* The entries of id in the indexes of the fields fs ('f'), and its vector
+ * ('g': every field of all, so that a query decides a candidate without its
+ * object record). Both from meta alone. */
+static void put_entries(kura_index_batch *b, const kura_fields *fs, const kura_fields *all, const char *id,
+			json_t *meta)
+{
+	unsigned char enc[KURA_FIELD_VALUE_MAX], *vec = malloc(all->n * (5 + 512 + KURA_FIELD_VALUE_MAX) + 1);
+	size_t len, n = 0;
+	for (size_t i = 0; i < fs->n; i++) {
+		int state = value_in(meta, &fs->v[i], enc, &len);
+		kura_index_batch_put_field_value(b, fs->v[i].name, state, enc, len, id);
+	}
+	for (size_t i = 0; vec && i < all->n; i++) { /* u16 name length, name, u8 state, u16 length, encoding */
+		size_t k = strlen(all->v[i].name);
+		int state = value_in(meta, &all->v[i], enc, &len);
+		vec[n++] = (unsigned char)(k >> 8);
+		vec[n++] = (unsigned char)k;
+		memcpy(vec + n, all->v[i].name, k);
+		n += k;
+		vec[n++] = (unsigned char)state;
+		vec[n++] = (unsigned char)(len >> 8);
+		vec[n++] = (unsigned char)len;
+		memcpy(vec + n, enc, len);
+		n += len;
+	}
+	if (vec) /* without it (no memory) a query reads the object record instead */
+		kura_index_batch_put_field_vector(b, id, vec, n);
+	free(vec);
+}
+
 void kura_fields_index_object(kura_index_batch *b, const kura_fields *fs, const char *id, json_t *object)
 {
-	if (!fs || json_object_get(object, "system"))
-		return;
-	json_t *meta = json_object_get(object, "meta");
-	for (size_t i = 0; i < fs->n; i++) {
-		const char *value = json_string_value(json_object_get(meta, fs->v[i].name));
-		unsigned char enc[KURA_FIELD_VALUE_MAX];
-		size_t len = 0;
-		int state = KURA_FIELD_EMPTY;
-		if (value && *value)
-			state = kura_field_encode(enc, &len, fs->v[i].type, value, 0, NULL) == 0 ? KURA_FIELD_VALUE
-												  : KURA_FIELD_INVALID;
-		kura_index_batch_put_field_value(b, fs->v[i].name, state, enc, state == KURA_FIELD_VALUE ? len : 0, id);
+	if (fs && fs->n && !json_object_get(object, "system"))
+		put_entries(b, fs, fs, id, json_object_get(object, "meta"));
+}
+
+int kura_fields_vector_find(const unsigned char *v, size_t n, const char *name, const unsigned char **enc,
+			    size_t *len)
+{
+	size_t k = strlen(name);
+	for (size_t at = 0; at + 5 <= n;) {
+		size_t nk = (size_t)v[at] << 8 | v[at + 1];
+		if (at + 5 + nk > n)
+			return -1;
+		size_t el = (size_t)v[at + 3 + nk] << 8 | v[at + 4 + nk];
+		if (at + 5 + nk + el > n)
+			return -1;
+		if (nk == k && memcmp(v + at + 2, name, k) == 0) {
+			*enc = v + at + 5 + nk;
+			*len = el;
+			return v[at + 2 + nk];
+		}
+		at += 5 + nk + el;
 	}
+	return -1;
 }
 
 struct builder {
 	kura_index *ix;
 	kura_index_batch *b;
-	kura_fields *fs;
+	kura_fields *fs, *all; /* the fields to fill; every field (the vectors) */
 	size_t in_batch;
 	uint64_t done;
 	kura_progress *progress;
@@ -167,7 +217,8 @@ static int build_step(void *ud, const char *id, const kura_index_object *o, kura
 	json_t *object = json_loadb(o->json, o->json_len, 0, NULL);
 	if (!object)
 		return kura_error_set(err, KURA_EIO, "object %s in the index is damaged; run kura reindex", id);
-	kura_fields_index_object(bl->b, bl->fs, id, object);
+	if (!json_object_get(object, "system"))
+		put_entries(bl->b, bl->fs, bl->all, id, json_object_get(object, "meta"));
 	json_decref(object);
 	int rc = 0;
 	if (++bl->in_batch == BUILD_BATCH) {
@@ -191,7 +242,7 @@ int kura_fields_build(kura_index *ix, const char *only, kura_error *err)
 	for (size_t i = 0; rc == 0 && i < all.n; i++)
 		if (only ? strcmp(all.v[i].name, only) == 0 : !all.v[i].built)
 			some.v[some.n++] = all.v[i];
-	struct builder bl = {.ix = ix, .fs = &some};
+	struct builder bl = {.ix = ix, .fs = &some, .all = &all};
 	if (rc == 0 && some.n && (rc = kura_index_batch_new(&bl.b, err)) == 0) {
 		bl.progress = kura_progress_new("indexing fields", 0);
 		rc = kura_index_each_object(ix, build_step, &bl, err);

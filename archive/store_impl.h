@@ -118,9 +118,13 @@ char *kura_field_def_json(const kura_field *f, int built);
  * of its type, every field required for cls has one. KURA_EINPUT naming the
  * field, the value and the type. */
 int kura_fields_check_json(const kura_fields *fs, const char *cls, json_t *meta, kura_error *err);
-/* Puts object's entries in the index of each field of fs (none for an object
- * kura made itself). */
+/* Puts object's entries in the index of each field of fs, and its vector of
+ * every field's state and encoding (none for an object kura made itself). */
 void kura_fields_index_object(kura_index_batch *b, const kura_fields *fs, const char *id, json_t *object);
+/* The state of field name in vector v (n bytes, as kura_index_get_field_vector
+ * gives it) and its encoding (*enc, *len: in v); -1 when v does not hold it. */
+int kura_fields_vector_find(const unsigned char *v, size_t n, const char *name, const unsigned char **enc,
+			    size_t *len);
 /* Fills the index of field only (NULL: of every field not built) for every
  * object in ix, then marks it built; durable when it returns. */
 int kura_fields_build(kura_index *ix, const char *only, kura_error *err);

@@ -5,6 +5,8 @@
  *
  *   'F' + field name                         -> the definition (JSON)
  *   'f' + field name + '\0' + state + value + version ID (26)  -> (empty)
+ *   'g' + version ID                         -> the version's vector: for each field,
+ *        u16 name length, name, u8 state, u16 length (both big-endian), value
  *
  * state: KURA_FIELD_EMPTY (no value; value is empty), KURA_FIELD_VALUE (value:
  * the order-preserving encoding of common/field_value.c), KURA_FIELD_INVALID (a
@@ -108,4 +110,26 @@ int kura_index_field_walk(kura_index *ix, const char *name, int state, const uns
 	}
 	kura_index_cursor_fini(&c);
 	return rc > 0 ? 0 : rc;
+}
+
+void kura_index_batch_put_field_vector(kura_index_batch *b, const char *id, const unsigned char *v, size_t n)
+{
+	char key[1 + KURA_ID_LEN];
+	kura_index_id_key(key, 'g', id);
+	rocksdb_writebatch_put(b->wb, key, sizeof key, (const char *)v, n);
+}
+
+int kura_index_get_field_vector(kura_index *ix, const char *id, unsigned char **v, size_t *n, kura_error *err)
+{
+	char key[1 + KURA_ID_LEN], *raw;
+	kura_index_id_key(key, 'g', id);
+	*v = NULL;
+	*n = 0;
+	int rc = kura_index_get_raw(ix, key, sizeof key, &raw, n, err);
+	if (rc != 0 || !raw)
+		return rc ? rc : KURA_ENOTFOUND;
+	if ((*v = malloc(*n + 1)))
+		memcpy(*v, raw, *n);
+	rocksdb_free(raw);
+	return *v ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 }

@@ -23,7 +23,8 @@
  * Every value that says where a record is starts with u32 segment | u64 offset
  * ('o', 'b', 'a', 'E', 'e', 'r'): kura_index_relocate moves them all.
  *   'k': the audit trail's checkpoints (index/checkpoints.c, docs/RECORDS.md)
- *   'F', 'f': search fields' definitions and their ordered secondary indexes (index/fields.c)
+ *   'F', 'f', 'g': search fields' definitions, their ordered secondary indexes and each
+ *        version's vector of values (index/fields.c)
  * The layout of keys and values is index/'s business: outside it, code uses
  * typed lookups, batch functions, walks and cursors (index/cursor.c). An
  * object's entries ('o', 'p') are written by ONE function,
@@ -339,5 +340,9 @@ void kura_index_batch_put_field_value(kura_index_batch *b, const char *name, int
 typedef int (*kura_index_field_fn)(void *ud, const unsigned char *value, size_t len, const char *id, kura_error *err);
 int kura_index_field_walk(kura_index *ix, const char *name, int state, const unsigned char *from, size_t from_len,
 			  kura_index_field_fn fn, void *ud, kura_error *err);
+/* A version's vector of field values (archive/fields.c makes and reads it):
+ * *v the caller's (free()); KURA_ENOTFOUND when it has none. */
+void kura_index_batch_put_field_vector(kura_index_batch *b, const char *id, const unsigned char *v, size_t n);
+int kura_index_get_field_vector(kura_index *ix, const char *id, unsigned char **v, size_t *n, kura_error *err);
 
 #endif

@@ -8,13 +8,15 @@
  * ranges, = and ^= first, keeping the IDs of each walk; the first walk whole,
  * each further one only while it has at most 8 times the candidates so far
  * (else it is dropped), the candidates being the IDs every finished walk had;
- * then check every condition on each candidate's own metadata, in ID order. So
+ * then check every condition on each candidate's own values, in ID order. So
  * a query costs about the entries of its most selective ranges, not the size
  * of the store.
  *
- * INVARIANT: a hit is decided by the candidate's object record (its metadata
- * read as each field's type, common/field_value.c), never by an index entry
- * alone: the index only proposes. Versions: by default each record's current
+ * INVARIANT: a hit is decided by the candidate's own values, every condition
+ * checked on them, never by the ranges walked alone: its vector of field
+ * values ('g', which archive/fields.c writes from its object record together
+ * with its 'f' entries, the ONE function for ingest, recovery and reindex), or
+ * its object record itself where the vector lacks a field. Versions: by default each record's current
  * version, not disposed of; KURA_LIST_ALL_VERSIONS and KURA_LIST_DISPOSED as
  * `ls` (records/list.c). Semantics: a comparison (= != < <= > >= ^=) holds only
  * for a value of the type ("amount!=0" does not hold for an amount left empty,
@@ -288,61 +290,100 @@ static int wanted(kura_index *ix, int flags, const char *id, kura_error *err)
 	return (rc == 0) == !!(flags & KURA_LIST_DISPOSED);
 }
 
+/* Fills h's sort key: a value's state and encoding. */
+static int set_key(struct hit *h, int state, const unsigned char *e, size_t len, kura_error *err)
+{
+	h->state = state;
+	h->len = len;
+	if (len && !(h->key = malloc(len)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (len)
+		memcpy(h->key, e, len);
+	return 0;
+}
+
 /* Fills h's sort key from object (sort: the field, or NULL). */
 static int sort_key(struct hit *h, json_t *object, const kura_field *sort, kura_error *err)
 {
 	unsigned char e[KURA_FIELD_VALUE_MAX];
+	size_t len = 0;
 	if (!sort)
 		return 0;
-	h->state = value_of(object, sort, e, &h->len);
-	if (h->len && !(h->key = malloc(h->len)))
-		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (h->len)
-		memcpy(h->key, e, h->len);
+	int state = value_of(object, sort, e, &len); /* before len is read */
+	return set_key(h, state, e, len, err);
+}
+
+/* A candidate: its vector of field values (index/fields.c 'g'), and its
+ * object record, read only when the vector lacks a field or the hit is kept. */
+struct cand {
+	kura_index *ix;
+	char id[KURA_ID_LEN + 1];
+	unsigned char *vec; /* NULL: none */
+	size_t vn;
+	kura_index_object o;
+	json_t *object;
+};
+
+static int cand_object(struct cand *k, kura_error *err)
+{
+	if (k->object)
+		return 0;
+	int rc = kura_index_get_object(k->ix, k->id, &k->o, err);
+	if (rc != 0)
+		return rc == KURA_ENOTFOUND ? kura_error_set(err, KURA_EIO, "object %s is in a field's index but not in the "
+									    "index of objects; run kura reindex", k->id)
+					    : rc;
+	if (!(k->object = json_loadb(k->o.json, k->o.json_len, 0, NULL)))
+		return kura_error_set(err, KURA_EIO, "object %s in the index is damaged; run kura reindex", k->id);
 	return 0;
 }
 
+/* The state of the candidate's value of f and its encoding (*e: in the vector
+ * or in buf); < 0: an error. */
+static int cand_value(struct cand *k, const kura_field *f, const unsigned char **e, size_t *len,
+		      unsigned char buf[KURA_FIELD_VALUE_MAX], kura_error *err)
+{
+	int state = k->vec ? kura_fields_vector_find(k->vec, k->vn, f->name, e, len) : -1;
+	if (state >= 0)
+		return state;
+	int rc = cand_object(k, err);
+	*e = buf;
+	return rc ? rc : value_of(k->object, f, buf, len);
+}
+
 /* 1 when candidate id is a hit (then h is filled, and *keep, when not NULL,
- * gets its parsed description: the caller's), 0 when not. */
+ * gets its description as kura_records_each gives it: the caller's), 0 when not. */
 static int check(kura_store *st, const kura_query *q, const struct cond *c, size_t nc, const kura_field *sort,
 		 const char *id, struct hit *h, json_t **keep, kura_error *err)
 {
-	kura_index *ix = kura_store_index(st);
-	char idz[KURA_ID_LEN + 1];
-	memcpy(idz, id, KURA_ID_LEN);
-	idz[KURA_ID_LEN] = '\0';
-	int rc = wanted(ix, q->flags, idz, err);
+	struct cand k = {.ix = kura_store_index(st)};
+	memcpy(k.id, id, KURA_ID_LEN);
+	memcpy(h->id, id, KURA_ID_LEN);
+	int rc = wanted(k.ix, q->flags, k.id, err);
 	if (rc <= 0)
 		return rc;
-	kura_index_object o = {0};
-	if ((rc = kura_index_get_object(ix, idz, &o, err)) != 0)
-		return rc == KURA_ENOTFOUND ? kura_error_set(err, KURA_EIO, "object %s is in a field's index but not in the "
-									    "index of objects; run kura reindex", idz)
-					    : rc;
-	json_t *object = json_loadb(o.json, o.json_len, 0, NULL);
-	if (!object) {
-		kura_index_object_clear(&o);
-		return kura_error_set(err, KURA_EIO, "object %s in the index is damaged; run kura reindex", idz);
-	}
-	unsigned char e[KURA_FIELD_VALUE_MAX];
-	size_t len;
-	rc = 1;
-	int state = KURA_FIELD_EMPTY;
-	for (size_t i = 0; rc == 1 && i < nc; i++) {
+	if ((rc = kura_index_get_field_vector(k.ix, k.id, &k.vec, &k.vn, err)) == KURA_ENOTFOUND)
+		rc = 0;
+	unsigned char buf[KURA_FIELD_VALUE_MAX];
+	const unsigned char *e = NULL;
+	size_t len = 0;
+	int state = KURA_FIELD_EMPTY, hit = 1;
+	for (size_t i = 0; rc == 0 && hit && i < nc; i++) {
 		if (i == 0 || c[i].f != c[i - 1].f) /* a field's value read once for its conditions in a row */
-			state = value_of(object, c[i].f, e, &len);
-		rc = holds(&c[i], state, e, len);
+			rc = (state = cand_value(&k, c[i].f, &e, &len, buf, err)) < 0 ? state : 0;
+		hit = rc == 0 && holds(&c[i], state, e, len);
 	}
-	memcpy(h->id, id, KURA_ID_LEN);
-	if (rc == 1 && sort_key(h, object, sort, err) != 0)
-		rc = KURA_EINTERNAL;
-	if (rc == 1 && keep) { /* described as kura_records_each does: ls --json is one shape */
-		kura_store_describe(object, &o, ix);
-		*keep = object;
-	} else
-		json_decref(object);
-	kura_index_object_clear(&o);
-	return rc;
+	if (rc == 0 && hit && sort && (rc = (state = cand_value(&k, sort, &e, &len, buf, err)) < 0 ? state : 0) == 0)
+		rc = set_key(h, state, e, len, err);
+	if (rc == 0 && hit && keep && (rc = cand_object(&k, err)) == 0) { /* ls --json is one shape */
+		kura_store_describe(k.object, &k.o, k.ix);
+		*keep = k.object;
+		k.object = NULL;
+	}
+	free(k.vec);
+	json_decref(k.object);
+	kura_index_object_clear(&k.o);
+	return rc ? rc : hit;
 }
 
 /* ---------------------------------------------------------------- the answer */
