@@ -153,16 +153,17 @@ static void put_entries(kura_index_batch *b, const kura_fields *fs, const kura_f
 {
 	unsigned char enc[KURA_FIELD_VALUE_MAX], *vec = malloc(all->n * (5 + 512 + KURA_FIELD_VALUE_MAX) + 1);
 	size_t len, n = 0;
-	for (size_t i = 0; i < fs->n; i++) {
-		int state = value_in(meta, &fs->v[i], enc, &len);
-		kura_index_batch_put_field_value(b, fs->v[i].name, state, enc, len, id);
-	}
-	for (size_t i = 0; vec && i < all->n; i++) { /* u16 name length, name, u8 state, u16 length, encoding */
-		size_t k = strlen(all->v[i].name);
-		int state = value_in(meta, &all->v[i], enc, &len);
-		vec[n++] = (unsigned char)(k >> 8);
+	for (size_t i = 0; i < all->n; i++) { /* each value encoded once, for both */
+		const kura_field *f = &all->v[i];
+		size_t k = strlen(f->name);
+		int state = value_in(meta, f, enc, &len);
+		if (fs == all || kura_fields_find(fs, f->name))
+			kura_index_batch_put_field_value(b, f->name, state, enc, len, id);
+		if (!vec)
+			continue;
+		vec[n++] = (unsigned char)(k >> 8); /* u16 name length, name, u8 state, u16 length, encoding */
 		vec[n++] = (unsigned char)k;
-		memcpy(vec + n, all->v[i].name, k);
+		memcpy(vec + n, f->name, k);
 		n += k;
 		vec[n++] = (unsigned char)state;
 		vec[n++] = (unsigned char)(len >> 8);
