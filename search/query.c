@@ -6,7 +6,7 @@
  * encodings that start with 山田's; the conditions on one field together make
  * one range ("d>=A d<=B": from A to B), walked once. The plan: walk the fields'
  * ranges, = and ^= first, keeping the IDs of each walk; the first walk whole,
- * each further one only while it has at most 8 times the candidates so far
+ * each further one only while it has at most 2 times the candidates so far
  * (else it is dropped), the candidates being the IDs every finished walk had;
  * then check every condition on each candidate's own values, in ID order. So
  * a query costs about the entries of its most selective ranges, not the size
@@ -221,9 +221,10 @@ static int intersect(struct walk *a, const struct walk *b, kura_error *err)
 }
 
 /* How many entries a further walk may take, per candidate it might rule out
- * before each is read (reading a candidate's record costs about as much as
- * walking a hundred entries). */
-#define WALK_BUDGET 8
+ * before each is checked (checking a candidate, its vector and version
+ * lookups, costs about as much as walking a dozen entries; a walk that is
+ * dropped was wasted, so it may not run long). */
+#define WALK_BUDGET 2
 
 /* The candidates (*ids, *n; unsorted): the IDs in every walked range. One walk
  * a field (drives), = and ^= first; the first walk is whole, each further one
