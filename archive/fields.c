@@ -4,7 +4,8 @@
  * them, and the entries of their secondary indexes.
  *
  * INVARIANT: every version of every document has exactly one entry in the
- * index of every field whose definition says "built" (index/fields.c): put by
+ * index of every field whose definition says "built", and one vector holding
+ * every field's value (index/fields.c 'f', 'g'): put by
  * kura_fields_index_object, ONE function for ingest, recovery and the
  * filling of an index (kura_fields_build: `field add` for the objects stored
  * before, reindex for all). A field is "built" only once that filling has
