@@ -160,23 +160,29 @@ int kura_records_check_name(const char *what, const char *name, kura_error *err)
 	return ok ? 0 : kura_error_set(err, KURA_EINPUT, "a %s's name has 1 to 128 bytes of UTF-8, no control characters", what);
 }
 
-/* A field a class declares (jp-dencho: txn_date, counterparty, amount,
- * received_at) must be one of the store's, of the declared type, and required
- * for the class where the class requires it: the store's fields are what ingest
- * checks each document's values against (archive/fields.c). */
-static int check_class_field(kura_store *st, const kura_retention_class *c, const kura_retention_field *d,
-			     kura_error *err)
+/* The fields a class declares (jp-dencho: txn_date, counterparty, amount,
+ * received_at) must be the store's, of the declared types, and required for
+ * the class where the class requires them: the store's fields are what ingest
+ * checks each document's values against (archive/fields.c). The refusal names
+ * the command for every field missing. */
+static int check_class_fields(kura_store *st, const kura_retention_class *c, kura_error *err)
 {
-	const kura_field *f = kura_fields_find(kura_store_fields(st), d->name);
-	int required = 0;
-	for (size_t i = 0; f && i < f->nrequired; i++)
-		required |= strcmp(f->required_for[i], c->name) == 0;
-	if (f && strcmp(kura_field_type_name(f->type), d->type) == 0 && (required || !d->required))
-		return 0;
-	return kura_error_set(err, KURA_EINPUT, "class %s %s the field %s (%s): add it first with kura field add %s %s %s%s%s; "
-						"nothing was stored", c->name, d->required ? "requires" : "uses", d->name, d->type,
-			      kura_store_path(st), d->name, d->type, d->required ? " --required-for " : "",
-			      d->required ? c->name : "");
+	char todo[1024] = "";
+	for (size_t i = 0; i < c->nfields; i++) {
+		const kura_retention_field *d = &c->field[i];
+		const kura_field *f = kura_fields_find(kura_store_fields(st), d->name);
+		int required = 0;
+		for (size_t j = 0; f && j < f->nrequired; j++)
+			required |= strcmp(f->required_for[j], c->name) == 0;
+		if (f && strcmp(kura_field_type_name(f->type), d->type) == 0 && (required || !d->required))
+			continue;
+		size_t n = strlen(todo);
+		snprintf(todo + n, sizeof todo - n, "%skura field add %s %s %s%s%s", n ? "; " : "", kura_store_path(st),
+			 d->name, d->type, d->required ? " --required-for " : "", d->required ? c->name : "");
+	}
+	return *todo ? kura_error_set(err, KURA_EINPUT, "class %s needs its fields in the store, of their types: %s; "
+							"nothing was stored", c->name, todo)
+		     : 0;
 }
 
 int kura_records_check_retention(kura_store *st, const char *class_name, const kura_event *ev, size_t n,
@@ -199,8 +205,8 @@ int kura_records_check_retention(kura_store *st, const char *class_name, const k
 	if (rc == 0 && !c)
 		rc = kura_error_set(err, KURA_EINPUT, "--class %s: no such retention class (kura retention show %s lists "
 						      "them); nothing was stored", class_name, kura_store_path(st));
-	for (size_t i = 0; rc == 0 && c && i < c->nfields; i++)
-		rc = check_class_field(st, c, &c->field[i], err);
+	if (rc == 0 && c)
+		rc = check_class_fields(st, c, err);
 	kura_retention_free(&classes);
 	return rc;
 }
