@@ -364,20 +364,14 @@ run_killed()
 {
 	local ms=$1 out=$2 err=$3 pid t0
 	shift 3
-	t0=${EPOCHREALTIME/./}
+	t0=$(date +%s%N)
 	"$@" >"$out" 2>"$err" &
 	pid=$!
-	# until ms have passed or the command has ended (a zombie: state Z), whichever comes
-	# first, so that KILL_MS is the command's own time when it finished (to about 5 ms)
-	local state=R
-	while [ "$state" != Z ] && [ $(((${EPOCHREALTIME/./} - t0) / 1000)) -lt "$ms" ]; do
-		sleep 0.005
-		read -r _ _ state _ <"/proc/$pid/stat" 2>/dev/null || state=Z
-	done
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 	kill -9 "$pid" 2>/dev/null || true
 	KILL_STATUS=0
 	{ wait "$pid"; } 2>/dev/null || KILL_STATUS=$?
-	KILL_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	KILL_MS=$((($(date +%s%N) - t0) / 1000000))
 }
 
 # package_fixture NAME...: a store $A (= $T/a, embedded TSA) holding one text file
