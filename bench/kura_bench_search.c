@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "bench/kura_bench.h"
+#include "common/civil.h"
 #include "kura/ingest.h"
 #include "kura/records.h"
 #include "kura/search.h"
@@ -68,14 +69,12 @@ static unsigned zipf_rank(const double *c, double u)
 	return lo + 1;
 }
 
-/* YYYY-MM-DD of days since 1970-01-01 (civil from days, proleptic Gregorian). */
+/* YYYY-MM-DD of days since 1970-01-01. */
 static void day_text(char out[11], int64_t z)
 {
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-	snprintf(out, 11, "%04d-%02d-%02d", (int)(yoe + era * 400 + (m <= 2)), (int)m, (int)d);
+	int y, m, d;
+	kura_civil_date((int32_t)z, &y, &m, &d);
+	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
 }
 
 int mode_search_fill(const char *path, size_t n)

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/civil.h"
 #include "common/unicode.h"
 #include "kura/search.h"
 
@@ -62,25 +63,15 @@ static int digits(const char *s, int n)
 	return v;
 }
 
-static int days_in_month(int y, int m)
-{
-	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	return m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : d[m - 1];
-}
-
 /* 0 when s starts with a real day YYYY-MM-DD; *days: since 1970-01-01. */
 static int parse_day(const char *s, int64_t *days)
 {
 	if (strnlen(s, 10) < 10 || s[4] != '-' || s[7] != '-')
 		return -1;
 	int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
-	if (y < 0 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+	if (y < 0 || m < 1 || m > 12 || d < 1 || d > kura_civil_days_in_month(y, m))
 		return -1;
-	/* days from civil (proleptic Gregorian) */
-	int64_t yy = m <= 2 ? y - 1 : y;
-	int64_t era = (yy >= 0 ? yy : yy - 399) / 400, yoe = yy - era * 400;
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	*days = era * 146097 + doe - 719468;
+	*days = kura_civil_days(y, m, d);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/civil.h"
 #include "common/unicode.h"
 #include "policies/retention.h"
 #include "policies/yaml_doc.h"
@@ -15,37 +16,6 @@ static const char *const event_names[] = {"fiscal-year-end", "handover", "trial-
 
 /* ---------------------------------------------------------------- dates */
 
-/* Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int32_t from_civil(int y, int m, int d)
-{
-	y -= m <= 2;
-	int era = (y >= 0 ? y : y - 399) / 400;
-	int yoe = y - era * 400;
-	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void to_civil(int32_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int era = (z >= 0 ? z : z - 146096) / 146097;
-	int doe = z - era * 146097;
-	int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp + (mp < 10 ? 3 : -9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return m == 2 && leap ? 29 : n[m - 1];
-}
-
 int kura_date_parse(int32_t *day, const char *s)
 {
 	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
@@ -54,34 +24,34 @@ int kura_date_parse(int32_t *day, const char *s)
 		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
 			return -1;
 	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-	if (y < 1000 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+	if (y < 1000 || m < 1 || m > 12 || d < 1 || d > kura_civil_days_in_month(y, m))
 		return -1;
-	*day = from_civil(y, m, d);
+	*day = kura_civil_days(y, m, d);
 	return 0;
 }
 
 void kura_date_format(char buf[11], int32_t day)
 {
 	int y, m, d;
-	to_civil(day, &y, &m, &d);
+	kura_civil_date(day, &y, &m, &d);
 	snprintf(buf, 11, "%04d-%02d-%02d", y % 10000, m, d);
 }
 
 void kura_date_civil(int32_t day, int *year, int *month, int *mday)
 {
-	to_civil(day, year, month, mday);
+	kura_civil_date(day, year, month, mday);
 }
 
 int32_t kura_date_add(int32_t day, int years, int months)
 {
 	int y, m, d;
-	to_civil(day, &y, &m, &d);
+	kura_civil_date(day, &y, &m, &d);
 	int total = y * 12 + (m - 1) + years * 12 + months;
 	y = total / 12;
 	m = total % 12 + 1;
-	if (d > days_in_month(y, m)) /* no such day: the first of the next month */
-		return from_civil(y, m, days_in_month(y, m)) + 1;
-	return from_civil(y, m, d);
+	if (d > kura_civil_days_in_month(y, m)) /* no such day: the first of the next month */
+		return kura_civil_days(y, m, kura_civil_days_in_month(y, m)) + 1;
+	return kura_civil_days(y, m, d);
 }
 
 int32_t kura_date_period_end(int32_t day, int years, int months)
