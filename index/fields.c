@@ -78,7 +78,7 @@ void kura_index_batch_put_field_value(kura_index_batch *b, const char *name, int
 	if (len)
 		memcpy(key + h, value, len);
 	memcpy(key + h + len, id, KURA_ID_LEN);
-	rocksdb_writebatch_put(b->wb, (const char *)key, h + len + KURA_ID_LEN, "", 0);
+	kura_index_batch_put_sorted(b, key, h + len + KURA_ID_LEN);
 	free(key);
 }
 

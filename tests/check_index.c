@@ -177,6 +177,63 @@ static int keep_pending(void *ud, const char *id, const unsigned char *value, si
 	return 0;
 }
 
+struct field_walk {
+	char seen[8][64];
+	size_t n;
+};
+
+static int keep_field_entry(void *ud, const unsigned char *value, size_t len, const char *id, kura_error *err)
+{
+	(void)err;
+	struct field_walk *w = ud;
+	if (w->n < 8)
+		snprintf(w->seen[w->n++], sizeof w->seen[0], "%.*s %.4s", (int)len, (const char *)value, id + KURA_ID_LEN - 4);
+	return 0;
+}
+
+/* A field's entries are kept aside and put in order when the batch is written:
+ * what a rollback drops stays dropped, and the rest all arrive. */
+START_TEST(field_entries_kept_aside_follow_marks_and_arrive_in_order)
+{
+	char *dir = kura_test_tmpdir(), id[KURA_ID_LEN + 1];
+	kura_index *ix = open_new(dir);
+	kura_index_batch *b;
+	kura_error err;
+	ck_assert_int_eq(kura_index_batch_new(&b, &err), 0);
+	const char *values[] = {"m", "c", "x", "a"};
+	for (int i = 0; i < 4; i++) {
+		id_of(id, i + 1);
+		if (i == 2)
+			kura_index_batch_mark(b);
+		kura_index_batch_put_field_value(b, "f", 1, (const unsigned char *)values[i], 1, id);
+		if (i == 2)
+			ck_assert_int_eq(kura_index_batch_rollback(b, &err), 0); /* x is dropped */
+	}
+	write_batch(ix, b);
+	id_of(id, 5);
+	kura_index_batch_put_field_value(b, "f", 1, (const unsigned char *)"b", 1, id);
+	kura_index_batch_clear(b); /* b is dropped */
+	id_of(id, 6);
+	kura_index_batch_put_field_value(b, "f", 1, (const unsigned char *)"d", 1, id);
+	write_batch(ix, b);
+
+	struct field_walk w = {0};
+	ck_assert_int_eq(kura_index_field_walk(ix, "f", 1, NULL, 0, keep_field_entry, &w, &err), 0);
+	ck_assert_uint_eq(w.n, 4);
+	char want[4][64];
+	const char *order[] = {"a", "c", "d", "m"};
+	int ids[] = {4, 2, 6, 1};
+	for (int i = 0; i < 4; i++) {
+		id_of(id, ids[i]);
+		snprintf(want[i], sizeof want[i], "%s %.4s", order[i], id + KURA_ID_LEN - 4);
+		ck_assert_str_eq(w.seen[i], want[i]);
+	}
+	kura_index_batch_free(b);
+	kura_index_close(ix);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
 START_TEST(pending_entries_are_deleted_alone_and_by_range)
 {
 	char *dir = kura_test_tmpdir(), id[KURA_ID_LEN + 1], first[KURA_ID_LEN + 1], last[KURA_ID_LEN + 1];
@@ -669,6 +726,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, objects_blobs_and_state_round_trip_and_persist);
 	tcase_add_test(tc, rollback_drops_what_came_after_the_mark_and_writes_are_counted);
+	tcase_add_test(tc, field_entries_kept_aside_follow_marks_and_arrive_in_order);
 	tcase_add_test(tc, pending_entries_are_deleted_alone_and_by_range);
 	tcase_add_test(tc, seal_ranges_are_found_for_every_id_they_span);
 	tcase_add_test(tc, links_places_and_the_last_id);
