@@ -12,22 +12,8 @@
 
 #include "policies/calendar.h"
 #include "policies/retention.h"
+#include "testutil.h"
 
-static int32_t day(const char *s)
-{
-	int32_t d = 0;
-	ck_assert_msg(kura_date_parse(&d, s) == 0, "%s is a date", s);
-	return d;
-}
-
-static const char *text(int32_t d)
-{
-	static char buf[4][11];
-	static int i;
-	i = (i + 1) % 4;
-	kura_date_format(buf[i], d);
-	return buf[i];
-}
 
 static kura_calendar *calendar(const char *store_file)
 {
@@ -46,7 +32,7 @@ static const char *why(kura_calendar *c, const char *date)
 	int business = -1;
 	const char *reason = NULL;
 	kura_error err = {0};
-	ck_assert_msg(kura_calendar_is_business(&business, &reason, c, day(date), &err) == 0, "%s", err.message);
+	ck_assert_msg(kura_calendar_is_business(&business, &reason, c, kura_test_day(date), &err) == 0, "%s", err.message);
 	return business ? "business" : reason;
 }
 
@@ -54,16 +40,16 @@ static const char *plus(kura_calendar *c, const char *date, int n)
 {
 	int32_t out;
 	kura_error err = {0};
-	ck_assert_msg(kura_calendar_add_business(&out, c, day(date), n, &err) == 0, "%s", err.message);
-	return text(out);
+	ck_assert_msg(kura_calendar_add_business(&out, c, kura_test_day(date), n, &err) == 0, "%s", err.message);
+	return kura_test_day_text(out);
 }
 
 static const char *deadline(kura_calendar *c, const char *received)
 {
 	int32_t out;
 	kura_error err = {0};
-	ck_assert_msg(kura_calendar_deadline(&out, c, day(received), &err) == 0, "%s", err.message);
-	return text(out);
+	ck_assert_msg(kura_calendar_deadline(&out, c, kura_test_day(received), &err) == 0, "%s", err.message);
+	return kura_test_day_text(out);
 }
 
 START_TEST(the_shipped_days_are_not_business_days)
@@ -108,11 +94,11 @@ START_TEST(business_days_count_from_the_receipt_as_day_0)
 	ck_assert_str_eq(deadline(c, "2019-04-26"), "2019-05-15");
 	int n = -1;
 	kura_error err = {0};
-	ck_assert_int_eq(kura_calendar_business_between(&n, c, day("2026-04-24"), day("2026-05-11"), &err), 0);
+	ck_assert_int_eq(kura_calendar_business_between(&n, c, kura_test_day("2026-04-24"), kura_test_day("2026-05-11"), &err), 0);
 	ck_assert_int_eq(n, 7);
-	ck_assert_int_eq(kura_calendar_business_between(&n, c, day("2026-04-24"), day("2026-05-06"), &err), 0);
+	ck_assert_int_eq(kura_calendar_business_between(&n, c, kura_test_day("2026-04-24"), kura_test_day("2026-05-06"), &err), 0);
 	ck_assert_int_eq(n, 4);
-	ck_assert_int_eq(kura_calendar_business_between(&n, c, day("2026-05-11"), day("2026-05-01"), &err), 0);
+	ck_assert_int_eq(kura_calendar_business_between(&n, c, kura_test_day("2026-05-11"), kura_test_day("2026-05-01"), &err), 0);
 	ck_assert_int_eq(n, 0);
 	ck_assert_int_eq(kura_calendar_jimu_shori_kitei(c), 0);
 	kura_calendar_free(c);
@@ -153,11 +139,11 @@ START_TEST(a_year_without_holidays_is_refused_never_guessed)
 	int business;
 	kura_error err = {0};
 	/* Fri 2027-12-24: 27 28 29 30 31, then 2028, which kura does not ship */
-	ck_assert_int_eq(kura_calendar_deadline(&out, c, day("2027-12-24"), &err), KURA_EINPUT);
+	ck_assert_int_eq(kura_calendar_deadline(&out, c, kura_test_day("2027-12-24"), &err), KURA_EINPUT);
 	ck_assert_msg(strstr(err.message, "no national holidays for 2028 (it ships 2000 to 2027)") &&
 			      strstr(err.message, "'holidays:' in STORE/calendar.yaml"),
 		      "%s", err.message);
-	ck_assert_int_eq(kura_calendar_is_business(&business, NULL, c, day("1999-12-31"), &err), KURA_EINPUT);
+	ck_assert_int_eq(kura_calendar_is_business(&business, NULL, c, kura_test_day("1999-12-31"), &err), KURA_EINPUT);
 	ck_assert_msg(strstr(err.message, "for 1999"), "%s", err.message);
 	kura_calendar_free(c);
 	/* a store gives 2028's holidays: known from its 元日 on */

@@ -9,30 +9,16 @@
 #include <string.h>
 
 #include "policies/retention.h"
+#include "testutil.h"
 
-static int32_t day(const char *s)
-{
-	int32_t d = 0;
-	ck_assert_msg(kura_date_parse(&d, s) == 0, "%s is a date", s);
-	return d;
-}
-
-static const char *text(int32_t d)
-{
-	static char buf[4][11];
-	static int i;
-	i = (i + 1) % 4;
-	kura_date_format(buf[i], d);
-	return buf[i];
-}
 
 START_TEST(dates_are_checked_calendar_days)
 {
 	int32_t d;
-	ck_assert_int_eq(day("1970-01-01"), 0);
-	ck_assert_int_eq(day("2000-03-01") - day("2000-02-28"), 2); /* 2000 is a leap year */
-	ck_assert_int_eq(day("2100-03-01") - day("2100-02-28"), 1); /* 2100 is not */
-	ck_assert_str_eq(text(day("2024-02-29")), "2024-02-29");
+	ck_assert_int_eq(kura_test_day("1970-01-01"), 0);
+	ck_assert_int_eq(kura_test_day("2000-03-01") - kura_test_day("2000-02-28"), 2); /* 2000 is a leap year */
+	ck_assert_int_eq(kura_test_day("2100-03-01") - kura_test_day("2100-02-28"), 1); /* 2100 is not */
+	ck_assert_str_eq(kura_test_day_text(kura_test_day("2024-02-29")), "2024-02-29");
 	const char *bad[] = {"2026-02-30", "2025-02-29", "2100-02-29", "2026-04-31", "2026-13-01", "2026-00-10",
 			     "2026-01-00", "2026-1-01",  "2026-01-1",  "26-01-01",   "2026/01/01", "2026-01-01x",
 			     "",           "0999-12-31", "2026-01-0a", " 2026-01-01"};
@@ -43,20 +29,20 @@ END_TEST
 
 START_TEST(years_and_months_are_calendar_arithmetic)
 {
-	ck_assert_str_eq(text(kura_date_add(day("2024-02-29"), 1, 0)), "2025-03-01"); /* no Feb 29: the 1st of March */
-	ck_assert_str_eq(text(kura_date_add(day("2024-02-29"), 4, 0)), "2028-02-29");
-	ck_assert_str_eq(text(kura_date_add(day("2025-01-31"), 0, 1)), "2025-03-01");
-	ck_assert_str_eq(text(kura_date_add(day("2025-11-30"), 0, 3)), "2026-03-01");
-	ck_assert_str_eq(text(kura_date_add(day("2025-12-15"), 0, 14)), "2027-02-15");
+	ck_assert_str_eq(kura_test_day_text(kura_date_add(kura_test_day("2024-02-29"), 1, 0)), "2025-03-01"); /* no Feb 29: the 1st of March */
+	ck_assert_str_eq(kura_test_day_text(kura_date_add(kura_test_day("2024-02-29"), 4, 0)), "2028-02-29");
+	ck_assert_str_eq(kura_test_day_text(kura_date_add(kura_test_day("2025-01-31"), 0, 1)), "2025-03-01");
+	ck_assert_str_eq(kura_test_day_text(kura_date_add(kura_test_day("2025-11-30"), 0, 3)), "2026-03-01");
+	ck_assert_str_eq(kura_test_day_text(kura_date_add(kura_test_day("2025-12-15"), 0, 14)), "2027-02-15");
 	/* a period after D runs from D + 1 and ends the day before the corresponding day */
-	ck_assert_str_eq(text(kura_date_period_end(day("2025-03-31"), 0, 2)), "2025-05-31");
-	ck_assert_str_eq(text(kura_date_period_end(day("2025-06-30"), 0, 2)), "2025-08-31"); /* not Aug 30 */
-	ck_assert_str_eq(text(kura_date_period_end(day("2025-02-28"), 0, 2)), "2025-04-30");
-	ck_assert_str_eq(text(kura_date_period_end(day("2025-01-30"), 0, 1)), "2025-02-28"); /* no Feb 31: its last day */
-	ck_assert_str_eq(text(kura_date_period_end(day("2028-02-28"), 1, 0)), "2029-02-28");
-	ck_assert_str_eq(text(kura_date_period_end(day("2028-02-29"), 1, 0)), "2029-02-28");
-	ck_assert_str_eq(text(kura_date_period_end(day("2026-03-15"), 25, 0)), "2051-03-15");
-	ck_assert_str_eq(text(kura_date_period_end(day("2026-03-15"), 0, 0)), "2026-03-15");
+	ck_assert_str_eq(kura_test_day_text(kura_date_period_end(kura_test_day("2025-03-31"), 0, 2)), "2025-05-31");
+	ck_assert_str_eq(kura_test_day_text(kura_date_period_end(kura_test_day("2025-06-30"), 0, 2)), "2025-08-31"); /* not Aug 30 */
+	ck_assert_str_eq(kura_test_day_text(kura_date_period_end(kura_test_day("2025-02-28"), 0, 2)), "2025-04-30");
+	ck_assert_str_eq(kura_test_day_text(kura_date_period_end(kura_test_day("2025-01-30"), 0, 1)), "2025-02-28"); /* no Feb 31: its last day */
+	ck_assert_str_eq(kura_test_day_text(kura_date_period_end(kura_test_day("2028-02-28"), 1, 0)), "2029-02-28");
+	ck_assert_str_eq(kura_test_day_text(kura_date_period_end(kura_test_day("2028-02-29"), 1, 0)), "2029-02-28");
+	ck_assert_str_eq(kura_test_day_text(kura_date_period_end(kura_test_day("2026-03-15"), 25, 0)), "2051-03-15");
+	ck_assert_str_eq(kura_test_day_text(kura_date_period_end(kura_test_day("2026-03-15"), 0, 0)), "2026-03-15");
 }
 END_TEST
 
@@ -79,11 +65,11 @@ static const char *end_of(const kura_retention *r, const char *name, const char 
 	for (; events[n]; n++) {
 		const char *eq = strchr(events[n], '=');
 		snprintf(names[n], sizeof names[n], "%.*s", (int)(eq - events[n]), events[n]);
-		ev[n] = (kura_retention_event){names[n], day(eq + 1)};
+		ev[n] = (kura_retention_event){names[n], kura_test_day(eq + 1)};
 	}
 	kura_retention_end e;
 	kura_retention_compute(&e, c, ev, n);
-	return e.known ? text(e.end) : "kept";
+	return e.known ? kura_test_day_text(e.end) : "kept";
 }
 
 #define END(cls, ...) end_of(&r, cls, (const char *const[]){__VA_ARGS__, NULL})
@@ -163,19 +149,19 @@ END_TEST
 START_TEST(a_record_is_kept_to_the_end_of_its_last_day)
 {
 	kura_retention r = shipped();
-	kura_retention_event ev = {"handover", day("2026-01-05")};
+	kura_retention_event ev = {"handover", kura_test_day("2026-01-05")};
 	kura_retention_end e;
 	kura_retention_compute(&e, kura_retention_find(&r, "jp-construction-books"), &ev, 1);
 	ck_assert(e.known);
 	ck_assert_str_eq(e.start_event, "handover");
-	ck_assert_str_eq(text(e.start), "2026-01-05");
-	ck_assert(!kura_retention_over(&e, day("2031-01-04")));
-	ck_assert(!kura_retention_over(&e, day("2031-01-05")));
-	ck_assert(kura_retention_over(&e, day("2031-01-06")));
+	ck_assert_str_eq(kura_test_day_text(e.start), "2026-01-05");
+	ck_assert(!kura_retention_over(&e, kura_test_day("2031-01-04")));
+	ck_assert(!kura_retention_over(&e, kura_test_day("2031-01-05")));
+	ck_assert(kura_retention_over(&e, kura_test_day("2031-01-06")));
 	kura_retention_compute(&e, kura_retention_find(&r, "eu-ctr-tmf"), &ev, 1);
 	ck_assert(!e.known);
 	ck_assert_str_eq(e.missing, "trial-end");
-	ck_assert(!kura_retention_over(&e, day("9999-12-31")));
+	ck_assert(!kura_retention_over(&e, kura_test_day("9999-12-31")));
 	kura_retention_free(&r);
 }
 END_TEST

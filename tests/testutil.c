@@ -8,9 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <check.h>
+
 #include "archive/backend.h"
 #include "common/hex.h"
 #include "index/index.h"
+#include "policies/retention.h"
 #include "common/fsutil.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
@@ -189,4 +192,20 @@ void kura_test_same_lines(const char *a, const char *b)
 	while (i > 0 && a[i - 1] != '\n')
 		i--;
 	ck_assert_msg(strcmp(a, b) == 0, "entry %zu differs: %.120s versus %.120s", line, a + i, b + i);
+}
+
+int32_t kura_test_day(const char *s)
+{
+	int32_t d = 0;
+	ck_assert_msg(kura_date_parse(&d, s) == 0, "%s is a date", s);
+	return d;
+}
+
+const char *kura_test_day_text(int32_t d)
+{
+	static char buf[4][11];
+	static int i;
+	i = (i + 1) % 4;
+	kura_date_format(buf[i], d);
+	return buf[i];
 }

@@ -3,6 +3,7 @@
 #define KURA_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -18,6 +19,11 @@ void kura_test_rmdir(char *dir);
  * (free with kura_backend_free). */
 struct kura_backend;
 struct kura_backend *kura_test_file_backend(const char *dir);
+
+/* A date (YYYY-MM-DD) as days since 1970-01-01 (fails the test if it is not
+ * one), and back: the text lives until four more calls. */
+int32_t kura_test_day(const char *s);
+const char *kura_test_day_text(int32_t d);
 
 /* Writes text into dir/name (fails the test if it cannot). */
 void kura_test_write(const char *dir, const char *name, const char *text);
