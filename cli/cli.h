@@ -34,6 +34,7 @@ int kura_cmd_retention(int argc, char **argv);
 int kura_cmd_hold(int argc, char **argv);
 int kura_cmd_dispose(int argc, char **argv);
 int kura_cmd_field(int argc, char **argv);
+int kura_cmd_user(int argc, char **argv);
 int kura_cmd_timeliness(int argc, char **argv);
 
 /* --where conditions (cli/where.c): added as the options come; the IDs of the

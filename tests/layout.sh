@@ -5,7 +5,7 @@
 #   bash tests/layout.sh            (from anywhere; prints every breach, exits 1 if any)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 3
-LIB="common index archive evidence policies proof records search package renewal server"
+LIB="common index archive evidence policies proof records search access package renewal server"
 bad=0
 breach() {
 	echo "layout: $*" >&2
@@ -21,6 +21,7 @@ allowed() {
 	proof) echo "common index archive evidence policies" ;;
 	records) echo "common index archive evidence policies proof" ;;
 	search) echo "common index archive evidence policies proof records" ;;
+	access) echo "common archive" ;;
 	renewal) echo "common archive evidence policies proof records" ;;
 	package) echo "common archive evidence policies proof records" ;;
 	server) echo "common evidence policies proof archive records" ;;

@@ -1,0 +1,256 @@
+/* The accounts of the preservation service (kura/access.h), kept in
+ * STORE/users.json (private like every store file, written whole and
+ * atomically, never through a link):
+ *   {"kura-users": 1, "users": [{"name", "role", "collections": [...],
+ *    "created", "token_sha256"}, ...]}
+ *
+ * INVARIANTS
+ * - A token is 256 random bits, shown once by kura_user_add and kept only as
+ *   the SHA-256 of its text: users.json (and any copy of it) cannot sign in.
+ * - An account exists only after its audit record ("user-add": name, role,
+ *   collections; never the token or its hash) is durable: the audit record is
+ *   written first, under the store's writer lock, then users.json. A crash in
+ *   between leaves a record of an account that `user ls` does not show (and
+ *   whose token was never printed); never an account without its record.
+ *   Removal is the same ("user-remove", then users.json without it).
+ * - Authentication compares every account's hash in constant time and says
+ *   only "denied", whichever part was wrong. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "archive/store_impl.h"
+#include "common/actor.h"
+#include "common/hex.h"
+#include "common/safefs.h"
+#include "kura/access.h"
+#include "kura/clock.h"
+
+#define USERS_FILE "users.json"
+#define USERS_MAX (16u << 20)
+
+void kura_user_clear(kura_user *u)
+{
+	for (size_t i = 0; u && i < u->ncollections; i++)
+		free(u->collections[i]);
+	if (u) {
+		free(u->collections);
+		free(u->name);
+		free(u->created);
+		memset(u, 0, sizeof *u);
+	}
+}
+
+void kura_users_free(kura_user *users, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		kura_user_clear(&users[i]);
+	free(users);
+}
+
+/* STORE/users.json as JSON (an empty list when there is none). */
+static int load(json_t **out, const char *store, kura_error *err)
+{
+	int root = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = root >= 0 ? kura_safefs_open_read(root, USERS_FILE) : -1, saved = errno;
+	if (root >= 0)
+		close(root);
+	if (fd < 0 && saved == ENOENT && root >= 0) {
+		*out = json_pack("{s:i, s:[]}", "kura-users", 1, "users");
+		return *out ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	if (fd < 0) {
+		errno = saved;
+		return kura_error_sys(err, KURA_EIO, "reading %s/%s", store, USERS_FILE);
+	}
+	json_error_t jerr;
+	*out = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
+	json_t *users = json_object_get(*out, "users");
+	if (!*out || json_integer_value(json_object_get(*out, "kura-users")) != 1 || !json_is_array(users)) {
+		json_decref(*out);
+		*out = NULL;
+		return kura_error_set(err, KURA_EIO, "%s/%s is damaged; put it back from a copy (the store's documents are "
+				      "not affected)", store, USERS_FILE);
+	}
+	return 0;
+}
+
+static int save(const char *store, json_t *doc, kura_error *err)
+{
+	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_ENSURE_ASCII);
+	int rc = text ? kura_store_files_write(store, USERS_FILE, text, strlen(text), err)
+		      : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	free(text);
+	return rc;
+}
+
+/* The entry of users named name, or -1. */
+static ssize_t find(json_t *users, const char *name)
+{
+	for (size_t i = 0; i < json_array_size(users); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(users, i), "name")) ?: "", name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static int from_json(kura_user *u, json_t *e, kura_error *err)
+{
+	json_t *cols = json_object_get(e, "collections");
+	memset(u, 0, sizeof *u);
+	if (!json_is_string(json_object_get(e, "name")) || !json_is_array(cols) ||
+	    kura_role_parse(&u->role, json_string_value(json_object_get(e, "role")), NULL) != 0)
+		return kura_error_set(err, KURA_EIO, "an account in users.json is damaged; put the file back from a copy");
+	u->name = strdup(json_string_value(json_object_get(e, "name")));
+	u->created = strdup(json_string_value(json_object_get(e, "created")) ?: "");
+	u->collections = calloc(json_array_size(cols) + 1, sizeof *u->collections);
+	if (!u->name || !u->created || !u->collections)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < json_array_size(cols); i++)
+		if (json_is_string(json_array_get(cols, i)) &&
+		    !(u->collections[u->ncollections++] = strdup(json_string_value(json_array_get(cols, i)))))
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	return 0;
+}
+
+static void token_hash(char hex[65], const char *token)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)token, strlen(token), md);
+	kura_hex_encode(hex, md, sizeof md);
+}
+
+/* Opens store for writing as actor and loads its accounts. */
+static int begin(kura_store **st, json_t **doc, const char *store, const char *actor, kura_error *err)
+{
+	int rc = kura_store_open(st, store, KURA_STORE_WRITE, err);
+	if (rc == 0 && actor)
+		rc = kura_store_set_actor(*st, actor, err);
+	if (rc == 0)
+		rc = load(doc, store, err);
+	return rc;
+}
+
+static int new_token(char token[KURA_TOKEN_LEN + 1], char hash[65], kura_error *err)
+{
+	unsigned char r[32];
+	if (RAND_bytes(r, sizeof r) != 1)
+		return kura_error_set(err, KURA_EINTERNAL, "no random bytes for a token (OpenSSL's RAND_bytes failed)");
+	memcpy(token, "kura_", 5);
+	kura_hex_encode(token + 5, r, sizeof r);
+	OPENSSL_cleanse(r, sizeof r);
+	token_hash(hash, token);
+	return 0;
+}
+
+int kura_user_add(const char *store, const char *name, kura_role r, const char *const *collections, size_t n,
+		  const char *actor, char token[KURA_TOKEN_LEN + 1], kura_error *err)
+{
+	kura_store *st = NULL;
+	json_t *doc = NULL, *cols = json_array(), *rec = NULL;
+	char hash[65], when[KURA_TIME_BUFSZ];
+	int64_t now;
+	int rc = kura_actor_check(name, err), made = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if ((rc = kura_actor_check(collections[i], err)) == 0)
+			rc = json_array_append_new(cols, json_string(collections[i]));
+	if (rc == 0 && (rc = begin(&st, &doc, store, actor, err)) == 0 && find(json_object_get(doc, "users"), name) >= 0)
+		rc = kura_error_set(err, KURA_EEXIST, "account '%s' exists; remove it first (kura user remove %s %s) to "
+				    "give it a new token", name, store, name);
+	if (rc == 0)
+		rc = kura_clock_now(&now, err);
+	if (rc == 0)
+		rc = new_token(token, hash, err);
+	made = rc == 0;
+	if (rc == 0) {
+		kura_time_format(when, now);
+		rec = json_pack("{s:s, s:s, s:O}", "name", name, "role", kura_role_name(r), "collections", cols);
+		rc = rec ? kura_store_audit_record(st, "user-add", rec, NULL, err)
+			 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	if (rc == 0)
+		rc = json_array_append_new(json_object_get(doc, "users"),
+					   json_pack("{s:s, s:s, s:O, s:s, s:s}", "name", name, "role", kura_role_name(r),
+						     "collections", cols, "created", when, "token_sha256", hash))
+			     ? kura_error_set(err, KURA_EINTERNAL, "out of memory")
+			     : save(store, doc, err);
+	if (rc != 0 && made) /* a token that signs in nowhere is not handed out */
+		OPENSSL_cleanse(token, KURA_TOKEN_LEN + 1);
+	json_decref(rec);
+	json_decref(cols);
+	json_decref(doc);
+	kura_store_close(st);
+	return rc;
+}
+
+int kura_user_remove(const char *store, const char *name, const char *actor, kura_error *err)
+{
+	kura_store *st = NULL;
+	json_t *doc = NULL;
+	int rc = begin(&st, &doc, store, actor, err);
+	ssize_t at = rc == 0 ? find(json_object_get(doc, "users"), name) : -1;
+	if (rc == 0 && at < 0)
+		rc = kura_error_set(err, KURA_ENOTFOUND, "no account '%s' (kura user ls %s lists them)", name, store);
+	json_t *rec = rc == 0 ? json_pack("{s:s}", "name", name) : NULL;
+	if (rc == 0)
+		rc = rec ? kura_store_audit_record(st, "user-remove", rec, NULL, err)
+			 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0) {
+		json_array_remove(json_object_get(doc, "users"), (size_t)at);
+		rc = save(store, doc, err);
+	}
+	json_decref(rec);
+	json_decref(doc);
+	kura_store_close(st);
+	return rc;
+}
+
+int kura_user_list(const char *store, kura_user **users, size_t *n, kura_error *err)
+{
+	json_t *doc = NULL;
+	*users = NULL;
+	*n = 0;
+	int rc = kura_store_files_check(store, err);
+	if (rc == 0)
+		rc = load(&doc, store, err);
+	json_t *list = json_object_get(doc, "users");
+	if (rc == 0 && !(*users = calloc(json_array_size(list) + 1, sizeof **users)))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < json_array_size(list); i++) {
+		rc = from_json(&(*users)[i], json_array_get(list, i), err);
+		++*n; /* freed below with the others if only partly filled */
+	}
+	if (rc != 0) {
+		kura_users_free(*users, *n);
+		*users = NULL;
+		*n = 0;
+	}
+	json_decref(doc);
+	return rc;
+}
+
+int kura_user_authenticate(const char *store, const char *token, kura_user *out, kura_error *err)
+{
+	json_t *doc = NULL;
+	char hash[65];
+	memset(out, 0, sizeof *out);
+	int rc = load(&doc, store, err);
+	if (rc != 0)
+		return rc;
+	token_hash(hash, token ? token : "");
+	json_t *list = json_object_get(doc, "users"), *match = NULL;
+	for (size_t i = 0; i < json_array_size(list); i++) { /* no early exit: the time says nothing */
+		const char *h = json_string_value(json_object_get(json_array_get(list, i), "token_sha256"));
+		if (h && strlen(h) == 64 && CRYPTO_memcmp(h, hash, 64) == 0)
+			match = json_array_get(list, i);
+	}
+	rc = match ? from_json(out, match, err) : kura_error_set(err, KURA_EDENIED, "no account has this token");
+	json_decref(doc);
+	return rc;
+}

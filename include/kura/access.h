@@ -1,0 +1,66 @@
+/* Who may use a store through the preservation service: accounts, their roles
+ * and the collections they are limited to (docs/SERVICE.md). An account signs
+ * in with a bearer token that kura prints once, when the account is made, and
+ * keeps only as a SHA-256. Adding and removing an account are audit records. */
+#ifndef KURA_ACCESS_H
+#define KURA_ACCESS_H
+
+#include <stddef.h>
+
+#include "kura/error.h"
+
+/* "kura_" and 64 hex digits: 256 random bits. */
+#define KURA_TOKEN_LEN 69
+
+typedef enum {
+	KURA_ROLE_ADMIN,     /* accounts, policy, trust */
+	KURA_ROLE_ARCHIVIST, /* submit, new versions, events, holds, disposal requests */
+	KURA_ROLE_APPROVER,  /* approve disposal */
+	KURA_ROLE_AUDITOR,   /* read, search, verify, export, reports */
+} kura_role;
+
+/* What a request does, for kura_role_allows. */
+typedef enum {
+	KURA_DO_READ,            /* an object, its evidence, its history; status */
+	KURA_DO_SEARCH,
+	KURA_DO_VERIFY,
+	KURA_DO_EXPORT,          /* packages and reports */
+	KURA_DO_SUBMIT,          /* new objects and new versions */
+	KURA_DO_RECORDS,         /* retention events and holds */
+	KURA_DO_DISPOSE_REQUEST,
+	KURA_DO_DISPOSE_APPROVE,
+	KURA_DO_ADMIN,           /* accounts, policy, trust */
+} kura_action;
+
+/* "admin", "archivist", "approver", "auditor"; KURA_EINPUT naming them otherwise. */
+int kura_role_parse(kura_role *out, const char *name, kura_error *err);
+const char *kura_role_name(kura_role r);
+/* 1 if role r may do a, else 0 (the table is in access/roles.c). */
+int kura_role_allows(kura_role r, kura_action a);
+
+typedef struct {
+	char *name;
+	kura_role role;
+	char **collections; /* none: every collection */
+	size_t ncollections;
+	char *created; /* RFC 3339 */
+} kura_user;
+
+/* Makes account name with role r, limited to the n collections given (none:
+ * all), as actor (NULL: the default actor). Its token goes to token, which
+ * kura never shows again. KURA_EEXIST if the name is taken; KURA_EINPUT for a
+ * name or collection that is not 1 to 128 bytes of UTF-8 without control
+ * characters. */
+int kura_user_add(const char *store, const char *name, kura_role r, const char *const *collections, size_t n,
+		  const char *actor, char token[KURA_TOKEN_LEN + 1], kura_error *err);
+/* Removes account name (its token stops working). KURA_ENOTFOUND if none. */
+int kura_user_remove(const char *store, const char *name, const char *actor, kura_error *err);
+/* Every account of the store, in the order made (*users: free with kura_users_free). */
+int kura_user_list(const char *store, kura_user **users, size_t *n, kura_error *err);
+void kura_users_free(kura_user *users, size_t n);
+/* The account whose token this is (out: clear with kura_user_clear);
+ * KURA_EDENIED, saying nothing of which part was wrong, if there is none. */
+int kura_user_authenticate(const char *store, const char *token, kura_user *out, kura_error *err);
+void kura_user_clear(kura_user *u);
+
+#endif
