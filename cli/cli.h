@@ -35,6 +35,7 @@ int kura_cmd_hold(int argc, char **argv);
 int kura_cmd_dispose(int argc, char **argv);
 int kura_cmd_field(int argc, char **argv);
 int kura_cmd_user(int argc, char **argv);
+int kura_cmd_serve(int argc, char **argv);
 int kura_cmd_timeliness(int argc, char **argv);
 
 /* --where conditions (cli/where.c): added as the options come; the IDs of the
@@ -84,6 +85,10 @@ int kura_cli_output_option(int argc, char **argv, const char *usage, const char 
 
 /* A whole number from an option: decimal digits only (no sign, space or
  * trailing text), no overflow, min..max. 0 and *out, or -1. */
+/* --listen HOST:PORT (an IPv4 address or localhost; port 0: any free one) as an
+ * address, and HOST (at most 255 bytes) for messages: 0, else the usage status. */
+struct sockaddr_in;
+int kura_cli_listen(struct sockaddr_in *sa, char host[256], const char *listen, const char *usage);
 int kura_cli_number(unsigned long long *out, const char *text, unsigned long long min, unsigned long long max);
 
 /* Splits "KEY=VALUE" in place (arg's '=' becomes a NUL): 0, or -1 when there is

@@ -74,16 +74,10 @@ static int tsa_serve(int argc, char **argv)
 	if (optind != argc || !listen || !store == !dir)
 		return kura_cli_usage(usage, "tsa serve takes --store STORE or --dir DIR, and --listen HOST:PORT");
 	char host[256];
-	const char *colon = strrchr(listen, ':');
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	unsigned long long port = 0; /* 0: any free port (it is printed) */
-	if (!colon || (size_t)(colon - listen) >= sizeof host || kura_cli_number(&port, colon + 1, 0, 65535) != 0)
-		return kura_cli_usage(usage, "--listen takes HOST:PORT (an IPv4 address), not '%s'", listen);
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = '\0';
-	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &sa.sin_addr) != 1)
-		return kura_cli_usage(usage, "--listen takes an IPv4 address, not '%s'", host);
-	sa.sin_port = htons((uint16_t)port);
+	struct sockaddr_in sa;
+	int bad = kura_cli_listen(&sa, host, listen, usage);
+	if (bad)
+		return bad;
 
 	kura_error err = {0};
 	kura_tsa_server *server = NULL;

@@ -1,5 +1,6 @@
-# Background `kura tsa serve` processes for tests/cli/test_renewal.sh and test_fifty_years.sh,
-# sourced after lib.sh. Servers listen on 127.0.0.1 only.
+# Background `kura tsa serve` processes for tests/cli/test_renewal.sh and test_fifty_years.sh
+# (and `kura serve`, the preservation service, for test_serve.sh: SERVE_WHAT=serve), sourced
+# after lib.sh. Servers listen on 127.0.0.1 only.
 #
 # Every running server's pid is listed in $T/.servers; a script registers
 # `on_exit stop_all_servers` at top level, so a server started inside run_case (a subshell,
@@ -59,19 +60,20 @@ start_serve()
 		sleep 0.3
 	done
 	_start_serve_once "$@" ||
-		fail "$1 (kura tsa serve ${*:4} --listen $3) exited before listening: $(tail -c 600 "$1.err")"
+		fail "$1 (kura ${SERVE_WHAT:-tsa serve} ${*:4} --listen $3) exited before listening: $(tail -c 600 "$1.err")"
 }
 
 _start_serve_once()
 {
-	local name=$1 now=$2 listen=$3 i
+	local name=$1 now=$2 listen=$3 i what
+	read -r -a what <<<"${SERVE_WHAT:-tsa serve}"
 	shift 3
 	: >"$name.out"
 	: >"$name.err"
 	if [ -n "$now" ]; then
-		KURA_NOW=$now "$KURA_BIN" tsa serve "$@" --listen "$listen" >"$name.out" 2>"$name.err" &
+		KURA_NOW=$now "$KURA_BIN" "${what[@]}" "$@" --listen "$listen" >"$name.out" 2>"$name.err" &
 	else
-		"$KURA_BIN" tsa serve "$@" --listen "$listen" >"$name.out" 2>"$name.err" &
+		"$KURA_BIN" "${what[@]}" "$@" --listen "$listen" >"$name.out" 2>"$name.err" &
 	fi
 	SERVER_PID=$!
 	echo "$SERVER_PID" >>"$SERVERS_FILE"

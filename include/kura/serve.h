@@ -1,0 +1,34 @@
+/* The preservation service (docs/SERVICE.md): a store served over HTTP with
+ * JSON, to accounts made with `kura user add` (kura/access.h). One process owns
+ * the store: it is opened for writing when the service starts and closed when
+ * it stops. */
+#ifndef KURA_SERVE_H
+#define KURA_SERVE_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+
+#include "kura/error.h"
+
+typedef struct kura_service kura_service;
+
+typedef struct {
+	size_t max_body;          /* bytes of a request body (0: 64 MiB) */
+	unsigned max_connections; /* at once (0: 1,000) */
+	unsigned timeout;         /* seconds a connection may be idle (0: 30) */
+	/* one line per request or failure (no token ever appears in it); may be NULL */
+	void (*log)(void *ud, const char *line);
+	void *ud;
+} kura_service_options;
+
+/* Opens store for writing (KURA_ELOCKED while another process writes it) and
+ * makes the service; nothing listens yet. *out: kura_service_free. */
+int kura_service_new(kura_service **out, const char *store, const kura_service_options *o, kura_error *err);
+/* Listens on addr (port 0: any free one, given back in *bound_port); requests
+ * are served on the service's own thread until kura_service_free. */
+int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const char *listen, unsigned *bound_port,
+			kura_error *err);
+/* Stops listening, finishes the request being served and closes the store. */
+void kura_service_free(kura_service *s);
+
+#endif

@@ -1,0 +1,348 @@
+/* The operations of the preservation service (docs/SERVICE.md), named after
+ * ETSI TS 119 512 where they are its: each reads the call's body and ID, calls
+ * the same library functions as the kura command, and answers with JSON or
+ * bytes. The account, its role and the audit record are the core's
+ * (service.c); here an account limited to collections sees only their objects:
+ * any other object is "not found", as if it were not there. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "kura/evidence.h"
+#include "kura/ingest.h"
+#include "kura/search.h"
+#include "server/service.h"
+
+#define META_MAX 64
+
+void kura_api_json(kura_api_call *call, unsigned status, json_t *j)
+{
+	free(call->out);
+	call->out = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	call->out_len = call->out ? strlen(call->out) : 0;
+	call->type = "application/json";
+	call->status = call->out ? status : MHD_HTTP_INTERNAL_SERVER_ERROR;
+	json_decref(j);
+}
+
+void kura_api_error(kura_api_call *call, unsigned status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	kura_api_json(call, status, json_pack("{s:s}", "error", msg));
+}
+
+unsigned kura_api_status(int code)
+{
+	switch (code) {
+	case KURA_EINPUT: return MHD_HTTP_BAD_REQUEST;
+	case KURA_ENOTFOUND: return MHD_HTTP_NOT_FOUND;
+	case KURA_EEXIST: return MHD_HTTP_CONFLICT;
+	case KURA_EDENIED: return MHD_HTTP_FORBIDDEN;
+	case KURA_ELOCKED: case KURA_ETSA: case KURA_EIO: return MHD_HTTP_SERVICE_UNAVAILABLE;
+	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+static void fail(kura_api_call *call, const kura_error *err)
+{
+	kura_api_error(call, kura_api_status(err->code), "%s", err->message);
+}
+
+int kura_api_sees(const kura_user *u, json_t *object)
+{
+	const char *c = json_string_value(json_object_get(json_object_get(object, "meta"), "collection"));
+	for (size_t i = 0; u->ncollections && c && i < u->ncollections; i++)
+		if (strcmp(u->collections[i], c) == 0)
+			return 1;
+	return u->ncollections == 0;
+}
+
+/* The object of the call's ID if the account sees it (*out: the caller's);
+ * else answers 404 and gives NULL. */
+static json_t *visible(kura_api_call *call)
+{
+	json_t *o = NULL;
+	kura_error err = {0};
+	snprintf(call->object, sizeof call->object, "%s", call->id);
+	if (kura_store_object(&o, call->st, call->id, &err) == 0 && kura_api_sees(call->user, o))
+		return o;
+	json_decref(o);
+	if (o || err.code == KURA_ENOTFOUND || err.code == 0)
+		kura_api_error(call, MHD_HTTP_NOT_FOUND, "no object %s", call->id);
+	else
+		fail(call, &err);
+	return NULL;
+}
+
+void kura_api_retrieve_info(kura_api_call *call)
+{
+	kura_api_json(call, MHD_HTTP_OK,
+		      json_pack("{s:s, s:[s,s,s,s,s,s], s:s, s:s, s:s, s:s}", "service", "kura preservation service",
+				"operations", "RetrieveInfo", "PreservePO", "RetrievePO", "Search", "po/{id}/evidence",
+				"po/{id}/info", "hashAlgorithm", kura_store_hash(call->st), "evidence",
+				"RFC 4998 Evidence Record (DER)", "timeStamp", "RFC 3161", "account", call->user->name));
+}
+
+/* ---------------------------------------------------------------- PreservePO */
+
+struct submission {
+	const char *name;
+	kura_meta meta[META_MAX];
+	size_t nmeta;
+	const unsigned char *bytes;
+	size_t len;
+};
+
+static int check_collection(kura_api_call *call, const struct submission *d, kura_error *err)
+{
+	json_t *o = json_object(), *m = json_object();
+	for (size_t i = 0; i < d->nmeta; i++)
+		json_object_set_new(m, d->meta[i].key, json_string(d->meta[i].value));
+	json_object_set_new(o, "meta", m);
+	int sees = kura_api_sees(call->user, o);
+	json_decref(o);
+	return sees ? 0 : kura_error_set(err, KURA_EDENIED, "this account may submit only into its collections: give "
+							    "the metadata collection=ONE_OF_THEM");
+}
+
+/* Adds d to the ingest (its ID reaches collect_id once committed). */
+static int add_one(kura_ingest *in, kura_api_call *call, const struct submission *d, kura_error *err)
+{
+	int rc = check_collection(call, d, err);
+	int fd = rc == 0 ? memfd_create("kura-po", MFD_CLOEXEC) : -1;
+	if (rc == 0 && (fd < 0 || (d->len && write(fd, d->bytes, d->len) != (ssize_t)d->len) || lseek(fd, 0, SEEK_SET)))
+		rc = kura_error_sys(err, KURA_EIO, "keeping the submitted document");
+	if (rc == 0)
+		rc = kura_ingest_add(in, fd, d->name, d->name, d->meta, d->nmeta, err);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void collect_id(void *ud, const char *id, const char *sha256_hex, const char *path)
+{
+	(void)sha256_hex;
+	(void)path;
+	json_array_append_new(ud, json_string(id));
+}
+
+/* The submissions of a JSON body: {"po": [{"binaryValue": BASE64, "name": NAME,
+ * "meta": {KEY: VALUE}}...]}; decoded bytes in *keep (the caller frees each). */
+static int from_json(struct submission *d, size_t *n, size_t max, unsigned char **keep, json_t *body, kura_error *err)
+{
+	json_t *po = json_object_get(body, "po"), *e;
+	size_t i;
+	if (!json_is_array(po) || json_array_size(po) == 0 || json_array_size(po) > max)
+		return kura_error_set(err, KURA_EINPUT, "the body is {\"po\": [{\"binaryValue\": BASE64, \"name\": NAME, "
+							"\"meta\": {...}}, ...]} with 1 to %zu documents", max);
+	json_array_foreach(po, i, e) {
+		const char *b64 = json_string_value(json_object_get(e, "binaryValue")), *k;
+		json_t *meta = json_object_get(e, "meta"), *v;
+		d[i] = (struct submission){.name = json_string_value(json_object_get(e, "name"))};
+		size_t len = b64 ? strlen(b64) : 0;
+		if (!b64 || len % 4 || !d[i].name || (meta && !json_is_object(meta)) || json_object_size(meta) > META_MAX)
+			return kura_error_set(err, KURA_EINPUT, "po[%zu]: binaryValue (base64) and name are needed; meta is "
+								"an object of at most %d strings", i, META_MAX);
+		if (!(keep[i] = malloc(len / 4 * 3 + 1)))
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		int got = EVP_DecodeBlock(keep[i], (const unsigned char *)b64, (int)len);
+		if (got < 0)
+			return kura_error_set(err, KURA_EINPUT, "po[%zu]: binaryValue is not base64", i);
+		d[i].bytes = keep[i];
+		d[i].len = (size_t)got - (len && b64[len - 1] == '=') - (len > 1 && b64[len - 2] == '=');
+		json_object_foreach(meta, k, v) {
+			if (!json_is_string(v))
+				return kura_error_set(err, KURA_EINPUT, "po[%zu]: meta %s is not a string", i, k);
+			d[i].meta[d[i].nmeta++] = (kura_meta){k, json_string_value(v)};
+		}
+		*n = i + 1;
+	}
+	return 0;
+}
+
+static enum MHD_Result meta_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct submission *d = cls;
+	const char *eq = value ? strchr(value, '=') : NULL;
+	if (strcmp(key, "meta") == 0 && eq && d->nmeta < META_MAX) {
+		static char keys[META_MAX][256]; /* one request at a time (service.c) */
+		snprintf(keys[d->nmeta], sizeof keys[0], "%.*s", (int)(eq - value), value);
+		d->meta[d->nmeta] = (kura_meta){keys[d->nmeta], eq + 1};
+		d->nmeta++;
+	}
+	return MHD_YES;
+}
+
+void kura_api_preserve(kura_api_call *call)
+{
+	const char *type = MHD_lookup_connection_value(call->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	enum { MAX = 1000 };
+	struct submission *d = calloc(MAX, sizeof *d);
+	unsigned char **keep = calloc(MAX, sizeof *keep);
+	size_t n = 0;
+	kura_error err = {0};
+	kura_ingest *in = NULL;
+	json_t *ids = json_array(), *body = NULL;
+	int rc = d && keep && ids ? 0 : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0 && type && strncmp(type, "application/json", 16) == 0) {
+		if (!(body = json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL)))
+			rc = kura_error_set(&err, KURA_EINPUT, "the body is not JSON");
+		else
+			rc = from_json(d, &n, MAX, keep, body, &err);
+	} else if (rc == 0) { /* the document itself, named by ?name=, metadata ?meta=KEY=VALUE */
+		d[0] = (struct submission){.name = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "name"),
+					   .bytes = call->body, .len = call->n};
+		MHD_get_connection_values(call->c, MHD_GET_ARGUMENT_KIND, meta_arg, &d[0]);
+		n = 1;
+		if (!d[0].name)
+			rc = kura_error_set(&err, KURA_EINPUT, "name the document: ?name=NAME (or send application/json)");
+	}
+	if (rc == 0 && (rc = kura_ingest_new(&in, call->st, collect_id, ids, &err)) == 0) {
+		kura_ingest_hold(in); /* all or nothing */
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = add_one(in, call, &d[i], &err);
+		if (rc == 0)
+			rc = kura_ingest_commit(in, &err);
+	}
+	kura_ingest_free(in);
+	if (rc == 0) {
+		snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
+		kura_api_json(call, MHD_HTTP_CREATED, json_pack("{s:s, s:O}", "result", "ok", "poId", ids));
+	} else
+		fail(call, &err);
+	for (size_t i = 0; keep && i < MAX; i++)
+		free(keep[i]);
+	free(keep);
+	free(d);
+	json_decref(ids);
+	json_decref(body);
+}
+
+/* ---------------------------------------------------------------- RetrievePO */
+
+struct buffer {
+	unsigned char *p;
+	size_t n, cap;
+};
+
+static int append(void *ud, const unsigned char *p, size_t n, kura_error *err)
+{
+	struct buffer *b = ud;
+	if (b->n + n > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 65536;
+		while (cap < b->n + n)
+			cap *= 2;
+		unsigned char *q = realloc(b->p, cap);
+		if (!q)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	return 0;
+}
+
+void kura_api_retrieve(kura_api_call *call)
+{
+	json_t *o = visible(call);
+	struct buffer b = {0};
+	kura_error err = {0};
+	if (!o)
+		return;
+	if (kura_store_read(call->st, call->id, append, &b, &err) != 0) {
+		free(b.p);
+		fail(call, &err); /* damaged bytes are never handed out */
+	} else {
+		call->status = MHD_HTTP_OK;
+		call->out = b.p ? b.p : malloc(1);
+		call->out_len = b.n;
+		call->type = "application/octet-stream";
+	}
+	json_decref(o);
+}
+
+void kura_api_retrieve_evidence(kura_api_call *call)
+{
+	json_t *o = visible(call);
+	unsigned char *der = NULL;
+	size_t len = 0;
+	kura_evidence_cache *cache = NULL;
+	kura_error err = {0};
+	if (!o)
+		return;
+	int rc = kura_evidence_cache_new(&cache, &err);
+	if (rc == 0)
+		rc = kura_object_evidence(&der, &len, call->st, call->id, cache, &err);
+	kura_evidence_cache_free(cache);
+	if (rc == KURA_ENOTFOUND)
+		kura_api_error(call, MHD_HTTP_NOT_FOUND, "object %s is not sealed yet: its evidence record comes with "
+							 "its time-stamp", call->id);
+	else if (rc != 0)
+		fail(call, &err);
+	else {
+		call->status = MHD_HTTP_OK;
+		call->out = der;
+		call->out_len = len;
+		call->type = "application/octet-stream";
+	}
+	json_decref(o);
+}
+
+void kura_api_describe(kura_api_call *call)
+{
+	json_t *o = visible(call);
+	if (o)
+		kura_api_json(call, MHD_HTTP_OK, o);
+}
+
+/* ---------------------------------------------------------------- Search */
+
+void kura_api_search(kura_api_call *call)
+{
+	json_t *body = json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL);
+	json_t *where = json_object_get(body, "where"), *hits = json_array(), *w;
+	size_t i, n = json_array_size(where), nids = 0;
+	kura_where *conds = calloc(n + 1, sizeof *conds);
+	kura_error err = {0};
+	char *ids = NULL;
+	int rc = conds && hits ? 0 : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0 && (!json_is_array(where) || n == 0))
+		rc = kura_error_set(&err, KURA_EINPUT, "the body is {\"where\": [\"FIELD OP VALUE\", ...]} (ANDed)");
+	json_array_foreach(where, i, w)
+		if (rc == 0)
+			rc = json_is_string(w) ? kura_where_parse(&conds[i], json_string_value(w), &err)
+					       : kura_error_set(&err, KURA_EINPUT, "where[%zu] is not a string", i);
+	kura_query q = {.where = conds, .n = n};
+	if (rc == 0)
+		rc = kura_search_ids(&ids, &nids, call->st, &q, &err);
+	for (size_t k = 0; rc == 0 && k < nids; k++) {
+		char id[KURA_ID_LEN + 1];
+		json_t *o = NULL;
+		memcpy(id, ids + k * KURA_ID_LEN, KURA_ID_LEN);
+		id[KURA_ID_LEN] = '\0';
+		if (kura_store_object(&o, call->st, id, NULL) == 0 && kura_api_sees(call->user, o))
+			json_array_append_new(hits, json_string(id));
+		json_decref(o);
+	}
+	if (rc == 0)
+		kura_api_json(call, MHD_HTTP_OK, json_pack("{s:O}", "poId", hits));
+	else
+		fail(call, &err);
+	for (size_t k = 0; conds && k < n; k++)
+		kura_where_clear(&conds[k]);
+	free(conds);
+	free(ids);
+	json_decref(hits);
+	json_decref(body);
+}

@@ -1,0 +1,300 @@
+/* The preservation service's core (kura/serve.h, docs/SERVICE.md): connections,
+ * bounded request bodies, accounts and roles, the audit record of every
+ * request, and the routes to the operations (operations.c).
+ *
+ * INVARIANTS
+ * - Every request under /api/ is answered only after its audit record is
+ *   durable: who (the account, or "anonymous" for a missing or wrong token),
+ *   what (method, path without its query, the object) and the status, refusals
+ *   included. A request whose record cannot be written is answered 503 with
+ *   nothing of what it asked for.
+ * - A token is read from the Authorization header, compared as a hash
+ *   (access/users.c) and never written anywhere: not in a log line, not in an
+ *   audit record.
+ * - Requests are served one at a time on the service's one thread, so the store
+ *   handle needs no lock; MHD reads and writes the sockets of many connections
+ *   meanwhile, so a slow client holds up no one while its bytes arrive. Bodies,
+ *   headers, connections and idle time are bounded. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/id.h"
+#include "kura/serve.h"
+#include "server/service.h"
+
+#define API "/api/v1/"
+#define HEADERS_MAX (64u << 10)
+
+struct kura_service {
+	kura_store *st; /* open for writing while the service lives */
+	char store[4096];
+	kura_service_options o;
+	struct MHD_Daemon *daemon;
+};
+
+struct request {
+	unsigned char *body;
+	size_t n, cap;
+};
+
+static const struct route {
+	const char *method, *path; /* path: exact, or a prefix ending in '/' followed by an ID and suffix */
+	const char *suffix;        /* after the ID; NULL: no ID */
+	kura_action action;
+	kura_api_fn fn;
+} routes[] = {
+	{"GET", API "RetrieveInfo", NULL, KURA_DO_READ, kura_api_retrieve_info},
+	{"POST", API "PreservePO", NULL, KURA_DO_SUBMIT, kura_api_preserve},
+	{"POST", API "Search", NULL, KURA_DO_SEARCH, kura_api_search},
+	{"GET", API "po/", "", KURA_DO_READ, kura_api_retrieve},
+	{"GET", API "po/", "/evidence", KURA_DO_READ, kura_api_retrieve_evidence},
+	{"GET", API "po/", "/info", KURA_DO_READ, kura_api_describe},
+};
+
+static void logline(kura_service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logline(kura_service *s, const char *fmt, ...)
+{
+	char line[1024];
+	if (!s->o.log)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	s->o.log(s->o.ud, line);
+}
+
+/* The route of method and url; *id gets the ID in it. NULL, with *known set when
+ * the path exists for another method, if there is none. */
+static const struct route *route_of(const char *method, const char *url, char id[KURA_ID_LEN + 1], int *known)
+{
+	*known = 0;
+	for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+		const struct route *r = &routes[i];
+		size_t k = strlen(r->path);
+		int match = !r->suffix ? strcmp(url, r->path) == 0
+				       : strncmp(url, r->path, k) == 0 && strlen(url + k) >= KURA_ID_LEN &&
+						 strcmp(url + k + KURA_ID_LEN, r->suffix) == 0;
+		if (match && r->suffix) {
+			char text[KURA_ID_LEN + 1];
+			memcpy(text, url + k, KURA_ID_LEN);
+			text[KURA_ID_LEN] = '\0';
+			match = kura_id_parse(id, text, NULL) == 0;
+		}
+		if (match && strcmp(method, r->method) == 0)
+			return r;
+		*known |= match;
+	}
+	return NULL;
+}
+
+/* The account of the request's bearer token: 0, KURA_EDENIED (none or a wrong
+ * token), or another error (the accounts cannot be read). */
+static int account(kura_service *s, struct MHD_Connection *c, kura_user *u, kura_error *err)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h || strncmp(h, "Bearer ", 7) != 0)
+		return kura_error_set(err, KURA_EDENIED, "sign in: send 'Authorization: Bearer TOKEN' (an admin makes "
+							 "accounts with kura user add)");
+	int rc = kura_user_authenticate(s->store, h + 7, u, err);
+	if (rc == KURA_EDENIED)
+		kura_error_set(err, KURA_EDENIED, "the token is not an account's (ask an admin: kura user ls)");
+	return rc;
+}
+
+/* account(), answering 401 or 503 when there is none: 0, or -1. */
+static int authenticate(kura_service *s, kura_api_call *call, kura_user *u)
+{
+	kura_error err = {0};
+	int rc = account(s, call->c, u, &err);
+	if (rc != 0)
+		kura_api_error(call, rc == KURA_EDENIED ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_SERVICE_UNAVAILABLE, "%s",
+			       err.message);
+	return rc == 0 ? 0 : -1;
+}
+
+/* The audit record of the request; 0, or -1 (the call now answers 503). */
+static int record(kura_service *s, kura_api_call *call, const char *method, const char *url)
+{
+	kura_error err = {0};
+	const char *who = call->user ? call->user->name : "anonymous";
+	json_t *f = json_pack("{s:s, s:s, s:i}", "method", method, "path", url, "status", (int)call->status);
+	if (f && call->object[0])
+		json_object_set_new(f, "object", json_string(call->object));
+	int rc = f ? kura_store_set_actor(s->st, who, &err) : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = kura_store_audit_record(s->st, "api", f, NULL, &err);
+	json_decref(f);
+	logline(s, "%s %s %u %s%s%s", method, url, call->status, who, rc ? ": not recorded: " : "", rc ? err.message : "");
+	if (rc == 0)
+		return 0;
+	free(call->out);
+	call->out = NULL;
+	kura_api_error(call, MHD_HTTP_SERVICE_UNAVAILABLE, "the request could not be recorded in the audit trail (%s); "
+							   "nothing was answered", err.message);
+	return -1;
+}
+
+static void serve(kura_service *s, kura_api_call *call, const char *method, const char *url)
+{
+	char id[KURA_ID_LEN + 1];
+	int known;
+	kura_user u = {0};
+	const struct route *r = route_of(method, url, id, &known);
+	if (authenticate(s, call, &u) != 0)
+		; /* answered 401 */
+	else if ((call->user = &u), !r)
+		kura_api_error(call, known ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND, "%s %s: no such operation",
+			       method, url);
+	else if (!kura_role_allows(u.role, r->action))
+		kura_api_error(call, MHD_HTTP_FORBIDDEN, "an account with role %s may not do this",
+			       kura_role_name(u.role));
+	else {
+		call->id = r->suffix ? id : NULL;
+		r->fn(call);
+	}
+	record(s, call, method, url);
+	kura_user_clear(&u);
+}
+
+static enum MHD_Result answer(struct MHD_Connection *c, kura_api_call *call)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(call->out_len, call->out ? call->out : (void *)"",
+								 call->out ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		free(call->out);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, call->type ? call->type : "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (call->status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"kura\"");
+	enum MHD_Result ok = MHD_queue_response(c, call->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+/* Takes a chunk of the body; 0, or -1 when the body is larger than allowed. */
+static int take(kura_service *s, struct request *q, const char *data, size_t n)
+{
+	if (n > s->o.max_body - q->n)
+		return -1;
+	if (q->n + n > q->cap) {
+		size_t cap = q->cap ? q->cap : 65536;
+		while (cap < q->n + n)
+			cap *= 2;
+		unsigned char *b = realloc(q->body, cap);
+		if (!b)
+			return -1;
+		q->body = b;
+		q->cap = cap;
+	}
+	memcpy(q->body + q->n, data, n);
+	q->n += n;
+	return 0;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *version, const char *data, size_t *size, void **state)
+{
+	(void)version;
+	kura_service *s = cls;
+	struct request *q = *state;
+	kura_api_call call = {.st = s->st, .c = c};
+	if (!q) { /* the headers are in: refuse a body announced too large before it comes */
+		const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (!(q = *state = calloc(1, sizeof *q)))
+			return MHD_NO;
+		if (!(len && strtoull(len, NULL, 10) > s->o.max_body))
+			return MHD_YES;
+		q->n = SIZE_MAX; /* answered */
+		kura_api_error(&call, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than the %zu bytes allowed",
+			       s->o.max_body);
+	} else if (*size) {
+		int over = q->n == SIZE_MAX || take(s, q, data, *size) != 0;
+		*size = 0;
+		if (!over)
+			return MHD_YES;
+		if (q->n == SIZE_MAX)
+			return MHD_YES; /* the answer is queued; the rest is read and dropped */
+		q->n = SIZE_MAX;
+		kura_api_error(&call, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than the %zu bytes allowed",
+			       s->o.max_body);
+	} else if (q->n == SIZE_MAX) {
+		return MHD_YES;
+	} else if (strcmp(url, "/health") == 0) {
+		kura_api_json(&call, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+		return answer(c, &call);
+	} else {
+		call.body = q->body;
+		call.n = q->n;
+		serve(s, &call, method, url);
+		return answer(c, &call);
+	}
+	kura_user u = {0}; /* the refused body: whose it was, for its audit record */
+	call.user = account(s, c, &u, &(kura_error){0}) == 0 ? &u : NULL;
+	record(s, &call, method, url);
+	kura_user_clear(&u);
+	return answer(c, &call);
+}
+
+static void done(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode why)
+{
+	(void)cls;
+	(void)c;
+	(void)why;
+	struct request *q = *state;
+	if (q)
+		free(q->body);
+	free(q);
+	*state = NULL;
+}
+
+int kura_service_new(kura_service **out, const char *store, const kura_service_options *o, kura_error *err)
+{
+	kura_service *s = calloc(1, sizeof *s);
+	*out = NULL;
+	if (!s)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (o)
+		s->o = *o;
+	s->o.max_body = s->o.max_body ? s->o.max_body : 64u << 20;
+	s->o.max_connections = s->o.max_connections ? s->o.max_connections : 1000;
+	s->o.timeout = s->o.timeout ? s->o.timeout : 30;
+	snprintf(s->store, sizeof s->store, "%s", store);
+	int rc = kura_store_open(&s->st, store, KURA_STORE_WRITE, err);
+	if (rc != 0) {
+		kura_service_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const char *listen, unsigned *bound_port,
+			kura_error *err)
+{
+	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, handle, s,
+				     MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr, MHD_OPTION_NOTIFY_COMPLETED,
+				     done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout,
+				     MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADERS_MAX, MHD_OPTION_END);
+	if (!s->daemon)
+		return kura_error_set(err, KURA_EIO, "cannot listen on %s (port in use or not allowed?)", listen);
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	*bound_port = info ? info->port : ntohs(addr->sin_port);
+	logline(s, "serving %s on %s", s->store, listen);
+	return 0;
+}
+
+void kura_service_free(kura_service *s)
+{
+	if (!s)
+		return;
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	kura_store_close(s->st);
+	free(s);
+}
