@@ -153,6 +153,10 @@ assert ('aud', 'GET', '/api/v1/po/$ID_B', 404) in got, got
 assert any(r.get('object') == '$ID_A' and r['status'] == 200 for r in recs), recs
 assert all('?' not in r['path'] for r in recs), [r['path'] for r in recs]
 "
+for f in srv.err srv2.err; do
+	if grep -q "Sanitizer" "$f"; then fail "the service stopped with a sanitizer's report: $(grep -A12 Sanitizer "$f" | head -30)"; fi
+	expect_grep "$f" "service stopped"
+done
 for tok in "$ARCH" "$AUD" "$APPR" "$ADMIN"; do
 	if grep -rqF -- "${tok#kura_}" srv.err srv2.err s "$OUT"; then fail "a token was written down"; fi
 done
