@@ -15,7 +15,11 @@
 
 #include "kura/evidence.h"
 #include "kura/ingest.h"
+#include "kura/policy.h"
+#include "kura/records.h"
 #include "kura/search.h"
+#include "kura/verify.h"
+#include "proof/tsa_setup.h"
 #include "server/service.h"
 
 #define META_MAX 64
@@ -87,8 +91,7 @@ void kura_api_retrieve_info(kura_api_call *call)
 {
 	kura_api_json(call, MHD_HTTP_OK,
 		      json_pack("{s:s, s:[s,s,s,s,s,s], s:s, s:s, s:s, s:s}", "service", "kura preservation service",
-				"operations", "RetrieveInfo", "PreservePO", "RetrievePO", "Search", "po/{id}/evidence",
-				"po/{id}/info", "hashAlgorithm", kura_store_hash(call->st), "evidence",
+				"operations", "RetrieveInfo", "PreservePO", "RetrievePO", "RetrieveTrace", "Search", "ValidateEvidence", "hashAlgorithm", kura_store_hash(call->st), "evidence",
 				"RFC 4998 Evidence Record (DER)", "timeStamp", "RFC 3161", "account", call->user->name));
 }
 
@@ -344,5 +347,83 @@ void kura_api_search(kura_api_call *call)
 	free(conds);
 	free(ids);
 	json_decref(hits);
+	json_decref(body);
+}
+
+/* ---------------------------------------------------------------- RetrieveTrace */
+
+void kura_api_retrieve_trace(kura_api_call *call)
+{
+	json_t *o = visible(call), *h = NULL;
+	kura_error err = {0};
+	if (!o)
+		return;
+	if (kura_records_history(&h, call->st, call->id, &err) == 0)
+		kura_api_json(call, MHD_HTTP_OK, h);
+	else
+		fail(call, &err);
+	json_decref(o);
+}
+
+/* ---------------------------------------------------------------- ValidateEvidence */
+
+/* A memory file holding the base64 text b64 decoded; -1 (err set) if it is not base64. */
+static int decoded_file(const char *b64, const char *what, kura_error *err)
+{
+	size_t len = b64 ? strlen(b64) : 0;
+	unsigned char *bytes = len && len % 4 == 0 ? malloc(len / 4 * 3) : NULL;
+	int got = bytes ? EVP_DecodeBlock(bytes, (const unsigned char *)b64, (int)len) : -1, fd = -1;
+	if (got < 0)
+		kura_error_set(err, KURA_EINPUT, "%s is not base64", what);
+	else if ((fd = memfd_create(what, MFD_CLOEXEC)) < 0 ||
+		 write(fd, bytes, (size_t)got) != got) /* decoded padding bytes are zeros: cut below */
+		kura_error_sys(err, KURA_EIO, "keeping %s", what);
+	else if (ftruncate(fd, got - (b64[len - 1] == '=') - (b64[len - 2] == '=')) != 0)
+		kura_error_sys(err, KURA_EIO, "keeping %s", what);
+	else {
+		free(bytes);
+		return fd;
+	}
+	free(bytes);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+void kura_api_validate(kura_api_call *call)
+{
+	json_t *body = json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL), *report = NULL;
+	const char *at = json_string_value(json_object_get(body, "at"));
+	kura_error err = {0};
+	STACK_OF(X509) *anchors = NULL;
+	kura_policy *policy = NULL;
+	char data[64], er[64];
+	int fd_data = -1, fd_er = -1, rc = 0;
+	if (!json_is_object(body))
+		rc = kura_error_set(&err, KURA_EINPUT, "the body is {\"data\": BASE64, \"evidenceRecord\": BASE64 (DER), "
+							"\"at\": RFC 3339 (optional)}");
+	else if ((fd_data = decoded_file(json_string_value(json_object_get(body, "data")), "data", &err)) < 0 ||
+		 (fd_er = decoded_file(json_string_value(json_object_get(body, "evidenceRecord")), "evidenceRecord",
+				       &err)) < 0)
+		rc = err.code;
+	if (rc == 0)
+		rc = kura_tsa_setup_anchors(&anchors, call->st, &err);
+	if (rc == 0)
+		rc = kura_store_policy_load(&policy, call->st, &err);
+	snprintf(data, sizeof data, "/proc/self/fd/%d", fd_data);
+	snprintf(er, sizeof er, "/proc/self/fd/%d", fd_er);
+	kura_er_files f = {.data = data, .er = er, .anchors = anchors, .policy = policy, .at = at};
+	if (rc == 0)
+		rc = kura_er_verify_files(&report, &f, &err);
+	if (rc == 0)
+		kura_api_json(call, MHD_HTTP_OK, report);
+	else
+		fail(call, &err);
+	if (fd_data >= 0)
+		close(fd_data);
+	if (fd_er >= 0)
+		close(fd_er);
+	sk_X509_pop_free(anchors, X509_free);
+	kura_policy_free(policy);
 	json_decref(body);
 }

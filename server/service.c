@@ -51,6 +51,8 @@ static const struct route {
 	{"GET", API "po/", "", KURA_DO_READ, kura_api_retrieve},
 	{"GET", API "po/", "/evidence", KURA_DO_READ, kura_api_retrieve_evidence},
 	{"GET", API "po/", "/info", KURA_DO_READ, kura_api_describe},
+	{"GET", API "po/", "/trace", KURA_DO_READ, kura_api_retrieve_trace},
+	{"POST", API "ValidateEvidence", NULL, KURA_DO_VERIFY, kura_api_validate},
 };
 
 static void logline(kura_service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -142,6 +144,7 @@ static void serve(kura_service *s, kura_api_call *call, const char *method, cons
 	char id[KURA_ID_LEN + 1];
 	int known;
 	kura_user u = {0};
+	kura_error err = {0};
 	const struct route *r = route_of(method, url, id, &known);
 	if (authenticate(s, call, &u) != 0)
 		; /* answered 401 */
@@ -151,6 +154,8 @@ static void serve(kura_service *s, kura_api_call *call, const char *method, cons
 	else if (!kura_role_allows(u.role, r->action))
 		kura_api_error(call, MHD_HTTP_FORBIDDEN, "an account with role %s may not do this",
 			       kura_role_name(u.role));
+	else if (kura_store_set_actor(s->st, u.name, &err) != 0) /* what the operation writes is the account's */
+		kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.message);
 	else {
 		call->id = r->suffix ? id : NULL;
 		r->fn(call);

@@ -104,6 +104,8 @@ expect_code 400 "a bad condition"
 call "$AUD" GET "po/$ID_ONE/info"
 expect_code 200 "describe"
 py "import json; d=json.load(open('$OUT')); assert d['name']=='one.txt' and d['meta']['collection']=='trialA', d"
+call "$AUD" GET "po/$ID_A/info"
+py "import json; d=json.load(open('$OUT')); assert d['actor']=='記録係', d  # the submitter, not whoever asked last"
 
 # path tricks and unknown routes
 for p in "po/../../../etc/passwd" "po/${ID_A}x" "po/${ID_A:0:25}" "po/%2e%2e%2fconfig.json" "po/$ID_A/../$ID_B"; do
@@ -138,6 +140,29 @@ expect_code 200 "evidence after the seal"
 cp "$OUT" a.ers
 expect_status 0 kura verify-er --data a.txt --er a.ers --trust s/tsa/anchors.pem --json
 py "import json; d=json.load(open('$OUT')); assert d['verdict']=='valid', d"
+
+# RetrieveTrace: versions and audit records, for what the account sees
+call "$AUD" GET "po/$ID_A/trace"
+expect_code 200 "RetrieveTrace"
+py "import json; d=json.load(open('$OUT')); assert d['current']=='$ID_A' and [v['id'] for v in d['versions']]==['$ID_A'], d"
+call "$AUD" GET "po/$ID_B/trace"
+expect_code 404 "RetrieveTrace of another collection's object"
+
+# ValidateEvidence: data and a record in, the report out (the store's TSA roots)
+validate() { printf '{"data": "%s", "evidenceRecord": "%s"}' "$(base64 -w0 "$1")" "$(base64 -w0 "$2")" >v.json; }
+validate a.txt a.ers
+call "$AUD" POST ValidateEvidence --data-binary @v.json
+expect_code 200 "ValidateEvidence"
+py "import json; d=json.load(open('$OUT')); assert d['verdict']=='valid', d"
+printf 'trial A dat4\n' >a2.txt
+validate a2.txt a.ers
+call "$AUD" POST ValidateEvidence --data-binary @v.json
+expect_code 200 "ValidateEvidence of other data"
+py "import json; d=json.load(open('$OUT')); assert d['verdict']!='valid', d"
+call "$AUD" POST ValidateEvidence --data-binary '{"data": "@@", "evidenceRecord": "AAAA"}'
+expect_code 400 "ValidateEvidence with bad base64"
+call "$ADMIN" POST ValidateEvidence --data-binary @v.json
+expect_code 403 "an admin validating"
 
 # the audit trail: every request with its account, refusals included; no token anywhere
 stop_server "$SERVER_PID"
