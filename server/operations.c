@@ -87,6 +87,18 @@ static json_t *visible(kura_api_call *call)
 	return NULL;
 }
 
+extern const char kura_openapi[]; /* server/openapi.json, built in */
+
+void kura_api_openapi(kura_api_call *call)
+{
+	call->status = MHD_HTTP_OK;
+	call->out = strdup(kura_openapi);
+	call->out_len = call->out ? strlen(call->out) : 0;
+	call->type = "application/json";
+	if (!call->out)
+		kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
 void kura_api_retrieve_info(kura_api_call *call)
 {
 	kura_api_json(call, MHD_HTTP_OK,

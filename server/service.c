@@ -45,6 +45,7 @@ static const struct route {
 	kura_action action;
 	kura_api_fn fn;
 } routes[] = {
+	{"GET", API "openapi.json", NULL, KURA_DO_READ, kura_api_openapi},
 	{"GET", API "RetrieveInfo", NULL, KURA_DO_READ, kura_api_retrieve_info},
 	{"POST", API "PreservePO", NULL, KURA_DO_SUBMIT, kura_api_preserve},
 	{"POST", API "Search", NULL, KURA_DO_SEARCH, kura_api_search},

@@ -38,6 +38,7 @@ void kura_api_describe(kura_api_call *call);
 void kura_api_search(kura_api_call *call);
 void kura_api_retrieve_trace(kura_api_call *call);
 void kura_api_validate(kura_api_call *call);
+void kura_api_openapi(kura_api_call *call);
 
 /* Answers with j (taken) as JSON. */
 void kura_api_json(kura_api_call *call, unsigned status, json_t *j);

@@ -107,6 +107,28 @@ py "import json; d=json.load(open('$OUT')); assert d['name']=='one.txt' and d['m
 call "$AUD" GET "po/$ID_A/info"
 py "import json; d=json.load(open('$OUT')); assert d['actor']=='記録係', d  # the submitter, not whoever asked last"
 
+# the OpenAPI description: valid JSON, and every operation it names is one the service has
+call "$AUD" GET openapi.json
+expect_code 200 "openapi.json"
+py "
+import json, urllib.request, urllib.error
+spec = json.load(open('$OUT'))
+assert spec['openapi'].startswith('3.'), spec['openapi']
+n = 0
+for path, ops in spec['paths'].items():
+    for method in ops:
+        url = '$SERVER_URL'.rstrip('/') + path.replace('{id}', '$ID_A')
+        req = urllib.request.Request(url, method=method.upper(), data=b'' if method == 'post' else None,
+                                     headers={'Authorization': 'Bearer $ARCH'})
+        try:
+            code, body = urllib.request.urlopen(req).status, b''
+        except urllib.error.HTTPError as e:
+            code, body = e.code, e.read()
+        assert code != 405 and b'no such operation' not in body, (method, path, code, body)
+        n += 1
+assert n >= 10, n
+"
+
 # path tricks and unknown routes
 for p in "po/../../../etc/passwd" "po/${ID_A}x" "po/${ID_A:0:25}" "po/%2e%2e%2fconfig.json" "po/$ID_A/../$ID_B"; do
 	call "$ARCH" GET "$p" --path-as-is
