@@ -14,7 +14,8 @@
 #include "cli.h"
 #include "kura/serve.h"
 
-static const char usage[] = "kura serve STORE --listen HOST:PORT [--max-body BYTES] [--max-connections N]";
+static const char usage[] =
+	"kura serve STORE --listen HOST:PORT [--max-body BYTES] [--max-connections N] [--seal-every SECONDS]";
 
 int kura_cli_listen(struct sockaddr_in *sa, char host[256], const char *listen, const char *usage_text)
 {
@@ -44,10 +45,11 @@ int kura_cmd_serve(int argc, char **argv)
 		{"listen", required_argument, NULL, 'l'},
 		{"max-body", required_argument, NULL, 'b'},
 		{"max-connections", required_argument, NULL, 'c'},
+		{"seal-every", required_argument, NULL, 'e'},
 		{0},
 	};
 	const char *listen = NULL;
-	unsigned long long body = 0, conns = 0;
+	unsigned long long body = 0, conns = 0, every = 0;
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -57,6 +59,8 @@ int kura_cmd_serve(int argc, char **argv)
 		else if (c == 'b' && kura_cli_number(&body, optarg, 1, 1ull << 40) == 0)
 			;
 		else if (c == 'c' && kura_cli_number(&conns, optarg, 1, 100000) == 0)
+			;
+		else if (c == 'e' && kura_cli_number(&every, optarg, 1, 86400) == 0)
 			;
 		else
 			return kura_cli_usage(usage, "unknown, incomplete or out of range option '%s'", argv[optind - 1]);
@@ -68,7 +72,8 @@ int kura_cmd_serve(int argc, char **argv)
 	int bad = kura_cli_listen(&sa, host, listen, usage);
 	if (bad)
 		return bad;
-	kura_service_options o = {.max_body = (size_t)body, .max_connections = (unsigned)conns, .log = log_line};
+	kura_service_options o = {.max_body = (size_t)body, .max_connections = (unsigned)conns,
+				  .seal_every = (unsigned)every, .log = log_line};
 	kura_error err = {0};
 	kura_service *s = NULL;
 	if (kura_service_new(&s, argv[optind], &o, &err) != 0)

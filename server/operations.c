@@ -231,8 +231,15 @@ void kura_api_preserve(kura_api_call *call)
 	}
 	kura_ingest_free(in);
 	if (rc == 0) {
+		json_t *ok = json_pack("{s:s, s:O}", "result", "ok", "poId", ids);
+		const char *wait = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "wait");
+		kura_error serr = {0};
+		if (ok && wait && strcmp(wait, "sealed") == 0) /* stored either way; say whether it is sealed */
+			json_object_set_new(ok, "sealed", json_boolean(kura_scheduler_seal(call->st, NULL, &serr) == 0));
+		if (ok && serr.code)
+			json_object_set_new(ok, "sealError", json_string(serr.message));
 		snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
-		kura_api_json(call, MHD_HTTP_CREATED, json_pack("{s:s, s:O}", "result", "ok", "poId", ids));
+		kura_api_json(call, MHD_HTTP_CREATED, ok);
 	} else
 		fail(call, &err);
 	for (size_t i = 0; keep && i < MAX; i++)

@@ -11,8 +11,9 @@
  * - A token is read from the Authorization header, compared as a hash
  *   (access/users.c) and never written anywhere: not in a log line, not in an
  *   audit record.
- * - Requests are served one at a time on the service's one thread, so the store
- *   handle needs no lock; MHD reads and writes the sockets of many connections
+ * - Requests are served one at a time on the service's one thread, taking turns
+ *   with the scheduler's thread (scheduler.c) under one lock; MHD reads and
+ *   writes the sockets of many connections
  *   meanwhile, so a slow client holds up no one while its bytes arrive. Bodies,
  *   headers, connections and idle time are bounded. */
 #include <stdarg.h>
@@ -28,10 +29,12 @@
 #define HEADERS_MAX (64u << 10)
 
 struct kura_service {
-	kura_store *st; /* open for writing while the service lives */
+	kura_store *st; /* open for writing while the service lives; used under lock */
 	char store[4096];
 	kura_service_options o;
 	struct MHD_Daemon *daemon;
+	pthread_mutex_t lock; /* the store's: requests and the scheduler take turns */
+	kura_scheduler *scheduler;
 };
 
 struct request {
@@ -236,12 +239,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	} else {
 		call.body = q->body;
 		call.n = q->n;
+		pthread_mutex_lock(&s->lock);
 		serve(s, &call, method, url);
+		pthread_mutex_unlock(&s->lock);
 		return answer(c, &call);
 	}
 	kura_user u = {0}; /* the refused body: whose it was, for its audit record */
 	call.user = account(s, c, &u, &(kura_error){0}) == 0 ? &u : NULL;
+	pthread_mutex_lock(&s->lock);
 	record(s, &call, method, url);
+	pthread_mutex_unlock(&s->lock);
 	kura_user_clear(&u);
 	return answer(c, &call);
 }
@@ -269,8 +276,12 @@ int kura_service_new(kura_service **out, const char *store, const kura_service_o
 	s->o.max_body = s->o.max_body ? s->o.max_body : 64u << 20;
 	s->o.max_connections = s->o.max_connections ? s->o.max_connections : 1000;
 	s->o.timeout = s->o.timeout ? s->o.timeout : 30;
+	s->o.seal_every = s->o.seal_every ? s->o.seal_every : 60;
 	snprintf(s->store, sizeof s->store, "%s", store);
+	pthread_mutex_init(&s->lock, NULL);
 	int rc = kura_store_open(&s->st, store, KURA_STORE_WRITE, err);
+	if (rc == 0)
+		rc = kura_scheduler_start(&s->scheduler, s->st, &s->lock, s->o.seal_every, s->o.log, s->o.ud, err);
 	if (rc != 0) {
 		kura_service_free(s);
 		return rc;
@@ -301,6 +312,8 @@ void kura_service_free(kura_service *s)
 		return;
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	kura_scheduler_stop(s->scheduler);
 	kura_store_close(s->st);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -3,6 +3,7 @@
 #ifndef KURA_SERVER_SERVICE_H
 #define KURA_SERVER_SERVICE_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -49,5 +50,16 @@ unsigned kura_api_status(int kura_code);
 /* 1 if the account may see object (its JSON description): an account limited to
  * collections sees the objects whose metadata "collection" is one of them. */
 int kura_api_sees(const kura_user *u, json_t *object);
+
+/* The scheduler's work in the service (server/scheduler.c): a thread that,
+ * every `every` seconds and holding lock, seals what is pending and renews what
+ * is due; failures go to log. */
+typedef struct kura_scheduler kura_scheduler;
+int kura_scheduler_start(kura_scheduler **out, kura_store *st, pthread_mutex_t *lock, unsigned every,
+			 void (*log)(void *ud, const char *line), void *ud, kura_error *err);
+/* Waits for a round under way to finish, then stops the thread. */
+void kura_scheduler_stop(kura_scheduler *s);
+/* Seals what is pending in st now (the caller holds the lock), as the service. */
+int kura_scheduler_seal(kura_store *st, size_t *sealed, kura_error *err);
 
 #endif

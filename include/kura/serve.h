@@ -16,6 +16,7 @@ typedef struct {
 	size_t max_body;          /* bytes of a request body (0: 64 MiB) */
 	unsigned max_connections; /* at once (0: 1,000) */
 	unsigned timeout;         /* seconds a connection may be idle (0: 30) */
+	unsigned seal_every;      /* seconds between the scheduler's rounds: seal, renew when due (0: 60) */
 	/* one line per request or failure (no token ever appears in it); may be NULL */
 	void (*log)(void *ud, const char *line);
 	void *ud;

@@ -208,6 +208,29 @@ for tok in "$ARCH" "$AUD" "$APPR" "$ADMIN"; do
 	if grep -rqF -- "${tok#kura_}" srv.err srv2.err s "$OUT"; then fail "a token was written down"; fi
 done
 
+# the service seals by itself (--seal-every), and PreservePO?wait=sealed answers once sealed
+start_serve srv4 "" 127.0.0.1:0 s --seal-every 1
+API=${SERVER_URL}api/v1
+echo "sealed soon" >c.txt
+call "$ARCH" POST "PreservePO?name=c.txt" --data-binary @c.txt
+expect_code 201 "PreservePO before a round"
+ID_C=$(py "import json; print(json.load(open('$OUT'))['poId'][0])")
+for ((i = 0; i < 100; i++)); do
+	call "$ARCH" GET "po/$ID_C/evidence"
+	[ "$CODE" = 200 ] && break
+	sleep 0.1
+done
+expect_code 200 "evidence within 10 s of a service sealing every second"
+call "$ARCH" POST "PreservePO?name=d.txt&wait=sealed" --data-binary @a.txt
+expect_code 201 "PreservePO?wait=sealed"
+py "import json; d=json.load(open('$OUT')); assert d['sealed'] is True, d"
+ID_D=$(py "import json; print(json.load(open('$OUT'))['poId'][0])")
+call "$ARCH" GET "po/$ID_D/evidence"
+expect_code 200 "evidence right after wait=sealed"
+stop_server "$SERVER_PID"
+expect_status 0 kura log s --json
+py "import json; assert any(r.get('actor') == 'kura-service' for r in json.load(open('$OUT'))), 'no seal by the service'"
+
 # kill -9 during submissions: every acknowledged document is there
 start_serve srv3 "" 127.0.0.1:0 s
 API=${SERVER_URL}api/v1
