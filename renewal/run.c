@@ -47,8 +47,7 @@ static int collect_rehash(char **objectsp, size_t *nobjp, size_t *checkpoints, k
 				rc = why.code;
 				break;
 			}
-			kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); its "
-					"evidence is broken and needs a person's attention", items[i].chain, why.message);
+			kura_renew_log_refusal(st, items[i].chain, why.message);
 			r->refused++;
 			continue;
 		}
@@ -173,12 +172,15 @@ static int find_next_due(kura_run_report *r, kura_store *st, const kura_policy *
 	size_t n = 0;
 	int rc = kura_plan(&items, &n, st, p, now, err);
 	if (rc == 0)
-		for (size_t i = 0; i < n; i++) /* overdue ones (refused or failed) come first */
+		for (size_t i = 0; i < n; i++) { /* overdue ones (refused or failed) come first */
+			if (items[i].due <= now)
+				r->overdue++;
 			if (items[i].due < r->next_due) {
 				r->next_due = items[i].due;
 				snprintf(r->next_reason, sizeof r->next_reason, "%schain %s: %s", items[i].due <= now ? "OVERDUE: " : "",
 					 items[i].chain, items[i].reason);
 			}
+		}
 	kura_plan_free(items, n);
 	return rc;
 }
