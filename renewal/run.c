@@ -173,7 +173,10 @@ static int find_next_due(kura_run_report *r, kura_store *st, const kura_policy *
 	int rc = kura_plan(&items, &n, st, p, now, err);
 	if (rc == 0)
 		for (size_t i = 0; i < n; i++) { /* overdue ones (refused or failed) come first */
-			if (items[i].due <= now)
+			/* a time-stamp of the last hour: renewed now (a remote TSA's clock may lag) */
+			if (items[i].due <= now && items[i].last_time >= now - 3600000)
+				r->due_again++;
+			else if (items[i].due <= now)
 				r->overdue++;
 			if (items[i].due < r->next_due) {
 				r->next_due = items[i].due;
