@@ -73,7 +73,7 @@ int kura_stamp(unsigned char **token, size_t *len, const char **from, const kura
 	kura_tsp_request_clear(&req);
 	if (untrusted[0])
 		return kura_error_set(err, KURA_EIO, "no TSA gave a usable time-stamp%s; the evidence stays pending "
-						     "(every TSA failed: %s)", untrusted, failures);
+						     "(%zu TSA(s) failed, each reported above)", untrusted, o->nurls);
 	return kura_error_set(err, KURA_EIO, "no TSA gave a usable time-stamp (%s); the evidence stays pending, "
 					     "try again when a TSA is reachable", failures);
 }
