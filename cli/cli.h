@@ -71,8 +71,9 @@ int kura_cmd_log(int argc, char **argv);
 
 struct kura_run_report;
 struct kura_seal_events;
-/* Prints what a renewal run did; returns its exit status (1 if evidence was refused). */
-int kura_cli_report_run(const struct kura_run_report *r, int json);
+/* Prints what a renewal run did on store; returns its exit status (1 if a chain was refused or is
+ * still overdue: the message names the commands that help). */
+int kura_cli_report_run(const struct kura_run_report *r, int json, const char *store);
 /* What a seal says on stderr (cmd_seal.c): for every command that seals. */
 extern const struct kura_seal_events kura_cli_seal_events;
 

@@ -30,9 +30,15 @@ static void logline(void *ud, const char *line)
 	fprintf(stderr, "%s kura daemon: %s\n", when, line);
 }
 
+struct round_status {
+	const char *store;
+	int status;
+};
+
 static void report(void *ud, const kura_run_report *r)
 {
-	*(int *)ud = kura_cli_report_run(r, 0);
+	struct round_status *s = ud;
+	s->status = kura_cli_report_run(r, 0, s->store);
 }
 
 int kura_cmd_daemon(int argc, char **argv)
@@ -44,10 +50,10 @@ int kura_cmd_daemon(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	int status = 0;
+	struct round_status status = {argv[1], 0};
 	kura_daemon_options o = {.once = once, .stop = &stopping, .log = logline, .round = report,
 				 .seal = &kura_cli_seal_events, .ud = &status};
 	kura_error err = {0};
 	int rc = kura_daemon_run(argv[1], &o, &err);
-	return rc ? kura_cli_exit_status(rc) : status;
+	return rc ? kura_cli_exit_status(rc) : status.status;
 }

@@ -1,6 +1,8 @@
 /* kura renew STORE [--plan] [--json]
  * --plan lists every live chain with when its evidence next needs renewal and
- * why (due now first); without it, everything due now is renewed. */
+ * why (due now first); without it, everything due now is renewed. Exit 1 when
+ * the run leaves a chain refused or overdue without renewing it: a person must
+ * act, and the message says how. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +45,28 @@ static int show_plan(kura_store *st, int json, kura_error *err)
 	return rc;
 }
 
-int kura_cli_report_run(const kura_run_report *r, int json)
+/* What a person must do after a run that left something overdue or refused (1), or renewed
+ * chains that are due again at once (a warning: the run did what it could; 0). */
+static int report_attention(const kura_run_report *r, const char *store)
+{
+	if (r->refused)
+		fprintf(stderr, "kura: %zu chain(s) were NOT renewed because their last time-stamp no longer verifies; "
+				"the messages above say what to do for each\n", r->refused);
+	if (r->overdue > r->refused)
+		fprintf(stderr, "kura: %zu chain(s) are OVERDUE for renewal and this run did not renew them; their evidence "
+				"breaks when their last time-stamp's certificate or algorithm ends: kura renew %s --plan says why "
+				"for each; give the store a TSA that can renew them (kura tsa urls %s --set URL..., kura trust add "
+				"%s --tsa ROOT.pem), then run kura renew %s\n",
+			r->overdue - r->refused, store, store, store, store);
+	if (r->due_again)
+		fprintf(stderr, "kura: %zu chain(s) renewed now are due again at once: the certificate of the TSA that "
+				"renewed them ends within the policy's margin (kura renew %s --plan says when); ask its operator "
+				"for a longer-lived certificate or add a TSA that has one (kura tsa urls %s --set URL...)\n",
+			r->due_again, store, store);
+	return r->refused || r->overdue ? 1 : 0;
+}
+
+int kura_cli_report_run(const kura_run_report *r, int json, const char *store)
 {
 	char next[KURA_TIME_BUFSZ] = "never";
 	int64_t now = 0;
@@ -52,10 +75,11 @@ int kura_cli_report_run(const kura_run_report *r, int json)
 	else if (r->next_due != KURA_NEVER)
 		kura_time_format(next, r->next_due);
 	if (json) {
-		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:I, s:s, s:s}", "tsa_rolled_over", r->rolled_over,
+		json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:I, s:I, s:I, s:s, s:s}", "tsa_rolled_over", r->rolled_over,
 				      "chains_renewed", (json_int_t)r->chains_renewed, "objects_rehashed",
 				      (json_int_t)r->objects_rehashed, "rehashed_to", r->rehash_to, "refused",
-				      (json_int_t)r->refused, "next_due", next, "next_reason", r->next_reason);
+				      (json_int_t)r->refused, "overdue", (json_int_t)r->overdue, "due_again",
+				      (json_int_t)r->due_again, "next_due", next, "next_reason", r->next_reason);
 		char *text = json_dumps(j, JSON_COMPACT);
 		printf("%s\n", text);
 		free(text);
@@ -66,10 +90,7 @@ int kura_cli_report_run(const kura_run_report *r, int json)
 		       r->next_reason[0] ? ": " : "", r->next_reason);
 	}
 	fflush(stdout); /* the daemon's log: each round as it happens */
-	if (r->refused)
-		fprintf(stderr, "kura: %zu chain(s) were NOT renewed because their evidence no longer verifies; "
-				"see the messages above\n", r->refused);
-	return r->refused ? 1 : 0;
+	return report_attention(r, store);
 }
 
 int kura_cmd_renew(int argc, char **argv)
@@ -95,7 +116,7 @@ int kura_cmd_renew(int argc, char **argv)
 	if (rc == 0 && plan)
 		rc = show_plan(st, json, &err);
 	else if (rc == 0 && (rc = kura_run_renewals(&r, st, &err)) == 0)
-		status = kura_cli_report_run(&r, json);
+		status = kura_cli_report_run(&r, json, argv[optind]);
 	kura_store_close(st);
 	return rc ? kura_cli_fail(&err) : status;
 }

@@ -204,7 +204,7 @@ step_ten_years() {
 	heading "ten years later"
 	say "The embedded TSA's certificate lives 5 years; SHA-256 and its keys may not last forever."
 	say "The scheduler (kura daemon) renews the evidence before anything ends; it must run more"
-	say "often than the policy's margin (90 days). Here it runs once a month for ten years, with"
+	say "often than the policy's margin (180 days). Here it runs once a month for ten years, with"
 	say "KURA_NOW moving the clock:"
 	local start year month now
 	start=$(($(date -u +%Y) + 1))

@@ -8,6 +8,7 @@
 #include "evidence/http.h"
 #include "evidence/stamper.h"
 #include "evidence/tsp.h"
+#include "evidence/tst.h"
 
 static void pause_ms(long ms)
 {
@@ -37,7 +38,7 @@ int kura_stamp(unsigned char **token, size_t *len, const char **from, const kura
 	}
 	long timeout = o->timeout_s ? o->timeout_s : 30;
 	int attempts = o->attempts ? o->attempts : 2;
-	char failures[1024] = "";
+	char failures[2048] = "", untrusted[1024] = ""; /* untrusted: the first root to trust, said first */
 	for (size_t u = 0; u < o->nurls; u++) {
 		for (int a = 0; a < attempts; a++) {
 			kura_error e = {0};
@@ -55,6 +56,13 @@ int kura_stamp(unsigned char **token, size_t *len, const char **from, const kura
 				kura_tsp_request_clear(&req);
 				return 0;
 			}
+			if (r == KURA_EVERIFY && o->trust_hint && strstr(e.message, KURA_TST_UNTRUSTED_ROOT)) {
+				size_t len = strlen(e.message);
+				snprintf(e.message + len, sizeof e.message - len, "; once its fingerprint is confirmed by the "
+					 "TSA's operator, trust it with: %s", o->trust_hint);
+				if (!untrusted[0])
+					snprintf(untrusted, sizeof untrusted, " (%s: %s)", o->urls[u], e.message);
+			}
 			kura_log_message(KURA_LOG_ERROR, "TSA %s failed (attempt %d of %d): %s", o->urls[u], a + 1, attempts, e.message);
 			snprintf(failures + strlen(failures), sizeof failures - strlen(failures), "%s%s: %s",
 				 failures[0] ? "; " : "", o->urls[u], e.message);
@@ -63,6 +71,9 @@ int kura_stamp(unsigned char **token, size_t *len, const char **from, const kura
 		}
 	}
 	kura_tsp_request_clear(&req);
+	if (untrusted[0])
+		return kura_error_set(err, KURA_EIO, "no TSA gave a usable time-stamp%s; the evidence stays pending "
+						     "(%zu TSA(s) failed, each reported above)", untrusted, o->nurls);
 	return kura_error_set(err, KURA_EIO, "no TSA gave a usable time-stamp (%s); the evidence stays pending, "
 					     "try again when a TSA is reachable", failures);
 }

@@ -1,7 +1,9 @@
 /* Getting one checked time-stamp token for a hash, from the embedded TSA or from
  * remote TSAs over HTTP (RFC 3161 section 3.4), failing over from one URL to the
- * next. Each failure is reported on stderr; only when every TSA failed is it an
- * error. */
+ * next: also past a TSA whose token does not chain to a trusted root (a TSA that
+ * moved to a new root), whose failure names that root, its fingerprint and how to
+ * trust it. Each failure is reported on stderr; only when every TSA failed is it
+ * an error. */
 #ifndef KURA_STAMPER_H
 #define KURA_STAMPER_H
 
@@ -20,6 +22,9 @@ typedef struct kura_stamper_options {
 	STACK_OF(X509) *anchors;     /* for remote tokens; NULL: path not checked */
 	long timeout_s;              /* per HTTP attempt; 0: 30 */
 	int attempts;                /* per URL; 0: 2 */
+	/* how to trust a TSA's new root ("kura trust add STORE --tsa ROOT.pem"), added
+	 * to the failure of a token whose root is not trusted; NULL: nothing added */
+	const char *trust_hint;
 } kura_stamper_options;
 
 /* Obtains a token over imprint (a digest under md). *token is the token's

@@ -362,6 +362,56 @@ static int check_revocation(const kura_tst *t, X509 *signer, X509_STORE *store, 
 	return rc;
 }
 
+/* Did issuer sign subject (names and key identifiers fit, and the signature verifies)? */
+static int issued_by(X509 *issuer, X509 *subject)
+{
+	EVP_PKEY *key = X509_get0_pubkey(issuer);
+	int ok = X509_check_issued(issuer, subject) == X509_V_OK && key && X509_verify(subject, key) == 1;
+	ERR_clear_error();
+	return ok;
+}
+
+void kura_cert_fingerprint(X509 *cert, char *buf, size_t n)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	size_t at = 0;
+	buf[0] = '\0';
+	if (X509_digest(cert, EVP_sha256(), md, &len) != 1)
+		len = 0;
+	for (unsigned int i = 0; i < len && at + 4 <= n; i++)
+		at += (size_t)snprintf(buf + at, n - at, "%s%02X", i ? ":" : "", md[i]);
+}
+
+int kura_tst_untrusted_root(const kura_tst *t, STACK_OF(X509) *anchors, char *buf, size_t n)
+{
+	char name[256], fp[100];
+	X509 *cur = kura_tst_signer(t);
+	for (int depth = 0; cur && depth < 8; depth++) {
+		for (int i = 0; anchors && i < sk_X509_num(anchors); i++)
+			if (X509_cmp(cur, sk_X509_value(anchors, i)) == 0 || issued_by(sk_X509_value(anchors, i), cur))
+				return 0; /* the path reaches a trusted root: something else failed */
+		if (issued_by(cur, cur)) { /* a root the token carries */
+			kura_name_text(X509_get_subject_name(cur), name, sizeof name);
+			kura_cert_fingerprint(cur, fp, sizeof fp);
+			snprintf(buf, n, "%s (SHA-256 fingerprint %s)", name, fp);
+			return 1;
+		}
+		X509 *next = NULL;
+		for (int i = 0; !next && i < sk_X509_num(t->certs); i++)
+			if (sk_X509_value(t->certs, i) != cur && issued_by(sk_X509_value(t->certs, i), cur))
+				next = sk_X509_value(t->certs, i);
+		if (!next) { /* the token ends below its root: only the root's name is known */
+			kura_name_text(X509_get_issuer_name(cur), name, sizeof name);
+			snprintf(buf, n, "%s (not sent with the token: get it and its SHA-256 fingerprint from the TSA's operator)",
+				 name);
+			return 1;
+		}
+		cur = next;
+	}
+	return 0;
+}
+
 int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *extra, int64_t at_ms,
 		    kura_error *err)
 {
@@ -370,8 +420,12 @@ int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *
 	struct tm tm;
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char root[512];
 	if (anchors && sk_X509_num(anchors) == 0)
-		return kura_error_set(err, KURA_EVERIFY, "no trust anchors to check the TSA certificate against");
+		return kura_tst_untrusted_root(t, anchors, root, sizeof root)
+			       ? kura_error_set(err, KURA_EVERIFY, "no trust anchors to check the TSA certificate against; "
+								   "its root %s " KURA_TST_UNTRUSTED_ROOT, root)
+			       : kura_error_set(err, KURA_EVERIFY, "no trust anchors to check the TSA certificate against");
 	X509_STORE *store = X509_STORE_new();
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	STACK_OF(X509) *signers = NULL;
@@ -403,7 +457,11 @@ int kura_tst_verify(const kura_tst *t, STACK_OF(X509) *anchors, STACK_OF(X509) *
 	if (CMS_verify(t->cms, untrusted, store, NULL, NULL, CMS_BINARY | (anchors ? 0 : CMS_NO_SIGNER_CERT_VERIFY)) != 1) {
 		char why[512];
 		openssl_reason(why, sizeof why);
-		rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token not valid at %s: %s", when, why);
+		if (anchors && kura_tst_untrusted_root(t, anchors, root, sizeof root))
+			rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token not valid at %s: %s; its root %s "
+					    KURA_TST_UNTRUSTED_ROOT, when, why, root);
+		else
+			rc = kura_error_set(err, KURA_EVERIFY, "time-stamp token not valid at %s: %s", when, why);
 		goto out;
 	}
 	signers = CMS_get0_signers(t->cms);

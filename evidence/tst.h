@@ -50,6 +50,18 @@ STACK_OF(X509) *kura_tst_certs(const kura_tst *t);
 /* The TSTInfo nonce, or NULL (owned by t). */
 const ASN1_INTEGER *kura_tst_nonce(const kura_tst *t);
 
+/* When a token's certificates lead to a root that is not among anchors: 1, and
+ * in buf that root's name and SHA-256 fingerprint (or, when the token does not
+ * carry it, its name alone). 0 when the path reaches an anchor or the token
+ * carries no signer. kura_tst_verify's reason for such a token ends with
+ * "its root ROOT " KURA_TST_UNTRUSTED_ROOT, which callers that know how to
+ * trust a root (a store) look for to add the command. */
+#define KURA_TST_UNTRUSTED_ROOT "is not a trusted TSA root"
+int kura_tst_untrusted_root(const kura_tst *t, STACK_OF(X509) *anchors, char *buf, size_t n);
+/* A certificate's SHA-256 fingerprint as `openssl x509 -fingerprint -sha256`
+ * prints it ("AB:CD:..."; buf holds at least 96 bytes). */
+void kura_cert_fingerprint(X509 *cert, char *buf, size_t n);
+
 /* Verifies signature and signer at time at_ms against anchors; extra are
  * further untrusted intermediates. anchors NULL checks everything but the path:
  * the signature with the certificate the token carries, its critical

@@ -26,6 +26,7 @@
 #include "common/escape.h"
 #include "common/fsutil.h"
 #include "evidence/record.h"
+#include "evidence/tst.h"
 #include "evidence/verify.h"
 #include "kura/clock.h"
 #include "kura/ingest.h"
@@ -250,6 +251,12 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 		const char *reason = json_string_value(json_object_get(report, "reason"));
 		snprintf(p.why, sizeof p.why, "the record does not verify (%s: %s)", verdict,
 			 reason ? reason : "see kura verify-er");
+		if (reason && strstr(reason, KURA_TST_UNTRUSTED_ROOT)) { /* say how to trust it */
+			size_t len = strlen(p.why);
+			snprintf(p.why + len, sizeof p.why - len, "; once its fingerprint is confirmed (a kura package "
+				 "carries its TSA roots in data/tsa-anchors.pem), trust it with: kura trust add %s --tsa ROOT.pem",
+				 kura_store_path(im->st));
+		}
 		if (!im->o->accept_invalid)
 			goto refused;
 	}

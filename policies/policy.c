@@ -149,7 +149,12 @@ static int read_policy(kura_policy *p, struct kura_yaml *y)
 		return rc;
 	snprintf(p->name, sizeof p->name, "%s", name);
 	snprintf(p->title, sizeof p->title, "%s", title ? title : name);
-	p->margin_cert = 90 * 86400000LL;
+	/* Renewal falls due this long before a TSA certificate ends: a daemon that was
+	 * stopped for 90 days still renews in time, and after `kura status` says AT RISK
+	 * (from the due date on) a person has about 90 more days to act (trust a TSA's
+	 * new root, find another TSA) before the evidence breaks. An algorithm's end is
+	 * announced years ahead, so its margin is a year. */
+	p->margin_cert = 180 * 86400000LL;
 	p->margin_alg = 365 * 86400000LL;
 	rc = kura_yaml_lookup(&margins, y, root, "margins");
 	if (rc == 0 && margins && margins->type != YAML_MAPPING_NODE)

@@ -5,7 +5,7 @@
  * NIST SP 800-131A and CRYPTREC profiles, built into kura by name):
  *   kura-policy: 1
  *   name: ...            title: ...
- *   margins: {certificate-days: 90, algorithm-days: 365}
+ *   margins: {certificate-days: 180, algorithm-days: 365}   # the defaults (why: policy.c)
  *   algorithms:
  *     sha256:   {until: null, source: "..."}       # null: no end known
  *     rsa-2048: {until: 2030-12-31, source: "..."} # the last day it suffices

@@ -44,6 +44,8 @@ int kura_tsa_setup_open(kura_tsa_setup *s, kura_store *st, kura_error *err)
 {
 	memset(s, 0, sizeof *s);
 	s->opts.nurls = kura_store_tsa_urls(st, &s->opts.urls);
+	snprintf(s->trust_hint, sizeof s->trust_hint, "kura trust add %s --tsa ROOT.pem", kura_store_path(st));
+	s->opts.trust_hint = s->trust_hint;
 	const char *timeout = getenv("KURA_TSA_TIMEOUT"); /* seconds per HTTP attempt */
 	if (timeout && atol(timeout) > 0)
 		s->opts.timeout_s = atol(timeout);

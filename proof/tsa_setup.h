@@ -29,8 +29,10 @@ typedef struct kura_tsa_setup {
 	kura_stamper_options opts;
 	kura_tsa *embedded;
 	STACK_OF(X509) *anchors;
+	char trust_hint[4200]; /* opts.trust_hint: the command that trusts a TSA root in this store */
 } kura_tsa_setup;
 
+/* s must stay where it is while open (opts points into it). */
 int kura_tsa_setup_open(kura_tsa_setup *s, kura_store *st, kura_error *err);
 void kura_tsa_setup_close(kura_tsa_setup *s);
 

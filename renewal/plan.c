@@ -258,6 +258,7 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 		it->due = INT64_MIN;
 		snprintf(it->reason, sizeof it->reason, "its last time-stamp cannot be read");
 	} else {
+		it->last_time = kura_tst_gentime(t);
 		judge_last_token(it, t, revs, p, now);
 	}
 	kura_free_tokens(tok, k);

@@ -25,6 +25,7 @@ typedef struct kura_plan_item {
 	char chain[KURA_ID_LEN + 1]; /* the chain's start record */
 	char action;                 /* 'T' time-stamp renewal, 'H' hash-tree renewal */
 	int64_t due;                 /* KURA_NEVER: nothing foreseen */
+	int64_t last_time;           /* genTime of its last time-stamp; 0 when it cannot be read */
 	char reason[400];
 	char hash[16];               /* the chain's hash algorithm */
 	size_t objects;              /* objects whose newest chain this is */

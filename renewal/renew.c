@@ -40,6 +40,19 @@ int kura_renew_check_chain(kura_store *st, const char *start, STACK_OF(X509) *an
 	return rc;
 }
 
+void kura_renew_log_refusal(kura_store *st, const char *start, const char *why)
+{
+	const char *path = kura_store_path(st);
+	if (strstr(why, KURA_TST_UNTRUSTED_ROOT))
+		kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); once that "
+				 "root's fingerprint is confirmed, trust it (kura trust add %s --tsa ROOT.pem) and run kura renew %s",
+				 start, why, path, path);
+	else
+		kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); its "
+				 "evidence is broken and cannot be renewed: kura verify %s names the objects; they can get new "
+				 "evidence, from today on, only by being ingested again (kura ingest %s FILE...)", start, why, path, path);
+}
+
 static void describe(kura_renew_result *res, const unsigned char *token, size_t tlen, const char *from)
 {
 	kura_tst *t = NULL;
@@ -114,8 +127,7 @@ static int renew_chain(struct ts_renewal *r, const char *id, kura_error *err)
 			/* an imported token stays as imported: the record that carries it is kept byte for byte */
 			(k > fixed && (arc = kura_augment(&r->aug[r->kept], &r->auglen[r->kept], r->augmenter, tok[k - 1],
 							  tl[k - 1], last, &why)) == KURA_EVERIFY))) {
-		kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); "
-				"its evidence is broken and needs a person's attention", id, why.message);
+		kura_renew_log_refusal(r->st, id, why.message);
 		r->res->refused++;
 	} else if (rc == 0 && arc != 0) {
 		rc = arc;

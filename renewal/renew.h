@@ -36,6 +36,11 @@ typedef struct kura_renew_result {
  * codes for failures to read. */
 int kura_renew_check_chain(kura_store *st, const char *start, STACK_OF(X509) *anchors, int64_t now, kura_error *why);
 
+/* Logs why chain start was NOT renewed (its last token does not verify now:
+ * why) and what a person can do: trust a TSA root that is not trusted, or, for
+ * evidence that expired, time-stamp the documents afresh. */
+void kura_renew_log_refusal(kura_store *st, const char *start, const char *why);
+
 /* starts: n chain start IDs (KURA_ID_LEN characters each). */
 int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *starts, size_t n,
 			  const kura_stamper_options *tsa, STACK_OF(X509) *anchors, kura_error *err);

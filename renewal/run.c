@@ -47,8 +47,7 @@ static int collect_rehash(char **objectsp, size_t *nobjp, size_t *checkpoints, k
 				rc = why.code;
 				break;
 			}
-			kura_log_message(KURA_LOG_ERROR, "NOT RENEWED: chain %s: its last time-stamp does not verify now (%s); its "
-					"evidence is broken and needs a person's attention", items[i].chain, why.message);
+			kura_renew_log_refusal(st, items[i].chain, why.message);
 			r->refused++;
 			continue;
 		}
@@ -166,6 +165,22 @@ static int audit_run(const kura_run_report *r, json_t *made, kura_store *st, kur
 	return rc;
 }
 
+/* 1 if every object of the chain was disposed of: its content is gone, so no renewal
+ * can take it further and nobody needs to act (its records stay as proof); 0 if not;
+ * or an error code. */
+static int all_disposed(kura_store *st, const kura_plan_item *it, kura_error *err)
+{
+	for (size_t k = 0; k < it->objects; k++) {
+		char id[KURA_ID_LEN + 1], by[KURA_ID_LEN + 1];
+		memcpy(id, it->object_ids + k * KURA_ID_LEN, KURA_ID_LEN);
+		id[KURA_ID_LEN] = '\0';
+		int disposed = kura_store_disposed(st, id, by, err);
+		if (disposed != 1)
+			return disposed;
+	}
+	return it->objects > 0;
+}
+
 /* What comes next, after what was just done: the earliest due item of a new plan. */
 static int find_next_due(kura_run_report *r, kura_store *st, const kura_policy *p, int64_t now, kura_error *err)
 {
@@ -173,12 +188,21 @@ static int find_next_due(kura_run_report *r, kura_store *st, const kura_policy *
 	size_t n = 0;
 	int rc = kura_plan(&items, &n, st, p, now, err);
 	if (rc == 0)
-		for (size_t i = 0; i < n; i++) /* overdue ones (refused or failed) come first */
+		for (size_t i = 0; rc == 0 && i < n; i++) { /* overdue ones (refused or failed) come first */
+			int gone = items[i].due <= now ? all_disposed(st, &items[i], err) : 0;
+			if (gone < 0)
+				rc = gone;
+			/* a time-stamp of the last hour: renewed now (a remote TSA's clock may lag) */
+			else if (items[i].due <= now && !gone && items[i].last_time >= now - 3600000)
+				r->due_again++;
+			else if (items[i].due <= now && !gone)
+				r->overdue++;
 			if (items[i].due < r->next_due) {
 				r->next_due = items[i].due;
 				snprintf(r->next_reason, sizeof r->next_reason, "%schain %s: %s", items[i].due <= now ? "OVERDUE: " : "",
 					 items[i].chain, items[i].reason);
 			}
+		}
 	kura_plan_free(items, n);
 	return rc;
 }

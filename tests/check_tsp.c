@@ -208,6 +208,52 @@ START_TEST(a_changed_byte_garbage_or_an_unknown_root_is_refused)
 }
 END_TEST
 
+/* A token whose root is not trusted (a TSA that moved to a new root) is refused
+ * naming that root and its SHA-256 fingerprint, as openssl x509 -fingerprint
+ * prints it; a token that chains to a trusted root gets no such words. */
+START_TEST(an_untrusted_root_is_named_with_its_fingerprint)
+{
+	kura_tsp_request r;
+	kura_error err;
+	size_t rlen;
+	ck_assert_int_eq(kura_tsp_request_init(&r, EVP_sha256(), imprint, &err), 0);
+	unsigned char *resp = answer(&rlen, &r);
+	char path[4096], want[200] = "", name[256];
+	kura_tsa *stranger;
+	snprintf(path, sizeof path, "%s/stranger", dir);
+	ck_assert_int_eq(kura_tsa_create(path, NULL, &err), 0);
+	ck_assert_int_eq(kura_tsa_open(&stranger, path, &err), 0);
+	ck_assert_int_eq(check(&r, resp, rlen, kura_tsa_anchors(stranger), &err), KURA_EVERIFY);
+
+	X509 *root = sk_X509_value(kura_tsa_anchors(tsa), 0);
+	unsigned char md[32];
+	unsigned int len = 0;
+	ck_assert_int_eq(X509_digest(root, EVP_sha256(), md, &len), 1);
+	strcpy(want, "SHA-256 fingerprint ");
+	for (unsigned i = 0; i < len; i++)
+		sprintf(want + strlen(want), i ? ":%02X" : "%02X", md[i]);
+	kura_name_text(X509_get_subject_name(root), name, sizeof name);
+	ck_assert_msg(strstr(err.message, want), "%s", err.message);
+	ck_assert_msg(strstr(err.message, name), "%s", err.message);
+	ck_assert_msg(strstr(err.message, KURA_TST_UNTRUSTED_ROOT), "%s", err.message);
+
+	/* a trusted root: a token that fails for another reason (its certificate has ended) names none */
+	unsigned char *token = NULL;
+	size_t tlen = 0;
+	kura_tst *t = NULL;
+	ck_assert_int_eq(kura_tsp_check(&token, &tlen, &r, resp, rlen, kura_tsa_anchors(tsa), &err), 0);
+	ck_assert_int_eq(kura_tst_parse(&t, token, tlen, &err), 0);
+	ck_assert_int_eq(kura_tst_verify(t, kura_tsa_anchors(tsa), NULL, kura_tst_gentime(t) + 6 * 366 * 86400000LL, &err),
+			 KURA_EVERIFY);
+	ck_assert_msg(!strstr(err.message, KURA_TST_UNTRUSTED_ROOT), "%s", err.message);
+	kura_tst_free(t);
+	free(token);
+	kura_tsa_close(stranger);
+	free(resp);
+	kura_tsp_request_clear(&r);
+}
+END_TEST
+
 /* A DER PKIStatusInfo: status and, if text is not NULL, one line of text. */
 static size_t status_info(unsigned char *out, int status, const char *text)
 {
@@ -288,6 +334,7 @@ int main(void)
 	tcase_add_test(tc, a_granted_token_says_what_was_asked);
 	tcase_add_test(tc, another_requests_nonce_or_imprint_is_refused);
 	tcase_add_test(tc, a_changed_byte_garbage_or_an_unknown_root_is_refused);
+	tcase_add_test(tc, an_untrusted_root_is_named_with_its_fingerprint);
 	tcase_add_test(tc, only_a_grant_with_a_token_is_accepted);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);

@@ -27,6 +27,10 @@ typedef struct kura_run_report {
 	size_t checkpoints_rehashed; /* and the audit trail's checkpoints with them (docs/RECORDS.md) */
 	char rehash_to[16];
 	size_t refused;         /* chains whose evidence was broken: not renewed */
+	size_t overdue;         /* chains due after the run that it did not renew (refused ones
+				 * among them): a person must act */
+	size_t due_again;       /* chains the run renewed that are due again at once (their new
+				 * time-stamp's certificate ends within the policy's margin) */
 	int64_t next_due;       /* KURA_NEVER (kura/policy.h): nothing foreseen; INT64_MIN: overdue */
 	char next_reason[400];
 } kura_run_report;

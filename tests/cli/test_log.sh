@@ -225,7 +225,9 @@ case_forged()
 
 case_package()
 {
-	setup_store p --tsa-days 100
+	# certificates due for renewal by D2 (ended within the 180-day margin) but not at D0 or D1,
+	# so that the TSA rolls over only at D2
+	setup_store p --tsa-days 240
 	# renewal: a due time-stamp renewal writes one "renew" record
 	expect_status 0 at "$D2" renew "$S"
 	expect_status 0 kura log "$S" --json
