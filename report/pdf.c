@@ -160,36 +160,45 @@ static int heading(void *ud, int level, const char *text, const char *verdict, k
 	return 0;
 }
 
-/* Column widths: each column its natural width while that is under a fair
- * share of what is left; the wide columns share the rest. */
-static void widths(struct pdf *p, double *w, const char *const *cells, size_t cols, size_t rows)
+/* The widest a cell's text wants (natural) and the least it can take (its
+ * longest word, as browsers do). */
+static void cell_widths(struct pdf *p, int style, const char *text, double *natural, double *least)
 {
-	double natural[16] = {0}, left = CONTENT_W;
-	int fixed[16] = {0};
-	size_t open = cols, c, r;
-	for (r = 0; r < rows; r++)
-		for (c = 0; c < cols; c++) {
-			PangoLayout *l = layout(p, r == 0 ? BOLD : BODY, cells[r * cols + c], 0);
-			double nw = width_of(l) + 2 * PAD + 1;
-			natural[c] = nw > natural[c] ? nw : natural[c];
-			g_object_unref(l);
-		}
-	for (int changed = 1; changed && open > 0;) {
-		changed = 0;
-		for (c = 0; c < cols; c++)
-			if (!fixed[c] && natural[c] <= left / (double)open) {
-				w[c] = natural[c];
-				left -= natural[c];
-				fixed[c] = 1;
-				open--;
-				changed = 1;
-			}
+	PangoLayout *l = layout(p, style, text, 0);
+	double n = width_of(l) + 2 * PAD + 1;
+	*natural = n > *natural ? n : *natural;
+	for (const char *w = text; *w;) { /* each word on its own */
+		size_t len = strcspn(w, " ");
+		pango_layout_set_text(l, w, (int)len);
+		double m = width_of(l) + 2 * PAD + 1;
+		*least = m > *least ? m : *least;
+		w += len + (w[len] == ' ');
 	}
-	for (c = 0; c < cols; c++)
-		if (!fixed[c])
-			w[c] = left / (double)open;
-		else if (open == 0)
-			w[c] += left / (double)cols; /* all fit: the table still spans the page */
+	g_object_unref(l);
+}
+
+/* Column widths: each column its longest word at least; what is left of the
+ * page goes to the columns in proportion to how much more they want. */
+static void widths(struct pdf *p, double *w, const char *const *cells, size_t cols, size_t rows, int header)
+{
+	double natural[16] = {0}, least[16] = {0}, want = 0, sum = 0;
+	size_t c, r;
+	for (r = 0; r < rows; r++)
+		for (c = 0; c < cols; c++)
+			cell_widths(p, (header && r == 0) || (!header && c == 0) ? BOLD : BODY, cells[r * cols + c],
+				    &natural[c], &least[c]);
+	for (c = 0; c < cols; c++) {
+		least[c] = least[c] > CONTENT_W ? CONTENT_W : least[c];
+		sum += least[c];
+		want += natural[c] > least[c] ? natural[c] - least[c] : 0;
+	}
+	for (c = 0; c < cols; c++) {
+		double more = natural[c] > least[c] ? natural[c] - least[c] : 0;
+		if (sum >= CONTENT_W) /* even the words do not fit: shrink them all alike */
+			w[c] = least[c] * CONTENT_W / sum;
+		else
+			w[c] = least[c] + (want > 0 ? more / want : 1.0 / (double)cols) * (CONTENT_W - sum);
+	}
 }
 
 /* Draws row r; returns its height. With measure, only measures it. */
@@ -229,7 +238,7 @@ static int table(void *ud, const char *caption, const char *const *cells, size_t
 	double w[16];
 	if (cols > 16)
 		return kura_error_set(err, KURA_EINTERNAL, "a report table has more than 16 columns");
-	widths(p, w, cells, cols, rows);
+	widths(p, w, cells, cols, rows, header);
 	PangoLayout *cl = caption ? layout(p, BOLD, caption, CONTENT_W) : NULL;
 	double ch = cl ? height_of(cl) + 2 : 0;
 	room(p, ch + row(p, cells, w, cols, header, !header, 1) + (header && rows > 1 ? row(p, cells + cols, w, cols, 0, 0, 1) : 0));
@@ -266,13 +275,15 @@ static int text(void *ud, const char *s, kura_error *err)
 	return 0;
 }
 
-/* Text centred on x with its baseline at y. */
-static void label(struct pdf *p, const char *s, double x, double y, int centred)
+/* Small text starting (or centred) at x with its baseline at y; returns its width. */
+static double label(struct pdf *p, const char *s, double x, double y, int centred)
 {
 	PangoLayout *l = layout(p, SMALL, s, 0);
-	cairo_move_to(p->cr, centred ? x - width_of(l) / 2 : x, y - (double)pango_layout_get_baseline(l) / PANGO_SCALE);
+	double w = width_of(l);
+	cairo_move_to(p->cr, centred ? x - w / 2 : x, y - (double)pango_layout_get_baseline(l) / PANGO_SCALE);
 	pango_cairo_show_layout(p->cr, l);
 	g_object_unref(l);
+	return w;
 }
 
 static void line(cairo_t *cr, double x0, double y0, double x1, double y1, const char *hex, int dashed)
@@ -307,8 +318,7 @@ static void marks(struct pdf *p, const struct kura_timeline *t)
 		cairo_arc(p->cr, x + 4, t->legend_y - 3, 4, 0, 6.2832);
 		cairo_fill(p->cr);
 		cairo_set_source_rgb(p->cr, 0, 0, 0);
-		label(p, kura_timeline_kind_name(k), x + 11, t->legend_y, 0);
-		x += 11 + 4.4 * (double)strlen(kura_timeline_kind_name(k)) + 10;
+		x += 11 + label(p, kura_timeline_kind_name(k), x + 11, t->legend_y, 0) + 10;
 	}
 }
 
@@ -350,10 +360,15 @@ static cairo_status_t write_out(void *closure, const unsigned char *data, unsign
 /* Lays the report out on a surface writing to f (NULL: nowhere); *pages gets the page count. */
 static int render(int *pages, FILE *f, const json_t *report, int total, kura_error *err)
 {
-	static const char *fonts[] = {FONT " 8", FONT " Bold 8", FONT " 7", FONT " Bold 18", FONT " Bold 13"};
+	static const char *fonts[] = {FONT " 9", FONT " Bold 9", FONT " 7.5", FONT " Bold 20", FONT " Bold 14"};
 	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(f ? write_out : NULL, f, PAGE_W, PAGE_H);
 	struct pdf p = {.cr = cairo_create(s), .y = MARGIN, .page = 1, .pages = total};
 	p.pc = pango_cairo_create_context(p.cr);
+	pango_cairo_context_set_resolution(p.pc, 72); /* a font's size in points is its size on the page */
+	cairo_font_options_t *fo = cairo_font_options_create();
+	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF); /* the same widths at every size */
+	pango_cairo_context_set_font_options(p.pc, fo);
+	cairo_font_options_destroy(fo);
 	pango_context_set_language(p.pc, pango_language_from_string("ja"));
 	for (int i = 0; i < 5; i++)
 		p.font[i] = pango_font_description_from_string(fonts[i]);
