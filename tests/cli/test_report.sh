@@ -17,6 +17,12 @@ fi
 command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null ||
 	fail "pdftotext and pdftoppm are needed (poppler-utils: make deps)"
 
+if [ "$KURA_SANITIZED" = 1 ]; then # the PDF's libraries keep or lose a little on their own (see the file)
+	export LSAN_OPTIONS=suppressions=$(cd "$(dirname "$0")" && pwd)/report_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
+	export ASAN_OPTIONS=fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS} # whole stacks, to name cairo's
+	export G_SLICE=always-malloc # so a pango object kura does not free is a leak LeakSanitizer sees
+fi
+
 T0=2026-01-05T00:00:00Z
 expect_status 0 at $T0 init S
 printf 'report of the works\n' >工事報告書.txt
