@@ -303,7 +303,11 @@ static int evidence(const json_t *o, const struct kura_report_sink *s, kura_erro
 			stamp_row(&c, chain, ats, i, j);
 	if (c.n == 8) {
 		cells_clear(&c);
-		return s->text(s->ud, "Evidence: not time-stamped yet.", err);
+		const char *v = str(o, "verdict");
+		return s->text(s->ud,
+			       v && strcmp(v, "disposed") == 0 ? "Evidence: not checked, the content was disposed of (see Reason)."
+								 : "Evidence: not time-stamped yet.",
+			       err);
 	}
 	return cells_table(&c, s, "Evidence", 8, 1, err);
 }
@@ -313,6 +317,8 @@ static int renewal(const json_t *o, const struct kura_report_sink *s, kura_error
 	const json_t *next = json_object_get(o, "next_renewal");
 	char *line = NULL, *reason = kura_report_text(next, "reason");
 	int n;
+	if (json_array_size(json_object_get(o, "chains")) == 0)
+		return 0; /* nothing to renew: the evidence line says why */
 	if (!json_is_object(next))
 		n = asprintf(&line, "Next renewal: %s.", json_is_null(next) ? "none foreseen" : "not known");
 	else
