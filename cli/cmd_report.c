@@ -51,7 +51,8 @@ static int write_report(const char *out, int format, const json_t *report, kura_
 	if (asprintf(&part, "%s.part", out) < 0)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	FILE *f = fopen(part, "wb");
-	int rc = f ? 0 : kura_error_sys(err, KURA_EINPUT, "cannot write the report to %s (give -o a file in a folder you may write)", part);
+	int rc = f ? 0
+		     : kura_error_sys(err, KURA_EINPUT, "cannot write the report to %s (give -o a file in a folder you may write)", part);
 	if (rc == 0)
 		rc = format == 'h' ? kura_report_html(f, report, err) : kura_report_pdf(f, report, err);
 	if (f && fclose(f) != 0 && rc == 0)

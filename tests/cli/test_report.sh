@@ -45,7 +45,8 @@ due=$(at $NOW renew S --plan --json | py 'print(min(e["due"] for e in json.load(
 # ---- HTML, as Chromium shows it ----
 expect_status 0 at $NOW report S "$id2" "$evil_id" -o r.html
 expect_grep "$ERR" "report of 2 object(s) written to r.html"
-timeout 120 "$CHROMIUM" --headless --disable-gpu --no-sandbox --dump-dom "file://$T/r.html" >dom.html 2>chromium.err ||
+timeout 120 "$CHROMIUM" --headless --disable-gpu --no-sandbox --disable-dev-shm-usage --user-data-dir="$T/chromium" \
+	--dump-dom "file://$T/r.html" >dom.html 2>chromium.err ||
 	fail "chromium could not open the report: $(tail -5 chromium.err)"
 py '
 from html.parser import HTMLParser
