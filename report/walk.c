@@ -141,8 +141,10 @@ static void count(struct period *p, const json_t *objects)
 
 static void span(struct cells *c, const char *label, const char *from, const char *to)
 {
-	if (from[0])
-		cells_addf(c, "%s", label), cells_addf(c, "%s to %s", from, to);
+	if (from[0]) {
+		cells_addf(c, "%s", label);
+		cells_addf(c, "%s to %s", from, to);
+	}
 }
 
 static int summary(const json_t *report, const struct kura_report_sink *s, kura_error *err)
@@ -160,8 +162,10 @@ static int summary(const json_t *report, const struct kura_report_sink *s, kura_
 	pair(&c, "Store", str(report, "store"));
 	pair(&c, "Selection", str(report, "selection"));
 	pair(&c, "Made", str(report, "made"));
-	if (kura && kura[0])
-		cells_addf(&c, "By"), cells_addf(&c, "kura %s", kura);
+	if (kura && kura[0]) {
+		cells_addf(&c, "By");
+		cells_addf(&c, "kura %s", kura);
+	}
 	free(kura);
 	pair(&c, "Policy", str(report, "policy"));
 	cells_addf(&c, "Objects");
@@ -215,8 +219,10 @@ static void identity(struct cells *c, const json_t *o)
 	pair(c, "Name", str(d, "name"));
 	if (str(d, "path") && str(d, "name") && strcmp(str(d, "path"), str(d, "name")) != 0)
 		pair(c, "Path", str(d, "path"));
-	if (json_is_integer(json_object_get(d, "size")))
-		cells_addf(c, "Size"), cells_addf(c, "%lld bytes", (long long)json_integer_value(json_object_get(d, "size")));
+	if (json_is_integer(json_object_get(d, "size"))) {
+		cells_addf(c, "Size");
+		cells_addf(c, "%lld bytes", (long long)json_integer_value(json_object_get(d, "size")));
+	}
 	pair(c, "SHA-256", str(d, "sha256"));
 	pair(c, "Ingested", str(d, "ingested"));
 	pair(c, "Ingested by", str(d, "actor"));
@@ -224,11 +230,10 @@ static void identity(struct cells *c, const json_t *o)
 	pair(c, "Integrity", str(o, "integrity"));
 	pair(c, "Trust", str(o, "trust"));
 	pair(c, "Reason", str(o, "reason"));
+	cells_addf(c, "Signature");
+	cells_add(c, sig ? sig : "not a signed document");
 	if (sig)
-		cells_addf(c, "Signature"), cells_add(c, sig), cells_addf(c, "Signature proven at"),
-			cells_add(c, str(o, "signature_at") ? str(o, "signature_at") : "not proven");
-	else
-		cells_addf(c, "Signature"), cells_addf(c, "not a signed document");
+		pair(c, "Signature proven at", str(o, "signature_at") ? str(o, "signature_at") : "not proven");
 }
 
 static int metadata(const json_t *o, const struct kura_report_sink *s, kura_error *err)
