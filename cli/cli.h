@@ -37,6 +37,10 @@ int kura_cmd_field(int argc, char **argv);
 int kura_cmd_user(int argc, char **argv);
 int kura_cmd_serve(int argc, char **argv);
 int kura_cmd_timeliness(int argc, char **argv);
+int kura_cmd_report(int argc, char **argv);
+
+/* This kura's version ("0.1.0"), for what it writes about itself. */
+extern const char kura_cli_version[];
 
 /* --where conditions (cli/where.c): added as the options come; the IDs of the
  * current versions they hold for (*ids one block, the caller's: free();

@@ -12,6 +12,8 @@
 
 #define KURA_VERSION "0.1.0"
 
+const char kura_cli_version[] = KURA_VERSION;
+
 static const struct {
 	const char *name;
 	int (*run)(int, char **);
@@ -35,6 +37,7 @@ static const struct {
 	{"seal", kura_cmd_seal, "time-stamp every pending object (one tree, one time-stamp)"},
 	{"evidence", kura_cmd_evidence, "write an object's RFC 4998 evidence record"},
 	{"verify", kura_cmd_verify, "verify objects against their evidence records"},
+	{"report", kura_cmd_report, "a report people read (HTML or PDF): verdicts, metadata, versions, evidence timelines"},
 	{"verify-er", kura_cmd_verify_er, "verify an evidence record and its data, no store needed"},
 	{"export", kura_cmd_export, "write objects and their evidence as a package others verify without kura"},
 	{"import", kura_cmd_import, "adopt documents with evidence records: a kura export or FILE + FILE.ers pairs"},

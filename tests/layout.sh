@@ -5,7 +5,7 @@
 #   bash tests/layout.sh            (from anywhere; prints every breach, exits 1 if any)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 3
-LIB="common index archive evidence policies proof records search access package renewal server"
+LIB="common index archive evidence policies proof records search access package renewal server report"
 bad=0
 breach() {
 	echo "layout: $*" >&2
@@ -25,6 +25,7 @@ allowed() {
 	renewal) echo "common archive evidence policies proof records" ;;
 	package) echo "common archive evidence policies proof records" ;;
 	server) echo "common evidence policies proof archive records" ;;
+	report) echo "common" ;;
 	esac
 }
 [ "$(allowed common)" = common ] || breach "allowed() is broken"
