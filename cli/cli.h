@@ -89,6 +89,12 @@ int kura_cli_number(unsigned long long *out, const char *text, unsigned long lon
  * no '=' or the key is empty. */
 int kura_cli_split(char *arg, const char **key, const char **value);
 
+/* Help (cli/help.c): whether a command's arguments (argv[0]: the command)
+ * ask for its usage (--help or -h before any "--"), and the usage of command
+ * name printed on stdout, with its summary (may be NULL); returns 0. */
+int kura_cli_wants_help(int argc, char **argv);
+int kura_cli_help_command(const char *name, const char *summary);
+
 /* The exit status (0-3) for an error's kind (cli/exit_status.c). */
 int kura_cli_exit_status(int code);
 /* Prints "kura: <message>" and returns the exit status for err's code. */

@@ -10,6 +10,7 @@
 #include "kura/package.h"
 
 static const char usage[] = "kura export STORE -o OUT.tar[.zst] [ID... | --where 'FIELD OP VALUE'...]";
+const char *const kura_usage_export = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cmd_export(int argc, char **argv)
 {

@@ -14,6 +14,7 @@
 #include "kura/records.h"
 
 static const char usage[] = "kura history STORE ID [--json]";
+const char *const kura_usage_history = usage; /* kura help, --help (cli/help.c) */
 
 static const char *str(json_t *o, const char *key)
 {

@@ -12,6 +12,7 @@
 #include "kura/package.h"
 
 static const char usage[] = "kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]";
+const char *const kura_usage_import = usage; /* kura help, --help (cli/help.c) */
 
 static void report(void *ud, const char *document, const char *new_id, const char *verdict, const char *why)
 {

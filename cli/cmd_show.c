@@ -9,6 +9,7 @@
 #include "kura/tsa.h"
 
 static const char usage[] = "kura show STORE ID [--json]";
+const char *const kura_usage_show = usage; /* kura help, --help (cli/help.c) */
 
 /* "label value": every name and value escaped (common/escape.h), one line each */
 static void print_line(const char *label, const char *v1, const char *sep, const char *v2)

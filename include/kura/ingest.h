@@ -190,6 +190,7 @@ typedef struct kura_ingest_options {
 	const char *signature;       /* a detached signature of the one document given; NULL: none */
 	kura_signed_options signed_opts;
 	int no_seal;                 /* leave the objects pending */
+	const char *stdin_name;      /* the name of the document read from standard input ("-"); NULL: "stdin" */
 	int sizes;                   /* note every file's size first, for progress */
 	volatile sig_atomic_t *stop; /* set (by a signal handler): finish the document in hand, commit, stop */
 	/* Records management (records/ingest.c sets these): who ingests (NULL: the
