@@ -81,6 +81,8 @@ struct kura_ingest {
 	const char *action;   /* of the commit's audit record; NULL: "ingest" */
 	json_t *audit_fields; /* more fields for it */
 	json_t *versions;     /* the batch's new versions: {"id", "supersedes", "record"} */
+	char origin_id[KURA_ID_LEN + 1]; /* kura_ingest_set_origin: the next object's ID ("": a new one) */
+	int64_t origin_ms;               /* and its ingest time (-1: now) */
 };
 
 static int64_t ms_since(const struct timespec *t)
@@ -104,6 +106,7 @@ int kura_ingest_new(kura_ingest **out, kura_store *st, kura_ingest_done_fn done,
 	in->pending = malloc(BATCH_OBJECTS * sizeof *in->pending);
 	in->blobs = malloc(BATCH_BLOBS * sizeof *in->blobs);
 	in->cap_pending = BATCH_OBJECTS;
+	in->origin_ms = -1;
 	in->cap_blobs = BATCH_BLOBS;
 	in->slots = calloc(2 * BATCH_BLOBS, sizeof *in->slots);
 	in->buf = malloc(READ_CHUNK);
@@ -215,6 +218,29 @@ void kura_ingest_set_fields(kura_ingest *in, json_t *fields)
 {
 	json_decref(in->fields);
 	in->fields = json_incref(fields);
+}
+
+void kura_ingest_set_origin(kura_ingest *in, const char *id, int64_t ingested_ms)
+{
+	snprintf(in->origin_id, sizeof in->origin_id, "%s", id ? id : "");
+	in->origin_ms = ingested_ms;
+}
+
+/* The next object's ID and ingest time: new ones, or what kura_ingest_set_origin gave (once). */
+static int next_identity(kura_ingest *in, char id[KURA_ID_LEN + 1], int64_t *now, kura_error *err)
+{
+	int rc = kura_clock_now(now, err);
+	if (rc == 0 && in->origin_id[0]) {
+		memcpy(id, in->origin_id, KURA_ID_LEN + 1);
+		kura_id_floor(id); /* IDs made later still sort after it */
+	} else if (rc == 0) {
+		rc = kura_id_new(id, *now, err);
+	}
+	if (in->origin_ms >= 0)
+		*now = in->origin_ms;
+	in->origin_id[0] = '\0';
+	in->origin_ms = -1;
+	return rc;
 }
 
 void kura_ingest_set_audit(kura_ingest *in, const char *action, json_t *fields)
@@ -476,7 +502,8 @@ static json_t *object_record(kura_ingest *in, const char *id, const char *name, 
 	}
 	if (o && adopted_with)
 		json_object_set_new(o, "adopted_with", json_string(adopted_with));
-	if (o && (json_object_set_new(o, "actor", json_string(kura_store_actor(in->st))) != 0 ||
+	json_t *actor = in->fields ? json_object_get(in->fields, "actor") : NULL; /* an import keeps the one it had */
+	if (o && (json_object_set_new(o, "actor", actor ? json_incref(actor) : json_string(kura_store_actor(in->st))) != 0 ||
 		  (in->fields && json_object_update_missing(o, in->fields) != 0))) {
 		json_decref(o);
 		o = NULL;
@@ -592,9 +619,7 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 	unsigned char pending[KURA_PENDING_MAX];
 	size_t plen = 0;
 	kura_index_batch_mark(in->batch);
-	int rc = kura_clock_now(&now, err);
-	if (rc == 0)
-		rc = kura_id_new(id, now, err);
+	int rc = next_identity(in, id, &now, err);
 	if (rc == 0)
 		rc = add_content(&doc, sha_hex, in, src, path, err);
 	if (rc == 0)

@@ -31,11 +31,17 @@ static void report(void *ud, const char *document, const char *new_id, const cha
 	fflush(stdout);
 }
 
+static void note(void *ud, const char *document, const char *what)
+{
+	(void)ud;
+	kura_cli_warn("%s: %s", document, what);
+}
+
 int kura_cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"accept-invalid", no_argument, NULL, 'a'}, {"max-size", required_argument, NULL, 'm'}, {0}};
-	kura_import_options o = {.report = report};
+	kura_import_options o = {.report = report, .note = note};
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -62,11 +68,14 @@ int kura_cmd_import(int argc, char **argv)
 	kura_store_close(st);
 	if (rc != 0)
 		return kura_cli_fail(&err);
-	if (res.imported + res.refused == 0) {
+	if (res.imported + res.refused + res.present == 0) {
 		kura_cli_warn("%s holds no (FILE, FILE.ers) pair: nothing to import", argv[optind + 1]);
 		return 1;
 	}
-	fprintf(stderr, "kura: imported %zu object(s), refused %zu%s\n", res.imported, res.refused,
+	fprintf(stderr, "kura: imported %zu object(s), refused %zu%s", res.imported, res.refused,
 		res.refused ? " (see the REFUSED lines; nothing of those was written)" : "");
+	if (res.present)
+		fprintf(stderr, ", %zu in the store already", res.present);
+	fputc('\n', stderr);
 	return res.refused ? 1 : 0;
 }

@@ -52,19 +52,36 @@ static int add_seq(void *ud, uint64_t seq, kura_error *err)
 	return 0;
 }
 
-/* The versions of the record q->object belongs to, and the audit records the
- * index names as about it or about the object. */
-static int load_about(struct ids *s, kura_store *st, const char *object, kura_error *err)
+/* A version, and the ID it had in the store it was imported from. */
+static int add_version(void *ud, const char *name, const char *value, size_t vlen, kura_error *err)
 {
+	struct walk *w = ud;
+	json_t *o = NULL;
+	int rc = add_id(&w->about, name, value, vlen, err);
+	if (rc == 0 && (rc = kura_store_object(&o, w->st, name, err)) == 0) {
+		const char *was = json_string_value(json_object_get(json_object_get(o, "imported"), "id"));
+		if (was && strlen(was) == KURA_ID_LEN && strcmp(was, name) != 0)
+			rc = add_id(&w->about, was, NULL, 0, err);
+	}
+	json_decref(o);
+	return rc;
+}
+
+/* The versions of the record q->object belongs to (with the IDs they had
+ * before an import), and the audit records the index names as about it or
+ * about the object. */
+static int load_about(struct walk *w, kura_store *st, const char *object, kura_error *err)
+{
+	struct ids *s = &w->about;
 	kura_version_info v;
 	int rc = kura_records_version(&v, st, object, err);
 	if (rc != 0)
 		return rc;
 	kura_index *ix = kura_store_index(st);
 	const char *id = json_string_value(json_object_get(v.object, "id"));
-	rc = add_id(s, v.record, NULL, 0, err);
+	rc = add_version(w, v.record, NULL, 0, err);
 	if (rc == 0)
-		rc = kura_index_each_version(ix, v.record, add_id, s, err);
+		rc = kura_index_each_version(ix, v.record, add_version, w, err);
 	if (rc == 0)
 		rc = kura_index_each_about(ix, v.record, add_seq, s, err);
 	if (rc == 0 && id && strcmp(id, v.record) != 0)
@@ -97,14 +114,11 @@ static int load_ids(struct ids *s, const char *ids, size_t n, kura_error *err)
 	return 0;
 }
 
-/* Whether the record e (seq) is about one of the versions in s. */
-static int is_about(const struct ids *s, json_t *e, uint64_t seq)
+/* Whether the record e names one of the versions in s (sorted). */
+static int names_any(const struct ids *s, json_t *e)
 {
 	static const char *const lists[] = {"objects", "records", "versions", "disposed"};
 	static const char *const single[] = {"object", "record", "supersedes"};
-	for (size_t i = 0; i < s->nseqs; i++)
-		if (s->seqs[i] == seq)
-			return 1;
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
 		size_t k;
 		json_t *v;
@@ -118,6 +132,21 @@ static int is_about(const struct ids *s, json_t *e, uint64_t seq)
 	return 0;
 }
 
+int kura_records_names_any(json_t *e, const char *ids, size_t n)
+{
+	struct ids s = {.v = (char *)ids, .n = n};
+	return names_any(&s, e);
+}
+
+/* Whether the record e (seq) is about one of the versions in s. */
+static int is_about(const struct ids *s, json_t *e, uint64_t seq)
+{
+	for (size_t i = 0; i < s->nseqs; i++)
+		if (s->seqs[i] == seq)
+			return 1;
+	return names_any(s, e);
+}
+
 static int in_span(const struct walk *w, json_t *e)
 {
 	int64_t t;
@@ -128,7 +157,9 @@ static int in_span(const struct walk *w, json_t *e)
 }
 
 /* The trail an import brought with it (package/import.c): each entry as it was
- * in the store it came from, in the span asked for. */
+ * in the store it came from, in the span asked for, and about the object or
+ * records asked for (by the IDs they had there: an imported object keeps its
+ * original ID or names it in "imported"). */
 static int visit_imported(struct walk *w, json_t *e, kura_error *err)
 {
 	size_t i;
@@ -137,7 +168,8 @@ static int visit_imported(struct walk *w, json_t *e, kura_error *err)
 	json_array_foreach(json_object_get(e, "imported_trail"), i, v) {
 		const char *text = json_string_value(v);
 		json_t *old = text ? json_loads(text, 0, NULL) : NULL;
-		if (old && rc == 0 && in_span(w, old))
+		int about = (!w->q->object && !w->q->ids) || names_any(&w->about, old);
+		if (old && rc == 0 && about && in_span(w, old))
 			rc = w->fn(w->ud, text, strlen(text), old, KURA_LOG_IMPORTED, err);
 		json_decref(old);
 	}
@@ -191,7 +223,7 @@ int kura_records_log(kura_store *st, const kura_log_query *q, kura_log_fn fn, vo
 	kura_index *ix = kura_store_index(st);
 	kura_index_chain_link head;
 	uint64_t all = 0;
-	int rc = q->object ? load_about(&w.about, st, q->object, err) : q->ids ? load_ids(&w.about, q->ids, q->nids, err) : 0;
+	int rc = q->object ? load_about(&w, st, q->object, err) : q->ids ? load_ids(&w.about, q->ids, q->nids, err) : 0;
 	if (rc == 0 && w.about.n > 1)
 		qsort(w.about.v, w.about.n, KURA_ID_LEN, cmp_id);
 	if (rc == 0)
