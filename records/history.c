@@ -50,17 +50,19 @@ static int cmp_id(const void *a, const void *b)
 	return memcmp(a, b, KURA_ID_LEN);
 }
 
-/* The IDs of the versions, and those they had before an import, sorted (n of them). */
+/* The IDs of the versions, those they had before an import and the versions
+ * an import claimed they follow, sorted (n of them). */
 static char *version_ids(json_t *versions, size_t *n)
 {
 	size_t i;
 	json_t *v;
-	char *ids = malloc(2 * json_array_size(versions) * KURA_ID_LEN + 1);
+	char *ids = malloc(3 * json_array_size(versions) * KURA_ID_LEN + 1);
 	*n = 0;
 	json_array_foreach(versions, i, v) {
-		const char *both[] = {json_string_value(json_object_get(v, "id")),
-				      json_string_value(json_object_get(json_object_get(v, "imported"), "id"))};
-		for (size_t k = 0; ids && k < 2; k++)
+		json_t *imp = json_object_get(v, "imported");
+		const char *both[] = {json_string_value(json_object_get(v, "id")), json_string_value(json_object_get(imp, "id")),
+				      json_string_value(json_object_get(imp, "supersedes"))};
+		for (size_t k = 0; ids && k < 3; k++)
 			if (both[k] && strlen(both[k]) == KURA_ID_LEN)
 				memcpy(ids + (*n)++ * KURA_ID_LEN, both[k], KURA_ID_LEN);
 	}

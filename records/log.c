@@ -52,36 +52,19 @@ static int add_seq(void *ud, uint64_t seq, kura_error *err)
 	return 0;
 }
 
-/* A version, and the ID it had in the store it was imported from. */
-static int add_version(void *ud, const char *name, const char *value, size_t vlen, kura_error *err)
+/* The versions of the record q->object belongs to, and the audit records the
+ * index names as about it or about the object. */
+static int load_about(struct ids *s, kura_store *st, const char *object, kura_error *err)
 {
-	struct walk *w = ud;
-	json_t *o = NULL;
-	int rc = add_id(&w->about, name, value, vlen, err);
-	if (rc == 0 && (rc = kura_store_object(&o, w->st, name, err)) == 0) {
-		const char *was = json_string_value(json_object_get(json_object_get(o, "imported"), "id"));
-		if (was && strlen(was) == KURA_ID_LEN && strcmp(was, name) != 0)
-			rc = add_id(&w->about, was, NULL, 0, err);
-	}
-	json_decref(o);
-	return rc;
-}
-
-/* The versions of the record q->object belongs to (with the IDs they had
- * before an import), and the audit records the index names as about it or
- * about the object. */
-static int load_about(struct walk *w, kura_store *st, const char *object, kura_error *err)
-{
-	struct ids *s = &w->about;
 	kura_version_info v;
 	int rc = kura_records_version(&v, st, object, err);
 	if (rc != 0)
 		return rc;
 	kura_index *ix = kura_store_index(st);
 	const char *id = json_string_value(json_object_get(v.object, "id"));
-	rc = add_version(w, v.record, NULL, 0, err);
+	rc = add_id(s, v.record, NULL, 0, err);
 	if (rc == 0)
-		rc = kura_index_each_version(ix, v.record, add_version, w, err);
+		rc = kura_index_each_version(ix, v.record, add_id, s, err);
 	if (rc == 0)
 		rc = kura_index_each_about(ix, v.record, add_seq, s, err);
 	if (rc == 0 && id && strcmp(id, v.record) != 0)
@@ -157,9 +140,7 @@ static int in_span(const struct walk *w, json_t *e)
 }
 
 /* The trail an import brought with it (package/import.c): each entry as it was
- * in the store it came from, in the span asked for, and about the object or
- * records asked for (by the IDs they had there: an imported object keeps its
- * original ID or names it in "imported"). */
+ * in the store it came from, in the span asked for. */
 static int visit_imported(struct walk *w, json_t *e, kura_error *err)
 {
 	size_t i;
@@ -168,8 +149,7 @@ static int visit_imported(struct walk *w, json_t *e, kura_error *err)
 	json_array_foreach(json_object_get(e, "imported_trail"), i, v) {
 		const char *text = json_string_value(v);
 		json_t *old = text ? json_loads(text, 0, NULL) : NULL;
-		int about = (!w->q->object && !w->q->ids) || names_any(&w->about, old);
-		if (old && rc == 0 && about && in_span(w, old))
+		if (old && rc == 0 && in_span(w, old))
 			rc = w->fn(w->ud, text, strlen(text), old, KURA_LOG_IMPORTED, err);
 		json_decref(old);
 	}
@@ -223,7 +203,7 @@ int kura_records_log(kura_store *st, const kura_log_query *q, kura_log_fn fn, vo
 	kura_index *ix = kura_store_index(st);
 	kura_index_chain_link head;
 	uint64_t all = 0;
-	int rc = q->object ? load_about(&w, st, q->object, err) : q->ids ? load_ids(&w.about, q->ids, q->nids, err) : 0;
+	int rc = q->object ? load_about(&w.about, st, q->object, err) : q->ids ? load_ids(&w.about, q->ids, q->nids, err) : 0;
 	if (rc == 0 && w.about.n > 1)
 		qsort(w.about.v, w.about.n, KURA_ID_LEN, cmp_id);
 	if (rc == 0)
