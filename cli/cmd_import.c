@@ -1,7 +1,9 @@
 /* kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]: adopts the
  * documents and evidence records of a kura export or of (FILE, FILE.ers) pairs
- * (package/package.h). Prints one line per object: OK <TAB> new ID <TAB> file,
- * or REFUSED <TAB> file <TAB> why. Exit 0 when every object was imported, 1 when
+ * (package/package.h). Prints one line per object: OK <TAB> ID <TAB> file (the
+ * original ID where free: package/import_origin.c), or REFUSED <TAB> file <TAB>
+ * why; what an object did not keep of its package's claims, and objects in the
+ * store already, on stderr. Exit 0 when every object was imported, 1 when
  * any was refused, 2 for bad arguments or an unreadable or unsafe package. */
 #include <getopt.h>
 #include <stdio.h>
