@@ -150,7 +150,8 @@ static void original_record(char out[KURA_ID_LEN + 1], kura_import_origin *o, js
 	snprintf(out, KURA_ID_LEN + 1, "%s", prev ? str(prev, "original_record") : id ? id : "");
 }
 
-/* The retention fields and the actor kept as claimed, where they have the right form. */
+/* The retention fields and the actor kept as claimed, where they have the right
+ * form (events: those kura knows, with a date). */
 static void copy_claims(json_t *f, json_t *obj)
 {
 	static const char *const strings[] = {"actor", "class", "reason"};
@@ -161,7 +162,8 @@ static void copy_claims(json_t *f, json_t *obj)
 	const char *name;
 	int32_t day;
 	json_object_foreach(events, name, v)
-		if (kept && json_is_string(v) && kura_date_parse(&day, json_string_value(v)) == 0)
+		if (kept && kura_retention_event_known(name) && json_is_string(v) &&
+		    kura_date_parse(&day, json_string_value(v)) == 0)
 			json_object_set(kept, name, v);
 	if (json_object_size(kept))
 		json_object_set(f, "events", kept);
