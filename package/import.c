@@ -233,8 +233,10 @@ static int adopt_planned(struct importer *im, struct pair *p, const char *file, 
 	char id[KURA_ID_LEN + 1];
 	int rc = kura_import_origin_plan(&plan, &im->origin, im->st, &p->group, im->package, im->vo.at_ms,
 					 first_time_stamp(report), e);
-	if (rc == 1) {
+	if (rc == 1) { /* it is there: OK, under its ID */
 		im->res->present++;
+		if (im->o->report)
+			im->o->report(im->o->ud, file, p->group.id, "valid", NULL);
 		if (im->o->note)
 			im->o->note(im->o->ud, file, "this object (the same ID, content and ingest time) is in the store "
 						     "already: not imported again");

@@ -67,7 +67,7 @@ typedef struct kura_import_options {
 	void (*report)(void *ud, const char *document, const char *new_id, const char *verdict, const char *why);
 	/* Hears what an imported object did not keep of what its package claims (a
 	 * taken ID, a version link, an ingest time), or that it is in the store
-	 * already (then not reported to report). May be NULL. */
+	 * already (report hears of it too, with its ID). May be NULL. */
 	void (*note)(void *ud, const char *document, const char *what);
 	void *ud;
 } kura_import_options;
