@@ -217,9 +217,12 @@ static int take_checkpoint(struct importer *im, struct pair *p, const char *file
 	return rc;
 }
 
-/* The genTime of the first time-stamp of a verify-er report (borrowed), or NULL. */
+/* The genTime of the first time-stamp of a verify-er report (borrowed), or NULL
+ * (none, or the record does not verify: then it proves nothing). */
 static const char *first_time_stamp(json_t *report)
 {
+	if (strcmp(json_string_value(json_object_get(report, "verdict")) ?: "", "valid") != 0)
+		return NULL;
 	json_t *ats = json_object_get(json_array_get(json_object_get(report, "chains"), 0), "ats");
 	return json_string_value(json_object_get(json_array_get(ats, 0), "genTime"));
 }
