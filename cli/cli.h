@@ -47,6 +47,8 @@ struct kura_cli_where {
 int kura_cli_where_add(struct kura_cli_where *w, const char *text, kura_error *err);
 void kura_cli_where_clear(struct kura_cli_where *w);
 int kura_cli_where_ids(char ***ids, size_t *n, const char *store, const struct kura_cli_where *w, kura_error *err);
+/* n IDs back to back (KURA_ID_LEN characters each) as strings: *ids one block, the caller's (free()). */
+int kura_cli_id_list(char ***ids, const char *flat, size_t n, kura_error *err);
 
 /* Writes one CSV cell to stdout, then a comma or (last) CRLF (cli/csv.c). */
 void kura_cli_csv_cell(const char *s, int last);

@@ -98,6 +98,38 @@ static json_t *imported_trail(json_t *versions, json_t *trail)
 	return out;
 }
 
+static int add_flat(void *ud, const char *name, const char *value, size_t vlen, kura_error *err)
+{
+	(void)value;
+	(void)vlen;
+	json_t *list = ud;
+	return json_array_append_new(list, json_stringn(name, KURA_ID_LEN)) == 0
+		       ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+}
+
+int kura_records_versions_of(char **out, size_t *nout, kura_store *st, const char *const *of, size_t n, kura_error *err)
+{
+	json_t *list = json_array();
+	int rc = list ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		kura_version_info v;
+		if ((rc = kura_records_version(&v, st, of[i], err)) != 0)
+			break;
+		rc = add_flat(list, v.record, NULL, 0, err);
+		if (rc == 0)
+			rc = kura_index_each_version(kura_store_index(st), v.record, add_flat, list, err);
+		kura_version_info_clear(&v);
+	}
+	*nout = rc == 0 ? json_array_size(list) : 0;
+	*out = rc == 0 ? malloc(*nout * KURA_ID_LEN + 1) : NULL;
+	if (rc == 0 && !*out)
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < *nout; i++)
+		memcpy(*out + i * KURA_ID_LEN, json_string_value(json_array_get(list, i)), KURA_ID_LEN);
+	json_decref(list);
+	return rc;
+}
+
 int kura_records_history(json_t **out, kura_store *st, const char *id, kura_error *err)
 {
 	kura_version_info v;

@@ -60,6 +60,11 @@ int kura_records_meta_set(const char *store, const char *id, const kura_meta *me
  * "imported_trail": [the records about it that the trail an import brought
  * holds (each as the store it came from wrote it), in order]}. */
 int kura_records_history(json_t **out, kura_store *st, const char *id, kura_error *err);
+/* Every version of the records the objects of[0..n) belong to (`export
+ * --all-versions`): *out (the caller's: free()) gets *nout IDs back to back,
+ * KURA_ID_LEN characters each, each record's oldest first (a record named
+ * twice is there twice). */
+int kura_records_versions_of(char **out, size_t *nout, kura_store *st, const char *const *of, size_t n, kura_error *err);
 
 /* Calls fn for the objects ls shows, in ID order: by default each record's
  * current version; KURA_LIST_ALL_VERSIONS every version; objects kura made

@@ -213,7 +213,35 @@ assert o["ingested"] == "2027-01-01T00:00:00Z", o' "$OUT" "$mine"
 	expect_status 0 kura log "$H" --verify
 }
 
+# One record asked for by its current version: --all-versions carries its history along;
+# without it the current version alone comes, as a record of its own (said).
+case_one_record() {
+	local D=$T/d cur
+	expect_status 0 kura history "$A" "$inv" --json
+	cur=$(py 'import json, sys; print(json.load(open(sys.argv[1]))["current"])' "$OUT")
+	expect_status 0 at 2026-07-01T00:00:00Z export "$A" -o "$T/all.tar" --all-versions "$cur"
+	expect_status 0 at 2026-07-01T00:00:00Z export "$A" -o "$T/cur.tar" "$cur"
+	expect_status 0 at 2027-01-01T00:00:00Z init "$D"
+	expect_status 0 at 2027-01-01T00:00:00Z trust add "$D" --tsa "$T/a-root.pem"
+	expect_status 0 at 2027-01-01T00:00:00Z import "$D" "$T/cur.tar"
+	expect_grep "$ERR" "imported as $cur, but it claims to follow"
+	expect_status 0 kura history "$D" "$cur" --json
+	py 'import json, sys
+h = json.load(open(sys.argv[1]))
+assert [v["id"] for v in h["versions"]] == [sys.argv[2]], h' "$OUT" "$cur"
+	expect_status 0 at 2027-01-01T00:00:00Z init "$D.2"
+	expect_status 0 at 2027-01-01T00:00:00Z trust add "$D.2" --tsa "$T/a-root.pem"
+	expect_status 0 at 2027-01-01T00:00:00Z import "$D.2" "$T/all.tar"
+	[ "$(grep -c '^OK' "$OUT")" -eq 3 ] || fail "--all-versions must carry the three versions: $(cat "$OUT")"
+	expect_status 0 kura history "$A" "$inv" --json
+	versions "$OUT" "$T/a1.json"
+	expect_status 0 kura history "$D.2" "$cur" --json
+	versions "$OUT" "$T/d1.json"
+	diff "$T/a1.json" "$T/d1.json" || fail "the record's versions differ after export --all-versions CURRENT"
+}
+
 run_case round_trip case_round_trip
+run_case one_record case_one_record
 run_case collision case_collision
 run_case hostile case_hostile
 finish_cases
