@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
@@ -184,7 +185,8 @@ int kura_import_origin_plan(kura_import_plan *p, kura_import_origin *o, kura_sto
 	}
 	char when[KURA_TIME_BUFSZ];
 	kura_time_format(when, now);
-	json_t *imported = json_pack("{s:s, s:s, s:s}", "package", package, "at", when, "by", kura_store_actor(st));
+	json_t *imported = json_pack("{s:o, s:s, s:s}", "package", kura_json_text(package), "at", when, "by",
+				     kura_store_actor(st)); /* a file name need not be UTF-8 */
 	if (!(p->fields = json_object()) || !imported) {
 		json_decref(imported);
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
