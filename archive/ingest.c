@@ -37,7 +37,6 @@
 #include "common/hash.h"
 #include "common/hex.h"
 #include "common/id.h"
-#include "common/unicode.h"
 #include "kura/ingest.h"
 
 #define READ_CHUNK (1u << 20)
@@ -45,8 +44,6 @@
 #define BATCH_BLOBS (BATCH_OBJECTS * (1 + KURA_INGEST_MAX_MEMBERS))
 #define BATCH_BYTES (64u << 20)
 #define BATCH_MS 200 /* a slow trickle of documents is still reported promptly */
-#define MAX_META_KEY 128
-#define MAX_META_VALUE 65536
 
 struct done_entry {
 	char id[KURA_ID_LEN + 1];
@@ -81,6 +78,8 @@ struct kura_ingest {
 	const char *action;   /* of the commit's audit record; NULL: "ingest" */
 	json_t *audit_fields; /* more fields for it */
 	json_t *versions;     /* the batch's new versions: {"id", "supersedes", "record"} */
+	char origin_id[KURA_ID_LEN + 1]; /* kura_ingest_set_origin: the next object's ID ("": a new one) */
+	int64_t origin_ms;               /* and its ingest time (-1: now) */
 };
 
 static int64_t ms_since(const struct timespec *t)
@@ -104,6 +103,7 @@ int kura_ingest_new(kura_ingest **out, kura_store *st, kura_ingest_done_fn done,
 	in->pending = malloc(BATCH_OBJECTS * sizeof *in->pending);
 	in->blobs = malloc(BATCH_BLOBS * sizeof *in->blobs);
 	in->cap_pending = BATCH_OBJECTS;
+	in->origin_ms = -1;
 	in->cap_blobs = BATCH_BLOBS;
 	in->slots = calloc(2 * BATCH_BLOBS, sizeof *in->slots);
 	in->buf = malloc(READ_CHUNK);
@@ -217,6 +217,26 @@ void kura_ingest_set_fields(kura_ingest *in, json_t *fields)
 	in->fields = json_incref(fields);
 }
 
+void kura_ingest_set_origin(kura_ingest *in, const char *id, int64_t ingested_ms)
+{
+	snprintf(in->origin_id, sizeof in->origin_id, "%s", id ? id : "");
+	in->origin_ms = ingested_ms;
+}
+
+/* The next object's ID and ingest time: new ones, or what kura_ingest_set_origin gave (once). */
+static int next_identity(kura_ingest *in, char id[KURA_ID_LEN + 1], int64_t *now, kura_error *err)
+{
+	int rc = kura_clock_now(now, err);
+	if (rc == 0 && in->origin_id[0])
+		kura_id_floor(memcpy(id, in->origin_id, KURA_ID_LEN + 1)); /* IDs made later still sort after it */
+	else if (rc == 0)
+		rc = kura_id_new(id, *now, err);
+	*now = in->origin_ms >= 0 ? in->origin_ms : *now;
+	in->origin_id[0] = '\0';
+	in->origin_ms = -1;
+	return rc;
+}
+
 void kura_ingest_set_audit(kura_ingest *in, const char *action, json_t *fields)
 {
 	in->action = action;
@@ -259,48 +279,6 @@ int kura_ingest_commit(kura_ingest *in, kura_error *err)
 			in->done(in->ud, in->pending[i].id, in->pending[i].sha256_hex, in->pending[i].path);
 	drop_pending(in);
 	return 0;
-}
-
-static int key_char(int cp)
-{
-	return kura_unicode_is_alnum(cp) || cp == '_' || cp == '-' || cp == '.' || cp == ':';
-}
-
-/* The metadata key in NFC (*nfc, the caller frees it), or why it is not allowed:
- * 1 to MAX_META_KEY letters, combining marks, digits (of any script) or "_-.:". */
-static int meta_key_nfc(char **nfc, const char *key, kura_error *err)
-{
-	size_t chars = 0, i = 0, k = 0, n = 0;
-	int cp = 0;
-	kura_error ignored = {0};
-	if (kura_unicode_nfc(nfc, key, strlen(key), &ignored) == 0) {
-		n = strlen(*nfc);
-		for (; i < n && (k = kura_unicode_next(*nfc + i, n - i, &cp)) > 0 && key_char(cp); i += k)
-			chars++;
-		if (n > 0 && i == n && chars <= MAX_META_KEY)
-			return 0;
-	}
-	free(*nfc);
-	*nfc = NULL;
-	/* the key as it is: whoever prints the message escapes it (common/escape.h), once */
-	kura_error_set(err, KURA_EINPUT,
-		       "metadata key '%s' is not allowed: use 1 to %d letters or digits (of any script), '_', '-', '.' or "
-		       "':' (no spaces, control characters or '=')", key, MAX_META_KEY);
-	return KURA_EINPUT;
-}
-
-int kura_ingest_check_meta(const kura_meta *m, kura_error *err)
-{
-	char *nfc = NULL;
-	int rc = meta_key_nfc(&nfc, m->key, err);
-	if (rc != 0)
-		return rc;
-	if (strlen(m->value) > MAX_META_VALUE)
-		rc = kura_error_set(err, KURA_EINPUT, "metadata value of '%s' is longer than %d bytes", nfc, MAX_META_VALUE);
-	else if (!kura_unicode_valid(m->value, strlen(m->value)))
-		rc = kura_error_set(err, KURA_EINPUT, "metadata value of '%s' is not valid UTF-8; give it as UTF-8 text", nfc);
-	free(nfc);
-	return rc;
 }
 
 /* Where the content with this digest is stored already, if it is. */
@@ -449,7 +427,7 @@ static json_t *object_record(kura_ingest *in, const char *id, const char *name, 
 	json_t *m = json_object();
 	for (size_t i = 0; m && i < nmeta; i++) { /* keys in NFC: one key however it was typed */
 		char *key = NULL;
-		int rc = meta_key_nfc(&key, meta[i].key, err);
+		int rc = kura_meta_key_nfc(&key, meta[i].key, err);
 		if (rc == 0 && json_object_get(m, key))
 			rc = kura_error_set(err, KURA_EINPUT, "metadata key '%s' given twice", key);
 		if (rc == 0)
@@ -476,7 +454,8 @@ static json_t *object_record(kura_ingest *in, const char *id, const char *name, 
 	}
 	if (o && adopted_with)
 		json_object_set_new(o, "adopted_with", json_string(adopted_with));
-	if (o && (json_object_set_new(o, "actor", json_string(kura_store_actor(in->st))) != 0 ||
+	json_t *actor = in->fields ? json_object_get(in->fields, "actor") : NULL; /* an import keeps the one it had */
+	if (o && (json_object_set_new(o, "actor", actor ? json_incref(actor) : json_string(kura_store_actor(in->st))) != 0 ||
 		  (in->fields && json_object_update_missing(o, in->fields) != 0))) {
 		json_decref(o);
 		o = NULL;
@@ -592,9 +571,7 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 	unsigned char pending[KURA_PENDING_MAX];
 	size_t plen = 0;
 	kura_index_batch_mark(in->batch);
-	int rc = kura_clock_now(&now, err);
-	if (rc == 0)
-		rc = kura_id_new(id, now, err);
+	int rc = next_identity(in, id, &now, err);
 	if (rc == 0)
 		rc = add_content(&doc, sha_hex, in, src, path, err);
 	if (rc == 0)

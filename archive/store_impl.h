@@ -129,4 +129,8 @@ int kura_fields_vector_find(const unsigned char *v, size_t n, const char *name, 
  * object in ix, then marks it built; durable when it returns. */
 int kura_fields_build(kura_index *ix, const char *only, kura_error *err);
 
+/* The metadata key in NFC (*nfc, the caller frees it), or KURA_EINPUT saying
+ * why it is not allowed (archive/meta_key.c). */
+int kura_meta_key_nfc(char **nfc, const char *key, kura_error *err);
+
 #endif

@@ -53,6 +53,8 @@ struct kura_cli_where {
 int kura_cli_where_add(struct kura_cli_where *w, const char *text, kura_error *err);
 void kura_cli_where_clear(struct kura_cli_where *w);
 int kura_cli_where_ids(char ***ids, size_t *n, const char *store, const struct kura_cli_where *w, kura_error *err);
+/* n IDs back to back (KURA_ID_LEN characters each) as strings: *ids one block, the caller's (free()). */
+int kura_cli_id_list(char ***ids, const char *flat, size_t n, kura_error *err);
 
 /* Writes one CSV cell to stdout, then a comma or (last) CRLF (cli/csv.c). */
 void kura_cli_csv_cell(const char *s, int last);
@@ -99,6 +101,12 @@ int kura_cli_number(unsigned long long *out, const char *text, unsigned long lon
 /* Splits "KEY=VALUE" in place (arg's '=' becomes a NUL): 0, or -1 when there is
  * no '=' or the key is empty. */
 int kura_cli_split(char *arg, const char **key, const char **value);
+
+/* Help (cli/help.c): whether a command's arguments (argv[0]: the command)
+ * ask for its usage (--help or -h before any "--"), and the usage of command
+ * name printed on stdout, with its summary (may be NULL); returns 0. */
+int kura_cli_wants_help(int argc, char **argv);
+int kura_cli_help_command(const char *name, const char *summary);
 
 /* The exit status (0-3) for an error's kind (cli/exit_status.c). */
 int kura_cli_exit_status(int code);

@@ -11,6 +11,7 @@
 #include "kura/renew.h"
 
 static const char usage[] = "kura daemon STORE [--once]";
+const char *const kura_usage_daemon = usage; /* kura help, --help (cli/help.c) */
 
 static volatile sig_atomic_t stopping;
 

@@ -21,6 +21,7 @@ static const char usage[] = "kura dispose STORE --plan [--json]\n"
 			    "       kura dispose STORE --request [ID...] --reason TEXT [--actor NAME]\n"
 			    "       kura dispose STORE (--approve | --refuse) REQUEST --reason TEXT [--actor NAME]\n"
 			    "       kura dispose STORE --compact";
+const char *const kura_usage_dispose = usage; /* kura help, --help (cli/help.c) */
 
 static int plan(kura_store *st, int json)
 {

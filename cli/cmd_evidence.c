@@ -6,6 +6,7 @@
 #include "kura/evidence.h"
 
 static const char usage[] = "kura evidence STORE ID -o FILE.ers";
+const char *const kura_usage_evidence = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cmd_evidence(int argc, char **argv)
 {

@@ -17,6 +17,7 @@
 static const char usage[] = "kura field add STORE NAME TYPE [--required-for CLASS]... [--actor NAME]\n"
 			    "       kura field ls STORE [--json]\n"
 			    "  TYPE: date, datetime, amount, integer, text or keyword";
+const char *const kura_usage_field = usage; /* kura help, --help (cli/help.c) */
 
 static int add(int argc, char **argv)
 {

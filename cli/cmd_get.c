@@ -10,6 +10,7 @@
 #include "kura/store.h"
 
 static const char usage[] = "kura get STORE ID [--member signature|validation-data] [-o FILE]";
+const char *const kura_usage_get = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cmd_get(int argc, char **argv)
 {

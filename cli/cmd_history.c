@@ -3,7 +3,12 @@
  * The record ID belongs to: every version (who made it, when, why) and every
  * audit record about it (metadata changes, events, holds, disposal), in the
  * order they happened (records/history.c). Text: one line each,
- *   TIME <TAB> ACTOR <TAB> WHAT <TAB> ID <TAB> REASON   (escaped) */
+ *   TIME <TAB> ACTOR <TAB> WHAT <TAB> ID <TAB> REASON   (escaped)
+ * the versions first (WHAT "created (imported: as the package claims)" for an
+ * imported one: its time and actor are the package's claim; `kura show` gives
+ * the first time-stamp, the proof), then the records an import brought about
+ * it (WHAT "ACTION (imported)", as the store it came from wrote them), then
+ * this store's records about it. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +19,7 @@
 #include "kura/records.h"
 
 static const char usage[] = "kura history STORE ID [--json]";
+const char *const kura_usage_history = usage; /* kura help, --help (cli/help.c) */
 
 static const char *str(json_t *o, const char *key)
 {
@@ -34,8 +40,19 @@ static void print_text(json_t *h)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(h, "versions"), i, v)
-		line(str(v, "ingested"), str(v, "actor"), i == 0 ? "created" : "version", str(v, "id"), str(v, "reason"));
+	json_array_foreach(json_object_get(h, "versions"), i, v) {
+		char what[64];
+		snprintf(what, sizeof what, "%s%s", i == 0 ? "created" : "version",
+			 json_object_get(v, "imported") ? " (imported: as the package claims)" : "");
+		line(str(v, "ingested"), str(v, "actor"), what, str(v, "id"), str(v, "reason"));
+	}
+	json_array_foreach(json_object_get(h, "imported_trail"), i, v) {
+		char what[160];
+		if (strcmp(str(v, "action"), "ingest") == 0 || strcmp(str(v, "action"), "meta") == 0)
+			continue; /* the versions above say it */
+		snprintf(what, sizeof what, "%s (imported)", str(v, "action"));
+		line(str(v, "time"), str(v, "actor"), what, str(v, "id"), str(v, "reason"));
+	}
 	json_array_foreach(json_object_get(h, "trail"), i, v)
 		if (json_object_get(v, "action") && strcmp(str(v, "action"), "ingest") != 0 && strcmp(str(v, "action"), "meta") != 0)
 			line(str(v, "time"), str(v, "actor"), str(v, "action"), str(v, "id"), str(v, "reason"));

@@ -16,6 +16,7 @@
 static const char usage[] = "kura hold add STORE NAME --reason TEXT [--actor NAME] ID...\n"
 			    "       kura hold release STORE NAME --reason TEXT [--actor NAME]\n"
 			    "       kura hold ls STORE [--json]";
+const char *const kura_usage_hold = usage; /* kura help, --help (cli/help.c) */
 
 static void who(json_t *w, const char *label)
 {

@@ -1,7 +1,9 @@
 /* kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]: adopts the
  * documents and evidence records of a kura export or of (FILE, FILE.ers) pairs
- * (package/package.h). Prints one line per object: OK <TAB> new ID <TAB> file,
- * or REFUSED <TAB> file <TAB> why. Exit 0 when every object was imported, 1 when
+ * (package/package.h). Prints one line per object: OK <TAB> ID <TAB> file (the
+ * original ID where free: package/import_origin.c), or REFUSED <TAB> file <TAB>
+ * why; what an object did not keep of its package's claims, and objects in the
+ * store already, on stderr. Exit 0 when every object was imported, 1 when
  * any was refused, 2 for bad arguments or an unreadable or unsafe package. */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "kura/package.h"
 
 static const char usage[] = "kura import STORE PACKAGE [--accept-invalid] [--max-size BYTES]";
+const char *const kura_usage_import = usage; /* kura help, --help (cli/help.c) */
 
 static void report(void *ud, const char *document, const char *new_id, const char *verdict, const char *why)
 {
@@ -30,11 +33,17 @@ static void report(void *ud, const char *document, const char *new_id, const cha
 	fflush(stdout);
 }
 
+static void note(void *ud, const char *document, const char *what)
+{
+	(void)ud;
+	kura_cli_warn("%s: %s", document, what);
+}
+
 int kura_cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"accept-invalid", no_argument, NULL, 'a'}, {"max-size", required_argument, NULL, 'm'}, {0}};
-	kura_import_options o = {.report = report};
+	kura_import_options o = {.report = report, .note = note};
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -61,11 +70,14 @@ int kura_cmd_import(int argc, char **argv)
 	kura_store_close(st);
 	if (rc != 0)
 		return kura_cli_fail(&err);
-	if (res.imported + res.refused == 0) {
+	if (res.imported + res.refused + res.present == 0) {
 		kura_cli_warn("%s holds no (FILE, FILE.ers) pair: nothing to import", argv[optind + 1]);
 		return 1;
 	}
-	fprintf(stderr, "kura: imported %zu object(s), refused %zu%s\n", res.imported, res.refused,
+	fprintf(stderr, "kura: imported %zu object(s), refused %zu%s", res.imported, res.refused,
 		res.refused ? " (see the REFUSED lines; nothing of those was written)" : "");
+	if (res.present)
+		fprintf(stderr, ", %zu in the store already", res.present);
+	fputc('\n', stderr);
 	return res.refused ? 1 : 0;
 }

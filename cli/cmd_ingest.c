@@ -3,6 +3,9 @@
  *                   [--supersedes ID | --versions-by-path] [--class CLASS] [--event NAME=DATE]...
  *                   [--reason TEXT] [--actor NAME] (PATH... | --manifest FILES.csv)
  *
+ * --name NAME: the name of the document read from standard input (PATH "-");
+ * without it, "stdin".
+ *
  * --manifest: the files and each one's metadata from a CSV file (kura/ingest.h),
  * read and checked whole before anything is written, ingested in one commit.
  *
@@ -29,10 +32,12 @@ static const char usage[] = "kura ingest STORE [--meta KEY=VALUE]... [--no-seal]
 			    "                   [--accept-invalid] [--allow-no-revocation]\n"
 			    "                   [--supersedes ID | --versions-by-path] [--class CLASS] [--event NAME=DATE]...\n"
 			    "                   [--reason TEXT] [--actor NAME] PATH...   (PATH: file, folder or -)\n"
+			    "       kura ingest STORE [OPTION]... - --name NAME   (standard input, stored as NAME)\n"
 			    "       kura ingest STORE [OPTION]... --manifest FILES.csv\n"
 			    "                   FILES.csv (UTF-8, as Excel's \"CSV UTF-8\"): a first row path,KEY,KEY...; then one\n"
 			    "                   row per file: its path (relative to the folder of FILES.csv, or absolute),\n"
 			    "                   then its values (an empty cell: no such key); a --meta KEY is not also a column";
+const char *const kura_usage_ingest = usage; /* kura help, --help (cli/help.c) */
 
 static volatile sig_atomic_t interrupted;
 
@@ -150,6 +155,15 @@ static int run(const char *store, const char *const *paths, size_t n, const char
 	return rc != 0 ? kura_cli_fail(&err) : 0;
 }
 
+/* Whether "-" (standard input) is among the n PATHs. */
+static int stdin_given(int n, char **paths)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(paths[i], "-") == 0)
+			return 1;
+	return 0;
+}
+
 int kura_cmd_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -166,6 +180,7 @@ int kura_cmd_ingest(int argc, char **argv)
 		{"reason", required_argument, NULL, 'R'},
 		{"actor", required_argument, NULL, 'A'},
 		{"manifest", required_argument, NULL, 'M'},
+		{"name", required_argument, NULL, 'N'},
 		{0},
 	};
 	kura_event *events = calloc((size_t)argc, sizeof *events);
@@ -173,7 +188,7 @@ int kura_cmd_ingest(int argc, char **argv)
 	kura_meta *meta = calloc((size_t)argc, sizeof *meta);
 	size_t nmeta = 0;
 	int c, status = 0, no_seal = 0;
-	const char *sig_path = NULL, *manifest = NULL;
+	const char *sig_path = NULL, *manifest = NULL, *name = NULL;
 	kura_signed_options so = {.crls = sk_X509_CRL_new_null()};
 	kura_error err = {0};
 	if (!meta || !so.crls || !events)
@@ -189,6 +204,8 @@ int kura_cmd_ingest(int argc, char **argv)
 			sig_path = optarg;
 		else if (c == 'M')
 			manifest = optarg;
+		else if (c == 'N')
+			name = optarg;
 		else if (c == 'c')
 			status = kura_revocation_load_crls(so.crls, optarg, &err) ? kura_cli_fail(&err) : 0;
 		else if (c == 'a')
@@ -204,12 +221,16 @@ int kura_cmd_ingest(int argc, char **argv)
 		status = kura_cli_usage(usage, "--manifest FILES.csv names the files: give only the STORE besides (and no --signature)");
 	if (status == 0 && !manifest && argc - optind < 2)
 		status = kura_cli_usage(usage, "ingest needs a STORE and at least one PATH (or --manifest FILES.csv)");
+	if (status == 0 && name && !stdin_given(argc - optind - 1, argv + optind + 1))
+		status = kura_cli_usage(usage, "--name NAME names the document read from standard input: give - as a PATH");
+	if (status == 0 && name && (!*name || strchr(name, '/')))
+		status = kura_cli_usage(usage, "--name takes a file name (not empty, no '/'), not '%s'", name);
 	struct stat sb;
 	if (status == 0 && sig_path && (argc - optind != 2 || stat(argv[optind + 1], &sb) != 0 || !S_ISREG(sb.st_mode)))
 		status = kura_cli_usage(usage, "--signature SIG goes with exactly one document, a regular file");
 	if (status == 0) {
 		kura_ingest_options o = {.meta = meta, .nmeta = nmeta, .signature = sig_path, .signed_opts = so,
-					 .no_seal = no_seal, .sizes = isatty(STDERR_FILENO), .stop = &interrupted};
+					 .no_seal = no_seal, .stdin_name = name, .sizes = isatty(STDERR_FILENO), .stop = &interrupted};
 		status = run(argv[optind], (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1), manifest,
 			     &o, &r);
 	}

@@ -17,6 +17,7 @@
 static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--policy FILE|NAME]\n"
 			    "                 [--segment-size BYTES] [--group NAME] [--single-approver]\n"
 			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS] [--tsa-key ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096]";
+const char *const kura_usage_init = usage; /* kura help, --help (cli/help.c) */
 
 /* What the command line asks for: filled by parse_init, handed to kura_store_create. */
 struct init_args {

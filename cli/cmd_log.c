@@ -23,6 +23,7 @@
 #include "kura/records.h"
 
 static const char usage[] = "kura log STORE [--object ID] [--since TIME] [--until TIME] [--json | --csv] [--verify]";
+const char *const kura_usage_log = usage; /* kura help, --help (cli/help.c) */
 
 enum { TEXT, JSON, CSV };
 

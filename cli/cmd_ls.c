@@ -20,6 +20,7 @@
 static const char usage[] = "kura ls STORE [--where 'FIELD OP VALUE']... [--sort FIELD] [--all-versions] [--disposed]\n"
 			    "              [--system] [--json | --csv]\n"
 			    "  OP: = != < <= > >= ^= (starts with), or 'FIELD is empty'; conditions are ANDed";
+const char *const kura_usage_ls = usage; /* kura help, --help (cli/help.c) */
 
 struct lister {
 	int json, csv;

@@ -12,6 +12,7 @@
 #include "kura/records.h"
 
 static const char usage[] = "kura meta set STORE ID KEY=VALUE... --reason TEXT [--actor NAME] [--no-seal]";
+const char *const kura_usage_meta = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cmd_meta(int argc, char **argv)
 {

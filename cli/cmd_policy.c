@@ -12,6 +12,7 @@
 
 static const char usage[] =
 	"kura policy show STORE [--json] | kura policy set STORE FILE|NAME | kura policy sunset STORE ALGORITHM DATE";
+const char *const kura_usage_policy = usage; /* kura help, --help (cli/help.c) */
 
 static void print_text(json_t *j)
 {

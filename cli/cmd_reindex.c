@@ -5,6 +5,7 @@
 #include "kura/store.h"
 
 static const char usage[] = "kura reindex STORE";
+const char *const kura_usage_reindex = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cmd_reindex(int argc, char **argv)
 {

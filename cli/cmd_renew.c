@@ -13,6 +13,7 @@
 #include "kura/renew.h"
 
 static const char usage[] = "kura renew STORE [--plan] [--json]";
+const char *const kura_usage_renew = usage; /* kura help, --help (cli/help.c) */
 
 static int show_plan(kura_store *st, int json, kura_error *err)
 {

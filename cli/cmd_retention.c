@@ -17,6 +17,7 @@
 static const char usage[] = "kura retention show STORE [--json]\n"
 			    "       kura retention event STORE NAME DATE (ID... | --all-of-class CLASS) --reason TEXT [--actor NAME]\n"
 			    "       kura retention set STORE FILE.yaml --reason TEXT [--actor NAME]";
+const char *const kura_usage_retention = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cli_open(kura_store **st, const char *path, int write, const char *actor, kura_error *err)
 {

@@ -8,6 +8,7 @@
 #include "kura/store.h"
 
 static const char usage[] = "kura scrub STORE";
+const char *const kura_usage_scrub = usage; /* kura help, --help (cli/help.c) */
 
 static void report(void *ud, const char *id, uint32_t segno, uint64_t offset, const char *why)
 {

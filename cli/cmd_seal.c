@@ -9,6 +9,7 @@
 #include "kura/store.h"
 
 static const char usage[] = "kura seal STORE [--audit-trail]";
+const char *const kura_usage_seal = usage; /* kura help, --help (cli/help.c) */
 
 static void untrusted(void *ud, const char *url)
 {

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "kura/escape.h"
@@ -9,6 +10,7 @@
 #include "kura/tsa.h"
 
 static const char usage[] = "kura show STORE ID [--json]";
+const char *const kura_usage_show = usage; /* kura help, --help (cli/help.c) */
 
 /* "label value": every name and value escaped (common/escape.h), one line each */
 static void print_line(const char *label, const char *v1, const char *sep, const char *v2)
@@ -20,6 +22,31 @@ static void print_line(const char *label, const char *v1, const char *sep, const
 		kura_escape_print(stdout, v2 ? v2 : "");
 	}
 	putchar('\n');
+}
+
+/* An imported object (package/import_origin.c): where from, and what of its
+ * description is the package's claim rather than this store's knowledge. */
+static void print_imported(json_t *o)
+{
+	json_t *imp = json_object_get(o, "imported");
+	static const char *const dropped[] = {"id", "ingested", "supersedes"};
+	if (!imp)
+		return;
+	const char *proven = json_string_value(json_object_get(imp, "proven"));
+	printf("imported  %s from ", json_string_value(json_object_get(imp, "at")) ?: "?");
+	kura_escape_print(stdout, json_string_value(json_object_get(imp, "package")) ?: "?");
+	fputs(" by ", stdout);
+	kura_escape_print(stdout, json_string_value(json_object_get(imp, "by")) ?: "?");
+	printf("; ingested, actor and versions as the package claims them%s%s\n",
+	       proven ? "; the first time-stamp proves the document existed at " : "", proven ? proven : "");
+	for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++) {
+		const char *v = json_string_value(json_object_get(imp, dropped[i]));
+		if (!v || (i == 0 && strcmp(v, json_string_value(json_object_get(o, "id")) ?: "") == 0))
+			continue;
+		printf("imported  claimed %s not kept: ", dropped[i]);
+		kura_escape_print(stdout, v);
+		putchar('\n');
+	}
 }
 
 static void print_text(json_t *o)
@@ -60,6 +87,7 @@ static void print_text(json_t *o)
 		}
 		putchar('\n');
 	}
+	print_imported(o);
 	json_t *sig = json_object_get(o, "signature");
 	if (sig) {
 		printf("signature %s at ingest%s", json_string_value(json_object_get(sig, "signature")),

@@ -13,6 +13,7 @@
 #include "kura/records.h"
 
 static const char usage[] = "kura timeliness STORE [ID... | --where 'FIELD OP VALUE'...] [--json]";
+const char *const kura_usage_timeliness = usage; /* kura help, --help (cli/help.c) */
 
 static const char *str(json_t *row, const char *key)
 {

@@ -10,6 +10,7 @@
 #include "kura/trust.h"
 
 static const char usage[] = "kura trust add STORE (--signers | --tsa) CA.pem";
+const char *const kura_usage_trust = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cmd_trust(int argc, char **argv)
 {

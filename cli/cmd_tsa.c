@@ -25,6 +25,7 @@
 static const char usage[] = "kura tsa ca STORE | kura tsa urls STORE [--set URL... | --embedded] | "
 			    "kura tsa serve (--store STORE | --dir DIR) --listen HOST:PORT | "
 			    "kura tsa certify|uncertify|certified STORE ...";
+const char *const kura_usage_tsa = usage; /* kura help, --help (cli/help.c) */
 
 static int tsa_ca(int argc, char **argv)
 {

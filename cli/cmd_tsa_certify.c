@@ -21,6 +21,7 @@ static const char usage[] =
 	"kura tsa certify STORE URL --from DATE [--until DATE] [--cert TSA.pem] [--reason TEXT] [--actor NAME]\n"
 	"       kura tsa uncertify STORE URL [--reason TEXT] [--actor NAME]\n"
 	"       kura tsa certified STORE [--json]";
+const char *const kura_usage_tsa_certify = usage; /* kura help, --help (cli/help.c) */
 
 static void print_entry(json_t *c)
 {

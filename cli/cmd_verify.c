@@ -17,6 +17,7 @@
 #include "kura/verify.h"
 
 static const char usage[] = "kura verify STORE [ID... | --where 'FIELD OP VALUE'...] [--json] [--deep]";
+const char *const kura_usage_verify = usage; /* kura help, --help (cli/help.c) */
 
 struct run {
 	kura_verifier *v;

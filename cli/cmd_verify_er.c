@@ -19,6 +19,7 @@
 static const char usage[] =
 	"kura verify-er --data FILE --er FILE.ers [--trust CA.pem]... [--at TIME] [--json]\n"
 	"               [--signature SIG] [--validation-data VD] [--signers CA.pem]... [--policy FILE|NAME]";
+const char *const kura_usage_verify_er = usage; /* kura help, --help (cli/help.c) */
 
 static void print_text(json_t *r)
 {

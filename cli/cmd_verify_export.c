@@ -15,6 +15,7 @@
 #include "kura/trust.h"
 
 static const char usage[] = "kura verify-export PACKAGE [--trust CA.pem]... [--json]";
+const char *const kura_usage_verify_export = usage; /* kura help, --help (cli/help.c) */
 
 /* PREFIX NAME <TAB> WHAT [<TAB> REASON] */
 static void print_line(const char *prefix, json_t *v, const char *key, const char *what, const char *reason)

@@ -167,11 +167,26 @@ static void print_progress(void *ud, const char *label, uint64_t done_bytes, uin
 
 static void help(FILE *out)
 {
-	fprintf(out, "kura %s: a long-term archive with evidence records\n\nusage: kura COMMAND [ARGS]\n\n", KURA_VERSION);
+	fprintf(out, "kura %s: a long-term archive with evidence records\n\nusage: kura COMMAND [ARGS]\n"
+		     "       kura help COMMAND (or kura COMMAND --help): one command's usage\n\n", KURA_VERSION);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nExit status: 0 success, 1 verification failed or not found, 2 bad usage or input,\n"
 		     "3 I/O or internal failure. KURA_NOW=2031-05-01T00:00:00Z sets the clock.\n");
+}
+
+/* kura help [CMD]: every command, or one command's usage (cli/help.c). */
+static int help_on(const char *name)
+{
+	if (!name) {
+		help(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return kura_cli_help_command(commands[i].name, commands[i].summary);
+	kura_cli_warn("'%s' is not a kura command; kura help lists them", name);
+	return 2;
 }
 
 int main(int argc, char **argv)
@@ -182,17 +197,16 @@ int main(int argc, char **argv)
 		help(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-		help(stdout);
-		return 0;
-	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)
+		return help_on(argc > 2 ? argv[2] : NULL);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("kura %s\n", KURA_VERSION);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	kura_cli_warn("'%s' is not a kura command; see kura --help", argv[1]);
+			return kura_cli_wants_help(argc - 1, argv + 1) ? kura_cli_help_command(commands[i].name, commands[i].summary)
+								      : commands[i].run(argc - 1, argv + 1);
+	kura_cli_warn("'%s' is not a kura command; kura help lists them", argv[1]);
 	return 2;
 }

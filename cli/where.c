@@ -26,6 +26,21 @@ void kura_cli_where_clear(struct kura_cli_where *w)
 	memset(w, 0, sizeof *w);
 }
 
+int kura_cli_id_list(char ***ids, const char *flat, size_t n, kura_error *err)
+{
+	/* one block: the pointers, then the IDs as strings */
+	char **v = malloc(n * (sizeof *v + KURA_ID_LEN + 1) + 1);
+	if (!v)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		v[i] = (char *)(v + n) + i * (KURA_ID_LEN + 1);
+		memcpy(v[i], flat + i * KURA_ID_LEN, KURA_ID_LEN);
+		v[i][KURA_ID_LEN] = '\0';
+	}
+	*ids = v;
+	return 0;
+}
+
 int kura_cli_where_ids(char ***ids, size_t *n, const char *store, const struct kura_cli_where *w, kura_error *err)
 {
 	kura_store *st = NULL;
@@ -37,15 +52,9 @@ int kura_cli_where_ids(char ***ids, size_t *n, const char *store, const struct k
 	if (rc == 0)
 		rc = kura_search_ids(&flat, n, st, &q, err);
 	kura_store_close(st);
-	/* one block: the pointers, then the IDs as strings */
-	char **v = rc == 0 ? malloc(*n * (sizeof *v + KURA_ID_LEN + 1) + 1) : NULL;
-	if (rc == 0 && !v)
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	for (size_t i = 0; rc == 0 && i < *n; i++) {
-		v[i] = (char *)(v + *n) + i * (KURA_ID_LEN + 1);
-		memcpy(v[i], flat + i * KURA_ID_LEN, KURA_ID_LEN);
-		v[i][KURA_ID_LEN] = '\0';
-	}
+	char **v = NULL;
+	if (rc == 0)
+		rc = kura_cli_id_list(&v, flat, *n, err);
 	if (rc == 0 && *n == 0)
 		rc = kura_error_set(err, KURA_ENOTFOUND, "no object matches the --where conditions");
 	free(flat);

@@ -31,6 +31,7 @@
 #include "kura/clock.h"
 #include "kura/ingest.h"
 #include "proof/chains.h"
+#include "package/import_origin.h"
 #include "package/package.h"
 #include "proof/tsa_setup.h"
 
@@ -48,6 +49,8 @@ struct importer {
 	json_t *adopted;    /* file -> verdict, for records adopted although not valid */
 	kura_package_trail trail; /* the audit trail the package carries (data/audit/) */
 	json_t *new_ids;    /* the objects imported */
+	kura_import_origin origin; /* what the objects keep of where they came from */
+	const char *package;       /* the package's file name */
 };
 
 static void refuse(struct importer *im, const char *file, const char *verdict, const char *why)
@@ -169,9 +172,10 @@ static int read_pair(struct importer *im, struct pair *p, const char *file, cons
 
 /* Adopts the document (root/file, named name) with its record in one commit:
  * KURA_EINPUT with p->why if this object cannot be (the import goes on). */
-static int adopt_pair(struct importer *im, struct pair *p, const char *file, const char *name, kura_error *e)
+static int adopt_pair(struct importer *im, struct pair *p, const char *file, const char *name, char id[KURA_ID_LEN + 1],
+		      kura_error *e)
 {
-	char data[8192], id[KURA_ID_LEN + 1];
+	char data[8192];
 	unsigned char *payload = NULL;
 	size_t plen = 0;
 	snprintf(data, sizeof data, "%s/%s", im->root, file);
@@ -211,6 +215,53 @@ static int take_checkpoint(struct importer *im, struct pair *p, const char *file
 	free(p->der);
 	members_clear(&p->mem);
 	kura_package_group_clear(&p->group);
+	return rc;
+}
+
+/* The genTime of the first time-stamp of a verify-er report (borrowed), or NULL
+ * (none, or the record does not verify: then it proves nothing). */
+static const char *first_time_stamp(json_t *report)
+{
+	if (strcmp(json_string_value(json_object_get(report, "verdict")) ?: "", "valid") != 0)
+		return NULL;
+	json_t *ats = json_object_get(json_array_get(json_object_get(report, "chains"), 0), "ats");
+	return json_string_value(json_object_get(json_array_get(ats, 0), "genTime"));
+}
+
+/* Adopts the pair with what it keeps of where it came from (import_origin.c):
+ * 1 when the store holds this very object already (said, nothing written). */
+static int adopt_planned(struct importer *im, struct pair *p, const char *file, const char *name, json_t *report,
+			 kura_error *e)
+{
+	kura_import_plan plan;
+	char id[KURA_ID_LEN + 1];
+	int rc = kura_import_origin_plan(&plan, &im->origin, im->st, &p->group, im->package, im->vo.at_ms,
+					 first_time_stamp(report), e);
+	if (rc == 1) { /* it is there: OK, under its ID */
+		im->res->present++;
+		if (im->o->report)
+			im->o->report(im->o->ud, file, p->group.id, "valid", NULL);
+		if (im->o->note)
+			im->o->note(im->o->ud, file, "this object (the same ID, content and ingest time) is in the store "
+						     "already: not imported again");
+	}
+	if (rc != 0) {
+		kura_import_plan_clear(&plan);
+		return rc;
+	}
+	kura_ingest_set_origin(im->in, plan.id[0] ? plan.id : NULL, plan.ingested_ms);
+	kura_ingest_set_fields(im->in, plan.fields);
+	rc = adopt_pair(im, p, file, name, id, e);
+	kura_ingest_set_origin(im->in, NULL, -1);
+	kura_ingest_set_fields(im->in, NULL);
+	if (rc == 0)
+		rc = kura_import_origin_done(&im->origin, &plan, p->group.id, id, e);
+	if (rc == 0 && plan.notes[0] && im->o->note) {
+		char what[1200];
+		snprintf(what, sizeof what, "imported as %s, but %s", id, plan.notes);
+		im->o->note(im->o->ud, file, what);
+	}
+	kura_import_plan_clear(&plan);
 	return rc;
 }
 
@@ -260,7 +311,11 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 		if (!im->o->accept_invalid)
 			goto refused;
 	}
-	rc = adopt_pair(im, &p, file, name, &e);
+	rc = adopt_planned(im, &p, file, name, report, &e);
+	if (rc == 1) { /* this very object is in the store already */
+		rc = 0;
+		goto out;
+	}
 	if (rc == KURA_EINPUT || rc == KURA_EDENIED) {
 		rc = 0;
 		goto refused;
@@ -319,6 +374,7 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 {
 	memset(res, 0, sizeof *res);
 	struct importer im = {.st = st, .o = o, .res = res, .adopted = json_object(), .new_ids = json_array()};
+	im.package = strrchr(package, '/') ? strrchr(package, '/') + 1 : package;
 	kura_package *p = NULL;
 	kura_package_audit audit = {0};
 	kura_trust_cache *cache = NULL;
@@ -331,6 +387,8 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 	}
 	if (rc == 0 && audit.package_problem[0])
 		rc = kura_error_set(err, KURA_EVERIFY, "%s: %s; nothing was imported", package, audit.package_problem);
+	if (rc == 0)
+		rc = kura_import_origin_new(&im.origin, err);
 	if (rc == 0)
 		rc = kura_tsa_setup_anchors(&anchors, st, err);
 	if (rc == 0)
@@ -354,6 +412,7 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 	kura_package_audit_clear(&audit);
 	kura_package_close(p);
 	kura_package_trail_clear(&im.trail);
+	kura_import_origin_clear(&im.origin);
 	json_decref(im.new_ids);
 	json_decref(im.adopted);
 	return rc;

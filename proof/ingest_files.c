@@ -115,7 +115,7 @@ static int add_all(kura_ingest *in, kura_store *st, const kura_ingest_list *file
 		}
 		int is_stdin = strcmp(path, "-") == 0;
 		const char *slash = strrchr(path, '/');
-		const char *name = is_stdin ? "stdin" : slash ? slash + 1 : path;
+		const char *name = is_stdin ? (o->stdin_name ? o->stdin_name : "stdin") : slash ? slash + 1 : path;
 		if (ahead[i]) {
 			rc = kura_ingest_add_prefetched(in, pf, i, name, meta, nmeta, err);
 		} else {

@@ -97,14 +97,11 @@ static int load_ids(struct ids *s, const char *ids, size_t n, kura_error *err)
 	return 0;
 }
 
-/* Whether the record e (seq) is about one of the versions in s. */
-static int is_about(const struct ids *s, json_t *e, uint64_t seq)
+/* Whether the record e names one of the versions in s (sorted). */
+static int names_any(const struct ids *s, json_t *e)
 {
 	static const char *const lists[] = {"objects", "records", "versions", "disposed"};
 	static const char *const single[] = {"object", "record", "supersedes"};
-	for (size_t i = 0; i < s->nseqs; i++)
-		if (s->seqs[i] == seq)
-			return 1;
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
 		size_t k;
 		json_t *v;
@@ -116,6 +113,21 @@ static int is_about(const struct ids *s, json_t *e, uint64_t seq)
 		if (names_one(s, json_object_get(e, single[i])))
 			return 1;
 	return 0;
+}
+
+int kura_records_names_any(json_t *e, const char *ids, size_t n)
+{
+	struct ids s = {.v = (char *)ids, .n = n};
+	return names_any(&s, e);
+}
+
+/* Whether the record e (seq) is about one of the versions in s. */
+static int is_about(const struct ids *s, json_t *e, uint64_t seq)
+{
+	for (size_t i = 0; i < s->nseqs; i++)
+		if (s->seqs[i] == seq)
+			return 1;
+	return names_any(s, e);
 }
 
 static int in_span(const struct walk *w, json_t *e)

@@ -60,9 +60,14 @@ int kura_ingest_add_version(kura_ingest *in, const char *of, const kura_meta *me
 			    char id[KURA_ID_LEN + 1], kura_error *err);
 /* Records management (docs/RECORDS.md). Fields the records of the objects added
  * from now on carry besides their own ("record", "supersedes", "class",
- * "events", "reason", "system"): a JSON object (referenced, not copied; NULL:
+ * "events", "reason", "system", "actor", "imported"): a JSON object (referenced, not copied; NULL:
  * none). The caller has checked them (records/). */
 void kura_ingest_set_fields(kura_ingest *in, json_t *fields);
+/* What an import keeps of the next object added (only that one): id, the ID
+ * it had where it came from (NULL: a new one; the caller checked that nothing
+ * in the store has it), and ingested_ms, its ingest time there (-1: now).
+ * Fields (kura_ingest_set_fields) may also give its "actor". */
+void kura_ingest_set_origin(kura_ingest *in, const char *id, int64_t ingested_ms);
 /* The action of the commits' audit records from now on (NULL: "ingest"; a static
  * string) and further fields for them (referenced; NULL: none). */
 void kura_ingest_set_audit(kura_ingest *in, const char *action, json_t *fields);
@@ -190,6 +195,7 @@ typedef struct kura_ingest_options {
 	const char *signature;       /* a detached signature of the one document given; NULL: none */
 	kura_signed_options signed_opts;
 	int no_seal;                 /* leave the objects pending */
+	const char *stdin_name;      /* the name of the document read from standard input ("-"); NULL: "stdin" */
 	int sizes;                   /* note every file's size first, for progress */
 	volatile sig_atomic_t *stop; /* set (by a signal handler): finish the document in hand, commit, stop */
 	/* Records management (records/ingest.c sets these): who ingests (NULL: the

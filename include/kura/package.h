@@ -65,17 +65,24 @@ typedef struct kura_import_options {
 	uint64_t max_entry;  /* largest file accepted from a tar (0: 64 GiB) */
 	/* Hears of each object: new_id when it was imported, else NULL and why not. */
 	void (*report)(void *ud, const char *document, const char *new_id, const char *verdict, const char *why);
+	/* Hears what an imported object did not keep of what its package claims (a
+	 * taken ID, a version link, an ingest time), or that it is in the store
+	 * already (report hears of it too, with its ID). May be NULL. */
+	void (*note)(void *ud, const char *document, const char *what);
 	void *ud;
 } kura_import_options;
 
 typedef struct kura_import_result {
 	size_t imported, refused;
+	size_t present; /* in the store already: not imported again */
 } kura_import_result;
 
 /* Imports a kura package or a folder/tar of (FILE, FILE.ers) pairs into st (open
  * for writing): each record is verified against the store's TSA roots, then the
  * document and its record (kept byte-exact, evidence kind 'I') are added in one
- * commit, or nothing of that object is. */
+ * commit, or nothing of that object is. An object of a kura package keeps its
+ * ID, ingest time, actor, versions and retention fields where the store allows
+ * (package/import_origin.c; docs/FORMAT.md "What an import keeps"). */
 int kura_import(kura_import_result *res, kura_store *st, const char *package, const kura_import_options *o,
 		kura_error *err);
 

@@ -56,8 +56,15 @@ int kura_records_meta_set(const char *store, const char *id, const kura_meta *me
 
 /* The history of the record id belongs to, as JSON (*out the caller's):
  * {"record", "current", "versions": [descriptions, oldest first, each with
- * "superseded_by"], "trail": [the audit records about it, in order]}. */
+ * "superseded_by"], "trail": [the audit records about it, in order],
+ * "imported_trail": [the records about it that the trail an import brought
+ * holds (each as the store it came from wrote it), in order]}. */
 int kura_records_history(json_t **out, kura_store *st, const char *id, kura_error *err);
+/* Every version of the records the objects of[0..n) belong to (`export
+ * --all-versions`): *out (the caller's: free()) gets *nout IDs back to back,
+ * KURA_ID_LEN characters each, each record's oldest first (a record named
+ * twice is there twice). */
+int kura_records_versions_of(char **out, size_t *nout, kura_store *st, const char *const *of, size_t n, kura_error *err);
 
 /* Calls fn for the objects ls shows, in ID order: by default each record's
  * current version; KURA_LIST_ALL_VERSIONS every version; objects kura made
@@ -116,6 +123,9 @@ typedef int (*kura_log_fn)(void *ud, const char *text, size_t len, json_t *e, in
  * the order written, each chained record followed by the trail it imported.
  * KURA_ENOTFOUND for an unknown q->object or q->ids. */
 int kura_records_log(kura_store *st, const kura_log_query *q, kura_log_fn fn, void *ud, kura_error *err);
+/* Whether the audit record e names one of ids[0..n) (KURA_ID_LEN characters
+ * each, sorted) as an object, record, version or disposed version. */
+int kura_records_names_any(json_t *e, const char *ids, size_t n);
 
 /* The trail an export carries (records/trail.c): the chain's records about the
  * objects or records ids[0..n) (KURA_ID_LEN characters each: give the records
