@@ -14,6 +14,7 @@
 #include "kura/report.h"
 
 static const char usage[] = "kura report STORE [ID... | --where 'FIELD OP VALUE'...] -o REPORT.html|REPORT.pdf";
+const char *const kura_usage_report = usage; /* kura help, --help (cli/help.c) */
 
 /* 'h' for .html or .htm, 'p' for .pdf, 0 for anything else. */
 static int format_of(const char *path)

@@ -16,6 +16,7 @@
 
 static const char usage[] =
 	"kura serve STORE --listen HOST:PORT [--max-body BYTES] [--max-connections N] [--seal-every SECONDS]";
+const char *const kura_usage_serve = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cli_listen(struct sockaddr_in *sa, char host[256], const char *listen, const char *usage_text)
 {

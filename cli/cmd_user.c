@@ -18,6 +18,7 @@ static const char usage[] = "kura user add STORE NAME --role ROLE [--collection 
 			    "       kura user ls STORE [--json]\n"
 			    "       kura user remove STORE NAME [--actor NAME]\n"
 			    "  ROLE: admin, archivist, approver or auditor";
+const char *const kura_usage_user = usage; /* kura help, --help (cli/help.c) */
 
 static int add(int argc, char **argv)
 {
