@@ -48,9 +48,6 @@ int kura_cli_where_add(struct kura_cli_where *w, const char *text, kura_error *e
 void kura_cli_where_clear(struct kura_cli_where *w);
 int kura_cli_where_ids(char ***ids, size_t *n, const char *store, const struct kura_cli_where *w, kura_error *err);
 
-/* Writes one CSV cell to stdout, then a comma or (last) CRLF (cli/csv.c). */
-void kura_cli_csv_cell(const char *s, int last);
-
 /* Retention, holds and disposal (cmd_retention.c): the options they share. */
 struct kura_store;
 struct kura_cli_change {
