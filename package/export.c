@@ -119,7 +119,7 @@ static void member_name(char *out, json_t *o, size_t k, const char *name)
 
 /* The object's description for object.json: the store's, minus where it lies;
  * "members" names the files of its data object group, document first. */
-static char *describe(json_t *o, const char *name, int tokens, kura_error *err)
+static char *describe(json_t *o, const char *name, kura_error *err)
 {
 	json_t *d = json_deep_copy(o);
 	char record[MAX_NAME + 8], file[MEMBER_NAME];
@@ -138,10 +138,8 @@ static char *describe(json_t *o, const char *name, int tokens, kura_error *err)
 		json_object_del(d, "stored");
 		json_object_set_new(d, "members", members);
 		json_object_set_new(d, "record", json_string(record));
-		if (tokens) { /* in parts; the trail's checkpoints in data/audit/: the record whole (docs/FORMAT.md) */
-			record[strlen(record) - 1] = 'p';
-			json_object_set_new(d, "record_parts", json_string(record));
-		}
+		record[strlen(record) - 1] = 'p'; /* the record in parts (docs/FORMAT.md) */
+		json_object_set_new(d, "record_parts", json_string(record));
 	}
 	char *text = d ? json_dumps(d, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(d);
@@ -237,17 +235,15 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	safe_name(name, json_string_value(json_object_get(o, "name")) ?: "");
 	snprintf(dir, sizeof dir, "%s/%s", x->under, id);
 	uint64_t size = (uint64_t)json_integer_value(json_object_get(o, "size"));
-	if (!(meta = describe(o, name, !checkpoint, err)))
+	if (!(meta = describe(o, name, err)))
 		rc = KURA_EINTERNAL;
 	snprintf(path, sizeof path, "%s/object.json", dir);
 	if (rc == 0)
 		rc = kura_bag_add(x->w, path, meta, strlen(meta), err);
 	if (rc == 0)
 		rc = put_content(x, o, id, dir, name, size, err);
-	snprintf(path, sizeof path, "%s/%s.%s", dir, name, checkpoint ? "ers" : "erp");
-	if (rc == 0 && checkpoint)
-		rc = kura_bag_add(x->w, path, der, len, err);
-	if (rc == 0 && !checkpoint)
+	snprintf(path, sizeof path, "%s/%s.erp", dir, name);
+	if (rc == 0)
 		rc = kura_export_evidence_record(x->ev, x->w, path, der, len, err);
 	if (rc == 0 && !checkpoint)
 		rc = kura_export_evidence_row(x->ev, id, o, err);

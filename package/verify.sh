@@ -76,7 +76,7 @@ rebuild() {
 	hlen=$(wc -c <"$tmp/head")
 	set -- "$1" "$2" $(cat "$tmp/head")
 	[ $# -ge 6 ] && [ "$3" = kura-ers-parts ] && [ "$4" = 1 ] || { why="is not a record in parts"; return 1; }
-	erp=$1 out=$2 size=$5 sum=$6 pos=0 taken=$hlen first=
+	erp=$1 out=$2 size=$5 sum=$6 pos=0 taken=$hlen first= total=$(wc -c <"$1")
 	shift 6
 	: >"$out"
 	while [ $# -ge 2 ]; do
@@ -85,8 +85,10 @@ rebuild() {
 		[ ${#2} -eq 64 ] || { why="names a token that is not a SHA-256"; return 1; }
 		tok=data/tokens/$2.tsr
 		[ -f "$tok" ] || { why="names a token file that is missing: $tok"; return 1; }
-		[ "$1" -ge "$pos" ] || { why="has a token offset out of range"; return 1; }
+		[ "$(sha256sum <"$tok" | cut -c 1-64)" = "$2" ] ||
+			{ why="names the token $tok, which is not the one its name says"; return 1; }
 		n=$(($1 - pos))
+		[ "$n" -ge 0 ] && [ "$n" -le $((total - taken)) ] || { why="has a token offset out of range"; return 1; }
 		tail -c +$((taken + 1)) "$erp" | head -c "$n" >>"$out"
 		taken=$((taken + n))
 		cat "$tok" >>"$out"
