@@ -106,9 +106,45 @@ static int word(const char *h, size_t end, size_t *pos, const char **w, size_t *
 	return *n ? 0 : -1;
 }
 
-/* Appends token hex's file (root/data/tokens/HEX.tsr) to buf at *used. */
-static int append_token(unsigned char *buf, size_t size, size_t *used, const char *root, const char *hex,
-			const char *file, kura_error *err)
+/* The record being rebuilt: grown as pieces come (never beyond max, the size
+ * the first line gives), so that a size claimed is never allocated up front. */
+struct piece_buf {
+	unsigned char *p;
+	size_t len, cap, max;
+};
+
+/* 1 when the n bytes at src do not fit (the pieces are longer than the record),
+ * -1 when out of memory. */
+static int put(struct piece_buf *b, const void *src, size_t n)
+{
+	if (n > b->max - b->len)
+		return 1;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		unsigned char *g = realloc(b->p, cap);
+		if (!g)
+			return -1;
+		b->p = g;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->p + b->len, src, n);
+	b->len += n;
+	return 0;
+}
+
+static int put_or_refuse(struct piece_buf *b, const void *src, size_t n, const char *file, kura_error *err)
+{
+	int r = put(b, src, n);
+	if (r < 0)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	return r ? refuse(err, file, "its pieces are longer than the record it names") : 0;
+}
+
+/* Appends token hex's file (root/data/tokens/HEX.tsr). */
+static int append_token(struct piece_buf *b, const char *root, const char *hex, const char *file, kura_error *err)
 {
 	char path[4400], *tok = NULL, sum[65], shown[200];
 	size_t tlen = 0;
@@ -119,70 +155,74 @@ static int append_token(unsigned char *buf, size_t size, size_t *used, const cha
 	int rc = 0;
 	if (sha256_hex(sum, (unsigned char *)tok, tlen) != 0 || memcmp(sum, hex, 64) != 0)
 		rc = refuse(err, shown, "does not have the SHA-256 its name says");
-	else if (tlen > size - *used)
-		rc = refuse(err, file, "its pieces are longer than the record it names");
 	else
-		memcpy(buf + *used, tok, tlen), *used += tlen;
+		rc = put_or_refuse(b, tok, tlen, file, err);
 	free(tok);
 	return rc;
+}
+
+/* The next token reference (OFFSET SHA256) of the header at *pos, checked
+ * against what was rebuilt so far (used bytes, taken of the clen cut ones)
+ * and the names before it. */
+static int next_reference(size_t *off, const char **tok, const char *h, size_t hlen, size_t *pos, size_t used,
+			  size_t taken, size_t clen, const char **names, size_t nnames, const char *file, kura_error *err)
+{
+	const char *w;
+	size_t n;
+	if (word(h, hlen, pos, &w, &n) != 0 || number(w, n, off) != 0 || word(h, hlen, pos, tok, &n) != 0 ||
+	    !hex64(*tok, n))
+		return refuse(err, file, "has a malformed token reference (OFFSET SHA256)");
+	if (*off < used || *off - used > clen - taken)
+		return refuse(err, file, "has a token offset out of range");
+	for (size_t i = 0; i < nnames; i++)
+		if (memcmp(names[i], *tok, 64) == 0)
+			return refuse(err, file, "names the same token twice");
+	return 0;
 }
 
 /* Rebuilds from the header h[0, hlen) and the cut bytes. */
 static int rebuild(unsigned char **out, size_t *olen, const char *root, const char *file, const char *h, size_t hlen,
 		   const unsigned char *cut, size_t clen, kura_error *err)
 {
-	size_t pos = strlen(MAGIC), size, n, taken = 0, used = 0;
+	size_t pos = strlen(MAGIC), size, n, taken = 0;
 	const char *w, *sum;
 	if (word(h, hlen, &pos, &w, &n) != 0 || number(w, n, &size) != 0 || size > MAX_RECORD)
 		return refuse(err, file, "does not give the record's size");
 	if (word(h, hlen, &pos, &sum, &n) != 0 || !hex64(sum, n))
 		return refuse(err, file, "does not give the record's SHA-256");
-	unsigned char *buf = malloc(size ? size : 1);
-	if (!buf)
-		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	const char *names[4096];
+	struct piece_buf b = {NULL, 0, 0, size};
+	const char *names[MAX_HEADER / 66];
 	size_t nnames = 0;
 	int rc = 0;
 	while (rc == 0 && pos < hlen) {
-		size_t off;
-		const char *tok;
-		if (word(h, hlen, &pos, &w, &n) != 0 || number(w, n, &off) != 0 || word(h, hlen, &pos, &tok, &n) != 0 ||
-		    !hex64(tok, n)) {
-			rc = refuse(err, file, "has a malformed token reference (OFFSET SHA256)");
-			break;
-		}
-		if (off < used || off > size || off - used > clen - taken) {
-			rc = refuse(err, file, "has a token offset out of range");
-			break;
-		}
-		for (size_t i = 0; i < nnames; i++)
-			if (memcmp(names[i], tok, 64) == 0)
-				rc = refuse(err, file, "names the same token twice");
+		size_t off = 0;
+		const char *tok = NULL;
+		rc = next_reference(&off, &tok, h, hlen, &pos, b.len, taken, clen, names, nnames, file, err);
 		if (rc == 0 && nnames == sizeof names / sizeof *names)
 			rc = refuse(err, file, "names too many tokens");
+		size_t gap = rc == 0 ? off - b.len : 0; /* the cut bytes before the token */
+		if (rc == 0)
+			rc = put_or_refuse(&b, cut + taken, gap, file, err);
 		if (rc != 0)
 			break;
+		taken += gap;
 		names[nnames++] = tok;
-		memcpy(buf + used, cut + taken, off - used);
-		taken += off - used;
-		used = off;
-		rc = append_token(buf, size, &used, root, tok, file, err);
+		rc = append_token(&b, root, tok, file, err);
 	}
-	if (rc == 0 && (clen - taken != size - used))
-		rc = refuse(err, file, "its pieces do not add up to the record's size");
 	char got[65];
-	if (rc == 0) {
-		memcpy(buf + used, cut + taken, clen - taken);
-		if (sha256_hex(got, buf, size) != 0 || memcmp(got, sum, 64) != 0)
-			rc = refuse(err, file, "the record rebuilt from its pieces does not have the SHA-256 its first line gives");
-	}
+	if (rc == 0)
+		rc = put_or_refuse(&b, cut + taken, clen - taken, file, err);
+	if (rc == 0 && b.len != size)
+		rc = refuse(err, file, "its pieces do not add up to the record's size");
+	if (rc == 0 && (sha256_hex(got, b.p, b.len) != 0 || memcmp(got, sum, 64) != 0))
+		rc = refuse(err, file, "the record rebuilt from its pieces does not have the SHA-256 its first line gives");
 	if (rc != 0) {
-		free(buf);
+		free(b.p);
 		return rc;
 	}
-	*out = buf;
+	*out = b.p ? b.p : malloc(1);
 	*olen = size;
-	return 0;
+	return *out ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 }
 
 int kura_parts_rebuild(unsigned char **out, size_t *len, const char *root, const char *file, const char *text,
