@@ -1,6 +1,7 @@
 /* kura export: a store's objects with their evidence records, time-stamp tokens
  * and TSA roots as one BagIt package that others check without kura (layout in
- * package.h). Objects are streamed one at a time from the store into the tar. */
+ * package.h; tokens, records in parts and INDEX.csv: export_evidence.c).
+ * Objects are streamed one at a time from the store into the tar. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
