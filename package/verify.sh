@@ -64,10 +64,10 @@ while IFS='	' read -r file gentime epoch hash imprint; do
 	openssl ts -verify -token_in -in "data/tokens/$file" -digest "$imprint" -CAfile "$anchors" \
 		-attime "$epoch" >"$tmp/ts" 2>&1 || failed "data/tokens/$file" "openssl ts -verify: $(tail -n 1 "$tmp/ts")"
 done <"$index"
-for f in data/tokens/*.tsr; do
-	[ -f "$f" ] || continue
-	grep -q "^${f#data/tokens/}	" "$index" || failed "$f" "is not listed in $index"
-done
+find data/tokens -type f -name '*.tsr' | while IFS= read -r f; do
+	grep -q "^${f#data/tokens/}	" "$index" || printf 'FAILED\t%s\t%s\n' "$f" "is not listed in $index"
+done >"$tmp/unlisted"
+[ -s "$tmp/unlisted" ] && cat "$tmp/unlisted" && bad=1
 
 # ---- 3. records
 # The record $1 rebuilt from its parts into $2; why in $why when it cannot be.
