@@ -26,7 +26,7 @@ case ${1:-} in
 *) echo "usage: sh verify.sh [--rebuild DIR]" >&2; exit 2 ;;
 esac
 case $rebuild_to in '' | /*) ;; *) rebuild_to=$(pwd)/$rebuild_to ;; esac
-for tool in openssl sha256sum awk head tail od sort; do
+for tool in openssl sha256sum awk head tail sort comm find; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "verify.sh: $tool is needed" >&2; exit 2; }
 done
 [ -f bagit.txt ] || cd "$(dirname "$0")" || exit 2
