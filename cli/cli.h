@@ -56,9 +56,6 @@ int kura_cli_where_ids(char ***ids, size_t *n, const char *store, const struct k
 /* n IDs back to back (KURA_ID_LEN characters each) as strings: *ids one block, the caller's (free()). */
 int kura_cli_id_list(char ***ids, const char *flat, size_t n, kura_error *err);
 
-/* Writes one CSV cell to stdout, then a comma or (last) CRLF (cli/csv.c). */
-void kura_cli_csv_cell(const char *s, int last);
-
 /* Retention, holds and disposal (cmd_retention.c): the options they share. */
 struct kura_store;
 struct kura_cli_change {

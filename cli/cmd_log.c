@@ -115,7 +115,7 @@ static void csv_line(json_t *e, int kind)
 	const char *fields[] = {kind == KURA_LOG_UNCHAINED ? "" : seq, str(e, "id"), str(e, "time"), str(e, "actor"), action,
 				objects ? objects : "", str(e, "reason"), detail ? detail : ""};
 	for (size_t i = 0; i < 8; i++)
-		kura_cli_csv_cell(fields[i], i == 7);
+		kura_csv_cell(stdout, fields[i], i == 7);
 	free(objects);
 	free(detail);
 }

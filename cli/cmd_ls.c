@@ -34,7 +34,7 @@ static void csv_row(struct lister *l, json_t *o)
 	json_t *meta = json_object_get(o, "meta");
 	if (l->n == 0)
 		for (size_t i = 0; i < 5 + l->fields.n; i++)
-			kura_cli_csv_cell(i < 5 ? head[i] : l->fields.v[i - 5].name, i + 1 == 5 + l->fields.n);
+			kura_csv_cell(stdout, i < 5 ? head[i] : l->fields.v[i - 5].name, i + 1 == 5 + l->fields.n);
 	if (!o)
 		return;
 	char size[32], *name = kura_json_get_name(o, "name");
@@ -43,7 +43,7 @@ static void csv_row(struct lister *l, json_t *o)
 			       json_string_value(json_object_get(o, "ingested")), json_string_value(json_object_get(o, "sha256"))};
 	for (size_t i = 0; i < 5 + l->fields.n; i++) {
 		const char *v = i < 5 ? cells[i] : json_string_value(json_object_get(meta, l->fields.v[i - 5].name));
-		kura_cli_csv_cell(v ? v : "", i + 1 == 5 + l->fields.n);
+		kura_csv_cell(stdout, v ? v : "", i + 1 == 5 + l->fields.n);
 	}
 	free(name);
 }

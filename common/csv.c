@@ -1,4 +1,5 @@
-/* CSV text (RFC 4180) read row by row (common/csv.h).
+/* CSV text (RFC 4180): read row by row (common/csv.h), and written a cell at a time
+ * for ls --csv, log --csv and export packages' INDEX.csv (kura/escape.h).
  *
  * INVARIANTS
  * - Every byte of the text is either part of a cell or one of the ASCII bytes
@@ -11,6 +12,7 @@
 
 #include "common/csv.h"
 #include "common/unicode.h"
+#include "kura/escape.h"
 
 struct reader {
 	const char *text, *name;
@@ -185,4 +187,32 @@ int kura_csv_read(const char *text, size_t len, const char *name, kura_csv_row_f
 	free(r->buf);
 	free(r);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+static int number(const char *s)
+{
+	s += *s == '-' || *s == '+';
+	size_t n = strspn(s, "0123456789");
+	if (n && s[n] == '.')
+		n += 1 + strspn(s + n + 1, "0123456789");
+	return n && !s[n];
+}
+
+void kura_csv_cell(FILE *f, const char *s, int last)
+{
+	int quoted = strpbrk(s, ",\"\r\n") != NULL;
+	if (quoted)
+		putc('"', f);
+	if (strchr("=+-@\t\r", *s) && *s && !number(s))
+		putc('\'', f); /* inside the quotes: one cell */
+	for (; *s; s++) {
+		if (quoted && *s == '"')
+			putc('"', f);
+		putc(*s, f);
+	}
+	if (quoted)
+		putc('"', f);
+	fputs(last ? "\r\n" : ",", f);
 }

@@ -240,19 +240,25 @@ step_export() {
 	(cd "$dir" && sha256sum --quiet -c manifest-sha256.txt && sha256sum --quiet -c tagmanifest-sha256.txt) ||
 		die "the exported package does not match its manifests"
 	say "every file as exported"
-	local file gentime epoch hash imprint name
-	while IFS=$'\t' read -r file gentime epoch hash imprint; do
-		printf '$ openssl ts -verify -token_in -in %s -digest %.12s… -CAfile tsa-anchors.pem -attime %s\n' \
-			"$file" "$imprint" "$epoch"
-		openssl ts -verify -token_in -in "$dir/data/$INVOICE_ID/tokens/$file" -digest "$imprint" \
-			-CAfile "$dir/data/tsa-anchors.pem" -attime "$epoch" 2>&1 | grep -v '^Using configuration'
-	done <"$dir/data/$INVOICE_ID/tokens/INDEX.tsv"
+	say '$ sh verify.sh --rebuild records     # the package'"'"'s own script: POSIX sh, awk, coreutils, openssl'
+	(cd "$dir" && sh verify.sh --rebuild "$WORK/records") || die "the package's verify.sh does not accept it"
+	say "every token checked with openssl ts -verify at its own genTime, every record rebuilt from"
+	say "its parts (data/<ID>/<name>.erp: the record without its tokens, each token kept once in"
+	say "data/tokens/) and its first hash tree recomputed from the document. By hand, the invoice's tokens:"
+	local name file gentime epoch hash imprint root first
 	name=$(basename "$INVOICE")
-	local root first
-	root=$(python3 "$DEMO_DIR/ers_extract.py" "$dir/data/$INVOICE_ID/$name.ers" "$dir/data/$INVOICE_ID/$name" \
+	for file in $(head -n 1 "$dir/data/$INVOICE_ID/$name.erp" | cut -d ' ' -f 5- | tr ' ' '\n' | sed -n 'n;p'); do
+		IFS=$'\t' read -r _ gentime epoch hash imprint < <(grep "^$file.tsr" "$dir/data/tokens/INDEX.tsv")
+		printf '$ openssl ts -verify -token_in -in tokens/%.12s….tsr -digest %.12s… -CAfile tsa-anchors.pem -attime %s\n' \
+			"$file" "$imprint" "$epoch"
+		openssl ts -verify -token_in -in "$dir/data/tokens/$file.tsr" -digest "$imprint" \
+			-CAfile "$dir/data/tsa-anchors.pem" -attime "$epoch" 2>&1 | grep -v '^Using configuration'
+	done
+	root=$(python3 "$DEMO_DIR/ers_extract.py" "$WORK/records/$INVOICE_ID/$name.ers" "$dir/data/$INVOICE_ID/$name" \
 		"$WORK/tokens-export" 2>/dev/null)
-	first=$(head -n 1 "$dir/data/$INVOICE_ID/tokens/INDEX.tsv" | cut -f5)
-	[ "$root" = "$first" ] || die "the first token does not cover the exported invoice"
+	first=$(head -n 1 "$dir/data/$INVOICE_ID/$name.erp" | cut -d ' ' -f 6)
+	[ "$root" = "$(grep "^$first.tsr" "$dir/data/tokens/INDEX.tsv" | cut -f 5)" ] ||
+		die "the first token does not cover the exported invoice"
 	say "the root recomputed from $name ($root) is the first token's imprint"
 	say "The package is $pkg; its VERIFY.md says all this for the auditor."
 }

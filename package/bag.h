@@ -66,7 +66,8 @@ typedef void (*kura_bag_problem_fn)(void *ud, const char *path, const char *prob
 int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size_t *problems, kura_error *err);
 
 /* Calls fn for every (FILE, FILE.ers) pair under folder sub of the package
- * (relative paths, in byte order). */
+ * (relative paths, in byte order); FILE.erp (a record in parts, package.h)
+ * stands for FILE.ers, and is taken when both are there. */
 typedef int (*kura_package_pair_fn)(void *ud, const char *file, const char *record, kura_error *err);
 int kura_package_each_pair(const kura_package *p, const char *sub, kura_package_pair_fn fn, void *ud, kura_error *err);
 

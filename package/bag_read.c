@@ -427,11 +427,13 @@ int kura_package_each_pair(const kura_package *p, const char *sub, kura_package_
 		qsort(l.v, l.n, sizeof *l.v, cmp_str);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		size_t n = strlen(l.v[i]);
-		if (n <= 4 || strcmp(l.v[i] + n - 4, ".ers") != 0)
+		int parts = n > 4 && strcmp(l.v[i] + n - 4, ".erp") == 0;
+		if (n <= 4 || (!parts && strcmp(l.v[i] + n - 4, ".ers") != 0))
 			continue;
-		char file[4096];
+		char file[4096], other[4200];
 		snprintf(file, sizeof file, "%.*s", (int)(n - 4), l.v[i]);
-		if (list_has(&l, file))
+		snprintf(other, sizeof other, "%s.erp", file);
+		if (list_has(&l, file) && (parts || !list_has(&l, other))) /* FILE.erp before FILE.ers */
 			rc = fn(ud, file, l.v[i], err);
 	}
 	list_free(&l);

@@ -1,6 +1,7 @@
 /* kura export: a store's objects with their evidence records, time-stamp tokens
  * and TSA roots as one BagIt package that others check without kura (layout in
- * package.h). Objects are streamed one at a time from the store into the tar. */
+ * package.h; tokens, records in parts and INDEX.csv: export_evidence.c).
+ * Objects are streamed one at a time from the store into the tar. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,75 +23,14 @@
 #include "kura/clock.h"
 #include "kura/records.h"
 #include "proof/chains.h"
+#include "package/export_evidence.h"
 #include "package/package.h"
 #include "proof/tsa_setup.h"
 
 #define MAX_NAME 200
 
-static const char verify_md[] =
-	"# Checking this package without kura\n"
-	"\n"
-	"This is a BagIt bag (RFC 8493). Each `data/<ID>/` folder holds one document under its\n"
-	"original name, its RFC 4998 Evidence Record (`<name>.ers`, DER), `object.json` (what the\n"
-	"archive knew of it: name, ingest time, SHA-256, metadata; `members` lists the files of its\n"
-	"data object group) and `tokens/`: every RFC 3161 time-stamp token of the record as a DER\n"
-	"file (`C-A.tsr` = chain C, archive time-stamp A) with `tokens/INDEX.tsv` (file, genTime,\n"
-	"genTime in seconds since 1970, imprint hash, imprint in hex). `data/tsa-anchors.pem` holds\n"
-	"the root certificates of the time-stamping authorities the archive trusted: decide\n"
-	"yourself whether you trust them too (compare them with what the TSAs publish).\n"
-	"\n"
-	"1. Nothing was changed, added or lost since the export (run in this folder):\n"
-	"\n"
-	"       sha256sum -c manifest-sha256.txt && sha256sum -c tagmanifest-sha256.txt\n"
-	"\n"
-	"   and check that every file under data/ is listed in manifest-sha256.txt.\n"
-	"\n"
-	"2. Each time-stamp token is signed by a TSA you trust, over the imprint it names\n"
-	"   (tokens of older chains are checked at their own time: their certificates may\n"
-	"   have expired since, which is why the record was renewed):\n"
-	"\n"
-	"       cd data/<ID>/tokens\n"
-	"       while IFS=$'\\t' read -r file gentime epoch hash imprint; do\n"
-	"           openssl ts -verify -token_in -in \"$file\" -digest \"$imprint\" \\\n"
-	"               -CAfile ../../tsa-anchors.pem -attime \"$epoch\"\n"
-	"       done < INDEX.tsv\n"
-	"\n"
-	"3. The first token covers the document: recompute the root of the first reduced hash\n"
-	"   tree from the document's bytes (RFC 4998 section 4.3: the document's hash must be in\n"
-	"   the first list; each list with the previous result added is sorted, concatenated and\n"
-	"   hashed, a one-value list passes through) and compare it with the imprint of `1-1.tsr`.\n"
-	"   kura's source has a 90-line Python script for this, demo/ers_extract.py:\n"
-	"\n"
-	"       python3 ers_extract.py data/<ID>/<name>.ers data/<ID>/<name> tokens-out\n"
-	"\n"
-	"   prints the root, which must equal the imprint on the first line of INDEX.tsv.\n"
-	"\n"
-	"4. The whole record — every renewal, every chain, each token valid at the time of the\n"
-	"   next one — with any RFC 4998 verifier: Bouncy Castle (org.bouncycastle.tsp.ers),\n"
-	"   EU DSS, the BSI ERVerifyTool, or `kura verify-er --data FILE --er FILE.ers --trust\n"
-	"   data/tsa-anchors.pem`. `kura verify-export PACKAGE` does steps 1, 2 and 4 for every\n"
-	"   object.\n"
-	"\n"
-	"5. A signed document's folder also holds its CMS signature (detached: `role` signature in\n"
-	"   object.json's `members`; attached: the document is the signature) and its validation data\n"
-	"   (`<name>.validation.der`: the signer's certificates, CRLs and OCSP responses collected when\n"
-	"   it came in; `openssl asn1parse -inform DER` shows them). The evidence record's first list\n"
-	"   holds the hashes of all of them. The signature is checked at the time the first archive\n"
-	"   time-stamp proves (its genTime, first line of INDEX.tsv), e.g. for a detached one:\n"
-	"\n"
-	"       openssl cms -verify -binary -inform DER -in <signature> -content <name> \\\n"
-	"           -CAfile ../signer-anchors.pem -attime <epoch of 1-1.tsr> -out /dev/null\n"
-	"\n"
-	"   and its certificates' status from the CRLs and OCSP responses in the validation data;\n"
-	"   `kura verify-er --data <name> --signature <signature> --validation-data <name>.validation.der\n"
-	"   --er <name>.ers --trust data/tsa-anchors.pem --signers data/signer-anchors.pem` does it all.\n"
-	"\n"
-	"6. `data/audit/trail.jsonl`, when present, is the archive's audit trail of these objects: who\n"
-	"   changed what, when and why, one JSON record a line, exactly as the archive kept it. Each\n"
-	"   `data/audit/<ID>/` holds a checkpoint: records the archive sealed like a document\n"
-	"   (`audit-trail-F-T.jsonl`, records F to T) with its evidence record. A line of trail.jsonl\n"
-	"   is proven when it is a whole line of a checkpoint whose record verifies (steps 3 and 4;\n"
-	"   ers_extract.py writes the record's tokens for `openssl ts`). `kura verify-export` does it.\n";
+/* VERIFY.md and verify.sh, from package/ (built in: kura_embed in CMakeLists.txt) */
+extern const char kura_verify_md[], kura_verify_sh[];
 
 /* The document's name as a file name in the package (see package.h): name is
  * JSON text (valid UTF-8; a name that was not is in its escaped form), made NFC
@@ -118,26 +58,13 @@ static void safe_name(char *out, const char *name)
 	free(nfc);
 }
 
-/* What tokens/INDEX.tsv says of a token (genTime, in seconds, imprint hash and
- * value), kept for the next objects: the objects of one seal carry the same
- * tokens, and parsing one (a CMS SignedData with its certificates) costs more
- * than all the rest of a small object's export. */
-struct token_memo {
-	unsigned char *tok;
-	size_t len;
-	char tail[64 + KURA_TIME_BUFSZ + 2 * EVP_MAX_MD_SIZE];
-};
-
-#define TOKEN_MEMOS 8
-
 struct exporter {
 	kura_store *st;
 	kura_bag_writer *w;
 	kura_evidence_cache *cache;
 	kura_progress *progress;
 	kura_export_result *res;
-	struct token_memo memo[TOKEN_MEMOS];
-	unsigned next_memo;
+	kura_export_evidence *ev; /* tokens once, records in parts, INDEX.csv */
 	const char *under;   /* where object folders go: "data", or "data/audit" for the trail's checkpoints */
 	char *exported;      /* the IDs exported (for their audit trail), ascending */
 	size_t nexported, cap;
@@ -148,70 +75,6 @@ struct exporter {
 static int put_bytes(void *ud, const unsigned char *p, size_t n, kura_error *err)
 {
 	return kura_bag_write(ud, p, n, err);
-}
-
-struct token_files {
-	struct exporter *x;
-	const char *dir;
-	char *index;
-	size_t len;
-};
-
-/* The INDEX.tsv columns of a token after its file name (owned by x->memo). */
-static int token_columns(const char **out, struct exporter *x, const unsigned char *tok, size_t len, kura_error *err)
-{
-	for (int i = 0; i < TOKEN_MEMOS; i++)
-		if (x->memo[i].tok && x->memo[i].len == len && memcmp(x->memo[i].tok, tok, len) == 0) {
-			*out = x->memo[i].tail;
-			return 0;
-		}
-	kura_tst *tst = NULL;
-	int rc = kura_tst_parse(&tst, tok, len, err);
-	if (rc != 0)
-		return rc;
-	struct token_memo *m = &x->memo[x->next_memo++ % TOKEN_MEMOS];
-	free(m->tok);
-	if (!(m->tok = malloc(len))) {
-		kura_tst_free(tst);
-		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	}
-	memcpy(m->tok, tok, len);
-	m->len = len;
-	char when[KURA_TIME_BUFSZ], hex[2 * EVP_MAX_MD_SIZE + 1] = "";
-	size_t ilen;
-	const unsigned char *imprint = kura_tst_imprint(tst, &ilen);
-	const char *hash = kura_hash_name_by_nid(kura_tst_imprint_nid(tst));
-	if (ilen <= EVP_MAX_MD_SIZE)
-		kura_hex_encode(hex, imprint, ilen);
-	kura_time_format(when, kura_tst_gentime(tst));
-	snprintf(m->tail, sizeof m->tail, "%s\t%lld\t%s\t%s", when, (long long)(kura_tst_gentime(tst) / 1000),
-		 hash ? hash : "?", hex);
-	kura_tst_free(tst);
-	*out = m->tail;
-	return 0;
-}
-
-static int put_token(void *ud, size_t chain, size_t ats, size_t nats, const unsigned char *tok, size_t len,
-		     kura_error *err)
-{
-	(void)nats;
-	struct token_files *t = ud;
-	char path[256], line[400];
-	const char *columns = NULL;
-	snprintf(path, sizeof path, "%s/tokens/%zu-%zu.tsr", t->dir, chain, ats);
-	int rc = kura_bag_add(t->x->w, path, tok, len, err);
-	if (rc == 0 && (rc = token_columns(&columns, t->x, tok, len, err)) != 0)
-		kura_error_wrap(err, "token %zu-%zu", chain, ats);
-	if (rc != 0)
-		return rc;
-	int n = snprintf(line, sizeof line, "%zu-%zu.tsr\t%s\n", chain, ats, columns);
-	char *g = realloc(t->index, t->len + (size_t)n + 1);
-	if (!g)
-		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	memcpy(g + t->len, line, (size_t)n + 1);
-	t->index = g;
-	t->len += (size_t)n;
-	return 0;
 }
 
 /* The file name of member k (1: the first of the object's "members") beside the
@@ -228,9 +91,10 @@ static int put_token(void *ud, size_t chain, size_t ats, size_t nats, const unsi
  * file whose record it would be taken for (readers pair FILE with FILE.ers)? */
 static int taken(const char *file, const char *name, const char *record, const char *vdata)
 {
-	size_t n = strlen(file);
-	int pairs = strncmp(name, file, n) == 0 && strcmp(name + n, ".ers") == 0;
-	return pairs || strcmp(file, record) == 0 || strcmp(file, vdata) == 0;
+	size_t n = strlen(file), r = strlen(record);
+	int pairs = strncmp(name, file, n) == 0 && (strcmp(name + n, ".ers") == 0 || strcmp(name + n, ".erp") == 0);
+	int parts = strncmp(file, record, r - 1) == 0 && strcmp(file + r - 1, "p") == 0; /* name.erp */
+	return pairs || parts || strcmp(file, record) == 0 || strcmp(file, vdata) == 0;
 }
 
 static void member_name(char *out, json_t *o, size_t k, const char *name)
@@ -245,7 +109,7 @@ static void member_name(char *out, json_t *o, size_t k, const char *name)
 				     "validation-data") == 0)
 			member_name(vdata, o, j, name);
 	size_t n = strlen(safe);
-	int clash = strcmp(safe, name) == 0 || (n > 4 && strcmp(safe + n - 4, ".ers") == 0);
+	int clash = strcmp(safe, name) == 0 || (n > 4 && (strcmp(safe + n - 4, ".ers") == 0 || strcmp(safe + n - 4, ".erp") == 0));
 	snprintf(out, MEMBER_NAME, "%s%s%s", clash ? role : "", clash ? "-" : "", safe);
 	for (int i = 0; i < 4 && taken(out, name, record, vdata); i++) {
 		char longer[MEMBER_NAME];
@@ -256,7 +120,7 @@ static void member_name(char *out, json_t *o, size_t k, const char *name)
 
 /* The object's description for object.json: the store's, minus where it lies;
  * "members" names the files of its data object group, document first. */
-static char *describe(json_t *o, const char *name, int tokens, kura_error *err)
+static char *describe(json_t *o, const char *name, kura_error *err)
 {
 	json_t *d = json_deep_copy(o);
 	char record[MAX_NAME + 8], file[MEMBER_NAME];
@@ -275,8 +139,8 @@ static char *describe(json_t *o, const char *name, int tokens, kura_error *err)
 		json_object_del(d, "stored");
 		json_object_set_new(d, "members", members);
 		json_object_set_new(d, "record", json_string(record));
-		if (tokens) /* the trail's checkpoints in data/audit/: the record alone (docs/FORMAT.md) */
-			json_object_set_new(d, "tokens", json_string("tokens/INDEX.tsv"));
+		record[strlen(record) - 1] = 'p'; /* the record in parts (docs/FORMAT.md) */
+		json_object_set_new(d, "record_parts", json_string(record));
 	}
 	char *text = d ? json_dumps(d, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(d);
@@ -340,7 +204,6 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	unsigned char *der = NULL;
 	size_t len = 0;
 	char name[MAX_NAME + 2], dir[64], path[MEMBER_NAME + 80], *meta = NULL;
-	struct token_files tf = {x, dir, NULL, 0};
 	kura_error why = {0};
 	char by[KURA_ID_LEN + 1];
 	int rc = kura_store_disposed(x->st, id, by, err);
@@ -373,21 +236,18 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	safe_name(name, json_string_value(json_object_get(o, "name")) ?: "");
 	snprintf(dir, sizeof dir, "%s/%s", x->under, id);
 	uint64_t size = (uint64_t)json_integer_value(json_object_get(o, "size"));
-	if (!(meta = describe(o, name, !checkpoint, err)))
+	if (!(meta = describe(o, name, err)))
 		rc = KURA_EINTERNAL;
 	snprintf(path, sizeof path, "%s/object.json", dir);
 	if (rc == 0)
 		rc = kura_bag_add(x->w, path, meta, strlen(meta), err);
 	if (rc == 0)
 		rc = put_content(x, o, id, dir, name, size, err);
-	snprintf(path, sizeof path, "%s/%s.ers", dir, name);
+	snprintf(path, sizeof path, "%s/%s.erp", dir, name);
 	if (rc == 0)
-		rc = kura_bag_add(x->w, path, der, len, err);
+		rc = kura_export_evidence_record(x->ev, x->w, path, der, len, err);
 	if (rc == 0 && !checkpoint)
-		rc = kura_er_each_token(der, len, put_token, &tf, NULL, err);
-	snprintf(path, sizeof path, "%s/tokens/INDEX.tsv", dir);
-	if (rc == 0 && !checkpoint)
-		rc = kura_bag_add(x->w, path, tf.index, tf.len, err);
+		rc = kura_export_evidence_row(x->ev, id, o, err);
 	if (rc == 0 && checkpoint) {
 		x->res->checkpoints++;
 	} else if (rc == 0 && (rc = note_exported(x, id, o, err)) == 0) {
@@ -397,7 +257,6 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	} else {
 		kura_error_wrap(err, "exporting %s", id);
 	}
-	free(tf.index);
 	free(meta);
 	free(der);
 	json_decref(o);
@@ -568,6 +427,8 @@ static int export_run(kura_export_result *res, struct exporter *x_, const char *
 	if (rc == 0)
 		rc = kura_evidence_cache_new(&x.cache, err);
 	if (rc == 0)
+		rc = kura_export_evidence_new(&x.ev, st, err);
+	if (rc == 0)
 		rc = add_anchors(x.w, st, err);
 	x.progress = rc == 0 ? kura_progress_new("export", 0) : NULL;
 	if (rc == 0 && n == 0)
@@ -580,7 +441,11 @@ static int export_run(kura_export_result *res, struct exporter *x_, const char *
 	if (rc == 0)
 		rc = add_trail(&x, err);
 	if (rc == 0)
-		rc = kura_bag_add(x.w, "VERIFY.md", verify_md, sizeof verify_md - 1, err);
+		rc = kura_export_evidence_finish(x.ev, x.w, err);
+	if (rc == 0)
+		rc = kura_bag_add(x.w, "VERIFY.md", kura_verify_md, strlen(kura_verify_md), err);
+	if (rc == 0)
+		rc = kura_bag_add(x.w, "verify.sh", kura_verify_sh, strlen(kura_verify_sh), err);
 	if (rc == 0)
 		rc = kura_bag_writer_finish(x.w, "External-Description: documents with RFC 4998 evidence records; "
 						 "see VERIFY.md\n", err);
@@ -589,8 +454,7 @@ static int export_run(kura_export_result *res, struct exporter *x_, const char *
 	kura_progress_free(x.progress);
 	kura_bag_writer_free(x.w);
 	kura_evidence_cache_free(x.cache);
-	for (int i = 0; i < TOKEN_MEMOS; i++)
-		free(x.memo[i].tok);
+	kura_export_evidence_free(x.ev);
 	free(wanted);
 	x_->exported = x.exported;
 	x_->nexported = x.nexported;

@@ -36,7 +36,6 @@
 #include "proof/tsa_setup.h"
 
 #define MAX_MEMBER (64u << 20)
-#define MAX_RECORD (256u << 20)
 #define MAX_META 256
 
 struct importer {
@@ -149,11 +148,9 @@ struct pair {
  * metadata: -1 with p->why if the object cannot be imported. */
 static int read_pair(struct importer *im, struct pair *p, const char *file, const char *record)
 {
-	char er[8192];
 	kura_error e = {0};
-	snprintf(er, sizeof er, "%s/%s", im->root, record);
-	if (kura_fs_read_file(er, MAX_RECORD, &p->der, &p->len) != 0) {
-		snprintf(p->why, sizeof p->why, "%s cannot be read", record);
+	if (kura_package_read_record((unsigned char **)&p->der, &p->len, im->root, record, &e) != 0) {
+		snprintf(p->why, sizeof p->why, "%s", e.message);
 		return -1;
 	}
 	if (kura_er_each_token((unsigned char *)p->der, p->len, no_token, NULL, NULL, &e) != 0) {

@@ -81,4 +81,21 @@ int kura_package_trail_finish(kura_package_trail *t, const char *root, kura_erro
 int kura_package_trail_proven(const kura_package_trail *t, size_t i);
 void kura_package_trail_clear(kura_package_trail *t);
 
+/* Evidence records in parts (package/record_parts.c): each token once per
+ * package in data/tokens/<SHA-256>.tsr, each record as NAME.erp.
+ * kura_parts_header: the first line of a .erp for the record der[0, dlen)
+ * whose n tokens start at offsets[] (ascending) and are named tokens[] (their
+ * SHA-256 in hex); *out is the caller's. */
+int kura_parts_header(char **out, size_t *len, const unsigned char *der, size_t dlen, const size_t *offsets,
+		      const char (*tokens)[65], size_t n, kura_error *err);
+/* The whole record rebuilt from the .erp text[0, tlen) named file (relative to
+ * root, the bag's folder) and root/data/tokens/: KURA_EINPUT saying what is
+ * wrong with any reference, or when the result is not the size and SHA-256 the
+ * .erp gives. *out (len bytes) is the caller's. */
+int kura_parts_rebuild(unsigned char **out, size_t *len, const char *root, const char *file, const char *text,
+		       size_t tlen, kura_error *err);
+int kura_parts_load(unsigned char **out, size_t *len, const char *root, const char *file, kura_error *err);
+/* A package's record (root/record): a .erp rebuilt, else an .ers read whole. */
+int kura_package_read_record(unsigned char **out, size_t *len, const char *root, const char *record, kura_error *err);
+
 #endif

@@ -193,10 +193,19 @@ void kura_package_group_clear(kura_package_group *g)
 
 /* ---------------------------------------------------------------- accounting */
 
+/* data/tokens/ holds the tokens all records share (package/record_parts.c):
+ * not an object folder; a problem there concerns the package as a whole. */
+static int shared_folder(const char *name)
+{
+	return strcmp(name, "tokens") == 0;
+}
+
 /* "data/<ID>" of a path in a bag ("" when the path is not in an object folder). */
 static void object_folder(char *out, size_t cap, const char *path)
 {
 	const char *slash = strncmp(path, "data/", 5) == 0 ? strchr(path + 5, '/') : NULL;
+	if (slash && strncmp(path + 5, "tokens/", 7) == 0)
+		slash = NULL;
 	snprintf(out, cap, "%.*s", slash ? (int)(slash - path) : 0, path);
 }
 
@@ -227,7 +236,7 @@ static void on_problem(void *ud, const char *path, const char *problem)
 		json_object_set_new(f, "why", json_string_nocheck(why)); /* names need not be UTF-8 */
 }
 
-/* Every folder directly under data/ is an object folder. */
+/* Every folder directly under data/ is an object folder, but data/tokens/. */
 static int list_folders(kura_package_audit *a, const char *root, kura_error *err)
 {
 	char dir[4200];
@@ -241,8 +250,8 @@ static int list_folders(kura_package_audit *a, const char *root, kura_error *err
 		struct stat sb;
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
 		snprintf(folder, sizeof folder, "data/%s", de->d_name);
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 && lstat(path, &sb) == 0 &&
-		    S_ISDIR(sb.st_mode))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 && !shared_folder(de->d_name) &&
+		    lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
 			folder_entry(a, folder);
 	}
 	closedir(d);

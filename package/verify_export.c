@@ -15,8 +15,6 @@
 #include "package/package.h"
 #include "proof/signed.h"
 
-#define MAX_RECORD (256u << 20)
-
 struct checking {
 	const char *root;
 	kura_er_verify_opts opts;
@@ -48,18 +46,16 @@ static int check_pair(void *ud, const char *file, const char *record, const char
 		json_array_append_new(c->problems, o);
 		return 0;
 	}
-	char data[8192], er[8192], *der = NULL;
+	char *der = NULL;
 	size_t len = 0;
 	json_t *report = NULL;
 	kura_error why = {0};
-	snprintf(data, sizeof data, "%s/%s", c->root, file);
-	snprintf(er, sizeof er, "%s/%s", c->root, record);
 	kura_package_group g;
 	int rc = 0;
 	if (kura_package_group_load(&g, c->root, file, &why) != 0) {
 		report = unreadable(why.message);
-	} else if (kura_fs_read_file(er, MAX_RECORD, &der, &len) != 0) {
-		report = unreadable("the evidence record cannot be read");
+	} else if (kura_package_read_record((unsigned char **)&der, &len, c->root, record, &why) != 0) {
+		report = unreadable(why.message);
 	} else {
 		c->opts.digest_ud = &g.files; /* every member of a signed document's group */
 		rc = kura_er_verify(&report, (unsigned char *)der, len, &c->opts, &why);

@@ -87,7 +87,7 @@ static json_t *visible(kura_api_call *call)
 	return NULL;
 }
 
-extern const char kura_openapi[]; /* server/openapi.json, built in */
+extern const char kura_openapi[]; /* server/openapi.json, built in (kura_embed in CMakeLists.txt) */
 
 void kura_api_openapi(kura_api_call *call)
 {

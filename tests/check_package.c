@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include "common/fsutil.h"
 #include "kura/clock.h"
 #include "proof/chains.h"
@@ -314,6 +316,91 @@ START_TEST(bad_object_json_is_refused_naming_the_file)
 }
 END_TEST
 
+
+/* ---- records in parts (package/record_parts.c): a synthetic "record" with two
+ * "tokens" (rebuilding never parses the DER: it only puts bytes back) */
+
+static const char rec[] = "HEAD[token one]MIDDLE[token two]TAIL";
+
+static void parts_setup(char **dir, char *erp, size_t cap, size_t *len, const char *edit_from, const char *edit_to)
+{
+	*dir = kura_test_tmpdir();
+	char tokens[4096];
+	snprintf(tokens, sizeof tokens, "%s/data", *dir);
+	ck_assert_int_eq(mkdir(tokens, 0700), 0);
+	snprintf(tokens, sizeof tokens, "%s/data/tokens", *dir);
+	ck_assert_int_eq(mkdir(tokens, 0700), 0);
+	const char *toks[2] = {"[token one]", "[token two]"};
+	size_t offsets[2] = {4, 21};
+	char names[2][65], file[100];
+	for (int i = 0; i < 2; i++) {
+		unsigned char md[32];
+		EVP_Digest(toks[i], strlen(toks[i]), md, NULL, EVP_sha256(), NULL);
+		for (int k = 0; k < 32; k++)
+			snprintf(names[i] + 2 * k, 3, "%02x", md[k]);
+		snprintf(file, sizeof file, "%s.tsr", names[i]);
+		kura_test_write(tokens, file, toks[i]);
+	}
+	char *head = NULL;
+	size_t hlen = 0;
+	kura_error err = {0};
+	ck_assert_int_eq(kura_parts_header(&head, &hlen, (const unsigned char *)rec, strlen(rec), offsets,
+					   (const char(*)[65])names, 2, &err), 0);
+	char *at = edit_from ? strstr(head, edit_from) : NULL;
+	if (edit_from)
+		ck_assert_msg(at != NULL, "no %s in %s", edit_from, head);
+	*len = (size_t)snprintf(erp, cap, "%.*s%s%s%s", at ? (int)(at - head) : (int)hlen, head, at ? edit_to : "",
+				at ? at + strlen(edit_from) : "", "HEADMIDDLETAIL");
+	free(head);
+}
+
+START_TEST(a_record_in_parts_is_rebuilt_byte_for_byte)
+{
+	char *dir, erp[1024];
+	size_t len;
+	parts_setup(&dir, erp, sizeof erp, &len, NULL, NULL);
+	unsigned char *out = NULL;
+	size_t olen = 0;
+	kura_error err = {0};
+	ck_assert_msg(kura_parts_rebuild(&out, &olen, dir, "data/x/doc.erp", erp, len, &err) == 0, "%s", err.message);
+	ck_assert_uint_eq(olen, strlen(rec));
+	ck_assert(memcmp(out, rec, olen) == 0);
+	free(out);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
+static const struct {
+	const char *from, *to, *says;
+} bad_parts[] = {
+	{" 4 ", " 40 ", "offset out of range"},
+	{" 21 ", " 3 ", "offset out of range"},
+	{"kura-ers-parts 1", "kura-ers-parts 2", "is not an evidence record in parts"},
+	{" 36 ", " 35 ", "longer than the record"},
+	{" 36 ", " 37 ", "do not add up"},
+	{" 36 ", " 360000000000 ", "does not give the record's size"},
+	{" 4 ", " 04 ", "malformed token reference"},
+	{" 4 ", " ../../etc/passwd 4 ", "malformed token reference"},
+	{"\n", " 40 ", "is not an evidence record in parts"},
+};
+
+START_TEST(a_bad_record_in_parts_is_refused)
+{
+	char *dir, erp[1024];
+	size_t len;
+	parts_setup(&dir, erp, sizeof erp, &len, bad_parts[_i].from, bad_parts[_i].to);
+	unsigned char *out = NULL;
+	size_t olen = 0;
+	kura_error err = {0};
+	int rc = kura_parts_rebuild(&out, &olen, dir, "data/x/doc.erp", erp, len, &err);
+	ck_assert_msg(rc == KURA_EINPUT, "edit %d was accepted: %s", _i, erp);
+	ck_assert_msg(strstr(err.message, bad_parts[_i].says) && strstr(err.message, "data/x/doc.erp"), "edit %d: %s", _i,
+		      err.message);
+	ck_assert_ptr_null(out);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("package");
@@ -327,5 +414,9 @@ int main(void)
 	tcase_add_test(oj, object_json_is_read_with_its_members);
 	tcase_add_loop_test(oj, bad_object_json_is_refused_naming_the_file, 0, (int)(sizeof bad_objects / sizeof bad_objects[0]));
 	suite_add_tcase(s, oj);
+	TCase *parts = tcase_create("records in parts");
+	tcase_add_test(parts, a_record_in_parts_is_rebuilt_byte_for_byte);
+	tcase_add_loop_test(parts, a_bad_record_in_parts_is_refused, 0, (int)(sizeof bad_parts / sizeof bad_parts[0]));
+	suite_add_tcase(s, parts);
 	return kura_test_run(s);
 }

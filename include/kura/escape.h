@@ -49,4 +49,11 @@ int kura_json_set_name(json_t *o, const char *key, const char *s);
  * a NUL byte or bad hex. */
 char *kura_json_get_name(const json_t *o, const char *key);
 
+/* Writes s to f as one CSV cell (RFC 4180: quoted when it holds a comma, a quote
+ * or a line end; quotes doubled), safe to open in a spreadsheet: a cell that
+ * starts with = + - @ a tab or a CR and is not a number gets a leading ' so that
+ * it is shown as text, never run as a formula. Then "," or, for the last cell
+ * of a row, "\r\n" (common/csv.c). */
+void kura_csv_cell(FILE *f, const char *s, int last);
+
 #endif

@@ -6,11 +6,14 @@
  *   NAME/VERIFY.md                   how to check the package without kura
  *   NAME/data/tsa-anchors.pem        the roots of every TSA the store trusts
  *   NAME/data/<ID>/<name>            the document, under its original name
- *   NAME/data/<ID>/<name>.ers        its RFC 4998 Evidence Record (DER)
+ *   NAME/data/<ID>/<name>.erp        its RFC 4998 Evidence Record (DER) in parts: the
+ *                                    record without its tokens, and where each goes
  *   NAME/data/<ID>/object.json       what kura knows of it (id, name, meta, ...),
  *                                    "members": the files of its data object group
- *   NAME/data/<ID>/tokens/C-A.tsr    the time-stamp token of chain C, ATS A (DER)
- *   NAME/data/<ID>/tokens/INDEX.tsv  file, genTime, epoch seconds, hash, imprint
+ *   NAME/data/tokens/<SHA-256>.tsr   each time-stamp token once (DER)
+ *   NAME/data/tokens/INDEX.tsv       file, genTime, epoch seconds, hash, imprint
+ *   NAME/data/INDEX.csv              one row per object; NAME/verify.sh checks it all
+ * Packages of the earlier layout (<name>.ers whole, data/<ID>/tokens/) are read too.
  * A document's name is kept (in NFC; a name that is not UTF-8 in its escaped
  * form, common/escape.h) unless it cannot be a file name as it is (a '/',
  * control characters, '%', "..", a reserved name): such characters become '_'. */
@@ -38,8 +41,8 @@ typedef struct kura_export_result {
  * them; none: every object but kura's own), in ID order, and their audit trail
  * (data/audit/: their audit records and the trail's checkpoints that hold them).
  * Memory stays constant in the size of the documents (26 bytes an object for
- * the trail's selection); a damaged object fails the export and no package is
- * left behind. */
+ * the trail's selection, its INDEX.csv row, 65 bytes a distinct token); a
+ * damaged object fails the export and no package is left behind. */
 int kura_export(kura_export_result *res, kura_store *st, const char *out, const char *const *ids, size_t n,
 		kura_error *err);
 

@@ -30,8 +30,8 @@ case_export_layout() {
 	[ "$(stat -c %a "$T/pkg.tar")" != 600 ] || fail "a package must be readable by others (umask), not 0600"
 	tar -tf "$T/pkg.tar" | sort >"$T/list"
 	for f in bagit.txt bag-info.txt manifest-sha256.txt tagmanifest-sha256.txt VERIFY.md data/tsa-anchors.pem \
-		"data/$inv/invoice.txt" "data/$inv/invoice.txt.ers" "data/$inv/object.json" "data/$inv/tokens/1-1.tsr" \
-		"data/$inv/tokens/INDEX.tsv" "data/$pct/50_ off.csv" "data/$big/big.bin.ers"; do
+		"data/$inv/invoice.txt" "data/$inv/invoice.txt.erp" "data/$inv/object.json" "data/tokens/INDEX.tsv" \
+		data/INDEX.csv verify.sh "data/$pct/50_ off.csv" "data/$big/big.bin.erp"; do
 		grep -qxF "pkg/$f" "$T/list" || fail "pkg/$f is not in the package: $(cat "$T/list")"
 	done
 	! grep -q "$late" "$T/list" || fail "an unsealed object was exported"
@@ -44,19 +44,25 @@ case_export_layout() {
 o = json.load(open(sys.argv[1]))
 assert o["id"] == sys.argv[2] and o["name"] == "invoice.txt" and o["meta"] == {"kind": "ledger"}, o
 assert o["members"] == [{"role": "document", "file": "invoice.txt"}] and o["record"] == "invoice.txt.ers", o
+assert o["record_parts"] == "invoice.txt.erp", o
 assert "segment" not in o and "offset" not in o, o' "$T/x/pkg/data/$inv/object.json" "$inv"
 	expect_grep "$T/x/pkg/bag-info.txt" "Payload-Oxum: "
 	expect_grep "$T/x/pkg/bagit.txt" "BagIt-Version: 1.0"
 	# the package checks out without kura: sha256sum, then openssl over every token
 	(cd "$T/x/pkg" && sha256sum --quiet -c manifest-sha256.txt && sha256sum --quiet -c tagmanifest-sha256.txt) ||
 		fail "sha256sum -c fails on a fresh package"
-	(cd "$T/x/pkg/data/$inv/tokens" && while IFS=$'\t' read -r file gentime epoch hash imprint; do
-		openssl ts -verify -token_in -in "$file" -digest "$imprint" -CAfile ../../tsa-anchors.pem \
+	(cd "$T/x/pkg/data/tokens" && while IFS=$'\t' read -r file gentime epoch hash imprint; do
+		openssl ts -verify -token_in -in "$file" -digest "$imprint" -CAfile ../tsa-anchors.pem \
 			-attime "$epoch" >/dev/null 2>&1 || exit 1
 	done <INDEX.tsv) || fail "openssl ts -verify fails on an exported token"
-	root=$("$PYTHON" "$(dirname "$0")/../../demo/ers_extract.py" "$T/x/pkg/data/$inv/invoice.txt.ers" \
+	# the whole record, rebuilt from its parts by the package's own script, is the store's
+	(cd "$T/x/pkg" && sh verify.sh --rebuild "$T/rebuilt" >/dev/null) || fail "verify.sh fails on a fresh package"
+	kura evidence "$S" "$inv" -o "$T/inv.ers"
+	cmp "$T/rebuilt/$inv/invoice.txt.ers" "$T/inv.ers" || fail "the rebuilt record is not kura evidence's"
+	root=$("$PYTHON" "$(dirname "$0")/../../demo/ers_extract.py" "$T/rebuilt/$inv/invoice.txt.ers" \
 		"$T/x/pkg/data/$inv/invoice.txt" "$T/tok" 2>/dev/null)
-	[ "$root" = "$(head -n1 "$T/x/pkg/data/$inv/tokens/INDEX.tsv" | cut -f5)" ] ||
+	first=$(head -n1 "$T/x/pkg/data/$inv/invoice.txt.erp" | cut -d' ' -f6)
+	[ "$root" = "$(grep "^$first.tsr" "$T/x/pkg/data/tokens/INDEX.tsv" | cut -f5)" ] ||
 		fail "the first token's imprint is not the root computed from the document"
 }
 
@@ -104,14 +110,15 @@ case_tampered() {
 	expect_status 0 kura verify-export "$P"
 	# an added file and a lost one are named
 	printf 'x\n' >"$P/data/$inv/extra.txt"
-	rm "$P/data/$big/tokens/1-1.tsr"
+	tok=$(cd "$P/data" && echo tokens/*.tsr)
+	rm "$P/data/$tok"
 	expect_status 1 kura verify-export "$P" --json
 	py 'import json,sys
 r = json.load(open(sys.argv[1]))
 assert r["verdict"] == "invalid" and r["manifest"]["verdict"] == "invalid", r
 p = {x["file"]: x["problem"] for x in r["manifest"]["problems"]}
 assert "not listed" in p["data/%s/extra.txt" % sys.argv[2]], p
-assert "missing" in p["data/%s/tokens/1-1.tsr" % sys.argv[3]], p' "$OUT" "$inv" "$big"
+assert "missing" in p["data/%s" % sys.argv[3]], p' "$OUT" "$inv" "$tok"
 	rm -rf "$T/t"
 	mkdir "$T/t"
 	tar -xf "$T/t.tar" -C "$T/t"
@@ -127,7 +134,7 @@ assert "missing" in p["data/%s/tokens/1-1.tsr" % sys.argv[3]], p' "$OUT" "$inv" 
 	py 'import hashlib, sys
 p = sys.argv[1]; b = bytearray(open(p, "rb").read())
 h = hashlib.sha256(open(sys.argv[2], "rb").read()).digest(); i = b.find(h); assert i > 0
-b[i] ^= 1; open(p, "wb").write(b)' "$P/data/$inv/invoice.txt.ers" "$P/data/$inv/invoice.txt"
+b[i] ^= 1; open(p, "wb").write(b)' "$P/data/$inv/invoice.txt.erp" "$P/data/$inv/invoice.txt"
 	expect_status 1 kura verify-export "$P"
 	expect_grep "$OUT" "data/$inv/invoice.txt	invalid"
 }

@@ -95,7 +95,7 @@ case_accounting() {
 	expect_grep "$ERR" "imported 2 object(s), refused 1"
 	# the whole object removed, manifests rewritten: still an object folder left without its pair
 	fresh_copy gone2
-	rm "$T/gone2/data/$one/one.txt" "$T/gone2/data/$one/one.txt.ers"
+	rm "$T/gone2/data/$one/one.txt" "$T/gone2/data/$one/one.txt.erp"
 	remanifest "$T/gone2"
 	expect_status 1 kura verify-export "$T/gone2"
 	expect_grep "$OUT" "data/$one	holds no document with its evidence record"

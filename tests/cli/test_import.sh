@@ -25,6 +25,8 @@ kura tsa ca "$A" >"$T/a-root.pem"
 mkdir "$T/pkg"
 zstd -dcq "$T/pkg.tar.zst" >"$T/pkg.tar"
 tar -xmf "$T/pkg.tar" -C "$T/pkg"
+# the records as exported, whole: rebuilt from their parts by the package's verify.sh
+(cd "$T/pkg/pkg" && sh verify.sh --rebuild "$T/records" >/dev/null) || fail "verify.sh fails on the package"
 
 # the original record's archive time-stamps must appear, byte for byte, in the new one
 same_ats() {
@@ -45,7 +47,7 @@ for chain in x.children(old, seq[2], seq[3]):
 check_renewed() {
 	local id=$1 nchains=$2 nats=$3
 	expect_status 0 kura evidence "$B" "$id" -o "$T/renewed.ers"
-	same_ats "$T/pkg/pkg/data/$inv/invoice.txt.ers" "$T/renewed.ers"
+	same_ats "$T/records/$inv/invoice.txt.ers" "$T/renewed.ers"
 	kura tsa ca "$B" >"$T/b-roots.pem"
 	cat "$T/a-root.pem" "$T/b-roots.pem" >"$T/both.pem"
 	expect_status 0 kura verify-er --data "$T/docs/invoice.txt" --er "$T/renewed.ers" --trust "$T/both.pem" --json
@@ -82,7 +84,7 @@ assert o["name"] == "invoice.txt" and o["meta"] == {"client": "ACME", "import.id
 	expect_status 0 kura seal "$B"
 	expect_grep "$ERR" "nothing to seal"
 	expect_status 0 kura evidence "$B" "$new_inv" -o "$T/inv.ers"
-	cmp "$T/inv.ers" "$T/pkg/pkg/data/$inv/invoice.txt.ers" || fail "the imported record is not byte-exact"
+	cmp "$T/inv.ers" "$T/records/$inv/invoice.txt.ers" || fail "the imported record is not byte-exact"
 	# the index rebuilt from the segments alone knows the imported records too
 	rm -rf "$B/index"
 	expect_status 0 kura reindex "$B"
@@ -168,7 +170,7 @@ case_inside_a_seal() {
 	expect_grep "$ERR" "sealed 2 object(s)"
 	for pass in index reindexed; do
 		expect_status 0 kura evidence "$C" "$imported" -o "$T/inside.ers"
-		cmp "$T/inside.ers" "$T/pkg/pkg/data/$inv/invoice.txt.ers" ||
+		cmp "$T/inside.ers" "$T/records/$inv/invoice.txt.ers" ||
 			fail "$pass: the imported record changed inside a seal's range"
 		expect_status 0 kura verify "$C" --json
 		py 'import json,sys

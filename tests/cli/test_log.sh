@@ -169,13 +169,15 @@ sys.stdout.buffer.write(b"".join(b + b"\n" for b in bodies[3:5]))' >"$T/want.jso
 	expect_status 0 at "$D2" verify "$S" "$CP"
 	expect_status 0 at "$D2" export "$S" -o "$T/cp.tar" "$CP"
 	mkdir "$T/cpx" && tar -xf "$T/cp.tar" -C "$T/cpx"
-	(cd "$T/cpx/cp/data/$CP/tokens" && while IFS=$'\t' read -r file gentime epoch hash imprint; do
-		openssl ts -verify -token_in -in "$file" -digest "$imprint" -CAfile ../../tsa-anchors.pem \
+	(cd "$T/cpx/cp/data/tokens" && while IFS=$'\t' read -r file gentime epoch hash imprint; do
+		openssl ts -verify -token_in -in "$file" -digest "$imprint" -CAfile ../tsa-anchors.pem \
 			-attime "$epoch" >/dev/null 2>&1 || exit 1
 	done <INDEX.tsv) || fail "openssl ts -verify fails on the checkpoint's token"
-	root=$("$PYTHON" "$(dirname "$0")/../../demo/ers_extract.py" "$T/cpx/cp/data/$CP/audit-trail-4-5.jsonl.ers" \
+	(cd "$T/cpx/cp" && sh verify.sh --rebuild "$T/cprec" >/dev/null) || fail "the package's verify.sh fails"
+	root=$("$PYTHON" "$(dirname "$0")/../../demo/ers_extract.py" "$T/cprec/$CP/audit-trail-4-5.jsonl.ers" \
 		"$T/cpx/cp/data/$CP/audit-trail-4-5.jsonl" "$T/tok" 2>/dev/null)
-	[ "$root" = "$(head -n1 "$T/cpx/cp/data/$CP/tokens/INDEX.tsv" | cut -f5)" ] ||
+	first=$(head -n1 "$T/cpx/cp/data/$CP/audit-trail-4-5.jsonl.erp" | cut -d' ' -f6)
+	[ "$root" = "$(grep "^$first.tsr" "$T/cpx/cp/data/tokens/INDEX.tsv" | cut -f5)" ] ||
 		fail "the token's imprint is not the root computed from the checkpoint"
 	# documents are counted as before: the checkpoints are kura's own
 	expect_status 0 at "$D2" verify "$S"

@@ -143,7 +143,9 @@ case_export_verify_import() {
 	tar -xf "$PKG" -C "$T/x"
 	(cd "$T/x/名簿" && sha256sum --quiet -c manifest-sha256.txt && sha256sum --quiet -c tagmanifest-sha256.txt) ||
 		fail "sha256sum -c does not accept the manifests"
-	[ "$(grep -c '/tokens/INDEX.tsv$' "$T/x/名簿/manifest-sha256.txt")" -eq 10 ] || fail "an object's INDEX.tsv is not listed"
+	[ "$(grep -v ' data/audit/' "$T/x/名簿/manifest-sha256.txt" | grep -c '\.erp$')" -eq 10 ] ||
+		fail "an object's record is not listed"
+	grep -q ' data/tokens/INDEX.tsv$' "$T/x/名簿/manifest-sha256.txt" || fail "the tokens' INDEX.tsv is not listed"
 	py 'o = json.load(open(sys.argv[1])); assert o["name_hex"] == "fffe2d7261772e62696e" and o["record"] == "_xFF_xFE-raw.bin.ers", o' \
 		"$T/x/名簿/data/$RAW_ID/object.json" || fail "object.json does not keep the bytes of the name"
 	expect_status 0 kura verify-export "$PKG"
@@ -170,7 +172,7 @@ case_other_normalisation() {
 	local dir=$T/x/名簿/data/$(id_of "$D/$NFC")
 	[ -f "$dir/$NFC" ] || fail "no $dir/$NFC"
 	mv "$dir/$NFC" "$dir/$NFD"
-	mv "$dir/$NFC.ers" "$dir/$NFD.ers"
+	mv "$dir/$NFC.erp" "$dir/$NFD.erp"
 	expect_status 0 kura verify-export "$T/x/名簿"
 	expect_lines "$OUT" 2 10
 	(cd "$T/x" && tar --format=gnu -cf "$T/nfd-gnu.tar" 名簿 && tar --format=pax -cf "$T/nfd-pax.tar" 名簿)

@@ -235,7 +235,8 @@ B=$(echo pkg/*)
 	fail "the signature and validation data are in the package: $(ls "$B/data/$REPORT")"
 [ "$("$PYTHON" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["members"]))' "$B/data/$REPORT/object.json")" = 3 ] ||
 	fail "object.json lists the group's three files"
-epoch=$(sed -n 1p "$B/data/$REPORT/tokens/INDEX.tsv" | cut -f3)
+first=$(head -n 1 "$B/data/$REPORT/report.txt.erp" | cut -d' ' -f6)
+epoch=$(grep "^$first.tsr" "$B/data/tokens/INDEX.tsv" | cut -f3)
 (cd "$B/data/$REPORT" && openssl cms -verify -binary -inform DER -in report.p7s -content report.txt \
 	-CAfile ../signer-anchors.pem -attime "$epoch" -out /dev/null) 2>openssl.err ||
 	fail "openssl cms -verify as VERIFY.md says: $(cat openssl.err)"

@@ -100,6 +100,8 @@ store() {
 	pack "$out/package/import" 01 pkg.tar
 	pack "$out/package/verify-zst" 00 pkg.tar.zst
 	mkdir x && tar -xf pkg.tar -C x
+	(cd x/pkg && sh verify.sh --rebuild "$T/rec" >/dev/null) || fail "the package's verify.sh fails"
+	mkdir -p "$out/parts"
 	cp x/pkg/data/tsa-anchors.pem "$2/anchors/store-tsa.pem"
 	cp pki/root.pem "$2/anchors/test-pki-root.pem"
 	local o id doc
@@ -118,17 +120,21 @@ for m in o.get("members", []):
     m["file"] = {"document": "doc", "signature": "sig", "validation-data": "vd"}.get(m["role"], m["file"])
 json.dump(o, open(sys.argv[2], "w"), ensure_ascii=False, indent=1)
 EOF
-		pack "$out/object_json/$base" - "$T/object-$base.json" "$id/$doc" "$id/$doc.ers" \
+		# the record whole (rebuilt from its parts), its first token, and the parts themselves
+		local ers="$T/rec/$base/$doc.ers" first
+		first=x/pkg/data/tokens/$(head -n 1 "$id/$doc.erp" | cut -d ' ' -f 6).tsr
+		pack "$out/parts/$base" - "$id/$doc.erp" "$first"
+		pack "$out/object_json/$base" - "$T/object-$base.json" "$id/$doc" "$ers" \
 			"${sig:+$id/$sig}" "${vd:+$id/$vd}"
 		if [ -n "$sig" ]; then
-			pack "$out/record/$base" 02 "$id/$doc" "$id/$sig" "$id/$vd" "$id/$doc.ers"
+			pack "$out/record/$base" 02 "$id/$doc" "$id/$sig" "$id/$vd" "$ers"
 			pack "$out/cms/$base" - "$id/$doc" "$id/$vd" "$id/$sig"
 			pack "$out/validation/vdata-$base" 00 "$id/$vd"
-			pack "$out/validation/token-$base" 01 "$id/tokens/1-1.tsr" "$id/$vd"
+			pack "$out/validation/token-$base" 01 "$first" "$id/$vd"
 		else
-			pack "$out/record/$base" 00 "$id/$doc" "$id/$doc.ers"
+			pack "$out/record/$base" 00 "$id/$doc" "$ers"
 		fi
-		pack "$out/tst/$base" 00 "$id/tokens/1-1.tsr"
+		pack "$out/tst/$base" 00 "$first"
 	done
 	pack "$out/validation/crl-pem" 02 pki/inter.crl.pem
 	pack "$out/validation/crl-der" 02 pki/www/root.crl
