@@ -24,11 +24,13 @@
  *   applied on every replica the pool keeps (size, at least min_size up). Reads,
  *   size and truncate of a segment wait for its writes first.
  * - The writer lock is an exclusive RADOS lock with a lease (lease seconds).
- *   It is renewed when a third of the lease has passed, at a commit (renew) or
- *   a write. If the lease has run out by this machine's monotonic clock,
- *   renew fails and stays failed: another writer may hold the store now, so
- *   nothing more is acknowledged. The cookie names the host and pid, for the
- *   message a second writer gets.
+ *   While it is held a thread renews it every third of the lease, and so do
+ *   renew() (before each commit) and write() when a third has passed. If the
+ *   lease has run out by this machine's monotonic clock (the cluster could not
+ *   be reached, the process was stopped) or a renewal was refused, renew fails
+ *   and stays failed: another writer may hold the store now, so nothing more is
+ *   acknowledged. The cookie names the host and pid, for the message a second
+ *   writer gets.
  * - A lock(wait) waits at most twice the lease (long enough for the lock of a
  *   writer that died to run out), then refuses, naming who holds it.
  */
@@ -59,6 +61,9 @@ typedef struct rados_backend {
 	pthread_mutex_t mu; /* guards the lock's state below */
 	int locked, lost;
 	struct timespec renewed; /* when the last lock or renewal was sent */
+	pthread_cond_t stop;     /* signalled by unlock: the renewing thread ends */
+	pthread_t renewer;
+	int renewing;            /* the renewing thread runs */
 } rados_backend;
 
 typedef struct rados_seg {
@@ -473,6 +478,38 @@ static int lock_op(rados_backend *rb, uint8_t flags)
 	return rc;
 }
 
+static int renew_locked(rados_backend *rb);
+
+/* The renewing thread: every third of the lease until unlock. */
+static void *renew_loop(void *arg)
+{
+	rados_backend *rb = arg;
+	pthread_mutex_lock(&rb->mu);
+	while (rb->locked) {
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += rb->lease / 3 > 0 ? rb->lease / 3 : 1;
+		pthread_cond_timedwait(&rb->stop, &rb->mu, &until);
+		if (rb->locked)
+			renew_locked(rb); /* when due */
+	}
+	pthread_mutex_unlock(&rb->mu);
+	return NULL;
+}
+
+static void start_renewer(rados_backend *rb)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&rb->stop, &ca);
+	pthread_condattr_destroy(&ca);
+	/* without the thread, renew() and write() still renew: only a long idle time loses the lease */
+	rb->renewing = pthread_create(&rb->renewer, NULL, renew_loop, rb) == 0;
+	if (!rb->renewing)
+		pthread_cond_destroy(&rb->stop);
+}
+
 static int rb_lock(kura_backend *be, int wait, kura_error *err)
 {
 	rados_backend *rb = rb_of(be);
@@ -486,8 +523,10 @@ static int rb_lock(kura_backend *be, int wait, kura_error *err)
 			rb->lost = 0;
 		}
 		pthread_mutex_unlock(&rb->mu);
-		if (rc == 0)
+		if (rc == 0) {
+			start_renewer(rb);
 			return 0;
+		}
 		if (rc != -EBUSY && rc != -EEXIST) {
 			errno = -rc;
 			return kura_error_sys(err, KURA_EIO, "taking the writer lock of %s", rb->where);
@@ -498,19 +537,19 @@ static int rb_lock(kura_backend *be, int wait, kura_error *err)
 			char who[2048];
 			holder(rb, who, sizeof who);
 			return kura_error_set(err, KURA_ELOCKED,
-					      "%s is locked by %s, another writer of this store; its lease of %d s was renewed "
-					      "for %.0f s: run the command again when that writer has finished",
+					      "%s is locked by %s, another writer of this store, which kept renewing its "
+					      "lease (%d s) for the %.0f s this command waited: run the command again when "
+					      "that writer has finished",
 					      rb->where, who, rb->lease, seconds_since(&start));
 		}
 		sleep(1);
 	}
 }
 
-/* Renews the lease when a third of it has passed; fails once it has run out. */
-static int renew_due(rados_backend *rb, kura_error *err)
+/* With rb->mu held: renews the lease when a third of it has passed; marks it
+ * lost when it has run out or the renewal is refused. 0, or -1 when lost. */
+static int renew_locked(rados_backend *rb)
 {
-	pthread_mutex_lock(&rb->mu);
-	int rc = 0;
 	if (rb->locked && !rb->lost) {
 		double age = seconds_since(&rb->renewed);
 		if (age >= rb->lease)
@@ -518,7 +557,14 @@ static int renew_due(rados_backend *rb, kura_error *err)
 		else if (age >= rb->lease / 3.0 && lock_op(rb, LIBRADOS_LOCK_FLAG_MUST_RENEW) != 0)
 			rb->lost = 1;
 	}
-	if (rb->locked && rb->lost)
+	return rb->locked && rb->lost ? -1 : 0;
+}
+
+static int renew_due(rados_backend *rb, kura_error *err)
+{
+	pthread_mutex_lock(&rb->mu);
+	int rc = 0;
+	if (renew_locked(rb) != 0)
 		rc = kura_error_set(err, KURA_ELOCKED,
 				    "the writer lock of %s ran out (its lease of %d s was not renewed in time): another "
 				    "writer may hold the store now, so nothing more is written by this run; run the "
@@ -536,7 +582,14 @@ static void rb_unlock(kura_backend *be)
 	if (rb->locked)
 		rados_unlock(rb->io, DIR_OID, LOCK_NAME, rb->cookie);
 	rb->locked = 0;
+	if (rb->renewing)
+		pthread_cond_signal(&rb->stop);
 	pthread_mutex_unlock(&rb->mu);
+	if (rb->renewing) {
+		pthread_join(rb->renewer, NULL);
+		pthread_cond_destroy(&rb->stop);
+		rb->renewing = 0;
+	}
 }
 
 static void rb_free(kura_backend *be)

@@ -113,6 +113,7 @@ _ceph_daemon()
 	shift 2
 	setsid "$@" -f </dev/null >"$dir/log/$name.out" 2>&1 &
 	echo $! >"$dir/pids/$name"
+	disown $! # no job report from the shell when ceph_stop kills it
 }
 
 _ceph_failed()

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# A store whose segments are objects of a Ceph pool (archive/backend_rados.c), on a throwaway
+# cluster (tests/cli/ceph.sh: 1 monitor, 1 memstore OSD, loopback). If the cluster does not
+# start, the test fails and says why: it is never skipped.
+# - init --backend rados, ingest (a Japanese file name too), seal, verify, export, get;
+# - reindex from the pool after the local index is deleted gives the same listing;
+# - a second writer waits for the lock, then is refused naming who holds it, while the first
+#   (renewing its lease) finishes;
+# - a byte flipped in a RADOS object behind kura's back: scrub and verify name the document;
+# - kill -9 during ingest loses nothing that was printed, and the next writer takes over once
+#   the dead writer's lease has run out;
+# - the ingest rate of small files, local and on RADOS, is printed (not asserted).
+source "$(dirname "$0")/lib.sh" || exit 1
+source "$(dirname "$0")/ceph.sh" || exit 1
+cd "$T"
+
+if [ "$KURA_SANITIZED" = 1 ]; then NSMALL=150 NKILL=300; else NSMALL=500 NKILL=1500; fi
+LEASE=5
+
+on_exit "ceph_stop '$T/ceph'"
+ceph_start "$T/ceph" >ceph.out 2>&1 || fail "the test Ceph cluster did not start: $(cat ceph.out)"
+cat ceph.out
+
+rados_init() # STORE NAMESPACE
+{
+	expect_status 0 kura init "$1" --backend rados --ceph-conf "$CEPH_CONF" --pool "$CEPH_POOL" \
+		--namespace "$2" --lease-seconds "$LEASE"
+}
+
+# ------------------------------------------------------------------ the basic round trip
+mkdir docs
+printf 'first document\n' >docs/a.txt
+printf '治験の記録\n' >'docs/治験データ.txt'
+head -c 300000 /dev/urandom >docs/big.bin
+rados_init S main
+[ ! -e S/segments ] || fail "a RADOS store made a local segments folder"
+expect_grep S/config.json '"type": "rados"'
+expect_status 0 kura ingest S docs
+[ "$(wc -l <"$OUT")" -eq 3 ] || fail "ingest printed $(wc -l <"$OUT") lines, not 3"
+jp=$(grep '治験データ.txt' "$OUT" | cut -f1)
+big=$(grep 'big.bin' "$OUT" | cut -f1)
+[ -n "$jp" ] || fail "the Japanese file name is not in ingest's output: $(cat "$OUT")"
+rados -c "$CEPH_CONF" -p "$CEPH_POOL" -N main ls >objects.txt
+expect_grep objects.txt kura.seg.00000001.a
+expect_status 0 kura seal S
+expect_status 0 kura verify S
+expect_grep "$ERR" "3 of 3 object(s) verified valid"
+[ "$(sha256_of_get S "$jp")" = "$(sha256_of 'docs/治験データ.txt')" ] || fail "get of the Japanese document differs"
+[ "$(sha256_of_get S "$big")" = "$(sha256_of docs/big.bin)" ] || fail "get of big.bin differs"
+expect_status 0 kura export S -o pkg.tar
+expect_status 0 kura verify-export pkg.tar
+expect_status 0 kura ls S
+cp "$OUT" ls.before
+
+# ------------------------------------------------------------------ reindex from the pool
+rm -rf S/index
+expect_status 3 kura ls S
+expect_status 0 kura reindex S
+expect_status 0 kura ls S
+cmp -s "$OUT" ls.before || fail "ls after reindex from the pool differs: $(diff ls.before "$OUT")"
+expect_status 0 kura verify S
+
+# ------------------------------------------------------------------ a second writer
+# The first writer holds the lock while it waits for its stdin (longer than two leases,
+# so only its renewing keeps the lock); the second waits two leases, then is refused.
+(sleep $((3 * LEASE)) && printf 'streamed slowly\n') | "$KURA_BIN" ingest S - >w1.out 2>w1.err &
+w1=$!
+sleep 1
+t0=$SECONDS
+expect_error 3 kura ingest S docs/a.txt
+expect_grep "$ERR" "is locked by client."
+expect_grep "$ERR" "(kura on host $(hostname), pid "
+expect_grep "$ERR" "another writer of this store"
+[ $((SECONDS - t0)) -ge $((2 * LEASE - 1)) ] || fail "the second writer gave up after $((SECONDS - t0)) s, before two leases"
+st=0
+wait "$w1" || st=$?
+[ "$st" -eq 0 ] || fail "the first writer, renewing its lease, failed ($st): $(cat w1.err)"
+[ "$(wc -l <w1.out)" -eq 1 ] || fail "the first writer printed: $(cat w1.out)"
+
+# ------------------------------------------------------------------ damage behind kura's back
+flip_case()
+{
+	local off obj
+	off=$(show_field S "$jp" offset)
+	obj=$(rados -c "$CEPH_CONF" -p "$CEPH_POOL" -N main ls | grep '^kura.seg.00000001\.')
+	rados -c "$CEPH_CONF" -p "$CEPH_POOL" -N main get "$obj" seg.bin
+	flip_byte seg.bin $((off + 20 + 10)) # inside the object record's JSON
+	rados -c "$CEPH_CONF" -p "$CEPH_POOL" -N main put "$obj" seg.bin
+	expect_status 1 kura scrub S
+	grep -qP "^DAMAGED\t$jp\tsegment 1 offset $off\t" "$OUT" || fail "scrub does not name $jp: $(cat "$OUT")"
+	expect_status 1 kura verify S
+	expect_grep "$OUT" "$jp"
+	flip_byte seg.bin $((off + 20 + 10))
+	rados -c "$CEPH_CONF" -p "$CEPH_POOL" -N main put "$obj" seg.bin
+	expect_scrub_clean S "after the byte was put back"
+}
+run_case "a byte flipped in a RADOS object" flip_case
+
+# ------------------------------------------------------------------ kill -9 during ingest
+mkdir kdocs
+py '
+for i in range(int(sys.argv[1])):
+    with open("kdocs/k%05d.txt" % i, "wb") as f:
+        f.write(b"killed ingest document %d\n" % i + os.urandom(200))
+' "$NKILL"
+# how long a whole ingest of them takes, to aim the kill at its middle
+rados_init C calibrate
+t0=$(date +%s%N)
+expect_status 0 kura ingest C kdocs
+ms=$((($(date +%s%N) - t0) / 1000000))
+rados_init K kill
+run_killed $((ms / 2)) kill.out kill.err kura ingest K kdocs
+[ "$KILL_STATUS" -eq 137 ] || fail "the ingest ended ($KILL_STATUS) before the kill: $(tail -2 kill.err)"
+# the next writer waits for the dead one's lease to run out, then takes over
+t0=$SECONDS
+expect_status 0 kura ls K --json
+cp "$OUT" kill.ls.json
+py '
+lines = open("kill.out", "rb").read().split(b"\n")[:-1]  # the last piece may be torn
+objs = {o["id"]: o["sha256"] for o in json.load(open("kill.ls.json"))}
+for raw in lines:
+    id_, sha, path = raw.decode().split("\t")
+    if objs.get(id_) != sha:
+        sys.exit("printed %s (%s) is not in the store with that SHA-256 after kill -9" % (id_, path))
+print("%d printed before the kill, all in the store" % len(lines))
+' || fail "kill -9 lost an acknowledged document"
+printf 'after the kill\n' >after.txt
+expect_status 0 kura ingest K after.txt
+[ $((SECONDS - t0)) -le $((3 * LEASE + 10)) ] || fail "taking over from the killed writer took $((SECONDS - t0)) s"
+expect_scrub_clean K "after kill -9"
+
+# ------------------------------------------------------------------ small-file ingest rate
+mkdir small
+py '
+for i in range(int(sys.argv[1])):
+    with open("small/s%05d.bin" % i, "wb") as f:
+        f.write(os.urandom(4096))
+' "$NSMALL"
+rate() # STORE: ingests small/ into STORE, prints documents per second
+{
+	local t0 ms
+	t0=$(date +%s%N)
+	expect_status 0 kura ingest "$1" small --no-seal
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$(wc -l <"$OUT")" -eq "$NSMALL" ] || fail "ingest into $1 printed $(wc -l <"$OUT") lines"
+	echo $((NSMALL * 1000 / (ms > 0 ? ms : 1)))
+}
+expect_status 0 kura init L
+rados_init R rate
+echo "[$TEST_NAME] ingest of $NSMALL files of 4 KiB: local $(rate L)/s, RADOS $(rate R)/s"
+finish_cases
