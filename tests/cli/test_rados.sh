@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh" || exit 1
 source "$(dirname "$0")/ceph.sh" || exit 1
 cd "$T"
 
-if [ "$KURA_SANITIZED" = 1 ]; then NSMALL=150 NKILL=300; else NSMALL=500 NKILL=1500; fi
+if [ "$KURA_SANITIZED" = 1 ]; then NSMALL=150 NKILL=2000; else NSMALL=500 NKILL=5000; fi
 LEASE=5
 
 on_exit "ceph_stop '$T/ceph'"
@@ -97,37 +97,49 @@ flip_case()
 run_case "a byte flipped in a RADOS object" flip_case
 
 # ------------------------------------------------------------------ kill -9 during ingest
+# Ingest commits a batch at least every 200 ms: the kill is aimed at the middle of a whole
+# ingest (timed first), then earlier or later until one lands with part of it printed.
 mkdir kdocs
 py '
 for i in range(int(sys.argv[1])):
     with open("kdocs/k%05d.txt" % i, "wb") as f:
         f.write(b"killed ingest document %d\n" % i + os.urandom(200))
 ' "$NKILL"
-# how long a whole ingest of them takes, to aim the kill at its middle
 rados_init C calibrate
 t0=$(date +%s%N)
 expect_status 0 kura ingest C kdocs
 ms=$((($(date +%s%N) - t0) / 1000000))
-rados_init K kill
-run_killed $((ms / 2)) kill.out kill.err kura ingest K kdocs
-[ "$KILL_STATUS" -eq 137 ] || fail "the ingest ended ($KILL_STATUS) before the kill: $(tail -2 kill.err)"
-# the next writer waits for the dead one's lease to run out, then takes over
-t0=$SECONDS
-expect_status 0 kura ls K --json
-cp "$OUT" kill.ls.json
-py '
+landed=0
+for pct in 50 40 60 70 30 80; do
+	rados_init "K$pct" "kill$pct"
+	run_killed $((ms * pct / 100)) kill.out kill.err "$KURA_BIN" ingest "K$pct" kdocs
+	echo "[$TEST_NAME] kill at ${pct}%: status $KILL_STATUS, $(wc -l <kill.out) lines"
+	[ "$KILL_STATUS" -eq 137 ] || continue
+	expect_status 0 kura ls "K$pct" --json # a reader: no lock needed
+	cp "$OUT" kill.ls.json
+	n=$(py '
 lines = open("kill.out", "rb").read().split(b"\n")[:-1]  # the last piece may be torn
 objs = {o["id"]: o["sha256"] for o in json.load(open("kill.ls.json"))}
 for raw in lines:
     id_, sha, path = raw.decode().split("\t")
     if objs.get(id_) != sha:
         sys.exit("printed %s (%s) is not in the store with that SHA-256 after kill -9" % (id_, path))
-print("%d printed before the kill, all in the store" % len(lines))
-' || fail "kill -9 lost an acknowledged document"
+print(len(lines))
+') || fail "kill -9 at ${pct}% lost an acknowledged document"
+	K=K$pct
+	if [ "$n" -gt 0 ] && [ "$n" -lt "$NKILL" ]; then
+		landed=1
+		echo "[$TEST_NAME] killed at ${pct}% of $ms ms: $n of $NKILL printed, all in the store"
+		break
+	fi
+done
+[ "$landed" = 1 ] || fail "no kill landed in the middle of an ingest of $ms ms"
+# the next writer waits for the dead one's lease to run out, then takes over
+t0=$SECONDS
 printf 'after the kill\n' >after.txt
-expect_status 0 kura ingest K after.txt
+expect_status 0 kura ingest "$K" after.txt
 [ $((SECONDS - t0)) -le $((3 * LEASE + 10)) ] || fail "taking over from the killed writer took $((SECONDS - t0)) s"
-expect_scrub_clean K "after kill -9"
+expect_scrub_clean "$K" "after kill -9"
 
 # ------------------------------------------------------------------ small-file ingest rate
 mkdir small
