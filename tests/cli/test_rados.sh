@@ -5,7 +5,7 @@
 # - init --backend rados, ingest (a Japanese file name too), seal, verify, export, get;
 # - reindex from the pool after the local index is deleted gives the same listing;
 # - a second writer waits for the lock, then is refused naming who holds it, while the first
-#   (renewing its lease) finishes;
+#   (renewing its lease) finishes; a writer whose lock was broken acknowledges nothing;
 # - a byte flipped in a RADOS object behind kura's back: scrub and verify name the document;
 # - kill -9 during ingest loses nothing that was printed, and the next writer takes over once
 #   the dead writer's lease has run out;
@@ -76,6 +76,36 @@ st=0
 wait "$w1" || st=$?
 [ "$st" -eq 0 ] || fail "the first writer, renewing its lease, failed ($st): $(cat w1.err)"
 [ "$(wc -l <w1.out)" -eq 1 ] || fail "the first writer printed: $(cat w1.out)"
+expect_status 0 kura ls S
+cp "$OUT" ls.before
+
+# ------------------------------------------------------------------ a writer that lost its lock
+# An administrator breaks the writer's lock (as if its lease had run out and another writer
+# had taken it): its next commit fails, nothing is printed, and the store stays whole.
+lost_case()
+{
+	(sleep 3 && printf 'written after the lock was lost\n') | "$KURA_BIN" ingest S - >lost.out 2>lost.err &
+	local w=$! i who cookie
+	for i in $(seq 1 50); do
+		rados -c "$CEPH_CONF" -p "$CEPH_POOL" -N main lock info kura.segments kura.writer >lock.json 2>/dev/null &&
+			grep -q cookie lock.json && break
+		sleep 0.1
+	done
+	who=$(py 'print(json.load(open("lock.json"))["lockers"][0]["name"])')
+	cookie=$(py 'print(json.load(open("lock.json"))["lockers"][0]["cookie"])')
+	rados -c "$CEPH_CONF" -p "$CEPH_POOL" -N main lock break kura.segments kura.writer "$who" --lock-cookie "$cookie" ||
+		fail "could not break the writer's lock ($who, $cookie)"
+	local st=0
+	wait "$w" || st=$?
+	[ "$st" -eq 3 ] || fail "the writer that lost its lock exited $st: $(cat lost.err)"
+	[ ! -s lost.out ] || fail "the writer that lost its lock printed: $(cat lost.out)"
+	expect_grep lost.err "the writer lock of rados:kura/main ran out"
+	expect_grep lost.err "nothing more is written by this run"
+	expect_status 0 kura ls S
+	cmp -s "$OUT" ls.before || fail "the writer that lost its lock changed the listing"
+	expect_scrub_clean S "after the writer lost its lock"
+}
+run_case "a writer whose lock was broken acknowledges nothing" lost_case
 
 # ------------------------------------------------------------------ damage behind kura's back
 flip_case()
