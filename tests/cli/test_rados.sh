@@ -21,10 +21,14 @@ on_exit "ceph_stop '$T/ceph'"
 ceph_start "$T/ceph" >ceph.out 2>&1 || fail "the test Ceph cluster did not start: $(cat ceph.out)"
 cat ceph.out
 
+# kura uses a key limited to its pool, with the caps the README gives
+ceph -c "$CEPH_CONF" auth get-or-create client.kura mon 'allow r' osd "allow rwx pool=$CEPH_POOL" \
+	>>"$(dirname "$CEPH_CONF")/keyring" || fail "could not make the cephx user client.kura"
+
 rados_init() # STORE NAMESPACE
 {
 	expect_status 0 kura init "$1" --backend rados --ceph-conf "$CEPH_CONF" --pool "$CEPH_POOL" \
-		--namespace "$2" --lease-seconds "$LEASE"
+		--namespace "$2" --lease-seconds "$LEASE" --ceph-user kura
 }
 
 # ------------------------------------------------------------------ the basic round trip
@@ -35,6 +39,7 @@ head -c 300000 /dev/urandom >docs/big.bin
 rados_init S main
 [ ! -e S/segments ] || fail "a RADOS store made a local segments folder"
 expect_grep S/config.json '"type": "rados"'
+expect_grep S/config.json '"user": "kura"'
 expect_status 0 kura ingest S docs
 [ "$(wc -l <"$OUT")" -eq 3 ] || fail "ingest printed $(wc -l <"$OUT") lines, not 3"
 jp=$(grep '治験データ.txt' "$OUT" | cut -f1)
@@ -51,6 +56,25 @@ expect_status 0 kura export S -o pkg.tar
 expect_status 0 kura verify-export pkg.tar
 expect_status 0 kura ls S
 cp "$OUT" ls.before
+
+# ------------------------------------------------------------------ bad input to init
+bad_init()
+{
+	expect_error 2 kura init B1 --backend rados --ceph-conf "$CEPH_CONF" --pool nosuch --ceph-user kura
+	expect_grep "$ERR" "has no pool 'nosuch'"
+	[ ! -e B1/FORMAT ] || fail "init made a store on a missing pool"
+	expect_error 2 kura init B2 --backend rados --ceph-conf "$CEPH_CONF" --pool "$CEPH_POOL" --namespace main \
+		--ceph-user kura
+	expect_grep "$ERR" "rados:kura/main holds the segments of a kura store already"
+	expect_error 2 kura init B3 --pool "$CEPH_POOL"
+	expect_grep "$ERR" "go with --backend rados"
+	expect_error 2 kura init B4 --backend rados --pool "$CEPH_POOL"
+	expect_grep "$ERR" "needs --ceph-conf FILE and --pool POOL"
+	expect_error 2 kura init B5 --backend s3
+	expect_error 2 kura init B6 --backend rados --ceph-conf nosuch.conf --pool "$CEPH_POOL"
+	expect_grep "$ERR" "nosuch.conf"
+}
+run_case "bad input to init --backend rados" bad_init
 
 # ------------------------------------------------------------------ reindex from the pool
 rm -rf S/index
