@@ -82,6 +82,8 @@ auth allow insecure global id reclaim = false
 mon warn on insecure global id reclaim allowed = false
 # the monitor commits map changes once per interval (1 s by default: most of the start time)
 paxos propose interval = 0.1
+# small objects (the default is 128 MiB), so that the tests fill segments with little data
+osd max object size = 16777216
 osd objectstore = memstore
 memstore device bytes = 1073741824
 osd memory target = 939524096

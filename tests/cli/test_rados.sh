@@ -3,6 +3,7 @@
 # cluster (tests/cli/ceph.sh: 1 monitor, 1 memstore OSD, loopback). If the cluster does not
 # start, the test fails and says why: it is never skipped.
 # - init --backend rados, ingest (a Japanese file name too), seal, verify, export, get;
+# - documents roll to the next segment before the cluster's object size limit; one larger is refused;
 # - reindex from the pool after the local index is deleted gives the same listing;
 # - a second writer waits for the lock, then is refused naming who holds it, while the first
 #   (renewing its lease) finishes; a writer whose lock was broken acknowledges nothing;
@@ -75,6 +76,28 @@ bad_init()
 	expect_grep "$ERR" "nosuch.conf"
 }
 run_case "bad input to init --backend rados" bad_init
+
+# ------------------------------------------------------------------ segments of at most osd_max_object_size
+# The test cluster's objects are at most 16 MiB: documents that do not fit in what is left of a
+# segment start the next one; one larger than a whole segment is refused, and nothing is lost.
+roll_case()
+{
+	mkdir mid
+	local i
+	for i in $(seq 1 12); do head -c 3M /dev/urandom >"mid/m$i.bin"; done
+	rados_init M roll
+	expect_status 0 kura ingest M mid
+	[ "$(wc -l <"$OUT")" -eq 12 ] || fail "ingest of 12 documents of 3 MiB printed $(wc -l <"$OUT") lines"
+	rados -c "$CEPH_CONF" -p "$CEPH_POOL" -N roll ls | grep -c '^kura.seg\.' >nseg
+	[ "$(cat nseg)" -ge 3 ] || fail "36 MiB went into $(cat nseg) segments of at most 16 MiB"
+	head -c 17M /dev/urandom >huge.bin
+	expect_error 3 kura ingest M huge.bin
+	expect_grep "$ERR" "the storage keeps segments of at most 16777216 bytes"
+	expect_status 0 kura verify M
+	expect_grep "$ERR" "12 of 12 object(s) verified valid"
+	expect_scrub_clean M "after the refused document"
+}
+run_case "segments no larger than the cluster's objects" roll_case
 
 # ------------------------------------------------------------------ reindex from the pool
 rm -rf S/index
