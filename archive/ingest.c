@@ -46,8 +46,6 @@
 #define BATCH_BLOBS (BATCH_OBJECTS * (1 + KURA_INGEST_MAX_MEMBERS))
 #define BATCH_BYTES (64u << 20)
 #define BATCH_MS 200 /* a slow trickle of documents is still reported promptly */
-#define MAX_META_KEY 128
-#define MAX_META_VALUE 65536
 
 struct done_entry {
 	char id[KURA_ID_LEN + 1];
@@ -262,48 +260,6 @@ int kura_ingest_commit(kura_ingest *in, kura_error *err)
 	return 0;
 }
 
-static int key_char(int cp)
-{
-	return kura_unicode_is_alnum(cp) || cp == '_' || cp == '-' || cp == '.' || cp == ':';
-}
-
-/* The metadata key in NFC (*nfc, the caller frees it), or why it is not allowed:
- * 1 to MAX_META_KEY letters, combining marks, digits (of any script) or "_-.:". */
-static int meta_key_nfc(char **nfc, const char *key, kura_error *err)
-{
-	size_t chars = 0, i = 0, k = 0, n = 0;
-	int cp = 0;
-	kura_error ignored = {0};
-	if (kura_unicode_nfc(nfc, key, strlen(key), &ignored) == 0) {
-		n = strlen(*nfc);
-		for (; i < n && (k = kura_unicode_next(*nfc + i, n - i, &cp)) > 0 && key_char(cp); i += k)
-			chars++;
-		if (n > 0 && i == n && chars <= MAX_META_KEY)
-			return 0;
-	}
-	free(*nfc);
-	*nfc = NULL;
-	/* the key as it is: whoever prints the message escapes it (common/escape.h), once */
-	kura_error_set(err, KURA_EINPUT,
-		       "metadata key '%s' is not allowed: use 1 to %d letters or digits (of any script), '_', '-', '.' or "
-		       "':' (no spaces, control characters or '=')", key, MAX_META_KEY);
-	return KURA_EINPUT;
-}
-
-int kura_ingest_check_meta(const kura_meta *m, kura_error *err)
-{
-	char *nfc = NULL;
-	int rc = meta_key_nfc(&nfc, m->key, err);
-	if (rc != 0)
-		return rc;
-	if (strlen(m->value) > MAX_META_VALUE)
-		rc = kura_error_set(err, KURA_EINPUT, "metadata value of '%s' is longer than %d bytes", nfc, MAX_META_VALUE);
-	else if (!kura_unicode_valid(m->value, strlen(m->value)))
-		rc = kura_error_set(err, KURA_EINPUT, "metadata value of '%s' is not valid UTF-8; give it as UTF-8 text", nfc);
-	free(nfc);
-	return rc;
-}
-
 /* Where the content with this digest is stored already, if it is. */
 static int known_blob(kura_ingest *in, const unsigned char sha[32], kura_index_blob *loc, kura_error *err)
 {
@@ -450,7 +406,7 @@ static json_t *object_record(kura_ingest *in, const char *id, const char *name, 
 	json_t *m = json_object();
 	for (size_t i = 0; m && i < nmeta; i++) { /* keys in NFC: one key however it was typed */
 		char *key = NULL;
-		int rc = meta_key_nfc(&key, meta[i].key, err);
+		int rc = kura_ingest_meta_key_nfc(&key, meta[i].key, err);
 		if (rc == 0 && json_object_get(m, key))
 			rc = kura_error_set(err, KURA_EINPUT, "metadata key '%s' given twice", key);
 		if (rc == 0)

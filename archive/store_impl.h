@@ -28,6 +28,9 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err);
 /* Continues in a new segment (nothing may be pending): the one before becomes
  * full ('z'), and never changes again but by compaction. */
 int kura_store_roll(kura_store *st, kura_error *err);
+/* Metadata key key in NFC (*nfc, the caller frees it), or KURA_EINPUT saying
+ * why it is not allowed (archive/ingest_meta.c). */
+int kura_ingest_meta_key_nfc(char **nfc, const char *key, kura_error *err);
 /* Drops every record appended since the last commit. */
 int kura_store_rollback(kura_store *st, kura_error *err);
 
