@@ -263,11 +263,14 @@ static int rb_create(kura_backend *be, kura_seg **out, uint32_t segno)
 static int rb_open(kura_backend *be, kura_seg **out, uint32_t segno, int writable)
 {
 	(void)writable;
+	char letter, oid[48];
 	uint64_t size;
-	char letter;
-	if (rb_stat(be, segno, &size) != 0 || dir_get(rb_of(be), segno, "", &letter) != 0)
+	time_t mtime;
+	if (dir_get(rb_of(be), segno, "", &letter) != 0)
 		return -1;
-	return seg_new(be, out, segno, letter);
+	seg_oid(oid, sizeof oid, segno, letter);
+	int rc = rados_stat(rb_of(be)->io, oid, &size, &mtime); /* named but gone: missing too */
+	return rc == 0 ? seg_new(be, out, segno, letter) : fail(rc);
 }
 
 static void remove_object(rados_backend *rb, uint32_t segno, char letter)
