@@ -59,6 +59,7 @@
 #include <stdint.h>
 
 #include "kura/error.h"
+#include "kura/store.h"
 
 typedef struct kura_backend kura_backend;
 
@@ -102,6 +103,17 @@ struct kura_backend {
 /* The local-file backend of the store folder store: segments in store/segments/
  * (made by kura init), the writer lock on store/lock (flock). */
 int kura_backend_file_open(kura_backend **out, const char *store, kura_error *err);
+
+/* The RADOS backend (archive/backend_rados.c): segments as objects of pool
+ * o->pool in namespace o->ns of the cluster o->ceph_conf names, the writer lock a
+ * RADOS lock with a lease. Connects now; KURA_EINPUT when the pool is missing. */
+int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kura_error *err);
+
+/* The backend config.json's "backend" names (a JSON object; NULL or absent: the
+ * local-file one of store). */
+int kura_backend_from_config(kura_backend **out, const char *store, const json_t *cfg, kura_error *err);
+/* config.json's "backend" for o (NULL: out of memory). */
+json_t *kura_backend_config_json(const kura_rados_options *o);
 
 /* Which operation the fault backend fails, and how. */
 /* CREATE counts create and stage; REPLACE counts replace (a rename for local files). */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -549,6 +550,30 @@ static int append_object(kura_ingest *in, const char *id, const char *sha_hex, c
 	return 0;
 }
 
+/* A backend with a largest segment (RADOS objects): when a document whose size
+ * is known might not fit in what is left of the segment, what is pending is
+ * committed and a new segment started, so that no record has to be split. A
+ * held ingest (one commit at its end) cannot; neither can a stream of unknown size. */
+static int make_room(kura_ingest *in, const struct source *src, kura_error *err)
+{
+	uint64_t max = kura_store_backend(in->st)->max_segment_size, tell = kura_segment_writer_tell(in->w), n;
+	struct stat sb;
+	if (!max || in->held || tell <= KURA_SEGMENT_FILE_HEADER)
+		return 0;
+	if (src->packed)
+		n = src->packed->len;
+	else if (src->fd < 0)
+		n = src->left;
+	else if (fstat(src->fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		n = (uint64_t)sb.st_size;
+	else
+		return 0;
+	if (tell + n + n / 128 + (64u << 10) <= max) /* zstd's worst case, with room for the records around it */
+		return 0;
+	int rc = kura_ingest_commit(in, err);
+	return rc ? rc : kura_store_roll(in->st, err);
+}
+
 static int add_object(kura_ingest *in, struct source *src, const char *path, const char *name, const kura_meta *meta,
 		      size_t nmeta, const kura_member *members, size_t nmembers, json_t *info, const char *adopted_with,
 		      char id[KURA_ID_LEN + 1], kura_error *err)
@@ -562,6 +587,9 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 		return kura_error_set(err, KURA_EINPUT, "an object has at most %d group members", KURA_INGEST_MAX_MEMBERS);
 	if (reserve(in, err) != 0)
 		return KURA_EINTERNAL;
+	int rc = make_room(in, src, err);
+	if (rc != 0)
+		return rc;
 	int64_t now;
 	char sha_hex[65];
 	uint64_t start = kura_segment_writer_tell(in->w);
@@ -571,7 +599,7 @@ static int add_object(kura_ingest *in, struct source *src, const char *path, con
 	unsigned char pending[KURA_PENDING_MAX];
 	size_t plen = 0;
 	kura_index_batch_mark(in->batch);
-	int rc = next_identity(in, id, &now, err);
+	rc = next_identity(in, id, &now, err);
 	if (rc == 0)
 		rc = add_content(&doc, sha_hex, in, src, path, err);
 	if (rc == 0)

@@ -10,6 +10,7 @@
  * record start the index knows (RESYNC RULE, archive/segment.c). Only the
  * committed part of the last segment is read: bytes past it belong to a write
  * still in progress. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,7 +141,7 @@ static int cmp_place(const void *a, const void *b)
 static int is_good(const struct scrub *s, uint32_t segno, uint64_t offset)
 {
 	struct place key = {segno, offset};
-	return bsearch(&key, s->good, s->ngood, sizeof key, cmp_place) != NULL;
+	return s->ngood > 0 && bsearch(&key, s->good, s->ngood, sizeof key, cmp_place) != NULL;
 }
 
 /* The damage report that explains a bad place: the last one at or before it. */
@@ -227,14 +228,15 @@ int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damag
 	s.progress = kura_progress_new("scrub", total);
 	static const kura_scan_ops ops = {on_body, on_record, on_damage, on_progress, on_boundary};
 	for (size_t i = 0; i < nsegs && segs[i] <= last_seg; i++) {
-		uint64_t end;
+		uint64_t end, size;
+		if (be->stat(be, segs[i], &size) != 0 && errno == ENOENT)
+			continue; /* listed but gone (a RADOS object removed behind kura's back): as if not listed */
 		rc = kura_segment_scan(be, segs[i], 0, segs[i] == last_seg ? last_end : 0, &ops, &s, &end, err);
 		if (rc == KURA_EVERIFY) { /* the segment's own header is bad */
 			rc = add_bad(&s, segs[i], 0, err ? err->message : "bad segment header", err);
 		}
 		if (rc != 0)
 			goto out;
-		uint64_t size;
 		if (be->stat(be, segs[i], &size) == 0)
 			s.done_before += size;
 	}

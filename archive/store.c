@@ -7,8 +7,8 @@
  *   the local-file backend, held until close). Readers take no lock: they see
  *   the index as of their open.
  * - Every byte of a segment goes through the store's backend (archive/backend.h),
- *   chosen at open: the local-file one unless kura_store_open_with_backend gives
- *   another.
+ *   chosen at open: the one config.json's "backend" names (archive/backend_config.c;
+ *   none: local files) unless kura_store_open_with_backend gives another.
  * - The index's committed end ('w') only advances in kura_store_commit, after the
  *   segment's sync; what follows it in the segment is not acknowledged and is
  *   either rolled forward (complete records) or cut off (a torn tail) at the next
@@ -65,6 +65,7 @@ struct kura_store {
 	char *actor;              /* who acts through this handle (kura_store_set_actor); NULL: the default */
 	char default_actor[KURA_ACTOR_MAX + 1];
 	kura_fields fields;       /* the search fields, as the index had them at open (archive/fields.c) */
+	json_t *backend_cfg;      /* config.json's "backend", or NULL (local files) */
 	mode_t old_umask;         /* restored by close when umask_set */
 	int umask_set;
 };
@@ -206,18 +207,52 @@ static int init_folder(const char *path, const kura_init_options *opts, kura_err
 	return 0;
 }
 
-/* STORE/segments with its first segment, and the index that knows it. */
-static int init_segments_and_index(const char *path, kura_error *err)
+/* A pool (namespace) a new store may take: no segments, or only the empty
+ * first one an interrupted kura init left. */
+static int check_pool_unused(kura_backend *be, kura_error *err)
+{
+	uint32_t *segs = NULL;
+	size_t n = 0;
+	uint64_t size = 0;
+	char where[512];
+	be->name(be, 0, where, sizeof where);
+	if (be->list(be, &segs, &n) != 0)
+		return kura_error_sys(err, KURA_EIO, "listing the segments in %s", where);
+	int used = n > 1 || (n == 1 && (segs[0] != 1 || be->stat(be, 1, &size) != 0 || size > KURA_SEGMENT_FILE_HEADER));
+	free(segs);
+	if (used)
+		return kura_error_set(err, KURA_EINPUT, "%s holds the segments of a kura store already; choose another "
+						       "--pool or --namespace", where);
+	return 0;
+}
+
+/* The store's backend for init (the segments folder made for local files). */
+static int init_backend(kura_backend **be, const char *path, const kura_init_options *opts, kura_error *err)
 {
 	char p[4096];
-	int rc;
+	if (opts && opts->rados) {
+		int rc = kura_backend_rados_open(be, opts->rados, err);
+		if (rc == 0 && (rc = check_pool_unused(*be, err)) != 0) {
+			kura_backend_free(*be);
+			*be = NULL;
+		}
+		return rc;
+	}
 	if (join(p, sizeof p, path, "segments", err) != 0)
 		return KURA_EINPUT;
 	if (mkdir(p, 0755) != 0)
 		return kura_error_sys(err, KURA_EIO, "creating %s", p);
+	return kura_backend_file_open(be, path, err);
+}
+
+/* The first segment (in STORE/segments or the pool), and the index that knows it. */
+static int init_segments_and_index(const char *path, const kura_init_options *opts, kura_error *err)
+{
+	char p[4096];
+	int rc;
 	kura_backend *be = NULL;
 	kura_segment_writer *w = NULL;
-	if ((rc = kura_backend_file_open(&be, path, err)) == 0)
+	if ((rc = init_backend(&be, path, opts, err)) == 0)
 		rc = kura_segment_writer_open(&w, be, 1, 0, err);
 	kura_segment_writer_close(w);
 	kura_backend_free(be);
@@ -254,6 +289,10 @@ static int init_config(const char *path, const kura_init_options *opts, const ch
 		json_object_set_new(cfg, "group", json_string(group));
 	if (cfg && opts && opts->single_approver)
 		json_object_set_new(cfg, "four_eyes", json_false());
+	if (cfg && opts && opts->rados && json_object_set_new(cfg, "backend", kura_backend_config_json(opts->rados)) != 0) {
+		json_decref(cfg);
+		cfg = NULL;
+	}
 	char *text = cfg ? json_dumps(cfg, JSON_INDENT(2)) : NULL;
 	json_decref(cfg);
 	if (!text)
@@ -285,7 +324,7 @@ static int init_files(const char *path, const kura_init_options *opts, kura_erro
 	if (rc != 0)
 		return rc;
 	kura_time_format(created, now);
-	if ((rc = init_segments_and_index(path, err)) == 0)
+	if ((rc = init_segments_and_index(path, opts, err)) == 0)
 		rc = init_config(path, opts, hash, segsize, level, created, err);
 	if (rc != 0)
 		return rc;
@@ -331,6 +370,7 @@ static int read_config(kura_store *st, kura_error *err)
 	if (group && json_is_string(group))
 		st->group = strdup(json_string_value(group));
 	st->four_eyes = !json_is_false(json_object_get(cfg, "four_eyes"));
+	st->backend_cfg = json_incref(json_object_get(cfg, "backend"));
 	if (json_unpack(cfg, "{s:s, s:I, s:i}", "hash", &hash, "segment_size", &segsize, "zstd_level", &level) != 0 ||
 	    !kura_hash_by_name(hash) || segsize < 4096 || level < 1 || level > 19 || (urls && !json_is_array(urls)) ||
 	    (group && !json_is_string(group)))
@@ -356,6 +396,8 @@ static void clear_config(kura_store *st)
 	free(st->tsa_urls);
 	free(st->group);
 	free(st->actor);
+	json_decref(st->backend_cfg);
+	st->backend_cfg = NULL;
 	st->actor = NULL;
 	st->tsa_urls = NULL;
 	st->ntsa_urls = 0;
@@ -385,10 +427,11 @@ static int open_config(kura_store **out, const char *path, kura_backend *be, kur
 		kura_store_close(st);
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	}
-	int rc = be ? 0 : kura_backend_file_open(&st->be, path, err);
-	st->own_be = !be && rc == 0;
-	if (rc == 0)
-		rc = read_config(st, err);
+	int rc = read_config(st, err);
+	if (rc == 0 && !be) {
+		rc = kura_backend_from_config(&st->be, path, st->backend_cfg, err);
+		st->own_be = rc == 0;
+	}
 	if (rc == 0)
 		rc = kura_store_files_check(path, err);
 	if (rc != 0) {

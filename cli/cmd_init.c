@@ -1,9 +1,12 @@
 /* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES] [--group NAME]
+ * --backend rados --ceph-conf FILE --pool POOL [--namespace NS] [--ceph-user NAME] [--lease-seconds N]:
+ * the segments go to a Ceph pool (archive/backend_rados.c); the index and configuration stay in STORE.
  * --single-approver: a disposal may be approved by the actor who requested it (config.json "four_eyes": false).
  * Without --tsa-url the store gets an embedded TSA (proof/tsa_setup.c). The store is
  * its owner's alone (0700/0600), or also readable by group NAME (02750/0640). */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +19,18 @@
 
 static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--policy FILE|NAME]\n"
 			    "                 [--segment-size BYTES] [--group NAME] [--single-approver]\n"
-			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS] [--tsa-key ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096]";
+			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS] [--tsa-key ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096]\n"
+			    "                 [--backend file|rados --ceph-conf FILE --pool POOL [--namespace NS] [--ceph-user NAME]\n"
+			    "                  [--lease-seconds N]]";
 const char *const kura_usage_init = usage; /* kura help, --help (cli/help.c) */
 
 /* What the command line asks for: filled by parse_init, handed to kura_store_create. */
 struct init_args {
 	kura_init_options io;
 	kura_tsa_options tsa;
+	kura_rados_options rados;
+	const char *backend;
+	char ceph_conf[PATH_MAX];
 	const char *policy;
 	const char *store;
 };
@@ -44,6 +52,57 @@ static int parse_number(struct init_args *a, int c, const char *arg)
 	return 0;
 }
 
+/* --backend and the RADOS settings: 0, or the usage status. */
+static int parse_backend(struct init_args *a, int c, const char *arg)
+{
+	unsigned long long v;
+	switch (c) {
+	case 'b':
+		a->backend = arg;
+		break;
+	case 'c':
+		a->rados.ceph_conf = arg;
+		break;
+	case 'P':
+		a->rados.pool = arg;
+		break;
+	case 'n':
+		a->rados.ns = arg;
+		break;
+	case 'U':
+		a->rados.user = arg;
+		break;
+	default:
+		if (kura_cli_number(&v, arg, 5, 3600) != 0)
+			return kura_cli_usage(usage, "--lease-seconds takes a number of seconds (5 to 3600), not '%s'", arg);
+		a->rados.lease_seconds = (int)v;
+	}
+	return 0;
+}
+
+/* The backend options agree with each other; --ceph-conf made absolute. */
+static int check_backend(struct init_args *a)
+{
+	int rados = a->backend && strcmp(a->backend, "rados") == 0;
+	if (a->backend && !rados && strcmp(a->backend, "file") != 0)
+		return kura_cli_usage(usage, "--backend must be file or rados, not '%s'", a->backend);
+	int any = a->rados.ceph_conf || a->rados.pool || a->rados.ns || a->rados.user || a->rados.lease_seconds;
+	if (!rados && any)
+		return kura_cli_usage(usage, "--ceph-conf, --pool, --namespace, --ceph-user and --lease-seconds go with "
+					     "--backend rados");
+	if (!rados)
+		return 0;
+	if (!a->rados.ceph_conf || !a->rados.pool || !*a->rados.pool)
+		return kura_cli_usage(usage, "--backend rados needs --ceph-conf FILE and --pool POOL");
+	if (!realpath(a->rados.ceph_conf, a->ceph_conf)) {
+		fprintf(stderr, "kura: cannot read the Ceph configuration %s: %s\n", a->rados.ceph_conf, strerror(errno));
+		return 2;
+	}
+	a->rados.ceph_conf = a->ceph_conf;
+	a->io.rados = &a->rados;
+	return 0;
+}
+
 /* Fills a from argv; urls (argc entries) receives the --tsa-url values.
  * 0, or the usage status after saying what is wrong. */
 static int parse_init(struct init_args *a, const char **urls, int argc, char **argv)
@@ -58,6 +117,12 @@ static int parse_init(struct init_args *a, const char **urls, int argc, char **a
 		{"tsa-key", required_argument, NULL, 'k'},
 		{"group", required_argument, NULL, 'g'},
 		{"single-approver", no_argument, NULL, '1'},
+		{"backend", required_argument, NULL, 'b'},
+		{"ceph-conf", required_argument, NULL, 'c'},
+		{"pool", required_argument, NULL, 'P'},
+		{"namespace", required_argument, NULL, 'n'},
+		{"ceph-user", required_argument, NULL, 'U'},
+		{"lease-seconds", required_argument, NULL, 'l'},
 		{0},
 	};
 	int c, rc;
@@ -84,6 +149,15 @@ static int parse_init(struct init_args *a, const char **urls, int argc, char **a
 		case '1':
 			a->io.single_approver = 1;
 			break;
+		case 'b':
+		case 'c':
+		case 'P':
+		case 'n':
+		case 'U':
+		case 'l':
+			if ((rc = parse_backend(a, c, optarg)) != 0)
+				return rc;
+			break;
 		case 'd':
 		case 'r':
 		case 's':
@@ -97,6 +171,8 @@ static int parse_init(struct init_args *a, const char **urls, int argc, char **a
 	if (argc - optind != 1)
 		return kura_cli_usage(usage, "init takes exactly one STORE folder");
 	a->store = argv[optind];
+	if ((rc = check_backend(a)) != 0)
+		return rc;
 	/* check the policy and the key kind before anything is made */
 	if (a->tsa.key && !kura_tsa_key_kind_known(a->tsa.key))
 		return kura_cli_usage(usage, "--tsa-key must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096, not '%s'",

@@ -1,5 +1,6 @@
-/* Storage backends (archive/backend.h): the local-file backend keeps the
- * contract (appends, sync, ranged reads, listing, removal, the writer lock), and
+/* Storage backends (archive/backend.h): the local-file backend and the RADOS
+ * backend (on a throwaway cluster, tests/cli/ceph.sh) keep the contract (appends,
+ * sync, ranged reads, listing, removal, replacement, the writer lock), and
  * the fault backend, wrapped around it, shows what the real store does when the
  * storage under it fails: an ingest whose sync or append fails reports nothing
  * done, and the store stays usable and consistent. */
@@ -23,10 +24,10 @@ static kura_backend *file_backend(char **dir)
 	return kura_test_file_backend(*dir);
 }
 
-START_TEST(file_backend_keeps_the_contract)
+/* The CONTRACT of archive/backend.h, first half: appends, a patch of unsynced
+ * bytes, sync, size, ranged reads. Leaves segment 3 with 16 bytes. */
+static void keeps_the_contract_writing(kura_backend *be)
 {
-	char *dir, name[4096];
-	kura_backend *be = file_backend(&dir);
 	kura_seg *s;
 	unsigned char buf[64];
 	size_t got;
@@ -54,15 +55,14 @@ START_TEST(file_backend_keeps_the_contract)
 	ck_assert_int_eq(be->read(s, 100, buf, 10, &got), 0); /* wholly past the end: nothing */
 	ck_assert_uint_eq(got, 0);
 	be->close(s);
+}
 
-	/* the file, as today: STORE/segments/00000003.seg */
-	be->name(be, 3, name, sizeof name);
-	ck_assert_ptr_nonnull(strstr(name, "/segments/00000003.seg"));
-	struct stat sb;
-	ck_assert_int_eq(stat(name, &sb), 0);
-	ck_assert_int_eq(sb.st_size, 16);
-
-	/* truncation, stat, listing in order, removal */
+/* Second half: truncation, stat, listing in order, removal, a missing segment.
+ * Leaves segment 1, empty. */
+static void keeps_the_contract_listing(kura_backend *be)
+{
+	kura_seg *s;
+	uint64_t size;
 	ck_assert_int_eq(be->open(be, &s, 3, 1), 0);
 	ck_assert_int_eq(be->truncate(s, 5), 0);
 	ck_assert_int_eq(be->sync(s), 0);
@@ -90,6 +90,80 @@ START_TEST(file_backend_keeps_the_contract)
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_int_eq(be->stat(be, 7, &size), -1);
 	ck_assert_int_eq(errno, ENOENT);
+}
+
+/* Replacing a segment: the replacement is not the segment until replace, which
+ * puts it in place whole; discard removes one. */
+static void keeps_the_contract_replacing(kura_backend *be)
+{
+	kura_seg *s;
+	unsigned char buf[16];
+	size_t got;
+	uint64_t size;
+	ck_assert_int_eq(be->create(be, &s, 4), 0);
+	ck_assert_int_eq(be->write(s, 0, "old segment", 11), 0);
+	ck_assert_int_eq(be->sync(s), 0);
+	be->close(s);
+	ck_assert_int_eq(be->staged(be, 4), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(be->replace(be, 4), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(be->stage(be, &s, 4), 0);
+	ck_assert_int_eq(be->write(s, 0, "new", 3), 0);
+	ck_assert_int_eq(be->sync(s), 0);
+	be->close(s);
+	ck_assert_int_eq(be->staged(be, 4), 0);
+	ck_assert_int_eq(be->stat(be, 4, &size), 0); /* still the old one */
+	ck_assert_uint_eq(size, 11);
+	ck_assert_int_eq(be->replace(be, 4), 0);
+	ck_assert_int_eq(be->staged(be, 4), -1);
+	ck_assert_int_eq(be->open(be, &s, 4, 0), 0);
+	ck_assert_int_eq(be->read(s, 0, buf, sizeof buf, &got), 0);
+	ck_assert_uint_eq(got, 3);
+	ck_assert_mem_eq(buf, "new", 3);
+	be->close(s);
+	/* a second replacement, discarded: the segment stays */
+	ck_assert_int_eq(be->stage(be, &s, 4), 0);
+	ck_assert_int_eq(be->write(s, 0, "newer", 5), 0);
+	be->close(s);
+	ck_assert_int_eq(be->discard(be, 4), 0);
+	ck_assert_int_eq(be->staged(be, 4), -1);
+	ck_assert_int_eq(be->discard(be, 4), 0);
+	ck_assert_int_eq(be->stat(be, 4, &size), 0);
+	ck_assert_uint_eq(size, 3);
+	ck_assert_int_eq(be->remove(be, 4), 0);
+}
+
+/* The writer lock: a and b are two handles on one store. Frees b. */
+static void lock_is_exclusive(kura_backend *a, kura_backend *b)
+{
+	kura_error err;
+	ck_assert_int_eq(a->lock(a, 0, &err), 0);
+	ck_assert_int_eq(b->lock(b, 0, &err), 1); /* held by another */
+	a->unlock(a);
+	ck_assert_int_eq(b->lock(b, 0, &err), 0);
+	ck_assert_int_eq(a->lock(a, 0, &err), 1);
+	kura_backend_free(b); /* freeing lets it go too */
+	ck_assert_int_eq(a->lock(a, 1, &err), 0);
+}
+
+START_TEST(file_backend_keeps_the_contract)
+{
+	char *dir, name[4096];
+	kura_backend *be = file_backend(&dir);
+	kura_seg *s;
+	uint64_t size;
+	keeps_the_contract_writing(be);
+
+	/* the file, as today: STORE/segments/00000003.seg */
+	be->name(be, 3, name, sizeof name);
+	ck_assert_ptr_nonnull(strstr(name, "/segments/00000003.seg"));
+	struct stat sb;
+	ck_assert_int_eq(stat(name, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 16);
+
+	keeps_the_contract_listing(be);
+	keeps_the_contract_replacing(be);
 
 	/* a link where a segment should be is never written through */
 	char target[4096];
@@ -110,15 +184,8 @@ START_TEST(file_backend_lock_is_exclusive)
 {
 	char *dir;
 	kura_backend *a = file_backend(&dir), *b = NULL;
-	kura_error err;
 	ck_assert_int_eq(kura_backend_file_open(&b, dir, NULL), 0);
-	ck_assert_int_eq(a->lock(a, 0, &err), 0);
-	ck_assert_int_eq(b->lock(b, 0, &err), 1); /* held by another */
-	a->unlock(a);
-	ck_assert_int_eq(b->lock(b, 0, &err), 0);
-	ck_assert_int_eq(a->lock(a, 0, &err), 1);
-	kura_backend_free(b); /* freeing lets it go too */
-	ck_assert_int_eq(a->lock(a, 1, &err), 0);
+	lock_is_exclusive(a, b);
 	kura_backend_free(a);
 	kura_test_rmdir(dir);
 }
@@ -302,6 +369,87 @@ START_TEST(a_read_error_is_not_damage)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- RADOS */
+
+/* The throwaway cluster of the rados test case (made once, before its tests fork). */
+static char ceph_dir[64];
+static int ceph_up;
+
+static void ceph_start(void)
+{
+	char cmd[4096];
+	snprintf(ceph_dir, sizeof ceph_dir, "/tmp/kura-check-ceph.XXXXXX");
+	if (!mkdtemp(ceph_dir))
+		return;
+	snprintf(cmd, sizeof cmd, "bash %s/tests/cli/ceph.sh start %s/c >&2", KURA_SOURCE_DIR, ceph_dir);
+	ceph_up = system(cmd) == 0;
+}
+
+static void ceph_stop(void)
+{
+	char cmd[4096];
+	if (!ceph_dir[0])
+		return;
+	snprintf(cmd, sizeof cmd, "bash %s/tests/cli/ceph.sh stop %s/c; rm -rf %s", KURA_SOURCE_DIR, ceph_dir, ceph_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "stopping the test cluster in %s failed\n", ceph_dir);
+}
+
+/* A RADOS backend on namespace ns of the test cluster's pool. */
+static kura_backend *rados_backend(const char *ns)
+{
+	char conf[128];
+	kura_error err = {0};
+	kura_backend *be = NULL;
+	ck_assert_msg(ceph_up, "the test Ceph cluster did not start (its log tails are above)");
+	snprintf(conf, sizeof conf, "%s/c/ceph.conf", ceph_dir);
+	kura_rados_options o = {.ceph_conf = conf, .pool = "kura", .ns = ns, .lease_seconds = 5};
+	ck_assert_msg(kura_backend_rados_open(&be, &o, &err) == 0, "%s", err.message);
+	return be;
+}
+
+START_TEST(rados_backend_keeps_the_contract)
+{
+	kura_backend *be = rados_backend("contract");
+	char name[256];
+	keeps_the_contract_writing(be);
+	be->name(be, 3, name, sizeof name);
+	ck_assert_str_eq(name, "rados:kura/contract/kura.seg.00000003");
+	keeps_the_contract_listing(be);
+	keeps_the_contract_replacing(be);
+	ck_assert_uint_ge(be->max_segment_size, 1u << 20);
+
+	/* writes and reads larger than one RADOS operation */
+	size_t n = 9u << 20, got;
+	unsigned char *in = malloc(n), *out = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		in[i] = (unsigned char)(i * 7 + i / 4099);
+	kura_seg *s;
+	ck_assert_int_eq(be->create(be, &s, 9), 0);
+	ck_assert_int_eq(be->write(s, 0, in, n), 0);
+	ck_assert_int_eq(be->sync(s), 0);
+	be->close(s);
+	ck_assert_int_eq(be->open(be, &s, 9, 0), 0);
+	ck_assert_int_eq(be->read(s, 0, out, n, &got), 0);
+	ck_assert_uint_eq(got, n);
+	ck_assert_int_eq(memcmp(in, out, n), 0);
+	be->close(s);
+	free(in);
+	free(out);
+	kura_backend_free(be);
+}
+END_TEST
+
+START_TEST(rados_backend_lock_is_exclusive)
+{
+	kura_backend *a = rados_backend("lock"), *b = rados_backend("lock");
+	lock_is_exclusive(a, b);
+	kura_error err = {0};
+	ck_assert_int_eq(a->renew(a, &err), 0);
+	kura_backend_free(a);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("backend");
@@ -315,5 +463,11 @@ int main(void)
 	tcase_add_test(tc, ingest_fails_when_a_write_is_cut_short);
 	tcase_add_test(tc, a_read_error_is_not_damage);
 	suite_add_tcase(s, tc);
+	TCase *rados = tcase_create("rados");
+	tcase_set_timeout(rados, 120);
+	tcase_add_unchecked_fixture(rados, ceph_start, ceph_stop);
+	tcase_add_test(rados, rados_backend_keeps_the_contract);
+	tcase_add_test(rados, rados_backend_lock_is_exclusive);
+	suite_add_tcase(s, rados);
 	return kura_test_run(s);
 }

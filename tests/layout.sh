@@ -53,6 +53,11 @@ for f in $(grep -l 'rocksdb/' $(for d in $LIB cli; do echo "$d"/*.[ch]; done) in
 	case $f in index/*) ;; *) breach "$f uses RocksDB: only index/ may" ;; esac
 done
 
+# archive/backend_rados.c is the one user of librados.
+for f in $(grep -l 'rados/librados' $(for d in $LIB cli; do echo "$d"/*.[ch]; done) include/kura/*.h); do
+	case $f in archive/backend_rados.c) ;; *) breach "$f uses librados: only archive/backend_rados.c may" ;; esac
+done
+
 # Only a storage backend names segment files (archive/backend.h).
 for f in $(grep -l '\.seg"' $(for d in $LIB cli; do echo "$d"/*.c; done)); do
 	case $f in archive/backend_*.c) ;; *) breach "$f names segment files: only a storage backend may (archive/backend.h)" ;; esac

@@ -6,6 +6,8 @@
  *   STORE/segments/       00000001.seg, 00000002.seg, ... (format in archive/segment.c)
  *   STORE/index/          RocksDB (keys in index/index.h)
  *   STORE/lock            held (flock) by the one process that writes
+ * A store made with a RADOS backend keeps its segments as objects of a Ceph pool
+ * instead of STORE/segments/ (config.json "backend"; archive/backend_rados.c).
  *
  * A store is opened for reading (any number of processes, no lock) or for writing
  * (one process; opening also finishes the work a crash interrupted). */
@@ -23,6 +25,16 @@
 
 typedef struct kura_store kura_store;
 
+/* Where a store's segments live when they are kept on a Ceph cluster. */
+#define KURA_RADOS_DEFAULT_LEASE 30
+typedef struct kura_rados_options {
+	const char *ceph_conf; /* the cluster's ceph.conf (monitors, keyring) */
+	const char *pool;      /* an existing pool */
+	const char *ns;        /* a namespace in it; NULL or "": the default one */
+	const char *user;      /* the cephx user without "client."; NULL: admin */
+	int lease_seconds;     /* of the writer lock; 0: KURA_RADOS_DEFAULT_LEASE */
+} kura_rados_options;
+
 typedef struct kura_init_options {
 	const char *hash;      /* sha256 (default), sha384 or sha512 */
 	uint64_t segment_size; /* roll segments past this many bytes; 0: 1 GiB */
@@ -31,6 +43,7 @@ typedef struct kura_init_options {
 	const char *group;     /* a group that may read the store (folders 02750, files 0640); NULL: its owner alone */
 	size_t ntsa_urls;
 	int single_approver;   /* config.json "four_eyes": false: a disposal may be approved by its requester */
+	const kura_rados_options *rados; /* segments in a Ceph pool; NULL: in STORE/segments/ */
 	/* Called once the folder is laid out and before FORMAT makes it a store, to
 	 * add what other layers keep in it (the embedded TSA). May be NULL. */
 	int (*prepare)(void *ud, const char *path, kura_error *err);

@@ -1,0 +1,705 @@
+/* The RADOS backend (archive/backend.h): a store's segments are objects of a
+ * Ceph pool (in a namespace of it), written and read through librados. This is
+ * the one file of kura that includes librados.
+ *
+ * Objects, in the pool's namespace:
+ * - kura.segments: the directory. Its omap maps "NNNNNNNN" (the segment number,
+ *   eight digits) to the letter of the object holding the segment now, "a" or
+ *   "b", and "NNNNNNNN.staged" to the letter of a replacement being made. Its
+ *   lock "kura.writer" is the store's writer lock.
+ * - kura.seg.NNNNNNNN.a and kura.seg.NNNNNNNN.b: a segment's bytes.
+ *
+ * INVARIANTS
+ * - Segment segno exists when the directory names it, and is the object the
+ *   directory names. create() writes the object before it names it, remove()
+ *   unnames it before it deletes it: a crash leaves at most an unnamed object
+ *   (never read; the next create or stage of that number empties and reuses it).
+ * - RADOS has no rename. A replacement is written as the other letter's object
+ *   and named in "NNNNNNNN.staged"; replace() names it as the segment and drops
+ *   the ".staged" key in one write operation on the directory, which RADOS
+ *   applies whole or not at all; only then is the old object deleted. So after a
+ *   crash segno is wholly the old object or wholly the replacement.
+ * - A write is sent asynchronously (librados copies its bytes); sync() waits
+ *   until every write sent on that segment is complete, which for RADOS means
+ *   applied on every replica the pool keeps (size, at least min_size up). Reads,
+ *   size and truncate of a segment wait for its writes first.
+ * - The writer lock is an exclusive RADOS lock with a lease (lease seconds).
+ *   While it is held a thread renews it every third of the lease, and so do
+ *   renew() (before each commit) and write() when a third has passed. If the
+ *   lease has run out by this machine's monotonic clock (the cluster could not
+ *   be reached, the process was stopped) or a renewal was refused, renew fails
+ *   and stays failed: another writer may hold the store now, so nothing more is
+ *   acknowledged. The cookie names the host and pid, for the message a second
+ *   writer gets.
+ * - A lock(wait) waits at most twice the lease (long enough for the lock of a
+ *   writer that died to run out), then refuses, naming who holds it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <rados/librados.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive/backend.h"
+
+#define DIR_OID "kura.segments"
+#define LOCK_NAME "kura.writer"
+#define DEFAULT_MAX_OBJECT (128ull << 20) /* osd_max_object_size's default */
+#define CHUNK (4u << 20)                  /* bytes per RADOS read or write operation */
+#define MAX_PENDING 32                    /* writes in flight per segment */
+
+typedef struct rados_backend {
+	kura_backend be;
+	rados_t cluster;
+	rados_ioctx_t io;
+	char where[512]; /* rados:POOL/NAMESPACE, for messages */
+	char cookie[320];
+	int lease; /* seconds */
+	pthread_mutex_t mu; /* guards the lock's state below */
+	int locked, lost;
+	struct timespec renewed; /* when the last lock or renewal was sent */
+	pthread_cond_t stop;     /* signalled by unlock: the renewing thread ends */
+	pthread_t renewer;
+	int renewing;            /* the renewing thread runs */
+} rados_backend;
+
+typedef struct rados_seg {
+	kura_seg s;
+	char oid[48];
+	rados_completion_t pending[MAX_PENDING];
+	size_t npending;
+	int failed; /* the errno of a write that failed since the last sync; 0: none */
+} rados_seg;
+
+static rados_backend *rb_of(kura_backend *be) { return (rados_backend *)be; }
+
+static int fail(int negerr)
+{
+	errno = -negerr;
+	return -1;
+}
+
+static void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
+{
+	snprintf(buf, n, "kura.seg.%08u.%c", segno, letter);
+}
+
+/* ---------------------------------------------------------------- the directory */
+
+/* The letter the directory has for key "NNNNNNNN" + suffix: 0, or -1 (ENOENT: none). */
+static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *letter)
+{
+	char key[32];
+	snprintf(key, sizeof key, "%08u%s", segno, suffix);
+	const char *keys[] = {key};
+	size_t lens[] = {strlen(key)};
+	rados_omap_iter_t it = NULL;
+	int prval = 0, rc;
+	rados_read_op_t op = rados_create_read_op();
+	rados_read_op_omap_get_vals_by_keys2(op, keys, 1, lens, &it, &prval);
+	rc = rados_read_op_operate(op, rb->io, DIR_OID, 0);
+	rados_release_read_op(op);
+	if (rc == 0 && prval != 0)
+		rc = prval;
+	char *k = NULL, *v = NULL;
+	size_t klen = 0, vlen = 0;
+	if (rc == 0 && (rc = rados_omap_get_next2(it, &k, &v, &klen, &vlen)) == 0 && (!k || vlen != 1))
+		rc = -ENOENT; /* no such key (or not a letter: not ours) */
+	if (rc == 0)
+		*letter = v[0];
+	if (it)
+		rados_omap_get_end(it);
+	return rc == 0 ? 0 : fail(rc);
+}
+
+/* Sets "NNNNNNNN" + set_suffix to letter (unless set_suffix is NULL) and removes
+ * "NNNNNNNN" + rm_suffix (unless NULL), in one operation. */
+static int dir_update(rados_backend *rb, uint32_t segno, const char *set_suffix, char letter, const char *rm_suffix)
+{
+	char skey[32], rkey[32];
+	rados_write_op_t op = rados_create_write_op();
+	if (set_suffix) {
+		snprintf(skey, sizeof skey, "%08u%s", segno, set_suffix);
+		const char *keys[] = {skey}, *vals[] = {&letter};
+		size_t klens[] = {strlen(skey)}, vlens[] = {1};
+		rados_write_op_omap_set2(op, keys, vals, klens, vlens, 1);
+	}
+	if (rm_suffix) {
+		snprintf(rkey, sizeof rkey, "%08u%s", segno, rm_suffix);
+		const char *keys[] = {rkey};
+		size_t klens[] = {strlen(rkey)};
+		rados_write_op_omap_rm_keys2(op, keys, klens, 1);
+	}
+	int rc = rados_write_op_operate(op, rb->io, DIR_OID, NULL, 0);
+	rados_release_write_op(op);
+	return rc == 0 ? 0 : fail(rc);
+}
+
+static int is_segment_key(const char *k, size_t len)
+{
+	if (len != 8)
+		return 0;
+	for (size_t i = 0; i < 8; i++)
+		if (k[i] < '0' || k[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* Adds the segment keys of one page of the directory after *after to the list. */
+static int list_page(rados_backend *rb, char *after, uint32_t **list, size_t *n, size_t *cap, unsigned char *more)
+{
+	rados_omap_iter_t it = NULL;
+	int prval = 0;
+	rados_read_op_t op = rados_create_read_op();
+	rados_read_op_omap_get_vals2(op, after, "", 1000, &it, more, &prval);
+	int rc = rados_read_op_operate(op, rb->io, DIR_OID, 0);
+	rados_release_read_op(op);
+	if (rc == 0 && prval != 0)
+		rc = prval;
+	char *k, *v;
+	size_t klen, vlen;
+	while (rc == 0 && rados_omap_get_next2(it, &k, &v, &klen, &vlen) == 0 && k) {
+		if (klen < 32)
+			snprintf(after, 32, "%.*s", (int)klen, k);
+		if (!is_segment_key(k, klen))
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			uint32_t *grown = realloc(*list, *cap * sizeof **list);
+			if (!grown) {
+				rc = -ENOMEM;
+				break;
+			}
+			*list = grown;
+		}
+		(*list)[(*n)++] = (uint32_t)strtoul(k, NULL, 10);
+	}
+	if (it)
+		rados_omap_get_end(it);
+	return rc;
+}
+
+static int rb_list(kura_backend *be, uint32_t **out, size_t *count)
+{
+	uint32_t *list = NULL;
+	size_t n = 0, cap = 0;
+	char after[32] = "";
+	unsigned char more = 1;
+	int rc = 0;
+	while (rc == 0 && more)
+		rc = list_page(rb_of(be), after, &list, &n, &cap, &more);
+	if (rc == -ENOENT) /* no directory yet: no segments */
+		rc = 0;
+	if (rc != 0) {
+		free(list);
+		return fail(rc);
+	}
+	*out = list; /* omap keys come sorted, and the numbers are zero-padded */
+	*count = n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- segments */
+
+static void rb_name(kura_backend *be, uint32_t segno, char *buf, size_t n)
+{
+	if (segno == 0)
+		snprintf(buf, n, "%s", rb_of(be)->where);
+	else
+		snprintf(buf, n, "%s/kura.seg.%08u", rb_of(be)->where, segno);
+}
+
+static int rb_stat(kura_backend *be, uint32_t segno, uint64_t *size)
+{
+	char letter, oid[48];
+	time_t mtime;
+	if (dir_get(rb_of(be), segno, "", &letter) != 0)
+		return -1;
+	seg_oid(oid, sizeof oid, segno, letter);
+	int rc = rados_stat(rb_of(be)->io, oid, size, &mtime);
+	return rc == 0 ? 0 : fail(rc);
+}
+
+static int seg_new(kura_backend *be, kura_seg **out, uint32_t segno, char letter)
+{
+	rados_seg *rs = calloc(1, sizeof *rs);
+	if (!rs) {
+		errno = ENOMEM;
+		return -1;
+	}
+	rs->s.be = be;
+	rs->s.segno = segno;
+	seg_oid(rs->oid, sizeof rs->oid, segno, letter);
+	*out = &rs->s;
+	return 0;
+}
+
+/* An empty object of that letter, in place of whatever it held. */
+static int make_empty(rados_backend *rb, uint32_t segno, char letter)
+{
+	char oid[48];
+	seg_oid(oid, sizeof oid, segno, letter);
+	int rc = rados_write_full(rb->io, oid, "", 0);
+	return rc == 0 ? 0 : fail(rc);
+}
+
+static int rb_create(kura_backend *be, kura_seg **out, uint32_t segno)
+{
+	rados_backend *rb = rb_of(be);
+	char letter;
+	int named = dir_get(rb, segno, "", &letter) == 0;
+	if (!named && errno != ENOENT)
+		return -1;
+	if (!named)
+		letter = 'a';
+	if (make_empty(rb, segno, letter) != 0 || (!named && dir_update(rb, segno, "", letter, NULL) != 0))
+		return -1;
+	return seg_new(be, out, segno, letter);
+}
+
+static int rb_open(kura_backend *be, kura_seg **out, uint32_t segno, int writable)
+{
+	(void)writable;
+	char letter, oid[48];
+	uint64_t size;
+	time_t mtime;
+	if (dir_get(rb_of(be), segno, "", &letter) != 0)
+		return -1;
+	seg_oid(oid, sizeof oid, segno, letter);
+	int rc = rados_stat(rb_of(be)->io, oid, &size, &mtime); /* named but gone: missing too */
+	return rc == 0 ? seg_new(be, out, segno, letter) : fail(rc);
+}
+
+static void remove_object(rados_backend *rb, uint32_t segno, char letter)
+{
+	char oid[48];
+	seg_oid(oid, sizeof oid, segno, letter);
+	rados_remove(rb->io, oid); /* if this fails, the object is unnamed: never read, reused later */
+}
+
+static int rb_remove(kura_backend *be, uint32_t segno)
+{
+	rados_backend *rb = rb_of(be);
+	char letter;
+	if (dir_get(rb, segno, "", &letter) != 0 || dir_update(rb, segno, NULL, 0, "") != 0)
+		return -1;
+	remove_object(rb, segno, letter);
+	return 0;
+}
+
+static char other(char letter) { return letter == 'a' ? 'b' : 'a'; }
+
+static int rb_stage(kura_backend *be, kura_seg **out, uint32_t segno)
+{
+	rados_backend *rb = rb_of(be);
+	char live;
+	if (dir_get(rb, segno, "", &live) != 0) {
+		if (errno != ENOENT)
+			return -1;
+		live = 'a';
+	}
+	char letter = other(live);
+	if (make_empty(rb, segno, letter) != 0 || dir_update(rb, segno, ".staged", letter, NULL) != 0)
+		return -1;
+	return seg_new(be, out, segno, letter);
+}
+
+static int rb_replace(kura_backend *be, uint32_t segno)
+{
+	rados_backend *rb = rb_of(be);
+	char staged, live;
+	if (dir_get(rb, segno, ".staged", &staged) != 0)
+		return -1;
+	int had = dir_get(rb, segno, "", &live) == 0;
+	if (!had && errno != ENOENT)
+		return -1;
+	if (dir_update(rb, segno, "", staged, ".staged") != 0) /* the one step */
+		return -1;
+	if (had && live != staged)
+		remove_object(rb, segno, live);
+	return 0;
+}
+
+static int rb_staged(kura_backend *be, uint32_t segno)
+{
+	char letter;
+	return dir_get(rb_of(be), segno, ".staged", &letter);
+}
+
+static int rb_discard(kura_backend *be, uint32_t segno)
+{
+	rados_backend *rb = rb_of(be);
+	char letter;
+	if (dir_get(rb, segno, ".staged", &letter) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (dir_update(rb, segno, NULL, 0, ".staged") != 0)
+		return -1;
+	remove_object(rb, segno, letter);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- an open segment */
+
+/* Waits for the oldest write in flight; remembers its failure. */
+static void wait_oldest(rados_seg *rs)
+{
+	rados_completion_t c = rs->pending[0];
+	rados_aio_wait_for_complete(c);
+	int rc = rados_aio_get_return_value(c);
+	rados_aio_release(c);
+	if (rc < 0 && !rs->failed)
+		rs->failed = -rc;
+	memmove(rs->pending, rs->pending + 1, --rs->npending * sizeof *rs->pending);
+}
+
+/* Waits for every write in flight: 0, or -1 with the errno of one that failed. */
+static int drain(rados_seg *rs)
+{
+	while (rs->npending > 0)
+		wait_oldest(rs);
+	if (rs->failed) {
+		errno = rs->failed;
+		rs->failed = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static int renew_due(rados_backend *rb, kura_error *err);
+
+static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
+{
+	rados_seg *rs = (rados_seg *)s;
+	rados_backend *rb = rb_of(s->be);
+	if (renew_due(rb, NULL) != 0) {
+		errno = ENOLCK;
+		return -1;
+	}
+	const char *b = p;
+	while (n > 0) {
+		size_t len = n < CHUNK ? n : CHUNK;
+		if (rs->npending == MAX_PENDING)
+			wait_oldest(rs);
+		rados_completion_t c;
+		int rc = rados_aio_create_completion2(NULL, NULL, &c);
+		if (rc == 0 && (rc = rados_aio_write(rb->io, rs->oid, c, b, len, off)) != 0)
+			rados_aio_release(c);
+		if (rc != 0) {
+			drain(rs);
+			return fail(rc);
+		}
+		rs->pending[rs->npending++] = c;
+		b += len;
+		off += len;
+		n -= len;
+	}
+	return 0;
+}
+
+static int rb_sync(kura_seg *s) { return drain((rados_seg *)s); }
+
+static int rb_read(kura_seg *s, uint64_t off, void *buf, size_t n, size_t *got)
+{
+	rados_seg *rs = (rados_seg *)s;
+	if (drain(rs) != 0)
+		return -1;
+	*got = 0;
+	while (*got < n) {
+		size_t len = n - *got < CHUNK ? n - *got : CHUNK;
+		int rc = rados_read(rb_of(s->be)->io, rs->oid, (char *)buf + *got, len, off + *got);
+		if (rc < 0)
+			return fail(rc);
+		*got += (size_t)rc;
+		if ((size_t)rc < len)
+			break; /* the object ends here */
+	}
+	return 0;
+}
+
+static int rb_size(kura_seg *s, uint64_t *size)
+{
+	rados_seg *rs = (rados_seg *)s;
+	time_t mtime;
+	if (drain(rs) != 0)
+		return -1;
+	int rc = rados_stat(rb_of(s->be)->io, rs->oid, size, &mtime);
+	return rc == 0 ? 0 : fail(rc);
+}
+
+static int rb_truncate(kura_seg *s, uint64_t size)
+{
+	rados_seg *rs = (rados_seg *)s;
+	if (drain(rs) != 0)
+		return -1;
+	int rc = rados_trunc(rb_of(s->be)->io, rs->oid, size);
+	return rc == 0 ? 0 : fail(rc);
+}
+
+static void rb_close(kura_seg *s)
+{
+	if (!s)
+		return;
+	drain((rados_seg *)s); /* what was not synced is not acknowledged: its fate does not matter */
+	free(s);
+}
+
+/* ---------------------------------------------------------------- the writer lock */
+
+static double seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* "client.4123 at 127.0.0.1:0/2 (kura on host H, pid P)" or what could be found. */
+static void holder(rados_backend *rb, char *buf, size_t n)
+{
+	char tag[256], clients[1024], cookies[1024], addrs[1024];
+	size_t tl = sizeof tag, cl = sizeof clients, kl = sizeof cookies, al = sizeof addrs;
+	int exclusive;
+	ssize_t k = rados_list_lockers(rb->io, DIR_OID, LOCK_NAME, &exclusive, tag, &tl, clients, &cl, cookies, &kl,
+				       addrs, &al);
+	if (k <= 0)
+		snprintf(buf, n, "another kura process (it let go just now; try again)");
+	else
+		snprintf(buf, n, "%s at %s (%s)", clients, addrs, cookies);
+}
+
+/* Takes or renews (renewal: LIBRADOS_LOCK_FLAG_MUST_RENEW) the lock: 0, or the negative errno. */
+static int lock_op(rados_backend *rb, uint8_t flags)
+{
+	struct timeval d = {.tv_sec = rb->lease};
+	struct timespec sent;
+	clock_gettime(CLOCK_MONOTONIC, &sent);
+	int rc = rados_lock_exclusive(rb->io, DIR_OID, LOCK_NAME, rb->cookie, "kura writer", &d, flags);
+	if (rc == 0)
+		rb->renewed = sent; /* the lease runs from no earlier than this */
+	return rc;
+}
+
+static int renew_locked(rados_backend *rb);
+
+/* The renewing thread: every third of the lease until unlock. */
+static void *renew_loop(void *arg)
+{
+	rados_backend *rb = arg;
+	pthread_mutex_lock(&rb->mu);
+	while (rb->locked) {
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += rb->lease / 3 > 0 ? rb->lease / 3 : 1;
+		pthread_cond_timedwait(&rb->stop, &rb->mu, &until);
+		if (rb->locked)
+			renew_locked(rb); /* when due */
+	}
+	pthread_mutex_unlock(&rb->mu);
+	return NULL;
+}
+
+static void start_renewer(rados_backend *rb)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&rb->stop, &ca);
+	pthread_condattr_destroy(&ca);
+	/* without the thread, renew() and write() still renew: only a long idle time loses the lease */
+	rb->renewing = pthread_create(&rb->renewer, NULL, renew_loop, rb) == 0;
+	if (!rb->renewing)
+		pthread_cond_destroy(&rb->stop);
+}
+
+static int rb_lock(kura_backend *be, int wait, kura_error *err)
+{
+	rados_backend *rb = rb_of(be);
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		pthread_mutex_lock(&rb->mu);
+		int rc = lock_op(rb, 0);
+		if (rc == 0) {
+			rb->locked = 1;
+			rb->lost = 0;
+		}
+		pthread_mutex_unlock(&rb->mu);
+		if (rc == 0) {
+			start_renewer(rb);
+			return 0;
+		}
+		if (rc != -EBUSY && rc != -EEXIST) {
+			errno = -rc;
+			return kura_error_sys(err, KURA_EIO, "taking the writer lock of %s", rb->where);
+		}
+		if (!wait)
+			return 1;
+		if (seconds_since(&start) > 2.0 * rb->lease) {
+			char who[2048];
+			holder(rb, who, sizeof who);
+			return kura_error_set(err, KURA_ELOCKED,
+					      "%s is locked by %s, another writer of this store, which kept renewing its "
+					      "lease (%d s) for the %.0f s this command waited: run the command again when "
+					      "that writer has finished",
+					      rb->where, who, rb->lease, seconds_since(&start));
+		}
+		sleep(1);
+	}
+}
+
+/* With rb->mu held: renews the lease when a third of it has passed; marks it
+ * lost when it has run out or the renewal is refused. 0, or -1 when lost. */
+static int renew_locked(rados_backend *rb)
+{
+	if (rb->locked && !rb->lost) {
+		double age = seconds_since(&rb->renewed);
+		if (age >= rb->lease)
+			rb->lost = 1;
+		else if (age >= rb->lease / 3.0 && lock_op(rb, LIBRADOS_LOCK_FLAG_MUST_RENEW) != 0)
+			rb->lost = 1;
+	}
+	return rb->locked && rb->lost ? -1 : 0;
+}
+
+static int renew_due(rados_backend *rb, kura_error *err)
+{
+	pthread_mutex_lock(&rb->mu);
+	int rc = 0;
+	if (renew_locked(rb) != 0)
+		rc = kura_error_set(err, KURA_ELOCKED,
+				    "the writer lock of %s ran out (its lease of %d s was not renewed in time): another "
+				    "writer may hold the store now, so nothing more is written by this run; run the "
+				    "command again", rb->where, rb->lease);
+	pthread_mutex_unlock(&rb->mu);
+	return rc;
+}
+
+static int rb_renew(kura_backend *be, kura_error *err) { return renew_due(rb_of(be), err); }
+
+static void rb_unlock(kura_backend *be)
+{
+	rados_backend *rb = rb_of(be);
+	pthread_mutex_lock(&rb->mu);
+	if (rb->locked)
+		rados_unlock(rb->io, DIR_OID, LOCK_NAME, rb->cookie);
+	rb->locked = 0;
+	if (rb->renewing)
+		pthread_cond_signal(&rb->stop);
+	pthread_mutex_unlock(&rb->mu);
+	if (rb->renewing) {
+		pthread_join(rb->renewer, NULL);
+		pthread_cond_destroy(&rb->stop);
+		rb->renewing = 0;
+	}
+}
+
+static void rb_free(kura_backend *be)
+{
+	rados_backend *rb = rb_of(be);
+	if (rb->io) {
+		rb_unlock(be);
+		rados_ioctx_destroy(rb->io);
+	}
+	if (rb->cluster)
+		rados_shutdown(rb->cluster);
+	pthread_mutex_destroy(&rb->mu);
+	free(rb);
+}
+
+/* ---------------------------------------------------------------- open */
+
+/* The largest object the cluster takes (osd_max_object_size), or its default. */
+static uint64_t max_object(rados_t cluster)
+{
+	char buf[64];
+	if (rados_conf_get(cluster, "osd_max_object_size", buf, sizeof buf) != 0)
+		return DEFAULT_MAX_OBJECT;
+	unsigned long long v = strtoull(buf, NULL, 10);
+	return v >= (1u << 20) ? v : DEFAULT_MAX_OBJECT;
+}
+
+static int connect_cluster(rados_backend *rb, const kura_rados_options *o, kura_error *err)
+{
+	const char *user = o->user && *o->user ? o->user : "admin";
+	int rc = rados_create(&rb->cluster, user);
+	if (rc != 0) {
+		rb->cluster = NULL;
+		errno = -rc;
+		return kura_error_sys(err, KURA_EIO, "starting librados");
+	}
+	/* fail rather than hang when the cluster cannot be reached; ceph.conf may say otherwise */
+	rados_conf_set(rb->cluster, "client_mount_timeout", "30");
+	rados_conf_set(rb->cluster, "rados_osd_op_timeout", "120");
+	rados_conf_set(rb->cluster, "rados_mon_op_timeout", "60");
+	rados_conf_set(rb->cluster, "log_to_stderr", "false");
+	if ((rc = rados_conf_read_file(rb->cluster, o->ceph_conf)) != 0) {
+		errno = -rc;
+		return kura_error_sys(err, KURA_EIO, "reading the Ceph configuration %s", o->ceph_conf);
+	}
+	if ((rc = rados_connect(rb->cluster)) != 0) {
+		errno = -rc;
+		return kura_error_sys(err, KURA_EIO, "connecting to the Ceph cluster of %s as client.%s (is it running, "
+					       "and is the key of client.%s in the keyring ceph.conf names?)",
+				      o->ceph_conf, user, user);
+	}
+	if ((rc = rados_ioctx_create(rb->cluster, o->pool, &rb->io)) != 0) {
+		rb->io = NULL;
+		errno = -rc;
+		if (rc == -ENOENT)
+			return kura_error_set(err, KURA_EINPUT, "the Ceph cluster of %s has no pool '%s' (an administrator "
+							       "makes it: ceph osd pool create %s)",
+					      o->ceph_conf, o->pool, o->pool);
+		return kura_error_sys(err, KURA_EIO, "opening pool '%s' of the Ceph cluster of %s", o->pool, o->ceph_conf);
+	}
+	rados_ioctx_set_namespace(rb->io, o->ns && *o->ns ? o->ns : NULL);
+	return 0;
+}
+
+int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kura_error *err)
+{
+	rados_backend *rb = calloc(1, sizeof *rb);
+	if (!rb)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	pthread_mutex_init(&rb->mu, NULL);
+	snprintf(rb->where, sizeof rb->where, "rados:%s/%s", o->pool, o->ns && *o->ns ? o->ns : "");
+	char host[256] = "?";
+	gethostname(host, sizeof host - 1);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(rb->cookie, sizeof rb->cookie, "kura on host %s, pid %ld, %lx", host, (long)getpid(),
+		 (unsigned long)now.tv_nsec);
+	rb->lease = o->lease_seconds > 0 ? o->lease_seconds : KURA_RADOS_DEFAULT_LEASE;
+	rb->be = (kura_backend){
+		.name = rb_name,
+		.list = rb_list,
+		.stat = rb_stat,
+		.create = rb_create,
+		.open = rb_open,
+		.remove = rb_remove,
+		.stage = rb_stage,
+		.replace = rb_replace,
+		.staged = rb_staged,
+		.discard = rb_discard,
+		.read = rb_read,
+		.write = rb_write,
+		.writeback = NULL,
+		.sync = rb_sync,
+		.size = rb_size,
+		.truncate = rb_truncate,
+		.close = rb_close,
+		.lock = rb_lock,
+		.renew = rb_renew,
+		.unlock = rb_unlock,
+		.free = rb_free,
+	};
+	int rc = connect_cluster(rb, o, err);
+	if (rc != 0) {
+		rb_free(&rb->be);
+		return rc;
+	}
+	rb->be.max_segment_size = max_object(rb->cluster);
+	*out = &rb->be;
+	return 0;
+}
