@@ -9,8 +9,8 @@
 #include "cli.h"
 #include "kura/escape.h"
 #include "kura/log.h"
+#include "kura/version.h"
 
-#define KURA_VERSION "0.1.0"
 
 const char kura_cli_version[] = KURA_VERSION;
 

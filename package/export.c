@@ -22,6 +22,8 @@
 #include "evidence/tst.h"
 #include "kura/clock.h"
 #include "kura/records.h"
+#include "kura/report.h"
+#include "kura/version.h"
 #include "proof/chains.h"
 #include "package/export_evidence.h"
 #include "package/package.h"
@@ -357,6 +359,8 @@ static void say_needed(kura_error *err, kura_store *st, const char *wanted, size
 
 /* The audit trail of the objects exported (data/audit/, docs/FORMAT.md): their
  * audit records and the checkpoints that hold them, with their evidence. */
+static int add_report(struct exporter *x, kura_error *err);
+
 static int add_trail(struct exporter *x, kura_error *err)
 {
 	kura_trail t;
@@ -441,6 +445,8 @@ static int export_run(kura_export_result *res, struct exporter *x_, const char *
 	if (rc == 0)
 		rc = add_trail(&x, err);
 	if (rc == 0)
+		rc = add_report(&x, err);
+	if (rc == 0)
 		rc = kura_export_evidence_finish(x.ev, x.w, err);
 	if (rc == 0)
 		rc = kura_bag_add(x.w, "VERIFY.md", kura_verify_md, strlen(kura_verify_md), err);
@@ -459,6 +465,47 @@ static int export_run(kura_export_result *res, struct exporter *x_, const char *
 	x_->exported = x.exported;
 	x_->nexported = x.nexported;
 	free(x.records);
+	return rc;
+}
+
+/* data/report.html: `kura report` of the exported objects, for a person to read
+ * (the first REPORT_MAX of them in ID order: INDEX.csv has every one). */
+#define REPORT_MAX 200
+
+static int add_report(struct exporter *x, kura_error *err)
+{
+	size_t n = x->nexported < REPORT_MAX ? x->nexported : REPORT_MAX;
+	char(*idbuf)[KURA_ID_LEN + 1] = n ? calloc(n, sizeof *idbuf) : NULL, selection[200], *html = NULL;
+	const char **ids = n ? calloc(n, sizeof *ids) : NULL;
+	size_t len = 0;
+	json_t *report = NULL;
+	if (n == 0)
+		return 0;
+	int rc = idbuf && ids ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		memcpy(idbuf[i], x->exported + i * KURA_ID_LEN, KURA_ID_LEN);
+		ids[i] = idbuf[i];
+	}
+	snprintf(selection, sizeof selection, n < x->nexported ? "the first %zu of the %zu objects of this package "
+								 "(data/INDEX.csv lists every one)"
+							       : "the %zu objects of this package",
+		 n, x->nexported);
+	kura_report_options o = {.kura_version = KURA_VERSION, .store = kura_store_path(x->st), .selection = selection};
+	FILE *f = NULL;
+	if (rc == 0)
+		rc = kura_report_build(&report, x->st, ids, n, &o, err);
+	if (rc == 0 && !(f = open_memstream(&html, &len)))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = kura_report_html(f, report, err);
+	if (f && fclose(f) != 0 && rc == 0)
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = kura_bag_add(x->w, "data/report.html", html, len, err);
+	free(html);
+	json_decref(report);
+	free(ids);
+	free(idbuf);
 	return rc;
 }
 

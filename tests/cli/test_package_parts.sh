@@ -79,6 +79,13 @@ assert r[0] == sys.argv[2] and r[1].endswith("docs/one.txt") and r[3] == "1200",
 assert r[4] == "2c8b08da5ce60398e1f19af0e5dccc744df274b826abe585eaba68c525434806", r
 assert r[5] == "2026-06-01T00:00:00Z" and r[6] == "valid", r' "$P/data/INDEX.csv" "$one"
 	grep -q $'\r$' "$P/data/INDEX.csv" || fail "INDEX.csv lines must end in CRLF (RFC 4180)"
+	# report.html: the report kura report makes, for a person, listed in the manifest
+	expect_grep "$P/data/report.html" "<!DOCTYPE html>"
+	expect_grep "$P/data/report.html" "one.txt"
+	expect_grep "$P/data/report.html" "$one"
+	expect_grep "$P/data/report.html" "the 3 objects of this package"
+	grep -q "  data/report.html$" "$P/manifest-sha256.txt" || fail "report.html is not in the manifest"
+	if grep -qi "<script" "$P/data/report.html"; then fail "the package's report runs a script"; fi
 }
 
 # erp_edit NAME PYTHON: a copy whose one.txt.erp first line (words in w) is changed by PYTHON, remanifested
