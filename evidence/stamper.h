@@ -20,6 +20,10 @@ typedef struct kura_stamper_options {
 	STACK_OF(X509) *anchors;     /* for remote tokens; NULL: path not checked */
 	long timeout_s;              /* per HTTP attempt; 0: 30 */
 	int attempts;                /* per URL; 0: 2 */
+	/* told each TSA's outcome, when it is known (may be NULL): its name, and the
+	 * token it gave (failure NULL) or why it failed (token NULL); all borrowed */
+	void (*outcome)(void *ud, const char *tsa, const unsigned char *token, size_t len, const char *failure);
+	void *outcome_ud;
 } kura_stamper_options;
 
 /* Obtains a token over imprint (a digest under md). *token is the token's
