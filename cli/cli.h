@@ -35,6 +35,9 @@ int kura_cmd_hold(int argc, char **argv);
 int kura_cmd_dispose(int argc, char **argv);
 int kura_cmd_field(int argc, char **argv);
 int kura_cmd_timeliness(int argc, char **argv);
+int kura_cmd_status(int argc, char **argv);
+/* The status object in Prometheus' text format (status_prometheus.c). */
+int kura_cli_status_prometheus(json_t *s);
 
 /* --where conditions (cli/where.c): added as the options come; the IDs of the
  * current versions they hold for (*ids one block, the caller's: free();
