@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kura/clock.h"
+#include "kura/status.h"
 #include "renewal/status_impl.h"
 
 #define DAY_MS 86400000LL
@@ -86,19 +87,21 @@ static void evidence_items(struct att *a, json_t *ev)
 		    "BROKEN: the evidence of %lld object(s) no longer verifies (since %s); a renewal cannot restore it: "
 		    "`kura verify --json` says why; keep the exports and copies made before",
 		    (long long)num(ev, "broken"), str(ev, "broken_since"));
-	if (num(ev, "overdue") > 0)
-		add(a, "evidence-overdue", "evidence-overdue", "error",
-		    json_pack("{s:I, s:O}", "objects", num(ev, "overdue"), "breaks", json_object_get(ev, "overdue_breaks")),
-		    "kura renew %1$s",
-		    "OVERDUE: %lld object(s) AT RISK for more than a week: their renewal was due %s and has not happened; "
-		    "their evidence breaks on %s; run the renewal now and check that kura daemon runs",
-		    (long long)num(ev, "overdue"), first_due(ev, "overdue"), str(ev, "overdue_breaks"));
-	if (num(ev, "at_risk") > 0)
-		add(a, "evidence-at-risk", "evidence-at-risk", "warning",
-		    json_pack("{s:I, s:O}", "objects", num(ev, "at_risk"), "breaks", json_object_get(ev, "at_risk_breaks")),
-		    "kura renew %1$s",
-		    "AT RISK: %lld object(s): a renewal is due (since %s) and has not happened; their evidence breaks "
-		    "on %s", (long long)num(ev, "at_risk"), first_due(ev, "at_risk"), str(ev, "at_risk_breaks"));
+	json_int_t risk = num(ev, "at_risk"), late = num(ev, "overdue");
+	if (risk + late == 0)
+		return;
+	/* one item, so that at risk turning overdue is "worse", not a new alert */
+	const char *breaks = risk ? str(ev, "at_risk_breaks") : str(ev, "overdue_breaks");
+	if (risk && late && strcmp(str(ev, "overdue_breaks"), breaks) < 0)
+		breaks = str(ev, "overdue_breaks");
+	char lateness[200] = "";
+	if (late)
+		snprintf(lateness, sizeof lateness, "; %lld of them overdue by more than %d days: check that kura daemon runs",
+			 (long long)late, KURA_STATUS_OVERDUE_DAYS);
+	add(a, "evidence-at-risk", late ? "evidence-overdue" : "evidence-at-risk", late ? "error" : "warning",
+	    json_pack("{s:I, s:I, s:s}", "objects", risk + late, "overdue", late, "breaks", breaks), "kura renew %1$s",
+	    "AT RISK: %lld object(s): a renewal is due (since %s) and has not happened; their evidence breaks on %s%s",
+	    (long long)(risk + late), first_due(ev, late ? "overdue" : "at_risk"), breaks, lateness);
 }
 
 /* A TSA failure about its certificate or root calls for trust; any other for another TSA or patience. */
