@@ -173,14 +173,15 @@ static int token_trusted(const char *b64, STACK_OF(X509) *anchors)
 	return trusted;
 }
 
-static json_t *tsa_entry(const char *name, json_t *known, STACK_OF(X509) *anchors)
+static json_t *tsa_entry(const char *name, json_t *known, STACK_OF(X509) *anchors, int configured)
 {
 	const char *ok = json_string_value(json_object_get(known, "last_success"));
 	const char *bad = json_string_value(json_object_get(known, "last_failure"));
 	int trusted = token_trusted(json_string_value(json_object_get(known, "token")), anchors);
 	/* RFC 3339 UTC text of one form compares as the times do */
 	int failing = bad && (!ok || strcmp(bad, ok) > 0);
-	return json_pack("{s:s, s:O?, s:O?, s:O?, s:b, s:O?, s:O?, s:o}", "name", name, "last_success",
+	return json_pack("{s:s, s:b, s:O?, s:O?, s:O?, s:b, s:O?, s:O?, s:o}", "name", name, "configured", configured,
+			 "last_success",
 			 json_object_get(known, "last_success"), "last_failure", json_object_get(known, "last_failure"),
 			 "failure", failing ? json_object_get(known, "failure") : NULL, "failing", failing, "signer",
 			 json_object_get(known, "signer"), "cert_end", json_object_get(known, "cert_end"), "root_trusted",
@@ -195,16 +196,16 @@ static void put_tsas(json_t *s, json_t *state, kura_store *st, STACK_OF(X509) *a
 	size_t n = kura_store_tsa_urls(st, &urls);
 	const char *name;
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(arr, tsa_entry(urls[i], json_object_get(known, urls[i]), anchors));
+		json_array_append_new(arr, tsa_entry(urls[i], json_object_get(known, urls[i]), anchors, 1));
 		json_object_set_new(seen, urls[i], json_true());
 	}
 	if (n == 0) {
-		json_array_append_new(arr, tsa_entry("embedded TSA", json_object_get(known, "embedded TSA"), anchors));
+		json_array_append_new(arr, tsa_entry("embedded TSA", json_object_get(known, "embedded TSA"), anchors, 1));
 		json_object_set_new(seen, "embedded TSA", json_true());
 	}
 	json_object_foreach(known, name, v)
 		if (!json_object_get(seen, name))
-			json_array_append_new(arr, tsa_entry(name, v, anchors));
+			json_array_append_new(arr, tsa_entry(name, v, anchors, 0));
 	json_decref(seen);
 	json_object_set_new(s, "tsas", arr);
 }

@@ -117,6 +117,8 @@ static void tsa_items(struct att *a, json_t *tsas)
 	char key[600];
 	json_array_foreach(tsas, i, t) {
 		const char *name = str(t, "name"), *why = str(t, "failure");
+		if (!json_is_true(json_object_get(t, "configured")))
+			continue; /* history of a TSA the store no longer uses */
 		if (json_is_true(json_object_get(t, "failing"))) {
 			snprintf(key, sizeof key, "tsa-failing:%s", name);
 			add(a, key, "tsa-failing", "error", json_pack("{s:s, s:s}", "tsa", name, "failure", why),

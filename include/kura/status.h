@@ -35,7 +35,8 @@
  * "chains": [{"chain", "state", "objects", "due", "breaks", "reason"}...]
  * (chains that are not valid, earliest break first, at most 100)},
  * "next_renewal": {"due", "reason"} or null, "daemon": {"last_round",
- * "result", "message", "last_success"} or null, "tsas": [{"name",
+ * "result", "message", "last_success"} or null, "tsas": [{"name", "configured"
+ * (the store uses it now; the others are history),
  * "last_success", "last_failure", "failure", "failing", "signer", "cert_end",
  * "root_trusted"}...], "anchors": [{"kind", "subject", "sha256", "not_after",
  * "ending"}...], "scrub": {"last", "result", "damaged", "message"} or null,
