@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive/state.h"
@@ -55,12 +56,21 @@ int kura_state_read(json_t **out, const char *store, kura_error *err)
 	return rc;
 }
 
+/* The store's files are its owner's, or its group's too when its folder is
+ * (archive/store_files.c); a reader that notes something (scrub) has no umask set. */
+static mode_t file_mode(int root)
+{
+	struct stat sb;
+	return fstat(root, &sb) == 0 && (sb.st_mode & 0070) ? 0640 : 0600;
+}
+
 int kura_state_change(const char *store, kura_state_fn fn, void *ud, kura_error *err)
 {
 	int root = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return kura_error_sys(err, KURA_EIO, "opening %s", store);
-	int lock = openat(root, "state.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	mode_t mode = file_mode(root);
+	int lock = openat(root, "state.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (lock < 0 || flock(lock, LOCK_EX) != 0) {
 		int rc = kura_error_sys(err, KURA_EIO, "locking %s/state.lock", store);
 		if (lock >= 0)
@@ -75,7 +85,7 @@ int kura_state_change(const char *store, kura_state_fn fn, void *ud, kura_error 
 		rc = fn(ud, state, err);
 	if (rc == 0 && !(text = json_dumps(state, JSON_INDENT(1) | JSON_SORT_KEYS)))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0 && kura_safefs_write(root, "state.json", text, strlen(text), 0640) != 0)
+	if (rc == 0 && kura_safefs_write(root, "state.json", text, strlen(text), mode) != 0)
 		rc = kura_error_sys(err, KURA_EIO, "writing %s/state.json%s", store,
 				    errno == ELOOP ? " (a symbolic link: " KURA_SAFEFS_LINK_ADVICE ")" : "");
 	free(text);

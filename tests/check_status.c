@@ -154,6 +154,11 @@ static json_t *fields(const char *text)
 START_TEST(the_state_file_becomes_attention)
 {
 	kura_error err;
+	kura_store *st;
+	const char *urls[] = {"http://tsa.invalid/"};
+	ck_assert_int_eq(kura_store_open(&st, store, KURA_STORE_WRITE, &err), 0);
+	ck_assert_int_eq(kura_store_set_tsa_urls(st, urls, 1, &err), 0);
+	kura_store_close(st);
 	json_t *f = fields("{\"last\": \"2026-01-01T00:00:00Z\", \"result\": \"damaged\", \"damaged\": 2}");
 	ck_assert_int_eq(kura_state_merge(store, "scrub", NULL, f, &err), 0);
 	json_decref(f);
@@ -168,8 +173,18 @@ START_TEST(the_state_file_becomes_attention)
 	ck_assert_msg(strstr(json_string_value(json_object_get(t, "command")), "trust add") &&
 			      strstr(json_string_value(json_object_get(t, "command")), "--tsa ROOT.pem"),
 		      "%s", json_string_value(json_object_get(t, "command")));
-	/* the embedded TSA's own success is still known beside it */
-	ck_assert(json_is_true(json_object_get(json_array_get(json_object_get(s, "tsas"), 0), "root_trusted")));
+	/* the embedded TSA, no longer used, is history beside it */
+	json_t *old = json_array_get(json_object_get(s, "tsas"), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(old, "name")), "embedded TSA");
+	ck_assert(json_is_false(json_object_get(old, "configured")));
+	ck_assert(json_is_true(json_object_get(old, "root_trusted")));
+	json_decref(s);
+	/* a failure of a TSA the store no longer uses is no longer its concern */
+	ck_assert_int_eq(kura_store_open(&st, store, KURA_STORE_WRITE, &err), 0);
+	ck_assert_int_eq(kura_store_set_tsa_urls(st, NULL, 0, &err), 0);
+	kura_store_close(st);
+	s = status_at(NOW);
+	ck_assert_ptr_null(item(s, "tsa-failing:http://tsa.invalid/"));
 	json_decref(s);
 }
 END_TEST
