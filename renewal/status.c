@@ -23,31 +23,9 @@
 #define MAX_CHAINS_LISTED 100
 
 struct counts {
-	int64_t since; /* the start of the growth window */
-	json_int_t records, versions, pending, bytes, recent;
+	kura_records_counts rc;
+	json_int_t pending;
 };
-
-static int count_record(void *ud, json_t *o, kura_error *err)
-{
-	(void)o;
-	(void)err;
-	((struct counts *)ud)->records++;
-	return 0;
-}
-
-static int count_version(void *ud, json_t *o, kura_error *err)
-{
-	(void)err;
-	struct counts *c = ud;
-	int64_t t;
-	json_int_t size = json_integer_value(json_object_get(o, "size"));
-	c->versions++;
-	c->bytes += size;
-	const char *when = json_string_value(json_object_get(o, "ingested"));
-	if (when && kura_time_parse(&t, when, NULL) == 0 && t >= c->since)
-		c->recent += size;
-	return 0;
-}
 
 static int count_pending(void *ud, const char *id, const unsigned char *digest, kura_error *err)
 {
@@ -60,16 +38,14 @@ static int count_pending(void *ud, const char *id, const unsigned char *digest, 
 
 static int put_objects(json_t *s, struct counts *c, kura_store *st, int64_t now, kura_error *err)
 {
-	c->since = now - 30 * DAY_MS;
-	int rc = kura_records_each(st, 0, count_record, c, err);
-	if (rc == 0)
-		rc = kura_records_each(st, KURA_LIST_ALL_VERSIONS, count_version, c, err);
+	int rc = kura_records_count(&c->rc, st, now - 30 * DAY_MS, err);
 	if (rc == 0)
 		rc = kura_store_each_pending(st, kura_store_hash(st), count_pending, c, err);
 	if (rc == 0)
-		json_object_set_new(s, "objects", json_pack("{s:I, s:I, s:I, s:I, s:I}", "records", c->records, "versions",
-							    c->versions, "pending", c->pending, "bytes", c->bytes,
-							    "ingested_30d", c->recent));
+		json_object_set_new(s, "objects", json_pack("{s:I, s:I, s:I, s:I, s:I}", "records", (json_int_t)c->rc.records,
+							    "versions", (json_int_t)c->rc.versions, "pending", c->pending,
+							    "bytes", (json_int_t)c->rc.bytes, "ingested_30d",
+							    (json_int_t)c->rc.bytes_since));
 	return rc;
 }
 
@@ -178,8 +154,12 @@ static json_t *tsa_entry(const char *name, json_t *known, STACK_OF(X509) *anchor
 	const char *ok = json_string_value(json_object_get(known, "last_success"));
 	const char *bad = json_string_value(json_object_get(known, "last_failure"));
 	int trusted = token_trusted(json_string_value(json_object_get(known, "token")), anchors);
-	/* RFC 3339 UTC text of one form compares as the times do */
-	int failing = bad && (!ok || strcmp(bad, ok) > 0);
+	int64_t okt = INT64_MIN, badt = INT64_MIN;
+	if (ok)
+		kura_time_parse(&okt, ok, NULL);
+	if (bad)
+		kura_time_parse(&badt, bad, NULL);
+	int failing = bad && badt > okt; /* its last attempt failed */
 	return json_pack("{s:s, s:b, s:O?, s:O?, s:O?, s:b, s:O?, s:O?, s:o}", "name", name, "configured", configured,
 			 "last_success",
 			 json_object_get(known, "last_success"), "last_failure", json_object_get(known, "last_failure"),
@@ -317,7 +297,7 @@ int kura_status(json_t **out, kura_store *st, kura_error *err)
 	if (rc == 0)
 		rc = put_records(s, st, err);
 	if (rc == 0) {
-		put_space(s, kura_store_path(st), c.recent);
+		put_space(s, kura_store_path(st), (json_int_t)c.rc.bytes_since);
 		rc = kura_status_attention(s, now, err);
 	}
 	kura_policy_free(p);
