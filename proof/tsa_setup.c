@@ -46,6 +46,26 @@ int kura_tsa_setup_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err
 	return kura_store_certs(out, st, files, err);
 }
 
+/* The self-signed certificate among a token's (its root, when the TSA sends
+ * it): subject and SHA-256 fingerprint, what a person checks before trusting it. */
+static void root_fields(json_t *f, STACK_OF(X509) *certs)
+{
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		X509 *c = sk_X509_value(certs, i);
+		unsigned char md[32];
+		unsigned int n = 0;
+		char name[300], hex[2 * sizeof md + 1];
+		if (X509_check_issued(c, c) != X509_V_OK || !X509_digest(c, EVP_sha256(), md, &n))
+			continue;
+		for (unsigned j = 0; j < n && j < sizeof md; j++)
+			snprintf(hex + 2 * j, 3, "%02x", md[j]);
+		kura_name_text(X509_get_subject_name(c), name, sizeof name);
+		json_object_set_new(f, "root_subject", json_string(name));
+		json_object_set_new(f, "root_sha256", json_string(hex));
+		return;
+	}
+}
+
 /* What a success tells of the TSA: its certificate's subject and end, and the
  * token itself (base64), so that status can check its root against the roots
  * trusted then. */
@@ -60,6 +80,7 @@ static void token_fields(json_t *f, const unsigned char *token, size_t len)
 			kura_time_put_json(f, "cert_end", end);
 		kura_tst_tsa_name(t, name, sizeof name);
 		json_object_set_new(f, "signer", json_string(name));
+		root_fields(f, kura_tst_certs(t));
 		kura_tst_free(t);
 	}
 	char *b64 = len < (1u << 20) ? malloc(4 * ((len + 2) / 3) + 1) : NULL;

@@ -160,8 +160,9 @@ static json_t *tsa_entry(const char *name, json_t *known, STACK_OF(X509) *anchor
 	if (bad)
 		kura_time_parse(&badt, bad, NULL);
 	int failing = bad && badt > okt; /* its last attempt failed */
-	return json_pack("{s:s, s:b, s:O?, s:O?, s:O?, s:b, s:O?, s:O?, s:o}", "name", name, "configured", configured,
-			 "last_success",
+	return json_pack("{s:s, s:b, s:O?, s:O?, s:O?, s:O?, s:O?, s:b, s:O?, s:O?, s:o}", "name", name, "configured",
+			 configured, "root_subject", json_object_get(known, "root_subject"), "root_sha256",
+			 json_object_get(known, "root_sha256"), "last_success",
 			 json_object_get(known, "last_success"), "last_failure", json_object_get(known, "last_failure"),
 			 "failure", failing ? json_object_get(known, "failure") : NULL, "failing", failing, "signer",
 			 json_object_get(known, "signer"), "cert_end", json_object_get(known, "cert_end"), "root_trusted",

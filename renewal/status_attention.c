@@ -130,11 +130,14 @@ static void tsa_items(struct att *a, json_t *tsas)
 		}
 		if (json_is_false(json_object_get(t, "root_trusted"))) {
 			snprintf(key, sizeof key, "tsa-untrusted:%s", name);
-			add(a, key, "tsa-untrusted", "error", json_pack("{s:s, s:s}", "tsa", name, "signer", str(t, "signer")),
+			add(a, key, "tsa-untrusted", "error",
+			    json_pack("{s:s, s:s, s:s, s:s}", "tsa", name, "signer", str(t, "signer"), "root_subject",
+				      str(t, "root_subject"), "root_sha256", str(t, "root_sha256")),
 			    "kura trust add %1$s --tsa ROOT.pem",
 			    "the last time-stamp of TSA %s (signed by %s) does not chain to a root this store trusts: "
-			    "verification will call its tokens untrusted; get the TSA's root from its operator, check its "
-			    "fingerprint and trust it", name, str(t, "signer"));
+			    "verification will call its tokens untrusted; get the TSA's root (%s, SHA-256 %s) from its "
+			    "operator, check its fingerprint and trust it", name, str(t, "signer"), str(t, "root_subject"),
+			    str(t, "root_sha256"));
 		}
 	}
 }

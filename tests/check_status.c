@@ -104,6 +104,7 @@ START_TEST(counts_and_valid_evidence)
 	ck_assert_str_eq(json_string_value(json_object_get(tsa, "cert_end")), "2027-01-01T00:00:00Z");
 	ck_assert(json_is_true(json_object_get(tsa, "root_trusted")));
 	ck_assert(json_is_false(json_object_get(tsa, "failing")));
+	ck_assert_uint_eq(strlen(json_string_value(json_object_get(tsa, "root_sha256"))), 64);
 	json_decref(s);
 }
 END_TEST
@@ -189,6 +190,46 @@ START_TEST(the_state_file_becomes_attention)
 }
 END_TEST
 
+/* A TSA whose last token chains to a root the store does not trust: the token
+ * of another store's embedded TSA noted for the store's (remote) TSA. */
+START_TEST(a_tsa_with_an_untrusted_root)
+{
+	static const char *const texts[] = {"x\n"};
+	static const char *const names[] = {"x.txt"};
+	char other[4200], ids[KURA_ID_LEN];
+	kura_tsa_options to = {.name = "other"};
+	kura_store *st;
+	kura_seal_result res;
+	kura_error err;
+	json_t *state;
+	const char *urls[] = {"http://tsa.invalid/"};
+	snprintf(other, sizeof other, "%s/other", dir);
+	kura_test_store_init(other, NULL, &to);
+	ck_assert_int_eq(kura_store_open(&st, other, KURA_STORE_WRITE, &err), 0);
+	kura_test_ingest(st, texts, names, 1, ids);
+	kura_test_seal(st, &res);
+	kura_store_close(st);
+	ck_assert_int_eq(kura_state_read(&state, other, &err), 0);
+	json_t *known = json_object_get(json_object_get(state, "tsa"), "embedded TSA");
+	ck_assert_ptr_nonnull(known);
+	ck_assert_int_eq(kura_state_merge(store, "tsa", "http://tsa.invalid/", known, &err), 0);
+	ck_assert_int_eq(kura_store_open(&st, store, KURA_STORE_WRITE, &err), 0);
+	ck_assert_int_eq(kura_store_set_tsa_urls(st, urls, 1, &err), 0);
+	kura_store_close(st);
+	json_t *s = status_at(NOW);
+	json_t *t = json_array_get(json_object_get(s, "tsas"), 0);
+	ck_assert(json_is_false(json_object_get(t, "root_trusted")));
+	json_t *it = item(s, "tsa-untrusted:http://tsa.invalid/");
+	ck_assert_ptr_nonnull(it);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(it, "details"), "root_sha256")),
+			 json_string_value(json_object_get(known, "root_sha256")));
+	ck_assert_msg(strstr(json_string_value(json_object_get(it, "command")), "trust add"), "%s",
+		      json_string_value(json_object_get(it, "command")));
+	json_decref(s);
+	json_decref(state);
+}
+END_TEST
+
 /* The alerts a daemon round would send, with the clock at now. */
 static json_t *sent;
 
@@ -248,6 +289,7 @@ int main(void)
 	tcase_add_test(tc, counts_and_valid_evidence);
 	tcase_add_test(tc, at_risk_from_the_due_date_then_overdue_then_broken);
 	tcase_add_test(tc, the_state_file_becomes_attention);
+	tcase_add_test(tc, a_tsa_with_an_untrusted_root);
 	tcase_add_test(tc, alerts_back_off_and_clear);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);

@@ -38,7 +38,8 @@
  * "result", "message", "last_success"} or null, "tsas": [{"name", "configured"
  * (the store uses it now; the others are history),
  * "last_success", "last_failure", "failure", "failing", "signer", "cert_end",
- * "root_trusted"}...], "anchors": [{"kind", "subject", "sha256", "not_after",
+ * "root_trusted", "root_subject", "root_sha256" (of the self-signed certificate its
+ * last token carried, if any)}...], "anchors": [{"kind", "subject", "sha256", "not_after",
  * "ending"}...], "scrub": {"last", "result", "damaged", "message"} or null,
  * "space": {"free", "ingested_30d", "days_left", "low"}, "records":
  * {"holds_active", "disposal_due"}, "attention": [{"kind", "severity"
