@@ -114,7 +114,7 @@ int kura_cmd_status(int argc, char **argv)
 		return 3; /* cannot tell */
 	}
 	if (form == 'j')
-		rc = kura_cli_print_json(s);
+		rc = kura_cli_print_json(json_incref(s)); /* it takes a reference */
 	else if (form == 'p')
 		rc = kura_cli_status_prometheus(s);
 	else
