@@ -2,7 +2,8 @@
  * (kura/renew.h, renewal/daemon.c): each round seals what is pending and renews
  * what is due, logs what it did, then sleeps until the next due time. SIGTERM or
  * SIGINT stops it cleanly between rounds. Alerts (renewal/alert.h) go to syslog
- * (LOG_DAEMON; journald under systemd) and, with --alert-command or the store's
+ * (LOG_DAEMON; journald under systemd), to the daemon's log on stderr (but their
+ * repeats while a problem persists), and, with --alert-command or the store's
  * config.json "alert_command", to that command (run by /bin/sh, the event as one
  * line of JSON on its standard input). */
 #include <getopt.h>
@@ -59,7 +60,8 @@ static void alert(void *ud, json_t *event, const char *command)
 	char line[4096];
 	snprintf(line, sizeof line, "%s %s [%s]: %s%s%s", what, kind, sev, msg, *next ? "; run: " : "", next);
 	syslog(syslog_level(sev), "%s: %s", json_string_value(json_object_get(event, "store")) ?: "?", line);
-	logline(ud, line);
+	if (strcmp(what, "repeat") != 0) /* the daemon's own log: when an alert starts, worsens, clears */
+		logline(ud, line);
 	if (!command)
 		return;
 	char *text = json_dumps(event, JSON_COMPACT);
