@@ -16,8 +16,11 @@
 
 #include "archive/blob.h"
 #include "archive/places.h"
+#include "archive/state.h"
 #include "archive/store_impl.h"
 #include "common/hex.h"
+#include "common/log.h"
+#include "kura/clock.h"
 #include "common/progress.h"
 
 struct place {
@@ -203,6 +206,26 @@ static int check_object(void *ud, const char *id, const kura_index_object *o, ku
 	return 0;
 }
 
+/* Notes the scrub's outcome in the state file for `kura status` (archive/state.h);
+ * a failure to note it is logged, the scrub's own result stands. */
+static void note_scrub(kura_store *st, int rc, uint64_t damaged, const kura_error *err)
+{
+	int64_t now;
+	json_t *f = json_object();
+	if (!f || kura_clock_now(&now, NULL) != 0) {
+		json_decref(f);
+		return;
+	}
+	kura_time_put_json(f, "last", now);
+	json_object_set_new(f, "result", json_string(rc != 0 ? "failed" : damaged ? "damaged" : "clean"));
+	json_object_set_new(f, "damaged", json_integer((json_int_t)damaged));
+	json_object_set_new(f, "message", rc != 0 && err ? json_string(err->message) : json_null());
+	kura_error e = {0};
+	if (kura_state_merge(kura_store_path(st), "scrub", NULL, f, &e) != 0)
+		kura_log_message(KURA_LOG_WARNING, "the scrub's result was not noted for kura status: %s", e.message);
+	json_decref(f);
+}
+
 int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damaged, kura_error *err)
 {
 	kura_backend *be = kura_store_backend(st);
@@ -254,6 +277,7 @@ int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damag
 		}
 	*damaged = r.damaged;
 out:
+	note_scrub(st, rc, r.damaged, err);
 	kura_progress_free(s.progress);
 	kura_blob_checker_free(s.checker);
 	kura_places_free(s.places);

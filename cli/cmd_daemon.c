@@ -1,16 +1,24 @@
-/* kura daemon STORE [--once]: the renewal scheduler (kura/renew.h, renewal/daemon.c): each
- * round seals what is pending and renews what is due, logs what it did, then
- * sleeps until the next due time. SIGTERM or SIGINT stops it cleanly between
- * rounds. */
+/* kura daemon STORE [--once] [--alert-command CMD]: the renewal scheduler
+ * (kura/renew.h, renewal/daemon.c): each round seals what is pending and renews
+ * what is due, logs what it did, then sleeps until the next due time. SIGTERM or
+ * SIGINT stops it cleanly between rounds. Alerts (renewal/alert.h) go to syslog
+ * (LOG_DAEMON; journald under systemd), to the daemon's log on stderr (but their
+ * repeats while a problem persists), and, with --alert-command or the store's
+ * config.json "alert_command", to that command (run by /bin/sh, the event as one
+ * line of JSON on its standard input). */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
 
 #include "cli.h"
 #include "kura/clock.h"
 #include "kura/renew.h"
 
-static const char usage[] = "kura daemon STORE [--once]";
+static const char usage[] = "kura daemon STORE [--once] [--alert-command CMD]";
 const char *const kura_usage_daemon = usage; /* kura help, --help (cli/help.c) */
 
 static volatile sig_atomic_t stopping;
@@ -42,19 +50,72 @@ static void report(void *ud, const kura_run_report *r)
 	s->status = kura_cli_report_run(r, 0, s->store);
 }
 
+static int syslog_level(const char *severity)
+{
+	return strcmp(severity, "critical") == 0 ? LOG_CRIT : strcmp(severity, "error") == 0 ? LOG_ERR
+	       : strcmp(severity, "warning") == 0 ? LOG_WARNING : LOG_NOTICE;
+}
+
+/* One alert: to syslog, to the daemon's log, and to the alert command. */
+static void alert(void *ud, json_t *event, const char *command)
+{
+	const char *kind = json_string_value(json_object_get(event, "kind")) ?: "?";
+	const char *sev = json_string_value(json_object_get(event, "severity")) ?: "info";
+	const char *msg = json_string_value(json_object_get(event, "message")) ?: "";
+	const char *next = json_string_value(json_object_get(event, "command")) ?: "";
+	const char *what = json_string_value(json_object_get(event, "event")) ?: "alert";
+	char line[4096];
+	snprintf(line, sizeof line, "%s %s [%s]: %s%s%s", what, kind, sev, msg, *next ? "; run: " : "", next);
+	syslog(syslog_level(sev), "%s: %s", json_string_value(json_object_get(event, "store")) ?: "?", line);
+	if (strcmp(what, "repeat") != 0) /* the daemon's own log: when an alert starts, worsens, clears */
+		logline(ud, line);
+	if (!command)
+		return;
+	char *text = json_dumps(event, JSON_COMPACT);
+	fflush(stdout);
+	FILE *p = text ? popen(command, "w") : NULL;
+	int rc = -1;
+	if (p) {
+		fprintf(p, "%s\n", text);
+		rc = pclose(p);
+	}
+	free(text);
+	if (rc != 0) {
+		snprintf(line, sizeof line, "the alert command failed (%s): %s", rc == -1 ? "could not run it"
+				: WIFEXITED(rc) ? "it exited non-zero" : "it was killed", command);
+		logline(ud, line);
+	}
+}
+
 int kura_cmd_daemon(int argc, char **argv)
 {
-	int once = argc == 3 && strcmp(argv[2], "--once") == 0;
-	if (!(argc == 2 || once) || argv[1][0] == '-')
-		return kura_cli_usage(usage, "daemon takes a STORE and optionally --once");
+	static const struct option opts[] = {
+		{"once", no_argument, NULL, 'o'}, {"alert-command", required_argument, NULL, 'a'}, {0}};
+	int c, once = 0;
+	const char *command = NULL;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'o')
+			once = 1;
+		else if (c == 'a' && *optarg)
+			command = optarg;
+		else
+			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+	}
+	if (argc - optind != 1)
+		return kura_cli_usage(usage, "daemon takes a STORE, and optionally --once and --alert-command CMD");
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	struct round_status status = {argv[1], 0};
+	signal(SIGPIPE, SIG_IGN); /* an alert command that does not read its input must not kill the daemon */
+	openlog("kura", LOG_PID, LOG_DAEMON);
+	struct round_status status = {argv[optind], 0};
 	kura_daemon_options o = {.once = once, .stop = &stopping, .log = logline, .round = report,
-				 .seal = &kura_cli_seal_events, .ud = &status};
+				 .seal = &kura_cli_seal_events, .alert = alert, .alert_command = command, .ud = &status};
 	kura_error err = {0};
-	int rc = kura_daemon_run(argv[1], &o, &err);
+	int rc = kura_daemon_run(argv[optind], &o, &err);
+	closelog();
 	return rc ? kura_cli_exit_status(rc) : status.status;
 }

@@ -6,17 +6,19 @@
  * each object's assembled record on its own (slower, the same reports).
  * --json prints one JSON object per line, one line per object. Exit 0 only when
  * every verdict is valid, or "disposed" (an object whose content was removed on
- * purpose, with its evidence kept). */
+ * purpose, with its evidence kept). --at TIME verifies as of that time (RFC 3339
+ * or a date), as verify-er --at does: what breaks then if nothing is renewed. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "kura/clock.h"
 #include "kura/escape.h"
 #include "kura/verify.h"
 
-static const char usage[] = "kura verify STORE [ID... | --where 'FIELD OP VALUE'...] [--json] [--deep]";
+static const char usage[] = "kura verify STORE [ID... | --where 'FIELD OP VALUE'...] [--json] [--deep] [--at TIME]";
 const char *const kura_usage_verify = usage; /* kura help, --help (cli/help.c) */
 
 struct run {
@@ -73,7 +75,10 @@ static int print_report(void *ud, const char *id, json_t *report, kura_error *er
 int kura_cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'}, {"deep", no_argument, NULL, 'd'}, {"where", required_argument, NULL, 'w'}, {0}};
+		{"json", no_argument, NULL, 'j'}, {"deep", no_argument, NULL, 'd'}, {"where", required_argument, NULL, 'w'},
+		{"at", required_argument, NULL, 'a'}, {0}};
+	const char *at = NULL;
+	int64_t at_ms = 0;
 	struct run r = {0};
 	struct kura_cli_where where = {0};
 	kura_error err = {0};
@@ -87,6 +92,10 @@ int kura_cmd_verify(int argc, char **argv)
 			flags |= KURA_VERIFY_DEEP;
 		else if (c == 'w')
 			rc = kura_cli_where_add(&where, optarg, &err);
+		else if (c == 'a' && kura_time_parse(&at_ms, optarg, &err) != 0)
+			rc = kura_cli_usage(usage, "--at takes a time such as 2031-05-01T00:00:00Z or 2031-05-01, not '%s'", optarg);
+		else if (c == 'a')
+			at = optarg;
 		else
 			rc = kura_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
 	}
@@ -106,6 +115,8 @@ int kura_cmd_verify(int argc, char **argv)
 		rc = kura_store_open(&st, argv[optind], KURA_STORE_READ, &err);
 	if (rc == 0)
 		rc = kura_verifier_new(&r.v, st, flags, &err);
+	if (rc == 0 && at)
+		kura_verifier_set_at(r.v, at_ms);
 	if (rc == 0 && n == 0)
 		rc = kura_verifier_each(r.v, print_report, &r, &err);
 	else if (rc == 0)

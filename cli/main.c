@@ -43,6 +43,7 @@ static const struct {
 	{"import", kura_cmd_import, "adopt documents with evidence records: a kura export or FILE + FILE.ers pairs"},
 	{"verify-export", kura_cmd_verify_export, "check a package made by export: manifests and every record"},
 	{"renew", kura_cmd_renew, "renew the evidence that is due (--plan: show what is due when)"},
+	{"status", kura_cmd_status, "the store at a glance: evidence health, TSAs, daemon, scrub, space; what to do"},
 	{"daemon", kura_cmd_daemon, "the renewal scheduler: seal and renew, then sleep until the next due time"},
 	{"policy", kura_cmd_policy, "show or change the renewal policy (algorithm ends, margins)"},
 	{"trust", kura_cmd_trust, "add trust anchors for foreign TSAs or document signers"},

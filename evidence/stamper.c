@@ -32,6 +32,9 @@ int kura_stamp(unsigned char **token, size_t *len, const char **from, const kura
 			rc = kura_tsp_check(token, len, &req, resp, rlen, kura_tsa_anchors(o->embedded), err);
 			*from = "embedded TSA";
 		}
+		if (o->outcome)
+			o->outcome(o->outcome_ud, "embedded TSA", rc == 0 ? *token : NULL, rc == 0 ? *len : 0,
+				   rc == 0 ? NULL : err ? err->message : "failed");
 		free(resp);
 		kura_tsp_request_clear(&req);
 		return rc;
@@ -52,6 +55,8 @@ int kura_stamp(unsigned char **token, size_t *len, const char **from, const kura
 				resp = NULL;
 			}
 			if (r == 0) {
+				if (o->outcome)
+					o->outcome(o->outcome_ud, o->urls[u], *token, *len, NULL);
 				*from = o->urls[u];
 				kura_tsp_request_clear(&req);
 				return 0;
@@ -66,6 +71,8 @@ int kura_stamp(unsigned char **token, size_t *len, const char **from, const kura
 			kura_log_message(KURA_LOG_ERROR, "TSA %s failed (attempt %d of %d): %s", o->urls[u], a + 1, attempts, e.message);
 			snprintf(failures + strlen(failures), sizeof failures - strlen(failures), "%s%s: %s",
 				 failures[0] ? "; " : "", o->urls[u], e.message);
+			if (o->outcome && (r == KURA_EVERIFY || a + 1 == attempts))
+				o->outcome(o->outcome_ud, o->urls[u], NULL, 0, e.message);
 			if (r == KURA_EVERIFY)
 				break; /* a wrong answer will not get better by asking again */
 		}

@@ -25,6 +25,10 @@ typedef struct kura_stamper_options {
 	/* how to trust a TSA's new root ("kura trust add STORE --tsa ROOT.pem"), added
 	 * to the failure of a token whose root is not trusted; NULL: nothing added */
 	const char *trust_hint;
+	/* told each TSA's outcome, when it is known (may be NULL): its name, and the
+	 * token it gave (failure NULL) or why it failed (token NULL); all borrowed */
+	void (*outcome)(void *ud, const char *tsa, const unsigned char *token, size_t len, const char *failure);
+	void *outcome_ud;
 } kura_stamper_options;
 
 /* Obtains a token over imprint (a digest under md). *token is the token's

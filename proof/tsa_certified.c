@@ -159,6 +159,7 @@ static int tsa_certificate(X509 **out, kura_store *st, const char *url, const ch
 	s.opts.nurls = 1;
 	s.opts.embedded = NULL;
 	s.opts.anchors = NULL; /* its certificate is what is learnt here: the token is checked, not its path */
+	s.opts.outcome = NULL; /* a probe, not the store's use of the TSA: nothing for kura status */
 	EVP_Digest(url, strlen(url), imprint, NULL, EVP_sha256(), NULL);
 	rc = kura_stamp(&token, &tlen, &from, &s.opts, EVP_sha256(), imprint, err);
 	if (rc == 0)

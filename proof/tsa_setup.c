@@ -4,7 +4,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
+#include "archive/state.h"
+#include "common/log.h"
 #include "evidence/tsa.h"
+#include "evidence/tst.h"
+#include "kura/clock.h"
 #include "proof/tsa_setup.h"
 
 int kura_tsa_setup_embedded(void *ud, const char *store_path, kura_error *err)
@@ -40,9 +46,78 @@ int kura_tsa_setup_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err
 	return kura_store_certs(out, st, files, err);
 }
 
+/* The self-signed certificate among a token's (its root, when the TSA sends
+ * it): subject and SHA-256 fingerprint, what a person checks before trusting it. */
+static void root_fields(json_t *f, STACK_OF(X509) *certs)
+{
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		X509 *c = sk_X509_value(certs, i);
+		unsigned char md[32];
+		unsigned int n = 0;
+		char name[300], hex[2 * sizeof md + 1];
+		if (X509_check_issued(c, c) != X509_V_OK || !X509_digest(c, EVP_sha256(), md, &n))
+			continue;
+		for (unsigned j = 0; j < n && j < sizeof md; j++)
+			snprintf(hex + 2 * j, 3, "%02x", md[j]);
+		kura_name_text(X509_get_subject_name(c), name, sizeof name);
+		json_object_set_new(f, "root_subject", json_string(name));
+		json_object_set_new(f, "root_sha256", json_string(hex));
+		return;
+	}
+}
+
+/* What a success tells of the TSA: its certificate's subject and end, and the
+ * token itself (base64), so that status can check its root against the roots
+ * trusted then. */
+static void token_fields(json_t *f, const unsigned char *token, size_t len)
+{
+	kura_tst *t = NULL;
+	int64_t end;
+	char name[300];
+	if (kura_tst_parse(&t, token, len, NULL) == 0) {
+		X509 *signer = kura_tst_signer(t);
+		if (signer && kura_asn1_time_ms(&end, X509_get0_notAfter(signer)) == 0)
+			kura_time_put_json(f, "cert_end", end);
+		kura_tst_tsa_name(t, name, sizeof name);
+		json_object_set_new(f, "signer", json_string(name));
+		root_fields(f, kura_tst_certs(t));
+		kura_tst_free(t);
+	}
+	char *b64 = len < (1u << 20) ? malloc(4 * ((len + 2) / 3) + 1) : NULL;
+	if (b64) {
+		EVP_EncodeBlock((unsigned char *)b64, token, (int)len);
+		json_object_set_new(f, "token", json_string(b64));
+	}
+	free(b64);
+}
+
+/* Notes a TSA's outcome in the state file; a failure to note it is logged, not fatal. */
+static void note_outcome(void *ud, const char *tsa, const unsigned char *token, size_t len, const char *failure)
+{
+	kura_tsa_setup *s = ud;
+	int64_t now;
+	json_t *f = json_object();
+	if (!f || kura_clock_now(&now, NULL) != 0) {
+		json_decref(f);
+		return;
+	}
+	kura_time_put_json(f, token ? "last_success" : "last_failure", now);
+	if (token)
+		token_fields(f, token, len);
+	else
+		json_object_set_new(f, "failure", json_string(failure ? failure : "?"));
+	kura_error err = {0};
+	if (kura_state_merge(s->store, "tsa", tsa, f, &err) != 0)
+		kura_log_message(KURA_LOG_WARNING, "the outcome of TSA %s was not noted for kura status: %s", tsa, err.message);
+	json_decref(f);
+}
+
 int kura_tsa_setup_open(kura_tsa_setup *s, kura_store *st, kura_error *err)
 {
 	memset(s, 0, sizeof *s);
+	snprintf(s->store, sizeof s->store, "%s", kura_store_path(st));
+	s->opts.outcome = note_outcome;
+	s->opts.outcome_ud = s;
 	s->opts.nurls = kura_store_tsa_urls(st, &s->opts.urls);
 	snprintf(s->trust_hint, sizeof s->trust_hint, "kura trust add %s --tsa ROOT.pem", kura_store_path(st));
 	s->opts.trust_hint = s->trust_hint;

@@ -24,12 +24,15 @@ int kura_store_certs(STACK_OF(X509) **out, kura_store *st, const char *const *fi
 /* Every TSA root the store trusts (a new stack, the caller's: sk_X509_pop_free). */
 int kura_tsa_setup_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err);
 
-/* Stamper options for the store; release with kura_tsa_setup_close. */
+/* Stamper options for the store; release with kura_tsa_setup_close. Each TSA's
+ * outcome (success with its token, or failure and why) is noted in the store's
+ * state file (archive/state.h) for `kura status` and the daemon's alerts. */
 typedef struct kura_tsa_setup {
 	kura_stamper_options opts;
 	kura_tsa *embedded;
 	STACK_OF(X509) *anchors;
 	char trust_hint[4200]; /* opts.trust_hint: the command that trusts a TSA root in this store */
+	char store[4096]; /* the store's folder, where outcomes are noted */
 } kura_tsa_setup;
 
 /* s must stay where it is while open (opts points into it). */

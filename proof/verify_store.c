@@ -119,6 +119,11 @@ int kura_verifier_new(kura_verifier **out, kura_store *st, int flags, kura_error
 	return 0;
 }
 
+void kura_verifier_set_at(kura_verifier *v, int64_t at_ms)
+{
+	v->opts.at_ms = at_ms;
+}
+
 void kura_verifier_free(kura_verifier *v)
 {
 	if (!v)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "archive/store_impl.h"
+#include "kura/clock.h"
 #include "kura/records.h"
 
 struct ids {
@@ -80,5 +81,49 @@ int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *
 		rc = (flags & KURA_LIST_SYSTEM ? kura_store_each_object_all : kura_store_each_object)(st, step, &f, err);
 	free(f.superseded.v);
 	free(f.disposed.v);
+	return rc;
+}
+
+/* ---- counts for kura status: the same filter over the descriptions as stored ---- */
+
+struct counting {
+	struct filter f;
+	int64_t since;
+	kura_records_counts *c;
+};
+
+static int count_one(void *ud, const char *id, const char *text, size_t len, kura_error *err)
+{
+	struct counting *k = ud;
+	int64_t t;
+	if (strlen(id) != KURA_ID_LEN || among(&k->f.disposed, &k->f.at_disposed, id))
+		return 0;
+	json_t *o = json_loadb(text, len, 0, NULL);
+	if (!o)
+		return kura_error_set(err, KURA_EIO, "the description of object %s in the index does not parse; run kura reindex", id);
+	if (!json_object_get(o, "system")) {
+		uint64_t size = (uint64_t)json_integer_value(json_object_get(o, "size"));
+		const char *when = json_string_value(json_object_get(o, "ingested"));
+		k->c->versions++;
+		k->c->records += !among(&k->f.superseded, &k->f.at, id);
+		k->c->bytes += size;
+		if (when && kura_time_parse(&t, when, NULL) == 0 && t >= k->since)
+			k->c->bytes_since += size;
+	}
+	json_decref(o);
+	return 0;
+}
+
+int kura_records_count(kura_records_counts *out, kura_store *st, int64_t since, kura_error *err)
+{
+	struct counting k = {.since = since, .c = out};
+	memset(out, 0, sizeof *out);
+	int rc = kura_index_each_superseded(kura_store_index(st), take_id, &k.f.superseded, err);
+	if (rc == 0)
+		rc = kura_index_each_disposed(kura_store_index(st), take_disposed, &k.f.disposed, err);
+	if (rc == 0)
+		rc = kura_store_each_description(st, count_one, &k, err);
+	free(k.f.superseded.v);
+	free(k.f.disposed.v);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include "kura/clock.h"
 #include "policies/policy.h"
 #include "kura/renew.h"
+#include "renewal/alert.h"
 
 static void logline(const kura_daemon_options *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logline(const kura_daemon_options *o, const char *fmt, ...)
@@ -54,6 +55,7 @@ int kura_daemon_run(const char *path, const kura_daemon_options *o, kura_error *
 		kura_error rerr = {0};
 		kura_run_report r;
 		int rc = kura_daemon_round(&r, path, o->seal, &rerr);
+		kura_alert_round(path, rc, rerr.message, o);
 		if (rc != 0) {
 			logline(o, "round failed: %s", rerr.message);
 			status = rc;

@@ -172,6 +172,7 @@ static void judge_last_token(kura_plan_item *it, const kura_tst *t, struct rev_c
 	if (signer && kura_asn1_time_ms(&end, X509_get0_notAfter(signer)) == 0 &&
 	    end - kura_policy_margin_certificate(p) < it->due) {
 		it->due = end - kura_policy_margin_certificate(p);
+		it->breaks = end < it->breaks ? end : it->breaks;
 		day_text(day, end);
 		char tsa[200];
 		kura_tst_tsa_name(t, tsa, sizeof tsa);
@@ -181,6 +182,7 @@ static void judge_last_token(kura_plan_item *it, const kura_tst *t, struct rev_c
 	if (kura_policy_end(&end, &source, p, key) == 0 && end != KURA_NEVER &&
 	    end - kura_policy_margin_algorithm(p) < it->due) {
 		it->due = end - kura_policy_margin_algorithm(p);
+		it->breaks = end < it->breaks ? end : it->breaks;
 		day_text(day, end - 86400000);
 		snprintf(it->reason, sizeof it->reason, "its last time-stamp's key %s suffices only until %s (%s)", key, day, source);
 	}
@@ -188,6 +190,7 @@ static void judge_last_token(kura_plan_item *it, const kura_tst *t, struct rev_c
 	if (sighash && kura_policy_end(&end, &source, p, sighash) == 0 && end != KURA_NEVER &&
 	    end - kura_policy_margin_algorithm(p) < it->due) {
 		it->due = end - kura_policy_margin_algorithm(p);
+		it->breaks = end < it->breaks ? end : it->breaks;
 		day_text(day, end - 86400000);
 		snprintf(it->reason, sizeof it->reason, "its last time-stamp is signed with %s, which suffices only until %s (%s)",
 			 sighash, day, source);
@@ -195,6 +198,7 @@ static void judge_last_token(kura_plan_item *it, const kura_tst *t, struct rev_c
 	if (kura_policy_end(&end, &source, p, it->hash) == 0 && end != KURA_NEVER &&
 	    end - kura_policy_margin_algorithm(p) <= it->due) {
 		it->due = end - kura_policy_margin_algorithm(p);
+		it->breaks = end < it->breaks ? end : it->breaks;
 		it->action = 'H';
 		day_text(day, end - 86400000);
 		snprintf(it->reason, sizeof it->reason, "its hash algorithm %s suffices only until %s (%s)", it->hash, day, source);
@@ -244,6 +248,7 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 		}
 		/* one damaged record must not stop the planning of the others */
 		it->due = INT64_MIN;
+		it->breaks = INT64_MIN;
 		it->action = 'T';
 		snprintf(it->hash, sizeof it->hash, "?");
 		snprintf(it->reason, sizeof it->reason, "its evidence cannot be read (%s): run kura scrub", why.message);
@@ -251,11 +256,13 @@ static int judge(kura_plan_item *it, kura_store *st, kura_evidence_cache *cache,
 	}
 	snprintf(it->hash, sizeof it->hash, "%s", kura_hash_name_by_nid(EVP_MD_get_type(md)));
 	it->due = KURA_NEVER;
+	it->breaks = KURA_NEVER;
 	it->action = 'T';
 	snprintf(it->reason, sizeof it->reason, "nothing foreseen");
 	const kura_tst *t = parsed(memo, tok[k - 1], tl[k - 1]);
 	if (!t) {
 		it->due = INT64_MIN;
+		it->breaks = INT64_MIN;
 		snprintf(it->reason, sizeof it->reason, "its last time-stamp cannot be read");
 	} else {
 		it->last_time = kura_tst_gentime(t);

@@ -26,6 +26,9 @@ typedef struct kura_plan_item {
 	char action;                 /* 'T' time-stamp renewal, 'H' hash-tree renewal */
 	int64_t due;                 /* KURA_NEVER: nothing foreseen */
 	int64_t last_time;           /* genTime of its last time-stamp; 0 when it cannot be read */
+	int64_t breaks;              /* when the chain's evidence stops verifying unless renewed (the end
+				      * due was counted back from: a certificate's or an algorithm's);
+				      * KURA_NEVER: no end known; INT64_MIN: broken now (unreadable) */
 	char reason[400];
 	char hash[16];               /* the chain's hash algorithm */
 	size_t objects;              /* objects whose newest chain this is */

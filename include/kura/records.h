@@ -73,6 +73,15 @@ int kura_records_versions_of(char **out, size_t *nout, kura_store *st, const cha
 enum { KURA_LIST_ALL_VERSIONS = 1, KURA_LIST_SYSTEM = 2, KURA_LIST_DISPOSED = 4 };
 int kura_records_each(kura_store *st, int flags, kura_store_object_fn fn, void *ud, kura_error *err);
 
+/* What kura_records_each would list, counted from the descriptions as the index
+ * holds them (no lookups per object: kura status): records (current versions)
+ * and versions, not disposed, not kura's own; the versions' bytes, and of them
+ * those ingested at or after since (ms). */
+typedef struct kura_records_counts {
+	uint64_t records, versions, bytes, bytes_since;
+} kura_records_counts;
+int kura_records_count(kura_records_counts *out, kura_store *st, int64_t since, kura_error *err);
+
 /* ---- 電子帳簿保存法: time-stamped in time? (records/timeliness.c, docs/DENCHO.md) ---- */
 
 /* Compares each object's first time-stamp (the earliest genTime among the

@@ -53,10 +53,19 @@ typedef struct kura_daemon_options {
 	/* after every round that succeeded: what it did */
 	void (*round)(void *ud, const kura_run_report *r);
 	const kura_seal_events *seal; /* what each round's seal says; may be NULL */
+	/* After every round the round's result goes into the store's state file and
+	 * the store's status is compared with the alerts sent before (renewal/alert.h):
+	 * alert hears of each event (JSON, borrowed: event, kind, severity, store,
+	 * message, command, details, time, since) with the command to hand it to
+	 * (alert_command, else the store's config.json "alert_command"; NULL: none).
+	 * The caller runs it and logs (syslog). May be NULL: no alerts. */
+	void (*alert)(void *ud, json_t *event, const char *alert_command);
+	const char *alert_command;
 	void *ud;
 } kura_daemon_options;
 
-/* One round on the store at path: opened for writing, sealed, renewed, closed. */
+/* One round on the store at path: opened for writing, sealed, renewed, closed
+ * (the round's result is not noted: kura_daemon_run does that). */
 int kura_daemon_round(kura_run_report *r, const char *path, const kura_seal_events *seal, kura_error *err);
 
 /* Runs rounds until *o->stop is set (or after one round with o->once). Returns

@@ -40,6 +40,11 @@ enum {
  * Free it with kura_verifier_free. */
 int kura_verifier_new(kura_verifier **out, kura_store *st, int flags, kura_error *err);
 void kura_verifier_free(kura_verifier *v);
+/* Verifies as of at_ms instead of now (`kura verify --at`): the last time-stamp
+ * of each chain is judged at that time, so a certificate or an algorithm that
+ * ends before it, with no renewal after, fails as it will then. Call it before
+ * the first check. */
+void kura_verifier_set_at(kura_verifier *v, int64_t at_ms);
 
 /* The report of object id (without its "id"): verdict, integrity, trust, chains,
  * reason, and for a signed document its signature (see evidence/verify.h). An

@@ -83,7 +83,8 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 seal_records() { cat "$1"/segments/*.seg | grep -ao 'KSEAL1' | wc -l; }
 
 # Name and SHA-256 of every file of store $1 outside its RocksDB index and lock file.
-store_files() { (cd "$1" && find . -path ./index -prune -o -type f ! -name lock -print0 | sort -z | xargs -0 sha256sum); }
+# (state.json is the history kura status reads, not the store's content: a failed TSA is noted there)
+store_files() { (cd "$1" && find . -path ./index -prune -o -type f ! -name lock ! -name 'state.*' -print0 | sort -z | xargs -0 sha256sum); }
 
 # IDs printed by the last ingest ($OUT), one per line.
 ids_of() { cut -f1 "${1:-$OUT}"; }
@@ -581,6 +582,7 @@ for r in rows:
 	expect_error 3 kura seal S5
 	[ "$(seg_digest S5)" = "$d0" ] || fail "a second failed kura seal changed the segments"
 	[ "$(store_files S5)" = "$f0" ] || fail "a failed kura seal changed files of the store: $(diff <(echo "$f0") <(store_files S5))"
+	grep -q '"failure": ".*nonce' S5/state.json || fail "the failed TSA is not noted for kura status: $(cat S5/state.json)"
 	expect_status 1 kura verify S5
 	[ "$(grep -c 'indeterminate' "$OUT")" -eq 3 ] || fail "after failed seals: $(cat "$OUT")"
 	# --no-seal + failing TSAs is fine (nothing to time-stamp now)
