@@ -13,6 +13,7 @@
 #include "kura/status.h"
 
 static const char usage[] = "kura status STORE [--json | --prometheus]";
+const char *const kura_usage_status = usage; /* kura help, --help (cli/help.c) */
 
 static const char *s_(json_t *o, const char *k)
 {

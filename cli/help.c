@@ -16,7 +16,7 @@ extern const char *const kura_usage_daemon, *const kura_usage_dispose, *const ku
 	*const kura_usage_reindex, *const kura_usage_renew, *const kura_usage_retention, *const kura_usage_scrub,
 	*const kura_usage_seal, *const kura_usage_show, *const kura_usage_timeliness, *const kura_usage_trust,
 	*const kura_usage_tsa, *const kura_usage_tsa_certify, *const kura_usage_verify, *const kura_usage_verify_er,
-	*const kura_usage_verify_export, *const kura_usage_user, *const kura_usage_serve, *const kura_usage_report;
+	*const kura_usage_verify_export, *const kura_usage_user, *const kura_usage_serve, *const kura_usage_report, *const kura_usage_status;
 
 static const struct {
 	const char *name;
@@ -53,6 +53,7 @@ static const struct {
 	{"user", &kura_usage_user, NULL},
 	{"serve", &kura_usage_serve, NULL},
 	{"report", &kura_usage_report, NULL},
+	{"status", &kura_usage_status, NULL},
 };
 
 int kura_cli_help_command(const char *name, const char *summary)
