@@ -80,7 +80,7 @@ step()
 		expect_status 0 at "$now" ingest "$S" --no-seal "$@"
 		cut -f1,3 "$OUT" >>"$T/objects.tsv"
 	fi
-	expect_status 0 at "$now" daemon "$S" --once
+	expect_status 0 at "$now" daemon "$S" --once --alert-command "cat >>'$T/alerts.jsonl'"
 	cp "$ERR" "$T/log/$now.err"
 	! grep -q -e 'NOT RENEWED' -e 'OVERDUE' "$ERR" || fail "step $now: $(cat "$ERR")"
 }
@@ -155,9 +155,17 @@ root_change()
 	step "$NOW" "$(new_doc 4)"
 	grep -q "sealed 1 object(s): .* by $URL_B" "$ERR" || fail "year 20: the seal did not fail over to B: $(cat "$ERR")"
 	expect_untrusted_a "year 20 seal" "$S" "$ERR"
-	# ---- ALERT (issue 16 item 2, added with `kura daemon --alert-command`): the daemon's alert
-	# ---- command must have been called this same day, its JSON naming the root ($cn, $fp) and
-	# ---- the command `kura trust add $S --tsa ROOT.pem`. Its assertion goes here.
+	# the daemon's alert command was called the same day, naming the root and the command
+	py "
+import json, sys
+events = [json.loads(l) for l in open('$T/alerts.jsonl')]
+today = [e for e in events if e['event'] == 'alert' and e['kind'] == 'tsa-failing' and e['time'].startswith('${NOW:0:10}')]
+assert today, events[-3:]
+e = today[-1]
+text = json.dumps(e, ensure_ascii=False)
+assert '$fp' in text and '$cn' in text, e
+assert e['command'] == 'kura trust add $S --tsa ROOT.pem', e
+"
 
 	# a store whose only TSA is A gives up, saying the same; after trusting the root it seals
 	expect_status 0 at "$NOW" init "$T/solo" --tsa-url "$URL_A"
@@ -181,7 +189,8 @@ root_change()
 	expect_status 0 at "$NOW" trust add "$S" --tsa "$T/a2-root.pem"
 	step "$NOW" "$(new_doc 5)"
 	grep -q "sealed 1 object(s): .* by $URL_A" "$ERR" || fail "after trust add, A does not seal: $(cat "$ERR")"
-	! grep -q failed "$ERR" || fail "after trust add: $(cat "$ERR")"
+	! grep -v ' cleared ' "$ERR" | grep -q failed || fail "after trust add: $(cat "$ERR")"
+	grep -q "cleared tsa-failing" "$ERR" || fail "after trust add the TSA's alert did not clear: $(cat "$ERR")"
 	local by_a=0
 	while :; do
 		renewal_step
@@ -239,8 +248,20 @@ late()
 	# the evidence holds for the whole margin after the due date ...
 	NOW=$(plus_days "$LATE_DUE" 179)
 	expect_status 0 at "$NOW" verify "$L"
-	# ---- STATUS (issue 16 item 1, `kura status`): here status must say AT RISK (exit 1), with
-	# ---- the date the evidence breaks. Its assertion goes here.
+	# status has said AT RISK (exit 1) since the due date, with the date the evidence breaks
+	expect_status 1 at "$NOW" status "$L" --json
+	py "
+import json
+s = json.load(open('$OUT'))
+risk = [a for a in s['attention'] if a['kind'] in ('evidence-at-risk', 'evidence-overdue')]
+assert risk and 'AT RISK' in risk[0]['message'] and risk[0]['command'] == 'kura renew $L', s['attention']
+ev = s['evidence']
+assert ev['broken'] == 0 and ev['at_risk'] + ev['overdue'] == ev['at_risk'] + ev['overdue'] > 0, ev
+assert (ev['overdue_breaks'] or ev['at_risk_breaks']) > '$NOW', ev
+" || fail "status of the late store: $(head -c 800 "$OUT")"
+	expect_status 1 at "$NOW" status "$L"
+	expect_grep "$OUT" "breaks on"
+	expect_grep "$OUT" "kura renew $L"
 	# ... and breaks only after it
 	NOW=$(plus_days "$LATE_DUE" 181)
 	expect_status 1 at "$NOW" verify "$L"
