@@ -1,6 +1,7 @@
 /* The RADOS backend (archive/backend.h): a store's segments are objects of a
  * Ceph pool (in a namespace of it), written and read through librados. This is
- * the one file of kura that includes librados.
+ * the one file of kura that includes librados, which it loads only when a RADOS
+ * store is opened.
  *
  * Objects, in the pool's namespace:
  * - kura.segments: the directory. Its omap maps "NNNNNNNN" (the segment number,
@@ -34,6 +35,7 @@
  * - A lock(wait) waits at most twice the lease (long enough for the lock of a
  *   writer that died to run out), then refuses, naming who holds it.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <rados/librados.h>
@@ -74,6 +76,76 @@ typedef struct rados_seg {
 	int failed; /* the errno of a write that failed since the last sync; 0: none */
 } rados_seg;
 
+/* librados is loaded when the first RADOS store is opened (dlopen), so that
+ * every other kura command does not load Ceph's libraries (about a hundred
+ * shared objects' worth of start-up). Calls go through lib. */
+#define LIBRADOS_FUNCTIONS(X) \
+	X(rados_aio_create_completion2) \
+	X(rados_aio_get_return_value) \
+	X(rados_aio_release) \
+	X(rados_aio_wait_for_complete) \
+	X(rados_aio_write) \
+	X(rados_conf_get) \
+	X(rados_conf_read_file) \
+	X(rados_conf_set) \
+	X(rados_connect) \
+	X(rados_create) \
+	X(rados_create_read_op) \
+	X(rados_create_write_op) \
+	X(rados_ioctx_create) \
+	X(rados_ioctx_destroy) \
+	X(rados_ioctx_set_namespace) \
+	X(rados_list_lockers) \
+	X(rados_lock_exclusive) \
+	X(rados_omap_get_end) \
+	X(rados_omap_get_next2) \
+	X(rados_read) \
+	X(rados_read_op_omap_get_vals2) \
+	X(rados_read_op_omap_get_vals_by_keys2) \
+	X(rados_read_op_operate) \
+	X(rados_release_read_op) \
+	X(rados_release_write_op) \
+	X(rados_remove) \
+	X(rados_shutdown) \
+	X(rados_stat) \
+	X(rados_trunc) \
+	X(rados_unlock) \
+	X(rados_write_full) \
+	X(rados_write_op_omap_rm_keys2) \
+	X(rados_write_op_omap_set2) \
+	X(rados_write_op_operate)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	LIBRADOS_FUNCTIONS(X)
+#undef X
+} lib;
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static char lib_error[256];
+
+static void lib_load(void)
+{
+	void *h = dlopen("librados.so.2", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(lib_error, sizeof lib_error, "%s", dlerror());
+		return;
+	}
+#define X(f)                                                                                              \
+	if (!(lib.f = (__typeof__(f) *)dlsym(h, #f)) && !lib_error[0])                                   \
+		snprintf(lib_error, sizeof lib_error, "librados.so.2 has no %s", #f);
+	LIBRADOS_FUNCTIONS(X)
+#undef X
+}
+
+static int lib_ready(kura_error *err)
+{
+	pthread_once(&lib_once, lib_load);
+	return lib_error[0] ? kura_error_set(err, KURA_EUNSUPPORTED, "this store keeps its segments in Ceph, and "
+								     "librados cannot be loaded (%s): install librados2",
+					     lib_error)
+			    : 0;
+}
+
 static rados_backend *rb_of(kura_backend *be) { return (rados_backend *)be; }
 
 static int fail(int negerr)
@@ -98,20 +170,20 @@ static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *
 	size_t lens[] = {strlen(key)};
 	rados_omap_iter_t it = NULL;
 	int prval = 0, rc;
-	rados_read_op_t op = rados_create_read_op();
-	rados_read_op_omap_get_vals_by_keys2(op, keys, 1, lens, &it, &prval);
-	rc = rados_read_op_operate(op, rb->io, DIR_OID, 0);
-	rados_release_read_op(op);
+	rados_read_op_t op = lib.rados_create_read_op();
+	lib.rados_read_op_omap_get_vals_by_keys2(op, keys, 1, lens, &it, &prval);
+	rc = lib.rados_read_op_operate(op, rb->io, DIR_OID, 0);
+	lib.rados_release_read_op(op);
 	if (rc == 0 && prval != 0)
 		rc = prval;
 	char *k = NULL, *v = NULL;
 	size_t klen = 0, vlen = 0;
-	if (rc == 0 && (rc = rados_omap_get_next2(it, &k, &v, &klen, &vlen)) == 0 && (!k || vlen != 1))
+	if (rc == 0 && (rc = lib.rados_omap_get_next2(it, &k, &v, &klen, &vlen)) == 0 && (!k || vlen != 1))
 		rc = -ENOENT; /* no such key (or not a letter: not ours) */
 	if (rc == 0)
 		*letter = v[0];
 	if (it)
-		rados_omap_get_end(it);
+		lib.rados_omap_get_end(it);
 	return rc == 0 ? 0 : fail(rc);
 }
 
@@ -120,21 +192,21 @@ static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *
 static int dir_update(rados_backend *rb, uint32_t segno, const char *set_suffix, char letter, const char *rm_suffix)
 {
 	char skey[32], rkey[32];
-	rados_write_op_t op = rados_create_write_op();
+	rados_write_op_t op = lib.rados_create_write_op();
 	if (set_suffix) {
 		snprintf(skey, sizeof skey, "%08u%s", segno, set_suffix);
 		const char *keys[] = {skey}, *vals[] = {&letter};
 		size_t klens[] = {strlen(skey)}, vlens[] = {1};
-		rados_write_op_omap_set2(op, keys, vals, klens, vlens, 1);
+		lib.rados_write_op_omap_set2(op, keys, vals, klens, vlens, 1);
 	}
 	if (rm_suffix) {
 		snprintf(rkey, sizeof rkey, "%08u%s", segno, rm_suffix);
 		const char *keys[] = {rkey};
 		size_t klens[] = {strlen(rkey)};
-		rados_write_op_omap_rm_keys2(op, keys, klens, 1);
+		lib.rados_write_op_omap_rm_keys2(op, keys, klens, 1);
 	}
-	int rc = rados_write_op_operate(op, rb->io, DIR_OID, NULL, 0);
-	rados_release_write_op(op);
+	int rc = lib.rados_write_op_operate(op, rb->io, DIR_OID, NULL, 0);
+	lib.rados_release_write_op(op);
 	return rc == 0 ? 0 : fail(rc);
 }
 
@@ -153,15 +225,15 @@ static int list_page(rados_backend *rb, char *after, uint32_t **list, size_t *n,
 {
 	rados_omap_iter_t it = NULL;
 	int prval = 0;
-	rados_read_op_t op = rados_create_read_op();
-	rados_read_op_omap_get_vals2(op, after, "", 1000, &it, more, &prval);
-	int rc = rados_read_op_operate(op, rb->io, DIR_OID, 0);
-	rados_release_read_op(op);
+	rados_read_op_t op = lib.rados_create_read_op();
+	lib.rados_read_op_omap_get_vals2(op, after, "", 1000, &it, more, &prval);
+	int rc = lib.rados_read_op_operate(op, rb->io, DIR_OID, 0);
+	lib.rados_release_read_op(op);
 	if (rc == 0 && prval != 0)
 		rc = prval;
 	char *k, *v;
 	size_t klen, vlen;
-	while (rc == 0 && rados_omap_get_next2(it, &k, &v, &klen, &vlen) == 0 && k) {
+	while (rc == 0 && lib.rados_omap_get_next2(it, &k, &v, &klen, &vlen) == 0 && k) {
 		if (klen < 32)
 			snprintf(after, 32, "%.*s", (int)klen, k);
 		if (!is_segment_key(k, klen))
@@ -178,7 +250,7 @@ static int list_page(rados_backend *rb, char *after, uint32_t **list, size_t *n,
 		(*list)[(*n)++] = (uint32_t)strtoul(k, NULL, 10);
 	}
 	if (it)
-		rados_omap_get_end(it);
+		lib.rados_omap_get_end(it);
 	return rc;
 }
 
@@ -219,7 +291,7 @@ static int rb_stat(kura_backend *be, uint32_t segno, uint64_t *size)
 	if (dir_get(rb_of(be), segno, "", &letter) != 0)
 		return -1;
 	seg_oid(oid, sizeof oid, segno, letter);
-	int rc = rados_stat(rb_of(be)->io, oid, size, &mtime);
+	int rc = lib.rados_stat(rb_of(be)->io, oid, size, &mtime);
 	return rc == 0 ? 0 : fail(rc);
 }
 
@@ -242,7 +314,7 @@ static int make_empty(rados_backend *rb, uint32_t segno, char letter)
 {
 	char oid[48];
 	seg_oid(oid, sizeof oid, segno, letter);
-	int rc = rados_write_full(rb->io, oid, "", 0);
+	int rc = lib.rados_write_full(rb->io, oid, "", 0);
 	return rc == 0 ? 0 : fail(rc);
 }
 
@@ -269,7 +341,7 @@ static int rb_open(kura_backend *be, kura_seg **out, uint32_t segno, int writabl
 	if (dir_get(rb_of(be), segno, "", &letter) != 0)
 		return -1;
 	seg_oid(oid, sizeof oid, segno, letter);
-	int rc = rados_stat(rb_of(be)->io, oid, &size, &mtime); /* named but gone: missing too */
+	int rc = lib.rados_stat(rb_of(be)->io, oid, &size, &mtime); /* named but gone: missing too */
 	return rc == 0 ? seg_new(be, out, segno, letter) : fail(rc);
 }
 
@@ -277,7 +349,7 @@ static void remove_object(rados_backend *rb, uint32_t segno, char letter)
 {
 	char oid[48];
 	seg_oid(oid, sizeof oid, segno, letter);
-	rados_remove(rb->io, oid); /* if this fails, the object is unnamed: never read, reused later */
+	lib.rados_remove(rb->io, oid); /* if this fails, the object is unnamed: never read, reused later */
 }
 
 static int rb_remove(kura_backend *be, uint32_t segno)
@@ -347,9 +419,9 @@ static int rb_discard(kura_backend *be, uint32_t segno)
 static void wait_oldest(rados_seg *rs)
 {
 	rados_completion_t c = rs->pending[0];
-	rados_aio_wait_for_complete(c);
-	int rc = rados_aio_get_return_value(c);
-	rados_aio_release(c);
+	lib.rados_aio_wait_for_complete(c);
+	int rc = lib.rados_aio_get_return_value(c);
+	lib.rados_aio_release(c);
 	if (rc < 0 && !rs->failed)
 		rs->failed = -rc;
 	memmove(rs->pending, rs->pending + 1, --rs->npending * sizeof *rs->pending);
@@ -384,9 +456,9 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 		if (rs->npending == MAX_PENDING)
 			wait_oldest(rs);
 		rados_completion_t c;
-		int rc = rados_aio_create_completion2(NULL, NULL, &c);
-		if (rc == 0 && (rc = rados_aio_write(rb->io, rs->oid, c, b, len, off)) != 0)
-			rados_aio_release(c);
+		int rc = lib.rados_aio_create_completion2(NULL, NULL, &c);
+		if (rc == 0 && (rc = lib.rados_aio_write(rb->io, rs->oid, c, b, len, off)) != 0)
+			lib.rados_aio_release(c);
 		if (rc != 0) {
 			drain(rs);
 			return fail(rc);
@@ -409,7 +481,7 @@ static int rb_read(kura_seg *s, uint64_t off, void *buf, size_t n, size_t *got)
 	*got = 0;
 	while (*got < n) {
 		size_t len = n - *got < CHUNK ? n - *got : CHUNK;
-		int rc = rados_read(rb_of(s->be)->io, rs->oid, (char *)buf + *got, len, off + *got);
+		int rc = lib.rados_read(rb_of(s->be)->io, rs->oid, (char *)buf + *got, len, off + *got);
 		if (rc < 0)
 			return fail(rc);
 		*got += (size_t)rc;
@@ -425,7 +497,7 @@ static int rb_size(kura_seg *s, uint64_t *size)
 	time_t mtime;
 	if (drain(rs) != 0)
 		return -1;
-	int rc = rados_stat(rb_of(s->be)->io, rs->oid, size, &mtime);
+	int rc = lib.rados_stat(rb_of(s->be)->io, rs->oid, size, &mtime);
 	return rc == 0 ? 0 : fail(rc);
 }
 
@@ -434,7 +506,7 @@ static int rb_truncate(kura_seg *s, uint64_t size)
 	rados_seg *rs = (rados_seg *)s;
 	if (drain(rs) != 0)
 		return -1;
-	int rc = rados_trunc(rb_of(s->be)->io, rs->oid, size);
+	int rc = lib.rados_trunc(rb_of(s->be)->io, rs->oid, size);
 	return rc == 0 ? 0 : fail(rc);
 }
 
@@ -461,7 +533,7 @@ static void holder(rados_backend *rb, char *buf, size_t n)
 	char tag[256], clients[1024], cookies[1024], addrs[1024];
 	size_t tl = sizeof tag, cl = sizeof clients, kl = sizeof cookies, al = sizeof addrs;
 	int exclusive;
-	ssize_t k = rados_list_lockers(rb->io, DIR_OID, LOCK_NAME, &exclusive, tag, &tl, clients, &cl, cookies, &kl,
+	ssize_t k = lib.rados_list_lockers(rb->io, DIR_OID, LOCK_NAME, &exclusive, tag, &tl, clients, &cl, cookies, &kl,
 				       addrs, &al);
 	if (k <= 0)
 		snprintf(buf, n, "another kura process (it let go just now; try again)");
@@ -475,7 +547,7 @@ static int lock_op(rados_backend *rb, uint8_t flags)
 	struct timeval d = {.tv_sec = rb->lease};
 	struct timespec sent;
 	clock_gettime(CLOCK_MONOTONIC, &sent);
-	int rc = rados_lock_exclusive(rb->io, DIR_OID, LOCK_NAME, rb->cookie, "kura writer", &d, flags);
+	int rc = lib.rados_lock_exclusive(rb->io, DIR_OID, LOCK_NAME, rb->cookie, "kura writer", &d, flags);
 	if (rc == 0)
 		rb->renewed = sent; /* the lease runs from no earlier than this */
 	return rc;
@@ -583,7 +655,7 @@ static void rb_unlock(kura_backend *be)
 	rados_backend *rb = rb_of(be);
 	pthread_mutex_lock(&rb->mu);
 	if (rb->locked)
-		rados_unlock(rb->io, DIR_OID, LOCK_NAME, rb->cookie);
+		lib.rados_unlock(rb->io, DIR_OID, LOCK_NAME, rb->cookie);
 	rb->locked = 0;
 	if (rb->renewing)
 		pthread_cond_signal(&rb->stop);
@@ -600,10 +672,10 @@ static void rb_free(kura_backend *be)
 	rados_backend *rb = rb_of(be);
 	if (rb->io) {
 		rb_unlock(be);
-		rados_ioctx_destroy(rb->io);
+		lib.rados_ioctx_destroy(rb->io);
 	}
 	if (rb->cluster)
-		rados_shutdown(rb->cluster);
+		lib.rados_shutdown(rb->cluster);
 	pthread_mutex_destroy(&rb->mu);
 	free(rb);
 }
@@ -614,7 +686,7 @@ static void rb_free(kura_backend *be)
 static uint64_t max_object(rados_t cluster)
 {
 	char buf[64];
-	if (rados_conf_get(cluster, "osd_max_object_size", buf, sizeof buf) != 0)
+	if (lib.rados_conf_get(cluster, "osd_max_object_size", buf, sizeof buf) != 0)
 		return DEFAULT_MAX_OBJECT;
 	unsigned long long v = strtoull(buf, NULL, 10);
 	return v >= (1u << 20) ? v : DEFAULT_MAX_OBJECT;
@@ -623,28 +695,28 @@ static uint64_t max_object(rados_t cluster)
 static int connect_cluster(rados_backend *rb, const kura_rados_options *o, kura_error *err)
 {
 	const char *user = o->user && *o->user ? o->user : "admin";
-	int rc = rados_create(&rb->cluster, user);
+	int rc = lib.rados_create(&rb->cluster, user);
 	if (rc != 0) {
 		rb->cluster = NULL;
 		errno = -rc;
 		return kura_error_sys(err, KURA_EIO, "starting librados");
 	}
 	/* fail rather than hang when the cluster cannot be reached; ceph.conf may say otherwise */
-	rados_conf_set(rb->cluster, "client_mount_timeout", "30");
-	rados_conf_set(rb->cluster, "rados_osd_op_timeout", "120");
-	rados_conf_set(rb->cluster, "rados_mon_op_timeout", "60");
-	rados_conf_set(rb->cluster, "log_to_stderr", "false");
-	if ((rc = rados_conf_read_file(rb->cluster, o->ceph_conf)) != 0) {
+	lib.rados_conf_set(rb->cluster, "client_mount_timeout", "30");
+	lib.rados_conf_set(rb->cluster, "rados_osd_op_timeout", "120");
+	lib.rados_conf_set(rb->cluster, "rados_mon_op_timeout", "60");
+	lib.rados_conf_set(rb->cluster, "log_to_stderr", "false");
+	if ((rc = lib.rados_conf_read_file(rb->cluster, o->ceph_conf)) != 0) {
 		errno = -rc;
 		return kura_error_sys(err, KURA_EIO, "reading the Ceph configuration %s", o->ceph_conf);
 	}
-	if ((rc = rados_connect(rb->cluster)) != 0) {
+	if ((rc = lib.rados_connect(rb->cluster)) != 0) {
 		errno = -rc;
 		return kura_error_sys(err, KURA_EIO, "connecting to the Ceph cluster of %s as client.%s (is it running, "
 					       "and is the key of client.%s in the keyring ceph.conf names?)",
 				      o->ceph_conf, user, user);
 	}
-	if ((rc = rados_ioctx_create(rb->cluster, o->pool, &rb->io)) != 0) {
+	if ((rc = lib.rados_ioctx_create(rb->cluster, o->pool, &rb->io)) != 0) {
 		rb->io = NULL;
 		errno = -rc;
 		if (rc == -ENOENT)
@@ -653,12 +725,15 @@ static int connect_cluster(rados_backend *rb, const kura_rados_options *o, kura_
 					      o->ceph_conf, o->pool, o->pool);
 		return kura_error_sys(err, KURA_EIO, "opening pool '%s' of the Ceph cluster of %s", o->pool, o->ceph_conf);
 	}
-	rados_ioctx_set_namespace(rb->io, o->ns && *o->ns ? o->ns : NULL);
+	lib.rados_ioctx_set_namespace(rb->io, o->ns && *o->ns ? o->ns : NULL);
 	return 0;
 }
 
 int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kura_error *err)
 {
+	int rc = lib_ready(err);
+	if (rc != 0)
+		return rc;
 	rados_backend *rb = calloc(1, sizeof *rb);
 	if (!rb)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
@@ -694,7 +769,7 @@ int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kur
 		.unlock = rb_unlock,
 		.free = rb_free,
 	};
-	int rc = connect_cluster(rb, o, err);
+	rc = connect_cluster(rb, o, err);
 	if (rc != 0) {
 		rb_free(&rb->be);
 		return rc;
