@@ -57,6 +57,12 @@ static const struct route {
 	{"GET", API "po/", "/info", KURA_DO_READ, kura_api_describe},
 	{"GET", API "po/", "/trace", KURA_DO_READ, kura_api_retrieve_trace},
 	{"POST", API "ValidateEvidence", NULL, KURA_DO_VERIFY, kura_api_validate},
+	{"POST", API "Hold", NULL, KURA_DO_RECORDS, kura_api_hold},
+	{"POST", API "HoldRelease", NULL, KURA_DO_RECORDS, kura_api_hold_release},
+	{"POST", API "Event", NULL, KURA_DO_RECORDS, kura_api_event},
+	{"POST", API "DeletePO", NULL, KURA_DO_DISPOSE_REQUEST, kura_api_delete},
+	{"POST", API "DisposalApprove", NULL, KURA_DO_DISPOSE_APPROVE, kura_api_dispose_approve},
+	{"POST", API "DisposalRefuse", NULL, KURA_DO_DISPOSE_APPROVE, kura_api_dispose_refuse},
 };
 
 static void logline(kura_service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -40,6 +40,13 @@ void kura_api_search(kura_api_call *call);
 void kura_api_retrieve_trace(kura_api_call *call);
 void kura_api_validate(kura_api_call *call);
 void kura_api_openapi(kura_api_call *call);
+/* Records management (server/records_ops.c). */
+void kura_api_hold(kura_api_call *call);
+void kura_api_hold_release(kura_api_call *call);
+void kura_api_event(kura_api_call *call);
+void kura_api_delete(kura_api_call *call);
+void kura_api_dispose_approve(kura_api_call *call);
+void kura_api_dispose_refuse(kura_api_call *call);
 
 /* Answers with j (taken) as JSON. */
 void kura_api_json(kura_api_call *call, unsigned status, json_t *j);
