@@ -15,7 +15,8 @@
 #include "kura/serve.h"
 
 static const char usage[] =
-	"kura serve STORE --listen HOST:PORT [--max-body BYTES] [--max-connections N] [--seal-every SECONDS]";
+	"kura serve STORE --listen HOST:PORT [--tls-cert CERT.pem --tls-key KEY.pem] [--max-body BYTES]\n"
+	"                  [--max-connections N] [--seal-every SECONDS]";
 const char *const kura_usage_serve = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cli_listen(struct sockaddr_in *sa, char host[256], const char *listen, const char *usage_text)
@@ -47,9 +48,11 @@ int kura_cmd_serve(int argc, char **argv)
 		{"max-body", required_argument, NULL, 'b'},
 		{"max-connections", required_argument, NULL, 'c'},
 		{"seal-every", required_argument, NULL, 'e'},
+		{"tls-cert", required_argument, NULL, 't'},
+		{"tls-key", required_argument, NULL, 'k'},
 		{0},
 	};
-	const char *listen = NULL;
+	const char *listen = NULL, *cert = NULL, *key = NULL;
 	unsigned long long body = 0, conns = 0, every = 0;
 	int c;
 	optind = 0;
@@ -57,6 +60,10 @@ int kura_cmd_serve(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'l')
 			listen = optarg;
+		else if (c == 't')
+			cert = optarg;
+		else if (c == 'k')
+			key = optarg;
 		else if (c == 'b' && kura_cli_number(&body, optarg, 1, 1ull << 40) == 0)
 			;
 		else if (c == 'c' && kura_cli_number(&conns, optarg, 1, 100000) == 0)
@@ -68,13 +75,15 @@ int kura_cmd_serve(int argc, char **argv)
 	}
 	if (argc - optind != 1 || !listen)
 		return kura_cli_usage(usage, "serve takes STORE and --listen HOST:PORT");
+	if (!cert != !key)
+		return kura_cli_usage(usage, "--tls-cert and --tls-key go together");
 	char host[256];
 	struct sockaddr_in sa;
 	int bad = kura_cli_listen(&sa, host, listen, usage);
 	if (bad)
 		return bad;
 	kura_service_options o = {.max_body = (size_t)body, .max_connections = (unsigned)conns,
-				  .seal_every = (unsigned)every, .log = log_line};
+				  .seal_every = (unsigned)every, .tls_cert = cert, .tls_key = key, .log = log_line};
 	kura_error err = {0};
 	kura_service *s = NULL;
 	if (kura_service_new(&s, argv[optind], &o, &err) != 0)
@@ -89,7 +98,7 @@ int kura_cmd_serve(int argc, char **argv)
 		kura_service_free(s);
 		return kura_cli_fail(&err);
 	}
-	printf("listening on http://%s:%u/\n", host, bound);
+	printf("listening on http%s://%s:%u/\n", cert ? "s" : "", host, bound);
 	fflush(stdout);
 	int sig;
 	sigwait(&stop, &sig);

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/id.h"
 #include "kura/serve.h"
 #include "server/service.h"
@@ -35,6 +37,7 @@ struct kura_service {
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t lock; /* the store's: requests and the scheduler take turns */
 	kura_scheduler *scheduler;
+	char *tls_cert, *tls_key; /* PEM, in memory while the daemon runs; NULL: plain HTTP */
 };
 
 struct request {
@@ -296,19 +299,61 @@ int kura_service_new(kura_service **out, const char *store, const kura_service_o
 	return 0;
 }
 
+/* The PEM file path read whole into *out (the caller frees it). */
+static int read_pem(char **out, const char *path, const char *what, kura_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = 0, cap = 0;
+	char buf[4096];
+	*out = NULL;
+	if (!f)
+		return kura_error_sys(err, KURA_EINPUT, "reading the %s %s", what, path);
+	for (size_t got; (got = fread(buf, 1, sizeof buf, f)) > 0 && n < (1u << 20);) {
+		char *p = n + got + 1 > cap ? realloc(*out, cap = 2 * (n + got + 1)) : *out;
+		if (!p) {
+			fclose(f);
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		}
+		*out = p;
+		memcpy(*out + n, buf, got);
+		n += got;
+	}
+	fclose(f);
+	if (!n || !strstr(*out, "-----BEGIN "))
+		return kura_error_set(err, KURA_EINPUT, "the %s %s is not PEM", what, path);
+	(*out)[n] = '\0';
+	return 0;
+}
+
 int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const char *listen, unsigned *bound_port,
 			kura_error *err)
 {
-	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, handle, s,
-				     MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr, MHD_OPTION_NOTIFY_COMPLETED,
-				     done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout,
-				     MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADERS_MAX, MHD_OPTION_END);
+	int tls = s->o.tls_cert || s->o.tls_key;
+	if (tls && !(s->o.tls_cert && s->o.tls_key))
+		return kura_error_set(err, KURA_EINPUT, "TLS needs both a certificate and its key");
+	int rc = tls ? read_pem(&s->tls_cert, s->o.tls_cert, "TLS certificate", err) : 0;
+	if (rc == 0 && tls)
+		rc = read_pem(&s->tls_key, s->o.tls_key, "TLS key", err);
+	if (rc != 0)
+		return rc;
+	struct MHD_OptionItem opts[] = {
+		{MHD_OPTION_SOCK_ADDR, 0, (void *)addr},
+		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)done, NULL},
+		{MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout, NULL},
+		{MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections, NULL},
+		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, HEADERS_MAX, NULL},
+		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
+		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (tls ? MHD_USE_TLS : 0), 0, NULL,
+				     NULL, handle, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon)
-		return kura_error_set(err, KURA_EIO, "cannot listen on %s (port in use or not allowed?)", listen);
+		return kura_error_set(err, KURA_EIO, "cannot listen on %s (port in use or not allowed%s?)", listen,
+				      tls ? ", or a TLS certificate and key that do not belong together" : "");
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	*bound_port = info ? info->port : ntohs(addr->sin_port);
-	logline(s, "serving %s on %s", s->store, listen);
+	logline(s, "serving %s on %s%s", s->store, listen, tls ? " with TLS" : "");
 	return 0;
 }
 
@@ -321,5 +366,9 @@ void kura_service_free(kura_service *s)
 	kura_scheduler_stop(s->scheduler);
 	kura_store_close(s->st);
 	pthread_mutex_destroy(&s->lock);
+	free(s->tls_cert);
+	if (s->tls_key)
+		OPENSSL_cleanse(s->tls_key, strlen(s->tls_key));
+	free(s->tls_key);
 	free(s);
 }

@@ -17,6 +17,7 @@ typedef struct {
 	unsigned max_connections; /* at once (0: 1,000) */
 	unsigned timeout;         /* seconds a connection may be idle (0: 30) */
 	unsigned seal_every;      /* seconds between the scheduler's rounds: seal, renew when due (0: 60) */
+	const char *tls_cert, *tls_key; /* PEM files: HTTPS with this certificate and key; NULL: HTTP */
 	/* one line per request or failure (no token ever appears in it); may be NULL */
 	void (*log)(void *ud, const char *line);
 	void *ud;

@@ -231,6 +231,22 @@ stop_server "$SERVER_PID"
 expect_status 0 kura log s --json
 py "import json; assert any(r.get('actor') == 'kura-service' for r in json.load(open('$OUT'))), 'no seal by the service'"
 
+# TLS: HTTPS with the given certificate; plain HTTP is not answered; a key that is not PEM is refused
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout tls.key -out tls.pem 2>/dev/null || fail "openssl req"
+start_serve srv5 "" 127.0.0.1:0 s --tls-cert tls.pem --tls-key tls.key
+case $SERVER_URL in https://*) ;; *) fail "kura serve with TLS printed $SERVER_URL" ;; esac
+CODE=$(curl -s --cacert tls.pem -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD" "${SERVER_URL}api/v1/po/$ID_A")
+expect_code 200 "a read over HTTPS"
+cmp -s "$OUT" a.txt || fail "the bytes read over HTTPS differ"
+if curl -s -o /dev/null "http://127.0.0.1:$SERVER_PORT/health"; then fail "plain HTTP was answered on the TLS port"; fi
+if curl -s -o /dev/null "${SERVER_URL}health"; then fail "curl trusted an unknown certificate without --cacert"; fi
+stop_server "$SERVER_PID"
+echo "not a key" >bad.key
+expect_error 2 kura serve s --listen 127.0.0.1:0 --tls-cert tls.pem --tls-key bad.key
+expect_grep "$ERR" "not PEM"
+expect_error 2 kura serve s --listen 127.0.0.1:0 --tls-cert tls.pem
+
 # kill -9 during submissions: every acknowledged document is there
 start_serve srv3 "" 127.0.0.1:0 s
 API=${SERVER_URL}api/v1

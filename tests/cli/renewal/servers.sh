@@ -79,9 +79,9 @@ _start_serve_once()
 	echo "$SERVER_PID" >>"$SERVERS_FILE"
 	SERVER_URL=
 	for ((i = 0; i < 500; i++)); do
-		SERVER_URL=$(sed -n 's|^listening on \(http://127\.0\.0\.1:[1-9][0-9]*/\)$|\1|p' "$name.out" || true)
+		SERVER_URL=$(sed -n 's|^listening on \(https\{0,1\}://127\.0\.0\.1:[1-9][0-9]*/\)$|\1|p' "$name.out" || true)
 		if [ -n "$SERVER_URL" ]; then
-			SERVER_PORT=${SERVER_URL#http://127.0.0.1:}
+			SERVER_PORT=${SERVER_URL#http*://127.0.0.1:}
 			SERVER_PORT=${SERVER_PORT%/}
 			return 0
 		fi
