@@ -319,9 +319,10 @@ static int read_pem(char **out, const char *path, const char *what, kura_error *
 		n += got;
 	}
 	fclose(f);
+	if (n)
+		(*out)[n] = '\0'; /* room for it was kept */
 	if (!n || !strstr(*out, "-----BEGIN "))
 		return kura_error_set(err, KURA_EINPUT, "the %s %s is not PEM", what, path);
-	(*out)[n] = '\0';
 	return 0;
 }
 
