@@ -155,9 +155,5 @@ int main(void)
 	tcase_add_test(tc, a_damaged_or_linked_users_file_is_refused);
 	tcase_add_test(tc, each_role_does_its_own_work_only);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return kura_test_run(s);
 }
