@@ -24,11 +24,13 @@
 #include <openssl/crypto.h>
 
 #include "common/id.h"
+#include "kura/escape.h"
 #include "kura/serve.h"
 #include "server/service.h"
 
 #define API "/api/v1/"
 #define HEADERS_MAX (64u << 10)
+#define PATH_KEPT 1024 /* bytes of a request's path its audit record keeps (anyone may send a long one) */
 
 struct kura_service {
 	kura_store *st; /* open for writing while the service lives; used under lock */
@@ -135,14 +137,20 @@ static int record(kura_service *s, kura_api_call *call, const char *method, cons
 {
 	kura_error err = {0};
 	const char *who = call->user ? call->user->name : "anonymous";
-	json_t *f = json_pack("{s:s, s:s, s:i}", "method", method, "path", url, "status", (int)call->status);
+	/* the method and path are the sender's bytes: kept and logged escaped, the path cut */
+	char *m = kura_escape(method, strnlen(method, 64)), *path = kura_escape(url, strnlen(url, PATH_KEPT));
+	json_t *f = m && path ? json_pack("{s:s, s:s, s:i}", "method", m, "path", path, "status", (int)call->status)
+			      : NULL;
 	if (f && call->object[0])
 		json_object_set_new(f, "object", json_string(call->object));
 	int rc = f ? kura_store_set_actor(s->st, who, &err) : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_store_audit_record(s->st, "api", f, NULL, &err);
 	json_decref(f);
-	logline(s, "%s %s %u %s%s%s", method, url, call->status, who, rc ? ": not recorded: " : "", rc ? err.message : "");
+	logline(s, "%s %s %u %s%s%s", m ? m : "?", path ? path : "?", call->status, who, rc ? ": not recorded: " : "",
+		rc ? err.message : "");
+	free(m);
+	free(path);
 	if (rc == 0)
 		return 0;
 	free(call->out);

@@ -134,6 +134,10 @@ for p in "po/../../../etc/passwd" "po/${ID_A}x" "po/${ID_A:0:25}" "po/%2e%2e%2fc
 	call "$ARCH" GET "$p" --path-as-is
 	[ "$CODE" = 404 ] || fail "GET $p: expected 404, got $CODE: $(head -c 200 "$OUT")"
 done
+call "" GET "$(printf 'x%.0s' {1..20000})"
+expect_code 401 "a 20,000-byte path without a token"
+call "" GET "po/%FF%0A%E5%B1"
+expect_code 401 "a path that is not UTF-8, with a newline"
 call "$ARCH" DELETE "po/$ID_A"
 expect_code 405 "DELETE (not an operation yet)"
 
@@ -199,11 +203,15 @@ assert ('記録係', 'POST', '/api/v1/PreservePO', 413) in got, got
 assert ('aud', 'GET', '/api/v1/po/$ID_B', 404) in got, got
 assert any(r.get('object') == '$ID_A' and r['status'] == 200 for r in recs), recs
 assert all('?' not in r['path'] for r in recs), [r['path'] for r in recs]
+assert max(len(r['path'].encode()) for r in recs) == 1024, 'a long path is cut to 1,024 bytes'
+assert '/api/v1/po/\\\\xFF\\\\n\\\\xE5\\\\xB1' in [r['path'] for r in recs], [r['path'] for r in recs if 'po/' in r['path']][-3:]
+
 "
 for f in srv.err srv2.err; do
 	if grep -q "Sanitizer" "$f"; then fail "the service stopped with a sanitizer's report: $(grep -A12 Sanitizer "$f" | head -30)"; fi
 	expect_grep "$f" "service stopped"
 done
+expect_grep srv.err 'GET /api/v1/po/\xFF\n\xE5\xB1 401 anonymous' # one line: a path cannot forge log lines
 for tok in "$ARCH" "$AUD" "$APPR" "$ADMIN"; do
 	if grep -rqF -- "${tok#kura_}" srv.err srv2.err s "$OUT"; then fail "a token was written down"; fi
 done
