@@ -471,11 +471,13 @@ class Store:
 OPS = {"date": ["=", "!=", "<", "<=", ">", ">=", "is empty"], "text": ["=", "!=", "<", "<=", ">", ">=", "^=", "is empty"]}
 OPS["datetime"] = OPS["amount"] = OPS["integer"] = OPS["date"]
 OPS["keyword"] = OPS["text"]
+PAIRS = [(t, op) for t, ops in sorted(OPS.items()) for op in ops]
 
 
-def random_cond(rnd, st, fields, pool):
-    name, t = rnd.choice(fields)
-    op = rnd.choice(OPS[t])
+def random_cond(rnd, st, fields, pool, force=None):
+    """A random condition; force (a type and an operator) fixes its operator and a field of that type."""
+    name, t = rnd.choice([f for f in fields if f[1] == force[0]] if force else fields)
+    op = force[1] if force else rnd.choice(OPS[t])
     if op == "is empty":
         return (name, op, None)
     raw = None
@@ -537,8 +539,12 @@ def cmd_queries(binary, store, dump, seed, count, broad):
         all_versions = rnd.random() < 0.25
         # values from old versions half of the time with --all-versions: they are few
         pool = st.old if all_versions and st.old and rnd.random() < 0.5 else st.current
+        # every type's every operator first, one a query (then at random), so that a run of 200
+        # queries never misses one by chance: the rest of the query keeps it small
+        force = PAIRS[qn - len(BROAD)] if len(BROAD) <= qn < len(BROAD) + len(PAIRS) else None
         while True:
-            conds = [random_cond(rnd, st, fields, pool) for _ in range(rnd.choice([1, 1, 2, 2, 2, 3]))]
+            conds = [random_cond(rnd, st, fields, pool, force if k == 0 else None)
+                     for k in range(rnd.choice([1, 1, 2, 2, 2, 3]) + (1 if force else 0))]
             if qn < len(BROAD):  # the walks small queries never take: whole ranges, and no --where
                 conds = BROAD[qn](rnd, st, pool)
                 n_broad += 1
