@@ -7,12 +7,12 @@
 static const char *const names[] = {"admin", "archivist", "approver", "auditor"};
 
 /* allowed[role][action] */
-static const unsigned char allowed[4][KURA_DO_ADMIN + 1] = {
-	/*               read search verify export submit records d-req d-appr admin */
-	[KURA_ROLE_ADMIN] = {1, 0, 0, 0, 0, 0, 0, 0, 1},
-	[KURA_ROLE_ARCHIVIST] = {1, 1, 1, 0, 1, 1, 1, 0, 0},
-	[KURA_ROLE_APPROVER] = {1, 1, 1, 0, 0, 0, 0, 1, 0},
-	[KURA_ROLE_AUDITOR] = {1, 1, 1, 1, 0, 0, 0, 0, 0},
+static const unsigned char allowed[4][KURA_DO_STATUS + 1] = {
+	/*               read search verify export submit records d-req d-appr admin status */
+	[KURA_ROLE_ADMIN] = {1, 0, 0, 0, 0, 0, 0, 0, 1, 1},
+	[KURA_ROLE_ARCHIVIST] = {1, 1, 1, 0, 1, 1, 1, 0, 0, 0},
+	[KURA_ROLE_APPROVER] = {1, 1, 1, 0, 0, 0, 0, 1, 0, 0},
+	[KURA_ROLE_AUDITOR] = {1, 1, 1, 1, 0, 0, 0, 0, 0, 1},
 };
 
 int kura_role_parse(kura_role *out, const char *name, kura_error *err)
@@ -33,5 +33,5 @@ const char *kura_role_name(kura_role r)
 
 int kura_role_allows(kura_role r, kura_action a)
 {
-	return (unsigned)r < 4 && (unsigned)a <= KURA_DO_ADMIN && allowed[r][a];
+	return (unsigned)r < 4 && (unsigned)a <= KURA_DO_STATUS && allowed[r][a];
 }

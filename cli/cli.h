@@ -42,8 +42,6 @@ int kura_cmd_report(int argc, char **argv);
 /* This kura's version ("0.1.0"), for what it writes about itself. */
 extern const char kura_cli_version[];
 int kura_cmd_status(int argc, char **argv);
-/* The status object in Prometheus' text format (status_prometheus.c). */
-int kura_cli_status_prometheus(json_t *s);
 
 /* --where conditions (cli/where.c): added as the options come; the IDs of the
  * current versions they hold for (*ids one block, the caller's: free();

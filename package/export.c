@@ -513,10 +513,11 @@ static int add_report(struct exporter *x, kura_error *err)
 
 #define MAX_LISTED 100000 /* an export of more objects is recorded by count */
 
-/* The export's audit record (action "export"): what went where. A package whose
- * export cannot be recorded is not kept. */
-static int record_export(const kura_export_result *res, const struct exporter *x, const char *path, const char *out,
-			 kura_error *err)
+/* The export's audit record (action "export") in st, open for writing: what
+ * went where (to; NULL: out's full path). A package whose export cannot be
+ * recorded is not kept. */
+static int record_export_in(kura_store *st, const kura_export_result *res, const struct exporter *x, const char *out,
+			    const char *to, kura_error *err)
 {
 	char *where = realpath(out, NULL);
 	json_t *ids = json_array(), *f = NULL;
@@ -524,13 +525,9 @@ static int record_export(const kura_export_result *res, const struct exporter *x
 		json_array_append_new(ids, json_stringn(x->exported + i * KURA_ID_LEN, KURA_ID_LEN));
 	if (ids)
 		f = json_pack("{s:o, s:I, s:s, s:I, s:I, s:I}", "objects", ids, "count", (json_int_t)res->objects, "to",
-			      where ? where : out, "bytes", (json_int_t)res->bytes, "audit_records",
+			      to ? to : where ? where : out, "bytes", (json_int_t)res->bytes, "audit_records",
 			      (json_int_t)res->audit_records, "checkpoints", (json_int_t)res->checkpoints);
-	kura_store *st = NULL;
-	int rc = f ? kura_store_open(&st, path, KURA_STORE_WRITE, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0)
-		rc = kura_store_audit_record(st, "export", f, NULL, err);
-	kura_store_close(st);
+	int rc = f ? kura_store_audit_record(st, "export", f, NULL, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc != 0) {
 		unlink(out);
 		kura_error_wrap(err, "%s was removed: its export could not be recorded in the store's audit trail", out);
@@ -552,8 +549,25 @@ int kura_export_store(kura_export_result *res, const char *path, const char *out
 		rc = export_run(res, &x, out, ids, n, err);
 	}
 	kura_store_close(st); /* read without the writer's lock; taken only to record the export */
+	st = NULL;
+	if (rc == 0 && (rc = kura_store_open(&st, path, KURA_STORE_WRITE, err)) != 0) {
+		unlink(out);
+		kura_error_wrap(err, "%s was removed: its export could not be recorded in the store's audit trail", out);
+	}
 	if (rc == 0)
-		rc = record_export(res, &x, path, out, err);
+		rc = record_export_in(st, res, &x, out, NULL, err);
+	kura_store_close(st);
+	free(x.exported);
+	return rc;
+}
+
+int kura_export_recorded(kura_export_result *res, kura_store *st, const char *out, const char *to,
+			 const char *const *ids, size_t n, kura_error *err)
+{
+	struct exporter x = {.st = st, .res = res, .under = "data"};
+	int rc = export_run(res, &x, out, ids, n, err);
+	if (rc == 0)
+		rc = record_export_in(st, res, &x, out, to, err);
 	free(x.exported);
 	return rc;
 }

@@ -80,21 +80,18 @@ static int change(kura_store *st, const kura_version_info *v, const kura_meta *m
 	return rc;
 }
 
-int kura_records_meta_set(const char *store, const char *id, const kura_meta *meta, size_t n, const char *reason,
-			  const char *actor, int no_seal, char new_id[KURA_ID_LEN + 1], kura_error *err)
+int kura_records_meta_set_st(kura_store *st, const char *id, const kura_meta *meta, size_t n, const char *reason,
+			     char new_id[KURA_ID_LEN + 1], kura_error *err)
 {
 	if (!reason || !reason[0])
 		return kura_error_set(err, KURA_EINPUT, "a metadata change needs --reason TEXT: say why");
 	if (n == 0)
 		return kura_error_set(err, KURA_EINPUT, "meta set needs at least one KEY=VALUE");
-	kura_store *st = NULL;
 	kura_version_info v = {0};
-	int rc = kura_store_open(&st, store, KURA_STORE_WRITE, err);
-	if (rc == 0 && actor)
-		rc = kura_store_set_actor(st, actor, err);
-	if (rc == 0 && (rc = kura_records_version(&v, st, id, err)) == KURA_ENOTFOUND)
+	int rc = kura_records_version(&v, st, id, err);
+	if (rc == KURA_ENOTFOUND)
 		rc = kura_error_set(err, KURA_EINPUT, "%s: no such object in the store (kura ls %s --all-versions lists them)", id,
-				    store);
+				    kura_store_path(st));
 	if (rc == 0)
 		rc = kura_records_check_own(&v, id, err);
 	if (rc == 0 && v.disposed_by[0])
@@ -102,6 +99,19 @@ int kura_records_meta_set(const char *store, const char *id, const kura_meta *me
 				    v.disposed_by);
 	if (rc == 0)
 		rc = change(st, &v, meta, n, reason, new_id, err);
+	kura_version_info_clear(&v);
+	return rc;
+}
+
+int kura_records_meta_set(const char *store, const char *id, const kura_meta *meta, size_t n, const char *reason,
+			  const char *actor, int no_seal, char new_id[KURA_ID_LEN + 1], kura_error *err)
+{
+	kura_store *st = NULL;
+	int rc = kura_store_open(&st, store, KURA_STORE_WRITE, err);
+	if (rc == 0 && actor)
+		rc = kura_store_set_actor(st, actor, err);
+	if (rc == 0)
+		rc = kura_records_meta_set_st(st, id, meta, n, reason, new_id, err);
 	if (rc == 0 && !no_seal) {
 		kura_error serr = {0};
 		if (kura_seal_all(NULL, st, NULL, &serr) != 0) {
@@ -110,7 +120,6 @@ int kura_records_meta_set(const char *store, const char *id, const kura_meta *me
 			rc = serr.code;
 		}
 	}
-	kura_version_info_clear(&v);
 	kura_store_close(st);
 	return rc;
 }

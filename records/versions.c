@@ -84,8 +84,7 @@ struct ingest_hook {
 	const kura_records_ingest *r;
 	const kura_ingest_events *ev;
 	int started;
-	json_t *base;             /* the fields of new records */
-	json_t *supersede;        /* --supersedes: the new version's fields */
+	json_t *fields;           /* the fields of new records, or with --supersedes the new version's */
 	struct path_entry *paths; /* --versions-by-path: every object's path, the newest object of each */
 	size_t npaths, cap;
 };
@@ -142,30 +141,65 @@ static const struct path_entry *find_path(const struct ingest_hook *h, const cha
 	return found;
 }
 
+/* What a new version may not lack or carry. */
+static int check_request(const kura_records_ingest *r, kura_error *err)
+{
+	if (r->supersedes && (!r->reason || !r->reason[0]))
+		return kura_error_set(err, KURA_EINPUT, "a new version needs --reason TEXT: say why it replaces %s",
+				      r->supersedes);
+	if (r->supersedes && (r->class_name || r->nevents))
+		return kura_error_set(err, KURA_EINPUT, "a new version keeps its record's class; events of a record: kura retention event");
+	return 0;
+}
+
+/* The fields of new records: their class, events and reason. */
+static json_t *base_fields(const kura_records_ingest *r)
+{
+	json_t *f = json_object(), *ev = r->nevents ? json_object() : NULL;
+	if (f && r->class_name)
+		json_object_set_new(f, "class", json_string(r->class_name));
+	for (size_t i = 0; ev && i < r->nevents; i++)
+		json_object_set_new(ev, r->events[i].name, json_string(r->events[i].date));
+	if (f && ev)
+		json_object_set_new(f, "events", ev);
+	if (f && r->reason)
+		json_object_set_new(f, "reason", json_string(r->reason));
+	return f;
+}
+
+int kura_records_new_fields(json_t **out, kura_store *st, const kura_records_ingest *r, kura_error *err)
+{
+	*out = NULL;
+	int rc = check_request(r, err);
+	if (rc != 0)
+		return rc;
+	rc = kura_records_check_retention(st, r->class_name, r->events, r->nevents, err);
+	if (rc != 0)
+		return rc;
+	if (!r->supersedes) {
+		*out = base_fields(r);
+		return *out ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	kura_version_info v;
+	if ((rc = kura_records_version(&v, st, r->supersedes, err)) != 0)
+		return rc == KURA_ENOTFOUND ? kura_error_set(err, KURA_EINPUT,
+							      "--supersedes %s: no such object in the store (kura ls %s --all-versions lists them)",
+							      r->supersedes, kura_store_path(st))
+					    : rc;
+	rc = kura_records_check_own(&v, r->supersedes, err);
+	if (rc == 0 && v.disposed_by[0])
+		rc = kura_error_set(err, KURA_EINPUT, "--supersedes %s: its record was disposed of (audit record %s); "
+						      "a disposed record gets no new versions", r->supersedes, v.disposed_by);
+	*out = rc == 0 ? version_fields(&v, st, r->reason, err) : NULL;
+	kura_version_info_clear(&v);
+	return *out ? 0 : rc ? rc : err->code;
+}
+
 /* What is checked once, with the store open, before anything is written. */
 static int hook_start(struct ingest_hook *h, kura_store *st, kura_error *err)
 {
-	const kura_records_ingest *r = h->r;
-	int rc = kura_records_check_retention(st, r->class_name, r->events, r->nevents, err);
-	if (rc != 0)
-		return rc;
-	if (r->supersedes) {
-		kura_version_info v;
-		if ((rc = kura_records_version(&v, st, r->supersedes, err)) != 0)
-			return rc == KURA_ENOTFOUND ? kura_error_set(err, KURA_EINPUT,
-								      "--supersedes %s: no such object in the store (kura ls %s --all-versions lists them)",
-								      r->supersedes, kura_store_path(st))
-						    : rc;
-		rc = kura_records_check_own(&v, r->supersedes, err);
-		if (rc == 0 && v.disposed_by[0])
-			rc = kura_error_set(err, KURA_EINPUT, "--supersedes %s: its record was disposed of (audit record %s); "
-							      "a disposed record gets no new versions", r->supersedes, v.disposed_by);
-		h->supersede = rc == 0 ? version_fields(&v, st, r->reason, err) : NULL;
-		kura_version_info_clear(&v);
-		if (!h->supersede)
-			return rc ? rc : err->code;
-	}
-	if (r->versions_by_path) {
+	int rc = kura_records_new_fields(&h->fields, st, h->r, err);
+	if (rc == 0 && h->r->versions_by_path) {
 		rc = kura_store_each_description(st, note_path, h, err);
 		if (rc == 0 && h->npaths)
 			qsort(h->paths, h->npaths, sizeof *h->paths, by_path);
@@ -187,7 +221,7 @@ static int by_path_fields(struct ingest_hook *h, kura_store *st, kura_ingest *in
 {
 	const struct path_entry *e = find_path(h, path);
 	if (!e) {
-		kura_ingest_set_fields(in, h->base);
+		kura_ingest_set_fields(in, h->fields);
 		return 0;
 	}
 	unsigned char sha[32];
@@ -201,7 +235,7 @@ static int by_path_fields(struct ingest_hook *h, kura_store *st, kura_ingest *in
 	json_t *cur = NULL;
 	kura_hex_encode(hex, sha, 32);
 	if (v.disposed_by[0]) { /* that record is gone: this is a new one */
-		kura_ingest_set_fields(in, h->base);
+		kura_ingest_set_fields(in, h->fields);
 		kura_version_info_clear(&v);
 		return 0;
 	}
@@ -228,23 +262,9 @@ static int hook(void *ud, kura_store *st, kura_ingest *in, const char *path, int
 		int rc = hook_start(h, st, err);
 		if (rc != 0)
 			return rc;
-		kura_ingest_set_fields(in, h->supersede ? h->supersede : h->base);
+		kura_ingest_set_fields(in, h->fields);
 	}
 	return h->r->versions_by_path ? by_path_fields(h, st, in, path, skip, err) : 0;
-}
-
-static json_t *base_fields(const kura_records_ingest *r)
-{
-	json_t *f = json_object(), *ev = r->nevents ? json_object() : NULL;
-	if (f && r->class_name)
-		json_object_set_new(f, "class", json_string(r->class_name));
-	for (size_t i = 0; ev && i < r->nevents; i++)
-		json_object_set_new(ev, r->events[i].name, json_string(r->events[i].date));
-	if (f && ev)
-		json_object_set_new(f, "events", ev);
-	if (f && r->reason)
-		json_object_set_new(f, "reason", json_string(r->reason));
-	return f;
 }
 
 int kura_records_ingest_paths(const char *store, const char *const *paths, size_t n, const kura_ingest_options *o,
@@ -252,21 +272,18 @@ int kura_records_ingest_paths(const char *store, const char *const *paths, size_
 {
 	if (r->supersedes && (n != 1 || r->versions_by_path))
 		return kura_error_set(err, KURA_EINPUT, "--supersedes takes exactly one document, and not with --versions-by-path");
-	if (r->supersedes && !r->reason)
-		return kura_error_set(err, KURA_EINPUT, "a new version needs --reason TEXT: say why it replaces %s",
-				      r->supersedes);
-	if (r->supersedes && (r->class_name || r->nevents))
-		return kura_error_set(err, KURA_EINPUT, "a new version keeps its record's class; events of a record: kura retention event");
-	struct ingest_hook h = {.r = r, .ev = ev, .base = base_fields(r)};
+	int rc = check_request(r, err);
+	if (rc != 0)
+		return rc;
+	struct ingest_hook h = {.r = r, .ev = ev};
 	kura_ingest_options oo = *o;
 	oo.actor = r->actor;
 	oo.each = hook;
 	oo.each_ud = &h;
-	int rc = h.base ? kura_ingest_paths(store, paths, n, &oo, ev, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	rc = kura_ingest_paths(store, paths, n, &oo, ev, err);
 	for (size_t i = 0; i < h.npaths; i++)
 		free(h.paths[i].path);
 	free(h.paths);
-	json_decref(h.base);
-	json_decref(h.supersede);
+	json_decref(h.fields);
 	return rc;
 }

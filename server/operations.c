@@ -5,6 +5,7 @@
  * (service.c); here an account limited to collections sees only their objects:
  * any other object is "not found", as if it were not there. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ unsigned kura_api_status(int code)
 	}
 }
 
-static void fail(kura_api_call *call, const kura_error *err)
+void kura_api_fail(kura_api_call *call, const kura_error *err)
 {
 	kura_api_error(call, kura_api_status(err->code), "%s", err->message);
 }
@@ -70,9 +71,7 @@ int kura_api_sees(const kura_user *u, json_t *object)
 	return u->ncollections == 0;
 }
 
-/* The object of the call's ID if the account sees it (*out: the caller's);
- * else answers 404 and gives NULL. */
-static json_t *visible(kura_api_call *call)
+json_t *kura_api_visible(kura_api_call *call)
 {
 	json_t *o = NULL;
 	kura_error err = {0};
@@ -83,7 +82,7 @@ static json_t *visible(kura_api_call *call)
 	if (o || err.code == KURA_ENOTFOUND || err.code == 0)
 		kura_api_error(call, MHD_HTTP_NOT_FOUND, "no object %s", call->id);
 	else
-		fail(call, &err);
+		kura_api_fail(call, &err);
 	return NULL;
 }
 
@@ -102,8 +101,9 @@ void kura_api_openapi(kura_api_call *call)
 void kura_api_retrieve_info(kura_api_call *call)
 {
 	kura_api_json(call, MHD_HTTP_OK,
-		      json_pack("{s:s, s:[s,s,s,s,s,s], s:s, s:s, s:s, s:s}", "service", "kura preservation service",
-				"operations", "RetrieveInfo", "PreservePO", "RetrievePO", "RetrieveTrace", "Search", "ValidateEvidence", "hashAlgorithm", kura_store_hash(call->st), "evidence",
+		      json_pack("{s:s, s:[s,s,s,s,s,s,s,s], s:s, s:s, s:s, s:s}", "service", "kura preservation service",
+				"operations", "RetrieveInfo", "PreservePO", "RetrievePO", "UpdatePOC", "DeletePO", "RetrieveTrace",
+				"Search", "ValidateEvidence", "hashAlgorithm", kura_store_hash(call->st), "evidence",
 				"RFC 4998 Evidence Record (DER)", "timeStamp", "RFC 3161", "account", call->user->name));
 }
 
@@ -129,18 +129,24 @@ static int check_collection(kura_api_call *call, const struct submission *d, kur
 							    "the metadata collection=ONE_OF_THEM");
 }
 
+int kura_api_ingest_bytes(kura_ingest *in, const unsigned char *bytes, size_t len, const char *name,
+			  const kura_meta *meta, size_t nmeta, kura_error *err)
+{
+	int fd = memfd_create("kura-po", MFD_CLOEXEC), rc = 0;
+	if (fd < 0 || (len && write(fd, bytes, len) != (ssize_t)len) || lseek(fd, 0, SEEK_SET))
+		rc = kura_error_sys(err, KURA_EIO, "keeping the submitted document");
+	if (rc == 0)
+		rc = kura_ingest_add(in, fd, name, name, meta, nmeta, err);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /* Adds d to the ingest (its ID reaches collect_id once committed). */
 static int add_one(kura_ingest *in, kura_api_call *call, const struct submission *d, kura_error *err)
 {
 	int rc = check_collection(call, d, err);
-	int fd = rc == 0 ? memfd_create("kura-po", MFD_CLOEXEC) : -1;
-	if (rc == 0 && (fd < 0 || (d->len && write(fd, d->bytes, d->len) != (ssize_t)d->len) || lseek(fd, 0, SEEK_SET)))
-		rc = kura_error_sys(err, KURA_EIO, "keeping the submitted document");
-	if (rc == 0)
-		rc = kura_ingest_add(in, fd, d->name, d->name, d->meta, d->nmeta, err);
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	return rc ? rc : kura_api_ingest_bytes(in, d->bytes, d->len, d->name, d->meta, d->nmeta, err);
 }
 
 static void collect_id(void *ud, const char *id, const char *sha256_hex, const char *path)
@@ -198,6 +204,77 @@ static enum MHD_Result meta_arg(void *cls, enum MHD_ValueKind kind, const char *
 	return MHD_YES;
 }
 
+/* What records management gives the new records: ?class=CLASS&event=NAME=DATE&reason=TEXT,
+ * or "class", "events": {NAME: DATE} and "reason" beside "po" in a JSON body. */
+#define EVENTS_MAX 16
+
+struct retention_args {
+	kura_records_ingest r;
+	kura_event ev[EVENTS_MAX];
+	char names[EVENTS_MAX][129];
+	int bad;
+};
+
+static enum MHD_Result event_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct retention_args *a = cls;
+	const char *eq = value ? strchr(value, '=') : NULL;
+	if (strcmp(key, "event") != 0)
+		return MHD_YES;
+	if (!eq || a->r.nevents == EVENTS_MAX || eq - value >= (ptrdiff_t)sizeof a->names[0]) {
+		a->bad = 1;
+		return MHD_YES;
+	}
+	snprintf(a->names[a->r.nevents], sizeof a->names[0], "%.*s", (int)(eq - value), value);
+	a->ev[a->r.nevents] = (kura_event){a->names[a->r.nevents], eq + 1};
+	a->r.nevents++;
+	return MHD_YES;
+}
+
+/* The fields of the new records (*fields: NULL when the request gives none). */
+static int retention_fields(json_t **fields, kura_api_call *call, json_t *body, kura_error *err)
+{
+	struct retention_args a = {.r.events = NULL};
+	json_t *events = json_object_get(body, "events"), *v;
+	const char *name;
+	*fields = NULL;
+	a.r.class_name = body ? json_string_value(json_object_get(body, "class"))
+			      : MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "class");
+	a.r.reason = body ? json_string_value(json_object_get(body, "reason"))
+			  : MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "reason");
+	if (!body)
+		MHD_get_connection_values(call->c, MHD_GET_ARGUMENT_KIND, event_arg, &a);
+	a.bad |= events && (!json_is_object(events) || json_object_size(events) > EVENTS_MAX);
+	json_object_foreach(events, name, v) {
+		if (a.bad || !json_is_string(v)) {
+			a.bad = 1;
+			break;
+		}
+		a.ev[a.r.nevents++] = (kura_event){name, json_string_value(v)};
+	}
+	if (a.bad)
+		return kura_error_set(err, KURA_EINPUT, "events are NAME=DATE (YYYY-MM-DD), at most %d: ?event=NAME=DATE, or "
+							"\"events\": {NAME: DATE}", EVENTS_MAX);
+	a.r.events = a.ev;
+	if (!a.r.class_name && !a.r.nevents && !a.r.reason)
+		return 0;
+	return kura_records_new_fields(fields, call->st, &a.r, err);
+}
+
+void kura_api_created(kura_api_call *call, json_t *ids)
+{
+	json_t *ok = json_pack("{s:s, s:O}", "result", "ok", "poId", ids);
+	const char *wait = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "wait");
+	kura_error serr = {0};
+	if (ok && wait && strcmp(wait, "sealed") == 0) /* stored either way; say whether it is sealed */
+		json_object_set_new(ok, "sealed", json_boolean(kura_scheduler_seal(call->st, NULL, &serr) == 0));
+	if (ok && serr.code)
+		json_object_set_new(ok, "sealError", json_string(serr.message));
+	snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
+	kura_api_json(call, MHD_HTTP_CREATED, ok);
+}
+
 void kura_api_preserve(kura_api_call *call)
 {
 	const char *type = MHD_lookup_connection_value(call->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -207,7 +284,7 @@ void kura_api_preserve(kura_api_call *call)
 	size_t n = 0;
 	kura_error err = {0};
 	kura_ingest *in = NULL;
-	json_t *ids = json_array(), *body = NULL;
+	json_t *ids = json_array(), *body = NULL, *fields = NULL;
 	int rc = d && keep && ids ? 0 : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0 && type && strncmp(type, "application/json", 16) == 0) {
 		if (!(body = json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL)))
@@ -222,32 +299,28 @@ void kura_api_preserve(kura_api_call *call)
 		if (!d[0].name)
 			rc = kura_error_set(&err, KURA_EINPUT, "name the document: ?name=NAME (or send application/json)");
 	}
+	if (rc == 0)
+		rc = retention_fields(&fields, call, body, &err);
 	if (rc == 0 && (rc = kura_ingest_new(&in, call->st, collect_id, ids, &err)) == 0) {
 		kura_ingest_hold(in); /* all or nothing */
+		kura_ingest_set_fields(in, fields);
 		for (size_t i = 0; rc == 0 && i < n; i++)
 			rc = add_one(in, call, &d[i], &err);
 		if (rc == 0)
 			rc = kura_ingest_commit(in, &err);
 	}
 	kura_ingest_free(in);
-	if (rc == 0) {
-		json_t *ok = json_pack("{s:s, s:O}", "result", "ok", "poId", ids);
-		const char *wait = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "wait");
-		kura_error serr = {0};
-		if (ok && wait && strcmp(wait, "sealed") == 0) /* stored either way; say whether it is sealed */
-			json_object_set_new(ok, "sealed", json_boolean(kura_scheduler_seal(call->st, NULL, &serr) == 0));
-		if (ok && serr.code)
-			json_object_set_new(ok, "sealError", json_string(serr.message));
-		snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
-		kura_api_json(call, MHD_HTTP_CREATED, ok);
-	} else
-		fail(call, &err);
+	if (rc == 0)
+		kura_api_created(call, ids);
+	else
+		kura_api_fail(call, &err);
 	for (size_t i = 0; keep && i < MAX; i++)
 		free(keep[i]);
 	free(keep);
 	free(d);
 	json_decref(ids);
 	json_decref(body);
+	json_decref(fields);
 }
 
 /* ---------------------------------------------------------------- RetrievePO */
@@ -277,14 +350,14 @@ static int append(void *ud, const unsigned char *p, size_t n, kura_error *err)
 
 void kura_api_retrieve(kura_api_call *call)
 {
-	json_t *o = visible(call);
+	json_t *o = kura_api_visible(call);
 	struct buffer b = {0};
 	kura_error err = {0};
 	if (!o)
 		return;
 	if (kura_store_read(call->st, call->id, append, &b, &err) != 0) {
 		free(b.p);
-		fail(call, &err); /* damaged bytes are never handed out */
+		kura_api_fail(call, &err); /* damaged bytes are never handed out */
 	} else {
 		call->status = MHD_HTTP_OK;
 		call->out = b.p ? b.p : malloc(1);
@@ -296,7 +369,7 @@ void kura_api_retrieve(kura_api_call *call)
 
 void kura_api_retrieve_evidence(kura_api_call *call)
 {
-	json_t *o = visible(call);
+	json_t *o = kura_api_visible(call);
 	unsigned char *der = NULL;
 	size_t len = 0;
 	kura_evidence_cache *cache = NULL;
@@ -311,7 +384,7 @@ void kura_api_retrieve_evidence(kura_api_call *call)
 		kura_api_error(call, MHD_HTTP_NOT_FOUND, "object %s is not sealed yet: its evidence record comes with "
 							 "its time-stamp", call->id);
 	else if (rc != 0)
-		fail(call, &err);
+		kura_api_fail(call, &err);
 	else {
 		call->status = MHD_HTTP_OK;
 		call->out = der;
@@ -323,31 +396,30 @@ void kura_api_retrieve_evidence(kura_api_call *call)
 
 void kura_api_describe(kura_api_call *call)
 {
-	json_t *o = visible(call);
+	json_t *o = kura_api_visible(call);
 	if (o)
 		kura_api_json(call, MHD_HTTP_OK, o);
 }
 
 /* ---------------------------------------------------------------- Search */
 
-void kura_api_search(kura_api_call *call)
+int kura_api_where(json_t **out, kura_api_call *call, json_t *where, kura_error *err)
 {
-	json_t *body = json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL);
-	json_t *where = json_object_get(body, "where"), *hits = json_array(), *w;
+	json_t *hits = json_array(), *w;
 	size_t i, n = json_array_size(where), nids = 0;
 	kura_where *conds = calloc(n + 1, sizeof *conds);
-	kura_error err = {0};
 	char *ids = NULL;
-	int rc = conds && hits ? 0 : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	int rc = conds && hits ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	*out = NULL;
 	if (rc == 0 && (!json_is_array(where) || n == 0))
-		rc = kura_error_set(&err, KURA_EINPUT, "the body is {\"where\": [\"FIELD OP VALUE\", ...]} (ANDed)");
+		rc = kura_error_set(err, KURA_EINPUT, "\"where\" is [\"FIELD OP VALUE\", ...] (ANDed)");
 	json_array_foreach(where, i, w)
 		if (rc == 0)
-			rc = json_is_string(w) ? kura_where_parse(&conds[i], json_string_value(w), &err)
-					       : kura_error_set(&err, KURA_EINPUT, "where[%zu] is not a string", i);
+			rc = json_is_string(w) ? kura_where_parse(&conds[i], json_string_value(w), err)
+					       : kura_error_set(err, KURA_EINPUT, "where[%zu] is not a string", i);
 	kura_query q = {.where = conds, .n = n};
 	if (rc == 0)
-		rc = kura_search_ids(&ids, &nids, call->st, &q, &err);
+		rc = kura_search_ids(&ids, &nids, call->st, &q, err);
 	for (size_t k = 0; rc == 0 && k < nids; k++) {
 		char id[KURA_ID_LEN + 1];
 		json_t *o = NULL;
@@ -357,15 +429,27 @@ void kura_api_search(kura_api_call *call)
 			json_array_append_new(hits, json_string(id));
 		json_decref(o);
 	}
-	if (rc == 0)
-		kura_api_json(call, MHD_HTTP_OK, json_pack("{s:O}", "poId", hits));
-	else
-		fail(call, &err);
 	for (size_t k = 0; conds && k < n; k++)
 		kura_where_clear(&conds[k]);
 	free(conds);
 	free(ids);
-	json_decref(hits);
+	if (rc == 0)
+		*out = hits;
+	else
+		json_decref(hits);
+	return rc;
+}
+
+void kura_api_search(kura_api_call *call)
+{
+	json_t *body = json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL), *hits = NULL;
+	kura_error err = {0};
+	int rc = json_is_object(body) ? kura_api_where(&hits, call, json_object_get(body, "where"), &err)
+				      : kura_error_set(&err, KURA_EINPUT, "the body is {\"where\": [\"FIELD OP VALUE\", ...]} (ANDed)");
+	if (rc == 0)
+		kura_api_json(call, MHD_HTTP_OK, json_pack("{s:o}", "poId", hits));
+	else
+		kura_api_fail(call, &err);
 	json_decref(body);
 }
 
@@ -373,14 +457,14 @@ void kura_api_search(kura_api_call *call)
 
 void kura_api_retrieve_trace(kura_api_call *call)
 {
-	json_t *o = visible(call), *h = NULL;
+	json_t *o = kura_api_visible(call), *h = NULL;
 	kura_error err = {0};
 	if (!o)
 		return;
 	if (kura_records_history(&h, call->st, call->id, &err) == 0)
 		kura_api_json(call, MHD_HTTP_OK, h);
 	else
-		fail(call, &err);
+		kura_api_fail(call, &err);
 	json_decref(o);
 }
 
@@ -437,7 +521,7 @@ void kura_api_validate(kura_api_call *call)
 	if (rc == 0)
 		kura_api_json(call, MHD_HTTP_OK, report);
 	else
-		fail(call, &err);
+		kura_api_fail(call, &err);
 	if (fd_data >= 0)
 		close(fd_data);
 	if (fd_er >= 0)

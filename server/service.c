@@ -68,6 +68,13 @@ static const struct route {
 	{"POST", API "DeletePO", NULL, KURA_DO_DISPOSE_REQUEST, kura_api_delete},
 	{"POST", API "DisposalApprove", NULL, KURA_DO_DISPOSE_APPROVE, kura_api_dispose_approve},
 	{"POST", API "DisposalRefuse", NULL, KURA_DO_DISPOSE_APPROVE, kura_api_dispose_refuse},
+	{"POST", API "UpdatePOC", NULL, KURA_DO_SUBMIT, kura_api_update},
+	{"GET", API "po/", "/package", KURA_DO_EXPORT, kura_api_package},
+	{"POST", API "RetrievePO", NULL, KURA_DO_EXPORT, kura_api_packages},
+	{"GET", API "po/", "/report", KURA_DO_EXPORT, kura_api_report},
+	{"POST", API "Report", NULL, KURA_DO_EXPORT, kura_api_reports},
+	{"GET", API "status", NULL, KURA_DO_STATUS, kura_api_store_status},
+	{"GET", "/metrics", NULL, KURA_DO_STATUS, kura_api_metrics},
 };
 
 static void logline(kura_service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

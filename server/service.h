@@ -11,6 +11,7 @@
 
 #include "kura/access.h"
 #include "kura/id.h"
+#include "kura/ingest.h"
 #include "kura/store.h"
 
 typedef struct {
@@ -40,6 +41,16 @@ void kura_api_search(kura_api_call *call);
 void kura_api_retrieve_trace(kura_api_call *call);
 void kura_api_validate(kura_api_call *call);
 void kura_api_openapi(kura_api_call *call);
+/* New versions and metadata changes (server/update_ops.c). */
+void kura_api_update(kura_api_call *call);
+/* Export packages and reports (server/export_ops.c). */
+void kura_api_package(kura_api_call *call);
+void kura_api_packages(kura_api_call *call);
+void kura_api_report(kura_api_call *call);
+void kura_api_reports(kura_api_call *call);
+/* The store's status and metrics (server/status_ops.c). */
+void kura_api_store_status(kura_api_call *call);
+void kura_api_metrics(kura_api_call *call);
 /* Records management (server/records_ops.c). */
 void kura_api_hold(kura_api_call *call);
 void kura_api_hold_release(kura_api_call *call);
@@ -52,8 +63,23 @@ void kura_api_dispose_refuse(kura_api_call *call);
 void kura_api_json(kura_api_call *call, unsigned status, json_t *j);
 /* Answers {"error": message} with status. */
 void kura_api_error(kura_api_call *call, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Answers with the error err holds, with the status of its kind. */
+void kura_api_fail(kura_api_call *call, const kura_error *err);
 /* The HTTP status of a library error kind. */
 unsigned kura_api_status(int kura_code);
+/* The object of the call's ID if the account sees it (*out: the caller's, its
+ * description); else answers 404 ("no object": whether it exists is not said)
+ * and gives NULL. Sets call->object. */
+json_t *kura_api_visible(kura_api_call *call);
+/* The IDs (*out, a JSON array, the caller's) of the current versions matching
+ * where (a JSON array of "FIELD OP VALUE" texts, ANDed) that the account sees. */
+int kura_api_where(json_t **out, kura_api_call *call, json_t *where, kura_error *err);
+/* Adds len bytes as a document named name with its metadata to in. */
+int kura_api_ingest_bytes(kura_ingest *in, const unsigned char *bytes, size_t len, const char *name,
+			  const kura_meta *meta, size_t nmeta, kura_error *err);
+/* Answers 201 {"result": "ok", "poId": ids} for new objects (the first named in
+ * the audit record), sealing them first when the query says wait=sealed. */
+void kura_api_created(kura_api_call *call, json_t *ids);
 /* 1 if the account may see object (its JSON description): an account limited to
  * collections sees the objects whose metadata "collection" is one of them. */
 int kura_api_sees(const kura_user *u, json_t *object);

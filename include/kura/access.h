@@ -21,7 +21,7 @@ typedef enum {
 
 /* What a request does, for kura_role_allows. */
 typedef enum {
-	KURA_DO_READ,            /* an object, its evidence, its history; status */
+	KURA_DO_READ,            /* an object, its evidence, its history */
 	KURA_DO_SEARCH,
 	KURA_DO_VERIFY,
 	KURA_DO_EXPORT,          /* packages and reports */
@@ -30,6 +30,7 @@ typedef enum {
 	KURA_DO_DISPOSE_REQUEST,
 	KURA_DO_DISPOSE_APPROVE,
 	KURA_DO_ADMIN,           /* accounts, policy, trust */
+	KURA_DO_STATUS,          /* the store's status and metrics (the whole store's, so no account limited to collections) */
 } kura_action;
 
 /* "admin", "archivist", "approver", "auditor"; KURA_EINPUT naming them otherwise. */

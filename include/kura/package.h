@@ -53,6 +53,11 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
  * removed again. */
 int kura_export_store(kura_export_result *res, const char *path, const char *out, const char *const *ids, size_t n,
 		      kura_error *err);
+/* kura_export of st, which the caller holds open for writing (the preservation
+ * service), followed by the export's audit record as kura_export_store writes
+ * it, its "to" saying where the package went (NULL: out's path). */
+int kura_export_recorded(kura_export_result *res, kura_store *st, const char *out, const char *to,
+			 const char *const *ids, size_t n, kura_error *err);
 
 /* Checks a package (tar or folder): the bag's manifests, then every (FILE,
  * FILE.ers) pair in it against anchors (borrowed; NULL: the package's data/tsa-anchors.pem)

@@ -46,6 +46,13 @@ typedef struct kura_records_ingest {
  * o is copied. Documents left out are reported to ev->warn. */
 int kura_records_ingest_paths(const char *store, const char *const *paths, size_t n, const kura_ingest_options *o,
 			      const kura_records_ingest *r, const kura_ingest_events *ev, kura_error *err);
+/* What records management gives the objects of an ingest into st (open for
+ * writing; the preservation service's): r's class, events and reason, or with
+ * r->supersedes the fields of a new version of that record (kura_ingest_set_fields
+ * takes them; *out the caller's: json_decref), all checked as
+ * kura_records_ingest_paths checks them (KURA_EINPUT, nothing written). r->actor
+ * and r->versions_by_path are not used here. */
+int kura_records_new_fields(json_t **out, kura_store *st, const kura_records_ingest *r, kura_error *err);
 
 /* A new version of the record id belongs to, with the same content and its
  * current metadata changed by meta[0..n) (a value "" removes the key), made and
@@ -53,6 +60,9 @@ int kura_records_ingest_paths(const char *store, const char *const *paths, size_
  * ID. The audit record ("meta") keeps the old and the new values. */
 int kura_records_meta_set(const char *store, const char *id, const kura_meta *meta, size_t n, const char *reason,
 			  const char *actor, int no_seal, char new_id[KURA_ID_LEN + 1], kura_error *err);
+/* The same change in st, open for writing (its actor is the change's), not sealed. */
+int kura_records_meta_set_st(kura_store *st, const char *id, const kura_meta *meta, size_t n, const char *reason,
+			     char new_id[KURA_ID_LEN + 1], kura_error *err);
 
 /* The history of the record id belongs to, as JSON (*out the caller's):
  * {"record", "current", "versions": [descriptions, oldest first, each with

@@ -21,6 +21,8 @@
 #ifndef KURA_PUBLIC_STATUS_H
 #define KURA_PUBLIC_STATUS_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "kura/error.h"
@@ -46,5 +48,11 @@
  * ("info" | "warning" | "error" | "critical"), "message", "command"}...]}.
  * "healthy" is false when any attention item is a warning or worse. */
 int kura_status(json_t **out, kura_store *st, kura_error *err);
+
+/* The status object s in Prometheus' text exposition format (`kura status
+ * --prometheus`, the service's /metrics), written to f: every metric named
+ * kura_*, with HELP and TYPE lines, label values escaped, times as Unix
+ * seconds (renewal/status_prometheus.c). KURA_EIO when f cannot be written. */
+int kura_status_prometheus(FILE *f, json_t *s, kura_error *err);
 
 #endif

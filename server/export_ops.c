@@ -1,0 +1,236 @@
+/* RetrievePO as a package and reports over the preservation service
+ * (docs/SERVICE.md): an export package (`kura export`, .tar.zst) and a report
+ * (`kura report`, HTML or PDF) of one object or of a selection (IDs or a
+ * typed `where`), of the objects the account sees only: an object it does
+ * not see is "not found" when named, and left out of a `where`.
+ *
+ * A package is written by kura_export_recorded into a private folder made for
+ * it in the store's folder (package.tmp.XXXXXX), read back into memory and
+ * removed before the answer goes out; its export is an audit record (action
+ * "export") as `kura export`'s is. A selection is at most SELECTION_MAX
+ * objects, a package at most PACKAGE_MAX bytes: more is `kura export` on the
+ * server. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kura/package.h"
+#include "kura/report.h"
+#include "kura/version.h"
+#include "server/service.h"
+
+#define SELECTION_MAX 1000
+#define PACKAGE_MAX ((off_t)1 << 30)
+
+/* The objects a POST names: {"poId": [ID...]} or {"where": [...]}, each one
+ * the account sees (*ids the caller's: a JSON array). 0, or -1 with the call
+ * answered. */
+static int selection(kura_api_call *call, json_t **ids, char what[1024])
+{
+	json_t *body = json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL), *v;
+	json_t *po = json_object_get(body, "poId"), *where = json_object_get(body, "where");
+	kura_error err = {0};
+	size_t i;
+	*ids = NULL;
+	what[0] = '\0';
+	if (!json_is_object(body) || !po == !where || (po && !json_is_array(po))) {
+		kura_api_error(call, MHD_HTTP_BAD_REQUEST, "the body is {\"poId\": [ID, ...]} or {\"where\": [\"FIELD OP "
+							   "VALUE\", ...]} (at most %d objects)", SELECTION_MAX);
+		json_decref(body);
+		return -1;
+	}
+	int rc = where ? kura_api_where(ids, call, where, &err) : 0;
+	if (rc != 0)
+		kura_api_fail(call, &err);
+	else if (json_array_size(po ? po : *ids) == 0 || json_array_size(po ? po : *ids) > SELECTION_MAX) {
+		kura_api_error(call, MHD_HTTP_BAD_REQUEST, "%zu objects chosen: choose 1 to %d (narrow the where, or use "
+							   "kura export on the server)", json_array_size(po ? po : *ids), SELECTION_MAX);
+		rc = -1;
+	}
+	json_array_foreach(po, i, v) {
+		char id[KURA_ID_LEN + 1];
+		const char *s = json_string_value(v);
+		call->id = s && strlen(s) == KURA_ID_LEN ? s : "-";
+		json_t *o = rc == 0 ? kura_api_visible(call) : NULL; /* 404 for one it does not see */
+		rc = o ? 0 : -1;
+		json_decref(o);
+		snprintf(id, sizeof id, "%s", call->id);
+		call->id = NULL;
+		if (rc != 0)
+			break;
+		if (i == 0 && !(*ids = json_array()))
+			rc = -1;
+		json_array_append_new(*ids, json_string(id));
+	}
+	json_array_foreach(rc == 0 ? where : NULL, i, v) /* what chose them, as the report says it */
+		snprintf(what + strlen(what), 1024 - strlen(what), "%s--where '%s'", i ? " " : "", json_string_value(v));
+	json_decref(body);
+	if (rc != 0) {
+		json_decref(*ids);
+		*ids = NULL;
+	}
+	return rc ? -1 : 0;
+}
+
+/* The IDs of a JSON array as C strings (borrowed from it; the caller frees the array). */
+static const char **id_list(json_t *ids)
+{
+	const char **list = calloc(json_array_size(ids) + 1, sizeof *list);
+	for (size_t i = 0; list && i < json_array_size(ids); i++)
+		list[i] = json_string_value(json_array_get(ids, i));
+	return list;
+}
+
+/* The whole file at fd into a malloc'd buffer. */
+static int read_back(unsigned char **out, size_t *len, int fd, kura_error *err)
+{
+	struct stat sb;
+	*out = NULL;
+	if (fstat(fd, &sb) != 0)
+		return kura_error_sys(err, KURA_EIO, "reading the package back");
+	if (sb.st_size > PACKAGE_MAX)
+		return kura_error_set(err, KURA_EINPUT, "the package is %lld bytes, more than the service hands out (%lld): "
+							"choose fewer objects, or use kura export on the server",
+				      (long long)sb.st_size, (long long)PACKAGE_MAX);
+	if (!(*out = malloc((size_t)sb.st_size + 1)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (*len = 0; *len < (size_t)sb.st_size;) {
+		ssize_t got = read(fd, *out + *len, (size_t)sb.st_size - *len);
+		if (got <= 0) {
+			free(*out);
+			*out = NULL;
+			return kura_error_sys(err, KURA_EIO, "reading the package back");
+		}
+		*len += (size_t)got;
+	}
+	return 0;
+}
+
+/* Answers with the package of ids: exported, recorded, read back, removed. */
+static void send_package(kura_api_call *call, json_t *ids)
+{
+	char dir[4200], out[4300], to[300];
+	const char **list = id_list(ids);
+	kura_export_result res;
+	kura_error err = {0};
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	int fd = -1, rc = list ? 0 : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	snprintf(dir, sizeof dir, "%s/package.tmp.XXXXXX", kura_store_path(call->st));
+	if (rc == 0 && !mkdtemp(dir))
+		rc = kura_error_sys(&err, KURA_EIO, "making a folder for the package in %s", kura_store_path(call->st));
+	snprintf(out, sizeof out, "%s/kura-%s.tar.zst", dir, json_string_value(json_array_get(ids, 0)));
+	snprintf(to, sizeof to, "the preservation service's answer to account %s", call->user->name);
+	if (rc == 0)
+		rc = kura_export_recorded(&res, call->st, out, to, list, json_array_size(ids), &err);
+	if (rc == 0 && (fd = open(out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		rc = kura_error_sys(&err, KURA_EIO, "reading the package back");
+	if (rc == 0)
+		rc = read_back(&bytes, &len, fd, &err);
+	if (fd >= 0)
+		close(fd);
+	unlink(out); /* a package never stays behind */
+	rmdir(dir);
+	if (rc == 0 && res.objects == 0)
+		kura_api_error(call, MHD_HTTP_NOT_FOUND, "none of the objects chosen is sealed yet: a package holds "
+							 "objects with their evidence records");
+	else if (rc == 0) {
+		free(call->out);
+		call->out = bytes;
+		call->out_len = len;
+		call->status = MHD_HTTP_OK;
+		call->type = "application/zstd";
+		bytes = NULL;
+	} else
+		kura_api_fail(call, &err);
+	free(bytes);
+	free(list);
+}
+
+void kura_api_package(kura_api_call *call)
+{
+	json_t *o = kura_api_visible(call), *ids = o ? json_pack("[s]", call->id) : NULL;
+	if (o && ids)
+		send_package(call, ids);
+	else if (o)
+		kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	json_decref(ids);
+	json_decref(o);
+}
+
+void kura_api_packages(kura_api_call *call)
+{
+	json_t *ids = NULL;
+	char what[1024];
+	if (selection(call, &ids, what) == 0) {
+		snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
+		send_package(call, ids);
+	}
+	json_decref(ids);
+}
+
+/* ---------------------------------------------------------------- reports */
+
+/* Answers with the report of ids in format ("html" or "pdf"). */
+static void send_report(kura_api_call *call, json_t *ids, const char *format, const char *what)
+{
+	const char **list = id_list(ids);
+	json_t *report = NULL;
+	kura_error err = {0};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+	int pdf = format && strcmp(format, "pdf") == 0;
+	if (!format || (!pdf && strcmp(format, "html") != 0)) {
+		kura_api_error(call, MHD_HTTP_BAD_REQUEST, "give the report's format: html or pdf");
+		free(list);
+		return;
+	}
+	kura_report_options o = {.kura_version = KURA_VERSION, .store = kura_store_path(call->st), .selection = what};
+	int rc = list ? kura_report_build(&report, call->st, list, json_array_size(ids), &o, &err)
+		      : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0 && !(f = open_memstream(&text, &len)))
+		rc = kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = pdf ? kura_report_pdf(f, report, &err) : kura_report_html(f, report, &err);
+	if (f && fclose(f) != 0 && rc == 0)
+		rc = kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0) {
+		free(call->out);
+		call->out = text;
+		call->out_len = len;
+		call->status = MHD_HTTP_OK;
+		call->type = pdf ? "application/pdf" : "text/html; charset=utf-8";
+		text = NULL;
+	} else
+		kura_api_fail(call, &err);
+	free(text);
+	free(list);
+	json_decref(report);
+}
+
+void kura_api_report(kura_api_call *call)
+{
+	json_t *o = kura_api_visible(call), *ids = o ? json_pack("[s]", call->id) : NULL;
+	if (o && ids)
+		send_report(call, ids, MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "format"), NULL);
+	else if (o)
+		kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	json_decref(ids);
+	json_decref(o);
+}
+
+void kura_api_reports(kura_api_call *call)
+{
+	json_t *ids = NULL, *body = json_loadb((const char *)call->body, call->n, 0, NULL);
+	char what[1024];
+	if (selection(call, &ids, what) == 0) {
+		snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
+		send_report(call, ids, json_string_value(json_object_get(body, "format")), what[0] ? what : NULL);
+	}
+	json_decref(ids);
+	json_decref(body);
+}
