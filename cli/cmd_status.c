@@ -116,10 +116,8 @@ int kura_cmd_status(int argc, char **argv)
 	}
 	if (form == 'j')
 		rc = kura_cli_print_json(json_incref(s)); /* it takes a reference */
-	else if (form == 'p' && kura_status_prometheus(stdout, s, &err) != 0) {
-		kura_cli_fail(&err);
-		rc = 3;
-	}
+	else if (form == 'p')
+		rc = kura_status_prometheus(stdout, s, &err) == 0 ? 0 : kura_cli_fail(&err);
 	else
 		print_text(s);
 	int healthy = json_is_true(json_object_get(s, "healthy"));
