@@ -128,6 +128,19 @@ for path, ops in spec['paths'].items():
         n += 1
 assert n >= 10, n
 "
+# ...and every route of the service's table (server/service.c) is in it
+py "
+import json, re
+spec = json.load(open('$OUT'))
+src = open('$HERE/../../server/service.c').read()
+table = src[src.index('routes[] = {'):]
+table = table[:table.index('};')]
+routes = re.findall(r'\{\"(GET|POST)\", (API )?\"([^\"]*)\", (NULL|\"([^\"]*)\")', table)
+assert len(routes) >= 15, routes
+for method, api, path, suffix, text in routes:
+    p = ('/api/v1/' if api else '') + path + ('' if suffix == 'NULL' else '{id}' + text)
+    assert method.lower() in spec['paths'].get(p, {}), ('not in openapi.json', method, p)
+"
 
 # path tricks and unknown routes
 for p in "po/../../../etc/passwd" "po/${ID_A}x" "po/${ID_A:0:25}" "po/%2e%2e%2fconfig.json" "po/$ID_A/../$ID_B"; do
