@@ -13,6 +13,11 @@ on_exit stop_all_servers
 SERVE_WHAT=serve
 cd "$T"
 command -v pdftotext >/dev/null || fail "pdftotext is needed (poppler-utils: make deps)"
+if [ "$KURA_SANITIZED" = 1 ]; then # the PDF report's libraries keep or lose a little on their own (see the file)
+	export LSAN_OPTIONS=suppressions=$HERE/report_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
+	export ASAN_OPTIONS=fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS} # whole stacks, to name cairo's
+	export G_SLICE=always-malloc
+fi
 
 kura init s >/dev/null 2>&1 || fail init
 kura field add s amount amount >/dev/null 2>&1 || fail "field add"
