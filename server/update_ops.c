@@ -142,36 +142,39 @@ static int new_version(kura_api_call *call, const struct update *u, json_t *curr
 	return rc;
 }
 
+/* 0 with id the new version's, a library error (err), or 1: answered (404). */
+static int update(kura_api_call *call, struct update *u, char id[KURA_ID_LEN + 1], kura_error *err)
+{
+	int rc = take(call, u, err);
+	if (rc != 0)
+		return rc;
+	call->id = strlen(u->id) == KURA_ID_LEN && !strchr(u->id, '/') ? u->id : "-";
+	json_t *current = kura_api_visible(call);
+	if (!current)
+		return 1;
+	rc = check_collection(call, u, err);
+	if (rc == 0 && u->bytes)
+		rc = new_version(call, u, current, id, err);
+	else if (rc == 0)
+		rc = kura_records_meta_set_st(call->st, u->id, u->meta, u->nmeta, u->reason, id, err);
+	json_decref(current);
+	return rc;
+}
+
 void kura_api_update(kura_api_call *call)
 {
 	struct update *u = calloc(1, sizeof *u);
 	kura_error err = {0};
 	char id[KURA_ID_LEN + 1] = "";
-	json_t *current = NULL, *ids = NULL;
-	int rc = u ? take(call, u, &err) : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0) { /* a whole ID the account sees, or 404 */
-		call->id = strlen(u->id) == KURA_ID_LEN && !strchr(u->id, '/') ? u->id : "-";
-		if (!(current = kura_api_visible(call))) {
-			free(u->decoded);
-			json_decref(u->body);
-			free(u);
-			return;
-		}
-	}
-	if (rc == 0)
-		rc = check_collection(call, u, &err);
-	if (rc == 0 && u->bytes)
-		rc = new_version(call, u, current, id, &err);
-	else if (rc == 0)
-		rc = kura_records_meta_set_st(call->st, u->id, u->meta, u->nmeta, u->reason, id, &err);
+	json_t *ids = NULL;
+	int rc = u ? update(call, u, id, &err) : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0 && !(ids = json_pack("[s]", id)))
 		rc = kura_error_set(&err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		kura_api_created(call, ids);
-	else
+	else if (rc != 1)
 		kura_api_fail(call, &err);
 	json_decref(ids);
-	json_decref(current);
 	if (u) {
 		json_decref(u->body);
 		free(u->decoded);

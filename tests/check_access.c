@@ -142,6 +142,11 @@ START_TEST(each_role_does_its_own_work_only)
 	ck_assert(!kura_role_allows(KURA_ROLE_ADMIN, KURA_DO_SUBMIT));
 	ck_assert(!kura_role_allows(KURA_ROLE_ADMIN, KURA_DO_EXPORT));
 	ck_assert(!kura_role_allows((kura_role)9, KURA_DO_READ));
+	/* the whole store's status and metrics: who runs it and who audits it */
+	for (int k = KURA_ROLE_ADMIN; k <= KURA_ROLE_AUDITOR; k++)
+		ck_assert_int_eq(kura_role_allows((kura_role)k, KURA_DO_STATUS),
+				 k == KURA_ROLE_ADMIN || k == KURA_ROLE_AUDITOR);
+	ck_assert(!kura_role_allows(KURA_ROLE_AUDITOR, (kura_action)(KURA_DO_STATUS + 1)));
 }
 END_TEST
 
