@@ -61,8 +61,11 @@ static int selection(kura_api_call *call, json_t **ids, char what[1024])
 		call->id = NULL;
 		if (rc != 0)
 			break;
-		if (i == 0 && !(*ids = json_array()))
+		if (i == 0 && !(*ids = json_array())) {
+			kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 			rc = -1;
+			break;
+		}
 		json_array_append_new(*ids, json_string(id));
 	}
 	json_array_foreach(rc == 0 ? where : NULL, i, v) /* what chose them, as the report says it */
