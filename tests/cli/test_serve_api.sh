@@ -70,6 +70,7 @@ expect_code 400 "a new version without a reason"
 expect_grep "$OUT" "reason"
 jcall "$ARCH_A" UpdatePOC "{\"poId\": \"$ID_B\", \"binaryValue\": \"$(base64 -w0 a2.txt)\", \"reason\": \"x\"}"
 expect_code 404 "an archivist of trialA making a version of trialB's record"
+expect_grep "$OUT" "no object $ID_B" # as if it were not there (not: no such operation)
 jcall "$ARCH_A" UpdatePOC "{\"poId\": \"$ID_A\", \"meta\": {\"collection\": \"trialB\"}, \"reason\": \"x\"}"
 expect_code 403 "an archivist of trialA moving a record into trialB"
 jcall "$ARCH" UpdatePOC "{\"poId\": \"$ID_A\", \"binaryValue\": \"$(base64 -w0 a2.txt)\", \"reason\": \"金額の訂正\"}"
@@ -116,8 +117,10 @@ call "$ARCH" GET "po/$ID_A/package"
 expect_code 403 "an archivist asking for a package"
 call "$AUD_A" GET "po/$ID_B/package"
 expect_code 404 "an auditor of trialA asking for trialB's package"
+expect_grep "$OUT" "no object $ID_B" # as if it were not there (not: no such operation)
 call "$AUD_A" POST RetrievePO --data-binary "{\"poId\": [\"$ID_A\", \"$ID_B\"]}"
 expect_code 404 "an auditor of trialA naming trialB's object in a package"
+expect_grep "$OUT" "no object $ID_B" # as if it were not there (not: no such operation)
 call "$AUD_A" POST RetrievePO --data-binary '{"where": ["amount>=0"]}'
 expect_code 200 "a package of what a where finds"
 cp "$OUT" where.tar.zst
@@ -142,12 +145,14 @@ call "$AUD" GET "po/$ID_A/report?format=doc"
 expect_code 400 "a report in an unknown format"
 call "$AUD_A" GET "po/$ID_B/report?format=html"
 expect_code 404 "an auditor of trialA asking for trialB's report"
+expect_grep "$OUT" "no object $ID_B" # as if it were not there (not: no such operation)
 call "$AUD_A" POST Report --data-binary '{"where": ["amount>=0"], "format": "html"}'
 expect_code 200 "a report of what a where finds"
 expect_grep "$OUT" "$V4"
 if grep -q "見積書B" "$OUT"; then fail "an auditor of trialA got trialB's object into a report"; fi
 call "$AUD_A" POST Report --data-binary "{\"poId\": [\"$ID_B\"], \"format\": \"pdf\"}"
 expect_code 404 "an auditor of trialA naming trialB's object in a report"
+expect_grep "$OUT" "no object $ID_B" # as if it were not there (not: no such operation)
 
 # status and metrics: the auditor's and the admin's; not without a token, not a limited account's
 call "$AUD" GET status
