@@ -95,9 +95,11 @@ function t(key, ...args) {
   return s.replace(/\{(\d)\}/g, (m, i) => String(args[Number(i)]));
 }
 
-function setLanguage(l) {
+/* Shows every word in language l; a person's choice is kept for the tab (remember). */
+function setLanguage(l, remember) {
   lang = WORDS[l] ? l : 'en';
-  sessionStorage.setItem('kura.lang', lang);
+  if (remember)
+    sessionStorage.setItem('kura.lang', lang);
   document.documentElement.lang = lang;
   $('lang').value = lang;
   for (const e of document.querySelectorAll('[data-t]'))
@@ -335,7 +337,8 @@ function drawTimeline(info, report) {
     const title = document.createElementNS(NS, 'title');
     title.textContent = t(m.kind) + ' ' + m.t;
     c.append(title);
-    add('text', { x: x(m.t), y: y + 16, 'text-anchor': 'middle' }, m.t.slice(0, 10));
+    const at = x(m.t), anchor = at < LEFT + 30 ? 'start' : at > RIGHT - 30 ? 'end' : 'middle';
+    add('text', { x: at, y: y + 16, 'text-anchor': anchor }, m.t.slice(0, 10));
   }
   $('timeline').replaceChildren(svg);
 }
@@ -351,7 +354,8 @@ function stampRows(report) {
 function trailDetails(r) {
   const skip = ['id', 'seq', 'prev', 'time', 'actor', 'action', 'system_user'];
   return Object.entries(r).filter(([k]) => !skip.includes(k))
-    .map(([k, v]) => k + ': ' + (typeof v === 'string' ? v : JSON.stringify(v))).join('; ');
+    .map(([k, v]) => k + ': ' + (typeof v === 'string' ? v : Array.isArray(v) && v.every((x) => typeof x === 'string')
+      ? v.join(', ') : JSON.stringify(v))).join('; ');
 }
 
 /* The verdict: the document and its evidence record checked by the service (ValidateEvidence). */
@@ -483,7 +487,9 @@ async function checkFile(ev) {
 /* ------------------------------------------------------------------ start */
 
 document.addEventListener('DOMContentLoaded', () => {
-  $('lang').addEventListener('change', () => setLanguage($('lang').value));
+  const saved = sessionStorage.getItem('kura.lang');
+  lang = saved || ((navigator.language || 'en').toLowerCase().startsWith('ja') ? 'ja' : 'en');
+  $('lang').addEventListener('change', () => setLanguage($('lang').value, true));
   $('signin-form').addEventListener('submit', (ev) => { ev.preventDefault(); signIn($('token').value.trim()); });
   $('signout').addEventListener('click', () => signOut(false));
   $('add-condition').addEventListener('click', addCondition);
@@ -494,7 +500,5 @@ document.addEventListener('DOMContentLoaded', () => {
     a.addEventListener('click', download);
   window.addEventListener('hashchange', show);
   addCondition();
-  const saved = sessionStorage.getItem('kura.lang');
-  lang = saved || ((navigator.language || 'en').toLowerCase().startsWith('ja') ? 'ja' : 'en');
   show();
 });
