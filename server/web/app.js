@@ -262,6 +262,17 @@ function metaText(meta) {
   return Object.entries(meta || {}).map(([k, v]) => k + ' = ' + v).join('; ');
 }
 
+/* The field list offers the metadata keys of the objects seen, besides RetrieveInfo's fields. */
+function knownFields(objects) {
+  const list = $('field-names'), have = new Set([...list.options].map((o) => o.value));
+  for (const o of objects)
+    for (const k of Object.keys(o.meta || {}))
+      if (!have.has(k)) {
+        have.add(k);
+        list.append(el('option', { value: k }));
+      }
+}
+
 async function search(ev) {
   ev.preventDefault();
   const where = conditions();
@@ -273,6 +284,7 @@ async function search(ev) {
     const shown = ids.slice(0, MAX);
     const objects = await Promise.all(shown.map((id) => apiJson('po/' + id + '/info')));
     clearError();
+    knownFields(objects);
     $('result-count').textContent = !ids.length ? t('noResults')
       : ids.length > MAX ? t('resultsCut', ids.length, MAX) : t('results', ids.length);
     $('results').hidden = !ids.length;

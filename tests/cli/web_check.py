@@ -104,6 +104,8 @@ need(names[c["jp_id"]] == c["jp_name"], "the Japanese name as given: %r" % names
 need(names[c["evil_id"]] == c["evil_name"], "the hostile name as text: %r" % names)
 need(any("取引先 = 山田商事" in r[3] for r in rows) and all(r[2][:4].isdigit() for r in rows), rows)
 need("2 found" in text("#result-count"), text("#result-count"))
+offered = p.evaluate("[...document.querySelectorAll('#field-names option')].map(o => o.value)")
+need("amount" in offered and "取引先" in offered, "the field list offers the keys seen: %s" % offered)
 need(injected() == [0, "undefined"], "markup injected by a name or metadata: %s" % injected())
 
 step = "the hostile object's page"
