@@ -38,6 +38,7 @@ const WORDS = {
     verdictUnsealed: 'Not sealed yet: its time-stamp comes with the next sealing round.',
     verdictBig: 'Too large to check in the browser: check it with kura verify.',
     verdictChecking: 'Checking the evidence…',
+    verdictError: 'The evidence could not be checked: {0}',
     checkValid: 'valid: this file is the one the evidence record time-stamped, and every time-stamp checks out.',
     checkInvalid: 'invalid: this file and this evidence record do not belong together, or the record does not check out ({0}).',
     checking: 'Checking…',
@@ -71,6 +72,7 @@ const WORDS = {
     verdictUnsealed: 'まだ封印されていません。次の封印でタイムスタンプが付きます。',
     verdictBig: 'ブラウザで照合するには大きすぎます。kura verify で検証してください。',
     verdictChecking: '証拠を検証しています…',
+    verdictError: '証拠を検証できませんでした：{0}',
     checkValid: '有効：このファイルは証拠記録がタイムスタンプしたものと同一で、すべてのタイムスタンプが検証できました。',
     checkInvalid: '無効：このファイルとこの証拠記録は対応していないか、記録が検証できません（{0}）。',
     checking: '照合しています…',
@@ -391,6 +393,9 @@ function drawVerdict(v) {
   if (!v) {
     p.className = 'verdict pending';
     p.textContent = t('verdictChecking');
+  } else if (v.key === 'error') {
+    p.className = 'verdict pending';
+    p.textContent = t('verdictError', errorText(v.error));
   } else if (v.key !== 'report') {
     p.className = 'verdict pending';
     p.textContent = t(v.key === 'big' ? 'verdictBig' : 'verdictUnsealed');
@@ -440,8 +445,9 @@ async function download(ev) {
   const a = ev.currentTarget;
   try {
     const r = await api(a.getAttribute('href').slice(API.length));
-    const cd = /filename="?([^";]+)"?/.exec(r.headers.get('Content-Disposition') || '');
-    const name = cd ? cd[1] : a.dataset.file;
+    const cd = r.headers.get('Content-Disposition') || '';
+    const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(cd), plain = /filename="([^"]+)"/.exec(cd);
+    const name = utf8 ? decodeURIComponent(utf8[1]) : plain ? plain[1] : a.dataset.file;
     const url = URL.createObjectURL(await r.blob());
     const save = el('a', { href: url, download: name });
     document.body.append(save);
@@ -461,7 +467,12 @@ async function openObject(id) {
     redraw = () => drawObject(info, trace, null);
     drawObject(info, trace, null);
     $('object').scrollIntoView();
-    const verdict = await verdictOf(info);
+    let verdict;
+    try {
+      verdict = await verdictOf(info);
+    } catch (e) {
+      verdict = { key: 'error', error: e };
+    }
     redraw = () => drawObject(info, trace, verdict);
     drawObject(info, trace, verdict);
   } catch (e) {

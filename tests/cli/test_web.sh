@@ -85,7 +85,12 @@ LC_ALL=C.UTF-8 "$CHROMIUM" --headless=new --remote-debugging-port=0 --user-data-
 	--disable-background-networking --disable-component-update --lang=ja-JP about:blank \
 	>chromium.out 2>chromium.err &
 CHROMIUM_PID=$!
-on_exit 'kill "$CHROMIUM_PID" 2>/dev/null; wait "$CHROMIUM_PID" 2>/dev/null'
+stop_chromium() # by its PID (the browser's own children end with it), never by name
+{
+	kill -TERM "$CHROMIUM_PID" 2>/dev/null || true
+	wait "$CHROMIUM_PID" 2>/dev/null || true
+}
+on_exit 'stop_chromium'
 
 py 'import json, sys
 a = sys.argv
@@ -99,6 +104,10 @@ timeout 120 "$PYTHON" "$HERE/web_check.py" config.json >check.out 2>check.err ||
 	fail "$(tail -n 5 check.err) (chromium: $(tail -n 3 chromium.err))"
 expect_grep check.out "every check passed"
 cat check.out
+
+stop_server "$SERVER_PID" # web_check.py stopped it (SIGTERM): it ended cleanly
+if grep -q "Sanitizer" srv.err; then fail "the service stopped with a sanitizer's report: $(grep -A12 Sanitizer srv.err | head -30)"; fi
+expect_grep srv.err "service stopped"
 
 # the page's own files wrote no audit record; the API's requests did, with their accounts
 expect_status 0 kura log s --json

@@ -64,6 +64,12 @@ need("Sign in" in text("#signin") and "API token" in text("#signin"), text("#sig
 need(p.evaluate("document.querySelector('meta[charset]').getAttribute('charset').toLowerCase()") == "utf-8",
      "<meta charset=utf-8>")
 
+missing = p.evaluate("(() => { const e = Object.keys(WORDS.en), j = Object.keys(WORDS.ja);"
+                     " const used = [...document.querySelectorAll('[data-t]')].map(x => x.dataset.t);"
+                     " return e.filter(k => !j.includes(k)).concat(j.filter(k => !e.includes(k)),"
+                     " used.filter(k => !e.includes(k))); })()")
+need(not missing, "words not in both languages: %s" % missing)
+
 step = "a wrong token"
 sign_in("kura_" + "0" * 64)
 p.wait("!document.getElementById('message').hidden", "an error is shown")
@@ -81,6 +87,9 @@ p.evaluate("document.querySelector('.condition .value').value = '1'")
 submit("search-form")
 p.wait("!document.getElementById('message').hidden", "an error is shown")
 need("Your role may not do this" in text("#message"), text("#message"))
+p.evaluate("location.hash = 'po/%s'" % c["jp_id"])  # an admin reads, but may not verify
+p.wait("document.getElementById('verdict').textContent.includes('could not be checked')", "the verdict's 403")
+need("Your role may not do this" in text("#verdict"), text("#verdict"))
 p.evaluate("document.getElementById('signout').click()")
 p.wait("!document.getElementById('signin').hidden", "signed out")
 need(p.evaluate("sessionStorage.getItem('kura.token')") is None, "the token is forgotten at sign-out")
