@@ -190,6 +190,8 @@ function base64(buffer) {
 /* ------------------------------------------------------------------ signing in */
 
 async function signIn(token) {
+  if (!/^[\x21-\x7e]+$/.test(token)) /* a header cannot carry it: not a token kura made */
+    return showError(t('err401', 'kura_…'));
   sessionStorage.setItem('kura.token', token);
   try {
     const info = await apiJson('RetrieveInfo');
