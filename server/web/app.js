@@ -432,7 +432,7 @@ function drawObject(info, trace, verdict) {
 function setDownloads(info) {
   const base = API + 'po/' + info.id, leaf = String(info.name).split('/').pop() || info.id;
   const links = { 'dl-document': [base, leaf], 'dl-evidence': [base + '/evidence', leaf + '.ers'],
-    'dl-package': [base + '/package', info.id + '-package'],
+    'dl-package': [base + '/package', 'kura-' + info.id + '.tar.zst'],
     'dl-report-html': [base + '/report?format=html', info.id + '-report.html'],
     'dl-report-pdf': [base + '/report?format=pdf', info.id + '-report.pdf'] };
   for (const [id, [href, name]] of Object.entries(links)) {
