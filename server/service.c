@@ -260,6 +260,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	} else if (strcmp(url, "/health") == 0) {
 		kura_api_json(&call, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
 		return answer(c, &call);
+	} else if (kura_web_is_page(url)) { /* public, holds no data (web.c) */
+		return kura_web_answer(c, method, url);
 	} else {
 		call.body = q->body;
 		call.n = q->n;

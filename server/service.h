@@ -59,6 +59,11 @@ void kura_api_delete(kura_api_call *call);
 void kura_api_dispose_approve(kura_api_call *call);
 void kura_api_dispose_refuse(kura_api_call *call);
 
+/* The web page (server/web.c): 1 if url is one of its paths (/ and /web/...),
+ * which are public; kura_web_answer() queues its answer. */
+int kura_web_is_page(const char *url);
+enum MHD_Result kura_web_answer(struct MHD_Connection *c, const char *method, const char *url);
+
 /* Answers with j (taken) as JSON. */
 void kura_api_json(kura_api_call *call, unsigned status, json_t *j);
 /* Answers {"error": message} with status. */
