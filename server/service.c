@@ -4,7 +4,8 @@
  *
  * INVARIANTS
  * - Every request under /api/ is answered only after its audit record is
- *   durable: who (the account, or "anonymous" for a missing or wrong token),
+ *   durable: who (the account, or "anonymous" for a missing or wrong token or
+ *   client certificate; the certificate's SHA-256 too when one was sent),
  *   what (method, path without its query, the object) and the status, refusals
  *   included. A request whose record cannot be written is answered 503 with
  *   nothing of what it asked for.
@@ -115,15 +116,15 @@ static const struct route *route_of(const char *method, const char *url, char id
 static int account(kura_service *s, kura_api_call *call, kura_user *u, kura_error *err)
 {
 	const char *h = MHD_lookup_connection_value(call->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	int cert = s->client_ca ? kura_client_cert_account(s->store, call->c, h && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL,
-							   call->certificate, u, err)
+	const char *token = h && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+	int cert = s->client_ca ? kura_client_cert_account(s->store, call->c, token, call->certificate, u, err)
 				: KURA_ENOTFOUND;
 	if (cert != KURA_ENOTFOUND) /* a certificate was sent: it decides */
 		return cert;
-	if (!h || strncmp(h, "Bearer ", 7) != 0)
-		return kura_error_set(err, KURA_EDENIED, "sign in: send 'Authorization: Bearer TOKEN' (an admin makes "
-							 "accounts with kura user add)");
-	int rc = kura_user_authenticate(s->store, h + 7, u, err);
+	if (!token)
+		return kura_error_set(err, KURA_EDENIED, "sign in: send 'Authorization: Bearer TOKEN'%s (an admin makes "
+							 "accounts with kura user add)", s->client_ca ? " or a client certificate" : "");
+	int rc = kura_user_authenticate(s->store, token, u, err);
 	if (rc == KURA_EDENIED)
 		kura_error_set(err, KURA_EDENIED, "the token is not an account's (ask an admin: kura user ls)");
 	return rc;
