@@ -2,7 +2,8 @@
  * STORE/users.json (private like every store file, written whole and
  * atomically, never through a link):
  *   {"kura-users": 1, "users": [{"name", "role", "collections": [...],
- *    "created", "token_sha256"}, ...]}
+ *    "created", "token_sha256", "cert_sha256", "cert_subject"}, ...]}
+ * (the last two only for an account bound to a client certificate).
  *
  * INVARIANTS
  * - A token is 256 random bits, shown once by kura_user_add and kept only as
@@ -14,7 +15,10 @@
  *   whose token was never printed); never an account without its record.
  *   Removal is the same ("user-remove", then users.json without it).
  * - Authentication compares every account's hash in constant time and says
- *   only "denied", whichever part was wrong. */
+ *   only "denied", whichever part was wrong.
+ * - A client certificate is kept as the SHA-256 of its DER (and its subject,
+ *   for people to read), bound to one account at most; binding one is a
+ *   "user-cert" audit record first, then users.json, like an account. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -43,6 +48,8 @@ void kura_user_clear(kura_user *u)
 		free(u->collections);
 		free(u->name);
 		free(u->created);
+		free(u->cert_sha256);
+		free(u->cert_subject);
 		memset(u, 0, sizeof *u);
 	}
 }
@@ -110,7 +117,10 @@ static int from_json(kura_user *u, json_t *e, kura_error *err)
 	u->name = strdup(json_string_value(json_object_get(e, "name")));
 	u->created = strdup(json_string_value(json_object_get(e, "created")) ?: "");
 	u->collections = calloc(json_array_size(cols) + 1, sizeof *u->collections);
-	if (!u->name || !u->created || !u->collections)
+	const char *cert = json_string_value(json_object_get(e, "cert_sha256"));
+	u->cert_sha256 = cert ? strdup(cert) : NULL;
+	u->cert_subject = cert ? strdup(json_string_value(json_object_get(e, "cert_subject")) ?: "") : NULL;
+	if (!u->name || !u->created || !u->collections || (cert && (!u->cert_sha256 || !u->cert_subject)))
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	for (size_t i = 0; i < json_array_size(cols); i++)
 		if (json_is_string(json_array_get(cols, i)) &&
@@ -235,22 +245,104 @@ int kura_user_list(const char *store, kura_user **users, size_t *n, kura_error *
 	return rc;
 }
 
-int kura_user_authenticate(const char *store, const char *token, kura_user *out, kura_error *err)
+/* The account whose field (a 64-hex-digit hash) is hash, compared with every
+ * account's in constant time: 0, or KURA_EDENIED saying why. */
+static int lookup(const char *store, const char *field, const char *hash, const char *why, kura_user *out,
+		  kura_error *err)
 {
 	json_t *doc = NULL;
-	char hash[65];
 	memset(out, 0, sizeof *out);
 	int rc = load(&doc, store, err);
 	if (rc != 0)
 		return rc;
-	token_hash(hash, token ? token : "");
 	json_t *list = json_object_get(doc, "users"), *match = NULL;
-	for (size_t i = 0; i < json_array_size(list); i++) { /* no early exit: the time says nothing */
-		const char *h = json_string_value(json_object_get(json_array_get(list, i), "token_sha256"));
+	for (size_t i = 0; strlen(hash) == 64 && i < json_array_size(list); i++) { /* no early exit: the time says nothing */
+		const char *h = json_string_value(json_object_get(json_array_get(list, i), field));
 		if (h && strlen(h) == 64 && CRYPTO_memcmp(h, hash, 64) == 0)
 			match = json_array_get(list, i);
 	}
-	rc = match ? from_json(out, match, err) : kura_error_set(err, KURA_EDENIED, "no account has this token");
+	rc = match ? from_json(out, match, err) : kura_error_set(err, KURA_EDENIED, "%s", why);
+	if (rc != 0 && match)
+		kura_user_clear(out);
 	json_decref(doc);
+	return rc;
+}
+
+int kura_user_authenticate(const char *store, const char *token, kura_user *out, kura_error *err)
+{
+	char hash[65];
+	token_hash(hash, token ? token : "");
+	return lookup(store, "token_sha256", hash, "no account has this token", out, err);
+}
+
+int kura_user_authenticate_cert(const char *store, const char *sha256, kura_user *out, kura_error *err)
+{
+	return lookup(store, "cert_sha256", sha256, "no account is bound to this certificate", out, err);
+}
+
+/* The certificate in the PEM file path: the SHA-256 of its DER and its subject
+ * (RFC 2253, UTF-8; *subject: free it). */
+static int read_cert(const char *path, char sha256[65], char **subject, kura_error *err)
+{
+	BIO *in = BIO_new_file(path, "r"), *text = BIO_new(BIO_s_mem());
+	X509 *x = in ? PEM_read_bio_X509(in, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL, md[SHA256_DIGEST_LENGTH];
+	int n = x ? i2d_X509(x, &der) : -1, rc = 0;
+	char *p = NULL;
+	long len = 0;
+	*subject = NULL;
+	if (!in)
+		rc = kura_error_set(err, KURA_EINPUT, "cannot read the certificate %s", path);
+	else if (n <= 0)
+		rc = kura_error_set(err, KURA_EINPUT, "%s holds no PEM certificate (BEGIN CERTIFICATE)", path);
+	else if (!text || X509_NAME_print_ex(text, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
+		 (len = BIO_get_mem_data(text, &p)) < 0 || !(*subject = strndup(p ? p : "", (size_t)len)))
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0) {
+		SHA256(der, (size_t)n, md);
+		kura_hex_encode(sha256, md, sizeof md);
+	}
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(text);
+	BIO_free(in);
+	return rc;
+}
+
+int kura_user_cert(const char *store, const char *name, const char *cert_pem, const char *actor, char sha256[65],
+		   kura_error *err)
+{
+	kura_store *st = NULL;
+	json_t *doc = NULL, *rec = NULL, *users;
+	char *subject = NULL;
+	ssize_t at = -1;
+	int rc = read_cert(cert_pem, sha256, &subject, err);
+	if (rc == 0)
+		rc = begin(&st, &doc, store, actor, err);
+	users = json_object_get(doc, "users");
+	if (rc == 0 && (at = find(users, name)) < 0)
+		rc = kura_error_set(err, KURA_ENOTFOUND, "no account '%s' (kura user ls %s lists them)", name, store);
+	for (size_t i = 0; rc == 0 && i < json_array_size(users); i++) {
+		json_t *e = json_array_get(users, i);
+		if (i != (size_t)at && strcmp(json_string_value(json_object_get(e, "cert_sha256")) ?: "", sha256) == 0)
+			rc = kura_error_set(err, KURA_EEXIST, "the certificate %s is bound to account '%s'; a certificate "
+					    "signs in as one account only", cert_pem, json_string_value(json_object_get(e, "name")));
+	}
+	if (rc == 0) {
+		rec = json_pack("{s:s, s:s, s:s}", "name", name, "cert_sha256", sha256, "cert_subject", subject);
+		rc = rec ? kura_store_audit_record(st, "user-cert", rec, NULL, err)
+			 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	if (rc == 0) {
+		json_t *e = json_array_get(users, (size_t)at);
+		rc = json_object_set_new(e, "cert_sha256", json_string(sha256)) ||
+				     json_object_set_new(e, "cert_subject", json_string(subject))
+			     ? kura_error_set(err, KURA_EINTERNAL, "out of memory")
+			     : save(store, doc, err);
+	}
+	free(subject);
+	json_decref(rec);
+	json_decref(doc);
+	kura_store_close(st);
 	return rc;
 }

@@ -1,4 +1,4 @@
-/* kura serve STORE --listen HOST:PORT [--max-body BYTES] [--max-connections N]
+/* kura serve STORE --listen HOST:PORT [--tls-cert F --tls-key F [--client-ca F]] [--max-body BYTES] [--max-connections N]
  *
  * The preservation service (kura/serve.h, docs/SERVICE.md) until SIGINT or
  * SIGTERM: prints "listening on http://HOST:PORT/" once it listens, then one
@@ -15,8 +15,9 @@
 #include "kura/serve.h"
 
 static const char usage[] =
-	"kura serve STORE --listen HOST:PORT [--tls-cert CERT.pem --tls-key KEY.pem] [--max-body BYTES]\n"
-	"                  [--max-connections N] [--seal-every SECONDS]";
+	"kura serve STORE --listen HOST:PORT [--tls-cert CERT.pem --tls-key KEY.pem [--client-ca CA.pem]]\n"
+	"                  [--max-body BYTES] [--max-connections N] [--seal-every SECONDS]\n"
+	"  --client-ca: a client certificate issued by CA.pem and bound to an account (kura user cert) signs in";
 const char *const kura_usage_serve = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cli_listen(struct sockaddr_in *sa, char host[256], const char *listen, const char *usage_text)
@@ -50,9 +51,10 @@ int kura_cmd_serve(int argc, char **argv)
 		{"seal-every", required_argument, NULL, 'e'},
 		{"tls-cert", required_argument, NULL, 't'},
 		{"tls-key", required_argument, NULL, 'k'},
+		{"client-ca", required_argument, NULL, 'C'},
 		{0},
 	};
-	const char *listen = NULL, *cert = NULL, *key = NULL;
+	const char *listen = NULL, *cert = NULL, *key = NULL, *client_ca = NULL;
 	unsigned long long body = 0, conns = 0, every = 0;
 	int c;
 	optind = 0;
@@ -64,6 +66,8 @@ int kura_cmd_serve(int argc, char **argv)
 			cert = optarg;
 		else if (c == 'k')
 			key = optarg;
+		else if (c == 'C')
+			client_ca = optarg;
 		else if (c == 'b' && kura_cli_number(&body, optarg, 1, 1ull << 40) == 0)
 			;
 		else if (c == 'c' && kura_cli_number(&conns, optarg, 1, 100000) == 0)
@@ -77,13 +81,16 @@ int kura_cmd_serve(int argc, char **argv)
 		return kura_cli_usage(usage, "serve takes STORE and --listen HOST:PORT");
 	if (!cert != !key)
 		return kura_cli_usage(usage, "--tls-cert and --tls-key go together");
+	if (client_ca && !cert)
+		return kura_cli_usage(usage, "--client-ca needs TLS: give --tls-cert and --tls-key too");
 	char host[256];
 	struct sockaddr_in sa;
 	int bad = kura_cli_listen(&sa, host, listen, usage);
 	if (bad)
 		return bad;
 	kura_service_options o = {.max_body = (size_t)body, .max_connections = (unsigned)conns,
-				  .seal_every = (unsigned)every, .tls_cert = cert, .tls_key = key, .log = log_line};
+				  .seal_every = (unsigned)every, .tls_cert = cert, .tls_key = key, .client_ca = client_ca,
+				  .log = log_line};
 	kura_error err = {0};
 	kura_service *s = NULL;
 	if (kura_service_new(&s, argv[optind], &o, &err) != 0)

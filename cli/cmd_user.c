@@ -1,10 +1,14 @@
 /* kura user add STORE NAME --role ROLE [--collection C]... [--actor NAME]
  * kura user ls STORE [--json]
  * kura user remove STORE NAME [--actor NAME]
+ * kura user cert STORE NAME CLIENT.pem [--actor NAME]
  *
  * The accounts of the preservation service (kura/access.h). add prints the new
  * account's token once, alone on standard output; ls one line per account:
- *   NAME <TAB> ROLE <TAB> collections (C,C or "all") <TAB> created */
+ *   NAME <TAB> ROLE <TAB> collections (C,C or "all") <TAB> created <TAB>
+ *   client certificate's SHA-256 <TAB> its subject ("-" and "-" for none)
+ * cert binds a client certificate to an account (kura serve --client-ca) and
+ * prints its SHA-256. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 static const char usage[] = "kura user add STORE NAME --role ROLE [--collection C]... [--actor NAME]\n"
 			    "       kura user ls STORE [--json]\n"
 			    "       kura user remove STORE NAME [--actor NAME]\n"
+			    "       kura user cert STORE NAME CLIENT.pem [--actor NAME]   (binds a client certificate)\n"
 			    "  ROLE: admin, archivist, approver or auditor";
 const char *const kura_usage_user = usage; /* kura help, --help (cli/help.c) */
 
@@ -71,7 +76,9 @@ static void print_user(const kura_user *u)
 		printf("%s", j ? "," : "");
 		kura_escape_print(stdout, u->collections[j]);
 	}
-	printf("%s\t%s\n", u->ncollections ? "" : "all", u->created);
+	printf("%s\t%s\t%s\t", u->ncollections ? "" : "all", u->created, u->cert_sha256 ? u->cert_sha256 : "-");
+	kura_escape_print(stdout, u->cert_subject ? u->cert_subject : "-");
+	printf("\n");
 }
 
 static int list(int argc, char **argv)
@@ -90,9 +97,12 @@ static int list(int argc, char **argv)
 		json_t *cols = json_array();
 		for (size_t j = 0; j < users[i].ncollections; j++)
 			json_array_append_new(cols, json_string(users[i].collections[j]));
-		json_array_append_new(all, json_pack("{s:s, s:s, s:o, s:s}", "name", users[i].name, "role",
-						     kura_role_name(users[i].role), "collections", cols, "created",
-						     users[i].created));
+		json_t *u = json_pack("{s:s, s:s, s:o, s:s}", "name", users[i].name, "role", kura_role_name(users[i].role),
+				      "collections", cols, "created", users[i].created);
+		if (u && users[i].cert_sha256)
+			json_object_set_new(u, "certificate", json_pack("{s:s, s:s}", "sha256", users[i].cert_sha256,
+									"subject", users[i].cert_subject));
+		json_array_append_new(all, u);
 		if (!json)
 			print_user(&users[i]);
 	}
@@ -103,18 +113,27 @@ static int list(int argc, char **argv)
 	return rc ? kura_cli_fail(&err) : 0;
 }
 
-static int remove_user(int argc, char **argv)
+/* The --actor option of remove and cert: 0, or the usage error's status. */
+static int actor_option(int argc, char **argv, const char **actor)
 {
 	static const struct option opts[] = {{"actor", required_argument, NULL, 'a'}, {0}};
-	const char *actor = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'a')
 			return kura_cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
-		actor = optarg;
+		*actor = optarg;
 	}
+	return 0;
+}
+
+static int remove_user(int argc, char **argv)
+{
+	const char *actor = NULL;
+	int bad = actor_option(argc, argv, &actor);
+	if (bad)
+		return bad;
 	if (argc - optind != 2)
 		return kura_cli_usage(usage, "user remove takes STORE NAME");
 	kura_error err = {0};
@@ -122,6 +141,25 @@ static int remove_user(int argc, char **argv)
 	if (rc == 0)
 		fprintf(stderr, "kura: account '%s' removed; its token no longer signs in\n", argv[optind + 1]);
 	return rc ? kura_cli_fail(&err) : 0;
+}
+
+static int cert(int argc, char **argv)
+{
+	const char *actor = NULL;
+	int bad = actor_option(argc, argv, &actor);
+	if (bad)
+		return bad;
+	if (argc - optind != 3)
+		return kura_cli_usage(usage, "user cert takes STORE NAME CLIENT.pem");
+	kura_error err = {0};
+	char sha256[65];
+	int rc = kura_user_cert(argv[optind], argv[optind + 1], argv[optind + 2], actor, sha256, &err);
+	if (rc != 0)
+		return kura_cli_fail(&err);
+	printf("%s\n", sha256);
+	fprintf(stderr, "kura: account '%s' signs in with this certificate (SHA-256 above) where kura serve has "
+			"--client-ca\n", argv[optind + 1]);
+	return 0;
 }
 
 int kura_cmd_user(int argc, char **argv)
@@ -132,5 +170,7 @@ int kura_cmd_user(int argc, char **argv)
 		return list(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
 		return remove_user(argc - 1, argv + 1);
-	return kura_cli_usage(usage, "user takes add, ls or remove");
+	if (argc >= 2 && strcmp(argv[1], "cert") == 0)
+		return cert(argc - 1, argv + 1);
+	return kura_cli_usage(usage, "user takes add, ls, remove or cert");
 }

@@ -47,7 +47,7 @@ static const struct {
 	{"daemon", kura_cmd_daemon, "the renewal scheduler: seal and renew, then sleep until the next due time"},
 	{"policy", kura_cmd_policy, "show or change the renewal policy (algorithm ends, margins)"},
 	{"trust", kura_cmd_trust, "add trust anchors for foreign TSAs or document signers"},
-	{"user", kura_cmd_user, "accounts of the preservation service: add (prints its token once), ls, remove"},
+	{"user", kura_cmd_user, "accounts of the preservation service: add (prints its token once), ls, remove, cert (client certificates)"},
 	{"serve", kura_cmd_serve, "the preservation service: the store over HTTP to the accounts of kura user"},
 	{"tsa", kura_cmd_tsa, "the TSAs: the embedded one's roots (ca), which to use (urls), which are certified (certify, uncertify, certified), serve RFC 3161 over HTTP (serve)"},
 };

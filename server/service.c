@@ -4,7 +4,8 @@
  *
  * INVARIANTS
  * - Every request under /api/ is answered only after its audit record is
- *   durable: who (the account, or "anonymous" for a missing or wrong token),
+ *   durable: who (the account, or "anonymous" for a missing or wrong token or
+ *   client certificate; the certificate's SHA-256 too when one was sent),
  *   what (method, path without its query, the object) and the status, refusals
  *   included. A request whose record cannot be written is answered 503 with
  *   nothing of what it asked for.
@@ -26,6 +27,7 @@
 #include "common/id.h"
 #include "kura/escape.h"
 #include "kura/serve.h"
+#include "server/client_cert.h"
 #include "server/service.h"
 
 #define API "/api/v1/"
@@ -40,6 +42,7 @@ struct kura_service {
 	pthread_mutex_t lock; /* the store's: requests and the scheduler take turns */
 	kura_scheduler *scheduler;
 	char *tls_cert, *tls_key; /* PEM, in memory while the daemon runs; NULL: plain HTTP */
+	char *client_ca;          /* PEM: client certificates are asked for and checked (client_cert.c); NULL: not */
 };
 
 struct request {
@@ -114,15 +117,21 @@ static const struct route *route_of(const char *method, const char *url, char id
 	return NULL;
 }
 
-/* The account of the request's bearer token: 0, KURA_EDENIED (none or a wrong
- * token), or another error (the accounts cannot be read). */
-static int account(kura_service *s, struct MHD_Connection *c, kura_user *u, kura_error *err)
+/* The account of the request's client certificate (with --client-ca) or bearer
+ * token: 0, KURA_EDENIED (none or a wrong one), or another error (the accounts
+ * cannot be read). */
+static int account(kura_service *s, kura_api_call *call, kura_user *u, kura_error *err)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!h || strncmp(h, "Bearer ", 7) != 0)
-		return kura_error_set(err, KURA_EDENIED, "sign in: send 'Authorization: Bearer TOKEN' (an admin makes "
-							 "accounts with kura user add)");
-	int rc = kura_user_authenticate(s->store, h + 7, u, err);
+	const char *h = MHD_lookup_connection_value(call->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *token = h && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+	int cert = s->client_ca ? kura_client_cert_account(s->store, call->c, token, call->certificate, u, err)
+				: KURA_ENOTFOUND;
+	if (cert != KURA_ENOTFOUND) /* a certificate was sent: it decides */
+		return cert;
+	if (!token)
+		return kura_error_set(err, KURA_EDENIED, "sign in: send 'Authorization: Bearer TOKEN'%s (an admin makes "
+							 "accounts with kura user add)", s->client_ca ? " or a client certificate" : "");
+	int rc = kura_user_authenticate(s->store, token, u, err);
 	if (rc == KURA_EDENIED)
 		kura_error_set(err, KURA_EDENIED, "the token is not an account's (ask an admin: kura user ls)");
 	return rc;
@@ -132,7 +141,7 @@ static int account(kura_service *s, struct MHD_Connection *c, kura_user *u, kura
 static int authenticate(kura_service *s, kura_api_call *call, kura_user *u)
 {
 	kura_error err = {0};
-	int rc = account(s, call->c, u, &err);
+	int rc = account(s, call, u, &err);
 	if (rc != 0)
 		kura_api_error(call, rc == KURA_EDENIED ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_SERVICE_UNAVAILABLE, "%s",
 			       err.message);
@@ -150,6 +159,8 @@ static int record(kura_service *s, kura_api_call *call, const char *method, cons
 			      : NULL;
 	if (f && call->object[0])
 		json_object_set_new(f, "object", json_string(call->object));
+	if (f && call->certificate[0]) /* its SHA-256: who signed in with what, or tried to */
+		json_object_set_new(f, "certificate", json_string(call->certificate));
 	int rc = f ? kura_store_set_actor(s->st, who, &err) : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_store_audit_record(s->st, "api", f, NULL, &err);
@@ -271,7 +282,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return answer(c, &call);
 	}
 	kura_user u = {0}; /* the refused body: whose it was, for its audit record */
-	call.user = account(s, c, &u, &(kura_error){0}) == 0 ? &u : NULL;
+	call.user = account(s, &call, &u, &(kura_error){0}) == 0 ? &u : NULL;
 	pthread_mutex_lock(&s->lock);
 	record(s, &call, method, url);
 	pthread_mutex_unlock(&s->lock);
@@ -352,6 +363,12 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 	int rc = tls ? read_pem(&s->tls_cert, s->o.tls_cert, "TLS certificate", err) : 0;
 	if (rc == 0 && tls)
 		rc = read_pem(&s->tls_key, s->o.tls_key, "TLS key", err);
+	if (rc == 0 && s->o.client_ca)
+		rc = tls ? read_pem(&s->client_ca, s->o.client_ca, "client CA certificate", err)
+			 : kura_error_set(err, KURA_EINPUT, "client certificates need TLS: give --tls-cert and --tls-key "
+						     "with --client-ca");
+	if (rc == 0 && s->client_ca)
+		rc = kura_client_cert_check_ca(s->client_ca, s->o.client_ca, err);
 	if (rc != 0)
 		return rc;
 	struct MHD_OptionItem opts[] = {
@@ -362,6 +379,7 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, HEADERS_MAX, NULL},
 		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
 		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
+		{s->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, s->client_ca},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (tls ? MHD_USE_TLS : 0), 0, NULL,
@@ -371,7 +389,8 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 				      tls ? ", or a TLS certificate and key that do not belong together" : "");
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	*bound_port = info ? info->port : ntohs(addr->sin_port);
-	logline(s, "serving %s on %s%s", s->store, listen, tls ? " with TLS" : "");
+	logline(s, "serving %s on %s%s%s", s->store, listen, tls ? " with TLS" : "",
+		s->client_ca ? " and client certificates" : "");
 	return 0;
 }
 
@@ -388,5 +407,6 @@ void kura_service_free(kura_service *s)
 	if (s->tls_key)
 		OPENSSL_cleanse(s->tls_key, strlen(s->tls_key));
 	free(s->tls_key);
+	free(s->client_ca);
 	free(s);
 }

@@ -27,6 +27,7 @@ typedef struct {
 	size_t out_len;
 	const char *type;
 	char object[KURA_ID_LEN + 1]; /* the object the request concerned ("" none): its audit record names it */
+	char certificate[65];         /* the SHA-256 of the client certificate sent ("" none): in the audit record */
 } kura_api_call;
 
 typedef void (*kura_api_fn)(kura_api_call *call);

@@ -45,6 +45,7 @@ typedef struct {
 	char **collections; /* none: every collection */
 	size_t ncollections;
 	char *created; /* RFC 3339 */
+	char *cert_sha256, *cert_subject; /* the client certificate bound to it (kura_user_cert); NULL: none */
 } kura_user;
 
 /* Makes account name with role r, limited to the n collections given (none:
@@ -63,5 +64,15 @@ void kura_users_free(kura_user *users, size_t n);
  * KURA_EDENIED, saying nothing of which part was wrong, if there is none. */
 int kura_user_authenticate(const char *store, const char *token, kura_user *out, kura_error *err);
 void kura_user_clear(kura_user *u);
+/* Binds the X.509 certificate in the PEM file cert_pem to account name, in
+ * place of any it had, as actor: a TLS client presenting it (and chaining to
+ * the service's --client-ca) signs in as that account. Its SHA-256 (of the DER)
+ * goes to sha256. KURA_ENOTFOUND if there is no such account; KURA_EINPUT if
+ * the file holds no certificate; KURA_EEXIST if another account has it. */
+int kura_user_cert(const char *store, const char *name, const char *cert_pem, const char *actor, char sha256[65],
+		   kura_error *err);
+/* The account bound to the certificate whose DER has this SHA-256 (64 hex
+ * digits); KURA_EDENIED if there is none. out: clear with kura_user_clear. */
+int kura_user_authenticate_cert(const char *store, const char *sha256, kura_user *out, kura_error *err);
 
 #endif

@@ -18,6 +18,7 @@ typedef struct {
 	unsigned timeout;         /* seconds a connection may be idle (0: 30) */
 	unsigned seal_every;      /* seconds between the scheduler's rounds: seal, renew when due (0: 60) */
 	const char *tls_cert, *tls_key; /* PEM files: HTTPS with this certificate and key; NULL: HTTP */
+	const char *client_ca;          /* PEM file: client certificates issued by it sign in (needs TLS); NULL: none */
 	/* one line per request or failure (no token ever appears in it); may be NULL */
 	void (*log)(void *ud, const char *line);
 	void *ud;

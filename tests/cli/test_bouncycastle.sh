@@ -12,10 +12,16 @@
 #      RIPEMD-160 (with a TSA of its own); kura computes them (integrity valid, a flipped
 #      byte invalid), the verdict follows the policy's dates, an algorithm kura cannot
 #      compute is indeterminate; they import, and a SHA-1 chain is renewed before its end.
+#   e. API -> kura and BC: a document-management system's path as the README shows it (HTTPS,
+#      a client certificate): documents submitted to PreservePO?wait=sealed (raw and as JSON),
+#      their IDs checked, their records fetched from /api/v1/po/ID/evidence; kura verify-er and
+#      BC accept them; a record with a flipped byte, or another document's, fails in both.
 # BC only checks the last chain against the data and the last token's signature
 # (ERS-RULES.md "Interop facts"): it is a peer to agree with, not a judge.
 source "$(dirname "$0")/lib.sh" || exit 1
 HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/renewal/servers.sh" # kura serve, for case e
+on_exit stop_all_servers
 cd "$T"
 
 SRC=$HERE/../interop/BcErsCheck.java
@@ -305,7 +311,71 @@ open(sys.argv[2], "wb").write(b.replace(old, bytes.fromhex("06096086480165030402
 	verdict_is "$OUT" invalid valid "its hash sha1 no longer sufficed"
 }
 
+# ------------------------------------------------------------------ e. API -> kura and BC
+case_api_to_bc()
+{
+	local api id1 id2 tls=(--cacert e/server.pem --cert e/dms.pem --key e/dms.key)
+	mkdir e
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout e/server.key -out e/server.pem 2>/dev/null || fail "openssl req (server)"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Client CA" \
+		-keyout e/client-ca.key -out e/client-ca.pem 2>/dev/null || fail "openssl req (client CA)"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=dms -keyout e/dms.key -out e/dms.csr \
+		2>/dev/null || fail "openssl req (client)"
+	openssl x509 -req -in e/dms.csr -CA e/client-ca.pem -CAkey e/client-ca.key -days 10 -out e/dms.pem 2>/dev/null ||
+		fail "openssl x509 -req (client)"
+	expect_status 0 kura init e/S
+	expect_status 0 kura user add e/S dms --role archivist
+	expect_status 0 kura user cert e/S dms e/dms.pem
+	SERVE_WHAT=serve start_serve e/srv "" 127.0.0.1:0 e/S --tls-cert e/server.pem --tls-key e/server.key \
+		--client-ca e/client-ca.pem
+	api=${SERVER_URL}api/v1
+	random_file e/invoice.pdf 4096
+	curl -sSf "${tls[@]}" --data-binary @e/invoice.pdf \
+		"$api/PreservePO?name=invoice.pdf&meta=dept=accounts&wait=sealed" >e/one.json || fail "PreservePO (raw)"
+	random_file e/order.xml 1500
+	printf '{"po": [{"binaryValue": "%s", "name": "order.xml", "meta": {"dept": "sales"}}]}' "$(base64 -w0 e/order.xml)" \
+		>e/batch.json
+	curl -sSf "${tls[@]}" -H 'Content-Type: application/json' --data-binary @e/batch.json \
+		"$api/PreservePO?wait=sealed" >e/two.json || fail "PreservePO (JSON)"
+	id1=$(py 'd = json.load(open(sys.argv[1])); assert d["sealed"] is True, d; print(d["poId"][0])' e/one.json)
+	id2=$(py 'd = json.load(open(sys.argv[1])); assert d["sealed"] is True, d; print(d["poId"][0])' e/two.json)
+	curl -sSf "${tls[@]}" "$api/po/$id1/info" >e/info.json || fail "po/ID/info"
+	py 'd = json.load(open(sys.argv[1])); assert d["sha256"] == sys.argv[2] and d["name"] == "invoice.pdf", d' \
+		e/info.json "$(sha256sum e/invoice.pdf | cut -d' ' -f1)"
+	curl -sSf "${tls[@]}" -o e/invoice.ers "$api/po/$id1/evidence" || fail "po/ID/evidence"
+	curl -sSf "${tls[@]}" -o e/order.ers "$api/po/$id2/evidence" || fail "po/ID/evidence (JSON-submitted)"
+	stop_server "$SERVER_PID"
+
+	# wrong records: a bit flipped in the document's hash in the hash tree, one in the signed
+	# time of the time-stamp (the first GeneralizedTime), and the other document's record. (A
+	# flip in the copy of the TSA root inside the token changes nothing in either tool: the
+	# trust comes from the anchor given.)
+	py '
+import re, hashlib
+b = open(sys.argv[1], "rb").read()
+i = b.find(hashlib.sha256(open(sys.argv[2], "rb").read()).digest())
+t = re.search(rb"\x18[\x0f-\x17]20[0-9][0-9]", b)
+assert i > 0 and t, "no document hash or genTime in the record"
+for at, out in ((i, sys.argv[3]), (t.start() + 6, sys.argv[4])):
+    c = bytearray(b); c[at] ^= 1; open(out, "wb").write(c)
+' e/invoice.ers e/invoice.pdf e/hash-flipped.ers e/time-flipped.ers
+	expect_bc "OK OK FAIL: FAIL: FAIL:" verify e/invoice.pdf e/invoice.ers e/S/tsa/anchors.pem -- \
+		verify e/order.xml e/order.ers e/S/tsa/anchors.pem -- \
+		verify e/invoice.pdf e/hash-flipped.ers e/S/tsa/anchors.pem -- \
+		verify e/invoice.pdf e/time-flipped.ers e/S/tsa/anchors.pem -- \
+		verify e/invoice.pdf e/order.ers e/S/tsa/anchors.pem
+	bc_line 3 "object hash not found"
+	bc_line 5 "object hash not found"
+	kura_says valid "" --data e/invoice.pdf --er e/invoice.ers --trust e/S/tsa/anchors.pem
+	kura_says valid "" --data e/order.xml --er e/order.ers --trust e/S/tsa/anchors.pem
+	kura_says invalid "" --data e/invoice.pdf --er e/hash-flipped.ers --trust e/S/tsa/anchors.pem
+	kura_says invalid "" --data e/invoice.pdf --er e/time-flipped.ers --trust e/S/tsa/anchors.pem
+	kura_says invalid "" --data e/invoice.pdf --er e/order.ers --trust e/S/tsa/anchors.pem
+}
+
 run_case "b. BC -> kura" case_bc_to_kura
 run_case "c. bc-java vectors" case_vectors
 run_case "d. other producers' hashes" case_other_hashes
+run_case "e. API -> kura and BC" case_api_to_bc
 finish_cases
