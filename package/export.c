@@ -72,6 +72,7 @@ struct exporter {
 	size_t nexported, cap;
 	char *records;       /* the records the later versions among them belong to */
 	size_t nrecords;
+	int reader;          /* the store is a reader (kura attach): the export is recorded in its own log */
 };
 
 static int put_bytes(void *ud, const unsigned char *p, size_t n, kura_error *err)
@@ -527,8 +528,10 @@ static int record_export(const kura_export_result *res, const struct exporter *x
 			      where ? where : out, "bytes", (json_int_t)res->bytes, "audit_records",
 			      (json_int_t)res->audit_records, "checkpoints", (json_int_t)res->checkpoints);
 	kura_store *st = NULL;
-	int rc = f ? kura_store_open(&st, path, KURA_STORE_WRITE, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0)
+	int rc = f ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0 && x->reader)
+		rc = kura_store_reader_record(path, "export", f, err);
+	else if (rc == 0 && (rc = kura_store_open(&st, path, KURA_STORE_WRITE, err)) == 0)
 		rc = kura_store_audit_record(st, "export", f, NULL, err);
 	kura_store_close(st);
 	if (rc != 0) {
@@ -549,6 +552,7 @@ int kura_export_store(kura_export_result *res, const char *path, const char *out
 	int rc = kura_store_open(&st, path, KURA_STORE_READ, err);
 	if (rc == 0) {
 		x.st = st;
+		x.reader = kura_store_is_reader(st);
 		rc = export_run(res, &x, out, ids, n, err);
 	}
 	kura_store_close(st); /* read without the writer's lock; taken only to record the export */
