@@ -36,6 +36,7 @@
 #include "archive/store_impl.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
+#include "common/log.h"
 #include "common/progress.h"
 
 #define JOURNAL "migrate.json"
@@ -131,9 +132,10 @@ static int open_target(struct migration *m, const kura_rados_options *o, kura_er
 			return kura_error_sys(err, KURA_EIO, "syncing %s", m->path);
 		rc = kura_backend_file_open(&m->dst, m->path, err);
 	}
-	if (rc == 0 && (rc = m->dst->lock(m->dst, 0, err)) == 1) {
+	if (rc == 0 && (rc = m->dst->lock(m->dst, 0, err)) == 1) { /* as a writer waits: a killed one's lease runs out */
 		m->dst->name(m->dst, 0, p, sizeof p);
-		rc = kura_error_set(err, KURA_ELOCKED, "%s is locked by another kura process: another store uses it", p);
+		kura_log_message(KURA_LOG_INFO, "waiting for another kura process that holds the writer lock of %s", p);
+		rc = m->dst->lock(m->dst, 1, err);
 	}
 	return rc;
 }
