@@ -59,9 +59,12 @@ reading()
 	expect_grep "$ERR" "6 of 6 object(s) verified valid"
 	[ "$(sha256_of_get R "$first")" = "$(sha256_of docs/d0.bin)" ] || fail "get on the reader differs"
 	expect_status 0 kura show R "$first"
-	expect_scrub_clean R "on the reader"
 	expect_status 0 kura log W
 	cp "$OUT" w.log
+	expect_status 0 kura log R
+	cmp -s "$OUT" w.log || fail "the reader's audit trail differs from the writer's"
+	expect_status 0 kura status R
+	expect_scrub_clean R "on the reader"
 	expect_status 0 kura export R -o r.tar
 	expect_status 0 kura verify-export r.tar
 	expect_grep R/reader-log.jsonl '"action":"export"'
