@@ -17,7 +17,7 @@
  *   unchanged; after it, the target, which is whole and verified. A kill at any
  *   point leaves one of the two working.
  * - A target is written only when it holds no segments of a store, or when the
- *   journal names it (what an interrupted migration copied is overwritten).
+ *   journal names it (what an interrupted migration copied is removed first).
  *   An interrupted migration is finished by the same command again: before the
  *   switch it copies again, after it it removes what is left of the source.
  * - Nothing is removed from the source before the switch is durable.
@@ -147,7 +147,7 @@ static int copy_segment(struct migration *m, uint32_t segno, kura_error *err)
 	kura_seg *in = NULL, *out = NULL;
 	kura_hasher *h = NULL;
 	unsigned char a[32], b[32], x[KURA_HASH_MAX];
-	size_t xl, got;
+	size_t xl, got = 0;
 	uint64_t off = 0, back = 0;
 	char name[1024];
 	int rc = kura_hasher_new(&h, NULL, err);
@@ -227,12 +227,31 @@ static int check_sizes(struct migration *m, const uint32_t *segs, size_t n, uint
 	return 0;
 }
 
-static int copy_all(struct migration *m, kura_error *err)
+/* What an interrupted run copied to the target goes first: the store's segments
+ * may have changed since, and the target must end up holding exactly them. */
+static int empty_target(struct migration *m, kura_error *err)
+{
+	uint32_t *segs = NULL;
+	size_t n = 0;
+	char name[1024];
+	int rc = kura_segment_list(&segs, &n, m->dst, err);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (m->dst->remove(m->dst, segs[i]) != 0) {
+			m->dst->name(m->dst, segs[i], name, sizeof name);
+			rc = kura_error_sys(err, KURA_EIO, "removing %s, copied by an interrupted kura migrate", name);
+		}
+	free(segs);
+	return rc;
+}
+
+static int copy_all(struct migration *m, int again, kura_error *err)
 {
 	uint32_t *segs = NULL;
 	size_t n = 0;
 	uint64_t total;
-	int rc = kura_segment_list(&segs, &n, m->src, err);
+	int rc = again ? empty_target(m, err) : 0;
+	if (rc == 0)
+		rc = kura_segment_list(&segs, &n, m->src, err);
 	if (rc == 0)
 		rc = check_sizes(m, segs, n, &total, err);
 	if (rc == 0)
@@ -359,7 +378,7 @@ int kura_store_migrate(const char *path, const kura_rados_options *to, int *alre
 	} else if (!(m.buf = malloc(CHUNK)))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	else if ((rc = open_target(&m, to, err)) == 0 && (rc = start(&m, journal, err)) == 0 &&
-		 (rc = copy_all(&m, err)) == 0 && (rc = switch_config(&m, err)) == 0) {
+		 (rc = copy_all(&m, journal != NULL, err)) == 0 && (rc = switch_config(&m, err)) == 0) {
 		crash_point();
 		rc = finish_after_switch(&m, m.from, m.src, err);
 	}

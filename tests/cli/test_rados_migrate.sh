@@ -191,8 +191,19 @@ run_case "a cephx key limited to its pool and namespace" limited_key
 
 # ------------------------------------------------------------------ kill -9 at every step
 # KURA_MIGRATE_CRASH_AT=N kills the move at its Nth step boundary; N grows until the move
-# ends before it. After each kill: the store lists the same documents and verifies, on its
-# old or its new place; the same command again finishes the move.
+# ends before it. After each kill: the store lists the same documents and verifies (readers:
+# no lock), on its old or its new place. Then, once the killed runs' leases (5 s) have run
+# out, the same command finishes each move.
+migrate_to() # DIRECTION STORE N
+{
+	if [ "$1" = rados ]; then
+		"$KURA_BIN" migrate "$2" --to-backend rados --ceph-conf "$CEPH_CONF" --pool "$CEPH_POOL" --namespace "dst$3" \
+			--lease-seconds 5
+	else
+		"$KURA_BIN" migrate "$2" --to-backend local
+	fi
+}
+
 sweep() # DIRECTION (rados: local -> RADOS; local: RADOS -> local)
 {
 	local dir=$1 n=0 st s where
@@ -206,12 +217,7 @@ sweep() # DIRECTION (rados: local -> RADOS; local: RADOS -> local)
 			expect_status 0 to_rados "$s" "src$n" --lease-seconds 5
 		fi
 		st=0 # (bash reports the kill: "Killed")
-		if [ "$dir" = rados ]; then
-			KURA_MIGRATE_CRASH_AT=$n "$KURA_BIN" migrate "$s" --to-backend rados --ceph-conf "$CEPH_CONF" \
-				--pool "$CEPH_POOL" --namespace "dst$n" --lease-seconds 5 >kill.out 2>kill.err || st=$?
-		else
-			KURA_MIGRATE_CRASH_AT=$n "$KURA_BIN" migrate "$s" --to-backend local >kill.out 2>kill.err || st=$?
-		fi
+		KURA_MIGRATE_CRASH_AT=$n migrate_to "$dir" "$s" "$n" >kill.out 2>kill.err || st=$?
 		[ "$st" -eq 0 ] && break # past the last step
 		[ "$st" -eq 137 ] || fail "the move killed at step $n exited $st: $(cat kill.err)"
 		grep -q '"backend"' "$s/config.json" && where=rados || where=local
@@ -219,24 +225,27 @@ sweep() # DIRECTION (rados: local -> RADOS; local: RADOS -> local)
 		cmp -s "$OUT" base.ls || fail "killed at step $n ($where): the listing differs"
 		expect_status 0 kura verify "$s"
 		expect_grep "$ERR" "$NV of $NV object(s) verified valid"
-		# the same command finishes it
-		if [ "$dir" = rados ]; then expect_status 0 to_rados "$s" "dst$n" --lease-seconds 5; else expect_status 0 kura migrate "$s" --to-backend local; fi
-		[ ! -e "$s/migrate.json" ] || fail "killed at step $n: the journal is left after the move was finished"
-		expect_status 0 kura ls "$s" --json
-		cmp -s "$OUT" base.ls || fail "killed at step $n, finished: the listing differs"
-		expect_status 0 kura verify "$s"
-		if [ "$dir" = rados ]; then
-			[ ! -e "$s/segments" ] || fail "killed at step $n, finished: local segments left"
-			expect_grep "$s/config.json" "\"namespace\": \"dst$n\""
-		else
-			[ -z "$(objects "src$n" | grep '^kura.seg\.')" ] || fail "killed at step $n, finished: segments left in the pool"
-			same_segments base/segments "$s/segments/" "killed at step $n, finished"
-		fi
-		echo "[$TEST_NAME] to $dir, killed at step $n ($where then): finished by the same command"
-		rm -rf "$s"
+		echo "[$TEST_NAME] to $dir, killed at step $n: the store works on its $where place"
 	done
 	[ "$n" -ge 8 ] || fail "the move to $dir had only $((n - 1)) steps to kill at"
-	echo "[$TEST_NAME] to $dir: $((n - 1)) crash points swept"
+	sleep 6
+	local k
+	for k in $(seq 1 $((n - 1))); do
+		s=K$dir$k
+		expect_status 0 migrate_to "$dir" "$s" "$k"
+		[ ! -e "$s/migrate.json" ] || fail "killed at step $k: the journal is left after the move was finished"
+		expect_status 0 kura ls "$s" --json
+		cmp -s "$OUT" base.ls || fail "killed at step $k, finished: the listing differs"
+		expect_status 0 kura verify "$s"
+		if [ "$dir" = rados ]; then
+			[ ! -e "$s/segments" ] || fail "killed at step $k, finished: local segments left"
+			expect_grep "$s/config.json" "\"namespace\": \"dst$k\""
+		else
+			[ -z "$(objects "src$k" | grep '^kura.seg\.')" ] || fail "killed at step $k, finished: segments left in the pool"
+			same_segments base/segments "$s/segments/" "killed at step $k, finished"
+		fi
+	done
+	echo "[$TEST_NAME] to $dir: $((n - 1)) crash points swept, each move finished by the same command"
 }
 run_case "kill -9 at every step of a move to RADOS" sweep rados
 run_case "kill -9 at every step of a move back to local files" sweep local
