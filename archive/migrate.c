@@ -244,21 +244,14 @@ static int empty_target(struct migration *m, kura_error *err)
 	return rc;
 }
 
-static int copy_all(struct migration *m, int again, kura_error *err)
+/* Copies the n segments segs (total bytes), after what an interrupted run left. */
+static int copy_all(struct migration *m, const uint32_t *segs, size_t n, uint64_t total, int again, kura_error *err)
 {
-	uint32_t *segs = NULL;
-	size_t n = 0;
-	uint64_t total;
 	int rc = again ? empty_target(m, err) : 0;
-	if (rc == 0)
-		rc = kura_segment_list(&segs, &n, m->src, err);
-	if (rc == 0)
-		rc = check_sizes(m, segs, n, &total, err);
 	if (rc == 0)
 		m->progress = kura_progress_new("migrate", total);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = copy_segment(m, segs[i], err);
-	free(segs);
 	return rc;
 }
 
@@ -303,9 +296,10 @@ static int check_journal(struct migration *m, json_t *journal, kura_error *err)
 		return 0;
 	describe(a, sizeof a, to);
 	describe(b, sizeof b, m->to);
-	return kura_error_set(err, KURA_EINPUT, "an interrupted migration of %s to %s is not finished; finish it first: "
-					       "kura migrate %s --to-backend %s ...", m->path, a, m->path,
-			      strncmp(a, "rados", 5) == 0 ? "rados" : "local");
+	return kura_error_set(err, KURA_EINPUT, "an interrupted migration of %s to %s is not finished; finish it first "
+					       "(kura migrate %s --to-backend %s ...), or give it up: remove %s/%s and "
+					       "what it copied to %s", m->path, a, m->path,
+			      strncmp(a, "rados", 5) == 0 ? "rados" : "local", m->path, JOURNAL, a);
 }
 
 static int start(struct migration *m, json_t *journal, kura_error *err)
@@ -359,6 +353,9 @@ static int finish_after_switch(struct migration *m, const json_t *from, kura_bac
 int kura_store_migrate(const char *path, const kura_rados_options *to, int *already, kura_error *err)
 {
 	struct migration m = {.path = path};
+	uint32_t *segs = NULL;
+	size_t nsegs = 0;
+	uint64_t total = 0;
 	*already = 0;
 	int rc = kura_store_open(&m.st, path, KURA_STORE_WRITE, err);
 	if (rc != 0)
@@ -377,12 +374,14 @@ int kura_store_migrate(const char *path, const kura_rados_options *to, int *alre
 		rc = journal ? finish_after_switch(&m, json_object_get(journal, "from"), NULL, err) : 0;
 	} else if (!(m.buf = malloc(CHUNK)))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	else if ((rc = open_target(&m, to, err)) == 0 && (rc = start(&m, journal, err)) == 0 &&
-		 (rc = copy_all(&m, journal != NULL, err)) == 0 && (rc = switch_config(&m, err)) == 0) {
+	else if ((rc = open_target(&m, to, err)) == 0 && (rc = kura_segment_list(&segs, &nsegs, m.src, err)) == 0 &&
+		 (rc = check_sizes(&m, segs, nsegs, &total, err)) == 0 && (rc = start(&m, journal, err)) == 0 &&
+		 (rc = copy_all(&m, segs, nsegs, total, journal != NULL, err)) == 0 && (rc = switch_config(&m, err)) == 0) {
 		crash_point();
 		rc = finish_after_switch(&m, m.from, m.src, err);
 	}
 	kura_progress_free(m.progress);
+	free(segs);
 	json_decref(journal);
 	json_decref(m.from);
 	json_decref(m.to);

@@ -4,7 +4,8 @@
 # that does not start fails the test).
 # - local -> RADOS -> local: the same IDs, listing, bytes and audit trail (plus one "migrate"
 #   record each way), evidence verifies before, between and after, the old copy is gone;
-# - a target holding another store's segments is refused (exit 2), nothing changed;
+# - a target holding another store's segments, and segments larger than the cluster's objects,
+#   are refused (exit 2), nothing changed;
 # - the move is done with a cephx key limited to its pool and namespace (the caps
 #   docs/CEPH.md gives), which can touch neither another namespace nor another pool; a key
 #   without the x cap cannot take the writer lock, and says what it needs;
@@ -154,6 +155,20 @@ refusals()
 	mkdir OCC/segments && cp base/segments/00000001.seg OCC/segments/
 	expect_error 2 kura migrate OCC --to-backend local
 	expect_grep "$ERR" "OCC/segments holds the segments of a kura store already"
+	# segments larger than the cluster's objects (16 MiB here): refused before anything changes
+	expect_status 0 kura init BIG
+	head -c 17M /dev/urandom >big.bin
+	expect_status 0 kura ingest BIG big.bin
+	expect_status 0 kura log BIG
+	cp "$OUT" big.log
+	expect_error 2 to_rados BIG big
+	expect_grep "$ERR" "BIG/segments/00000001.seg has"
+	expect_grep "$ERR" "more than the 16777216 the target keeps in one segment (osd_max_object_size): kura migrate does not split segments; nothing was copied"
+	[ ! -e BIG/migrate.json ] || fail "a refused move left its journal"
+	expect_status 0 kura log BIG
+	cmp -s "$OUT" big.log || fail "a refused move wrote to the audit trail"
+	expect_status 0 kura migrate BIG --to-backend local
+	expect_grep "$OUT" "in local files already: nothing to do"
 	expect_error 2 kura migrate R1 --to-backend ceph
 	expect_error 2 kura migrate R1 --to-backend rados --pool "$CEPH_POOL"
 	expect_error 2 kura migrate R1 --to-backend local --pool "$CEPH_POOL"
