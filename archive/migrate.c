@@ -245,6 +245,15 @@ static int empty_target(struct migration *m, kura_error *err)
 }
 
 /* Copies the n segments segs (total bytes), after what an interrupted run left. */
+/* The store's segments now (*segs replaced), each checked to fit the target. */
+static int list_segments(struct migration *m, uint32_t **segs, size_t *n, uint64_t *total, kura_error *err)
+{
+	free(*segs);
+	*segs = NULL;
+	int rc = kura_segment_list(segs, n, m->src, err);
+	return rc == 0 ? check_sizes(m, *segs, *n, total, err) : rc;
+}
+
 static int copy_all(struct migration *m, const uint32_t *segs, size_t n, uint64_t total, int again, kura_error *err)
 {
 	int rc = again ? empty_target(m, err) : 0;
@@ -374,8 +383,9 @@ int kura_store_migrate(const char *path, const kura_rados_options *to, int *alre
 		rc = journal ? finish_after_switch(&m, json_object_get(journal, "from"), NULL, err) : 0;
 	} else if (!(m.buf = malloc(CHUNK)))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	else if ((rc = open_target(&m, to, err)) == 0 && (rc = kura_segment_list(&segs, &nsegs, m.src, err)) == 0 &&
-		 (rc = check_sizes(&m, segs, nsegs, &total, err)) == 0 && (rc = start(&m, journal, err)) == 0 &&
+	/* listed before the audit record (a refused move changes nothing) and after it (its commit may roll) */
+	else if ((rc = open_target(&m, to, err)) == 0 && (rc = list_segments(&m, &segs, &nsegs, &total, err)) == 0 &&
+		 (rc = start(&m, journal, err)) == 0 && (rc = list_segments(&m, &segs, &nsegs, &total, err)) == 0 &&
 		 (rc = copy_all(&m, segs, nsegs, total, journal != NULL, err)) == 0 && (rc = switch_config(&m, err)) == 0) {
 		crash_point();
 		rc = finish_after_switch(&m, m.from, m.src, err);

@@ -138,6 +138,35 @@ round_trip()
 }
 run_case "local -> RADOS -> local keeps IDs, bytes, evidence and the audit trail" round_trip
 
+# ------------------------------------------------------------------ the move's own record starts a segment
+# The last segment ends about 100 bytes before the segment size: the move's audit record
+# crosses it, and its commit starts a new segment, which the move must take along.
+roll_case()
+{
+	expect_status 0 kura init RL --segment-size 65536
+	printf 'x' >one.txt
+	expect_status 0 kura ingest RL one.txt --no-seal
+	local a b o
+	a=$(stat -c %s RL/segments/00000001.seg)
+	expect_status 0 kura ingest RL one.txt --no-seal
+	b=$(stat -c %s RL/segments/00000001.seg)
+	o=$((b - a)) # what an ingest of one byte adds
+	head -c $((65536 - 100 - b - o)) /dev/urandom >fill.bin
+	expect_status 0 kura ingest RL fill.bin --no-seal
+	b=$(stat -c %s RL/segments/00000001.seg)
+	[ "$b" -lt 65536 ] && [ "$b" -gt $((65536 - 200)) ] || fail "the fixture's segment ends at $b"
+	expect_status 0 kura ls RL --json
+	cp "$OUT" rl.ls
+	expect_status 0 to_rados RL roll
+	objects roll | grep -q '^kura.seg.00000002\.' || fail "the move's record did not start segment 2: $(objects roll)"
+	expect_status 0 kura ls RL --json
+	cmp -s "$OUT" rl.ls || fail "the listing changed with the move"
+	expect_status 0 kura ingest RL one.txt # seals them all
+	expect_status 0 kura verify RL
+	expect_scrub_clean RL "after a move whose record started a segment"
+}
+run_case "the move's own audit record starts a new segment" roll_case
+
 # ------------------------------------------------------------------ refusals
 refusals()
 {
