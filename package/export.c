@@ -515,7 +515,8 @@ static int add_report(struct exporter *x, kura_error *err)
 #define MAX_LISTED 100000 /* an export of more objects is recorded by count */
 
 /* The export's audit record (action "export"): what went where. A package whose
- * export cannot be recorded is not kept. */
+ * export cannot be recorded is not kept. A reader (kura attach), which never
+ * writes the writer's audit trail, records it in its own reader-log.jsonl. */
 static int record_export(const kura_export_result *res, const struct exporter *x, const char *path, const char *out,
 			 kura_error *err)
 {
