@@ -112,6 +112,13 @@ int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kur
 /* The backend config.json's "backend" names (a JSON object; NULL or absent: the
  * local-file one of store). */
 int kura_backend_from_config(kura_backend **out, const char *store, const json_t *cfg, kura_error *err);
+/* A reader's backend (archive/backend_reader.c): reads segments through pool
+ * (taken: freed with the result, or now on failure), refuses every change
+ * (EROFS), and locks the local STORE/lock of the reader folder store. */
+int kura_backend_reader_new(kura_backend **out, kura_backend *pool, const char *store, kura_error *err);
+/* Whether config.json's "backend" cfg is a reader's ("reader": true, kura attach). */
+int kura_backend_config_reader(const json_t *cfg);
+
 /* config.json's "backend" for o (NULL: out of memory). */
 json_t *kura_backend_config_json(const kura_rados_options *o);
 

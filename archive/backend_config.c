@@ -4,7 +4,9 @@
  *               "namespace": "trial-17", "user": "kura", "lease_seconds": 30}
  *
  * No "backend" (every store made before there was a choice): the local-file
- * backend, STORE/segments/. An unknown type is refused, never guessed. */
+ * backend, STORE/segments/. An unknown type is refused, never guessed.
+ * "reader": true (a store folder made by kura attach on another machine): the
+ * pool is only read (archive/backend_reader.c). */
 #include <string.h>
 
 #include "archive/backend.h"
@@ -43,5 +45,13 @@ int kura_backend_from_config(kura_backend **out, const char *store, const json_t
 						     "\"namespace\", \"user\", \"lease_seconds\"); the store's configuration "
 						     "is damaged", store);
 	o.lease_seconds = (int)lease;
-	return kura_backend_rados_open(out, &o, err);
+	int rc = kura_backend_rados_open(out, &o, err);
+	if (rc == 0 && kura_backend_config_reader(cfg))
+		rc = kura_backend_reader_new(out, *out, store, err);
+	return rc;
+}
+
+int kura_backend_config_reader(const json_t *cfg)
+{
+	return json_is_true(json_object_get(cfg, "reader"));
 }

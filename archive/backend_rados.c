@@ -602,6 +602,10 @@ static int rb_lock(kura_backend *be, int wait, kura_error *err)
 			start_renewer(rb);
 			return 0;
 		}
+		if (rc == -EPERM) /* the cls "lock" methods need the x cap */
+			return kura_error_set(err, KURA_EIO, "taking the writer lock of %s: the cephx key may not (a writer's "
+							     "key needs osd 'allow rwx pool=POOL namespace=NS': docs/CEPH.md)",
+					      rb->where);
 		if (rc != -EBUSY && rc != -EEXIST) {
 			errno = -rc;
 			return kura_error_sys(err, KURA_EIO, "taking the writer lock of %s", rb->where);

@@ -64,6 +64,7 @@ struct applier {
 	unsigned char tail[KURA_BLOB_TAIL];
 	uint64_t objects, damaged;
 	int reindexing;
+	int reader;           /* of another's pool (kura attach): the writer may be writing */
 	const kura_fields *fs; /* recovery: the store's fields (reindex fills their indexes at its end) */
 	kura_places *old;     /* what the replaced index knew (reindex) */
 	kura_lost_range *lost; /* damaged or missing ranges, named at the end */
@@ -264,7 +265,11 @@ static int note_damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, 
 	a->reached = end > a->reached ? end : a->reached;
 	if (unfinished && a->last && (committed == 0 || offset >= committed)) {
 		a->torn = 1; /* never acknowledged: cut off at the next write */
-		kura_log_message(KURA_LOG_INFO, "the end of segment %08u (from byte %llu) holds an unfinished write from a crash; it "
+		if (a->reader)
+			kura_log_message(KURA_LOG_INFO, "the end of segment %08u (from byte %llu) holds a write the writer has "
+				"not finished: not indexed yet (kura reindex again to see it)", segno, (unsigned long long)offset);
+		else
+			kura_log_message(KURA_LOG_INFO, "the end of segment %08u (from byte %llu) holds an unfinished write from a crash; it "
 			"will be cut off%s", segno, (unsigned long long)offset,
 			committed ? "" : " (no index told where this segment's committed end was: if the segment was cut "
 					 "short instead, compare it with a copy)");
@@ -505,7 +510,8 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	uint64_t total = 0, size, last_end = 0;
 	struct applier a = {0};
 	kura_index *replaced = NULL;
-	if ((rc = kura_rebuild_tidy(path, err)) != 0 || (rc = finish_compaction(be, live, err)) != 0 ||
+	int reader = kura_store_is_reader(st); /* the writer's compactions are its own; see below */
+	if ((rc = kura_rebuild_tidy(path, err)) != 0 || (!reader && (rc = finish_compaction(be, live, err)) != 0) ||
 	    (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0)
 		goto out;
 	if (nsegs == 0) {
@@ -515,8 +521,12 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	for (size_t i = 0; i < nsegs; i++)
 		if (segment_size(be, segs[i], &size) == 0)
 			total += size;
-	replaced = open_replaced(live);
+	/* A reader's index is not the writer's: the writer may still cut off what it
+	 * had written but not committed when the reader last looked, so the reader's
+	 * index cannot say what was committed; the pool is read afresh. */
+	replaced = reader ? NULL : open_replaced(live);
 	a.reindexing = 1;
+	a.reader = reader;
 	if ((rc = kura_places_new(&a.old, replaced, err)) != 0 ||
 	    (rc = kura_index_open(&a.ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
 	    (rc = kura_index_batch_new(&a.b, err)) != 0 || (rc = missing_segments(&a, segs, nsegs, err)) != 0)

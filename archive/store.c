@@ -209,7 +209,7 @@ static int init_folder(const char *path, const kura_init_options *opts, kura_err
 
 /* A pool (namespace) a new store may take: no segments, or only the empty
  * first one an interrupted kura init left. */
-static int check_pool_unused(kura_backend *be, kura_error *err)
+int kura_store_backend_unused(kura_backend *be, kura_error *err)
 {
 	uint32_t *segs = NULL;
 	size_t n = 0;
@@ -232,7 +232,7 @@ static int init_backend(kura_backend **be, const char *path, const kura_init_opt
 	char p[4096];
 	if (opts && opts->rados) {
 		int rc = kura_backend_rados_open(be, opts->rados, err);
-		if (rc == 0 && (rc = check_pool_unused(*be, err)) != 0) {
+		if (rc == 0 && (rc = kura_store_backend_unused(*be, err)) != 0) {
 			kura_backend_free(*be);
 			*be = NULL;
 		}
@@ -472,12 +472,28 @@ static int check_segment_sizes(kura_store *st, kura_error *err)
 	return kura_index_each_sealed_size(st->ix, check_one_size, &c, err);
 }
 
-static int open_locked(kura_store **out, const char *path, kura_backend *be, kura_error *err)
+/* A reader (kura attach) never writes: only its own index is rebuilt (reader 1). */
+static int refuse_reader(kura_store *st, kura_error *err)
+{
+	char where[512];
+	st->be->name(st->be, 0, where, sizeof where);
+	return kura_error_set(err, KURA_EINPUT, "%s is a reader of %s (made by kura attach): it never writes to the pool; "
+					       "run this command on the writer's store, or refresh this one's index with "
+					       "kura reindex %s", st->path, where, st->path);
+}
+
+const json_t *kura_store_backend_config(const kura_store *st) { return st->backend_cfg; }
+
+int kura_store_is_reader(const kura_store *st) { return kura_backend_config_reader(st->backend_cfg); }
+
+static int open_locked(kura_store **out, const char *path, kura_backend *be, int reader, kura_error *err)
 {
 	int rc = open_config(out, path, be, err);
 	if (rc != 0)
 		return rc;
-	if ((rc = take_lock(*out, err)) == 0) {
+	if (!reader && kura_store_is_reader(*out))
+		rc = refuse_reader(*out, err);
+	if (rc == 0 && (rc = take_lock(*out, err)) == 0) {
 		(*out)->umask_set = 1;
 		rc = kura_store_files_private(&(*out)->old_umask, path, (*out)->group, err);
 	}
@@ -494,7 +510,7 @@ static int open_locked(kura_store **out, const char *path, kura_backend *be, kur
 
 int kura_store_open_locked(kura_store **out, const char *path, kura_error *err)
 {
-	return open_locked(out, path, NULL, err);
+	return open_locked(out, path, NULL, 1, err);
 }
 
 int kura_store_open(kura_store **out, const char *path, int mode, kura_error *err)
@@ -505,7 +521,7 @@ int kura_store_open(kura_store **out, const char *path, int mode, kura_error *er
 int kura_store_open_with_backend(kura_store **out, const char *path, int mode, kura_backend *be, kura_error *err)
 {
 	kura_store *st = NULL;
-	int rc = mode == KURA_STORE_WRITE ? open_locked(&st, path, be, err) : open_config(&st, path, be, err);
+	int rc = mode == KURA_STORE_WRITE ? open_locked(&st, path, be, 0, err) : open_config(&st, path, be, err);
 	if (rc != 0)
 		return rc;
 	char p[4096];

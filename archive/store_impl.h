@@ -50,8 +50,14 @@ void kura_subject_list_free(kura_subject_list *l);
 int kura_store_open_with_backend(kura_store **out, const char *path, int mode, kura_backend *be, kura_error *err);
 
 /* Opens a store's configuration and takes the writer lock, without the index
- * (for rebuilding it). */
+ * (for rebuilding it). A reader's (kura attach) too: its lock is local. */
 int kura_store_open_locked(kura_store **out, const char *path, kura_error *err);
+/* config.json's "backend" (NULL: local files), owned by the store. */
+const json_t *kura_store_backend_config(const kura_store *st);
+/* 0 when be holds no segments of a store (or only the empty first one an
+ * interrupted kura init left); KURA_EINPUT saying so when it does. */
+int kura_store_backend_unused(kura_backend *be, kura_error *err);
+
 
 /* The store's folder as files (archive/store_files.c). Refuses a symbolic link
  * among the store's entries (KURA_EIO, saying what to do). */

@@ -38,6 +38,8 @@ int kura_cmd_user(int argc, char **argv);
 int kura_cmd_serve(int argc, char **argv);
 int kura_cmd_timeliness(int argc, char **argv);
 int kura_cmd_report(int argc, char **argv);
+int kura_cmd_migrate(int argc, char **argv);
+int kura_cmd_attach(int argc, char **argv);
 
 /* This kura's version ("0.1.0"), for what it writes about itself. */
 extern const char kura_cli_version[];

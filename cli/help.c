@@ -17,6 +17,7 @@ extern const char *const kura_usage_daemon, *const kura_usage_dispose, *const ku
 	*const kura_usage_seal, *const kura_usage_show, *const kura_usage_timeliness, *const kura_usage_trust,
 	*const kura_usage_tsa, *const kura_usage_tsa_certify, *const kura_usage_verify, *const kura_usage_verify_er,
 	*const kura_usage_verify_export, *const kura_usage_user, *const kura_usage_serve, *const kura_usage_report, *const kura_usage_status;
+extern const char *const kura_usage_migrate, *const kura_usage_attach;
 
 static const struct {
 	const char *name;
@@ -38,6 +39,8 @@ static const struct {
 	{"show", &kura_usage_show, NULL},
 	{"scrub", &kura_usage_scrub, NULL},
 	{"reindex", &kura_usage_reindex, NULL},
+	{"migrate", &kura_usage_migrate, NULL},
+	{"attach", &kura_usage_attach, NULL},
 	{"seal", &kura_usage_seal, NULL},
 	{"evidence", &kura_usage_evidence, NULL},
 	{"verify", &kura_usage_verify, NULL},

@@ -72,6 +72,7 @@ struct exporter {
 	size_t nexported, cap;
 	char *records;       /* the records the later versions among them belong to */
 	size_t nrecords;
+	int reader;          /* the store is a reader (kura attach): the export is recorded in its own log */
 };
 
 static int put_bytes(void *ud, const unsigned char *p, size_t n, kura_error *err)
@@ -515,9 +516,10 @@ static int add_report(struct exporter *x, kura_error *err)
 
 /* The export's audit record (action "export") in st, open for writing: what
  * went where (to; NULL: out's full path). A package whose export cannot be
- * recorded is not kept. */
-static int record_export_in(kura_store *st, const kura_export_result *res, const struct exporter *x, const char *out,
-			    const char *to, kura_error *err)
+ * recorded is not kept. A reader (kura attach), which never writes the
+ * writer's audit trail, records it in its own reader-log.jsonl (path: its folder). */
+static int record_export_in(kura_store *st, const char *path, const kura_export_result *res, const struct exporter *x,
+			    const char *out, const char *to, kura_error *err)
 {
 	char *where = realpath(out, NULL);
 	json_t *ids = json_array(), *f = NULL;
@@ -527,7 +529,10 @@ static int record_export_in(kura_store *st, const kura_export_result *res, const
 		f = json_pack("{s:o, s:I, s:s, s:I, s:I, s:I}", "objects", ids, "count", (json_int_t)res->objects, "to",
 			      to ? to : where ? where : out, "bytes", (json_int_t)res->bytes, "audit_records",
 			      (json_int_t)res->audit_records, "checkpoints", (json_int_t)res->checkpoints);
-	int rc = f ? kura_store_audit_record(st, "export", f, NULL, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	int rc = f ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		rc = x->reader ? kura_store_reader_record(path, "export", f, err)
+			       : kura_store_audit_record(st, "export", f, NULL, err);
 	if (rc != 0) {
 		unlink(out);
 		kura_error_wrap(err, "%s was removed: its export could not be recorded in the store's audit trail", out);
@@ -546,16 +551,17 @@ int kura_export_store(kura_export_result *res, const char *path, const char *out
 	int rc = kura_store_open(&st, path, KURA_STORE_READ, err);
 	if (rc == 0) {
 		x.st = st;
+		x.reader = kura_store_is_reader(st);
 		rc = export_run(res, &x, out, ids, n, err);
 	}
 	kura_store_close(st); /* read without the writer's lock; taken only to record the export */
 	st = NULL;
-	if (rc == 0 && (rc = kura_store_open(&st, path, KURA_STORE_WRITE, err)) != 0) {
+	if (rc == 0 && !x.reader && (rc = kura_store_open(&st, path, KURA_STORE_WRITE, err)) != 0) {
 		unlink(out);
 		kura_error_wrap(err, "%s was removed: its export could not be recorded in the store's audit trail", out);
 	}
 	if (rc == 0)
-		rc = record_export_in(st, res, &x, out, NULL, err);
+		rc = record_export_in(st, path, res, &x, out, NULL, err);
 	kura_store_close(st);
 	free(x.exported);
 	return rc;
@@ -567,7 +573,7 @@ int kura_export_recorded(kura_export_result *res, kura_store *st, const char *ou
 	struct exporter x = {.st = st, .res = res, .under = "data"};
 	int rc = export_run(res, &x, out, ids, n, err);
 	if (rc == 0)
-		rc = record_export_in(st, res, &x, out, to, err);
+		rc = record_export_in(st, NULL, res, &x, out, to, err);
 	free(x.exported);
 	return rc;
 }

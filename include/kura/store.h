@@ -277,4 +277,25 @@ int kura_store_compact(kura_store *st, kura_compact_result *res, kura_error *err
  * checkpoints), *damaged the records that could not be read. */
 int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, kura_error *err);
 
+/* Moves the segments of the store at path to a RADOS pool (to) or back to
+ * STORE/segments (to NULL), copied, synced and compared, then config.json
+ * switched; the old copy removed after (archive/migrate.c). *already is 1 when
+ * the store was there already (nothing done). KURA_EINPUT for a target holding a
+ * store's segments, or segments larger than the target's objects. */
+int kura_store_migrate(const char *path, const kura_rados_options *to, int *already, kura_error *err);
+
+/* Makes path (absent or empty) a reader of the RADOS store whose folder (or a
+ * copy of it) is from: its configuration with "reader": true (ceph_conf and
+ * user, when not NULL, in place of from's), its public trust files (policy,
+ * trust anchors, TSA certificates, never a key, users or the index), then its
+ * own index built from the pool (archive/attach.c). */
+int kura_store_attach(const char *path, const char *from, const char *ceph_conf, const char *user, uint64_t *objects,
+		      kura_error *err);
+/* The store is such a reader: opens for writing are refused (KURA_EINPUT). */
+int kura_store_is_reader(const kura_store *st);
+/* What a reader would put in the writer's audit trail (an export), which it
+ * cannot write: appended to the reader's own STORE/reader-log.jsonl, one JSON
+ * line {"time", "actor", "action", ...fields}, durable on return. */
+int kura_store_reader_record(const char *path, const char *action, json_t *fields, kura_error *err);
+
 #endif
