@@ -3,8 +3,9 @@
  *
  * To a file, the bytes go to FILE.kura-partial, which becomes FILE only once
  * the SHA-256 matched and the bytes are synced: a damaged object never leaves a
- * file that looks complete. To a descriptor the bytes stream; damage is then
- * reported after they were written (KURA_EVERIFY). */
+ * file that looks complete. To a descriptor, or a FILE that is a device or FIFO
+ * (/dev/null is never replaced), the bytes stream; damage is then reported after
+ * they were written (KURA_EVERIFY). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,6 +54,13 @@ int kura_store_get(kura_store *st, const char *id, const char *role, const char 
 	if (rc == 0)
 		rc = member_index(&k, probe, role, err);
 	json_decref(probe);
+	int direct = -1; /* out is a device or FIFO: written as it is */
+	if (rc == 0 && out && (direct = kura_fs_open_stream_output(out)) < 0 && errno != 0)
+		rc = kura_error_sys(err, KURA_EINPUT, "cannot write %s", out);
+	if (direct >= 0) {
+		fd = direct;
+		out = NULL;
+	}
 	if (rc == 0 && out) {
 		if (rc == 0 && snprintf(tmp, sizeof tmp, "%s.kura-partial", out) >= (int)sizeof tmp)
 			rc = kura_error_set(err, KURA_EINPUT, "output path too long");
@@ -63,6 +71,8 @@ int kura_store_get(kura_store *st, const char *id, const char *role, const char 
 	}
 	if (rc == 0)
 		rc = kura_store_read_member(st, id, k, to_fd, &fd, err);
+	if (direct >= 0 && close(direct) != 0 && rc == 0)
+		rc = kura_error_sys(err, KURA_EIO, "writing the object out");
 	if (out && fd >= 0) {
 		int synced = rc == 0 && fsync(fd) == 0;
 		if (close(fd) != 0)

@@ -95,6 +95,16 @@ int kura_fs_write_file_atomic(const char *path, const void *buf, size_t n, mode_
 	return rc;
 }
 
+int kura_fs_open_stream_output(const char *path)
+{
+	struct stat sb;
+	if (stat(path, &sb) != 0 || S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) {
+		errno = 0;
+		return -1;
+	}
+	return open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+}
+
 int kura_fs_read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -19,6 +19,12 @@ int kura_fs_sync_dir(const char *dir);
 /* Writes a small file durably: temp file (made exclusively), fsync, rename, fsync
  * of the directory. Refuses (ELOOP) when path's last component is a link. */
 int kura_fs_write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode);
+/* An output a person named (-o FILE) that exists and is neither a regular file
+ * nor a folder (a device such as /dev/null, a FIFO, a terminal) is written as
+ * it is, never replaced by a rename: its descriptor, opened for writing. -1 with
+ * errno 0 when path is a regular file, a folder or absent (write beside it and
+ * rename); -1 with errno set when it could not be opened. */
+int kura_fs_open_stream_output(const char *path);
 /* Reads a whole small file (at most max bytes) into a NUL-terminated malloc'd
  * buffer owned by the caller. errno EFBIG when larger than max. */
 int kura_fs_read_file(const char *path, size_t max, char **out, size_t *len);

@@ -189,4 +189,27 @@ get_into_folder()
 }
 run_case "get -o an existing folder" get_into_folder
 
+# get -o and evidence -o naming a FIFO (or a device such as /dev/null): written as it is, never
+# replaced by a regular file through a rename (as root, get -o /dev/null replaced the device).
+outputs_into_fifo()
+{
+	expect_status 0 kura seal S
+	mkfifo doc.fifo er.fifo
+	timeout 20 cat doc.fifo >doc.got &
+	local reader=$!
+	expect_status 0 kura get S "$aid" -o doc.fifo
+	wait "$reader" || fail "nothing read from the FIFO given to get -o"
+	[ -p doc.fifo ] || fail "get -o FIFO replaced the FIFO"
+	cmp -s a.txt doc.got || fail "get -o FIFO: the bytes differ"
+	timeout 20 cat er.fifo >er.got &
+	reader=$!
+	expect_status 0 kura evidence S "$aid" -o er.fifo
+	wait "$reader" || fail "nothing read from the FIFO given to evidence -o"
+	[ -p er.fifo ] || fail "evidence -o FIFO replaced the FIFO"
+	kura evidence S "$aid" -o er.file || fail "evidence -o FILE failed"
+	cmp -s er.file er.got || fail "evidence -o FIFO: the bytes differ"
+	[ -z "$(ls -A | grep -E 'fifo\.|kura-partial|\.tmp')" ] || fail "a temporary file was left: $(ls -A)"
+}
+run_case "get -o and evidence -o into a FIFO" outputs_into_fifo
+
 finish_cases
