@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -418,7 +419,7 @@ int kura_service_new(kura_service **out, const char *store, const kura_service_o
 	if (o)
 		s->o = *o;
 	s->o.max_body = s->o.max_body ? s->o.max_body : 64u << 20;
-	s->o.max_connections = s->o.max_connections ? s->o.max_connections : 1000;
+	s->o.max_connections = s->o.max_connections ? s->o.max_connections : 2000;
 	s->o.timeout = s->o.timeout ? s->o.timeout : 30;
 	s->o.seal_every = s->o.seal_every ? s->o.seal_every : 60;
 	snprintf(s->store, sizeof s->store, "%s", store);
@@ -476,6 +477,11 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 		rc = read_pem(&s->tls_key, s->o.tls_key, "TLS key", err);
 	if (rc != 0)
 		return rc;
+	struct rlimit fds; /* a descriptor for each connection, and the store's files besides */
+	if (getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < s->o.max_connections + 1024u) {
+		fds.rlim_cur = fds.rlim_max < s->o.max_connections + 1024u ? fds.rlim_max : s->o.max_connections + 1024u;
+		setrlimit(RLIMIT_NOFILE, &fds);
+	}
 	struct MHD_OptionItem opts[] = {
 		{MHD_OPTION_SOCK_ADDR, 0, (void *)addr},
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)done, NULL},
