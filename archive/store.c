@@ -550,18 +550,24 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 
 int kura_store_view_open(kura_store **out, kura_store *st, kura_error *err)
 {
-	kura_store *v = malloc(sizeof *v);
+	kura_store *v = calloc(1, sizeof *v);
 	*out = v;
 	if (!v)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	*v = *st;
+	/* only what does not change while st is open: st's thread may be writing */
 	v->view = 1;
-	v->w = NULL;
-	v->reader = NULL;
-	v->subjects = NULL;
-	v->actor = NULL;
-	v->default_actor[0] = '\0';
-	v->own_be = v->locked = v->umask_set = 0;
+	v->path = st->path;
+	v->be = st->be;
+	memcpy(v->hash, st->hash, sizeof v->hash);
+	v->segment_size = st->segment_size;
+	v->zstd_level = st->zstd_level;
+	v->ix = st->ix;
+	v->tsa_urls = st->tsa_urls;
+	v->ntsa_urls = st->ntsa_urls;
+	v->group = st->group;
+	v->four_eyes = st->four_eyes;
+	v->fields = st->fields;
+	v->backend_cfg = st->backend_cfg;
 	return 0;
 }
 

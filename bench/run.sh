@@ -245,7 +245,7 @@ serve_rows()
 	local n=${SERVE_N:-5000} port='' secs p50 p99 kib base tok id i
 	say "service: $n PreservePO of 4 KiB from 16 connections; retrievals; ValidateEvidence; 1,000 idle connections"
 	mkdir served
-	find small -name '*.txt' | sort | head -n "$n" | xargs cp -t served
+	find small -name '*.txt' | sort | sed -n "1,${n}p" | xargs cp -t served
 	"$KURA" init cliing >/dev/null 2>&1
 	timed r "$KURA" ingest cliing --no-seal served
 	base=$(rate "$n" "${r%% *}")
@@ -254,9 +254,10 @@ serve_rows()
 	tok=$("$KURA" user add srv load --role archivist 2>/dev/null)
 	"$KURA" serve srv --listen 127.0.0.1:0 >serve.out 2>serve.err &
 	SERVE_PID=$!
-	for ((i = 0; i < 500 && -z "$port"; i++)); do
+	for ((i = 0; i < 500; i++)); do
 		port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' serve.out)
-		[ -n "$port" ] || sleep 0.02
+		[ -z "$port" ] || break
+		sleep 0.02
 	done
 	[ -n "$port" ] || { say "kura serve did not listen: $(cat serve.err)"; exit 1; }
 	hwm() { awk '/VmHWM/ { print $2 }' "/proc/$SERVE_PID/status"; }
