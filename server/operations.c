@@ -197,7 +197,7 @@ static enum MHD_Result meta_arg(void *cls, enum MHD_ValueKind kind, const char *
 struct preserve {
 	struct submission *d;
 	unsigned char **keep;
-	size_t n;
+	size_t n, room; /* documents; room for them in d and keep */
 	json_t *body;
 	int wait_sealed;
 };
@@ -206,7 +206,7 @@ static void preserve_free(struct preserve *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; p->keep && i < PRESERVE_MAX; i++)
+	for (size_t i = 0; p->keep && i < p->room; i++)
 		free(p->keep[i]);
 	if (p->d)
 		free(p->d[0].keys);
@@ -251,16 +251,23 @@ void kura_api_preserve(kura_api_call *call)
 {
 	const char *type = MHD_lookup_connection_value(call->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	const char *wait = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "wait");
+	int json = type && strncmp(type, "application/json", 16) == 0;
 	struct preserve *p = calloc(1, sizeof *p);
-	struct submission *d = p ? (p->d = calloc(PRESERVE_MAX, sizeof *d)) : NULL;
-	unsigned char **keep = p ? (p->keep = calloc(PRESERVE_MAX, sizeof *keep)) : NULL;
+	json_t *body = json && p ? json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	size_t room = json_array_size(json_object_get(body, "po")); /* from_json refuses more than PRESERVE_MAX */
+	room = room < 1 ? 1 : room > PRESERVE_MAX ? PRESERVE_MAX : room;
+	struct submission *d = p ? (p->d = calloc(room, sizeof *d)) : NULL;
+	unsigned char **keep = p ? (p->keep = calloc(room, sizeof *keep)) : NULL;
 	kura_error err = {0};
 	int rc = d && keep ? 0 : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0 && type && strncmp(type, "application/json", 16) == 0) {
-		if (!(p->body = json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL)))
+	if (p)
+		p->room = room;
+	if (rc == 0 && json) {
+		if (!(p->body = body))
 			rc = kura_error_set(&err, KURA_EINPUT, "the body is not JSON");
 		else
-			rc = from_json(d, &p->n, PRESERVE_MAX, keep, p->body, &err);
+			rc = from_json(d, &p->n, PRESERVE_MAX, keep, p->body, &err); /* room: all of them */
+		body = NULL;
 	} else if (rc == 0) { /* the document itself, named by ?name=, metadata ?meta=KEY=VALUE */
 		d[0] = (struct submission){.name = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "name"),
 					   .bytes = call->body, .len = call->n, .keys = calloc(META_MAX, 256)};
@@ -272,6 +279,7 @@ void kura_api_preserve(kura_api_call *call)
 		if (rc == 0 && !d[0].name)
 			rc = kura_error_set(&err, KURA_EINPUT, "name the document: ?name=NAME (or send application/json)");
 	}
+	json_decref(body);
 	if (rc != 0) {
 		fail(call, &err);
 		preserve_free(p);
