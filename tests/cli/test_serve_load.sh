@@ -9,7 +9,8 @@
 # - kill -9 during a load of 16 submitters loses no acknowledged document (right SHA-256),
 #   and scrub is clean after the restart;
 # - a flood of bad tokens from one address makes a bounded number of audit records, and the
-#   count of the refusals not recorded one by one is recorded.
+#   count of the refusals not recorded one by one is recorded;
+# - the audit trail's chain holds (kura log --verify) with many records in one commit.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/renewal/servers.sh"
@@ -74,6 +75,8 @@ syncs=$(sed -n 's/.* sync \([0-9]*\).*/\1/p' syncs.log | tail -1)
 # record would be 4 * NDOCS
 [ "$syncs" -le $((NDOCS / 2)) ] || fail "$NDOCS submissions from 16 connections made $syncs segment syncs (one commit per request makes two per submission)"
 echo "group commit: $NDOCS submissions, $syncs segment syncs" >&2
+# many audit records in one commit, each chained to the one before (archive/audit.c)
+expect_status 0 kura log s --verify
 
 # ---- a failed sync: its batch is refused (503), nothing of it acknowledged; then it goes on.
 # A commit's syncs are a sync_file_range (writeback) and the fdatasync: the 4th is the second
@@ -147,6 +150,7 @@ shuf -n 8 --random-source=killed.acked killed.acked | while read -r id sha; do
 	[ "$(sha256sum <doc | cut -d' ' -f1)" = "$sha" ] || fail "$id came back with other bytes"
 done
 expect_scrub_clean s "after kill -9 under load"
+expect_status 0 kura log s --verify
 
 # ---- a flood of bad tokens: bounded audit records, the rest counted
 start_serve srv6 "" 127.0.0.1:0 s
