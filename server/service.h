@@ -104,7 +104,7 @@ int kura_group_commit(kura_group *g, kura_group_entry *e);
 unsigned long kura_group_commits(kura_group *g);
 
 /* The scheduler's work in the service (server/scheduler.c): a thread that,
- * every `every` seconds and holding lock, seals what is pending and renews what
+ * every `every` seconds and holding lock (the store's writer lock), seals what is pending and renews what
  * is due; failures go to log. */
 typedef struct kura_scheduler kura_scheduler;
 int kura_scheduler_start(kura_scheduler **out, kura_store *st, pthread_mutex_t *lock, unsigned every,
