@@ -77,8 +77,12 @@ static int load(json_t **out, const char *store, kura_error *err)
 		return kura_error_sys(err, KURA_EIO, "reading %s/%s", store, USERS_FILE);
 	}
 	json_error_t jerr;
-	*out = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
-	close(fd);
+	FILE *f = fdopen(fd, "r"); /* buffered: json_loadfd reads a byte per system call, and every request reads this */
+	*out = f ? json_loadf(f, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	if (f)
+		fclose(f);
+	else
+		close(fd);
 	json_t *users = json_object_get(*out, "users");
 	if (!*out || json_integer_value(json_object_get(*out, "kura-users")) != 1 || !json_is_array(users)) {
 		json_decref(*out);

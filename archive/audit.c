@@ -7,9 +7,10 @@
  * INVARIANTS
  * - The trail is a hash chain in the order written: seq counts from 1 and prev
  *   is the SHA-256 of the body of record seq - 1 (64 zeros for the first). The
- *   next seq and prev come from the chain's head in the index, which a commit
- *   moves; so at most one audit record is appended per commit, and a commit that
- *   fails leaves the head where it was (nothing was acknowledged).
+ *   next seq and prev come from the last link put into the batch being built
+ *   (several audit records may go in one commit, in order: the service's group
+ *   commit), else from the chain's head in the index, which a commit moves; a
+ *   commit that fails leaves the head where it was (nothing was acknowledged).
  * - Older records ({"id","time","event","detail"}, no seq) stand before the chain. */
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,13 @@
 
 #define MAX_AUDIT_RECORD (64u << 20)
 
-static json_t *entry_new(kura_store *st, const char *action, json_t *fields, char id[KURA_ID_LEN + 1],
-			 kura_error *err)
+static json_t *entry_new(kura_store *st, const kura_index_batch *b, const char *action, json_t *fields,
+			 char id[KURA_ID_LEN + 1], kura_error *err)
 {
 	kura_index_chain_link head;
 	int64_t now;
 	char when[KURA_TIME_BUFSZ], prev[65];
-	int rc = kura_index_chain_head(kura_store_index(st), &head, err);
+	int rc = kura_index_batch_chain_head(b, &head) ? 0 : kura_index_chain_head(kura_store_index(st), &head, err);
 	if (rc == 0)
 		rc = kura_clock_now(&now, err);
 	if (rc == 0)
@@ -59,7 +60,7 @@ int kura_audit_append(kura_store *st, kura_index_batch *b, const char *action, j
 	kura_segment_writer *w = kura_store_writer(st);
 	if (!w)
 		return kura_error_set(err, KURA_EINTERNAL, "the audit trail needs a store opened for writing");
-	json_t *entry = entry_new(st, action, fields, id, err);
+	json_t *entry = entry_new(st, b, action, fields, id, err);
 	if (!entry)
 		return err->code ? err->code : KURA_EINTERNAL;
 	char *text = json_dumps(entry, JSON_COMPACT);

@@ -30,6 +30,7 @@
 
 #include "archive/blob.h"
 #include "archive/evidence_frame.h"
+#include "archive/ingest_impl.h"
 #include "archive/prefetch.h"
 #include "archive/store_impl.h"
 #include "kura/clock.h"
@@ -45,43 +46,6 @@
 #define BATCH_BLOBS (BATCH_OBJECTS * (1 + KURA_INGEST_MAX_MEMBERS))
 #define BATCH_BYTES (64u << 20)
 #define BATCH_MS 200 /* a slow trickle of documents is still reported promptly */
-
-struct done_entry {
-	char id[KURA_ID_LEN + 1];
-	char sha256_hex[65];
-	char *path;
-};
-
-struct new_blob {
-	unsigned char sha256[32];
-	kura_index_blob loc;
-};
-
-struct kura_ingest {
-	kura_store *st;
-	kura_segment_writer *w;
-	kura_blob_writer *bw;
-	kura_hasher *hasher;
-	kura_index_batch *batch;
-	unsigned char *buf;
-	kura_ingest_done_fn done;
-	void *ud;
-	struct done_entry *pending; /* BATCH_OBJECTS, more when held */
-	size_t npending, cap_pending;
-	struct new_blob *blobs; /* BATCH_BLOBS, more when held */
-	size_t nblobs, cap_blobs;
-	size_t *slots;      /* blobs by digest: 2 * cap_blobs slots (a power of two), index + 1 or 0 */
-	size_t nslots_used; /* at most cap_blobs; slots of a dropped document's blobs stay until a rebuild */
-	int held; /* kura_ingest_hold: only kura_ingest_commit commits */
-	uint64_t pending_bytes;
-	struct timespec batch_start;
-	json_t *fields;       /* records-management fields of the next objects (kura_ingest_set_fields) */
-	const char *action;   /* of the commit's audit record; NULL: "ingest" */
-	json_t *audit_fields; /* more fields for it */
-	json_t *versions;     /* the batch's new versions: {"id", "supersedes", "record"} */
-	char origin_id[KURA_ID_LEN + 1]; /* kura_ingest_set_origin: the next object's ID ("": a new one) */
-	int64_t origin_ms;               /* and its ingest time (-1: now) */
-};
 
 static int64_t ms_since(const struct timespec *t)
 {
@@ -130,6 +94,8 @@ static void drop_pending(kura_ingest *in)
 	for (size_t i = 0; i < in->npending; i++)
 		free(in->pending[i].path);
 	in->npending = 0;
+	in->audited = 0;
+	in->records = 0;
 	in->nblobs = 0;
 	if (in->nslots_used)
 		memset(in->slots, 0, 2 * in->cap_blobs * sizeof *in->slots);
@@ -143,7 +109,7 @@ void kura_ingest_free(kura_ingest *in)
 {
 	if (!in)
 		return;
-	if (in->npending)
+	if (in->npending || in->records)
 		kura_store_rollback(in->st, NULL);
 	drop_pending(in);
 	kura_blob_writer_free(in->bw);
@@ -245,11 +211,12 @@ void kura_ingest_set_audit(kura_ingest *in, const char *action, json_t *fields)
 	in->audit_fields = json_incref(fields);
 }
 
-/* The commit's audit record: the objects it made, the versions among them. */
+/* The commit's audit record: the objects it made (since the last such record),
+ * the versions among them. */
 static int append_audit(kura_ingest *in, kura_error *err)
 {
 	json_t *ids = json_array(), *f = ids ? json_pack("{s:o}", "objects", ids) : NULL;
-	for (size_t i = 0; f && i < in->npending; i++)
+	for (size_t i = in->audited; f && i < in->npending; i++)
 		if (json_array_append_new(ids, json_string(in->pending[i].id)) != 0)
 			json_decref(f), f = NULL;
 	if (f && json_array_size(in->versions))
@@ -260,14 +227,42 @@ static int append_audit(kura_ingest *in, kura_error *err)
 	int rc = f ? kura_audit_append(in->st, in->batch, in->action ? in->action : "ingest", f, id, err)
 		   : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	json_decref(f);
+	if (rc == 0) {
+		in->audited = in->npending;
+		json_array_clear(in->versions);
+	}
 	return rc;
+}
+
+int kura_ingest_audit(kura_ingest *in, kura_error *err)
+{
+	return in->audited < in->npending ? append_audit(in, err) : 0;
+}
+
+int kura_ingest_add_audit(kura_ingest *in, const char *action, json_t *fields, kura_error *err)
+{
+	char id[KURA_ID_LEN + 1];
+	int rc = kura_audit_append(in->st, in->batch, action, fields, id, err);
+	if (rc == 0)
+		in->records++;
+	return rc;
+}
+
+size_t kura_ingest_pending(const kura_ingest *in)
+{
+	return in->npending;
+}
+
+const char *kura_ingest_pending_id(const kura_ingest *in, size_t i)
+{
+	return in->pending[i].id;
 }
 
 int kura_ingest_commit(kura_ingest *in, kura_error *err)
 {
-	if (in->npending == 0)
+	if (in->npending == 0 && in->records == 0)
 		return 0;
-	int rc = append_audit(in, err);
+	int rc = kura_ingest_audit(in, err);
 	if (rc == 0)
 		rc = kura_store_commit(in->st, in->batch, err);
 	if (rc != 0) {

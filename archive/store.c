@@ -6,6 +6,12 @@
  * - One writer at a time (the backend's writer lock: an flock on STORE/lock for
  *   the local-file backend, held until close). Readers take no lock: they see
  *   the index as of their open.
+ * - A view (kura_store_view_open) is a reading handle for another thread of the
+ *   process that owns st: it shares st's index (RocksDB is safe for threads),
+ *   backend, configuration and fields, which do not change while views are
+ *   open, and has its own blob reader, seal lookup cache and actor: the state
+ *   that changes as a handle reads. It reads only what the index names, i.e.
+ *   committed records, so it never sees a record being appended.
  * - Every byte of a segment goes through the store's backend (archive/backend.h),
  *   chosen at open: the one config.json's "backend" names (archive/backend_config.c;
  *   none: local files) unless kura_store_open_with_backend gives another.
@@ -68,6 +74,7 @@ struct kura_store {
 	json_t *backend_cfg;      /* config.json's "backend", or NULL (local files) */
 	mode_t old_umask;         /* restored by close when umask_set */
 	int umask_set;
+	int view; /* made by kura_store_view_open: close frees only its own state */
 };
 
 kura_index *kura_store_index(kura_store *st) { return st->ix; }
@@ -557,10 +564,40 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 	return 0;
 }
 
+int kura_store_view_open(kura_store **out, kura_store *st, kura_error *err)
+{
+	kura_store *v = calloc(1, sizeof *v);
+	*out = v;
+	if (!v)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	/* only what does not change while st is open: st's thread may be writing */
+	v->view = 1;
+	v->path = st->path;
+	v->be = st->be;
+	memcpy(v->hash, st->hash, sizeof v->hash);
+	v->segment_size = st->segment_size;
+	v->zstd_level = st->zstd_level;
+	v->ix = st->ix;
+	v->tsa_urls = st->tsa_urls;
+	v->ntsa_urls = st->ntsa_urls;
+	v->group = st->group;
+	v->four_eyes = st->four_eyes;
+	v->fields = st->fields;
+	v->backend_cfg = st->backend_cfg;
+	return 0;
+}
+
 void kura_store_close(kura_store *st)
 {
 	if (!st)
 		return;
+	if (st->view) {
+		kura_blob_reader_free(st->reader);
+		kura_subject_list_free(st->subjects);
+		free(st->actor);
+		free(st);
+		return;
+	}
 	if (st->w) {
 		kura_store_rollback(st, NULL);
 		kura_segment_writer_close(st->w);

@@ -93,8 +93,8 @@ int kura_rebuild_tidy(const char *path, kura_error *err);
 
 /* The audit trail (archive/audit.c): appends an audit record of action with
  * fields (borrowed, may be NULL) to the writer and its index entries to b,
- * without committing; at most one per commit (the chain's head moves with the
- * commit). id gets its ID. */
+ * without committing; several may go into one b (each chained to the one
+ * before). id gets its ID. */
 int kura_audit_append(kura_store *st, kura_index_batch *b, const char *action, json_t *fields,
 		      char id[KURA_ID_LEN + 1], kura_error *err);
 /* Every index entry of an object (e), with those its record-management fields

@@ -33,7 +33,11 @@
 #                   (about 1,000 hits) over 1M objects with three typed fields, through
 #                   kura_search_ids and through CLI `kura ls --where`, against a full scan
 #                   with the same predicate in the same run (the store is cached: $CACHE)
+#   service         `kura serve` under bench/kura_load.c (16 connections on loopback): PreservePO
+#                   of 4 KiB documents (durable) against the CLI's folder ingest of the same ones,
+#                   retrievals, ValidateEvidence, GETs beside 1,000 idle connections (serve_rows)
 # ONLY=search bench/run.sh BUILD-DIR: only the last two (issue 15) and their table.
+# ONLY=serve: only the service rows (issue 17) and their table.
 # Baselines: `openssl dgst -sha256` + `zstd -1` on the same bytes (their times added: one
 # core each after the other, as kura does them); for the large files also the disk: `dd
 # conv=fdatasync` of as many bytes as the ingest stored, the row naming the slower baseline; `openssl ts -query` + `-reply` for one
@@ -47,6 +51,7 @@ FULL=${2:-0}
 HERE=$(cd "$(dirname "$0")" && pwd)
 KURA=$BUILD/kura
 KB=$BUILD/kura_bench
+KL=$BUILD/kura_load
 BC_N=${BC_N:-2000}
 # jar PACKAGE NAME: where the Debian package installed NAME.jar
 jar() { dpkg -L "$1" 2>/dev/null | grep "/$2\.jar\$" | head -n 1; }
@@ -226,8 +231,85 @@ table()
 			met < 0 ? "—" : met ? "yes" : "**no**"
 	}' "$ROWS"
 	echo
-	echo "${BCRSS:+Bouncy Castle JVM peak RSS: $BCRSS MiB. }$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)."
+	echo "${BCRSS:+Bouncy Castle JVM peak RSS: $BCRSS MiB. }$(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)."
 }
+
+# serve_rows: `kura serve` on loopback under bench/kura_load.c (issue 17): SERVE_N PreservePO
+# of the first SERVE_N 4 KiB documents of small/ from 16 kept-alive connections (each answered
+# once durable), against the CLI's folder ingest of the same documents in the same run; as many
+# retrievals (GET po/ID) against `kura get` (a process each); ValidateEvidence of one record
+# against `kura verify-er`; then GETs while 1,000 idle connections are open, with the server's
+# RSS then. Every request also makes its durable audit record (the group commit).
+serve_rows()
+{
+	local n=${SERVE_N:-5000} port='' secs p50 p99 kib base tok id i
+	say "service: $n PreservePO of 4 KiB from 16 connections; retrievals; ValidateEvidence; 1,000 idle connections"
+	mkdir served
+	find small -name '*.txt' | sort | sed -n "1,${n}p" | xargs cp -t served
+	"$KURA" init cliing >/dev/null 2>&1
+	timed r "$KURA" ingest cliing --no-seal served
+	base=$(rate "$n" "${r%% *}")
+	rm -rf cliing
+	"$KURA" init srv >/dev/null 2>&1
+	tok=$("$KURA" user add srv load --role archivist 2>/dev/null)
+	"$KURA" serve srv --listen 127.0.0.1:0 >serve.out 2>serve.err &
+	SERVE_PID=$!
+	for ((i = 0; i < 500; i++)); do
+		port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' serve.out)
+		[ -z "$port" ] || break
+		sleep 0.02
+	done
+	[ -n "$port" ] || { say "kura serve did not listen: $(cat serve.err)"; exit 1; }
+	hwm() { awk '/VmHWM/ { print $2 }' "/proc/$SERVE_PID/status"; }
+	say "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	"$KL" submit "$port" "$tok" 16 "$n" ids served/* >load.out || exit 1
+	read -r secs p50 p99 _ <load.out
+	[ "$(sort -u ids | wc -l)" = "$n" ] || { say "PreservePO answered $(sort -u ids | wc -l) IDs for $n documents"; exit 1; }
+	row "PreservePO_4_KiB_over_HTTP_(16_connections,_durable;_p50_${p50}_ms,_p99_${p99}_ms;_load_$(cut -d' ' -f1 /proc/loadavg))" \
+		"$n" "$secs" "$n" obj "$(hwm)" "CLI_folder_ingest_of_the_same_documents" "$base" rate 5000
+	timed r sh -c 'for id in $(head -n 100 "$0"); do "$1" get srv "$id" -o /dev/null || exit 1; done' ids "$KURA"
+	"$KL" get "$port" "$tok" 16 "$n" ids >load.out || exit 1
+	read -r secs p50 p99 _ <load.out
+	row "RetrievePO_GET_po/ID_(16_connections;_p50_${p50}_ms,_p99_${p99}_ms)" "$n" "$secs" "$n" obj "$(hwm)" \
+		"kura_get_(a_process_each)" "$(rate 100 "${r%% *}")" - -
+	cp served/doc00000.txt one.txt
+	curl -s -H "Authorization: Bearer $tok" --data-binary @one.txt "http://127.0.0.1:$port/api/v1/PreservePO?name=one.txt&wait=sealed" >one.json
+	id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["poId"][0])' one.json)
+	curl -sf -H "Authorization: Bearer $tok" -o one.ers "http://127.0.0.1:$port/api/v1/po/$id/evidence" || { say "no evidence record: $(cat one.json)"; exit 1; }
+	printf '{"data": "%s", "evidenceRecord": "%s"}' "$(base64 -w0 one.txt)" "$(base64 -w0 one.ers)" >v.json
+	timed r sh -c 'for i in $(seq 20); do "$0" verify-er --data one.txt --er one.ers --trust srv/tsa/anchors.pem >/dev/null || exit 1; done' "$KURA"
+	"$KL" validate "$port" "$tok" 16 $((n / 5)) v.json >load.out || exit 1
+	read -r secs p50 p99 _ <load.out
+	row "ValidateEvidence_(16_connections;_p50_${p50}_ms,_p99_${p99}_ms)" $((n / 5)) "$secs" $((n / 5)) obj "$(hwm)" \
+		"kura_verify-er_(a_process_each)" "$(rate 20 "${r%% *}")" - -
+	local before
+	"$KL" get "$port" "$tok" 4 400 ids >load.out || exit 1
+	read -r before _ <load.out
+	"$KL" idle "$port" 1000 6 >idle.out &
+	local idler=$!
+	for ((i = 0; i < 500; i++)); do [ -s idle.out ] && break; sleep 0.02; done
+	sleep 1
+	"$KL" get "$port" "$tok" 4 400 ids >load.out || exit 1
+	read -r secs p50 p99 _ <load.out
+	local rss
+	rss=$(awk '/VmRSS/ { print $2 }' "/proc/$SERVE_PID/status")
+	wait "$idler"
+	row "GET_beside_1,000_idle_connections_(RSS_with_them_open;_p99_${p99}_ms)" 400 "$secs" 400 obj "$rss" \
+		"the_same_GETs_without_them" "$(rate 400 "$before")" rss 512
+	kill "$SERVE_PID"
+	wait "$SERVE_PID" || true
+	SERVE_PID=
+	rm -rf srv served
+}
+
+# ONLY=serve: just the service rows (issue 17) and the table
+if [ "${ONLY:-}" = serve ]; then
+	make_small
+	serve_rows
+	rm -rf small
+	table
+	exit 0
+fi
 
 # ONLY=search: just the rows of issue 15 (ingest with fields, typed search) and the table
 if [ "${ONLY:-}" = search ]; then
@@ -333,6 +415,7 @@ baseline_hz base 20000 small/*
 row "ingest_4_KiB_documents_(durable)" 20000 "$secs" 20000 obj "$kib" "SHA-256_+_zstd_-1" "$base" rate 20000
 rm -rf ing
 field_ingest_rows
+serve_rows
 rm -rf small
 
 SIZE=${SIZE:-$((512 << 20))}

@@ -1,5 +1,6 @@
 /* Who acts (common/actor.h): a service acting for a person names the person
  * (--actor, KURA_ACTOR); otherwise it is the operating system's user. */
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +33,28 @@ void kura_actor_default(char *buf, size_t n)
 	kura_actor_system_user(buf, n);
 }
 
+/* The user of the process's effective uid, looked up once per uid (every audit
+ * record names it, and a lookup reads /etc/passwd); a failed lookup is tried again. */
+static pthread_mutex_t user_lock = PTHREAD_MUTEX_INITIALIZER;
+static char user_name[KURA_ACTOR_MAX + 16];
+static uid_t user_uid;
+static int user_known;
+
 void kura_actor_system_user(char *buf, size_t n)
 {
-	struct passwd pw, *found = NULL;
-	char tmp[4096];
-	if (getpwuid_r(geteuid(), &pw, tmp, sizeof tmp, &found) == 0 && found && kura_actor_check(pw.pw_name, NULL) == 0)
-		snprintf(buf, n, "%s", pw.pw_name);
-	else
-		snprintf(buf, n, "uid %u", (unsigned)geteuid());
+	uid_t uid = geteuid();
+	pthread_mutex_lock(&user_lock);
+	if (!user_known || user_uid != uid) {
+		struct passwd pw, *found = NULL;
+		char tmp[4096];
+		user_known = getpwuid_r(uid, &pw, tmp, sizeof tmp, &found) == 0 && found &&
+			     kura_actor_check(pw.pw_name, NULL) == 0; /* else looked up again next time */
+		if (user_known)
+			snprintf(user_name, sizeof user_name, "%s", pw.pw_name);
+		else
+			snprintf(user_name, sizeof user_name, "uid %u", (unsigned)uid);
+		user_uid = uid;
+	}
+	snprintf(buf, n, "%s", user_name);
+	pthread_mutex_unlock(&user_lock);
 }

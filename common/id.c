@@ -1,7 +1,9 @@
 /* Object ID generation and parsing (ULID layout, see id.h). Within one process the
  * random part is incremented when the millisecond repeats (KURA_NOW fixes the
- * clock, so this is the common case in tests), keeping IDs unique and ordered. */
+ * clock, so this is the common case in tests), keeping IDs unique and ordered.
+ * Threads may make IDs at once: the last one made is kept under a lock. */
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/rand.h>
@@ -12,6 +14,7 @@ static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 static int64_t last_ms = -1;
 static unsigned char last_rand[10];
+static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void encode(char out[KURA_ID_LEN + 1], const unsigned char bytes[16])
 {
@@ -29,10 +32,25 @@ static void encode(char out[KURA_ID_LEN + 1], const unsigned char bytes[16])
 	out[KURA_ID_LEN] = '\0';
 }
 
+static int next_bytes(unsigned char bytes[16], int64_t ms);
+
 int kura_id_new(char out[KURA_ID_LEN + 1], int64_t ms, kura_error *err)
 {
 	if (ms < 0 || ms >= (int64_t)1 << 48)
 		return kura_error_set(err, KURA_EINPUT, "time out of range for an object ID");
+	unsigned char bytes[16];
+	pthread_mutex_lock(&last_lock);
+	int rc = next_bytes(bytes, ms);
+	pthread_mutex_unlock(&last_lock);
+	if (rc != 0)
+		return kura_error_set(err, KURA_EINTERNAL, "no random bytes for an object ID");
+	encode(out, bytes);
+	return 0;
+}
+
+/* The bytes of the next ID at ms (under last_lock): 0, or -1 without random bytes. */
+static int next_bytes(unsigned char bytes[16], int64_t ms)
+{
 	int i = 9;
 	if (ms <= last_ms) {
 		/* same (or an earlier, fixed) millisecond: keep the order by counting up */
@@ -44,15 +62,13 @@ int kura_id_new(char out[KURA_ID_LEN + 1], int64_t ms, kura_error *err)
 		ms = last_ms + 1;
 	if (ms > last_ms) {
 		if (RAND_bytes(last_rand, sizeof last_rand) != 1)
-			return kura_error_set(err, KURA_EINTERNAL, "no random bytes for an object ID");
+			return -1;
 		last_rand[0] &= 0x7f; /* leave room to count up */
 		last_ms = ms;
 	}
-	unsigned char bytes[16];
 	for (int k = 0; k < 6; k++)
 		bytes[k] = (unsigned char)(ms >> (8 * (5 - k)));
 	memcpy(bytes + 6, last_rand, 10);
-	encode(out, bytes);
 	return 0;
 }
 

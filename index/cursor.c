@@ -431,6 +431,7 @@ static int decode_range(kura_index_range *r, const char *k, size_t klen, const c
 static int window_fill(kura_index *ix, const char *id, kura_error *err)
 {
 	struct kura_index_window *w = &ix->window;
+	uint64_t writes = kura_index_writes(ix); /* before the scan: a write during it makes the window stale */
 	char key[1 + KURA_ID_LEN];
 	kura_index_id_key(key, 'r', id);
 	w->n = 0;
@@ -445,16 +446,27 @@ static int window_fill(kura_index *ix, const char *id, kura_error *err)
 	if (rc == 0) {
 		memcpy(w->from, id, KURA_ID_LEN);
 		w->to_end = w->n < KURA_INDEX_WINDOW;
-		w->writes = ix->writes;
+		w->writes = writes;
 		w->valid = 1;
 	}
 	return rc;
 }
 
+static int find_in_window(kura_index_range *out, kura_index *ix, const char *id, kura_error *err);
+
 int kura_index_find_range(kura_index_range *out, kura_index *ix, const char *id, kura_error *err)
 {
+	pthread_mutex_lock(&ix->window_lock);
+	int rc = find_in_window(out, ix, id, err);
+	pthread_mutex_unlock(&ix->window_lock);
+	return rc;
+}
+
+/* kura_index_find_range under window_lock. */
+static int find_in_window(kura_index_range *out, kura_index *ix, const char *id, kura_error *err)
+{
 	struct kura_index_window *w = &ix->window;
-	int inside = w->valid && w->writes == ix->writes && memcmp(id, w->from, KURA_ID_LEN) >= 0 &&
+	int inside = w->valid && w->writes == kura_index_writes(ix) && memcmp(id, w->from, KURA_ID_LEN) >= 0 &&
 		     (w->to_end || (w->n > 0 && memcmp(id, w->r[w->n - 1].last, KURA_ID_LEN) <= 0));
 	int rc = inside ? 0 : window_fill(ix, id, err);
 	if (rc != 0)

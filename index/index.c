@@ -68,6 +68,7 @@ int kura_index_open(kura_index **out, const char *path, int flags, kura_error *e
 	rocksdb_writeoptions_set_sync(ix->wsync, 1);
 	ix->wnosync = rocksdb_writeoptions_create();
 	ix->readonly = (flags & KURA_INDEX_READONLY) != 0;
+	pthread_mutex_init(&ix->window_lock, NULL);
 	if (flags & KURA_INDEX_READONLY)
 		ix->db = rocksdb_open_for_read_only(ix->opts, path, 0, &msg);
 	else
@@ -109,6 +110,7 @@ void kura_index_close(kura_index *ix)
 	rocksdb_readoptions_destroy(ix->ropts);
 	rocksdb_writeoptions_destroy(ix->wsync);
 	rocksdb_writeoptions_destroy(ix->wnosync);
+	pthread_mutex_destroy(&ix->window_lock);
 	free(ix);
 }
 
@@ -233,6 +235,7 @@ void kura_index_batch_clear(kura_index_batch *b)
 {
 	rocksdb_writebatch_clear(b->wb);
 	sorted_clear(&b->sorted);
+	b->chain.seq = b->chain_mark.seq = 0;
 }
 
 void kura_index_batch_put_sorted(kura_index_batch *b, const unsigned char *key, size_t klen)
@@ -325,6 +328,7 @@ void kura_index_batch_mark(kura_index_batch *b)
 	rocksdb_writebatch_set_save_point(b->wb);
 	b->sorted.mark_n = b->sorted.n;
 	b->sorted.mark_len = b->sorted.len;
+	b->chain_mark = b->chain;
 }
 
 int kura_index_batch_rollback(kura_index_batch *b, kura_error *err)
@@ -333,6 +337,7 @@ int kura_index_batch_rollback(kura_index_batch *b, kura_error *err)
 	rocksdb_writebatch_rollback_to_save_point(b->wb, &msg);
 	b->sorted.n = b->sorted.mark_n;
 	b->sorted.len = b->sorted.mark_len;
+	b->chain = b->chain_mark;
 	return msg ? kura_index_db_error(err, msg, "batch rollback") : 0;
 }
 
@@ -343,14 +348,14 @@ void kura_index_batch_release(kura_index_batch *b)
 	rocksdb_free(msg);
 }
 
-uint64_t kura_index_writes(const kura_index *ix) { return ix->writes; }
+uint64_t kura_index_writes(const kura_index *ix) { return __atomic_load_n(&ix->writes, __ATOMIC_ACQUIRE); }
 
 int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *err)
 {
 	char *msg = NULL;
 	sorted_flush(b);
 	rocksdb_write(ix->db, sync ? ix->wsync : ix->wnosync, b->wb, &msg);
-	ix->writes++;
+	__atomic_fetch_add(&ix->writes, 1, __ATOMIC_RELEASE);
 	if (msg)
 		return kura_index_db_error(err, msg, "write");
 	return 0;

@@ -224,6 +224,9 @@ typedef struct kura_index_chain_link {
 /* Where audit record id is ('a'). */
 int kura_index_get_audit(kura_index *ix, const char *id, uint32_t *segno, uint64_t *offset, kura_error *err);
 void kura_index_batch_put_chain(kura_index_batch *b, uint64_t seq, const char *id, const unsigned char hash[32]);
+/* The last link put into b since it was cleared (or up to its mark, after a
+ * rollback): 1 and *out, or 0 when there is none. */
+int kura_index_batch_chain_head(const kura_index_batch *b, kura_index_chain_link *out);
 /* The newest link (seq 0 when the chain is empty). */
 int kura_index_chain_head(kura_index *ix, kura_index_chain_link *out, kura_error *err);
 int kura_index_get_chain(kura_index *ix, uint64_t seq, kura_index_chain_link *out, kura_error *err);

@@ -4,6 +4,7 @@
 #ifndef KURA_INDEX_IMPL_H
 #define KURA_INDEX_IMPL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,7 +33,10 @@ struct kura_index_window {
 
 struct kura_index {
 	int readonly;
-	uint64_t writes; /* batches written through this handle */
+	/* Threads may share a handle (RocksDB is safe for that): the handle's own
+	 * state that changes is writes (atomic) and window (under window_lock). */
+	pthread_mutex_t window_lock;
+	uint64_t writes; /* batches written through this handle (__atomic) */
 	struct kura_index_window window;
 	/* A read-only index never changes, so its iterators are kept for the next
 	 * cursor (creating one costs more than a short scan); a writable index gets a
@@ -66,6 +70,8 @@ struct kura_index_sorted {
 struct kura_index_batch {
 	rocksdb_writebatch_t *wb;
 	struct kura_index_sorted sorted;
+	/* the last audit chain link put (seq 0: none), and as it was at the mark */
+	kura_index_chain_link chain, chain_mark;
 };
 
 /* Adds key (with an empty value) to the keys b puts in order when written. */

@@ -48,6 +48,18 @@ void kura_index_batch_put_chain(kura_index_batch *b, uint64_t seq, const char *i
 	memcpy(v, id, KURA_ID_LEN);
 	memcpy(v + KURA_ID_LEN, hash, 32);
 	put(b, key, sizeof key, v, sizeof v);
+	b->chain.seq = seq;
+	memcpy(b->chain.id, id, KURA_ID_LEN);
+	b->chain.id[KURA_ID_LEN] = '\0';
+	memcpy(b->chain.hash, hash, 32);
+}
+
+int kura_index_batch_chain_head(const kura_index_batch *b, kura_index_chain_link *out)
+{
+	if (!b->chain.seq)
+		return 0;
+	*out = b->chain;
+	return 1;
 }
 
 int kura_index_chain_head(kura_index *ix, kura_index_chain_link *out, kura_error *err)

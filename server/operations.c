@@ -24,6 +24,7 @@
 #include "server/service.h"
 
 #define META_MAX 64
+#define PRESERVE_MAX 1000 /* documents in one PreservePO */
 
 void kura_api_json(kura_api_call *call, unsigned status, json_t *j)
 {
@@ -115,6 +116,7 @@ struct submission {
 	size_t nmeta;
 	const unsigned char *bytes;
 	size_t len;
+	char (*keys)[256]; /* the metadata keys of the query (META_MAX; NULL: the keys are the body's) */
 };
 
 static int check_collection(kura_api_call *call, const struct submission *d, kura_error *err)
@@ -142,18 +144,11 @@ int kura_api_ingest_bytes(kura_ingest *in, const unsigned char *bytes, size_t le
 	return rc;
 }
 
-/* Adds d to the ingest (its ID reaches collect_id once committed). */
+/* Adds d to the ingest. */
 static int add_one(kura_ingest *in, kura_api_call *call, const struct submission *d, kura_error *err)
 {
 	int rc = check_collection(call, d, err);
 	return rc ? rc : kura_api_ingest_bytes(in, d->bytes, d->len, d->name, d->meta, d->nmeta, err);
-}
-
-static void collect_id(void *ud, const char *id, const char *sha256_hex, const char *path)
-{
-	(void)sha256_hex;
-	(void)path;
-	json_array_append_new(ud, json_string(id));
 }
 
 /* The submissions of a JSON body: {"po": [{"binaryValue": BASE64, "name": NAME,
@@ -196,9 +191,8 @@ static enum MHD_Result meta_arg(void *cls, enum MHD_ValueKind kind, const char *
 	struct submission *d = cls;
 	const char *eq = value ? strchr(value, '=') : NULL;
 	if (strcmp(key, "meta") == 0 && eq && d->nmeta < META_MAX) {
-		static char keys[META_MAX][256]; /* one request at a time (service.c) */
-		snprintf(keys[d->nmeta], sizeof keys[0], "%.*s", (int)(eq - value), value);
-		d->meta[d->nmeta] = (kura_meta){keys[d->nmeta], eq + 1};
+		snprintf(d->keys[d->nmeta], sizeof d->keys[0], "%.*s", (int)(eq - value), value);
+		d->meta[d->nmeta] = (kura_meta){d->keys[d->nmeta], eq + 1};
 		d->nmeta++;
 	}
 	return MHD_YES;
@@ -262,65 +256,128 @@ static int retention_fields(json_t **fields, kura_api_call *call, json_t *body, 
 	return kura_records_new_fields(fields, call->st, &a.r, err);
 }
 
+/* Says in ok whether the new objects are sealed: "sealed", and "sealError" when not. */
+static void sealed_or_why(json_t *ok, int rc, const kura_error *err)
+{
+	json_object_set_new(ok, "sealed", json_boolean(rc == 0));
+	if (rc != 0)
+		json_object_set_new(ok, "sealError", json_string(err->message));
+}
+
 void kura_api_created(kura_api_call *call, json_t *ids)
 {
 	json_t *ok = json_pack("{s:s, s:O}", "result", "ok", "poId", ids);
 	const char *wait = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "wait");
 	kura_error serr = {0};
 	if (ok && wait && strcmp(wait, "sealed") == 0) /* stored either way; say whether it is sealed */
-		json_object_set_new(ok, "sealed", json_boolean(kura_scheduler_seal(call->st, NULL, &serr) == 0));
-	if (ok && serr.code)
-		json_object_set_new(ok, "sealError", json_string(serr.message));
+		sealed_or_why(ok, kura_scheduler_seal(call->st, NULL, &serr), &serr);
 	snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
 	kura_api_json(call, MHD_HTTP_CREATED, ok);
+}
+
+/* A PreservePO between its parsing and its answer: its documents go in the
+ * service's group commit (service.c, commit.c). */
+struct preserve {
+	struct submission *d;
+	unsigned char **keep;
+	size_t n, room; /* documents; room for them in d and keep */
+	json_t *body;
+	json_t *fields; /* records management's (class, events, reason); NULL: none */
+	int wait_sealed;
+};
+
+static void preserve_free(struct preserve *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; p->keep && i < p->room; i++)
+		free(p->keep[i]);
+	if (p->d)
+		free(p->d[0].keys);
+	free(p->keep);
+	free(p->d);
+	json_decref(p->body);
+	json_decref(p->fields);
+	free(p);
+}
+
+/* call->add: the documents into the commit's ingest, all or none. */
+static int preserve_add(kura_api_call *call, kura_ingest *in, kura_error *err)
+{
+	struct preserve *p = call->pending;
+	int rc = 0;
+	kura_ingest_set_fields(in, p->fields);
+	for (size_t i = 0; rc == 0 && i < p->n; i++)
+		rc = add_one(in, call, &p->d[i], err);
+	kura_ingest_set_fields(in, NULL); /* the commit's other requests have their own */
+	return rc;
+}
+
+/* call->finish: the IDs, once durable. */
+static void preserve_finish(kura_api_call *call, int rc, const kura_error *err, json_t *ids)
+{
+	struct preserve *p = call->pending;
+	json_t *ok = rc == 0 ? json_pack("{s:s, s:O}", "result", "ok", "poId", ids) : NULL;
+	kura_error serr = {0};
+	if (ok && p->wait_sealed) { /* stored either way; say whether it is sealed */
+		pthread_mutex_lock(call->wlock);
+		int sealed = kura_scheduler_seal(call->writer, NULL, &serr);
+		pthread_mutex_unlock(call->wlock);
+		sealed_or_why(ok, sealed, &serr);
+	}
+	if (rc == 0)
+		kura_api_json(call, MHD_HTTP_CREATED, ok);
+	else
+		kura_api_fail(call, err);
+	preserve_free(p);
+	call->pending = NULL;
 }
 
 void kura_api_preserve(kura_api_call *call)
 {
 	const char *type = MHD_lookup_connection_value(call->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	enum { MAX = 1000 };
-	struct submission *d = calloc(MAX, sizeof *d);
-	unsigned char **keep = calloc(MAX, sizeof *keep);
-	size_t n = 0;
+	const char *wait = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "wait");
+	int json = type && strncmp(type, "application/json", 16) == 0;
+	struct preserve *p = calloc(1, sizeof *p);
+	json_t *body = json && p ? json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	size_t room = json_array_size(json_object_get(body, "po")); /* from_json refuses more than PRESERVE_MAX */
+	room = room < 1 ? 1 : room > PRESERVE_MAX ? PRESERVE_MAX : room;
+	struct submission *d = p ? (p->d = calloc(room, sizeof *d)) : NULL;
+	unsigned char **keep = p ? (p->keep = calloc(room, sizeof *keep)) : NULL;
 	kura_error err = {0};
-	kura_ingest *in = NULL;
-	json_t *ids = json_array(), *body = NULL, *fields = NULL;
-	int rc = d && keep && ids ? 0 : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0 && type && strncmp(type, "application/json", 16) == 0) {
-		if (!(body = json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL)))
+	int rc = d && keep ? 0 : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	if (p)
+		p->room = room;
+	if (rc == 0 && json) {
+		if (!(p->body = body))
 			rc = kura_error_set(&err, KURA_EINPUT, "the body is not JSON");
 		else
-			rc = from_json(d, &n, MAX, keep, body, &err);
+			rc = from_json(d, &p->n, PRESERVE_MAX, keep, p->body, &err); /* room: all of them */
+		body = NULL;
 	} else if (rc == 0) { /* the document itself, named by ?name=, metadata ?meta=KEY=VALUE */
 		d[0] = (struct submission){.name = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "name"),
-					   .bytes = call->body, .len = call->n};
-		MHD_get_connection_values(call->c, MHD_GET_ARGUMENT_KIND, meta_arg, &d[0]);
-		n = 1;
-		if (!d[0].name)
+					   .bytes = call->body, .len = call->n, .keys = calloc(META_MAX, 256)};
+		p->n = 1;
+		if (!d[0].keys)
+			rc = kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+		else
+			MHD_get_connection_values(call->c, MHD_GET_ARGUMENT_KIND, meta_arg, &d[0]);
+		if (rc == 0 && !d[0].name)
 			rc = kura_error_set(&err, KURA_EINPUT, "name the document: ?name=NAME (or send application/json)");
 	}
 	if (rc == 0)
-		rc = retention_fields(&fields, call, body, &err);
-	if (rc == 0 && (rc = kura_ingest_new(&in, call->st, collect_id, ids, &err)) == 0) {
-		kura_ingest_hold(in); /* all or nothing */
-		kura_ingest_set_fields(in, fields);
-		for (size_t i = 0; rc == 0 && i < n; i++)
-			rc = add_one(in, call, &d[i], &err);
-		if (rc == 0)
-			rc = kura_ingest_commit(in, &err);
-	}
-	kura_ingest_free(in);
-	if (rc == 0)
-		kura_api_created(call, ids);
-	else
-		kura_api_fail(call, &err);
-	for (size_t i = 0; keep && i < MAX; i++)
-		free(keep[i]);
-	free(keep);
-	free(d);
-	json_decref(ids);
+		rc = retention_fields(&p->fields, call, p->body, &err);
 	json_decref(body);
-	json_decref(fields);
+	if (rc != 0) {
+		kura_api_fail(call, &err);
+		preserve_free(p);
+		return;
+	}
+	p->wait_sealed = wait && strcmp(wait, "sealed") == 0;
+	call->status = MHD_HTTP_CREATED; /* if the commit goes well */
+	call->pending = p;
+	call->add = preserve_add;
+	call->finish = preserve_finish;
 }
 
 /* ---------------------------------------------------------------- RetrievePO */

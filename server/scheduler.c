@@ -1,7 +1,8 @@
 /* The scheduler's work inside the preservation service (docs/SERVICE.md): one
  * process owns the store, so the service seals what is pending every few
  * seconds and renews what falls due, as `kura daemon` would, on its own thread
- * and under the service's lock (requests wait while a seal runs). */
+ * and under the store's writer lock (server/service.c: readers work meanwhile;
+ * submissions, and the audit records every request waits for, wait for it). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

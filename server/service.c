@@ -8,19 +8,40 @@
  *   client certificate; the certificate's SHA-256 too when one was sent),
  *   what (method, path without its query, the object) and the status, refusals
  *   included. A request whose record cannot be written is answered 503 with
- *   nothing of what it asked for.
+ *   nothing of what it asked for. The one exception is bounded and counted:
+ *   past REFUSALS_RECORDED refusals without an account from one address within
+ *   REFUSALS_EVERY seconds, further ones in that interval are answered at once
+ *   and counted, and the count goes into the next record of a refusal from that
+ *   address (or, when the service stops, a record of its own): a flood of bad
+ *   tokens cannot fill the audit trail, and that refusals happened is never lost.
  * - A token is read from the Authorization header, compared as a hash
  *   (access/users.c) and never written anywhere: not in a log line, not in an
  *   audit record.
- * - Requests are served one at a time on the service's one thread, taking turns
- *   with the scheduler's thread (scheduler.c) under one lock; MHD reads and
- *   writes the sockets of many connections
- *   meanwhile, so a slow client holds up no one while its bytes arrive. Bodies,
- *   headers, connections and idle time are bounded. */
+ *
+ * THREADS
+ * - One thread per connection (libmicrohttpd): a handler may block -- on the
+ *   group commit's sync, a seal, a large verification -- and holds up only its
+ *   own connection; a slow or stalled client (a body sent byte by byte, an
+ *   answer not read) likewise. Bodies, headers, connections and idle time are
+ *   bounded.
+ * - The store's writer handle (s->st) is used only under s->wlock: by the
+ *   routes marked "writes", by the group commit's leader (commit.c) and by the
+ *   scheduler (scheduler.c).
+ * - Every other route reads through a view of its own (kura_store_view_open):
+ *   it shares the index (RocksDB is safe for threads) and the segments (read
+ *   with pread through its own blob reader) and takes no lock, so a reader
+ *   never waits for a writer's sync. Its audit record then joins the next group
+ *   commit like every request's.
+ * - Documents submitted (PreservePO) are added by the group commit's leader,
+ *   together with the audit records of every request waiting: one segment sync
+ *   and one index write for them all (commit.c). */
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -33,16 +54,29 @@
 #define API "/api/v1/"
 #define HEADERS_MAX (64u << 10)
 #define PATH_KEPT 1024 /* bytes of a request's path its audit record keeps (anyone may send a long one) */
+#define REFUSALS_EVERY 10    /* seconds: refusals without an account from one address... */
+#define REFUSALS_RECORDED 20 /* ...recorded one by one in each such interval; the rest counted */
+#define REFUSERS 256      /* addresses whose refusals are counted at once (more: each is recorded) */
+
+struct refuser {
+	char addr[64];          /* "" free */
+	time_t since;           /* the start of its interval */
+	unsigned recorded;      /* refusals recorded in it */
+	unsigned long counted;  /* refusals answered without a record of their own since its last record */
+};
 
 struct kura_service {
-	kura_store *st; /* open for writing while the service lives; used under lock */
+	kura_store *st; /* open for writing while the service lives; used under wlock */
 	char store[4096];
 	kura_service_options o;
 	struct MHD_Daemon *daemon;
-	pthread_mutex_t lock; /* the store's: requests and the scheduler take turns */
+	pthread_mutex_t wlock; /* the store's writer: writing routes, the group commit and the scheduler take turns */
+	kura_group *group;
 	kura_scheduler *scheduler;
 	char *tls_cert, *tls_key; /* PEM, in memory while the daemon runs; NULL: plain HTTP */
 	char *client_ca;          /* PEM: client certificates are asked for and checked (client_cert.c); NULL: not */
+	pthread_mutex_t refusers_lock;
+	struct refuser refusers[REFUSERS];
 };
 
 struct request {
@@ -55,29 +89,31 @@ static const struct route {
 	const char *suffix;        /* after the ID; NULL: no ID */
 	kura_action action;
 	kura_api_fn fn;
+	int writes; /* 1: runs with the store's writer under its lock; 0: reads through a view of its own
+		     * (PreservePO: its documents go in the group commit, call->add) */
 } routes[] = {
-	{"GET", API "openapi.json", NULL, KURA_DO_READ, kura_api_openapi},
-	{"GET", API "RetrieveInfo", NULL, KURA_DO_READ, kura_api_retrieve_info},
-	{"POST", API "PreservePO", NULL, KURA_DO_SUBMIT, kura_api_preserve},
-	{"POST", API "Search", NULL, KURA_DO_SEARCH, kura_api_search},
-	{"GET", API "po/", "", KURA_DO_READ, kura_api_retrieve},
-	{"GET", API "po/", "/evidence", KURA_DO_READ, kura_api_retrieve_evidence},
-	{"GET", API "po/", "/info", KURA_DO_READ, kura_api_describe},
-	{"GET", API "po/", "/trace", KURA_DO_READ, kura_api_retrieve_trace},
-	{"POST", API "ValidateEvidence", NULL, KURA_DO_VERIFY, kura_api_validate},
-	{"POST", API "Hold", NULL, KURA_DO_RECORDS, kura_api_hold},
-	{"POST", API "HoldRelease", NULL, KURA_DO_RECORDS, kura_api_hold_release},
-	{"POST", API "Event", NULL, KURA_DO_RECORDS, kura_api_event},
-	{"POST", API "DeletePO", NULL, KURA_DO_DISPOSE_REQUEST, kura_api_delete},
-	{"POST", API "DisposalApprove", NULL, KURA_DO_DISPOSE_APPROVE, kura_api_dispose_approve},
-	{"POST", API "DisposalRefuse", NULL, KURA_DO_DISPOSE_APPROVE, kura_api_dispose_refuse},
-	{"POST", API "UpdatePOC", NULL, KURA_DO_SUBMIT, kura_api_update},
-	{"GET", API "po/", "/package", KURA_DO_EXPORT, kura_api_package},
-	{"POST", API "RetrievePO", NULL, KURA_DO_EXPORT, kura_api_packages},
-	{"GET", API "po/", "/report", KURA_DO_EXPORT, kura_api_report},
-	{"POST", API "Report", NULL, KURA_DO_EXPORT, kura_api_reports},
-	{"GET", API "status", NULL, KURA_DO_STATUS, kura_api_store_status},
-	{"GET", "/metrics", NULL, KURA_DO_STATUS, kura_api_metrics},
+	{"GET", API "openapi.json", NULL, KURA_DO_READ, kura_api_openapi, 0},
+	{"GET", API "RetrieveInfo", NULL, KURA_DO_READ, kura_api_retrieve_info, 0},
+	{"POST", API "PreservePO", NULL, KURA_DO_SUBMIT, kura_api_preserve, 0},
+	{"POST", API "Search", NULL, KURA_DO_SEARCH, kura_api_search, 0},
+	{"GET", API "po/", "", KURA_DO_READ, kura_api_retrieve, 0},
+	{"GET", API "po/", "/evidence", KURA_DO_READ, kura_api_retrieve_evidence, 0},
+	{"GET", API "po/", "/info", KURA_DO_READ, kura_api_describe, 0},
+	{"GET", API "po/", "/trace", KURA_DO_READ, kura_api_retrieve_trace, 0},
+	{"POST", API "ValidateEvidence", NULL, KURA_DO_VERIFY, kura_api_validate, 0},
+	{"POST", API "Hold", NULL, KURA_DO_RECORDS, kura_api_hold, 1},
+	{"POST", API "HoldRelease", NULL, KURA_DO_RECORDS, kura_api_hold_release, 1},
+	{"POST", API "Event", NULL, KURA_DO_RECORDS, kura_api_event, 1},
+	{"POST", API "DeletePO", NULL, KURA_DO_DISPOSE_REQUEST, kura_api_delete, 1},
+	{"POST", API "DisposalApprove", NULL, KURA_DO_DISPOSE_APPROVE, kura_api_dispose_approve, 1},
+	{"POST", API "DisposalRefuse", NULL, KURA_DO_DISPOSE_APPROVE, kura_api_dispose_refuse, 1},
+	{"POST", API "UpdatePOC", NULL, KURA_DO_SUBMIT, kura_api_update, 1},
+	{"GET", API "po/", "/package", KURA_DO_EXPORT, kura_api_package, 1},
+	{"POST", API "RetrievePO", NULL, KURA_DO_EXPORT, kura_api_packages, 1},
+	{"GET", API "po/", "/report", KURA_DO_EXPORT, kura_api_report, 0},
+	{"POST", API "Report", NULL, KURA_DO_EXPORT, kura_api_reports, 0},
+	{"GET", API "status", NULL, KURA_DO_STATUS, kura_api_store_status, 0},
+	{"GET", "/metrics", NULL, KURA_DO_STATUS, kura_api_metrics, 0},
 };
 
 static void logline(kura_service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -148,33 +184,115 @@ static int authenticate(kura_service *s, kura_api_call *call, kura_user *u)
 	return rc == 0 ? 0 : -1;
 }
 
-/* The audit record of the request; 0, or -1 (the call now answers 503). */
-static int record(kura_service *s, kura_api_call *call, const char *method, const char *url)
+/* What the group commit needs of a request for its audit record. */
+struct audited {
+	kura_api_call *call;
+	char *m, *path;        /* the method and path, escaped (the sender's bytes), the path cut */
+	char from[64];         /* the client's address, for a refusal without an account ("": not named) */
+	unsigned long counted; /* refusals from there answered without a record since its last one */
+};
+
+static json_t *audit_fields(void *ud, int refused, const kura_error *refusal, json_t *ids)
 {
-	kura_error err = {0};
-	const char *who = call->user ? call->user->name : "anonymous";
-	/* the method and path are the sender's bytes: kept and logged escaped, the path cut */
-	char *m = kura_escape(method, strnlen(method, 64)), *path = kura_escape(url, strnlen(url, PATH_KEPT));
-	json_t *f = m && path ? json_pack("{s:s, s:s, s:i}", "method", m, "path", path, "status", (int)call->status)
-			      : NULL;
+	struct audited *a = ud;
+	kura_api_call *call = a->call;
+	if (refused) /* its documents were refused: so is the request */
+		kura_api_error(call, kura_api_status(refused), "%s", refusal->message);
+	else if (json_array_size(ids))
+		snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
+	json_t *f = json_pack("{s:s, s:s, s:i}", "method", a->m, "path", a->path, "status", (int)call->status);
 	if (f && call->object[0])
 		json_object_set_new(f, "object", json_string(call->object));
 	if (f && call->certificate[0]) /* its SHA-256: who signed in with what, or tried to */
 		json_object_set_new(f, "certificate", json_string(call->certificate));
-	int rc = f ? kura_store_set_actor(s->st, who, &err) : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0)
-		rc = kura_store_audit_record(s->st, "api", f, NULL, &err);
-	json_decref(f);
-	logline(s, "%s %s %u %s%s%s", m ? m : "?", path ? path : "?", call->status, who, rc ? ": not recorded: " : "",
-		rc ? err.message : "");
-	free(m);
-	free(path);
+	if (f && a->from[0])
+		json_object_set_new(f, "from", json_string(a->from));
+	if (f && a->counted)
+		json_object_set_new(f, "refusedUnrecorded", json_integer((json_int_t)a->counted));
+	return f;
+}
+
+static int add_documents(void *ud, kura_ingest *in, kura_error *err)
+{
+	struct audited *a = ud;
+	return a->call->add(a->call, in, err);
+}
+
+/* A refusal without an account: 1 when it is only counted (REFUSALS_RECORDED
+ * from the same address were recorded in its interval); 0 when it is to be
+ * recorded, with a->from and the count of those only counted before it. */
+static int refusal_counted(kura_service *s, struct MHD_Connection *c, struct audited *a)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	socklen_t len = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (!sa || getnameinfo(sa, len, a->from, sizeof a->from, NULL, 0, NI_NUMERICHOST) != 0)
+		return a->from[0] = '\0', 0;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	struct refuser *r = NULL, *spare = NULL;
+	pthread_mutex_lock(&s->refusers_lock);
+	for (size_t i = 0; !r && i < REFUSERS; i++) {
+		struct refuser *x = &s->refusers[i];
+		if (strcmp(x->addr, a->from) == 0)
+			r = x;
+		else if (!spare && (!x->addr[0] || (now.tv_sec - x->since >= REFUSALS_EVERY && !x->counted)))
+			spare = x;
+	}
+	int counted = r && now.tv_sec - r->since < REFUSALS_EVERY && r->recorded >= REFUSALS_RECORDED;
+	if (counted)
+		r->counted++;
+	else if (r && now.tv_sec - r->since < REFUSALS_EVERY)
+		r->recorded++;
+	else if (r || (r = spare)) { /* a new interval */
+		a->counted = strcmp(r->addr, a->from) == 0 ? r->counted : 0;
+		snprintf(r->addr, sizeof r->addr, "%s", a->from);
+		r->since = now.tv_sec;
+		r->recorded = 1;
+		r->counted = 0;
+	}
+	pthread_mutex_unlock(&s->refusers_lock);
+	return counted;
+}
+
+/* Gives back counts taken for a record that was not written. */
+static void refusals_uncounted(kura_service *s, const struct audited *a)
+{
+	pthread_mutex_lock(&s->refusers_lock);
+	for (size_t i = 0; a->counted && i < REFUSERS; i++)
+		if (strcmp(s->refusers[i].addr, a->from) == 0)
+			s->refusers[i].counted += a->counted;
+	pthread_mutex_unlock(&s->refusers_lock);
+}
+
+/* The audit record of the request, in the group commit with what the request
+ * submits (call->add); then call->finish. 0, or -1 (the call now answers 503). */
+static int record(kura_service *s, kura_api_call *call, const char *method, const char *url)
+{
+	const char *who = call->user ? call->user->name : "anonymous";
+	struct audited a = {.call = call, .m = kura_escape(method, strnlen(method, 64)),
+			    .path = kura_escape(url, strnlen(url, PATH_KEPT))};
+	kura_group_entry e = {.actor = who, .add = call->add ? add_documents : NULL, .audit = audit_fields, .ud = &a};
+	int rc = 0, counted = 0;
+	if (!a.m || !a.path)
+		rc = kura_error_set(&e.err, KURA_EINTERNAL, "out of memory");
+	else if (!call->user && call->status == MHD_HTTP_UNAUTHORIZED && (counted = refusal_counted(s, call->c, &a)))
+		; /* counted: its number is in the next record of a refusal from there */
+	else if ((rc = kura_group_commit(s->group, &e)) != 0 && a.counted)
+		refusals_uncounted(s, &a);
+	if (call->finish)
+		call->finish(call, rc ? rc : e.refused, rc ? &e.err : &e.refusal, e.ids);
+	json_decref(e.ids);
+	logline(s, "%s %s %u %s%s%s%s", a.m ? a.m : "?", a.path ? a.path : "?", call->status, who,
+		counted ? " (counted)" : "", rc ? ": not recorded: " : "", rc ? e.err.message : "");
+	free(a.m);
+	free(a.path);
 	if (rc == 0)
 		return 0;
 	free(call->out);
 	call->out = NULL;
 	kura_api_error(call, MHD_HTTP_SERVICE_UNAVAILABLE, "the request could not be recorded in the audit trail (%s); "
-							   "nothing was answered", err.message);
+							   "nothing was answered", e.err.message);
 	return -1;
 }
 
@@ -184,6 +302,7 @@ static void serve(kura_service *s, kura_api_call *call, const char *method, cons
 	int known;
 	kura_user u = {0};
 	kura_error err = {0};
+	kura_store *view = NULL;
 	const struct route *r = route_of(method, url, id, &known);
 	if (authenticate(s, call, &u) != 0)
 		; /* answered 401 */
@@ -193,13 +312,26 @@ static void serve(kura_service *s, kura_api_call *call, const char *method, cons
 	else if (!kura_role_allows(u.role, r->action))
 		kura_api_error(call, MHD_HTTP_FORBIDDEN, "an account with role %s may not do this",
 			       kura_role_name(u.role));
-	else if (kura_store_set_actor(s->st, u.name, &err) != 0) /* what the operation writes is the account's */
+	else if (r->writes) {
+		pthread_mutex_lock(&s->wlock);
+		if (kura_store_set_actor(s->st, u.name, &err) != 0) /* what the operation writes is the account's */
+			kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.message);
+		else {
+			call->id = r->suffix ? id : NULL;
+			call->st = s->st;
+			r->fn(call);
+		}
+		pthread_mutex_unlock(&s->wlock);
+	} else if (kura_store_view_open(&view, s->st, &err) != 0)
 		kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.message);
 	else {
 		call->id = r->suffix ? id : NULL;
+		call->st = view;
 		r->fn(call);
 	}
 	record(s, call, method, url);
+	call->st = NULL;
+	kura_store_close(view);
 	kura_user_clear(&u);
 }
 
@@ -246,7 +378,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	(void)version;
 	kura_service *s = cls;
 	struct request *q = *state;
-	kura_api_call call = {.st = s->st, .c = c};
+	kura_api_call call = {.c = c, .writer = s->st, .wlock = &s->wlock};
 	if (!q) { /* the headers are in: refuse a body announced too large before it comes */
 		const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (!(q = *state = calloc(1, sizeof *q)))
@@ -276,16 +408,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	} else {
 		call.body = q->body;
 		call.n = q->n;
-		pthread_mutex_lock(&s->lock);
 		serve(s, &call, method, url);
-		pthread_mutex_unlock(&s->lock);
 		return answer(c, &call);
 	}
 	kura_user u = {0}; /* the refused body: whose it was, for its audit record */
 	call.user = account(s, &call, &u, &(kura_error){0}) == 0 ? &u : NULL;
-	pthread_mutex_lock(&s->lock);
 	record(s, &call, method, url);
-	pthread_mutex_unlock(&s->lock);
 	kura_user_clear(&u);
 	return answer(c, &call);
 }
@@ -311,14 +439,18 @@ int kura_service_new(kura_service **out, const char *store, const kura_service_o
 	if (o)
 		s->o = *o;
 	s->o.max_body = s->o.max_body ? s->o.max_body : 64u << 20;
-	s->o.max_connections = s->o.max_connections ? s->o.max_connections : 1000;
+	s->o.max_connections = s->o.max_connections ? s->o.max_connections : 2000;
 	s->o.timeout = s->o.timeout ? s->o.timeout : 30;
 	s->o.seal_every = s->o.seal_every ? s->o.seal_every : 60;
 	snprintf(s->store, sizeof s->store, "%s", store);
-	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->wlock, NULL);
+	pthread_mutex_init(&s->refusers_lock, NULL);
+	json_object_seed(0); /* before the threads: jansson's hashing seed is set once */
 	int rc = kura_store_open(&s->st, store, KURA_STORE_WRITE, err);
 	if (rc == 0)
-		rc = kura_scheduler_start(&s->scheduler, s->st, &s->lock, s->o.seal_every, s->o.log, s->o.ud, err);
+		rc = kura_group_new(&s->group, s->st, &s->wlock, err);
+	if (rc == 0)
+		rc = kura_scheduler_start(&s->scheduler, s->st, &s->wlock, s->o.seal_every, s->o.log, s->o.ud, err);
 	if (rc != 0) {
 		kura_service_free(s);
 		return rc;
@@ -371,6 +503,11 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 		rc = kura_client_cert_check_ca(s->client_ca, s->o.client_ca, err);
 	if (rc != 0)
 		return rc;
+	struct rlimit fds; /* a descriptor for each connection, and the store's files besides */
+	if (getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < s->o.max_connections + 1024u) {
+		fds.rlim_cur = fds.rlim_max < s->o.max_connections + 1024u ? fds.rlim_max : s->o.max_connections + 1024u;
+		setrlimit(RLIMIT_NOFILE, &fds);
+	}
 	struct MHD_OptionItem opts[] = {
 		{MHD_OPTION_SOCK_ADDR, 0, (void *)addr},
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)done, NULL},
@@ -382,8 +519,10 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 		{s->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, s->client_ca},
 		{MHD_OPTION_END, 0, NULL},
 	};
-	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (tls ? MHD_USE_TLS : 0), 0, NULL,
-				     NULL, handle, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	/* a thread per connection: see THREADS above (poll: more than 1,024 descriptors) */
+	s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
+					     (tls ? MHD_USE_TLS : 0),
+				     0, NULL, NULL, handle, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon)
 		return kura_error_set(err, KURA_EIO, "cannot listen on %s (port in use or not allowed%s?)", listen,
 				      tls ? ", or a TLS certificate and key that do not belong together" : "");
@@ -394,6 +533,23 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 	return 0;
 }
 
+/* When the service stops: a record of the refusals only counted since the
+ * last record from their address (no request is served any more). */
+static void record_counted(kura_service *s)
+{
+	for (size_t i = 0; s->st && i < REFUSERS; i++) {
+		struct refuser *r = &s->refusers[i];
+		kura_error err = {0};
+		json_t *f = r->counted ? json_pack("{s:s, s:s, s:i, s:s, s:I}", "method", "", "path", "", "status", MHD_HTTP_UNAUTHORIZED,
+						  "from", r->addr, "refusedUnrecorded", (json_int_t)r->counted)
+				       : NULL;
+		if (f && (kura_store_set_actor(s->st, "anonymous", &err) != 0 ||
+			  kura_store_audit_record(s->st, "api", f, NULL, &err) != 0))
+			logline(s, "%lu refusals from %s could not be recorded: %s", r->counted, r->addr, err.message);
+		json_decref(f);
+	}
+}
+
 void kura_service_free(kura_service *s)
 {
 	if (!s)
@@ -401,8 +557,11 @@ void kura_service_free(kura_service *s)
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	kura_scheduler_stop(s->scheduler);
+	record_counted(s);
+	kura_group_free(s->group);
 	kura_store_close(s->st);
-	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->wlock);
+	pthread_mutex_destroy(&s->refusers_lock);
 	free(s->tls_cert);
 	if (s->tls_key)
 		OPENSSL_cleanse(s->tls_key, strlen(s->tls_key));

@@ -14,7 +14,7 @@
 #include "kura/ingest.h"
 #include "kura/store.h"
 
-typedef struct {
+typedef struct kura_api_call {
 	kura_store *st;
 	struct MHD_Connection *c;
 	const kura_user *user;
@@ -28,6 +28,20 @@ typedef struct {
 	const char *type;
 	char object[KURA_ID_LEN + 1]; /* the object the request concerned ("" none): its audit record names it */
 	char certificate[65];         /* the SHA-256 of the client certificate sent ("" none): in the audit record */
+	/* Documents written in the group commit (commit.c) together with the
+	 * request's audit record: an operation that submits sets status (its
+	 * answer if all goes well), add, finish and pending (its own data). add is
+	 * called with the commit's ingest, on whichever request's thread leads the
+	 * commit; finish once, on the request's own thread, after the commit: ids
+	 * the new objects' IDs, in order, when rc is 0; else rc and err say why
+	 * (add refused, or the commit failed). finish frees pending. */
+	int (*add)(struct kura_api_call *call, kura_ingest *in, kura_error *err);
+	void (*finish)(struct kura_api_call *call, int rc, const kura_error *err, json_t *ids);
+	void *pending;
+	/* The store's writer and its lock, for what finish does to the store after
+	 * the commit (?wait=sealed). */
+	kura_store *writer;
+	pthread_mutex_t *wlock;
 } kura_api_call;
 
 typedef void (*kura_api_fn)(kura_api_call *call);
@@ -90,8 +104,38 @@ void kura_api_created(kura_api_call *call, json_t *ids);
  * collections sees the objects whose metadata "collection" is one of them. */
 int kura_api_sees(const kura_user *u, json_t *object);
 
+/* The group commit (server/commit.c): every request's audit record, and the
+ * documents it submits, committed with those of the requests waiting at the
+ * same time. An entry is the request's until kura_group_commit returns. */
+typedef struct kura_group kura_group;
+typedef struct kura_group_entry {
+	/* the request's */
+	const char *actor; /* its account */
+	/* its documents into in (NULL: none): 0, or a refusal (*err) */
+	int (*add)(void *ud, kura_ingest *in, kura_error *err);
+	/* its audit record's fields (a new reference; NULL: out of memory), given
+	 * add's refusal (0: none) and the IDs of what add added */
+	json_t *(*audit)(void *ud, int refused, const kura_error *refusal, json_t *ids);
+	void *ud;
+	/* the commit's */
+	int refused;        /* add's refusal, in refusal */
+	kura_error refusal;
+	json_t *ids;        /* the IDs of the documents added (the caller decrefs it) */
+	int rc;             /* of the commit: 0 (durable), or err */
+	kura_error err;
+	int done;
+	struct kura_group_entry *next;
+} kura_group_entry;
+/* wlock is the store's writer lock (held by the leader while it commits). */
+int kura_group_new(kura_group **out, kura_store *st, pthread_mutex_t *wlock, kura_error *err);
+void kura_group_free(kura_group *g);
+/* Commits e with the others waiting (see the invariants in commit.c): e->rc. */
+int kura_group_commit(kura_group *g, kura_group_entry *e);
+/* How many commits were made. */
+unsigned long kura_group_commits(kura_group *g);
+
 /* The scheduler's work in the service (server/scheduler.c): a thread that,
- * every `every` seconds and holding lock, seals what is pending and renews what
+ * every `every` seconds and holding lock (the store's writer lock), seals what is pending and renews what
  * is due; failures go to log. */
 typedef struct kura_scheduler kura_scheduler;
 int kura_scheduler_start(kura_scheduler **out, kura_store *st, pthread_mutex_t *lock, unsigned every,

@@ -53,6 +53,17 @@ void kura_ingest_hold(kura_ingest *in);
 /* Every commit also writes one audit record (docs/RECORDS.md): action "ingest"
  * with the IDs of the objects it made and the versions among them. */
 int kura_ingest_commit(kura_ingest *in, kura_error *err);
+/* The audit record commit would write for the objects added since the last
+ * one, appended now (under the store's actor of the moment: the service writes
+ * one per request, each naming its account); nothing when there are none. */
+int kura_ingest_audit(kura_ingest *in, kura_error *err);
+/* An audit record of action with fields (borrowed) in the next commit, chained
+ * after those before it in the same commit (archive/audit.c). */
+int kura_ingest_add_audit(kura_ingest *in, const char *action, json_t *fields, kura_error *err);
+/* How many objects were added and are not committed yet, and the ID of the
+ * ith of them (i < pending; durable only once committed). */
+size_t kura_ingest_pending(const kura_ingest *in);
+const char *kura_ingest_pending_id(const kura_ingest *in, size_t i);
 /* A new version of object of (its ID) with the same content (stored once, not
  * read again) and meta as its metadata: what `kura meta set` makes. id gets the
  * new ID. The fields set with kura_ingest_set_fields apply. */

@@ -14,7 +14,7 @@ typedef struct kura_service kura_service;
 
 typedef struct {
 	size_t max_body;          /* bytes of a request body (0: 64 MiB) */
-	unsigned max_connections; /* at once (0: 1,000) */
+	unsigned max_connections; /* at once (0: 2,000) */
 	unsigned timeout;         /* seconds a connection may be idle (0: 30) */
 	unsigned seal_every;      /* seconds between the scheduler's rounds: seal, renew when due (0: 60) */
 	const char *tls_cert, *tls_key; /* PEM files: HTTPS with this certificate and key; NULL: HTTP */
@@ -28,10 +28,11 @@ typedef struct {
  * makes the service; nothing listens yet. *out: kura_service_free. */
 int kura_service_new(kura_service **out, const char *store, const kura_service_options *o, kura_error *err);
 /* Listens on addr (port 0: any free one, given back in *bound_port); requests
- * are served on the service's own thread until kura_service_free. */
+ * are served, each connection on a thread of its own, until kura_service_free.
+ * Raises the process's limit of open files to what max_connections needs. */
 int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const char *listen, unsigned *bound_port,
 			kura_error *err);
-/* Stops listening, finishes the request being served and closes the store. */
+/* Stops listening, finishes the requests being served and closes the store. */
 void kura_service_free(kura_service *s);
 
 #endif

@@ -230,6 +230,13 @@ int kura_store_digest_member(unsigned char *out, kura_store *st, const char *id,
  * where ingest computed them. */
 int kura_store_digest_group(unsigned char *out, size_t *count, size_t max, kura_store *st, const char *id,
 			    const EVP_MD *md, int reread, kura_error *err);
+/* A reading handle on st for another thread of the same process (the
+ * preservation service's readers): it shares st's index, segments and
+ * configuration and has its own reader and caches, so it may be used while
+ * st's thread writes; it sees what st has committed. Closed with
+ * kura_store_close, before st is. st's configuration and search fields must not
+ * change while it is open. */
+int kura_store_view_open(kura_store **out, kura_store *st, kura_error *err);
 /* Reading from another thread. A store's functions share its one reader of
  * stored bytes and belong to one thread at a time; lookups in its index are safe
  * from any thread. So a second thread that reads objects' bytes (while the
