@@ -244,7 +244,7 @@ done
 expect_code 200 "evidence within 10 s of a service sealing every second"
 call "$ARCH" POST "PreservePO?name=d.txt&wait=sealed" --data-binary @a.txt
 expect_code 201 "PreservePO?wait=sealed"
-py "import json; d=json.load(open('$OUT')); assert d['sealed'] is True, d"
+py "import json; d=json.load(open('$OUT')); assert d['sealed'] is True and 'sealError' not in d, d"
 ID_D=$(py "import json; print(json.load(open('$OUT'))['poId'][0])")
 call "$ARCH" GET "po/$ID_D/evidence"
 expect_code 200 "evidence right after wait=sealed"

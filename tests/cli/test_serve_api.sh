@@ -79,7 +79,7 @@ V2=$(first_id)
 [ "$V2" != "$ID_A" ] || fail "the new version has the old ID"
 call "$ARCH" POST "UpdatePOC?poId=$ID_A&reason=typo&name=a3.txt&wait=sealed" --data-binary @a.txt
 expect_code 201 "UpdatePOC with the document as the body"
-py "import json; d=json.load(open('$OUT')); assert d['sealed'] is True, d"
+py "import json; d=json.load(open('$OUT')); assert d['sealed'] is True and 'sealError' not in d, d"
 V3=$(first_id)
 jcall "$ARCH" "UpdatePOC?wait=sealed" "{\"poId\": \"$V3\", \"meta\": {\"amount\": \"121000\", \"note\": \"承認済\"}, \"reason\": \"承認\"}"
 expect_code 201 "UpdatePOC: a metadata change"
