@@ -99,13 +99,32 @@ void kura_api_openapi(kura_api_call *call)
 		kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 }
 
+/* The store's typed fields (docs/SEARCH.md): [{"name", "type"}], for a search form. */
+static json_t *fields_of(kura_store *st, kura_error *err)
+{
+	kura_fields fs = {0};
+	json_t *a = kura_fields_load(&fs, st, err) == 0 ? json_array() : NULL;
+	for (size_t i = 0; a && i < fs.n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "name", fs.v[i].name, "type",
+						   kura_field_type_name(fs.v[i].type)));
+	kura_fields_clear(&fs);
+	return a;
+}
+
 void kura_api_retrieve_info(kura_api_call *call)
 {
+	kura_error err = {0};
+	json_t *fields = fields_of(call->st, &err);
+	if (!fields) {
+		kura_api_fail(call, &err);
+		return;
+	}
 	kura_api_json(call, MHD_HTTP_OK,
-		      json_pack("{s:s, s:[s,s,s,s,s,s,s,s], s:s, s:s, s:s, s:s}", "service", "kura preservation service",
+		      json_pack("{s:s, s:[s,s,s,s,s,s,s,s], s:s, s:s, s:s, s:s, s:o}", "service", "kura preservation service",
 				"operations", "RetrieveInfo", "PreservePO", "RetrievePO", "UpdatePOC", "DeletePO", "RetrieveTrace",
 				"Search", "ValidateEvidence", "hashAlgorithm", kura_store_hash(call->st), "evidence",
-				"RFC 4998 Evidence Record (DER)", "timeStamp", "RFC 3161", "account", call->user->name));
+				"RFC 4998 Evidence Record (DER)", "timeStamp", "RFC 3161", "account", call->user->name,
+				"fields", fields));
 }
 
 /* ---------------------------------------------------------------- PreservePO */

@@ -43,7 +43,7 @@ call "kura_$(printf '0%.0s' {1..64})" GET RetrieveInfo
 expect_code 401 "a wrong token"
 call "$AUD" GET RetrieveInfo
 expect_code 200 "RetrieveInfo"
-py "import json; d=json.load(open('$OUT')); assert d['account']=='aud' and 'PreservePO' in d['operations'], d"
+py "import json; d=json.load(open('$OUT')); assert d['account']=='aud' and 'PreservePO' in d['operations'] and {'name': 'amount', 'type': 'amount'} in d['fields'], d"
 
 # PreservePO: the document itself, named and with metadata in the query
 echo "trial A data" >a.txt
