@@ -440,6 +440,18 @@ int kura_package_each_pair(const kura_package *p, const char *sub, kura_package_
 	return rc;
 }
 
+int kura_package_each_file(const kura_package *p, const char *sub, kura_package_file_fn fn, void *ud, kura_error *err)
+{
+	struct list l = {0};
+	int rc = collect(&l, p->root, sub, err);
+	if (rc == 0 && l.n)
+		qsort(l.v, l.n, sizeof *l.v, cmp_str);
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		rc = fn(ud, l.v[i], err);
+	list_free(&l);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- checking */
 
 struct checker {

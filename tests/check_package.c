@@ -234,7 +234,7 @@ END_TEST
 
 static int parse(kura_package_group *g, const char *text, kura_error *err)
 {
-	return kura_package_group_parse(g, "/pkg", FILE_IN_PACKAGE, text, strlen(text), err);
+	return kura_package_group_parse(g, "/pkg", FILE_IN_PACKAGE, NULL, text, strlen(text), err);
 }
 
 START_TEST(object_json_is_read_with_its_members)
@@ -267,7 +267,7 @@ START_TEST(object_json_is_read_with_its_members)
 
 	/* not NUL-terminated: only len bytes are read */
 	const char text[] = "{\"id\": \"01ARZ3NDEKTSV4RRFFQ69G5FAV\"}{\"id\": 5}";
-	ck_assert_int_eq(kura_package_group_parse(&g, "/pkg", FILE_IN_PACKAGE, text, 36, &err), 0);
+	ck_assert_int_eq(kura_package_group_parse(&g, "/pkg", FILE_IN_PACKAGE, NULL, text, 36, &err), 0);
 	ck_assert_str_eq(g.id, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
 	kura_package_group_clear(&g);
 }
