@@ -76,6 +76,12 @@ int kura_package_each_pair(const kura_package *p, const char *sub, kura_package_
 typedef int (*kura_package_file_fn)(void *ud, const char *file, kura_error *err);
 int kura_package_each_file(const kura_package *p, const char *sub, kura_package_file_fn fn, void *ud, kura_error *err);
 
+/* A file root/rel that is not there by its bytes may be there in another
+ * Unicode normalisation (a folder copied through macOS holds NFD names): rel
+ * is then renamed to the one file of its folder with the same NFC form. 0
+ * when found. */
+int kura_bag_find_normalised(char *rel, size_t cap, const char *root);
+
 /* Switch this thread to the C.UTF-8 locale around libarchive calls that convert
  * names (bag.c says why) and back; enter returns (locale_t)0 when the C library
  * has no C.UTF-8 (the caller fails), and leave takes what enter gave. */

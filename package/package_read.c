@@ -173,7 +173,7 @@ static int check_file(const kura_package_group *g, const char *file, const char 
 		return bad(err, shown, "names its document under data/files/, but a document lies beside its record");
 	if (!f && !beside)
 		return bad(err, shown, "has no \"file\" naming its document under data/files/");
-	if (f && (strncmp(file, "data/", 5) != 0 || strcmp(file + 5, json_string_value(f)) != 0))
+	if (f && (strncmp(file, "data/", 5) != 0 || !kura_unicode_same_nfc(file + 5, json_string_value(f))))
 		return bad(err, shown, "\"file\" does not name this document");
 	return 0;
 }
@@ -417,9 +417,19 @@ static int resolve(kura_package_audit *a, const char *root, const char *folder, 
 static void check_target(const char *root, json_t *e, const char *folder)
 {
 	const char *file = json_string_value(json_object_get(e, "file")), *problem = file ? bad_target(root, file) : NULL;
+	char why[8400], found[4100];
+	snprintf(found, sizeof found, "%s", file ? file : "");
+	if (problem && kura_bag_find_normalised(found, sizeof found, root) == 0 && !bad_target(root, found)) {
+		json_object_set_new_nocheck(e, "file", json_string_nocheck(found)); /* its name in NFD, say */
+		problem = NULL;
+	}
+	struct stat sb;
+	snprintf(found, sizeof found, "%s", json_string_value(json_object_get(e, "record")) ?: "");
+	snprintf(why, sizeof why, "%s/%s", root, found);
+	if (!problem && lstat(why, &sb) != 0 && kura_bag_find_normalised(found, sizeof found, root) == 0)
+		json_object_set_new_nocheck(e, "record", json_string_nocheck(found)); /* the record's name in NFD */
 	if (!problem)
 		return;
-	char why[8400];
 	snprintf(why, sizeof why, "holds no document with its evidence record: %s/object.json names as its document %s, "
 		 "which %s", folder, file, problem);
 	json_object_set_new_nocheck(e, "unusable", json_string_nocheck(why));
@@ -432,7 +442,12 @@ static int unclaimed(void *ud, const char *file, kura_error *err)
 	kura_package_audit *a = ud;
 	(void)err;
 	static const char *const problem = "is no object's document (no object.json names it as its \"file\")";
-	if (json_object_get(a->claims, file))
+	char *nfc = NULL;
+	kura_error ignored = {0};
+	int named = json_object_get(a->claims, file) ||
+		    (kura_unicode_nfc(&nfc, file, strlen(file), &ignored) == 0 && json_object_get(a->claims, nfc));
+	free(nfc);
+	if (named) /* in NFC, as object.json names it, or in another normalisation */
 		return 0;
 	if (!a->unusable) {
 		on_problem(a, file, problem);
