@@ -112,12 +112,12 @@ static int clean_path(char *out, const char *path)
 		int dots = len == 2 && p[0] == '.' && p[1] == '.';
 		if (len > 0 && !(len == 1 && p[0] == '.') && !dots) {
 			if (depth == MAX_DEPTH)
-				return 0;
+				return out[0] = '\0', 0;
 			snprintf(comp, sizeof comp, "%.*s", (int)(len < sizeof comp - 1 ? len : sizeof comp - 1), p);
 			clean(safe, comp, WINDOWS);
 			size_t s = strlen(safe);
 			if (n + s + 2 > KURA_EXPORT_FILE_MAX - 8) /* room for "files/" */
-				return 0;
+				return out[0] = '\0', 0;
 			at[depth++] = n;
 			n += (size_t)sprintf(out + n, "%s%s", n ? "/" : "", safe);
 		} else if (dots && depth > 0) {
