@@ -186,7 +186,7 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	unsigned char *der = NULL;
 	size_t len = 0;
 	char name[MAX_NAME + 2], dir[64], path[MEMBER_NAME + 80], *meta = NULL;
-	char where[KURA_EXPORT_FILE_MAX], doc[KURA_EXPORT_FILE_MAX + 8];
+	char where[KURA_EXPORT_FILE_MAX] = "files/_", doc[KURA_EXPORT_FILE_MAX + 8];
 	kura_error why = {0};
 	char by[KURA_ID_LEN + 1];
 	int rc = kura_store_disposed(x->st, id, by, err);
