@@ -181,14 +181,11 @@ static int adopt_pair(struct importer *im, struct pair *p, const char *file, con
 		snprintf(p->why, sizeof p->why, "%s cannot be read", file);
 		return KURA_EINPUT;
 	}
-	/* the path ingest was given where the package says it (its bytes), else where it lies in the package */
-	char *path = p->group.object ? kura_json_get_name(p->group.object, "path") : NULL;
 	int rc = kura_chain_imported_payload(&payload, &plen, (unsigned char *)p->der, p->len, e);
 	if (rc == 0)
-		rc = kura_ingest_adopt(im->in, fd, path && *path ? path : file, name, p->meta, p->nmeta, p->mem.members,
-				       p->mem.n, p->group.signature, KURA_EVIDENCE_IMPORTED, payload, plen, id, e);
+		rc = kura_ingest_adopt(im->in, fd, file, name, p->meta, p->nmeta, p->mem.members, p->mem.n,
+				       p->group.signature, KURA_EVIDENCE_IMPORTED, payload, plen, id, e);
 	close(fd);
-	free(path);
 	free(payload);
 	if (rc == KURA_EINPUT || rc == KURA_EDENIED) /* bad metadata or an unreadable file: this object only */
 		snprintf(p->why, sizeof p->why, "%s", e->message);
