@@ -244,19 +244,23 @@ step_export() {
 	(cd "$dir" && sh verify.sh --rebuild "$WORK/records") || die "the package's verify.sh does not accept it"
 	say "every token checked with openssl ts -verify at its own genTime, every record rebuilt from"
 	say "its parts (data/<ID>/<name>.erp: the record without its tokens, each token kept once in"
-	say "data/tokens/) and its first hash tree recomputed from the document. By hand, the invoice's tokens:"
-	local name file gentime epoch hash imprint root first
+	say "data/tokens/) and its first hash tree recomputed from the document (under its original"
+	say "path in data/files/, as object.json's \"file\" says). By hand, the invoice's tokens:"
+	local name file gentime epoch hash imprint root first doc erp
 	name=$(basename "$INVOICE")
-	for file in $(head -n 1 "$dir/data/$INVOICE_ID/$name.erp" | cut -d ' ' -f 5- | tr ' ' '\n' | sed -n 'n;p'); do
+	doc=$dir/data/$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["file"])' "$dir/data/$INVOICE_ID/object.json")
+	erp=$dir/data/$INVOICE_ID/$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["record_parts"])' \
+		"$dir/data/$INVOICE_ID/object.json")
+	for file in $(head -n 1 "$erp" | cut -d ' ' -f 5- | tr ' ' '\n' | sed -n 'n;p'); do
 		IFS=$'\t' read -r _ gentime epoch hash imprint < <(grep "^$file.tsr" "$dir/data/tokens/INDEX.tsv")
 		printf '$ openssl ts -verify -token_in -in tokens/%.12s….tsr -digest %.12s… -CAfile tsa-anchors.pem -attime %s\n' \
 			"$file" "$imprint" "$epoch"
 		openssl ts -verify -token_in -in "$dir/data/tokens/$file.tsr" -digest "$imprint" \
 			-CAfile "$dir/data/tsa-anchors.pem" -attime "$epoch" 2>&1 | grep -v '^Using configuration'
 	done
-	root=$(python3 "$DEMO_DIR/ers_extract.py" "$WORK/records/$INVOICE_ID/$name.ers" "$dir/data/$INVOICE_ID/$name" \
+	root=$(python3 "$DEMO_DIR/ers_extract.py" "$WORK/records/$INVOICE_ID/$(basename "$erp" .erp).ers" "$doc" \
 		"$WORK/tokens-export" 2>/dev/null)
-	first=$(head -n 1 "$dir/data/$INVOICE_ID/$name.erp" | cut -d ' ' -f 6)
+	first=$(head -n 1 "$erp" | cut -d ' ' -f 6)
 	[ "$root" = "$(grep "^$first.tsr" "$dir/data/tokens/INDEX.tsv" | cut -f 5)" ] ||
 		die "the first token does not cover the exported invoice"
 	say "the root recomputed from $name ($root) is the first token's imprint"

@@ -71,6 +71,17 @@ int kura_bag_check(const kura_package *p, kura_bag_problem_fn fn, void *ud, size
 typedef int (*kura_package_pair_fn)(void *ud, const char *file, const char *record, kura_error *err);
 int kura_package_each_pair(const kura_package *p, const char *sub, kura_package_pair_fn fn, void *ud, kura_error *err);
 
+/* Calls fn for every regular file under folder sub of the package (paths
+ * relative to the bag's folder, in byte order). */
+typedef int (*kura_package_file_fn)(void *ud, const char *file, kura_error *err);
+int kura_package_each_file(const kura_package *p, const char *sub, kura_package_file_fn fn, void *ud, kura_error *err);
+
+/* A file root/rel that is not there by its bytes may be there in another
+ * Unicode normalisation (a folder copied through macOS holds NFD names): rel
+ * is then renamed to the one file of its folder with the same NFC form. 0
+ * when found. */
+int kura_bag_find_normalised(char *rel, size_t cap, const char *root);
+
 /* Switch this thread to the C.UTF-8 locale around libarchive calls that convert
  * names (bag.c says why) and back; enter returns (locale_t)0 when the C library
  * has no C.UTF-8 (the caller fails), and leave takes what enter gave. */

@@ -440,6 +440,18 @@ int kura_package_each_pair(const kura_package *p, const char *sub, kura_package_
 	return rc;
 }
 
+int kura_package_each_file(const kura_package *p, const char *sub, kura_package_file_fn fn, void *ud, kura_error *err)
+{
+	struct list l = {0};
+	int rc = collect(&l, p->root, sub, err);
+	if (rc == 0 && l.n)
+		qsort(l.v, l.n, sizeof *l.v, cmp_str);
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		rc = fn(ud, l.v[i], err);
+	list_free(&l);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- checking */
 
 struct checker {
@@ -481,7 +493,7 @@ static void decode_path(char *s)
  * normalisation (libarchive reads UTF-8 tar names in NFC; a folder copied
  * through macOS comes out in NFD): rel is then renamed to the one file of its
  * folder with the same NFC form. 0 when found. */
-static int find_normalised(char *rel, size_t cap, const char *root)
+int kura_bag_find_normalised(char *rel, size_t cap, const char *root)
 {
 	char dir[8200];
 	const char *slash = strrchr(rel, '/'), *base = slash ? slash + 1 : rel;
@@ -537,7 +549,7 @@ static int check_manifest(struct checker *c, const char *name, int payload, stru
 		kura_error e = {0};
 		snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
 		int r = file_sha256_hex(hex, full, &e);
-		if (r == KURA_ENOTFOUND && find_normalised(rel, sizeof rel, c->p->root) == 0) {
+		if (r == KURA_ENOTFOUND && kura_bag_find_normalised(rel, sizeof rel, c->p->root) == 0) {
 			snprintf(full, sizeof full, "%s/%s", c->p->root, rel);
 			r = file_sha256_hex(hex, full, &e);
 		}

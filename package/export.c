@@ -26,39 +26,15 @@
 #include "kura/version.h"
 #include "proof/chains.h"
 #include "package/export_evidence.h"
+#include "package/export_paths.h"
 #include "package/package.h"
 #include "proof/tsa_setup.h"
 
-#define MAX_NAME 200
+#define MAX_NAME KURA_EXPORT_NAME_MAX
+#define safe_name kura_export_safe_name
 
 /* VERIFY.md and verify.sh, from package/ (built in: kura_embed in CMakeLists.txt) */
 extern const char kura_verify_md[], kura_verify_sh[];
-
-/* The document's name as a file name in the package (see package.h): name is
- * JSON text (valid UTF-8; a name that was not is in its escaped form), made NFC
- * first, because libarchive writes and reads UTF-8 names in NFC: the tar, the
- * manifest and object.json then name the same bytes. */
-static void safe_name(char *out, const char *name)
-{
-	char *nfc = NULL;
-	kura_error ignored = {0};
-	if (kura_unicode_nfc(&nfc, name, strlen(name), &ignored) == 0)
-		name = nfc;
-	size_t n = 0, i = 0;
-	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, "object.json") == 0 ||
-	    strcmp(name, "tokens") == 0)
-		out[n++] = '_';
-	for (; name[i] && n < MAX_NAME; i++) {
-		unsigned char c = (unsigned char)name[i];
-		out[n++] = (char)(c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '%' ? '_' : c);
-	}
-	while (name[i] && i > 0 && ((unsigned char)name[i] & 0xC0) == 0x80) { /* shortened: cut between characters */
-		i--;
-		n--;
-	}
-	out[n] = '\0';
-	free(nfc);
-}
 
 struct exporter {
 	kura_store *st;
@@ -67,6 +43,7 @@ struct exporter {
 	kura_progress *progress;
 	kura_export_result *res;
 	kura_export_evidence *ev; /* tokens once, records in parts, INDEX.csv */
+	kura_export_paths *paths; /* where each document goes: data/files/... */
 	const char *under;   /* where object folders go: "data", or "data/audit" for the trail's checkpoints */
 	char *exported;      /* the IDs exported (for their audit trail), ascending */
 	size_t nexported, cap;
@@ -122,14 +99,16 @@ static void member_name(char *out, json_t *o, size_t k, const char *name)
 }
 
 /* The object's description for object.json: the store's, minus where it lies;
- * "members" names the files of its data object group, document first. */
-static char *describe(json_t *o, const char *name, kura_error *err)
+ * "members" names the files of its data object group, document first (doc: its
+ * file name; name: the one its record and members are named after, beside
+ * them); "file" where the document is (under data/; NULL: beside them). */
+static char *describe(json_t *o, const char *doc, const char *name, const char *where, kura_error *err)
 {
 	json_t *d = json_deep_copy(o);
 	char record[MAX_NAME + 8], file[MEMBER_NAME];
 	snprintf(record, sizeof record, "%s.ers", name);
 	if (d) {
-		json_t *members = json_pack("[{s:s, s:s}]", "role", "document", "file", name), *m;
+		json_t *members = json_pack("[{s:s, s:s}]", "role", "document", "file", doc), *m;
 		size_t k;
 		json_array_foreach(json_object_get(o, "members"), k, m) {
 			member_name(file, o, k + 1, name);
@@ -144,6 +123,8 @@ static char *describe(json_t *o, const char *name, kura_error *err)
 		json_object_set_new(d, "record", json_string(record));
 		record[strlen(record) - 1] = 'p'; /* the record in parts (docs/FORMAT.md) */
 		json_object_set_new(d, "record_parts", json_string(record));
+		if (where)
+			json_object_set_new(d, "file", json_string(where));
 	}
 	char *text = d ? json_dumps(d, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(d);
@@ -177,12 +158,11 @@ static int note_exported(struct exporter *x, const char *id, json_t *o, kura_err
 }
 
 /* The object's bytes, then the rest of its group: a signature and its validation data. */
-static int put_content(struct exporter *x, json_t *o, const char *id, const char *dir, const char *name, uint64_t size,
-		       kura_error *err)
+static int put_content(struct exporter *x, json_t *o, const char *id, const char *dir, const char *name,
+		       const char *doc, uint64_t size, kura_error *err)
 {
-	char path[MEMBER_NAME + 80];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	int rc = kura_bag_begin(x->w, path, size, err);
+	char path[KURA_EXPORT_FILE_MAX + MEMBER_NAME + 80];
+	int rc = kura_bag_begin(x->w, doc, size, err);
 	if (rc == 0)
 		rc = kura_store_read(x->st, id, put_bytes, x->w, err);
 	if (rc == 0)
@@ -207,6 +187,7 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 	unsigned char *der = NULL;
 	size_t len = 0;
 	char name[MAX_NAME + 2], dir[64], path[MEMBER_NAME + 80], *meta = NULL;
+	char where[KURA_EXPORT_FILE_MAX] = "files/_", doc[KURA_EXPORT_FILE_MAX + 8];
 	kura_error why = {0};
 	char by[KURA_ID_LEN + 1];
 	int rc = kura_store_disposed(x->st, id, by, err);
@@ -236,21 +217,31 @@ static int export_one(struct exporter *x, const char *id, kura_error *err)
 		json_decref(o);
 		return kura_error_wrap(err, "object %s", id);
 	}
-	safe_name(name, json_string_value(json_object_get(o, "name")) ?: "");
 	snprintf(dir, sizeof dir, "%s/%s", x->under, id);
+	/* a document goes under its original path (export_paths.c); a checkpoint of
+	 * the trail stays beside its record */
+	const char *given = json_string_value(json_object_get(o, "name")) ?: "";
+	if (!checkpoint)
+		rc = kura_export_paths_place(x->paths, where, id, json_string_value(json_object_get(o, "path")), given, err);
+	const char *base = checkpoint ? NULL : strrchr(where, '/') + 1;
+	safe_name(name, checkpoint ? given : base);
+	if (checkpoint)
+		snprintf(doc, sizeof doc, "%s/%s", dir, name);
+	else
+		snprintf(doc, sizeof doc, "data/%s", where);
 	uint64_t size = (uint64_t)json_integer_value(json_object_get(o, "size"));
-	if (!(meta = describe(o, name, err)))
+	if (rc == 0 && !(meta = describe(o, checkpoint ? name : base, name, checkpoint ? NULL : where, err)))
 		rc = KURA_EINTERNAL;
 	snprintf(path, sizeof path, "%s/object.json", dir);
 	if (rc == 0)
 		rc = kura_bag_add(x->w, path, meta, strlen(meta), err);
 	if (rc == 0)
-		rc = put_content(x, o, id, dir, name, size, err);
+		rc = put_content(x, o, id, dir, name, doc, size, err);
 	snprintf(path, sizeof path, "%s/%s.erp", dir, name);
 	if (rc == 0)
 		rc = kura_export_evidence_record(x->ev, x->w, path, der, len, err);
 	if (rc == 0 && !checkpoint)
-		rc = kura_export_evidence_row(x->ev, id, o, err);
+		rc = kura_export_evidence_row(x->ev, id, o, doc, err);
 	if (rc == 0 && checkpoint) {
 		x->res->checkpoints++;
 	} else if (rc == 0 && (rc = note_exported(x, id, o, err)) == 0) {
@@ -434,6 +425,8 @@ static int export_run(kura_export_result *res, struct exporter *x_, const char *
 	if (rc == 0)
 		rc = kura_export_evidence_new(&x.ev, st, err);
 	if (rc == 0)
+		rc = kura_export_paths_new(&x.paths, err);
+	if (rc == 0)
 		rc = add_anchors(x.w, st, err);
 	x.progress = rc == 0 ? kura_progress_new("export", 0) : NULL;
 	if (rc == 0 && n == 0)
@@ -462,6 +455,7 @@ static int export_run(kura_export_result *res, struct exporter *x_, const char *
 	kura_bag_writer_free(x.w);
 	kura_evidence_cache_free(x.cache);
 	kura_export_evidence_free(x.ev);
+	kura_export_paths_free(x.paths);
 	free(wanted);
 	x_->exported = x.exported;
 	x_->nexported = x.nexported;

@@ -59,7 +59,8 @@ int kura_export_evidence_new(kura_export_evidence **out, kura_store *st, kura_er
 		kura_csv_cell(x->csv, x->fields.v[i].name, 0);
 	kura_csv_cell(x->csv, "sha256", 0);
 	kura_csv_cell(x->csv, "first_timestamp", 0);
-	kura_csv_cell(x->csv, "verdict", 1);
+	kura_csv_cell(x->csv, "verdict", 0);
+	kura_csv_cell(x->csv, "file", 1); /* last: readers of the columns before it are not disturbed */
 	*out = x;
 	return 0;
 }
@@ -179,7 +180,7 @@ int kura_export_evidence_record(kura_export_evidence *x, kura_bag_writer *w, con
 
 /* ---------------------------------------------------------------- INDEX.csv */
 
-int kura_export_evidence_row(kura_export_evidence *x, const char *id, json_t *o, kura_error *err)
+int kura_export_evidence_row(kura_export_evidence *x, const char *id, json_t *o, const char *file, kura_error *err)
 {
 	json_t *report = NULL;
 	int rc = kura_verifier_check(&report, x->verifier, id, err);
@@ -197,7 +198,8 @@ int kura_export_evidence_row(kura_export_evidence *x, const char *id, json_t *o,
 		kura_csv_cell(x->csv, json_string_value(json_object_get(meta, x->fields.v[i].name)) ?: "", 0);
 	kura_csv_cell(x->csv, json_string_value(json_object_get(o, "sha256")) ?: "", 0);
 	kura_csv_cell(x->csv, first, 0);
-	kura_csv_cell(x->csv, json_string_value(json_object_get(report, "verdict")) ?: "", 1);
+	kura_csv_cell(x->csv, json_string_value(json_object_get(report, "verdict")) ?: "", 0);
+	kura_csv_cell(x->csv, file, 1);
 	json_decref(report);
 	return ferror(x->csv) ? kura_error_set(err, KURA_EINTERNAL, "out of memory") : 0;
 }

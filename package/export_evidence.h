@@ -24,8 +24,8 @@ int kura_export_evidence_record(kura_export_evidence *x, kura_bag_writer *w, con
 
 /* INDEX.csv's row of object id (o: its description): ID, path, name, the
  * store's typed fields, SHA-256, first time-stamp, verdict (as kura verify
- * gives it now). */
-int kura_export_evidence_row(kura_export_evidence *x, const char *id, json_t *o, kura_error *err);
+ * gives it now), file (where the document is in the package). */
+int kura_export_evidence_row(kura_export_evidence *x, const char *id, json_t *o, const char *file, kura_error *err);
 
 /* Adds data/INDEX.csv and data/tokens/INDEX.tsv to the bag. */
 int kura_export_evidence_finish(kura_export_evidence *x, kura_bag_writer *w, kura_error *err);

@@ -157,7 +157,7 @@ static int read_pair(struct importer *im, struct pair *p, const char *file, cons
 		snprintf(p->why, sizeof p->why, "%s: %s", record, e.message);
 		return -1;
 	}
-	if (kura_package_group_load(&p->group, im->root, file, &e) != 0 ||
+	if (kura_package_group_load(&p->group, im->root, file, record, &e) != 0 ||
 	    load_members(&p->mem, &p->group, p->why, sizeof p->why) != 0 ||
 	    describe(p->meta, &p->nmeta, p->why, sizeof p->why, &p->group) != 0) {
 		if (!p->why[0])

@@ -29,23 +29,32 @@ typedef struct kura_package_group {
 	json_t *meta, *signature;
 } kura_package_group;
 
-/* file: the document's path relative to root. KURA_EINPUT (why in err) when
+/* file: the document's path relative to root; record: its evidence record's
+ * (NULL: beside file), whose folder holds object.json and the members. A
+ * document under data/files/ must be the one object.json's "file" names, and
+ * one beside its record must not have a "file". KURA_EINPUT (why in err) when
  * object.json is unreadable, not JSON, has a duplicated key or a field of the
- * wrong type, or names a member that is not a plain file beside the document.
+ * wrong type, or names a member that is not a plain file beside the record.
  * Clear the group in every case. */
-int kura_package_group_load(kura_package_group *g, const char *root, const char *file, kura_error *err);
+int kura_package_group_load(kura_package_group *g, const char *root, const char *file, const char *record,
+			    kura_error *err);
 /* The same with object.json's bytes given (len of them; e.g. by a fuzzer):
  * nothing is read from the file system. */
-int kura_package_group_parse(kura_package_group *g, const char *root, const char *file, const char *text, size_t len,
-			     kura_error *err);
+int kura_package_group_parse(kura_package_group *g, const char *root, const char *file, const char *record,
+			     const char *text, size_t len, kura_error *err);
 void kura_package_group_clear(kura_package_group *g);
 
 /* How verify-export and import both account for a package: the bag's manifest
- * problems (problems: [{"file", "problem"}]; the first outside any object
- * folder in package_problem, "" if none) and its object folders ("data/<ID>" ->
- * {"why": its first problem or null, "pairs": pairs found}). Owned; clear it. */
+ * problems and those of the documents object.json's "file" names (problems:
+ * [{"file", "problem"}]; the first outside any object folder in
+ * package_problem, "" if none), its object folders ("data/<ID>" -> {"why": its
+ * first problem or null, "pairs": pairs found, and when its document is under
+ * data/files/ and usable: "file" and "record"}) and the documents under
+ * data/files/ ("data/files/..." -> the folder whose object.json names it).
+ * Owned; clear it. */
 typedef struct kura_package_audit {
-	json_t *problems, *folders;
+	json_t *problems, *folders, *claims;
+	size_t unusable; /* object folders whose object.json cannot be read (the reason: "unusable") */
 	char package_problem[1024];
 } kura_package_audit;
 
@@ -53,9 +62,11 @@ int kura_package_audit_run(kura_package_audit *a, const kura_package *p, kura_er
 void kura_package_audit_clear(kura_package_audit *a);
 
 /* fn hears of every (FILE, FILE.ers) pair of the package, with why: NULL, or the
- * manifest problem of its object folder; then of every object folder in which
- * no pair was found: file is the folder, record NULL, why its manifest problem
- * or NULL (its document and record are both gone, manifests and all). */
+ * manifest problem of its object folder; then, in the order of their names, of
+ * every object folder in which no such pair was found: a document under
+ * data/files/ with its record, or file is the folder, record NULL, why its
+ * first problem or NULL (its document and record are both gone, manifests and
+ * all). */
 typedef int (*kura_package_object_fn)(void *ud, const char *file, const char *record, const char *why,
 				      kura_error *err);
 int kura_package_each_object(kura_package_audit *a, const kura_package *p, kura_package_object_fn fn, void *ud,

@@ -5,6 +5,9 @@
 #   sh verify.sh --rebuild DIR    also write every object's whole RFC 4998 record as
 #                                 DIR/<ID>/<name>.ers (for Bouncy Castle, EU DSS, ...)
 #
+# A document lies under its original path in data/files/ (object.json's "file" in its
+# object's folder data/<ID>/ names it); in packages of earlier kura beside its record.
+#
 # 1. The BagIt manifests: every file as exported, none added.
 # 2. Every time-stamp token (data/tokens/<SHA-256>.tsr, once per package) is named by its
 #    SHA-256 and is signed by a TSA of data/tsa-anchors.pem, over the imprint INDEX.tsv
@@ -26,7 +29,7 @@ case ${1:-} in
 *) echo "usage: sh verify.sh [--rebuild DIR]" >&2; exit 2 ;;
 esac
 case $rebuild_to in '' | /*) ;; *) rebuild_to=$(pwd)/$rebuild_to ;; esac
-for tool in openssl sha256sum awk head tail sort comm find; do
+for tool in openssl sha256sum awk sed head tail sort comm find uniq; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "verify.sh: $tool is needed" >&2; exit 2; }
 done
 [ -f bagit.txt ] || cd "$(dirname "$0")" || exit 2
@@ -151,12 +154,37 @@ first_root() {
 	done
 }
 
+# The document of the record $1: under its original path, data/<"file" of object.json
+# beside the record> (kura writes that key on a line of its own, two spaces in), or, in
+# a package of earlier kura (no "file"), the file beside the record; why when neither.
+document() {
+	doc=${1%.erp}
+	[ -f "${1%/*}/object.json" ] || return 0
+	file=$(sed -n 's/^  "file": "\(.*\)",\{0,1\}$/\1/p' "${1%/*}/object.json")
+	[ -n "$file" ] || return 0
+	case $file in
+	*"
+"* | *\\*) why="object.json names its file more than once, or with an escape"; return 1 ;;
+	files/*) ;;
+	*) why="object.json's file is not under data/files/: $file"; return 1 ;;
+	esac
+	case /$file/ in */../* | */./* | *//*) why="object.json's file has an empty, . or .. component: $file"; return 1 ;; esac
+	doc=data/$file
+	echo "$doc" >>"$tmp/claimed"
+}
+
 objects=0
-find data -name '*.erp' -type f | sort >"$tmp/records"
+: >"$tmp/claimed"
+find data -type l >"$tmp/links"
+[ -s "$tmp/links" ] && failed data "holds links, which no package has: $(head -n 3 "$tmp/links")"
+find data -path data/files -prune -o -name '*.erp' -type f -print | sort >"$tmp/records"
 while IFS= read -r erp; do
-	doc=${erp%.erp}
 	objects=$((objects + 1))
 	why=
+	if ! document "$erp"; then
+		failed "$erp" "$why"
+		continue
+	fi
 	if ! rebuild "$erp" "$tmp/record.ers"; then
 		failed "$doc" "$erp $why"
 		continue
@@ -170,11 +198,20 @@ while IFS= read -r erp; do
 		continue
 	fi
 	if [ -n "$rebuild_to" ]; then
-		rel=${doc#data/}
+		rel=${erp%.erp}
+		rel=${rel#data/}
 		mkdir -p "$rebuild_to/${rel%/*}" && cp "$tmp/record.ers" "$rebuild_to/$rel.ers"
 	fi
 	printf 'OK\t%s\n' "$doc"
 done <"$tmp/records"
+# every document under data/files/ is the document of exactly one object
+sort "$tmp/claimed" | uniq -d >"$tmp/twice"
+[ -s "$tmp/twice" ] && failed "$(head -n 1 "$tmp/twice")" "is named by more than one object.json"
+if [ -d data/files ]; then
+	find data/files -type f | sort >"$tmp/files"
+	sort -u "$tmp/claimed" | comm -13 - "$tmp/files" >"$tmp/unclaimed"
+	[ -s "$tmp/unclaimed" ] && failed "$(head -n 1 "$tmp/unclaimed")" "is no object's document (no object.json names it)"
+fi
 
 [ "$objects" -gt 0 ] || failed data "holds no evidence record in parts (<name>.erp)"
 if [ "$bad" -eq 0 ]; then

@@ -40,8 +40,13 @@ static int check_pair(void *ud, const char *file, const char *record, const char
 	if (!record && strcmp(file, "data/audit") == 0)
 		return 0; /* the trail without a sealed checkpoint: its records are unproven */
 	if (!record) {
-		json_t *o = json_pack("{s:s, s:s}", "file", "", "problem",
-				      "holds no document with its evidence record: nothing in it was verified");
+		char problem[4400];
+		if (bag_problem && strncmp(bag_problem, "holds no document", 17) == 0) /* its object.json names none there is */
+			snprintf(problem, sizeof problem, "%s: nothing in it was verified", bag_problem);
+		else
+			snprintf(problem, sizeof problem, "holds no document with its evidence record: nothing in it was "
+				 "verified%s%s%s", bag_problem ? " (" : "", bag_problem ? bag_problem : "", bag_problem ? ")" : "");
+		json_t *o = json_pack("{s:s, s:o}", "file", "", "problem", kura_json_text(problem));
 		kura_json_set_name(o, "file", file); /* a name that is not UTF-8 too */
 		json_array_append_new(c->problems, o);
 		return 0;
@@ -52,7 +57,7 @@ static int check_pair(void *ud, const char *file, const char *record, const char
 	kura_error why = {0};
 	kura_package_group g;
 	int rc = 0;
-	if (kura_package_group_load(&g, c->root, file, &why) != 0) {
+	if (kura_package_group_load(&g, c->root, file, record, &why) != 0) {
 		report = unreadable(why.message);
 	} else if (kura_package_read_record((unsigned char **)&der, &len, c->root, record, &why) != 0) {
 		report = unreadable(why.message);

@@ -3,7 +3,8 @@
  * another store that trusts the first one's TSA, and not into one that does
  * not; a byte changed in a package makes its object invalid and keeps it out of
  * an import while the others come in; object.json is read strictly (good and
- * bad inputs from memory). */
+ * bad inputs from memory); where export puts each document (its original path,
+ * made safe, never two in one place). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "common/fsutil.h"
 #include "kura/clock.h"
 #include "proof/chains.h"
+#include "package/export_paths.h"
 #include "package/package.h"
 #include "proof/seal.h"
 #include "proof/tsa_setup.h"
@@ -234,7 +236,7 @@ END_TEST
 
 static int parse(kura_package_group *g, const char *text, kura_error *err)
 {
-	return kura_package_group_parse(g, "/pkg", FILE_IN_PACKAGE, text, strlen(text), err);
+	return kura_package_group_parse(g, "/pkg", FILE_IN_PACKAGE, NULL, text, strlen(text), err);
 }
 
 START_TEST(object_json_is_read_with_its_members)
@@ -267,7 +269,7 @@ START_TEST(object_json_is_read_with_its_members)
 
 	/* not NUL-terminated: only len bytes are read */
 	const char text[] = "{\"id\": \"01ARZ3NDEKTSV4RRFFQ69G5FAV\"}{\"id\": 5}";
-	ck_assert_int_eq(kura_package_group_parse(&g, "/pkg", FILE_IN_PACKAGE, text, 36, &err), 0);
+	ck_assert_int_eq(kura_package_group_parse(&g, "/pkg", FILE_IN_PACKAGE, NULL, text, 36, &err), 0);
 	ck_assert_str_eq(g.id, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
 	kura_package_group_clear(&g);
 }
@@ -401,6 +403,53 @@ START_TEST(a_bad_record_in_parts_is_refused)
 }
 END_TEST
 
+/* Where documents go, in the order placed (ID order): path as ingest was given it. */
+static const struct {
+	const char *id, *path, *name, *want;
+} placed[] = {
+	{"01A", "/srv/scan/工事/2026/台帳.csv", "台帳.csv", "files/srv/scan/工事/2026/台帳.csv"},
+	{"01B", "/srv/scan/工事/2026/台帳.csv", "台帳.csv", "files/srv/scan/工事/2026/台帳~01B.csv"}, /* a version */
+	{"01C", "/SRV/Scan/工事/2026/台帳.CSV", "台帳.CSV", "files/SRV/Scan/工事/2026/台帳~01C.CSV"}, /* case */
+	{"01D", "a/../b/./c//d.txt", "d.txt", "files/b/c/d.txt"},
+	{"01E", "../../x.txt", "x.txt", "files/x.txt"},
+	{"01F", "w/CON.txt", "CON.txt", "files/w/_CON.txt"},
+	{"01G", "w/a:b?<>|\"*.txt", "n", "files/w/a_b______.txt"},
+	{"01H", "w/end. ", "end. ", "files/w/end._"},
+	{"01I", "w/tab\there\\x%41", "n", "files/w/tab_here_x_41"},
+	{"01J", "e\xcc\x81.txt", "n", "files/\xc3\xa9.txt"}, /* NFD made NFC */
+	{"01K", "b/c/d.txt/e.txt", "e.txt", "files/01K/e.txt"}, /* its folder is a document */
+	{"01L", NULL, "標準.txt", "files/01L/標準.txt"},          /* stdin, the API */
+	{"01M", "-", "std/in", "files/01M/std_in"},
+	{"01N", "/..", "", "files/01N/_"},
+	{"01O", "01L/標準.txt", "x", "files/01L/標準~01O.txt"},
+	{"01P", "b/c", "c", "files/b/c~01P"}, /* a folder of a document */
+};
+
+START_TEST(documents_go_under_their_original_paths)
+{
+	kura_export_paths *p = NULL;
+	kura_error err = {0};
+	char out[KURA_EXPORT_FILE_MAX];
+	ck_assert_int_eq(kura_export_paths_new(&p, &err), 0);
+	for (size_t i = 0; i < sizeof placed / sizeof placed[0]; i++) {
+		ck_assert_int_eq(kura_export_paths_place(p, out, placed[i].id, placed[i].path, placed[i].name, &err), 0);
+		ck_assert_msg(strcmp(out, placed[i].want) == 0, "%s: %s, not %s", placed[i].id, out, placed[i].want);
+	}
+	/* bounded: a component of 300 characters of 3 bytes, a path of 40 folders */
+	char longname[1200] = "", deep[1200] = "";
+	for (int i = 0; i < 300; i++)
+		strcat(longname, "あ");
+	ck_assert_int_eq(kura_export_paths_place(p, out, "01Q", longname, "n", &err), 0);
+	ck_assert_uint_eq(strlen(out), strlen("files/") + 198); /* cut between characters */
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "d/");
+	strcat(deep, "f.txt");
+	ck_assert_int_eq(kura_export_paths_place(p, out, "01R", deep, "f.txt", &err), 0);
+	ck_assert_str_eq(out, "files/01R/f.txt");
+	kura_export_paths_free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("package");
@@ -418,5 +467,8 @@ int main(void)
 	tcase_add_test(parts, a_record_in_parts_is_rebuilt_byte_for_byte);
 	tcase_add_loop_test(parts, a_bad_record_in_parts_is_refused, 0, (int)(sizeof bad_parts / sizeof bad_parts[0]));
 	suite_add_tcase(s, parts);
+	TCase *paths = tcase_create("paths");
+	tcase_add_test(paths, documents_go_under_their_original_paths);
+	suite_add_tcase(s, paths);
 	return kura_test_run(s);
 }

@@ -5,15 +5,18 @@
  *   NAME/bagit.txt, bag-info.txt, manifest-sha256.txt, tagmanifest-sha256.txt
  *   NAME/VERIFY.md                   how to check the package without kura
  *   NAME/data/tsa-anchors.pem        the roots of every TSA the store trusts
- *   NAME/data/<ID>/<name>            the document, under its original name
+ *   NAME/data/files/<path>           the document, under the path ingest was given
+ *                                    (made safe; docs/FORMAT.md)
  *   NAME/data/<ID>/<name>.erp        its RFC 4998 Evidence Record (DER) in parts: the
  *                                    record without its tokens, and where each goes
- *   NAME/data/<ID>/object.json       what kura knows of it (id, name, meta, ...),
+ *   NAME/data/<ID>/object.json       what kura knows of it (id, name, meta, "file": where
+ *                                    its document is, ...),
  *                                    "members": the files of its data object group
  *   NAME/data/tokens/<SHA-256>.tsr   each time-stamp token once (DER)
  *   NAME/data/tokens/INDEX.tsv       file, genTime, epoch seconds, hash, imprint
  *   NAME/data/INDEX.csv              one row per object; NAME/verify.sh checks it all
- * Packages of the earlier layout (<name>.ers whole, data/<ID>/tokens/) are read too.
+ * Packages of the earlier layouts (the document beside its record in data/<ID>/;
+ * <name>.ers whole, data/<ID>/tokens/) are read too.
  * A document's name is kept (in NFC; a name that is not UTF-8 in its escaped
  * form, common/escape.h) unless it cannot be a file name as it is (a '/',
  * control characters, '%', "..", a reserved name): such characters become '_'. */

@@ -235,6 +235,13 @@ with tarfile.open(src) as a, tarfile.open(dst, "w") as b:
         b.addfile(m, io.BytesIO(data))' "$@"
 }
 
+# pkg_doc BAG ID: where object ID's document lies in the unpacked package BAG, as its
+# object.json's "file" says (data/files/<original path>), relative to BAG.
+pkg_doc()
+{
+	py 'print("data/" + json.load(open(sys.argv[1] + "/data/" + sys.argv[2] + "/object.json"))["file"])' "$1" "$2"
+}
+
 # test_policy FILE NAME [CERT-DAYS]: a policy under which SHA-256, SHA-512 and P-256 never end
 # (margins: CERT-DAYS, default 30, for certificates, 30 days for algorithms)
 test_policy()
@@ -376,10 +383,12 @@ run_killed()
 
 # package_fixture NAME...: a store $A (= $T/a, embedded TSA) holding one text file
 # NAME.txt per NAME (its content the name), exported to $T/pkg.tar and unpacked in $T/x;
-# the store's TSA root in $T/a-root.pem; ID_<NAME> set to each object's ID.
+# the store's TSA root in $T/a-root.pem; ID_<NAME> set to each object's ID; PD the
+# documents' folder in the package (data/files/ and the path ingest was given).
 package_fixture()
 {
 	A=$T/a
+	PD=data/files/${T#/}/docs
 	mkdir -p "$T/docs"
 	local n
 	for n in "$@"; do printf '%s\n' "$n" >"$T/docs/$n.txt"; done

@@ -22,6 +22,7 @@ big=$(grep big.bin "$T/ingested" | cut -f1)
 printf 'not sealed\n' >"$T/late.txt"
 expect_status 0 kura ingest --no-seal "$S" "$T/late.txt"
 late=$(cut -f1 "$OUT")
+D=data/files/${T#/}/docs # the documents in a package, under the path ingest was given
 
 case_export_layout() {
 	expect_status 0 kura export "$S" -o "$T/pkg.tar"
@@ -30,8 +31,8 @@ case_export_layout() {
 	[ "$(stat -c %a "$T/pkg.tar")" != 600 ] || fail "a package must be readable by others (umask), not 0600"
 	tar -tf "$T/pkg.tar" | sort >"$T/list"
 	for f in bagit.txt bag-info.txt manifest-sha256.txt tagmanifest-sha256.txt VERIFY.md data/tsa-anchors.pem \
-		"data/$inv/invoice.txt" "data/$inv/invoice.txt.erp" "data/$inv/object.json" "data/tokens/INDEX.tsv" \
-		data/INDEX.csv verify.sh "data/$pct/50_ off.csv" "data/$big/big.bin.erp"; do
+		"$D/invoice.txt" "data/$inv/invoice.txt.erp" "data/$inv/object.json" "data/tokens/INDEX.tsv" \
+		data/INDEX.csv verify.sh "$D/sub/50_ off.csv" "data/$big/big.bin.erp"; do
 		grep -qxF "pkg/$f" "$T/list" || fail "pkg/$f is not in the package: $(cat "$T/list")"
 	done
 	! grep -q "$late" "$T/list" || fail "an unsealed object was exported"
@@ -39,7 +40,7 @@ case_export_layout() {
 	[ "$(cat "$T/modes")" = "-rw-r--r-- 0/0" ] || fail "entries must be plain files owned by 0/0: $(cat "$T/modes")"
 	mkdir "$T/x"
 	tar -xf "$T/pkg.tar" -C "$T/x"
-	cmp "$T/x/pkg/data/$big/big.bin" "$T/docs/big.bin" || fail "the document differs from the original"
+	cmp "$T/x/pkg/$D/big.bin" "$T/docs/big.bin" || fail "the document differs from the original"
 	py 'import json,sys
 o = json.load(open(sys.argv[1]))
 assert o["id"] == sys.argv[2] and o["name"] == "invoice.txt" and o["meta"] == {"kind": "ledger"}, o
@@ -60,7 +61,7 @@ assert "segment" not in o and "offset" not in o, o' "$T/x/pkg/data/$inv/object.j
 	kura evidence "$S" "$inv" -o "$T/inv.ers"
 	cmp "$T/rebuilt/$inv/invoice.txt.ers" "$T/inv.ers" || fail "the rebuilt record is not kura evidence's"
 	root=$("$PYTHON" "$(dirname "$0")/../../demo/ers_extract.py" "$T/rebuilt/$inv/invoice.txt.ers" \
-		"$T/x/pkg/data/$inv/invoice.txt" "$T/tok" 2>/dev/null)
+		"$T/x/pkg/$D/invoice.txt" "$T/tok" 2>/dev/null)
 	first=$(head -n1 "$T/x/pkg/data/$inv/invoice.txt.erp" | cut -d' ' -f6)
 	[ "$root" = "$(grep "^$first.tsr" "$T/x/pkg/data/tokens/INDEX.tsv" | cut -f5)" ] ||
 		fail "the first token's imprint is not the root computed from the document"
@@ -101,12 +102,12 @@ case_tampered() {
 	tar -xf "$T/t.tar" -C "$T/t"
 	P=$T/t/t
 	# one flipped byte in a document: the manifest and the record both say so
-	printf 'invoice 43\n' >"$P/data/$inv/invoice.txt"
+	printf 'invoice 43\n' >"$P/$D/invoice.txt"
 	expect_status 1 kura verify-export "$P"
-	expect_grep "$OUT" "MANIFEST	data/$inv/invoice.txt	does not match"
-	expect_grep "$OUT" "data/$inv/invoice.txt	invalid"
+	expect_grep "$OUT" "MANIFEST	$D/invoice.txt	does not match"
+	expect_grep "$OUT" "$D/invoice.txt	invalid"
 	expect_grep "$ERR" "invalid: manifest invalid"
-	printf 'invoice 42\n' >"$P/data/$inv/invoice.txt"
+	printf 'invoice 42\n' >"$P/$D/invoice.txt"
 	expect_status 0 kura verify-export "$P"
 	# an added file and a lost one are named
 	printf 'x\n' >"$P/data/$inv/extra.txt"
@@ -127,16 +128,16 @@ assert "missing" in p["data/%s" % sys.argv[3]], p' "$OUT" "$inv" "$tok"
 	expect_status 1 kura verify-export "$P"
 	expect_grep "$OUT" "MANIFEST	bag-info.txt	does not match"
 	# a member changed inside the tar itself (rewritten with python's tarfile)
-	tar_flip_member "$T/t.tar" "$T/bad.tar" "$big/big.bin"
+	tar_flip_member "$T/t.tar" "$T/bad.tar" "docs/big.bin"
 	expect_status 1 kura verify-export "$T/bad.tar"
-	expect_grep "$OUT" "MANIFEST	data/$big/big.bin	does not match"
+	expect_grep "$OUT" "MANIFEST	$D/big.bin	does not match"
 	# a record whose hash tree was changed is invalid, with its own reason
 	py 'import hashlib, sys
 p = sys.argv[1]; b = bytearray(open(p, "rb").read())
 h = hashlib.sha256(open(sys.argv[2], "rb").read()).digest(); i = b.find(h); assert i > 0
-b[i] ^= 1; open(p, "wb").write(b)' "$P/data/$inv/invoice.txt.erp" "$P/data/$inv/invoice.txt"
+b[i] ^= 1; open(p, "wb").write(b)' "$P/data/$inv/invoice.txt.erp" "$P/$D/invoice.txt"
 	expect_status 1 kura verify-export "$P"
-	expect_grep "$OUT" "data/$inv/invoice.txt	invalid"
+	expect_grep "$OUT" "$D/invoice.txt	invalid"
 }
 
 case_wrong_anchor() {

@@ -70,9 +70,9 @@ case_object_json() {
 		expect_status 1 kura verify-export "$T/c$i"
 		expect_grep "$OUT" "${whats[$i]}"
 		expect_status 1 kura import "$B" "$T/c$i"
-		grep -q "^REFUSED	data/$one/one.txt	.*${whats[$i]}" "$OUT" ||
+		grep -q "^REFUSED	\\($PD/one.txt\\|data/$one\\)	.*${whats[$i]}" "$OUT" ||
 			fail "edit $i (${edits[$i]}): the object must be refused saying '${whats[$i]}': $(cat "$OUT")"
-		grep -q "^OK	.*	data/$two/two.txt$" "$OUT" || fail "edit $i: the untouched object must be imported"
+		grep -q "^OK	.*	$PD/two.txt$" "$OUT" || fail "edit $i: the untouched object must be imported"
 		rm -rf "${T:?}/c$i"
 	done
 	# the imports above added the untouched objects; none of the crafted ones
@@ -87,15 +87,15 @@ case_accounting() {
 	expect_status 0 kura trust add "$T/m" --tsa "$T/a-root.pem"
 	# a listed document removed: both commands name it; import does not say "refused 0"
 	fresh_copy gone
-	rm "$T/gone/data/$one/one.txt"
+	rm "$T/gone/$PD/one.txt"
 	expect_status 1 kura verify-export "$T/gone"
-	expect_grep "$OUT" "data/$one/one.txt	is listed in the manifest but missing"
+	expect_grep "$OUT" "$PD/one.txt	is listed in the manifest but missing"
 	expect_status 1 kura import "$T/m" "$T/gone"
-	expect_grep "$OUT" "REFUSED	data/$one	data/$one/one.txt is listed in the manifest but missing"
+	expect_grep "$OUT" "REFUSED	data/$one	$PD/one.txt is listed in the manifest but missing"
 	expect_grep "$ERR" "imported 2 object(s), refused 1"
 	# the whole object removed, manifests rewritten: still an object folder left without its pair
 	fresh_copy gone2
-	rm "$T/gone2/data/$one/one.txt" "$T/gone2/data/$one/one.txt.erp"
+	rm "$T/gone2/$PD/one.txt" "$T/gone2/data/$one/one.txt.erp"
 	remanifest "$T/gone2"
 	expect_status 1 kura verify-export "$T/gone2"
 	expect_grep "$OUT" "data/$one	holds no document with its evidence record"
@@ -232,7 +232,7 @@ case_export_full_disk() {
 	big=$(cut -f1 "$OUT")
 	for v in pkg.tar pkg.tar.zst; do
 		expect_error 3 kura export "$S" -o "$T/mnt/$v"
-		expect_grep "$ERR" "mnt/$v: no space left on its file system while writing data/$big/big.bin"
+		expect_grep "$ERR" "mnt/$v: no space left on its file system while writing data/files/${T#/}/big.bin"
 		expect_grep "$ERR" "the package needs more than 1500000 bytes"
 		[ -z "$(ls -A "$T/mnt")" ] || fail "a failed export left files behind: $(ls -A "$T/mnt")"
 	done

@@ -20,6 +20,7 @@ expect_status 0 kura ingest "$A" --meta client=ACME "$T/docs"
 cp "$OUT" "$T/ingested"
 inv=$(grep invoice.txt "$T/ingested" | cut -f1)
 big=$(grep big.bin "$T/ingested" | cut -f1)
+PD=data/files/${T#/}/docs # the documents in a package, under the path ingest was given
 expect_status 0 kura export "$A" -o "$T/pkg.tar.zst"
 kura tsa ca "$A" >"$T/a-root.pem"
 mkdir "$T/pkg"
@@ -189,10 +190,10 @@ case_refusals() {
 	expect_status 0 kura trust add "$T/r" --tsa "$T/a-root.pem"
 	before=$(seg_digest "$T/r")
 	# a member changed inside the tar: that object is refused, the other imported
-	tar_flip_member "$T/pkg.tar" "$T/tampered.tar" "$big/big.bin"
+	tar_flip_member "$T/pkg.tar" "$T/tampered.tar" "docs/big.bin"
 	expect_status 1 kura import "$T/r" "$T/tampered.tar"
-	expect_grep "$OUT" "REFUSED	data/$big/big.bin	data/$big/big.bin does not match"
-	grep -q "^OK	.*	data/$inv/invoice.txt$" "$OUT" || fail "the untouched object must be imported: $(cat "$OUT")"
+	expect_grep "$OUT" "REFUSED	$PD/big.bin	$PD/big.bin does not match"
+	grep -q "^OK	.*	$PD/invoice.txt$" "$OUT" || fail "the untouched object must be imported: $(cat "$OUT")"
 	expect_status 0 kura ls "$T/r"
 	[ "$(wc -l <"$OUT")" -eq 1 ] || fail "a refused object was half-imported: $(cat "$OUT")"
 	before=$(seg_digest "$T/r")
@@ -215,10 +216,10 @@ for line in open(os.path.join(d, "manifest-sha256.txt")):
     lines.append(h + "  " + f + "\n")
 open(os.path.join(d, "manifest-sha256.txt"), "w").write("".join(lines))
 os.remove(os.path.join(d, "tagmanifest-sha256.txt"))' "$T/badmeta" "$inv"
-	rm -rf "$T/badmeta/data/$big"
-	sed -i "/data\/$big\//d" "$T/badmeta/manifest-sha256.txt"
+	rm -rf "$T/badmeta/data/$big" "$T/badmeta/$PD/big.bin"
+	sed -i "/data\/$big\//d; /\/big.bin$/d" "$T/badmeta/manifest-sha256.txt"
 	expect_status 1 kura import "$T/r" "$T/badmeta"
-	expect_grep "$OUT" "REFUSED	data/$inv/invoice.txt	data/$inv/object.json: metadata key 'bad key'"
+	expect_grep "$OUT" "REFUSED	$PD/invoice.txt	data/$inv/object.json: metadata key 'bad key'"
 	[ "$(seg_digest "$T/r")" = "$before" ] || fail "a refused object wrote to the store"
 	# foreign pairs: garbage is never adopted; a record of other data only with --accept-invalid
 	mkdir -p "$T/foreign"

@@ -116,14 +116,16 @@ with open(d + ".manifest", "w") as man:
 }
 
 # take_acks KIND OUTPUT MANIFEST: the complete lines of OUTPUT (an ingest's ID SHA PATH, or an
-# import's OK ID data/OLD-ID/NAME) checked against what was written, added to acked.tsv and
-# new.tsv. MANIFEST: PATH TAB SHA-256 (ingest) or OLD-ID TAB SHA-256 (import).
+# import's OK ID data/files/PATH, PATH that of OLD-ID's document in pkg.files) checked against
+# what was written, added to acked.tsv and new.tsv. MANIFEST: PATH TAB SHA-256 (ingest) or
+# OLD-ID TAB SHA-256 (import).
 take_acks()
 {
 	py '
 kind, out, man = sys.argv[1:4]
 lines = open(out, "rb").read().split(b"\n")[:-1]  # the last piece is incomplete or empty
 known = dict(l.rstrip("\n").split("\t")[:2] for l in open(man))
+old_id = dict(l.rstrip("\n").split("\t")[:2] for l in open("pkg.files")) if kind == "import" else {}
 with open("acked.tsv", "a") as acked, open("new.tsv", "w") as new:
     for raw in lines:
         f = raw.decode().split("\t")
@@ -132,9 +134,9 @@ with open("acked.tsv", "a") as acked, open("new.tsv", "w") as new:
                 sys.exit("ingest printed %r; the file had SHA-256 %s" % (raw, known.get(f[2] if len(f) > 2 else "")))
             id_, sha = f[0], f[1]
         else:
-            if len(f) < 3 or f[0] != "OK" or f[2].split("/")[1] not in known:
+            if len(f) < 3 or f[0] != "OK" or old_id.get(f[2]) not in known:
                 sys.exit("import printed %r" % raw)
-            id_, sha = f[1], known[f[2].split("/")[1]]
+            id_, sha = f[1], known[old_id[f[2]]]
         for o in (acked, new):
             o.write("%s\t%s\t%s\n" % (id_, sha, kind))
 ' "$1" "$2" "$3" || fail "round $round: what $1 printed does not match what was written: $(tail -c 300 "$2")"
@@ -246,6 +248,14 @@ make_package()
 	expect_status 0 at "$NOW" ingest P pdocs
 	cut -f1,2 "$OUT" >pkg.manifest
 	expect_status 0 at "$NOW" export P -o pkg.tar
+	# where each document is in the package (object.json's "file"), for reading import's OK lines
+	py 'import tarfile
+t = tarfile.open(sys.argv[1])
+with open(sys.argv[2], "w") as out:
+    for m in t.getmembers():
+        p = m.name.split("/")
+        if len(p) == 4 and p[1] == "data" and p[3] == "object.json" and p[2] not in ("audit", "files"):
+            out.write("data/%s\t%s\n" % (json.load(t.extractfile(m))["file"], p[2]))' pkg.tar pkg.files
 	at "$NOW" tsa ca P >p-ca.pem
 	expect_status 0 at "$NOW" trust add S --tsa p-ca.pem
 }

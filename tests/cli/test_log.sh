@@ -175,7 +175,7 @@ sys.stdout.buffer.write(b"".join(b + b"\n" for b in bodies[3:5]))' >"$T/want.jso
 	done <INDEX.tsv) || fail "openssl ts -verify fails on the checkpoint's token"
 	(cd "$T/cpx/cp" && sh verify.sh --rebuild "$T/cprec" >/dev/null) || fail "the package's verify.sh fails"
 	root=$("$PYTHON" "$(dirname "$0")/../../demo/ers_extract.py" "$T/cprec/$CP/audit-trail-4-5.jsonl.ers" \
-		"$T/cpx/cp/data/$CP/audit-trail-4-5.jsonl" "$T/tok" 2>/dev/null)
+		"$T/cpx/cp/$(pkg_doc "$T/cpx/cp" "$CP")" "$T/tok" 2>/dev/null)
 	first=$(head -n1 "$T/cpx/cp/data/$CP/audit-trail-4-5.jsonl.erp" | cut -d' ' -f6)
 	[ "$root" = "$(grep "^$first.tsr" "$T/cpx/cp/data/tokens/INDEX.tsv" | cut -f5)" ] ||
 		fail "the token's imprint is not the root computed from the checkpoint"

@@ -153,7 +153,7 @@ case_collision() {
 	expect_status 0 at 2027-01-01T00:00:00Z import "$C" "$pkg"
 	expect_grep "$ERR" "its ID $own is taken by another object of this store: imported under a new ID"
 	expect_grep "$ERR" "got a new ID: so does it, to keep their order"
-	new=$(grep "data/$own/" "$OUT" | cut -f2)
+	new=$(grep "	$(pkg_doc "$pkg" "$own")$" "$OUT" | cut -f2)
 	[ -n "$new" ] && [ "$new" != "$own" ] || fail "the colliding object must get a new ID: $(cat "$OUT")"
 	# the store's own object is untouched; the imported record keeps its versions, linked anew
 	expect_status 0 kura show "$C" "$own" --json

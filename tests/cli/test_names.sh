@@ -137,8 +137,8 @@ PKG=$T/名簿.tar
 case_export_verify_import() {
 	expect_status 0 kura export "$S" -o "$PKG"
 	LC_ALL=C.UTF-8 tar -tf "$PKG" >"$T/list"
-	grep -qF "名簿/data/$(id_of "$D/$JA")/$JA" "$T/list" || fail "the Japanese name is not in the tar listing: $(cat "$T/list")"
-	grep -qF "名簿/data/$RAW_ID/_xFF_xFE-raw.bin" "$T/list" || fail "a name that is not UTF-8 is not in its escaped form"
+	grep -qF "名簿/data/files/${D#/}/$JA" "$T/list" || fail "the Japanese name is not in the tar listing: $(cat "$T/list")"
+	grep -qF "名簿/data/files/${D#/}/_xFF_xFE-raw.bin" "$T/list" || fail "a name that is not UTF-8 is not in its escaped form"
 	mkdir "$T/x"
 	tar -xf "$PKG" -C "$T/x"
 	(cd "$T/x/名簿" && sha256sum --quiet -c manifest-sha256.txt && sha256sum --quiet -c tagmanifest-sha256.txt) ||
@@ -169,10 +169,16 @@ run_case export_verify_import case_export_verify_import
 
 case_other_normalisation() {
 	# the unpacked package with its NFC names turned into NFD, as a copy through macOS makes them
-	local dir=$T/x/名簿/data/$(id_of "$D/$NFC")
-	[ -f "$dir/$NFC" ] || fail "no $dir/$NFC"
-	mv "$dir/$NFC" "$dir/$NFD"
-	mv "$dir/$NFC.erp" "$dir/$NFD.erp"
+	local id
+	id=$(id_of "$D/$NFC")
+	[ -f "$T/x/名簿/$(pkg_doc "$T/x/名簿" "$id")" ] || fail "no document of $id"
+	py 'import unicodedata
+bag, id = sys.argv[1], sys.argv[2]
+o = json.load(open(os.path.join(bag, "data", id, "object.json")))
+for p in (os.path.join(bag, "data", o["file"]), os.path.join(bag, "data", id, o["record_parts"])):
+    d, n = os.path.split(p)
+    assert unicodedata.normalize("NFD", n) != n, n
+    os.rename(p, os.path.join(d, unicodedata.normalize("NFD", n)))' "$T/x/名簿" "$id"
 	expect_status 0 kura verify-export "$T/x/名簿"
 	expect_lines "$OUT" 2 10
 	(cd "$T/x" && tar --format=gnu -cf "$T/nfd-gnu.tar" 名簿 && tar --format=pax -cf "$T/nfd-pax.tar" 名簿)
@@ -199,7 +205,7 @@ case_added_not_utf8() {
 	expect_status 0 kura init "$T/s4"
 	expect_status 0 kura trust add "$T/s4" --tsa "$T/roots.pem"
 	expect_status 1 kura import "$T/s4" "$T/y/名簿"
-	expect_grep "$OUT" "REFUSED	data/$id/$JA	data/$id/\xFFplanted is not listed"
+	expect_grep "$OUT" "REFUSED	data/files/${D#/}/$JA	data/$id/\xFFplanted is not listed"
 	[ "$(grep -c '^OK	' "$OUT")" -eq 9 ] || fail "import took other objects wrongly: $(cat -A "$OUT")"
 }
 run_case added_not_utf8 case_added_not_utf8

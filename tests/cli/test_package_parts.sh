@@ -23,6 +23,7 @@ expect_status 0 kura export "$S" -o "$T/pkg.tar"
 mkdir "$T/x"
 tar -xf "$T/pkg.tar" -C "$T/x"
 P=$T/x/pkg
+PD=data/files/${T#/}/docs # the documents in the package, under the path ingest was given
 
 # expect_re FILE REGEX: a line of FILE matches REGEX (basic regular expression)
 expect_re() {
@@ -55,23 +56,23 @@ case_verify_script() {
 	flip_byte "$(echo "$T"/tok/data/tokens/*.tsr)" 200
 	! verify_sh "$T/tok" || fail "verify.sh passes with a flipped token"
 	expect_grep "$OUT" "FAILED	data/tokens/"
-	expect_re "$OUT" "FAILED	data/$one/one.txt	.*token"
+	expect_re "$OUT" "FAILED	$PD/one.txt	.*token"
 	copy doc
-	flip_byte "$T/doc/data/$one/one.txt" 1
+	flip_byte "$T/doc/$PD/one.txt" 1
 	! verify_sh "$T/doc" || fail "verify.sh passes with a flipped document"
-	expect_grep "$OUT" "FAILED	data/$one/one.txt	the document's sha256 hash is not in the first hash tree list"
+	expect_grep "$OUT" "FAILED	$PD/one.txt	the document's sha256 hash is not in the first hash tree list"
 	copy part
 	flip_byte "$T/part/data/$one/one.txt.erp" "$(($(stat -c %s "$T/part/data/$one/one.txt.erp") - 40))"
 	! verify_sh "$T/part" || fail "verify.sh passes with a flipped record part"
-	expect_re "$OUT" "FAILED	data/$one/one.txt	.*does not have the SHA-256 its first line gives"
+	expect_re "$OUT" "FAILED	$PD/one.txt	.*does not have the SHA-256 its first line gives"
 	expect_status 1 kura verify-export "$T/part"
-	expect_re "$OUT" "data/$one/one.txt	invalid	.*does not have the SHA-256 its first line gives"
+	expect_re "$OUT" "$PD/one.txt	invalid	.*does not have the SHA-256 its first line gives"
 }
 
 case_index_csv() {
 	py 'import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
-assert rows[0] == ["id", "path", "name", "amount", "sha256", "first_timestamp", "verdict"], rows[0]
+assert rows[0] == ["id", "path", "name", "amount", "sha256", "first_timestamp", "verdict", "file"], rows[0]
 by = {r[2]: r for r in rows[1:]}
 assert len(rows) == 4 and set(by) == {"one.txt", "'"'"'=HYPERLINK(x).txt", "a,b.txt"}, rows
 r = by["one.txt"]
@@ -127,12 +128,12 @@ case_hostile_references() {
 	for i in "${!edits[@]}"; do
 		erp_edit "h$i" "${edits[$i]}"
 		expect_status 1 kura verify-export "$T/h$i"
-		grep -q "^data/$one/one.txt	invalid	.*${whats[$i]}" "$OUT" || fail "edit $i: verify-export: $(cat "$OUT")"
+		grep -q "^$PD/one.txt	invalid	.*${whats[$i]}" "$OUT" || fail "edit $i: verify-export: $(cat "$OUT")"
 		expect_status 1 kura import "$T/m" "$T/h$i"
-		grep -q "^REFUSED	data/$one/one.txt	.*${whats[$i]}" "$OUT" || fail "edit $i: import: $(cat "$OUT")"
+		grep -q "^REFUSED	$PD/one.txt	.*${whats[$i]}" "$OUT" || fail "edit $i: import: $(cat "$OUT")"
 		[ "$(grep -c '^OK	' "$OUT")" -eq 2 ] || fail "edit $i: the untouched objects must be imported: $(cat "$OUT")"
 		! verify_sh "$T/h$i" || fail "edit $i: verify.sh passes"
-		expect_grep "$OUT" "FAILED	data/$one/one.txt	"
+		expect_grep "$OUT" "FAILED	$PD/one.txt	"
 		rm -rf "${T:?}/m" && kura init "$T/m" >/dev/null 2>&1 && kura trust add "$T/m" --tsa <(kura tsa ca "$S") 2>/dev/null
 	done
 	[ ! -e "$T/etc" ] && [ ! -e "$T/h4/etc" ] || fail "a reference reached outside the package"
@@ -147,7 +148,7 @@ case_hostile_references() {
 	flip_byte "$(echo "$T"/badtok/data/tokens/*.tsr)" 300
 	remanifest "$T/badtok"
 	expect_status 1 kura verify-export "$T/badtok"
-	expect_re "$OUT" "data/$one/one.txt	invalid	.*does not have the SHA-256 its name says"
+	expect_re "$OUT" "$PD/one.txt	invalid	.*does not have the SHA-256 its name says"
 }
 
 case_old_layout() {

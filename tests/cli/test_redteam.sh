@@ -119,9 +119,9 @@ open(p, "w").write(json.dumps(o))' "$T/l$i/data/$one/object.json" "$two"
 		remanifest "$T/l$i"
 		# verify-export and import account for it alike
 		expect_status 1 kura verify-export "$T/l$i"
-		grep -q "^data/$one/one.txt	invalid	.*${whats[$i]}" "$OUT" || fail "edit $i: verify-export: $(cat "$OUT")"
+		grep -q "^$PD/one.txt	invalid	.*${whats[$i]}" "$OUT" || fail "edit $i: verify-export: $(cat "$OUT")"
 		expect_status 1 kura import "$B" "$T/l$i"
-		grep -q "^REFUSED	data/$one/one.txt	.*${whats[$i]}" "$OUT" || fail "edit $i: import: $(cat "$OUT")"
+		grep -q "^REFUSED	$PD/one.txt	.*${whats[$i]}" "$OUT" || fail "edit $i: import: $(cat "$OUT")"
 	done
 }
 
@@ -133,13 +133,14 @@ case_folder_not_utf8() {
 	printf '[]' >"$T/nu/$bad/object.json"
 	remanifest "$T/nu"
 	expect_status 1 kura verify-export "$T/nu"
-	expect_grep "$OUT" 'data/\xFF/one.txt	invalid	data/\\xFF/object.json: is not a JSON object'
+	# (its document, under data/files/, is no longer named by any object.json)
+	expect_grep "$OUT" 'MANIFEST	data/\xFF	holds no document with its evidence record: nothing in it was verified (data/\\xFF/object.json: is not a JSON object'
 	expect_status 1 kura verify-export "$T/nu" --json
 	py 'r = json.load(open(sys.argv[1]))
-bad = [o for o in r["objects"] if o["verdict"] != "valid"]
-assert len(bad) == 1 and "is not a JSON object" in bad[0]["reason"], bad' "$OUT"
+bad = [p for p in r["manifest"]["problems"] if "is not a JSON object" in p["problem"]]
+assert len(bad) == 1 and bad[0]["file"] == "data/\\xFF", bad' "$OUT"
 	expect_status 1 kura import "$B" "$T/nu"
-	expect_grep "$OUT" 'REFUSED	data/\xFF/one.txt	'
+	expect_grep "$OUT" 'REFUSED	data/\xFF	'
 }
 
 # Signed documents whose signature file is named like another file of their

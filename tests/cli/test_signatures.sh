@@ -237,7 +237,8 @@ B=$(echo pkg/*)
 	fail "object.json lists the group's three files"
 first=$(head -n 1 "$B/data/$REPORT/report.txt.erp" | cut -d' ' -f6)
 epoch=$(grep "^$first.tsr" "$B/data/tokens/INDEX.tsv" | cut -f3)
-(cd "$B/data/$REPORT" && openssl cms -verify -binary -inform DER -in report.p7s -content report.txt \
+content=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["file"])' "$B/data/$REPORT/object.json")
+(cd "$B/data/$REPORT" && openssl cms -verify -binary -inform DER -in report.p7s -content "../$content" \
 	-CAfile ../signer-anchors.pem -attime "$epoch" -out /dev/null) 2>openssl.err ||
 	fail "openssl cms -verify as VERIFY.md says: $(cat openssl.err)"
 printf 'X' | dd of="$B/data/$REPORT/report.txt.validation.der" bs=1 seek=40 conv=notrunc 2>/dev/null

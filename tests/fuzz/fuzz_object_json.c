@@ -7,10 +7,13 @@
  * files "sig" and "vd" (a detached signature and validation data, for members
  * to name). They are laid out as a BagIt bag folder with a correct manifest, so
  * that both commands reach object.json, then verified and imported (into a
- * store that trusts no TSA: nothing is ever imported). */
+ * store that trusts no TSA: nothing is ever imported). When object.json holds
+ * "file" (the layout since documents keep their original paths), the document
+ * goes to data/files/a/doc, else beside its record as in earlier packages. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@
 #include "tests/fuzz/fuzz_common.h"
 
 #define OBJECT "data/01JBZQ3V7M4K8T2N6P9R5W1X0Y"
+#define MOVED "data/files/a/doc" /* the document when object.json has a "file" */
 
 static const char *const names[] = {"object.json", "doc", "doc.ers", "sig", "vd"};
 
@@ -28,17 +32,27 @@ static const char *const names[] = {"object.json", "doc", "doc.ers", "sig", "vd"
  * sig and vd removed when the input has none. Neither command writes in a bag. */
 static void bag(const char *root, const uint8_t **part, const size_t *len)
 {
-	char path[4096], folder[4096];
+	char path[4096], folder[4096], files[4096], a[4096];
 	snprintf(folder, sizeof folder, "%s/%s", root, OBJECT);
 	snprintf(path, sizeof path, "%s/data", root);
+	snprintf(files, sizeof files, "%s/data/files", root);
+	snprintf(a, sizeof a, "%s/data/files/a", root);
 	if ((mkdir(root, 0700) != 0 && errno != EEXIST) || (mkdir(path, 0700) != 0 && errno != EEXIST) ||
-	    (mkdir(folder, 0700) != 0 && errno != EEXIST))
+	    (mkdir(folder, 0700) != 0 && errno != EEXIST) || (mkdir(files, 0700) != 0 && errno != EEXIST) ||
+	    (mkdir(a, 0700) != 0 && errno != EEXIST))
+		abort();
+	int moved = len[0] >= 6 && memmem(part[0], len[0], "\"file\"", 6) != NULL;
+	snprintf(path, sizeof path, "%s/%s", moved ? folder : root, moved ? "doc" : MOVED); /* the other place */
+	if (unlink(path) != 0 && errno != ENOENT)
 		abort();
 	snprintf(path, sizeof path, "%s/manifest-sha256.txt", root);
 	FILE *manifest = fopen(path, "w");
 	for (size_t i = 0; manifest && i < 5; i++) {
 		unsigned char md[32];
-		snprintf(path, sizeof path, "%s/%s", folder, names[i]);
+		if (i == 1 && moved)
+			snprintf(path, sizeof path, "%s/%s", root, MOVED);
+		else
+			snprintf(path, sizeof path, "%s/%s", folder, names[i]);
 		if (i > 2 && !len[i]) {
 			if (unlink(path) != 0 && errno != ENOENT)
 				abort();
@@ -50,7 +64,10 @@ static void bag(const char *root, const uint8_t **part, const size_t *len)
 			abort();
 		for (int k = 0; k < 32; k++)
 			fprintf(manifest, "%02x", md[k]);
-		fprintf(manifest, "  %s/%s\n", OBJECT, names[i]);
+		if (i == 1 && moved)
+			fprintf(manifest, "  %s\n", MOVED);
+		else
+			fprintf(manifest, "  %s/%s\n", OBJECT, names[i]);
 	}
 	snprintf(path, sizeof path, "%s/bagit.txt", root);
 	FILE *b = fopen(path, "w");
