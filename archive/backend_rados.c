@@ -32,12 +32,22 @@
  *   and stays failed: another writer may hold the store now, so nothing more is
  *   acknowledged. The cookie names the host and pid, for the message a second
  *   writer gets.
+ * - No operation waits for ever: librados's operation and mount timeouts are the
+ *   store's op_timeout_seconds (config.json; KURA_RADOS_DEFAULT_OP_TIMEOUT), so
+ *   while an OSD holding the pool's data is down a write, a sync or a renewal
+ *   fails with ETIMEDOUT after that long; if the OSD is back before, it
+ *   completes. After a timeout every operation fails at once for op_timeout
+ *   seconds (down()), so a command gives up after one timeout, not one per
+ *   operation its clean-up makes, and does not unlock (its lease runs out).
+ *   explain() adds to the failure's message what is wrong and what to do.
  * - A lock(wait) waits at most twice the lease (long enough for the lock of a
  *   writer that died to run out), then refuses, naming who holds it.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <rados/librados.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +56,7 @@
 #include <unistd.h>
 
 #include "archive/backend.h"
+#include "archive/segment.h"
 
 #define DIR_OID "kura.segments"
 #define LOCK_NAME "kura.writer"
@@ -58,10 +69,17 @@ typedef struct rados_backend {
 	rados_t cluster;
 	rados_ioctx_t io;
 	char where[512]; /* rados:POOL/NAMESPACE, for messages */
+	char rados_args[512]; /* "-p POOL [-N NAMESPACE]": the rados command's, for messages */
+	pthread_mutex_t note_mu; /* guards damage */
+	char damage[1024]; /* what is wrong with the directory, found last; "": nothing */
 	char cookie[320];
 	int lease; /* seconds */
+	int op_timeout; /* seconds an operation may wait for the cluster */
+	atomic_int timed_out; /* an operation timed out: the cluster or an OSD is unreachable */
+	atomic_llong down_until; /* ms (monotonic): until then operations fail at once */
 	pthread_mutex_t mu; /* guards the lock's state below */
 	int locked, lost;
+	int renew_error; /* the errno of a refused or failed renewal; 0: none */
 	struct timespec renewed; /* when the last lock or renewal was sent */
 	pthread_cond_t stop;     /* signalled by unlock: the renewing thread ends */
 	pthread_t renewer;
@@ -97,6 +115,9 @@ typedef struct rados_seg {
 	X(rados_ioctx_set_namespace) \
 	X(rados_list_lockers) \
 	X(rados_lock_exclusive) \
+	X(rados_nobjects_list_close) \
+	X(rados_nobjects_list_next) \
+	X(rados_nobjects_list_open) \
 	X(rados_omap_get_end) \
 	X(rados_omap_get_next2) \
 	X(rados_read) \
@@ -148,8 +169,36 @@ static int lib_ready(kura_error *err)
 
 static rados_backend *rb_of(kura_backend *be) { return (rados_backend *)be; }
 
-static int fail(int negerr)
+static long long now_ms(void)
 {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* An operation timed out: for the next op_timeout seconds every operation fails
+ * at once, so that a command gives up after one timeout, not one per operation
+ * it still has to make (the rollback, the audit trail, the unlock). */
+static void timed_out(rados_backend *rb)
+{
+	atomic_store(&rb->timed_out, 1);
+	atomic_store(&rb->down_until, now_ms() + 1000LL * rb->op_timeout);
+}
+
+/* 1 (errno ETIMEDOUT) while operations fail at once; 0 otherwise. */
+static int down(rados_backend *rb)
+{
+	if (now_ms() >= atomic_load(&rb->down_until))
+		return 0;
+	errno = ETIMEDOUT;
+	return 1;
+}
+
+/* -1 with errno set from librados's negative errno; remembers a timeout. */
+static int fail(rados_backend *rb, int negerr)
+{
+	if (negerr == -ETIMEDOUT)
+		timed_out(rb);
 	errno = -negerr;
 	return -1;
 }
@@ -161,9 +210,23 @@ static void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
 
 /* ---------------------------------------------------------------- the directory */
 
-/* The letter the directory has for key "NNNNNNNN" + suffix: 0, or -1 (ENOENT: none). */
+/* Remembers what is wrong with the directory, for explain(). */
+__attribute__((format(printf, 2, 3))) static void note(rados_backend *rb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pthread_mutex_lock(&rb->note_mu);
+	vsnprintf(rb->damage, sizeof rb->damage, fmt, ap);
+	pthread_mutex_unlock(&rb->note_mu);
+	va_end(ap);
+}
+
+/* The letter the directory has for key "NNNNNNNN" + suffix: 0, or -1 (ENOENT:
+ * none; EUCLEAN: a value that is not a letter, noted). */
 static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *letter)
 {
+	if (down(rb))
+		return -1;
 	char key[32];
 	snprintf(key, sizeof key, "%08u%s", segno, suffix);
 	const char *keys[] = {key};
@@ -178,13 +241,21 @@ static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *
 		rc = prval;
 	char *k = NULL, *v = NULL;
 	size_t klen = 0, vlen = 0;
-	if (rc == 0 && (rc = lib.rados_omap_get_next2(it, &k, &v, &klen, &vlen)) == 0 && (!k || vlen != 1))
-		rc = -ENOENT; /* no such key (or not a letter: not ours) */
+	if (rc == 0 && (rc = lib.rados_omap_get_next2(it, &k, &v, &klen, &vlen)) == 0 && !k)
+		rc = -ENOENT; /* no such key */
+	if (rc == 0 && (vlen != 1 || (v[0] != 'a' && v[0] != 'b'))) {
+		note(rb, "the directory kura.segments of %s names key %s with %zu byte(s) that are not the letter a or "
+			 "b: it was changed behind kura's back. Name the object that holds the segment again: `rados %s "
+			 "setomapval kura.segments %s a` (or b: the one of kura.seg.%s.a and .b that `rados %s stat` shows "
+			 "larger), then run the command again",
+		     rb->where, key, vlen, rb->rados_args, key, key, rb->rados_args);
+		rc = -EUCLEAN;
+	}
 	if (rc == 0)
 		*letter = v[0];
 	if (it)
 		lib.rados_omap_get_end(it);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb, rc);
 }
 
 /* Sets "NNNNNNNN" + set_suffix to letter (unless set_suffix is NULL) and removes
@@ -192,6 +263,8 @@ static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *
 static int dir_update(rados_backend *rb, uint32_t segno, const char *set_suffix, char letter, const char *rm_suffix)
 {
 	char skey[32], rkey[32];
+	if (down(rb))
+		return -1;
 	rados_write_op_t op = lib.rados_create_write_op();
 	if (set_suffix) {
 		snprintf(skey, sizeof skey, "%08u%s", segno, set_suffix);
@@ -207,7 +280,7 @@ static int dir_update(rados_backend *rb, uint32_t segno, const char *set_suffix,
 	}
 	int rc = lib.rados_write_op_operate(op, rb->io, DIR_OID, NULL, 0);
 	lib.rados_release_write_op(op);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb, rc);
 }
 
 static int is_segment_key(const char *k, size_t len)
@@ -225,6 +298,8 @@ static int list_page(rados_backend *rb, char *after, uint32_t **list, size_t *n,
 {
 	rados_omap_iter_t it = NULL;
 	int prval = 0;
+	if (down(rb))
+		return -ETIMEDOUT;
 	rados_read_op_t op = lib.rados_create_read_op();
 	lib.rados_read_op_omap_get_vals2(op, after, "", 1000, &it, more, &prval);
 	int rc = lib.rados_read_op_operate(op, rb->io, DIR_OID, 0);
@@ -254,6 +329,86 @@ static int list_page(rados_backend *rb, char *after, uint32_t **list, size_t *n,
 	return rc;
 }
 
+/* A letter of an object of segment segno that holds at least a segment's
+ * header: 0 and *letter, or -1. (An unnamed object that a crash left, INVARIANTS,
+ * is empty or shorter than a header: create names it before writing the header,
+ * and only a header-less segment is ever removed.) */
+static int object_of(rados_backend *rb, uint32_t segno, char *letter)
+{
+	for (const char *l = "ab"; *l; l++) {
+		char oid[48];
+		uint64_t size;
+		time_t mtime;
+		seg_oid(oid, sizeof oid, segno, *l);
+		if (lib.rados_stat(rb->io, oid, &size, &mtime) == 0 && size >= KURA_SEGMENT_FILE_HEADER) {
+			*letter = *l;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void note_unnamed(rados_backend *rb, uint32_t segno, char letter)
+{
+	note(rb, "the directory kura.segments of %s does not name segment %08u, yet the pool holds its object "
+		 "kura.seg.%08u.%c: the directory was changed behind kura's back, and kura does not guess. Name it "
+		 "again: `rados %s setomapval kura.segments %08u %c` (docs/FORMAT.md), then run the command again",
+	     rb->where, segno, segno, letter, rb->rados_args, segno, letter);
+}
+
+/* The directory names segments list[0..n): 0, or -EUCLEAN (noted) when a
+ * segment it does not name (one in a gap, or the next) has an object. */
+static int orphans(rados_backend *rb);
+
+static int unnamed(rados_backend *rb, const uint32_t *list, size_t n)
+{
+	if (n == 0) /* a new store, or its directory was emptied (a lock makes the object again) */
+		return orphans(rb);
+	uint32_t want = 1;
+	char letter;
+	for (size_t i = 0; i <= n; i++) {
+		uint32_t upto = i < n ? list[i] : want + 1; /* after the last: the next one */
+		for (; want < upto; want++)
+			if (object_of(rb, want, &letter) == 0) {
+				note_unnamed(rb, want, letter);
+				return -EUCLEAN;
+			}
+		want = upto + 1;
+	}
+	return 0;
+}
+
+/* No directory, or one naming no segment: 0 when the namespace has no segment
+ * object either (a new store), -EUCLEAN (noted) when it has: the directory was
+ * removed or emptied. */
+static int orphans(rados_backend *rb)
+{
+	rados_list_ctx_t ctx;
+	int rc = lib.rados_nobjects_list_open(rb->io, &ctx);
+	if (rc != 0)
+		return rc;
+	const char *entry;
+	unsigned segno;
+	char letter, found[64] = "";
+	size_t count = 0;
+	while ((rc = lib.rados_nobjects_list_next(ctx, &entry, NULL, NULL)) == 0)
+		if (sscanf(entry, "kura.seg.%8u.%c", &segno, &letter) == 2 && object_of(rb, segno, &letter) == 0 &&
+		    count++ == 0)
+			snprintf(found, sizeof found, "%s", entry);
+	lib.rados_nobjects_list_close(ctx);
+	if (rc != -ENOENT) /* the end of the list */
+		return rc;
+	if (count == 0)
+		return 0;
+	note(rb, "the directory kura.segments of %s names no segment, yet the pool holds %zu segment object(s) (%s, "
+		 "...): it was removed or emptied behind kura's back, and kura does not guess which objects are the segments. "
+		 "Restore it from a backup of the pool, or name each segment again: for each object kura.seg.N.L that "
+		 "`rados %s ls` lists, `rados %s setomapval kura.segments N L` (where both N.a and N.b are there, the "
+		 "larger), then run the command again",
+	     rb->where, count, found, rb->rados_args, rb->rados_args);
+	return -EUCLEAN;
+}
+
 static int rb_list(kura_backend *be, uint32_t **out, size_t *count)
 {
 	uint32_t *list = NULL;
@@ -263,11 +418,13 @@ static int rb_list(kura_backend *be, uint32_t **out, size_t *count)
 	int rc = 0;
 	while (rc == 0 && more)
 		rc = list_page(rb_of(be), after, &list, &n, &cap, &more);
-	if (rc == -ENOENT) /* no directory yet: no segments */
-		rc = 0;
+	if (rc == -ENOENT) /* no directory yet: no segments, unless it was removed */
+		rc = orphans(rb_of(be));
+	else if (rc == 0)
+		rc = unnamed(rb_of(be), list, n);
 	if (rc != 0) {
 		free(list);
-		return fail(rc);
+		return fail(rb_of(be), rc);
 	}
 	*out = list; /* omap keys come sorted, and the numbers are zero-padded */
 	*count = n;
@@ -292,7 +449,7 @@ static int rb_stat(kura_backend *be, uint32_t segno, uint64_t *size)
 		return -1;
 	seg_oid(oid, sizeof oid, segno, letter);
 	int rc = lib.rados_stat(rb_of(be)->io, oid, size, &mtime);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb_of(be), rc);
 }
 
 static int seg_new(kura_backend *be, kura_seg **out, uint32_t segno, char letter)
@@ -314,8 +471,10 @@ static int make_empty(rados_backend *rb, uint32_t segno, char letter)
 {
 	char oid[48];
 	seg_oid(oid, sizeof oid, segno, letter);
+	if (down(rb))
+		return -1;
 	int rc = lib.rados_write_full(rb->io, oid, "", 0);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb, rc);
 }
 
 static int rb_create(kura_backend *be, kura_seg **out, uint32_t segno)
@@ -338,18 +497,24 @@ static int rb_open(kura_backend *be, kura_seg **out, uint32_t segno, int writabl
 	char letter, oid[48];
 	uint64_t size;
 	time_t mtime;
-	if (dir_get(rb_of(be), segno, "", &letter) != 0)
+	if (dir_get(rb_of(be), segno, "", &letter) != 0) {
+		if (errno == ENOENT && object_of(rb_of(be), segno, &letter) == 0) {
+			note_unnamed(rb_of(be), segno, letter);
+			errno = EUCLEAN;
+		}
 		return -1;
+	}
 	seg_oid(oid, sizeof oid, segno, letter);
 	int rc = lib.rados_stat(rb_of(be)->io, oid, &size, &mtime); /* named but gone: missing too */
-	return rc == 0 ? seg_new(be, out, segno, letter) : fail(rc);
+	return rc == 0 ? seg_new(be, out, segno, letter) : fail(rb_of(be), rc);
 }
 
 static void remove_object(rados_backend *rb, uint32_t segno, char letter)
 {
 	char oid[48];
 	seg_oid(oid, sizeof oid, segno, letter);
-	lib.rados_remove(rb->io, oid); /* if this fails, the object is unnamed: never read, reused later */
+	if (!down(rb))
+		lib.rados_remove(rb->io, oid); /* if this fails, the object is unnamed: never read, reused later */
 }
 
 static int rb_remove(kura_backend *be, uint32_t segno)
@@ -422,6 +587,8 @@ static void wait_oldest(rados_seg *rs)
 	lib.rados_aio_wait_for_complete(c);
 	int rc = lib.rados_aio_get_return_value(c);
 	lib.rados_aio_release(c);
+	if (rc == -ETIMEDOUT)
+		timed_out(rb_of(rs->s.be));
 	if (rc < 0 && !rs->failed)
 		rs->failed = -rc;
 	memmove(rs->pending, rs->pending + 1, --rs->npending * sizeof *rs->pending);
@@ -450,6 +617,8 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 		errno = ENOLCK;
 		return -1;
 	}
+	if (down(rb))
+		return -1;
 	const char *b = p;
 	while (n > 0) {
 		size_t len = n < CHUNK ? n : CHUNK;
@@ -461,7 +630,7 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 			lib.rados_aio_release(c);
 		if (rc != 0) {
 			drain(rs);
-			return fail(rc);
+			return fail(rb, rc);
 		}
 		rs->pending[rs->npending++] = c;
 		b += len;
@@ -478,12 +647,14 @@ static int rb_read(kura_seg *s, uint64_t off, void *buf, size_t n, size_t *got)
 	rados_seg *rs = (rados_seg *)s;
 	if (drain(rs) != 0)
 		return -1;
+	if (down(rb_of(s->be)))
+		return -1;
 	*got = 0;
 	while (*got < n) {
 		size_t len = n - *got < CHUNK ? n - *got : CHUNK;
 		int rc = lib.rados_read(rb_of(s->be)->io, rs->oid, (char *)buf + *got, len, off + *got);
 		if (rc < 0)
-			return fail(rc);
+			return fail(rb_of(s->be), rc);
 		*got += (size_t)rc;
 		if ((size_t)rc < len)
 			break; /* the object ends here */
@@ -495,19 +666,19 @@ static int rb_size(kura_seg *s, uint64_t *size)
 {
 	rados_seg *rs = (rados_seg *)s;
 	time_t mtime;
-	if (drain(rs) != 0)
+	if (drain(rs) != 0 || down(rb_of(s->be)))
 		return -1;
 	int rc = lib.rados_stat(rb_of(s->be)->io, rs->oid, size, &mtime);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb_of(s->be), rc);
 }
 
 static int rb_truncate(kura_seg *s, uint64_t size)
 {
 	rados_seg *rs = (rados_seg *)s;
-	if (drain(rs) != 0)
+	if (drain(rs) != 0 || down(rb_of(s->be)))
 		return -1;
 	int rc = lib.rados_trunc(rb_of(s->be)->io, rs->oid, size);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb_of(s->be), rc);
 }
 
 static void rb_close(kura_seg *s)
@@ -516,6 +687,28 @@ static void rb_close(kura_seg *s)
 		return;
 	drain((rados_seg *)s); /* what was not synced is not acknowledged: its fate does not matter */
 	free(s);
+}
+
+/* The hint added to a failure's message (archive/backend.h). */
+static void rb_explain(kura_backend *be, kura_error *err)
+{
+	rados_backend *rb = rb_of(be);
+	if (!err)
+		return;
+	pthread_mutex_lock(&rb->note_mu);
+	size_t n = strlen(err->message);
+	if (rb->damage[0] && !strstr(err->message, rb->damage))
+		snprintf(err->message + n, sizeof err->message - n, " (%s)", rb->damage);
+	pthread_mutex_unlock(&rb->note_mu);
+	if (!atomic_load(&rb->timed_out) || strstr(err->message, "did not answer within"))
+		return;
+	n = strlen(err->message);
+	snprintf(err->message + n, sizeof err->message - n,
+		 " (the Ceph cluster of %s did not answer within %d s, the store's op_timeout_seconds: an OSD "
+		 "(or the monitor) is down or the pool's placement groups are not active; check `ceph -s` and "
+		 "`ceph osd tree`, bring it back, then run the command again: what was printed before is stored, "
+		 "nothing after it was acknowledged)",
+		 rb->where, rb->op_timeout);
 }
 
 /* ---------------------------------------------------------------- the writer lock */
@@ -547,6 +740,8 @@ static int lock_op(rados_backend *rb, uint8_t flags)
 	struct timeval d = {.tv_sec = rb->lease};
 	struct timespec sent;
 	clock_gettime(CLOCK_MONOTONIC, &sent);
+	if (down(rb))
+		return -ETIMEDOUT;
 	int rc = lib.rados_lock_exclusive(rb->io, DIR_OID, LOCK_NAME, rb->cookie, "kura writer", &d, flags);
 	if (rc == 0)
 		rb->renewed = sent; /* the lease runs from no earlier than this */
@@ -604,7 +799,9 @@ static int rb_lock(kura_backend *be, int wait, kura_error *err)
 		}
 		if (rc != -EBUSY && rc != -EEXIST) {
 			errno = -rc;
-			return kura_error_sys(err, KURA_EIO, "taking the writer lock of %s", rb->where);
+			kura_error_sys(err, KURA_EIO, "taking the writer lock of %s", rb->where);
+			rb_explain(be, err);
+			return KURA_EIO;
 		}
 		if (!wait)
 			return 1;
@@ -627,10 +824,15 @@ static int renew_locked(rados_backend *rb)
 {
 	if (rb->locked && !rb->lost) {
 		double age = seconds_since(&rb->renewed);
+		int rc;
 		if (age >= rb->lease)
 			rb->lost = 1;
-		else if (age >= rb->lease / 3.0 && lock_op(rb, LIBRADOS_LOCK_FLAG_MUST_RENEW) != 0)
+		else if (age >= rb->lease / 3.0 && (rc = lock_op(rb, LIBRADOS_LOCK_FLAG_MUST_RENEW)) != 0) {
 			rb->lost = 1;
+			rb->renew_error = -rc;
+			if (rc == -ETIMEDOUT)
+				timed_out(rb);
+		}
 	}
 	return rb->locked && rb->lost ? -1 : 0;
 }
@@ -639,7 +841,14 @@ static int renew_due(rados_backend *rb, kura_error *err)
 {
 	pthread_mutex_lock(&rb->mu);
 	int rc = 0;
-	if (renew_locked(rb) != 0)
+	if (renew_locked(rb) != 0 && (atomic_load(&rb->timed_out) || rb->renew_error == ETIMEDOUT))
+		rc = kura_error_set(err, KURA_EIO,
+				    "the Ceph cluster of %s did not answer within %d s, so the writer lock's lease (%d s) "
+				    "could not be renewed and nothing more is written by this run: an OSD (or the monitor) "
+				    "is down or the pool's placement groups are not active; check `ceph -s` and `ceph osd "
+				    "tree`, bring it back, then run the command again (what was printed before is stored)",
+				    rb->where, rb->op_timeout, rb->lease);
+	else if (rb->locked && rb->lost)
 		rc = kura_error_set(err, KURA_ELOCKED,
 				    "the writer lock of %s ran out (its lease of %d s was not renewed in time): another "
 				    "writer may hold the store now, so nothing more is written by this run; run the "
@@ -654,7 +863,7 @@ static void rb_unlock(kura_backend *be)
 {
 	rados_backend *rb = rb_of(be);
 	pthread_mutex_lock(&rb->mu);
-	if (rb->locked)
+	if (rb->locked && !atomic_load(&rb->timed_out)) /* else it would wait again: the lease runs out */
 		lib.rados_unlock(rb->io, DIR_OID, LOCK_NAME, rb->cookie);
 	rb->locked = 0;
 	if (rb->renewing)
@@ -677,6 +886,7 @@ static void rb_free(kura_backend *be)
 	if (rb->cluster)
 		lib.rados_shutdown(rb->cluster);
 	pthread_mutex_destroy(&rb->mu);
+	pthread_mutex_destroy(&rb->note_mu);
 	free(rb);
 }
 
@@ -701,15 +911,19 @@ static int connect_cluster(rados_backend *rb, const kura_rados_options *o, kura_
 		errno = -rc;
 		return kura_error_sys(err, KURA_EIO, "starting librados");
 	}
-	/* fail rather than hang when the cluster cannot be reached; ceph.conf may say otherwise */
-	lib.rados_conf_set(rb->cluster, "client_mount_timeout", "30");
-	lib.rados_conf_set(rb->cluster, "rados_osd_op_timeout", "120");
-	lib.rados_conf_set(rb->cluster, "rados_mon_op_timeout", "60");
 	lib.rados_conf_set(rb->cluster, "log_to_stderr", "false");
 	if ((rc = lib.rados_conf_read_file(rb->cluster, o->ceph_conf)) != 0) {
 		errno = -rc;
 		return kura_error_sys(err, KURA_EIO, "reading the Ceph configuration %s", o->ceph_conf);
 	}
+	/* Fail rather than hang when the cluster cannot be reached or an OSD is down
+	 * (librados waits for ever by default): the store's op_timeout_seconds, over
+	 * whatever ceph.conf says. */
+	char secs[16];
+	snprintf(secs, sizeof secs, "%d", rb->op_timeout);
+	lib.rados_conf_set(rb->cluster, "client_mount_timeout", secs);
+	lib.rados_conf_set(rb->cluster, "rados_osd_op_timeout", secs);
+	lib.rados_conf_set(rb->cluster, "rados_mon_op_timeout", secs);
 	if ((rc = lib.rados_connect(rb->cluster)) != 0) {
 		errno = -rc;
 		return kura_error_sys(err, KURA_EIO, "connecting to the Ceph cluster of %s as client.%s (is it running, "
@@ -738,7 +952,10 @@ int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kur
 	if (!rb)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	pthread_mutex_init(&rb->mu, NULL);
+	pthread_mutex_init(&rb->note_mu, NULL);
 	snprintf(rb->where, sizeof rb->where, "rados:%s/%s", o->pool, o->ns && *o->ns ? o->ns : "");
+	snprintf(rb->rados_args, sizeof rb->rados_args, "-p %s%s%s", o->pool, o->ns && *o->ns ? " -N " : "",
+		 o->ns && *o->ns ? o->ns : "");
 	char host[256] = "?";
 	gethostname(host, sizeof host - 1);
 	struct timespec now;
@@ -746,6 +963,7 @@ int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kur
 	snprintf(rb->cookie, sizeof rb->cookie, "kura on host %s, pid %ld, %lx", host, (long)getpid(),
 		 (unsigned long)now.tv_nsec);
 	rb->lease = o->lease_seconds > 0 ? o->lease_seconds : KURA_RADOS_DEFAULT_LEASE;
+	rb->op_timeout = o->op_timeout_seconds > 0 ? o->op_timeout_seconds : KURA_RADOS_DEFAULT_OP_TIMEOUT;
 	rb->be = (kura_backend){
 		.name = rb_name,
 		.list = rb_list,
@@ -764,6 +982,7 @@ int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kur
 		.size = rb_size,
 		.truncate = rb_truncate,
 		.close = rb_close,
+		.explain = rb_explain,
 		.lock = rb_lock,
 		.renew = rb_renew,
 		.unlock = rb_unlock,
