@@ -1,7 +1,8 @@
 /* The RADOS backend (archive/backend.h): a store's segments are objects of a
- * Ceph pool (in a namespace of it), written and read through librados. This is
- * the one file of kura that includes librados, which it loads only when a RADOS
- * store is opened.
+ * Ceph pool (in a namespace of it), written and read through librados. With its
+ * header and archive/backend_rados_health.c (loading librados, timeouts, damage
+ * found in the directory) it is the only code of kura that includes librados,
+ * which is loaded only when a RADOS store is opened.
  *
  * Objects, in the pool's namespace:
  * - kura.segments: the directory. Its omap maps "NNNNNNNN" (the segment number,
@@ -37,16 +38,14 @@
  *   while an OSD holding the pool's data is down a write, a sync or a renewal
  *   fails with ETIMEDOUT after that long; if the OSD is back before, it
  *   completes. After a timeout every operation fails at once for op_timeout
- *   seconds (down()), so a command gives up after one timeout, not one per
+ *   seconds (kura_rados_down()), so a command gives up after one timeout, not one per
  *   operation its clean-up makes, and does not unlock (its lease runs out).
  *   explain() adds to the failure's message what is wrong and what to do.
  * - A lock(wait) waits at most twice the lease (long enough for the lock of a
  *   writer that died to run out), then refuses, naming who holds it.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <rados/librados.h>
 #include <stdio.h>
@@ -55,36 +54,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive/backend.h"
-#include "archive/segment.h"
+#include "archive/backend_rados.h"
 
-#define DIR_OID "kura.segments"
+#define lib kura_rados_lib
+
 #define LOCK_NAME "kura.writer"
 #define DEFAULT_MAX_OBJECT (128ull << 20) /* osd_max_object_size's default */
 #define CHUNK (4u << 20)                  /* bytes per RADOS read or write operation */
 #define MAX_PENDING 32                    /* writes in flight per segment */
-
-typedef struct rados_backend {
-	kura_backend be;
-	rados_t cluster;
-	rados_ioctx_t io;
-	char where[512]; /* rados:POOL/NAMESPACE, for messages */
-	char rados_args[512]; /* "-p POOL [-N NAMESPACE]": the rados command's, for messages */
-	pthread_mutex_t note_mu; /* guards damage */
-	char damage[1024]; /* what is wrong with the directory, found last; "": nothing */
-	char cookie[320];
-	int lease; /* seconds */
-	int op_timeout; /* seconds an operation may wait for the cluster */
-	atomic_int timed_out; /* an operation timed out: the cluster or an OSD is unreachable */
-	atomic_llong down_until; /* ms (monotonic): until then operations fail at once */
-	pthread_mutex_t mu; /* guards the lock's state below */
-	int locked, lost;
-	int renew_error; /* the errno of a refused or failed renewal; 0: none */
-	struct timespec renewed; /* when the last lock or renewal was sent */
-	pthread_cond_t stop;     /* signalled by unlock: the renewing thread ends */
-	pthread_t renewer;
-	int renewing;            /* the renewing thread runs */
-} rados_backend;
 
 typedef struct rados_seg {
 	kura_seg s;
@@ -94,138 +71,22 @@ typedef struct rados_seg {
 	int failed; /* the errno of a write that failed since the last sync; 0: none */
 } rados_seg;
 
-/* librados is loaded when the first RADOS store is opened (dlopen), so that
- * every other kura command does not load Ceph's libraries (about a hundred
- * shared objects' worth of start-up). Calls go through lib. */
-#define LIBRADOS_FUNCTIONS(X) \
-	X(rados_aio_create_completion2) \
-	X(rados_aio_get_return_value) \
-	X(rados_aio_release) \
-	X(rados_aio_wait_for_complete) \
-	X(rados_aio_write) \
-	X(rados_conf_get) \
-	X(rados_conf_read_file) \
-	X(rados_conf_set) \
-	X(rados_connect) \
-	X(rados_create) \
-	X(rados_create_read_op) \
-	X(rados_create_write_op) \
-	X(rados_ioctx_create) \
-	X(rados_ioctx_destroy) \
-	X(rados_ioctx_set_namespace) \
-	X(rados_list_lockers) \
-	X(rados_lock_exclusive) \
-	X(rados_nobjects_list_close) \
-	X(rados_nobjects_list_next) \
-	X(rados_nobjects_list_open) \
-	X(rados_omap_get_end) \
-	X(rados_omap_get_next2) \
-	X(rados_read) \
-	X(rados_read_op_omap_get_vals2) \
-	X(rados_read_op_omap_get_vals_by_keys2) \
-	X(rados_read_op_operate) \
-	X(rados_release_read_op) \
-	X(rados_release_write_op) \
-	X(rados_remove) \
-	X(rados_shutdown) \
-	X(rados_stat) \
-	X(rados_trunc) \
-	X(rados_unlock) \
-	X(rados_write_full) \
-	X(rados_write_op_omap_rm_keys2) \
-	X(rados_write_op_omap_set2) \
-	X(rados_write_op_operate)
-
-static struct {
-#define X(f) __typeof__(f) *f;
-	LIBRADOS_FUNCTIONS(X)
-#undef X
-} lib;
-static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
-static char lib_error[256];
-
-static void lib_load(void)
-{
-	void *h = dlopen("librados.so.2", RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(lib_error, sizeof lib_error, "%s", dlerror());
-		return;
-	}
-#define X(f)                                                                                              \
-	if (!(lib.f = (__typeof__(f) *)dlsym(h, #f)) && !lib_error[0])                                   \
-		snprintf(lib_error, sizeof lib_error, "librados.so.2 has no %s", #f);
-	LIBRADOS_FUNCTIONS(X)
-#undef X
-}
-
-static int lib_ready(kura_error *err)
-{
-	pthread_once(&lib_once, lib_load);
-	return lib_error[0] ? kura_error_set(err, KURA_EUNSUPPORTED, "this store keeps its segments in Ceph, and "
-								     "librados cannot be loaded (%s): install librados2",
-					     lib_error)
-			    : 0;
-}
-
-static rados_backend *rb_of(kura_backend *be) { return (rados_backend *)be; }
-
-static long long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* An operation timed out: for the next op_timeout seconds every operation fails
- * at once, so that a command gives up after one timeout, not one per operation
- * it still has to make (the rollback, the audit trail, the unlock). */
-static void timed_out(rados_backend *rb)
-{
-	atomic_store(&rb->timed_out, 1);
-	atomic_store(&rb->down_until, now_ms() + 1000LL * rb->op_timeout);
-}
-
-/* 1 (errno ETIMEDOUT) while operations fail at once; 0 otherwise. */
-static int down(rados_backend *rb)
-{
-	if (now_ms() >= atomic_load(&rb->down_until))
-		return 0;
-	errno = ETIMEDOUT;
-	return 1;
-}
-
 /* -1 with errno set from librados's negative errno; remembers a timeout. */
 static int fail(rados_backend *rb, int negerr)
 {
 	if (negerr == -ETIMEDOUT)
-		timed_out(rb);
+		kura_rados_timed_out(rb);
 	errno = -negerr;
 	return -1;
 }
 
-static void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
-{
-	snprintf(buf, n, "kura.seg.%08u.%c", segno, letter);
-}
-
 /* ---------------------------------------------------------------- the directory */
-
-/* Remembers what is wrong with the directory, for explain(). */
-__attribute__((format(printf, 2, 3))) static void note(rados_backend *rb, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	pthread_mutex_lock(&rb->note_mu);
-	vsnprintf(rb->damage, sizeof rb->damage, fmt, ap);
-	pthread_mutex_unlock(&rb->note_mu);
-	va_end(ap);
-}
 
 /* The letter the directory has for key "NNNNNNNN" + suffix: 0, or -1 (ENOENT:
  * none; EUCLEAN: a value that is not a letter, noted). */
 static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *letter)
 {
-	if (down(rb))
+	if (kura_rados_down(rb))
 		return -1;
 	char key[32];
 	snprintf(key, sizeof key, "%08u%s", segno, suffix);
@@ -244,7 +105,7 @@ static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *
 	if (rc == 0 && (rc = lib.rados_omap_get_next2(it, &k, &v, &klen, &vlen)) == 0 && !k)
 		rc = -ENOENT; /* no such key */
 	if (rc == 0 && (vlen != 1 || (v[0] != 'a' && v[0] != 'b'))) {
-		note(rb, "the directory kura.segments of %s names key %s with %zu byte(s) that are not the letter a or "
+		kura_rados_note(rb, "the directory kura.segments of %s names key %s with %zu byte(s) that are not the letter a or "
 			 "b: it was changed behind kura's back. Name the object that holds the segment again: `rados %s "
 			 "setomapval kura.segments %s a` (or b: the one of kura.seg.%s.a and .b that `rados %s stat` shows "
 			 "larger), then run the command again",
@@ -263,7 +124,7 @@ static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *
 static int dir_update(rados_backend *rb, uint32_t segno, const char *set_suffix, char letter, const char *rm_suffix)
 {
 	char skey[32], rkey[32];
-	if (down(rb))
+	if (kura_rados_down(rb))
 		return -1;
 	rados_write_op_t op = lib.rados_create_write_op();
 	if (set_suffix) {
@@ -298,7 +159,7 @@ static int list_page(rados_backend *rb, char *after, uint32_t **list, size_t *n,
 {
 	rados_omap_iter_t it = NULL;
 	int prval = 0;
-	if (down(rb))
+	if (kura_rados_down(rb))
 		return -ETIMEDOUT;
 	rados_read_op_t op = lib.rados_create_read_op();
 	lib.rados_read_op_omap_get_vals2(op, after, "", 1000, &it, more, &prval);
@@ -329,86 +190,6 @@ static int list_page(rados_backend *rb, char *after, uint32_t **list, size_t *n,
 	return rc;
 }
 
-/* A letter of an object of segment segno that holds at least a segment's
- * header: 0 and *letter, or -1. (An unnamed object that a crash left, INVARIANTS,
- * is empty or shorter than a header: create names it before writing the header,
- * and only a header-less segment is ever removed.) */
-static int object_of(rados_backend *rb, uint32_t segno, char *letter)
-{
-	for (const char *l = "ab"; *l; l++) {
-		char oid[48];
-		uint64_t size;
-		time_t mtime;
-		seg_oid(oid, sizeof oid, segno, *l);
-		if (lib.rados_stat(rb->io, oid, &size, &mtime) == 0 && size >= KURA_SEGMENT_FILE_HEADER) {
-			*letter = *l;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static void note_unnamed(rados_backend *rb, uint32_t segno, char letter)
-{
-	note(rb, "the directory kura.segments of %s does not name segment %08u, yet the pool holds its object "
-		 "kura.seg.%08u.%c: the directory was changed behind kura's back, and kura does not guess. Name it "
-		 "again: `rados %s setomapval kura.segments %08u %c` (docs/FORMAT.md), then run the command again",
-	     rb->where, segno, segno, letter, rb->rados_args, segno, letter);
-}
-
-/* The directory names segments list[0..n): 0, or -EUCLEAN (noted) when a
- * segment it does not name (one in a gap, or the next) has an object. */
-static int orphans(rados_backend *rb);
-
-static int unnamed(rados_backend *rb, const uint32_t *list, size_t n)
-{
-	if (n == 0) /* a new store, or its directory was emptied (a lock makes the object again) */
-		return orphans(rb);
-	uint32_t want = 1;
-	char letter;
-	for (size_t i = 0; i <= n; i++) {
-		uint32_t upto = i < n ? list[i] : want + 1; /* after the last: the next one */
-		for (; want < upto; want++)
-			if (object_of(rb, want, &letter) == 0) {
-				note_unnamed(rb, want, letter);
-				return -EUCLEAN;
-			}
-		want = upto + 1;
-	}
-	return 0;
-}
-
-/* No directory, or one naming no segment: 0 when the namespace has no segment
- * object either (a new store), -EUCLEAN (noted) when it has: the directory was
- * removed or emptied. */
-static int orphans(rados_backend *rb)
-{
-	rados_list_ctx_t ctx;
-	int rc = lib.rados_nobjects_list_open(rb->io, &ctx);
-	if (rc != 0)
-		return rc;
-	const char *entry;
-	unsigned segno;
-	char letter, found[64] = "";
-	size_t count = 0;
-	while ((rc = lib.rados_nobjects_list_next(ctx, &entry, NULL, NULL)) == 0)
-		if (sscanf(entry, "kura.seg.%8u.%c", &segno, &letter) == 2 && object_of(rb, segno, &letter) == 0 &&
-		    count++ == 0)
-			snprintf(found, sizeof found, "%s", entry);
-	lib.rados_nobjects_list_close(ctx);
-	if (rc != -ENOENT) /* the end of the list */
-		return rc;
-	if (count == 0)
-		return 0;
-	note(rb, "the directory kura.segments of %s names no segment, yet the pool holds %zu segment object(s) (%s, "
-		 "...): it was removed or emptied behind kura's back, and kura does not guess which objects are the segments. "
-		 "Restore it from a backup of the pool, or name each segment again: for each object kura.seg.N.L that "
-		 "`rados %s ls` lists, `rados %s setomapval kura.segments N L` (where both N.a and N.b are there, the "
-		 "larger), then run the command again",
-	     rb->where, count, found, rb->rados_args, rb->rados_args);
-	return -EUCLEAN;
-}
-
 static int rb_list(kura_backend *be, uint32_t **out, size_t *count)
 {
 	uint32_t *list = NULL;
@@ -419,9 +200,9 @@ static int rb_list(kura_backend *be, uint32_t **out, size_t *count)
 	while (rc == 0 && more)
 		rc = list_page(rb_of(be), after, &list, &n, &cap, &more);
 	if (rc == -ENOENT) /* no directory yet: no segments, unless it was removed */
-		rc = orphans(rb_of(be));
+		rc = kura_rados_orphans(rb_of(be));
 	else if (rc == 0)
-		rc = unnamed(rb_of(be), list, n);
+		rc = kura_rados_unnamed(rb_of(be), list, n);
 	if (rc != 0) {
 		free(list);
 		return fail(rb_of(be), rc);
@@ -471,7 +252,7 @@ static int make_empty(rados_backend *rb, uint32_t segno, char letter)
 {
 	char oid[48];
 	seg_oid(oid, sizeof oid, segno, letter);
-	if (down(rb))
+	if (kura_rados_down(rb))
 		return -1;
 	int rc = lib.rados_write_full(rb->io, oid, "", 0);
 	return rc == 0 ? 0 : fail(rb, rc);
@@ -498,8 +279,8 @@ static int rb_open(kura_backend *be, kura_seg **out, uint32_t segno, int writabl
 	uint64_t size;
 	time_t mtime;
 	if (dir_get(rb_of(be), segno, "", &letter) != 0) {
-		if (errno == ENOENT && object_of(rb_of(be), segno, &letter) == 0) {
-			note_unnamed(rb_of(be), segno, letter);
+		if (errno == ENOENT && kura_rados_object_of(rb_of(be), segno, &letter) == 0) {
+			kura_rados_note_unnamed(rb_of(be), segno, letter);
 			errno = EUCLEAN;
 		}
 		return -1;
@@ -513,7 +294,7 @@ static void remove_object(rados_backend *rb, uint32_t segno, char letter)
 {
 	char oid[48];
 	seg_oid(oid, sizeof oid, segno, letter);
-	if (!down(rb))
+	if (!kura_rados_down(rb))
 		lib.rados_remove(rb->io, oid); /* if this fails, the object is unnamed: never read, reused later */
 }
 
@@ -588,7 +369,7 @@ static void wait_oldest(rados_seg *rs)
 	int rc = lib.rados_aio_get_return_value(c);
 	lib.rados_aio_release(c);
 	if (rc == -ETIMEDOUT)
-		timed_out(rb_of(rs->s.be));
+		kura_rados_timed_out(rb_of(rs->s.be));
 	if (rc < 0 && !rs->failed)
 		rs->failed = -rc;
 	memmove(rs->pending, rs->pending + 1, --rs->npending * sizeof *rs->pending);
@@ -617,7 +398,7 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 		errno = ENOLCK;
 		return -1;
 	}
-	if (down(rb))
+	if (kura_rados_down(rb))
 		return -1;
 	const char *b = p;
 	while (n > 0) {
@@ -647,7 +428,7 @@ static int rb_read(kura_seg *s, uint64_t off, void *buf, size_t n, size_t *got)
 	rados_seg *rs = (rados_seg *)s;
 	if (drain(rs) != 0)
 		return -1;
-	if (down(rb_of(s->be)))
+	if (kura_rados_down(rb_of(s->be)))
 		return -1;
 	*got = 0;
 	while (*got < n) {
@@ -666,7 +447,7 @@ static int rb_size(kura_seg *s, uint64_t *size)
 {
 	rados_seg *rs = (rados_seg *)s;
 	time_t mtime;
-	if (drain(rs) != 0 || down(rb_of(s->be)))
+	if (drain(rs) != 0 || kura_rados_down(rb_of(s->be)))
 		return -1;
 	int rc = lib.rados_stat(rb_of(s->be)->io, rs->oid, size, &mtime);
 	return rc == 0 ? 0 : fail(rb_of(s->be), rc);
@@ -675,7 +456,7 @@ static int rb_size(kura_seg *s, uint64_t *size)
 static int rb_truncate(kura_seg *s, uint64_t size)
 {
 	rados_seg *rs = (rados_seg *)s;
-	if (drain(rs) != 0 || down(rb_of(s->be)))
+	if (drain(rs) != 0 || kura_rados_down(rb_of(s->be)))
 		return -1;
 	int rc = lib.rados_trunc(rb_of(s->be)->io, rs->oid, size);
 	return rc == 0 ? 0 : fail(rb_of(s->be), rc);
@@ -687,28 +468,6 @@ static void rb_close(kura_seg *s)
 		return;
 	drain((rados_seg *)s); /* what was not synced is not acknowledged: its fate does not matter */
 	free(s);
-}
-
-/* The hint added to a failure's message (archive/backend.h). */
-static void rb_explain(kura_backend *be, kura_error *err)
-{
-	rados_backend *rb = rb_of(be);
-	if (!err)
-		return;
-	pthread_mutex_lock(&rb->note_mu);
-	size_t n = strlen(err->message);
-	if (rb->damage[0] && !strstr(err->message, rb->damage))
-		snprintf(err->message + n, sizeof err->message - n, " (%s)", rb->damage);
-	pthread_mutex_unlock(&rb->note_mu);
-	if (!atomic_load(&rb->timed_out) || strstr(err->message, "did not answer within"))
-		return;
-	n = strlen(err->message);
-	snprintf(err->message + n, sizeof err->message - n,
-		 " (the Ceph cluster of %s did not answer within %d s, the store's op_timeout_seconds: an OSD "
-		 "(or the monitor) is down or the pool's placement groups are not active; check `ceph -s` and "
-		 "`ceph osd tree`, bring it back, then run the command again: what was printed before is stored, "
-		 "nothing after it was acknowledged)",
-		 rb->where, rb->op_timeout);
 }
 
 /* ---------------------------------------------------------------- the writer lock */
@@ -740,7 +499,7 @@ static int lock_op(rados_backend *rb, uint8_t flags)
 	struct timeval d = {.tv_sec = rb->lease};
 	struct timespec sent;
 	clock_gettime(CLOCK_MONOTONIC, &sent);
-	if (down(rb))
+	if (kura_rados_down(rb))
 		return -ETIMEDOUT;
 	int rc = lib.rados_lock_exclusive(rb->io, DIR_OID, LOCK_NAME, rb->cookie, "kura writer", &d, flags);
 	if (rc == 0)
@@ -800,7 +559,7 @@ static int rb_lock(kura_backend *be, int wait, kura_error *err)
 		if (rc != -EBUSY && rc != -EEXIST) {
 			errno = -rc;
 			kura_error_sys(err, KURA_EIO, "taking the writer lock of %s", rb->where);
-			rb_explain(be, err);
+			kura_rados_explain(be, err);
 			return KURA_EIO;
 		}
 		if (!wait)
@@ -831,7 +590,7 @@ static int renew_locked(rados_backend *rb)
 			rb->lost = 1;
 			rb->renew_error = -rc;
 			if (rc == -ETIMEDOUT)
-				timed_out(rb);
+				kura_rados_timed_out(rb);
 		}
 	}
 	return rb->locked && rb->lost ? -1 : 0;
@@ -945,7 +704,7 @@ static int connect_cluster(rados_backend *rb, const kura_rados_options *o, kura_
 
 int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kura_error *err)
 {
-	int rc = lib_ready(err);
+	int rc = kura_rados_ready(err);
 	if (rc != 0)
 		return rc;
 	rados_backend *rb = calloc(1, sizeof *rb);
@@ -982,7 +741,7 @@ int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kur
 		.size = rb_size,
 		.truncate = rb_truncate,
 		.close = rb_close,
-		.explain = rb_explain,
+		.explain = kura_rados_explain,
 		.lock = rb_lock,
 		.renew = rb_renew,
 		.unlock = rb_unlock,
