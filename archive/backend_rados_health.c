@@ -163,10 +163,12 @@ void kura_rados_explain(kura_backend *be, kura_error *err)
 		return;
 	pthread_mutex_lock(&rb->note_mu);
 	size_t n = strlen(err->message);
-	if (rb->damage[0] && !strstr(err->message, rb->damage))
+	/* only on a failure of that kind: a later, other one is not explained by it */
+	if (rb->damage[0] && strstr(err->message, strerror(EUCLEAN)) && !strstr(err->message, rb->damage))
 		snprintf(err->message + n, sizeof err->message - n, " (%s)", rb->damage);
 	pthread_mutex_unlock(&rb->note_mu);
-	if (!atomic_load(&rb->timed_out) || strstr(err->message, "did not answer within"))
+	if (!atomic_load(&rb->timed_out) || strstr(err->message, "did not answer within") ||
+	    (!strstr(err->message, strerror(ETIMEDOUT)) && !strstr(err->message, strerror(ENOLCK))))
 		return;
 	n = strlen(err->message);
 	snprintf(err->message + n, sizeof err->message - n,
