@@ -34,7 +34,8 @@
 #                   kura_search_ids and through CLI `kura ls --where`, against a full scan
 #                   with the same predicate in the same run (the store is cached: $CACHE)
 #   RADOS           (only when Ceph's daemons are installed: skipped otherwise) on a throwaway
-#                   cluster (tests/cli/ceph.sh: one memstore OSD, loopback): CLI `kura ingest
+#                   cluster (tests/cli/ceph.sh: one memstore OSD, loopback, Ceph's default
+#                   object size of 128 MiB): CLI `kura ingest
 #                   --no-seal` of the 20k files of 4 KiB and of 200 random documents of 1 MiB
 #                   into RADOS stores, against bench/rados_baseline appending documents of the
 #                   same sizes with the same parallelism (32 writes in flight, synced at
@@ -227,7 +228,7 @@ rados_rows()
 	source "$HERE/../tests/cli/ceph.sh"
 	say "RADOS: starting a throwaway cluster"
 	CEPH_DIR=$W/ceph
-	ceph_start "$CEPH_DIR" >ceph.out 2>&1 || { cat ceph.out >&2; say "the test Ceph cluster did not start"; exit 1; }
+	CEPH_MAX_OBJECT_SIZE=$((128 << 20)) ceph_start "$CEPH_DIR" >ceph.out 2>&1 || { cat ceph.out >&2; say "the test Ceph cluster did not start"; exit 1; }
 	mkdir m1
 	for n in $(seq 1 200); do head -c $((1 << 20)) /dev/urandom >"m1/d$n.bin"; done
 	# kura first, then the baseline (its objects are removed), each on an empty namespace

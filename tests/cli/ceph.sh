@@ -16,7 +16,8 @@
 #                              its data when it stops.
 # CEPH_OBJECTSTORE=bluestore (set before ceph_start): the OSD keeps its data in BlueStore on a
 # sparse file DIR/osd.0/block (no loop device), so it survives the OSD's stop; the default,
-# memstore, keeps it in memory and starts faster.
+# memstore, keeps it in memory and starts faster. CEPH_MAX_OBJECT_SIZE (bytes): the objects'
+# size limit, 16 MiB by default (Ceph's own default, 128 MiB, for benchmarks).
 # As a command: bash ceph.sh start DIR | stop DIR
 #
 # The daemons run in their own session (setsid) in the foreground (-f), so the PID recorded
@@ -90,7 +91,7 @@ mon warn on insecure global id reclaim allowed = false
 # the monitor commits map changes once per interval (1 s by default: most of the start time)
 paxos propose interval = 0.1
 # small objects (the default is 128 MiB), so that the tests fill segments with little data
-osd max object size = 16777216
+osd max object size = ${CEPH_MAX_OBJECT_SIZE:-16777216}
 osd objectstore = ${CEPH_OBJECTSTORE:-memstore}
 memstore device bytes = 1073741824
 bluestore block create = true
