@@ -93,6 +93,11 @@ struct kura_backend {
 	int (*truncate)(kura_seg *s, uint64_t size);
 	void (*close)(kura_seg *s);
 
+	/* Appends to err's message what the backend knows of why its operations
+	 * failed (the cluster did not answer in time, its directory is gone) and what
+	 * to do; NULL, or nothing appended, when it knows nothing more. */
+	void (*explain)(kura_backend *be, kura_error *err);
+
 	int (*lock)(kura_backend *be, int wait, kura_error *err);
 	int (*renew)(kura_backend *be, kura_error *err);
 	void (*unlock)(kura_backend *be);

@@ -1,7 +1,8 @@
 /* Which backend a store's segments go through, as its config.json says:
  *
  *   "backend": {"type": "rados", "ceph_conf": "/etc/ceph/ceph.conf", "pool": "archive",
- *               "namespace": "trial-17", "user": "kura", "lease_seconds": 30}
+ *               "namespace": "trial-17", "user": "kura", "lease_seconds": 30,
+ *               "op_timeout_seconds": 30}
  *
  * No "backend" (every store made before there was a choice): the local-file
  * backend, STORE/segments/. An unknown type is refused, never guessed.
@@ -20,6 +21,8 @@ json_t *kura_backend_config_json(const kura_rados_options *o)
 		json_object_set_new(b, "user", json_string(o->user));
 	if (b && o->lease_seconds > 0)
 		json_object_set_new(b, "lease_seconds", json_integer(o->lease_seconds));
+	if (b && o->op_timeout_seconds > 0)
+		json_object_set_new(b, "op_timeout_seconds", json_integer(o->op_timeout_seconds));
 	return b;
 }
 
@@ -29,7 +32,7 @@ int kura_backend_from_config(kura_backend **out, const char *store, const json_t
 		return kura_backend_file_open(out, store, err);
 	kura_rados_options o = {0};
 	const char *type = NULL;
-	json_int_t lease = 0;
+	json_int_t lease = 0, timeout = 0;
 	if (!json_is_object(cfg) || json_unpack((json_t *)cfg, "{s:s}", "type", &type) != 0)
 		return kura_error_set(err, KURA_EIO, "%s/config.json has a bad \"backend\"; the store's configuration is "
 						     "damaged", store);
@@ -38,13 +41,14 @@ int kura_backend_from_config(kura_backend **out, const char *store, const json_t
 	if (strcmp(type, "rados") != 0)
 		return kura_error_set(err, KURA_EUNSUPPORTED, "%s keeps its segments in a \"%s\" backend, which this kura "
 							      "does not know", store, type);
-	if (json_unpack((json_t *)cfg, "{s:s, s:s, s?s, s?s, s?I}", "ceph_conf", &o.ceph_conf, "pool", &o.pool,
-			"namespace", &o.ns, "user", &o.user, "lease_seconds", &lease) != 0 ||
-	    lease < 0 || lease > 3600)
+	if (json_unpack((json_t *)cfg, "{s:s, s:s, s?s, s?s, s?I, s?I}", "ceph_conf", &o.ceph_conf, "pool", &o.pool,
+			"namespace", &o.ns, "user", &o.user, "lease_seconds", &lease, "op_timeout_seconds", &timeout) != 0 ||
+	    lease < 0 || lease > 3600 || timeout < 0 || timeout > 3600)
 		return kura_error_set(err, KURA_EIO, "%s/config.json has bad RADOS settings (\"ceph_conf\", \"pool\", "
-						     "\"namespace\", \"user\", \"lease_seconds\"); the store's configuration "
-						     "is damaged", store);
+						     "\"namespace\", \"user\", \"lease_seconds\", \"op_timeout_seconds\" "
+						     "(1 to 3600)); the store's configuration is damaged", store);
 	o.lease_seconds = (int)lease;
+	o.op_timeout_seconds = (int)timeout;
 	int rc = kura_backend_rados_open(out, &o, err);
 	if (rc == 0 && kura_backend_config_reader(cfg))
 		rc = kura_backend_reader_new(out, *out, store, err);

@@ -1,7 +1,8 @@
 /* The RADOS backend (archive/backend.h): a store's segments are objects of a
- * Ceph pool (in a namespace of it), written and read through librados. This is
- * the one file of kura that includes librados, which it loads only when a RADOS
- * store is opened.
+ * Ceph pool (in a namespace of it), written and read through librados. With its
+ * header and archive/backend_rados_health.c (loading librados, timeouts, damage
+ * found in the directory) it is the only code of kura that includes librados,
+ * which is loaded only when a RADOS store is opened.
  *
  * Objects, in the pool's namespace:
  * - kura.segments: the directory. Its omap maps "NNNNNNNN" (the segment number,
@@ -32,12 +33,20 @@
  *   and stays failed: another writer may hold the store now, so nothing more is
  *   acknowledged. The cookie names the host and pid, for the message a second
  *   writer gets.
+ * - No operation waits for ever: librados's operation and mount timeouts are the
+ *   store's op_timeout_seconds (config.json; KURA_RADOS_DEFAULT_OP_TIMEOUT), so
+ *   while an OSD holding the pool's data is down a write, a sync or a renewal
+ *   fails with ETIMEDOUT after that long; if the OSD is back before, it
+ *   completes. After a timeout every operation fails at once for op_timeout
+ *   seconds (kura_rados_down()), so a command gives up after one timeout, not one per
+ *   operation its clean-up makes, and does not unlock (its lease runs out).
+ *   explain() adds to the failure's message what is wrong and what to do.
  * - A lock(wait) waits at most twice the lease (long enough for the lock of a
  *   writer that died to run out), then refuses, naming who holds it.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <rados/librados.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,28 +54,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive/backend.h"
+#include "archive/backend_rados.h"
 
-#define DIR_OID "kura.segments"
+#define lib kura_rados_lib
+
 #define LOCK_NAME "kura.writer"
 #define DEFAULT_MAX_OBJECT (128ull << 20) /* osd_max_object_size's default */
 #define CHUNK (4u << 20)                  /* bytes per RADOS read or write operation */
 #define MAX_PENDING 32                    /* writes in flight per segment */
-
-typedef struct rados_backend {
-	kura_backend be;
-	rados_t cluster;
-	rados_ioctx_t io;
-	char where[512]; /* rados:POOL/NAMESPACE, for messages */
-	char cookie[320];
-	int lease; /* seconds */
-	pthread_mutex_t mu; /* guards the lock's state below */
-	int locked, lost;
-	struct timespec renewed; /* when the last lock or renewal was sent */
-	pthread_cond_t stop;     /* signalled by unlock: the renewing thread ends */
-	pthread_t renewer;
-	int renewing;            /* the renewing thread runs */
-} rados_backend;
 
 typedef struct rados_seg {
 	kura_seg s;
@@ -76,94 +71,23 @@ typedef struct rados_seg {
 	int failed; /* the errno of a write that failed since the last sync; 0: none */
 } rados_seg;
 
-/* librados is loaded when the first RADOS store is opened (dlopen), so that
- * every other kura command does not load Ceph's libraries (about a hundred
- * shared objects' worth of start-up). Calls go through lib. */
-#define LIBRADOS_FUNCTIONS(X) \
-	X(rados_aio_create_completion2) \
-	X(rados_aio_get_return_value) \
-	X(rados_aio_release) \
-	X(rados_aio_wait_for_complete) \
-	X(rados_aio_write) \
-	X(rados_conf_get) \
-	X(rados_conf_read_file) \
-	X(rados_conf_set) \
-	X(rados_connect) \
-	X(rados_create) \
-	X(rados_create_read_op) \
-	X(rados_create_write_op) \
-	X(rados_ioctx_create) \
-	X(rados_ioctx_destroy) \
-	X(rados_ioctx_set_namespace) \
-	X(rados_list_lockers) \
-	X(rados_lock_exclusive) \
-	X(rados_omap_get_end) \
-	X(rados_omap_get_next2) \
-	X(rados_read) \
-	X(rados_read_op_omap_get_vals2) \
-	X(rados_read_op_omap_get_vals_by_keys2) \
-	X(rados_read_op_operate) \
-	X(rados_release_read_op) \
-	X(rados_release_write_op) \
-	X(rados_remove) \
-	X(rados_shutdown) \
-	X(rados_stat) \
-	X(rados_trunc) \
-	X(rados_unlock) \
-	X(rados_write_full) \
-	X(rados_write_op_omap_rm_keys2) \
-	X(rados_write_op_omap_set2) \
-	X(rados_write_op_operate)
-
-static struct {
-#define X(f) __typeof__(f) *f;
-	LIBRADOS_FUNCTIONS(X)
-#undef X
-} lib;
-static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
-static char lib_error[256];
-
-static void lib_load(void)
+/* -1 with errno set from librados's negative errno; remembers a timeout. */
+static int fail(rados_backend *rb, int negerr)
 {
-	void *h = dlopen("librados.so.2", RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(lib_error, sizeof lib_error, "%s", dlerror());
-		return;
-	}
-#define X(f)                                                                                              \
-	if (!(lib.f = (__typeof__(f) *)dlsym(h, #f)) && !lib_error[0])                                   \
-		snprintf(lib_error, sizeof lib_error, "librados.so.2 has no %s", #f);
-	LIBRADOS_FUNCTIONS(X)
-#undef X
-}
-
-static int lib_ready(kura_error *err)
-{
-	pthread_once(&lib_once, lib_load);
-	return lib_error[0] ? kura_error_set(err, KURA_EUNSUPPORTED, "this store keeps its segments in Ceph, and "
-								     "librados cannot be loaded (%s): install librados2",
-					     lib_error)
-			    : 0;
-}
-
-static rados_backend *rb_of(kura_backend *be) { return (rados_backend *)be; }
-
-static int fail(int negerr)
-{
+	if (negerr == -ETIMEDOUT)
+		kura_rados_timed_out(rb);
 	errno = -negerr;
 	return -1;
 }
 
-static void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
-{
-	snprintf(buf, n, "kura.seg.%08u.%c", segno, letter);
-}
-
 /* ---------------------------------------------------------------- the directory */
 
-/* The letter the directory has for key "NNNNNNNN" + suffix: 0, or -1 (ENOENT: none). */
+/* The letter the directory has for key "NNNNNNNN" + suffix: 0, or -1 (ENOENT:
+ * none; EUCLEAN: a value that is not a letter, noted). */
 static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *letter)
 {
+	if (kura_rados_down(rb))
+		return -1;
 	char key[32];
 	snprintf(key, sizeof key, "%08u%s", segno, suffix);
 	const char *keys[] = {key};
@@ -178,13 +102,21 @@ static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *
 		rc = prval;
 	char *k = NULL, *v = NULL;
 	size_t klen = 0, vlen = 0;
-	if (rc == 0 && (rc = lib.rados_omap_get_next2(it, &k, &v, &klen, &vlen)) == 0 && (!k || vlen != 1))
-		rc = -ENOENT; /* no such key (or not a letter: not ours) */
+	if (rc == 0 && (rc = lib.rados_omap_get_next2(it, &k, &v, &klen, &vlen)) == 0 && !k)
+		rc = -ENOENT; /* no such key */
+	if (rc == 0 && (vlen != 1 || (v[0] != 'a' && v[0] != 'b'))) {
+		kura_rados_note(rb, "the directory kura.segments of %s names key %s with %zu byte(s) that are not the letter a or "
+			 "b: it was changed behind kura's back. Name the object that holds the segment again: `rados %s "
+			 "setomapval kura.segments %s a` (or b: the one of kura.seg.%s.a and .b that `rados %s stat` shows "
+			 "larger), then run the command again",
+		     rb->where, key, vlen, rb->rados_args, key, key, rb->rados_args);
+		rc = -EUCLEAN;
+	}
 	if (rc == 0)
 		*letter = v[0];
 	if (it)
 		lib.rados_omap_get_end(it);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb, rc);
 }
 
 /* Sets "NNNNNNNN" + set_suffix to letter (unless set_suffix is NULL) and removes
@@ -192,6 +124,8 @@ static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *
 static int dir_update(rados_backend *rb, uint32_t segno, const char *set_suffix, char letter, const char *rm_suffix)
 {
 	char skey[32], rkey[32];
+	if (kura_rados_down(rb))
+		return -1;
 	rados_write_op_t op = lib.rados_create_write_op();
 	if (set_suffix) {
 		snprintf(skey, sizeof skey, "%08u%s", segno, set_suffix);
@@ -207,7 +141,7 @@ static int dir_update(rados_backend *rb, uint32_t segno, const char *set_suffix,
 	}
 	int rc = lib.rados_write_op_operate(op, rb->io, DIR_OID, NULL, 0);
 	lib.rados_release_write_op(op);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb, rc);
 }
 
 static int is_segment_key(const char *k, size_t len)
@@ -225,6 +159,8 @@ static int list_page(rados_backend *rb, char *after, uint32_t **list, size_t *n,
 {
 	rados_omap_iter_t it = NULL;
 	int prval = 0;
+	if (kura_rados_down(rb))
+		return -ETIMEDOUT;
 	rados_read_op_t op = lib.rados_create_read_op();
 	lib.rados_read_op_omap_get_vals2(op, after, "", 1000, &it, more, &prval);
 	int rc = lib.rados_read_op_operate(op, rb->io, DIR_OID, 0);
@@ -263,11 +199,13 @@ static int rb_list(kura_backend *be, uint32_t **out, size_t *count)
 	int rc = 0;
 	while (rc == 0 && more)
 		rc = list_page(rb_of(be), after, &list, &n, &cap, &more);
-	if (rc == -ENOENT) /* no directory yet: no segments */
-		rc = 0;
+	if (rc == -ENOENT) /* no directory yet: no segments, unless it was removed */
+		rc = kura_rados_orphans(rb_of(be));
+	else if (rc == 0)
+		rc = kura_rados_unnamed(rb_of(be), list, n);
 	if (rc != 0) {
 		free(list);
-		return fail(rc);
+		return fail(rb_of(be), rc);
 	}
 	*out = list; /* omap keys come sorted, and the numbers are zero-padded */
 	*count = n;
@@ -292,7 +230,7 @@ static int rb_stat(kura_backend *be, uint32_t segno, uint64_t *size)
 		return -1;
 	seg_oid(oid, sizeof oid, segno, letter);
 	int rc = lib.rados_stat(rb_of(be)->io, oid, size, &mtime);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb_of(be), rc);
 }
 
 static int seg_new(kura_backend *be, kura_seg **out, uint32_t segno, char letter)
@@ -314,8 +252,10 @@ static int make_empty(rados_backend *rb, uint32_t segno, char letter)
 {
 	char oid[48];
 	seg_oid(oid, sizeof oid, segno, letter);
+	if (kura_rados_down(rb))
+		return -1;
 	int rc = lib.rados_write_full(rb->io, oid, "", 0);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb, rc);
 }
 
 static int rb_create(kura_backend *be, kura_seg **out, uint32_t segno)
@@ -338,18 +278,24 @@ static int rb_open(kura_backend *be, kura_seg **out, uint32_t segno, int writabl
 	char letter, oid[48];
 	uint64_t size;
 	time_t mtime;
-	if (dir_get(rb_of(be), segno, "", &letter) != 0)
+	if (dir_get(rb_of(be), segno, "", &letter) != 0) {
+		if (errno == ENOENT && kura_rados_object_of(rb_of(be), segno, &letter) == 0) {
+			kura_rados_note_unnamed(rb_of(be), segno, letter);
+			errno = EUCLEAN;
+		}
 		return -1;
+	}
 	seg_oid(oid, sizeof oid, segno, letter);
 	int rc = lib.rados_stat(rb_of(be)->io, oid, &size, &mtime); /* named but gone: missing too */
-	return rc == 0 ? seg_new(be, out, segno, letter) : fail(rc);
+	return rc == 0 ? seg_new(be, out, segno, letter) : fail(rb_of(be), rc);
 }
 
 static void remove_object(rados_backend *rb, uint32_t segno, char letter)
 {
 	char oid[48];
 	seg_oid(oid, sizeof oid, segno, letter);
-	lib.rados_remove(rb->io, oid); /* if this fails, the object is unnamed: never read, reused later */
+	if (!kura_rados_down(rb))
+		lib.rados_remove(rb->io, oid); /* if this fails, the object is unnamed: never read, reused later */
 }
 
 static int rb_remove(kura_backend *be, uint32_t segno)
@@ -422,6 +368,8 @@ static void wait_oldest(rados_seg *rs)
 	lib.rados_aio_wait_for_complete(c);
 	int rc = lib.rados_aio_get_return_value(c);
 	lib.rados_aio_release(c);
+	if (rc == -ETIMEDOUT)
+		kura_rados_timed_out(rb_of(rs->s.be));
 	if (rc < 0 && !rs->failed)
 		rs->failed = -rc;
 	memmove(rs->pending, rs->pending + 1, --rs->npending * sizeof *rs->pending);
@@ -450,6 +398,8 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 		errno = ENOLCK;
 		return -1;
 	}
+	if (kura_rados_down(rb))
+		return -1;
 	const char *b = p;
 	while (n > 0) {
 		size_t len = n < CHUNK ? n : CHUNK;
@@ -461,7 +411,7 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 			lib.rados_aio_release(c);
 		if (rc != 0) {
 			drain(rs);
-			return fail(rc);
+			return fail(rb, rc);
 		}
 		rs->pending[rs->npending++] = c;
 		b += len;
@@ -478,12 +428,14 @@ static int rb_read(kura_seg *s, uint64_t off, void *buf, size_t n, size_t *got)
 	rados_seg *rs = (rados_seg *)s;
 	if (drain(rs) != 0)
 		return -1;
+	if (kura_rados_down(rb_of(s->be)))
+		return -1;
 	*got = 0;
 	while (*got < n) {
 		size_t len = n - *got < CHUNK ? n - *got : CHUNK;
 		int rc = lib.rados_read(rb_of(s->be)->io, rs->oid, (char *)buf + *got, len, off + *got);
 		if (rc < 0)
-			return fail(rc);
+			return fail(rb_of(s->be), rc);
 		*got += (size_t)rc;
 		if ((size_t)rc < len)
 			break; /* the object ends here */
@@ -495,19 +447,19 @@ static int rb_size(kura_seg *s, uint64_t *size)
 {
 	rados_seg *rs = (rados_seg *)s;
 	time_t mtime;
-	if (drain(rs) != 0)
+	if (drain(rs) != 0 || kura_rados_down(rb_of(s->be)))
 		return -1;
 	int rc = lib.rados_stat(rb_of(s->be)->io, rs->oid, size, &mtime);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb_of(s->be), rc);
 }
 
 static int rb_truncate(kura_seg *s, uint64_t size)
 {
 	rados_seg *rs = (rados_seg *)s;
-	if (drain(rs) != 0)
+	if (drain(rs) != 0 || kura_rados_down(rb_of(s->be)))
 		return -1;
 	int rc = lib.rados_trunc(rb_of(s->be)->io, rs->oid, size);
-	return rc == 0 ? 0 : fail(rc);
+	return rc == 0 ? 0 : fail(rb_of(s->be), rc);
 }
 
 static void rb_close(kura_seg *s)
@@ -547,6 +499,8 @@ static int lock_op(rados_backend *rb, uint8_t flags)
 	struct timeval d = {.tv_sec = rb->lease};
 	struct timespec sent;
 	clock_gettime(CLOCK_MONOTONIC, &sent);
+	if (kura_rados_down(rb))
+		return -ETIMEDOUT;
 	int rc = lib.rados_lock_exclusive(rb->io, DIR_OID, LOCK_NAME, rb->cookie, "kura writer", &d, flags);
 	if (rc == 0)
 		rb->renewed = sent; /* the lease runs from no earlier than this */
@@ -608,7 +562,9 @@ static int rb_lock(kura_backend *be, int wait, kura_error *err)
 					      rb->where);
 		if (rc != -EBUSY && rc != -EEXIST) {
 			errno = -rc;
-			return kura_error_sys(err, KURA_EIO, "taking the writer lock of %s", rb->where);
+			kura_error_sys(err, KURA_EIO, "taking the writer lock of %s", rb->where);
+			kura_rados_explain(be, err);
+			return KURA_EIO;
 		}
 		if (!wait)
 			return 1;
@@ -631,10 +587,15 @@ static int renew_locked(rados_backend *rb)
 {
 	if (rb->locked && !rb->lost) {
 		double age = seconds_since(&rb->renewed);
+		int rc;
 		if (age >= rb->lease)
 			rb->lost = 1;
-		else if (age >= rb->lease / 3.0 && lock_op(rb, LIBRADOS_LOCK_FLAG_MUST_RENEW) != 0)
+		else if (age >= rb->lease / 3.0 && (rc = lock_op(rb, LIBRADOS_LOCK_FLAG_MUST_RENEW)) != 0) {
 			rb->lost = 1;
+			rb->renew_error = -rc;
+			if (rc == -ETIMEDOUT)
+				kura_rados_timed_out(rb);
+		}
 	}
 	return rb->locked && rb->lost ? -1 : 0;
 }
@@ -643,7 +604,14 @@ static int renew_due(rados_backend *rb, kura_error *err)
 {
 	pthread_mutex_lock(&rb->mu);
 	int rc = 0;
-	if (renew_locked(rb) != 0)
+	if (renew_locked(rb) != 0 && (atomic_load(&rb->timed_out) || rb->renew_error == ETIMEDOUT))
+		rc = kura_error_set(err, KURA_EIO,
+				    "the Ceph cluster of %s did not answer within %d s, so the writer lock's lease (%d s) "
+				    "could not be renewed and nothing more is written by this run: an OSD (or the monitor) "
+				    "is down or the pool's placement groups are not active; check `ceph -s` and `ceph osd "
+				    "tree`, bring it back, then run the command again (what was printed before is stored)",
+				    rb->where, rb->op_timeout, rb->lease);
+	else if (rb->locked && rb->lost)
 		rc = kura_error_set(err, KURA_ELOCKED,
 				    "the writer lock of %s ran out (its lease of %d s was not renewed in time): another "
 				    "writer may hold the store now, so nothing more is written by this run; run the "
@@ -658,7 +626,7 @@ static void rb_unlock(kura_backend *be)
 {
 	rados_backend *rb = rb_of(be);
 	pthread_mutex_lock(&rb->mu);
-	if (rb->locked)
+	if (rb->locked && !atomic_load(&rb->timed_out)) /* else it would wait again: the lease runs out */
 		lib.rados_unlock(rb->io, DIR_OID, LOCK_NAME, rb->cookie);
 	rb->locked = 0;
 	if (rb->renewing)
@@ -681,6 +649,7 @@ static void rb_free(kura_backend *be)
 	if (rb->cluster)
 		lib.rados_shutdown(rb->cluster);
 	pthread_mutex_destroy(&rb->mu);
+	pthread_mutex_destroy(&rb->note_mu);
 	free(rb);
 }
 
@@ -705,15 +674,19 @@ static int connect_cluster(rados_backend *rb, const kura_rados_options *o, kura_
 		errno = -rc;
 		return kura_error_sys(err, KURA_EIO, "starting librados");
 	}
-	/* fail rather than hang when the cluster cannot be reached; ceph.conf may say otherwise */
-	lib.rados_conf_set(rb->cluster, "client_mount_timeout", "30");
-	lib.rados_conf_set(rb->cluster, "rados_osd_op_timeout", "120");
-	lib.rados_conf_set(rb->cluster, "rados_mon_op_timeout", "60");
 	lib.rados_conf_set(rb->cluster, "log_to_stderr", "false");
 	if ((rc = lib.rados_conf_read_file(rb->cluster, o->ceph_conf)) != 0) {
 		errno = -rc;
 		return kura_error_sys(err, KURA_EIO, "reading the Ceph configuration %s", o->ceph_conf);
 	}
+	/* Fail rather than hang when the cluster cannot be reached or an OSD is down
+	 * (librados waits for ever by default): the store's op_timeout_seconds, over
+	 * whatever ceph.conf says. */
+	char secs[16];
+	snprintf(secs, sizeof secs, "%d", rb->op_timeout);
+	lib.rados_conf_set(rb->cluster, "client_mount_timeout", secs);
+	lib.rados_conf_set(rb->cluster, "rados_osd_op_timeout", secs);
+	lib.rados_conf_set(rb->cluster, "rados_mon_op_timeout", secs);
 	if ((rc = lib.rados_connect(rb->cluster)) != 0) {
 		errno = -rc;
 		return kura_error_sys(err, KURA_EIO, "connecting to the Ceph cluster of %s as client.%s (is it running, "
@@ -735,14 +708,17 @@ static int connect_cluster(rados_backend *rb, const kura_rados_options *o, kura_
 
 int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kura_error *err)
 {
-	int rc = lib_ready(err);
+	int rc = kura_rados_ready(err);
 	if (rc != 0)
 		return rc;
 	rados_backend *rb = calloc(1, sizeof *rb);
 	if (!rb)
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	pthread_mutex_init(&rb->mu, NULL);
+	pthread_mutex_init(&rb->note_mu, NULL);
 	snprintf(rb->where, sizeof rb->where, "rados:%s/%s", o->pool, o->ns && *o->ns ? o->ns : "");
+	snprintf(rb->rados_args, sizeof rb->rados_args, "-p %s%s%s", o->pool, o->ns && *o->ns ? " -N " : "",
+		 o->ns && *o->ns ? o->ns : "");
 	char host[256] = "?";
 	gethostname(host, sizeof host - 1);
 	struct timespec now;
@@ -750,6 +726,7 @@ int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kur
 	snprintf(rb->cookie, sizeof rb->cookie, "kura on host %s, pid %ld, %lx", host, (long)getpid(),
 		 (unsigned long)now.tv_nsec);
 	rb->lease = o->lease_seconds > 0 ? o->lease_seconds : KURA_RADOS_DEFAULT_LEASE;
+	rb->op_timeout = o->op_timeout_seconds > 0 ? o->op_timeout_seconds : KURA_RADOS_DEFAULT_OP_TIMEOUT;
 	rb->be = (kura_backend){
 		.name = rb_name,
 		.list = rb_list,
@@ -768,6 +745,7 @@ int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kur
 		.size = rb_size,
 		.truncate = rb_truncate,
 		.close = rb_close,
+		.explain = kura_rados_explain,
 		.lock = rb_lock,
 		.renew = rb_renew,
 		.unlock = rb_unlock,

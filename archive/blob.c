@@ -389,7 +389,7 @@ static int use_segment(kura_blob_reader *r, uint32_t segno, char *path, size_t p
 		r->segno = segno;
 		r->win_len = 0;
 		if (r->be->open(r->be, &r->seg, segno, 0) != 0)
-			return kura_error_sys(err, KURA_EIO, "opening segment %s", path);
+			return kura_segment_io_error(r->be, err, "opening segment %s", path);
 	}
 	return 0;
 }
@@ -408,7 +408,7 @@ int kura_blob_reader_check_record(kura_blob_reader *r, uint32_t segno, uint64_t 
 	if (!p && !(p = buf = malloc(n)))
 		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (buf && r->be->read(r->seg, offset, buf, n, &got) != 0)
-		rc = kura_error_sys(err, KURA_EIO, "reading %s", path);
+		rc = kura_segment_io_error(r->be, err, "reading %s", path);
 	else if (buf && got < n)
 		rc = kura_error_set(err, KURA_EVERIFY, "the record is cut short");
 	else if ((rc = kura_record_parse_header(&info, p, segno, offset, UINT64_MAX, err)) != 0)
@@ -438,7 +438,7 @@ int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, 
 	r->used = 1;
 	if (rc != NOT_WINDOWED)
 		goto out;
-	rc = r->be->size(r->seg, &segsize) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", path) : 0;
+	rc = r->be->size(r->seg, &segsize) != 0 ? kura_segment_io_error(r->be, err, "stat %s", path) : 0;
 	if (rc == 0)
 		rc = kura_record_read_header(&info, r->seg, offset, segsize, err);
 	if (rc == 0 && info.type != KURA_RECORD_BLOB)

@@ -252,8 +252,9 @@ int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damag
 	static const kura_scan_ops ops = {on_body, on_record, on_damage, on_progress, on_boundary};
 	for (size_t i = 0; i < nsegs && segs[i] <= last_seg; i++) {
 		uint64_t end, size;
-		if (be->stat(be, segs[i], &size) != 0 && errno == ENOENT)
-			continue; /* listed but gone (a RADOS object removed behind kura's back): as if not listed */
+		if (be->stat(be, segs[i], &size) != 0 && (errno == ENOENT || errno == EUCLEAN))
+			continue; /* listed but gone or misnamed (a RADOS object removed, its directory entry damaged,
+				   * behind kura's back): as if not listed */
 		rc = kura_segment_scan(be, segs[i], 0, segs[i] == last_seg ? last_end : 0, &ops, &s, &end, err);
 		if (rc == KURA_EVERIFY) { /* the segment's own header is bad */
 			rc = add_bad(&s, segs[i], 0, err ? err->message : "bad segment header", err);

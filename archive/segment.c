@@ -35,6 +35,7 @@
  * follows is past the committed end and was never acknowledged.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,21 @@ static uint32_t crc(uint32_t c, const void *p, size_t n)
 	return c;
 }
 
+int kura_segment_io_error(kura_backend *be, kura_error *err, const char *fmt, ...)
+{
+	int saved = errno;
+	char what[4200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	int rc = kura_error_sys(err, KURA_EIO, "%s", what);
+	if (be->explain)
+		be->explain(be, err);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- writer */
 
 struct kura_segment_writer {
@@ -85,24 +101,24 @@ static int open_segment(kura_segment_writer *w, kura_seg **out, uint32_t segno, 
 	kura_seg *seg;
 	if (*end == 0) {
 		if ((w->replacement ? be->stage(be, &seg, segno) : be->create(be, &seg, segno)) != 0)
-			return kura_error_sys(err, KURA_EIO, "creating %s %s", w->replacement ? "the replacement of" : "segment",
+			return kura_segment_io_error(be, err, "creating %s %s", w->replacement ? "the replacement of" : "segment",
 					      name);
 		unsigned char hdr[KURA_SEGMENT_FILE_HEADER];
 		memcpy(hdr, FILE_MAGIC, 8);
 		kura_le32_put(hdr + 8, FORMAT_VERSION);
 		kura_le32_put(hdr + 12, segno);
 		if (be->write(seg, 0, hdr, sizeof hdr) != 0 || be->sync(seg) != 0) {
-			kura_error_sys(err, KURA_EIO, "writing segment header %s", name);
+			kura_segment_io_error(be, err, "writing segment header %s", name);
 			be->close(seg);
 			return err ? err->code : KURA_EIO;
 		}
 		*end = KURA_SEGMENT_FILE_HEADER;
 	} else {
 		if (be->open(be, &seg, segno, 1) != 0)
-			return kura_error_sys(err, KURA_EIO, "opening segment %s", name);
+			return kura_segment_io_error(be, err, "opening segment %s", name);
 		uint64_t size;
 		if (be->size(seg, &size) != 0) {
-			kura_error_sys(err, KURA_EIO, "stat %s", name);
+			kura_segment_io_error(be, err, "stat %s", name);
 			be->close(seg);
 			return err ? err->code : KURA_EIO;
 		}
@@ -115,7 +131,7 @@ static int open_segment(kura_segment_writer *w, kura_seg **out, uint32_t segno, 
 					      name, (long long)size, (unsigned long long)*end);
 		}
 		if (size > *end && (be->truncate(seg, *end) != 0 || be->sync(seg) != 0)) {
-			kura_error_sys(err, KURA_EIO, "discarding the uncommitted tail of %s", name);
+			kura_segment_io_error(be, err, "discarding the uncommitted tail of %s", name);
 			be->close(seg);
 			return err ? err->code : KURA_EIO;
 		}
@@ -179,7 +195,7 @@ static int put(kura_segment_writer *w, uint64_t off, const void *p, size_t n, ku
 				      "bytes)", w->segno, (unsigned long long)max);
 	}
 	if (w->be->write(w->seg, off, p, n) != 0)
-		return kura_error_sys(err, KURA_EIO, "writing segment %08u", w->segno);
+		return kura_segment_io_error(w->be, err, "writing segment %08u", w->segno);
 	return 0;
 }
 
@@ -236,7 +252,7 @@ int kura_segment_writer_sync(kura_segment_writer *w, kura_error *err)
 	if (flush(w, err) != 0)
 		return err ? err->code : KURA_EIO;
 	if (w->be->sync(w->seg) != 0)
-		return kura_error_sys(err, KURA_EIO, "syncing segment %08u", w->segno);
+		return kura_segment_io_error(w->be, err, "syncing segment %08u", w->segno);
 	return 0;
 }
 
@@ -247,12 +263,12 @@ int kura_segment_writer_truncate(kura_segment_writer *w, uint64_t off, kura_erro
 		w->blen = (size_t)(off - w->flushed);
 		/* a write that failed half-way (disk full) may have left bytes behind */
 		if (w->be->size(w->seg, &size) == 0 && size > w->flushed && w->be->truncate(w->seg, w->flushed) != 0)
-			return kura_error_sys(err, KURA_EIO, "truncating segment %08u", w->segno);
+			return kura_segment_io_error(w->be, err, "truncating segment %08u", w->segno);
 		return 0;
 	}
 	w->blen = 0;
 	if (w->be->truncate(w->seg, off) != 0)
-		return kura_error_sys(err, KURA_EIO, "truncating segment %08u", w->segno);
+		return kura_segment_io_error(w->be, err, "truncating segment %08u", w->segno);
 	w->flushed = off;
 	return 0;
 }
@@ -412,8 +428,8 @@ int kura_record_read_at(kura_backend *be, uint32_t segno, uint64_t offset, kura_
 	kura_record_info info;
 	be->name(be, segno, name, sizeof name);
 	if (be->open(be, &seg, segno, 0) != 0)
-		return kura_error_sys(err, KURA_EIO, "opening %s", name);
-	int rc = be->size(seg, &size) != 0 ? kura_error_sys(err, KURA_EIO, "stat %s", name)
+		return kura_segment_io_error(be, err, "opening %s", name);
+	int rc = be->size(seg, &size) != 0 ? kura_segment_io_error(be, err, "stat %s", name)
 					   : kura_record_read_header(&info, seg, offset, size, err);
 	if (rc == 0)
 		rc = check(ud, &info, err);
@@ -579,7 +595,7 @@ int kura_segment_scan(kura_backend *be, uint32_t segno, uint64_t from, uint64_t 
 	if (be->open(be, &s, segno, 0) != 0) {
 		char name[4096];
 		be->name(be, segno, name, sizeof name);
-		return kura_error_sys(err, KURA_EIO, "opening segment %s", name);
+		return kura_segment_io_error(be, err, "opening segment %s", name);
 	}
 	int rc = scan_open(s, segno, from, to, ops, ud, valid_end, err);
 	be->close(s);
@@ -593,5 +609,5 @@ int kura_segment_list(uint32_t **out, size_t *count, kura_backend *be, kura_erro
 	char name[4096];
 	be->name(be, 0, name, sizeof name);
 	return errno == ENOMEM ? kura_error_set(err, KURA_EINTERNAL, "out of memory")
-			       : kura_error_sys(err, KURA_EIO, "opening %s", name);
+			       : kura_segment_io_error(be, err, "listing the segments of %s", name);
 }

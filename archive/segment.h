@@ -143,4 +143,9 @@ int kura_segment_scan(kura_backend *be, uint32_t segno, uint64_t from, uint64_t 
  * frees. */
 int kura_segment_list(uint32_t **out, size_t *count, kura_backend *be, kura_error *err);
 
+/* Records a failed operation of backend be (errno set) as kura_error_sys does,
+ * KURA_EIO, with what be knows of why (be->explain). Returns KURA_EIO. */
+int kura_segment_io_error(kura_backend *be, kura_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

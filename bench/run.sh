@@ -36,8 +36,18 @@
 #   service         `kura serve` under bench/kura_load.c (16 connections on loopback): PreservePO
 #                   of 4 KiB documents (durable) against the CLI's folder ingest of the same ones,
 #                   retrievals, ValidateEvidence, GETs beside 1,000 idle connections (serve_rows)
+#   RADOS           (only when Ceph's daemons are installed: skipped otherwise) on a throwaway
+#                   cluster (tests/cli/ceph.sh: one memstore OSD, loopback, Ceph's default
+#                   object size of 128 MiB): CLI `kura ingest
+#                   --no-seal` of the 20k files of 4 KiB and of 200 random documents of 1 MiB
+#                   into RADOS stores, against bench/rados_baseline appending documents of the
+#                   same sizes with the same parallelism (32 writes in flight, synced at
+#                   kura's commit points) through librados; CLI `kura verify` of the 4 KiB
+#                   store against rados_baseline reading all its objects (4 MiB, 32 in flight);
+#                   kura and the baseline are both timed as processes (start-up, connect)
 # ONLY=search bench/run.sh BUILD-DIR: only the last two (issue 15) and their table.
 # ONLY=serve: only the service rows (issue 17) and their table.
+# ONLY=rados bench/run.sh BUILD-DIR: only the RADOS rows and their table.
 # Baselines: `openssl dgst -sha256` + `zstd -1` on the same bytes (their times added: one
 # core each after the other, as kura does them); for the large files also the disk: `dd
 # conv=fdatasync` of as many bytes as the ingest stored, the row naming the slower baseline; `openssl ts -query` + `-reply` for one
@@ -61,9 +71,11 @@ export KURA_NOW=$D0
 
 W=$(mktemp -d -t kura-bench.XXXXXX)
 SERVE_PID=
+CEPH_DIR=
 cleanup()
 {
 	[ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null || true
+	[ -z "$CEPH_DIR" ] || ceph_stop "$CEPH_DIR"
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -209,6 +221,56 @@ search_rows()
 		"full_scan,_same_predicate" "$(rate "$N1" "$scan")" query 0.05:100
 }
 
+# rados_rows: the RADOS rows (issue 18), when Ceph's daemons are installed. Needs small/.
+rados_rows()
+{
+	local tool secs kib base n
+	for tool in ceph-mon ceph-osd rados; do
+		command -v "$tool" >/dev/null || { say "RADOS rows skipped: $tool is not installed (make deps)"; return 0; }
+	done
+	[ -x "$BUILD/rados_baseline" ] || { say "RADOS rows skipped: no $BUILD/rados_baseline (librados-dev)"; return 0; }
+	# shellcheck source=../tests/cli/ceph.sh
+	source "$HERE/../tests/cli/ceph.sh"
+	say "RADOS: starting a throwaway cluster"
+	CEPH_DIR=$W/ceph
+	CEPH_MAX_OBJECT_SIZE=$((128 << 20)) ceph_start "$CEPH_DIR" >ceph.out 2>&1 || { cat ceph.out >&2; say "the test Ceph cluster did not start"; exit 1; }
+	mkdir m1
+	for n in $(seq 1 200); do head -c $((1 << 20)) /dev/urandom >"m1/d$n.bin"; done
+	# kura first, then the baseline (its objects are removed), each on an empty namespace
+	rados_ingest_row small 4096 20000 "ingest_4_KiB_documents_on_RADOS_(durable)"
+	say "RADOS: store-wide verify of the 4 KiB store, against reading its objects"
+	"$KURA" seal rsmall >/dev/null 2>&1
+	timed r "$KURA" verify rsmall
+	read -r secs kib <<<"$r"
+	grep -q "^kura: 20000 of 20000 object(s) verified valid" err || { say "verify: $(tail -n 1 err)"; exit 1; }
+	timed b "$BUILD/rados_baseline" read "$CEPH_CONF" "$CEPH_POOL" rsmall
+	read -r base _ <<<"$b"
+	row "verify_(store-wide_kura_verify)_on_RADOS" 20000 "$secs" 20000 obj "$kib" \
+		"librados_reads_of_its_objects_(4_MiB,_32_in_flight)" "$(rate 20000 "$base")" - -
+	rm -rf rsmall
+	rados_ingest_row m1 1048576 200 "ingest_1_MiB_documents_on_RADOS_(durable,_random)"
+	rm -rf rm1 m1
+	ceph_stop "$CEPH_DIR"
+	CEPH_DIR=
+}
+
+# rados_ingest_row DIR DOC-BYTES COUNT ROW-NAME: kura ingest of DIR into a RADOS store rDIR
+# (namespace rDIR), against rados_baseline writing COUNT documents of DOC-BYTES
+rados_ingest_row()
+{
+	local dir=$1 doc=$2 count=$3 name=$4 secs kib base
+	say "RADOS: ingest of $count documents of $doc bytes, against librados appends of the same"
+	"$KURA" init "r$dir" --backend rados --ceph-conf "$CEPH_CONF" --pool "$CEPH_POOL" --namespace "r$dir" >/dev/null 2>&1
+	timed r "$KURA" ingest "r$dir" --no-seal "$dir"
+	read -r secs kib <<<"$r"
+	[ "$(wc -l <out)" = "$count" ] || { say "ingest printed $(wc -l <out) lines"; exit 1; }
+	# the baseline as a process too: both include start-up and connecting (about 0.2 s for kura)
+	timed b "$BUILD/rados_baseline" write "$CEPH_CONF" "$CEPH_POOL" "base$dir" "$doc" "$count"
+	read -r base _ <<<"$b"
+	row "$name" "$count" "$secs" "$count" obj "$kib" "librados_appends,_32_in_flight,_synced_per_commit" \
+		"$(rate "$count" "$base")" ratio 0.7
+}
+
 table()
 {
 	echo "| what | N | time s | rate | peak RSS MiB | baseline | baseline rate | ratio | target | met? |"
@@ -308,6 +370,15 @@ if [ "${ONLY:-}" = serve ]; then
 	serve_rows
 	rm -rf small
 	table
+	exit 0
+fi
+
+# ONLY=rados: just the RADOS rows of issue 18 and the table
+if [ "${ONLY:-}" = rados ]; then
+	make_small
+	rados_rows
+	table
+	echo "Load average before the table: $(cut -d' ' -f1-3 /proc/loadavg)."
 	exit 0
 fi
 
@@ -416,6 +487,7 @@ row "ingest_4_KiB_documents_(durable)" 20000 "$secs" 20000 obj "$kib" "SHA-256_+
 rm -rf ing
 field_ingest_rows
 serve_rows
+rados_rows
 rm -rf small
 
 SIZE=${SIZE:-$((512 << 20))}

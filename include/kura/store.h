@@ -27,12 +27,15 @@ typedef struct kura_store kura_store;
 
 /* Where a store's segments live when they are kept on a Ceph cluster. */
 #define KURA_RADOS_DEFAULT_LEASE 30
+#define KURA_RADOS_DEFAULT_OP_TIMEOUT 30
 typedef struct kura_rados_options {
 	const char *ceph_conf; /* the cluster's ceph.conf (monitors, keyring) */
 	const char *pool;      /* an existing pool */
 	const char *ns;        /* a namespace in it; NULL or "": the default one */
 	const char *user;      /* the cephx user without "client."; NULL: admin */
 	int lease_seconds;     /* of the writer lock; 0: KURA_RADOS_DEFAULT_LEASE */
+	int op_timeout_seconds; /* an operation the cluster has not completed by then fails
+				 * (ETIMEDOUT); 0: KURA_RADOS_DEFAULT_OP_TIMEOUT */
 } kura_rados_options;
 
 typedef struct kura_init_options {

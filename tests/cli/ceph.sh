@@ -10,6 +10,14 @@
 #                              stops what it started and returns 1.
 #            ceph_stop DIR     stops the daemons by the PIDs ceph_start recorded (SIGKILL:
 #                              the data is thrown away); safe to call twice.
+#            ceph_osd_stop DIR    kills the OSD (SIGKILL) and waits until it is gone;
+#            ceph_osd_start DIR   starts it again and waits until the monitor has it up.
+#                              Only with CEPH_OBJECTSTORE=bluestore: a memstore OSD loses
+#                              its data when it stops.
+# CEPH_OBJECTSTORE=bluestore (set before ceph_start): the OSD keeps its data in BlueStore on a
+# sparse file DIR/osd.0/block (no loop device), so it survives the OSD's stop; the default,
+# memstore, keeps it in memory and starts faster. CEPH_MAX_OBJECT_SIZE (bytes): the objects'
+# size limit, 16 MiB by default (Ceph's own default, 128 MiB, for benchmarks).
 # As a command: bash ceph.sh start DIR | stop DIR
 #
 # The daemons run in their own session (setsid) in the foreground (-f), so the PID recorded
@@ -83,9 +91,13 @@ mon warn on insecure global id reclaim allowed = false
 # the monitor commits map changes once per interval (1 s by default: most of the start time)
 paxos propose interval = 0.1
 # small objects (the default is 128 MiB), so that the tests fill segments with little data
-osd max object size = 16777216
-osd objectstore = memstore
+osd max object size = ${CEPH_MAX_OBJECT_SIZE:-16777216}
+osd objectstore = ${CEPH_OBJECTSTORE:-memstore}
 memstore device bytes = 1073741824
+bluestore block create = true
+bluestore block size = 4294967296
+bluestore fsck on mkfs = false
+bluestore fsck on mount = false
 osd memory target = 939524096
 [mon.a]
 mon data = $dir/mon.a
@@ -191,6 +203,24 @@ _ceph_kill()
 			[ "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" -le 1 ] && return 0
 		sleep 0.05
 	done
+}
+
+ceph_osd_stop()
+{
+	_ceph_kill "$1" osd.0
+}
+
+ceph_osd_start()
+{
+	[ "${CEPH_OBJECTSTORE:-memstore}" = bluestore ] ||
+		{ echo "ceph_osd_start: a memstore OSD lost its data when it stopped (use CEPH_OBJECTSTORE=bluestore)" >&2; return 1; }
+	local dir=$1
+	_ceph_daemon "$dir" osd.0 ceph-osd -i 0 -c "$dir/ceph.conf"
+	# the monitor may still have the old OSD up (nobody reported it down): wait for a write
+	echo probe >"$dir/run/probe"
+	_ceph_wait "$dir" 60 "write to the pool after the OSD's restart" \
+		rados -c "$dir/ceph.conf" -p kura put probe "$dir/run/probe" || return 1
+	rados -c "$dir/ceph.conf" -p kura rm probe
 }
 
 ceph_stop()

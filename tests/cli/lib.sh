@@ -174,6 +174,39 @@ for f in sorted(glob.glob(sys.argv[1] + "/segments/*.seg")):
 print(" ".join("%s=%d" % kv for kv in sorted(n.items())))' "$1"
 }
 
+# segments_compacted PRE NOW WHEN: every segment file NOW/*.seg is the one in PRE or exactly
+# that without the blob records of the contents listed in dead.txt (SHA-256s, hex, one a
+# line): a compaction (archive/compact.c) replaced it whole or not at all. A segment not in
+# PRE may hold only its header (the roll of the active one).
+segments_compacted()
+{
+	py '
+import glob, struct
+pre, now = sys.argv[1], sys.argv[2]
+dead = set(bytes.fromhex(l.strip()) for l in open("dead.txt") if l.strip())
+def compacted(b):
+    out, p = [b[:16]], 16
+    while p + 20 <= len(b):
+        n = struct.unpack("<Q", b[p + 8:p + 16])[0]
+        end = p + 20 + n + 8
+        if not (b[p + 4:p + 5] == b"B" and b[end - 8 - 32:end - 8] in dead):
+            out.append(b[p:end])
+        p = end
+    return b"".join(out)
+for f in sorted(glob.glob(now + "/*.seg")):
+    name = os.path.basename(f)
+    data = open(f, "rb").read()
+    if not os.path.exists(pre + "/" + name):
+        if len(data) > 16:  # the roll of the active segment makes one with a header only
+            sys.exit("%s is new and holds %d bytes" % (name, len(data)))
+        continue
+    before = open(pre + "/" + name, "rb").read()
+    if data != before and data != compacted(before):
+        sys.exit("%s is neither the segment before nor its compaction (%d bytes; before %d, compacted %d)"
+                 % (name, len(data), len(before), len(compacted(before))))
+' "$1" "$2" || fail "$3: a half-compacted segment"
+}
+
 # A digest of every segment file's name and bytes: equal before and after = untouched.
 seg_digest()
 {

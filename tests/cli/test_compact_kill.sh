@@ -115,33 +115,7 @@ open("dead.txt", "w").write("".join(s + "\n" for s in sorted(dead - live)))
 }
 
 # segments_whole WHEN: every segment is as in pre/ or exactly that without the dead blobs
-segments_whole()
-{
-	py '
-import glob, struct
-dead = set(bytes.fromhex(l.strip()) for l in open("dead.txt") if l.strip())
-def compacted(b):
-    out, p = [b[:16]], 16
-    while p + 20 <= len(b):
-        n = struct.unpack("<Q", b[p + 8:p + 16])[0]
-        end = p + 20 + n + 8
-        if not (b[p + 4:p + 5] == b"B" and b[end - 8 - 32:end - 8] in dead):
-            out.append(b[p:end])
-        p = end
-    return b"".join(out)
-for f in sorted(glob.glob("S/segments/*.seg")):
-    name = os.path.basename(f)
-    now = open(f, "rb").read()
-    if not os.path.exists("pre/" + name):
-        if len(now) > 16:  # the roll of the active segment makes one with a header only
-            sys.exit("%s is new and holds %d bytes" % (name, len(now)))
-        continue
-    before = open("pre/" + name, "rb").read()
-    if now != before and now != compacted(before):
-        sys.exit("%s is neither the segment before nor its compaction (%d bytes; before %d, compacted %d)"
-                 % (name, len(now), len(before), len(compacted(before))))
-' || fail "$1: a half-compacted segment"
-}
+segments_whole() { segments_compacted pre S/segments "$1"; }
 
 # dispose_some R: marks the first twin and a third of round R's documents disposed of
 dispose_some()
