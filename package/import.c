@@ -15,7 +15,10 @@
  * - A package is accounted for exactly as verify-export does (package_read.c):
  *   a bag whose manifests do not match refuses the objects whose files are
  *   concerned, a mismatch outside any object's folder refuses the whole package,
- *   and an object folder without its document or record is reported refused. */
+ *   and an object folder without its document or record is reported refused.
+ * - An object keeps the path it was ingested from (object.json's "path"): a
+ *   recorded string only, never opened. Lines about it name its place in the
+ *   package, which is what the import read (the_object()). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +48,8 @@ struct importer {
 	kura_import_result *res;
 	kura_er_verify_opts vo;
 	const char *root;
-	json_t *adopted;    /* file -> verdict, for records adopted although not valid */
+	json_t *placed;     /* ID -> [file in the package, verdict or null (valid)], once adopted */
+	const char *adopting[2]; /* the same of the object being adopted (committed before it is in placed) */
 	kura_package_trail trail; /* the audit trail the package carries (data/audit/) */
 	json_t *new_ids;    /* the objects imported */
 	kura_import_origin origin; /* what the objects keep of where they came from */
@@ -82,12 +86,15 @@ static int describe(kura_meta *meta, size_t *nmeta, char *why, size_t cap, const
 	return 0;
 }
 
-/* An object is durable in the store (after its commit). */
-static void imported(void *ud, const char *id, const char *sha256_hex, const char *file)
+/* An object is durable in the store (after its commit): it is reported by its
+ * place in the package (path is the one it keeps, from where it was ingested). */
+static void imported(void *ud, const char *id, const char *sha256_hex, const char *path)
 {
-	(void)sha256_hex;
+	(void)sha256_hex, (void)path;
 	struct importer *im = ud;
-	const char *verdict = json_string_value(json_object_get(im->adopted, file));
+	json_t *placed = json_object_get(im->placed, id);
+	const char *file = placed ? json_string_value(json_array_get(placed, 0)) : im->adopting[0];
+	const char *verdict = placed ? json_string_value(json_array_get(placed, 1)) : im->adopting[1];
 	im->res->imported++;
 	json_array_append_new(im->new_ids, json_string(id));
 	if (im->o->report)
@@ -167,26 +174,59 @@ static int read_pair(struct importer *im, struct pair *p, const char *file, cons
 	return 0;
 }
 
-/* Adopts the document (root/file, named name) with its record in one commit:
- * KURA_EINPUT with p->why if this object cannot be (the import goes on). */
-static int adopt_pair(struct importer *im, struct pair *p, const char *file, const char *name, char id[KURA_ID_LEN + 1],
-		      kura_error *e)
+/* The path the object keeps: the one it was ingested from, as object.json says
+ * (also when not UTF-8: "path_hex"), else its place in the package (a FILE,
+ * FILE.ers pair; a path that is no string or longer than any file system's).
+ * Owned by the caller. */
+static char *original_path(const kura_package_group *g, const char *file)
 {
-	char data[8192];
+	char *path = g->object ? kura_json_get_name(g->object, "path") : NULL;
+	if (path && strlen(path) < 4096)
+		return path;
+	free(path);
+	return strdup(file);
+}
+
+/* The object adopted as id came from file (verdict: NULL when valid). */
+static int remember(struct importer *im, const char *id, const char *file, const char *verdict, kura_error *err)
+{
+	json_t *placed = json_array(); /* the file's name need not be UTF-8 */
+	if (placed && json_array_append_new(placed, json_string_nocheck(file)) == 0 &&
+	    json_array_append_new(placed, verdict ? json_string(verdict) : json_null()) == 0)
+		return json_object_set_new(im->placed, id, placed) == 0 ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	json_decref(placed);
+	return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+}
+
+/* Adopts the document (root/file, named name) with its record in one commit:
+ * KURA_EINPUT with p->why if this object cannot be (the import goes on).
+ * verdict: NULL when its record is valid. */
+static int adopt_pair(struct importer *im, struct pair *p, const char *file, const char *name, const char *verdict,
+		      char id[KURA_ID_LEN + 1], kura_error *e)
+{
+	char data[8192], *path = original_path(&p->group, file);
 	unsigned char *payload = NULL;
 	size_t plen = 0;
+	if (!path)
+		return kura_error_set(e, KURA_EINTERNAL, "out of memory");
 	snprintf(data, sizeof data, "%s/%s", im->root, file);
 	int fd = open(data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(p->why, sizeof p->why, "%s cannot be read", file);
+		free(path);
 		return KURA_EINPUT;
 	}
 	int rc = kura_chain_imported_payload(&payload, &plen, (unsigned char *)p->der, p->len, e);
+	im->adopting[0] = file, im->adopting[1] = verdict;
 	if (rc == 0)
-		rc = kura_ingest_adopt(im->in, fd, file, name, p->meta, p->nmeta, p->mem.members, p->mem.n,
+		rc = kura_ingest_adopt(im->in, fd, path, name, p->meta, p->nmeta, p->mem.members, p->mem.n,
 				       p->group.signature, KURA_EVIDENCE_IMPORTED, payload, plen, id, e);
+	if (rc == 0)
+		rc = remember(im, id, file, verdict, e);
+	im->adopting[0] = im->adopting[1] = NULL;
 	close(fd);
 	free(payload);
+	free(path);
 	if (rc == KURA_EINPUT || rc == KURA_EDENIED) /* bad metadata or an unreadable file: this object only */
 		snprintf(p->why, sizeof p->why, "%s", e->message);
 	return rc;
@@ -228,7 +268,7 @@ static const char *first_time_stamp(json_t *report)
 /* Adopts the pair with what it keeps of where it came from (import_origin.c):
  * 1 when the store holds this very object already (said, nothing written). */
 static int adopt_planned(struct importer *im, struct pair *p, const char *file, const char *name, json_t *report,
-			 kura_error *e)
+			 const char *verdict, kura_error *e)
 {
 	kura_import_plan plan;
 	char id[KURA_ID_LEN + 1];
@@ -248,7 +288,7 @@ static int adopt_planned(struct importer *im, struct pair *p, const char *file, 
 	}
 	kura_ingest_set_origin(im->in, plan.id[0] ? plan.id : NULL, plan.ingested_ms);
 	kura_ingest_set_fields(im->in, plan.fields);
-	rc = adopt_pair(im, p, file, name, id, e);
+	rc = adopt_pair(im, p, file, name, verdict, id, e);
 	kura_ingest_set_origin(im->in, NULL, -1);
 	kura_ingest_set_fields(im->in, NULL);
 	if (rc == 0)
@@ -308,7 +348,7 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 		if (!im->o->accept_invalid)
 			goto refused;
 	}
-	rc = adopt_planned(im, &p, file, name, report, &e);
+	rc = adopt_planned(im, &p, file, name, report, p.why[0] ? verdict : NULL, &e);
 	if (rc == 1) { /* this very object is in the store already */
 		rc = 0;
 		goto out;
@@ -322,8 +362,6 @@ static int import_pair(void *ud, const char *file, const char *record, const cha
 			*err = e;
 		goto out;
 	}
-	if (p.why[0])
-		json_object_set_new_nocheck(im->adopted, file, json_string(verdict));
 	goto out;
 refused:
 	refuse(im, file, verdict, p.why);
@@ -370,13 +408,13 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 		kura_error *err)
 {
 	memset(res, 0, sizeof *res);
-	struct importer im = {.st = st, .o = o, .res = res, .adopted = json_object(), .new_ids = json_array()};
+	struct importer im = {.st = st, .o = o, .res = res, .placed = json_object(), .new_ids = json_array()};
 	im.package = strrchr(package, '/') ? strrchr(package, '/') + 1 : package;
 	kura_package *p = NULL;
 	kura_package_audit audit = {0};
 	kura_trust_cache *cache = NULL;
 	STACK_OF(X509) *anchors = NULL;
-	int rc = im.adopted && im.new_ids ? kura_package_open(&p, package, o->max_entry ? o->max_entry : (64ull << 30), err)
+	int rc = im.placed && im.new_ids ? kura_package_open(&p, package, o->max_entry ? o->max_entry : (64ull << 30), err)
 			    : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0) {
 		im.root = kura_package_root(p);
@@ -411,6 +449,6 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 	kura_package_trail_clear(&im.trail);
 	kura_import_origin_clear(&im.origin);
 	json_decref(im.new_ids);
-	json_decref(im.adopted);
+	json_decref(im.placed);
 	return rc;
 }

@@ -5,10 +5,11 @@
 # standard input is exported; the unpacked tree holds each document at data/files/<its
 # path> (versions and stdin by the documented rule), INDEX.csv names where; verify-export
 # and the package's own verify.sh (no kura on the PATH) pass; an import into a fresh store
-# keeps the IDs and verifies. object.json whose "file" lies (outside data/files, "..", a
-# link, another object's document, a missing file) and a document no object names are
-# refused by verify-export, import and verify.sh; a package of the earlier layout still
-# imports.
+# keeps the IDs, the paths ingest was given, verifies, and exported again gives the same
+# tree; a hostile "path" in object.json is only recorded and printed escaped. object.json
+# whose "file" lies (outside data/files, "..", a link, another object's document, a
+# missing file) and a document no object names are refused by verify-export, import and
+# verify.sh; a package of the earlier layout still imports.
 source "$(dirname "$0")/lib.sh"
 
 export KURA_NOW=2026-06-01T00:00:00Z
@@ -110,11 +111,44 @@ case_import() {
 	expect_status 0 kura verify "$T/b"
 	expect_status 0 kura show "$T/b" "$v2" --json
 	py 'o = json.load(open(sys.argv[1])); assert o["supersedes"] == sys.argv[2], o' "$OUT" "$v1"
+	# each object keeps the path it was ingested from, not its place in the package
+	expect_status 0 kura show "$T/b" "$v1" --json
+	py 'o = json.load(open(sys.argv[1])); assert o["path"] == "docs/工事/2026/台帳.csv", o["path"]' "$OUT"
+	expect_status 0 kura show "$T/b" "$v1"
+	expect_grep "$OUT" "docs/工事/2026/台帳.csv"
+	! grep -q 'data/files' "$OUT" || fail "show names the package's place: $(cat "$OUT")"
 	# and exported again from there, each document lands where it was
 	expect_status 0 kura export "$T/b" -o "$T/again.tar"
 	mkdir "$T/again"
 	tar -xf "$T/again.tar" -C "$T/again"
 	same_as_store "$T/again/again" "$T/b"
+	# the same tree, byte for byte, and the same places and paths in INDEX.csv
+	diff -r "$F" "$T/again/again/data/files" >"$OUT" 2>&1 || fail "export, import, export moved documents: $(head -c 600 "$OUT")"
+	py 'import csv, sys
+rows = [list(csv.reader(open(p, newline="", encoding="utf-8"))) for p in sys.argv[1:3]]
+key = lambda r: (r[0], r[1], r[-1])
+assert sorted(map(key, rows[0])) == sorted(map(key, rows[1])), (rows[0], rows[1])' "$P/data/INDEX.csv" "$T/again/again/data/INDEX.csv"
+}
+
+case_hostile_path() {
+	# a package's claim of where a document came from is recorded, never opened, and
+	# printed escaped: control characters, "..", an absolute path
+	lie hostile 'o["path"] = "/../../etc/\u001b[31mevil\nname.csv"'
+	expect_status 0 kura init "$T/h"
+	expect_status 0 kura trust add "$T/h" --tsa "$P/data/tsa-anchors.pem"
+	expect_status 0 kura import "$T/h" "$T/hostile"
+	expect_grep "$OUT" "OK	$v1	data/files/docs/工事/2026/台帳.csv"
+	[ ! -e /etc/$'\e[31mevil\nname.csv' ] || fail "the claimed path was written"
+	expect_status 0 kura show "$T/h" "$v1" --json
+	py 'o = json.load(open(sys.argv[1])); assert o["path"] == "/../../etc/\x1b[31mevil\nname.csv", o["path"]' "$OUT"
+	expect_status 0 kura show "$T/h" "$v1"
+	grep -qF '/../../etc/\x1B[31mevil\nname.csv' "$OUT" || fail "show: the path is not escaped: $(cat "$OUT")"
+	! grep -q $'\e' "$OUT" || fail "show printed a control character"
+	# exported again, it is placed by the documented rule, under files/
+	expect_status 0 kura export "$T/h" -o "$T/h.tar"
+	expect_status 0 kura verify-export "$T/h.tar"
+	tar -tf "$T/h.tar" >"$OUT"
+	expect_grep "$OUT" "h/data/files/etc/_[31mevil_name.csv"
 }
 
 # lie NAME PYTHON: a copy of the package whose object.json of v1 is changed by PYTHON
@@ -198,6 +232,7 @@ case_old_layout() {
 
 run_case layout case_layout
 run_case import case_import
+run_case hostile_path case_hostile_path
 run_case lies case_lies
 run_case old_layout case_old_layout
 finish_cases
