@@ -18,7 +18,7 @@
  *   and an object folder without its document or record is reported refused.
  * - An object keeps the path it was ingested from (object.json's "path"): a
  *   recorded string only, never opened. Lines about it name its place in the
- *   package, which is what the import read (the_object()). */
+ *   package, which is what the import read (imported(), remember()). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
