@@ -215,6 +215,10 @@ verify_lost_segment()
 	rm Dv/segments/00000002.seg
 	verify_names_scrubs Dv "removed"
 	local f=Dv/segments/00000002.seg
+	mkdir "$f" # there but unreadable (EISDIR): an I/O error still stops verify, exit 3
+	expect_error 3 kura verify Dv
+	expect_grep "$ERR" "Is a directory"
+	rmdir "$f"
 	cp Dv0/segments/00000002.seg "$f"
 	truncate -s $(($(stat -c %s "$f") / 2)) "$f"
 	verify_names_scrubs Dv "cut short"
