@@ -3,7 +3,8 @@
 # record header, and segments cut short. scrub must name the damaged objects (and only
 # them) with exit 1; get of a damaged object exits 1 and leaves no output file; the
 # rest stays readable; opening a store whose segment lost committed bytes for ingest
-# fails clearly (exit 3) instead of carrying on.
+# fails clearly (exit 3) instead of carrying on; verify of a store with a segment removed or
+# cut short names exactly the documents scrub names (exit 1) and verifies the rest.
 source "$(dirname "$0")/lib.sh" || exit 1
 cd "$T"
 
