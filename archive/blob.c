@@ -388,8 +388,7 @@ static int use_segment(kura_blob_reader *r, uint32_t segno, char *path, size_t p
 		r->seg = NULL;
 		r->segno = segno;
 		r->win_len = 0;
-		if (r->be->open(r->be, &r->seg, segno, 0) != 0)
-			return kura_segment_io_error(r->be, err, "opening segment %s", path);
+		return kura_segment_open_read(r->be, &r->seg, segno, path, err);
 	}
 	return 0;
 }
@@ -400,7 +399,7 @@ int kura_blob_reader_check_record(kura_blob_reader *r, uint32_t segno, uint64_t 
 	char path[4096];
 	int rc = use_segment(r, segno, path, sizeof path, err);
 	if (rc != 0)
-		return rc;
+		goto out;
 	size_t n = KURA_RECORD_OVERHEAD + len, got = 0;
 	unsigned char *buf = NULL;
 	const unsigned char *p = r->win && in_window(r, offset, n) ? r->win + (offset - r->win_off) : NULL;
@@ -419,6 +418,7 @@ int kura_blob_reader_check_record(kura_blob_reader *r, uint32_t segno, uint64_t 
 					      err)) == 0 && memcmp(p + KURA_RECORD_HEADER, body, len) != 0)
 		rc = kura_error_set(err, KURA_EVERIFY, "the record differs from the index's copy");
 	free(buf);
+out:
 	if (rc == KURA_EVERIFY)
 		kura_error_wrap(err, "record at segment %08u offset %llu", segno, (unsigned long long)offset);
 	return rc;
@@ -428,13 +428,13 @@ int kura_blob_reader_read(kura_blob_reader *r, uint32_t segno, uint64_t offset, 
 			  kura_blob_out_fn out, void *ud, kura_error *err)
 {
 	char path[4096];
-	int rc0 = use_segment(r, segno, path, sizeof path, err);
-	if (rc0 != 0)
-		return rc0;
 	kura_blob_checker *c = r->c;
 	kura_record_info info;
 	uint64_t segsize;
-	int rc = r->used ? read_windowed(r, offset, expected, out, ud, err) : NOT_WINDOWED;
+	int rc = use_segment(r, segno, path, sizeof path, err);
+	if (rc != 0)
+		goto out;
+	rc = r->used ? read_windowed(r, offset, expected, out, ud, err) : NOT_WINDOWED;
 	r->used = 1;
 	if (rc != NOT_WINDOWED)
 		goto out;

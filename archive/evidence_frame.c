@@ -179,7 +179,7 @@ static int collect_body(void *ud, uint64_t off, const unsigned char *p, size_t n
 		uint64_t subjects = (uint64_t)frame_count(c->head) * KURA_ID_LEN;
 		if (memcmp(c->head + 4, c->record_id, KURA_ID_LEN) != 0 ||
 		    subjects > c->total - KURA_EVIDENCE_FRAME_HEAD)
-			return kura_error_set(err, KURA_EVERIFY, "evidence record %s is malformed", c->record_id);
+			return kura_error_set(err, KURA_EVERIFY, "malformed");
 		c->from = KURA_EVIDENCE_FRAME_HEAD + (c->want == WANT_PAYLOAD ? subjects : 0);
 		c->len = c->want == WANT_PAYLOAD ? c->total - c->from : subjects;
 		if (!(c->buf = malloc((size_t)c->len + 1)))
@@ -196,7 +196,7 @@ static int frame_room(void *ud, const kura_record_info *info, kura_error *err)
 {
 	struct collect *c = ud;
 	if (info->type != KURA_RECORD_EVIDENCE || info->body_len < KURA_EVIDENCE_FRAME_HEAD || info->body_len > SIZE_MAX / 2)
-		return kura_error_set(err, KURA_EVERIFY, "evidence record %s: the index points at something else", c->record_id);
+		return kura_error_set(err, KURA_EVERIFY, "the index points at something else");
 	c->total = info->body_len;
 	return 0;
 }
@@ -209,6 +209,8 @@ static int read_part(struct collect *c, kura_store *st, const char *record_id, k
 	int rc = kura_index_get_record(kura_store_index(st), record_id, &segno, &offset, err);
 	if (rc == 0)
 		rc = kura_record_read_at(kura_store_backend(st), segno, offset, frame_room, collect_body, c, err);
+	if (rc == KURA_EVERIFY)
+		kura_error_wrap(err, "evidence record %s", record_id);
 	if (rc != 0) {
 		free(c->buf);
 		c->buf = NULL;

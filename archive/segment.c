@@ -79,6 +79,16 @@ int kura_segment_io_error(kura_backend *be, kura_error *err, const char *fmt, ..
 	return rc;
 }
 
+int kura_segment_open_read(kura_backend *be, kura_seg **seg, uint32_t segno, const char *name, kura_error *err)
+{
+	if (be->open(be, seg, segno, 0) == 0)
+		return 0;
+	if (errno == ENOENT)
+		return kura_error_set(err, KURA_EVERIFY, "segment %s is missing (removed behind kura's back; restore it "
+				      "from a copy, kura scrub names every document it held)", name);
+	return kura_segment_io_error(be, err, "opening segment %s", name);
+}
+
 /* ---------------------------------------------------------------- writer */
 
 struct kura_segment_writer {
@@ -427,15 +437,16 @@ int kura_record_read_at(kura_backend *be, uint32_t segno, uint64_t offset, kura_
 	uint64_t size;
 	kura_record_info info;
 	be->name(be, segno, name, sizeof name);
-	if (be->open(be, &seg, segno, 0) != 0)
-		return kura_segment_io_error(be, err, "opening %s", name);
-	int rc = be->size(seg, &size) != 0 ? kura_segment_io_error(be, err, "stat %s", name)
-					   : kura_record_read_header(&info, seg, offset, size, err);
-	if (rc == 0)
-		rc = check(ud, &info, err);
-	if (rc == 0)
-		rc = kura_record_read_body(seg, &info, fn, ud, err);
-	be->close(seg);
+	int rc = kura_segment_open_read(be, &seg, segno, name, err);
+	if (rc == 0) {
+		rc = be->size(seg, &size) != 0 ? kura_segment_io_error(be, err, "stat %s", name)
+					       : kura_record_read_header(&info, seg, offset, size, err);
+		if (rc == 0)
+			rc = check(ud, &info, err);
+		if (rc == 0)
+			rc = kura_record_read_body(seg, &info, fn, ud, err);
+		be->close(seg);
+	}
 	if (rc == KURA_EVERIFY)
 		kura_error_wrap(err, "segment %08u offset %llu", segno, (unsigned long long)offset);
 	return rc;

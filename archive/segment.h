@@ -143,6 +143,14 @@ int kura_segment_scan(kura_backend *be, uint32_t segno, uint64_t from, uint64_t 
  * frees. */
 int kura_segment_list(uint32_t **out, size_t *count, kura_backend *be, kura_error *err);
 
+/* Opens segment segno of be (named name in messages) to read a record the index
+ * places there. A segment that is gone (ENOENT: its file or RADOS object removed
+ * behind kura's back) is damage to the documents in it, as scrub counts it:
+ * KURA_EVERIFY naming the segment, so that get and verify report those documents
+ * and go on. Any other failure (EIO, a cluster that does not answer, a damaged
+ * directory entry) is an I/O error: kura_segment_io_error. */
+int kura_segment_open_read(kura_backend *be, kura_seg **seg, uint32_t segno, const char *name, kura_error *err);
+
 /* Records a failed operation of backend be (errno set) as kura_error_sys does,
  * KURA_EIO, with what be knows of why (be->explain). Returns KURA_EIO. */
 int kura_segment_io_error(kura_backend *be, kura_error *err, const char *fmt, ...)

@@ -3,7 +3,8 @@
 # record header, and segments cut short. scrub must name the damaged objects (and only
 # them) with exit 1; get of a damaged object exits 1 and leaves no output file; the
 # rest stays readable; opening a store whose segment lost committed bytes for ingest
-# fails clearly (exit 3) instead of carrying on.
+# fails clearly (exit 3) instead of carrying on; verify of a store with a segment removed or
+# cut short names exactly the documents scrub names (exit 1) and verifies the rest.
 source "$(dirname "$0")/lib.sh" || exit 1
 cd "$T"
 
@@ -191,5 +192,67 @@ PY
 	expect_grep "$OUT" "DAMAGED"
 }
 run_case "damaged last record is not a torn tail" damaged_last_record
+
+# ------------------------------------------------------------------ verify of a store with a segment lost or cut
+# A segment file removed, or cut short, behind kura's back: verify reports every document
+# whose bytes were in it as invalid, naming the segment, verifies the rest as valid in the
+# same run, and exits 1 (not 3: the store itself could be read) — exactly the documents
+# scrub names. The store is sealed once at the end, so that no evidence is in segment 2.
+verify_lost_segment()
+{
+	expect_status 0 kura init Dv --segment-size 65536
+	local i
+	for i in 1 2 3 4 5 6; do
+		mkdir -p "vd$i"
+		random_file "vd$i/a" 30000
+		random_file "vd$i/b" 20000
+		expect_status 0 kura ingest --no-seal Dv "vd$i"
+	done
+	expect_status 0 kura seal Dv
+	[ -e Dv/segments/00000003.seg ] || fail "test bug: expected at least 3 segments"
+	expect_status 0 kura ls Dv
+	cut -f1 "$OUT" | sort >docs.ids
+	cp -a Dv Dv0
+	rm Dv/segments/00000002.seg
+	verify_names_scrubs Dv "removed"
+	local f=Dv/segments/00000002.seg
+	mkdir "$f" # there but unreadable (EISDIR): an I/O error still stops verify, exit 3
+	expect_status 3 kura verify Dv # the objects before it are reported first
+	expect_grep "$ERR" "Is a directory"
+	rmdir "$f"
+	cp Dv0/segments/00000002.seg "$f"
+	truncate -s $(($(stat -c %s "$f") / 2)) "$f"
+	verify_names_scrubs Dv "cut short"
+}
+
+# verify_names_scrubs STORE WHAT: segment 2 of STORE is damaged (WHAT); see above.
+verify_names_scrubs()
+{
+	expect_status 1 kura scrub "$1"
+	cut -f2 "$OUT" | sort -u | comm -12 - docs.ids >scrubbed.ids # scrub names audit checkpoints too
+	[ -s scrubbed.ids ] || fail "segment 2 $2: scrub names no document"
+	expect_status 1 kura verify "$1"
+	grep -P '^\S+\tinvalid\t' "$OUT" | cut -f1 | sort >invalid.ids
+	grep -P '^\S+\tvalid$' "$OUT" | cut -f1 | sort >valid.ids
+	cmp -s invalid.ids scrubbed.ids ||
+		fail "segment 2 $2: verify calls other documents invalid than scrub names: $(diff scrubbed.ids invalid.ids)"
+	comm -23 docs.ids scrubbed.ids | cmp -s - valid.ids ||
+		fail "segment 2 $2: the other documents are not all verified valid: $(cat "$OUT")"
+	[ -s valid.ids ] || fail "test bug: segment 2 $2 held every document"
+	! grep -P '\tinvalid\t' "$OUT" | grep -v 'segment 00000002' ||
+		fail "segment 2 $2: a verdict does not name the segment"
+	expect_grep "$ERR" "$(wc -l <valid.ids) of $(wc -l <docs.ids) object(s) verified valid"
+	expect_status 1 kura verify "$1" --json
+	py 'for l in sys.stdin:
+    r = json.loads(l)
+    print(r["id"], r["verdict"], "segment 00000002" in r.get("reason", ""))' <"$OUT" | sort >json.out
+	{ sed 's/$/ invalid True/' invalid.ids; sed 's/$/ valid False/' valid.ids; } | sort | cmp -s - json.out ||
+		fail "segment 2 $2: verify --json differs: $(cat json.out)"
+	# the IDs named: the same verdicts
+	expect_status 1 kura verify "$1" "$(head -n 1 invalid.ids)" "$(head -n 1 valid.ids)"
+	grep -qP "^$(head -n 1 invalid.ids)\tinvalid\t.*segment 00000002" "$OUT" &&
+		grep -qP "^$(head -n 1 valid.ids)\tvalid$" "$OUT" || fail "segment 2 $2: verify STORE ID...: $(cat "$OUT")"
+}
+run_case "verify of a store with a segment removed or cut short" verify_lost_segment
 
 finish_cases

@@ -8,7 +8,7 @@
 # - a second writer waits for the lock, then is refused naming who holds it, while the first
 #   (renewing its lease) finishes; a writer whose lock was broken acknowledges nothing;
 # - a byte flipped in a RADOS object behind kura's back: scrub and verify name the document;
-#   a removed object: scrub names the documents it held;
+#   a removed object: scrub and verify (exit 1) name the documents it held, the others verify;
 # - kill -9 during ingest loses nothing that was printed, and the next writer takes over once
 #   the dead writer's lease has run out;
 # - the ingest rate of small files, local and on RADOS, is printed (not asserted).
@@ -105,8 +105,26 @@ roll_case()
 	grep -qP "^DAMAGED\t[0-9A-Z]{26}\tsegment 2 offset [0-9]+\trecord missing or unreadable$" "$OUT" ||
 		fail "scrub does not name the documents of the removed object: $(cat "$OUT")"
 	! grep -v "segment 2 offset" "$OUT" || fail "scrub names documents outside the removed object"
-	expect_status 3 kura verify M # the objects before it are reported valid first
-	expect_grep "$ERR" "opening segment rados:kura/roll/kura.seg.00000002: No such file or directory"
+	cut -f2 "$OUT" | sort -u >scrubbed.all
+	expect_status 0 kura ls M
+	cut -f1 "$OUT" | sort | comm -12 - scrubbed.all >scrubbed.ids # documents: scrub names audit checkpoints too
+	# verify names the same documents, each with the object it lost, verifies the others as
+	# valid in the same run, and exits 1. (Issue 18 changed this assertion: verify used to
+	# stop at the removed object with exit 3.)
+	expect_status 1 kura verify M
+	grep -P '^\S+\tinvalid\t' "$OUT" | cut -f1 | sort >invalid.ids
+	[ -s scrubbed.ids ] || fail "scrub names no document of the removed object"
+	cmp -s scrubbed.ids invalid.ids ||
+		fail "verify calls other documents invalid than scrub names: $(diff scrubbed.ids invalid.ids)"
+	[ "$(grep -cP '^\S+\tvalid$' "$OUT")" -eq $((12 - $(wc -l <invalid.ids))) ] ||
+		fail "verify does not call the other documents valid: $(cat "$OUT")"
+	! grep -P '\tinvalid\t' "$OUT" | grep -v 'segment rados:kura/roll/kura.seg.00000002 is missing' ||
+		fail "a verdict does not name the removed object"
+	expect_status 1 kura verify M --json
+	[ "$(grep -c '"verdict":"invalid".*kura.seg.00000002 is missing' "$OUT")" -eq "$(wc -l <invalid.ids)" ] ||
+		fail "verify --json: $(cat "$OUT")"
+	expect_status 1 kura verify M "$(head -n 1 invalid.ids)"
+	expect_grep "$OUT" "kura.seg.00000002 is missing"
 }
 run_case "segments no larger than the cluster's objects" roll_case
 
