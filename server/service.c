@@ -450,7 +450,8 @@ int kura_service_new(kura_service **out, const char *store, const kura_service_o
 	if (rc == 0)
 		rc = kura_group_new(&s->group, s->st, &s->wlock, err);
 	if (rc == 0)
-		rc = kura_scheduler_start(&s->scheduler, s->st, &s->wlock, s->o.seal_every, s->o.log, s->o.ud, err);
+		rc = kura_scheduler_start(&s->scheduler, s->st, &s->wlock, s->o.seal_every, s->o.alert_command, s->o.log,
+					  s->o.ud, err);
 	if (rc != 0) {
 		kura_service_free(s);
 		return rc;

@@ -136,10 +136,12 @@ unsigned long kura_group_commits(kura_group *g);
 
 /* The scheduler's work in the service (server/scheduler.c): a thread that,
  * every `every` seconds and holding lock (the store's writer lock), seals what is pending and renews what
- * is due; failures go to log. */
+ * is due; failures go to log; each round's result goes to the store's state
+ * file and its alerts to syslog, log and alert_command (NULL: the store's
+ * config.json "alert_command", if any), as the daemon's. */
 typedef struct kura_scheduler kura_scheduler;
 int kura_scheduler_start(kura_scheduler **out, kura_store *st, pthread_mutex_t *lock, unsigned every,
-			 void (*log)(void *ud, const char *line), void *ud, kura_error *err);
+			 const char *alert_command, void (*log)(void *ud, const char *line), void *ud, kura_error *err);
 /* Waits for a round under way to finish, then stops the thread. */
 void kura_scheduler_stop(kura_scheduler *s);
 /* Seals what is pending in st now (the caller holds the lock), as the service. */
