@@ -52,6 +52,7 @@ static void report(void *ud, const kura_run_report *r)
 /* One alert: to syslog, to the daemon's log, and to the alert command. */
 static void alert(void *ud, json_t *event, const char *command)
 {
+	fflush(stdout); /* the round's report before what the command prints */
 	kura_alert_deliver(event, command, logline, ud);
 }
 

@@ -215,7 +215,6 @@ void kura_alert_deliver(json_t *event, const char *command, void (*log)(void *ud
 	if (!command)
 		return;
 	char *text = json_dumps(event, JSON_COMPACT);
-	fflush(stdout);
 	FILE *p = text ? popen(command, "w") : NULL;
 	int rc = -1;
 	if (p) {
