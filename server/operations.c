@@ -289,7 +289,7 @@ void kura_api_created(kura_api_call *call, json_t *ids)
 	const char *wait = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "wait");
 	kura_error serr = {0};
 	if (ok && wait && strcmp(wait, "sealed") == 0) /* stored either way; say whether it is sealed */
-		sealed_or_why(ok, kura_scheduler_seal(call->st, NULL, &serr), &serr);
+		sealed_or_why(ok, kura_scheduler_seal(call->st, NULL, NULL, &serr), &serr);
 	snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
 	kura_api_json(call, MHD_HTTP_CREATED, ok);
 }
@@ -340,7 +340,7 @@ static void preserve_finish(kura_api_call *call, int rc, const kura_error *err, 
 	kura_error serr = {0};
 	if (ok && p->wait_sealed) { /* stored either way; say whether it is sealed */
 		pthread_mutex_lock(call->wlock);
-		int sealed = kura_scheduler_seal(call->writer, NULL, &serr);
+		int sealed = kura_scheduler_seal(call->writer, call->wlock, NULL, &serr);
 		pthread_mutex_unlock(call->wlock);
 		sealed_or_why(ok, sealed, &serr);
 	}

@@ -2,7 +2,8 @@
  * process owns the store, so the service seals what is pending every few
  * seconds and renews what falls due, as `kura daemon` would, on its own thread
  * and under the store's writer lock (server/service.c: readers work meanwhile;
- * submissions, and the audit records every request waits for, wait for it).
+ * submissions, and the audit records every request waits for, wait for it),
+ * but for a seal's TSA request, made without it (kura_seal_all_unlocking).
  * Each round's result goes into the store's state file and the alerts due are
  * sent as after a daemon's round (kura_daemon_note_round, renewal/alert.c),
  * without the lock: when the result changes, when the round did something, and
@@ -18,6 +19,7 @@
 #include "kura/policy.h"
 #include "kura/renew.h"
 #include "kura/seal.h"
+#include "proof/seal.h"
 #include "server/service.h"
 
 #define ACTOR "kura-service"
@@ -56,10 +58,14 @@ static void say(kura_scheduler *s, const char *what, const kura_error *err)
 		s->log(s->ud, line);
 }
 
-int kura_scheduler_seal(kura_store *st, size_t *sealed, kura_error *err)
+int kura_scheduler_seal(kura_store *st, pthread_mutex_t *lock, size_t *sealed, kura_error *err)
 {
 	int rc = kura_store_set_actor(st, ACTOR, err);
-	return rc ? rc : kura_seal_all_flags(sealed, st, KURA_SEAL_CHANGES, NULL, err);
+	if (rc == 0 && lock)
+		rc = kura_seal_all_unlocking(sealed, st, KURA_SEAL_CHANGES, lock, err);
+	else if (rc == 0)
+		rc = kura_seal_all_flags(sealed, st, KURA_SEAL_CHANGES, NULL, err);
+	return rc;
 }
 
 /* One round, the lock held: seal; renew when due. */
@@ -67,7 +73,7 @@ static void round_of(kura_scheduler *s, struct round *o)
 {
 	kura_error err = {0};
 	int64_t now = 0;
-	if ((o->rc = kura_scheduler_seal(s->st, &o->sealed, &err)) != 0) {
+	if ((o->rc = kura_scheduler_seal(s->st, s->lock, &o->sealed, &err)) != 0) {
 		say(s, "sealing failed (it is tried again in the next round; kura status says more)", &err);
 		o->err = err;
 	}

@@ -144,7 +144,9 @@ int kura_scheduler_start(kura_scheduler **out, kura_store *st, pthread_mutex_t *
 			 const char *alert_command, void (*log)(void *ud, const char *line), void *ud, kura_error *err);
 /* Waits for a round under way to finish, then stops the thread. */
 void kura_scheduler_stop(kura_scheduler *s);
-/* Seals what is pending in st now (the caller holds the lock), as the service. */
-int kura_scheduler_seal(kura_store *st, size_t *sealed, kura_error *err);
+/* Seals what is pending in st now, as the service: the caller holds the
+ * store's writer lock; with lock (that lock) it is let go while the TSA is
+ * asked (proof/seal.h); NULL: held throughout. */
+int kura_scheduler_seal(kura_store *st, pthread_mutex_t *lock, size_t *sealed, kura_error *err);
 
 #endif
