@@ -13,6 +13,7 @@ NOW=2026-03-01T00:00:00Z
 DELAY=4
 
 start_serve tsa "$NOW" 127.0.0.1:0 --dir tsa-dir
+: >proxy.out
 python3 "$HERE/tsa/slow_proxy.py" --to "$SERVER_URL" --delay "$DELAY" --log proxy.log >proxy.out 2>proxy.err &
 echo $! >>"$SERVERS_FILE"
 for ((i = 0; i < 100; i++)); do
