@@ -54,7 +54,7 @@ expect_status 1 at "$NOW" status s --json # 1: something needs a person
 py 'd = json.load(open(sys.argv[1]))
 assert d["daemon"]["result"] == "failed" and sys.argv[2] in d["daemon"]["message"], d["daemon"]
 assert [t["failing"] for t in d["tsas"] if t["name"] == sys.argv[2]] == [True], d["tsas"]
-assert d["objects"]["pending"] == 1, d["objects"]' "$OUT" "$TSA_URL" || fail "kura status: $(head -c 1500 "$OUT")"
+assert d["objects"]["pending"] >= 1, d["objects"] # the document, and the checkpoint of the audit trail (proof/seal.h)' "$OUT" "$TSA_URL" || fail "kura status: $(head -c 1500 "$OUT")"
 
 # the TSA is back on its port: the next round seals, the alerts clear
 start_serve tsa "$NOW" "127.0.0.1:$TSA_PORT" --dir tsa-dir
