@@ -424,20 +424,35 @@ static int append(void *ud, const unsigned char *p, size_t n, kura_error *err)
 	return 0;
 }
 
+int kura_api_read(unsigned char **out, size_t *len, kura_api_call *call, const char *id, kura_error *err)
+{
+	struct buffer b = {0};
+	*out = NULL;
+	*len = 0;
+	if (kura_store_read(call->st, id, append, &b, err) != 0) {
+		free(b.p);
+		return err->code ? err->code : KURA_EIO;
+	}
+	if (!(*out = b.p ? b.p : malloc(1)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	*len = b.n;
+	return 0;
+}
+
 void kura_api_retrieve(kura_api_call *call)
 {
 	json_t *o = kura_api_visible(call);
-	struct buffer b = {0};
+	unsigned char *bytes = NULL;
+	size_t len = 0;
 	kura_error err = {0};
 	if (!o)
 		return;
-	if (kura_store_read(call->st, call->id, append, &b, &err) != 0) {
-		free(b.p);
+	if (kura_api_read(&bytes, &len, call, call->id, &err) != 0) {
 		kura_api_fail(call, &err); /* damaged bytes are never handed out */
 	} else {
 		call->status = MHD_HTTP_OK;
-		call->out = b.p ? b.p : malloc(1);
-		call->out_len = b.n;
+		call->out = bytes;
+		call->out_len = len;
 		call->type = "application/octet-stream";
 	}
 	json_decref(o);

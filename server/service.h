@@ -94,6 +94,8 @@ json_t *kura_api_visible(kura_api_call *call);
 /* The IDs (*out, a JSON array, the caller's) of the current versions matching
  * where (a JSON array of "FIELD OP VALUE" texts, ANDed) that the account sees. */
 int kura_api_where(json_t **out, kura_api_call *call, json_t *where, kura_error *err);
+/* The bytes of object id (checked: damaged ones are an error), *out malloc'd. */
+int kura_api_read(unsigned char **out, size_t *len, kura_api_call *call, const char *id, kura_error *err);
 /* Adds len bytes as a document named name with its metadata to in. */
 int kura_api_ingest_bytes(kura_ingest *in, const unsigned char *bytes, size_t len, const char *name,
 			  const kura_meta *meta, size_t nmeta, kura_error *err);
