@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <syslog.h>
 
 #include "cli.h"
@@ -50,41 +49,11 @@ static void report(void *ud, const kura_run_report *r)
 	s->status = kura_cli_report_run(r, 0, s->store);
 }
 
-static int syslog_level(const char *severity)
-{
-	return strcmp(severity, "critical") == 0 ? LOG_CRIT : strcmp(severity, "error") == 0 ? LOG_ERR
-	       : strcmp(severity, "warning") == 0 ? LOG_WARNING : LOG_NOTICE;
-}
-
 /* One alert: to syslog, to the daemon's log, and to the alert command. */
 static void alert(void *ud, json_t *event, const char *command)
 {
-	const char *kind = json_string_value(json_object_get(event, "kind")) ?: "?";
-	const char *sev = json_string_value(json_object_get(event, "severity")) ?: "info";
-	const char *msg = json_string_value(json_object_get(event, "message")) ?: "";
-	const char *next = json_string_value(json_object_get(event, "command")) ?: "";
-	const char *what = json_string_value(json_object_get(event, "event")) ?: "alert";
-	char line[4096];
-	snprintf(line, sizeof line, "%s %s [%s]: %s%s%s", what, kind, sev, msg, *next ? "; run: " : "", next);
-	syslog(syslog_level(sev), "%s: %s", json_string_value(json_object_get(event, "store")) ?: "?", line);
-	if (strcmp(what, "repeat") != 0) /* the daemon's own log: when an alert starts, worsens, clears */
-		logline(ud, line);
-	if (!command)
-		return;
-	char *text = json_dumps(event, JSON_COMPACT);
-	fflush(stdout);
-	FILE *p = text ? popen(command, "w") : NULL;
-	int rc = -1;
-	if (p) {
-		fprintf(p, "%s\n", text);
-		rc = pclose(p);
-	}
-	free(text);
-	if (rc != 0) {
-		snprintf(line, sizeof line, "the alert command failed (%s): %s", rc == -1 ? "could not run it"
-				: WIFEXITED(rc) ? "it exited non-zero" : "it was killed", command);
-		logline(ud, line);
-	}
+	fflush(stdout); /* the round's report before what the command prints */
+	kura_alert_deliver(event, command, logline, ud);
 }
 
 int kura_cmd_daemon(int argc, char **argv)

@@ -1,8 +1,10 @@
 /* kura serve STORE --listen HOST:PORT [--tls-cert F --tls-key F [--client-ca F]] [--max-body BYTES] [--max-connections N]
+ *            [--seal-every SECONDS] [--alert-command CMD]
  *
  * The preservation service (kura/serve.h, docs/SERVICE.md) until SIGINT or
  * SIGTERM: prints "listening on http://HOST:PORT/" once it listens, then one
- * line per request on standard error (never a token). Also the parsing of
+ * line per request on standard error (never a token). The scheduler's alerts go
+ * to syslog (LOG_DAEMON) and to the alert command as kura daemon's do. Also the parsing of
  * --listen that `kura tsa serve` shares. */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -10,14 +12,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "cli.h"
 #include "kura/serve.h"
 
 static const char usage[] =
 	"kura serve STORE --listen HOST:PORT [--tls-cert CERT.pem --tls-key KEY.pem [--client-ca CA.pem]]\n"
-	"                  [--max-body BYTES] [--max-connections N] [--seal-every SECONDS]\n"
-	"  --client-ca: a client certificate issued by CA.pem and bound to an account (kura user cert) signs in";
+	"                  [--max-body BYTES] [--max-connections N] [--seal-every SECONDS] [--alert-command CMD]\n"
+	"  --client-ca: a client certificate issued by CA.pem and bound to an account (kura user cert) signs in\n"
+	"  --alert-command: the scheduler's alerts, as kura daemon's (default: config.json \"alert_command\")";
 const char *const kura_usage_serve = usage; /* kura help, --help (cli/help.c) */
 
 int kura_cli_listen(struct sockaddr_in *sa, char host[256], const char *listen, const char *usage_text)
@@ -52,9 +56,10 @@ int kura_cmd_serve(int argc, char **argv)
 		{"tls-cert", required_argument, NULL, 't'},
 		{"tls-key", required_argument, NULL, 'k'},
 		{"client-ca", required_argument, NULL, 'C'},
+		{"alert-command", required_argument, NULL, 'a'},
 		{0},
 	};
-	const char *listen = NULL, *cert = NULL, *key = NULL, *client_ca = NULL;
+	const char *listen = NULL, *cert = NULL, *key = NULL, *client_ca = NULL, *alert_command = NULL;
 	unsigned long long body = 0, conns = 0, every = 0;
 	int c;
 	optind = 0;
@@ -68,6 +73,8 @@ int kura_cmd_serve(int argc, char **argv)
 			key = optarg;
 		else if (c == 'C')
 			client_ca = optarg;
+		else if (c == 'a' && *optarg)
+			alert_command = optarg;
 		else if (c == 'b' && kura_cli_number(&body, optarg, 1, 1ull << 40) == 0)
 			;
 		else if (c == 'c' && kura_cli_number(&conns, optarg, 1, 100000) == 0)
@@ -90,9 +97,11 @@ int kura_cmd_serve(int argc, char **argv)
 		return bad;
 	kura_service_options o = {.max_body = (size_t)body, .max_connections = (unsigned)conns,
 				  .seal_every = (unsigned)every, .tls_cert = cert, .tls_key = key, .client_ca = client_ca,
-				  .log = log_line};
+				  .alert_command = alert_command, .log = log_line};
 	kura_error err = {0};
 	kura_service *s = NULL;
+	signal(SIGPIPE, SIG_IGN); /* an alert command that does not read its input must not kill the service */
+	openlog("kura", LOG_PID, LOG_DAEMON);
 	if (kura_service_new(&s, argv[optind], &o, &err) != 0)
 		return kura_cli_fail(&err);
 	sigset_t stop;
@@ -110,6 +119,7 @@ int kura_cmd_serve(int argc, char **argv)
 	int sig;
 	sigwait(&stop, &sig);
 	kura_service_free(s);
+	closelog();
 	fprintf(stderr, "kura: service stopped\n");
 	return 0;
 }

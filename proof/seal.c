@@ -1,4 +1,9 @@
-/* Sealing pending objects: one tree, one time-stamp (see seal.h). */
+/* Sealing pending objects: one tree, one time-stamp (see seal.h). A seal goes
+ * in three steps: choose what is pending and compute the tree's root (with the
+ * store); get the time-stamp (without it: kura_seal_all_unlocking lets the
+ * caller's lock go meanwhile); write the checkpoint and the seal record (with
+ * the store; after letting it go, only once what was chosen is checked to be
+ * still pending: else nothing is written and it chooses again). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +23,8 @@
 #include "proof/tsa_certified.h"
 #include "proof/tsa_setup.h"
 #include "proof/tsa_upkeep.h"
+
+#define SEAL_TRIES 3 /* seals in a row that another seal overtook, before giving up for this round */
 
 
 /* The pending objects, in arrays that grow without copying (common/bigmem.h). */
@@ -157,33 +164,154 @@ static int write_trail(struct pending *p, kura_store *st, const kura_audit_pendi
 	return rc;
 }
 
-/* After the leaves: the tree, its time-stamp, the checkpoint (if any) and the
- * seal record. */
-static int stamp_and_store(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, const EVP_MD *md,
-			   struct pending *p, kura_chain_groups *groups, const kura_audit_pending *trail,
-			   const kura_policy *policy, kura_error *err)
+/* A seal between its steps: what was chosen, and then the time-stamp got. */
+struct job {
+	kura_policy *policy; /* none readable: the store's hash, no warnings */
+	const EVP_MD *md;
+	struct pending p;
+	unsigned char **values; /* the groups' (kura_chain_groups) */
+	uint8_t *count;
+	const kura_audit_pending *trail; /* NULL: none in this seal */
+	unsigned char root[EVP_MAX_MD_SIZE];
+	unsigned char *token;
+	size_t tlen;
+	const char *from;
+};
+
+static void job_clear(struct job *j)
 {
-	unsigned char *token = NULL, root[EVP_MAX_MD_SIZE];
-	size_t tlen = 0;
+	kura_policy_free(j->policy);
+	for (size_t i = 0; j->values && i < j->p.n; i++)
+		free(j->values[i]);
+	free(j->values);
+	free(j->count);
+	free(j->token);
+	kura_bigmem_free(j->p.leaves, j->p.leafcap);
+	kura_bigmem_free(j->p.noted, j->p.notecap);
+	kura_bigmem_free(j->p.ids, j->p.idcap);
+	memset(j, 0, sizeof *j);
+}
+
+/* Step 1, with the store: the oldest pending objects (all, or max; res->more:
+ * some are left) and the trail's checkpoint, their leaves and the tree's root.
+ * j->p.n is 0 when there is nothing to seal. */
+static int choose(struct job *j, kura_seal_result *res, kura_store *st, size_t max, const kura_audit_pending *trail,
+		  kura_error *err)
+{
+	int64_t now;
+	int rc = kura_clock_now(&now, err);
+	if (rc != 0)
+		return rc;
+	kura_store_policy_load(&j->policy, st, NULL);
+	j->md = seal_hash(st, j->policy, now);
+	j->p.hlen = (size_t)EVP_MD_get_size(j->md);
+	j->p.max = max ? max : KURA_SEAL_MAX_BYTES / (KURA_ID_LEN + j->p.hlen);
+	rc = kura_store_each_pending(st, kura_hash_name_by_nid(EVP_MD_get_type(j->md)), add_pending, &j->p, err);
+	if (rc == 1) { /* stopped at the limit */
+		res->more = 1;
+		rc = 0;
+	}
+	if (res->more || (trail && !trail->text))
+		trail = NULL; /* the trail goes with the last seal of a backlog */
+	j->trail = trail;
+	if (rc != 0 || (j->p.n == 0 && !trail))
+		return rc;
+	/* a leaf per object: the digest ingest noted, or its group's node (signed
+	 * documents), or the digest computed now */
+	rc = trail ? add_trail_leaf(&j->p, trail, j->md, err) : 0; /* first: the groups' arrays are made for every leaf */
+	if (rc == 0)
+		rc = compute_leaves(&j->p, &j->count, &j->values, st, j->md, err);
+	if (rc == 0)
+		rc = kura_hashtree_root_of(j->root, j->md, j->p.leaves, j->p.n, err);
+	return rc;
+}
+
+/* Step 3, with the store: the checkpoint (if any) and the seal record. */
+static int store_seal(kura_seal_result *res, kura_store *st, struct job *j, kura_error *err)
+{
 	int64_t now;
 	kura_chain_parts payload = {0};
-	const char *from = NULL;
-	int rc = kura_hashtree_root_of(root, md, p->leaves, p->n, err);
+	int rc = j->trail ? write_trail(&j->p, st, j->trail, err) : 0;
 	if (rc == 0)
-		rc = kura_stamp(&token, &tlen, &from, tsa, md, root, err);
-	if (rc == 0 && trail)
-		rc = write_trail(p, st, trail, err);
-	if (rc == 0)
-		rc = kura_chain_payload(&payload, KURA_EVIDENCE_SEAL, md, p->leaves, p->n, groups, NULL, NULL, token, tlen, err);
+		rc = kura_chain_payload(&payload, KURA_EVIDENCE_SEAL, j->md, j->p.leaves, j->p.n,
+					&(kura_chain_groups){j->count, j->values}, NULL, NULL, j->token, j->tlen, err);
 	if (rc == 0 && (rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(res->id, now, err)) == 0)
-		rc = kura_store_add_evidence_marked(st, KURA_EVIDENCE_SEAL, kura_tsa_judge(st, token, tlen), res->id, p->ids,
-						    p->n, payload.part, 3, err);
+		rc = kura_store_add_evidence_marked(st, KURA_EVIDENCE_SEAL, kura_tsa_judge(st, j->token, j->tlen), res->id,
+						    j->p.ids, j->p.n, payload.part, 3, err);
 	if (rc == 0) {
-		fill_result(res, p->n, from, token, tlen, policy, now);
-		kura_audit_count_checkpoints(&res->checkpoints, &res->trail_to, st, p->ids, p->n);
+		fill_result(res, j->p.n, j->from, j->token, j->tlen, j->policy, now);
+		kura_audit_count_checkpoints(&res->checkpoints, &res->trail_to, st, j->p.ids, j->p.n);
 	}
 	kura_chain_parts_clear(&payload);
-	free(token);
+	return rc;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, KURA_ID_LEN);
+}
+
+struct still {
+	const char *ids; /* sorted */
+	size_t n, found;
+};
+
+static int still_pending(void *ud, const char *id, const unsigned char *digest, kura_error *err)
+{
+	struct still *s = ud;
+	(void)digest;
+	(void)err;
+	s->found += bsearch(id, s->ids, s->n, KURA_ID_LEN, cmp_id) != NULL;
+	return 0;
+}
+
+/* Whether what step 1 chose may still be sealed after the store was let go:
+ * every object chosen is still pending (*same 1), not sealed by another seal
+ * meanwhile (nor disposed of). Objects added meanwhile have greater IDs than
+ * every one chosen: they stay out of the seal's range and wait for the next. */
+static int unchanged(int *same, kura_store *st, const struct job *j, kura_error *err)
+{
+	struct still s = {.ids = malloc(j->p.n * KURA_ID_LEN + 1), .n = j->p.n};
+	*same = 0;
+	if (!s.ids)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	memcpy((char *)s.ids, j->p.ids, j->p.n * KURA_ID_LEN);
+	qsort((char *)s.ids, j->p.n, KURA_ID_LEN, cmp_id);
+	int rc = kura_store_each_pending(st, kura_hash_name_by_nid(EVP_MD_get_type(j->md)), still_pending, &s, err);
+	if (rc == 0)
+		*same = s.found == j->p.n;
+	free((char *)s.ids);
+	return rc;
+}
+
+/* One seal (see kura_seal_with); with lock (held by the caller; then trail must
+ * be NULL), the lock is let go while the TSA is asked and *changed set, sealing
+ * nothing, when what was chosen changed meanwhile. */
+static int seal_once(kura_seal_result *res, int *changed, kura_store *st, const kura_stamper_options *tsa, size_t max,
+		     const kura_audit_pending *trail, pthread_mutex_t *lock, kura_error *err)
+{
+	struct job j = {0};
+	int same = 1;
+	memset(res, 0, sizeof *res);
+	*changed = 0;
+	int rc = choose(&j, res, st, max, trail, err);
+	if (rc == 0 && j.p.n > 0) {
+		if (lock)
+			pthread_mutex_unlock(lock);
+		rc = kura_stamp(&j.token, &j.tlen, &j.from, tsa, j.md, j.root, err);
+		if (lock)
+			pthread_mutex_lock(lock);
+		if (rc == 0 && lock)
+			rc = unchanged(&same, st, &j, err);
+		if (rc == 0 && same)
+			rc = store_seal(res, st, &j, err);
+		*changed = !same;
+		if (!same)
+			memset(res, 0, sizeof *res);
+	}
+	if (rc != 0)
+		kura_error_wrap(err, "sealing %zu pending object(s)", j.p.n);
+	job_clear(&j);
 	return rc;
 }
 
@@ -195,46 +323,8 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 int kura_seal_with(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, size_t max,
 		   const kura_audit_pending *trail, kura_error *err)
 {
-	memset(res, 0, sizeof *res);
-	kura_policy *policy = NULL; /* none readable: the store's hash, no warnings */
-	int64_t now;
-	int crc = kura_clock_now(&now, err);
-	if (crc != 0)
-		return crc;
-	kura_store_policy_load(&policy, st, NULL);
-	const EVP_MD *md = seal_hash(st, policy, now);
-	size_t hlen = (size_t)EVP_MD_get_size(md);
-	struct pending p = {.hlen = hlen, .max = max ? max : KURA_SEAL_MAX_BYTES / (KURA_ID_LEN + hlen)};
-	unsigned char **values = NULL;
-	uint8_t *count = NULL; /* made for the first data object group */
-	int rc = kura_store_each_pending(st, kura_hash_name_by_nid(EVP_MD_get_type(md)), add_pending, &p, err);
-	if (rc == 1) { /* stopped at the limit */
-		res->more = 1;
-		rc = 0;
-	}
-	if (res->more || (trail && !trail->text))
-		trail = NULL; /* the trail goes with the last seal of a backlog */
-	if (rc != 0 || (p.n == 0 && !trail))
-		goto out;
-	/* a leaf per object: the digest ingest noted, or its group's node (signed
-	 * documents), or the digest computed now */
-	rc = trail ? add_trail_leaf(&p, trail, md, err) : 0; /* first: the groups' arrays are made for every leaf */
-	if (rc == 0)
-		rc = compute_leaves(&p, &count, &values, st, md, err);
-	if (rc == 0)
-		rc = stamp_and_store(res, st, tsa, md, &p, &(kura_chain_groups){count, values}, trail, policy, err);
-out:
-	if (rc != 0)
-		kura_error_wrap(err, "sealing %zu pending object(s)", p.n);
-	kura_policy_free(policy);
-	for (size_t i = 0; values && i < p.n; i++)
-		free(values[i]);
-	free(values);
-	free(count);
-	kura_bigmem_free(p.leaves, p.leafcap);
-	kura_bigmem_free(p.noted, p.notecap);
-	kura_bigmem_free(p.ids, p.idcap);
-	return rc;
+	int changed;
+	return seal_once(res, &changed, st, tsa, max, trail, NULL, err);
 }
 
 static int stop_at_first(void *ud, const char *id, const unsigned char *digest, kura_error *err)
@@ -287,11 +377,13 @@ int kura_seal_all(size_t *sealed_out, kura_store *st, const kura_seal_events *ev
 	return kura_seal_all_flags(sealed_out, st, 0, ev, err);
 }
 
-int kura_seal_all_flags(size_t *sealed_out, kura_store *st, int flags, const kura_seal_events *ev, kura_error *err)
+/* kura_seal_all_flags, letting lock go (if not NULL) while the TSA is asked. */
+static int seal_all(size_t *sealed_out, kura_store *st, int flags, const kura_seal_events *ev, pthread_mutex_t *lock,
+		    kura_error *err)
 {
 	kura_tsa_setup tsa;
 	kura_seal_result res;
-	int rolled;
+	int rolled, changed = 0, tries = 0;
 	int rc = kura_tsa_upkeep(&rolled, st, err);
 	if (rc == 0)
 		rc = kura_tsa_setup_open(&tsa, st, err);
@@ -304,7 +396,24 @@ int kura_seal_all_flags(size_t *sealed_out, kura_store *st, int flags, const kur
 		return rc;
 	size_t sealed = 0;
 	do { /* a backlog larger than one seal takes several */
-		rc = kura_seal_with(&res, st, &tsa.opts, 0, &trail, err);
+		char checkpoint[KURA_ID_LEN + 1];
+		/* letting the lock go: the checkpoint is written first, an object
+		 * pending like the others, so that the seal's range (evidence_frame.c)
+		 * ends before whatever is added while the TSA is asked */
+		if (lock && trail.text && (rc = kura_audit_checkpoint_write(checkpoint, st, &trail, err)) != 0)
+			break;
+		if (lock)
+			kura_audit_pending_clear(&trail);
+		rc = seal_once(&res, &changed, st, &tsa.opts, 0, lock ? NULL : &trail, lock, err);
+		if (rc == 0 && changed && ++tries > SEAL_TRIES)
+			rc = kura_error_set(err, KURA_EIO, "sealing: other seals took the pending objects %d times in a row; "
+							   "sealed in the next round", SEAL_TRIES);
+		if (rc == 0 && changed) { /* another seal was made meanwhile: choose again */
+			kura_audit_pending_clear(&trail);
+			rc = checkpoint_due(&trail, st, flags, err);
+			res.more = 1;
+			continue;
+		}
 		if (rc == 0 && res.objects && ev && ev->sealed)
 			ev->sealed(ev->ud, &res);
 		sealed += rc == 0 ? res.objects : 0;
@@ -318,4 +427,14 @@ int kura_seal_all_flags(size_t *sealed_out, kura_store *st, int flags, const kur
 	if (sealed_out)
 		*sealed_out = sealed;
 	return rc;
+}
+
+int kura_seal_all_flags(size_t *sealed_out, kura_store *st, int flags, const kura_seal_events *ev, kura_error *err)
+{
+	return seal_all(sealed_out, st, flags, ev, NULL, err);
+}
+
+int kura_seal_all_unlocking(size_t *sealed_out, kura_store *st, int flags, pthread_mutex_t *lock, kura_error *err)
+{
+	return seal_all(sealed_out, st, flags, NULL, lock, err);
 }

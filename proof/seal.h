@@ -11,6 +11,7 @@
 #ifndef KURA_SEAL_H
 #define KURA_SEAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "evidence/stamper.h"
@@ -33,5 +34,15 @@ int kura_seal(kura_seal_result *res, kura_store *st, const kura_stamper_options 
 struct kura_audit_pending;
 int kura_seal_with(kura_seal_result *res, kura_store *st, const kura_stamper_options *tsa, size_t max,
 		   const struct kura_audit_pending *trail, kura_error *err);
+
+/* kura_seal_all_flags for a store other threads write too (the preservation
+ * service): the caller holds lock, the store's writer lock, and it is let go
+ * while each seal's TSA is asked, so that submissions and audit records need
+ * not wait for a remote TSA; what was chosen is checked again once the lock is
+ * taken back (proof/seal.c). The audit trail's checkpoint is written before the
+ * TSA is asked (so that documents added meanwhile fall outside the seal's range
+ * of IDs) and sealed like a document: if no TSA answers, it stays pending for
+ * the next seal. Nothing is said as it goes (no events). */
+int kura_seal_all_unlocking(size_t *sealed, kura_store *st, int flags, pthread_mutex_t *lock, kura_error *err);
 
 #endif

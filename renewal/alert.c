@@ -2,7 +2,10 @@
  * | "worse" | "cleared"), "kind", "severity", "store", "message", "command",
  * "details", "time", "since"}; docs/OPERATIONS.md lists the kinds. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
 
 #include "archive/state.h"
 #include "kura/clock.h"
@@ -130,14 +133,15 @@ static void note_round(const char *path, int64_t now, int rc, const char *messag
 	json_decref(f);
 }
 
-/* The status's attention items, or one item saying why there is no status. */
-static json_t *attention(const char *path, kura_error *err)
+/* The status's attention items (of open, else of the store opened for reading),
+ * or one item saying why there is no status. */
+static json_t *attention(kura_store *open, const char *path, kura_error *err)
 {
 	kura_store *st = NULL;
 	json_t *s = NULL, *items;
-	int rc = kura_store_open(&st, path, KURA_STORE_READ, err);
+	int rc = open ? 0 : kura_store_open(&st, path, KURA_STORE_READ, err);
 	if (rc == 0)
-		rc = kura_status(&s, st, err);
+		rc = kura_status(&s, open ? open : st, err);
 	kura_store_close(st);
 	if (rc == 0) {
 		items = json_incref(json_object_get(s, "attention"));
@@ -163,6 +167,11 @@ static const char *alert_command(const char *path, const kura_daemon_options *o,
 
 void kura_alert_round(const char *path, int rc, const char *message, const kura_daemon_options *o)
 {
+	kura_daemon_note_round(NULL, path, rc, message, o);
+}
+
+void kura_daemon_note_round(kura_store *st, const char *path, int rc, const char *message, const kura_daemon_options *o)
+{
 	int64_t now;
 	if (kura_clock_now(&now, NULL) != 0)
 		return;
@@ -170,7 +179,7 @@ void kura_alert_round(const char *path, int rc, const char *message, const kura_
 	if (!o->alert)
 		return;
 	kura_error err = {0};
-	struct compare c = {.items = attention(path, &err), .events = json_array(), .store = path, .now = now};
+	struct compare c = {.items = attention(st, path, &err), .events = json_array(), .store = path, .now = now};
 	if (c.items && c.events && kura_state_change(path, compare_alerts, &c, &err) == 0) {
 		size_t i;
 		json_t *e, *cfg = NULL;
@@ -183,4 +192,39 @@ void kura_alert_round(const char *path, int rc, const char *message, const kura_
 	}
 	json_decref(c.items);
 	json_decref(c.events);
+}
+
+static int syslog_level(const char *severity)
+{
+	return strcmp(severity, "critical") == 0 ? LOG_CRIT : strcmp(severity, "error") == 0 ? LOG_ERR
+	       : strcmp(severity, "warning") == 0 ? LOG_WARNING : LOG_NOTICE;
+}
+
+void kura_alert_deliver(json_t *event, const char *command, void (*log)(void *ud, const char *line), void *ud)
+{
+	const char *kind = json_string_value(json_object_get(event, "kind")) ?: "?";
+	const char *sev = json_string_value(json_object_get(event, "severity")) ?: "info";
+	const char *msg = json_string_value(json_object_get(event, "message")) ?: "";
+	const char *next = json_string_value(json_object_get(event, "command")) ?: "";
+	const char *what = json_string_value(json_object_get(event, "event")) ?: "alert";
+	char line[4096];
+	snprintf(line, sizeof line, "%s %s [%s]: %s%s%s", what, kind, sev, msg, *next ? "; run: " : "", next);
+	syslog(syslog_level(sev), "%s: %s", json_string_value(json_object_get(event, "store")) ?: "?", line);
+	if (strcmp(what, "repeat") != 0 && log) /* the caller's own log: when an alert starts, worsens, clears */
+		log(ud, line);
+	if (!command)
+		return;
+	char *text = json_dumps(event, JSON_COMPACT);
+	FILE *p = text ? popen(command, "w") : NULL;
+	int rc = -1;
+	if (p) {
+		fprintf(p, "%s\n", text);
+		rc = pclose(p);
+	}
+	free(text);
+	if (rc != 0 && log) {
+		snprintf(line, sizeof line, "the alert command failed (%s): %s", rc == -1 ? "could not run it"
+				: WIFEXITED(rc) ? "it exited non-zero" : "it was killed", command);
+		log(ud, line);
+	}
 }

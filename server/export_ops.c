@@ -9,7 +9,12 @@
  * removed before the answer goes out; its export is an audit record (action
  * "export") as `kura export`'s is. A selection is at most SELECTION_MAX
  * objects, a package at most PACKAGE_MAX bytes: more is `kura export` on the
- * server. */
+ * server.
+ *
+ * RetrievePO with "format": "json" answers the objects themselves instead: each
+ * one's ID, name, metadata, bytes (binaryValue, base64) and evidence record
+ * (evidenceRecord, base64 DER; null while it is not sealed), at most JSON_MAX
+ * bytes of them together. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "kura/evidence.h"
 #include "kura/package.h"
 #include "kura/report.h"
 #include "kura/version.h"
@@ -24,6 +32,7 @@
 
 #define SELECTION_MAX 1000
 #define PACKAGE_MAX ((off_t)1 << 30)
+#define JSON_MAX ((size_t)64 << 20) /* bytes and evidence records of one JSON answer, before base64 */
 
 /* The objects a POST names: {"poId": [ID...]} or {"where": [...]}, each one
  * the account sees (*ids the caller's: a JSON array). 0, or -1 with the call
@@ -153,6 +162,66 @@ static void send_package(kura_api_call *call, json_t *ids)
 	free(list);
 }
 
+/* len bytes as base64 text (NULL: out of memory). */
+static json_t *base64(const unsigned char *p, size_t len)
+{
+	char *text = malloc(4 * ((len + 2) / 3) + 1);
+	if (!text)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)text, p, (int)len);
+	json_t *j = json_string(text);
+	free(text);
+	return j;
+}
+
+/* One object's entry of a JSON answer, its bytes and evidence counted in *total. */
+static int json_entry(json_t **out, kura_api_call *call, const char *id, kura_evidence_cache *cache, size_t *total,
+		      kura_error *err)
+{
+	json_t *o = NULL;
+	unsigned char *bytes = NULL, *der = NULL;
+	size_t len = 0, dlen = 0;
+	int rc = kura_store_object(&o, call->st, id, err);
+	if (rc == 0)
+		rc = kura_api_read(&bytes, &len, call, id, err);
+	if (rc == 0 && (rc = kura_object_evidence(&der, &dlen, call->st, id, cache, err)) == KURA_ENOTFOUND)
+		rc = 0; /* not sealed yet: evidenceRecord null */
+	*total += len + dlen;
+	if (rc == 0 && *total > JSON_MAX)
+		rc = kura_error_set(err, KURA_EINPUT, "the objects chosen hold more than %zu MiB: choose fewer, or ask for the "
+						      "package (RetrievePO without \"format\")", JSON_MAX >> 20);
+	if (rc == 0) {
+		*out = json_pack("{s:s, s:O, s:O, s:o, s:o}", "poId", id, "name", json_object_get(o, "name") ?: json_null(),
+				 "meta", json_object_get(o, "meta") ?: json_object(), "binaryValue", base64(bytes, len),
+				 "evidenceRecord", der ? base64(der, dlen) : json_null());
+		if (!*out)
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
+	free(bytes);
+	free(der);
+	json_decref(o);
+	return rc;
+}
+
+/* Answers {"result": "ok", "po": [...]} for ids (see the top of the file). */
+static void send_json(kura_api_call *call, json_t *ids)
+{
+	json_t *po = json_array(), *e = NULL;
+	kura_evidence_cache *cache = NULL;
+	kura_error err = {0};
+	size_t total = 0;
+	int rc = po ? kura_evidence_cache_new(&cache, &err) : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < json_array_size(ids); i++)
+		if ((rc = json_entry(&e, call, json_string_value(json_array_get(ids, i)), cache, &total, &err)) == 0)
+			json_array_append_new(po, e);
+	kura_evidence_cache_free(cache);
+	if (rc == 0)
+		kura_api_json(call, MHD_HTTP_OK, json_pack("{s:s, s:O}", "result", "ok", "po", po));
+	else
+		kura_api_fail(call, &err);
+	json_decref(po);
+}
+
 void kura_api_package(kura_api_call *call)
 {
 	json_t *o = kura_api_visible(call), *ids = o ? json_pack("[s]", call->id) : NULL;
@@ -166,13 +235,21 @@ void kura_api_package(kura_api_call *call)
 
 void kura_api_packages(kura_api_call *call)
 {
-	json_t *ids = NULL;
+	json_t *ids = NULL, *body = json_loadb((const char *)call->body, call->n, 0, NULL);
+	const char *format = json_string_value(json_object_get(body, "format"));
 	char what[1024];
-	if (selection(call, &ids, what) == 0) {
+	if (format && strcmp(format, "json") != 0 && strcmp(format, "package") != 0)
+		kura_api_error(call, MHD_HTTP_BAD_REQUEST, "format is \"json\" or \"package\" (the default), not \"%.40s\"",
+			       format);
+	else if (selection(call, &ids, what) == 0) {
 		snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
-		send_package(call, ids);
+		if (format && strcmp(format, "json") == 0)
+			send_json(call, ids);
+		else
+			send_package(call, ids);
 	}
 	json_decref(ids);
+	json_decref(body);
 }
 
 /* ---------------------------------------------------------------- reports */

@@ -289,7 +289,7 @@ void kura_api_created(kura_api_call *call, json_t *ids)
 	const char *wait = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "wait");
 	kura_error serr = {0};
 	if (ok && wait && strcmp(wait, "sealed") == 0) /* stored either way; say whether it is sealed */
-		sealed_or_why(ok, kura_scheduler_seal(call->st, NULL, &serr), &serr);
+		sealed_or_why(ok, kura_scheduler_seal(call->st, NULL, NULL, &serr), &serr);
 	snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
 	kura_api_json(call, MHD_HTTP_CREATED, ok);
 }
@@ -340,7 +340,7 @@ static void preserve_finish(kura_api_call *call, int rc, const kura_error *err, 
 	kura_error serr = {0};
 	if (ok && p->wait_sealed) { /* stored either way; say whether it is sealed */
 		pthread_mutex_lock(call->wlock);
-		int sealed = kura_scheduler_seal(call->writer, NULL, &serr);
+		int sealed = kura_scheduler_seal(call->writer, call->wlock, NULL, &serr);
 		pthread_mutex_unlock(call->wlock);
 		sealed_or_why(ok, sealed, &serr);
 	}
@@ -424,20 +424,35 @@ static int append(void *ud, const unsigned char *p, size_t n, kura_error *err)
 	return 0;
 }
 
+int kura_api_read(unsigned char **out, size_t *len, kura_api_call *call, const char *id, kura_error *err)
+{
+	struct buffer b = {0};
+	*out = NULL;
+	*len = 0;
+	if (kura_store_read(call->st, id, append, &b, err) != 0) {
+		free(b.p);
+		return err->code ? err->code : KURA_EIO;
+	}
+	if (!(*out = b.p ? b.p : malloc(1)))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	*len = b.n;
+	return 0;
+}
+
 void kura_api_retrieve(kura_api_call *call)
 {
 	json_t *o = kura_api_visible(call);
-	struct buffer b = {0};
+	unsigned char *bytes = NULL;
+	size_t len = 0;
 	kura_error err = {0};
 	if (!o)
 		return;
-	if (kura_store_read(call->st, call->id, append, &b, &err) != 0) {
-		free(b.p);
+	if (kura_api_read(&bytes, &len, call, call->id, &err) != 0) {
 		kura_api_fail(call, &err); /* damaged bytes are never handed out */
 	} else {
 		call->status = MHD_HTTP_OK;
-		call->out = b.p ? b.p : malloc(1);
-		call->out_len = b.n;
+		call->out = bytes;
+		call->out_len = len;
 		call->type = "application/octet-stream";
 	}
 	json_decref(o);

@@ -26,7 +26,8 @@
  *   bounded.
  * - The store's writer handle (s->st) is used only under s->wlock: by the
  *   routes marked "writes", by the group commit's leader (commit.c) and by the
- *   scheduler (scheduler.c).
+ *   scheduler (scheduler.c). A seal lets the lock go while it asks its TSA and
+ *   does not touch the store meanwhile (kura_seal_all_unlocking).
  * - Every other route reads through a view of its own (kura_store_view_open):
  *   it shares the index (RocksDB is safe for threads) and the segments (read
  *   with pread through its own blob reader) and takes no lock, so a reader
@@ -450,7 +451,8 @@ int kura_service_new(kura_service **out, const char *store, const kura_service_o
 	if (rc == 0)
 		rc = kura_group_new(&s->group, s->st, &s->wlock, err);
 	if (rc == 0)
-		rc = kura_scheduler_start(&s->scheduler, s->st, &s->wlock, s->o.seal_every, s->o.log, s->o.ud, err);
+		rc = kura_scheduler_start(&s->scheduler, s->st, &s->wlock, s->o.seal_every, s->o.alert_command, s->o.log,
+					  s->o.ud, err);
 	if (rc != 0) {
 		kura_service_free(s);
 		return rc;

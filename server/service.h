@@ -94,6 +94,8 @@ json_t *kura_api_visible(kura_api_call *call);
 /* The IDs (*out, a JSON array, the caller's) of the current versions matching
  * where (a JSON array of "FIELD OP VALUE" texts, ANDed) that the account sees. */
 int kura_api_where(json_t **out, kura_api_call *call, json_t *where, kura_error *err);
+/* The bytes of object id (checked: damaged ones are an error), *out malloc'd. */
+int kura_api_read(unsigned char **out, size_t *len, kura_api_call *call, const char *id, kura_error *err);
 /* Adds len bytes as a document named name with its metadata to in. */
 int kura_api_ingest_bytes(kura_ingest *in, const unsigned char *bytes, size_t len, const char *name,
 			  const kura_meta *meta, size_t nmeta, kura_error *err);
@@ -136,13 +138,17 @@ unsigned long kura_group_commits(kura_group *g);
 
 /* The scheduler's work in the service (server/scheduler.c): a thread that,
  * every `every` seconds and holding lock (the store's writer lock), seals what is pending and renews what
- * is due; failures go to log. */
+ * is due; failures go to log; each round's result goes to the store's state
+ * file and its alerts to syslog, log and alert_command (NULL: the store's
+ * config.json "alert_command", if any), as the daemon's. */
 typedef struct kura_scheduler kura_scheduler;
 int kura_scheduler_start(kura_scheduler **out, kura_store *st, pthread_mutex_t *lock, unsigned every,
-			 void (*log)(void *ud, const char *line), void *ud, kura_error *err);
+			 const char *alert_command, void (*log)(void *ud, const char *line), void *ud, kura_error *err);
 /* Waits for a round under way to finish, then stops the thread. */
 void kura_scheduler_stop(kura_scheduler *s);
-/* Seals what is pending in st now (the caller holds the lock), as the service. */
-int kura_scheduler_seal(kura_store *st, size_t *sealed, kura_error *err);
+/* Seals what is pending in st now, as the service: the caller holds the
+ * store's writer lock; with lock (that lock) it is let go while the TSA is
+ * asked (proof/seal.h); NULL: held throughout. */
+int kura_scheduler_seal(kura_store *st, pthread_mutex_t *lock, size_t *sealed, kura_error *err);
 
 #endif

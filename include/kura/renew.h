@@ -73,4 +73,20 @@ int kura_daemon_round(kura_run_report *r, const char *path, const kura_seal_even
  * saying what failed. */
 int kura_daemon_run(const char *path, const kura_daemon_options *o, kura_error *err);
 
+/* What kura_daemon_run does after each round, for a scheduler that runs its
+ * rounds itself (the preservation service, server/scheduler.c): notes the
+ * round's result (rc 0: ok; else failed with message) in the store's state
+ * file, for kura status, and sends the alerts due to o->alert (o->log,
+ * o->alert_command and o->ud as for kura_daemon_run; the rest unused). st: the
+ * open store to read the status from (NULL: path is opened for reading).
+ * Failures are logged through o->log, never returned. */
+void kura_daemon_note_round(kura_store *st, const char *path, int rc, const char *message, const kura_daemon_options *o);
+
+/* Hands one alert event (as o->alert gets it) on: to syslog (as opened by the
+ * caller; LOG_DAEMON for kura's commands), to log (not its repeats while a
+ * problem persists) and, unless command is NULL, to command (run by /bin/sh,
+ * the event as one line of JSON on its standard input; SIGPIPE should be
+ * ignored). A command that fails is said through log. */
+void kura_alert_deliver(json_t *event, const char *command, void (*log)(void *ud, const char *line), void *ud);
+
 #endif

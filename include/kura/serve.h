@@ -19,6 +19,9 @@ typedef struct {
 	unsigned seal_every;      /* seconds between the scheduler's rounds: seal, renew when due (0: 60) */
 	const char *tls_cert, *tls_key; /* PEM files: HTTPS with this certificate and key; NULL: HTTP */
 	const char *client_ca;          /* PEM file: client certificates issued by it sign in (needs TLS); NULL: none */
+	/* the scheduler's alerts (as kura daemon's, kura/renew.h) also go to this
+	 * command; NULL: the store's config.json "alert_command", if any */
+	const char *alert_command;
 	/* one line per request or failure (no token ever appears in it); may be NULL */
 	void (*log)(void *ud, const char *line);
 	void *ud;

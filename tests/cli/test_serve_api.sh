@@ -2,7 +2,7 @@
 # kura serve, the rest of the API (issue 17): PreservePO with a retention class, UpdatePOC
 # (a new version, a metadata change: each the account's own audit record, seen by kura
 # history and kura show), RetrievePO as an export package that kura verify-export accepts
-# and kura import takes into a fresh store, reports in HTML and PDF, the store's status and
+# and kura import takes into a fresh store, and as JSON (bytes and evidence record, base64), reports in HTML and PDF, the store's status and
 # Prometheus metrics. Wrong roles are refused (403, audited); an auditor limited to one
 # collection gets no other collection's object into a package or a report (404: whether it
 # exists is not said), and no status; nothing answers without a token.
@@ -130,6 +130,26 @@ if grep -q "$ID_B" where.list; then fail "an auditor of trialA got trialB's obje
 expect_status 0 kura verify-export where.tar.zst
 call "$AUD" POST RetrievePO --data-binary '{"where": ["amount>=0"], "poId": []}'
 expect_code 400 "poId and where together"
+
+# RetrievePO as JSON: each object's name, metadata, bytes and evidence record (base64), which
+# kura verify-er accepts; an auditor of trialA gets no trialB object that way either
+call "$AUD" POST RetrievePO --data-binary "{\"poId\": [\"$ID_A\"], \"format\": \"json\"}"
+expect_code 200 "RetrievePO as JSON"
+py "
+import base64, json
+d = json.load(open('$OUT'))
+[e] = d['po']
+assert e['poId'] == '$ID_A' and e['name'] == '請求書A.txt' and e['meta']['collection'] == 'trialA', e
+open('ja.bin', 'wb').write(base64.b64decode(e['binaryValue'], validate=True))
+open('ja.ers', 'wb').write(base64.b64decode(e['evidenceRecord'], validate=True))
+" || fail "RetrievePO as JSON: $(head -c 600 "$OUT")"
+cmp -s ja.bin a.txt || fail "RetrievePO as JSON: the document's bytes differ"
+expect_status 0 kura verify-er --data ja.bin --er ja.ers --trust s/tsa/anchors.pem
+call "$AUD_A" POST RetrievePO --data-binary "{\"poId\": [\"$ID_B\"], \"format\": \"json\"}"
+expect_code 404 "an auditor of trialA asking for trialB's object as JSON"
+call "$AUD" POST RetrievePO --data-binary "{\"poId\": [\"$ID_A\"], \"format\": \"xml\"}"
+expect_code 400 "RetrievePO in an unknown format"
+expect_grep "$OUT" 'format is'
 
 # reports: HTML with the Japanese name; PDF that pdftotext reads
 call "$AUD" GET "po/$ID_A/report?format=html"
