@@ -150,11 +150,7 @@ static void send_package(kura_api_call *call, json_t *ids)
 		kura_api_error(call, MHD_HTTP_NOT_FOUND, "none of the objects chosen is sealed yet: a package holds "
 							 "objects with their evidence records");
 	else if (rc == 0) {
-		free(call->out);
-		call->out = bytes;
-		call->out_len = len;
-		call->status = MHD_HTTP_OK;
-		call->type = "application/zstd";
+		kura_api_bytes(call, MHD_HTTP_OK, bytes, len, "application/zstd");
 		bytes = NULL;
 	} else
 		kura_api_fail(call, &err);
@@ -279,11 +275,7 @@ static void send_report(kura_api_call *call, json_t *ids, const char *format, co
 	if (f && fclose(f) != 0 && rc == 0)
 		rc = kura_error_set(&err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0) {
-		free(call->out);
-		call->out = text;
-		call->out_len = len;
-		call->status = MHD_HTTP_OK;
-		call->type = pdf ? "application/pdf" : "text/html; charset=utf-8";
+		kura_api_bytes(call, MHD_HTTP_OK, text, len, pdf ? "application/pdf" : "text/html; charset=utf-8");
 		text = NULL;
 	} else
 		kura_api_fail(call, &err);

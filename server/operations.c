@@ -36,6 +36,15 @@ void kura_api_json(kura_api_call *call, unsigned status, json_t *j)
 	json_decref(j);
 }
 
+void kura_api_bytes(kura_api_call *call, unsigned status, void *bytes, size_t len, const char *type)
+{
+	free(call->out);
+	call->out = bytes;
+	call->out_len = len;
+	call->status = status;
+	call->type = type;
+}
+
 void kura_api_error(kura_api_call *call, unsigned status, const char *fmt, ...)
 {
 	char msg[1024];
@@ -91,11 +100,10 @@ extern const char kura_openapi[]; /* server/openapi.json, built in (kura_embed i
 
 void kura_api_openapi(kura_api_call *call)
 {
-	call->status = MHD_HTTP_OK;
-	call->out = strdup(kura_openapi);
-	call->out_len = call->out ? strlen(call->out) : 0;
-	call->type = "application/json";
-	if (!call->out)
+	char *text = strdup(kura_openapi);
+	if (text)
+		kura_api_bytes(call, MHD_HTTP_OK, text, strlen(text), "application/json");
+	else
 		kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 }
 
@@ -450,10 +458,7 @@ void kura_api_retrieve(kura_api_call *call)
 	if (kura_api_read(&bytes, &len, call, call->id, &err) != 0) {
 		kura_api_fail(call, &err); /* damaged bytes are never handed out */
 	} else {
-		call->status = MHD_HTTP_OK;
-		call->out = bytes;
-		call->out_len = len;
-		call->type = "application/octet-stream";
+		kura_api_bytes(call, MHD_HTTP_OK, bytes, len, "application/octet-stream");
 	}
 	json_decref(o);
 }
@@ -477,10 +482,7 @@ void kura_api_retrieve_evidence(kura_api_call *call)
 	else if (rc != 0)
 		kura_api_fail(call, &err);
 	else {
-		call->status = MHD_HTTP_OK;
-		call->out = der;
-		call->out_len = len;
-		call->type = "application/octet-stream";
+		kura_api_bytes(call, MHD_HTTP_OK, der, len, "application/octet-stream");
 	}
 	json_decref(o);
 }

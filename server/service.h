@@ -81,6 +81,8 @@ enum MHD_Result kura_web_answer(struct MHD_Connection *c, const char *method, co
 
 /* Answers with j (taken) as JSON. */
 void kura_api_json(kura_api_call *call, unsigned status, json_t *j);
+/* Answers with bytes (malloc'd, taken) of the given content type. */
+void kura_api_bytes(kura_api_call *call, unsigned status, void *bytes, size_t len, const char *type);
 /* Answers {"error": message} with status. */
 void kura_api_error(kura_api_call *call, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Answers with the error err holds, with the status of its kind. */

@@ -44,11 +44,7 @@ void kura_api_metrics(kura_api_call *call)
 	if (f && fclose(f) != 0 && rc == 0)
 		rc = kura_error_set(&err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0) {
-		free(call->out);
-		call->out = text;
-		call->out_len = len;
-		call->status = MHD_HTTP_OK;
-		call->type = "text/plain; version=0.0.4; charset=utf-8";
+		kura_api_bytes(call, MHD_HTTP_OK, text, len, "text/plain; version=0.0.4; charset=utf-8");
 	} else {
 		free(text);
 		kura_api_fail(call, &err);
