@@ -181,8 +181,8 @@ compact_case()
 	rados_init C compact --segment-size 65536
 	: >acked.tsv
 	: >disposed.txt
-	local round t0 dur_ms=300 landed=0 before after
-	for round in $(seq 0 "$COMPACT_KILLS"); do
+	local round=0 t0 dur_ms=300 landed=0 before after
+	while :; do
 		make_docs "c$round" 30 200
 		expect_status 0 kura ingest C "c$round"
 		cp "$OUT" round.out
@@ -194,9 +194,14 @@ compact_case()
 		expect_status 0 "$TOOL" C --mark $(cat mark.txt)
 		cat mark.txt >>disposed.txt
 		dead_shas
-		[ "$round" = "$COMPACT_KILLS" ] && break
+		# at least COMPACT_KILLS rounds, and more (up to 6) until one kill landed mid-way
+		if [ "$round" -ge "$COMPACT_KILLS" ]; then
+			[ "$landed" -ge 1 ] || [ "$round" -ge $((COMPACT_KILLS + 6)) ] && break
+		fi
+		round=$((round + 1))
 		dump pre
-		run_killed $((RANDOM % (dur_ms * 5 / 4 + 1))) kill.out kill.err "$TOOL" C
+		# a kill in the first nine tenths of the shortest compaction seen so far
+		run_killed $((RANDOM % (dur_ms * 9 / 10 + 1))) kill.out kill.err "$TOOL" C
 		if [ "$KILL_STATUS" = 137 ]; then
 			landed=$((landed + 1))
 		elif [ "$KILL_STATUS" = 0 ]; then
@@ -221,7 +226,7 @@ compact_case()
 	expect_status 0 kura ingest C cz
 	acked "$OUT" cz
 	after_compaction "after the last compaction"
-	echo "[$TEST_NAME] $landed of $COMPACT_KILLS compactions killed in the middle; segments $before -> $after bytes"
+	echo "[$TEST_NAME] $landed of $round compactions killed in the middle; segments $before -> $after bytes"
 	[ "$landed" -ge 1 ] || fail "no kill landed during a compaction"
 }
 run_case "kill -9 during compaction" compact_case
