@@ -97,6 +97,12 @@ struct kura_backend {
 	 * failed (the cluster did not answer in time, its directory is gone) and what
 	 * to do; NULL, or nothing appended, when it knows nothing more. */
 	void (*explain)(kura_backend *be, kura_error *err);
+	/* A count the backend raises before a segment's bytes are replaced or a
+	 * segment is removed, kept where the segments are: a reader on another
+	 * machine that saw it unchanged knows the segments it indexed before still
+	 * hold what they held (kura reindex of a reader, archive/refresh.c). NULL:
+	 * the backend keeps none. */
+	int (*generation)(kura_backend *be, uint64_t *gen);
 
 	int (*lock)(kura_backend *be, int wait, kura_error *err);
 	int (*renew)(kura_backend *be, kura_error *err);

@@ -10,6 +10,9 @@
  *   "b", and "NNNNNNNN.staged" to the letter of a replacement being made. Its
  *   lock "kura.writer" is the store's writer lock.
  * - kura.seg.NNNNNNNN.a and kura.seg.NNNNNNNN.b: a segment's bytes.
+ * - The directory's xattr "kura.generation": a decimal count, raised before a
+ *   segment is replaced or removed (absent: 0), which readers compare
+ *   (archive/refresh.c). Only the writer raises it, under the writer lock.
  *
  * INVARIANTS
  * - Segment segno exists when the directory names it, and is the object the
@@ -298,11 +301,50 @@ static void remove_object(rados_backend *rb, uint32_t segno, char letter)
 		lib.rados_remove(rb->io, oid); /* if this fails, the object is unnamed: never read, reused later */
 }
 
+#define GENERATION_XATTR "kura.generation"
+
+static int rb_generation(kura_backend *be, uint64_t *gen)
+{
+	rados_backend *rb = rb_of(be);
+	char buf[32];
+	if (kura_rados_down(rb))
+		return fail(rb, -ETIMEDOUT);
+	int n = lib.rados_getxattr(rb->io, DIR_OID, GENERATION_XATTR, buf, sizeof buf - 1);
+	if (n == -ENODATA) {
+		*gen = 0;
+		return 0;
+	}
+	if (n < 0)
+		return fail(rb, n);
+	buf[n] = 0;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(buf, &end, 10);
+	if (n == 0 || *end || errno) {
+		errno = EUCLEAN;
+		return -1;
+	}
+	*gen = v;
+	return 0;
+}
+
+/* Raised before a segment's bytes change place (replace, remove). */
+static int raise_generation(rados_backend *rb)
+{
+	uint64_t gen;
+	char buf[32];
+	if (rb_generation(&rb->be, &gen) != 0)
+		return -1;
+	int n = snprintf(buf, sizeof buf, "%llu", (unsigned long long)gen + 1);
+	int rc = lib.rados_setxattr(rb->io, DIR_OID, GENERATION_XATTR, buf, (size_t)n);
+	return rc == 0 ? 0 : fail(rb, rc);
+}
+
 static int rb_remove(kura_backend *be, uint32_t segno)
 {
 	rados_backend *rb = rb_of(be);
 	char letter;
-	if (dir_get(rb, segno, "", &letter) != 0 || dir_update(rb, segno, NULL, 0, "") != 0)
+	if (dir_get(rb, segno, "", &letter) != 0 || raise_generation(rb) != 0 || dir_update(rb, segno, NULL, 0, "") != 0)
 		return -1;
 	remove_object(rb, segno, letter);
 	return 0;
@@ -334,7 +376,7 @@ static int rb_replace(kura_backend *be, uint32_t segno)
 	int had = dir_get(rb, segno, "", &live) == 0;
 	if (!had && errno != ENOENT)
 		return -1;
-	if (dir_update(rb, segno, "", staged, ".staged") != 0) /* the one step */
+	if (raise_generation(rb) != 0 || dir_update(rb, segno, "", staged, ".staged") != 0) /* the one step */
 		return -1;
 	if (had && live != staged)
 		remove_object(rb, segno, live);
@@ -750,6 +792,7 @@ int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kur
 		.renew = rb_renew,
 		.unlock = rb_unlock,
 		.free = rb_free,
+		.generation = rb_generation,
 	};
 	rc = connect_cluster(rb, o, err);
 	if (rc != 0) {

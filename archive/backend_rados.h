@@ -61,6 +61,7 @@ static inline void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
 	X(rados_create) \
 	X(rados_create_read_op) \
 	X(rados_create_write_op) \
+	X(rados_getxattr) \
 	X(rados_ioctx_create) \
 	X(rados_ioctx_destroy) \
 	X(rados_ioctx_set_namespace) \
@@ -78,6 +79,7 @@ static inline void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
 	X(rados_release_read_op) \
 	X(rados_release_write_op) \
 	X(rados_remove) \
+	X(rados_setxattr) \
 	X(rados_shutdown) \
 	X(rados_stat) \
 	X(rados_trunc) \

@@ -36,6 +36,14 @@ static void rd_name(kura_backend *be, uint32_t segno, char *buf, size_t n) { inn
 static int rd_list(kura_backend *be, uint32_t **segnos, size_t *count) { return inner(be)->list(inner(be), segnos, count); }
 static int rd_stat(kura_backend *be, uint32_t segno, uint64_t *size) { return inner(be)->stat(inner(be), segno, size); }
 static int rd_staged(kura_backend *be, uint32_t segno) { return inner(be)->staged(inner(be), segno); }
+static int rd_generation(kura_backend *be, uint64_t *gen)
+{
+	if (!inner(be)->generation) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return inner(be)->generation(inner(be), gen);
+}
 
 static int rd_open(kura_backend *be, kura_seg **out, uint32_t segno, int writable)
 {
@@ -136,6 +144,7 @@ int kura_backend_reader_new(kura_backend **out, kura_backend *pool, const char *
 		.renew = NULL,
 		.unlock = rd_unlock,
 		.free = rd_free,
+		.generation = rd_generation,
 	};
 	*out = &rd->be;
 	return 0;

@@ -1,5 +1,6 @@
 /* Index entries from segment records: rolling the index forward after a crash,
- * and rebuilding it from nothing (kura reindex).
+ * rebuilding it from nothing (kura reindex), and bringing a reader's up to its
+ * writer's pool (the last section).
  *
  * Both walk segments with full verification (header CRC, body CRC, trailer) and
  * turn each record into the index entries ingest would have written:
@@ -37,6 +38,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "archive/blob.h"
 #include "archive/compact.h"
@@ -83,7 +85,55 @@ struct applier {
 		unsigned char digests[KURA_PENDING_MAX];
 		size_t digests_len;
 	} held;
+	/* A reader's refresh mark (see "refreshing a reader" below): the digest of
+	 * the records of segment dg_seg read so far; dg_rec is it before the record
+	 * being read, dg_held before the held adopted object. NULL: not kept. */
+	EVP_MD_CTX *dg, *dg_rec, *dg_held;
+	uint32_t dg_seg;
+	int dg_open; /* dg holds part of a record not yet seen whole */
 };
+
+/* Starts the digest of a record of the marked segment: its type, place and length. */
+static void digest_start(struct applier *a, const kura_record_info *info)
+{
+	unsigned char h[17];
+	h[0] = info->type;
+	kura_le64_put(h + 1, info->offset);
+	kura_le64_put(h + 9, info->body_len);
+	EVP_MD_CTX_copy_ex(a->dg_rec, a->dg);
+	EVP_DigestUpdate(a->dg, h, sizeof h);
+	a->dg_open = 1;
+}
+
+static int marked(const struct applier *a, const kura_record_info *info)
+{
+	return a->dg && info->segno == a->dg_seg;
+}
+
+static void digest_body(struct applier *a, const kura_record_info *info, uint64_t off, const unsigned char *p, size_t n)
+{
+	if (!marked(a, info))
+		return;
+	if (off == 0)
+		digest_start(a, info);
+	EVP_DigestUpdate(a->dg, p, n);
+}
+
+/* At the end of a record that checked whole: a record without a body starts here. */
+static void digest_record(struct applier *a, const kura_record_info *info)
+{
+	if (marked(a, info) && info->body_len == 0)
+		digest_start(a, info);
+	a->dg_open = 0;
+}
+
+/* A record that did not check whole (damaged, or still being written) leaves the digest as it was. */
+static void digest_abandon(struct applier *a)
+{
+	if (a->dg_open)
+		EVP_MD_CTX_copy_ex(a->dg, a->dg_rec);
+	a->dg_open = 0;
+}
 
 static void drop_held(struct applier *a)
 {
@@ -104,6 +154,8 @@ static int hold_adopted(struct applier *a, json_t *j, const char *id, const kura
 	a->held.len = a->len;
 	memcpy(a->held.id, id, sizeof a->held.id);
 	memcpy(a->held.with, with, sizeof a->held.with);
+	if (marked(a, info))
+		EVP_MD_CTX_copy_ex(a->dg_held, a->dg_rec);
 	a->held.segno = info->segno;
 	a->held.offset = info->offset;
 	a->held.digests_len = kura_pending_digests(a->held.digests, j);
@@ -132,6 +184,7 @@ static int apply_body(void *ud, const kura_record_info *info, uint64_t off, cons
 		      kura_error *err)
 {
 	struct applier *a = ud;
+	digest_body(a, info, off, p, n);
 	if (info->type == KURA_RECORD_OBJECT || info->type == KURA_RECORD_EVIDENCE || info->type == KURA_RECORD_AUDIT) {
 		size_t max = info->type == KURA_RECORD_EVIDENCE ? MAX_EVIDENCE_RECORD : MAX_OBJECT_RECORD;
 		if (off == 0)
@@ -174,6 +227,7 @@ static int bad_content(struct applier *a, const kura_record_info *info, const ch
 static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 {
 	struct applier *a = ud;
+	digest_record(a, info);
 	if (info->type != KURA_RECORD_EVIDENCE)
 		drop_held(a);
 	if (info->type == KURA_RECORD_BLOB) {
@@ -262,6 +316,7 @@ static int note_damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, 
 {
 	struct applier *a = ud;
 	uint64_t committed = kura_places_committed_end(a->old, segno);
+	digest_abandon(a);
 	a->reached = end > a->reached ? end : a->reached;
 	if (unfinished && a->last && (committed == 0 || offset >= committed)) {
 		a->torn = 1; /* never acknowledged: cut off at the next write */
@@ -306,6 +361,9 @@ static int segment_size(kura_backend *be, uint32_t segno, uint64_t *size)
 static void applier_free(struct applier *a)
 {
 	drop_held(a);
+	EVP_MD_CTX_free(a->dg);
+	EVP_MD_CTX_free(a->dg_rec);
+	EVP_MD_CTX_free(a->dg_held);
 	kura_index_batch_free(a->b);
 	free(a->body);
 	free(a->lost);
@@ -360,6 +418,54 @@ out:
 	applier_free(&a);
 	free(segs);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- a reader's refresh mark */
+
+static int digest_new(struct applier *a, uint32_t segno, kura_error *err)
+{
+	if (!a->dg && (!(a->dg = EVP_MD_CTX_new()) || !(a->dg_rec = EVP_MD_CTX_new()) || !(a->dg_held = EVP_MD_CTX_new())))
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	a->dg_seg = segno;
+	if (EVP_DigestInit_ex(a->dg, EVP_sha256(), NULL) != 1)
+		return kura_error_set(err, KURA_EINTERNAL, "SHA-256 is not available");
+	return 0;
+}
+
+/* The digest so far of c, which goes on. */
+static void digest_peek(EVP_MD_CTX *c, unsigned char out[32])
+{
+	unsigned int n;
+	EVP_MD_CTX *copy = EVP_MD_CTX_new();
+	if (!copy || EVP_MD_CTX_copy_ex(copy, c) != 1 || EVP_DigestFinal_ex(copy, out, &n) != 1)
+		memset(out, 0, 32); /* matches no mark: the next refresh reads the pool whole */
+	EVP_MD_CTX_free(copy);
+}
+
+/* The mark of what the index now holds of the marked segment: up to *end, or up
+ * to the adopted object still waiting for its evidence record (read again next
+ * time: the writer may not have written that record yet). */
+static void put_mark(struct applier *a, uint64_t gen, uint64_t *end)
+{
+	unsigned char mark[32];
+	int held = a->held.json && a->held.segno == a->dg_seg;
+	digest_peek(held ? a->dg_held : a->dg, mark);
+	if (held)
+		*end = a->held.offset;
+	kura_index_batch_put_refresh_mark(a->b, gen, mark);
+}
+
+static int read_generation(kura_backend *be, uint64_t *gen, kura_error *err)
+{
+	char where[4096];
+	if (!be->generation) {
+		*gen = 0;
+		return 0;
+	}
+	if (be->generation(be, gen) == 0)
+		return 0;
+	be->name(be, 0, where, sizeof where);
+	return kura_segment_io_error(be, err, "reading the generation of %s", where);
 }
 
 /* ---------------------------------------------------------------- kura reindex */
@@ -511,8 +617,9 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	struct applier a = {0};
 	kura_index *replaced = NULL;
 	int reader = kura_store_is_reader(st); /* the writer's compactions are its own; see below */
+	uint64_t gen = 0; /* a reader's: before anything is read (see "refreshing a reader") */
 	if ((rc = kura_rebuild_tidy(path, err)) != 0 || (!reader && (rc = finish_compaction(be, live, err)) != 0) ||
-	    (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0)
+	    (reader && (rc = read_generation(be, &gen, err)) != 0) || (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0)
 		goto out;
 	if (nsegs == 0) {
 		rc = kura_error_set(err, KURA_EIO, "%s has no segments: nothing to rebuild the index from", path);
@@ -529,7 +636,8 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	a.reader = reader;
 	if ((rc = kura_places_new(&a.old, replaced, err)) != 0 ||
 	    (rc = kura_index_open(&a.ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
-	    (rc = kura_index_batch_new(&a.b, err)) != 0 || (rc = missing_segments(&a, segs, nsegs, err)) != 0)
+	    (rc = kura_index_batch_new(&a.b, err)) != 0 || (rc = missing_segments(&a, segs, nsegs, err)) != 0 ||
+	    (reader && (rc = digest_new(&a, segs[nsegs - 1], err)) != 0))
 		goto out;
 	a.progress = kura_progress_new("reindex", total);
 	for (size_t i = 0; i < nsegs && rc == 0; i++) {
@@ -546,6 +654,9 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 		lose_held(&a);
 	if (rc == 0)
 		rc = kura_places_name_lost(a.old, a.lost, a.nlost, print_lost, NULL, err);
+	digest_abandon(&a);
+	if (rc == 0 && reader)
+		put_mark(&a, gen, &last_end);
 	if (rc == 0) {
 		kura_index_batch_put_state(a.b, segs[nsegs - 1], last_end);
 		rc = kura_index_write(a.ix, a.b, 1, err);
@@ -572,4 +683,136 @@ out:
 		kura_fs_remove_tree(fresh);
 	kura_store_close(st);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- refreshing a reader
+ * A reader (kura attach) refreshes its index from the writer's pool without
+ * reading it all: it goes on from the state its index names (segment S, end E)
+ * as recovery does, when it can show that what it indexed before is still there:
+ * - the pool's generation (archive/backend.h) is the one it saw then: no
+ *   segment was replaced (compaction) or removed since, so the full segments
+ *   before S hold what they held; and
+ * - the records of S up to E are the ones it read then: the same digest (each
+ *   record's type, place, length and body: the mark 'R' in its index). The
+ *   writer may have cut off records it had written but not committed (a commit
+ *   that failed) and written others in their place; a reader that had read them
+ *   gets another digest.
+ * Otherwise, or when a full segment past E does not read whole, or the
+ * generation changed while it read, it reads the pool whole (kura_store_reindex,
+ * which marks anew). A record still being written at the end of the last
+ * segment, and an adopted object whose evidence record has not followed yet,
+ * are left for the next refresh. */
+
+static int check_body(void *ud, const kura_record_info *info, uint64_t off, const unsigned char *p, size_t n,
+		      kura_error *err)
+{
+	(void)err;
+	digest_body(ud, info, off, p, n);
+	return 0;
+}
+
+static int check_record(void *ud, const kura_record_info *info, kura_error *err)
+{
+	(void)err;
+	digest_record(ud, info);
+	return 0;
+}
+
+static const kura_scan_ops check_ops = {check_body, check_record, NULL, NULL, NULL};
+
+#define WHOLE(...) (snprintf(why, whylen, __VA_ARGS__), 1)
+
+/* 0: refreshed from the state; 1: the pool must be read whole (why says why). */
+static int refresh_from_state(struct applier *a, kura_store *st, uint64_t *left, char *why, size_t whylen,
+			      kura_error *err)
+{
+	kura_backend *be = kura_store_backend(st);
+	uint32_t seg, *segs = NULL, last;
+	uint64_t end, gen, now, valid = 0, size = 0, last_end, last_size = 0;
+	unsigned char mark[32], seen[32];
+	size_t nsegs = 0;
+	int rc = kura_index_get_state(a->ix, &seg, &end, err);
+	if (rc == 0 && kura_index_get_refresh_mark(a->ix, &gen, mark, NULL) != 0)
+		return WHOLE("its index has no refresh mark (it was never refreshed by this kura)");
+	if (rc == 0 && (rc = read_generation(be, &now, err)) == 0 && now != gen)
+		return WHOLE("the writer compacted or removed segments since the last refresh");
+	if (rc != 0 || (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0 || (rc = digest_new(a, seg, err)) != 0)
+		goto out;
+	rc = kura_segment_scan(be, seg, 0, end, &check_ops, a, &valid, err);
+	digest_abandon(a);
+	digest_peek(a->dg, seen);
+	if (rc == KURA_EVERIFY || (rc == 0 && (valid != end || memcmp(seen, mark, 32) != 0))) {
+		rc = WHOLE("segment %08u is not what it was up to offset %llu (the writer cut off records it had not "
+			   "committed, or it is damaged)", seg, (unsigned long long)end);
+		goto out;
+	}
+	last = seg;
+	last_end = end;
+	for (size_t i = 0; i < nsegs && rc == 0; i++) {
+		uint32_t s = segs[i];
+		if (s < seg)
+			continue;
+		if (segment_size(be, s, &size) != 0)
+			size = 0;
+		if (s > seg && i + 1 == nsegs && size < KURA_SEGMENT_FILE_HEADER)
+			break; /* the writer is starting it: next time */
+		if (s > seg && (rc = digest_new(a, s, err)) != 0)
+			break;
+		rc = kura_segment_scan(be, s, s == seg ? end : 0, 0, &recover_ops, a, &valid, err);
+		digest_abandon(a); /* a record still being written */
+		if (rc == KURA_EVERIFY || (rc == 0 && i + 1 < nsegs && valid != size)) {
+			rc = WHOLE("segment %08u does not read whole", s);
+			break;
+		}
+		if (rc == 0 && s != last)
+			kura_index_batch_put_sealed_size(a->b, last, last_end);
+		last = s;
+		last_end = valid;
+		last_size = size;
+	}
+	if (rc == 0 && (rc = read_generation(be, &gen, err)) == 0 && gen != now)
+		rc = WHOLE("the writer compacted segments while this refresh read");
+	if (rc == 0) {
+		put_mark(a, now, &last_end);
+		*left = last_size > last_end ? last_size - last_end : 0;
+		kura_index_batch_put_state(a->b, last, last_end);
+		rc = kura_index_write(a->ix, a->b, 1, err);
+	}
+out:
+	free(segs);
+	return rc;
+}
+
+int kura_store_refresh(const char *path, int whole, kura_refresh_result *res, kura_error *err)
+{
+	kura_store *st = NULL;
+	memset(res, 0, sizeof *res);
+	int rc = kura_store_open_locked(&st, path, err);
+	if (rc != 0)
+		return rc;
+	if (!kura_store_is_reader(st) || whole) {
+		snprintf(res->why, sizeof res->why, "%s", whole ? "--whole was given" : ""); /* a writer: no reason needed */
+	} else {
+		char live[4096];
+		kura_fields fs = {0};
+		struct applier a = {.fs = &fs, .reader = 1};
+		snprintf(live, sizeof live, "%s/index", path);
+		if ((rc = kura_index_open(&a.ix, live, 0, err)) == 0 && (rc = kura_fields_load_index(&fs, a.ix, err)) == 0 &&
+		    (rc = kura_index_batch_new(&a.b, err)) == 0)
+			rc = refresh_from_state(&a, st, &res->left, res->why, sizeof res->why, err);
+		if (rc == 0) /* fields the writer defined since */
+			rc = kura_fields_build(a.ix, NULL, err);
+		res->objects = a.objects;
+		kura_index_close(a.ix);
+		kura_fields_clear(&fs);
+		applier_free(&a);
+		if (rc != 1) {
+			kura_store_close(st);
+			return rc;
+		}
+		res->objects = 0;
+	}
+	kura_store_close(st);
+	res->whole = 1;
+	return kura_store_reindex(path, &res->objects, &res->damaged, err);
 }

@@ -323,6 +323,33 @@ void kura_index_batch_put_state(kura_index_batch *b, uint32_t segno, uint64_t en
 	rocksdb_writebatch_put(b->wb, "w", 1, (const char *)v, sizeof v);
 }
 
+void kura_index_batch_put_refresh_mark(kura_index_batch *b, uint64_t generation, const unsigned char digest[32])
+{
+	unsigned char v[40];
+	kura_le64_put(v, generation);
+	memcpy(v + 8, digest, 32);
+	rocksdb_writebatch_put(b->wb, "R", 1, (const char *)v, sizeof v);
+}
+
+int kura_index_get_refresh_mark(kura_index *ix, uint64_t *generation, unsigned char digest[32], kura_error *err)
+{
+	char *val;
+	size_t vlen;
+	int rc = kura_index_get_raw(ix, "R", 1, &val, &vlen, err);
+	if (rc != 0)
+		return rc;
+	if (!val)
+		return kura_error_set(err, KURA_ENOTFOUND, "the index has no refresh mark");
+	if (vlen == 40) {
+		*generation = kura_le64_get((unsigned char *)val);
+		memcpy(digest, val + 8, 32);
+	} else {
+		rc = kura_error_set(err, KURA_EIO, "the refresh mark in the index is damaged");
+	}
+	rocksdb_free(val);
+	return rc;
+}
+
 void kura_index_batch_mark(kura_index_batch *b)
 {
 	rocksdb_writebatch_set_save_point(b->wb);

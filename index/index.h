@@ -5,6 +5,8 @@
  *   'o' + ID (26 chars)  -> u32 segment | u64 offset of the object record | object JSON
  *   'b' + SHA-256 (32)   -> u32 segment | u64 offset of the blob record | u64 size | u64 stored
  *   'w'                  -> u32 segment | u64 committed end (the writer's durable position)
+ *   'R'                  -> u64 backend generation | SHA-256 (32): a reader's refresh mark
+ *                           (archive/refresh.c), only in a reader's index
  *   'p' + ID             -> the object's digests (archive/evidence_frame.c): it waits for its first time-stamp (a seal)
  *   'a' + ID             -> u32 segment | u64 offset of an audit trail entry
  *   'z' + u32 segment    -> u64 size of a full (rolled) segment, which never changes again
@@ -66,6 +68,8 @@ void kura_index_object_clear(kura_index_object *o);
 int kura_index_get_blob(kura_index *ix, const unsigned char sha256[32], kura_index_blob *out, kura_error *err);
 int kura_index_get_object(kura_index *ix, const char *id, kura_index_object *out, kura_error *err);
 int kura_index_get_state(kura_index *ix, uint32_t *segno, uint64_t *end, kura_error *err);
+/* A reader's refresh mark ('R'): KURA_ENOTFOUND when it has none. */
+int kura_index_get_refresh_mark(kura_index *ix, uint64_t *generation, unsigned char digest[32], kura_error *err);
 
 typedef struct kura_index_batch kura_index_batch;
 
@@ -90,6 +94,7 @@ typedef struct kura_index_object_entry {
  * deletes the entry). Entries for searching (names, metadata) go here too. */
 void kura_index_batch_put_object(kura_index_batch *b, const kura_index_object_entry *e);
 void kura_index_batch_put_state(kura_index_batch *b, uint32_t segno, uint64_t end);
+void kura_index_batch_put_refresh_mark(kura_index_batch *b, uint64_t generation, const unsigned char digest[32]);
 /* Marks the batch's current state; rollback drops what was put after the
  * newest mark, release forgets the newest mark and keeps what was put. */
 void kura_index_batch_mark(kura_index_batch *b);

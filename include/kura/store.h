@@ -287,6 +287,22 @@ int kura_store_compact(kura_store *st, kura_compact_result *res, kura_error *err
  * checkpoints), *damaged the records that could not be read. */
 int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, kura_error *err);
 
+/* What kura_store_refresh did. */
+typedef struct kura_refresh_result {
+	int whole;         /* it read the pool (or folder) whole, as kura_store_reindex */
+	char why[256];     /* why it did, when it did */
+	uint64_t objects;  /* documents indexed: new ones, or (whole) all */
+	uint64_t damaged;  /* whole: records that could not be read */
+	uint64_t left;     /* not whole: bytes at the end of the last segment left for the next
+			    * refresh (a record the writer is still writing) */
+} kura_refresh_result;
+
+/* Brings the index of the reader at path (kura attach) up to the writer's pool,
+ * reading only what was added since the last refresh when nothing before it
+ * changed (archive/rebuild.c, "refreshing a reader"); otherwise, with whole,
+ * or for a store that is not a reader, as kura_store_reindex. */
+int kura_store_refresh(const char *path, int whole, kura_refresh_result *res, kura_error *err);
+
 /* Moves the segments of the store at path to a RADOS pool (to) or back to
  * STORE/segments (to NULL), copied, synced and compared, then config.json
  * switched; the old copy removed after (archive/migrate.c). *already is 1 when
