@@ -43,6 +43,13 @@
  *   explain() adds to the failure's message what is wrong and what to do.
  * - A lock(wait) waits at most twice the lease (long enough for the lock of a
  *   writer that died to run out), then refuses, naming who holds it.
+ * - Fencing (archive/backend_rados_fence.c): taking the lock raises the writer
+ *   epoch (xattr kura.epoch of kura.segments) and stamps it on the last two
+ *   segments before anything reads them; every write operation of the writer
+ *   (segment writes, truncates, makes, removes, directory changes) carries the
+ *   check of the object's epoch, so a write a writer had sent before its lease ran
+ *   out, reaching the OSD after another writer took over, changes nothing: it
+ *   fails with ECANCELED, and that writer acknowledges nothing more.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -398,17 +405,6 @@ static int drain(rados_seg *rs)
 
 static int renew_due(rados_backend *rb, kura_error *err);
 
-/* Sends one write of the segment, checked against the writer epoch. */
-static int send_write(rados_backend *rb, rados_seg *rs, rados_completion_t c, const char *b, size_t len, uint64_t off)
-{
-	rados_write_op_t op = lib.rados_create_write_op();
-	kura_rados_guard(rb, op, 1);
-	lib.rados_write_op_write(op, b, len, off);
-	int rc = lib.rados_aio_write_op_operate(op, rb->io, c, rs->oid, NULL, 0);
-	lib.rados_release_write_op(op);
-	return rc;
-}
-
 static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 {
 	rados_seg *rs = (rados_seg *)s;
@@ -427,7 +423,7 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 			wait_oldest(rs);
 		rados_completion_t c;
 		int rc = lib.rados_aio_create_completion2(NULL, NULL, &c);
-		if (rc == 0 && (rc = send_write(rb, rs, c, b, len, off)) != 0)
+		if (rc == 0 && (rc = kura_rados_aio_write(rb, rs->oid, c, b, len, off)) != 0)
 			lib.rados_aio_release(c);
 		if (rc != 0) {
 			drain(rs);
