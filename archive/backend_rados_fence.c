@@ -5,8 +5,10 @@
  * after another writer took the lock. The epoch makes the OSD refuse it.
  *
  * - kura.segments has the xattr "kura.epoch": twenty decimal digits, raised by
- *   one by every writer that takes the lock (kura_rados_fence_take), in one
- *   operation that also checks nobody raised it since it was read.
+ *   every writer that takes the lock (kura_rados_fence_take) in one operation
+ *   that also checks nobody raised it since it was read; to the time in
+ *   microseconds, or one more when that is not more, so that a directory made
+ *   again (removed behind kura's back) starts above the epochs on the segments.
  * - Every object a writer writes has its epoch in the same xattr: the writer
  *   stamps it on the last two segments the directory names when it takes the
  *   lock (a writer writes only to the last one, or to the one before when
@@ -31,6 +33,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "archive/backend_rados.h"
 
@@ -115,63 +118,107 @@ int kura_rados_remove(rados_backend *rb, const char *oid)
 	return kura_rados_operate(rb, op, oid);
 }
 
-/* Stamps the last two segments the directory names. */
-static int stamp_last(rados_backend *rb)
+/* The epoch on oid: 0 and *e (0: none), or the negative errno (EUCLEAN: not
+ * an epoch). */
+static int read_epoch(rados_backend *rb, const char *oid, uint64_t *e)
+{
+	char cur[KURA_RADOS_EPOCH_DIGITS + 1] = "";
+	int n = lib.rados_getxattr(rb->io, oid, EPOCH_XATTR, cur, KURA_RADOS_EPOCH_DIGITS);
+	*e = 0;
+	if (n == -ENODATA)
+		return 0;
+	if (n < 0)
+		return n;
+	if (n != KURA_RADOS_EPOCH_DIGITS || strspn(cur, "0123456789") != KURA_RADOS_EPOCH_DIGITS)
+		return -EUCLEAN;
+	*e = strtoull(cur, NULL, 10);
+	return 0;
+}
+
+/* Stamps the last two segments the directory names. Refused (ECANCELED):
+ * *newer is the largest epoch found on them. */
+static int stamp_last(rados_backend *rb, uint64_t *newer)
 {
 	uint32_t *list = NULL;
 	size_t n = 0, cap = 0;
 	char after[32] = "";
 	unsigned char more = 1;
-	int rc = 0;
+	int rc = 0, refused = 0;
 	while (rc == 0 && more)
 		rc = kura_rados_dir_page(rb, after, &list, &n, &cap, &more);
 	for (size_t i = n > 2 ? n - 2 : 0; rc == 0 && i < n; i++) {
 		char letter, oid[48];
+		uint64_t e;
 		if (kura_rados_dir_letter(rb, list[i], &letter) != 0) {
 			rc = -errno;
 			break;
 		}
 		seg_oid(oid, sizeof oid, list[i], letter);
 		rc = kura_rados_stamp(rb, oid);
+		if (rc == -ECANCELED && read_epoch(rb, oid, &e) == 0) {
+			*newer = e > *newer ? e : *newer;
+			refused = 1;
+			rc = 0;
+		}
 		if (rc == -ENOENT)
 			rc = 0; /* named but gone: damage the store's checks report */
 	}
 	free(list);
-	return rc == -ENOENT ? 0 : rc;
+	if (rc == -ENOENT)
+		rc = 0;
+	return rc == 0 && refused ? -ECANCELED : rc;
 }
 
+/* Sets the directory's epoch to next if it is still below it: 0, or the negative errno. */
+static int raise_to(rados_backend *rb, uint64_t next)
+{
+	char text[KURA_RADOS_EPOCH_DIGITS + 1];
+	epoch_text(next, text);
+	rados_write_op_t op = lib.rados_create_write_op();
+	lib.rados_write_op_cmpxattr(op, EPOCH_XATTR, LIBRADOS_CMPXATTR_OP_GT, text, KURA_RADOS_EPOCH_DIGITS);
+	lib.rados_write_op_setxattr(op, EPOCH_XATTR, text, KURA_RADOS_EPOCH_DIGITS);
+	int rc = lib.rados_write_op_operate(op, rb->io, DIR_OID, NULL, 0);
+	lib.rados_release_write_op(op);
+	if (rc == 0) {
+		rb->epoch = next;
+		memcpy(rb->epoch_text, text, sizeof text);
+		atomic_store(&rb->fenced, 0);
+	}
+	return rc;
+}
+
+/* The next epoch is above the directory's and, so that a directory made again
+ * (removed behind kura's back: the lock makes a new one) does not go back below
+ * the epochs on the segments, at least the time in microseconds. */
 int kura_rados_fence_take(rados_backend *rb)
 {
-	for (int tries = 0;; tries++) {
-		char cur[KURA_RADOS_EPOCH_DIGITS + 1] = "", next[KURA_RADOS_EPOCH_DIGITS + 1];
-		uint64_t old = 0;
-		int n = lib.rados_getxattr(rb->io, DIR_OID, EPOCH_XATTR, cur, KURA_RADOS_EPOCH_DIGITS);
-		if (n == KURA_RADOS_EPOCH_DIGITS && strspn(cur, "0123456789") == KURA_RADOS_EPOCH_DIGITS)
-			old = strtoull(cur, NULL, 10);
-		else if (n >= 0) {
+	uint64_t floor = 0;
+	for (int tries = 0; tries < 4; tries++) {
+		uint64_t old;
+		int rc = read_epoch(rb, DIR_OID, &old);
+		if (rc == -EUCLEAN)
 			kura_rados_note(rb, "the writer epoch (xattr %s of kura.segments) of %s is not %d digits: it was "
-					"changed behind kura's back. Set it to a number above every writer's: `rados %s "
-					"setxattr kura.segments %s 10000000000000000000`, then run the command again",
+					"changed behind kura's back. Remove it (`rados %s rmxattr kura.segments %s`: the "
+					"next writer sets a new one), then run the command again",
 					EPOCH_XATTR, rb->where, KURA_RADOS_EPOCH_DIGITS, rb->rados_args, EPOCH_XATTR);
-			return -EUCLEAN;
-		} else if (n != -ENODATA)
-			return n;
-		epoch_text(old + 1, next);
-		rados_write_op_t op = lib.rados_create_write_op();
-		/* ours is above the one there: nobody raised it since it was read */
-		lib.rados_write_op_cmpxattr(op, EPOCH_XATTR, LIBRADOS_CMPXATTR_OP_GT, next, KURA_RADOS_EPOCH_DIGITS);
-		lib.rados_write_op_setxattr(op, EPOCH_XATTR, next, KURA_RADOS_EPOCH_DIGITS);
-		int rc = lib.rados_write_op_operate(op, rb->io, DIR_OID, NULL, 0);
-		lib.rados_release_write_op(op);
-		if (rc == 0) {
-			rb->epoch = old + 1;
-			memcpy(rb->epoch_text, next, sizeof next);
-			atomic_store(&rb->fenced, 0);
-			return stamp_last(rb);
-		}
-		if (rc != -ECANCELED || tries == 2)
+		if (rc != 0)
 			return rc;
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		uint64_t next = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+		next = next > old + 1 ? next : old + 1;
+		next = next > floor + 1 ? next : floor + 1;
+		rc = raise_to(rb, next);
+		if (rc == -ECANCELED)
+			continue; /* raised by another since it was read */
+		if (rc != 0 || (rc = stamp_last(rb, &floor)) != -ECANCELED)
+			return rc;
+		/* a segment has a newer epoch: a newer writer raised the directory's
+		 * since (we are fenced), or the directory's went back (made again) */
+		if ((rc = read_epoch(rb, DIR_OID, &old)) != 0 || old != rb->epoch)
+			return rc != 0 ? rc : -ECANCELED;
 	}
+	return -ECANCELED;
 }
 
 int kura_rados_fenced_say(rados_backend *rb, kura_error *err, int append)
