@@ -46,6 +46,13 @@
  *   explain() adds to the failure's message what is wrong and what to do.
  * - A lock(wait) waits at most twice the lease (long enough for the lock of a
  *   writer that died to run out), then refuses, naming who holds it.
+ * - Fencing (archive/backend_rados_fence.c): taking the lock raises the writer
+ *   epoch (xattr kura.epoch of kura.segments) and stamps it on the last two
+ *   segments before anything reads them; every write operation of the writer
+ *   (segment writes, truncates, makes, removes, directory changes) carries the
+ *   check of the object's epoch, so a write a writer had sent before its lease ran
+ *   out, reaching the OSD after another writer took over, changes nothing: it
+ *   fails with ECANCELED, and that writer acknowledges nothing more.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -79,6 +86,8 @@ static int fail(rados_backend *rb, int negerr)
 {
 	if (negerr == -ETIMEDOUT)
 		kura_rados_timed_out(rb);
+	if (negerr == -ECANCELED) /* an epoch check failed: fenced */
+		atomic_store(&rb->fenced, 1);
 	errno = -negerr;
 	return -1;
 }
@@ -122,6 +131,8 @@ static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *
 	return rc == 0 ? 0 : fail(rb, rc);
 }
 
+int kura_rados_dir_letter(rados_backend *rb, uint32_t segno, char *letter) { return dir_get(rb, segno, "", letter); }
+
 /* Sets "NNNNNNNN" + set_suffix to letter (unless set_suffix is NULL) and removes
  * "NNNNNNNN" + rm_suffix (unless NULL), in one operation. */
 static int dir_update(rados_backend *rb, uint32_t segno, const char *set_suffix, char letter, const char *rm_suffix)
@@ -130,6 +141,7 @@ static int dir_update(rados_backend *rb, uint32_t segno, const char *set_suffix,
 	if (kura_rados_down(rb))
 		return -1;
 	rados_write_op_t op = lib.rados_create_write_op();
+	kura_rados_guard(rb, op, 1);
 	if (set_suffix) {
 		snprintf(skey, sizeof skey, "%08u%s", segno, set_suffix);
 		const char *keys[] = {skey}, *vals[] = {&letter};
@@ -158,7 +170,7 @@ static int is_segment_key(const char *k, size_t len)
 }
 
 /* Adds the segment keys of one page of the directory after *after to the list. */
-static int list_page(rados_backend *rb, char *after, uint32_t **list, size_t *n, size_t *cap, unsigned char *more)
+int kura_rados_dir_page(rados_backend *rb, char *after, uint32_t **list, size_t *n, size_t *cap, unsigned char *more)
 {
 	rados_omap_iter_t it = NULL;
 	int prval = 0;
@@ -201,7 +213,7 @@ static int rb_list(kura_backend *be, uint32_t **out, size_t *count)
 	unsigned char more = 1;
 	int rc = 0;
 	while (rc == 0 && more)
-		rc = list_page(rb_of(be), after, &list, &n, &cap, &more);
+		rc = kura_rados_dir_page(rb_of(be), after, &list, &n, &cap, &more);
 	if (rc == -ENOENT) /* no directory yet: no segments, unless it was removed */
 		rc = kura_rados_orphans(rb_of(be));
 	else if (rc == 0)
@@ -257,7 +269,7 @@ static int make_empty(rados_backend *rb, uint32_t segno, char letter)
 	seg_oid(oid, sizeof oid, segno, letter);
 	if (kura_rados_down(rb))
 		return -1;
-	int rc = lib.rados_write_full(rb->io, oid, "", 0);
+	int rc = kura_rados_empty(rb, oid);
 	return rc == 0 ? 0 : fail(rb, rc);
 }
 
@@ -277,7 +289,6 @@ static int rb_create(kura_backend *be, kura_seg **out, uint32_t segno)
 
 static int rb_open(kura_backend *be, kura_seg **out, uint32_t segno, int writable)
 {
-	(void)writable;
 	char letter, oid[48];
 	uint64_t size;
 	time_t mtime;
@@ -290,6 +301,8 @@ static int rb_open(kura_backend *be, kura_seg **out, uint32_t segno, int writabl
 	}
 	seg_oid(oid, sizeof oid, segno, letter);
 	int rc = lib.rados_stat(rb_of(be)->io, oid, &size, &mtime); /* named but gone: missing too */
+	if (rc == 0 && writable)
+		rc = kura_rados_stamp(rb_of(be), oid);
 	return rc == 0 ? seg_new(be, out, segno, letter) : fail(rb_of(be), rc);
 }
 
@@ -298,7 +311,7 @@ static void remove_object(rados_backend *rb, uint32_t segno, char letter)
 	char oid[48];
 	seg_oid(oid, sizeof oid, segno, letter);
 	if (!kura_rados_down(rb))
-		lib.rados_remove(rb->io, oid); /* if this fails, the object is unnamed: never read, reused later */
+		kura_rados_remove(rb, oid); /* if this fails, the object is unnamed: never read, reused later */
 }
 
 #define GENERATION_XATTR "kura.generation"
@@ -336,7 +349,10 @@ static int raise_generation(rados_backend *rb)
 	if (rb_generation(&rb->be, &gen) != 0)
 		return -1;
 	int n = snprintf(buf, sizeof buf, "%llu", (unsigned long long)gen + 1);
-	int rc = lib.rados_setxattr(rb->io, DIR_OID, GENERATION_XATTR, buf, (size_t)n);
+	rados_write_op_t op = lib.rados_create_write_op();
+	kura_rados_guard(rb, op, 1);
+	lib.rados_write_op_setxattr(op, GENERATION_XATTR, buf, (size_t)n);
+	int rc = kura_rados_operate(rb, op, DIR_OID);
 	return rc == 0 ? 0 : fail(rb, rc);
 }
 
@@ -412,6 +428,8 @@ static void wait_oldest(rados_seg *rs)
 	lib.rados_aio_release(c);
 	if (rc == -ETIMEDOUT)
 		kura_rados_timed_out(rb_of(rs->s.be));
+	if (rc == -ECANCELED)
+		atomic_store(&rb_of(rs->s.be)->fenced, 1);
 	if (rc < 0 && !rs->failed)
 		rs->failed = -rc;
 	memmove(rs->pending, rs->pending + 1, --rs->npending * sizeof *rs->pending);
@@ -442,6 +460,7 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 	}
 	if (kura_rados_down(rb))
 		return -1;
+	kura_rados_test_stop();
 	const char *b = p;
 	while (n > 0) {
 		size_t len = n < CHUNK ? n : CHUNK;
@@ -449,7 +468,7 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 			wait_oldest(rs);
 		rados_completion_t c;
 		int rc = lib.rados_aio_create_completion2(NULL, NULL, &c);
-		if (rc == 0 && (rc = lib.rados_aio_write(rb->io, rs->oid, c, b, len, off)) != 0)
+		if (rc == 0 && (rc = kura_rados_aio_write(rb, rs->oid, c, b, len, off)) != 0)
 			lib.rados_aio_release(c);
 		if (rc != 0) {
 			drain(rs);
@@ -500,7 +519,10 @@ static int rb_truncate(kura_seg *s, uint64_t size)
 	rados_seg *rs = (rados_seg *)s;
 	if (drain(rs) != 0 || kura_rados_down(rb_of(s->be)))
 		return -1;
-	int rc = lib.rados_trunc(rb_of(s->be)->io, rs->oid, size);
+	rados_write_op_t op = lib.rados_create_write_op();
+	kura_rados_guard(rb_of(s->be), op, 1);
+	lib.rados_write_op_truncate(op, size);
+	int rc = kura_rados_operate(rb_of(s->be), op, rs->oid);
 	return rc == 0 ? 0 : fail(rb_of(s->be), rc);
 }
 
@@ -581,6 +603,8 @@ static void start_renewer(rados_backend *rb)
 		pthread_cond_destroy(&rb->stop);
 }
 
+static void rb_unlock(kura_backend *be);
+
 static int rb_lock(kura_backend *be, int wait, kura_error *err)
 {
 	rados_backend *rb = rb_of(be);
@@ -594,6 +618,14 @@ static int rb_lock(kura_backend *be, int wait, kura_error *err)
 			rb->lost = 0;
 		}
 		pthread_mutex_unlock(&rb->mu);
+		if (rc == 0 && (rc = kura_rados_fence_take(rb)) != 0) {
+			rb_unlock(be);
+			errno = -rc;
+			kura_error_sys(err, KURA_EIO, "raising the writer epoch of %s (xattr kura.epoch of kura.segments) "
+				       "after taking its writer lock", rb->where);
+			kura_rados_explain(be, err);
+			return KURA_EIO;
+		}
 		if (rc == 0) {
 			start_renewer(rb);
 			return 0;
@@ -627,6 +659,8 @@ static int rb_lock(kura_backend *be, int wait, kura_error *err)
  * lost when it has run out or the renewal is refused. 0, or -1 when lost. */
 static int renew_locked(rados_backend *rb)
 {
+	if (rb->locked && !rb->lost && atomic_load(&rb->fenced))
+		rb->lost = 1; /* a writer of a newer epoch took over */
 	if (rb->locked && !rb->lost) {
 		double age = seconds_since(&rb->renewed);
 		int rc;
@@ -653,6 +687,8 @@ static int renew_due(rados_backend *rb, kura_error *err)
 				    "is down or the pool's placement groups are not active; check `ceph -s` and `ceph osd "
 				    "tree`, bring it back, then run the command again (what was printed before is stored)",
 				    rb->where, rb->op_timeout, rb->lease);
+	else if (rb->locked && rb->lost && atomic_load(&rb->fenced))
+		rc = kura_rados_fenced_say(rb, err, 0);
 	else if (rb->locked && rb->lost)
 		rc = kura_error_set(err, KURA_ELOCKED,
 				    "the writer lock of %s ran out (its lease of %d s was not renewed in time): another "

@@ -15,6 +15,7 @@
 #include "archive/backend.h"
 
 #define DIR_OID "kura.segments"
+#define KURA_RADOS_EPOCH_DIGITS 20
 
 typedef struct rados_backend {
 	kura_backend be;
@@ -36,6 +37,9 @@ typedef struct rados_backend {
 	pthread_cond_t stop;     /* signalled by unlock: the renewing thread ends */
 	pthread_t renewer;
 	int renewing;            /* the renewing thread runs */
+	uint64_t epoch;          /* the writer epoch taken with the lock; 0: none (archive/backend_rados_fence.c) */
+	char epoch_text[KURA_RADOS_EPOCH_DIGITS + 1];
+	atomic_int fenced;       /* a write was refused: a writer of a newer epoch took over */
 } rados_backend;
 
 static inline rados_backend *rb_of(kura_backend *be) { return (rados_backend *)be; }
@@ -53,6 +57,7 @@ static inline void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
 	X(rados_aio_get_return_value) \
 	X(rados_aio_release) \
 	X(rados_aio_wait_for_complete) \
+	X(rados_aio_write_op_operate) \
 	X(rados_aio_write) \
 	X(rados_conf_get) \
 	X(rados_conf_read_file) \
@@ -79,15 +84,21 @@ static inline void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
 	X(rados_release_read_op) \
 	X(rados_release_write_op) \
 	X(rados_remove) \
-	X(rados_setxattr) \
 	X(rados_shutdown) \
 	X(rados_stat) \
 	X(rados_trunc) \
 	X(rados_unlock) \
 	X(rados_write_full) \
+	X(rados_write_op_cmpxattr) \
+	X(rados_write_op_create) \
 	X(rados_write_op_omap_rm_keys2) \
 	X(rados_write_op_omap_set2) \
-	X(rados_write_op_operate)
+	X(rados_write_op_operate) \
+	X(rados_write_op_remove) \
+	X(rados_write_op_setxattr) \
+	X(rados_write_op_truncate) \
+	X(rados_write_op_write) \
+	X(rados_write_op_write_full)
 
 
 struct kura_rados_lib {
@@ -116,7 +127,36 @@ void kura_rados_note_unnamed(rados_backend *rb, uint32_t segno, char letter);
 int kura_rados_unnamed(rados_backend *rb, const uint32_t *list, size_t n);
 /* No directory: 0 when no segment object is there either, -EUCLEAN (noted) when one is. */
 int kura_rados_orphans(rados_backend *rb);
-/* The backend's explain (archive/backend.h): a timeout, damage noted. */
+/* The backend's explain (archive/backend.h): a timeout, damage noted, fencing. */
 void kura_rados_explain(kura_backend *be, kura_error *err);
+
+/* One page of the directory's segment keys after *after (archive/backend_rados.c):
+ * 0 or the negative errno. */
+int kura_rados_dir_page(rados_backend *rb, char *after, uint32_t **list, size_t *n, size_t *cap, unsigned char *more);
+/* The letter of the object the directory names for segment segno: 0, or -1 with errno. */
+int kura_rados_dir_letter(rados_backend *rb, uint32_t segno, char *letter);
+
+/* Fencing (archive/backend_rados_fence.c): each returns 0 or the negative errno
+ * (ECANCELED, also noted in rb->fenced: a writer of a newer epoch took over). */
+/* Raises the writer epoch on the directory, stamps the last two segments. */
+int kura_rados_fence_take(rados_backend *rb);
+/* Adds to op the check of the object's epoch: equal to ours (exact), or not newer. */
+void kura_rados_guard(rados_backend *rb, rados_write_op_t op, int exact);
+/* rados_aio_write with the check (exact): c completes with the result. */
+int kura_rados_aio_write(rados_backend *rb, const char *oid, rados_completion_t c, const char *b, size_t len,
+			 uint64_t off);
+/* Runs op on oid and releases it. */
+int kura_rados_operate(rados_backend *rb, rados_write_op_t op, const char *oid);
+/* Puts our epoch on oid unless a newer one is there. */
+int kura_rados_stamp(rados_backend *rb, const char *oid);
+/* oid empty with our epoch (made if absent), unless a newer one is there. */
+int kura_rados_empty(rados_backend *rb, const char *oid);
+/* Removes oid unless a newer epoch is there. */
+int kura_rados_remove(rados_backend *rb, const char *oid);
+/* Says (append 0: as err's message; 1: added to it) that a writer of a newer
+ * epoch took over and this one's writes were refused. KURA_EIO. */
+int kura_rados_fenced_say(rados_backend *rb, kura_error *err, int append);
+/* Tests only: KURA_RADOS_STOP_AT. */
+void kura_rados_test_stop(void);
 
 #endif

@@ -167,6 +167,11 @@ void kura_rados_explain(kura_backend *be, kura_error *err)
 	if (rb->damage[0] && strstr(err->message, strerror(EUCLEAN)) && !strstr(err->message, rb->damage))
 		snprintf(err->message + n, sizeof err->message - n, " (%s)", rb->damage);
 	pthread_mutex_unlock(&rb->note_mu);
+	if (atomic_load(&rb->fenced) && !strstr(err->message, "another writer took") &&
+	    (strstr(err->message, strerror(ECANCELED)) || strstr(err->message, strerror(ENOLCK)))) {
+		kura_rados_fenced_say(rb, err, 1);
+		return;
+	}
 	if (!atomic_load(&rb->timed_out) || strstr(err->message, "did not answer within") ||
 	    (!strstr(err->message, strerror(ETIMEDOUT)) && !strstr(err->message, strerror(ENOLCK))))
 		return;

@@ -99,6 +99,10 @@ bluestore block size = 4294967296
 bluestore fsck on mkfs = false
 bluestore fsck on mount = false
 osd memory target = 939524096
+[client]
+# one admin socket per client process: a second kura process (another writer, a reader) on the
+# same path would take it over, and the first, answering a probe later, dies of SIGPIPE
+admin socket = $dir/run/\$name.\$pid.asok
 [mon.a]
 mon data = $dir/mon.a
 [osd.0]
