@@ -162,3 +162,17 @@ sed -i "/^$SERVER_PID\$/d" "$SERVERS_FILE"
 [ -e s/holder.json ] || fail "the service wrote no s/holder.json"
 expect_status 0 timeout 30 "$KURA_BIN" user remove s late
 [ ! -e s/holder.json ] || fail "a stale s/holder.json was left after a writer opened the store"
+
+# kura status says whose round it was: kura serve's scheduler's, not the daemon's
+expect_status 0 kura init s3 --tsa-url "http://127.0.0.1:$(closed_port)/"
+expect_status 0 kura ingest s3 --no-seal doc.txt
+start_serve srv3 "" 127.0.0.1:0 s3 --seal-every 1
+for ((i = 0; i < 150; i++)); do
+	grep -q '"failed"' s3/state.json 2>/dev/null && break
+	sleep 0.1
+done
+stop_all_servers
+expect_status 1 kura status s3
+expect_grep "$OUT" "kura serve: last round"
+expect_grep "$OUT" "kura serve's scheduler's last round"
+if grep -q "daemon" "$OUT"; then fail "kura status names the daemon for kura serve's round: $(cat "$OUT")"; fi
