@@ -40,7 +40,7 @@
 
 #define USERS_FILE "users.json"
 #define USERS_MAX (16u << 20)
-#define CERT_GIVEN "the body's \"certificate\"" /* a certificate in memory, in messages */
+#define CERT_GIVEN "the request's \"certificate\"" /* a certificate in memory (the service's), in messages */
 
 void kura_user_clear(kura_user *u)
 {
@@ -357,7 +357,7 @@ static int bind_cert(kura_store *st, const char *name, const char *cert_pem, con
 	for (size_t i = 0; rc == 0 && i < json_array_size(users); i++) {
 		json_t *e = json_array_get(users, i);
 		if (i != (size_t)at && strcmp(json_string_value(json_object_get(e, "cert_sha256")) ?: "", sha256) == 0)
-			rc = kura_error_set(err, KURA_EEXIST, "the certificate %s is bound to account '%s'; a certificate "
+			rc = kura_error_set(err, KURA_EEXIST, "%s is bound to account '%s'; a certificate "
 					    "signs in as one account only", cert_pem, json_string_value(json_object_get(e, "name")));
 	}
 	if (rc == 0) {

@@ -21,12 +21,12 @@
 /* The body as a JSON object with a string "name"; NULL with the call answered. */
 static json_t *body_of(kura_api_call *call, const char *needs)
 {
-	json_t *b = NULL;
+	json_t *b = call->user->ncollections ? NULL
+					     : json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL);
 	if (call->user->ncollections)
 		kura_api_error(call, MHD_HTTP_FORBIDDEN, "accounts are about every collection: an admin limited to "
 							 "collections may not manage them");
-	else if (!json_is_object(b = json_loadb((const char *)call->body, call->n, JSON_REJECT_DUPLICATES, NULL)) ||
-		 !json_is_string(json_object_get(b, "name")))
+	else if (!json_is_object(b) || !json_is_string(json_object_get(b, "name")))
 		kura_api_error(call, MHD_HTTP_BAD_REQUEST, "this operation takes a JSON object: %s", needs);
 	else
 		return b;
