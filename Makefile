@@ -62,7 +62,7 @@ test-asan: deps
 # Not part of `make test`.
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKURA_TSAN=ON >/dev/null
-	cmake --build $(TSAN_BUILD) -j $(JOBS) --target kura
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target kura kura_faultfs
 	tests/tsan.sh $(TSAN_BUILD)
 
 # The long kill loop: 1,000 random kill -9 over every writing operation under a simulated
