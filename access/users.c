@@ -13,7 +13,9 @@
  *   written first, under the store's writer lock, then users.json. A crash in
  *   between leaves a record of an account that `user ls` does not show (and
  *   whose token was never printed); never an account without its record.
- *   Removal is the same ("user-remove", then users.json without it).
+ *   Removal is the same ("user-remove", then users.json without it). The
+ *   service makes these changes on its own writer, under its lock, through
+ *   the *_in functions (server/user_ops.c): the same order, the same records.
  * - Authentication compares every account's hash in constant time and says
  *   only "denied", whichever part was wrong.
  * - A client certificate is kept as the SHA-256 of its DER (and its subject,

@@ -34,6 +34,19 @@ static json_t *body_of(kura_api_call *call, const char *needs)
 	return NULL;
 }
 
+/* Answers err about account name; the library's advice to run `kura user ...`
+ * becomes the API's (the command cannot run while the service holds the store). */
+static void fail(kura_api_call *call, const kura_error *err, const char *name)
+{
+	if (err->code == KURA_EEXIST && strncmp(err->message, "account '", 9) == 0)
+		kura_api_error(call, MHD_HTTP_CONFLICT, "account '%s' exists; remove it first (UserRemove) to give it a "
+							"new token", name);
+	else if (err->code == KURA_ENOTFOUND)
+		kura_api_error(call, MHD_HTTP_NOT_FOUND, "no account '%s' (UserList lists them)", name);
+	else
+		kura_api_fail(call, err);
+}
+
 void kura_api_user_add(kura_api_call *call)
 {
 	static const char needs[] = "{\"name\": NAME, \"role\": admin|archivist|approver|auditor, "
@@ -56,7 +69,7 @@ void kura_api_user_add(kura_api_call *call)
 			       COLLECTIONS_MAX, needs);
 	else if (kura_role_parse(&r, json_string_value(json_object_get(b, "role")), &err) != 0 ||
 		 kura_user_add_in(call->st, json_string_value(json_object_get(b, "name")), r, list, n, token, &err) != 0)
-		kura_api_fail(call, &err);
+		fail(call, &err, json_string_value(json_object_get(b, "name")));
 	else {
 		kura_api_json(call, MHD_HTTP_CREATED,
 			      json_pack("{s:s, s:s, s:s, s:o, s:s}", "result", "ok", "name",
@@ -97,7 +110,7 @@ void kura_api_user_remove(kura_api_call *call)
 	if (!b)
 		return;
 	if (kura_user_remove_in(call->st, json_string_value(json_object_get(b, "name")), &err) != 0)
-		kura_api_fail(call, &err);
+		fail(call, &err, json_string_value(json_object_get(b, "name")));
 	else
 		kura_api_json(call, MHD_HTTP_OK, json_pack("{s:s, s:O}", "result", "ok", "name", json_object_get(b, "name")));
 	json_decref(b);
@@ -115,7 +128,7 @@ void kura_api_user_cert(kura_api_call *call)
 		kura_api_error(call, MHD_HTTP_BAD_REQUEST, "this operation takes {\"name\": NAME, \"certificate\": PEM}");
 	else if (kura_user_cert_in(call->st, json_string_value(json_object_get(b, "name")), pem, strlen(pem), sha256,
 				   &err) != 0)
-		kura_api_fail(call, &err);
+		fail(call, &err, json_string_value(json_object_get(b, "name")));
 	else
 		kura_api_json(call, MHD_HTTP_OK, json_pack("{s:s, s:O, s:s}", "result", "ok", "name",
 							   json_object_get(b, "name"), "sha256", sha256));

@@ -60,6 +60,7 @@ call "$NEW" GET RetrieveInfo
 expect_code 200 "RetrieveInfo with the new account's token"
 jcall "$ADMIN" UserAdd '{"name": "新人", "role": "admin"}'
 expect_code 409 "UserAdd of an existing name"
+expect_grep "$OUT" "(UserRemove)"
 jcall "$ADMIN" UserAdd '{"name": "eve", "role": "root"}'
 expect_code 400 "UserAdd with no such role"
 expect_grep "$OUT" "admin, archivist, approver and auditor"
@@ -119,6 +120,7 @@ call "$NEW" GET RetrieveInfo
 expect_code 401 "the removed account's token"
 jcall "$ADMIN" UserRemove '{"name": "新人"}'
 expect_code 404 "UserRemove of an account that is not there"
+expect_grep "$OUT" "(UserList lists them)"
 expect_status 0 kura user ls s --json
 py "import json; a=[u['name'] for u in json.load(open('$OUT'))]; assert '新人' not in a and 'x-ARCH' not in a, a"
 
