@@ -169,7 +169,7 @@ expect_status 0 timeout 30 "$KURA_BIN" user remove s late
 expect_status 0 kura init s3 --tsa-url "http://127.0.0.1:$(closed_port)/"
 expect_status 0 kura ingest s3 --no-seal doc.txt
 start_serve srv3 "" 127.0.0.1:0 s3 --seal-every 1
-for ((i = 0; i < 150; i++)); do
+for ((i = 0; i < 300; i++)); do
 	grep -q '"failed"' s3/state.json 2>/dev/null && break
 	sleep 0.1
 done
