@@ -3,6 +3,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 
 DEB_PACKAGES = build-essential cmake pkg-config openssl zstd curl python3 \
@@ -30,7 +31,7 @@ install_missing = missing=""; for p in $(1); do \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-.PHONY: all deps fuzz-deps build test test-plain test-asan test-fuzz fuzz crash-test fault-test demo bench clean
+.PHONY: all deps fuzz-deps build test test-plain test-asan test-tsan test-fuzz fuzz crash-test fault-test demo bench clean
 
 all: build
 
@@ -55,6 +56,14 @@ test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKURA_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The service's tests (test_serve*.sh, test_web.sh, the load test) with kura built under
+# ThreadSanitizer; any data race reported in kura fails it (tests/tsan.sh, docs/SERVICE.md).
+# Not part of `make test`.
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKURA_TSAN=ON >/dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target kura kura_faultfs
+	tests/tsan.sh $(TSAN_BUILD)
 
 # The long kill loop: 1,000 random kill -9 over every writing operation under a simulated
 # clock (tests/cli/test_kill_loop.sh; `make test` runs 50). KILLS=N for another count; the
@@ -91,4 +100,4 @@ fault-test: build
 	  bash tests/fault/test_fault_compact.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) demo-store demo-export.tar.zst
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) demo-store demo-export.tar.zst

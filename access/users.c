@@ -13,7 +13,9 @@
  *   written first, under the store's writer lock, then users.json. A crash in
  *   between leaves a record of an account that `user ls` does not show (and
  *   whose token was never printed); never an account without its record.
- *   Removal is the same ("user-remove", then users.json without it).
+ *   Removal is the same ("user-remove", then users.json without it). The
+ *   service makes these changes on its own writer, under its lock, through
+ *   the *_in functions (server/user_ops.c): the same order, the same records.
  * - Authentication compares every account's hash in constant time and says
  *   only "denied", whichever part was wrong.
  * - A client certificate is kept as the SHA-256 of its DER (and its subject,
@@ -21,6 +23,7 @@
  *   "user-cert" audit record first, then users.json, like an account. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,6 +42,7 @@
 
 #define USERS_FILE "users.json"
 #define USERS_MAX (16u << 20)
+#define CERT_GIVEN "the request's \"certificate\"" /* a certificate in memory (the service's), in messages */
 
 void kura_user_clear(kura_user *u)
 {
@@ -140,14 +144,12 @@ static void token_hash(char hex[65], const char *token)
 	kura_hex_encode(hex, md, sizeof md);
 }
 
-/* Opens store for writing as actor and loads its accounts. */
-static int begin(kura_store **st, json_t **doc, const char *store, const char *actor, kura_error *err)
+/* Opens store for writing as actor (NULL: the default actor). */
+static int begin(kura_store **st, const char *store, const char *actor, kura_error *err)
 {
 	int rc = kura_store_open(st, store, KURA_STORE_WRITE, err);
 	if (rc == 0 && actor)
 		rc = kura_store_set_actor(*st, actor, err);
-	if (rc == 0)
-		rc = load(doc, store, err);
 	return rc;
 }
 
@@ -163,18 +165,27 @@ static int new_token(char token[KURA_TOKEN_LEN + 1], char hash[65], kura_error *
 	return 0;
 }
 
-int kura_user_add(const char *store, const char *name, kura_role r, const char *const *collections, size_t n,
-		  const char *actor, char token[KURA_TOKEN_LEN + 1], kura_error *err)
+/* An account's name and its collections: 1 to 128 bytes of UTF-8 without control characters each. */
+static int check_names(const char *name, const char *const *collections, size_t n, kura_error *err)
 {
-	kura_store *st = NULL;
+	int rc = kura_actor_check(name, err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = kura_actor_check(collections[i], err);
+	return rc;
+}
+
+int kura_user_add_in(kura_store *st, const char *name, kura_role r, const char *const *collections, size_t n,
+		     char token[KURA_TOKEN_LEN + 1], kura_error *err)
+{
+	const char *store = kura_store_path(st);
 	json_t *doc = NULL, *cols = json_array(), *rec = NULL;
 	char hash[65], when[KURA_TIME_BUFSZ];
 	int64_t now;
-	int rc = kura_actor_check(name, err), made = 0;
+	int rc = check_names(name, collections, n, err), made = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		if ((rc = kura_actor_check(collections[i], err)) == 0)
-			rc = json_array_append_new(cols, json_string(collections[i]));
-	if (rc == 0 && (rc = begin(&st, &doc, store, actor, err)) == 0 && find(json_object_get(doc, "users"), name) >= 0)
+		if (json_array_append_new(cols, json_string(collections[i])) != 0)
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0 && (rc = load(&doc, store, err)) == 0 && find(json_object_get(doc, "users"), name) >= 0)
 		rc = kura_error_set(err, KURA_EEXIST, "account '%s' exists; remove it first (kura user remove %s %s) to "
 				    "give it a new token", name, store, name);
 	if (rc == 0)
@@ -199,15 +210,25 @@ int kura_user_add(const char *store, const char *name, kura_role r, const char *
 	json_decref(rec);
 	json_decref(cols);
 	json_decref(doc);
+	return rc;
+}
+
+int kura_user_add(const char *store, const char *name, kura_role r, const char *const *collections, size_t n,
+		  const char *actor, char token[KURA_TOKEN_LEN + 1], kura_error *err)
+{
+	kura_store *st = NULL;
+	int rc = check_names(name, collections, n, err); /* bad input before the store is looked at */
+	if (rc == 0 && (rc = begin(&st, store, actor, err)) == 0)
+		rc = kura_user_add_in(st, name, r, collections, n, token, err);
 	kura_store_close(st);
 	return rc;
 }
 
-int kura_user_remove(const char *store, const char *name, const char *actor, kura_error *err)
+int kura_user_remove_in(kura_store *st, const char *name, kura_error *err)
 {
-	kura_store *st = NULL;
+	const char *store = kura_store_path(st);
 	json_t *doc = NULL;
-	int rc = begin(&st, &doc, store, actor, err);
+	int rc = load(&doc, store, err);
 	ssize_t at = rc == 0 ? find(json_object_get(doc, "users"), name) : -1;
 	if (rc == 0 && at < 0)
 		rc = kura_error_set(err, KURA_ENOTFOUND, "no account '%s' (kura user ls %s lists them)", name, store);
@@ -221,6 +242,15 @@ int kura_user_remove(const char *store, const char *name, const char *actor, kur
 	}
 	json_decref(rec);
 	json_decref(doc);
+	return rc;
+}
+
+int kura_user_remove(const char *store, const char *name, const char *actor, kura_error *err)
+{
+	kura_store *st = NULL;
+	int rc = begin(&st, store, actor, err);
+	if (rc == 0)
+		rc = kura_user_remove_in(st, name, err);
 	kura_store_close(st);
 	return rc;
 }
@@ -284,11 +314,12 @@ int kura_user_authenticate_cert(const char *store, const char *sha256, kura_user
 	return lookup(store, "cert_sha256", sha256, "no account is bound to this certificate", out, err);
 }
 
-/* The certificate in the PEM file path: the SHA-256 of its DER and its subject
- * (RFC 2253, UTF-8; *subject: free it). */
-static int read_cert(const char *path, char sha256[65], char **subject, kura_error *err)
+/* The certificate in PEM read from in (NULL: it could not be opened), named
+ * path in messages: the SHA-256 of its DER and its subject (RFC 2253, UTF-8;
+ * *subject: free it). Frees in. */
+static int read_cert(BIO *in, const char *path, char sha256[65], char **subject, kura_error *err)
 {
-	BIO *in = BIO_new_file(path, "r"), *text = BIO_new(BIO_s_mem());
+	BIO *text = BIO_new(BIO_s_mem());
 	X509 *x = in ? PEM_read_bio_X509(in, NULL, NULL, NULL) : NULL;
 	unsigned char *der = NULL, md[SHA256_DIGEST_LENGTH];
 	int n = x ? i2d_X509(x, &der) : -1, rc = 0;
@@ -313,23 +344,22 @@ static int read_cert(const char *path, char sha256[65], char **subject, kura_err
 	return rc;
 }
 
-int kura_user_cert(const char *store, const char *name, const char *cert_pem, const char *actor, char sha256[65],
-		   kura_error *err)
+/* Binds the certificate (its SHA-256 and subject; named cert_pem in messages)
+ * to account name in st's users.json, after its audit record. */
+static int bind_cert(kura_store *st, const char *name, const char *cert_pem, const char sha256[65], const char *subject,
+		     kura_error *err)
 {
-	kura_store *st = NULL;
+	const char *store = kura_store_path(st);
 	json_t *doc = NULL, *rec = NULL, *users;
-	char *subject = NULL;
 	ssize_t at = -1;
-	int rc = read_cert(cert_pem, sha256, &subject, err);
-	if (rc == 0)
-		rc = begin(&st, &doc, store, actor, err);
+	int rc = load(&doc, store, err);
 	users = json_object_get(doc, "users");
 	if (rc == 0 && (at = find(users, name)) < 0)
 		rc = kura_error_set(err, KURA_ENOTFOUND, "no account '%s' (kura user ls %s lists them)", name, store);
 	for (size_t i = 0; rc == 0 && i < json_array_size(users); i++) {
 		json_t *e = json_array_get(users, i);
 		if (i != (size_t)at && strcmp(json_string_value(json_object_get(e, "cert_sha256")) ?: "", sha256) == 0)
-			rc = kura_error_set(err, KURA_EEXIST, "the certificate %s is bound to account '%s'; a certificate "
+			rc = kura_error_set(err, KURA_EEXIST, "%s is bound to account '%s'; a certificate "
 					    "signs in as one account only", cert_pem, json_string_value(json_object_get(e, "name")));
 	}
 	if (rc == 0) {
@@ -344,9 +374,47 @@ int kura_user_cert(const char *store, const char *name, const char *cert_pem, co
 			     ? kura_error_set(err, KURA_EINTERNAL, "out of memory")
 			     : save(store, doc, err);
 	}
-	free(subject);
 	json_decref(rec);
 	json_decref(doc);
+	return rc;
+}
+
+int kura_user_cert(const char *store, const char *name, const char *cert_pem, const char *actor, char sha256[65],
+		   kura_error *err)
+{
+	kura_store *st = NULL;
+	char *subject = NULL;
+	int rc = read_cert(BIO_new_file(cert_pem, "r"), cert_pem, sha256, &subject, err);
+	if (rc == 0 && (rc = begin(&st, store, actor, err)) == 0)
+		rc = bind_cert(st, name, cert_pem, sha256, subject, err);
+	free(subject);
 	kura_store_close(st);
 	return rc;
+}
+
+int kura_user_cert_in(kura_store *st, const char *name, const char *pem, size_t len, char sha256[65], kura_error *err)
+{
+	char *subject = NULL;
+	int rc = len > INT_MAX ? kura_error_set(err, KURA_EINPUT, "the certificate is too large")
+			       : read_cert(BIO_new_mem_buf(pem, (int)len), CERT_GIVEN, sha256, &subject, err);
+	if (rc == 0)
+		rc = bind_cert(st, name, CERT_GIVEN, sha256, subject, err);
+	free(subject);
+	return rc;
+}
+
+json_t *kura_user_json(const kura_user *u)
+{
+	json_t *cols = json_array();
+	for (size_t j = 0; cols && j < u->ncollections; j++)
+		json_array_append_new(cols, json_string(u->collections[j]));
+	json_t *j = json_pack("{s:s, s:s, s:o, s:s}", "name", u->name, "role", kura_role_name(u->role), "collections",
+			      cols, "created", u->created);
+	if (j && u->cert_sha256 &&
+	    json_object_set_new(j, "certificate", json_pack("{s:s, s:s}", "sha256", u->cert_sha256, "subject",
+							    u->cert_subject)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }

@@ -414,11 +414,13 @@ static void clear_config(kura_store *st)
 static int take_lock(kura_store *st, kura_error *err)
 {
 	int rc = st->be->lock(st->be, 0, err);
-	if (rc == 1) {
+	if (rc == 1 && (rc = kura_store_holder_check(st->path, err)) == 0) { /* no service holds it: a short writer */
 		kura_log_message(KURA_LOG_INFO, "waiting for another kura process that is writing to %s", st->path);
 		rc = st->be->lock(st->be, 1, err);
 	}
 	st->locked = rc == 0;
+	if (st->locked) /* a holder's note left by a killed holder */
+		kura_store_holder_clear(st->path);
 	return rc;
 }
 
@@ -606,8 +608,10 @@ void kura_store_close(kura_store *st)
 	kura_fields_clear(&st->fields);
 	kura_blob_reader_free(st->reader);
 	kura_subject_list_free(st->subjects);
-	if (st->locked)
+	if (st->locked) {
+		kura_store_holder_clear(st->path); /* a holder's note goes before its lock (archive/store_holder.c) */
 		st->be->unlock(st->be);
+	}
 	if (st->umask_set)
 		umask(st->old_umask);
 	clear_config(st);

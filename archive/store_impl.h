@@ -59,6 +59,12 @@ const json_t *kura_store_backend_config(const kura_store *st);
 int kura_store_backend_unused(kura_backend *be, kura_error *err);
 
 
+/* Who holds the writer lock for long (archive/store_holder.c): KURA_ELOCKED
+ * naming it when STORE/holder.json names a live process; else 0. */
+int kura_store_holder_check(const char *store, kura_error *err);
+/* Removes STORE/holder.json (a holder's, when it lets the lock go; a stale one). */
+void kura_store_holder_clear(const char *store);
+
 /* The store's folder as files (archive/store_files.c). Refuses a symbolic link
  * among the store's entries (KURA_EIO, saying what to do). */
 int kura_store_files_check(const char *store, kura_error *err);

@@ -62,8 +62,9 @@ static void print_text(json_t *s)
 		printf("next renewal: %s (%s)\n", s_(nr, "due"), s_(nr, "reason"));
 	else
 		printf("next renewal: none foreseen\n");
-	if (json_is_object(d))
-		printf("daemon: last round %s %s%s%s\n", s_(d, "last_round"), s_(d, "result"),
+	if (json_is_object(d)) /* whose: kura daemon's, or kura serve's scheduler's */
+		printf("%s: last round %s %s%s%s\n", strcmp(s_(d, "by"), "kura serve") == 0 ? "kura serve" : "daemon",
+		       s_(d, "last_round"), s_(d, "result"),
 		       strcmp(s_(d, "result"), "ok") ? ": " : "", strcmp(s_(d, "result"), "ok") ? s_(d, "message") : "");
 	else
 		printf("daemon: no round recorded (kura daemon %s)\n", s_(s, "store"));

@@ -25,6 +25,18 @@ static const char usage[] = "kura user add STORE NAME --role ROLE [--collection 
 			    "  ROLE: admin, archivist, approver or auditor";
 const char *const kura_usage_user = usage; /* kura help, --help (cli/help.c) */
 
+/* The failure of a change to the accounts; while kura serve holds the store
+ * (KURA_ELOCKED at once, not a wait), names the API operation that does it. */
+static int fail(kura_error *err, const char *operation)
+{
+	if (err->code == KURA_ELOCKED) {
+		size_t k = strlen(err->message);
+		snprintf(err->message + k, sizeof err->message - k, "; while it runs, an admin does this through its API: "
+			 "%s with an admin account's token (docs/SERVICE.md, \"Accounts through the API\")", operation);
+	}
+	return kura_cli_fail(err);
+}
+
 static int add(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -65,7 +77,7 @@ static int add(int argc, char **argv)
 			argv[optind + 1], role);
 	}
 	free(cols);
-	return rc < 0 ? kura_cli_fail(&err) : rc;
+	return rc < 0 ? fail(&err, "POST /api/v1/UserAdd") : rc;
 }
 
 static void print_user(const kura_user *u)
@@ -94,15 +106,7 @@ static int list(int argc, char **argv)
 	int rc = kura_user_list(argv[optind], &users, &n, &err);
 	json_t *all = json_array();
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		json_t *cols = json_array();
-		for (size_t j = 0; j < users[i].ncollections; j++)
-			json_array_append_new(cols, json_string(users[i].collections[j]));
-		json_t *u = json_pack("{s:s, s:s, s:o, s:s}", "name", users[i].name, "role", kura_role_name(users[i].role),
-				      "collections", cols, "created", users[i].created);
-		if (u && users[i].cert_sha256)
-			json_object_set_new(u, "certificate", json_pack("{s:s, s:s}", "sha256", users[i].cert_sha256,
-									"subject", users[i].cert_subject));
-		json_array_append_new(all, u);
+		json_array_append_new(all, kura_user_json(&users[i]));
 		if (!json)
 			print_user(&users[i]);
 	}
@@ -140,7 +144,7 @@ static int remove_user(int argc, char **argv)
 	int rc = kura_user_remove(argv[optind], argv[optind + 1], actor, &err);
 	if (rc == 0)
 		fprintf(stderr, "kura: account '%s' removed; its token no longer signs in\n", argv[optind + 1]);
-	return rc ? kura_cli_fail(&err) : 0;
+	return rc ? fail(&err, "POST /api/v1/UserRemove") : 0;
 }
 
 static int cert(int argc, char **argv)
@@ -155,7 +159,7 @@ static int cert(int argc, char **argv)
 	char sha256[65];
 	int rc = kura_user_cert(argv[optind], argv[optind + 1], argv[optind + 2], actor, sha256, &err);
 	if (rc != 0)
-		return kura_cli_fail(&err);
+		return fail(&err, "POST /api/v1/UserCert");
 	printf("%s\n", sha256);
 	fprintf(stderr, "kura: account '%s' signs in with this certificate (SHA-256 above) where kura serve has "
 			"--client-ca\n", argv[optind + 1]);

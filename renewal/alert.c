@@ -124,6 +124,7 @@ static void note_round(const char *path, int64_t now, int rc, const char *messag
 	json_t *f = json_object();
 	kura_time_put_json(f, "last_round", now);
 	json_object_set_new(f, "result", json_string(rc == 0 ? "ok" : "failed"));
+	json_object_set_new(f, "by", json_string(o->runner ? o->runner : "kura daemon"));
 	json_object_set_new(f, "message", rc == 0 ? json_null() : json_string(message ? message : "?"));
 	if (rc == 0)
 		kura_time_put_json(f, "last_success", now);

@@ -184,9 +184,12 @@ static void other_items(struct att *a, json_t *s)
 {
 	json_t *d = json_object_get(s, "daemon"), *sp = json_object_get(s, "space"), *o = json_object_get(s, "objects");
 	json_t *r = json_object_get(s, "records");
+	const char *by = json_string_value(json_object_get(d, "by")); /* none: before kura serve ran rounds */
 	if (d && strcmp(str(d, "result"), "failed") == 0)
 		add(a, "round-failed", "round-failed", "error", json_pack("{s:s}", "message", str(d, "message")),
-		    "kura renew %1$s", "the daemon's last round (%s) failed: %s", str(d, "last_round"), str(d, "message"));
+		    "kura renew %1$s", "%s last round (%s) failed: %s",
+		    by && strcmp(by, "kura serve") == 0 ? "kura serve's scheduler's" : "the daemon's", str(d, "last_round"),
+		    str(d, "message"));
 	if (json_is_true(json_object_get(sp, "low")))
 		add(a, "low-space", "low-space", num(sp, "free") < (64 << 20) ? "error" : "warning",
 		    json_pack("{s:I, s:O}", "free", num(sp, "free"), "days_left", json_object_get(sp, "days_left")),

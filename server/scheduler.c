@@ -115,7 +115,8 @@ static void note(kura_scheduler *s, const struct round *o)
 		say(s, "the round's result was not noted for kura status", &err);
 		return;
 	}
-	kura_daemon_options d = {.log = s->log, .alert = alert, .alert_command = s->alert_command, .ud = s};
+	kura_daemon_options d = {.log = s->log, .alert = alert, .alert_command = s->alert_command, .ud = s,
+				 .runner = "kura serve"};
 	kura_daemon_note_round(view, s->path, o->rc, message, &d);
 	kura_store_close(view);
 	s->last_rc = o->rc;

@@ -115,6 +115,10 @@ static const struct route {
 	{"POST", API "Report", NULL, KURA_DO_EXPORT, kura_api_reports, 0},
 	{"GET", API "status", NULL, KURA_DO_STATUS, kura_api_store_status, 0},
 	{"GET", "/metrics", NULL, KURA_DO_STATUS, kura_api_metrics, 0},
+	{"POST", API "UserAdd", NULL, KURA_DO_ADMIN, kura_api_user_add, 1},
+	{"GET", API "UserList", NULL, KURA_DO_ADMIN, kura_api_user_list, 0},
+	{"POST", API "UserRemove", NULL, KURA_DO_ADMIN, kura_api_user_remove, 1},
+	{"POST", API "UserCert", NULL, KURA_DO_ADMIN, kura_api_user_cert, 1},
 };
 
 static void logline(kura_service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -530,6 +534,13 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 				      tls ? ", or a TLS certificate and key that do not belong together" : "");
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	*bound_port = info ? info->port : ntohs(addr->sin_port);
+	char what[512]; /* a writing kura command fails at once, naming the service, instead of waiting for ever */
+	const char *colon = strrchr(listen, ':');
+	snprintf(what, sizeof what, "kura serve on http%s://%.*s:%u/", tls ? "s" : "", colon ? (int)(colon - listen) : 0,
+		 listen, *bound_port);
+	kura_error herr = {0};
+	if (kura_store_hold(s->st, what, &herr) != 0)
+		logline(s, "kura commands that write will wait for the service rather than fail at once: %s", herr.message);
 	logline(s, "serving %s on %s%s%s", s->store, listen, tls ? " with TLS" : "",
 		s->client_ca ? " and client certificates" : "");
 	return 0;

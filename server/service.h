@@ -74,6 +74,12 @@ void kura_api_delete(kura_api_call *call);
 void kura_api_dispose_approve(kura_api_call *call);
 void kura_api_dispose_refuse(kura_api_call *call);
 
+/* The accounts, for admins (server/user_ops.c). */
+void kura_api_user_add(kura_api_call *call);
+void kura_api_user_list(kura_api_call *call);
+void kura_api_user_remove(kura_api_call *call);
+void kura_api_user_cert(kura_api_call *call);
+
 /* The web page (server/web.c): 1 if url is one of its paths (/ and /web/...),
  * which are public; kura_web_answer() queues its answer. */
 int kura_web_is_page(const char *url);

@@ -7,7 +7,10 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "kura/error.h"
+#include "kura/store.h"
 
 /* "kura_" and 64 hex digits: 256 random bits. */
 #define KURA_TOKEN_LEN 69
@@ -57,6 +60,17 @@ int kura_user_add(const char *store, const char *name, kura_role r, const char *
 		  const char *actor, char token[KURA_TOKEN_LEN + 1], kura_error *err);
 /* Removes account name (its token stops working). KURA_ENOTFOUND if none. */
 int kura_user_remove(const char *store, const char *name, const char *actor, kura_error *err);
+/* kura_user_add, kura_user_remove and kura_user_cert in a store st already open
+ * for writing (the service's writer), as st's actor; the caller holds st's
+ * writer. The certificate is PEM text of len bytes. */
+int kura_user_add_in(kura_store *st, const char *name, kura_role r, const char *const *collections, size_t n,
+		     char token[KURA_TOKEN_LEN + 1], kura_error *err);
+int kura_user_remove_in(kura_store *st, const char *name, kura_error *err);
+int kura_user_cert_in(kura_store *st, const char *name, const char *pem, size_t len, char sha256[65], kura_error *err);
+/* An account as `kura user ls --json` shows it: {"name", "role", "collections",
+ * "created"[, "certificate": {"sha256", "subject"}]} (never its token's hash);
+ * a new reference, NULL when out of memory. */
+json_t *kura_user_json(const kura_user *u);
 /* Every account of the store, in the order made (*users: free with kura_users_free). */
 int kura_user_list(const char *store, kura_user **users, size_t *n, kura_error *err);
 void kura_users_free(kura_user *users, size_t n);

@@ -62,6 +62,9 @@ typedef struct kura_daemon_options {
 	void (*alert)(void *ud, json_t *event, const char *alert_command);
 	const char *alert_command;
 	void *ud;
+	/* who runs the rounds, noted with each round's result ("by") so that kura
+	 * status says which: NULL is "kura daemon" */
+	const char *runner;
 } kura_daemon_options;
 
 /* One round on the store at path: opened for writing, sealed, renewed, closed

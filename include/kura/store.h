@@ -201,6 +201,11 @@ int kura_store_each_link(kura_store *st, kura_store_any_link_fn fn, void *ud, ku
  * or holds control characters. The actor is copied; kura_store_actor's answer is
  * the store's. */
 int kura_store_set_actor(kura_store *st, const char *actor, kura_error *err);
+/* Says that st (open for writing) is held for as long as its process runs (a
+ * service): what (e.g. "kura serve on http://HOST:PORT/") goes into
+ * STORE/holder.json, and until st is closed a writer of another process fails
+ * at once with KURA_ELOCKED naming it, instead of waiting for the lock. */
+int kura_store_hold(kura_store *st, const char *what, kura_error *err);
 const char *kura_store_actor(kura_store *st);
 /* Whether a disposal needs a second person's approval (config.json "four_eyes"; default yes). */
 int kura_store_four_eyes(const kura_store *st);
