@@ -83,6 +83,8 @@ struct kura_service {
 struct request {
 	unsigned char *body;
 	size_t n, cap;
+	kura_user u;           /* its account, admitted when its headers came (admitted()) */
+	char certificate[65];  /* the SHA-256 of the client certificate sent ("" none) */
 };
 
 static const struct route {
@@ -297,25 +299,39 @@ static int record(kura_service *s, kura_api_call *call, const char *method, cons
 	return -1;
 }
 
+/* The request's account, route and role, checked as soon as its headers are in
+ * (before any body is read: what a client without an account or the right role
+ * sends is never kept): the route, with its ID in id; or NULL with the call
+ * answered (401, 404, 405, 403 or 503). call->user is set when the account is
+ * known (*u: kura_user_clear). */
+static const struct route *admitted(kura_service *s, kura_api_call *call, const char *method, const char *url,
+				    kura_user *u, char id[KURA_ID_LEN + 1])
+{
+	int known;
+	const struct route *r = route_of(method, url, id, &known);
+	if (authenticate(s, call, u) != 0)
+		return NULL; /* answered 401 */
+	call->user = u;
+	if (!r)
+		kura_api_error(call, known ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND, "%s %s: no such operation",
+			       method, url);
+	else if (!kura_role_allows(u->role, r->action))
+		kura_api_error(call, MHD_HTTP_FORBIDDEN, "an account with role %s may not do this",
+			       kura_role_name(u->role));
+	return call->status ? NULL : r;
+}
+
+/* Runs the admitted request (call->user set) and records it. */
 static void serve(kura_service *s, kura_api_call *call, const char *method, const char *url)
 {
 	char id[KURA_ID_LEN + 1];
 	int known;
-	kura_user u = {0};
 	kura_error err = {0};
 	kura_store *view = NULL;
 	const struct route *r = route_of(method, url, id, &known);
-	if (authenticate(s, call, &u) != 0)
-		; /* answered 401 */
-	else if ((call->user = &u), !r)
-		kura_api_error(call, known ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND, "%s %s: no such operation",
-			       method, url);
-	else if (!kura_role_allows(u.role, r->action))
-		kura_api_error(call, MHD_HTTP_FORBIDDEN, "an account with role %s may not do this",
-			       kura_role_name(u.role));
-	else if (r->writes) {
+	if (r->writes) {
 		pthread_mutex_lock(&s->wlock);
-		if (kura_store_set_actor(s->st, u.name, &err) != 0) /* what the operation writes is the account's */
+		if (kura_store_set_actor(s->st, call->user->name, &err) != 0) /* what the operation writes is the account's */
 			kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.message);
 		else {
 			call->id = r->suffix ? id : NULL;
@@ -333,7 +349,6 @@ static void serve(kura_service *s, kura_api_call *call, const char *method, cons
 	record(s, call, method, url);
 	call->st = NULL;
 	kura_store_close(view);
-	kura_user_clear(&u);
 }
 
 static enum MHD_Result answer(struct MHD_Connection *c, kura_api_call *call)
@@ -380,15 +395,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	kura_service *s = cls;
 	struct request *q = *state;
 	kura_api_call call = {.c = c, .writer = s->st, .wlock = &s->wlock};
-	if (!q) { /* the headers are in: refuse a body announced too large before it comes */
+	if (q && q->u.name) { /* admitted when its headers came */
+		call.user = &q->u;
+		memcpy(call.certificate, q->certificate, sizeof call.certificate);
+	}
+	if (!q) { /* the headers are in: admit the request, and refuse a body announced too large, before it comes */
 		const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		char id[KURA_ID_LEN + 1];
 		if (!(q = *state = calloc(1, sizeof *q)))
 			return MHD_NO;
-		if (!(len && strtoull(len, NULL, 10) > s->o.max_body))
+		if (strcmp(url, "/health") == 0 || kura_web_is_page(url))
 			return MHD_YES;
-		q->n = SIZE_MAX; /* answered */
-		kura_api_error(&call, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than the %zu bytes allowed",
-			       s->o.max_body);
+		if (admitted(s, &call, method, url, &q->u, id)) {
+			memcpy(q->certificate, call.certificate, sizeof q->certificate);
+			if (!(len && strtoull(len, NULL, 10) > s->o.max_body))
+				return MHD_YES;
+			kura_api_error(&call, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than the %zu bytes allowed",
+				       s->o.max_body);
+		}
+		q->n = SIZE_MAX; /* answered: a body that comes is read and dropped */
 	} else if (*size) {
 		int over = q->n == SIZE_MAX || take(s, q, data, *size) != 0;
 		*size = 0;
@@ -412,10 +437,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		serve(s, &call, method, url);
 		return answer(c, &call);
 	}
-	kura_user u = {0}; /* the refused body: whose it was, for its audit record */
-	call.user = account(s, &call, &u, &(kura_error){0}) == 0 ? &u : NULL;
 	record(s, &call, method, url);
-	kura_user_clear(&u);
 	return answer(c, &call);
 }
 
@@ -425,8 +447,10 @@ static void done(void *cls, struct MHD_Connection *c, void **state, enum MHD_Req
 	(void)c;
 	(void)why;
 	struct request *q = *state;
-	if (q)
+	if (q) {
 		free(q->body);
+		kura_user_clear(&q->u);
+	}
 	free(q);
 	*state = NULL;
 }

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# kura serve attacked by a client with a low-privilege account or none (docs/SERVICE.md,
+# "Security notes"). Each case is one the service got wrong once:
+# - an account limited to a collection released another collection's legal hold, and an
+#   approver limited to one approved or refused another collection's disposal request;
+# - a request without an account, or with a role that may not, had its whole body read
+#   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused.
+source "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/renewal/servers.sh"
+on_exit stop_all_servers
+SERVE_WHAT=serve
+cd "$T"
+
+at 2026-01-01T00:00:00Z init s >/dev/null 2>&1 || fail init
+echo "ledger A" >la.txt
+echo "ledger B" >lb.txt
+expect_status 0 at 2026-01-10T00:00:00Z ingest s --class jp-construction-books --meta collection=siteA la.txt
+LA=$(cut -f1 "$OUT")
+expect_status 0 at 2026-01-10T00:00:00Z ingest s --class jp-construction-books --meta collection=siteB lb.txt
+LB=$(cut -f1 "$OUT")
+user() { at 2026-01-05T00:00:00Z user add s "$@" 2>/dev/null || fail "user add $*"; }
+ARCH=$(user arch --role archivist)
+ARCH_A=$(user arch-a --role archivist --collection siteA)
+APPR_A=$(user appr-a --role approver --collection siteA)
+AUD_A=$(user aud-a --role auditor --collection siteA)
+
+call()
+{
+	local tok=$1 path=$2 body=$3
+	CODE=$(curl -s -o "$OUT" -w '%{http_code}' ${tok:+-H "Authorization: Bearer $tok"} -H 'Content-Type: application/json' \
+		--data-binary "$body" "$API/$path")
+}
+expect_code() { [ "$CODE" = "$1" ] || fail "$2: expected HTTP $1, got $CODE: $(head -c 300 "$OUT")"; }
+
+# ---- records management across collections
+start_serve srv 2026-02-01T00:00:00Z 127.0.0.1:0 s
+API=${SERVER_URL}api/v1
+call "$ARCH" Event "{\"name\": \"handover\", \"date\": \"2026-01-31\", \"poId\": [\"$LA\", \"$LB\"], \"reason\": \"x\"}"
+expect_code 201 "the handover event"
+call "$ARCH" Hold "{\"name\": \"court-B\", \"poId\": [\"$LB\"], \"reason\": \"litigation at site B\"}"
+expect_code 201 "a hold on siteB's record"
+call "$ARCH_A" HoldRelease '{"name": "court-B", "reason": "not mine"}'
+expect_code 404 "an archivist of siteA releasing siteB's hold"
+cp "$OUT" release.other
+call "$ARCH_A" HoldRelease '{"name": "no-such-hold", "reason": "probe"}'
+expect_code 404 "an archivist of siteA releasing a hold that does not exist"
+py "
+import json
+a, b = json.load(open('release.other'))['error'], json.load(open('$OUT'))['error']
+assert a.replace('court-B', 'X') == b.replace('no-such-hold', 'X'), (a, b)  # the same answer: existence not said
+assert '$T' not in a, a
+"
+stop_server "$SERVER_PID"
+expect_status 0 kura hold ls s --json
+py "import json; h=[x for x in json.load(open('$OUT')) if x['name']=='court-B']; assert h and h[0]['state']=='active', h"
+
+# five years on: the hold released by an account that may, then a disposal request of both
+start_serve srv2 2031-03-01T00:00:00Z 127.0.0.1:0 s
+API=${SERVER_URL}api/v1
+call "$ARCH" HoldRelease '{"name": "court-B", "reason": "settled"}'
+expect_code 200 "the release by an account of every collection"
+call "$ARCH" DeletePO "{\"poId\": [\"$LA\", \"$LB\"], \"reason\": \"retention ended\"}"
+expect_code 202 "DeletePO of both sites' records"
+REQ=$(py "import json; print(json.load(open('$OUT'))['auditRecord'])")
+call "$APPR_A" DisposalApprove "{\"request\": \"$REQ\", \"reason\": \"approve B's too\"}"
+expect_code 404 "an approver of siteA approving a request over siteB's record"
+call "$APPR_A" DisposalRefuse "{\"request\": \"$REQ\", \"reason\": \"refuse B's\"}"
+expect_code 404 "an approver of siteA refusing a request over siteB's record"
+call "$ARCH" DeletePO "{\"poId\": [\"$LA\"], \"reason\": \"too\"}"
+[ "${CODE:0:1}" = 4 ] || fail "a second request of a requested record: expected 4xx, got $CODE"
+
+# ---- nothing of a body is read before its request is admitted
+# raw HTTP: the headers announce a body; the answer must come before any of it is sent
+py "
+import socket, sys, json
+port = int(sys.argv[1])
+def ask(head):
+    s = socket.create_connection(('127.0.0.1', port))
+    s.sendall(head.encode())
+    s.settimeout(3)
+    try:
+        got = s.recv(4096)
+    except socket.timeout:
+        sys.exit('no answer before the body: ' + head.splitlines()[0])
+    s.close()
+    return got.split(b' ', 2)[1].decode()
+h = 'POST /api/v1/%s HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n%s\r\n'
+code = ask(h % ('Search', ''))
+assert code == '401', 'anonymous with a body: ' + code
+code = ask(h % ('PreservePO?name=x', 'Authorization: Bearer $AUD_A\r\n'))
+assert code == '403', 'an auditor submitting: ' + code
+code = ask(h % ('NoSuchOperation', 'Authorization: Bearer $AUD_A\r\n'))
+assert code == '404', 'a body to no operation: ' + code
+code = ask(h % ('Search', 'Authorization: Bearer $AUD_A\r\n'))
+assert code == '413', 'an admitted request with a body over --max-body: ' + code
+" "$SERVER_PORT" || fail "a body was read before its request was admitted: $(tail -5 srv2.err)"
+stop_server "$SERVER_PID"
+expect_status 0 kura log s --json
+py "
+import json
+api = [r for r in json.load(open('$OUT')) if r.get('action') == 'api']
+seen = {(r['actor'], r.get('path'), r.get('status')) for r in api}
+for want in [('anonymous', '/api/v1/Search', 401), ('aud-a', '/api/v1/PreservePO', 403), ('aud-a', '/api/v1/Search', 413)]:
+    assert want in seen, (want, sorted(seen)[-8:])
+"
+expect_status 0 kura ls s
+expect_grep "$OUT" "$LB"
