@@ -548,13 +548,50 @@ void kura_api_search(kura_api_call *call)
 
 /* ---------------------------------------------------------------- RetrieveTrace */
 
+#define UNSEEN "(not shown: another collection)"
+
+/* 1 if v names an object the account does not see: an ID string, or a
+ * description whose "id" is one. */
+static int unseen(kura_api_call *call, json_t *v)
+{
+	json_t *o = NULL;
+	const char *id = json_string_value(json_is_object(v) ? json_object_get(v, "id") : v);
+	int hidden = id && strlen(id) == KURA_ID_LEN && kura_store_object(&o, call->st, id, NULL) == 0 &&
+		     !kura_api_sees(call->user, o);
+	json_decref(o);
+	return hidden;
+}
+
+/* Replaces in j what names an object the account does not see by UNSEEN: the
+ * audit records about a record (a hold, an event, a disposal, an export) may
+ * name records of other collections beside it, and its versions may have been
+ * moved out of the account's collections by another account. */
+static void redact(kura_api_call *call, json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	json_array_foreach(json_is_array(j) ? j : NULL, i, v)
+		if (unseen(call, v))
+			json_array_set_new(j, i, json_string(UNSEEN));
+		else
+			redact(call, v);
+	json_object_foreach(json_is_object(j) ? j : NULL, k, v)
+		if (unseen(call, v))
+			json_object_set_new(j, k, json_string(UNSEEN));
+		else
+			redact(call, v);
+}
+
 void kura_api_retrieve_trace(kura_api_call *call)
 {
 	json_t *o = kura_api_visible(call), *h = NULL;
 	kura_error err = {0};
 	if (!o)
 		return;
-	if (kura_records_history(&h, call->st, call->id, &err) == 0)
+	if (kura_records_history(&h, call->st, call->id, &err) == 0 && call->user->ncollections)
+		redact(call, h);
+	if (h)
 		kura_api_json(call, MHD_HTTP_OK, h);
 	else
 		kura_api_fail(call, &err);

@@ -3,6 +3,8 @@
 # "Security notes"). Each case is one the service got wrong once:
 # - an account limited to a collection released another collection's legal hold, and an
 #   approver limited to one approved or refused another collection's disposal request;
+# - an auditor limited to a collection read another collection's record IDs in the audit
+#   records of its own record's trace (an event or hold over records of both);
 # - a request without an account, or with a role that may not, had its whole body read
 #   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused.
 source "$(dirname "$0")/lib.sh"
@@ -38,6 +40,11 @@ start_serve srv 2026-02-01T00:00:00Z 127.0.0.1:0 s
 API=${SERVER_URL}api/v1
 call "$ARCH" Event "{\"name\": \"handover\", \"date\": \"2026-01-31\", \"poId\": [\"$LA\", \"$LB\"], \"reason\": \"x\"}"
 expect_code 201 "the handover event"
+# the event's audit record names both sites' records: siteA's auditor sees only its own
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$LA/trace")
+expect_code 200 "siteA's auditor reading its record's trace"
+expect_grep "$OUT" handover
+grep -q "$LB" "$OUT" && fail "siteA's auditor sees siteB's record $LB in a trace: $(cat "$OUT")"
 call "$ARCH" Hold "{\"name\": \"court-B\", \"poId\": [\"$LB\"], \"reason\": \"litigation at site B\"}"
 expect_code 201 "a hold on siteB's record"
 call "$ARCH_A" HoldRelease '{"name": "court-B", "reason": "not mine"}'
