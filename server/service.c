@@ -23,7 +23,9 @@
  *   group commit's sync, a seal, a large verification -- and holds up only its
  *   own connection; a slow or stalled client (a body sent byte by byte, an
  *   answer not read) likewise. Bodies, headers, connections and idle time are
- *   bounded.
+ *   bounded, and one client address may hold at most three quarters of the
+ *   connections, so clients holding connections open from one address cannot
+ *   shut out the others.
  * - The store's writer handle (s->st) is used only under s->wlock: by the
  *   routes marked "writes", by the group commit's leader (commit.c) and by the
  *   scheduler (scheduler.c). A seal lets the lock go while it asks its TSA and
@@ -539,6 +541,8 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)done, NULL},
 		{MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout, NULL},
 		{MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections, NULL},
+		/* one address (a client holding connections open idle) never takes the last quarter */
+		{MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.max_connections - s->o.max_connections / 4, NULL},
 		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, HEADERS_MAX, NULL},
 		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
 		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},

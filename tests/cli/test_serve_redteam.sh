@@ -6,7 +6,8 @@
 # - an auditor limited to a collection read another collection's record IDs in the audit
 #   records of its own record's trace (an event or hold over records of both);
 # - a request without an account, or with a role that may not, had its whole body read
-#   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused.
+#   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused;
+# - one client address holding connections open idle could take all of --max-connections.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/renewal/servers.sh"
@@ -113,3 +114,18 @@ for want in [('anonymous', '/api/v1/Search', 401), ('aud-a', '/api/v1/PreservePO
 "
 expect_status 0 kura ls s
 expect_grep "$OUT" "$LB"
+
+# ---- connections held open from one address do not shut out the others
+start_serve srv3 "" 127.0.0.1:0 s --max-connections 40
+py "
+import socket, sys, time, subprocess
+port = int(sys.argv[1])
+idle = [socket.create_connection(('127.0.0.1', port)) for _ in range(40)]
+time.sleep(1)
+out = subprocess.run(['curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', '--interface', '127.0.0.2',
+                      'http://127.0.0.1:%d/health' % port], capture_output=True, text=True).stdout
+assert out == '200', 'a client of another address while one holds 40 connections open: ' + out
+for s in idle:
+    s.close()
+" "$SERVER_PORT" || fail "one address holding every connection shut out the others"
+stop_server "$SERVER_PID"
