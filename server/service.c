@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -301,6 +302,30 @@ static int record(kura_service *s, kura_api_call *call, const char *method, cons
 	return -1;
 }
 
+static enum MHD_Result count_lengths(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	unsigned *n = cls;
+	n[0] += strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0;
+	n[1] += strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0;
+	return MHD_YES;
+}
+
+/* 0 if the request says its body's length one way only; else -1 with the call
+ * answered 400 (a proxy in front could take another length than ours, and
+ * smuggle a request inside a body). */
+static int one_length(kura_api_call *call)
+{
+	unsigned n[2] = {0, 0};
+	MHD_get_connection_values(call->c, MHD_HEADER_KIND, count_lengths, n);
+	if (n[0] + n[1] <= 1)
+		return 0;
+	kura_api_error(call, MHD_HTTP_BAD_REQUEST, "the body's length is given %u ways: send one Content-Length, or "
+						   "Transfer-Encoding: chunked alone", n[0] + n[1]);
+	return -1;
+}
+
 /* The request's account, route and role, checked as soon as its headers are in
  * (before any body is read: what a client without an account or the right role
  * sends is never kept): the route, with its ID in id; or NULL with the call
@@ -408,7 +433,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return MHD_NO;
 		if (strcmp(url, "/health") == 0 || kura_web_is_page(url))
 			return MHD_YES;
-		if (admitted(s, &call, method, url, &q->u, id)) {
+		if (admitted(s, &call, method, url, &q->u, id) && one_length(&call) == 0) {
 			memcpy(q->certificate, call.certificate, sizeof q->certificate);
 			if (!(len && strtoull(len, NULL, 10) > s->o.max_body))
 				return MHD_YES;

@@ -7,6 +7,8 @@
 #   records of its own record's trace (an event or hold over records of both);
 # - a request without an account, or with a role that may not, had its whole body read
 #   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused;
+# - a body's length given twice (two Content-Lengths, or one with Transfer-Encoding) was
+#   taken one way, where a proxy in front could take the other (request smuggling);
 # - one client address holding connections open idle could take all of --max-connections.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -105,6 +107,12 @@ code = ask(h % ('Search', 100000000, ''))
 assert code == '401', 'anonymous with a body over --max-body (a 413 is not counted as a refusal without an account): ' + code
 code = ask(h % ('Search', 100000000, 'Authorization: Bearer $AUD_A\r\n'))
 assert code == '413', 'an admitted request with a body over --max-body: ' + code
+# a body's length given two ways: a proxy in front might take the other one
+auth = 'Authorization: Bearer $AUD_A\r\n'
+code = ask(h % ('Search', 22, auth + 'Content-Length: 5000\r\n'))
+assert code == '400', 'two Content-Lengths: ' + code
+code = ask(h % ('Search', 22, auth + 'Transfer-Encoding: chunked\r\n'))
+assert code == '400', 'Content-Length with Transfer-Encoding: ' + code
 " "$SERVER_PORT" || fail "a body was read before its request was admitted: $(tail -5 srv2.err)"
 stop_server "$SERVER_PID"
 expect_status 0 kura log s --json
