@@ -88,6 +88,7 @@ struct request {
 	size_t n, cap;
 	kura_user u;           /* its account, admitted when its headers came (admitted()) */
 	char certificate[65];  /* the SHA-256 of the client certificate sent ("" none) */
+	int public;            /* /health or the web page: no account, and a body is dropped unread */
 };
 
 static const struct route {
@@ -431,8 +432,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		char id[KURA_ID_LEN + 1];
 		if (!(q = *state = calloc(1, sizeof *q)))
 			return MHD_NO;
-		if (strcmp(url, "/health") == 0 || kura_web_is_page(url))
-			return MHD_YES;
+		if ((q->public = strcmp(url, "/health") == 0 || kura_web_is_page(url)))
+			return MHD_YES; /* a body sent with it is dropped (below) */
 		if (admitted(s, &call, method, url, &q->u, id) && one_length(&call) == 0) {
 			memcpy(q->certificate, call.certificate, sizeof q->certificate);
 			if (!(len && strtoull(len, NULL, 10) > s->o.max_body))
@@ -441,6 +442,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 				       s->o.max_body);
 		}
 		q->n = SIZE_MAX; /* answered: a body that comes is read and dropped */
+	} else if (*size && q->public) {
+		*size = 0;
+		return MHD_YES;
 	} else if (*size) {
 		int over = q->n == SIZE_MAX || take(s, q, data, *size) != 0;
 		*size = 0;

@@ -6,7 +6,8 @@
 # - an auditor limited to a collection read another collection's record IDs in the audit
 #   records of its own record's trace (an event or hold over records of both);
 # - a request without an account, or with a role that may not, had its whole body read
-#   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused;
+#   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused,
+#   and so had a body sent to /health or the web page;
 # - a body's length given twice (two Content-Lengths, or one with Transfer-Encoding) was
 #   taken one way, where a proxy in front could take the other (request smuggling);
 # - one client address holding connections open idle could take all of --max-connections.
@@ -114,6 +115,22 @@ assert code == '400', 'two Content-Lengths: ' + code
 code = ask(h % ('Search', 22, auth + 'Transfer-Encoding: chunked\r\n'))
 assert code == '400', 'Content-Length with Transfer-Encoding: ' + code
 " "$SERVER_PORT" || fail "a body was read before its request was admitted: $(tail -5 srv2.err)"
+# the public paths (/health, the web page) need no account: a body sent to them is dropped unread
+py "
+import socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+def rss():
+    return int([l for l in open('/proc/%s/status' % pid) if l.startswith('VmRSS')][0].split()[1]) // 1024
+before = rss()
+socks = []
+for path in ['/health', '/', '/web/app.js']:
+    s = socket.create_connection(('127.0.0.1', port))
+    s.sendall(b'POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n' % path.encode() + b'x' * 30000000)
+    socks.append(s)
+time.sleep(0.5)
+grown = rss() - before
+assert grown < 30, 'the service holds %d MiB more after 90 MB of bodies sent to public paths' % grown
+" "$SERVER_PORT" "$SERVER_PID" || fail "bodies sent to public paths were kept"
 stop_server "$SERVER_PID"
 expect_status 0 kura log s --json
 py "
