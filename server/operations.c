@@ -96,6 +96,20 @@ json_t *kura_api_visible(kura_api_call *call)
 	return NULL;
 }
 
+int kura_api_sees_record(kura_api_call *call, const char *id)
+{
+	kura_version_info v;
+	json_t *o = NULL;
+	if (!id || kura_records_version(&v, call->st, id, NULL) != 0)
+		return 0;
+	int seen = kura_api_sees(call->user, v.object);
+	if (seen && kura_store_object(&o, call->st, v.current, NULL) == 0) /* none: disposed of */
+		seen = kura_api_sees(call->user, o);
+	json_decref(o);
+	kura_version_info_clear(&v);
+	return seen;
+}
+
 extern const char kura_openapi[]; /* server/openapi.json, built in (kura_embed in CMakeLists.txt) */
 
 void kura_api_openapi(kura_api_call *call)

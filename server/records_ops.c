@@ -2,10 +2,11 @@
  * holds, retention events and disposal (DeletePO is a disposal request, which
  * another account approves), each the same library call as the kura command,
  * made by the request's account. Every record named must be one the account
- * sees (server/operations.c): any other is "not found". So must every record
- * of a hold an account limited to collections releases, and of a disposal
- * request it approves or refuses: a hold or request that reaches into another
- * collection is "not found" to it, as one that does not exist. */
+ * sees, its current version too (kura_api_sees_record): any other is "not
+ * found". So must every record of a hold an account limited to collections
+ * releases, and of a disposal request it approves or refuses: a hold or
+ * request that reaches into another collection is "not found" to it, as one
+ * that does not exist. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,22 +28,13 @@ static void args_clear(struct args *a)
 	json_decref(a->body);
 }
 
-/* 1 if the account sees the object id (any spelling kura_id_parse takes). */
-static int sees_id(kura_api_call *call, const char *id)
-{
-	json_t *o = NULL;
-	int seen = id && kura_store_object(&o, call->st, id, NULL) == 0 && kura_api_sees(call->user, o);
-	json_decref(o);
-	return seen;
-}
-
 /* 1 if the account sees every record of the JSON array records (an empty one: 0). */
 static int sees_all(kura_api_call *call, json_t *records)
 {
 	json_t *v;
 	size_t i;
 	json_array_foreach(records, i, v)
-		if (!sees_id(call, json_string_value(v)))
+		if (!kura_api_sees_record(call, json_string_value(v)))
 			return 0;
 	return json_array_size(records) > 0;
 }
@@ -78,7 +70,7 @@ static int take_args(kura_api_call *call, struct args *a, const char *need)
 	}
 	json_array_foreach(ids, i, v) {
 		const char *id = json_string_value(v);
-		if (!sees_id(call, id)) {
+		if (!kura_api_sees_record(call, id)) {
 			kura_api_error(call, MHD_HTTP_NOT_FOUND, "no object %s", id ? id : "(not a string)");
 			return -1;
 		}

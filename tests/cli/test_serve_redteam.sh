@@ -5,6 +5,8 @@
 #   approver limited to one approved or refused another collection's disposal request;
 # - an auditor limited to a collection read another collection's record IDs in the audit
 #   records of its own record's trace (an event or hold over records of both);
+# - an archivist limited to a collection changed (new versions, holds) a record re-filed into
+#   another collection, through the ID of the record's version still in its own;
 # - a request without an account, or with a role that may not, had its whole body read
 #   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused,
 #   and so had a body sent to /health or the web page;
@@ -25,6 +27,9 @@ expect_status 0 at 2026-01-10T00:00:00Z ingest s --class jp-construction-books -
 LA=$(cut -f1 "$OUT")
 expect_status 0 at 2026-01-10T00:00:00Z ingest s --class jp-construction-books --meta collection=siteB lb.txt
 LB=$(cut -f1 "$OUT")
+echo "minutes" >lr.txt
+expect_status 0 at 2026-01-10T00:00:00Z ingest s --meta collection=siteA lr.txt
+LR=$(cut -f1 "$OUT")
 user() { at 2026-01-05T00:00:00Z user add s "$@" 2>/dev/null || fail "user add $*"; }
 ARCH=$(user arch --role archivist)
 ARCH_A=$(user arch-a --role archivist --collection siteA)
@@ -49,6 +54,19 @@ CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$A
 expect_code 200 "siteA's auditor reading its record's trace"
 expect_grep "$OUT" handover
 grep -q "$LB" "$OUT" && fail "siteA's auditor sees siteB's record $LB in a trace: $(cat "$OUT")"
+# a record re-filed from siteA to siteB: siteA's archivist may not change it through its old version's ID
+call "$ARCH" UpdatePOC "{\"poId\": \"$LR\", \"meta\": {\"collection\": \"siteB\"}, \"reason\": \"re-filed\"}"
+expect_code 201 "re-filing a record to siteB"
+LR2=$(py "import json; print(json.load(open('$OUT'))['poId'][0])")
+call "$ARCH_A" UpdatePOC "{\"poId\": \"$LR\", \"meta\": {\"note\": \"from A\"}, \"reason\": \"x\"}"
+expect_code 404 "siteA's archivist changing the metadata of a record now in siteB"
+call "$ARCH_A" UpdatePOC "{\"poId\": \"$LR\", \"binaryValue\": \"$(printf 'A' | base64)\", \"reason\": \"x\"}"
+expect_code 404 "siteA's archivist making a new version of a record now in siteB"
+call "$ARCH_A" Hold "{\"name\": \"a-hold\", \"poId\": [\"$LR\"], \"reason\": \"x\"}"
+expect_code 404 "siteA's archivist holding a record now in siteB"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$LR/trace")
+expect_code 200 "siteA's auditor reading the trace of the record's version in siteA"
+grep -q "$LR2" "$OUT" && fail "siteA's auditor sees the record's version $LR2 in siteB: $(cat "$OUT")"
 call "$ARCH" Hold "{\"name\": \"court-B\", \"poId\": [\"$LB\"], \"reason\": \"litigation at site B\"}"
 expect_code 201 "a hold on siteB's record"
 call "$ARCH_A" HoldRelease '{"name": "court-B", "reason": "not mine"}'
