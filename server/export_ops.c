@@ -268,6 +268,8 @@ static void send_report(kura_api_call *call, json_t *ids, const char *format, co
 	kura_report_options o = {.kura_version = KURA_VERSION, .store = kura_store_path(call->st), .selection = what};
 	int rc = list ? kura_report_build(&report, call->st, list, json_array_size(ids), &o, &err)
 		      : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		kura_api_redact(call, report); /* its versions re-filed elsewhere */
 	if (rc == 0 && !(f = open_memstream(&text, &len)))
 		rc = kura_error_set(&err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)

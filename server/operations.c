@@ -576,25 +576,30 @@ static int unseen(kura_api_call *call, json_t *v)
 	return hidden;
 }
 
-/* Replaces in j what names an object the account does not see by UNSEEN: the
- * audit records about a record (a hold, an event, a disposal, an export) may
- * name records of other collections beside it, and its versions may have been
- * moved out of the account's collections by another account. */
-static void redact(kura_api_call *call, json_t *j)
+/* What stands for an object the account does not see: the string UNSEEN, or
+ * for a description {"id": UNSEEN}. */
+static json_t *unseen_mark(json_t *v)
+{
+	return json_is_object(v) ? json_pack("{s:s}", "id", UNSEEN) : json_string(UNSEEN);
+}
+
+void kura_api_redact(kura_api_call *call, json_t *j)
 {
 	const char *k;
 	json_t *v;
 	size_t i;
+	if (!call->user->ncollections)
+		return;
 	json_array_foreach(json_is_array(j) ? j : NULL, i, v)
 		if (unseen(call, v))
-			json_array_set_new(j, i, json_string(UNSEEN));
+			json_array_set_new(j, i, unseen_mark(v));
 		else
-			redact(call, v);
+			kura_api_redact(call, v);
 	json_object_foreach(json_is_object(j) ? j : NULL, k, v)
 		if (unseen(call, v))
-			json_object_set_new(j, k, json_string(UNSEEN));
+			json_object_set_new(j, k, unseen_mark(v));
 		else
-			redact(call, v);
+			kura_api_redact(call, v);
 }
 
 void kura_api_retrieve_trace(kura_api_call *call)
@@ -603,8 +608,8 @@ void kura_api_retrieve_trace(kura_api_call *call)
 	kura_error err = {0};
 	if (!o)
 		return;
-	if (kura_records_history(&h, call->st, call->id, &err) == 0 && call->user->ncollections)
-		redact(call, h);
+	if (kura_records_history(&h, call->st, call->id, &err) == 0)
+		kura_api_redact(call, h);
 	if (h)
 		kura_api_json(call, MHD_HTTP_OK, h);
 	else

@@ -67,6 +67,10 @@ expect_code 404 "siteA's archivist holding a record now in siteB"
 CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$LR/trace")
 expect_code 200 "siteA's auditor reading the trace of the record's version in siteA"
 grep -q "$LR2" "$OUT" && fail "siteA's auditor sees the record's version $LR2 in siteB: $(cat "$OUT")"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$LR/report?format=html")
+expect_code 200 "siteA's auditor reading the report of the record's version in siteA"
+expect_grep "$OUT" "$LR"
+grep -q "$LR2" "$OUT" && fail "siteA's auditor sees the record's version $LR2 in siteB in a report"
 call "$ARCH" Hold "{\"name\": \"court-B\", \"poId\": [\"$LB\"], \"reason\": \"litigation at site B\"}"
 expect_code 201 "a hold on siteB's record"
 call "$ARCH_A" HoldRelease '{"name": "court-B", "reason": "not mine"}'
