@@ -16,7 +16,7 @@
  *   tokens cannot fill the audit trail, and that refusals happened is never lost.
  * - A token is read from the Authorization header, compared as a hash
  *   (access/users.c) and never written anywhere: not in a log line, not in an
- *   audit record.
+ *   audit record, not even when a client puts it in the path (mask_tokens).
  *
  * THREADS
  * - One thread per connection (libmicrohttpd): a handler may block -- on the
@@ -272,6 +272,15 @@ static void refusals_uncounted(kura_service *s, const struct audited *a)
 	pthread_mutex_unlock(&s->refusers_lock);
 }
 
+/* Overwrites with x's what in text looks like an account's token (kura_ and
+ * hex digits, access/users.c), or the start of one: a client that put its
+ * token in a path by mistake leaves it in no log line and no audit record. */
+static void mask_tokens(char *text)
+{
+	for (char *p = text; p && (p = strstr(p, "kura_")); p += 5)
+		memset(p + 5, 'x', strspn(p + 5, "0123456789abcdefABCDEF"));
+}
+
 /* The audit record of the request, in the group commit with what the request
  * submits (call->add); then call->finish. 0, or -1 (the call now answers 503). */
 static int record(kura_service *s, kura_api_call *call, const char *method, const char *url)
@@ -281,6 +290,8 @@ static int record(kura_service *s, kura_api_call *call, const char *method, cons
 			    .path = kura_escape(url, strnlen(url, PATH_KEPT))};
 	kura_group_entry e = {.actor = who, .add = call->add ? add_documents : NULL, .audit = audit_fields, .ud = &a};
 	int rc = 0, counted = 0;
+	mask_tokens(a.m);
+	mask_tokens(a.path);
 	if (!a.m || !a.path)
 		rc = kura_error_set(&e.err, KURA_EINTERNAL, "out of memory");
 	else if (!call->user && call->status == MHD_HTTP_UNAUTHORIZED && (counted = refusal_counted(s, call->c, &a)))

@@ -10,6 +10,7 @@
 # - a request without an account, or with a role that may not, had its whole body read
 #   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused,
 #   and so had a body sent to /health or the web page;
+# - a token put in a request's path by mistake went into the log and the audit trail;
 # - a body's length given twice (two Content-Lengths, or one with Transfer-Encoding) was
 #   taken one way, where a proxy in front could take the other (request smuggling);
 # - one client address holding connections open idle could take all of --max-connections.
@@ -84,7 +85,16 @@ a, b = json.load(open('release.other'))['error'], json.load(open('$OUT'))['error
 assert a.replace('court-B', 'X') == b.replace('no-such-hold', 'X'), (a, b)  # the same answer: existence not said
 assert '$T' not in a, a
 "
+# a token put in the path by mistake is in no log line and no audit record (which are forever)
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$AUD_A/info")
+expect_code 404 "a token in the path"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' "$API/RetrieveInfo/$ARCH")
+expect_code 401 "another token in the path, and none in the header"
 stop_server "$SERVER_PID"
+kura log s --json >trail.json 2>/dev/null || fail "kura log"
+for tok in "$AUD_A" "$ARCH"; do
+	! grep -q "${tok:5:40}" srv.err trail.json || fail "a token from a request's path is in $(grep -l "${tok:5:40}" srv.err trail.json)"
+done
 expect_status 0 kura hold ls s --json
 py "import json; h=[x for x in json.load(open('$OUT')) if x['name']=='court-B']; assert h and h[0]['state']=='active', h"
 
