@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "kura/escape.h"
 #include "kura/evidence.h"
 #include "kura/ingest.h"
 #include "kura/policy.h"
@@ -52,7 +53,14 @@ void kura_api_error(kura_api_call *call, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	kura_api_json(call, status, json_pack("{s:s}", "error", msg));
+	/* a message quoting the client's bytes (a metadata key, a path) may not be UTF-8,
+	 * or be cut inside a character: escaped, it is JSON all the same (else a bare 500) */
+	json_t *e = json_string(msg);
+	char *text = e ? NULL : kura_escape(msg, strlen(msg));
+	if (!e)
+		e = json_string(text ? text : "out of memory");
+	free(text);
+	kura_api_json(call, status, json_pack("{s:o}", "error", e));
 }
 
 unsigned kura_api_status(int code)

@@ -10,6 +10,7 @@
 # - a request without an account, or with a role that may not, had its whole body read
 #   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused,
 #   and so had a body sent to /health or the web page;
+# - an error quoting a client's bytes that are not UTF-8 was an empty 500;
 # - a token put in a request's path by mistake went into the log and the audit trail;
 # - a body's length given twice (two Content-Lengths, or one with Transfer-Encoding) was
 #   taken one way, where a proxy in front could take the other (request smuggling);
@@ -85,6 +86,11 @@ a, b = json.load(open('release.other'))['error'], json.load(open('$OUT'))['error
 assert a.replace('court-B', 'X') == b.replace('no-such-hold', 'X'), (a, b)  # the same answer: existence not said
 assert '$T' not in a, a
 "
+# a refusal quoting bytes that are not UTF-8 is still a clear 400 (it was an empty 500)
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $ARCH" --data-binary x "$API/PreservePO?name=n&meta=%FF=1")
+expect_code 400 "a metadata key that is not UTF-8"
+expect_grep "$OUT" 'metadata key'
+
 # a token put in the path by mistake is in no log line and no audit record (which are forever)
 CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$AUD_A/info")
 expect_code 404 "a token in the path"
