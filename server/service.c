@@ -57,6 +57,7 @@
 
 #define API "/api/v1/"
 #define HEADERS_MAX (64u << 10)
+#define TLS_VERSIONS "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" /* GnuTLS: not 1.0 or 1.1 (RFC 8996) */
 #define PATH_KEPT 1024 /* bytes of a request's path its audit record keeps (anyone may send a long one) */
 #define REFUSALS_EVERY 10    /* seconds: refusals without an account from one address... */
 #define REFUSALS_RECORDED 20 /* ...recorded one by one in each such interval; the rest counted */
@@ -586,6 +587,7 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, HEADERS_MAX, NULL},
 		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
 		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_VERSIONS},
 		{s->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, s->client_ca},
 		{MHD_OPTION_END, 0, NULL},
 	};

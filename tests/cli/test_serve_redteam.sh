@@ -14,7 +14,8 @@
 # - a token put in a request's path by mistake went into the log and the audit trail;
 # - a body's length given twice (two Content-Lengths, or one with Transfer-Encoding) was
 #   taken one way, where a proxy in front could take the other (request smuggling);
-# - one client address holding connections open idle could take all of --max-connections.
+# - one client address holding connections open idle could take all of --max-connections;
+# - TLS 1.0 and 1.1 handshakes were accepted.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/renewal/servers.sh"
@@ -194,4 +195,15 @@ assert out == '200', 'a client of another address while one holds 40 connections
 for s in idle:
     s.close()
 " "$SERVER_PORT" || fail "one address holding every connection shut out the others"
+stop_server "$SERVER_PID"
+
+# ---- TLS 1.0 and 1.1 (deprecated by RFC 8996) are refused; 1.2 is served
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=127.0.0.1 -keyout tls.key -out tls.pem 2>/dev/null ||
+	fail "openssl req"
+start_serve srv4 "" 127.0.0.1:0 s --tls-cert tls.pem --tls-key tls.key
+hello() { echo | timeout 10 openssl s_client "-$1" -cipher 'DEFAULT@SECLEVEL=0' -connect "127.0.0.1:$SERVER_PORT" >"$OUT" 2>&1; }
+hello tls1_2 || fail "a TLS 1.2 client: $(tail -5 "$OUT")"
+for v in tls1 tls1_1; do
+	! hello "$v" || fail "a $v client was served: $(grep -E 'Protocol|Cipher' "$OUT" | head -2)"
+done
 stop_server "$SERVER_PID"
