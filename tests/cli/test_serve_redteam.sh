@@ -15,7 +15,8 @@
 # - a body's length given twice (two Content-Lengths, or one with Transfer-Encoding) was
 #   taken one way, where a proxy in front could take the other (request smuggling);
 # - one client address holding connections open idle could take all of --max-connections;
-# - TLS 1.0 and 1.1 handshakes were accepted.
+# - TLS 1.0 and 1.1 handshakes were accepted;
+# - a package was made under the store's writer lock: every request waited for it.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/renewal/servers.sh"
@@ -184,6 +185,26 @@ expect_grep "$OUT" "$LB"
 
 # ---- connections held open from one address do not shut out the others
 start_serve srv3 "" 127.0.0.1:0 s --max-connections 40
+API=${SERVER_URL}api/v1
+
+# ---- a package being made holds up no other request (it was made under the writer lock,
+# which every request's audit record needs)
+head -c 40000000 /dev/urandom >big.bin
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $ARCH" --data-binary @big.bin \
+	"$API/PreservePO?name=big.bin&meta=collection=siteA&wait=sealed")
+expect_code 201 "a 40 MB document"
+BIG=$(py "import json; d=json.load(open('$OUT')); assert d['sealed'], d; print(d['poId'][0])")
+curl -s -o big.tar.zst -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$BIG/package" >big.code &
+pkg=$!
+making() { compgen -G "s/package.tmp.*" >/dev/null; }
+for ((i = 0; i < 500; i++)); do making && break; sleep 0.01; done
+making || fail "no package was being made"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$BIG/info")
+expect_code 200 "info while a package is made"
+making || fail "a request waited for a package being made"
+wait $pkg
+[ "$(cat big.code)" = 200 ] || fail "the package: HTTP $(cat big.code)"
+expect_status 0 kura verify-export big.tar.zst
 py "
 import socket, sys, time, subprocess
 port = int(sys.argv[1])
