@@ -512,8 +512,7 @@ static int add_report(struct exporter *x, kura_error *err)
  * went where (to; NULL: out's full path). A package whose export cannot be
  * recorded is not kept. A reader (kura attach), which never writes the
  * writer's audit trail, records it in its own reader-log.jsonl (path: its folder). */
-static int record_export_in(kura_store *st, const char *path, const kura_export_result *res, const struct exporter *x,
-			    const char *out, const char *to, kura_error *err)
+static json_t *export_fields(const kura_export_result *res, const struct exporter *x, const char *out, const char *to)
 {
 	char *where = realpath(out, NULL);
 	json_t *ids = json_array(), *f = NULL;
@@ -523,6 +522,14 @@ static int record_export_in(kura_store *st, const char *path, const kura_export_
 		f = json_pack("{s:o, s:I, s:s, s:I, s:I, s:I}", "objects", ids, "count", (json_int_t)res->objects, "to",
 			      to ? to : where ? where : out, "bytes", (json_int_t)res->bytes, "audit_records",
 			      (json_int_t)res->audit_records, "checkpoints", (json_int_t)res->checkpoints);
+	free(where);
+	return f;
+}
+
+static int record_export_in(kura_store *st, const char *path, const kura_export_result *res, const struct exporter *x,
+			    const char *out, const char *to, kura_error *err)
+{
+	json_t *f = export_fields(res, x, out, to);
 	int rc = f ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = x->reader ? kura_store_reader_record(path, "export", f, err)
@@ -532,7 +539,6 @@ static int record_export_in(kura_store *st, const char *path, const kura_export_
 		kura_error_wrap(err, "%s was removed: its export could not be recorded in the store's audit trail", out);
 	}
 	json_decref(f);
-	free(where);
 	return rc;
 }
 
@@ -557,6 +563,20 @@ int kura_export_store(kura_export_result *res, const char *path, const char *out
 	if (rc == 0)
 		rc = record_export_in(st, path, res, &x, out, NULL, err);
 	kura_store_close(st);
+	free(x.exported);
+	return rc;
+}
+
+int kura_export_fields(kura_export_result *res, json_t **fields, kura_store *st, const char *out, const char *to,
+		       const char *const *ids, size_t n, kura_error *err)
+{
+	struct exporter x = {.st = st, .res = res, .under = "data"};
+	int rc = export_run(res, &x, out, ids, n, err);
+	*fields = rc == 0 ? export_fields(res, &x, out, to) : NULL;
+	if (rc == 0 && !*fields) {
+		unlink(out);
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	}
 	free(x.exported);
 	return rc;
 }

@@ -4,10 +4,12 @@
  * typed `where`), of the objects the account sees only: an object it does
  * not see is "not found" when named, and left out of a `where`.
  *
- * A package is written by kura_export_recorded into a private folder made for
- * it in the store's folder (package.tmp.XXXXXX), read back into memory and
- * removed before the answer goes out; its export is an audit record (action
- * "export") as `kura export`'s is. A selection is at most SELECTION_MAX
+ * A package is written by kura_export_fields, reading through the call's view
+ * of the store (no writer lock: other requests go on meanwhile), into a
+ * private folder made for it in the store's folder (package.tmp.XXXXXX), read
+ * back into memory and removed before the answer goes out; its export is an
+ * audit record (action "export") as `kura export`'s is, written with the
+ * store's writer under its lock. A selection is at most SELECTION_MAX
  * objects, a package at most PACKAGE_MAX bytes: more is `kura export` on the
  * server.
  *
@@ -136,8 +138,17 @@ static void send_package(kura_api_call *call, json_t *ids)
 		rc = kura_error_sys(&err, KURA_EIO, "making a folder for the package in %s", kura_store_path(call->st));
 	snprintf(out, sizeof out, "%s/kura-%s.tar.zst", dir, json_string_value(json_array_get(ids, 0)));
 	snprintf(to, sizeof to, "the preservation service's answer to account %s", call->user->name);
-	if (rc == 0)
-		rc = kura_export_recorded(&res, call->st, out, to, list, json_array_size(ids), &err);
+	json_t *fields = NULL;
+	if (rc == 0) /* read through the call's view: other requests go on meanwhile */
+		rc = kura_export_fields(&res, &fields, call->st, out, to, list, json_array_size(ids), &err);
+	if (rc == 0) { /* only the export's audit record needs the store's writer */
+		pthread_mutex_lock(call->wlock);
+		rc = kura_store_set_actor(call->writer, call->user->name, &err);
+		if (rc == 0)
+			rc = kura_store_audit_record(call->writer, "export", fields, NULL, &err);
+		pthread_mutex_unlock(call->wlock);
+	}
+	json_decref(fields);
 	if (rc == 0 && (fd = open(out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		rc = kura_error_sys(&err, KURA_EIO, "reading the package back");
 	if (rc == 0)
@@ -268,6 +279,8 @@ static void send_report(kura_api_call *call, json_t *ids, const char *format, co
 	kura_report_options o = {.kura_version = KURA_VERSION, .store = kura_store_path(call->st), .selection = what};
 	int rc = list ? kura_report_build(&report, call->st, list, json_array_size(ids), &o, &err)
 		      : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		kura_api_redact(call, report); /* its versions re-filed elsewhere */
 	if (rc == 0 && !(f = open_memstream(&text, &len)))
 		rc = kura_error_set(&err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)

@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "kura/escape.h"
 #include "kura/evidence.h"
 #include "kura/ingest.h"
 #include "kura/policy.h"
@@ -52,7 +53,14 @@ void kura_api_error(kura_api_call *call, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	kura_api_json(call, status, json_pack("{s:s}", "error", msg));
+	/* a message quoting the client's bytes (a metadata key, a path) may not be UTF-8,
+	 * or be cut inside a character: escaped, it is JSON all the same (else a bare 500) */
+	json_t *e = json_string(msg);
+	char *text = e ? NULL : kura_escape(msg, strlen(msg));
+	if (!e)
+		e = json_string(text ? text : "out of memory");
+	free(text);
+	kura_api_json(call, status, json_pack("{s:o}", "error", e));
 }
 
 unsigned kura_api_status(int code)
@@ -94,6 +102,20 @@ json_t *kura_api_visible(kura_api_call *call)
 	else
 		kura_api_fail(call, &err);
 	return NULL;
+}
+
+int kura_api_sees_record(kura_api_call *call, const char *id)
+{
+	kura_version_info v;
+	json_t *o = NULL;
+	if (!id || kura_records_version(&v, call->st, id, NULL) != 0)
+		return 0;
+	int seen = kura_api_sees(call->user, v.object);
+	if (seen && kura_store_object(&o, call->st, v.current, NULL) == 0) /* none: disposed of */
+		seen = kura_api_sees(call->user, o);
+	json_decref(o);
+	kura_version_info_clear(&v);
+	return seen;
 }
 
 extern const char kura_openapi[]; /* server/openapi.json, built in (kura_embed in CMakeLists.txt) */
@@ -548,6 +570,46 @@ void kura_api_search(kura_api_call *call)
 
 /* ---------------------------------------------------------------- RetrieveTrace */
 
+#define UNSEEN "(not shown: another collection)"
+
+/* 1 if v names an object the account does not see: an ID string, or a
+ * description whose "id" is one. */
+static int unseen(kura_api_call *call, json_t *v)
+{
+	json_t *o = NULL;
+	const char *id = json_string_value(json_is_object(v) ? json_object_get(v, "id") : v);
+	int hidden = id && strlen(id) == KURA_ID_LEN && kura_store_object(&o, call->st, id, NULL) == 0 &&
+		     !kura_api_sees(call->user, o);
+	json_decref(o);
+	return hidden;
+}
+
+/* What stands for an object the account does not see: the string UNSEEN, or
+ * for a description {"id": UNSEEN}. */
+static json_t *unseen_mark(json_t *v)
+{
+	return json_is_object(v) ? json_pack("{s:s}", "id", UNSEEN) : json_string(UNSEEN);
+}
+
+void kura_api_redact(kura_api_call *call, json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	if (!call->user->ncollections)
+		return;
+	json_array_foreach(json_is_array(j) ? j : NULL, i, v)
+		if (unseen(call, v))
+			json_array_set_new(j, i, unseen_mark(v));
+		else
+			kura_api_redact(call, v);
+	json_object_foreach(json_is_object(j) ? j : NULL, k, v)
+		if (unseen(call, v))
+			json_object_set_new(j, k, unseen_mark(v));
+		else
+			kura_api_redact(call, v);
+}
+
 void kura_api_retrieve_trace(kura_api_call *call)
 {
 	json_t *o = kura_api_visible(call), *h = NULL;
@@ -555,6 +617,8 @@ void kura_api_retrieve_trace(kura_api_call *call)
 	if (!o)
 		return;
 	if (kura_records_history(&h, call->st, call->id, &err) == 0)
+		kura_api_redact(call, h);
+	if (h)
 		kura_api_json(call, MHD_HTTP_OK, h);
 	else
 		kura_api_fail(call, &err);

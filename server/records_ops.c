@@ -2,7 +2,11 @@
  * holds, retention events and disposal (DeletePO is a disposal request, which
  * another account approves), each the same library call as the kura command,
  * made by the request's account. Every record named must be one the account
- * sees (server/operations.c): any other is "not found". */
+ * sees, its current version too (kura_api_sees_record): any other is "not
+ * found". So must every record of a hold an account limited to collections
+ * releases, and of a disposal request it approves or refuses: a hold or
+ * request that reaches into another collection is "not found" to it, as one
+ * that does not exist. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +26,17 @@ static void args_clear(struct args *a)
 {
 	free(a->ids);
 	json_decref(a->body);
+}
+
+/* 1 if the account sees every record of the JSON array records (an empty one: 0). */
+static int sees_all(kura_api_call *call, json_t *records)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(records, i, v)
+		if (!kura_api_sees_record(call, json_string_value(v)))
+			return 0;
+	return json_array_size(records) > 0;
 }
 
 /* The body's fields; 0, or -1 with the call answered. need: which are required
@@ -54,17 +69,54 @@ static int take_args(kura_api_call *call, struct args *a, const char *need)
 		return -1;
 	}
 	json_array_foreach(ids, i, v) {
-		json_t *o = NULL;
 		const char *id = json_string_value(v);
-		int seen = id && kura_store_object(&o, call->st, id, NULL) == 0 && kura_api_sees(call->user, o);
-		json_decref(o);
-		if (!seen) {
+		if (!kura_api_sees_record(call, id)) {
 			kura_api_error(call, MHD_HTTP_NOT_FOUND, "no object %s", id ? id : "(not a string)");
 			return -1;
 		}
 		a->ids[a->n++] = id;
 	}
 	return 0;
+}
+
+/* For an account limited to collections: 0 if name is an active hold over
+ * records it all sees; else -1 with the call answered 404. Others: 0. */
+static int hold_seen(kura_api_call *call, const char *name)
+{
+	json_t *list = NULL, *h;
+	kura_error err = {0};
+	size_t i;
+	int seen = 0;
+	if (!call->user->ncollections)
+		return 0;
+	if (kura_records_hold_list(&list, call->st, &err) != 0) {
+		kura_api_fail(call, &err);
+		return -1;
+	}
+	json_array_foreach(list, i, h)
+		if (strcmp(json_string_value(json_object_get(h, "name")) ?: "", name) == 0 &&
+		    strcmp(json_string_value(json_object_get(h, "state")) ?: "", "active") == 0)
+			seen = sees_all(call, json_object_get(h, "records"));
+	json_decref(list);
+	if (!seen)
+		kura_api_error(call, MHD_HTTP_NOT_FOUND, "no active hold named %s over this account's collections", name);
+	return seen ? 0 : -1;
+}
+
+/* For an account limited to collections: 0 if request is a disposal request
+ * of records it all sees; else -1 with the call answered 404. Others: 0. */
+static int request_seen(kura_api_call *call, const char *request)
+{
+	json_t *rec = NULL;
+	if (!call->user->ncollections)
+		return 0;
+	int seen = kura_store_audit_get(&rec, call->st, request, NULL) == 0 &&
+		   strcmp(json_string_value(json_object_get(rec, "action")) ?: "", "dispose-request") == 0 &&
+		   sees_all(call, json_object_get(rec, "records"));
+	json_decref(rec);
+	if (!seen)
+		kura_api_error(call, MHD_HTTP_NOT_FOUND, "no disposal request %s over this account's collections", request);
+	return seen ? 0 : -1;
 }
 
 /* Answers with the audit record's ID (status), or the library's error. */
@@ -94,7 +146,7 @@ void kura_api_hold_release(kura_api_call *call)
 	struct args a;
 	char id[KURA_ID_LEN + 1] = "";
 	kura_error err = {0};
-	if (take_args(call, &a, "nr") == 0)
+	if (take_args(call, &a, "nr") == 0 && hold_seen(call, a.name) == 0)
 		done(call, kura_records_hold_release(call->st, a.name, a.reason, id, &err), id, MHD_HTTP_OK, &err);
 	args_clear(&a);
 }
@@ -127,7 +179,7 @@ void kura_api_dispose_approve(kura_api_call *call)
 	char id[KURA_ID_LEN + 1] = "";
 	kura_error err = {0};
 	json_t *rec = NULL;
-	int taken = take_args(call, &a, "qr") == 0;
+	int taken = take_args(call, &a, "qr") == 0 && request_seen(call, a.request) == 0;
 	int rc = taken ? kura_records_dispose_approve(&rec, call->st, a.request, a.reason, id, &err) : 0;
 	if (taken && rc != 0)
 		done(call, rc, id, MHD_HTTP_OK, &err);
@@ -145,7 +197,7 @@ void kura_api_dispose_refuse(kura_api_call *call)
 	struct args a;
 	char id[KURA_ID_LEN + 1] = "";
 	kura_error err = {0};
-	if (take_args(call, &a, "qr") == 0)
+	if (take_args(call, &a, "qr") == 0 && request_seen(call, a.request) == 0)
 		done(call, kura_records_dispose_refuse(call->st, a.request, a.reason, id, &err), id, MHD_HTTP_OK, &err);
 	args_clear(&a);
 }

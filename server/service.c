@@ -16,14 +16,16 @@
  *   tokens cannot fill the audit trail, and that refusals happened is never lost.
  * - A token is read from the Authorization header, compared as a hash
  *   (access/users.c) and never written anywhere: not in a log line, not in an
- *   audit record.
+ *   audit record, not even when a client puts it in the path (mask_tokens).
  *
  * THREADS
  * - One thread per connection (libmicrohttpd): a handler may block -- on the
  *   group commit's sync, a seal, a large verification -- and holds up only its
  *   own connection; a slow or stalled client (a body sent byte by byte, an
  *   answer not read) likewise. Bodies, headers, connections and idle time are
- *   bounded.
+ *   bounded, and one client address may hold at most three quarters of the
+ *   connections, so clients holding connections open from one address cannot
+ *   shut out the others.
  * - The store's writer handle (s->st) is used only under s->wlock: by the
  *   routes marked "writes", by the group commit's leader (commit.c) and by the
  *   scheduler (scheduler.c). A seal lets the lock go while it asks its TSA and
@@ -41,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -54,6 +57,7 @@
 
 #define API "/api/v1/"
 #define HEADERS_MAX (64u << 10)
+#define TLS_VERSIONS "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" /* GnuTLS: not 1.0 or 1.1 (RFC 8996) */
 #define PATH_KEPT 1024 /* bytes of a request's path its audit record keeps (anyone may send a long one) */
 #define REFUSALS_EVERY 10    /* seconds: refusals without an account from one address... */
 #define REFUSALS_RECORDED 20 /* ...recorded one by one in each such interval; the rest counted */
@@ -83,6 +87,9 @@ struct kura_service {
 struct request {
 	unsigned char *body;
 	size_t n, cap;
+	kura_user u;           /* its account, admitted when its headers came (admitted()) */
+	char certificate[65];  /* the SHA-256 of the client certificate sent ("" none) */
+	int public;            /* /health or the web page: no account, and a body is dropped unread */
 };
 
 static const struct route {
@@ -109,8 +116,8 @@ static const struct route {
 	{"POST", API "DisposalApprove", NULL, KURA_DO_DISPOSE_APPROVE, kura_api_dispose_approve, 1},
 	{"POST", API "DisposalRefuse", NULL, KURA_DO_DISPOSE_APPROVE, kura_api_dispose_refuse, 1},
 	{"POST", API "UpdatePOC", NULL, KURA_DO_SUBMIT, kura_api_update, 1},
-	{"GET", API "po/", "/package", KURA_DO_EXPORT, kura_api_package, 1},
-	{"POST", API "RetrievePO", NULL, KURA_DO_EXPORT, kura_api_packages, 1},
+	{"GET", API "po/", "/package", KURA_DO_EXPORT, kura_api_package, 0},
+	{"POST", API "RetrievePO", NULL, KURA_DO_EXPORT, kura_api_packages, 0},
 	{"GET", API "po/", "/report", KURA_DO_EXPORT, kura_api_report, 0},
 	{"POST", API "Report", NULL, KURA_DO_EXPORT, kura_api_reports, 0},
 	{"GET", API "status", NULL, KURA_DO_STATUS, kura_api_store_status, 0},
@@ -270,6 +277,15 @@ static void refusals_uncounted(kura_service *s, const struct audited *a)
 	pthread_mutex_unlock(&s->refusers_lock);
 }
 
+/* Overwrites with x's what in text looks like an account's token (kura_ and
+ * hex digits, access/users.c), or the start of one: a client that put its
+ * token in a path by mistake leaves it in no log line and no audit record. */
+static void mask_tokens(char *text)
+{
+	for (char *p = text; p && (p = strstr(p, "kura_")); p += 5)
+		memset(p + 5, 'x', strspn(p + 5, "0123456789abcdefABCDEF"));
+}
+
 /* The audit record of the request, in the group commit with what the request
  * submits (call->add); then call->finish. 0, or -1 (the call now answers 503). */
 static int record(kura_service *s, kura_api_call *call, const char *method, const char *url)
@@ -279,6 +295,8 @@ static int record(kura_service *s, kura_api_call *call, const char *method, cons
 			    .path = kura_escape(url, strnlen(url, PATH_KEPT))};
 	kura_group_entry e = {.actor = who, .add = call->add ? add_documents : NULL, .audit = audit_fields, .ud = &a};
 	int rc = 0, counted = 0;
+	mask_tokens(a.m);
+	mask_tokens(a.path);
 	if (!a.m || !a.path)
 		rc = kura_error_set(&e.err, KURA_EINTERNAL, "out of memory");
 	else if (!call->user && call->status == MHD_HTTP_UNAUTHORIZED && (counted = refusal_counted(s, call->c, &a)))
@@ -301,25 +319,63 @@ static int record(kura_service *s, kura_api_call *call, const char *method, cons
 	return -1;
 }
 
+static enum MHD_Result count_lengths(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	unsigned *n = cls;
+	n[0] += strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0;
+	n[1] += strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0;
+	return MHD_YES;
+}
+
+/* 0 if the request says its body's length one way only; else -1 with the call
+ * answered 400 (a proxy in front could take another length than ours, and
+ * smuggle a request inside a body). */
+static int one_length(kura_api_call *call)
+{
+	unsigned n[2] = {0, 0};
+	MHD_get_connection_values(call->c, MHD_HEADER_KIND, count_lengths, n);
+	if (n[0] + n[1] <= 1)
+		return 0;
+	kura_api_error(call, MHD_HTTP_BAD_REQUEST, "the body's length is given %u ways: send one Content-Length, or "
+						   "Transfer-Encoding: chunked alone", n[0] + n[1]);
+	return -1;
+}
+
+/* The request's account, route and role, checked as soon as its headers are in
+ * (before any body is read: what a client without an account or the right role
+ * sends is never kept): the route, with its ID in id; or NULL with the call
+ * answered (401, 404, 405, 403 or 503). call->user is set when the account is
+ * known (*u: kura_user_clear). */
+static const struct route *admitted(kura_service *s, kura_api_call *call, const char *method, const char *url,
+				    kura_user *u, char id[KURA_ID_LEN + 1])
+{
+	int known;
+	const struct route *r = route_of(method, url, id, &known);
+	if (authenticate(s, call, u) != 0)
+		return NULL; /* answered 401 */
+	call->user = u;
+	if (!r)
+		kura_api_error(call, known ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND, "%s %s: no such operation",
+			       method, url);
+	else if (!kura_role_allows(u->role, r->action))
+		kura_api_error(call, MHD_HTTP_FORBIDDEN, "an account with role %s may not do this",
+			       kura_role_name(u->role));
+	return call->status ? NULL : r;
+}
+
+/* Runs the admitted request (call->user set) and records it. */
 static void serve(kura_service *s, kura_api_call *call, const char *method, const char *url)
 {
 	char id[KURA_ID_LEN + 1];
 	int known;
-	kura_user u = {0};
 	kura_error err = {0};
 	kura_store *view = NULL;
 	const struct route *r = route_of(method, url, id, &known);
-	if (authenticate(s, call, &u) != 0)
-		; /* answered 401 */
-	else if ((call->user = &u), !r)
-		kura_api_error(call, known ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND, "%s %s: no such operation",
-			       method, url);
-	else if (!kura_role_allows(u.role, r->action))
-		kura_api_error(call, MHD_HTTP_FORBIDDEN, "an account with role %s may not do this",
-			       kura_role_name(u.role));
-	else if (r->writes) {
+	if (r->writes) {
 		pthread_mutex_lock(&s->wlock);
-		if (kura_store_set_actor(s->st, u.name, &err) != 0) /* what the operation writes is the account's */
+		if (kura_store_set_actor(s->st, call->user->name, &err) != 0) /* what the operation writes is the account's */
 			kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.message);
 		else {
 			call->id = r->suffix ? id : NULL;
@@ -337,7 +393,6 @@ static void serve(kura_service *s, kura_api_call *call, const char *method, cons
 	record(s, call, method, url);
 	call->st = NULL;
 	kura_store_close(view);
-	kura_user_clear(&u);
 }
 
 static enum MHD_Result answer(struct MHD_Connection *c, kura_api_call *call)
@@ -384,15 +439,28 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	kura_service *s = cls;
 	struct request *q = *state;
 	kura_api_call call = {.c = c, .writer = s->st, .wlock = &s->wlock};
-	if (!q) { /* the headers are in: refuse a body announced too large before it comes */
+	if (q && q->u.name) { /* admitted when its headers came */
+		call.user = &q->u;
+		memcpy(call.certificate, q->certificate, sizeof call.certificate);
+	}
+	if (!q) { /* the headers are in: admit the request, and refuse a body announced too large, before it comes */
 		const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		char id[KURA_ID_LEN + 1];
 		if (!(q = *state = calloc(1, sizeof *q)))
 			return MHD_NO;
-		if (!(len && strtoull(len, NULL, 10) > s->o.max_body))
-			return MHD_YES;
-		q->n = SIZE_MAX; /* answered */
-		kura_api_error(&call, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than the %zu bytes allowed",
-			       s->o.max_body);
+		if ((q->public = strcmp(url, "/health") == 0 || kura_web_is_page(url)))
+			return MHD_YES; /* a body sent with it is dropped (below) */
+		if (admitted(s, &call, method, url, &q->u, id) && one_length(&call) == 0) {
+			memcpy(q->certificate, call.certificate, sizeof q->certificate);
+			if (!(len && strtoull(len, NULL, 10) > s->o.max_body))
+				return MHD_YES;
+			kura_api_error(&call, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than the %zu bytes allowed",
+				       s->o.max_body);
+		}
+		q->n = SIZE_MAX; /* answered: a body that comes is read and dropped */
+	} else if (*size && q->public) {
+		*size = 0;
+		return MHD_YES;
 	} else if (*size) {
 		int over = q->n == SIZE_MAX || take(s, q, data, *size) != 0;
 		*size = 0;
@@ -416,10 +484,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		serve(s, &call, method, url);
 		return answer(c, &call);
 	}
-	kura_user u = {0}; /* the refused body: whose it was, for its audit record */
-	call.user = account(s, &call, &u, &(kura_error){0}) == 0 ? &u : NULL;
 	record(s, &call, method, url);
-	kura_user_clear(&u);
 	return answer(c, &call);
 }
 
@@ -429,8 +494,10 @@ static void done(void *cls, struct MHD_Connection *c, void **state, enum MHD_Req
 	(void)c;
 	(void)why;
 	struct request *q = *state;
-	if (q)
+	if (q) {
 		free(q->body);
+		kura_user_clear(&q->u);
+	}
 	free(q);
 	*state = NULL;
 }
@@ -519,9 +586,12 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)done, NULL},
 		{MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout, NULL},
 		{MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections, NULL},
+		/* one address (a client holding connections open idle) never takes the last quarter */
+		{MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.max_connections - s->o.max_connections / 4, NULL},
 		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, HEADERS_MAX, NULL},
 		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
 		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_VERSIONS},
 		{s->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, s->client_ca},
 		{MHD_OPTION_END, 0, NULL},
 	};

@@ -113,6 +113,17 @@ void kura_api_created(kura_api_call *call, json_t *ids);
 /* 1 if the account may see object (its JSON description): an account limited to
  * collections sees the objects whose metadata "collection" is one of them. */
 int kura_api_sees(const kura_user *u, json_t *object);
+/* 1 if the account sees the object id and the current version of its record:
+ * what changes a record (a new version, a hold, an event, a disposal) must
+ * not reach a record moved out of the account's collections through an older
+ * version's ID. */
+int kura_api_sees_record(kura_api_call *call, const char *id);
+/* For an account limited to collections, replaces in j (a trace, a report)
+ * every ID of an object it does not see, and every description of one, by
+ * "(not shown: another collection)": the audit records about a record (a hold,
+ * an event, a disposal) may name records of other collections beside it, and
+ * its versions may have been re-filed out of the account's collections. */
+void kura_api_redact(kura_api_call *call, json_t *j);
 
 /* The group commit (server/commit.c): every request's audit record, and the
  * documents it submits, committed with those of the requests waiting at the

@@ -150,6 +150,11 @@ static int update(kura_api_call *call, struct update *u, char id[KURA_ID_LEN + 1
 		return rc;
 	call->id = strlen(u->id) == KURA_ID_LEN && !strchr(u->id, '/') ? u->id : "-";
 	json_t *current = kura_api_visible(call);
+	if (current && !kura_api_sees_record(call, u->id)) { /* moved out of its collections since */
+		kura_api_error(call, MHD_HTTP_NOT_FOUND, "no object %s", call->id);
+		json_decref(current);
+		current = NULL;
+	}
 	if (!current)
 		return 1;
 	rc = check_collection(call, u, err);

@@ -61,6 +61,12 @@ int kura_export_store(kura_export_result *res, const char *path, const char *out
  * it, its "to" saying where the package went (NULL: out's path). */
 int kura_export_recorded(kura_export_result *res, kura_store *st, const char *out, const char *to,
 			 const char *const *ids, size_t n, kura_error *err);
+/* kura_export of st, which may be a view (kura_store_view_open: no writer lock
+ * needed), giving the fields of the export's audit record (*fields, the
+ * caller's) for the caller to write as action "export" with the writer; the
+ * caller removes out if it cannot. */
+int kura_export_fields(kura_export_result *res, json_t **fields, kura_store *st, const char *out, const char *to,
+		       const char *const *ids, size_t n, kura_error *err);
 
 /* Checks a package (tar or folder): the bag's manifests, then every (FILE,
  * FILE.ers) pair in it against anchors (borrowed; NULL: the package's data/tsa-anchors.pem)

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# kura serve attacked by a client with a low-privilege account or none (docs/SERVICE.md,
+# "Security notes"). Each case is one the service got wrong once:
+# - an account limited to a collection released another collection's legal hold, and an
+#   approver limited to one approved or refused another collection's disposal request;
+# - an auditor limited to a collection read another collection's record IDs in the audit
+#   records of its own record's trace (an event or hold over records of both);
+# - an archivist limited to a collection changed (new versions, holds) a record re-filed into
+#   another collection, through the ID of the record's version still in its own;
+# - a request without an account, or with a role that may not, had its whole body read
+#   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused,
+#   and so had a body sent to /health or the web page;
+# - an error quoting a client's bytes that are not UTF-8 was an empty 500;
+# - a token put in a request's path by mistake went into the log and the audit trail;
+# - a body's length given twice (two Content-Lengths, or one with Transfer-Encoding) was
+#   taken one way, where a proxy in front could take the other (request smuggling);
+# - one client address holding connections open idle could take all of --max-connections;
+# - TLS 1.0 and 1.1 handshakes were accepted;
+# - a package was made under the store's writer lock: every request waited for it.
+source "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/renewal/servers.sh"
+on_exit stop_all_servers
+SERVE_WHAT=serve
+cd "$T"
+
+at 2026-01-01T00:00:00Z init s >/dev/null 2>&1 || fail init
+echo "ledger A" >la.txt
+echo "ledger B" >lb.txt
+expect_status 0 at 2026-01-10T00:00:00Z ingest s --class jp-construction-books --meta collection=siteA la.txt
+LA=$(cut -f1 "$OUT")
+expect_status 0 at 2026-01-10T00:00:00Z ingest s --class jp-construction-books --meta collection=siteB lb.txt
+LB=$(cut -f1 "$OUT")
+echo "minutes" >lr.txt
+expect_status 0 at 2026-01-10T00:00:00Z ingest s --meta collection=siteA lr.txt
+LR=$(cut -f1 "$OUT")
+user() { at 2026-01-05T00:00:00Z user add s "$@" 2>/dev/null || fail "user add $*"; }
+ARCH=$(user arch --role archivist)
+ARCH_A=$(user arch-a --role archivist --collection siteA)
+APPR_A=$(user appr-a --role approver --collection siteA)
+AUD_A=$(user aud-a --role auditor --collection siteA)
+
+call()
+{
+	local tok=$1 path=$2 body=$3
+	CODE=$(curl -s -o "$OUT" -w '%{http_code}' ${tok:+-H "Authorization: Bearer $tok"} -H 'Content-Type: application/json' \
+		--data-binary "$body" "$API/$path")
+}
+expect_code() { [ "$CODE" = "$1" ] || fail "$2: expected HTTP $1, got $CODE: $(head -c 300 "$OUT")"; }
+
+# ---- records management across collections
+start_serve srv 2026-02-01T00:00:00Z 127.0.0.1:0 s
+API=${SERVER_URL}api/v1
+call "$ARCH" Event "{\"name\": \"handover\", \"date\": \"2026-01-31\", \"poId\": [\"$LA\", \"$LB\"], \"reason\": \"x\"}"
+expect_code 201 "the handover event"
+# the event's audit record names both sites' records: siteA's auditor sees only its own
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$LA/trace")
+expect_code 200 "siteA's auditor reading its record's trace"
+expect_grep "$OUT" handover
+grep -q "$LB" "$OUT" && fail "siteA's auditor sees siteB's record $LB in a trace: $(cat "$OUT")"
+# a record re-filed from siteA to siteB: siteA's archivist may not change it through its old version's ID
+call "$ARCH" UpdatePOC "{\"poId\": \"$LR\", \"meta\": {\"collection\": \"siteB\"}, \"reason\": \"re-filed\"}"
+expect_code 201 "re-filing a record to siteB"
+LR2=$(py "import json; print(json.load(open('$OUT'))['poId'][0])")
+call "$ARCH_A" UpdatePOC "{\"poId\": \"$LR\", \"meta\": {\"note\": \"from A\"}, \"reason\": \"x\"}"
+expect_code 404 "siteA's archivist changing the metadata of a record now in siteB"
+call "$ARCH_A" UpdatePOC "{\"poId\": \"$LR\", \"binaryValue\": \"$(printf 'A' | base64)\", \"reason\": \"x\"}"
+expect_code 404 "siteA's archivist making a new version of a record now in siteB"
+call "$ARCH_A" Hold "{\"name\": \"a-hold\", \"poId\": [\"$LR\"], \"reason\": \"x\"}"
+expect_code 404 "siteA's archivist holding a record now in siteB"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$LR/trace")
+expect_code 200 "siteA's auditor reading the trace of the record's version in siteA"
+grep -q "$LR2" "$OUT" && fail "siteA's auditor sees the record's version $LR2 in siteB: $(cat "$OUT")"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$LR/report?format=html")
+expect_code 200 "siteA's auditor reading the report of the record's version in siteA"
+expect_grep "$OUT" "$LR"
+grep -q "$LR2" "$OUT" && fail "siteA's auditor sees the record's version $LR2 in siteB in a report"
+call "$ARCH" Hold "{\"name\": \"court-B\", \"poId\": [\"$LB\"], \"reason\": \"litigation at site B\"}"
+expect_code 201 "a hold on siteB's record"
+call "$ARCH_A" HoldRelease '{"name": "court-B", "reason": "not mine"}'
+expect_code 404 "an archivist of siteA releasing siteB's hold"
+cp "$OUT" release.other
+call "$ARCH_A" HoldRelease '{"name": "no-such-hold", "reason": "probe"}'
+expect_code 404 "an archivist of siteA releasing a hold that does not exist"
+py "
+import json
+a, b = json.load(open('release.other'))['error'], json.load(open('$OUT'))['error']
+assert a.replace('court-B', 'X') == b.replace('no-such-hold', 'X'), (a, b)  # the same answer: existence not said
+assert '$T' not in a, a
+"
+# a refusal quoting bytes that are not UTF-8 is still a clear 400 (it was an empty 500)
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $ARCH" --data-binary x "$API/PreservePO?name=n&meta=%FF=1")
+expect_code 400 "a metadata key that is not UTF-8"
+expect_grep "$OUT" 'metadata key'
+
+# a token put in the path by mistake is in no log line and no audit record (which are forever)
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$AUD_A/info")
+expect_code 404 "a token in the path"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' "$API/RetrieveInfo/$ARCH")
+expect_code 401 "another token in the path, and none in the header"
+stop_server "$SERVER_PID"
+kura log s --json >trail.json 2>/dev/null || fail "kura log"
+for tok in "$AUD_A" "$ARCH"; do
+	! grep -q "${tok:5:40}" srv.err trail.json || fail "a token from a request's path is in $(grep -l "${tok:5:40}" srv.err trail.json)"
+done
+expect_status 0 kura hold ls s --json
+py "import json; h=[x for x in json.load(open('$OUT')) if x['name']=='court-B']; assert h and h[0]['state']=='active', h"
+
+# five years on: the hold released by an account that may, then a disposal request of both
+start_serve srv2 2031-03-01T00:00:00Z 127.0.0.1:0 s
+API=${SERVER_URL}api/v1
+call "$ARCH" HoldRelease '{"name": "court-B", "reason": "settled"}'
+expect_code 200 "the release by an account of every collection"
+call "$ARCH" DeletePO "{\"poId\": [\"$LA\", \"$LB\"], \"reason\": \"retention ended\"}"
+expect_code 202 "DeletePO of both sites' records"
+REQ=$(py "import json; print(json.load(open('$OUT'))['auditRecord'])")
+call "$APPR_A" DisposalApprove "{\"request\": \"$REQ\", \"reason\": \"approve B's too\"}"
+expect_code 404 "an approver of siteA approving a request over siteB's record"
+call "$APPR_A" DisposalRefuse "{\"request\": \"$REQ\", \"reason\": \"refuse B's\"}"
+expect_code 404 "an approver of siteA refusing a request over siteB's record"
+call "$ARCH" DeletePO "{\"poId\": [\"$LA\"], \"reason\": \"too\"}"
+[ "${CODE:0:1}" = 4 ] || fail "a second request of a requested record: expected 4xx, got $CODE"
+
+# ---- nothing of a body is read before its request is admitted
+# raw HTTP: the headers announce a body; the answer must come before any of it is sent
+py "
+import socket, sys, json
+port = int(sys.argv[1])
+def ask(head):
+    s = socket.create_connection(('127.0.0.1', port))
+    s.sendall(head.encode())
+    s.settimeout(3)
+    try:
+        got = s.recv(4096)
+    except socket.timeout:
+        sys.exit('no answer before the body: ' + head.splitlines()[0])
+    s.close()
+    return got.split(b' ', 2)[1].decode()
+h = 'POST /api/v1/%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n%s\r\n'
+allowed = 50000000  # within --max-body (64 MiB by default)
+code = ask(h % ('Search', allowed, ''))
+assert code == '401', 'anonymous with a body: ' + code
+code = ask(h % ('PreservePO?name=x', allowed, 'Authorization: Bearer $AUD_A\r\n'))
+assert code == '403', 'an auditor submitting: ' + code
+code = ask(h % ('NoSuchOperation', allowed, 'Authorization: Bearer $AUD_A\r\n'))
+assert code == '404', 'a body to no operation: ' + code
+code = ask(h % ('Search', 100000000, ''))
+assert code == '401', 'anonymous with a body over --max-body (a 413 is not counted as a refusal without an account): ' + code
+code = ask(h % ('Search', 100000000, 'Authorization: Bearer $AUD_A\r\n'))
+assert code == '413', 'an admitted request with a body over --max-body: ' + code
+# a body's length given two ways: a proxy in front might take the other one
+auth = 'Authorization: Bearer $AUD_A\r\n'
+code = ask(h % ('Search', 22, auth + 'Content-Length: 5000\r\n'))
+assert code == '400', 'two Content-Lengths: ' + code
+code = ask(h % ('Search', 22, auth + 'Transfer-Encoding: chunked\r\n'))
+assert code == '400', 'Content-Length with Transfer-Encoding: ' + code
+" "$SERVER_PORT" || fail "a body was read before its request was admitted: $(tail -5 srv2.err)"
+# the public paths (/health, the web page) need no account: a body sent to them is dropped unread
+py "
+import socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+def rss():
+    return int([l for l in open('/proc/%s/status' % pid) if l.startswith('VmRSS')][0].split()[1]) // 1024
+before = rss()
+socks = []
+for path in ['/health', '/', '/web/app.js']:
+    s = socket.create_connection(('127.0.0.1', port))
+    s.sendall(b'POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n' % path.encode() + b'x' * 30000000)
+    socks.append(s)
+time.sleep(0.5)
+grown = rss() - before
+assert grown < 30, 'the service holds %d MiB more after 90 MB of bodies sent to public paths' % grown
+" "$SERVER_PORT" "$SERVER_PID" || fail "bodies sent to public paths were kept"
+stop_server "$SERVER_PID"
+expect_status 0 kura log s --json
+py "
+import json
+api = [r for r in json.load(open('$OUT')) if r.get('action') == 'api']
+seen = {(r['actor'], r.get('path'), r.get('status')) for r in api}
+for want in [('anonymous', '/api/v1/Search', 401), ('aud-a', '/api/v1/PreservePO', 403), ('aud-a', '/api/v1/Search', 413)]:
+    assert want in seen, (want, sorted(seen)[-8:])
+"
+expect_status 0 kura ls s
+expect_grep "$OUT" "$LB"
+
+# ---- connections held open from one address do not shut out the others
+start_serve srv3 "" 127.0.0.1:0 s --max-connections 40
+API=${SERVER_URL}api/v1
+
+# ---- a package being made holds up no other request (it was made under the writer lock,
+# which every request's audit record needs)
+head -c 40000000 /dev/urandom >big.bin
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $ARCH" --data-binary @big.bin \
+	"$API/PreservePO?name=big.bin&meta=collection=siteA&wait=sealed")
+expect_code 201 "a 40 MB document"
+BIG=$(py "import json; d=json.load(open('$OUT')); assert d['sealed'], d; print(d['poId'][0])")
+curl -s -o big.tar.zst -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$BIG/package" >big.code &
+pkg=$!
+making() { compgen -G "s/package.tmp.*" >/dev/null; }
+for ((i = 0; i < 500; i++)); do making && break; sleep 0.01; done
+making || fail "no package was being made"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD_A" "$API/po/$BIG/info")
+expect_code 200 "info while a package is made"
+making || fail "a request waited for a package being made"
+wait $pkg
+[ "$(cat big.code)" = 200 ] || fail "the package: HTTP $(cat big.code)"
+expect_status 0 kura verify-export big.tar.zst
+py "
+import socket, sys, time, subprocess
+port = int(sys.argv[1])
+idle = [socket.create_connection(('127.0.0.1', port)) for _ in range(40)]
+time.sleep(1)
+out = subprocess.run(['curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', '--interface', '127.0.0.2',
+                      'http://127.0.0.1:%d/health' % port], capture_output=True, text=True).stdout
+assert out == '200', 'a client of another address while one holds 40 connections open: ' + out
+for s in idle:
+    s.close()
+" "$SERVER_PORT" || fail "one address holding every connection shut out the others"
+stop_server "$SERVER_PID"
+
+# ---- TLS 1.0 and 1.1 (deprecated by RFC 8996) are refused; 1.2 is served
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=127.0.0.1 -keyout tls.key -out tls.pem 2>/dev/null ||
+	fail "openssl req"
+start_serve srv4 "" 127.0.0.1:0 s --tls-cert tls.pem --tls-key tls.key
+hello() { echo | timeout 10 openssl s_client "-$1" -cipher 'DEFAULT@SECLEVEL=0' -connect "127.0.0.1:$SERVER_PORT" >"$OUT" 2>&1; }
+hello tls1_2 || fail "a TLS 1.2 client: $(tail -5 "$OUT")"
+for v in tls1 tls1_1; do
+	! hello "$v" || fail "a $v client was served: $(grep -E 'Protocol|Cipher' "$OUT" | head -2)"
+done
+stop_server "$SERVER_PID"
