@@ -159,4 +159,12 @@ int kura_rados_fenced_say(rados_backend *rb, kura_error *err, int append);
 /* Tests only: KURA_RADOS_STOP_AT. */
 void kura_rados_test_stop(void);
 
+/* The writer lock (archive/backend_rados_lock.c): the backend's lock, renew
+ * and unlock, and renew() for a handle (write() renews when a third of the
+ * lease has passed). */
+int kura_rados_lock(kura_backend *be, int wait, kura_error *err);
+int kura_rados_renew(kura_backend *be, kura_error *err);
+void kura_rados_unlock(kura_backend *be);
+int kura_rados_renew_due(rados_backend *rb, kura_error *err);
+
 #endif

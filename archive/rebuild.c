@@ -38,11 +38,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "archive/blob.h"
 #include "archive/compact.h"
 #include "archive/evidence_frame.h"
+#include "archive/mark.h"
 #include "archive/places.h"
 #include "archive/store_impl.h"
 #include "common/endian.h"
@@ -85,55 +85,8 @@ struct applier {
 		unsigned char digests[KURA_PENDING_MAX];
 		size_t digests_len;
 	} held;
-	/* A reader's refresh mark (see "refreshing a reader" below): the digest of
-	 * the records of segment dg_seg read so far; dg_rec is it before the record
-	 * being read, dg_held before the held adopted object. NULL: not kept. */
-	EVP_MD_CTX *dg, *dg_rec, *dg_held;
-	uint32_t dg_seg;
-	int dg_open; /* dg holds part of a record not yet seen whole */
+	kura_mark mark; /* a reader's (see "refreshing a reader" below) */
 };
-
-/* Starts the digest of a record of the marked segment: its type, place and length. */
-static void digest_start(struct applier *a, const kura_record_info *info)
-{
-	unsigned char h[17];
-	h[0] = info->type;
-	kura_le64_put(h + 1, info->offset);
-	kura_le64_put(h + 9, info->body_len);
-	EVP_MD_CTX_copy_ex(a->dg_rec, a->dg);
-	EVP_DigestUpdate(a->dg, h, sizeof h);
-	a->dg_open = 1;
-}
-
-static int marked(const struct applier *a, const kura_record_info *info)
-{
-	return a->dg && info->segno == a->dg_seg;
-}
-
-static void digest_body(struct applier *a, const kura_record_info *info, uint64_t off, const unsigned char *p, size_t n)
-{
-	if (!marked(a, info))
-		return;
-	if (off == 0)
-		digest_start(a, info);
-	EVP_DigestUpdate(a->dg, p, n);
-}
-
-/* At the end of a record that checked whole: a record without a body starts here. */
-static void digest_record(struct applier *a, const kura_record_info *info)
-{
-	if (marked(a, info) && info->body_len == 0)
-		digest_start(a, info);
-	a->dg_open = 0;
-}
-
-/* A record that did not check whole (damaged, or still being written) leaves the digest as it was. */
-static void digest_abandon(struct applier *a)
-{
-	if (a->dg_open)
-		EVP_MD_CTX_copy_ex(a->dg, a->dg_rec);
-	a->dg_open = 0;
-}
 
 static void drop_held(struct applier *a)
 {
@@ -154,8 +107,7 @@ static int hold_adopted(struct applier *a, json_t *j, const char *id, const kura
 	a->held.len = a->len;
 	memcpy(a->held.id, id, sizeof a->held.id);
 	memcpy(a->held.with, with, sizeof a->held.with);
-	if (marked(a, info))
-		EVP_MD_CTX_copy_ex(a->dg_held, a->dg_rec);
+	kura_mark_hold(&a->mark, info);
 	a->held.segno = info->segno;
 	a->held.offset = info->offset;
 	a->held.digests_len = kura_pending_digests(a->held.digests, j);
@@ -184,7 +136,7 @@ static int apply_body(void *ud, const kura_record_info *info, uint64_t off, cons
 		      kura_error *err)
 {
 	struct applier *a = ud;
-	digest_body(a, info, off, p, n);
+	kura_mark_body(&a->mark, info, off, p, n);
 	if (info->type == KURA_RECORD_OBJECT || info->type == KURA_RECORD_EVIDENCE || info->type == KURA_RECORD_AUDIT) {
 		size_t max = info->type == KURA_RECORD_EVIDENCE ? MAX_EVIDENCE_RECORD : MAX_OBJECT_RECORD;
 		if (off == 0)
@@ -227,7 +179,7 @@ static int bad_content(struct applier *a, const kura_record_info *info, const ch
 static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 {
 	struct applier *a = ud;
-	digest_record(a, info);
+	kura_mark_record(&a->mark, info);
 	if (info->type != KURA_RECORD_EVIDENCE)
 		drop_held(a);
 	if (info->type == KURA_RECORD_BLOB) {
@@ -316,7 +268,7 @@ static int note_damage(void *ud, uint32_t segno, uint64_t offset, uint64_t end, 
 {
 	struct applier *a = ud;
 	uint64_t committed = kura_places_committed_end(a->old, segno);
-	digest_abandon(a);
+	kura_mark_abandon(&a->mark);
 	a->reached = end > a->reached ? end : a->reached;
 	if (unfinished && a->last && (committed == 0 || offset >= committed)) {
 		a->torn = 1; /* never acknowledged: cut off at the next write */
@@ -361,9 +313,7 @@ static int segment_size(kura_backend *be, uint32_t segno, uint64_t *size)
 static void applier_free(struct applier *a)
 {
 	drop_held(a);
-	EVP_MD_CTX_free(a->dg);
-	EVP_MD_CTX_free(a->dg_rec);
-	EVP_MD_CTX_free(a->dg_held);
+	kura_mark_free(&a->mark);
 	kura_index_batch_free(a->b);
 	free(a->body);
 	free(a->lost);
@@ -420,52 +370,17 @@ out:
 	return rc;
 }
 
-/* ---------------------------------------------------------------- a reader's refresh mark */
-
-static int digest_new(struct applier *a, uint32_t segno, kura_error *err)
-{
-	if (!a->dg && (!(a->dg = EVP_MD_CTX_new()) || !(a->dg_rec = EVP_MD_CTX_new()) || !(a->dg_held = EVP_MD_CTX_new())))
-		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	a->dg_seg = segno;
-	if (EVP_DigestInit_ex(a->dg, EVP_sha256(), NULL) != 1)
-		return kura_error_set(err, KURA_EINTERNAL, "SHA-256 is not available");
-	return 0;
-}
-
-/* The digest so far of c, which goes on. */
-static void digest_peek(EVP_MD_CTX *c, unsigned char out[32])
-{
-	unsigned int n;
-	EVP_MD_CTX *copy = EVP_MD_CTX_new();
-	if (!copy || EVP_MD_CTX_copy_ex(copy, c) != 1 || EVP_DigestFinal_ex(copy, out, &n) != 1)
-		memset(out, 0, 32); /* matches no mark: the next refresh reads the pool whole */
-	EVP_MD_CTX_free(copy);
-}
-
 /* The mark of what the index now holds of the marked segment: up to *end, or up
  * to the adopted object still waiting for its evidence record (read again next
  * time: the writer may not have written that record yet). */
 static void put_mark(struct applier *a, uint64_t gen, uint64_t *end)
 {
-	unsigned char mark[32];
-	int held = a->held.json && a->held.segno == a->dg_seg;
-	digest_peek(held ? a->dg_held : a->dg, mark);
+	unsigned char digest[32];
+	int held = a->held.json && a->held.segno == a->mark.segno;
+	kura_mark_digest(&a->mark, held, digest);
 	if (held)
 		*end = a->held.offset;
-	kura_index_batch_put_refresh_mark(a->b, gen, mark);
-}
-
-static int read_generation(kura_backend *be, uint64_t *gen, kura_error *err)
-{
-	char where[4096];
-	if (!be->generation) {
-		*gen = 0;
-		return 0;
-	}
-	if (be->generation(be, gen) == 0)
-		return 0;
-	be->name(be, 0, where, sizeof where);
-	return kura_segment_io_error(be, err, "reading the generation of %s", where);
+	kura_index_batch_put_refresh_mark(a->b, gen, digest);
 }
 
 /* ---------------------------------------------------------------- kura reindex */
@@ -571,6 +486,25 @@ static int reindex_segment(struct applier *a, kura_backend *be, uint32_t segno, 
 	return rc;
 }
 
+/* Every segment into the new index; *end: where the last one's committed part ends now. */
+static int reindex_segments(struct applier *a, kura_backend *be, const uint32_t *segs, size_t nsegs, uint64_t *end,
+			    kura_error *err)
+{
+	int rc = 0;
+	uint64_t size;
+	for (size_t i = 0; i < nsegs && rc == 0; i++) {
+		a->last = i + 1 == nsegs;
+		rc = reindex_segment(a, be, segs[i], end, err);
+		if (segment_size(be, segs[i], &size) == 0) {
+			a->done_before += size;
+			if (!a->last) /* as it is now: reindex accepts what it reported */
+				kura_index_batch_put_sealed_size(a->b, segs[i], size);
+		}
+	}
+	kura_mark_abandon(&a->mark); /* a torn tail */
+	return rc;
+}
+
 /* The replaced index, read-only, if there is one that opens. */
 static kura_index *open_replaced(const char *live)
 {
@@ -619,7 +553,7 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	int reader = kura_store_is_reader(st); /* the writer's compactions are its own; see below */
 	uint64_t gen = 0; /* a reader's: before anything is read (see "refreshing a reader") */
 	if ((rc = kura_rebuild_tidy(path, err)) != 0 || (!reader && (rc = finish_compaction(be, live, err)) != 0) ||
-	    (reader && (rc = read_generation(be, &gen, err)) != 0) || (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0)
+	    (reader && (rc = kura_mark_generation(be, &gen, err)) != 0) || (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0)
 		goto out;
 	if (nsegs == 0) {
 		rc = kura_error_set(err, KURA_EIO, "%s has no segments: nothing to rebuild the index from", path);
@@ -637,24 +571,15 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	if ((rc = kura_places_new(&a.old, replaced, err)) != 0 ||
 	    (rc = kura_index_open(&a.ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
 	    (rc = kura_index_batch_new(&a.b, err)) != 0 || (rc = missing_segments(&a, segs, nsegs, err)) != 0 ||
-	    (reader && (rc = digest_new(&a, segs[nsegs - 1], err)) != 0))
+	    (reader && (rc = kura_mark_begin(&a.mark, segs[nsegs - 1], err)) != 0))
 		goto out;
 	a.progress = kura_progress_new("reindex", total);
-	for (size_t i = 0; i < nsegs && rc == 0; i++) {
-		a.last = i + 1 == nsegs;
-		rc = reindex_segment(&a, be, segs[i], &last_end, err);
-		if (segment_size(be, segs[i], &size) == 0) {
-			a.done_before += size;
-			if (!a.last) /* as it is now: reindex accepts what it reported */
-				kura_index_batch_put_sealed_size(a.b, segs[i], size);
-		}
-	}
+	rc = reindex_segments(&a, be, segs, nsegs, &last_end, err);
 	/* the last record, adopted without its evidence record: lost if it was committed */
 	if (a.held.json && kura_places_committed_end(a.old, a.held.segno) > a.held.offset)
 		lose_held(&a);
 	if (rc == 0)
 		rc = kura_places_name_lost(a.old, a.lost, a.nlost, print_lost, NULL, err);
-	digest_abandon(&a);
 	if (rc == 0 && reader)
 		put_mark(&a, gen, &last_end);
 	if (rc == 0) {
@@ -707,14 +632,14 @@ static int check_body(void *ud, const kura_record_info *info, uint64_t off, cons
 		      kura_error *err)
 {
 	(void)err;
-	digest_body(ud, info, off, p, n);
+	kura_mark_body(&((struct applier *)ud)->mark, info, off, p, n);
 	return 0;
 }
 
 static int check_record(void *ud, const kura_record_info *info, kura_error *err)
 {
 	(void)err;
-	digest_record(ud, info);
+	kura_mark_record(&((struct applier *)ud)->mark, info);
 	return 0;
 }
 
@@ -734,13 +659,13 @@ static int refresh_from_state(struct applier *a, kura_store *st, uint64_t *left,
 	int rc = kura_index_get_state(a->ix, &seg, &end, err);
 	if (rc == 0 && kura_index_get_refresh_mark(a->ix, &gen, mark, NULL) != 0)
 		return WHOLE("its index has no refresh mark (it was never refreshed by this kura)");
-	if (rc == 0 && (rc = read_generation(be, &now, err)) == 0 && now != gen)
+	if (rc == 0 && (rc = kura_mark_generation(be, &now, err)) == 0 && now != gen)
 		return WHOLE("the writer compacted or removed segments since the last refresh");
-	if (rc != 0 || (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0 || (rc = digest_new(a, seg, err)) != 0)
+	if (rc != 0 || (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0 || (rc = kura_mark_begin(&a->mark, seg, err)) != 0)
 		goto out;
 	rc = kura_segment_scan(be, seg, 0, end, &check_ops, a, &valid, err);
-	digest_abandon(a);
-	digest_peek(a->dg, seen);
+	kura_mark_abandon(&a->mark);
+	kura_mark_digest(&a->mark, 0, seen);
 	if (rc == KURA_EVERIFY || (rc == 0 && (valid != end || memcmp(seen, mark, 32) != 0))) {
 		rc = WHOLE("segment %08u is not what it was up to offset %llu (the writer cut off records it had not "
 			   "committed, or it is damaged)", seg, (unsigned long long)end);
@@ -756,10 +681,10 @@ static int refresh_from_state(struct applier *a, kura_store *st, uint64_t *left,
 			size = 0;
 		if (s > seg && i + 1 == nsegs && size < KURA_SEGMENT_FILE_HEADER)
 			break; /* the writer is starting it: next time */
-		if (s > seg && (rc = digest_new(a, s, err)) != 0)
+		if (s > seg && (rc = kura_mark_begin(&a->mark, s, err)) != 0)
 			break;
 		rc = kura_segment_scan(be, s, s == seg ? end : 0, 0, &recover_ops, a, &valid, err);
-		digest_abandon(a); /* a record still being written */
+		kura_mark_abandon(&a->mark); /* a record still being written */
 		if (rc == KURA_EVERIFY || (rc == 0 && i + 1 < nsegs && valid != size)) {
 			rc = WHOLE("segment %08u does not read whole", s);
 			break;
@@ -770,7 +695,7 @@ static int refresh_from_state(struct applier *a, kura_store *st, uint64_t *left,
 		last_end = valid;
 		last_size = size;
 	}
-	if (rc == 0 && (rc = read_generation(be, &gen, err)) == 0 && gen != now)
+	if (rc == 0 && (rc = kura_mark_generation(be, &gen, err)) == 0 && gen != now)
 		rc = WHOLE("the writer compacted segments while this refresh read");
 	if (rc == 0) {
 		put_mark(a, now, &last_end);
