@@ -296,8 +296,11 @@ void kura_api_created(kura_api_call *call, json_t *ids)
 	json_t *ok = json_pack("{s:s, s:O}", "result", "ok", "poId", ids);
 	const char *wait = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "wait");
 	kura_error serr = {0};
-	if (ok && wait && strcmp(wait, "sealed") == 0) /* stored either way; say whether it is sealed */
-		sealed_or_why(ok, kura_scheduler_seal(call->st, NULL, NULL, &serr), &serr);
+	/* stored either way; say whether it is sealed. A route that writes holds the
+	 * writer's lock: it is let go while the TSA is asked */
+	pthread_mutex_t *lock = call->st == call->writer ? call->wlock : NULL;
+	if (ok && wait && strcmp(wait, "sealed") == 0)
+		sealed_or_why(ok, kura_scheduler_seal(call->st, lock, NULL, &serr), &serr);
 	snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
 	kura_api_json(call, MHD_HTTP_CREATED, ok);
 }
