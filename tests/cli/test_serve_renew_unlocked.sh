@@ -34,11 +34,11 @@ for i in 1 2 3; do echo "old document $i" >docs/old$i.txt; done
 expect_status 0 at "$NOW" ingest s docs
 # sha256 ends in 10 days, within the 30-day margin: a hash-tree renewal is due now
 expect_status 0 at "$NOW" policy sunset s sha256 2026-03-11
-expect_status 0 at "$NOW" seal s # the sunset's audit record: nothing is left for the service to seal
+ARCH=$(at "$NOW" user add s arch --role archivist 2>/dev/null)
+expect_status 0 at "$NOW" seal s --audit-trail # the sunset's and user's audit records: nothing is left for the service to seal
 expect_status 0 at "$NOW" renew s --plan --json
 py 'd = json.load(open(sys.argv[1])); assert any(i["due_now"] for i in d), d' "$OUT" ||
 	fail "no renewal due before the service starts: $(cat "$OUT")"
-ARCH=$(at "$NOW" user add s arch --role archivist 2>/dev/null)
 echo "$DELAY" >delay
 : >proxy.log
 
@@ -82,7 +82,7 @@ sys.exit(0 if d["objects"]["pending"] == 0 and not any(i["due_now"] for i in p) 
 	fail "still pending or due after 30 s: $(head -c 600 status.json) $(head -c 600 plan.json)"
 }
 
-# the scheduler's first round renews: its time-stamp is being asked
+# the scheduler's first round renews (it has nothing to seal): its time-stamp is being asked
 asked 1
 submit d1
 quick d1 "a renewal's TSA request was under way"
