@@ -89,10 +89,15 @@ quick d1 "a renewal's TSA request was under way"
 settled
 grep -q 'hash-tree renewal' srv.err || fail "the service logged no hash-tree renewal: $(tail -c 800 srv.err)"
 
+# the service again, its scheduler idle (a round an hour): every time-stamp asked now is a request's
+stop_server "$SERVER_PID"
+SERVE_WHAT=serve start_serve srv2 "$NOW" 127.0.0.1:0 s --seal-every 3600
+API=${SERVER_URL}api/v1
+
 # UpdatePOC?wait=sealed: its seal's time-stamp is being asked
 N=$(wc -l <proxy.log)
 echo "version 2" >v2.txt
-curl -s -o u1.json -w '%{http_code}' -H "Authorization: Bearer $ARCH" --data-binary @v2.txt \
+curl -s -o u1.json -w "%{http_code}" -H "Authorization: Bearer $ARCH" --data-binary @v2.txt \
 	"$API/UpdatePOC?poId=$(py 'print(json.load(open("d1.json"))["poId"][0])')&reason=corrected&wait=sealed" \
 	>u1.code &
 UPDATE=$!
@@ -102,7 +107,6 @@ quick d2 "an UpdatePOC?wait=sealed waited for its seal"
 wait "$UPDATE"
 [ "$(cat u1.code)" = 201 ] || fail "UpdatePOC?wait=sealed: HTTP $(cat u1.code): $(cat u1.json)"
 py 'd = json.load(open("u1.json")); assert d["sealed"] is True, d' || fail "UpdatePOC?wait=sealed: $(cat u1.json)"
-settled
 
 # PreservePO?wait=sealed likewise
 N=$(wc -l <proxy.log)
@@ -113,9 +117,10 @@ submit d3
 quick d3 "a PreservePO?wait=sealed waited for its seal"
 wait "$WAITING" || fail "PreservePO?wait=sealed failed"
 py 'd = json.load(open("w1.json")); assert d["sealed"] is True, d' || fail "PreservePO?wait=sealed: $(cat w1.json)"
-settled
-stop_all_servers
+stop_server "$SERVER_PID"
+expect_status 0 at "$NOW" seal s # d2 and d3: committed while those seals waited, so outside them
 
+stop_all_servers
 # the renewed evidence verifies: the old documents have their sha256 chain and the sha512 one
 expect_status 0 at "$NOW" verify s --json
 py '
