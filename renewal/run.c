@@ -238,14 +238,47 @@ static int renew_due(kura_run_report *r, json_t *made, int *changed, const kura_
 	return rc;
 }
 
-/* renew_due until nothing changed under it (at most RENEW_TRIES times). */
-static int renew_until_settled(kura_run_report *r, json_t *made, const kura_renew_on *on, const kura_policy *p,
-			       kura_tsa_setup *tsa, int64_t now, kura_error *err)
+/* Where a pass reads and writes: st itself, or with lock (held on entry) a
+ * view of st opened now, the lock then let go. */
+static int pass_begin(kura_renew_on *on, kura_store *st, pthread_mutex_t *lock, const char *actor, kura_error *err)
+{
+	*on = (kura_renew_on){st, st, NULL, NULL};
+	if (!lock)
+		return 0;
+	kura_store *view = NULL;
+	int rc = kura_store_view_open(&view, st, err);
+	if (rc == 0) {
+		*on = (kura_renew_on){view, st, lock, actor};
+		pthread_mutex_unlock(lock);
+	}
+	return rc;
+}
+
+/* The lock taken back (with the run's actor) and the view closed. */
+static void pass_end(kura_renew_on *on)
+{
+	if (!on->lock)
+		return;
+	pthread_mutex_lock(on->lock);
+	kura_store_set_actor(on->write, on->actor, NULL);
+	kura_store_close(on->read);
+	*on = (kura_renew_on){on->write, on->write, NULL, NULL};
+}
+
+/* renew_due until nothing changed under it (at most RENEW_TRIES times), each
+ * pass with a view of its own: what changed may have moved stored bytes (a
+ * disposal compacts the segments). */
+static int renew_until_settled(kura_run_report *r, json_t *made, kura_store *st, pthread_mutex_t *lock,
+			       const char *actor, const kura_policy *p, kura_tsa_setup *tsa, int64_t now, kura_error *err)
 {
 	for (int tries = 1;; tries++) {
 		int changed = 0;
 		size_t refused = r->refused;
-		int rc = renew_due(r, made, &changed, on, p, tsa, now, err);
+		kura_renew_on on;
+		int rc = pass_begin(&on, st, lock, actor, err);
+		if (rc == 0)
+			rc = renew_due(r, made, &changed, &on, p, tsa, now, err);
+		pass_end(&on);
 		if (rc != 0 || !changed)
 			return rc;
 		r->refused = refused; /* counted again in the next pass */
@@ -264,45 +297,28 @@ static int run(kura_run_report *r, kura_store *st, pthread_mutex_t *lock, kura_e
 	r->next_due = KURA_NEVER;
 	kura_policy *p = NULL;
 	kura_tsa_setup tsa = {0};
-	kura_renew_on on = {st, st, NULL, NULL};
-	kura_store *view = NULL;
-	char *actor = NULL;
+	char *actor = lock ? strdup(kura_store_actor(st)) : NULL;
+	json_t *made = json_array();
 	int64_t now;
-	int rc = kura_clock_now(&now, err);
+	int rc = made && (actor || !lock) ? kura_clock_now(&now, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_store_policy_load(&p, st, err);
 	if (rc == 0)
 		rc = kura_tsa_upkeep_at(&r->rolled_over, st, p, now, err);
 	if (rc == 0)
 		rc = kura_tsa_setup_open(&tsa, st, err);
-	if (rc == 0 && lock && (rc = kura_store_view_open(&view, st, err)) == 0 &&
-	    !(actor = strdup(kura_store_actor(st))))
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0 && lock)
-		on = (kura_renew_on){view, st, lock, actor};
-	json_t *made = json_array();
-	if (rc == 0 && !made)
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0 && lock) /* taken again to write, by kura_renew_*_on */
-		pthread_mutex_unlock(lock);
 	if (rc == 0)
-		rc = renew_until_settled(r, made, &on, p, &tsa, now, err);
-	if (on.lock) {
-		pthread_mutex_lock(lock);
-		kura_store_set_actor(st, actor, NULL);
-	}
+		rc = renew_until_settled(r, made, st, lock, actor, p, &tsa, now, err);
 	kura_error aerr = {0}; /* what a failed run did renew is recorded too */
 	int arc = made ? audit_run(r, made, st, rc == 0 ? err : &aerr) : 0;
 	if (rc == 0)
 		rc = arc;
 	json_decref(made);
-	if (on.lock)
-		pthread_mutex_unlock(lock);
-	if (rc == 0)
+	kura_renew_on on;
+	if (rc == 0 && (rc = pass_begin(&on, st, lock, actor, err)) == 0) {
 		rc = find_next_due(r, on.read, p, now, err);
-	kura_store_close(view);
-	if (on.lock)
-		pthread_mutex_lock(lock);
+		pass_end(&on);
+	}
 	kura_tsa_setup_close(&tsa);
 	kura_policy_free(p);
 	free(actor);
