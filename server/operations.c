@@ -20,7 +20,6 @@
 #include "kura/records.h"
 #include "kura/search.h"
 #include "kura/verify.h"
-#include "kura/trust.h"
 #include "proof/signed.h"
 #include "proof/tsa_setup.h"
 #include "server/service.h"
