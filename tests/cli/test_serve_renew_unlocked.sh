@@ -7,7 +7,8 @@
 #    a disposal approved meanwhile is seen before the renewal is written:
 #    it is planned again without the disposed document, whose evidence keeps its one chain;
 #  - while an UpdatePOC?wait=sealed, and then a PreservePO?wait=sealed, waits for its seal's
-#    time-stamp; both are answered sealed.
+#    time-stamp; both are answered sealed;
+#  - a time-stamp renewal by the service is written and verifies.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/renewal/servers.sh"
@@ -165,4 +166,26 @@ py 'd = json.load(open(sys.argv[1])); assert len(d["time_stamps"]) == 1, d["time
 expect_status 0 at "$NOW" show s "$(awk '/old1.txt/ {print $1; exit}' ls.out)" --json
 py 'd = json.load(open(sys.argv[1])); assert len(d["time_stamps"]) == 2, d["time_stamps"]' "$OUT" ||
 	fail "old1.txt: $(head -c 1500 "$OUT")"
+
+# a time-stamp renewal by the service (its embedded TSA's 40-day certificate is due with the
+# 20-day margin): written through the same path, and the chain verifies with both time-stamps
+test_policy policy20.yaml serve-renew-ts 20
+expect_status 0 at 2026-01-01T00:00:00Z init t --policy policy20.yaml --tsa-days 40 --tsa-root-days 70
+expect_status 0 at 2026-01-01T00:00:00Z ingest t docs
+expect_status 0 at 2026-01-25T00:00:00Z renew t --plan --json
+py 'd = json.load(open(sys.argv[1])); assert [i["action"] for i in d if i["due_now"]] == ["time-stamp renewal"], d' "$OUT" ||
+	fail "no time-stamp renewal due: $(cat "$OUT")"
+SERVE_WHAT=serve start_serve srv3 2026-01-25T00:00:00Z 127.0.0.1:0 t --seal-every 1
+for ((i = 0; i < 300; i++)); do
+	grep -q 'time-stamp renewal: 1 sha256 chain' srv3.err && break
+	sleep 0.1
+done
+stop_server "$SERVER_PID"
+grep -q 'time-stamp renewal: 1 sha256 chain' srv3.err || fail "the service renewed no time-stamp: $(tail -c 800 srv3.err)"
+expect_status 0 at 2026-01-25T00:00:00Z verify t --json
+py 'rs = [json.loads(line) for line in open(sys.argv[1])]
+assert rs and all(r["verdict"] == "valid" for r in rs), rs
+chained = [r for r in rs if r.get("chains")]
+assert len(chained) >= 3 and all(len(r["chains"][0]["ats"]) == 2 for r in chained), rs' "$OUT" ||
+	fail "after the service's time-stamp renewal: $(head -c 1500 "$OUT")"
 echo ok
