@@ -296,11 +296,18 @@ static int seal_once(kura_seal_result *res, int *changed, kura_store *st, const 
 	*changed = 0;
 	int rc = choose(&j, res, st, max, trail, err);
 	if (rc == 0 && j.p.n > 0) {
-		if (lock)
+		char *actor = lock ? strdup(kura_store_actor(st)) : NULL;
+		if (lock && !actor)
+			rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		if (actor)
 			pthread_mutex_unlock(lock);
-		rc = kura_stamp(&j.token, &j.tlen, &j.from, tsa, j.md, j.root, err);
-		if (lock)
+		if (rc == 0)
+			rc = kura_stamp(&j.token, &j.tlen, &j.from, tsa, j.md, j.root, err);
+		if (actor) { /* others set theirs meanwhile: what follows is the seal's */
 			pthread_mutex_lock(lock);
+			kura_store_set_actor(st, actor, NULL);
+			free(actor);
+		}
 		if (rc == 0 && lock)
 			rc = unchanged(&same, st, &j, err);
 		if (rc == 0 && same)

@@ -20,10 +20,21 @@ int kura_signed_anchors(STACK_OF(X509) **out, kura_store *st, kura_error *err)
 	return kura_store_certs(out, st, files, err);
 }
 
-/* The digest of a document file, streamed. */
-static int digest_file(void *ud, const EVP_MD *md, unsigned char *out, kura_error *err)
+/* The document whose signature is checked: a file, or bytes in memory. */
+struct doc {
+	const char *path; /* or its name, for bytes */
+	const unsigned char *bytes;
+	size_t len;
+};
+
+/* The digest of a document file, streamed, or of its bytes. */
+static int digest_doc(void *ud, const EVP_MD *md, unsigned char *out, kura_error *err)
 {
-	const char *path = ud;
+	const struct doc *d = ud;
+	const char *path = d->path;
+	if (d->bytes)
+		return EVP_Digest(d->bytes, d->len, out, NULL, md, NULL) == 1
+			       ? 0 : kura_error_set(err, KURA_EINTERNAL, "hashing %s failed", path);
 	FILE *f = fopen(path, "rb");
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char buf[65536];
@@ -93,9 +104,10 @@ static int judge_signature(json_t *report, const char *path, int fetch_rc, const
 	return 0;
 }
 
-int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, const unsigned char *sig, size_t siglen,
-			const char *sig_name, const kura_signed_options *o, kura_error *err)
+static int prepare(kura_signed *out, kura_store *st, const struct doc *doc, const unsigned char *sig, size_t siglen,
+		   const char *sig_name, const kura_signed_options *o, kura_error *err)
 {
+	const char *path = doc->path;
 	memset(out, 0, sizeof *out);
 	char *attached = NULL;
 	size_t alen = 0;
@@ -128,7 +140,7 @@ int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, cons
 	if (rc == 0)
 		rc = collect_revocation(&v, &fetch_rc, s, anchors, o, now, err);
 	if (rc == 0)
-		rc = kura_sig_check(&out->report, s, digest_file, (void *)path, v, anchors, tsa_anchors, now, err);
+		rc = kura_sig_check(&out->report, s, digest_doc, (void *)doc, v, anchors, tsa_anchors, now, err);
 	if (rc == 0)
 		rc = judge_signature(out->report, path, fetch_rc, o, err);
 	size_t vlen = 0;
@@ -158,6 +170,23 @@ int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, cons
 	sk_X509_pop_free(anchors, X509_free);
 	sk_X509_pop_free(tsa_anchors, X509_free);
 	return rc;
+}
+
+int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, const unsigned char *sig, size_t siglen,
+			const char *sig_name, const kura_signed_options *o, kura_error *err)
+{
+	return prepare(out, st, &(struct doc){path, NULL, 0}, sig, siglen, sig_name, o, err);
+}
+
+int kura_signed_prepare_bytes(kura_signed *out, kura_store *st, const char *name, const unsigned char *bytes,
+			      size_t len, const unsigned char *sig, size_t siglen, const char *sig_name,
+			      const kura_signed_options *o, kura_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!sig)
+		return kura_error_set(err, KURA_EINPUT, "%s: a signature is needed", name);
+	return prepare(out, st, &(struct doc){name, bytes ? bytes : (const unsigned char *)"", len}, sig, siglen,
+		       sig_name, o, err);
 }
 
 /* ---------------------------------------------------------------- later */

@@ -32,6 +32,11 @@ typedef struct kura_signed {
  * to do. out is filled (clear it) only on success. */
 int kura_signed_prepare(kura_signed *out, kura_store *st, const char *path, const unsigned char *sig, size_t siglen,
 			const char *sig_name, const kura_signed_options *o, kura_error *err);
+/* The same for a document given as bytes (the preservation service's), named
+ * name, with its detached signature sig (required). */
+int kura_signed_prepare_bytes(kura_signed *out, kura_store *st, const char *name, const unsigned char *bytes,
+			      size_t len, const unsigned char *sig, size_t siglen, const char *sig_name,
+			      const kura_signed_options *o, kura_error *err);
 void kura_signed_clear(kura_signed *s);
 
 /* The store's trust anchors for document signers (kura trust add --signers). */

@@ -1,6 +1,10 @@
-/* Time-stamp renewal and hash-tree renewal (see renew.h). */
+/* Time-stamp renewal and hash-tree renewal (see renew.h). Each goes in three
+ * steps: read the chains (and, for a hash tree, the objects) and build the
+ * tree, from on->read; ask the TSA; take on->lock (if any), check that what was
+ * read is still so (kura_renew_on) and write the renewal's record to on->write. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/cms.h>
@@ -66,7 +70,7 @@ static void describe(kura_renew_result *res, const unsigned char *token, size_t 
  * chains kept so far (their leaves, their last tokens as augmented, their IDs). */
 struct ts_renewal {
 	kura_renew_result *res;
-	kura_store *st;
+	const kura_renew_on *on;
 	kura_evidence_cache *cache;
 	kura_augmenter *augmenter;
 	STACK_OF(X509) *anchors;
@@ -75,6 +79,7 @@ struct ts_renewal {
 	size_t n, hlen, kept;
 	unsigned char *leaves, **aug;
 	size_t *auglen;
+	size_t *ntok; /* per kept chain: its tokens when read (checked again before writing) */
 	char *subjects;
 };
 
@@ -95,6 +100,7 @@ static int keep_chain(struct ts_renewal *r, const char *id, unsigned char **tok,
 	}
 	kura_hash_group(r->leaves + r->kept * hlen, r->md, list, k);
 	free(list);
+	r->ntok[r->kept] = k;
 	memcpy(r->subjects + r->kept * KURA_ID_LEN, id, KURA_ID_LEN);
 	r->kept++;
 	return 0;
@@ -108,7 +114,7 @@ static int renew_chain(struct ts_renewal *r, const char *id, kura_error *err)
 	size_t *tl = NULL, k = 0, fixed = 0;
 	const EVP_MD *cmd;
 	int rc;
-	if ((rc = kura_chain_tokens(&tok, &tl, &k, &fixed, &cmd, r->st, r->cache, id, NULL, err)) != 0)
+	if ((rc = kura_chain_tokens(&tok, &tl, &k, &fixed, &cmd, r->on->read, r->cache, id, NULL, err)) != 0)
 		return rc;
 	if (!r->md) {
 		r->md = cmd;
@@ -127,7 +133,7 @@ static int renew_chain(struct ts_renewal *r, const char *id, kura_error *err)
 			/* an imported token stays as imported: the record that carries it is kept byte for byte */
 			(k > fixed && (arc = kura_augment(&r->aug[r->kept], &r->auglen[r->kept], r->augmenter, tok[k - 1],
 							  tl[k - 1], last, &why)) == KURA_EVERIFY))) {
-		kura_renew_log_refusal(r->st, id, why.message);
+		kura_renew_log_refusal(r->on->read, id, why.message);
 		r->res->refused++;
 	} else if (rc == 0 && arc != 0) {
 		rc = arc;
@@ -140,6 +146,46 @@ static int renew_chain(struct ts_renewal *r, const char *id, kura_error *err)
 	kura_tst_free(last);
 	kura_free_tokens(tok, k);
 	free(tl);
+	return rc;
+}
+
+/* Takes on's lock, if any, with on's actor as the writer's (other threads set
+ * theirs meanwhile). */
+static void take_lock(const kura_renew_on *on)
+{
+	if (!on->lock)
+		return;
+	pthread_mutex_lock(on->lock);
+	if (on->actor)
+		kura_store_set_actor(on->write, on->actor, NULL);
+}
+
+static void let_go(const kura_renew_on *on)
+{
+	if (on->lock)
+		pthread_mutex_unlock(on->lock);
+}
+
+/* With the lock, after the TSA was asked: does every kept chain still have the
+ * tokens it was read with (no renewal took it further meanwhile)? */
+static int chains_unchanged(int *same, struct ts_renewal *r, kura_error *err)
+{
+	kura_evidence_cache *cache = NULL;
+	int rc = kura_evidence_cache_new(&cache, err);
+	*same = 1;
+	for (size_t i = 0; rc == 0 && *same && i < r->kept; i++) {
+		unsigned char **tok = NULL;
+		size_t *tl = NULL, k = 0;
+		const EVP_MD *md;
+		char id[KURA_ID_LEN + 1];
+		memcpy(id, r->subjects + i * KURA_ID_LEN, KURA_ID_LEN);
+		id[KURA_ID_LEN] = '\0';
+		if ((rc = kura_chain_tokens(&tok, &tl, &k, NULL, &md, r->on->write, cache, id, NULL, err)) == 0)
+			*same = k == r->ntok[i];
+		kura_free_tokens(tok, k);
+		free(tl);
+	}
+	kura_evidence_cache_free(cache);
 	return rc;
 }
 
@@ -168,10 +214,19 @@ static int stamp_kept(struct ts_renewal *r, const kura_stamper_options *tsa, kur
 					r->auglen, token, tlen, err);
 	if (rc == 0)
 		rc = kura_id_new(r->res->id, r->now, err);
-	if (rc == 0)
-		rc = kura_store_add_evidence_marked(r->st, KURA_EVIDENCE_TIMESTAMP, kura_tsa_judge(r->st, token, tlen), r->res->id, r->subjects, r->kept, payload.part,
-					     3, err);
-	if (rc == 0) {
+	int same = 1;
+	take_lock(r->on);
+	if (rc == 0 && r->on->lock)
+		rc = chains_unchanged(&same, r, err);
+	if (rc == 0 && same)
+		rc = kura_store_add_evidence_marked(r->on->write, KURA_EVIDENCE_TIMESTAMP,
+						    kura_tsa_judge(r->on->write, token, tlen), r->res->id, r->subjects, r->kept,
+						    payload.part, 3, err);
+	let_go(r->on);
+	if (rc == 0 && !same) {
+		r->res->changed = 1;
+		r->res->id[0] = '\0';
+	} else if (rc == 0) {
 		r->res->renewed = r->kept;
 		describe(r->res, token, tlen, from);
 	}
@@ -183,13 +238,20 @@ static int stamp_kept(struct ts_renewal *r, const kura_stamper_options *tsa, kur
 int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *starts, size_t n,
 			  const kura_stamper_options *tsa, STACK_OF(X509) *anchors, kura_error *err)
 {
+	return kura_renew_timestamps_on(res, &(kura_renew_on){st, st, NULL, NULL}, starts, n, tsa, anchors, err);
+}
+
+int kura_renew_timestamps_on(kura_renew_result *res, const kura_renew_on *on, const char *starts, size_t n,
+			     const kura_stamper_options *tsa, STACK_OF(X509) *anchors, kura_error *err)
+{
 	memset(res, 0, sizeof *res);
-	struct ts_renewal r = {.res = res, .st = st, .anchors = anchors, .n = n, .latest = INT64_MIN};
+	struct ts_renewal r = {.res = res, .on = on, .anchors = anchors, .n = n, .latest = INT64_MIN};
 	r.aug = calloc(n ? n : 1, sizeof *r.aug);
 	r.auglen = calloc(n ? n : 1, sizeof *r.auglen);
+	r.ntok = calloc(n ? n : 1, sizeof *r.ntok);
 	r.subjects = malloc(n * KURA_ID_LEN + 1);
 	int rc = kura_evidence_cache_new(&r.cache, err);
-	if (rc == 0 && (!r.aug || !r.auglen || !r.subjects))
+	if (rc == 0 && (!r.aug || !r.auglen || !r.ntok || !r.subjects))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_clock_now(&r.now, err);
@@ -210,20 +272,19 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 	free(r.aug);
 	kura_augmenter_free(r.augmenter);
 	free(r.auglen);
+	free(r.ntok);
 	free(r.leaves);
 	free(r.subjects);
 	kura_evidence_cache_free(r.cache);
 	return rc;
 }
 
-/* h' = md(md(object) || md(DER of the object's ArchiveTimeStampSequence so far));
- * for a group, one such value per member (*count of them, into members) and
- * the leaf is their group node. */
-static int rehash_leaf(unsigned char *leaf, unsigned char *members, size_t *count, kura_store *st,
-		       kura_evidence_cache *cache, const char *id, const EVP_MD *md, uint64_t *bytes, kura_error *err)
+/* ha = md(DER of the object's ArchiveTimeStampSequence so far). */
+static int chains_digest(unsigned char *ha, kura_store *st, kura_evidence_cache *cache, const char *id,
+			 const EVP_MD *md, kura_error *err)
 {
-	unsigned char *der = NULL, h[(1 + KURA_INGEST_MAX_MEMBERS) * EVP_MAX_MD_SIZE], ha[EVP_MAX_MD_SIZE], *seq = NULL;
-	size_t len, hlen = (size_t)EVP_MD_get_size(md);
+	unsigned char *der = NULL, *seq = NULL;
+	size_t len;
 	int rc = kura_object_evidence(&der, &len, st, id, cache, err);
 	if (rc != 0)
 		return rc;
@@ -232,12 +293,23 @@ static int rehash_leaf(unsigned char *leaf, unsigned char *members, size_t *coun
 	int slen = er ? i2d_KURA_ATS_SEQ(er->archiveTimeStampSequence, &seq) : -1;
 	KURA_ER_free(er);
 	free(der);
-	if (slen <= 0 || EVP_Digest(seq, (size_t)slen, ha, NULL, md, NULL) != 1) {
-		OPENSSL_free(seq);
-		return kura_error_set(err, KURA_EINTERNAL, "encoding the chains of %s failed", id);
-	}
+	if (slen <= 0 || EVP_Digest(seq, (size_t)slen, ha, NULL, md, NULL) != 1)
+		rc = kura_error_set(err, KURA_EINTERNAL, "encoding the chains of %s failed", id);
 	OPENSSL_free(seq);
-	rc = kura_object_digests(h, count, st, id, md, 1, err);
+	return rc;
+}
+
+/* h' = md(md(object) || ha); for a group, one such value per member (*count of
+ * them, into members) and the leaf is their group node. ha (chains_digest) is
+ * kept in ha for the check before writing. */
+static int rehash_leaf(unsigned char *leaf, unsigned char *members, size_t *count, unsigned char *ha, kura_store *st,
+		       kura_evidence_cache *cache, const char *id, const EVP_MD *md, uint64_t *bytes, kura_error *err)
+{
+	unsigned char h[(1 + KURA_INGEST_MAX_MEMBERS) * EVP_MAX_MD_SIZE];
+	size_t hlen = (size_t)EVP_MD_get_size(md);
+	int rc = chains_digest(ha, st, cache, id, md, err);
+	if (rc == 0)
+		rc = kura_object_digests(h, count, st, id, md, 1, err);
 	if (rc == 0) {
 		json_t *o = NULL;
 		if (kura_store_object(&o, st, id, NULL) == 0)
@@ -254,12 +326,45 @@ static int rehash_leaf(unsigned char *leaf, unsigned char *members, size_t *coun
 	return rc;
 }
 
+/* With the lock, after the TSA was asked: is every object still there (not
+ * disposed of) with the chains it was read with (has: their chains_digest)? */
+static int objects_unchanged(int *same, kura_store *st, const char *objects, size_t n, const unsigned char *has,
+			     const EVP_MD *md, kura_error *err)
+{
+	kura_evidence_cache *cache = NULL;
+	size_t hlen = (size_t)EVP_MD_get_size(md);
+	int rc = kura_evidence_cache_new(&cache, err);
+	*same = 1;
+	for (size_t i = 0; rc == 0 && *same && i < n; i++) {
+		char id[KURA_ID_LEN + 1], by[KURA_ID_LEN + 1];
+		unsigned char ha[EVP_MAX_MD_SIZE];
+		memcpy(id, objects + i * KURA_ID_LEN, KURA_ID_LEN);
+		id[KURA_ID_LEN] = '\0';
+		int disposed = kura_store_disposed(st, id, by, err);
+		if (disposed < 0)
+			rc = disposed;
+		else if (disposed)
+			*same = 0;
+		else if ((rc = chains_digest(ha, st, cache, id, md, err)) == 0)
+			*same = memcmp(ha, has + i * hlen, hlen) == 0;
+	}
+	kura_evidence_cache_free(cache);
+	return rc;
+}
+
 int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *objects, size_t n, const EVP_MD *md,
 			const kura_stamper_options *tsa, kura_error *err)
 {
+	return kura_renew_hashtree_on(res, &(kura_renew_on){st, st, NULL, NULL}, objects, n, md, tsa, err);
+}
+
+int kura_renew_hashtree_on(kura_renew_result *res, const kura_renew_on *on, const char *objects, size_t n,
+			   const EVP_MD *md, const kura_stamper_options *tsa, kura_error *err)
+{
 	memset(res, 0, sizeof *res);
+	kura_store *st = on->read;
 	size_t hlen = (size_t)EVP_MD_get_size(md), tlen = 0;
-	unsigned char *leaves = malloc(n * hlen + 1), *token = NULL, root[EVP_MAX_MD_SIZE];
+	unsigned char *leaves = malloc(n * hlen + 1), *has = malloc(n * hlen + 1), *token = NULL, root[EVP_MAX_MD_SIZE];
 	kura_chain_parts payload = {0};
 	unsigned char **values = calloc(n + 1, sizeof *values);
 	uint8_t *count = calloc(n + 1, 1);
@@ -267,7 +372,7 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 	kura_progress *progress = kura_progress_new("hash-tree renewal", 0);
 	uint64_t bytes = 0;
 	int64_t now;
-	int rc = leaves && values && count ? kura_evidence_cache_new(&cache, err)
+	int rc = leaves && has && values && count ? kura_evidence_cache_new(&cache, err)
 					   : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char id[KURA_ID_LEN + 1];
@@ -275,7 +380,7 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 		size_t m = 0;
 		memcpy(id, objects + i * KURA_ID_LEN, KURA_ID_LEN);
 		id[KURA_ID_LEN] = '\0';
-		rc = rehash_leaf(leaves + i * hlen, members, &m, st, cache, id, md, &bytes, err);
+		rc = rehash_leaf(leaves + i * hlen, members, &m, has + i * hlen, st, cache, id, md, &bytes, err);
 		if (rc == 0 && m > 1) { /* a signed document: keep its members' values */
 			if (!(values[i] = malloc(m * hlen)))
 				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
@@ -293,10 +398,21 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 	if (rc == 0 && n > 0)
 		rc = kura_chain_payload(&payload, KURA_EVIDENCE_HASHTREE, md, leaves, n,
 					&(kura_chain_groups){count, values}, NULL, NULL, token, tlen, err);
-	if (rc == 0 && n > 0 && (rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(res->id, now, err)) == 0)
-		rc = kura_store_add_evidence_marked(st, KURA_EVIDENCE_HASHTREE, kura_tsa_judge(st, token, tlen), res->id,
-						    objects, n, payload.part, 3, err);
+	int same = 1;
 	if (rc == 0 && n > 0) {
+		take_lock(on);
+		if (on->lock)
+			rc = objects_unchanged(&same, on->write, objects, n, has, md, err);
+		if (rc == 0 && same && (rc = kura_clock_now(&now, err)) == 0 && (rc = kura_id_new(res->id, now, err)) == 0)
+			rc = kura_store_add_evidence_marked(on->write, KURA_EVIDENCE_HASHTREE,
+							    kura_tsa_judge(on->write, token, tlen), res->id, objects, n,
+							    payload.part, 3, err);
+		let_go(on);
+	}
+	if (rc == 0 && !same) {
+		res->changed = 1;
+		res->id[0] = '\0';
+	} else if (rc == 0 && n > 0) {
 		res->renewed = n;
 		describe(res, token, tlen, from);
 	}
@@ -309,6 +425,7 @@ int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *obje
 	free(values);
 	free(count);
 	free(leaves);
+	free(has);
 	free(token);
 	kura_chain_parts_clear(&payload);
 	return rc;

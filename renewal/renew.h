@@ -16,6 +16,7 @@
 #ifndef KURA_RENEW_H
 #define KURA_RENEW_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <openssl/x509.h>
@@ -29,7 +30,23 @@ typedef struct kura_renew_result {
 	char id[KURA_ID_LEN + 1];
 	char gentime[32];
 	char tsa[256];
+	int changed; /* with a lock: what was read changed before it could be written
+		      * (a chain renewed, an object disposed of): nothing was written */
 } kura_renew_result;
+
+/* Where a renewal reads and writes. Without lock, read and write are the same
+ * store, open for writing. With lock (the writer's lock of a store that other
+ * threads write too: the preservation service), read is a view of write
+ * (kura_store_view_open) and the caller does NOT hold lock: the chains and
+ * objects are read, and the TSA asked, without it; it is taken only to check
+ * that what was read is still so (no chain renewed meanwhile, no object
+ * disposed of; else res->changed and nothing is written) and to write the
+ * renewal's record with write, whose actor is set to actor first. */
+typedef struct kura_renew_on {
+	kura_store *read, *write;
+	pthread_mutex_t *lock;
+	const char *actor;
+} kura_renew_on;
 
 /* Does the chain's last token verify now? (Broken evidence is never renewed, by
  * either kind of renewal.) 0 yes; KURA_EVERIFY with the reason in why; other
@@ -48,5 +65,11 @@ int kura_renew_timestamps(kura_renew_result *res, kura_store *st, const char *st
 /* objects: n object IDs. md: the new chain's hash algorithm. */
 int kura_renew_hashtree(kura_renew_result *res, kura_store *st, const char *objects, size_t n, const EVP_MD *md,
 			const kura_stamper_options *tsa, kura_error *err);
+
+/* The same two, reading and writing where on says. */
+int kura_renew_timestamps_on(kura_renew_result *res, const kura_renew_on *on, const char *starts, size_t n,
+			     const kura_stamper_options *tsa, STACK_OF(X509) *anchors, kura_error *err);
+int kura_renew_hashtree_on(kura_renew_result *res, const kura_renew_on *on, const char *objects, size_t n,
+			   const EVP_MD *md, const kura_stamper_options *tsa, kura_error *err);
 
 #endif

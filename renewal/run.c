@@ -1,4 +1,8 @@
-/* One renewal run (see run.h). */
+/* One renewal run (see run.h). With the writer's lock of a store other threads
+ * write too (kura_run_renewals_unlocking, the preservation service), the run
+ * reads, plans and asks the TSA without it, through a view of the store, and
+ * takes it only to write (renewal/renew.h, kura_renew_on); when what it read
+ * changed meanwhile it plans again, up to RENEW_TRIES times. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,8 @@
 #include "proof/store_policy.h"
 #include "proof/tsa_setup.h"
 #include "proof/tsa_upkeep.h"
+
+#define RENEW_TRIES 3 /* passes whose reading was overtaken by a change, before giving up for this run */
 
 /* Chains whose evidence cannot even be read (due INT64_MIN, planned first) are
  * reported, not renewed. */
@@ -83,13 +89,13 @@ static int collect_rehash(char **objectsp, size_t *nobjp, size_t *checkpoints, k
 }
 
 /* Every object whose hash algorithm ends: one hash-tree renewal. */
-static int renew_hashtrees(kura_run_report *r, json_t *made, kura_store *st, const kura_policy *p, kura_tsa_setup *tsa,
-			   const kura_plan_item *items, size_t n, int64_t now, kura_error *err)
+static int renew_hashtrees(kura_run_report *r, json_t *made, int *changed, const kura_renew_on *on, const kura_policy *p,
+			   kura_tsa_setup *tsa, const kura_plan_item *items, size_t n, int64_t now, kura_error *err)
 {
 	char *objects = NULL;
 	size_t nobj = 0;
 	size_t checkpoints = 0;
-	int rc = collect_rehash(&objects, &nobj, &checkpoints, r, st, tsa, items, n, now, err);
+	int rc = collect_rehash(&objects, &nobj, &checkpoints, r, on->read, tsa, items, n, now, err);
 	if (rc == 0 && nobj > 0) {
 		const char *to = kura_policy_next_hash(p, now);
 		kura_renew_result res;
@@ -97,7 +103,10 @@ static int renew_hashtrees(kura_run_report *r, json_t *made, kura_store *st, con
 			rc = kura_error_set(err, KURA_EINPUT, "no hash algorithm of policy %s suffices any more: a hash-tree "
 							      "renewal is due but has nowhere to go; set a newer policy",
 					    kura_policy_name(p));
-		else if ((rc = kura_renew_hashtree(&res, st, objects, nobj, kura_hash_by_name(to), &tsa->opts, err)) == 0) {
+		else if ((rc = kura_renew_hashtree_on(&res, on, objects, nobj, kura_hash_by_name(to), &tsa->opts, err)) == 0 &&
+			 res.changed)
+			*changed = 1;
+		else if (rc == 0) {
 			/* documents are counted; the audit trail's checkpoints apart */
 			r->checkpoints_rehashed = checkpoints;
 			r->objects_rehashed = res.renewed > checkpoints ? res.renewed - checkpoints : 0;
@@ -112,8 +121,8 @@ static int renew_hashtrees(kura_run_report *r, json_t *made, kura_store *st, con
 }
 
 /* Chains whose time-stamp ends: one time-stamp renewal per hash algorithm. */
-static int renew_timestamps(kura_run_report *r, json_t *made, kura_store *st, kura_tsa_setup *tsa, kura_plan_item *items,
-			    size_t n, int64_t now, kura_error *err)
+static int renew_timestamps(kura_run_report *r, json_t *made, int *changed, const kura_renew_on *on, kura_tsa_setup *tsa,
+			    kura_plan_item *items, size_t n, int64_t now, kura_error *err)
 {
 	char *chains = malloc(n * KURA_ID_LEN + 1);
 	int rc = 0;
@@ -133,8 +142,12 @@ static int renew_timestamps(kura_run_report *r, json_t *made, kura_store *st, ku
 		char done[16];
 		snprintf(done, sizeof done, "%s", hash);
 		kura_renew_result res;
-		if ((rc = kura_renew_timestamps(&res, st, chains, nch, &tsa->opts, tsa->opts.anchors, err)) != 0)
+		if ((rc = kura_renew_timestamps_on(&res, on, chains, nch, &tsa->opts, tsa->opts.anchors, err)) != 0)
 			break;
+		if (res.changed) { /* planned again */
+			*changed = 1;
+			break;
+		}
 		r->chains_renewed += res.renewed;
 		r->refused += res.refused;
 		if (res.renewed)
@@ -207,16 +220,87 @@ static int find_next_due(kura_run_report *r, kura_store *st, const kura_policy *
 	return rc;
 }
 
-int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
+/* Every renewal due now, as planned now: hash trees, then time-stamps.
+ * *changed: one was not written, what it read having changed meanwhile. */
+static int renew_due(kura_run_report *r, json_t *made, int *changed, const kura_renew_on *on, const kura_policy *p,
+		     kura_tsa_setup *tsa, int64_t now, kura_error *err)
+{
+	kura_plan_item *items = NULL;
+	size_t n = 0;
+	int rc = kura_plan(&items, &n, on->read, p, now, err);
+	if (rc == 0) {
+		refuse_unreadable(r, items, n);
+		rc = renew_hashtrees(r, made, changed, on, p, tsa, items, n, now, err);
+	}
+	if (rc == 0 && !*changed)
+		rc = renew_timestamps(r, made, changed, on, tsa, items, n, now, err);
+	kura_plan_free(items, n);
+	return rc;
+}
+
+/* Where a pass reads and writes: st itself, or with lock (held on entry) a
+ * view of st opened now, the lock then let go. */
+static int pass_begin(kura_renew_on *on, kura_store *st, pthread_mutex_t *lock, const char *actor, kura_error *err)
+{
+	*on = (kura_renew_on){st, st, NULL, NULL};
+	if (!lock)
+		return 0;
+	kura_store *view = NULL;
+	int rc = kura_store_view_open(&view, st, err);
+	if (rc == 0) {
+		*on = (kura_renew_on){view, st, lock, actor};
+		pthread_mutex_unlock(lock);
+	}
+	return rc;
+}
+
+/* The lock taken back (with the run's actor) and the view closed. */
+static void pass_end(kura_renew_on *on)
+{
+	if (!on->lock)
+		return;
+	pthread_mutex_lock(on->lock);
+	kura_store_set_actor(on->write, on->actor, NULL);
+	kura_store_close(on->read);
+	*on = (kura_renew_on){on->write, on->write, NULL, NULL};
+}
+
+/* renew_due until nothing changed under it (at most RENEW_TRIES times), each
+ * pass with a view of its own: what changed may have moved stored bytes (a
+ * disposal compacts the segments). */
+static int renew_until_settled(kura_run_report *r, json_t *made, kura_store *st, pthread_mutex_t *lock,
+			       const char *actor, const kura_policy *p, kura_tsa_setup *tsa, int64_t now, kura_error *err)
+{
+	for (int tries = 1;; tries++) {
+		int changed = 0;
+		size_t refused = r->refused;
+		kura_renew_on on;
+		int rc = pass_begin(&on, st, lock, actor, err);
+		if (rc == 0)
+			rc = renew_due(r, made, &changed, &on, p, tsa, now, err);
+		pass_end(&on);
+		if (rc != 0 || !changed)
+			return rc;
+		r->refused = refused; /* counted again in the next pass */
+		kura_log_message(KURA_LOG_INFO, "renewal: what was to be renewed changed while the TSA was asked; planned again");
+		if (tries == RENEW_TRIES)
+			return kura_error_set(err, KURA_EIO, "renewal: what was to be renewed changed %d times in a row while "
+							     "the TSA was asked; tried again in the next run", RENEW_TRIES);
+	}
+}
+
+/* kura_run_renewals, and with lock (held by the caller on entry and on return)
+ * kura_run_renewals_unlocking. */
+static int run(kura_run_report *r, kura_store *st, pthread_mutex_t *lock, kura_error *err)
 {
 	memset(r, 0, sizeof *r);
 	r->next_due = KURA_NEVER;
 	kura_policy *p = NULL;
-	kura_plan_item *items = NULL;
-	size_t n = 0;
 	kura_tsa_setup tsa = {0};
+	char *actor = lock ? strdup(kura_store_actor(st)) : NULL;
+	json_t *made = json_array();
 	int64_t now;
-	int rc = kura_clock_now(&now, err);
+	int rc = made && (actor || !lock) ? kura_clock_now(&now, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
 		rc = kura_store_policy_load(&p, st, err);
 	if (rc == 0)
@@ -224,27 +308,31 @@ int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
 	if (rc == 0)
 		rc = kura_tsa_setup_open(&tsa, st, err);
 	if (rc == 0)
-		rc = kura_plan(&items, &n, st, p, now, err);
-	json_t *made = json_array();
-	if (rc == 0 && !made)
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0) {
-		refuse_unreadable(r, items, n);
-		rc = renew_hashtrees(r, made, st, p, &tsa, items, n, now, err);
-	}
-	if (rc == 0)
-		rc = renew_timestamps(r, made, st, &tsa, items, n, now, err);
+		rc = renew_until_settled(r, made, st, lock, actor, p, &tsa, now, err);
 	kura_error aerr = {0}; /* what a failed run did renew is recorded too */
 	int arc = made ? audit_run(r, made, st, rc == 0 ? err : &aerr) : 0;
 	if (rc == 0)
 		rc = arc;
 	json_decref(made);
-	kura_plan_free(items, n);
-	if (rc == 0)
-		rc = find_next_due(r, st, p, now, err);
+	kura_renew_on on;
+	if (rc == 0 && (rc = pass_begin(&on, st, lock, actor, err)) == 0) {
+		rc = find_next_due(r, on.read, p, now, err);
+		pass_end(&on);
+	}
 	kura_tsa_setup_close(&tsa);
 	kura_policy_free(p);
+	free(actor);
 	return rc;
+}
+
+int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err)
+{
+	return run(r, st, NULL, err);
+}
+
+int kura_run_renewals_unlocking(kura_run_report *r, kura_store *st, pthread_mutex_t *lock, kura_error *err)
+{
+	return run(r, st, lock, err);
 }
 
 int kura_run_plan(json_t **plan, char **policy_name, kura_store *st, kura_error *err)

@@ -21,6 +21,7 @@
 #include "kura/records.h"
 #include "kura/search.h"
 #include "kura/verify.h"
+#include "proof/signed.h"
 #include "proof/tsa_setup.h"
 #include "server/service.h"
 
@@ -166,6 +167,10 @@ struct submission {
 	const unsigned char *bytes;
 	size_t len;
 	char (*keys)[256]; /* the metadata keys of the query (META_MAX; NULL: the keys are the body's) */
+	const unsigned char *sig; /* its detached signature ("signature"; NULL: none) */
+	size_t siglen;
+	const char *sig_name;
+	kura_signed checked; /* the signature as checked, and its members (nmembers 0: none) */
 };
 
 static int check_collection(kura_api_call *call, const struct submission *d, kura_error *err)
@@ -180,28 +185,70 @@ static int check_collection(kura_api_call *call, const struct submission *d, kur
 							    "the metadata collection=ONE_OF_THEM");
 }
 
-int kura_api_ingest_bytes(kura_ingest *in, const unsigned char *bytes, size_t len, const char *name,
-			  const kura_meta *meta, size_t nmeta, kura_error *err)
+/* kura_api_ingest_bytes, with the members of its signature when sg is not NULL. */
+static int ingest_bytes(kura_ingest *in, const unsigned char *bytes, size_t len, const char *name,
+			const kura_meta *meta, size_t nmeta, const kura_signed *sg, kura_error *err)
 {
 	int fd = memfd_create("kura-po", MFD_CLOEXEC), rc = 0;
 	if (fd < 0 || (len && write(fd, bytes, len) != (ssize_t)len) || lseek(fd, 0, SEEK_SET))
 		rc = kura_error_sys(err, KURA_EIO, "keeping the submitted document");
-	if (rc == 0)
+	if (rc == 0 && sg)
+		rc = kura_ingest_add_group(in, fd, name, name, meta, nmeta, sg->members, sg->nmembers, sg->report, err);
+	else if (rc == 0)
 		rc = kura_ingest_add(in, fd, name, name, meta, nmeta, err);
 	if (fd >= 0)
 		close(fd);
 	return rc;
 }
 
+int kura_api_ingest_bytes(kura_ingest *in, const unsigned char *bytes, size_t len, const char *name,
+			  const kura_meta *meta, size_t nmeta, kura_error *err)
+{
+	return ingest_bytes(in, bytes, len, name, meta, nmeta, NULL, err);
+}
+
 /* Adds d to the ingest. */
 static int add_one(kura_ingest *in, kura_api_call *call, const struct submission *d, kura_error *err)
 {
 	int rc = check_collection(call, d, err);
-	return rc ? rc : kura_api_ingest_bytes(in, d->bytes, d->len, d->name, d->meta, d->nmeta, err);
+	return rc ? rc : ingest_bytes(in, d->bytes, d->len, d->name, d->meta, d->nmeta,
+				      d->checked.nmembers ? &d->checked : NULL, err);
+}
+
+/* The bytes of base64 text b64 (malloc'd into *out, the caller's): 0, or -1 when it is not base64. */
+static int base64_decode(unsigned char **out, size_t *len, const char *b64)
+{
+	size_t n = strlen(b64);
+	*out = NULL;
+	if (n % 4 || !(*out = malloc(n / 4 * 3 + 1)))
+		return -1;
+	int got = EVP_DecodeBlock(*out, (const unsigned char *)b64, (int)n);
+	if (got < 0)
+		return -1;
+	*len = (size_t)got - (n && b64[n - 1] == '=') - (n > 1 && b64[n - 2] == '=');
+	return 0;
+}
+
+/* The detached signature of po entry e, if any ("signature": BASE64 DER of a
+ * CMS SignedData, "signatureName": NAME): decoded into *keep (the caller frees it). */
+static int signature_of(struct submission *d, unsigned char **keep, json_t *e, size_t i, kura_error *err)
+{
+	json_t *sig = json_object_get(e, "signature"), *name = json_object_get(e, "signatureName");
+	if (!sig)
+		return 0;
+	if (!json_is_string(sig) || (name && !json_is_string(name)) ||
+	    base64_decode(keep, &d->siglen, json_string_value(sig)) != 0)
+		return kura_error_set(err, KURA_EINPUT, "po[%zu]: signature is the detached CMS signature of binaryValue "
+							"in base64 (and signatureName its file name)", i);
+	d->sig = *keep;
+	d->sig_name = name ? json_string_value(name) : "signature.p7s";
+	return 0;
 }
 
 /* The submissions of a JSON body: {"po": [{"binaryValue": BASE64, "name": NAME,
- * "meta": {KEY: VALUE}}...]}; decoded bytes in *keep (the caller frees each). */
+ * "meta": {KEY: VALUE}, "signature": BASE64, "signatureName": NAME}...]};
+ * decoded bytes in *keep (the caller frees each: a document's at 2i, its
+ * signature's at 2i + 1). */
 static int from_json(struct submission *d, size_t *n, size_t max, unsigned char **keep, json_t *body, kura_error *err)
 {
 	json_t *po = json_object_get(body, "po"), *e;
@@ -217,13 +264,12 @@ static int from_json(struct submission *d, size_t *n, size_t max, unsigned char 
 		if (!b64 || len % 4 || !d[i].name || (meta && !json_is_object(meta)) || json_object_size(meta) > META_MAX)
 			return kura_error_set(err, KURA_EINPUT, "po[%zu]: binaryValue (base64) and name are needed; meta is "
 								"an object of at most %d strings", i, META_MAX);
-		if (!(keep[i] = malloc(len / 4 * 3 + 1)))
-			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		int got = EVP_DecodeBlock(keep[i], (const unsigned char *)b64, (int)len);
-		if (got < 0)
+		if (base64_decode(&keep[2 * i], &d[i].len, b64) != 0)
 			return kura_error_set(err, KURA_EINPUT, "po[%zu]: binaryValue is not base64", i);
-		d[i].bytes = keep[i];
-		d[i].len = (size_t)got - (len && b64[len - 1] == '=') - (len > 1 && b64[len - 2] == '=');
+		d[i].bytes = keep[2 * i];
+		int rc = signature_of(&d[i], &keep[2 * i + 1], e, i, err);
+		if (rc != 0)
+			return rc;
 		json_object_foreach(meta, k, v) {
 			if (!json_is_string(v))
 				return kura_error_set(err, KURA_EINPUT, "po[%zu]: meta %s is not a string", i, k);
@@ -318,8 +364,11 @@ void kura_api_created(kura_api_call *call, json_t *ids)
 	json_t *ok = json_pack("{s:s, s:O}", "result", "ok", "poId", ids);
 	const char *wait = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "wait");
 	kura_error serr = {0};
-	if (ok && wait && strcmp(wait, "sealed") == 0) /* stored either way; say whether it is sealed */
-		sealed_or_why(ok, kura_scheduler_seal(call->st, NULL, NULL, &serr), &serr);
+	/* stored either way; say whether it is sealed. A route that writes holds the
+	 * writer's lock: it is let go while the TSA is asked */
+	pthread_mutex_t *lock = call->st == call->writer ? call->wlock : NULL;
+	if (ok && wait && strcmp(wait, "sealed") == 0)
+		sealed_or_why(ok, kura_scheduler_seal(call->st, lock, NULL, &serr), &serr);
 	snprintf(call->object, sizeof call->object, "%s", json_string_value(json_array_get(ids, 0)));
 	kura_api_json(call, MHD_HTTP_CREATED, ok);
 }
@@ -328,8 +377,8 @@ void kura_api_created(kura_api_call *call, json_t *ids)
  * service's group commit (service.c, commit.c). */
 struct preserve {
 	struct submission *d;
-	unsigned char **keep;
-	size_t n, room; /* documents; room for them in d and keep */
+	unsigned char **keep; /* 2 * room: each document's bytes and signature, decoded */
+	size_t n, room; /* documents; room for them in d */
 	json_t *body;
 	json_t *fields; /* records management's (class, events, reason); NULL: none */
 	int wait_sealed;
@@ -339,8 +388,10 @@ static void preserve_free(struct preserve *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; p->keep && i < p->room; i++)
+	for (size_t i = 0; p->keep && i < 2 * p->room; i++)
 		free(p->keep[i]);
+	for (size_t i = 0; p->d && i < p->room; i++)
+		kura_signed_clear(&p->d[i].checked);
 	if (p->d)
 		free(p->d[0].keys);
 	free(p->keep);
@@ -348,6 +399,50 @@ static void preserve_free(struct preserve *p)
 	json_decref(p->body);
 	json_decref(p->fields);
 	free(p);
+}
+
+/* The CRLs of the body ("crls": [BASE64 of a DER CRL]) into crls: kura ingest --crl. */
+static int crls_of(STACK_OF(X509_CRL) *crls, json_t *body, kura_error *err)
+{
+	json_t *list = json_object_get(body, "crls"), *c;
+	size_t i;
+	if (list && !json_is_array(list))
+		return kura_error_set(err, KURA_EINPUT, "crls is a list of CRLs (each the base64 of its DER)");
+	json_array_foreach(list, i, c) {
+		unsigned char *der = NULL;
+		size_t len = 0;
+		const unsigned char *q;
+		X509_CRL *crl = NULL;
+		if (json_is_string(c) && base64_decode(&der, &len, json_string_value(c)) == 0 && (q = der) &&
+		    (crl = d2i_X509_CRL(NULL, &q, (long)len)) && !sk_X509_CRL_push(crls, crl)) {
+			X509_CRL_free(crl);
+			crl = NULL;
+		}
+		free(der);
+		if (!crl)
+			return kura_error_set(err, KURA_EINPUT, "crls[%zu] is not a CRL (give the base64 of its DER)", i);
+	}
+	return 0;
+}
+
+/* The detached signatures given, checked as kura ingest --signature checks
+ * them, before the commit (collecting revocation data may take a while):
+ * with the body's "crls", "allowNoRevocation" and "acceptInvalid" as its
+ * --crl, --allow-no-revocation and --accept-invalid. */
+static int check_signatures(kura_api_call *call, struct preserve *p, kura_error *err)
+{
+	kura_signed_options so = {.crls = sk_X509_CRL_new_null(),
+				  .allow_no_revocation = json_is_true(json_object_get(p->body, "allowNoRevocation")),
+				  .accept_invalid = json_is_true(json_object_get(p->body, "acceptInvalid"))};
+	int rc = so.crls ? crls_of(so.crls, p->body, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < p->n; i++) {
+		struct submission *d = &p->d[i];
+		if (d->sig && (rc = kura_signed_prepare_bytes(&d->checked, call->st, d->name, d->bytes, d->len, d->sig,
+							      d->siglen, d->sig_name, &so, err)) != 0)
+			kura_error_wrap(err, "po[%zu]", i);
+	}
+	sk_X509_CRL_pop_free(so.crls, X509_CRL_free);
+	return rc;
 }
 
 /* call->add: the documents into the commit's ingest, all or none. */
@@ -392,7 +487,7 @@ void kura_api_preserve(kura_api_call *call)
 	size_t room = json_array_size(json_object_get(body, "po")); /* from_json refuses more than PRESERVE_MAX */
 	room = room < 1 ? 1 : room > PRESERVE_MAX ? PRESERVE_MAX : room;
 	struct submission *d = p ? (p->d = calloc(room, sizeof *d)) : NULL;
-	unsigned char **keep = p ? (p->keep = calloc(room, sizeof *keep)) : NULL;
+	unsigned char **keep = p ? (p->keep = calloc(2 * room, sizeof *keep)) : NULL;
 	kura_error err = {0};
 	int rc = d && keep ? 0 : kura_error_set(&err, KURA_EINTERNAL, "out of memory");
 	if (p)
@@ -416,7 +511,14 @@ void kura_api_preserve(kura_api_call *call)
 	}
 	if (rc == 0)
 		rc = retention_fields(&p->fields, call, p->body, &err);
+	if (rc == 0 && p->body)
+		rc = check_signatures(call, p, &err);
 	json_decref(body);
+	if (rc == KURA_EVERIFY) { /* a signature that is not valid: refused as bad input */
+		kura_api_error(call, MHD_HTTP_BAD_REQUEST, "%s", err.message);
+		preserve_free(p);
+		return;
+	}
 	if (rc != 0) {
 		kura_api_fail(call, &err);
 		preserve_free(p);

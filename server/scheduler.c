@@ -3,7 +3,9 @@
  * seconds and renews what falls due, as `kura daemon` would, on its own thread
  * and under the store's writer lock (server/service.c: readers work meanwhile;
  * submissions, and the audit records every request waits for, wait for it),
- * but for a seal's TSA request, made without it (kura_seal_all_unlocking).
+ * but for the TSA requests of seals and renewals, made without it
+ * (kura_seal_all_unlocking, kura_run_renewals_unlocking: a renewal also reads
+ * the chains and objects it renews without it).
  * Each round's result goes into the store's state file and the alerts due are
  * sent as after a daemon's round (kura_daemon_note_round, renewal/alert.c),
  * without the lock: when the result changes, when the round did something, and
@@ -81,7 +83,9 @@ static void round_of(kura_scheduler *s, struct round *o)
 		return;
 	kura_run_report r = {0};
 	o->renewed = 1;
-	int rc = kura_run_renewals(&r, s->st, &err);
+	int rc = kura_store_set_actor(s->st, ACTOR, &err); /* the seal let the lock go: others set theirs */
+	if (rc == 0)
+		rc = kura_run_renewals_unlocking(&r, s->st, s->lock, &err);
 	if (rc != 0) {
 		say(s, "renewal failed (tried again in an hour)", &err);
 		s->next_due = now + 3600 * 1000;

@@ -29,7 +29,9 @@
  * - The store's writer handle (s->st) is used only under s->wlock: by the
  *   routes marked "writes", by the group commit's leader (commit.c) and by the
  *   scheduler (scheduler.c). A seal lets the lock go while it asks its TSA and
- *   does not touch the store meanwhile (kura_seal_all_unlocking).
+ *   does not touch the store meanwhile (kura_seal_all_unlocking); a renewal
+ *   lets it go while it reads (through a view) and asks its TSA
+ *   (kura_run_renewals_unlocking).
  * - Every other route reads through a view of its own (kura_store_view_open):
  *   it shares the index (RocksDB is safe for threads) and the segments (read
  *   with pread through its own blob reader) and takes no lock, so a reader

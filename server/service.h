@@ -157,7 +157,7 @@ unsigned long kura_group_commits(kura_group *g);
 
 /* The scheduler's work in the service (server/scheduler.c): a thread that,
  * every `every` seconds and holding lock (the store's writer lock), seals what is pending and renews what
- * is due; failures go to log; each round's result goes to the store's state
+ * is due, letting the lock go while a TSA is asked; failures go to log; each round's result goes to the store's state
  * file and its alerts to syslog, log and alert_command (NULL: the store's
  * config.json "alert_command", if any), as the daemon's. */
 typedef struct kura_scheduler kura_scheduler;

@@ -11,6 +11,7 @@
 #ifndef KURA_PUBLIC_RENEW_H
 #define KURA_PUBLIC_RENEW_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,11 @@ typedef struct kura_run_report {
 
 /* Renews what is due now in st (open for writing); *r says what was done. */
 int kura_run_renewals(kura_run_report *r, kura_store *st, kura_error *err);
+/* The same for a store other threads write too (the preservation service): the
+ * caller holds lock, the store's writer lock, on entry and on return; the run
+ * lets it go while it reads the chains and objects (through a view of st) and
+ * asks the TSA, and takes it to write each renewal (renewal/renew.h). */
+int kura_run_renewals_unlocking(kura_run_report *r, kura_store *st, pthread_mutex_t *lock, kura_error *err);
 
 /* What is due when: one JSON entry per live chain (chain, action, due,
  * due_now, reason, hash, objects), due now first, and the name of the store's

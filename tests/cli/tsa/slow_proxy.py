@@ -2,8 +2,10 @@
 """A slow TSA for tests/cli/test_serve_seal_unlocked.sh: passes each POST on to another TSA
 (--to URL) and answers with its answer after --delay seconds. Writes "POST" and a newline to
 --log as each request arrives (before the delay), so a test knows a time-stamp is being asked.
+With --delay-file FILE, the delay is read from FILE at each request when it exists (a test
+prepares its store quickly, then slows the TSA down).
 
-Usage: slow_proxy.py --to URL --delay SECONDS --log FILE
+Usage: slow_proxy.py --to URL --delay SECONDS --log FILE [--delay-file FILE]
 Prints "listening on http://127.0.0.1:PORT/" once ready. Binds 127.0.0.1 only.
 """
 import argparse
@@ -22,7 +24,14 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with open(args.log, "a") as f:
             f.write("POST\n")
-        time.sleep(args.delay)
+        delay = args.delay
+        if args.delay_file:
+            try:
+                with open(args.delay_file) as f:
+                    delay = float(f.read().strip())
+            except FileNotFoundError:
+                pass
+        time.sleep(delay)
         req = urllib.request.Request(args.to, data=body, headers={"Content-Type": "application/timestamp-query"})
         with urllib.request.urlopen(req, timeout=30) as r:
             answer = r.read()
@@ -39,6 +48,7 @@ def main():
     ap.add_argument("--to", required=True)
     ap.add_argument("--delay", type=float, required=True)
     ap.add_argument("--log", required=True)
+    ap.add_argument("--delay-file")
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
