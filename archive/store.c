@@ -15,10 +15,27 @@
  * - Every byte of a segment goes through the store's backend (archive/backend.h),
  *   chosen at open: the one config.json's "backend" names (archive/backend_config.c;
  *   none: local files) unless kura_store_open_with_backend gives another.
- * - The index's committed end ('w') only advances in kura_store_commit, after the
- *   segment's sync; what follows it in the segment is not acknowledged and is
- *   either rolled forward (complete records) or cut off (a torn tail) at the next
- *   open for writing. So the index always equals what kura reindex would build.
+ * - A commit costs ONE sync: the segment's fdatasync is the durability point.
+ *   The index batch (and the committed end 'w' in it) is written after it without
+ *   a sync, and with one only when the last synced index write is
+ *   INDEX_SYNC_MS old (and at close), so a power loss costs at most that much
+ *   roll-forward. The index therefore never runs ahead of the synced segments,
+ *   but after a power loss it may lag behind them: its log then holds a prefix
+ *   of its writes (point-in-time recovery, index/index.c), and its 'w' is a
+ *   lower bound of the committed end.
+ * - What follows the index's committed end in the segments -- acknowledged
+ *   records a lagging index lost, or a torn tail never acknowledged -- is rolled
+ *   forward (complete records, through every segment past the one 'w' names) or
+ *   cut off (the torn tail) at the next open for writing (archive/rebuild.c).
+ *   Every entry the index holds is made from a record of the segments (index.h),
+ *   so the index always equals what kura reindex would build. Index writes that
+ *   are not made from records of a commit stay synced: a segment roll's 'z' and
+ *   'w', compaction's journal (archive/compact.c), recovery's and reindex's end.
+ * - A reader takes no lock and never writes, so it cannot roll a lagging index
+ *   forward: an object it does not find while the segments hold bytes past the
+ *   index's committed end is reported as possibly there (kura_store_untaken);
+ *   the next open for writing (kura serve, any writing command, kura reindex)
+ *   takes those records up.
  * - A failed index write in kura_store_commit leaves the segment as synced: the
  *   index's log may hold the batch even though its sync failed, so the synced
  *   bytes become the committed end here (never cut back) and the handle takes no
@@ -32,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive/blob.h"
@@ -49,6 +67,8 @@
 #define FORMAT_TEXT "kura store\nformat 1\n"
 #define DEFAULT_SEGMENT_SIZE (1ull << 30)
 #define DEFAULT_ZSTD_LEVEL 3
+/* A commit's index write is synced when the last synced one is this old. */
+#define INDEX_SYNC_MS 1000
 
 struct kura_store {
 	char *path;
@@ -62,6 +82,7 @@ struct kura_store {
 	kura_segment_writer *w;
 	uint64_t committed_end;
 	int index_failed; /* an index write failed: no more commits through this handle */
+	int64_t index_synced; /* CLOCK_MONOTONIC ms of the last synced index write of a commit */
 	char **tsa_urls;
 	size_t ntsa_urls;
 	kura_blob_reader *reader; /* made by the first read */
@@ -128,6 +149,13 @@ static int join(char *buf, size_t n, const char *dir, const char *name, kura_err
 	if (snprintf(buf, n, "%s/%s", dir, name) >= (int)n)
 		return kura_error_set(err, KURA_EINPUT, "path too long: %s/%s", dir, name);
 	return 0;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int dir_is_empty(const char *path)
@@ -555,6 +583,8 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 		rc = kura_index_get_state(st->ix, &segno, &st->committed_end, err);
 		if (rc == 0)
 			rc = kura_segment_writer_open(&st->w, st->be, segno, st->committed_end, err);
+		/* the first commit syncs the index: what a killed writer left unsynced too */
+		st->index_synced = monotonic_ms() - INDEX_SYNC_MS;
 	}
 	if (rc != 0) {
 		kura_store_close(st);
@@ -643,8 +673,12 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 		return rc;
 	uint64_t end = kura_segment_writer_tell(st->w);
 	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), end);
-	if ((rc = kura_index_write(st->ix, b, 1, err)) != 0)
+	int64_t now = monotonic_ms();
+	int sync = now - st->index_synced >= INDEX_SYNC_MS; /* else the segment's sync was the durable one */
+	if ((rc = kura_index_write(st->ix, b, sync, err)) != 0)
 		return index_write_failed(st, b, end, err);
+	if (sync)
+		st->index_synced = now;
 	st->committed_end = end;
 	kura_index_batch_clear(b);
 	uint64_t max = st->be->max_segment_size;
@@ -668,6 +702,21 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 		return index_write_failed(st, b, st->committed_end, err);
 	kura_index_batch_clear(b);
 	return 0;
+}
+
+uint64_t kura_store_untaken(kura_store *st)
+{
+	uint32_t segno, *segs = NULL;
+	uint64_t end, size, bytes = 0;
+	size_t n = 0;
+	if (st->w || st->view || kura_index_get_state(st->ix, &segno, &end, NULL) != 0 ||
+	    kura_segment_list(&segs, &n, st->be, NULL) != 0)
+		return 0; /* a writer (or one of its views) took everything up at its open */
+	for (size_t i = 0; i < n; i++)
+		if (segs[i] >= segno && st->be->stat(st->be, segs[i], &size) == 0)
+			bytes += segs[i] > segno ? size : size > end ? size - end : 0;
+	free(segs);
+	return bytes;
 }
 
 int kura_store_roll(kura_store *st, kura_error *err)
