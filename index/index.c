@@ -108,7 +108,7 @@ void kura_index_close(kura_index *ix)
 		rocksdb_free(msg);
 		rocksdb_flushoptions_destroy(fo);
 	}
-	if (ix->db && __atomic_load_n(&ix->unsynced, __ATOMIC_ACQUIRE)) {
+	if (ix->db && __atomic_load_n(&ix->unsynced, __ATOMIC_ACQUIRE) == 1) {
 		char *msg = NULL;
 		rocksdb_flush_wal(ix->db, 1, &msg); /* best effort: a lost tail is rolled forward again */
 		rocksdb_free(msg);
@@ -365,8 +365,10 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
 	sorted_flush(b);
 	rocksdb_write(ix->db, sync ? ix->wsync : ix->wnosync, b->wb, &msg);
 	__atomic_fetch_add(&ix->writes, 1, __ATOMIC_RELEASE);
-	/* a synced write syncs the whole log, the unsynced writes before it too */
-	__atomic_store_n(&ix->unsynced, !sync || msg, __ATOMIC_RELEASE);
+	/* a synced write syncs the whole log, the unsynced writes before it too; after
+	 * a failed one RocksDB's log takes no more calls (the next open recovers) */
+	if (msg || __atomic_load_n(&ix->unsynced, __ATOMIC_ACQUIRE) >= 0)
+		__atomic_store_n(&ix->unsynced, msg ? -1 : !sync, __ATOMIC_RELEASE);
 	if (msg)
 		return kura_index_db_error(err, msg, "write");
 	return 0;

@@ -8,8 +8,9 @@
 #   find an acknowledged object it says the segments hold records past its index and
 #   which command takes them up (not a bare "not found").
 # - The next command that writes rolls everything forward: every acknowledged object is
-#   listed, reads back, keeps its time-stamps, kura verify exits 0, scrub is clean, and
-#   the index equals what kura reindex builds.
+#   listed, reads back, keeps its time-stamps, the pending ones are sealed by the next
+#   seal, kura verify exits 0, the audit chain verifies, scrub is clean, and the index
+#   equals what kura reindex builds.
 # - The same when the segments rolled while the index lagged (a small --segment-size):
 #   recovery walks the segments past the one the old index names.
 source "$(dirname "$0")/lib.sh" || exit 1
@@ -115,6 +116,7 @@ sys.exit(0 if ids == sorted(ids) and sys.argv[2] == ids[-1] else "the new ID doe
 	expect_status 0 kura seal "$s"
 	expect_grep "$ERR" "sealed 3 object(s)"
 	expect_status 0 kura verify "$s"
+	expect_status 0 kura log "$s" --verify # the audit chain goes on from its last rolled-forward record
 	expect_scrub_clean "$s" "after the roll-forward"
 
 	# the rolled-forward index is the one reindex builds
