@@ -107,13 +107,18 @@ static void drop_pending(kura_ingest *in)
 	kura_index_batch_clear(in->batch);
 }
 
+void kura_ingest_drop(kura_ingest *in)
+{
+	if (in->npending || in->records)
+		kura_store_rollback(in->st, NULL);
+	drop_pending(in);
+}
+
 void kura_ingest_free(kura_ingest *in)
 {
 	if (!in)
 		return;
-	if (in->npending || in->records)
-		kura_store_rollback(in->st, NULL);
-	drop_pending(in);
+	kura_ingest_drop(in);
 	kura_blob_writer_free(in->bw);
 	kura_hasher_free(in->hasher);
 	kura_index_batch_free(in->batch);

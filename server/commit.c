@@ -47,6 +47,7 @@ struct kura_group {
 	struct waiter *head, *tail; /* waiting for the next commit */
 	int busy;                   /* a leader is committing (or woken to) */
 	unsigned long commits;      /* made so far (for tests and the log) */
+	kura_ingest *in;            /* every commit's, kept (its compressor costs to make), under wlock */
 };
 
 int kura_group_new(kura_group **out, kura_store *st, pthread_mutex_t *wlock, kura_error *err)
@@ -65,16 +66,18 @@ void kura_group_free(kura_group *g)
 {
 	if (!g)
 		return;
+	kura_ingest_free(g->in); /* holds nothing: every try drops or commits what it added */
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
+
 /* One try at committing list: 0 (committed; or failed: its error in *failed
  * and *err), or 1 when an entry's documents were refused (noted in it) and the
  * batch is to be made again without them. */
 static int try_batch(kura_group *g, kura_group_entry *list, int *failed, kura_error *err)
 {
-	kura_ingest *in = NULL;
-	int rc = kura_ingest_new(&in, g->st, NULL, NULL, err);
+	int rc = g->in ? 0 : kura_ingest_new(&g->in, g->st, NULL, NULL, err);
+	kura_ingest *in = g->in;
 	if (rc == 0)
 		kura_ingest_hold(in); /* committed here, all together */
 	for (kura_group_entry *e = list; rc == 0 && e; e = e->next) {
@@ -82,7 +85,7 @@ static int try_batch(kura_group *g, kura_group_entry *list, int *failed, kura_er
 		if (rc == 0 && e->add && !e->refused) {
 			size_t first = kura_ingest_pending(in);
 			if ((e->refused = e->add(e->ud, in, &e->refusal)) != 0) {
-				kura_ingest_free(in); /* drops all that was added */
+				kura_ingest_drop(in); /* all that was added */
 				return 1;
 			}
 			json_array_clear(e->ids);
@@ -98,7 +101,8 @@ static int try_batch(kura_group *g, kura_group_entry *list, int *failed, kura_er
 	}
 	if (rc == 0)
 		rc = kura_ingest_commit(in, err);
-	kura_ingest_free(in); /* after a failure: rolled back to the committed end */
+	if (in)
+		kura_ingest_drop(in); /* after a failure: rolled back to the committed end */
 	*failed = rc;
 	return 0;
 }
