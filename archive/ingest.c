@@ -2,10 +2,8 @@
  *
  * INVARIANTS
  * - done() is called for an object only after kura_store_commit() returned, i.e.
- *   after the segment's fdatasync and the index write (synced at most once a
- *   second: a power loss may lose it, and the next open for writing rolls the
- *   records forward from the segment, archive/store.c): a printed ID survives
- *   kill -9 and power loss.
+ *   after the segment's fdatasync (archive/store.c: the index may lag it after a
+ *   power loss, and is rolled forward): a printed ID survives kill -9 and power loss.
  * - Content is stored once: a document whose SHA-256 is in the index or earlier
  *   in this batch gets only an object record. Small documents are hashed before
  *   anything is written; a large one is streamed into a blob record at once and

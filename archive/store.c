@@ -15,27 +15,21 @@
  * - Every byte of a segment goes through the store's backend (archive/backend.h),
  *   chosen at open: the one config.json's "backend" names (archive/backend_config.c;
  *   none: local files) unless kura_store_open_with_backend gives another.
- * - A commit costs ONE sync: the segment's fdatasync is the durability point.
- *   The index batch (and the committed end 'w' in it) is written after it without
- *   a sync, and with one only when the last synced index write is
- *   INDEX_SYNC_MS old (and at close), so a power loss costs at most that much
- *   roll-forward. The index therefore never runs ahead of the synced segments,
- *   but after a power loss it may lag behind them: its log then holds a prefix
- *   of its writes (point-in-time recovery, index/index.c), and its 'w' is a
- *   lower bound of the committed end.
- * - What follows the index's committed end in the segments -- acknowledged
- *   records a lagging index lost, or a torn tail never acknowledged -- is rolled
- *   forward (complete records, through every segment past the one 'w' names) or
- *   cut off (the torn tail) at the next open for writing (archive/rebuild.c).
- *   Every entry the index holds is made from a record of the segments (index.h),
- *   so the index always equals what kura reindex would build. Index writes that
- *   are not made from records of a commit stay synced: a segment roll's 'z' and
- *   'w', compaction's journal (archive/compact.c), recovery's and reindex's end.
- * - A reader takes no lock and never writes, so it cannot roll a lagging index
- *   forward: an object it does not find while the segments hold bytes past the
- *   index's committed end is reported as possibly there (kura_store_untaken);
- *   the next open for writing (kura serve, any writing command, kura reindex)
- *   takes those records up.
+ * - A commit costs ONE sync, the segment's: its index batch (with the committed
+ *   end 'w') is written after it unsynced, synced only when the last synced one is
+ *   INDEX_SYNC_MS old (and at close). So the index never runs ahead of the synced
+ *   segments, but a power loss may leave it behind them: RocksDB's log then holds
+ *   a prefix of its writes (index/index.c), and 'w' is a lower bound.
+ * - What follows 'w' in the segments -- acknowledged records a lagging index lost,
+ *   or a torn tail never acknowledged -- is rolled forward (complete records, in
+ *   every segment from the one 'w' names on) or cut off (the torn tail) at the next
+ *   open for writing (archive/rebuild.c). Every index entry is made from a record
+ *   (index.h), so the index always equals what kura reindex would build. Index
+ *   writes not made from a commit's records stay synced: a roll's 'z' and 'w',
+ *   compaction's journal, the end of recovery and of reindex.
+ * - A reader never writes, so it cannot roll a lagging index forward: when it does
+ *   not find an object while the segments hold bytes past 'w' it says so
+ *   (kura_store_untaken, archive/store_read.c).
  * - A failed index write in kura_store_commit leaves the segment as synced: the
  *   index's log may hold the batch even though its sync failed, so the synced
  *   bytes become the committed end here (never cut back) and the handle takes no
@@ -109,6 +103,7 @@ int kura_store_reload_fields(kura_store *st, kura_error *err)
 kura_backend *kura_store_backend(const kura_store *st) { return st->be; }
 int kura_store_zstd_level(const kura_store *st) { return st->zstd_level; }
 kura_segment_writer *kura_store_writer(kura_store *st) { return st->w; }
+int kura_store_is_view(const kura_store *st) { return st->view; }
 kura_subject_list **kura_store_subject_list(kura_store *st) { return &st->subjects; }
 const char *kura_store_hash(const kura_store *st) { return st->hash; }
 const char *kura_store_path(const kura_store *st) { return st->path; }
@@ -702,21 +697,6 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 		return index_write_failed(st, b, st->committed_end, err);
 	kura_index_batch_clear(b);
 	return 0;
-}
-
-uint64_t kura_store_untaken(kura_store *st)
-{
-	uint32_t segno, *segs = NULL;
-	uint64_t end, size, bytes = 0;
-	size_t n = 0;
-	if (st->w || st->view || kura_index_get_state(st->ix, &segno, &end, NULL) != 0 ||
-	    kura_segment_list(&segs, &n, st->be, NULL) != 0)
-		return 0; /* a writer (or one of its views) took everything up at its open */
-	for (size_t i = 0; i < n; i++)
-		if (segs[i] >= segno && st->be->stat(st->be, segs[i], &size) == 0)
-			bytes += segs[i] > segno ? size : size > end ? size - end : 0;
-	free(segs);
-	return bytes;
 }
 
 int kura_store_roll(kura_store *st, kura_error *err)

@@ -20,6 +20,8 @@ kura_blob_reader **kura_store_blob_reader(kura_store *st);
 int kura_store_zstd_level(const kura_store *st);
 /* The segment writer of a store opened for writing (NULL when read-only). */
 kura_segment_writer *kura_store_writer(kura_store *st);
+/* 1 for a view (kura_store_view_open) of another handle. */
+int kura_store_is_view(const kura_store *st);
 
 /* Makes every record appended so far durable: segment fdatasync (the one sync
  * of a commit), then batch b (plus the new committed end) written to the index,
