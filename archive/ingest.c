@@ -2,8 +2,8 @@
  *
  * INVARIANTS
  * - done() is called for an object only after kura_store_commit() returned, i.e.
- *   after the segment's fdatasync and the synced index write: a printed ID
- *   survives kill -9 and power loss.
+ *   after the segment's fdatasync (archive/store.c: the index may lag it after a
+ *   power loss, and is rolled forward): a printed ID survives kill -9 and power loss.
  * - Content is stored once: a document whose SHA-256 is in the index or earlier
  *   in this batch gets only an object record. Small documents are hashed before
  *   anything is written; a large one is streamed into a blob record at once and
@@ -105,13 +105,18 @@ static void drop_pending(kura_ingest *in)
 	kura_index_batch_clear(in->batch);
 }
 
+void kura_ingest_drop(kura_ingest *in)
+{
+	if (in->npending || in->records)
+		kura_store_rollback(in->st, NULL);
+	drop_pending(in);
+}
+
 void kura_ingest_free(kura_ingest *in)
 {
 	if (!in)
 		return;
-	if (in->npending || in->records)
-		kura_store_rollback(in->st, NULL);
-	drop_pending(in);
+	kura_ingest_drop(in);
 	kura_blob_writer_free(in->bw);
 	kura_hasher_free(in->hasher);
 	kura_index_batch_free(in->batch);

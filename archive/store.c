@@ -15,10 +15,21 @@
  * - Every byte of a segment goes through the store's backend (archive/backend.h),
  *   chosen at open: the one config.json's "backend" names (archive/backend_config.c;
  *   none: local files) unless kura_store_open_with_backend gives another.
- * - The index's committed end ('w') only advances in kura_store_commit, after the
- *   segment's sync; what follows it in the segment is not acknowledged and is
- *   either rolled forward (complete records) or cut off (a torn tail) at the next
- *   open for writing. So the index always equals what kura reindex would build.
+ * - A commit costs ONE sync, the segment's: its index batch (with the committed
+ *   end 'w') is written after it unsynced, synced only when the last synced one is
+ *   INDEX_SYNC_MS old (and at close). So the index never runs ahead of the synced
+ *   segments, but a power loss may leave it behind them: RocksDB's log then holds
+ *   a prefix of its writes (index/index.c), and 'w' is a lower bound.
+ * - What follows 'w' in the segments -- acknowledged records a lagging index lost,
+ *   or a torn tail never acknowledged -- is rolled forward (complete records, in
+ *   every segment from the one 'w' names on) or cut off (the torn tail) at the next
+ *   open for writing (archive/rebuild.c). Every index entry is made from a record
+ *   (index.h), so the index always equals what kura reindex would build. Index
+ *   writes not made from a commit's records stay synced: a roll's 'z' and 'w',
+ *   compaction's journal, the end of recovery and of reindex.
+ * - A reader never writes, so it cannot roll a lagging index forward: when it does
+ *   not find an object while the segments hold bytes past 'w' it says so
+ *   (kura_store_untaken, archive/store_read.c).
  * - A failed index write in kura_store_commit leaves the segment as synced: the
  *   index's log may hold the batch even though its sync failed, so the synced
  *   bytes become the committed end here (never cut back) and the handle takes no
@@ -32,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive/blob.h"
@@ -49,6 +61,8 @@
 #define FORMAT_TEXT "kura store\nformat 1\n"
 #define DEFAULT_SEGMENT_SIZE (1ull << 30)
 #define DEFAULT_ZSTD_LEVEL 3
+/* A commit's index write is synced when the last synced one is this old. */
+#define INDEX_SYNC_MS 1000
 
 struct kura_store {
 	char *path;
@@ -62,6 +76,7 @@ struct kura_store {
 	kura_segment_writer *w;
 	uint64_t committed_end;
 	int index_failed; /* an index write failed: no more commits through this handle */
+	int64_t index_synced; /* CLOCK_MONOTONIC ms of the last synced index write of a commit */
 	char **tsa_urls;
 	size_t ntsa_urls;
 	kura_blob_reader *reader; /* made by the first read */
@@ -88,6 +103,7 @@ int kura_store_reload_fields(kura_store *st, kura_error *err)
 kura_backend *kura_store_backend(const kura_store *st) { return st->be; }
 int kura_store_zstd_level(const kura_store *st) { return st->zstd_level; }
 kura_segment_writer *kura_store_writer(kura_store *st) { return st->w; }
+int kura_store_is_view(const kura_store *st) { return st->view; }
 kura_subject_list **kura_store_subject_list(kura_store *st) { return &st->subjects; }
 const char *kura_store_hash(const kura_store *st) { return st->hash; }
 const char *kura_store_path(const kura_store *st) { return st->path; }
@@ -128,6 +144,13 @@ static int join(char *buf, size_t n, const char *dir, const char *name, kura_err
 	if (snprintf(buf, n, "%s/%s", dir, name) >= (int)n)
 		return kura_error_set(err, KURA_EINPUT, "path too long: %s/%s", dir, name);
 	return 0;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int dir_is_empty(const char *path)
@@ -557,6 +580,8 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 		rc = kura_index_get_state(st->ix, &segno, &st->committed_end, err);
 		if (rc == 0)
 			rc = kura_segment_writer_open(&st->w, st->be, segno, st->committed_end, err);
+		/* the first commit syncs the index: what a killed writer left unsynced too */
+		st->index_synced = monotonic_ms() - INDEX_SYNC_MS;
 	}
 	if (rc != 0) {
 		kura_store_close(st);
@@ -647,8 +672,12 @@ int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err)
 		return rc;
 	uint64_t end = kura_segment_writer_tell(st->w);
 	kura_index_batch_put_state(b, kura_segment_writer_segno(st->w), end);
-	if ((rc = kura_index_write(st->ix, b, 1, err)) != 0)
+	int64_t now = monotonic_ms();
+	int sync = now - st->index_synced >= INDEX_SYNC_MS; /* else the segment's sync was the durable one */
+	if ((rc = kura_index_write(st->ix, b, sync, err)) != 0)
 		return index_write_failed(st, b, end, err);
+	if (sync)
+		st->index_synced = now;
 	st->committed_end = end;
 	kura_index_batch_clear(b);
 	uint64_t max = st->be->max_segment_size;

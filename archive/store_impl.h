@@ -20,14 +20,23 @@ kura_blob_reader **kura_store_blob_reader(kura_store *st);
 int kura_store_zstd_level(const kura_store *st);
 /* The segment writer of a store opened for writing (NULL when read-only). */
 kura_segment_writer *kura_store_writer(kura_store *st);
+/* 1 for a view (kura_store_view_open) of another handle. */
+int kura_store_is_view(const kura_store *st);
 
-/* Makes every record appended so far durable: segment fdatasync, then batch b
- * (plus the new committed end) written to the index with sync. Then, if the
- * segment is past its size limit, continues in a new one. */
+/* Makes every record appended so far durable: segment fdatasync (the one sync
+ * of a commit), then batch b (plus the new committed end) written to the index,
+ * synced at most once a second (a lost unsynced tail is rolled forward from the
+ * segments at the next open for writing: archive/store.c). Then, if the segment
+ * is past its size limit, continues in a new one (that index write synced). */
 int kura_store_commit(kura_store *st, kura_index_batch *b, kura_error *err);
 /* Continues in a new segment (nothing may be pending): the one before becomes
  * full ('z'), and never changes again but by compaction. */
 int kura_store_roll(kura_store *st, kura_error *err);
+/* Bytes the segments hold past the committed end the index of a store opened
+ * for reading names (0 for a writer and its views): a write under way, or what
+ * a crash left (a torn tail) or a power loss (acknowledged records a lagging
+ * index lost), which the next open for writing takes up. */
+uint64_t kura_store_untaken(kura_store *st);
 /* Drops every record appended since the last commit. */
 int kura_store_rollback(kura_store *st, kura_error *err);
 

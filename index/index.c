@@ -36,6 +36,10 @@ static rocksdb_options_t *index_options(char **msg)
 	rocksdb_options_set_write_buffer_size(o, 16u << 20);
 	rocksdb_options_set_max_total_wal_size(o, 64u << 20);
 	rocksdb_options_set_manifest_preallocation_size(o, 64u << 10);
+	/* After a power loss the log's unsynced tail may be torn: the index opens as
+	 * of the last whole batch before it, a prefix of the writes (the store's
+	 * recovery rolls the rest forward from the segments: archive/store.c) */
+	rocksdb_options_set_wal_recovery_mode(o, 2 /* kPointInTimeRecovery */);
 	return o;
 }
 
@@ -103,6 +107,11 @@ void kura_index_close(kura_index *ix)
 		rocksdb_flush(ix->db, fo, &msg); /* best effort: the log still holds it all */
 		rocksdb_free(msg);
 		rocksdb_flushoptions_destroy(fo);
+	}
+	if (ix->db && __atomic_load_n(&ix->unsynced, __ATOMIC_ACQUIRE) == 1) {
+		char *msg = NULL;
+		rocksdb_flush_wal(ix->db, 1, &msg); /* best effort: a lost tail is rolled forward again */
+		rocksdb_free(msg);
 	}
 	if (ix->db)
 		rocksdb_close(ix->db);
@@ -383,6 +392,10 @@ int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *
 	sorted_flush(b);
 	rocksdb_write(ix->db, sync ? ix->wsync : ix->wnosync, b->wb, &msg);
 	__atomic_fetch_add(&ix->writes, 1, __ATOMIC_RELEASE);
+	/* a synced write syncs the whole log, the unsynced writes before it too; after
+	 * a failed one RocksDB's log takes no more calls (the next open recovers) */
+	if (msg || __atomic_load_n(&ix->unsynced, __ATOMIC_ACQUIRE) >= 0)
+		__atomic_store_n(&ix->unsynced, msg ? -1 : !sync, __ATOMIC_RELEASE);
 	if (msg)
 		return kura_index_db_error(err, msg, "write");
 	return 0;

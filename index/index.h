@@ -100,7 +100,10 @@ void kura_index_batch_put_refresh_mark(kura_index_batch *b, uint64_t generation,
 void kura_index_batch_mark(kura_index_batch *b);
 int kura_index_batch_rollback(kura_index_batch *b, kura_error *err);
 void kura_index_batch_release(kura_index_batch *b);
-/* Applies the batch atomically; with sync, durably. */
+/* Applies the batch atomically; with sync, durably, together with every
+ * unsynced write before it (one log). Without sync it survives the process
+ * dying but not a power loss, which may take any tail of the unsynced writes
+ * (never one from the middle). Closing the index syncs what is unsynced. */
 int kura_index_write(kura_index *ix, kura_index_batch *b, int sync, kura_error *err);
 /* How many writes this handle has made (failed ones too: what the index holds
  * is then unknown): what was read before is stale once this changes. */

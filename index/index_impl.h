@@ -37,6 +37,7 @@ struct kura_index {
 	 * state that changes is writes (atomic) and window (under window_lock). */
 	pthread_mutex_t window_lock;
 	uint64_t writes; /* batches written through this handle (__atomic) */
+	int unsynced;    /* 1: the last write was not synced, close syncs the log; -1: it failed (__atomic) */
 	struct kura_index_window window;
 	/* A read-only index never changes, so its iterators are kept for the next
 	 * cursor (creating one costs more than a short scan); a writable index gets a

@@ -34,6 +34,10 @@ typedef void (*kura_ingest_done_fn)(void *ud, const char *id, const char *sha256
 int kura_ingest_new(kura_ingest **out, kura_store *st, kura_ingest_done_fn done, void *ud, kura_error *err);
 /* Discards whatever was added and not committed. */
 void kura_ingest_free(kura_ingest *in);
+/* Discards whatever was added and not committed (the store's segment is cut
+ * back to its committed end); the ingest takes more, with its buffers and
+ * compressor kept (the service reuses one for every group commit). */
+void kura_ingest_drop(kura_ingest *in);
 
 /* Checks a metadata key and value the way add() does. */
 int kura_ingest_check_meta(const kura_meta *m, kura_error *err);
