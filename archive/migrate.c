@@ -41,6 +41,7 @@
 
 #define JOURNAL "migrate.json"
 #define CHUNK (4u << 20)
+#define AUDIT_ROOM (64u << 10) /* room the migration's audit record needs in the last segment */
 
 struct migration {
 	kura_store *st;
@@ -219,8 +220,14 @@ static int check_sizes(struct migration *m, const uint32_t *segs, size_t n, uint
 			m->src->name(m->src, segs[i], name, sizeof name);
 			return kura_error_set(err, KURA_EINPUT, "%s has %llu bytes, more than the %llu the target keeps in one "
 							       "segment (osd_max_object_size): kura migrate does not split "
-							       "segments; nothing was copied", name, (unsigned long long)size,
-					      (unsigned long long)max);
+							       "segments; nothing was copied. Either raise the cluster's "
+							       "osd_max_object_size to at least %llu (ceph config set global "
+							       "osd_max_object_size N, and in the ceph.conf kura is given; Ceph "
+							       "advises against objects over 128 MiB), or make a new store on the "
+							       "pool (kura init NEW --backend rados ...) and move the documents "
+							       "with kura export STORE and kura import NEW, which keep their IDs "
+							       "and evidence (docs/CEPH.md)", name, (unsigned long long)size,
+					      (unsigned long long)max, (unsigned long long)size + AUDIT_ROOM);
 		}
 		*total += size;
 	}
@@ -311,12 +318,32 @@ static int check_journal(struct migration *m, json_t *journal, kura_error *err)
 			      strncmp(a, "rados", 5) == 0 ? "rados" : "local", m->path, JOURNAL, a);
 }
 
+/* The store continues in a new segment when its last one has no room for the
+ * migration's audit record within the target's limit: that record must not
+ * make a segment the target cannot keep. */
+static int make_room(struct migration *m, kura_error *err)
+{
+	uint32_t *segs = NULL;
+	size_t n = 0;
+	uint64_t size = 0, max = m->dst->max_segment_size;
+	char name[1024];
+	int rc = max ? kura_segment_list(&segs, &n, m->src, err) : 0;
+	if (rc == 0 && n > 0 && m->src->stat(m->src, segs[n - 1], &size) != 0) {
+		m->src->name(m->src, segs[n - 1], name, sizeof name);
+		rc = kura_error_sys(err, KURA_EIO, "reading the size of %s", name);
+	}
+	if (rc == 0 && n > 0 && size + AUDIT_ROOM > max)
+		rc = kura_store_roll(m->st, err);
+	free(segs);
+	return rc;
+}
+
 static int start(struct migration *m, json_t *journal, kura_error *err)
 {
 	char a[1024], b[1024];
 	int rc = 0;
 	if (!journal) { /* a first attempt: the target must be unused, and it is noted */
-		if ((rc = kura_store_backend_unused(m->dst, err)) != 0)
+		if ((rc = kura_store_backend_unused(m->dst, err)) != 0 || (rc = make_room(m, err)) != 0)
 			return rc;
 		describe(a, sizeof a, m->from);
 		describe(b, sizeof b, m->to);

@@ -5,7 +5,8 @@
 # - local -> RADOS -> local: the same IDs, listing, bytes and audit trail (plus one "migrate"
 #   record each way), evidence verifies before, between and after, the old copy is gone;
 # - a target holding another store's segments, and segments larger than the cluster's objects,
-#   are refused (exit 2), nothing changed;
+#   are refused (exit 2), nothing changed, saying what to do; a last segment just under the
+#   limit moves (the move's own record starts a new segment);
 # - the move is done with a cephx key limited to its pool and namespace (the caps
 #   docs/CEPH.md gives), which can touch neither another namespace nor another pool; a key
 #   without the x cap cannot take the writer lock, and says what it needs;
@@ -167,6 +168,39 @@ roll_case()
 }
 run_case "the move's own audit record starts a new segment" roll_case
 
+# ------------------------------------------------------------------ a last segment near the cluster's limit
+# A local store (segments of 1 GiB) whose last segment ends about 100 bytes before the
+# cluster's object size limit (16 MiB here): the move's audit record must not make it one the
+# cluster cannot keep (it used to be refused after the record and the journal were written).
+near_limit()
+{
+	local max=16777216 a b n
+	printf 'x' >one.txt
+	expect_status 0 kura init NL
+	expect_status 0 kura ingest NL one.txt --no-seal
+	a=$(stat -c %s NL/segments/00000001.seg)
+	head -c 16000000 /dev/urandom >nl.bin
+	expect_status 0 kura ingest NL nl.bin --no-seal
+	b=$(stat -c %s NL/segments/00000001.seg)
+	n=$((max - 100 - a - (b - a - 16000000))) # random bytes: what they add is their length and a constant
+	expect_status 0 kura init NL2
+	expect_status 0 kura ingest NL2 one.txt --no-seal
+	head -c "$n" /dev/urandom >nl.bin
+	expect_status 0 kura ingest NL2 nl.bin --no-seal
+	b=$(stat -c %s NL2/segments/00000001.seg)
+	[ "$b" -le "$max" ] && [ "$b" -gt $((max - 300)) ] || fail "the fixture's segment ends at $b"
+	expect_status 0 kura ls NL2 --json
+	cp "$OUT" nl.ls
+	expect_status 0 to_rados NL2 near
+	[ ! -e NL2/migrate.json ] || fail "the move left its journal"
+	objects near | grep -q '^kura.seg.00000002\.' || fail "the move's record did not start segment 2: $(objects near)"
+	expect_status 0 kura ls NL2 --json
+	cmp -s "$OUT" nl.ls || fail "the listing changed with the move"
+	expect_status 0 kura ingest NL2 one.txt # seals them all
+	expect_status 0 kura verify NL2
+}
+run_case "a last segment near the cluster's object size limit" near_limit
+
 # ------------------------------------------------------------------ refusals
 refusals()
 {
@@ -193,6 +227,8 @@ refusals()
 	expect_error 2 to_rados BIG big
 	expect_grep "$ERR" "BIG/segments/00000001.seg has"
 	expect_grep "$ERR" "more than the 16777216 the target keeps in one segment (osd_max_object_size): kura migrate does not split segments; nothing was copied"
+	expect_grep "$ERR" "Either raise the cluster's osd_max_object_size to at least"
+	expect_grep "$ERR" "move the documents with kura export STORE and kura import NEW"
 	[ ! -e BIG/migrate.json ] || fail "a refused move left its journal"
 	expect_status 0 kura log BIG
 	cmp -s "$OUT" big.log || fail "a refused move wrote to the audit trail"
