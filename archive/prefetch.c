@@ -35,7 +35,10 @@
 
 #define AHEAD_DOCS 2048 /* more than a commit's batch: workers go on while it syncs */
 #define AHEAD_BYTES (32u << 20)
-#define SMALL_MAX (256u << 10)
+/* Documents up to one zstd job (archive/blob.c's JOB_SIZE): the streaming path's zstd
+ * workers cannot split them, so there the ingest thread only waited for one worker per
+ * document; here they are compressed side by side, ahead of the ingest. */
+#define SMALL_MAX (2u << 20)
 #define MAX_WORKERS 4
 #define KEEP_BUFFER (8u << 10) /* a slot keeps a body buffer this small for its next document */
 
