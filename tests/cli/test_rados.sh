@@ -202,6 +202,35 @@ flip_case()
 }
 run_case "a byte flipped in a RADOS object" flip_case
 
+# ------------------------------------------------------------------ one write operation per large document
+# A record's header is patched after its body was sent (archive/segment.c); the patch goes in
+# one RADOS write operation with the next write (archive/backend_rados.c). So 20 documents of
+# 1 MiB cost the OSD (its op_w counter) one write operation each, plus one per commit (its
+# tail), the lease's renewals, the lock, the unlock and a roll to a new object (16 MiB here):
+# not two each.
+osd_writes() { ceph --admin-daemon "$T/ceph/run/osd.0.asok" perf dump | py 'print(json.load(sys.stdin)["osd"]["op_w"])'; }
+ops_case()
+{
+	local before after t0 secs commits limit
+	mkdir mib
+	for i in $(seq 10 29); do head -c 1048576 /dev/urandom >"mib/d$i.bin"; done
+	rados_init OPS ops
+	before=$(osd_writes)
+	t0=$(date +%s)
+	expect_status 0 kura ingest OPS mib --no-seal
+	secs=$(($(date +%s) - t0 + 1))
+	after=$(osd_writes)
+	[ "$(wc -l <"$OUT")" -eq 20 ] || fail "ingest printed $(wc -l <"$OUT") lines"
+	expect_status 0 kura log OPS
+	commits=$(grep -c "	ingest	" "$OUT")
+	limit=$((20 + commits + secs * 3 / LEASE + 1 + 8))
+	echo "[$TEST_NAME] 20 documents of 1 MiB in $commits commit(s): $((after - before)) RADOS write operations (at most $limit)"
+	[ $((after - before)) -le "$limit" ] || fail "20 documents of 1 MiB in $commits commit(s) took $((after - before)) RADOS write operations"
+	expect_scrub_clean OPS "after the ingest of 1 MiB documents"
+	rm -rf mib
+}
+run_case "a 1 MiB document is one RADOS write operation" ops_case
+
 # ------------------------------------------------------------------ kill -9 during ingest
 # Ingest prints a batch's IDs once it is committed (at most 1024 documents): the kill comes
 # as soon as the first ones are printed, while later batches are being written.
