@@ -28,6 +28,10 @@
  *   until every write sent on that segment is complete, which for RADOS means
  *   applied on every replica the pool keeps (size, at least min_size up). Reads,
  *   size and truncate of a segment wait for its writes first.
+ * - A write of at most HOLD_MAX bytes (a record header's patch) is held and
+ *   sent in one write operation with the next write, which RADOS applies whole
+ *   and in order: a large document is one operation, not two. Whatever is held
+ *   is sent before sync(), a read, size, truncate or close waits.
  * - The writer lock: archive/backend_rados_lock.c.
  * - No operation waits for ever: librados's operation and mount timeouts are the
  *   store's op_timeout_seconds (config.json; KURA_RADOS_DEFAULT_OP_TIMEOUT), so
@@ -63,12 +67,23 @@
 #define CHUNK (4u << 20)                  /* bytes per RADOS read or write operation */
 #define MAX_PENDING 32                    /* writes in flight per segment */
 
+#define HOLD_MAX 4096 /* a write this small waits to go with the next one */
+#define HOLD_PIECES 4
+
 typedef struct rados_seg {
 	kura_seg s;
 	char oid[48];
 	rados_completion_t pending[MAX_PENDING];
 	size_t npending;
 	int failed; /* the errno of a write that failed since the last sync; 0: none */
+	/* small writes held back (a record header's patch): sent in one write
+	 * operation with the next write, or before a sync, read, size, truncate, close */
+	struct {
+		uint64_t off;
+		size_t len;
+	} held[HOLD_PIECES];
+	size_t nheld, held_bytes;
+	unsigned char hold[HOLD_MAX];
 } rados_seg;
 
 /* -1 with errno set from librados's negative errno; remembers a timeout. */
@@ -425,9 +440,43 @@ static void wait_oldest(rados_seg *rs)
 	memmove(rs->pending, rs->pending + 1, --rs->npending * sizeof *rs->pending);
 }
 
-/* Waits for every write in flight: 0, or -1 with the errno of one that failed. */
+/* Sends the held writes, then n bytes at off (none when n is 0), as one write
+ * operation with the epoch check: RADOS applies it whole and in order. 0 or the
+ * negative errno. */
+static int send_write(rados_seg *rs, uint64_t off, const char *p, size_t n)
+{
+	rados_backend *rb = rb_of(rs->s.be);
+	rados_completion_t c;
+	if (rs->npending == MAX_PENDING)
+		wait_oldest(rs);
+	int rc = lib.rados_aio_create_completion2(NULL, NULL, &c);
+	if (rc != 0)
+		return rc;
+	rados_write_op_t op = lib.rados_create_write_op();
+	kura_rados_guard(rb, op, 1);
+	size_t at = 0;
+	for (size_t i = 0; i < rs->nheld; at += rs->held[i++].len)
+		lib.rados_write_op_write(op, (const char *)rs->hold + at, rs->held[i].len, rs->held[i].off); /* copied */
+	if (n > 0)
+		lib.rados_write_op_write(op, p, n, off);
+	rc = lib.rados_aio_write_op_operate(op, rb->io, c, rs->oid, NULL, 0);
+	lib.rados_release_write_op(op);
+	rs->nheld = rs->held_bytes = 0;
+	if (rc != 0) {
+		lib.rados_aio_release(c);
+		return rc;
+	}
+	rs->pending[rs->npending++] = c;
+	return 0;
+}
+
+/* Sends what is held, then waits for every write in flight: 0, or -1 with the
+ * errno of one that failed. */
 static int drain(rados_seg *rs)
 {
+	int rc = rs->nheld ? send_write(rs, 0, NULL, 0) : 0;
+	if (rc != 0 && !rs->failed)
+		rs->failed = -rc;
 	while (rs->npending > 0)
 		wait_oldest(rs);
 	if (rs->failed) {
@@ -451,19 +500,20 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 		return -1;
 	kura_rados_test_stop();
 	const char *b = p;
+	if (rs->nheld < HOLD_PIECES && n <= HOLD_MAX - rs->held_bytes) {
+		memcpy(rs->hold + rs->held_bytes, p, n);
+		rs->held[rs->nheld].off = off;
+		rs->held[rs->nheld++].len = n;
+		rs->held_bytes += n;
+		return 0;
+	}
 	while (n > 0) {
 		size_t len = n < CHUNK ? n : CHUNK;
-		if (rs->npending == MAX_PENDING)
-			wait_oldest(rs);
-		rados_completion_t c;
-		int rc = lib.rados_aio_create_completion2(NULL, NULL, &c);
-		if (rc == 0 && (rc = kura_rados_aio_write(rb, rs->oid, c, b, len, off)) != 0)
-			lib.rados_aio_release(c);
+		int rc = send_write(rs, off, b, len);
 		if (rc != 0) {
 			drain(rs);
 			return fail(rb, rc);
 		}
-		rs->pending[rs->npending++] = c;
 		b += len;
 		off += len;
 		n -= len;

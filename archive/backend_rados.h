@@ -58,7 +58,6 @@ static inline void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
 	X(rados_aio_release) \
 	X(rados_aio_wait_for_complete) \
 	X(rados_aio_write_op_operate) \
-	X(rados_aio_write) \
 	X(rados_conf_get) \
 	X(rados_conf_read_file) \
 	X(rados_conf_set) \
@@ -142,9 +141,6 @@ int kura_rados_dir_letter(rados_backend *rb, uint32_t segno, char *letter);
 int kura_rados_fence_take(rados_backend *rb);
 /* Adds to op the check of the object's epoch: equal to ours (exact), or not newer. */
 void kura_rados_guard(rados_backend *rb, rados_write_op_t op, int exact);
-/* rados_aio_write with the check (exact): c completes with the result. */
-int kura_rados_aio_write(rados_backend *rb, const char *oid, rados_completion_t c, const char *b, size_t len,
-			 uint64_t off);
 /* Runs op on oid and releases it. */
 int kura_rados_operate(rados_backend *rb, rados_write_op_t op, const char *oid);
 /* Puts our epoch on oid unless a newer one is there. */

@@ -65,17 +65,6 @@ int kura_rados_operate(rados_backend *rb, rados_write_op_t op, const char *oid)
 	return rc;
 }
 
-int kura_rados_aio_write(rados_backend *rb, const char *oid, rados_completion_t c, const char *b, size_t len,
-			 uint64_t off)
-{
-	rados_write_op_t op = lib.rados_create_write_op();
-	kura_rados_guard(rb, op, 1);
-	lib.rados_write_op_write(op, b, len, off); /* copies the bytes */
-	int rc = lib.rados_aio_write_op_operate(op, rb->io, c, oid, NULL, 0);
-	lib.rados_release_write_op(op);
-	return rc;
-}
-
 int kura_rados_stamp(rados_backend *rb, const char *oid)
 {
 	if (rb->epoch == 0)
