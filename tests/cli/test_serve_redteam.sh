@@ -251,6 +251,7 @@ r = json.load(open('$OUT'))
 assert r['verdict'] == 'valid' and r['objects'][0]['verdict'] == 'valid', r
 a = r['audit']
 assert a['verdict'] == 'indeterminate' and a['proven'] == 0 and a['records'] > 0 and not a['checkpoints'], a
+assert 'limited to collections' in a['reason'], a
 "
 expect_status 0 kura verify-export aud.tar.zst --json
 py "import json; a = json.load(open('$OUT'))['audit']; assert a['verdict'] == 'valid' and a['checkpoints'], a"
