@@ -350,10 +350,6 @@ static void say_needed(kura_error *err, kura_store *st, const char *wanted, size
 		 "export elsewhere", (unsigned long long)need, (double)need / (1024.0 * 1024.0));
 }
 
-/* The audit trail of the objects exported (data/audit/, docs/FORMAT.md): their
- * audit records and the checkpoints that hold them, with their evidence. */
-static int add_report(struct exporter *x, kura_error *err);
-
 /* The records of t a limited account may have (kura/package.h): those naming
  * an exported object or a record it sees, each redacted; a line that redaction
  * leaves as it is stays byte for byte as stored. Counts the others in withheld. */
@@ -379,7 +375,14 @@ static int limit_trail(struct exporter *x, kura_trail *t, kura_error *err)
 		char *dumped = NULL;
 		if (r && kura_records_names_any(e, seen, n)) {
 			l->redact(l->ud, r);
-			dumped = json_equal(e, r) ? NULL : json_dumps(r, JSON_COMPACT);
+			int same = json_equal(e, r);
+			dumped = same ? NULL : json_dumps(r, JSON_COMPACT);
+			if (!same && !dumped) {
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+				json_decref(e);
+				json_decref(r);
+				break;
+			}
 			size_t dlen = dumped ? strlen(dumped) : (size_t)(nl - p);
 			char *grown = len + dlen + 2 > cap ? realloc(text, cap = 2 * (len + dlen + 2)) : text;
 			if (grown) {
@@ -409,6 +412,10 @@ static int limit_trail(struct exporter *x, kura_trail *t, kura_error *err)
 	free(seen);
 	return rc;
 }
+
+/* The audit trail of the objects exported (data/audit/, docs/FORMAT.md): their
+ * audit records and the checkpoints that hold them, with their evidence. */
+static int add_report(struct exporter *x, kura_error *err);
 
 static int add_trail(struct exporter *x, kura_error *err)
 {
@@ -595,8 +602,10 @@ static json_t *export_fields(const kura_export_result *res, const struct exporte
 			      to ? to : where ? where : out, "bytes", (json_int_t)res->bytes, "audit_records",
 			      (json_int_t)res->audit_records, "checkpoints", (json_int_t)res->checkpoints);
 	free(where);
-	if (f && x->limit) /* its trail is unproven and partial (kura/package.h) */
+	if (f && x->limit) { /* its trail is unproven and partial (kura/package.h) */
 		json_object_set_new(f, "limited", json_true());
+		json_object_set_new(f, "audit_records_withheld", json_integer((json_int_t)res->withheld));
+	}
 	return f;
 }
 

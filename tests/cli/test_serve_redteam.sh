@@ -268,6 +268,13 @@ for s in idle:
     s.close()
 " "$SERVER_PORT" || fail "one address holding every connection shut out the others"
 stop_server "$SERVER_PID"
+expect_status 0 kura log s --json
+py "
+import json
+e = [r for r in json.load(open('$OUT')) if r.get('action') == 'export']
+assert any(r.get('limited') is True and r['actor'] == 'aud-a' for r in e), e
+assert not any('limited' in r for r in e if r['actor'] == 'aud'), e
+"
 
 # ---- TLS 1.0 and 1.1 (deprecated by RFC 8996) are refused; 1.2 is served
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=127.0.0.1 -keyout tls.key -out tls.pem 2>/dev/null ||
