@@ -91,13 +91,15 @@ int kura_cmd_verify_export(int argc, char **argv)
 			json_string_value(json_object_get(json_object_get(report, "manifest"), "verdict")), valid, n,
 			json_string_value(json_object_get(report, "anchors")));
 		json_t *a = json_object_get(report, "audit");
+		const char *why = json_string_value(json_object_get(a, "reason"));
 		if (a)
-			fprintf(stderr, "kura: audit trail %s: %lld record(s), %lld proven by %zu checkpoint(s)%s\n",
+			fprintf(stderr, "kura: audit trail %s: %lld record(s), %lld proven by %zu checkpoint(s)%s%s%s\n",
 				json_string_value(json_object_get(a, "verdict")), (long long)json_integer_value(json_object_get(a, "records")),
 				(long long)json_integer_value(json_object_get(a, "proven")),
 				json_array_size(json_object_get(a, "checkpoints")),
 				json_integer_value(json_object_get(a, "proven")) < json_integer_value(json_object_get(a, "records"))
-					? " (the others were not sealed yet when exported)" : "");
+					? why ? " (" : " (the others were not sealed yet when exported)" : "",
+				why ? why : "", why ? ")" : "");
 		status = strcmp(verdict, "valid") == 0 ? 0 : 1;
 	}
 	json_decref(report);

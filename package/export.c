@@ -50,6 +50,7 @@ struct exporter {
 	char *records;       /* the records the later versions among them belong to */
 	size_t nrecords;
 	int reader;          /* the store is a reader (kura attach): the export is recorded in its own log */
+	const kura_export_limit *limit; /* NULL, or an account limited to collections (kura/package.h) */
 };
 
 static int put_bytes(void *ud, const unsigned char *p, size_t n, kura_error *err)
@@ -349,6 +350,69 @@ static void say_needed(kura_error *err, kura_store *st, const char *wanted, size
 		 "export elsewhere", (unsigned long long)need, (double)need / (1024.0 * 1024.0));
 }
 
+/* The records of t a limited account may have (kura/package.h): those naming
+ * an exported object or a record it sees, each redacted; a line that redaction
+ * leaves as it is stays byte for byte as stored. Counts the others in withheld. */
+static int limit_trail(struct exporter *x, kura_trail *t, kura_error *err)
+{
+	const kura_export_limit *l = x->limit;
+	size_t n = x->nexported, kept = 0, len = 0, cap = t->len + 1;
+	char *seen = malloc((x->nexported + x->nrecords) * KURA_ID_LEN + 1), *text = malloc(cap);
+	int rc = seen && text ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0 && n)
+		memcpy(seen, x->exported, n * KURA_ID_LEN);
+	for (size_t i = 0; rc == 0 && i < x->nrecords; i++) {
+		char id[KURA_ID_LEN + 1];
+		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, x->records + i * KURA_ID_LEN);
+		if (l->sees(l->ud, id))
+			memcpy(seen + n++ * KURA_ID_LEN, id, KURA_ID_LEN);
+	}
+	if (rc == 0 && n > 1)
+		qsort(seen, n, KURA_ID_LEN, cmp_id);
+	for (char *p = t->text, *end = t->text + t->len, *nl; rc == 0 && p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p)); /* take() ends every record with one */
+		json_t *e = json_loadb(p, (size_t)(nl - p), 0, NULL), *r = e ? json_deep_copy(e) : NULL;
+		char *dumped = NULL;
+		if (r && kura_records_names_any(e, seen, n)) {
+			l->redact(l->ud, r);
+			int same = json_equal(e, r);
+			dumped = same ? NULL : json_dumps(r, JSON_COMPACT);
+			if (!same && !dumped) {
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+				json_decref(e);
+				json_decref(r);
+				break;
+			}
+			size_t dlen = dumped ? strlen(dumped) : (size_t)(nl - p);
+			char *grown = len + dlen + 2 > cap ? realloc(text, cap = 2 * (len + dlen + 2)) : text;
+			if (grown) {
+				text = grown;
+				memcpy(text + len, dumped ? dumped : p, dlen);
+				len += dlen;
+				text[len++] = '\n';
+				kept++;
+			} else
+				rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		} else if (!r)
+			rc = kura_error_set(err, KURA_EINTERNAL, "an audit record of the trail could not be read back");
+		free(dumped);
+		json_decref(e);
+		json_decref(r);
+	}
+	if (rc == 0) {
+		text[len] = '\0';
+		x->res->withheld = t->records - kept;
+		free(t->text);
+		t->text = text;
+		t->len = len;
+		t->records = kept;
+		text = NULL;
+	}
+	free(text);
+	free(seen);
+	return rc;
+}
+
 /* The audit trail of the objects exported (data/audit/, docs/FORMAT.md): their
  * audit records and the checkpoints that hold them, with their evidence. */
 static int add_report(struct exporter *x, kura_error *err);
@@ -365,10 +429,12 @@ static int add_trail(struct exporter *x, kura_error *err)
 		memcpy(about + x->nexported * KURA_ID_LEN, x->records, x->nrecords * KURA_ID_LEN);
 	int rc = kura_records_trail(&t, x->st, about, x->nexported + x->nrecords, err);
 	free(about);
+	if (rc == 0 && x->limit && t.records)
+		rc = limit_trail(x, &t, err);
 	if (rc == 0 && t.records)
 		rc = kura_bag_add(x->w, "data/audit/trail.jsonl", t.text, t.len, err);
 	x->under = "data/audit";
-	for (size_t i = 0; rc == 0 && i < t.ncheckpoints; i++) {
+	for (size_t i = 0; rc == 0 && !x->limit && i < t.ncheckpoints; i++) { /* limited: none (kura/package.h) */
 		char id[KURA_ID_LEN + 1];
 		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, t.checkpoints + i * KURA_ID_LEN);
 		rc = export_one(x, id, err);
@@ -380,6 +446,15 @@ static int add_trail(struct exporter *x, kura_error *err)
 
 static int export_run(kura_export_result *res, struct exporter *x, const char *out, const char *const *ids, size_t n,
 		      kura_error *err);
+
+/* What bag-info.txt says of a limited package's trail (docs/FORMAT.md) */
+#define LIMITED_NOTE                                                                                               \
+	"Kura-Audit-Trail: unproven. This package was made for an account limited to collections: it carries "    \
+	"none of the audit trail's checkpoints (each holds every audit record of its time span, other "          \
+	"collections' too), and of data/audit/trail.jsonl only the records naming objects the account sees, "    \
+	"with the IDs of others replaced by \"(not shown: another collection)\". Its documents' evidence records " \
+	"prove them as in any package; its audit records are not proven by it: a package made by an account of " \
+	"every collection, or kura log --verify on the archive, proves them.\n"
 
 int kura_export(kura_export_result *res, kura_store *st, const char *out, const char *const *ids, size_t n,
 		kura_error *err)
@@ -447,8 +522,10 @@ static int export_run(kura_export_result *res, struct exporter *x_, const char *
 	if (rc == 0)
 		rc = kura_bag_add(x.w, "verify.sh", kura_verify_sh, strlen(kura_verify_sh), err);
 	if (rc == 0)
-		rc = kura_bag_writer_finish(x.w, "External-Description: documents with RFC 4998 evidence records; "
-						 "see VERIFY.md\n", err);
+		rc = kura_bag_writer_finish(x.w, x.limit ? "External-Description: documents with RFC 4998 evidence records; "
+							 "see VERIFY.md\n" LIMITED_NOTE
+						       : "External-Description: documents with RFC 4998 evidence records; "
+							 "see VERIFY.md\n", err);
 	if (rc != 0 && kura_bag_writer_no_space(x.w) && err)
 		say_needed(err, st, wanted, count);
 	kura_progress_free(x.progress);
@@ -489,6 +566,8 @@ static int add_report(struct exporter *x, kura_error *err)
 	FILE *f = NULL;
 	if (rc == 0)
 		rc = kura_report_build(&report, x->st, ids, n, &o, err);
+	if (rc == 0 && x->limit) /* its versions re-filed into other collections */
+		x->limit->redact(x->limit->ud, report);
 	if (rc == 0 && !(f = open_memstream(&html, &len)))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
@@ -523,6 +602,10 @@ static json_t *export_fields(const kura_export_result *res, const struct exporte
 			      to ? to : where ? where : out, "bytes", (json_int_t)res->bytes, "audit_records",
 			      (json_int_t)res->audit_records, "checkpoints", (json_int_t)res->checkpoints);
 	free(where);
+	if (f && x->limit) { /* its trail is unproven and partial (kura/package.h) */
+		json_object_set_new(f, "limited", json_true());
+		json_object_set_new(f, "audit_records_withheld", json_integer((json_int_t)res->withheld));
+	}
 	return f;
 }
 
@@ -568,9 +651,9 @@ int kura_export_store(kura_export_result *res, const char *path, const char *out
 }
 
 int kura_export_fields(kura_export_result *res, json_t **fields, kura_store *st, const char *out, const char *to,
-		       const char *const *ids, size_t n, kura_error *err)
+		       const char *const *ids, size_t n, const kura_export_limit *limit, kura_error *err)
 {
-	struct exporter x = {.st = st, .res = res, .under = "data"};
+	struct exporter x = {.st = st, .res = res, .under = "data", .limit = limit};
 	int rc = export_run(res, &x, out, ids, n, err);
 	*fields = rc == 0 ? export_fields(res, &x, out, to) : NULL;
 	if (rc == 0 && !*fields) {

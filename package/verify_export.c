@@ -104,8 +104,16 @@ static json_t *trail_report(const struct checking *c)
 			json_decref(e);
 		}
 	const char *verdict = c->trail_bad ? "invalid" : c->trail.covered < c->trail.nlines ? "indeterminate" : "valid";
-	return json_pack("{s:s, s:I, s:I, s:o, s:O}", "verdict", verdict, "records", (json_int_t)c->trail.nlines, "proven",
-			 (json_int_t)c->trail.covered, "unproven", unproven, "checkpoints", c->checkpoints);
+	json_t *a = json_pack("{s:s, s:I, s:I, s:o, s:O}", "verdict", verdict, "records", (json_int_t)c->trail.nlines,
+			      "proven", (json_int_t)c->trail.covered, "unproven", unproven, "checkpoints", c->checkpoints);
+	char path[4200], *info = NULL;
+	size_t len = 0;
+	snprintf(path, sizeof path, "%s/bag-info.txt", c->root);
+	if (a && kura_fs_read_file(path, 1 << 20, &info, &len) == 0 && strstr(info, "\nKura-Audit-Trail: unproven"))
+		json_object_set_new(a, "reason", json_string("the package was made for an account limited to collections: "
+							     "it carries no checkpoint of the trail (bag-info.txt)"));
+	free(info);
+	return a;
 }
 
 int kura_export_verify(json_t **report, const char *package, STACK_OF(X509) *anchors, int64_t at_ms, kura_error *err)

@@ -9,7 +9,10 @@
  * private folder made for it in the store's folder (package.tmp.XXXXXX), read
  * back into memory and removed before the answer goes out; its export is an
  * audit record (action "export") as `kura export`'s is, written with the
- * store's writer under its lock. A selection is at most SELECTION_MAX
+ * store's writer under its lock. For an account limited to collections the
+ * package leaves out what would show other collections (kura/package.h: the
+ * trail's checkpoints, its records about other collections' objects) and the
+ * answer says so in its Kura-Audit-Trail header. A selection is at most SELECTION_MAX
  * objects, a package at most PACKAGE_MAX bytes: more is `kura export` on the
  * server.
  *
@@ -123,6 +126,27 @@ static int read_back(unsigned char **out, size_t *len, int fd, kura_error *err)
 	return 0;
 }
 
+/* A package for an account limited to collections (kura/package.h): no
+ * checkpoint of the audit trail (each holds other collections' records too),
+ * the trail's records about what it sees, redacted as a trace is. */
+static int limit_sees(void *ud, const char *id)
+{
+	kura_api_call *call = ud;
+	json_t *o = NULL;
+	int seen = kura_store_object(&o, call->st, id, NULL) == 0 && kura_api_sees(call->user, o);
+	json_decref(o);
+	return seen;
+}
+
+static void limit_redact(void *ud, json_t *j)
+{
+	kura_api_redact(ud, j);
+}
+
+#define LIMITED_TRAIL "unproven; this account is limited to collections, so the package carries no checkpoint " \
+		      "of the audit trail (each holds other collections' records) and only the trail's records " \
+		      "about objects it sees: bag-info.txt, docs/FORMAT.md"
+
 /* Answers with the package of ids: exported, recorded, read back, removed. */
 static void send_package(kura_api_call *call, json_t *ids)
 {
@@ -139,8 +163,10 @@ static void send_package(kura_api_call *call, json_t *ids)
 	snprintf(out, sizeof out, "%s/kura-%s.tar.zst", dir, json_string_value(json_array_get(ids, 0)));
 	snprintf(to, sizeof to, "the preservation service's answer to account %s", call->user->name);
 	json_t *fields = NULL;
+	kura_export_limit limit = {.sees = limit_sees, .redact = limit_redact, .ud = call};
 	if (rc == 0) /* read through the call's view: other requests go on meanwhile */
-		rc = kura_export_fields(&res, &fields, call->st, out, to, list, json_array_size(ids), &err);
+		rc = kura_export_fields(&res, &fields, call->st, out, to, list, json_array_size(ids),
+					call->user->ncollections ? &limit : NULL, &err);
 	if (rc == 0) { /* only the export's audit record needs the store's writer */
 		pthread_mutex_lock(call->wlock);
 		rc = kura_store_set_actor(call->writer, call->user->name, &err);
@@ -162,6 +188,7 @@ static void send_package(kura_api_call *call, json_t *ids)
 							 "objects with their evidence records");
 	else if (rc == 0) {
 		kura_api_bytes(call, MHD_HTTP_OK, bytes, len, "application/zstd");
+		call->trail = call->user->ncollections ? LIMITED_TRAIL : NULL;
 		bytes = NULL;
 	} else
 		kura_api_fail(call, &err);

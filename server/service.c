@@ -407,6 +407,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, kura_api_call *call)
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, call->type ? call->type : "application/json");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (call->trail)
+		MHD_add_response_header(r, "Kura-Audit-Trail", call->trail);
 	if (call->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"kura\"");
 	enum MHD_Result ok = MHD_queue_response(c, call->status, r);

@@ -26,6 +26,7 @@ typedef struct kura_api_call {
 	void *out; /* malloc'd; NULL: none */
 	size_t out_len;
 	const char *type;
+	const char *trail; /* NULL, or the Kura-Audit-Trail header's value (a limited account's package) */
 	char object[KURA_ID_LEN + 1]; /* the object the request concerned ("" none): its audit record names it */
 	char certificate[65];         /* the SHA-256 of the client certificate sent ("" none): in the audit record */
 	/* Documents written in the group commit (commit.c) together with the

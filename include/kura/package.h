@@ -38,6 +38,7 @@ typedef struct kura_export_result {
 	uint64_t bytes;  /* document bytes */
 	size_t audit_records; /* of the exported objects' audit trail (data/audit/trail.jsonl) */
 	size_t checkpoints;   /* the trail's checkpoints that hold them, with their evidence */
+	size_t withheld;      /* limited packages: the trail's records left out (they name no object seen) */
 } kura_export_result;
 
 /* Writes the package out (.tar or .tar.zst) with the objects named in ids (n of
@@ -61,12 +62,28 @@ int kura_export_store(kura_export_result *res, const char *path, const char *out
  * it, its "to" saying where the package went (NULL: out's path). */
 int kura_export_recorded(kura_export_result *res, kura_store *st, const char *out, const char *to,
 			 const char *const *ids, size_t n, kura_error *err);
+/* A package for an account limited to collections (the preservation service;
+ * docs/FORMAT.md, "A package for an account limited to collections"):
+ * sees(ud, id) is 1 when the account sees object id; redact(ud, j) replaces in
+ * j every ID or description of an object it does not see. Such a package
+ * carries none of the trail's checkpoints (each holds every audit record of
+ * its span, other collections' too), so its trail's records are unproven in
+ * it; of the records, only those naming an object or record it sees, each
+ * redacted (a line unchanged by it stays byte for byte as stored); its
+ * report.html redacted; and says so in bag-info.txt. */
+typedef struct kura_export_limit {
+	int (*sees)(void *ud, const char *id);
+	void (*redact)(void *ud, json_t *j);
+	void *ud;
+} kura_export_limit;
+
 /* kura_export of st, which may be a view (kura_store_view_open: no writer lock
  * needed), giving the fields of the export's audit record (*fields, the
  * caller's) for the caller to write as action "export" with the writer; the
- * caller removes out if it cannot. */
+ * caller removes out if it cannot. limit: NULL, or what the account may see
+ * (above; the audit record then says "limited": true). */
 int kura_export_fields(kura_export_result *res, json_t **fields, kura_store *st, const char *out, const char *to,
-		       const char *const *ids, size_t n, kura_error *err);
+		       const char *const *ids, size_t n, const kura_export_limit *limit, kura_error *err);
 
 /* Checks a package (tar or folder): the bag's manifests, then every (FILE,
  * FILE.ers) pair in it against anchors (borrowed; NULL: the package's data/tsa-anchors.pem)

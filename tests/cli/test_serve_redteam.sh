@@ -16,7 +16,10 @@
 #   taken one way, where a proxy in front could take the other (request smuggling);
 # - one client address holding connections open idle could take all of --max-connections;
 # - TLS 1.0 and 1.1 handshakes were accepted;
-# - a package was made under the store's writer lock: every request waited for it.
+# - a package was made under the store's writer lock: every request waited for it;
+# - a package made for an auditor limited to a collection held the audit trail's checkpoints,
+#   each with every audit record of its span: another collection's IDs, metadata values and
+#   reasons.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/renewal/servers.sh"
@@ -39,6 +42,7 @@ ARCH=$(user arch --role archivist)
 ARCH_A=$(user arch-a --role archivist --collection siteA)
 APPR_A=$(user appr-a --role approver --collection siteA)
 AUD_A=$(user aud-a --role auditor --collection siteA)
+AUD=$(user aud --role auditor)
 
 call()
 {
@@ -205,6 +209,53 @@ making || fail "a request waited for a package being made"
 wait $pkg
 [ "$(cat big.code)" = 200 ] || fail "the package: HTTP $(cat big.code)"
 expect_status 0 kura verify-export big.tar.zst
+
+# ---- a package for an auditor limited to siteA holds nothing of siteB: not the trail's
+# checkpoints (each holds every audit record of its span), not siteB's IDs in the records
+# about siteA's (the handover event names both sites' records)
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $ARCH" --data-binary "ledger B3" \
+	"$API/PreservePO?name=lb3.txt&meta=collection=siteB&meta=amount=B-confidential-amount-999")
+expect_code 201 "siteB's document with a confidential amount"
+LB3=$(py "import json; print(json.load(open('$OUT'))['poId'][0])")
+call "$ARCH" UpdatePOC "{\"poId\": \"$LB3\", \"meta\": {\"amount\": \"B-confidential-amount-1000\"}, \"reason\": \"B-confidential-reason\"}"
+expect_code 201 "siteB's amount changed"
+LB4=$(py "import json; print(json.load(open('$OUT'))['poId'][0])")
+call "$ARCH" Hold "{\"name\": \"review-A\", \"poId\": [\"$LA\"], \"reason\": \"siteA review\"}"
+expect_code 201 "a hold on siteA's record, in the same checkpoint as siteB's change"
+for i in 1 2; do # the first seal makes a checkpoint of the trail so far, the second seals it
+	CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $ARCH" --data-binary "seal $i" \
+		"$API/PreservePO?name=s$i.txt&meta=collection=siteA&wait=sealed")
+	expect_code 201 "a sealed submission"
+done
+for who in aud aud-a; do
+	tok=$AUD && [ "$who" = aud-a ] && tok=$AUD_A
+	CODE=$(curl -s -D "$who.head" -o "$who.tar.zst" -w '%{http_code}' -H "Authorization: Bearer $tok" "$API/po/$LA/package")
+	expect_code 200 "$who's package of siteA's $LA"
+	rm -rf "$who.d" && mkdir "$who.d" && zstd -qdc "$who.tar.zst" | tar -C "$who.d" -xf - || fail "unpacking $who's package"
+done
+compgen -G "aud.d/*/data/audit/*/audit-trail-*.jsonl" >/dev/null || fail "an unlimited auditor's package has no checkpoint"
+grep -rqaF "B-confidential-amount-999" aud.d || fail "the unlimited package's checkpoint does not hold siteB's records"
+for leak in "$LB" "$LB3" "$LB4" "$LR2" B-confidential court-B "litigation at site B" siteB; do
+	! grep -rlaF -- "$leak" aud-a.d >"$OUT" || fail "siteA's auditor's package holds siteB's '$leak' in $(tr '\n' ' ' <"$OUT")"
+done
+expect_grep aud-a.d/*/data/audit/trail.jsonl handover # siteA's own records are there, siteB's IDs not shown
+expect_grep aud-a.d/*/data/audit/trail.jsonl review-A
+expect_grep aud-a.d/*/bag-info.txt "Kura-Audit-Trail: unproven"
+grep -qi '^Kura-Audit-Trail: unproven' aud-a.head || fail "the answer does not say the trail is unproven: $(cat aud-a.head)"
+! grep -qi '^Kura-Audit-Trail' aud.head || fail "an unlimited auditor's answer says its trail is unproven"
+# its objects verify; its trail is unproven, which is not tampering
+expect_status 0 kura verify-export aud-a.tar.zst --json
+py "
+import json
+r = json.load(open('$OUT'))
+assert r['verdict'] == 'valid' and r['objects'][0]['verdict'] == 'valid', r
+a = r['audit']
+assert a['verdict'] == 'indeterminate' and a['proven'] == 0 and a['records'] > 0 and not a['checkpoints'], a
+assert 'limited to collections' in a['reason'], a
+"
+expect_status 0 kura verify-export aud.tar.zst --json
+py "import json; a = json.load(open('$OUT'))['audit']; assert a['verdict'] == 'valid' and a['checkpoints'], a"
+(cd aud-a.d/* && sh verify.sh >../../verify.out 2>&1) || fail "verify.sh of the limited package: $(tail -5 verify.out)"
 py "
 import socket, sys, time, subprocess
 port = int(sys.argv[1])
@@ -217,6 +268,13 @@ for s in idle:
     s.close()
 " "$SERVER_PORT" || fail "one address holding every connection shut out the others"
 stop_server "$SERVER_PID"
+expect_status 0 kura log s --json
+py "
+import json
+e = [r for r in json.load(open('$OUT')) if r.get('action') == 'export']
+assert any(r.get('limited') is True and r['actor'] == 'aud-a' for r in e), e
+assert not any('limited' in r for r in e if r['actor'] == 'aud'), e
+"
 
 # ---- TLS 1.0 and 1.1 (deprecated by RFC 8996) are refused; 1.2 is served
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=127.0.0.1 -keyout tls.key -out tls.pem 2>/dev/null ||
