@@ -5,12 +5,7 @@
 # malformed and oversized bodies and path tricks get clear errors; a document submitted
 # over the API verifies with kura verify-er once sealed; tokens appear in no log; a kill -9
 # during submissions loses no acknowledged document; idle connections stop no one.
-source "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/renewal/servers.sh"
-on_exit stop_all_servers
-SERVE_WHAT=serve
-cd "$T"
+source "$(dirname "$0")/serve_lib.sh"
 
 kura init s >/dev/null 2>&1 || fail init
 kura field add s amount amount >/dev/null 2>&1 || fail "field add"
@@ -30,7 +25,6 @@ call()
 	shift 3
 	CODE=$(curl -s -o "$OUT" -w '%{http_code}' -X "$method" ${tok:+-H "Authorization: Bearer $tok"} "$@" "$API/$path")
 }
-expect_code() { [ "$CODE" = "$1" ] || fail "$2: expected HTTP $1, got $CODE: $(head -c 300 "$OUT")"; }
 
 CODE=$(curl -s -o "$OUT" -w '%{http_code}' "${SERVER_URL}health")
 expect_code 200 "health without a token"

@@ -6,12 +6,7 @@
 # Prometheus metrics. Wrong roles are refused (403, audited); an auditor limited to one
 # collection gets no other collection's object into a package or a report (404: whether it
 # exists is not said), and no status; nothing answers without a token.
-source "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/renewal/servers.sh"
-on_exit stop_all_servers
-SERVE_WHAT=serve
-cd "$T"
+source "$(dirname "$0")/serve_lib.sh"
 command -v pdftotext >/dev/null || fail "pdftotext is needed (poppler-utils: make deps)"
 if [ "$KURA_SANITIZED" = 1 ]; then # the PDF report's libraries keep or lose a little on their own (see the file)
 	export LSAN_OPTIONS=suppressions=$HERE/report_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
@@ -39,7 +34,6 @@ call()
 	CODE=$(curl -s -o "$OUT" -w '%{http_code}' -X "$method" ${tok:+-H "Authorization: Bearer $tok"} "$@" "$API/$path")
 }
 jcall() { call "$1" POST "$2" -H 'Content-Type: application/json' --data-binary "$3"; }
-expect_code() { [ "$CODE" = "$1" ] || fail "$2: expected HTTP $1, got $CODE: $(head -c 300 "$OUT")"; }
 first_id() { py "import json; print(json.load(open('$OUT'))['poId'][0])"; }
 
 # PreservePO with a records class (and an unknown class refused, nothing stored)

@@ -11,12 +11,7 @@
 # - a flood of bad tokens from one address makes a bounded number of audit records, and the
 #   count of the refusals not recorded one by one is recorded;
 # - the audit trail's chain holds (kura log --verify) with many records in one commit.
-source "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/renewal/servers.sh"
-on_exit stop_all_servers
-SERVE_WHAT=serve
-cd "$T"
+source "$(dirname "$0")/serve_lib.sh"
 FAULTFS=${KURA_FAULTFS:-$(dirname "$KURA_BIN")/tests/libkura_faultfs.so}
 [ -f "$FAULTFS" ] || fail "no faultfs library at $FAULTFS (build the tests)"
 if [ "$KURA_SANITIZED" = 1 ]; then

@@ -4,12 +4,7 @@
 # not once a commit: faultfs counts the syncs of the index's files while 16 connections
 # submit, and there must be far fewer than the commits the submissions needed. Every
 # submission is acknowledged and in the store after the server stops.
-source "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/renewal/servers.sh"
-on_exit stop_all_servers
-SERVE_WHAT=serve
-cd "$T"
+source "$(dirname "$0")/serve_lib.sh"
 FAULTFS=${KURA_FAULTFS:-$(dirname "$KURA_BIN")/tests/libkura_faultfs.so}
 [ -f "$FAULTFS" ] || fail "no faultfs library at $FAULTFS (build the tests)"
 NDOCS=480

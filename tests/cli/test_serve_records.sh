@@ -3,12 +3,7 @@
 # and disposal with four eyes (DeletePO asks, another account approves), each the account's
 # own audit record; the roles that may not are refused (403), records of another collection
 # are not found (404), and what records management refuses is a 4xx with its reason.
-source "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/renewal/servers.sh"
-on_exit stop_all_servers
-SERVE_WHAT=serve
-cd "$T"
+source "$(dirname "$0")/serve_lib.sh"
 
 at 2026-01-01T00:00:00Z init s >/dev/null 2>&1 || fail init
 for i in 1 2; do echo "ledger $i" >"l$i.txt"; done
@@ -27,7 +22,6 @@ call()
 	CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
 		--data-binary "$body" "$API/$path")
 }
-expect_code() { [ "$CODE" = "$1" ] || fail "$2: expected HTTP $1, got $CODE: $(head -c 300 "$OUT")"; }
 
 start_serve srv 2026-02-01T00:00:00Z 127.0.0.1:0 s
 API=${SERVER_URL}api/v1

@@ -20,12 +20,7 @@
 # - a package made for an auditor limited to a collection held the audit trail's checkpoints,
 #   each with every audit record of its span: another collection's IDs, metadata values and
 #   reasons.
-source "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/renewal/servers.sh"
-on_exit stop_all_servers
-SERVE_WHAT=serve
-cd "$T"
+source "$(dirname "$0")/serve_lib.sh"
 
 at 2026-01-01T00:00:00Z init s >/dev/null 2>&1 || fail init
 echo "ledger A" >la.txt
@@ -50,7 +45,6 @@ call()
 	CODE=$(curl -s -o "$OUT" -w '%{http_code}' ${tok:+-H "Authorization: Bearer $tok"} -H 'Content-Type: application/json' \
 		--data-binary "$body" "$API/$path")
 }
-expect_code() { [ "$CODE" = "$1" ] || fail "$2: expected HTTP $1, got $CODE: $(head -c 300 "$OUT")"; }
 
 # ---- records management across collections
 start_serve srv 2026-02-01T00:00:00Z 127.0.0.1:0 s

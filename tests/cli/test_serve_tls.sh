@@ -5,12 +5,7 @@
 # an expired one, one not meant for TLS clients, an unbound one and a bearer token of
 # another account are refused 401, each audited with the certificate's SHA-256. Binding is
 # an audit record and shows in `kura user ls`; --client-ca without TLS is refused.
-source "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/renewal/servers.sh"
-on_exit stop_all_servers
-SERVE_WHAT=serve
-cd "$T"
+source "$(dirname "$0")/serve_lib.sh"
 
 # ------------------------------------------------------------------ certificates (openssl)
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" 2>/dev/null || fail "openssl genpkey $1"; }
@@ -95,7 +90,6 @@ call()
 	CODE=$(curl -s --cacert tls.pem -o "$OUT" -w '%{http_code}' -X "$method" ${cert:+--cert "$cert.pem" --key "$cert.key"} \
 		${tok:+-H "Authorization: Bearer $tok"} "$@" "$API/$path")
 }
-expect_code() { [ "$CODE" = "$1" ] || fail "$2: expected HTTP $1, got $CODE: $(head -c 300 "$OUT")"; }
 
 call dms "" GET RetrieveInfo
 expect_code 200 "a bound certificate without a token"

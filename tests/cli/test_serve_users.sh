@@ -7,12 +7,7 @@
 # new one, once, in UserAdd's answer). `kura user add/remove/cert` and other writing
 # commands fail at once while the service holds the store, naming it and the API
 # operation, instead of waiting for ever; `kura user ls` works beside it.
-source "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/renewal/servers.sh"
-on_exit stop_all_servers
-SERVE_WHAT=serve
-cd "$T"
+source "$(dirname "$0")/serve_lib.sh"
 
 kura init s >/dev/null 2>&1 || fail init
 add_user() { kura user add s "$@" 2>/dev/null || fail "user add $*"; }
@@ -35,7 +30,6 @@ call()
 	cat "$OUT" >>answers
 }
 jcall() { call "$1" POST "$2" -H 'Content-Type: application/json' --data-binary "$3"; }
-expect_code() { [ "$CODE" = "$1" ] || fail "$2: expected HTTP $1, got $CODE: $(head -c 300 "$OUT")"; }
 
 # the CLI fails at once while the service holds the store (it used to wait for ever)
 start=$SECONDS
