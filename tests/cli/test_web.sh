@@ -9,12 +9,7 @@
 # file against an evidence record (valid; invalid after a flipped byte), and the service
 # gone. The page itself is public and carries a strict Content-Security-Policy (curl).
 # Skips (exit 0, "SKIP:") only where chromium is absent.
-source "$(dirname "$0")/lib.sh" || exit 1
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/renewal/servers.sh"
-on_exit stop_all_servers
-SERVE_WHAT=serve
-cd "$T"
+source "$(dirname "$0")/serve_lib.sh" || exit 1
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
