@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 
 DEB_PACKAGES = build-essential cmake pkg-config openssl zstd curl python3 \
                libssl-dev librocksdb-dev libzstd-dev zlib1g-dev check libsubunit-dev \
-               libarchive-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev libjansson-dev libutf8proc-dev e2fsprogs python3-yaml \
+               libarchive-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev libjansson-dev libutf8proc-dev libisal-dev e2fsprogs python3-yaml \
                libbcprov-java libbcpkix-java libbcutil-java \
                libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils chromium \
                librados-dev ceph-mon ceph-osd ceph-common uuid-runtime iproute2

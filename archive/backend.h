@@ -134,8 +134,17 @@ int kura_backend_config_reader(const json_t *cfg);
 json_t *kura_backend_config_json(const kura_rados_options *o);
 
 /* Which operation the fault backend fails, and how. */
-/* CREATE counts create and stage; REPLACE counts replace (a rename for local files). */
-enum kura_fault_op { KURA_FAULT_WRITE, KURA_FAULT_SYNC, KURA_FAULT_READ, KURA_FAULT_CREATE, KURA_FAULT_REPLACE };
+/* CREATE counts create and stage; REPLACE counts replace (a rename for local files);
+ * OVERWRITE counts the writes (also counted as WRITE) to bytes that a write through
+ * this wrapper had put in place before (a record header's patch). */
+enum kura_fault_op {
+	KURA_FAULT_WRITE,
+	KURA_FAULT_SYNC,
+	KURA_FAULT_READ,
+	KURA_FAULT_CREATE,
+	KURA_FAULT_REPLACE,
+	KURA_FAULT_OVERWRITE,
+};
 enum kura_fault_kind {
 	KURA_FAULT_EIO,    /* the call fails with EIO */
 	KURA_FAULT_ENOSPC, /* the call fails with ENOSPC (writes and creates; others EIO) */

@@ -15,12 +15,13 @@ typedef struct fault_backend {
 	kura_backend *inner;
 	kura_fault_config cfg;
 	pthread_mutex_t mu;
-	unsigned long seen[KURA_FAULT_REPLACE + 1];
+	unsigned long seen[KURA_FAULT_OVERWRITE + 1];
 } fault_backend;
 
 typedef struct fault_seg {
 	kura_seg s;
 	kura_seg *inner;
+	uint64_t written; /* the end of what writes through here put in place */
 } fault_seg;
 
 #define INNER(s) (((fault_seg *)(s))->inner)
@@ -65,6 +66,7 @@ static int wrap(kura_backend *be, kura_seg **out, kura_seg *inner)
 	fs->s.be = be;
 	fs->s.segno = inner->segno;
 	fs->inner = inner;
+	fs->written = 0;
 	*out = &fs->s;
 	return 0;
 }
@@ -125,8 +127,16 @@ static int fault_read(kura_seg *s, uint64_t off, void *buf, size_t n, size_t *go
 static int fault_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 {
 	fault_backend *fb = FB(s->be);
-	if (!strikes(fb, KURA_FAULT_WRITE))
-		return INNER(s)->be->write(INNER(s), off, p, n);
+	fault_seg *fs = (fault_seg *)s;
+	int hit = strikes(fb, KURA_FAULT_WRITE);
+	if (off < fs->written)
+		hit |= strikes(fb, KURA_FAULT_OVERWRITE);
+	if (!hit) {
+		int rc = INNER(s)->be->write(INNER(s), off, p, n);
+		if (rc == 0 && off + n > fs->written)
+			fs->written = off + n;
+		return rc;
+	}
 	if (fb->cfg.kind == KURA_FAULT_SHORT && n > 1 && INNER(s)->be->write(INNER(s), off, p, n / 2) == 0)
 		errno = ENOSPC;
 	return -1;

@@ -143,15 +143,9 @@ int kura_blob_pack(kura_blob_writer *bw, unsigned char *b, size_t cap, size_t *l
 	return 0;
 }
 
-int kura_blob_put(kura_segment_writer *w, const unsigned char *body, size_t len, kura_error *err)
+int kura_blob_put(kura_segment_writer *w, const unsigned char *body, size_t len, uint32_t crc, kura_error *err)
 {
-	kura_record_writer rec;
-	int rc = kura_record_begin(w, &rec, KURA_RECORD_BLOB, err);
-	if (rc == 0)
-		rc = kura_record_append(w, &rec, body, len, err);
-	if (rc == 0)
-		rc = kura_record_finish(w, &rec, err);
-	return rc;
+	return kura_record_put(w, KURA_RECORD_BLOB, body, len, crc, err);
 }
 
 /* ---------------------------------------------------------------- checking */

@@ -32,8 +32,9 @@ int kura_blob_finish(kura_blob_writer *bw, uint64_t size, const unsigned char sh
 size_t kura_blob_pack_bound(size_t n);
 int kura_blob_pack(kura_blob_writer *bw, unsigned char *body, size_t cap, size_t *len, const void *p, size_t n,
 		   const unsigned char sha256[32], kura_error *err);
-/* Appends a packed body to w as a blob record. */
-int kura_blob_put(kura_segment_writer *w, const unsigned char *body, size_t len, kura_error *err);
+/* Appends a packed body to w as a blob record; crc is kura_record_crc(body, len),
+ * taken by whoever packed it (a prefetch worker, while the body is in its cache). */
+int kura_blob_put(kura_segment_writer *w, const unsigned char *body, size_t len, uint32_t crc, kura_error *err);
 
 /* Streams the document's bytes to out, checking the record's CRC, the zstd frame
  * and the SHA-256 against expected (and the blob's own tail). KURA_EVERIFY on any

@@ -359,7 +359,7 @@ static int store_packed(kura_ingest *in, const kura_prefetched *d, kura_error *e
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	uint64_t start = kura_segment_writer_tell(in->w);
-	if ((rc = kura_blob_put(in->w, d->body, d->len, err)) != 0)
+	if ((rc = kura_blob_put(in->w, d->body, d->len, d->crc, err)) != 0)
 		return rc;
 	note_blob(in, d->sha256, start, d->size);
 	return 0;

@@ -5,7 +5,8 @@
  * opening and reading it cost more than everything else an ingest does for it;
  * on one thread they cap a folder of small files far below what the disk takes.
  * So each worker takes the next document in order, reads it whole, hashes it
- * and packs its blob body (archive/blob.c); the ingest thread takes the results
+ * and packs its blob body (archive/blob.c) and takes the body's CRC while it is
+ * still in the worker's cache; the ingest thread takes the results
  * in order (kura_ingest_add_prefetched) and decides, as for any document,
  * whether the content is new.
  *
@@ -111,6 +112,8 @@ static void prepare(struct worker *wk, const char *path, struct slot *s)
 	}
 	if (rc == 0)
 		rc = kura_blob_pack(wk->bw, s->buf, s->cap, &d->len, wk->buf, got, d->sha256, &d->err);
+	if (rc == 0)
+		d->crc = kura_record_crc(s->buf, d->len);
 	d->body = rc == 0 ? s->buf : NULL;
 	d->size = got;
 	d->state = rc == 0 ? KURA_PREFETCHED_PACKED : KURA_PREFETCHED_FAILED;

@@ -24,6 +24,7 @@ typedef struct kura_prefetched {
 	uint64_t size;
 	unsigned char *body;
 	size_t len;
+	uint32_t crc; /* of body: its record's body CRC */
 } kura_prefetched;
 
 /* Waits for document i (the next in order: 0, 1, ...; its path not NULL) and

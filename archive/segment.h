@@ -71,6 +71,15 @@ int kura_record_finish(kura_segment_writer *w, kura_record_writer *r, kura_error
  * r->crc before kura_record_finish. */
 int kura_record_append_copy(kura_segment_writer *w, kura_record_writer *r, const void *p, size_t n,
 			    kura_error *err);
+/* The CRC-32 a record's trailer keeps of a body of these n bytes. */
+uint32_t kura_record_crc(const void *p, size_t n);
+/* Appends a whole record whose body and body CRC (kura_record_crc) are known.
+ * One that fits in the write buffer reaches the backend in one write, its header
+ * final: it is never a later patch of bytes written before (an overwrite costs a
+ * read-modify-write in an erasure-coded RADOS pool and a deferred write in
+ * BlueStore, where appends cost neither). */
+int kura_record_put(kura_segment_writer *w, uint8_t type, const void *body, size_t len, uint32_t body_crc,
+		    kura_error *err);
 
 /* ---- reading ---- */
 

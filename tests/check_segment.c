@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "archive/segment.h"
 #include "testutil.h"
 
@@ -131,7 +133,7 @@ START_TEST(records_round_trip)
 	kura_backend *be = kura_test_file_backend(dir);
 	kura_segment_writer *w;
 	kura_error err;
-	size_t big = 3 * 1024 * 1024 + 17; /* larger than the write buffer: header patched on disk */
+	size_t big = 5 * 1024 * 1024 + 17; /* larger than the write buffer: header patched on disk */
 	unsigned char *a = pattern(100, 1), *b = pattern(big, 2);
 	ck_assert_int_eq(kura_segment_writer_open(&w, be, 1, 0, &err), 0);
 	write_record(w, KURA_RECORD_OBJECT, a, 100, 7);
@@ -160,6 +162,57 @@ START_TEST(records_round_trip)
 	free(b);
 	kura_backend_free(be);
 	kura_test_rmdir(dir);
+}
+END_TEST
+
+START_TEST(whole_records_are_appends)
+{
+	char *dir = kura_test_tmpdir();
+	kura_backend *be = kura_test_file_backend(dir), *counting;
+	kura_fault_config none = {KURA_FAULT_OVERWRITE, KURA_FAULT_EIO, 0, 0};
+	kura_segment_writer *w;
+	kura_error err;
+	/* bodies of 1.5 MiB and a few bytes: whole records, in a buffer of 4 MiB, cross its end often */
+	size_t sizes[] = {1536 * 1024, 7, 1536 * 1024 + 3, 1536 * 1024, 100, 1536 * 1024 + 1, 1536 * 1024};
+	enum { N = sizeof sizes / sizeof sizes[0] };
+	unsigned char *bodies[N];
+	ck_assert_int_eq(kura_backend_fault_new(&counting, be, &none, &err), 0);
+	ck_assert_int_eq(kura_segment_writer_open(&w, counting, 1, 0, &err), 0);
+	for (int i = 0; i < N; i++) {
+		bodies[i] = pattern(sizes[i], 10 + (unsigned)i);
+		ck_assert_int_eq(kura_record_put(w, KURA_RECORD_BLOB, bodies[i], sizes[i],
+						 kura_record_crc(bodies[i], sizes[i]), &err), 0);
+	}
+	ck_assert_int_eq(kura_segment_writer_sync(w, &err), 0);
+	kura_segment_writer_close(w);
+	ck_assert_uint_eq(kura_backend_fault_count(counting, KURA_FAULT_OVERWRITE), 0);
+	ck_assert_uint_ge(kura_backend_fault_count(counting, KURA_FAULT_WRITE), 3);
+	kura_backend_free(counting);
+
+	struct seen s = {0};
+	uint64_t valid_end;
+	ck_assert_int_eq(kura_segment_scan(be, 1, 0, 0, &recovery, &s, &valid_end, &err), 0);
+	ck_assert_int_eq(s.n, N);
+	for (int i = 0; i < N; i++) {
+		ck_assert_uint_eq(s.lens[i], sizes[i]);
+		ck_assert_int_eq(memcmp(s.bodies[i], bodies[i], sizes[i]), 0);
+		free(bodies[i]);
+	}
+	free_seen(&s);
+	kura_backend_free(be);
+	kura_test_rmdir(dir);
+}
+END_TEST
+
+/* The records' CRC is zlib's crc32 (the format's), whichever library computes it. */
+START_TEST(record_crc_is_zlibs)
+{
+	unsigned char *p = pattern(70000, 3);
+	for (size_t n = 0; n < 300; n++)
+		ck_assert_uint_eq(kura_record_crc(p, n), (uint32_t)crc32(0, p, (uInt)n));
+	ck_assert_uint_eq(kura_record_crc(p, 70000), (uint32_t)crc32(0, p, 70000));
+	ck_assert_uint_eq(kura_record_crc("123456789", 9), 0xCBF43926u); /* the CRC-32 check value */
+	free(p);
 }
 END_TEST
 
@@ -431,6 +484,8 @@ int main(void)
 	tcase_add_test(tc, bad_file_header_and_truncate);
 	tcase_add_test(tc, records_inside_a_damaged_record_are_not_read);
 	tcase_add_test(tc, scan_of_memory);
+	tcase_add_test(tc, whole_records_are_appends);
+	tcase_add_test(tc, record_crc_is_zlibs);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);
 }
