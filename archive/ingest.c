@@ -46,6 +46,10 @@
 #define BATCH_BLOBS (BATCH_OBJECTS * (1 + KURA_INGEST_MAX_MEMBERS))
 #define BATCH_BYTES (64u << 20)
 #define BATCH_MS 200 /* a slow trickle of documents is still reported promptly */
+/* ... but a batch is not committed by its age before it is SYNC_SHARE times as old
+ * as the last commit took: at most about a fifth of the time goes to waiting for
+ * syncs, however slow the storage is (an erasure-coded pool, BlueStore on disks). */
+#define SYNC_SHARE 4
 
 static int64_t ms_since(const struct timespec *t)
 {
@@ -267,9 +271,12 @@ int kura_ingest_commit(kura_ingest *in, kura_error *err)
 {
 	if (in->npending == 0 && in->records == 0)
 		return 0;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	int rc = kura_ingest_audit(in, err);
 	if (rc == 0)
 		rc = kura_store_commit(in->st, in->batch, err);
+	in->last_commit_ms = ms_since(&start);
 	if (rc != 0) {
 		kura_store_rollback(in->st, NULL);
 		drop_pending(in);
@@ -719,7 +726,9 @@ static int commit_when_due(kura_ingest *in, kura_error *err)
 {
 	if (in->held)
 		return 0;
-	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES || ms_since(&in->batch_start) >= BATCH_MS)
+	int64_t age = ms_since(&in->batch_start);
+	if (in->npending == BATCH_OBJECTS || in->pending_bytes >= BATCH_BYTES ||
+	    (age >= BATCH_MS && age >= SYNC_SHARE * in->last_commit_ms))
 		return kura_ingest_commit(in, err);
 	return 0;
 }

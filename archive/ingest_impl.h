@@ -41,6 +41,7 @@ struct kura_ingest {
 	int records;    /* audit records appended by kura_ingest_add_audit since the last commit */
 	uint64_t pending_bytes;
 	struct timespec batch_start;
+	int64_t last_commit_ms; /* how long the last commit took */
 	json_t *fields;       /* records-management fields of the next objects (kura_ingest_set_fields) */
 	const char *action;   /* of the commit's audit record; NULL: "ingest" */
 	json_t *audit_fields; /* more fields for it */

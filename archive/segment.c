@@ -20,10 +20,12 @@
  *   exact end of what was written completely: the torn tail, if any, follows it.
  * - Segments roll at a size limit (checked between records only) and the old one
  *   is synced before the new one is created; a torn tail can only be in the last.
- * - Writes reach the backend in pieces of at most WRITE_BUFFER, in order. A record
- *   put whole (kura_record_put) that fits in the buffer starts in an empty one when
- *   it would not fit in what is left: its header is patched in memory, and the
- *   backend only ever sees it appended, never a write over bytes written before.
+ * - Writes reach the backend in pieces of at most WRITE_BUFFER, in order, each
+ *   ending on a BLOCK boundary except before a sync (a partly written block costs
+ *   BlueStore a read and a deferred write). A record put whole (kura_record_put)
+ *   that fits in the buffer goes after a flush when it would not fit in what is
+ *   left: its header is patched in memory, and the backend only ever sees it
+ *   appended, never a write over bytes written before.
  *
  * RESYNC RULE (reading past damage: scrub, reindex)
  * A record body may hold any bytes, including a perfect record with a made-up ID
@@ -55,6 +57,7 @@
 #define END_MAGIC "KEnd"
 #define RECORD_VERSION 1
 #define WRITE_BUFFER (4u << 20) /* the RADOS backend's largest write: a record up to this size is written whole */
+#define BLOCK 4096 /* a storage block (BlueStore's, the page cache's): writes end on one */
 
 /* CRC-32 as zlib's crc32 computes it (ISA-L's is the same function, with the
  * processor's carry-less multiply: ten times faster, and every byte of every
@@ -208,18 +211,22 @@ static int put(kura_segment_writer *w, uint64_t off, const void *p, size_t n, ku
 	return 0;
 }
 
-static int flush(kura_segment_writer *w, kura_error *err)
+/* Writes the buffer out: all of it when whole, else up to the last BLOCK boundary
+ * (the rest stays for the next write, so that writes do not share a block). */
+static int flush(kura_segment_writer *w, int whole, kura_error *err)
 {
-	if (w->blen == 0)
+	size_t n = whole ? w->blen : w->blen - (size_t)((w->flushed + w->blen) % BLOCK);
+	if (n == 0)
 		return 0;
-	if (put(w, w->flushed, w->buf, w->blen, err) != 0)
+	if (put(w, w->flushed, w->buf, n, err) != 0)
 		return err ? err->code : KURA_EIO;
 	/* start writing it out now, so that the sync of a large document
 	 * waits for its last megabytes only, not for all of them (best effort) */
 	if (w->be->writeback)
-		w->be->writeback(w->seg, w->flushed, w->blen);
-	w->flushed += w->blen;
-	w->blen = 0;
+		w->be->writeback(w->seg, w->flushed, n);
+	w->flushed += n;
+	w->blen -= n;
+	memmove(w->buf, w->buf + n, w->blen);
 	return 0;
 }
 
@@ -233,7 +240,7 @@ static int append(kura_segment_writer *w, const void *p, size_t n, kura_error *e
 		w->blen += take;
 		b += take;
 		n -= take;
-		if (w->blen == WRITE_BUFFER && flush(w, err) != 0)
+		if (w->blen == WRITE_BUFFER && flush(w, 0, err) != 0)
 			return err ? err->code : KURA_EIO;
 	}
 	return 0;
@@ -258,7 +265,7 @@ static int patch(kura_segment_writer *w, uint64_t off, const void *p, size_t n, 
 
 int kura_segment_writer_sync(kura_segment_writer *w, kura_error *err)
 {
-	if (flush(w, err) != 0)
+	if (flush(w, 1, err) != 0)
 		return err ? err->code : KURA_EIO;
 	if (w->be->sync(w->seg) != 0)
 		return kura_segment_io_error(w->be, err, "syncing segment %08u", w->segno);
@@ -354,8 +361,8 @@ int kura_record_put(kura_segment_writer *w, uint8_t type, const void *body, size
 		    kura_error *err)
 {
 	kura_record_writer r;
-	if (len <= WRITE_BUFFER - KURA_RECORD_OVERHEAD && w->blen + KURA_RECORD_OVERHEAD + len > WRITE_BUFFER &&
-	    flush(w, err) != 0)
+	if (len <= WRITE_BUFFER - BLOCK - KURA_RECORD_OVERHEAD && w->blen + KURA_RECORD_OVERHEAD + len > WRITE_BUFFER &&
+	    flush(w, 0, err) != 0)
 		return err ? err->code : KURA_EIO;
 	int rc = kura_record_begin(w, &r, type, err);
 	if (rc == 0)

@@ -97,15 +97,21 @@ ingest_seal_case()
 	full_ms=$((($(date +%s%N) - t0) / 1000000))
 	acked "$OUT" cal
 	echo "[$TEST_NAME] an ingest with its seal takes $full_ms ms"
-	for i in $(seq 1 "$INGEST_KILLS"); do
+	# at least INGEST_KILLS rounds, and more (up to 6) until one kill landed; each kill
+	# within the shortest ingest seen so far (a later one can be quicker than the first)
+	i=0
+	while [ "$i" -lt "$INGEST_KILLS" ] || { [ "$killed" = 0 ] && [ "$i" -lt $((INGEST_KILLS + 6)) ]; }; do
+		i=$((i + 1))
 		make_docs "in$i" "$NSMALL" 2048
-		run_killed $((RANDOM % (full_ms * 5 / 4 + 1))) "kill.out" "kill.err" "$KURA_BIN" ingest S "in$i"
+		run_killed $((RANDOM % (full_ms * 9 / 10 + 1))) "kill.out" "kill.err" "$KURA_BIN" ingest S "in$i"
 		[ "$KILL_STATUS" = 137 ] && killed=$((killed + 1))
 		[ "$KILL_STATUS" = 137 ] || [ "$KILL_STATUS" = 0 ] || fail "ingest $i exited $KILL_STATUS: $(cat kill.err)"
+		[ "$KILL_STATUS" = 137 ] || [ "$KILL_MS" -ge "$full_ms" ] || full_ms=$KILL_MS
 		acked kill.out "in$i"
 		check_acked S acked.tsv 3
 		sealed_and_clean S "after ingest $i was killed after $KILL_MS ms"
 	done
+	local ingests=$i seal_killed=0
 	# seal: the time of one, then kills within it
 	make_docs sl0 "$NSMALL" 64
 	expect_status 0 kura ingest S --no-seal sl0
@@ -113,13 +119,16 @@ ingest_seal_case()
 	t0=$(date +%s%N)
 	expect_status 0 kura seal S
 	seal_ms=$((($(date +%s%N) - t0) / 1000000))
-	for i in $(seq 1 "$SEAL_KILLS"); do
+	i=0
+	while [ "$i" -lt "$SEAL_KILLS" ] || { [ "$seal_killed" = 0 ] && [ "$i" -lt $((SEAL_KILLS + 6)) ]; }; do
+		i=$((i + 1))
 		make_docs "sl$i" "$NSMALL" 64
 		expect_status 0 kura ingest S --no-seal "sl$i"
 		acked "$OUT" "sl$i"
-		run_killed $((RANDOM % (seal_ms * 5 / 4 + 1))) kill.out kill.err "$KURA_BIN" seal S
-		[ "$KILL_STATUS" = 137 ] && killed=$((killed + 1))
+		run_killed $((RANDOM % (seal_ms * 9 / 10 + 1))) kill.out kill.err "$KURA_BIN" seal S
+		[ "$KILL_STATUS" = 137 ] && seal_killed=$((seal_killed + 1))
 		[ "$KILL_STATUS" = 137 ] || [ "$KILL_STATUS" = 0 ] || fail "seal $i exited $KILL_STATUS: $(cat kill.err)"
+		[ "$KILL_STATUS" = 137 ] || [ "$KILL_MS" -ge "$seal_ms" ] || seal_ms=$KILL_MS
 		# a reader: valid, or "not sealed yet" for what the killed seal left pending
 		local st=0
 		"$KURA_BIN" verify S >verify.out 2>verify.err || st=$?
@@ -129,8 +138,8 @@ ingest_seal_case()
 		check_acked S acked.tsv 3
 		sealed_and_clean S "after seal $i was killed after $KILL_MS ms"
 	done
-	echo "[$TEST_NAME] $killed of $((INGEST_KILLS + SEAL_KILLS)) ingests and seals killed, $(wc -l <acked.tsv) objects acknowledged"
-	[ "$killed" -ge 2 ] || fail "only $killed kills landed in an ingest or a seal"
+	echo "[$TEST_NAME] $killed of $ingests ingests and $seal_killed of $i seals killed, $(wc -l <acked.tsv) objects acknowledged"
+	[ "$killed" -ge 1 ] && [ "$seal_killed" -ge 1 ] || fail "no kill landed in an ingest ($killed) or in a seal ($seal_killed)"
 }
 run_case "kill -9 during ingest and seal" ingest_seal_case
 
