@@ -45,11 +45,8 @@
 #define BATCH_OBJECTS 1024
 #define BATCH_BLOBS (BATCH_OBJECTS * (1 + KURA_INGEST_MAX_MEMBERS))
 #define BATCH_BYTES (64u << 20)
-#define BATCH_MS 200 /* a slow trickle of documents is still reported promptly */
-/* ... but a batch is not committed by its age before it is SYNC_SHARE times as old
- * as the last commit took: at most about a fifth of the time goes to waiting for
- * syncs, however slow the storage is (an erasure-coded pool, BlueStore on disks). */
-#define SYNC_SHARE 4
+#define BATCH_MS 200 /* a slow trickle is reported promptly: a batch this old commits */
+#define SYNC_SHARE 4 /* once also this many times older than the last commit took */
 
 static int64_t ms_since(const struct timespec *t)
 {
@@ -134,10 +131,7 @@ void kura_ingest_free(kura_ingest *in)
 	free(in);
 }
 
-void kura_ingest_hold(kura_ingest *in)
-{
-	in->held = 1;
-}
+void kura_ingest_hold(kura_ingest *in) { in->held = 1; }
 
 /* Notes blobs[i] in the first free slot from its digest's first bytes (linear probing). */
 static void slot_put(kura_ingest *in, size_t i)
@@ -257,15 +251,8 @@ int kura_ingest_add_audit(kura_ingest *in, const char *action, json_t *fields, k
 	return rc;
 }
 
-size_t kura_ingest_pending(const kura_ingest *in)
-{
-	return in->npending;
-}
-
-const char *kura_ingest_pending_id(const kura_ingest *in, size_t i)
-{
-	return in->pending[i].id;
-}
+size_t kura_ingest_pending(const kura_ingest *in) { return in->npending; }
+const char *kura_ingest_pending_id(const kura_ingest *in, size_t i) { return in->pending[i].id; }
 
 int kura_ingest_commit(kura_ingest *in, kura_error *err)
 {
