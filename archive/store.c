@@ -533,6 +533,9 @@ static int open_locked(kura_store **out, const char *path, kura_backend *be, int
 		clear_config(*out);
 		rc = read_config(*out, err);
 	}
+	char ix[4096];
+	if (rc == 0) /* a kura migrate that split segments, interrupted after its switch */
+		rc = kura_migrate_index(ix, sizeof ix, path, (*out)->backend_cfg, 1, err);
 	if (rc != 0) {
 		kura_store_close(*out);
 		*out = NULL;
@@ -560,7 +563,7 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 	struct stat sb;
 	if (mode == KURA_STORE_WRITE)
 		rc = kura_rebuild_tidy(path, err);
-	if (rc == 0 && (rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
+	if (rc == 0 && (rc = kura_migrate_index(p, sizeof p, path, st->backend_cfg, 0, err)) == 0 && stat(p, &sb) != 0)
 		rc = kura_error_set(err, KURA_EIO, "%s has no index; rebuild it with kura reindex %s", path, path);
 	if (rc == 0)
 		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);
@@ -589,6 +592,12 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 	}
 	*out = st;
 	return 0;
+}
+
+void kura_store_drop_index(kura_store *st)
+{
+	kura_index_close(st->ix);
+	st->ix = NULL;
 }
 
 int kura_store_view_open(kura_store **out, kura_store *st, kura_error *err)

@@ -105,6 +105,19 @@ int kura_rebuild_recover(kura_store *st, kura_error *err);
  * (index.rebuild; index.old, put back when there is no index): with the
  * writer lock held. */
 int kura_rebuild_tidy(const char *path, kura_error *err);
+/* Builds the index of every segment of be in the new folder dir (kura migrate's
+ * index for the segments it split, archive/migrate_split.c); *damaged counts the
+ * damaged or missing ranges found. */
+int kura_rebuild_into(kura_backend *be, const char *dir, uint64_t *damaged, kura_error *err);
+/* Where the index of store path is (into out): STORE/index, or the index a
+ * kura migrate that split segments built for its target (STORE/index.migrate)
+ * once config.json names that target (backend_cfg, NULL: local files) while its
+ * journal is there. settle (with the writer lock): that index is put in place
+ * of STORE/index first (archive/migrate_split.c). */
+int kura_migrate_index(char *out, size_t n, const char *path, const json_t *backend_cfg, int settle, kura_error *err);
+/* Closes st's index (kura migrate, before it puts another in its place): st
+ * then only closes. */
+void kura_store_drop_index(kura_store *st);
 
 /* The audit trail (archive/audit.c): appends an audit record of action with
  * fields (borrowed, may be NULL) to the writer and its index entries to b,
