@@ -1,28 +1,37 @@
 /* kura migrate: a store's segments moved to another backend (local files to a
- * RADOS pool, or back), byte for byte, the rest of the store folder unchanged:
- * the same IDs, evidence, history and audit trail, because they are the same
- * segments.
+ * RADOS pool, or back), the rest of the store folder unchanged: the same IDs,
+ * evidence, history and audit trail, because they are the same records. The
+ * segments are copied byte for byte; when one is larger than the target keeps
+ * (a local store of 1 GiB segments, a pool of 128 MiB objects), the records
+ * are copied in order into new, smaller segments instead, and the index is
+ * built anew for them (archive/migrate_split.c says why records may move).
  *
  * The steps, under the store's writer lock:
  *   1. (first attempt) an audit record "migrate" naming both places, and the
  *      journal STORE/migrate.json {"from": ..., "to": ...} (backend configs);
  *   2. every segment copied to the target (create, write, sync), read back from
- *      the target and compared with the source by SHA-256 and size;
- *   3. config.json switched to the target in one rename: the switch;
+ *      the target and compared with the source by SHA-256 and size; or, split,
+ *      every record copied into segments 1, 2, ... of the target, read back and
+ *      compared, and the target's index built in STORE/index.migrate;
+ *   3. config.json switched to the target in one rename: the switch; split,
+ *      STORE/index.migrate then put in place of STORE/index;
  *   4. the source's segments removed (and STORE/segments/ when it was local),
  *      then the journal.
  *
  * INVARIANTS
  * - Until the switch, config.json names the source, which is whole and
  *   unchanged; after it, the target, which is whole and verified. A kill at any
- *   point leaves one of the two working.
+ *   point leaves one of the two working (split: from the switch on, the store's
+ *   opens take STORE/index.migrate as its index until it is in place).
  * - A target is written only when it holds no segments of a store, or when the
  *   journal names it (what an interrupted migration copied is removed first).
  *   An interrupted migration is finished by the same command again: before the
  *   switch it copies again, after it it removes what is left of the source.
  * - Nothing is removed from the source before the switch is durable.
+ * - A record that does not fit in one of the target's segments is refused
+ *   before anything is written.
  *
- * KURA_MIGRATE_CRASH_AT=N (tests only: tests/cli/test_rados_migrate.sh) kills
+ * KURA_MIGRATE_CRASH_AT=N (tests only: tests/cli/test_rados_migrate*.sh) kills
  * the process with SIGKILL at the Nth step boundary, to sweep every crash point.
  */
 #include <errno.h>
@@ -259,7 +268,7 @@ static int list_segments(struct migration *m, uint32_t **segs, size_t *n, uint64
 static int copy_all(struct migration *m, const uint32_t *segs, size_t n, uint64_t total, int again, kura_error *err)
 {
 	int rc = again ? empty_target(m, err) : 0;
-	if (rc == 0 && again)
+	if (rc == 0) /* an index an earlier attempt built, even one given up by hand */
 		rc = kura_migrate_split_clear(m->path, err);
 	if (rc == 0 && m->split)
 		return kura_migrate_split_copy(m->split, m->path, err);
