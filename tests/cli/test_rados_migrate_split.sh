@@ -150,6 +150,46 @@ round_trip()
 }
 run_case "a store of segments larger than the pool's objects moves there and back" round_trip
 
+# ------------------------------------------------------------------ a disposal before and after
+# A disposal removes the document's bytes (compaction replaces the segment it was in), and its
+# checks rely on the order records are stored in (records/dispose.c): a disposed document stays
+# disposed after the move, and a disposal after it works on the new segments.
+dispose_case()
+{
+	export KURA_NOW=2026-01-01T00:00:00Z
+	printf 'kura-retention: 1\nclasses:\n  short: {title: Short, keep: [{from: ingest, years: 1}], source: test}\n' >short.yaml
+	expect_status 0 kura init D --segment-size 33554432
+	expect_status 0 kura retention set D short.yaml --reason "a class of one year"
+	expect_status 0 kura ingest D --class short docs/big1[0-5].bin docs/small1.bin
+	local gone1 gone2 r
+	gone1=$(grep -F small1.bin "$OUT" | cut -f1)
+	expect_status 0 kura ingest D --class short docs/small2.bin
+	gone2=$(cut -f1 "$OUT")
+	export KURA_NOW=2027-03-01T00:00:00Z
+	expect_status 0 kura dispose D --request "$gone1" --reason "a year over" --actor alice
+	r=$(cat "$OUT")
+	expect_status 0 kura dispose D --approve "$r" --reason "checked" --actor bob
+	expect_status 0 kura verify D
+	grep 'disposed of' "$ERR" >d.before || fail "verify before the move: $(cat "$ERR")"
+	expect_status 0 to_rados D disp
+	objects_fit disp >/dev/null
+	expect_status 0 kura verify D
+	grep -qxF "$(cat d.before)" "$ERR" || fail "verify after the move: $(cat "$ERR"), before: $(cat d.before)"
+	expect_error 1 kura get D "$gone1"
+	expect_grep "$ERR" "was disposed of"
+	expect_status 0 kura log D --verify
+	expect_scrub_clean D "after moving a store with a disposal"
+	expect_status 0 kura dispose D --request "$gone2" --reason "a year over" --actor alice
+	r=$(cat "$OUT")
+	expect_status 0 kura dispose D --approve "$r" --reason "checked" --actor bob
+	expect_error 1 kura get D "$gone2"
+	expect_status 0 kura verify D
+	expect_grep "$ERR" "2 disposed of"
+	expect_status 0 kura log D --verify
+	objects_fit disp >/dev/null
+}
+run_case "a disposal before the move stays, and one after it works" dispose_case
+
 # ------------------------------------------------------------------ kill -9 at every step
 # A smaller store (one segment of about 20 MiB, one small) for the sweep: the same steps.
 sweep()
