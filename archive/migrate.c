@@ -424,9 +424,8 @@ int kura_store_migrate(const char *path, const kura_rados_options *to, int *alre
 		 (rc = copy_all(&m, segs, nsegs, total, journal != NULL, err)) == 0 && (rc = switch_config(&m, err)) == 0) {
 		kura_migrate_crash_point();
 		if (m.split) { /* the store's index goes with the segments it describes */
-			char ix[4096];
 			kura_store_drop_index(m.st);
-			rc = kura_migrate_index(ix, sizeof ix, path, m.to, 1, err);
+			rc = kura_migrate_settle(path, err);
 		}
 		if (rc == 0)
 			rc = finish_after_switch(&m, m.from, m.src, err);

@@ -355,23 +355,31 @@ static int exists(const char *p)
 	return lstat(p, &sb) == 0;
 }
 
-/* 1 if config.json (backend_cfg) names the place the journal's move goes to. */
-static int switched(const char *path, const json_t *backend_cfg)
+/* 1 if config.json names the place the journal's move goes to. */
+static int switched(const char *path)
 {
 	char p[4096];
 	snprintf(p, sizeof p, "%s/%s", path, KURA_MIGRATE_JOURNAL);
 	json_t *journal = json_load_file(p, 0, NULL), *local = json_pack("{s:s}", "type", "file");
-	const json_t *to = json_object_get(journal, "to");
-	int yes = json_is_object(to) && local && kura_migrate_same_place(to, backend_cfg ? backend_cfg : local);
+	snprintf(p, sizeof p, "%s/config.json", path);
+	json_t *config = json_load_file(p, 0, NULL);
+	const json_t *to = json_object_get(journal, "to"), *now = json_object_get(config, "backend");
+	int yes = json_is_object(to) && config && local && kura_migrate_same_place(to, now ? now : local);
 	json_decref(journal);
+	json_decref(config);
 	json_decref(local);
 	return yes;
 }
 
-/* index.migrate in place of index, the old one removed. */
-static int settle(const char *path, const char *live, const char *fresh, const char *old, kura_error *err)
+int kura_migrate_settle(const char *path, kura_error *err)
 {
+	char live[4096], fresh[4096], old[4096];
 	const char *step = NULL;
+	snprintf(live, sizeof live, "%s/index", path);
+	snprintf(fresh, sizeof fresh, "%s/%s", path, NEW_INDEX);
+	snprintf(old, sizeof old, "%s/%s", path, OLD_INDEX);
+	if ((!exists(fresh) && !exists(old)) || !switched(path))
+		return 0; /* as always; or a move not switched yet, whose next attempt removes its index */
 	if (exists(fresh)) {
 		if (exists(live) && (rename(live, old) != 0 || kura_fs_sync_dir(path) != 0))
 			step = "moving the index of the old place aside";
@@ -390,18 +398,13 @@ static int settle(const char *path, const char *live, const char *fresh, const c
 	return 0;
 }
 
-int kura_migrate_index(char *out, size_t n, const char *path, const json_t *backend_cfg, int settle_it, kura_error *err)
+int kura_migrate_index(char *out, size_t n, const char *path, kura_error *err)
 {
-	char fresh[4096], old[4096];
+	char fresh[4096];
 	if (snprintf(out, n, "%s/index", path) >= (int)n)
 		return kura_error_set(err, KURA_EINPUT, "path too long: %s/index", path);
 	snprintf(fresh, sizeof fresh, "%s/%s", path, NEW_INDEX);
-	snprintf(old, sizeof old, "%s/%s", path, OLD_INDEX);
-	if ((!exists(fresh) && !exists(old)) || !switched(path, backend_cfg))
-		return 0; /* as always; or a move not switched yet, whose next attempt removes its index */
-	if (settle_it)
-		return settle(path, out, fresh, old, err);
-	if (exists(fresh))
+	if (exists(fresh) && switched(path))
 		snprintf(out, n, "%s", fresh);
 	return 0;
 }

@@ -393,6 +393,8 @@ int kura_rebuild_tidy(const char *path, kura_error *err)
 	snprintf(fresh, sizeof fresh, "%s/index.rebuild", path);
 	snprintf(old, sizeof old, "%s/index.old", path);
 	int changed = 0;
+	if (kura_migrate_settle(path, err) != 0) /* a kura migrate's index, after its switch */
+		return err->code;
 	if (lstat(fresh, &sb) == 0) { /* a reindex killed before its swap, or the index it swapped out */
 		if (kura_fs_remove_tree(fresh) != 0)
 			return kura_error_sys(err, KURA_EIO, "removing %s, left by an interrupted kura reindex", fresh);

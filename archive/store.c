@@ -517,6 +517,7 @@ static int refuse_reader(kura_store *st, kura_error *err)
 const json_t *kura_store_backend_config(const kura_store *st) { return st->backend_cfg; }
 
 int kura_store_is_reader(const kura_store *st) { return kura_backend_config_reader(st->backend_cfg); }
+void kura_store_drop_index(kura_store *st) { kura_index_close(st->ix); st->ix = NULL; }
 
 static int open_locked(kura_store **out, const char *path, kura_backend *be, int reader, kura_error *err)
 {
@@ -533,9 +534,6 @@ static int open_locked(kura_store **out, const char *path, kura_backend *be, int
 		clear_config(*out);
 		rc = read_config(*out, err);
 	}
-	char ix[4096];
-	if (rc == 0) /* a kura migrate that split segments, interrupted after its switch */
-		rc = kura_migrate_index(ix, sizeof ix, path, (*out)->backend_cfg, 1, err);
 	if (rc != 0) {
 		kura_store_close(*out);
 		*out = NULL;
@@ -563,7 +561,7 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 	struct stat sb;
 	if (mode == KURA_STORE_WRITE)
 		rc = kura_rebuild_tidy(path, err);
-	if (rc == 0 && (rc = kura_migrate_index(p, sizeof p, path, st->backend_cfg, 0, err)) == 0 && stat(p, &sb) != 0)
+	if (rc == 0 && (rc = kura_migrate_index(p, sizeof p, path, err)) == 0 && stat(p, &sb) != 0)
 		rc = kura_error_set(err, KURA_EIO, "%s has no index; rebuild it with kura reindex %s", path, path);
 	if (rc == 0)
 		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);
@@ -592,12 +590,6 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 	}
 	*out = st;
 	return 0;
-}
-
-void kura_store_drop_index(kura_store *st)
-{
-	kura_index_close(st->ix);
-	st->ix = NULL;
 }
 
 int kura_store_view_open(kura_store **out, kura_store *st, kura_error *err)
