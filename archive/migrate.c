@@ -1,28 +1,37 @@
 /* kura migrate: a store's segments moved to another backend (local files to a
- * RADOS pool, or back), byte for byte, the rest of the store folder unchanged:
- * the same IDs, evidence, history and audit trail, because they are the same
- * segments.
+ * RADOS pool, or back), the rest of the store folder unchanged: the same IDs,
+ * evidence, history and audit trail, because they are the same records. The
+ * segments are copied byte for byte; when one is larger than the target keeps
+ * (a local store of 1 GiB segments, a pool of 128 MiB objects), the records
+ * are copied in order into new, smaller segments instead, and the index is
+ * built anew for them (archive/migrate_split.c says why records may move).
  *
  * The steps, under the store's writer lock:
  *   1. (first attempt) an audit record "migrate" naming both places, and the
  *      journal STORE/migrate.json {"from": ..., "to": ...} (backend configs);
  *   2. every segment copied to the target (create, write, sync), read back from
- *      the target and compared with the source by SHA-256 and size;
- *   3. config.json switched to the target in one rename: the switch;
+ *      the target and compared with the source by SHA-256 and size; or, split,
+ *      every record copied into segments 1, 2, ... of the target, read back and
+ *      compared, and the target's index built in STORE/index.migrate;
+ *   3. config.json switched to the target in one rename: the switch; split,
+ *      STORE/index.migrate then put in place of STORE/index;
  *   4. the source's segments removed (and STORE/segments/ when it was local),
  *      then the journal.
  *
  * INVARIANTS
  * - Until the switch, config.json names the source, which is whole and
  *   unchanged; after it, the target, which is whole and verified. A kill at any
- *   point leaves one of the two working.
+ *   point leaves one of the two working (split: from the switch on, the store's
+ *   opens take STORE/index.migrate as its index until it is in place).
  * - A target is written only when it holds no segments of a store, or when the
  *   journal names it (what an interrupted migration copied is removed first).
  *   An interrupted migration is finished by the same command again: before the
  *   switch it copies again, after it it removes what is left of the source.
  * - Nothing is removed from the source before the switch is durable.
+ * - A record that does not fit in one of the target's segments is refused
+ *   before anything is written.
  *
- * KURA_MIGRATE_CRASH_AT=N (tests only: tests/cli/test_rados_migrate.sh) kills
+ * KURA_MIGRATE_CRASH_AT=N (tests only: tests/cli/test_rados_migrate*.sh) kills
  * the process with SIGKILL at the Nth step boundary, to sweep every crash point.
  */
 #include <errno.h>
@@ -33,13 +42,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive/migrate.h"
 #include "archive/store_impl.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/progress.h"
 
-#define JOURNAL "migrate.json"
+#define JOURNAL KURA_MIGRATE_JOURNAL
 #define CHUNK (4u << 20)
 #define AUDIT_ROOM (64u << 10) /* room the migration's audit record needs in the last segment */
 
@@ -51,9 +61,10 @@ struct migration {
 	unsigned char *buf;
 	kura_progress *progress;
 	uint64_t done;
+	kura_migrate_split *split; /* segments larger than the target keeps: the plan of their split */
 };
 
-static void crash_point(void)
+void kura_migrate_crash_point(void)
 {
 	static long n = -1;
 	if (n < 0) {
@@ -76,7 +87,7 @@ static void describe(char *buf, size_t n, const json_t *cfg)
 									       : "");
 }
 
-static int same_place(const json_t *a, const json_t *b)
+int kura_migrate_same_place(const json_t *a, const json_t *b)
 {
 	char x[1024], y[1024];
 	describe(x, sizeof x, a);
@@ -177,7 +188,7 @@ static int copy_segment(struct migration *m, uint32_t segno, kura_error *err)
 		rc = kura_hasher_final(h, a, x, &xl, err);
 	m->dst->close(out);
 	out = NULL;
-	crash_point();
+	kura_migrate_crash_point();
 	/* read back what the target keeps now */
 	if (rc == 0 && m->dst->open(m->dst, &out, segno, 0) != 0)
 		rc = kura_error_sys(err, KURA_EIO, "opening segment %u in the target again", segno);
@@ -205,33 +216,26 @@ static int copy_segment(struct migration *m, uint32_t segno, kura_error *err)
 	return rc;
 }
 
-/* Refuses segments larger than the target's objects, before anything is copied. */
+/* The sizes of the n segments segs (total bytes). When one is larger than the
+ * target keeps, they are split (archive/migrate_split.c): planned here, which
+ * refuses a record that cannot fit, before anything is copied. */
 static int check_sizes(struct migration *m, const uint32_t *segs, size_t n, uint64_t *total, kura_error *err)
 {
 	uint64_t max = m->dst->max_segment_size, size;
 	char name[1024];
+	int split = 0;
 	*total = 0;
+	kura_migrate_split_free(m->split);
+	m->split = NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (m->src->stat(m->src, segs[i], &size) != 0) {
 			m->src->name(m->src, segs[i], name, sizeof name);
 			return kura_error_sys(err, KURA_EIO, "reading the size of %s", name);
 		}
-		if (max && size > max) {
-			m->src->name(m->src, segs[i], name, sizeof name);
-			return kura_error_set(err, KURA_EINPUT, "%s has %llu bytes, more than the %llu the target keeps in one "
-							       "segment (osd_max_object_size): kura migrate does not split "
-							       "segments; nothing was copied. Either raise the cluster's "
-							       "osd_max_object_size to at least %llu (ceph config set global "
-							       "osd_max_object_size N, and in the ceph.conf kura is given; Ceph "
-							       "advises against objects over 128 MiB), or make a new store on the "
-							       "pool (kura init NEW --backend rados ...) and move the documents "
-							       "with kura export STORE and kura import NEW, which keep their IDs "
-							       "and evidence (docs/CEPH.md)", name, (unsigned long long)size,
-					      (unsigned long long)max, (unsigned long long)size + AUDIT_ROOM);
-		}
+		split |= max && size > max;
 		*total += size;
 	}
-	return 0;
+	return split ? kura_migrate_split_plan(&m->split, m->src, m->dst, segs, n, err) : 0;
 }
 
 /* What an interrupted run copied to the target goes first: the store's segments
@@ -264,6 +268,10 @@ static int list_segments(struct migration *m, uint32_t **segs, size_t *n, uint64
 static int copy_all(struct migration *m, const uint32_t *segs, size_t n, uint64_t total, int again, kura_error *err)
 {
 	int rc = again ? empty_target(m, err) : 0;
+	if (rc == 0) /* an index an earlier attempt built, even one given up by hand */
+		rc = kura_migrate_split_clear(m->path, err);
+	if (rc == 0 && m->split)
+		return kura_migrate_split_copy(m->split, m->path, err);
 	if (rc == 0)
 		m->progress = kura_progress_new("migrate", total);
 	for (size_t i = 0; i < n && rc == 0; i++)
@@ -284,7 +292,7 @@ static int remove_source(kura_backend *be, const char *path, int local, kura_err
 			rc = kura_error_sys(err, KURA_EIO, "removing %s (the store uses its copy now; run kura migrate again "
 							   "to finish)", name);
 		}
-		crash_point();
+		kura_migrate_crash_point();
 	}
 	free(segs);
 	if (rc == 0 && local) {
@@ -308,7 +316,7 @@ static int check_journal(struct migration *m, json_t *journal, kura_error *err)
 	if (!json_is_object(to) || !json_is_object(json_object_get(journal, "from")))
 		return kura_error_set(err, KURA_EIO, "%s/%s is damaged; compare config.json with where the segments are "
 						     "and remove it by hand", m->path, JOURNAL);
-	if (same_place(to, m->to))
+	if (kura_migrate_same_place(to, m->to))
 		return 0;
 	describe(a, sizeof a, to);
 	describe(b, sizeof b, m->to);
@@ -354,7 +362,7 @@ static int start(struct migration *m, json_t *journal, kura_error *err)
 		if (rc == 0)
 			rc = j ? write_json(m->path, JOURNAL, j, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		json_decref(j);
-		crash_point();
+		kura_migrate_crash_point();
 	}
 	return rc;
 }
@@ -366,7 +374,7 @@ static int finish(const char *path, kura_error *err)
 	join(p, sizeof p, path, JOURNAL);
 	if ((unlink(p) != 0 && errno != ENOENT) || kura_fs_sync_dir(path) != 0)
 		return kura_error_sys(err, KURA_EIO, "removing %s", p);
-	crash_point();
+	kura_migrate_crash_point();
 	return 0;
 }
 
@@ -405,7 +413,7 @@ int kura_store_migrate(const char *path, const kura_rados_options *to, int *alre
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	else if (journal && (rc = check_journal(&m, journal, err)) != 0)
 		;
-	else if (same_place(m.from, m.to)) { /* there already: only an interrupted run's end to finish */
+	else if (kura_migrate_same_place(m.from, m.to)) { /* there already: only an interrupted run's end to finish */
 		*already = !journal;
 		rc = journal ? finish_after_switch(&m, json_object_get(journal, "from"), NULL, err) : 0;
 	} else if (!(m.buf = malloc(CHUNK)))
@@ -414,10 +422,16 @@ int kura_store_migrate(const char *path, const kura_rados_options *to, int *alre
 	else if ((rc = open_target(&m, to, err)) == 0 && (rc = list_segments(&m, &segs, &nsegs, &total, err)) == 0 &&
 		 (rc = start(&m, journal, err)) == 0 && (rc = list_segments(&m, &segs, &nsegs, &total, err)) == 0 &&
 		 (rc = copy_all(&m, segs, nsegs, total, journal != NULL, err)) == 0 && (rc = switch_config(&m, err)) == 0) {
-		crash_point();
-		rc = finish_after_switch(&m, m.from, m.src, err);
+		kura_migrate_crash_point();
+		if (m.split) { /* the store's index goes with the segments it describes */
+			kura_store_drop_index(m.st);
+			rc = kura_migrate_settle(path, err);
+		}
+		if (rc == 0)
+			rc = finish_after_switch(&m, m.from, m.src, err);
 	}
 	kura_progress_free(m.progress);
+	kura_migrate_split_free(m.split);
 	free(segs);
 	json_decref(journal);
 	json_decref(m.from);

@@ -393,6 +393,8 @@ int kura_rebuild_tidy(const char *path, kura_error *err)
 	snprintf(fresh, sizeof fresh, "%s/index.rebuild", path);
 	snprintf(old, sizeof old, "%s/index.old", path);
 	int changed = 0;
+	if (kura_migrate_settle(path, err) != 0) /* a kura migrate's index, after its switch */
+		return err->code;
 	if (lstat(fresh, &sb) == 0) { /* a reindex killed before its swap, or the index it swapped out */
 		if (kura_fs_remove_tree(fresh) != 0)
 			return kura_error_sys(err, KURA_EIO, "removing %s, left by an interrupted kura reindex", fresh);
@@ -535,6 +537,44 @@ static int finish_compaction(kura_backend *be, const char *live, kura_error *err
 	return rc;
 }
 
+/* Builds the index of segments segs of be in folder fresh (closed when done):
+ * replaced is the index it replaces (NULL: none), gen a reader's generation. */
+static int build(struct applier *a, kura_backend *be, const char *fresh, kura_index *replaced, uint64_t gen,
+		 const uint32_t *segs, size_t nsegs, kura_error *err)
+{
+	uint64_t total = 0, size, last_end = 0;
+	int rc;
+	for (size_t i = 0; i < nsegs; i++)
+		if (segment_size(be, segs[i], &size) == 0)
+			total += size;
+	a->reindexing = 1;
+	if ((rc = kura_places_new(&a->old, replaced, err)) != 0 ||
+	    (rc = kura_index_open(&a->ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
+	    (rc = kura_index_batch_new(&a->b, err)) != 0 || (rc = missing_segments(a, segs, nsegs, err)) != 0 ||
+	    (a->reader && (rc = kura_mark_begin(&a->mark, segs[nsegs - 1], err)) != 0))
+		return rc;
+	a->progress = kura_progress_new("reindex", total);
+	rc = reindex_segments(a, be, segs, nsegs, &last_end, err);
+	/* the last record, adopted without its evidence record: lost if it was committed */
+	if (a->held.json && kura_places_committed_end(a->old, a->held.segno) > a->held.offset)
+		lose_held(a);
+	if (rc == 0)
+		rc = kura_places_name_lost(a->old, a->lost, a->nlost, print_lost, NULL, err);
+	if (rc == 0 && a->reader)
+		put_mark(a, gen, &last_end);
+	if (rc == 0) {
+		kura_index_batch_put_state(a->b, segs[nsegs - 1], last_end);
+		rc = kura_index_write(a->ix, a->b, 1, err);
+	}
+	if (rc == 0) /* the search fields' indexes, now that every definition and object is known */
+		rc = kura_fields_build(a->ix, NULL, err);
+	kura_index_close(a->ix);
+	a->ix = NULL;
+	kura_places_free(a->old);
+	a->old = NULL;
+	return rc;
+}
+
 int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, kura_error *err)
 {
 	kura_store *st = NULL;
@@ -547,7 +587,6 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	snprintf(fresh, sizeof fresh, "%s/index.rebuild", path);
 	uint32_t *segs = NULL;
 	size_t nsegs = 0;
-	uint64_t total = 0, size, last_end = 0;
 	struct applier a = {0};
 	kura_index *replaced = NULL;
 	int reader = kura_store_is_reader(st); /* the writer's compactions are its own; see below */
@@ -559,39 +598,12 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 		rc = kura_error_set(err, KURA_EIO, "%s has no segments: nothing to rebuild the index from", path);
 		goto out;
 	}
-	for (size_t i = 0; i < nsegs; i++)
-		if (segment_size(be, segs[i], &size) == 0)
-			total += size;
 	/* A reader's index is not the writer's: the writer may still cut off what it
 	 * had written but not committed when the reader last looked, so the reader's
 	 * index cannot say what was committed; the pool is read afresh. */
 	replaced = reader ? NULL : open_replaced(live);
-	a.reindexing = 1;
 	a.reader = reader;
-	if ((rc = kura_places_new(&a.old, replaced, err)) != 0 ||
-	    (rc = kura_index_open(&a.ix, fresh, KURA_INDEX_CREATE, err)) != 0 ||
-	    (rc = kura_index_batch_new(&a.b, err)) != 0 || (rc = missing_segments(&a, segs, nsegs, err)) != 0 ||
-	    (reader && (rc = kura_mark_begin(&a.mark, segs[nsegs - 1], err)) != 0))
-		goto out;
-	a.progress = kura_progress_new("reindex", total);
-	rc = reindex_segments(&a, be, segs, nsegs, &last_end, err);
-	/* the last record, adopted without its evidence record: lost if it was committed */
-	if (a.held.json && kura_places_committed_end(a.old, a.held.segno) > a.held.offset)
-		lose_held(&a);
-	if (rc == 0)
-		rc = kura_places_name_lost(a.old, a.lost, a.nlost, print_lost, NULL, err);
-	if (rc == 0 && reader)
-		put_mark(&a, gen, &last_end);
-	if (rc == 0) {
-		kura_index_batch_put_state(a.b, segs[nsegs - 1], last_end);
-		rc = kura_index_write(a.ix, a.b, 1, err);
-	}
-	if (rc == 0) /* the search fields' indexes, now that every definition and object is known */
-		rc = kura_fields_build(a.ix, NULL, err);
-	kura_index_close(a.ix);
-	a.ix = NULL;
-	kura_places_free(a.old);
-	a.old = NULL;
+	rc = build(&a, be, fresh, replaced, gen, segs, nsegs, err);
 	kura_index_close(replaced);
 	replaced = NULL;
 	if (rc == 0)
@@ -607,6 +619,23 @@ out:
 	if (rc != 0)
 		kura_fs_remove_tree(fresh);
 	kura_store_close(st);
+	return rc;
+}
+
+int kura_rebuild_into(kura_backend *be, const char *dir, uint64_t *damaged, kura_error *err)
+{
+	uint32_t *segs = NULL;
+	size_t nsegs = 0;
+	struct applier a = {0};
+	int rc = kura_segment_list(&segs, &nsegs, be, err);
+	if (rc == 0 && nsegs == 0)
+		rc = kura_error_set(err, KURA_EIO, "no segments to build the index from");
+	if (rc == 0)
+		rc = build(&a, be, dir, NULL, 0, segs, nsegs, err);
+	*damaged = a.damaged;
+	kura_progress_free(a.progress);
+	applier_free(&a);
+	free(segs);
 	return rc;
 }
 

@@ -517,6 +517,7 @@ static int refuse_reader(kura_store *st, kura_error *err)
 const json_t *kura_store_backend_config(const kura_store *st) { return st->backend_cfg; }
 
 int kura_store_is_reader(const kura_store *st) { return kura_backend_config_reader(st->backend_cfg); }
+void kura_store_drop_index(kura_store *st) { kura_index_close(st->ix); st->ix = NULL; }
 
 static int open_locked(kura_store **out, const char *path, kura_backend *be, int reader, kura_error *err)
 {
@@ -560,7 +561,7 @@ int kura_store_open_with_backend(kura_store **out, const char *path, int mode, k
 	struct stat sb;
 	if (mode == KURA_STORE_WRITE)
 		rc = kura_rebuild_tidy(path, err);
-	if (rc == 0 && (rc = join(p, sizeof p, path, "index", err)) == 0 && stat(p, &sb) != 0)
+	if (rc == 0 && (rc = kura_migrate_index(p, sizeof p, path, err)) == 0 && stat(p, &sb) != 0)
 		rc = kura_error_set(err, KURA_EIO, "%s has no index; rebuild it with kura reindex %s", path, path);
 	if (rc == 0)
 		rc = kura_index_open(&st->ix, p, mode == KURA_STORE_WRITE ? 0 : KURA_INDEX_READONLY, err);

@@ -102,9 +102,25 @@ int kura_store_files_clear_leftovers(const char *path);
  * index forward over complete records past the committed end after a crash. */
 int kura_rebuild_recover(kura_store *st, kura_error *err);
 /* Removes what an interrupted kura reindex left in the store folder path
- * (index.rebuild; index.old, put back when there is no index): with the
- * writer lock held. */
+ * (index.rebuild; index.old, put back when there is no index), and finishes
+ * what an interrupted kura migrate left (kura_migrate_settle): with the writer
+ * lock held. */
 int kura_rebuild_tidy(const char *path, kura_error *err);
+/* Builds the index of every segment of be in the new folder dir (kura migrate's
+ * index for the segments it split, archive/migrate_split.c); *damaged counts the
+ * damaged or missing ranges found. */
+int kura_rebuild_into(kura_backend *be, const char *dir, uint64_t *damaged, kura_error *err);
+/* Where the index of store path is (into out): STORE/index, or the index a
+ * kura migrate that split segments built for its target (STORE/index.migrate)
+ * once config.json names that target while the move's journal is there
+ * (archive/migrate_split.c). */
+int kura_migrate_index(char *out, size_t n, const char *path, kura_error *err);
+/* With the writer lock: puts such an index in place of STORE/index (called by
+ * kura_rebuild_tidy, so at every open for writing and every reindex). */
+int kura_migrate_settle(const char *path, kura_error *err);
+/* Closes st's index (kura migrate, before it puts another in its place): st
+ * then only closes. */
+void kura_store_drop_index(kura_store *st);
 
 /* The audit trail (archive/audit.c): appends an audit record of action with
  * fields (borrowed, may be NULL) to the writer and its index entries to b,

@@ -34,7 +34,7 @@ static const struct {
 	{"show", kura_cmd_show, "describe one object"},
 	{"scrub", kura_cmd_scrub, "re-read and verify every stored byte"},
 	{"reindex", kura_cmd_reindex, "rebuild the index from the segments alone"},
-	{"migrate", kura_cmd_migrate, "move a store's segments to a Ceph pool or back, byte for byte"},
+	{"migrate", kura_cmd_migrate, "move a store's segments to a Ceph pool or back (split when larger than its objects)"},
 	{"attach", kura_cmd_attach, "make a folder on this machine a reader of a store kept in a Ceph pool"},
 	{"seal", kura_cmd_seal, "time-stamp every pending object (one tree, one time-stamp)"},
 	{"evidence", kura_cmd_evidence, "write an object's RFC 4998 evidence record"},

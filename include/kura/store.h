@@ -311,8 +311,10 @@ int kura_store_refresh(const char *path, int whole, kura_refresh_result *res, ku
 /* Moves the segments of the store at path to a RADOS pool (to) or back to
  * STORE/segments (to NULL), copied, synced and compared, then config.json
  * switched; the old copy removed after (archive/migrate.c). *already is 1 when
- * the store was there already (nothing done). KURA_EINPUT for a target holding a
- * store's segments, or segments larger than the target's objects. */
+ * the store was there already (nothing done). Segments larger than the target's
+ * objects are split between records, and the index built anew for them
+ * (archive/migrate_split.c). KURA_EINPUT for a target holding a store's
+ * segments, or a record larger than the target's objects. */
 int kura_store_migrate(const char *path, const kura_rados_options *to, int *already, kura_error *err);
 
 /* Makes path (absent or empty) a reader of the RADOS store whose folder (or a

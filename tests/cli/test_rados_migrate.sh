@@ -4,7 +4,7 @@
 # that does not start fails the test).
 # - local -> RADOS -> local: the same IDs, listing, bytes and audit trail (plus one "migrate"
 #   record each way), evidence verifies before, between and after, the old copy is gone;
-# - a target holding another store's segments, and segments larger than the cluster's objects,
+# - a target holding another store's segments, and a record larger than the cluster's objects,
 #   are refused (exit 2), nothing changed, saying what to do; a last segment just under the
 #   limit moves (the move's own record starts a new segment);
 # - the move is done with a cephx key limited to its pool and namespace (the caps
@@ -218,7 +218,8 @@ refusals()
 	mkdir OCC/segments && cp base/segments/00000001.seg OCC/segments/
 	expect_error 2 kura migrate OCC --to-backend local
 	expect_grep "$ERR" "OCC/segments holds the segments of a kura store already"
-	# segments larger than the cluster's objects (16 MiB here): refused before anything changes
+	# a record larger than the cluster's objects (16 MiB here): refused before anything changes
+	# (segments are split between records, never inside one: test_rados_migrate_split.sh)
 	expect_status 0 kura init BIG
 	head -c 17M /dev/urandom >big.bin
 	expect_status 0 kura ingest BIG big.bin
@@ -226,9 +227,9 @@ refusals()
 	cp "$OUT" big.log
 	expect_error 2 to_rados BIG big
 	expect_grep "$ERR" "BIG/segments/00000001.seg has"
-	expect_grep "$ERR" "more than the 16777216 the target keeps in one segment (osd_max_object_size): kura migrate does not split segments; nothing was copied"
+	expect_grep "$ERR" "more than the 16777216 the target keeps in one segment (osd_max_object_size) with its 16-byte header: kura migrate splits segments only between records; nothing was copied"
 	expect_grep "$ERR" "Either raise the cluster's osd_max_object_size to at least"
-	expect_grep "$ERR" "move the documents with kura export STORE and kura import NEW"
+	expect_grep "$ERR" "or keep the store on local files"
 	[ ! -e BIG/migrate.json ] || fail "a refused move left its journal"
 	expect_status 0 kura log BIG
 	cmp -s "$OUT" big.log || fail "a refused move wrote to the audit trail"
