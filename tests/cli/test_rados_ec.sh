@@ -17,7 +17,8 @@
 #   refused by the epoch check (cmpxattr), the other writer's documents stay;
 # - compaction (kura_compact_tool, as disposal compacts): segments replaced by the other
 #   letter's object in the EC pool, the disposed gone, the rest read back;
-# - a store without --data-pool on the same cluster keeps everything in --pool, as before.
+# - kura migrate --data-pool moves a local store's segments into the EC pool.
+# (A store without a data pool is what every other test_rados*.sh runs.)
 source "$(dirname "$0")/lib.sh" || exit 1
 source "$(dirname "$0")/ceph.sh" || exit 1
 cd "$T"
@@ -42,7 +43,7 @@ caps_for() # NS MODE-REPLICATED MODE-EC
 {
 	echo "allow $2 pool=$CEPH_POOL namespace=$1, allow $3 pool=$EC namespace=$1"
 }
-for ns in main kill fence comp; do
+for ns in main kill fence comp mig; do
 	ceph -c "$CEPH_CONF" auth get-or-create "client.kura-$ns" mon 'allow r' osd "$(caps_for "$ns" rwx rw)" \
 		>>"$(dirname "$CEPH_CONF")/keyring" || fail "could not make the cephx user client.kura-$ns"
 done
@@ -316,16 +317,21 @@ compact_case()
 }
 run_case "compaction replaces segments in the EC pool" compact_case
 
-# ------------------------------------------------------------------ a store without a data pool
-old_style()
+# ------------------------------------------------------------------ kura migrate to a data pool
+migrate_case()
 {
-	expect_status 0 kura init O --backend rados --ceph-conf "$CEPH_CONF" --pool "$CEPH_POOL" --namespace old
-	! grep -q data_pool O/config.json || fail "a store without --data-pool records one"
-	expect_status 0 kura ingest O rt/doc0001.bin
-	"${R[@]}" -p "$CEPH_POOL" -N old ls >old.ls
-	expect_grep old.ls kura.seg.00000001.a -x
-	[ -z "$("${R[@]}" -p "$EC" -N old ls)" ] || fail "a store without --data-pool wrote to the EC pool"
-	expect_status 0 kura verify O
+	expect_status 0 kura init L --segment-size 4194304
+	expect_status 0 kura ingest L rt
+	cp "$OUT" mig.tsv
+	expect_status 0 kura migrate L --to-backend rados --ceph-conf "$CEPH_CONF" --pool "$CEPH_POOL" \
+		--data-pool "$EC" --namespace mig --ceph-user kura-mig
+	expect_grep L/config.json "\"data_pool\": \"$EC\""
+	"${R[@]}" -p "$EC" -N mig ls >mig.ls
+	expect_grep mig.ls kura.seg.00000001.a -x
+	[ "$("${R[@]}" -p "$CEPH_POOL" -N mig ls)" = kura.segments ] || fail "segments of the migrated store in --pool"
+	check_acked L mig.tsv 5
+	expect_status 0 kura verify L
+	expect_scrub_clean L "after the migration to the EC data pool"
 }
-run_case "a store without --data-pool keeps everything in --pool" old_style
+run_case "kura migrate to an EC data pool" migrate_case
 finish_cases
