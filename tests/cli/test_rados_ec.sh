@@ -332,6 +332,11 @@ migrate_case()
 	check_acked L mig.tsv 5
 	expect_status 0 kura verify L
 	expect_scrub_clean L "after the migration to the EC data pool"
+	# the same namespace with another data pool: one directory, no move; refused, not "done"
+	expect_error 2 kura migrate L --to-backend rados --ceph-conf "$CEPH_CONF" --pool "$CEPH_POOL" --namespace mig \
+		--ceph-user kura-mig
+	expect_grep "$ERR" "moves them to another data pool only with another namespace"
+	expect_grep L/config.json "\"data_pool\": \"$EC\""
 }
 run_case "kura migrate to an EC data pool" migrate_case
 finish_cases
