@@ -2,7 +2,7 @@
  *
  *   "backend": {"type": "rados", "ceph_conf": "/etc/ceph/ceph.conf", "pool": "archive",
  *               "namespace": "trial-17", "user": "kura", "lease_seconds": 30,
- *               "op_timeout_seconds": 30}
+ *               "op_timeout_seconds": 30, "data_pool": "archive-ec"}
  *
  * No "backend" (every store made before there was a choice): the local-file
  * backend, STORE/segments/. An unknown type is refused, never guessed.
@@ -17,6 +17,8 @@ json_t *kura_backend_config_json(const kura_rados_options *o)
 	json_t *b = json_pack("{s:s, s:s, s:s}", "type", "rados", "ceph_conf", o->ceph_conf, "pool", o->pool);
 	if (b && o->ns && *o->ns)
 		json_object_set_new(b, "namespace", json_string(o->ns));
+	if (b && o->data_pool && *o->data_pool && strcmp(o->data_pool, o->pool) != 0)
+		json_object_set_new(b, "data_pool", json_string(o->data_pool));
 	if (b && o->user && *o->user)
 		json_object_set_new(b, "user", json_string(o->user));
 	if (b && o->lease_seconds > 0)
@@ -41,11 +43,12 @@ int kura_backend_from_config(kura_backend **out, const char *store, const json_t
 	if (strcmp(type, "rados") != 0)
 		return kura_error_set(err, KURA_EUNSUPPORTED, "%s keeps its segments in a \"%s\" backend, which this kura "
 							      "does not know", store, type);
-	if (json_unpack((json_t *)cfg, "{s:s, s:s, s?s, s?s, s?I, s?I}", "ceph_conf", &o.ceph_conf, "pool", &o.pool,
-			"namespace", &o.ns, "user", &o.user, "lease_seconds", &lease, "op_timeout_seconds", &timeout) != 0 ||
+	if (json_unpack((json_t *)cfg, "{s:s, s:s, s?s, s?s, s?s, s?I, s?I}", "ceph_conf", &o.ceph_conf, "pool", &o.pool,
+			"data_pool", &o.data_pool, "namespace", &o.ns, "user", &o.user, "lease_seconds", &lease,
+			"op_timeout_seconds", &timeout) != 0 ||
 	    lease < 0 || lease > 3600 || timeout < 0 || timeout > 3600)
 		return kura_error_set(err, KURA_EIO, "%s/config.json has bad RADOS settings (\"ceph_conf\", \"pool\", "
-						     "\"namespace\", \"user\", \"lease_seconds\", \"op_timeout_seconds\" "
+						     "\"data_pool\", \"namespace\", \"user\", \"lease_seconds\", \"op_timeout_seconds\" "
 						     "(1 to 3600)); the store's configuration is damaged", store);
 	o.lease_seconds = (int)lease;
 	o.op_timeout_seconds = (int)timeout;

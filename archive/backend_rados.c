@@ -9,7 +9,10 @@
  *   eight digits) to the letter of the object holding the segment now, "a" or
  *   "b", and "NNNNNNNN.staged" to the letter of a replacement being made. Its
  *   lock "kura.writer" is the store's writer lock.
- * - kura.seg.NNNNNNNN.a and kura.seg.NNNNNNNN.b: a segment's bytes.
+ * - kura.seg.NNNNNNNN.a and kura.seg.NNNNNNNN.b: a segment's bytes. With a data
+ *   pool (config.json "data_pool"; it may be erasure-coded, with overwrites
+ *   allowed) these are in it, in the same namespace, and only kura.segments is
+ *   in the pool: kura_rados_io() picks the pool of an object.
  * - The directory's xattr "kura.generation": a decimal count, raised before a
  *   segment is replaced or removed (absent: 0), which readers compare
  *   (archive/rebuild.c). Only the writer raises it, under the writer lock.
@@ -126,7 +129,7 @@ static int dir_get(rados_backend *rb, uint32_t segno, const char *suffix, char *
 			 "b: it was changed behind kura's back. Name the object that holds the segment again: `rados %s "
 			 "setomapval kura.segments %s a` (or b: the one of kura.seg.%s.a and .b that `rados %s stat` shows "
 			 "larger), then run the command again",
-		     rb->where, key, vlen, rb->rados_args, key, key, rb->rados_args);
+		     rb->where, key, vlen, rb->rados_args, key, key, rb->data_args);
 		rc = -EUCLEAN;
 	}
 	if (rc == 0)
@@ -239,7 +242,7 @@ static void rb_name(kura_backend *be, uint32_t segno, char *buf, size_t n)
 	if (segno == 0)
 		snprintf(buf, n, "%s", rb_of(be)->where);
 	else
-		snprintf(buf, n, "%s/kura.seg.%08u", rb_of(be)->where, segno);
+		snprintf(buf, n, "%s/kura.seg.%08u", rb_of(be)->data_where, segno);
 }
 
 static int rb_stat(kura_backend *be, uint32_t segno, uint64_t *size)
@@ -249,7 +252,7 @@ static int rb_stat(kura_backend *be, uint32_t segno, uint64_t *size)
 	if (dir_get(rb_of(be), segno, "", &letter) != 0)
 		return -1;
 	seg_oid(oid, sizeof oid, segno, letter);
-	int rc = lib.rados_stat(rb_of(be)->io, oid, size, &mtime);
+	int rc = lib.rados_stat(rb_of(be)->data, oid, size, &mtime);
 	return rc == 0 ? 0 : fail(rb_of(be), rc);
 }
 
@@ -305,7 +308,7 @@ static int rb_open(kura_backend *be, kura_seg **out, uint32_t segno, int writabl
 		return -1;
 	}
 	seg_oid(oid, sizeof oid, segno, letter);
-	int rc = lib.rados_stat(rb_of(be)->io, oid, &size, &mtime); /* named but gone: missing too */
+	int rc = lib.rados_stat(rb_of(be)->data, oid, &size, &mtime); /* named but gone: missing too */
 	if (rc == 0 && writable)
 		rc = kura_rados_stamp(rb_of(be), oid);
 	return rc == 0 ? seg_new(be, out, segno, letter) : fail(rb_of(be), rc);
@@ -459,7 +462,7 @@ static int send_write(rados_seg *rs, uint64_t off, const char *p, size_t n)
 		lib.rados_write_op_write(op, (const char *)rs->hold + at, rs->held[i].len, rs->held[i].off); /* copied */
 	if (n > 0)
 		lib.rados_write_op_write(op, p, n, off);
-	rc = lib.rados_aio_write_op_operate(op, rb->io, c, rs->oid, NULL, 0);
+	rc = lib.rados_aio_write_op_operate(op, rb->data, c, rs->oid, NULL, 0);
 	lib.rados_release_write_op(op);
 	rs->nheld = rs->held_bytes = 0;
 	if (rc != 0) {
@@ -533,7 +536,7 @@ static int rb_read(kura_seg *s, uint64_t off, void *buf, size_t n, size_t *got)
 	*got = 0;
 	while (*got < n) {
 		size_t len = n - *got < CHUNK ? n - *got : CHUNK;
-		int rc = lib.rados_read(rb_of(s->be)->io, rs->oid, (char *)buf + *got, len, off + *got);
+		int rc = lib.rados_read(rb_of(s->be)->data, rs->oid, (char *)buf + *got, len, off + *got);
 		if (rc < 0)
 			return fail(rb_of(s->be), rc);
 		*got += (size_t)rc;
@@ -549,7 +552,7 @@ static int rb_size(kura_seg *s, uint64_t *size)
 	time_t mtime;
 	if (drain(rs) != 0 || kura_rados_down(rb_of(s->be)))
 		return -1;
-	int rc = lib.rados_stat(rb_of(s->be)->io, rs->oid, size, &mtime);
+	int rc = lib.rados_stat(rb_of(s->be)->data, rs->oid, size, &mtime);
 	return rc == 0 ? 0 : fail(rb_of(s->be), rc);
 }
 
@@ -580,6 +583,8 @@ static void rb_free(kura_backend *be)
 		kura_rados_unlock(be);
 		lib.rados_ioctx_destroy(rb->io);
 	}
+	if (rb->data && rb->data != rb->io)
+		lib.rados_ioctx_destroy(rb->data);
 	if (rb->cluster)
 		lib.rados_shutdown(rb->cluster);
 	pthread_mutex_destroy(&rb->mu);
@@ -597,6 +602,54 @@ static uint64_t max_object(rados_t cluster)
 		return DEFAULT_MAX_OBJECT;
 	unsigned long long v = strtoull(buf, NULL, 10);
 	return v >= (1u << 20) ? v : DEFAULT_MAX_OBJECT;
+}
+
+/* The data pool given apart from the pool, or NULL. */
+static const char *data_pool(const kura_rados_options *o)
+{
+	return o->data_pool && *o->data_pool && strcmp(o->data_pool, o->pool) != 0 ? o->data_pool : NULL;
+}
+
+/* Opens pool in the store's namespace as *io: 0, or the kura error. */
+static int open_pool(rados_backend *rb, const kura_rados_options *o, const char *pool, rados_ioctx_t *io,
+		     kura_error *err)
+{
+	int rc = lib.rados_ioctx_create(rb->cluster, pool, io);
+	if (rc != 0) {
+		*io = NULL;
+		errno = -rc;
+		if (rc == -ENOENT)
+			return kura_error_set(err, KURA_EINPUT, "the Ceph cluster of %s has no pool '%s' (an administrator "
+							       "makes it: ceph osd pool create %s)",
+					      o->ceph_conf, pool, pool);
+		return kura_error_sys(err, KURA_EIO, "opening pool '%s' of the Ceph cluster of %s", pool, o->ceph_conf);
+	}
+	lib.rados_ioctx_set_namespace(*io, o->ns && *o->ns ? o->ns : NULL);
+	return 0;
+}
+
+/* The pools take what kura does: the directory's pool is replicated (an
+ * erasure-coded pool, whose objects have a stripe width, has no omap), and the
+ * segments' pool, if erasure-coded, takes overwrites (a record header patched,
+ * a torn tail cut off; librados says "requires alignment" when it does not). */
+static int check_pools(rados_backend *rb, const kura_rados_options *o, kura_error *err)
+{
+	uint64_t stripe = 0;
+	int aligned = 0;
+	if (lib.rados_ioctx_pool_required_alignment2(rb->io, &stripe) == 0 && stripe > 0)
+		return kura_error_set(err, KURA_EINPUT, "pool '%s' of the Ceph cluster of %s is erasure-coded, and kura "
+						       "keeps its directory of segments in omap, which erasure-coded pools "
+						       "do not have: give a replicated pool as --pool and '%s' as "
+						       "--data-pool (docs/CEPH.md)",
+				      o->pool, o->ceph_conf, o->pool);
+	if (lib.rados_ioctx_pool_requires_alignment2(rb->data, &aligned) == 0 && aligned)
+		return kura_error_set(err, KURA_EINPUT, "the data pool '%s' of the Ceph cluster of %s is erasure-coded "
+						       "without overwrites, and kura overwrites parts of its segments (a "
+						       "record's header, a torn tail cut off): an administrator allows them "
+						       "with `ceph osd pool set %s allow_ec_overwrites true` (BlueStore OSDs "
+						       "only: docs/CEPH.md), then run the command again",
+				      o->data_pool, o->ceph_conf, o->data_pool);
+	return 0;
 }
 
 static int connect_cluster(rados_backend *rb, const kura_rados_options *o, kura_error *err)
@@ -627,17 +680,13 @@ static int connect_cluster(rados_backend *rb, const kura_rados_options *o, kura_
 					       "and is the key of client.%s in the keyring ceph.conf names?)",
 				      o->ceph_conf, user, user);
 	}
-	if ((rc = lib.rados_ioctx_create(rb->cluster, o->pool, &rb->io)) != 0) {
-		rb->io = NULL;
-		errno = -rc;
-		if (rc == -ENOENT)
-			return kura_error_set(err, KURA_EINPUT, "the Ceph cluster of %s has no pool '%s' (an administrator "
-							       "makes it: ceph osd pool create %s)",
-					      o->ceph_conf, o->pool, o->pool);
-		return kura_error_sys(err, KURA_EIO, "opening pool '%s' of the Ceph cluster of %s", o->pool, o->ceph_conf);
-	}
-	lib.rados_ioctx_set_namespace(rb->io, o->ns && *o->ns ? o->ns : NULL);
-	return 0;
+	if ((rc = open_pool(rb, o, o->pool, &rb->io, err)) != 0)
+		return rc;
+	if (!data_pool(o))
+		rb->data = rb->io;
+	else if ((rc = open_pool(rb, o, o->data_pool, &rb->data, err)) != 0)
+		return rc;
+	return check_pools(rb, o, err);
 }
 
 int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kura_error *err)
@@ -651,8 +700,12 @@ int kura_backend_rados_open(kura_backend **out, const kura_rados_options *o, kur
 	pthread_mutex_init(&rb->mu, NULL);
 	pthread_mutex_init(&rb->note_mu, NULL);
 	snprintf(rb->where, sizeof rb->where, "rados:%s/%s", o->pool, o->ns && *o->ns ? o->ns : "");
+	snprintf(rb->data_where, sizeof rb->data_where, "rados:%s/%s", data_pool(o) ? data_pool(o) : o->pool,
+		 o->ns && *o->ns ? o->ns : "");
 	snprintf(rb->rados_args, sizeof rb->rados_args, "-p %s%s%s", o->pool, o->ns && *o->ns ? " -N " : "",
 		 o->ns && *o->ns ? o->ns : "");
+	snprintf(rb->data_args, sizeof rb->data_args, "-p %s%s%s", data_pool(o) ? data_pool(o) : o->pool,
+		 o->ns && *o->ns ? " -N " : "", o->ns && *o->ns ? o->ns : "");
 	char host[256] = "?";
 	gethostname(host, sizeof host - 1);
 	struct timespec now;

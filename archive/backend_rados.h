@@ -10,6 +10,7 @@
 #include <rados/librados.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "archive/backend.h"
@@ -20,9 +21,12 @@
 typedef struct rados_backend {
 	kura_backend be;
 	rados_t cluster;
-	rados_ioctx_t io;
+	rados_ioctx_t io;   /* the pool given by --pool: the directory (omap, lock, xattrs) */
+	rados_ioctx_t data; /* the segment objects: the data pool (--data-pool), or io itself */
 	char where[512]; /* rados:POOL/NAMESPACE, for messages */
+	char data_where[512]; /* rados:DATA_POOL/NAMESPACE: where the segment objects are */
 	char rados_args[512]; /* "-p POOL [-N NAMESPACE]": the rados command's, for messages */
+	char data_args[512];  /* the same for the segment objects' pool */
 	pthread_mutex_t note_mu; /* guards damage */
 	char damage[1024]; /* what is wrong with the directory, found last; "": nothing */
 	char cookie[320];
@@ -43,6 +47,13 @@ typedef struct rados_backend {
 } rados_backend;
 
 static inline rados_backend *rb_of(kura_backend *be) { return (rados_backend *)be; }
+
+/* The pool an object is in: the directory in io, every other object (a
+ * segment) in the data pool. */
+static inline rados_ioctx_t kura_rados_io(rados_backend *rb, const char *oid)
+{
+	return strcmp(oid, DIR_OID) == 0 ? rb->io : rb->data;
+}
 
 static inline void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
 {
@@ -68,6 +79,8 @@ static inline void seg_oid(char *buf, size_t n, uint32_t segno, char letter)
 	X(rados_getxattr) \
 	X(rados_ioctx_create) \
 	X(rados_ioctx_destroy) \
+	X(rados_ioctx_pool_required_alignment2) \
+	X(rados_ioctx_pool_requires_alignment2) \
 	X(rados_ioctx_set_namespace) \
 	X(rados_list_lockers) \
 	X(rados_lock_exclusive) \

@@ -58,7 +58,7 @@ void kura_rados_guard(rados_backend *rb, rados_write_op_t op, int exact)
 
 int kura_rados_operate(rados_backend *rb, rados_write_op_t op, const char *oid)
 {
-	int rc = lib.rados_write_op_operate(op, rb->io, oid, NULL, 0);
+	int rc = lib.rados_write_op_operate(op, kura_rados_io(rb, oid), oid, NULL, 0);
 	lib.rados_release_write_op(op);
 	if (rc == -ECANCELED)
 		atomic_store(&rb->fenced, 1);
@@ -78,7 +78,7 @@ int kura_rados_stamp(rados_backend *rb, const char *oid)
 int kura_rados_empty(rados_backend *rb, const char *oid)
 {
 	if (rb->epoch == 0)
-		return lib.rados_write_full(rb->io, oid, "", 0);
+		return lib.rados_write_full(kura_rados_io(rb, oid), oid, "", 0);
 	for (int tries = 0; tries < 3; tries++) {
 		/* an object that is there (a crash left it unnamed, or a replacement's
 		 * letter): emptied unless a newer writer stamped it */
@@ -112,7 +112,7 @@ int kura_rados_remove(rados_backend *rb, const char *oid)
 static int read_epoch(rados_backend *rb, const char *oid, uint64_t *e)
 {
 	char cur[KURA_RADOS_EPOCH_DIGITS + 1] = "";
-	int n = lib.rados_getxattr(rb->io, oid, EPOCH_XATTR, cur, KURA_RADOS_EPOCH_DIGITS);
+	int n = lib.rados_getxattr(kura_rados_io(rb, oid), oid, EPOCH_XATTR, cur, KURA_RADOS_EPOCH_DIGITS);
 	*e = 0;
 	if (n == -ENODATA)
 		return 0;

@@ -88,7 +88,7 @@ int kura_rados_object_of(rados_backend *rb, uint32_t segno, char *letter)
 		uint64_t size;
 		time_t mtime;
 		seg_oid(oid, sizeof oid, segno, *l);
-		if (lib.rados_stat(rb->io, oid, &size, &mtime) == 0 && size >= KURA_SEGMENT_FILE_HEADER) {
+		if (lib.rados_stat(rb->data, oid, &size, &mtime) == 0 && size >= KURA_SEGMENT_FILE_HEADER) {
 			*letter = *l;
 			return 0;
 		}
@@ -130,7 +130,7 @@ int kura_rados_unnamed(rados_backend *rb, const uint32_t *list, size_t n)
 int kura_rados_orphans(rados_backend *rb)
 {
 	rados_list_ctx_t ctx;
-	int rc = lib.rados_nobjects_list_open(rb->io, &ctx);
+	int rc = lib.rados_nobjects_list_open(rb->data, &ctx); /* the segments' pool */
 	if (rc != 0)
 		return rc;
 	const char *entry;
@@ -151,7 +151,7 @@ int kura_rados_orphans(rados_backend *rb)
 		 "Restore it from a backup of the pool, or name each segment again: for each object kura.seg.N.L that "
 		 "`rados %s ls` lists, `rados %s setomapval kura.segments N L` (where both N.a and N.b are there, the "
 		 "larger), then run the command again",
-	     rb->where, count, found, rb->rados_args, rb->rados_args);
+	     rb->where, count, found, rb->data_args, rb->rados_args);
 	return -EUCLEAN;
 }
 

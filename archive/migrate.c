@@ -95,6 +95,14 @@ int kura_migrate_same_place(const json_t *a, const json_t *b)
 	return strcmp(x, y) == 0;
 }
 
+/* The same segment objects' pool ("data_pool"; absent: the pool's). */
+static int same_data_pool(const json_t *a, const json_t *b)
+{
+	const char *x = json_string_value(json_object_get(a, "data_pool")), *y = json_string_value(json_object_get(b, "data_pool"));
+	const char *px = json_string_value(json_object_get(a, "pool")), *py = json_string_value(json_object_get(b, "pool"));
+	return strcmp(x ? x : px ? px : "", y ? y : py ? py : "") == 0;
+}
+
 static void join(char *buf, size_t n, const char *dir, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
 
 static json_t *load_json(const char *path, const char *name)
@@ -413,6 +421,11 @@ int kura_store_migrate(const char *path, const kura_rados_options *to, int *alre
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	else if (journal && (rc = check_journal(&m, journal, err)) != 0)
 		;
+	else if (kura_migrate_same_place(m.from, m.to) && !same_data_pool(m.from, m.to)) /* one directory: no move possible */
+		rc = kura_error_set(err, KURA_EINPUT, "%s keeps its segments in that pool and namespace already; kura "
+						      "moves them to another data pool only with another namespace: kura "
+						      "migrate %s --to-backend rados ... --data-pool POOL --namespace NEW_NS",
+				    path, path);
 	else if (kura_migrate_same_place(m.from, m.to)) { /* there already: only an interrupted run's end to finish */
 		*already = !journal;
 		rc = journal ? finish_after_switch(&m, json_object_get(journal, "from"), NULL, err) : 0;

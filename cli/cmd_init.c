@@ -1,6 +1,7 @@
 /* kura init STORE [--tsa-url URL]... [--hash sha256|sha384|sha512] [--segment-size BYTES] [--group NAME]
- * --backend rados --ceph-conf FILE --pool POOL [--namespace NS] [--ceph-user NAME] [--lease-seconds N]:
- * the segments go to a Ceph pool (archive/backend_rados.c); the index and configuration stay in STORE.
+ * --backend rados --ceph-conf FILE --pool POOL [--data-pool POOL] [--namespace NS] [--ceph-user NAME]
+ * [--lease-seconds N]: the segments go to a Ceph pool (archive/backend_rados.c; with --data-pool the
+ * segment objects go there, an erasure-coded pool may be); the index and configuration stay in STORE.
  * --single-approver: a disposal may be approved by the actor who requested it (config.json "four_eyes": false).
  * Without --tsa-url the store gets an embedded TSA (proof/tsa_setup.c). The store is
  * its owner's alone (0700/0600), or also readable by group NAME (02750/0640). */
@@ -21,7 +22,7 @@ static const char usage[] = "kura init STORE [--tsa-url URL]... [--hash sha256|s
 			    "                 [--segment-size BYTES] [--group NAME] [--single-approver]\n"
 			    "                 [--tsa-days DAYS] [--tsa-root-days DAYS] [--tsa-key ec-p256|ec-p384|rsa-2048|rsa-3072|rsa-4096]\n"
 			    "                 [--backend file|rados --ceph-conf FILE --pool POOL [--namespace NS] [--ceph-user NAME]\n"
-			    "                  [--lease-seconds N]]";
+			    "                  [--lease-seconds N] [--data-pool EC_POOL]]";
 const char *const kura_usage_init = usage; /* kura help, --help (cli/help.c) */
 
 /* What the command line asks for: filled by parse_init, handed to kura_store_create. */
@@ -72,6 +73,9 @@ static int parse_backend(struct init_args *a, int c, const char *arg)
 	case 'U':
 		a->rados.user = arg;
 		break;
+	case 'D':
+		a->rados.data_pool = arg;
+		break;
 	default:
 		if (kura_cli_number(&v, arg, 5, 3600) != 0)
 			return kura_cli_usage(usage, "--lease-seconds takes a number of seconds (5 to 3600), not '%s'", arg);
@@ -86,10 +90,11 @@ static int check_backend(struct init_args *a)
 	int rados = a->backend && strcmp(a->backend, "rados") == 0;
 	if (a->backend && !rados && strcmp(a->backend, "file") != 0)
 		return kura_cli_usage(usage, "--backend must be file or rados, not '%s'", a->backend);
-	int any = a->rados.ceph_conf || a->rados.pool || a->rados.ns || a->rados.user || a->rados.lease_seconds;
+	int any = a->rados.ceph_conf || a->rados.pool || a->rados.ns || a->rados.user || a->rados.lease_seconds ||
+		  a->rados.data_pool;
 	if (!rados && any)
-		return kura_cli_usage(usage, "--ceph-conf, --pool, --namespace, --ceph-user and --lease-seconds go with "
-					     "--backend rados");
+		return kura_cli_usage(usage, "--ceph-conf, --pool, --data-pool, --namespace, --ceph-user and --lease-seconds "
+					     "go with --backend rados");
 	if (!rados)
 		return 0;
 	if (!a->rados.ceph_conf || !a->rados.pool || !*a->rados.pool)
@@ -123,6 +128,7 @@ static int parse_init(struct init_args *a, const char **urls, int argc, char **a
 		{"namespace", required_argument, NULL, 'n'},
 		{"ceph-user", required_argument, NULL, 'U'},
 		{"lease-seconds", required_argument, NULL, 'l'},
+		{"data-pool", required_argument, NULL, 'D'},
 		{0},
 	};
 	int c, rc;
@@ -155,6 +161,7 @@ static int parse_init(struct init_args *a, const char **urls, int argc, char **a
 		case 'n':
 		case 'U':
 		case 'l':
+		case 'D':
 			if ((rc = parse_backend(a, c, optarg)) != 0)
 				return rc;
 			break;

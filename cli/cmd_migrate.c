@@ -1,6 +1,6 @@
 /* A store's segments elsewhere (docs/CEPH.md):
  * kura migrate STORE --to-backend rados --ceph-conf FILE --pool POOL [--namespace NS] [--ceph-user NAME]
- *                    [--lease-seconds N] | --to-backend local
+ *                    [--lease-seconds N] [--data-pool POOL] | --to-backend local
  *   moves the segments to a Ceph pool or back (archive/migrate.c);
  * kura attach READER --from STORE [--ceph-conf FILE] [--ceph-user NAME]
  *   makes READER a reader of the RADOS store STORE (its folder, or a copy) on this
@@ -16,7 +16,7 @@
 #include "kura/store.h"
 
 static const char usage[] = "kura migrate STORE --to-backend rados --ceph-conf FILE --pool POOL [--namespace NS]\n"
-			    "                    [--ceph-user NAME] [--lease-seconds N]\n"
+			    "                    [--ceph-user NAME] [--lease-seconds N] [--data-pool EC_POOL]\n"
 			    "       kura migrate STORE --to-backend local";
 const char *const kura_usage_migrate = usage; /* kura help, --help (cli/help.c) */
 static const char attach_usage[] = "kura attach READER --from STORE [--ceph-conf FILE] [--ceph-user NAME]";
@@ -29,6 +29,7 @@ static const struct option opts[] = {
 	{"namespace", required_argument, NULL, 'n'},
 	{"ceph-user", required_argument, NULL, 'U'},
 	{"lease-seconds", required_argument, NULL, 'l'},
+	{"data-pool", required_argument, NULL, 'D'},
 	{"from", required_argument, NULL, 'f'},
 	{0},
 };
@@ -53,6 +54,7 @@ static int parse(struct args *a, int argc, char **argv, const char *u)
 		case 'P': a->o.pool = optarg; break;
 		case 'n': a->o.ns = optarg; break;
 		case 'U': a->o.user = optarg; break;
+		case 'D': a->o.data_pool = optarg; break;
 		case 'f': a->from = optarg; break;
 		case 'l':
 			if (kura_cli_number(&v, optarg, 5, 3600) != 0)
@@ -87,9 +89,9 @@ int kura_cmd_migrate(int argc, char **argv)
 		return kura_cli_usage(usage, "--to-backend must be rados or local");
 	if (rados && (!a.o.ceph_conf || !a.o.pool || !*a.o.pool))
 		return kura_cli_usage(usage, "--to-backend rados needs --ceph-conf FILE and --pool POOL");
-	if (!rados && (a.o.ceph_conf || a.o.pool || a.o.ns || a.o.user || a.o.lease_seconds))
-		return kura_cli_usage(usage, "--ceph-conf, --pool, --namespace, --ceph-user and --lease-seconds go with "
-					     "--to-backend rados");
+	if (!rados && (a.o.ceph_conf || a.o.pool || a.o.ns || a.o.user || a.o.lease_seconds || a.o.data_pool))
+		return kura_cli_usage(usage, "--ceph-conf, --pool, --data-pool, --namespace, --ceph-user and --lease-seconds "
+					     "go with --to-backend rados");
 	kura_error err = {0};
 	int already = 0;
 	const char *store = argv[optind];
@@ -111,9 +113,9 @@ int kura_cmd_attach(int argc, char **argv)
 		return rc;
 	if (!a.from)
 		return kura_cli_usage(attach_usage, "attach needs --from STORE (the writer's store folder, or a copy of it)");
-	if (a.backend || a.o.pool || a.o.ns || a.o.lease_seconds)
-		return kura_cli_usage(attach_usage, "the pool and namespace are the writer's: only --ceph-conf and --ceph-user "
-						    "may differ");
+	if (a.backend || a.o.pool || a.o.data_pool || a.o.ns || a.o.lease_seconds)
+		return kura_cli_usage(attach_usage, "the pools and namespace are the writer's (its config.json): only "
+						    "--ceph-conf and --ceph-user may differ");
 	kura_error err = {0};
 	uint64_t objects = 0;
 	if (kura_store_attach(argv[optind], a.from, a.o.ceph_conf, a.o.user, &objects, &err) != 0)

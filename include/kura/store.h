@@ -30,7 +30,10 @@ typedef struct kura_store kura_store;
 #define KURA_RADOS_DEFAULT_OP_TIMEOUT 30
 typedef struct kura_rados_options {
 	const char *ceph_conf; /* the cluster's ceph.conf (monitors, keyring) */
-	const char *pool;      /* an existing pool */
+	const char *pool;      /* an existing pool: the directory (omap, lock), and the segments
+				* unless data_pool is given */
+	const char *data_pool; /* a pool for the segment objects (may be erasure-coded, with
+				* allow_ec_overwrites); NULL or "": pool */
 	const char *ns;        /* a namespace in it; NULL or "": the default one */
 	const char *user;      /* the cephx user without "client."; NULL: admin */
 	int lease_seconds;     /* of the writer lock; 0: KURA_RADOS_DEFAULT_LEASE */

@@ -18,6 +18,10 @@
 # sparse file DIR/osd.0/block (no loop device), so it survives the OSD's stop; the default,
 # memstore, keeps it in memory and starts faster. CEPH_MAX_OBJECT_SIZE (bytes): the objects'
 # size limit, 16 MiB by default (Ceph's own default, 128 MiB, for benchmarks).
+# CEPH_OSDS=N (N >= 3; default 1): N memstore OSDs, and an erasure-coded pool "kura-ec"
+# (profile kura-ec: k=2, m=1, failure domain osd) with allow_ec_overwrites, as a data pool
+# (kura init --data-pool); sets CEPH_EC_POOL. Ceph allows EC overwrites only on BlueStore OSDs:
+# the monitor gets mon_debug_no_require_bluestore_for_ec_overwrites = true, for the test only.
 # As a command: bash ceph.sh start DIR | stop DIR
 #
 # The daemons run in their own session (setsid) in the foreground (-f), so the PID recorded
@@ -108,6 +112,10 @@ mon data = $dir/mon.a
 [osd.0]
 osd data = $dir/osd.0
 EOF
+	local i
+	for i in $(seq 1 $((${CEPH_OSDS:-1} - 1))); do printf '[osd.%d]\nosd data = %s/osd.%d\n' "$i" "$dir" "$i"; done
+	# memstore OSDs are not BlueStore: a test-only switch lets an EC pool take overwrites
+	[ "${CEPH_OSDS:-1}" = 1 ] || printf '[mon]\nmon debug no require bluestore for ec overwrites = true\n'
 }
 
 # _ceph_wait DIR SECONDS WHAT CMD...: until CMD succeeds; on timeout says so and returns 1
@@ -150,6 +158,36 @@ _ceph_start_osd()
 	_ceph_wait "$dir" 60 "OSD up" bash -c "ceph -c '$dir/ceph.conf' osd dump --format=json | grep -q '\"up\":1'"
 }
 
+# _ceph_more_osds DIR: with CEPH_OSDS=N, OSDs 1..N-1 and the erasure-coded pool kura-ec
+_ceph_more_osds()
+{
+	local dir=$1 conf=$1/ceph.conf n=${CEPH_OSDS:-1} i uuid key
+	[ "$n" = 1 ] && return 0
+	[ "$n" -ge 3 ] || { echo "CEPH_OSDS=$n: an EC pool of k=2, m=1 needs at least 3 OSDs" >&2; return 1; }
+	for i in $(seq 1 $((n - 1))); do
+		mkdir -p "$dir/osd.$i"
+		uuid=$(uuidgen)
+		key=$(ceph-authtool --gen-print-key) || return 1
+		printf '{"cephx_secret": "%s"}\n' "$key" >"$dir/osd.$i.secret"
+		{ ceph-authtool "$dir/keyring" -n "osd.$i" --add-key "$key" &&
+			[ "$(ceph -c "$conf" osd new "$uuid" -i "$dir/osd.$i.secret")" = "$i" ] &&
+			ceph-osd -c "$conf" -i "$i" --mkfs --osd-uuid "$uuid"; } \
+			>>"$dir/log/mkfs.out" 2>&1 || { echo "making the test cluster's OSD $i failed" >&2; return 1; }
+		_ceph_daemon "$dir" "osd.$i" ceph-osd -i "$i" -c "$conf"
+	done
+	_ceph_wait "$dir" 60 "$n OSDs up" \
+		bash -c "[ \$(ceph -c '$conf' osd dump --format=json | grep -o '\"up\":1' | wc -l) = $n ]" || return 1
+	{ ceph -c "$conf" osd erasure-code-profile set kura-ec k=2 m=1 crush-failure-domain=osd &&
+		ceph -c "$conf" osd pool create kura-ec 8 8 erasure kura-ec &&
+		ceph -c "$conf" osd pool set kura-ec allow_ec_overwrites true &&
+		ceph -c "$conf" osd pool application enable kura-ec rados; } >>"$dir/log/mkfs.out" 2>&1 ||
+		{ echo "making the test EC pool failed" >&2; return 1; }
+	echo probe >"$dir/run/probe"
+	_ceph_wait "$dir" 60 "write to the EC pool" rados -c "$conf" -p kura-ec put probe "$dir/run/probe" || return 1
+	rados -c "$conf" -p kura-ec rm probe
+	export CEPH_EC_POOL=kura-ec
+}
+
 ceph_start()
 {
 	local dir=$1 base t0 tool uuid
@@ -178,6 +216,7 @@ ceph_start()
 	{ [ "$(ceph -c "$conf" osd new "$uuid")" = 0 ] && ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$uuid"; } \
 		>>"$dir/log/mkfs.out" 2>&1 || { echo "making the test cluster's OSD failed" >&2; _ceph_failed "$dir"; return 1; }
 	_ceph_start_osd "$dir" || { _ceph_failed "$dir"; return 1; }
+	_ceph_more_osds "$dir" || { _ceph_failed "$dir"; return 1; }
 	{ ceph -c "$conf" osd pool create kura 8 8 replicated && ceph -c "$conf" osd pool application enable kura rados; } \
 		>>"$dir/log/mkfs.out" 2>&1 || { echo "making the test pool failed" >&2; _ceph_failed "$dir"; return 1; }
 	echo probe >"$dir/run/probe"
@@ -229,7 +268,8 @@ ceph_osd_start()
 
 ceph_stop()
 {
-	_ceph_kill "$1" osd.0
+	local f
+	for f in "$1"/pids/osd.*; do [ -e "$f" ] && _ceph_kill "$1" "${f##*/}"; done
 	_ceph_kill "$1" mon.a
 }
 
