@@ -173,8 +173,10 @@ _ceph_more_osds()
 			[ "$(ceph -c "$conf" osd new "$uuid" -i "$dir/osd.$i.secret")" = "$i" ] &&
 			ceph-osd -c "$conf" -i "$i" --mkfs --osd-uuid "$uuid"; } \
 			>>"$dir/log/mkfs.out" 2>&1 || { echo "making the test cluster's OSD $i failed" >&2; return 1; }
-		_ceph_daemon "$dir" "osd.$i" ceph-osd -i "$i" -c "$conf"
 	done
+	# started once every key is in the keyring: ceph-authtool rewrites it, and an OSD
+	# reading it meanwhile failed to authenticate
+	for i in $(seq 1 $((n - 1))); do _ceph_daemon "$dir" "osd.$i" ceph-osd -i "$i" -c "$conf"; done
 	_ceph_wait "$dir" 60 "$n OSDs up" \
 		bash -c "[ \$(ceph -c '$conf' osd dump --format=json | grep -o '\"up\":1' | wc -l) = $n ]" || return 1
 	{ ceph -c "$conf" osd erasure-code-profile set kura-ec k=2 m=1 crush-failure-domain=osd &&
@@ -235,7 +237,7 @@ _ceph_kill()
 	[ -f "$dir/pids/$name" ] || return 0
 	pid=$(cat "$dir/pids/$name")
 	rm -f "$dir/pids/$name"
-	case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
+	case "$(cat "/proc/$pid/comm" 2>/dev/null || true)" in
 	ceph-mon | ceph-osd) kill -KILL "$pid" 2>/dev/null ;;
 	*) return 0 ;;
 	esac
@@ -269,7 +271,9 @@ ceph_osd_start()
 ceph_stop()
 {
 	local f
-	for f in "$1"/pids/osd.*; do [ -e "$f" ] && _ceph_kill "$1" "${f##*/}"; done
+	for f in "$1"/pids/osd.*; do
+		if [ -e "$f" ]; then _ceph_kill "$1" "${f##*/}"; fi
+	done
 	_ceph_kill "$1" mon.a
 }
 

@@ -221,7 +221,7 @@ kill_case()
 		expect_scrub_clean K "after ingest $i was killed after $KILL_MS ms"
 	done
 	echo "[$TEST_NAME] $killed of $KILLS ingests killed, $(wc -l <acked.tsv) objects acknowledged"
-	# a writer killed after it sent part of an 8 MB document (1 MiB a write), before its
+	# a writer killed after it sent part of an 8 MB document (4 MiB a write), before its
 	# commit: the next writer truncates the EC object back to the committed end before it appends
 	mkdir torn tiny
 	head -c 8000000 /dev/urandom >torn/big.bin
@@ -232,7 +232,7 @@ kill_case()
 	"${R[@]}" -p "$CEPH_POOL" -N kill getomapval kura.segments "$last" letter.bin >/dev/null
 	last="kura.seg.$last.$(cat letter.bin)"
 	before=$(seg_size kill "$last")
-	stop_in_write K torn 7
+	stop_in_write K torn 2
 	sleep 0.5 # the writes sent before it stopped reach the OSDs
 	kill -9 "$STOPPED"
 	wait "$STOPPED" 2>/dev/null || true
