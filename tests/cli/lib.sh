@@ -360,6 +360,41 @@ open(os.path.join(root, b"tagmanifest-sha256.txt"), "wb").write(
     b"".join(sha(f) + b"  " + f + b"\n" for f in files if not f.startswith(b"data/") and not f.startswith(b"tagmanifest")))' "$1"
 }
 
+# make_docs DIR N BIG-KIB: N documents of 100 B to 3 KB and one of BIG-KIB KiB, all new random
+# bytes, in DIR; their paths and SHA-256 in manifest.DIR (for acked). A test may define its own.
+make_docs()
+{
+	py '
+import hashlib
+d, n, big = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.makedirs(d)
+with open("manifest." + d, "w") as man:
+    def put(name, data):
+        open(os.path.join(d, name), "wb").write(data)
+        man.write("%s/%s\t%s\n" % (d, name, hashlib.sha256(data).hexdigest()))
+    for i in range(n):
+        put("doc%04d.bin" % i, os.urandom(100 + i * 37 % 3000))
+    put("big.bin", os.urandom(big << 10))
+' "$1" "$2" "$3"
+}
+
+# acked OUT DIR: the complete lines of ingest output OUT (a kill may tear the last), checked
+# against manifest.DIR (make_docs), are added to acked.tsv (for check_acked)
+acked()
+{
+	py '
+man = dict(l.rstrip("\n").split("\t") for l in open("manifest." + sys.argv[2]))
+with open("acked.tsv", "a") as acked:
+    for l in open(sys.argv[1]):
+        if not l.endswith("\n"):
+            break  # torn by the kill
+        id_, sha, path = l.rstrip("\n").split("\t")
+        if man.get(path) != sha:
+            sys.exit("ingest printed %s for %r, the file has %s (line %r of %s)" % (sha, path, man.get(path), l, sys.argv[1]))
+        acked.write(l)
+' "$1" "$2" || fail "ingest acknowledged a wrong SHA-256"
+}
+
 # check_acked STORE LINES SAMPLE [READ]: every line "ID<TAB>SHA256[<TAB>...]" of file LINES (what
 # a killed or finished ingest or import acknowledged) names an object that `kura ls --json`
 # lists with that SHA-256 (scrub then proves the stored bytes hash to it), and SAMPLE of them,

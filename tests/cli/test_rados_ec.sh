@@ -58,40 +58,6 @@ ec_init() # STORE NAMESPACE [init options...]
 		--data-pool "$EC" --namespace "$ns" --lease-seconds "$LEASE" --ceph-user "kura-$ns" "$@"
 }
 
-# make_docs DIR N: N documents of 100 B to 3 KB and one of BIG KiB, all new; manifest.DIR
-make_docs()
-{
-	py '
-import hashlib
-d, n, big = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-os.makedirs(d)
-with open("manifest." + d, "w") as man:
-    def put(name, data):
-        open(os.path.join(d, name), "wb").write(data)
-        man.write("%s/%s\t%s\n" % (d, name, hashlib.sha256(data).hexdigest()))
-    for i in range(n):
-        put("doc%04d.bin" % i, os.urandom(100 + i * 37 % 3000))
-    put("big.bin", os.urandom(big << 10))
-' "$1" "$2" "$3"
-}
-
-# acked OUT DIR: the complete lines of ingest output OUT, checked against manifest.DIR, added
-# to acked.tsv
-acked()
-{
-	py '
-man = dict(l.rstrip("\n").split("\t") for l in open("manifest." + sys.argv[2]))
-with open("acked.tsv", "a") as acked:
-    for l in open(sys.argv[1]):
-        if not l.endswith("\n"):
-            break  # torn by the kill
-        id_, sha, path = l.rstrip("\n").split("\t")
-        if man.get(path) != sha:
-            sys.exit("ingest printed %s for %r, the file has %s" % (sha, path, man.get(path)))
-        acked.write(l)
-' "$1" "$2" || fail "ingest acknowledged a wrong SHA-256"
-}
-
 # proc_state PID: the state letter of the process (T: stopped), empty when it is gone
 proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
 

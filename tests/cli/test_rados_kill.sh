@@ -42,40 +42,6 @@ rados_init() # STORE NAMESPACE [init options...]
 		--namespace "$ns" --lease-seconds 5 "$@"
 }
 
-# make_docs DIR N BIG-KIB: N small documents and a big one, all new; manifest.DIR
-make_docs()
-{
-	py '
-import hashlib
-d, n, big = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-os.makedirs(d)
-with open("manifest." + d, "w") as man:
-    def put(name, data):
-        open(os.path.join(d, name), "wb").write(data)
-        man.write("%s/%s\t%s\n" % (d, name, hashlib.sha256(data).hexdigest()))
-    for i in range(n):
-        put("doc%04d.bin" % i, os.urandom(100 + i * 37 % 3000))
-    put("big.bin", os.urandom(big << 10))
-' "$1" "$2" "$3"
-}
-
-# acked OUT DIR: the complete lines of ingest output OUT, checked against manifest.DIR, are
-# added to acked.tsv
-acked()
-{
-	py '
-man = dict(l.rstrip("\n").split("\t") for l in open("manifest." + sys.argv[2]))
-with open("acked.tsv", "a") as acked:
-    for l in open(sys.argv[1]):
-        if not l.endswith("\n"):
-            break  # torn by the kill
-        id_, sha, path = l.rstrip("\n").split("\t")
-        if man.get(path) != sha:
-            sys.exit("ingest printed %s for %r, the file has %s (line %r of %s)" % (sha, path, man.get(path), l, sys.argv[1]))
-        acked.write(l)
-' "$1" "$2" || fail "ingest acknowledged a wrong SHA-256"
-}
-
 # sealed_and_clean STORE WHEN: a seal (the next writer: it waits for a killed one's lease)
 # leaves nothing pending; verify exits 0, scrub is clean
 sealed_and_clean()
