@@ -143,6 +143,7 @@ run_case "a. kura -> BC" case_kura_to_bc
 
 # ------------------------------------------------------------------ b. BC -> kura
 # (served after case a: the server and the ingest there need not share the store)
+: >serve.out # there before the loop reads it (the background job opens it when it starts)
 "$KURA_BIN" tsa serve --store S --listen 127.0.0.1:0 >serve.out 2>serve.err &
 SERVE_PID=$!
 on_exit "kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null"

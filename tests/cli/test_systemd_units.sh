@@ -56,6 +56,7 @@ cmd=${cmd/\%f/$T/srv/archive}
 cmd=${cmd/\$\{KURA_LISTEN\}/${envf[KURA_LISTEN]}}
 cmd=${cmd/\$KURA_SERVE_OPTIONS/${envf[KURA_SERVE_OPTIONS]}}
 read -r -a argv <<<"$cmd" # the test's paths have no spaces
+: >srv.out # there before the loop reads it (the background job opens it when it starts)
 "${argv[@]}" >srv.out 2>srv.err &
 echo $! >>"$SERVERS_FILE"
 PID=$!
