@@ -4,40 +4,17 @@
 # seal waits for its time-stamp is answered in under 2 s; a PreservePO?wait=sealed made then
 # too (its seal chooses the objects the scheduler's seal is stamping, which then seals them
 # first) is answered sealed; every object ends in exactly one seal and the store verifies.
-source "$(dirname "$0")/lib.sh"
-HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/renewal/servers.sh"
-on_exit stop_all_servers
-cd "$T"
+source "$(dirname "$0")/serve_lib.sh" || exit 1
 NOW=2026-03-01T00:00:00Z
 DELAY=4
 
-start_serve tsa "$NOW" 127.0.0.1:0 --dir tsa-dir
-: >proxy.out
-python3 "$HERE/tsa/slow_proxy.py" --to "$SERVER_URL" --delay "$DELAY" --log proxy.log >proxy.out 2>proxy.err &
-echo $! >>"$SERVERS_FILE"
-for ((i = 0; i < 100; i++)); do
-	PROXY_URL=$(sed -n 's|^listening on \(http://127\.0\.0\.1:[1-9][0-9]*/\)$|\1|p' proxy.out)
-	[ -n "$PROXY_URL" ] && break
-	sleep 0.1
-done
-[ -n "$PROXY_URL" ] || fail "the slow TSA did not start: $(cat proxy.err)"
+start_slow_tsa "$DELAY"
 expect_status 0 at "$NOW" init s --tsa-url "$PROXY_URL"
 expect_status 0 at "$NOW" trust add s --tsa tsa-dir/anchors.pem
 ARCH=$(at "$NOW" user add s arch --role archivist 2>/dev/null)
 
 SERVE_WHAT=serve start_serve srv "$NOW" 127.0.0.1:0 s --seal-every 1
 API=${SERVER_URL}api/v1
-# submit NAME [QUERY]: PreservePO of a small document; its answer in NAME.json, its time in NAME.time
-submit()
-{
-	echo "document $1" >"$1.txt"
-	local code
-	code=$(curl -s -o "$1.json" -w '%{http_code} %{time_total}' -H "Authorization: Bearer $ARCH" \
-		--data-binary "@$1.txt" "$API/PreservePO?name=$1.txt${2:-}")
-	echo "${code#* }" >"$1.time"
-	[ "${code%% *}" = 201 ] || fail "PreservePO of $1: HTTP $code: $(cat "$1.json")"
-}
 submit d1
 : >proxy.log
 for ((i = 0; i < 100; i++)); do
