@@ -172,8 +172,10 @@ void kura_rados_explain(kura_backend *be, kura_error *err)
 		kura_rados_fenced_say(rb, err, 1);
 		return;
 	}
-	if (!atomic_load(&rb->timed_out) || strstr(err->message, "did not answer within") ||
-	    (!strstr(err->message, strerror(ETIMEDOUT)) && !strstr(err->message, strerror(ENOLCK))))
+	/* ETIMEDOUT comes only from rados_osd_op_timeout; ENOLCK only after one */
+	if (strstr(err->message, "did not answer within") ||
+	    !(strstr(err->message, strerror(ETIMEDOUT)) ||
+	      (atomic_load(&rb->timed_out) && strstr(err->message, strerror(ENOLCK)))))
 		return;
 	n = strlen(err->message);
 	snprintf(err->message + n, sizeof err->message - n,

@@ -125,6 +125,8 @@ int kura_rados_lock(kura_backend *be, int wait, kura_error *err)
 							     "key needs osd 'allow rwx pool=POOL namespace=NS': docs/CEPH.md)",
 					      rb->where);
 		if (rc != -EBUSY && rc != -EEXIST) {
+			if (rc == -ETIMEDOUT)
+				kura_rados_timed_out(rb); /* the unlock and the rest fail at once */
 			errno = -rc;
 			kura_error_sys(err, KURA_EIO, "taking the writer lock of %s", rb->where);
 			kura_rados_explain(be, err);

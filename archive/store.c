@@ -247,7 +247,7 @@ int kura_store_backend_unused(kura_backend *be, kura_error *err)
 	char where[512];
 	be->name(be, 0, where, sizeof where);
 	if (be->list(be, &segs, &n) != 0)
-		return kura_error_sys(err, KURA_EIO, "listing the segments in %s", where);
+		return kura_segment_io_error(be, err, "listing the segments in %s", where);
 	int used = n > 1 || (n == 1 && (segs[0] != 1 || be->stat(be, 1, &size) != 0 || size > KURA_SEGMENT_FILE_HEADER));
 	free(segs);
 	if (used)

@@ -7,7 +7,8 @@
 #   with every document, and scrub is clean.
 # - The OSD stopped and left down: the ingest exits 3 within op_timeout_seconds plus a
 #   lease, naming the cluster problem and what to do; every printed ID survives with its
-#   bytes; after the OSD is back the next ingest works, and seal, verify and scrub are clean.
+#   bytes; commands started while it is down fail the same way; after the OSD is back the
+#   next ingest works, and seal, verify and scrub are clean.
 # - The omap directory kura.segments damaged behind kura's back (a value that is no letter,
 #   a key removed, the whole object removed): the commands refuse with a message naming the
 #   damage and the rados command that restores it; reindex refuses rather than drop what the
@@ -54,9 +55,10 @@ for i in range(n):
 
 # start_ingest STORE DIR: an ingest in the background (INGEST_PID), its output in
 # ingest.out/.err; returns once it has printed its first IDs (some documents are
-# acknowledged) and fails if it ended before
+# acknowledged, the writer lock is held) and fails if it ended before
 start_ingest()
 {
+	rm -f ingest.out ingest.err # else the last case's output looks like this one's first IDs
 	"$KURA_BIN" ingest "$1" "$2" >ingest.out 2>ingest.err &
 	INGEST_PID=$!
 	local i
@@ -131,6 +133,9 @@ down_case()
 	expect_grep ingest.err "check \`ceph -s\` and \`ceph osd tree\`, bring it back, then run the command again"
 	complete_lines >acked.tsv
 	[ "$(wc -l <acked.tsv)" -lt "$NDOCS" ] || fail "every document was printed although the OSD was down"
+	# a command started while it is down: taking the lock times out, and it says why
+	expect_error 3 kura ingest B more/d00001.bin
+	expect_grep "$ERR" "the Ceph cluster of rados:kura/down did not answer within $timeout s"
 	ceph_osd_start "$T/ceph" || fail "the OSD did not start again"
 	check_acked B acked.tsv 5
 	expect_scrub_clean B "after the OSD came back"
