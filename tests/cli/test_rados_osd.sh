@@ -90,6 +90,9 @@ wait_ingest()
 # complete_lines: the complete lines of ingest.out (a kill or an error may tear the last)
 complete_lines() { py 'sys.stdout.write("".join(l for l in open("ingest.out") if l.endswith("\n")))'; }
 
+# osd_up: starts the OSD when a failed case left it stopped (so that only that case fails)
+osd_up() { [ -f "$T/ceph/pids/osd.0" ] || ceph_osd_start "$T/ceph" || fail "the OSD did not start again"; }
+
 make_docs docs "$NDOCS"
 make_docs more 50
 
@@ -119,6 +122,7 @@ run_case "the OSD stopped during ingest comes back within the timeout" back_case
 # ------------------------------------------------------------------ the OSD stays down
 down_case()
 {
+	osd_up
 	local timeout=5 lease=10
 	rados_init B down "$lease" "$timeout"
 	start_ingest B docs
@@ -150,6 +154,7 @@ run_case "the OSD stopped during ingest stays down" down_case
 # Three ingests into segments of 20 kB: four segments or more.
 dir_case()
 {
+	osd_up
 	rados_init D dir 5 30 --segment-size 20000
 	local g
 	: >acked.tsv
@@ -225,6 +230,7 @@ run_case "the omap directory damaged or removed behind kura's back" dir_case
 # ------------------------------------------------------------------ an object cut short
 cut_case()
 {
+	osd_up
 	rados_init C cut 5 30
 	expect_status 0 kura ingest C more
 	cp "$OUT" acked.tsv
