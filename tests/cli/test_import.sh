@@ -291,6 +291,7 @@ for i in range(1500):
 	expect_status 0 kura trust add "$T/k2" --tsa "$T/k1-root.pem"
 	local after printed
 	for after in 1 400 1200; do # kill once that many lines were printed (or it ended)
+		: >"$T/kill.out" # else the last round's lines count before this import has begun
 		"$KURA_BIN" import "$T/k2" "$T/many.tar" >"$T/kill.out" 2>/dev/null &
 		local pid=$!
 		while kill -0 "$pid" 2>/dev/null && [ "$(grep -c . "$T/kill.out" || true)" -lt "$after" ]; do

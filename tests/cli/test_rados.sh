@@ -243,6 +243,7 @@ for i in range(int(sys.argv[1])):
 landed=0
 for try in 1 2 3 4 5; do
 	rados_init "K$try" "kill$try"
+	: >kill.out # the last try's lines would look like this one's (the shell opens it after the fork)
 	"$KURA_BIN" ingest "K$try" kdocs >kill.out 2>kill.err &
 	pid=$!
 	while [ ! -s kill.out ] && kill -0 "$pid" 2>/dev/null; do sleep 0.005; done

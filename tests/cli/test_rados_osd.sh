@@ -58,7 +58,7 @@ for i in range(n):
 # acknowledged, the writer lock is held) and fails if it ended before
 start_ingest()
 {
-	rm -f ingest.out ingest.err # else the last case's output looks like this one's first IDs
+	: >ingest.out # else the last case's output looks like this one's first IDs
 	"$KURA_BIN" ingest "$1" "$2" >ingest.out 2>ingest.err &
 	INGEST_PID=$!
 	local i
