@@ -265,6 +265,23 @@ static const char *first_time_stamp(json_t *report)
 	return json_string_value(json_object_get(json_array_get(ats, 0), "genTime"));
 }
 
+/* The ingest that writes what is imported, made at the first object adopted (an
+ * import that refuses everything sets none up); every commit's audit record says
+ * "import" and names the package. */
+static int start_ingest(struct importer *im, kura_error *err)
+{
+	if (im->in)
+		return 0;
+	int rc = kura_ingest_new(&im->in, im->st, imported, im, err);
+	json_t *f = rc == 0 ? json_pack("{s:o}", "package", kura_json_text(im->package)) : NULL;
+	if (rc == 0 && !f)
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc == 0)
+		kura_ingest_set_audit(im->in, "import", f);
+	json_decref(f);
+	return rc;
+}
+
 /* Adopts the pair with what it keeps of where it came from (import_origin.c):
  * 1 when the store holds this very object already (said, nothing written). */
 static int adopt_planned(struct importer *im, struct pair *p, const char *file, const char *name, json_t *report,
@@ -282,6 +299,8 @@ static int adopt_planned(struct importer *im, struct pair *p, const char *file, 
 			im->o->note(im->o->ud, file, "this object (the same ID, content and ingest time) is in the store "
 						     "already: not imported again");
 	}
+	if (rc == 0)
+		rc = start_ingest(im, e);
 	if (rc != 0) {
 		kura_import_plan_clear(&plan);
 		return rc;
@@ -395,14 +414,6 @@ static int keep_trail(struct importer *im, const char *package, kura_error *err)
 	return rc;
 }
 
-/* Every commit's audit record says "import" and names the package. */
-static void set_audit(kura_ingest *in, const char *package)
-{
-	const char *base = strrchr(package, '/') ? strrchr(package, '/') + 1 : package;
-	json_t *f = json_pack("{s:o}", "package", kura_json_text(base));
-	kura_ingest_set_audit(in, "import", f);
-	json_decref(f);
-}
 
 int kura_import(kura_import_result *res, kura_store *st, const char *package, const kura_import_options *o,
 		kura_error *err)
@@ -433,11 +444,9 @@ int kura_import(kura_import_result *res, kura_store *st, const char *package, co
 	im.vo.anchors = anchors;
 	im.vo.cache = cache;
 	im.vo.digest = kura_er_digest_group;
-	if (rc == 0 && (rc = kura_ingest_new(&im.in, st, imported, &im, err)) == 0)
-		set_audit(im.in, package);
 	if (rc == 0)
 		rc = kura_package_each_object(&audit, p, import_pair, &im, err);
-	if (rc == 0)
+	if (rc == 0 && im.in)
 		rc = kura_ingest_commit(im.in, err);
 	if (rc == 0)
 		rc = keep_trail(&im, package, err);
