@@ -53,6 +53,7 @@
  *   fails with ECANCELED, and that writer acknowledges nothing more.
  */
 #include <errno.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <rados/librados.h>
@@ -501,7 +502,11 @@ static int rb_write(kura_seg *s, uint64_t off, const void *p, size_t n)
 	}
 	if (kura_rados_down(rb))
 		return -1;
-	kura_rados_test_stop();
+	if (kura_rados_test_stop_due()) {
+		while (rs->npending > 0)
+			wait_oldest(rs);
+		raise(SIGSTOP);
+	}
 	const char *b = p;
 	if (rs->nheld < HOLD_PIECES && n <= HOLD_MAX - rs->held_bytes) {
 		memcpy(rs->hold + rs->held_bytes, p, n);

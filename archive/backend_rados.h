@@ -165,8 +165,8 @@ int kura_rados_remove(rados_backend *rb, const char *oid);
 /* Says (append 0: as err's message; 1: added to it) that a writer of a newer
  * epoch took over and this one's writes were refused. KURA_EIO. */
 int kura_rados_fenced_say(rados_backend *rb, kura_error *err, int append);
-/* Tests only: KURA_RADOS_STOP_AT. */
-void kura_rados_test_stop(void);
+/* Tests only: 1 in the write KURA_RADOS_STOP_AT names, where the process stops. */
+int kura_rados_test_stop_due(void);
 
 /* The writer lock (archive/backend_rados_lock.c): the backend's lock, renew
  * and unlock, and renew() for a handle (write() renews when a third of the

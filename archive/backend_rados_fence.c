@@ -28,9 +28,9 @@
  *
  * KURA_RADOS_STOP_AT=N (tests only: tests/cli/test_rados_fence.sh) stops the
  * whole process (SIGSTOP) in the Nth segment write, after its lease check and
- * before it is sent: the write arrives whenever the process is continued. */
+ * before it is sent, once the writes before it have completed (a stopped
+ * process's messenger sends nothing): it arrives whenever the process is continued. */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -226,13 +226,12 @@ int kura_rados_fenced_say(rados_backend *rb, kura_error *err, int append)
 	return KURA_EIO;
 }
 
-void kura_rados_test_stop(void)
+int kura_rados_test_stop_due(void)
 {
 	static atomic_long n = -1;
 	if (atomic_load(&n) < 0) {
 		const char *e = getenv("KURA_RADOS_STOP_AT");
 		atomic_store(&n, e ? atol(e) : 0);
 	}
-	if (atomic_load(&n) > 0 && atomic_fetch_sub(&n, 1) == 1)
-		raise(SIGSTOP);
+	return atomic_load(&n) > 0 && atomic_fetch_sub(&n, 1) == 1;
 }

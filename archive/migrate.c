@@ -87,6 +87,16 @@ static void describe(char *buf, size_t n, const json_t *cfg)
 									       : "");
 }
 
+/* describe(), and the data pool where the segments are apart (the audit record). */
+static void describe_all(char *buf, size_t n, const json_t *cfg)
+{
+	describe(buf, n, cfg);
+	const char *data = json_string_value(json_object_get(cfg, "data_pool"));
+	size_t len = strlen(buf);
+	if (data && *data && len < n)
+		snprintf(buf + len, n - len, " (segments in pool %s)", data);
+}
+
 int kura_migrate_same_place(const json_t *a, const json_t *b)
 {
 	char x[1024], y[1024];
@@ -361,8 +371,8 @@ static int start(struct migration *m, json_t *journal, kura_error *err)
 	if (!journal) { /* a first attempt: the target must be unused, and it is noted */
 		if ((rc = kura_store_backend_unused(m->dst, err)) != 0 || (rc = make_room(m, err)) != 0)
 			return rc;
-		describe(a, sizeof a, m->from);
-		describe(b, sizeof b, m->to);
+		describe_all(a, sizeof a, m->from);
+		describe_all(b, sizeof b, m->to);
 		json_t *detail = json_pack("{s:s, s:s}", "from", a, "to", b);
 		rc = detail ? kura_store_audit(m->st, "migrate", detail, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 		json_decref(detail);

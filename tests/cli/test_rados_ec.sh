@@ -292,6 +292,9 @@ migrate_case()
 	expect_status 0 kura migrate L --to-backend rados --ceph-conf "$CEPH_CONF" --pool "$CEPH_POOL" \
 		--data-pool "$EC" --namespace mig --ceph-user kura-mig
 	expect_grep L/config.json "\"data_pool\": \"$EC\""
+	expect_status 0 kura log L
+	tail -n 1 "$OUT" | grep -qF "\"to\":\"rados:$CEPH_POOL/mig (segments in pool $EC)\"" ||
+		fail "the migrate record does not name the data pool: $(tail -n 1 "$OUT")"
 	"${R[@]}" -p "$EC" -N mig ls >mig.ls
 	expect_grep mig.ls kura.seg.00000001.a -x
 	[ "$("${R[@]}" -p "$CEPH_POOL" -N mig ls)" = kura.segments ] || fail "segments of the migrated store in --pool"
