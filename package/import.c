@@ -414,7 +414,6 @@ static int keep_trail(struct importer *im, const char *package, kura_error *err)
 	return rc;
 }
 
-
 int kura_import(kura_import_result *res, kura_store *st, const char *package, const kura_import_options *o,
 		kura_error *err)
 {
