@@ -21,6 +21,8 @@
  * - Drop anything without naming it: every damaged or missing range is printed
  *   (segment, bytes), then everything the replaced index knew inside it (object
  *   IDs, evidence record IDs), and the damage is counted (exit 1).
+ * - Let new records follow damage: a damaged record's length may reach over
+ *   them. When the last segment ends in damage, the writer goes on in a new one.
  * - Call lost committed bytes an unfinished write: an unfinished record at the
  *   end of the last segment is a torn tail (cut off silently) only when it lies
  *   at or past the committed end the replaced index names; below it, or when a
@@ -42,6 +44,7 @@
 #include "archive/blob.h"
 #include "archive/compact.h"
 #include "archive/evidence_frame.h"
+#include "archive/loss.h"
 #include "archive/mark.h"
 #include "archive/places.h"
 #include "archive/store_impl.h"
@@ -70,9 +73,11 @@ struct applier {
 	const kura_fields *fs; /* recovery: the store's fields (reindex fills their indexes at its end) */
 	kura_places *old;     /* what the replaced index knew (reindex) */
 	kura_lost_range *lost; /* damaged or missing ranges, named at the end */
+	json_t *loss;         /* the same for the audit trail (a writer's reindex: archive/loss.c) */
 	size_t nlost, caplost;
 	int last;             /* scanning the last segment */
 	int torn;             /* its end holds an unfinished write */
+	int tail_damaged;     /* its end holds damage: new records go in a new segment */
 	uint64_t reached;     /* the end of what the scan of this segment accounted for */
 	uint64_t done_before; /* bytes of earlier segments, for progress */
 	kura_progress *progress;
@@ -317,6 +322,7 @@ static void applier_free(struct applier *a)
 	kura_index_batch_free(a->b);
 	free(a->body);
 	free(a->lost);
+	json_decref(a->loss);
 	kura_places_free(a->old);
 }
 
@@ -430,7 +436,8 @@ static int swap_in(const char *path, const char *live, const char *fresh, kura_e
 
 static void print_lost(void *ud, const char *what, const char *id, uint32_t segno, uint64_t offset)
 {
-	(void)ud;
+	if (ud)
+		kura_loss_named(ud, what, id, segno, offset);
 	if (strcmp(what, "object record") == 0)
 		kura_log_message(KURA_LOG_LOST, "object %s (its object record at segment %08u offset %llu): not indexed", id,
 			segno, (unsigned long long)offset);
@@ -485,6 +492,7 @@ static int reindex_segment(struct applier *a, kura_backend *be, uint32_t segno, 
 	/* damaged bytes at the end that are not an unfinished write are kept: new
 	 * records go after them, and scrub keeps reporting them */
 	*end = a->torn ? valid_end : size > valid_end && valid_end > 0 ? size : valid_end;
+	a->tail_damaged = a->last && !a->torn && size > valid_end && valid_end > 0;
 	return rc;
 }
 
@@ -559,11 +567,22 @@ static int build(struct applier *a, kura_backend *be, const char *fresh, kura_in
 	if (a->held.json && kura_places_committed_end(a->old, a->held.segno) > a->held.offset)
 		lose_held(a);
 	if (rc == 0)
-		rc = kura_places_name_lost(a->old, a->lost, a->nlost, print_lost, NULL, err);
+		rc = kura_places_name_lost(a->old, a->lost, a->nlost, print_lost, a->loss, err);
+	for (size_t i = 0; a->loss && i < a->nlost; i++)
+		kura_loss_range(a->loss, a->lost[i].segno, a->lost[i].from, a->lost[i].to);
+	if (rc == 0 && a->loss)
+		rc = kura_loss_put(a->b, a->loss, replaced, err);
 	if (rc == 0 && a->reader)
 		put_mark(a, gen, &last_end);
+	uint32_t last_seg = segs[nsegs - 1];
+	kura_segment_writer *w = NULL;
+	if (rc == 0 && a->loss && a->tail_damaged && (rc = kura_segment_writer_open(&w, be, last_seg + 1, 0, err)) == 0) {
+		kura_index_batch_put_sealed_size(a->b, last_seg++, last_end); /* full as it is */
+		last_end = KURA_SEGMENT_FILE_HEADER;
+	}
+	kura_segment_writer_close(w);
 	if (rc == 0) {
-		kura_index_batch_put_state(a->b, segs[nsegs - 1], last_end);
+		kura_index_batch_put_state(a->b, last_seg, last_end);
 		rc = kura_index_write(a->ix, a->b, 1, err);
 	}
 	if (rc == 0) /* the search fields' indexes, now that every definition and object is known */
@@ -603,11 +622,19 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	 * index cannot say what was committed; the pool is read afresh. */
 	replaced = reader ? NULL : open_replaced(live);
 	a.reader = reader;
+	if (!reader && !(a.loss = kura_loss_new())) {
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		goto out;
+	}
 	rc = build(&a, be, fresh, replaced, gen, segs, nsegs, err);
 	kura_index_close(replaced);
 	replaced = NULL;
 	if (rc == 0)
 		rc = swap_in(path, live, fresh, err);
+	kura_store_close(st); /* the lock: the record of a loss is written as any other */
+	st = NULL;
+	if (rc == 0 && kura_loss_any(a.loss))
+		rc = kura_loss_record(path, err);
 	*objects = a.objects;
 	*damaged = a.damaged;
 out:

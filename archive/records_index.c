@@ -134,6 +134,11 @@ int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t
 			field_def(b, e);
 		} else if (strcmp(action, "imported-trail") == 0) { /* package/import.c: history shows it */
 			each_id(json_object_get(e, "objects"), about, b, &c);
+		} else if (strcmp(action, "reindex-loss") == 0) { /* archive/loss.c: disposal waits for a person */
+			each_id(json_object_get(e, "objects"), about, b, &c);
+			state(b, KURA_INDEX_SUSPENDED, "disposal", e);
+		} else if (strcmp(action, "dispose-resume") == 0) {
+			kura_index_batch_del_state_of(b, KURA_INDEX_SUSPENDED, "disposal");
 		} else if (strncmp(action, "dispose-", 8) == 0) {
 			each_id(records, about, b, &c);
 			const char *req = json_string_value(json_object_get(e, "request"));

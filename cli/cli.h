@@ -64,7 +64,7 @@ struct kura_store;
 struct kura_cli_change {
 	const char *reason, *actor, *all_of_class, *request;
 	int json;
-	int mode; /* dispose: 'p' --plan, 'q' --request, 'a' --approve, 'f' --refuse */
+	int mode; /* dispose: 'p' --plan, 'q' --request, 'a' --approve, 'f' --refuse, 'r' --resume, 'c' --compact */
 };
 /* Parses --reason, --actor, --all-of-class, --plan, --request, --approve,
  * --refuse and (json_ok) --json; optind is left at the first operand. 0 or the usage status. */

@@ -3,6 +3,7 @@
  * kura dispose STORE --approve REQUEST --reason TEXT [--actor NAME]
  * kura dispose STORE --refuse REQUEST --reason TEXT [--actor NAME]
  * kura dispose STORE --compact      (removes what disposals left stored: after a failed compaction)
+ * kura dispose STORE --resume --reason TEXT [--actor NAME]   (after a reindex that lost parts of segments)
  *
  * Disposal decisions (records/dispose.c). The plan: one line per record past
  * retention that no hold covers,
@@ -20,7 +21,8 @@
 static const char usage[] = "kura dispose STORE --plan [--json]\n"
 			    "       kura dispose STORE --request [ID...] --reason TEXT [--actor NAME]\n"
 			    "       kura dispose STORE (--approve | --refuse) REQUEST --reason TEXT [--actor NAME]\n"
-			    "       kura dispose STORE --compact";
+			    "       kura dispose STORE --compact\n"
+			    "       kura dispose STORE --resume --reason TEXT [--actor NAME]   (after a reindex lost records)";
 const char *const kura_usage_dispose = usage; /* kura help, --help (cli/help.c) */
 
 static int plan(kura_store *st, int json)
@@ -66,6 +68,8 @@ static int decide(kura_store *st, const struct kura_cli_change *o, char **ids, s
 		rc = kura_records_dispose_request(st, (const char *const *)ids, n, o->reason, id, &err);
 	else if (o->mode == 'a')
 		rc = kura_records_dispose_approve(&done, st, o->request, o->reason, id, &err);
+	else if (o->mode == 'r')
+		rc = kura_records_dispose_resume(st, o->reason, id, &err);
 	else
 		rc = kura_records_dispose_refuse(st, o->request, o->reason, id, &err);
 	if (rc != 0)
@@ -93,7 +97,7 @@ int kura_cmd_dispose(int argc, char **argv)
 	if (!o.mode || o.all_of_class || n < 1 || (o.mode != 'q' && n != 1) ||
 	    (strchr("pc", o.mode) && (o.reason || o.actor)) || (o.mode != 'p' && o.json))
 		return kura_cli_usage(usage, "dispose takes a STORE and one of --plan, --request [ID...], --approve REQUEST, "
-					     "--refuse REQUEST, --compact");
+					     "--refuse REQUEST, --resume, --compact");
 	if (!strchr("pc", o.mode) && !o.reason)
 		return kura_cli_usage(usage, "a disposal decision needs --reason TEXT: say why");
 	kura_error err = {0};

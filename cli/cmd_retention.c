@@ -34,7 +34,7 @@ int kura_cli_changes(struct kura_cli_change *o, int argc, char **argv, const cha
 		{"json", no_argument, NULL, 'j'},         {"all-of-class", required_argument, NULL, 'C'},
 		{"plan", no_argument, NULL, 'p'},         {"request", no_argument, NULL, 'q'},
 		{"approve", required_argument, NULL, 'a'}, {"refuse", required_argument, NULL, 'f'},
-		{"compact", no_argument, NULL, 'c'},
+		{"compact", no_argument, NULL, 'c'},      {"resume", no_argument, NULL, 'r'},
 		{0},
 	};
 	int c;
@@ -50,9 +50,9 @@ int kura_cli_changes(struct kura_cli_change *o, int argc, char **argv, const cha
 			o->json = 1;
 		else if (c == 'C')
 			o->all_of_class = optarg;
-		else if (strchr("pqafc", c) && o->mode)
-			return kura_cli_usage(use, "--plan, --request, --approve, --refuse and --compact go one at a time");
-		else if (c == 'p' || c == 'q' || c == 'c')
+		else if (strchr("pqafcr", c) && o->mode)
+			return kura_cli_usage(use, "--plan, --request, --approve, --refuse, --resume and --compact go one at a time");
+		else if (c == 'p' || c == 'q' || c == 'c' || c == 'r')
 			o->mode = c;
 		else if (c == 'a' || c == 'f') {
 			o->mode = c;

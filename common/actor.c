@@ -23,6 +23,32 @@ int kura_actor_check(const char *actor, kura_error *err)
 	return 0;
 }
 
+/* name folded as kura_actor_same compares it (malloc'd; NULL when it cannot be). */
+static char *folded(const char *name)
+{
+	char *f = NULL;
+	kura_error ignored = {0};
+	if (kura_unicode_nfkc(&f, name, strlen(name), 1, &ignored) != 0)
+		return NULL;
+	size_t start = strspn(f, " "), n = strlen(f + start);
+	while (n > 0 && f[start + n - 1] == ' ')
+		n--;
+	memmove(f, f + start, n);
+	f[n] = '\0';
+	return f;
+}
+
+int kura_actor_same(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return 1;
+	char *fa = folded(a), *fb = folded(b);
+	int same = !fa || !fb || strcmp(fa, fb) == 0; /* what cannot be folded is not told apart */
+	free(fa);
+	free(fb);
+	return same;
+}
+
 void kura_actor_default(char *buf, size_t n)
 {
 	const char *env = getenv("KURA_ACTOR");

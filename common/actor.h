@@ -11,6 +11,11 @@
 /* A name of 1 to KURA_ACTOR_MAX bytes of UTF-8 without control characters;
  * KURA_EINPUT, saying why, otherwise. */
 int kura_actor_check(const char *actor, kura_error *err);
+/* 1 when a and b may name the same person: the same text after NFKC, case
+ * folding, dropping invisible (default-ignorable) characters and surrounding
+ * spaces ("José", "JOSE\u0301", "ｊｏｓé ", "jo\u200bsé"), or either cannot be
+ * read. Four eyes (kura dispose --approve) needs two actors that are not. */
+int kura_actor_same(const char *a, const char *b);
 /* The default actor: $KURA_ACTOR when it is a good name, else the operating
  * system's name of the effective user, else "uid N". */
 void kura_actor_default(char *buf, size_t n);

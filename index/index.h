@@ -264,13 +264,21 @@ int kura_index_each_about(kura_index *ix, const char *id, kura_index_seq_fn fn, 
 void kura_index_batch_put_held(kura_index_batch *b, const char *hold, const char *record, int held);
 int kura_index_each_held(kura_index *ix, kura_index_name_fn fn, void *ud, kura_error *err);
 
-/* Named states as JSON text: a hold's ('G'), a disposal request's ('Q'). get:
- * *json malloc'd (the caller frees), KURA_ENOTFOUND when absent. */
+/* Named states as JSON text: a hold's ('G'), a disposal request's ('Q'), the
+ * loss that suspends disposal ('U', name "disposal"). get: *json malloc'd (the
+ * caller frees), KURA_ENOTFOUND when absent. */
 #define KURA_INDEX_HOLD 'G'
 #define KURA_INDEX_REQUEST 'Q'
+#define KURA_INDEX_SUSPENDED 'U'
 void kura_index_batch_put_state_of(kura_index_batch *b, char ns, const char *name, const char *json);
+void kura_index_batch_del_state_of(kura_index_batch *b, char ns, const char *name);
 int kura_index_get_state_of(kura_index *ix, char ns, const char *name, char **json, kura_error *err);
 int kura_index_each_state_of(kura_index *ix, char ns, kura_index_name_fn fn, void *ud, kura_error *err);
+
+/* What a reindex lost, as JSON, until the audit record that says so is
+ * committed (archive/loss.c): put NULL deletes it; get: KURA_ENOTFOUND when none. */
+void kura_index_batch_put_loss(kura_index_batch *b, const char *json);
+int kura_index_get_loss(kura_index *ix, char **json, kura_error *err);
 
 /* ---------------------------------------------------------------- disposal and compaction */
 

@@ -11,7 +11,12 @@
  *   'x' + object or record ID + u64 seq    -> (empty)
  *   'L' + hold name + '\0' + record ID     -> (empty)
  *   'G' + hold name, 'Q' + request ID      -> JSON (a hold's, a disposal request's state)
- * ('D', disposed versions, and the compaction journal: index/compaction.c) */
+ *   'U' + "disposal"                       -> JSON: the reindex-loss record that suspends disposal
+ * ('D', disposed versions, and the compaction journal: index/compaction.c)
+ *
+ * One key is NOT derived: 'l', what a reindex lost, written with the index it
+ * built and deleted by the commit of the audit record that says so
+ * (archive/loss.c); it lives only between the two. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,7 +291,7 @@ int kura_index_each_held(kura_index *ix, kura_index_name_fn fn, void *ud, kura_e
 
 static int state_ns_ok(char ns)
 {
-	return ns == KURA_INDEX_HOLD || ns == KURA_INDEX_REQUEST;
+	return ns == KURA_INDEX_HOLD || ns == KURA_INDEX_REQUEST || ns == KURA_INDEX_SUSPENDED;
 }
 
 void kura_index_batch_put_state_of(kura_index_batch *b, char ns, const char *name, const char *json)
@@ -296,10 +301,19 @@ void kura_index_batch_put_state_of(kura_index_batch *b, char ns, const char *nam
 		put(b, key, key2(key, sizeof key, ns, name, strlen(name), "", 0), json, strlen(json));
 }
 
-int kura_index_get_state_of(kura_index *ix, char ns, const char *name, char **json, kura_error *err)
+void kura_index_batch_del_state_of(kura_index_batch *b, char ns, const char *name)
 {
-	char key[1 + NAME_MAX_KEY], *v;
-	size_t klen = state_ns_ok(ns) ? key2(key, sizeof key, ns, name, strlen(name), "", 0) : 0, vlen;
+	char key[1 + NAME_MAX_KEY];
+	size_t klen = state_ns_ok(ns) ? key2(key, sizeof key, ns, name, strlen(name), "", 0) : 0;
+	if (klen)
+		rocksdb_writebatch_delete(b->wb, key, klen);
+}
+
+/* *json: the value of key as a string (malloc'd); KURA_ENOTFOUND when absent. */
+static int get_text(kura_index *ix, const char *key, size_t klen, const char *name, char **json, kura_error *err)
+{
+	char *v;
+	size_t vlen;
 	*json = NULL;
 	if (!klen)
 		return kura_error_set(err, KURA_ENOTFOUND, "no such name: %s", name);
@@ -315,6 +329,26 @@ int kura_index_get_state_of(kura_index *ix, char ns, const char *name, char **js
 	}
 	rocksdb_free(v);
 	return *json ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+}
+
+int kura_index_get_state_of(kura_index *ix, char ns, const char *name, char **json, kura_error *err)
+{
+	char key[1 + NAME_MAX_KEY];
+	size_t klen = state_ns_ok(ns) ? key2(key, sizeof key, ns, name, strlen(name), "", 0) : 0;
+	return get_text(ix, key, klen, name, json, err);
+}
+
+void kura_index_batch_put_loss(kura_index_batch *b, const char *json)
+{
+	if (json)
+		rocksdb_writebatch_put(b->wb, "l", 1, json, strlen(json));
+	else
+		rocksdb_writebatch_delete(b->wb, "l", 1);
+}
+
+int kura_index_get_loss(kura_index *ix, char **json, kura_error *err)
+{
+	return get_text(ix, "l", 1, "the loss of a reindex", json, err);
 }
 
 int kura_index_each_state_of(kura_index *ix, char ns, kura_index_name_fn fn, void *ud, kura_error *err)

@@ -12,13 +12,15 @@
  * - The approval's "disposed" says, for each version, what it was (ID, hash,
  *   size, ingest) and why it could go (class, rule and source, start event and
  *   day, end of retention): proof of what was destroyed and under which rule,
- *   which the next seal time-stamps with the rest of the trail. */
+ *   which the next seal time-stamps with the rest of the trail.
+ * - Nothing is disposed of while a loss a reindex recorded waits for a person
+ *   (archive/loss.c); kura dispose --resume is that person's word, audited. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "archive/store_impl.h"
+#include "common/actor.h"
 #include "common/log.h"
-#include "common/unicode.h"
 #include "kura/seal.h"
 #include "records/retention_impl.h"
 
@@ -454,7 +456,7 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 		rc = pending_request(&state, st, request, err);
 	const char *requester = json_string_value(json_object_get(state, "actor"));
 	if (rc == 0 && kura_store_four_eyes(st) && requester &&
-	    kura_unicode_same_nfc(requester, kura_store_actor(st))) /* NFD spells the same name */
+	    kura_actor_same(requester, kura_store_actor(st))) /* "josé", "JOSE\u0301", "ｊｏｓé" */
 		rc = kura_error_set(err, KURA_EDENIED, "%s requested disposal %s: another actor must approve it (--actor NAME; "
 						       "a store made with kura init --single-approver allows one); nothing was changed",
 				    requester, request);
@@ -494,5 +496,25 @@ int kura_records_dispose_refuse(kura_store *st, const char *request, const char 
 		rc = kura_store_audit_record(st, "dispose-refuse", fields, id, err);
 	json_decref(fields);
 	json_decref(state);
+	return rc;
+}
+
+int kura_records_dispose_resume(kura_store *st, const char *reason, char id[KURA_ID_LEN + 1], kura_error *err)
+{
+	char *text = NULL;
+	kura_error lerr = {0};
+	if (!reason || !reason[0])
+		return kura_error_set(err, KURA_EINPUT, "resuming disposal needs --reason TEXT: say what was checked; nothing "
+				      "was changed");
+	if (kura_index_get_state_of(kura_store_index(st), KURA_INDEX_SUSPENDED, "disposal", &text, &lerr) != 0)
+		return kura_error_set(err, KURA_EINPUT, "disposal is not suspended in %s: no reindex recorded a loss since "
+				      "the last kura dispose --resume; nothing was changed", kura_store_path(st));
+	json_t *loss = json_loads(text, 0, NULL);
+	free(text);
+	json_t *fields = json_pack("{s:s, s:s?}", "reason", reason, "loss", json_string_value(json_object_get(loss, "id")));
+	int rc = fields ? kura_store_audit_record(st, "dispose-resume", fields, id, err)
+			: kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	json_decref(fields);
+	json_decref(loss);
 	return rc;
 }

@@ -9,7 +9,9 @@
  * - The checkpoints: consecutive, each one's content equal byte for byte to the
  *   bodies of the records it holds, and its evidence valid (the store's own
  *   verification of an object, kura/verify.h). A checkpoint not sealed yet
- *   leaves its records uncovered: not a problem, but said. */
+ *   leaves its records uncovered: not a problem, but said.
+ * - No loss a reindex recorded waits for a person (archive/loss.c): the chain
+ *   can be whole again after a reindex that lost its last records. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +263,9 @@ int kura_records_log_verify(kura_log_check *out, kura_store *st, kura_log_proble
 	int rc = kura_index_chain_head(kura_store_index(st), &head, err);
 	if (rc == 0)
 		rc = kura_index_each_chain(kura_store_index(st), check_link, &c, err);
+	kura_error loss = {0};
+	if (rc == 0 && kura_records_loss_reviewed(st, &loss) != 0) /* the trail may lack what a reindex lost */
+		say(&c, head.seq, "%s", loss.message);
 	if (rc == 0)
 		rc = kura_verifier_new(&c.v, st, 0, err);
 	if (rc == 0)
@@ -296,6 +301,33 @@ static int whole_link(void *ud, const kura_index_chain_link *l, kura_error *err)
 	return 0;
 }
 
+/* A reindex lost parts of segments (archive/loss.c): 0 when none waits for a
+ * person, else KURA_EIO saying what to do. */
+int kura_records_loss_reviewed(kura_store *st, kura_error *err)
+{
+	char *text = NULL;
+	kura_error lerr = {0};
+	kura_index *ix = kura_store_index(st);
+	if (kura_index_get_loss(ix, &text, &lerr) == 0) {
+		free(text);
+		return kura_error_set(err, KURA_EIO, "a reindex lost parts of segments and the audit record saying so was "
+				      "not written: nothing is disposed of until it is (run kura reindex %s again)",
+				      kura_store_path(st));
+	}
+	if (kura_index_get_state_of(ix, KURA_INDEX_SUSPENDED, "disposal", &text, &lerr) != 0)
+		return 0;
+	json_t *e = json_loads(text, 0, NULL);
+	free(text);
+	const char *when = json_string_value(json_object_get(e, "time"));
+	int rc = kura_error_set(err, KURA_EIO, "disposal is suspended: the reindex of %s lost parts of segments (kura log "
+				"shows what), and a legal hold or a retention event may have been among them; check the holds "
+				"and events against your own records (kura hold ls, kura history), place again what is missing, "
+				"then run kura dispose %s --resume --reason TEXT", when ? when : "an unknown time",
+				kura_store_path(st));
+	json_decref(e);
+	return rc;
+}
+
 int kura_records_trail_whole(kura_store *st, kura_error *err)
 {
 	struct whole w = {st, 1, 0, 0, 0};
@@ -310,5 +342,5 @@ int kura_records_trail_whole(kura_store *st, kura_error *err)
 				    "so nothing is disposed of until it is restored (kura log %s --verify; restore the "
 				    "segments from a copy and run kura reindex)", w.missing ? "lacks" : "is out of order at",
 				    (unsigned long long)(w.missing ? w.missing : w.moved), kura_store_path(st));
-	return rc;
+	return rc == 0 ? kura_records_loss_reviewed(st, err) : rc;
 }

@@ -54,6 +54,8 @@ int kura_records_audit_place(kura_store *st, const char *id, uint64_t *place, ku
  * disposal needs it: the index's holds and events are derived from the trail
  * in the order stored, and a record damaged, cut or moved changes them. */
 int kura_records_trail_whole(kura_store *st, kura_error *err);
+/* 0 unless a loss that reindex recorded (archive/loss.c) waits for kura dispose --resume. */
+int kura_records_loss_reviewed(kura_store *st, kura_error *err);
 /* A name for a hold or an event: 1 to 128 bytes of UTF-8 without control characters. */
 int kura_records_check_name(const char *what, const char *name, kura_error *err);
 /* Time-stamps the audit trail now (a checkpoint sealed at once), for a record

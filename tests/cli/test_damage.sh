@@ -193,6 +193,38 @@ PY
 }
 run_case "damaged last record is not a torn tail" damaged_last_record
 
+# ------------------------------------------------------------------ writes after a record cut short
+# A committed record cut short at the end of the last segment keeps its header, whose length
+# reaches past the cut: records written after it in the same segment would lie inside that
+# length, and the next reindex could not read them (it reported their content lost). After
+# reindex accepts the loss, new records go in a new segment: every later reindex, with the
+# index or without, reads them, and the cut record is still reported.
+cut_then_write()
+{
+	expect_status 0 kura init Dc
+	printf 'kept\n' >c1.txt
+	printf 'cut short\n' >c2.txt
+	expect_status 0 kura ingest --no-seal Dc c1.txt c2.txt
+	local kept cut off new
+	kept=$(sed -n 1p "$OUT" | cut -f1)
+	cut=$(sed -n 2p "$OUT" | cut -f1)
+	off=$(kura show Dc "$cut" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["offset"])')
+	truncate -s $((off + 30)) Dc/segments/00000001.seg # inside c2's object record
+	expect_status 1 kura reindex Dc
+	printf 'written after the cut\n' >c3.txt
+	expect_status 0 kura ingest --no-seal Dc c3.txt
+	new=$(cut -f1 "$OUT")
+	expect_status 1 kura reindex Dc # the old damage, reported again
+	cmp <(kura get Dc "$new") c3.txt || fail "a document written after the cut does not read back after reindex"
+	rm -rf Dc/index
+	expect_status 1 kura reindex Dc
+	cmp <(kura get Dc "$new") c3.txt || fail "a document written after the cut does not read back after reindex without the index"
+	cmp <(kura get Dc "$kept") c1.txt || fail "the document before the cut does not read back"
+	expect_status 1 kura scrub Dc
+	expect_grep "$OUT" "cut short"
+}
+run_case "writes after a record cut short" cut_then_write
+
 # ------------------------------------------------------------------ verify of a store with a segment lost or cut
 # A segment file removed, or cut short, behind kura's back: verify reports every document
 # whose bytes were in it as invalid, naming the segment, verifies the rest as valid in the

@@ -12,7 +12,10 @@
 # - kura's own objects (the audit trail's checkpoints) get no versions, metadata, holds or
 #   events: a user's document must not become the "current version" of a checkpoint.
 # - four eyes: the requester may not approve under another spelling of the same name (NFD
-#   for NFC: the same text); a different person may.
+#   for NFC, full-width, upper case, an invisible character, a space); a different person may.
+# - a hold cut off the end of the last segment (with all after it) leaves no gap: the chain
+#   goes on from the records before it. Disposal must stay suspended until a person has
+#   checked the holds (kura dispose --resume), and the trail must say what reindex lost.
 source "$(dirname "$0")/lib.sh"
 export KURA_NOW=2026-01-10T09:00:00Z
 
@@ -146,11 +149,50 @@ case_four_eyes_spelling()
 	req=$(cat "$OUT")
 	expect_error 2 kura dispose "$S" --approve "$req" --reason ok --actor "$nfd"
 	expect_grep "$ERR" "another actor must approve it"
+	local spelling # full-width, upper case, an invisible character, a space: the same person
+	for spelling in "$(printf '\xef\xbd\x8aos\xc3\xa9')" "JOSÉ" "$(printf 'Jo\xe2\x80\x8bs\xc3\xa9')" "$nfc "; do
+		expect_error 2 kura dispose "$S" --approve "$req" --reason ok --actor "$spelling"
+		expect_grep "$ERR" "another actor must approve it"
+	done
 	expect_status 0 kura get "$S" "$A"
 	expect_status 0 kura dispose "$S" --approve "$req" --reason ok --actor bob
 }
 
+case_lost_tail_hold()
+{
+	local S=$T/tail A seg off
+	expect_status 0 kura init "$S"
+	echo "ledger" >"$T/tail.txt"
+	A=$(ingest_old "$S" "$T/tail.txt")
+	expect_status 0 kura hold add "$S" litigation --reason "case 9" --actor carol "$A"
+	read -r seg off < <(audit_offset "$S" hold)
+	truncate -s "$off" "$seg" # the hold, and the checkpoint that sealed it
+	expect_status 1 kura reindex "$S"
+	expect_grep "$ERR" "lost: audit entry"
+	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "disposal is suspended"
+	expect_status 1 kura log "$S" --verify
+	expect_grep "$OUT" "disposal is suspended"
+	expect_status 0 kura log "$S" --json
+	py 'import json, sys
+loss = [e for e in json.load(open(sys.argv[1])) if e["action"] == "reindex-loss"]
+assert len(loss) == 1, loss
+assert any(n["what"] == "audit entry" for n in loss[0]["lost"]["named"]), loss' "$OUT" ||
+		fail "kura log does not show one reindex-loss record naming the lost audit entry: $(cat "$OUT")"
+	expect_status 0 kura reindex "$S" # the suspension is derived from the trail: it stays
+	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_error 2 kura dispose "$S" --resume --actor carol
+	expect_status 0 kura dispose "$S" --resume --reason "holds checked against the case list" --actor carol
+	expect_error 2 kura dispose "$S" --resume --reason again --actor carol # not suspended any more
+	expect_status 0 kura hold add "$S" litigation --reason "case 9, placed again" --actor carol "$A"
+	expect_error 2 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "litigation"
+	expect_status 0 kura log "$S" --verify
+	expect_status 0 kura get "$S" "$A"
+}
+
 run_case damaged_hold case_damaged_hold
+run_case lost_tail_hold case_lost_tail_hold
 run_case reordered case_reordered
 run_case moved_object case_moved_object
 run_case system_object case_system_object

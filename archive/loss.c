@@ -1,0 +1,153 @@
+/* What a reindex lost, told to the audit trail (docs/RECORDS.md, "reindex-loss").
+ *
+ * A damaged or missing part of a segment may have held a legal hold, a
+ * retention event or a version. Once reindex has accepted the loss, nothing in
+ * the index it built shows that they were ever there, and a disposal would go
+ * ahead as if they had not been. So:
+ *
+ * INVARIANTS
+ * - Reindex writes what it lost (the ranges, and what the index it replaced
+ *   knew inside them) into the index it builds, key 'l', merged with an 'l'
+ *   the replaced index still had: it goes into place with the same rename as
+ *   the rest, so a reindex that accepted a loss always leaves it written down.
+ *   A damaged range in which the replaced index knew nothing was lost by an
+ *   earlier reindex, which recorded it: it is reported again, not recorded
+ *   again. Without a replaced index nobody knows what a range held: recorded.
+ * - The audit record "reindex-loss" carries that list; its commit deletes 'l'.
+ *   Until then (the write failed, or the process was killed) disposal is
+ *   refused, and the next reindex carries 'l' over and writes the record.
+ * - From "reindex-loss" on, disposal is suspended (the 'U' state it derives)
+ *   until a person has checked the holds and events and says so with
+ *   kura dispose --resume ("dispose-resume"). Both are in the trail, so a
+ *   reindex derives the same state again.
+ * - New IDs sort after every ID the loss names, as after every one indexed:
+ *   an ID handed out before is never handed out again. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive/loss.h"
+#include "archive/store_impl.h"
+#include "common/id.h"
+
+#define MAX_NAMED 10000 /* the rest are counted: the record stays a few MiB at most */
+
+json_t *kura_loss_new(void)
+{
+	return json_pack("{s:[], s:[], s:[], s:I}", "ranges", "named", "objects", "named_more", (json_int_t)0);
+}
+
+void kura_loss_range(json_t *loss, uint32_t segno, uint64_t from, uint64_t to)
+{
+	json_array_append_new(json_object_get(loss, "ranges"),
+			      json_pack("{s:I, s:I, s:I}", "segment", (json_int_t)segno, "from", (json_int_t)from, "to",
+					(json_int_t)to));
+}
+
+void kura_loss_named(json_t *loss, const char *what, const char *id, uint32_t segno, uint64_t offset)
+{
+	json_t *named = json_object_get(loss, "named");
+	if (json_array_size(named) >= MAX_NAMED) {
+		json_object_set_new(loss, "named_more", json_integer(json_integer_value(json_object_get(loss, "named_more")) + 1));
+		return;
+	}
+	json_array_append_new(named, json_pack("{s:s, s:s, s:I, s:I}", "what", what, "id", id, "segment", (json_int_t)segno,
+					       "offset", (json_int_t)offset));
+	if (strcmp(what, "object record") == 0) /* kura history ID shows the record */
+		json_array_append_new(json_object_get(loss, "objects"), json_string(id));
+}
+
+/* Appends what an earlier reindex lost and could not record (replaced's 'l'). */
+static int merge_earlier(json_t *loss, kura_index *replaced, kura_error *err)
+{
+	char *text = NULL;
+	kura_error lerr = {0};
+	if (!replaced || kura_index_get_loss(replaced, &text, &lerr) != 0)
+		return 0;
+	json_t *old = json_loads(text, 0, NULL);
+	free(text);
+	json_t *earlier = json_object_get(loss, "earlier");
+	if (!old)
+		return kura_error_set(err, KURA_EIO, "the index in place names a loss that does not read: run kura reindex with "
+				      "the index of a copy, or restore the segments");
+	if (!earlier) {
+		earlier = json_array();
+		json_object_set_new(loss, "earlier", earlier);
+	}
+	json_array_append_new(earlier, old);
+	return 0;
+}
+
+int kura_loss_any(const json_t *loss)
+{
+	if (!loss || json_object_get(loss, "earlier"))
+		return loss != NULL;
+	/* with the replaced index, a range it knew nothing in was lost before (and
+	 * recorded then); without one, nobody can tell */
+	return json_array_size(json_object_get(loss, "ranges")) > 0 &&
+	       (json_is_true(json_object_get(loss, "unknown")) || json_array_size(json_object_get(loss, "named")) > 0);
+}
+
+int kura_loss_put(kura_index_batch *b, json_t *loss, kura_index *replaced, kura_error *err)
+{
+	int rc = merge_earlier(loss, replaced, err);
+	if (rc == 0 && !replaced)
+		json_object_set_new(loss, "unknown", json_true());
+	if (rc != 0 || !kura_loss_any(loss))
+		return rc;
+	char *text = json_dumps(loss, JSON_COMPACT);
+	if (!text)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	kura_index_batch_put_loss(b, text);
+	free(text);
+	return 0;
+}
+
+/* New IDs above every ID loss names (and the earlier losses in it). */
+static void floor_named(json_t *loss)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(loss, "named"), i, v) {
+		const char *id = json_string_value(json_object_get(v, "id"));
+		if (id && strlen(id) == KURA_ID_LEN)
+			kura_id_floor(id);
+	}
+	json_array_foreach(json_object_get(loss, "earlier"), i, v)
+		floor_named(v);
+}
+
+int kura_loss_record(const char *path, kura_error *err)
+{
+	kura_store *st = NULL;
+	kura_index_batch *b = NULL;
+	char *text = NULL, id[KURA_ID_LEN + 1];
+	kura_error lerr = {0};
+	int rc = kura_store_open(&st, path, KURA_STORE_WRITE, err);
+	if (rc == 0 && kura_index_get_loss(kura_store_index(st), &text, &lerr) != 0) {
+		kura_store_close(st);
+		return 0; /* nothing lost */
+	}
+	json_t *fields = text ? json_pack("{s:o}", "lost", json_loads(text, 0, NULL)) : NULL;
+	if (rc == 0 && !fields)
+		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	json_t *lost = json_object_get(fields, "lost");
+	floor_named(lost);
+	json_t *objects = json_object_get(lost, "objects");
+	if (objects) /* at the top, as the other actions name the objects they concern */
+		json_object_set(fields, "objects", objects);
+	if (rc == 0 && (rc = kura_index_batch_new(&b, err)) == 0 &&
+	    (rc = kura_audit_append(st, b, "reindex-loss", fields, id, err)) == 0) {
+		kura_index_batch_put_loss(b, NULL);
+		rc = kura_store_commit(st, b, err);
+	}
+	if (rc != 0 && st)
+		kura_store_rollback(st, NULL);
+	if (rc != 0)
+		kura_error_wrap(err, "the index was rebuilt, but the audit record of what it lost was not written, so "
+				       "nothing is disposed of until it is (run kura reindex again)");
+	json_decref(fields);
+	free(text);
+	kura_index_batch_free(b);
+	kura_store_close(st);
+	return rc;
+}

@@ -1,0 +1,28 @@
+/* What a reindex lost, told to the audit trail (archive/loss.c says how). */
+#ifndef KURA_ARCHIVE_LOSS_H
+#define KURA_ARCHIVE_LOSS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "index/index.h"
+#include "kura/error.h"
+
+/* An empty list (NULL when out of memory; json_decref it). */
+json_t *kura_loss_new(void);
+/* Bytes [from, to) of segment segno were lost. */
+void kura_loss_range(json_t *loss, uint32_t segno, uint64_t from, uint64_t to);
+/* The replaced index knew this inside a lost range (kura_lost_fn's arguments). */
+void kura_loss_named(json_t *loss, const char *what, const char *id, uint32_t segno, uint64_t offset);
+/* Into the batch of the index being built: the list, with what replaced (may be
+ * NULL) still had unrecorded; nothing when neither lost anything. */
+int kura_loss_put(kura_index_batch *b, json_t *loss, kura_index *replaced, kura_error *err);
+/* Whether loss must go into the trail (after kura_loss_put, which knows
+ * whether there was a replaced index to name what the ranges held). */
+int kura_loss_any(const json_t *loss);
+/* Once the new index is in place: the audit record "reindex-loss", if its 'l'
+ * names a loss, committed with 'l' deleted. Opens the store for writing. */
+int kura_loss_record(const char *path, kura_error *err);
+
+#endif
