@@ -64,6 +64,9 @@ expect_code 403 "the requester approving (an archivist)"
 call "$APPR" DisposalApprove "{\"request\": \"$REQ\", \"reason\": \"承認\"}"
 expect_code 200 "the approval by another account"
 py "import json; d=json.load(open('$OUT')); assert sorted(v['id'] for v in d['disposed'])==sorted(['$L1','$L2']), d"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $AUD" "$API/po/$L1/package")
+expect_code 404 "the package of a disposed object"
+expect_grep "$OUT" "disposed of" # not: "none of the objects chosen is sealed yet"
 stop_server "$SERVER_PID"
 
 # what the store says afterwards, and who did each
