@@ -152,7 +152,7 @@ int kura_records_hold_add(kura_store *st, const char *name, const char *const *i
 	if (rc == 0 && n == 0)
 		rc = kura_error_set(err, KURA_EINPUT, "a hold needs the IDs of the records it covers");
 	if (rc == 0 && (rc = hold_state(&state, st, name, err)) == 0 && active(state))
-		rc = kura_error_set(err, KURA_EINPUT, "hold %s is active already (placed %s by %s): release it first or choose "
+		rc = kura_error_set(err, KURA_EEXIST, "hold %s is active already (placed %s by %s): release it first or choose "
 						      "another name; nothing was changed", name,
 				    json_string_value(json_object_get(state, "time")), json_string_value(json_object_get(state, "actor")));
 	if (rc == 0 && (rc = kura_records_resolve(&records, &nrec, st, ids, n, err)) == 0)

@@ -39,6 +39,17 @@
 #define PACKAGE_MAX ((off_t)1 << 30)
 #define JSON_MAX ((size_t)64 << 20) /* bytes and evidence records of one JSON answer, before base64 */
 
+/* 1 if ids (a JSON array, or NULL) holds id already. */
+static int listed(json_t *ids, const char *id)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(ids, i, v)
+		if (strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
 /* The objects a POST names: {"poId": [ID...]} or {"where": [...]}, each one
  * the account sees (*ids the caller's: a JSON array). 0, or -1 with the call
  * answered. */
@@ -75,6 +86,8 @@ static int selection(kura_api_call *call, json_t **ids, char what[1024])
 		call->id = NULL;
 		if (rc != 0)
 			break;
+		if (listed(*ids, id))
+			continue; /* named twice: once in the package or report */
 		if (i == 0 && !(*ids = json_array())) {
 			kura_api_error(call, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 			rc = -1;
@@ -183,9 +196,15 @@ static void send_package(kura_api_call *call, json_t *ids)
 		close(fd);
 	unlink(out); /* a package never stays behind */
 	rmdir(dir);
-	if (rc == 0 && res.objects == 0)
-		kura_api_error(call, MHD_HTTP_NOT_FOUND, "none of the objects chosen is sealed yet: a package holds "
-							 "objects with their evidence records");
+	if (rc == 0 && res.objects == 0 && res.disposed && !res.unsealed)
+		kura_api_error(call, MHD_HTTP_NOT_FOUND, "%s disposed of: a package holds objects with their content, "
+							 "which is no longer kept (the disposal's audit record is in the "
+							 "trace)", json_array_size(ids) == 1 ? "the object chosen was"
+											  : "the objects chosen were all");
+	else if (rc == 0 && res.objects == 0)
+		kura_api_error(call, MHD_HTTP_NOT_FOUND, "none of the objects chosen is sealed yet%s: a package holds "
+							 "objects with their evidence records",
+			       res.disposed ? " (the others were disposed of)" : "");
 	else if (rc == 0) {
 		kura_api_bytes(call, MHD_HTTP_OK, bytes, len, "application/zstd");
 		call->trail = call->user->ncollections ? LIMITED_TRAIL : NULL;

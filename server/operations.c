@@ -25,7 +25,7 @@
 #include "proof/tsa_setup.h"
 #include "server/service.h"
 
-#define META_MAX 64
+#define META_MAX KURA_API_META_MAX
 #define PRESERVE_MAX 1000 /* documents in one PreservePO */
 
 void kura_api_json(kura_api_call *call, unsigned status, json_t *j)
@@ -166,7 +166,6 @@ struct submission {
 	size_t nmeta;
 	const unsigned char *bytes;
 	size_t len;
-	char (*keys)[256]; /* the metadata keys of the query (META_MAX; NULL: the keys are the body's) */
 	const unsigned char *sig; /* its detached signature ("signature"; NULL: none) */
 	size_t siglen;
 	const char *sig_name;
@@ -215,20 +214,6 @@ static int add_one(kura_ingest *in, kura_api_call *call, const struct submission
 				      d->checked.nmembers ? &d->checked : NULL, err);
 }
 
-/* The bytes of base64 text b64 (malloc'd into *out, the caller's): 0, or -1 when it is not base64. */
-static int base64_decode(unsigned char **out, size_t *len, const char *b64)
-{
-	size_t n = strlen(b64);
-	*out = NULL;
-	if (n % 4 || !(*out = malloc(n / 4 * 3 + 1)))
-		return -1;
-	int got = EVP_DecodeBlock(*out, (const unsigned char *)b64, (int)n);
-	if (got < 0)
-		return -1;
-	*len = (size_t)got - (n && b64[n - 1] == '=') - (n > 1 && b64[n - 2] == '=');
-	return 0;
-}
-
 /* The detached signature of po entry e, if any ("signature": BASE64 DER of a
  * CMS SignedData, "signatureName": NAME): decoded into *keep (the caller frees it). */
 static int signature_of(struct submission *d, unsigned char **keep, json_t *e, size_t i, kura_error *err)
@@ -236,10 +221,14 @@ static int signature_of(struct submission *d, unsigned char **keep, json_t *e, s
 	json_t *sig = json_object_get(e, "signature"), *name = json_object_get(e, "signatureName");
 	if (!sig)
 		return 0;
-	if (!json_is_string(sig) || (name && !json_is_string(name)) ||
-	    base64_decode(keep, &d->siglen, json_string_value(sig)) != 0)
+	char field[64];
+	snprintf(field, sizeof field, "po[%zu].signature", i);
+	if (!json_is_string(sig) || (name && !json_is_string(name)))
 		return kura_error_set(err, KURA_EINPUT, "po[%zu]: signature is the detached CMS signature of binaryValue "
 							"in base64 (and signatureName its file name)", i);
+	int rc = kura_api_base64(keep, &d->siglen, sig, field, err);
+	if (rc != 0)
+		return rc;
 	d->sig = *keep;
 	d->sig_name = name ? json_string_value(name) : "signature.p7s";
 	return 0;
@@ -257,17 +246,20 @@ static int from_json(struct submission *d, size_t *n, size_t max, unsigned char 
 		return kura_error_set(err, KURA_EINPUT, "the body is {\"po\": [{\"binaryValue\": BASE64, \"name\": NAME, "
 							"\"meta\": {...}}, ...]} with 1 to %zu documents", max);
 	json_array_foreach(po, i, e) {
-		const char *b64 = json_string_value(json_object_get(e, "binaryValue")), *k;
-		json_t *meta = json_object_get(e, "meta"), *v;
+		json_t *b64 = json_object_get(e, "binaryValue"), *meta = json_object_get(e, "meta"), *v;
+		const char *k;
+		char field[64];
 		d[i] = (struct submission){.name = json_string_value(json_object_get(e, "name"))};
-		size_t len = b64 ? strlen(b64) : 0;
-		if (!b64 || len % 4 || !d[i].name || (meta && !json_is_object(meta)) || json_object_size(meta) > META_MAX)
-			return kura_error_set(err, KURA_EINPUT, "po[%zu]: binaryValue (base64) and name are needed; meta is "
-								"an object of at most %d strings", i, META_MAX);
-		if (base64_decode(&keep[2 * i], &d[i].len, b64) != 0)
-			return kura_error_set(err, KURA_EINPUT, "po[%zu]: binaryValue is not base64", i);
+		if (!json_is_string(b64) || !d[i].name || !d[i].name[0] || (meta && !json_is_object(meta)) ||
+		    json_object_size(meta) > META_MAX)
+			return kura_error_set(err, KURA_EINPUT, "po[%zu]: binaryValue (base64) and name (not empty) are needed; "
+								"meta is an object of at most %d strings", i, META_MAX);
+		snprintf(field, sizeof field, "po[%zu].binaryValue", i);
+		int rc = kura_api_base64(&keep[2 * i], &d[i].len, b64, field, err);
+		if (rc != 0)
+			return rc;
 		d[i].bytes = keep[2 * i];
-		int rc = signature_of(&d[i], &keep[2 * i + 1], e, i, err);
+		rc = signature_of(&d[i], &keep[2 * i + 1], e, i, err);
 		if (rc != 0)
 			return rc;
 		json_object_foreach(meta, k, v) {
@@ -278,19 +270,6 @@ static int from_json(struct submission *d, size_t *n, size_t max, unsigned char 
 		*n = i + 1;
 	}
 	return 0;
-}
-
-static enum MHD_Result meta_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	struct submission *d = cls;
-	const char *eq = value ? strchr(value, '=') : NULL;
-	if (strcmp(key, "meta") == 0 && eq && d->nmeta < META_MAX) {
-		snprintf(d->keys[d->nmeta], sizeof d->keys[0], "%.*s", (int)(eq - value), value);
-		d->meta[d->nmeta] = (kura_meta){d->keys[d->nmeta], eq + 1};
-		d->nmeta++;
-	}
-	return MHD_YES;
 }
 
 /* What records management gives the new records: ?class=CLASS&event=NAME=DATE&reason=TEXT,
@@ -381,6 +360,7 @@ struct preserve {
 	size_t n, room; /* documents; room for them in d */
 	json_t *body;
 	json_t *fields; /* records management's (class, events, reason); NULL: none */
+	kura_api_meta query; /* the metadata of the query (a document as the body) */
 	int wait_sealed;
 };
 
@@ -392,8 +372,7 @@ static void preserve_free(struct preserve *p)
 		free(p->keep[i]);
 	for (size_t i = 0; p->d && i < p->room; i++)
 		kura_signed_clear(&p->d[i].checked);
-	if (p->d)
-		free(p->d[0].keys);
+	kura_api_meta_clear(&p->query);
 	free(p->keep);
 	free(p->d);
 	json_decref(p->body);
@@ -413,7 +392,7 @@ static int crls_of(STACK_OF(X509_CRL) *crls, json_t *body, kura_error *err)
 		size_t len = 0;
 		const unsigned char *q;
 		X509_CRL *crl = NULL;
-		if (json_is_string(c) && base64_decode(&der, &len, json_string_value(c)) == 0 && (q = der) &&
+		if (kura_api_base64(&der, &len, c, "crls[]", err) == 0 && (q = der) &&
 		    (crl = d2i_X509_CRL(NULL, &q, (long)len)) && !sk_X509_CRL_push(crls, crl)) {
 			X509_CRL_free(crl);
 			crl = NULL;
@@ -477,6 +456,22 @@ static void preserve_finish(kura_api_call *call, int rc, const kura_error *err, 
 	call->pending = NULL;
 }
 
+/* The document of the body, named by the query (as the JSON form, refused rather than cut). */
+static int from_query(kura_api_call *call, struct preserve *p, kura_error *err)
+{
+	struct submission *d = &p->d[0];
+	*d = (struct submission){.bytes = call->body, .len = call->n};
+	p->n = 1;
+	int rc = kura_api_query_arg(&d->name, call, "name", 1, err);
+	if (rc == 0 && !d->name)
+		rc = kura_error_set(err, KURA_EINPUT, "name the document: ?name=NAME (or send application/json)");
+	if (rc == 0)
+		rc = kura_api_query_meta(&p->query, call, err);
+	memcpy(d->meta, p->query.v, p->query.n * sizeof d->meta[0]);
+	d->nmeta = p->query.n;
+	return rc;
+}
+
 void kura_api_preserve(kura_api_call *call)
 {
 	const char *type = MHD_lookup_connection_value(call->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -499,15 +494,7 @@ void kura_api_preserve(kura_api_call *call)
 			rc = from_json(d, &p->n, PRESERVE_MAX, keep, p->body, &err); /* room: all of them */
 		body = NULL;
 	} else if (rc == 0) { /* the document itself, named by ?name=, metadata ?meta=KEY=VALUE */
-		d[0] = (struct submission){.name = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "name"),
-					   .bytes = call->body, .len = call->n, .keys = calloc(META_MAX, 256)};
-		p->n = 1;
-		if (!d[0].keys)
-			rc = kura_error_set(&err, KURA_EINTERNAL, "out of memory");
-		else
-			MHD_get_connection_values(call->c, MHD_GET_ARGUMENT_KIND, meta_arg, &d[0]);
-		if (rc == 0 && !d[0].name)
-			rc = kura_error_set(&err, KURA_EINPUT, "name the document: ?name=NAME (or send application/json)");
+		rc = from_query(call, p, &err);
 	}
 	if (rc == 0)
 		rc = retention_fields(&p->fields, call, p->body, &err);
@@ -729,27 +716,22 @@ void kura_api_retrieve_trace(kura_api_call *call)
 
 /* ---------------------------------------------------------------- ValidateEvidence */
 
-/* A memory file holding the base64 text b64 decoded; -1 (err set) if it is not base64. */
-static int decoded_file(const char *b64, const char *what, kura_error *err)
+/* A memory file holding the bytes of v, strict base64; -1 (err set) if it is not that. */
+static int decoded_file(json_t *v, const char *what, kura_error *err)
 {
-	size_t len = b64 ? strlen(b64) : 0;
-	unsigned char *bytes = len && len % 4 == 0 ? malloc(len / 4 * 3) : NULL;
-	int got = bytes ? EVP_DecodeBlock(bytes, (const unsigned char *)b64, (int)len) : -1, fd = -1;
-	if (got < 0)
-		kura_error_set(err, KURA_EINPUT, "%s is not base64", what);
-	else if ((fd = memfd_create(what, MFD_CLOEXEC)) < 0 ||
-		 write(fd, bytes, (size_t)got) != got) /* decoded padding bytes are zeros: cut below */
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	int fd = -1;
+	if (kura_api_base64(&bytes, &len, v, what, err) != 0)
+		return -1;
+	if ((fd = memfd_create(what, MFD_CLOEXEC)) < 0 || (len && write(fd, bytes, len) != (ssize_t)len)) {
 		kura_error_sys(err, KURA_EIO, "keeping %s", what);
-	else if (ftruncate(fd, got - (b64[len - 1] == '=') - (b64[len - 2] == '=')) != 0)
-		kura_error_sys(err, KURA_EIO, "keeping %s", what);
-	else {
-		free(bytes);
-		return fd;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
 	}
 	free(bytes);
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	return fd;
 }
 
 void kura_api_validate(kura_api_call *call)
@@ -764,9 +746,8 @@ void kura_api_validate(kura_api_call *call)
 	if (!json_is_object(body))
 		rc = kura_error_set(&err, KURA_EINPUT, "the body is {\"data\": BASE64, \"evidenceRecord\": BASE64 (DER), "
 							"\"at\": RFC 3339 (optional)}");
-	else if ((fd_data = decoded_file(json_string_value(json_object_get(body, "data")), "data", &err)) < 0 ||
-		 (fd_er = decoded_file(json_string_value(json_object_get(body, "evidenceRecord")), "evidenceRecord",
-				       &err)) < 0)
+	else if ((fd_data = decoded_file(json_object_get(body, "data"), "data", &err)) < 0 ||
+		 (fd_er = decoded_file(json_object_get(body, "evidenceRecord"), "evidenceRecord", &err)) < 0)
 		rc = err.code;
 	if (rc == 0)
 		rc = kura_tsa_setup_anchors(&anchors, call->st, &err);

@@ -79,16 +79,14 @@ static int take_args(kura_api_call *call, struct args *a, const char *need)
 	return 0;
 }
 
-/* For an account limited to collections: 0 if name is an active hold over
- * records it all sees; else -1 with the call answered 404. Others: 0. */
-static int hold_seen(kura_api_call *call, const char *name)
+/* Whether name is an active hold: 0 none, 1 one over records the account all
+ * sees, 2 one over a record it does not see; -1 with the call answered. */
+static int active_hold(kura_api_call *call, const char *name)
 {
 	json_t *list = NULL, *h;
 	kura_error err = {0};
 	size_t i;
-	int seen = 0;
-	if (!call->user->ncollections)
-		return 0;
+	int found = 0;
 	if (kura_records_hold_list(&list, call->st, &err) != 0) {
 		kura_api_fail(call, &err);
 		return -1;
@@ -96,11 +94,32 @@ static int hold_seen(kura_api_call *call, const char *name)
 	json_array_foreach(list, i, h)
 		if (strcmp(json_string_value(json_object_get(h, "name")) ?: "", name) == 0 &&
 		    strcmp(json_string_value(json_object_get(h, "state")) ?: "", "active") == 0)
-			seen = sees_all(call, json_object_get(h, "records"));
+			found = sees_all(call, json_object_get(h, "records")) ? 1 : 2;
 	json_decref(list);
-	if (!seen)
+	return found;
+}
+
+/* For an account limited to collections: 0 if name is an active hold over
+ * records it all sees; else -1 with the call answered 404. Others: 0. */
+static int hold_seen(kura_api_call *call, const char *name)
+{
+	int found = call->user->ncollections ? active_hold(call, name) : 1;
+	if (found == 0 || found == 2)
 		kura_api_error(call, MHD_HTTP_NOT_FOUND, "no active hold named %s over this account's collections", name);
-	return seen ? 0 : -1;
+	return found == 1 ? 0 : -1;
+}
+
+/* For an account limited to collections: -1 with the call answered 409 if name
+ * is an active hold over a record it does not see. That hold is "not found" to
+ * it (HoldRelease), but its name cannot be taken twice: the answer says only
+ * that, nothing of the hold (who placed it, when, over what). Else 0. */
+static int hold_name_free(kura_api_call *call, const char *name)
+{
+	int found = call->user->ncollections ? active_hold(call, name) : 0;
+	if (found == 2)
+		kura_api_error(call, MHD_HTTP_CONFLICT, "the hold name %s is taken: choose another name; nothing was changed",
+			       name);
+	return found == 0 || found == 1 ? 0 : -1;
 }
 
 /* For an account limited to collections: 0 if request is a disposal request
@@ -135,7 +154,7 @@ void kura_api_hold(kura_api_call *call)
 	struct args a;
 	char id[KURA_ID_LEN + 1] = "";
 	kura_error err = {0};
-	if (take_args(call, &a, "inr") == 0)
+	if (take_args(call, &a, "inr") == 0 && hold_name_free(call, a.name) == 0)
 		done(call, kura_records_hold_add(call->st, a.name, a.ids, a.n, a.reason, id, &err), id, MHD_HTTP_CREATED,
 		     &err);
 	args_clear(&a);

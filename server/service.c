@@ -167,13 +167,24 @@ static const struct route *route_of(const char *method, const char *url, char id
 	return NULL;
 }
 
+/* The token of an Authorization header's value h ("Bearer TOKEN"; the scheme in
+ * any case and one or more spaces after it, RFC 7235 and 6750), or NULL. */
+static const char *bearer(const char *h)
+{
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	for (h += 7; *h == ' ';)
+		h++;
+	return h;
+}
+
 /* The account of the request's client certificate (with --client-ca) or bearer
  * token: 0, KURA_EDENIED (none or a wrong one), or another error (the accounts
  * cannot be read). */
 static int account(kura_service *s, kura_api_call *call, kura_user *u, kura_error *err)
 {
 	const char *h = MHD_lookup_connection_value(call->c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	const char *token = h && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+	const char *token = bearer(h);
 	int cert = s->client_ca ? kura_client_cert_account(s->store, call->c, token, call->certificate, u, err)
 				: KURA_ENOTFOUND;
 	if (cert != KURA_ENOTFOUND) /* a certificate was sent: it decides */

@@ -126,6 +126,26 @@ int kura_api_sees_record(kura_api_call *call, const char *id);
  * its versions may have been re-filed out of the account's collections. */
 void kura_api_redact(kura_api_call *call, json_t *j);
 
+/* What a request gives, taken as strictly by every route (server/input.c). */
+#define KURA_API_META_MAX 64 /* metadata pairs of one document, in a query or a JSON body */
+typedef struct kura_api_meta {
+	kura_meta v[KURA_API_META_MAX];
+	size_t n;
+	char *text[KURA_API_META_MAX]; /* each pair's KEY\0VALUE (v points into them): the struct's own */
+} kura_api_meta;
+/* The query's meta=KEY=VALUE pairs into m (kura_api_meta_clear frees them): 0,
+ * or KURA_EINPUT (err says which) for more than KURA_API_META_MAX of them, one
+ * without '=' or one holding a NUL byte (%00), as the JSON form refuses them. */
+int kura_api_query_meta(kura_api_meta *m, kura_api_call *call, kura_error *err);
+void kura_api_meta_clear(kura_api_meta *m);
+/* The query's argument key (*value NULL when it is not given): 0, or
+ * KURA_EINPUT for one holding a NUL byte (%00), or an empty one when
+ * nonempty is set. */
+int kura_api_query_arg(const char **value, kura_api_call *call, const char *key, int nonempty, kura_error *err);
+/* The bytes (*out malloc'd, the caller's) of v, a JSON string of strict
+ * base64 (common/base64.h): 0, or KURA_EINPUT naming field for anything else. */
+int kura_api_base64(unsigned char **out, size_t *len, json_t *v, const char *field, kura_error *err);
+
 /* The group commit (server/commit.c): every request's audit record, and the
  * documents it submits, committed with those of the requests waiting at the
  * same time. An entry is the request's until kura_group_commit returns. */

@@ -7,12 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "kura/records.h"
 #include "server/service.h"
 
-#define META_MAX 64
+#define META_MAX KURA_API_META_MAX
 
 struct update {
 	const char *id, *reason, *name;
@@ -21,32 +19,21 @@ struct update {
 	unsigned char *decoded;     /* bytes decoded from base64 (the update's) */
 	kura_meta meta[META_MAX];
 	size_t nmeta;
-	char keys[META_MAX][256]; /* keys of the query's meta=KEY=VALUE */
+	kura_api_meta query; /* the query's meta=KEY=VALUE */
 	json_t *body;
 };
-
-static enum MHD_Result query_meta(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	struct update *u = cls;
-	const char *eq = value ? strchr(value, '=') : NULL;
-	if (strcmp(key, "meta") == 0 && eq && u->nmeta < META_MAX) {
-		snprintf(u->keys[u->nmeta], sizeof u->keys[0], "%.*s", (int)(eq - value), value);
-		u->meta[u->nmeta] = (kura_meta){u->keys[u->nmeta], eq + 1};
-		u->nmeta++;
-	}
-	return MHD_YES;
-}
 
 /* The JSON body: {"poId": ID, "reason": TEXT, "binaryValue": BASE64 (a new
  * version; else a metadata change), "name": NAME, "meta": {KEY: VALUE}}. */
 static int from_json(struct update *u, kura_error *err)
 {
-	json_t *meta = json_object_get(u->body, "meta"), *v;
-	const char *b64 = json_string_value(json_object_get(u->body, "binaryValue")), *k;
+	json_t *meta = json_object_get(u->body, "meta"), *b64 = json_object_get(u->body, "binaryValue"), *v;
+	const char *k;
 	u->id = json_string_value(json_object_get(u->body, "poId"));
 	u->reason = json_string_value(json_object_get(u->body, "reason"));
 	u->name = json_string_value(json_object_get(u->body, "name"));
+	if (u->name && !u->name[0])
+		return kura_error_set(err, KURA_EINPUT, "name is empty: give the new version's file name, or leave name out");
 	if ((meta && !json_is_object(meta)) || json_object_size(meta) > META_MAX)
 		return kura_error_set(err, KURA_EINPUT, "meta is an object of at most %d strings", META_MAX);
 	json_object_foreach(meta, k, v) {
@@ -54,17 +41,26 @@ static int from_json(struct update *u, kura_error *err)
 			return kura_error_set(err, KURA_EINPUT, "meta %s is not a string (\"\" removes the key)", k);
 		u->meta[u->nmeta++] = (kura_meta){k, json_string_value(v)};
 	}
-	size_t len = b64 ? strlen(b64) : 0;
 	if (!b64)
 		return 0;
-	if (len % 4 || !(u->decoded = malloc(len / 4 * 3 + 1)))
-		return kura_error_set(err, KURA_EINPUT, "binaryValue is not base64");
-	int got = EVP_DecodeBlock(u->decoded, (const unsigned char *)b64, (int)len);
-	if (got < 0)
-		return kura_error_set(err, KURA_EINPUT, "binaryValue is not base64");
+	int rc = kura_api_base64(&u->decoded, &u->len, b64, "binaryValue", err);
 	u->bytes = u->decoded;
-	u->len = (size_t)got - (len && b64[len - 1] == '=') - (len > 1 && b64[len - 2] == '=');
-	return 0;
+	return rc;
+}
+
+/* The query: ?poId=ID&reason=TEXT[&name=NAME][&meta=KEY=VALUE...], as strict as the JSON form. */
+static int from_query(kura_api_call *call, struct update *u, kura_error *err)
+{
+	int rc = kura_api_query_arg(&u->id, call, "poId", 0, err);
+	if (rc == 0)
+		rc = kura_api_query_arg(&u->reason, call, "reason", 0, err);
+	if (rc == 0)
+		rc = kura_api_query_arg(&u->name, call, "name", 1, err);
+	if (rc == 0)
+		rc = kura_api_query_meta(&u->query, call, err);
+	memcpy(u->meta, u->query.v, u->query.n * sizeof u->meta[0]);
+	u->nmeta = u->query.n;
+	return rc;
 }
 
 /* The request: a JSON body, or the new version's document itself with
@@ -79,15 +75,12 @@ static int take(kura_api_call *call, struct update *u, kura_error *err)
 			return kura_error_set(err, KURA_EINPUT, "the body is not a JSON object");
 		rc = from_json(u, err);
 	} else {
-		u->id = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "poId");
-		u->reason = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "reason");
-		u->name = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "name");
 		u->bytes = call->body;
 		u->len = call->n;
 		if (!call->n)
 			return kura_error_set(err, KURA_EINPUT, "send the new version's document as the body, with "
 								"?poId=ID&reason=TEXT (a metadata change: application/json)");
-		MHD_get_connection_values(call->c, MHD_GET_ARGUMENT_KIND, query_meta, u);
+		rc = from_query(call, u, err);
 	}
 	if (rc == 0 && (!u->id || !u->reason || !u->reason[0]))
 		rc = kura_error_set(err, KURA_EINPUT, "UpdatePOC needs \"poId\" (the record's ID) and \"reason\" (why)");
@@ -183,6 +176,7 @@ void kura_api_update(kura_api_call *call)
 	if (u) {
 		json_decref(u->body);
 		free(u->decoded);
+		kura_api_meta_clear(&u->query);
 	}
 	free(u);
 }

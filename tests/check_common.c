@@ -1,9 +1,11 @@
-/* The clock (KURA_NOW, RFC 3339), object IDs, hex, error codes, the escaping of names and NFC. */
+/* The clock (KURA_NOW, RFC 3339), object IDs, hex, strict base64, error codes, the escaping of names and NFC. */
 #include <check.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/base64.h"
 #include "common/escape.h"
 #include "common/hash.h"
 #include "common/hex.h"
@@ -119,6 +121,54 @@ START_TEST(hex_round_trip)
 }
 END_TEST
 
+/* kura_base64_decode n bytes of text: the length decoded, or -1 if refused */
+static long b64(const char *text, size_t n, unsigned char **out)
+{
+	size_t len = 0;
+	int rc = kura_base64_decode(out, &len, text, n);
+	if (rc != 0)
+		ck_assert_ptr_null(*out);
+	return rc == 0 ? (long)len : rc;
+}
+
+START_TEST(base64_is_strict)
+{
+	unsigned char *out = NULL;
+	ck_assert_int_eq(b64("", 0, &out), 0); /* the empty document */
+	free(out);
+	ck_assert_int_eq(b64("aGk=", 4, &out), 2);
+	ck_assert_mem_eq(out, "hi", 2);
+	free(out);
+	ck_assert_int_eq(b64("YQ==", 4, &out), 1);
+	ck_assert_mem_eq(out, "a", 1);
+	free(out);
+	ck_assert_int_eq(b64("+/+/", 4, &out), 3);
+	ck_assert_mem_eq(out, "\xfb\xff\xbf", 3);
+	free(out);
+	/* what EVP_DecodeBlock took (whitespace trimmed, '=' mid-string as zero bits), and worse */
+	const char *bad[] = {"=", "==", "====", "a===", "YQ=", "YQ", "YQ==YQ==", "aGk=aGk=", "aGk=    ", " aGk=", "aG k=",
+			     "aGk=\n", "aGk\t", "YQ=A", "YQ-_", "YQ.=", "\xc3\xa9QQ=", "YR==", "aGl=", "Y===", "A"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(b64(bad[i], strlen(bad[i]), &out) == -1, "took '%s'", bad[i]);
+	ck_assert_int_eq(b64("YQ==\0\0\0\0", 8, &out), -1); /* a NUL inside the text (JSON's \u0000) */
+	/* long input, every byte value, against OpenSSL's encoder */
+	size_t n = 300000;
+	unsigned char *in = malloc(n), *text = malloc(4 * (n / 3 + 1) + 1);
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(text);
+	for (size_t i = 0; i < n; i++)
+		in[i] = (unsigned char)(i * 7 + i / 256);
+	for (size_t cut = n - 2; cut <= n; cut++) { /* each padding: 2, 1, 0 '=' */
+		int tl = EVP_EncodeBlock(text, in, (int)cut);
+		ck_assert_int_eq(b64((const char *)text, (size_t)tl, &out), (long)cut);
+		ck_assert_mem_eq(out, in, cut);
+		free(out);
+	}
+	free(in);
+	free(text);
+}
+END_TEST
+
 START_TEST(escape_names)
 {
 	static const struct {
@@ -222,6 +272,7 @@ int main(void)
 	tcase_add_test(tc, ids_are_unique_ordered_and_parse);
 	tcase_add_test(tc, id_floor_keeps_order_across_processes);
 	tcase_add_test(tc, hex_round_trip);
+	tcase_add_test(tc, base64_is_strict);
 	tcase_add_test(tc, escape_names);
 	tcase_add_test(tc, nfc);
 	tcase_add_test(tc, every_evidence_hash_is_computed);

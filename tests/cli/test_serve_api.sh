@@ -164,11 +164,23 @@ call "$AUD_A" POST Report --data-binary '{"where": ["amount>=0"], "format": "htm
 expect_code 200 "a report of what a where finds"
 expect_grep "$OUT" "$V4"
 if grep -q "見積書B" "$OUT"; then fail "an auditor of trialA got trialB's object into a report"; fi
+# an object named twice is in a report or a package once
+call "$AUD" POST Report --data-binary "{\"poId\": [\"$ID_A\"], \"format\": \"html\"}"
+expect_code 200 "a report of one object"
+once=$(grep -o "請求書A.txt" "$OUT" | wc -l)
+call "$AUD" POST Report --data-binary "{\"poId\": [\"$ID_A\", \"$ID_A\"], \"format\": \"html\"}"
+expect_code 200 "a report of one object named twice"
+[ "$(grep -o "請求書A.txt" "$OUT" | wc -l)" = "$once" ] || fail "an object named twice is twice in the report"
+call "$AUD" POST RetrievePO --data-binary "{\"poId\": [\"$ID_A\", \"$ID_A\"], \"format\": \"json\"}"
+expect_code 200 "RetrievePO as JSON of one object named twice"
+py "d = json.load(open('$OUT')); assert [e['poId'] for e in d['po']] == ['$ID_A'], [e['poId'] for e in d['po']]"
 call "$AUD_A" POST Report --data-binary "{\"poId\": [\"$ID_B\"], \"format\": \"pdf\"}"
 expect_code 404 "an auditor of trialA naming trialB's object in a report"
 expect_grep "$OUT" "no object $ID_B" # as if it were not there (not: no such operation)
 
 # status and metrics: the auditor's and the admin's; not without a token, not a limited account's
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: bearer  $AUD" "$API/status")
+expect_code 200 "status with the scheme in lower case (RFC 7235: it is case-insensitive)"
 call "$AUD" GET status
 expect_code 200 "status"
 py "import json; d=json.load(open('$OUT')); assert d['objects']['records']==2 and d['objects']['versions']==5 and 'healthy' in d, d['objects']"

@@ -7,6 +7,9 @@
 #   records of its own record's trace (an event or hold over records of both);
 # - an archivist limited to a collection changed (new versions, holds) a record re-filed into
 #   another collection, through the ID of the record's version still in its own;
+# - a Hold named as another collection's hold told a limited account who placed it and when;
+# - base64 that is not (whitespace, '=' inside the text, non-canonical bits) was stored as other
+#   bytes, and a query's metadata beyond 64, after a %00 or without '=' was dropped or cut;
 # - a request without an account, or with a role that may not, had its whole body read
 #   into memory (up to --max-body, 64 MiB by default, on each of 2,000 connections) before it was refused,
 #   and so had a body sent to /health or the web page;
@@ -86,6 +89,64 @@ a, b = json.load(open('release.other'))['error'], json.load(open('$OUT'))['error
 assert a.replace('court-B', 'X') == b.replace('no-such-hold', 'X'), (a, b)  # the same answer: existence not said
 assert '$T' not in a, a
 "
+# a hold over siteB's record is not found to siteA's archivist: taking its name again says only
+# that the name is taken (it said "active already (placed TIME by arch)")
+call "$ARCH_A" Hold "{\"name\": \"court-B\", \"poId\": [\"$LA\"], \"reason\": \"probe\"}"
+expect_code 409 "an archivist of siteA placing a hold named as siteB's"
+py "
+e = json.load(open('$OUT'))['error']
+assert 'court-B' in e and 'taken' in e, e
+for leak in ('placed', 'arch', '2026', '$LB', 'litigation'):
+    assert leak not in e, (leak, e)
+"
+
+# base64 is taken strictly (RFC 4648): what EVP_DecodeBlock let through stored other bytes
+# ("aGk=    " stored "hi\0", "aGk=aGk=" "hi\0hi", "YQ==YQ==" "a\0\0a")
+for b64 in 'aGk=    ' 'aGk=aGk=' 'YQ==YQ==' 'aGk=\n\n\n\n' 'YR==' 'aG*='; do
+	call "$ARCH" PreservePO "{\"po\": [{\"binaryValue\": \"$b64\", \"name\": \"b64.txt\", \"meta\": {\"collection\": \"siteA\"}}]}"
+	expect_code 400 "PreservePO of binaryValue '$b64'"
+	expect_grep "$OUT" 'po[0].binaryValue is not base64'
+	call "$ARCH" UpdatePOC "{\"poId\": \"$LA\", \"binaryValue\": \"$b64\", \"reason\": \"x\"}"
+	expect_code 400 "UpdatePOC of binaryValue '$b64'"
+	expect_grep "$OUT" 'binaryValue is not base64'
+	call "$ARCH" ValidateEvidence "{\"data\": \"$b64\", \"evidenceRecord\": \"MAA=\"}"
+	expect_code 400 "ValidateEvidence of data '$b64'"
+	expect_grep "$OUT" 'data is not base64'
+done
+call "$ARCH" PreservePO "{\"po\": [{\"binaryValue\": \"aGk=\", \"name\": \"b64.txt\", \"meta\": {\"collection\": \"siteA\"},
+	\"signature\": \"MAA=MAA=\"}]}"
+expect_code 400 "PreservePO of a signature in bad base64"
+expect_grep "$OUT" 'po[0].signature is not base64'
+call "$ARCH" PreservePO '{"po": [{"binaryValue": "aGk=", "name": "hi.txt", "meta": {"collection": "siteA"}}]}'
+expect_code 201 "PreservePO of canonical base64"
+HI=$(py "print(json.load(open('$OUT'))['poId'][0])")
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $ARCH" "$API/po/$HI")
+expect_code 200 "reading back what was sent in base64"
+[ "$(od -An -c "$OUT" | tr -d ' ')" = hi ] || fail "\"aGk=\" was stored as: $(od -An -c "$OUT")"
+
+# a query is taken as the JSON form is: nothing dropped or cut (70 metadata stored 64, %00 cut
+# a value or name, a meta without '=' and an empty name were taken, each answered 201)
+query() { CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $1" --data-binary x "$API/$2"); }
+many=$(for i in $(seq 1 70); do printf '&meta=k%d=v' "$i"; done)
+sixty4=$(for i in $(seq 1 64); do printf '&meta=k%d=v' "$i"; done)
+for q in "name=m.txt&meta=collection=siteA$many:more than 64" "name=m.txt&meta=collection=siteA&meta=k=a%00b:NUL" \
+	"name=m.txt&meta=collection=siteA&meta=k%00x=a:NUL" "name=x%00y&meta=collection=siteA:NUL" \
+	"name=m.txt&meta=collection=siteA&meta=novalue:has no '='" "name=&meta=collection=siteA:name= is empty"; do
+	query "$ARCH" "PreservePO?${q%%:*}"
+	expect_code 400 "PreservePO?${q:0:60}"
+	expect_grep "$OUT" "${q##*:}"
+	query "$ARCH" "UpdatePOC?poId=$LA&reason=x&${q%%:*}"
+	expect_code 400 "UpdatePOC?${q:0:60}"
+	expect_grep "$OUT" "${q##*:}"
+done
+query "$ARCH_A" "PreservePO?name=m.txt$sixty4&meta=collection=siteA" # collection the 65th: it was a 403
+expect_code 400 "siteA's archivist giving its collection as the 65th metadata"
+expect_grep "$OUT" "more than 64"
+query "$ARCH_A" "PreservePO?name=m.txt&meta=collection=siteA&meta=k=a%3Db${sixty4#&meta=k1=v&meta=k2=v}"
+expect_code 201 "siteA's archivist giving 64 metadata"
+expect_status 0 kura show s "$(py "print(json.load(open('$OUT'))['poId'][0])")" --json
+py "m = json.load(open('$OUT'))['meta']; assert len(m) == 64 and m['k'] == 'a=b' and m['k64'] == 'v', m"
+
 # a refusal quoting bytes that are not UTF-8 is still a clear 400 (it was an empty 500)
 CODE=$(curl -s -o "$OUT" -w '%{http_code}' -H "Authorization: Bearer $ARCH" --data-binary x "$API/PreservePO?name=n&meta=%FF=1")
 expect_code 400 "a metadata key that is not UTF-8"

@@ -108,7 +108,7 @@ py 'import json; b = json.load(open("ok.body")); b["po"][0]["signature"] = "@@@@
 code=$(curl -s -o bad.json -w '%{http_code}' -H "Authorization: Bearer $ARCH" -H 'Content-Type: application/json' \
 	--data-binary @bad.body "$API/PreservePO")
 echo "$code" >bad.code
-refused bad "signature is the detached CMS signature"
+refused bad "po[0].signature is not base64"
 
 # ---- as --accept-invalid and --crl do
 po accepted contract.txt contract.p7s '{"acceptInvalid": true}'
