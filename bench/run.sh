@@ -589,6 +589,18 @@ read -r secs kib <<<"$r"
 row "ls_current_versions_(${N1}_records)" "$N1" "$secs" "$N1" obj "$kib" "ls_--all-versions_(every_object)" "$(rate $((N1 + 10000)) "${a%% *}")" ratio 0.83
 rm -rf ren
 
+# ------------------------------------------------------------------ PDF report of long values
+say "report: one object with two 64 KiB metadata values without a space, as PDF and as HTML"
+"$KURA" init rep >/dev/null 2>&1
+echo report >rep.txt
+"$KURA" ingest rep rep.txt --meta "k1=$(printf 'v%.0s' $(seq 65536))" --meta "k2=$(printf 'w%.0s' $(seq 65536))" >out 2>err
+id=$(cut -f1 out)
+timed h "$KURA" report rep "$id" -o rep.html
+timed r "$KURA" report rep "$id" -o rep.pdf
+read -r secs kib <<<"$r"
+row "PDF_report_(one_object,_2_values_of_64_KiB)" 1 "$secs" 1 obj "$kib" "HTML_report_of_the_same" "$(rate 1 "${h%% *}")" ratio 0.1
+rm -rf rep rep.txt rep.html rep.pdf
+
 # ------------------------------------------------------------------ typed search
 search_rows
 

@@ -5,7 +5,8 @@
  * The report is laid out twice: once onto a PDF surface that discards what it
  * is given, to count the pages, then for real, so every page says "page N of
  * M". Text is always set as plain text (pango_layout_set_text), never as
- * markup: a name cannot change how the page is drawn. */
+ * markup: a name cannot change how the page is drawn. A very long text is
+ * cut short, and says so (clipped, below). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,15 +35,58 @@ struct pdf {
 
 enum { BODY, BOLD, SMALL, H1, H2 };
 
+/* The most of one text the PDF shows: what is left out is said in its place.
+ * Pango 1.50 lays a long run with no space out in time growing with the
+ * square of its length (perf: nearly all under pango_layout_get_size in row(),
+ * in pango_shape_item shaping the rest of the run again for each line; two
+ * 64 KiB metadata values took 30 s). Break opportunities (U+200B every few
+ * characters) would make it fast, but not make the value fit: a cell is never
+ * split across pages, so a row taller than a page ran off its foot and most of
+ * the value was silently missing (about 5,700 of 65,536 characters). Cut
+ * short, a cell stays well within a page even in a half-page column of
+ * Japanese text (about 27 characters and 13 points a line), the layout costs
+ * little, and the reader is told plainly that there is more and where to see
+ * it. Outside text comes escaped (report/walk.c): no newlines to count. */
+#define CLIP_CHARS 800
+
+/* NULL if the PDF shows text whole; else its first CLIP_CHARS characters and a
+ * note of how many more there are (the caller g_frees it), the note starting
+ * at byte *note. */
+static char *clipped(const char *text, size_t *note)
+{
+	const char *end = text;
+	for (int chars = 0; *end && chars < CLIP_CHARS; chars++)
+		do /* to the next character, never past the end */
+			end++;
+		while ((*end & 0xC0) == 0x80);
+	if (!*end)
+		return NULL;
+	*note = (size_t)(end - text);
+	return g_strdup_printf("%.*s\n[\xE2\x80\xA6 %ld more characters not shown here; the HTML report and "
+			       "kura show give the whole text]",
+			       (int)*note, text, g_utf8_strlen(end, -1));
+}
+
 static PangoLayout *layout(struct pdf *p, int style, const char *text, double width)
 {
 	PangoLayout *l = pango_layout_new(p->pc);
+	size_t note;
+	char *cut = clipped(text, &note);
 	pango_layout_set_font_description(l, p->font[style]);
 	if (width > 0) {
 		pango_layout_set_width(l, (int)(width * PANGO_SCALE));
 		pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
 	}
-	pango_layout_set_text(l, text, -1);
+	pango_layout_set_text(l, cut ? cut : text, -1);
+	if (cut) { /* the note in grey, not to be taken for the text */
+		PangoAttrList *a = pango_attr_list_new();
+		PangoAttribute *grey = pango_attr_foreground_new(0x6666, 0x6666, 0x6666);
+		grey->start_index = (guint)note;
+		pango_attr_list_insert(a, grey);
+		pango_layout_set_attributes(l, a);
+		pango_attr_list_unref(a);
+		g_free(cut);
+	}
 	return l;
 }
 
@@ -167,13 +211,16 @@ static void cell_widths(struct pdf *p, int style, const char *text, double *natu
 	PangoLayout *l = layout(p, style, text, 0);
 	double n = width_of(l) + 2 * PAD + 1;
 	*natural = n > *natural ? n : *natural;
-	for (const char *w = text; *w;) { /* each word on its own */
+	char *shown = g_strdup(pango_layout_get_text(l)); /* as cut short, if it is */
+	pango_layout_set_attributes(l, NULL);
+	for (const char *w = shown; *w;) { /* each word on its own */
 		size_t len = strcspn(w, " ");
 		pango_layout_set_text(l, w, (int)len);
 		double m = width_of(l) + 2 * PAD + 1;
 		*least = m > *least ? m : *least;
 		w += len + (w[len] == ' ');
 	}
+	g_free(shown);
 	g_object_unref(l);
 }
 

@@ -113,6 +113,30 @@ for y in range(h):
 if w < 300 or h < 400 or dark < 500: sys.exit("page 1 is blank or not A4: %dx%d, %d dark pixels" % (w, h, dark))
 ' page-1.png || fail "page 1 of the PDF"
 
+# ---- PDF: long values are cut short, and say so ----
+# Two 64 KiB values with no space: pango lays such a run out in time growing with its
+# square (minutes for an object of long values), and a cell taller than a page ran off its
+# foot. The PDF shows each value's first 800 characters, then a note of how many more
+# there are; the HTML report keeps the whole value.
+long_v=$(printf 'v%.0s' $(seq 65536)) long_w=$(printf 'w%.0s' $(seq 65536))
+expect_status 0 at $NOW ingest S --meta "long1=$long_v" --meta "long2=$long_w" 工事報告書.txt
+long_id=$(cut -f1 "$OUT")
+expect_status 0 at $NOW report S "$long_id" -o long.pdf
+expect_status 0 at $NOW report S "$long_id" -o long.html
+grep -qF "$long_v" long.html && grep -qF "$long_w" long.html || fail "the HTML report lacks a whole long value"
+pdftotext -enc UTF-8 long.pdf long.txt
+py '
+import re
+text = open(sys.argv[1], encoding="utf-8").read()
+for c in "vw": # the value wraps, and the key beside it may wrap between its lines
+    shown = sum(len(r) for r in re.findall("(?<![A-Za-z])%s+(?![A-Za-z])" % c, text))
+    if shown != 800: sys.exit("the %s value: %d characters shown, not 800" % (c * 3, shown))
+note = "more characters not shown here; the HTML report and kura show give the whole text"
+if text.count("\u2026 64736 " + note) != 2: sys.exit("no note of the 64736 characters left out of each long value")
+' long.txt || fail "the PDF's long values: $(grep -F -m3 'more characters' long.txt)"
+pages=$(pdfinfo long.pdf | awk '$1 == "Pages:" {print $2}')
+[ "$pages" -le 3 ] || fail "the PDF of one object of long values has $pages pages"
+
 # ---- choosing by --where; bad requests ----
 expect_status 0 kura field add S 工事番号 keyword
 expect_status 0 at $NOW report S --where '工事番号 = K-2026-001' -o w.html
