@@ -301,6 +301,9 @@ int kura_records_dispose_request(kura_store *st, const char *const *ids, size_t 
 	size_t nrec = 0;
 	if (!reason || !reason[0])
 		return kura_error_set(err, KURA_EINPUT, "a disposal request needs --reason TEXT: say why; nothing was changed");
+	int bad = kura_unicode_check("--reason", reason, err);
+	if (bad != 0)
+		return bad;
 	json_t *versions = json_array(), *list = json_array(), *fields = NULL;
 	int rc = ctx_open(&c, st, err);
 	if (rc == 0)
@@ -446,6 +449,9 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 		*out = NULL;
 	if (!reason || !reason[0])
 		return kura_error_set(err, KURA_EINPUT, "an approval needs --reason TEXT: say why; nothing was changed");
+	int bad = kura_unicode_check("--reason", reason, err);
+	if (bad != 0)
+		return bad;
 	json_t *state = NULL, *disposed = json_array(), *fields = NULL;
 	int rc = ctx_open(&c, st, err);
 	if (rc == 0)
@@ -486,6 +492,9 @@ int kura_records_dispose_refuse(kura_store *st, const char *request, const char 
 	json_t *state = NULL, *fields = NULL;
 	if (!reason || !reason[0])
 		return kura_error_set(err, KURA_EINPUT, "a refusal needs --reason TEXT: say why; nothing was changed");
+	int bad = kura_unicode_check("--reason", reason, err);
+	if (bad != 0)
+		return bad;
 	int rc = pending_request(&state, st, request, err);
 	if (rc == 0 && !(fields = json_pack("{s:s, s:s, s:O}", "request", request, "reason", reason, "records",
 					    json_object_get(state, "records"))))

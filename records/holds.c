@@ -11,12 +11,13 @@
 #include <string.h>
 
 #include "archive/store_impl.h"
+#include "common/unicode.h"
 #include "records/retention_impl.h"
 
 static int need_reason(const char *reason, const char *what, kura_error *err)
 {
 	if (reason && reason[0])
-		return 0;
+		return kura_unicode_check("--reason", reason, err);
 	return kura_error_set(err, KURA_EINPUT, "%s needs --reason TEXT: say why; nothing was changed", what);
 }
 
