@@ -114,7 +114,7 @@ static int stored_in_order(struct ctx *c, const char *record)
  * own pending entry does not count); else KURA_EINPUT saying why not. */
 static int check(struct ctx *c, kura_record_retention *r, const char *request)
 {
-	char by[KURA_ID_LEN + 1], end[11], from[11];
+	char by[KURA_ID_LEN + 1], end[KURA_DATE_BUFSZ], from[KURA_DATE_BUFSZ];
 	const char *id = r->record, *hold = json_string_value(json_object_get(c->held, id));
 	const char *req = json_string_value(json_object_get(c->pending, id));
 	int rc = kura_records_disposed(c->st, id, by, c->err);
@@ -162,7 +162,7 @@ static json_t *versions_of(kura_store *st, const char *record, kura_error *err)
 
 static json_t *plan_entry(struct ctx *c, kura_record_retention *r)
 {
-	char rule[512], start[11], end[11], from[11];
+	char rule[512], start[KURA_DATE_BUFSZ], end[KURA_DATE_BUFSZ], from[KURA_DATE_BUFSZ];
 	kura_retention_rule_text(rule, sizeof rule, r->cls);
 	kura_date_format(start, r->end.start);
 	kura_date_format(end, r->end.end);
@@ -361,7 +361,7 @@ static int pending_request(json_t **s, kura_store *st, const char *request, kura
 static json_t *disposed_entry(struct ctx *c, const kura_record_retention *r, const char *version)
 {
 	json_t *o = NULL;
-	char rule[1200], text[512], start[11], end[11];
+	char rule[1200], text[512], start[KURA_DATE_BUFSZ], end[KURA_DATE_BUFSZ];
 	if (kura_store_object(&o, c->st, version, c->err) != 0)
 		return NULL;
 	kura_retention_rule_text(text, sizeof text, r->cls);

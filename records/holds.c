@@ -99,6 +99,8 @@ int kura_records_event(kura_store *st, const char *name, const char *date, const
 						      "implicit); nothing was changed", name);
 	if (rc == 0 && kura_date_parse(&day, date) != 0)
 		rc = kura_error_set(err, KURA_EINPUT, "%s: not a calendar date YYYY-MM-DD; nothing was changed", date);
+	if (rc == 0)
+		rc = kura_records_event_past(day, date, err);
 	if (rc == 0 && (!all_of_class) == (n == 0))
 		rc = kura_error_set(err, KURA_EINPUT, "an event is for IDs or for --all-of-class CLASS (one of the two)");
 	if (rc == 0 && all_of_class)

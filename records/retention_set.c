@@ -54,7 +54,7 @@ static kura_retention_end end_under(const kura_retention *c, kura_record_retenti
 static int shorter(struct compare *c, kura_record_retention *r, const char *when)
 {
 	kura_retention_end a = end_under(c->old, r), b = end_under(c->fresh, r);
-	char was[11], now[11];
+	char was[KURA_DATE_BUFSZ], now[KURA_DATE_BUFSZ];
 	if (!b.known || (a.known && b.end >= a.end))
 		return 0;
 	kura_date_format(now, b.end);

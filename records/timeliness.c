@@ -79,7 +79,7 @@ static int32_t jst_day(int64_t ms)
 
 static void put_day(json_t *row, const char *key, int32_t day)
 {
-	char buf[11];
+	char buf[KURA_DATE_BUFSZ];
 	kura_date_format(buf, day);
 	json_object_set_new(row, key, json_string(buf));
 }
