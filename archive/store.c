@@ -114,14 +114,14 @@ int kura_store_four_eyes(const kura_store *st) { return st->four_eyes; }
 int kura_store_set_actor(kura_store *st, const char *actor, kura_error *err)
 {
 	int rc = kura_actor_check(actor, err);
-	char *copy = rc == 0 ? strdup(actor) : NULL;
-	if (rc == 0 && !copy)
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	if (rc == 0) {
-		free(st->actor);
-		st->actor = copy;
-	}
-	return rc;
+	if (rc != 0) /* the name a person gave (--actor); err may be NULL */
+		return err ? kura_error_wrap(err, "--actor") : rc;
+	char *copy = strdup(actor);
+	if (!copy)
+		return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	free(st->actor);
+	st->actor = copy;
+	return 0;
 }
 
 const char *kura_store_actor(kura_store *st)
@@ -196,8 +196,8 @@ static int init_settings(const char **hashp, uint64_t *segsizep, int *levelp, co
 	if (level < 1 || level > 19)
 		return kura_error_set(err, KURA_EINPUT, "zstd level must be 1 to 19");
 	for (size_t i = 0; opts && i < opts->ntsa_urls; i++) /* everything is checked before anything is made */
-		if (strncmp(opts->tsa_urls[i], "http://", 7) != 0 && strncmp(opts->tsa_urls[i], "https://", 8) != 0)
-			return kura_error_set(err, KURA_EINPUT, "--tsa-url must be an http:// or https:// URL, not '%s'",
+		if (!kura_store_tsa_url_ok(opts->tsa_urls[i]))
+			return kura_error_set(err, KURA_EINPUT, "--tsa-url must be an http:// or https:// URL (ASCII), not '%s'",
 					      opts->tsa_urls[i]);
 	*hashp = hash;
 	*segsizep = segsize;
@@ -751,11 +751,11 @@ int kura_store_set_tsa_urls_with(kura_store *st, const char *const *urls, size_t
 	for (size_t i = 0; i < st->ntsa_urls; i++)
 		json_array_append_new(from, json_string(st->tsa_urls[i]));
 	for (size_t i = 0; i < n; i++) {
-		if (strncmp(urls[i], "http://", 7) != 0 && strncmp(urls[i], "https://", 8) != 0) {
+		if (!kura_store_tsa_url_ok(urls[i])) {
 			json_decref(cfg);
 			json_decref(from);
 			json_decref(to);
-			return kura_error_set(err, KURA_EINPUT, "a TSA URL must be http:// or https://, not '%s'", urls[i]);
+			return kura_error_set(err, KURA_EINPUT, "a TSA URL must be http:// or https:// (ASCII, no spaces), not '%s'", urls[i]);
 		}
 		json_array_append_new(to, json_string(urls[i]));
 	}

@@ -2,6 +2,7 @@
 #ifndef KURA_STORE_IMPL_H
 #define KURA_STORE_IMPL_H
 
+#include <string.h>
 #include <sys/types.h>
 
 #include "archive/backend.h"
@@ -10,6 +11,17 @@
 #include "index/index.h"
 #include "kura/search.h"
 #include "kura/store.h"
+
+/* A TSA URL config.json can keep: http:// or https://, then printable ASCII
+ * only (anything else percent-encoded, RFC 3986); 1 if so, else 0. */
+static inline int kura_store_tsa_url_ok(const char *url)
+{
+	size_t skip = strncmp(url, "http://", 7) == 0 ? 7 : strncmp(url, "https://", 8) == 0 ? 8 : 0;
+	for (const char *p = url + skip; skip && *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return 0;
+	return skip != 0;
+}
 
 kura_index *kura_store_index(kura_store *st);
 /* The backend every byte of the store's segments goes through (archive/backend.h). */

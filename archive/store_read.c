@@ -165,12 +165,15 @@ int kura_store_disposed(kura_store *st, const char *id, char by[KURA_ID_LEN + 1]
 	return rc == KURA_ENOTFOUND ? 0 : rc == 0 ? 1 : rc;
 }
 
-/* KURA_ENOTFOUND, saying so, when object id was disposed of: its content is
- * not to be read (compaction removes it). The message says when, under which
- * rule and by whose approval, from the disposal's audit record. */
-static int refuse_disposed(kura_store *st, const char *id, kura_error *err)
+/* What the disposal of object id was, from the disposal's audit record: when,
+ * under which rule and by whose approval, and the sentence kura get and show
+ * say. *out NULL when it was not disposed of. */
+static int disposal_of(json_t **out, kura_store *st, const char *id, kura_error *err)
 {
-	char by[KURA_ID_LEN + 1];
+	char by[KURA_ID_LEN + 1], canon[KURA_ID_LEN + 1], msg[768];
+	*out = NULL;
+	if (kura_id_parse(canon, id, NULL) == 0)
+		id = canon; /* as the audit record has it */
 	int rc = kura_store_disposed(st, id, by, err);
 	if (rc != 1)
 		return rc;
@@ -183,14 +186,40 @@ static int refuse_disposed(kura_store *st, const char *id, kura_error *err)
 	const char *when = json_string_value(json_object_get(a, "time")), *who = json_string_value(json_object_get(a, "actor"));
 	const char *why = json_is_string(rule) ? json_string_value(rule) : json_string_value(json_object_get(rule, "class"));
 	if (when && who && why)
-		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s was disposed of (audit record %s) on %s under %s, approved "
-							 "by %s: its content is no longer kept; its object record and evidence "
-							 "stay (kura evidence)", id, by, when, why, who);
+		snprintf(msg, sizeof msg, "object %s was disposed of (audit record %s) on %s under %s, approved by %s: its "
+					  "content is no longer kept; its object record and evidence stay (kura evidence)",
+			 id, by, when, why, who);
 	else
-		rc = kura_error_set(err, KURA_ENOTFOUND, "object %s was disposed of (audit record %s): its content is no "
-							 "longer kept; its object record and evidence stay (kura evidence)", id, by);
+		snprintf(msg, sizeof msg, "object %s was disposed of (audit record %s): its content is no longer kept; its "
+					  "object record and evidence stay (kura evidence)", id, by);
+	*out = json_pack("{s:s, s:s?, s:s?, s:s?, s:s}", "audit_record", by, "time", when, "rule", why, "approved_by", who,
+			 "message", msg);
 	json_decref(a);
+	return *out ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
+}
+
+/* KURA_ENOTFOUND, saying so, when object id was disposed of: its content is
+ * not to be read (compaction removes it). */
+static int refuse_disposed(kura_store *st, const char *id, kura_error *err)
+{
+	json_t *d = NULL;
+	int rc = disposal_of(&d, st, id, err);
+	if (rc == 0 && d)
+		rc = kura_error_set(err, KURA_ENOTFOUND, "%s", json_string_value(json_object_get(d, "message")));
+	json_decref(d);
 	return rc;
+}
+
+int kura_store_disposal_report(json_t *report, kura_store *st, const char *id, kura_error *err)
+{
+	json_t *d = NULL;
+	int rc = disposal_of(&d, st, id, err);
+	if (rc != 0 || !d)
+		return rc;
+	static const char *const gone[] = {"segment", "offset", "stored"}; /* where the content was */
+	for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+		json_object_del(report, gone[i]);
+	return json_object_set_new(report, "disposed", d) == 0 ? 0 : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 }
 
 /* Streams the content that what (the object's description, or one of its

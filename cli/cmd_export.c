@@ -72,8 +72,9 @@ int kura_cmd_export(int argc, char **argv)
 	kura_cli_where_clear(&where);
 	if (rc != 0)
 		return rc < 0 ? kura_cli_fail(&err) : rc;
-	kura_cli_warn("exported %zu object(s), %llu bytes of documents, to %s%s", res.objects, (unsigned long long)res.bytes,
-		      out, res.unsealed ? " (unsealed objects left out)" : "");
+	kura_cli_warn("exported %zu object(s), %llu bytes of documents, to %s%s%s", res.objects, (unsigned long long)res.bytes,
+		      out, res.unsealed ? " (unsealed objects left out)" : "",
+		      res.disposed ? " (objects disposed of left out: their content is no longer kept)" : "");
 	if (res.audit_records)
 		kura_cli_warn("with their audit trail: %zu record(s) and %zu checkpoint(s) with evidence (data/audit/)",
 			      res.audit_records, res.checkpoints);

@@ -1,4 +1,5 @@
-/* kura show STORE ID [--json]: one object's description. */
+/* kura show STORE ID [--json]: one object's description; of an object disposed
+ * of, what its disposal was (its content is gone: no segment or offset). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,9 @@ static void print_text(json_t *o)
 			printf("%-9s %lld\n", order[i], (long long)json_integer_value(v));
 		free(text);
 	}
+	const char *disposed = json_string_value(json_object_get(json_object_get(o, "disposed"), "message"));
+	if (disposed)
+		print_line("disposed", disposed, NULL, NULL);
 	const char *k;
 	json_t *v;
 	json_object_foreach(json_object_get(o, "digests"), k, v)
@@ -112,6 +116,8 @@ int kura_cmd_show(int argc, char **argv)
 		rc = kura_store_object(&o, st, argv[optind + 1], &err);
 	if (rc == 0)
 		rc = kura_tsa_certified_report(o, st, argv[optind + 1], &err);
+	if (rc == 0)
+		rc = kura_store_disposal_report(o, st, argv[optind + 1], &err);
 	if (rc == 0) {
 		if (as_json) {
 			char *text = json_dumps(o, JSON_INDENT(2));

@@ -26,8 +26,10 @@ static void print_row(json_t *row)
 {
 	const char *verdict = str(row, "verdict");
 	json_t *taken = json_object_get(row, "business_days"), *late = json_object_get(row, "late_business_days");
+	char *name = kura_json_get_name(row, "name"); /* its bytes, escaped once (as kura ls) */
 	printf("%s\t", str(row, "id"));
-	kura_escape_print(stdout, str(row, "name"));
+	kura_escape_print(stdout, name ? name : "-");
+	free(name);
 	putchar('\t');
 	kura_escape_print(stdout, str(row, "received_at"));
 	printf("\t%s\t%s\t", str(row, "first_timestamp_jst"), str(row, "deadline"));

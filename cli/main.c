@@ -74,14 +74,18 @@ void kura_cli_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The message names what the user typed (an option, a value): escaped like
+ * every other message, so that it cannot move the cursor or forge a line. */
 int kura_cli_usage(const char *usage, const char *fmt, ...)
 {
+	char msg[4096];
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "kura: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\nusage: %s\n", usage);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	fputs("kura: ", stderr);
+	kura_escape_print(stderr, msg);
+	fprintf(stderr, "\nusage: %s\n", usage);
 	return 2;
 }
 

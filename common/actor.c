@@ -18,9 +18,7 @@ int kura_actor_check(const char *actor, kura_error *err)
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)actor[i] < 0x20 || actor[i] == 0x7f)
 			return kura_error_set(err, KURA_EINPUT, "an actor's name has no control characters");
-	if (!kura_unicode_valid(actor, n))
-		return kura_error_set(err, KURA_EINPUT, "an actor's name is UTF-8");
-	return 0;
+	return kura_unicode_check("an actor's name", actor, err);
 }
 
 /* name folded as kura_actor_same compares it (malloc'd; NULL when it cannot be). */

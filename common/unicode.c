@@ -30,6 +30,15 @@ int kura_unicode_valid(const char *s, size_t n)
 	return 1;
 }
 
+int kura_unicode_check(const char *what, const char *s, kura_error *err)
+{
+	if (!s || kura_unicode_valid(s, strlen(s)))
+		return 0;
+	/* the text as given: every message is escaped where it is printed */
+	return kura_error_set(err, KURA_EINPUT, "%s is not valid UTF-8: '%.100s%s'; give it in UTF-8 (nothing was changed)",
+			      what, s, strlen(s) > 100 ? "..." : "");
+}
+
 int kura_unicode_nfc(char **out, const char *s, size_t n, kura_error *err)
 {
 	utf8proc_uint8_t *r = NULL;

@@ -12,6 +12,10 @@
  * points above U+10FFFF), else 0. */
 int kura_unicode_valid(const char *s, size_t n);
 
+/* Text a person typed that goes into JSON (a reason, an actor): 0 when s is
+ * NULL or valid UTF-8, else KURA_EINPUT: "<what> is not valid UTF-8: '...'". */
+int kura_unicode_check(const char *what, const char *s, kura_error *err);
+
 /* The length in bytes of the well-formed UTF-8 character at s (n bytes left),
  * with its code point in *cp; 0 when s does not start with one. */
 size_t kura_unicode_next(const char *s, size_t n, int *cp);

@@ -465,6 +465,33 @@ int kura_export(kura_export_result *res, kura_store *st, const char *out, const 
 	return rc;
 }
 
+/* Before anything is written: every named object exists, and not all of them
+ * were disposed of (an empty package would say nothing; export_one notes each
+ * disposed one it leaves out). */
+static int check_named(kura_store *st, const char *wanted, size_t count, kura_error *err)
+{
+	size_t disposed = 0;
+	char by[KURA_ID_LEN + 1], first[KURA_ID_LEN + 1] = "", first_by[KURA_ID_LEN + 1] = "";
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		char id[KURA_ID_LEN + 1];
+		json_t *probe = NULL;
+		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, wanted + i * KURA_ID_LEN);
+		rc = kura_store_object(&probe, st, id, err);
+		json_decref(probe);
+		if (rc == 0 && (rc = kura_store_disposed(st, id, by, err)) == 1 && disposed++ == 0)
+			memcpy(first, id, sizeof first), memcpy(first_by, by, sizeof first_by);
+		rc = rc == 1 ? 0 : rc;
+	}
+	if (rc == 0 && count > 0 && disposed == count)
+		rc = kura_error_set(err, KURA_ENOTFOUND, "nothing to export: %s disposed of (%s by audit record %s%s), its "
+							 "content is no longer kept; no package was written (kura show ID says "
+							 "when and why; kura evidence still gives evidence records)",
+				    count > 1 ? "every object named was" : "the object named was", first, first_by,
+				    count > 1 ? ", ..." : "");
+	return rc;
+}
+
 static int export_run(kura_export_result *res, struct exporter *x_, const char *out, const char *const *ids, size_t n,
 		      kura_error *err)
 {
@@ -486,13 +513,8 @@ static int export_run(kura_export_result *res, struct exporter *x_, const char *
 	int rc = kura_clock_now(&now, err);
 	if (rc == 0 && n > 0)
 		rc = sorted_ids(&wanted, &count, ids, n, err);
-	for (size_t i = 0; rc == 0 && i < count; i++) { /* every named object exists, before anything is written */
-		char id[KURA_ID_LEN + 1];
-		json_t *probe = NULL;
-		snprintf(id, sizeof id, "%.*s", KURA_ID_LEN, wanted + i * KURA_ID_LEN);
-		rc = kura_store_object(&probe, st, id, err);
-		json_decref(probe);
-	}
+	if (rc == 0)
+		rc = check_named(st, wanted, count, err);
 	if (rc == 0)
 		rc = kura_bag_writer_new(&x.w, out, bag, now / 1000, err);
 	if (rc == 0)

@@ -30,11 +30,11 @@ int kura_date_parse(int32_t *day, const char *s)
 	return 0;
 }
 
-void kura_date_format(char buf[11], int32_t day)
+void kura_date_format(char buf[KURA_DATE_BUFSZ], int32_t day)
 {
 	int y, m, d;
 	kura_civil_date(day, &y, &m, &d);
-	snprintf(buf, 11, "%04d-%02d-%02d", y % 10000, m, d);
+	snprintf(buf, KURA_DATE_BUFSZ, "%04d-%02d-%02d", y, m, d);
 }
 
 void kura_date_civil(int32_t day, int *year, int *month, int *mday)

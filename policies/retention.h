@@ -58,8 +58,10 @@
 
 /* 0 and *day for a valid YYYY-MM-DD (years 1000 to 9999), else -1. */
 int kura_date_parse(int32_t *day, const char *text);
-/* YYYY-MM-DD */
-void kura_date_format(char buf[11], int32_t day);
+/* YYYY-MM-DD; a year past 9999 (an end 200 years after an event late in
+ * 9999) in full, never cut: "10199-05-31". */
+#define KURA_DATE_BUFSZ 16
+void kura_date_format(char buf[KURA_DATE_BUFSZ], int32_t day);
 /* The year, month (1-12) and day of the month of day. */
 void kura_date_civil(int32_t day, int *year, int *month, int *mday);
 /* day + years and months, a day missing in the target month rolling to the 1st of the next. */

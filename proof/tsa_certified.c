@@ -29,6 +29,7 @@
 
 #include "common/hex.h"
 #include "common/log.h"
+#include "common/unicode.h"
 #include "evidence/tst.h"
 #include "kura/clock.h"
 #include "kura/trust.h"
@@ -214,6 +215,8 @@ static int entry_new(json_t **out, kura_store *st, const kura_tsa_certification 
 		return refuse_embedded("embedded", err);
 	if (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0)
 		return kura_error_set(err, KURA_EINPUT, "a TSA URL must be http:// or https://, not '%s'", c->url);
+	if (kura_unicode_check("the TSA URL", c->url, err) != 0 || kura_unicode_check("--reason", c->reason, err) != 0)
+		return KURA_EINPUT;
 	json_t *e = json_object();
 	int rc = e ? period(e, c, err) : kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
@@ -277,7 +280,9 @@ int kura_tsa_certify(json_t **out, kura_store *st, const kura_tsa_certification 
 
 int kura_tsa_uncertify(size_t *removed, kura_store *st, const char *url, const char *reason, kura_error *err)
 {
-	int rc;
+	int rc = kura_unicode_check("--reason", reason, err);
+	if (rc != 0)
+		return rc;
 	json_t *doc = list_load(st, err, &rc), *gone = json_array();
 	json_t *list = doc ? json_object_get(doc, "certified") : NULL;
 	for (size_t i = 0; i < json_array_size(list);) {

@@ -21,6 +21,7 @@
 #include "archive/store_impl.h"
 #include "common/actor.h"
 #include "common/log.h"
+#include "common/unicode.h"
 #include "kura/seal.h"
 #include "records/retention_impl.h"
 
@@ -116,7 +117,7 @@ static int stored_in_order(struct ctx *c, const char *record)
  * own pending entry does not count); else KURA_EINPUT saying why not. */
 static int check(struct ctx *c, kura_record_retention *r, const char *request)
 {
-	char by[KURA_ID_LEN + 1], end[11], from[11];
+	char by[KURA_ID_LEN + 1], end[KURA_DATE_BUFSZ], from[KURA_DATE_BUFSZ];
 	const char *id = r->record, *hold = json_string_value(json_object_get(c->held, id));
 	const char *req = json_string_value(json_object_get(c->pending, id));
 	int rc = kura_records_disposed(c->st, id, by, c->err);
@@ -164,7 +165,7 @@ static json_t *versions_of(kura_store *st, const char *record, kura_error *err)
 
 static json_t *plan_entry(struct ctx *c, kura_record_retention *r)
 {
-	char rule[512], start[11], end[11], from[11];
+	char rule[512], start[KURA_DATE_BUFSZ], end[KURA_DATE_BUFSZ], from[KURA_DATE_BUFSZ];
 	kura_retention_rule_text(rule, sizeof rule, r->cls);
 	kura_date_format(start, r->end.start);
 	kura_date_format(end, r->end.end);
@@ -303,6 +304,9 @@ int kura_records_dispose_request(kura_store *st, const char *const *ids, size_t 
 	size_t nrec = 0;
 	if (!reason || !reason[0])
 		return kura_error_set(err, KURA_EINPUT, "a disposal request needs --reason TEXT: say why; nothing was changed");
+	int bad = kura_unicode_check("--reason", reason, err);
+	if (bad != 0)
+		return bad;
 	json_t *versions = json_array(), *list = json_array(), *fields = NULL;
 	int rc = ctx_open(&c, st, err);
 	if (rc == 0)
@@ -360,7 +364,7 @@ static int pending_request(json_t **s, kura_store *st, const char *request, kura
 static json_t *disposed_entry(struct ctx *c, const kura_record_retention *r, const char *version)
 {
 	json_t *o = NULL;
-	char rule[1200], text[512], start[11], end[11];
+	char rule[1200], text[512], start[KURA_DATE_BUFSZ], end[KURA_DATE_BUFSZ];
 	if (kura_store_object(&o, c->st, version, c->err) != 0)
 		return NULL;
 	kura_retention_rule_text(text, sizeof text, r->cls);
@@ -448,6 +452,9 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 		*out = NULL;
 	if (!reason || !reason[0])
 		return kura_error_set(err, KURA_EINPUT, "an approval needs --reason TEXT: say why; nothing was changed");
+	int bad = kura_unicode_check("--reason", reason, err);
+	if (bad != 0)
+		return bad;
 	json_t *state = NULL, *disposed = json_array(), *fields = NULL;
 	int rc = ctx_open(&c, st, err);
 	if (rc == 0)
@@ -488,6 +495,9 @@ int kura_records_dispose_refuse(kura_store *st, const char *request, const char 
 	json_t *state = NULL, *fields = NULL;
 	if (!reason || !reason[0])
 		return kura_error_set(err, KURA_EINPUT, "a refusal needs --reason TEXT: say why; nothing was changed");
+	int bad = kura_unicode_check("--reason", reason, err);
+	if (bad != 0)
+		return bad;
 	int rc = pending_request(&state, st, request, err);
 	if (rc == 0 && !(fields = json_pack("{s:s, s:s, s:O}", "request", request, "reason", reason, "records",
 					    json_object_get(state, "records"))))
@@ -506,6 +516,9 @@ int kura_records_dispose_resume(kura_store *st, const char *reason, char id[KURA
 	if (!reason || !reason[0])
 		return kura_error_set(err, KURA_EINPUT, "resuming disposal needs --reason TEXT: say what was checked; nothing "
 				      "was changed");
+	int bad = kura_unicode_check("--reason", reason, err);
+	if (bad != 0)
+		return bad;
 	if (kura_index_get_state_of(kura_store_index(st), KURA_INDEX_SUSPENDED, "disposal", &text, &lerr) != 0)
 		return kura_error_set(err, KURA_EINPUT, "disposal is not suspended in %s: no reindex recorded a loss since "
 				      "the last kura dispose --resume; nothing was changed", kura_store_path(st));

@@ -11,12 +11,13 @@
 #include <string.h>
 
 #include "archive/store_impl.h"
+#include "common/unicode.h"
 #include "records/retention_impl.h"
 
 static int need_reason(const char *reason, const char *what, kura_error *err)
 {
 	if (reason && reason[0])
-		return 0;
+		return kura_unicode_check("--reason", reason, err);
 	return kura_error_set(err, KURA_EINPUT, "%s needs --reason TEXT: say why; nothing was changed", what);
 }
 
@@ -98,6 +99,8 @@ int kura_records_event(kura_store *st, const char *name, const char *date, const
 						      "implicit); nothing was changed", name);
 	if (rc == 0 && kura_date_parse(&day, date) != 0)
 		rc = kura_error_set(err, KURA_EINPUT, "%s: not a calendar date YYYY-MM-DD; nothing was changed", date);
+	if (rc == 0)
+		rc = kura_records_event_past(day, date, err);
 	if (rc == 0 && (!all_of_class) == (n == 0))
 		rc = kura_error_set(err, KURA_EINPUT, "an event is for IDs or for --all-of-class CLASS (one of the two)");
 	if (rc == 0 && all_of_class)

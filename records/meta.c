@@ -7,6 +7,7 @@
 
 #include "kura/records.h"
 #include "kura/seal.h"
+#include "common/unicode.h"
 #include "records/retention_impl.h"
 
 /* The current metadata changed by meta: *out (kura_meta pointing into the JSON
@@ -85,6 +86,9 @@ int kura_records_meta_set_st(kura_store *st, const char *id, const kura_meta *me
 {
 	if (!reason || !reason[0])
 		return kura_error_set(err, KURA_EINPUT, "a metadata change needs --reason TEXT: say why");
+	int bad = kura_unicode_check("--reason", reason, err);
+	if (bad != 0)
+		return bad;
 	if (n == 0)
 		return kura_error_set(err, KURA_EINPUT, "meta set needs at least one KEY=VALUE");
 	kura_version_info v = {0};

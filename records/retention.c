@@ -54,6 +54,18 @@ int kura_records_today(int32_t *day, kura_error *err)
 	return rc;
 }
 
+int kura_records_event_past(int32_t day, const char *what, kura_error *err)
+{
+	int32_t today;
+	char text[KURA_DATE_BUFSZ];
+	int rc = kura_records_today(&today, err);
+	if (rc != 0 || day <= today + 1) /* + 1: today east of UTC (in Japan from 00:00 JST) */
+		return rc;
+	kura_date_format(text, today);
+	return kura_error_set(err, KURA_EINPUT, "%s: that day has not come (today is %s, UTC): record an event once it "
+						"has happened; nothing was changed", what, text);
+}
+
 void kura_record_retention_clear(kura_record_retention *r)
 {
 	json_decref(r->first);
@@ -196,6 +208,11 @@ int kura_records_check_retention(kura_store *st, const char *class_name, const k
 		if (kura_date_parse(&day, ev[i].date) != 0)
 			return kura_error_set(err, KURA_EINPUT, "--event %s=%s: not a calendar date YYYY-MM-DD; nothing was "
 								"stored", ev[i].name, ev[i].date);
+		char what[96];
+		snprintf(what, sizeof what, "--event %.40s=%s", ev[i].name, ev[i].date);
+		int rc = kura_records_event_past(day, what, err);
+		if (rc != 0)
+			return rc;
 	}
 	if (!class_name)
 		return 0;

@@ -33,6 +33,11 @@ void kura_record_retention_clear(kura_record_retention *r);
 
 /* Today's day number by the clock (KURA_NOW). */
 int kura_records_today(int32_t *day, kura_error *err);
+/* 0 when an event's day has come (today by the clock, or tomorrow: today east
+ * of UTC); else KURA_EINPUT, "<what>: that day has not come ...": an event is
+ * recorded once it has happened (an end of retention from a day that may not
+ * come would let a record go early, or shown past 9999). */
+int kura_records_event_past(int32_t day, const char *what, kura_error *err);
 
 /* The distinct records that ids[0..n) (any of their versions) belong to, in
  * the order given (*out the caller's: free): an unknown ID is KURA_EINPUT. */

@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "archive/store_impl.h"
+#include "common/escape.h"
 #include "common/fsutil.h"
+#include "common/unicode.h"
 #include "records/retention_impl.h"
 
 struct compare {
@@ -52,7 +54,7 @@ static kura_retention_end end_under(const kura_retention *c, kura_record_retenti
 static int shorter(struct compare *c, kura_record_retention *r, const char *when)
 {
 	kura_retention_end a = end_under(c->old, r), b = end_under(c->fresh, r);
-	char was[11], now[11];
+	char was[KURA_DATE_BUFSZ], now[KURA_DATE_BUFSZ];
 	if (!b.known || (a.known && b.end >= a.end))
 		return 0;
 	kura_date_format(now, b.end);
@@ -117,8 +119,9 @@ static int record_change(kura_store *st, const kura_retention *own, const char *
 	json_t *names = json_array();
 	for (size_t i = 0; names && i < own->n; i++)
 		json_array_append_new(names, json_string(own->c[i].name));
-	json_t *fields = json_pack("{s:o, s:s, s:s, s:s}", "classes", names ? names : json_null(), "file", file, "text", text,
-				   "reason", reason);
+	json_t *fields = json_pack("{s:o, s:s, s:s}", "classes", names ? names : json_null(), "text", text, "reason", reason);
+	if (fields && kura_json_set_name(fields, "file", file) != 0) /* a path: any bytes */
+		json_decref(fields), fields = NULL;
 	int rc = fields ? kura_store_write_file(st, "retention.yaml", text, strlen(text), err)
 			: kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	if (rc == 0)
@@ -135,6 +138,9 @@ int kura_records_retention_set(kura_store *st, const char *file, const char *rea
 	kura_retention old = {0}, own = {0}, fresh = {0};
 	if (!reason || !reason[0])
 		return kura_error_set(err, KURA_EINPUT, "retention set needs --reason TEXT: say why the classes change");
+	int bad = kura_unicode_check("--reason", reason, err);
+	if (bad != 0)
+		return bad;
 	if (kura_fs_read_file(file, 1u << 20, &text, &len) != 0)
 		return kura_error_sys(err, errno == EIO || errno == ENOMEM ? KURA_EIO : KURA_EINPUT, "cannot read %s", file);
 	int rc = strlen(text) != len ? kura_error_set(err, KURA_EINPUT, "%s holds a NUL byte: not a retention file", file)

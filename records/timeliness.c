@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "archive/store_impl.h"
+#include "common/escape.h"
 #include "common/fsutil.h"
 #include "evidence/record.h"
 #include "evidence/tst.h"
@@ -78,7 +79,7 @@ static int32_t jst_day(int64_t ms)
 
 static void put_day(json_t *row, const char *key, int32_t day)
 {
-	char buf[11];
+	char buf[KURA_DATE_BUFSZ];
 	kura_date_format(buf, day);
 	json_object_set_new(row, key, json_string(buf));
 }
@@ -285,12 +286,15 @@ static void judge(struct run *r, json_t *row, int32_t received, const struct fir
 static json_t *new_row(json_t *object, const char *id)
 {
 	const char *cls = json_string_value(json_object_get(object, "class"));
-	json_t *name = json_object_get(object, "name");
 	json_t *recv = json_object_get(json_object_get(object, "meta"), RECEIVED_KEY);
-	return json_pack("{s:s, s:O, s:s?, s:O, s:n, s:n, s:n, s:n, s:n, s:n, s:n}", "id", id,
-			 "name", name ? name : json_null(), "class", cls, RECEIVED_KEY, recv ? recv : json_null(),
-			 "received", "first_timestamp", "timestamp_date", "tsa", "tsa_certified", "deadline",
-			 "business_days");
+	json_t *row = json_pack("{s:s, s:n, s:s?, s:O, s:n, s:n, s:n, s:n, s:n, s:n, s:n}", "id", id, "name", "class",
+				cls, RECEIVED_KEY, recv ? recv : json_null(), "received", "first_timestamp",
+				"timestamp_date", "tsa", "tsa_certified", "deadline", "business_days");
+	char *name = kura_json_get_name(object, "name"); /* its bytes: "name" is escaped when not UTF-8 */
+	if (row && name && kura_json_set_name(row, "name", name) != 0)
+		json_decref(row), row = NULL;
+	free(name);
+	return row;
 }
 
 static int check_object(struct run *r, json_t *object, kura_error *err)

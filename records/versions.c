@@ -18,6 +18,7 @@
 #include "common/hex.h"
 #include "kura/records.h"
 #include "kura/seal.h"
+#include "common/unicode.h"
 #include "records/retention_impl.h"
 
 void kura_version_info_clear(kura_version_info *v)
@@ -147,6 +148,9 @@ static int check_request(const kura_records_ingest *r, kura_error *err)
 	if (r->supersedes && (!r->reason || !r->reason[0]))
 		return kura_error_set(err, KURA_EINPUT, "a new version needs --reason TEXT: say why it replaces %s",
 				      r->supersedes);
+	int bad = kura_unicode_check("--reason", r->reason, err);
+	if (bad != 0)
+		return bad;
 	if (r->supersedes && (r->class_name || r->nevents))
 		return kura_error_set(err, KURA_EINPUT, "a new version keeps its record's class; events of a record: kura retention event");
 	return 0;

@@ -203,7 +203,7 @@ int32_t kura_test_day(const char *s)
 
 const char *kura_test_day_text(int32_t d)
 {
-	static char buf[4][11];
+	static char buf[4][KURA_DATE_BUFSZ];
 	static int i;
 	i = (i + 1) % 4;
 	kura_date_format(buf[i], d);

@@ -103,7 +103,8 @@ int kura_records_count(kura_records_counts *out, kura_store *st, int64_t since, 
  * it + 7 business days). The objects: ids[0..n), or with ids NULL every
  * current version that has a received_at value or is of class jp-dencho.
  * *out (the caller's: json_decref): {"rule", "jimu_shori_kitei", "calendar",
- * "objects": [{"id", "name", "class", "received_at", "received" (its day in Japan),
+ * "objects": [{"id", "name" (with "name_hex" when not UTF-8, as kura/escape.h), "class",
+ * "received_at", "received" (its day in Japan),
  * "first_timestamp" (UTC), "first_timestamp_jst", "timestamp_date" (its day in Japan),
  * "timestamped_as" (when the bytes were first time-stamped as an earlier version of
  * the record: that version), "tsa", "tsa_certified" (null: not decided here),

@@ -275,6 +275,11 @@ int kura_store_scrub(kura_store *st, kura_scrub_fn fn, void *ud, uint64_t *damag
  * 1 when object id was disposed of (by gets the ID of the audit record that did
  * it), 0 when it was not. */
 int kura_store_disposed(kura_store *st, const char *id, char by[KURA_ID_LEN + 1], kura_error *err);
+/* For kura show: when object id (as given) was disposed of, adds to report (its
+ * description) "disposed": {"audit_record", "time", "rule", "approved_by",
+ * "message" (what kura get of it says)} and drops "segment", "offset" and
+ * "stored" (where its content no longer is); nothing when it was not. */
+int kura_store_disposal_report(json_t *report, kura_store *st, const char *id, kura_error *err);
 
 typedef struct kura_compact_result {
 	uint64_t segments;     /* segments rewritten */

@@ -212,4 +212,25 @@ outputs_into_fifo()
 }
 run_case "get -o and evidence -o into a FIFO" outputs_into_fifo
 
+# Usage errors name what the user typed escaped, as every other message: no
+# terminal escape gets through and no forged line ("kura: FAKE OK") appears.
+usage_escaped()
+{
+	local args wrong=() esc=$'\e' # ESC
+	local -a cases=(
+		"ingest S --meta $'x\e]0;pwned\a\nkura: FAKE OK' good.txt"
+		"ingest S --event $'x\e[2J\nkura: FAKE' good.txt"
+		"log S --since $'\e[31mX\nFAKE'" "log S --until $'\e[31mX\nFAKE'"
+		"verify S --at $'\e[2J'" "ls S $'--x\e[2J'" "show S $aid $'--y\e[2J\nkura: FAKE'"
+		"hold add S h $aid --reason r $'--z\e[2J'")
+	for args in "${cases[@]}"; do
+		eval "(expect_error 2 kura $args)" || { wrong+=("$args: not refused"); continue; }
+		if grep -q "$esc" "$ERR" || grep -qE '^(kura: )?FAKE' "$ERR"; then
+			wrong+=("$args: $(head -c 200 "$ERR" | cat -v)")
+		fi
+	done
+	[ "${#wrong[@]}" -eq 0 ] || fail "usage messages must be escaped: $(printf '%s; ' "${wrong[@]}")"
+}
+run_case "usage messages escape what the user typed" usage_escaped
+
 finish_cases

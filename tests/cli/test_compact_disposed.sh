@@ -2,8 +2,8 @@
 # A store whose disposed objects' bytes compaction removed (marked and compacted with the
 # test-only kura_compact_tool, as the records layer's disposal will): every command treats
 # them as disposed, not as damage or loss. `kura get` exits 1 saying so (and by which audit
-# record), scrub is clean, verify says "disposed" and exits 0, export leaves them out and
-# the package verifies, a hash-tree renewal renews the others and leaves them out, the
+# record), `kura show` says so (exit 0), scrub is clean, verify says "disposed" and exits 0,
+# export leaves them out and the package verifies (and refuses when every ID named is one), a hash-tree renewal renews the others and leaves them out, the
 # shared content of a live twin stays, and reindex reports nothing lost.
 source "$(dirname "$0")/lib.sh" || exit 1
 cd "$T"
@@ -41,6 +41,24 @@ expect_grep "$ERR" "2 of 4 object(s) verified valid, 2 disposed of"
 expect_status 0 kura export S -o pkg.tar
 expect_status 0 kura verify-export pkg.tar
 if tar tf pkg.tar | grep -q "$GONE"; then fail "export holds the disposed object"; fi
+# show says the content was disposed of (as get does), and not where it was; exit 0: the
+# object record stays
+expect_status 0 kura show S "$GONE"
+expect_grep "$OUT" "disposed  object $GONE was disposed of (audit record 01JZZZZZZZZZZZZZZZZZZZZZZZ): its content is no longer kept"
+if grep -qE '^(segment|offset|stored) ' "$OUT"; then fail "show of a disposed object says where its content was: $(cat "$OUT")"; fi
+expect_status 0 kura show S "$GONE" --json
+py 'd = json.load(open(sys.argv[1])); assert d["disposed"]["audit_record"] == "01JZZZZZZZZZZZZZZZZZZZZZZZ" and "segment" not in d, d' "$OUT"
+expect_status 0 kura show S "$KEPT" --json
+py 'd = json.load(open(sys.argv[1])); assert "disposed" not in d and "segment" in d, d' "$OUT"
+# export of IDs all disposed of: nothing to export, exit 1, no package; of some: the rest
+expect_error 1 kura export S -o only.tar.zst "$GONE" "$TWIN_A"
+expect_grep "$ERR" "nothing to export"
+[ ! -e only.tar.zst ] || fail "an export of disposed objects only wrote a package"
+expect_status 0 kura export S -o some.tar "$GONE" "$KEPT"
+expect_grep "$ERR" "$GONE was disposed of (audit record 01JZZZZZZZZZZZZZZZZZZZZZZZ): left out of the package"
+expect_grep "$ERR" "exported 1 object(s)"
+tar tf some.tar | grep -q "$KEPT" || fail "the export of a disposed and a live object lacks the live one"
+if tar tf some.tar | grep -q "$GONE"; then fail "export holds the disposed object"; fi
 
 expect_status 0 kura policy sunset S sha256 2027-06-01
 KURA_NOW=2026-07-01T00:00:00Z expect_status 0 kura renew S

@@ -16,6 +16,9 @@
 # - a hold cut off the end of the last segment (with all after it) leaves no gap: the chain
 #   goes on from the records before it. Disposal must stay suspended until a person has
 #   checked the holds (kura dispose --resume), and the trail must say what reindex lost.
+# - text a person types that goes into JSON (a reason, an actor, a TSA URL) and is not UTF-8:
+#   refused (exit 2, naming the option), nothing written; it was silently dropped (a version
+#   without its reason) or answered "out of memory" (exit 3). A file path may be any bytes.
 source "$(dirname "$0")/lib.sh"
 export KURA_NOW=2026-01-10T09:00:00Z
 
@@ -189,6 +192,41 @@ assert any(n["what"] == "audit entry" for n in loss[0]["lost"]["named"]), loss' 
 	expect_grep "$ERR" "litigation"
 	expect_status 0 kura log "$S" --verify
 	expect_status 0 kura get "$S" "$A"
+case_non_utf8_text()
+{
+	local S=$T/utf A B req before bad=$'x\xff' c wrong=()
+	expect_status 0 kura init "$S"
+	echo "books" >"$T/books.txt"
+	A=$(ingest_old "$S" "$T/books.txt")
+	B=$(ingest_old "$S" "$T/books.txt")
+	expect_status 0 kura dispose "$S" --request "$B" --reason old
+	req=$(cat "$OUT")
+	expect_status 0 kura seal "$S"
+	before=$(seg_digest "$S"):$(cat "$S/config.json")
+	local -a cases=(
+		"ingest $S --no-seal --supersedes $A --reason BAD $T/books.txt"
+		"ingest $S --no-seal --reason BAD $T/books.txt"
+		"meta set $S $A k=v --no-seal --reason BAD" "hold add $S h --reason BAD $A"
+		"hold release $S h --reason BAD" "retention event $S handover 2020-01-01 --reason BAD $A"
+		"retention set $S $T/books.txt --reason BAD" "dispose $S --request $A --reason BAD"
+		"dispose $S --approve $req --reason BAD --actor bob" "dispose $S --refuse $req --reason BAD"
+		"hold add $S h --reason r --actor BAD $A" "meta set $S $A k=v --no-seal --reason r --actor BAD"
+		"tsa uncertify $S http://tsa.example/ --reason BAD")
+	for c in "${cases[@]}"; do
+		# shellcheck disable=SC2086
+		if ! (expect_error 2 kura ${c//BAD/$bad}); then
+			wrong+=("kura $c: not exit 2")
+		elif ! grep -qE -- '--(reason|actor)[: ].*not valid UTF-8' "$ERR"; then
+			wrong+=("kura $c: $(head -c 200 "$ERR")")
+		fi
+	done
+	(expect_error 2 kura tsa urls "$S" --set "http://tsa.example/$bad") || wrong+=("tsa urls --set: not exit 2")
+	[ "${#wrong[@]}" -eq 0 ] || fail "text not UTF-8 must be refused: $(printf '%s; ' "${wrong[@]}")"
+	[ "$before" = "$(seg_digest "$S"):$(cat "$S/config.json")" ] || fail "a refused change changed the store"
+	# a path is a name: any bytes, kept exactly
+	printf 'kura-retention: 1\nclasses:\n  c1:\n    title: "t"\n    source: "s"\n    keep:\n      - {from: ingest, years: 1}\n' >"$T/r$bad.yaml"
+	expect_status 0 kura retention set "$S" "$T/r$bad.yaml" --reason new
+	kura log "$S" --json | grep -q '"file_hex"' || fail "retention set: the file's name is not in its audit record"
 }
 
 run_case damaged_hold case_damaged_hold
@@ -197,4 +235,5 @@ run_case reordered case_reordered
 run_case moved_object case_moved_object
 run_case system_object case_system_object
 run_case four_eyes_spelling case_four_eyes_spelling
+run_case non_utf8_text case_non_utf8_text
 finish_cases

@@ -112,6 +112,12 @@ refused retention event "$S" handover 2026-01-05 01KEJK7S008S26M5VKJT2Q0PH6 --re
 expect_grep "$ERR" "no such object"
 refused retention event "$S" handover 2026-01-05 --all-of-class no-such-class --reason x
 refused retention event "$S" handover 2026-01-05 --all-of-class eu-atmp "$ID_con1" --reason x
+# an event is recorded once it has happened (today by the clock, or tomorrow east of UTC)
+refused retention event "$S" handover 2026-01-12 "$ID_con1" --reason x
+expect_grep "$ERR" "2026-01-12: that day has not come (today is 2026-01-10, UTC)"
+refused retention event "$S" handover 9999-12-31 "$ID_con1" --reason x
+refused ingest "$S" --no-seal --class jp-construction-books --event handover=2026-01-12 "$T/docs/plain"
+expect_grep "$ERR" "--event handover=2026-01-12: that day has not come"
 
 # ---- a store's own class; a change that would shorten retention is refused
 cat >"$T/own.yaml" <<'EOF'
@@ -308,3 +314,14 @@ k dispose "$S1" --request --reason "long over" --actor alice
 k dispose "$S1" --approve "$(cat "$OUT")" --reason "long over" --actor alice
 k dispose "$S1" --plan
 [ ! -s "$OUT" ] || fail "the disposed record is still in the plan: $(cat "$OUT")"
+
+# ---- a retention end past 9999 is written in full, never cut to its last 4 digits
+S9=$T/s9
+NOW=9999-12-31T00:00:00Z
+k init "$S9"
+printf 'the last ledger\n' >"$T/docs/last"
+k ingest "$S9" --no-seal --class jp-construction-books "$T/docs/last"
+LAST=$(cut -f1 "$OUT")
+k retention event "$S9" handover 9999-12-31 "$LAST" --reason "handed over"
+refused dispose "$S9" --request "$LAST" --reason "too early"
+expect_grep "$ERR" "kept until the end of 10004-12-31: it can be disposed of from 10005-01-01"

@@ -62,6 +62,11 @@ expect_code 403 "an auditor making a new version"
 jcall "$ARCH" UpdatePOC "{\"poId\": \"$ID_A\", \"binaryValue\": \"$(base64 -w0 a2.txt)\"}"
 expect_code 400 "a new version without a reason"
 expect_grep "$OUT" "reason"
+call "$ARCH" POST "UpdatePOC?poId=$ID_A&reason=x%FF&name=a3.txt" --data-binary @a.txt
+expect_code 400 "a new version whose reason is not UTF-8 (it was stored without its reason)"
+expect_grep "$OUT" "not valid UTF-8"
+call "$ARCH" POST "PreservePO?name=x.txt&reason=x%FF" --data-binary @a.txt
+expect_code 400 "PreservePO with a reason that is not UTF-8"
 jcall "$ARCH_A" UpdatePOC "{\"poId\": \"$ID_B\", \"binaryValue\": \"$(base64 -w0 a2.txt)\", \"reason\": \"x\"}"
 expect_code 404 "an archivist of trialA making a version of trialB's record"
 expect_grep "$OUT" "no object $ID_B" # as if it were not there (not: no such operation)

@@ -166,3 +166,22 @@ mkdir "$T/empty"
 expect_error 2 kura timeliness "$T/empty"
 expect_error 2 kura timeliness "$T/nowhere"
 [ -z "$(ls -A "$T/empty")" ] && [ ! -e "$T/nowhere" ] || fail "timeliness on a non-store created something"
+
+# a name that is not UTF-8 or holds a tab: shown as kura ls shows it (escaped once), and in
+# JSON with its bytes under name_hex as kura ls --json gives them
+N=$T/names
+mkdir "$T/odd"
+printf 'x\n' >"$T/odd/bad"$'\xfe'.pdf
+printf 'y\n' >"$T/odd/a"$'\t'b.pdf
+KURA_NOW=2026-04-01T00:00:00Z kura init "$N" >/dev/null 2>&1
+KURA_NOW=2026-04-02T00:00:00Z kura ingest "$N" --meta received_at=2026-04-01 "$T/odd" >/dev/null 2>&1 ||
+	fail "ingest of odd names"
+KURA_NOW=2026-04-02T00:00:00Z expect_status 0 kura timeliness "$N"
+got=$(head -n 2 "$OUT" | cut -f1,2 | sort)
+expect_status 0 kura ls "$N"
+[ "$got" = "$(cut -f1,4 "$OUT" | sort)" ] || fail "timeliness names differ from ls's: $got / $(cat "$OUT")"
+grep -qF 'bad\xFE.pdf' <<<"$got" || fail "timeliness: the name not UTF-8 is not escaped once: $got"
+ls_hex=$(kura ls "$N" --json | py 'import json,sys; print(sorted(o.get("name_hex","") for o in json.load(sys.stdin)))')
+tl_hex=$(KURA_NOW=2026-04-02T00:00:00Z kura timeliness "$N" --json |
+	py 'import json,sys; print(sorted(o.get("name_hex","") for o in json.load(sys.stdin)["objects"]))')
+[ "$ls_hex" = "$tl_hex" ] && grep -q 626164fe2e706466 <<<"$tl_hex" || fail "timeliness --json name_hex: $tl_hex, ls: $ls_hex"
