@@ -192,6 +192,8 @@ assert any(n["what"] == "audit entry" for n in loss[0]["lost"]["named"]), loss' 
 	expect_grep "$ERR" "litigation"
 	expect_status 0 kura log "$S" --verify
 	expect_status 0 kura get "$S" "$A"
+}
+
 case_non_utf8_text()
 {
 	local S=$T/utf A B req before bad=$'x\xff' c wrong=()
