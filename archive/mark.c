@@ -1,8 +1,7 @@
 /* A reader's refresh mark: a SHA-256 over each record of one segment (its type,
  * place, length and body) in the order a scan applies them to an index. A
  * reader's index keeps it with the pool's generation ('R'); its next refresh
- * scans the segment again up to where it stopped and compares (archive/rebuild.c,
- * "refreshing a reader").
+ * scans the segment again up to where it stopped and compares (archive/refresh.c).
  *
  * INVARIANTS
  * - The digest covers exactly the records the scan saw whole: a record whose

@@ -1,6 +1,6 @@
 /* A reader's refresh mark (archive/mark.c): the digest of the records of one
  * segment as a scan applies them, which a reader's next refresh compares
- * (archive/rebuild.c, "refreshing a reader"). */
+ * (archive/refresh.c). */
 #ifndef KURA_MARK_H
 #define KURA_MARK_H
 #include <openssl/evp.h>

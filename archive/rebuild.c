@@ -1,6 +1,6 @@
 /* Index entries from segment records: rolling the index forward after a crash,
- * rebuilding it from nothing (kura reindex), and bringing a reader's up to its
- * writer's pool (the last section).
+ * and rebuilding it from nothing (kura reindex). A reader's refresh, which
+ * goes on from its last one, is archive/refresh.c.
  *
  * Both walk segments with full verification (header CRC, body CRC, trailer) and
  * turn each record into the index entries ingest would have written:
@@ -21,8 +21,8 @@
  * - Drop anything without naming it: every damaged or missing range is printed
  *   (segment, bytes), then everything the replaced index knew inside it (object
  *   IDs, evidence record IDs), and the damage is counted (exit 1).
- * - Let new records follow damage: a damaged record's length may reach over
- *   them. When the last segment ends in damage, the writer goes on in a new one.
+ * - Let new records follow damage (a damaged record's length may reach over
+ *   them): when the last segment ends in damage, the writer goes on in a new one.
  * - Call lost committed bytes an unfinished write: an unfinished record at the
  *   end of the last segment is a torn tail (cut off silently) only when it lies
  *   at or past the committed end the replaced index names; below it, or when a
@@ -47,6 +47,7 @@
 #include "archive/loss.h"
 #include "archive/mark.h"
 #include "archive/places.h"
+#include "archive/rebuild_impl.h"
 #include "archive/store_impl.h"
 #include "common/endian.h"
 #include "common/fsutil.h"
@@ -60,38 +61,6 @@
 #define MAX_EVIDENCE_RECORD (1u << 30)
 #define BATCH_ENTRIES 10000
 
-struct applier {
-	kura_index *ix;
-	kura_index_batch *b;
-	size_t in_batch;
-	char *body;
-	size_t len, cap;
-	unsigned char tail[KURA_BLOB_TAIL];
-	uint64_t objects, damaged;
-	int reindexing;
-	int reader;           /* of another's pool (kura attach): the writer may be writing */
-	const kura_fields *fs; /* recovery: the store's fields (reindex fills their indexes at its end) */
-	kura_places *old;     /* what the replaced index knew (reindex) */
-	kura_lost_range *lost; /* damaged or missing ranges, named at the end */
-	json_t *loss;         /* the same for the audit trail (a writer's reindex: archive/loss.c) */
-	size_t nlost, caplost;
-	int last;             /* scanning the last segment */
-	int torn;             /* its end holds an unfinished write */
-	int tail_damaged;     /* its end holds damage: new records go in a new segment */
-	uint64_t reached;     /* the end of what the scan of this segment accounted for */
-	uint64_t done_before; /* bytes of earlier segments, for progress */
-	kura_progress *progress;
-	struct {              /* an adopted object, until its evidence record is seen */
-		char *json;
-		size_t len;
-		char id[KURA_ID_LEN + 1], with[KURA_ID_LEN + 1];
-		uint32_t segno;
-		uint64_t offset;
-		unsigned char digests[KURA_PENDING_MAX];
-		size_t digests_len;
-	} held;
-	kura_mark mark; /* a reader's (see "refreshing a reader" below) */
-};
 
 static void drop_held(struct applier *a)
 {
@@ -307,15 +276,15 @@ static void show_progress(void *ud, uint64_t bytes)
 	kura_progress_update(a->progress, a->done_before + bytes, a->objects);
 }
 
-static const kura_scan_ops recover_ops = {apply_body, apply_record, NULL, NULL, NULL};
+const kura_scan_ops kura_rebuild_recover_ops = {apply_body, apply_record, NULL, NULL, NULL};
 static const kura_scan_ops reindex_ops = {apply_body, apply_record, note_damage, show_progress, known_boundary};
 
-static int segment_size(kura_backend *be, uint32_t segno, uint64_t *size)
+int kura_rebuild_segment_size(kura_backend *be, uint32_t segno, uint64_t *size)
 {
 	return be->stat(be, segno, size);
 }
 
-static void applier_free(struct applier *a)
+void kura_rebuild_applier_free(struct applier *a)
 {
 	drop_held(a);
 	kura_mark_free(&a->mark);
@@ -346,7 +315,7 @@ int kura_rebuild_recover(kura_store *st, kura_error *err)
 		if (segno < state_seg)
 			continue;
 		uint64_t size = 0, valid_end;
-		if (segno > state_seg && i + 1 == nsegs && segment_size(be, segno, &size) == 0 &&
+		if (segno > state_seg && i + 1 == nsegs && kura_rebuild_segment_size(be, segno, &size) == 0 &&
 		    size < KURA_SEGMENT_FILE_HEADER) {
 			/* a roll that a crash cut short: the new segment never got its header */
 			char path[4096];
@@ -355,7 +324,7 @@ int kura_rebuild_recover(kura_store *st, kura_error *err)
 				rc = kura_error_sys(err, KURA_EIO, "removing the unfinished segment %s", path);
 			break;
 		}
-		rc = kura_segment_scan(be, segno, segno == state_seg ? state_end : 0, 0, &recover_ops, &a, &valid_end, err);
+		rc = kura_segment_scan(be, segno, segno == state_seg ? state_end : 0, 0, &kura_rebuild_recover_ops, &a, &valid_end, err);
 		if (rc == 0 && last_seg != 0) /* the segment before this one was full when the crash came */
 			kura_index_batch_put_sealed_size(a.b, last_seg, last_end);
 		last_seg = segno;
@@ -371,7 +340,7 @@ int kura_rebuild_recover(kura_store *st, kura_error *err)
 	if (rc != 0)
 		kura_error_wrap(err, "recovering the store after an interrupted write");
 out:
-	applier_free(&a);
+	kura_rebuild_applier_free(&a);
 	free(segs);
 	return rc;
 }
@@ -379,7 +348,7 @@ out:
 /* The mark of what the index now holds of the marked segment: up to *end, or up
  * to the adopted object still waiting for its evidence record (read again next
  * time: the writer may not have written that record yet). */
-static void put_mark(struct applier *a, uint64_t gen, uint64_t *end)
+void kura_rebuild_put_mark(struct applier *a, uint64_t gen, uint64_t *end)
 {
 	unsigned char digest[32];
 	int held = a->held.json && a->held.segno == a->mark.segno;
@@ -471,13 +440,18 @@ static int missing_segments(struct applier *a, const uint32_t *segs, size_t nseg
 static int reindex_segment(struct applier *a, kura_backend *be, uint32_t segno, uint64_t *end, kura_error *err)
 {
 	uint64_t size = 0, valid_end = 0, committed = kura_places_committed_end(a->old, segno);
-	segment_size(be, segno, &size);
+	kura_rebuild_segment_size(be, segno, &size);
 	a->reached = 0;
 	a->torn = 0;
 	int rc = kura_segment_scan(be, segno, 0, 0, &reindex_ops, a, &valid_end, err);
 	if (rc == KURA_EVERIFY && a->last && size < KURA_SEGMENT_FILE_HEADER && committed == 0) {
-		*end = 0; /* a roll cut short by a crash: the segment starts over */
-		return 0;
+		/* a roll cut short by a crash: the segment starts over (a writer's now:
+		 * recovery at open reads every segment the state names from its header) */
+		kura_segment_writer *w = NULL;
+		*end = a->loss ? KURA_SEGMENT_FILE_HEADER : 0;
+		rc = a->loss ? kura_segment_writer_open(&w, be, segno, 0, err) : 0;
+		kura_segment_writer_close(w);
+		return rc;
 	}
 	if (rc == KURA_EVERIFY) { /* shorter than its file header */
 		valid_end = 0;
@@ -505,7 +479,7 @@ static int reindex_segments(struct applier *a, kura_backend *be, const uint32_t 
 	for (size_t i = 0; i < nsegs && rc == 0; i++) {
 		a->last = i + 1 == nsegs;
 		rc = reindex_segment(a, be, segs[i], end, err);
-		if (segment_size(be, segs[i], &size) == 0) {
+		if (kura_rebuild_segment_size(be, segs[i], &size) == 0) {
 			a->done_before += size;
 			if (!a->last) /* as it is now: reindex accepts what it reported */
 				kura_index_batch_put_sealed_size(a->b, segs[i], size);
@@ -515,20 +489,22 @@ static int reindex_segments(struct applier *a, kura_backend *be, const uint32_t 
 	return rc;
 }
 
-/* The replaced index, read-only, if there is one that opens. */
-static kura_index *open_replaced(const char *live)
+/* The replaced index, read-only (*out NULL when none opens). A disk error
+ * reading it stops the reindex: without it, what was lost could not be named. */
+static int open_replaced(kura_index **out, const char *live, kura_error *err)
 {
 	struct stat sb;
-	kura_index *ix = NULL;
-	if (stat(live, &sb) != 0)
-		return NULL;
 	kura_error e = {0};
-	if (kura_index_open(&ix, live, KURA_INDEX_READONLY, &e) != 0) {
-		kura_log_message(KURA_LOG_ERROR, "the index in place cannot be read (%s): damaged records cannot be skipped, and what "
-			"they held cannot be named", e.message);
-		return NULL;
-	}
-	return ix;
+	*out = NULL;
+	if (stat(live, &sb) != 0 || kura_index_open(out, live, KURA_INDEX_READONLY, &e) == 0)
+		return 0;
+	*out = NULL;
+	if (strstr(e.message, "Input/output error"))
+		return kura_error_set(err, KURA_EIO, "reading the index in place, which names what damaged records held: %s; "
+				      "run kura reindex again once the disk reads", e.message);
+	kura_log_message(KURA_LOG_ERROR, "the index in place cannot be read (%s): damaged records cannot be skipped, and what "
+		"they held cannot be named", e.message);
+	return 0;
 }
 
 /* A compaction a crash interrupted is finished or undone with the index it
@@ -553,7 +529,7 @@ static int build(struct applier *a, kura_backend *be, const char *fresh, kura_in
 	uint64_t total = 0, size, last_end = 0;
 	int rc;
 	for (size_t i = 0; i < nsegs; i++)
-		if (segment_size(be, segs[i], &size) == 0)
+		if (kura_rebuild_segment_size(be, segs[i], &size) == 0)
 			total += size;
 	a->reindexing = 1;
 	if ((rc = kura_places_new(&a->old, replaced, err)) != 0 ||
@@ -573,7 +549,7 @@ static int build(struct applier *a, kura_backend *be, const char *fresh, kura_in
 	if (rc == 0 && a->loss)
 		rc = kura_loss_put(a->b, a->loss, replaced, err);
 	if (rc == 0 && a->reader)
-		put_mark(a, gen, &last_end);
+		kura_rebuild_put_mark(a, gen, &last_end);
 	uint32_t last_seg = segs[nsegs - 1];
 	kura_segment_writer *w = NULL;
 	if (rc == 0 && a->loss && a->tail_damaged && (rc = kura_segment_writer_open(&w, be, last_seg + 1, 0, err)) == 0) {
@@ -609,7 +585,7 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	struct applier a = {0};
 	kura_index *replaced = NULL;
 	int reader = kura_store_is_reader(st); /* the writer's compactions are its own; see below */
-	uint64_t gen = 0; /* a reader's: before anything is read (see "refreshing a reader") */
+	uint64_t gen = 0; /* a reader's: before anything is read (archive/refresh.c) */
 	if ((rc = kura_rebuild_tidy(path, err)) != 0 || (!reader && (rc = finish_compaction(be, live, err)) != 0) ||
 	    (reader && (rc = kura_mark_generation(be, &gen, err)) != 0) || (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0)
 		goto out;
@@ -620,12 +596,11 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 	/* A reader's index is not the writer's: the writer may still cut off what it
 	 * had written but not committed when the reader last looked, so the reader's
 	 * index cannot say what was committed; the pool is read afresh. */
-	replaced = reader ? NULL : open_replaced(live);
 	a.reader = reader;
-	if (!reader && !(a.loss = kura_loss_new())) {
+	if (!reader && (rc = open_replaced(&replaced, live, err)) == 0 && !(a.loss = kura_loss_new()))
 		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	if (rc != 0)
 		goto out;
-	}
 	rc = build(&a, be, fresh, replaced, gen, segs, nsegs, err);
 	kura_index_close(replaced);
 	replaced = NULL;
@@ -640,7 +615,7 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 out:
 	kura_progress_free(a.progress);
 	kura_index_close(a.ix);
-	applier_free(&a);
+	kura_rebuild_applier_free(&a);
 	kura_index_close(replaced);
 	free(segs);
 	if (rc != 0)
@@ -661,139 +636,7 @@ int kura_rebuild_into(kura_backend *be, const char *dir, uint64_t *damaged, kura
 		rc = build(&a, be, dir, NULL, 0, segs, nsegs, err);
 	*damaged = a.damaged;
 	kura_progress_free(a.progress);
-	applier_free(&a);
+	kura_rebuild_applier_free(&a);
 	free(segs);
 	return rc;
-}
-
-/* ---------------------------------------------------------------- refreshing a reader
- * A reader (kura attach) refreshes its index from the writer's pool without
- * reading it all: it goes on from the state its index names (segment S, end E)
- * as recovery does, when it can show that what it indexed before is still there:
- * - the pool's generation (archive/backend.h) is the one it saw then: no
- *   segment was replaced (compaction) or removed since, so the full segments
- *   before S hold what they held; and
- * - the records of S up to E are the ones it read then: the same digest (each
- *   record's type, place, length and body: the mark 'R' in its index). The
- *   writer may have cut off records it had written but not committed (a commit
- *   that failed) and written others in their place; a reader that had read them
- *   gets another digest.
- * Otherwise, or when a full segment past E does not read whole, or the
- * generation changed while it read, it reads the pool whole (kura_store_reindex,
- * which marks anew). A record still being written at the end of the last
- * segment, and an adopted object whose evidence record has not followed yet,
- * are left for the next refresh. */
-
-static int check_body(void *ud, const kura_record_info *info, uint64_t off, const unsigned char *p, size_t n,
-		      kura_error *err)
-{
-	(void)err;
-	kura_mark_body(&((struct applier *)ud)->mark, info, off, p, n);
-	return 0;
-}
-
-static int check_record(void *ud, const kura_record_info *info, kura_error *err)
-{
-	(void)err;
-	kura_mark_record(&((struct applier *)ud)->mark, info);
-	return 0;
-}
-
-static const kura_scan_ops check_ops = {check_body, check_record, NULL, NULL, NULL};
-
-#define WHOLE(...) (snprintf(why, whylen, __VA_ARGS__), 1)
-
-/* 0: refreshed from the state; 1: the pool must be read whole (why says why). */
-static int refresh_from_state(struct applier *a, kura_store *st, uint64_t *left, char *why, size_t whylen,
-			      kura_error *err)
-{
-	kura_backend *be = kura_store_backend(st);
-	uint32_t seg, *segs = NULL, last;
-	uint64_t end, gen, now, valid = 0, size = 0, last_end, last_size = 0;
-	unsigned char mark[32], seen[32];
-	size_t nsegs = 0;
-	int rc = kura_index_get_state(a->ix, &seg, &end, err);
-	if (rc == 0 && kura_index_get_refresh_mark(a->ix, &gen, mark, NULL) != 0)
-		return WHOLE("its index has no refresh mark (it was never refreshed by this kura)");
-	if (rc == 0 && (rc = kura_mark_generation(be, &now, err)) == 0 && now != gen)
-		return WHOLE("the writer compacted or removed segments since the last refresh");
-	if (rc != 0 || (rc = kura_segment_list(&segs, &nsegs, be, err)) != 0 || (rc = kura_mark_begin(&a->mark, seg, err)) != 0)
-		goto out;
-	rc = kura_segment_scan(be, seg, 0, end, &check_ops, a, &valid, err);
-	kura_mark_abandon(&a->mark);
-	kura_mark_digest(&a->mark, 0, seen);
-	if (rc == KURA_EVERIFY || (rc == 0 && (valid != end || memcmp(seen, mark, 32) != 0))) {
-		rc = WHOLE("segment %08u is not what it was up to offset %llu (the writer cut off records it had not "
-			   "committed, or it is damaged)", seg, (unsigned long long)end);
-		goto out;
-	}
-	last = seg;
-	last_end = end;
-	for (size_t i = 0; i < nsegs && rc == 0; i++) {
-		uint32_t s = segs[i];
-		if (s < seg)
-			continue;
-		if (segment_size(be, s, &size) != 0)
-			size = 0;
-		if (s > seg && i + 1 == nsegs && size < KURA_SEGMENT_FILE_HEADER)
-			break; /* the writer is starting it: next time */
-		if (s > seg && (rc = kura_mark_begin(&a->mark, s, err)) != 0)
-			break;
-		rc = kura_segment_scan(be, s, s == seg ? end : 0, 0, &recover_ops, a, &valid, err);
-		kura_mark_abandon(&a->mark); /* a record still being written */
-		if (rc == KURA_EVERIFY || (rc == 0 && i + 1 < nsegs && valid != size)) {
-			rc = WHOLE("segment %08u does not read whole", s);
-			break;
-		}
-		if (rc == 0 && s != last)
-			kura_index_batch_put_sealed_size(a->b, last, last_end);
-		last = s;
-		last_end = valid;
-		last_size = size;
-	}
-	if (rc == 0 && (rc = kura_mark_generation(be, &gen, err)) == 0 && gen != now)
-		rc = WHOLE("the writer compacted segments while this refresh read");
-	if (rc == 0) {
-		put_mark(a, now, &last_end);
-		*left = last_size > last_end ? last_size - last_end : 0;
-		kura_index_batch_put_state(a->b, last, last_end);
-		rc = kura_index_write(a->ix, a->b, 1, err);
-	}
-out:
-	free(segs);
-	return rc;
-}
-
-int kura_store_refresh(const char *path, int whole, kura_refresh_result *res, kura_error *err)
-{
-	kura_store *st = NULL;
-	memset(res, 0, sizeof *res);
-	int rc = kura_store_open_locked(&st, path, err);
-	if (rc != 0)
-		return rc;
-	if (!kura_store_is_reader(st) || whole) {
-		snprintf(res->why, sizeof res->why, "%s", whole ? "--whole was given" : ""); /* a writer: no reason needed */
-	} else {
-		char live[4096];
-		kura_fields fs = {0};
-		struct applier a = {.fs = &fs, .reader = 1};
-		snprintf(live, sizeof live, "%s/index", path);
-		if ((rc = kura_index_open(&a.ix, live, 0, err)) == 0 && (rc = kura_fields_load_index(&fs, a.ix, err)) == 0 &&
-		    (rc = kura_index_batch_new(&a.b, err)) == 0)
-			rc = refresh_from_state(&a, st, &res->left, res->why, sizeof res->why, err);
-		if (rc == 0) /* fields the writer defined since */
-			rc = kura_fields_build(a.ix, NULL, err);
-		res->objects = a.objects;
-		kura_index_close(a.ix);
-		kura_fields_clear(&fs);
-		applier_free(&a);
-		if (rc != 1) {
-			kura_store_close(st);
-			return rc;
-		}
-		res->objects = 0;
-	}
-	kura_store_close(st);
-	res->whole = 1;
-	return kura_store_reindex(path, &res->objects, &res->damaged, err);
 }

@@ -225,6 +225,24 @@ cut_then_write()
 }
 run_case "writes after a record cut short" cut_then_write
 
+# ------------------------------------------------------------------ reindex after a roll cut short
+# A crash between creating the next segment and writing its header leaves an empty last
+# segment. Opening the store starts it over; reindex took it as a segment starting at 0, and
+# every write after it failed ("segment 00000002 is shorter than its file header").
+reindex_empty_last()
+{
+	expect_status 0 kura init Dz
+	printf 'before the roll\n' >r1.txt
+	expect_status 0 kura ingest Dz r1.txt
+	: >Dz/segments/00000002.seg
+	expect_status 0 kura reindex Dz
+	printf 'after the reindex\n' >r2.txt
+	expect_status 0 kura ingest Dz r2.txt
+	cmp <(kura get Dz "$(cut -f1 "$OUT")") r2.txt || fail "the document ingested after the reindex does not read back"
+	expect_status 0 kura scrub Dz
+}
+run_case "reindex after a roll cut short" reindex_empty_last
+
 # ------------------------------------------------------------------ verify of a store with a segment lost or cut
 # A segment file removed, or cut short, behind kura's back: verify reports every document
 # whose bytes were in it as invalid, naming the segment, verifies the rest as valid in the

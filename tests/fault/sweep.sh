@@ -18,6 +18,9 @@
 #     is still get-able, byte-exact;
 #   - without a person: the next ingest works, running the operation again works (seal,
 #     renew, reindex), `verify` says every object is valid, `scrub` is clean.
+# reindex-loss (a reindex that loses committed records) exits 1 when it works, and its store
+# stays damaged: running it again reports the loss again (1), scrub reports the cut, and
+# check_loss wants the loss in the audit trail and disposal suspended.
 #
 # Under ASan (KURA_SANITIZED=1) the sweeps run with ASAN_OPTIONS=verify_asan_link_order=0, so
 # that the error paths they reach are also checked for memory errors; the short sweep takes
@@ -28,7 +31,7 @@
 
 FAULTFS=${KURA_FAULTFS:-$(dirname "$KURA_BIN")/tests/libkura_faultfs.so}
 [ -f "$FAULTFS" ] || fail "no faultfs library at $FAULTFS (build the tests: make build)"
-FAULT_OPS=${FAULT_OPS:-"ingest seal renew-ts renew-hashtree rollover import reindex"}
+FAULT_OPS=${FAULT_OPS:-"ingest seal renew-ts renew-hashtree rollover import reindex reindex-loss"}
 FAULT_SAMPLE=${FAULT_SAMPLE:-0}
 # under ASan the sanitizer's runtime wants to be the first library; faultfs goes first (it is
 # built without the sanitizer and hands every call on to the sanitizer's interceptors)
@@ -98,6 +101,41 @@ run_import() { at "$(cat "$1/now")" import "$1/S" "$1/pkg.tar"; }
 prep_reindex() { prep_renew-ts "$1" && expect_status 0 at "$(cat "$1/now")" renew "$1/S"; }
 run_reindex() { at "$(cat "$1/now")" reindex "$1/S"; }
 
+# a reindex that loses committed records and writes afterwards (archive/loss.c: a new segment,
+# nothing after damage; the audit record of the loss): the last segment cut inside the object
+# record of b (ingested after a's seal; its ID in DIR/lost, not to be read back). Its status is
+# 1 (the loss reported); the checks (check_loss) want the loss recorded once the reindex has run
+# again without faults, and disposal suspended.
+prep_reindex-loss()
+{
+	local off
+	test_policy "$1/policy.yaml" fault-test
+	random_file "$1/a" 3000
+	random_file "$1/b" 2500
+	echo 2026-02-01T00:00:00Z >"$1/now"
+	expect_status 0 at "$D0" init "$1/S" --policy "$1/policy.yaml" --tsa-days 365 &&
+		expect_status 0 at "$D0" ingest "$1/S" "$1/a" && expect_status 0 at "$D0" ingest "$1/S" --no-seal "$1/b" || return 1
+	cut -f1 "$OUT" >"$1/lost"
+	off=$(at "$D0" show "$1/S" "$(cat "$1/lost")" --json | py 'print(json.load(sys.stdin)["offset"])')
+	truncate -s $((off + 30)) "$1/S/segments/00000001.seg"
+}
+run_reindex-loss() { at "$(cat "$1/now")" reindex "$1/S"; }
+
+# check_loss DIR: after a reindex-loss point and a reindex without faults: the loss is in the
+# trail (a point between the audit record and its index commit may leave it there twice), and
+# disposal waits for a person
+check_loss()
+{
+	local n
+	n=$(at "$(cat "$1/now")" log "$1/S" --json | py 'print(sum(e["action"] == "reindex-loss" for e in json.load(sys.stdin)))')
+	[ "$n" -ge 1 ] || point_fail "$1" "the loss is not in the audit trail" || return 1
+	if at "$(cat "$1/now")" log "$1/S" --verify >"$1/log.out" 2>&1; then
+		point_fail "$1" "log --verify passes after a loss"
+		return 1
+	fi
+	grep -q "disposal is suspended" "$1/log.out" || point_fail "$1" "disposal is not suspended: $(head -c 300 "$1/log.out")"
+}
+
 # compaction (with the test-only kura_compact_tool): a and the first of two objects of b's
 # content disposed of (their IDs in DIR/disposed, which are not acknowledged objects any more:
 # `get` says they were disposed of); a's blob goes, b's stays (the second object uses it)
@@ -140,6 +178,7 @@ check_point()
 	else
 		case $status in
 		0) ;;
+		1) [ "$op" = reindex-loss ] || point_fail "$W" "status 1 (want 0 or 3): $(head -c 300 "$W/err")" || return 1 ;;
 		3)
 			head -n 1 "$W/err" | grep -q '^kura: ' || point_fail "$W" "exit 3 without a kura: message: $(head -c 300 "$W/err")" || return 1
 			if [ "$error" != short ]; then
@@ -162,7 +201,13 @@ check_point()
 			[ "$got" = "$sha" ] || point_fail "$W" "acknowledged object $id lost or changed: $(head -c 300 "$W/get.err")" || return 1
 		fi
 	done <"$W/acked.all"
-	# usable again without a person
+	# usable again without a person (after a reindex-loss point: once reindex has run again, as
+	# every message then says)
+	if [ "$op" = reindex-loss ]; then
+		"run_$op" "$W" >"$W/again.out" 2>"$W/again.err"
+		[ $? -eq 1 ] || point_fail "$W" "running reindex again: not the loss (1): $(head -c 400 "$W/again.err")" || return 1
+		check_loss "$W" || return 1
+	fi
 	random_file "$W/next" 1200
 	at "$now" ingest "$W/S" "$W/next" >"$W/next.out" 2>"$W/next.err" ||
 		point_fail "$W" "the next ingest fails: $(head -c 400 "$W/next.err")" || return 1
@@ -171,10 +216,20 @@ check_point()
 		"run_$op" "$W" >"$W/again.out" 2>"$W/again.err" ||
 			point_fail "$W" "running $op again fails: $(head -c 400 "$W/again.err")" || return 1
 		;;
+	reindex-loss) # the damage is reported again (1); what the next ingest wrote is read back
+		"run_$op" "$W" >"$W/again.out" 2>"$W/again.err"
+		[ $? -eq 1 ] || point_fail "$W" "reindex after the next ingest: not the loss (1): $(head -c 400 "$W/again.err")" || return 1
+		id=$(cut -f1 "$W/next.out")
+		cmp -s <("$KURA_BIN" get "$W/S" "$id" 2>/dev/null) "$W/next" ||
+			point_fail "$W" "the object ingested after the point does not read back after a reindex" || return 1
+		at "$now" scrub "$W/S" >"$W/scrub.out" 2>"$W/scrub.err"
+		[ $? -eq 1 ] && grep -q "cut short" "$W/scrub.out" ||
+			point_fail "$W" "scrub does not report the cut record: $(head -c 400 "$W/scrub.out")" || return 1
+		;;
 	esac
 	at "$now" verify "$W/S" >"$W/verify.out" 2>"$W/verify.err" ||
 		point_fail "$W" "verify is not valid: $(grep -v valid$ "$W/verify.out" | head -c 300) $(head -c 300 "$W/verify.err")" || return 1
-	at "$now" scrub "$W/S" >"$W/scrub.out" 2>"$W/scrub.err" ||
+	[ "$op" = reindex-loss ] || at "$now" scrub "$W/S" >"$W/scrub.out" 2>"$W/scrub.err" ||
 		point_fail "$W" "scrub is not clean: $(head -c 400 "$W/scrub.err")" || return 1
 	return 0
 }
@@ -197,7 +252,9 @@ count_points()
 	local W=$T/count
 	rm -rf "$W"
 	cp -a "$BASE/$1" "$W"
-	faulty count "$3" 0 EIO "$W/log" "$W/S" "run_$1" "$W" >/dev/null 2>&1 || fail "$1 fails without faults"
+	local status=0
+	faulty count "$3" 0 EIO "$W/log" "$W/S" "run_$1" "$W" >/dev/null 2>&1 || status=$?
+	[ "$status" -eq 0 ] || { [ "$status" -eq 1 ] && [ "$1" = reindex-loss ]; } || fail "$1 fails without faults"
 	sed -n 's/^count \([0-9]*\).*/\1/p' "$W/log" | tail -n 1
 }
 
@@ -234,8 +291,8 @@ prep_base()
 	mkdir -p "$BASE/$1"
 	"prep_$1" "$BASE/$1" || fail "preparing $1 failed"
 	store_objects "$BASE/$1/S" >"$BASE/$1/acked"
-	if [ -f "$BASE/$1/disposed" ]; then # disposed of: not to be read back
-		grep -v -F -f "$BASE/$1/disposed" "$BASE/$1/acked" >"$BASE/$1/acked.live" || true
+	if [ -f "$BASE/$1/disposed" ] || [ -f "$BASE/$1/lost" ]; then # disposed of or lost: not to be read back
+		cat "$BASE/$1/disposed" "$BASE/$1/lost" 2>/dev/null | grep -v -F -f - "$BASE/$1/acked" >"$BASE/$1/acked.live" || true
 		mv "$BASE/$1/acked.live" "$BASE/$1/acked"
 	fi
 }
