@@ -21,7 +21,12 @@
  *   kura dispose --resume ("dispose-resume"). Both are in the trail, so a
  *   reindex derives the same state again.
  * - New IDs sort after every ID the loss names, as after every one indexed:
- *   an ID handed out before is never handed out again. */
+ *   an ID handed out before is never handed out again.
+ * - The record goes on from the last audit record left (seq, prev), as every
+ *   record written after a reindex does: reindex is the acceptance of a loss
+ *   (kura says "restore the segments from a copy, or accept the loss with
+ *   kura reindex"). Audit records restored from a copy after it no longer fit
+ *   the chain, which kura log --verify then reports. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,11 +41,11 @@ json_t *kura_loss_new(void)
 	return json_pack("{s:[], s:[], s:[], s:I}", "ranges", "named", "objects", "named_more", (json_int_t)0);
 }
 
-void kura_loss_range(json_t *loss, uint32_t segno, uint64_t from, uint64_t to)
+void kura_loss_range(json_t *loss, uint32_t segno, uint64_t from, uint64_t to, int known)
 {
 	json_array_append_new(json_object_get(loss, "ranges"),
-			      json_pack("{s:I, s:I, s:I}", "segment", (json_int_t)segno, "from", (json_int_t)from, "to",
-					(json_int_t)to));
+			      json_pack("{s:I, s:I, s:I, s:b}", "segment", (json_int_t)segno, "from", (json_int_t)from, "to",
+					(json_int_t)to, "known", known));
 }
 
 void kura_loss_named(json_t *loss, const char *what, const char *id, uint32_t segno, uint64_t offset)
@@ -79,12 +84,17 @@ static int merge_earlier(json_t *loss, kura_index *replaced, kura_error *err)
 
 int kura_loss_any(const json_t *loss)
 {
-	if (!loss || json_object_get(loss, "earlier"))
+	size_t i;
+	json_t *r;
+	if (!loss || json_object_get(loss, "earlier") || json_array_size(json_object_get(loss, "named")) > 0)
 		return loss != NULL;
-	/* with the replaced index, a range it knew nothing in was lost before (and
-	 * recorded then); without one, nobody can tell */
-	return json_array_size(json_object_get(loss, "ranges")) > 0 &&
-	       (json_is_true(json_object_get(loss, "unknown")) || json_array_size(json_object_get(loss, "named")) > 0);
+	/* a range inside what the replaced index had committed, in which it knew
+	 * nothing, was lost before (and recorded then); past its end, or without
+	 * one, nobody can tell */
+	json_array_foreach(json_object_get(loss, "ranges"), i, r)
+		if (json_is_true(json_object_get(loss, "unknown")) || !json_is_true(json_object_get(r, "known")))
+			return 1;
+	return 0;
 }
 
 int kura_loss_put(kura_index_batch *b, json_t *loss, kura_index *replaced, kura_error *err)

@@ -545,7 +545,8 @@ static int build(struct applier *a, kura_backend *be, const char *fresh, kura_in
 	if (rc == 0)
 		rc = kura_places_name_lost(a->old, a->lost, a->nlost, print_lost, a->loss, err);
 	for (size_t i = 0; a->loss && i < a->nlost; i++)
-		kura_loss_range(a->loss, a->lost[i].segno, a->lost[i].from, a->lost[i].to);
+		kura_loss_range(a->loss, a->lost[i].segno, a->lost[i].from, a->lost[i].to,
+				a->lost[i].to <= kura_places_committed_end(a->old, a->lost[i].segno));
 	if (rc == 0 && a->loss)
 		rc = kura_loss_put(a->b, a->loss, replaced, err);
 	if (rc == 0 && a->reader)

@@ -32,8 +32,9 @@ int kura_cmd_reindex(int argc, char **argv)
 	       res.why, res.why[0] ? ")" : "");
 	if (res.damaged) {
 		fprintf(stderr, "kura: %llu damaged or missing part(s) of segments, listed above with what they held, were "
-			"not indexed; restore those segments from a copy and run kura reindex again (kura scrub lists the "
-			"objects affected)\n", (unsigned long long)res.damaged);
+			"not indexed, and the loss is accepted: the audit trail records it (kura log: reindex-loss) and "
+			"disposal waits for kura dispose STORE --resume; kura scrub lists the objects affected\n",
+			(unsigned long long)res.damaged);
 		return 1;
 	}
 	return 0;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/actor.h"
+#include "common/escape.h"
 #include "common/unicode.h"
 
 int kura_actor_check(const char *actor, kura_error *err)
@@ -15,10 +16,11 @@ int kura_actor_check(const char *actor, kura_error *err)
 	size_t n = actor ? strlen(actor) : 0;
 	if (n == 0 || n > KURA_ACTOR_MAX)
 		return kura_error_set(err, KURA_EINPUT, "an actor's name has 1 to %d bytes", KURA_ACTOR_MAX);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)actor[i] < 0x20 || actor[i] == 0x7f)
-			return kura_error_set(err, KURA_EINPUT, "an actor's name has no control characters");
-	return kura_unicode_check("an actor's name", actor, err);
+	int rc = kura_unicode_check("an actor's name", actor, err);
+	if (rc == 0 && kura_escape_needs_control(actor, n)) /* C0, C1, line separators, bidi overrides */
+		rc = kura_error_set(err, KURA_EINPUT, "an actor's name has no control characters, line separators or "
+				    "bidirectional overrides");
+	return rc;
 }
 
 /* name folded as kura_actor_same compares it (malloc'd; NULL when it cannot be). */

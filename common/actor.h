@@ -8,7 +8,8 @@
 
 #define KURA_ACTOR_MAX 128
 
-/* A name of 1 to KURA_ACTOR_MAX bytes of UTF-8 without control characters;
+/* A name of 1 to KURA_ACTOR_MAX bytes of UTF-8 without what kura escapes in
+ * output (control characters, line separators, bidirectional overrides);
  * KURA_EINPUT, saying why, otherwise. */
 int kura_actor_check(const char *actor, kura_error *err);
 /* 1 when a and b may name the same person: the same text after NFKC, case

@@ -9,7 +9,8 @@
 /* Does the character cp (k bytes of UTF-8) have to be escaped? */
 static int must_escape(int cp)
 {
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069); /* bidi overrides and isolates */
 }
 
 int kura_escape_needs_control(const char *s, size_t n)

@@ -522,6 +522,10 @@ int kura_records_dispose_resume(kura_store *st, const char *reason, char id[KURA
 	if (kura_index_get_state_of(kura_store_index(st), KURA_INDEX_SUSPENDED, "disposal", &text, &lerr) != 0)
 		return kura_error_set(err, KURA_EINPUT, "disposal is not suspended in %s: no reindex recorded a loss since "
 				      "the last kura dispose --resume; nothing was changed", kura_store_path(st));
+	if ((bad = kura_records_trail_in_order(st, err)) != 0) {
+		free(text);
+		return bad;
+	}
 	json_t *loss = json_loads(text, 0, NULL);
 	free(text);
 	json_t *fields = json_pack("{s:s, s:s?}", "reason", reason, "loss", json_string_value(json_object_get(loss, "id")));

@@ -328,7 +328,7 @@ int kura_records_loss_reviewed(kura_store *st, kura_error *err)
 	return rc;
 }
 
-int kura_records_trail_whole(kura_store *st, kura_error *err)
+int kura_records_trail_in_order(kura_store *st, kura_error *err)
 {
 	struct whole w = {st, 1, 0, 0, 0};
 	kura_index_checkpoint cp = {0};
@@ -342,5 +342,11 @@ int kura_records_trail_whole(kura_store *st, kura_error *err)
 				    "so nothing is disposed of until it is restored (kura log %s --verify; restore the "
 				    "segments from a copy and run kura reindex)", w.missing ? "lacks" : "is out of order at",
 				    (unsigned long long)(w.missing ? w.missing : w.moved), kura_store_path(st));
+	return rc;
+}
+
+int kura_records_trail_whole(kura_store *st, kura_error *err)
+{
+	int rc = kura_records_trail_in_order(st, err);
 	return rc == 0 ? kura_records_loss_reviewed(st, err) : rc;
 }

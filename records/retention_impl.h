@@ -59,6 +59,9 @@ int kura_records_audit_place(kura_store *st, const char *id, uint64_t *place, ku
  * disposal needs it: the index's holds and events are derived from the trail
  * in the order stored, and a record damaged, cut or moved changes them. */
 int kura_records_trail_whole(kura_store *st, kura_error *err);
+/* The same without asking for a loss to be reviewed: what --resume needs (a
+ * person cannot review records the trail still lacks). */
+int kura_records_trail_in_order(kura_store *st, kura_error *err);
 /* 0 unless a loss that reindex recorded (archive/loss.c) waits for kura dispose --resume. */
 int kura_records_loss_reviewed(kura_store *st, kura_error *err);
 /* A name for a hold or an event: 1 to 128 bytes of UTF-8 without control characters. */

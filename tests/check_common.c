@@ -180,6 +180,9 @@ START_TEST(escape_names)
 		{"x\\y", "x\\\\y"},                         /* a backslash is doubled: reversible */
 		{"\x01\x7f\xc2\x85", "\\x01\\x7F\\xC2\\x85"}, /* C0, DEL, C1 (NEL) */
 		{"\xe2\x80\xa8", "\\xE2\\x80\\xA8"},          /* U+2028 LINE SEPARATOR */
+		{"a\xe2\x80\xae" "b", "a\\xE2\\x80\\xAEb"},       /* U+202E RIGHT-TO-LEFT OVERRIDE */
+		{"\xe2\x81\xa6x", "\\xE2\\x81\\xA6x"},         /* U+2066 LEFT-TO-RIGHT ISOLATE */
+		{"\xd7\x90\xe2\x80\x8f", "\xd7\x90\xe2\x80\x8f"}, /* Hebrew and U+200F RLM: kept */
 		{"\xff\xfe.bin", "\\xFF\\xFE.bin"},            /* not UTF-8 */
 		{"\xe5\x8f", "\\xE5\\x8F"},                  /* a character cut short */
 		{"\xc0\xaf", "\\xC0\\xAF"},                  /* an overlong '/' */

@@ -7,8 +7,10 @@
  *   \t \n \r    a tab, line feed, carriage return
  *   \xNN        every other control character (U+0000-U+001F, U+007F and
  *               U+0080-U+009F: each byte of its UTF-8), the line and paragraph
- *               separators U+2028 and U+2029, and every byte that is not part of
- *               well-formed UTF-8 (NN: two upper-case hex digits)
+ *               separators U+2028 and U+2029, the bidirectional embeddings,
+ *               overrides and isolates U+202A-U+202E and U+2066-U+2069 (which
+ *               would make a line read other than it is stored), and every byte
+ *               that is not part of well-formed UTF-8 (NN: two upper-case hex digits)
  * Everything else (letters of any script, in NFC or NFD, emoji, spaces) is kept as
  * it is. The result is well-formed UTF-8 with no control character in it, so one
  * printed line is always one line; the original bytes can be read back from it.

@@ -13,6 +13,7 @@
 #   events: a user's document must not become the "current version" of a checkpoint.
 # - four eyes: the requester may not approve under another spelling of the same name (NFD
 #   for NFC, full-width, upper case, an invisible character, a space); a different person may.
+# - an older copy of the index put back, then the hold written after it damaged: recorded too.
 # - a hold cut off the end of the last segment (with all after it) leaves no gap: the chain
 #   goes on from the records before it. Disposal must stay suspended until a person has
 #   checked the holds (kura dispose --resume), and the trail must say what reindex lost.
@@ -69,6 +70,31 @@ case_damaged_hold()
 	cmp -s "$T/got" "$T/held.bin" || fail "the held record's content changed"
 	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
 	expect_grep "$ERR" "audit trail"
+	# a person cannot review records the trail still lacks: --resume waits for the restore
+	expect_error 3 kura dispose "$S" --resume --reason "holds checked" --actor carol
+	expect_grep "$ERR" "lacks record"
+}
+
+# An older copy of the index put back: the hold written after it is damaged, in bytes past what
+# that index had committed, so it cannot say what they held: the loss is recorded all the same.
+case_old_index_back()
+{
+	local S=$T/oldidx A seg off
+	expect_status 0 kura init "$S"
+	echo "ledger" >"$T/old.txt"
+	A=$(ingest_old "$S" "$T/old.txt")
+	cp -a "$S/index" "$T/index.copy"
+	expect_status 0 kura hold add "$S" litigation --reason "case 11" --actor carol "$A"
+	echo "later" >"$T/later2.txt"
+	expect_status 0 kura ingest "$S" "$T/later2.txt"
+	read -r seg off < <(audit_offset "$S" hold)
+	flip_byte "$seg" $((off + 5)) # in the hold record's header
+	rm -rf "$S/index"
+	cp -a "$T/index.copy" "$S/index"
+	expect_status 1 kura reindex "$S"
+	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "suspended"
+	expect_status 0 kura get "$S" "$A"
 }
 
 case_reordered()
@@ -157,6 +183,8 @@ case_four_eyes_spelling()
 		expect_error 2 kura dispose "$S" --approve "$req" --reason ok --actor "$spelling"
 		expect_grep "$ERR" "another actor must approve it"
 	done
+	expect_error 2 kura dispose "$S" --approve "$req" --reason ok --actor "$nfc$(printf '\xe2\x80\xa8')"
+	expect_grep "$ERR" "control characters" # a line separator: refused as a name at all
 	expect_status 0 kura get "$S" "$A"
 	expect_status 0 kura dispose "$S" --approve "$req" --reason ok --actor bob
 }
@@ -235,6 +263,7 @@ case_non_utf8_text()
 
 run_case damaged_hold case_damaged_hold
 run_case lost_tail_hold case_lost_tail_hold
+run_case old_index_back case_old_index_back
 run_case reordered case_reordered
 run_case moved_object case_moved_object
 run_case system_object case_system_object
