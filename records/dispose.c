@@ -509,6 +509,11 @@ int kura_records_dispose_refuse(kura_store *st, const char *request, const char 
 	return rc;
 }
 
+int kura_records_disposal_suspended(kura_store *st, kura_error *why)
+{
+	return kura_records_loss_reviewed(st, why) != 0;
+}
+
 int kura_records_dispose_resume(kura_store *st, const char *reason, char id[KURA_ID_LEN + 1], kura_error *err)
 {
 	char *text = NULL;

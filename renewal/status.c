@@ -251,9 +251,12 @@ static int put_records(json_t *s, kura_store *st, kura_error *err)
 		rc = kura_records_dispose_plan(&plan, st, err);
 	json_array_foreach(holds, i, h)
 		active += strcmp(json_string_value(json_object_get(h, "state")) ?: "", "active") == 0;
+	kura_error why = {0};
+	int suspended = rc == 0 && kura_records_disposal_suspended(st, &why);
 	if (rc == 0)
-		json_object_set_new(s, "records", json_pack("{s:I, s:I}", "holds_active", active, "disposal_due",
-							    (json_int_t)json_array_size(plan)));
+		json_object_set_new(s, "records", json_pack("{s:I, s:I, s:s?}", "holds_active", active, "disposal_due",
+							    (json_int_t)json_array_size(plan), "disposal_suspended",
+							    suspended ? why.message : NULL));
 	json_decref(holds);
 	json_decref(plan);
 	return rc;

@@ -200,6 +200,9 @@ static void other_items(struct att *a, json_t *s)
 	if (num(o, "pending") > 0)
 		add(a, "pending", "pending", "info", NULL, "kura seal %1$s", "%lld object(s) wait for their first time-stamp",
 		    (long long)num(o, "pending"));
+	if (json_is_string(json_object_get(r, "disposal_suspended")))
+		add(a, "disposal-suspended", "disposal-suspended", "warning", NULL, "kura log %1$s --verify", "%s",
+		    str(r, "disposal_suspended"));
 	if (num(r, "disposal_due") > 0)
 		add(a, "disposal-due", "disposal-due", "info", NULL, "kura dispose %1$s --plan",
 		    "%lld record(s) are past retention and under no hold", (long long)num(r, "disposal_due"));

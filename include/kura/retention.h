@@ -61,6 +61,9 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 /* Refuses (or withdraws) a pending request. Audit "dispose-refuse". */
 int kura_records_dispose_refuse(kura_store *st, const char *request, const char *reason, char id[KURA_ID_LEN + 1],
 				kura_error *err);
+/* 1 when disposal is suspended by a loss that a reindex recorded and no person
+ * has reviewed yet (kura dispose --resume), with why saying so; else 0. */
+int kura_records_disposal_suspended(kura_store *st, kura_error *why);
 /* Ends the suspension of disposal that a reindex's loss began (archive/loss.c):
  * the actor says the holds and events were checked. Audit "dispose-resume";
  * KURA_EINPUT when disposal is not suspended. */

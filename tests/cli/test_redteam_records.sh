@@ -204,6 +204,8 @@ case_lost_tail_hold()
 	expect_grep "$ERR" "disposal is suspended"
 	expect_status 1 kura log "$S" --verify
 	expect_grep "$OUT" "disposal is suspended"
+	kura status "$S" >"$OUT" 2>"$ERR" && fail "kura status calls a store healthy while disposal is suspended"
+	expect_grep "$OUT" "disposal is suspended"
 	expect_status 0 kura log "$S" --json
 	py 'import json, sys
 loss = [e for e in json.load(open(sys.argv[1])) if e["action"] == "reindex-loss"]
