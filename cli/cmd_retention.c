@@ -22,8 +22,10 @@ const char *const kura_usage_retention = usage; /* kura help, --help (cli/help.c
 int kura_cli_open(kura_store **st, const char *path, int write, const char *actor, kura_error *err)
 {
 	int rc = kura_store_open(st, path, write ? KURA_STORE_WRITE : KURA_STORE_READ, err);
-	if (rc == 0 && actor)
-		rc = kura_store_set_actor(*st, actor, err);
+	if (rc == 0 && actor && (rc = kura_store_set_actor(*st, actor, err)) != 0) {
+		kura_store_close(*st);
+		*st = NULL;
+	}
 	return rc;
 }
 
