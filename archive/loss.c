@@ -10,9 +10,11 @@
  *   knew inside them) into the index it builds, key 'l', merged with an 'l'
  *   the replaced index still had: it goes into place with the same rename as
  *   the rest, so a reindex that accepted a loss always leaves it written down.
- *   A damaged range in which the replaced index knew nothing was lost by an
- *   earlier reindex, which recorded it: it is reported again, not recorded
- *   again. Without a replaced index nobody knows what a range held: recorded.
+ *   A damaged range inside what the replaced index had committed, in which it
+ *   knew nothing, was lost by an earlier reindex, which recorded it: it is
+ *   reported again, not recorded again. Past that end (an older index put
+ *   back), or without a replaced index, nobody knows what a range held:
+ *   recorded.
  * - The audit record "reindex-loss" carries that list; its commit deletes 'l'.
  *   Until then (the write failed, or the process was killed) disposal is
  *   refused, and the next reindex carries 'l' over and writes the record.
@@ -137,10 +139,10 @@ int kura_loss_record(const char *path, kura_error *err)
 		kura_store_close(st);
 		return 0; /* nothing lost */
 	}
-	json_t *fields = text ? json_pack("{s:o}", "lost", json_loads(text, 0, NULL)) : NULL;
+	json_t *lost = text ? json_loads(text, 0, NULL) : NULL, *fields = lost ? json_pack("{s:o}", "lost", lost) : NULL;
 	if (rc == 0 && !fields)
-		rc = kura_error_set(err, KURA_EINTERNAL, "out of memory");
-	json_t *lost = json_object_get(fields, "lost");
+		rc = kura_error_set(err, KURA_EIO, "the index's note of what a reindex lost does not read");
+	lost = json_object_get(fields, "lost"); /* fields owns it (or it is gone) */
 	floor_named(lost);
 	json_t *objects = json_object_get(lost, "objects");
 	if (objects) /* at the top, as the other actions name the objects they concern */
