@@ -324,7 +324,8 @@ int kura_rebuild_recover(kura_store *st, kura_error *err)
 				rc = kura_error_sys(err, KURA_EIO, "removing the unfinished segment %s", path);
 			break;
 		}
-		rc = kura_segment_scan(be, segno, segno == state_seg ? state_end : 0, 0, &kura_rebuild_recover_ops, &a, &valid_end, err);
+		rc = kura_segment_scan(be, segno, segno == state_seg ? state_end : 0, 0, &kura_rebuild_recover_ops, &a,
+				       &valid_end, err);
 		if (rc == 0 && last_seg != 0) /* the segment before this one was full when the crash came */
 			kura_index_batch_put_sealed_size(a.b, last_seg, last_end);
 		last_seg = segno;
