@@ -21,7 +21,6 @@
 #include "archive/store_impl.h"
 #include "common/actor.h"
 #include "common/log.h"
-#include "common/unicode.h"
 #include "kura/seal.h"
 #include "records/retention_impl.h"
 
@@ -302,9 +301,7 @@ int kura_records_dispose_request(kura_store *st, const char *const *ids, size_t 
 	struct ctx c;
 	char(*records)[KURA_ID_LEN + 1] = NULL;
 	size_t nrec = 0;
-	if (!reason || !reason[0])
-		return kura_error_set(err, KURA_EINPUT, "a disposal request needs --reason TEXT: say why; nothing was changed");
-	int bad = kura_unicode_check("--reason", reason, err);
+	int bad = kura_records_need_reason(reason, "a disposal request", err);
 	if (bad != 0)
 		return bad;
 	json_t *versions = json_array(), *list = json_array(), *fields = NULL;
@@ -450,9 +447,7 @@ int kura_records_dispose_approve(json_t **out, kura_store *st, const char *reque
 	struct ctx c;
 	if (out)
 		*out = NULL;
-	if (!reason || !reason[0])
-		return kura_error_set(err, KURA_EINPUT, "an approval needs --reason TEXT: say why; nothing was changed");
-	int bad = kura_unicode_check("--reason", reason, err);
+	int bad = kura_records_need_reason(reason, "an approval", err);
 	if (bad != 0)
 		return bad;
 	json_t *state = NULL, *disposed = json_array(), *fields = NULL;
@@ -493,9 +488,7 @@ int kura_records_dispose_refuse(kura_store *st, const char *request, const char 
 				kura_error *err)
 {
 	json_t *state = NULL, *fields = NULL;
-	if (!reason || !reason[0])
-		return kura_error_set(err, KURA_EINPUT, "a refusal needs --reason TEXT: say why; nothing was changed");
-	int bad = kura_unicode_check("--reason", reason, err);
+	int bad = kura_records_need_reason(reason, "a refusal", err);
 	if (bad != 0)
 		return bad;
 	int rc = pending_request(&state, st, request, err);
@@ -518,10 +511,7 @@ int kura_records_dispose_resume(kura_store *st, const char *reason, char id[KURA
 {
 	char *text = NULL;
 	kura_error lerr = {0};
-	if (!reason || !reason[0])
-		return kura_error_set(err, KURA_EINPUT, "resuming disposal needs --reason TEXT: say what was checked; nothing "
-				      "was changed");
-	int bad = kura_unicode_check("--reason", reason, err);
+	int bad = kura_records_need_reason(reason, "resuming disposal", err);
 	if (bad != 0)
 		return bad;
 	if (kura_index_get_state_of(kura_store_index(st), KURA_INDEX_SUSPENDED, "disposal", &text, &lerr) != 0)

@@ -14,7 +14,7 @@
 #include "common/unicode.h"
 #include "records/retention_impl.h"
 
-static int need_reason(const char *reason, const char *what, kura_error *err)
+int kura_records_need_reason(const char *reason, const char *what, kura_error *err)
 {
 	if (reason && reason[0])
 		return kura_unicode_check("--reason", reason, err);
@@ -93,7 +93,7 @@ int kura_records_event(kura_store *st, const char *name, const char *date, const
 {
 	int32_t day;
 	struct of_class c = {.st = st};
-	int rc = need_reason(reason, "an event", err);
+	int rc = kura_records_need_reason(reason, "an event", err);
 	if (rc == 0 && !kura_retention_event_known(name))
 		rc = kura_error_set(err, KURA_EINPUT, "%s: unknown event (kura knows " KURA_RETENTION_EVENTS "; ingest is "
 						      "implicit); nothing was changed", name);
@@ -149,7 +149,7 @@ int kura_records_hold_add(kura_store *st, const char *name, const char *const *i
 	json_t *state = NULL, *fields = NULL;
 	char(*records)[KURA_ID_LEN + 1] = NULL;
 	size_t nrec = 0;
-	int rc = need_reason(reason, "a hold", err);
+	int rc = kura_records_need_reason(reason, "a hold", err);
 	if (rc == 0)
 		rc = kura_records_check_name("hold", name, err);
 	if (rc == 0 && n == 0)
@@ -176,7 +176,7 @@ int kura_records_hold_release(kura_store *st, const char *name, const char *reas
 			      kura_error *err)
 {
 	json_t *state = NULL, *fields = NULL;
-	int rc = need_reason(reason, "a release", err);
+	int rc = kura_records_need_reason(reason, "a release", err);
 	if (rc == 0)
 		rc = kura_records_check_name("hold", name, err);
 	if (rc == 0 && (rc = hold_state(&state, st, name, err)) == 0 && !active(state))

@@ -64,6 +64,8 @@ int kura_records_trail_whole(kura_store *st, kura_error *err);
 int kura_records_trail_in_order(kura_store *st, kura_error *err);
 /* 0 unless a loss that reindex recorded (archive/loss.c) waits for kura dispose --resume. */
 int kura_records_loss_reviewed(kura_store *st, kura_error *err);
+/* 0 when reason is given and UTF-8; else KURA_EINPUT: "WHAT needs --reason TEXT". */
+int kura_records_need_reason(const char *reason, const char *what, kura_error *err);
 /* A name for a hold or an event: 1 to 128 bytes of UTF-8 without control characters. */
 int kura_records_check_name(const char *what, const char *name, kura_error *err);
 /* Time-stamps the audit trail now (a checkpoint sealed at once), for a record
