@@ -263,14 +263,14 @@ compact_case()
 	local before after
 	before=$(for o in $(cat objs.before); do seg_size comp "$o"; done | awk '{ s += $1 } END { print s }')
 	expect_status 0 "$TOOL" C
-	"${R[@]}" -p "$CEPH_POOL" -N comp listomapvals kura.segments | grep -q '|b|' ||
+	grep -q '|b|' <<<"$("${R[@]}" -p "$CEPH_POOL" -N comp listomapvals kura.segments)" ||
 		fail "no segment was replaced by its other letter's object"
 	"${R[@]}" -p "$EC" -N comp ls >objs.after
 	grep -q '\.b$' objs.after || fail "no replacement object in the EC pool: $(cat objs.after)"
 	after=$(for o in $(cat objs.after); do seg_size comp "$o"; done | awk '{ s += $1 } END { print s }')
 	[ "$after" -lt "$before" ] || fail "compaction left $after of $before bytes"
 	echo "[$TEST_NAME] compaction: $before -> $after bytes in the EC pool"
-	! "${R[@]}" -p "$CEPH_POOL" -N comp listomapkeys kura.segments | grep -q staged || fail "a replacement stays staged"
+	! grep -q staged <<<"$("${R[@]}" -p "$CEPH_POOL" -N comp listomapkeys kura.segments)" || fail "a replacement stays staged"
 	make_docs cz 5 10
 	expect_status 0 kura ingest C cz
 	acked "$OUT" cz

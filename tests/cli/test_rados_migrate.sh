@@ -159,7 +159,7 @@ roll_case()
 	expect_status 0 kura ls RL --json
 	cp "$OUT" rl.ls
 	expect_status 0 to_rados RL roll
-	objects roll | grep -q '^kura.seg.00000002\.' || fail "the move's record did not start segment 2: $(objects roll)"
+	grep -q '^kura.seg.00000002\.' <<<"$(objects roll)" || fail "the move's record did not start segment 2: $(objects roll)"
 	expect_status 0 kura ls RL --json
 	cmp -s "$OUT" rl.ls || fail "the listing changed with the move"
 	expect_status 0 kura ingest RL one.txt # seals them all
@@ -193,7 +193,7 @@ near_limit()
 	cp "$OUT" nl.ls
 	expect_status 0 to_rados NL2 near
 	[ ! -e NL2/migrate.json ] || fail "the move left its journal"
-	objects near | grep -q '^kura.seg.00000002\.' || fail "the move's record did not start segment 2: $(objects near)"
+	grep -q '^kura.seg.00000002\.' <<<"$(objects near)" || fail "the move's record did not start segment 2: $(objects near)"
 	expect_status 0 kura ls NL2 --json
 	cmp -s "$OUT" nl.ls || fail "the listing changed with the move"
 	expect_status 0 kura ingest NL2 one.txt # seals them all

@@ -82,7 +82,7 @@ open(p, "w").write("\n".join(text))' "$T/nl.yaml" "${lines[$i]}"
 }
 
 case_sparse_entry() {
-	if ! tar --version 2>/dev/null | grep -q GNU; then
+	if ! grep -q GNU <<<"$(tar --version 2>/dev/null)"; then
 		echo "SKIP sparse_entry: needs GNU tar"
 		return 0
 	fi

@@ -260,7 +260,7 @@ case_non_utf8_text()
 	# a path is a name: any bytes, kept exactly
 	printf 'kura-retention: 1\nclasses:\n  c1:\n    title: "t"\n    source: "s"\n    keep:\n      - {from: ingest, years: 1}\n' >"$T/r$bad.yaml"
 	expect_status 0 kura retention set "$S" "$T/r$bad.yaml" --reason new
-	kura log "$S" --json | grep -q '"file_hex"' || fail "retention set: the file's name is not in its audit record"
+	grep -q '"file_hex"' <<<"$(kura log "$S" --json)" || fail "retention set: the file's name is not in its audit record"
 }
 
 run_case damaged_hold case_damaged_hold

@@ -207,7 +207,7 @@ case_kill_during_field_add()
 		"$KURA_BIN" field add "$s" 番号 integer 2>/dev/null & # not the function kura: $! is the process
 		local pid=$! seen=0
 		while kill -0 "$pid" 2>/dev/null; do
-			if kura field ls "$s" 2>/dev/null | grep -q 'index incomplete'; then
+			if grep -q 'index incomplete' <<<"$(kura field ls "$s" 2>/dev/null)"; then
 				kill -9 "$pid" 2>/dev/null && seen=1
 				break
 			fi
