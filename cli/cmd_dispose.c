@@ -25,13 +25,17 @@ static const char usage[] = "kura dispose STORE --plan [--json]\n"
 			    "       kura dispose STORE --resume --reason TEXT [--actor NAME]   (after a reindex lost records)";
 const char *const kura_usage_dispose = usage; /* kura help, --help (cli/help.c) */
 
+/* While a reindex's loss is unreviewed the plan still lists what retention allows, and says
+ * on stderr that none of it can be requested yet (stdout stays the list scripts read). */
 static int plan(kura_store *st, int json)
 {
-	kura_error err = {0};
+	kura_error err = {0}, why = {0};
 	json_t *p = NULL, *e;
 	size_t i;
 	if (kura_records_dispose_plan(&p, st, &err) != 0)
 		return kura_cli_fail(&err);
+	if (kura_records_disposal_suspended(st, &why))
+		kura_cli_warn("%s; the plan below cannot be requested until then", why.message);
 	if (json)
 		return kura_cli_print_json(p);
 	json_array_foreach(p, i, e) {

@@ -206,6 +206,9 @@ case_lost_tail_hold()
 	expect_grep "$OUT" "disposal is suspended"
 	kura status "$S" >"$OUT" 2>"$ERR" && fail "kura status calls a store healthy while disposal is suspended"
 	expect_grep "$OUT" "disposal is suspended"
+	expect_status 0 kura dispose "$S" --plan # lists what retention allows, and says it must wait
+	expect_grep "$OUT" "$A"
+	expect_grep "$ERR" "disposal is suspended"
 	expect_status 0 kura log "$S" --json
 	py 'import json, sys
 loss = [e for e in json.load(open(sys.argv[1])) if e["action"] == "reindex-loss"]
@@ -219,6 +222,8 @@ assert loss[0]["id"] > max(n["id"] for n in loss[0]["lost"]["named"]), loss' "$O
 	expect_error 2 kura dispose "$S" --resume --actor carol
 	expect_status 0 kura dispose "$S" --resume --reason "holds checked against the case list" --actor carol
 	expect_error 2 kura dispose "$S" --resume --reason again --actor carol # not suspended any more
+	expect_status 0 kura dispose "$S" --plan
+	if grep -q suspended "$ERR"; then fail "the plan says disposal is suspended after --resume: $(cat "$ERR")"; fi
 	expect_status 0 kura hold add "$S" litigation --reason "case 9, placed again" --actor carol "$A"
 	expect_error 2 kura dispose "$S" --request "$A" --reason old --actor alice
 	expect_grep "$ERR" "litigation"
