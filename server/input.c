@@ -63,10 +63,28 @@ void kura_api_meta_clear(kura_api_meta *m)
 		m->n = 0;
 }
 
+struct key_count {
+	const char *key;
+	int n;
+};
+
+static enum MHD_Result count_key(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+				 const char *value, size_t value_size)
+{
+	(void)kind, (void)value, (void)value_size;
+	struct key_count *k = cls;
+	k->n += key_size == strlen(k->key) && memcmp(key, k->key, key_size) == 0;
+	return MHD_YES;
+}
+
 int kura_api_query_arg(const char **value, kura_api_call *call, const char *key, int nonempty, kura_error *err)
 {
 	size_t len = 0;
+	struct key_count k = {key, 0};
 	*value = NULL;
+	MHD_get_connection_values_n(call->c, MHD_GET_ARGUMENT_KIND, count_key, &k);
+	if (k.n > 1) /* which one counts would be a guess */
+		return kura_error_set(err, KURA_EINPUT, "%s= is given %d times: give it once; nothing was stored", key, k.n);
 	if (MHD_lookup_connection_value_n(call->c, MHD_GET_ARGUMENT_KIND, key, strlen(key), value, &len) != MHD_YES ||
 	    !*value)
 		return 0;

@@ -283,14 +283,17 @@ struct retention_args {
 	int bad;
 };
 
-static enum MHD_Result event_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+/* One event=NAME=DATE of the query (value_size: its decoded length, NULs counted). */
+static enum MHD_Result event_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+				 const char *value, size_t value_size)
 {
 	(void)kind;
 	struct retention_args *a = cls;
-	const char *eq = value ? strchr(value, '=') : NULL;
-	if (strcmp(key, "event") != 0)
+	const char *eq = value ? memchr(value, '=', value_size) : NULL;
+	if (key_size != 5 || memcmp(key, "event", 5) != 0)
 		return MHD_YES;
-	if (!eq || a->r.nevents == EVENTS_MAX || eq - value >= (ptrdiff_t)sizeof a->names[0]) {
+	if (!eq || memchr(value, '\0', value_size) || a->r.nevents == EVENTS_MAX ||
+	    eq - value >= (ptrdiff_t)sizeof a->names[0]) {
 		a->bad = 1;
 		return MHD_YES;
 	}
@@ -307,12 +310,17 @@ static int retention_fields(json_t **fields, kura_api_call *call, json_t *body, 
 	json_t *events = json_object_get(body, "events"), *v;
 	const char *name;
 	*fields = NULL;
-	a.r.class_name = body ? json_string_value(json_object_get(body, "class"))
-			      : MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "class");
-	a.r.reason = body ? json_string_value(json_object_get(body, "reason"))
-			  : MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, "reason");
-	if (!body)
-		MHD_get_connection_values(call->c, MHD_GET_ARGUMENT_KIND, event_arg, &a);
+	if (body) {
+		a.r.class_name = json_string_value(json_object_get(body, "class"));
+		a.r.reason = json_string_value(json_object_get(body, "reason"));
+	} else {
+		int bad = kura_api_query_arg(&a.r.class_name, call, "class", 1, err);
+		if (bad == 0)
+			bad = kura_api_query_arg(&a.r.reason, call, "reason", 0, err);
+		if (bad != 0)
+			return bad;
+		MHD_get_connection_values_n(call->c, MHD_GET_ARGUMENT_KIND, event_arg, &a);
+	}
 	a.bad |= events && (!json_is_object(events) || json_object_size(events) > EVENTS_MAX);
 	json_object_foreach(events, name, v) {
 		if (a.bad || !json_is_string(v)) {

@@ -139,8 +139,8 @@ typedef struct kura_api_meta {
 int kura_api_query_meta(kura_api_meta *m, kura_api_call *call, kura_error *err);
 void kura_api_meta_clear(kura_api_meta *m);
 /* The query's argument key (*value NULL when it is not given): 0, or
- * KURA_EINPUT for one holding a NUL byte (%00), or an empty one when
- * nonempty is set. */
+ * KURA_EINPUT for one given twice, one holding a NUL byte (%00), or an empty
+ * one when nonempty is set. */
 int kura_api_query_arg(const char **value, kura_api_call *call, const char *key, int nonempty, kura_error *err);
 /* The bytes (*out malloc'd, the caller's) of v, a JSON string of strict
  * base64 (common/base64.h): 0, or KURA_EINPUT naming field for anything else. */

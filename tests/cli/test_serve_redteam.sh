@@ -131,11 +131,26 @@ many=$(for i in $(seq 1 70); do printf '&meta=k%d=v' "$i"; done)
 sixty4=$(for i in $(seq 1 64); do printf '&meta=k%d=v' "$i"; done)
 for q in "name=m.txt&meta=collection=siteA$many:more than 64" "name=m.txt&meta=collection=siteA&meta=k=a%00b:NUL" \
 	"name=m.txt&meta=collection=siteA&meta=k%00x=a:NUL" "name=x%00y&meta=collection=siteA:NUL" \
-	"name=m.txt&meta=collection=siteA&meta=novalue:has no '='" "name=&meta=collection=siteA:name= is empty"; do
+	"name=m.txt&meta=collection=siteA&meta=novalue:has no '='" "name=&meta=collection=siteA:name= is empty" \
+	"name=m.txt&name=n.txt&meta=collection=siteA:name= is given 2 times"; do
 	query "$ARCH" "PreservePO?${q%%:*}"
 	expect_code 400 "PreservePO?${q:0:60}"
 	expect_grep "$OUT" "${q##*:}"
 	query "$ARCH" "UpdatePOC?poId=$LA&reason=x&${q%%:*}"
+	expect_code 400 "UpdatePOC?${q:0:60}"
+	expect_grep "$OUT" "${q##*:}"
+done
+# the same for the retention of a new document and the reason of a new version (a class or an
+# event cut at %00, or the first of two taken, was stored)
+c=jp-construction-books
+for q in "class=$c%00x:class=$c... holds a NUL" "class=$c&class=other:class= is given 2 times" "class=:class= is empty" \
+	"class=$c&event=handover=2026-01-31%00x:events are NAME=DATE"; do
+	query "$ARCH" "PreservePO?name=m.txt&meta=collection=siteA&${q%%:*}"
+	expect_code 400 "PreservePO?${q:0:60}"
+	expect_grep "$OUT" "${q##*:}"
+done
+for q in "reason=x%00y:reason=x... holds a NUL" "reason=x&reason=y:reason= is given 2 times"; do
+	query "$ARCH" "UpdatePOC?poId=$LA&name=m.txt&${q%%:*}"
 	expect_code 400 "UpdatePOC?${q:0:60}"
 	expect_grep "$OUT" "${q##*:}"
 done
