@@ -100,7 +100,7 @@ static int check_backend(struct init_args *a)
 	if (!a->rados.ceph_conf || !a->rados.pool || !*a->rados.pool)
 		return kura_cli_usage(usage, "--backend rados needs --ceph-conf FILE and --pool POOL");
 	if (!realpath(a->rados.ceph_conf, a->ceph_conf)) {
-		fprintf(stderr, "kura: cannot read the Ceph configuration %s: %s\n", a->rados.ceph_conf, strerror(errno));
+		kura_cli_warn("cannot read the Ceph configuration %s: %s", a->rados.ceph_conf, strerror(errno));
 		return 2;
 	}
 	a->rados.ceph_conf = a->ceph_conf;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kura/escape.h"
 #include "kura/store.h"
 
 static const char usage[] = "kura migrate STORE --to-backend rados --ceph-conf FILE --pool POOL [--namespace NS]\n"
@@ -68,7 +69,7 @@ static int parse(struct args *a, int argc, char **argv, const char *u)
 	if (optind + 1 != argc)
 		return kura_cli_usage(u, "one STORE, please");
 	if (a->o.ceph_conf && !realpath(a->o.ceph_conf, a->conf)) {
-		fprintf(stderr, "kura: cannot read the Ceph configuration %s: %s\n", a->o.ceph_conf, strerror(errno));
+		kura_cli_warn("cannot read the Ceph configuration %s: %s", a->o.ceph_conf, strerror(errno));
 		return 2;
 	}
 	if (a->o.ceph_conf)
@@ -97,11 +98,16 @@ int kura_cmd_migrate(int argc, char **argv)
 	const char *store = argv[optind];
 	if (kura_store_migrate(store, rados ? &a.o : NULL, &already, &err) != 0)
 		return kura_cli_fail(&err);
+	char line[4096]; /* names escaped: one line whatever the store's path, pool or namespace hold */
 	if (already)
-		printf("%s keeps its segments %s already: nothing to do\n", store, rados ? "there" : "in local files");
+		snprintf(line, sizeof line, "%s keeps its segments %s already: nothing to do", store,
+			 rados ? "there" : "in local files");
 	else
-		printf("migrated %s: its segments are %s%s%s%s now\n", store, rados ? "in rados:" : "in local files",
-		       rados ? a.o.pool : "", rados ? "/" : "", rados && a.o.ns ? a.o.ns : "");
+		snprintf(line, sizeof line, "migrated %s: its segments are %s%s%s%s now", store,
+			 rados ? "in rados:" : "in local files", rados ? a.o.pool : "", rados ? "/" : "",
+			 rados && a.o.ns ? a.o.ns : "");
+	kura_escape_print(stdout, line);
+	putchar('\n');
 	return 0;
 }
 
@@ -120,7 +126,10 @@ int kura_cmd_attach(int argc, char **argv)
 	uint64_t objects = 0;
 	if (kura_store_attach(argv[optind], a.from, a.o.ceph_conf, a.o.user, &objects, &err) != 0)
 		return kura_cli_fail(&err);
-	printf("attached %s: a reader with %llu objects (kura reindex %s sees what the writer adds later)\n", argv[optind],
-	       (unsigned long long)objects, argv[optind]);
+	char line[4096];
+	snprintf(line, sizeof line, "attached %s: a reader with %llu objects (kura reindex %s sees what the writer adds "
+				    "later)", argv[optind], (unsigned long long)objects, argv[optind]);
+	kura_escape_print(stdout, line);
+	putchar('\n');
 	return 0;
 }

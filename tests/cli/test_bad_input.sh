@@ -233,4 +233,19 @@ usage_escaped()
 }
 run_case "usage messages escape what the user typed" usage_escaped
 
+# migrate and init name a store folder and a Ceph configuration as typed: escaped too
+names_escaped()
+{
+	local s=$'m\e[2J\nkura: FAKE'
+	expect_status 0 kura init "$s"
+	expect_status 0 kura migrate "$s" --to-backend local
+	expect_grep "$OUT" 'nothing to do'
+	expect_error 2 kura init m2 --backend rados --ceph-conf $'no\e[2J\nkura: FAKE.conf' --pool p
+	expect_grep "$ERR" 'cannot read the Ceph configuration'
+	if grep -q $'\e' "$OUT" "$ERR" || grep -qE '^(kura: )?FAKE' "$OUT" "$ERR"; then
+		fail "a store or configuration name printed raw: $(cat -v "$OUT" "$ERR")"
+	fi
+}
+run_case "migrate and init escape the names they print" names_escaped
+
 finish_cases
