@@ -23,18 +23,16 @@ int kura_actor_check(const char *actor, kura_error *err)
 	return rc;
 }
 
-/* name folded as kura_actor_same compares it (malloc'd; NULL when it cannot be). */
+/* name folded as kura_actor_same compares it (malloc'd; NULL when it cannot be):
+ * NFKC, case folded, without anything drawn blank (so "Jo Se" is "JoSe": two
+ * people told apart only by a space are taken for one, the safe side). */
 static char *folded(const char *name)
 {
 	char *f = NULL;
 	kura_error ignored = {0};
 	if (kura_unicode_nfkc(&f, name, strlen(name), 1, &ignored) != 0)
 		return NULL;
-	size_t start = strspn(f, " "), n = strlen(f + start);
-	while (n > 0 && f[start + n - 1] == ' ')
-		n--;
-	memmove(f, f + start, n);
-	f[n] = '\0';
+	kura_unicode_drop_blanks(f);
 	return f;
 }
 

@@ -13,9 +13,12 @@
  * KURA_EINPUT, saying why, otherwise. */
 int kura_actor_check(const char *actor, kura_error *err);
 /* 1 when a and b may name the same person: the same text after NFKC, case
- * folding, dropping invisible (default-ignorable) characters and surrounding
- * spaces ("José", "JOSE\u0301", "ｊｏｓé ", "jo\u200bsé"), or either cannot be
- * read. Four eyes (kura dispose --approve) needs two actors that are not. */
+ * folding and dropping every character drawn blank or not at all, spaces
+ * included ("José", "JOSE\u0301", "ｊｏｓé ", "jo\u200bsé", "jo\u2800sé"), or
+ * either cannot be read. Four eyes (kura dispose --approve) needs two actors
+ * that are not. Look-alike letters of other scripts (Cyrillic "о") are told
+ * apart: a CLI actor is a claim anyone can type, and the service's actors are
+ * accounts an administrator made. */
 int kura_actor_same(const char *a, const char *b);
 /* The default actor: $KURA_ACTOR when it is a good name, else the operating
  * system's name of the effective user, else "uid N". */

@@ -54,6 +54,37 @@ int kura_unicode_nfc(char **out, const char *s, size_t n, kura_error *err)
 	return 0;
 }
 
+/* Whether cp shows as nothing or as blank space. */
+static int blank(int cp)
+{
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+	case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF:
+		return 1;
+	default: /* the Braille blank and the Hangul fillers are letters or symbols drawn empty */
+		return cp == 0x2800 || cp == 0x115F || cp == 0x1160 || cp == 0x3164 || cp == 0xFFA0;
+	}
+}
+
+void kura_unicode_drop_blanks(char *s)
+{
+	size_t n = strlen(s), in = 0, out = 0, k;
+	int cp;
+	while (in < n) {
+		k = kura_unicode_next(s + in, n - in, &cp);
+		if (k == 0) { /* not UTF-8: kept byte for byte */
+			s[out++] = s[in++];
+			continue;
+		}
+		if (!blank(cp)) {
+			memmove(s + out, s + in, k);
+			out += k;
+		}
+		in += k;
+	}
+	s[out] = '\0';
+}
+
 int kura_unicode_is_alnum(int cp)
 {
 	switch (utf8proc_category(cp)) {

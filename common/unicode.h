@@ -30,6 +30,11 @@ int kura_unicode_nfc(char **out, const char *s, size_t n, kura_error *err);
  * KURA_EINPUT when s is not valid UTF-8. */
 int kura_unicode_nfkc(char **out, const char *s, size_t n, int casefold, kura_error *err);
 
+/* Removes from s, in place, every character that shows as blank space or as
+ * nothing: separators (Unicode categories Z*), controls, format characters,
+ * U+2800 BRAILLE PATTERN BLANK and the Hangul fillers. */
+void kura_unicode_drop_blanks(char *s);
+
 /* 1 when cp is a letter, a combining mark or a number (Unicode categories L*,
  * M*, N*), else 0. */
 int kura_unicode_is_alnum(int cp);

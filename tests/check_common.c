@@ -1,10 +1,11 @@
-/* The clock (KURA_NOW, RFC 3339), object IDs, hex, strict base64, error codes, the escaping of names and NFC. */
+/* The clock (KURA_NOW, RFC 3339), object IDs, hex, strict base64, error codes, the escaping of names, NFC and actors. */
 #include <check.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/actor.h"
 #include "common/base64.h"
 #include "common/escape.h"
 #include "common/hash.h"
@@ -266,6 +267,21 @@ START_TEST(every_evidence_hash_is_computed)
 }
 END_TEST
 
+/* Four eyes: what a person cannot see does not make another person. */
+START_TEST(actors_told_apart_only_by_what_shows)
+{
+	const char *same[] = {"JOSÉ", "Jose\xcc\x81", "\xef\xbd\x8aos\xc3\xa9 ", "Jo\xe2\x80\x8bs\xc3\xa9",
+			      "Jo\xe1\x9a\x80s\xc3\xa9", "Jo\xe2\xa0\x80s\xc3\xa9", "Jo\xe3\x85\xa4s\xc3\xa9", "Jo s\xc3\xa9"};
+	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+		ck_assert_msg(kura_actor_same("Jos\xc3\xa9", same[i]), "'%s' was taken for another person", same[i]);
+	ck_assert(!kura_actor_same("Jos\xc3\xa9", "Jose"));
+	ck_assert(!kura_actor_same("alice", "bob"));
+	char s[] = "a\xe3\x80\x80" "b\xe2\xa0\x80" "c\xff\xe2\xa0\x81";
+	kura_unicode_drop_blanks(s); /* the ideographic space and the Braille blank go; bytes that are not UTF-8 stay */
+	ck_assert_str_eq(s, "abc\xff\xe2\xa0\x81");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("common");
@@ -278,6 +294,7 @@ int main(void)
 	tcase_add_test(tc, base64_is_strict);
 	tcase_add_test(tc, escape_names);
 	tcase_add_test(tc, nfc);
+	tcase_add_test(tc, actors_told_apart_only_by_what_shows);
 	tcase_add_test(tc, every_evidence_hash_is_computed);
 	suite_add_tcase(s, tc);
 	return kura_test_run(s);

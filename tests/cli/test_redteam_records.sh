@@ -178,8 +178,10 @@ case_four_eyes_spelling()
 	req=$(cat "$OUT")
 	expect_error 2 kura dispose "$S" --approve "$req" --reason ok --actor "$nfd"
 	expect_grep "$ERR" "another actor must approve it"
-	local spelling # full-width, upper case, an invisible character, a space: the same person
-	for spelling in "$(printf '\xef\xbd\x8aos\xc3\xa9')" "JOSÉ" "$(printf 'Jo\xe2\x80\x8bs\xc3\xa9')" "$nfc "; do
+	local spelling # full-width, upper case, an invisible character, a space, blanks that are not
+	for spelling in "$(printf '\xef\xbd\x8aos\xc3\xa9')" "JOSÉ" "$(printf 'Jo\xe2\x80\x8bs\xc3\xa9')" "$nfc " \
+		"$(printf 'Jo\xe1\x9a\x80s\xc3\xa9')" "$(printf 'Jo\xe2\xa0\x80s\xc3\xa9')" "$(printf 'Jo\xe3\x85\xa4s\xc3\xa9')" \
+		"Jo sé"; do
 		expect_error 2 kura dispose "$S" --approve "$req" --reason ok --actor "$spelling"
 		expect_grep "$ERR" "another actor must approve it"
 	done
