@@ -40,7 +40,8 @@
 
 json_t *kura_loss_new(void)
 {
-	return json_pack("{s:[], s:[], s:[], s:I}", "ranges", "named", "objects", "named_more", (json_int_t)0);
+	return json_pack("{s:[], s:[], s:[], s:[], s:I}", "ranges", "named", "objects", "records", "named_more",
+			 (json_int_t)0);
 }
 
 void kura_loss_range(json_t *loss, uint32_t segno, uint64_t from, uint64_t to, int known)
@@ -50,17 +51,23 @@ void kura_loss_range(json_t *loss, uint32_t segno, uint64_t from, uint64_t to, i
 					(json_int_t)to, "known", known));
 }
 
-void kura_loss_named(json_t *loss, const char *what, const char *id, uint32_t segno, uint64_t offset)
+void kura_loss_named(json_t *loss, const char *what, const char *id, const char *record, uint32_t segno,
+		     uint64_t offset)
 {
 	json_t *named = json_object_get(loss, "named");
 	if (json_array_size(named) >= MAX_NAMED) {
 		json_object_set_new(loss, "named_more", json_integer(json_integer_value(json_object_get(loss, "named_more")) + 1));
 		return;
 	}
-	json_array_append_new(named, json_pack("{s:s, s:s, s:I, s:I}", "what", what, "id", id, "segment", (json_int_t)segno,
-					       "offset", (json_int_t)offset));
-	if (strcmp(what, "object record") == 0) /* kura history ID shows the record */
+	int version = record && strcmp(record, id) != 0; /* an object that is not its record's first version */
+	json_array_append_new(named, json_pack("{s:s, s:s, s:s*, s:I, s:I}", "what", what, "id", id, "record",
+					       version ? record : NULL, "segment", (json_int_t)segno, "offset",
+					       (json_int_t)offset));
+	int object = strcmp(what, "object record") == 0;
+	if (object) /* kura history ID shows the record */
 		json_array_append_new(json_object_get(loss, "objects"), json_string(id));
+	if (record && (version || !object)) /* and kura history of any version of its record */
+		json_array_append_new(json_object_get(loss, "records"), json_string(record));
 }
 
 /* Appends what an earlier reindex lost and could not record (replaced's 'l'). */
@@ -144,9 +151,11 @@ int kura_loss_record(const char *path, kura_error *err)
 		rc = kura_error_set(err, KURA_EIO, "the index's note of what a reindex lost does not read");
 	lost = json_object_get(fields, "lost"); /* fields owns it (or it is gone) */
 	floor_named(lost);
-	json_t *objects = json_object_get(lost, "objects");
-	if (objects) /* at the top, as the other actions name the objects they concern */
+	json_t *objects = json_object_get(lost, "objects"), *records = json_object_get(lost, "records");
+	if (objects) /* at the top, as the other actions name the objects and records they concern */
 		json_object_set(fields, "objects", objects);
+	if (json_array_size(records) > 0)
+		json_object_set(fields, "records", records);
 	if (rc == 0 && (rc = kura_index_batch_new(&b, err)) == 0 &&
 	    (rc = kura_audit_append(st, b, "reindex-loss", fields, id, err)) == 0) {
 		kura_index_batch_put_loss(b, NULL);

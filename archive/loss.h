@@ -16,7 +16,8 @@ json_t *kura_loss_new(void);
 void kura_loss_range(json_t *loss, uint32_t segno, uint64_t from, uint64_t to, int known);
 
 /* The replaced index knew this inside a lost range (kura_lost_fn's arguments). */
-void kura_loss_named(json_t *loss, const char *what, const char *id, uint32_t segno, uint64_t offset);
+void kura_loss_named(json_t *loss, const char *what, const char *id, const char *record, uint32_t segno,
+		     uint64_t offset);
 /* Into the batch of the index being built: the list, with what replaced (may be
  * NULL) still had unrecorded; nothing when neither lost anything. */
 int kura_loss_put(kura_index_batch *b, json_t *loss, kura_index *replaced, kura_error *err);

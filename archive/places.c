@@ -244,17 +244,18 @@ static int lost_object(void *ud, const char *id, const kura_index_object *o, kur
 {
 	(void)err;
 	struct naming *w = ud;
-	if (inside(w, o->segno, o->offset)) {
-		w->fn(w->ud, "object record", id, o->segno, o->offset);
-		return 0;
-	}
-	if (w->nblobs == 0)
+	int whole = inside(w, o->segno, o->offset);
+	if (!whole && w->nblobs == 0)
 		return 0;
 	json_t *j = json_loadb(o->json, o->json_len, 0, NULL), *members = json_object_get(j, "members");
-	for (size_t k = 0; k <= json_array_size(members); k++) {
+	const char *record = json_string_value(json_object_get(j, "record"));
+	record = record && strlen(record) == KURA_ID_LEN ? record : id;
+	if (whole)
+		w->fn(w->ud, "object record", id, record, o->segno, o->offset);
+	for (size_t k = 0; !whole && k <= json_array_size(members); k++) {
 		const struct lost_blob *l = lost_content(w, k == 0 ? j : json_array_get(members, k - 1));
 		if (l) {
-			w->fn(w->ud, "content", id, l->segno, l->offset);
+			w->fn(w->ud, "content", id, record, l->segno, l->offset);
 			break;
 		}
 	}
@@ -267,7 +268,7 @@ static int lost_place(void *ud, char kind, const char *id, uint32_t segno, uint6
 	(void)err;
 	struct naming *w = ud;
 	if (inside(w, segno, offset))
-		w->fn(w->ud, kind == 'E' ? "evidence record" : "audit entry", id, segno, offset);
+		w->fn(w->ud, kind == 'E' ? "evidence record" : "audit entry", id, NULL, segno, offset);
 	return 0;
 }
 

@@ -37,8 +37,10 @@ typedef struct kura_lost_range {
 /* Calls fn for each thing the index knew inside one of the ranges (which it
  * sorts): what is "object record", "content" (the blob an object's or a group
  * member's bytes are in), "evidence record" or "audit entry"; id is the object's
- * or record's ID; segno and offset where that record was. */
-typedef void (*kura_lost_fn)(void *ud, const char *what, const char *id, uint32_t segno, uint64_t offset);
+ * or record's ID; record, for an object, the record it is a version of (its own
+ * ID for a first version), else NULL; segno and offset where that record was. */
+typedef void (*kura_lost_fn)(void *ud, const char *what, const char *id, const char *record, uint32_t segno,
+			     uint64_t offset);
 int kura_places_name_lost(kura_places *p, kura_lost_range *ranges, size_t n, kura_lost_fn fn, void *ud,
 			  kura_error *err);
 

@@ -404,10 +404,11 @@ static int swap_in(const char *path, const char *live, const char *fresh, kura_e
 	return kura_rebuild_tidy(path, err); /* the replaced index */
 }
 
-static void print_lost(void *ud, const char *what, const char *id, uint32_t segno, uint64_t offset)
+static void print_lost(void *ud, const char *what, const char *id, const char *record, uint32_t segno,
+		       uint64_t offset)
 {
 	if (ud)
-		kura_loss_named(ud, what, id, segno, offset);
+		kura_loss_named(ud, what, id, record, segno, offset);
 	if (strcmp(what, "object record") == 0)
 		kura_log_message(KURA_LOG_LOST, "object %s (its object record at segment %08u offset %llu): not indexed", id,
 			segno, (unsigned long long)offset);

@@ -136,6 +136,7 @@ int kura_audit_index(kura_index_batch *b, const char *body, size_t len, uint32_t
 			each_id(json_object_get(e, "objects"), about, b, &c);
 		} else if (strcmp(action, "reindex-loss") == 0) { /* archive/loss.c: disposal waits for a person */
 			each_id(json_object_get(e, "objects"), about, b, &c);
+			each_id(records, about, b, &c);
 			state(b, KURA_INDEX_SUSPENDED, "disposal", e);
 		} else if (strcmp(action, "dispose-resume") == 0) {
 			kura_index_batch_del_state_of(b, KURA_INDEX_SUSPENDED, "disposal");

@@ -17,6 +17,8 @@
 # - a hold cut off the end of the last segment (with all after it) leaves no gap: the chain
 #   goes on from the records before it. Disposal must stay suspended until a person has
 #   checked the holds (kura dispose --resume), and the trail must say what reindex lost.
+# - a version cut off the same way: kura history of its record must show the loss (the trail
+#   named the version's ID only, which history of the record never looks up).
 # - text a person types that goes into JSON (a reason, an actor, a TSA URL) and is not UTF-8:
 #   refused (exit 2, naming the option), nothing written; it was silently dropped (a version
 #   without its reason) or answered "out of memory" (exit 3). A file path may be any bytes.
@@ -233,6 +235,30 @@ assert loss[0]["id"] > max(n["id"] for n in loss[0]["lost"]["named"]), loss' "$O
 	expect_status 0 kura get "$S" "$A"
 }
 
+# a version cut off the end of the last segment: kura history of the record says it was lost
+case_lost_version()
+{
+	local S=$T/lostver A B seg off
+	expect_status 0 kura init "$S"
+	echo "ledger" >"$T/lostver.txt"
+	A=$(ingest_old "$S" "$T/lostver.txt")
+	expect_status 0 kura meta set "$S" "$A" 取引先=山田商事 --reason "正式名称" --actor carol
+	B=$(cat "$OUT")
+	expect_status 0 kura show "$S" "$B" --json
+	read -r seg off < <(py 'd = json.load(open(sys.argv[1])); print("%s/segments/%08d.seg" % (sys.argv[2], d["segment"]), d["offset"])' \
+		"$OUT" "$S")
+	truncate -s "$off" "$seg" # the new version, and all written after it
+	expect_status 1 kura reindex "$S"
+	expect_grep "$ERR" "object $B"
+	expect_status 0 kura history "$S" "$A"
+	expect_grep "$OUT" "reindex-loss"
+	expect_status 0 kura history "$S" "$A" --json
+	py 'h = json.load(open(sys.argv[1])); loss = [e for e in h["trail"] if e["action"] == "reindex-loss"]
+assert len(loss) == 1 and sys.argv[2] in loss[0]["objects"] and loss[0]["records"] == [sys.argv[3]], h
+assert any(n["id"] == sys.argv[2] and n["record"] == sys.argv[3] for n in loss[0]["lost"]["named"]), loss' \
+		"$OUT" "$B" "$A" || fail "kura history of the record does not show the lost version: $(cat "$OUT")"
+}
+
 case_non_utf8_text()
 {
 	local S=$T/utf A B req before bad=$'x\xff' c wrong=()
@@ -277,5 +303,6 @@ run_case reordered case_reordered
 run_case moved_object case_moved_object
 run_case system_object case_system_object
 run_case four_eyes_spelling case_four_eyes_spelling
+run_case lost_version case_lost_version
 run_case non_utf8_text case_non_utf8_text
 finish_cases
