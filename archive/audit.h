@@ -30,6 +30,18 @@ int kura_audit_checkpoint_due(kura_audit_pending *out, kura_store *st, kura_erro
 int kura_audit_checkpoint_write(char id[KURA_ID_LEN + 1], kura_store *st, const kura_audit_pending *c, kura_error *err);
 void kura_audit_pending_clear(kura_audit_pending *c);
 
+/* The line a checkpoint holds for record seq, which the chain lacks: c->line
+ * (c->len bytes) is {"seq":N,"lost_by":"ID"}, ID the first "reindex-loss" record
+ * after it. KURA_ENOTFOUND when no reindex recorded a loss after it. c caches
+ * the answer for the records before that one: zero it before the first call. */
+typedef struct kura_audit_lost {
+	uint64_t from, upto;
+	char by[KURA_ID_LEN + 1];
+	char line[128];
+	size_t len;
+} kura_audit_lost;
+int kura_audit_lost_line(kura_audit_lost *c, kura_store *st, uint64_t seq, kura_error *err);
+
 /* Of the objects ids[0..n) (ascending), how many are checkpoints (*count) and
  * the last record they hold (*to; both 0 when none or unreadable). Walks the
  * checkpoints from the newest back to the first older than ids[0]. */

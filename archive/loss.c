@@ -46,9 +46,11 @@ json_t *kura_loss_new(void)
 
 void kura_loss_range(json_t *loss, uint32_t segno, uint64_t from, uint64_t to, int known)
 {
-	json_array_append_new(json_object_get(loss, "ranges"),
-			      json_pack("{s:I, s:I, s:I, s:b}", "segment", (json_int_t)segno, "from", (json_int_t)from, "to",
-					(json_int_t)to, "known", known));
+	json_t *r = to == UINT64_MAX /* a missing segment nobody knew: all of it, its size unknown */
+			    ? json_pack("{s:I, s:b, s:b}", "segment", (json_int_t)segno, "whole", 1, "known", known)
+			    : json_pack("{s:I, s:I, s:I, s:b}", "segment", (json_int_t)segno, "from", (json_int_t)from, "to",
+					(json_int_t)to, "known", known);
+	json_array_append_new(json_object_get(loss, "ranges"), r);
 }
 
 void kura_loss_named(json_t *loss, const char *what, const char *id, const char *record, uint32_t segno,

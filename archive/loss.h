@@ -11,8 +11,9 @@
 
 /* An empty list (NULL when out of memory; json_decref it). */
 json_t *kura_loss_new(void);
-/* Bytes [from, to) of segment segno were lost; known: inside what the replaced
- * index had committed (so it would name what was there). */
+/* Bytes [from, to) of segment segno were lost (to UINT64_MAX: the whole
+ * segment, of a size nobody knows); known: inside what the replaced index had
+ * committed (so it would name what was there). */
 void kura_loss_range(json_t *loss, uint32_t segno, uint64_t from, uint64_t to, int known);
 
 /* The replaced index knew this inside a lost range (kura_lost_fn's arguments). */

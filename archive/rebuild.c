@@ -211,8 +211,11 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 static int add_lost(struct applier *a, uint32_t segno, uint64_t from, uint64_t to, const char *why, kura_error *err)
 {
 	a->damaged++;
-	kura_log_message(KURA_LOG_ERROR, "segment %08u bytes %llu to %llu: %s", segno, (unsigned long long)from,
-		(unsigned long long)(to > from ? to - 1 : from), why);
+	if (to == UINT64_MAX) /* the whole segment */
+		kura_log_message(KURA_LOG_ERROR, "segment %08u: %s", segno, why);
+	else
+		kura_log_message(KURA_LOG_ERROR, "segment %08u bytes %llu to %llu: %s", segno, (unsigned long long)from,
+			(unsigned long long)(to > from ? to - 1 : from), why);
 	if (a->nlost == a->caplost) {
 		size_t cap = a->caplost ? a->caplost * 2 : 16;
 		kura_lost_range *grown = realloc(a->lost, cap * sizeof *grown);
@@ -422,7 +425,10 @@ static void print_lost(void *ud, const char *what, const char *id, const char *r
 							       "leaves them waiting for a new, later one)" : "");
 }
 
-/* Segments the replaced index knew that are gone. */
+/* Segments that are gone: those the replaced index knew, and, since segments
+ * are numbered from 1 without gaps (a roll takes the next number; compaction
+ * and migrate keep or renumber them so), every number missing before the last
+ * one, whatever it held (the whole segment, its size unknown). */
 static int missing_segments(struct applier *a, const uint32_t *segs, size_t nsegs, kura_error *err)
 {
 	const uint32_t *known;
@@ -434,6 +440,15 @@ static int missing_segments(struct applier *a, const uint32_t *segs, size_t nseg
 			j++;
 		if (j == nsegs || segs[j] != known[i])
 			rc = add_lost(a, known[i], KURA_SEGMENT_FILE_HEADER, ends[i], "the segment file is missing", err);
+	}
+	for (uint32_t segno = 1, j = 0, i = 0; nsegs > 0 && segno < segs[nsegs - 1] && rc == 0; segno++) {
+		while (j < nsegs && segs[j] < segno)
+			j++;
+		while (i < n && known[i] < segno)
+			i++;
+		if (segs[j] != segno && (i == n || known[i] != segno))
+			rc = add_lost(a, segno, 0, UINT64_MAX, "the segment file is missing (segments are numbered from 1 "
+				      "without gaps; restore it from a copy)", err);
 	}
 	return rc;
 }

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "archive/audit.h"
 #include "archive/store_impl.h"
 #include "common/hex.h"
 #include "kura/records.h"
@@ -142,23 +143,28 @@ static int compare(void *ud, const unsigned char *p, size_t n, kura_error *err)
 }
 
 /* What checkpoint cp must hold: the bodies of its records, each with "\n" (*out
- * malloc'd). 1 when one of them is not there to compare (said, or said by the
- * chain's check already). */
+ * malloc'd), and for a record the chain lacks, in a checkpoint made after the
+ * loss was recorded, the line archive/audit_checkpoint.c holds in its place. 1
+ * when one of them is not there to compare (said, or said by the chain's check
+ * already). */
 static int expected(char **out, size_t *len, struct check *c, const kura_index_checkpoint *cp, kura_error *err)
 {
 	char *buf = NULL;
 	size_t n = 0;
 	int rc = 0;
+	kura_audit_lost lost = {0};
 	for (uint64_t seq = cp->from; rc == 0 && seq <= cp->to; seq++) {
 		kura_index_chain_link l;
 		kura_error why = {0};
 		char *text = NULL, *grown;
 		size_t tlen = 0;
 		rc = kura_index_get_chain(kura_store_index(c->st), seq, &l, &why);
-		if (rc == KURA_ENOTFOUND)
+		if (rc == KURA_ENOTFOUND && kura_audit_lost_line(&lost, c->st, seq, &why) == 0 && strcmp(cp->id, lost.by) > 0)
+			rc = (text = strndup(lost.line, tlen = lost.len)) ? 0 : kura_error_set(&why, KURA_EINTERNAL, "out of memory");
+		else if (rc == KURA_ENOTFOUND)
 			say(c, seq, "checkpoint %s holds audit record %llu, which the chain does not have", cp->id,
 			    (unsigned long long)seq);
-		if (rc == 0)
+		else if (rc == 0)
 			rc = kura_store_audit_text(&text, &tlen, c->st, l.id, &why);
 		if (rc == KURA_ENOTFOUND || rc == KURA_EVERIFY)
 			rc = 1;

@@ -243,6 +243,51 @@ reindex_empty_last()
 }
 run_case "reindex after a roll cut short" reindex_empty_last
 
+# ------------------------------------------------------------------ reindex without an index, a segment missing
+# With the index deleted too, a segment file missing between two others was not noticed:
+# reindex said "reindexed 2 objects", exit 0, and nothing recorded that a hold or an event
+# might have been in it. Segments are numbered from 1 without gaps: a gap is a loss. And no
+# seal worked after a loss of audit records that were not at the end of the trail.
+reindex_gap_no_index()
+{
+	expect_status 0 kura init Dg --segment-size 65536
+	local i
+	for i in 1 2 3; do
+		random_file "g$i.bin" 70000
+		expect_status 0 kura ingest --no-seal Dg "g$i.bin"
+	done
+	[ -e Dg/segments/00000003.seg ] || fail "test bug: expected at least 3 segments"
+	rm Dg/segments/00000002.seg
+	rm -r Dg/index
+	expect_status 1 kura reindex Dg
+	expect_grep "$ERR" "segment 00000002: the segment file is missing"
+	expect_status 0 kura log Dg --json
+	py 'loss = [e for e in json.load(open(sys.argv[1])) if e["action"] == "reindex-loss"]
+assert len(loss) == 1 and {"segment": 2, "whole": True, "known": False} in loss[0]["lost"]["ranges"], loss' "$OUT" ||
+		fail "the trail does not record the missing segment: $(cat "$OUT")"
+	expect_status 0 kura dispose Dg --plan
+	expect_grep "$ERR" "disposal is suspended"
+	random_file g4.bin 1000
+	expect_status 0 kura ingest Dg g4.bin # the store goes on after the gap, and seals (it could not:
+	cmp <(kura get Dg "$(cut -f1 "$OUT")") g4.bin || fail "the document ingested after the reindex does not read back"
+	expect_grep "$ERR" "sealed" # "checkpointing the audit trail: no audit record 2", at every seal)
+	expect_status 0 kura verify Dg "$(cut -f1 "$OUT")"
+	# the checkpoint holds a line saying which record is lost, and by which record of the loss
+	expect_status 0 kura ls Dg --system
+	local cp
+	cp=$(grep -F audit-trail- "$OUT" | tail -n 1 | cut -f1)
+	expect_status 0 kura get Dg "$cp"
+	py 'lines = [json.loads(l) for l in open(sys.argv[1])]
+lost = [l for l in lines if "lost_by" in l]
+assert len(lost) == 1 and lost[0]["seq"] == 2 and any(l.get("id") == lost[0]["lost_by"] and l["action"] == "reindex-loss" for l in lines), lines' \
+		"$OUT" || fail "the checkpoint does not say which record is lost: $(cat "$OUT")"
+	expect_status 1 kura log Dg --verify # the gap stays reported; the checkpoint over it is not a problem
+	expect_grep "$OUT" "audit records 2 to 2 are missing from the chain"
+	expect_grep "$OUT" "1 checkpoint(s) with valid evidence"
+	if grep -q "checkpoint" <(grep FAIL "$OUT"); then fail "log --verify finds fault with the checkpoint: $(cat "$OUT")"; fi
+}
+run_case "reindex without an index notices a missing segment" reindex_gap_no_index
+
 # ------------------------------------------------------------------ verify of a store with a segment lost or cut
 # A segment file removed, or cut short, behind kura's back: verify reports every document
 # whose bytes were in it as invalid, naming the segment, verifies the rest as valid in the
