@@ -290,13 +290,24 @@ int kura_records_log_verify(kura_log_check *out, kura_store *st, kura_log_proble
 struct whole {
 	kura_store *st;
 	uint64_t next, missing, place, moved;
+	kura_audit_lost lost;
 };
+
+/* Whether a reindex recorded the loss of records from..to-1 (archive/audit_checkpoint.c). */
+static int loss_recorded(struct whole *w, uint64_t from, uint64_t to)
+{
+	kura_error ignored = {0};
+	for (uint64_t seq = from; seq < to; seq++)
+		if (kura_audit_lost_line(&w->lost, w->st, seq, &ignored) != 0)
+			return 0;
+	return 1;
+}
 
 static int whole_link(void *ud, const kura_index_chain_link *l, kura_error *err)
 {
 	struct whole *w = ud;
 	uint64_t place;
-	if (l->seq != w->next && !w->missing)
+	if (l->seq != w->next && !w->missing && !loss_recorded(w, w->next, l->seq))
 		w->missing = w->next;
 	if (kura_records_audit_place(w->st, l->id, &place, err) != 0)
 		return err->code;
@@ -336,7 +347,7 @@ int kura_records_loss_reviewed(kura_store *st, kura_error *err)
 
 int kura_records_trail_in_order(kura_store *st, kura_error *err)
 {
-	struct whole w = {st, 1, 0, 0, 0};
+	struct whole w = {.st = st, .next = 1};
 	kura_index_checkpoint cp = {0};
 	int rc = kura_index_each_chain(kura_store_index(st), whole_link, &w, err);
 	if (rc == 0)

@@ -55,12 +55,14 @@ int kura_records_audit_place(kura_store *st, const char *id, uint64_t *place, ku
 #define KURA_RECORDS_PLACE(segno, offset) ((uint64_t)(segno) << 40 | (uint64_t)(offset))
 /* 0 if the audit trail in the index is whole and in order (records/log_verify.c):
  * no record missing between 1 and the head or past it (a checkpoint holds
- * more), each stored after the one before; else KURA_EIO saying what to do. A
- * disposal needs it: the index's holds and events are derived from the trail
- * in the order stored, and a record damaged, cut or moved changes them. */
+ * more) unless a reindex recorded its loss after it (reindex-loss), each stored
+ * after the one before, and no recorded loss waiting for a person (kura dispose
+ * --resume); else KURA_EIO saying what to do. A disposal needs it: the index's
+ * holds and events are derived from the trail in the order stored, and a record
+ * damaged, cut or moved changes them. */
 int kura_records_trail_whole(kura_store *st, kura_error *err);
 /* The same without asking for a loss to be reviewed: what --resume needs (a
- * person cannot review records the trail still lacks). */
+ * loss nobody recorded, or a record out of order, cannot be reviewed). */
 int kura_records_trail_in_order(kura_store *st, kura_error *err);
 /* 0 unless a loss that reindex recorded (archive/loss.c) waits for kura dispose --resume. */
 int kura_records_loss_reviewed(kura_store *st, kura_error *err);

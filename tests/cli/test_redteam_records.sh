@@ -2,8 +2,9 @@
 # Records management under attack and damage (issue 14, a red-team pass): what a damaged or
 # hostile store or input must NOT get kura to do.
 # - a legal hold whose audit record is damaged (a flipped byte) is not indexed again by
-#   reindex; the record it covers then looks disposable. Disposal must refuse while the
-#   trail has a gap, and the record's bytes stay.
+#   reindex; the record it covers then looks disposable. Disposal must refuse until a person
+#   has reviewed the loss the reindex recorded (kura dispose --resume), and the record's
+#   bytes stay.
 # - two audit records swapped in their segment (a forger: bodies and CRCs intact): reindex
 #   would apply a corrected event date before the wrong one it corrects, making a record
 #   disposable years early. kura log --verify must say so, and disposal must refuse.
@@ -71,10 +72,16 @@ case_damaged_hold()
 	kura get "$S" "$A" >"$T/got" 2>"$ERR" || fail "the held record's content is gone after a damaged hold: $(cat "$ERR")"
 	cmp -s "$T/got" "$T/held.bin" || fail "the held record's content changed"
 	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
-	expect_grep "$ERR" "audit trail"
-	# a person cannot review records the trail still lacks: --resume waits for the restore
-	expect_error 3 kura dispose "$S" --resume --reason "holds checked" --actor carol
-	expect_grep "$ERR" "lacks record"
+	expect_grep "$ERR" "disposal is suspended"
+	expect_status 1 kura log "$S" --verify
+	expect_grep "$OUT" "are missing from the chain" # the gap stays reported
+	# a person reviews the recorded loss and places the hold again (it was lost: nothing holds
+	# the record meanwhile, as after a loss at the end of the trail)
+	expect_status 0 kura dispose "$S" --resume --reason "holds checked against the case list" --actor carol
+	expect_status 0 kura hold add "$S" litigation --reason "case 7, placed again" --actor carol "$A"
+	expect_error 2 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "litigation"
+	cmp -s <(kura get "$S" "$A") "$T/held.bin" || fail "the held record's content changed"
 }
 
 # An older copy of the index put back: the hold written after it is damaged, in bytes past what
