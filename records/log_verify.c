@@ -102,8 +102,12 @@ static int check_link(void *ud, const kura_index_chain_link *l, kura_error *err)
 	char *text = NULL;
 	size_t len = 0;
 	if (l->seq != c->expect) {
-		say(c, c->expect, "audit records %llu to %llu are missing from the chain", (unsigned long long)c->expect,
-		    (unsigned long long)l->seq - 1);
+		kura_audit_lost lost = {0};
+		kura_error ignored = {0};
+		int recorded = kura_audit_lost_line(&lost, c->st, c->expect, &ignored) == 0;
+		say(c, c->expect, "audit records %llu to %llu are missing from the chain%s%s%s", (unsigned long long)c->expect,
+		    (unsigned long long)l->seq - 1, recorded ? " (a reindex recorded the loss: audit record " : "",
+		    recorded ? lost.by : "", recorded ? ")" : "");
 		c->prev[0] = '\0';
 	}
 	c->expect = l->seq + 1;

@@ -282,7 +282,7 @@ lost = [l for l in lines if "lost_by" in l]
 assert len(lost) == 1 and lost[0]["seq"] == 2 and any(l.get("id") == lost[0]["lost_by"] and l["action"] == "reindex-loss" for l in lines), lines' \
 		"$OUT" || fail "the checkpoint does not say which record is lost: $(cat "$OUT")"
 	expect_status 1 kura log Dg --verify # the gap stays reported; the checkpoint over it is not a problem
-	expect_grep "$OUT" "audit records 2 to 2 are missing from the chain"
+	expect_grep "$OUT" "audit records 2 to 2 are missing from the chain (a reindex recorded the loss: audit record"
 	expect_grep "$OUT" "1 checkpoint(s) with valid evidence"
 	if grep -q "checkpoint" <(grep FAIL "$OUT"); then fail "log --verify finds fault with the checkpoint: $(cat "$OUT")"; fi
 }
