@@ -224,6 +224,29 @@ static void cell_widths(struct pdf *p, int style, const char *text, double *natu
 	g_object_unref(l);
 }
 
+/* When even the longest words do not fit side by side: the columns whose word
+ * fits in an even share of what is left keep it whole (a key beside a long hash
+ * is not cut); the others share the rest in proportion to their words. */
+static void squeeze(double *w, const double *least, size_t cols)
+{
+	int kept[16] = {0};
+	double left = CONTENT_W, wide = 0;
+	size_t nfree = cols, c;
+	for (int again = 1; again && nfree > 0;) {
+		again = 0;
+		for (c = 0; c < cols; c++)
+			if (!kept[c] && least[c] <= left / (double)nfree) {
+				kept[c] = again = 1;
+				left -= least[c];
+				nfree--;
+			}
+	}
+	for (c = 0; c < cols; c++)
+		wide += kept[c] ? 0 : least[c];
+	for (c = 0; c < cols; c++)
+		w[c] = kept[c] ? least[c] : least[c] * left / wide;
+}
+
 /* Column widths: each column its longest word at least; what is left of the
  * page goes to the columns in proportion to how much more they want. */
 static void widths(struct pdf *p, double *w, const char *const *cells, size_t cols, size_t rows, int header)
@@ -239,12 +262,13 @@ static void widths(struct pdf *p, double *w, const char *const *cells, size_t co
 		sum += least[c];
 		want += natural[c] > least[c] ? natural[c] - least[c] : 0;
 	}
+	if (sum >= CONTENT_W) {
+		squeeze(w, least, cols);
+		return;
+	}
 	for (c = 0; c < cols; c++) {
 		double more = natural[c] > least[c] ? natural[c] - least[c] : 0;
-		if (sum >= CONTENT_W) /* even the words do not fit: shrink them all alike */
-			w[c] = least[c] * CONTENT_W / sum;
-		else
-			w[c] = least[c] + (want > 0 ? more / want : 1.0 / (double)cols) * (CONTENT_W - sum);
+		w[c] = least[c] + (want > 0 ? more / want : 1.0 / (double)cols) * (CONTENT_W - sum);
 	}
 }
 

@@ -136,6 +136,13 @@ if text.count("\u2026 64736 " + note) != 2: sys.exit("no note of the 64736 chara
 ' long.txt || fail "the PDF's long values: $(grep -F -m3 'more characters' long.txt)"
 pages=$(pdfinfo long.pdf | awk '$1 == "Pages:" {print $2}')
 [ "$pages" -le 3 ] || fail "the PDF of one object of long values has $pages pages"
+# a key beside a value too long for the line keeps its word whole (it was squeezed with the
+# value and cut: "counterpartyref" / "erence")
+hash_like=$(printf 'abcdefghijklmnop%.0s' $(seq 12))
+expect_status 0 at $NOW ingest S --meta "counterpartyreference=$hash_like" 工事報告書.txt
+expect_status 0 at $NOW report S "$(cut -f1 "$OUT")" -o key.pdf
+pdftotext -enc UTF-8 key.pdf key.txt
+grep -q '^counterpartyreference ' key.txt || fail "the PDF cuts a metadata key beside a long value: $(grep -A2 '^Metadata' key.txt)"
 
 # ---- choosing by --where; bad requests ----
 expect_status 0 kura field add S 工事番号 keyword
