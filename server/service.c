@@ -143,6 +143,20 @@ static void logline(kura_service *s, const char *fmt, ...)
 	s->o.log(s->o.ud, line);
 }
 
+/* libmicrohttpd's own messages: a request it answers itself before any route
+ * sees it (headers too large, a malformed request line), a TLS handshake that
+ * failed. Those requests reach no audit record (a flood of them would flood the
+ * trail); the log says they came. Escaped: they may quote what a client sent. */
+static void mhd_message(void *cls, const char *fmt, va_list ap)
+{
+	char line[1024];
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	char *esc = kura_escape(line, strlen(line));
+	logline(cls, "libmicrohttpd: %s", esc ? esc : "(out of memory)");
+	free(esc);
+}
+
 /* The route of method and url; *id gets the ID in it. NULL, with *known set when
  * the path exists for another method, if there is none. */
 static const struct route *route_of(const char *method, const char *url, char id[KURA_ID_LEN + 1], int *known)
@@ -597,6 +611,7 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 		setrlimit(RLIMIT_NOFILE, &fds);
 	}
 	struct MHD_OptionItem opts[] = {
+		{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_message, s}, /* first: it takes the messages of the rest */
 		{MHD_OPTION_SOCK_ADDR, 0, (void *)addr},
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)done, NULL},
 		{MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout, NULL},
@@ -611,7 +626,7 @@ int kura_service_listen(kura_service *s, const struct sockaddr_in *addr, const c
 		{MHD_OPTION_END, 0, NULL},
 	};
 	/* a thread per connection: see THREADS above (poll: more than 1,024 descriptors) */
-	s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
+	s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
 					     (tls ? MHD_USE_TLS : 0),
 				     0, NULL, NULL, handle, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon)
