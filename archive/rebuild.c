@@ -626,10 +626,11 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 		rc = swap_in(path, live, fresh, err);
 	kura_store_close(st); /* the lock: the record of a loss is written as any other */
 	st = NULL;
-	if (rc == 0 && kura_loss_any(a.loss))
-		rc = kura_loss_record(path, err);
+	uint64_t unrecorded = 0; /* records the chain lacks, their loss recorded by none before */
+	if (rc == 0 && !reader)
+		rc = kura_loss_record(path, &unrecorded, err);
 	*objects = a.objects;
-	*damaged = a.damaged;
+	*damaged = a.damaged + (unrecorded > 0);
 out:
 	kura_progress_free(a.progress);
 	kura_index_close(a.ix);
