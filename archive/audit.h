@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "kura/error.h"
 #include "kura/id.h"
 #include "kura/store.h"
@@ -32,8 +34,9 @@ void kura_audit_pending_clear(kura_audit_pending *c);
 
 /* The line a checkpoint holds for record seq, which the chain lacks: c->line
  * (c->len bytes) is {"seq":N,"lost_by":"ID"}, ID the first "reindex-loss" record
- * after it. KURA_ENOTFOUND when no reindex recorded a loss after it. c caches
- * the answer for the records before that one: zero it before the first call. */
+ * after it whose "gaps" hold seq. KURA_ENOTFOUND when no reindex recorded its
+ * loss. c caches the answer for the rest of that gap: zero it before the first
+ * call. */
 typedef struct kura_audit_lost {
 	uint64_t from, upto;
 	char by[KURA_ID_LEN + 1];
@@ -41,6 +44,9 @@ typedef struct kura_audit_lost {
 	size_t len;
 } kura_audit_lost;
 int kura_audit_lost_line(kura_audit_lost *c, kura_store *st, uint64_t seq, kura_error *err);
+/* Whether the "reindex-loss" record loss lists seq among the records the chain
+ * lacked when it was written ("gaps": [{"from", "to"}]): 1 and that gap. */
+int kura_audit_loss_gap(const json_t *loss, uint64_t seq, uint64_t *from, uint64_t *to);
 
 /* Of the objects ids[0..n) (ascending), how many are checkpoints (*count) and
  * the last record they hold (*to; both 0 when none or unreadable). Walks the

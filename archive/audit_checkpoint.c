@@ -15,11 +15,13 @@
  *   checkpoint at every seal.
  * - One checkpoint holds at most MAX_CONTENT bytes; the rest waits for the next.
  * - A record the chain lacks is held as the line {"seq":N,"lost_by":"ID"} when a
- *   reindex recorded a loss after it (ID: the first "reindex-loss" record after
- *   it, which the reindex that lost it wrote); kura log --verify expects that
- *   line in a checkpoint made after that record, and still reports the gap. So
- *   the trail written after a loss is time-stamped again, and says where it
- *   lacks what. A record lacking without a recorded loss stops the checkpoint
+ *   reindex recorded its loss (ID: the first "reindex-loss" record after it
+ *   whose "gaps" list it: the reindex that found the chain without it wrote
+ *   that list, archive/loss.c; any other loss record after it says nothing of
+ *   it, and a gap cut cleanly after a loss is not explained away by that loss's
+ *   record); kura log --verify expects that line in a checkpoint made after that
+ *   record, and still reports the gap. So the trail written after a loss is
+ *   time-stamped again, and says where it lacks what. A record lacking without a recorded loss stops the checkpoint
  *   (the index does not match the segments: kura reindex). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,9 +70,24 @@ static int is_own_record(kura_store *st, uint64_t seq, const char *id, kura_erro
 	return own ? 1 : 0;
 }
 
+int kura_audit_loss_gap(const json_t *loss, uint64_t seq, uint64_t *from, uint64_t *to)
+{
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(loss, "gaps"), i, g) {
+		json_int_t f = json_integer_value(json_object_get(g, "from")), t = json_integer_value(json_object_get(g, "to"));
+		if (f > 0 && f <= t && (uint64_t)f <= seq && seq <= (uint64_t)t) {
+			*from = (uint64_t)f;
+			*to = (uint64_t)t;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int kura_audit_lost_line(kura_audit_lost *c, kura_store *st, uint64_t seq, kura_error *err)
 {
-	if (c->by[0] && seq >= c->from && seq < c->upto) /* the same loss as the record asked before */
+	if (c->by[0] && seq >= c->from && seq < c->upto) /* in the gap of the record asked before */
 		goto found;
 	kura_index_chain_link head, l;
 	int rc = kura_index_chain_head(kura_store_index(st), &head, err);
@@ -81,10 +98,11 @@ int kura_audit_lost_line(kura_audit_lost *c, kura_store *st, uint64_t seq, kura_
 		    kura_store_audit_get_seq(&a, st, s, &lerr) != 0)
 			continue; /* lacking too, or unreadable: not the record of the loss */
 		const char *action = json_string_value(json_object_get(a, "action"));
-		int loss = action && strcmp(action, "reindex-loss") == 0;
+		uint64_t gfrom = 0, gto = 0;
+		int loss = action && strcmp(action, "reindex-loss") == 0 && kura_audit_loss_gap(a, seq, &gfrom, &gto);
 		json_decref(a);
 		if (loss) {
-			*c = (kura_audit_lost){.from = seq, .upto = s};
+			*c = (kura_audit_lost){.from = gfrom, .upto = gto + 1};
 			memcpy(c->by, l.id, sizeof c->by);
 			goto found;
 		}

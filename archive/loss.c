@@ -15,6 +15,12 @@
  *   reported again, not recorded again. Past that end (an older index put
  *   back), or without a replaced index, nobody knows what a range held:
  *   recorded.
+ * - The audit record "reindex-loss" carries that list, and "gaps": the records
+ *   the chain lacks once the index is rebuilt, [{from, to}]. Only a loss record
+ *   that lists a gap explains it (a checkpoint's lost_by line, disposal after
+ *   --resume): a record cut out cleanly after a loss was recorded is not
+ *   covered by that loss. A gap no earlier loss record lists is recorded so too,
+ *   with nothing else lost: disposal is suspended, as for any loss.
  * - The audit record "reindex-loss" carries that list; its commit deletes 'l'.
  *   Until then (the write failed, or the process was killed) disposal is
  *   refused, and the next reindex carries 'l' over and writes the record.
@@ -32,9 +38,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/audit.h"
 #include "archive/loss.h"
 #include "archive/store_impl.h"
 #include "common/id.h"
+#include "common/log.h"
 
 #define MAX_NAMED 10000 /* the rest are counted: the record stays a few MiB at most */
 
@@ -137,18 +145,64 @@ static void floor_named(json_t *loss)
 		floor_named(v);
 }
 
-int kura_loss_record(const char *path, kura_error *err)
+struct gaps {
+	kura_store *st;
+	json_t *list;
+	uint64_t next, unrecorded;
+	int check; /* whether to count unrecorded (not when a loss is written anyway) */
+	kura_audit_lost lost;
+};
+
+/* Records next..l->seq-1 are missing from the chain: listed, and counted in
+ * unrecorded unless an earlier "reindex-loss" lists them. From the first one
+ * none lists on, the rest of the gap counts as unrecorded: a lookup that fails
+ * reads the trail to its head, and doing so for each record of a large gap
+ * would take quadratic time (recording a gap twice costs one more review). */
+static int gap(void *ud, const kura_index_chain_link *l, kura_error *err)
+{
+	struct gaps *g = ud;
+	if (l->seq > g->next) {
+		if (json_array_append_new(g->list, json_pack("{s:I, s:I}", "from", (json_int_t)g->next, "to",
+							     (json_int_t)l->seq - 1)) != 0)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
+		for (uint64_t seq = g->next; g->check && seq < l->seq; seq++) {
+			kura_error ignored = {0};
+			if (kura_audit_lost_line(&g->lost, g->st, seq, &ignored) != 0) {
+				g->unrecorded += l->seq - seq;
+				break;
+			}
+		}
+	}
+	g->next = l->seq + 1;
+	return 0;
+}
+
+int kura_loss_record(const char *path, uint64_t *unrecorded, kura_error *err)
 {
 	kura_store *st = NULL;
 	kura_index_batch *b = NULL;
 	char *text = NULL, id[KURA_ID_LEN + 1];
 	kura_error lerr = {0};
-	int rc = kura_store_open(&st, path, KURA_STORE_WRITE, err);
-	if (rc == 0 && kura_index_get_loss(kura_store_index(st), &text, &lerr) != 0) {
+	struct gaps g = {.next = 1, .list = json_array()};
+	*unrecorded = 0;
+	int rc = g.list ? kura_store_open(&st, path, KURA_STORE_WRITE, err)
+			: kura_error_set(err, KURA_EINTERNAL, "out of memory");
+	g.st = st;
+	int noted = rc == 0 && kura_index_get_loss(kura_store_index(st), &text, &lerr) == 0;
+	g.check = !noted;
+	if (rc == 0)
+		rc = kura_index_each_chain(kura_store_index(st), gap, &g, err);
+	if (rc == 0 && !noted && g.unrecorded == 0) {
+		json_decref(g.list);
 		kura_store_close(st);
 		return 0; /* nothing lost */
 	}
-	json_t *lost = text ? json_loads(text, 0, NULL) : NULL, *fields = lost ? json_pack("{s:o}", "lost", lost) : NULL;
+	if (rc == 0 && g.unrecorded > 0)
+		kura_log_message(KURA_LOG_ERROR, "the audit trail lacks %llu record(s) (kura log --verify names them) whose loss "
+			"no reindex recorded: recorded now", (unsigned long long)g.unrecorded);
+	*unrecorded = g.unrecorded;
+	json_t *lost = text ? json_loads(text, 0, NULL) : kura_loss_new();
+	json_t *fields = lost ? json_pack("{s:o, s:o}", "lost", lost, "gaps", g.list) : NULL;
 	if (rc == 0 && !fields)
 		rc = kura_error_set(err, KURA_EIO, "the index's note of what a reindex lost does not read");
 	lost = json_object_get(fields, "lost"); /* fields owns it (or it is gone) */

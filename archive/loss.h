@@ -26,7 +26,11 @@ int kura_loss_put(kura_index_batch *b, json_t *loss, kura_index *replaced, kura_
  * whether there was a replaced index to name what the ranges held). */
 int kura_loss_any(const json_t *loss);
 /* Once the new index is in place: the audit record "reindex-loss", if its 'l'
- * names a loss, committed with 'l' deleted. Opens the store for writing. */
-int kura_loss_record(const char *path, kura_error *err);
+ * names a loss or the chain lacks records no earlier "reindex-loss" lists
+ * (*unrecorded: how many), committed with 'l' deleted. It lists in "gaps"
+ * every record the chain lacks: a checkpoint's lost_by line and disposal count
+ * a gap as recorded only when a loss record lists it (archive/audit_checkpoint.c).
+ * Opens the store for writing. */
+int kura_loss_record(const char *path, uint64_t *unrecorded, kura_error *err);
 
 #endif

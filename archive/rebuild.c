@@ -453,6 +453,19 @@ static int missing_segments(struct applier *a, const uint32_t *segs, size_t nseg
 	return rc;
 }
 
+/* Whether segment segno, missing with nothing known of it, was missing when the
+ * replaced index was built: that index knows a later segment, and not this one
+ * (else missing_segments would have taken it from the index). The reindex that
+ * built it recorded the loss: reported again, not recorded again (every reindex
+ * after a lost segment recorded it anew, and suspended disposal again). */
+static int gone_before(const kura_places *old, uint32_t segno)
+{
+	const uint32_t *known;
+	const uint64_t *ends;
+	size_t n = kura_places_segments(old, &known, &ends);
+	return n > 0 && known[n - 1] > segno;
+}
+
 /* Scans one segment into the new index; *end: where its committed part ends now. */
 static int reindex_segment(struct applier *a, kura_backend *be, uint32_t segno, uint64_t *end, kura_error *err)
 {
@@ -563,7 +576,8 @@ static int build(struct applier *a, kura_backend *be, const char *fresh, kura_in
 		rc = kura_places_name_lost(a->old, a->lost, a->nlost, print_lost, a->loss, err);
 	for (size_t i = 0; a->loss && i < a->nlost; i++)
 		kura_loss_range(a->loss, a->lost[i].segno, a->lost[i].from, a->lost[i].to,
-				a->lost[i].to <= kura_places_committed_end(a->old, a->lost[i].segno));
+				a->lost[i].to == UINT64_MAX ? gone_before(a->old, a->lost[i].segno)
+							    : a->lost[i].to <= kura_places_committed_end(a->old, a->lost[i].segno));
 	if (rc == 0 && a->loss)
 		rc = kura_loss_put(a->b, a->loss, replaced, err);
 	if (rc == 0 && a->reader)
@@ -626,10 +640,11 @@ int kura_store_reindex(const char *path, uint64_t *objects, uint64_t *damaged, k
 		rc = swap_in(path, live, fresh, err);
 	kura_store_close(st); /* the lock: the record of a loss is written as any other */
 	st = NULL;
-	if (rc == 0 && kura_loss_any(a.loss))
-		rc = kura_loss_record(path, err);
+	uint64_t unrecorded = 0; /* records the chain lacks, their loss recorded by none before */
+	if (rc == 0 && !reader)
+		rc = kura_loss_record(path, &unrecorded, err);
 	*objects = a.objects;
-	*damaged = a.damaged;
+	*damaged = a.damaged + (unrecorded > 0);
 out:
 	kura_progress_free(a.progress);
 	kura_index_close(a.ix);

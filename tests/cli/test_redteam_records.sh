@@ -303,6 +303,53 @@ case_non_utf8_text()
 	grep -q '"file_hex"' <<<"$(kura log "$S" --json)" || fail "retention set: the file's name is not in its audit record"
 }
 
+# A hold cut cleanly out of its segment (the records around it intact, CRCs and all) after an
+# earlier loss was recorded and reviewed: the gap it leaves was "explained" by that older
+# reindex-loss record, which knew nothing of it, and the held record was disposed of without
+# anyone reviewing anything. Only a loss record that lists the gap covers it; reindex records a
+# gap no loss record lists, and disposal waits for a person again.
+case_gap_explained_away()
+{
+	local S=$T/away A seg off req
+	expect_status 0 kura init "$S"
+	echo "ledger" >"$T/away.txt"
+	A=$(ingest_old "$S" "$T/away.txt")
+	expect_status 0 kura hold add "$S" litigation --reason "case 12" --actor carol "$A"
+	echo "later" >"$T/away2.txt"
+	expect_status 0 kura ingest "$S" "$T/away2.txt"
+	echo "junk" >"$T/away3.txt"
+	expect_status 0 kura ingest "$S" --no-seal "$T/away3.txt"
+	truncate -s -10 "$S/segments/00000001.seg" # a loss at the end, with the index in place
+	expect_status 1 kura reindex "$S"
+	expect_status 0 kura dispose "$S" --resume --reason "holds checked" --actor carol
+	expect_error 2 kura dispose "$S" --request "$A" --reason old --actor alice
+	py '
+import struct, sys
+f = sys.argv[1]; b = bytearray(open(f, "rb").read()); p = 16; recs = []
+while p + 20 <= len(b) and b[p:p + 4] == b"KRec" and p + 28 + struct.unpack("<Q", b[p + 8:p + 16])[0] <= len(b):
+    n = struct.unpack("<Q", b[p + 8:p + 16])[0]
+    recs.append((p, 28 + n, b[p + 20:p + 20 + n])); p += 28 + n
+del b[p:] # the record cut short at the end, which reindex would report again
+h = [r for r in recs if b"\"action\":\"hold\"" in r[2]][0]
+del b[h[0]:h[0] + h[1]]
+open(f, "wb").write(b)' "$S/segments/00000001.seg"
+	rm -rf "$S/index"
+	expect_status 1 kura reindex "$S"
+	expect_grep "$ERR" "whose loss no reindex recorded"
+	expect_error 3 kura dispose "$S" --request "$A" --reason old --actor alice
+	expect_grep "$ERR" "disposal is suspended"
+	expect_status 0 kura get "$S" "$A"
+	expect_status 0 kura log "$S" --json
+	py 'loss = [e for e in json.load(open(sys.argv[1])) if e["action"] == "reindex-loss"]
+assert len(loss) == 2 and loss[0]["gaps"] == [] and loss[1]["gaps"] == [{"from": 2, "to": 2}], loss' "$OUT" ||
+		fail "the reindex-loss records do not list the gap: $(cat "$OUT")"
+	local by
+	by=$(py 'print([e for e in json.load(open(sys.argv[1])) if e["action"] == "reindex-loss"][1]["id"])' "$OUT")
+	expect_status 0 kura seal "$S" --audit-trail # the checkpoint names the record that lists it
+	expect_status 1 kura log "$S" --verify
+	expect_grep "$OUT" "audit records 2 to 2 are missing from the chain (a reindex recorded the loss: audit record $by)"
+}
+
 run_case damaged_hold case_damaged_hold
 run_case lost_tail_hold case_lost_tail_hold
 run_case old_index_back case_old_index_back
@@ -311,5 +358,6 @@ run_case moved_object case_moved_object
 run_case system_object case_system_object
 run_case four_eyes_spelling case_four_eyes_spelling
 run_case lost_version case_lost_version
+run_case gap_explained_away case_gap_explained_away
 run_case non_utf8_text case_non_utf8_text
 finish_cases
