@@ -108,11 +108,57 @@ int kura_loss_any(const json_t *loss)
 	if (!loss || json_object_get(loss, "earlier") || json_array_size(json_object_get(loss, "named")) > 0)
 		return loss != NULL;
 	/* a range inside what the replaced index had committed, in which it knew
-	 * nothing, was lost before (and recorded then); past its end, or without
-	 * one, nobody can tell */
+	 * nothing, or one a reindex-loss record in the trail holds, was lost before
+	 * (and recorded then); past that end, or without an index, nobody can tell */
 	json_array_foreach(json_object_get(loss, "ranges"), i, r)
-		if (json_is_true(json_object_get(loss, "unknown")) || !json_is_true(json_object_get(r, "known")))
+		if (!json_is_true(json_object_get(r, "known")))
 			return 1;
+	return 0;
+}
+
+static int note_ranges(json_t *ranges, const json_t *lost)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(lost, "ranges"), i, v)
+		if (json_array_append(ranges, v) != 0)
+			return -1;
+	json_array_foreach(json_object_get(lost, "earlier"), i, v)
+		if (note_ranges(ranges, v) != 0)
+			return -1;
+	return 0;
+}
+
+int kura_loss_note_recorded(json_t **ranges, const char *body, size_t len)
+{
+	static const char action[] = "\"action\":\"reindex-loss\"";
+	if (!memmem(body, len, action, sizeof action - 1))
+		return 0;
+	json_t *e = json_loadb(body, len, 0, NULL);
+	const char *what = json_string_value(json_object_get(e, "action"));
+	int rc = 0;
+	if (what && strcmp(what, "reindex-loss") == 0) {
+		if (!*ranges)
+			*ranges = json_array();
+		rc = *ranges ? note_ranges(*ranges, json_object_get(e, "lost")) : -1;
+	}
+	json_decref(e);
+	return rc;
+}
+
+int kura_loss_recorded(const json_t *ranges, uint32_t segno, uint64_t from, uint64_t to)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(ranges, i, r) {
+		if (json_integer_value(json_object_get(r, "segment")) != (json_int_t)segno)
+			continue;
+		if (to == UINT64_MAX ? json_is_true(json_object_get(r, "whole"))
+				     : !json_object_get(r, "whole") &&
+					       json_integer_value(json_object_get(r, "from")) == (json_int_t)from &&
+					       json_integer_value(json_object_get(r, "to")) == (json_int_t)to)
+			return 1;
+	}
 	return 0;
 }
 

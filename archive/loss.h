@@ -16,6 +16,15 @@ json_t *kura_loss_new(void);
  * committed (so it would name what was there). */
 void kura_loss_range(json_t *loss, uint32_t segno, uint64_t from, uint64_t to, int known);
 
+/* If body (len bytes) is a "reindex-loss" audit record, appends the ranges it
+ * records (its own and its earlier ones) to *ranges (made when NULL): the
+ * ranges the trail says were lost before. 0, or -1 out of memory. */
+int kura_loss_note_recorded(json_t **ranges, const char *body, size_t len);
+/* Whether ranges (as kura_loss_note_recorded made them; may be NULL) hold
+ * [from, to) of segment segno (to UINT64_MAX: the whole segment): the same
+ * bytes found lost again, whose loss the trail holds already. */
+int kura_loss_recorded(const json_t *ranges, uint32_t segno, uint64_t from, uint64_t to);
+
 /* The replaced index knew this inside a lost range (kura_lost_fn's arguments). */
 void kura_loss_named(json_t *loss, const char *what, const char *id, const char *record, uint32_t segno,
 		     uint64_t offset);

@@ -185,6 +185,8 @@ static int apply_record(void *ud, const kura_record_info *info, kura_error *err)
 	} else if (info->type == KURA_RECORD_AUDIT) {
 		if (kura_audit_index(a->b, a->body, a->len, info->segno, info->offset) != 0)
 			return bad_content(a, info, "audit record without a valid id", err);
+		if (a->loss && kura_loss_note_recorded(&a->recorded, a->body, a->len) != 0)
+			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
 	} else if (info->type == KURA_RECORD_EVIDENCE) {
 		if (kura_evidence_frame_check((unsigned char *)a->body, a->len) != 0)
 			return bad_content(a, info, "malformed evidence record", err);
@@ -295,6 +297,7 @@ void kura_rebuild_applier_free(struct applier *a)
 	free(a->body);
 	free(a->lost);
 	json_decref(a->loss);
+	json_decref(a->recorded);
 	kura_places_free(a->old);
 }
 
@@ -576,8 +579,9 @@ static int build(struct applier *a, kura_backend *be, const char *fresh, kura_in
 		rc = kura_places_name_lost(a->old, a->lost, a->nlost, print_lost, a->loss, err);
 	for (size_t i = 0; a->loss && i < a->nlost; i++)
 		kura_loss_range(a->loss, a->lost[i].segno, a->lost[i].from, a->lost[i].to,
-				a->lost[i].to == UINT64_MAX ? gone_before(a->old, a->lost[i].segno)
-							    : a->lost[i].to <= kura_places_committed_end(a->old, a->lost[i].segno));
+				(a->lost[i].to == UINT64_MAX ? gone_before(a->old, a->lost[i].segno)
+							     : a->lost[i].to <= kura_places_committed_end(a->old, a->lost[i].segno)) ||
+					kura_loss_recorded(a->recorded, a->lost[i].segno, a->lost[i].from, a->lost[i].to));
 	if (rc == 0 && a->loss)
 		rc = kura_loss_put(a->b, a->loss, replaced, err);
 	if (rc == 0 && a->reader)

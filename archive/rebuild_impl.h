@@ -26,6 +26,7 @@ struct applier {
 	kura_places *old;     /* what the replaced index knew (reindex) */
 	kura_lost_range *lost; /* damaged or missing ranges, named at the end */
 	json_t *loss;         /* the same for the audit trail (a writer's reindex: archive/loss.c) */
+	json_t *recorded;     /* the ranges the trail's reindex-loss records hold (lost before) */
 	size_t nlost, caplost;
 	int last;             /* scanning the last segment */
 	int torn;             /* its end holds an unfinished write */

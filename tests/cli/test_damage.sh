@@ -296,6 +296,15 @@ assert len(lost) == 1 and lost[0]["seq"] == 2 and any(l.get("id") == lost[0]["lo
 	expect_status 0 kura log Dg --json
 	py 'assert len([e for e in json.load(open(sys.argv[1])) if e["action"] == "reindex-loss"]) == 1' "$OUT" ||
 		fail "a reindex with the index in place recorded the missing segment again"
+	# nor without the index: the trail's reindex-loss record holds that range already
+	rm -r Dg/index
+	expect_status 1 kura reindex Dg
+	expect_grep "$ERR" "segment 00000002: the segment file is missing"
+	expect_status 0 kura dispose Dg --plan
+	if grep -q suspended "$ERR"; then fail "a reindex without the index suspended disposal again: $(cat "$ERR")"; fi
+	expect_status 0 kura log Dg --json
+	py 'assert len([e for e in json.load(open(sys.argv[1])) if e["action"] == "reindex-loss"]) == 1' "$OUT" ||
+		fail "a reindex without the index recorded the missing segment again"
 }
 run_case "reindex without an index notices a missing segment" reindex_gap_no_index
 
