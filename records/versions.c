@@ -78,6 +78,7 @@ static json_t *version_fields(const kura_version_info *v, kura_store *st, const 
 struct path_entry {
 	char *path;
 	char id[KURA_ID_LEN + 1];
+	char record[KURA_ID_LEN + 1]; /* the record it is a version of */
 	char sha256[65];
 };
 
@@ -103,6 +104,7 @@ static int note_path(void *ud, const char *id, const char *json, size_t len, kur
 	json_t *o = json_loadb(json, len, 0, NULL);
 	const char *path = json_string_value(json_object_get(o, "path"));
 	const char *sha = json_string_value(json_object_get(o, "sha256"));
+	const char *record = json_string_value(json_object_get(o, "record"));
 	int rc = 0;
 	if (path && sha && !json_object_get(o, "system")) {
 		if (h->npaths == h->cap) {
@@ -116,6 +118,7 @@ static int note_path(void *ud, const char *id, const char *json, size_t len, kur
 		struct path_entry *e = rc == 0 ? &h->paths[h->npaths] : NULL;
 		if (e && (e->path = strdup(path))) {
 			snprintf(e->id, sizeof e->id, "%s", id);
+			snprintf(e->record, sizeof e->record, "%s", record ? record : id);
 			snprintf(e->sha256, sizeof e->sha256, "%s", sha);
 			h->npaths++;
 		} else if (rc == 0)
@@ -125,11 +128,15 @@ static int note_path(void *ud, const char *id, const char *json, size_t len, kur
 	return rc;
 }
 
-/* The newest object that has path, or NULL. */
-static const struct path_entry *find_path(const struct ingest_hook *h, const char *path)
+/* The newest object that has path, or NULL; *same: a version of its record
+ * with that path whose content is sha256_hex (NULL when none, or sha256_hex is
+ * NULL). */
+static const struct path_entry *find_path(const struct ingest_hook *h, const char *path, const char *sha256_hex,
+					  const struct path_entry **same)
 {
 	const struct path_entry *found = NULL;
 	size_t lo = 0, hi = h->npaths;
+	*same = NULL;
 	while (lo < hi) { /* the first entry >= path */
 		size_t mid = (lo + hi) / 2;
 		if (strcmp(h->paths[mid].path, path) < 0)
@@ -137,8 +144,12 @@ static const struct path_entry *find_path(const struct ingest_hook *h, const cha
 		else
 			hi = mid;
 	}
+	size_t first = lo;
 	for (; lo < h->npaths && strcmp(h->paths[lo].path, path) == 0; lo++)
 		found = &h->paths[lo];
+	for (size_t i = first; sha256_hex && i < lo; i++)
+		if (strcmp(h->paths[i].record, found->record) == 0 && strcmp(h->paths[i].sha256, sha256_hex) == 0)
+			*same = &h->paths[i];
 	return found;
 }
 
@@ -219,11 +230,14 @@ static void say(const struct ingest_hook *h, const char *fmt, const char *a, con
 		h->ev->warn(h->ev->ud, msg);
 }
 
-/* --versions-by-path: the fields of path's document, or *skip when it is unchanged. */
+/* --versions-by-path: the fields of path's document, or *skip when it is
+ * unchanged: the same bytes as the record's current version, or as a version
+ * that had this path (a re-scan of a folder never puts back the content a
+ * correction replaced). */
 static int by_path_fields(struct ingest_hook *h, kura_store *st, kura_ingest *in, const char *path, int *skip,
 			  kura_error *err)
 {
-	const struct path_entry *e = find_path(h, path);
+	const struct path_entry *same = NULL, *e = find_path(h, path, NULL, &same);
 	if (!e) {
 		kura_ingest_set_fields(in, h->fields);
 		return 0;
@@ -232,12 +246,14 @@ static int by_path_fields(struct ingest_hook *h, kura_store *st, kura_ingest *in
 	char hex[65];
 	kura_version_info v;
 	int rc = kura_hash_file(sha, EVP_sha256(), path, err);
+	kura_hex_encode(hex, sha, 32);
+	if (rc == 0)
+		e = find_path(h, path, hex, &same);
 	if (rc == 0)
 		rc = kura_records_version(&v, st, e->id, err);
 	if (rc != 0)
 		return rc;
 	json_t *cur = NULL;
-	kura_hex_encode(hex, sha, 32);
 	if (v.disposed_by[0]) { /* that record is gone: this is a new one */
 		kura_ingest_set_fields(in, h->fields);
 		kura_version_info_clear(&v);
@@ -247,6 +263,11 @@ static int by_path_fields(struct ingest_hook *h, kura_store *st, kura_ingest *in
 	    strcmp(hex, json_string_value(json_object_get(cur, "sha256"))) == 0) {
 		*skip = 1;
 		say(h, "%s is unchanged: it is version %s", path, v.current);
+	} else if (rc == 0 && same) {
+		*skip = 1;
+		char both[2 * KURA_ID_LEN + 64];
+		snprintf(both, sizeof both, "%s, which %s superseded", same->id, v.current);
+		say(h, "%s is unchanged: it is version %s (left as it is)", path, both);
 	} else if (rc == 0) {
 		json_t *f = version_fields(&v, st, h->r->reason, err);
 		kura_ingest_set_fields(in, f);

@@ -33,8 +33,9 @@ typedef struct kura_event {
 typedef struct kura_records_ingest {
 	const char *actor;      /* who ingests; NULL: the default */
 	const char *supersedes; /* the one document given is a new version of the record this ID belongs to */
-	int versions_by_path;   /* a file with the path of a record's current version: unchanged, left out;
-				 * changed, a new version of that record */
+	int versions_by_path;   /* a file with the path of a version of a record: the bytes of the record's
+				 * current version or of a version with that path, left out (unchanged);
+				 * else a new version of that record (of the newest with that path) */
 	const char *class_name; /* the retention class of the new records */
 	const kura_event *events;
 	size_t nevents;

@@ -61,7 +61,12 @@ case_versions()
 	[ "$(sha256_of_get "$S" "$a3")" = "$(sha256_of "$T/fixed.csv")" ] || fail "the new version's bytes differ"
 	expect_status 0 kura verify "$S" "$a3"
 
-	# re-ingest of the folder: unchanged files left out, changed ones a new version
+	# re-ingest of the folder: unchanged files left out, changed ones a new version. The ledger
+	# was corrected from another file (fixed.csv): its old bytes at its old path are left out,
+	# not made the current version again (that undid the correction)
+	expect_status 0 kura ingest "$S" --versions-by-path --reason "再スキャン" "$T/books"
+	[ ! -s "$OUT" ] || fail "a re-scan of unchanged files after a correction made objects: $(cat "$OUT")"
+	expect_grep "$ERR" "台帳.csv is unchanged: it is version $a, which $a3 superseded"
 	printf '2026-04-01,130000,山田商事\n' >"$T/books/台帳.csv"
 	expect_status 0 kura ingest "$S" --versions-by-path --reason "再スキャン" "$T/books"
 	[ "$(wc -l <"$OUT")" -eq 1 ] || fail "versions-by-path made $(wc -l <"$OUT") objects, expected 1"
