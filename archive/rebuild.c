@@ -428,6 +428,8 @@ static void print_lost(void *ud, const char *what, const char *id, const char *r
 							       "leaves them waiting for a new, later one)" : "");
 }
 
+#define MAX_MISSING_SEGMENTS 10000u
+
 /* Segments that are gone: those the replaced index knew, and, since segments
  * are numbered from 1 without gaps (a roll takes the next number; compaction
  * and migrate keep or renumber them so), every number missing before the last
@@ -444,6 +446,11 @@ static int missing_segments(struct applier *a, const uint32_t *segs, size_t nseg
 		if (j == nsegs || segs[j] != known[i])
 			rc = add_lost(a, known[i], KURA_SEGMENT_FILE_HEADER, ends[i], "the segment file is missing", err);
 	}
+	if (rc == 0 && nsegs > 0 && segs[nsegs - 1] - nsegs > MAX_MISSING_SEGMENTS) /* a stray file, not kura's losses */
+		return kura_error_set(err, KURA_EIO, "the segment files are numbered up to %08u, but there are only %zu of "
+				      "them: is %08u.seg a file kura did not write? Move it out of the segments folder (or "
+				      "restore the missing ones from a copy) and run kura reindex again", segs[nsegs - 1],
+				      nsegs, segs[nsegs - 1]);
 	for (uint32_t segno = 1, j = 0, i = 0; nsegs > 0 && segno < segs[nsegs - 1] && rc == 0; segno++) {
 		while (j < nsegs && segs[j] < segno)
 			j++;

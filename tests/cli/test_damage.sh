@@ -309,6 +309,24 @@ reindex_again_records_nothing()
 }
 run_case "reindex without an index notices a missing segment" reindex_gap_no_index
 
+# A stray file with a far segment number is not taken for millions of lost segments (reindex
+# would report each, and hold them all in memory): it stops, names the file, keeps the index
+reindex_stray_segment()
+{
+	expect_status 0 kura init Dx
+	printf 'a ledger\n' >x1.txt
+	expect_status 0 kura ingest Dx x1.txt
+	local id
+	id=$(cut -f1 "$OUT")
+	cp Dx/segments/00000001.seg Dx/segments/09999999.seg
+	expect_error 3 kura reindex Dx
+	expect_grep "$ERR" "is 09999999.seg a file kura did not write"
+	rm Dx/segments/09999999.seg
+	expect_status 0 kura reindex Dx
+	cmp <(kura get Dx "$id") x1.txt || fail "the document does not read back after the stray file went"
+}
+run_case "reindex stops at a stray segment file far past the others" reindex_stray_segment
+
 # ------------------------------------------------------------------ verify of a store with a segment lost or cut
 # A segment file removed, or cut short, behind kura's back: verify reports every document
 # whose bytes were in it as invalid, naming the segment, verifies the rest as valid in the
