@@ -21,8 +21,8 @@
  *   it, and a gap cut cleanly after a loss is not explained away by that loss's
  *   record); kura log --verify expects that line in a checkpoint made after that
  *   record, and still reports the gap. So the trail written after a loss is
- *   time-stamped again, and says where it lacks what. A record lacking without a recorded loss stops the checkpoint
- *   (the index does not match the segments: kura reindex). */
+ *   time-stamped again, and says where it lacks what. A record lacking without
+ *   a recorded loss stops the checkpoint (kura reindex records it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
