@@ -44,6 +44,9 @@ typedef struct kura_audit_lost {
 	size_t len;
 } kura_audit_lost;
 int kura_audit_lost_line(kura_audit_lost *c, kura_store *st, uint64_t seq, kura_error *err);
+/* Of the records from..to-1 the chain lacks, the first whose loss no
+ * "reindex-loss" lists (to when every one's is), asked with c as above. */
+uint64_t kura_audit_first_unrecorded(kura_audit_lost *c, kura_store *st, uint64_t from, uint64_t to);
 /* Whether the "reindex-loss" record loss lists seq among the records the chain
  * lacked when it was written ("gaps": [{"from", "to"}]): 1 and that gap. */
 int kura_audit_loss_gap(const json_t *loss, uint64_t seq, uint64_t *from, uint64_t *to);

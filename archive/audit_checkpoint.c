@@ -116,6 +116,15 @@ found:
 	return 0;
 }
 
+uint64_t kura_audit_first_unrecorded(kura_audit_lost *c, kura_store *st, uint64_t from, uint64_t to)
+{
+	kura_error ignored = {0};
+	uint64_t seq = from;
+	while (seq < to && kura_audit_lost_line(c, st, seq, &ignored) == 0)
+		seq++;
+	return seq;
+}
+
 /* The bodies of records from..head, each with "\n" (at most MAX_CONTENT bytes
  * but always the first); *to gets the last one taken. */
 static int collect(struct buf *b, uint64_t *to, kura_store *st, uint64_t from, uint64_t head, kura_error *err)

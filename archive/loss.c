@@ -211,13 +211,8 @@ static int gap(void *ud, const kura_index_chain_link *l, kura_error *err)
 		if (json_array_append_new(g->list, json_pack("{s:I, s:I}", "from", (json_int_t)g->next, "to",
 							     (json_int_t)l->seq - 1)) != 0)
 			return kura_error_set(err, KURA_EINTERNAL, "out of memory");
-		for (uint64_t seq = g->next; g->check && seq < l->seq; seq++) {
-			kura_error ignored = {0};
-			if (kura_audit_lost_line(&g->lost, g->st, seq, &ignored) != 0) {
-				g->unrecorded += l->seq - seq;
-				break;
-			}
-		}
+		if (g->check)
+			g->unrecorded += l->seq - kura_audit_first_unrecorded(&g->lost, g->st, g->next, l->seq);
 	}
 	g->next = l->seq + 1;
 	return 0;

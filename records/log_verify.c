@@ -297,21 +297,11 @@ struct whole {
 	kura_audit_lost lost;
 };
 
-/* Whether a reindex recorded the loss of records from..to-1 (archive/audit_checkpoint.c). */
-static int loss_recorded(struct whole *w, uint64_t from, uint64_t to)
-{
-	kura_error ignored = {0};
-	for (uint64_t seq = from; seq < to; seq++)
-		if (kura_audit_lost_line(&w->lost, w->st, seq, &ignored) != 0)
-			return 0;
-	return 1;
-}
-
 static int whole_link(void *ud, const kura_index_chain_link *l, kura_error *err)
 {
 	struct whole *w = ud;
 	uint64_t place;
-	if (l->seq != w->next && !w->missing && !loss_recorded(w, w->next, l->seq))
+	if (l->seq != w->next && !w->missing && kura_audit_first_unrecorded(&w->lost, w->st, w->next, l->seq) < l->seq)
 		w->missing = w->next;
 	if (kura_records_audit_place(w->st, l->id, &place, err) != 0)
 		return err->code;

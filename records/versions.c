@@ -128,15 +128,11 @@ static int note_path(void *ud, const char *id, const char *json, size_t len, kur
 	return rc;
 }
 
-/* The newest object that has path, or NULL; *same: a version of its record
- * with that path whose content is sha256_hex (NULL when none, or sha256_hex is
- * NULL). */
-static const struct path_entry *find_path(const struct ingest_hook *h, const char *path, const char *sha256_hex,
-					  const struct path_entry **same)
+/* The newest object that has path, or NULL. */
+static const struct path_entry *find_path(const struct ingest_hook *h, const char *path)
 {
 	const struct path_entry *found = NULL;
 	size_t lo = 0, hi = h->npaths;
-	*same = NULL;
 	while (lo < hi) { /* the first entry >= path */
 		size_t mid = (lo + hi) / 2;
 		if (strcmp(h->paths[mid].path, path) < 0)
@@ -144,13 +140,20 @@ static const struct path_entry *find_path(const struct ingest_hook *h, const cha
 		else
 			hi = mid;
 	}
-	size_t first = lo;
 	for (; lo < h->npaths && strcmp(h->paths[lo].path, path) == 0; lo++)
 		found = &h->paths[lo];
-	for (size_t i = first; sha256_hex && i < lo; i++)
-		if (strcmp(h->paths[i].record, found->record) == 0 && strcmp(h->paths[i].sha256, sha256_hex) == 0)
-			*same = &h->paths[i];
 	return found;
+}
+
+/* A version of newest's record with newest's path whose content is sha256_hex,
+ * or NULL (newest: what find_path found, the last of its path's entries). */
+static const struct path_entry *same_bytes(const struct ingest_hook *h, const struct path_entry *newest,
+					   const char *sha256_hex)
+{
+	for (size_t i = (size_t)(newest - h->paths) + 1; i-- > 0 && strcmp(h->paths[i].path, newest->path) == 0;)
+		if (strcmp(h->paths[i].record, newest->record) == 0 && strcmp(h->paths[i].sha256, sha256_hex) == 0)
+			return &h->paths[i];
+	return NULL;
 }
 
 /* What a new version may not lack or carry. */
@@ -237,7 +240,7 @@ static void say(const struct ingest_hook *h, const char *fmt, const char *a, con
 static int by_path_fields(struct ingest_hook *h, kura_store *st, kura_ingest *in, const char *path, int *skip,
 			  kura_error *err)
 {
-	const struct path_entry *same = NULL, *e = find_path(h, path, NULL, &same);
+	const struct path_entry *e = find_path(h, path);
 	if (!e) {
 		kura_ingest_set_fields(in, h->fields);
 		return 0;
@@ -246,13 +249,12 @@ static int by_path_fields(struct ingest_hook *h, kura_store *st, kura_ingest *in
 	char hex[65];
 	kura_version_info v;
 	int rc = kura_hash_file(sha, EVP_sha256(), path, err);
-	kura_hex_encode(hex, sha, 32);
-	if (rc == 0)
-		e = find_path(h, path, hex, &same);
 	if (rc == 0)
 		rc = kura_records_version(&v, st, e->id, err);
 	if (rc != 0)
 		return rc;
+	kura_hex_encode(hex, sha, 32);
+	const struct path_entry *same = same_bytes(h, e, hex);
 	json_t *cur = NULL;
 	if (v.disposed_by[0]) { /* that record is gone: this is a new one */
 		kura_ingest_set_fields(in, h->fields);
